@@ -1,0 +1,61 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+func (s *server) getCatalog(c *gin.Context) {
+	cat, err := s.Store.Catalog(c, principal(c).TenantID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, normaliseCatalog(cat))
+}
+
+// putCatalog replaces the tenant's catalog after validating it as a whole.
+func (s *server) putCatalog(c *gin.Context) {
+	body, err := readBody(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var cat domain.Catalog
+	if err := decodeStrict(body, &cat); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := cat.Validate(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := principal(c)
+	if err := s.Store.PutCatalog(c, p.TenantID, p.ActorID, cat); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, normaliseCatalog(cat))
+}
+
+// normaliseCatalog shows absent lists as [] rather than null.
+func normaliseCatalog(c domain.Catalog) domain.Catalog {
+	c.Products = nonNil(c.Products)
+	c.Offerings = nonNil(c.Offerings)
+	c.SalesItems = nonNil(c.SalesItems)
+	c.CrossgradePaths = nonNil(c.CrossgradePaths)
+	c.DiscountCodes = nonNil(c.DiscountCodes)
+	c.ViewingCards = nonNil(c.ViewingCards)
+	c.PenaltyServices = nonNil(c.PenaltyServices)
+	return c
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,193 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/contractd/contractd/activities"
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/workflows"
+)
+
+// The contract-actions surface (seed: contract-actions.txt).
+
+const actionCreateContractWithPlan = "create-contract-with-plan"
+
+type contractActionsRequest struct {
+	AccountNumber string                `json:"accountNumber"`
+	Actions       []contractActionEntry `json:"actions"`
+}
+
+type contractActionEntry struct {
+	Type                   string               `json:"type"`
+	CreateContractWithPlan []domain.NewContract `json:"createContractWithPlan"`
+}
+
+// contractActionResponse is the seed's response, plus `contracts` listing
+// every contract when a request creates more than one.
+type contractActionResponse struct {
+	ContractActionNumber string         `json:"contractActionNumber"`
+	Number               string         `json:"number"`
+	ActionType           string         `json:"actionType"`
+	Status               string         `json:"status"`
+	AccountID            string         `json:"accountId"`
+	ContractID           string         `json:"contractId"`
+	ContractSegmentIDs   []string       `json:"contractSegmentIds"`
+	ContractInfo         contractInfo   `json:"contractInfo"`
+	Contracts            []contractInfo `json:"contracts"`
+	TraceID              string         `json:"traceId,omitempty"`
+	ID                   string         `json:"id"`
+	CreatedOn            time.Time      `json:"createdOn"`
+	UpdatedOn            time.Time      `json:"updatedOn"`
+	CreatedBy            string         `json:"createdBy"`
+	UpdatedBy            string         `json:"updatedBy"`
+}
+
+type contractInfo struct {
+	AccountNumber    string           `json:"accountNumber"`
+	ContractNumber   string           `json:"contractNumber"`
+	Ref              int64            `json:"ref"`
+	EffectiveDate    domain.Date      `json:"effectiveDate"`
+	ExpirationDate   domain.Date      `json:"expirationDate"`
+	Status           string           `json:"status"`
+	ContractSegments []domain.Segment `json:"contractSegments"`
+	ID               string           `json:"id"`
+	CreatedOn        time.Time        `json:"createdOn"`
+	UpdatedOn        time.Time        `json:"updatedOn"`
+	CreatedBy        string           `json:"createdBy"`
+	UpdatedBy        string           `json:"updatedBy"`
+}
+
+// validate checks the request's shape and flattens it into the contracts to create.
+func (r contractActionsRequest) validate() ([]domain.RequestedContract, error) {
+	if r.AccountNumber == "" {
+		return nil, domain.Errorf(domain.KindInvalid, "accountNumber", "accountNumber is required")
+	}
+	if len(r.Actions) == 0 {
+		return nil, domain.Errorf(domain.KindInvalid, "actions", "actions must list at least one action")
+	}
+	var out []domain.RequestedContract
+	for i, a := range r.Actions {
+		if a.Type != actionCreateContractWithPlan {
+			return nil, domain.Errorf(domain.KindInvalid, fmt.Sprintf("actions[%d].type", i),
+				"actions[%d].type %q is not supported (supported: %s)", i, a.Type, actionCreateContractWithPlan)
+		}
+		if len(a.CreateContractWithPlan) == 0 {
+			return nil, domain.Errorf(domain.KindInvalid, fmt.Sprintf("actions[%d].createContractWithPlan", i),
+				"actions[%d].createContractWithPlan must list at least one contract", i)
+		}
+		for j, nc := range a.CreateContractWithPlan {
+			out = append(out, domain.RequestedContract{Field: fmt.Sprintf("actions[%d].createContractWithPlan[%d]", i, j), NewContract: nc})
+		}
+	}
+	return out, nil
+}
+
+func (s *server) createContractAction(c *gin.Context) {
+	body, err := readBody(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var req contractActionsRequest
+	if err := decodeStrict(body, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	requested, err := req.validate()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := principal(c)
+	cat, err := s.Store.Catalog(c, p.TenantID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	// Validate before starting anything, so a bad request leaves no rows and no workflow.
+	if _, err := domain.PlanContracts(&cat, requested); err != nil {
+		s.fail(c, err)
+		return
+	}
+
+	hash := requestHash(body)
+	key := c.GetHeader(idempotencyHeader)
+	actionID := uuid.NewString()
+	if key != "" {
+		earlier, err := s.Store.ContractActionByIdempotencyKey(c, p.TenantID, key)
+		switch {
+		case err == nil && earlier.RequestHash == hash:
+			c.JSON(http.StatusOK, toContractActionResponse(earlier))
+			return
+		case err == nil:
+			s.fail(c, errIdempotencyMismatch)
+			return
+		case !errors.Is(err, store.ErrNotFound):
+			s.fail(c, err)
+			return
+		}
+		actionID = idempotentID(p.TenantID, "contract-action", key)
+	}
+
+	in := activities.CreateContractsInput{
+		ActionID: actionID, TenantID: p.TenantID, ActorID: p.ActorID, Source: string(p.Source),
+		TraceID: c.GetHeader(traceHeader), IdempotencyKey: key, RequestHash: hash,
+		AccountNumber: req.AccountNumber, ActionType: actionCreateContractWithPlan, Contracts: requested,
+	}
+	run, err := s.Temporal.ExecuteWorkflow(c, client.StartWorkflowOptions{
+		ID:                       workflows.ContractActionWorkflowID(p.TenantID, actionID),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.TenantIDKey.ValueSet(p.TenantID)),
+	}, workflows.ContractActionWorkflow, in)
+	if err != nil {
+		s.fail(c, fmt.Errorf("start contract action: %w", err))
+		return
+	}
+	var action store.ContractAction
+	if err := run.Get(c, &action); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if action.RequestHash != hash {
+		// A concurrent request with the same key but another body won the race.
+		s.fail(c, errIdempotencyMismatch)
+		return
+	}
+	c.JSON(http.StatusOK, toContractActionResponse(action))
+}
+
+func toContractActionResponse(a store.ContractAction) contractActionResponse {
+	resp := contractActionResponse{
+		ContractActionNumber: a.Number, Number: a.Number, ActionType: a.ActionType, Status: "completed",
+		AccountID: a.AccountID, TraceID: a.TraceID, ID: a.ID, CreatedOn: a.CreatedOn, UpdatedOn: a.CreatedOn,
+		CreatedBy: a.CreatedBy, UpdatedBy: a.CreatedBy, ContractSegmentIDs: []string{},
+	}
+	for _, ct := range a.Contracts {
+		info := contractInfo{
+			AccountNumber: ct.AccountNumber, ContractNumber: ct.Number, Ref: ct.Ref, EffectiveDate: ct.EffectiveDate,
+			ExpirationDate: ct.ExpirationDate, Status: ct.Status, ContractSegments: ct.Segments, ID: ct.ID,
+			CreatedOn: ct.CreatedOn, UpdatedOn: ct.UpdatedOn, CreatedBy: ct.CreatedBy, UpdatedBy: ct.UpdatedBy,
+		}
+		resp.Contracts = append(resp.Contracts, info)
+		for _, seg := range ct.Segments {
+			resp.ContractSegmentIDs = append(resp.ContractSegmentIDs, seg.ID)
+		}
+	}
+	if len(resp.Contracts) > 0 {
+		resp.ContractInfo = resp.Contracts[0]
+		resp.ContractID = resp.ContractInfo.ID
+	}
+	return resp
+}

@@ -1,0 +1,96 @@
+package api
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/store"
+)
+
+const (
+	defaultPageSize = 50
+	maxPageSize     = 500
+)
+
+// getContract answers for the uuid, the CT- number or the numeric ref; another
+// tenant's contract is a 404 exactly like a missing one.
+func (s *server) getContract(c *gin.Context) {
+	ct, err := s.Store.Contract(c, principal(c).TenantID, c.Param("id"))
+	if err != nil {
+		s.fail(c, notFoundAs(err, "contract %q does not exist", c.Param("id")))
+		return
+	}
+	c.JSON(http.StatusOK, ct)
+}
+
+type contractList struct {
+	Items         []domain.Contract `json:"items"`
+	NextPageToken string            `json:"nextPageToken,omitempty"`
+}
+
+func (s *server) listContracts(c *gin.Context) {
+	pageSize, err := pageSizeParam(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	after, err := decodePageToken(c.Query("pageToken"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	items, more, err := s.Store.Contracts(c, principal(c).TenantID, store.ContractFilter{
+		AccountNumber: c.Query("accountNumber"), Status: c.Query("status"), PageSize: pageSize, AfterRef: after,
+	})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := contractList{Items: nonNil(items)}
+	if more {
+		out.NextPageToken = encodePageToken(items[len(items)-1].Ref)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func pageSizeParam(c *gin.Context) (int, error) {
+	raw := c.Query("pageSize")
+	if raw == "" {
+		return defaultPageSize, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > maxPageSize {
+		return 0, domain.Errorf(domain.KindInvalid, "pageSize", "pageSize must be a whole number from 1 to %d", maxPageSize)
+	}
+	return n, nil
+}
+
+// Page tokens are opaque to clients: the last position seen, base64-encoded.
+func encodePageToken(pos int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(pos, 10)))
+}
+
+func decodePageToken(tok string) (int64, error) {
+	if tok == "" {
+		return 0, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	if err == nil {
+		if n, perr := strconv.ParseInt(string(raw), 10, 64); perr == nil && n >= 0 {
+			return n, nil
+		}
+	}
+	return 0, domain.Errorf(domain.KindInvalid, "pageToken", "pageToken is not a token this service issued")
+}
+
+// notFoundAs gives a store miss a message naming what was asked for.
+func notFoundAs(err error, format string, args ...any) error {
+	if err == store.ErrNotFound {
+		return domain.Errorf(domain.KindNotFound, "", format, args...)
+	}
+	return err
+}

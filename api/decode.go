@@ -1,0 +1,84 @@
+package api
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// bodyError is a request body that cannot be decoded; its message names the
+// offending field where JSON allows.
+type bodyError struct{ msg string }
+
+func (e *bodyError) Error() string { return e.msg }
+
+// readBody reads the whole (size-limited) body.
+func readBody(c *gin.Context) ([]byte, error) {
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, err
+		}
+		return nil, &bodyError{msg: "could not read the request body"}
+	}
+	return body, nil
+}
+
+// decodeStrict decodes JSON into v, refusing unknown fields and trailing data.
+func decodeStrict(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return &bodyError{msg: "the request body is empty; a JSON object is required"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return describeJSONError(err)
+	}
+	if dec.More() {
+		return &bodyError{msg: "the request body must hold a single JSON object"}
+	}
+	return nil
+}
+
+func describeJSONError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			field = "the body"
+		}
+		return &bodyError{msg: fmt.Sprintf("%s: expected %s, got JSON %s", field, typeErr.Type, typeErr.Value)}
+	case errors.As(err, &syntaxErr):
+		return &bodyError{msg: fmt.Sprintf("malformed JSON at byte %d: %v", syntaxErr.Offset, err)}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &bodyError{msg: "malformed JSON: the body ends too early"}
+	default:
+		// encoding/json reports unknown fields and bad dates in plain text that names the field.
+		return &bodyError{msg: "invalid request body: " + err.Error()}
+	}
+}
+
+// requestHash fingerprints a request for Idempotency-Key comparison. It is
+// taken over the canonical JSON so whitespace and key order do not matter.
+func requestHash(parts ...[]byte) string {
+	h := sha256.New()
+	for _, p := range parts {
+		var v any
+		if json.Unmarshal(p, &v) == nil {
+			p, _ = json.Marshal(v)
+		}
+		h.Write(p)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

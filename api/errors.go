@@ -1,0 +1,96 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/store"
+)
+
+// failure is an error reduced to what any surface needs to render it.
+type failure struct {
+	Status   int
+	Kind     domain.Kind
+	Message  string
+	Problems []string
+}
+
+var kindStatus = map[domain.Kind]int{
+	domain.KindInvalid:       http.StatusBadRequest,
+	domain.KindNotFound:      http.StatusNotFound,
+	domain.KindForbidden:     http.StatusForbidden,
+	domain.KindConflict:      http.StatusConflict,
+	domain.KindUnprocessable: http.StatusUnprocessableEntity,
+}
+
+// classify maps an error from decoding, the domain, the store or Temporal to
+// a status and a message safe to show a client. Unknown errors become a
+// generic 500 and are logged, never shown.
+func (s *server) classify(c *gin.Context, err error) failure {
+	var (
+		de      *domain.Error
+		ve      *domain.ValidationError
+		appErr  *temporal.ApplicationError
+		tooBig  *http.MaxBytesError
+		badBody *bodyError
+	)
+	switch {
+	case errors.As(err, &tooBig):
+		return failure{Status: http.StatusRequestEntityTooLarge, Kind: domain.KindInvalid, Message: "request body exceeds 1 MiB"}
+	case errors.As(err, &badBody):
+		return failure{Status: http.StatusBadRequest, Kind: domain.KindInvalid, Message: badBody.Error()}
+	case errors.As(err, &ve):
+		return failure{Status: http.StatusBadRequest, Kind: domain.KindInvalid, Message: "the request is invalid", Problems: ve.Problems}
+	case errors.As(err, &de):
+		return failure{Status: kindStatus[de.Kind], Kind: de.Kind, Message: de.Error()}
+	case errors.Is(err, store.ErrNotFound):
+		return failure{Status: http.StatusNotFound, Kind: domain.KindNotFound, Message: "not found"}
+	case errors.As(err, &appErr) && kindStatus[domain.Kind(appErr.Type())] != 0:
+		// A business refusal raised inside a workflow's activity.
+		return failure{Status: kindStatus[domain.Kind(appErr.Type())], Kind: domain.Kind(appErr.Type()), Message: appErr.Message()}
+	case isUnavailable(err):
+		s.Logger.Warn("dependency unavailable", "err", err, "requestId", c.GetString(requestIDKey))
+		c.Header("Retry-After", "5")
+		return failure{Status: http.StatusServiceUnavailable, Message: "the service is temporarily unavailable; retry later"}
+	default:
+		s.Logger.Error("request failed", "err", err, "requestId", c.GetString(requestIDKey), "route", c.FullPath())
+		return failure{Status: http.StatusInternalServerError, Message: "internal error"}
+	}
+}
+
+func isUnavailable(err error) bool {
+	var unavailable *serviceerror.Unavailable
+	var deadline *serviceerror.DeadlineExceeded
+	return errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// generalBody is the error format of the service's own endpoints (catalog,
+// contracts, contract-actions, amendments).
+type generalBody struct {
+	Code     string   `json:"code"`
+	Message  string   `json:"message"`
+	Problems []string `json:"problems,omitempty"`
+}
+
+func generalErrors(c *gin.Context, status int, message string) {
+	c.JSON(status, generalBody{Code: codeFor(status), Message: message})
+}
+
+func codeFor(status int) string {
+	if t := http.StatusText(status); t != "" {
+		return t
+	}
+	return "Error"
+}
+
+// fail renders err in the general format.
+func (s *server) fail(c *gin.Context, err error) {
+	f := s.classify(c, err)
+	c.JSON(f.Status, generalBody{Code: codeFor(f.Status), Message: f.Message, Problems: f.Problems})
+}

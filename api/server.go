@@ -1,0 +1,62 @@
+// Package api is the HTTP face of the service: a Gin router, its middleware,
+// and one file per API surface. Handlers authenticate, decode and validate,
+// then hand every change to a Temporal workflow; they read Postgres directly
+// for GETs but never write business state themselves.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
+
+	"github.com/contractd/contractd/internal/auth"
+	"github.com/contractd/contractd/internal/store"
+)
+
+// Deps are what the API needs; build them once per process.
+type Deps struct {
+	Store    *store.Store
+	Temporal client.Client
+	Logger   *slog.Logger
+	// Now is the business clock (today's date for validation); defaults to time.Now.
+	Now func() time.Time
+}
+
+type server struct {
+	Deps
+}
+
+// MaxBodyBytes caps request bodies; larger ones get 413.
+const MaxBodyBytes = 1 << 20
+
+// NewRouter builds the HTTP handler with every route registered.
+func NewRouter(d Deps) http.Handler {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s := &server{Deps: d}
+	r := gin.New()
+	r.ContextWithFallback = true
+	r.Use(s.requestID, s.recoverPanics(generalErrors), s.accessLog, limitBody)
+	r.HandleMethodNotAllowed = true
+	r.NoRoute(func(c *gin.Context) { generalErrors(c, http.StatusNotFound, "no such endpoint") })
+	r.NoMethod(func(c *gin.Context) { generalErrors(c, http.StatusMethodNotAllowed, "method not allowed") })
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+
+	g := r.Group("/api", s.authenticate(generalErrors))
+	g.GET("/catalog", s.getCatalog)
+	g.PUT("/catalog", requireRole(auth.RoleOperator, generalErrors), s.putCatalog)
+	g.POST("/contract-actions", requireRole(auth.RoleSubmitter, generalErrors), s.createContractAction)
+	g.GET("/contracts", s.listContracts)
+	g.GET("/contracts/:id", s.getContract)
+	return r
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/contractd/contractd/activities"
+	"github.com/contractd/contractd/api"
+	"github.com/contractd/contractd/internal/config"
+	"github.com/contractd/contractd/internal/demo"
+	"github.com/contractd/contractd/internal/devtemporal"
+	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/worker"
+	"github.com/contractd/contractd/workflows"
+)
+
+// runDev runs everything in one process for a newcomer: Postgres schema and
+// demo tenant, an embedded Temporal server with its UI (unless TEMPORAL_ADDRESS
+// points elsewhere), the worker and the API.
+func runDev(ctx context.Context, cfg config.Config) error {
+	started := time.Now()
+	logger := newLogger(cfg, false)
+	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	s, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := demo.Seed(ctx, s); err != nil {
+		return err
+	}
+
+	hostPort, uiAddr := cfg.TemporalAddress, ""
+	if hostPort == "" {
+		srv, err := devtemporal.Start(devtemporal.Options{
+			StateDir:         filepath.Join(cfg.StateDir, "temporal"),
+			Namespace:        cfg.TemporalNamespace,
+			SearchAttributes: workflows.SearchAttributes,
+			FrontendPort:     cfg.TemporalDevPort,
+			UIPort:           cfg.TemporalUIPort,
+		})
+		if err != nil {
+			return fmt.Errorf("embedded temporal: %w", err)
+		}
+		defer func() { _ = srv.Stop() }()
+		hostPort, uiAddr = srv.HostPort(), srv.UIAddress()
+	}
+	c, err := dialTemporal(hostPort, cfg.TemporalNamespace, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := worker.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
+		return err
+	}
+	w := worker.New(c, activities.New(s))
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	defer w.Stop()
+
+	fmt.Printf(`
+contractd dev is ready (%s)
+  API          http://%s
+  Temporal     %s (namespace %q)
+  Temporal UI  %s
+  demo tenant  %s
+  keys (dev only, never use in production)
+    submitter  %s
+    approver   %s
+    operator   %s
+
+`, time.Since(started).Round(time.Millisecond), displayAddr(cfg.HTTPAddr), hostPort, cfg.TemporalNamespace, orNone(uiAddr),
+		demo.Prefix, demo.SubmitterKey, demo.ApproverKey, demo.OperatorKey)
+	return serveHTTP(ctx, cfg.HTTPAddr, api.NewRouter(api.Deps{Store: s, Temporal: c, Logger: logger}), logger)
+}
+
+func displayAddr(addr string) string {
+	if len(addr) > 0 && addr[0] == ':' {
+		return "localhost" + addr
+	}
+	return addr
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(external Temporal: use its own UI)"
+	}
+	return s
+}

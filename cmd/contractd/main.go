@@ -1,0 +1,62 @@
+// Command contractd is the contract amendment service: one binary whose
+// subcommands run the API, the worker, both with an embedded Temporal (`dev`),
+// migrations and tenant administration.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/contractd/contractd/internal/config"
+)
+
+const usage = `usage: contractd <command> [arguments]
+
+commands:
+  dev                                  embedded Temporal + UI, worker and API in one process, demo tenant seeded
+  api                                  HTTP API against an external Temporal (TEMPORAL_ADDRESS) and Postgres
+  worker                               Temporal worker against an external Temporal and Postgres
+  migrate up|status                    apply or list the database migrations
+  tenant create --prefix P --name N    create a tenant and print its three keys as JSON
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "contractd:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	cmd, args := os.Args[1], os.Args[2:]
+	switch cmd {
+	case "dev":
+		err = runDev(ctx, cfg)
+	case "api":
+		err = runAPI(ctx, cfg)
+	case "worker":
+		err = runWorker(ctx, cfg)
+	case "migrate":
+		err = runMigrate(ctx, cfg, args)
+	case "tenant":
+		err = runTenant(ctx, cfg, args)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "contractd: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "contractd "+cmd+":", err)
+		os.Exit(1)
+	}
+}

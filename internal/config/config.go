@@ -1,0 +1,71 @@
+// Package config reads the service's settings from the environment. Every
+// variable has a default so `contractd dev` runs with none set.
+package config
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+)
+
+// Config is the process configuration shared by every subcommand.
+type Config struct {
+	HTTPAddr          string
+	DatabaseURL       string
+	TemporalAddress   string
+	TemporalNamespace string
+	TemporalDevPort   int
+	TemporalUIPort    int
+	StateDir          string
+	LogLevel          string
+}
+
+// Defaults documented in the README; keep the two in step.
+const (
+	DefaultHTTPAddr          = ":8080"
+	DefaultDatabaseURL       = "postgres://postgres@127.0.0.1:5432/contracts?sslmode=disable"
+	DefaultTemporalNamespace = "default"
+	DefaultTemporalDevPort   = 7233
+	DefaultTemporalUIPort    = 8233
+	DefaultStateDir          = "./.contractd"
+	DefaultLogLevel          = "info"
+)
+
+// FromEnv reads the configuration, applying defaults for unset variables.
+func FromEnv() (Config, error) {
+	c := Config{
+		HTTPAddr:          env("HTTP_ADDR", DefaultHTTPAddr),
+		DatabaseURL:       env("DATABASE_URL", DefaultDatabaseURL),
+		TemporalAddress:   env("TEMPORAL_ADDRESS", ""),
+		TemporalNamespace: env("TEMPORAL_NAMESPACE", DefaultTemporalNamespace),
+		StateDir:          env("CONTRACTD_STATE_DIR", DefaultStateDir),
+		LogLevel:          env("LOG_LEVEL", DefaultLogLevel),
+	}
+	var err error
+	if c.TemporalDevPort, err = envInt("TEMPORAL_DEV_PORT", DefaultTemporalDevPort); err != nil {
+		return c, err
+	}
+	if c.TemporalUIPort, err = envInt("TEMPORAL_UI_PORT", DefaultTemporalUIPort); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) (int, error) {
+	v := env(name, "")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 65535 {
+		return 0, fmt.Errorf("%s must be a port number, got %q", name, v)
+	}
+	return n, nil
+}

@@ -1,0 +1,229 @@
+// Package devtemporal runs a single-process Temporal server backed by a SQLite
+// file, plus the Temporal Web UI, for the `contractd dev` command. It exists so a
+// newcomer needs nothing but Go and Postgres to run the whole service; production
+// deployments point `api` and `worker` at a real Temporal cluster instead.
+package devtemporal
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/server/common/authorization"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/metrics"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	sqliteschema "go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+
+	uiserver "github.com/temporalio/ui-server/v2/server"
+	uiconfig "github.com/temporalio/ui-server/v2/server/config"
+	uioptions "github.com/temporalio/ui-server/v2/server/server_options"
+)
+
+const loopback = "127.0.0.1"
+
+// Options configures the embedded server.
+type Options struct {
+	// StateDir holds the SQLite database; workflows survive a restart of the process.
+	StateDir string
+	// Namespace is registered at start (with SearchAttributes) if it does not exist yet.
+	Namespace        string
+	SearchAttributes map[string]enumspb.IndexedValueType
+	// FrontendPort is the gRPC port clients dial.
+	FrontendPort int
+	// UIPort serves the Temporal Web UI; 0 disables it.
+	UIPort int
+	// LogLevel of the server's own (zap) logger: "warn" keeps the dev console readable.
+	LogLevel string
+}
+
+// Server is a running embedded Temporal server.
+type Server struct {
+	temporal temporal.Server
+	ui       *uiserver.Server
+	hostPort string
+	uiAddr   string
+}
+
+// Start boots the server and, when configured, the UI. It returns once the
+// frontend accepts connections.
+func Start(opts Options) (*Server, error) {
+	if err := os.MkdirAll(opts.StateDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create state dir: %w", err)
+	}
+	dbPath := filepath.Join(opts.StateDir, "temporal.db")
+	sqlCfg := &config.SQL{
+		PluginName:        sqliteplugin.PluginName,
+		DatabaseName:      dbPath,
+		ConnectAttributes: map[string]string{"mode": "rwc", "_journal_mode": "wal", "_synchronous": "2"},
+	}
+	if _, err := os.Stat(dbPath); errors.Is(err, os.ErrNotExist) {
+		if err := sqliteschema.SetupSchema(sqlCfg); err != nil {
+			return nil, fmt.Errorf("set up temporal schema: %w", err)
+		}
+	}
+	cfg, err := serverConfig(opts, sqlCfg)
+	if err != nil {
+		return nil, err
+	}
+	ns, err := sqliteschema.NewNamespaceConfig(cfg.ClusterMetadata.CurrentClusterName, opts.Namespace, false, opts.SearchAttributes)
+	if err != nil {
+		return nil, fmt.Errorf("namespace config: %w", err)
+	}
+	if err := sqliteschema.CreateNamespaces(sqlCfg, ns); err != nil {
+		return nil, fmt.Errorf("create namespace %q: %w", opts.Namespace, err)
+	}
+
+	level := opts.LogLevel
+	if level == "" {
+		level = "warn"
+	}
+	logger := log.NewZapLogger(log.BuildZapLogger(log.Config{Level: level, Format: "json"}))
+	authorizer, err := authorization.GetAuthorizerFromConfig(&cfg.Global.Authorization)
+	if err != nil {
+		return nil, fmt.Errorf("authorizer: %w", err)
+	}
+	claimMapper, err := authorization.GetClaimMapperFromConfig(&cfg.Global.Authorization, logger)
+	if err != nil {
+		return nil, fmt.Errorf("claim mapper: %w", err)
+	}
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(cfg),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithLogger(logger),
+		temporal.WithAuthorizer(authorizer),
+		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
+		temporal.WithCustomMetricsHandler(metrics.NoopMetricsHandler),
+		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
+			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("new temporal server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("start temporal server: %w", err)
+	}
+	s := &Server{temporal: srv, hostPort: cfg.PublicClient.HostPort}
+	if err := waitForPort(s.hostPort, 30*time.Second); err != nil {
+		_ = srv.Stop()
+		return nil, err
+	}
+	if opts.UIPort > 0 {
+		s.uiAddr = fmt.Sprintf("%s:%d", loopback, opts.UIPort)
+		s.ui = uiserver.NewServer(uioptions.WithConfigProvider(&uiconfig.Config{
+			TemporalGRPCAddress: s.hostPort,
+			Host:                loopback,
+			Port:                opts.UIPort,
+			EnableUI:            true,
+			DefaultNamespace:    opts.Namespace,
+			HideLogs:            true,
+			DisableNewsFetch:    true,
+			CORS:                uiconfig.CORS{CookieInsecure: true},
+		}))
+		go func() { _ = s.ui.Start() }()
+	}
+	return s, nil
+}
+
+// HostPort is the frontend address for SDK clients.
+func (s *Server) HostPort() string { return s.hostPort }
+
+// UIAddress is the Web UI's http address, or "" when the UI is off.
+func (s *Server) UIAddress() string {
+	if s.uiAddr == "" {
+		return ""
+	}
+	return "http://" + s.uiAddr
+}
+
+// Stop shuts down the UI and the server.
+func (s *Server) Stop() error {
+	if s.ui != nil {
+		s.ui.Stop()
+	}
+	return s.temporal.Stop()
+}
+
+func serverConfig(opts Options, sqlCfg *config.SQL) (*config.Config, error) {
+	const clusterName = "active"
+	hostPort := fmt.Sprintf("%s:%d", loopback, opts.FrontendPort)
+	services := map[string]config.Service{}
+	for _, name := range []string{"frontend", "history", "matching", "worker"} {
+		grpcPort := opts.FrontendPort
+		if name != "frontend" {
+			p, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			grpcPort = p
+		}
+		membershipPort, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		services[name] = config.Service{RPC: config.RPC{GRPCPort: grpcPort, MembershipPort: membershipPort, BindOnIP: loopback}}
+	}
+	return &config.Config{
+		Global: config.Global{
+			Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: loopback},
+		},
+		Persistence: config.Persistence{
+			DefaultStore:     sqliteplugin.PluginName,
+			VisibilityStore:  sqliteplugin.PluginName,
+			NumHistoryShards: 1,
+			DataStores:       map[string]config.DataStore{sqliteplugin.PluginName: {SQL: sqlCfg}},
+		},
+		ClusterMetadata: &cluster.Config{
+			FailoverVersionIncrement: 10,
+			MasterClusterName:        clusterName,
+			CurrentClusterName:       clusterName,
+			ClusterInformation: map[string]cluster.ClusterInformation{
+				clusterName: {Enabled: true, InitialFailoverVersion: 1, RPCAddress: hostPort},
+			},
+		},
+		DCRedirectionPolicy: config.DCRedirectionPolicy{Policy: "noop"},
+		Services:            services,
+		Archival: config.Archival{
+			History:    config.HistoryArchival{State: "disabled"},
+			Visibility: config.VisibilityArchival{State: "disabled"},
+		},
+		NamespaceDefaults: config.NamespaceDefaults{Archival: config.ArchivalNamespaceDefaults{
+			History:    config.HistoryArchivalNamespaceDefaults{State: "disabled"},
+			Visibility: config.VisibilityArchivalNamespaceDefaults{State: "disabled"},
+		}},
+		// The server's own system workers dial the frontend through this address.
+		PublicClient: config.PublicClient{HostPort: hostPort},
+	}, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", loopback+":0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitForPort(hostPort string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		conn, err := net.DialTimeout("tcp", hostPort, time.Second)
+		if err == nil {
+			return conn.Close()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("temporal frontend %s not reachable after %s: %w", hostPort, timeout, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

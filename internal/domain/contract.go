@@ -1,0 +1,106 @@
+package domain
+
+import "fmt"
+
+// Contract statuses.
+const (
+	ContractActive    = "active"
+	ContractCancelled = "canceled"
+	ContractExpired   = "expired"
+)
+
+// Payment schedule statuses, as the DDCMS surface names them.
+const (
+	ScheduleActive     = "Active"
+	ScheduleTerminated = "Terminated"
+)
+
+// ProductQuantity is how many units of a product a line holds.
+type ProductQuantity struct {
+	ProductID string `json:"productId"`
+	Quantity  int64  `json:"quantity"`
+}
+
+// Line is one offering on a contract at one rate: the shape the self-service
+// surface's payloads use.
+type Line struct {
+	OfferingID      string            `json:"offeringId"`
+	RateID          string            `json:"rateId"`
+	SalesItemCode   string            `json:"salesItemCode,omitempty"`
+	Products        []ProductQuantity `json:"products"`
+	RecurringAmount int64             `json:"recurringAmount"`
+}
+
+// Quantity of a product on the line (0 when absent).
+func (l Line) Quantity(productID string) int64 {
+	for _, p := range l.Products {
+		if p.ProductID == productID {
+			return p.Quantity
+		}
+	}
+	return 0
+}
+
+// PriceLine builds a line for offering o at rate r with the given quantities,
+// checking each against the offering's bounds. Products missing from
+// quantities get their default quantity; field names the request path used in
+// error messages.
+func PriceLine(c *Catalog, o *Offering, r *Rate, quantities map[string]int64, field string) (Line, error) {
+	for _, pid := range sortedKeys(quantities) {
+		if _, ok := o.Product(pid); !ok {
+			return Line{}, Errorf(KindUnprocessable, field, "%s: product %q is not part of offering %q", field, pid, o.ID)
+		}
+	}
+	line := Line{OfferingID: o.ID, RateID: r.ID}
+	if si, ok := c.SalesItemFor(o.ID, r.ID); ok {
+		line.SalesItemCode = si.Code
+	}
+	for _, op := range o.Products {
+		q, given := quantities[op.ProductID]
+		if !given {
+			q = op.DefaultQuantity()
+		}
+		if err := checkBounds(op, q, field); err != nil {
+			return Line{}, err
+		}
+		line.Products = append(line.Products, ProductQuantity{ProductID: op.ProductID, Quantity: q})
+		line.RecurringAmount += q * r.UnitPrices[op.ProductID]
+	}
+	return line, nil
+}
+
+func checkBounds(op OfferingProduct, q int64, field string) error {
+	if q < op.MinQuantity {
+		return Errorf(KindUnprocessable, field, "%s: quantity %d of product %q is below its minimum %d", field, q, op.ProductID, op.MinQuantity)
+	}
+	if op.MaxQuantity != nil && q > *op.MaxQuantity {
+		return Errorf(KindUnprocessable, field, "%s: quantity %d of product %q is above its maximum %d", field, q, op.ProductID, *op.MaxQuantity)
+	}
+	return nil
+}
+
+// RecurringTotal sums the lines' recurring amounts per period.
+func RecurringTotal(lines []Line) int64 {
+	var total int64
+	for _, l := range lines {
+		total += l.RecurringAmount
+	}
+	return total
+}
+
+// BillingCycleType is the lower-case period name the contract-actions surface shows.
+func BillingCycleType(p BillingPeriod) string {
+	switch p {
+	case Quarterly:
+		return "quarterly"
+	case Annual:
+		return "annual"
+	default:
+		return "monthly"
+	}
+}
+
+// FormatNumber renders sequential numbers such as CT-0000000001.
+func FormatNumber(prefix string, n int64) string {
+	return fmt.Sprintf("%s-%010d", prefix, n)
+}

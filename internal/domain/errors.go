@@ -1,0 +1,73 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Kind classifies a domain error; each API surface maps kinds to its own
+// status codes and error bodies in exactly one place.
+type Kind string
+
+const (
+	KindInvalid       Kind = "INVALID"       // malformed or invalid input
+	KindNotFound      Kind = "NOT_FOUND"     // unknown, or another tenant's, object
+	KindForbidden     Kind = "FORBIDDEN"     // the object may not be changed through the API
+	KindConflict      Kind = "CONFLICT"      // clashes with current state (open amendment, …)
+	KindUnprocessable Kind = "UNPROCESSABLE" // understood but not allowed
+)
+
+// Error is a typed business error.
+type Error struct {
+	Kind    Kind
+	Field   string
+	Message string
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" && !strings.Contains(e.Message, e.Field) {
+		return e.Field + ": " + e.Message
+	}
+	return e.Message
+}
+
+// Errorf builds an Error of kind for field.
+func Errorf(kind Kind, field, format string, args ...any) *Error {
+	return &Error{Kind: kind, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// KindOf returns the kind of a domain error in err's chain, or "".
+func KindOf(err error) Kind {
+	var de *Error
+	if errors.As(err, &de) {
+		return de.Kind
+	}
+	return ""
+}
+
+// Problems collects every validation failure of a document so a client can
+// fix them all in one round trip.
+type Problems []string
+
+// Addf records one problem.
+func (p *Problems) Addf(format string, args ...any) {
+	*p = append(*p, fmt.Sprintf(format, args...))
+}
+
+// Err is nil when there are no problems, else a KindInvalid error listing them.
+func (p Problems) Err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: p}
+}
+
+// ValidationError carries every problem found in a document.
+type ValidationError struct {
+	Problems []string
+}
+
+func (e *ValidationError) Error() string {
+	return "invalid: " + strings.Join(e.Problems, "; ")
+}

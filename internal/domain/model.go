@@ -1,0 +1,67 @@
+package domain
+
+import "time"
+
+// Contract is a customer's contract as every surface shows it.
+type Contract struct {
+	ID                    string          `json:"id" db:"id"`
+	Number                string          `json:"number" db:"number"`
+	Ref                   int64           `json:"ref" db:"ref"`
+	AccountNumber         string          `json:"accountNumber" db:"account_number"`
+	CustomerID            string          `json:"customerId" db:"account_id"`
+	Status                string          `json:"status" db:"status"`
+	EffectiveDate         Date            `json:"effectiveDate" db:"effective_date"`
+	ExpirationDate        Date            `json:"expirationDate" db:"expiration_date"`
+	Currency              string          `json:"currency" db:"currency"`
+	BillingPeriod         BillingPeriod   `json:"billingPeriod" db:"billing_period"`
+	BillingCycleDay       int             `json:"billingCycleDay" db:"billing_cycle_day"`
+	PaymentMethod         string          `json:"paymentMethod" db:"payment_method"`
+	ViewingCardNumber     *string         `json:"viewingCardNumber" db:"viewing_card_number"`
+	Protected             bool            `json:"protected" db:"protected"`
+	ContractTerminationID *int64          `json:"contractTerminationId" db:"contract_termination_id"`
+	Lines                 []Line          `json:"lines" db:"-"`
+	RecurringAmount       int64           `json:"recurringAmount" db:"-"`
+	Segments              []Segment       `json:"segments" db:"-"`
+	PaymentSchedule       PaymentSchedule `json:"paymentSchedule" db:"-"`
+	Version               int64           `json:"version" db:"version"`
+	CreatedOn             time.Time       `json:"createdOn" db:"created_at"`
+	UpdatedOn             time.Time       `json:"updatedOn" db:"updated_at"`
+	CreatedBy             string          `json:"createdBy" db:"created_by"`
+	UpdatedBy             string          `json:"updatedBy" db:"updated_by"`
+}
+
+// Segment is one stretch of a contract's life with fixed lines; every applied
+// amendment starts a new one linked to its predecessor.
+type Segment struct {
+	AccountNumber             string    `json:"accountNumber" db:"account_number"`
+	ContractNumber            string    `json:"contractNumber" db:"contract_number"`
+	PreviousContractSegmentID *string   `json:"previousContractSegmentId" db:"previous_segment_id"`
+	EffectiveDate             Date      `json:"effectiveDate" db:"effective_date"`
+	ExpirationDate            Date      `json:"expirationDate" db:"expiration_date"`
+	Currency                  []string  `json:"currency" db:"-"`
+	PlanID                    string    `json:"planId" db:"plan_id"`
+	BillingCycleDay           int       `json:"billingCycleDay" db:"billing_cycle_day"`
+	BillingCycleType          string    `json:"billingCycleType" db:"billing_cycle_type"`
+	Status                    string    `json:"status" db:"status"`
+	Lines                     []Line    `json:"lines" db:"-"`
+	ID                        string    `json:"id" db:"id"`
+	CreatedOn                 time.Time `json:"createdOn" db:"created_at"`
+	UpdatedOn                 time.Time `json:"updatedOn" db:"updated_at"`
+	CreatedBy                 string    `json:"createdBy" db:"created_by"`
+	UpdatedBy                 string    `json:"updatedBy" db:"updated_by"`
+}
+
+// PaymentSchedule is the contract's collection schedule and its history.
+type PaymentSchedule struct {
+	Status  string          `json:"status"`
+	History []ScheduleEvent `json:"history"`
+}
+
+// ScheduleEvent records who changed a schedule's status, when and why.
+type ScheduleEvent struct {
+	Status  string    `json:"status" db:"status"`
+	Comment *string   `json:"comment" db:"comment"`
+	ActorID string    `json:"actorId" db:"actor_id"`
+	Source  string    `json:"source" db:"source"`
+	At      time.Time `json:"at" db:"at"`
+}

@@ -1,0 +1,344 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+// ContractAction is a stored contract-actions request and what it created.
+type ContractAction struct {
+	ID             string            `json:"id"`
+	Number         string            `json:"number"`
+	ActionType     string            `json:"actionType"`
+	AccountID      string            `json:"accountId"`
+	AccountNumber  string            `json:"accountNumber"`
+	Contracts      []domain.Contract `json:"contracts"`
+	TraceID        string            `json:"traceId,omitempty"`
+	CreatedOn      time.Time         `json:"createdOn"`
+	CreatedBy      string            `json:"createdBy"`
+	IdempotencyKey string            `json:"-"`
+	RequestHash    string            `json:"requestHash,omitempty"`
+}
+
+// NewContractAction is what a contract action writes.
+type NewContractAction struct {
+	ID             string
+	TenantID       string
+	ActorID        string
+	Source         string
+	TraceID        string
+	IdempotencyKey string
+	RequestHash    string
+	AccountNumber  string
+	ActionType     string
+	Plans          []domain.ContractPlan
+}
+
+// CreateContracts writes the account (if new), one contract with its first
+// segment and payment schedule per plan, and the action record, in one
+// transaction. Running it again with the same action id returns the first
+// result and writes nothing.
+func (s *Store) CreateContracts(ctx context.Context, in NewContractAction, now time.Time) (ContractAction, error) {
+	var out ContractAction
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var stored []byte
+		err := tx.QueryRowxContext(ctx, `SELECT response FROM contract_actions WHERE id = $1`, in.ID).Scan(&stored)
+		if err == nil {
+			return json.Unmarshal(stored, &out)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("look up contract action: %w", err)
+		}
+		accountID, err := upsertAccount(ctx, tx, in.TenantID, in.AccountNumber, now)
+		if err != nil {
+			return err
+		}
+		n, err := nextNumber(ctx, tx, in.TenantID, "CA")
+		if err != nil {
+			return err
+		}
+		out = ContractAction{
+			ID: in.ID, Number: domain.FormatNumber("CA", n), ActionType: in.ActionType,
+			AccountID: accountID, AccountNumber: in.AccountNumber, TraceID: in.TraceID,
+			CreatedOn: now, CreatedBy: in.ActorID, RequestHash: in.RequestHash,
+		}
+		// The action row goes first (contracts reference it) and gets its
+		// response once the contracts exist.
+		var idemKey *string
+		if in.IdempotencyKey != "" {
+			idemKey = &in.IdempotencyKey
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO contract_actions (id, tenant_id, number, account_id, action_type, idempotency_key, request_hash, response, trace_id, source, created_at, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, '{}', $8, $9, $10, $11)`,
+			in.ID, in.TenantID, out.Number, accountID, in.ActionType, idemKey, in.RequestHash, in.TraceID, in.Source, now, in.ActorID); err != nil {
+			return fmt.Errorf("insert contract action: %w", err)
+		}
+		for _, p := range in.Plans {
+			c, err := insertContract(ctx, tx, in, accountID, p, now)
+			if err != nil {
+				return err
+			}
+			out.Contracts = append(out.Contracts, c)
+		}
+		resp, err := json.Marshal(out)
+		if err != nil {
+			return fmt.Errorf("encode contract action: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE contract_actions SET response = $2 WHERE id = $1`, in.ID, resp); err != nil {
+			return fmt.Errorf("store contract action response: %w", err)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ContractActionByIdempotencyKey finds an earlier action sent with the same key.
+func (s *Store) ContractActionByIdempotencyKey(ctx context.Context, tenantID, key string) (ContractAction, error) {
+	var row struct {
+		Response    []byte `db:"response"`
+		RequestHash string `db:"request_hash"`
+	}
+	err := s.db.GetContext(ctx, &row, `SELECT response, request_hash FROM contract_actions WHERE tenant_id = $1 AND idempotency_key = $2`, tenantID, key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ContractAction{}, ErrNotFound
+	}
+	if err != nil {
+		return ContractAction{}, fmt.Errorf("look up idempotency key: %w", err)
+	}
+	var out ContractAction
+	if err := json.Unmarshal(row.Response, &out); err != nil {
+		return out, fmt.Errorf("decode contract action: %w", err)
+	}
+	out.RequestHash = row.RequestHash
+	return out, nil
+}
+
+func upsertAccount(ctx context.Context, tx *sqlx.Tx, tenantID, number string, now time.Time) (string, error) {
+	var id string
+	err := tx.QueryRowxContext(ctx, `
+		INSERT INTO accounts (id, tenant_id, number, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (tenant_id, number) DO UPDATE SET number = EXCLUDED.number
+		RETURNING id`, uuid.NewString(), tenantID, number, now).Scan(&id)
+	if err != nil {
+		return "", fmt.Errorf("upsert account: %w", err)
+	}
+	return id, nil
+}
+
+func insertContract(ctx context.Context, tx *sqlx.Tx, in NewContractAction, accountID string, p domain.ContractPlan, now time.Time) (domain.Contract, error) {
+	n, err := nextNumber(ctx, tx, in.TenantID, "CT")
+	if err != nil {
+		return domain.Contract{}, err
+	}
+	lines := []domain.Line{p.Line}
+	linesJSON, err := json.Marshal(lines)
+	if err != nil {
+		return domain.Contract{}, fmt.Errorf("encode lines: %w", err)
+	}
+	var card *string
+	if p.ViewingCardNumber != "" {
+		card = &p.ViewingCardNumber
+	}
+	c := domain.Contract{
+		ID: uuid.NewString(), Number: domain.FormatNumber("CT", n), AccountNumber: in.AccountNumber, CustomerID: accountID,
+		Status: domain.ContractActive, EffectiveDate: p.EffectiveDate, ExpirationDate: p.ExpirationDate,
+		Currency: p.Currency, BillingPeriod: p.BillingPeriod, BillingCycleDay: p.BillingCycleDay,
+		PaymentMethod: p.PaymentMethod, ViewingCardNumber: card, Protected: p.Protected,
+		ContractTerminationID: p.ContractTerminationID, Lines: lines, RecurringAmount: domain.RecurringTotal(lines),
+		Version: 1, CreatedOn: now, UpdatedOn: now, CreatedBy: in.ActorID, UpdatedBy: in.ActorID,
+	}
+	err = tx.QueryRowxContext(ctx, `
+		INSERT INTO contracts (id, tenant_id, account_id, contract_action_id, number, status, effective_date, expiration_date,
+			currency, billing_period, billing_cycle_day, payment_method, viewing_card_number, protected, contract_termination_id,
+			lines, schedule_status, version, created_at, updated_at, created_by, updated_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20, $20)
+		RETURNING ref`,
+		c.ID, in.TenantID, accountID, in.ID, c.Number, c.Status, c.EffectiveDate, c.ExpirationDate,
+		c.Currency, c.BillingPeriod, c.BillingCycleDay, c.PaymentMethod, card, c.Protected, c.ContractTerminationID,
+		linesJSON, domain.ScheduleActive, c.Version, now, in.ActorID).Scan(&c.Ref)
+	if err != nil {
+		return c, fmt.Errorf("insert contract: %w", err)
+	}
+	seg := domain.Segment{
+		AccountNumber: c.AccountNumber, ContractNumber: c.Number, EffectiveDate: c.EffectiveDate, ExpirationDate: c.ExpirationDate,
+		Currency: []string{c.Currency}, PlanID: p.PlanID, BillingCycleDay: c.BillingCycleDay,
+		BillingCycleType: domain.BillingCycleType(c.BillingPeriod), Status: domain.ContractActive, Lines: lines,
+		ID: uuid.NewString(), CreatedOn: now, UpdatedOn: now, CreatedBy: in.ActorID, UpdatedBy: in.ActorID,
+	}
+	if err := insertSegment(ctx, tx, in.TenantID, c.ID, seg); err != nil {
+		return c, err
+	}
+	c.Segments = []domain.Segment{seg}
+	ev := domain.ScheduleEvent{Status: domain.ScheduleActive, ActorID: in.ActorID, Source: in.Source, At: now}
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO schedule_events (tenant_id, contract_id, status, actor_id, source, at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		in.TenantID, c.ID, ev.Status, ev.ActorID, ev.Source, ev.At); err != nil {
+		return c, fmt.Errorf("insert schedule event: %w", err)
+	}
+	c.PaymentSchedule = domain.PaymentSchedule{Status: domain.ScheduleActive, History: []domain.ScheduleEvent{ev}}
+	return c, nil
+}
+
+func insertSegment(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, seg domain.Segment) error {
+	linesJSON, err := json.Marshal(seg.Lines)
+	if err != nil {
+		return fmt.Errorf("encode segment lines: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO contract_segments (id, tenant_id, contract_id, previous_segment_id, effective_date, expiration_date, currency,
+			plan_id, billing_cycle_day, billing_cycle_type, status, lines, created_at, updated_at, created_by, updated_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		seg.ID, tenantID, contractID, seg.PreviousContractSegmentID, seg.EffectiveDate, seg.ExpirationDate, seg.Currency[0],
+		seg.PlanID, seg.BillingCycleDay, seg.BillingCycleType, seg.Status, linesJSON, seg.CreatedOn, seg.UpdatedOn, seg.CreatedBy, seg.UpdatedBy)
+	if err != nil {
+		return fmt.Errorf("insert contract segment: %w", err)
+	}
+	return nil
+}
+
+const contractColumns = `c.id, c.number, c.ref, a.number AS account_number, c.account_id, c.status, c.effective_date,
+	c.expiration_date, c.currency, c.billing_period, c.billing_cycle_day, c.payment_method, c.viewing_card_number,
+	c.protected, c.contract_termination_id, c.lines, c.schedule_status, c.version, c.created_at, c.updated_at,
+	c.created_by, c.updated_by`
+
+type contractRow struct {
+	domain.Contract
+	LinesJSON      []byte `db:"lines"`
+	ScheduleStatus string `db:"schedule_status"`
+}
+
+func (r contractRow) contract() (domain.Contract, error) {
+	c := r.Contract
+	if err := json.Unmarshal(r.LinesJSON, &c.Lines); err != nil {
+		return c, fmt.Errorf("decode contract lines: %w", err)
+	}
+	c.RecurringAmount = domain.RecurringTotal(c.Lines)
+	c.PaymentSchedule.Status = r.ScheduleStatus
+	return c, nil
+}
+
+// ContractKey says how a client named a contract: its uuid, CT- number or numeric ref.
+func contractKeyClause(key string) (string, any) {
+	if _, err := uuid.Parse(key); err == nil {
+		return "c.id = $2", key
+	}
+	if ref, err := strconv.ParseInt(key, 10, 64); err == nil {
+		return "c.ref = $2", ref
+	}
+	return "c.number = $2", strings.ToUpper(key)
+}
+
+// Contract loads one of the tenant's contracts, with segments and schedule
+// history. key is the uuid, the CT- number or the numeric ref.
+func (s *Store) Contract(ctx context.Context, tenantID, key string) (domain.Contract, error) {
+	return loadContract(ctx, s.db, tenantID, key, false)
+}
+
+func loadContract(ctx context.Context, q sqlx.QueryerContext, tenantID, key string, forUpdate bool) (domain.Contract, error) {
+	clause, arg := contractKeyClause(key)
+	query := `SELECT ` + contractColumns + ` FROM contracts c JOIN accounts a ON a.id = c.account_id WHERE c.tenant_id = $1 AND ` + clause
+	if forUpdate {
+		query += ` FOR UPDATE OF c`
+	}
+	var row contractRow
+	err := sqlx.GetContext(ctx, q, &row, query, tenantID, arg)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Contract{}, ErrNotFound
+	}
+	if err != nil {
+		return domain.Contract{}, fmt.Errorf("load contract: %w", err)
+	}
+	c, err := row.contract()
+	if err != nil {
+		return c, err
+	}
+	if c.Segments, err = loadSegments(ctx, q, c.ID); err != nil {
+		return c, err
+	}
+	if err := sqlx.SelectContext(ctx, q, &c.PaymentSchedule.History, `
+		SELECT status, comment, actor_id, source, at FROM schedule_events WHERE contract_id = $1 ORDER BY id`, c.ID); err != nil {
+		return c, fmt.Errorf("load schedule history: %w", err)
+	}
+	return c, nil
+}
+
+func loadSegments(ctx context.Context, q sqlx.QueryerContext, contractID string) ([]domain.Segment, error) {
+	var rows []struct {
+		domain.Segment
+		Currency  string `db:"currency"`
+		LinesJSON []byte `db:"lines"`
+	}
+	err := sqlx.SelectContext(ctx, q, &rows, `
+		SELECT s.id, s.previous_segment_id, s.effective_date, s.expiration_date, s.currency, s.plan_id, s.billing_cycle_day,
+			s.billing_cycle_type, s.status, s.lines, s.created_at, s.updated_at, s.created_by, s.updated_by,
+			c.number AS contract_number, a.number AS account_number
+		FROM contract_segments s JOIN contracts c ON c.id = s.contract_id JOIN accounts a ON a.id = c.account_id
+		WHERE s.contract_id = $1 ORDER BY s.created_at, s.id`, contractID)
+	if err != nil {
+		return nil, fmt.Errorf("load segments: %w", err)
+	}
+	out := make([]domain.Segment, len(rows))
+	for i, r := range rows {
+		out[i] = r.Segment
+		out[i].Currency = []string{r.Currency}
+		if err := json.Unmarshal(r.LinesJSON, &out[i].Lines); err != nil {
+			return nil, fmt.Errorf("decode segment lines: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// ContractFilter narrows a contract listing.
+type ContractFilter struct {
+	AccountNumber string
+	Status        string
+	PageSize      int
+	AfterRef      int64
+}
+
+// Contracts lists the tenant's contracts in ref order, one page at a time.
+// It returns the page and whether more follow.
+func (s *Store) Contracts(ctx context.Context, tenantID string, f ContractFilter) ([]domain.Contract, bool, error) {
+	query := `SELECT ` + contractColumns + ` FROM contracts c JOIN accounts a ON a.id = c.account_id
+		WHERE c.tenant_id = $1 AND c.ref > $2`
+	args := []any{tenantID, f.AfterRef}
+	if f.AccountNumber != "" {
+		args = append(args, f.AccountNumber)
+		query += fmt.Sprintf(" AND a.number = $%d", len(args))
+	}
+	if f.Status != "" {
+		args = append(args, f.Status)
+		query += fmt.Sprintf(" AND c.status = $%d", len(args))
+	}
+	args = append(args, f.PageSize+1)
+	query += fmt.Sprintf(" ORDER BY c.ref LIMIT $%d", len(args))
+	var rows []contractRow
+	if err := s.db.SelectContext(ctx, &rows, query, args...); err != nil {
+		return nil, false, fmt.Errorf("list contracts: %w", err)
+	}
+	more := len(rows) > f.PageSize
+	if more {
+		rows = rows[:f.PageSize]
+	}
+	out := make([]domain.Contract, len(rows))
+	for i, r := range rows {
+		c, err := r.contract()
+		if err != nil {
+			return nil, false, err
+		}
+		out[i] = c
+	}
+	return out, more, nil
+}

@@ -1,0 +1,128 @@
+// Package store is the service's Postgres persistence: connection, embedded
+// migrations and the queries each part of the service needs. Every query on
+// tenant data is scoped by tenant id.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Store wraps the connection pool.
+type Store struct {
+	db *sqlx.DB
+}
+
+// Open connects to Postgres and checks the connection.
+func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	db, err := sqlx.Open("postgres", databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	// Sized for a small machine: the worker and API share one pool in `dev`.
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(20)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return &Store{db: db}, nil
+}
+
+// DB exposes the pool for health checks and tests.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Close releases the pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that Postgres answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// EnsureDatabase creates the database named in databaseURL if it does not exist,
+// connecting to the server's maintenance database to do so.
+func EnsureDatabase(ctx context.Context, databaseURL string) error {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if name == "" {
+		return errors.New("DATABASE_URL names no database")
+	}
+	admin := *u
+	admin.Path = "/postgres"
+	db, err := sql.Open("postgres", admin.String())
+	if err != nil {
+		return fmt.Errorf("open maintenance database: %w", err)
+	}
+	defer db.Close()
+	var exists bool
+	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return fmt.Errorf("look up database %q: %w", name, err)
+	}
+	if exists {
+		return nil
+	}
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name)); err != nil && !isDuplicateDatabase(err) {
+		return fmt.Errorf("create database %q: %w", name, err)
+	}
+	return nil
+}
+
+// ErrNotFound is returned when a tenant-scoped lookup finds nothing.
+var ErrNotFound = errors.New("not found")
+
+// isUniqueViolation reports a duplicate key (SQLSTATE 23505), optionally on a
+// specific constraint.
+func isUniqueViolation(err error, constraint string) bool {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) || pqErr.Code != "23505" {
+		return false
+	}
+	return constraint == "" || pqErr.Constraint == constraint
+}
+
+func isDuplicateDatabase(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "42P04"
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// nextNumber allocates the tenant's next value of a named counter inside tx.
+func nextNumber(ctx context.Context, tx *sqlx.Tx, tenantID, name string) (int64, error) {
+	var n int64
+	err := tx.QueryRowxContext(ctx, `
+		INSERT INTO tenant_counters (tenant_id, name, value) VALUES ($1, $2, 1)
+		ON CONFLICT (tenant_id, name) DO UPDATE SET value = tenant_counters.value + 1
+		RETURNING value`, tenantID, name).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("allocate %s number: %w", name, err)
+	}
+	return n, nil
+}

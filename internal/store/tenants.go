@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/contractd/contractd/internal/auth"
+)
+
+// Tenant is a business using the service.
+type Tenant struct {
+	ID     string `db:"id" json:"tenantId"`
+	Prefix string `db:"prefix" json:"prefix"`
+	Name   string `db:"name" json:"name"`
+}
+
+// NewKey is a key to store for a tenant: the plain key is only hashed here.
+type NewKey struct {
+	Key     string
+	ActorID string
+	Roles   []auth.Role
+	Source  auth.Source
+}
+
+// ErrTenantExists is returned when a tenant prefix is taken.
+var ErrTenantExists = errors.New("a tenant with this prefix already exists")
+
+// CreateTenant stores a tenant and its keys in one transaction.
+func (s *Store) CreateTenant(ctx context.Context, t Tenant, keys []NewKey) (Tenant, error) {
+	if t.ID == "" {
+		t.ID = uuid.NewString()
+	}
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, prefix, name) VALUES ($1, $2, $3)`, t.ID, t.Prefix, t.Name); err != nil {
+			if isUniqueViolation(err, "tenants_prefix_key") {
+				return ErrTenantExists
+			}
+			return fmt.Errorf("insert tenant: %w", err)
+		}
+		for _, k := range keys {
+			if err := insertKey(ctx, tx, t.ID, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return t, err
+}
+
+// TenantByPrefix finds a tenant.
+func (s *Store) TenantByPrefix(ctx context.Context, prefix string) (Tenant, error) {
+	var t Tenant
+	err := s.db.GetContext(ctx, &t, `SELECT id, prefix, name FROM tenants WHERE prefix = $1`, prefix)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, ErrNotFound
+	}
+	return t, err
+}
+
+func insertKey(ctx context.Context, tx *sqlx.Tx, tenantID string, k NewKey) error {
+	roles := make([]string, len(k.Roles))
+	for i, r := range k.Roles {
+		roles[i] = string(r)
+	}
+	source := k.Source
+	if source == "" {
+		source = auth.SourceUser
+	}
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO api_keys (id, tenant_id, key_hash, actor_id, roles, source) VALUES ($1, $2, $3, $4, $5, $6)`,
+		uuid.NewString(), tenantID, auth.HashKey(k.Key), k.ActorID, pq.Array(roles), source)
+	if err != nil {
+		return fmt.Errorf("insert api key: %w", err)
+	}
+	return nil
+}
+
+// Principal resolves a presented key to its caller; revoked and unknown keys
+// are both ErrNotFound.
+func (s *Store) Principal(ctx context.Context, key string) (auth.Principal, error) {
+	var row struct {
+		KeyID    string         `db:"id"`
+		TenantID string         `db:"tenant_id"`
+		Prefix   string         `db:"prefix"`
+		ActorID  string         `db:"actor_id"`
+		Roles    pq.StringArray `db:"roles"`
+		Source   string         `db:"source"`
+	}
+	err := s.db.GetContext(ctx, &row, `
+		SELECT k.id, k.tenant_id, t.prefix, k.actor_id, k.roles, k.source
+		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+		WHERE k.key_hash = $1 AND k.revoked_at IS NULL`, auth.HashKey(key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return auth.Principal{}, ErrNotFound
+	}
+	if err != nil {
+		return auth.Principal{}, fmt.Errorf("look up api key: %w", err)
+	}
+	p := auth.Principal{KeyID: row.KeyID, TenantID: row.TenantID, TenantPrefix: row.Prefix, ActorID: row.ActorID, Source: auth.Source(row.Source)}
+	for _, r := range row.Roles {
+		p.Roles = append(p.Roles, auth.Role(r))
+	}
+	return p, nil
+}
+
+// EnsureTenant creates the tenant and keys that do not exist yet, leaving
+// existing ones untouched; `dev` uses it to seed the demo tenant on every start.
+func (s *Store) EnsureTenant(ctx context.Context, t Tenant, keys []NewKey) (Tenant, error) {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, prefix, name) VALUES ($1, $2, $3) ON CONFLICT (prefix) DO NOTHING`,
+			t.ID, t.Prefix, t.Name); err != nil {
+			return fmt.Errorf("insert tenant: %w", err)
+		}
+		if err := tx.GetContext(ctx, &t, `SELECT id, prefix, name FROM tenants WHERE prefix = $1`, t.Prefix); err != nil {
+			return fmt.Errorf("load tenant: %w", err)
+		}
+		for _, k := range keys {
+			var exists bool
+			if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE key_hash = $1)`, auth.HashKey(k.Key)); err != nil {
+				return fmt.Errorf("look up api key: %w", err)
+			}
+			if !exists {
+				if err := insertKey(ctx, tx, t.ID, k); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return t, err
+}
+
+// HasCatalog reports whether the tenant has stored a catalog.
+func (s *Store) HasCatalog(ctx context.Context, tenantID string) (bool, error) {
+	var exists bool
+	err := s.db.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM catalogs WHERE tenant_id = $1)`, tenantID)
+	return exists, err
+}

@@ -1,0 +1,46 @@
+// Package workflows holds the service's Temporal workflows: deterministic
+// orchestration only. Every side effect runs in an activity; time comes from
+// workflow.Now and timers.
+package workflows
+
+import (
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// TaskQueue is the queue the contract workers poll.
+const TaskQueue = "contracts"
+
+// Search attributes operators filter on in the Temporal UI.
+var (
+	TenantIDKey        = temporal.NewSearchAttributeKeyKeyword("TenantId")
+	ContractIDKey      = temporal.NewSearchAttributeKeyKeyword("ContractId")
+	AmendmentActionKey = temporal.NewSearchAttributeKeyKeyword("AmendmentAction")
+	AmendmentStatusKey = temporal.NewSearchAttributeKeyKeyword("AmendmentStatus")
+)
+
+// SearchAttributes lists the custom attributes a namespace must have registered.
+var SearchAttributes = map[string]enumspb.IndexedValueType{
+	TenantIDKey.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	ContractIDKey.GetName():      enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	AmendmentActionKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	AmendmentStatusKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+}
+
+// withDatabaseStep runs short Postgres steps as local activities: they are
+// recorded in history like activities but skip a round trip through the task
+// queue. Infrastructure failures retry with backoff; business refusals are
+// non-retryable application errors and surface at once.
+func withDatabaseStep(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    200 * time.Millisecond,
+			BackoffCoefficient: 2,
+			MaximumInterval:    30 * time.Second,
+		},
+	})
+}
