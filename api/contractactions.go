@@ -146,7 +146,7 @@ func (s *server) createContractAction(c *gin.Context) {
 	}
 	run, err := s.Temporal.ExecuteWorkflow(c, client.StartWorkflowOptions{
 		ID:                       workflows.ContractActionWorkflowID(p.TenantID, actionID),
-		TaskQueue:                workflows.TaskQueue,
+		TaskQueue:                s.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
 		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.TenantIDKey.ValueSet(p.TenantID)),

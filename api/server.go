@@ -14,12 +14,15 @@ import (
 
 	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/workflows"
 )
 
 // Deps are what the API needs; build them once per process.
 type Deps struct {
 	Store    *store.Store
 	Temporal client.Client
+	// TaskQueue the workers poll; defaults to workflows.DefaultTaskQueue.
+	TaskQueue string
 	Logger   *slog.Logger
 	// Now is the business clock (today's date for validation); defaults to time.Now.
 	Now func() time.Time
@@ -36,6 +39,9 @@ const MaxBodyBytes = 1 << 20
 func NewRouter(d Deps) http.Handler {
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.TaskQueue == "" {
+		d.TaskQueue = workflows.DefaultTaskQueue
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()

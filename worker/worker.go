@@ -17,9 +17,9 @@ import (
 	"github.com/contractd/contractd/workflows"
 )
 
-// New registers every workflow and activity on a worker for the contracts task queue.
-func New(c client.Client, acts *activities.Activities) sdkworker.Worker {
-	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
+// New registers every workflow and activity on a worker polling taskQueue.
+func New(c client.Client, taskQueue string, acts *activities.Activities) sdkworker.Worker {
+	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
 	w.RegisterWorkflow(workflows.ContractActionWorkflow)
 	w.RegisterActivity(acts)
 	return w

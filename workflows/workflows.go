@@ -11,8 +11,9 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// TaskQueue is the queue the contract workers poll.
-const TaskQueue = "contracts"
+// DefaultTaskQueue is the queue the contract workers poll unless configured
+// otherwise (TEMPORAL_TASK_QUEUE); tests give each test its own.
+const DefaultTaskQueue = "contracts"
 
 // Search attributes operators filter on in the Temporal UI.
 var (

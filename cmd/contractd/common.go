@@ -103,7 +103,7 @@ func runAPI(ctx context.Context, cfg config.Config) error {
 	}
 	defer c.Close()
 	logger.Info("api listening", "addr", cfg.HTTPAddr)
-	return serveHTTP(ctx, cfg.HTTPAddr, api.NewRouter(api.Deps{Store: s, Temporal: c, Logger: logger}), logger)
+	return serveHTTP(ctx, cfg.HTTPAddr, api.NewRouter(api.Deps{Store: s, Temporal: c, TaskQueue: cfg.TemporalTaskQueue, Logger: logger}), logger)
 }
 
 func runWorker(ctx context.Context, cfg config.Config) error {
@@ -121,11 +121,11 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 	if err := worker.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
 		return err
 	}
-	w := worker.New(c, activities.New(s))
+	w := worker.New(c, cfg.TemporalTaskQueue, activities.New(s))
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	logger.Info("worker polling", "taskQueue", "contracts", "temporal", temporalAddress(cfg))
+	logger.Info("worker polling", "taskQueue", cfg.TemporalTaskQueue, "temporal", temporalAddress(cfg))
 	<-ctx.Done()
 	// Stop waits for running activities to finish before returning.
 	w.Stop()

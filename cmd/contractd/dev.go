@@ -60,7 +60,7 @@ func runDev(ctx context.Context, cfg config.Config) error {
 	if err := worker.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
 		return err
 	}
-	w := worker.New(c, activities.New(s))
+	w := worker.New(c, cfg.TemporalTaskQueue, activities.New(s))
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -79,7 +79,7 @@ contractd dev is ready (%s)
 
 `, time.Since(started).Round(time.Millisecond), displayAddr(cfg.HTTPAddr), hostPort, cfg.TemporalNamespace, orNone(uiAddr),
 		demo.Prefix, demo.SubmitterKey, demo.ApproverKey, demo.OperatorKey)
-	return serveHTTP(ctx, cfg.HTTPAddr, api.NewRouter(api.Deps{Store: s, Temporal: c, Logger: logger}), logger)
+	return serveHTTP(ctx, cfg.HTTPAddr, api.NewRouter(api.Deps{Store: s, Temporal: c, TaskQueue: cfg.TemporalTaskQueue, Logger: logger}), logger)
 }
 
 func displayAddr(addr string) string {

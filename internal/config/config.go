@@ -14,6 +14,7 @@ type Config struct {
 	DatabaseURL       string
 	TemporalAddress   string
 	TemporalNamespace string
+	TemporalTaskQueue string
 	TemporalDevPort   int
 	TemporalUIPort    int
 	StateDir          string
@@ -25,6 +26,7 @@ const (
 	DefaultHTTPAddr          = ":8080"
 	DefaultDatabaseURL       = "postgres://postgres@127.0.0.1:5432/contracts?sslmode=disable"
 	DefaultTemporalNamespace = "default"
+	DefaultTemporalTaskQueue = "contracts"
 	DefaultTemporalDevPort   = 7233
 	DefaultTemporalUIPort    = 8233
 	DefaultStateDir          = "./.contractd"
@@ -38,6 +40,7 @@ func FromEnv() (Config, error) {
 		DatabaseURL:       env("DATABASE_URL", DefaultDatabaseURL),
 		TemporalAddress:   env("TEMPORAL_ADDRESS", ""),
 		TemporalNamespace: env("TEMPORAL_NAMESPACE", DefaultTemporalNamespace),
+		TemporalTaskQueue: env("TEMPORAL_TASK_QUEUE", DefaultTemporalTaskQueue),
 		StateDir:          env("CONTRACTD_STATE_DIR", DefaultStateDir),
 		LogLevel:          env("LOG_LEVEL", DefaultLogLevel),
 	}

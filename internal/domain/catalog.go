@@ -173,7 +173,9 @@ func (c *Catalog) Validate() error {
 	rateIDs := map[string]bool{}
 	for i := range c.Offerings {
 		o := &c.Offerings[i]
-		at := func(format string, args ...any) { p.Addf("offerings[%d] (%s): "+format, append([]any{i, o.ID}, args...)...) }
+		at := func(format string, args ...any) {
+			p.Addf("offerings[%d] (%s): "+format, append([]any{i, o.ID}, args...)...)
+		}
 		switch {
 		case o.ID == "":
 			p.Addf("offerings[%d].id is required", i)

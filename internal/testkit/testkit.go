@@ -1,0 +1,273 @@
+// Package testkit boots the real service for integration tests: a fresh
+// Postgres database per test, a real in-process Temporal server (shared per
+// test binary, isolated per test by task queue), a worker and the Gin router
+// behind an httptest server.
+package testkit
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	_ "github.com/lib/pq"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/server/temporaltest"
+
+	"github.com/contractd/contractd/activities"
+	"github.com/contractd/contractd/api"
+	"github.com/contractd/contractd/internal/auth"
+	"github.com/contractd/contractd/internal/demo"
+	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/worker"
+)
+
+// AdminURL is the Postgres server tests create their databases on.
+func AdminURL() string {
+	if u := os.Getenv("TEST_DATABASE_ADMIN_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+var (
+	temporalOnce   sync.Once
+	temporalServer *temporaltest.TestServer
+	temporalClient client.Client
+)
+
+// quietLogger keeps SDK chatter out of test output.
+var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// Temporal returns the test binary's shared Temporal server and client,
+// starting it on first use. Search attributes are registered once.
+func Temporal(t testing.TB) (*temporaltest.TestServer, client.Client) {
+	temporalOnce.Do(func() {
+		temporalServer = temporaltest.NewServer(temporaltest.WithBaseClientOptions(client.Options{
+			Logger: sdklog.NewStructuredLogger(quietLogger),
+		}))
+		temporalClient = temporalServer.GetDefaultClient()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := worker.EnsureSearchAttributes(ctx, temporalClient, temporalServer.GetDefaultNamespace()); err != nil {
+			panic(err)
+		}
+	})
+	return temporalServer, temporalClient
+}
+
+// Clock is a business clock a test can move; activities and handlers read it.
+type Clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+// Now is the wall clock moved by the test's offset.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// Set moves the clock so that Now is at t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset = time.Until(t)
+}
+
+// Tenant is a test tenant with one key per role.
+type Tenant struct {
+	ID, Prefix                             string
+	SubmitterKey, ApproverKey, OperatorKey string
+	SubmitterActor                         string
+}
+
+// Env is one test's running service.
+type Env struct {
+	T         *testing.T
+	Store     *store.Store
+	DBURL     string
+	Temporal  client.Client
+	TaskQueue string
+	Clock     *Clock
+	HTTP      *httptest.Server
+	A, B      Tenant
+	worker    sdkworker.Worker
+	acts      *activities.Activities
+}
+
+// New boots a fresh environment with two tenants, A (with the demo catalog)
+// and B (with none).
+func New(t *testing.T) *Env {
+	t.Helper()
+	ctx := context.Background()
+	e := &Env{T: t, Clock: &Clock{}, TaskQueue: "contracts-" + uuid.NewString()[:8]}
+	e.DBURL = NewDatabase(t)
+	s, err := store.Open(ctx, e.DBURL)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	_, err = s.Migrate(ctx)
+	require.NoError(t, err)
+	e.Store = s
+
+	_, e.Temporal = Temporal(t)
+	e.acts = &activities.Activities{Store: s, Now: e.Clock.Now}
+	e.StartWorker()
+	t.Cleanup(e.StopWorker)
+
+	e.HTTP = httptest.NewServer(api.NewRouter(api.Deps{
+		Store: s, Temporal: e.Temporal, TaskQueue: e.TaskQueue, Logger: quietLogger, Now: e.Clock.Now,
+	}))
+	t.Cleanup(e.HTTP.Close)
+
+	e.A = e.NewTenant("TA")
+	e.B = e.NewTenant("TB")
+	require.NoError(t, s.PutCatalog(ctx, e.A.ID, uuid.NewString(), demo.Catalog()))
+	return e
+}
+
+// StartWorker starts a worker on the test's task queue (again, after StopWorker).
+func (e *Env) StartWorker() {
+	e.worker = worker.New(e.Temporal, e.TaskQueue, e.acts)
+	require.NoError(e.T, e.worker.Start())
+}
+
+// StopWorker stops the test's worker, as a crash or deploy would.
+func (e *Env) StopWorker() {
+	if e.worker != nil {
+		e.worker.Stop()
+		e.worker = nil
+	}
+}
+
+// NewTenant creates a tenant with fresh keys.
+func (e *Env) NewTenant(prefix string) Tenant {
+	tn := Tenant{Prefix: prefix, SubmitterActor: uuid.NewString()}
+	keys := map[auth.Role]*string{auth.RoleSubmitter: &tn.SubmitterKey, auth.RoleApprover: &tn.ApproverKey, auth.RoleOperator: &tn.OperatorKey}
+	var nk []store.NewKey
+	for _, role := range auth.AllRoles {
+		k, err := auth.NewKey(prefix)
+		require.NoError(e.T, err)
+		*keys[role] = k
+		actor := uuid.NewString()
+		if role == auth.RoleSubmitter {
+			actor = tn.SubmitterActor
+		}
+		nk = append(nk, store.NewKey{Key: k, ActorID: actor, Roles: []auth.Role{role}})
+	}
+	t, err := e.Store.CreateTenant(context.Background(), store.Tenant{Prefix: prefix, Name: "Tenant " + prefix}, nk)
+	require.NoError(e.T, err)
+	tn.ID = t.ID
+	return tn
+}
+
+// NewDatabase creates an empty database for one test and drops it afterwards.
+func NewDatabase(t testing.TB) string {
+	t.Helper()
+	admin, err := sql.Open("postgres", AdminURL())
+	require.NoError(t, err)
+	name := "contractd_test_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:16]
+	_, err = admin.Exec("CREATE DATABASE " + name)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		_ = admin.Close()
+	})
+	return strings.Replace(AdminURL(), "/postgres?", "/"+name+"?", 1)
+}
+
+// Response is an HTTP answer with its body read.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into a generic map.
+func (r Response) JSON(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(r.Body, &m), "body: %s", r.Body)
+	return m
+}
+
+// Decode decodes the body into v.
+func (r Response) Decode(t testing.TB, v any) {
+	t.Helper()
+	require.NoError(t, json.Unmarshal(r.Body, v), "body: %s", r.Body)
+}
+
+// Do sends a request with key as bearer token (none when empty). body may be
+// a string, []byte or any value to encode as JSON.
+func (e *Env) Do(method, path, key string, body any, headers ...string) Response {
+	e.T.Helper()
+	var reader io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		reader = strings.NewReader(b)
+	case []byte:
+		reader = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		require.NoError(e.T, err)
+		reader = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, e.HTTP.URL+path, reader)
+	require.NoError(e.T, err)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(e.T, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(e.T, err)
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: raw}
+}
+
+// CountRows counts rows of a table in the test's database.
+func (e *Env) CountRows(table string) int {
+	e.T.Helper()
+	var n int
+	require.NoError(e.T, e.Store.DB().Get(&n, fmt.Sprintf("SELECT count(*) FROM %s", table)))
+	return n
+}
+
+// CreateContract creates a contract for tenant A through the HTTP API and
+// returns the contract as GET /api/contracts/{id} shows it.
+func (e *Env) CreateContract(item map[string]any) map[string]any {
+	e.T.Helper()
+	base := map[string]any{"planId": "off_team", "effectiveDate": "2026-01-01", "expirationDate": "2028-01-01", "currency": []string{"USD"}}
+	for k, v := range item {
+		base[k] = v
+	}
+	resp := e.Do("POST", "/api/contract-actions", e.A.SubmitterKey, map[string]any{
+		"accountNumber": "ACC-" + uuid.NewString()[:8],
+		"actions":       []any{map[string]any{"type": "create-contract-with-plan", "createContractWithPlan": []any{base}}},
+	})
+	require.Equal(e.T, http.StatusOK, resp.Status, "create contract: %s", resp.Body)
+	id := resp.JSON(e.T)["contractId"].(string)
+	got := e.Do("GET", "/api/contracts/"+id, e.A.SubmitterKey, nil)
+	require.Equal(e.T, http.StatusOK, got.Status)
+	return got.JSON(e.T)
+}
