@@ -23,7 +23,7 @@ type Deps struct {
 	Temporal client.Client
 	// TaskQueue the workers poll; defaults to workflows.DefaultTaskQueue.
 	TaskQueue string
-	Logger   *slog.Logger
+	Logger    *slog.Logger
 	// Now is the business clock (today's date for validation); defaults to time.Now.
 	Now func() time.Time
 }
