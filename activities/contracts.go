@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/store"
@@ -38,7 +37,7 @@ func (a *Activities) CreateContracts(ctx context.Context, in CreateContractsInpu
 		ID: in.ActionID, TenantID: in.TenantID, ActorID: in.ActorID, Source: in.Source, TraceID: in.TraceID,
 		IdempotencyKey: in.IdempotencyKey, RequestHash: in.RequestHash, AccountNumber: in.AccountNumber,
 		ActionType: in.ActionType, Plans: plans,
-	}, a.Now().UTC().Truncate(time.Microsecond))
+	}, a.now())
 	if err != nil {
 		return action, fmt.Errorf("create contracts: %w", err)
 	}

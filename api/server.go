@@ -64,5 +64,11 @@ func NewRouter(d Deps) http.Handler {
 	g.POST("/contract-actions", requireRole(auth.RoleSubmitter, generalErrors), s.createContractAction)
 	g.GET("/contracts", s.listContracts)
 	g.GET("/contracts/:id", s.getContract)
+	g.GET("/contracts/:id/amendments", s.listContractAmendments)
+	g.GET("/amendments/:id", s.getAmendment)
+	g.POST("/amendments/:id/withdraw", requireRole(auth.RoleSubmitter, generalErrors), s.withdrawAmendment)
+
+	ss := r.Group("/api/selfService", s.authenticate(selfServiceErrors))
+	ss.POST("/contract", requireRole(auth.RoleSubmitter, selfServiceErrors), s.changeContract)
 	return r
 }

@@ -21,6 +21,7 @@ import (
 func New(c client.Client, taskQueue string, acts *activities.Activities) sdkworker.Worker {
 	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
 	w.RegisterWorkflow(workflows.ContractActionWorkflow)
+	w.RegisterWorkflow(workflows.AmendmentWorkflow)
 	w.RegisterActivity(acts)
 	return w
 }

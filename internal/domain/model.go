@@ -65,3 +65,52 @@ type ScheduleEvent struct {
 	Source  string    `json:"source" db:"source"`
 	At      time.Time `json:"at" db:"at"`
 }
+
+// Amendment is one requested change to a contract and where it stands.
+type Amendment struct {
+	ID             string           `json:"id" db:"id"`
+	ContractID     string           `json:"contractId" db:"contract_id"`
+	ContractNumber string           `json:"contractNumber" db:"contract_number"`
+	Action         Action           `json:"action" db:"action"`
+	Status         string           `json:"status" db:"status"`
+	EffectiveDate  Date             `json:"effectiveDate" db:"effective_date"`
+	Quote          Quote            `json:"quote" db:"-"`
+	MatchedRule    *MatchedRule     `json:"matchedRule,omitempty" db:"-"`
+	Source         string           `json:"source" db:"source"`
+	SubmittedBy    string           `json:"submittedBy" db:"submitted_by"`
+	WorkflowID     string           `json:"workflowId" db:"workflow_id"`
+	CreatedOn      time.Time        `json:"createdOn" db:"created_at"`
+	UpdatedOn      time.Time        `json:"updatedOn" db:"updated_at"`
+	History        []AmendmentEvent `json:"history" db:"-"`
+	Invoice        *Invoice         `json:"invoice,omitempty" db:"-"`
+}
+
+// MatchedRule names the approval rule that held an amendment for review.
+type MatchedRule struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// AmendmentEvent records one status change: when, by whom, from where.
+type AmendmentEvent struct {
+	Status  string    `json:"status" db:"status"`
+	ActorID string    `json:"actorId" db:"actor_id"`
+	Source  string    `json:"source" db:"source"`
+	Note    *string   `json:"note,omitempty" db:"note"`
+	At      time.Time `json:"at" db:"at"`
+}
+
+// Invoice is an amount billed (or credited, when negative) on a contract.
+type Invoice struct {
+	ID          string        `json:"id" db:"id"`
+	ContractID  string        `json:"contractId" db:"contract_id"`
+	AmendmentID *string       `json:"amendmentId,omitempty" db:"amendment_id"`
+	Kind        string        `json:"kind" db:"kind"`
+	PeriodStart Date          `json:"periodStart" db:"period_start"`
+	PeriodEnd   Date          `json:"periodEnd" db:"period_end"`
+	Currency    string        `json:"currency" db:"currency"`
+	Lines       []InvoiceLine `json:"lines" db:"-"`
+	Total       int64         `json:"total" db:"total"`
+	Status      string        `json:"status" db:"status"`
+	CreatedOn   time.Time     `json:"createdOn" db:"created_at"`
+}

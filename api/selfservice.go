@@ -1,0 +1,186 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/contractd/contractd/activities"
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/workflows"
+)
+
+// The self-service surface (seed: selfservice-contract-management.txt).
+
+// Response statuses of the self-service surface.
+const (
+	selfServiceSuccess = "SUCCESS"
+	selfServiceFailed  = "FAILED"
+	selfServiceReview  = "REVIEW"
+	quotePreview       = "PREVIEW"
+)
+
+// selfServiceResponse is the seed's ContractOperationResponse.
+type selfServiceResponse struct {
+	Action       domain.Action    `json:"action"`
+	Status       string           `json:"status"`
+	ErrorMessage string           `json:"errorMessage,omitempty"`
+	Quote        *domain.Quote    `json:"quote,omitempty"`
+	Contract     *domain.Contract `json:"contract,omitempty"`
+	Invoice      any              `json:"invoice,omitempty"`
+}
+
+// selfServiceErrors renders failures (including auth) in the seed's format.
+func selfServiceErrors(c *gin.Context, status int, message string) {
+	c.JSON(status, selfServiceResponse{Status: selfServiceFailed, ErrorMessage: message})
+}
+
+func (s *server) selfServiceFail(c *gin.Context, action domain.Action, ct *domain.Contract, err error) {
+	f := s.classify(c, err)
+	msg := f.Message
+	if len(f.Problems) > 0 {
+		msg = fmt.Sprintf("%s: %v", msg, f.Problems)
+	}
+	c.JSON(f.Status, selfServiceResponse{Action: action, Status: selfServiceFailed, ErrorMessage: msg, Contract: ct})
+}
+
+func (s *server) changeContract(c *gin.Context) {
+	body, err := readBody(c)
+	if err != nil {
+		s.selfServiceFail(c, "", nil, err)
+		return
+	}
+	var ch domain.Change
+	if err := decodeStrict(body, &ch); err != nil {
+		s.selfServiceFail(c, "", nil, err)
+		return
+	}
+	if err := ch.Validate(); err != nil {
+		s.selfServiceFail(c, ch.Action, nil, err)
+		return
+	}
+	p := principal(c)
+	ct, err := s.Store.Contract(c, p.TenantID, ch.ContractID)
+	if err != nil {
+		s.selfServiceFail(c, ch.Action, nil, notFoundAs(err, "contract %q does not exist", ch.ContractID))
+		return
+	}
+	cat, err := s.Store.Catalog(c, p.TenantID)
+	if err != nil {
+		s.selfServiceFail(c, ch.Action, nil, err)
+		return
+	}
+	// Price it here first: refusals answer at once, without a workflow, and a
+	// preview is exactly this quote. The workflow prices it again under the
+	// contract's row lock, which is what counts.
+	quote, err := domain.PlanAmendment(&cat, ct, ch, domain.DateOf(s.Now()))
+	if err != nil {
+		s.selfServiceFail(c, ch.Action, &ct, err)
+		return
+	}
+	if c.Query("preview") == "true" {
+		quote.Status = quotePreview
+		c.JSON(http.StatusOK, selfServiceResponse{Action: ch.Action, Status: selfServiceSuccess, Quote: &quote, Contract: &ct, Invoice: quote.InvoicePreview})
+		return
+	}
+
+	hash := requestHash(body)
+	key := c.GetHeader(idempotencyHeader)
+	amendmentID := uuid.NewString()
+	if key != "" {
+		earlier, earlierHash, err := s.Store.AmendmentByIdempotencyKey(c, p.TenantID, key)
+		switch {
+		case err == nil && earlierHash == hash:
+			s.respondAmendment(c, ch.Action, workflows.Outcome{Amendment: &earlier})
+			return
+		case err == nil:
+			s.selfServiceFail(c, ch.Action, &ct, errIdempotencyMismatch)
+			return
+		case !errors.Is(err, store.ErrNotFound):
+			s.selfServiceFail(c, ch.Action, &ct, err)
+			return
+		}
+		amendmentID = idempotentID(p.TenantID, "amendment", key)
+	} else if open, err := s.Store.OpenAmendmentID(c, ct.ID); err != nil || open != "" {
+		if err == nil {
+			err = domain.Errorf(domain.KindConflict, "contractId", "contract %s already has an open amendment %s", ct.Number, open)
+		}
+		s.selfServiceFail(c, ch.Action, &ct, err)
+		return
+	}
+
+	wfID := workflows.AmendmentWorkflowID(amendmentID)
+	in := activities.OpenAmendmentInput{
+		AmendmentID: amendmentID, WorkflowID: wfID, TenantID: p.TenantID, ContractID: ct.ID, ActorID: p.ActorID,
+		Source: string(p.Source), TraceID: c.GetHeader(traceHeader), IdempotencyKey: key, RequestHash: hash,
+		Change: ch, Request: body,
+	}
+	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       wfID,
+		TaskQueue:                s.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.TenantIDKey.ValueSet(p.TenantID),
+			workflows.ContractIDKey.ValueSet(ct.ID),
+			workflows.AmendmentActionKey.ValueSet(string(ch.Action)),
+			workflows.AmendmentStatusKey.ValueSet(domain.StatusPending),
+		),
+	}, workflows.AmendmentWorkflow, in)
+	handle, err := s.Temporal.UpdateWithStartWorkflow(c, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName: workflows.UpdateOutcome, Args: []any{hash}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	var out workflows.Outcome
+	if err == nil {
+		err = handle.Get(c, &out)
+	}
+	if err != nil {
+		s.selfServiceFail(c, ch.Action, &ct, err)
+		return
+	}
+	if out.ErrorKind != "" {
+		s.selfServiceFail(c, ch.Action, &ct, &domain.Error{Kind: out.ErrorKind, Message: out.ErrorMessage})
+		return
+	}
+	s.respondAmendment(c, ch.Action, out)
+}
+
+// respondAmendment answers with the amendment's current state: 200 SUCCESS
+// when applied or scheduled, 202 REVIEW when held for approval.
+func (s *server) respondAmendment(c *gin.Context, action domain.Action, out workflows.Outcome) {
+	am := out.Amendment
+	ct := out.Contract
+	if ct == nil {
+		loaded, err := s.Store.Contract(c, principal(c).TenantID, am.ContractID)
+		if err != nil {
+			s.selfServiceFail(c, action, nil, err)
+			return
+		}
+		ct = &loaded
+	}
+	quote := am.Quote
+	resp := selfServiceResponse{Action: action, Status: selfServiceSuccess, Quote: &quote, Contract: ct}
+	if am.Invoice != nil {
+		resp.Invoice = am.Invoice
+	}
+	switch am.Status {
+	case domain.StatusReview:
+		resp.Status = selfServiceReview
+		c.JSON(http.StatusAccepted, resp)
+	case domain.StatusApplied, domain.StatusScheduled:
+		c.JSON(http.StatusOK, resp)
+	default:
+		resp.Status = selfServiceFailed
+		resp.ErrorMessage = fmt.Sprintf("amendment %s is %s", am.ID, am.Status)
+		c.JSON(http.StatusConflict, resp)
+	}
+}

@@ -1,0 +1,450 @@
+package domain
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Action is one of the self-service amendment actions.
+type Action string
+
+const (
+	QuantityChange Action = "QUANTITY_CHANGE"
+	RateChange     Action = "RATE_CHANGE"
+	OfferingChange Action = "OFFERING_CHANGE"
+	AddOffering    Action = "ADD_OFFERING"
+	RemoveOffering Action = "REMOVE_OFFERING"
+	Cancellation   Action = "CANCELLATION"
+)
+
+// Actions lists every action, in the seed's order.
+var Actions = []Action{QuantityChange, RateChange, OfferingChange, AddOffering, RemoveOffering, Cancellation}
+
+// NextBillCycle is the one relative effective date the seed defines.
+const NextBillCycle = "NEXT_BILL_CYCLE"
+
+// Amendment statuses, recorded with every change.
+const (
+	StatusPending   = "PENDING"
+	StatusReview    = "REVIEW"
+	StatusScheduled = "SCHEDULED"
+	StatusApplied   = "APPLIED"
+	StatusRejected  = "REJECTED"
+	StatusExpired   = "EXPIRED"
+	StatusWithdrawn = "WITHDRAWN"
+	StatusFailed    = "FAILED"
+)
+
+// OpenStatuses are the statuses in which an amendment still holds its contract.
+var OpenStatuses = []string{StatusPending, StatusReview, StatusScheduled}
+
+// OfferingChangeItem is one entry of a payload's offerings list; which fields
+// apply depends on the action.
+type OfferingChangeItem struct {
+	OfferingID    string            `json:"offeringId"`
+	RateID        string            `json:"rateId,omitempty"`
+	NewOfferingID string            `json:"newOfferingId,omitempty"`
+	Products      []ProductQuantity `json:"products,omitempty"`
+}
+
+// ChangePayload is the seed's payload for every action but CANCELLATION.
+type ChangePayload struct {
+	Offerings []OfferingChangeItem `json:"offerings"`
+}
+
+// Change is a decoded self-service request.
+type Change struct {
+	Action                Action         `json:"action"`
+	ContractID            string         `json:"contractId"`
+	EffectiveDate         Date           `json:"effectiveDate"`
+	RelativeEffectiveDate string         `json:"relativeEffectiveDate,omitempty"`
+	Payload               *ChangePayload `json:"payload"`
+	RequireApproval       bool           `json:"requireApproval,omitempty"`
+}
+
+// Validate checks the request's shape: what can be known without the contract.
+func (c Change) Validate() error {
+	if !slices.Contains(Actions, c.Action) {
+		return Errorf(KindInvalid, "action", "action %q is not one of %v", c.Action, Actions)
+	}
+	if c.ContractID == "" {
+		return Errorf(KindInvalid, "contractId", "contractId is required")
+	}
+	if c.RelativeEffectiveDate != "" && c.RelativeEffectiveDate != NextBillCycle {
+		return Errorf(KindInvalid, "relativeEffectiveDate", "relativeEffectiveDate must be %s", NextBillCycle)
+	}
+	if c.Action == Cancellation {
+		if c.Payload != nil {
+			return Errorf(KindInvalid, "payload", "payload must be null for CANCELLATION")
+		}
+		return nil
+	}
+	if c.Payload == nil || len(c.Payload.Offerings) == 0 {
+		return Errorf(KindInvalid, "payload.offerings", "payload.offerings must list at least one offering for %s", c.Action)
+	}
+	seen := map[string]bool{}
+	for i, o := range c.Payload.Offerings {
+		field := fmt.Sprintf("payload.offerings[%d]", i)
+		if o.OfferingID == "" {
+			return Errorf(KindInvalid, field+".offeringId", "%s.offeringId is required", field)
+		}
+		if seen[o.OfferingID] {
+			return Errorf(KindInvalid, field+".offeringId", "%s.offeringId %q is listed twice", field, o.OfferingID)
+		}
+		seen[o.OfferingID] = true
+		if err := c.validateItem(o, field); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c Change) validateItem(o OfferingChangeItem, field string) error {
+	need := func(ok bool, name string) error {
+		if ok {
+			return nil
+		}
+		return Errorf(KindInvalid, field+"."+name, "%s.%s is required for %s", field, name, c.Action)
+	}
+	refuse := func(set bool, name string) error {
+		if !set {
+			return nil
+		}
+		return Errorf(KindInvalid, field+"."+name, "%s.%s is not allowed for %s", field, name, c.Action)
+	}
+	var errs []error
+	switch c.Action {
+	case QuantityChange:
+		errs = []error{need(o.Products != nil, "products"), refuse(o.RateID != "", "rateId"), refuse(o.NewOfferingID != "", "newOfferingId")}
+	case RateChange:
+		errs = []error{need(o.RateID != "", "rateId"), refuse(o.NewOfferingID != "", "newOfferingId")}
+	case OfferingChange:
+		errs = []error{need(o.NewOfferingID != "", "newOfferingId"), need(o.Products != nil, "products"), refuse(o.RateID != "", "rateId")}
+	case AddOffering:
+		errs = []error{need(o.Products != nil, "products"), refuse(o.NewOfferingID != "", "newOfferingId")}
+	case RemoveOffering:
+		errs = []error{refuse(o.RateID != "", "rateId"), refuse(o.NewOfferingID != "", "newOfferingId"), refuse(o.Products != nil, "products")}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	seen := map[string]bool{}
+	for j, p := range o.Products {
+		pf := fmt.Sprintf("%s.products[%d]", field, j)
+		if p.ProductID == "" {
+			return Errorf(KindInvalid, pf+".productId", "%s.productId is required", pf)
+		}
+		if seen[p.ProductID] {
+			return Errorf(KindInvalid, pf+".productId", "%s.productId %q is listed twice", pf, p.ProductID)
+		}
+		seen[p.ProductID] = true
+		if p.Quantity < 0 {
+			return Errorf(KindInvalid, pf+".quantity", "%s.quantity must not be negative", pf)
+		}
+	}
+	return nil
+}
+
+// ProrationLine is the charge (positive) or credit (negative) for one
+// offering's change over the rest of the current period.
+type ProrationLine struct {
+	OfferingID     string `json:"offeringId"`
+	Description    string `json:"description"`
+	RecurringDelta int64  `json:"recurringDelta"`
+	Days           int    `json:"days"`
+	PeriodDays     int    `json:"periodDays"`
+	Amount         int64  `json:"amount"`
+}
+
+// InvoiceLine is one line of an invoice or invoice preview.
+type InvoiceLine struct {
+	Description string `json:"description"`
+	Amount      int64  `json:"amount"`
+}
+
+// InvoicePreview is what applying the change will invoice.
+type InvoicePreview struct {
+	Currency string        `json:"currency"`
+	Period   Period        `json:"period"`
+	Lines    []InvoiceLine `json:"lines"`
+	Total    int64         `json:"total"`
+}
+
+// Quote is the priced amendment: what changes, what it costs per period, and
+// what it charges or credits now.
+type Quote struct {
+	ID              string          `json:"id"`
+	Status          string          `json:"status"`
+	Action          Action          `json:"action"`
+	ContractID      string          `json:"contractId"`
+	ContractNumber  string          `json:"contractNumber"`
+	Currency        string          `json:"currency"`
+	EffectiveDate   Date            `json:"effectiveDate"`
+	BillingPeriod   BillingPeriod   `json:"billingPeriod"`
+	CurrentPeriod   Period          `json:"currentPeriod"`
+	LinesBefore     []Line          `json:"linesBefore"`
+	LinesAfter      []Line          `json:"linesAfter"`
+	RecurringBefore int64           `json:"recurringBefore"`
+	RecurringAfter  int64           `json:"recurringAfter"`
+	RecurringDelta  int64           `json:"recurringDelta"`
+	Proration       []ProrationLine `json:"proration"`
+	ProrationTotal  int64           `json:"prorationTotal"`
+	InvoicePreview  *InvoicePreview `json:"invoicePreview"`
+	CancelsContract bool            `json:"cancelsContract"`
+	BaseVersion     int64           `json:"baseVersion"`
+}
+
+// Immediate reports whether the change takes effect on the day it is made.
+func (q Quote) Immediate(today Date) bool { return !q.EffectiveDate.After(today) }
+
+// PlanAmendment validates a change against the contract and the catalog and
+// prices it. today is the business date the request is made on.
+func PlanAmendment(cat *Catalog, ct Contract, ch Change, today Date) (Quote, error) {
+	if ct.Protected {
+		return Quote{}, Errorf(KindForbidden, "contractId", "contract %s is protected and cannot be changed through the API", ct.Number)
+	}
+	if ct.Status != ContractActive {
+		return Quote{}, Errorf(KindUnprocessable, "contractId", "contract %s is %s and cannot be changed", ct.Number, ct.Status)
+	}
+	effective, period, err := effectiveDate(ct, ch, today)
+	if err != nil {
+		return Quote{}, err
+	}
+	after, err := applyChange(cat, ct, ch)
+	if err != nil {
+		return Quote{}, err
+	}
+	newPeriod := ct.BillingPeriod
+	if len(after) > 0 {
+		if newPeriod, err = commonBillingPeriod(cat, after); err != nil {
+			return Quote{}, err
+		}
+		if newPeriod != ct.BillingPeriod && !effective.Equal(period.Start) && !effective.Equal(period.End) {
+			return Quote{}, Errorf(KindUnprocessable, "effectiveDate",
+				"a change of billing period from %s to %s can only take effect at the start of a billing period (use relativeEffectiveDate %s)",
+				ct.BillingPeriod, newPeriod, NextBillCycle)
+		}
+	}
+	q := Quote{
+		Action: ch.Action, ContractID: ct.ID, ContractNumber: ct.Number, Currency: ct.Currency,
+		EffectiveDate: effective, BillingPeriod: newPeriod, CurrentPeriod: period,
+		LinesBefore: ct.Lines, LinesAfter: after, RecurringBefore: RecurringTotal(ct.Lines), RecurringAfter: RecurringTotal(after),
+		CancelsContract: len(after) == 0, BaseVersion: ct.Version, Proration: []ProrationLine{},
+	}
+	q.RecurringDelta = q.RecurringAfter - q.RecurringBefore
+	q.Proration = prorationLines(ct.Lines, after, period, effective)
+	for _, pl := range q.Proration {
+		q.ProrationTotal += pl.Amount
+	}
+	if len(q.Proration) > 0 {
+		preview := &InvoicePreview{Currency: ct.Currency, Period: Period{Start: effective, End: period.End}, Total: q.ProrationTotal}
+		for _, pl := range q.Proration {
+			preview.Lines = append(preview.Lines, InvoiceLine{Description: pl.Description, Amount: pl.Amount})
+		}
+		q.InvoicePreview = preview
+	}
+	return q, nil
+}
+
+// effectiveDate resolves when the change takes effect and the billing period
+// it is prorated over. NEXT_BILL_CYCLE takes effect at the end of the current
+// period, before its next invoice: nothing to prorate. A dated change is
+// prorated over the period holding its date; since periods bill in advance, a
+// change on a period's first day is prorated over the whole period.
+func effectiveDate(ct Contract, ch Change, today Date) (Date, Period, error) {
+	var effective Date
+	var period Period
+	switch {
+	case ch.RelativeEffectiveDate == NextBillCycle:
+		from := today
+		if from.Before(ct.EffectiveDate) {
+			from = ct.EffectiveDate
+		}
+		period = PeriodContaining(ct.EffectiveDate, ct.BillingCycleDay, ct.BillingPeriod, from)
+		effective = period.End
+	case !ch.EffectiveDate.IsZero():
+		effective = ch.EffectiveDate
+		if effective.Before(today) {
+			return Date{}, Period{}, Errorf(KindUnprocessable, "effectiveDate", "effectiveDate %s is in the past (today is %s)", effective, today)
+		}
+	default:
+		effective = today
+	}
+	if effective.Before(ct.EffectiveDate) {
+		return Date{}, Period{}, Errorf(KindUnprocessable, "effectiveDate", "effectiveDate %s is before contract %s starts on %s", effective, ct.Number, ct.EffectiveDate)
+	}
+	if !effective.Before(ct.ExpirationDate) {
+		return Date{}, Period{}, Errorf(KindUnprocessable, "effectiveDate", "effectiveDate %s is not before contract %s expires on %s", effective, ct.Number, ct.ExpirationDate)
+	}
+	if period.End.IsZero() {
+		period = PeriodContaining(ct.EffectiveDate, ct.BillingCycleDay, ct.BillingPeriod, effective)
+	}
+	return effective, period, nil
+}
+
+// applyChange returns the contract's lines after the change.
+func applyChange(cat *Catalog, ct Contract, ch Change) ([]Line, error) {
+	if ch.Action == Cancellation {
+		return []Line{}, nil
+	}
+	lines := slices.Clone(ct.Lines)
+	for i, item := range ch.Payload.Offerings {
+		field := fmt.Sprintf("payload.offerings[%d]", i)
+		idx := slices.IndexFunc(lines, func(l Line) bool { return l.OfferingID == item.OfferingID })
+		onContract := func() error {
+			if idx < 0 {
+				return Errorf(KindUnprocessable, field+".offeringId", "%s.offeringId %q is not on contract %s", field, item.OfferingID, ct.Number)
+			}
+			return nil
+		}
+		switch ch.Action {
+		case QuantityChange, RateChange:
+			if err := onContract(); err != nil {
+				return nil, err
+			}
+			line, err := changeLine(cat, ct, lines[idx], item, field)
+			if err != nil {
+				return nil, err
+			}
+			lines[idx] = line
+		case OfferingChange:
+			if err := onContract(); err != nil {
+				return nil, err
+			}
+			line, err := newLine(cat, ct, lines, item.NewOfferingID, item.Products, field+".newOfferingId", field)
+			if err != nil {
+				return nil, err
+			}
+			lines[idx] = line
+		case AddOffering:
+			line, err := newLine(cat, ct, lines, item.OfferingID, item.Products, field+".offeringId", field)
+			if err != nil {
+				return nil, err
+			}
+			lines = append(lines, line)
+		case RemoveOffering:
+			if err := onContract(); err != nil {
+				return nil, err
+			}
+			lines = slices.Delete(lines, idx, idx+1)
+		}
+	}
+	return lines, nil
+}
+
+// changeLine sets new quantities (unlisted products keep theirs) and, for a
+// rate change, the new rate.
+func changeLine(cat *Catalog, ct Contract, l Line, item OfferingChangeItem, field string) (Line, error) {
+	o, ok := cat.Offering(l.OfferingID)
+	if !ok {
+		return Line{}, Errorf(KindUnprocessable, field+".offeringId", "offering %q is no longer in the catalog", l.OfferingID)
+	}
+	rateID := l.RateID
+	if item.RateID != "" {
+		rateID = item.RateID
+	}
+	r, ok := o.Rate(rateID)
+	if !ok {
+		return Line{}, Errorf(KindUnprocessable, field+".rateId", "%s.rateId %q is not a rate of offering %q", field, rateID, o.ID)
+	}
+	if r.Currency != ct.Currency {
+		return Line{}, Errorf(KindUnprocessable, field+".rateId", "%s.rateId %q is in %s but contract %s is in %s", field, r.ID, r.Currency, ct.Number, ct.Currency)
+	}
+	quantities := map[string]int64{}
+	for _, p := range l.Products {
+		quantities[p.ProductID] = p.Quantity
+	}
+	for _, p := range item.Products {
+		quantities[p.ProductID] = p.Quantity
+	}
+	return PriceLine(cat, o, r, quantities, field+".products")
+}
+
+// newLine prices an offering joining the contract; unlisted products get their default quantity.
+func newLine(cat *Catalog, ct Contract, lines []Line, offeringID string, products []ProductQuantity, idField, field string) (Line, error) {
+	o, ok := cat.Offering(offeringID)
+	if !ok {
+		return Line{}, Errorf(KindUnprocessable, idField, "%s %q is not an offering in the catalog", idField, offeringID)
+	}
+	if slices.ContainsFunc(lines, func(l Line) bool { return l.OfferingID == offeringID }) {
+		return Line{}, Errorf(KindUnprocessable, idField, "%s %q is already on contract %s", idField, offeringID, ct.Number)
+	}
+	r := rateFor(o, ct.Currency, ct.BillingPeriod)
+	if r == nil {
+		return Line{}, Errorf(KindUnprocessable, idField, "offering %q has no rate in %s", offeringID, ct.Currency)
+	}
+	quantities := map[string]int64{}
+	for _, p := range products {
+		quantities[p.ProductID] = p.Quantity
+	}
+	return PriceLine(cat, o, r, quantities, field+".products")
+}
+
+// rateFor prefers a rate in the contract's currency and billing period.
+func rateFor(o *Offering, currency string, period BillingPeriod) *Rate {
+	var fallback *Rate
+	for i := range o.Rates {
+		r := &o.Rates[i]
+		if r.Currency != currency {
+			continue
+		}
+		if r.BillingPeriod == period {
+			return r
+		}
+		if fallback == nil {
+			fallback = r
+		}
+	}
+	return fallback
+}
+
+func commonBillingPeriod(cat *Catalog, lines []Line) (BillingPeriod, error) {
+	var period BillingPeriod
+	for _, l := range lines {
+		o, ok := cat.Offering(l.OfferingID)
+		if !ok {
+			return "", Errorf(KindUnprocessable, "payload", "offering %q is no longer in the catalog", l.OfferingID)
+		}
+		r, ok := o.Rate(l.RateID)
+		if !ok {
+			return "", Errorf(KindUnprocessable, "payload", "rate %q is no longer in the catalog", l.RateID)
+		}
+		if period != "" && r.BillingPeriod != period {
+			return "", Errorf(KindUnprocessable, "payload", "every offering on a contract must bill %s; rate %q bills %s", period, r.ID, r.BillingPeriod)
+		}
+		period = r.BillingPeriod
+	}
+	return period, nil
+}
+
+// prorationLines charges or credits each offering's recurring change for the
+// rest of the period, in the order of the lines before then the new ones.
+func prorationLines(before, after []Line, p Period, effective Date) []ProrationLine {
+	out := []ProrationLine{}
+	add := func(offeringID, what string, delta int64) {
+		amount := Prorate(delta, p, effective)
+		if amount == 0 {
+			return
+		}
+		out = append(out, ProrationLine{
+			OfferingID: offeringID, RecurringDelta: delta, Days: effective.DaysUntil(p.End), PeriodDays: p.Days(), Amount: amount,
+			Description: fmt.Sprintf("%s %s, %s to %s", offeringID, what, effective, p.End.AddDays(-1)),
+		})
+	}
+	for _, old := range before {
+		idx := slices.IndexFunc(after, func(l Line) bool { return l.OfferingID == old.OfferingID })
+		if idx < 0 {
+			add(old.OfferingID, "removed", -old.RecurringAmount)
+			continue
+		}
+		add(old.OfferingID, "changed", after[idx].RecurringAmount-old.RecurringAmount)
+	}
+	for _, nl := range after {
+		if !slices.ContainsFunc(before, func(l Line) bool { return l.OfferingID == nl.OfferingID }) {
+			add(nl.OfferingID, "added", nl.RecurringAmount)
+		}
+	}
+	return out
+}

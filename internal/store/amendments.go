@@ -1,0 +1,403 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+// NewAmendment is what opening an amendment records.
+type NewAmendment struct {
+	ID             string
+	TenantID       string
+	ContractID     string // uuid
+	Action         domain.Action
+	Request        json.RawMessage
+	RequestHash    string
+	IdempotencyKey string
+	WorkflowID     string
+	ActorID        string
+	Source         string
+}
+
+// Planner validates and prices a change against the locked contract and the
+// tenant's catalog, returning the quote and the amendment's first status.
+type Planner func(ct domain.Contract, cat domain.Catalog) (domain.Quote, string, error)
+
+// OpenAmendment locks the contract, plans the change and records the
+// amendment with its first status, in one transaction. A contract may hold
+// only one open amendment: a second gets a KindConflict error naming the
+// first. Opening the same amendment id again returns it unchanged.
+func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Time, plan Planner) (domain.Amendment, domain.Contract, error) {
+	var am domain.Amendment
+	var ct domain.Contract
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		if ct, err = loadContract(ctx, tx, in.TenantID, in.ContractID, true); err != nil {
+			return err
+		}
+		if existing, err := loadAmendment(ctx, tx, in.TenantID, in.ID); err == nil {
+			am = existing
+			return nil
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if open, err := openAmendmentID(ctx, tx, ct.ID); err != nil {
+			return err
+		} else if open != "" {
+			return conflictWithOpen(ct.Number, open)
+		}
+		cat, err := loadCatalog(ctx, tx, in.TenantID)
+		if err != nil {
+			return err
+		}
+		quote, status, err := plan(ct, cat)
+		if err != nil {
+			return err
+		}
+		quote.ID, quote.Status = in.ID, status
+		quoteJSON, err := json.Marshal(quote)
+		if err != nil {
+			return fmt.Errorf("encode quote: %w", err)
+		}
+		var idemKey *string
+		if in.IdempotencyKey != "" {
+			idemKey = &in.IdempotencyKey
+		}
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO amendments (id, tenant_id, contract_id, action, status, effective_date, base_version, quote, request,
+				request_hash, idempotency_key, workflow_id, source, submitted_by, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)`,
+			in.ID, in.TenantID, ct.ID, in.Action, status, quote.EffectiveDate, quote.BaseVersion, quoteJSON, []byte(in.Request),
+			in.RequestHash, idemKey, in.WorkflowID, in.Source, in.ActorID, now)
+		if isUniqueViolation(err, "amendments_one_open_per_contract") {
+			open, _ := openAmendmentID(ctx, tx, ct.ID)
+			return conflictWithOpen(ct.Number, open)
+		}
+		if err != nil {
+			return fmt.Errorf("insert amendment: %w", err)
+		}
+		if err := insertEvent(ctx, tx, in.ID, domain.StatusPending, in.ActorID, in.Source, nil, now); err != nil {
+			return err
+		}
+		if status != domain.StatusPending {
+			if err := insertEvent(ctx, tx, in.ID, status, in.ActorID, in.Source, nil, now); err != nil {
+				return err
+			}
+		}
+		am, err = loadAmendment(ctx, tx, in.TenantID, in.ID)
+		return err
+	})
+	return am, ct, err
+}
+
+// statusConflict refuses a transition from a status it does not start from.
+func statusConflict(id, status string) error {
+	return domain.Errorf(domain.KindConflict, "", "amendment %s is %s", id, status)
+}
+
+func conflictWithOpen(contractNumber, amendmentID string) error {
+	return domain.Errorf(domain.KindConflict, "contractId", "contract %s already has an open amendment %s", contractNumber, amendmentID)
+}
+
+func openAmendmentID(ctx context.Context, q sqlx.QueryerContext, contractID string) (string, error) {
+	var id string
+	err := sqlx.GetContext(ctx, q, &id, `SELECT id FROM amendments WHERE contract_id = $1 AND status = ANY($2)`, contractID, pq.Array(domain.OpenStatuses))
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("look up open amendment: %w", err)
+	}
+	return id, nil
+}
+
+// OpenAmendmentID returns the contract's open amendment, or "" when it has none.
+func (s *Store) OpenAmendmentID(ctx context.Context, contractID string) (string, error) {
+	return openAmendmentID(ctx, s.db, contractID)
+}
+
+func insertEvent(ctx context.Context, tx *sqlx.Tx, amendmentID, status, actor, source string, note *string, at time.Time) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO amendment_events (amendment_id, status, actor_id, source, note, at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		amendmentID, status, actor, source, note, at)
+	if err != nil {
+		return fmt.Errorf("record amendment event: %w", err)
+	}
+	return nil
+}
+
+// Transition moves an amendment from one of `from` to `to` and records who did
+// it. Repeating a transition that already happened is a no-op.
+func (s *Store) Transition(ctx context.Context, tenantID, id string, from []string, to, actor, source string, note *string, now time.Time) (domain.Amendment, error) {
+	var am domain.Amendment
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var status string
+		if err := tx.GetContext(ctx, &status, `SELECT status FROM amendments WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tenantID, id); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrNotFound
+			}
+			return fmt.Errorf("lock amendment: %w", err)
+		}
+		if status != to {
+			if !slices.Contains(from, status) {
+				return statusConflict(id, status)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE amendments SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`, tenantID, id, to, now); err != nil {
+				return fmt.Errorf("update amendment status: %w", err)
+			}
+			if err := insertEvent(ctx, tx, id, to, actor, source, note, now); err != nil {
+				return err
+			}
+		}
+		var err error
+		am, err = loadAmendment(ctx, tx, tenantID, id)
+		return err
+	})
+	return am, err
+}
+
+// Applied is the result of applying an amendment.
+type Applied struct {
+	Amendment domain.Amendment
+	Contract  domain.Contract
+}
+
+// ApplyAmendment writes the amendment's change in one transaction: a new
+// segment after the current one, the new lines, version + 1, the invoice for
+// any prorated amount, and the APPLIED status. Applying an applied amendment
+// again changes nothing and returns the same result.
+func (s *Store) ApplyAmendment(ctx context.Context, tenantID, id, actor, source string, now time.Time) (Applied, error) {
+	// actor and source describe who triggered the apply (the submitter, an
+	// approver, or the scheduler); the contract records the submitter as its editor.
+	var out Applied
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		am, err := loadAmendment(ctx, tx, tenantID, id)
+		if err != nil {
+			return err
+		}
+		ct, err := loadContract(ctx, tx, tenantID, am.ContractID, true)
+		if err != nil {
+			return err
+		}
+		if am.Status == domain.StatusApplied {
+			out = Applied{Amendment: am, Contract: ct}
+			return nil
+		}
+		if !slices.Contains(domain.OpenStatuses, am.Status) {
+			return statusConflict(id, am.Status)
+		}
+		q := am.Quote
+		if ct.Version != q.BaseVersion {
+			// Cannot happen while one open amendment per contract holds; refuse rather than lose an update.
+			return domain.Errorf(domain.KindConflict, "contractId", "contract %s changed since amendment %s was priced (version %d, expected %d)", ct.Number, id, ct.Version, q.BaseVersion)
+		}
+		if err := writeAmendedContract(ctx, tx, tenantID, ct, q, am.SubmittedBy, now); err != nil {
+			return err
+		}
+		if q.InvoicePreview != nil {
+			if err := insertAmendmentInvoice(ctx, tx, tenantID, ct.ID, id, *q.InvoicePreview, now); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE amendments SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`,
+			tenantID, id, domain.StatusApplied, now); err != nil {
+			return fmt.Errorf("mark amendment applied: %w", err)
+		}
+		if err := insertEvent(ctx, tx, id, domain.StatusApplied, actor, source, nil, now); err != nil {
+			return err
+		}
+		if out.Amendment, err = loadAmendment(ctx, tx, tenantID, id); err != nil {
+			return err
+		}
+		out.Contract, err = loadContract(ctx, tx, tenantID, ct.ID, false)
+		return err
+	})
+	return out, err
+}
+
+func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, tenantID string, ct domain.Contract, q domain.Quote, actor string, now time.Time) error {
+	linesJSON, err := json.Marshal(q.LinesAfter)
+	if err != nil {
+		return fmt.Errorf("encode lines: %w", err)
+	}
+	status := domain.ContractActive
+	if q.CancelsContract {
+		status = domain.ContractCancelled
+	}
+	_, err = tx.ExecContext(ctx, `
+		UPDATE contracts SET lines = $3, status = $4, billing_period = $5, version = version + 1, updated_at = $6, updated_by = $7
+		WHERE tenant_id = $1 AND id = $2`, tenantID, ct.ID, linesJSON, status, q.BillingPeriod, now, actor)
+	if err != nil {
+		return fmt.Errorf("update contract: %w", err)
+	}
+	seg := domain.Segment{
+		EffectiveDate: q.EffectiveDate, ExpirationDate: ct.ExpirationDate, Currency: []string{ct.Currency},
+		BillingCycleDay: ct.BillingCycleDay, BillingCycleType: domain.BillingCycleType(q.BillingPeriod), Status: status,
+		Lines: q.LinesAfter, ID: uuid.NewString(), CreatedOn: now, UpdatedOn: now, CreatedBy: actor, UpdatedBy: actor,
+	}
+	if n := len(ct.Segments); n > 0 {
+		prev := ct.Segments[n-1]
+		seg.PreviousContractSegmentID = &prev.ID
+		seg.PlanID = prev.PlanID
+		// The superseded segment now ends where the new one starts.
+		if _, err := tx.ExecContext(ctx, `UPDATE contract_segments SET status = $2, expiration_date = $3, updated_at = $4, updated_by = $5 WHERE id = $1`,
+			prev.ID, domain.ContractExpired, q.EffectiveDate, now, actor); err != nil {
+			return fmt.Errorf("close previous segment: %w", err)
+		}
+	}
+	if len(q.LinesAfter) > 0 {
+		seg.PlanID = q.LinesAfter[0].OfferingID
+	}
+	return insertSegment(ctx, tx, tenantID, ct.ID, seg)
+}
+
+func insertAmendmentInvoice(ctx context.Context, tx *sqlx.Tx, tenantID, contractID, amendmentID string, p domain.InvoicePreview, now time.Time) error {
+	linesJSON, err := json.Marshal(p.Lines)
+	if err != nil {
+		return fmt.Errorf("encode invoice lines: %w", err)
+	}
+	status := InvoiceOpen
+	if p.Total < 0 {
+		status = InvoiceCredit
+	}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO invoices (id, tenant_id, contract_id, amendment_id, kind, period_start, period_end, currency, lines, total, status, created_at)
+		VALUES ($1, $2, $3, $4, 'AMENDMENT', $5, $6, $7, $8, $9, $10, $11)`,
+		uuid.NewString(), tenantID, contractID, amendmentID, p.Period.Start, p.Period.End, p.Currency, linesJSON, p.Total, status, now)
+	if err != nil {
+		return fmt.Errorf("insert amendment invoice: %w", err)
+	}
+	return nil
+}
+
+// Invoice statuses for amendment invoices.
+const (
+	InvoiceOpen   = "OPEN"
+	InvoiceCredit = "CREDIT"
+)
+
+const amendmentColumns = `m.id, m.contract_id, c.number AS contract_number, m.action, m.status, m.effective_date, m.quote,
+	m.matched_rule, m.source, m.submitted_by, m.workflow_id, m.created_at, m.updated_at`
+
+type amendmentRow struct {
+	domain.Amendment
+	QuoteJSON []byte `db:"quote"`
+	RuleJSON  []byte `db:"matched_rule"`
+}
+
+func (r amendmentRow) amendment() (domain.Amendment, error) {
+	am := r.Amendment
+	if err := json.Unmarshal(r.QuoteJSON, &am.Quote); err != nil {
+		return am, fmt.Errorf("decode quote: %w", err)
+	}
+	am.Quote.Status = am.Status
+	if len(r.RuleJSON) > 0 {
+		am.MatchedRule = &domain.MatchedRule{}
+		if err := json.Unmarshal(r.RuleJSON, am.MatchedRule); err != nil {
+			return am, fmt.Errorf("decode matched rule: %w", err)
+		}
+	}
+	return am, nil
+}
+
+// Amendment loads one of the tenant's amendments with its history and invoice.
+func (s *Store) Amendment(ctx context.Context, tenantID, id string) (domain.Amendment, error) {
+	return loadAmendment(ctx, s.db, tenantID, id)
+}
+
+func loadAmendment(ctx context.Context, q sqlx.QueryerContext, tenantID, id string) (domain.Amendment, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return domain.Amendment{}, ErrNotFound
+	}
+	var row amendmentRow
+	err := sqlx.GetContext(ctx, q, &row, `SELECT `+amendmentColumns+` FROM amendments m JOIN contracts c ON c.id = m.contract_id
+		WHERE m.tenant_id = $1 AND m.id = $2`, tenantID, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Amendment{}, ErrNotFound
+	}
+	if err != nil {
+		return domain.Amendment{}, fmt.Errorf("load amendment: %w", err)
+	}
+	am, err := row.amendment()
+	if err != nil {
+		return am, err
+	}
+	if err := sqlx.SelectContext(ctx, q, &am.History, `
+		SELECT status, actor_id, source, note, at FROM amendment_events WHERE amendment_id = $1 ORDER BY id`, id); err != nil {
+		return am, fmt.Errorf("load amendment history: %w", err)
+	}
+	invoices, err := loadInvoices(ctx, q, `tenant_id = $1 AND amendment_id = $2`, tenantID, id)
+	if err != nil {
+		return am, err
+	}
+	if len(invoices) > 0 {
+		am.Invoice = &invoices[0]
+	}
+	return am, nil
+}
+
+func loadInvoices(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]domain.Invoice, error) {
+	var rows []struct {
+		domain.Invoice
+		LinesJSON []byte `db:"lines"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT id, contract_id, amendment_id, kind, period_start, period_end, currency, lines, total, status, created_at
+		FROM invoices WHERE `+where+` ORDER BY created_at, id`, args...); err != nil {
+		return nil, fmt.Errorf("load invoices: %w", err)
+	}
+	out := make([]domain.Invoice, len(rows))
+	for i, r := range rows {
+		out[i] = r.Invoice
+		if err := json.Unmarshal(r.LinesJSON, &out[i].Lines); err != nil {
+			return nil, fmt.Errorf("decode invoice lines: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// AmendmentByIdempotencyKey finds the amendment an earlier request with the
+// same key opened, with that request's hash.
+func (s *Store) AmendmentByIdempotencyKey(ctx context.Context, tenantID, key string) (domain.Amendment, string, error) {
+	var row struct {
+		ID   string `db:"id"`
+		Hash string `db:"request_hash"`
+	}
+	err := s.db.GetContext(ctx, &row, `SELECT id, request_hash FROM amendments WHERE tenant_id = $1 AND idempotency_key = $2`, tenantID, key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Amendment{}, "", ErrNotFound
+	}
+	if err != nil {
+		return domain.Amendment{}, "", fmt.Errorf("look up idempotency key: %w", err)
+	}
+	am, err := s.Amendment(ctx, tenantID, row.ID)
+	return am, row.Hash, err
+}
+
+// ContractAmendments lists a contract's amendments, newest first.
+func (s *Store) ContractAmendments(ctx context.Context, tenantID, contractID string) ([]domain.Amendment, error) {
+	var rows []amendmentRow
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+amendmentColumns+` FROM amendments m JOIN contracts c ON c.id = m.contract_id
+		WHERE m.tenant_id = $1 AND m.contract_id = $2 ORDER BY m.created_at DESC, m.id`, tenantID, contractID); err != nil {
+		return nil, fmt.Errorf("list amendments: %w", err)
+	}
+	out := make([]domain.Amendment, len(rows))
+	for i, r := range rows {
+		am, err := r.amendment()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = am
+	}
+	return out, nil
+}

@@ -1,0 +1,196 @@
+package workflows
+
+import (
+	"errors"
+	"slices"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/contractd/contractd/activities"
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/store"
+)
+
+// Update names clients send to an amendment workflow.
+const (
+	// UpdateOutcome waits until the amendment is settled (applied, scheduled,
+	// held for review, or refused) and returns where it stands; sent with
+	// Update-with-Start so the caller gets a synchronous answer.
+	UpdateOutcome = "outcome"
+	// UpdateWithdraw withdraws a SCHEDULED or REVIEW amendment.
+	UpdateWithdraw = "withdraw"
+)
+
+// AmendmentWorkflowID is deterministic per amendment.
+func AmendmentWorkflowID(amendmentID string) string { return "amendment/" + amendmentID }
+
+// Outcome is an amendment's state as the API reports it. A refusal carries
+// the domain kind and message instead of an amendment.
+type Outcome struct {
+	Amendment    *domain.Amendment
+	Contract     *domain.Contract
+	ErrorKind    domain.Kind
+	ErrorMessage string
+}
+
+// Actor is who asks for a decision on an amendment.
+type Actor struct {
+	ID     string
+	Source string
+}
+
+// systemActor records changes the workflow makes on its own, such as applying
+// a scheduled amendment when its date comes.
+var systemActor = Actor{ID: "system", Source: "SCHEDULER"}
+
+// AmendmentWorkflow takes one amendment from request to a terminal state:
+// price and record it, wait for its effective date (withdrawable meanwhile),
+// then apply it.
+func AmendmentWorkflow(ctx workflow.Context, in activities.OpenAmendmentInput) (Outcome, error) {
+	w := &amendment{in: in}
+	if err := w.registerHandlers(ctx); err != nil {
+		return Outcome{}, err
+	}
+	err := w.run(withDatabaseStep(ctx))
+	w.done = true
+	// Let pending update handlers return the final state before completing.
+	if waitErr := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); waitErr != nil && err == nil {
+		err = waitErr
+	}
+	return w.out, err
+}
+
+type amendment struct {
+	in       activities.OpenAmendmentInput
+	out      Outcome
+	settled  bool // the synchronous answer is known
+	done     bool // the workflow reached a terminal state
+	withdraw *Actor
+}
+
+func (w *amendment) status() string {
+	if w.out.Amendment == nil {
+		return ""
+	}
+	return w.out.Amendment.Status
+}
+
+func (w *amendment) registerHandlers(ctx workflow.Context) error {
+	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateOutcome,
+		func(ctx workflow.Context, _ string) (Outcome, error) {
+			err := workflow.Await(ctx, func() bool { return w.settled })
+			return w.out, err
+		},
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, requestHash string) error {
+			if requestHash != w.in.RequestHash {
+				return temporal.NewApplicationError("this Idempotency-Key was already used with a different request body", string(domain.KindUnprocessable))
+			}
+			return nil
+		}})
+	if err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateWithdraw,
+		func(ctx workflow.Context, by Actor) (Outcome, error) {
+			w.withdraw = &by
+			err := workflow.Await(ctx, func() bool { return w.done })
+			return w.out, err
+		},
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, _ Actor) error {
+			if w.withdraw != nil || !slices.Contains([]string{domain.StatusScheduled, domain.StatusReview}, w.status()) {
+				return temporal.NewApplicationError("only a SCHEDULED or REVIEW amendment can be withdrawn; this one is "+w.status(), string(domain.KindConflict))
+			}
+			return nil
+		}})
+}
+
+func (w *amendment) run(ctx workflow.Context) error {
+	var a *activities.Activities
+	var opened activities.OpenAmendmentResult
+	if err := workflow.ExecuteLocalActivity(ctx, a.OpenAmendment, w.in).Get(ctx, &opened); err != nil {
+		return w.refuse(err)
+	}
+	w.out = Outcome{Amendment: &opened.Amendment, Contract: &opened.Contract}
+	if err := w.publishStatus(ctx); err != nil {
+		return err
+	}
+
+	if w.status() == domain.StatusScheduled {
+		w.settled = true
+		withdrawn, err := workflow.AwaitWithTimeout(ctx, opened.WaitFor, func() bool { return w.withdraw != nil })
+		if err != nil {
+			return err
+		}
+		if withdrawn {
+			return w.transition(ctx, domain.StatusWithdrawn, *w.withdraw)
+		}
+		return w.apply(ctx, systemActor)
+	}
+	return w.apply(ctx, Actor{ID: w.in.ActorID, Source: w.in.Source})
+}
+
+func (w *amendment) apply(ctx workflow.Context, by Actor) error {
+	var a *activities.Activities
+	var applied store.Applied
+	err := workflow.ExecuteLocalActivity(ctx, a.ApplyAmendment, activities.ApplyAmendmentInput{
+		TenantID: w.in.TenantID, AmendmentID: w.in.AmendmentID, ActorID: by.ID, Source: by.Source,
+	}).Get(ctx, &applied)
+	if err != nil {
+		if kind := businessKind(err); kind != "" {
+			// The change can no longer be made: record it as failed, keep the reason.
+			w.out.ErrorKind, w.out.ErrorMessage = kind, applicationMessage(err)
+			return w.transition(ctx, domain.StatusFailed, systemActor)
+		}
+		return err
+	}
+	w.out.Amendment, w.out.Contract = &applied.Amendment, &applied.Contract
+	w.settled = true
+	return w.publishStatus(ctx)
+}
+
+func (w *amendment) transition(ctx workflow.Context, to string, by Actor) error {
+	var a *activities.Activities
+	var am domain.Amendment
+	err := workflow.ExecuteLocalActivity(ctx, a.TransitionAmendment, activities.TransitionInput{
+		TenantID: w.in.TenantID, AmendmentID: w.in.AmendmentID, From: domain.OpenStatuses, To: to, ActorID: by.ID, Source: by.Source,
+	}).Get(ctx, &am)
+	if err != nil {
+		return err
+	}
+	w.out.Amendment = &am
+	w.settled = true
+	return w.publishStatus(ctx)
+}
+
+// refuse turns a business refusal into the outcome; other errors fail the workflow.
+func (w *amendment) refuse(err error) error {
+	kind := businessKind(err)
+	if kind == "" {
+		return err
+	}
+	w.out = Outcome{ErrorKind: kind, ErrorMessage: applicationMessage(err)}
+	w.settled = true
+	return nil
+}
+
+func (w *amendment) publishStatus(ctx workflow.Context) error {
+	return workflow.UpsertTypedSearchAttributes(ctx, AmendmentStatusKey.ValueSet(w.status()))
+}
+
+// businessKind extracts the domain kind of a refusal raised by an activity.
+func businessKind(err error) domain.Kind {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.NonRetryable() {
+		return domain.Kind(appErr.Type())
+	}
+	return ""
+}
+
+func applicationMessage(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	return err.Error()
+}
