@@ -1,0 +1,151 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/contractd/contractd/activities"
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/store"
+)
+
+var acts *activities.Activities
+
+func amendmentEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflow(AmendmentWorkflow)
+	env.RegisterActivity(&activities.Activities{})
+	t.Cleanup(func() { env.AssertExpectations(t) })
+	return env
+}
+
+func opened(status string, wait time.Duration) activities.OpenAmendmentResult {
+	return activities.OpenAmendmentResult{
+		Amendment: domain.Amendment{ID: "am-1", Status: status},
+		Contract:  domain.Contract{ID: "ct-1", Version: 1},
+		WaitFor:   wait,
+	}
+}
+
+func applied() store.Applied {
+	return store.Applied{Amendment: domain.Amendment{ID: "am-1", Status: domain.StatusApplied}, Contract: domain.Contract{ID: "ct-1", Version: 2}}
+}
+
+func outcome(t *testing.T, env *testsuite.TestWorkflowEnvironment) Outcome {
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	var out Outcome
+	require.NoError(t, env.GetWorkflowResult(&out))
+	return out
+}
+
+func TestScheduledAmendmentAppliesWhenItsDateComes(t *testing.T) {
+	env := amendmentEnv(t)
+	wait := 36 * time.Hour
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(opened(domain.StatusScheduled, wait), nil)
+	var appliedAt time.Time
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.MatchedBy(func(in activities.ApplyAmendmentInput) bool {
+		return in.ActorID == systemActor.ID && in.Source == systemActor.Source
+	})).Run(func(mock.Arguments) { appliedAt = env.Now() }).Return(applied(), nil)
+	start := env.Now()
+
+	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1"})
+
+	out := outcome(t, env)
+	assert.Equal(t, domain.StatusApplied, out.Amendment.Status)
+	assert.EqualValues(t, 2, out.Contract.Version)
+	assert.GreaterOrEqual(t, appliedAt.Sub(start), wait, "applied before its effective date")
+}
+
+func TestScheduledAmendmentCanBeWithdrawnWhileWaiting(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(opened(domain.StatusScheduled, 30*24*time.Hour), nil)
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in activities.TransitionInput) bool {
+		return in.To == domain.StatusWithdrawn && in.ActorID == "alice"
+	})).Return(domain.Amendment{ID: "am-1", Status: domain.StatusWithdrawn}, nil)
+	var withdrawn Outcome
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(UpdateWithdraw, "w-1", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { t.Errorf("withdraw rejected: %v", err) },
+			OnAccept:   func() {},
+			OnComplete: func(v any, err error) { require.NoError(t, err); withdrawn = v.(Outcome) },
+		}, Actor{ID: "alice", Source: "USER"})
+	}, 24*time.Hour)
+
+	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1"})
+
+	assert.Equal(t, domain.StatusWithdrawn, outcome(t, env).Amendment.Status)
+	assert.Equal(t, domain.StatusWithdrawn, withdrawn.Amendment.Status)
+	env.AssertNotCalled(t, "ApplyAmendment", mock.Anything, mock.Anything)
+}
+
+func TestImmediateAmendmentRefusesWithdrawal(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(opened(domain.StatusPending, 0), nil)
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Return(applied(), nil)
+	var rejected error
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(UpdateWithdraw, "w-1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { rejected = err }, OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, Actor{ID: "alice"})
+	}, 0)
+	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1"})
+	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(rejected, &appErr), "withdrawal of an immediate change must be rejected, got %v", rejected)
+	assert.Equal(t, string(domain.KindConflict), appErr.Type())
+}
+
+func TestTransientApplyFailuresAreRetried(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(opened(domain.StatusPending, 0), nil)
+	calls := 0
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Return(func(context.Context, activities.ApplyAmendmentInput) (store.Applied, error) {
+		calls++
+		if calls < 3 {
+			return store.Applied{}, errors.New("connection reset by peer")
+		}
+		return applied(), nil
+	})
+	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1"})
+	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
+	assert.Equal(t, 3, calls)
+}
+
+func TestRefusedAmendmentEndsWithTheReason(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(activities.OpenAmendmentResult{},
+		temporal.NewNonRetryableApplicationError("contract CT-1 already has an open amendment am-0", string(domain.KindConflict), nil))
+	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1"})
+	out := outcome(t, env)
+	assert.Nil(t, out.Amendment)
+	assert.Equal(t, domain.KindConflict, out.ErrorKind)
+	assert.Contains(t, out.ErrorMessage, "am-0")
+}
+
+func TestApplyThatCanNoLongerHappenIsRecordedFailed(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(opened(domain.StatusScheduled, time.Hour), nil)
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Return(store.Applied{},
+		temporal.NewNonRetryableApplicationError("contract changed", string(domain.KindConflict), nil))
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in activities.TransitionInput) bool {
+		return in.To == domain.StatusFailed
+	})).Return(domain.Amendment{ID: "am-1", Status: domain.StatusFailed}, nil)
+	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1"})
+	out := outcome(t, env)
+	assert.Equal(t, domain.StatusFailed, out.Amendment.Status)
+	assert.Equal(t, "contract changed", out.ErrorMessage)
+}
