@@ -1,0 +1,61 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/contractd/contractd/internal/testkit"
+	"github.com/contractd/contractd/workflows"
+)
+
+// TestAmendmentHistoriesReplay replays real histories (an immediate change,
+// and a scheduled change withdrawn while waiting) against today's workflow
+// code. With RECORD_HISTORY=1 it also refreshes workflows/testdata, whose
+// files the workflows package replays to catch non-deterministic changes.
+func TestAmendmentHistoriesReplay(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	immediate := change(env, env.A.SubmitterKey, seats(ct["id"].(string), 7))
+	require.Equal(t, http.StatusOK, immediate.Status, "%s", immediate.Body)
+	future := seats(ct["id"].(string), 8)
+	future["effectiveDate"] = "2026-06-01"
+	scheduled := change(env, env.A.SubmitterKey, future)
+	require.Equal(t, http.StatusOK, scheduled.Status, "%s", scheduled.Body)
+	scheduledID := scheduled.JSON(t)["quote"].(map[string]any)["id"].(string)
+	require.Equal(t, http.StatusOK, env.Do("POST", "/api/amendments/"+scheduledID+"/withdraw", env.A.SubmitterKey, nil).Status)
+
+	histories := map[string]string{
+		"amendment_immediate.json": immediate.JSON(t)["quote"].(map[string]any)["id"].(string),
+		"amendment_withdrawn.json": scheduledID,
+	}
+	for file, id := range histories {
+		h := history(t, env, workflows.AmendmentWorkflowID(id))
+		replayer := sdkworker.NewWorkflowReplayer()
+		replayer.RegisterWorkflow(workflows.AmendmentWorkflow)
+		require.NoError(t, replayer.ReplayWorkflowHistory(nil, h), file)
+		if os.Getenv("RECORD_HISTORY") == "1" {
+			raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(h)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join("..", "workflows", "testdata", file), raw, 0o644))
+		}
+	}
+}
+
+func history(t *testing.T, env *testkit.Env, workflowID string) *historypb.History {
+	h := &historypb.History{}
+	iter := env.Temporal.GetWorkflowHistory(context.Background(), workflowID, "", false, 0)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(t, err)
+		h.Events = append(h.Events, ev)
+	}
+	return h
+}

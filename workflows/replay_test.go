@@ -1,0 +1,23 @@
+package workflows
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/worker"
+)
+
+// TestRecordedHistoriesReplay guards released workflow logic: a change that
+// would break running workflows fails here. Changing logic on purpose needs
+// workflow.GetVersion; refresh the files with RECORD_HISTORY=1 go test ./api -run Replay.
+func TestRecordedHistoriesReplay(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		replayer := worker.NewWorkflowReplayer()
+		replayer.RegisterWorkflow(AmendmentWorkflow)
+		require.NoError(t, replayer.ReplayWorkflowHistoryFromJSONFile(nil, f), f)
+	}
+}
