@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/payments"
 	"github.com/contractd/contractd/internal/store"
 )
 
@@ -18,11 +19,13 @@ type Activities struct {
 	Store *store.Store
 	// Now is the business clock; tests move it.
 	Now func() time.Time
+	// Payments collects invoices.
+	Payments payments.Provider
 }
 
-// New builds the activities with the wall clock.
+// New builds the activities with the wall clock and the sandbox payment provider.
 func New(s *store.Store) *Activities {
-	return &Activities{Store: s, Now: time.Now}
+	return &Activities{Store: s, Now: time.Now, Payments: payments.NewSandbox(s.DB())}
 }
 
 // businessError turns a domain refusal into a non-retryable application error

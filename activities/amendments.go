@@ -3,9 +3,11 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/rules"
 	"github.com/contractd/contractd/internal/store"
 )
 
@@ -24,41 +26,84 @@ type OpenAmendmentInput struct {
 	Request        json.RawMessage
 }
 
-// OpenAmendmentResult is the recorded amendment, the contract it holds, and
-// how long until its effective date starts (0 for an immediate change).
+// OpenAmendmentResult is the recorded amendment, the contract it holds, how
+// long until its effective date starts (0 for an immediate change), and for
+// a held amendment, how long a decision may take.
 type OpenAmendmentResult struct {
-	Amendment domain.Amendment
-	Contract  domain.Contract
-	WaitFor   time.Duration
+	Amendment    domain.Amendment
+	Contract     domain.Contract
+	WaitFor      time.Duration
+	ReviewExpiry time.Duration
 }
 
-// OpenAmendment prices the change against the locked contract and records
-// the amendment: PENDING when it applies today, SCHEDULED for a future date.
+// requestedApproval is recorded as the matched rule when the submitter asked
+// for a review themselves.
+var requestedApproval = domain.MatchedRule{ID: "requireApproval", Name: "Approval requested by the submitter"}
+
+// OpenAmendment prices the change against the locked contract, evaluates the
+// tenant's approval rules and records the amendment: REVIEW when a rule (or
+// the request) holds it, else PENDING when it applies today or SCHEDULED for
+// a future date.
 func (a *Activities) OpenAmendment(ctx context.Context, in OpenAmendmentInput) (OpenAmendmentResult, error) {
+	ruleList, err := a.Store.ApprovalRules(ctx, in.TenantID)
+	if err != nil {
+		return OpenAmendmentResult{}, err
+	}
+	ruleSet, err := rules.Compile(ruleList)
+	if err != nil {
+		return OpenAmendmentResult{}, fmt.Errorf("stored approval rules: %w", err)
+	}
 	now := a.now()
 	today := domain.DateOf(now)
+	var expiry time.Duration
 	am, ct, err := a.Store.OpenAmendment(ctx, store.NewAmendment{
 		ID: in.AmendmentID, TenantID: in.TenantID, ContractID: in.ContractID, Action: in.Change.Action,
 		Request: in.Request, RequestHash: in.RequestHash, IdempotencyKey: in.IdempotencyKey, WorkflowID: in.WorkflowID,
 		ActorID: in.ActorID, Source: in.Source,
-	}, now, func(ct domain.Contract, cat domain.Catalog) (domain.Quote, string, error) {
+	}, now, func(ct domain.Contract, cat domain.Catalog) (store.Plan, error) {
 		q, err := domain.PlanAmendment(&cat, ct, in.Change, today)
 		if err != nil {
-			return q, "", err
+			return store.Plan{}, err
 		}
+		plan := store.Plan{Quote: q, Status: domain.StatusScheduled}
 		if q.Immediate(today) {
-			return q, domain.StatusPending, nil
+			plan.Status = domain.StatusPending
 		}
-		return q, domain.StatusScheduled, nil
+		var matched *domain.MatchedRule
+		if in.Change.RequireApproval {
+			matched, expiry = &requestedApproval, rules.DefaultExpiry
+		} else if r, exp, ok := ruleSet.Match(ruleFacts(in, ct, q)); ok {
+			matched, expiry = &domain.MatchedRule{ID: r.ID, Name: r.Name}, exp
+		}
+		if matched != nil {
+			expires := now.Add(expiry)
+			plan.Status, plan.MatchedRule, plan.ReviewExpiresAt = domain.StatusReview, matched, &expires
+		}
+		return plan, nil
 	})
 	if err != nil {
 		return OpenAmendmentResult{}, businessError(err)
 	}
-	res := OpenAmendmentResult{Amendment: am, Contract: ct}
+	res := OpenAmendmentResult{Amendment: am, Contract: ct, ReviewExpiry: expiry}
 	if wait := am.EffectiveDate.Time().Sub(now); wait > 0 {
 		res.WaitFor = wait
 	}
 	return res, nil
+}
+
+func ruleFacts(in OpenAmendmentInput, ct domain.Contract, q domain.Quote) rules.Facts {
+	var percent float64
+	if q.RecurringBefore != 0 {
+		percent = float64(q.RecurringDelta) * 100 / float64(q.RecurringBefore)
+	}
+	return rules.Facts{
+		Action: string(in.Change.Action), Source: in.Source, Actor: in.ActorID,
+		Contract: rules.ContractFacts{
+			Status: ct.Status, Currency: ct.Currency, RecurringAmount: ct.RecurringAmount,
+			MonthsRemaining: int64(domain.MonthsRemaining(q.EffectiveDate, ct.ExpirationDate)),
+		},
+		Quote: rules.QuoteFacts{RecurringDelta: q.RecurringDelta, ProrationAmount: q.ProrationTotal, PercentChange: percent},
+	}
 }
 
 // ApplyAmendmentInput names the amendment to apply and who triggered it.
@@ -73,6 +118,21 @@ type ApplyAmendmentInput struct {
 func (a *Activities) ApplyAmendment(ctx context.Context, in ApplyAmendmentInput) (store.Applied, error) {
 	out, err := a.Store.ApplyAmendment(ctx, in.TenantID, in.AmendmentID, in.ActorID, in.Source, a.now())
 	return out, businessError(err)
+}
+
+// EventInput adds an event such as APPROVED or ESCALATED to an amendment's history.
+type EventInput struct {
+	TenantID    string
+	AmendmentID string
+	Event       string
+	ActorID     string
+	Source      string
+	Note        *string
+}
+
+// RecordAmendmentEvent records the event once, however often it runs.
+func (a *Activities) RecordAmendmentEvent(ctx context.Context, in EventInput) error {
+	return a.Store.RecordEvent(ctx, in.TenantID, in.AmendmentID, in.Event, in.ActorID, in.Source, in.Note, a.now())
 }
 
 // TransitionInput moves an amendment between statuses.

@@ -3,6 +3,8 @@ package api
 import (
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
@@ -13,7 +15,7 @@ import (
 )
 
 func (s *server) getAmendment(c *gin.Context) {
-	am, err := s.Store.Amendment(c, principal(c).TenantID, c.Param("id"))
+	am, err := s.Store.Amendment(c.Request.Context(), principal(c).TenantID, c.Param("id"))
 	if err != nil {
 		s.fail(c, notFoundAs(err, "amendment %q does not exist", c.Param("id")))
 		return
@@ -23,12 +25,12 @@ func (s *server) getAmendment(c *gin.Context) {
 
 func (s *server) listContractAmendments(c *gin.Context) {
 	tenantID := principal(c).TenantID
-	ct, err := s.Store.Contract(c, tenantID, c.Param("id"))
+	ct, err := s.Store.Contract(c.Request.Context(), tenantID, c.Param("id"))
 	if err != nil {
 		s.fail(c, notFoundAs(err, "contract %q does not exist", c.Param("id")))
 		return
 	}
-	items, err := s.Store.ContractAmendments(c, tenantID, ct.ID)
+	items, err := s.Store.ContractAmendments(c.Request.Context(), tenantID, ct.ID)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -40,37 +42,71 @@ func (s *server) listContractAmendments(c *gin.Context) {
 // records the change and cancels its wait.
 func (s *server) withdrawAmendment(c *gin.Context) {
 	p := principal(c)
-	am, err := s.Store.Amendment(c, p.TenantID, c.Param("id"))
+	s.updateAmendment(c, workflows.UpdateWithdraw, []string{domain.StatusScheduled, domain.StatusReview},
+		workflows.Actor{ID: p.ActorID, Source: string(p.Source)})
+}
+
+type decisionRequest struct {
+	Comment string `json:"comment"`
+}
+
+func (s *server) approveAmendment(c *gin.Context) { s.decideAmendment(c, workflows.UpdateApprove) }
+func (s *server) rejectAmendment(c *gin.Context)  { s.decideAmendment(c, workflows.UpdateReject) }
+
+// decideAmendment delivers an approver's decision to the amendment's workflow.
+func (s *server) decideAmendment(c *gin.Context, update string) {
+	var req decisionRequest
+	if body, err := readBody(c); err != nil {
+		s.fail(c, err)
+		return
+	} else if len(body) > 0 {
+		if err := decodeStrict(body, &req); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	p := principal(c)
+	s.updateAmendment(c, update, []string{domain.StatusReview},
+		workflows.Decision{Actor: workflows.Actor{ID: p.ActorID, Source: string(p.Source)}, Comment: req.Comment})
+}
+
+// updateAmendment sends an update to the amendment's workflow and answers
+// with the amendment's state once the workflow has acted on it. The status
+// and four-eyes checks here answer early; the workflow's validator is the
+// one that counts, since the state may change in between.
+func (s *server) updateAmendment(c *gin.Context, update string, from []string, arg any) {
+	p := principal(c)
+	am, err := s.Store.Amendment(c.Request.Context(), p.TenantID, c.Param("id"))
 	if err != nil {
 		s.fail(c, notFoundAs(err, "amendment %q does not exist", c.Param("id")))
 		return
 	}
-	if am.Status != domain.StatusScheduled && am.Status != domain.StatusReview {
-		s.fail(c, domain.Errorf(domain.KindConflict, "", "only a SCHEDULED or REVIEW amendment can be withdrawn; %s is %s", am.ID, am.Status))
+	if !slices.Contains(from, am.Status) {
+		s.fail(c, domain.Errorf(domain.KindConflict, "", "amendment %s is %s; %s needs it to be %s", am.ID, am.Status, update, strings.Join(from, " or ")))
 		return
 	}
-	handle, err := s.Temporal.UpdateWorkflow(c, client.UpdateWorkflowOptions{
-		WorkflowID: am.WorkflowID, UpdateName: workflows.UpdateWithdraw,
-		Args:         []any{workflows.Actor{ID: p.ActorID, Source: string(p.Source)}},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
+	if _, deciding := arg.(workflows.Decision); deciding && am.SubmittedBy == p.ActorID {
+		s.fail(c, domain.Errorf(domain.KindForbidden, "", "the submitter of an amendment cannot decide it (four-eyes rule)"))
+		return
+	}
+	handle, err := s.Temporal.UpdateWorkflow(c.Request.Context(), client.UpdateWorkflowOptions{
+		WorkflowID: am.WorkflowID, UpdateName: update, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	var out workflows.Outcome
 	if err == nil {
-		err = handle.Get(c, &out)
+		err = handle.Get(c.Request.Context(), &out)
 	}
 	if err != nil {
-		s.fail(c, decisionError(err, am))
+		var gone *serviceerror.NotFound
+		if errors.As(err, &gone) {
+			err = domain.Errorf(domain.KindConflict, "", "amendment %s is no longer open", am.ID)
+		}
+		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, out.Amendment)
-}
-
-// decisionError explains an update the workflow would not take: it already
-// moved on (or finished) since the amendment was read.
-func decisionError(err error, am domain.Amendment) error {
-	var gone *serviceerror.NotFound
-	if errors.As(err, &gone) {
-		return domain.Errorf(domain.KindConflict, "", "amendment %s is no longer open", am.ID)
+	// Read back what was committed: the workflow's copy may predate the invoice.
+	if fresh, err := s.Store.Amendment(c.Request.Context(), p.TenantID, am.ID); err == nil {
+		out.Amendment = &fresh
 	}
-	return err
+	c.JSON(http.StatusOK, out.Amendment)
 }

@@ -9,7 +9,7 @@ import (
 )
 
 func (s *server) getCatalog(c *gin.Context) {
-	cat, err := s.Store.Catalog(c, principal(c).TenantID)
+	cat, err := s.Store.Catalog(c.Request.Context(), principal(c).TenantID)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -34,7 +34,7 @@ func (s *server) putCatalog(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	if err := s.Store.PutCatalog(c, p.TenantID, p.ActorID, cat); err != nil {
+	if err := s.Store.PutCatalog(c.Request.Context(), p.TenantID, p.ActorID, cat); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -109,7 +109,7 @@ func (s *server) createContractAction(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	cat, err := s.Store.Catalog(c, p.TenantID)
+	cat, err := s.Store.Catalog(c.Request.Context(), p.TenantID)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -124,7 +124,7 @@ func (s *server) createContractAction(c *gin.Context) {
 	key := c.GetHeader(idempotencyHeader)
 	actionID := uuid.NewString()
 	if key != "" {
-		earlier, err := s.Store.ContractActionByIdempotencyKey(c, p.TenantID, key)
+		earlier, err := s.Store.ContractActionByIdempotencyKey(c.Request.Context(), p.TenantID, key)
 		switch {
 		case err == nil && earlier.RequestHash == hash:
 			c.JSON(http.StatusOK, toContractActionResponse(earlier))
@@ -144,7 +144,7 @@ func (s *server) createContractAction(c *gin.Context) {
 		TraceID: c.GetHeader(traceHeader), IdempotencyKey: key, RequestHash: hash,
 		AccountNumber: req.AccountNumber, ActionType: actionCreateContractWithPlan, Contracts: requested,
 	}
-	run, err := s.Temporal.ExecuteWorkflow(c, client.StartWorkflowOptions{
+	run, err := s.Temporal.ExecuteWorkflow(c.Request.Context(), client.StartWorkflowOptions{
 		ID:                       workflows.ContractActionWorkflowID(p.TenantID, actionID),
 		TaskQueue:                s.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
@@ -156,7 +156,7 @@ func (s *server) createContractAction(c *gin.Context) {
 		return
 	}
 	var action store.ContractAction
-	if err := run.Get(c, &action); err != nil {
+	if err := run.Get(c.Request.Context(), &action); err != nil {
 		s.fail(c, err)
 		return
 	}

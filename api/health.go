@@ -14,7 +14,7 @@ func (s *server) healthz(c *gin.Context) {
 
 // readyz reports whether the service can do its work: Postgres and Temporal answer.
 func (s *server) readyz(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c, 2*time.Second)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	checks := gin.H{"postgres": "up", "temporal": "up"}
 	status := http.StatusOK

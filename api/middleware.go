@@ -86,7 +86,7 @@ func (s *server) authenticate(render errorRenderer) gin.HandlerFunc {
 			c.Abort()
 			return
 		}
-		p, err := s.Store.Principal(c, key)
+		p, err := s.Store.Principal(c.Request.Context(), key)
 		if errors.Is(err, store.ErrNotFound) {
 			render(c, http.StatusUnauthorized, "the API key is not valid")
 			c.Abort()

@@ -67,12 +67,12 @@ func (s *server) changeContract(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	ct, err := s.Store.Contract(c, p.TenantID, ch.ContractID)
+	ct, err := s.Store.Contract(c.Request.Context(), p.TenantID, ch.ContractID)
 	if err != nil {
 		s.selfServiceFail(c, ch.Action, nil, notFoundAs(err, "contract %q does not exist", ch.ContractID))
 		return
 	}
-	cat, err := s.Store.Catalog(c, p.TenantID)
+	cat, err := s.Store.Catalog(c.Request.Context(), p.TenantID)
 	if err != nil {
 		s.selfServiceFail(c, ch.Action, nil, err)
 		return
@@ -95,7 +95,7 @@ func (s *server) changeContract(c *gin.Context) {
 	key := c.GetHeader(idempotencyHeader)
 	amendmentID := uuid.NewString()
 	if key != "" {
-		earlier, earlierHash, err := s.Store.AmendmentByIdempotencyKey(c, p.TenantID, key)
+		earlier, earlierHash, err := s.Store.AmendmentByIdempotencyKey(c.Request.Context(), p.TenantID, key)
 		switch {
 		case err == nil && earlierHash == hash:
 			s.respondAmendment(c, ch.Action, workflows.Outcome{Amendment: &earlier})
@@ -108,7 +108,7 @@ func (s *server) changeContract(c *gin.Context) {
 			return
 		}
 		amendmentID = idempotentID(p.TenantID, "amendment", key)
-	} else if open, err := s.Store.OpenAmendmentID(c, ct.ID); err != nil || open != "" {
+	} else if open, err := s.Store.OpenAmendmentID(c.Request.Context(), ct.ID); err != nil || open != "" {
 		if err == nil {
 			err = domain.Errorf(domain.KindConflict, "contractId", "contract %s already has an open amendment %s", ct.Number, open)
 		}
@@ -133,7 +133,7 @@ func (s *server) changeContract(c *gin.Context) {
 			workflows.AmendmentStatusKey.ValueSet(domain.StatusPending),
 		),
 	}, workflows.AmendmentWorkflow, in)
-	handle, err := s.Temporal.UpdateWithStartWorkflow(c, client.UpdateWithStartWorkflowOptions{
+	handle, err := s.Temporal.UpdateWithStartWorkflow(c.Request.Context(), client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions: client.UpdateWorkflowOptions{
 			UpdateName: workflows.UpdateOutcome, Args: []any{hash}, WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -141,7 +141,7 @@ func (s *server) changeContract(c *gin.Context) {
 	})
 	var out workflows.Outcome
 	if err == nil {
-		err = handle.Get(c, &out)
+		err = handle.Get(c.Request.Context(), &out)
 	}
 	if err != nil {
 		s.selfServiceFail(c, ch.Action, &ct, err)
@@ -160,7 +160,7 @@ func (s *server) respondAmendment(c *gin.Context, action domain.Action, out work
 	am := out.Amendment
 	ct := out.Contract
 	if ct == nil {
-		loaded, err := s.Store.Contract(c, principal(c).TenantID, am.ContractID)
+		loaded, err := s.Store.Contract(c.Request.Context(), principal(c).TenantID, am.ContractID)
 		if err != nil {
 			s.selfServiceFail(c, action, nil, err)
 			return

@@ -67,8 +67,15 @@ func NewRouter(d Deps) http.Handler {
 	g.GET("/contracts/:id/amendments", s.listContractAmendments)
 	g.GET("/amendments/:id", s.getAmendment)
 	g.POST("/amendments/:id/withdraw", requireRole(auth.RoleSubmitter, generalErrors), s.withdrawAmendment)
+	g.POST("/amendments/:id/approve", requireRole(auth.RoleApprover, generalErrors), s.approveAmendment)
+	g.POST("/amendments/:id/reject", requireRole(auth.RoleApprover, generalErrors), s.rejectAmendment)
+	g.GET("/approvals", requireRole(auth.RoleApprover, generalErrors), s.listApprovals)
+	g.GET("/approval-rules", requireRole(auth.RoleOperator, generalErrors), s.getApprovalRules)
+	g.PUT("/approval-rules", requireRole(auth.RoleOperator, generalErrors), s.putApprovalRules)
 
 	ss := r.Group("/api/selfService", s.authenticate(selfServiceErrors))
 	ss.POST("/contract", requireRole(auth.RoleSubmitter, selfServiceErrors), s.changeContract)
+	s.registerTerminationRoutes(r)
+	s.registerScheduleRoutes(r)
 	return r
 }

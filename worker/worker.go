@@ -22,6 +22,10 @@ func New(c client.Client, taskQueue string, acts *activities.Activities) sdkwork
 	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
 	w.RegisterWorkflow(workflows.ContractActionWorkflow)
 	w.RegisterWorkflow(workflows.AmendmentWorkflow)
+	w.RegisterWorkflow(workflows.ScheduleChangeWorkflow)
+	w.RegisterWorkflow(workflows.BillingRunWorkflow)
+	w.RegisterWorkflow(workflows.DunningWorkflow)
+	w.RegisterWorkflow(workflows.DailyBillingWorkflow)
 	w.RegisterActivity(acts)
 	return w
 }

@@ -2,7 +2,9 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -20,6 +22,15 @@ const (
 	UpdateOutcome = "outcome"
 	// UpdateWithdraw withdraws a SCHEDULED or REVIEW amendment.
 	UpdateWithdraw = "withdraw"
+	// UpdateApprove and UpdateReject decide an amendment held in REVIEW.
+	UpdateApprove = "approve"
+	UpdateReject  = "reject"
+)
+
+// Events recorded in an amendment's history besides its statuses.
+const (
+	EventApproved  = "APPROVED"
+	EventEscalated = "ESCALATED"
 )
 
 // AmendmentWorkflowID is deterministic per amendment.
@@ -38,6 +49,12 @@ type Outcome struct {
 type Actor struct {
 	ID     string
 	Source string
+}
+
+// Decision is an approver's answer to an amendment in REVIEW.
+type Decision struct {
+	Actor   Actor
+	Comment string
 }
 
 // systemActor records changes the workflow makes on its own, such as applying
@@ -67,6 +84,8 @@ type amendment struct {
 	settled  bool // the synchronous answer is known
 	done     bool // the workflow reached a terminal state
 	withdraw *Actor
+	decision *Decision
+	approved bool
 }
 
 func (w *amendment) status() string {
@@ -91,6 +110,12 @@ func (w *amendment) registerHandlers(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := w.registerDecision(ctx, UpdateApprove, true); err != nil {
+		return err
+	}
+	if err := w.registerDecision(ctx, UpdateReject, false); err != nil {
+		return err
+	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateWithdraw,
 		func(ctx workflow.Context, by Actor) (Outcome, error) {
 			w.withdraw = &by
@@ -105,15 +130,66 @@ func (w *amendment) registerHandlers(ctx workflow.Context) error {
 		}})
 }
 
+// registerDecision accepts an approver's decision only while the amendment
+// is in REVIEW and undecided, and never from its submitter (four eyes). The
+// caller's answer waits until the workflow has acted on it.
+func (w *amendment) registerDecision(ctx workflow.Context, name string, approve bool) error {
+	return workflow.SetUpdateHandlerWithOptions(ctx, name,
+		func(ctx workflow.Context, d Decision) (Outcome, error) {
+			w.decision, w.approved = &d, approve
+			err := workflow.Await(ctx, func() bool { return w.done || w.status() != domain.StatusReview })
+			return w.out, err
+		},
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, d Decision) error {
+			if w.status() != domain.StatusReview || w.decision != nil || w.withdraw != nil {
+				return temporal.NewApplicationError("only an amendment in REVIEW can be decided; this one is "+w.status(), string(domain.KindConflict))
+			}
+			if d.Actor.ID == w.in.ActorID {
+				return temporal.NewApplicationError("the submitter of an amendment cannot decide it (four-eyes rule)", string(domain.KindForbidden))
+			}
+			return nil
+		}})
+}
+
 func (w *amendment) run(ctx workflow.Context) error {
 	var a *activities.Activities
 	var opened activities.OpenAmendmentResult
 	if err := workflow.ExecuteLocalActivity(ctx, a.OpenAmendment, w.in).Get(ctx, &opened); err != nil {
 		return w.refuse(err)
 	}
+	openedAt := workflow.Now(ctx)
 	w.out = Outcome{Amendment: &opened.Amendment, Contract: &opened.Contract}
 	if err := w.publishStatus(ctx); err != nil {
 		return err
+	}
+	by := Actor{ID: w.in.ActorID, Source: w.in.Source}
+
+	if w.status() == domain.StatusReview {
+		w.settled = true
+		decided, err := w.awaitReview(ctx, opened.ReviewExpiry)
+		switch {
+		case err != nil:
+			return err
+		case !decided:
+			return w.transition(ctx, domain.StatusExpired, systemActor, nil)
+		case w.withdraw != nil:
+			return w.transition(ctx, domain.StatusWithdrawn, *w.withdraw, nil)
+		case !w.approved:
+			return w.transition(ctx, domain.StatusRejected, w.decision.Actor, &w.decision.Comment)
+		}
+		by = w.decision.Actor
+		if err := w.recordEvent(ctx, EventApproved, by, &w.decision.Comment); err != nil {
+			return err
+		}
+		// The effective date may have come while the amendment was held.
+		wait := openedAt.Add(opened.WaitFor).Sub(workflow.Now(ctx))
+		if wait <= 0 {
+			return w.apply(ctx, by)
+		}
+		if err := w.transition(ctx, domain.StatusScheduled, by, nil); err != nil {
+			return err
+		}
+		opened.WaitFor = wait
 	}
 
 	if w.status() == domain.StatusScheduled {
@@ -123,11 +199,34 @@ func (w *amendment) run(ctx workflow.Context) error {
 			return err
 		}
 		if withdrawn {
-			return w.transition(ctx, domain.StatusWithdrawn, *w.withdraw)
+			return w.transition(ctx, domain.StatusWithdrawn, *w.withdraw, nil)
 		}
 		return w.apply(ctx, systemActor)
 	}
-	return w.apply(ctx, Actor{ID: w.in.ActorID, Source: w.in.Source})
+	return w.apply(ctx, by)
+}
+
+// awaitReview waits for a decision or a withdrawal until the review expires,
+// escalating halfway. It reports whether anything arrived in time.
+func (w *amendment) awaitReview(ctx workflow.Context, expiry time.Duration) (bool, error) {
+	arrived := func() bool { return w.decision != nil || w.withdraw != nil }
+	half := expiry / 2
+	ok, err := workflow.AwaitWithTimeout(ctx, half, arrived)
+	if err != nil || ok {
+		return ok, err
+	}
+	note := fmt.Sprintf("no decision after %s; the review expires in another %s", half, expiry-half)
+	if err := w.recordEvent(ctx, EventEscalated, systemActor, &note); err != nil {
+		return false, err
+	}
+	return workflow.AwaitWithTimeout(ctx, expiry-half, arrived)
+}
+
+func (w *amendment) recordEvent(ctx workflow.Context, event string, by Actor, note *string) error {
+	var a *activities.Activities
+	return workflow.ExecuteLocalActivity(ctx, a.RecordAmendmentEvent, activities.EventInput{
+		TenantID: w.in.TenantID, AmendmentID: w.in.AmendmentID, Event: event, ActorID: by.ID, Source: by.Source, Note: note,
+	}).Get(ctx, nil)
 }
 
 func (w *amendment) apply(ctx workflow.Context, by Actor) error {
@@ -140,7 +239,7 @@ func (w *amendment) apply(ctx workflow.Context, by Actor) error {
 		if kind := businessKind(err); kind != "" {
 			// The change can no longer be made: record it as failed, keep the reason.
 			w.out.ErrorKind, w.out.ErrorMessage = kind, applicationMessage(err)
-			return w.transition(ctx, domain.StatusFailed, systemActor)
+			return w.transition(ctx, domain.StatusFailed, systemActor, nil)
 		}
 		return err
 	}
@@ -149,11 +248,11 @@ func (w *amendment) apply(ctx workflow.Context, by Actor) error {
 	return w.publishStatus(ctx)
 }
 
-func (w *amendment) transition(ctx workflow.Context, to string, by Actor) error {
+func (w *amendment) transition(ctx workflow.Context, to string, by Actor, note *string) error {
 	var a *activities.Activities
 	var am domain.Amendment
 	err := workflow.ExecuteLocalActivity(ctx, a.TransitionAmendment, activities.TransitionInput{
-		TenantID: w.in.TenantID, AmendmentID: w.in.AmendmentID, From: domain.OpenStatuses, To: to, ActorID: by.ID, Source: by.Source,
+		TenantID: w.in.TenantID, AmendmentID: w.in.AmendmentID, From: domain.OpenStatuses, To: to, ActorID: by.ID, Source: by.Source, Note: note,
 	}).Get(ctx, &am)
 	if err != nil {
 		return err

@@ -149,3 +149,117 @@ func TestApplyThatCanNoLongerHappenIsRecordedFailed(t *testing.T) {
 	assert.Equal(t, domain.StatusFailed, out.Amendment.Status)
 	assert.Equal(t, "contract changed", out.ErrorMessage)
 }
+
+func held(expiry time.Duration, wait time.Duration) activities.OpenAmendmentResult {
+	r := opened(domain.StatusReview, wait)
+	r.ReviewExpiry = expiry
+	return r
+}
+
+func decide(t *testing.T, env *testsuite.TestWorkflowEnvironment, name string, d Decision, after time.Duration, result *Outcome, rejected *error) {
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(name, name+"-1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { *rejected = err },
+			OnAccept: func() {},
+			OnComplete: func(v any, err error) {
+				require.NoError(t, err)
+				*result = v.(Outcome)
+			},
+		}, d)
+	}, after)
+}
+
+var approver = Actor{ID: "approver-1", Source: "USER"}
+
+func TestApprovedImmediateChangeAppliesAtOnce(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(7*24*time.Hour, 0), nil)
+	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.MatchedBy(func(in activities.EventInput) bool {
+		return in.Event == EventApproved && in.ActorID == approver.ID && *in.Note == "fine"
+	})).Return(nil)
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.MatchedBy(func(in activities.ApplyAmendmentInput) bool {
+		return in.ActorID == approver.ID
+	})).Return(applied(), nil)
+	var answer Outcome
+	var rejected error
+	decide(t, env, UpdateApprove, Decision{Actor: approver, Comment: "fine"}, time.Hour, &answer, &rejected)
+
+	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+
+	require.NoError(t, rejected)
+	assert.Equal(t, domain.StatusApplied, answer.Amendment.Status, "the approver's answer shows the applied change")
+	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
+}
+
+func TestApprovedFutureChangeIsScheduledThenApplied(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(7*24*time.Hour, 10*24*time.Hour), nil)
+	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in activities.TransitionInput) bool {
+		return in.To == domain.StatusScheduled && in.ActorID == approver.ID
+	})).Return(domain.Amendment{ID: "am-1", Status: domain.StatusScheduled}, nil)
+	var appliedAt time.Time
+	start := env.Now()
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Run(func(mock.Arguments) { appliedAt = env.Now() }).Return(applied(), nil)
+	var answer Outcome
+	var rejected error
+	decide(t, env, UpdateApprove, Decision{Actor: approver}, 2*24*time.Hour, &answer, &rejected)
+
+	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+
+	require.NoError(t, rejected)
+	assert.Equal(t, domain.StatusScheduled, answer.Amendment.Status)
+	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
+	// Applied on its effective date, counted from when it was submitted, not approved.
+	assert.InDelta(t, (10 * 24 * time.Hour).Seconds(), appliedAt.Sub(start).Seconds(), 60)
+}
+
+func TestRejectedChangeEndsRejected(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(7*24*time.Hour, 0), nil)
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in activities.TransitionInput) bool {
+		return in.To == domain.StatusRejected && in.ActorID == approver.ID && *in.Note == "too expensive"
+	})).Return(domain.Amendment{ID: "am-1", Status: domain.StatusRejected}, nil)
+	var answer Outcome
+	var rejected error
+	decide(t, env, UpdateReject, Decision{Actor: approver, Comment: "too expensive"}, time.Minute, &answer, &rejected)
+	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+	require.NoError(t, rejected)
+	assert.Equal(t, domain.StatusRejected, answer.Amendment.Status)
+	env.AssertNotCalled(t, "ApplyAmendment", mock.Anything, mock.Anything)
+}
+
+func TestSubmitterCannotDecideTheirOwnChange(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(time.Hour, 0), nil)
+	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.Anything).Return(domain.Amendment{ID: "am-1", Status: domain.StatusExpired}, nil)
+	var answer Outcome
+	var rejected error
+	decide(t, env, UpdateApprove, Decision{Actor: Actor{ID: "submitter-1"}}, time.Minute, &answer, &rejected)
+	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, rejected, &appErr)
+	assert.Equal(t, string(domain.KindForbidden), appErr.Type())
+}
+
+func TestUndecidedReviewEscalatesThenExpires(t *testing.T) {
+	env := amendmentEnv(t)
+	expiry := 7 * 24 * time.Hour
+	start := env.Now()
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(expiry, 0), nil)
+	var escalatedAt, expiredAt time.Time
+	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.MatchedBy(func(in activities.EventInput) bool {
+		return in.Event == EventEscalated
+	})).Run(func(mock.Arguments) { escalatedAt = env.Now() }).Return(nil).Once()
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in activities.TransitionInput) bool {
+		return in.To == domain.StatusExpired
+	})).Run(func(mock.Arguments) { expiredAt = env.Now() }).Return(domain.Amendment{ID: "am-1", Status: domain.StatusExpired}, nil)
+
+	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+
+	assert.Equal(t, domain.StatusExpired, outcome(t, env).Amendment.Status)
+	assert.InDelta(t, (expiry / 2).Seconds(), escalatedAt.Sub(start).Seconds(), 60)
+	assert.InDelta(t, expiry.Seconds(), expiredAt.Sub(start).Seconds(), 60)
+	env.AssertNotCalled(t, "ApplyAmendment", mock.Anything, mock.Anything)
+}

@@ -46,10 +46,11 @@ type Product struct {
 }
 
 type Offering struct {
-	ID       string            `json:"id"`
-	Name     string            `json:"name"`
-	Products []OfferingProduct `json:"products"`
-	Rates    []Rate            `json:"rates"`
+	ID                    string            `json:"id"`
+	Name                  string            `json:"name"`
+	Products              []OfferingProduct `json:"products"`
+	Rates                 []Rate            `json:"rates"`
+	ContractTerminationID *int64            `json:"contractTerminationId,omitempty"`
 }
 
 // OfferingProduct bounds a product's quantity within an offering. A nil

@@ -30,9 +30,18 @@ type NewAmendment struct {
 	Source         string
 }
 
+// Plan is a priced change and where it starts: its first status, and for a
+// change held for review, the rule that held it and when the review expires.
+type Plan struct {
+	Quote           domain.Quote
+	Status          string
+	MatchedRule     *domain.MatchedRule
+	ReviewExpiresAt *time.Time
+}
+
 // Planner validates and prices a change against the locked contract and the
-// tenant's catalog, returning the quote and the amendment's first status.
-type Planner func(ct domain.Contract, cat domain.Catalog) (domain.Quote, string, error)
+// tenant's catalog.
+type Planner func(ct domain.Contract, cat domain.Catalog) (Plan, error)
 
 // OpenAmendment locks the contract, plans the change and records the
 // amendment with its first status, in one transaction. A contract may hold
@@ -61,14 +70,21 @@ func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Tim
 		if err != nil {
 			return err
 		}
-		quote, status, err := plan(ct, cat)
+		p, err := plan(ct, cat)
 		if err != nil {
 			return err
 		}
+		quote, status := p.Quote, p.Status
 		quote.ID, quote.Status = in.ID, status
 		quoteJSON, err := json.Marshal(quote)
 		if err != nil {
 			return fmt.Errorf("encode quote: %w", err)
+		}
+		var ruleJSON []byte
+		if p.MatchedRule != nil {
+			if ruleJSON, err = json.Marshal(p.MatchedRule); err != nil {
+				return fmt.Errorf("encode matched rule: %w", err)
+			}
 		}
 		var idemKey *string
 		if in.IdempotencyKey != "" {
@@ -76,10 +92,10 @@ func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Tim
 		}
 		_, err = tx.ExecContext(ctx, `
 			INSERT INTO amendments (id, tenant_id, contract_id, action, status, effective_date, base_version, quote, request,
-				request_hash, idempotency_key, workflow_id, source, submitted_by, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)`,
+				request_hash, idempotency_key, workflow_id, source, submitted_by, matched_rule, review_expires_at, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)`,
 			in.ID, in.TenantID, ct.ID, in.Action, status, quote.EffectiveDate, quote.BaseVersion, quoteJSON, []byte(in.Request),
-			in.RequestHash, idemKey, in.WorkflowID, in.Source, in.ActorID, now)
+			in.RequestHash, idemKey, in.WorkflowID, in.Source, in.ActorID, ruleJSON, p.ReviewExpiresAt, now)
 		if isUniqueViolation(err, "amendments_one_open_per_contract") {
 			open, _ := openAmendmentID(ctx, tx, ct.ID)
 			return conflictWithOpen(ct.Number, open)
@@ -165,6 +181,28 @@ func (s *Store) Transition(ctx context.Context, tenantID, id string, from []stri
 		return err
 	})
 	return am, err
+}
+
+// RecordEvent adds an event to an amendment's history without changing its
+// status: an approval before it is applied, an escalation of a pending review.
+// Each such event is recorded once however often this runs.
+func (s *Store) RecordEvent(ctx context.Context, tenantID, id, event, actor, source string, note *string, now time.Time) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var exists bool
+		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM amendments WHERE tenant_id = $1 AND id = $2)`, tenantID, id); err != nil {
+			return fmt.Errorf("look up amendment: %w", err)
+		}
+		if !exists {
+			return ErrNotFound
+		}
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO amendment_events (amendment_id, status, actor_id, source, note, at) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT DO NOTHING`, id, event, actor, source, note, now)
+		if err != nil {
+			return fmt.Errorf("record amendment event: %w", err)
+		}
+		return nil
+	})
 }
 
 // Applied is the result of applying an amendment.

@@ -32,6 +32,7 @@ import (
 	"github.com/contractd/contractd/api"
 	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/demo"
+	"github.com/contractd/contractd/internal/payments"
 	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/worker"
 )
@@ -126,7 +127,7 @@ func New(t *testing.T) *Env {
 	e.Store = s
 
 	_, e.Temporal = Temporal(t)
-	e.acts = &activities.Activities{Store: s, Now: e.Clock.Now}
+	e.acts = &activities.Activities{Store: s, Now: e.Clock.Now, Payments: payments.NewSandbox(s.DB())}
 	e.StartWorker()
 	t.Cleanup(e.StopWorker)
 
@@ -174,6 +175,16 @@ func (e *Env) NewTenant(prefix string) Tenant {
 	require.NoError(e.T, err)
 	tn.ID = t.ID
 	return tn
+}
+
+// NewTenantKey adds a key with its own actor and the given roles to tenant tn.
+func (e *Env) NewTenantKey(tn Tenant, roles ...auth.Role) string {
+	e.T.Helper()
+	k, err := auth.NewKey(tn.Prefix)
+	require.NoError(e.T, err)
+	_, err = e.Store.EnsureTenant(context.Background(), store.Tenant{ID: tn.ID, Prefix: tn.Prefix}, []store.NewKey{{Key: k, ActorID: uuid.NewString(), Roles: roles}})
+	require.NoError(e.T, err)
+	return k
 }
 
 // NewDatabase creates an empty database for one test and drops it afterwards.

@@ -1,0 +1,90 @@
+package api
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/rules"
+	"github.com/contractd/contractd/internal/store"
+)
+
+type approvalRules struct {
+	Rules []rules.Rule `json:"rules"`
+}
+
+func (s *server) getApprovalRules(c *gin.Context) {
+	list, err := s.Store.ApprovalRules(c.Request.Context(), principal(c).TenantID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, approvalRules{Rules: list})
+}
+
+// putApprovalRules replaces the tenant's rules after compiling every one:
+// a rule that does not compile or yield a boolean is refused with its position.
+func (s *server) putApprovalRules(c *gin.Context) {
+	body, err := readBody(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var doc approvalRules
+	if err := decodeStrict(body, &doc); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if doc.Rules == nil {
+		s.fail(c, domain.Errorf(domain.KindInvalid, "rules", "rules is required (an empty list removes every rule)"))
+		return
+	}
+	if _, err := rules.Compile(doc.Rules); err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := principal(c)
+	if err := s.Store.PutApprovalRules(c.Request.Context(), p.TenantID, p.ActorID, doc.Rules); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, doc)
+}
+
+type reviewPage struct {
+	Items         []store.ReviewItem `json:"items"`
+	NextPageToken string             `json:"nextPageToken,omitempty"`
+}
+
+// listApprovals is the approvers' inbox: amendments in REVIEW, oldest first.
+func (s *server) listApprovals(c *gin.Context) {
+	pageSize, err := pageSizeParam(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var after *store.ReviewCursor
+	if tok := c.Query("pageToken"); tok != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(tok)
+		after = &store.ReviewCursor{}
+		if err != nil || json.Unmarshal(raw, after) != nil || after.ID == "" {
+			s.fail(c, domain.Errorf(domain.KindInvalid, "pageToken", "pageToken is not a token this service issued"))
+			return
+		}
+	}
+	items, more, err := s.Store.InReview(c.Request.Context(), principal(c).TenantID, after, pageSize, s.Now())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	page := reviewPage{Items: nonNil(items)}
+	if more {
+		last := items[len(items)-1]
+		raw, _ := json.Marshal(store.ReviewCursor{CreatedAt: last.CreatedOn, ID: last.ID})
+		page.NextPageToken = base64.RawURLEncoding.EncodeToString(raw)
+	}
+	c.JSON(http.StatusOK, page)
+}

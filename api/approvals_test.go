@@ -1,0 +1,204 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contractd/contractd/internal/testkit"
+)
+
+func putRules(t *testing.T, env *testkit.Env, rules ...map[string]any) {
+	t.Helper()
+	list := make([]any, len(rules))
+	for i, r := range rules {
+		list[i] = r
+	}
+	resp := env.Do("PUT", "/api/approval-rules", env.A.OperatorKey, map[string]any{"rules": list})
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+}
+
+var cancellationsNeedApproval = map[string]any{"id": "cancel", "name": "Cancellations", "when": `action == "CANCELLATION"`}
+
+// held submits a cancellation that the rule above holds for review.
+func held(t *testing.T, env *testkit.Env, body map[string]any) string {
+	t.Helper()
+	resp := change(env, env.A.SubmitterKey, body)
+	require.Equal(t, http.StatusAccepted, resp.Status, "%s", resp.Body)
+	b := resp.JSON(t)
+	assert.Equal(t, "REVIEW", b["status"])
+	return b["quote"].(map[string]any)["id"].(string)
+}
+
+func cancel(contractID any) map[string]any {
+	return map[string]any{"action": "CANCELLATION", "contractId": contractID, "payload": nil}
+}
+
+func TestApprovalRulesAreValidated(t *testing.T) {
+	env := newAmendmentEnv(t)
+	bad := env.Do("PUT", "/api/approval-rules", env.A.OperatorKey, map[string]any{"rules": []any{
+		map[string]any{"id": "ok", "name": "fine", "when": `quote.recurringDelta > 10000`},
+		map[string]any{"id": "broken", "name": "syntax", "when": `action == `},
+		map[string]any{"id": "number", "name": "not a boolean", "when": `quote.recurringDelta * 2`},
+	}})
+	require.Equal(t, http.StatusBadRequest, bad.Status)
+	problems := strings.Join(toStrings(bad.JSON(t)["problems"]), "\n")
+	assert.Contains(t, problems, "rules[1] (broken): ERROR: when:1:")
+	assert.Contains(t, problems, "rules[2] (number): when must yield a boolean")
+	assert.Empty(t, env.Do("GET", "/api/approval-rules", env.A.OperatorKey, nil).JSON(t)["rules"], "nothing stored")
+
+	assert.Equal(t, http.StatusForbidden, env.Do("PUT", "/api/approval-rules", env.A.ApproverKey, map[string]any{"rules": []any{}}).Status)
+	putRules(t, env, cancellationsNeedApproval)
+	got := env.Do("GET", "/api/approval-rules", env.A.OperatorKey, nil).JSON(t)
+	assert.Len(t, got["rules"], 1)
+	// Another tenant's rules are its own.
+	assert.Empty(t, env.Do("GET", "/api/approval-rules", env.B.OperatorKey, nil).JSON(t)["rules"])
+}
+
+func TestHeldChangeIsApprovedAndApplied(t *testing.T) {
+	env := newAmendmentEnv(t)
+	putRules(t, env, map[string]any{"id": "big", "name": "Big increases", "when": `quote.percentChange > 50.0`}, cancellationsNeedApproval)
+	ct := fiveSeats(env, nil)
+	// A small change passes the rules and applies at once.
+	require.Equal(t, http.StatusOK, change(env, env.A.SubmitterKey, seats(ct["id"].(string), 6)).Status)
+
+	id := held(t, env, seats(ct["id"].(string), 20))
+	am := env.Do("GET", "/api/amendments/"+id, env.A.SubmitterKey, nil).JSON(t)
+	assert.Equal(t, "REVIEW", am["status"])
+	assert.Equal(t, "big", am["matchedRule"].(map[string]any)["id"])
+	assert.EqualValues(t, 2, env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)["version"], "held, not applied")
+
+	inbox := env.Do("GET", "/api/approvals", env.A.ApproverKey, nil)
+	require.Equal(t, http.StatusOK, inbox.Status)
+	items := inbox.JSON(t)["items"].([]any)
+	require.Len(t, items, 1)
+	item := items[0].(map[string]any)
+	assert.Equal(t, id, item["id"])
+	assert.Equal(t, ct["number"], item["contractNumber"])
+	assert.Equal(t, "QUANTITY_CHANGE", item["action"])
+	assert.Equal(t, env.A.SubmitterActor, item["submittedBy"])
+	assert.Equal(t, "Big increases", item["matchedRule"].(map[string]any)["name"])
+	assert.NotZero(t, item["quote"].(map[string]any)["recurringDelta"])
+
+	// Four eyes, roles, tenants.
+	own := env.Do("POST", "/api/amendments/"+id+"/approve", env.A.SubmitterKey, nil)
+	assert.Equal(t, http.StatusForbidden, own.Status, "a submitter key has no approver role")
+	assert.Equal(t, http.StatusNotFound, env.Do("POST", "/api/amendments/"+id+"/approve", env.B.ApproverKey, nil).Status)
+
+	approved := env.Do("POST", "/api/amendments/"+id+"/approve", env.A.ApproverKey, map[string]any{"comment": "agreed with sales"})
+	require.Equal(t, http.StatusOK, approved.Status, "%s", approved.Body)
+	body := approved.JSON(t)
+	assert.Equal(t, "APPLIED", body["status"])
+	assert.NotNil(t, body["invoice"])
+	var events []string
+	for _, h := range body["history"].([]any) {
+		ev := h.(map[string]any)
+		events = append(events, ev["status"].(string))
+		if ev["status"] == "APPROVED" {
+			assert.Equal(t, "agreed with sales", ev["note"])
+		}
+	}
+	assert.Equal(t, []string{"PENDING", "REVIEW", "APPROVED", "APPLIED"}, events)
+	assert.EqualValues(t, 3, env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)["version"])
+
+	// Deciding twice, or deciding what is not in REVIEW, is a conflict.
+	assert.Equal(t, http.StatusConflict, env.Do("POST", "/api/amendments/"+id+"/approve", env.A.ApproverKey, nil).Status)
+	assert.Equal(t, http.StatusConflict, env.Do("POST", "/api/amendments/"+id+"/reject", env.A.ApproverKey, nil).Status)
+	assert.Empty(t, env.Do("GET", "/api/approvals", env.A.ApproverKey, nil).JSON(t)["items"])
+}
+
+func TestFourEyesRefusesTheSubmittersOwnDecision(t *testing.T) {
+	env := newAmendmentEnv(t)
+	putRules(t, env, cancellationsNeedApproval)
+	// One actor holding both roles: may approve others' changes, never their own.
+	both := env.NewTenantKey(env.A, "submitter", "approver")
+	ct := fiveSeats(env, nil)
+	resp := change(env, both, cancel(ct["id"]))
+	require.Equal(t, http.StatusAccepted, resp.Status, "%s", resp.Body)
+	id := resp.JSON(t)["quote"].(map[string]any)["id"].(string)
+	own := env.Do("POST", "/api/amendments/"+id+"/approve", both, nil)
+	assert.Equal(t, http.StatusForbidden, own.Status)
+	assert.Contains(t, own.JSON(t)["message"], "four-eyes")
+	assert.Equal(t, "REVIEW", env.Do("GET", "/api/amendments/"+id, both, nil).JSON(t)["status"])
+}
+
+func TestHeldChangeIsRejected(t *testing.T) {
+	env := newAmendmentEnv(t)
+	putRules(t, env, cancellationsNeedApproval)
+	ct := fiveSeats(env, nil)
+	id := held(t, env, cancel(ct["id"]))
+	rejected := env.Do("POST", "/api/amendments/"+id+"/reject", env.A.ApproverKey, map[string]any{"comment": "customer retained"})
+	require.Equal(t, http.StatusOK, rejected.Status, "%s", rejected.Body)
+	assert.Equal(t, "REJECTED", rejected.JSON(t)["status"])
+	got := env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)
+	assert.Equal(t, "active", got["status"])
+	assert.EqualValues(t, 1, got["version"])
+	// A decided amendment no longer holds the contract.
+	assert.Equal(t, http.StatusOK, change(env, env.A.SubmitterKey, seats(ct["id"].(string), 6)).Status)
+}
+
+func TestRequireApprovalHoldsWithoutRules(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	body := seats(ct["id"].(string), 6)
+	body["requireApproval"] = true
+	id := held(t, env, body)
+	am := env.Do("GET", "/api/amendments/"+id, env.A.SubmitterKey, nil).JSON(t)
+	assert.Equal(t, "requireApproval", am["matchedRule"].(map[string]any)["id"])
+	// A REVIEW amendment can be withdrawn by its tenant's submitter.
+	withdrawn := env.Do("POST", "/api/amendments/"+id+"/withdraw", env.A.SubmitterKey, nil)
+	require.Equal(t, http.StatusOK, withdrawn.Status, "%s", withdrawn.Body)
+	assert.Equal(t, "WITHDRAWN", withdrawn.JSON(t)["status"])
+	assert.Equal(t, http.StatusConflict, env.Do("POST", "/api/amendments/"+id+"/approve", env.A.ApproverKey, nil).Status)
+}
+
+func TestInboxPagesOldestFirst(t *testing.T) {
+	env := newAmendmentEnv(t)
+	putRules(t, env, cancellationsNeedApproval)
+	var ids []string
+	for i := 0; i < 3; i++ {
+		ct := fiveSeats(env, nil)
+		ids = append(ids, held(t, env, cancel(ct["id"])))
+	}
+	first := env.Do("GET", "/api/approvals?pageSize=2", env.A.ApproverKey, nil).JSON(t)
+	require.Len(t, first["items"], 2)
+	second := env.Do("GET", "/api/approvals?pageSize=2&pageToken="+first["nextPageToken"].(string), env.A.ApproverKey, nil).JSON(t)
+	require.Len(t, second["items"], 1)
+	var got []string
+	for _, it := range append(first["items"].([]any), second["items"].([]any)...) {
+		got = append(got, it.(map[string]any)["id"].(string))
+	}
+	assert.Equal(t, ids, got)
+	assert.Empty(t, env.Do("GET", "/api/approvals", env.B.ApproverKey, nil).JSON(t)["items"])
+	assert.Equal(t, http.StatusForbidden, env.Do("GET", "/api/approvals", env.A.SubmitterKey, nil).Status)
+	assert.Equal(t, http.StatusBadRequest, env.Do("GET", "/api/approvals?pageToken=nope", env.A.ApproverKey, nil).Status)
+}
+
+func TestDecisionSentWhileWorkerIsDownAppliesWhenItReturns(t *testing.T) {
+	env := newAmendmentEnv(t)
+	putRules(t, env, cancellationsNeedApproval)
+	ct := fiveSeats(env, nil)
+	id := held(t, env, cancel(ct["id"]))
+	env.StopWorker()
+	answer := make(chan testkit.Response, 1)
+	go func() { answer <- env.Do("POST", "/api/amendments/"+id+"/approve", env.A.ApproverKey, nil) }()
+	time.Sleep(2 * time.Second)
+	select {
+	case r := <-answer:
+		t.Fatalf("answered without a worker: %d %s", r.Status, r.Body)
+	default:
+	}
+	env.StartWorker()
+	select {
+	case r := <-answer:
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		assert.Equal(t, "APPLIED", r.JSON(t)["status"])
+	case <-time.After(30 * time.Second):
+		t.Fatal("no answer after the worker returned")
+	}
+	assert.Equal(t, "canceled", env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)["status"])
+}

@@ -1,0 +1,78 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/workflows"
+)
+
+type billingRunRequest struct {
+	AsOf domain.Date `json:"asOf"`
+}
+
+type billingRunResponse struct {
+	AsOf domain.Date `json:"asOf"`
+	workflows.BillingTotals
+}
+
+// runBilling bills the caller's tenant for every period due by asOf and
+// answers once each new invoice's first collection has ended. asOf may not be
+// after today: periods bill in advance, but not before they start. A request
+// for a date whose run is still going joins that run.
+func (s *server) runBilling(c *gin.Context) {
+	body, err := readBody(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var req billingRunRequest
+	if err := decodeStrict(body, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if req.AsOf.IsZero() {
+		s.fail(c, domain.Errorf(domain.KindInvalid, "asOf", "asOf is required (YYYY-MM-DD)"))
+		return
+	}
+	if today := domain.DateOf(s.Now()); req.AsOf.After(today) {
+		s.fail(c, domain.Errorf(domain.KindInvalid, "asOf", "asOf %s is after today (%s): a period is billed once it has started", req.AsOf, today))
+		return
+	}
+	// The request's own context, not the pooled gin.Context: the SDK and
+	// database/sql may still hold it in a goroutine after the handler returns.
+	ctx, p := c.Request.Context(), principal(c)
+	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.BillingRunWorkflowID(p.TenantID, req.AsOf),
+		TaskQueue:                s.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.TenantIDKey.ValueSet(p.TenantID)),
+	}, workflows.BillingRunWorkflow, workflows.BillingRunInput{TenantID: p.TenantID, AsOf: req.AsOf})
+	if err != nil {
+		s.fail(c, fmt.Errorf("start billing run: %w", err))
+		return
+	}
+	var totals workflows.BillingTotals
+	if err := run.Get(ctx, &totals); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, billingRunResponse{AsOf: req.AsOf, BillingTotals: totals})
+}
+
+// listInvoices shows a contract's invoices with their payment state; another
+// tenant's contract is a 404 like a missing one.
+func (s *server) listInvoices(c *gin.Context) {
+	invoices, err := s.Store.ContractInvoices(c.Request.Context(), principal(c).TenantID, c.Param("id"))
+	if err != nil {
+		s.fail(c, notFoundAs(err, "contract %q does not exist", c.Param("id")))
+		return
+	}
+	c.JSON(http.StatusOK, invoices)
+}

@@ -1,0 +1,325 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+
+	"github.com/contractd/contractd/internal/testkit"
+	"github.com/contractd/contractd/workflows"
+)
+
+func day(s string) time.Time {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return t.Add(12 * time.Hour)
+}
+
+type billingTotals struct {
+	AsOf      string `json:"asOf"`
+	Invoiced  int    `json:"invoiced"`
+	Collected int    `json:"collected"`
+	Declined  int    `json:"declined"`
+	Failed    int    `json:"failed"`
+	Skipped   int    `json:"skipped"`
+}
+
+func runBilling(t *testing.T, env *testkit.Env, asOf string) billingTotals {
+	t.Helper()
+	resp := env.Do("POST", "/api/billing/run", env.A.OperatorKey, map[string]any{"asOf": asOf})
+	require.Equal(t, http.StatusOK, resp.Status, "billing run: %s", resp.Body)
+	var totals billingTotals
+	resp.Decode(t, &totals)
+	assert.Equal(t, asOf, totals.AsOf)
+	return totals
+}
+
+type invoiceList struct {
+	ContractID     string `json:"contractId"`
+	ScheduleStatus string `json:"scheduleStatus"`
+	InArrears      bool   `json:"inArrears"`
+	Items          []struct {
+		Kind        string `json:"kind"`
+		PeriodStart string `json:"periodStart"`
+		PeriodEnd   string `json:"periodEnd"`
+		Currency    string `json:"currency"`
+		Total       int64  `json:"total"`
+		Status      string `json:"status"`
+		Lines       []struct {
+			Description string `json:"description"`
+			Amount      int64  `json:"amount"`
+		} `json:"lines"`
+		Attempts []struct {
+			Attempt   int    `json:"attempt"`
+			Outcome   string `json:"outcome"`
+			Reason    string `json:"reason"`
+			PaymentID string `json:"paymentId"`
+		} `json:"attempts"`
+	} `json:"items"`
+}
+
+func invoicesOf(t *testing.T, env *testkit.Env, contractID string) invoiceList {
+	t.Helper()
+	resp := env.Do("GET", "/api/contracts/"+contractID+"/invoices", env.A.SubmitterKey, nil)
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	var list invoiceList
+	resp.Decode(t, &list)
+	return list
+}
+
+func periodStarts(list invoiceList) []string {
+	starts := []string{}
+	for _, inv := range list.Items {
+		starts = append(starts, inv.PeriodStart)
+	}
+	return starts
+}
+
+// requireSettledOnce proves from the sandbox's ledger that every approved
+// authorisation was captured or voided exactly once, and returns how many
+// captures it holds.
+func requireSettledOnce(t *testing.T, env *testkit.Env) int {
+	t.Helper()
+	var unsettled, captures int
+	require.NoError(t, env.Store.DB().Get(&unsettled, `
+		SELECT count(*) FROM sandbox_ledger a WHERE a.operation = 'AUTHORISE' AND a.approved
+		AND (SELECT count(*) FROM sandbox_ledger s WHERE s.parent_id = a.id AND s.operation IN ('CAPTURE', 'VOID')) <> 1`))
+	assert.Zero(t, unsettled, "approved authorisations not settled exactly once")
+	require.NoError(t, env.Store.DB().Get(&captures, `SELECT count(*) FROM sandbox_ledger WHERE operation = 'CAPTURE'`))
+	return captures
+}
+
+func TestBillingRunBillsEachPeriodOnce(t *testing.T) {
+	env := testkit.New(t)
+	env.Clock.Set(day("2026-03-10"))
+	ct := env.CreateContract(map[string]any{"quantities": map[string]int{"prod_seat": 2}})
+	id := ct["id"].(string)
+
+	first := runBilling(t, env, "2026-03-01")
+	assert.Equal(t, billingTotals{AsOf: "2026-03-01", Invoiced: 3, Collected: 3}, first)
+	assert.Equal(t, billingTotals{AsOf: "2026-03-01"}, runBilling(t, env, "2026-03-01"), "a second run bills nothing")
+	assert.Equal(t, billingTotals{AsOf: "2026-03-10"}, runBilling(t, env, "2026-03-10"), "the next period starts on April 1")
+
+	list := invoicesOf(t, env, id)
+	assert.Equal(t, "Active", list.ScheduleStatus)
+	assert.False(t, list.InArrears)
+	require.Equal(t, []string{"2026-01-01", "2026-02-01", "2026-03-01"}, periodStarts(list))
+	for _, inv := range list.Items {
+		assert.Equal(t, "RECURRING", inv.Kind)
+		assert.Equal(t, "PAID", inv.Status)
+		assert.Equal(t, "USD", inv.Currency)
+		assert.EqualValues(t, ct["recurringAmount"], inv.Total)
+		require.Len(t, inv.Attempts, 1)
+		assert.Equal(t, "COLLECTED", inv.Attempts[0].Outcome)
+		assert.NotEmpty(t, inv.Attempts[0].PaymentID)
+	}
+	assert.Equal(t, "2026-02-01", list.Items[0].PeriodEnd, "periods end where the next starts")
+	assert.Equal(t, "off_team, 2026-01-01 to 2026-01-31", list.Items[0].Lines[0].Description)
+	assert.Equal(t, 3, env.CountRows("invoices"))
+	assert.Equal(t, 3, requireSettledOnce(t, env))
+
+	// Invoices are the tenant's own; the contract's number works as well as its id.
+	assert.Equal(t, http.StatusNotFound, env.Do("GET", "/api/contracts/"+id+"/invoices", env.B.SubmitterKey, nil).Status)
+	assert.Len(t, invoicesOf(t, env, ct["number"].(string)).Items, 3)
+}
+
+func TestBillingRunRequests(t *testing.T) {
+	env := testkit.New(t)
+	env.Clock.Set(day("2026-03-10"))
+	cases := []struct {
+		name   string
+		key    string
+		body   string
+		status int
+		want   string
+	}{
+		{"submitter", env.A.SubmitterKey, `{"asOf": "2026-03-01"}`, http.StatusForbidden, "operator"},
+		{"no date", env.A.OperatorKey, `{}`, http.StatusBadRequest, "asOf is required"},
+		{"not a date", env.A.OperatorKey, `{"asOf": "2026-02-30"}`, http.StatusBadRequest, "not a date"},
+		{"future", env.A.OperatorKey, `{"asOf": "2026-03-11"}`, http.StatusBadRequest, "after today (2026-03-10)"},
+		{"unknown field", env.A.OperatorKey, `{"asOf": "2026-03-01", "dryRun": true}`, http.StatusBadRequest, "dryRun"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := env.Do("POST", "/api/billing/run", tc.key, tc.body)
+			require.Equal(t, tc.status, resp.Status, "%s", resp.Body)
+			assert.Contains(t, resp.JSON(t)["message"], tc.want)
+		})
+	}
+	assert.Zero(t, env.CountRows("invoices"))
+}
+
+func TestCancelledScheduleCollectsNothingAndRestartResumesFromTheNextDueDate(t *testing.T) {
+	env := testkit.New(t)
+	env.Clock.Set(day("2026-01-10"))
+	id := env.CreateContract(nil)["id"].(string)
+	assert.Equal(t, 1, runBilling(t, env, "2026-01-10").Invoiced)
+
+	env.Clock.Set(day("2026-02-10"))
+	requirePlain(t, scheduleCall(env, schedulePath(env.A.Prefix, id, "cancelSchedule"), env.A.SubmitterKey), http.StatusOK, scheduleCancelled)
+	assert.Equal(t, billingTotals{AsOf: "2026-02-10", Skipped: 1}, runBilling(t, env, "2026-02-10"))
+
+	env.Clock.Set(day("2026-04-15"))
+	requirePlain(t, scheduleCall(env, schedulePath(env.A.Prefix, id, "restartSchedule"), env.A.SubmitterKey), http.StatusOK, scheduleRestarted)
+	assert.Equal(t, billingTotals{AsOf: "2026-04-15"}, runBilling(t, env, "2026-04-15"), "February to April were missed, not back-billed")
+
+	env.Clock.Set(day("2026-05-01"))
+	assert.Equal(t, billingTotals{AsOf: "2026-05-01", Invoiced: 1, Collected: 1}, runBilling(t, env, "2026-05-01"))
+	assert.Equal(t, []string{"2026-01-01", "2026-05-01"}, periodStarts(invoicesOf(t, env, id)))
+}
+
+// The dunning retries fall due on days the Temporal server's clock has already
+// passed, so they run at once: the whole schedule plays out within the test.
+func TestDeclinedCollectionIsUnpaidAndDunningEndsInArrears(t *testing.T) {
+	env := testkit.New(t)
+	env.Clock.Set(day("2026-02-15"))
+	id := env.CreateContract(map[string]any{"paymentMethod": "pm_declined"})["id"].(string)
+	assert.Equal(t, billingTotals{AsOf: "2026-02-01", Invoiced: 2, Declined: 2}, runBilling(t, env, "2026-02-01"))
+
+	list := invoicesOf(t, env, id)
+	require.Len(t, list.Items, 2)
+	for _, inv := range list.Items {
+		assert.Equal(t, "UNPAID", inv.Status)
+		require.NotEmpty(t, inv.Attempts)
+		assert.Equal(t, "DECLINED", inv.Attempts[0].Outcome)
+		assert.Contains(t, inv.Attempts[0].Reason, "declined")
+	}
+
+	require.Eventually(t, func() bool { return invoicesOf(t, env, id).InArrears }, 30*time.Second, 200*time.Millisecond)
+	for _, inv := range invoicesOf(t, env, id).Items {
+		assert.Equal(t, "UNPAID", inv.Status)
+		assert.Len(t, inv.Attempts, 4, "the first attempt and three dunning retries")
+	}
+	assert.Zero(t, requireSettledOnce(t, env))
+	assert.Equal(t, "Active", scheduleOf(t, env, id)["status"], "arrears leave the schedule's status alone")
+}
+
+func TestFlakyProviderIsRetriedAndCapturedOnce(t *testing.T) {
+	env := testkit.New(t)
+	env.Clock.Set(day("2026-01-15"))
+	env.CreateContract(map[string]any{"paymentMethod": "pm_flaky"})
+	assert.Equal(t, billingTotals{AsOf: "2026-01-15", Invoiced: 1, Collected: 1}, runBilling(t, env, "2026-01-15"))
+	assert.Equal(t, 1, requireSettledOnce(t, env))
+	var outages int
+	require.NoError(t, env.Store.DB().Get(&outages, `SELECT coalesce(sum(failures), 0) FROM sandbox_outages`))
+	assert.Equal(t, 4, outages, "authorise and capture each failed twice")
+}
+
+func TestOverlappingRunsBillAndCaptureOnce(t *testing.T) {
+	env := testkit.New(t)
+	env.Clock.Set(day("2026-03-15"))
+	for _, method := range []string{"pm_ok", "pm_ok", "pm_flaky"} {
+		env.CreateContract(map[string]any{"paymentMethod": method})
+	}
+	dates := []string{"2026-03-01", "2026-03-01", "2026-03-02"}
+	results := make([]billingTotals, len(dates))
+	errs := make([]error, len(dates))
+	done := make(chan struct{})
+	for i, asOf := range dates {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			results[i], errs[i] = postBillingRun(env, asOf)
+		}()
+	}
+	for range dates {
+		<-done
+	}
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	assert.Equal(t, results[0], results[1], "a request for a date already running joins that run")
+	assert.Equal(t, 9, results[0].Invoiced+results[2].Invoiced)
+	assert.Equal(t, 9, env.CountRows("invoices"))
+	assert.Equal(t, 9, requireSettledOnce(t, env))
+	var unpaid int
+	require.NoError(t, env.Store.DB().Get(&unpaid, `SELECT count(*) FROM invoices WHERE status <> 'PAID'`))
+	assert.Zero(t, unpaid)
+}
+
+func TestBillingRunSurvivesAWorkerRestart(t *testing.T) {
+	env := testkit.New(t)
+	env.Clock.Set(day("2026-02-15"))
+	for range 2 {
+		env.CreateContract(map[string]any{"paymentMethod": "pm_flaky"})
+	}
+	type answer struct {
+		totals billingTotals
+		err    error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		totals, err := postBillingRun(env, "2026-02-01")
+		answered <- answer{totals, err}
+	}()
+	// pm_flaky keeps the run busy with retries; stop the worker once it has begun.
+	require.Eventually(t, func() bool { return env.CountRows("invoices") > 0 }, 20*time.Second, 20*time.Millisecond)
+	env.StopWorker()
+	time.Sleep(time.Second)
+	env.StartWorker()
+
+	got := <-answered
+	require.NoError(t, got.err)
+	assert.Equal(t, billingTotals{AsOf: "2026-02-01", Invoiced: 4, Collected: 4}, got.totals)
+	assert.Equal(t, 4, env.CountRows("invoices"))
+	assert.Equal(t, 4, requireSettledOnce(t, env))
+}
+
+// postBillingRun is safe to call from a goroutine: it reports instead of failing the test.
+func postBillingRun(env *testkit.Env, asOf string) (billingTotals, error) {
+	var totals billingTotals
+	body, err := json.Marshal(map[string]string{"asOf": asOf})
+	if err != nil {
+		return totals, err
+	}
+	req, err := http.NewRequest("POST", env.HTTP.URL+"/api/billing/run", bytes.NewReader(body))
+	if err != nil {
+		return totals, err
+	}
+	req.Header.Set("Authorization", "Bearer "+env.A.OperatorKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return totals, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return totals, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return totals, &httpError{status: resp.StatusCode, body: string(raw)}
+	}
+	return totals, json.Unmarshal(raw, &totals)
+}
+
+type httpError struct {
+	status int
+	body   string
+}
+
+func (e *httpError) Error() string { return http.StatusText(e.status) + ": " + e.body }
+
+func TestBillingScheduleIsCreatedOnce(t *testing.T) {
+	ctx := context.Background()
+	_, c := testkit.Temporal(t)
+	require.NoError(t, workflows.EnsureBillingSchedule(ctx, c, "billing-schedule-test"))
+	handle := c.ScheduleClient().GetHandle(ctx, workflows.BillingScheduleID)
+	t.Cleanup(func() { _ = handle.Delete(context.Background()) })
+	require.NoError(t, workflows.EnsureBillingSchedule(ctx, c, "billing-schedule-test"), "an existing schedule is kept")
+
+	desc, err := handle.Describe(ctx)
+	require.NoError(t, err)
+	action, ok := desc.Schedule.Action.(*client.ScheduleWorkflowAction)
+	require.True(t, ok, "action %T", desc.Schedule.Action)
+	assert.Equal(t, "DailyBillingWorkflow", action.Workflow)
+	assert.Equal(t, "billing-schedule-test", action.TaskQueue)
+}

@@ -1,0 +1,132 @@
+package domain
+
+import "fmt"
+
+// ScheduleAction is a change a client asks of a payment schedule (DDCMS).
+type ScheduleAction string
+
+const (
+	CancelSchedule  ScheduleAction = "cancel"
+	RestartSchedule ScheduleAction = "restart"
+)
+
+// Apply decides the status a schedule moves to. Protected contracts refuse
+// every change made through the API; otherwise only the opposite status can
+// be left (cancel an Active schedule, restart a Terminated one).
+func (a ScheduleAction) Apply(status string, protected bool) (string, error) {
+	if protected {
+		return "", Errorf(KindForbidden, "", "the contract is protected and cannot be changed through the API")
+	}
+	switch a {
+	case CancelSchedule:
+		if status != ScheduleActive {
+			return "", Errorf(KindInvalid, "", "The contract schedule is already Terminated; only an Active schedule can be cancelled.")
+		}
+		return ScheduleTerminated, nil
+	case RestartSchedule:
+		if status != ScheduleTerminated {
+			return "", Errorf(KindInvalid, "", "The contract schedule is already Active; only a Terminated schedule can be restarted.")
+		}
+		return ScheduleActive, nil
+	}
+	return "", Errorf(KindInvalid, "", "unknown schedule action %q", a)
+}
+
+// CollectionOutcome is how one collection attempt ended.
+type CollectionOutcome string
+
+const (
+	CollectionSucceeded CollectionOutcome = "COLLECTED"
+	CollectionDeclined  CollectionOutcome = "DECLINED" // the payment method was refused
+	CollectionFailed    CollectionOutcome = "FAILED"   // the provider stayed unavailable
+	CollectionSkipped   CollectionOutcome = "SKIPPED"  // already paid, or the schedule no longer collects
+)
+
+// EndsDunning reports whether the attempt leaves nothing to retry.
+func (o CollectionOutcome) EndsDunning() bool {
+	return o == CollectionSucceeded || o == CollectionSkipped
+}
+
+// DunningDays are the days after the due date on which a failed collection is
+// retried; when the last retry fails too, the schedule is in arrears.
+var DunningDays = []int{1, 3, 7}
+
+// BillingTerms decide when a contract's schedule collects. Periods are billed
+// in advance on their first day and follow PeriodContaining's cycles anchored
+// on the effective date; a contract whose effective or expiration date falls
+// inside a cycle bills a stub for the part it covers.
+type BillingTerms struct {
+	EffectiveDate  Date
+	ExpirationDate Date
+	CycleDay       int
+	Period         BillingPeriod
+	// ResumesOn is when a restarted schedule resumes: periods starting
+	// earlier were missed while it was Terminated and are never billed.
+	ResumesOn Date
+	// LastBilled is the start of the latest period already invoiced.
+	LastBilled Date
+}
+
+// DuePeriod is a span to bill: Billed is the part of Cycle the contract
+// covers, the whole cycle except for a first or last stub.
+type DuePeriod struct {
+	Billed Period
+	Cycle  Period
+}
+
+// DuePeriods lists, oldest first, the periods starting on or before asOf that
+// are still to be billed: not before the effective or resume date, after the
+// last billed period, and before the expiration date.
+func (t BillingTerms) DuePeriods(asOf Date) []DuePeriod {
+	from := later(t.EffectiveDate, t.ResumesOn)
+	if !t.LastBilled.IsZero() {
+		from = later(from, t.LastBilled.AddDays(1))
+	}
+	var due []DuePeriod
+	for start := t.EffectiveDate; start.Before(t.ExpirationDate) && !start.After(asOf); {
+		cycle := PeriodContaining(t.EffectiveDate, t.CycleDay, t.Period, start)
+		billed := Period{Start: start, End: cycle.End}
+		if t.ExpirationDate.Before(billed.End) {
+			billed.End = t.ExpirationDate
+		}
+		if !start.Before(from) {
+			due = append(due, DuePeriod{Billed: billed, Cycle: cycle})
+		}
+		start = cycle.End
+	}
+	return due
+}
+
+func later(a, b Date) Date {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// Charge is what the period costs at amount per full cycle: the whole amount,
+// or for a stub its share by days, rounded half away from zero.
+func (p DuePeriod) Charge(amount int64) int64 {
+	days, cycleDays := p.Billed.Days(), p.Cycle.Days()
+	if days == cycleDays {
+		return amount
+	}
+	return divRoundHalfUp(amount*int64(days), int64(cycleDays))
+}
+
+// RecurringCharges prices one period of a contract's lines, each rounded on
+// its own, and returns the invoice lines with their total. Discounts, once
+// contracts carry them, apply here per line before the total is taken.
+func RecurringCharges(lines []Line, p DuePeriod) ([]InvoiceLine, int64) {
+	out := make([]InvoiceLine, len(lines))
+	var total int64
+	for i, l := range lines {
+		desc := fmt.Sprintf("%s, %s to %s", l.OfferingID, p.Billed.Start, p.Billed.End.AddDays(-1))
+		if p.Billed.Days() != p.Cycle.Days() {
+			desc += fmt.Sprintf(" (%d of %d days)", p.Billed.Days(), p.Cycle.Days())
+		}
+		out[i] = InvoiceLine{Description: desc, Amount: p.Charge(l.RecurringAmount)}
+		total += out[i].Amount
+	}
+	return out, total
+}

@@ -1,0 +1,242 @@
+package payments
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+)
+
+// Sandbox payment method tokens; the contract's paymentMethod picks one.
+const (
+	MethodOK          = "pm_ok"          // approves
+	MethodDeclined    = "pm_declined"    // declines every authorisation
+	MethodUnavailable = "pm_unavailable" // the provider never answers
+	MethodFlaky       = "pm_flaky"       // each call fails flakyFailures times, then succeeds
+)
+
+// flakyFailures is how often a pm_flaky call fails per idempotency key.
+const flakyFailures = 2
+
+// Sandbox is a Provider whose behaviour follows the payment method token and
+// whose ledger lives in Postgres (sandbox_ledger), so tests can check that
+// every authorisation is settled exactly once.
+type Sandbox struct {
+	db *sqlx.DB
+}
+
+// NewSandbox builds a sandbox provider on the service's database.
+func NewSandbox(db *sqlx.DB) *Sandbox { return &Sandbox{db: db} }
+
+var _ Provider = (*Sandbox)(nil)
+
+const (
+	opAuthorise = "AUTHORISE"
+	opCapture   = "CAPTURE"
+	opVoid      = "VOID"
+	opRefund    = "REFUND"
+)
+
+// entry is one ledger row.
+type entry struct {
+	ID            string  `db:"id"`
+	Operation     string  `db:"operation"`
+	ParentID      *string `db:"parent_id"`
+	PaymentMethod string  `db:"payment_method"`
+	Amount        int64   `db:"amount"`
+	Currency      string  `db:"currency"`
+	Approved      bool    `db:"approved"`
+	DeclineReason *string `db:"decline_reason"`
+}
+
+const entryColumns = `id, operation, parent_id, payment_method, amount, currency, approved, decline_reason`
+
+func rejected(format string, args ...any) error {
+	return &Error{Code: CodeRejected, Message: fmt.Sprintf(format, args...)}
+}
+
+// Authorise approves or declines by payment method; a decline is recorded
+// too, so repeating it declines again without a second entry.
+func (s *Sandbox) Authorise(ctx context.Context, key string, req AuthoriseRequest) (Authorisation, error) {
+	if req.Amount <= 0 {
+		return Authorisation{}, rejected("the amount must be positive, not %d", req.Amount)
+	}
+	e := entry{Operation: opAuthorise, PaymentMethod: req.PaymentMethod, Amount: req.Amount, Currency: req.Currency, Approved: true}
+	switch req.PaymentMethod {
+	case MethodOK, MethodFlaky, MethodUnavailable: // the last approves if it ever answers
+	case MethodDeclined:
+		e.Approved, e.DeclineReason = false, ptr("insufficient funds")
+	default:
+		e.Approved, e.DeclineReason = false, ptr("unknown payment method")
+	}
+	got, err := s.record(ctx, key, e)
+	if err != nil {
+		return Authorisation{}, err
+	}
+	if !got.Approved {
+		return Authorisation{}, &Error{Code: CodeDeclined, Message: "the payment was declined: " + *got.DeclineReason}
+	}
+	return Authorisation{ID: got.ID, Amount: got.Amount, Currency: got.Currency}, nil
+}
+
+func (s *Sandbox) Capture(ctx context.Context, key, authorisationID string, amount int64) (Capture, error) {
+	got, err := s.follow(ctx, key, opCapture, authorisationID, amount)
+	if err != nil {
+		return Capture{}, err
+	}
+	return Capture{ID: got.ID, AuthorisationID: authorisationID, Amount: got.Amount}, nil
+}
+
+func (s *Sandbox) Void(ctx context.Context, key, authorisationID string) (Void, error) {
+	got, err := s.follow(ctx, key, opVoid, authorisationID, 0)
+	if err != nil {
+		return Void{}, err
+	}
+	return Void{ID: got.ID, AuthorisationID: authorisationID}, nil
+}
+
+func (s *Sandbox) Refund(ctx context.Context, key, captureID string, amount int64) (Refund, error) {
+	got, err := s.follow(ctx, key, opRefund, captureID, amount)
+	if err != nil {
+		return Refund{}, err
+	}
+	return Refund{ID: got.ID, CaptureID: captureID, Amount: got.Amount}, nil
+}
+
+// follow records an operation on an earlier entry: the capture or void of an
+// authorisation (a void releases all of it), the refund of a capture.
+func (s *Sandbox) follow(ctx context.Context, key, op, parentID string, amount int64) (entry, error) {
+	if _, err := uuid.Parse(parentID); err != nil {
+		return entry{}, rejected("%q is not a payment id", parentID)
+	}
+	var parent entry
+	err := s.db.GetContext(ctx, &parent, `SELECT `+entryColumns+` FROM sandbox_ledger WHERE id = $1`, parentID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return entry{}, rejected("payment %s does not exist", parentID)
+	}
+	if err != nil {
+		return entry{}, fmt.Errorf("load payment %s: %w", parentID, err)
+	}
+	if op == opVoid {
+		amount = parent.Amount
+	}
+	return s.record(ctx, key, entry{
+		Operation: op, ParentID: &parent.ID, PaymentMethod: parent.PaymentMethod, Amount: amount, Currency: parent.Currency, Approved: true,
+	})
+}
+
+// record writes e under an idempotency key. A key already used returns its
+// entry, or a refusal when it was used for another request. Otherwise the
+// payment method's outage is simulated, e is checked against its parent
+// (locked, so concurrent settlements of one payment serialise) and inserted.
+func (s *Sandbox) record(ctx context.Context, key string, e entry) (entry, error) {
+	prior, err := byKey(ctx, s.db, key)
+	if err == nil {
+		return prior, prior.replays(key, e)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return entry{}, err
+	}
+	if err := s.simulateOutage(ctx, key, e.PaymentMethod); err != nil {
+		return entry{}, err
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return entry{}, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if e.ParentID != nil {
+		if err := checkParent(ctx, tx, e); err != nil {
+			return entry{}, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO sandbox_ledger (id, idempotency_key, operation, parent_id, payment_method, amount, currency, approved, decline_reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (idempotency_key) DO NOTHING`,
+		uuid.NewString(), key, e.Operation, e.ParentID, e.PaymentMethod, e.Amount, e.Currency, e.Approved, e.DeclineReason); err != nil {
+		return entry{}, fmt.Errorf("insert ledger entry: %w", err)
+	}
+	// A concurrent first call with the same key may have won the insert.
+	stored, err := byKey(ctx, tx, key)
+	if err != nil {
+		return entry{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return entry{}, fmt.Errorf("commit: %w", err)
+	}
+	return stored, stored.replays(key, e)
+}
+
+// checkParent refuses an operation its parent cannot take: only an approved
+// authorisation is captured or voided, once; only a capture is refunded, up
+// to what it took.
+func checkParent(ctx context.Context, tx *sqlx.Tx, e entry) error {
+	var parent entry
+	if err := tx.GetContext(ctx, &parent, `SELECT `+entryColumns+` FROM sandbox_ledger WHERE id = $1 FOR UPDATE`, *e.ParentID); err != nil {
+		return fmt.Errorf("lock payment %s: %w", *e.ParentID, err)
+	}
+	var used int64
+	if err := tx.GetContext(ctx, &used, `SELECT coalesce(sum(amount), 0) FROM sandbox_ledger WHERE parent_id = $1`, parent.ID); err != nil {
+		return fmt.Errorf("sum settlements of %s: %w", parent.ID, err)
+	}
+	switch {
+	case e.Operation == opRefund && parent.Operation != opCapture:
+		return rejected("payment %s is not a capture and cannot be refunded", parent.ID)
+	case e.Operation != opRefund && (parent.Operation != opAuthorise || !parent.Approved):
+		return rejected("payment %s is not an approved authorisation", parent.ID)
+	case e.Operation != opRefund && used > 0:
+		return rejected("authorisation %s is already captured or voided", parent.ID)
+	case e.Amount <= 0 || e.Amount > parent.Amount-used:
+		return rejected("the amount must be between 1 and %d", parent.Amount-used)
+	}
+	return nil
+}
+
+// replays checks that a stored entry answers the same request as e.
+func (stored entry) replays(key string, e entry) error {
+	same := stored.Operation == e.Operation && stored.PaymentMethod == e.PaymentMethod &&
+		stored.Amount == e.Amount && stored.Currency == e.Currency &&
+		(stored.ParentID == nil) == (e.ParentID == nil) && (stored.ParentID == nil || *stored.ParentID == *e.ParentID)
+	if !same {
+		return rejected("idempotency key %q was already used for another request", key)
+	}
+	return nil
+}
+
+// simulateOutage fails the calls the payment method makes fail: always for
+// pm_unavailable, the first flakyFailures times per key for pm_flaky.
+func (s *Sandbox) simulateOutage(ctx context.Context, key, method string) error {
+	switch method {
+	case MethodUnavailable:
+		return ErrUnavailable
+	case MethodFlaky:
+		var failures int
+		err := s.db.QueryRowxContext(ctx, `
+			INSERT INTO sandbox_outages (idempotency_key, failures) VALUES ($1, 1)
+			ON CONFLICT (idempotency_key) DO UPDATE SET failures = sandbox_outages.failures + 1
+				WHERE sandbox_outages.failures < $2
+			RETURNING failures`, key, flakyFailures).Scan(&failures)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("count sandbox outage: %w", err)
+		}
+		return ErrUnavailable
+	}
+	return nil
+}
+
+func byKey(ctx context.Context, q sqlx.QueryerContext, key string) (entry, error) {
+	var e entry
+	err := sqlx.GetContext(ctx, q, &e, `SELECT `+entryColumns+` FROM sandbox_ledger WHERE idempotency_key = $1`, key)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return e, fmt.Errorf("look up idempotency key: %w", err)
+	}
+	return e, err
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,171 @@
+// Package rules evaluates a tenant's approval rules: CEL expressions over an
+// amendment that, when one is true, hold the amendment for a person's review.
+// CEL is sandboxed (no I/O, bounded cost), so operators can write rules
+// without being able to harm the service.
+package rules
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/cel-go/cel"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+// DefaultExpiry is how long a held amendment waits for a decision unless its
+// rule says otherwise.
+const DefaultExpiry = 7 * 24 * time.Hour
+
+// costLimit bounds one evaluation; real rules use a few dozen units.
+const costLimit = 10000
+
+// Rule is one approval rule as operators write it.
+type Rule struct {
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	When         string `json:"when"`
+	ExpiresAfter string `json:"expiresAfter,omitempty"`
+}
+
+// Expiry parses ExpiresAfter: a Go duration ("72h") or whole days ("7d").
+func (r Rule) Expiry() (time.Duration, error) {
+	if r.ExpiresAfter == "" {
+		return DefaultExpiry, nil
+	}
+	if days, ok := strings.CutSuffix(r.ExpiresAfter, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("expiresAfter %q is not a positive number of days", r.ExpiresAfter)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(r.ExpiresAfter)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("expiresAfter %q is not a positive duration such as \"72h\" or \"7d\"", r.ExpiresAfter)
+	}
+	return d, nil
+}
+
+// Facts are what a rule can see of an amendment.
+type Facts struct {
+	Action   string
+	Source   string
+	Actor    string
+	Contract ContractFacts
+	Quote    QuoteFacts
+}
+
+// ContractFacts describe the contract being changed.
+type ContractFacts struct {
+	Status          string
+	Currency        string
+	RecurringAmount int64
+	MonthsRemaining int64
+}
+
+// QuoteFacts describe the priced change.
+type QuoteFacts struct {
+	RecurringDelta  int64
+	ProrationAmount int64
+	PercentChange   float64
+	Discount        int64
+}
+
+func (f Facts) activation() map[string]any {
+	return map[string]any{
+		"action": f.Action,
+		"source": f.Source,
+		"actor":  f.Actor,
+		"contract": map[string]any{
+			"status": f.Contract.Status, "currency": f.Contract.Currency,
+			"recurringAmount": f.Contract.RecurringAmount, "monthsRemaining": f.Contract.MonthsRemaining,
+		},
+		"quote": map[string]any{
+			"recurringDelta": f.Quote.RecurringDelta, "prorationAmount": f.Quote.ProrationAmount,
+			"percentChange": f.Quote.PercentChange, "discount": f.Quote.Discount,
+		},
+	}
+}
+
+// Set is a compiled, ordered list of rules.
+type Set struct {
+	rules    []Rule
+	programs []cel.Program
+	expiries []time.Duration
+}
+
+func newEnv() (*cel.Env, error) {
+	return cel.NewEnv(
+		cel.Variable("action", cel.StringType),
+		cel.Variable("source", cel.StringType),
+		cel.Variable("actor", cel.StringType),
+		cel.Variable("contract", cel.MapType(cel.StringType, cel.DynType)),
+		cel.Variable("quote", cel.MapType(cel.StringType, cel.DynType)),
+	)
+}
+
+// Compile checks every rule and reports every problem: a blank or duplicate
+// id, an expression that does not compile (with its position) or does not
+// yield a boolean, a bad expiry.
+func Compile(rules []Rule) (*Set, error) {
+	env, err := newEnv()
+	if err != nil {
+		return nil, fmt.Errorf("rules environment: %w", err)
+	}
+	var problems domain.Problems
+	set := &Set{rules: rules}
+	seen := map[string]bool{}
+	for i, r := range rules {
+		label := fmt.Sprintf("rules[%d] (%s)", i, r.ID)
+		if r.ID == "" {
+			problems.Addf("rules[%d].id is required", i)
+		} else if seen[r.ID] {
+			problems.Addf("%s: id is a duplicate", label)
+		}
+		seen[r.ID] = true
+		expiry, err := r.Expiry()
+		if err != nil {
+			problems.Addf("%s: %v", label, err)
+		}
+		ast, iss := env.Compile(r.When)
+		if iss.Err() != nil {
+			problems.Addf("%s: %s", label, strings.ReplaceAll(iss.Err().Error(), "<input>", "when"))
+			continue
+		}
+		if !ast.OutputType().IsExactType(cel.BoolType) {
+			problems.Addf("%s: when must yield a boolean, not %s", label, ast.OutputType())
+			continue
+		}
+		prg, err := env.Program(ast, cel.CostLimit(costLimit))
+		if err != nil {
+			problems.Addf("%s: %v", label, err)
+			continue
+		}
+		set.programs = append(set.programs, prg)
+		set.expiries = append(set.expiries, expiry)
+	}
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+// Match returns the first rule that holds for the facts, with its expiry.
+// A rule that fails to evaluate (a missing field, a type mismatch, its cost
+// limit) counts as matching: when in doubt, a person looks.
+func (s *Set) Match(f Facts) (*Rule, time.Duration, bool) {
+	act := f.activation()
+	for i, prg := range s.programs {
+		out, _, err := prg.Eval(act)
+		if err != nil {
+			return &s.rules[i], s.expiries[i], true
+		}
+		if b, ok := out.Value().(bool); ok && b {
+			return &s.rules[i], s.expiries[i], true
+		}
+	}
+	return nil, 0, false
+}

@@ -1,0 +1,64 @@
+package rules
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+func TestCompileReportsEveryProblem(t *testing.T) {
+	_, err := Compile([]Rule{
+		{ID: "syntax", When: `action == "CANCELLATION" &&`},
+		{ID: "not-bool", When: `quote.recurringDelta + 1`},
+		{ID: "unknown-var", When: `price > 10`},
+		{ID: "syntax", When: `true`},
+		{ID: "expiry", When: `true`, ExpiresAfter: "soon"},
+	})
+	var ve *domain.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Len(t, ve.Problems, 5)
+	assert.Contains(t, ve.Problems[0], "rules[0] (syntax): ERROR: when:1:")
+	assert.Contains(t, ve.Problems[1], "must yield a boolean")
+	assert.Contains(t, ve.Problems[2], "undeclared reference to 'price'")
+	assert.Contains(t, ve.Problems[3], "duplicate")
+	assert.Contains(t, ve.Problems[4], "expiresAfter")
+}
+
+func TestMatchPicksTheFirstTrueRule(t *testing.T) {
+	set, err := Compile([]Rule{
+		{ID: "cancel", Name: "Cancellations", When: `action == "CANCELLATION"`, ExpiresAfter: "2d"},
+		{ID: "big", Name: "Big increases", When: `quote.percentChange > 50.0 || quote.recurringDelta >= 100000`, ExpiresAfter: "36h"},
+		{ID: "short", When: `contract.monthsRemaining < 3 && source == "CUSTOMER"`},
+	})
+	require.NoError(t, err)
+
+	r, expiry, ok := set.Match(Facts{Action: "CANCELLATION"})
+	require.True(t, ok)
+	assert.Equal(t, "cancel", r.ID)
+	assert.Equal(t, 48*time.Hour, expiry)
+
+	r, expiry, ok = set.Match(Facts{Action: "QUANTITY_CHANGE", Quote: QuoteFacts{PercentChange: 60}})
+	require.True(t, ok)
+	assert.Equal(t, "big", r.ID)
+	assert.Equal(t, 36*time.Hour, expiry)
+
+	r, expiry, ok = set.Match(Facts{Action: "QUANTITY_CHANGE", Source: "CUSTOMER", Contract: ContractFacts{MonthsRemaining: 2}})
+	require.True(t, ok)
+	assert.Equal(t, "short", r.ID)
+	assert.Equal(t, DefaultExpiry, expiry)
+
+	_, _, ok = set.Match(Facts{Action: "QUANTITY_CHANGE", Source: "USER", Quote: QuoteFacts{RecurringDelta: 500, PercentChange: 5}, Contract: ContractFacts{MonthsRemaining: 12}})
+	assert.False(t, ok)
+}
+
+func TestRuleThatFailsAtRuntimeHoldsTheChange(t *testing.T) {
+	set, err := Compile([]Rule{{ID: "typo", When: `contract.colour == "red"`}})
+	require.NoError(t, err)
+	r, _, ok := set.Match(Facts{})
+	require.True(t, ok)
+	assert.Equal(t, "typo", r.ID)
+}

@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/rules"
+)
+
+// PutApprovalRules replaces the tenant's ordered approval rules.
+func (s *Store) PutApprovalRules(ctx context.Context, tenantID, actorID string, list []rules.Rule) error {
+	doc, err := json.Marshal(list)
+	if err != nil {
+		return fmt.Errorf("encode approval rules: %w", err)
+	}
+	_, err = s.db.ExecContext(ctx, `
+		INSERT INTO approval_rules (tenant_id, rules, updated_at, updated_by) VALUES ($1, $2, now(), $3)
+		ON CONFLICT (tenant_id) DO UPDATE SET rules = EXCLUDED.rules, updated_at = now(), updated_by = EXCLUDED.updated_by`,
+		tenantID, doc, actorID)
+	if err != nil {
+		return fmt.Errorf("store approval rules: %w", err)
+	}
+	return nil
+}
+
+// ApprovalRules returns the tenant's rules in order; none means no rule holds anything.
+func (s *Store) ApprovalRules(ctx context.Context, tenantID string) ([]rules.Rule, error) {
+	var doc []byte
+	err := s.db.GetContext(ctx, &doc, `SELECT rules FROM approval_rules WHERE tenant_id = $1`, tenantID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return []rules.Rule{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load approval rules: %w", err)
+	}
+	var list []rules.Rule
+	if err := json.Unmarshal(doc, &list); err != nil {
+		return nil, fmt.Errorf("decode approval rules: %w", err)
+	}
+	return list, nil
+}
+
+// ReviewItem is one amendment in the approvers' inbox.
+type ReviewItem struct {
+	ID             string              `json:"id" db:"id"`
+	ContractID     string              `json:"contractId" db:"contract_id"`
+	ContractNumber string              `json:"contractNumber" db:"contract_number"`
+	AccountNumber  string              `json:"accountNumber" db:"account_number"`
+	Action         domain.Action       `json:"action" db:"action"`
+	Quote          QuoteSummary        `json:"quote" db:"-"`
+	MatchedRule    *domain.MatchedRule `json:"matchedRule" db:"-"`
+	SubmittedBy    string              `json:"submittedBy" db:"submitted_by"`
+	Source         string              `json:"source" db:"source"`
+	CreatedOn      time.Time           `json:"createdOn" db:"created_at"`
+	ExpiresAt      *time.Time          `json:"expiresAt" db:"review_expires_at"`
+	AgeSeconds     int64               `json:"ageSeconds" db:"-"`
+}
+
+// QuoteSummary is what an approver sees of a quote at a glance.
+type QuoteSummary struct {
+	Currency        string      `json:"currency"`
+	EffectiveDate   domain.Date `json:"effectiveDate"`
+	RecurringBefore int64       `json:"recurringBefore"`
+	RecurringAfter  int64       `json:"recurringAfter"`
+	RecurringDelta  int64       `json:"recurringDelta"`
+	ProrationTotal  int64       `json:"prorationTotal"`
+}
+
+// ReviewCursor is the position after the last inbox item seen.
+type ReviewCursor struct {
+	CreatedAt time.Time `json:"t"`
+	ID        string    `json:"id"`
+}
+
+// InReview lists the tenant's amendments awaiting a decision, oldest first,
+// one page at a time (keyset pagination on the partial index).
+func (s *Store) InReview(ctx context.Context, tenantID string, after *ReviewCursor, pageSize int, now time.Time) ([]ReviewItem, bool, error) {
+	query := `SELECT m.id, m.contract_id, c.number AS contract_number, a.number AS account_number, m.action, m.quote, m.matched_rule,
+			m.submitted_by, m.source, m.created_at, m.review_expires_at
+		FROM amendments m JOIN contracts c ON c.id = m.contract_id JOIN accounts a ON a.id = c.account_id
+		WHERE m.tenant_id = $1 AND m.status = 'REVIEW'`
+	args := []any{tenantID}
+	if after != nil {
+		query += ` AND (m.created_at, m.id) > ($2, $3)`
+		args = append(args, after.CreatedAt, after.ID)
+	}
+	args = append(args, pageSize+1)
+	query += fmt.Sprintf(` ORDER BY m.created_at, m.id LIMIT $%d`, len(args))
+	var rows []struct {
+		ReviewItem
+		QuoteJSON []byte `db:"quote"`
+		RuleJSON  []byte `db:"matched_rule"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, query, args...); err != nil {
+		return nil, false, fmt.Errorf("list amendments in review: %w", err)
+	}
+	more := len(rows) > pageSize
+	if more {
+		rows = rows[:pageSize]
+	}
+	out := make([]ReviewItem, len(rows))
+	for i, r := range rows {
+		item := r.ReviewItem
+		if err := json.Unmarshal(r.QuoteJSON, &item.Quote); err != nil {
+			return nil, false, fmt.Errorf("decode quote: %w", err)
+		}
+		if len(r.RuleJSON) > 0 {
+			item.MatchedRule = &domain.MatchedRule{}
+			if err := json.Unmarshal(r.RuleJSON, item.MatchedRule); err != nil {
+				return nil, false, fmt.Errorf("decode matched rule: %w", err)
+			}
+		}
+		item.AgeSeconds = int64(now.Sub(item.CreatedOn).Seconds())
+		out[i] = item
+	}
+	return out, more, nil
+}

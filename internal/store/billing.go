@@ -1,0 +1,286 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+// Payment states a collection gives a recurring invoice; it is issued
+// InvoiceOpen.
+const (
+	InvoicePaid   = "PAID"
+	InvoiceUnpaid = "UNPAID"
+)
+
+// BillingContract is what billing reads of a contract.
+type BillingContract struct {
+	ID             string
+	Ref            int64
+	Currency       string
+	ScheduleStatus string
+	Lines          []domain.Line
+	Terms          domain.BillingTerms
+}
+
+// BillingContracts returns a page of the tenant's active contracts in effect
+// by asOf, in ref order after afterRef, and whether more follow.
+func (s *Store) BillingContracts(ctx context.Context, tenantID string, asOf domain.Date, afterRef int64, limit int) ([]BillingContract, bool, error) {
+	var rows []struct {
+		ID             string               `db:"id"`
+		Ref            int64                `db:"ref"`
+		Currency       string               `db:"currency"`
+		ScheduleStatus string               `db:"schedule_status"`
+		LinesJSON      []byte               `db:"lines"`
+		EffectiveDate  domain.Date          `db:"effective_date"`
+		ExpirationDate domain.Date          `db:"expiration_date"`
+		CycleDay       int                  `db:"billing_cycle_day"`
+		Period         domain.BillingPeriod `db:"billing_period"`
+		ResumesOn      domain.Date          `db:"schedule_resumes_on"`
+		LastBilled     domain.Date          `db:"last_billed"`
+	}
+	err := s.db.SelectContext(ctx, &rows, `
+		SELECT c.id, c.ref, c.currency, c.schedule_status, c.lines, c.effective_date, c.expiration_date,
+			c.billing_cycle_day, c.billing_period, c.schedule_resumes_on,
+			(SELECT max(i.period_start) FROM invoices i
+			 WHERE i.tenant_id = c.tenant_id AND i.contract_id = c.id AND i.kind = 'RECURRING') AS last_billed
+		FROM contracts c
+		WHERE c.tenant_id = $1 AND c.ref > $2 AND c.status = $3 AND c.effective_date <= $4
+		ORDER BY c.ref LIMIT $5`, tenantID, afterRef, domain.ContractActive, asOf, limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("list contracts to bill: %w", err)
+	}
+	more := len(rows) > limit
+	if more {
+		rows = rows[:limit]
+	}
+	out := make([]BillingContract, len(rows))
+	for i, r := range rows {
+		out[i] = BillingContract{
+			ID: r.ID, Ref: r.Ref, Currency: r.Currency, ScheduleStatus: r.ScheduleStatus,
+			Terms: domain.BillingTerms{
+				EffectiveDate: r.EffectiveDate, ExpirationDate: r.ExpirationDate, CycleDay: r.CycleDay, Period: r.Period,
+				ResumesOn: r.ResumesOn, LastBilled: r.LastBilled,
+			},
+		}
+		if err := json.Unmarshal(r.LinesJSON, &out[i].Lines); err != nil {
+			return nil, false, fmt.Errorf("decode lines of contract %s: %w", r.ID, err)
+		}
+	}
+	return out, more, nil
+}
+
+// NewInvoice is a recurring invoice to issue.
+type NewInvoice struct {
+	ContractID string
+	Period     domain.Period
+	Currency   string
+	Lines      []domain.InvoiceLine
+	Total      int64
+}
+
+// IssueRecurringInvoices issues the invoices not issued yet and returns how
+// many were new: invoices_one_recurring_per_period makes a repeated or
+// overlapping run issue each period once. An invoice with nothing to collect
+// is issued paid.
+func (s *Store) IssueRecurringInvoices(ctx context.Context, tenantID string, invoices []NewInvoice, now time.Time) (int, error) {
+	issued := 0
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		for _, inv := range invoices {
+			lines, err := json.Marshal(inv.Lines)
+			if err != nil {
+				return fmt.Errorf("encode invoice lines: %w", err)
+			}
+			status := InvoiceOpen
+			if inv.Total == 0 {
+				status = InvoicePaid
+			}
+			res, err := tx.ExecContext(ctx, `
+				INSERT INTO invoices (id, tenant_id, contract_id, kind, period_start, period_end, currency, lines, total, status, created_at)
+				VALUES ($1, $2, $3, 'RECURRING', $4, $5, $6, $7, $8, $9, $10)
+				ON CONFLICT (contract_id, period_start) WHERE kind = 'RECURRING' DO NOTHING`,
+				uuid.NewString(), tenantID, inv.ContractID, inv.Period.Start, inv.Period.End, inv.Currency, lines, inv.Total, status, now)
+			if err != nil {
+				return fmt.Errorf("insert recurring invoice: %w", err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("insert recurring invoice: %w", err)
+			}
+			issued += int(n)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return issued, nil
+}
+
+// OpenInvoice is a recurring invoice no collection has finished yet.
+type OpenInvoice struct {
+	ID          string      `db:"id"`
+	ContractID  string      `db:"contract_id"`
+	PeriodStart domain.Date `db:"period_start"`
+}
+
+// OpenRecurringInvoices lists the contracts' open recurring invoices due by
+// asOf, oldest first: those just issued and those an interrupted run left.
+func (s *Store) OpenRecurringInvoices(ctx context.Context, tenantID string, contractIDs []string, asOf domain.Date) ([]OpenInvoice, error) {
+	var out []OpenInvoice
+	err := s.db.SelectContext(ctx, &out, `
+		SELECT id, contract_id, period_start FROM invoices
+		WHERE tenant_id = $1 AND contract_id = ANY($2::uuid[]) AND kind = 'RECURRING' AND status = $3 AND period_start <= $4
+		ORDER BY period_start, contract_id`, tenantID, pq.Array(contractIDs), InvoiceOpen, asOf)
+	if err != nil {
+		return nil, fmt.Errorf("list open invoices: %w", err)
+	}
+	return out, nil
+}
+
+// CollectionTarget is what a collection attempt needs to know of an invoice
+// and its contract.
+type CollectionTarget struct {
+	InvoiceStatus  string `db:"invoice_status"`
+	Total          int64  `db:"total"`
+	Currency       string `db:"currency"`
+	PaymentMethod  string `db:"payment_method"`
+	ContractStatus string `db:"contract_status"`
+	ScheduleStatus string `db:"schedule_status"`
+}
+
+// CollectionTarget loads an invoice for collection.
+func (s *Store) CollectionTarget(ctx context.Context, tenantID, invoiceID string) (CollectionTarget, error) {
+	var t CollectionTarget
+	err := s.db.GetContext(ctx, &t, `
+		SELECT i.status AS invoice_status, i.total, i.currency, c.payment_method, c.status AS contract_status, c.schedule_status
+		FROM invoices i JOIN contracts c ON c.id = i.contract_id
+		WHERE i.tenant_id = $1 AND i.id = $2`, tenantID, invoiceID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, ErrNotFound
+	}
+	if err != nil {
+		return t, fmt.Errorf("load invoice %s for collection: %w", invoiceID, err)
+	}
+	return t, nil
+}
+
+// CollectionAttempt is one finished attempt to collect an invoice: attempt 0
+// is the billing run's, the others dunning retries.
+type CollectionAttempt struct {
+	Attempt   int                      `json:"attempt" db:"attempt"`
+	Outcome   domain.CollectionOutcome `json:"outcome" db:"outcome"`
+	Reason    *string                  `json:"reason,omitempty" db:"reason"`
+	PaymentID *string                  `json:"paymentId,omitempty" db:"payment_id"`
+	At        time.Time                `json:"at" db:"at"`
+}
+
+// RecordCollectionAttempt stores an attempt once (per invoice and attempt
+// number) and sets the invoice's payment state: paid when collected, else
+// unpaid; a paid invoice stays paid.
+func (s *Store) RecordCollectionAttempt(ctx context.Context, tenantID, invoiceID string, a CollectionAttempt) error {
+	status := InvoiceUnpaid
+	if a.Outcome == domain.CollectionSucceeded {
+		status = InvoicePaid
+	}
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO invoice_payment_attempts (invoice_id, tenant_id, attempt, outcome, reason, payment_id, at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (invoice_id, attempt) DO NOTHING`,
+			invoiceID, tenantID, a.Attempt, a.Outcome, a.Reason, a.PaymentID, a.At); err != nil {
+			return fmt.Errorf("insert collection attempt: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE invoices SET status = $3 WHERE tenant_id = $1 AND id = $2 AND status <> $4`,
+			tenantID, invoiceID, status, InvoicePaid); err != nil {
+			return fmt.Errorf("update invoice status: %w", err)
+		}
+		return nil
+	})
+}
+
+// MarkScheduleInArrears flags a contract whose dunning ran out.
+func (s *Store) MarkScheduleInArrears(ctx context.Context, tenantID, contractID string) error {
+	if _, err := s.db.ExecContext(ctx, `
+		UPDATE contracts SET schedule_in_arrears = true WHERE tenant_id = $1 AND id = $2`, tenantID, contractID); err != nil {
+		return fmt.Errorf("mark schedule in arrears: %w", err)
+	}
+	return nil
+}
+
+// TenantIDs lists every tenant, for the daily billing of all of them.
+func (s *Store) TenantIDs(ctx context.Context) ([]string, error) {
+	var ids []string
+	if err := s.db.SelectContext(ctx, &ids, `SELECT id FROM tenants ORDER BY prefix`); err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	return ids, nil
+}
+
+// InvoiceWithPayments is an invoice with its collection attempts, oldest first.
+type InvoiceWithPayments struct {
+	domain.Invoice
+	Attempts []CollectionAttempt `json:"attempts"`
+}
+
+// ContractInvoices is a contract's invoices and where its schedule stands.
+type ContractInvoices struct {
+	ContractID     string                `json:"contractId"`
+	ScheduleStatus string                `json:"scheduleStatus"`
+	InArrears      bool                  `json:"inArrears"`
+	Items          []InvoiceWithPayments `json:"items"`
+}
+
+// ContractInvoices lists one of the tenant's contracts' invoices by period,
+// with their payment state. key is the uuid, the CT- number or the numeric ref.
+func (s *Store) ContractInvoices(ctx context.Context, tenantID, key string) (ContractInvoices, error) {
+	clause, arg := contractKeyClause(key)
+	var out ContractInvoices
+	err := s.db.QueryRowxContext(ctx, `
+		SELECT c.id, c.schedule_status, c.schedule_in_arrears FROM contracts c WHERE c.tenant_id = $1 AND `+clause,
+		tenantID, arg).Scan(&out.ContractID, &out.ScheduleStatus, &out.InArrears)
+	if errors.Is(err, sql.ErrNoRows) {
+		return out, ErrNotFound
+	}
+	if err != nil {
+		return out, fmt.Errorf("load contract: %w", err)
+	}
+	invoices, err := loadInvoices(ctx, s.db, `tenant_id = $1 AND contract_id = $2`, tenantID, out.ContractID)
+	if err != nil {
+		return out, err
+	}
+	var attempts []struct {
+		InvoiceID string `db:"invoice_id"`
+		CollectionAttempt
+	}
+	if err := s.db.SelectContext(ctx, &attempts, `
+		SELECT a.invoice_id, a.attempt, a.outcome, a.reason, a.payment_id, a.at
+		FROM invoice_payment_attempts a JOIN invoices i ON i.id = a.invoice_id
+		WHERE a.tenant_id = $1 AND i.contract_id = $2 ORDER BY a.invoice_id, a.attempt`, tenantID, out.ContractID); err != nil {
+		return out, fmt.Errorf("load collection attempts: %w", err)
+	}
+	byInvoice := map[string][]CollectionAttempt{}
+	for _, a := range attempts {
+		byInvoice[a.InvoiceID] = append(byInvoice[a.InvoiceID], a.CollectionAttempt)
+	}
+	// Invoices issued together share created_at; the period orders them.
+	slices.SortStableFunc(invoices, func(a, b domain.Invoice) int { return a.PeriodStart.Time().Compare(b.PeriodStart.Time()) })
+	out.Items = make([]InvoiceWithPayments, len(invoices))
+	for i, inv := range invoices {
+		out.Items[i] = InvoiceWithPayments{Invoice: inv, Attempts: byInvoice[inv.ID]}
+		if out.Items[i].Attempts == nil {
+			out.Items[i].Attempts = []CollectionAttempt{}
+		}
+	}
+	return out, nil
+}

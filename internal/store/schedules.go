@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+// ScheduleChange is a cancel or restart of a contract's payment schedule.
+type ScheduleChange struct {
+	// ID names the change (the request that asked for it), so a retried
+	// change finds its own event instead of failing on the status it set.
+	ID         string
+	TenantID   string
+	ContractID string
+	Action     domain.ScheduleAction
+	Comment    *string
+	ActorID    string
+	Source     string
+	At         time.Time
+}
+
+// ChangeSchedule applies a schedule action and records it in the schedule's
+// history. It locks the contract row first, so concurrent changes serialise:
+// of two identical ones, the second sees the status the first set. Only the
+// schedule changes; the contract's version and updated_at stay as they are.
+// A restart resumes billing from its own day on.
+func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (domain.ScheduleEvent, error) {
+	var ev domain.ScheduleEvent
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var current struct {
+			Status    string `db:"schedule_status"`
+			Protected bool   `db:"protected"`
+		}
+		err := tx.GetContext(ctx, &current, `
+			SELECT schedule_status, protected FROM contracts WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, ch.TenantID, ch.ContractID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("lock contract: %w", err)
+		}
+		err = tx.GetContext(ctx, &ev, `
+			SELECT status, comment, actor_id, source, at FROM schedule_events WHERE tenant_id = $1 AND change_id = $2`, ch.TenantID, ch.ID)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("look up schedule change: %w", err)
+		}
+		next, err := ch.Action.Apply(current.Status, current.Protected)
+		if err != nil {
+			return err
+		}
+		// A zero date stores NULL, which coalesce turns into "keep": only a
+		// restart moves the resume date.
+		var resumesOn domain.Date
+		if next == domain.ScheduleActive {
+			resumesOn = domain.DateOf(ch.At)
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE contracts SET schedule_status = $3, schedule_resumes_on = coalesce($4, schedule_resumes_on)
+			WHERE tenant_id = $1 AND id = $2`, ch.TenantID, ch.ContractID, next, resumesOn); err != nil {
+			return fmt.Errorf("update schedule status: %w", err)
+		}
+		ev = domain.ScheduleEvent{Status: next, Comment: ch.Comment, ActorID: ch.ActorID, Source: ch.Source, At: ch.At}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO schedule_events (tenant_id, contract_id, status, comment, actor_id, source, at, change_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			ch.TenantID, ch.ContractID, ev.Status, ev.Comment, ev.ActorID, ev.Source, ev.At, ch.ID); err != nil {
+			return fmt.Errorf("insert schedule event: %w", err)
+		}
+		return nil
+	})
+	return ev, err
+}

@@ -1,0 +1,345 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+const (
+	terminationColumns = `id, penalty_service_id, name`
+	chargeColumns      = `id, start_month, end_month, amount, currency`
+	// contractsNamedInConflict bounds the contract numbers a refused delete lists.
+	contractsNamedInConflict = 5
+)
+
+// Terminations lists the tenant's terminations in identity order, skipping
+// offset of them; limit 0 means no limit.
+func (s *Store) Terminations(ctx context.Context, tenantID string, offset int64, limit int) ([]domain.Termination, error) {
+	var out []domain.Termination
+	// LIMIT NULL is no limit.
+	err := s.db.SelectContext(ctx, &out, `SELECT `+terminationColumns+` FROM contract_terminations
+		WHERE tenant_id = $1 ORDER BY id OFFSET $2 LIMIT NULLIF($3, 0)`, tenantID, offset, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list contract terminations: %w", err)
+	}
+	return out, nil
+}
+
+// CountTerminations counts the tenant's terminations.
+func (s *Store) CountTerminations(ctx context.Context, tenantID string) (int, error) {
+	var n int
+	if err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM contract_terminations WHERE tenant_id = $1`, tenantID); err != nil {
+		return 0, fmt.Errorf("count contract terminations: %w", err)
+	}
+	return n, nil
+}
+
+// Termination loads one of the tenant's terminations; ErrNotFound when the
+// tenant has none with this id.
+func (s *Store) Termination(ctx context.Context, tenantID string, id int64) (domain.Termination, error) {
+	return loadTermination(ctx, s.db, tenantID, id, false)
+}
+
+func loadTermination(ctx context.Context, q sqlx.QueryerContext, tenantID string, id int64, forUpdate bool) (domain.Termination, error) {
+	query := `SELECT ` + terminationColumns + ` FROM contract_terminations WHERE tenant_id = $1 AND id = $2`
+	if forUpdate {
+		query += ` FOR UPDATE`
+	}
+	var t domain.Termination
+	err := sqlx.GetContext(ctx, q, &t, query, tenantID, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, ErrNotFound
+	}
+	if err != nil {
+		return t, fmt.Errorf("load contract termination: %w", err)
+	}
+	return t, nil
+}
+
+// TerminationCharges loads a termination's period charges in month order, for
+// pricing a cancellation. ErrNotFound when the tenant has no such termination;
+// one that exists may have no charges.
+func (s *Store) TerminationCharges(ctx context.Context, tenantID string, id int64) ([]domain.TerminationCharge, error) {
+	byTermination, err := loadCharges(ctx, s.db, tenantID, []int64{id})
+	if err != nil {
+		return nil, err
+	}
+	if charges := byTermination[id]; len(charges) > 0 {
+		return charges, nil
+	}
+	if _, err := s.Termination(ctx, tenantID, id); err != nil {
+		return nil, err
+	}
+	return nil, nil
+}
+
+// ChargesByTermination loads the period charges of several terminations,
+// keyed by termination id, each list in month order.
+func (s *Store) ChargesByTermination(ctx context.Context, tenantID string, ids []int64) (map[int64][]domain.TerminationCharge, error) {
+	return loadCharges(ctx, s.db, tenantID, ids)
+}
+
+func loadCharges(ctx context.Context, q sqlx.QueryerContext, tenantID string, ids []int64) (map[int64][]domain.TerminationCharge, error) {
+	var rows []struct {
+		TerminationID int64 `db:"contract_termination_id"`
+		domain.TerminationCharge
+	}
+	err := sqlx.SelectContext(ctx, q, &rows, `SELECT contract_termination_id, `+chargeColumns+`
+		FROM contract_termination_period_charges WHERE tenant_id = $1 AND contract_termination_id = ANY($2)
+		ORDER BY contract_termination_id, start_month, id`, tenantID, pq.Array(ids))
+	if err != nil {
+		return nil, fmt.Errorf("load period charges: %w", err)
+	}
+	out := make(map[int64][]domain.TerminationCharge, len(ids))
+	for _, r := range rows {
+		out[r.TerminationID] = append(out[r.TerminationID], r.TerminationCharge)
+	}
+	return out, nil
+}
+
+// WriteTerminations runs fn's changes to the tenant's terminations in one
+// transaction: all of them or, when fn or a final check fails, none.
+func (s *Store) WriteTerminations(ctx context.Context, tenantID, actorID string, fn func(*TerminationWriter) error) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		w := &TerminationWriter{ctx: ctx, tx: tx, tenantID: tenantID, actorID: actorID, chargesChanged: map[int64]bool{}}
+		if err := fn(w); err != nil {
+			return err
+		}
+		return w.checkOverlaps()
+	})
+}
+
+// TerminationWriter changes one tenant's terminations inside the transaction
+// of WriteTerminations. Every method locks the termination it touches until
+// commit, so concurrent writers of one termination take turns and the final
+// overlap check sees every charge it must.
+type TerminationWriter struct {
+	ctx      context.Context
+	tx       *sqlx.Tx
+	tenantID string
+	actorID  string
+	// chargesChanged holds the terminations whose charges are checked for
+	// overlaps before commit; checking the final set, not each step, lets one
+	// patch move bands past each other.
+	chargesChanged map[int64]bool
+}
+
+// TerminationDeletion is everything deleting a termination removed.
+type TerminationDeletion struct {
+	ChargeIDs []int64
+	// DetachedOfferings are the catalog offerings whose default termination it was.
+	DetachedOfferings []string
+}
+
+// Termination loads and locks a termination; ErrNotFound when the tenant has none with this id.
+func (w *TerminationWriter) Termination(id int64) (domain.Termination, error) {
+	return loadTermination(w.ctx, w.tx, w.tenantID, id, true)
+}
+
+// Create stores a new termination and returns it with its identity.
+func (w *TerminationWriter) Create(t domain.Termination) (domain.Termination, error) {
+	err := w.tx.QueryRowxContext(w.ctx, `
+		INSERT INTO contract_terminations (tenant_id, penalty_service_id, name, created_by, updated_by)
+		VALUES ($1, $2, $3, $4, $4) RETURNING id`, w.tenantID, t.PenaltyServiceID, t.Name, w.actorID).Scan(&t.ID)
+	if err != nil {
+		return t, fmt.Errorf("insert contract termination: %w", err)
+	}
+	return t, nil
+}
+
+// Update replaces a termination's fields.
+func (w *TerminationWriter) Update(t domain.Termination) error {
+	res, err := w.tx.ExecContext(w.ctx, `
+		UPDATE contract_terminations SET penalty_service_id = $3, name = $4, updated_at = now(), updated_by = $5
+		WHERE tenant_id = $1 AND id = $2`, w.tenantID, t.ID, t.PenaltyServiceID, t.Name, w.actorID)
+	return affectedOne(res, err, "update contract termination")
+}
+
+// Delete removes a termination with its period charges and detaches it from
+// the catalog offerings that default to it. A termination that contracts use
+// is refused with a conflict naming them.
+func (w *TerminationWriter) Delete(id int64) (TerminationDeletion, error) {
+	var d TerminationDeletion
+	if _, err := w.Termination(id); err != nil {
+		return d, err
+	}
+	if err := w.refuseIfUsed(id); err != nil {
+		return d, err
+	}
+	if err := w.tx.SelectContext(w.ctx, &d.ChargeIDs, `
+		DELETE FROM contract_termination_period_charges WHERE tenant_id = $1 AND contract_termination_id = $2 RETURNING id`,
+		w.tenantID, id); err != nil {
+		return d, fmt.Errorf("delete period charges: %w", err)
+	}
+	slices.Sort(d.ChargeIDs)
+	if _, err := w.tx.ExecContext(w.ctx, `DELETE FROM contract_terminations WHERE tenant_id = $1 AND id = $2`, w.tenantID, id); err != nil {
+		return d, fmt.Errorf("delete contract termination: %w", err)
+	}
+	delete(w.chargesChanged, id)
+	var err error
+	d.DetachedOfferings, err = w.detachFromOfferings(id)
+	return d, err
+}
+
+func (w *TerminationWriter) refuseIfUsed(id int64) error {
+	var users []struct {
+		Number string `db:"number"`
+		Total  int    `db:"total"`
+	}
+	if err := w.tx.SelectContext(w.ctx, &users, `
+		SELECT number, count(*) OVER () AS total FROM contracts
+		WHERE tenant_id = $1 AND contract_termination_id = $2 ORDER BY number LIMIT $3`,
+		w.tenantID, id, contractsNamedInConflict); err != nil {
+		return fmt.Errorf("look up contracts using contract termination: %w", err)
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	numbers := make([]string, len(users))
+	for i, u := range users {
+		numbers[i] = u.Number
+	}
+	named := strings.Join(numbers, ", ")
+	if more := users[0].Total - len(users); more > 0 {
+		named += fmt.Sprintf(" and %d more", more)
+	}
+	return domain.Errorf(domain.KindConflict, "", "contract termination %d is used by %d contract(s): %s", id, users[0].Total, named)
+}
+
+// detachFromOfferings clears the termination as default of the tenant's
+// catalog offerings and returns their ids.
+func (w *TerminationWriter) detachFromOfferings(id int64) ([]string, error) {
+	// Locked first so a concurrent PutCatalog cannot interleave with the rewrite.
+	if _, err := w.tx.ExecContext(w.ctx, `SELECT 1 FROM catalogs WHERE tenant_id = $1 FOR UPDATE`, w.tenantID); err != nil {
+		return nil, fmt.Errorf("lock catalog: %w", err)
+	}
+	cat, err := loadCatalog(w.ctx, w.tx, w.tenantID)
+	if err != nil {
+		return nil, err
+	}
+	var detached []string
+	for i := range cat.Offerings {
+		if o := &cat.Offerings[i]; o.ContractTerminationID != nil && *o.ContractTerminationID == id {
+			o.ContractTerminationID = nil
+			detached = append(detached, o.ID)
+		}
+	}
+	if len(detached) == 0 {
+		return nil, nil
+	}
+	doc, err := json.Marshal(cat)
+	if err != nil {
+		return nil, fmt.Errorf("encode catalog: %w", err)
+	}
+	if _, err := w.tx.ExecContext(w.ctx, `UPDATE catalogs SET document = $2, updated_at = now(), updated_by = $3 WHERE tenant_id = $1`,
+		w.tenantID, doc, w.actorID); err != nil {
+		return nil, fmt.Errorf("store catalog: %w", err)
+	}
+	return detached, nil
+}
+
+// Charge loads one of a termination's period charges, locking the
+// termination; ErrNotFound when either is missing.
+func (w *TerminationWriter) Charge(terminationID, chargeID int64) (domain.TerminationCharge, error) {
+	var c domain.TerminationCharge
+	if _, err := w.Termination(terminationID); err != nil {
+		return c, err
+	}
+	err := w.tx.GetContext(w.ctx, &c, `SELECT `+chargeColumns+` FROM contract_termination_period_charges
+		WHERE tenant_id = $1 AND contract_termination_id = $2 AND id = $3`, w.tenantID, terminationID, chargeID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, ErrNotFound
+	}
+	if err != nil {
+		return c, fmt.Errorf("load period charge: %w", err)
+	}
+	return c, nil
+}
+
+// CreateCharge adds a period charge to a termination and returns it with its identity.
+func (w *TerminationWriter) CreateCharge(terminationID int64, c domain.TerminationCharge) (domain.TerminationCharge, error) {
+	if _, err := w.Termination(terminationID); err != nil {
+		return c, err
+	}
+	err := w.tx.QueryRowxContext(w.ctx, `
+		INSERT INTO contract_termination_period_charges
+			(tenant_id, contract_termination_id, start_month, end_month, amount, currency, created_by, updated_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`,
+		w.tenantID, terminationID, c.StartMonth, c.EndMonth, c.Amount, c.Currency, w.actorID).Scan(&c.ID)
+	if err != nil {
+		return c, fmt.Errorf("insert period charge: %w", err)
+	}
+	w.chargesChanged[terminationID] = true
+	return c, nil
+}
+
+// UpdateCharge replaces a period charge's fields.
+func (w *TerminationWriter) UpdateCharge(terminationID int64, c domain.TerminationCharge) error {
+	if _, err := w.Termination(terminationID); err != nil {
+		return err
+	}
+	res, err := w.tx.ExecContext(w.ctx, `
+		UPDATE contract_termination_period_charges
+		SET start_month = $4, end_month = $5, amount = $6, currency = $7, updated_at = now(), updated_by = $8
+		WHERE tenant_id = $1 AND contract_termination_id = $2 AND id = $3`,
+		w.tenantID, terminationID, c.ID, c.StartMonth, c.EndMonth, c.Amount, c.Currency, w.actorID)
+	if err := affectedOne(res, err, "update period charge"); err != nil {
+		return err
+	}
+	w.chargesChanged[terminationID] = true
+	return nil
+}
+
+// DeleteCharge removes a period charge from a termination.
+func (w *TerminationWriter) DeleteCharge(terminationID, chargeID int64) error {
+	if _, err := w.Termination(terminationID); err != nil {
+		return err
+	}
+	res, err := w.tx.ExecContext(w.ctx, `
+		DELETE FROM contract_termination_period_charges WHERE tenant_id = $1 AND contract_termination_id = $2 AND id = $3`,
+		w.tenantID, terminationID, chargeID)
+	return affectedOne(res, err, "delete period charge")
+}
+
+func (w *TerminationWriter) checkOverlaps() error {
+	if len(w.chargesChanged) == 0 {
+		return nil
+	}
+	ids := slices.Sorted(maps.Keys(w.chargesChanged))
+	byTermination, err := loadCharges(w.ctx, w.tx, w.tenantID, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := domain.CheckChargeOverlaps(byTermination[id]); err != nil {
+			return fmt.Errorf("contract termination %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// affectedOne turns an update or delete of one row that found none into ErrNotFound.
+func affectedOne(res sql.Result, err error, what string) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
