@@ -60,8 +60,8 @@ func (a *Activities) OpenAmendment(ctx context.Context, in OpenAmendmentInput) (
 		ID: in.AmendmentID, TenantID: in.TenantID, ContractID: in.ContractID, Action: in.Change.Action,
 		Request: in.Request, RequestHash: in.RequestHash, IdempotencyKey: in.IdempotencyKey, WorkflowID: in.WorkflowID,
 		ActorID: in.ActorID, Source: in.Source,
-	}, now, func(ct domain.Contract, cat domain.Catalog) (store.Plan, error) {
-		q, err := domain.PlanAmendment(&cat, ct, in.Change, today)
+	}, now, func(ct domain.Contract, cat domain.Catalog, charges []domain.TerminationCharge) (store.Plan, error) {
+		q, err := domain.PlanAmendment(&cat, ct, in.Change, today, charges)
 		if err != nil {
 			return store.Plan{}, err
 		}

@@ -115,9 +115,23 @@ func (s *server) createContractAction(c *gin.Context) {
 		return
 	}
 	// Validate before starting anything, so a bad request leaves no rows and no workflow.
-	if _, err := domain.PlanContracts(&cat, requested); err != nil {
+	plans, err := domain.PlanContracts(&cat, requested)
+	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	for i, plan := range plans {
+		if id := plan.ContractTerminationID; id != nil {
+			_, err := s.Store.Termination(c.Request.Context(), p.TenantID, *id)
+			if errors.Is(err, store.ErrNotFound) {
+				err = domain.Errorf(domain.KindInvalid, requested[i].Field+".contractTerminationId",
+					"%s.contractTerminationId %d is not a contract termination of this tenant", requested[i].Field, *id)
+			}
+			if err != nil {
+				s.fail(c, err)
+				return
+			}
+		}
 	}
 
 	hash := requestHash(body)

@@ -80,7 +80,12 @@ func (s *server) changeContract(c *gin.Context) {
 	// Price it here first: refusals answer at once, without a workflow, and a
 	// preview is exactly this quote. The workflow prices it again under the
 	// contract's row lock, which is what counts.
-	quote, err := domain.PlanAmendment(&cat, ct, ch, domain.DateOf(s.Now()))
+	charges, err := s.Store.ContractTerminationCharges(c.Request.Context(), p.TenantID, ct)
+	if err != nil {
+		s.selfServiceFail(c, ch.Action, nil, err)
+		return
+	}
+	quote, err := domain.PlanAmendment(&cat, ct, ch, domain.DateOf(s.Now()), charges)
 	if err != nil {
 		s.selfServiceFail(c, ch.Action, &ct, err)
 		return

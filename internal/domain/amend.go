@@ -191,17 +191,29 @@ type Quote struct {
 	RecurringDelta  int64           `json:"recurringDelta"`
 	Proration       []ProrationLine `json:"proration"`
 	ProrationTotal  int64           `json:"prorationTotal"`
+	TerminationFee  *FeeLine        `json:"terminationFee,omitempty"`
 	InvoicePreview  *InvoicePreview `json:"invoicePreview"`
 	CancelsContract bool            `json:"cancelsContract"`
 	BaseVersion     int64           `json:"baseVersion"`
+}
+
+// FeeLine is the early-termination fee a cancellation before the
+// contract's expiration owes: the period charge whose month range holds the
+// whole months remaining.
+type FeeLine struct {
+	ChargeID        int64  `json:"chargeId"`
+	MonthsRemaining int    `json:"monthsRemaining"`
+	Amount          int64  `json:"amount"`
+	Currency        string `json:"currency"`
 }
 
 // Immediate reports whether the change takes effect on the day it is made.
 func (q Quote) Immediate(today Date) bool { return !q.EffectiveDate.After(today) }
 
 // PlanAmendment validates a change against the contract and the catalog and
-// prices it. today is the business date the request is made on.
-func PlanAmendment(cat *Catalog, ct Contract, ch Change, today Date) (Quote, error) {
+// prices it. today is the business date the request is made on; charges are
+// the period charges of the contract's early-termination definition, if any.
+func PlanAmendment(cat *Catalog, ct Contract, ch Change, today Date, charges []TerminationCharge) (Quote, error) {
 	if ct.Protected {
 		return Quote{}, Errorf(KindForbidden, "contractId", "contract %s is protected and cannot be changed through the API", ct.Number)
 	}
@@ -238,10 +250,21 @@ func PlanAmendment(cat *Catalog, ct Contract, ch Change, today Date) (Quote, err
 	for _, pl := range q.Proration {
 		q.ProrationTotal += pl.Amount
 	}
-	if len(q.Proration) > 0 {
-		preview := &InvoicePreview{Currency: ct.Currency, Period: Period{Start: effective, End: period.End}, Total: q.ProrationTotal}
-		for _, pl := range q.Proration {
-			preview.Lines = append(preview.Lines, InvoiceLine{Description: pl.Description, Amount: pl.Amount})
+	var lines []InvoiceLine
+	for _, pl := range q.Proration {
+		lines = append(lines, InvoiceLine{Description: pl.Description, Amount: pl.Amount})
+	}
+	if q.CancelsContract {
+		months := MonthsRemaining(effective, ct.ExpirationDate)
+		if c, ok := TerminationFee(charges, months); ok && c.Amount > 0 && c.Currency == ct.Currency {
+			q.TerminationFee = &FeeLine{ChargeID: c.ID, MonthsRemaining: months, Amount: c.Amount, Currency: c.Currency}
+			lines = append(lines, InvoiceLine{Description: fmt.Sprintf("Early termination fee, %d whole months remaining", months), Amount: c.Amount})
+		}
+	}
+	if len(lines) > 0 {
+		preview := &InvoicePreview{Currency: ct.Currency, Period: Period{Start: effective, End: period.End}, Lines: lines}
+		for _, l := range lines {
+			preview.Total += l.Amount
 		}
 		q.InvoicePreview = preview
 	}

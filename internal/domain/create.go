@@ -67,6 +67,9 @@ func PlanContract(c *Catalog, nc NewContract, field string) (ContractPlan, error
 	if nc.BillingCycleDay == 0 {
 		nc.BillingCycleDay = nc.EffectiveDate.Day()
 	}
+	if nc.ContractTerminationID == nil {
+		nc.ContractTerminationID = o.ContractTerminationID
+	}
 	if nc.PaymentMethod == "" {
 		nc.PaymentMethod = DefaultPaymentMethod
 	}

@@ -39,9 +39,9 @@ type Plan struct {
 	ReviewExpiresAt *time.Time
 }
 
-// Planner validates and prices a change against the locked contract and the
-// tenant's catalog.
-type Planner func(ct domain.Contract, cat domain.Catalog) (Plan, error)
+// Planner validates and prices a change against the locked contract, the
+// tenant's catalog and the contract's early-termination charges.
+type Planner func(ct domain.Contract, cat domain.Catalog, charges []domain.TerminationCharge) (Plan, error)
 
 // OpenAmendment locks the contract, plans the change and records the
 // amendment with its first status, in one transaction. A contract may hold
@@ -70,7 +70,11 @@ func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Tim
 		if err != nil {
 			return err
 		}
-		p, err := plan(ct, cat)
+		charges, err := contractTerminationCharges(ctx, tx, in.TenantID, ct)
+		if err != nil {
+			return err
+		}
+		p, err := plan(ct, cat, charges)
 		if err != nil {
 			return err
 		}
@@ -120,6 +124,24 @@ func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Tim
 // statusConflict refuses a transition from a status it does not start from.
 func statusConflict(id, status string) error {
 	return domain.Errorf(domain.KindConflict, "", "amendment %s is %s", id, status)
+}
+
+// contractTerminationCharges loads the period charges of the contract's
+// early-termination definition; none when it has no definition.
+func contractTerminationCharges(ctx context.Context, q sqlx.QueryerContext, tenantID string, ct domain.Contract) ([]domain.TerminationCharge, error) {
+	if ct.ContractTerminationID == nil {
+		return nil, nil
+	}
+	byTermination, err := loadCharges(ctx, q, tenantID, []int64{*ct.ContractTerminationID})
+	if err != nil {
+		return nil, err
+	}
+	return byTermination[*ct.ContractTerminationID], nil
+}
+
+// ContractTerminationCharges is contractTerminationCharges outside a transaction.
+func (s *Store) ContractTerminationCharges(ctx context.Context, tenantID string, ct domain.Contract) ([]domain.TerminationCharge, error) {
+	return contractTerminationCharges(ctx, s.db, tenantID, ct)
 }
 
 func conflictWithOpen(contractNumber, amendmentID string) error {
