@@ -34,7 +34,7 @@ func New(s *store.Store) *Activities {
 func businessError(err error) error {
 	var de *domain.Error
 	if errors.As(err, &de) {
-		return temporal.NewNonRetryableApplicationError(de.Error(), string(de.Kind), nil)
+		return temporal.NewNonRetryableApplicationError(de.Error(), string(de.Kind), nil, de.Fault)
 	}
 	var ve *domain.ValidationError
 	if errors.As(err, &ve) {

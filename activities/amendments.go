@@ -53,6 +53,10 @@ func (a *Activities) OpenAmendment(ctx context.Context, in OpenAmendmentInput) (
 	if err != nil {
 		return OpenAmendmentResult{}, fmt.Errorf("stored approval rules: %w", err)
 	}
+	cardInUse, err := a.requestedCardInUse(ctx, in)
+	if err != nil {
+		return OpenAmendmentResult{}, err
+	}
 	now := a.now()
 	today := domain.DateOf(now)
 	var expiry time.Duration
@@ -61,7 +65,7 @@ func (a *Activities) OpenAmendment(ctx context.Context, in OpenAmendmentInput) (
 		Request: in.Request, RequestHash: in.RequestHash, IdempotencyKey: in.IdempotencyKey, WorkflowID: in.WorkflowID,
 		ActorID: in.ActorID, Source: in.Source,
 	}, now, func(ct domain.Contract, cat domain.Catalog, charges []domain.TerminationCharge) (store.Plan, error) {
-		q, err := domain.PlanAmendment(&cat, ct, in.Change, today, charges)
+		q, err := PlanChange(&cat, ct, in.Change, today, charges, cardInUse)
 		if err != nil {
 			return store.Plan{}, err
 		}
@@ -91,6 +95,23 @@ func (a *Activities) OpenAmendment(ctx context.Context, in OpenAmendmentInput) (
 	return res, nil
 }
 
+// PlanChange prices a self-service change or a crossgrade.
+func PlanChange(cat *domain.Catalog, ct domain.Contract, ch domain.Change, today domain.Date, charges []domain.TerminationCharge, cardInUse bool) (domain.Quote, error) {
+	if ch.Action == domain.Crossgrade {
+		return domain.PlanCrossgrade(cat, ct, *ch.Crossgrade, today, cardInUse)
+	}
+	return domain.PlanAmendment(cat, ct, ch, today, charges)
+}
+
+// requestedCardInUse checks, for a crossgrade naming a viewing card, whether
+// another active contract holds it (a unique index settles any race).
+func (a *Activities) requestedCardInUse(ctx context.Context, in OpenAmendmentInput) (bool, error) {
+	if in.Change.Crossgrade == nil || in.Change.Crossgrade.ViewingCardNumber == "" {
+		return false, nil
+	}
+	return a.Store.ViewingCardInUse(ctx, in.TenantID, in.Change.Crossgrade.ViewingCardNumber, in.ContractID)
+}
+
 func ruleFacts(in OpenAmendmentInput, ct domain.Contract, q domain.Quote) rules.Facts {
 	var percent float64
 	if q.RecurringBefore != 0 {
@@ -102,7 +123,7 @@ func ruleFacts(in OpenAmendmentInput, ct domain.Contract, q domain.Quote) rules.
 			Status: ct.Status, Currency: ct.Currency, RecurringAmount: ct.RecurringAmount,
 			MonthsRemaining: int64(domain.MonthsRemaining(q.EffectiveDate, ct.ExpirationDate)),
 		},
-		Quote: rules.QuoteFacts{RecurringDelta: q.RecurringDelta, ProrationAmount: q.ProrationTotal, PercentChange: percent},
+		Quote: rules.QuoteFacts{RecurringDelta: q.RecurringDelta, ProrationAmount: q.ProrationTotal, PercentChange: percent, Discount: discountPercent(q)},
 	}
 }
 
@@ -156,4 +177,11 @@ func (a *Activities) TransitionAmendment(ctx context.Context, in TransitionInput
 // what is returned agree.
 func (a *Activities) now() time.Time {
 	return a.Now().UTC().Truncate(time.Microsecond)
+}
+
+func discountPercent(q domain.Quote) int64 {
+	if q.Crossgrade == nil || q.Crossgrade.Discount == nil {
+		return 0
+	}
+	return q.Crossgrade.Discount.PercentOff
 }

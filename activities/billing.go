@@ -15,6 +15,8 @@ import (
 // InvoicePageInput asks for one page of a tenant's contracts to be invoiced.
 type InvoicePageInput struct {
 	TenantID string
+	// RunID names the billing run, whose invoices are counted as its own.
+	RunID    string
 	AsOf     domain.Date
 	AfterRef int64
 	Limit    int
@@ -64,7 +66,7 @@ func (a *Activities) InvoiceDuePeriods(ctx context.Context, in InvoicePageInput)
 			issue = append(issue, store.NewInvoice{ContractID: c.ID, Period: p.Billed, Currency: c.Currency, Lines: lines, Total: total})
 		}
 	}
-	if page.Invoiced, err = a.Store.IssueRecurringInvoices(ctx, in.TenantID, issue, a.now()); err != nil {
+	if page.Invoiced, err = a.Store.IssueRecurringInvoices(ctx, in.TenantID, in.RunID, collecting, issue, a.now()); err != nil {
 		return InvoicePage{}, err
 	}
 	open, err := a.Store.OpenRecurringInvoices(ctx, in.TenantID, collecting, in.AsOf)

@@ -96,29 +96,39 @@ func (s *server) changeContract(c *gin.Context) {
 		return
 	}
 
+	out, err := s.submitAmendment(c, ct, ch, body)
+	if err != nil {
+		s.selfServiceFail(c, ch.Action, &ct, err)
+		return
+	}
+	s.respondAmendment(c, ch.Action, out)
+}
+
+// submitAmendment hands a validated change to its amendment workflow with
+// Update-with-Start and returns the workflow's answer. With an
+// Idempotency-Key, a repeated request gets the first amendment back, and
+// the same key with another body is refused.
+func (s *server) submitAmendment(c *gin.Context, ct domain.Contract, ch domain.Change, body []byte) (workflows.Outcome, error) {
+	ctx := c.Request.Context()
+	p := principal(c)
 	hash := requestHash(body)
 	key := c.GetHeader(idempotencyHeader)
 	amendmentID := uuid.NewString()
 	if key != "" {
-		earlier, earlierHash, err := s.Store.AmendmentByIdempotencyKey(c.Request.Context(), p.TenantID, key)
+		earlier, earlierHash, err := s.Store.AmendmentByIdempotencyKey(ctx, p.TenantID, key)
 		switch {
 		case err == nil && earlierHash == hash:
-			s.respondAmendment(c, ch.Action, workflows.Outcome{Amendment: &earlier})
-			return
+			return workflows.Outcome{Amendment: &earlier}, nil
 		case err == nil:
-			s.selfServiceFail(c, ch.Action, &ct, errIdempotencyMismatch)
-			return
+			return workflows.Outcome{}, errIdempotencyMismatch
 		case !errors.Is(err, store.ErrNotFound):
-			s.selfServiceFail(c, ch.Action, &ct, err)
-			return
+			return workflows.Outcome{}, err
 		}
 		amendmentID = idempotentID(p.TenantID, "amendment", key)
-	} else if open, err := s.Store.OpenAmendmentID(c.Request.Context(), ct.ID); err != nil || open != "" {
-		if err == nil {
-			err = domain.Errorf(domain.KindConflict, "contractId", "contract %s already has an open amendment %s", ct.Number, open)
-		}
-		s.selfServiceFail(c, ch.Action, &ct, err)
-		return
+	} else if open, err := s.Store.OpenAmendmentID(ctx, ct.ID); err != nil {
+		return workflows.Outcome{}, err
+	} else if open != "" {
+		return workflows.Outcome{}, domain.Errorf(domain.KindConflict, "contractId", "contract %s already has an open amendment %s", ct.Number, open)
 	}
 
 	wfID := workflows.AmendmentWorkflowID(amendmentID)
@@ -138,7 +148,7 @@ func (s *server) changeContract(c *gin.Context) {
 			workflows.AmendmentStatusKey.ValueSet(domain.StatusPending),
 		),
 	}, workflows.AmendmentWorkflow, in)
-	handle, err := s.Temporal.UpdateWithStartWorkflow(c.Request.Context(), client.UpdateWithStartWorkflowOptions{
+	handle, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions: client.UpdateWorkflowOptions{
 			UpdateName: workflows.UpdateOutcome, Args: []any{hash}, WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -146,17 +156,15 @@ func (s *server) changeContract(c *gin.Context) {
 	})
 	var out workflows.Outcome
 	if err == nil {
-		err = handle.Get(c.Request.Context(), &out)
+		err = handle.Get(ctx, &out)
 	}
 	if err != nil {
-		s.selfServiceFail(c, ch.Action, &ct, err)
-		return
+		return out, err
 	}
-	if out.ErrorKind != "" {
-		s.selfServiceFail(c, ch.Action, &ct, &domain.Error{Kind: out.ErrorKind, Message: out.ErrorMessage})
-		return
+	if out.ErrorKind != "" && (out.Amendment == nil || out.Amendment.Status == domain.StatusFailed) {
+		return out, &domain.Error{Kind: out.ErrorKind, Fault: out.ErrorFault, Message: out.ErrorMessage}
 	}
-	s.respondAmendment(c, ch.Action, out)
+	return out, nil
 }
 
 // respondAmendment answers with the amendment's current state: 200 SUCCESS

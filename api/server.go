@@ -73,6 +73,9 @@ func NewRouter(d Deps) http.Handler {
 	g.GET("/approval-rules", requireRole(auth.RoleOperator, generalErrors), s.getApprovalRules)
 	g.PUT("/approval-rules", requireRole(auth.RoleOperator, generalErrors), s.putApprovalRules)
 
+	cg := r.Group("/api/customers", s.authenticate(crossgradeErrors))
+	cg.POST("/:customerId/contracts/:contractRef/crossgrade", requireRole(auth.RoleSubmitter, crossgradeErrors), s.crossgrade)
+
 	ss := r.Group("/api/selfService", s.authenticate(selfServiceErrors))
 	ss.POST("/contract", requireRole(auth.RoleSubmitter, selfServiceErrors), s.changeContract)
 	s.registerTerminationRoutes(r)

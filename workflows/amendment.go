@@ -11,6 +11,7 @@ import (
 
 	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/payments"
 	"github.com/contractd/contractd/internal/store"
 )
 
@@ -29,8 +30,11 @@ const (
 
 // Events recorded in an amendment's history besides its statuses.
 const (
-	EventApproved  = "APPROVED"
-	EventEscalated = "ESCALATED"
+	EventApproved          = "APPROVED"
+	EventEscalated         = "ESCALATED"
+	EventPaymentAuthorised = "PAYMENT_AUTHORISED"
+	EventPaymentCaptured   = "PAYMENT_CAPTURED"
+	EventPaymentVoided     = "PAYMENT_VOIDED"
 )
 
 // AmendmentWorkflowID is deterministic per amendment.
@@ -42,6 +46,7 @@ type Outcome struct {
 	Amendment    *domain.Amendment
 	Contract     *domain.Contract
 	ErrorKind    domain.Kind
+	ErrorFault   domain.Fault
 	ErrorMessage string
 }
 
@@ -229,23 +234,110 @@ func (w *amendment) recordEvent(ctx workflow.Context, event string, by Actor, no
 	}).Get(ctx, nil)
 }
 
+// apply writes the change. A change paid up front (a crossgrade upgrade) is
+// authorised first, captured once applied, and voided if it cannot be applied.
 func (w *amendment) apply(ctx workflow.Context, by Actor) error {
 	var a *activities.Activities
+	var auth *payments.Authorisation
+	if amount := w.paymentAmount(); amount > 0 {
+		var err error
+		if auth, err = w.authorise(ctx, amount); err != nil {
+			return w.fail(ctx, err)
+		}
+	}
 	var applied store.Applied
 	err := workflow.ExecuteLocalActivity(ctx, a.ApplyAmendment, activities.ApplyAmendmentInput{
 		TenantID: w.in.TenantID, AmendmentID: w.in.AmendmentID, ActorID: by.ID, Source: by.Source,
 	}).Get(ctx, &applied)
 	if err != nil {
-		if kind := businessKind(err); kind != "" {
-			// The change can no longer be made: record it as failed, keep the reason.
-			w.out.ErrorKind, w.out.ErrorMessage = kind, applicationMessage(err)
-			return w.transition(ctx, domain.StatusFailed, systemActor, nil)
+		if businessKind(err) == "" {
+			return err
 		}
-		return err
+		if auth != nil {
+			if voidErr := w.settlePayment(ctx, a.VoidPayment, activities.VoidInput{
+				IdempotencyKey: w.paymentKey("void"), AuthorisationID: auth.ID,
+			}, EventPaymentVoided, auth); voidErr != nil {
+				return voidErr
+			}
+		}
+		return w.fail(ctx, err)
+	}
+	if auth != nil {
+		if err := w.settlePayment(ctx, a.CapturePayment, activities.CaptureInput{
+			IdempotencyKey: w.paymentKey("capture"), AuthorisationID: auth.ID, Amount: auth.Amount,
+		}, EventPaymentCaptured, auth); err != nil {
+			return err
+		}
 	}
 	w.out.Amendment, w.out.Contract = &applied.Amendment, &applied.Contract
 	w.settled = true
 	return w.publishStatus(ctx)
+}
+
+func (w *amendment) paymentAmount() int64 {
+	if w.out.Amendment == nil || w.out.Amendment.Quote.Crossgrade == nil {
+		return 0
+	}
+	return w.out.Amendment.Quote.Crossgrade.PaymentAmount
+}
+
+func (w *amendment) paymentKey(step string) string {
+	return "amendment/" + w.in.AmendmentID + "/" + step
+}
+
+// authorise reserves the up-front payment. A provider outage is retried a
+// few times, then reported as a payment system fault; a decline at once.
+func (w *amendment) authorise(ctx workflow.Context, amount int64) (*payments.Authorisation, error) {
+	var a *activities.Activities
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 5 * time.Second, MaximumAttempts: 4,
+		},
+	})
+	var auth payments.Authorisation
+	err := workflow.ExecuteActivity(actx, a.AuthorisePayment, activities.AuthoriseInput{
+		IdempotencyKey: w.paymentKey("authorise"),
+		Request:        payments.AuthoriseRequest{PaymentMethod: w.out.Contract.PaymentMethod, Amount: amount, Currency: w.out.Contract.Currency},
+	}).Get(ctx, &auth)
+	var appErr *temporal.ApplicationError
+	switch {
+	case err == nil:
+		return &auth, w.recordPaymentEvent(ctx, EventPaymentAuthorised, &auth, auth.ID)
+	case errors.As(err, &appErr) && appErr.Type() == string(payments.CodeDeclined):
+		return nil, faultError(domain.KindUnprocessable, domain.FaultPaymentAuthorisation, "the payment was declined: "+appErr.Message())
+	default:
+		return nil, faultError(domain.KindConflict, domain.FaultPaymentSystem, "the payment provider could not be reached")
+	}
+}
+
+// settlePayment captures or voids an authorisation; it retries until the
+// provider answers, since the money must end up in exactly one state.
+func (w *amendment) settlePayment(ctx workflow.Context, activity, input any, event string, auth *payments.Authorisation) error {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+	})
+	var result struct{ ID string }
+	if err := workflow.ExecuteActivity(actx, activity, input).Get(ctx, &result); err != nil {
+		return err
+	}
+	return w.recordPaymentEvent(ctx, event, auth, result.ID)
+}
+
+func (w *amendment) recordPaymentEvent(ctx workflow.Context, event string, auth *payments.Authorisation, ref string) error {
+	note := fmt.Sprintf("%s %d %s", ref, auth.Amount, auth.Currency)
+	return w.recordEvent(ctx, event, Actor{ID: "payments", Source: "SYSTEM"}, &note)
+}
+
+// fail records a refusal that came after the amendment was opened.
+func (w *amendment) fail(ctx workflow.Context, err error) error {
+	w.out.ErrorKind, w.out.ErrorFault, w.out.ErrorMessage = businessKind(err), businessFault(err), applicationMessage(err)
+	return w.transition(ctx, domain.StatusFailed, systemActor, &w.out.ErrorMessage)
+}
+
+func faultError(kind domain.Kind, fault domain.Fault, message string) error {
+	return temporal.NewNonRetryableApplicationError(message, string(kind), nil, fault)
 }
 
 func (w *amendment) transition(ctx workflow.Context, to string, by Actor, note *string) error {
@@ -268,7 +360,7 @@ func (w *amendment) refuse(err error) error {
 	if kind == "" {
 		return err
 	}
-	w.out = Outcome{ErrorKind: kind, ErrorMessage: applicationMessage(err)}
+	w.out = Outcome{ErrorKind: kind, ErrorFault: businessFault(err), ErrorMessage: applicationMessage(err)}
 	w.settled = true
 	return nil
 }
@@ -282,6 +374,16 @@ func businessKind(err error) domain.Kind {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) && appErr.NonRetryable() {
 		return domain.Kind(appErr.Type())
+	}
+	return ""
+}
+
+// businessFault extracts the crossgrade fault a refusal carries, if any.
+func businessFault(err error) domain.Fault {
+	var appErr *temporal.ApplicationError
+	var fault domain.Fault
+	if errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(&fault) == nil {
+		return fault
 	}
 	return ""
 }

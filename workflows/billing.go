@@ -74,10 +74,12 @@ func DunningWorkflowID(inv activities.InvoiceRef) string {
 // payment once.
 func BillingRunWorkflow(ctx workflow.Context, in BillingRunInput) (BillingTotals, error) {
 	var a *activities.Activities
+	// The first run's id stays the same across continue-as-new.
+	runID := workflow.GetInfo(ctx).FirstRunID
 	for {
 		var page activities.InvoicePage
 		err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.InvoiceDuePeriods, activities.InvoicePageInput{
-			TenantID: in.TenantID, AsOf: in.AsOf, AfterRef: in.AfterRef, Limit: invoicePageSize,
+			TenantID: in.TenantID, RunID: runID, AsOf: in.AsOf, AfterRef: in.AfterRef, Limit: invoicePageSize,
 		}).Get(ctx, &page)
 		if err != nil {
 			return in.Totals, err

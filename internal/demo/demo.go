@@ -100,6 +100,7 @@ func Catalog() domain.Catalog {
 			{From: "BUSINESS-M", To: "TEAM-M"},
 			{From: "TEAM-M", To: "TEAM-A"},
 			{From: "BUSINESS-M", To: "BUSINESS-Q"},
+			{From: "TEAM-M", To: "SPORTS-M"},
 		},
 		DiscountCodes: []domain.DiscountCode{
 			{Code: "WELCOME10", PercentOff: 10, AppliesTo: []string{"BUSINESS-M", "BUSINESS-Q"}, Cycles: 3},

@@ -60,6 +60,8 @@ type Change struct {
 	RelativeEffectiveDate string         `json:"relativeEffectiveDate,omitempty"`
 	Payload               *ChangePayload `json:"payload"`
 	RequireApproval       bool           `json:"requireApproval,omitempty"`
+	// Crossgrade is set by the crossgrade surface only.
+	Crossgrade *CrossgradeChange `json:"crossgrade,omitempty"`
 }
 
 // Validate checks the request's shape: what can be known without the contract.
@@ -69,6 +71,9 @@ func (c Change) Validate() error {
 	}
 	if c.ContractID == "" {
 		return Errorf(KindInvalid, "contractId", "contractId is required")
+	}
+	if c.Crossgrade != nil {
+		return Errorf(KindInvalid, "crossgrade", "crossgrade is not a field of a self-service request")
 	}
 	if c.RelativeEffectiveDate != "" && c.RelativeEffectiveDate != NextBillCycle {
 		return Errorf(KindInvalid, "relativeEffectiveDate", "relativeEffectiveDate must be %s", NextBillCycle)
@@ -175,26 +180,27 @@ type InvoicePreview struct {
 // Quote is the priced amendment: what changes, what it costs per period, and
 // what it charges or credits now.
 type Quote struct {
-	ID              string          `json:"id"`
-	Status          string          `json:"status"`
-	Action          Action          `json:"action"`
-	ContractID      string          `json:"contractId"`
-	ContractNumber  string          `json:"contractNumber"`
-	Currency        string          `json:"currency"`
-	EffectiveDate   Date            `json:"effectiveDate"`
-	BillingPeriod   BillingPeriod   `json:"billingPeriod"`
-	CurrentPeriod   Period          `json:"currentPeriod"`
-	LinesBefore     []Line          `json:"linesBefore"`
-	LinesAfter      []Line          `json:"linesAfter"`
-	RecurringBefore int64           `json:"recurringBefore"`
-	RecurringAfter  int64           `json:"recurringAfter"`
-	RecurringDelta  int64           `json:"recurringDelta"`
-	Proration       []ProrationLine `json:"proration"`
-	ProrationTotal  int64           `json:"prorationTotal"`
-	TerminationFee  *FeeLine        `json:"terminationFee,omitempty"`
-	InvoicePreview  *InvoicePreview `json:"invoicePreview"`
-	CancelsContract bool            `json:"cancelsContract"`
-	BaseVersion     int64           `json:"baseVersion"`
+	ID              string           `json:"id"`
+	Status          string           `json:"status"`
+	Action          Action           `json:"action"`
+	ContractID      string           `json:"contractId"`
+	ContractNumber  string           `json:"contractNumber"`
+	Currency        string           `json:"currency"`
+	EffectiveDate   Date             `json:"effectiveDate"`
+	BillingPeriod   BillingPeriod    `json:"billingPeriod"`
+	CurrentPeriod   Period           `json:"currentPeriod"`
+	LinesBefore     []Line           `json:"linesBefore"`
+	LinesAfter      []Line           `json:"linesAfter"`
+	RecurringBefore int64            `json:"recurringBefore"`
+	RecurringAfter  int64            `json:"recurringAfter"`
+	RecurringDelta  int64            `json:"recurringDelta"`
+	Proration       []ProrationLine  `json:"proration"`
+	ProrationTotal  int64            `json:"prorationTotal"`
+	TerminationFee  *FeeLine         `json:"terminationFee,omitempty"`
+	InvoicePreview  *InvoicePreview  `json:"invoicePreview"`
+	CancelsContract bool             `json:"cancelsContract"`
+	BaseVersion     int64            `json:"baseVersion"`
+	Crossgrade      *CrossgradeQuote `json:"crossgrade,omitempty"`
 }
 
 // FeeLine is the early-termination fee a cancellation before the
@@ -239,14 +245,30 @@ func PlanAmendment(cat *Catalog, ct Contract, ch Change, today Date, charges []T
 				ct.BillingPeriod, newPeriod, NextBillCycle)
 		}
 	}
+	return priceChange(ct, ch.Action, after, newPeriod, effective, period, charges, nil), nil
+}
+
+// priceChange builds the quote for moving the contract to lines `after` on
+// `effective`, prorated over `period`: a credit or charge per changed line,
+// the discount on the new price if any, and on a cancellation the
+// early-termination fee from charges.
+func priceChange(ct Contract, action Action, after []Line, newPeriod BillingPeriod, effective Date, period Period, charges []TerminationCharge, discount *AppliedDiscount) Quote {
 	q := Quote{
-		Action: ch.Action, ContractID: ct.ID, ContractNumber: ct.Number, Currency: ct.Currency,
+		Action: action, ContractID: ct.ID, ContractNumber: ct.Number, Currency: ct.Currency,
 		EffectiveDate: effective, BillingPeriod: newPeriod, CurrentPeriod: period,
 		LinesBefore: ct.Lines, LinesAfter: after, RecurringBefore: RecurringTotal(ct.Lines), RecurringAfter: RecurringTotal(after),
-		CancelsContract: len(after) == 0, BaseVersion: ct.Version, Proration: []ProrationLine{},
+		CancelsContract: len(after) == 0, BaseVersion: ct.Version,
 	}
 	q.RecurringDelta = q.RecurringAfter - q.RecurringBefore
 	q.Proration = prorationLines(ct.Lines, after, period, effective)
+	if discount != nil {
+		if amount := Prorate(discount.PerPeriod, period, effective); amount != 0 {
+			q.Proration = append(q.Proration, ProrationLine{
+				Description:    fmt.Sprintf("discount %s (%d%% off), %s to %s", discount.Code, discount.PercentOff, effective, period.End.AddDays(-1)),
+				RecurringDelta: discount.PerPeriod, Days: effective.DaysUntil(period.End), PeriodDays: period.Days(), Amount: amount,
+			})
+		}
+	}
 	for _, pl := range q.Proration {
 		q.ProrationTotal += pl.Amount
 	}
@@ -268,14 +290,9 @@ func PlanAmendment(cat *Catalog, ct Contract, ch Change, today Date, charges []T
 		}
 		q.InvoicePreview = preview
 	}
-	return q, nil
+	return q
 }
 
-// effectiveDate resolves when the change takes effect and the billing period
-// it is prorated over. NEXT_BILL_CYCLE takes effect at the end of the current
-// period, before its next invoice: nothing to prorate. A dated change is
-// prorated over the period holding its date; since periods bill in advance, a
-// change on a period's first day is prorated over the whole period.
 func effectiveDate(ct Contract, ch Change, today Date) (Date, Period, error) {
 	var effective Date
 	var period Period

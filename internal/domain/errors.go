@@ -18,11 +18,13 @@ const (
 	KindUnprocessable Kind = "UNPROCESSABLE" // understood but not allowed
 )
 
-// Error is a typed business error.
+// Error is a typed business error. Fault names the crossgrade surface's
+// fault when the error comes from a crossgrade.
 type Error struct {
 	Kind    Kind
 	Field   string
 	Message string
+	Fault   Fault
 }
 
 func (e *Error) Error() string {

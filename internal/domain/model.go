@@ -4,30 +4,32 @@ import "time"
 
 // Contract is a customer's contract as every surface shows it.
 type Contract struct {
-	ID                    string          `json:"id" db:"id"`
-	Number                string          `json:"number" db:"number"`
-	Ref                   int64           `json:"ref" db:"ref"`
-	AccountNumber         string          `json:"accountNumber" db:"account_number"`
-	CustomerID            string          `json:"customerId" db:"account_id"`
-	Status                string          `json:"status" db:"status"`
-	EffectiveDate         Date            `json:"effectiveDate" db:"effective_date"`
-	ExpirationDate        Date            `json:"expirationDate" db:"expiration_date"`
-	Currency              string          `json:"currency" db:"currency"`
-	BillingPeriod         BillingPeriod   `json:"billingPeriod" db:"billing_period"`
-	BillingCycleDay       int             `json:"billingCycleDay" db:"billing_cycle_day"`
-	PaymentMethod         string          `json:"paymentMethod" db:"payment_method"`
-	ViewingCardNumber     *string         `json:"viewingCardNumber" db:"viewing_card_number"`
-	Protected             bool            `json:"protected" db:"protected"`
-	ContractTerminationID *int64          `json:"contractTerminationId" db:"contract_termination_id"`
-	Lines                 []Line          `json:"lines" db:"-"`
-	RecurringAmount       int64           `json:"recurringAmount" db:"-"`
-	Segments              []Segment       `json:"segments" db:"-"`
-	PaymentSchedule       PaymentSchedule `json:"paymentSchedule" db:"-"`
-	Version               int64           `json:"version" db:"version"`
-	CreatedOn             time.Time       `json:"createdOn" db:"created_at"`
-	UpdatedOn             time.Time       `json:"updatedOn" db:"updated_at"`
-	CreatedBy             string          `json:"createdBy" db:"created_by"`
-	UpdatedBy             string          `json:"updatedBy" db:"updated_by"`
+	ID                    string           `json:"id" db:"id"`
+	Number                string           `json:"number" db:"number"`
+	Ref                   int64            `json:"ref" db:"ref"`
+	AccountNumber         string           `json:"accountNumber" db:"account_number"`
+	CustomerID            string           `json:"customerId" db:"account_id"`
+	Status                string           `json:"status" db:"status"`
+	EffectiveDate         Date             `json:"effectiveDate" db:"effective_date"`
+	ExpirationDate        Date             `json:"expirationDate" db:"expiration_date"`
+	Currency              string           `json:"currency" db:"currency"`
+	BillingPeriod         BillingPeriod    `json:"billingPeriod" db:"billing_period"`
+	BillingCycleDay       int              `json:"billingCycleDay" db:"billing_cycle_day"`
+	PaymentMethod         string           `json:"paymentMethod" db:"payment_method"`
+	ViewingCardNumber     *string          `json:"viewingCardNumber" db:"viewing_card_number"`
+	Protected             bool             `json:"protected" db:"protected"`
+	ContractTerminationID *int64           `json:"contractTerminationId" db:"contract_termination_id"`
+	Discount              *AppliedDiscount `json:"discount,omitempty" db:"-"`
+	Referrer              *string          `json:"referrer,omitempty" db:"referrer"`
+	Lines                 []Line           `json:"lines" db:"-"`
+	RecurringAmount       int64            `json:"recurringAmount" db:"-"`
+	Segments              []Segment        `json:"segments" db:"-"`
+	PaymentSchedule       PaymentSchedule  `json:"paymentSchedule" db:"-"`
+	Version               int64            `json:"version" db:"version"`
+	CreatedOn             time.Time        `json:"createdOn" db:"created_at"`
+	UpdatedOn             time.Time        `json:"updatedOn" db:"updated_at"`
+	CreatedBy             string           `json:"createdBy" db:"created_by"`
+	UpdatedBy             string           `json:"updatedBy" db:"updated_by"`
 }
 
 // Segment is one stretch of a contract's life with fixed lines; every applied

@@ -130,8 +130,9 @@ func (s *Sandbox) follow(ctx context.Context, key, op, parentID string, amount i
 
 // record writes e under an idempotency key. A key already used returns its
 // entry, or a refusal when it was used for another request. Otherwise the
-// payment method's outage is simulated, e is checked against its parent
-// (locked, so concurrent settlements of one payment serialise) and inserted.
+// payment method's outage is simulated and e is inserted, after its parent
+// (if any) is locked and found to take it: concurrent settlements of one
+// payment serialise, and a call that waited sees what the one before it wrote.
 func (s *Sandbox) record(ctx context.Context, key string, e entry) (entry, error) {
 	prior, err := byKey(ctx, s.db, key)
 	if err == nil {
@@ -149,7 +150,18 @@ func (s *Sandbox) record(ctx context.Context, key string, e entry) (entry, error
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	if e.ParentID != nil {
-		if err := checkParent(ctx, tx, e); err != nil {
+		parent, used, err := lockParent(ctx, tx, *e.ParentID)
+		if err != nil {
+			return entry{}, err
+		}
+		prior, err := byKey(ctx, tx, key)
+		switch {
+		case err == nil:
+			return prior, prior.replays(key, e)
+		case !errors.Is(err, sql.ErrNoRows):
+			return entry{}, err
+		}
+		if err := e.fits(parent, used); err != nil {
 			return entry{}, err
 		}
 	}
@@ -159,7 +171,7 @@ func (s *Sandbox) record(ctx context.Context, key string, e entry) (entry, error
 		uuid.NewString(), key, e.Operation, e.ParentID, e.PaymentMethod, e.Amount, e.Currency, e.Approved, e.DeclineReason); err != nil {
 		return entry{}, fmt.Errorf("insert ledger entry: %w", err)
 	}
-	// A concurrent first call with the same key may have won the insert.
+	// A concurrent first authorisation with the same key may have won the insert.
 	stored, err := byKey(ctx, tx, key)
 	if err != nil {
 		return entry{}, err
@@ -170,18 +182,24 @@ func (s *Sandbox) record(ctx context.Context, key string, e entry) (entry, error
 	return stored, stored.replays(key, e)
 }
 
-// checkParent refuses an operation its parent cannot take: only an approved
-// authorisation is captured or voided, once; only a capture is refunded, up
-// to what it took.
-func checkParent(ctx context.Context, tx *sqlx.Tx, e entry) error {
+// lockParent locks the entry an operation follows and sums what earlier
+// operations already took from it.
+func lockParent(ctx context.Context, tx *sqlx.Tx, id string) (entry, int64, error) {
 	var parent entry
-	if err := tx.GetContext(ctx, &parent, `SELECT `+entryColumns+` FROM sandbox_ledger WHERE id = $1 FOR UPDATE`, *e.ParentID); err != nil {
-		return fmt.Errorf("lock payment %s: %w", *e.ParentID, err)
+	if err := tx.GetContext(ctx, &parent, `SELECT `+entryColumns+` FROM sandbox_ledger WHERE id = $1 FOR UPDATE`, id); err != nil {
+		return parent, 0, fmt.Errorf("lock payment %s: %w", id, err)
 	}
 	var used int64
-	if err := tx.GetContext(ctx, &used, `SELECT coalesce(sum(amount), 0) FROM sandbox_ledger WHERE parent_id = $1`, parent.ID); err != nil {
-		return fmt.Errorf("sum settlements of %s: %w", parent.ID, err)
+	if err := tx.GetContext(ctx, &used, `SELECT coalesce(sum(amount), 0) FROM sandbox_ledger WHERE parent_id = $1`, id); err != nil {
+		return parent, 0, fmt.Errorf("sum settlements of %s: %w", id, err)
 	}
+	return parent, used, nil
+}
+
+// fits refuses an operation its parent cannot take: only an approved
+// authorisation is captured or voided, once; only a capture is refunded, up
+// to what it took.
+func (e entry) fits(parent entry, used int64) error {
 	switch {
 	case e.Operation == opRefund && parent.Operation != opCapture:
 		return rejected("payment %s is not a capture and cannot be refunded", parent.ID)

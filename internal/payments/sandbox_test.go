@@ -179,3 +179,30 @@ func TestSandboxSettlesAnAuthorisationOnceUnderConcurrency(t *testing.T) {
 	assert.Equal(t, 1, succeeded)
 	assert.Equal(t, 1, sb.entries(t, "CAPTURE")+sb.entries(t, "VOID"))
 }
+
+func TestSandboxConcurrentRetriesOfOneCallShareItsResult(t *testing.T) {
+	ctx, sb := context.Background(), newSandbox(t)
+	const callers = 8
+	auths := make([]payments.Authorisation, callers)
+	captures := make([]payments.Capture, callers)
+	errs := make([]error, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Go(func() { auths[i], errs[i] = sb.Authorise(ctx, "s/auth", usd(payments.MethodOK, 1000)) })
+	}
+	wg.Wait()
+	for i := range callers {
+		require.NoError(t, errs[i])
+		assert.Equal(t, auths[0], auths[i])
+	}
+	for i := range callers {
+		wg.Go(func() { captures[i], errs[i] = sb.Capture(ctx, "s/capture", auths[0].ID, 1000) })
+	}
+	wg.Wait()
+	for i := range callers {
+		require.NoError(t, errs[i])
+		assert.Equal(t, captures[0], captures[i])
+	}
+	assert.Equal(t, 1, sb.entries(t, "AUTHORISE"))
+	assert.Equal(t, 1, sb.entries(t, "CAPTURE"))
+}

@@ -301,6 +301,11 @@ func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, tenantID string, ct 
 	if err != nil {
 		return fmt.Errorf("update contract: %w", err)
 	}
+	if cg := q.Crossgrade; cg != nil {
+		if err := writeCrossgradeTerms(ctx, tx, tenantID, ct, *cg); err != nil {
+			return err
+		}
+	}
 	seg := domain.Segment{
 		EffectiveDate: q.EffectiveDate, ExpirationDate: ct.ExpirationDate, Currency: []string{ct.Currency},
 		BillingCycleDay: ct.BillingCycleDay, BillingCycleType: domain.BillingCycleType(q.BillingPeriod), Status: status,
@@ -320,6 +325,36 @@ func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, tenantID string, ct 
 		seg.PlanID = q.LinesAfter[0].OfferingID
 	}
 	return insertSegment(ctx, tx, tenantID, ct.ID, seg)
+}
+
+// writeCrossgradeTerms records what a crossgrade brings besides lines: its
+// viewing card, its discount and its referrer.
+func writeCrossgradeTerms(ctx context.Context, tx *sqlx.Tx, tenantID string, ct domain.Contract, cg domain.CrossgradeQuote) error {
+	var discount []byte
+	if cg.Discount != nil {
+		var err error
+		if discount, err = json.Marshal(cg.Discount); err != nil {
+			return fmt.Errorf("encode discount: %w", err)
+		}
+	}
+	var card, referrer *string
+	if cg.ViewingCardNumber != "" {
+		card = &cg.ViewingCardNumber
+	}
+	if cg.Referrer != "" {
+		referrer = &cg.Referrer
+	}
+	_, err := tx.ExecContext(ctx, `
+		UPDATE contracts SET viewing_card_number = COALESCE($3, viewing_card_number), discount = $4, referrer = COALESCE($5, referrer)
+		WHERE tenant_id = $1 AND id = $2`, tenantID, ct.ID, card, discount, referrer)
+	if isUniqueViolation(err, "contracts_active_viewing_card") {
+		return &domain.Error{Kind: domain.KindConflict, Field: "viewingCardNumber", Fault: domain.FaultVCNInUse,
+			Message: fmt.Sprintf("viewing card %q is already on another contract", cg.ViewingCardNumber)}
+	}
+	if err != nil {
+		return fmt.Errorf("record crossgrade terms: %w", err)
+	}
+	return nil
 }
 
 func insertAmendmentInvoice(ctx context.Context, tx *sqlx.Tx, tenantID, contractID, amendmentID string, p domain.InvoicePreview, now time.Time) error {

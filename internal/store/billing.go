@@ -89,12 +89,13 @@ type NewInvoice struct {
 	Total      int64
 }
 
-// IssueRecurringInvoices issues the invoices not issued yet and returns how
-// many were new: invoices_one_recurring_per_period makes a repeated or
-// overlapping run issue each period once. An invoice with nothing to collect
-// is issued paid.
-func (s *Store) IssueRecurringInvoices(ctx context.Context, tenantID string, invoices []NewInvoice, now time.Time) (int, error) {
-	issued := 0
+// IssueRecurringInvoices issues, on behalf of billing run runID, the invoices
+// not issued yet: invoices_one_recurring_per_period makes a repeated or
+// overlapping run issue each period once. It returns how many invoices of
+// contractIDs runID has issued, counting those an earlier try of the same step
+// issued. An invoice with nothing to collect is issued paid.
+func (s *Store) IssueRecurringInvoices(ctx context.Context, tenantID, runID string, contractIDs []string, invoices []NewInvoice, now time.Time) (int, error) {
+	var issued int
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		for _, inv := range invoices {
 			lines, err := json.Marshal(inv.Lines)
@@ -105,26 +106,22 @@ func (s *Store) IssueRecurringInvoices(ctx context.Context, tenantID string, inv
 			if inv.Total == 0 {
 				status = InvoicePaid
 			}
-			res, err := tx.ExecContext(ctx, `
-				INSERT INTO invoices (id, tenant_id, contract_id, kind, period_start, period_end, currency, lines, total, status, created_at)
-				VALUES ($1, $2, $3, 'RECURRING', $4, $5, $6, $7, $8, $9, $10)
+			if _, err := tx.ExecContext(ctx, `
+				INSERT INTO invoices (id, tenant_id, contract_id, kind, period_start, period_end, currency, lines, total, status, created_at, billing_run)
+				VALUES ($1, $2, $3, 'RECURRING', $4, $5, $6, $7, $8, $9, $10, $11)
 				ON CONFLICT (contract_id, period_start) WHERE kind = 'RECURRING' DO NOTHING`,
-				uuid.NewString(), tenantID, inv.ContractID, inv.Period.Start, inv.Period.End, inv.Currency, lines, inv.Total, status, now)
-			if err != nil {
+				uuid.NewString(), tenantID, inv.ContractID, inv.Period.Start, inv.Period.End, inv.Currency, lines, inv.Total, status, now, runID); err != nil {
 				return fmt.Errorf("insert recurring invoice: %w", err)
 			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return fmt.Errorf("insert recurring invoice: %w", err)
-			}
-			issued += int(n)
+		}
+		if err := tx.GetContext(ctx, &issued, `
+			SELECT count(*) FROM invoices WHERE tenant_id = $1 AND billing_run = $2 AND contract_id = ANY($3::uuid[])`,
+			tenantID, runID, pq.Array(contractIDs)); err != nil {
+			return fmt.Errorf("count issued invoices: %w", err)
 		}
 		return nil
 	})
-	if err != nil {
-		return 0, err
-	}
-	return issued, nil
+	return issued, err
 }
 
 // OpenInvoice is a recurring invoice no collection has finished yet.

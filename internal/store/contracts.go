@@ -168,6 +168,9 @@ func insertContract(ctx context.Context, tx *sqlx.Tx, in NewContractAction, acco
 		c.ID, in.TenantID, accountID, in.ID, c.Number, c.Status, c.EffectiveDate, c.ExpirationDate,
 		c.Currency, c.BillingPeriod, c.BillingCycleDay, c.PaymentMethod, card, c.Protected, c.ContractTerminationID,
 		linesJSON, domain.ScheduleActive, c.Version, now, in.ActorID).Scan(&c.Ref)
+	if isUniqueViolation(err, "contracts_active_viewing_card") {
+		return c, domain.Errorf(domain.KindInvalid, "viewingCardNumber", "viewing card %q is already on another active contract", p.ViewingCardNumber)
+	}
 	if err != nil {
 		return c, fmt.Errorf("insert contract: %w", err)
 	}
@@ -210,12 +213,13 @@ func insertSegment(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string
 
 const contractColumns = `c.id, c.number, c.ref, a.number AS account_number, c.account_id, c.status, c.effective_date,
 	c.expiration_date, c.currency, c.billing_period, c.billing_cycle_day, c.payment_method, c.viewing_card_number,
-	c.protected, c.contract_termination_id, c.lines, c.schedule_status, c.version, c.created_at, c.updated_at,
-	c.created_by, c.updated_by`
+	c.protected, c.contract_termination_id, c.discount, c.referrer, c.lines, c.schedule_status, c.version, c.created_at,
+	c.updated_at, c.created_by, c.updated_by`
 
 type contractRow struct {
 	domain.Contract
 	LinesJSON      []byte `db:"lines"`
+	DiscountJSON   []byte `db:"discount"`
 	ScheduleStatus string `db:"schedule_status"`
 }
 
@@ -223,6 +227,12 @@ func (r contractRow) contract() (domain.Contract, error) {
 	c := r.Contract
 	if err := json.Unmarshal(r.LinesJSON, &c.Lines); err != nil {
 		return c, fmt.Errorf("decode contract lines: %w", err)
+	}
+	if len(r.DiscountJSON) > 0 {
+		c.Discount = &domain.AppliedDiscount{}
+		if err := json.Unmarshal(r.DiscountJSON, c.Discount); err != nil {
+			return c, fmt.Errorf("decode contract discount: %w", err)
+		}
 	}
 	c.RecurringAmount = domain.RecurringTotal(c.Lines)
 	c.PaymentSchedule.Status = r.ScheduleStatus
@@ -298,6 +308,17 @@ func loadSegments(ctx context.Context, q sqlx.QueryerContext, contractID string)
 		}
 	}
 	return out, nil
+}
+
+// ViewingCardInUse reports whether another active contract of the tenant holds the card.
+func (s *Store) ViewingCardInUse(ctx context.Context, tenantID, number, exceptContractID string) (bool, error) {
+	var used bool
+	err := s.db.GetContext(ctx, &used, `SELECT EXISTS (SELECT 1 FROM contracts
+		WHERE tenant_id = $1 AND viewing_card_number = $2 AND status = 'active' AND id <> $3)`, tenantID, number, exceptContractID)
+	if err != nil {
+		return false, fmt.Errorf("look up viewing card: %w", err)
+	}
+	return used, nil
 }
 
 // ContractFilter narrows a contract listing.

@@ -12,6 +12,10 @@ ALTER TABLE contracts
 -- finds its own event instead of failing on the status it already set.
 ALTER TABLE schedule_events ADD COLUMN change_id uuid UNIQUE;
 
+-- The billing run that issued a recurring invoice, so a run whose step is
+-- retried still counts the invoices it issued before.
+ALTER TABLE invoices ADD COLUMN billing_run text;
+
 -- Every collection attempt on a recurring invoice: attempt 0 is the billing
 -- run's, 1.. are dunning retries.
 CREATE TABLE invoice_payment_attempts (

@@ -1,0 +1,184 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/contractd/contractd/activities"
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/store"
+)
+
+// The crossgrade surface (seed: crossgrade-change-contract.txt).
+
+// faultInfo is a row of the seed's fault table.
+type faultInfo struct {
+	Code    int
+	Status  int
+	Message string
+}
+
+var faults = map[domain.Fault]faultInfo{
+	domain.FaultInvalidStateForCrossgrade: {90029, http.StatusBadRequest, "Contract cannot be crossgraded"},
+	domain.FaultNoContractFound:           {90041, http.StatusNotFound, "Contract ID does not exist"},
+	domain.FaultInvalidCrossgradePath:     {90018, http.StatusBadRequest, "Contract cannot be crossgraded to this item"},
+	domain.FaultVCNCurrencyMismatch:       {90077, http.StatusBadRequest, "Viewing Card is not set for provided currency"},
+	domain.FaultUnableToCrossgrade:        {90063, http.StatusBadRequest, "Crossgrade cannot be completed"},
+	domain.FaultVCNRequired:               {90079, http.StatusBadRequest, "A Viewing Card is required for this purchase"},
+	domain.FaultPaymentAuthorisation:      {90045, http.StatusBadRequest, "Payment attempt failed"},
+	domain.FaultPaymentSystem:             {90050, http.StatusInternalServerError, "Payment collection cannot be attempted at this time"},
+	domain.FaultInvalidVCN:                {90031, http.StatusBadRequest, "Viewing Card provided is Invalid"},
+	domain.FaultSystemFailure:             {90061, http.StatusInternalServerError, "System Failure, Please try again later"},
+	domain.FaultVCNInUse:                  {90078, http.StatusBadRequest, "This viewing card is already in use on another record"},
+	domain.FaultInvalidDiscountCode:       {90022, http.StatusNotFound, "Discount does not exist"},
+}
+
+type faultBody struct {
+	FaultCode int    `json:"faultCode,omitempty"`
+	Fault     string `json:"fault"`
+	Message   string `json:"message"`
+	Detail    string `json:"detail,omitempty"`
+}
+
+// crossgradeErrors renders authentication and routing failures, which the
+// fault table does not cover, in the surface's shape.
+func crossgradeErrors(c *gin.Context, status int, message string) {
+	c.JSON(status, faultBody{Fault: http.StatusText(status), Message: message})
+}
+
+// crossgradeFail maps any error to a fault: the error's own, a missing
+// contract, an open amendment (invalid state), any other refusal (unable to
+// crossgrade), or a system failure.
+func (s *server) crossgradeFail(c *gin.Context, err error) {
+	f := s.classify(c, err)
+	fault := domain.FaultSystemFailure
+	var de *domain.Error
+	switch {
+	case errors.As(err, &de) && de.Fault != "":
+		fault = de.Fault
+	case f.Kind == domain.KindNotFound:
+		fault = domain.FaultNoContractFound
+	case f.Kind == domain.KindConflict:
+		fault = domain.FaultInvalidStateForCrossgrade
+	case f.Status == http.StatusServiceUnavailable:
+		fault = domain.FaultSystemFailure
+	case f.Status < 500:
+		fault = domain.FaultUnableToCrossgrade
+	}
+	info := faults[fault]
+	detail := f.Message
+	if f.Status >= 500 {
+		detail = ""
+	}
+	c.JSON(info.Status, faultBody{FaultCode: info.Code, Fault: string(fault), Message: info.Message, Detail: detail})
+}
+
+type crossgradeRequest struct {
+	SalesItemCode        string        `json:"salesItemCode"`
+	Referrer             string        `json:"referrer"`
+	DiscountCode         *discountCode `json:"discountCode"`
+	DowngradeImmediately bool          `json:"downgradeImmediately"`
+	ViewingCardNumber    string        `json:"viewingCardNumber"`
+}
+
+type discountCode struct {
+	Code string `json:"code"`
+}
+
+const maxReferrerLength = 50
+
+type crossgradeResponse struct {
+	Amendment *domain.Amendment `json:"amendment"`
+	Contract  *domain.Contract  `json:"contract"`
+}
+
+func (s *server) crossgrade(c *gin.Context) {
+	ctx := c.Request.Context()
+	p := principal(c)
+	noContract := &domain.Error{Kind: domain.KindNotFound, Fault: domain.FaultNoContractFound, Message: "no such contract for this customer"}
+	customerID, ref := c.Param("customerId"), c.Param("contractRef")
+	if _, err := uuid.Parse(customerID); err != nil {
+		s.crossgradeFail(c, noContract)
+		return
+	}
+	if _, err := strconv.ParseInt(ref, 10, 64); err != nil {
+		s.crossgradeFail(c, noContract)
+		return
+	}
+	ct, err := s.Store.Contract(ctx, p.TenantID, ref)
+	if err != nil || ct.CustomerID != customerID {
+		if err == nil || errors.Is(err, store.ErrNotFound) {
+			err = noContract
+		}
+		s.crossgradeFail(c, err)
+		return
+	}
+
+	body, err := readBody(c)
+	if err != nil {
+		s.crossgradeFail(c, err)
+		return
+	}
+	var req crossgradeRequest
+	if err := decodeStrict(body, &req); err != nil {
+		s.crossgradeFail(c, err)
+		return
+	}
+	if len(req.Referrer) > maxReferrerLength {
+		s.crossgradeFail(c, domain.Errorf(domain.KindInvalid, "referrer", "referrer must be at most %d characters", maxReferrerLength))
+		return
+	}
+	cg := domain.CrossgradeChange{
+		SalesItemCode: req.SalesItemCode, Referrer: req.Referrer, DowngradeImmediately: req.DowngradeImmediately,
+		ViewingCardNumber: req.ViewingCardNumber,
+	}
+	if req.DiscountCode != nil {
+		cg.DiscountCode = req.DiscountCode.Code
+	}
+	ch := domain.Change{Action: domain.Crossgrade, ContractID: ct.ID, Crossgrade: &cg}
+
+	// Faults are checked in the seed's order: the contract's state (an open
+	// amendment included) before anything about the request.
+	if open, err := s.Store.OpenAmendmentID(ctx, ct.ID); err != nil || open != "" {
+		if err == nil {
+			err = domain.Errorf(domain.KindConflict, "", "contract %s already has an open amendment %s", ct.Number, open)
+		}
+		s.crossgradeFail(c, err)
+		return
+	}
+	cat, err := s.Store.Catalog(ctx, p.TenantID)
+	if err != nil {
+		s.crossgradeFail(c, err)
+		return
+	}
+	inUse := false
+	if cg.ViewingCardNumber != "" {
+		if inUse, err = s.Store.ViewingCardInUse(ctx, p.TenantID, cg.ViewingCardNumber, ct.ID); err != nil {
+			s.crossgradeFail(c, err)
+			return
+		}
+	}
+	if _, err := activities.PlanChange(&cat, ct, ch, domain.DateOf(s.Now()), nil, inUse); err != nil {
+		s.crossgradeFail(c, err)
+		return
+	}
+	out, err := s.submitAmendment(c, ct, ch, body)
+	if err != nil {
+		s.crossgradeFail(c, err)
+		return
+	}
+	if out.Contract == nil || out.Amendment.Status == domain.StatusApplied {
+		if fresh, err := s.Store.Contract(ctx, p.TenantID, ct.ID); err == nil {
+			out.Contract = &fresh
+		}
+	}
+	status := http.StatusOK
+	if out.Amendment.Status != domain.StatusApplied {
+		status = http.StatusAccepted
+	}
+	c.JSON(status, crossgradeResponse{Amendment: out.Amendment, Contract: out.Contract})
+}

@@ -1,0 +1,200 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contractd/contractd/internal/testkit"
+)
+
+func crossgradePath(ct map[string]any) string {
+	return fmt.Sprintf("/api/customers/%s/contracts/%s/crossgrade", ct["customerId"], formatRef(ct["ref"]))
+}
+
+func crossgrade(env *testkit.Env, ct map[string]any, body map[string]any, headers ...string) testkit.Response {
+	return env.Do("POST", crossgradePath(ct), env.A.SubmitterKey, body, headers...)
+}
+
+func requireFault(t *testing.T, resp testkit.Response, status, code int, fault string) {
+	t.Helper()
+	require.Equal(t, status, resp.Status, "%s", resp.Body)
+	body := resp.JSON(t)
+	assert.EqualValues(t, code, body["faultCode"], "%s", resp.Body)
+	assert.Equal(t, fault, body["fault"])
+	assert.NotEmpty(t, body["message"])
+}
+
+// ledger counts the sandbox ledger's entries for an amendment's payment.
+func ledger(t *testing.T, env *testkit.Env, amendmentID string) map[string]int {
+	var rows []struct {
+		Operation string `db:"operation"`
+		Approved  bool   `db:"approved"`
+	}
+	require.NoError(t, env.Store.DB().Select(&rows, `SELECT operation, approved FROM sandbox_ledger WHERE idempotency_key LIKE $1`, "amendment/"+amendmentID+"/%"))
+	out := map[string]int{}
+	for _, r := range rows {
+		if r.Approved {
+			out[r.Operation]++
+		}
+	}
+	return out
+}
+
+func TestCrossgradeUpgradeIsPaidAndApplied(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	resp := crossgrade(env, ct, map[string]any{"salesItemCode": "BUSINESS-M", "referrer": "spring-campaign", "discountCode": map[string]any{"code": "WELCOME10"}},
+		"X-Tenant-Id", env.B.ID, "X-User-Id", "mallory", "X-Source", "HMAC")
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	body := resp.JSON(t)
+	am := body["amendment"].(map[string]any)
+	assert.Equal(t, "APPLIED", am["status"])
+	// Identity comes from the key, never from headers the client sent.
+	assert.Equal(t, env.A.SubmitterActor, am["submittedBy"])
+	assert.Equal(t, "USER", am["source"])
+
+	quote := am["quote"].(map[string]any)
+	cg := quote["crossgrade"].(map[string]any)
+	assert.Equal(t, "TEAM-M", cg["fromSalesItem"])
+	assert.Equal(t, "BUSINESS-M", cg["toSalesItem"])
+	assert.Equal(t, true, cg["upgrade"])
+	// 8000 -> 15400 a month: +7400 for 17 of 31 days = 4058; 10% off 15400 for the same days = -845.
+	assert.EqualValues(t, -1540, cg["discount"].(map[string]any)["perPeriod"])
+	assert.EqualValues(t, 4058-845, cg["paymentAmount"])
+
+	contract := body["contract"].(map[string]any)
+	assert.EqualValues(t, 2, contract["version"])
+	assert.Equal(t, "BUSINESS-M", contract["lines"].([]any)[0].(map[string]any)["salesItemCode"])
+	assert.Equal(t, "WELCOME10", contract["discount"].(map[string]any)["code"])
+	assert.Equal(t, "spring-campaign", contract["referrer"])
+
+	assert.Equal(t, map[string]int{"AUTHORISE": 1, "CAPTURE": 1}, ledger(t, env, am["id"].(string)))
+	var events []string
+	for _, h := range env.Do("GET", "/api/amendments/"+am["id"].(string), env.A.SubmitterKey, nil).JSON(t)["history"].([]any) {
+		events = append(events, h.(map[string]any)["status"].(string))
+	}
+	assert.Equal(t, []string{"PENDING", "PAYMENT_AUTHORISED", "APPLIED", "PAYMENT_CAPTURED"}, events)
+}
+
+func TestCrossgradeDowngrades(t *testing.T) {
+	env := newAmendmentEnv(t)
+	business := fiveSeats(env, map[string]any{"planId": "off_business"})
+
+	scheduled := crossgrade(env, business, map[string]any{"salesItemCode": "TEAM-M"})
+	require.Equal(t, http.StatusAccepted, scheduled.Status, "%s", scheduled.Body)
+	am := scheduled.JSON(t)["amendment"].(map[string]any)
+	assert.Equal(t, "SCHEDULED", am["status"])
+	assert.Equal(t, "2026-04-01", am["effectiveDate"], "a downgrade waits for the next contract charge")
+	assert.Empty(t, ledger(t, env, am["id"].(string)), "a downgrade is not paid for")
+
+	now := fiveSeats(env, map[string]any{"planId": "off_business"})
+	immediate := crossgrade(env, now, map[string]any{"salesItemCode": "TEAM-M", "downgradeImmediately": true})
+	require.Equal(t, http.StatusOK, immediate.Status, "%s", immediate.Body)
+	body := immediate.JSON(t)
+	assert.Equal(t, "APPLIED", body["amendment"].(map[string]any)["status"])
+	invoice := body["amendment"].(map[string]any)["invoice"].(map[string]any)
+	assert.Less(t, invoice["total"].(float64), 0.0, "an immediate downgrade credits the rest of the period")
+	assert.Equal(t, "CREDIT", invoice["status"])
+}
+
+func TestCrossgradeFaults(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	other := env.CreateContract(nil)
+	fiveSeats(env, map[string]any{"viewingCardNumber": "79927398713"}) // holds the card the "card in use" case asks for
+	cancelled := fiveSeats(env, nil)
+	require.Equal(t, http.StatusOK, change(env, env.A.SubmitterKey, cancel(cancelled["id"])).Status)
+	busy := fiveSeats(env, nil)
+	future := seats(busy["id"].(string), 6)
+	future["effectiveDate"] = "2026-06-01"
+	require.Equal(t, http.StatusOK, change(env, env.A.SubmitterKey, future).Status)
+	declined := fiveSeats(env, map[string]any{"paymentMethod": "pm_declined"})
+	unavailable := fiveSeats(env, map[string]any{"paymentMethod": "pm_unavailable"})
+
+	path := func(customer, ref string) string {
+		return "/api/customers/" + customer + "/contracts/" + ref + "/crossgrade"
+	}
+	up := map[string]any{"salesItemCode": "BUSINESS-M"}
+	cases := []struct {
+		name   string
+		path   string
+		key    string
+		body   any
+		status int
+		code   int
+		fault  string
+	}{
+		{"malformed customer id", path("nope", formatRef(ct["ref"])), env.A.SubmitterKey, up, 404, 90041, "NoContractFoundFault"},
+		{"another customer's contract", path(other["customerId"].(string), formatRef(ct["ref"])), env.A.SubmitterKey, up, 404, 90041, "NoContractFoundFault"},
+		{"unknown contract", path(ct["customerId"].(string), "999999"), env.A.SubmitterKey, up, 404, 90041, "NoContractFoundFault"},
+		{"another tenant", crossgradePath(ct), env.B.SubmitterKey, up, 404, 90041, "NoContractFoundFault"},
+		{"cancelled contract", crossgradePath(cancelled), env.A.SubmitterKey, up, 400, 90029, "InvalidStateForCrossgradeFault"},
+		{"open amendment", crossgradePath(busy), env.A.SubmitterKey, up, 400, 90029, "InvalidStateForCrossgradeFault"},
+		{"no path", crossgradePath(ct), env.A.SubmitterKey, map[string]any{"salesItemCode": "BUSINESS-Q"}, 400, 90018, "InvalidCrossgradePathFault"},
+		{"unknown item", crossgradePath(ct), env.A.SubmitterKey, map[string]any{"salesItemCode": "GOLD"}, 400, 90018, "InvalidCrossgradePathFault"},
+		{"unknown discount", crossgradePath(ct), env.A.SubmitterKey, map[string]any{"salesItemCode": "BUSINESS-M", "discountCode": map[string]any{"code": "FREE"}}, 404, 90022, "InvalidDiscountCodeFault"},
+		{"discount for another item", crossgradePath(ct), env.A.SubmitterKey, map[string]any{"salesItemCode": "SPORTS-M", "viewingCardNumber": "4111111111111111", "discountCode": map[string]any{"code": "WELCOME10"}}, 404, 90022, "InvalidDiscountCodeFault"},
+		{"card required", crossgradePath(ct), env.A.SubmitterKey, map[string]any{"salesItemCode": "SPORTS-M"}, 400, 90079, "VCNRequiredFault"},
+		{"card fails Luhn", crossgradePath(ct), env.A.SubmitterKey, map[string]any{"salesItemCode": "SPORTS-M", "viewingCardNumber": "4111111111111112"}, 400, 90031, "InvalidVCNFault"},
+		{"card not digits", crossgradePath(ct), env.A.SubmitterKey, map[string]any{"salesItemCode": "SPORTS-M", "viewingCardNumber": "41111111111A"}, 400, 90031, "InvalidVCNFault"},
+		{"card not issued", crossgradePath(ct), env.A.SubmitterKey, map[string]any{"salesItemCode": "SPORTS-M", "viewingCardNumber": "4012888888881881"}, 400, 90031, "InvalidVCNFault"},
+		{"card in another currency", crossgradePath(ct), env.A.SubmitterKey, map[string]any{"salesItemCode": "SPORTS-M", "viewingCardNumber": "5555555555554444"}, 400, 90077, "VCNCurrencyMismatchFault"},
+		{"card in use", crossgradePath(ct), env.A.SubmitterKey, map[string]any{"salesItemCode": "SPORTS-M", "viewingCardNumber": "79927398713"}, 400, 90078, "VCNInUseFault"},
+		{"payment declined", crossgradePath(declined), env.A.SubmitterKey, up, 400, 90045, "PaymentAuthorisationFault"},
+		{"payment system down", crossgradePath(unavailable), env.A.SubmitterKey, up, 500, 90050, "PaymentSystemFault"},
+		{"referrer too long", crossgradePath(ct), env.A.SubmitterKey, map[string]any{"salesItemCode": "BUSINESS-M", "referrer": string(make([]byte, 51))}, 400, 90063, "UnableToCrossgradeFault"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			requireFault(t, env.Do("POST", tc.path, tc.key, tc.body), tc.status, tc.code, tc.fault)
+		})
+	}
+	for _, c := range []map[string]any{ct, declined, unavailable} {
+		got := env.Do("GET", "/api/contracts/"+c["id"].(string), env.A.SubmitterKey, nil).JSON(t)
+		assert.EqualValues(t, 1, got["version"], "a refused crossgrade changes nothing")
+	}
+	// The declined and unavailable attempts were recorded as failed amendments, with nothing captured.
+	var failed int
+	require.NoError(t, env.Store.DB().Get(&failed, `SELECT count(*) FROM amendments WHERE status = 'FAILED'`))
+	assert.Equal(t, 2, failed)
+	var captured int
+	require.NoError(t, env.Store.DB().Get(&captured, `SELECT count(*) FROM sandbox_ledger WHERE operation = 'CAPTURE'`))
+	assert.Zero(t, captured)
+}
+
+func TestCrossgradeFlakyPaymentSucceedsThroughRetries(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, map[string]any{"paymentMethod": "pm_flaky"})
+	resp := crossgrade(env, ct, map[string]any{"salesItemCode": "BUSINESS-M"})
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	am := resp.JSON(t)["amendment"].(map[string]any)
+	assert.Equal(t, "APPLIED", am["status"])
+	assert.Equal(t, map[string]int{"AUTHORISE": 1, "CAPTURE": 1}, ledger(t, env, am["id"].(string)))
+}
+
+// A crossgrade held for review takes a viewing card that another contract
+// claims before the approval: applying fails after the payment was
+// authorised, so the authorisation is voided and the contract left as it was.
+func TestCrossgradeThatCannotBeAppliedVoidsItsPayment(t *testing.T) {
+	env := newAmendmentEnv(t)
+	putRules(t, env, map[string]any{"id": "cg", "name": "Crossgrades", "when": `action == "CROSSGRADE"`})
+	ct := fiveSeats(env, nil)
+	resp := crossgrade(env, ct, map[string]any{"salesItemCode": "BUSINESS-M", "viewingCardNumber": "4111111111111111"})
+	require.Equal(t, http.StatusAccepted, resp.Status, "%s", resp.Body)
+	id := resp.JSON(t)["amendment"].(map[string]any)["id"].(string)
+	assert.Equal(t, "REVIEW", resp.JSON(t)["amendment"].(map[string]any)["status"])
+	assert.Empty(t, ledger(t, env, id), "payment is authorised only after approval")
+
+	fiveSeats(env, map[string]any{"viewingCardNumber": "4111111111111111"})
+	approved := env.Do("POST", "/api/amendments/"+id+"/approve", env.A.ApproverKey, nil)
+	require.Equal(t, http.StatusOK, approved.Status, "%s", approved.Body)
+	assert.Equal(t, "FAILED", approved.JSON(t)["status"])
+	assert.Equal(t, map[string]int{"AUTHORISE": 1, "VOID": 1}, ledger(t, env, id))
+	got := env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)
+	assert.EqualValues(t, 1, got["version"])
+	assert.Nil(t, got["viewingCardNumber"])
+}

@@ -1,0 +1,207 @@
+package domain
+
+import (
+	"slices"
+)
+
+// Crossgrade changes a contract to another sales item (crossgrade surface).
+const Crossgrade Action = "CROSSGRADE"
+
+// Fault is a crossgrade refusal as the crossgrade surface names it.
+type Fault string
+
+const (
+	FaultNoContractFound           Fault = "NoContractFoundFault"
+	FaultInvalidStateForCrossgrade Fault = "InvalidStateForCrossgradeFault"
+	FaultInvalidCrossgradePath     Fault = "InvalidCrossgradePathFault"
+	FaultInvalidDiscountCode       Fault = "InvalidDiscountCodeFault"
+	FaultVCNRequired               Fault = "VCNRequiredFault"
+	FaultInvalidVCN                Fault = "InvalidVCNFault"
+	FaultVCNCurrencyMismatch       Fault = "VCNCurrencyMismatchFault"
+	FaultVCNInUse                  Fault = "VCNInUseFault"
+	FaultPaymentAuthorisation      Fault = "PaymentAuthorisationFault"
+	FaultPaymentSystem             Fault = "PaymentSystemFault"
+	FaultUnableToCrossgrade        Fault = "UnableToCrossgradeFault"
+	FaultSystemFailure             Fault = "SystemFailureFault"
+)
+
+func faultf(fault Fault, kind Kind, field, format string, args ...any) *Error {
+	e := Errorf(kind, field, format, args...)
+	e.Fault = fault
+	return e
+}
+
+// CrossgradeChange is a request to move a contract to another sales item.
+type CrossgradeChange struct {
+	SalesItemCode        string `json:"salesItemCode"`
+	Referrer             string `json:"referrer,omitempty"`
+	DiscountCode         string `json:"discountCode,omitempty"`
+	DowngradeImmediately bool   `json:"downgradeImmediately,omitempty"`
+	ViewingCardNumber    string `json:"viewingCardNumber,omitempty"`
+}
+
+// CrossgradeQuote is what a crossgrade adds to a quote.
+type CrossgradeQuote struct {
+	From              string           `json:"fromSalesItem"`
+	To                string           `json:"toSalesItem"`
+	Upgrade           bool             `json:"upgrade"`
+	Discount          *AppliedDiscount `json:"discount,omitempty"`
+	ViewingCardNumber string           `json:"viewingCardNumber,omitempty"`
+	Referrer          string           `json:"referrer,omitempty"`
+	// PaymentAmount is authorised before an upgrade is applied and captured after.
+	PaymentAmount int64 `json:"paymentAmount"`
+}
+
+// AppliedDiscount is a discount code as it applies to the new item.
+type AppliedDiscount struct {
+	Code       string `json:"code"`
+	PercentOff int64  `json:"percentOff"`
+	Cycles     int64  `json:"cycles"`
+	// PerPeriod is the (negative) amount taken off each discounted period.
+	PerPeriod int64 `json:"perPeriod"`
+}
+
+// PlanCrossgrade validates a crossgrade in the order the crossgrade surface
+// reports faults and prices it. An upgrade (a higher list price per period)
+// applies today and is paid up front; a downgrade waits for the next billing
+// period unless asked to apply now, with a prorated credit. So does any
+// crossgrade that changes the billing period. cardInUse reports whether the
+// requested viewing card is on another active contract.
+func PlanCrossgrade(cat *Catalog, ct Contract, cg CrossgradeChange, today Date, cardInUse bool) (Quote, error) {
+	if ct.Status != ContractActive {
+		return Quote{}, faultf(FaultInvalidStateForCrossgrade, KindConflict, "", "contract %s is %s", ct.Number, ct.Status)
+	}
+	if ct.Protected {
+		return Quote{}, faultf(FaultInvalidStateForCrossgrade, KindForbidden, "", "contract %s is protected and cannot be changed through the API", ct.Number)
+	}
+	idx, from := currentSalesItem(cat, ct)
+	to, ok := salesItem(cat, cg.SalesItemCode)
+	if from == nil || !ok || !slices.Contains(cat.CrossgradePaths, CrossgradePath{From: from.Code, To: cg.SalesItemCode}) {
+		return Quote{}, faultf(FaultInvalidCrossgradePath, KindUnprocessable, "salesItemCode", "contract %s cannot be crossgraded to %q", ct.Number, cg.SalesItemCode)
+	}
+	discount, err := applicableDiscount(cat, cg.DiscountCode, to.Code)
+	if err != nil {
+		return Quote{}, err
+	}
+	o, _ := cat.Offering(to.OfferingID)
+	r, _ := o.Rate(to.RateID)
+	card, err := viewingCard(cat, ct, cg, to, r, cardInUse)
+	if err != nil {
+		return Quote{}, err
+	}
+	if r.Currency != ct.Currency {
+		return Quote{}, faultf(FaultUnableToCrossgrade, KindUnprocessable, "salesItemCode", "%s is sold in %s but contract %s is in %s", to.Code, r.Currency, ct.Number, ct.Currency)
+	}
+	current := ct.Lines[idx]
+	quantities := map[string]int64{}
+	for _, p := range current.Products {
+		if _, ok := o.Product(p.ProductID); ok {
+			quantities[p.ProductID] = p.Quantity
+		}
+	}
+	line, err := PriceLine(cat, o, r, quantities, "salesItemCode")
+	if err != nil {
+		return Quote{}, faultf(FaultUnableToCrossgrade, KindUnprocessable, "salesItemCode", "%s", err.Error())
+	}
+	after := slices.Clone(ct.Lines)
+	after[idx] = line
+
+	upgrade := line.RecurringAmount > current.RecurringAmount
+	period := PeriodContaining(ct.EffectiveDate, ct.BillingCycleDay, ct.BillingPeriod, today)
+	effective := today
+	if r.BillingPeriod != ct.BillingPeriod || (!upgrade && !cg.DowngradeImmediately) {
+		effective = period.End
+	}
+	if !effective.Before(ct.ExpirationDate) {
+		return Quote{}, faultf(FaultUnableToCrossgrade, KindUnprocessable, "", "contract %s expires on %s, before the crossgrade could take effect", ct.Number, ct.ExpirationDate)
+	}
+	if discount != nil {
+		discount.PerPeriod = -divRoundHalfUp(line.RecurringAmount*discount.PercentOff, 100)
+	}
+	q := priceChange(ct, Crossgrade, after, r.BillingPeriod, effective, period, nil, discount)
+	q.Crossgrade = &CrossgradeQuote{From: from.Code, To: to.Code, Upgrade: upgrade, Discount: discount, ViewingCardNumber: card, Referrer: cg.Referrer}
+	if upgrade && q.InvoicePreview != nil && q.InvoicePreview.Total > 0 {
+		q.Crossgrade.PaymentAmount = q.InvoicePreview.Total
+	}
+	return q, nil
+}
+
+// currentSalesItem is the sales item whose offering and rate the contract holds.
+func currentSalesItem(cat *Catalog, ct Contract) (int, *SalesItem) {
+	for i, l := range ct.Lines {
+		if si, ok := cat.SalesItemFor(l.OfferingID, l.RateID); ok {
+			return i, si
+		}
+	}
+	return -1, nil
+}
+
+func salesItem(cat *Catalog, code string) (*SalesItem, bool) {
+	for i := range cat.SalesItems {
+		if cat.SalesItems[i].Code == code {
+			return &cat.SalesItems[i], true
+		}
+	}
+	return nil, false
+}
+
+func applicableDiscount(cat *Catalog, code, item string) (*AppliedDiscount, error) {
+	if code == "" {
+		return nil, nil
+	}
+	for _, dc := range cat.DiscountCodes {
+		if dc.Code == code && slices.Contains(dc.AppliesTo, item) {
+			return &AppliedDiscount{Code: dc.Code, PercentOff: dc.PercentOff, Cycles: dc.Cycles}, nil
+		}
+	}
+	return nil, faultf(FaultInvalidDiscountCode, KindNotFound, "discountCode", "discount code %q does not exist for %s", code, item)
+}
+
+// viewingCard picks the card the new item uses: the requested one, checked,
+// or the contract's own.
+func viewingCard(cat *Catalog, ct Contract, cg CrossgradeChange, to *SalesItem, r *Rate, inUse bool) (string, error) {
+	number := cg.ViewingCardNumber
+	if number == "" {
+		if ct.ViewingCardNumber != nil {
+			number = *ct.ViewingCardNumber
+		}
+		if number == "" && to.RequiresViewingCard {
+			return "", faultf(FaultVCNRequired, KindInvalid, "viewingCardNumber", "%s requires a viewing card", to.Code)
+		}
+		return number, nil
+	}
+	idx := slices.IndexFunc(cat.ViewingCards, func(vc ViewingCard) bool { return vc.Number == number })
+	if !ValidViewingCardNumber(number) || idx < 0 {
+		return "", faultf(FaultInvalidVCN, KindInvalid, "viewingCardNumber", "viewing card %q is not valid", number)
+	}
+	if cat.ViewingCards[idx].Currency != r.Currency {
+		return "", faultf(FaultVCNCurrencyMismatch, KindInvalid, "viewingCardNumber", "viewing card %q is for %s, not %s", number, cat.ViewingCards[idx].Currency, r.Currency)
+	}
+	if inUse {
+		return "", faultf(FaultVCNInUse, KindConflict, "viewingCardNumber", "viewing card %q is already on another contract", number)
+	}
+	return number, nil
+}
+
+// ValidViewingCardNumber checks the form of a card number: 9 to 16 digits
+// whose last is a valid Luhn check digit.
+func ValidViewingCardNumber(n string) bool {
+	if len(n) < 9 || len(n) > 16 {
+		return false
+	}
+	sum := 0
+	for i := len(n) - 1; i >= 0; i-- {
+		d := int(n[i] - '0')
+		if d < 0 || d > 9 {
+			return false
+		}
+		if (len(n)-i)%2 == 0 {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return sum%10 == 0
+}
