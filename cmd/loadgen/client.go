@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+)
+
+type apiClient struct {
+	http         *http.Client
+	base         string
+	submitterKey string
+	approverKey  string
+	prefix       string
+}
+
+func newClient(o options) *apiClient {
+	return &apiClient{
+		http:         &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}},
+		base:         o.baseURL,
+		submitterKey: o.submitterKey,
+		approverKey:  o.approverKey,
+		prefix:       o.prefix,
+	}
+}
+
+// contract is one contract a client works on; seats alternate so every
+// quantity change changes something.
+type contract struct {
+	id    string
+	seats int
+}
+
+type answer struct {
+	status int
+	body   map[string]any
+}
+
+func (c *apiClient) do(ctx context.Context, method, path, key string, body any) (answer, error) {
+	var reader io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return answer{}, err
+		}
+		reader = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, reader)
+	if err != nil {
+		return answer{}, err
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("apiKey", key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return answer{}, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return answer{}, err
+	}
+	a := answer{status: resp.StatusCode}
+	_ = json.Unmarshal(raw, &a.body) // DDCMS answers in plain text
+	return a, nil
+}
+
+func (c *apiClient) createContracts(ctx context.Context, n int) ([]*contract, error) {
+	out := make([]*contract, 0, n)
+	for i := 0; i < n; i++ {
+		a, err := c.do(ctx, "POST", "/api/contract-actions", c.submitterKey, map[string]any{
+			"accountNumber": fmt.Sprintf("LOAD-%d-%d", time.Now().UnixNano(), i),
+			"actions": []any{map[string]any{"type": "create-contract-with-plan", "createContractWithPlan": []any{map[string]any{
+				"planId": "off_team", "effectiveDate": time.Now().UTC().Format("2006-01-02"),
+				"expirationDate": time.Now().UTC().AddDate(3, 0, 0).Format("2006-01-02"), "currency": []string{"USD"},
+				"quantities": map[string]int{"prod_seat": 5},
+			}}}},
+		})
+		if err != nil {
+			return nil, err
+		}
+		if a.status != http.StatusOK {
+			return nil, fmt.Errorf("create contract: HTTP %d %v", a.status, a.body)
+		}
+		out = append(out, &contract{id: a.body["contractId"].(string), seats: 5})
+	}
+	return out, nil
+}
+
+// kind sends one measured request (or flow) on a contract.
+type kind func(ctx context.Context, c *apiClient, ct *contract, rec *recorder)
+
+var kinds = map[string]kind{
+	"immediate": immediate,
+	"nextcycle": nextCycle,
+	"review":    review,
+	"preview":   preview,
+	"schedule":  scheduleToggle,
+}
+
+func kindNames() []string {
+	names := make([]string, 0, len(kinds))
+	for k := range kinds {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (c *apiClient) timed(ctx context.Context, rec *recorder, name string, want int, method, path, key string, body any) (answer, bool) {
+	start := time.Now()
+	a, err := c.do(ctx, method, path, key, body)
+	d := time.Since(start)
+	if err != nil {
+		rec.record(name, d, "transport-error", false)
+		return a, false
+	}
+	ok := a.status == want
+	rec.record(name, d, strconv.Itoa(a.status), ok)
+	return a, ok
+}
+
+func seatChange(ct *contract, extra map[string]any) map[string]any {
+	ct.seats = 11 - ct.seats // 5 <-> 6
+	body := map[string]any{
+		"action": "QUANTITY_CHANGE", "contractId": ct.id,
+		"payload": map[string]any{"offerings": []any{map[string]any{
+			"offeringId": "off_team", "products": []any{map[string]any{"productId": "prod_seat", "quantity": ct.seats}},
+		}}},
+	}
+	for k, v := range extra {
+		body[k] = v
+	}
+	return body
+}
+
+func immediate(ctx context.Context, c *apiClient, ct *contract, rec *recorder) {
+	c.timed(ctx, rec, "immediate", http.StatusOK, "POST", "/api/selfService/contract", c.submitterKey, seatChange(ct, nil))
+}
+
+func preview(ctx context.Context, c *apiClient, ct *contract, rec *recorder) {
+	c.timed(ctx, rec, "preview", http.StatusOK, "POST", "/api/selfService/contract?preview=true", c.submitterKey, seatChange(ct, nil))
+}
+
+// nextCycle schedules a rate change for the next bill cycle, then withdraws
+// it (unmeasured) so the contract is free for the next request.
+func nextCycle(ctx context.Context, c *apiClient, ct *contract, rec *recorder) {
+	a, ok := c.timed(ctx, rec, "nextcycle", http.StatusOK, "POST", "/api/selfService/contract", c.submitterKey, map[string]any{
+		"action": "RATE_CHANGE", "contractId": ct.id, "relativeEffectiveDate": "NEXT_BILL_CYCLE",
+		"payload": map[string]any{"offerings": []any{map[string]any{"offeringId": "off_team", "rateId": "rate_team_annual_usd"}}},
+	})
+	if ok {
+		_, _ = c.do(ctx, "POST", "/api/amendments/"+quoteID(a)+"/withdraw", c.submitterKey, nil)
+	}
+}
+
+// review submits a change held for approval, then approves it: the second
+// measurement is approve-to-applied.
+func review(ctx context.Context, c *apiClient, ct *contract, rec *recorder) {
+	a, ok := c.timed(ctx, rec, "review-submit", http.StatusAccepted, "POST", "/api/selfService/contract", c.submitterKey,
+		seatChange(ct, map[string]any{"requireApproval": true}))
+	if ok {
+		c.timed(ctx, rec, "approve", http.StatusOK, "POST", "/api/amendments/"+quoteID(a)+"/approve", c.approverKey, map[string]any{"comment": "load test"})
+	}
+}
+
+// scheduleToggle cancels then restarts the contract's payment schedule.
+func scheduleToggle(ctx context.Context, c *apiClient, ct *contract, rec *recorder) {
+	base := "/api/v3/client/" + c.prefix + "/contract/" + ct.id
+	if _, ok := c.timed(ctx, rec, "cancelSchedule", http.StatusOK, "POST", base+"/cancelSchedule", c.submitterKey, nil); ok {
+		c.timed(ctx, rec, "restartSchedule", http.StatusOK, "POST", base+"/restartSchedule?comment=load", c.submitterKey, nil)
+	}
+}
+
+func quoteID(a answer) string {
+	q, _ := a.body["quote"].(map[string]any)
+	id, _ := q["id"].(string)
+	return id
+}

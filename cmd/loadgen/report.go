@@ -1,0 +1,131 @@
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+)
+
+// recorder collects latencies and answers from every client.
+type recorder struct {
+	mu        sync.Mutex
+	latencies map[string][]time.Duration
+	errors    map[string]int
+	statuses  map[string]int
+	n         int
+}
+
+func newRecorder() *recorder {
+	return &recorder{latencies: map[string][]time.Duration{}, errors: map[string]int{}, statuses: map[string]int{}}
+}
+
+// record notes one measured request; ok is whether its answer was the expected one.
+func (r *recorder) record(kind string, d time.Duration, status string, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.n++
+	r.statuses[kind+" "+status]++
+	if !ok {
+		r.errors[kind]++
+		return
+	}
+	r.latencies[kind] = append(r.latencies[kind], d)
+}
+
+func (r *recorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
+}
+
+type kindStats struct {
+	Kind              string  `json:"kind"`
+	Count             int     `json:"count"`
+	Errors            int     `json:"errors"`
+	Throughput        float64 `json:"throughputPerSecond"`
+	P50               float64 `json:"p50Ms"`
+	P95               float64 `json:"p95Ms"`
+	P99               float64 `json:"p99Ms"`
+	ThroughputVsFloor float64 `json:"throughputVsFloor,omitempty"`
+	P50VsFloor        float64 `json:"p50VsFloor,omitempty"`
+}
+
+type statusCount struct {
+	Status string `json:"status"`
+	Count  int    `json:"count"`
+}
+
+type report struct {
+	Machine     string        `json:"machine"`
+	Concurrency int           `json:"concurrency"`
+	Requests    int           `json:"requests"`
+	Elapsed     string        `json:"elapsed"`
+	Kinds       []kindStats   `json:"kinds"`
+	Statuses    []statusCount `json:"statuses"`
+}
+
+func (r *recorder) report(elapsed time.Duration, o options) *report {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rep := &report{
+		Machine:     fmt.Sprintf("%d CPUs, %s/%s", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH),
+		Concurrency: o.concurrency, Requests: o.requests, Elapsed: elapsed.Round(time.Millisecond).String(),
+	}
+	names := make([]string, 0, len(r.latencies)+len(r.errors))
+	seen := map[string]bool{}
+	for k := range r.latencies {
+		names, seen[k] = append(names, k), true
+	}
+	for k := range r.errors {
+		if !seen[k] {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		rep.Kinds = append(rep.Kinds, stats(k, r.latencies[k], r.errors[k], elapsed))
+	}
+	for s, n := range r.statuses {
+		rep.Statuses = append(rep.Statuses, statusCount{Status: s, Count: n})
+	}
+	sort.Slice(rep.Statuses, func(i, j int) bool { return rep.Statuses[i].Status < rep.Statuses[j].Status })
+	return rep
+}
+
+func stats(kind string, ds []time.Duration, errors int, elapsed time.Duration) kindStats {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	pct := func(p float64) float64 {
+		if len(ds) == 0 {
+			return 0
+		}
+		i := int(p * float64(len(ds)-1))
+		return float64(ds[i].Microseconds()) / 1000
+	}
+	return kindStats{
+		Kind: kind, Count: len(ds), Errors: errors, Throughput: float64(len(ds)) / elapsed.Seconds(),
+		P50: pct(0.50), P95: pct(0.95), P99: pct(0.99),
+	}
+}
+
+func (r *report) add(k kindStats) { r.Kinds = append(r.Kinds, k) }
+
+// compareToFloor sets each kind's throughput and p50 relative to the floor's.
+func (r *report) compareToFloor() {
+	var floor *kindStats
+	for i := range r.Kinds {
+		if r.Kinds[i].Kind == floorKind {
+			floor = &r.Kinds[i]
+		}
+	}
+	if floor == nil || floor.Throughput == 0 || floor.P50 == 0 {
+		return
+	}
+	for i := range r.Kinds {
+		if r.Kinds[i].Kind != floorKind {
+			r.Kinds[i].ThroughputVsFloor = r.Kinds[i].Throughput / floor.Throughput
+			r.Kinds[i].P50VsFloor = r.Kinds[i].P50 / floor.P50
+		}
+	}
+}
