@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 
@@ -54,36 +55,48 @@ func (s *server) putApprovalRules(c *gin.Context) {
 	c.JSON(http.StatusOK, doc)
 }
 
-type reviewPage struct {
-	Items         []store.ReviewItem `json:"items"`
-	NextPageToken string             `json:"nextPageToken,omitempty"`
+type amendmentPage struct {
+	Items         []store.AmendmentSummary `json:"items"`
+	NextPageToken string                   `json:"nextPageToken,omitempty"`
 }
 
 // listApprovals is the approvers' inbox: amendments in REVIEW, oldest first.
-func (s *server) listApprovals(c *gin.Context) {
+func (s *server) listApprovals(c *gin.Context) { s.listAmendmentsIn(c, domain.StatusReview) }
+
+// listAmendments lists amendments in the status the query names.
+func (s *server) listAmendments(c *gin.Context) {
+	status := c.Query("status")
+	if !slices.Contains(domain.Statuses, status) {
+		s.fail(c, domain.Errorf(domain.KindInvalid, "status", "status must be one of %v", domain.Statuses))
+		return
+	}
+	s.listAmendmentsIn(c, status)
+}
+
+func (s *server) listAmendmentsIn(c *gin.Context, status string) {
 	pageSize, err := pageSizeParam(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	var after *store.ReviewCursor
+	var after *store.ListCursor
 	if tok := c.Query("pageToken"); tok != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(tok)
-		after = &store.ReviewCursor{}
+		after = &store.ListCursor{}
 		if err != nil || json.Unmarshal(raw, after) != nil || after.ID == "" {
 			s.fail(c, domain.Errorf(domain.KindInvalid, "pageToken", "pageToken is not a token this service issued"))
 			return
 		}
 	}
-	items, more, err := s.Store.InReview(c.Request.Context(), principal(c).TenantID, after, pageSize, s.Now())
+	items, more, err := s.Store.AmendmentsByStatus(c.Request.Context(), principal(c).TenantID, status, after, pageSize, s.Now())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	page := reviewPage{Items: nonNil(items)}
+	page := amendmentPage{Items: nonNil(items)}
 	if more {
 		last := items[len(items)-1]
-		raw, _ := json.Marshal(store.ReviewCursor{CreatedAt: last.CreatedOn, ID: last.ID})
+		raw, _ := json.Marshal(store.ListCursor{CreatedAt: last.CreatedOn, ID: last.ID})
 		page.NextPageToken = base64.RawURLEncoding.EncodeToString(raw)
 	}
 	c.JSON(http.StatusOK, page)

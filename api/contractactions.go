@@ -163,6 +163,7 @@ func (s *server) createContractAction(c *gin.Context) {
 		TaskQueue:                s.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		StaticSummary:            fmt.Sprintf("create %d contract(s) for account %s", len(requested), req.AccountNumber),
 		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.TenantIDKey.ValueSet(p.TenantID)),
 	}, workflows.ContractActionWorkflow, in)
 	if err != nil {

@@ -141,6 +141,8 @@ func (s *server) submitAmendment(c *gin.Context, ct domain.Contract, ch domain.C
 		ID:                       wfID,
 		TaskQueue:                s.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		// What an operator reads first in the Temporal UI's workflow list.
+		StaticSummary: fmt.Sprintf("%s on %s (%s)", ch.Action, ct.Number, ct.AccountNumber),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.TenantIDKey.ValueSet(p.TenantID),
 			workflows.ContractIDKey.ValueSet(ct.ID),

@@ -65,6 +65,7 @@ func NewRouter(d Deps) http.Handler {
 	g.GET("/contracts", s.listContracts)
 	g.GET("/contracts/:id", s.getContract)
 	g.GET("/contracts/:id/amendments", s.listContractAmendments)
+	g.GET("/amendments", s.listAmendments)
 	g.GET("/amendments/:id", s.getAmendment)
 	g.POST("/amendments/:id/withdraw", requireRole(auth.RoleSubmitter, generalErrors), s.withdrawAmendment)
 	g.POST("/amendments/:id/approve", requireRole(auth.RoleApprover, generalErrors), s.approveAmendment)

@@ -365,7 +365,14 @@ func (w *amendment) refuse(err error) error {
 	return nil
 }
 
+// publishStatus shows the amendment's status to operators: as a search
+// attribute to filter on, and as the workflow's current details in the UI.
 func (w *amendment) publishStatus(ctx workflow.Context) error {
+	details := "Status: " + w.status()
+	if am := w.out.Amendment; am != nil {
+		details = fmt.Sprintf("Status: %s\nContract: %s\nEffective: %s", am.Status, am.ContractNumber, am.EffectiveDate)
+	}
+	workflow.SetCurrentDetails(ctx, details)
 	return workflow.UpsertTypedSearchAttributes(ctx, AmendmentStatusKey.ValueSet(w.status()))
 }
 

@@ -21,6 +21,12 @@ commands:
   worker                               Temporal worker against an external Temporal and Postgres
   migrate up|status                    apply or list the database migrations
   tenant create --prefix P --name N    create a tenant and print its three keys as JSON
+
+operator commands (talk to the API at $CONTRACTD_URL with the key in $CONTRACTD_API_KEY):
+  amendments list [--status REVIEW]    list amendments in a status, oldest first
+  amendments show ID                   show an amendment with its quote and history
+  approve ID [--comment C]             approve an amendment held in REVIEW
+  reject ID [--comment C]              reject an amendment held in REVIEW
 `
 
 func main() {
@@ -48,6 +54,10 @@ func main() {
 		err = runMigrate(ctx, cfg, args)
 	case "tenant":
 		err = runTenant(ctx, cfg, args)
+	case "amendments":
+		err = runAmendments(ctx, args)
+	case "approve", "reject":
+		err = runDecision(ctx, cmd, args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return

@@ -35,6 +35,9 @@ const (
 	StatusFailed    = "FAILED"
 )
 
+// Statuses lists every amendment status.
+var Statuses = []string{StatusPending, StatusReview, StatusScheduled, StatusApplied, StatusRejected, StatusExpired, StatusWithdrawn, StatusFailed}
+
 // OpenStatuses are the statuses in which an amendment still holds its contract.
 var OpenStatuses = []string{StatusPending, StatusReview, StatusScheduled}
 

@@ -45,13 +45,14 @@ func (s *Store) ApprovalRules(ctx context.Context, tenantID string) ([]rules.Rul
 	return list, nil
 }
 
-// ReviewItem is one amendment in the approvers' inbox.
-type ReviewItem struct {
+// AmendmentSummary is one amendment in a listing such as the approvers' inbox.
+type AmendmentSummary struct {
 	ID             string              `json:"id" db:"id"`
 	ContractID     string              `json:"contractId" db:"contract_id"`
 	ContractNumber string              `json:"contractNumber" db:"contract_number"`
 	AccountNumber  string              `json:"accountNumber" db:"account_number"`
 	Action         domain.Action       `json:"action" db:"action"`
+	Status         string              `json:"status" db:"status"`
 	Quote          QuoteSummary        `json:"quote" db:"-"`
 	MatchedRule    *domain.MatchedRule `json:"matchedRule" db:"-"`
 	SubmittedBy    string              `json:"submittedBy" db:"submitted_by"`
@@ -71,41 +72,42 @@ type QuoteSummary struct {
 	ProrationTotal  int64       `json:"prorationTotal"`
 }
 
-// ReviewCursor is the position after the last inbox item seen.
-type ReviewCursor struct {
+// ListCursor is the position after the last listed amendment.
+type ListCursor struct {
 	CreatedAt time.Time `json:"t"`
 	ID        string    `json:"id"`
 }
 
-// InReview lists the tenant's amendments awaiting a decision, oldest first,
-// one page at a time (keyset pagination on the partial index).
-func (s *Store) InReview(ctx context.Context, tenantID string, after *ReviewCursor, pageSize int, now time.Time) ([]ReviewItem, bool, error) {
-	query := `SELECT m.id, m.contract_id, c.number AS contract_number, a.number AS account_number, m.action, m.quote, m.matched_rule,
-			m.submitted_by, m.source, m.created_at, m.review_expires_at
+// AmendmentsByStatus lists the tenant's amendments in one status, oldest
+// first, one page at a time (keyset pagination on (tenant, status, created_at,
+// id)). The approvers' inbox is the REVIEW list.
+func (s *Store) AmendmentsByStatus(ctx context.Context, tenantID, status string, after *ListCursor, pageSize int, now time.Time) ([]AmendmentSummary, bool, error) {
+	query := `SELECT m.id, m.contract_id, c.number AS contract_number, a.number AS account_number, m.action, m.status, m.quote,
+			m.matched_rule, m.submitted_by, m.source, m.created_at, m.review_expires_at
 		FROM amendments m JOIN contracts c ON c.id = m.contract_id JOIN accounts a ON a.id = c.account_id
-		WHERE m.tenant_id = $1 AND m.status = 'REVIEW'`
-	args := []any{tenantID}
+		WHERE m.tenant_id = $1 AND m.status = $2`
+	args := []any{tenantID, status}
 	if after != nil {
-		query += ` AND (m.created_at, m.id) > ($2, $3)`
+		query += ` AND (m.created_at, m.id) > ($3, $4)`
 		args = append(args, after.CreatedAt, after.ID)
 	}
 	args = append(args, pageSize+1)
 	query += fmt.Sprintf(` ORDER BY m.created_at, m.id LIMIT $%d`, len(args))
 	var rows []struct {
-		ReviewItem
+		AmendmentSummary
 		QuoteJSON []byte `db:"quote"`
 		RuleJSON  []byte `db:"matched_rule"`
 	}
 	if err := s.db.SelectContext(ctx, &rows, query, args...); err != nil {
-		return nil, false, fmt.Errorf("list amendments in review: %w", err)
+		return nil, false, fmt.Errorf("list %s amendments: %w", status, err)
 	}
 	more := len(rows) > pageSize
 	if more {
 		rows = rows[:pageSize]
 	}
-	out := make([]ReviewItem, len(rows))
+	out := make([]AmendmentSummary, len(rows))
 	for i, r := range rows {
-		item := r.ReviewItem
+		item := r.AmendmentSummary
 		if err := json.Unmarshal(r.QuoteJSON, &item.Quote); err != nil {
 			return nil, false, fmt.Errorf("decode quote: %w", err)
 		}
