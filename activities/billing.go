@@ -52,7 +52,7 @@ func (a *Activities) InvoiceDuePeriods(ctx context.Context, in InvoicePageInput)
 	}
 	page := InvoicePage{More: more}
 	var issue []store.NewInvoice
-	var collecting []string
+	var active []string // contracts whose schedule collects
 	for _, c := range contracts {
 		page.LastRef = c.Ref
 		due := c.Terms.DuePeriods(in.AsOf)
@@ -60,16 +60,16 @@ func (a *Activities) InvoiceDuePeriods(ctx context.Context, in InvoicePageInput)
 			page.Skipped += len(due)
 			continue
 		}
-		collecting = append(collecting, c.ID)
+		active = append(active, c.ID)
 		for _, p := range due {
 			lines, total := domain.RecurringCharges(c.Lines, p)
 			issue = append(issue, store.NewInvoice{ContractID: c.ID, Period: p.Billed, Currency: c.Currency, Lines: lines, Total: total})
 		}
 	}
-	if page.Invoiced, err = a.Store.IssueRecurringInvoices(ctx, in.TenantID, in.RunID, collecting, issue, a.now()); err != nil {
+	if page.Invoiced, err = a.Store.IssueRecurringInvoices(ctx, in.TenantID, in.RunID, active, issue, a.now()); err != nil {
 		return InvoicePage{}, err
 	}
-	open, err := a.Store.OpenRecurringInvoices(ctx, in.TenantID, collecting, in.AsOf)
+	open, err := a.Store.OpenRecurringInvoices(ctx, in.TenantID, active, in.AsOf)
 	if err != nil {
 		return InvoicePage{}, err
 	}

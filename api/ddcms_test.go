@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,7 +16,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/contractd/contractd/api"
@@ -129,14 +132,23 @@ func TestScheduleErrorResponses(t *testing.T) {
 	assert.Len(t, scheduleOf(t, env, protected)["history"], 1, "a refused change records nothing")
 }
 
-// A Temporal namespace that does not exist makes starting the workflow fail
-// in a way no client can fix: the seed's 500, with nothing internal leaked.
+// unencodable fails to encode anything.
+type unencodable struct{ converter.DataConverter }
+
+func (unencodable) ToPayloads(...any) (*commonpb.Payloads, error) {
+	return nil, errors.New("cannot encode")
+}
+
+// A client that cannot encode the workflow's input fails in a way no caller
+// can fix: the seed's 500, with nothing internal leaked.
 func TestScheduleUnexpectedErrorIs500(t *testing.T) {
 	env := testkit.New(t)
 	id := env.CreateContract(nil)["id"].(string)
 	srv, _ := testkit.Temporal(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	broken := srv.NewClientWithOptions(client.Options{Namespace: "no-such-namespace", Logger: sdklog.NewStructuredLogger(quiet)})
+	broken := srv.NewClientWithOptions(client.Options{
+		DataConverter: unencodable{converter.GetDefaultDataConverter()}, Logger: sdklog.NewStructuredLogger(quiet),
+	})
 	h := httptest.NewServer(api.NewRouter(api.Deps{Store: env.Store, Temporal: broken, TaskQueue: env.TaskQueue, Logger: quiet}))
 	t.Cleanup(h.Close)
 
@@ -153,7 +165,7 @@ func TestScheduleUnexpectedErrorIs500(t *testing.T) {
 	assert.Equal(t, "Active", scheduleOf(t, env, id)["status"])
 }
 
-func TestConcurrentCancelsSerialise(t *testing.T) {
+func TestScheduleConcurrentCancelsSerialise(t *testing.T) {
 	env := testkit.New(t)
 	id := env.CreateContract(nil)["id"].(string)
 	target := env.HTTP.URL + schedulePath(env.A.Prefix, id, "cancelSchedule")

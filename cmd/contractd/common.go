@@ -18,6 +18,7 @@ import (
 	"github.com/contractd/contractd/internal/config"
 	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/worker"
+	"github.com/contractd/contractd/workflows"
 )
 
 func newLogger(cfg config.Config, json bool) *slog.Logger {
@@ -119,6 +120,9 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 	}
 	defer c.Close()
 	if err := worker.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
+		return err
+	}
+	if err := workflows.EnsureBillingSchedule(ctx, c, cfg.TemporalTaskQueue); err != nil {
 		return err
 	}
 	w := worker.New(c, cfg.TemporalTaskQueue, activities.New(s))

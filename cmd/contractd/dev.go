@@ -60,6 +60,9 @@ func runDev(ctx context.Context, cfg config.Config) error {
 	if err := worker.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
 		return err
 	}
+	if err := workflows.EnsureBillingSchedule(ctx, c, cfg.TemporalTaskQueue); err != nil {
+		return err
+	}
 	w := worker.New(c, cfg.TemporalTaskQueue, activities.New(s))
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
