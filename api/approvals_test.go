@@ -202,3 +202,22 @@ func TestDecisionSentWhileWorkerIsDownAppliesWhenItReturns(t *testing.T) {
 	}
 	assert.Equal(t, "canceled", env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)["status"])
 }
+
+func TestListAmendmentsByStatus(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	require.Equal(t, http.StatusOK, change(env, env.A.SubmitterKey, seats(ct["id"].(string), 6)).Status)
+	future := seats(ct["id"].(string), 7)
+	future["effectiveDate"] = "2026-05-01"
+	require.Equal(t, http.StatusOK, change(env, env.A.SubmitterKey, future).Status)
+
+	applied := env.Do("GET", "/api/amendments?status=APPLIED", env.A.OperatorKey, nil).JSON(t)["items"].([]any)
+	require.Len(t, applied, 1)
+	assert.Equal(t, "APPLIED", applied[0].(map[string]any)["status"])
+	scheduled := env.Do("GET", "/api/amendments?status=SCHEDULED", env.A.SubmitterKey, nil).JSON(t)["items"].([]any)
+	require.Len(t, scheduled, 1)
+	assert.Equal(t, "2026-05-01", scheduled[0].(map[string]any)["quote"].(map[string]any)["effectiveDate"])
+	assert.Empty(t, env.Do("GET", "/api/amendments?status=SCHEDULED", env.B.OperatorKey, nil).JSON(t)["items"])
+	assert.Equal(t, http.StatusBadRequest, env.Do("GET", "/api/amendments?status=DONE", env.A.OperatorKey, nil).Status)
+	assert.Equal(t, http.StatusBadRequest, env.Do("GET", "/api/amendments", env.A.OperatorKey, nil).Status)
+}
