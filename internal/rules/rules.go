@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/cel-go/cel"
@@ -97,7 +98,9 @@ type Set struct {
 	expiries []time.Duration
 }
 
-func newEnv() (*cel.Env, error) {
+// env is built once: building it costs more than compiling a rule, and a
+// cel.Env is safe for concurrent use.
+var env = sync.OnceValues(func() (*cel.Env, error) {
 	return cel.NewEnv(
 		cel.Variable("action", cel.StringType),
 		cel.Variable("source", cel.StringType),
@@ -105,18 +108,21 @@ func newEnv() (*cel.Env, error) {
 		cel.Variable("contract", cel.MapType(cel.StringType, cel.DynType)),
 		cel.Variable("quote", cel.MapType(cel.StringType, cel.DynType)),
 	)
-}
+})
 
 // Compile checks every rule and reports every problem: a blank or duplicate
 // id, an expression that does not compile (with its position) or does not
 // yield a boolean, a bad expiry.
 func Compile(rules []Rule) (*Set, error) {
-	env, err := newEnv()
+	set := &Set{rules: rules}
+	if len(rules) == 0 {
+		return set, nil
+	}
+	env, err := env()
 	if err != nil {
 		return nil, fmt.Errorf("rules environment: %w", err)
 	}
 	var problems domain.Problems
-	set := &Set{rules: rules}
 	seen := map[string]bool{}
 	for i, r := range rules {
 		label := fmt.Sprintf("rules[%d] (%s)", i, r.ID)
