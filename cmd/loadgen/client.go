@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"sort"
 	"strconv"
@@ -103,6 +105,9 @@ var kinds = map[string]kind{
 	"review":    review,
 	"preview":   preview,
 	"schedule":  scheduleToggle,
+	"hold":      hold,
+	"inbox":     inbox,
+	"list":      list,
 }
 
 func kindNames() []string {
@@ -183,4 +188,26 @@ func quoteID(a answer) string {
 	q, _ := a.body["quote"].(map[string]any)
 	id, _ := q["id"].(string)
 	return id
+}
+
+// hold leaves a change waiting in REVIEW (one per contract: it holds it), to
+// build up the approvers' inbox for scale measurements.
+func hold(ctx context.Context, c *apiClient, ct *contract, rec *recorder) {
+	c.timed(ctx, rec, "hold", http.StatusAccepted, "POST", "/api/selfService/contract", c.submitterKey,
+		seatChange(ct, map[string]any{"requireApproval": true}))
+}
+
+// inbox reads the first page of the approvers' inbox.
+func inbox(ctx context.Context, c *apiClient, _ *contract, rec *recorder) {
+	c.timed(ctx, rec, "inbox", http.StatusOK, "GET", "/api/approvals?pageSize=50", c.approverKey, nil)
+}
+
+// list reads a page of contracts from a random position; the page token it
+// builds is this service's (a base64 contract ref), to reach deep pages at once.
+func list(ctx context.Context, c *apiClient, _ *contract, rec *recorder) {
+	path := "/api/contracts?pageSize=50"
+	if n := rand.Int64N(100_000); n > 0 {
+		path += "&pageToken=" + base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(n, 10)))
+	}
+	c.timed(ctx, rec, "list", http.StatusOK, "GET", path, c.submitterKey, nil)
 }

@@ -35,6 +35,8 @@ type options struct {
 	temporal     string
 	namespace    string
 	databaseURL  string
+	seed         int
+	seeded       []string // ids of seeded contracts, used instead of creating new ones
 }
 
 func main() {
@@ -52,7 +54,8 @@ func main() {
 	flag.BoolVar(&o.floor, "floor", false, "also measure the Temporal floor (needs -temporal and -database-url)")
 	flag.StringVar(&o.temporal, "temporal", "127.0.0.1:7233", "Temporal frontend for the floor")
 	flag.StringVar(&o.namespace, "namespace", "default", "Temporal namespace for the floor")
-	flag.StringVar(&o.databaseURL, "database-url", "postgres://postgres@127.0.0.1:5432/contracts?sslmode=disable", "Postgres for the floor")
+	flag.StringVar(&o.databaseURL, "database-url", "postgres://postgres@127.0.0.1:5432/contracts?sslmode=disable", "Postgres for the floor and -seed")
+	flag.IntVar(&o.seed, "seed", 0, "first bulk-insert this many contracts straight into Postgres and use them (scale tests)")
 	flag.Parse()
 	var err error
 	if o.mix, err = parseMix(mix); err != nil {
@@ -66,6 +69,11 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if o.seed > 0 {
+		if o.seeded, err = seedContracts(ctx, o.databaseURL, o.prefix, o.seed); err != nil {
+			fail(err)
+		}
+	}
 
 	rep, err := run(ctx, o)
 	if err != nil {
@@ -113,10 +121,17 @@ func parseMix(s string) (map[string]int, error) {
 // the requests on its own contracts, so clients never contend for one contract.
 func run(ctx context.Context, o options) (*report, error) {
 	c := newClient(o)
-	fmt.Fprintf(os.Stderr, "creating %d contracts…\n", o.contracts)
-	contracts, err := c.createContracts(ctx, o.contracts)
-	if err != nil {
-		return nil, err
+	var contracts []*contract
+	if len(o.seeded) >= o.contracts {
+		for _, id := range o.seeded[:o.contracts] {
+			contracts = append(contracts, &contract{id: id, seats: 5})
+		}
+	} else {
+		fmt.Fprintf(os.Stderr, "creating %d contracts…\n", o.contracts)
+		var err error
+		if contracts, err = c.createContracts(ctx, o.contracts); err != nil {
+			return nil, err
+		}
 	}
 	plan := schedule(o.mix, o.requests)
 	rec := newRecorder()
