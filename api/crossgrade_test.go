@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -197,4 +198,32 @@ func TestCrossgradeThatCannotBeAppliedVoidsItsPayment(t *testing.T) {
 	got := env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)
 	assert.EqualValues(t, 1, got["version"])
 	assert.Nil(t, got["viewingCardNumber"])
+}
+
+// The worker stops after the change is applied and while the capture is
+// still failing (pm_flaky fails each call twice); a new worker captures it,
+// exactly once.
+func TestCrossgradeCaptureSurvivesWorkerRestart(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, map[string]any{"paymentMethod": "pm_flaky"})
+	answer := make(chan testkit.Response, 1)
+	go func() { answer <- crossgrade(env, ct, map[string]any{"salesItemCode": "BUSINESS-M"}) }()
+
+	var id string
+	require.Eventually(t, func() bool {
+		err := env.Store.DB().Get(&id, `SELECT id FROM amendments WHERE contract_id = $1 AND status = 'APPLIED'`, ct["id"])
+		return err == nil
+	}, 30*time.Second, 50*time.Millisecond, "the upgrade is applied")
+	require.Zero(t, ledger(t, env, id)["CAPTURE"], "captured before the worker stopped; the test lost its window")
+	env.StopWorker()
+	time.Sleep(2 * time.Second)
+	env.StartWorker()
+
+	select {
+	case resp := <-answer:
+		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	case <-time.After(60 * time.Second):
+		t.Fatal("no answer after the worker came back")
+	}
+	assert.Equal(t, map[string]int{"AUTHORISE": 1, "CAPTURE": 1}, ledger(t, env, id))
 }
