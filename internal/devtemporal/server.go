@@ -60,15 +60,14 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("create state dir: %w", err)
 	}
 	dbPath := filepath.Join(opts.StateDir, "temporal.db")
-	// WAL lets several connections read while one writes; synchronous=NORMAL
-	// in WAL mode survives a crash of this process (not of the machine), which
-	// is the durability a dev server needs, at a fraction of the fsyncs.
+	// synchronous=NORMAL in WAL mode survives a crash of this process (not of
+	// the machine), which is the durability a dev server needs, at a fraction
+	// of the fsyncs. One connection: with several, concurrent writers fail
+	// with SQLITE_BUSY_SNAPSHOT under load.
 	sqlCfg := &config.SQL{
 		PluginName:        sqliteplugin.PluginName,
 		DatabaseName:      dbPath,
-		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "NORMAL", "busy_timeout": "5000"},
-		MaxConns:          4,
-		MaxIdleConns:      4,
+		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "NORMAL"},
 	}
 	if _, err := os.Stat(dbPath); errors.Is(err, os.ErrNotExist) {
 		if err := sqliteschema.SetupSchema(sqlCfg); err != nil {
