@@ -50,12 +50,12 @@ func seedContracts(ctx context.Context, databaseURL, prefix string, n int) ([]st
 		INSERT INTO contracts (id, tenant_id, account_id, contract_action_id, number, status, effective_date, expiration_date,
 			currency, billing_period, billing_cycle_day, payment_method, protected, lines, schedule_status, version,
 			created_at, updated_at, created_by, updated_by)
-		SELECT gen_random_uuid(), $1, $2, $3, 'CT-SEED-' || g, 'active', current_date, current_date + 1095,
+		SELECT gen_random_uuid(), $1, $2, $3, $6 || g, 'active', current_date, current_date + 1095,
 			'USD', 'MONTHLY', extract(day FROM current_date), 'pm_ok', false,
 			'[{"offeringId":"off_team","rateId":"rate_team_monthly_usd","salesItemCode":"TEAM-M","products":[{"productId":"prod_seat","quantity":5},{"productId":"prod_storage","quantity":1}],"recurringAmount":8000}]',
 			'Active', 1, now(), now(), $4, $4
 		FROM generate_series(1, $5) AS g
-		RETURNING id`, tenantID, accountID, actionID, actor, n)
+		RETURNING id`, tenantID, accountID, actionID, actor, n, fmt.Sprintf("CT-SEED%d-", start.Unix()))
 	if err != nil {
 		return nil, fmt.Errorf("seed contracts: %w", err)
 	}
