@@ -82,7 +82,12 @@ type ListCursor struct {
 // first, one page at a time (keyset pagination on (tenant, status, created_at,
 // id)). The approvers' inbox is the REVIEW list.
 func (s *Store) AmendmentsByStatus(ctx context.Context, tenantID, status string, after *ListCursor, pageSize int, now time.Time) ([]AmendmentSummary, bool, error) {
-	query := `SELECT m.id, m.contract_id, c.number AS contract_number, a.number AS account_number, m.action, m.status, m.quote,
+	// Only the quote's summary leaves the database: whole quotes (lines
+	// before and after) would multiply what a page reads and decodes.
+	query := `SELECT m.id, m.contract_id, c.number AS contract_number, a.number AS account_number, m.action, m.status,
+			jsonb_build_object('currency', m.quote->'currency', 'effectiveDate', m.quote->'effectiveDate',
+				'recurringBefore', m.quote->'recurringBefore', 'recurringAfter', m.quote->'recurringAfter',
+				'recurringDelta', m.quote->'recurringDelta', 'prorationTotal', m.quote->'prorationTotal') AS quote,
 			m.matched_rule, m.submitted_by, m.source, m.created_at, m.review_expires_at
 		FROM amendments m JOIN contracts c ON c.id = m.contract_id JOIN accounts a ON a.id = c.account_id
 		WHERE m.tenant_id = $1 AND m.status = $2`
