@@ -7,11 +7,13 @@ import (
 	"errors"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/payments"
 	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/internal/webhooks"
 )
 
 // Activities carries the dependencies activities need.
@@ -19,13 +21,18 @@ type Activities struct {
 	Store *store.Store
 	// Now is the business clock; tests move it.
 	Now func() time.Time
-	// Payments collects invoices.
+	// Payments is the payment provider: the sandbox unless a real one is wired in.
 	Payments payments.Provider
+	// Webhooks sends events to subscribers.
+	Webhooks *webhooks.Sender
+	// Temporal starts and wakes webhook delivery workflows.
+	Temporal client.Client
 }
 
-// New builds the activities with the wall clock and the sandbox payment provider.
+// New builds the activities with the wall clock, the sandbox payment provider
+// and a webhook sender that refuses insecure URLs. Temporal is left to set.
 func New(s *store.Store) *Activities {
-	return &Activities{Store: s, Now: time.Now, Payments: payments.NewSandbox(s.DB())}
+	return &Activities{Store: s, Now: time.Now, Payments: payments.NewSandbox(s.DB()), Webhooks: webhooks.NewSender(webhooks.Config{})}
 }
 
 // businessError turns a domain refusal into a non-retryable application error

@@ -10,10 +10,14 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 
 	"github.com/contractd/contractd/internal/auth"
+	"github.com/contractd/contractd/internal/metrics"
 	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/internal/webhooks"
+	"github.com/contractd/contractd/ui"
 	"github.com/contractd/contractd/workflows"
 )
 
@@ -26,6 +30,11 @@ type Deps struct {
 	Logger    *slog.Logger
 	// Now is the business clock (today's date for validation); defaults to time.Now.
 	Now func() time.Time
+	// Webhooks checks subscription URLs and sets how deliveries retry.
+	Webhooks webhooks.Config
+	// Metrics receives the HTTP metrics and is what /metrics serves; share it
+	// with the Temporal client's metrics handler. Defaults to a new registry.
+	Metrics *prometheus.Registry
 }
 
 type server struct {
@@ -46,17 +55,22 @@ func NewRouter(d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
+	if d.Metrics == nil {
+		d.Metrics = metrics.NewRegistry()
+	}
 	gin.SetMode(gin.ReleaseMode)
 	s := &server{Deps: d}
 	r := gin.New()
 	r.ContextWithFallback = true
-	r.Use(s.requestID, s.recoverPanics(generalErrors), s.accessLog, limitBody)
+	r.Use(s.requestID, observeHTTP(d.Metrics), s.recoverPanics(generalErrors), s.accessLog, limitBody)
 	r.HandleMethodNotAllowed = true
 	r.NoRoute(func(c *gin.Context) { generalErrors(c, http.StatusNotFound, "no such endpoint") })
 	r.NoMethod(func(c *gin.Context) { generalErrors(c, http.StatusMethodNotAllowed, "method not allowed") })
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(metrics.Handler(d.Metrics, d.Logger)))
+	registerOpenAPIRoutes(r)
 
 	g := r.Group("/api", s.authenticate(generalErrors))
 	g.GET("/catalog", s.getCatalog)
@@ -81,5 +95,7 @@ func NewRouter(d Deps) http.Handler {
 	ss.POST("/contract", requireRole(auth.RoleSubmitter, selfServiceErrors), s.changeContract)
 	s.registerTerminationRoutes(r)
 	s.registerScheduleRoutes(r)
+	ui.Register(r)
+	s.registerWebhookRoutes(r)
 	return r
 }

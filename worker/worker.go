@@ -6,26 +6,37 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/workflows"
 )
 
+// StopTimeout is how long Stop lets running activities finish before it
+// cancels them. The SDK's default is none: an activity running at shutdown
+// is cancelled and retried only once its start-to-close timeout has passed.
+// This stays under the 30 seconds Kubernetes waits after SIGTERM
+// (docker-compose.yml gives the worker 40).
+const StopTimeout = 25 * time.Second
+
 // New registers every workflow and activity on a worker polling taskQueue.
 func New(c client.Client, taskQueue string, acts *activities.Activities) sdkworker.Worker {
-	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
+	w := sdkworker.New(c, taskQueue, sdkworker.Options{WorkerStopTimeout: StopTimeout})
 	w.RegisterWorkflow(workflows.ContractActionWorkflow)
 	w.RegisterWorkflow(workflows.AmendmentWorkflow)
 	w.RegisterWorkflow(workflows.ScheduleChangeWorkflow)
 	w.RegisterWorkflow(workflows.BillingRunWorkflow)
 	w.RegisterWorkflow(workflows.DunningWorkflow)
 	w.RegisterWorkflow(workflows.DailyBillingWorkflow)
+	w.RegisterWorkflow(workflows.WebhookDispatchWorkflow)
+	w.RegisterWorkflowWithOptions(workflows.WebhookDeliveryWorkflow, workflow.RegisterOptions{Name: activities.WebhookDeliveryWorkflowType})
 	w.RegisterActivity(acts)
 	return w
 }

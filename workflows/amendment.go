@@ -365,12 +365,25 @@ func (w *amendment) refuse(err error) error {
 	return nil
 }
 
+// AmendmentsMetric counts amendments reaching a terminal status, tagged with
+// their action and that status as outcome. Prometheus shows it as
+// contractd_amendments_total.
+const AmendmentsMetric = "contractd_amendments"
+
 // publishStatus shows the amendment's status to operators: as a search
-// attribute to filter on, and as the workflow's current details in the UI.
+// attribute to filter on, as the workflow's current details in the UI and,
+// once the amendment has ended, in AmendmentsMetric.
 func (w *amendment) publishStatus(ctx workflow.Context) error {
 	details := "Status: " + w.status()
 	if am := w.out.Amendment; am != nil {
 		details = fmt.Sprintf("Status: %s\nContract: %s\nEffective: %s", am.Status, am.ContractNumber, am.EffectiveDate)
+		if !slices.Contains(domain.OpenStatuses, am.Status) {
+			// The workflow's metrics handler records nothing while replaying,
+			// so each amendment is counted once, however often it is replayed.
+			workflow.GetMetricsHandler(ctx).
+				WithTags(map[string]string{"action": string(w.in.Change.Action), "outcome": am.Status}).
+				Counter(AmendmentsMetric).Inc(1)
+		}
 	}
 	workflow.SetCurrentDetails(ctx, details)
 	return workflow.UpsertTypedSearchAttributes(ctx, AmendmentStatusKey.ValueSet(w.status()))

@@ -40,7 +40,7 @@ type BillingTotals struct {
 	Collected int `json:"collected"` // first collections captured
 	Declined  int `json:"declined"`  // first collections declined; dunning retries them
 	Failed    int `json:"failed"`    // first collections the provider never answered; dunning retries them
-	Skipped   int `json:"skipped"`   // due periods not billed, or invoices not collected, as the schedule is Terminated
+	Skipped   int `json:"skipped"`   // due periods not billed as the schedule is Terminated, and invoices no longer to collect
 }
 
 func (t *BillingTotals) count(o domain.CollectionOutcome) {
@@ -62,7 +62,7 @@ func BillingRunWorkflowID(tenantID string, asOf domain.Date) string {
 	return "billing-run/" + tenantID + "/" + asOf.String()
 }
 
-// DunningWorkflowID: an invoice is dunned at most once.
+// DunningWorkflowID is per invoice: an invoice is dunned at most once.
 func DunningWorkflowID(inv activities.InvoiceRef) string {
 	return "dunning/" + inv.TenantID + "/" + inv.InvoiceID
 }

@@ -4,19 +4,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/api"
 	"github.com/contractd/contractd/internal/config"
+	"github.com/contractd/contractd/internal/metrics"
 	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/internal/webhooks"
 	"github.com/contractd/contractd/worker"
 	"github.com/contractd/contractd/workflows"
 )
@@ -53,11 +58,14 @@ func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 	return s, nil
 }
 
-func dialTemporal(hostPort, namespace string, logger *slog.Logger) (client.Client, error) {
+// dialTemporal connects a client whose SDK metrics, and those of workers
+// built on it, go to reg.
+func dialTemporal(hostPort, namespace string, logger *slog.Logger, reg *prometheus.Registry) (client.Client, error) {
 	c, err := client.Dial(client.Options{
-		HostPort:  hostPort,
-		Namespace: namespace,
-		Logger:    sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+		HostPort:       hostPort,
+		Namespace:      namespace,
+		Logger:         sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+		MetricsHandler: metrics.NewTemporalHandler(reg),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", hostPort, err)
@@ -72,7 +80,12 @@ func temporalAddress(cfg config.Config) string {
 	return fmt.Sprintf("127.0.0.1:%d", cfg.TemporalDevPort)
 }
 
-// serveHTTP runs the API until ctx ends, then drains in-flight requests.
+// drainTimeout bounds how long serveHTTP waits for in-flight requests after
+// ctx ends; requests still running then are cut off.
+const drainTimeout = 30 * time.Second
+
+// serveHTTP serves h until ctx ends, then stops accepting connections and
+// lets in-flight requests finish, for up to drainTimeout.
 func serveHTTP(ctx context.Context, addr string, h http.Handler, logger *slog.Logger) error {
 	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
@@ -83,7 +96,7 @@ func serveHTTP(ctx context.Context, addr string, h http.Handler, logger *slog.Lo
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down http server")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("http shutdown: %w", err)
@@ -98,13 +111,41 @@ func runAPI(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer s.Close()
-	c, err := dialTemporal(temporalAddress(cfg), cfg.TemporalNamespace, logger)
+	reg := metrics.NewRegistry()
+	c, err := dialTemporal(temporalAddress(cfg), cfg.TemporalNamespace, logger, reg)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	logger.Info("api listening", "addr", cfg.HTTPAddr)
-	return serveHTTP(ctx, cfg.HTTPAddr, api.NewRouter(api.Deps{Store: s, Temporal: c, TaskQueue: cfg.TemporalTaskQueue, Logger: logger}), logger)
+	return serveHTTP(ctx, cfg.HTTPAddr, newRouter(cfg, s, c, logger, reg, false), logger)
+}
+
+// newRouter builds the API; dev allows insecure webhook URLs unless told otherwise.
+func newRouter(cfg config.Config, s *store.Store, c client.Client, logger *slog.Logger, reg *prometheus.Registry, dev bool) http.Handler {
+	return api.NewRouter(api.Deps{
+		Store: s, Temporal: c, TaskQueue: cfg.TemporalTaskQueue, Logger: logger, Metrics: reg,
+		Webhooks: webhooks.Config{AllowInsecure: cfg.AllowInsecureWebhooks(dev)},
+	})
+}
+
+// startWorker prepares the namespace (search attributes, the daily billing
+// schedule) and starts a worker with every workflow and activity.
+func startWorker(ctx context.Context, cfg config.Config, s *store.Store, c client.Client, dev bool) (sdkworker.Worker, error) {
+	if err := worker.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
+		return nil, err
+	}
+	if err := workflows.EnsureBillingSchedule(ctx, c, cfg.TemporalTaskQueue); err != nil {
+		return nil, err
+	}
+	acts := activities.New(s)
+	acts.Temporal = c
+	acts.Webhooks = webhooks.NewSender(webhooks.Config{AllowInsecure: cfg.AllowInsecureWebhooks(dev)})
+	w := worker.New(c, cfg.TemporalTaskQueue, acts)
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	return w, nil
 }
 
 func runWorker(ctx context.Context, cfg config.Config) error {
@@ -114,26 +155,33 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer s.Close()
-	c, err := dialTemporal(temporalAddress(cfg), cfg.TemporalNamespace, logger)
+	reg := metrics.NewRegistry()
+	c, err := dialTemporal(temporalAddress(cfg), cfg.TemporalNamespace, logger, reg)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if err := worker.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
+	w, err := startWorker(ctx, cfg, s, c, false)
+	if err != nil {
 		return err
 	}
-	if err := workflows.EnsureBillingSchedule(ctx, c, cfg.TemporalTaskQueue); err != nil {
-		return err
-	}
-	w := worker.New(c, cfg.TemporalTaskQueue, activities.New(s))
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker: %w", err)
-	}
-	logger.Info("worker polling", "taskQueue", cfg.TemporalTaskQueue, "temporal", temporalAddress(cfg))
-	<-ctx.Done()
-	// Stop waits for running activities to finish before returning.
-	w.Stop()
-	return nil
+	// Once serveHTTP returns, Stop lets running activities finish, for up to
+	// worker.StopTimeout.
+	defer w.Stop()
+	logger.Info("worker polling", "taskQueue", cfg.TemporalTaskQueue, "temporal", temporalAddress(cfg), "metrics", cfg.HTTPAddr)
+	return serveHTTP(ctx, cfg.HTTPAddr, workerHTTP(reg, logger), logger)
+}
+
+// workerHTTP is what a worker serves on HTTP_ADDR: its metrics (the SDK's
+// worker metrics and contractd_amendments_total) and a liveness probe.
+func workerHTTP(reg *prometheus.Registry, logger *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler(reg, logger))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"status":"up"}`)
+	})
+	return mux
 }
 
 func runMigrate(ctx context.Context, cfg config.Config, args []string) error {

@@ -6,13 +6,11 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/contractd/contractd/activities"
-	"github.com/contractd/contractd/api"
 	"github.com/contractd/contractd/internal/config"
 	"github.com/contractd/contractd/internal/demo"
 	"github.com/contractd/contractd/internal/devtemporal"
+	"github.com/contractd/contractd/internal/metrics"
 	"github.com/contractd/contractd/internal/store"
-	"github.com/contractd/contractd/worker"
 	"github.com/contractd/contractd/workflows"
 )
 
@@ -52,20 +50,16 @@ func runDev(ctx context.Context, cfg config.Config) error {
 		defer func() { _ = srv.Stop() }()
 		hostPort, uiAddr = srv.HostPort(), srv.UIAddress()
 	}
-	c, err := dialTemporal(hostPort, cfg.TemporalNamespace, logger)
+	// One registry: the API's /metrics shows the worker's metrics too.
+	reg := metrics.NewRegistry()
+	c, err := dialTemporal(hostPort, cfg.TemporalNamespace, logger, reg)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if err := worker.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
+	w, err := startWorker(ctx, cfg, s, c, true)
+	if err != nil {
 		return err
-	}
-	if err := workflows.EnsureBillingSchedule(ctx, c, cfg.TemporalTaskQueue); err != nil {
-		return err
-	}
-	w := worker.New(c, cfg.TemporalTaskQueue, activities.New(s))
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
 
@@ -82,7 +76,7 @@ contractd dev is ready (%s)
 
 `, time.Since(started).Round(time.Millisecond), displayAddr(cfg.HTTPAddr), hostPort, cfg.TemporalNamespace, orNone(uiAddr),
 		demo.Prefix, demo.SubmitterKey, demo.ApproverKey, demo.OperatorKey)
-	return serveHTTP(ctx, cfg.HTTPAddr, api.NewRouter(api.Deps{Store: s, Temporal: c, TaskQueue: cfg.TemporalTaskQueue, Logger: logger}), logger)
+	return serveHTTP(ctx, cfg.HTTPAddr, newRouter(cfg, s, c, logger, reg, true), logger)
 }
 
 func displayAddr(addr string) string {

@@ -19,6 +19,9 @@ type Config struct {
 	TemporalUIPort    int
 	StateDir          string
 	LogLevel          string
+	// WebhookAllowInsecure is nil when unset: `dev` then allows http to
+	// loopback, `api` and `worker` do not.
+	WebhookAllowInsecure *bool
 }
 
 // Defaults documented in the README; keep the two in step.
@@ -51,7 +54,22 @@ func FromEnv() (Config, error) {
 	if c.TemporalUIPort, err = envInt("TEMPORAL_UI_PORT", DefaultTemporalUIPort); err != nil {
 		return c, err
 	}
+	if v := env("WEBHOOK_ALLOW_INSECURE", ""); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("WEBHOOK_ALLOW_INSECURE must be true or false, got %q", v)
+		}
+		c.WebhookAllowInsecure = &b
+	}
 	return c, nil
+}
+
+// AllowInsecureWebhooks applies the mode's default to WebhookAllowInsecure.
+func (c Config) AllowInsecureWebhooks(devDefault bool) bool {
+	if c.WebhookAllowInsecure != nil {
+		return *c.WebhookAllowInsecure
+	}
+	return devDefault
 }
 
 func env(name, def string) string {

@@ -115,8 +115,10 @@ func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Tim
 				return err
 			}
 		}
-		am, err = loadAmendment(ctx, tx, in.TenantID, in.ID)
-		return err
+		if am, err = loadAmendment(ctx, tx, in.TenantID, in.ID); err != nil {
+			return err
+		}
+		return insertAmendmentEvent(ctx, tx, in.TenantID, am, now)
 	})
 	return am, ct, err
 }
@@ -199,8 +201,10 @@ func (s *Store) Transition(ctx context.Context, tenantID, id string, from []stri
 			}
 		}
 		var err error
-		am, err = loadAmendment(ctx, tx, tenantID, id)
-		return err
+		if am, err = loadAmendment(ctx, tx, tenantID, id); err != nil || status == to {
+			return err
+		}
+		return insertAmendmentEvent(ctx, tx, tenantID, am, now)
 	})
 	return am, err
 }
@@ -280,8 +284,10 @@ func (s *Store) ApplyAmendment(ctx context.Context, tenantID, id, actor, source 
 		if out.Amendment, err = loadAmendment(ctx, tx, tenantID, id); err != nil {
 			return err
 		}
-		out.Contract, err = loadContract(ctx, tx, tenantID, ct.ID, false)
-		return err
+		if out.Contract, err = loadContract(ctx, tx, tenantID, ct.ID, false); err != nil {
+			return err
+		}
+		return insertAppliedEvents(ctx, tx, tenantID, out, now)
 	})
 	return out, err
 }

@@ -97,6 +97,7 @@ type NewInvoice struct {
 func (s *Store) IssueRecurringInvoices(ctx context.Context, tenantID, runID string, contractIDs []string, invoices []NewInvoice, now time.Time) (int, error) {
 	var issued int
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var created []string
 		for _, inv := range invoices {
 			lines, err := json.Marshal(inv.Lines)
 			if err != nil {
@@ -106,13 +107,22 @@ func (s *Store) IssueRecurringInvoices(ctx context.Context, tenantID, runID stri
 			if inv.Total == 0 {
 				status = InvoicePaid
 			}
-			if _, err := tx.ExecContext(ctx, `
+			var id string
+			err = tx.GetContext(ctx, &id, `
 				INSERT INTO invoices (id, tenant_id, contract_id, kind, period_start, period_end, currency, lines, total, status, created_at, billing_run)
 				VALUES ($1, $2, $3, 'RECURRING', $4, $5, $6, $7, $8, $9, $10, $11)
-				ON CONFLICT (contract_id, period_start) WHERE kind = 'RECURRING' DO NOTHING`,
-				uuid.NewString(), tenantID, inv.ContractID, inv.Period.Start, inv.Period.End, inv.Currency, lines, inv.Total, status, now, runID); err != nil {
+				ON CONFLICT (contract_id, period_start) WHERE kind = 'RECURRING' DO NOTHING RETURNING id`,
+				uuid.NewString(), tenantID, inv.ContractID, inv.Period.Start, inv.Period.End, inv.Currency, lines, inv.Total, status, now, runID)
+			switch {
+			case errors.Is(err, sql.ErrNoRows): // issued before, and announced then
+			case err != nil:
 				return fmt.Errorf("insert recurring invoice: %w", err)
+			default:
+				created = append(created, id)
 			}
+		}
+		if err := insertInvoiceEvents(ctx, tx, tenantID, created, now); err != nil {
+			return err
 		}
 		if err := tx.GetContext(ctx, &issued, `
 			SELECT count(*) FROM invoices WHERE tenant_id = $1 AND billing_run = $2 AND contract_id = ANY($3::uuid[])`,
@@ -191,10 +201,11 @@ func (s *Store) RecordCollectionAttempt(ctx context.Context, tenantID, invoiceID
 		status = InvoicePaid
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `
+		res, err := tx.ExecContext(ctx, `
 			INSERT INTO invoice_payment_attempts (invoice_id, tenant_id, attempt, outcome, reason, payment_id, at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (invoice_id, attempt) DO NOTHING`,
-			invoiceID, tenantID, a.Attempt, a.Outcome, a.Reason, a.PaymentID, a.At); err != nil {
+			invoiceID, tenantID, a.Attempt, a.Outcome, a.Reason, a.PaymentID, a.At)
+		if err != nil {
 			return fmt.Errorf("insert collection attempt: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `
@@ -202,7 +213,11 @@ func (s *Store) RecordCollectionAttempt(ctx context.Context, tenantID, invoiceID
 			tenantID, invoiceID, status, InvoicePaid); err != nil {
 			return fmt.Errorf("update invoice status: %w", err)
 		}
-		return nil
+		// An attempt recorded before was announced then.
+		if recorded, err := res.RowsAffected(); err != nil || recorded == 0 {
+			return err
+		}
+		return insertPaymentEvent(ctx, tx, tenantID, invoiceID, a)
 	})
 }
 

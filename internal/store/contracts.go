@@ -99,7 +99,7 @@ func (s *Store) CreateContracts(ctx context.Context, in NewContractAction, now t
 		if _, err := tx.ExecContext(ctx, `UPDATE contract_actions SET response = $2 WHERE id = $1`, in.ID, resp); err != nil {
 			return fmt.Errorf("store contract action response: %w", err)
 		}
-		return nil
+		return insertContractsCreated(ctx, tx, in.TenantID, out.Contracts, now)
 	})
 	return out, err
 }

@@ -76,7 +76,7 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (domain.S
 			ch.TenantID, ch.ContractID, ev.Status, ev.Comment, ev.ActorID, ev.Source, ev.At, ch.ID); err != nil {
 			return fmt.Errorf("insert schedule event: %w", err)
 		}
-		return nil
+		return insertScheduleEvent(ctx, tx, ch.TenantID, ch.ContractID, ev)
 	})
 	return ev, err
 }

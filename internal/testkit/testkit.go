@@ -34,6 +34,7 @@ import (
 	"github.com/contractd/contractd/internal/demo"
 	"github.com/contractd/contractd/internal/payments"
 	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/internal/webhooks"
 	"github.com/contractd/contractd/worker"
 )
 
@@ -70,6 +71,12 @@ func Temporal(t testing.TB) (*temporaltest.TestServer, client.Client) {
 	})
 	return temporalServer, temporalClient
 }
+
+// webhookConfig lets tests' receivers be httptest servers on loopback, and
+// retries take milliseconds instead of minutes.
+var webhookConfig = webhooks.Config{AllowInsecure: true, Retry: webhooks.Retry{
+	InitialInterval: 100 * time.Millisecond, MaximumInterval: time.Second, Window: time.Minute,
+}}
 
 // Clock is a business clock a test can move; activities and handlers read it.
 type Clock struct {
@@ -127,12 +134,15 @@ func New(t *testing.T) *Env {
 	e.Store = s
 
 	_, e.Temporal = Temporal(t)
-	e.acts = &activities.Activities{Store: s, Now: e.Clock.Now, Payments: payments.NewSandbox(s.DB())}
+	e.acts = &activities.Activities{
+		Store: s, Now: e.Clock.Now, Payments: payments.NewSandbox(s.DB()),
+		Webhooks: webhooks.NewSender(webhookConfig), Temporal: e.Temporal,
+	}
 	e.StartWorker()
 	t.Cleanup(e.StopWorker)
 
 	e.HTTP = httptest.NewServer(api.NewRouter(api.Deps{
-		Store: s, Temporal: e.Temporal, TaskQueue: e.TaskQueue, Logger: quietLogger, Now: e.Clock.Now,
+		Store: s, Temporal: e.Temporal, TaskQueue: e.TaskQueue, Logger: quietLogger, Now: e.Clock.Now, Webhooks: webhookConfig,
 	}))
 	t.Cleanup(e.HTTP.Close)
 

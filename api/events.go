@@ -1,0 +1,44 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/store"
+)
+
+type eventPage struct {
+	Items   []store.Event `json:"items"`
+	HasMore bool          `json:"hasMore"`
+}
+
+// listEvents reads the tenant's events in order: `after` is the sequence of
+// the last event the caller has seen; `type` narrows to one event type.
+func (s *server) listEvents(c *gin.Context) {
+	pageSize, err := pageSizeParam(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	f := store.EventFilter{Type: c.Query("type"), PageSize: pageSize}
+	if raw := c.Query("after"); raw != "" {
+		if f.After, err = strconv.ParseInt(raw, 10, 64); err != nil || f.After < 0 {
+			s.fail(c, domain.Errorf(domain.KindInvalid, "after", "after must be the sequence of an event, a whole number"))
+			return
+		}
+	}
+	if f.Type != "" && !slices.Contains(store.EventTypes, f.Type) {
+		s.fail(c, domain.Errorf(domain.KindInvalid, "type", "%q is not an event type", f.Type))
+		return
+	}
+	items, more, err := s.Store.Events(c.Request.Context(), principal(c).TenantID, f)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, eventPage{Items: nonNil(items), HasMore: more})
+}

@@ -1,0 +1,218 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/contractd/contractd/activities"
+	"github.com/contractd/contractd/internal/auth"
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/internal/webhooks"
+	"github.com/contractd/contractd/workflows"
+)
+
+// maxWebhookDescription bounds a subscription's description.
+const maxWebhookDescription = 500
+
+// registerWebhookRoutes adds the event feed and webhook subscriptions, all
+// for operators. Subscriptions and deliveries are operational records of real
+// HTTP traffic, so they are stamped with the wall clock, not the business one.
+func (s *server) registerWebhookRoutes(r *gin.Engine) {
+	g := r.Group("/api", s.authenticate(generalErrors), requireRole(auth.RoleOperator, generalErrors))
+	g.GET("/events", s.listEvents)
+	g.POST("/webhooks", s.createWebhook)
+	g.GET("/webhooks", s.listWebhooks)
+	g.DELETE("/webhooks/:id", s.deleteWebhook)
+	g.POST("/webhooks/:id/rotate-secret", s.rotateWebhookSecret)
+	g.GET("/webhooks/:id/deliveries", s.listWebhookDeliveries)
+	g.POST("/webhooks/:id/deliveries/:deliveryId/redeliver", s.redeliverWebhook)
+}
+
+type webhookRequest struct {
+	URL         string   `json:"url"`
+	Events      []string `json:"events"`
+	Description string   `json:"description"`
+}
+
+// webhookWithSecret is a subscription as created or rotated: the only
+// answers that show its signing secret.
+type webhookWithSecret struct {
+	store.Webhook
+	Secret string `json:"secret"`
+}
+
+type webhookList struct {
+	Items []store.Webhook `json:"items"`
+}
+
+// createWebhook subscribes a URL to event types. Only events that commit
+// after it are sent to it.
+func (s *server) createWebhook(c *gin.Context) {
+	body, err := readBody(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var req webhookRequest
+	if err := decodeStrict(body, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx, p := c.Request.Context(), principal(c)
+	events, err := s.checkWebhook(ctx, req)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	secret, err := webhooks.NewSecret()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	// The dispatcher is started first, so no subscription exists without one.
+	if err := s.startWebhookDispatch(ctx, p.TenantID); err != nil {
+		s.fail(c, err)
+		return
+	}
+	w, err := s.Store.CreateWebhook(ctx, store.NewWebhook{
+		ID: uuid.NewString(), TenantID: p.TenantID, URL: req.URL, Events: events, Description: req.Description,
+		Secret: secret, ActorID: p.ActorID,
+	}, time.Now())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, webhookWithSecret{Webhook: w, Secret: secret})
+}
+
+// checkWebhook validates a subscription and returns its event types without
+// repeats.
+func (s *server) checkWebhook(ctx context.Context, req webhookRequest) ([]string, error) {
+	var problems domain.Problems
+	if req.URL == "" {
+		problems.Addf("url is required")
+	} else if err := s.Webhooks.CheckURL(ctx, req.URL); err != nil {
+		problems.Addf("url: %v", err)
+	}
+	if len(req.Events) == 0 {
+		problems.Addf("events must name at least one event type")
+	}
+	var events []string
+	for _, e := range req.Events {
+		switch {
+		case !slices.Contains(store.EventTypes, e):
+			problems.Addf("events: %q is not an event type", e)
+		case !slices.Contains(events, e):
+			events = append(events, e)
+		}
+	}
+	if utf8.RuneCountInString(req.Description) > maxWebhookDescription {
+		problems.Addf("description must not be longer than %d characters", maxWebhookDescription)
+	}
+	return events, problems.Err()
+}
+
+// startWebhookDispatch starts the tenant's dispatcher unless it runs.
+func (s *server) startWebhookDispatch(ctx context.Context, tenantID string) error {
+	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.WebhookDispatchWorkflowID(tenantID),
+		TaskQueue:                s.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.TenantIDKey.ValueSet(tenantID)),
+	}, workflows.WebhookDispatchWorkflow, workflows.WebhookDispatchInput{TenantID: tenantID, Retry: s.Webhooks.RetryPolicy()})
+	if err != nil {
+		return fmt.Errorf("start webhook dispatch: %w", err)
+	}
+	return nil
+}
+
+func (s *server) listWebhooks(c *gin.Context) {
+	list, err := s.Store.Webhooks(c.Request.Context(), principal(c).TenantID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, webhookList{Items: nonNil(list)})
+}
+
+// deleteWebhook removes a subscription; its pending deliveries are cancelled.
+func (s *server) deleteWebhook(c *gin.Context) {
+	if err := s.Store.DeleteWebhook(c.Request.Context(), principal(c).TenantID, c.Param("id"), time.Now()); err != nil {
+		s.fail(c, notFoundAs(err, "webhook %q does not exist", c.Param("id")))
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// rotateWebhookSecret issues a new signing secret, shown once; the old one
+// stops signing at once, retries of earlier events included.
+func (s *server) rotateWebhookSecret(c *gin.Context) {
+	secret, err := webhooks.NewSecret()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	w, err := s.Store.RotateWebhookSecret(c.Request.Context(), principal(c).TenantID, c.Param("id"), secret, time.Now())
+	if err != nil {
+		s.fail(c, notFoundAs(err, "webhook %q does not exist", c.Param("id")))
+		return
+	}
+	c.JSON(http.StatusOK, webhookWithSecret{Webhook: w, Secret: secret})
+}
+
+type deliveryPage struct {
+	Items         []store.WebhookDelivery `json:"items"`
+	NextPageToken string                  `json:"nextPageToken,omitempty"`
+}
+
+// listWebhookDeliveries shows a subscription's deliveries, newest first,
+// with every attempt's status code, latency and the start of the answer.
+func (s *server) listWebhookDeliveries(c *gin.Context) {
+	pageSize, err := pageSizeParam(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	before, err := decodePageToken(c.Query("pageToken"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	items, more, err := s.Store.WebhookDeliveries(c.Request.Context(), principal(c).TenantID, c.Param("id"), before, pageSize)
+	if err != nil {
+		s.fail(c, notFoundAs(err, "webhook %q does not exist", c.Param("id")))
+		return
+	}
+	page := deliveryPage{Items: nonNil(items)}
+	if more {
+		page.NextPageToken = encodePageToken(items[len(items)-1].Position)
+	}
+	c.JSON(http.StatusOK, page)
+}
+
+// redeliverWebhook sends a delivery's event again, as a new delivery that
+// takes its event's place in the contract's queue.
+func (s *server) redeliverWebhook(c *gin.Context) {
+	ctx, p := c.Request.Context(), principal(c)
+	d, q, err := s.Store.Redeliver(ctx, p.TenantID, c.Param("id"), c.Param("deliveryId"), time.Now())
+	if err != nil {
+		s.fail(c, notFoundAs(err, "webhook %q has no delivery %q", c.Param("id"), c.Param("deliveryId")))
+		return
+	}
+	if err := activities.WakeWebhookQueue(ctx, s.Temporal, s.TaskQueue, activities.WebhookDeliveryInput{Queue: q, Retry: s.Webhooks.RetryPolicy()}); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, d)
+}

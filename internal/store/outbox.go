@@ -1,0 +1,226 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+// Event types: what a state change announces.
+const (
+	EventContractCreated         = "contract.created"
+	EventAmendmentReviewRequired = "amendment.review_required"
+	EventAmendmentScheduled      = "amendment.scheduled"
+	EventAmendmentApplied        = "amendment.applied"
+	EventAmendmentRejected       = "amendment.rejected"
+	EventAmendmentExpired        = "amendment.expired"
+	EventAmendmentWithdrawn      = "amendment.withdrawn"
+	EventAmendmentFailed         = "amendment.failed"
+	EventContractCancelled       = "contract.cancelled"
+	EventScheduleCancelled       = "schedule.cancelled"
+	EventScheduleRestarted       = "schedule.restarted"
+	EventInvoiceCreated          = "invoice.created"
+	EventPaymentCaptured         = "payment.captured"
+	EventPaymentFailed           = "payment.failed"
+)
+
+// EventTypes lists every event type.
+var EventTypes = []string{
+	EventContractCreated, EventAmendmentReviewRequired, EventAmendmentScheduled, EventAmendmentApplied,
+	EventAmendmentRejected, EventAmendmentExpired, EventAmendmentWithdrawn, EventAmendmentFailed,
+	EventContractCancelled, EventScheduleCancelled, EventScheduleRestarted, EventInvoiceCreated,
+	EventPaymentCaptured, EventPaymentFailed,
+}
+
+// amendmentEvents maps the statuses an amendment announces to their event.
+// PENDING announces nothing: a pending amendment is applied at once.
+var amendmentEvents = map[string]string{
+	domain.StatusReview:    EventAmendmentReviewRequired,
+	domain.StatusScheduled: EventAmendmentScheduled,
+	domain.StatusApplied:   EventAmendmentApplied,
+	domain.StatusRejected:  EventAmendmentRejected,
+	domain.StatusExpired:   EventAmendmentExpired,
+	domain.StatusWithdrawn: EventAmendmentWithdrawn,
+	domain.StatusFailed:    EventAmendmentFailed,
+}
+
+// eventCounter names the tenant counter that numbers events.
+const eventCounter = "event"
+
+// Event is a domain event as the outbox holds it, GET /api/events lists it
+// and webhooks deliver it. Data is a snapshot of what changed, as the API
+// shows it.
+type Event struct {
+	Sequence    int64           `json:"sequence" db:"seq"`
+	ID          string          `json:"id" db:"id"`
+	TenantID    string          `json:"tenantId" db:"tenant_id"`
+	Type        string          `json:"type" db:"type"`
+	OccurredAt  time.Time       `json:"occurredAt" db:"occurred_at"`
+	ContractID  string          `json:"contractId" db:"contract_id"`
+	AmendmentID *string         `json:"amendmentId,omitempty" db:"amendment_id"`
+	Data        json.RawMessage `json:"data" db:"data"`
+}
+
+// newEvent is an event to append to the outbox.
+type newEvent struct {
+	TenantID    string
+	Type        string
+	ContractID  string
+	AmendmentID *string
+	At          time.Time
+	Data        any
+}
+
+// insertOutboxEvent appends an event in the transaction making the change it
+// announces, so the two commit or roll back together. Its sequence comes from
+// the tenant's event counter, whose row stays locked until tx ends: the
+// tenant's events are numbered in commit order. Callers append events last,
+// after every other lock they take, so that wait never closes a cycle.
+func insertOutboxEvent(ctx context.Context, tx *sqlx.Tx, ev newEvent) error {
+	data, err := json.Marshal(ev.Data)
+	if err != nil {
+		return fmt.Errorf("encode %s event: %w", ev.Type, err)
+	}
+	seq, err := nextNumber(ctx, tx, ev.TenantID, eventCounter)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO outbox_events (tenant_id, seq, id, type, contract_id, amendment_id, data, occurred_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		ev.TenantID, seq, uuid.NewString(), ev.Type, ev.ContractID, ev.AmendmentID, data, ev.At); err != nil {
+		return fmt.Errorf("append %s event: %w", ev.Type, err)
+	}
+	return nil
+}
+
+func insertContractsCreated(ctx context.Context, tx *sqlx.Tx, tenantID string, contracts []domain.Contract, now time.Time) error {
+	for _, c := range contracts {
+		if err := insertOutboxEvent(ctx, tx, newEvent{TenantID: tenantID, Type: EventContractCreated, ContractID: c.ID, At: now, Data: c}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertAmendmentEvent announces the status the amendment has reached, if
+// that status is announced.
+func insertAmendmentEvent(ctx context.Context, tx *sqlx.Tx, tenantID string, am domain.Amendment, now time.Time) error {
+	typ, ok := amendmentEvents[am.Status]
+	if !ok {
+		return nil
+	}
+	return insertOutboxEvent(ctx, tx, newEvent{TenantID: tenantID, Type: typ, ContractID: am.ContractID, AmendmentID: &am.ID, At: now, Data: am})
+}
+
+// insertAppliedEvents announces an applied amendment, the cancellation it
+// made and the invoice it raised.
+func insertAppliedEvents(ctx context.Context, tx *sqlx.Tx, tenantID string, applied Applied, now time.Time) error {
+	am := applied.Amendment
+	if err := insertAmendmentEvent(ctx, tx, tenantID, am, now); err != nil {
+		return err
+	}
+	if am.Quote.CancelsContract {
+		if err := insertOutboxEvent(ctx, tx, newEvent{
+			TenantID: tenantID, Type: EventContractCancelled, ContractID: am.ContractID, AmendmentID: &am.ID, At: now, Data: applied.Contract,
+		}); err != nil {
+			return err
+		}
+	}
+	if am.Invoice == nil {
+		return nil
+	}
+	return insertOutboxEvent(ctx, tx, newEvent{
+		TenantID: tenantID, Type: EventInvoiceCreated, ContractID: am.ContractID, AmendmentID: &am.ID, At: now, Data: am.Invoice,
+	})
+}
+
+func insertScheduleEvent(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, ev domain.ScheduleEvent) error {
+	typ := EventScheduleRestarted
+	if ev.Status == domain.ScheduleTerminated {
+		typ = EventScheduleCancelled
+	}
+	return insertOutboxEvent(ctx, tx, newEvent{TenantID: tenantID, Type: typ, ContractID: contractID, At: ev.At, Data: ev})
+}
+
+// insertInvoiceEvents announces the recurring invoices a billing step issued.
+func insertInvoiceEvents(ctx context.Context, tx *sqlx.Tx, tenantID string, invoiceIDs []string, now time.Time) error {
+	if len(invoiceIDs) == 0 {
+		return nil
+	}
+	invoices, err := loadInvoices(ctx, tx, `tenant_id = $1 AND id = ANY($2::uuid[])`, tenantID, pq.Array(invoiceIDs))
+	if err != nil {
+		return err
+	}
+	for _, inv := range invoices {
+		if err := insertOutboxEvent(ctx, tx, newEvent{TenantID: tenantID, Type: EventInvoiceCreated, ContractID: inv.ContractID, At: now, Data: inv}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// paymentEvent is what payment.captured and payment.failed carry.
+type paymentEvent struct {
+	InvoiceID string `json:"invoiceId"`
+	Amount    int64  `json:"amount"`
+	Currency  string `json:"currency"`
+	CollectionAttempt
+}
+
+// insertPaymentEvent announces how a collection attempt on an invoice ended.
+func insertPaymentEvent(ctx context.Context, tx *sqlx.Tx, tenantID, invoiceID string, a CollectionAttempt) error {
+	invoices, err := loadInvoices(ctx, tx, `tenant_id = $1 AND id = $2`, tenantID, invoiceID)
+	if err != nil {
+		return err
+	}
+	if len(invoices) == 0 {
+		return ErrNotFound
+	}
+	inv := invoices[0]
+	typ := EventPaymentFailed
+	if a.Outcome == domain.CollectionSucceeded {
+		typ = EventPaymentCaptured
+	}
+	return insertOutboxEvent(ctx, tx, newEvent{
+		TenantID: tenantID, Type: typ, ContractID: inv.ContractID, At: a.At,
+		Data: paymentEvent{InvoiceID: inv.ID, Amount: inv.Total, Currency: inv.Currency, CollectionAttempt: a},
+	})
+}
+
+// EventFilter narrows an event listing.
+type EventFilter struct {
+	After    int64
+	Type     string
+	PageSize int
+}
+
+// Events lists the tenant's events after a sequence, in order, one page at a
+// time. It returns the page and whether more follow.
+func (s *Store) Events(ctx context.Context, tenantID string, f EventFilter) ([]Event, bool, error) {
+	query := `SELECT seq, id, tenant_id, type, occurred_at, contract_id, amendment_id, data FROM outbox_events
+		WHERE tenant_id = $1 AND seq > $2`
+	args := []any{tenantID, f.After}
+	if f.Type != "" {
+		args = append(args, f.Type)
+		query += fmt.Sprintf(" AND type = $%d", len(args))
+	}
+	args = append(args, f.PageSize+1)
+	query += fmt.Sprintf(" ORDER BY seq LIMIT $%d", len(args))
+	var out []Event
+	if err := s.db.SelectContext(ctx, &out, query, args...); err != nil {
+		return nil, false, fmt.Errorf("list events: %w", err)
+	}
+	more := len(out) > f.PageSize
+	if more {
+		out = out[:f.PageSize]
+	}
+	return out, more, nil
+}

@@ -1,0 +1,135 @@
+package workflows_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/contractd/contractd/activities"
+	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/internal/webhooks"
+	"github.com/contractd/contractd/workflows"
+)
+
+// hooks names the activities the mocks stand in for.
+var hooks *activities.Activities
+
+var (
+	queueA      = store.WebhookQueue{TenantID: "t-1", SubscriptionID: "s-1", ContractID: "c-1"}
+	queueB      = store.WebhookQueue{TenantID: "t-1", SubscriptionID: "s-1", ContractID: "c-2"}
+	testRetry   = webhooks.Retry{InitialInterval: time.Second, MaximumInterval: time.Minute, Window: time.Hour}
+	errReceiver = errors.New("the receiver answered 503")
+)
+
+func webhookEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflow(workflows.WebhookDispatchWorkflow)
+	env.RegisterWorkflowWithOptions(workflows.WebhookDeliveryWorkflow, workflow.RegisterOptions{Name: activities.WebhookDeliveryWorkflowType})
+	env.RegisterActivity(&activities.Activities{})
+	t.Cleanup(func() { env.AssertExpectations(t) })
+	return env
+}
+
+// nextDeliveries makes NextWebhookDelivery hand out ids one call at a time,
+// then "" for an empty queue.
+func nextDeliveries(ids ...string) func(context.Context, store.WebhookQueue) (string, error) {
+	return func(context.Context, store.WebhookQueue) (string, error) {
+		if len(ids) == 0 {
+			return "", nil
+		}
+		next := ids[0]
+		ids = ids[1:]
+		return next, nil
+	}
+}
+
+func TestWebhookDeliveryWorksThroughItsQueueInOrder(t *testing.T) {
+	env := webhookEnv(t)
+	env.OnActivity(hooks.NextWebhookDelivery, mock.Anything, queueA).Return(nextDeliveries("d-1", "d-2", "d-3"))
+	var sent []string
+	env.OnActivity(hooks.DeliverWebhook, mock.Anything, mock.Anything).Return(func(_ context.Context, ref activities.WebhookDeliveryRef) error {
+		sent = append(sent, ref.DeliveryID)
+		return nil
+	})
+
+	env.ExecuteWorkflow(workflows.WebhookDeliveryWorkflow, activities.WebhookDeliveryInput{Queue: queueA, Retry: testRetry})
+
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	assert.Equal(t, []string{"d-1", "d-2", "d-3"}, sent)
+}
+
+// A delivery that keeps failing is retried with backoff for the retry
+// window, then given up; the deliveries behind it go out after it.
+func TestWebhookDeliveryIsGivenUpAfterItsRetryWindow(t *testing.T) {
+	// The test environment stops retrying after 10 attempts, so the window
+	// must end before that.
+	retry := webhooks.Retry{InitialInterval: time.Second, MaximumInterval: 10 * time.Second, Window: time.Minute}
+	env := webhookEnv(t)
+	env.OnActivity(hooks.NextWebhookDelivery, mock.Anything, queueA).Return(nextDeliveries("d-1", "d-2"))
+	var sent []string
+	var firstTry, lastTry time.Time
+	env.OnActivity(hooks.DeliverWebhook, mock.Anything, mock.Anything).Return(func(_ context.Context, ref activities.WebhookDeliveryRef) error {
+		sent = append(sent, ref.DeliveryID)
+		if ref.DeliveryID != "d-1" {
+			return nil
+		}
+		if firstTry.IsZero() {
+			firstTry = env.Now()
+		}
+		lastTry = env.Now()
+		return errReceiver
+	})
+	env.OnActivity(hooks.GiveUpWebhookDelivery, mock.Anything, mock.MatchedBy(func(in activities.GiveUpWebhookInput) bool {
+		return in.DeliveryID == "d-1" && strings.Contains(in.Reason, errReceiver.Error())
+	})).Return(nil).Once()
+
+	env.ExecuteWorkflow(workflows.WebhookDeliveryWorkflow, activities.WebhookDeliveryInput{Queue: queueA, Retry: retry})
+
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	require.Greater(t, len(sent), 5, "retried with backoff")
+	assert.Equal(t, "d-2", sent[len(sent)-1], "the next delivery goes out after the first is given up")
+	assert.LessOrEqual(t, lastTry.Sub(firstTry), retry.Window)
+	assert.Greater(t, lastTry.Sub(firstTry), retry.Window-2*retry.MaximumInterval, "retried for about the whole window")
+}
+
+// The dispatcher wakes the queues its predecessor may have left pending,
+// then those each batch of events fills, polling after the last event seen.
+func TestWebhookDispatchWakesQueuesBatchByBatch(t *testing.T) {
+	env := webhookEnv(t)
+	env.OnActivity(hooks.ResumeWebhookDispatch, mock.Anything, "t-1").Return(store.WebhookFanOut{Upto: 5, Queues: []store.WebhookQueue{queueA}}, nil)
+	var woken [][]store.WebhookQueue
+	env.OnActivity(hooks.WakeWebhookQueues, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.WakeWebhookQueuesInput) error {
+		assert.Equal(t, testRetry, in.Retry)
+		woken = append(woken, in.Queues)
+		return nil
+	})
+	env.OnActivity(hooks.PollWebhookEvents, mock.Anything, activities.PollWebhookEventsInput{TenantID: "t-1", After: 5}).
+		Return(store.WebhookFanOut{Upto: 5}, nil).Once()
+	env.OnActivity(hooks.PollWebhookEvents, mock.Anything, activities.PollWebhookEventsInput{TenantID: "t-1", After: 5}).
+		Return(store.WebhookFanOut{Upto: 9, Queues: []store.WebhookQueue{queueA, queueB}}, nil).Once()
+	// The dispatcher runs for good; a refused poll ends the test.
+	env.OnActivity(hooks.PollWebhookEvents, mock.Anything, activities.PollWebhookEventsInput{TenantID: "t-1", After: 9}).
+		Return(store.WebhookFanOut{}, temporal.NewNonRetryableApplicationError("stop", "test", nil)).Once()
+
+	env.ExecuteWorkflow(workflows.WebhookDispatchWorkflow, workflows.WebhookDispatchInput{TenantID: "t-1", Retry: testRetry})
+
+	require.True(t, env.IsWorkflowCompleted())
+	require.Error(t, env.GetWorkflowError())
+	assert.Equal(t, [][]store.WebhookQueue{{queueA}, {queueA, queueB}}, woken, "an empty poll wakes nothing")
+}
