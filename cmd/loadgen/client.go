@@ -106,6 +106,7 @@ var kinds = map[string]kind{
 	"preview":   preview,
 	"schedule":  scheduleToggle,
 	"hold":      hold,
+	"park":      park,
 	"inbox":     inbox,
 	"list":      list,
 }
@@ -157,13 +158,22 @@ func preview(ctx context.Context, c *apiClient, ct *contract, rec *recorder) {
 // nextCycle schedules a rate change for the next bill cycle, then withdraws
 // it (unmeasured) so the contract is free for the next request.
 func nextCycle(ctx context.Context, c *apiClient, ct *contract, rec *recorder) {
-	a, ok := c.timed(ctx, rec, "nextcycle", http.StatusOK, "POST", "/api/selfService/contract", c.submitterKey, map[string]any{
+	if a, ok := scheduleRateChange(ctx, c, ct, rec, "nextcycle"); ok {
+		_, _ = c.do(ctx, "POST", "/api/amendments/"+quoteID(a)+"/withdraw", c.submitterKey, nil)
+	}
+}
+
+// park leaves a rate change SCHEDULED for the next bill cycle (one per
+// contract), to build up waiting workflows for scale measurements.
+func park(ctx context.Context, c *apiClient, ct *contract, rec *recorder) {
+	scheduleRateChange(ctx, c, ct, rec, "park")
+}
+
+func scheduleRateChange(ctx context.Context, c *apiClient, ct *contract, rec *recorder, name string) (answer, bool) {
+	return c.timed(ctx, rec, name, http.StatusOK, "POST", "/api/selfService/contract", c.submitterKey, map[string]any{
 		"action": "RATE_CHANGE", "contractId": ct.id, "relativeEffectiveDate": "NEXT_BILL_CYCLE",
 		"payload": map[string]any{"offerings": []any{map[string]any{"offeringId": "off_team", "rateId": "rate_team_annual_usd"}}},
 	})
-	if ok {
-		_, _ = c.do(ctx, "POST", "/api/amendments/"+quoteID(a)+"/withdraw", c.submitterKey, nil)
-	}
 }
 
 // review submits a change held for approval, then approves it: the second
