@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/activity"
+
+	"github.com/contractd/contractd/internal/correlation"
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/rules"
 	"github.com/contractd/contractd/internal/store"
@@ -88,6 +91,8 @@ func (a *Activities) OpenAmendment(ctx context.Context, in OpenAmendmentInput) (
 	if err != nil {
 		return OpenAmendmentResult{}, businessError(err)
 	}
+	activity.GetLogger(ctx).Info("amendment opened", append(correlation.From(ctx).LogAttrs(),
+		"amendmentId", am.ID, "contractId", ct.ID, "status", am.Status)...)
 	res := OpenAmendmentResult{Amendment: am, Contract: ct, ReviewExpiry: expiry}
 	if wait := am.EffectiveDate.Time().Sub(now); wait > 0 {
 		res.WaitFor = wait
@@ -138,7 +143,12 @@ type ApplyAmendmentInput struct {
 // ApplyAmendment writes the change; applying twice changes nothing the second time.
 func (a *Activities) ApplyAmendment(ctx context.Context, in ApplyAmendmentInput) (store.Applied, error) {
 	out, err := a.Store.ApplyAmendment(ctx, in.TenantID, in.AmendmentID, in.ActorID, in.Source, a.now())
-	return out, businessError(err)
+	if err != nil {
+		return out, businessError(err)
+	}
+	activity.GetLogger(ctx).Info("amendment applied", append(correlation.From(ctx).LogAttrs(),
+		"amendmentId", in.AmendmentID, "contractVersion", out.Contract.Version)...)
+	return out, nil
 }
 
 // EventInput adds an event such as APPROVED or ESCALATED to an amendment's history.

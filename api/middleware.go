@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/contractd/contractd/internal/auth"
+	"github.com/contractd/contractd/internal/correlation"
 	"github.com/contractd/contractd/internal/store"
 )
 
@@ -25,13 +26,17 @@ const (
 // errorRenderer writes an error in one surface's own format.
 type errorRenderer func(c *gin.Context, status int, message string)
 
+// requestID names the request, echoes the caller's trace id, and puts both
+// in the request's context, from where they travel into workflows.
 func (s *server) requestID(c *gin.Context) {
 	id := uuid.NewString()
 	c.Set(requestIDKey, id)
 	c.Header("X-Request-Id", id)
-	if t := c.GetHeader(traceHeader); t != "" {
-		c.Header(traceHeader, t)
+	trace := c.GetHeader(traceHeader)
+	if trace != "" {
+		c.Header(traceHeader, trace)
 	}
+	c.Request = c.Request.WithContext(correlation.With(c.Request.Context(), correlation.IDs{RequestID: id, TraceID: trace}))
 	c.Next()
 }
 

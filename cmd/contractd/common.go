@@ -15,10 +15,12 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/api"
 	"github.com/contractd/contractd/internal/config"
+	"github.com/contractd/contractd/internal/correlation"
 	"github.com/contractd/contractd/internal/metrics"
 	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/internal/webhooks"
@@ -66,6 +68,8 @@ func dialTemporal(hostPort, namespace string, logger *slog.Logger, reg *promethe
 		Namespace:      namespace,
 		Logger:         sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
 		MetricsHandler: metrics.NewTemporalHandler(reg),
+		// Request and trace ids ride along into workflows and activities.
+		ContextPropagators: []workflow.ContextPropagator{correlation.Propagator{}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", hostPort, err)

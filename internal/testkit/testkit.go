@@ -26,11 +26,13 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 	"go.temporal.io/server/temporaltest"
 
 	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/api"
 	"github.com/contractd/contractd/internal/auth"
+	"github.com/contractd/contractd/internal/correlation"
 	"github.com/contractd/contractd/internal/demo"
 	"github.com/contractd/contractd/internal/payments"
 	"github.com/contractd/contractd/internal/store"
@@ -55,12 +57,41 @@ var (
 // quietLogger keeps SDK chatter out of test output.
 var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
 
+// workerLogs records what workflows and activities log (JSON, one record a
+// line), so a test can check what an operator would read.
+var workerLogs = &syncBuffer{}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// WorkerLogLines returns the log records workflows and activities wrote that contain substr.
+func WorkerLogLines(substr string) []string {
+	workerLogs.mu.Lock()
+	defer workerLogs.mu.Unlock()
+	var out []string
+	for _, line := range strings.Split(workerLogs.buf.String(), "\n") {
+		if strings.Contains(line, substr) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
 // Temporal returns the test binary's shared Temporal server and client,
 // starting it on first use. Search attributes are registered once.
 func Temporal(t testing.TB) (*temporaltest.TestServer, client.Client) {
 	temporalOnce.Do(func() {
 		temporalServer = temporaltest.NewServer(temporaltest.WithBaseClientOptions(client.Options{
-			Logger: sdklog.NewStructuredLogger(quietLogger),
+			Logger:             sdklog.NewStructuredLogger(slog.New(slog.NewJSONHandler(workerLogs, nil))),
+			ContextPropagators: []workflow.ContextPropagator{correlation.Propagator{}},
 		}))
 		temporalClient = temporalServer.GetDefaultClient()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
