@@ -17,8 +17,8 @@ import (
 )
 
 // TestAmendmentHistoriesReplay replays real histories (an immediate change,
-// and a scheduled change withdrawn while waiting) against today's workflow
-// code. With RECORD_HISTORY=1 it also refreshes workflows/testdata, whose
+// a scheduled change withdrawn while waiting, a held change approved, and a
+// crossgrade upgrade with its payment) against today's workflow code. With RECORD_HISTORY=1 it also refreshes workflows/testdata, whose
 // files the workflows package replays to catch non-deterministic changes.
 func TestAmendmentHistoriesReplay(t *testing.T) {
 	env := newAmendmentEnv(t)
@@ -32,9 +32,19 @@ func TestAmendmentHistoriesReplay(t *testing.T) {
 	scheduledID := scheduled.JSON(t)["quote"].(map[string]any)["id"].(string)
 	require.Equal(t, http.StatusOK, env.Do("POST", "/api/amendments/"+scheduledID+"/withdraw", env.A.SubmitterKey, nil).Status)
 
+	// Held for review, then approved; and a crossgrade upgrade paid up front.
+	putRules(t, env, map[string]any{"id": "big", "name": "Big seat increases", "when": `action == "QUANTITY_CHANGE" && quote.percentChange > 50.0`})
+	other := fiveSeats(env, nil)
+	reviewed := held(t, env, seats(other["id"].(string), 20))
+	require.Equal(t, http.StatusOK, env.Do("POST", "/api/amendments/"+reviewed+"/approve", env.A.ApproverKey, nil).Status)
+	upgrade := crossgrade(env, fiveSeats(env, nil), map[string]any{"salesItemCode": "BUSINESS-M"})
+	require.Equal(t, http.StatusOK, upgrade.Status, "%s", upgrade.Body)
+
 	histories := map[string]string{
 		"amendment_immediate.json": immediate.JSON(t)["quote"].(map[string]any)["id"].(string),
 		"amendment_withdrawn.json": scheduledID,
+		"amendment_approved.json":  reviewed,
+		"crossgrade_upgrade.json":  upgrade.JSON(t)["amendment"].(map[string]any)["id"].(string),
 	}
 	for file, id := range histories {
 		h := history(t, env, workflows.AmendmentWorkflowID(id))
