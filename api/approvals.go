@@ -29,13 +29,8 @@ func (s *server) getApprovalRules(c *gin.Context) {
 // putApprovalRules replaces the tenant's rules after compiling every one:
 // a rule that does not compile or yield a boolean is refused with its position.
 func (s *server) putApprovalRules(c *gin.Context) {
-	body, err := readBody(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	var doc approvalRules
-	if err := decodeStrict(body, &doc); err != nil {
+	if err := decodeBody(c, &doc); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -27,13 +27,8 @@ type billingRunResponse struct {
 // after today: periods bill in advance, but not before they start. A request
 // for a date whose run is still going joins that run.
 func (s *server) runBilling(c *gin.Context) {
-	body, err := readBody(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	var req billingRunRequest
-	if err := decodeStrict(body, &req); err != nil {
+	if err := decodeBody(c, &req); err != nil {
 		s.fail(c, err)
 		return
 	}

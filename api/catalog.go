@@ -19,13 +19,8 @@ func (s *server) getCatalog(c *gin.Context) {
 
 // putCatalog replaces the tenant's catalog after validating it as a whole.
 func (s *server) putCatalog(c *gin.Context) {
-	body, err := readBody(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	var cat domain.Catalog
-	if err := decodeStrict(body, &cat); err != nil {
+	if err := decodeBody(c, &cat); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -93,13 +93,9 @@ func (r contractActionsRequest) validate() ([]domain.RequestedContract, error) {
 }
 
 func (s *server) createContractAction(c *gin.Context) {
-	body, err := readBody(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	var req contractActionsRequest
-	if err := decodeStrict(body, &req); err != nil {
+	body, err := readJSON(c, &req)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -55,6 +55,12 @@ func crossgradeErrors(c *gin.Context, status int, message string) {
 // crossgrade), or a system failure.
 func (s *server) crossgradeFail(c *gin.Context, err error) {
 	f := s.classify(c, err)
+	// The fault table has no row for an oversized body; a 400 fault would
+	// hide that only a smaller body can succeed.
+	if f.Status == http.StatusRequestEntityTooLarge {
+		crossgradeErrors(c, f.Status, f.Message)
+		return
+	}
 	fault := domain.FaultSystemFailure
 	var de *domain.Error
 	switch {
@@ -118,13 +124,9 @@ func (s *server) crossgrade(c *gin.Context) {
 		return
 	}
 
-	body, err := readBody(c)
-	if err != nil {
-		s.crossgradeFail(c, err)
-		return
-	}
 	var req crossgradeRequest
-	if err := decodeStrict(body, &req); err != nil {
+	body, err := readJSON(c, &req)
+	if err != nil {
 		s.crossgradeFail(c, err)
 		return
 	}

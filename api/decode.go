@@ -82,3 +82,19 @@ func requestHash(parts ...[]byte) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// readJSON reads the body and decodes it strictly into v, returning the raw
+// body too (for request hashes and stored requests).
+func readJSON(c *gin.Context, v any) ([]byte, error) {
+	body, err := readBody(c)
+	if err != nil {
+		return nil, err
+	}
+	return body, decodeStrict(body, v)
+}
+
+// decodeBody reads the body and decodes it strictly into v.
+func decodeBody(c *gin.Context, v any) error {
+	_, err := readJSON(c, v)
+	return err
+}

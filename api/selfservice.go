@@ -52,13 +52,9 @@ func (s *server) selfServiceFail(c *gin.Context, action domain.Action, ct *domai
 }
 
 func (s *server) changeContract(c *gin.Context) {
-	body, err := readBody(c)
-	if err != nil {
-		s.selfServiceFail(c, "", nil, err)
-		return
-	}
 	var ch domain.Change
-	if err := decodeStrict(body, &ch); err != nil {
+	body, err := readJSON(c, &ch)
+	if err != nil {
 		s.selfServiceFail(c, "", nil, err)
 		return
 	}

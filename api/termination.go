@@ -373,18 +373,9 @@ func (f chargeFields) applyTo(c domain.TerminationCharge) domain.TerminationChar
 	return c
 }
 
-// readJSON decodes the request body strictly into v.
-func readJSON(c *gin.Context, v any) error {
-	body, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	return decodeStrict(body, v)
-}
-
 func (s *server) createTermination(c *gin.Context) {
 	var in terminationFields
-	if err := readJSON(c, &in); err != nil {
+	if err := decodeBody(c, &in); err != nil {
 		s.failV5(c, err)
 		return
 	}
@@ -405,7 +396,7 @@ func (s *server) putTermination(c *gin.Context) {
 		return
 	}
 	var in terminationPut
-	if err := readJSON(c, &in); err != nil {
+	if err := decodeBody(c, &in); err != nil {
 		s.failV5(c, err)
 		return
 	}
@@ -512,7 +503,7 @@ func (s *server) patchTermination(c *gin.Context) {
 		return
 	}
 	var patch terminationPatch
-	if err := readJSON(c, &patch); err != nil {
+	if err := decodeBody(c, &patch); err != nil {
 		s.failV5(c, err)
 		return
 	}

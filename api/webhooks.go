@@ -59,13 +59,8 @@ type webhookList struct {
 // createWebhook subscribes a URL to event types. Only events that commit
 // after it are sent to it.
 func (s *server) createWebhook(c *gin.Context) {
-	body, err := readBody(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	var req webhookRequest
-	if err := decodeStrict(body, &req); err != nil {
+	if err := decodeBody(c, &req); err != nil {
 		s.fail(c, err)
 		return
 	}
