@@ -1,4 +1,4 @@
-.PHONY: dev test build vet
+.PHONY: dev test build vet fuzz
 
 # Run everything in one process: embedded Temporal + UI, worker, API, demo tenant.
 dev:
@@ -13,3 +13,10 @@ build:
 
 vet:
 	gofmt -l . && go vet ./...
+
+# Fuzz every request decoder and the approval-rule compiler, FUZZTIME each.
+FUZZTIME ?= 10m
+API_FUZZ = FuzzContractActionsBody FuzzSelfServiceBody FuzzCrossgradeBody FuzzTerminationPatchBody FuzzCatalogDocument FuzzDDCMSPathParams
+fuzz:
+	@for f in $(API_FUZZ); do go test ./api/ -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
+	go test ./internal/rules/ -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME)

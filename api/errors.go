@@ -42,7 +42,7 @@ func (s *server) classify(c *gin.Context, err error) failure {
 	)
 	switch {
 	case errors.As(err, &tooBig):
-		return failure{Status: http.StatusRequestEntityTooLarge, Kind: domain.KindInvalid, Message: "request body exceeds 1 MiB"}
+		return failure{Status: http.StatusRequestEntityTooLarge, Kind: domain.KindInvalid, Message: bodyTooLarge}
 	case errors.As(err, &badBody):
 		return failure{Status: http.StatusBadRequest, Kind: domain.KindInvalid, Message: badBody.Error()}
 	case errors.As(err, &ve):

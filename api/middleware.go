@@ -67,6 +67,10 @@ func (s *server) recoverPanics(render errorRenderer) gin.HandlerFunc {
 	}
 }
 
+const bodyTooLarge = "request body exceeds 1 MiB"
+
+// limitBody caps what a handler can read of a body whose length was not
+// declared up front.
 func limitBody(c *gin.Context) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes)
 	c.Next()
@@ -82,30 +86,68 @@ func presentedKey(r *http.Request) string {
 	return strings.TrimSpace(r.Header.Get("apiKey"))
 }
 
-// authenticate resolves the caller from their key: 401 when missing or unknown.
+// authenticate resolves the caller from their key, or their signature: 401
+// when missing, unknown or wrong, 429 when the key is over its rate. It is
+// every key-protected surface's entry, so it also refuses a declared body
+// over MaxBodyBytes with 413 in the surface's format: a handler that checks
+// its path first, or never reads its body, would not notice it otherwise.
 func (s *server) authenticate(render errorRenderer) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		key := presentedKey(c.Request)
-		if key == "" {
-			render(c, http.StatusUnauthorized, "an API key is required (Authorization: Bearer <key> or apiKey: <key>)")
+		if c.Request.ContentLength > MaxBodyBytes {
+			render(c, http.StatusRequestEntityTooLarge, bodyTooLarge)
 			c.Abort()
 			return
 		}
-		p, err := s.Store.Principal(c.Request.Context(), key)
-		if errors.Is(err, store.ErrNotFound) {
-			render(c, http.StatusUnauthorized, "the API key is not valid")
-			c.Abort()
-			return
-		}
-		if err != nil {
+		p, err := s.caller(c)
+		var refused refusal
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &refused):
+			render(c, http.StatusUnauthorized, refused.Error())
+		case errors.As(err, &tooBig):
+			render(c, http.StatusRequestEntityTooLarge, bodyTooLarge)
+		case err != nil:
 			s.Logger.Error("authenticate", "err", err)
 			render(c, http.StatusServiceUnavailable, "the service cannot verify keys right now; retry later")
+		}
+		if err != nil {
 			c.Abort()
 			return
 		}
 		c.Set(principalKey, p)
+		// Limited here, right after the key is known, so that no
+		// authenticated route can be registered without it.
+		if !s.withinRate(c, p.KeyID, render) {
+			c.Abort()
+			return
+		}
 		c.Next()
 	}
+}
+
+// refusal is a credential refused with 401; its text is shown to the client.
+type refusal string
+
+func (r refusal) Error() string { return string(r) }
+
+// caller is the principal of a signed request's key id or of a presented key.
+func (s *server) caller(c *gin.Context) (auth.Principal, error) {
+	if id := c.GetHeader(keyIDHeader); id != "" {
+		return s.signedPrincipal(c, id)
+	}
+	key := presentedKey(c.Request)
+	if key == "" {
+		return auth.Principal{}, refusal("an API key is required (Authorization: Bearer <key> or apiKey: <key>)")
+	}
+	p, err := s.Store.Principal(c.Request.Context(), key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return auth.Principal{}, refusal("the API key is not valid")
+	case err == nil && p.Source == auth.SourceHMAC:
+		// A signing key sent in the clear would bypass what signing protects.
+		return auth.Principal{}, refusal("this key signs its requests: send " + keyIDHeader + " and " + signatureHeader + " instead")
+	}
+	return p, err
 }
 
 func requireRole(role auth.Role, render errorRenderer) gin.HandlerFunc {

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
+	"golang.org/x/time/rate"
 
 	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/metrics"
@@ -35,10 +36,14 @@ type Deps struct {
 	// Metrics receives the HTTP metrics and is what /metrics serves; share it
 	// with the Temporal client's metrics handler. Defaults to a new registry.
 	Metrics *prometheus.Registry
+	// RateLimit is the requests a second each API key may make, with bursts
+	// of twice that; over it a key gets 429. Zero turns limiting off.
+	RateLimit rate.Limit
 }
 
 type server struct {
 	Deps
+	limits *keyLimiters
 }
 
 // MaxBodyBytes caps request bodies; larger ones get 413.
@@ -59,7 +64,7 @@ func NewRouter(d Deps) http.Handler {
 		d.Metrics = metrics.NewRegistry()
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &server{Deps: d}
+	s := &server{Deps: d, limits: newKeyLimiters(d.RateLimit)}
 	r := gin.New()
 	r.ContextWithFallback = true
 	r.Use(s.requestID, observeHTTP(d.Metrics), s.recoverPanics(generalErrors), s.accessLog, limitBody)

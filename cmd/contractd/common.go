@@ -16,6 +16,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	"golang.org/x/time/rate"
 
 	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/api"
@@ -129,7 +130,8 @@ func runAPI(ctx context.Context, cfg config.Config) error {
 func newRouter(cfg config.Config, s *store.Store, c client.Client, logger *slog.Logger, reg *prometheus.Registry, dev bool) http.Handler {
 	return api.NewRouter(api.Deps{
 		Store: s, Temporal: c, TaskQueue: cfg.TemporalTaskQueue, Logger: logger, Metrics: reg,
-		Webhooks: webhooks.Config{AllowInsecure: cfg.AllowInsecureWebhooks(dev)},
+		Webhooks:  webhooks.Config{AllowInsecure: cfg.AllowInsecureWebhooks(dev)},
+		RateLimit: rate.Limit(cfg.RateLimitPerSecond),
 	})
 }
 

@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -18,14 +21,28 @@ import (
 
 var prefixPattern = regexp.MustCompile(`^[A-Z0-9]{2,16}$`)
 
+const tenantUsage = `usage:
+  contractd tenant create --prefix P --name N
+  contractd tenant key create --prefix P --role R [--role R2 ...] [--hmac]
+  contractd tenant key revoke --prefix P --key K   (K: the key itself or its keyId)`
+
 func runTenant(ctx context.Context, cfg config.Config, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: contractd tenant create --prefix P --name N")
+	switch {
+	case len(args) >= 1 && args[0] == "create":
+		return createTenant(ctx, cfg, args[1:])
+	case len(args) >= 2 && args[0] == "key" && args[1] == "create":
+		return createKey(ctx, cfg, args[2:])
+	case len(args) >= 2 && args[0] == "key" && args[1] == "revoke":
+		return revokeKey(ctx, cfg, args[2:])
 	}
+	return errors.New(tenantUsage)
+}
+
+func createTenant(ctx context.Context, cfg config.Config, args []string) error {
 	fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
 	prefix := fs.String("prefix", "", "tenant prefix: 2-16 upper-case letters or digits (used in DDCMS URLs)")
 	name := fs.String("name", "", "tenant display name")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if !prefixPattern.MatchString(*prefix) || *name == "" {
@@ -52,7 +69,7 @@ func runTenant(ctx context.Context, cfg config.Config, args []string) error {
 	if err != nil {
 		return fmt.Errorf("create tenant: %w", err)
 	}
-	out := map[string]any{
+	return printValue(map[string]any{
 		"tenantId": t.ID,
 		"prefix":   t.Prefix,
 		"keys": map[string]string{
@@ -60,8 +77,110 @@ func runTenant(ctx context.Context, cfg config.Config, args []string) error {
 			"approver":  plain[auth.RoleApprover],
 			"operator":  plain[auth.RoleOperator],
 		},
+	})
+}
+
+// roleFlags collects a repeated --role flag.
+type roleFlags []auth.Role
+
+func (r *roleFlags) String() string { return fmt.Sprint(*r) }
+
+func (r *roleFlags) Set(v string) error {
+	role := auth.Role(v)
+	if !slices.Contains(auth.AllRoles, role) {
+		return fmt.Errorf("unknown role %q (want one of %v)", v, auth.AllRoles)
 	}
+	if !slices.Contains(*r, role) {
+		*r = append(*r, role)
+	}
+	return nil
+}
+
+// createKey issues a new key, for a new actor, to an existing tenant: the
+// first half of a rotation (the second is revoking the old key once its users
+// have moved).
+func createKey(ctx context.Context, cfg config.Config, args []string) error {
+	fs := flag.NewFlagSet("tenant key create", flag.ContinueOnError)
+	prefix := fs.String("prefix", "", "the tenant's prefix")
+	var roles roleFlags
+	fs.Var(&roles, "role", "a role the key holds: "+fmt.Sprint(auth.AllRoles)+" (repeat for several)")
+	signs := fs.Bool("hmac", false, "the key signs its requests (X-Key-Id and X-Signature) and is never sent itself")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *prefix == "" || len(roles) == 0 {
+		return errors.New("--prefix and at least one --role are required")
+	}
+	s, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	t, err := tenantNamed(ctx, s, *prefix)
+	if err != nil {
+		return err
+	}
+	key, err := auth.NewKey(t.Prefix)
+	if err != nil {
+		return err
+	}
+	nk := store.NewKey{Key: key, ActorID: uuid.NewString(), Roles: roles, Source: auth.SourceUser}
+	if *signs {
+		nk.Source = auth.SourceHMAC
+	}
+	id, err := s.AddKey(ctx, t.ID, nk)
+	if err != nil {
+		return fmt.Errorf("create key: %w", err)
+	}
+	return printValue(map[string]any{"tenantId": t.ID, "prefix": t.Prefix, "keyId": id, "actorId": nk.ActorID, "roles": roles, "source": nk.Source, "key": key})
+}
+
+// revokeKey revokes a key at once: keys are checked against the database on
+// every request, never cached.
+func revokeKey(ctx context.Context, cfg config.Config, args []string) error {
+	fs := flag.NewFlagSet("tenant key revoke", flag.ContinueOnError)
+	prefix := fs.String("prefix", "", "the tenant's prefix")
+	key := fs.String("key", "", "the key to revoke, or its keyId")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *prefix == "" || *key == "" {
+		return errors.New("--prefix and --key are required")
+	}
+	s, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	t, err := tenantNamed(ctx, s, *prefix)
+	if err != nil {
+		return err
+	}
+	err = s.RevokeKey(ctx, t.ID, *key, time.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("tenant %s has no active key %q", t.Prefix, *key)
+	}
+	if err != nil {
+		return fmt.Errorf("revoke key: %w", err)
+	}
+	return printValue(map[string]any{"tenantId": t.ID, "prefix": t.Prefix, "revoked": true})
+}
+
+// tenantNamed finds a tenant by prefix, in any case, as DDCMS URLs do.
+func tenantNamed(ctx context.Context, s *store.Store, prefix string) (store.Tenant, error) {
+	t, err := s.TenantByPrefix(ctx, strings.ToUpper(prefix))
+	if errors.Is(err, store.ErrNotFound) {
+		return t, fmt.Errorf("no tenant with prefix %q", prefix)
+	}
+	if err != nil {
+		return t, fmt.Errorf("look up tenant: %w", err)
+	}
+	return t, nil
+}
+
+// printValue prints v as indented JSON.
+func printValue(v any) error {
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return enc.Encode(v)
 }

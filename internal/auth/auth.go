@@ -3,6 +3,7 @@
 package auth
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
@@ -62,4 +63,20 @@ func NewKey(prefix string) (string, error) {
 func HashKey(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(sum[:])
+}
+
+// SigningSecret is what a SourceHMAC key signs its requests with: the key's
+// hash. The service keeps keys only hashed, so this lets it verify signatures
+// without holding any key in plain text; in exchange, whoever can read the
+// api_keys table can forge signed requests (as with webhook secrets).
+func SigningSecret(key string) []byte { return []byte(HashKey(key)) }
+
+// SignRequest is the hex HMAC-SHA256 a SourceHMAC key sends with a request:
+// over the method, the path with its query, the Unix timestamp and the body,
+// so none of them can be changed or the request replayed at another time.
+func SignRequest(secret []byte, method, pathAndQuery string, timestamp int64, body []byte) string {
+	mac := hmac.New(sha256.New, secret)
+	fmt.Fprintf(mac, "%s\n%s\n%d\n", method, pathAndQuery, timestamp)
+	mac.Write(body)
+	return hex.EncodeToString(mac.Sum(nil))
 }

@@ -19,6 +19,8 @@ type Config struct {
 	TemporalUIPort    int
 	StateDir          string
 	LogLevel          string
+	// RateLimitPerSecond is each API key's request budget; 0 turns limiting off.
+	RateLimitPerSecond float64
 	// WebhookAllowInsecure is nil when unset: `dev` then allows http to
 	// loopback, `api` and `worker` do not.
 	WebhookAllowInsecure *bool
@@ -34,6 +36,7 @@ const (
 	DefaultTemporalUIPort    = 8233
 	DefaultStateDir          = "./.contractd"
 	DefaultLogLevel          = "info"
+	DefaultRateLimit         = 50
 )
 
 // FromEnv reads the configuration, applying defaults for unset variables.
@@ -53,6 +56,14 @@ func FromEnv() (Config, error) {
 	}
 	if c.TemporalUIPort, err = envInt("TEMPORAL_UI_PORT", DefaultTemporalUIPort); err != nil {
 		return c, err
+	}
+	c.RateLimitPerSecond = DefaultRateLimit
+	if v := env("RATE_LIMIT_PER_SECOND", ""); v != "" {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || n < 0 {
+			return c, fmt.Errorf("RATE_LIMIT_PER_SECOND must be a number ≥ 0, got %q", v)
+		}
+		c.RateLimitPerSecond = n
 	}
 	if v := env("WEBHOOK_ALLOW_INSECURE", ""); v != "" {
 		b, err := strconv.ParseBool(v)

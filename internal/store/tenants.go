@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
@@ -84,6 +85,24 @@ func insertKey(ctx context.Context, tx *sqlx.Tx, tenantID string, k NewKey) erro
 // Principal resolves a presented key to its caller; revoked and unknown keys
 // are both ErrNotFound.
 func (s *Store) Principal(ctx context.Context, key string) (auth.Principal, error) {
+	p, _, err := s.activeKey(ctx, "k.key_hash = $1", auth.HashKey(key))
+	return p, err
+}
+
+// SigningKey resolves the id of a key that signs its requests to its caller
+// and its signing secret (auth.SigningSecret); revoked, unknown and malformed
+// ids are all ErrNotFound.
+func (s *Store) SigningKey(ctx context.Context, keyID string) (auth.Principal, []byte, error) {
+	if uuid.Validate(keyID) != nil {
+		return auth.Principal{}, nil, ErrNotFound
+	}
+	p, hash, err := s.activeKey(ctx, "k.id = $1", keyID)
+	return p, []byte(hash), err
+}
+
+// activeKey finds the unrevoked key matching where (a condition on api_keys
+// k with one parameter) and returns its caller and its hash.
+func (s *Store) activeKey(ctx context.Context, where string, arg any) (auth.Principal, string, error) {
 	var row struct {
 		KeyID    string         `db:"id"`
 		TenantID string         `db:"tenant_id"`
@@ -91,22 +110,23 @@ func (s *Store) Principal(ctx context.Context, key string) (auth.Principal, erro
 		ActorID  string         `db:"actor_id"`
 		Roles    pq.StringArray `db:"roles"`
 		Source   string         `db:"source"`
+		KeyHash  string         `db:"key_hash"`
 	}
 	err := s.db.GetContext(ctx, &row, `
-		SELECT k.id, k.tenant_id, t.prefix, k.actor_id, k.roles, k.source
+		SELECT k.id, k.tenant_id, t.prefix, k.actor_id, k.roles, k.source, k.key_hash
 		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
-		WHERE k.key_hash = $1 AND k.revoked_at IS NULL`, auth.HashKey(key))
+		WHERE `+where+` AND k.revoked_at IS NULL`, arg)
 	if errors.Is(err, sql.ErrNoRows) {
-		return auth.Principal{}, ErrNotFound
+		return auth.Principal{}, "", ErrNotFound
 	}
 	if err != nil {
-		return auth.Principal{}, fmt.Errorf("look up api key: %w", err)
+		return auth.Principal{}, "", fmt.Errorf("look up api key: %w", err)
 	}
 	p := auth.Principal{KeyID: row.KeyID, TenantID: row.TenantID, TenantPrefix: row.Prefix, ActorID: row.ActorID, Source: auth.Source(row.Source)}
 	for _, r := range row.Roles {
 		p.Roles = append(p.Roles, auth.Role(r))
 	}
-	return p, nil
+	return p, row.KeyHash, nil
 }
 
 // EnsureTenant creates the tenant and keys that do not exist yet, leaving
@@ -141,4 +161,41 @@ func (s *Store) HasCatalog(ctx context.Context, tenantID string) (bool, error) {
 	var exists bool
 	err := s.db.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM catalogs WHERE tenant_id = $1)`, tenantID)
 	return exists, err
+}
+
+// AddKey stores one more key for a tenant (a rotation's new key) and returns
+// its id, by which it can later be revoked.
+func (s *Store) AddKey(ctx context.Context, tenantID string, k NewKey) (string, error) {
+	var id string
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := insertKey(ctx, tx, tenantID, k); err != nil {
+			return err
+		}
+		if err := tx.GetContext(ctx, &id, `SELECT id FROM api_keys WHERE key_hash = $1`, auth.HashKey(k.Key)); err != nil {
+			return fmt.Errorf("load api key id: %w", err)
+		}
+		return nil
+	})
+	return id, err
+}
+
+// RevokeKey revokes one of a tenant's active keys, named by its id or by the
+// key itself; it is ErrNotFound when the tenant has no such active key.
+// Principal reads every request afresh, so the key stops working at once.
+func (s *Store) RevokeKey(ctx context.Context, tenantID, idOrKey string, now time.Time) error {
+	res, err := s.db.ExecContext(ctx, `
+		UPDATE api_keys SET revoked_at = $3
+		WHERE tenant_id = $1 AND (id::text = $2 OR key_hash = $4) AND revoked_at IS NULL`,
+		tenantID, idOrKey, now, auth.HashKey(idOrKey))
+	if err != nil {
+		return fmt.Errorf("revoke api key: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("revoke api key: %w", err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
 }

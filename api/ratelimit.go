@@ -1,0 +1,93 @@
+package api
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/time/rate"
+)
+
+// keyLimiters gives every API key a token bucket of its own, so one busy or
+// runaway client cannot starve the others.
+type keyLimiters struct {
+	limit rate.Limit
+	burst int
+	// idle is how long a bucket takes to refill completely. A bucket unused
+	// for that long is indistinguishable from a new one, so dropping it loses
+	// nothing and keeps memory bounded by the keys active recently.
+	idle time.Duration
+
+	mu        sync.Mutex
+	byKey     map[string]*keyLimiter
+	lastSweep time.Time
+}
+
+type keyLimiter struct {
+	limiter  *rate.Limiter
+	lastSeen time.Time
+}
+
+// newKeyLimiters allows limit requests a second per key with bursts of twice
+// that; a limit of zero or less, or rate.Inf, turns limiting off (nil).
+func newKeyLimiters(limit rate.Limit) *keyLimiters {
+	if limit <= 0 || limit == rate.Inf {
+		return nil
+	}
+	burst := max(1, int(math.Ceil(2*float64(limit))))
+	return &keyLimiters{
+		limit: limit,
+		burst: burst,
+		idle:  time.Duration(float64(burst) / float64(limit) * float64(time.Second)),
+		byKey: map[string]*keyLimiter{},
+	}
+}
+
+// allow takes a token from key's bucket; when there is none it says how long
+// until there will be.
+func (l *keyLimiters) allow(key string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.lastSweep) >= l.idle {
+		l.sweep(now)
+	}
+	k, ok := l.byKey[key]
+	if !ok {
+		k = &keyLimiter{limiter: rate.NewLimiter(l.limit, l.burst)}
+		l.byKey[key] = k
+	}
+	k.lastSeen = now
+	r := k.limiter.ReserveN(now, 1)
+	if wait := r.DelayFrom(now); wait > 0 {
+		// A refused request must not use up the token it was refused for.
+		r.CancelAt(now)
+		return false, wait
+	}
+	return true, 0
+}
+
+func (l *keyLimiters) sweep(now time.Time) {
+	for key, k := range l.byKey {
+		if now.Sub(k.lastSeen) >= l.idle {
+			delete(l.byKey, key)
+		}
+	}
+	l.lastSweep = now
+}
+
+// withinRate reports whether the caller's key may make this request, having
+// answered 429 with Retry-After (whole seconds, rounded up) when it may not.
+func (s *server) withinRate(c *gin.Context, keyID string, render errorRenderer) bool {
+	if s.limits == nil {
+		return true
+	}
+	ok, wait := s.limits.allow(keyID, time.Now())
+	if !ok {
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		render(c, http.StatusTooManyRequests, "too many requests with this API key; retry after the seconds in Retry-After")
+	}
+	return ok
+}

@@ -1,0 +1,68 @@
+package api
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/contractd/contractd/internal/auth"
+	"github.com/contractd/contractd/internal/store"
+)
+
+// Signed requests (keys of source HMAC) name their key by id and carry
+// `X-Signature: t=<unix seconds>,v1=<auth.SignRequest in hex>` instead of
+// presenting the key itself.
+const (
+	keyIDHeader     = "X-Key-Id"
+	signatureHeader = "X-Signature"
+	// signatureWindow bounds how far a signature's timestamp may be from now,
+	// and so how long a captured request can be replayed.
+	signatureWindow = 5 * time.Minute
+)
+
+// signedPrincipal verifies a signed request and returns its caller. The body
+// is read to check it and put back for the handler.
+func (s *server) signedPrincipal(c *gin.Context, keyID string) (auth.Principal, error) {
+	p, secret, err := s.Store.SigningKey(c.Request.Context(), keyID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && p.Source != auth.SourceHMAC) {
+		return auth.Principal{}, refusal("the key id is not a valid signing key")
+	}
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	ts, sig, ok := parseSignature(c.GetHeader(signatureHeader))
+	if !ok {
+		return auth.Principal{}, refusal(signatureHeader + " must be t=<unix seconds>,v1=<hex HMAC-SHA256>")
+	}
+	if age := time.Since(time.Unix(ts, 0)); age > signatureWindow || age < -signatureWindow {
+		return auth.Principal{}, refusal(fmt.Sprintf("the signature's timestamp is more than %v from now", signatureWindow))
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	want := auth.SignRequest(secret, c.Request.Method, c.Request.URL.RequestURI(), ts, body)
+	if !hmac.Equal([]byte(sig), []byte(want)) {
+		return auth.Principal{}, refusal("the signature does not match the request")
+	}
+	return p, nil
+}
+
+func parseSignature(h string) (int64, string, bool) {
+	t, v1, ok := strings.Cut(h, ",")
+	if !ok {
+		return 0, "", false
+	}
+	t, okT := strings.CutPrefix(strings.TrimSpace(t), "t=")
+	v1, okV := strings.CutPrefix(strings.TrimSpace(v1), "v1=")
+	ts, err := strconv.ParseInt(t, 10, 64)
+	return ts, v1, okT && okV && err == nil
+}
