@@ -2,10 +2,14 @@ package api
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
+	"net"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/lib/pq"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 
@@ -64,10 +68,26 @@ func (s *server) classify(c *gin.Context, err error) failure {
 	}
 }
 
+// isUnavailable recognises a dependency that is down or too slow (Temporal,
+// or Postgres refusing connections or shutting down): the client should
+// retry, so it gets 503 with Retry-After rather than a 500.
 func isUnavailable(err error) bool {
-	var unavailable *serviceerror.Unavailable
-	var deadline *serviceerror.DeadlineExceeded
-	return errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.Is(err, context.DeadlineExceeded)
+	var (
+		unavailable *serviceerror.Unavailable
+		deadline    *serviceerror.DeadlineExceeded
+		netErr      *net.OpError
+		pqErr       *pq.Error
+	)
+	switch {
+	case errors.As(err, &unavailable), errors.As(err, &deadline), errors.Is(err, context.DeadlineExceeded):
+		return true
+	case errors.Is(err, driver.ErrBadConn), errors.As(err, &netErr):
+		return true
+	case errors.As(err, &pqErr):
+		// Class 08 is a connection exception; 57P0x an administrator or crash shutdown.
+		return pqErr.Code.Class() == "08" || strings.HasPrefix(string(pqErr.Code), "57P0")
+	}
+	return false
 }
 
 // generalBody is the error format of the service's own endpoints (catalog,

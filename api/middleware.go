@@ -108,6 +108,7 @@ func (s *server) authenticate(render errorRenderer) gin.HandlerFunc {
 			render(c, http.StatusRequestEntityTooLarge, bodyTooLarge)
 		case err != nil:
 			s.Logger.Error("authenticate", "err", err)
+			c.Header("Retry-After", "5")
 			render(c, http.StatusServiceUnavailable, "the service cannot verify keys right now; retry later")
 		}
 		if err != nil {
