@@ -70,8 +70,6 @@ func (s *server) crossgradeFail(c *gin.Context, err error) {
 		fault = domain.FaultNoContractFound
 	case f.Kind == domain.KindConflict:
 		fault = domain.FaultInvalidStateForCrossgrade
-	case f.Status == http.StatusServiceUnavailable:
-		fault = domain.FaultSystemFailure
 	case f.Status < 500:
 		fault = domain.FaultUnableToCrossgrade
 	}
@@ -147,7 +145,7 @@ func (s *server) crossgrade(c *gin.Context) {
 	// amendment included) before anything about the request.
 	if open, err := s.Store.OpenAmendmentID(ctx, ct.ID); err != nil || open != "" {
 		if err == nil {
-			err = domain.Errorf(domain.KindConflict, "", "contract %s already has an open amendment %s", ct.Number, open)
+			err = domain.OpenAmendmentConflict(ct.Number, open)
 		}
 		s.crossgradeFail(c, err)
 		return

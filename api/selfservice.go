@@ -124,7 +124,7 @@ func (s *server) submitAmendment(c *gin.Context, ct domain.Contract, ch domain.C
 	} else if open, err := s.Store.OpenAmendmentID(ctx, ct.ID); err != nil {
 		return workflows.Outcome{}, err
 	} else if open != "" {
-		return workflows.Outcome{}, domain.Errorf(domain.KindConflict, "contractId", "contract %s already has an open amendment %s", ct.Number, open)
+		return workflows.Outcome{}, domain.OpenAmendmentConflict(ct.Number, open)
 	}
 
 	wfID := workflows.AmendmentWorkflowID(amendmentID)

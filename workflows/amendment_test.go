@@ -3,15 +3,12 @@ package workflows
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -23,12 +20,8 @@ import (
 var acts *activities.Activities
 
 func amendmentEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
-	var s testsuite.WorkflowTestSuite
-	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	env := s.NewTestWorkflowEnvironment()
+	env := NewTestEnv(t)
 	env.RegisterWorkflow(AmendmentWorkflow)
-	env.RegisterActivity(&activities.Activities{})
-	t.Cleanup(func() { env.AssertExpectations(t) })
 	return env
 }
 

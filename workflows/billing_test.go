@@ -3,8 +3,6 @@ package workflows_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -26,14 +23,10 @@ import (
 var billing *activities.Activities
 
 func billingEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
-	var s testsuite.WorkflowTestSuite
-	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	env := s.NewTestWorkflowEnvironment()
+	env := workflows.NewTestEnv(t)
 	env.RegisterWorkflow(workflows.BillingRunWorkflow)
 	env.RegisterWorkflow(workflows.DunningWorkflow)
 	env.RegisterWorkflow(workflows.DailyBillingWorkflow)
-	env.RegisterActivity(&activities.Activities{})
-	t.Cleanup(func() { env.AssertExpectations(t) })
 	return env
 }
 

@@ -1,15 +1,12 @@
 package workflows
 
 import (
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/contractd/contractd/activities"
@@ -22,12 +19,8 @@ import (
 func amendmentsCounted(t *testing.T, action domain.Action, mockActivities func(*testsuite.TestWorkflowEnvironment)) map[string]float64 {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	var s testsuite.WorkflowTestSuite
-	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	s.SetMetricsHandler(metrics.NewTemporalHandler(reg))
-	env := s.NewTestWorkflowEnvironment()
+	env := NewTestEnv(t, func(s *testsuite.WorkflowTestSuite) { s.SetMetricsHandler(metrics.NewTemporalHandler(reg)) })
 	env.RegisterWorkflow(AmendmentWorkflow)
-	env.RegisterActivity(&activities.Activities{})
 	mockActivities(env)
 
 	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1", Change: domain.Change{Action: action}})

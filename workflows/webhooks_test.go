@@ -3,8 +3,6 @@ package workflows_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -34,13 +31,9 @@ var (
 )
 
 func webhookEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
-	var s testsuite.WorkflowTestSuite
-	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	env := s.NewTestWorkflowEnvironment()
+	env := workflows.NewTestEnv(t)
 	env.RegisterWorkflow(workflows.WebhookDispatchWorkflow)
 	env.RegisterWorkflowWithOptions(workflows.WebhookDeliveryWorkflow, workflow.RegisterOptions{Name: activities.WebhookDeliveryWorkflowType})
-	env.RegisterActivity(&activities.Activities{})
-	t.Cleanup(func() { env.AssertExpectations(t) })
 	return env
 }
 

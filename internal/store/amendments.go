@@ -64,7 +64,7 @@ func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Tim
 		if open, err := openAmendmentID(ctx, tx, ct.ID); err != nil {
 			return err
 		} else if open != "" {
-			return conflictWithOpen(ct.Number, open)
+			return domain.OpenAmendmentConflict(ct.Number, open)
 		}
 		cat, err := loadCatalog(ctx, tx, in.TenantID)
 		if err != nil {
@@ -102,7 +102,7 @@ func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Tim
 			in.RequestHash, idemKey, in.WorkflowID, in.Source, in.ActorID, ruleJSON, p.ReviewExpiresAt, now)
 		if isUniqueViolation(err, "amendments_one_open_per_contract") {
 			open, _ := openAmendmentID(ctx, tx, ct.ID)
-			return conflictWithOpen(ct.Number, open)
+			return domain.OpenAmendmentConflict(ct.Number, open)
 		}
 		if err != nil {
 			return fmt.Errorf("insert amendment: %w", err)
@@ -144,10 +144,6 @@ func contractTerminationCharges(ctx context.Context, q sqlx.QueryerContext, tena
 // ContractTerminationCharges is contractTerminationCharges outside a transaction.
 func (s *Store) ContractTerminationCharges(ctx context.Context, tenantID string, ct domain.Contract) ([]domain.TerminationCharge, error) {
 	return contractTerminationCharges(ctx, s.db, tenantID, ct)
-}
-
-func conflictWithOpen(contractNumber, amendmentID string) error {
-	return domain.Errorf(domain.KindConflict, "contractId", "contract %s already has an open amendment %s", contractNumber, amendmentID)
 }
 
 func openAmendmentID(ctx context.Context, q sqlx.QueryerContext, contractID string) (string, error) {
