@@ -1,4 +1,4 @@
-.PHONY: dev test build vet fuzz
+.PHONY: dev test build vet fuzz faults faults-short
 
 # Run everything in one process: embedded Temporal + UI, worker, API, demo tenant.
 dev:
@@ -20,3 +20,11 @@ API_FUZZ = FuzzContractActionsBody FuzzSelfServiceBody FuzzCrossgradeBody FuzzTe
 fuzz:
 	@for f in $(API_FUZZ); do go test ./api/ -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
 	go test ./internal/rules/ -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME)
+
+# Fault injection with the real processes (kill -9, Postgres and Temporal
+# outages); see faultinject/. faults-short is the form CI runs.
+faults:
+	go test -tags faultinject -count=1 -timeout 60m -v ./faultinject/
+
+faults-short:
+	go test -tags faultinject -count=1 -timeout 20m -short -v ./faultinject/

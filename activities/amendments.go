@@ -27,6 +27,10 @@ type OpenAmendmentInput struct {
 	RequestHash    string
 	Change         domain.Change
 	Request        json.RawMessage
+	// ApplyImmediately lets an immediate change that is neither held for
+	// review nor paid up front be applied as it is recorded. Workflows
+	// started before this existed apply in a step of their own.
+	ApplyImmediately bool
 }
 
 // OpenAmendmentResult is the recorded amendment, the contract it holds, how
@@ -45,8 +49,8 @@ var requestedApproval = domain.MatchedRule{ID: "requireApproval", Name: "Approva
 
 // OpenAmendment prices the change against the locked contract, evaluates the
 // tenant's approval rules and records the amendment: REVIEW when a rule (or
-// the request) holds it, else PENDING when it applies today or SCHEDULED for
-// a future date.
+// the request) holds it, else PENDING when it applies today (or already
+// APPLIED, see ApplyImmediately) or SCHEDULED for a future date.
 func (a *Activities) OpenAmendment(ctx context.Context, in OpenAmendmentInput) (OpenAmendmentResult, error) {
 	ruleList, err := a.Store.ApprovalRules(ctx, in.TenantID)
 	if err != nil {
@@ -62,7 +66,6 @@ func (a *Activities) OpenAmendment(ctx context.Context, in OpenAmendmentInput) (
 	}
 	now := a.now()
 	today := domain.DateOf(now)
-	var expiry time.Duration
 	am, ct, err := a.Store.OpenAmendment(ctx, store.NewAmendment{
 		ID: in.AmendmentID, TenantID: in.TenantID, ContractID: in.ContractID, Action: in.Change.Action,
 		Request: in.Request, RequestHash: in.RequestHash, IdempotencyKey: in.IdempotencyKey, WorkflowID: in.WorkflowID,
@@ -75,8 +78,10 @@ func (a *Activities) OpenAmendment(ctx context.Context, in OpenAmendmentInput) (
 		plan := store.Plan{Quote: q, Status: domain.StatusScheduled}
 		if q.Immediate(today) {
 			plan.Status = domain.StatusPending
+			plan.ApplyNow = in.ApplyImmediately && (q.Crossgrade == nil || q.Crossgrade.PaymentAmount <= 0)
 		}
 		var matched *domain.MatchedRule
+		var expiry time.Duration
 		if in.Change.RequireApproval {
 			matched, expiry = &requestedApproval, rules.DefaultExpiry
 		} else if r, exp, ok := ruleSet.Match(ruleFacts(in, ct, q)); ok {
@@ -84,7 +89,7 @@ func (a *Activities) OpenAmendment(ctx context.Context, in OpenAmendmentInput) (
 		}
 		if matched != nil {
 			expires := now.Add(expiry)
-			plan.Status, plan.MatchedRule, plan.ReviewExpiresAt = domain.StatusReview, matched, &expires
+			plan.Status, plan.MatchedRule, plan.ReviewExpiresAt, plan.ApplyNow = domain.StatusReview, matched, &expires, false
 		}
 		return plan, nil
 	})
@@ -93,9 +98,17 @@ func (a *Activities) OpenAmendment(ctx context.Context, in OpenAmendmentInput) (
 	}
 	activity.GetLogger(ctx).Info("amendment opened", append(correlation.From(ctx).LogAttrs(),
 		"amendmentId", am.ID, "contractId", ct.ID, "status", am.Status)...)
-	res := OpenAmendmentResult{Amendment: am, Contract: ct, ReviewExpiry: expiry}
+	if am.Status == domain.StatusApplied {
+		logApplied(ctx, am.ID, ct.Version)
+	}
+	// Both waits derive from what is stored: when this runs again after a
+	// crash, the amendment it opened the first time is returned as it was.
+	res := OpenAmendmentResult{Amendment: am, Contract: ct}
 	if wait := am.EffectiveDate.Time().Sub(now); wait > 0 {
 		res.WaitFor = wait
+	}
+	if am.Status == domain.StatusReview && am.ReviewExpiresAt != nil {
+		res.ReviewExpiry = max(am.ReviewExpiresAt.Sub(now), 0)
 	}
 	return res, nil
 }
@@ -146,9 +159,13 @@ func (a *Activities) ApplyAmendment(ctx context.Context, in ApplyAmendmentInput)
 	if err != nil {
 		return out, businessError(err)
 	}
-	activity.GetLogger(ctx).Info("amendment applied", append(correlation.From(ctx).LogAttrs(),
-		"amendmentId", in.AmendmentID, "contractVersion", out.Contract.Version)...)
+	logApplied(ctx, in.AmendmentID, out.Contract.Version)
 	return out, nil
+}
+
+func logApplied(ctx context.Context, amendmentID string, contractVersion int64) {
+	activity.GetLogger(ctx).Info("amendment applied", append(correlation.From(ctx).LogAttrs(),
+		"amendmentId", amendmentID, "contractVersion", contractVersion)...)
 }
 
 // EventInput adds an event such as APPROVED or ESCALATED to an amendment's history.

@@ -15,7 +15,7 @@ import (
 )
 
 func (s *server) getAmendment(c *gin.Context) {
-	am, err := s.Store.Amendment(c.Request.Context(), principal(c).TenantID, c.Param("id"))
+	am, err := s.Store.Amendment(c.Request.Context(), scope(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, notFoundAs(err, "amendment %q does not exist", c.Param("id")))
 		return
@@ -24,13 +24,12 @@ func (s *server) getAmendment(c *gin.Context) {
 }
 
 func (s *server) listContractAmendments(c *gin.Context) {
-	tenantID := principal(c).TenantID
-	ct, err := s.Store.Contract(c.Request.Context(), tenantID, c.Param("id"))
+	ct, err := s.Store.Contract(c.Request.Context(), scope(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, notFoundAs(err, "contract %q does not exist", c.Param("id")))
 		return
 	}
-	items, err := s.Store.ContractAmendments(c.Request.Context(), tenantID, ct.ID)
+	items, err := s.Store.ContractAmendments(c.Request.Context(), principal(c).TenantID, ct.ID)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -42,7 +41,7 @@ func (s *server) listContractAmendments(c *gin.Context) {
 // records the change and cancels its wait.
 func (s *server) withdrawAmendment(c *gin.Context) {
 	p := principal(c)
-	s.updateAmendment(c, workflows.UpdateWithdraw, []string{domain.StatusScheduled, domain.StatusReview},
+	s.updateAmendment(c, workflows.UpdateWithdraw, []string{domain.StatusScheduled, domain.StatusReview}, domain.StatusWithdrawn,
 		workflows.Actor{ID: p.ActorID, Source: string(p.Source)})
 }
 
@@ -50,11 +49,15 @@ type decisionRequest struct {
 	Comment string `json:"comment"`
 }
 
-func (s *server) approveAmendment(c *gin.Context) { s.decideAmendment(c, workflows.UpdateApprove) }
-func (s *server) rejectAmendment(c *gin.Context)  { s.decideAmendment(c, workflows.UpdateReject) }
+func (s *server) approveAmendment(c *gin.Context) {
+	s.decideAmendment(c, workflows.UpdateApprove, workflows.EventApproved)
+}
+func (s *server) rejectAmendment(c *gin.Context) {
+	s.decideAmendment(c, workflows.UpdateReject, domain.StatusRejected)
+}
 
 // decideAmendment delivers an approver's decision to the amendment's workflow.
-func (s *server) decideAmendment(c *gin.Context, update string) {
+func (s *server) decideAmendment(c *gin.Context, update, event string) {
 	var req decisionRequest
 	if body, err := readBody(c); err != nil {
 		s.fail(c, err)
@@ -66,7 +69,7 @@ func (s *server) decideAmendment(c *gin.Context, update string) {
 		}
 	}
 	p := principal(c)
-	s.updateAmendment(c, update, []string{domain.StatusReview},
+	s.updateAmendment(c, update, []string{domain.StatusReview}, event,
 		workflows.Decision{Actor: workflows.Actor{ID: p.ActorID, Source: string(p.Source)}, Comment: req.Comment})
 }
 
@@ -74,11 +77,19 @@ func (s *server) decideAmendment(c *gin.Context, update string) {
 // with the amendment's state once the workflow has acted on it. The status
 // and four-eyes checks here answer early; the workflow's validator is the
 // one that counts, since the state may change in between.
-func (s *server) updateAmendment(c *gin.Context, update string, from []string, arg any) {
+//
+// A caller retrying a decision or withdrawal it already made (its answer was
+// lost to a timeout or a crash) gets the amendment back instead of a
+// conflict: event is what the history records once the update has acted.
+func (s *server) updateAmendment(c *gin.Context, update string, from []string, event string, arg any) {
 	p := principal(c)
-	am, err := s.Store.Amendment(c.Request.Context(), p.TenantID, c.Param("id"))
+	am, err := s.Store.Amendment(c.Request.Context(), scope(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, notFoundAs(err, "amendment %q does not exist", c.Param("id")))
+		return
+	}
+	if slices.ContainsFunc(am.History, func(e domain.AmendmentEvent) bool { return e.Status == event && e.ActorID == p.ActorID }) {
+		c.JSON(http.StatusOK, am)
 		return
 	}
 	if !slices.Contains(from, am.Status) {
@@ -105,7 +116,7 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, a
 		return
 	}
 	// Read back what was committed: the workflow's copy may predate the invoice.
-	if fresh, err := s.Store.Amendment(c.Request.Context(), p.TenantID, am.ID); err == nil {
+	if fresh, err := s.Store.Amendment(c.Request.Context(), scope(c), am.ID); err == nil {
 		out.Amendment = &fresh
 	}
 	c.JSON(http.StatusOK, out.Amendment)

@@ -83,7 +83,7 @@ func (s *server) listAmendmentsIn(c *gin.Context, status string) {
 			return
 		}
 	}
-	items, more, err := s.Store.AmendmentsByStatus(c.Request.Context(), principal(c).TenantID, status, after, pageSize, s.Now())
+	items, more, err := s.Store.AmendmentsByStatus(c.Request.Context(), scope(c), status, after, pageSize, s.Now())
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -105,8 +105,9 @@ func TestHeldChangeIsApprovedAndApplied(t *testing.T) {
 	assert.Equal(t, []string{"PENDING", "REVIEW", "APPROVED", "APPLIED"}, events)
 	assert.EqualValues(t, 3, env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)["version"])
 
-	// Deciding twice, or deciding what is not in REVIEW, is a conflict.
-	assert.Equal(t, http.StatusConflict, env.Do("POST", "/api/amendments/"+id+"/approve", env.A.ApproverKey, nil).Status)
+	// Deciding what is decided already is a conflict (unless it is the same
+	// decision retried, see TestRetriedDecisionAnswersWithTheOutcome).
+	assert.Equal(t, http.StatusConflict, env.Do("POST", "/api/amendments/"+id+"/approve", env.NewTenantKey(env.A, "approver"), nil).Status)
 	assert.Equal(t, http.StatusConflict, env.Do("POST", "/api/amendments/"+id+"/reject", env.A.ApproverKey, nil).Status)
 	assert.Empty(t, env.Do("GET", "/api/approvals", env.A.ApproverKey, nil).JSON(t)["items"])
 }
@@ -220,4 +221,35 @@ func TestListAmendmentsByStatus(t *testing.T) {
 	assert.Empty(t, env.Do("GET", "/api/amendments?status=SCHEDULED", env.B.OperatorKey, nil).JSON(t)["items"])
 	assert.Equal(t, http.StatusBadRequest, env.Do("GET", "/api/amendments?status=DONE", env.A.OperatorKey, nil).Status)
 	assert.Equal(t, http.StatusBadRequest, env.Do("GET", "/api/amendments", env.A.OperatorKey, nil).Status)
+}
+
+// A client whose answer was lost retries; the retry must not turn a decision
+// it already made into a conflict. Someone else's decision still is one.
+func TestRetriedDecisionAnswersWithTheOutcome(t *testing.T) {
+	env := newAmendmentEnv(t)
+	putRules(t, env, cancellationsNeedApproval)
+	id := held(t, env, cancel(fiveSeats(env, nil)["id"]))
+	path := "/api/amendments/" + id + "/approve"
+
+	first := env.Do("POST", path, env.A.ApproverKey, map[string]any{"comment": "ok"})
+	require.Equal(t, http.StatusOK, first.Status, "%s", first.Body)
+	retry := env.Do("POST", path, env.A.ApproverKey, map[string]any{"comment": "ok"})
+	require.Equal(t, http.StatusOK, retry.Status, "%s", retry.Body)
+	assert.Equal(t, "APPLIED", retry.JSON(t)["status"])
+	assert.Equal(t, first.JSON(t)["history"], retry.JSON(t)["history"], "the retry changed nothing")
+
+	otherApprover := env.NewTenantKey(env.A, "approver")
+	assert.Equal(t, http.StatusConflict, env.Do("POST", path, otherApprover, nil).Status)
+	assert.Equal(t, http.StatusConflict, env.Do("POST", "/api/amendments/"+id+"/reject", env.A.ApproverKey, nil).Status)
+
+	// The same holds for a withdrawal.
+	future := seats(fiveSeats(env, nil)["id"].(string), 8)
+	future["effectiveDate"] = time.Now().UTC().AddDate(0, 1, 0).Format(time.DateOnly)
+	scheduled := change(env, env.A.SubmitterKey, future)
+	require.Equal(t, http.StatusOK, scheduled.Status, "%s", scheduled.Body)
+	withdraw := "/api/amendments/" + scheduled.JSON(t)["quote"].(map[string]any)["id"].(string) + "/withdraw"
+	require.Equal(t, http.StatusOK, env.Do("POST", withdraw, env.A.SubmitterKey, nil).Status)
+	again := env.Do("POST", withdraw, env.A.SubmitterKey, nil)
+	require.Equal(t, http.StatusOK, again.Status, "%s", again.Body)
+	assert.Equal(t, "WITHDRAWN", again.JSON(t)["status"])
 }

@@ -62,9 +62,9 @@ func (s *server) runBilling(c *gin.Context) {
 }
 
 // listInvoices shows a contract's invoices with their payment state; another
-// tenant's contract is a 404 like a missing one.
+// tenant's or account's contract is a 404 like a missing one.
 func (s *server) listInvoices(c *gin.Context) {
-	invoices, err := s.Store.ContractInvoices(c.Request.Context(), principal(c).TenantID, c.Param("id"))
+	invoices, err := s.Store.ContractInvoices(c.Request.Context(), scope(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, notFoundAs(err, "contract %q does not exist", c.Param("id")))
 		return

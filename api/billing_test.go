@@ -201,6 +201,8 @@ func TestBillingDeclinedCollectionIsUnpaidAndDunningEndsInArrears(t *testing.T) 
 		return list.InArrears && len(list.Items[0].Attempts) == 4 && len(list.Items[1].Attempts) == 4
 	}
 	require.Eventually(t, dunned, 30*time.Second, 200*time.Millisecond)
+	contract := env.Do("GET", "/api/contracts/"+id, env.A.SubmitterKey, nil).JSON(t)
+	assert.Equal(t, true, contract["paymentSchedule"].(map[string]any)["inArrears"], "the contract read shows it too")
 	for _, inv := range invoicesOf(t, env, id).Items {
 		assert.Equal(t, "UNPAID", inv.Status)
 	}

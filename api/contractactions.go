@@ -104,6 +104,10 @@ func (s *server) createContractAction(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if !scope(c).Covers(req.AccountNumber) {
+		s.fail(c, domain.Errorf(domain.KindForbidden, "accountNumber", "a customer key creates contracts only for its own account"))
+		return
+	}
 	p := principal(c)
 	cat, err := s.Store.Catalog(c.Request.Context(), p.TenantID)
 	if err != nil {
@@ -131,7 +135,7 @@ func (s *server) createContractAction(c *gin.Context) {
 	}
 
 	hash := requestHash(body)
-	key := c.GetHeader(idempotencyHeader)
+	key := idempotencyKey(c)
 	actionID := uuid.NewString()
 	if key != "" {
 		earlier, err := s.Store.ContractActionByIdempotencyKey(c.Request.Context(), p.TenantID, key)

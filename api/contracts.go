@@ -17,9 +17,10 @@ const (
 )
 
 // getContract answers for the uuid, the CT- number or the numeric ref; another
-// tenant's contract is a 404 exactly like a missing one.
+// tenant's (or, for a customer key, another account's) contract is a 404
+// exactly like a missing one.
 func (s *server) getContract(c *gin.Context) {
-	ct, err := s.Store.Contract(c.Request.Context(), principal(c).TenantID, c.Param("id"))
+	ct, err := s.Store.Contract(c.Request.Context(), scope(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, notFoundAs(err, "contract %q does not exist", c.Param("id")))
 		return
@@ -43,7 +44,7 @@ func (s *server) listContracts(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	items, more, err := s.Store.Contracts(c.Request.Context(), principal(c).TenantID, store.ContractFilter{
+	items, more, err := s.Store.Contracts(c.Request.Context(), scope(c), store.ContractFilter{
 		AccountNumber: c.Query("accountNumber"), Status: c.Query("status"), PageSize: pageSize, AfterRef: after,
 	})
 	if err != nil {

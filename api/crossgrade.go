@@ -11,6 +11,7 @@ import (
 	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/workflows"
 )
 
 // The crossgrade surface (seed: crossgrade-change-contract.txt).
@@ -113,7 +114,7 @@ func (s *server) crossgrade(c *gin.Context) {
 		s.crossgradeFail(c, noContract)
 		return
 	}
-	ct, err := s.Store.Contract(ctx, p.TenantID, ref)
+	ct, err := s.Store.Contract(ctx, scope(c), ref)
 	if err != nil || ct.CustomerID != customerID {
 		if err == nil || errors.Is(err, store.ErrNotFound) {
 			err = noContract
@@ -126,6 +127,14 @@ func (s *server) crossgrade(c *gin.Context) {
 	body, err := readJSON(c, &req)
 	if err != nil {
 		s.crossgradeFail(c, err)
+		return
+	}
+	if earlier, err := s.repeatedRequest(c, body); err != nil || earlier != nil {
+		if err != nil {
+			s.crossgradeFail(c, err)
+			return
+		}
+		s.respondCrossgrade(c, ct, *earlier)
 		return
 	}
 	if len(req.Referrer) > maxReferrerLength {
@@ -171,8 +180,14 @@ func (s *server) crossgrade(c *gin.Context) {
 		s.crossgradeFail(c, err)
 		return
 	}
+	s.respondCrossgrade(c, ct, out)
+}
+
+// respondCrossgrade answers 200 with an applied crossgrade and 202 with one
+// held for review or scheduled, showing the contract as it is now.
+func (s *server) respondCrossgrade(c *gin.Context, ct domain.Contract, out workflows.Outcome) {
 	if out.Contract == nil || out.Amendment.Status == domain.StatusApplied {
-		if fresh, err := s.Store.Contract(ctx, p.TenantID, ct.ID); err == nil {
+		if fresh, err := s.Store.Contract(c.Request.Context(), scope(c), ct.ID); err == nil {
 			out.Contract = &fresh
 		}
 	}

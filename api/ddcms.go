@@ -84,6 +84,13 @@ func (s *server) changeSchedule(c *gin.Context, action domain.ScheduleAction, co
 	// still hold it in a goroutine after the handler returns.
 	ctx := c.Request.Context()
 	contractID, changeID := parsed.String(), c.GetString(requestIDKey)
+	// The activity finds the contract in the tenant under its lock; this
+	// also keeps a customer key to its own account's contracts. (The
+	// account a contract belongs to never changes.)
+	if _, err := s.Store.Contract(ctx, scope(c), contractID); err != nil {
+		s.ddcmsFail(c, err)
+		return
+	}
 	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:        workflows.ScheduleChangeWorkflowID(p.TenantID, changeID),
 		TaskQueue: s.TaskQueue,

@@ -58,6 +58,11 @@ func (s *server) classify(c *gin.Context, err error) failure {
 	case errors.As(err, &appErr) && kindStatus[domain.Kind(appErr.Type())] != 0:
 		// A business refusal raised inside a workflow's activity.
 		return failure{Status: kindStatus[domain.Kind(appErr.Type())], Kind: domain.Kind(appErr.Type()), Message: appErr.Message()}
+	case errors.Is(c.Request.Context().Err(), context.Canceled):
+		// The client hung up, and the error (whatever form the SDK or the
+		// driver gave it) followed from that. Nobody reads this answer, but
+		// the access log and metrics should not count it as a server error.
+		return failure{Status: statusClientClosedRequest, Message: "the client closed the request"}
 	case isUnavailable(err):
 		s.Logger.Warn("dependency unavailable", "err", err, "requestId", c.GetString(requestIDKey))
 		c.Header("Retry-After", "5")
@@ -67,6 +72,10 @@ func (s *server) classify(c *gin.Context, err error) failure {
 		return failure{Status: http.StatusInternalServerError, Message: "internal error"}
 	}
 }
+
+// statusClientClosedRequest is the de facto status (nginx's) for a request
+// whose client went away before the answer.
+const statusClientClosedRequest = 499
 
 // isUnavailable recognises a dependency that is down or too slow (Temporal,
 // or Postgres refusing connections or shutting down): the client should

@@ -5,9 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	_ "github.com/lib/pq"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,4 +30,18 @@ func TestPostgresOutageIsUnavailable(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, isUnavailable(fmt.Errorf("load contract: %w", err)), "%v", err)
 	assert.False(t, isUnavailable(errors.New("some bug")))
+}
+
+// A client that hung up mid-request (here, while the SDK waited on Temporal)
+// is not a server error, whatever form the error that followed took.
+func TestClientThatHungUpIsNotAServerError(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c, _ := gin.CreateTestContext(httptest.NewRecorder())
+	c.Request = httptest.NewRequest("POST", "/api/selfService/contract", nil).WithContext(ctx)
+	s := &server{Deps: Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}}
+	assert.Equal(t, statusClientClosedRequest, s.classify(c, errors.New("rpc error: code = Canceled desc = context canceled")).Status)
+
+	c.Request = httptest.NewRequest("POST", "/api/selfService/contract", nil)
+	assert.Equal(t, 500, s.classify(c, errors.New("some bug")).Status, "a live request's unknown error is still a 500")
 }

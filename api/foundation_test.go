@@ -193,6 +193,8 @@ func TestCreateContractRefusalsWriteNothing(t *testing.T) {
 		{"quantity above maximum", createBody("A", teamItem(map[string]any{"quantities": map[string]int{"prod_seat": 51}})), "quantities"},
 		{"quantity below minimum", createBody("A", teamItem(map[string]any{"planId": "off_business", "quantities": map[string]int{"prod_seat": 1}})), "quantities"},
 		{"unknown product", createBody("A", teamItem(map[string]any{"quantities": map[string]int{"prod_ghost": 1}})), "quantities"},
+		{"viewing card not issued", createBody("A", teamItem(map[string]any{"viewingCardNumber": "4012888888881881"})), "viewingCardNumber"},
+		{"viewing card in another currency", createBody("A", teamItem(map[string]any{"viewingCardNumber": "5555555555554444"})), "is for EUR, not USD"},
 		{"unknown action type", map[string]any{"accountNumber": "A", "actions": []any{map[string]any{"type": "delete-everything"}}}, "actions[0].type"},
 		{"missing account", createBody("", teamItem(nil)), "accountNumber"},
 		{"bad date", createBody("A", teamItem(map[string]any{"effectiveDate": "01/02/2026"})), "date"},

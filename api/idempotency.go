@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
 	"github.com/contractd/contractd/internal/domain"
@@ -12,6 +13,20 @@ const idempotencyHeader = "Idempotency-Key"
 
 var errIdempotencyMismatch = domain.Errorf(domain.KindUnprocessable, idempotencyHeader,
 	"this Idempotency-Key was already used with a different request body")
+
+// idempotencyKey is the request's Idempotency-Key in the caller's namespace.
+// A customer key's keys are its account's own: were they the tenant's, an
+// earlier request of another account with the same key would be answered to
+// it (or at least betray that the key was used). The account goes before a
+// newline, which no header value can hold, so no client can write a key into
+// another namespace.
+func idempotencyKey(c *gin.Context) string {
+	key := c.GetHeader(idempotencyHeader)
+	if account := principal(c).AccountNumber; key != "" && account != "" {
+		return account + "\n" + key
+	}
+	return key
+}
 
 // idempotentID derives a stable id from a tenant's idempotency key, so a
 // retried request addresses the same workflow and rows as the first.

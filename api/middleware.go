@@ -162,6 +162,30 @@ func requireRole(role auth.Role, render errorRenderer) gin.HandlerFunc {
 	}
 }
 
+// tenantWide keeps customer keys off a route about the tenant as a whole (its
+// catalog, its termination definitions) rather than about contracts: a
+// customer key acts only on its own account's contracts. Routes for approvers
+// and operators need no such guard, since a customer key is only ever a
+// submitter.
+func tenantWide(render errorRenderer) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if principal(c).Source == auth.SourceCustomer {
+			render(c, http.StatusForbidden, "a customer key acts only on its own account's contracts")
+			c.Abort()
+			return
+		}
+		c.Next()
+	}
+}
+
+// scope is what the caller's lookups may see: its tenant's contracts and,
+// for a customer key, only its own account's. Every read of a contract or an
+// amendment goes through it, and every change starts from such a read.
+func scope(c *gin.Context) store.Scope {
+	p := principal(c)
+	return store.Scope{TenantID: p.TenantID, AccountNumber: p.AccountNumber}
+}
+
 func principal(c *gin.Context) auth.Principal {
 	p, _ := c.Get(principalKey)
 	pr, _ := p.(auth.Principal)

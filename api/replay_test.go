@@ -18,8 +18,10 @@ import (
 
 // TestAmendmentHistoriesReplay replays real histories (an immediate change,
 // a scheduled change withdrawn while waiting, a held change approved, and a
-// crossgrade upgrade with its payment) against today's workflow code. With RECORD_HISTORY=1 it also refreshes workflows/testdata, whose
-// files the workflows package replays to catch non-deterministic changes.
+// crossgrade upgrade with its payment) against today's workflow code. With
+// RECORD_HISTORY=1 it also records them in workflows/testdata, whose files
+// (of every version so far) the workflows package replays to catch
+// non-deterministic changes.
 func TestAmendmentHistoriesReplay(t *testing.T) {
 	env := newAmendmentEnv(t)
 	ct := fiveSeats(env, nil)
@@ -41,10 +43,10 @@ func TestAmendmentHistoriesReplay(t *testing.T) {
 	require.Equal(t, http.StatusOK, upgrade.Status, "%s", upgrade.Body)
 
 	histories := map[string]string{
-		"amendment_immediate.json": immediate.JSON(t)["quote"].(map[string]any)["id"].(string),
-		"amendment_withdrawn.json": scheduledID,
-		"amendment_approved.json":  reviewed,
-		"crossgrade_upgrade.json":  upgrade.JSON(t)["amendment"].(map[string]any)["id"].(string),
+		"amendment_immediate": immediate.JSON(t)["quote"].(map[string]any)["id"].(string),
+		"amendment_withdrawn": scheduledID,
+		"amendment_approved":  reviewed,
+		"crossgrade_upgrade":  upgrade.JSON(t)["amendment"].(map[string]any)["id"].(string),
 	}
 	for file, id := range histories {
 		h := history(t, env, workflows.AmendmentWorkflowID(id))
@@ -54,10 +56,15 @@ func TestAmendmentHistoriesReplay(t *testing.T) {
 		if os.Getenv("RECORD_HISTORY") == "1" {
 			raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(h)
 			require.NoError(t, err)
-			require.NoError(t, os.WriteFile(filepath.Join("..", "workflows", "testdata", file), raw, 0o644))
+			require.NoError(t, os.WriteFile(filepath.Join("..", "workflows", "testdata", file+"."+historyVersion+".json"), raw, 0o644))
 		}
 	}
 }
+
+// historyVersion names the recorded files of today's workflow logic. When a
+// change to it lands (behind workflow.GetVersion), bump it so the files of
+// the earlier logic stay and are still replayed.
+const historyVersion = "v2"
 
 func history(t *testing.T, env *testkit.Env, workflowID string) *historypb.History {
 	h := &historypb.History{}

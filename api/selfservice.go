@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -62,8 +63,16 @@ func (s *server) changeContract(c *gin.Context) {
 		s.selfServiceFail(c, ch.Action, nil, err)
 		return
 	}
+	if earlier, err := s.repeatedRequest(c, body); err != nil || earlier != nil {
+		if err != nil {
+			s.selfServiceFail(c, ch.Action, nil, err)
+			return
+		}
+		s.respondAmendment(c, ch.Action, *earlier)
+		return
+	}
 	p := principal(c)
-	ct, err := s.Store.Contract(c.Request.Context(), p.TenantID, ch.ContractID)
+	ct, err := s.Store.Contract(c.Request.Context(), scope(c), ch.ContractID)
 	if err != nil {
 		s.selfServiceFail(c, ch.Action, nil, notFoundAs(err, "contract %q does not exist", ch.ContractID))
 		return
@@ -100,26 +109,49 @@ func (s *server) changeContract(c *gin.Context) {
 	s.respondAmendment(c, ch.Action, out)
 }
 
+// repeatedRequest answers a request repeated with the same Idempotency-Key
+// with what the first one got, before the change is checked again: the
+// contract may have changed since, by that very amendment. It returns nil
+// when there is no earlier amendment to answer with.
+func (s *server) repeatedRequest(c *gin.Context, body []byte) (*workflows.Outcome, error) {
+	key := idempotencyKey(c)
+	if key == "" {
+		return nil, nil
+	}
+	ctx := c.Request.Context()
+	earlier, earlierHash, err := s.Store.AmendmentByIdempotencyKey(ctx, scope(c), key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case earlierHash != requestHash(body):
+		return nil, errIdempotencyMismatch
+	case earlier.Status != domain.StatusPending:
+		return &workflows.Outcome{Amendment: &earlier}, nil
+	}
+	// Still being worked on (the first answer was lost to a timeout or a
+	// crash): wait for the workflow's answer as the first request did.
+	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: earlier.WorkflowID, UpdateName: workflows.UpdateOutcome, Args: []any{earlierHash},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	out, err := amendmentOutcome(ctx, handle, err)
+	return &out, err
+}
+
 // submitAmendment hands a validated change to its amendment workflow with
 // Update-with-Start and returns the workflow's answer. With an
-// Idempotency-Key, a repeated request gets the first amendment back, and
-// the same key with another body is refused.
+// Idempotency-Key the amendment's id (and so its workflow's) derives from the
+// key, so concurrent repeats meet in one workflow, and the workflow's
+// validator refuses the key with another body.
 func (s *server) submitAmendment(c *gin.Context, ct domain.Contract, ch domain.Change, body []byte) (workflows.Outcome, error) {
 	ctx := c.Request.Context()
 	p := principal(c)
 	hash := requestHash(body)
-	key := c.GetHeader(idempotencyHeader)
+	key := idempotencyKey(c)
 	amendmentID := uuid.NewString()
 	if key != "" {
-		earlier, earlierHash, err := s.Store.AmendmentByIdempotencyKey(ctx, p.TenantID, key)
-		switch {
-		case err == nil && earlierHash == hash:
-			return workflows.Outcome{Amendment: &earlier}, nil
-		case err == nil:
-			return workflows.Outcome{}, errIdempotencyMismatch
-		case !errors.Is(err, store.ErrNotFound):
-			return workflows.Outcome{}, err
-		}
 		amendmentID = idempotentID(p.TenantID, "amendment", key)
 	} else if open, err := s.Store.OpenAmendmentID(ctx, ct.ID); err != nil {
 		return workflows.Outcome{}, err
@@ -152,6 +184,12 @@ func (s *server) submitAmendment(c *gin.Context, ct domain.Contract, ch domain.C
 			UpdateName: workflows.UpdateOutcome, Args: []any{hash}, WaitForStage: client.WorkflowUpdateStageCompleted,
 		},
 	})
+	return amendmentOutcome(ctx, handle, err)
+}
+
+// amendmentOutcome waits for an amendment workflow's answer to an update; a
+// refusal becomes the domain error it stands for.
+func amendmentOutcome(ctx context.Context, handle client.WorkflowUpdateHandle, err error) (workflows.Outcome, error) {
 	var out workflows.Outcome
 	if err == nil {
 		err = handle.Get(ctx, &out)
@@ -171,7 +209,7 @@ func (s *server) respondAmendment(c *gin.Context, action domain.Action, out work
 	am := out.Amendment
 	ct := out.Contract
 	if ct == nil {
-		loaded, err := s.Store.Contract(c.Request.Context(), principal(c).TenantID, am.ContractID)
+		loaded, err := s.Store.Contract(c.Request.Context(), scope(c), am.ContractID)
 		if err != nil {
 			s.selfServiceFail(c, action, nil, err)
 			return

@@ -78,7 +78,7 @@ func NewRouter(d Deps) http.Handler {
 	registerOpenAPIRoutes(r)
 
 	g := r.Group("/api", s.authenticate(generalErrors))
-	g.GET("/catalog", s.getCatalog)
+	g.GET("/catalog", tenantWide(generalErrors), s.getCatalog)
 	g.PUT("/catalog", requireRole(auth.RoleOperator, generalErrors), s.putCatalog)
 	g.POST("/contract-actions", requireRole(auth.RoleSubmitter, generalErrors), s.createContractAction)
 	g.GET("/contracts", s.listContracts)

@@ -39,7 +39,7 @@ const (
 )
 
 func (s *server) registerTerminationRoutes(r *gin.Engine) {
-	g := r.Group("/api/v5/Contract/Termination", trackingHeader, s.recoverPanics(v5Errors), s.authenticate(v5Errors))
+	g := r.Group("/api/v5/Contract/Termination", trackingHeader, s.recoverPanics(v5Errors), s.authenticate(v5Errors), tenantWide(v5Errors))
 	operator := requireRole(auth.RoleOperator, v5Errors)
 	// The seed writes paths with a trailing slash and clients send either;
 	// serving both spares them gin's redirect, which not every client

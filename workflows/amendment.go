@@ -37,6 +37,11 @@ const (
 	EventPaymentVoided     = "PAYMENT_VOIDED"
 )
 
+// changeApplyOnOpen marks the change that lets OpenAmendment apply an
+// immediate change itself; histories recorded before it apply in a second
+// local activity.
+const changeApplyOnOpen = "apply-on-open"
+
 // AmendmentWorkflowID is deterministic per amendment.
 func AmendmentWorkflowID(amendmentID string) string { return "amendment/" + amendmentID }
 
@@ -123,16 +128,41 @@ func (w *amendment) registerHandlers(ctx workflow.Context) error {
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateWithdraw,
 		func(ctx workflow.Context, by Actor) (Outcome, error) {
-			w.withdraw = &by
+			if err := workflow.Await(ctx, w.opened); err != nil {
+				return w.out, err
+			}
+			if err := w.withdrawalRefusal(by); err != nil {
+				return w.out, err
+			}
+			if w.withdraw == nil {
+				w.withdraw = &by
+			}
 			err := workflow.Await(ctx, func() bool { return w.done })
 			return w.out, err
 		},
-		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, _ Actor) error {
-			if w.withdraw != nil || !slices.Contains([]string{domain.StatusScheduled, domain.StatusReview}, w.status()) {
-				return temporal.NewApplicationError("only a SCHEDULED or REVIEW amendment can be withdrawn; this one is "+w.status(), string(domain.KindConflict))
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, by Actor) error {
+			if !w.opened() {
+				return nil // the handler decides once the amendment is known
 			}
-			return nil
+			return w.withdrawalRefusal(by)
 		}})
+}
+
+// opened reports whether this run knows the amendment (or has ended). An
+// update can arrive before that: after a crash the client may have learnt
+// of the amendment from the database while its workflow task is retried.
+func (w *amendment) opened() bool { return w.out.Amendment != nil || w.done }
+
+// withdrawalRefusal says why the amendment cannot be withdrawn now, or nil.
+// The same actor asking again is a retry: it waits for the same outcome.
+func (w *amendment) withdrawalRefusal(by Actor) error {
+	if w.withdraw != nil && w.withdraw.ID == by.ID {
+		return nil
+	}
+	if w.withdraw != nil || !slices.Contains([]string{domain.StatusScheduled, domain.StatusReview}, w.status()) {
+		return temporal.NewApplicationError("only a SCHEDULED or REVIEW amendment can be withdrawn; this one is "+w.status(), string(domain.KindConflict))
+	}
+	return nil
 }
 
 // registerDecision accepts an approver's decision only while the amendment
@@ -141,29 +171,56 @@ func (w *amendment) registerHandlers(ctx workflow.Context) error {
 func (w *amendment) registerDecision(ctx workflow.Context, name string, approve bool) error {
 	return workflow.SetUpdateHandlerWithOptions(ctx, name,
 		func(ctx workflow.Context, d Decision) (Outcome, error) {
-			w.decision, w.approved = &d, approve
+			if err := workflow.Await(ctx, w.opened); err != nil {
+				return w.out, err
+			}
+			if err := w.decisionRefusal(d, approve); err != nil {
+				return w.out, err
+			}
+			if w.decision == nil {
+				w.decision, w.approved = &d, approve
+			}
 			err := workflow.Await(ctx, func() bool { return w.done || w.status() != domain.StatusReview })
 			return w.out, err
 		},
 		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, d Decision) error {
-			if w.status() != domain.StatusReview || w.decision != nil || w.withdraw != nil {
-				return temporal.NewApplicationError("only an amendment in REVIEW can be decided; this one is "+w.status(), string(domain.KindConflict))
+			if !w.opened() {
+				return nil // the handler decides once the amendment is known
 			}
-			if d.Actor.ID == w.in.ActorID {
-				return temporal.NewApplicationError("the submitter of an amendment cannot decide it (four-eyes rule)", string(domain.KindForbidden))
-			}
-			return nil
+			return w.decisionRefusal(d, approve)
 		}})
+}
+
+// decisionRefusal says why a decision cannot be taken now, or nil. The same
+// approver sending the same decision again is a retry: it waits for the
+// same outcome.
+func (w *amendment) decisionRefusal(d Decision, approve bool) error {
+	if w.decision != nil && w.decision.Actor.ID == d.Actor.ID && w.approved == approve {
+		return nil
+	}
+	if w.status() != domain.StatusReview || w.decision != nil || w.withdraw != nil {
+		return temporal.NewApplicationError("only an amendment in REVIEW can be decided; this one is "+w.status(), string(domain.KindConflict))
+	}
+	if d.Actor.ID == w.in.ActorID {
+		return temporal.NewApplicationError("the submitter of an amendment cannot decide it (four-eyes rule)", string(domain.KindForbidden))
+	}
+	return nil
 }
 
 func (w *amendment) run(ctx workflow.Context) error {
 	var a *activities.Activities
 	var opened activities.OpenAmendmentResult
-	if err := workflow.ExecuteLocalActivity(ctx, a.OpenAmendment, w.in).Get(ctx, &opened); err != nil {
+	in := w.in
+	in.ApplyImmediately = workflow.GetVersion(ctx, changeApplyOnOpen, workflow.DefaultVersion, 1) == 1
+	if err := workflow.ExecuteLocalActivity(ctx, a.OpenAmendment, in).Get(ctx, &opened); err != nil {
 		return w.refuse(err)
 	}
 	openedAt := workflow.Now(ctx)
 	w.out = Outcome{Amendment: &opened.Amendment, Contract: &opened.Contract}
+	if w.status() == domain.StatusApplied {
+		w.settled = true
+		return w.publishStatus(ctx)
+	}
 	if err := w.publishStatus(ctx); err != nil {
 		return err
 	}

@@ -89,16 +89,18 @@ func TestImmediateAmendmentRefusesWithdrawal(t *testing.T) {
 	env := amendmentEnv(t)
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(opened(domain.StatusPending, 0), nil)
 	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Return(applied(), nil)
-	var rejected error
+	// It arrives before the amendment is opened, so it is accepted and then
+	// refused by its handler once the workflow knows what it withdraws.
+	var refused error
 	env.RegisterDelayedCallback(func() {
 		env.UpdateWorkflow(UpdateWithdraw, "w-1", &testsuite.TestUpdateCallback{
-			OnReject: func(err error) { rejected = err }, OnAccept: func() {}, OnComplete: func(any, error) {},
+			OnReject: func(err error) { refused = err }, OnAccept: func() {}, OnComplete: func(_ any, err error) { refused = err },
 		}, Actor{ID: "alice"})
 	}, 0)
 	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1"})
 	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
 	var appErr *temporal.ApplicationError
-	require.True(t, errors.As(rejected, &appErr), "withdrawal of an immediate change must be rejected, got %v", rejected)
+	require.True(t, errors.As(refused, &appErr), "withdrawal of an immediate change must be refused, got %v", refused)
 	assert.Equal(t, string(domain.KindConflict), appErr.Type())
 }
 
@@ -151,7 +153,7 @@ func held(expiry time.Duration, wait time.Duration) activities.OpenAmendmentResu
 
 func decide(t *testing.T, env *testsuite.TestWorkflowEnvironment, name string, d Decision, after time.Duration, result *Outcome, rejected *error) {
 	env.RegisterDelayedCallback(func() {
-		env.UpdateWorkflow(name, name+"-1", &testsuite.TestUpdateCallback{
+		env.UpdateWorkflow(name, name+"@"+after.String(), &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { *rejected = err },
 			OnAccept: func() {},
 			OnComplete: func(v any, err error) {
@@ -255,4 +257,38 @@ func TestUndecidedReviewEscalatesThenExpires(t *testing.T) {
 	assert.InDelta(t, (expiry / 2).Seconds(), escalatedAt.Sub(start).Seconds(), 60)
 	assert.InDelta(t, expiry.Seconds(), expiredAt.Sub(start).Seconds(), 60)
 	env.AssertNotCalled(t, "ApplyAmendment", mock.Anything, mock.Anything)
+}
+
+func TestImmediateChangeAppliedWhenOpenedNeedsNoSecondStep(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.MatchedBy(func(in activities.OpenAmendmentInput) bool {
+		return in.ApplyImmediately
+	})).Return(opened(domain.StatusApplied, 0), nil)
+
+	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1"})
+
+	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
+	env.AssertNotCalled(t, "ApplyAmendment", mock.Anything, mock.Anything)
+}
+
+func TestRetriedApprovalWaitsForTheSameOutcome(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(7*24*time.Hour, 0), nil)
+	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.Anything).Return(nil).Once()
+	// The apply is slow, so the retry arrives while the first approval is being acted on.
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).After(time.Minute).Return(applied(), nil).Once()
+	var first, retry, other Outcome
+	var firstErr, retryErr, otherErr error
+	decide(t, env, UpdateApprove, Decision{Actor: approver, Comment: "fine"}, time.Hour, &first, &firstErr)
+	decide(t, env, UpdateApprove, Decision{Actor: approver, Comment: "fine"}, time.Hour+time.Second, &retry, &retryErr)
+	decide(t, env, UpdateReject, Decision{Actor: approver}, time.Hour+2*time.Second, &other, &otherErr)
+
+	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+
+	require.NoError(t, firstErr)
+	require.NoError(t, retryErr, "the same approver retrying gets the outcome")
+	assert.Equal(t, domain.StatusApplied, retry.Amendment.Status)
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, otherErr, &appErr, "a different decision after the first is refused")
+	assert.Equal(t, string(domain.KindConflict), appErr.Type())
 }

@@ -10,7 +10,8 @@ import (
 
 // TestRecordedHistoriesReplay guards released workflow logic: a change that
 // would break running workflows fails here. Changing logic on purpose needs
-// workflow.GetVersion; refresh the files with RECORD_HISTORY=1 go test ./api -run Replay.
+// workflow.GetVersion; record the new logic's histories with
+// RECORD_HISTORY=1 go test ./api -run Replay (see historyVersion there).
 func TestRecordedHistoriesReplay(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
 	require.NoError(t, err)

@@ -37,15 +37,9 @@ func runDev(ctx context.Context, cfg config.Config) error {
 
 	hostPort, uiAddr := cfg.TemporalAddress, ""
 	if hostPort == "" {
-		srv, err := devtemporal.Start(devtemporal.Options{
-			StateDir:         filepath.Join(cfg.StateDir, "temporal"),
-			Namespace:        cfg.TemporalNamespace,
-			SearchAttributes: workflows.SearchAttributes,
-			FrontendPort:     cfg.TemporalDevPort,
-			UIPort:           cfg.TemporalUIPort,
-		})
+		srv, err := startEmbeddedTemporal(cfg)
 		if err != nil {
-			return fmt.Errorf("embedded temporal: %w", err)
+			return err
 		}
 		defer func() { _ = srv.Stop() }()
 		hostPort, uiAddr = srv.HostPort(), srv.UIAddress()
@@ -91,4 +85,32 @@ func orNone(s string) string {
 		return "(external Temporal: use its own UI)"
 	}
 	return s
+}
+
+func startEmbeddedTemporal(cfg config.Config) (*devtemporal.Server, error) {
+	srv, err := devtemporal.Start(devtemporal.Options{
+		StateDir:         filepath.Join(cfg.StateDir, "temporal"),
+		Namespace:        cfg.TemporalNamespace,
+		SearchAttributes: workflows.SearchAttributes,
+		FrontendPort:     cfg.TemporalDevPort,
+		UIPort:           cfg.TemporalUIPort,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded temporal: %w", err)
+	}
+	return srv, nil
+}
+
+// runTemporal runs only the embedded, file-backed Temporal server and its UI,
+// for running `api` and `worker` as separate processes on one machine (the
+// fault-injection suite restarts each of them on its own).
+func runTemporal(ctx context.Context, cfg config.Config) error {
+	srv, err := startEmbeddedTemporal(cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("contractd temporal is ready\n  Temporal     %s (namespace %q)\n  Temporal UI  %s\n",
+		srv.HostPort(), cfg.TemporalNamespace, orNone(srv.UIAddress()))
+	<-ctx.Done()
+	return srv.Stop()
 }

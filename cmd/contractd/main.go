@@ -19,6 +19,7 @@ commands:
   dev                                  embedded Temporal + UI, worker and API in one process, demo tenant seeded
   api                                  HTTP API against an external Temporal (TEMPORAL_ADDRESS) and Postgres
   worker                               Temporal worker against an external Temporal and Postgres
+  temporal                             only the embedded, file-backed Temporal server and UI (dev ports)
   migrate up|status                    apply or list the database migrations
   tenant create --prefix P --name N    create a tenant and print its three keys as JSON
   tenant key create --prefix P --role R [--role R2] [--hmac]
@@ -53,6 +54,8 @@ func main() {
 		err = runAPI(ctx, cfg)
 	case "worker":
 		err = runWorker(ctx, cfg)
+	case "temporal":
+		err = runTemporal(ctx, cfg)
 	case "migrate":
 		err = runMigrate(ctx, cfg, args)
 	case "tenant":

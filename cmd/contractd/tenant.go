@@ -24,6 +24,7 @@ var prefixPattern = regexp.MustCompile(`^[A-Z0-9]{2,16}$`)
 const tenantUsage = `usage:
   contractd tenant create --prefix P --name N
   contractd tenant key create --prefix P --role R [--role R2 ...] [--hmac]
+  contractd tenant key create --prefix P --role submitter --customer ACCOUNT
   contractd tenant key revoke --prefix P --key K   (K: the key itself or its keyId)`
 
 func runTenant(ctx context.Context, cfg config.Config, args []string) error {
@@ -98,41 +99,69 @@ func (r *roleFlags) Set(v string) error {
 
 // createKey issues a new key, for a new actor, to an existing tenant: the
 // first half of a rotation (the second is revoking the old key once its users
-// have moved).
+// have moved), or a key for one of the tenant's customers.
 func createKey(ctx context.Context, cfg config.Config, args []string) error {
-	fs := flag.NewFlagSet("tenant key create", flag.ContinueOnError)
-	prefix := fs.String("prefix", "", "the tenant's prefix")
-	var roles roleFlags
-	fs.Var(&roles, "role", "a role the key holds: "+fmt.Sprint(auth.AllRoles)+" (repeat for several)")
-	signs := fs.Bool("hmac", false, "the key signs its requests (X-Key-Id and X-Signature) and is never sent itself")
-	if err := fs.Parse(args); err != nil {
+	prefix, nk, err := parseKeyCreate(args)
+	if err != nil {
 		return err
-	}
-	if *prefix == "" || len(roles) == 0 {
-		return errors.New("--prefix and at least one --role are required")
 	}
 	s, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	t, err := tenantNamed(ctx, s, *prefix)
+	t, err := tenantNamed(ctx, s, prefix)
 	if err != nil {
 		return err
 	}
-	key, err := auth.NewKey(t.Prefix)
-	if err != nil {
+	if nk.Key, err = auth.NewKey(t.Prefix); err != nil {
 		return err
 	}
-	nk := store.NewKey{Key: key, ActorID: uuid.NewString(), Roles: roles, Source: auth.SourceUser}
-	if *signs {
-		nk.Source = auth.SourceHMAC
-	}
+	nk.ActorID = uuid.NewString()
 	id, err := s.AddKey(ctx, t.ID, nk)
 	if err != nil {
 		return fmt.Errorf("create key: %w", err)
 	}
-	return printValue(map[string]any{"tenantId": t.ID, "prefix": t.Prefix, "keyId": id, "actorId": nk.ActorID, "roles": roles, "source": nk.Source, "key": key})
+	out := map[string]any{"tenantId": t.ID, "prefix": t.Prefix, "keyId": id, "actorId": nk.ActorID, "roles": nk.Roles, "source": nk.Source, "key": nk.Key}
+	if nk.AccountNumber != "" {
+		out["accountNumber"] = nk.AccountNumber
+	}
+	return printValue(out)
+}
+
+// parseKeyCreate reads `tenant key create`'s flags into the tenant's prefix
+// and the key to issue, without its key and actor.
+func parseKeyCreate(args []string) (string, store.NewKey, error) {
+	fs := flag.NewFlagSet("tenant key create", flag.ContinueOnError)
+	prefix := fs.String("prefix", "", "the tenant's prefix")
+	var roles roleFlags
+	fs.Var(&roles, "role", "a role the key holds: "+fmt.Sprint(auth.AllRoles)+" (repeat for several)")
+	signs := fs.Bool("hmac", false, "the key signs its requests (X-Key-Id and X-Signature) and is never sent itself")
+	account := fs.String("customer", "", "the account number of the one customer whose contracts the key acts on (role submitter only)")
+	if err := fs.Parse(args); err != nil {
+		return "", store.NewKey{}, err
+	}
+	customer := false
+	fs.Visit(func(f *flag.Flag) { customer = customer || f.Name == "customer" })
+	nk := store.NewKey{Roles: roles, Source: auth.SourceUser}
+	switch {
+	case *prefix == "" || len(roles) == 0:
+		return "", nk, errors.New("--prefix and at least one --role are required")
+	case !customer && *signs:
+		nk.Source = auth.SourceHMAC
+	case !customer:
+	case strings.TrimSpace(*account) == "":
+		return "", nk, errors.New("--customer needs the account number the key is for")
+	case *signs:
+		return "", nk, errors.New("--customer and --hmac cannot be combined: a key has one source, and a customer key's is CUSTOMER")
+	case len(roles) != 1 || roles[0] != auth.RoleSubmitter:
+		// Approving changes or running the tenant is the tenant's staff's
+		// business, never a customer's, even for its own contracts.
+		return "", nk, fmt.Errorf("a customer key may only hold the %s role, not %v", auth.RoleSubmitter, roles)
+	default:
+		nk.Source, nk.AccountNumber = auth.SourceCustomer, *account
+	}
+	return *prefix, nk, nil
 }
 
 // revokeKey revokes a key at once: keys are checked against the database on

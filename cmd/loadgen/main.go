@@ -150,7 +150,12 @@ func run(ctx context.Context, o options) (*report, error) {
 				if n >= int64(len(plan)) {
 					return
 				}
-				kinds[plan[n]](ctx, c, mine[i%len(mine)], rec)
+				ct := mine[i%len(mine)]
+				if leavesHeld[plan[n]] {
+					// One request per contract, whichever client is fastest.
+					ct = contracts[n%int64(len(contracts))]
+				}
+				kinds[plan[n]](ctx, c, ct, rec)
 			}
 		}()
 	}
@@ -158,6 +163,10 @@ func run(ctx context.Context, o options) (*report, error) {
 	close(done)
 	return rec.report(time.Since(start), o), nil
 }
+
+// leavesHeld names the kinds that leave their contract with an open
+// amendment, so no contract may get two of them.
+var leavesHeld = map[string]bool{"hold": true, "park": true}
 
 // schedule spreads the kinds over the requests by weight, interleaved.
 func schedule(mix map[string]int, n int) []string {

@@ -43,6 +43,9 @@ type Principal struct {
 	ActorID      string
 	Roles        []Role
 	Source       Source
+	// AccountNumber binds a SourceCustomer key to the one account of its
+	// tenant whose contracts it may act on; empty for every other key.
+	AccountNumber string
 }
 
 // Has reports whether the principal holds role.

@@ -1,5 +1,7 @@
 package domain
 
+import "slices"
+
 // NewContract is one contract a contract-actions request asks for, as the
 // client sent it (after JSON decoding).
 type NewContract struct {
@@ -72,6 +74,17 @@ func PlanContract(c *Catalog, nc NewContract, field string) (ContractPlan, error
 	}
 	if nc.PaymentMethod == "" {
 		nc.PaymentMethod = DefaultPaymentMethod
+	}
+	if n := nc.ViewingCardNumber; n != "" {
+		// The same checks a crossgrade makes; a card held by another active
+		// contract is refused by a unique index when the contract is stored.
+		idx := slices.IndexFunc(c.ViewingCards, func(vc ViewingCard) bool { return vc.Number == n })
+		if !ValidViewingCardNumber(n) || idx < 0 {
+			return ContractPlan{}, Errorf(KindInvalid, field+".viewingCardNumber", "%s.viewingCardNumber %q is not a viewing card in the catalog", field, n)
+		}
+		if c.ViewingCards[idx].Currency != currency {
+			return ContractPlan{}, Errorf(KindInvalid, field+".viewingCardNumber", "%s.viewingCardNumber %q is for %s, not %s", field, n, c.ViewingCards[idx].Currency, currency)
+		}
 	}
 	line, err := PriceLine(c, o, rate, nc.Quantities, field+".quantities")
 	if err != nil {

@@ -55,8 +55,10 @@ type Segment struct {
 
 // PaymentSchedule is the contract's collection schedule and its history.
 type PaymentSchedule struct {
-	Status  string          `json:"status"`
-	History []ScheduleEvent `json:"history"`
+	Status string `json:"status"`
+	// InArrears is set when a collection's dunning ran out.
+	InArrears bool            `json:"inArrears"`
+	History   []ScheduleEvent `json:"history"`
 }
 
 // ScheduleEvent records who changed a schedule's status, when and why.
@@ -70,21 +72,23 @@ type ScheduleEvent struct {
 
 // Amendment is one requested change to a contract and where it stands.
 type Amendment struct {
-	ID             string           `json:"id" db:"id"`
-	ContractID     string           `json:"contractId" db:"contract_id"`
-	ContractNumber string           `json:"contractNumber" db:"contract_number"`
-	Action         Action           `json:"action" db:"action"`
-	Status         string           `json:"status" db:"status"`
-	EffectiveDate  Date             `json:"effectiveDate" db:"effective_date"`
-	Quote          Quote            `json:"quote" db:"-"`
-	MatchedRule    *MatchedRule     `json:"matchedRule,omitempty" db:"-"`
-	Source         string           `json:"source" db:"source"`
-	SubmittedBy    string           `json:"submittedBy" db:"submitted_by"`
-	WorkflowID     string           `json:"workflowId" db:"workflow_id"`
-	CreatedOn      time.Time        `json:"createdOn" db:"created_at"`
-	UpdatedOn      time.Time        `json:"updatedOn" db:"updated_at"`
-	History        []AmendmentEvent `json:"history" db:"-"`
-	Invoice        *Invoice         `json:"invoice,omitempty" db:"-"`
+	ID             string       `json:"id" db:"id"`
+	ContractID     string       `json:"contractId" db:"contract_id"`
+	ContractNumber string       `json:"contractNumber" db:"contract_number"`
+	Action         Action       `json:"action" db:"action"`
+	Status         string       `json:"status" db:"status"`
+	EffectiveDate  Date         `json:"effectiveDate" db:"effective_date"`
+	Quote          Quote        `json:"quote" db:"-"`
+	MatchedRule    *MatchedRule `json:"matchedRule,omitempty" db:"-"`
+	// ReviewExpiresAt is when a change held for review expires undecided.
+	ReviewExpiresAt *time.Time       `json:"reviewExpiresAt,omitempty" db:"review_expires_at"`
+	Source          string           `json:"source" db:"source"`
+	SubmittedBy     string           `json:"submittedBy" db:"submitted_by"`
+	WorkflowID      string           `json:"workflowId" db:"workflow_id"`
+	CreatedOn       time.Time        `json:"createdOn" db:"created_at"`
+	UpdatedOn       time.Time        `json:"updatedOn" db:"updated_at"`
+	History         []AmendmentEvent `json:"history" db:"-"`
+	Invoice         *Invoice         `json:"invoice,omitempty" db:"-"`
 }
 
 // MatchedRule names the approval rule that held an amendment for review.

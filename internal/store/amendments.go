@@ -37,6 +37,9 @@ type Plan struct {
 	Status          string
 	MatchedRule     *domain.MatchedRule
 	ReviewExpiresAt *time.Time
+	// ApplyNow applies a PENDING change in the same transaction as it is
+	// recorded, which saves its workflow a second step.
+	ApplyNow bool
 }
 
 // Planner validates and prices a change against the locked contract, the
@@ -114,6 +117,10 @@ func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Tim
 			if err := insertEvent(ctx, tx, in.ID, status, in.ActorID, in.Source, nil, now); err != nil {
 				return err
 			}
+		} else if p.ApplyNow {
+			applied, err := applyLocked(ctx, tx, in.TenantID, in.ID, quote, in.ActorID, ct, in.ActorID, in.Source, now)
+			am, ct = applied.Amendment, applied.Contract
+			return err
 		}
 		if am, err = loadAmendment(ctx, tx, in.TenantID, in.ID); err != nil {
 			return err
@@ -257,35 +264,43 @@ func (s *Store) ApplyAmendment(ctx context.Context, tenantID, id, actor, source 
 		if !slices.Contains(domain.OpenStatuses, am.Status) {
 			return statusConflict(id, am.Status)
 		}
-		q := am.Quote
-		if ct.Version != q.BaseVersion {
-			// Cannot happen while one open amendment per contract holds; refuse rather than lose an update.
-			return domain.Errorf(domain.KindConflict, "contractId", "contract %s changed since amendment %s was priced (version %d, expected %d)", ct.Number, id, ct.Version, q.BaseVersion)
-		}
-		if err := writeAmendedContract(ctx, tx, tenantID, ct, q, am.SubmittedBy, now); err != nil {
-			return err
-		}
-		if q.InvoicePreview != nil {
-			if err := insertAmendmentInvoice(ctx, tx, tenantID, ct.ID, id, *q.InvoicePreview, now); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE amendments SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`,
-			tenantID, id, domain.StatusApplied, now); err != nil {
-			return fmt.Errorf("mark amendment applied: %w", err)
-		}
-		if err := insertEvent(ctx, tx, id, domain.StatusApplied, actor, source, nil, now); err != nil {
-			return err
-		}
-		if out.Amendment, err = loadAmendment(ctx, tx, tenantID, id); err != nil {
-			return err
-		}
-		if out.Contract, err = loadContract(ctx, tx, tenantID, ct.ID, false); err != nil {
-			return err
-		}
-		return insertAppliedEvents(ctx, tx, tenantID, out, now)
+		out, err = applyLocked(ctx, tx, tenantID, id, am.Quote, am.SubmittedBy, ct, actor, source, now)
+		return err
 	})
 	return out, err
+}
+
+// applyLocked writes a recorded amendment's quote to its contract, which the
+// transaction holds locked, and marks the amendment APPLIED.
+func applyLocked(ctx context.Context, tx *sqlx.Tx, tenantID, id string, q domain.Quote, submittedBy string, ct domain.Contract, actor, source string, now time.Time) (Applied, error) {
+	var out Applied
+	if ct.Version != q.BaseVersion {
+		// Cannot happen while one open amendment per contract holds; refuse rather than lose an update.
+		return out, domain.Errorf(domain.KindConflict, "contractId", "contract %s changed since amendment %s was priced (version %d, expected %d)", ct.Number, id, ct.Version, q.BaseVersion)
+	}
+	if err := writeAmendedContract(ctx, tx, tenantID, ct, q, submittedBy, now); err != nil {
+		return out, err
+	}
+	if q.InvoicePreview != nil {
+		if err := insertAmendmentInvoice(ctx, tx, tenantID, ct.ID, id, *q.InvoicePreview, now); err != nil {
+			return out, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE amendments SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`,
+		tenantID, id, domain.StatusApplied, now); err != nil {
+		return out, fmt.Errorf("mark amendment applied: %w", err)
+	}
+	if err := insertEvent(ctx, tx, id, domain.StatusApplied, actor, source, nil, now); err != nil {
+		return out, err
+	}
+	var err error
+	if out.Amendment, err = loadAmendment(ctx, tx, tenantID, id); err != nil {
+		return out, err
+	}
+	if out.Contract, err = loadContract(ctx, tx, tenantID, ct.ID, false); err != nil {
+		return out, err
+	}
+	return out, insertAppliedEvents(ctx, tx, tenantID, out, now)
 }
 
 func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, tenantID string, ct domain.Contract, q domain.Quote, actor string, now time.Time) error {
@@ -385,7 +400,7 @@ const (
 )
 
 const amendmentColumns = `m.id, m.contract_id, c.number AS contract_number, m.action, m.status, m.effective_date, m.quote,
-	m.matched_rule, m.source, m.submitted_by, m.workflow_id, m.created_at, m.updated_at`
+	m.matched_rule, m.review_expires_at, m.source, m.submitted_by, m.workflow_id, m.created_at, m.updated_at`
 
 type amendmentRow struct {
 	domain.Amendment
@@ -408,9 +423,16 @@ func (r amendmentRow) amendment() (domain.Amendment, error) {
 	return am, nil
 }
 
-// Amendment loads one of the tenant's amendments with its history and invoice.
-func (s *Store) Amendment(ctx context.Context, tenantID, id string) (domain.Amendment, error) {
-	return loadAmendment(ctx, s.db, tenantID, id)
+// Amendment loads one of the scope's amendments with its history and invoice.
+func (s *Store) Amendment(ctx context.Context, sc Scope, id string) (domain.Amendment, error) {
+	am, err := loadAmendment(ctx, s.db, sc.TenantID, id)
+	if err == nil {
+		err = s.inScope(ctx, sc, am.ContractID)
+	}
+	if err != nil {
+		return domain.Amendment{}, err
+	}
+	return am, nil
 }
 
 func loadAmendment(ctx context.Context, q sqlx.QueryerContext, tenantID, id string) (domain.Amendment, error) {
@@ -465,19 +487,19 @@ func loadInvoices(ctx context.Context, q sqlx.QueryerContext, where string, args
 
 // AmendmentByIdempotencyKey finds the amendment an earlier request with the
 // same key opened, with that request's hash.
-func (s *Store) AmendmentByIdempotencyKey(ctx context.Context, tenantID, key string) (domain.Amendment, string, error) {
+func (s *Store) AmendmentByIdempotencyKey(ctx context.Context, sc Scope, key string) (domain.Amendment, string, error) {
 	var row struct {
 		ID   string `db:"id"`
 		Hash string `db:"request_hash"`
 	}
-	err := s.db.GetContext(ctx, &row, `SELECT id, request_hash FROM amendments WHERE tenant_id = $1 AND idempotency_key = $2`, tenantID, key)
+	err := s.db.GetContext(ctx, &row, `SELECT id, request_hash FROM amendments WHERE tenant_id = $1 AND idempotency_key = $2`, sc.TenantID, key)
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.Amendment{}, "", ErrNotFound
 	}
 	if err != nil {
 		return domain.Amendment{}, "", fmt.Errorf("look up idempotency key: %w", err)
 	}
-	am, err := s.Amendment(ctx, tenantID, row.ID)
+	am, err := s.Amendment(ctx, sc, row.ID)
 	return am, row.Hash, err
 }
 

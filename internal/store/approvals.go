@@ -78,10 +78,10 @@ type ListCursor struct {
 	ID        string    `json:"id"`
 }
 
-// AmendmentsByStatus lists the tenant's amendments in one status, oldest
+// AmendmentsByStatus lists the scope's amendments in one status, oldest
 // first, one page at a time (keyset pagination on (tenant, status, created_at,
 // id)). The approvers' inbox is the REVIEW list.
-func (s *Store) AmendmentsByStatus(ctx context.Context, tenantID, status string, after *ListCursor, pageSize int, now time.Time) ([]AmendmentSummary, bool, error) {
+func (s *Store) AmendmentsByStatus(ctx context.Context, sc Scope, status string, after *ListCursor, pageSize int, now time.Time) ([]AmendmentSummary, bool, error) {
 	// Only the quote's summary leaves the database: whole quotes (lines
 	// before and after) would multiply what a page reads and decodes.
 	query := `SELECT m.id, m.contract_id, c.number AS contract_number, a.number AS account_number, m.action, m.status,
@@ -91,11 +91,12 @@ func (s *Store) AmendmentsByStatus(ctx context.Context, tenantID, status string,
 			m.matched_rule, m.submitted_by, m.source, m.created_at, m.review_expires_at
 		FROM amendments m JOIN contracts c ON c.id = m.contract_id JOIN accounts a ON a.id = c.account_id
 		WHERE m.tenant_id = $1 AND m.status = $2`
-	args := []any{tenantID, status}
+	args := []any{sc.TenantID, status}
 	if after != nil {
 		query += ` AND (m.created_at, m.id) > ($3, $4)`
 		args = append(args, after.CreatedAt, after.ID)
 	}
+	query, args = sc.filter(query, args)
 	args = append(args, pageSize+1)
 	query += fmt.Sprintf(` ORDER BY m.created_at, m.id LIMIT $%d`, len(args))
 	var rows []struct {

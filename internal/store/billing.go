@@ -253,19 +253,23 @@ type ContractInvoices struct {
 	Items          []InvoiceWithPayments `json:"items"`
 }
 
-// ContractInvoices lists one of the tenant's contracts' invoices by period,
+// ContractInvoices lists one of the scope's contracts' invoices by period,
 // with their payment state. key is the uuid, the CT- number or the numeric ref.
-func (s *Store) ContractInvoices(ctx context.Context, tenantID, key string) (ContractInvoices, error) {
+func (s *Store) ContractInvoices(ctx context.Context, sc Scope, key string) (ContractInvoices, error) {
+	tenantID := sc.TenantID
 	clause, arg := contractKeyClause(key)
 	var out ContractInvoices
 	err := s.db.QueryRowxContext(ctx, `
 		SELECT c.id, c.schedule_status, c.schedule_in_arrears FROM contracts c WHERE c.tenant_id = $1 AND `+clause,
 		tenantID, arg).Scan(&out.ContractID, &out.ScheduleStatus, &out.InArrears)
 	if errors.Is(err, sql.ErrNoRows) {
-		return out, ErrNotFound
+		return ContractInvoices{}, ErrNotFound
 	}
 	if err != nil {
 		return out, fmt.Errorf("load contract: %w", err)
+	}
+	if err := s.inScope(ctx, sc, out.ContractID); err != nil {
+		return ContractInvoices{}, err
 	}
 	invoices, err := loadInvoices(ctx, s.db, `tenant_id = $1 AND contract_id = $2`, tenantID, out.ContractID)
 	if err != nil {

@@ -213,14 +213,15 @@ func insertSegment(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string
 
 const contractColumns = `c.id, c.number, c.ref, a.number AS account_number, c.account_id, c.status, c.effective_date,
 	c.expiration_date, c.currency, c.billing_period, c.billing_cycle_day, c.payment_method, c.viewing_card_number,
-	c.protected, c.contract_termination_id, c.discount, c.referrer, c.lines, c.schedule_status, c.version, c.created_at,
-	c.updated_at, c.created_by, c.updated_by`
+	c.protected, c.contract_termination_id, c.discount, c.referrer, c.lines, c.schedule_status, c.schedule_in_arrears, c.version,
+	c.created_at, c.updated_at, c.created_by, c.updated_by`
 
 type contractRow struct {
 	domain.Contract
 	LinesJSON      []byte `db:"lines"`
 	DiscountJSON   []byte `db:"discount"`
 	ScheduleStatus string `db:"schedule_status"`
+	InArrears      bool   `db:"schedule_in_arrears"`
 }
 
 func (r contractRow) contract() (domain.Contract, error) {
@@ -235,7 +236,7 @@ func (r contractRow) contract() (domain.Contract, error) {
 		}
 	}
 	c.RecurringAmount = domain.RecurringTotal(c.Lines)
-	c.PaymentSchedule.Status = r.ScheduleStatus
+	c.PaymentSchedule.Status, c.PaymentSchedule.InArrears = r.ScheduleStatus, r.InArrears
 	return c, nil
 }
 
@@ -250,10 +251,17 @@ func contractKeyClause(key string) (string, any) {
 	return "c.number = $2", strings.ToUpper(key)
 }
 
-// Contract loads one of the tenant's contracts, with segments and schedule
+// Contract loads one of the scope's contracts, with segments and schedule
 // history. key is the uuid, the CT- number or the numeric ref.
-func (s *Store) Contract(ctx context.Context, tenantID, key string) (domain.Contract, error) {
-	return loadContract(ctx, s.db, tenantID, key, false)
+func (s *Store) Contract(ctx context.Context, sc Scope, key string) (domain.Contract, error) {
+	ct, err := loadContract(ctx, s.db, sc.TenantID, key, false)
+	if err == nil && !sc.Covers(ct.AccountNumber) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return domain.Contract{}, err
+	}
+	return ct, nil
 }
 
 func loadContract(ctx context.Context, q sqlx.QueryerContext, tenantID, key string, forUpdate bool) (domain.Contract, error) {
@@ -329,12 +337,11 @@ type ContractFilter struct {
 	AfterRef      int64
 }
 
-// Contracts lists the tenant's contracts in ref order, one page at a time.
+// Contracts lists the scope's contracts in ref order, one page at a time.
 // It returns the page and whether more follow.
-func (s *Store) Contracts(ctx context.Context, tenantID string, f ContractFilter) ([]domain.Contract, bool, error) {
-	query := `SELECT ` + contractColumns + ` FROM contracts c JOIN accounts a ON a.id = c.account_id
-		WHERE c.tenant_id = $1 AND c.ref > $2`
-	args := []any{tenantID, f.AfterRef}
+func (s *Store) Contracts(ctx context.Context, sc Scope, f ContractFilter) ([]domain.Contract, bool, error) {
+	query, args := sc.filter(`SELECT `+contractColumns+` FROM contracts c JOIN accounts a ON a.id = c.account_id
+		WHERE c.tenant_id = $1 AND c.ref > $2`, []any{sc.TenantID, f.AfterRef})
 	if f.AccountNumber != "" {
 		args = append(args, f.AccountNumber)
 		query += fmt.Sprintf(" AND a.number = $%d", len(args))

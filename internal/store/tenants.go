@@ -27,6 +27,9 @@ type NewKey struct {
 	ActorID string
 	Roles   []auth.Role
 	Source  auth.Source
+	// AccountNumber binds a auth.SourceCustomer key to one account; the
+	// database refuses it on any other source, and a customer key without it.
+	AccountNumber string
 }
 
 // ErrTenantExists is returned when a tenant prefix is taken.
@@ -73,9 +76,13 @@ func insertKey(ctx context.Context, tx *sqlx.Tx, tenantID string, k NewKey) erro
 	if source == "" {
 		source = auth.SourceUser
 	}
+	var account *string
+	if k.AccountNumber != "" {
+		account = &k.AccountNumber
+	}
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO api_keys (id, tenant_id, key_hash, actor_id, roles, source) VALUES ($1, $2, $3, $4, $5, $6)`,
-		uuid.NewString(), tenantID, auth.HashKey(k.Key), k.ActorID, pq.Array(roles), source)
+		INSERT INTO api_keys (id, tenant_id, key_hash, actor_id, roles, source, account_number) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		uuid.NewString(), tenantID, auth.HashKey(k.Key), k.ActorID, pq.Array(roles), source, account)
 	if err != nil {
 		return fmt.Errorf("insert api key: %w", err)
 	}
@@ -110,10 +117,11 @@ func (s *Store) activeKey(ctx context.Context, where string, arg any) (auth.Prin
 		ActorID  string         `db:"actor_id"`
 		Roles    pq.StringArray `db:"roles"`
 		Source   string         `db:"source"`
+		Account  sql.NullString `db:"account_number"`
 		KeyHash  string         `db:"key_hash"`
 	}
 	err := s.db.GetContext(ctx, &row, `
-		SELECT k.id, k.tenant_id, t.prefix, k.actor_id, k.roles, k.source, k.key_hash
+		SELECT k.id, k.tenant_id, t.prefix, k.actor_id, k.roles, k.source, k.account_number, k.key_hash
 		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
 		WHERE `+where+` AND k.revoked_at IS NULL`, arg)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -122,7 +130,10 @@ func (s *Store) activeKey(ctx context.Context, where string, arg any) (auth.Prin
 	if err != nil {
 		return auth.Principal{}, "", fmt.Errorf("look up api key: %w", err)
 	}
-	p := auth.Principal{KeyID: row.KeyID, TenantID: row.TenantID, TenantPrefix: row.Prefix, ActorID: row.ActorID, Source: auth.Source(row.Source)}
+	p := auth.Principal{
+		KeyID: row.KeyID, TenantID: row.TenantID, TenantPrefix: row.Prefix, ActorID: row.ActorID,
+		Source: auth.Source(row.Source), AccountNumber: row.Account.String,
+	}
 	for _, r := range row.Roles {
 		p.Roles = append(p.Roles, auth.Role(r))
 	}

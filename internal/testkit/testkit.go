@@ -221,11 +221,26 @@ func (e *Env) NewTenant(prefix string) Tenant {
 // NewTenantKey adds a key with its own actor and the given roles to tenant tn.
 func (e *Env) NewTenantKey(tn Tenant, roles ...auth.Role) string {
 	e.T.Helper()
-	k, err := auth.NewKey(tn.Prefix)
+	return e.addKey(tn, store.NewKey{Roles: roles})
+}
+
+// NewCustomerKey adds a customer key (source CUSTOMER, role submitter) for the
+// account of tenant tn, as `contractd tenant key create --customer` does.
+func (e *Env) NewCustomerKey(tn Tenant, accountNumber string) string {
+	e.T.Helper()
+	return e.addKey(tn, store.NewKey{Roles: []auth.Role{auth.RoleSubmitter}, Source: auth.SourceCustomer, AccountNumber: accountNumber})
+}
+
+// addKey stores nk with a fresh key and actor for tenant tn and returns the key.
+func (e *Env) addKey(tn Tenant, nk store.NewKey) string {
+	e.T.Helper()
+	var err error
+	nk.Key, err = auth.NewKey(tn.Prefix)
 	require.NoError(e.T, err)
-	_, err = e.Store.EnsureTenant(context.Background(), store.Tenant{ID: tn.ID, Prefix: tn.Prefix}, []store.NewKey{{Key: k, ActorID: uuid.NewString(), Roles: roles}})
+	nk.ActorID = uuid.NewString()
+	_, err = e.Store.EnsureTenant(context.Background(), store.Tenant{ID: tn.ID, Prefix: tn.Prefix}, []store.NewKey{nk})
 	require.NoError(e.T, err)
-	return k
+	return nk.Key
 }
 
 // NewDatabase creates an empty database for one test and drops it afterwards.

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contractd/contractd/internal/auth"
+)
+
+func TestKeyCreateFlags(t *testing.T) {
+	prefix, nk, err := parseKeyCreate([]string{"--prefix", "ACME", "--role", "submitter", "--customer", "ACC-42"})
+	require.NoError(t, err)
+	assert.Equal(t, "ACME", prefix)
+	assert.Equal(t, auth.SourceCustomer, nk.Source)
+	assert.Equal(t, "ACC-42", nk.AccountNumber)
+	assert.Equal(t, []auth.Role{auth.RoleSubmitter}, nk.Roles)
+
+	_, nk, err = parseKeyCreate([]string{"--prefix", "ACME", "--role", "approver", "--hmac"})
+	require.NoError(t, err)
+	assert.Equal(t, auth.SourceHMAC, nk.Source)
+	assert.Empty(t, nk.AccountNumber)
+
+	_, nk, err = parseKeyCreate([]string{"--prefix", "ACME", "--role", "operator"})
+	require.NoError(t, err)
+	assert.Equal(t, auth.SourceUser, nk.Source)
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--prefix", "ACME", "--role", "approver", "--customer", "ACC-42"}, "a customer key may only hold the submitter role"},
+		{[]string{"--prefix", "ACME", "--role", "operator", "--customer", "ACC-42"}, "a customer key may only hold the submitter role"},
+		{[]string{"--prefix", "ACME", "--role", "submitter", "--role", "approver", "--customer", "ACC-42"}, "a customer key may only hold the submitter role"},
+		{[]string{"--prefix", "ACME", "--role", "submitter", "--customer", "ACC-42", "--hmac"}, "--customer and --hmac cannot be combined"},
+		{[]string{"--prefix", "ACME", "--role", "submitter", "--customer", " "}, "--customer needs the account number"},
+		{[]string{"--prefix", "ACME", "--customer", "ACC-42"}, "at least one --role"},
+	} {
+		_, _, err := parseKeyCreate(tc.args)
+		if assert.Error(t, err, "%v", tc.args) {
+			assert.Contains(t, err.Error(), tc.want, "%v", tc.args)
+		}
+	}
+}

@@ -1,0 +1,52 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// Scope is whose contracts, and the amendments and invoices on them, a caller
+// may see: one tenant's and, for a customer key, only one account's. The
+// lookups the API reads through take one, and anything outside it is
+// ErrNotFound, exactly like a missing row, so a caller cannot tell another
+// account's contract from no contract.
+type Scope struct {
+	TenantID string
+	// AccountNumber is the one account a customer key acts for; empty for a
+	// key that acts for the whole tenant.
+	AccountNumber string
+}
+
+// Covers reports whether the scope holds the account's contracts.
+func (sc Scope) Covers(accountNumber string) bool {
+	return sc.AccountNumber == "" || sc.AccountNumber == accountNumber
+}
+
+// filter narrows a listing whose query joins `accounts a` to the scope's
+// account, appending the condition and its argument.
+func (sc Scope) filter(query string, args []any) (string, []any) {
+	if sc.AccountNumber == "" {
+		return query, args
+	}
+	args = append(args, sc.AccountNumber)
+	return query + fmt.Sprintf(" AND a.number = $%d", len(args)), args
+}
+
+// inScope is ErrNotFound unless the scope covers the tenant's contract: the last
+// step of a lookup that reads an object of a contract (amendment, invoices)
+// with the tenant's own query.
+func (s *Store) inScope(ctx context.Context, sc Scope, contractID string) error {
+	if sc.AccountNumber == "" {
+		return nil
+	}
+	var covered bool
+	err := s.db.GetContext(ctx, &covered, `SELECT EXISTS (SELECT 1 FROM contracts c JOIN accounts a ON a.id = c.account_id
+		WHERE c.tenant_id = $1 AND c.id = $2 AND a.number = $3)`, sc.TenantID, contractID, sc.AccountNumber)
+	if err != nil {
+		return fmt.Errorf("check the caller's account: %w", err)
+	}
+	if !covered {
+		return ErrNotFound
+	}
+	return nil
+}
