@@ -103,7 +103,7 @@ func (a *Activities) OpenAmendment(ctx context.Context, in OpenAmendmentInput) (
 	}
 	// Both waits derive from what is stored: when this runs again after a
 	// crash, the amendment it opened the first time is returned as it was.
-	res := OpenAmendmentResult{Amendment: am, Contract: ct}
+	res := OpenAmendmentResult{Amendment: am, Contract: withoutHistory(ct)}
 	if wait := am.EffectiveDate.Time().Sub(now); wait > 0 {
 		res.WaitFor = wait
 	}
@@ -160,7 +160,16 @@ func (a *Activities) ApplyAmendment(ctx context.Context, in ApplyAmendmentInput)
 		return out, businessError(err)
 	}
 	logApplied(ctx, in.AmendmentID, out.Contract.Version)
+	out.Contract = withoutHistory(out.Contract)
 	return out, nil
+}
+
+// withoutHistory drops what grows with every change of a contract (its
+// segments and schedule history) from a result: results are stored in the
+// workflow's history, and the workflow needs only the contract's terms.
+func withoutHistory(ct domain.Contract) domain.Contract {
+	ct.Segments, ct.PaymentSchedule.History = nil, nil
+	return ct
 }
 
 func logApplied(ctx context.Context, amendmentID string, contractVersion int64) {

@@ -186,14 +186,12 @@ func (s *server) crossgrade(c *gin.Context) {
 // respondCrossgrade answers 200 with an applied crossgrade and 202 with one
 // held for review or scheduled, showing the contract as it is now.
 func (s *server) respondCrossgrade(c *gin.Context, ct domain.Contract, out workflows.Outcome) {
-	if out.Contract == nil || out.Amendment.Status == domain.StatusApplied {
-		if fresh, err := s.Store.Contract(c.Request.Context(), scope(c), ct.ID); err == nil {
-			out.Contract = &fresh
-		}
+	if fresh, err := s.Store.Contract(c.Request.Context(), scope(c), ct.ID); err == nil {
+		ct = fresh
 	}
 	status := http.StatusOK
 	if out.Amendment.Status != domain.StatusApplied {
 		status = http.StatusAccepted
 	}
-	c.JSON(status, crossgradeResponse{Amendment: out.Amendment, Contract: out.Contract})
+	c.JSON(status, crossgradeResponse{Amendment: out.Amendment, Contract: &ct})
 }

@@ -203,21 +203,18 @@ func amendmentOutcome(ctx context.Context, handle client.WorkflowUpdateHandle, e
 	return out, nil
 }
 
-// respondAmendment answers with the amendment's current state: 200 SUCCESS
-// when applied or scheduled, 202 REVIEW when held for approval.
+// respondAmendment answers with the amendment's current state and the
+// contract as it is now: 200 SUCCESS when applied or scheduled, 202 REVIEW
+// when held for approval.
 func (s *server) respondAmendment(c *gin.Context, action domain.Action, out workflows.Outcome) {
 	am := out.Amendment
-	ct := out.Contract
-	if ct == nil {
-		loaded, err := s.Store.Contract(c.Request.Context(), scope(c), am.ContractID)
-		if err != nil {
-			s.selfServiceFail(c, action, nil, err)
-			return
-		}
-		ct = &loaded
+	ct, err := s.Store.Contract(c.Request.Context(), scope(c), am.ContractID)
+	if err != nil {
+		s.selfServiceFail(c, action, nil, err)
+		return
 	}
 	quote := am.Quote
-	resp := selfServiceResponse{Action: action, Status: selfServiceSuccess, Quote: &quote, Contract: ct}
+	resp := selfServiceResponse{Action: action, Status: selfServiceSuccess, Quote: &quote, Contract: &ct}
 	if am.Invoice != nil {
 		resp.Invoice = am.Invoice
 	}

@@ -46,10 +46,11 @@ const changeApplyOnOpen = "apply-on-open"
 func AmendmentWorkflowID(amendmentID string) string { return "amendment/" + amendmentID }
 
 // Outcome is an amendment's state as the API reports it. A refusal carries
-// the domain kind and message instead of an amendment.
+// the domain kind and message instead of an amendment. It leaves out the
+// contract, which the API reads from Postgres: a contract's segments grow
+// with every change, and the outcome is stored in the workflow's history.
 type Outcome struct {
 	Amendment    *domain.Amendment
-	Contract     *domain.Contract
 	ErrorKind    domain.Kind
 	ErrorFault   domain.Fault
 	ErrorMessage string
@@ -91,8 +92,9 @@ func AmendmentWorkflow(ctx workflow.Context, in activities.OpenAmendmentInput) (
 type amendment struct {
 	in       activities.OpenAmendmentInput
 	out      Outcome
-	settled  bool // the synchronous answer is known
-	done     bool // the workflow reached a terminal state
+	contract domain.Contract // as opened: its payment terms
+	settled  bool            // the synchronous answer is known
+	done     bool            // the workflow reached a terminal state
 	withdraw *Actor
 	decision *Decision
 	approved bool
@@ -216,7 +218,7 @@ func (w *amendment) run(ctx workflow.Context) error {
 		return w.refuse(err)
 	}
 	openedAt := workflow.Now(ctx)
-	w.out = Outcome{Amendment: &opened.Amendment, Contract: &opened.Contract}
+	w.out, w.contract = Outcome{Amendment: &opened.Amendment}, opened.Contract
 	if w.status() == domain.StatusApplied {
 		w.settled = true
 		return w.publishStatus(ctx)
@@ -326,7 +328,7 @@ func (w *amendment) apply(ctx workflow.Context, by Actor) error {
 			return err
 		}
 	}
-	w.out.Amendment, w.out.Contract = &applied.Amendment, &applied.Contract
+	w.out.Amendment = &applied.Amendment
 	w.settled = true
 	return w.publishStatus(ctx)
 }
@@ -355,7 +357,7 @@ func (w *amendment) authorise(ctx workflow.Context, amount int64) (*payments.Aut
 	var auth payments.Authorisation
 	err := workflow.ExecuteActivity(actx, a.AuthorisePayment, activities.AuthoriseInput{
 		IdempotencyKey: w.paymentKey("authorise"),
-		Request:        payments.AuthoriseRequest{PaymentMethod: w.out.Contract.PaymentMethod, Amount: amount, Currency: w.out.Contract.Currency},
+		Request:        payments.AuthoriseRequest{PaymentMethod: w.contract.PaymentMethod, Amount: amount, Currency: w.contract.Currency},
 	}).Get(ctx, &auth)
 	var appErr *temporal.ApplicationError
 	switch {

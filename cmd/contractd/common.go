@@ -123,6 +123,7 @@ func runAPI(ctx context.Context, cfg config.Config) error {
 	}
 	defer c.Close()
 	logger.Info("api listening", "addr", cfg.HTTPAddr)
+	startProfiling(ctx, cfg.PprofAddr, logger)
 	return serveHTTP(ctx, cfg.HTTPAddr, newRouter(cfg, s, c, logger, reg, false), logger)
 }
 
@@ -144,6 +145,10 @@ func startWorker(ctx context.Context, cfg config.Config, s *store.Store, c clien
 	if err := workflows.EnsureBillingSchedule(ctx, c, cfg.TemporalTaskQueue); err != nil {
 		return nil, err
 	}
+	// Cached workflows are what a worker's memory grows with (each holds its
+	// state and goroutines); one evicted is replayed from history when it
+	// next has work, so the bound trades memory for replays, never results.
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
 	acts := activities.New(s)
 	acts.Temporal = c
 	acts.Webhooks = webhooks.NewSender(webhooks.Config{AllowInsecure: cfg.AllowInsecureWebhooks(dev)})
@@ -175,6 +180,7 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 	// worker.StopTimeout.
 	defer w.Stop()
 	logger.Info("worker polling", "taskQueue", cfg.TemporalTaskQueue, "temporal", temporalAddress(cfg), "metrics", cfg.HTTPAddr)
+	startProfiling(ctx, cfg.PprofAddr, logger)
 	return serveHTTP(ctx, cfg.HTTPAddr, workerHTTP(reg, logger), logger)
 }
 

@@ -70,6 +70,7 @@ contractd dev is ready (%s)
 
 `, time.Since(started).Round(time.Millisecond), displayAddr(cfg.HTTPAddr), hostPort, cfg.TemporalNamespace, orNone(uiAddr),
 		demo.Prefix, demo.SubmitterKey, demo.ApproverKey, demo.OperatorKey)
+	startProfiling(ctx, cfg.PprofAddr, logger)
 	return serveHTTP(ctx, cfg.HTTPAddr, newRouter(cfg, s, c, logger, reg, true), logger)
 }
 

@@ -19,6 +19,10 @@ type Config struct {
 	TemporalUIPort    int
 	StateDir          string
 	LogLevel          string
+	// PprofAddr serves Go's profiler when set (e.g. 127.0.0.1:6060).
+	PprofAddr string
+	// WorkflowCacheSize bounds the workflows a worker keeps in memory.
+	WorkflowCacheSize int
 	// RateLimitPerSecond is each API key's request budget; 0 turns limiting off.
 	RateLimitPerSecond float64
 	// WebhookAllowInsecure is nil when unset: `dev` then allows http to
@@ -37,6 +41,7 @@ const (
 	DefaultStateDir          = "./.contractd"
 	DefaultLogLevel          = "info"
 	DefaultRateLimit         = 50
+	DefaultWorkflowCacheSize = 2000
 )
 
 // FromEnv reads the configuration, applying defaults for unset variables.
@@ -49,12 +54,16 @@ func FromEnv() (Config, error) {
 		TemporalTaskQueue: env("TEMPORAL_TASK_QUEUE", DefaultTemporalTaskQueue),
 		StateDir:          env("CONTRACTD_STATE_DIR", DefaultStateDir),
 		LogLevel:          env("LOG_LEVEL", DefaultLogLevel),
+		PprofAddr:         env("PPROF_ADDR", ""),
 	}
 	var err error
 	if c.TemporalDevPort, err = envInt("TEMPORAL_DEV_PORT", DefaultTemporalDevPort); err != nil {
 		return c, err
 	}
 	if c.TemporalUIPort, err = envInt("TEMPORAL_UI_PORT", DefaultTemporalUIPort); err != nil {
+		return c, err
+	}
+	if c.WorkflowCacheSize, err = envCount("WORKFLOW_CACHE_SIZE", DefaultWorkflowCacheSize); err != nil {
 		return c, err
 	}
 	c.RateLimitPerSecond = DefaultRateLimit
@@ -98,6 +107,18 @@ func envInt(name string, def int) (int, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 || n > 65535 {
 		return 0, fmt.Errorf("%s must be a port number, got %q", name, v)
+	}
+	return n, nil
+}
+
+func envCount(name string, def int) (int, error) {
+	v := env(name, "")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s must be a whole number ≥ 1, got %q", name, v)
 	}
 	return n, nil
 }

@@ -37,7 +37,8 @@ type Options struct {
 	// Namespace is registered at start (with SearchAttributes) if it does not exist yet.
 	Namespace        string
 	SearchAttributes map[string]enumspb.IndexedValueType
-	// FrontendPort is the gRPC port clients dial.
+	// FrontendPort is the gRPC port clients dial; the server's other
+	// services listen on FrontendPort+1..+3 and +10..+13.
 	FrontendPort int
 	// UIPort serves the Temporal Web UI; 0 disables it.
 	UIPort int
@@ -160,20 +161,17 @@ func (s *Server) Stop() error {
 func serverConfig(opts Options, sqlCfg *config.SQL) (*config.Config, error) {
 	const clusterName = "active"
 	hostPort := fmt.Sprintf("%s:%d", loopback, opts.FrontendPort)
+	// Every port derives from the frontend's, so a restarted server has the
+	// same membership addresses as before: with fresh ones it would wait for
+	// the previous process's entries in the SQLite file to expire (about a
+	// minute and a half of "Not enough hosts to serve the request").
 	services := map[string]config.Service{}
-	for _, name := range []string{"frontend", "history", "matching", "worker"} {
+	for i, name := range []string{"frontend", "history", "matching", "worker"} {
 		grpcPort := opts.FrontendPort
 		if name != "frontend" {
-			p, err := freePort()
-			if err != nil {
-				return nil, err
-			}
-			grpcPort = p
+			grpcPort = opts.FrontendPort + i
 		}
-		membershipPort, err := freePort()
-		if err != nil {
-			return nil, err
-		}
+		membershipPort := opts.FrontendPort + 10 + i
 		services[name] = config.Service{RPC: config.RPC{GRPCPort: grpcPort, MembershipPort: membershipPort, BindOnIP: loopback}}
 	}
 	return &config.Config{
@@ -207,15 +205,6 @@ func serverConfig(opts Options, sqlCfg *config.SQL) (*config.Config, error) {
 		// The server's own system workers dial the frontend through this address.
 		PublicClient: config.PublicClient{HostPort: hostPort},
 	}, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", loopback+":0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func waitForPort(hostPort string, timeout time.Duration) error {
