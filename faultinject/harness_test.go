@@ -124,7 +124,9 @@ func newCluster(t *testing.T) *cluster {
 		"LOG_LEVEL=warn",
 	}
 	c.temporal = c.newProcess("temporal", []string{"TEMPORAL_DEV_PORT=" + strconv.Itoa(temporalPort), "TEMPORAL_UI_PORT=0"}, common)
-	c.worker = c.newProcess("worker", nil, common)
+	// The worker serves metrics and health too; a port of its own keeps it
+	// off anything else on the machine (such as a `contractd dev` on :8080).
+	c.worker = c.newProcess("worker", []string{"HTTP_ADDR=127.0.0.1:" + strconv.Itoa(freePort(t))}, common)
 	c.api = c.newProcess("api", []string{"HTTP_ADDR=127.0.0.1:" + strconv.Itoa(apiPort), "RATE_LIMIT_PER_SECOND=0"}, common)
 	c.baseURL = "http://127.0.0.1:" + strconv.Itoa(apiPort)
 
