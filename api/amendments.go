@@ -88,7 +88,10 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, e
 		s.fail(c, notFoundAs(err, "amendment %q does not exist", c.Param("id")))
 		return
 	}
-	if slices.ContainsFunc(am.History, func(e domain.AmendmentEvent) bool { return e.Status == event && e.ActorID == p.ActorID }) {
+	// Once the update has been acted on, that is: an APPROVED amendment still
+	// in REVIEW is being applied, and the update below waits for it.
+	if !slices.Contains(from, am.Status) &&
+		slices.ContainsFunc(am.History, func(e domain.AmendmentEvent) bool { return e.Status == event && e.ActorID == p.ActorID }) {
 		c.JSON(http.StatusOK, am)
 		return
 	}

@@ -129,7 +129,10 @@ func (s *server) crossgrade(c *gin.Context) {
 		s.crossgradeFail(c, err)
 		return
 	}
-	if earlier, err := s.repeatedRequest(c, body); err != nil || earlier != nil {
+	// The contract is in the path, not the body: the same key and body sent
+	// for another contract is another request.
+	hash := requestHash([]byte(ct.ID), body)
+	if earlier, err := s.repeatedRequest(c, hash); err != nil || earlier != nil {
 		if err != nil {
 			s.crossgradeFail(c, err)
 			return
@@ -175,7 +178,7 @@ func (s *server) crossgrade(c *gin.Context) {
 		s.crossgradeFail(c, err)
 		return
 	}
-	out, err := s.submitAmendment(c, ct, ch, body)
+	out, err := s.submitAmendment(c, ct, ch, body, hash)
 	if err != nil {
 		s.crossgradeFail(c, err)
 		return

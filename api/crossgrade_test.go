@@ -227,3 +227,25 @@ func TestCrossgradeCaptureSurvivesWorkerRestart(t *testing.T) {
 	}
 	assert.Equal(t, map[string]int{"AUTHORISE": 1, "CAPTURE": 1}, ledger(t, env, id))
 }
+
+// The crossgrade's contract is in its path, so an Idempotency-Key identifies
+// the path and the body together: reused on another contract it is refused,
+// repeated on the same one it answers with the first amendment.
+func TestCrossgradeIdempotencyKeyCoversThePath(t *testing.T) {
+	env := newAmendmentEnv(t)
+	first, other := fiveSeats(env, nil), fiveSeats(env, nil)
+	body := map[string]any{"salesItemCode": "BUSINESS-M"}
+
+	done := crossgrade(env, first, body, "Idempotency-Key", "upgrade-1")
+	require.Equal(t, http.StatusOK, done.Status, "%s", done.Body)
+	again := crossgrade(env, first, body, "Idempotency-Key", "upgrade-1")
+	require.Equal(t, http.StatusOK, again.Status, "%s", again.Body)
+	id := done.JSON(t)["amendment"].(map[string]any)["id"]
+	assert.Equal(t, id, again.JSON(t)["amendment"].(map[string]any)["id"])
+
+	elsewhere := crossgrade(env, other, body, "Idempotency-Key", "upgrade-1")
+	// The crossgrade surface's fault for it: 400 UnableToCrossgradeFault.
+	requireFault(t, elsewhere, http.StatusBadRequest, 90063, "UnableToCrossgradeFault")
+	assert.Contains(t, elsewhere.JSON(t)["detail"], "Idempotency-Key")
+	assert.Equal(t, "TEAM-M", env.Do("GET", "/api/contracts/"+other["id"].(string), env.A.SubmitterKey, nil).JSON(t)["lines"].([]any)[0].(map[string]any)["salesItemCode"])
+}

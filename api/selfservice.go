@@ -63,7 +63,8 @@ func (s *server) changeContract(c *gin.Context) {
 		s.selfServiceFail(c, ch.Action, nil, err)
 		return
 	}
-	if earlier, err := s.repeatedRequest(c, body); err != nil || earlier != nil {
+	hash := requestHash(body)
+	if earlier, err := s.repeatedRequest(c, hash); err != nil || earlier != nil {
 		if err != nil {
 			s.selfServiceFail(c, ch.Action, nil, err)
 			return
@@ -101,7 +102,7 @@ func (s *server) changeContract(c *gin.Context) {
 		return
 	}
 
-	out, err := s.submitAmendment(c, ct, ch, body)
+	out, err := s.submitAmendment(c, ct, ch, body, hash)
 	if err != nil {
 		s.selfServiceFail(c, ch.Action, &ct, err)
 		return
@@ -110,10 +111,10 @@ func (s *server) changeContract(c *gin.Context) {
 }
 
 // repeatedRequest answers a request repeated with the same Idempotency-Key
-// with what the first one got, before the change is checked again: the
+// (hash identifies the request) with what the first one got, before the change is checked again: the
 // contract may have changed since, by that very amendment. It returns nil
 // when there is no earlier amendment to answer with.
-func (s *server) repeatedRequest(c *gin.Context, body []byte) (*workflows.Outcome, error) {
+func (s *server) repeatedRequest(c *gin.Context, hash string) (*workflows.Outcome, error) {
 	key := idempotencyKey(c)
 	if key == "" {
 		return nil, nil
@@ -125,7 +126,7 @@ func (s *server) repeatedRequest(c *gin.Context, body []byte) (*workflows.Outcom
 		return nil, nil
 	case err != nil:
 		return nil, err
-	case earlierHash != requestHash(body):
+	case earlierHash != hash:
 		return nil, errIdempotencyMismatch
 	case earlier.Status != domain.StatusPending:
 		return &workflows.Outcome{Amendment: &earlier}, nil
@@ -145,10 +146,9 @@ func (s *server) repeatedRequest(c *gin.Context, body []byte) (*workflows.Outcom
 // Idempotency-Key the amendment's id (and so its workflow's) derives from the
 // key, so concurrent repeats meet in one workflow, and the workflow's
 // validator refuses the key with another body.
-func (s *server) submitAmendment(c *gin.Context, ct domain.Contract, ch domain.Change, body []byte) (workflows.Outcome, error) {
+func (s *server) submitAmendment(c *gin.Context, ct domain.Contract, ch domain.Change, body []byte, hash string) (workflows.Outcome, error) {
 	ctx := c.Request.Context()
 	p := principal(c)
-	hash := requestHash(body)
 	key := idempotencyKey(c)
 	amendmentID := uuid.NewString()
 	if key != "" {

@@ -161,7 +161,9 @@ func (w *amendment) withdrawalRefusal(by Actor) error {
 	if w.withdraw != nil && w.withdraw.ID == by.ID {
 		return nil
 	}
-	if w.withdraw != nil || !slices.Contains([]string{domain.StatusScheduled, domain.StatusReview}, w.status()) {
+	// A decision taken on a REVIEW amendment is being acted on: too late to withdraw.
+	deciding := w.decision != nil && w.status() == domain.StatusReview
+	if w.withdraw != nil || deciding || !slices.Contains([]string{domain.StatusScheduled, domain.StatusReview}, w.status()) {
 		return temporal.NewApplicationError("only a SCHEDULED or REVIEW amendment can be withdrawn; this one is "+w.status(), string(domain.KindConflict))
 	}
 	return nil

@@ -281,6 +281,12 @@ func TestRetriedApprovalWaitsForTheSameOutcome(t *testing.T) {
 	decide(t, env, UpdateApprove, Decision{Actor: approver, Comment: "fine"}, time.Hour, &first, &firstErr)
 	decide(t, env, UpdateApprove, Decision{Actor: approver, Comment: "fine"}, time.Hour+time.Second, &retry, &retryErr)
 	decide(t, env, UpdateReject, Decision{Actor: approver}, time.Hour+2*time.Second, &other, &otherErr)
+	var withdrawErr error
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(UpdateWithdraw, "late-withdraw", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { withdrawErr = err }, OnAccept: func() {}, OnComplete: func(_ any, err error) { withdrawErr = err },
+		}, Actor{ID: "submitter-1"})
+	}, time.Hour+3*time.Second)
 
 	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
 
@@ -289,5 +295,7 @@ func TestRetriedApprovalWaitsForTheSameOutcome(t *testing.T) {
 	assert.Equal(t, domain.StatusApplied, retry.Amendment.Status)
 	var appErr *temporal.ApplicationError
 	require.ErrorAs(t, otherErr, &appErr, "a different decision after the first is refused")
+	assert.Equal(t, string(domain.KindConflict), appErr.Type())
+	require.ErrorAs(t, withdrawErr, &appErr, "too late to withdraw once approved")
 	assert.Equal(t, string(domain.KindConflict), appErr.Type())
 }
