@@ -137,7 +137,7 @@ func (s *server) crossgrade(c *gin.Context) {
 			s.crossgradeFail(c, err)
 			return
 		}
-		s.respondCrossgrade(c, ct, *earlier)
+		s.respondCrossgrade(c, ct.ID, *earlier)
 		return
 	}
 	if len(req.Referrer) > maxReferrerLength {
@@ -183,14 +183,16 @@ func (s *server) crossgrade(c *gin.Context) {
 		s.crossgradeFail(c, err)
 		return
 	}
-	s.respondCrossgrade(c, ct, out)
+	s.respondCrossgrade(c, ct.ID, out)
 }
 
 // respondCrossgrade answers 200 with an applied crossgrade and 202 with one
 // held for review or scheduled, showing the contract as it is now.
-func (s *server) respondCrossgrade(c *gin.Context, ct domain.Contract, out workflows.Outcome) {
-	if fresh, err := s.Store.Contract(c.Request.Context(), scope(c), ct.ID); err == nil {
-		ct = fresh
+func (s *server) respondCrossgrade(c *gin.Context, contractID string, out workflows.Outcome) {
+	ct, err := s.Store.Contract(c.Request.Context(), scope(c), contractID)
+	if err != nil {
+		s.crossgradeFail(c, err)
+		return
 	}
 	status := http.StatusOK
 	if out.Amendment.Status != domain.StatusApplied {

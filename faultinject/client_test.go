@@ -28,7 +28,7 @@ type client struct {
 	http *http.Client
 
 	mu       sync.Mutex
-	answers  map[string]int // "kind status" → count
+	answers  map[answer]int
 	requests int
 	// noRetryAfter counts 503 answers without a Retry-After header.
 	noRetryAfter int
@@ -38,8 +38,14 @@ func newClient(base string) *client {
 	return &client{
 		base:    base,
 		http:    &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
-		answers: map[string]int{},
+		answers: map[answer]int{},
 	}
+}
+
+// answer is what a kind of request got: an HTTP status, 0 for none.
+type answer struct {
+	kind   string
+	status int
 }
 
 type reply struct {
@@ -79,7 +85,7 @@ func (c *client) call(ctx context.Context, kind, method, path, key string, body 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.requests++
-	c.answers[fmt.Sprintf("%s %d", kind, r.status)]++
+	c.answers[answer{kind, r.status}]++
 	if r.status == http.StatusServiceUnavailable && r.header.Get("Retry-After") == "" {
 		c.noRetryAfter++
 	}
@@ -103,20 +109,13 @@ func (c *client) send(ctx context.Context, kind, method, path, key string, body 
 	}
 }
 
-// count is how many answers of a kind had a status ("kind 503").
-func (c *client) count(kindStatus string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.answers[kindStatus]
-}
-
 // statusCount sums the answers with a status over every kind.
 func (c *client) statusCount(status int) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := 0
-	for k, v := range c.answers {
-		if strings.HasSuffix(k, fmt.Sprintf(" %d", status)) {
+	for a, v := range c.answers {
+		if a.status == status {
 			n += v
 		}
 	}
@@ -128,16 +127,11 @@ func (c *client) summary() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	keys := make([]string, 0, len(c.answers))
-	for k := range c.answers {
-		keys = append(keys, k)
+	for a, v := range c.answers {
+		keys = append(keys, fmt.Sprintf("[%s %d]=%d", a.kind, a.status, v))
 	}
 	sort.Strings(keys)
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d requests:", c.requests)
-	for _, k := range keys {
-		fmt.Fprintf(&b, " [%s]=%d", k, c.answers[k])
-	}
-	return b.String()
+	return fmt.Sprintf("%d requests: %s", c.requests, strings.Join(keys, " "))
 }
 
 // contract is what the tests need to address a contract on every surface.

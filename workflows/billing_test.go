@@ -153,12 +153,7 @@ func TestBillingRunCountsOutcomesPagesAndDunsFailures(t *testing.T) {
 	env.OnActivity(billing.RecordCollection, mock.Anything, withOutcome(0, domain.CollectionDeclined)).Return(nil).Once()
 	env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, refused).Return(nil).Once()
 
-	env.ExecuteWorkflow(workflows.BillingRunWorkflow, workflows.BillingRunInput{TenantID: "tenant-1", AsOf: dueDate})
-	require.True(t, env.IsWorkflowCompleted())
-	require.NoError(t, env.GetWorkflowError())
-	var totals workflows.BillingTotals
-	require.NoError(t, env.GetWorkflowResult(&totals))
-	assert.Equal(t, workflows.BillingTotals{Invoiced: 3, Collected: 1, Declined: 1, Skipped: 2}, totals)
+	assert.Equal(t, workflows.BillingTotals{Invoiced: 3, Collected: 1, Declined: 1, Skipped: 2}, runBilling(t, env))
 }
 
 func TestFailedCaptureVoidsTheAuthorisationAndDuns(t *testing.T) {
@@ -177,12 +172,7 @@ func TestFailedCaptureVoidsTheAuthorisationAndDuns(t *testing.T) {
 	env.OnActivity(billing.RecordCollection, mock.Anything, withOutcome(0, domain.CollectionFailed)).Return(nil).Once()
 	env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, inv).Return(nil).Once()
 
-	env.ExecuteWorkflow(workflows.BillingRunWorkflow, workflows.BillingRunInput{TenantID: "tenant-1", AsOf: dueDate})
-	require.True(t, env.IsWorkflowCompleted())
-	require.NoError(t, env.GetWorkflowError())
-	var totals workflows.BillingTotals
-	require.NoError(t, env.GetWorkflowResult(&totals))
-	assert.Equal(t, workflows.BillingTotals{Invoiced: 1, Failed: 1}, totals)
+	assert.Equal(t, workflows.BillingTotals{Invoiced: 1, Failed: 1}, runBilling(t, env))
 	env.AssertActivityNumberOfCalls(t, "CapturePayment", 6)
 }
 
@@ -202,4 +192,15 @@ func TestDailyBillingRunsEveryTenantDespiteAFailure(t *testing.T) {
 	err := env.GetWorkflowError()
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), "bill tenant tenant-2"), err.Error())
+}
+
+// runBilling runs a billing run for tenant-1 up to dueDate and returns its totals.
+func runBilling(t *testing.T, env *testsuite.TestWorkflowEnvironment) workflows.BillingTotals {
+	t.Helper()
+	env.ExecuteWorkflow(workflows.BillingRunWorkflow, workflows.BillingRunInput{TenantID: "tenant-1", AsOf: dueDate})
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	var totals workflows.BillingTotals
+	require.NoError(t, env.GetWorkflowResult(&totals))
+	return totals
 }

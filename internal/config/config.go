@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 )
@@ -57,13 +58,13 @@ func FromEnv() (Config, error) {
 		PprofAddr:         env("PPROF_ADDR", ""),
 	}
 	var err error
-	if c.TemporalDevPort, err = envInt("TEMPORAL_DEV_PORT", DefaultTemporalDevPort); err != nil {
+	if c.TemporalDevPort, err = envInt("TEMPORAL_DEV_PORT", DefaultTemporalDevPort, 1, maxPort-13, devPort); err != nil {
 		return c, err
 	}
-	if c.TemporalUIPort, err = envInt("TEMPORAL_UI_PORT", DefaultTemporalUIPort); err != nil {
+	if c.TemporalUIPort, err = envInt("TEMPORAL_UI_PORT", DefaultTemporalUIPort, 0, maxPort, port); err != nil {
 		return c, err
 	}
-	if c.WorkflowCacheSize, err = envCount("WORKFLOW_CACHE_SIZE", DefaultWorkflowCacheSize); err != nil {
+	if c.WorkflowCacheSize, err = envInt("WORKFLOW_CACHE_SIZE", DefaultWorkflowCacheSize, 1, math.MaxInt, positive); err != nil {
 		return c, err
 	}
 	c.RateLimitPerSecond = DefaultRateLimit
@@ -99,26 +100,23 @@ func env(name, def string) string {
 	return def
 }
 
-func envInt(name string, def int) (int, error) {
+// envInt reads a whole number in [lo, hi]; what names it in the error.
+func envInt(name string, def, lo, hi int, what string) (int, error) {
 	v := env(name, "")
 	if v == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 || n > 65535 {
-		return 0, fmt.Errorf("%s must be a port number, got %q", name, v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%s must be %s, got %q", name, what, v)
 	}
 	return n, nil
 }
 
-func envCount(name string, def int) (int, error) {
-	v := env(name, "")
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("%s must be a whole number ≥ 1, got %q", name, v)
-	}
-	return n, nil
-}
+const (
+	maxPort  = 65535
+	port     = "a port number"
+	positive = "a whole number ≥ 1"
+	// The embedded server's other services use the 13 ports after it.
+	devPort = "a port number up to 65522"
+)

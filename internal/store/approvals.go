@@ -107,10 +107,7 @@ func (s *Store) AmendmentsByStatus(ctx context.Context, sc Scope, status string,
 	if err := s.db.SelectContext(ctx, &rows, query, args...); err != nil {
 		return nil, false, fmt.Errorf("list %s amendments: %w", status, err)
 	}
-	more := len(rows) > pageSize
-	if more {
-		rows = rows[:pageSize]
-	}
+	rows, more := page(rows, pageSize)
 	out := make([]AmendmentSummary, len(rows))
 	for i, r := range rows {
 		item := r.AmendmentSummary

@@ -60,10 +60,7 @@ func (s *Store) BillingContracts(ctx context.Context, tenantID string, asOf doma
 	if err != nil {
 		return nil, false, fmt.Errorf("list contracts to bill: %w", err)
 	}
-	more := len(rows) > limit
-	if more {
-		rows = rows[:limit]
-	}
+	rows, more := page(rows, limit)
 	out := make([]BillingContract, len(rows))
 	for i, r := range rows {
 		out[i] = BillingContract{

@@ -356,10 +356,7 @@ func (s *Store) Contracts(ctx context.Context, sc Scope, f ContractFilter) ([]do
 	if err := s.db.SelectContext(ctx, &rows, query, args...); err != nil {
 		return nil, false, fmt.Errorf("list contracts: %w", err)
 	}
-	more := len(rows) > f.PageSize
-	if more {
-		rows = rows[:f.PageSize]
-	}
+	rows, more := page(rows, f.PageSize)
 	out := make([]domain.Contract, len(rows))
 	for i, r := range rows {
 		c, err := r.contract()

@@ -218,9 +218,6 @@ func (s *Store) Events(ctx context.Context, tenantID string, f EventFilter) ([]E
 	if err := s.db.SelectContext(ctx, &out, query, args...); err != nil {
 		return nil, false, fmt.Errorf("list events: %w", err)
 	}
-	more := len(out) > f.PageSize
-	if more {
-		out = out[:f.PageSize]
-	}
+	out, more := page(out, f.PageSize)
 	return out, more, nil
 }

@@ -126,3 +126,12 @@ func nextNumber(ctx context.Context, tx *sqlx.Tx, tenantID, name string) (int64,
 	}
 	return n, nil
 }
+
+// page trims a keyset query's rows, fetched with LIMIT size+1, to size and
+// reports whether more follow.
+func page[T any](rows []T, size int) ([]T, bool) {
+	if len(rows) > size {
+		return rows[:size], true
+	}
+	return rows, false
+}

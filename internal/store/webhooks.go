@@ -374,10 +374,7 @@ func (s *Store) WebhookDeliveries(ctx context.Context, tenantID, subscriptionID 
 		tenantID, subscriptionID, before, pageSize+1); err != nil {
 		return nil, false, fmt.Errorf("list deliveries: %w", err)
 	}
-	more := len(out) > pageSize
-	if more {
-		out = out[:pageSize]
-	}
+	out, more := page(out, pageSize)
 	return out, more, s.loadAttempts(ctx, tenantID, out)
 }
 
