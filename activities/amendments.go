@@ -33,9 +33,11 @@ type OpenAmendmentInput struct {
 	ApplyImmediately bool
 }
 
-// OpenAmendmentResult is the recorded amendment, the contract it holds, how
-// long until its effective date starts (0 for an immediate change), and for
-// a held amendment, how long a decision may take.
+// OpenAmendmentResult is the recorded amendment, the terms of the contract
+// it holds (without its segments and schedule history, which grow with every
+// change and would be stored in the workflow's history), how long until its
+// effective date starts (0 for an immediate change), and for a held
+// amendment, how long a decision may take.
 type OpenAmendmentResult struct {
 	Amendment    domain.Amendment
 	Contract     domain.Contract
@@ -103,7 +105,7 @@ func (a *Activities) OpenAmendment(ctx context.Context, in OpenAmendmentInput) (
 	}
 	// Both waits derive from what is stored: when this runs again after a
 	// crash, the amendment it opened the first time is returned as it was.
-	res := OpenAmendmentResult{Amendment: am, Contract: withoutHistory(ct)}
+	res := OpenAmendmentResult{Amendment: am, Contract: ct}
 	if wait := am.EffectiveDate.Time().Sub(now); wait > 0 {
 		res.WaitFor = wait
 	}
@@ -160,16 +162,7 @@ func (a *Activities) ApplyAmendment(ctx context.Context, in ApplyAmendmentInput)
 		return out, businessError(err)
 	}
 	logApplied(ctx, in.AmendmentID, out.Contract.Version)
-	out.Contract = withoutHistory(out.Contract)
 	return out, nil
-}
-
-// withoutHistory drops what grows with every change of a contract (its
-// segments and schedule history) from a result: results are stored in the
-// workflow's history, and the workflow needs only the contract's terms.
-func withoutHistory(ct domain.Contract) domain.Contract {
-	ct.Segments, ct.PaymentSchedule.History = nil, nil
-	return ct
 }
 
 func logApplied(ctx context.Context, amendmentID string, contractVersion int64) {

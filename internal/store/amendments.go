@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -49,13 +50,15 @@ type Planner func(ct domain.Contract, cat domain.Catalog, charges []domain.Termi
 // OpenAmendment locks the contract, plans the change and records the
 // amendment with its first status, in one transaction. A contract may hold
 // only one open amendment: a second gets a KindConflict error naming the
-// first. Opening the same amendment id again returns it unchanged.
+// first. Opening the same amendment id again returns it unchanged. The
+// contract comes back as its terms (after the change, when Plan.ApplyNow
+// applied it), without its segments and schedule history.
 func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Time, plan Planner) (domain.Amendment, domain.Contract, error) {
 	var am domain.Amendment
-	var ct domain.Contract
+	var ct lockedContract
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var err error
-		if ct, err = loadContract(ctx, tx, in.TenantID, in.ContractID, true); err != nil {
+		if ct, err = lockContract(ctx, tx, in.TenantID, in.ContractID); err != nil {
 			return err
 		}
 		if existing, err := loadAmendment(ctx, tx, in.TenantID, in.ID); err == nil {
@@ -73,11 +76,11 @@ func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Tim
 		if err != nil {
 			return err
 		}
-		charges, err := contractTerminationCharges(ctx, tx, in.TenantID, ct)
+		charges, err := contractTerminationCharges(ctx, tx, in.TenantID, ct.Contract)
 		if err != nil {
 			return err
 		}
-		p, err := plan(ct, cat, charges)
+		p, err := plan(ct.Contract, cat, charges)
 		if err != nil {
 			return err
 		}
@@ -119,7 +122,7 @@ func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Tim
 			}
 		} else if p.ApplyNow {
 			applied, err := applyLocked(ctx, tx, in.TenantID, in.ID, quote, in.ActorID, ct, in.ActorID, in.Source, now)
-			am, ct = applied.Amendment, applied.Contract
+			am, ct.Contract = applied.Amendment, applied.Contract
 			return err
 		}
 		if am, err = loadAmendment(ctx, tx, in.TenantID, in.ID); err != nil {
@@ -127,7 +130,41 @@ func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Tim
 		}
 		return insertAmendmentEvent(ctx, tx, in.TenantID, am, now)
 	})
-	return am, ct, err
+	return am, ct.Contract, err
+}
+
+// lockedContract is a contract held for a change: its terms, and the
+// segment the change supersedes (none for a contract without segments).
+type lockedContract struct {
+	domain.Contract
+	current *segmentRef
+}
+
+// segmentRef is what a new segment takes from the one it supersedes.
+type segmentRef struct {
+	ID     string `db:"id"`
+	PlanID string `db:"plan_id"`
+}
+
+// lockContract locks a contract's row and reads what a change needs. The
+// current segment is read by a statement of its own, after the lock is
+// held: a statement that waited for the lock still reads with the snapshot
+// it started with, and would miss the segment the previous holder wrote.
+func lockContract(ctx context.Context, tx *sqlx.Tx, tenantID, key string) (lockedContract, error) {
+	ct, err := loadTerms(ctx, tx, tenantID, key, true)
+	if err != nil {
+		return lockedContract{}, err
+	}
+	var current segmentRef
+	err = tx.GetContext(ctx, &current, `SELECT id, plan_id FROM contract_segments WHERE contract_id = $1
+		ORDER BY created_at DESC, id DESC LIMIT 1`, ct.ID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return lockedContract{Contract: ct}, nil
+	case err != nil:
+		return lockedContract{}, fmt.Errorf("load current segment: %w", err)
+	}
+	return lockedContract{Contract: ct, current: &current}, nil
 }
 
 // statusConflict refuses a transition from a status it does not start from.
@@ -153,9 +190,20 @@ func (s *Store) ContractTerminationCharges(ctx context.Context, tenantID string,
 	return contractTerminationCharges(ctx, s.db, tenantID, ct)
 }
 
+// openAmendmentQuery names the open statuses literally, as the index that
+// allows one open amendment per contract does: with them as a parameter,
+// Postgres cannot plan the lookup once for all contracts on that index.
+var openAmendmentQuery = func() string {
+	quoted := make([]string, len(domain.OpenStatuses))
+	for i, st := range domain.OpenStatuses {
+		quoted[i] = pq.QuoteLiteral(st)
+	}
+	return `SELECT id FROM amendments WHERE contract_id = $1 AND status IN (` + strings.Join(quoted, ", ") + `)`
+}()
+
 func openAmendmentID(ctx context.Context, q sqlx.QueryerContext, contractID string) (string, error) {
 	var id string
-	err := sqlx.GetContext(ctx, q, &id, `SELECT id FROM amendments WHERE contract_id = $1 AND status = ANY($2)`, contractID, pq.Array(domain.OpenStatuses))
+	err := sqlx.GetContext(ctx, q, &id, openAmendmentQuery, contractID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -234,7 +282,8 @@ func (s *Store) RecordEvent(ctx context.Context, tenantID, id, event, actor, sou
 	})
 }
 
-// Applied is the result of applying an amendment.
+// Applied is the result of applying an amendment: the amendment, and the
+// contract's terms after it, without its segments and schedule history.
 type Applied struct {
 	Amendment domain.Amendment
 	Contract  domain.Contract
@@ -253,12 +302,12 @@ func (s *Store) ApplyAmendment(ctx context.Context, tenantID, id, actor, source 
 		if err != nil {
 			return err
 		}
-		ct, err := loadContract(ctx, tx, tenantID, am.ContractID, true)
+		ct, err := lockContract(ctx, tx, tenantID, am.ContractID)
 		if err != nil {
 			return err
 		}
 		if am.Status == domain.StatusApplied {
-			out = Applied{Amendment: am, Contract: ct}
+			out = Applied{Amendment: am, Contract: ct.Contract}
 			return nil
 		}
 		if !slices.Contains(domain.OpenStatuses, am.Status) {
@@ -272,7 +321,7 @@ func (s *Store) ApplyAmendment(ctx context.Context, tenantID, id, actor, source 
 
 // applyLocked writes a recorded amendment's quote to its contract, which the
 // transaction holds locked, and marks the amendment APPLIED.
-func applyLocked(ctx context.Context, tx *sqlx.Tx, tenantID, id string, q domain.Quote, submittedBy string, ct domain.Contract, actor, source string, now time.Time) (Applied, error) {
+func applyLocked(ctx context.Context, tx *sqlx.Tx, tenantID, id string, q domain.Quote, submittedBy string, ct lockedContract, actor, source string, now time.Time) (Applied, error) {
 	var out Applied
 	if ct.Version != q.BaseVersion {
 		// Cannot happen while one open amendment per contract holds; refuse rather than lose an update.
@@ -297,13 +346,13 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, tenantID, id string, q domain
 	if out.Amendment, err = loadAmendment(ctx, tx, tenantID, id); err != nil {
 		return out, err
 	}
-	if out.Contract, err = loadContract(ctx, tx, tenantID, ct.ID, false); err != nil {
+	if out.Contract, err = loadTerms(ctx, tx, tenantID, ct.ID, false); err != nil {
 		return out, err
 	}
-	return out, insertAppliedEvents(ctx, tx, tenantID, out, now)
+	return out, insertAppliedEvents(ctx, tx, tenantID, out.Amendment, now)
 }
 
-func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, tenantID string, ct domain.Contract, q domain.Quote, actor string, now time.Time) error {
+func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, tenantID string, ct lockedContract, q domain.Quote, actor string, now time.Time) error {
 	linesJSON, err := json.Marshal(q.LinesAfter)
 	if err != nil {
 		return fmt.Errorf("encode lines: %w", err)
@@ -319,7 +368,7 @@ func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, tenantID string, ct 
 		return fmt.Errorf("update contract: %w", err)
 	}
 	if cg := q.Crossgrade; cg != nil {
-		if err := writeCrossgradeTerms(ctx, tx, tenantID, ct, *cg); err != nil {
+		if err := writeCrossgradeTerms(ctx, tx, tenantID, ct.Contract, *cg); err != nil {
 			return err
 		}
 	}
@@ -328,8 +377,7 @@ func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, tenantID string, ct 
 		BillingCycleDay: ct.BillingCycleDay, BillingCycleType: domain.BillingCycleType(q.BillingPeriod), Status: status,
 		Lines: q.LinesAfter, ID: uuid.NewString(), CreatedOn: now, UpdatedOn: now, CreatedBy: actor, UpdatedBy: actor,
 	}
-	if n := len(ct.Segments); n > 0 {
-		prev := ct.Segments[n-1]
+	if prev := ct.current; prev != nil {
 		seg.PreviousContractSegmentID = &prev.ID
 		seg.PlanID = prev.PlanID
 		// The superseded segment now ends where the new one starts.
@@ -435,13 +483,29 @@ func (s *Store) Amendment(ctx context.Context, sc Scope, id string) (domain.Amen
 	return am, nil
 }
 
+// amendmentHistory reads an amendment's history and invoice as JSON spelt as
+// domain.AmendmentEvent and domain.Invoice encode, so that an amendment loads
+// in one statement.
+const amendmentHistory = `,
+	COALESCE((SELECT json_agg(json_build_object('status', e.status, 'actorId', e.actor_id, 'source', e.source,
+			'note', e.note, 'at', e.at) ORDER BY e.id)
+		FROM amendment_events e WHERE e.amendment_id = m.id), '[]') AS history,
+	(SELECT json_build_object('id', i.id, 'contractId', i.contract_id, 'amendmentId', i.amendment_id, 'kind', i.kind,
+			'periodStart', i.period_start, 'periodEnd', i.period_end, 'currency', i.currency, 'lines', i.lines,
+			'total', i.total, 'status', i.status, 'createdOn', i.created_at)
+		FROM invoices i WHERE i.amendment_id = m.id) AS invoice`
+
 func loadAmendment(ctx context.Context, q sqlx.QueryerContext, tenantID, id string) (domain.Amendment, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return domain.Amendment{}, ErrNotFound
 	}
-	var row amendmentRow
-	err := sqlx.GetContext(ctx, q, &row, `SELECT `+amendmentColumns+` FROM amendments m JOIN contracts c ON c.id = m.contract_id
-		WHERE m.tenant_id = $1 AND m.id = $2`, tenantID, id)
+	var row struct {
+		amendmentRow
+		HistoryJSON []byte `db:"history"`
+		InvoiceJSON []byte `db:"invoice"`
+	}
+	err := sqlx.GetContext(ctx, q, &row, `SELECT `+amendmentColumns+amendmentHistory+`
+		FROM amendments m JOIN contracts c ON c.id = m.contract_id WHERE m.tenant_id = $1 AND m.id = $2`, tenantID, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.Amendment{}, ErrNotFound
 	}
@@ -452,16 +516,14 @@ func loadAmendment(ctx context.Context, q sqlx.QueryerContext, tenantID, id stri
 	if err != nil {
 		return am, err
 	}
-	if err := sqlx.SelectContext(ctx, q, &am.History, `
-		SELECT status, actor_id, source, note, at FROM amendment_events WHERE amendment_id = $1 ORDER BY id`, id); err != nil {
-		return am, fmt.Errorf("load amendment history: %w", err)
+	if err := json.Unmarshal(row.HistoryJSON, &am.History); err != nil {
+		return am, fmt.Errorf("decode amendment history: %w", err)
 	}
-	invoices, err := loadInvoices(ctx, q, `tenant_id = $1 AND amendment_id = $2`, tenantID, id)
-	if err != nil {
-		return am, err
-	}
-	if len(invoices) > 0 {
-		am.Invoice = &invoices[0]
+	if row.InvoiceJSON != nil {
+		am.Invoice = &domain.Invoice{}
+		if err := json.Unmarshal(row.InvoiceJSON, am.Invoice); err != nil {
+			return am, fmt.Errorf("decode amendment invoice: %w", err)
+		}
 	}
 	return am, nil
 }

@@ -254,7 +254,7 @@ func contractKeyClause(key string) (string, any) {
 // Contract loads one of the scope's contracts, with segments and schedule
 // history. key is the uuid, the CT- number or the numeric ref.
 func (s *Store) Contract(ctx context.Context, sc Scope, key string) (domain.Contract, error) {
-	ct, err := loadContract(ctx, s.db, sc.TenantID, key, false)
+	ct, err := loadContract(ctx, s.db, sc.TenantID, key)
 	if err == nil && !sc.Covers(ct.AccountNumber) {
 		err = ErrNotFound
 	}
@@ -264,58 +264,72 @@ func (s *Store) Contract(ctx context.Context, sc Scope, key string) (domain.Cont
 	return ct, nil
 }
 
-func loadContract(ctx context.Context, q sqlx.QueryerContext, tenantID, key string, forUpdate bool) (domain.Contract, error) {
-	clause, arg := contractKeyClause(key)
-	query := `SELECT ` + contractColumns + ` FROM contracts c JOIN accounts a ON a.id = c.account_id WHERE c.tenant_id = $1 AND ` + clause
-	if forUpdate {
-		query += ` FOR UPDATE OF c`
+// contractHistory reads a contract's segments and schedule history as JSON
+// arrays spelt as domain.Segment and domain.ScheduleEvent encode, so that a
+// contract loads in one statement.
+const contractHistory = `,
+	COALESCE((SELECT json_agg(json_build_object('id', s.id, 'previousContractSegmentId', s.previous_segment_id,
+			'accountNumber', a.number, 'contractNumber', c.number, 'effectiveDate', s.effective_date,
+			'expirationDate', s.expiration_date, 'currency', json_build_array(s.currency), 'planId', s.plan_id,
+			'billingCycleDay', s.billing_cycle_day, 'billingCycleType', s.billing_cycle_type, 'status', s.status,
+			'lines', s.lines, 'createdOn', s.created_at, 'updatedOn', s.updated_at, 'createdBy', s.created_by,
+			'updatedBy', s.updated_by) ORDER BY s.created_at, s.id)
+		FROM contract_segments s WHERE s.contract_id = c.id), '[]') AS segments,
+	COALESCE((SELECT json_agg(json_build_object('status', e.status, 'comment', e.comment, 'actorId', e.actor_id,
+			'source', e.source, 'at', e.at) ORDER BY e.id)
+		FROM schedule_events e WHERE e.contract_id = c.id), '[]') AS schedule_history`
+
+// loadContract loads a contract as reads show it, with its segments and
+// schedule history, in one statement.
+func loadContract(ctx context.Context, q sqlx.QueryerContext, tenantID, key string) (domain.Contract, error) {
+	var row struct {
+		contractRow
+		SegmentsJSON []byte `db:"segments"`
+		HistoryJSON  []byte `db:"schedule_history"`
 	}
-	var row contractRow
-	err := sqlx.GetContext(ctx, q, &row, query, tenantID, arg)
-	if errors.Is(err, sql.ErrNoRows) {
-		return domain.Contract{}, ErrNotFound
-	}
-	if err != nil {
-		return domain.Contract{}, fmt.Errorf("load contract: %w", err)
+	if err := getContract(ctx, q, &row, contractColumns+contractHistory, tenantID, key, ""); err != nil {
+		return domain.Contract{}, err
 	}
 	c, err := row.contract()
 	if err != nil {
 		return c, err
 	}
-	if c.Segments, err = loadSegments(ctx, q, c.ID); err != nil {
-		return c, err
+	if err := json.Unmarshal(row.SegmentsJSON, &c.Segments); err != nil {
+		return c, fmt.Errorf("decode segments: %w", err)
 	}
-	if err := sqlx.SelectContext(ctx, q, &c.PaymentSchedule.History, `
-		SELECT status, comment, actor_id, source, at FROM schedule_events WHERE contract_id = $1 ORDER BY id`, c.ID); err != nil {
-		return c, fmt.Errorf("load schedule history: %w", err)
+	if err := json.Unmarshal(row.HistoryJSON, &c.PaymentSchedule.History); err != nil {
+		return c, fmt.Errorf("decode schedule history: %w", err)
 	}
 	return c, nil
 }
 
-func loadSegments(ctx context.Context, q sqlx.QueryerContext, contractID string) ([]domain.Segment, error) {
-	var rows []struct {
-		domain.Segment
-		Currency  string `db:"currency"`
-		LinesJSON []byte `db:"lines"`
+// loadTerms loads a contract without its segments and schedule history,
+// which grow with every change and which pricing does not read. lock holds
+// its row until the transaction ends.
+func loadTerms(ctx context.Context, q sqlx.QueryerContext, tenantID, key string, lock bool) (domain.Contract, error) {
+	suffix := ""
+	if lock {
+		suffix = " FOR UPDATE OF c"
 	}
-	err := sqlx.SelectContext(ctx, q, &rows, `
-		SELECT s.id, s.previous_segment_id, s.effective_date, s.expiration_date, s.currency, s.plan_id, s.billing_cycle_day,
-			s.billing_cycle_type, s.status, s.lines, s.created_at, s.updated_at, s.created_by, s.updated_by,
-			c.number AS contract_number, a.number AS account_number
-		FROM contract_segments s JOIN contracts c ON c.id = s.contract_id JOIN accounts a ON a.id = c.account_id
-		WHERE s.contract_id = $1 ORDER BY s.created_at, s.id`, contractID)
+	var row contractRow
+	if err := getContract(ctx, q, &row, contractColumns, tenantID, key, suffix); err != nil {
+		return domain.Contract{}, err
+	}
+	return row.contract()
+}
+
+// getContract reads columns of the tenant's contract named by key into dest.
+func getContract(ctx context.Context, q sqlx.QueryerContext, dest any, columns, tenantID, key, suffix string) error {
+	clause, arg := contractKeyClause(key)
+	err := sqlx.GetContext(ctx, q, dest, `SELECT `+columns+`
+		FROM contracts c JOIN accounts a ON a.id = c.account_id WHERE c.tenant_id = $1 AND `+clause+suffix, tenantID, arg)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
 	if err != nil {
-		return nil, fmt.Errorf("load segments: %w", err)
+		return fmt.Errorf("load contract: %w", err)
 	}
-	out := make([]domain.Segment, len(rows))
-	for i, r := range rows {
-		out[i] = r.Segment
-		out[i].Currency = []string{r.Currency}
-		if err := json.Unmarshal(r.LinesJSON, &out[i].Lines); err != nil {
-			return nil, fmt.Errorf("decode segment lines: %w", err)
-		}
-	}
-	return out, nil
+	return nil
 }
 
 // ViewingCardInUse reports whether another active contract of the tenant holds the card.

@@ -122,14 +122,18 @@ func insertAmendmentEvent(ctx context.Context, tx *sqlx.Tx, tenantID string, am 
 
 // insertAppliedEvents announces an applied amendment, the cancellation it
 // made and the invoice it raised.
-func insertAppliedEvents(ctx context.Context, tx *sqlx.Tx, tenantID string, applied Applied, now time.Time) error {
-	am := applied.Amendment
+func insertAppliedEvents(ctx context.Context, tx *sqlx.Tx, tenantID string, am domain.Amendment, now time.Time) error {
 	if err := insertAmendmentEvent(ctx, tx, tenantID, am, now); err != nil {
 		return err
 	}
 	if am.Quote.CancelsContract {
+		// The announcement shows the contract as reads do, history and all.
+		cancelled, err := loadContract(ctx, tx, tenantID, am.ContractID)
+		if err != nil {
+			return err
+		}
 		if err := insertOutboxEvent(ctx, tx, newEvent{
-			TenantID: tenantID, Type: EventContractCancelled, ContractID: am.ContractID, AmendmentID: &am.ID, At: now, Data: applied.Contract,
+			TenantID: tenantID, Type: EventContractCancelled, ContractID: am.ContractID, AmendmentID: &am.ID, At: now, Data: cancelled,
 		}); err != nil {
 			return err
 		}

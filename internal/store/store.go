@@ -23,10 +23,11 @@ type Store struct {
 
 // Open connects to Postgres and checks the connection.
 func Open(ctx context.Context, databaseURL string) (*Store, error) {
-	db, err := sqlx.Open("postgres", databaseURL)
+	connector, err := pq.NewConnector(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	db := sqlx.NewDb(sql.OpenDB(preparingConnector{connector}), "postgres")
 	// Sized for a small machine: the worker and API share one pool in `dev`.
 	db.SetMaxOpenConns(20)
 	db.SetMaxIdleConns(20)

@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+
+	"github.com/lib/pq"
+)
+
+// lib/pq runs a query with parameters as two round trips, Parse/Describe and
+// then Bind/Execute, and Postgres parses and plans it afresh each time. The
+// service runs the same few dozen statements over and over, so each pooled
+// connection keeps them prepared: running one is then a single round trip,
+// parsed once per connection.
+
+// maxPreparedPerConn bounds a connection's prepared statements; queries
+// beyond it (dynamic listing filters can make many shapes) run unprepared.
+const maxPreparedPerConn = 256
+
+// pqConn is what database/sql uses of a lib/pq connection.
+type pqConn interface {
+	driver.Conn
+	driver.ConnPrepareContext
+	driver.ConnBeginTx
+	driver.QueryerContext
+	driver.ExecerContext
+	driver.Pinger
+	driver.SessionResetter
+	driver.Validator
+	driver.NamedValueChecker
+}
+
+// preparedStatement is what the cache runs of a lib/pq statement.
+type preparedStatement interface {
+	driver.Stmt
+	driver.StmtQueryContext
+	driver.StmtExecContext
+}
+
+// preparingConnector hands out connections that prepare what they run.
+type preparingConnector struct{ driver.Connector }
+
+func (c preparingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pc, ok := conn.(pqConn)
+	if !ok {
+		return conn, nil
+	}
+	return &preparingConn{pqConn: pc, prepared: map[string]preparedStatement{}}, nil
+}
+
+// preparingConn is a lib/pq connection with its statements kept prepared.
+// database/sql uses a connection from one goroutine at a time, so the map
+// needs no lock.
+type preparingConn struct {
+	pqConn
+	prepared map[string]preparedStatement
+}
+
+func (c *preparingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	st, err := c.statement(ctx, query, args)
+	switch {
+	case err != nil:
+		return nil, err
+	case st == nil:
+		return c.pqConn.QueryContext(ctx, query, args)
+	}
+	rows, err := st.QueryContext(ctx, args)
+	if c.forgetIfStale(query, err) {
+		return c.pqConn.QueryContext(ctx, query, args)
+	}
+	return rows, err
+}
+
+func (c *preparingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	st, err := c.statement(ctx, query, args)
+	switch {
+	case err != nil:
+		return nil, err
+	case st == nil:
+		return c.pqConn.ExecContext(ctx, query, args)
+	}
+	res, err := st.ExecContext(ctx, args)
+	if c.forgetIfStale(query, err) {
+		return c.pqConn.ExecContext(ctx, query, args)
+	}
+	return res, err
+}
+
+// statement returns query prepared on this connection, or nil when it is
+// better run as it is: without parameters lib/pq sends it in one round trip
+// already, and a full cache takes no more.
+func (c *preparingConn) statement(ctx context.Context, query string, args []driver.NamedValue) (preparedStatement, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	if st, ok := c.prepared[query]; ok {
+		return st, nil
+	}
+	if len(c.prepared) >= maxPreparedPerConn {
+		return nil, nil
+	}
+	st, err := c.pqConn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	ps, ok := st.(preparedStatement)
+	if !ok {
+		_ = st.Close()
+		return nil, nil
+	}
+	c.prepared[query] = ps
+	return ps, nil
+}
+
+// forgetIfStale drops a statement Postgres can no longer run as prepared,
+// and reports whether it did, so that the caller runs the query afresh.
+// After a migration changed the columns a statement returns, it fails with
+// "cached plan must not change result type" (0A000). Outside a transaction
+// the fresh run succeeds; inside one, the transaction has failed already and
+// its retry prepares the statement again.
+func (c *preparingConn) forgetIfStale(query string, err error) bool {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) || pqErr.Code != "0A000" {
+		return false
+	}
+	st := c.prepared[query]
+	delete(c.prepared, query)
+	_ = st.Close()
+	return true
+}
