@@ -73,7 +73,7 @@ func (s *server) changeContract(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	ct, err := s.Store.Contract(c.Request.Context(), scope(c), ch.ContractID)
+	ct, err := s.Store.ContractTerms(c.Request.Context(), scope(c), ch.ContractID)
 	if err != nil {
 		s.selfServiceFail(c, ch.Action, nil, notFoundAs(err, "contract %q does not exist", ch.ContractID))
 		return
@@ -93,21 +93,35 @@ func (s *server) changeContract(c *gin.Context) {
 	}
 	quote, err := domain.PlanAmendment(&cat, ct, ch, domain.DateOf(s.Now()), charges)
 	if err != nil {
-		s.selfServiceFail(c, ch.Action, &ct, err)
+		s.selfServiceFail(c, ch.Action, s.contractShown(c, ct.ID), err)
 		return
 	}
 	if c.Query("preview") == "true" {
 		quote.Status = quotePreview
-		c.JSON(http.StatusOK, selfServiceResponse{Action: ch.Action, Status: selfServiceSuccess, Quote: &quote, Contract: &ct, Invoice: quote.InvoicePreview})
+		c.JSON(http.StatusOK, selfServiceResponse{Action: ch.Action, Status: selfServiceSuccess, Quote: &quote,
+			Contract: s.contractShown(c, ct.ID), Invoice: quote.InvoicePreview})
 		return
 	}
 
 	out, err := s.submitAmendment(c, ct, ch, body, hash)
 	if err != nil {
-		s.selfServiceFail(c, ch.Action, &ct, err)
+		s.selfServiceFail(c, ch.Action, s.contractShown(c, ct.ID), err)
 		return
 	}
 	s.respondAmendment(c, ch.Action, out)
+}
+
+// contractShown is the contract as a self-service answer shows it, with its
+// segments and schedule history. A change is priced on the contract's terms
+// alone, so the whole contract is read only for an answer that shows it; an
+// answer leaves it out if it cannot be read.
+func (s *server) contractShown(c *gin.Context, id string) *domain.Contract {
+	ct, err := s.Store.Contract(c.Request.Context(), scope(c), id)
+	if err != nil {
+		s.Logger.Warn("read contract for an answer", "contractId", id, "err", err, "requestId", c.GetString(requestIDKey))
+		return nil
+	}
+	return &ct
 }
 
 // repeatedRequest answers a request repeated with the same Idempotency-Key
