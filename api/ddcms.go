@@ -87,7 +87,7 @@ func (s *server) changeSchedule(c *gin.Context, action domain.ScheduleAction, co
 	// The activity finds the contract in the tenant under its lock; this
 	// also keeps a customer key to its own account's contracts. (The
 	// account a contract belongs to never changes.)
-	if _, err := s.Store.Contract(ctx, scope(c), contractID); err != nil {
+	if _, err := s.Store.ContractTerms(ctx, scope(c), contractID); err != nil {
 		s.ddcmsFail(c, err)
 		return
 	}

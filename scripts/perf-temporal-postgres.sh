@@ -250,7 +250,8 @@ APP_SECONDS=$((SECONDS - T3))
 # -------------------------------------------------------------------- runs
 
 LOADGEN=("$BIN/loadgen" -url "$API_URL" -submitter-key "$SUBMITTER_KEY" -approver-key "$APPROVER_KEY"
-	-prefix "$TENANT_PREFIX" -temporal "$TEMPORAL_ADDRESS" -namespace "$NAMESPACE" -database-url "$APP_DB_URL")
+	-prefix "$TENANT_PREFIX" -temporal "$TEMPORAL_ADDRESS" -namespace "$NAMESPACE" -database-url "$APP_DB_URL"
+	-temporal-gzip) # api and worker gzip their requests to Temporal, as in production by default
 
 # print_report FILE: the run's table, as loadgen prints it, from its JSON.
 print_report() {

@@ -63,7 +63,11 @@ func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 
 // dialTemporal connects a client whose SDK metrics, and those of workers
 // built on it, go to reg.
-func dialTemporal(hostPort, namespace string, logger *slog.Logger, reg *prometheus.Registry) (client.Client, error) {
+func dialTemporal(hostPort, namespace string, gzip bool, logger *slog.Logger, reg *prometheus.Registry) (client.Client, error) {
+	var compression client.GrpcCompression = &client.GrpcCompressionGzip{}
+	if !gzip {
+		compression = &client.GrpcCompressionNone{}
+	}
 	c, err := client.Dial(client.Options{
 		HostPort:       hostPort,
 		Namespace:      namespace,
@@ -71,6 +75,7 @@ func dialTemporal(hostPort, namespace string, logger *slog.Logger, reg *promethe
 		MetricsHandler: metrics.NewTemporalHandler(reg),
 		// Request and trace ids ride along into workflows and activities.
 		ContextPropagators: []workflow.ContextPropagator{correlation.Propagator{}},
+		ConnectionOptions:  client.ConnectionOptions{GrpcCompression: compression},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", hostPort, err)
@@ -117,7 +122,7 @@ func runAPI(ctx context.Context, cfg config.Config) error {
 	}
 	defer s.Close()
 	reg := metrics.NewRegistry()
-	c, err := dialTemporal(temporalAddress(cfg), cfg.TemporalNamespace, logger, reg)
+	c, err := dialTemporal(temporalAddress(cfg), cfg.TemporalNamespace, cfg.GzipTemporal(false), logger, reg)
 	if err != nil {
 		return err
 	}
@@ -167,7 +172,7 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 	}
 	defer s.Close()
 	reg := metrics.NewRegistry()
-	c, err := dialTemporal(temporalAddress(cfg), cfg.TemporalNamespace, logger, reg)
+	c, err := dialTemporal(temporalAddress(cfg), cfg.TemporalNamespace, cfg.GzipTemporal(false), logger, reg)
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func runDev(ctx context.Context, cfg config.Config) error {
 	}
 	// One registry: the API's /metrics shows the worker's metrics too.
 	reg := metrics.NewRegistry()
-	c, err := dialTemporal(hostPort, cfg.TemporalNamespace, logger, reg)
+	c, err := dialTemporal(hostPort, cfg.TemporalNamespace, cfg.GzipTemporal(cfg.TemporalAddress == ""), logger, reg)
 	if err != nil {
 		return err
 	}

@@ -39,35 +39,59 @@ func FloorWorkflow(ctx workflow.Context, id string) error {
 	return workflow.ExecuteLocalActivity(ctx, f.Insert, id).Get(ctx, nil)
 }
 
-// measureFloor starts and awaits FloorWorkflow from this process at the
-// run's concurrency, as many times as the run sent requests.
-func measureFloor(ctx context.Context, o options) (kindStats, error) {
+// floor starts and awaits FloorWorkflow from this process, against the
+// same Temporal server and database as the service.
+type floor struct {
+	db     *sqlx.DB
+	client client.Client
+	worker worker.Worker
+}
+
+func startFloor(ctx context.Context, o options) (*floor, error) {
 	db, err := sqlx.Open("postgres", o.databaseURL)
 	if err != nil {
-		return kindStats{}, err
+		return nil, err
 	}
-	defer db.Close()
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS loadgen_floor (id uuid PRIMARY KEY, at timestamptz NOT NULL)`); err != nil {
-		return kindStats{}, fmt.Errorf("create floor table: %w", err)
+		_ = db.Close()
+		return nil, fmt.Errorf("create floor table: %w", err)
+	}
+	// The floor's client compresses as the service's does (-temporal-gzip),
+	// so that the two differ only in what a change does.
+	var compression client.GrpcCompression = &client.GrpcCompressionNone{}
+	if o.temporalGzip {
+		compression = &client.GrpcCompressionGzip{}
 	}
 	c, err := client.Dial(client.Options{
 		HostPort: o.temporal, Namespace: o.namespace,
-		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
+		Logger:            sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: compression},
 	})
 	if err != nil {
-		return kindStats{}, err
+		_ = db.Close()
+		return nil, err
 	}
-	defer c.Close()
 	w := worker.New(c, floorTaskQueue, worker.Options{})
 	w.RegisterWorkflow(FloorWorkflow)
 	w.RegisterActivity(&floorActivities{db: db})
 	if err := w.Start(); err != nil {
-		return kindStats{}, err
+		c.Close()
+		_ = db.Close()
+		return nil, err
 	}
-	defer w.Stop()
+	return &floor{db: db, client: c, worker: w}, nil
+}
 
-	fmt.Fprintf(os.Stderr, "measuring the floor: %d workflows at concurrency %d…\n", o.requests, o.concurrency)
-	rec := newRecorder()
+func (f *floor) stop() {
+	f.worker.Stop()
+	f.client.Close()
+	_ = f.db.Close()
+}
+
+// run starts and awaits n floor workflows at the run's concurrency, and
+// returns how long they took.
+func (f *floor) run(ctx context.Context, o options, n int, rec *recorder) time.Duration {
+	fmt.Fprintf(os.Stderr, "floor: %d workflows at concurrency %d…\n", n, o.concurrency)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -75,10 +99,10 @@ func measureFloor(ctx context.Context, o options) (kindStats, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for next.Add(1) <= int64(o.requests) && ctx.Err() == nil {
+			for next.Add(1) <= int64(n) && ctx.Err() == nil {
 				t := time.Now()
 				id := uuid.NewString()
-				run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "loadgen-floor/" + id, TaskQueue: floorTaskQueue}, FloorWorkflow, id)
+				run, err := f.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "loadgen-floor/" + id, TaskQueue: floorTaskQueue}, FloorWorkflow, id)
 				if err == nil {
 					err = run.Get(ctx, nil)
 				}
@@ -91,9 +115,5 @@ func measureFloor(ctx context.Context, o options) (kindStats, error) {
 		}()
 	}
 	wg.Wait()
-	rep := rec.report(time.Since(start), o)
-	if len(rep.Kinds) == 0 {
-		return kindStats{}, fmt.Errorf("no floor workflow ran")
-	}
-	return rep.Kinds[0], nil
+	return time.Since(start)
 }

@@ -32,8 +32,10 @@ type options struct {
 	mix          map[string]int
 	json         bool
 	floor        bool
+	rounds       int
 	temporal     string
 	namespace    string
+	temporalGzip bool
 	databaseURL  string
 	seed         int
 	seeded       []string // ids of seeded contracts, used instead of creating new ones
@@ -52,8 +54,10 @@ func main() {
 	flag.StringVar(&mix, "mix", "immediate=100", "request kinds and weights: "+strings.Join(kindNames(), ", "))
 	flag.BoolVar(&o.json, "json", false, "print the report as JSON")
 	flag.BoolVar(&o.floor, "floor", false, "also measure the Temporal floor (needs -temporal and -database-url)")
+	flag.IntVar(&o.rounds, "rounds", 4, "with -floor, alternate the measured requests and the floor in this many rounds, so both see the machine alike")
 	flag.StringVar(&o.temporal, "temporal", "127.0.0.1:7233", "Temporal frontend for the floor")
 	flag.StringVar(&o.namespace, "namespace", "default", "Temporal namespace for the floor")
+	flag.BoolVar(&o.temporalGzip, "temporal-gzip", false, "gzip the floor's requests to Temporal, as the service does when TEMPORAL_GRPC_GZIP is true")
 	flag.StringVar(&o.databaseURL, "database-url", "postgres://postgres@127.0.0.1:5432/contracts?sslmode=disable", "Postgres for the floor and -seed")
 	flag.IntVar(&o.seed, "seed", 0, "first bulk-insert this many contracts straight into Postgres and use them (scale tests)")
 	flag.Parse()
@@ -64,8 +68,8 @@ func main() {
 	if o.contracts == 0 {
 		o.contracts = 2 * o.concurrency
 	}
-	if o.concurrency < 1 || o.requests < 1 || o.contracts < o.concurrency {
-		fail(fmt.Errorf("need concurrency ≥ 1, requests ≥ 1 and contracts ≥ concurrency"))
+	if o.concurrency < 1 || o.requests < 1 || o.contracts < o.concurrency || o.rounds < 1 {
+		fail(fmt.Errorf("need concurrency ≥ 1, requests ≥ 1, contracts ≥ concurrency and rounds ≥ 1"))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -78,14 +82,6 @@ func main() {
 	rep, err := run(ctx, o)
 	if err != nil {
 		fail(err)
-	}
-	if o.floor {
-		floor, err := measureFloor(ctx, o)
-		if err != nil {
-			fail(fmt.Errorf("floor: %w", err))
-		}
-		rep.add(floor)
-		rep.compareToFloor()
 	}
 	if o.json {
 		enc := json.NewEncoder(os.Stdout)
@@ -118,50 +114,101 @@ func parseMix(s string) (map[string]int, error) {
 }
 
 // run creates the contracts, then lets each client work through its share of
-// the requests on its own contracts, so clients never contend for one contract.
+// the requests on its own contracts, so clients never contend for one
+// contract. With the floor, the requests are sent in rounds that alternate
+// with rounds of the floor (measured first, then floor first, and so on), so
+// that a machine whose speed drifts during the run slows both alike.
 func run(ctx context.Context, o options) (*report, error) {
-	c := newClient(o)
-	var contracts []*contract
-	if len(o.seeded) >= o.contracts {
-		for _, id := range o.seeded[:o.contracts] {
-			contracts = append(contracts, &contract{id: id, seats: 5})
-		}
-	} else {
-		fmt.Fprintf(os.Stderr, "creating %d contracts…\n", o.contracts)
-		var err error
-		if contracts, err = c.createContracts(ctx, o.contracts); err != nil {
-			return nil, err
-		}
+	l, err := newLoad(ctx, o)
+	if err != nil {
+		return nil, err
 	}
-	plan := schedule(o.mix, o.requests)
-	rec := newRecorder()
-	var next atomic.Int64
+	rounds := 1
+	var fl *floor
+	if o.floor {
+		if fl, err = startFloor(ctx, o); err != nil {
+			return nil, fmt.Errorf("floor: %w", err)
+		}
+		defer fl.stop()
+		rounds = min(o.rounds, o.requests)
+	}
+	rec, floorRec := newRecorder(), newRecorder()
 	done := make(chan struct{})
 	go progress(rec, o.requests, done)
+	defer close(done)
+	var took, floorTook time.Duration
+	for r := 0; r < rounds; r++ {
+		lo, hi := r*o.requests/rounds, (r+1)*o.requests/rounds
+		if fl != nil && r%2 == 1 {
+			floorTook += fl.run(ctx, o, hi-lo, floorRec)
+		}
+		took += l.send(ctx, lo, hi, rec)
+		if fl != nil && r%2 == 0 {
+			floorTook += fl.run(ctx, o, hi-lo, floorRec)
+		}
+	}
+	rep := rec.report(took, o)
+	if fl != nil {
+		floorRep := floorRec.report(floorTook, o)
+		if len(floorRep.Kinds) == 0 {
+			return nil, fmt.Errorf("floor: no workflow ran")
+		}
+		rep.add(floorRep.Kinds[0])
+		rep.compareToFloor()
+	}
+	return rep, nil
+}
+
+// load is the run's requests and the contracts they change.
+type load struct {
+	o         options
+	client    *apiClient
+	contracts []*contract
+	plan      []string
+}
+
+func newLoad(ctx context.Context, o options) (*load, error) {
+	l := &load{o: o, client: newClient(o), plan: schedule(o.mix, o.requests)}
+	if len(o.seeded) >= o.contracts {
+		for _, id := range o.seeded[:o.contracts] {
+			l.contracts = append(l.contracts, &contract{id: id, seats: 5})
+		}
+		return l, nil
+	}
+	fmt.Fprintf(os.Stderr, "creating %d contracts…\n", o.contracts)
+	var err error
+	l.contracts, err = l.client.createContracts(ctx, o.contracts)
+	return l, err
+}
+
+// send sends the plan's requests lo to hi at the run's concurrency and
+// returns how long they took.
+func (l *load) send(ctx context.Context, lo, hi int, rec *recorder) time.Duration {
+	next := atomic.Int64{}
+	next.Store(int64(lo))
 	start := time.Now()
 	var wg sync.WaitGroup
-	for w := 0; w < o.concurrency; w++ {
-		mine := contracts[w*len(contracts)/o.concurrency : (w+1)*len(contracts)/o.concurrency]
+	for w := 0; w < l.o.concurrency; w++ {
+		mine := l.contracts[w*len(l.contracts)/l.o.concurrency : (w+1)*len(l.contracts)/l.o.concurrency]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := 0; ctx.Err() == nil; i++ {
 				n := next.Add(1) - 1
-				if n >= int64(len(plan)) {
+				if n >= int64(hi) {
 					return
 				}
 				ct := mine[i%len(mine)]
-				if leavesHeld[plan[n]] {
+				if leavesHeld[l.plan[n]] {
 					// One request per contract, whichever client is fastest.
-					ct = contracts[n%int64(len(contracts))]
+					ct = l.contracts[n%int64(len(l.contracts))]
 				}
-				kinds[plan[n]](ctx, c, ct, rec)
+				kinds[l.plan[n]](ctx, l.client, ct, rec)
 			}
 		}()
 	}
 	wg.Wait()
-	close(done)
-	return rec.report(time.Since(start), o), nil
+	return time.Since(start)
 }
 
 // leavesHeld names the kinds that leave their contract with an open

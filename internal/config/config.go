@@ -29,6 +29,9 @@ type Config struct {
 	// WebhookAllowInsecure is nil when unset: `dev` then allows http to
 	// loopback, `api` and `worker` do not.
 	WebhookAllowInsecure *bool
+	// TemporalGzip is nil when unset: requests to Temporal are then gzipped
+	// (the SDK's default), except in `dev` to the embedded server.
+	TemporalGzip *bool
 }
 
 // Defaults documented in the README; keep the two in step.
@@ -75,12 +78,11 @@ func FromEnv() (Config, error) {
 		}
 		c.RateLimitPerSecond = n
 	}
-	if v := env("WEBHOOK_ALLOW_INSECURE", ""); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return c, fmt.Errorf("WEBHOOK_ALLOW_INSECURE must be true or false, got %q", v)
-		}
-		c.WebhookAllowInsecure = &b
+	if c.WebhookAllowInsecure, err = envBool("WEBHOOK_ALLOW_INSECURE"); err != nil {
+		return c, err
+	}
+	if c.TemporalGzip, err = envBool("TEMPORAL_GRPC_GZIP"); err != nil {
+		return c, err
 	}
 	return c, nil
 }
@@ -93,11 +95,34 @@ func (c Config) AllowInsecureWebhooks(devDefault bool) bool {
 	return devDefault
 }
 
+// GzipTemporal applies the default to TemporalGzip: compressing requests
+// saves bandwidth to a remote server, and only costs CPU on loopback to the
+// server `dev` embeds in its own process.
+func (c Config) GzipTemporal(embedded bool) bool {
+	if c.TemporalGzip != nil {
+		return *c.TemporalGzip
+	}
+	return !embedded
+}
+
 func env(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok && v != "" {
 		return v
 	}
 	return def
+}
+
+// envBool reads true or false; nil when unset.
+func envBool(name string) (*bool, error) {
+	v := env(name, "")
+	if v == "" {
+		return nil, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s must be true or false, got %q", name, v)
+	}
+	return &b, nil
 }
 
 // envInt reads a whole number in [lo, hi]; what names it in the error.

@@ -190,20 +190,21 @@ func (s *Store) ContractTerminationCharges(ctx context.Context, tenantID string,
 	return contractTerminationCharges(ctx, s.db, tenantID, ct)
 }
 
-// openAmendmentQuery names the open statuses literally, as the index that
-// allows one open amendment per contract does: with them as a parameter,
-// Postgres cannot plan the lookup once for all contracts on that index.
-var openAmendmentQuery = func() string {
+// isOpen is the condition that an amendment is open, with the statuses
+// named literally, as the index that allows one open amendment per contract
+// names them: with them as a parameter, Postgres cannot plan a lookup once
+// for all contracts on that index.
+var isOpen = func() string {
 	quoted := make([]string, len(domain.OpenStatuses))
 	for i, st := range domain.OpenStatuses {
 		quoted[i] = pq.QuoteLiteral(st)
 	}
-	return `SELECT id FROM amendments WHERE contract_id = $1 AND status IN (` + strings.Join(quoted, ", ") + `)`
+	return `status IN (` + strings.Join(quoted, ", ") + `)`
 }()
 
 func openAmendmentID(ctx context.Context, q sqlx.QueryerContext, contractID string) (string, error) {
 	var id string
-	err := sqlx.GetContext(ctx, q, &id, openAmendmentQuery, contractID)
+	err := sqlx.GetContext(ctx, q, &id, `SELECT id FROM amendments WHERE contract_id = $1 AND `+isOpen, contractID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -298,11 +299,21 @@ func (s *Store) ApplyAmendment(ctx context.Context, tenantID, id, actor, source 
 	// approver, or the scheduler); the contract records the submitter as its editor.
 	var out Applied
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		am, err := loadAmendment(ctx, tx, tenantID, id)
+		// The contract is locked before the amendment is read, so that the
+		// amendment's status is read after whoever held the lock committed.
+		var contractID string
+		err := tx.GetContext(ctx, &contractID, `SELECT contract_id FROM amendments WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("look up amendment's contract: %w", err)
+		}
+		ct, err := lockContract(ctx, tx, tenantID, contractID)
 		if err != nil {
 			return err
 		}
-		ct, err := lockContract(ctx, tx, tenantID, am.ContractID)
+		am, err := loadAmendment(ctx, tx, tenantID, id)
 		if err != nil {
 			return err
 		}
@@ -335,14 +346,18 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, tenantID, id string, q domain
 			return out, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE amendments SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`,
-		tenantID, id, domain.StatusApplied, now); err != nil {
+	// Only an open amendment is applied, whatever was read before.
+	res, err := tx.ExecContext(ctx, `UPDATE amendments SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND `+isOpen,
+		tenantID, id, domain.StatusApplied, now)
+	if err != nil {
 		return out, fmt.Errorf("mark amendment applied: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return out, domain.Errorf(domain.KindConflict, "", "amendment %s is no longer open", id)
 	}
 	if err := insertEvent(ctx, tx, id, domain.StatusApplied, actor, source, nil, now); err != nil {
 		return out, err
 	}
-	var err error
 	if out.Amendment, err = loadAmendment(ctx, tx, tenantID, id); err != nil {
 		return out, err
 	}

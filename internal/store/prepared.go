@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"strings"
 
 	"github.com/lib/pq"
 )
@@ -59,6 +60,32 @@ func (c preparingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 type preparingConn struct {
 	pqConn
 	prepared map[string]preparedStatement
+	inTx     bool
+}
+
+func (c *preparingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	tx, err := c.pqConn.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.inTx = true
+	return connTx{Tx: tx, conn: c}, nil
+}
+
+// connTx tells its connection when the transaction ends.
+type connTx struct {
+	driver.Tx
+	conn *preparingConn
+}
+
+func (t connTx) Commit() error {
+	t.conn.inTx = false
+	return t.Tx.Commit()
+}
+
+func (t connTx) Rollback() error {
+	t.conn.inTx = false
+	return t.Tx.Rollback()
 }
 
 func (c *preparingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
@@ -70,7 +97,7 @@ func (c *preparingConn) QueryContext(ctx context.Context, query string, args []d
 		return c.pqConn.QueryContext(ctx, query, args)
 	}
 	rows, err := st.QueryContext(ctx, args)
-	if c.forgetIfStale(query, err) {
+	if c.forgetIfStale(query, err) && !c.inTx {
 		return c.pqConn.QueryContext(ctx, query, args)
 	}
 	return rows, err
@@ -85,7 +112,7 @@ func (c *preparingConn) ExecContext(ctx context.Context, query string, args []dr
 		return c.pqConn.ExecContext(ctx, query, args)
 	}
 	res, err := st.ExecContext(ctx, args)
-	if c.forgetIfStale(query, err) {
+	if c.forgetIfStale(query, err) && !c.inTx {
 		return c.pqConn.ExecContext(ctx, query, args)
 	}
 	return res, err
@@ -118,14 +145,14 @@ func (c *preparingConn) statement(ctx context.Context, query string, args []driv
 }
 
 // forgetIfStale drops a statement Postgres can no longer run as prepared,
-// and reports whether it did, so that the caller runs the query afresh.
-// After a migration changed the columns a statement returns, it fails with
-// "cached plan must not change result type" (0A000). Outside a transaction
-// the fresh run succeeds; inside one, the transaction has failed already and
-// its retry prepares the statement again.
+// and reports whether it did. After a migration changed the columns a
+// statement returns, it fails with "cached plan must not change result type"
+// (0A000). Outside a transaction the caller then runs the query afresh;
+// inside one, Postgres has failed the transaction, and the error goes back
+// to whoever retries it, whose run prepares the statement again.
 func (c *preparingConn) forgetIfStale(query string, err error) bool {
 	var pqErr *pq.Error
-	if !errors.As(err, &pqErr) || pqErr.Code != "0A000" {
+	if !errors.As(err, &pqErr) || pqErr.Code != "0A000" || !strings.Contains(pqErr.Message, "cached plan") {
 		return false
 	}
 	st := c.prepared[query]

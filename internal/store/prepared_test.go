@@ -40,6 +40,19 @@ func TestPreparedStatementsSurviveASchemaChange(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, conn.QueryRowContext(ctx, query, 1).Scan(&seats))
 	require.Equal(t, "5 seats", seats)
+
+	// Inside a transaction the stale statement fails it with Postgres's own
+	// error, and the transaction's retry succeeds.
 	require.NoError(t, conn.QueryRowContext(ctx, query, 1).Scan(&seats))
+	_, err = db.ExecContext(ctx, `ALTER TABLE plans ALTER COLUMN seats TYPE varchar(20)`)
+	require.NoError(t, err)
+	readInTx := func() error {
+		tx, err := conn.BeginTx(ctx, nil)
+		require.NoError(t, err)
+		defer func() { _ = tx.Rollback() }()
+		return tx.QueryRowContext(ctx, query, 1).Scan(&seats)
+	}
+	require.ErrorContains(t, readInTx(), "cached plan must not change result type")
+	require.NoError(t, readInTx())
 	require.Equal(t, "5 seats", seats)
 }
