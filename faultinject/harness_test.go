@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -116,7 +117,10 @@ func newCluster(t *testing.T) *cluster {
 	c.db, err = sqlx.Open("postgres", dbURL)
 	require.NoError(t, err)
 
-	temporalPort, apiPort := freePort(t), freePort(t)
+	// Temporal's frontend and the 13 ports after it (see TEMPORAL_DEV_PORT),
+	// then the API's and the worker's.
+	temporalPort := freePorts(t, 16)
+	apiPort, workerPort := temporalPort+14, temporalPort+15
 	common := []string{
 		"DATABASE_URL=" + dbURL,
 		"CONTRACTD_STATE_DIR=" + filepath.Join(dir, "state"),
@@ -126,7 +130,7 @@ func newCluster(t *testing.T) *cluster {
 	c.temporal = c.newProcess("temporal", []string{"TEMPORAL_DEV_PORT=" + strconv.Itoa(temporalPort), "TEMPORAL_UI_PORT=0"}, common)
 	// The worker serves metrics and health too; a port of its own keeps it
 	// off anything else on the machine (such as a `contractd dev` on :8080).
-	c.worker = c.newProcess("worker", []string{"HTTP_ADDR=127.0.0.1:" + strconv.Itoa(freePort(t))}, common)
+	c.worker = c.newProcess("worker", []string{"HTTP_ADDR=127.0.0.1:" + strconv.Itoa(workerPort)}, common)
 	c.api = c.newProcess("api", []string{"HTTP_ADDR=127.0.0.1:" + strconv.Itoa(apiPort), "RATE_LIMIT_PER_SECOND=0"}, common)
 	c.baseURL = "http://127.0.0.1:" + strconv.Itoa(apiPort)
 
@@ -242,7 +246,7 @@ type postgres struct {
 func startPostgres(t *testing.T, dataDir string) *postgres {
 	t.Helper()
 	bin := postgresBinDir(t)
-	p := &postgres{t: t, bin: bin, dataDir: dataDir, port: freePort(t)}
+	p := &postgres{t: t, bin: bin, dataDir: dataDir, port: freePorts(t, 1)}
 	require.NoError(t, os.Mkdir(dataDir, 0o700))
 	if os.Geteuid() == 0 {
 		// initdb refuses to run as root.
@@ -306,12 +310,33 @@ func (p *postgres) url(db string) string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", p.port, db)
 }
 
-func freePort(t *testing.T) int {
+// freePorts finds n consecutive ports free on loopback and returns the
+// first. They lie below the kernel's ephemeral range (32768 and up on
+// Linux): a process the suite kills binds its ports again when restarted,
+// and a port in that range may meanwhile have become the local end of some
+// outgoing connection.
+func freePorts(t *testing.T, n int) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	const lo, hi = 20000, 32000
+	for range 200 {
+		base := lo + rand.IntN(hi-lo-n)
+		if portsFree(base, n) {
+			return base
+		}
+	}
+	t.Fatalf("no %d consecutive free ports between %d and %d", n, lo, hi)
+	return 0
+}
+
+func portsFree(base, n int) bool {
+	for p := base; p < base+n; p++ {
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		if err != nil {
+			return false
+		}
+		_ = l.Close()
+	}
+	return true
 }
 
 func dialable(addr string) bool {
