@@ -254,27 +254,13 @@ func contractKeyClause(key string) (string, any) {
 // Contract loads one of the scope's contracts, with segments and schedule
 // history. key is the uuid, the CT- number or the numeric ref.
 func (s *Store) Contract(ctx context.Context, sc Scope, key string) (domain.Contract, error) {
-	return inScope(sc)(loadContract(ctx, s.db, sc.TenantID, key))
+	return sc.visible(loadContract(ctx, s.db, sc.TenantID, key))
 }
 
 // ContractTerms loads one of the scope's contracts without its segments and
 // schedule history: what pricing a change reads.
 func (s *Store) ContractTerms(ctx context.Context, sc Scope, key string) (domain.Contract, error) {
-	return inScope(sc)(loadTerms(ctx, s.db, sc.TenantID, key, false))
-}
-
-// inScope passes on a loaded contract the scope covers; another account's
-// contract is ErrNotFound to a customer key, as a missing one is.
-func inScope(sc Scope) func(domain.Contract, error) (domain.Contract, error) {
-	return func(ct domain.Contract, err error) (domain.Contract, error) {
-		if err == nil && !sc.Covers(ct.AccountNumber) {
-			err = ErrNotFound
-		}
-		if err != nil {
-			return domain.Contract{}, err
-		}
-		return ct, nil
-	}
+	return sc.visible(loadTerms(ctx, s.db, sc.TenantID, key, false))
 }
 
 // contractHistory reads a contract's segments and schedule history as JSON

@@ -89,33 +89,32 @@ func (t connTx) Rollback() error {
 }
 
 func (c *preparingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	st, err := c.statement(ctx, query, args)
-	switch {
-	case err != nil:
-		return nil, err
-	case st == nil:
-		return c.pqConn.QueryContext(ctx, query, args)
-	}
-	rows, err := st.QueryContext(ctx, args)
-	if c.forgetIfStale(query, err) && !c.inTx {
-		return c.pqConn.QueryContext(ctx, query, args)
-	}
-	return rows, err
+	return runPrepared(c, ctx, query, args, preparedStatement.QueryContext, c.pqConn.QueryContext)
 }
 
 func (c *preparingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	return runPrepared(c, ctx, query, args, preparedStatement.ExecContext, c.pqConn.ExecContext)
+}
+
+// runPrepared runs query as a statement prepared on c when it can, and as it
+// is otherwise: when it should not be prepared, and when its prepared plan
+// went stale outside a transaction.
+func runPrepared[R any](c *preparingConn, ctx context.Context, query string, args []driver.NamedValue,
+	prepared func(preparedStatement, context.Context, []driver.NamedValue) (R, error),
+	unprepared func(context.Context, string, []driver.NamedValue) (R, error)) (R, error) {
 	st, err := c.statement(ctx, query, args)
 	switch {
 	case err != nil:
-		return nil, err
+		var none R
+		return none, err
 	case st == nil:
-		return c.pqConn.ExecContext(ctx, query, args)
+		return unprepared(ctx, query, args)
 	}
-	res, err := st.ExecContext(ctx, args)
+	out, err := prepared(st, ctx, args)
 	if c.forgetIfStale(query, err) && !c.inTx {
-		return c.pqConn.ExecContext(ctx, query, args)
+		return unprepared(ctx, query, args)
 	}
-	return res, err
+	return out, err
 }
 
 // statement returns query prepared on this connection, or nil when it is

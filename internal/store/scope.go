@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+
+	"github.com/contractd/contractd/internal/domain"
 )
 
 // Scope is whose contracts, and the amendments and invoices on them, a caller
@@ -20,6 +22,18 @@ type Scope struct {
 // Covers reports whether the scope holds the account's contracts.
 func (sc Scope) Covers(accountNumber string) bool {
 	return sc.AccountNumber == "" || sc.AccountNumber == accountNumber
+}
+
+// visible passes on a loaded contract the scope covers: another account's
+// contract is ErrNotFound to a customer key, as a missing one is.
+func (sc Scope) visible(ct domain.Contract, err error) (domain.Contract, error) {
+	if err == nil && !sc.Covers(ct.AccountNumber) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return domain.Contract{}, err
+	}
+	return ct, nil
 }
 
 // filter narrows a listing whose query joins `accounts a` to the scope's
