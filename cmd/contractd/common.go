@@ -127,9 +127,9 @@ func runAPI(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer c.Close()
-	logger.Info("api listening", "addr", cfg.HTTPAddr)
+	logger.Info("api listening", "addr", cfg.ListenAddr(false))
 	startProfiling(ctx, cfg.PprofAddr, logger)
-	return serveHTTP(ctx, cfg.HTTPAddr, newRouter(cfg, s, c, logger, reg, false), logger)
+	return serveHTTP(ctx, cfg.ListenAddr(false), newRouter(cfg, s, c, logger, reg, false), logger)
 }
 
 // newRouter builds the API; dev allows insecure webhook URLs unless told otherwise.
@@ -184,9 +184,9 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 	// Once serveHTTP returns, Stop lets running activities finish, for up to
 	// worker.StopTimeout.
 	defer w.Stop()
-	logger.Info("worker polling", "taskQueue", cfg.TemporalTaskQueue, "temporal", temporalAddress(cfg), "metrics", cfg.HTTPAddr)
+	logger.Info("worker polling", "taskQueue", cfg.TemporalTaskQueue, "temporal", temporalAddress(cfg), "metrics", cfg.ListenAddr(false))
 	startProfiling(ctx, cfg.PprofAddr, logger)
-	return serveHTTP(ctx, cfg.HTTPAddr, workerHTTP(reg, logger), logger)
+	return serveHTTP(ctx, cfg.ListenAddr(false), workerHTTP(reg, logger), logger)
 }
 
 // workerHTTP is what a worker serves on HTTP_ADDR: its metrics (the SDK's

@@ -68,10 +68,10 @@ contractd dev is ready (%s)
     approver   %s
     operator   %s
 
-`, time.Since(started).Round(time.Millisecond), displayAddr(cfg.HTTPAddr), hostPort, cfg.TemporalNamespace, orNone(uiAddr),
+`, time.Since(started).Round(time.Millisecond), displayAddr(cfg.ListenAddr(true)), hostPort, cfg.TemporalNamespace, orNone(uiAddr),
 		demo.Prefix, demo.SubmitterKey, demo.ApproverKey, demo.OperatorKey)
 	startProfiling(ctx, cfg.PprofAddr, logger)
-	return serveHTTP(ctx, cfg.HTTPAddr, newRouter(cfg, s, c, logger, reg, true), logger)
+	return serveHTTP(ctx, cfg.ListenAddr(true), newRouter(cfg, s, c, logger, reg, true), logger)
 }
 
 func displayAddr(addr string) string {

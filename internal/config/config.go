@@ -11,6 +11,8 @@ import (
 
 // Config is the process configuration shared by every subcommand.
 type Config struct {
+	// HTTPAddr is HTTP_ADDR as set, empty when unset: ListenAddr applies the
+	// mode's default.
 	HTTPAddr          string
 	DatabaseURL       string
 	TemporalAddress   string
@@ -36,7 +38,10 @@ type Config struct {
 
 // Defaults documented in the README; keep the two in step.
 const (
-	DefaultHTTPAddr          = ":8080"
+	DefaultHTTPAddr = ":8080"
+	// DefaultDevHTTPAddr keeps `dev`, whose demo keys are published, off
+	// every interface but loopback unless HTTP_ADDR says otherwise.
+	DefaultDevHTTPAddr       = "127.0.0.1:8080"
 	DefaultDatabaseURL       = "postgres://postgres@127.0.0.1:5432/contracts?sslmode=disable"
 	DefaultTemporalNamespace = "default"
 	DefaultTemporalTaskQueue = "contracts"
@@ -51,7 +56,7 @@ const (
 // FromEnv reads the configuration, applying defaults for unset variables.
 func FromEnv() (Config, error) {
 	c := Config{
-		HTTPAddr:          env("HTTP_ADDR", DefaultHTTPAddr),
+		HTTPAddr:          env("HTTP_ADDR", ""),
 		DatabaseURL:       env("DATABASE_URL", DefaultDatabaseURL),
 		TemporalAddress:   env("TEMPORAL_ADDRESS", ""),
 		TemporalNamespace: env("TEMPORAL_NAMESPACE", DefaultTemporalNamespace),
@@ -85,6 +90,19 @@ func FromEnv() (Config, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// ListenAddr applies the mode's default to HTTPAddr: loopback only in `dev`,
+// every interface for `api` and `worker` (which run in containers).
+func (c Config) ListenAddr(dev bool) string {
+	switch {
+	case c.HTTPAddr != "":
+		return c.HTTPAddr
+	case dev:
+		return DefaultDevHTTPAddr
+	default:
+		return DefaultHTTPAddr
+	}
 }
 
 // AllowInsecureWebhooks applies the mode's default to WebhookAllowInsecure.

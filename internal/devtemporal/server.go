@@ -50,6 +50,7 @@ type Options struct {
 type Server struct {
 	temporal temporal.Server
 	ui       *uiserver.Server
+	logger   stoppingLogger
 	hostPort string
 	uiAddr   string
 }
@@ -91,7 +92,7 @@ func Start(opts Options) (*Server, error) {
 	if level == "" {
 		level = "warn"
 	}
-	logger := log.NewZapLogger(log.BuildZapLogger(log.Config{Level: level, Format: "json"}))
+	logger := newStoppingLogger(log.NewZapLogger(log.BuildZapLogger(log.Config{Level: level, Format: "json"})))
 	authorizer, err := authorization.GetAuthorizerFromConfig(&cfg.Global.Authorization)
 	if err != nil {
 		return nil, fmt.Errorf("authorizer: %w", err)
@@ -117,7 +118,7 @@ func Start(opts Options) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("start temporal server: %w", err)
 	}
-	s := &Server{temporal: srv, hostPort: cfg.PublicClient.HostPort}
+	s := &Server{temporal: srv, logger: logger, hostPort: cfg.PublicClient.HostPort}
 	if err := waitForPort(s.hostPort, 30*time.Second); err != nil {
 		_ = srv.Stop()
 		return nil, err
@@ -150,8 +151,10 @@ func (s *Server) UIAddress() string {
 	return "http://" + s.uiAddr
 }
 
-// Stop shuts down the UI and the server.
+// Stop shuts down the UI and the server, quietly: what the server's services
+// log about each other while they stop is not worth a developer's attention.
 func (s *Server) Stop() error {
+	s.logger.stop()
 	if s.ui != nil {
 		s.ui.Stop()
 	}
