@@ -1,8 +1,15 @@
-.PHONY: dev test build vet fuzz faults faults-short
+.PHONY: dev tour test build vet fuzz faults faults-short
 
 # Run everything in one process: embedded Temporal + UI, worker, API, demo tenant.
-dev:
-	go run ./cmd/contractd dev
+# The binary runs itself rather than through `go run`, which exits 1 after a
+# Ctrl-C even when the program it ran stopped cleanly.
+dev: build
+	./contractd dev
+
+# Walk every example of the README's Endpoints section against a running
+# `make dev` (TOUR_URL to point it elsewhere); see scripts/tour.sh.
+tour:
+	scripts/tour.sh
 
 # The test command CI runs (.ci/run).
 test:

@@ -28,9 +28,9 @@ commands:
 
 operator commands (talk to the API at $CONTRACTD_URL with the key in $CONTRACTD_API_KEY):
   amendments list [--status REVIEW]    list amendments in a status, oldest first
-  amendments show ID                   show an amendment with its quote and history
-  approve ID [--comment C]             approve an amendment held in REVIEW
-  reject ID [--comment C]              reject an amendment held in REVIEW
+  amendments show ID [--json]          summarise an amendment: change, amounts, review, history
+  approve ID [--comment C] [--json]    approve an amendment held in REVIEW; prints its new state
+  reject ID [--comment C] [--json]     reject an amendment held in REVIEW; prints its new state
 `
 
 func main() {
@@ -61,9 +61,9 @@ func main() {
 	case "tenant":
 		err = runTenant(ctx, cfg, args)
 	case "amendments":
-		err = runAmendments(ctx, args)
+		err = runAmendments(ctx, os.Stdout, args)
 	case "approve", "reject":
-		err = runDecision(ctx, cmd, args)
+		err = runDecision(ctx, os.Stdout, cmd, args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return

@@ -74,7 +74,7 @@ func (c *apiClient) call(ctx context.Context, method, path string, body, out any
 	return json.Unmarshal(raw, out)
 }
 
-func runAmendments(ctx context.Context, args []string) error {
+func runAmendments(ctx context.Context, out io.Writer, args []string) error {
 	if len(args) == 0 {
 		return errors.New("usage: contractd amendments list --status S | show ID")
 	}
@@ -89,23 +89,26 @@ func runAmendments(ctx context.Context, args []string) error {
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		return listAmendments(ctx, c, *status)
+		return listAmendments(ctx, out, c, *status)
 	case "show":
-		if len(args) != 2 {
-			return errors.New("usage: contractd amendments show ID")
+		fs := flag.NewFlagSet("amendments show", flag.ContinueOnError)
+		asJSON := fs.Bool("json", false, "print the whole answer as JSON")
+		id, err := parseID(fs, args[1:])
+		if err != nil {
+			return fmt.Errorf("usage: contractd amendments show ID [--json]: %w", err)
 		}
 		var am json.RawMessage
-		if err := c.call(ctx, "GET", "/api/amendments/"+url.PathEscape(args[1]), nil, &am); err != nil {
+		if err := c.call(ctx, "GET", "/api/amendments/"+url.PathEscape(id), nil, &am); err != nil {
 			return err
 		}
-		return printJSON(am)
+		return printAmendment(out, am, *asJSON)
 	default:
 		return fmt.Errorf("unknown amendments command %q", args[0])
 	}
 }
 
-func listAmendments(ctx context.Context, c *apiClient, status string) error {
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+func listAmendments(ctx context.Context, out io.Writer, c *apiClient, status string) error {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tCONTRACT\tACTION\tSTATUS\tDELTA\tSUBMITTED")
 	token := ""
 	for {
@@ -140,33 +143,42 @@ func listAmendments(ctx context.Context, c *apiClient, status string) error {
 	}
 }
 
-// runDecision approves or rejects an amendment: contractd approve|reject ID [--comment C].
-func runDecision(ctx context.Context, decision string, args []string) error {
+// runDecision approves or rejects an amendment: contractd approve|reject ID
+// [--comment C] [--json].
+func runDecision(ctx context.Context, out io.Writer, decision string, args []string) error {
 	fs := flag.NewFlagSet(decision, flag.ContinueOnError)
 	comment := fs.String("comment", "", "a comment recorded with the decision")
-	if len(args) == 0 {
-		return fmt.Errorf("usage: contractd %s ID [--comment C]", decision)
-	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
+	asJSON := fs.Bool("json", false, "print the whole answer as JSON")
+	id, err := parseID(fs, args)
+	if err != nil {
+		return fmt.Errorf("usage: contractd %s ID [--comment C] [--json]: %w", decision, err)
 	}
 	c, err := newAPIClient()
 	if err != nil {
 		return err
 	}
 	var am json.RawMessage
-	if err := c.call(ctx, "POST", "/api/amendments/"+url.PathEscape(args[0])+"/"+decision, map[string]string{"comment": *comment}, &am); err != nil {
+	if err := c.call(ctx, "POST", "/api/amendments/"+url.PathEscape(id)+"/"+decision, map[string]string{"comment": *comment}, &am); err != nil {
 		return err
 	}
-	return printJSON(am)
+	return printAmendment(out, am, *asJSON)
 }
 
-func printJSON(raw json.RawMessage) error {
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, raw, "", "  "); err != nil {
-		return err
+// parseID reads one ID and fs's flags, the flags before or after the ID.
+func parseID(fs *flag.FlagSet, args []string) (string, error) {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		return "", err
 	}
-	buf.WriteByte('\n')
-	_, err := buf.WriteTo(os.Stdout)
-	return err
+	id := fs.Arg(0)
+	if fs.NArg() > 0 {
+		// Parse stops at the ID; the flags after it are parsed here.
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return "", err
+		}
+	}
+	if id == "" || fs.NArg() > 0 {
+		return "", errors.New("one amendment ID expected")
+	}
+	return id, nil
 }
