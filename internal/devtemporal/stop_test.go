@@ -1,0 +1,63 @@
+package devtemporal
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// freeFrontendPort finds a port whose derived ports (+1..+3, +10..+13) are
+// free too.
+func freeFrontendPort(t *testing.T) int {
+	for base := 24000; base < 30000; base += 20 {
+		free := true
+		for _, off := range []int{0, 1, 2, 3, 10, 11, 12, 13} {
+			l, err := net.Listen("tcp", net.JoinHostPort(loopback, strconv.Itoa(base+off)))
+			if err != nil {
+				free = false
+				break
+			}
+			_ = l.Close()
+		}
+		if free {
+			return base
+		}
+	}
+	t.Fatal("no free ports")
+	return 0
+}
+
+// Stopping `dev` with Ctrl-C must not print the server's services
+// complaining about each other going away, with stack traces: a developer
+// reads that as a crash. The server logs to stderr, captured here.
+func TestStopLogsNothing(t *testing.T) {
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	stderr := os.Stderr
+	os.Stderr = w
+	t.Cleanup(func() { os.Stderr = stderr })
+	logged := make(chan []byte)
+	go func() {
+		b, _ := io.ReadAll(r)
+		logged <- b
+	}()
+
+	srv, err := Start(Options{StateDir: t.TempDir(), Namespace: "default", FrontendPort: freeFrontendPort(t)})
+	require.NoError(t, err)
+	_, _ = io.WriteString(w, "--- stopping ---\n")
+	require.NoError(t, srv.Stop())
+	os.Stderr = stderr
+	require.NoError(t, w.Close())
+
+	out := <-logged
+	_, afterStop, found := bytes.Cut(out, []byte("--- stopping ---\n"))
+	require.True(t, found, "%s", out)
+	assert.NotContains(t, string(afterStop), "stacktrace")
+	assert.Empty(t, string(bytes.TrimSpace(afterStop)))
+}
