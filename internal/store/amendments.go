@@ -341,8 +341,11 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, tenantID, id string, q domain
 	if err := writeAmendedContract(ctx, tx, tenantID, ct, q, submittedBy, now); err != nil {
 		return out, err
 	}
+	var settled []newEvent
 	if q.InvoicePreview != nil {
-		if err := insertAmendmentInvoice(ctx, tx, tenantID, ct.ID, id, *q.InvoicePreview, now); err != nil {
+		paidUpFront := q.Crossgrade != nil && q.Crossgrade.PaymentAmount > 0
+		var err error
+		if settled, err = insertAmendmentInvoice(ctx, tx, tenantID, ct.ID, id, *q.InvoicePreview, paidUpFront, now); err != nil {
 			return out, err
 		}
 	}
@@ -364,7 +367,10 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, tenantID, id string, q domain
 	if out.Contract, err = loadTerms(ctx, tx, tenantID, ct.ID, false); err != nil {
 		return out, err
 	}
-	return out, insertAppliedEvents(ctx, tx, tenantID, out.Amendment, now)
+	if err := insertAppliedEvents(ctx, tx, tenantID, out.Amendment, now); err != nil {
+		return out, err
+	}
+	return out, appendEvents(ctx, tx, settled)
 }
 
 func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, tenantID string, ct lockedContract, q domain.Quote, actor string, now time.Time) error {
@@ -437,26 +443,34 @@ func writeCrossgradeTerms(ctx context.Context, tx *sqlx.Tx, tenantID string, ct 
 	return nil
 }
 
-func insertAmendmentInvoice(ctx context.Context, tx *sqlx.Tx, tenantID, contractID, amendmentID string, p domain.InvoicePreview, now time.Time) error {
+// insertAmendmentInvoice records the invoice an amendment raised and settles
+// it (see settleNewInvoice), unless a crossgrade pays it up front: its
+// capture settles it. It returns the settlement's events.
+func insertAmendmentInvoice(ctx context.Context, tx *sqlx.Tx, tenantID, contractID, amendmentID string, p domain.InvoicePreview, paidUpFront bool, now time.Time) ([]newEvent, error) {
 	linesJSON, err := json.Marshal(p.Lines)
 	if err != nil {
-		return fmt.Errorf("encode invoice lines: %w", err)
+		return nil, fmt.Errorf("encode invoice lines: %w", err)
 	}
-	status := InvoiceOpen
+	status, due := InvoiceOpen, max(p.Total, 0)
 	if p.Total < 0 {
 		status = InvoiceCredit
 	}
+	inv := settledInvoice{ID: uuid.NewString(), ContractID: contractID, Currency: p.Currency, Total: p.Total}
 	_, err = tx.ExecContext(ctx, `
-		INSERT INTO invoices (id, tenant_id, contract_id, amendment_id, kind, period_start, period_end, currency, lines, total, status, created_at)
-		VALUES ($1, $2, $3, $4, 'AMENDMENT', $5, $6, $7, $8, $9, $10, $11)`,
-		uuid.NewString(), tenantID, contractID, amendmentID, p.Period.Start, p.Period.End, p.Currency, linesJSON, p.Total, status, now)
+		INSERT INTO invoices (id, tenant_id, contract_id, amendment_id, kind, period_start, period_end, currency, lines, total, amount_due, status, paid_up_front, created_at)
+		VALUES ($1, $2, $3, $4, 'AMENDMENT', $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		inv.ID, tenantID, contractID, amendmentID, p.Period.Start, p.Period.End, p.Currency, linesJSON, p.Total, due, status, paidUpFront, now)
 	if err != nil {
-		return fmt.Errorf("insert amendment invoice: %w", err)
+		return nil, fmt.Errorf("insert amendment invoice: %w", err)
 	}
-	return nil
+	if paidUpFront {
+		return nil, nil
+	}
+	return settleNewInvoice(ctx, tx, tenantID, inv, now)
 }
 
-// Invoice statuses for amendment invoices.
+// Invoice statuses: an invoice is issued OPEN, or CREDIT when it credits
+// (its credit note carries the amount).
 const (
 	InvoiceOpen   = "OPEN"
 	InvoiceCredit = "CREDIT"
@@ -507,7 +521,7 @@ const amendmentHistory = `,
 		FROM amendment_events e WHERE e.amendment_id = m.id), '[]') AS history,
 	(SELECT json_build_object('id', i.id, 'contractId', i.contract_id, 'amendmentId', i.amendment_id, 'kind', i.kind,
 			'periodStart', i.period_start, 'periodEnd', i.period_end, 'currency', i.currency, 'lines', i.lines,
-			'total', i.total, 'status', i.status, 'createdOn', i.created_at)
+			'total', i.total, 'amountDue', i.amount_due, 'status', i.status, 'createdOn', i.created_at)
 		FROM invoices i WHERE i.amendment_id = m.id) AS invoice`
 
 func loadAmendment(ctx context.Context, q sqlx.QueryerContext, tenantID, id string) (domain.Amendment, error) {
@@ -548,7 +562,7 @@ func loadInvoices(ctx context.Context, q sqlx.QueryerContext, where string, args
 		domain.Invoice
 		LinesJSON []byte `db:"lines"`
 	}
-	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT id, contract_id, amendment_id, kind, period_start, period_end, currency, lines, total, status, created_at
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT id, contract_id, amendment_id, kind, period_start, period_end, currency, lines, total, amount_due, status, created_at
 		FROM invoices WHERE `+where+` ORDER BY created_at, id`, args...); err != nil {
 		return nil, fmt.Errorf("load invoices: %w", err)
 	}
