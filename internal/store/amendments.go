@@ -142,8 +142,9 @@ type lockedContract struct {
 
 // segmentRef is what a new segment takes from the one it supersedes.
 type segmentRef struct {
-	ID     string `db:"id"`
-	PlanID string `db:"plan_id"`
+	ID            string      `db:"id"`
+	PlanID        string      `db:"plan_id"`
+	EffectiveDate domain.Date `db:"effective_date"`
 }
 
 // lockContract locks a contract's row and reads what a change needs. The
@@ -156,7 +157,7 @@ func lockContract(ctx context.Context, tx *sqlx.Tx, tenantID, key string) (locke
 		return lockedContract{}, err
 	}
 	var current segmentRef
-	err = tx.GetContext(ctx, &current, `SELECT id, plan_id FROM contract_segments WHERE contract_id = $1
+	err = tx.GetContext(ctx, &current, `SELECT id, plan_id, effective_date FROM contract_segments WHERE contract_id = $1
 		ORDER BY created_at DESC, id DESC LIMIT 1`, ct.ID)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -401,9 +402,14 @@ func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, tenantID string, ct 
 	if prev := ct.current; prev != nil {
 		seg.PreviousContractSegmentID = &prev.ID
 		seg.PlanID = prev.PlanID
-		// The superseded segment now ends where the new one starts.
+		// The superseded segment now ends where the new one starts; one that
+		// started the same day never took effect (see domain.SegmentSuperseded).
+		ended := domain.ContractExpired
+		if prev.EffectiveDate.Equal(q.EffectiveDate) {
+			ended = domain.SegmentSuperseded
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE contract_segments SET status = $2, expiration_date = $3, updated_at = $4, updated_by = $5 WHERE id = $1`,
-			prev.ID, domain.ContractExpired, q.EffectiveDate, now, actor); err != nil {
+			prev.ID, ended, q.EffectiveDate, now, actor); err != nil {
 			return fmt.Errorf("close previous segment: %w", err)
 		}
 	}
