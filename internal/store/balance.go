@@ -66,13 +66,19 @@ func (s *Store) AccountBalance(ctx context.Context, sc Scope, accountNumber stri
 		WHERE n.tenant_id = $1 AND c.account_id = $2 AND n.remaining > 0 ORDER BY n.created_at, n.id`, sc.TenantID, accountID); err != nil {
 		return out, fmt.Errorf("load credit notes: %w", err)
 	}
-	out.Balances = balances(out.OpenInvoices, out.CreditNotes)
+	var currencies []string
+	if err := s.db.SelectContext(ctx, &currencies, `SELECT DISTINCT currency FROM contracts WHERE tenant_id = $1 AND account_id = $2`,
+		sc.TenantID, accountID); err != nil {
+		return out, fmt.Errorf("list the account's currencies: %w", err)
+	}
+	out.Balances = balances(currencies, out.OpenInvoices, out.CreditNotes)
 	return out, nil
 }
 
 // balances sums invoices and credit notes per currency, in currency order,
-// and marks the credit notes of ended contracts as to refund.
-func balances(invoices []domain.Invoice, notes []AccountCreditNote) []CurrencyBalance {
+// one balance for each currency the account's contracts are in, and marks
+// the credit notes of ended contracts as to refund.
+func balances(currencies []string, invoices []domain.Invoice, notes []AccountCreditNote) []CurrencyBalance {
 	byCurrency := map[string]*CurrencyBalance{}
 	get := func(currency string) *CurrencyBalance {
 		if b, ok := byCurrency[currency]; ok {
@@ -81,6 +87,9 @@ func balances(invoices []domain.Invoice, notes []AccountCreditNote) []CurrencyBa
 		b := &CurrencyBalance{Currency: currency}
 		byCurrency[currency] = b
 		return b
+	}
+	for _, c := range currencies {
+		get(c)
 	}
 	for _, inv := range invoices {
 		get(inv.Currency).Owed += inv.AmountDue
