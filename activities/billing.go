@@ -44,8 +44,9 @@ type InvoiceRef struct {
 // InvoiceDuePeriods issues the invoices for the periods due by AsOf on one
 // page of the tenant's contracts and returns every open invoice of those
 // contracts: the new ones, the prorated charges amendments raised, and ones
-// an interrupted run left uncollected. A contract whose schedule is
-// Terminated is billed nothing.
+// an interrupted run left uncollected; the last page adds the charges left on
+// contracts that have ended. A contract whose schedule is Terminated is
+// billed nothing.
 func (a *Activities) InvoiceDuePeriods(ctx context.Context, in InvoicePageInput) (InvoicePage, error) {
 	contracts, more, err := a.Store.BillingContracts(ctx, in.TenantID, in.AsOf, in.AfterRef, in.Limit)
 	if err != nil {
@@ -74,6 +75,13 @@ func (a *Activities) InvoiceDuePeriods(ctx context.Context, in InvoicePageInput)
 	if err != nil {
 		return InvoicePage{}, err
 	}
+	if !more {
+		ended, err := a.Store.EndedContractCharges(ctx, in.TenantID, in.AsOf)
+		if err != nil {
+			return InvoicePage{}, err
+		}
+		open = append(open, ended...)
+	}
 	for _, inv := range open {
 		page.Collect = append(page.Collect, InvoiceRef{TenantID: in.TenantID, ContractID: inv.ContractID, InvoiceID: inv.ID, DueDate: inv.PeriodStart})
 	}
@@ -91,8 +99,10 @@ type CollectionPlan struct {
 
 // PrepareCollection decides whether an invoice is still to be collected, and
 // how much: its amount due (credits applied at issue are not collected). Not
-// once it is paid, nor while the contract is not active or its schedule is
-// Terminated (a dunning retry may come after a cancel).
+// once it is paid, nor while its schedule is Terminated, nor a recurring one
+// once the contract is not active (a dunning retry may come after a cancel):
+// an amendment's charge, such as an early-termination fee, is owed whatever
+// the contract's state.
 func (a *Activities) PrepareCollection(ctx context.Context, inv InvoiceRef) (CollectionPlan, error) {
 	t, err := a.Store.CollectionTarget(ctx, inv.TenantID, inv.InvoiceID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -102,8 +112,8 @@ func (a *Activities) PrepareCollection(ctx context.Context, inv InvoiceRef) (Col
 		return CollectionPlan{}, err
 	}
 	return CollectionPlan{
-		Collect: t.InvoiceStatus != store.InvoicePaid && t.AmountDue > 0 &&
-			t.ContractStatus == domain.ContractActive && t.ScheduleStatus == domain.ScheduleActive,
+		Collect: t.InvoiceStatus != store.InvoicePaid && t.AmountDue > 0 && t.ScheduleStatus == domain.ScheduleActive &&
+			(t.ContractStatus == domain.ContractActive || t.Kind == store.InvoiceAmendment),
 		PaymentMethod: t.PaymentMethod, Amount: t.AmountDue, Currency: t.Currency,
 	}, nil
 }

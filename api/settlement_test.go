@@ -315,3 +315,21 @@ func TestSameDayChangesLeaveNoZeroLengthSegmentInForce(t *testing.T) {
 	}
 	assert.Equal(t, []string{"expired", "superseded", "active"}, statuses)
 }
+
+func TestTerminationFeeAboveTheCreditIsCollectedAfterTheContractEnds(t *testing.T) {
+	env := newAmendmentEnv(t)
+	termination := createTermination(t, env, "Early exit")
+	require.Equal(t, http.StatusOK, patchTermination(env, termination, nil, chargeItem(1, 0, 36, 25000, "USD")).Status)
+	id := marchContract(env, map[string]any{"contractTerminationId": termination})["id"].(string)
+	runBilling(t, env, "2026-03-15")
+	applied(t, change(env, env.A.SubmitterKey, cancel(id)))
+
+	charge := invoiceOf(t, settledInvoicesOf(t, env, id), "AMENDMENT", "2026-03-15")
+	assert.EqualValues(t, 25000-4387, charge.Total, "the fee less the unused part of March")
+	assert.Equal(t, "OPEN", charge.Status)
+	assert.Equal(t, billingTotals{AsOf: "2026-03-15", Collected: 1}, runBilling(t, env, "2026-03-15"))
+	charge = invoiceOf(t, settledInvoicesOf(t, env, id), "AMENDMENT", "2026-03-15")
+	assert.Equal(t, "PAID", charge.Status, "a cancelled contract's fee is still collected")
+	assert.Equal(t, 2, requireSettledOnce(t, env))
+	requireLedgerBalances(t, env)
+}

@@ -482,6 +482,9 @@ const (
 	InvoiceCredit = "CREDIT"
 )
 
+// InvoiceAmendment is the kind of an invoice an amendment raised.
+const InvoiceAmendment = "AMENDMENT"
+
 const amendmentColumns = `m.id, m.contract_id, c.number AS contract_number, m.action, m.status, m.effective_date, m.quote,
 	m.matched_rule, m.review_expires_at, m.source, m.submitted_by, m.workflow_id, m.created_at, m.updated_at`
 

@@ -159,9 +159,27 @@ func (s *Store) InvoicesToCollect(ctx context.Context, tenantID string, contract
 	return out, nil
 }
 
+// EndedContractCharges lists the open amendment invoices, due by asOf, of
+// the tenant's contracts that are no longer active (a cancellation whose
+// early-termination fee exceeds its credit): billing pages over active
+// contracts only, so these are collected separately, once per run.
+func (s *Store) EndedContractCharges(ctx context.Context, tenantID string, asOf domain.Date) ([]OpenInvoice, error) {
+	var out []OpenInvoice
+	err := s.db.SelectContext(ctx, &out, `
+		SELECT i.id, i.contract_id, i.period_start FROM invoices i JOIN contracts c ON c.id = i.contract_id
+		WHERE i.tenant_id = $1 AND i.kind = 'AMENDMENT' AND i.status = $2 AND NOT i.paid_up_front AND i.period_start <= $3
+			AND c.status <> $4 AND c.schedule_status = $5
+		ORDER BY i.period_start, i.contract_id, i.id`, tenantID, InvoiceOpen, asOf, domain.ContractActive, domain.ScheduleActive)
+	if err != nil {
+		return nil, fmt.Errorf("list open charges of ended contracts: %w", err)
+	}
+	return out, nil
+}
+
 // CollectionTarget is what a collection attempt needs to know of an invoice
 // and its contract.
 type CollectionTarget struct {
+	Kind           string `db:"kind"`
 	InvoiceStatus  string `db:"invoice_status"`
 	AmountDue      int64  `db:"amount_due"`
 	Currency       string `db:"currency"`
@@ -174,7 +192,7 @@ type CollectionTarget struct {
 func (s *Store) CollectionTarget(ctx context.Context, tenantID, invoiceID string) (CollectionTarget, error) {
 	var t CollectionTarget
 	err := s.db.GetContext(ctx, &t, `
-		SELECT i.status AS invoice_status, i.amount_due, i.currency, c.payment_method, c.status AS contract_status, c.schedule_status
+		SELECT i.kind, i.status AS invoice_status, i.amount_due, i.currency, c.payment_method, c.status AS contract_status, c.schedule_status
 		FROM invoices i JOIN contracts c ON c.id = i.contract_id
 		WHERE i.tenant_id = $1 AND i.id = $2`, tenantID, invoiceID)
 	if errors.Is(err, sql.ErrNoRows) {
