@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"testing"
@@ -332,4 +334,44 @@ func TestTerminationFeeAboveTheCreditIsCollectedAfterTheContractEnds(t *testing.
 	assert.Equal(t, "PAID", charge.Status, "a cancelled contract's fee is still collected")
 	assert.Equal(t, 2, requireSettledOnce(t, env))
 	requireLedgerBalances(t, env)
+}
+
+// A model-based run: random seat changes mid-month and monthly billing runs
+// on one contract. What the card paid must be what the model says was
+// charged net of credits (every invoice total, from the API's own answers),
+// less the credit still unspent, and the ledger must balance.
+func TestSettlementModelRun(t *testing.T) {
+	env := newAmendmentEnv(t)
+	id := marchContract(env, nil)["id"].(string)
+	rnd := rand.New(rand.NewPCG(24, 24))
+	var charged int64 // every invoice's total, as the model expects it
+	bill := func(asOf string) {
+		env.Clock.Set(day(asOf))
+		charged += int64(env.Do("GET", "/api/contracts/"+id, env.A.SubmitterKey, nil).JSON(t)["recurringAmount"].(float64))
+		assert.Equal(t, 1, runBilling(t, env, asOf).Invoiced, asOf)
+	}
+	seatCount := 5
+	for _, month := range []string{"2026-03", "2026-04", "2026-05", "2026-06"} {
+		bill(month + "-01")
+		for _, first := range []int{2, 15} {
+			env.Clock.Set(day(fmt.Sprintf("%s-%02d", month, first+rnd.IntN(13))))
+			next := 1 + rnd.IntN(20)
+			if next == seatCount {
+				continue
+			}
+			seatCount = next
+			charged += int64(applied(t, change(env, env.A.SubmitterKey, seats(id, next)))["prorationTotal"].(float64))
+		}
+	}
+	bill("2026-07-01")
+
+	var captured, unspent, due int64
+	db := env.Store.DB()
+	require.NoError(t, db.Get(&captured, `SELECT coalesce(sum(amount), 0) FROM sandbox_ledger WHERE operation = 'CAPTURE'`))
+	require.NoError(t, db.Get(&unspent, `SELECT coalesce(sum(remaining), 0) FROM credit_notes`))
+	require.NoError(t, db.Get(&due, `SELECT coalesce(sum(amount_due), 0) FROM invoices`))
+	assert.Zero(t, due, "every charge was collected by the runs")
+	assert.Equal(t, charged+unspent, captured, "paid = charged net of credits + credit still held")
+	requireLedgerBalances(t, env)
+	requireSettledOnce(t, env)
 }
