@@ -170,7 +170,8 @@ func logApplied(ctx context.Context, amendmentID string, contractVersion int64) 
 		"amendmentId", amendmentID, "contractVersion", contractVersion)...)
 }
 
-// EventInput adds an event such as APPROVED or ESCALATED to an amendment's history.
+// EventInput adds an event such as APPROVED or ESCALATED to an amendment's
+// history. Capture is set on the event of an up-front payment's capture.
 type EventInput struct {
 	TenantID    string
 	AmendmentID string
@@ -178,11 +179,25 @@ type EventInput struct {
 	ActorID     string
 	Source      string
 	Note        *string
+	Capture     *CaptureRef
 }
 
-// RecordAmendmentEvent records the event once, however often it runs.
+// CaptureRef is a captured up-front payment.
+type CaptureRef struct {
+	PaymentID string
+	Amount    int64
+}
+
+// RecordAmendmentEvent records the event once, however often it runs. A
+// capture first settles the amendment's invoice with it, once too.
 func (a *Activities) RecordAmendmentEvent(ctx context.Context, in EventInput) error {
-	return a.Store.RecordEvent(ctx, in.TenantID, in.AmendmentID, in.Event, in.ActorID, in.Source, in.Note, a.now())
+	now := a.now()
+	if c := in.Capture; c != nil {
+		if err := a.Store.SettleUpFront(ctx, in.TenantID, in.AmendmentID, c.PaymentID, c.Amount, now); err != nil {
+			return fmt.Errorf("settle the invoice of amendment %s: %w", in.AmendmentID, err)
+		}
+	}
+	return a.Store.RecordEvent(ctx, in.TenantID, in.AmendmentID, in.Event, in.ActorID, in.Source, in.Note, now)
 }
 
 // TransitionInput moves an amendment between statuses.

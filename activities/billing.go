@@ -43,8 +43,10 @@ type InvoiceRef struct {
 
 // InvoiceDuePeriods issues the invoices for the periods due by AsOf on one
 // page of the tenant's contracts and returns every open invoice of those
-// contracts, including ones an interrupted run left uncollected. A contract
-// whose schedule is Terminated is billed nothing.
+// contracts: the new ones, the prorated charges amendments raised, and ones
+// an interrupted run left uncollected; the last page adds the charges left on
+// contracts that have ended. A contract whose schedule is Terminated is
+// billed nothing.
 func (a *Activities) InvoiceDuePeriods(ctx context.Context, in InvoicePageInput) (InvoicePage, error) {
 	contracts, more, err := a.Store.BillingContracts(ctx, in.TenantID, in.AsOf, in.AfterRef, in.Limit)
 	if err != nil {
@@ -69,9 +71,16 @@ func (a *Activities) InvoiceDuePeriods(ctx context.Context, in InvoicePageInput)
 	if page.Invoiced, err = a.Store.IssueRecurringInvoices(ctx, in.TenantID, in.RunID, active, issue, a.now()); err != nil {
 		return InvoicePage{}, err
 	}
-	open, err := a.Store.OpenRecurringInvoices(ctx, in.TenantID, active, in.AsOf)
+	open, err := a.Store.InvoicesToCollect(ctx, in.TenantID, active, in.AsOf)
 	if err != nil {
 		return InvoicePage{}, err
+	}
+	if !more {
+		ended, err := a.Store.EndedContractCharges(ctx, in.TenantID, in.AsOf)
+		if err != nil {
+			return InvoicePage{}, err
+		}
+		open = append(open, ended...)
 	}
 	for _, inv := range open {
 		page.Collect = append(page.Collect, InvoiceRef{TenantID: in.TenantID, ContractID: inv.ContractID, InvoiceID: inv.ID, DueDate: inv.PeriodStart})
@@ -88,9 +97,12 @@ type CollectionPlan struct {
 	Currency      string
 }
 
-// PrepareCollection decides whether an invoice is still to be collected: not
-// once it is paid, nor while the contract is not active or its schedule is
-// Terminated (a dunning retry may come after a cancel).
+// PrepareCollection decides whether an invoice is still to be collected, and
+// how much: its amount due (credits applied at issue are not collected). Not
+// once it is paid, nor while its schedule is Terminated, nor a recurring one
+// once the contract is not active (a dunning retry may come after a cancel):
+// an amendment's charge, such as an early-termination fee, is owed whatever
+// the contract's state.
 func (a *Activities) PrepareCollection(ctx context.Context, inv InvoiceRef) (CollectionPlan, error) {
 	t, err := a.Store.CollectionTarget(ctx, inv.TenantID, inv.InvoiceID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -100,8 +112,9 @@ func (a *Activities) PrepareCollection(ctx context.Context, inv InvoiceRef) (Col
 		return CollectionPlan{}, err
 	}
 	return CollectionPlan{
-		Collect:       t.InvoiceStatus != store.InvoicePaid && t.ContractStatus == domain.ContractActive && t.ScheduleStatus == domain.ScheduleActive,
-		PaymentMethod: t.PaymentMethod, Amount: t.Total, Currency: t.Currency,
+		Collect: t.InvoiceStatus != store.InvoicePaid && t.AmountDue > 0 && t.ScheduleStatus == domain.ScheduleActive &&
+			(t.ContractStatus == domain.ContractActive || t.Kind == store.InvoiceAmendment),
+		PaymentMethod: t.PaymentMethod, Amount: t.AmountDue, Currency: t.Currency,
 	}, nil
 }
 
@@ -155,20 +168,26 @@ func paymentError(op string, err error) error {
 	return fmt.Errorf("%s payment: %w", op, err)
 }
 
-// CollectionResult is how one collection attempt on an invoice ended.
+// CollectionResult is how one collection attempt on an invoice ended, and
+// for a successful one, the amount it took.
 type CollectionResult struct {
 	Invoice   InvoiceRef
 	Attempt   int
 	Outcome   domain.CollectionOutcome
 	Reason    string
 	PaymentID string
+	Amount    int64
 }
 
-// RecordCollection stores an attempt's outcome on its invoice.
+// RecordCollection stores an attempt's outcome on its invoice and settles it.
 func (a *Activities) RecordCollection(ctx context.Context, r CollectionResult) error {
-	return a.Store.RecordCollectionAttempt(ctx, r.Invoice.TenantID, r.Invoice.InvoiceID, store.CollectionAttempt{
+	attempt := store.CollectionAttempt{
 		Attempt: r.Attempt, Outcome: r.Outcome, Reason: optional(r.Reason), PaymentID: optional(r.PaymentID), At: a.now(),
-	})
+	}
+	if r.Outcome == domain.CollectionSucceeded {
+		attempt.Amount = &r.Amount
+	}
+	return a.Store.RecordCollectionAttempt(ctx, r.Invoice.TenantID, r.Invoice.InvoiceID, attempt)
 }
 
 // MarkInArrears flags the schedule of an invoice whose dunning ran out.

@@ -3,6 +3,8 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -70,4 +72,24 @@ func (s *server) listInvoices(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, invoices)
+}
+
+// maxAccountNumber bounds an account number in a path.
+const maxAccountNumber = 100
+
+// getAccountBalance shows what an account owes (open and unpaid invoices)
+// and what it is owed (credit notes still to apply, or to refund once their
+// contract has ended). Another tenant's or account's is a 404.
+func (s *server) getAccountBalance(c *gin.Context) {
+	number := c.Param("accountNumber")
+	if len(number) > maxAccountNumber || !utf8.ValidString(number) || strings.ContainsRune(number, 0) {
+		s.fail(c, domain.Errorf(domain.KindInvalid, "accountNumber", "accountNumber must be valid text of at most %d bytes", maxAccountNumber))
+		return
+	}
+	balance, err := s.Store.AccountBalance(c.Request.Context(), scope(c), number)
+	if err != nil {
+		s.fail(c, notFoundAs(err, "account %q does not exist", number))
+		return
+	}
+	c.JSON(http.StatusOK, balance)
 }

@@ -157,6 +157,7 @@ var customerReachable = map[string]bool{
 	"GET /api/contracts/:id":                                                 true,
 	"GET /api/contracts/:id/amendments":                                      true,
 	"GET /api/contracts/:id/invoices":                                        true,
+	"GET /api/accounts/:accountNumber/balance":                               true,
 	"GET /api/amendments/:id":                                                true,
 	"POST /api/amendments/:id/withdraw":                                      true,
 	"POST /api/selfService/contract":                                         true,
@@ -174,6 +175,8 @@ func missingLike(v string) string {
 		return uuid.NewString()
 	case strings.HasPrefix(v, "CT-"):
 		return "CT-9999999999"
+	case strings.HasPrefix(v, "ACC-"):
+		return "ACC-NO-SUCH-ACCOUNT"
 	case strings.Trim(v, "0123456789") == "":
 		return "999999999"
 	}

@@ -35,7 +35,7 @@ func ddcmsErrors(c *gin.Context, status int, message string) {
 }
 
 // registerScheduleRoutes adds the payment schedule routes: the DDCMS surface,
-// billing runs and invoice listings. Cancel and restart are for submitters: a
+// billing runs, invoice listings and account balances. Cancel and restart are for submitters: a
 // client's own systems do through them what its staff do in the DDCMS UI.
 // Billing runs are for operators.
 func (s *server) registerScheduleRoutes(r *gin.Engine) {
@@ -47,6 +47,7 @@ func (s *server) registerScheduleRoutes(r *gin.Engine) {
 	g := r.Group("/api", s.authenticate(generalErrors))
 	g.POST("/billing/run", requireRole(auth.RoleOperator, generalErrors), s.runBilling)
 	g.GET("/contracts/:id/invoices", s.listInvoices)
+	g.GET("/accounts/:accountNumber/balance", s.getAccountBalance)
 }
 
 func (s *server) cancelSchedule(c *gin.Context) {

@@ -380,6 +380,8 @@ func TestOpenAPIDescribesLiveAnswers(t *testing.T) {
 	// Billing.
 	c.do("POST", "/api/billing/run", a.OperatorKey, map[string]any{"asOf": "2026-03-15"}, http.StatusOK)
 	c.do("GET", "/api/contracts/"+id+"/invoices", a.SubmitterKey, nil, http.StatusOK)
+	c.do("GET", "/api/accounts/ACC-OPENAPI/balance", a.SubmitterKey, nil, http.StatusOK)
+	c.do("GET", "/api/accounts/ACC-OPENAPI/balance", env.B.SubmitterKey, nil, http.StatusNotFound)
 
 	// DDCMS, with the key as the seed's clients send it.
 	schedule := "/api/v3/client/" + a.Prefix + "/contract/" + id

@@ -98,12 +98,13 @@ func seedTenantA(t *testing.T, env *testkit.Env) tenantAObjects {
 	return tenantAObjects{
 		contractID: contractID, amendmentID: amendmentID, hookID: hookID,
 		params: map[string][]string{
-			"id":           {contractID, number, ref, amendmentID, hookID, terminationID},
-			"contractId":   {contractID},
-			"clientPrefix": {env.A.Prefix, env.B.Prefix},
-			"customerId":   {ct["customerId"].(string)},
-			"contractRef":  {ref},
-			"deliveryId":   {deliveryID},
+			"id":            {contractID, number, ref, amendmentID, hookID, terminationID},
+			"contractId":    {contractID},
+			"clientPrefix":  {env.A.Prefix, env.B.Prefix},
+			"customerId":    {ct["customerId"].(string)},
+			"contractRef":   {ref},
+			"deliveryId":    {deliveryID},
+			"accountNumber": {ct["accountNumber"].(string)},
 		},
 		bodies: map[string]any{
 			"POST /api/selfService/contract":                                    seats(number, 7),

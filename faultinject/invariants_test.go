@@ -50,8 +50,8 @@ type expectation struct {
 
 // checkInvariants asserts what must hold whatever crashed: every amendment
 // in exactly one state with the history to match, contract versions without
-// gaps or duplicates, one invoice per applied amendment that raised one, and
-// every payment authorisation settled exactly once.
+// gaps or duplicates, one invoice per applied amendment that raised one,
+// every payment authorisation settled exactly once, and the ledger (checkLedger).
 func (c *cluster) checkInvariants(t *testing.T, want expectation) {
 	t.Helper()
 	assert.Equal(t, want.statuses, c.statusCounts(t), "amendments by status")
@@ -114,7 +114,42 @@ func (c *cluster) checkInvariants(t *testing.T, want expectation) {
 	assert.Equal(t, want.captures, captures, "payments captured")
 	assert.Zero(t, voids, "payments voided")
 
+	c.checkLedger(t)
 	t.Log(c.report(want))
+}
+
+// checkLedger asserts that money was collected and credited exactly once:
+// every invoice's total is what its payments took, plus the credits applied
+// to it, plus what is still due; each credit note's applications add up to
+// what it spent; and no more credit was applied than was issued.
+func (c *cluster) checkLedger(t *testing.T) {
+	t.Helper()
+	var unbalanced []string
+	require.NoError(t, c.db.Select(&unbalanced, `
+		SELECT i.id || ' total ' || i.total || ' = paid ' || p.paid || ' + credited ' || a.credited || ' + due ' || i.amount_due
+		FROM invoices i,
+			LATERAL (SELECT coalesce(sum(amount), 0) AS paid FROM invoice_payment_attempts
+				WHERE invoice_id = i.id AND outcome = 'COLLECTED') p,
+			LATERAL (SELECT coalesce(sum(amount), 0) AS credited FROM credit_note_applications WHERE invoice_id = i.id) a
+		WHERE i.total >= 0 AND i.total <> p.paid + a.credited + i.amount_due`))
+	assert.Empty(t, unbalanced, "invoices whose total is not payments + credits applied + amount due")
+
+	var overspent []string
+	require.NoError(t, c.db.Select(&overspent, `
+		SELECT n.id || ' amount ' || n.amount || ' remaining ' || n.remaining || ' applied ' || coalesce(sum(a.amount), 0)
+		FROM credit_notes n LEFT JOIN credit_note_applications a ON a.credit_note_id = n.id
+		GROUP BY n.id HAVING coalesce(sum(a.amount), 0) <> n.amount - n.remaining`))
+	assert.Empty(t, overspent, "credit notes whose applications disagree with what they spent")
+
+	var issued, appliedTotal int64
+	require.NoError(t, c.db.Get(&issued, `SELECT coalesce(sum(amount), 0) FROM credit_notes`))
+	require.NoError(t, c.db.Get(&appliedTotal, `SELECT coalesce(sum(amount), 0) FROM credit_note_applications`))
+	assert.LessOrEqual(t, appliedTotal, issued, "credit applied beyond the credit issued")
+
+	var creditsWithoutNote int
+	require.NoError(t, c.db.Get(&creditsWithoutNote, `SELECT count(*) FROM invoices i
+		WHERE i.total < 0 AND NOT EXISTS (SELECT 1 FROM credit_notes n WHERE n.invoice_id = i.id AND n.amount = -i.total)`))
+	assert.Zero(t, creditsWithoutNote, "credits that did not become exactly one credit note")
 }
 
 // report is one line of figures for the README's Reliability table.

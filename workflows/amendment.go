@@ -329,6 +329,10 @@ func (w *amendment) apply(ctx workflow.Context, by Actor) error {
 		}, EventPaymentCaptured, auth); err != nil {
 			return err
 		}
+		// Recording the capture paid the invoice read before it.
+		if inv := applied.Amendment.Invoice; inv != nil {
+			inv.Status, inv.AmountDue = store.InvoicePaid, 0
+		}
 	}
 	w.out.Amendment = &applied.Amendment
 	w.settled = true
@@ -386,9 +390,18 @@ func (w *amendment) settlePayment(ctx workflow.Context, activity, input any, eve
 	return w.recordPaymentEvent(ctx, event, auth, result.ID)
 }
 
+// recordPaymentEvent records a payment step in the amendment's history; a
+// capture also settles the invoice the amendment raised.
 func (w *amendment) recordPaymentEvent(ctx workflow.Context, event string, auth *payments.Authorisation, ref string) error {
+	var a *activities.Activities
 	note := fmt.Sprintf("%s %d %s", ref, auth.Amount, auth.Currency)
-	return w.recordEvent(ctx, event, Actor{ID: "payments", Source: "SYSTEM"}, &note)
+	in := activities.EventInput{
+		TenantID: w.in.TenantID, AmendmentID: w.in.AmendmentID, Event: event, ActorID: "payments", Source: "SYSTEM", Note: &note,
+	}
+	if event == EventPaymentCaptured {
+		in.Capture = &activities.CaptureRef{PaymentID: ref, Amount: auth.Amount}
+	}
+	return workflow.ExecuteLocalActivity(ctx, a.RecordAmendmentEvent, in).Get(ctx, nil)
 }
 
 // fail records a refusal that came after the amendment was opened.

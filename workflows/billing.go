@@ -188,7 +188,7 @@ func collect(ctx workflow.Context, inv activities.InvoiceRef, attempt int) (doma
 	if err != nil {
 		return "", err
 	}
-	result.Invoice, result.Attempt = inv, attempt
+	result.Invoice, result.Attempt, result.Amount = inv, attempt, plan.Amount
 	if err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.RecordCollection, result).Get(ctx, nil); err != nil {
 		return "", err
 	}

@@ -9,6 +9,11 @@ const (
 	ContractExpired   = "expired"
 )
 
+// SegmentSuperseded marks a segment that never took effect: a second change
+// effective on the day it started replaced it within that day. It is kept,
+// so the segments stay one chain with one segment per version.
+const SegmentSuperseded = "superseded"
+
 // Payment schedule statuses, as the DDCMS surface names them.
 const (
 	ScheduleActive     = "Active"

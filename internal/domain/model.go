@@ -117,6 +117,9 @@ type Invoice struct {
 	Currency    string        `json:"currency" db:"currency"`
 	Lines       []InvoiceLine `json:"lines" db:"-"`
 	Total       int64         `json:"total" db:"total"`
-	Status      string        `json:"status" db:"status"`
-	CreatedOn   time.Time     `json:"createdOn" db:"created_at"`
+	// AmountDue is what is still to collect: the total less payments and
+	// credits applied; 0 on a credit.
+	AmountDue int64     `json:"amountDue" db:"amount_due"`
+	Status    string    `json:"status" db:"status"`
+	CreatedOn time.Time `json:"createdOn" db:"created_at"`
 }

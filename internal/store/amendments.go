@@ -142,8 +142,9 @@ type lockedContract struct {
 
 // segmentRef is what a new segment takes from the one it supersedes.
 type segmentRef struct {
-	ID     string `db:"id"`
-	PlanID string `db:"plan_id"`
+	ID            string      `db:"id"`
+	PlanID        string      `db:"plan_id"`
+	EffectiveDate domain.Date `db:"effective_date"`
 }
 
 // lockContract locks a contract's row and reads what a change needs. The
@@ -156,7 +157,7 @@ func lockContract(ctx context.Context, tx *sqlx.Tx, tenantID, key string) (locke
 		return lockedContract{}, err
 	}
 	var current segmentRef
-	err = tx.GetContext(ctx, &current, `SELECT id, plan_id FROM contract_segments WHERE contract_id = $1
+	err = tx.GetContext(ctx, &current, `SELECT id, plan_id, effective_date FROM contract_segments WHERE contract_id = $1
 		ORDER BY created_at DESC, id DESC LIMIT 1`, ct.ID)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -341,8 +342,11 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, tenantID, id string, q domain
 	if err := writeAmendedContract(ctx, tx, tenantID, ct, q, submittedBy, now); err != nil {
 		return out, err
 	}
+	var settled []newEvent
 	if q.InvoicePreview != nil {
-		if err := insertAmendmentInvoice(ctx, tx, tenantID, ct.ID, id, *q.InvoicePreview, now); err != nil {
+		paidUpFront := q.Crossgrade != nil && q.Crossgrade.PaymentAmount > 0
+		var err error
+		if settled, err = insertAmendmentInvoice(ctx, tx, tenantID, ct.ID, id, *q.InvoicePreview, paidUpFront, now); err != nil {
 			return out, err
 		}
 	}
@@ -364,7 +368,10 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, tenantID, id string, q domain
 	if out.Contract, err = loadTerms(ctx, tx, tenantID, ct.ID, false); err != nil {
 		return out, err
 	}
-	return out, insertAppliedEvents(ctx, tx, tenantID, out.Amendment, now)
+	if err := insertAppliedEvents(ctx, tx, tenantID, out.Amendment, now); err != nil {
+		return out, err
+	}
+	return out, appendEvents(ctx, tx, settled)
 }
 
 func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, tenantID string, ct lockedContract, q domain.Quote, actor string, now time.Time) error {
@@ -395,9 +402,14 @@ func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, tenantID string, ct 
 	if prev := ct.current; prev != nil {
 		seg.PreviousContractSegmentID = &prev.ID
 		seg.PlanID = prev.PlanID
-		// The superseded segment now ends where the new one starts.
+		// The superseded segment now ends where the new one starts; one that
+		// started the same day never took effect (see domain.SegmentSuperseded).
+		ended := domain.ContractExpired
+		if prev.EffectiveDate.Equal(q.EffectiveDate) {
+			ended = domain.SegmentSuperseded
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE contract_segments SET status = $2, expiration_date = $3, updated_at = $4, updated_by = $5 WHERE id = $1`,
-			prev.ID, domain.ContractExpired, q.EffectiveDate, now, actor); err != nil {
+			prev.ID, ended, q.EffectiveDate, now, actor); err != nil {
 			return fmt.Errorf("close previous segment: %w", err)
 		}
 	}
@@ -437,30 +449,41 @@ func writeCrossgradeTerms(ctx context.Context, tx *sqlx.Tx, tenantID string, ct 
 	return nil
 }
 
-func insertAmendmentInvoice(ctx context.Context, tx *sqlx.Tx, tenantID, contractID, amendmentID string, p domain.InvoicePreview, now time.Time) error {
+// insertAmendmentInvoice records the invoice an amendment raised and settles
+// it (see settleNewInvoice), unless a crossgrade pays it up front: its
+// capture settles it. It returns the settlement's events.
+func insertAmendmentInvoice(ctx context.Context, tx *sqlx.Tx, tenantID, contractID, amendmentID string, p domain.InvoicePreview, paidUpFront bool, now time.Time) ([]newEvent, error) {
 	linesJSON, err := json.Marshal(p.Lines)
 	if err != nil {
-		return fmt.Errorf("encode invoice lines: %w", err)
+		return nil, fmt.Errorf("encode invoice lines: %w", err)
 	}
-	status := InvoiceOpen
+	status, due := InvoiceOpen, max(p.Total, 0)
 	if p.Total < 0 {
 		status = InvoiceCredit
 	}
+	inv := settledInvoice{ID: uuid.NewString(), ContractID: contractID, Currency: p.Currency, Total: p.Total}
 	_, err = tx.ExecContext(ctx, `
-		INSERT INTO invoices (id, tenant_id, contract_id, amendment_id, kind, period_start, period_end, currency, lines, total, status, created_at)
-		VALUES ($1, $2, $3, $4, 'AMENDMENT', $5, $6, $7, $8, $9, $10, $11)`,
-		uuid.NewString(), tenantID, contractID, amendmentID, p.Period.Start, p.Period.End, p.Currency, linesJSON, p.Total, status, now)
+		INSERT INTO invoices (id, tenant_id, contract_id, amendment_id, kind, period_start, period_end, currency, lines, total, amount_due, status, paid_up_front, created_at)
+		VALUES ($1, $2, $3, $4, 'AMENDMENT', $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		inv.ID, tenantID, contractID, amendmentID, p.Period.Start, p.Period.End, p.Currency, linesJSON, p.Total, due, status, paidUpFront, now)
 	if err != nil {
-		return fmt.Errorf("insert amendment invoice: %w", err)
+		return nil, fmt.Errorf("insert amendment invoice: %w", err)
 	}
-	return nil
+	if paidUpFront {
+		return nil, nil
+	}
+	return settleNewInvoice(ctx, tx, tenantID, inv, now)
 }
 
-// Invoice statuses for amendment invoices.
+// Invoice statuses: an invoice is issued OPEN, or CREDIT when it credits
+// (its credit note carries the amount).
 const (
 	InvoiceOpen   = "OPEN"
 	InvoiceCredit = "CREDIT"
 )
+
+// InvoiceAmendment is the kind of an invoice an amendment raised.
+const InvoiceAmendment = "AMENDMENT"
 
 const amendmentColumns = `m.id, m.contract_id, c.number AS contract_number, m.action, m.status, m.effective_date, m.quote,
 	m.matched_rule, m.review_expires_at, m.source, m.submitted_by, m.workflow_id, m.created_at, m.updated_at`
@@ -507,7 +530,7 @@ const amendmentHistory = `,
 		FROM amendment_events e WHERE e.amendment_id = m.id), '[]') AS history,
 	(SELECT json_build_object('id', i.id, 'contractId', i.contract_id, 'amendmentId', i.amendment_id, 'kind', i.kind,
 			'periodStart', i.period_start, 'periodEnd', i.period_end, 'currency', i.currency, 'lines', i.lines,
-			'total', i.total, 'status', i.status, 'createdOn', i.created_at)
+			'total', i.total, 'amountDue', i.amount_due, 'status', i.status, 'createdOn', i.created_at)
 		FROM invoices i WHERE i.amendment_id = m.id) AS invoice`
 
 func loadAmendment(ctx context.Context, q sqlx.QueryerContext, tenantID, id string) (domain.Amendment, error) {
@@ -548,7 +571,7 @@ func loadInvoices(ctx context.Context, q sqlx.QueryerContext, where string, args
 		domain.Invoice
 		LinesJSON []byte `db:"lines"`
 	}
-	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT id, contract_id, amendment_id, kind, period_start, period_end, currency, lines, total, status, created_at
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT id, contract_id, amendment_id, kind, period_start, period_end, currency, lines, total, amount_due, status, created_at
 		FROM invoices WHERE `+where+` ORDER BY created_at, id`, args...); err != nil {
 		return nil, fmt.Errorf("load invoices: %w", err)
 	}

@@ -16,8 +16,7 @@ import (
 	"github.com/contractd/contractd/internal/domain"
 )
 
-// Payment states a collection gives a recurring invoice; it is issued
-// InvoiceOpen.
+// Payment states a collection gives an invoice; it is issued InvoiceOpen.
 const (
 	InvoicePaid   = "PAID"
 	InvoiceUnpaid = "UNPAID"
@@ -90,35 +89,41 @@ type NewInvoice struct {
 // not issued yet: invoices_one_recurring_per_period makes a repeated or
 // overlapping run issue each period once. It returns how many invoices of
 // contractIDs runID has issued, counting those an earlier try of the same step
-// issued. An invoice with nothing to collect is issued paid.
+// issued. Each new invoice takes the contract's available credit notes; one
+// with nothing left to collect is issued paid.
 func (s *Store) IssueRecurringInvoices(ctx context.Context, tenantID, runID string, contractIDs []string, invoices []NewInvoice, now time.Time) (int, error) {
 	var issued int
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var created []string
+		var settled []newEvent
 		for _, inv := range invoices {
 			lines, err := json.Marshal(inv.Lines)
 			if err != nil {
 				return fmt.Errorf("encode invoice lines: %w", err)
-			}
-			status := InvoiceOpen
-			if inv.Total == 0 {
-				status = InvoicePaid
 			}
 			var id string
 			err = tx.GetContext(ctx, &id, `
 				INSERT INTO invoices (id, tenant_id, contract_id, kind, period_start, period_end, currency, lines, total, status, created_at, billing_run)
 				VALUES ($1, $2, $3, 'RECURRING', $4, $5, $6, $7, $8, $9, $10, $11)
 				ON CONFLICT (contract_id, period_start) WHERE kind = 'RECURRING' DO NOTHING RETURNING id`,
-				uuid.NewString(), tenantID, inv.ContractID, inv.Period.Start, inv.Period.End, inv.Currency, lines, inv.Total, status, now, runID)
+				uuid.NewString(), tenantID, inv.ContractID, inv.Period.Start, inv.Period.End, inv.Currency, lines, inv.Total, InvoiceOpen, now, runID)
 			switch {
-			case errors.Is(err, sql.ErrNoRows): // issued before, and announced then
+			case errors.Is(err, sql.ErrNoRows): // issued (and settled and announced) before
+				continue
 			case err != nil:
 				return fmt.Errorf("insert recurring invoice: %w", err)
-			default:
-				created = append(created, id)
 			}
+			created = append(created, id)
+			events, err := settleNewInvoice(ctx, tx, tenantID, settledInvoice{ID: id, ContractID: inv.ContractID, Currency: inv.Currency, Total: inv.Total}, now)
+			if err != nil {
+				return err
+			}
+			settled = append(settled, events...)
 		}
 		if err := insertInvoiceEvents(ctx, tx, tenantID, created, now); err != nil {
+			return err
+		}
+		if err := appendEvents(ctx, tx, settled); err != nil {
 			return err
 		}
 		if err := tx.GetContext(ctx, &issued, `
@@ -131,23 +136,42 @@ func (s *Store) IssueRecurringInvoices(ctx context.Context, tenantID, runID stri
 	return issued, err
 }
 
-// OpenInvoice is a recurring invoice no collection has finished yet.
+// OpenInvoice is an invoice no collection has finished yet.
 type OpenInvoice struct {
 	ID          string      `db:"id"`
 	ContractID  string      `db:"contract_id"`
 	PeriodStart domain.Date `db:"period_start"`
 }
 
-// OpenRecurringInvoices lists the contracts' open recurring invoices due by
-// asOf, oldest first: those just issued and those an interrupted run left.
-func (s *Store) OpenRecurringInvoices(ctx context.Context, tenantID string, contractIDs []string, asOf domain.Date) ([]OpenInvoice, error) {
+// InvoicesToCollect lists the contracts' open invoices due by asOf, oldest
+// first: recurring ones just issued or left by an interrupted run, and the
+// prorated charges amendments raised since the last run. An amendment
+// invoice a crossgrade paid up front is not collected again.
+func (s *Store) InvoicesToCollect(ctx context.Context, tenantID string, contractIDs []string, asOf domain.Date) ([]OpenInvoice, error) {
 	var out []OpenInvoice
 	err := s.db.SelectContext(ctx, &out, `
 		SELECT id, contract_id, period_start FROM invoices
-		WHERE tenant_id = $1 AND contract_id = ANY($2::uuid[]) AND kind = 'RECURRING' AND status = $3 AND period_start <= $4
-		ORDER BY period_start, contract_id`, tenantID, pq.Array(contractIDs), InvoiceOpen, asOf)
+		WHERE tenant_id = $1 AND contract_id = ANY($2::uuid[]) AND status = $3 AND NOT paid_up_front AND period_start <= $4
+		ORDER BY period_start, contract_id, kind DESC, id`, tenantID, pq.Array(contractIDs), InvoiceOpen, asOf)
 	if err != nil {
 		return nil, fmt.Errorf("list open invoices: %w", err)
+	}
+	return out, nil
+}
+
+// EndedContractCharges lists the open amendment invoices, due by asOf, of
+// the tenant's contracts that are no longer active (a cancellation whose
+// early-termination fee exceeds its credit): billing pages over active
+// contracts only, so these are collected separately, once per run.
+func (s *Store) EndedContractCharges(ctx context.Context, tenantID string, asOf domain.Date) ([]OpenInvoice, error) {
+	var out []OpenInvoice
+	err := s.db.SelectContext(ctx, &out, `
+		SELECT i.id, i.contract_id, i.period_start FROM invoices i JOIN contracts c ON c.id = i.contract_id
+		WHERE i.tenant_id = $1 AND i.kind = 'AMENDMENT' AND i.status = $2 AND NOT i.paid_up_front AND i.period_start <= $3
+			AND c.status <> $4 AND c.schedule_status = $5
+		ORDER BY i.period_start, i.contract_id, i.id`, tenantID, InvoiceOpen, asOf, domain.ContractActive, domain.ScheduleActive)
+	if err != nil {
+		return nil, fmt.Errorf("list open charges of ended contracts: %w", err)
 	}
 	return out, nil
 }
@@ -155,8 +179,9 @@ func (s *Store) OpenRecurringInvoices(ctx context.Context, tenantID string, cont
 // CollectionTarget is what a collection attempt needs to know of an invoice
 // and its contract.
 type CollectionTarget struct {
+	Kind           string `db:"kind"`
 	InvoiceStatus  string `db:"invoice_status"`
-	Total          int64  `db:"total"`
+	AmountDue      int64  `db:"amount_due"`
 	Currency       string `db:"currency"`
 	PaymentMethod  string `db:"payment_method"`
 	ContractStatus string `db:"contract_status"`
@@ -167,7 +192,7 @@ type CollectionTarget struct {
 func (s *Store) CollectionTarget(ctx context.Context, tenantID, invoiceID string) (CollectionTarget, error) {
 	var t CollectionTarget
 	err := s.db.GetContext(ctx, &t, `
-		SELECT i.status AS invoice_status, i.total, i.currency, c.payment_method, c.status AS contract_status, c.schedule_status
+		SELECT i.kind, i.status AS invoice_status, i.amount_due, i.currency, c.payment_method, c.status AS contract_status, c.schedule_status
 		FROM invoices i JOIN contracts c ON c.id = i.contract_id
 		WHERE i.tenant_id = $1 AND i.id = $2`, tenantID, invoiceID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -180,41 +205,75 @@ func (s *Store) CollectionTarget(ctx context.Context, tenantID, invoiceID string
 }
 
 // CollectionAttempt is one finished attempt to collect an invoice: attempt 0
-// is the billing run's, the others dunning retries.
+// is the billing run's (or a crossgrade's capture), the others dunning
+// retries. Amount is what a successful one took.
 type CollectionAttempt struct {
 	Attempt   int                      `json:"attempt" db:"attempt"`
 	Outcome   domain.CollectionOutcome `json:"outcome" db:"outcome"`
 	Reason    *string                  `json:"reason,omitempty" db:"reason"`
 	PaymentID *string                  `json:"paymentId,omitempty" db:"payment_id"`
+	Amount    *int64                   `json:"amount,omitempty" db:"amount"`
 	At        time.Time                `json:"at" db:"at"`
 }
 
 // RecordCollectionAttempt stores an attempt once (per invoice and attempt
-// number) and sets the invoice's payment state: paid when collected, else
-// unpaid; a paid invoice stays paid.
+// number) and, in the same transaction, settles the invoice: a successful
+// one lowers its amount due by what it took and, once nothing is due, the
+// invoice is paid; a failed one leaves it unpaid. A paid invoice stays paid.
+// Only the attempt's first recording moves the ledger or announces anything.
 func (s *Store) RecordCollectionAttempt(ctx context.Context, tenantID, invoiceID string, a CollectionAttempt) error {
-	status := InvoiceUnpaid
-	if a.Outcome == domain.CollectionSucceeded {
-		status = InvoicePaid
-	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, `
-			INSERT INTO invoice_payment_attempts (invoice_id, tenant_id, attempt, outcome, reason, payment_id, at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (invoice_id, attempt) DO NOTHING`,
-			invoiceID, tenantID, a.Attempt, a.Outcome, a.Reason, a.PaymentID, a.At)
+			INSERT INTO invoice_payment_attempts (invoice_id, tenant_id, attempt, outcome, reason, payment_id, amount, at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (invoice_id, attempt) DO NOTHING`,
+			invoiceID, tenantID, a.Attempt, a.Outcome, a.Reason, a.PaymentID, a.Amount, a.At)
 		if err != nil {
 			return fmt.Errorf("insert collection attempt: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `
-			UPDATE invoices SET status = $3 WHERE tenant_id = $1 AND id = $2 AND status <> $4`,
-			tenantID, invoiceID, status, InvoicePaid); err != nil {
-			return fmt.Errorf("update invoice status: %w", err)
-		}
-		// An attempt recorded before was announced then.
 		if recorded, err := res.RowsAffected(); err != nil || recorded == 0 {
 			return err
 		}
-		return insertPaymentEvent(ctx, tx, tenantID, invoiceID, a)
+		var collected int64
+		if a.Outcome == domain.CollectionSucceeded && a.Amount != nil {
+			collected = *a.Amount
+		}
+		var status string
+		if err := tx.GetContext(ctx, &status, `
+			UPDATE invoices SET amount_due = amount_due - $3,
+				status = CASE WHEN status = $4 THEN status WHEN amount_due - $3 = 0 THEN $4 ELSE $5 END
+			WHERE tenant_id = $1 AND id = $2 RETURNING status`,
+			tenantID, invoiceID, collected, InvoicePaid, InvoiceUnpaid); err != nil {
+			return fmt.Errorf("settle invoice: %w", err)
+		}
+		events := []newEvent{}
+		if status == InvoicePaid && collected > 0 {
+			paid, err := invoicePaidEvent(ctx, tx, tenantID, invoiceID, a.At)
+			if err != nil {
+				return err
+			}
+			events = append(events, paid)
+		}
+		if err := insertPaymentEvent(ctx, tx, tenantID, invoiceID, a); err != nil {
+			return err
+		}
+		return appendEvents(ctx, tx, events)
+	})
+}
+
+// SettleUpFront records the capture of a crossgrade's up-front payment on
+// the invoice its amendment raised, as that invoice's collection: it is paid
+// and the capture is linked to it. Recording it again changes nothing.
+func (s *Store) SettleUpFront(ctx context.Context, tenantID, amendmentID, paymentID string, amount int64, now time.Time) error {
+	var invoiceID string
+	err := s.db.GetContext(ctx, &invoiceID, `SELECT id FROM invoices WHERE tenant_id = $1 AND amendment_id = $2`, tenantID, amendmentID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("find the crossgrade's invoice: %w", err)
+	}
+	return s.RecordCollectionAttempt(ctx, tenantID, invoiceID, CollectionAttempt{
+		Outcome: domain.CollectionSucceeded, PaymentID: &paymentID, Amount: &amount, At: now,
 	})
 }
 
@@ -236,18 +295,22 @@ func (s *Store) TenantIDs(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// InvoiceWithPayments is an invoice with its collection attempts, oldest first.
+// InvoiceWithPayments is an invoice with its collection attempts, oldest
+// first, and the credits applied to it.
 type InvoiceWithPayments struct {
 	domain.Invoice
 	Attempts []CollectionAttempt `json:"attempts"`
+	Credits  []CreditApplication `json:"creditsApplied"`
 }
 
-// ContractInvoices is a contract's invoices and where its schedule stands.
+// ContractInvoices is a contract's invoices, its credit notes and where its
+// schedule stands.
 type ContractInvoices struct {
 	ContractID     string                `json:"contractId"`
 	ScheduleStatus string                `json:"scheduleStatus"`
 	InArrears      bool                  `json:"inArrears"`
 	Items          []InvoiceWithPayments `json:"items"`
+	CreditNotes    []CreditNote          `json:"creditNotes"`
 }
 
 // ContractInvoices lists one of the scope's contracts' invoices by period,
@@ -277,7 +340,7 @@ func (s *Store) ContractInvoices(ctx context.Context, sc Scope, key string) (Con
 		CollectionAttempt
 	}
 	if err := s.db.SelectContext(ctx, &attempts, `
-		SELECT a.invoice_id, a.attempt, a.outcome, a.reason, a.payment_id, a.at
+		SELECT a.invoice_id, a.attempt, a.outcome, a.reason, a.payment_id, a.amount, a.at
 		FROM invoice_payment_attempts a JOIN invoices i ON i.id = a.invoice_id
 		WHERE a.tenant_id = $1 AND i.contract_id = $2 ORDER BY a.invoice_id, a.attempt`, tenantID, out.ContractID); err != nil {
 		return out, fmt.Errorf("load collection attempts: %w", err)
@@ -286,14 +349,26 @@ func (s *Store) ContractInvoices(ctx context.Context, sc Scope, key string) (Con
 	for _, a := range attempts {
 		byInvoice[a.InvoiceID] = append(byInvoice[a.InvoiceID], a.CollectionAttempt)
 	}
+	credits, err := s.creditsApplied(ctx, tenantID, out.ContractID)
+	if err != nil {
+		return out, err
+	}
+	if out.CreditNotes, err = s.creditNotes(ctx, `tenant_id = $1 AND contract_id = $2`, tenantID, out.ContractID); err != nil {
+		return out, err
+	}
 	// Invoices issued together share created_at; the period orders them.
 	slices.SortStableFunc(invoices, func(a, b domain.Invoice) int { return a.PeriodStart.Time().Compare(b.PeriodStart.Time()) })
 	out.Items = make([]InvoiceWithPayments, len(invoices))
 	for i, inv := range invoices {
-		out.Items[i] = InvoiceWithPayments{Invoice: inv, Attempts: byInvoice[inv.ID]}
-		if out.Items[i].Attempts == nil {
-			out.Items[i].Attempts = []CollectionAttempt{}
-		}
+		out.Items[i] = InvoiceWithPayments{Invoice: inv, Attempts: nonNil(byInvoice[inv.ID]), Credits: nonNil(credits[inv.ID])}
 	}
 	return out, nil
+}
+
+// nonNil makes a missing list an empty one, which encodes as [].
+func nonNil[T any](list []T) []T {
+	if list == nil {
+		return []T{}
+	}
+	return list
 }

@@ -29,6 +29,9 @@ const (
 	EventInvoiceCreated          = "invoice.created"
 	EventPaymentCaptured         = "payment.captured"
 	EventPaymentFailed           = "payment.failed"
+	EventInvoicePaid             = "invoice.paid"
+	EventCreditNoteCreated       = "credit_note.created"
+	EventCreditNoteApplied       = "credit_note.applied"
 )
 
 // EventTypes lists every event type.
@@ -36,7 +39,7 @@ var EventTypes = []string{
 	EventContractCreated, EventAmendmentReviewRequired, EventAmendmentScheduled, EventAmendmentApplied,
 	EventAmendmentRejected, EventAmendmentExpired, EventAmendmentWithdrawn, EventAmendmentFailed,
 	EventContractCancelled, EventScheduleCancelled, EventScheduleRestarted, EventInvoiceCreated,
-	EventPaymentCaptured, EventPaymentFailed,
+	EventPaymentCaptured, EventPaymentFailed, EventInvoicePaid, EventCreditNoteCreated, EventCreditNoteApplied,
 }
 
 // amendmentEvents maps the statuses an amendment announces to their event.
@@ -189,13 +192,16 @@ func insertPaymentEvent(ctx context.Context, tx *sqlx.Tx, tenantID, invoiceID st
 		return ErrNotFound
 	}
 	inv := invoices[0]
-	typ := EventPaymentFailed
+	typ, amount := EventPaymentFailed, inv.AmountDue // a failed attempt leaves due what it tried to take
 	if a.Outcome == domain.CollectionSucceeded {
 		typ = EventPaymentCaptured
 	}
+	if a.Amount != nil {
+		amount = *a.Amount
+	}
 	return insertOutboxEvent(ctx, tx, newEvent{
-		TenantID: tenantID, Type: typ, ContractID: inv.ContractID, At: a.At,
-		Data: paymentEvent{InvoiceID: inv.ID, Amount: inv.Total, Currency: inv.Currency, CollectionAttempt: a},
+		TenantID: tenantID, Type: typ, ContractID: inv.ContractID, AmendmentID: inv.AmendmentID, At: a.At,
+		Data: paymentEvent{InvoiceID: inv.ID, Amount: amount, Currency: inv.Currency, CollectionAttempt: a},
 	})
 }
 

@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/lib/pq"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+// AccountBalance is what an account owes and what it is owed, per currency,
+// with the invoices and credit notes behind the figures.
+type AccountBalance struct {
+	AccountNumber string              `json:"accountNumber"`
+	Balances      []CurrencyBalance   `json:"balances"`
+	OpenInvoices  []domain.Invoice    `json:"openInvoices"`
+	CreditNotes   []AccountCreditNote `json:"creditNotes"`
+}
+
+// CurrencyBalance sums an account's position in one currency. Owed is the
+// amount due on its OPEN and UNPAID invoices; Credited what its active
+// contracts' credit notes still hold for their next invoices; RefundDue what
+// credit notes of contracts that have ended still hold: no invoice will
+// take it, so it is owed back to the customer.
+type CurrencyBalance struct {
+	Currency  string `json:"currency"`
+	Owed      int64  `json:"owed"`
+	Credited  int64  `json:"credited"`
+	RefundDue int64  `json:"refundDue"`
+}
+
+// AccountCreditNote is a credit note with credit left, and whether its
+// contract has ended (so it is to be refunded rather than applied).
+type AccountCreditNote struct {
+	CreditNote
+	ContractStatus string `json:"contractStatus" db:"contract_status"`
+	RefundDue      bool   `json:"refundDue" db:"-"`
+}
+
+// AccountBalance reads one of the scope's accounts' balance; another
+// tenant's or another account's is ErrNotFound, as a missing one is.
+func (s *Store) AccountBalance(ctx context.Context, sc Scope, accountNumber string) (AccountBalance, error) {
+	out := AccountBalance{AccountNumber: accountNumber}
+	var accountID string
+	err := s.db.GetContext(ctx, &accountID, `SELECT id FROM accounts WHERE tenant_id = $1 AND number = $2`, sc.TenantID, accountNumber)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !sc.Covers(accountNumber)) {
+		return out, ErrNotFound
+	}
+	if err != nil {
+		return out, fmt.Errorf("look up account: %w", err)
+	}
+	if out.OpenInvoices, err = loadInvoices(ctx, s.db, `tenant_id = $1 AND amount_due > 0 AND status = ANY($3)
+		AND contract_id IN (SELECT id FROM contracts WHERE tenant_id = $1 AND account_id = $2)`,
+		sc.TenantID, accountID, pq.Array([]string{InvoiceOpen, InvoiceUnpaid})); err != nil {
+		return out, err
+	}
+	out.CreditNotes = []AccountCreditNote{}
+	if err := s.db.SelectContext(ctx, &out.CreditNotes, `
+		SELECT n.id, n.contract_id, n.invoice_id, n.currency, n.amount, n.remaining, n.created_at, c.status AS contract_status
+		FROM credit_notes n JOIN contracts c ON c.id = n.contract_id
+		WHERE n.tenant_id = $1 AND c.account_id = $2 AND n.remaining > 0 ORDER BY n.created_at, n.id`, sc.TenantID, accountID); err != nil {
+		return out, fmt.Errorf("load credit notes: %w", err)
+	}
+	var currencies []string
+	if err := s.db.SelectContext(ctx, &currencies, `SELECT DISTINCT currency FROM contracts WHERE tenant_id = $1 AND account_id = $2`,
+		sc.TenantID, accountID); err != nil {
+		return out, fmt.Errorf("list the account's currencies: %w", err)
+	}
+	out.Balances = balances(currencies, out.OpenInvoices, out.CreditNotes)
+	return out, nil
+}
+
+// balances sums invoices and credit notes per currency, in currency order,
+// one balance for each currency the account's contracts are in, and marks
+// the credit notes of ended contracts as to refund.
+func balances(currencies []string, invoices []domain.Invoice, notes []AccountCreditNote) []CurrencyBalance {
+	byCurrency := map[string]*CurrencyBalance{}
+	get := func(currency string) *CurrencyBalance {
+		if b, ok := byCurrency[currency]; ok {
+			return b
+		}
+		b := &CurrencyBalance{Currency: currency}
+		byCurrency[currency] = b
+		return b
+	}
+	for _, c := range currencies {
+		get(c)
+	}
+	for _, inv := range invoices {
+		get(inv.Currency).Owed += inv.AmountDue
+	}
+	for i := range notes {
+		n := &notes[i]
+		n.RefundDue = n.ContractStatus != domain.ContractActive
+		if n.RefundDue {
+			get(n.Currency).RefundDue += n.Remaining
+		} else {
+			get(n.Currency).Credited += n.Remaining
+		}
+	}
+	out := make([]CurrencyBalance, 0, len(byCurrency))
+	for _, b := range byCurrency {
+		out = append(out, *b)
+	}
+	slices.SortFunc(out, func(a, b CurrencyBalance) int { return strings.Compare(a.Currency, b.Currency) })
+	return out
+}
