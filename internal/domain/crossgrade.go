@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"slices"
 )
 
@@ -59,6 +60,12 @@ type AppliedDiscount struct {
 	Cycles     int64  `json:"cycles"`
 	// PerPeriod is the (negative) amount taken off each discounted period.
 	PerPeriod int64 `json:"perPeriod"`
+	// SalesItemCode is the item whose line the discount is taken off.
+	SalesItemCode string `json:"salesItemCode,omitempty"`
+	// Until is the end of the period the discount was charged for: until
+	// then, a change credits or charges at the discounted price. Zero for a
+	// discount recorded before this was kept.
+	Until Date `json:"until"`
 }
 
 // PlanCrossgrade validates a crossgrade in the order the crossgrade surface
@@ -101,7 +108,7 @@ func PlanCrossgrade(cat *Catalog, ct Contract, cg CrossgradeChange, today Date, 
 	}
 	line, err := PriceLine(cat, o, r, quantities, "salesItemCode")
 	if err != nil {
-		return Quote{}, faultf(FaultUnableToCrossgrade, KindUnprocessable, "salesItemCode", "%s", err.Error())
+		return Quote{}, unableToCrossgrade(err)
 	}
 	after := slices.Clone(ct.Lines)
 	after[idx] = line
@@ -115,15 +122,34 @@ func PlanCrossgrade(cat *Catalog, ct Contract, cg CrossgradeChange, today Date, 
 	if !effective.Before(ct.ExpirationDate) {
 		return Quote{}, faultf(FaultUnableToCrossgrade, KindUnprocessable, "", "contract %s expires on %s, before the crossgrade could take effect", ct.Number, ct.ExpirationDate)
 	}
+	lim := cat.MoneyLimits()
 	if discount != nil {
-		discount.PerPeriod = -divRoundHalfUp(line.RecurringAmount*discount.PercentOff, 100)
+		discount.SalesItemCode, discount.Until = to.Code, period.End
+		if err := discount.priceOn(lim, "discountCode", line); err != nil {
+			return Quote{}, unableToCrossgrade(err)
+		}
 	}
-	q := priceChange(ct, Crossgrade, after, r.BillingPeriod, effective, period, nil, discount)
+	pc := pricing{ct: ct, action: Crossgrade, after: after, newPeriod: r.BillingPeriod, effective: effective, period: period, discount: discount, field: "salesItemCode"}
+	q, err := pc.quote(lim)
+	if err != nil {
+		return Quote{}, unableToCrossgrade(err)
+	}
 	q.Crossgrade = &CrossgradeQuote{From: from.Code, To: to.Code, Upgrade: upgrade, Discount: discount, ViewingCardNumber: card, Referrer: cg.Referrer}
 	if upgrade && q.InvoicePreview != nil && q.InvoicePreview.Total > 0 {
 		q.Crossgrade.PaymentAmount = q.InvoicePreview.Total
 	}
 	return q, nil
+}
+
+// unableToCrossgrade reports a refusal of the new item's price (bounds,
+// money limits) as the surface's UnableToCrossgradeFault, keeping its field.
+func unableToCrossgrade(err error) error {
+	field := "salesItemCode"
+	var de *Error
+	if errors.As(err, &de) && de.Field != "" {
+		field = de.Field
+	}
+	return faultf(FaultUnableToCrossgrade, KindUnprocessable, field, "%s", err.Error())
 }
 
 // currentSalesItem is the sales item whose offering and rate the contract holds.

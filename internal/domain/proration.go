@@ -36,26 +36,24 @@ func floorDiv(a, b int) int {
 
 // Prorate charges (or, when negative, credits) amount for the part of period
 // p from d to its end: amount × days(d, End) / days(Start, End), rounded half
-// away from zero to whole minor units.
-func Prorate(amount int64, p Period, d Date) int64 {
-	remaining := int64(d.DaysUntil(p.End))
-	total := int64(p.Days())
-	if total <= 0 || remaining <= 0 {
-		return 0
-	}
-	return divRoundHalfUp(amount*remaining, total)
+// away from zero to whole minor units, checked against the limits.
+func (l Limits) Prorate(field string, amount int64, p Period, d Date) (int64, error) {
+	return l.prorate(field, amount, int64(d.DaysUntil(p.End)), int64(p.Days()))
 }
 
 // divRoundHalfUp divides rounding halves away from zero, so a credit is the
-// exact mirror of the matching charge.
+// exact mirror of the matching charge. It works on the remainder, so it
+// cannot overflow.
 func divRoundHalfUp(num, den int64) int64 {
-	neg := num < 0
-	if neg {
-		num = -num
+	q, r := num/den, num%den
+	if r < 0 {
+		r = -r
 	}
-	q := (2*num + den) / (2 * den)
-	if neg {
-		return -q
+	if r >= den-r { // r ≥ den/2 without computing 2r
+		if num < 0 {
+			return q - 1
+		}
+		return q + 1
 	}
 	return q
 }
