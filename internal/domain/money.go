@@ -27,12 +27,13 @@ type Limits struct {
 	MaxAmount int64 `json:"maxAmount,omitempty"`
 }
 
-// OrDefaults fills unset ceilings with the defaults.
+// OrDefaults fills unset ceilings with the defaults (a catalog that sets a
+// negative one is refused by Validate).
 func (l Limits) OrDefaults() Limits {
-	if l.MaxQuantity == 0 {
+	if l.MaxQuantity <= 0 {
 		l.MaxQuantity = DefaultMaxQuantity
 	}
-	if l.MaxAmount == 0 {
+	if l.MaxAmount <= 0 {
 		l.MaxAmount = DefaultMaxAmount
 	}
 	return l
