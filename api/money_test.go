@@ -116,7 +116,7 @@ func TestMoneyOverflowIsRefusedOnSelfService(t *testing.T) {
 
 func TestMoneyLimitIsRefusedOnCrossgrade(t *testing.T) {
 	env := newAmendmentEnv(t)
-	ct := fiveSeats(env, nil) // TEAM-M at 8000; BUSINESS-M would be 15400
+	ct := fiveSeats(env, nil)                 // TEAM-M at 8000; BUSINESS-M would be 15400
 	editCatalog(t, env, setLimits(0, 15_000)) // the highest unit price is 15000
 	resp := crossgrade(env, ct, map[string]any{"salesItemCode": "BUSINESS-M"})
 	requireFault(t, resp, http.StatusBadRequest, 90063, "UnableToCrossgradeFault")
