@@ -158,3 +158,11 @@ func TestBillingRunLeavesOutAContractBeyondTheLimits(t *testing.T) {
 	assert.Len(t, invoicesOf(t, env, good["id"].(string)).Items, 3)
 	assert.Empty(t, invoicesOf(t, env, bad["id"].(string)).Items)
 }
+
+func TestTerminationFeeAboveTheCeilingIsRefused(t *testing.T) {
+	env := newAmendmentEnv(t)
+	id := createTermination(t, env, "Fee")
+	body := requireV5Error(t, patchTermination(env, id, nil, chargeItem(1, 0, 24, 1_000_000_000_000_001, "USD")), http.StatusBadRequest)
+	assert.Contains(t, body.errorText(), "amount 1000000000000001 is above the amount limit 1000000000000000")
+	assert.Zero(t, env.CountRows("contract_termination_period_charges"))
+}
