@@ -35,7 +35,8 @@ func TestDiscountCycleNetsTheCustomerNothing(t *testing.T) {
 	requireFault(t, again, http.StatusNotFound, 90022, "InvalidDiscountCodeFault")
 	assert.Contains(t, again.JSON(t)["detail"], "limit of 1 times on this contract")
 	assert.EqualValues(t, 3, contractVersion(t, env, ct["id"].(string)), "the refused upgrade changed nothing")
-	assert.Equal(t, requireSettledOnce(t, env), 1, "the refused upgrade's authorisation was voided")
+	assert.Equal(t, 1, requireSettledOnce(t, env), "the refused upgrade took no payment")
+	assert.Equal(t, 2, env.CountRows("amendments"), "the refusal came before any workflow")
 }
 
 // A change in the period a discount was charged for credits the discounted

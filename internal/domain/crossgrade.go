@@ -68,13 +68,22 @@ type AppliedDiscount struct {
 	Until Date `json:"until"`
 }
 
+// CrossgradeFacts is what validating a crossgrade needs to know beyond the
+// contract and the catalog.
+type CrossgradeFacts struct {
+	// CardInUse reports whether another active contract holds the requested viewing card.
+	CardInUse bool
+	// Redemptions counts the requested discount code's uses so far.
+	Redemptions Redemptions
+}
+
 // PlanCrossgrade validates a crossgrade in the order the crossgrade surface
 // reports faults and prices it. An upgrade (a higher list price per period)
 // applies today and is paid up front; a downgrade waits for the next billing
 // period unless asked to apply now, with a prorated credit. So does any
-// crossgrade that changes the billing period. cardInUse reports whether the
-// requested viewing card is on another active contract.
-func PlanCrossgrade(cat *Catalog, ct Contract, cg CrossgradeChange, today Date, cardInUse bool) (Quote, error) {
+// crossgrade that changes the billing period. A code's redemption limits are
+// checked here for a prompt answer; the apply checks them again, under lock.
+func PlanCrossgrade(cat *Catalog, ct Contract, cg CrossgradeChange, today Date, facts CrossgradeFacts) (Quote, error) {
 	if ct.Status != ContractActive {
 		return Quote{}, faultf(FaultInvalidStateForCrossgrade, KindConflict, "", "contract %s is %s", ct.Number, ct.Status)
 	}
@@ -86,13 +95,13 @@ func PlanCrossgrade(cat *Catalog, ct Contract, cg CrossgradeChange, today Date, 
 	if from == nil || !ok || !slices.Contains(cat.CrossgradePaths, CrossgradePath{From: from.Code, To: cg.SalesItemCode}) {
 		return Quote{}, faultf(FaultInvalidCrossgradePath, KindUnprocessable, "salesItemCode", "contract %s cannot be crossgraded to %q", ct.Number, cg.SalesItemCode)
 	}
-	discount, err := applicableDiscount(cat, cg.DiscountCode, to.Code)
+	discount, err := applicableDiscount(cat, cg.DiscountCode, to.Code, facts.Redemptions)
 	if err != nil {
 		return Quote{}, err
 	}
 	o, _ := cat.Offering(to.OfferingID)
 	r, _ := o.Rate(to.RateID)
-	card, err := viewingCard(cat, ct, cg, to, r, cardInUse)
+	card, err := viewingCard(cat, ct, cg, to, r, facts.CardInUse)
 	if err != nil {
 		return Quote{}, err
 	}
@@ -171,16 +180,18 @@ func salesItem(cat *Catalog, code string) (*SalesItem, bool) {
 	return nil, false
 }
 
-func applicableDiscount(cat *Catalog, code, item string) (*AppliedDiscount, error) {
+func applicableDiscount(cat *Catalog, code, item string, used Redemptions) (*AppliedDiscount, error) {
 	if code == "" {
 		return nil, nil
 	}
-	for _, dc := range cat.DiscountCodes {
-		if dc.Code == code && slices.Contains(dc.AppliesTo, item) {
-			return &AppliedDiscount{Code: dc.Code, PercentOff: dc.PercentOff, Cycles: dc.Cycles}, nil
-		}
+	dc, ok := cat.DiscountCode(code)
+	if !ok || !slices.Contains(dc.AppliesTo, item) {
+		return nil, faultf(FaultInvalidDiscountCode, KindNotFound, "discountCode", "discount code %q does not exist for %s", code, item)
 	}
-	return nil, faultf(FaultInvalidDiscountCode, KindNotFound, "discountCode", "discount code %q does not exist for %s", code, item)
+	if err := dc.CheckRedemption(used); err != nil {
+		return nil, err
+	}
+	return &AppliedDiscount{Code: dc.Code, PercentOff: dc.PercentOff, Cycles: dc.Cycles}, nil
 }
 
 // viewingCard picks the card the new item uses: the requested one, checked,

@@ -51,3 +51,28 @@ func discountChange(was, will *AppliedDiscount, effective Date) string {
 	}
 	return fmt.Sprintf("discount %s (%d%% off) ends", was.Code, was.PercentOff)
 }
+
+// Redemptions count a discount code's uses so far: across the tenant and on
+// one contract.
+type Redemptions struct {
+	Total      int64
+	OnContract int64
+}
+
+// CheckRedemption refuses one more use of the code beyond its limits.
+func (dc DiscountCode) CheckRedemption(used Redemptions) error {
+	if dc.MaxRedemptions != nil && used.Total >= *dc.MaxRedemptions {
+		return discountRefused(dc.Code, fmt.Sprintf("has been redeemed its limit of %d times", *dc.MaxRedemptions))
+	}
+	if limit := dc.PerContractLimit(); used.OnContract >= limit {
+		return discountRefused(dc.Code, fmt.Sprintf("has been used its limit of %d times on this contract", limit))
+	}
+	return nil
+}
+
+// DiscountCodeGone refuses a code that left the catalog after it was quoted.
+func DiscountCodeGone(code string) error { return discountRefused(code, "no longer exists") }
+
+func discountRefused(code, why string) error {
+	return faultf(FaultInvalidDiscountCode, KindUnprocessable, "discountCode", "discount code %q %s", code, why)
+}
