@@ -26,7 +26,7 @@ func TestDiscountCycleNetsTheCustomerNothing(t *testing.T) {
 	env := newAmendmentEnv(t)
 	ct := fiveSeats(env, nil)
 	up := appliedInvoiceTotal(t, crossgrade(env, ct, map[string]any{"salesItemCode": "BUSINESS-M", "discountCode": map[string]any{"code": "WELCOME10"}}))
-	assert.EqualValues(t, 4058-845, up, "15400 less 10% instead of 8000, for 17 of 31 days")
+	assert.EqualValues(t, 7601-4387, up, "15400 less 10% instead of 8000, for 17 of 31 days")
 
 	down := appliedInvoiceTotal(t, crossgrade(env, ct, map[string]any{"salesItemCode": "TEAM-M", "downgradeImmediately": true}))
 	assert.EqualValues(t, -up, down, "the credit is what was charged for the same days, not the list price")
@@ -51,6 +51,29 @@ func TestCancellationAfterDiscountedUpgradeCreditsWhatWasCharged(t *testing.T) {
 	credit := resp.JSON(t)["quote"].(map[string]any)["invoicePreview"].(map[string]any)["total"].(float64)
 	listForDaysLeft := int64(4387) // 8000 × 17/31, billed with March
 	assert.EqualValues(t, -(listForDaysLeft + up), credit)
+}
+
+// However a period's changes are split, their charges and credits net to
+// the change in price: seats added to a discounted line are discounted, and
+// cancelling credits exactly what the period's invoice and every change
+// charged for the days left.
+func TestChangesInADiscountedPeriodCreditWhatTheyCharged(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	up := appliedInvoiceTotal(t, crossgrade(env, ct, map[string]any{"salesItemCode": "BUSINESS-M", "discountCode": map[string]any{"code": "WELCOME10"}}))
+	more := map[string]any{"action": "QUANTITY_CHANGE", "contractId": ct["id"], "payload": map[string]any{"offerings": []any{map[string]any{
+		"offeringId": "off_business", "products": []any{map[string]any{"productId": "prod_seat", "quantity": 10}}}}}}
+	resp := change(env, env.A.SubmitterKey, more)
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	quote := resp.JSON(t)["quote"].(map[string]any)
+	added := int64(quote["invoicePreview"].(map[string]any)["total"].(float64))
+	assert.EqualValues(t, 15004-7601, added, "30400 less 10% instead of 15400 less 10%")
+	assert.EqualValues(t, -3040, quote["discount"].(map[string]any)["perPeriod"], "the discount follows its line")
+
+	resp = change(env, env.A.SubmitterKey, cancel(ct["id"]))
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	credit := resp.JSON(t)["quote"].(map[string]any)["invoicePreview"].(map[string]any)["total"].(float64)
+	assert.EqualValues(t, -(4387 + up + added), credit)
 }
 
 // Twenty customers race for a code limited to five redemptions: five get it.

@@ -513,12 +513,25 @@ func commonBillingPeriod(cat *Catalog, lines []Line) (BillingPeriod, error) {
 
 // prorationLines charges or credits each offering's recurring change for the
 // rest of the period, in the order of the lines before then the new ones,
-// then the change in discount: what is credited is what was charged.
+// then the change in discount, from the price actually charged (the lines
+// less a discount in force): what is credited is what was charged.
 func (pc pricing) prorationLines(lim Limits) ([]ProrationLine, error) {
 	before, after, p, effective := pc.ct.Lines, pc.after, pc.period, pc.effective
+	was, will := pc.ct.Discount.perPeriodOn(effective), pc.discount.perPeriodOn(effective)
+	price, err := lim.RecurringTotal(pc.field, before)
+	if err != nil {
+		return nil, err
+	}
+	if price, err = lim.Add(pc.field, price, was); err != nil {
+		return nil, err
+	}
+	share, err := newRunningShare(lim, pc.field, p, effective, price)
+	if err != nil {
+		return nil, err
+	}
 	out := []ProrationLine{}
 	add := func(what string, offeringID string, delta int64) error {
-		amount, err := lim.Prorate(pc.field, delta, p, effective)
+		amount, err := share.step(delta)
 		if err != nil || amount == 0 {
 			return err
 		}
@@ -551,7 +564,6 @@ func (pc pricing) prorationLines(lim Limits) ([]ProrationLine, error) {
 			}
 		}
 	}
-	was, will := pc.ct.Discount.perPeriodOn(effective), pc.discount.perPeriodOn(effective)
 	if was != will {
 		if err := add(discountChange(pc.ct.Discount, pc.discount, effective), "", will-was); err != nil {
 			return nil, err
