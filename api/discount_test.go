@@ -88,19 +88,22 @@ func TestDiscountRedemptionLimitHoldsUnderConcurrency(t *testing.T) {
 	for i := range contracts {
 		contracts[i] = fiveSeats(env, nil)
 	}
-	statuses := make([]int, clients)
+	answers := make([]testkit.Response, clients)
 	var wg sync.WaitGroup
 	for i, ct := range contracts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			statuses[i] = crossgrade(env, ct, map[string]any{"salesItemCode": "BUSINESS-M", "discountCode": map[string]any{"code": "WELCOME10"}}).Status
+			answers[i] = crossgrade(env, ct, map[string]any{"salesItemCode": "BUSINESS-M", "discountCode": map[string]any{"code": "WELCOME10"}})
 		}()
 	}
 	wg.Wait()
 	count := map[int]int{}
-	for _, s := range statuses {
-		count[s]++
+	for _, a := range answers {
+		count[a.Status]++
+		if a.Status != http.StatusOK {
+			requireFault(t, a, http.StatusNotFound, 90022, "InvalidDiscountCodeFault")
+		}
 	}
 	assert.Equal(t, map[int]int{http.StatusOK: 5, http.StatusNotFound: clients - 5}, count)
 	assert.Equal(t, 5, env.CountRows("discount_redemptions"))
