@@ -309,15 +309,15 @@ func (pc pricing) quote(lim Limits) (Quote, error) {
 	for _, pl := range q.Proration {
 		lines = append(lines, InvoiceLine{Description: pl.Description, Amount: pl.Amount})
 	}
+	if q.ProrationTotal, err = sumInvoiceLines(lim, pc.field, lines); err != nil {
+		return Quote{}, err
+	}
 	if q.CancelsContract {
 		months := MonthsRemaining(pc.effective, ct.ExpirationDate)
 		if c, ok := TerminationFee(pc.charges, months); ok && c.Amount > 0 && c.Currency == ct.Currency {
 			q.TerminationFee = &FeeLine{ChargeID: c.ID, MonthsRemaining: months, Amount: c.Amount, Currency: c.Currency}
 			lines = append(lines, InvoiceLine{Description: fmt.Sprintf("Early termination fee, %d whole months remaining", months), Amount: c.Amount})
 		}
-	}
-	if q.ProrationTotal, err = sumLines(lim, pc.field, q.Proration); err != nil {
-		return Quote{}, err
 	}
 	if len(lines) > 0 {
 		preview := &InvoicePreview{Currency: ct.Currency, Period: Period{Start: pc.effective, End: pc.period.End}, Lines: lines}
@@ -327,14 +327,6 @@ func (pc pricing) quote(lim Limits) (Quote, error) {
 		q.InvoicePreview = preview
 	}
 	return q, nil
-}
-
-func sumLines(lim Limits, field string, lines []ProrationLine) (int64, error) {
-	amounts := make([]int64, len(lines))
-	for i, l := range lines {
-		amounts[i] = l.Amount
-	}
-	return lim.Add(field, amounts...)
 }
 
 func sumInvoiceLines(lim Limits, field string, lines []InvoiceLine) (int64, error) {
