@@ -62,7 +62,7 @@ func (a *Activities) OpenAmendment(ctx context.Context, in OpenAmendmentInput) (
 	if err != nil {
 		return OpenAmendmentResult{}, fmt.Errorf("stored approval rules: %w", err)
 	}
-	cardInUse, err := a.requestedCardInUse(ctx, in)
+	facts, err := a.crossgradeFacts(ctx, in)
 	if err != nil {
 		return OpenAmendmentResult{}, err
 	}
@@ -73,7 +73,7 @@ func (a *Activities) OpenAmendment(ctx context.Context, in OpenAmendmentInput) (
 		Request: in.Request, RequestHash: in.RequestHash, IdempotencyKey: in.IdempotencyKey, WorkflowID: in.WorkflowID,
 		ActorID: in.ActorID, Source: in.Source,
 	}, now, func(ct domain.Contract, cat domain.Catalog, charges []domain.TerminationCharge) (store.Plan, error) {
-		q, err := PlanChange(&cat, ct, in.Change, today, charges, cardInUse)
+		q, err := PlanChange(&cat, ct, in.Change, today, charges, facts)
 		if err != nil {
 			return store.Plan{}, err
 		}
@@ -116,20 +116,20 @@ func (a *Activities) OpenAmendment(ctx context.Context, in OpenAmendmentInput) (
 }
 
 // PlanChange prices a self-service change or a crossgrade.
-func PlanChange(cat *domain.Catalog, ct domain.Contract, ch domain.Change, today domain.Date, charges []domain.TerminationCharge, cardInUse bool) (domain.Quote, error) {
+func PlanChange(cat *domain.Catalog, ct domain.Contract, ch domain.Change, today domain.Date, charges []domain.TerminationCharge, facts domain.CrossgradeFacts) (domain.Quote, error) {
 	if ch.Action == domain.Crossgrade {
-		return domain.PlanCrossgrade(cat, ct, *ch.Crossgrade, today, cardInUse)
+		return domain.PlanCrossgrade(cat, ct, *ch.Crossgrade, today, facts)
 	}
 	return domain.PlanAmendment(cat, ct, ch, today, charges)
 }
 
-// requestedCardInUse checks, for a crossgrade naming a viewing card, whether
-// another active contract holds it (a unique index settles any race).
-func (a *Activities) requestedCardInUse(ctx context.Context, in OpenAmendmentInput) (bool, error) {
-	if in.Change.Crossgrade == nil || in.Change.Crossgrade.ViewingCardNumber == "" {
-		return false, nil
+// crossgradeFacts reads, for a crossgrade, what its validation needs beyond
+// the contract and the catalog.
+func (a *Activities) crossgradeFacts(ctx context.Context, in OpenAmendmentInput) (domain.CrossgradeFacts, error) {
+	if in.Change.Crossgrade == nil {
+		return domain.CrossgradeFacts{}, nil
 	}
-	return a.Store.ViewingCardInUse(ctx, in.TenantID, in.Change.Crossgrade.ViewingCardNumber, in.ContractID)
+	return a.Store.CrossgradeFacts(ctx, in.TenantID, in.ContractID, *in.Change.Crossgrade)
 }
 
 func ruleFacts(in OpenAmendmentInput, ct domain.Contract, q domain.Quote) rules.Facts {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/contractd/contractd/internal/domain"
@@ -28,6 +29,8 @@ type InvoicePage struct {
 	Invoiced int
 	// Skipped counts due periods not billed because the schedule is Terminated.
 	Skipped int
+	// Refused names contracts not billed because an amount is beyond the limits.
+	Refused []string
 	Collect []InvoiceRef
 	LastRef int64
 	More    bool
@@ -52,6 +55,11 @@ func (a *Activities) InvoiceDuePeriods(ctx context.Context, in InvoicePageInput)
 	if err != nil {
 		return InvoicePage{}, err
 	}
+	cat, err := a.Store.Catalog(ctx, in.TenantID)
+	if err != nil {
+		return InvoicePage{}, err
+	}
+	lim := cat.MoneyLimits()
 	page := InvoicePage{More: more}
 	var issue []store.NewInvoice
 	var active []string // contracts whose schedule collects
@@ -62,11 +70,16 @@ func (a *Activities) InvoiceDuePeriods(ctx context.Context, in InvoicePageInput)
 			page.Skipped += len(due)
 			continue
 		}
-		active = append(active, c.ID)
-		for _, p := range due {
-			lines, total := domain.RecurringCharges(c.Lines, p)
-			issue = append(issue, store.NewInvoice{ContractID: c.ID, Period: p.Billed, Currency: c.Currency, Lines: lines, Total: total})
+		invoices, err := recurringInvoices(lim, c, due)
+		if err != nil {
+			// Only a contract stored before amounts were checked gets here;
+			// it is left for an operator, and the rest of the tenant billed.
+			activity.GetLogger(ctx).Error("contract not billed: its amounts are beyond the limits", "contractId", c.ID, "err", err)
+			page.Refused = append(page.Refused, c.ID)
+			continue
 		}
+		active = append(active, c.ID)
+		issue = append(issue, invoices...)
 	}
 	if page.Invoiced, err = a.Store.IssueRecurringInvoices(ctx, in.TenantID, in.RunID, active, issue, a.now()); err != nil {
 		return InvoicePage{}, err
@@ -86,6 +99,19 @@ func (a *Activities) InvoiceDuePeriods(ctx context.Context, in InvoicePageInput)
 		page.Collect = append(page.Collect, InvoiceRef{TenantID: in.TenantID, ContractID: inv.ContractID, InvoiceID: inv.ID, DueDate: inv.PeriodStart})
 	}
 	return page, nil
+}
+
+// recurringInvoices prices a contract's due periods, all or none.
+func recurringInvoices(lim domain.Limits, c store.BillingContract, due []domain.DuePeriod) ([]store.NewInvoice, error) {
+	out := make([]store.NewInvoice, 0, len(due))
+	for _, p := range due {
+		lines, total, err := domain.RecurringCharges(lim, c.Lines, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, store.NewInvoice{ContractID: c.ID, Period: p.Billed, Currency: c.Currency, Lines: lines, Total: total})
+	}
+	return out, nil
 }
 
 // CollectionPlan is what a collection attempt takes; Collect is false when
@@ -112,6 +138,8 @@ func (a *Activities) PrepareCollection(ctx context.Context, inv InvoiceRef) (Col
 		return CollectionPlan{}, err
 	}
 	return CollectionPlan{
+		// An amount due that is not positive has nothing to collect (only an
+		// invoice issued before amounts were checked can have a negative total).
 		Collect: t.InvoiceStatus != store.InvoicePaid && t.AmountDue > 0 && t.ScheduleStatus == domain.ScheduleActive &&
 			(t.ContractStatus == domain.ContractActive || t.Kind == store.InvoiceAmendment),
 		PaymentMethod: t.PaymentMethod, Amount: t.AmountDue, Currency: t.Currency,

@@ -167,14 +167,12 @@ func (s *server) crossgrade(c *gin.Context) {
 		s.crossgradeFail(c, err)
 		return
 	}
-	inUse := false
-	if cg.ViewingCardNumber != "" {
-		if inUse, err = s.Store.ViewingCardInUse(ctx, p.TenantID, cg.ViewingCardNumber, ct.ID); err != nil {
-			s.crossgradeFail(c, err)
-			return
-		}
+	facts, err := s.Store.CrossgradeFacts(ctx, p.TenantID, ct.ID, cg)
+	if err != nil {
+		s.crossgradeFail(c, err)
+		return
 	}
-	if _, err := activities.PlanChange(&cat, ct, ch, domain.DateOf(s.Now()), nil, inUse); err != nil {
+	if _, err := activities.PlanChange(&cat, ct, ch, domain.DateOf(s.Now()), nil, facts); err != nil {
 		s.crossgradeFail(c, err)
 		return
 	}

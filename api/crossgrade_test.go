@@ -63,9 +63,9 @@ func TestCrossgradeUpgradeIsPaidAndApplied(t *testing.T) {
 	assert.Equal(t, "TEAM-M", cg["fromSalesItem"])
 	assert.Equal(t, "BUSINESS-M", cg["toSalesItem"])
 	assert.Equal(t, true, cg["upgrade"])
-	// 8000 -> 15400 a month: +7400 for 17 of 31 days = 4058; 10% off 15400 for the same days = -845.
+	// 8000 -> 15400 less 10% (13860) a month: for 17 of 31 days, 7601 instead of 4387.
 	assert.EqualValues(t, -1540, cg["discount"].(map[string]any)["perPeriod"])
-	assert.EqualValues(t, 4058-845, cg["paymentAmount"])
+	assert.EqualValues(t, 7601-4387, cg["paymentAmount"])
 
 	contract := body["contract"].(map[string]any)
 	assert.EqualValues(t, 2, contract["version"])

@@ -598,7 +598,7 @@ func (tx *terminationTx) createCharge(terminationID int64, in chargeFields, clie
 		return err
 	}
 	ch := in.applyTo(domain.TerminationCharge{})
-	if err := ch.Validate(); err != nil {
+	if err := ch.Validate(tx.cat.MoneyLimits()); err != nil {
 		return err
 	}
 	ch, err := tx.w.CreateCharge(terminationID, ch)
@@ -615,7 +615,7 @@ func (tx *terminationTx) updateCharge(terminationID, chargeID int64, in chargeFi
 		return chargeNotFound(err, terminationID, chargeID)
 	}
 	ch := in.applyTo(current)
-	if err := ch.Validate(); err != nil {
+	if err := ch.Validate(tx.cat.MoneyLimits()); err != nil {
 		return err
 	}
 	if err := tx.w.UpdateCharge(terminationID, ch); err != nil {

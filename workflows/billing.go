@@ -41,6 +41,9 @@ type BillingTotals struct {
 	Declined  int `json:"declined"`  // first collections declined; dunning retries them
 	Failed    int `json:"failed"`    // first collections the provider never answered; dunning retries them
 	Skipped   int `json:"skipped"`   // due periods not billed as the schedule is Terminated, and invoices no longer to collect
+	// Refused lists contracts not billed because an amount is beyond the
+	// tenant's money limits (stored before amounts were checked).
+	Refused []string `json:"refused,omitempty"`
 }
 
 func (t *BillingTotals) count(o domain.CollectionOutcome) {
@@ -86,6 +89,7 @@ func BillingRunWorkflow(ctx workflow.Context, in BillingRunInput) (BillingTotals
 		}
 		in.Totals.Invoiced += page.Invoiced
 		in.Totals.Skipped += page.Skipped
+		in.Totals.Refused = append(in.Totals.Refused, page.Refused...)
 		outcomes, err := collectFirst(ctx, page.Collect)
 		if err != nil {
 			return in.Totals, err

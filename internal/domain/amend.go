@@ -210,6 +210,8 @@ type Quote struct {
 	CancelsContract bool             `json:"cancelsContract"`
 	BaseVersion     int64            `json:"baseVersion"`
 	Crossgrade      *CrossgradeQuote `json:"crossgrade,omitempty"`
+	// Discount is the contract's discount once the change applies.
+	Discount *AppliedDiscount `json:"discount,omitempty"`
 }
 
 // FeeLine is the early-termination fee a cancellation before the
@@ -254,52 +256,85 @@ func PlanAmendment(cat *Catalog, ct Contract, ch Change, today Date, charges []T
 				ct.BillingPeriod, newPeriod, NextBillCycle)
 		}
 	}
-	return priceChange(ct, ch.Action, after, newPeriod, effective, period, charges, nil), nil
+	lim := cat.MoneyLimits()
+	pc := pricing{ct: ct, action: ch.Action, after: after, newPeriod: newPeriod, effective: effective, period: period, charges: charges, field: "payload"}
+	if pc.discount, err = keptDiscount(lim, ct.Discount, after, effective); err != nil {
+		return Quote{}, err
+	}
+	return pc.quote(lim)
 }
 
-// priceChange builds the quote for moving the contract to lines `after` on
-// `effective`, prorated over `period`: a credit or charge per changed line,
-// the discount on the new price if any, and on a cancellation the
-// early-termination fee from charges.
-func priceChange(ct Contract, action Action, after []Line, newPeriod BillingPeriod, effective Date, period Period, charges []TerminationCharge, discount *AppliedDiscount) Quote {
+// pricing is a change ready to be priced: the contract, its lines once the
+// change applies, when, over which period, and what else it settles.
+type pricing struct {
+	ct        Contract
+	action    Action
+	after     []Line
+	newPeriod BillingPeriod
+	effective Date
+	period    Period
+	charges   []TerminationCharge
+	// discount is the contract's discount once the change applies.
+	discount *AppliedDiscount
+	// field is what a refusal for an amount beyond the limits names.
+	field string
+}
+
+// quote prices the move to lines `after` on `effective`, prorated over
+// `period`: a credit or charge per changed line, the change in discount if
+// any, and on a cancellation the early-termination fee from charges. Every
+// sum is checked against lim.
+func (pc pricing) quote(lim Limits) (Quote, error) {
+	ct := pc.ct
 	q := Quote{
-		Action: action, ContractID: ct.ID, ContractNumber: ct.Number, Currency: ct.Currency,
-		EffectiveDate: effective, BillingPeriod: newPeriod, CurrentPeriod: period,
-		LinesBefore: ct.Lines, LinesAfter: after, RecurringBefore: RecurringTotal(ct.Lines), RecurringAfter: RecurringTotal(after),
-		CancelsContract: len(after) == 0, BaseVersion: ct.Version,
+		Action: pc.action, ContractID: ct.ID, ContractNumber: ct.Number, Currency: ct.Currency,
+		EffectiveDate: pc.effective, BillingPeriod: pc.newPeriod, CurrentPeriod: pc.period,
+		LinesBefore: ct.Lines, LinesAfter: pc.after, CancelsContract: len(pc.after) == 0, BaseVersion: ct.Version,
+		Discount: pc.discount,
 	}
-	q.RecurringDelta = q.RecurringAfter - q.RecurringBefore
-	q.Proration = prorationLines(ct.Lines, after, period, effective)
-	if discount != nil {
-		if amount := Prorate(discount.PerPeriod, period, effective); amount != 0 {
-			q.Proration = append(q.Proration, ProrationLine{
-				Description:    fmt.Sprintf("discount %s (%d%% off), %s to %s", discount.Code, discount.PercentOff, effective, period.End.AddDays(-1)),
-				RecurringDelta: discount.PerPeriod, Days: effective.DaysUntil(period.End), PeriodDays: period.Days(), Amount: amount,
-			})
-		}
+	var err error
+	if q.RecurringBefore, err = lim.RecurringTotal(pc.field, ct.Lines); err != nil {
+		return Quote{}, err
 	}
-	for _, pl := range q.Proration {
-		q.ProrationTotal += pl.Amount
+	if q.RecurringAfter, err = lim.RecurringTotal(pc.field, pc.after); err != nil {
+		return Quote{}, err
+	}
+	if q.RecurringDelta, err = lim.Add(pc.field, q.RecurringAfter, -q.RecurringBefore); err != nil {
+		return Quote{}, err
+	}
+	if q.Proration, err = pc.prorationLines(lim); err != nil {
+		return Quote{}, err
 	}
 	var lines []InvoiceLine
 	for _, pl := range q.Proration {
 		lines = append(lines, InvoiceLine{Description: pl.Description, Amount: pl.Amount})
 	}
+	if q.ProrationTotal, err = sumInvoiceLines(lim, pc.field, lines); err != nil {
+		return Quote{}, err
+	}
 	if q.CancelsContract {
-		months := MonthsRemaining(effective, ct.ExpirationDate)
-		if c, ok := TerminationFee(charges, months); ok && c.Amount > 0 && c.Currency == ct.Currency {
+		months := MonthsRemaining(pc.effective, ct.ExpirationDate)
+		if c, ok := TerminationFee(pc.charges, months); ok && c.Amount > 0 && c.Currency == ct.Currency {
 			q.TerminationFee = &FeeLine{ChargeID: c.ID, MonthsRemaining: months, Amount: c.Amount, Currency: c.Currency}
 			lines = append(lines, InvoiceLine{Description: fmt.Sprintf("Early termination fee, %d whole months remaining", months), Amount: c.Amount})
 		}
 	}
 	if len(lines) > 0 {
-		preview := &InvoicePreview{Currency: ct.Currency, Period: Period{Start: effective, End: period.End}, Lines: lines}
-		for _, l := range lines {
-			preview.Total += l.Amount
+		preview := &InvoicePreview{Currency: ct.Currency, Period: Period{Start: pc.effective, End: pc.period.End}, Lines: lines}
+		if preview.Total, err = sumInvoiceLines(lim, pc.field, lines); err != nil {
+			return Quote{}, err
 		}
 		q.InvoicePreview = preview
 	}
-	return q
+	return q, nil
+}
+
+func sumInvoiceLines(lim Limits, field string, lines []InvoiceLine) (int64, error) {
+	amounts := make([]int64, len(lines))
+	for i, l := range lines {
+		amounts[i] = l.Amount
+	}
+	return lim.Add(field, amounts...)
 }
 
 func effectiveDate(ct Contract, ch Change, today Date) (Date, Period, error) {
@@ -469,31 +504,62 @@ func commonBillingPeriod(cat *Catalog, lines []Line) (BillingPeriod, error) {
 }
 
 // prorationLines charges or credits each offering's recurring change for the
-// rest of the period, in the order of the lines before then the new ones.
-func prorationLines(before, after []Line, p Period, effective Date) []ProrationLine {
+// rest of the period, in the order of the lines before then the new ones,
+// then the change in discount, from the price actually charged (the lines
+// less a discount in force): what is credited is what was charged.
+func (pc pricing) prorationLines(lim Limits) ([]ProrationLine, error) {
+	before, after, p, effective := pc.ct.Lines, pc.after, pc.period, pc.effective
+	was, will := pc.ct.Discount.perPeriodOn(effective), pc.discount.perPeriodOn(effective)
+	price, err := lim.RecurringTotal(pc.field, before)
+	if err != nil {
+		return nil, err
+	}
+	if price, err = lim.Add(pc.field, price, was); err != nil {
+		return nil, err
+	}
+	share, err := newRunningShare(lim, pc.field, p, effective, price)
+	if err != nil {
+		return nil, err
+	}
 	out := []ProrationLine{}
-	add := func(offeringID, what string, delta int64) {
-		amount := Prorate(delta, p, effective)
-		if amount == 0 {
-			return
+	add := func(what string, offeringID string, delta int64) error {
+		amount, err := share.step(delta)
+		if err != nil || amount == 0 {
+			return err
 		}
 		out = append(out, ProrationLine{
 			OfferingID: offeringID, RecurringDelta: delta, Days: effective.DaysUntil(p.End), PeriodDays: p.Days(), Amount: amount,
-			Description: fmt.Sprintf("%s %s, %s to %s", offeringID, what, effective, p.End.AddDays(-1)),
+			Description: fmt.Sprintf("%s, %s to %s", what, effective, p.End.AddDays(-1)),
 		})
+		return nil
 	}
 	for _, old := range before {
 		idx := slices.IndexFunc(after, func(l Line) bool { return l.OfferingID == old.OfferingID })
 		if idx < 0 {
-			add(old.OfferingID, "removed", -old.RecurringAmount)
+			if err := add(old.OfferingID+" removed", old.OfferingID, -old.RecurringAmount); err != nil {
+				return nil, err
+			}
 			continue
 		}
-		add(old.OfferingID, "changed", after[idx].RecurringAmount-old.RecurringAmount)
+		delta, err := lim.Add(pc.field, after[idx].RecurringAmount, -old.RecurringAmount)
+		if err != nil {
+			return nil, err
+		}
+		if err := add(old.OfferingID+" changed", old.OfferingID, delta); err != nil {
+			return nil, err
+		}
 	}
 	for _, nl := range after {
 		if !slices.ContainsFunc(before, func(l Line) bool { return l.OfferingID == nl.OfferingID }) {
-			add(nl.OfferingID, "added", nl.RecurringAmount)
+			if err := add(nl.OfferingID+" added", nl.OfferingID, nl.RecurringAmount); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return out
+	if was != will {
+		if err := add(discountChange(pc.ct.Discount, pc.discount, effective), "", will-was); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

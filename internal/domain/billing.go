@@ -1,6 +1,9 @@
 package domain
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+)
 
 // ScheduleAction is a change a client asks of a payment schedule (DDCMS).
 type ScheduleAction string
@@ -105,28 +108,36 @@ func later(a, b Date) Date {
 }
 
 // Charge is what the period costs at amount per full cycle: the whole amount,
-// or for a stub its share by days, rounded half away from zero.
-func (p DuePeriod) Charge(amount int64) int64 {
+// or for a stub its share by days, rounded half away from zero; checked
+// against the limits, and field names what a refusal points at.
+func (p DuePeriod) Charge(lim Limits, field string, amount int64) (int64, error) {
 	days, cycleDays := p.Billed.Days(), p.Cycle.Days()
 	if days == cycleDays {
-		return amount
+		return amount, lim.Amount(field, amount)
 	}
-	return divRoundHalfUp(amount*int64(days), int64(cycleDays))
+	return lim.prorate(field, amount, int64(days), int64(cycleDays))
 }
 
 // RecurringCharges prices one period of a contract's lines, each rounded on
 // its own, and returns the invoice lines with their total. Discounts, once
-// contracts carry them, apply here per line before the total is taken.
-func RecurringCharges(lines []Line, p DuePeriod) ([]InvoiceLine, int64) {
+// contracts carry them, apply here per line before the total is taken. A
+// line or total beyond the limits is refused, never wrapped.
+func RecurringCharges(lim Limits, lines []Line, p DuePeriod) ([]InvoiceLine, int64, error) {
 	out := make([]InvoiceLine, len(lines))
-	var total int64
 	for i, l := range lines {
 		desc := fmt.Sprintf("%s, %s to %s", l.OfferingID, p.Billed.Start, p.Billed.End.AddDays(-1))
 		if p.Billed.Days() != p.Cycle.Days() {
 			desc += fmt.Sprintf(" (%d of %d days)", p.Billed.Days(), p.Cycle.Days())
 		}
-		out[i] = InvoiceLine{Description: desc, Amount: p.Charge(l.RecurringAmount)}
-		total += out[i].Amount
+		amount, err := p.Charge(lim, "lines["+strconv.Itoa(i)+"]", l.RecurringAmount)
+		if err != nil {
+			return nil, 0, err
+		}
+		out[i] = InvoiceLine{Description: desc, Amount: amount}
 	}
-	return out, total
+	total, err := sumInvoiceLines(lim, "total", out)
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
 }

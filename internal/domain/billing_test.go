@@ -152,7 +152,7 @@ func TestDuePeriodCharge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := stub(tt.days, tt.full).Charge(tt.amount); got != tt.want {
+			if got, err := stub(tt.days, tt.full).Charge(Limits{}.OrDefaults(), "line", tt.amount); err != nil || got != tt.want {
 				t.Errorf("Charge(%d) over %d/%d days = %d, want %d", tt.amount, tt.days, tt.full, got, tt.want)
 			}
 		})
@@ -161,14 +161,14 @@ func TestDuePeriodCharge(t *testing.T) {
 
 func TestRecurringChargesRoundEachLine(t *testing.T) {
 	lines := []Line{{OfferingID: "a", RateID: "ra", RecurringAmount: 1000}, {OfferingID: "b", RateID: "rb", SalesItemCode: "B", RecurringAmount: 1001}}
-	got, total := RecurringCharges(lines, stub(1, 2))
-	if got[0].Amount != 500 || got[1].Amount != 501 || total != 1001 {
+	got, total, err := RecurringCharges(Limits{}.OrDefaults(), lines, stub(1, 2))
+	if err != nil || got[0].Amount != 500 || got[1].Amount != 501 || total != 1001 {
 		t.Fatalf("charges %+v total %d, want 500 + 501 = 1001", got, total)
 	}
 	if want := "b, 2026-01-01 to 2026-01-01 (1 of 2 days)"; got[1].Description != want {
 		t.Errorf("description %q, want %q", got[1].Description, want)
 	}
-	full, _ := RecurringCharges(lines, stub(31, 31))
+	full, _, _ := RecurringCharges(Limits{}.OrDefaults(), lines, stub(31, 31))
 	if want := "a, 2026-01-01 to 2026-01-31"; full[0].Description != want || full[0].Amount != 1000 {
 		t.Errorf("full period line %+v, want %q at 1000", full[0], want)
 	}

@@ -38,6 +38,16 @@ type Catalog struct {
 	DiscountCodes   []DiscountCode   `json:"discountCodes"`
 	ViewingCards    []ViewingCard    `json:"viewingCards"`
 	PenaltyServices []PenaltyService `json:"penaltyServices"`
+	// Limits are the tenant's money ceilings; omitted, the defaults apply.
+	Limits *Limits `json:"limits,omitempty"`
+}
+
+// MoneyLimits are the ceilings the tenant's contracts are priced under.
+func (c *Catalog) MoneyLimits() Limits {
+	if c.Limits == nil {
+		return Limits{}.OrDefaults()
+	}
+	return c.Limits.OrDefaults()
 }
 
 type Product struct {
@@ -94,6 +104,29 @@ type DiscountCode struct {
 	PercentOff int64    `json:"percentOff"`
 	AppliesTo  []string `json:"appliesTo"`
 	Cycles     int64    `json:"cycles"`
+	// MaxRedemptionsPerContract is how often one contract may use the code
+	// (0 means the default, 1); MaxRedemptions, when set, caps its uses
+	// across the tenant. Both are enforced when a crossgrade is applied.
+	MaxRedemptionsPerContract int64  `json:"maxRedemptionsPerContract,omitempty"`
+	MaxRedemptions            *int64 `json:"maxRedemptions,omitempty"`
+}
+
+// PerContractLimit is how often one contract may redeem the code.
+func (dc DiscountCode) PerContractLimit() int64 {
+	if dc.MaxRedemptionsPerContract == 0 {
+		return 1
+	}
+	return dc.MaxRedemptionsPerContract
+}
+
+// DiscountCode finds a discount code by its code.
+func (c *Catalog) DiscountCode(code string) (DiscountCode, bool) {
+	for _, dc := range c.DiscountCodes {
+		if dc.Code == code {
+			return dc, true
+		}
+	}
+	return DiscountCode{}, false
 }
 
 type ViewingCard struct {
@@ -159,6 +192,10 @@ func (c *Catalog) SalesItemFor(offeringID, rateID string) (*SalesItem, bool) {
 // Validate checks the catalog as a whole and reports every problem found.
 func (c *Catalog) Validate() error {
 	var p Problems
+	if c.Limits != nil {
+		c.Limits.validate(&p)
+	}
+	lim := c.MoneyLimits()
 	products := map[string]bool{}
 	for i, pr := range c.Products {
 		switch {
@@ -202,6 +239,9 @@ func (c *Catalog) Validate() error {
 			if op.MaxQuantity != nil && *op.MaxQuantity < op.MinQuantity {
 				at("products[%d] minQuantity %d is greater than maxQuantity %d", j, op.MinQuantity, *op.MaxQuantity)
 			}
+			if op.MinQuantity > lim.MaxQuantity {
+				at("products[%d].minQuantity %d is above the quantity limit %d", j, op.MinQuantity, lim.MaxQuantity)
+			}
 		}
 		if len(o.Rates) == 0 {
 			at("an offering needs at least one rate")
@@ -231,6 +271,9 @@ func (c *Catalog) Validate() error {
 				}
 				if r.UnitPrices[pid] < 0 {
 					at("rates[%d] (%s) has a negative price for product %q", j, r.ID, pid)
+				}
+				if r.UnitPrices[pid] > lim.MaxAmount {
+					at("rates[%d] (%s) prices product %q at %d, above the amount limit %d", j, r.ID, pid, r.UnitPrices[pid], lim.MaxAmount)
 				}
 			}
 		}
@@ -278,6 +321,12 @@ func (c *Catalog) Validate() error {
 		}
 		if dc.Cycles < 1 {
 			p.Addf("discountCodes[%d].cycles must be at least 1", i)
+		}
+		if dc.MaxRedemptionsPerContract < 0 {
+			p.Addf("discountCodes[%d].maxRedemptionsPerContract must be at least 1", i)
+		}
+		if dc.MaxRedemptions != nil && *dc.MaxRedemptions < 1 {
+			p.Addf("discountCodes[%d].maxRedemptions must be at least 1", i)
 		}
 		for _, code := range dc.AppliesTo {
 			if items[code] == nil {

@@ -1,6 +1,9 @@
 package domain
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Contract statuses.
 const (
@@ -60,21 +63,33 @@ func PriceLine(c *Catalog, o *Offering, r *Rate, quantities map[string]int64, fi
 	if si, ok := c.SalesItemFor(o.ID, r.ID); ok {
 		line.SalesItemCode = si.Code
 	}
+	lim := c.MoneyLimits()
 	for _, op := range o.Products {
 		q, given := quantities[op.ProductID]
 		if !given {
 			q = op.DefaultQuantity()
 		}
-		if err := checkBounds(op, q, field); err != nil {
+		if err := checkBounds(lim, op, q, field); err != nil {
 			return Line{}, err
 		}
 		line.Products = append(line.Products, ProductQuantity{ProductID: op.ProductID, Quantity: q})
-		line.RecurringAmount += q * r.UnitPrices[op.ProductID]
+		amount, err := lim.Mul(field, q, r.UnitPrices[op.ProductID])
+		if err != nil {
+			return Line{}, err
+		}
+		if line.RecurringAmount, err = lim.Add(field, line.RecurringAmount, amount); err != nil {
+			return Line{}, err
+		}
 	}
 	return line, nil
 }
 
-func checkBounds(op OfferingProduct, q int64, field string) error {
+// checkBounds holds a quantity to the offering's bounds and to the tenant's
+// quantity ceiling, which also bounds an offering without a maxQuantity.
+func checkBounds(lim Limits, op OfferingProduct, q int64, field string) error {
+	if err := lim.Quantity(field, q); err != nil {
+		return err
+	}
 	if q < op.MinQuantity {
 		return Errorf(KindUnprocessable, field, "%s: quantity %d of product %q is below its minimum %d", field, q, op.ProductID, op.MinQuantity)
 	}
@@ -84,11 +99,29 @@ func checkBounds(op OfferingProduct, q int64, field string) error {
 	return nil
 }
 
-// RecurringTotal sums the lines' recurring amounts per period.
-func RecurringTotal(lines []Line) int64 {
+// RecurringTotal sums the lines' recurring amounts per period, checked.
+func (l Limits) RecurringTotal(field string, lines []Line) (int64, error) {
+	amounts := make([]int64, len(lines))
+	for i, line := range lines {
+		amounts[i] = line.RecurringAmount
+	}
+	return l.Add(field, amounts...)
+}
+
+// DisplayedRecurringTotal is the total shown for stored lines. Lines are
+// checked when priced; one stored before the checks existed shows the int64
+// bound its sum passed, never a wrapped sign.
+func DisplayedRecurringTotal(lines []Line) int64 {
 	var total int64
 	for _, l := range lines {
-		total += l.RecurringAmount
+		sum, ok := addInt64(total, l.RecurringAmount)
+		if !ok {
+			if l.RecurringAmount > 0 {
+				return math.MaxInt64
+			}
+			return math.MinInt64
+		}
+		total = sum
 	}
 	return total
 }

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"slices"
 )
 
@@ -59,15 +60,30 @@ type AppliedDiscount struct {
 	Cycles     int64  `json:"cycles"`
 	// PerPeriod is the (negative) amount taken off each discounted period.
 	PerPeriod int64 `json:"perPeriod"`
+	// SalesItemCode is the item whose line the discount is taken off.
+	SalesItemCode string `json:"salesItemCode,omitempty"`
+	// Until is the end of the period the discount was charged for: until
+	// then, a change credits or charges at the discounted price. Zero for a
+	// discount recorded before this was kept.
+	Until Date `json:"until"`
+}
+
+// CrossgradeFacts is what validating a crossgrade needs to know beyond the
+// contract and the catalog.
+type CrossgradeFacts struct {
+	// CardInUse reports whether another active contract holds the requested viewing card.
+	CardInUse bool
+	// Redemptions counts the requested discount code's uses so far.
+	Redemptions Redemptions
 }
 
 // PlanCrossgrade validates a crossgrade in the order the crossgrade surface
 // reports faults and prices it. An upgrade (a higher list price per period)
 // applies today and is paid up front; a downgrade waits for the next billing
 // period unless asked to apply now, with a prorated credit. So does any
-// crossgrade that changes the billing period. cardInUse reports whether the
-// requested viewing card is on another active contract.
-func PlanCrossgrade(cat *Catalog, ct Contract, cg CrossgradeChange, today Date, cardInUse bool) (Quote, error) {
+// crossgrade that changes the billing period. A code's redemption limits are
+// checked here for a prompt answer; the apply checks them again, under lock.
+func PlanCrossgrade(cat *Catalog, ct Contract, cg CrossgradeChange, today Date, facts CrossgradeFacts) (Quote, error) {
 	if ct.Status != ContractActive {
 		return Quote{}, faultf(FaultInvalidStateForCrossgrade, KindConflict, "", "contract %s is %s", ct.Number, ct.Status)
 	}
@@ -79,13 +95,13 @@ func PlanCrossgrade(cat *Catalog, ct Contract, cg CrossgradeChange, today Date, 
 	if from == nil || !ok || !slices.Contains(cat.CrossgradePaths, CrossgradePath{From: from.Code, To: cg.SalesItemCode}) {
 		return Quote{}, faultf(FaultInvalidCrossgradePath, KindUnprocessable, "salesItemCode", "contract %s cannot be crossgraded to %q", ct.Number, cg.SalesItemCode)
 	}
-	discount, err := applicableDiscount(cat, cg.DiscountCode, to.Code)
+	discount, err := applicableDiscount(cat, cg.DiscountCode, to.Code, facts.Redemptions)
 	if err != nil {
 		return Quote{}, err
 	}
 	o, _ := cat.Offering(to.OfferingID)
 	r, _ := o.Rate(to.RateID)
-	card, err := viewingCard(cat, ct, cg, to, r, cardInUse)
+	card, err := viewingCard(cat, ct, cg, to, r, facts.CardInUse)
 	if err != nil {
 		return Quote{}, err
 	}
@@ -101,7 +117,7 @@ func PlanCrossgrade(cat *Catalog, ct Contract, cg CrossgradeChange, today Date, 
 	}
 	line, err := PriceLine(cat, o, r, quantities, "salesItemCode")
 	if err != nil {
-		return Quote{}, faultf(FaultUnableToCrossgrade, KindUnprocessable, "salesItemCode", "%s", err.Error())
+		return Quote{}, unableToCrossgrade(err)
 	}
 	after := slices.Clone(ct.Lines)
 	after[idx] = line
@@ -115,15 +131,34 @@ func PlanCrossgrade(cat *Catalog, ct Contract, cg CrossgradeChange, today Date, 
 	if !effective.Before(ct.ExpirationDate) {
 		return Quote{}, faultf(FaultUnableToCrossgrade, KindUnprocessable, "", "contract %s expires on %s, before the crossgrade could take effect", ct.Number, ct.ExpirationDate)
 	}
+	lim := cat.MoneyLimits()
 	if discount != nil {
-		discount.PerPeriod = -divRoundHalfUp(line.RecurringAmount*discount.PercentOff, 100)
+		discount.SalesItemCode, discount.Until = to.Code, period.End
+		if err := discount.priceOn(lim, "discountCode", line); err != nil {
+			return Quote{}, unableToCrossgrade(err)
+		}
 	}
-	q := priceChange(ct, Crossgrade, after, r.BillingPeriod, effective, period, nil, discount)
+	pc := pricing{ct: ct, action: Crossgrade, after: after, newPeriod: r.BillingPeriod, effective: effective, period: period, discount: discount, field: "salesItemCode"}
+	q, err := pc.quote(lim)
+	if err != nil {
+		return Quote{}, unableToCrossgrade(err)
+	}
 	q.Crossgrade = &CrossgradeQuote{From: from.Code, To: to.Code, Upgrade: upgrade, Discount: discount, ViewingCardNumber: card, Referrer: cg.Referrer}
 	if upgrade && q.InvoicePreview != nil && q.InvoicePreview.Total > 0 {
 		q.Crossgrade.PaymentAmount = q.InvoicePreview.Total
 	}
 	return q, nil
+}
+
+// unableToCrossgrade reports a refusal of the new item's price (bounds,
+// money limits) as the surface's UnableToCrossgradeFault, keeping its field.
+func unableToCrossgrade(err error) error {
+	field := "salesItemCode"
+	var de *Error
+	if errors.As(err, &de) && de.Field != "" {
+		field = de.Field
+	}
+	return faultf(FaultUnableToCrossgrade, KindUnprocessable, field, "%s", err.Error())
 }
 
 // currentSalesItem is the sales item whose offering and rate the contract holds.
@@ -145,16 +180,18 @@ func salesItem(cat *Catalog, code string) (*SalesItem, bool) {
 	return nil, false
 }
 
-func applicableDiscount(cat *Catalog, code, item string) (*AppliedDiscount, error) {
+func applicableDiscount(cat *Catalog, code, item string, used Redemptions) (*AppliedDiscount, error) {
 	if code == "" {
 		return nil, nil
 	}
-	for _, dc := range cat.DiscountCodes {
-		if dc.Code == code && slices.Contains(dc.AppliesTo, item) {
-			return &AppliedDiscount{Code: dc.Code, PercentOff: dc.PercentOff, Cycles: dc.Cycles}, nil
-		}
+	dc, ok := cat.DiscountCode(code)
+	if !ok || !slices.Contains(dc.AppliesTo, item) {
+		return nil, faultf(FaultInvalidDiscountCode, KindNotFound, "discountCode", "discount code %q does not exist for %s", code, item)
 	}
-	return nil, faultf(FaultInvalidDiscountCode, KindNotFound, "discountCode", "discount code %q does not exist for %s", code, item)
+	if err := dc.CheckRedemption(used); err != nil {
+		return nil, err
+	}
+	return &AppliedDiscount{Code: dc.Code, PercentOff: dc.PercentOff, Cycles: dc.Cycles}, nil
 }
 
 // viewingCard picks the card the new item uses: the requested one, checked,

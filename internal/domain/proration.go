@@ -36,26 +36,61 @@ func floorDiv(a, b int) int {
 
 // Prorate charges (or, when negative, credits) amount for the part of period
 // p from d to its end: amount × days(d, End) / days(Start, End), rounded half
-// away from zero to whole minor units.
-func Prorate(amount int64, p Period, d Date) int64 {
-	remaining := int64(d.DaysUntil(p.End))
-	total := int64(p.Days())
-	if total <= 0 || remaining <= 0 {
-		return 0
+// away from zero to whole minor units, checked against the limits.
+func (l Limits) Prorate(field string, amount int64, p Period, d Date) (int64, error) {
+	return l.prorate(field, amount, int64(d.DaysUntil(p.End)), int64(p.Days()))
+}
+
+// runningShare prorates the steps of one change to a period's price so that
+// their rounded amounts sum to the rounded change of the whole price: each
+// step is share(price after it) − share(price before it). Rounding each step
+// on its own would let a change split into steps (a seat increase after a
+// discounted upgrade, then a cancellation) credit a unit more than it
+// charged; this way changes in one period charge and credit exactly their
+// net change, and an upgrade and a downgrade back net to zero.
+type runningShare struct {
+	lim   Limits
+	field string
+	p     Period
+	d     Date
+	price int64 // the period's price so far
+	share int64 // its share from d to the period's end, rounded
+}
+
+func newRunningShare(lim Limits, field string, p Period, d Date, price int64) (*runningShare, error) {
+	share, err := lim.Prorate(field, price, p, d)
+	return &runningShare{lim: lim, field: field, p: p, d: d, price: price, share: share}, err
+}
+
+// step changes the price by delta and returns the amount that charges (or,
+// when negative, credits) for the rest of the period.
+func (r *runningShare) step(delta int64) (int64, error) {
+	price, err := r.lim.Add(r.field, r.price, delta)
+	if err != nil {
+		return 0, err
 	}
-	return divRoundHalfUp(amount*remaining, total)
+	share, err := r.lim.Prorate(r.field, price, r.p, r.d)
+	if err != nil {
+		return 0, err
+	}
+	amount := share - r.share
+	r.price, r.share = price, share
+	return amount, nil
 }
 
 // divRoundHalfUp divides rounding halves away from zero, so a credit is the
-// exact mirror of the matching charge.
+// exact mirror of the matching charge. It works on the remainder, so it
+// cannot overflow.
 func divRoundHalfUp(num, den int64) int64 {
-	neg := num < 0
-	if neg {
-		num = -num
+	q, r := num/den, num%den
+	if r < 0 {
+		r = -r
 	}
-	q := (2*num + den) / (2 * den)
-	if neg {
-		return -q
+	if r >= den-r { // r ≥ den/2 without computing 2r
+		if num < 0 {
+			return q - 1
+		}
+		return q + 1
 	}
 	return q
 }

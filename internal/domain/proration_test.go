@@ -74,7 +74,9 @@ func TestProrate(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, Prorate(tc.amount, tc.p, d(tc.at)))
+			got, err := Limits{}.OrDefaults().Prorate("amount", tc.amount, tc.p, d(tc.at))
+			assert.NoError(t, err)
+			assert.Equal(t, tc.want, got)
 		})
 	}
 }

@@ -51,9 +51,9 @@ func (t Termination) Validate(c *Catalog) error {
 	return p.Err()
 }
 
-// Validate checks one charge on its own; CheckChargeOverlaps checks a
-// termination's charges together.
-func (c TerminationCharge) Validate() error {
+// Validate checks one charge on its own, its amount against the tenant's
+// money limits; CheckChargeOverlaps checks a termination's charges together.
+func (c TerminationCharge) Validate(lim Limits) error {
 	var p Problems
 	if c.StartMonth < 0 {
 		p.Addf("startMonth %d must not be negative", c.StartMonth)
@@ -63,6 +63,9 @@ func (c TerminationCharge) Validate() error {
 	}
 	if c.Amount < 0 {
 		p.Addf("amount %d must not be negative", c.Amount)
+	}
+	if c.Amount > lim.MaxAmount {
+		p.Addf("amount %d is above the amount limit %d", c.Amount, lim.MaxAmount)
 	}
 	if !validCurrency(c.Currency) {
 		p.Addf("currency %q is not a three-letter ISO code", c.Currency)

@@ -72,7 +72,7 @@ func TestTerminationFeeForACancellation(t *testing.T) {
 
 func TestTerminationChargeValidate(t *testing.T) {
 	valid := domain.TerminationCharge{StartMonth: 0, EndMonth: 0, Amount: 0, Currency: "USD"}
-	require.NoError(t, valid.Validate(), "a single-month band with no fee is allowed")
+	require.NoError(t, valid.Validate(domain.Limits{}.OrDefaults()), "a single-month band with no fee is allowed")
 
 	cases := []struct {
 		name   string
@@ -84,11 +84,13 @@ func TestTerminationChargeValidate(t *testing.T) {
 		{"negative amount", domain.TerminationCharge{EndMonth: 6, Amount: -1, Currency: "USD"}, "amount -1 must not be negative"},
 		{"lower-case currency", domain.TerminationCharge{EndMonth: 6, Currency: "usd"}, `currency "usd" is not a three-letter ISO code`},
 		{"missing currency", domain.TerminationCharge{EndMonth: 6}, `currency "" is not a three-letter ISO code`},
+		{"amount above the ceiling", domain.TerminationCharge{EndMonth: 6, Amount: domain.DefaultMaxAmount + 1, Currency: "USD"},
+			"amount 1000000000000001 is above the amount limit 1000000000000000"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var ve *domain.ValidationError
-			require.ErrorAs(t, tc.charge.Validate(), &ve)
+			require.ErrorAs(t, tc.charge.Validate(domain.Limits{}.OrDefaults()), &ve)
 			assert.Equal(t, []string{tc.want}, ve.Problems)
 		})
 	}

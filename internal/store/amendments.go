@@ -342,6 +342,11 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, tenantID, id string, q domain
 	if err := writeAmendedContract(ctx, tx, tenantID, ct, q, submittedBy, now); err != nil {
 		return out, err
 	}
+	if cg := q.Crossgrade; cg != nil && cg.Discount != nil {
+		if err := redeemDiscount(ctx, tx, tenantID, ct.ID, id, cg.Discount.Code, now); err != nil {
+			return out, err
+		}
+	}
 	var settled []newEvent
 	if q.InvoicePreview != nil {
 		paidUpFront := q.Crossgrade != nil && q.Crossgrade.PaymentAmount > 0
@@ -383,9 +388,16 @@ func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, tenantID string, ct 
 	if q.CancelsContract {
 		status = domain.ContractCancelled
 	}
+	discountJSON, err := contractDiscount(q)
+	if err != nil {
+		return err
+	}
+	// A crossgrade sets the discount (none without a code); other changes
+	// keep it unless their quote carries it.
 	_, err = tx.ExecContext(ctx, `
-		UPDATE contracts SET lines = $3, status = $4, billing_period = $5, version = version + 1, updated_at = $6, updated_by = $7
-		WHERE tenant_id = $1 AND id = $2`, tenantID, ct.ID, linesJSON, status, q.BillingPeriod, now, actor)
+		UPDATE contracts SET lines = $3, status = $4, billing_period = $5, version = version + 1, updated_at = $6, updated_by = $7,
+			discount = CASE WHEN $8 THEN $9 ELSE COALESCE($9, discount) END
+		WHERE tenant_id = $1 AND id = $2`, tenantID, ct.ID, linesJSON, status, q.BillingPeriod, now, actor, q.Crossgrade != nil, discountJSON)
 	if err != nil {
 		return fmt.Errorf("update contract: %w", err)
 	}
@@ -419,16 +431,26 @@ func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, tenantID string, ct 
 	return insertSegment(ctx, tx, tenantID, ct.ID, seg)
 }
 
-// writeCrossgradeTerms records what a crossgrade brings besides lines: its
-// viewing card, its discount and its referrer.
-func writeCrossgradeTerms(ctx context.Context, tx *sqlx.Tx, tenantID string, ct domain.Contract, cg domain.CrossgradeQuote) error {
-	var discount []byte
-	if cg.Discount != nil {
-		var err error
-		if discount, err = json.Marshal(cg.Discount); err != nil {
-			return fmt.Errorf("encode discount: %w", err)
-		}
+// contractDiscount is the contract's discount once q applies, encoded; nil
+// for none.
+func contractDiscount(q domain.Quote) ([]byte, error) {
+	d := q.Discount
+	if d == nil && q.Crossgrade != nil {
+		d = q.Crossgrade.Discount // a crossgrade priced before quotes carried the contract's discount
 	}
+	if d == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("encode discount: %w", err)
+	}
+	return b, nil
+}
+
+// writeCrossgradeTerms records what a crossgrade brings besides lines and
+// discount: its viewing card and its referrer.
+func writeCrossgradeTerms(ctx context.Context, tx *sqlx.Tx, tenantID string, ct domain.Contract, cg domain.CrossgradeQuote) error {
 	var card, referrer *string
 	if cg.ViewingCardNumber != "" {
 		card = &cg.ViewingCardNumber
@@ -437,8 +459,8 @@ func writeCrossgradeTerms(ctx context.Context, tx *sqlx.Tx, tenantID string, ct 
 		referrer = &cg.Referrer
 	}
 	_, err := tx.ExecContext(ctx, `
-		UPDATE contracts SET viewing_card_number = COALESCE($3, viewing_card_number), discount = $4, referrer = COALESCE($5, referrer)
-		WHERE tenant_id = $1 AND id = $2`, tenantID, ct.ID, card, discount, referrer)
+		UPDATE contracts SET viewing_card_number = COALESCE($3, viewing_card_number), referrer = COALESCE($4, referrer)
+		WHERE tenant_id = $1 AND id = $2`, tenantID, ct.ID, card, referrer)
 	if isUniqueViolation(err, "contracts_active_viewing_card") {
 		return &domain.Error{Kind: domain.KindConflict, Field: "viewingCardNumber", Fault: domain.FaultVCNInUse,
 			Message: fmt.Sprintf("viewing card %q is already on another contract", cg.ViewingCardNumber)}

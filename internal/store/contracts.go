@@ -156,7 +156,7 @@ func insertContract(ctx context.Context, tx *sqlx.Tx, in NewContractAction, acco
 		Status: domain.ContractActive, EffectiveDate: p.EffectiveDate, ExpirationDate: p.ExpirationDate,
 		Currency: p.Currency, BillingPeriod: p.BillingPeriod, BillingCycleDay: p.BillingCycleDay,
 		PaymentMethod: p.PaymentMethod, ViewingCardNumber: card, Protected: p.Protected,
-		ContractTerminationID: p.ContractTerminationID, Lines: lines, RecurringAmount: domain.RecurringTotal(lines),
+		ContractTerminationID: p.ContractTerminationID, Lines: lines, RecurringAmount: domain.DisplayedRecurringTotal(lines),
 		Version: 1, CreatedOn: now, UpdatedOn: now, CreatedBy: in.ActorID, UpdatedBy: in.ActorID,
 	}
 	err = tx.QueryRowxContext(ctx, `
@@ -235,7 +235,7 @@ func (r contractRow) contract() (domain.Contract, error) {
 			return c, fmt.Errorf("decode contract discount: %w", err)
 		}
 	}
-	c.RecurringAmount = domain.RecurringTotal(c.Lines)
+	c.RecurringAmount = domain.DisplayedRecurringTotal(c.Lines)
 	c.PaymentSchedule.Status, c.PaymentSchedule.InArrears = r.ScheduleStatus, r.InArrears
 	return c, nil
 }
