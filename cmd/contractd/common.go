@@ -157,7 +157,7 @@ func startWorker(ctx context.Context, cfg config.Config, s *store.Store, c clien
 	acts := activities.New(s)
 	acts.Temporal = c
 	acts.Webhooks = webhooks.NewSender(webhooks.Config{AllowInsecure: cfg.AllowInsecureWebhooks(dev)})
-	w := worker.New(c, cfg.TemporalTaskQueue, acts)
+	w := worker.New(c, cfg.TemporalTaskQueue, acts, worker.Options{})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}

@@ -24,6 +24,7 @@ import (
 	_ "github.com/lib/pq"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -148,6 +149,9 @@ type Env struct {
 	A, B      Tenant
 	worker    sdkworker.Worker
 	acts      *activities.Activities
+
+	// Faults injects failures into the worker's activities.
+	Faults *Faults
 }
 
 // New boots a fresh environment with two tenants, A (with the demo catalog)
@@ -155,7 +159,7 @@ type Env struct {
 func New(t *testing.T) *Env {
 	t.Helper()
 	ctx := context.Background()
-	e := &Env{T: t, Clock: &Clock{}, TaskQueue: "contracts-" + uuid.NewString()[:8]}
+	e := &Env{T: t, Clock: &Clock{}, Faults: &Faults{}, TaskQueue: "contracts-" + uuid.NewString()[:8]}
 	e.DBURL = NewDatabase(t)
 	s, err := store.Open(ctx, e.DBURL)
 	require.NoError(t, err)
@@ -185,7 +189,7 @@ func New(t *testing.T) *Env {
 
 // StartWorker starts a worker on the test's task queue (again, after StopWorker).
 func (e *Env) StartWorker() {
-	e.worker = worker.New(e.Temporal, e.TaskQueue, e.acts)
+	e.worker = worker.New(e.Temporal, e.TaskQueue, e.acts, worker.Options{Interceptors: []interceptor.WorkerInterceptor{e.Faults}})
 	require.NoError(e.T, e.worker.Start())
 }
 
