@@ -20,7 +20,7 @@ type Faults struct {
 	interceptor.WorkerInterceptorBase
 	mu      sync.Mutex
 	pending map[string]int
-	doomed  map[string]bool // calls (workflow and activity id) failing on every attempt
+	doomed  map[string]bool // calls (workflow run and activity id) failing on every attempt
 }
 
 // RefusedValue is the error an injected fault returns.
@@ -42,7 +42,7 @@ func (f *Faults) FailNext(activityType string) {
 func (f *Faults) fails(info activity.Info) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	call := info.WorkflowExecution.ID + "/" + info.ActivityID
+	call := info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID + "/" + info.ActivityID
 	if f.doomed[call] {
 		return true
 	}
