@@ -29,6 +29,9 @@ const StopTimeout = 25 * time.Second
 
 // Options are what a deployment or a test adds to a worker.
 type Options struct {
+	// UpdateKey checks that Updates come from the API (CONTRACTD_UPDATE_KEY);
+	// without it, workflows refuse every Update.
+	UpdateKey workflows.UpdateKey
 	// Interceptors run inside the worker's own (which classify permanent
 	// failures); tests add one that injects failures.
 	Interceptors []interceptor.WorkerInterceptor
@@ -38,7 +41,8 @@ type Options struct {
 func New(c client.Client, taskQueue string, acts *activities.Activities, opts Options) sdkworker.Worker {
 	w := sdkworker.New(c, taskQueue, sdkworker.Options{
 		WorkerStopTimeout: StopTimeout,
-		Interceptors:      append([]interceptor.WorkerInterceptor{&permanentFailures{}}, opts.Interceptors...),
+		Interceptors: append([]interceptor.WorkerInterceptor{&permanentFailures{}, workflows.NewUpdateKeyInterceptor(opts.UpdateKey)},
+			opts.Interceptors...),
 	})
 	w.RegisterWorkflow(workflows.ContractActionWorkflow)
 	w.RegisterWorkflow(workflows.AmendmentWorkflow)

@@ -111,6 +111,7 @@ type amendment struct {
 	withdraw *Actor
 	decision *Decision
 	approved bool
+	check    updateCheck // whether an Update came through the API
 }
 
 func (w *amendment) status() string {
@@ -121,6 +122,7 @@ func (w *amendment) status() string {
 }
 
 func (w *amendment) registerHandlers(ctx workflow.Context) error {
+	w.check = senderCheck(ctx)
 	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateOutcome,
 		func(ctx workflow.Context, _ string) (Outcome, error) {
 			if err := workflow.Await(ctx, func() bool { return w.settled || w.done }); err != nil {
@@ -132,7 +134,10 @@ func (w *amendment) registerHandlers(ctx workflow.Context) error {
 			}
 			return w.out, nil
 		},
-		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, requestHash string) error {
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, requestHash string) error {
+			if err := refuseUnsigned(ctx, w.check, UpdateOutcome, ""); err != nil {
+				return err
+			}
 			if requestHash != w.in.RequestHash {
 				return temporal.NewApplicationError("this Idempotency-Key was already used with a different request body", string(domain.KindUnprocessable))
 			}
@@ -163,7 +168,10 @@ func (w *amendment) registerHandlers(ctx workflow.Context) error {
 			}
 			return w.out, w.internalFailure()
 		},
-		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, by Actor) error {
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, by Actor) error {
+			if err := refuseUnsigned(ctx, w.check, UpdateWithdraw, by.ID); err != nil {
+				return err
+			}
 			if !w.opened() {
 				return nil // the handler decides once the amendment is known
 			}
@@ -210,7 +218,10 @@ func (w *amendment) registerDecision(ctx workflow.Context, name string, approve 
 			}
 			return w.out, w.internalFailure()
 		},
-		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, d Decision) error {
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, d Decision) error {
+			if err := refuseUnsigned(ctx, w.check, name, d.Actor.ID); err != nil {
+				return err
+			}
 			if !w.opened() {
 				return nil // the handler decides once the amendment is known
 			}

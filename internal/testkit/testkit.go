@@ -39,6 +39,7 @@ import (
 	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/internal/webhooks"
 	"github.com/contractd/contractd/worker"
+	"github.com/contractd/contractd/workflows"
 )
 
 // AdminURL is the Postgres server tests create their databases on.
@@ -92,7 +93,7 @@ func Temporal(t testing.TB) (*temporaltest.TestServer, client.Client) {
 	temporalOnce.Do(func() {
 		temporalServer = temporaltest.NewServer(temporaltest.WithBaseClientOptions(client.Options{
 			Logger:             sdklog.NewStructuredLogger(slog.New(slog.NewJSONHandler(workerLogs, nil))),
-			ContextPropagators: []workflow.ContextPropagator{correlation.Propagator{}},
+			ContextPropagators: []workflow.ContextPropagator{correlation.Propagator{}, workflows.GrantPropagator{}},
 		}))
 		temporalClient = temporalServer.GetDefaultClient()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -103,6 +104,10 @@ func Temporal(t testing.TB) (*temporaltest.TestServer, client.Client) {
 	})
 	return temporalServer, temporalClient
 }
+
+// UpdateKey is the key the test binary's API signs Updates with and its
+// workers check them with.
+var UpdateKey = workflows.UpdateKey(uuid.NewString() + uuid.NewString())
 
 // webhookConfig lets tests' receivers be httptest servers on loopback, and
 // retries take milliseconds instead of minutes.
@@ -178,6 +183,7 @@ func New(t *testing.T) *Env {
 
 	e.HTTP = httptest.NewServer(api.NewRouter(api.Deps{
 		Store: s, Temporal: e.Temporal, TaskQueue: e.TaskQueue, Logger: quietLogger, Now: e.Clock.Now, Webhooks: webhookConfig,
+		UpdateKey: UpdateKey,
 	}))
 	t.Cleanup(e.HTTP.Close)
 
@@ -189,7 +195,9 @@ func New(t *testing.T) *Env {
 
 // StartWorker starts a worker on the test's task queue (again, after StopWorker).
 func (e *Env) StartWorker() {
-	e.worker = worker.New(e.Temporal, e.TaskQueue, e.acts, worker.Options{Interceptors: []interceptor.WorkerInterceptor{e.Faults}})
+	e.worker = worker.New(e.Temporal, e.TaskQueue, e.acts, worker.Options{
+		UpdateKey: UpdateKey, Interceptors: []interceptor.WorkerInterceptor{e.Faults},
+	})
 	require.NoError(e.T, e.worker.Start())
 }
 
