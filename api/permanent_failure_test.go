@@ -3,6 +3,8 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -294,4 +296,65 @@ func TestPermanentFailureOfABillingRunAnswersAndEnds(t *testing.T) {
 	var totals billingTotals
 	again.Decode(t, &totals)
 	assert.Positive(t, totals.Invoiced)
+}
+
+// The values the attack found, sent for real: whether the API refuses them
+// up front (400) or they reach Postgres (which refuses them: 500), the
+// caller gets an answer and nothing is left stranded.
+func TestValuesPostgresRefusesNeverStrandAChange(t *testing.T) {
+	env := newAmendmentEnv(t)
+
+	t.Run("a NUL byte in an approver's comment", func(t *testing.T) {
+		ct := fiveSeats(env, nil)
+		amendment := heldForReview(t, env, ct["id"].(string))
+		resp := answered(t, env, "POST", "/api/amendments/"+amendment+"/approve", env.A.ApproverKey, map[string]any{"comment": "ok\x00"})
+		t.Logf("answered %d", resp.Status)
+		requireNoSQL(t, resp)
+		if resp.Status == http.StatusBadRequest {
+			// Refused before the workflow: still decidable.
+			again := answered(t, env, "POST", "/api/amendments/"+amendment+"/approve", env.A.ApproverKey, map[string]any{"comment": "ok"})
+			require.Equal(t, http.StatusOK, again.Status, "%s", again.Body)
+			return
+		}
+		require.Equal(t, http.StatusInternalServerError, resp.Status, "%s", resp.Body)
+		assert.Equal(t, []enumspb.WorkflowExecutionStatus{enumspb.WORKFLOW_EXECUTION_STATUS_FAILED}, ended(t, env, amendmentWorkflowsOf(ct["id"].(string))))
+		assert.Equal(t, "FAILED", amendmentStatus(t, env, amendment), "terminal, not REVIEW behind a dead workflow")
+		requireFreeForChanges(t, env, ct["id"].(string))
+	})
+
+	opening := map[string]func(contractID string) testkit.Response{
+		"an Idempotency-Key over Postgres's index row limit": func(contractID string) testkit.Response {
+			return answered(t, env, "POST", "/api/selfService/contract", env.A.SubmitterKey, seats(contractID, 6),
+				"Idempotency-Key", incompressible(3000))
+		},
+		"a duplicated action whose first value holds a NUL": func(contractID string) testkit.Response {
+			body := fmt.Sprintf(`{"action":"QUANTITY_CHANGE\u0000","action":"QUANTITY_CHANGE","contractId":%q,`+
+				`"payload":{"offerings":[{"offeringId":"off_team","products":[{"productId":"prod_seat","quantity":6}]}]}}`, contractID)
+			return answered(t, env, "POST", "/api/selfService/contract", env.A.SubmitterKey, json.RawMessage(body))
+		},
+	}
+	for name, send := range opening {
+		t.Run(name, func(t *testing.T) {
+			ct := fiveSeats(env, nil)
+			id := ct["id"].(string)
+			resp := send(id)
+			t.Logf("answered %d", resp.Status)
+			requireNoSQL(t, resp)
+			require.Contains(t, []int{http.StatusBadRequest, http.StatusInternalServerError}, resp.Status, "%s", resp.Body)
+			if resp.Status == http.StatusInternalServerError {
+				assert.Equal(t, []enumspb.WorkflowExecutionStatus{enumspb.WORKFLOW_EXECUTION_STATUS_FAILED}, ended(t, env, amendmentWorkflowsOf(id)))
+			}
+			list := env.Do("GET", "/api/contracts/"+id+"/amendments", env.A.SubmitterKey, nil).JSON(t)
+			assert.Empty(t, list["items"], "nothing was stored")
+			requireFreeForChanges(t, env, id)
+		})
+	}
+}
+
+// incompressible is 4/3 n characters Postgres cannot shrink below its index
+// row limit.
+func incompressible(n int) string {
+	raw := make([]byte, n)
+	_, _ = rand.Read(raw)
+	return base64.RawURLEncoding.EncodeToString(raw)
 }
