@@ -17,6 +17,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
+	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/internal/testkit"
 )
 
@@ -357,4 +358,21 @@ func incompressible(n int) string {
 	raw := make([]byte, n)
 	_, _ = rand.Read(raw)
 	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// A webhook delivery workflow that fails for good ends (it does not wait on
+// nothing); the next event on its queue starts it again, and it delivers
+// what the failed run did not.
+func TestPermanentFailureOfAWebhookDeliveryEndsAndResumes(t *testing.T) {
+	env := newAmendmentEnv(t)
+	rcv := newReceiver(t)
+	subscribe(t, env, rcv, "contract.created", "schedule.cancelled")
+	env.Faults.FailNext("NextWebhookDelivery")
+	id := fiveSeats(env, nil)["id"].(string)
+	deliveries := fmt.Sprintf("WorkflowType = '%s' AND ContractId = '%s'", activities.WebhookDeliveryWorkflowType, id)
+	assert.Equal(t, []enumspb.WorkflowExecutionStatus{enumspb.WORKFLOW_EXECUTION_STATUS_FAILED}, ended(t, env, deliveries))
+
+	requirePlain(t, scheduleCall(env, schedulePath(env.A.Prefix, id, "cancelSchedule"), env.A.SubmitterKey), http.StatusOK, scheduleCancelled)
+	got := rcv.waitForEvents(t, 2)
+	assert.Equal(t, []string{"contract.created", "schedule.cancelled"}, typesOf(got, id), "both, in order")
 }
