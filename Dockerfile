@@ -22,7 +22,8 @@ RUN --mount=type=cache,target=/go/pkg/mod \
 FROM alpine:3.22
 RUN apk add --no-cache ca-certificates tzdata \
     && addgroup -S -g 10001 contractd \
-    && adduser -S -D -H -u 10001 -G contractd contractd
+    && adduser -S -D -H -u 10001 -G contractd contractd \
+    && mkdir /state && chown 10001:10001 /state
 COPY --from=build /out/contractd /usr/local/bin/contractd
 # Numeric, so orchestrators can verify runAsNonRoot without reading /etc/passwd.
 USER 10001:10001

@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
@@ -73,6 +75,14 @@ func (s *server) decideAmendment(c *gin.Context, update, event string) {
 		workflows.Decision{Actor: workflows.Actor{ID: p.ActorID, Source: string(p.Source)}, Comment: req.Comment})
 }
 
+// signUpdate signs the Update the API is about to send with ctx, so that
+// the workflow's validator accepts it (see workflows.UpdateKey). The wall
+// clock, not the business clock: the workflow checks the expiry against
+// Temporal's time.
+func (s *server) signUpdate(ctx context.Context, workflowID, update, actorID string) context.Context {
+	return workflows.WithUpdateGrant(ctx, s.UpdateKey.Grant(workflowID, update, actorID, time.Now()))
+}
+
 // updateAmendment sends an update to the amendment's workflow and answers
 // with the amendment's state once the workflow has acted on it. The status
 // and four-eyes checks here answer early; the workflow's validator is the
@@ -103,12 +113,13 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, e
 		s.fail(c, domain.Errorf(domain.KindForbidden, "", "the submitter of an amendment cannot decide it (four-eyes rule)"))
 		return
 	}
-	handle, err := s.Temporal.UpdateWorkflow(c.Request.Context(), client.UpdateWorkflowOptions{
+	ctx := s.signUpdate(c.Request.Context(), am.WorkflowID, update, p.ActorID)
+	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: am.WorkflowID, UpdateName: update, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	var out workflows.Outcome
 	if err == nil {
-		err = handle.Get(c.Request.Context(), &out)
+		err = handle.Get(ctx, &out)
 	}
 	if err != nil {
 		var gone *serviceerror.NotFound

@@ -49,6 +49,11 @@ func (s *server) classify(c *gin.Context, err error) failure {
 		return failure{Status: http.StatusRequestEntityTooLarge, Kind: domain.KindInvalid, Message: bodyTooLarge}
 	case errors.As(err, &badBody):
 		return failure{Status: http.StatusBadRequest, Kind: domain.KindInvalid, Message: badBody.Error()}
+	case isInternal(err):
+		// A failure that can never succeed; its cause may quote SQL, so it
+		// is logged, never shown.
+		s.Logger.Error("request failed for good", "err", err, "requestId", c.GetString(requestIDKey), "route", c.FullPath())
+		return failure{Status: http.StatusInternalServerError, Kind: domain.KindInternal, Message: internalFailure}
 	case errors.As(err, &ve):
 		return failure{Status: http.StatusBadRequest, Kind: domain.KindInvalid, Message: "the request is invalid", Problems: ve.Problems}
 	case errors.As(err, &de):
@@ -71,6 +76,16 @@ func (s *server) classify(c *gin.Context, err error) failure {
 		s.Logger.Error("request failed", "err", err, "requestId", c.GetString(requestIDKey), "route", c.FullPath())
 		return failure{Status: http.StatusInternalServerError, Message: "internal error"}
 	}
+}
+
+// internalFailure answers a request that failed for good (domain.KindInternal).
+const internalFailure = "internal error: the request could not be completed, and retrying it unchanged will not help"
+
+// isInternal recognises a failure that can never succeed, whether a workflow
+// reported it as an outcome or failed on it.
+func isInternal(err error) bool {
+	var appErr *temporal.ApplicationError
+	return domain.KindOf(err) == domain.KindInternal || (errors.As(err, &appErr) && appErr.Type() == string(domain.KindInternal))
 }
 
 // statusClientClosedRequest is the de facto status (nginx's) for a request

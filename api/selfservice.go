@@ -147,6 +147,7 @@ func (s *server) repeatedRequest(c *gin.Context, hash string) (*workflows.Outcom
 	}
 	// Still being worked on (the first answer was lost to a timeout or a
 	// crash): wait for the workflow's answer as the first request did.
+	ctx = s.signUpdate(ctx, earlier.WorkflowID, workflows.UpdateOutcome, principal(c).ActorID)
 	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: earlier.WorkflowID, UpdateName: workflows.UpdateOutcome, Args: []any{earlierHash},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -192,6 +193,7 @@ func (s *server) submitAmendment(c *gin.Context, ct domain.Contract, ch domain.C
 			workflows.AmendmentStatusKey.ValueSet(domain.StatusPending),
 		),
 	}, workflows.AmendmentWorkflow, in)
+	ctx = s.signUpdate(ctx, wfID, workflows.UpdateOutcome, p.ActorID)
 	handle, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions: client.UpdateWorkflowOptions{

@@ -39,6 +39,9 @@ type Deps struct {
 	// RateLimit is the requests a second each API key may make, with bursts
 	// of twice that; over it a key gets 429. Zero turns limiting off.
 	RateLimit rate.Limit
+	// UpdateKey signs the Updates the API sends to workflows, whose workers
+	// refuse any they cannot verify (workflows.UpdateKey).
+	UpdateKey workflows.UpdateKey
 }
 
 type server struct {

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -26,9 +27,23 @@ import (
 // (docker-compose.yml gives the worker 40).
 const StopTimeout = 25 * time.Second
 
+// Options are what a deployment or a test adds to a worker.
+type Options struct {
+	// UpdateKey checks that Updates come from the API (CONTRACTD_UPDATE_KEY);
+	// without it, workflows refuse every Update.
+	UpdateKey workflows.UpdateKey
+	// Interceptors run inside the worker's own (which classify permanent
+	// failures); tests add one that injects failures.
+	Interceptors []interceptor.WorkerInterceptor
+}
+
 // New registers every workflow and activity on a worker polling taskQueue.
-func New(c client.Client, taskQueue string, acts *activities.Activities) sdkworker.Worker {
-	w := sdkworker.New(c, taskQueue, sdkworker.Options{WorkerStopTimeout: StopTimeout})
+func New(c client.Client, taskQueue string, acts *activities.Activities, opts Options) sdkworker.Worker {
+	w := sdkworker.New(c, taskQueue, sdkworker.Options{
+		WorkerStopTimeout: StopTimeout,
+		Interceptors: append([]interceptor.WorkerInterceptor{&permanentFailures{}, workflows.NewUpdateKeyInterceptor(opts.UpdateKey)},
+			opts.Interceptors...),
+	})
 	w.RegisterWorkflow(workflows.ContractActionWorkflow)
 	w.RegisterWorkflow(workflows.AmendmentWorkflow)
 	w.RegisterWorkflow(workflows.ScheduleChangeWorkflow)

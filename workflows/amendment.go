@@ -42,6 +42,16 @@ const (
 // local activity.
 const changeApplyOnOpen = "apply-on-open"
 
+// changeEndOnPermanentFailure marks the change that settles an amendment
+// whose step failed for good (see permanentFailure). Before it such a step
+// was retried forever, so no recorded history takes the new path; the
+// version only keeps the rule that every command change is gated.
+const changeEndOnPermanentFailure = "end-on-permanent-failure"
+
+// internalFailureMessage is what a caller is told when a step failed for
+// good; the cause, which may quote SQL, stays in the workflow's history.
+const internalFailureMessage = "the amendment could not be completed because of an internal error; it was not applied"
+
 // AmendmentWorkflowID is deterministic per amendment.
 func AmendmentWorkflowID(amendmentID string) string { return "amendment/" + amendmentID }
 
@@ -81,6 +91,9 @@ func AmendmentWorkflow(ctx workflow.Context, in activities.OpenAmendmentInput) (
 		return Outcome{}, err
 	}
 	err := w.run(withDatabaseStep(ctx))
+	if permanentFailure(err) {
+		err = w.endOnPermanentFailure(withDatabaseStep(ctx), err)
+	}
 	w.done = true
 	// Let pending update handlers return the final state before completing.
 	if waitErr := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); waitErr != nil && err == nil {
@@ -98,6 +111,7 @@ type amendment struct {
 	withdraw *Actor
 	decision *Decision
 	approved bool
+	check    updateCheck // whether an Update came through the API
 }
 
 func (w *amendment) status() string {
@@ -108,12 +122,22 @@ func (w *amendment) status() string {
 }
 
 func (w *amendment) registerHandlers(ctx workflow.Context) error {
+	w.check = senderCheck(ctx)
 	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateOutcome,
 		func(ctx workflow.Context, _ string) (Outcome, error) {
-			err := workflow.Await(ctx, func() bool { return w.settled })
-			return w.out, err
+			if err := workflow.Await(ctx, func() bool { return w.settled || w.done }); err != nil {
+				return w.out, err
+			}
+			if !w.settled {
+				// The workflow ended without an answer: say so, never hang.
+				return w.out, temporal.NewNonRetryableApplicationError(internalFailureMessage, string(domain.KindInternal), nil)
+			}
+			return w.out, nil
 		},
-		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, requestHash string) error {
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, requestHash string) error {
+			if err := refuseUnsigned(ctx, w.check, UpdateOutcome, ""); err != nil {
+				return err
+			}
 			if requestHash != w.in.RequestHash {
 				return temporal.NewApplicationError("this Idempotency-Key was already used with a different request body", string(domain.KindUnprocessable))
 			}
@@ -139,10 +163,15 @@ func (w *amendment) registerHandlers(ctx workflow.Context) error {
 			if w.withdraw == nil {
 				w.withdraw = &by
 			}
-			err := workflow.Await(ctx, func() bool { return w.done })
-			return w.out, err
+			if err := workflow.Await(ctx, func() bool { return w.done }); err != nil {
+				return w.out, err
+			}
+			return w.out, w.internalFailure()
 		},
-		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, by Actor) error {
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, by Actor) error {
+			if err := refuseUnsigned(ctx, w.check, UpdateWithdraw, by.ID); err != nil {
+				return err
+			}
 			if !w.opened() {
 				return nil // the handler decides once the amendment is known
 			}
@@ -184,10 +213,15 @@ func (w *amendment) registerDecision(ctx workflow.Context, name string, approve 
 			if w.decision == nil {
 				w.decision, w.approved = &d, approve
 			}
-			err := workflow.Await(ctx, func() bool { return w.done || w.status() != domain.StatusReview })
-			return w.out, err
+			if err := workflow.Await(ctx, func() bool { return w.done || w.status() != domain.StatusReview }); err != nil {
+				return w.out, err
+			}
+			return w.out, w.internalFailure()
 		},
-		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, d Decision) error {
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, d Decision) error {
+			if err := refuseUnsigned(ctx, w.check, name, d.Actor.ID); err != nil {
+				return err
+			}
 			if !w.opened() {
 				return nil // the handler decides once the amendment is known
 			}
@@ -311,7 +345,8 @@ func (w *amendment) apply(ctx workflow.Context, by Actor) error {
 		TenantID: w.in.TenantID, AmendmentID: w.in.AmendmentID, ActorID: by.ID, Source: by.Source,
 	}).Get(ctx, &applied)
 	if err != nil {
-		if businessKind(err) == "" {
+		gaveUp := permanentFailure(err) && w.endsOnPermanentFailure(ctx)
+		if businessKind(err) == "" && !gaveUp {
 			return err
 		}
 		if auth != nil {
@@ -321,8 +356,13 @@ func (w *amendment) apply(ctx workflow.Context, by Actor) error {
 				return voidErr
 			}
 		}
+		if gaveUp {
+			return err
+		}
 		return w.fail(ctx, err)
 	}
+	// What Postgres now holds, should the capture below fail for good.
+	w.out.Amendment = &applied.Amendment
 	if auth != nil {
 		if err := w.settlePayment(ctx, a.CapturePayment, activities.CaptureInput{
 			IdempotencyKey: w.paymentKey("capture"), AuthorisationID: auth.ID, Amount: auth.Amount,
@@ -334,7 +374,6 @@ func (w *amendment) apply(ctx workflow.Context, by Actor) error {
 			inv.Status, inv.AmountDue = store.InvoicePaid, 0
 		}
 	}
-	w.out.Amendment = &applied.Amendment
 	w.settled = true
 	return w.publishStatus(ctx)
 }
@@ -466,10 +505,54 @@ func (w *amendment) publishStatus(ctx workflow.Context) error {
 // businessKind extracts the domain kind of a refusal raised by an activity.
 func businessKind(err error) domain.Kind {
 	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.NonRetryable() {
+	if errors.As(err, &appErr) && appErr.NonRetryable() && !permanentFailure(err) {
 		return domain.Kind(appErr.Type())
 	}
 	return ""
+}
+
+// permanentFailure reports a step that failed for a reason that is not a
+// business refusal but can never succeed, such as a value Postgres refuses
+// (the worker classifies these; see worker.permanentFailures).
+func permanentFailure(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == string(domain.KindInternal)
+}
+
+func (w *amendment) endsOnPermanentFailure(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeEndOnPermanentFailure, workflow.DefaultVersion, 1) == 1
+}
+
+// endOnPermanentFailure settles an amendment whose step failed for good and
+// returns err, which fails the workflow so operators see its cause. An
+// amendment still open in Postgres becomes FAILED, which frees its contract
+// for other changes, and the callers waiting on it are told it failed. One
+// that was already applied (its payment capture is what failed) is answered
+// as it stands: the change was made, and a retry must not make it again.
+func (w *amendment) endOnPermanentFailure(ctx workflow.Context, err error) error {
+	if !w.endsOnPermanentFailure(ctx) {
+		return err
+	}
+	if w.out.Amendment == nil || slices.Contains(domain.OpenStatuses, w.status()) {
+		w.out.ErrorKind, w.out.ErrorFault, w.out.ErrorMessage = domain.KindInternal, "", internalFailureMessage
+	}
+	if slices.Contains(domain.OpenStatuses, w.status()) {
+		note := internalFailureMessage
+		if failErr := w.transition(ctx, domain.StatusFailed, systemActor, &note); failErr != nil {
+			return errors.Join(err, failErr)
+		}
+	}
+	w.settled = true
+	return err
+}
+
+// internalFailure is the error update callers get once the amendment failed
+// for good, or nil.
+func (w *amendment) internalFailure() error {
+	if w.out.ErrorKind != domain.KindInternal {
+		return nil
+	}
+	return temporal.NewNonRetryableApplicationError(w.out.ErrorMessage, string(domain.KindInternal), nil)
 }
 
 // businessFault extracts the crossgrade fault a refusal carries, if any.

@@ -34,7 +34,8 @@ var SearchAttributes = map[string]enumspb.IndexedValueType{
 // withDatabaseStep runs short Postgres steps as local activities: they are
 // recorded in history like activities but skip a round trip through the task
 // queue. Infrastructure failures retry with backoff; business refusals are
-// non-retryable application errors and surface at once.
+// non-retryable application errors and surface at once, and so do failures
+// that can never succeed (domain.KindInternal, classified by the worker).
 func withDatabaseStep(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,

@@ -74,7 +74,8 @@ func dialTemporal(hostPort, namespace string, gzip bool, logger *slog.Logger, re
 		Logger:         sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
 		MetricsHandler: metrics.NewTemporalHandler(reg),
 		// Request and trace ids ride along into workflows and activities.
-		ContextPropagators: []workflow.ContextPropagator{correlation.Propagator{}},
+		// The API's signature on an Update rides in its header.
+		ContextPropagators: []workflow.ContextPropagator{correlation.Propagator{}, workflows.GrantPropagator{}},
 		ConnectionOptions:  client.ConnectionOptions{GrpcCompression: compression},
 	})
 	if err != nil {
@@ -116,6 +117,9 @@ func serveHTTP(ctx context.Context, addr string, h http.Handler, logger *slog.Lo
 
 func runAPI(ctx context.Context, cfg config.Config) error {
 	logger := newLogger(cfg, true)
+	if err := cfg.EnsureUpdateKey(); err != nil {
+		return err
+	}
 	s, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -138,6 +142,7 @@ func newRouter(cfg config.Config, s *store.Store, c client.Client, logger *slog.
 		Store: s, Temporal: c, TaskQueue: cfg.TemporalTaskQueue, Logger: logger, Metrics: reg,
 		Webhooks:  webhooks.Config{AllowInsecure: cfg.AllowInsecureWebhooks(dev)},
 		RateLimit: rate.Limit(cfg.RateLimitPerSecond),
+		UpdateKey: cfg.UpdateKey,
 	})
 }
 
@@ -157,7 +162,7 @@ func startWorker(ctx context.Context, cfg config.Config, s *store.Store, c clien
 	acts := activities.New(s)
 	acts.Temporal = c
 	acts.Webhooks = webhooks.NewSender(webhooks.Config{AllowInsecure: cfg.AllowInsecureWebhooks(dev)})
-	w := worker.New(c, cfg.TemporalTaskQueue, acts)
+	w := worker.New(c, cfg.TemporalTaskQueue, acts, worker.Options{UpdateKey: cfg.UpdateKey})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
@@ -166,6 +171,9 @@ func startWorker(ctx context.Context, cfg config.Config, s *store.Store, c clien
 
 func runWorker(ctx context.Context, cfg config.Config) error {
 	logger := newLogger(cfg, true)
+	if err := cfg.EnsureUpdateKey(); err != nil {
+		return err
+	}
 	s, err := openStore(ctx, cfg)
 	if err != nil {
 		return err

@@ -27,6 +27,8 @@ type composeService struct {
 	Command         []string          `json:"command"`
 	Environment     map[string]string `json:"environment"`
 	Restart         string            `json:"restart"`
+	Ports           []string          `json:"ports"`
+	Volumes         []string          `json:"volumes"`
 	StopGracePeriod string            `json:"stop_grace_period"`
 	Healthcheck     *struct {
 		Test []string `json:"test"`
@@ -159,4 +161,23 @@ func TestDockerfileBuildsANonRootImage(t *testing.T) {
 	assert.True(t, slices.ContainsFunc(strings.Split(runtime, "\n"), func(l string) bool {
 		return strings.HasPrefix(l, "COPY --from=build ")
 	}), "the runtime stage copies only the built binary")
+}
+
+// Temporal's frontend and UI authenticate no one: they are published on the
+// host's loopback only, the UI is read-only, and the api and worker share
+// the key that signs Updates (through the state volume).
+func TestComposeKeepsTemporalToOperatorsOnTheHost(t *testing.T) {
+	services := loadCompose(t)
+	for _, name := range []string{"temporal", "temporal-ui"} {
+		require.NotEmpty(t, services[name].Ports, name)
+		for _, p := range services[name].Ports {
+			assert.True(t, strings.HasPrefix(p, "127.0.0.1:"), "%s publishes %s beyond loopback", name, p)
+		}
+	}
+	assert.Equal(t, "true", services["temporal-ui"].Environment["TEMPORAL_DISABLE_WRITE_ACTIONS"])
+	api, wrk := services["api"], services["worker"]
+	assert.Equal(t, api.Environment["CONTRACTD_STATE_DIR"], wrk.Environment["CONTRACTD_STATE_DIR"])
+	assert.NotEmpty(t, api.Environment["CONTRACTD_STATE_DIR"])
+	assert.Equal(t, api.Volumes, wrk.Volumes)
+	assert.Contains(t, api.Volumes, "contractd-state:"+api.Environment["CONTRACTD_STATE_DIR"])
 }

@@ -20,6 +20,9 @@ import (
 func runDev(ctx context.Context, cfg config.Config) error {
 	started := time.Now()
 	logger := newLogger(cfg, false)
+	if err := cfg.EnsureUpdateKey(); err != nil {
+		return err
+	}
 	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
@@ -95,6 +98,7 @@ func startEmbeddedTemporal(cfg config.Config) (*devtemporal.Server, error) {
 		SearchAttributes: workflows.SearchAttributes,
 		FrontendPort:     cfg.TemporalDevPort,
 		UIPort:           cfg.TemporalUIPort,
+		UIWriteActions:   cfg.TemporalUIWriteActions,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("embedded temporal: %w", err)

@@ -34,6 +34,12 @@ type Config struct {
 	// TemporalGzip is nil when unset: requests to Temporal are then gzipped
 	// (the SDK's default), except in `dev` to the embedded server.
 	TemporalGzip *bool
+	// UpdateKey signs and checks the Updates the API sends to workflows
+	// (CONTRACTD_UPDATE_KEY); see EnsureUpdateKey for its default.
+	UpdateKey []byte
+	// TemporalUIWriteActions lets the embedded Web UI of `dev` signal,
+	// cancel, reset or terminate workflows; it is read-only by default.
+	TemporalUIWriteActions bool
 }
 
 // Defaults documented in the README; keep the two in step.
@@ -89,6 +95,17 @@ func FromEnv() (Config, error) {
 	if c.TemporalGzip, err = envBool("TEMPORAL_GRPC_GZIP"); err != nil {
 		return c, err
 	}
+	if key := env("CONTRACTD_UPDATE_KEY", ""); key != "" {
+		if len(key) < MinUpdateKeyLength {
+			return c, fmt.Errorf("CONTRACTD_UPDATE_KEY must be at least %d characters", MinUpdateKeyLength)
+		}
+		c.UpdateKey = []byte(key)
+	}
+	writes, err := envBool("TEMPORAL_UI_WRITE_ACTIONS")
+	if err != nil {
+		return c, err
+	}
+	c.TemporalUIWriteActions = writes != nil && *writes
 	return c, nil
 }
 

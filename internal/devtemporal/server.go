@@ -42,6 +42,10 @@ type Options struct {
 	FrontendPort int
 	// UIPort serves the Temporal Web UI; 0 disables it.
 	UIPort int
+	// UIWriteActions lets the UI signal, cancel, reset or terminate
+	// workflows. Off, it is read-only: operators inspect, they do not act.
+	// (Updates a workflow did not get from the API are refused either way.)
+	UIWriteActions bool
 	// LogLevel of the server's own (zap) logger: "warn" keeps the dev console readable.
 	LogLevel string
 }
@@ -125,19 +129,26 @@ func Start(opts Options) (*Server, error) {
 	}
 	if opts.UIPort > 0 {
 		s.uiAddr = fmt.Sprintf("%s:%d", loopback, opts.UIPort)
-		s.ui = uiserver.NewServer(uioptions.WithConfigProvider(&uiconfig.Config{
-			TemporalGRPCAddress: s.hostPort,
-			Host:                loopback,
-			Port:                opts.UIPort,
-			EnableUI:            true,
-			DefaultNamespace:    opts.Namespace,
-			HideLogs:            true,
-			DisableNewsFetch:    true,
-			CORS:                uiconfig.CORS{CookieInsecure: true},
-		}))
+		s.ui = uiserver.NewServer(uioptions.WithConfigProvider(uiConfig(opts, s.hostPort)))
 		go func() { _ = s.ui.Start() }()
 	}
 	return s, nil
+}
+
+// uiConfig is the Web UI's configuration: on loopback, read-only unless
+// opts.UIWriteActions says otherwise.
+func uiConfig(opts Options, hostPort string) *uiconfig.Config {
+	return &uiconfig.Config{
+		TemporalGRPCAddress: hostPort,
+		Host:                loopback,
+		Port:                opts.UIPort,
+		EnableUI:            true,
+		DefaultNamespace:    opts.Namespace,
+		HideLogs:            true,
+		DisableNewsFetch:    true,
+		CORS:                uiconfig.CORS{CookieInsecure: true},
+		DisableWriteActions: !opts.UIWriteActions,
+	}
 }
 
 // HostPort is the frontend address for SDK clients.

@@ -16,6 +16,10 @@ const (
 	KindForbidden     Kind = "FORBIDDEN"     // the object may not be changed through the API
 	KindConflict      Kind = "CONFLICT"      // clashes with current state (open amendment, …)
 	KindUnprocessable Kind = "UNPROCESSABLE" // understood but not allowed
+	// KindInternal is a failure that can never succeed, such as a value
+	// Postgres refuses to store: the request ends at once (500) instead of
+	// being retried, and leaves nothing open behind it.
+	KindInternal Kind = "INTERNAL"
 )
 
 // Error is a typed business error. Fault names the crossgrade surface's

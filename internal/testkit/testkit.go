@@ -24,6 +24,7 @@ import (
 	_ "github.com/lib/pq"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -38,6 +39,7 @@ import (
 	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/internal/webhooks"
 	"github.com/contractd/contractd/worker"
+	"github.com/contractd/contractd/workflows"
 )
 
 // AdminURL is the Postgres server tests create their databases on.
@@ -91,7 +93,7 @@ func Temporal(t testing.TB) (*temporaltest.TestServer, client.Client) {
 	temporalOnce.Do(func() {
 		temporalServer = temporaltest.NewServer(temporaltest.WithBaseClientOptions(client.Options{
 			Logger:             sdklog.NewStructuredLogger(slog.New(slog.NewJSONHandler(workerLogs, nil))),
-			ContextPropagators: []workflow.ContextPropagator{correlation.Propagator{}},
+			ContextPropagators: []workflow.ContextPropagator{correlation.Propagator{}, workflows.GrantPropagator{}},
 		}))
 		temporalClient = temporalServer.GetDefaultClient()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -102,6 +104,10 @@ func Temporal(t testing.TB) (*temporaltest.TestServer, client.Client) {
 	})
 	return temporalServer, temporalClient
 }
+
+// UpdateKey is the key the test binary's API signs Updates with and its
+// workers check them with.
+var UpdateKey = workflows.UpdateKey(uuid.NewString() + uuid.NewString())
 
 // webhookConfig lets tests' receivers be httptest servers on loopback, and
 // retries take milliseconds instead of minutes.
@@ -148,6 +154,9 @@ type Env struct {
 	A, B      Tenant
 	worker    sdkworker.Worker
 	acts      *activities.Activities
+
+	// Faults injects failures into the worker's activities.
+	Faults *Faults
 }
 
 // New boots a fresh environment with two tenants, A (with the demo catalog)
@@ -155,7 +164,7 @@ type Env struct {
 func New(t *testing.T) *Env {
 	t.Helper()
 	ctx := context.Background()
-	e := &Env{T: t, Clock: &Clock{}, TaskQueue: "contracts-" + uuid.NewString()[:8]}
+	e := &Env{T: t, Clock: &Clock{}, Faults: &Faults{}, TaskQueue: "contracts-" + uuid.NewString()[:8]}
 	e.DBURL = NewDatabase(t)
 	s, err := store.Open(ctx, e.DBURL)
 	require.NoError(t, err)
@@ -174,6 +183,7 @@ func New(t *testing.T) *Env {
 
 	e.HTTP = httptest.NewServer(api.NewRouter(api.Deps{
 		Store: s, Temporal: e.Temporal, TaskQueue: e.TaskQueue, Logger: quietLogger, Now: e.Clock.Now, Webhooks: webhookConfig,
+		UpdateKey: UpdateKey,
 	}))
 	t.Cleanup(e.HTTP.Close)
 
@@ -185,7 +195,9 @@ func New(t *testing.T) *Env {
 
 // StartWorker starts a worker on the test's task queue (again, after StopWorker).
 func (e *Env) StartWorker() {
-	e.worker = worker.New(e.Temporal, e.TaskQueue, e.acts)
+	e.worker = worker.New(e.Temporal, e.TaskQueue, e.acts, worker.Options{
+		UpdateKey: UpdateKey, Interceptors: []interceptor.WorkerInterceptor{e.Faults},
+	})
 	require.NoError(e.T, e.worker.Start())
 }
 

@@ -1,0 +1,73 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+
+	"github.com/contractd/contractd/internal/testkit"
+	"github.com/contractd/contractd/workflows"
+)
+
+// sendDirect sends an Update straight to Temporal's frontend, as the Web UI
+// or the CLI would, bypassing the API's keys, roles and tenants.
+func sendDirect(ctx context.Context, env *testkit.Env, amendmentID, update string, arg any) error {
+	ctx, cancel := context.WithTimeout(ctx, patience)
+	defer cancel()
+	handle, err := env.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.AmendmentWorkflowID(amendmentID), UpdateName: update, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = handle.Get(ctx, nil)
+	}
+	return err
+}
+
+// Operators inspect, they do not decide: an Update that did not come through
+// the API is refused by the workflow, whoever it claims to come from.
+func TestUpdatesNotSentByTheAPIAreRefused(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	id := heldForReview(t, env, ct["id"].(string))
+	mallory := workflows.Actor{ID: "made-up-approver", Source: "USER"}
+	approve := workflows.Decision{Actor: mallory, Comment: "approved from the UI"}
+	bg := context.Background()
+
+	refused := func(name string, err error) {
+		t.Helper()
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), "only the API may send", name)
+	}
+	refused("unsigned approve", sendDirect(bg, env, id, workflows.UpdateApprove, approve))
+	refused("unsigned reject", sendDirect(bg, env, id, workflows.UpdateReject, approve))
+	refused("unsigned withdraw", sendDirect(bg, env, id, workflows.UpdateWithdraw, mallory))
+	refused("unsigned outcome", sendDirect(bg, env, id, workflows.UpdateOutcome, "any"))
+
+	// A signature read from a history is good for its own Update, actor and
+	// amendment only, and only until it expires.
+	wfID := workflows.AmendmentWorkflowID(id)
+	now := time.Now()
+	signed := func(update, actor string, at time.Time) context.Context {
+		return workflows.WithUpdateGrant(bg, testkit.UpdateKey.Grant(wfID, update, actor, at))
+	}
+	refused("another actor's signature", sendDirect(signed(workflows.UpdateApprove, "someone-else", now), env, id, workflows.UpdateApprove, approve))
+	refused("another update's signature", sendDirect(signed(workflows.UpdateReject, mallory.ID, now), env, id, workflows.UpdateApprove, approve))
+	refused("an expired signature", sendDirect(signed(workflows.UpdateApprove, mallory.ID, now.Add(-workflows.GrantTTL-time.Minute)), env, id, workflows.UpdateApprove, approve))
+	forged := workflows.UpdateKey("not the key the workers hold, but long enough").Grant(wfID, workflows.UpdateApprove, mallory.ID, now)
+	refused("a signature with another key", sendDirect(workflows.WithUpdateGrant(bg, forged), env, id, workflows.UpdateApprove, approve))
+
+	got := env.Do("GET", "/api/amendments/"+id, env.A.SubmitterKey, nil).JSON(t)
+	assert.Equal(t, "REVIEW", got["status"], "nothing was decided")
+	assert.Len(t, got["history"], 2, "PENDING, REVIEW and nothing since")
+
+	// Through the API, an approver still decides.
+	resp := answered(t, env, "POST", "/api/amendments/"+id+"/approve", env.A.ApproverKey, map[string]any{"comment": "fine"})
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	assert.Equal(t, "APPLIED", resp.JSON(t)["status"])
+}
