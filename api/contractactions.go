@@ -47,12 +47,12 @@ type contractActionResponse struct {
 	ContractActionItemRequest domain.NewContract `json:"contractActionItemRequest"`
 	ContractInfo              contractInfo       `json:"contractInfo"`
 	Contracts                 []contractInfo     `json:"contracts"`
-	TraceID              string         `json:"traceId,omitempty"`
-	ID                   string         `json:"id"`
-	CreatedOn            time.Time      `json:"createdOn"`
-	UpdatedOn            time.Time      `json:"updatedOn"`
-	CreatedBy            string         `json:"createdBy"`
-	UpdatedBy            string         `json:"updatedBy"`
+	TraceID                   string             `json:"traceId,omitempty"`
+	ID                        string             `json:"id"`
+	CreatedOn                 time.Time          `json:"createdOn"`
+	UpdatedOn                 time.Time          `json:"updatedOn"`
+	CreatedBy                 string             `json:"createdBy"`
+	UpdatedBy                 string             `json:"updatedBy"`
 }
 
 // validate checks the request's shape and flattens it into the contracts to create.

@@ -50,9 +50,9 @@ func OpenAmendmentConflict(contractNumber, amendmentID string) error {
 // OfferingChangeItem is one entry of a payload's offerings list; which fields
 // apply depends on the action.
 type OfferingChangeItem struct {
-	OfferingID    string            `json:"offeringId"`
-	RateID        string            `json:"rateId,omitempty"`
-	NewOfferingID string            `json:"newOfferingId,omitempty"`
+	OfferingID    string             `json:"offeringId"`
+	RateID        string             `json:"rateId,omitempty"`
+	NewOfferingID string             `json:"newOfferingId,omitempty"`
 	Products      []RequestedProduct `json:"products,omitempty"`
 }
 
