@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -153,9 +154,14 @@ func TestSeedV5Samples(t *testing.T) {
 	updated := v5Items(t, env.Do("PUT", terminationPath(id, ""), key, map[string]any{"identity": id, "penaltyServiceId": 1, "name": "Early Termination Fee"}), "update")
 	requireKeys(t, updated[0], flatInstanceKeys...)
 
-	// PATCH Contract/Termination/{id}: the sample, with penalty service 1 for 23.
+	// PATCH Contract/Termination/{id}: as published it names penalty service
+	// 23, which a fresh tenant does not have ...
 	patch := `{"details": {}, "contractTerminations": {"items": [
-		{"patchType": "create", "patchClientId": 1, "penaltyServiceId": 1, "name": "Early Termination Fee"}]}}`
+		{"patchType": "create", "patchClientId": 1, "penaltyServiceId": 23, "name": "Early Termination Fee"}]}}`
+	asPublished := requireV5Error(t, env.Do("PATCH", terminationPath(id, ""), key, patch), http.StatusBadRequest)
+	assert.Contains(t, asPublished.errorText(), "penaltyServiceId 23")
+	// ... so it runs with penalty service 1.
+	patch = strings.Replace(patch, `"penaltyServiceId": 23`, `"penaltyServiceId": 1`, 1)
 	patched := v5Items(t, env.Do("PATCH", terminationPath(id, ""), key, patch), "patch")
 	require.Len(t, patched, 1)
 	result := patched[0].(map[string]any)
