@@ -15,3 +15,9 @@ UPDATE webhook_subscriptions
 SET event_types = array_replace(array_replace(event_types, 'contract.cancelled', 'contract.canceled'),
                                 'schedule.cancelled', 'schedule.canceled')
 WHERE event_types && ARRAY['contract.cancelled', 'schedule.cancelled']::text[];
+
+-- A webhook delivery's state too: CANCELLED becomes CANCELED.
+ALTER TABLE webhook_deliveries DROP CONSTRAINT webhook_deliveries_status_check;
+UPDATE webhook_deliveries SET status = 'CANCELED' WHERE status = 'CANCELLED';
+ALTER TABLE webhook_deliveries ADD CONSTRAINT webhook_deliveries_status_check
+    CHECK (status IN ('PENDING', 'DELIVERED', 'FAILED', 'CANCELED'));
