@@ -33,38 +33,26 @@ type contractActionEntry struct {
 }
 
 // contractActionResponse is the seed's response, plus `contracts` listing
-// every contract when a request creates more than one.
+// every contract when a request creates more than one. Status is the
+// contract's, in the seed's enum (active, expired, canceled), and
+// contractActionItemRequest echoes the requested item contractInfo shows.
 type contractActionResponse struct {
-	ContractActionNumber string         `json:"contractActionNumber"`
-	Number               string         `json:"number"`
-	ActionType           string         `json:"actionType"`
-	Status               string         `json:"status"`
-	AccountID            string         `json:"accountId"`
-	ContractID           string         `json:"contractId"`
-	ContractSegmentIDs   []string       `json:"contractSegmentIds"`
-	ContractInfo         contractInfo   `json:"contractInfo"`
-	Contracts            []contractInfo `json:"contracts"`
-	TraceID              string         `json:"traceId,omitempty"`
-	ID                   string         `json:"id"`
-	CreatedOn            time.Time      `json:"createdOn"`
-	UpdatedOn            time.Time      `json:"updatedOn"`
-	CreatedBy            string         `json:"createdBy"`
-	UpdatedBy            string         `json:"updatedBy"`
-}
-
-type contractInfo struct {
-	AccountNumber    string           `json:"accountNumber"`
-	ContractNumber   string           `json:"contractNumber"`
-	Ref              int64            `json:"ref"`
-	EffectiveDate    domain.Date      `json:"effectiveDate"`
-	ExpirationDate   domain.Date      `json:"expirationDate"`
-	Status           string           `json:"status"`
-	ContractSegments []domain.Segment `json:"contractSegments"`
-	ID               string           `json:"id"`
-	CreatedOn        time.Time        `json:"createdOn"`
-	UpdatedOn        time.Time        `json:"updatedOn"`
-	CreatedBy        string           `json:"createdBy"`
-	UpdatedBy        string           `json:"updatedBy"`
+	ContractActionNumber      string             `json:"contractActionNumber"`
+	Number                    string             `json:"number"`
+	ActionType                string             `json:"actionType"`
+	Status                    string             `json:"status"`
+	AccountID                 string             `json:"accountId"`
+	ContractID                string             `json:"contractId"`
+	ContractSegmentIDs        []string           `json:"contractSegmentIds"`
+	ContractActionItemRequest domain.NewContract `json:"contractActionItemRequest"`
+	ContractInfo              contractInfo       `json:"contractInfo"`
+	Contracts                 []contractInfo     `json:"contracts"`
+	TraceID                   string             `json:"traceId,omitempty"`
+	ID                        string             `json:"id"`
+	CreatedOn                 time.Time          `json:"createdOn"`
+	UpdatedOn                 time.Time          `json:"updatedOn"`
+	CreatedBy                 string             `json:"createdBy"`
+	UpdatedBy                 string             `json:"updatedBy"`
 }
 
 // validate checks the request's shape and flattens it into the contracts to create.
@@ -141,7 +129,7 @@ func (s *server) createContractAction(c *gin.Context) {
 		earlier, err := s.Store.ContractActionByIdempotencyKey(c.Request.Context(), p.TenantID, key)
 		switch {
 		case err == nil && earlier.RequestHash == hash:
-			c.JSON(http.StatusOK, toContractActionResponse(earlier))
+			c.JSON(http.StatusOK, toContractActionResponse(earlier, requested))
 			return
 		case err == nil:
 			s.fail(c, errIdempotencyMismatch)
@@ -180,22 +168,20 @@ func (s *server) createContractAction(c *gin.Context) {
 		s.fail(c, errIdempotencyMismatch)
 		return
 	}
-	c.JSON(http.StatusOK, toContractActionResponse(action))
+	c.JSON(http.StatusOK, toContractActionResponse(action, requested))
 }
 
-func toContractActionResponse(a store.ContractAction) contractActionResponse {
+// toContractActionResponse answers for action a. requested is what the
+// request asked for: a repeated request (same Idempotency-Key) has the same
+// body, so the same items, as the first.
+func toContractActionResponse(a store.ContractAction, requested []domain.RequestedContract) contractActionResponse {
 	resp := contractActionResponse{
-		ContractActionNumber: a.Number, Number: a.Number, ActionType: a.ActionType, Status: "completed",
+		ContractActionNumber: a.Number, Number: a.Number, ActionType: a.ActionType,
 		AccountID: a.AccountID, TraceID: a.TraceID, ID: a.ID, CreatedOn: a.CreatedOn, UpdatedOn: a.CreatedOn,
 		CreatedBy: a.CreatedBy, UpdatedBy: a.CreatedBy, ContractSegmentIDs: []string{},
 	}
 	for _, ct := range a.Contracts {
-		info := contractInfo{
-			AccountNumber: ct.AccountNumber, ContractNumber: ct.Number, Ref: ct.Ref, EffectiveDate: ct.EffectiveDate,
-			ExpirationDate: ct.ExpirationDate, Status: ct.Status, ContractSegments: ct.Segments, ID: ct.ID,
-			CreatedOn: ct.CreatedOn, UpdatedOn: ct.UpdatedOn, CreatedBy: ct.CreatedBy, UpdatedBy: ct.UpdatedBy,
-		}
-		resp.Contracts = append(resp.Contracts, info)
+		resp.Contracts = append(resp.Contracts, contractInfoOf(ct))
 		for _, seg := range ct.Segments {
 			resp.ContractSegmentIDs = append(resp.ContractSegmentIDs, seg.ID)
 		}
@@ -203,6 +189,10 @@ func toContractActionResponse(a store.ContractAction) contractActionResponse {
 	if len(resp.Contracts) > 0 {
 		resp.ContractInfo = resp.Contracts[0]
 		resp.ContractID = resp.ContractInfo.ID
+		resp.Status = resp.ContractInfo.Status
+	}
+	if len(requested) > 0 {
+		resp.ContractActionItemRequest = requested[0].NewContract
 	}
 	return resp
 }

@@ -39,16 +39,32 @@ var faults = map[domain.Fault]faultInfo{
 }
 
 type faultBody struct {
-	FaultCode int    `json:"faultCode,omitempty"`
+	FaultCode int    `json:"faultCode"`
 	Fault     string `json:"fault"`
 	Message   string `json:"message"`
 	Detail    string `json:"detail,omitempty"`
 }
 
-// crossgradeErrors renders authentication and routing failures, which the
-// fault table does not cover, in the surface's shape.
+// callerFaults are the refusals the seed's table has no row for: of the
+// caller's key, role or request size. Their codes are this service's own,
+// 90000 + the HTTP status, so a client handles them like any other fault.
+var callerFaults = map[int]string{
+	http.StatusUnauthorized:          "AuthenticationFault",
+	http.StatusForbidden:             "AuthorisationFault",
+	http.StatusRequestEntityTooLarge: "RequestTooLargeFault",
+	http.StatusTooManyRequests:       "RateLimitFault",
+}
+
+// crossgradeErrors renders failures outside the handler (authentication,
+// roles, rate limits, size limits, panics) as faults; a server-side one is
+// the table's SystemFailureFault.
 func crossgradeErrors(c *gin.Context, status int, message string) {
-	c.JSON(status, faultBody{Fault: http.StatusText(status), Message: message})
+	if fault, ok := callerFaults[status]; ok {
+		c.JSON(status, faultBody{FaultCode: 90000 + status, Fault: fault, Message: message})
+		return
+	}
+	info := faults[domain.FaultSystemFailure]
+	c.JSON(status, faultBody{FaultCode: info.Code, Fault: string(domain.FaultSystemFailure), Message: info.Message, Detail: message})
 }
 
 // crossgradeFail maps any error to a fault: the error's own, a missing
@@ -94,8 +110,6 @@ type discountCode struct {
 	Code string `json:"code"`
 }
 
-const maxReferrerLength = 50
-
 type crossgradeResponse struct {
 	Amendment *domain.Amendment `json:"amendment"`
 	Contract  *domain.Contract  `json:"contract"`
@@ -138,10 +152,6 @@ func (s *server) crossgrade(c *gin.Context) {
 			return
 		}
 		s.respondCrossgrade(c, ct.ID, *earlier)
-		return
-	}
-	if len(req.Referrer) > maxReferrerLength {
-		s.crossgradeFail(c, domain.Errorf(domain.KindInvalid, "referrer", "referrer must be at most %d characters", maxReferrerLength))
 		return
 	}
 	cg := domain.CrossgradeChange{

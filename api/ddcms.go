@@ -34,13 +34,59 @@ func ddcmsErrors(c *gin.Context, status int, message string) {
 	c.String(status, message)
 }
 
+// forbiddenReasonHeader tells the two 403s apart: "protected" is the seed's
+// (the contract cannot be used in the API, whoever asks), "role" is a key
+// without the submitter role (another key may succeed).
+const forbiddenReasonHeader = "X-Forbidden-Reason"
+
+// ddcmsRoleErrors renders a refusal of the caller's key, marking a 403 as
+// the key's, not the contract's.
+func ddcmsRoleErrors(c *gin.Context, status int, message string) {
+	if status == http.StatusForbidden {
+		c.Header(forbiddenReasonHeader, "role")
+	}
+	ddcmsErrors(c, status, message)
+}
+
+// guidRoute is the seed's {contractId:Guid} route constraint: a contract id
+// that is not a GUID matches no route, so it is a 404 with the seed's text,
+// before any key is looked at. The spellings .NET's Guid parsing and
+// uuid.Parse share are accepted, in either case: 8-4-4-4-12 hex digits, the
+// same in braces or parentheses, or 32 hex digits without hyphens.
+func guidRoute(c *gin.Context) {
+	id, ok := parseGUID(c.Param("contractId"))
+	if !ok {
+		ddcmsErrors(c, http.StatusNotFound, ddcmsNotFound)
+		c.Abort()
+		return
+	}
+	c.Set(contractGUIDKey, id)
+	c.Next()
+}
+
+const contractGUIDKey = "contractGuid"
+
+func parseGUID(s string) (string, bool) {
+	if len(s) == 38 && (s[0] == '{' && s[37] == '}' || s[0] == '(' && s[37] == ')') {
+		s = s[1:37]
+	}
+	if len(s) != 36 && len(s) != 32 {
+		return "", false
+	}
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return "", false
+	}
+	return id.String(), true
+}
+
 // registerScheduleRoutes adds the payment schedule routes: the DDCMS surface,
 // billing runs, invoice listings and account balances. Cancel and restart are for submitters: a
 // client's own systems do through them what its staff do in the DDCMS UI.
 // Billing runs are for operators.
 func (s *server) registerScheduleRoutes(r *gin.Engine) {
 	d := r.Group("/api/v3/client/:clientPrefix/contract/:contractId",
-		s.recoverPanics(ddcmsErrors), s.authenticate(ddcmsErrors), requireRole(auth.RoleSubmitter, ddcmsErrors))
+		s.recoverPanics(ddcmsErrors), guidRoute, s.authenticate(ddcmsErrors), requireRole(auth.RoleSubmitter, ddcmsRoleErrors))
 	d.POST("/cancelSchedule", s.cancelSchedule)
 	d.POST("/restartSchedule", s.restartSchedule)
 
@@ -76,15 +122,10 @@ func (s *server) changeSchedule(c *gin.Context, action domain.ScheduleAction, co
 		ddcmsErrors(c, http.StatusNotFound, ddcmsNotFound)
 		return
 	}
-	parsed, err := uuid.Parse(c.Param("contractId"))
-	if err != nil {
-		ddcmsErrors(c, http.StatusBadRequest, fmt.Sprintf("The contract ID %q is not a valid GUID.", c.Param("contractId")))
-		return
-	}
 	// The request's own context, not the pooled gin.Context: the SDK may
 	// still hold it in a goroutine after the handler returns.
 	ctx := c.Request.Context()
-	contractID, changeID := parsed.String(), c.GetString(requestIDKey)
+	contractID, changeID := c.GetString(contractGUIDKey), c.GetString(requestIDKey)
 	// The activity finds the contract in the tenant under its lock; this
 	// also keeps a customer key to its own account's contracts. (The
 	// account a contract belongs to never changes.)
@@ -121,6 +162,7 @@ func (s *server) ddcmsFail(c *gin.Context, err error) {
 	case domain.KindNotFound:
 		ddcmsErrors(c, http.StatusNotFound, ddcmsNotFound)
 	case domain.KindForbidden:
+		c.Header(forbiddenReasonHeader, "protected")
 		ddcmsErrors(c, http.StatusForbidden, ddcmsProtected)
 	default:
 		ddcmsErrors(c, http.StatusInternalServerError, ddcmsUnexpected)

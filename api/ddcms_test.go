@@ -114,7 +114,7 @@ func TestScheduleErrorResponses(t *testing.T) {
 		{"operator key", cancel(env.A.Prefix, id), env.A.OperatorKey, http.StatusForbidden, "this key lacks the submitter role"},
 		{"another client's prefix", cancel(env.B.Prefix, id), env.A.SubmitterKey, http.StatusNotFound, scheduleNotFound},
 		{"unknown prefix", cancel("NOPE", id), env.A.SubmitterKey, http.StatusNotFound, scheduleNotFound},
-		{"malformed GUID", cancel(env.A.Prefix, "12345"), env.A.SubmitterKey, http.StatusBadRequest, `The contract ID "12345" is not a valid GUID.`},
+		{"malformed GUID", cancel(env.A.Prefix, "12345"), env.A.SubmitterKey, http.StatusNotFound, scheduleNotFound},
 		{"unknown contract", cancel(env.A.Prefix, uuid.NewString()), env.A.SubmitterKey, http.StatusNotFound, scheduleNotFound},
 		{"another tenant's contract", cancel(env.B.Prefix, id), env.B.SubmitterKey, http.StatusNotFound, scheduleNotFound},
 		{"protected contract", cancel(env.A.Prefix, protected), env.A.SubmitterKey, http.StatusForbidden, "This contract cannot be used in API."},

@@ -24,7 +24,7 @@ func (s *server) listEvents(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	f := store.EventFilter{Type: c.Query("type"), PageSize: pageSize}
+	f := store.EventFilter{Type: store.CanonicalEventType(c.Query("type")), PageSize: pageSize}
 	if raw := c.Query("after"); raw != "" {
 		if f.After, err = strconv.ParseInt(raw, 10, 64); err != nil || f.After < 0 {
 			s.fail(c, domain.Errorf(domain.KindInvalid, "after", "after must be the sequence of an event, a whole number"))

@@ -201,7 +201,7 @@ func TestOpenAPIValidatesExampleRequests(t *testing.T) {
 				{"patchType": "create", "patchClientId": 1, "startMonth": 1, "endMonth": 12, "amount": 5000, "currency": "USD"},
 				{"patchType": "delete", "patchClientId": 2, "identity": 8}]}}`},
 		{name: "page of details", method: "GET", target: "/api/v5/Contract/Termination/Paged/Detail?pageNumber=2&pageSize=10&excludeTotalCount=true", valid: true},
-		{name: "created with an identity", method: "POST", target: "/api/v5/Contract/Termination",
+		{name: "created with an identity, which is ignored", method: "POST", target: "/api/v5/Contract/Termination", valid: true,
 			body: `{"identity": 3, "penaltyServiceId": 1, "name": "Early Termination Fee"}`},
 		{name: "unknown patch type", method: "PATCH", target: "/api/v5/Contract/Termination/3",
 			body: `{"contractTerminations": {"items": [{"patchType": "upsert", "patchClientId": 1}]}}`},

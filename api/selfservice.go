@@ -30,33 +30,38 @@ const (
 
 // selfServiceResponse is the seed's ContractOperationResponse.
 type selfServiceResponse struct {
-	Action       domain.Action    `json:"action"`
+	Action       echoedAction     `json:"action"`
 	Status       string           `json:"status"`
 	ErrorMessage string           `json:"errorMessage,omitempty"`
 	Quote        *domain.Quote    `json:"quote,omitempty"`
-	Contract     *domain.Contract `json:"contract,omitempty"`
+	Contract     *contractDetails `json:"contract,omitempty"`
 	Invoice      any              `json:"invoice,omitempty"`
 }
 
-// selfServiceErrors renders failures (including auth) in the seed's format.
+// selfServiceErrors renders failures (including auth) in the seed's format,
+// echoing the action the body names.
 func selfServiceErrors(c *gin.Context, status int, message string) {
-	c.JSON(status, selfServiceResponse{Status: selfServiceFailed, ErrorMessage: message})
+	c.JSON(status, selfServiceResponse{Action: echo(actionInBody(c, status)), Status: selfServiceFailed, ErrorMessage: message})
 }
 
-func (s *server) selfServiceFail(c *gin.Context, action domain.Action, ct *domain.Contract, err error) {
+func (s *server) selfServiceFail(c *gin.Context, action domain.Action, ct *contractDetails, err error) {
 	f := s.classify(c, err)
 	msg := f.Message
 	if len(f.Problems) > 0 {
 		msg = fmt.Sprintf("%s: %v", msg, f.Problems)
 	}
-	c.JSON(f.Status, selfServiceResponse{Action: action, Status: selfServiceFailed, ErrorMessage: msg, Contract: ct})
+	c.JSON(f.Status, selfServiceResponse{Action: echo(action), Status: selfServiceFailed, ErrorMessage: msg, Contract: ct})
 }
 
 func (s *server) changeContract(c *gin.Context) {
 	var ch domain.Change
 	body, err := readJSON(c, &ch)
 	if err != nil {
-		s.selfServiceFail(c, "", nil, err)
+		s.selfServiceFail(c, requestedAction(body), nil, err)
+		return
+	}
+	if err := requirePayload(body); err != nil {
+		s.selfServiceFail(c, ch.Action, nil, err)
 		return
 	}
 	if err := ch.Validate(); err != nil {
@@ -98,7 +103,7 @@ func (s *server) changeContract(c *gin.Context) {
 	}
 	if c.Query("preview") == "true" {
 		quote.Status = quotePreview
-		c.JSON(http.StatusOK, selfServiceResponse{Action: ch.Action, Status: selfServiceSuccess, Quote: &quote,
+		c.JSON(http.StatusOK, selfServiceResponse{Action: echo(ch.Action), Status: selfServiceSuccess, Quote: &quote,
 			Contract: s.contractShown(c, ct.ID), Invoice: quote.InvoicePreview})
 		return
 	}
@@ -115,13 +120,13 @@ func (s *server) changeContract(c *gin.Context) {
 // segments and schedule history. A change is priced on the contract's terms
 // alone, so the whole contract is read only for an answer that shows it; an
 // answer leaves it out if it cannot be read.
-func (s *server) contractShown(c *gin.Context, id string) *domain.Contract {
+func (s *server) contractShown(c *gin.Context, id string) *contractDetails {
 	ct, err := s.Store.Contract(c.Request.Context(), scope(c), id)
 	if err != nil {
 		s.Logger.Warn("read contract for an answer", "contractId", id, "err", err, "requestId", c.GetString(requestIDKey))
 		return nil
 	}
-	return &ct
+	return contractDetailsOf(ct)
 }
 
 // repeatedRequest answers a request repeated with the same Idempotency-Key
@@ -230,7 +235,7 @@ func (s *server) respondAmendment(c *gin.Context, action domain.Action, out work
 		return
 	}
 	quote := am.Quote
-	resp := selfServiceResponse{Action: action, Status: selfServiceSuccess, Quote: &quote, Contract: &ct}
+	resp := selfServiceResponse{Action: echo(action), Status: selfServiceSuccess, Quote: &quote, Contract: contractDetailsOf(ct)}
 	if am.Invoice != nil {
 		resp.Invoice = am.Invoice
 	}

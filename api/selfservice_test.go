@@ -76,7 +76,7 @@ func TestImmediateQuantityChangeAppliesWithProration(t *testing.T) {
 	assert.EqualValues(t, 10, line["products"].([]any)[0].(map[string]any)["quantity"])
 	// Unlisted products keep their quantity.
 	assert.EqualValues(t, 1, line["products"].([]any)[1].(map[string]any)["quantity"])
-	segments := contract["segments"].([]any)
+	segments := contract["contractSegments"].([]any)
 	require.Len(t, segments, 2)
 	assert.Equal(t, segments[0].(map[string]any)["id"], segments[1].(map[string]any)["previousContractSegmentId"])
 	assert.Equal(t, "2026-03-15", segments[1].(map[string]any)["effectiveDate"])
@@ -187,7 +187,7 @@ func TestRefusals(t *testing.T) {
 		{"unknown action", env.A.SubmitterKey, map[string]any{"action": "UPGRADE", "contractId": num, "payload": nil}, 400, "action"},
 		{"cancellation with payload", env.A.SubmitterKey, map[string]any{"action": "CANCELLATION", "contractId": num, "payload": map[string]any{}}, 400, "payload must be null"},
 		{"missing products", env.A.SubmitterKey, map[string]any{"action": "QUANTITY_CHANGE", "contractId": num, "payload": map[string]any{"offerings": []any{map[string]any{"offeringId": "off_team"}}}}, 400, "products is required"},
-		{"fractional quantity", env.A.SubmitterKey, `{"action":"QUANTITY_CHANGE","contractId":"` + num + `","payload":{"offerings":[{"offeringId":"off_team","products":[{"productId":"prod_seat","quantity":1.5}]}]}}`, 400, "quantity"},
+		{"fractional quantity", env.A.SubmitterKey, `{"action":"QUANTITY_CHANGE","contractId":"` + num + `","payload":{"offerings":[{"offeringId":"off_team","products":[{"productId":"prod_seat","quantity":1.5}]}]}}`, 422, "quantity"},
 		{"bad relative date", env.A.SubmitterKey, map[string]any{"action": "CANCELLATION", "contractId": num, "payload": nil, "relativeEffectiveDate": "TOMORROW"}, 400, "relativeEffectiveDate"},
 		{"unknown contract", env.A.SubmitterKey, seats("CT-0000000999", 6), 404, "does not exist"},
 		{"another tenant's contract", other.SubmitterKey, seats(num, 6), 404, "does not exist"},

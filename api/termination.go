@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -135,9 +136,9 @@ type instanceResponse struct {
 }
 
 type writeResponse struct {
-	TrackingID string               `json:"trackingId"`
-	Type       string               `json:"type"`
-	Results    counted[writeResult] `json:"results"`
+	TrackingID string       `json:"trackingId"`
+	Type       string       `json:"type"`
+	Results    counted[any] `json:"results"`
 }
 
 // writeResult is one change a write made. Detached links are named by their
@@ -373,20 +374,29 @@ func (f chargeFields) applyTo(c domain.TerminationCharge) domain.TerminationChar
 	return c
 }
 
+// readOnlyFields are what the service fills in on an instance. A client may
+// send them back (the seed's PUT sample sends identity; a GET's instance PUT
+// back as it was carries them all) and they are ignored, except that an
+// identity sent to PUT must name the termination in the path.
+type readOnlyFields struct {
+	Identity           *int64          `json:"identity"`
+	PenaltyServiceName *string         `json:"penaltyServiceName"`
+	Details            json.RawMessage `json:"details"`
+}
+
+// terminationInstance is a whole termination as POST and PUT take it.
+type terminationInstance struct {
+	readOnlyFields
+	terminationFields
+}
+
 func (s *server) createTermination(c *gin.Context) {
-	var in terminationFields
+	var in terminationInstance
 	if err := decodeBody(c, &in); err != nil {
 		s.failV5(c, err)
 		return
 	}
-	s.writeTerminations(c, "create", func(tx *terminationTx) error { return tx.create(in, 0) })
-}
-
-// terminationPut is a whole termination; identity, read-only, may be sent
-// back as the seed's sample does, but must name the termination in the path.
-type terminationPut struct {
-	Identity *int64 `json:"identity"`
-	terminationFields
+	s.writeTerminations(c, "create", func(tx *terminationTx) error { return tx.create(in.terminationFields, 0) })
 }
 
 func (s *server) putTermination(c *gin.Context) {
@@ -395,7 +405,7 @@ func (s *server) putTermination(c *gin.Context) {
 		s.failV5(c, err)
 		return
 	}
-	var in terminationPut
+	var in terminationInstance
 	if err := decodeBody(c, &in); err != nil {
 		s.failV5(c, err)
 		return
@@ -439,17 +449,32 @@ type patchList[T patchItem] struct {
 
 type patchItem interface{ header() patchHeader }
 
+// patchHeader addresses a patch item: update and delete name an existing
+// row by its identity; patchClientId is the client's correlation id for a
+// create (so it can find the identity it got), optional on the others and
+// echoed whenever given.
 type patchHeader struct {
 	PatchType     string `json:"patchType"`
-	PatchClientID int64  `json:"patchClientId"`
+	PatchClientID *int64 `json:"patchClientId"`
 	Identity      *int64 `json:"identity"`
+}
+
+// clientID is the item's patchClientId, 0 when it sent none.
+func (h patchHeader) clientID() int64 {
+	if h.PatchClientID == nil {
+		return 0
+	}
+	return *h.PatchClientID
 }
 
 func (h patchHeader) header() patchHeader { return h }
 
+// terminationPatchItem may carry penaltyServiceName back, ignored like
+// every read-only field.
 type terminationPatchItem struct {
 	patchHeader
 	terminationFields
+	PenaltyServiceName *string `json:"penaltyServiceName"`
 }
 
 type chargePatchItem struct {
@@ -486,13 +511,17 @@ func checkPatchList[T patchItem](probs *domain.Problems, list string, items []T,
 		default:
 			probs.Addf("%s: patchType %q must be create, update or delete", at, h.PatchType)
 		}
-		switch {
-		case h.PatchClientID < 1:
+		switch id := h.clientID(); {
+		case h.PatchClientID == nil && h.PatchType == patchCreate:
+			probs.Addf("%s: patchClientId is required to create: it is how the answer tells you which identity your item got", at)
+		case h.PatchClientID == nil:
+		case id < 1:
 			probs.Addf("%s: patchClientId must be a positive number", at)
-		case clientIDs[h.PatchClientID]:
-			probs.Addf("%s: patchClientId %d is used by an earlier item", at, h.PatchClientID)
+		case clientIDs[id]:
+			probs.Addf("%s: patchClientId %d is used by an earlier item", at, id)
+		default:
+			clientIDs[id] = true
 		}
-		clientIDs[h.PatchClientID] = true
 	}
 }
 
@@ -518,21 +547,30 @@ func (s *server) patchTermination(c *gin.Context) {
 // answers with every change it made.
 func (s *server) writeTerminations(c *gin.Context, kind string, apply func(*terminationTx) error) {
 	ctx, p := c.Request.Context(), principal(c)
-	cat, err := s.Store.Catalog(ctx, p.TenantID)
-	if err != nil {
-		s.failV5(c, err)
-		return
-	}
-	tx := &terminationTx{cat: &cat}
-	err = s.Store.WriteTerminations(ctx, p.TenantID, p.ActorID, func(w *store.TerminationWriter) error {
-		tx.w = w
+	tx := &terminationTx{}
+	err := s.Store.WriteTerminations(ctx, p.TenantID, p.ActorID, func(w *store.TerminationWriter) error {
+		tx.w, tx.cat = w, w.Catalog()
 		return apply(tx)
 	})
 	if err != nil {
 		s.failV5(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, writeResponse{TrackingID: trackingID(c), Type: kind, Results: countAll(tx.results)})
+	c.JSON(http.StatusOK, writeResponse{TrackingID: trackingID(c), Type: kind, Results: countAll(tx.answer(kind))})
+}
+
+// answer lists what the request did as the seed's samples show it: POST and
+// PUT list the instances themselves, flat; DELETE and PATCH list each change
+// with its action and type, a PATCH's with the instance inside.
+func (tx *terminationTx) answer(kind string) []any {
+	items := make([]any, len(tx.results))
+	for i, r := range tx.results {
+		items[i] = r
+		if kind == "create" || kind == "update" {
+			items[i] = r.Instance
+		}
+	}
+	return items
 }
 
 // terminationTx applies one request's changes through a store writer,
@@ -649,11 +687,11 @@ func (tx *terminationTx) patch(pathID int64, p terminationPatch) error {
 		var err error
 		switch it.PatchType {
 		case patchCreate:
-			err = tx.create(it.terminationFields, it.PatchClientID)
+			err = tx.create(it.terminationFields, it.clientID())
 		case patchUpdate:
-			err = tx.update(id, it.terminationFields, it.PatchClientID)
+			err = tx.update(id, it.terminationFields, it.clientID())
 		case patchDelete:
-			err = tx.delete(id, it.PatchClientID)
+			err = tx.delete(id, it.clientID())
 		}
 		if err != nil {
 			return atItem(fmt.Sprintf("contractTerminations.items[%d]", i), err)
@@ -664,11 +702,11 @@ func (tx *terminationTx) patch(pathID int64, p terminationPatch) error {
 		var err error
 		switch it.PatchType {
 		case patchCreate:
-			err = tx.createCharge(pathID, it.chargeFields, it.PatchClientID)
+			err = tx.createCharge(pathID, it.chargeFields, it.clientID())
 		case patchUpdate:
-			err = tx.updateCharge(pathID, *it.Identity, it.chargeFields, it.PatchClientID)
+			err = tx.updateCharge(pathID, *it.Identity, it.chargeFields, it.clientID())
 		case patchDelete:
-			err = tx.deleteCharge(pathID, *it.Identity, it.PatchClientID)
+			err = tx.deleteCharge(pathID, *it.Identity, it.clientID())
 		}
 		if err != nil {
 			return atItem(fmt.Sprintf("contractTerminationPeriodCharges.items[%d]", i), err)

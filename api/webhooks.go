@@ -105,6 +105,7 @@ func (s *server) checkWebhook(ctx context.Context, req webhookRequest) ([]string
 	}
 	var events []string
 	for _, e := range req.Events {
+		e = store.CanonicalEventType(e)
 		switch {
 		case !slices.Contains(store.EventTypes, e):
 			problems.Addf("events: %q is not an event type", e)

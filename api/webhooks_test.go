@@ -239,9 +239,9 @@ func TestWebhookEventsAreSignedAndArriveInOrderPerContract(t *testing.T) {
 	require.False(t, feed.HasMore)
 	firstTypes := typesOf(feed.Items, first)
 	require.GreaterOrEqual(t, len(firstTypes), 6)
-	assert.Equal(t, []string{"contract.created", "amendment.applied", "invoice.created", "amendment.review_required", "amendment.applied", "contract.cancelled"},
+	assert.Equal(t, []string{"contract.created", "amendment.applied", "invoice.created", "amendment.review_required", "amendment.applied", "contract.canceled"},
 		firstTypes[:6])
-	assert.Equal(t, []string{"contract.created", "schedule.cancelled", "schedule.restarted"}, typesOf(feed.Items, second))
+	assert.Equal(t, []string{"contract.created", "schedule.canceled", "schedule.restarted"}, typesOf(feed.Items, second))
 
 	got := rcv.waitForEvents(t, len(feed.Items))
 	assert.Len(t, got, len(feed.Items), "every event once")
@@ -298,7 +298,7 @@ func TestWebhookReceiverDownThenUpGetsEveryEventInOrder(t *testing.T) {
 	assert.Len(t, got, 6)
 	assert.Equal(t, byContract(feed.Items), byContract(got))
 	for _, id := range contracts {
-		assert.Equal(t, []string{"contract.created", "schedule.cancelled", "schedule.restarted"}, typesOf(got, id))
+		assert.Equal(t, []string{"contract.created", "schedule.canceled", "schedule.restarted"}, typesOf(got, id))
 	}
 
 	retried := 0
@@ -435,7 +435,7 @@ func TestWebhookEventsComeOnlyWithTheirChange(t *testing.T) {
 	cancelPath := schedulePath(env.A.Prefix, id, "cancelSchedule")
 	requirePlain(t, scheduleCall(env, cancelPath, env.A.SubmitterKey), http.StatusOK, scheduleCancelled)
 	assert.Equal(t, http.StatusBadRequest, scheduleCall(env, cancelPath, env.A.SubmitterKey).Status)
-	assert.Len(t, events(t, env, "type=schedule.cancelled").Items, 1, "a refused change announces nothing")
+	assert.Len(t, events(t, env, "type=schedule.canceled").Items, 1, "a refused change announces nothing")
 
 	bad := change(env, env.A.SubmitterKey, map[string]any{"action": "QUANTITY_CHANGE", "contractId": id, "payload": map[string]any{
 		"offerings": []any{map[string]any{"offeringId": "off_team", "products": []any{map[string]any{"productId": "prod_nope", "quantity": 1}}}},

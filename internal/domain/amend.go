@@ -50,10 +50,10 @@ func OpenAmendmentConflict(contractNumber, amendmentID string) error {
 // OfferingChangeItem is one entry of a payload's offerings list; which fields
 // apply depends on the action.
 type OfferingChangeItem struct {
-	OfferingID    string            `json:"offeringId"`
-	RateID        string            `json:"rateId,omitempty"`
-	NewOfferingID string            `json:"newOfferingId,omitempty"`
-	Products      []ProductQuantity `json:"products,omitempty"`
+	OfferingID    string             `json:"offeringId"`
+	RateID        string             `json:"rateId,omitempty"`
+	NewOfferingID string             `json:"newOfferingId,omitempty"`
+	Products      []RequestedProduct `json:"products,omitempty"`
 }
 
 // ChangePayload is the seed's payload for every action but CANCELLATION.
@@ -154,8 +154,8 @@ func (c Change) validateItem(o OfferingChangeItem, field string) error {
 			return Errorf(KindInvalid, pf+".productId", "%s.productId %q is listed twice", pf, p.ProductID)
 		}
 		seen[p.ProductID] = true
-		if p.Quantity < 0 {
-			return Errorf(KindInvalid, pf+".quantity", "%s.quantity must not be negative", pf)
+		if err := checkQuantity(p.Quantity, pf+".quantity"); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -441,13 +441,13 @@ func changeLine(cat *Catalog, ct Contract, l Line, item OfferingChangeItem, fiel
 		quantities[p.ProductID] = p.Quantity
 	}
 	for _, p := range item.Products {
-		quantities[p.ProductID] = p.Quantity
+		quantities[p.ProductID] = p.Count()
 	}
 	return PriceLine(cat, o, r, quantities, field+".products")
 }
 
 // newLine prices an offering joining the contract; unlisted products get their default quantity.
-func newLine(cat *Catalog, ct Contract, lines []Line, offeringID string, products []ProductQuantity, idField, field string) (Line, error) {
+func newLine(cat *Catalog, ct Contract, lines []Line, offeringID string, products []RequestedProduct, idField, field string) (Line, error) {
 	o, ok := cat.Offering(offeringID)
 	if !ok {
 		return Line{}, Errorf(KindUnprocessable, idField, "%s %q is not an offering in the catalog", idField, offeringID)
@@ -461,7 +461,7 @@ func newLine(cat *Catalog, ct Contract, lines []Line, offeringID string, product
 	}
 	quantities := map[string]int64{}
 	for _, p := range products {
-		quantities[p.ProductID] = p.Quantity
+		quantities[p.ProductID] = p.Count()
 	}
 	return PriceLine(cat, o, r, quantities, field+".products")
 }

@@ -24,8 +24,9 @@ func BenchmarkPlanAmendment(b *testing.B) {
 		EffectiveDate: d("2026-01-01"), ExpirationDate: d("2028-01-01"), Version: 1,
 		Lines: []Line{{OfferingID: "team", RateID: "m", Products: []ProductQuantity{{"seat", 5}, {"tb", 1}}, RecurringAmount: 8000}},
 	}
+	ten := Number("10")
 	ch := Change{Action: QuantityChange, ContractID: "c", Payload: &ChangePayload{Offerings: []OfferingChangeItem{
-		{OfferingID: "team", Products: []ProductQuantity{{"seat", 10}}},
+		{OfferingID: "team", Products: []RequestedProduct{{"seat", &ten}}},
 	}}}
 	today := d("2026-03-15")
 	b.ReportAllocs()

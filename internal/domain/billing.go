@@ -14,11 +14,16 @@ const (
 )
 
 // Apply decides the status a schedule moves to. Protected contracts refuse
-// every change made through the API; otherwise only the opposite status can
-// be left (cancel an Active schedule, restart a Terminated one).
-func (a ScheduleAction) Apply(status string, protected bool) (string, error) {
+// every change made through the API; a contract no longer active (canceled,
+// expired) has nothing left to collect, so its schedule stays as it is;
+// otherwise only the opposite status can be left (cancel an Active schedule,
+// restart a Terminated one).
+func (a ScheduleAction) Apply(contractStatus, status string, protected bool) (string, error) {
 	if protected {
 		return "", Errorf(KindForbidden, "", "the contract is protected and cannot be changed through the API")
+	}
+	if contractStatus != ContractActive {
+		return "", Errorf(KindInvalid, "", "The contract is %s; only an active contract's schedule can be cancelled or restarted.", contractStatus)
 	}
 	switch a {
 	case CancelSchedule:

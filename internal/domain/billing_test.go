@@ -177,22 +177,27 @@ func TestRecurringChargesRoundEachLine(t *testing.T) {
 func TestScheduleActionApply(t *testing.T) {
 	tests := []struct {
 		action    ScheduleAction
+		contract  string
 		status    string
 		protected bool
 		want      string
 		wantKind  Kind
 	}{
-		{CancelSchedule, ScheduleActive, false, ScheduleTerminated, ""},
-		{CancelSchedule, ScheduleTerminated, false, "", KindInvalid},
-		{RestartSchedule, ScheduleTerminated, false, ScheduleActive, ""},
-		{RestartSchedule, ScheduleActive, false, "", KindInvalid},
-		{CancelSchedule, ScheduleActive, true, "", KindForbidden},
-		{RestartSchedule, ScheduleTerminated, true, "", KindForbidden},
+		{CancelSchedule, ContractActive, ScheduleActive, false, ScheduleTerminated, ""},
+		{CancelSchedule, ContractActive, ScheduleTerminated, false, "", KindInvalid},
+		{RestartSchedule, ContractActive, ScheduleTerminated, false, ScheduleActive, ""},
+		{RestartSchedule, ContractActive, ScheduleActive, false, "", KindInvalid},
+		{CancelSchedule, ContractActive, ScheduleActive, true, "", KindForbidden},
+		{RestartSchedule, ContractActive, ScheduleTerminated, true, "", KindForbidden},
+		{CancelSchedule, ContractCancelled, ScheduleActive, false, "", KindInvalid},
+		{RestartSchedule, ContractExpired, ScheduleTerminated, false, "", KindInvalid},
+		{CancelSchedule, ContractCancelled, ScheduleActive, true, "", KindForbidden},
 	}
 	for _, tt := range tests {
-		got, err := tt.action.Apply(tt.status, tt.protected)
+		got, err := tt.action.Apply(tt.contract, tt.status, tt.protected)
 		if got != tt.want || KindOf(err) != tt.wantKind {
-			t.Errorf("%s on %s (protected %v) = %q, %v; want %q, kind %q", tt.action, tt.status, tt.protected, got, err, tt.want, tt.wantKind)
+			t.Errorf("%s on a %s contract's %s schedule (protected %v) = %q, %v; want %q, kind %q",
+				tt.action, tt.contract, tt.status, tt.protected, got, err, tt.want, tt.wantKind)
 		}
 	}
 }

@@ -77,12 +77,22 @@ type CrossgradeFacts struct {
 	Redemptions Redemptions
 }
 
-// PlanCrossgrade validates a crossgrade in the order the crossgrade surface
-// reports faults and prices it. An upgrade (a higher list price per period)
-// applies today and is paid up front; a downgrade waits for the next billing
-// period unless asked to apply now, with a prorated credit. So does any
-// crossgrade that changes the billing period. A code's redemption limits are
-// checked here for a prompt answer; the apply checks them again, under lock.
+// MaxReferrerLength bounds a crossgrade's referrer, as the seed does.
+const MaxReferrerLength = 50
+
+// PlanCrossgrade validates a crossgrade and prices it. When several faults
+// apply, the one reported is the first in the seed's table: state (90029),
+// path (90018), card currency (90077), anything else that makes it
+// impossible (90063), card required (90079), invalid card (90031), card in
+// use (90078), discount code (90022, its redemption limits included).
+// Payment faults come after all of these, since payment is attempted only
+// for a valid request. A code's redemption limits are checked here for a
+// prompt answer; the apply checks them again, under lock.
+//
+// An upgrade (a higher list price per period) applies today and is paid up
+// front; a downgrade waits for the next billing period unless asked to apply
+// now, with a prorated credit. So does any crossgrade that changes the
+// billing period.
 func PlanCrossgrade(cat *Catalog, ct Contract, cg CrossgradeChange, today Date, facts CrossgradeFacts) (Quote, error) {
 	if ct.Status != ContractActive {
 		return Quote{}, faultf(FaultInvalidStateForCrossgrade, KindConflict, "", "contract %s is %s", ct.Number, ct.Status)
@@ -90,47 +100,31 @@ func PlanCrossgrade(cat *Catalog, ct Contract, cg CrossgradeChange, today Date, 
 	if ct.Protected {
 		return Quote{}, faultf(FaultInvalidStateForCrossgrade, KindForbidden, "", "contract %s is protected and cannot be changed through the API", ct.Number)
 	}
-	idx, from := currentSalesItem(cat, ct)
-	to, ok := salesItem(cat, cg.SalesItemCode)
-	if from == nil || !ok || !slices.Contains(cat.CrossgradePaths, CrossgradePath{From: from.Code, To: cg.SalesItemCode}) {
-		return Quote{}, faultf(FaultInvalidCrossgradePath, KindUnprocessable, "salesItemCode", "contract %s cannot be crossgraded to %q", ct.Number, cg.SalesItemCode)
-	}
-	discount, err := applicableDiscount(cat, cg.DiscountCode, to.Code, facts.Redemptions)
+	idx, from, to, err := crossgradePath(cat, ct, cg.SalesItemCode)
 	if err != nil {
 		return Quote{}, err
 	}
 	o, _ := cat.Offering(to.OfferingID)
 	r, _ := o.Rate(to.RateID)
-	card, err := viewingCard(cat, ct, cg, to, r, facts.CardInUse)
+	if vc, known := knownViewingCard(cat, cg.ViewingCardNumber); known && vc.Currency != r.Currency {
+		return Quote{}, faultf(FaultVCNCurrencyMismatch, KindInvalid, "viewingCardNumber", "viewing card %q is for %s, not %s", vc.Number, vc.Currency, r.Currency)
+	}
+	line, effective, err := crossgradeLine(cat, ct, cg, ct.Lines[idx], o, r, today)
 	if err != nil {
 		return Quote{}, err
 	}
-	if r.Currency != ct.Currency {
-		return Quote{}, faultf(FaultUnableToCrossgrade, KindUnprocessable, "salesItemCode", "%s is sold in %s but contract %s is in %s", to.Code, r.Currency, ct.Number, ct.Currency)
-	}
-	current := ct.Lines[idx]
-	quantities := map[string]int64{}
-	for _, p := range current.Products {
-		if _, ok := o.Product(p.ProductID); ok {
-			quantities[p.ProductID] = p.Quantity
-		}
-	}
-	line, err := PriceLine(cat, o, r, quantities, "salesItemCode")
+	card, err := viewingCard(cat, ct, cg, to, facts.CardInUse)
 	if err != nil {
-		return Quote{}, unableToCrossgrade(err)
+		return Quote{}, err
+	}
+	discount, err := applicableDiscount(cat, cg.DiscountCode, to.Code, facts.Redemptions)
+	if err != nil {
+		return Quote{}, err
 	}
 	after := slices.Clone(ct.Lines)
 	after[idx] = line
-
-	upgrade := line.RecurringAmount > current.RecurringAmount
+	upgrade := line.RecurringAmount > ct.Lines[idx].RecurringAmount
 	period := PeriodContaining(ct.EffectiveDate, ct.BillingCycleDay, ct.BillingPeriod, today)
-	effective := today
-	if r.BillingPeriod != ct.BillingPeriod || (!upgrade && !cg.DowngradeImmediately) {
-		effective = period.End
-	}
-	if !effective.Before(ct.ExpirationDate) {
-		return Quote{}, faultf(FaultUnableToCrossgrade, KindUnprocessable, "", "contract %s expires on %s, before the crossgrade could take effect", ct.Number, ct.ExpirationDate)
-	}
 	lim := cat.MoneyLimits()
 	if discount != nil {
 		discount.SalesItemCode, discount.Until = to.Code, period.End
@@ -159,6 +153,54 @@ func unableToCrossgrade(err error) error {
 		field = de.Field
 	}
 	return faultf(FaultUnableToCrossgrade, KindUnprocessable, field, "%s", err.Error())
+}
+
+// crossgradePath finds the contract's current line and sales item and the
+// one asked for, refusing (90018) a crossgrade the catalog has no path for.
+func crossgradePath(cat *Catalog, ct Contract, code string) (int, *SalesItem, *SalesItem, error) {
+	if code == "" {
+		return 0, nil, nil, faultf(FaultInvalidCrossgradePath, KindInvalid, "salesItemCode", "salesItemCode is required")
+	}
+	idx, from := currentSalesItem(cat, ct)
+	to, ok := salesItem(cat, code)
+	if from == nil || !ok || !slices.Contains(cat.CrossgradePaths, CrossgradePath{From: from.Code, To: code}) {
+		return 0, nil, nil, faultf(FaultInvalidCrossgradePath, KindUnprocessable, "salesItemCode", "contract %s cannot be crossgraded to %q", ct.Number, code)
+	}
+	return idx, from, to, nil
+}
+
+// crossgradeLine prices the new item's line, keeping the quantities of the
+// products it shares with the current one, and finds when it takes effect.
+// Whatever makes it impossible is an UnableToCrossgradeFault (90063).
+func crossgradeLine(cat *Catalog, ct Contract, cg CrossgradeChange, current Line, o *Offering, r *Rate, today Date) (Line, Date, error) {
+	unable := func(field, format string, args ...any) (Line, Date, error) {
+		return Line{}, Date{}, faultf(FaultUnableToCrossgrade, KindUnprocessable, field, format, args...)
+	}
+	if len(cg.Referrer) > MaxReferrerLength {
+		return unable("referrer", "referrer must be at most %d characters", MaxReferrerLength)
+	}
+	if r.Currency != ct.Currency {
+		return unable("salesItemCode", "%s is sold in %s but contract %s is in %s", cg.SalesItemCode, r.Currency, ct.Number, ct.Currency)
+	}
+	quantities := map[string]int64{}
+	for _, p := range current.Products {
+		if _, ok := o.Product(p.ProductID); ok {
+			quantities[p.ProductID] = p.Quantity
+		}
+	}
+	line, err := PriceLine(cat, o, r, quantities, "salesItemCode")
+	if err != nil {
+		return Line{}, Date{}, unableToCrossgrade(err)
+	}
+	upgrade := line.RecurringAmount > current.RecurringAmount
+	effective := today
+	if r.BillingPeriod != ct.BillingPeriod || (!upgrade && !cg.DowngradeImmediately) {
+		effective = PeriodContaining(ct.EffectiveDate, ct.BillingCycleDay, ct.BillingPeriod, today).End
+	}
+	if !effective.Before(ct.ExpirationDate) {
+		return unable("", "contract %s expires on %s, before the crossgrade could take effect", ct.Number, ct.ExpirationDate)
+	}
+	return line, effective, nil
 }
 
 // currentSalesItem is the sales item whose offering and rate the contract holds.
@@ -194,9 +236,21 @@ func applicableDiscount(cat *Catalog, code, item string, used Redemptions) (*App
 	return &AppliedDiscount{Code: dc.Code, PercentOff: dc.PercentOff, Cycles: dc.Cycles}, nil
 }
 
+// knownViewingCard finds a requested card of a valid form in the catalog.
+func knownViewingCard(cat *Catalog, number string) (ViewingCard, bool) {
+	if number == "" || !ValidViewingCardNumber(number) {
+		return ViewingCard{}, false
+	}
+	idx := slices.IndexFunc(cat.ViewingCards, func(vc ViewingCard) bool { return vc.Number == number })
+	if idx < 0 {
+		return ViewingCard{}, false
+	}
+	return cat.ViewingCards[idx], true
+}
+
 // viewingCard picks the card the new item uses: the requested one, checked,
-// or the contract's own.
-func viewingCard(cat *Catalog, ct Contract, cg CrossgradeChange, to *SalesItem, r *Rate, inUse bool) (string, error) {
+// or the contract's own. A requested card's currency was checked before.
+func viewingCard(cat *Catalog, ct Contract, cg CrossgradeChange, to *SalesItem, inUse bool) (string, error) {
 	number := cg.ViewingCardNumber
 	if number == "" {
 		if ct.ViewingCardNumber != nil {
@@ -207,12 +261,8 @@ func viewingCard(cat *Catalog, ct Contract, cg CrossgradeChange, to *SalesItem, 
 		}
 		return number, nil
 	}
-	idx := slices.IndexFunc(cat.ViewingCards, func(vc ViewingCard) bool { return vc.Number == number })
-	if !ValidViewingCardNumber(number) || idx < 0 {
+	if _, known := knownViewingCard(cat, number); !known {
 		return "", faultf(FaultInvalidVCN, KindInvalid, "viewingCardNumber", "viewing card %q is not valid", number)
-	}
-	if cat.ViewingCards[idx].Currency != r.Currency {
-		return "", faultf(FaultVCNCurrencyMismatch, KindInvalid, "viewingCardNumber", "viewing card %q is for %s, not %s", number, cat.ViewingCards[idx].Currency, r.Currency)
 	}
 	if inUse {
 		return "", faultf(FaultVCNInUse, KindConflict, "viewingCardNumber", "viewing card %q is already on another contract", number)

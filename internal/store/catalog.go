@@ -6,24 +6,69 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/contractd/contractd/internal/domain"
 )
 
-// PutCatalog replaces the tenant's catalog in one statement.
+// PutCatalog replaces the tenant's catalog. It refuses (a conflict naming
+// them) a catalog that drops a penalty service a contract termination still
+// uses, so a termination's penaltyServiceName never silently becomes "". The
+// catalog row is locked first, as termination writers lock it, so no
+// termination can take up a service while it is being dropped.
 func (s *Store) PutCatalog(ctx context.Context, tenantID, actorID string, c domain.Catalog) error {
 	doc, err := json.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("encode catalog: %w", err)
 	}
-	_, err = s.db.ExecContext(ctx, `
-		INSERT INTO catalogs (tenant_id, document, updated_at, updated_by) VALUES ($1, $2, now(), $3)
-		ON CONFLICT (tenant_id) DO UPDATE SET document = EXCLUDED.document, updated_at = now(), updated_by = EXCLUDED.updated_by`,
-		tenantID, doc, actorID)
-	if err != nil {
-		return fmt.Errorf("store catalog: %w", err)
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := lockCatalog(ctx, tx, tenantID); err != nil {
+			return err
+		}
+		if err := refuseDroppedPenaltyServices(ctx, tx, tenantID, c); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO catalogs (tenant_id, document, updated_at, updated_by) VALUES ($1, $2, now(), $3)
+			ON CONFLICT (tenant_id) DO UPDATE SET document = EXCLUDED.document, updated_at = now(), updated_by = EXCLUDED.updated_by`,
+			tenantID, doc, actorID); err != nil {
+			return fmt.Errorf("store catalog: %w", err)
+		}
+		return nil
+	})
+}
+
+func lockCatalog(ctx context.Context, tx *sqlx.Tx, tenantID string) error {
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM catalogs WHERE tenant_id = $1 FOR UPDATE`, tenantID); err != nil {
+		return fmt.Errorf("lock catalog: %w", err)
+	}
+	return nil
+}
+
+func refuseDroppedPenaltyServices(ctx context.Context, tx *sqlx.Tx, tenantID string, c domain.Catalog) error {
+	kept := make([]int64, len(c.PenaltyServices))
+	for i, ps := range c.PenaltyServices {
+		kept[i] = ps.ID
+	}
+	var used []struct {
+		ServiceID    int64         `db:"penalty_service_id"`
+		Terminations pq.Int64Array `db:"terminations"`
+	}
+	if err := tx.SelectContext(ctx, &used, `
+		SELECT penalty_service_id, array_agg(id ORDER BY id) AS terminations FROM contract_terminations
+		WHERE tenant_id = $1 AND NOT (penalty_service_id = ANY ($2))
+		GROUP BY penalty_service_id ORDER BY penalty_service_id`, tenantID, pq.Array(kept)); err != nil {
+		return fmt.Errorf("find penalty services in use: %w", err)
+	}
+	var p domain.Problems
+	for _, u := range used {
+		p.Addf("penaltyServices: penalty service %d is used by contract termination(s) %v; keep it or change them first", u.ServiceID, []int64(u.Terminations))
+	}
+	if len(p) > 0 {
+		return domain.Errorf(domain.KindConflict, "penaltyServices", "the catalog drops penalty services in use: %s", strings.Join(p, "; "))
 	}
 	return nil
 }

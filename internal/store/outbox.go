@@ -23,8 +23,8 @@ const (
 	EventAmendmentExpired        = "amendment.expired"
 	EventAmendmentWithdrawn      = "amendment.withdrawn"
 	EventAmendmentFailed         = "amendment.failed"
-	EventContractCancelled       = "contract.cancelled"
-	EventScheduleCancelled       = "schedule.cancelled"
+	EventContractCancelled       = "contract.canceled"
+	EventScheduleCancelled       = "schedule.canceled"
 	EventScheduleRestarted       = "schedule.restarted"
 	EventInvoiceCreated          = "invoice.created"
 	EventPaymentCaptured         = "payment.captured"
@@ -40,6 +40,23 @@ var EventTypes = []string{
 	EventAmendmentRejected, EventAmendmentExpired, EventAmendmentWithdrawn, EventAmendmentFailed,
 	EventContractCancelled, EventScheduleCancelled, EventScheduleRestarted, EventInvoiceCreated,
 	EventPaymentCaptured, EventPaymentFailed, EventInvoicePaid, EventCreditNoteCreated, EventCreditNoteApplied,
+}
+
+// eventAliases are former names of event types, spelt "cancelled" before
+// the service settled on the contract status's "canceled". Subscriptions and
+// event filters still accept them; events carry the current name.
+var eventAliases = map[string]string{
+	"contract.cancelled": EventContractCancelled,
+	"schedule.cancelled": EventScheduleCancelled,
+}
+
+// CanonicalEventType is the current name of an event type or of a former
+// name of one; anything else is returned as it is.
+func CanonicalEventType(t string) string {
+	if current, ok := eventAliases[t]; ok {
+		return current
+	}
+	return t
 }
 
 // amendmentEvents maps the statuses an amendment announces to their event.

@@ -35,11 +35,12 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (domain.S
 	var ev domain.ScheduleEvent
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var current struct {
-			Status    string `db:"schedule_status"`
-			Protected bool   `db:"protected"`
+			ContractStatus string `db:"status"`
+			Status         string `db:"schedule_status"`
+			Protected      bool   `db:"protected"`
 		}
 		err := tx.GetContext(ctx, &current, `
-			SELECT schedule_status, protected FROM contracts WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, ch.TenantID, ch.ContractID)
+			SELECT status, schedule_status, protected FROM contracts WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, ch.TenantID, ch.ContractID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -54,7 +55,7 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (domain.S
 		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("look up schedule change: %w", err)
 		}
-		next, err := ch.Action.Apply(current.Status, current.Protected)
+		next, err := ch.Action.Apply(current.ContractStatus, current.Status, current.Protected)
 		if err != nil {
 			return err
 		}

@@ -112,7 +112,18 @@ func loadCharges(ctx context.Context, q sqlx.QueryerContext, tenantID string, id
 // transaction: all of them or, when fn or a final check fails, none.
 func (s *Store) WriteTerminations(ctx context.Context, tenantID, actorID string, fn func(*TerminationWriter) error) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		w := &TerminationWriter{ctx: ctx, tx: tx, tenantID: tenantID, actorID: actorID, chargesChanged: map[int64]bool{}}
+		// The catalog is locked and read first: a termination is checked
+		// against it, and PutCatalog takes the same lock before dropping a
+		// penalty service, so neither can miss the other. Termination writes
+		// of a tenant take turns; they are reference data, written rarely.
+		if err := lockCatalog(ctx, tx, tenantID); err != nil {
+			return err
+		}
+		cat, err := loadCatalog(ctx, tx, tenantID)
+		if err != nil {
+			return err
+		}
+		w := &TerminationWriter{ctx: ctx, tx: tx, tenantID: tenantID, actorID: actorID, catalog: cat, chargesChanged: map[int64]bool{}}
 		if err := fn(w); err != nil {
 			return err
 		}
@@ -129,11 +140,16 @@ type TerminationWriter struct {
 	tx       *sqlx.Tx
 	tenantID string
 	actorID  string
+	catalog  domain.Catalog
 	// chargesChanged holds the terminations whose charges are checked for
 	// overlaps before commit; checking the final set, not each step, lets one
 	// patch move bands past each other.
 	chargesChanged map[int64]bool
 }
+
+// Catalog is the tenant's catalog, locked for the transaction: what the
+// writes are checked against.
+func (w *TerminationWriter) Catalog() *domain.Catalog { return &w.catalog }
 
 // TerminationDeletion is everything deleting a termination removed.
 type TerminationDeletion struct {
@@ -220,14 +236,8 @@ func (w *TerminationWriter) refuseIfUsed(id int64) error {
 // detachFromOfferings clears the termination as default of the tenant's
 // catalog offerings and returns their ids.
 func (w *TerminationWriter) detachFromOfferings(id int64) ([]string, error) {
-	// Locked first so a concurrent PutCatalog cannot interleave with the rewrite.
-	if _, err := w.tx.ExecContext(w.ctx, `SELECT 1 FROM catalogs WHERE tenant_id = $1 FOR UPDATE`, w.tenantID); err != nil {
-		return nil, fmt.Errorf("lock catalog: %w", err)
-	}
-	cat, err := loadCatalog(w.ctx, w.tx, w.tenantID)
-	if err != nil {
-		return nil, err
-	}
+	// WriteTerminations locked the catalog, so no PutCatalog interleaves.
+	cat := w.catalog
 	var detached []string
 	for i := range cat.Offerings {
 		if o := &cat.Offerings[i]; o.ContractTerminationID != nil && *o.ContractTerminationID == id {

@@ -31,7 +31,7 @@ const (
 	DeliveryFailed = "FAILED"
 	// DeliveryCancelled deliveries were pending when their subscription was
 	// deleted or disabled.
-	DeliveryCancelled = "CANCELLED"
+	DeliveryCancelled = "CANCELED"
 )
 
 // Webhook is a tenant's subscription to events. Its signing secret is shown

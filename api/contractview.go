@@ -1,0 +1,64 @@
+package api
+
+import (
+	"time"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+// contractInfo is a contract as the contract-actions seed's contractInfo
+// shows it. Self-service answers show their contract in the same shape (with
+// its terms as extras, see contractDetails), so one client model reads both.
+// currency is a list, as the seed writes it in requests and segments.
+type contractInfo struct {
+	AccountNumber    string           `json:"accountNumber"`
+	ContractNumber   string           `json:"contractNumber"`
+	Ref              int64            `json:"ref"`
+	EffectiveDate    domain.Date      `json:"effectiveDate"`
+	ExpirationDate   domain.Date      `json:"expirationDate"`
+	Status           string           `json:"status"`
+	Currency         []string         `json:"currency"`
+	ContractSegments []domain.Segment `json:"contractSegments"`
+	ID               string           `json:"id"`
+	CreatedOn        time.Time        `json:"createdOn"`
+	UpdatedOn        time.Time        `json:"updatedOn"`
+	CreatedBy        string           `json:"createdBy"`
+	UpdatedBy        string           `json:"updatedBy"`
+}
+
+func contractInfoOf(ct domain.Contract) contractInfo {
+	return contractInfo{
+		AccountNumber: ct.AccountNumber, ContractNumber: ct.Number, Ref: ct.Ref, EffectiveDate: ct.EffectiveDate,
+		ExpirationDate: ct.ExpirationDate, Status: ct.Status, Currency: []string{ct.Currency}, ContractSegments: nonNil(ct.Segments),
+		ID: ct.ID, CreatedOn: ct.CreatedOn, UpdatedOn: ct.UpdatedOn, CreatedBy: ct.CreatedBy, UpdatedBy: ct.UpdatedBy,
+	}
+}
+
+// contractDetails is contractInfo with the contract's current terms: what a
+// self-service answer shows after a change.
+type contractDetails struct {
+	contractInfo
+	CustomerID            string                  `json:"customerId"`
+	BillingPeriod         domain.BillingPeriod    `json:"billingPeriod"`
+	BillingCycleDay       int                     `json:"billingCycleDay"`
+	PaymentMethod         string                  `json:"paymentMethod"`
+	ViewingCardNumber     *string                 `json:"viewingCardNumber"`
+	Protected             bool                    `json:"protected"`
+	ContractTerminationID *int64                  `json:"contractTerminationId"`
+	Discount              *domain.AppliedDiscount `json:"discount,omitempty"`
+	Referrer              *string                 `json:"referrer,omitempty"`
+	Lines                 []domain.Line           `json:"lines"`
+	RecurringAmount       int64                   `json:"recurringAmount"`
+	PaymentSchedule       domain.PaymentSchedule  `json:"paymentSchedule"`
+	Version               int64                   `json:"version"`
+}
+
+func contractDetailsOf(ct domain.Contract) *contractDetails {
+	return &contractDetails{
+		contractInfo: contractInfoOf(ct), CustomerID: ct.CustomerID, BillingPeriod: ct.BillingPeriod,
+		BillingCycleDay: ct.BillingCycleDay, PaymentMethod: ct.PaymentMethod, ViewingCardNumber: ct.ViewingCardNumber,
+		Protected: ct.Protected, ContractTerminationID: ct.ContractTerminationID, Discount: ct.Discount,
+		Referrer: ct.Referrer, Lines: ct.Lines, RecurringAmount: ct.RecurringAmount,
+		PaymentSchedule: ct.PaymentSchedule, Version: ct.Version,
+	}
+}
