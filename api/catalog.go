@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -29,11 +30,31 @@ func (s *server) putCatalog(c *gin.Context) {
 		return
 	}
 	p := principal(c)
+	if err := s.checkCatalogKeeps(c.Request.Context(), p.TenantID, &cat); err != nil {
+		s.fail(c, err)
+		return
+	}
 	if err := s.Store.PutCatalog(c.Request.Context(), p.TenantID, p.ActorID, cat); err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, normaliseCatalog(cat))
+}
+
+// checkCatalogKeeps refuses a catalog that drops an item in use (see
+// domain.Catalog.CheckKeeps). A contract created between this check and the
+// write could still use a dropped item; catalog replacements are rare
+// operator actions, so this narrow window is accepted.
+func (s *server) checkCatalogKeeps(ctx context.Context, tenantID string, next *domain.Catalog) error {
+	current, err := s.Store.Catalog(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	usage, err := s.Store.CatalogUsage(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	return next.CheckKeeps(&current, usage)
 }
 
 // normaliseCatalog shows absent lists as [] rather than null.

@@ -32,10 +32,14 @@ func readBody(c *gin.Context) ([]byte, error) {
 	return body, nil
 }
 
-// decodeStrict decodes JSON into v, refusing unknown fields and trailing data.
+// decodeStrict decodes JSON into v, refusing unknown fields and trailing
+// data, after holding the body to v's input limits (checkBody).
 func decodeStrict(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return &bodyError{msg: "the request body is empty; a JSON object is required"}
+	}
+	if err := checkBody(body, v); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -122,6 +122,11 @@ func (s *server) authenticate(render errorRenderer) gin.HandlerFunc {
 			c.Abort()
 			return
 		}
+		if err := requestProblem(c); err != nil {
+			render(c, http.StatusBadRequest, err.Error())
+			c.Abort()
+			return
+		}
 		c.Next()
 	}
 }
