@@ -128,9 +128,9 @@ var bodySchemas = []bodySchema{
 		"actions[].createContractWithPlan":          list(100),
 		"actions[].createContractWithPlan[]":        object,
 		"actions[].createContractWithPlan[].planId": ident(maxID),
-		"actions[].createContractWithPlan[].effectiveDate":         date,
-		"actions[].createContractWithPlan[].expirationDate":        date,
-		"actions[].createContractWithPlan[].currency":              list(1),
+		"actions[].createContractWithPlan[].effectiveDate":         noted(date, "from 1 year before today to 1 year after"),
+		"actions[].createContractWithPlan[].expirationDate":        noted(date, "after effectiveDate, a term of at most 10 years"),
+		"actions[].createContractWithPlan[].currency":              list(10),
 		"actions[].createContractWithPlan[].currency[]":            currency,
 		"actions[].createContractWithPlan[].rateId":                ident(maxID),
 		"actions[].createContractWithPlan[].quantities":            mapOf(100, maxID),
@@ -144,7 +144,7 @@ var bodySchemas = []bodySchema{
 	body[domain.Change]("self-service: POST /api/selfService/contract", map[string]limit{
 		"action":                                   ident(32),
 		"contractId":                               ident(maxID),
-		"effectiveDate":                            date,
+		"effectiveDate":                            noted(date, "from today to before the contract's expiration"),
 		"relativeEffectiveDate":                    ident(32),
 		"payload":                                  object,
 		"payload.offerings":                        list(100),
@@ -244,7 +244,7 @@ var bodySchemas = []bodySchema{
 		"events[]":    ident(maxID),
 		"description": text(maxWebhookDescription),
 	}),
-	body[billingRunRequest]("billing: POST /api/billing/run", map[string]limit{"asOf": date}),
+	body[billingRunRequest]("billing: POST /api/billing/run", map[string]limit{"asOf": noted(date, "not after today; at most 12 periods per contract per run")}),
 	body[decisionRequest]("decisions: POST /api/amendments/{id}/approve, /reject", map[string]limit{"comment": text(maxComment)}),
 }
 
