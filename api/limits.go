@@ -80,12 +80,20 @@ var (
 	date     = limit{Kind: kindDate}
 	object   = limit{Kind: kindObject}
 	refused  = limit{Kind: kindRefused}
-	currency = pattern(3, `^[A-Z]{3}$`, "three capital letters (ISO 4217)")
+	currency = noted(ident(8), "an ISO 4217 code (checked by the domain)")
 	// paymentMethod is a payment provider's token for the customer's method.
 	paymentMethod = pattern(maxID, `^[A-Za-z0-9_-]+$`, "letters, digits, _ and -")
 	quantity      = integer(0, maxQuantity)
 	money         = integer(0, maxMoney)
-	dbID          = integer(1, maxDBID)
+	// In a catalog or termination document, whose validation lists every
+	// problem at once, decoding bounds only the magnitude; the sign is one
+	// of the problems the domain lists.
+	signedQuantity = integer(-maxQuantity, maxQuantity)
+	signedMoney    = integer(-maxMoney, maxMoney)
+	// viewingCard is a card number as sent; its digits and check digit are
+	// the domain's to refuse, with the crossgrade seed's own fault.
+	viewingCard = ident(32)
+	dbID        = integer(1, maxDBID)
 )
 
 // Dates outside these years are refused as dates: 0001-01-01 is Go's zero
@@ -111,7 +119,7 @@ func body[T any](surface string, fields map[string]limit) bodySchema {
 var terminationFieldLimits = map[string]limit{"penaltyServiceId": dbID, "name": text(maxName)}
 
 var chargeFieldLimits = map[string]limit{
-	"startMonth": integer(0, 1200), "endMonth": integer(0, 1200), "amount": money, "currency": currency,
+	"startMonth": integer(-1200, 1200), "endMonth": integer(-1200, 1200), "amount": signedMoney, "currency": currency,
 }
 
 var patchHeaderLimits = map[string]limit{
@@ -137,7 +145,7 @@ var bodySchemas = []bodySchema{
 		"actions[].createContractWithPlan[].quantities{}":          quantity,
 		"actions[].createContractWithPlan[].billingCycleDay":       integer(0, 31),
 		"actions[].createContractWithPlan[].paymentMethod":         paymentMethod,
-		"actions[].createContractWithPlan[].viewingCardNumber":     pattern(16, `^[0-9]+$`, "digits"),
+		"actions[].createContractWithPlan[].viewingCardNumber":     viewingCard,
 		"actions[].createContractWithPlan[].protected":             boolean,
 		"actions[].createContractWithPlan[].contractTerminationId": dbID,
 	}),
@@ -165,7 +173,7 @@ var bodySchemas = []bodySchema{
 		"discountCode":         object,
 		"discountCode.code":    ident(maxID),
 		"downgradeImmediately": boolean,
-		"viewingCardNumber":    pattern(16, `^[0-9]+$`, "digits"),
+		"viewingCardNumber":    viewingCard,
 	}),
 	body[terminationFields]("termination v5: POST /api/v5/Contract/Termination", terminationFieldLimits),
 	body[terminationPut]("termination v5: PUT /api/v5/Contract/Termination/{id}", merge(terminationFieldLimits, map[string]limit{"identity": dbID})),
@@ -194,15 +202,15 @@ var bodySchemas = []bodySchema{
 		"offerings[].products":               list(100),
 		"offerings[].products[]":             object,
 		"offerings[].products[].productId":   ident(maxID),
-		"offerings[].products[].minQuantity": quantity,
-		"offerings[].products[].maxQuantity": quantity,
+		"offerings[].products[].minQuantity": signedQuantity,
+		"offerings[].products[].maxQuantity": signedQuantity,
 		"offerings[].rates":                  list(100),
 		"offerings[].rates[]":                object,
 		"offerings[].rates[].id":             ident(maxID),
 		"offerings[].rates[].currency":       currency,
 		"offerings[].rates[].billingPeriod":  ident(16),
 		"offerings[].rates[].unitPrices":     mapOf(100, maxID),
-		"offerings[].rates[].unitPrices{}":   money,
+		"offerings[].rates[].unitPrices{}":   signedMoney,
 		"offerings[].contractTerminationId":  dbID,
 		"salesItems":                         list(10_000),
 		"salesItems[]":                       object,
@@ -217,17 +225,17 @@ var bodySchemas = []bodySchema{
 		"discountCodes":                      list(10_000),
 		"discountCodes[]":                    object,
 		"discountCodes[].code":               ident(maxID),
-		"discountCodes[].percentOff":         integer(0, 100),
+		"discountCodes[].percentOff":         integer(-100, 100),
 		"discountCodes[].appliesTo":          list(10_000),
 		"discountCodes[].appliesTo[]":        ident(maxID),
-		"discountCodes[].cycles":             integer(0, 1200),
+		"discountCodes[].cycles":             integer(-1200, 1200),
 		"viewingCards":                       list(50_000),
 		"viewingCards[]":                     object,
 		"viewingCards[].number":              pattern(16, `^[0-9]+$`, "digits"),
 		"viewingCards[].currency":            currency,
 		"penaltyServices":                    list(1000),
 		"penaltyServices[]":                  object,
-		"penaltyServices[].id":               integer(1, math.MaxInt32),
+		"penaltyServices[].id":               integer(-math.MaxInt32, math.MaxInt32),
 		"penaltyServices[].name":             text(maxName),
 	}),
 	body[approvalRules]("approval rules: PUT /api/approval-rules", map[string]limit{

@@ -94,6 +94,7 @@ func limitsTable() string {
 	}
 	return sb.String()
 }
+
 // describe renders a limit for the README table.
 func (l limit) describe() string {
 	if l.Note != "" {
@@ -125,4 +126,3 @@ func (l limit) bounds() string {
 	}
 	return ""
 }
-
