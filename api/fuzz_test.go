@@ -150,7 +150,7 @@ func FuzzContractActionsBody(f *testing.F) {
 }
 
 func FuzzSelfServiceBody(f *testing.F) {
-	fuzzRoute(f, http.MethodPost, func(*fuzzService) string { return "/api/selfService/contract?preview=true" }, []string{
+	fuzzRoute(f, http.MethodPost, func(*fuzzService) string { return "/api/selfService/contract" }, []string{
 		`{"action": "QUANTITY_CHANGE", "contractId": "CT-0000000001", "payload": {"offerings": [{"offeringId": "off_team", "products": [{"productId": "prod_seat", "quantity": 11}]}]}}`,
 		`{"action": "RATE_CHANGE", "contractId": "CT-0000000001", "relativeEffectiveDate": "NEXT_BILL_CYCLE", "payload": {"offerings": [{"offeringId": "off_team", "rateId": "rate_team_annual_usd"}]}}`,
 		`{"action": "CANCELLATION", "contractId": "1", "payload": null, "effectiveDate": "2026-13-01", "requireApproval": true}`,
