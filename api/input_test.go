@@ -150,7 +150,8 @@ func TestInputContractDatesAreBounded(t *testing.T) {
 		effective, expiration, field, says string
 	}{
 		{"2000-01-01", "9999-12-31", "expirationDate", "2999"},
-		{"2000-01-01", "2001-01-01", "effectiveDate", "1 year(s) ago"},
+		{"2000-01-01", "2001-01-01", "effectiveDate", "5 year(s) ago"},
+		{"2021-03-14", "2022-01-01", "effectiveDate", "5 year(s) ago"},
 		{"0001-01-01", "2027-01-01", "effectiveDate", "zero date"},
 		{"2026-03-01", "0001-01-01", "expirationDate", "zero date"},
 		{"2028-01-01", "2029-01-01", "effectiveDate", "ahead"},
@@ -164,7 +165,7 @@ func TestInputContractDatesAreBounded(t *testing.T) {
 	}
 	assert.Zero(t, env.CountRows("contracts"))
 	resp := env.Do("POST", "/api/contract-actions", sub, createBody("ACC-1", teamItem(map[string]any{
-		"effectiveDate": "2025-03-15", "expirationDate": "2035-03-15"})))
+		"effectiveDate": "2021-03-15", "expirationDate": "2031-03-15"})))
 	assert.Equal(t, http.StatusOK, resp.Status, "the longest term from the earliest start: %s", resp.Body)
 }
 

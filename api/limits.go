@@ -136,7 +136,7 @@ var bodySchemas = []bodySchema{
 		"actions[].createContractWithPlan":          list(100),
 		"actions[].createContractWithPlan[]":        object,
 		"actions[].createContractWithPlan[].planId": ident(maxID),
-		"actions[].createContractWithPlan[].effectiveDate":         noted(date, "from 1 year before today to 1 year after"),
+		"actions[].createContractWithPlan[].effectiveDate":         noted(date, "from 5 years before today to 1 year after"),
 		"actions[].createContractWithPlan[].expirationDate":        noted(date, "after effectiveDate, a term of at most 10 years"),
 		"actions[].createContractWithPlan[].currency":              list(10),
 		"actions[].createContractWithPlan[].currency[]":            currency,
@@ -291,7 +291,7 @@ var paramLimits = map[string]limit{
 var queryLimits = map[string]limit{
 	"pageSize":          pattern(4, `^[0-9]+$`, "digits"),
 	"pageToken":         pattern(256, `^[A-Za-z0-9_-]+$`, "base64url"),
-	"pageNumber":        pattern(9, `^[0-9]+$`, "digits"),
+	"pageNumber":        pattern(19, `^[0-9]+$`, "digits"),
 	"excludeTotalCount": ident(5),
 	"accountNumber":     ident(maxID),
 	"status":            ident(32),
@@ -318,11 +318,13 @@ func thousands(n int64) string {
 		return "2^63−1"
 	case math.MaxInt32:
 		return "2^31−1"
+	case -math.MaxInt32:
+		return "−(2^31−1)"
+	}
+	if n < 0 {
+		return "−" + thousands(-n)
 	}
 	s := fmt.Sprint(n)
-	if n < 0 {
-		return s
-	}
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]
 	}

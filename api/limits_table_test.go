@@ -123,6 +123,8 @@ func (l limit) bounds() string {
 		return fmt.Sprintf("≤ %d entries, keys ≤ %d characters", l.MaxLen, l.KeyLen)
 	case kindRefused:
 		return "not accepted"
+	case kindBool:
+		return "true or false"
 	}
 	return ""
 }

@@ -5,8 +5,9 @@ package domain
 // billing run issued every period since 2000.
 const (
 	// MaxBackdateYears is how far before today a contract may start: enough
-	// to record a contract signed late, not enough to back-bill years.
-	MaxBackdateYears = 1
+	// to record a contract taken over mid-term from another system; the
+	// periods it has not been billed for are billed MaxPeriodsPerRun a run.
+	MaxBackdateYears = 5
 	// MaxLeadYears is how far after today a contract may start.
 	MaxLeadYears = 1
 	// MaxTermYears is the longest term from effective to expiration date.

@@ -9,7 +9,8 @@ import (
 func TestContractDatesAreBounded(t *testing.T) {
 	today := NewDate(2026, 3, 15)
 	item := func(eff, exp Date) NewContract { return NewContract{EffectiveDate: eff, ExpirationDate: exp} }
-	assert.NoError(t, CheckContractDates(item(NewDate(2025, 3, 15), NewDate(2035, 3, 15)), "c", today))
+	assert.NoError(t, CheckContractDates(item(NewDate(2021, 3, 15), NewDate(2031, 3, 15)), "c", today))
+	assert.ErrorContains(t, CheckContractDates(item(NewDate(2021, 3, 14), NewDate(2022, 1, 1)), "c", today), "5 year(s) ago")
 	assert.ErrorContains(t, CheckContractDates(item(NewDate(2000, 1, 1), NewDate(2001, 1, 1)), "c", today), "c.effectiveDate")
 	assert.ErrorContains(t, CheckContractDates(item(NewDate(2027, 3, 16), NewDate(2028, 1, 1)), "c", today), "ahead")
 	assert.ErrorContains(t, CheckContractDates(item(NewDate(2026, 1, 1), NewDate(9999, 12, 31)), "c", today), "10 years")
