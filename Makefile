@@ -1,4 +1,4 @@
-.PHONY: dev tour test build vet fuzz faults faults-short
+.PHONY: dev tour test build vet fuzz sweep faults faults-short
 
 # Run everything in one process: embedded Temporal + UI, worker, API, demo tenant.
 # The binary runs itself rather than through `go run`, which exits 1 after a
@@ -21,9 +21,14 @@ build:
 vet:
 	gofmt -l . && go vet ./...
 
-# Fuzz every request decoder and the approval-rule compiler, FUZZTIME each.
+# Fuzz every surface's body through the router (real database and Temporal) and the
+# approval-rule compiler, FUZZTIME each.
 FUZZTIME ?= 10m
 API_FUZZ = FuzzContractActionsBody FuzzSelfServiceBody FuzzCrossgradeBody FuzzTerminationPatchBody FuzzCatalogDocument FuzzDDCMSPathParams
+# The input sweep in full: every hostile value in every input of every route (go test runs a short form).
+sweep:
+	INPUT_SWEEP=full go test ./api/ -count=1 -run '^TestInputSweep$$' -v
+
 fuzz:
 	@for f in $(API_FUZZ); do go test ./api/ -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
 	go test ./internal/rules/ -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME)

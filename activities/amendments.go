@@ -58,7 +58,7 @@ func (a *Activities) OpenAmendment(ctx context.Context, in OpenAmendmentInput) (
 	if err != nil {
 		return OpenAmendmentResult{}, err
 	}
-	ruleSet, err := rules.Compile(ruleList)
+	ruleSet, err := rules.CompileStored(ruleList)
 	if err != nil {
 		return OpenAmendmentResult{}, fmt.Errorf("stored approval rules: %w", err)
 	}

@@ -65,7 +65,7 @@ func (a *Activities) InvoiceDuePeriods(ctx context.Context, in InvoicePageInput)
 	var active []string // contracts whose schedule collects
 	for _, c := range contracts {
 		page.LastRef = c.Ref
-		due := c.Terms.DuePeriods(in.AsOf)
+		due := domain.CapPeriods(c.Terms.DuePeriods(in.AsOf))
 		if c.ScheduleStatus != domain.ScheduleActive {
 			page.Skipped += len(due)
 			continue

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/rules"
@@ -74,14 +75,10 @@ func (s *server) listAmendmentsIn(c *gin.Context, status string) {
 		s.fail(c, err)
 		return
 	}
-	var after *store.ListCursor
-	if tok := c.Query("pageToken"); tok != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(tok)
-		after = &store.ListCursor{}
-		if err != nil || json.Unmarshal(raw, after) != nil || after.ID == "" {
-			s.fail(c, domain.Errorf(domain.KindInvalid, "pageToken", "pageToken is not a token this service issued"))
-			return
-		}
+	after, err := decodeListCursor(c.Query("pageToken"))
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
 	items, more, err := s.Store.AmendmentsByStatus(c.Request.Context(), scope(c), status, after, pageSize, s.Now())
 	if err != nil {
@@ -95,4 +92,21 @@ func (s *server) listAmendmentsIn(c *gin.Context, status string) {
 		page.NextPageToken = base64.RawURLEncoding.EncodeToString(raw)
 	}
 	c.JSON(http.StatusOK, page)
+}
+
+// decodeListCursor reads an amendment list's page token: nil for none. A
+// token is opaque to clients, so anything but the shape this service issues
+// (an amendment id and a time it could have been created at) is refused,
+// rather than handed to Postgres to fail on.
+func decodeListCursor(tok string) (*store.ListCursor, error) {
+	if tok == "" {
+		return nil, nil
+	}
+	var after store.ListCursor
+	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || json.Unmarshal(raw, &after) != nil || uuid.Validate(after.ID) != nil ||
+		after.CreatedAt.Year() < 2000 || after.CreatedAt.Year() > maxDateYear {
+		return nil, domain.Errorf(domain.KindInvalid, "pageToken", "pageToken is not a token this service issued")
+	}
+	return &after, nil
 }

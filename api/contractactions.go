@@ -108,6 +108,12 @@ func (s *server) createContractAction(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	for _, r := range requested {
+		if err := domain.CheckContractDates(r.NewContract, r.Field, domain.DateOf(s.Now())); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
 	for i, plan := range plans {
 		if id := plan.ContractTerminationID; id != nil {
 			_, err := s.Store.Termination(c.Request.Context(), p.TenantID, *id)

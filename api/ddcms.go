@@ -1,10 +1,8 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -26,8 +24,6 @@ const (
 	ddcmsNotFound   = "Contract with the specified ID does not exist."
 	ddcmsProtected  = "This contract cannot be used in API."
 	ddcmsUnexpected = "An unexpected error occurred while processing the request."
-	// maxCommentLength bounds a restart's comment, kept in the schedule's history.
-	maxCommentLength = 1000
 )
 
 func ddcmsErrors(c *gin.Context, status int, message string) {
@@ -102,12 +98,9 @@ func (s *server) cancelSchedule(c *gin.Context) {
 
 // restartSchedule takes an optional comment, recorded in the schedule's history.
 func (s *server) restartSchedule(c *gin.Context) {
+	// Its length is bounded with every query parameter's (queryLimits).
 	var comment *string
 	if text := c.Query("comment"); text != "" {
-		if utf8.RuneCountInString(text) > maxCommentLength {
-			ddcmsErrors(c, http.StatusBadRequest, fmt.Sprintf("The comment must not be longer than %d characters.", maxCommentLength))
-			return
-		}
 		comment = &text
 	}
 	s.changeSchedule(c, domain.RestartSchedule, comment, ddcmsRestarted)

@@ -120,7 +120,7 @@ func TestScheduleErrorResponses(t *testing.T) {
 		{"protected contract", cancel(env.A.Prefix, protected), env.A.SubmitterKey, http.StatusForbidden, "This contract cannot be used in API."},
 		{"protected restart", schedulePath(env.A.Prefix, protected, "restartSchedule"), env.A.SubmitterKey, http.StatusForbidden, "This contract cannot be used in API."},
 		{"comment too long", schedulePath(env.A.Prefix, id, "restartSchedule") + "?comment=" + strings.Repeat("x", 1001), env.A.SubmitterKey,
-			http.StatusBadRequest, "The comment must not be longer than 1000 characters."},
+			http.StatusBadRequest, "query parameter comment must not be longer than 1000 characters (it has 1001)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

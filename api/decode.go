@@ -15,7 +15,12 @@ import (
 
 // bodyError is a request body that cannot be decoded; its message names the
 // offending field where JSON allows.
-type bodyError struct{ msg string }
+type bodyError struct {
+	msg string
+	// outOfRange marks a number of the right type outside its bounds, which
+	// a surface that separates syntax (400) from validation (422) answers 422.
+	outOfRange bool
+}
 
 func (e *bodyError) Error() string { return e.msg }
 
@@ -32,10 +37,14 @@ func readBody(c *gin.Context) ([]byte, error) {
 	return body, nil
 }
 
-// decodeStrict decodes JSON into v, refusing unknown fields and trailing data.
+// decodeStrict decodes JSON into v, refusing unknown fields and trailing
+// data, after holding the body to v's input limits (checkBody).
 func decodeStrict(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return &bodyError{msg: "the request body is empty; a JSON object is required"}
+	}
+	if err := checkBody(body, v); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

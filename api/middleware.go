@@ -91,6 +91,8 @@ func presentedKey(r *http.Request) string {
 // every key-protected surface's entry, so it also refuses a declared body
 // over MaxBodyBytes with 413 in the surface's format: a handler that checks
 // its path first, or never reads its body, would not notice it otherwise.
+// For the same reason it holds path segments, query parameters and data
+// headers to their input limits (requestProblem): 400 in the surface's format.
 func (s *server) authenticate(render errorRenderer) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if c.Request.ContentLength > MaxBodyBytes {
@@ -119,6 +121,11 @@ func (s *server) authenticate(render errorRenderer) gin.HandlerFunc {
 		// Limited here, right after the key is known, so that no
 		// authenticated route can be registered without it.
 		if !s.withinRate(c, p.KeyID, render) {
+			c.Abort()
+			return
+		}
+		if err := requestProblem(c); err != nil {
+			render(c, http.StatusBadRequest, err.Error())
 			c.Abort()
 			return
 		}

@@ -55,7 +55,7 @@ func TestSeedDDCMSFidelity(t *testing.T) {
 		id := env.CreateContract(nil)["id"].(string)
 		requirePlain(t, scheduleCall(env, schedulePath(prefix, id, "cancelSchedule"), key), http.StatusOK, scheduleCancelled)
 		restart := schedulePath(prefix, id, "restartSchedule") + "?comment="
-		requirePlain(t, scheduleCall(env, restart+strings.Repeat("é", 1001), key), http.StatusBadRequest, "The comment must not be longer than 1000 characters.")
+		requirePlain(t, scheduleCall(env, restart+strings.Repeat("é", 1001), key), http.StatusBadRequest, "query parameter comment must not be longer than 1000 characters (it has 1001)")
 		requirePlain(t, scheduleCall(env, restart+strings.Repeat("é", 1000), key), http.StatusOK, scheduleRestarted)
 	})
 

@@ -126,7 +126,7 @@ func TestSeedV5Fidelity(t *testing.T) {
 		cat.PenaltyServices = nil
 		refused := env.Do("PUT", "/api/catalog", key, cat)
 		require.Equal(t, http.StatusConflict, refused.Status, "%s", refused.Body)
-		assert.Contains(t, refused.JSON(t)["message"], "penalty service 1 is used by contract termination(s)")
+		assert.Contains(t, refused.JSON(t)["message"], "penalty service 1 is named by ")
 		got := env.Do("GET", terminationPath(id, ""), key, nil).JSON(t)["instance"].(map[string]any)
 		assert.Equal(t, "Early termination", got["penaltyServiceName"])
 

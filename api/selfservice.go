@@ -46,6 +46,9 @@ func selfServiceErrors(c *gin.Context, status int, message string) {
 
 func (s *server) selfServiceFail(c *gin.Context, action domain.Action, ct *contractDetails, err error) {
 	f := s.classify(c, err)
+	if be := (*bodyError)(nil); errors.As(err, &be) && be.outOfRange {
+		f.Status = http.StatusUnprocessableEntity // the seed's status for a value it cannot take
+	}
 	msg := f.Message
 	if len(f.Problems) > 0 {
 		msg = fmt.Sprintf("%s: %v", msg, f.Problems)

@@ -192,6 +192,11 @@ func (c *Catalog) SalesItemFor(offeringID, rateID string) (*SalesItem, bool) {
 // Validate checks the catalog as a whole and reports every problem found.
 func (c *Catalog) Validate() error {
 	var p Problems
+	if len(c.Offerings) == 0 {
+		// A PUT replaces the whole catalog: an empty document (null, {})
+		// would remove every offering, and it is never what was meant.
+		p.Addf("offerings must list at least one offering; a catalog replaces the whole catalog")
+	}
 	if c.Limits != nil {
 		c.Limits.validate(&p)
 	}

@@ -10,8 +10,8 @@ const (
 	DefaultMaxAmount   int64 = 1_000_000_000_000_000 // minor units: any price, line, total or invoice
 	// The most a tenant may configure: an amount at the ceiling times the
 	// days of the longest period still fits in an int64.
-	hardMaxQuantity int64 = 1_000_000_000_000
-	hardMaxAmount   int64 = 10_000_000_000_000_000
+	HardMaxQuantity int64 = 1_000_000_000_000
+	HardMaxAmount   int64 = 10_000_000_000_000_000
 )
 
 // Limits are the ceilings every quantity and amount is checked against. Money
@@ -41,11 +41,11 @@ func (l Limits) OrDefaults() Limits {
 
 // validate reports configured ceilings outside what the service accepts.
 func (l Limits) validate(p *Problems) {
-	if l.MaxQuantity < 0 || l.MaxQuantity > hardMaxQuantity {
-		p.Addf("limits.maxQuantity must be between 1 and %d (omit it for the default %d)", hardMaxQuantity, DefaultMaxQuantity)
+	if l.MaxQuantity < 0 || l.MaxQuantity > HardMaxQuantity {
+		p.Addf("limits.maxQuantity must be between 1 and %d (omit it for the default %d)", HardMaxQuantity, DefaultMaxQuantity)
 	}
-	if l.MaxAmount < 0 || l.MaxAmount > hardMaxAmount {
-		p.Addf("limits.maxAmount must be between 1 and %d (omit it for the default %d)", hardMaxAmount, DefaultMaxAmount)
+	if l.MaxAmount < 0 || l.MaxAmount > HardMaxAmount {
+		p.Addf("limits.maxAmount must be between 1 and %d (omit it for the default %d)", HardMaxAmount, DefaultMaxAmount)
 	}
 }
 

@@ -31,23 +31,55 @@ type Rule struct {
 	ExpiresAfter string `json:"expiresAfter,omitempty"`
 }
 
-// Expiry parses ExpiresAfter: a Go duration ("72h") or whole days ("7d").
+// Bounds of ExpiresAfter: a review that ends before anyone could look at it,
+// or that outlives any business process, is a mistake in the rule.
+const (
+	MinExpiry = time.Second
+	MaxExpiry = 90 * 24 * time.Hour
+)
+
+// Expiry parses ExpiresAfter: a Go duration ("72h") or whole days ("7d"),
+// from MinExpiry to MaxExpiry.
 func (r Rule) Expiry() (time.Duration, error) {
 	if r.ExpiresAfter == "" {
 		return DefaultExpiry, nil
 	}
-	if days, ok := strings.CutSuffix(r.ExpiresAfter, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n <= 0 {
-			return 0, fmt.Errorf("expiresAfter %q is not a positive number of days", r.ExpiresAfter)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(r.ExpiresAfter)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("expiresAfter %q is not a positive duration such as \"72h\" or \"7d\"", r.ExpiresAfter)
+	d, err := parseExpiry(r.ExpiresAfter)
+	if err != nil || d < MinExpiry || d > MaxExpiry {
+		return 0, fmt.Errorf("expiresAfter %q is not a duration from 1s to 90d such as \"72h\" or \"7d\"", r.ExpiresAfter)
 	}
 	return d, nil
+}
+
+// clampedExpiry is a stored rule's expiry brought within the bounds; one
+// that no longer parses gets the default.
+func clampedExpiry(s string) time.Duration {
+	d, err := parseExpiry(s)
+	switch {
+	case err != nil:
+		if strings.HasSuffix(s, "d") {
+			return MaxExpiry // a number of days too large to count
+		}
+		return DefaultExpiry
+	case d < MinExpiry:
+		return MinExpiry
+	case d > MaxExpiry:
+		return MaxExpiry
+	}
+	return d
+}
+
+func parseExpiry(s string) (time.Duration, error) {
+	days, ok := strings.CutSuffix(s, "d")
+	if !ok {
+		return time.ParseDuration(s)
+	}
+	// Days beyond the bound are refused before they can overflow a Duration.
+	n, err := strconv.Atoi(days)
+	if err != nil || n > int(MaxExpiry/(24*time.Hour)) {
+		return 0, fmt.Errorf("not a number of days")
+	}
+	return time.Duration(n) * 24 * time.Hour, nil
 }
 
 // Facts are what a rule can see of an amendment.
@@ -113,7 +145,15 @@ var env = sync.OnceValues(func() (*cel.Env, error) {
 // Compile checks every rule and reports every problem: a blank or duplicate
 // id, an expression that does not compile (with its position) or does not
 // yield a boolean, a bad expiry.
-func Compile(rules []Rule) (*Set, error) {
+func Compile(rules []Rule) (*Set, error) { return compile(rules, false) }
+
+// CompileStored compiles rules already accepted, some perhaps before
+// expiresAfter had bounds: an expiry out of them is brought within them
+// rather than refused, since refusing would hold up every change of the
+// tenant until an operator noticed.
+func CompileStored(rules []Rule) (*Set, error) { return compile(rules, true) }
+
+func compile(rules []Rule, stored bool) (*Set, error) {
 	set := &Set{rules: rules}
 	if len(rules) == 0 {
 		return set, nil
@@ -133,6 +173,9 @@ func Compile(rules []Rule) (*Set, error) {
 		}
 		seen[r.ID] = true
 		expiry, err := r.Expiry()
+		if err != nil && stored {
+			expiry, err = clampedExpiry(r.ExpiresAfter), nil
+		}
 		if err != nil {
 			problems.Addf("%s: %v", label, err)
 		}

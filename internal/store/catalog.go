@@ -6,19 +6,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"github.com/contractd/contractd/internal/domain"
 )
 
 // PutCatalog replaces the tenant's catalog. It refuses (a conflict naming
-// them) a catalog that drops a penalty service a contract termination still
-// uses, so a termination's penaltyServiceName never silently becomes "". The
-// catalog row is locked first, as termination writers lock it, so no
-// termination can take up a service while it is being dropped.
+// them) a catalog that drops what is in use (domain.Catalog.CheckKeeps): an
+// offering, rate or sales item of an active contract, or a penalty service a
+// contract termination names, so a termination's penaltyServiceName never
+// silently becomes "". The catalog row is locked first, as termination
+// writers lock it, so no termination can take up a service while it is
+// being dropped. Contract creation does not take that lock: a contract
+// created on an item in the instant it is dropped is accepted, a window
+// left open because catalog replacements are rare operator actions.
 func (s *Store) PutCatalog(ctx context.Context, tenantID, actorID string, c domain.Catalog) error {
 	doc, err := json.Marshal(c)
 	if err != nil {
@@ -28,7 +30,15 @@ func (s *Store) PutCatalog(ctx context.Context, tenantID, actorID string, c doma
 		if err := lockCatalog(ctx, tx, tenantID); err != nil {
 			return err
 		}
-		if err := refuseDroppedPenaltyServices(ctx, tx, tenantID, c); err != nil {
+		current, err := loadCatalog(ctx, tx, tenantID)
+		if err != nil {
+			return err
+		}
+		usage, err := catalogUsage(ctx, tx, tenantID)
+		if err != nil {
+			return err
+		}
+		if err := c.CheckKeeps(&current, usage); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `
@@ -44,31 +54,6 @@ func (s *Store) PutCatalog(ctx context.Context, tenantID, actorID string, c doma
 func lockCatalog(ctx context.Context, tx *sqlx.Tx, tenantID string) error {
 	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM catalogs WHERE tenant_id = $1 FOR UPDATE`, tenantID); err != nil {
 		return fmt.Errorf("lock catalog: %w", err)
-	}
-	return nil
-}
-
-func refuseDroppedPenaltyServices(ctx context.Context, tx *sqlx.Tx, tenantID string, c domain.Catalog) error {
-	kept := make([]int64, len(c.PenaltyServices))
-	for i, ps := range c.PenaltyServices {
-		kept[i] = ps.ID
-	}
-	var used []struct {
-		ServiceID    int64         `db:"penalty_service_id"`
-		Terminations pq.Int64Array `db:"terminations"`
-	}
-	if err := tx.SelectContext(ctx, &used, `
-		SELECT penalty_service_id, array_agg(id ORDER BY id) AS terminations FROM contract_terminations
-		WHERE tenant_id = $1 AND NOT (penalty_service_id = ANY ($2))
-		GROUP BY penalty_service_id ORDER BY penalty_service_id`, tenantID, pq.Array(kept)); err != nil {
-		return fmt.Errorf("find penalty services in use: %w", err)
-	}
-	var p domain.Problems
-	for _, u := range used {
-		p.Addf("penaltyServices: penalty service %d is used by contract termination(s) %v; keep it or change them first", u.ServiceID, []int64(u.Terminations))
-	}
-	if len(p) > 0 {
-		return domain.Errorf(domain.KindConflict, "penaltyServices", "the catalog drops penalty services in use: %s", strings.Join(p, "; "))
 	}
 	return nil
 }

@@ -429,7 +429,7 @@ func (s *Store) webhookExists(ctx context.Context, tenantID, id string) error {
 func (s *Store) Redeliver(ctx context.Context, tenantID, subscriptionID, deliveryID string, now time.Time) (WebhookDelivery, WebhookQueue, error) {
 	var d WebhookDelivery
 	q := WebhookQueue{TenantID: tenantID, SubscriptionID: subscriptionID}
-	if _, err := uuid.Parse(deliveryID); err != nil {
+	if uuid.Validate(subscriptionID) != nil || uuid.Validate(deliveryID) != nil {
 		return d, q, ErrNotFound
 	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {

@@ -1,0 +1,44 @@
+package api
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+func TestCheckBodyRefusesWhatDecodingWouldHide(t *testing.T) {
+	cases := []struct {
+		name, body string
+		into       any
+		says       string
+	}{
+		{"duplicated key", `{"action": "CANCELLATION", "action": "QUANTITY_CHANGE"}`, &domain.Change{}, "action appears twice"},
+		{"duplicated nested key", `{"payload": {"offerings": [{"offeringId": "a", "offeringId": "b"}]}}`, &domain.Change{}, "payload.offerings[].offeringId appears twice"},
+		{"NUL in a discarded duplicate", `{"comment": "x\u0000", "comment": "ok"}`, &decisionRequest{}, "comment must not contain a NUL"},
+		{"NUL in an unknown field", `{"colour": {"deep": ["\u0000"]}}`, &decisionRequest{}, "NUL"},
+		{"NUL in a key", `{"quantities\u0000": 1}`, &decisionRequest{}, "NUL"},
+		{"invalid UTF-8", "{\"comment\": \"\xc3\x28\"}", &decisionRequest{}, "UTF-8"},
+		{"too long", `{"comment": "` + repeat("x", maxComment+1) + `"}`, &decisionRequest{}, "longer than 1000"},
+		{"2^63", `{"payload": {"offerings": [{"offeringId": "o", "products": [{"productId": "p", "quantity": 9223372036854775808}]}]}}`, &domain.Change{}, "quantity must be a whole number from 0 to 1,000,000,000"},
+		{"negative", `{"payload": {"offerings": [{"offeringId": "o", "products": [{"productId": "p", "quantity": -1}]}]}}`, &domain.Change{}, "quantity must be"},
+		{"year 1", `{"asOf": "0001-01-01"}`, &billingRunRequest{}, "zero date"},
+		{"year 9999", `{"asOf": "9999-12-31"}`, &billingRunRequest{}, "outside the years"},
+		{"too many items", `{"events": [` + repeat(`"a",`, 50) + `"a"]}`, &webhookRequest{}, "more than 50 items"},
+		{"refused field", `{"crossgrade": {}}`, &domain.Change{}, "crossgrade is not accepted"},
+		{"not an object", `null`, &domain.Catalog{}, "must be a JSON object"},
+		{"control character in an id", `{"contractId": "CT-1\n"}`, &domain.Change{}, "control characters"},
+	}
+	for _, tc := range cases {
+		err := decodeStrict([]byte(tc.body), tc.into)
+		var be *bodyError
+		if assert.True(t, errors.As(err, &be), "%s: %v", tc.name, err) {
+			assert.Contains(t, be.Error(), tc.says, tc.name)
+		}
+	}
+}
+
+func repeat(s string, n int) string { return strings.Repeat(s, n) }

@@ -1,0 +1,56 @@
+package api
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/gin-gonic/gin"
+)
+
+// requestProblem holds a request's path segments, query parameters and data
+// headers to their limits (paramLimits, queryLimits, headerLimits) and
+// returns the first that breaks one. authenticate refuses it with 400 in the
+// surface's format before any handler reads it: such a value never reaches
+// Postgres (which refuses NUL outright) nor a workflow.
+func requestProblem(c *gin.Context) error {
+	for _, p := range c.Params {
+		if err := checkValue("path segment "+p.Key, p.Value, paramLimits[p.Key], queryDefault); err != nil {
+			return err
+		}
+	}
+	query := c.Request.URL.Query()
+	// In order, so the same request is refused for the same reason.
+	for _, name := range sortedKeys(query) {
+		if err := checkValue("query parameter", name, ident(maxID), queryDefault); err != nil {
+			return err
+		}
+		for _, v := range query[name] {
+			if err := checkValue("query parameter "+name, v, queryLimits[name], queryDefault); err != nil {
+				return err
+			}
+		}
+	}
+	for _, name := range sortedKeys(headerLimits) {
+		if v := c.GetHeader(name); v != "" {
+			if err := checkValue("header "+name, v, headerLimits[name], queryDefault); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkValue holds one text value to lim, or to fallback when lim is unset.
+func checkValue(what, v string, lim, fallback limit) error {
+	if err := checkText(what, v); err != nil {
+		return err
+	}
+	if lim.Kind == "" {
+		lim = fallback
+	}
+	return checkBounded(what, v, lim)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}

@@ -1,0 +1,203 @@
+package api_test
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contractd/contractd/internal/testkit"
+)
+
+// These tests hold the service to the input limits (api/limits.go): each
+// hostile value from issue 17 is a prompt 400 in the surface's own format,
+// and leaves nothing behind.
+
+// requireRefused checks a 400 in the path's surface format naming field.
+func requireRefused(t *testing.T, path string, resp testkit.Response, field string) {
+	t.Helper()
+	if assert.Equal(t, http.StatusBadRequest, resp.Status, "%s: %s", path, resp.Body) {
+		requireSurfaceError(t, path, resp)
+		assert.Contains(t, string(resp.Body), field, "%s", path)
+	}
+}
+
+func TestInputNULInAnApproversCommentLeavesTheAmendmentDecidable(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	body := cancel(ct["number"])
+	body["requireApproval"] = true
+	id := held(t, env, body)
+	path := "/api/amendments/" + id + "/approve"
+
+	resp := env.Do("POST", path, env.A.ApproverKey, `{"comment":"ok\u0000"}`)
+	requireRefused(t, path, resp, "comment")
+	am := env.Do("GET", "/api/amendments/"+id, env.A.ApproverKey, nil).JSON(t)
+	assert.Equal(t, "REVIEW", am["status"], "the amendment is still in review")
+
+	resp = env.Do("POST", path, env.A.ApproverKey, `{"comment":"ok"}`)
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	assert.Equal(t, "APPLIED", resp.JSON(t)["status"], "and can still be decided")
+}
+
+func TestInputOversizedIdempotencyKeyAndDuplicatedKeysAreRefusedBeforeAnyWorkflow(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	longKey := strings.Repeat("k", 4000) // over Postgres's index row limit
+	resp := change(env, env.A.SubmitterKey, seats(ct["number"].(string), 6), "Idempotency-Key", longKey)
+	requireRefused(t, "/api/selfService/contract", resp, "Idempotency-Key")
+	resp = env.Do("POST", "/api/contract-actions", env.A.SubmitterKey, createBody("ACC-1", teamItem(nil)), "Idempotency-Key", longKey)
+	requireRefused(t, "/api/contract-actions", resp, "Idempotency-Key")
+	resp = env.Do("POST", crossgradePath(ct), env.A.SubmitterKey, map[string]any{"salesItemCode": "BUSINESS-M"}, "Idempotency-Key", longKey)
+	requireRefused(t, crossgradePath(ct), resp, "Idempotency-Key")
+
+	// The first value holds a NUL, which the raw body (stored with the
+	// amendment) would keep even though the decoder takes the last one.
+	dup := `{"action": "CANCELLATION\u0000", "action": "CANCELLATION", "contractId": "` + ct["number"].(string) + `", "payload": null}`
+	requireRefused(t, "/api/selfService/contract", change(env, env.A.SubmitterKey, dup), "action")
+	dup = `{"action": "CANCELLATION", "action": "CANCELLATION", "contractId": "` + ct["number"].(string) + `", "payload": null}`
+	requireRefused(t, "/api/selfService/contract", change(env, env.A.SubmitterKey, dup), "appears twice")
+
+	assert.Zero(t, env.CountRows("amendments"), "no amendment was opened")
+	assert.Equal(t, 1, env.CountRows("contracts"), "no contract was created")
+	// The contract is open to changes at once.
+	resp = change(env, env.A.SubmitterKey, seats(ct["number"].(string), 6))
+	assert.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+}
+
+// forgedToken is a page token of the right shape with an id that is not one.
+func forgedToken() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(`{"t":"2026-03-01T00:00:00Z","id":"x"}`))
+}
+
+func TestInputNULsAndForgedPageTokensAre400AtOnce(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	op := env.A.OperatorKey
+	termination := requireWrite(t, env.Do("POST", terminationsPath, op, map[string]any{"penaltyServiceId": 1, "name": "Fee"}), "create").Results.Items[0].Identity
+	started := time.Now()
+	cases := []struct {
+		method, path, key string
+		body              any
+		field             string
+	}{
+		{"GET", "/api/contracts/%00", op, nil, "id"},
+		{"GET", "/api/contracts?accountNumber=%00", op, nil, "accountNumber"},
+		{"GET", "/api/contracts?status=%C3%28", op, nil, "status"}, // invalid UTF-8
+		{"GET", "/api/amendments/%00", op, nil, "id"},
+		{"GET", "/api/amendments?status=REVIEW&pageToken=" + forgedToken(), env.A.ApproverKey, nil, "pageToken"},
+		{"GET", "/api/approvals?pageToken=" + forgedToken(), env.A.ApproverKey, nil, "pageToken"},
+		{"POST", schedulePath(env.A.Prefix, ct["id"].(string), "restartSchedule") + "?comment=%00", env.A.SubmitterKey, nil, "comment"},
+		{"POST", terminationsPath, op, `{"penaltyServiceId": 1, "name": "Fee\u0000"}`, "name"},
+		{"PUT", terminationPath(termination, ""), op, `{"penaltyServiceId": 1, "name": "x\u0000"}`, "name"},
+		{"POST", "/api/webhooks", op, `{"url": "https://example.com/h", "events": ["amendment.applied"], "description": "\u0000"}`, "description"},
+		{"PUT", "/api/approval-rules", op, `{"rules": [{"id": "r\u0000", "name": "R", "when": "true"}]}`, "rules[].id"},
+		{"PUT", "/api/catalog", op, `{"products": [{"id": "p", "name": "\u0000"}]}`, "products[].name"},
+		{"POST", crossgradePath(ct), env.A.SubmitterKey, `{"salesItemCode": "BUSINESS-M", "referrer": "\u0000"}`, "referrer"},
+		{"POST", "/api/contract-actions", env.A.SubmitterKey, `{"accountNumber": "ACC\u0000", "actions": []}`, "accountNumber"},
+	}
+	for _, tc := range cases {
+		resp := env.Do(tc.method, tc.path, tc.key, tc.body)
+		requireRefused(t, tc.path, resp, tc.field)
+	}
+	// Each refusal came at once, not after a workflow's retries.
+	assert.Less(t, time.Since(started), 10*time.Second)
+	assert.Equal(t, "Fee", env.Do("GET", terminationPath(termination, ""), op, nil).JSON(t)["instance"].(map[string]any)["name"])
+	assert.Zero(t, env.CountRows("webhook_subscriptions"))
+}
+
+func TestInputEmptyCatalogOrOneDroppingItemsInUseIsRefused(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	op := env.A.OperatorKey
+	for _, doc := range []string{`null`, `{}`, `{"products": [], "offerings": []}`} {
+		resp := env.Do("PUT", "/api/catalog", op, doc)
+		requireRefused(t, "/api/catalog", resp, "")
+	}
+	// The demo catalog without off_team, which the contract is on.
+	cat := env.Do("GET", "/api/catalog", op, nil).JSON(t)
+	var offerings, items []any
+	for _, o := range cat["offerings"].([]any) {
+		if o.(map[string]any)["id"] != "off_team" {
+			offerings = append(offerings, o)
+		}
+	}
+	for _, si := range cat["salesItems"].([]any) {
+		if si.(map[string]any)["offeringId"] != "off_team" {
+			items = append(items, si)
+		}
+	}
+	cat["offerings"], cat["salesItems"], cat["crossgradePaths"], cat["discountCodes"] = offerings, items, []any{}, []any{}
+	resp := env.Do("PUT", "/api/catalog", op, cat)
+	require.Equal(t, http.StatusConflict, resp.Status, "%s", resp.Body)
+	msg := requireSurfaceError(t, "/api/catalog", resp)
+	assert.Contains(t, msg, `offering "off_team"`)
+	assert.Contains(t, msg, ct["number"].(string), "the contract using it is named")
+
+	// Nothing changed: the contract can still be changed.
+	resp = change(env, env.A.SubmitterKey, seats(ct["number"].(string), 6))
+	assert.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+}
+
+func TestInputContractDatesAreBounded(t *testing.T) {
+	env := newAmendmentEnv(t) // today is 2026-03-15
+	sub := env.A.SubmitterKey
+	cases := []struct {
+		effective, expiration, field, says string
+	}{
+		{"2000-01-01", "9999-12-31", "expirationDate", "2999"},
+		{"2000-01-01", "2001-01-01", "effectiveDate", "5 year(s) ago"},
+		{"2021-03-14", "2022-01-01", "effectiveDate", "5 year(s) ago"},
+		{"0001-01-01", "2027-01-01", "effectiveDate", "zero date"},
+		{"2026-03-01", "0001-01-01", "expirationDate", "zero date"},
+		{"2028-01-01", "2029-01-01", "effectiveDate", "ahead"},
+		{"2026-03-01", "2036-03-02", "expirationDate", "10 years"},
+	}
+	for _, tc := range cases {
+		resp := env.Do("POST", "/api/contract-actions", sub, createBody("ACC-1", teamItem(map[string]any{
+			"effectiveDate": tc.effective, "expirationDate": tc.expiration})))
+		requireRefused(t, "/api/contract-actions", resp, tc.field)
+		assert.Contains(t, string(resp.Body), tc.says, "%s to %s", tc.effective, tc.expiration)
+	}
+	assert.Zero(t, env.CountRows("contracts"))
+	resp := env.Do("POST", "/api/contract-actions", sub, createBody("ACC-1", teamItem(map[string]any{
+		"effectiveDate": "2021-03-15", "expirationDate": "2031-03-15"})))
+	assert.Equal(t, http.StatusOK, resp.Status, "the longest term from the earliest start: %s", resp.Body)
+}
+
+func TestInputBillingABacklogTakesSeveralRuns(t *testing.T) {
+	env := newAmendmentEnv(t) // today is 2026-03-15
+	ct := env.CreateContract(map[string]any{"effectiveDate": "2025-03-15", "expirationDate": "2027-03-15"})
+	// 13 monthly periods have started, 2025-03-15 to 2026-03-15.
+	first := runBilling(t, env, "2026-03-15")
+	assert.Equal(t, 12, first.Invoiced, "one run bills at most 12 periods of a contract")
+	env.Clock.Set(today.AddDate(0, 0, 1))
+	second := runBilling(t, env, "2026-03-16")
+	assert.Equal(t, 1, second.Invoiced, "the next run bills the rest")
+	assert.Len(t, invoicesOf(t, env, ct["id"].(string)).Items, 13)
+}
+
+func TestInputTextsAndDurationsAreBounded(t *testing.T) {
+	env := newAmendmentEnv(t)
+	op := env.A.OperatorKey
+	resp := env.Do("POST", terminationsPath, op, map[string]any{"penaltyServiceId": 1, "name": strings.Repeat("n", 100_000)})
+	requireRefused(t, terminationsPath, resp, "name")
+	assert.Zero(t, env.CountRows("contract_terminations"))
+
+	resp = env.Do("POST", "/api/contract-actions", env.A.SubmitterKey, createBody("ACC-1", teamItem(map[string]any{"paymentMethod": "any string at all"})))
+	requireRefused(t, "/api/contract-actions", resp, "paymentMethod")
+	resp = env.Do("POST", "/api/contract-actions", env.A.SubmitterKey, createBody("ACC-1", teamItem(map[string]any{"paymentMethod": strings.Repeat("p", 65)})))
+	requireRefused(t, "/api/contract-actions", resp, "paymentMethod")
+
+	for _, expiry := range []string{"1ns", "100000d", "9999999999999999999d", "-1h"} {
+		resp := env.Do("PUT", "/api/approval-rules", op, map[string]any{"rules": []any{
+			map[string]any{"id": "r", "name": "R", "when": "true", "expiresAfter": expiry}}})
+		requireRefused(t, "/api/approval-rules", resp, "expiresAfter")
+	}
+	resp = env.Do("GET", "/api/approval-rules", op, nil)
+	assert.Empty(t, resp.JSON(t)["rules"])
+}

@@ -1,0 +1,78 @@
+package domain
+
+import (
+	"fmt"
+	"strings"
+)
+
+// CatalogUsage is what of a catalog is in use: the offerings and rates on
+// active contracts' lines, and the penalty services early-termination
+// definitions name. A new catalog must keep all of it.
+type CatalogUsage struct {
+	Lines           []LineUsage
+	PenaltyServices []PenaltyServiceUsage
+}
+
+// LineUsage is an offering at a rate on Count active contracts, the first of
+// which are named.
+type LineUsage struct {
+	OfferingID, RateID string
+	Count              int
+	Contracts          []string
+}
+
+// PenaltyServiceUsage is a penalty service named by Count terminations.
+type PenaltyServiceUsage struct {
+	ID           int64
+	Count        int
+	Terminations []int64
+}
+
+// CheckKeeps refuses a catalog replacing current that drops what is in use:
+// an offering or a rate an active contract is on, the sales item current
+// sells it with (a crossgrade starts from it), or a penalty service a
+// termination names. Every such item
+// is listed with the contracts or terminations that use it. Dropping them
+// would leave those contracts unable to change (every change is priced
+// against the catalog), so they are refused rather than kept as retired.
+func (c *Catalog) CheckKeeps(current *Catalog, u CatalogUsage) error {
+	var p Problems
+	for _, l := range u.Lines {
+		users := named("contract", l.Count, l.Contracts)
+		o, ok := c.Offering(l.OfferingID)
+		if !ok {
+			p.Addf("offering %q is used by %s", l.OfferingID, users)
+			continue
+		}
+		if _, ok := o.Rate(l.RateID); !ok {
+			p.Addf("rate %q of offering %q is used by %s", l.RateID, l.OfferingID, users)
+			continue
+		}
+		_, sold := current.SalesItemFor(l.OfferingID, l.RateID)
+		if _, ok := c.SalesItemFor(l.OfferingID, l.RateID); !ok && sold {
+			p.Addf("the sales item for offering %q at rate %q is used by %s", l.OfferingID, l.RateID, users)
+		}
+	}
+	for _, ps := range u.PenaltyServices {
+		if _, ok := c.PenaltyService(ps.ID); !ok {
+			ids := make([]string, len(ps.Terminations))
+			for i, id := range ps.Terminations {
+				ids[i] = fmt.Sprint(id)
+			}
+			p.Addf("penalty service %d is named by %s", ps.ID, named("contract termination", ps.Count, ids))
+		}
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	return Errorf(KindConflict, "", "the catalog drops what is in use: %s", strings.Join(p, "; "))
+}
+
+// named lists the first users and how many more there are.
+func named(kind string, count int, first []string) string {
+	s := fmt.Sprintf("%d %s(s): %s", count, kind, strings.Join(first, ", "))
+	if more := count - len(first); more > 0 {
+		s += fmt.Sprintf(" and %d more", more)
+	}
+	return s
+}
