@@ -366,7 +366,7 @@ func incompressible(n int) string {
 func TestPermanentFailureOfAWebhookDeliveryEndsAndResumes(t *testing.T) {
 	env := newAmendmentEnv(t)
 	rcv := newReceiver(t)
-	subscribe(t, env, rcv, "contract.created", "schedule.cancelled")
+	subscribe(t, env, rcv, "contract.created", "schedule.canceled")
 	env.Faults.FailNext("NextWebhookDelivery")
 	id := fiveSeats(env, nil)["id"].(string)
 	deliveries := fmt.Sprintf("WorkflowType = '%s' AND ContractId = '%s'", activities.WebhookDeliveryWorkflowType, id)
@@ -374,5 +374,5 @@ func TestPermanentFailureOfAWebhookDeliveryEndsAndResumes(t *testing.T) {
 
 	requirePlain(t, scheduleCall(env, schedulePath(env.A.Prefix, id, "cancelSchedule"), env.A.SubmitterKey), http.StatusOK, scheduleCancelled)
 	got := rcv.waitForEvents(t, 2)
-	assert.Equal(t, []string{"contract.created", "schedule.cancelled"}, typesOf(got, id), "both, in order")
+	assert.Equal(t, []string{"contract.created", "schedule.canceled"}, typesOf(got, id), "both, in order")
 }

@@ -161,6 +161,10 @@ steps() {
   step "restart it" "/restartSchedule" 200 'sh:grep -q "restarted successfully" "$OUT"'
   step "bill what is due today" "/api/billing/run" 200 'jq:.asOf == env.TODAY and .failed == 0'
   step "the contract's invoices" '/api/contracts/$CONTRACT/invoices' 200 'jq:.items | length >= 1'
+  step "invoices with payments, credits and amount due" '/api/contracts/$CONTRACT/invoices' 200 \
+    'jq:(.items[0] | has("amountDue")) and has("creditNotes")'
+  step "the account's balance" "/api/accounts/ACC-0000000001/balance" 200 \
+    'jq:.accountNumber == "ACC-0000000001" and (.balances | length >= 1)'
   # Early-termination penalties
   step "operator key in \$H" "H='Authorization: Bearer demo-operator-key'" 'sh:[[ -n $H ]]'
   step "list terminations" "Termination/ -H" 200 'jq:has("trackingId")'
