@@ -29,7 +29,7 @@ import (
 )
 
 var (
-	opsFlag     = flag.Int("model.ops", 160, "operations in all, shared by the clients")
+	opsFlag     = flag.Int("model.ops", 120, "operations in all, shared by the clients")
 	clientsFlag = flag.Int("model.clients", 8, "concurrent clients")
 	seedFlag    = flag.Uint64("model.seed", 0, "seed of client 0's choices (client i uses seed+i); 0 picks one")
 )

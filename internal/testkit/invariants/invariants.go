@@ -164,10 +164,12 @@ type amendmentState struct {
 	Open       bool   `db:"open"`
 }
 
+const amendmentStates = `SELECT id, status, workflow_id, status NOT IN ` + terminal + ` AS open FROM amendments`
+
 func workflowsDisagreeing(ctx context.Context, db *sqlx.DB, workflows client.Client, settle time.Duration) ([]Violation, error) {
 	deadline := time.Now().Add(settle)
 	var pending []amendmentState
-	if err := db.SelectContext(ctx, &pending, `SELECT id, status, workflow_id, status NOT IN `+terminal+` AS open FROM amendments ORDER BY id`); err != nil {
+	if err := db.SelectContext(ctx, &pending, amendmentStates+` ORDER BY id`); err != nil {
 		return nil, fmt.Errorf("list amendments: %w", err)
 	}
 	for {
@@ -183,11 +185,15 @@ func workflowsDisagreeing(ctx context.Context, db *sqlx.DB, workflows client.Cli
 				continue
 			}
 			// Postgres may have moved on while the workflow was asked.
-			if err := db.GetContext(ctx, &am, `SELECT id, status, workflow_id, status NOT IN `+terminal+` AS open FROM amendments WHERE id = $1`, am.ID); err != nil {
+			if err := db.GetContext(ctx, &am, amendmentStates+` WHERE id = $1`, am.ID); err != nil {
 				return nil, fmt.Errorf("reload amendment %s: %w", am.ID, err)
 			}
 			again = append(again, am)
-			out = append(out, Violation{workflowAgrees, fmt.Sprintf("%s is %s but its workflow %s running", am.ID, am.Status, map[bool]string{true: "is", false: "is not"}[running])})
+			state := "has ended"
+			if running {
+				state = "is running"
+			}
+			out = append(out, Violation{workflowAgrees, fmt.Sprintf("%s is %s but its workflow %s", am.ID, am.Status, state)})
 		}
 		if len(again) == 0 || time.Now().After(deadline) {
 			return out, nil
