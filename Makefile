@@ -1,4 +1,4 @@
-.PHONY: dev tour test build vet fuzz sweep faults faults-short
+.PHONY: dev tour test build vet fuzz sweep faults faults-short model
 
 # Run everything in one process: embedded Temporal + UI, worker, API, demo tenant.
 # The binary runs itself rather than through `go run`, which exits 1 after a
@@ -40,3 +40,12 @@ faults:
 
 faults-short:
 	go test -tags faultinject -count=1 -timeout 20m -short -v ./faultinject/
+
+# The model-based test's long form: random operations from concurrent
+# clients, then the invariant check (see modeltest/). `go test ./...` runs
+# its short form. MODEL_SEED=0 picks a seed and prints it.
+MODEL_OPS ?= 2000
+MODEL_CLIENTS ?= 8
+MODEL_SEED ?= 0
+model:
+	go test -count=1 -timeout 60m -run '^TestModel$$' -v ./modeltest/ -args -model.ops=$(MODEL_OPS) -model.clients=$(MODEL_CLIENTS) -model.seed=$(MODEL_SEED)

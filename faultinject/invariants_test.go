@@ -4,11 +4,18 @@ package faultinject
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	temporalclient "go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/contractd/contractd/internal/config"
+	"github.com/contractd/contractd/internal/testkit/invariants"
 )
 
 // settle waits until no amendment is still being worked on (PENDING) and
@@ -48,73 +55,27 @@ type expectation struct {
 	captures int            // payments captured, exactly
 }
 
-// checkInvariants asserts what must hold whatever crashed: every amendment
-// in exactly one state with the history to match, contract versions without
-// gaps or duplicates, one invoice per applied amendment that raised one,
-// every payment authorisation settled exactly once, and the ledger (checkLedger).
+// checkInvariants asserts the scenario's own expectations (how many
+// amendments ended in each status, how many payments were captured), then
+// every invariant of internal/testkit/invariants, Temporal's side included:
+// whatever crashed, the database and the workflows must agree; and the
+// settlement ledger (checkLedger).
 func (c *cluster) checkInvariants(t *testing.T, want expectation) {
 	t.Helper()
 	assert.Equal(t, want.statuses, c.statusCounts(t), "amendments by status")
-
-	// One idempotency key, one amendment (the unique index says so; the
-	// count above says none were lost).
-	var dupKeys int
-	require.NoError(t, c.db.Get(&dupKeys, `SELECT count(*) FROM (SELECT idempotency_key FROM amendments
-		WHERE idempotency_key IS NOT NULL GROUP BY tenant_id, idempotency_key HAVING count(*) > 1) d`))
-	assert.Zero(t, dupKeys, "idempotency keys with more than one amendment")
-
-	// Each amendment's history holds exactly one terminal event, and it is
-	// the amendment's status.
-	var badHistory []string
-	require.NoError(t, c.db.Select(&badHistory, `
-		SELECT a.id || ' ' || a.status || ' terminal events: ' || coalesce(string_agg(e.status, ','), 'none')
-		FROM amendments a
-		LEFT JOIN amendment_events e ON e.amendment_id = a.id
-			AND e.status IN ('APPLIED', 'WITHDRAWN', 'REJECTED', 'EXPIRED', 'FAILED')
-		WHERE a.status IN ('APPLIED', 'WITHDRAWN', 'REJECTED', 'EXPIRED', 'FAILED')
-		GROUP BY a.id, a.status
-		HAVING count(e.id) <> 1 OR min(e.status) <> a.status`))
-	assert.Empty(t, badHistory, "amendments whose history disagrees with their status")
-
-	// Contract versions: the applied amendments of a contract were applied on
-	// consecutive versions starting at its first, and the contract's version
-	// is one past the last; each applied amendment added one segment.
-	var badVersions []string
-	require.NoError(t, c.db.Select(&badVersions, `
-		SELECT c.number || ' version ' || c.version || ', applied on ' || coalesce(string_agg(a.base_version::text, ',' ORDER BY a.base_version), 'nothing')
-			|| ', segments ' || (SELECT count(*) FROM contract_segments s WHERE s.contract_id = c.id)
-		FROM contracts c
-		LEFT JOIN amendments a ON a.contract_id = c.id AND a.status = 'APPLIED'
-		GROUP BY c.id
-		HAVING c.version <> 1 + count(a.id)
-			OR count(DISTINCT a.base_version) <> count(a.id)
-			OR (count(a.id) > 0 AND (min(a.base_version) <> 1 OR max(a.base_version) <> count(a.id)))
-			OR (SELECT count(*) FROM contract_segments s WHERE s.contract_id = c.id) <> c.version`))
-	assert.Empty(t, badVersions, "contracts whose versions have gaps or duplicates")
-
-	// An invoice for each applied amendment whose quote raised one, and
-	// none for any other.
-	var invoices, expectedInvoices, strayInvoices int
-	require.NoError(t, c.db.Get(&invoices, `SELECT count(*) FROM invoices WHERE kind = 'AMENDMENT'`))
-	require.NoError(t, c.db.Get(&expectedInvoices, `SELECT count(*) FROM amendments
-		WHERE status = 'APPLIED' AND jsonb_typeof(quote -> 'invoicePreview') = 'object'`))
-	require.NoError(t, c.db.Get(&strayInvoices, `SELECT count(*) FROM invoices i JOIN amendments a ON a.id = i.amendment_id
-		WHERE a.status <> 'APPLIED'`))
-	assert.Equal(t, expectedInvoices, invoices, "amendment invoices")
-	assert.Zero(t, strayInvoices, "invoices of amendments that were not applied")
-
-	// Every approved authorisation is settled exactly once.
-	var unsettled, captures, voids int
-	require.NoError(t, c.db.Get(&unsettled, `SELECT count(*) FROM sandbox_ledger a
-		WHERE a.operation = 'AUTHORISE' AND a.approved
-		AND (SELECT count(*) FROM sandbox_ledger s WHERE s.parent_id = a.id AND s.operation IN ('CAPTURE', 'VOID')) <> 1`))
+	var captures, voids int
 	require.NoError(t, c.db.Get(&captures, `SELECT count(*) FROM sandbox_ledger WHERE operation = 'CAPTURE'`))
 	require.NoError(t, c.db.Get(&voids, `SELECT count(*) FROM sandbox_ledger WHERE operation = 'VOID'`))
-	assert.Zero(t, unsettled, "authorisations not settled exactly once")
 	assert.Equal(t, want.captures, captures, "payments captured")
 	assert.Zero(t, voids, "payments voided")
 
 	c.checkLedger(t)
+	temporal, err := temporalclient.Dial(temporalclient.Options{HostPort: c.temporalAddr, Namespace: config.DefaultTemporalNamespace,
+		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+	require.NoError(t, err)
+	defer temporal.Close()
+	invariants.Require(t, c.db, temporal, time.Minute)
+
 	t.Log(c.report(want))
 }
 

@@ -151,6 +151,9 @@ type segmentRef struct {
 // current segment is read by a statement of its own, after the lock is
 // held: a statement that waited for the lock still reads with the snapshot
 // it started with, and would miss the segment the previous holder wrote.
+// The current segment is the chain's tip (its last position), never the one
+// created last: a change's time is taken before it waits for the lock, so
+// creation times need not follow the order changes were applied in.
 func lockContract(ctx context.Context, tx *sqlx.Tx, tenantID, key string) (lockedContract, error) {
 	ct, err := loadTerms(ctx, tx, tenantID, key, true)
 	if err != nil {
@@ -158,7 +161,7 @@ func lockContract(ctx context.Context, tx *sqlx.Tx, tenantID, key string) (locke
 	}
 	var current segmentRef
 	err = tx.GetContext(ctx, &current, `SELECT id, plan_id, effective_date FROM contract_segments WHERE contract_id = $1
-		ORDER BY created_at DESC, id DESC LIMIT 1`, ct.ID)
+		ORDER BY position DESC LIMIT 1`, ct.ID)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return lockedContract{Contract: ct}, nil

@@ -199,10 +199,13 @@ func insertSegment(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string
 	if err != nil {
 		return fmt.Errorf("encode segment lines: %w", err)
 	}
+	// A segment's position is one past its predecessor's; the database holds
+	// the chain linear (migration 0009), so a second successor is refused.
 	_, err = tx.ExecContext(ctx, `
 		INSERT INTO contract_segments (id, tenant_id, contract_id, previous_segment_id, effective_date, expiration_date, currency,
-			plan_id, billing_cycle_day, billing_cycle_type, status, lines, created_at, updated_at, created_by, updated_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+			plan_id, billing_cycle_day, billing_cycle_type, status, lines, created_at, updated_at, created_by, updated_by, position)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+			COALESCE((SELECT p.position + 1 FROM contract_segments p WHERE p.id = $4), 1))`,
 		seg.ID, tenantID, contractID, seg.PreviousContractSegmentID, seg.EffectiveDate, seg.ExpirationDate, seg.Currency[0],
 		seg.PlanID, seg.BillingCycleDay, seg.BillingCycleType, seg.Status, linesJSON, seg.CreatedOn, seg.UpdatedOn, seg.CreatedBy, seg.UpdatedBy)
 	if err != nil {
@@ -272,7 +275,7 @@ const contractHistory = `,
 			'expirationDate', s.expiration_date, 'currency', json_build_array(s.currency), 'planId', s.plan_id,
 			'billingCycleDay', s.billing_cycle_day, 'billingCycleType', s.billing_cycle_type, 'status', s.status,
 			'lines', s.lines, 'createdOn', s.created_at, 'updatedOn', s.updated_at, 'createdBy', s.created_by,
-			'updatedBy', s.updated_by) ORDER BY s.created_at, s.id)
+			'updatedBy', s.updated_by) ORDER BY s.position)
 		FROM contract_segments s WHERE s.contract_id = c.id), '[]') AS segments,
 	COALESCE((SELECT json_agg(json_build_object('status', e.status, 'comment', e.comment, 'actorId', e.actor_id,
 			'source', e.source, 'at', e.at) ORDER BY e.id)

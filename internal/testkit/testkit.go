@@ -37,6 +37,7 @@ import (
 	"github.com/contractd/contractd/internal/demo"
 	"github.com/contractd/contractd/internal/payments"
 	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/internal/testkit/invariants"
 	"github.com/contractd/contractd/internal/webhooks"
 	"github.com/contractd/contractd/worker"
 	"github.com/contractd/contractd/workflows"
@@ -190,8 +191,23 @@ func New(t *testing.T) *Env {
 	e.A = e.NewTenant("TA")
 	e.B = e.NewTenant("TB")
 	require.NoError(t, s.PutCatalog(ctx, e.A.ID, uuid.NewString(), demo.Catalog()))
+	// Registered last, so it runs first: with the worker and database still up.
+	t.Cleanup(e.checkInvariants)
 	return e
 }
+
+// checkInvariants fails a test that passed but left the database breaking
+// an invariant (internal/testkit/invariants). A test that failed already
+// has its own story to tell.
+func (e *Env) checkInvariants() {
+	if !e.T.Failed() {
+		invariants.Require(e.T, e.Store.DB(), e.Temporal, invariantSettle)
+	}
+}
+
+// invariantSettle is how long a workflow may take to finish the step it is
+// on before its amendment's state counts as disagreeing with it.
+const invariantSettle = 10 * time.Second
 
 // StartWorker starts a worker on the test's task queue (again, after StopWorker).
 func (e *Env) StartWorker() {
