@@ -99,11 +99,18 @@ func isUnavailable(err error) bool {
 	var (
 		unavailable *serviceerror.Unavailable
 		deadline    *serviceerror.DeadlineExceeded
+		notReady    *serviceerror.WorkflowNotReady
+		exhausted   *serviceerror.ResourceExhausted
 		netErr      *net.OpError
 		pqErr       *pq.Error
 	)
 	switch {
 	case errors.As(err, &unavailable), errors.As(err, &deadline), errors.Is(err, context.DeadlineExceeded):
+		return true
+	case errors.As(err, &notReady), errors.As(err, &exhausted):
+		// Temporal cannot take the request now: the workflow's task is being
+		// retried (after a worker crash, or while Temporal's own database is
+		// slow), or the server sheds load. A retry later gets the answer.
 		return true
 	case errors.Is(err, driver.ErrBadConn), errors.As(err, &netErr):
 		return true

@@ -15,6 +15,7 @@ import (
 	_ "github.com/lib/pq"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/serviceerror"
 )
 
 // A Postgres that does not answer is a dependency outage (503, retry), not a
@@ -30,6 +31,13 @@ func TestPostgresOutageIsUnavailable(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, isUnavailable(fmt.Errorf("load contract: %w", err)), "%v", err)
 	assert.False(t, isUnavailable(errors.New("some bug")))
+}
+
+func TestTemporalNotReadyIsUnavailable(t *testing.T) {
+	// What an Update gets while the workflow's task is being retried.
+	notReady := serviceerror.NewWorkflowNotReady("Unable to perform workflow execution update due to Workflow Task in failed state.")
+	assert.True(t, isUnavailable(fmt.Errorf("update amendment: %w", notReady)))
+	assert.True(t, isUnavailable(serviceerror.NewResourceExhausted(0, "busy")))
 }
 
 // A client that hung up mid-request (here, while the SDK waited on Temporal)
