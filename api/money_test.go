@@ -154,7 +154,7 @@ func TestBillingRunLeavesOutAContractBeyondTheLimits(t *testing.T) {
 	env := newAmendmentEnv(t)
 	good := fiveSeats(env, nil)
 	bad := fiveSeats(env, nil)
-	_, err := env.Store.DB().Exec(`UPDATE contracts SET lines = jsonb_set(lines, '{0,recurringAmount}', '-9223372036854775000') WHERE id = $1`, bad["id"])
+	_, err := env.Store.DB().Exec(`UPDATE contracts SET lines = jsonb_set(lines, '{0,recurringAmount}', '9223372036854775000') WHERE id = $1`, bad["id"])
 	require.NoError(t, err)
 
 	resp := env.Do("POST", "/api/billing/run", env.A.OperatorKey, map[string]any{"asOf": "2026-03-15"})

@@ -158,6 +158,8 @@ type Env struct {
 
 	// Faults injects failures into the worker's activities.
 	Faults *Faults
+	// brokenOnPurpose are invariants the test breaks by design.
+	brokenOnPurpose []string
 }
 
 // New boots a fresh environment with two tenants, A (with the demo catalog)
@@ -201,8 +203,15 @@ func New(t *testing.T) *Env {
 // has its own story to tell.
 func (e *Env) checkInvariants() {
 	if !e.T.Failed() {
-		invariants.Require(e.T, e.Store.DB(), e.Temporal, invariantSettle)
+		invariants.Require(e.T, e.Store.DB(), e.Temporal, invariantSettle, e.brokenOnPurpose...)
 	}
+}
+
+// BreaksOnPurpose names an invariant the test leaves broken by design (a
+// fault it injects that only an operator can repair), so the check after
+// the test does not count it. Every other invariant is still checked.
+func (e *Env) BreaksOnPurpose(invariant string) {
+	e.brokenOnPurpose = append(e.brokenOnPurpose, invariant)
 }
 
 // invariantSettle is how long a workflow may take to finish the step it is
