@@ -130,7 +130,7 @@ steps() {
   # Contracts
   step "dates relative to today" "TODAY=" 'sh:[[ $TODAY == "$(date -u +%F)" && $EXPIRES > $TODAY ]]'
   step "create a contract starting today" "/api/contract-actions" 200 \
-    'jq:.status == "completed" and .contractId == env.CONTRACT and .contractInfo.effectiveDate == env.TODAY'
+    'jq:.status == "active" and .contractId == env.CONTRACT and .contractInfo.effectiveDate == env.TODAY'
   step "read it by uuid" '/api/contracts/$CONTRACT -H' 200 'jq:.id == env.CONTRACT and .status == "active"'
   step "list the account's active contracts" "/api/contracts?accountNumber=" 200 'jq:.items | length >= 1'
   # Amendments
