@@ -1,38 +1,81 @@
 // Package activities holds every side effect the workflows order: reading and
-// writing Postgres (and, later, calling the payment provider). Each activity
-// is idempotent, keyed by the id of the thing it writes.
+// writing Postgres, calling the payment provider, sending webhooks. Each
+// activity is idempotent, keyed by the id of the thing it writes. They come in
+// groups by concern (Amendments, Contracts, Schedules, Billing, Payments,
+// Webhooks), each built complete by its constructor; an activity's type name
+// is its method's name, unique across the groups, as recorded histories hold.
 package activities
 
 import (
 	"errors"
 	"time"
 
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/payments"
 	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/internal/webhooks"
 )
 
-// Activities carries the dependencies activities need.
-type Activities struct {
+// Deps are what the activities need; build them once per process.
+type Deps struct {
 	Store *store.Store
-	// Now is the business clock; tests move it.
+	// Now is the business clock; tests move it. Defaults to time.Now.
 	Now func() time.Time
-	// Payments is the payment provider: the sandbox unless a real one is wired in.
+	// Payments is the payment provider; defaults to the sandbox.
 	Payments payments.Provider
-	// Webhooks sends events to subscribers.
+	// Webhooks sends events to subscribers; defaults to a sender that
+	// refuses insecure URLs.
 	Webhooks *webhooks.Sender
 	// Temporal starts and wakes webhook delivery workflows.
-	Temporal client.Client
+	Temporal *flow.Client
 }
 
-// New builds the activities with the wall clock, the sandbox payment provider
-// and a webhook sender that refuses insecure URLs. Temporal is left to set.
-func New(s *store.Store) *Activities {
-	return &Activities{Store: s, Now: time.Now, Payments: payments.NewSandbox(s.DB()), Webhooks: webhooks.NewSender(webhooks.Config{})}
+// Groups are every activity group, as a worker registers them.
+type Groups struct {
+	Amendments *Amendments
+	Contracts  *Contracts
+	Schedules  *Schedules
+	Billing    *Billing
+	Payments   *Payments
+	Webhooks   *Webhooks
+}
+
+// New builds every group from d.
+func New(d Deps) Groups {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Payments == nil {
+		d.Payments = payments.NewSandbox(d.Store.DB())
+	}
+	if d.Webhooks == nil {
+		d.Webhooks = webhooks.NewSender(webhooks.Config{})
+	}
+	return Groups{
+		Amendments: NewAmendments(d.Store, d.Now),
+		Contracts:  NewContracts(d.Store, d.Now),
+		Schedules:  NewSchedules(d.Store, d.Now),
+		Billing:    NewBilling(d.Store, d.Now),
+		Payments:   NewPayments(d.Payments),
+		Webhooks:   NewWebhooks(d.Store, d.Webhooks, d.Temporal),
+	}
+}
+
+// All lists the groups, for registering each on a worker.
+func (g Groups) All() []any {
+	return []any{g.Amendments, g.Contracts, g.Schedules, g.Billing, g.Payments, g.Webhooks}
+}
+
+// clock is the business clock.
+type clock func() time.Time
+
+// now is the business clock at database precision, so what is stored and
+// what is returned agree.
+func (c clock) now() time.Time {
+	return c().UTC().Truncate(time.Microsecond)
 }
 
 // businessError turns a domain refusal into a non-retryable application error

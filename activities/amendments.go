@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -10,39 +9,20 @@ import (
 
 	"github.com/contractd/contractd/internal/correlation"
 	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/rules"
 	"github.com/contractd/contractd/internal/store"
 )
 
-// OpenAmendmentInput is a self-service request the API validated.
-type OpenAmendmentInput struct {
-	AmendmentID    string
-	WorkflowID     string
-	TenantID       string
-	ContractID     string // uuid
-	ActorID        string
-	Source         string
-	TraceID        string
-	IdempotencyKey string
-	RequestHash    string
-	Change         domain.Change
-	Request        json.RawMessage
-	// ApplyImmediately lets an immediate change that is neither held for
-	// review nor paid up front be applied as it is recorded. Workflows
-	// started before this existed apply in a step of their own.
-	ApplyImmediately bool
+// Amendments opens, applies and records amendments.
+type Amendments struct {
+	store *store.Store
+	clock clock
 }
 
-// OpenAmendmentResult is the recorded amendment, the terms of the contract
-// it holds (without its segments and schedule history, which grow with every
-// change and would be stored in the workflow's history), how long until its
-// effective date starts (0 for an immediate change), and for a held
-// amendment, how long a decision may take.
-type OpenAmendmentResult struct {
-	Amendment    domain.Amendment
-	Contract     domain.Contract
-	WaitFor      time.Duration
-	ReviewExpiry time.Duration
+// NewAmendments builds the amendment activities on s with the business clock now.
+func NewAmendments(s *store.Store, now func() time.Time) *Amendments {
+	return &Amendments{store: s, clock: now}
 }
 
 // requestedApproval is recorded as the matched rule when the submitter asked
@@ -53,22 +33,22 @@ var requestedApproval = domain.MatchedRule{ID: "requireApproval", Name: "Approva
 // tenant's approval rules and records the amendment: REVIEW when a rule (or
 // the request) holds it, else PENDING when it applies today (or already
 // APPLIED, see ApplyImmediately) or SCHEDULED for a future date.
-func (a *Activities) OpenAmendment(ctx context.Context, in OpenAmendmentInput) (OpenAmendmentResult, error) {
-	ruleList, err := a.Store.ApprovalRules(ctx, in.TenantID)
+func (a *Amendments) OpenAmendment(ctx context.Context, in flow.OpenAmendmentInput) (flow.OpenAmendmentResult, error) {
+	ruleList, err := a.store.ApprovalRules(ctx, in.TenantID)
 	if err != nil {
-		return OpenAmendmentResult{}, err
+		return flow.OpenAmendmentResult{}, err
 	}
 	ruleSet, err := rules.CompileStored(ruleList)
 	if err != nil {
-		return OpenAmendmentResult{}, fmt.Errorf("stored approval rules: %w", err)
+		return flow.OpenAmendmentResult{}, fmt.Errorf("stored approval rules: %w", err)
 	}
 	facts, err := a.crossgradeFacts(ctx, in)
 	if err != nil {
-		return OpenAmendmentResult{}, err
+		return flow.OpenAmendmentResult{}, err
 	}
-	now := a.now()
+	now := a.clock.now()
 	today := domain.DateOf(now)
-	am, ct, err := a.Store.OpenAmendment(ctx, store.NewAmendment{
+	am, ct, err := a.store.OpenAmendment(ctx, store.NewAmendment{
 		ID: in.AmendmentID, TenantID: in.TenantID, ContractID: in.ContractID, Action: in.Change.Action,
 		Request: in.Request, RequestHash: in.RequestHash, IdempotencyKey: in.IdempotencyKey, WorkflowID: in.WorkflowID,
 		ActorID: in.ActorID, Source: in.Source,
@@ -96,7 +76,7 @@ func (a *Activities) OpenAmendment(ctx context.Context, in OpenAmendmentInput) (
 		return plan, nil
 	})
 	if err != nil {
-		return OpenAmendmentResult{}, businessError(err)
+		return flow.OpenAmendmentResult{}, businessError(err)
 	}
 	activity.GetLogger(ctx).Info("amendment opened", append(correlation.From(ctx).LogAttrs(),
 		"amendmentId", am.ID, "contractId", ct.ID, "status", am.Status)...)
@@ -105,7 +85,7 @@ func (a *Activities) OpenAmendment(ctx context.Context, in OpenAmendmentInput) (
 	}
 	// Both waits derive from what is stored: when this runs again after a
 	// crash, the amendment it opened the first time is returned as it was.
-	res := OpenAmendmentResult{Amendment: am, Contract: ct}
+	res := flow.OpenAmendmentResult{Amendment: am, Contract: ct}
 	if wait := am.EffectiveDate.Time().Sub(now); wait > 0 {
 		res.WaitFor = wait
 	}
@@ -125,14 +105,14 @@ func PlanChange(cat *domain.Catalog, ct domain.Contract, ch domain.Change, today
 
 // crossgradeFacts reads, for a crossgrade, what its validation needs beyond
 // the contract and the catalog.
-func (a *Activities) crossgradeFacts(ctx context.Context, in OpenAmendmentInput) (domain.CrossgradeFacts, error) {
+func (a *Amendments) crossgradeFacts(ctx context.Context, in flow.OpenAmendmentInput) (domain.CrossgradeFacts, error) {
 	if in.Change.Crossgrade == nil {
 		return domain.CrossgradeFacts{}, nil
 	}
-	return a.Store.CrossgradeFacts(ctx, in.TenantID, in.ContractID, *in.Change.Crossgrade)
+	return a.store.CrossgradeFacts(ctx, in.TenantID, in.ContractID, *in.Change.Crossgrade)
 }
 
-func ruleFacts(in OpenAmendmentInput, ct domain.Contract, q domain.Quote) rules.Facts {
+func ruleFacts(in flow.OpenAmendmentInput, ct domain.Contract, q domain.Quote) rules.Facts {
 	var percent float64
 	if q.RecurringBefore != 0 {
 		percent = float64(q.RecurringDelta) * 100 / float64(q.RecurringBefore)
@@ -147,17 +127,10 @@ func ruleFacts(in OpenAmendmentInput, ct domain.Contract, q domain.Quote) rules.
 	}
 }
 
-// ApplyAmendmentInput names the amendment to apply and who triggered it.
-type ApplyAmendmentInput struct {
-	TenantID    string
-	AmendmentID string
-	ActorID     string
-	Source      string
-}
-
 // ApplyAmendment writes the change; applying twice changes nothing the second time.
-func (a *Activities) ApplyAmendment(ctx context.Context, in ApplyAmendmentInput) (store.Applied, error) {
-	out, err := a.Store.ApplyAmendment(ctx, in.TenantID, in.AmendmentID, in.ActorID, in.Source, a.now())
+func (a *Amendments) ApplyAmendment(ctx context.Context, in flow.ApplyAmendmentInput) (flow.Applied, error) {
+	applied, err := a.store.ApplyAmendment(ctx, in.TenantID, in.AmendmentID, in.ActorID, in.Source, a.clock.now())
+	out := flow.Applied{Amendment: applied.Amendment, Contract: applied.Contract}
 	if err != nil {
 		return out, businessError(err)
 	}
@@ -170,57 +143,22 @@ func logApplied(ctx context.Context, amendmentID string, contractVersion int64) 
 		"amendmentId", amendmentID, "contractVersion", contractVersion)...)
 }
 
-// EventInput adds an event such as APPROVED or ESCALATED to an amendment's
-// history. Capture is set on the event of an up-front payment's capture.
-type EventInput struct {
-	TenantID    string
-	AmendmentID string
-	Event       string
-	ActorID     string
-	Source      string
-	Note        *string
-	Capture     *CaptureRef
-}
-
-// CaptureRef is a captured up-front payment.
-type CaptureRef struct {
-	PaymentID string
-	Amount    int64
-}
-
 // RecordAmendmentEvent records the event once, however often it runs. A
 // capture first settles the amendment's invoice with it, once too.
-func (a *Activities) RecordAmendmentEvent(ctx context.Context, in EventInput) error {
-	now := a.now()
+func (a *Amendments) RecordAmendmentEvent(ctx context.Context, in flow.EventInput) error {
+	now := a.clock.now()
 	if c := in.Capture; c != nil {
-		if err := a.Store.SettleUpFront(ctx, in.TenantID, in.AmendmentID, c.PaymentID, c.Amount, now); err != nil {
+		if err := a.store.SettleUpFront(ctx, in.TenantID, in.AmendmentID, c.PaymentID, c.Amount, now); err != nil {
 			return fmt.Errorf("settle the invoice of amendment %s: %w", in.AmendmentID, err)
 		}
 	}
-	return a.Store.RecordEvent(ctx, in.TenantID, in.AmendmentID, in.Event, in.ActorID, in.Source, in.Note, now)
-}
-
-// TransitionInput moves an amendment between statuses.
-type TransitionInput struct {
-	TenantID    string
-	AmendmentID string
-	From        []string
-	To          string
-	ActorID     string
-	Source      string
-	Note        *string
+	return a.store.RecordEvent(ctx, in.TenantID, in.AmendmentID, in.Event, in.ActorID, in.Source, in.Note, now)
 }
 
 // TransitionAmendment records a status change such as WITHDRAWN or FAILED.
-func (a *Activities) TransitionAmendment(ctx context.Context, in TransitionInput) (domain.Amendment, error) {
-	am, err := a.Store.Transition(ctx, in.TenantID, in.AmendmentID, in.From, in.To, in.ActorID, in.Source, in.Note, a.now())
+func (a *Amendments) TransitionAmendment(ctx context.Context, in flow.TransitionInput) (domain.Amendment, error) {
+	am, err := a.store.Transition(ctx, in.TenantID, in.AmendmentID, in.From, in.To, in.ActorID, in.Source, in.Note, a.clock.now())
 	return am, businessError(err)
-}
-
-// now is the business clock at database precision, so what is stored and
-// what is returned agree.
-func (a *Activities) now() time.Time {
-	return a.Now().UTC().Truncate(time.Microsecond)
 }
 
 func discountPercent(q domain.Quote) int64 {

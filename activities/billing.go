@@ -3,45 +3,24 @@ package activities
 import (
 	"context"
 	"errors"
-	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/contractd/contractd/internal/domain"
-	"github.com/contractd/contractd/internal/payments"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/store"
 )
 
-// InvoicePageInput asks for one page of a tenant's contracts to be invoiced.
-type InvoicePageInput struct {
-	TenantID string
-	// RunID names the billing run, whose invoices are counted as its own.
-	RunID    string
-	AsOf     domain.Date
-	AfterRef int64
-	Limit    int
+// Billing invoices due periods and records collections.
+type Billing struct {
+	store *store.Store
+	clock clock
 }
 
-// InvoicePage is what invoicing one page did, and the invoices it leaves to
-// collect.
-type InvoicePage struct {
-	Invoiced int
-	// Skipped counts due periods not billed because the schedule is Terminated.
-	Skipped int
-	// Refused names contracts not billed because an amount is beyond the limits.
-	Refused []string
-	Collect []InvoiceRef
-	LastRef int64
-	More    bool
-}
-
-// InvoiceRef names an invoice to collect.
-type InvoiceRef struct {
-	TenantID   string
-	ContractID string
-	InvoiceID  string
-	DueDate    domain.Date
+// NewBilling builds the billing activities on s with the business clock now.
+func NewBilling(s *store.Store, now func() time.Time) *Billing {
+	return &Billing{store: s, clock: now}
 }
 
 // InvoiceDuePeriods issues the invoices for the periods due by AsOf on one
@@ -50,17 +29,17 @@ type InvoiceRef struct {
 // an interrupted run left uncollected; the last page adds the charges left on
 // contracts that have ended. A contract whose schedule is Terminated is
 // billed nothing.
-func (a *Activities) InvoiceDuePeriods(ctx context.Context, in InvoicePageInput) (InvoicePage, error) {
-	contracts, more, err := a.Store.BillingContracts(ctx, in.TenantID, in.AsOf, in.AfterRef, in.Limit)
+func (a *Billing) InvoiceDuePeriods(ctx context.Context, in flow.InvoicePageInput) (flow.InvoicePage, error) {
+	contracts, more, err := a.store.BillingContracts(ctx, in.TenantID, in.AsOf, in.AfterRef, in.Limit)
 	if err != nil {
-		return InvoicePage{}, err
+		return flow.InvoicePage{}, err
 	}
-	cat, err := a.Store.Catalog(ctx, in.TenantID)
+	cat, err := a.store.Catalog(ctx, in.TenantID)
 	if err != nil {
-		return InvoicePage{}, err
+		return flow.InvoicePage{}, err
 	}
 	lim := cat.MoneyLimits()
-	page := InvoicePage{More: more}
+	page := flow.InvoicePage{More: more}
 	var issue []store.NewInvoice
 	var active []string // contracts whose schedule collects
 	for _, c := range contracts {
@@ -81,22 +60,22 @@ func (a *Activities) InvoiceDuePeriods(ctx context.Context, in InvoicePageInput)
 		active = append(active, c.ID)
 		issue = append(issue, invoices...)
 	}
-	if page.Invoiced, err = a.Store.IssueRecurringInvoices(ctx, in.TenantID, in.RunID, active, issue, a.now()); err != nil {
-		return InvoicePage{}, err
+	if page.Invoiced, err = a.store.IssueRecurringInvoices(ctx, in.TenantID, in.RunID, active, issue, a.clock.now()); err != nil {
+		return flow.InvoicePage{}, err
 	}
-	open, err := a.Store.InvoicesToCollect(ctx, in.TenantID, active, in.AsOf)
+	open, err := a.store.InvoicesToCollect(ctx, in.TenantID, active, in.AsOf)
 	if err != nil {
-		return InvoicePage{}, err
+		return flow.InvoicePage{}, err
 	}
 	if !more {
-		ended, err := a.Store.EndedContractCharges(ctx, in.TenantID, in.AsOf)
+		ended, err := a.store.EndedContractCharges(ctx, in.TenantID, in.AsOf)
 		if err != nil {
-			return InvoicePage{}, err
+			return flow.InvoicePage{}, err
 		}
 		open = append(open, ended...)
 	}
 	for _, inv := range open {
-		page.Collect = append(page.Collect, InvoiceRef{TenantID: in.TenantID, ContractID: inv.ContractID, InvoiceID: inv.ID, DueDate: inv.PeriodStart})
+		page.Collect = append(page.Collect, flow.InvoiceRef{TenantID: in.TenantID, ContractID: inv.ContractID, InvoiceID: inv.ID, DueDate: inv.PeriodStart})
 	}
 	return page, nil
 }
@@ -114,30 +93,21 @@ func recurringInvoices(lim domain.Limits, c store.BillingContract, due []domain.
 	return out, nil
 }
 
-// CollectionPlan is what a collection attempt takes; Collect is false when
-// there is nothing to collect.
-type CollectionPlan struct {
-	Collect       bool
-	PaymentMethod string
-	Amount        int64
-	Currency      string
-}
-
 // PrepareCollection decides whether an invoice is still to be collected, and
 // how much: its amount due (credits applied at issue are not collected). Not
 // once it is paid, nor while its schedule is Terminated, nor a recurring one
 // once the contract is not active (a dunning retry may come after a cancel):
 // an amendment's charge, such as an early-termination fee, is owed whatever
 // the contract's state.
-func (a *Activities) PrepareCollection(ctx context.Context, inv InvoiceRef) (CollectionPlan, error) {
-	t, err := a.Store.CollectionTarget(ctx, inv.TenantID, inv.InvoiceID)
+func (a *Billing) PrepareCollection(ctx context.Context, inv flow.InvoiceRef) (flow.CollectionPlan, error) {
+	t, err := a.store.CollectionTarget(ctx, inv.TenantID, inv.InvoiceID)
 	if errors.Is(err, store.ErrNotFound) {
-		return CollectionPlan{}, businessError(domain.Errorf(domain.KindNotFound, "", "invoice %s does not exist", inv.InvoiceID))
+		return flow.CollectionPlan{}, businessError(domain.Errorf(domain.KindNotFound, "", "invoice %s does not exist", inv.InvoiceID))
 	}
 	if err != nil {
-		return CollectionPlan{}, err
+		return flow.CollectionPlan{}, err
 	}
-	return CollectionPlan{
+	return flow.CollectionPlan{
 		// An amount due that is not positive has nothing to collect (only an
 		// invoice issued before amounts were checked can have a negative total).
 		Collect: t.InvoiceStatus != store.InvoicePaid && t.AmountDue > 0 && t.ScheduleStatus == domain.ScheduleActive &&
@@ -146,86 +116,25 @@ func (a *Activities) PrepareCollection(ctx context.Context, inv InvoiceRef) (Col
 	}, nil
 }
 
-// AuthoriseInput is one authorisation call.
-type AuthoriseInput struct {
-	IdempotencyKey string
-	Request        payments.AuthoriseRequest
-}
-
-// AuthorisePayment reserves an invoice's amount with the payment provider.
-func (a *Activities) AuthorisePayment(ctx context.Context, in AuthoriseInput) (payments.Authorisation, error) {
-	auth, err := a.Payments.Authorise(ctx, in.IdempotencyKey, in.Request)
-	return auth, paymentError("authorise", err)
-}
-
-// CaptureInput is one capture call.
-type CaptureInput struct {
-	IdempotencyKey  string
-	AuthorisationID string
-	Amount          int64
-}
-
-// CapturePayment takes an authorised amount.
-func (a *Activities) CapturePayment(ctx context.Context, in CaptureInput) (payments.Capture, error) {
-	capture, err := a.Payments.Capture(ctx, in.IdempotencyKey, in.AuthorisationID, in.Amount)
-	return capture, paymentError("capture", err)
-}
-
-// VoidInput is one void call.
-type VoidInput struct {
-	IdempotencyKey  string
-	AuthorisationID string
-}
-
-// VoidPayment releases an authorisation that will not be captured.
-func (a *Activities) VoidPayment(ctx context.Context, in VoidInput) (payments.Void, error) {
-	void, err := a.Payments.Void(ctx, in.IdempotencyKey, in.AuthorisationID)
-	return void, paymentError("void", err)
-}
-
-// paymentError makes a provider's refusal a non-retryable application error
-// typed by its code; other failures are transient and retried.
-func paymentError(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var refusal *payments.Error
-	if errors.As(err, &refusal) {
-		return temporal.NewNonRetryableApplicationError(refusal.Message, string(refusal.Code), err)
-	}
-	return fmt.Errorf("%s payment: %w", op, err)
-}
-
-// CollectionResult is how one collection attempt on an invoice ended, and
-// for a successful one, the amount it took.
-type CollectionResult struct {
-	Invoice   InvoiceRef
-	Attempt   int
-	Outcome   domain.CollectionOutcome
-	Reason    string
-	PaymentID string
-	Amount    int64
-}
-
 // RecordCollection stores an attempt's outcome on its invoice and settles it.
-func (a *Activities) RecordCollection(ctx context.Context, r CollectionResult) error {
+func (a *Billing) RecordCollection(ctx context.Context, r flow.CollectionResult) error {
 	attempt := store.CollectionAttempt{
-		Attempt: r.Attempt, Outcome: r.Outcome, Reason: optional(r.Reason), PaymentID: optional(r.PaymentID), At: a.now(),
+		Attempt: r.Attempt, Outcome: r.Outcome, Reason: optional(r.Reason), PaymentID: optional(r.PaymentID), At: a.clock.now(),
 	}
 	if r.Outcome == domain.CollectionSucceeded {
 		attempt.Amount = &r.Amount
 	}
-	return a.Store.RecordCollectionAttempt(ctx, r.Invoice.TenantID, r.Invoice.InvoiceID, attempt)
+	return a.store.RecordCollectionAttempt(ctx, r.Invoice.TenantID, r.Invoice.InvoiceID, attempt)
 }
 
 // MarkInArrears flags the schedule of an invoice whose dunning ran out.
-func (a *Activities) MarkInArrears(ctx context.Context, inv InvoiceRef) error {
-	return a.Store.MarkScheduleInArrears(ctx, inv.TenantID, inv.ContractID)
+func (a *Billing) MarkInArrears(ctx context.Context, inv flow.InvoiceRef) error {
+	return a.store.MarkScheduleInArrears(ctx, inv.TenantID, inv.ContractID)
 }
 
 // BillingTenants lists the tenants the daily billing runs for.
-func (a *Activities) BillingTenants(ctx context.Context) ([]string, error) {
-	return a.Store.TenantIDs(ctx)
+func (a *Billing) BillingTenants(ctx context.Context) ([]string, error) {
+	return a.store.TenantIDs(ctx)
 }
 
 func optional(s string) *string {

@@ -3,43 +3,47 @@ package activities
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/store"
 )
 
-// CreateContractsInput is a validated contract-actions request.
-type CreateContractsInput struct {
-	ActionID       string
-	TenantID       string
-	ActorID        string
-	Source         string
-	TraceID        string
-	IdempotencyKey string
-	RequestHash    string
-	AccountNumber  string
-	ActionType     string
-	Contracts      []domain.RequestedContract
+// Contracts creates contracts.
+type Contracts struct {
+	store *store.Store
+	clock clock
+}
+
+// NewContracts builds the contract activities on s with the business clock now.
+func NewContracts(s *store.Store, now func() time.Time) *Contracts {
+	return &Contracts{store: s, clock: now}
 }
 
 // CreateContracts prices the requested contracts against the tenant's current
 // catalog and stores them with their account and action record.
-func (a *Activities) CreateContracts(ctx context.Context, in CreateContractsInput) (store.ContractAction, error) {
-	cat, err := a.Store.Catalog(ctx, in.TenantID)
+func (a *Contracts) CreateContracts(ctx context.Context, in flow.CreateContractsInput) (flow.ContractAction, error) {
+	cat, err := a.store.Catalog(ctx, in.TenantID)
 	if err != nil {
-		return store.ContractAction{}, err
+		return flow.ContractAction{}, err
 	}
 	plans, err := domain.PlanContracts(&cat, in.Contracts)
 	if err != nil {
-		return store.ContractAction{}, businessError(err)
+		return flow.ContractAction{}, businessError(err)
 	}
-	action, err := a.Store.CreateContracts(ctx, store.NewContractAction{
+	action, err := a.store.CreateContracts(ctx, store.NewContractAction{
 		ID: in.ActionID, TenantID: in.TenantID, ActorID: in.ActorID, Source: in.Source, TraceID: in.TraceID,
 		IdempotencyKey: in.IdempotencyKey, RequestHash: in.RequestHash, AccountNumber: in.AccountNumber,
 		ActionType: in.ActionType, Plans: plans,
-	}, a.now())
-	if err != nil {
-		return action, fmt.Errorf("create contracts: %w", err)
+	}, a.clock.now())
+	out := flow.ContractAction{
+		ID: action.ID, Number: action.Number, ActionType: action.ActionType, AccountID: action.AccountID,
+		AccountNumber: action.AccountNumber, Contracts: action.Contracts, TraceID: action.TraceID,
+		CreatedOn: action.CreatedOn, CreatedBy: action.CreatedBy, RequestHash: action.RequestHash,
 	}
-	return action, nil
+	if err != nil {
+		return out, fmt.Errorf("create contracts: %w", err)
+	}
+	return out, nil
 }

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/internal/webhooks"
 )
@@ -20,12 +20,6 @@ import (
 // timestamp must be one receivers accept.
 
 const (
-	// WebhookDeliveryWorkflowType names the workflow that works through one
-	// webhook queue. Activities start it by name because the workflows
-	// package, which defines it, imports this one.
-	WebhookDeliveryWorkflowType = "WebhookDeliveryWorkflow"
-	// WebhookWakeSignal tells a delivery workflow its queue may have grown.
-	WebhookWakeSignal = "wake"
 	// WebhookPollWait is how long one poll for new events waits before it
 	// returns empty-handed.
 	WebhookPollWait = time.Minute
@@ -36,51 +30,44 @@ const (
 	webhookBatch = 100
 )
 
-// WebhookDeliveryInput is a delivery workflow's input: the queue it works
-// through and how it retries.
-type WebhookDeliveryInput struct {
-	Queue store.WebhookQueue
-	Retry webhooks.Retry
+// Webhooks fans events out to deliveries and delivers them.
+type Webhooks struct {
+	store    *store.Store
+	sender   *webhooks.Sender
+	temporal *flow.Client
 }
 
-// WebhookDeliveryWorkflowID: one delivery workflow per queue, so a queue's
-// events go out one at a time, in order.
-func WebhookDeliveryWorkflowID(q store.WebhookQueue) string {
-	return "webhook-delivery/" + q.TenantID + "/" + q.SubscriptionID + "/" + q.ContractID
-}
-
-// WakeWebhookQueue tells a queue's delivery workflow to look for pending
-// deliveries, starting it if it is not running. Signal-with-start is atomic:
-// a workflow that is just finishing either sees the signal or is started anew.
-func WakeWebhookQueue(ctx context.Context, c client.Client, taskQueue string, in WebhookDeliveryInput) error {
-	id := WebhookDeliveryWorkflowID(in.Queue)
-	if _, err := c.SignalWithStartWorkflow(ctx, id, WebhookWakeSignal, nil,
-		client.StartWorkflowOptions{TaskQueue: taskQueue}, WebhookDeliveryWorkflowType, in); err != nil {
-		return fmt.Errorf("wake %s: %w", id, err)
-	}
-	return nil
+// NewWebhooks builds the webhook activities: deliveries recorded in s, sent
+// with sender, their workflows woken through temporal.
+func NewWebhooks(s *store.Store, sender *webhooks.Sender, temporal *flow.Client) *Webhooks {
+	return &Webhooks{store: s, sender: sender, temporal: temporal}
 }
 
 // ResumeWebhookDispatch tells a starting dispatcher which event to continue
 // after and which queues to wake first.
-func (a *Activities) ResumeWebhookDispatch(ctx context.Context, tenantID string) (store.WebhookFanOut, error) {
-	return a.Store.ResumeWebhookDispatch(ctx, tenantID)
+func (a *Webhooks) ResumeWebhookDispatch(ctx context.Context, tenantID string) (flow.WebhookFanOut, error) {
+	out, err := a.store.ResumeWebhookDispatch(ctx, tenantID)
+	return fanOut(out), err
 }
 
-// PollWebhookEventsInput asks for the tenant's events after a sequence.
-type PollWebhookEventsInput struct {
-	TenantID string
-	After    int64
+// fanOut is a store fan-out as the dispatcher's history holds it.
+func fanOut(f store.WebhookFanOut) flow.WebhookFanOut {
+	out := flow.WebhookFanOut{Upto: f.Upto}
+	for _, q := range f.Queues {
+		out.Queues = append(out.Queues, flow.WebhookQueue(q))
+	}
+	return out
 }
 
 // PollWebhookEvents waits up to WebhookPollWait for events after in.After
 // and fans out a batch of them to deliveries. It returns how far it got
 // (in.After when nothing came) and the queues to wake. A stopping worker ends
 // the wait at once rather than holding its shutdown up.
-func (a *Activities) PollWebhookEvents(ctx context.Context, in PollWebhookEventsInput) (store.WebhookFanOut, error) {
+func (a *Webhooks) PollWebhookEvents(ctx context.Context, in flow.PollWebhookEventsInput) (flow.WebhookFanOut, error) {
 	deadline := time.Now().Add(WebhookPollWait)
 	for {
-		out, err := a.Store.FanOutWebhookEvents(ctx, in.TenantID, in.After, webhookBatch, time.Now())
+		stored, err := a.store.FanOutWebhookEvents(ctx, in.TenantID, in.After, webhookBatch, time.Now())
+		out := fanOut(stored)
 		if err != nil || out.Upto > in.After || time.Now().After(deadline) {
 			return out, err
 		}
@@ -95,22 +82,15 @@ func (a *Activities) PollWebhookEvents(ctx context.Context, in PollWebhookEvents
 	}
 }
 
-// WakeWebhookQueuesInput names queues whose delivery workflows must run.
-type WakeWebhookQueuesInput struct {
-	Queues []store.WebhookQueue
-	Retry  webhooks.Retry
-}
-
 // WakeWebhookQueues wakes each queue's delivery workflow; waking one twice is
 // harmless, so a retry may repeat them all.
-func (a *Activities) WakeWebhookQueues(ctx context.Context, in WakeWebhookQueuesInput) error {
-	if a.Temporal == nil {
+func (a *Webhooks) WakeWebhookQueues(ctx context.Context, in flow.WakeWebhookQueuesInput) error {
+	if a.temporal == nil {
 		// Retried rather than failed: the dispatcher resumes once a worker is configured.
 		return errors.New("the worker's activities have no Temporal client to start webhook deliveries with")
 	}
-	taskQueue := activity.GetInfo(ctx).TaskQueue
 	for _, q := range in.Queues {
-		if err := WakeWebhookQueue(ctx, a.Temporal, taskQueue, WebhookDeliveryInput{Queue: q, Retry: in.Retry}); err != nil {
+		if err := a.temporal.WakeWebhookQueue(ctx, flow.WebhookDeliveryInput{Queue: q, Retry: in.Retry}); err != nil {
 			return err
 		}
 	}
@@ -118,22 +98,16 @@ func (a *Activities) WakeWebhookQueues(ctx context.Context, in WakeWebhookQueues
 }
 
 // NextWebhookDelivery returns the queue's first pending delivery, or "".
-func (a *Activities) NextWebhookDelivery(ctx context.Context, q store.WebhookQueue) (string, error) {
-	return a.Store.NextWebhookDelivery(ctx, q)
-}
-
-// WebhookDeliveryRef names a delivery.
-type WebhookDeliveryRef struct {
-	TenantID   string
-	DeliveryID string
+func (a *Webhooks) NextWebhookDelivery(ctx context.Context, q flow.WebhookQueue) (string, error) {
+	return a.store.NextWebhookDelivery(ctx, store.WebhookQueue(q))
 }
 
 // DeliverWebhook makes one attempt at a delivery and records it. A 2xx
 // settles the delivery; a 410 settles it and disables its subscription;
 // anything else is an error, retried with backoff. A delivery that is no
 // longer pending (delivered by an earlier try, or cancelled) is not sent.
-func (a *Activities) DeliverWebhook(ctx context.Context, ref WebhookDeliveryRef) error {
-	job, err := a.Store.WebhookJob(ctx, ref.TenantID, ref.DeliveryID)
+func (a *Webhooks) DeliverWebhook(ctx context.Context, ref flow.WebhookDeliveryRef) error {
+	job, err := a.store.WebhookJob(ctx, ref.TenantID, ref.DeliveryID)
 	if errors.Is(err, store.ErrNotFound) {
 		return temporal.NewNonRetryableApplicationError("webhook delivery "+ref.DeliveryID+" does not exist", "NotFound", err)
 	}
@@ -144,7 +118,7 @@ func (a *Activities) DeliverWebhook(ctx context.Context, ref WebhookDeliveryRef)
 	if err != nil {
 		return fmt.Errorf("encode event %s: %w", job.Event.ID, err)
 	}
-	resp, sendErr := a.Webhooks.Send(ctx, webhooks.Message{URL: job.URL, Secret: job.Secret, ID: job.Event.ID, Body: body})
+	resp, sendErr := a.sender.Send(ctx, webhooks.Message{URL: job.URL, Secret: job.Secret, ID: job.Event.ID, Body: body})
 	attempt := store.WebhookAttempt{At: resp.SentAt, LatencyMs: resp.Latency.Milliseconds()}
 	outcome := store.AttemptFailed
 	if sendErr != nil {
@@ -162,7 +136,7 @@ func (a *Activities) DeliverWebhook(ctx context.Context, ref WebhookDeliveryRef)
 			outcome = store.AttemptGone
 		}
 	}
-	if err := a.Store.RecordWebhookAttempt(ctx, ref.TenantID, ref.DeliveryID, attempt, outcome); err != nil {
+	if err := a.store.RecordWebhookAttempt(ctx, ref.TenantID, ref.DeliveryID, attempt, outcome); err != nil {
 		return err
 	}
 	switch {
@@ -174,13 +148,7 @@ func (a *Activities) DeliverWebhook(ctx context.Context, ref WebhookDeliveryRef)
 	return nil
 }
 
-// GiveUpWebhookInput gives a delivery up, saying why.
-type GiveUpWebhookInput struct {
-	WebhookDeliveryRef
-	Reason string
-}
-
 // GiveUpWebhookDelivery marks a pending delivery failed.
-func (a *Activities) GiveUpWebhookDelivery(ctx context.Context, in GiveUpWebhookInput) error {
-	return a.Store.FailWebhookDelivery(ctx, in.TenantID, in.DeliveryID, in.Reason, time.Now())
+func (a *Webhooks) GiveUpWebhookDelivery(ctx context.Context, in flow.GiveUpWebhookInput) error {
+	return a.store.FailWebhookDelivery(ctx, in.TenantID, in.DeliveryID, in.Reason, time.Now())
 }

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/contractd/contractd/activities"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/workflows"
 )
 
@@ -31,28 +32,35 @@ const StopTimeout = 25 * time.Second
 type Options struct {
 	// UpdateKey checks that Updates come from the API (CONTRACTD_UPDATE_KEY);
 	// without it, workflows refuse every Update.
-	UpdateKey workflows.UpdateKey
+	UpdateKey flow.UpdateKey
 	// Interceptors run inside the worker's own (which classify permanent
 	// failures); tests add one that injects failures.
 	Interceptors []interceptor.WorkerInterceptor
 }
 
-// New registers every workflow and activity on a worker polling taskQueue.
-func New(c client.Client, taskQueue string, acts *activities.Activities, opts Options) sdkworker.Worker {
+// New registers every workflow, under its flow name, and every activity
+// group built from deps on a worker polling taskQueue.
+func New(c client.Client, taskQueue string, deps activities.Deps, opts Options) sdkworker.Worker {
 	w := sdkworker.New(c, taskQueue, sdkworker.Options{
 		WorkerStopTimeout: StopTimeout,
 		Interceptors: append([]interceptor.WorkerInterceptor{&permanentFailures{}, workflows.NewUpdateKeyInterceptor(opts.UpdateKey)},
 			opts.Interceptors...),
 	})
-	w.RegisterWorkflow(workflows.ContractActionWorkflow)
-	w.RegisterWorkflow(workflows.AmendmentWorkflow)
-	w.RegisterWorkflow(workflows.ScheduleChangeWorkflow)
-	w.RegisterWorkflow(workflows.BillingRunWorkflow)
-	w.RegisterWorkflow(workflows.DunningWorkflow)
-	w.RegisterWorkflow(workflows.DailyBillingWorkflow)
-	w.RegisterWorkflow(workflows.WebhookDispatchWorkflow)
-	w.RegisterWorkflowWithOptions(workflows.WebhookDeliveryWorkflow, workflow.RegisterOptions{Name: activities.WebhookDeliveryWorkflowType})
-	w.RegisterActivity(acts)
+	for name, fn := range map[string]any{
+		flow.AmendmentWorkflow:       workflows.AmendmentWorkflow,
+		flow.ContractActionWorkflow:  workflows.ContractActionWorkflow,
+		flow.ScheduleChangeWorkflow:  workflows.ScheduleChangeWorkflow,
+		flow.BillingRunWorkflow:      workflows.BillingRunWorkflow,
+		flow.DunningWorkflow:         workflows.DunningWorkflow,
+		flow.DailyBillingWorkflow:    workflows.DailyBillingWorkflow,
+		flow.WebhookDispatchWorkflow: workflows.WebhookDispatchWorkflow,
+		flow.WebhookDeliveryWorkflow: workflows.WebhookDeliveryWorkflow,
+	} {
+		w.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
+	}
+	for _, group := range activities.New(deps).All() {
+		w.RegisterActivity(group)
+	}
 	return w
 }
 
@@ -64,7 +72,7 @@ func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 		return fmt.Errorf("list search attributes: %w", err)
 	}
 	missing := map[string]enumspb.IndexedValueType{}
-	for name, typ := range workflows.SearchAttributes {
+	for name, typ := range flow.SearchAttributes {
 		if _, ok := existing.GetCustomAttributes()[name]; !ok {
 			missing[name] = typ
 		}

@@ -14,10 +14,10 @@ import (
 
 	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/internal/domain"
-	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/internal/flow"
 )
 
-var acts *activities.Activities
+var acts *activities.Amendments
 
 func amendmentEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	env := NewTestEnv(t)
@@ -25,22 +25,22 @@ func amendmentEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	return env
 }
 
-func opened(status string, wait time.Duration) activities.OpenAmendmentResult {
-	return activities.OpenAmendmentResult{
+func opened(status string, wait time.Duration) flow.OpenAmendmentResult {
+	return flow.OpenAmendmentResult{
 		Amendment: domain.Amendment{ID: "am-1", Status: status},
 		Contract:  domain.Contract{ID: "ct-1", Version: 1},
 		WaitFor:   wait,
 	}
 }
 
-func applied() store.Applied {
-	return store.Applied{Amendment: domain.Amendment{ID: "am-1", Status: domain.StatusApplied}, Contract: domain.Contract{ID: "ct-1", Version: 2}}
+func applied() flow.Applied {
+	return flow.Applied{Amendment: domain.Amendment{ID: "am-1", Status: domain.StatusApplied}, Contract: domain.Contract{ID: "ct-1", Version: 2}}
 }
 
-func outcome(t *testing.T, env *testsuite.TestWorkflowEnvironment) Outcome {
+func outcome(t *testing.T, env *testsuite.TestWorkflowEnvironment) flow.Outcome {
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
-	var out Outcome
+	var out flow.Outcome
 	require.NoError(t, env.GetWorkflowResult(&out))
 	return out
 }
@@ -50,12 +50,12 @@ func TestScheduledAmendmentAppliesWhenItsDateComes(t *testing.T) {
 	wait := 36 * time.Hour
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(opened(domain.StatusScheduled, wait), nil)
 	var appliedAt time.Time
-	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.MatchedBy(func(in activities.ApplyAmendmentInput) bool {
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.MatchedBy(func(in flow.ApplyAmendmentInput) bool {
 		return in.ActorID == systemActor.ID && in.Source == systemActor.Source
 	})).Run(func(mock.Arguments) { appliedAt = env.Now() }).Return(applied(), nil)
 	start := env.Now()
 
-	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1"})
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1"})
 
 	out := outcome(t, env)
 	assert.Equal(t, domain.StatusApplied, out.Amendment.Status)
@@ -65,19 +65,19 @@ func TestScheduledAmendmentAppliesWhenItsDateComes(t *testing.T) {
 func TestScheduledAmendmentCanBeWithdrawnWhileWaiting(t *testing.T) {
 	env := amendmentEnv(t)
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(opened(domain.StatusScheduled, 30*24*time.Hour), nil)
-	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in activities.TransitionInput) bool {
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool {
 		return in.To == domain.StatusWithdrawn && in.ActorID == "alice"
 	})).Return(domain.Amendment{ID: "am-1", Status: domain.StatusWithdrawn}, nil)
-	var withdrawn Outcome
+	var withdrawn flow.Outcome
 	env.RegisterDelayedCallback(func() {
-		env.UpdateWorkflow(UpdateWithdraw, "w-1", &testsuite.TestUpdateCallback{
+		env.UpdateWorkflow(flow.UpdateWithdraw, "w-1", &testsuite.TestUpdateCallback{
 			OnReject:   func(err error) { t.Errorf("withdraw rejected: %v", err) },
 			OnAccept:   func() {},
-			OnComplete: func(v any, err error) { require.NoError(t, err); withdrawn = v.(Outcome) },
-		}, Actor{ID: "alice", Source: "USER"})
+			OnComplete: func(v any, err error) { require.NoError(t, err); withdrawn = v.(flow.Outcome) },
+		}, flow.Actor{ID: "alice", Source: "USER"})
 	}, 24*time.Hour)
 
-	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1"})
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1"})
 
 	assert.Equal(t, domain.StatusWithdrawn, outcome(t, env).Amendment.Status)
 	assert.Equal(t, domain.StatusWithdrawn, withdrawn.Amendment.Status)
@@ -92,11 +92,11 @@ func TestImmediateAmendmentRefusesWithdrawal(t *testing.T) {
 	// refused by its handler once the workflow knows what it withdraws.
 	var refused error
 	env.RegisterDelayedCallback(func() {
-		env.UpdateWorkflow(UpdateWithdraw, "w-1", &testsuite.TestUpdateCallback{
+		env.UpdateWorkflow(flow.UpdateWithdraw, "w-1", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { refused = err }, OnAccept: func() {}, OnComplete: func(_ any, err error) { refused = err },
-		}, Actor{ID: "alice"})
+		}, flow.Actor{ID: "alice"})
 	}, 0)
-	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1"})
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1"})
 	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(refused, &appErr), "withdrawal of an immediate change must be refused, got %v", refused)
@@ -107,23 +107,23 @@ func TestTransientApplyFailuresAreRetried(t *testing.T) {
 	env := amendmentEnv(t)
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(opened(domain.StatusPending, 0), nil)
 	calls := 0
-	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Return(func(context.Context, activities.ApplyAmendmentInput) (store.Applied, error) {
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Return(func(context.Context, flow.ApplyAmendmentInput) (flow.Applied, error) {
 		calls++
 		if calls < 3 {
-			return store.Applied{}, errors.New("connection reset by peer")
+			return flow.Applied{}, errors.New("connection reset by peer")
 		}
 		return applied(), nil
 	})
-	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1"})
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1"})
 	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
 	assert.Equal(t, 3, calls)
 }
 
 func TestRefusedAmendmentEndsWithTheReason(t *testing.T) {
 	env := amendmentEnv(t)
-	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(activities.OpenAmendmentResult{},
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(flow.OpenAmendmentResult{},
 		temporal.NewNonRetryableApplicationError("contract CT-1 already has an open amendment am-0", string(domain.KindConflict), nil))
-	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1"})
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1"})
 	out := outcome(t, env)
 	assert.Nil(t, out.Amendment)
 	assert.Equal(t, domain.KindConflict, out.ErrorKind)
@@ -133,52 +133,52 @@ func TestRefusedAmendmentEndsWithTheReason(t *testing.T) {
 func TestApplyThatCanNoLongerHappenIsRecordedFailed(t *testing.T) {
 	env := amendmentEnv(t)
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(opened(domain.StatusScheduled, time.Hour), nil)
-	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Return(store.Applied{},
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Return(flow.Applied{},
 		temporal.NewNonRetryableApplicationError("contract changed", string(domain.KindConflict), nil))
-	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in activities.TransitionInput) bool {
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool {
 		return in.To == domain.StatusFailed
 	})).Return(domain.Amendment{ID: "am-1", Status: domain.StatusFailed}, nil)
-	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1"})
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1"})
 	out := outcome(t, env)
 	assert.Equal(t, domain.StatusFailed, out.Amendment.Status)
 	assert.Equal(t, "contract changed", out.ErrorMessage)
 }
 
-func held(expiry time.Duration, wait time.Duration) activities.OpenAmendmentResult {
+func held(expiry time.Duration, wait time.Duration) flow.OpenAmendmentResult {
 	r := opened(domain.StatusReview, wait)
 	r.ReviewExpiry = expiry
 	return r
 }
 
-func decide(t *testing.T, env *testsuite.TestWorkflowEnvironment, name string, d Decision, after time.Duration, result *Outcome, rejected *error) {
+func decide(t *testing.T, env *testsuite.TestWorkflowEnvironment, name string, d flow.Decision, after time.Duration, result *flow.Outcome, rejected *error) {
 	env.RegisterDelayedCallback(func() {
 		env.UpdateWorkflow(name, name+"@"+after.String(), &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { *rejected = err },
 			OnAccept: func() {},
 			OnComplete: func(v any, err error) {
 				require.NoError(t, err)
-				*result = v.(Outcome)
+				*result = v.(flow.Outcome)
 			},
 		}, d)
 	}, after)
 }
 
-var approver = Actor{ID: "approver-1", Source: "USER"}
+var approver = flow.Actor{ID: "approver-1", Source: "USER"}
 
 func TestApprovedImmediateChangeAppliesAtOnce(t *testing.T) {
 	env := amendmentEnv(t)
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(7*24*time.Hour, 0), nil)
-	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.MatchedBy(func(in activities.EventInput) bool {
-		return in.Event == EventApproved && in.ActorID == approver.ID && *in.Note == "fine"
+	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.MatchedBy(func(in flow.EventInput) bool {
+		return in.Event == flow.EventApproved && in.ActorID == approver.ID && *in.Note == "fine"
 	})).Return(nil)
-	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.MatchedBy(func(in activities.ApplyAmendmentInput) bool {
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.MatchedBy(func(in flow.ApplyAmendmentInput) bool {
 		return in.ActorID == approver.ID
 	})).Return(applied(), nil)
-	var answer Outcome
+	var answer flow.Outcome
 	var rejected error
-	decide(t, env, UpdateApprove, Decision{Actor: approver, Comment: "fine"}, time.Hour, &answer, &rejected)
+	decide(t, env, flow.UpdateApprove, flow.Decision{Actor: approver, Comment: "fine"}, time.Hour, &answer, &rejected)
 
-	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
 
 	require.NoError(t, rejected)
 	assert.Equal(t, domain.StatusApplied, answer.Amendment.Status, "the approver's answer shows the applied change")
@@ -189,17 +189,17 @@ func TestApprovedFutureChangeIsScheduledThenApplied(t *testing.T) {
 	env := amendmentEnv(t)
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(7*24*time.Hour, 10*24*time.Hour), nil)
 	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.Anything).Return(nil)
-	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in activities.TransitionInput) bool {
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool {
 		return in.To == domain.StatusScheduled && in.ActorID == approver.ID
 	})).Return(domain.Amendment{ID: "am-1", Status: domain.StatusScheduled}, nil)
 	var appliedAt time.Time
 	start := env.Now()
 	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Run(func(mock.Arguments) { appliedAt = env.Now() }).Return(applied(), nil)
-	var answer Outcome
+	var answer flow.Outcome
 	var rejected error
-	decide(t, env, UpdateApprove, Decision{Actor: approver}, 2*24*time.Hour, &answer, &rejected)
+	decide(t, env, flow.UpdateApprove, flow.Decision{Actor: approver}, 2*24*time.Hour, &answer, &rejected)
 
-	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
 
 	require.NoError(t, rejected)
 	assert.Equal(t, domain.StatusScheduled, answer.Amendment.Status)
@@ -211,13 +211,13 @@ func TestApprovedFutureChangeIsScheduledThenApplied(t *testing.T) {
 func TestRejectedChangeEndsRejected(t *testing.T) {
 	env := amendmentEnv(t)
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(7*24*time.Hour, 0), nil)
-	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in activities.TransitionInput) bool {
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool {
 		return in.To == domain.StatusRejected && in.ActorID == approver.ID && *in.Note == "too expensive"
 	})).Return(domain.Amendment{ID: "am-1", Status: domain.StatusRejected}, nil)
-	var answer Outcome
+	var answer flow.Outcome
 	var rejected error
-	decide(t, env, UpdateReject, Decision{Actor: approver, Comment: "too expensive"}, time.Minute, &answer, &rejected)
-	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+	decide(t, env, flow.UpdateReject, flow.Decision{Actor: approver, Comment: "too expensive"}, time.Minute, &answer, &rejected)
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
 	require.NoError(t, rejected)
 	assert.Equal(t, domain.StatusRejected, answer.Amendment.Status)
 	env.AssertNotCalled(t, "ApplyAmendment", mock.Anything, mock.Anything)
@@ -228,10 +228,10 @@ func TestSubmitterCannotDecideTheirOwnChange(t *testing.T) {
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(time.Hour, 0), nil)
 	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.Anything).Return(domain.Amendment{ID: "am-1", Status: domain.StatusExpired}, nil)
-	var answer Outcome
+	var answer flow.Outcome
 	var rejected error
-	decide(t, env, UpdateApprove, Decision{Actor: Actor{ID: "submitter-1"}}, time.Minute, &answer, &rejected)
-	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+	decide(t, env, flow.UpdateApprove, flow.Decision{Actor: flow.Actor{ID: "submitter-1"}}, time.Minute, &answer, &rejected)
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
 	var appErr *temporal.ApplicationError
 	require.ErrorAs(t, rejected, &appErr)
 	assert.Equal(t, string(domain.KindForbidden), appErr.Type())
@@ -243,14 +243,14 @@ func TestUndecidedReviewEscalatesThenExpires(t *testing.T) {
 	start := env.Now()
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(expiry, 0), nil)
 	var escalatedAt, expiredAt time.Time
-	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.MatchedBy(func(in activities.EventInput) bool {
-		return in.Event == EventEscalated
+	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.MatchedBy(func(in flow.EventInput) bool {
+		return in.Event == flow.EventEscalated
 	})).Run(func(mock.Arguments) { escalatedAt = env.Now() }).Return(nil).Once()
-	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in activities.TransitionInput) bool {
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool {
 		return in.To == domain.StatusExpired
 	})).Run(func(mock.Arguments) { expiredAt = env.Now() }).Return(domain.Amendment{ID: "am-1", Status: domain.StatusExpired}, nil)
 
-	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
 
 	assert.Equal(t, domain.StatusExpired, outcome(t, env).Amendment.Status)
 	assert.InDelta(t, (expiry / 2).Seconds(), escalatedAt.Sub(start).Seconds(), 60)
@@ -260,11 +260,11 @@ func TestUndecidedReviewEscalatesThenExpires(t *testing.T) {
 
 func TestImmediateChangeAppliedWhenOpenedNeedsNoSecondStep(t *testing.T) {
 	env := amendmentEnv(t)
-	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.MatchedBy(func(in activities.OpenAmendmentInput) bool {
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.MatchedBy(func(in flow.OpenAmendmentInput) bool {
 		return in.ApplyImmediately
 	})).Return(opened(domain.StatusApplied, 0), nil)
 
-	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1"})
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1"})
 
 	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
 	env.AssertNotCalled(t, "ApplyAmendment", mock.Anything, mock.Anything)
@@ -276,19 +276,19 @@ func TestRetriedApprovalWaitsForTheSameOutcome(t *testing.T) {
 	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.Anything).Return(nil).Once()
 	// The apply is slow, so the retry arrives while the first approval is being acted on.
 	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).After(time.Minute).Return(applied(), nil).Once()
-	var first, retry, other Outcome
+	var first, retry, other flow.Outcome
 	var firstErr, retryErr, otherErr error
-	decide(t, env, UpdateApprove, Decision{Actor: approver, Comment: "fine"}, time.Hour, &first, &firstErr)
-	decide(t, env, UpdateApprove, Decision{Actor: approver, Comment: "fine"}, time.Hour+time.Second, &retry, &retryErr)
-	decide(t, env, UpdateReject, Decision{Actor: approver}, time.Hour+2*time.Second, &other, &otherErr)
+	decide(t, env, flow.UpdateApprove, flow.Decision{Actor: approver, Comment: "fine"}, time.Hour, &first, &firstErr)
+	decide(t, env, flow.UpdateApprove, flow.Decision{Actor: approver, Comment: "fine"}, time.Hour+time.Second, &retry, &retryErr)
+	decide(t, env, flow.UpdateReject, flow.Decision{Actor: approver}, time.Hour+2*time.Second, &other, &otherErr)
 	var withdrawErr error
 	env.RegisterDelayedCallback(func() {
-		env.UpdateWorkflow(UpdateWithdraw, "late-withdraw", &testsuite.TestUpdateCallback{
+		env.UpdateWorkflow(flow.UpdateWithdraw, "late-withdraw", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { withdrawErr = err }, OnAccept: func() {}, OnComplete: func(_ any, err error) { withdrawErr = err },
-		}, Actor{ID: "submitter-1"})
+		}, flow.Actor{ID: "submitter-1"})
 	}, time.Hour+3*time.Second)
 
-	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
 
 	require.NoError(t, firstErr)
 	require.NoError(t, retryErr, "the same approver retrying gets the outcome")

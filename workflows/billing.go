@@ -1,18 +1,17 @@
 package workflows
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/payments"
 )
 
@@ -21,67 +20,20 @@ const (
 	invoicePageSize = 100
 	// maxParallelCollections bounds the collections a run has in flight.
 	maxParallelCollections = 20
-	// BillingScheduleID names the Temporal Schedule that bills every day.
-	BillingScheduleID = "billing-daily"
 )
-
-// BillingRunInput asks for a tenant's periods due by AsOf to be billed.
-// AfterRef and Totals carry a run across continue-as-new.
-type BillingRunInput struct {
-	TenantID string
-	AsOf     domain.Date
-	AfterRef int64
-	Totals   BillingTotals
-}
-
-// BillingTotals count what a billing run did.
-type BillingTotals struct {
-	Invoiced  int `json:"invoiced"`  // invoices issued
-	Collected int `json:"collected"` // first collections captured
-	Declined  int `json:"declined"`  // first collections declined; dunning retries them
-	Failed    int `json:"failed"`    // first collections the provider never answered; dunning retries them
-	Skipped   int `json:"skipped"`   // due periods not billed as the schedule is Terminated, and invoices no longer to collect
-	// Refused lists contracts not billed because an amount is beyond the
-	// tenant's money limits (stored before amounts were checked).
-	Refused []string `json:"refused,omitempty"`
-}
-
-func (t *BillingTotals) count(o domain.CollectionOutcome) {
-	switch o {
-	case domain.CollectionSucceeded:
-		t.Collected++
-	case domain.CollectionDeclined:
-		t.Declined++
-	case domain.CollectionFailed:
-		t.Failed++
-	case domain.CollectionSkipped:
-		t.Skipped++
-	}
-}
-
-// BillingRunWorkflowID allows one run per tenant and date at a time; a
-// second request for the same date joins it.
-func BillingRunWorkflowID(tenantID string, asOf domain.Date) string {
-	return "billing-run/" + tenantID + "/" + asOf.String()
-}
-
-// DunningWorkflowID is per invoice: an invoice is dunned at most once.
-func DunningWorkflowID(inv activities.InvoiceRef) string {
-	return "dunning/" + inv.TenantID + "/" + inv.InvoiceID
-}
 
 // BillingRunWorkflow bills a tenant's due periods a page of contracts at a
 // time: it issues their invoices, makes each one's first collection and hands
 // those that fail to a DunningWorkflow. Issuing and collecting are idempotent,
 // so a repeated or overlapping run bills each period and captures each
 // payment once.
-func BillingRunWorkflow(ctx workflow.Context, in BillingRunInput) (BillingTotals, error) {
-	var a *activities.Activities
+func BillingRunWorkflow(ctx workflow.Context, in flow.BillingRunInput) (flow.BillingTotals, error) {
+	var a *activities.Billing
 	// The first run's id stays the same across continue-as-new.
 	runID := workflow.GetInfo(ctx).FirstRunID
 	for {
-		var page activities.InvoicePage
-		err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.InvoiceDuePeriods, activities.InvoicePageInput{
+		var page flow.InvoicePage
+		err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.InvoiceDuePeriods, flow.InvoicePageInput{
 			TenantID: in.TenantID, RunID: runID, AsOf: in.AsOf, AfterRef: in.AfterRef, Limit: invoicePageSize,
 		}).Get(ctx, &page)
 		if err != nil {
@@ -95,7 +47,7 @@ func BillingRunWorkflow(ctx workflow.Context, in BillingRunInput) (BillingTotals
 			return in.Totals, err
 		}
 		for _, o := range outcomes {
-			in.Totals.count(o)
+			in.Totals.Count(o)
 		}
 		if !page.More {
 			return in.Totals, nil
@@ -109,7 +61,7 @@ func BillingRunWorkflow(ctx workflow.Context, in BillingRunInput) (BillingTotals
 
 // collectFirst makes the first collection of each invoice, a bounded number
 // at a time, and starts dunning for those that fail.
-func collectFirst(ctx workflow.Context, invoices []activities.InvoiceRef) ([]domain.CollectionOutcome, error) {
+func collectFirst(ctx workflow.Context, invoices []flow.InvoiceRef) ([]domain.CollectionOutcome, error) {
 	outcomes := make([]domain.CollectionOutcome, len(invoices))
 	for start := 0; start < len(invoices); start += maxParallelCollections {
 		batch := invoices[start:min(start+maxParallelCollections, len(invoices))]
@@ -130,19 +82,19 @@ func collectFirst(ctx workflow.Context, invoices []activities.InvoiceRef) ([]dom
 	return outcomes, nil
 }
 
-func collectOrDun(ctx workflow.Context, inv activities.InvoiceRef) (domain.CollectionOutcome, error) {
+func collectOrDun(ctx workflow.Context, inv flow.InvoiceRef) (domain.CollectionOutcome, error) {
 	outcome, err := collect(ctx, inv, 0)
 	if err != nil || outcome.EndsDunning() {
 		return outcome, err
 	}
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID: DunningWorkflowID(inv),
+		WorkflowID: flow.DunningWorkflowID(inv),
 		// Dunning outlives the run by days.
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(TenantIDKey.ValueSet(inv.TenantID), ContractIDKey.ValueSet(inv.ContractID)),
+		TypedSearchAttributes: temporal.NewSearchAttributes(flow.TenantIDKey.ValueSet(inv.TenantID), flow.ContractIDKey.ValueSet(inv.ContractID)),
 	})
-	err = workflow.ExecuteChildWorkflow(cctx, DunningWorkflow, inv).GetChildWorkflowExecution().Get(ctx, nil)
+	err = workflow.ExecuteChildWorkflow(cctx, flow.DunningWorkflow, inv).GetChildWorkflowExecution().Get(ctx, nil)
 	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 		// An overlapping run got there first.
 		err = nil
@@ -154,7 +106,7 @@ func collectOrDun(ctx workflow.Context, inv activities.InvoiceRef) (domain.Colle
 // invoice's due date until a retry succeeds or the invoice no longer needs
 // collecting (paid, or the schedule was cancelled). When every retry fails,
 // the schedule is marked in arrears.
-func DunningWorkflow(ctx workflow.Context, inv activities.InvoiceRef) error {
+func DunningWorkflow(ctx workflow.Context, inv flow.InvoiceRef) error {
 	for i, days := range domain.DunningDays {
 		if err := sleepUntil(ctx, inv.DueDate.AddDays(days)); err != nil {
 			return err
@@ -164,7 +116,7 @@ func DunningWorkflow(ctx workflow.Context, inv activities.InvoiceRef) error {
 			return err
 		}
 	}
-	var a *activities.Activities
+	var a *activities.Billing
 	return workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.MarkInArrears, inv).Get(ctx, nil)
 }
 
@@ -179,9 +131,9 @@ func sleepUntil(ctx workflow.Context, day domain.Date) error {
 // collect makes collection attempt number attempt on an invoice and records
 // how it ended. Its idempotency keys derive from invoice and attempt, so a
 // replayed or overlapping attempt moves money once.
-func collect(ctx workflow.Context, inv activities.InvoiceRef, attempt int) (domain.CollectionOutcome, error) {
-	var a *activities.Activities
-	var plan activities.CollectionPlan
+func collect(ctx workflow.Context, inv flow.InvoiceRef, attempt int) (domain.CollectionOutcome, error) {
+	var a *activities.Billing
+	var plan flow.CollectionPlan
 	if err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.PrepareCollection, inv).Get(ctx, &plan); err != nil {
 		return "", err
 	}
@@ -201,82 +153,53 @@ func collect(ctx workflow.Context, inv activities.InvoiceRef, attempt int) (doma
 
 // pay authorises and captures the plan's amount. An authorisation whose
 // capture fails is voided, so every authorisation is settled exactly once.
-func pay(ctx workflow.Context, plan activities.CollectionPlan, key string) (activities.CollectionResult, error) {
-	var a *activities.Activities
-	callCtx := withPaymentCall(ctx)
-	var auth payments.Authorisation
-	err := workflow.ExecuteActivity(callCtx, a.AuthorisePayment, activities.AuthoriseInput{
-		IdempotencyKey: key + "/authorise",
-		Request:        payments.AuthoriseRequest{PaymentMethod: plan.PaymentMethod, Amount: plan.Amount, Currency: plan.Currency},
-	}).Get(ctx, &auth)
+// A provider call is retried with backoff while the provider is down; after
+// the last retry the attempt counts as failed and dunning tries again days
+// later. A void must happen, so it retries until it does.
+func pay(ctx workflow.Context, plan flow.CollectionPlan, key string) (flow.CollectionResult, error) {
+	p := payment{key: key, authoriseRetry: providerCall, captureRetry: providerCall, voidRetry: untilDone(500 * time.Millisecond)}
+	auth, err := p.authorise(ctx, payments.AuthoriseRequest{PaymentMethod: plan.PaymentMethod, Amount: plan.Amount, Currency: plan.Currency})
 	if err != nil {
 		return unsuccessful(err)
 	}
-	var capture payments.Capture
-	err = workflow.ExecuteActivity(callCtx, a.CapturePayment, activities.CaptureInput{
-		IdempotencyKey: key + "/capture", AuthorisationID: auth.ID, Amount: plan.Amount,
-	}).Get(ctx, &capture)
+	capture, err := p.capture(ctx, auth.ID, plan.Amount)
 	if err != nil {
-		voidErr := workflow.ExecuteActivity(withCompensation(ctx), a.VoidPayment, activities.VoidInput{
-			IdempotencyKey: key + "/void", AuthorisationID: auth.ID,
-		}).Get(ctx, nil)
-		if voidErr != nil {
-			return activities.CollectionResult{}, fmt.Errorf("void authorisation %s after a failed capture: %w", auth.ID, voidErr)
+		if _, voidErr := p.void(ctx, auth.ID); voidErr != nil {
+			return flow.CollectionResult{}, fmt.Errorf("void authorisation %s after a failed capture: %w", auth.ID, voidErr)
 		}
 		return unsuccessful(err)
 	}
-	return activities.CollectionResult{Outcome: domain.CollectionSucceeded, PaymentID: capture.ID}, nil
+	return flow.CollectionResult{Outcome: domain.CollectionSucceeded, PaymentID: capture.ID}, nil
+}
+
+// providerCall is how a collection's authorisation and capture retry.
+var providerCall = &temporal.RetryPolicy{
+	InitialInterval:    500 * time.Millisecond,
+	BackoffCoefficient: 2,
+	MaximumInterval:    30 * time.Second,
+	MaximumAttempts:    6,
 }
 
 // unsuccessful turns a failed provider call into the attempt's outcome:
 // declined when the payment method was refused, failed when the provider did
 // not answer through every retry. Any other refusal means the request itself
 // is wrong, and cancellation must stop the workflow: both stay errors.
-func unsuccessful(err error) (activities.CollectionResult, error) {
-	var appErr *temporal.ApplicationError
-	refused := errors.As(err, &appErr) && appErr.NonRetryable()
-	switch {
-	case refused && appErr.Type() == string(payments.CodeDeclined):
-		return activities.CollectionResult{Outcome: domain.CollectionDeclined, Reason: appErr.Message()}, nil
-	case refused, temporal.IsCanceledError(err):
-		return activities.CollectionResult{}, err
-	default:
-		return activities.CollectionResult{Outcome: domain.CollectionFailed, Reason: "the payment provider did not answer"}, nil
+func unsuccessful(err error) (flow.CollectionResult, error) {
+	if reason, ok := declined(err); ok {
+		return flow.CollectionResult{Outcome: domain.CollectionDeclined, Reason: reason}, nil
 	}
-}
-
-// withPaymentCall runs a provider call as a regular activity, retried with
-// backoff while the provider is down. After the last retry the attempt counts
-// as failed and dunning tries again days later.
-func withPaymentCall(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    500 * time.Millisecond,
-			BackoffCoefficient: 2,
-			MaximumInterval:    30 * time.Second,
-			MaximumAttempts:    6,
-		},
-	})
-}
-
-// withCompensation runs a void: it must happen, so it retries until it does.
-func withCompensation(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    500 * time.Millisecond,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-		},
-	})
+	var appErr *temporal.ApplicationError
+	if (errors.As(err, &appErr) && appErr.NonRetryable()) || temporal.IsCanceledError(err) {
+		return flow.CollectionResult{}, err
+	}
+	return flow.CollectionResult{Outcome: domain.CollectionFailed, Reason: "the payment provider did not answer"}, nil
 }
 
 // DailyBillingWorkflow is what the billing Schedule starts every day: a
 // billing run for each tenant as of that day. A tenant whose run fails does
 // not hold up the others.
 func DailyBillingWorkflow(ctx workflow.Context) error {
-	var a *activities.Activities
+	var a *activities.Billing
 	var tenants []string
 	if err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.BillingTenants).Get(ctx, &tenants); err != nil {
 		return err
@@ -285,11 +208,11 @@ func DailyBillingWorkflow(ctx workflow.Context) error {
 	var errs []error
 	for _, tenantID := range tenants {
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-			WorkflowID:            BillingRunWorkflowID(tenantID, asOf),
-			TypedSearchAttributes: temporal.NewSearchAttributes(TenantIDKey.ValueSet(tenantID)),
+			WorkflowID:            flow.BillingRunWorkflowID(tenantID, asOf),
+			TypedSearchAttributes: temporal.NewSearchAttributes(flow.TenantIDKey.ValueSet(tenantID)),
 		})
-		var totals BillingTotals
-		err := workflow.ExecuteChildWorkflow(cctx, BillingRunWorkflow, BillingRunInput{TenantID: tenantID, AsOf: asOf}).Get(ctx, &totals)
+		var totals flow.BillingTotals
+		err := workflow.ExecuteChildWorkflow(cctx, flow.BillingRunWorkflow, flow.BillingRunInput{TenantID: tenantID, AsOf: asOf}).Get(ctx, &totals)
 		switch {
 		case temporal.IsWorkflowExecutionAlreadyStartedError(err):
 			// An operator's run for the same day is on it.
@@ -300,22 +223,4 @@ func DailyBillingWorkflow(ctx workflow.Context) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// EnsureBillingSchedule creates the Temporal Schedule that starts
-// DailyBillingWorkflow at 00:30 UTC, unless it exists. A day whose run starts
-// while the previous one still runs waits for it instead of being dropped.
-func EnsureBillingSchedule(ctx context.Context, c client.Client, taskQueue string) error {
-	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID: BillingScheduleID,
-		Spec: client.ScheduleSpec{Calendars: []client.ScheduleCalendarSpec{{
-			Minute: []client.ScheduleRange{{Start: 30}}, Comment: "daily at 00:30 UTC",
-		}}},
-		Action:  &client.ScheduleWorkflowAction{ID: BillingScheduleID, Workflow: DailyBillingWorkflow, TaskQueue: taskQueue},
-		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_BUFFER_ONE,
-	})
-	if err != nil && !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return fmt.Errorf("create billing schedule: %w", err)
-	}
-	return nil
 }

@@ -15,12 +15,16 @@ import (
 
 	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/payments"
 	"github.com/contractd/contractd/workflows"
 )
 
-// billing names the activities the mocks stand in for.
-var billing *activities.Activities
+// billing and pay name the activities the mocks stand in for.
+var (
+	billing *activities.Billing
+	pay     *activities.Payments
+)
 
 func billingEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	env := workflows.NewTestEnv(t)
@@ -35,16 +39,16 @@ var (
 	// local activities deadlines from its own clock but checks them by the wall
 	// clock.
 	dueDate     = domain.DateOf(time.Now()).AddDays(1)
-	collectable = activities.CollectionPlan{Collect: true, PaymentMethod: "pm_test", Amount: 3500, Currency: "USD"}
+	collectable = flow.CollectionPlan{Collect: true, PaymentMethod: "pm_test", Amount: 3500, Currency: "USD"}
 	declined    = temporal.NewNonRetryableApplicationError("the payment was declined: insufficient funds", string(payments.CodeDeclined), nil)
 )
 
-func invoice(id string) activities.InvoiceRef {
-	return activities.InvoiceRef{TenantID: "tenant-1", ContractID: "contract-" + id, InvoiceID: "invoice-" + id, DueDate: dueDate}
+func invoice(id string) flow.InvoiceRef {
+	return flow.InvoiceRef{TenantID: "tenant-1", ContractID: "contract-" + id, InvoiceID: "invoice-" + id, DueDate: dueDate}
 }
 
 func withOutcome(attempt int, outcome domain.CollectionOutcome) any {
-	return mock.MatchedBy(func(r activities.CollectionResult) bool { return r.Attempt == attempt && r.Outcome == outcome })
+	return mock.MatchedBy(func(r flow.CollectionResult) bool { return r.Attempt == attempt && r.Outcome == outcome })
 }
 
 // authorisations records when each authorisation was asked for, and with
@@ -56,8 +60,8 @@ type authorisations struct {
 }
 
 func (a *authorisations) mock(answer func(n int) (payments.Authorisation, error)) {
-	a.env.OnActivity(billing.AuthorisePayment, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.AuthoriseInput) (payments.Authorisation, error) {
+	a.env.OnActivity(pay.AuthorisePayment, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in flow.AuthoriseInput) (payments.Authorisation, error) {
 			a.at = append(a.at, a.env.Now().UTC())
 			a.keys = append(a.keys, in.IdempotencyKey)
 			return answer(len(a.at))
@@ -99,11 +103,11 @@ func TestDunningEndsWhenARetryIsCollected(t *testing.T) {
 		}
 		return payments.Authorisation{ID: "auth-2", Amount: 3500, Currency: "USD"}, nil
 	})
-	env.OnActivity(billing.CapturePayment, mock.Anything, activities.CaptureInput{
+	env.OnActivity(pay.CapturePayment, mock.Anything, flow.CaptureInput{
 		IdempotencyKey: "invoice/invoice-1/attempt/2/capture", AuthorisationID: "auth-2", Amount: 3500,
 	}).Return(payments.Capture{ID: "cap-2", AuthorisationID: "auth-2", Amount: 3500}, nil).Once()
 	env.OnActivity(billing.RecordCollection, mock.Anything, withOutcome(1, domain.CollectionDeclined)).Return(nil).Once()
-	env.OnActivity(billing.RecordCollection, mock.Anything, mock.MatchedBy(func(r activities.CollectionResult) bool {
+	env.OnActivity(billing.RecordCollection, mock.Anything, mock.MatchedBy(func(r flow.CollectionResult) bool {
 		return r.Attempt == 2 && r.Outcome == domain.CollectionSucceeded && r.PaymentID == "cap-2"
 	})).Return(nil).Once()
 
@@ -118,7 +122,7 @@ func TestDunningEndsWhenTheScheduleIsCancelled(t *testing.T) {
 	env := billingEnv(t)
 	env.SetStartTime(dueDate.Time())
 	inv := invoice("1")
-	env.OnActivity(billing.PrepareCollection, mock.Anything, inv).Return(activities.CollectionPlan{}, nil).Once()
+	env.OnActivity(billing.PrepareCollection, mock.Anything, inv).Return(flow.CollectionPlan{}, nil).Once()
 
 	env.ExecuteWorkflow(workflows.DunningWorkflow, inv)
 	require.True(t, env.IsWorkflowCompleted())
@@ -131,29 +135,29 @@ func TestBillingRunCountsOutcomesPagesAndDunsFailures(t *testing.T) {
 	env := billingEnv(t)
 	env.SetStartTime(dueDate.Time().Add(time.Hour))
 	ok, refused, cancelled := invoice("ok"), invoice("refused"), invoice("cancelled")
-	env.OnActivity(billing.InvoiceDuePeriods, mock.Anything, mock.MatchedBy(func(in activities.InvoicePageInput) bool {
+	env.OnActivity(billing.InvoiceDuePeriods, mock.Anything, mock.MatchedBy(func(in flow.InvoicePageInput) bool {
 		return in.AfterRef == 0 && in.TenantID == "tenant-1" && in.AsOf == dueDate
-	})).Return(activities.InvoicePage{Invoiced: 2, Skipped: 1, Collect: []activities.InvoiceRef{ok, refused}, LastRef: 10, More: true}, nil).Once()
-	env.OnActivity(billing.InvoiceDuePeriods, mock.Anything, mock.MatchedBy(func(in activities.InvoicePageInput) bool {
+	})).Return(flow.InvoicePage{Invoiced: 2, Skipped: 1, Collect: []flow.InvoiceRef{ok, refused}, LastRef: 10, More: true}, nil).Once()
+	env.OnActivity(billing.InvoiceDuePeriods, mock.Anything, mock.MatchedBy(func(in flow.InvoicePageInput) bool {
 		return in.AfterRef == 10
-	})).Return(activities.InvoicePage{Invoiced: 1, Collect: []activities.InvoiceRef{cancelled}, LastRef: 11}, nil).Once()
+	})).Return(flow.InvoicePage{Invoiced: 1, Collect: []flow.InvoiceRef{cancelled}, LastRef: 11}, nil).Once()
 
-	env.OnActivity(billing.PrepareCollection, mock.Anything, ok).Return(activities.CollectionPlan{Collect: true, PaymentMethod: "pm_ok", Amount: 100, Currency: "USD"}, nil)
-	env.OnActivity(billing.PrepareCollection, mock.Anything, refused).Return(activities.CollectionPlan{Collect: true, PaymentMethod: "pm_declined", Amount: 100, Currency: "USD"}, nil)
-	env.OnActivity(billing.PrepareCollection, mock.Anything, cancelled).Return(activities.CollectionPlan{}, nil)
-	env.OnActivity(billing.AuthorisePayment, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.AuthoriseInput) (payments.Authorisation, error) {
+	env.OnActivity(billing.PrepareCollection, mock.Anything, ok).Return(flow.CollectionPlan{Collect: true, PaymentMethod: "pm_ok", Amount: 100, Currency: "USD"}, nil)
+	env.OnActivity(billing.PrepareCollection, mock.Anything, refused).Return(flow.CollectionPlan{Collect: true, PaymentMethod: "pm_declined", Amount: 100, Currency: "USD"}, nil)
+	env.OnActivity(billing.PrepareCollection, mock.Anything, cancelled).Return(flow.CollectionPlan{}, nil)
+	env.OnActivity(pay.AuthorisePayment, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in flow.AuthoriseInput) (payments.Authorisation, error) {
 			if in.Request.PaymentMethod == "pm_declined" {
 				return payments.Authorisation{}, declined
 			}
 			return payments.Authorisation{ID: "auth-ok", Amount: 100, Currency: "USD"}, nil
 		})
-	env.OnActivity(billing.CapturePayment, mock.Anything, mock.Anything).Return(payments.Capture{ID: "cap-ok"}, nil).Once()
+	env.OnActivity(pay.CapturePayment, mock.Anything, mock.Anything).Return(payments.Capture{ID: "cap-ok"}, nil).Once()
 	env.OnActivity(billing.RecordCollection, mock.Anything, withOutcome(0, domain.CollectionSucceeded)).Return(nil).Once()
 	env.OnActivity(billing.RecordCollection, mock.Anything, withOutcome(0, domain.CollectionDeclined)).Return(nil).Once()
 	env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, refused).Return(nil).Once()
 
-	assert.Equal(t, workflows.BillingTotals{Invoiced: 3, Collected: 1, Declined: 1, Skipped: 2}, runBilling(t, env))
+	assert.Equal(t, flow.BillingTotals{Invoiced: 3, Collected: 1, Declined: 1, Skipped: 2}, runBilling(t, env))
 }
 
 func TestFailedCaptureVoidsTheAuthorisationAndDuns(t *testing.T) {
@@ -161,18 +165,18 @@ func TestFailedCaptureVoidsTheAuthorisationAndDuns(t *testing.T) {
 	env.SetStartTime(dueDate.Time().Add(time.Hour))
 	inv := invoice("1")
 	env.OnActivity(billing.InvoiceDuePeriods, mock.Anything, mock.Anything).
-		Return(activities.InvoicePage{Invoiced: 1, Collect: []activities.InvoiceRef{inv}}, nil).Once()
+		Return(flow.InvoicePage{Invoiced: 1, Collect: []flow.InvoiceRef{inv}}, nil).Once()
 	env.OnActivity(billing.PrepareCollection, mock.Anything, inv).Return(collectable, nil).Once()
-	env.OnActivity(billing.AuthorisePayment, mock.Anything, mock.Anything).Return(payments.Authorisation{ID: "auth-1", Amount: 3500}, nil).Once()
+	env.OnActivity(pay.AuthorisePayment, mock.Anything, mock.Anything).Return(payments.Authorisation{ID: "auth-1", Amount: 3500}, nil).Once()
 	// The provider stays down through every retry of the capture.
-	env.OnActivity(billing.CapturePayment, mock.Anything, mock.Anything).Return(payments.Capture{}, errors.New("capture payment: unavailable"))
-	env.OnActivity(billing.VoidPayment, mock.Anything, activities.VoidInput{
+	env.OnActivity(pay.CapturePayment, mock.Anything, mock.Anything).Return(payments.Capture{}, errors.New("capture payment: unavailable"))
+	env.OnActivity(pay.VoidPayment, mock.Anything, flow.VoidInput{
 		IdempotencyKey: "invoice/invoice-1/attempt/0/void", AuthorisationID: "auth-1",
 	}).Return(payments.Void{ID: "void-1", AuthorisationID: "auth-1"}, nil).Once()
 	env.OnActivity(billing.RecordCollection, mock.Anything, withOutcome(0, domain.CollectionFailed)).Return(nil).Once()
 	env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, inv).Return(nil).Once()
 
-	assert.Equal(t, workflows.BillingTotals{Invoiced: 1, Failed: 1}, runBilling(t, env))
+	assert.Equal(t, flow.BillingTotals{Invoiced: 1, Failed: 1}, runBilling(t, env))
 	env.AssertActivityNumberOfCalls(t, "CapturePayment", 6)
 }
 
@@ -181,11 +185,11 @@ func TestDailyBillingRunsEveryTenantDespiteAFailure(t *testing.T) {
 	env.SetStartTime(dueDate.Time().Add(30 * time.Minute))
 	env.OnActivity(billing.BillingTenants, mock.Anything).Return([]string{"tenant-1", "tenant-2", "tenant-3"}, nil).Once()
 	run := func(tenantID string) any {
-		return workflows.BillingRunInput{TenantID: tenantID, AsOf: dueDate}
+		return flow.BillingRunInput{TenantID: tenantID, AsOf: dueDate}
 	}
-	env.OnWorkflow(workflows.BillingRunWorkflow, mock.Anything, run("tenant-1")).Return(workflows.BillingTotals{Invoiced: 1}, nil).Once()
-	env.OnWorkflow(workflows.BillingRunWorkflow, mock.Anything, run("tenant-2")).Return(workflows.BillingTotals{}, errors.New("database down")).Once()
-	env.OnWorkflow(workflows.BillingRunWorkflow, mock.Anything, run("tenant-3")).Return(workflows.BillingTotals{Invoiced: 2}, nil).Once()
+	env.OnWorkflow(workflows.BillingRunWorkflow, mock.Anything, run("tenant-1")).Return(flow.BillingTotals{Invoiced: 1}, nil).Once()
+	env.OnWorkflow(workflows.BillingRunWorkflow, mock.Anything, run("tenant-2")).Return(flow.BillingTotals{}, errors.New("database down")).Once()
+	env.OnWorkflow(workflows.BillingRunWorkflow, mock.Anything, run("tenant-3")).Return(flow.BillingTotals{Invoiced: 2}, nil).Once()
 
 	env.ExecuteWorkflow(workflows.DailyBillingWorkflow)
 	require.True(t, env.IsWorkflowCompleted())
@@ -195,12 +199,12 @@ func TestDailyBillingRunsEveryTenantDespiteAFailure(t *testing.T) {
 }
 
 // runBilling runs a billing run for tenant-1 up to dueDate and returns its totals.
-func runBilling(t *testing.T, env *testsuite.TestWorkflowEnvironment) workflows.BillingTotals {
+func runBilling(t *testing.T, env *testsuite.TestWorkflowEnvironment) flow.BillingTotals {
 	t.Helper()
-	env.ExecuteWorkflow(workflows.BillingRunWorkflow, workflows.BillingRunInput{TenantID: "tenant-1", AsOf: dueDate})
+	env.ExecuteWorkflow(workflows.BillingRunWorkflow, flow.BillingRunInput{TenantID: "tenant-1", AsOf: dueDate})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
-	var totals workflows.BillingTotals
+	var totals flow.BillingTotals
 	require.NoError(t, env.GetWorkflowResult(&totals))
 	return totals
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/metrics"
 )
 
@@ -23,7 +23,7 @@ func amendmentsCounted(t *testing.T, action domain.Action, mockActivities func(*
 	env.RegisterWorkflow(AmendmentWorkflow)
 	mockActivities(env)
 
-	env.ExecuteWorkflow(AmendmentWorkflow, activities.OpenAmendmentInput{AmendmentID: "am-1", Change: domain.Change{Action: action}})
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", Change: domain.Change{Action: action}})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 
@@ -58,9 +58,9 @@ func TestRejectedAmendmentIsCountedAsRejected(t *testing.T) {
 		env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(48*time.Hour, 0), nil)
 		env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.Anything).Return(domain.Amendment{ID: "am-1", Status: domain.StatusRejected}, nil)
 		env.RegisterDelayedCallback(func() {
-			env.UpdateWorkflow(UpdateReject, "reject-1", &testsuite.TestUpdateCallback{
+			env.UpdateWorkflow(flow.UpdateReject, "reject-1", &testsuite.TestUpdateCallback{
 				OnReject: func(err error) { t.Errorf("reject refused: %v", err) },
-			}, Decision{Actor: Actor{ID: "approver"}})
+			}, flow.Decision{Actor: flow.Actor{ID: "approver"}})
 		}, time.Minute)
 	})
 	require.Equal(t, map[string]float64{"CANCELLATION/REJECTED": 1}, counted)

@@ -12,9 +12,10 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/contractd/contractd/activities"
+	"github.com/contractd/contractd/internal/flow"
 )
 
-func trustEveryUpdate(*UpdateGrant, string, string, string, time.Time) error { return nil }
+func trustEveryUpdate(*flow.UpdateGrant, string, string, string, time.Time) error { return nil }
 
 // NewTestEnv builds a testsuite environment with a quiet logger (the SDK's
 // debug output would bury a failing test's own) and every activity
@@ -32,7 +33,10 @@ func NewTestEnv(t *testing.T, configure ...func(*testsuite.WorkflowTestSuite)) *
 	// signature: these tests trust every Update (updateauth_test.go checks
 	// the real check).
 	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{&updateCheckInterceptor{check: trustEveryUpdate}}})
-	env.RegisterActivity(&activities.Activities{})
+	for _, group := range []any{&activities.Amendments{}, &activities.Contracts{}, &activities.Schedules{},
+		&activities.Billing{}, &activities.Payments{}, &activities.Webhooks{}} {
+		env.RegisterActivity(group)
+	}
 	t.Cleanup(func() { env.AssertExpectations(t) })
 	return env
 }

@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/contractd/contractd/activities"
-	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/webhooks"
 )
 
@@ -23,26 +23,14 @@ import (
 // wakeBatch bounds the delivery workflows one activity wakes.
 const wakeBatch = 100
 
-// WebhookDispatchWorkflowID: one dispatcher per tenant.
-func WebhookDispatchWorkflowID(tenantID string) string {
-	return "webhook-dispatch/" + tenantID
-}
-
-// WebhookDispatchInput starts a tenant's dispatcher. Retry is handed to the
-// delivery workflows it starts.
-type WebhookDispatchInput struct {
-	TenantID string
-	Retry    webhooks.Retry
-}
-
 // WebhookDispatchWorkflow fans the tenant's events out to deliveries as they
 // commit and wakes the delivery workflow of every queue that got one. It
 // runs for good, continuing as new; each run resumes after the last event
 // fanned out and first wakes every queue with deliveries pending, which
 // covers wake-ups a previous run may not have finished.
-func WebhookDispatchWorkflow(ctx workflow.Context, in WebhookDispatchInput) error {
-	var a *activities.Activities
-	var batch store.WebhookFanOut
+func WebhookDispatchWorkflow(ctx workflow.Context, in flow.WebhookDispatchInput) error {
+	var a *activities.Webhooks
+	var batch flow.WebhookFanOut
 	if err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.ResumeWebhookDispatch, in.TenantID).Get(ctx, &batch); err != nil {
 		return err
 	}
@@ -58,7 +46,7 @@ func WebhookDispatchWorkflow(ctx workflow.Context, in WebhookDispatchInput) erro
 	for {
 		// In slices, so a retried wake-up repeats little and fits its timeout.
 		for queues := range slices.Chunk(batch.Queues, wakeBatch) {
-			err := workflow.ExecuteActivity(wakeCtx, a.WakeWebhookQueues, activities.WakeWebhookQueuesInput{Queues: queues, Retry: in.Retry}).Get(ctx, nil)
+			err := workflow.ExecuteActivity(wakeCtx, a.WakeWebhookQueues, flow.WakeWebhookQueuesInput{Queues: queues, Retry: in.Retry}).Get(ctx, nil)
 			if err != nil {
 				return err
 			}
@@ -66,8 +54,8 @@ func WebhookDispatchWorkflow(ctx workflow.Context, in WebhookDispatchInput) erro
 		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			return workflow.NewContinueAsNewError(ctx, WebhookDispatchWorkflow, in)
 		}
-		var next store.WebhookFanOut
-		if err := workflow.ExecuteActivity(pollCtx, a.PollWebhookEvents, activities.PollWebhookEventsInput{
+		var next flow.WebhookFanOut
+		if err := workflow.ExecuteActivity(pollCtx, a.PollWebhookEvents, flow.PollWebhookEventsInput{
 			TenantID: in.TenantID, After: batch.Upto,
 		}).Get(ctx, &next); err != nil {
 			return err
@@ -81,12 +69,12 @@ func WebhookDispatchWorkflow(ctx workflow.Context, in WebhookDispatchInput) erro
 // retried with exponential backoff for the retry window, then given up so
 // the queue moves on. The workflow ends when the queue is empty; the
 // dispatcher signals-with-start it again when the queue grows.
-func WebhookDeliveryWorkflow(ctx workflow.Context, in activities.WebhookDeliveryInput) error {
+func WebhookDeliveryWorkflow(ctx workflow.Context, in flow.WebhookDeliveryInput) error {
 	q := in.Queue
-	if err := workflow.UpsertTypedSearchAttributes(ctx, TenantIDKey.ValueSet(q.TenantID), ContractIDKey.ValueSet(q.ContractID)); err != nil {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, flow.TenantIDKey.ValueSet(q.TenantID), flow.ContractIDKey.ValueSet(q.ContractID)); err != nil {
 		return err
 	}
-	var a *activities.Activities
+	var a *activities.Webhooks
 	sendCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		// One attempt is one HTTP request plus bookkeeping.
 		StartToCloseTimeout:    webhooks.Timeout + 20*time.Second,
@@ -96,7 +84,7 @@ func WebhookDeliveryWorkflow(ctx workflow.Context, in activities.WebhookDelivery
 		},
 	})
 	dbCtx := withDatabaseStep(ctx)
-	wake := workflow.GetSignalChannel(ctx, activities.WebhookWakeSignal)
+	wake := workflow.GetSignalChannel(ctx, flow.WebhookWakeSignal)
 	for {
 		// A wake-up only says "look again", which the next step does.
 		for wake.ReceiveAsync(nil) {
@@ -115,7 +103,7 @@ func WebhookDeliveryWorkflow(ctx workflow.Context, in activities.WebhookDelivery
 			}
 			return nil
 		}
-		ref := activities.WebhookDeliveryRef{TenantID: q.TenantID, DeliveryID: next}
+		ref := flow.WebhookDeliveryRef{TenantID: q.TenantID, DeliveryID: next}
 		err := workflow.ExecuteActivity(sendCtx, a.DeliverWebhook, ref).Get(ctx, nil)
 		if err == nil {
 			continue
@@ -124,7 +112,7 @@ func WebhookDeliveryWorkflow(ctx workflow.Context, in activities.WebhookDelivery
 			return err
 		}
 		reason := fmt.Sprintf("not delivered within %s: %s", in.Retry.Window, applicationMessage(err))
-		if err := workflow.ExecuteLocalActivity(dbCtx, a.GiveUpWebhookDelivery, activities.GiveUpWebhookInput{
+		if err := workflow.ExecuteLocalActivity(dbCtx, a.GiveUpWebhookDelivery, flow.GiveUpWebhookInput{
 			WebhookDeliveryRef: ref, Reason: reason,
 		}).Get(ctx, nil); err != nil {
 			return err

@@ -15,17 +15,17 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/contractd/contractd/activities"
-	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/webhooks"
 	"github.com/contractd/contractd/workflows"
 )
 
 // hooks names the activities the mocks stand in for.
-var hooks *activities.Activities
+var hooks *activities.Webhooks
 
 var (
-	queueA      = store.WebhookQueue{TenantID: "t-1", SubscriptionID: "s-1", ContractID: "c-1"}
-	queueB      = store.WebhookQueue{TenantID: "t-1", SubscriptionID: "s-1", ContractID: "c-2"}
+	queueA      = flow.WebhookQueue{TenantID: "t-1", SubscriptionID: "s-1", ContractID: "c-1"}
+	queueB      = flow.WebhookQueue{TenantID: "t-1", SubscriptionID: "s-1", ContractID: "c-2"}
 	testRetry   = webhooks.Retry{InitialInterval: time.Second, MaximumInterval: time.Minute, Window: time.Hour}
 	errReceiver = errors.New("the receiver answered 503")
 )
@@ -33,14 +33,14 @@ var (
 func webhookEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	env := workflows.NewTestEnv(t)
 	env.RegisterWorkflow(workflows.WebhookDispatchWorkflow)
-	env.RegisterWorkflowWithOptions(workflows.WebhookDeliveryWorkflow, workflow.RegisterOptions{Name: activities.WebhookDeliveryWorkflowType})
+	env.RegisterWorkflowWithOptions(workflows.WebhookDeliveryWorkflow, workflow.RegisterOptions{Name: flow.WebhookDeliveryWorkflow})
 	return env
 }
 
 // nextDeliveries makes NextWebhookDelivery hand out ids one call at a time,
 // then "" for an empty queue.
-func nextDeliveries(ids ...string) func(context.Context, store.WebhookQueue) (string, error) {
-	return func(context.Context, store.WebhookQueue) (string, error) {
+func nextDeliveries(ids ...string) func(context.Context, flow.WebhookQueue) (string, error) {
+	return func(context.Context, flow.WebhookQueue) (string, error) {
 		if len(ids) == 0 {
 			return "", nil
 		}
@@ -54,12 +54,12 @@ func TestWebhookDeliveryWorksThroughItsQueueInOrder(t *testing.T) {
 	env := webhookEnv(t)
 	env.OnActivity(hooks.NextWebhookDelivery, mock.Anything, queueA).Return(nextDeliveries("d-1", "d-2", "d-3"))
 	var sent []string
-	env.OnActivity(hooks.DeliverWebhook, mock.Anything, mock.Anything).Return(func(_ context.Context, ref activities.WebhookDeliveryRef) error {
+	env.OnActivity(hooks.DeliverWebhook, mock.Anything, mock.Anything).Return(func(_ context.Context, ref flow.WebhookDeliveryRef) error {
 		sent = append(sent, ref.DeliveryID)
 		return nil
 	})
 
-	env.ExecuteWorkflow(workflows.WebhookDeliveryWorkflow, activities.WebhookDeliveryInput{Queue: queueA, Retry: testRetry})
+	env.ExecuteWorkflow(workflows.WebhookDeliveryWorkflow, flow.WebhookDeliveryInput{Queue: queueA, Retry: testRetry})
 
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
@@ -76,7 +76,7 @@ func TestWebhookDeliveryIsGivenUpAfterItsRetryWindow(t *testing.T) {
 	env.OnActivity(hooks.NextWebhookDelivery, mock.Anything, queueA).Return(nextDeliveries("d-1", "d-2"))
 	var sent []string
 	var firstTry, lastTry time.Time
-	env.OnActivity(hooks.DeliverWebhook, mock.Anything, mock.Anything).Return(func(_ context.Context, ref activities.WebhookDeliveryRef) error {
+	env.OnActivity(hooks.DeliverWebhook, mock.Anything, mock.Anything).Return(func(_ context.Context, ref flow.WebhookDeliveryRef) error {
 		sent = append(sent, ref.DeliveryID)
 		if ref.DeliveryID != "d-1" {
 			return nil
@@ -87,11 +87,11 @@ func TestWebhookDeliveryIsGivenUpAfterItsRetryWindow(t *testing.T) {
 		lastTry = env.Now()
 		return errReceiver
 	})
-	env.OnActivity(hooks.GiveUpWebhookDelivery, mock.Anything, mock.MatchedBy(func(in activities.GiveUpWebhookInput) bool {
+	env.OnActivity(hooks.GiveUpWebhookDelivery, mock.Anything, mock.MatchedBy(func(in flow.GiveUpWebhookInput) bool {
 		return in.DeliveryID == "d-1" && strings.Contains(in.Reason, errReceiver.Error())
 	})).Return(nil).Once()
 
-	env.ExecuteWorkflow(workflows.WebhookDeliveryWorkflow, activities.WebhookDeliveryInput{Queue: queueA, Retry: retry})
+	env.ExecuteWorkflow(workflows.WebhookDeliveryWorkflow, flow.WebhookDeliveryInput{Queue: queueA, Retry: retry})
 
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
@@ -105,24 +105,24 @@ func TestWebhookDeliveryIsGivenUpAfterItsRetryWindow(t *testing.T) {
 // then those each batch of events fills, polling after the last event seen.
 func TestWebhookDispatchWakesQueuesBatchByBatch(t *testing.T) {
 	env := webhookEnv(t)
-	env.OnActivity(hooks.ResumeWebhookDispatch, mock.Anything, "t-1").Return(store.WebhookFanOut{Upto: 5, Queues: []store.WebhookQueue{queueA}}, nil)
-	var woken [][]store.WebhookQueue
-	env.OnActivity(hooks.WakeWebhookQueues, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.WakeWebhookQueuesInput) error {
+	env.OnActivity(hooks.ResumeWebhookDispatch, mock.Anything, "t-1").Return(flow.WebhookFanOut{Upto: 5, Queues: []flow.WebhookQueue{queueA}}, nil)
+	var woken [][]flow.WebhookQueue
+	env.OnActivity(hooks.WakeWebhookQueues, mock.Anything, mock.Anything).Return(func(_ context.Context, in flow.WakeWebhookQueuesInput) error {
 		assert.Equal(t, testRetry, in.Retry)
 		woken = append(woken, in.Queues)
 		return nil
 	})
-	env.OnActivity(hooks.PollWebhookEvents, mock.Anything, activities.PollWebhookEventsInput{TenantID: "t-1", After: 5}).
-		Return(store.WebhookFanOut{Upto: 5}, nil).Once()
-	env.OnActivity(hooks.PollWebhookEvents, mock.Anything, activities.PollWebhookEventsInput{TenantID: "t-1", After: 5}).
-		Return(store.WebhookFanOut{Upto: 9, Queues: []store.WebhookQueue{queueA, queueB}}, nil).Once()
+	env.OnActivity(hooks.PollWebhookEvents, mock.Anything, flow.PollWebhookEventsInput{TenantID: "t-1", After: 5}).
+		Return(flow.WebhookFanOut{Upto: 5}, nil).Once()
+	env.OnActivity(hooks.PollWebhookEvents, mock.Anything, flow.PollWebhookEventsInput{TenantID: "t-1", After: 5}).
+		Return(flow.WebhookFanOut{Upto: 9, Queues: []flow.WebhookQueue{queueA, queueB}}, nil).Once()
 	// The dispatcher runs for good; a refused poll ends the test.
-	env.OnActivity(hooks.PollWebhookEvents, mock.Anything, activities.PollWebhookEventsInput{TenantID: "t-1", After: 9}).
-		Return(store.WebhookFanOut{}, temporal.NewNonRetryableApplicationError("stop", "test", nil)).Once()
+	env.OnActivity(hooks.PollWebhookEvents, mock.Anything, flow.PollWebhookEventsInput{TenantID: "t-1", After: 9}).
+		Return(flow.WebhookFanOut{}, temporal.NewNonRetryableApplicationError("stop", "test", nil)).Once()
 
-	env.ExecuteWorkflow(workflows.WebhookDispatchWorkflow, workflows.WebhookDispatchInput{TenantID: "t-1", Retry: testRetry})
+	env.ExecuteWorkflow(workflows.WebhookDispatchWorkflow, flow.WebhookDispatchInput{TenantID: "t-1", Retry: testRetry})
 
 	require.True(t, env.IsWorkflowCompleted())
 	require.Error(t, env.GetWorkflowError())
-	assert.Equal(t, [][]store.WebhookQueue{{queueA}, {queueA, queueB}}, woken, "an empty poll wakes nothing")
+	assert.Equal(t, [][]flow.WebhookQueue{{queueA}, {queueA, queueB}}, woken, "an empty poll wakes nothing")
 }

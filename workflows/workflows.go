@@ -1,35 +1,15 @@
 // Package workflows holds the service's Temporal workflows: deterministic
 // orchestration only. Every side effect runs in an activity; time comes from
-// workflow.Now and timers.
+// workflow.Now and timers. Their names, ids and payloads are the contract in
+// internal/flow; the worker registers each under its flow name.
 package workflows
 
 import (
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
-
-// DefaultTaskQueue is the queue the contract workers poll unless configured
-// otherwise (TEMPORAL_TASK_QUEUE); tests give each test its own.
-const DefaultTaskQueue = "contracts"
-
-// Search attributes operators filter on in the Temporal UI.
-var (
-	TenantIDKey        = temporal.NewSearchAttributeKeyKeyword("TenantId")
-	ContractIDKey      = temporal.NewSearchAttributeKeyKeyword("ContractId")
-	AmendmentActionKey = temporal.NewSearchAttributeKeyKeyword("AmendmentAction")
-	AmendmentStatusKey = temporal.NewSearchAttributeKeyKeyword("AmendmentStatus")
-)
-
-// SearchAttributes lists the custom attributes a namespace must have registered.
-var SearchAttributes = map[string]enumspb.IndexedValueType{
-	TenantIDKey.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	ContractIDKey.GetName():      enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	AmendmentActionKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	AmendmentStatusKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-}
 
 // withDatabaseStep runs short Postgres steps as local activities: they are
 // recorded in history like activities but skip a round trip through the task

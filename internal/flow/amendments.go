@@ -1,0 +1,118 @@
+package flow
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+// OpenAmendmentInput is a self-service request the API validated: the
+// amendment workflow's input and its first activity's.
+type OpenAmendmentInput struct {
+	AmendmentID    string
+	WorkflowID     string
+	TenantID       string
+	ContractID     string // uuid
+	ActorID        string
+	Source         string
+	TraceID        string
+	IdempotencyKey string
+	RequestHash    string
+	Change         domain.Change
+	Request        json.RawMessage
+	// ApplyImmediately lets an immediate change that is neither held for
+	// review nor paid up front be applied as it is recorded. Workflows
+	// started before this existed apply in a step of their own.
+	ApplyImmediately bool
+}
+
+// OpenAmendmentResult is the recorded amendment, the terms of the contract
+// it holds (without its segments and schedule history, which grow with every
+// change and would be stored in the workflow's history), how long until its
+// effective date starts (0 for an immediate change), and for a held
+// amendment, how long a decision may take.
+type OpenAmendmentResult struct {
+	Amendment    domain.Amendment
+	Contract     domain.Contract
+	WaitFor      time.Duration
+	ReviewExpiry time.Duration
+}
+
+// ApplyAmendmentInput names the amendment to apply and who triggered it.
+type ApplyAmendmentInput struct {
+	TenantID    string
+	AmendmentID string
+	ActorID     string
+	Source      string
+}
+
+// Applied is an applied amendment and the contract it changed.
+type Applied struct {
+	Amendment domain.Amendment
+	Contract  domain.Contract
+}
+
+// EventInput adds an event such as APPROVED or ESCALATED to an amendment's
+// history. Capture is set on the event of an up-front payment's capture.
+type EventInput struct {
+	TenantID    string
+	AmendmentID string
+	Event       string
+	ActorID     string
+	Source      string
+	Note        *string
+	Capture     *CaptureRef
+}
+
+// CaptureRef is a captured up-front payment.
+type CaptureRef struct {
+	PaymentID string
+	Amount    int64
+}
+
+// TransitionInput moves an amendment between statuses.
+type TransitionInput struct {
+	TenantID    string
+	AmendmentID string
+	From        []string
+	To          string
+	ActorID     string
+	Source      string
+	Note        *string
+}
+
+// Outcome is an amendment's state as the API reports it. A refusal carries
+// the domain kind and message instead of an amendment. It leaves out the
+// contract, which the API reads from Postgres: a contract's segments grow
+// with every change, and the outcome is stored in the workflow's history.
+type Outcome struct {
+	Amendment    *domain.Amendment
+	ErrorKind    domain.Kind
+	ErrorFault   domain.Fault
+	ErrorMessage string
+}
+
+// Actor is who asks for a decision on an amendment (the withdraw Update's
+// argument).
+type Actor struct {
+	ID     string
+	Source string
+}
+
+// Decision is an approver's answer to an amendment in REVIEW (the approve
+// and reject Updates' argument).
+type Decision struct {
+	Actor   Actor
+	Comment string
+}
+
+// Events an amendment workflow records in the amendment's history besides
+// its statuses.
+const (
+	EventApproved          = "APPROVED"
+	EventEscalated         = "ESCALATED"
+	EventPaymentAuthorised = "PAYMENT_AUTHORISED"
+	EventPaymentCaptured   = "PAYMENT_CAPTURED"
+	EventPaymentVoided     = "PAYMENT_VOIDED"
+)

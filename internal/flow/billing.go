@@ -1,0 +1,111 @@
+package flow
+
+import (
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/payments"
+)
+
+// BillingRunInput asks for a tenant's periods due by AsOf to be billed.
+// AfterRef and Totals carry a run across continue-as-new.
+type BillingRunInput struct {
+	TenantID string
+	AsOf     domain.Date
+	AfterRef int64
+	Totals   BillingTotals
+}
+
+// BillingTotals count what a billing run did.
+type BillingTotals struct {
+	Invoiced  int `json:"invoiced"`  // invoices issued
+	Collected int `json:"collected"` // first collections captured
+	Declined  int `json:"declined"`  // first collections declined; dunning retries them
+	Failed    int `json:"failed"`    // first collections the provider never answered; dunning retries them
+	Skipped   int `json:"skipped"`   // due periods not billed as the schedule is Terminated, and invoices no longer to collect
+	// Refused lists contracts not billed because an amount is beyond the
+	// tenant's money limits (stored before amounts were checked).
+	Refused []string `json:"refused,omitempty"`
+}
+
+// Count adds one collection's outcome.
+func (t *BillingTotals) Count(o domain.CollectionOutcome) {
+	switch o {
+	case domain.CollectionSucceeded:
+		t.Collected++
+	case domain.CollectionDeclined:
+		t.Declined++
+	case domain.CollectionFailed:
+		t.Failed++
+	case domain.CollectionSkipped:
+		t.Skipped++
+	}
+}
+
+// InvoicePageInput asks for one page of a tenant's contracts to be invoiced.
+type InvoicePageInput struct {
+	TenantID string
+	// RunID names the billing run, whose invoices are counted as its own.
+	RunID    string
+	AsOf     domain.Date
+	AfterRef int64
+	Limit    int
+}
+
+// InvoicePage is what invoicing one page did, and the invoices it leaves to
+// collect.
+type InvoicePage struct {
+	Invoiced int
+	// Skipped counts due periods not billed because the schedule is Terminated.
+	Skipped int
+	// Refused names contracts not billed because an amount is beyond the limits.
+	Refused []string
+	Collect []InvoiceRef
+	LastRef int64
+	More    bool
+}
+
+// InvoiceRef names an invoice to collect (and is a dunning workflow's input).
+type InvoiceRef struct {
+	TenantID   string
+	ContractID string
+	InvoiceID  string
+	DueDate    domain.Date
+}
+
+// CollectionPlan is what a collection attempt takes; Collect is false when
+// there is nothing to collect.
+type CollectionPlan struct {
+	Collect       bool
+	PaymentMethod string
+	Amount        int64
+	Currency      string
+}
+
+// CollectionResult is how one collection attempt on an invoice ended, and
+// for a successful one, the amount it took.
+type CollectionResult struct {
+	Invoice   InvoiceRef
+	Attempt   int
+	Outcome   domain.CollectionOutcome
+	Reason    string
+	PaymentID string
+	Amount    int64
+}
+
+// AuthoriseInput is one authorisation call.
+type AuthoriseInput struct {
+	IdempotencyKey string
+	Request        payments.AuthoriseRequest
+}
+
+// CaptureInput is one capture call.
+type CaptureInput struct {
+	IdempotencyKey  string
+	AuthorisationID string
+	Amount          int64
+}
+
+// VoidInput is one void call.
+type VoidInput struct {
+	IdempotencyKey  string
+	AuthorisationID string
+}

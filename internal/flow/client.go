@@ -1,0 +1,204 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+// Client is how everything outside a workflow (the API, activities, the
+// process that prepares a namespace) starts workflows and talks to them: by
+// the names and ids this package defines, with the payloads it defines.
+type Client struct {
+	c         client.Client
+	taskQueue string
+	key       UpdateKey
+}
+
+// NewClient starts workflows on taskQueue (DefaultTaskQueue when empty) and
+// signs the Updates it sends with key, which the workers verify.
+func NewClient(c client.Client, taskQueue string, key UpdateKey) *Client {
+	if taskQueue == "" {
+		taskQueue = DefaultTaskQueue
+	}
+	return &Client{c: c, taskQueue: taskQueue, key: key}
+}
+
+// CheckHealth reports whether Temporal's frontend answers.
+func (f *Client) CheckHealth(ctx context.Context) error {
+	_, err := f.c.CheckHealth(ctx, nil)
+	return err
+}
+
+// StartAmendment hands a validated change to its amendment workflow with
+// Update-with-Start and returns the workflow's answer: a repeat with the same
+// workflow id joins the running one. summary is what an operator reads first
+// in the Temporal UI's workflow list.
+func (f *Client) StartAmendment(ctx context.Context, in OpenAmendmentInput, summary string) (Outcome, error) {
+	start := f.c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       in.WorkflowID,
+		TaskQueue:                f.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		StaticSummary:            summary,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			TenantIDKey.ValueSet(in.TenantID),
+			ContractIDKey.ValueSet(in.ContractID),
+			AmendmentActionKey.ValueSet(string(in.Change.Action)),
+			AmendmentStatusKey.ValueSet(domain.StatusPending),
+		),
+	}, AmendmentWorkflow, in)
+	ctx = f.sign(ctx, in.WorkflowID, UpdateOutcome, in.ActorID)
+	handle, err := f.c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName: UpdateOutcome, Args: []any{in.RequestHash}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	return outcomeOf(ctx, handle, err)
+}
+
+// AmendmentOutcome waits for the answer of an amendment workflow already
+// started with requestHash (a request repeated with its Idempotency-Key).
+func (f *Client) AmendmentOutcome(ctx context.Context, workflowID, requestHash, actorID string) (Outcome, error) {
+	return f.updateAmendment(ctx, workflowID, UpdateOutcome, actorID, requestHash)
+}
+
+// Withdraw asks the amendment's workflow to withdraw it and returns the
+// amendment once withdrawn.
+func (f *Client) Withdraw(ctx context.Context, workflowID string, by Actor) (Outcome, error) {
+	return f.updateAmendment(ctx, workflowID, UpdateWithdraw, by.ID, by)
+}
+
+// Decide approves or rejects an amendment held in REVIEW and returns it once
+// the workflow has acted on the decision.
+func (f *Client) Decide(ctx context.Context, workflowID string, approve bool, d Decision) (Outcome, error) {
+	update := UpdateReject
+	if approve {
+		update = UpdateApprove
+	}
+	return f.updateAmendment(ctx, workflowID, update, d.Actor.ID, d)
+}
+
+func (f *Client) updateAmendment(ctx context.Context, workflowID, update, actorID string, arg any) (Outcome, error) {
+	ctx = f.sign(ctx, workflowID, update, actorID)
+	handle, err := f.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: update, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	return outcomeOf(ctx, handle, err)
+}
+
+// sign signs the Update about to be sent with ctx, so that the workflow's
+// validator accepts it (see UpdateKey). The wall clock, not the business
+// clock: the workflow checks the expiry against Temporal's time.
+func (f *Client) sign(ctx context.Context, workflowID, update, actorID string) context.Context {
+	return WithUpdateGrant(ctx, f.key.Grant(workflowID, update, actorID, time.Now()))
+}
+
+func outcomeOf(ctx context.Context, handle client.WorkflowUpdateHandle, err error) (Outcome, error) {
+	var out Outcome
+	if err == nil {
+		err = handle.Get(ctx, &out)
+	}
+	return out, err
+}
+
+// CreateContracts runs a contract-actions request's workflow, or joins the
+// one its action id already runs, and returns what it created.
+func (f *Client) CreateContracts(ctx context.Context, in CreateContractsInput, summary string) (ContractAction, error) {
+	var action ContractAction
+	err := f.execute(ctx, client.StartWorkflowOptions{
+		ID:                       ContractActionWorkflowID(in.TenantID, in.ActionID),
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		StaticSummary:            summary,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(TenantIDKey.ValueSet(in.TenantID)),
+	}, ContractActionWorkflow, in, &action, "start contract action")
+	return action, err
+}
+
+// ChangeSchedule runs a DDCMS schedule change's workflow to its end.
+func (f *Client) ChangeSchedule(ctx context.Context, in ScheduleChangeInput) error {
+	return f.execute(ctx, client.StartWorkflowOptions{
+		ID: ScheduleChangeWorkflowID(in.TenantID, in.ChangeID),
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			TenantIDKey.ValueSet(in.TenantID), ContractIDKey.ValueSet(in.ContractID)),
+	}, ScheduleChangeWorkflow, in, nil, "")
+}
+
+// RunBilling runs a tenant's billing as of a date, or joins the run for that
+// date already under way, and returns what it did.
+func (f *Client) RunBilling(ctx context.Context, in BillingRunInput) (BillingTotals, error) {
+	var totals BillingTotals
+	err := f.execute(ctx, client.StartWorkflowOptions{
+		ID:                       BillingRunWorkflowID(in.TenantID, in.AsOf),
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(TenantIDKey.ValueSet(in.TenantID)),
+	}, BillingRunWorkflow, in, &totals, "start billing run")
+	return totals, err
+}
+
+// execute starts workflow on the task queue and waits for its result into
+// out (nil to discard it). A failure to start is wrapped with starting; the
+// workflow's own failure is returned as it is, for callers to classify.
+func (f *Client) execute(ctx context.Context, opts client.StartWorkflowOptions, workflow string, in, out any, starting string) error {
+	opts.TaskQueue = f.taskQueue
+	run, err := f.c.ExecuteWorkflow(ctx, opts, workflow, in)
+	if err != nil {
+		if starting != "" {
+			return fmt.Errorf("%s: %w", starting, err)
+		}
+		return err
+	}
+	return run.Get(ctx, out)
+}
+
+// EnsureWebhookDispatch starts the tenant's webhook dispatcher unless it runs.
+func (f *Client) EnsureWebhookDispatch(ctx context.Context, in WebhookDispatchInput) error {
+	_, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       WebhookDispatchWorkflowID(in.TenantID),
+		TaskQueue:                f.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(TenantIDKey.ValueSet(in.TenantID)),
+	}, WebhookDispatchWorkflow, in)
+	if err != nil {
+		return fmt.Errorf("start webhook dispatch: %w", err)
+	}
+	return nil
+}
+
+// WakeWebhookQueue tells a queue's delivery workflow to look for pending
+// deliveries, starting it if it is not running. Signal-with-start is atomic:
+// a workflow that is just finishing either sees the signal or is started anew.
+func (f *Client) WakeWebhookQueue(ctx context.Context, in WebhookDeliveryInput) error {
+	id := WebhookDeliveryWorkflowID(in.Queue)
+	if _, err := f.c.SignalWithStartWorkflow(ctx, id, WebhookWakeSignal, nil,
+		client.StartWorkflowOptions{TaskQueue: f.taskQueue}, WebhookDeliveryWorkflow, in); err != nil {
+		return fmt.Errorf("wake %s: %w", id, err)
+	}
+	return nil
+}
+
+// EnsureBillingSchedule creates the Temporal Schedule that starts
+// DailyBillingWorkflow at 00:30 UTC, unless it exists. A day whose run starts
+// while the previous one still runs waits for it instead of being dropped.
+func (f *Client) EnsureBillingSchedule(ctx context.Context) error {
+	_, err := f.c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID: BillingScheduleID,
+		Spec: client.ScheduleSpec{Calendars: []client.ScheduleCalendarSpec{{
+			Minute: []client.ScheduleRange{{Start: 30}}, Comment: "daily at 00:30 UTC",
+		}}},
+		Action:  &client.ScheduleWorkflowAction{ID: BillingScheduleID, Workflow: DailyBillingWorkflow, TaskQueue: f.taskQueue},
+		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_BUFFER_ONE,
+	})
+	if err != nil && !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return fmt.Errorf("create billing schedule: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,49 @@
+package flow
+
+import (
+	"time"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+// CreateContractsInput is a validated contract-actions request.
+type CreateContractsInput struct {
+	ActionID       string
+	TenantID       string
+	ActorID        string
+	Source         string
+	TraceID        string
+	IdempotencyKey string
+	RequestHash    string
+	AccountNumber  string
+	ActionType     string
+	Contracts      []domain.RequestedContract
+}
+
+// ContractAction is what a contract action created. Its json tags are those
+// of the store row it was before it had a type of its own: histories hold
+// it encoded so.
+type ContractAction struct {
+	ID            string            `json:"id"`
+	Number        string            `json:"number"`
+	ActionType    string            `json:"actionType"`
+	AccountID     string            `json:"accountId"`
+	AccountNumber string            `json:"accountNumber"`
+	Contracts     []domain.Contract `json:"contracts"`
+	TraceID       string            `json:"traceId,omitempty"`
+	CreatedOn     time.Time         `json:"createdOn"`
+	CreatedBy     string            `json:"createdBy"`
+	RequestHash   string            `json:"requestHash,omitempty"`
+}
+
+// ScheduleChangeInput is a DDCMS cancel or restart of a payment schedule.
+type ScheduleChangeInput struct {
+	// ChangeID is the request's id; it makes a retried change idempotent.
+	ChangeID   string
+	TenantID   string
+	ContractID string
+	Action     domain.ScheduleAction
+	Comment    *string
+	ActorID    string
+	Source     string
+}

@@ -1,0 +1,137 @@
+package workflows
+
+import (
+	"slices"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
+)
+
+// registerHandlers answers the Updates clients send (see flow.Client): each
+// validator first refuses an Update the API did not sign.
+func (w *amendment) registerHandlers(ctx workflow.Context) error {
+	w.check = senderCheck(ctx)
+	err := workflow.SetUpdateHandlerWithOptions(ctx, flow.UpdateOutcome,
+		func(ctx workflow.Context, _ string) (flow.Outcome, error) {
+			if err := workflow.Await(ctx, func() bool { return w.settled || w.done }); err != nil {
+				return w.out, err
+			}
+			if !w.settled {
+				// The workflow ended without an answer: say so, never hang.
+				return w.out, temporal.NewNonRetryableApplicationError(internalFailureMessage, string(domain.KindInternal), nil)
+			}
+			return w.out, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, requestHash string) error {
+			if err := refuseUnsigned(ctx, w.check, flow.UpdateOutcome, ""); err != nil {
+				return err
+			}
+			if requestHash != w.in.RequestHash {
+				return temporal.NewApplicationError("this Idempotency-Key was already used with a different request body", string(domain.KindUnprocessable))
+			}
+			return nil
+		}})
+	if err != nil {
+		return err
+	}
+	if err := w.registerDecision(ctx, flow.UpdateApprove, true); err != nil {
+		return err
+	}
+	if err := w.registerDecision(ctx, flow.UpdateReject, false); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, flow.UpdateWithdraw,
+		func(ctx workflow.Context, by flow.Actor) (flow.Outcome, error) {
+			if err := workflow.Await(ctx, w.opened); err != nil {
+				return w.out, err
+			}
+			if err := w.withdrawalRefusal(by); err != nil {
+				return w.out, err
+			}
+			if w.withdraw == nil {
+				w.withdraw = &by
+			}
+			if err := workflow.Await(ctx, func() bool { return w.done }); err != nil {
+				return w.out, err
+			}
+			return w.out, w.internalFailure()
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, by flow.Actor) error {
+			if err := refuseUnsigned(ctx, w.check, flow.UpdateWithdraw, by.ID); err != nil {
+				return err
+			}
+			if !w.opened() {
+				return nil // the handler decides once the amendment is known
+			}
+			return w.withdrawalRefusal(by)
+		}})
+}
+
+// opened reports whether this run knows the amendment (or has ended). An
+// update can arrive before that: after a crash the client may have learnt
+// of the amendment from the database while its workflow task is retried.
+func (w *amendment) opened() bool { return w.out.Amendment != nil || w.done }
+
+// withdrawalRefusal says why the amendment cannot be withdrawn now, or nil.
+// The same actor asking again is a retry: it waits for the same outcome.
+func (w *amendment) withdrawalRefusal(by flow.Actor) error {
+	if w.withdraw != nil && w.withdraw.ID == by.ID {
+		return nil
+	}
+	// A decision taken on a REVIEW amendment is being acted on: too late to withdraw.
+	deciding := w.decision != nil && w.status() == domain.StatusReview
+	if w.withdraw != nil || deciding || !slices.Contains([]string{domain.StatusScheduled, domain.StatusReview}, w.status()) {
+		return temporal.NewApplicationError("only a SCHEDULED or REVIEW amendment can be withdrawn; this one is "+w.status(), string(domain.KindConflict))
+	}
+	return nil
+}
+
+// registerDecision accepts an approver's decision only while the amendment
+// is in REVIEW and undecided, and never from its submitter (four eyes). The
+// caller's answer waits until the workflow has acted on it.
+func (w *amendment) registerDecision(ctx workflow.Context, name string, approve bool) error {
+	return workflow.SetUpdateHandlerWithOptions(ctx, name,
+		func(ctx workflow.Context, d flow.Decision) (flow.Outcome, error) {
+			if err := workflow.Await(ctx, w.opened); err != nil {
+				return w.out, err
+			}
+			if err := w.decisionRefusal(d, approve); err != nil {
+				return w.out, err
+			}
+			if w.decision == nil {
+				w.decision, w.approved = &d, approve
+			}
+			if err := workflow.Await(ctx, func() bool { return w.done || w.status() != domain.StatusReview }); err != nil {
+				return w.out, err
+			}
+			return w.out, w.internalFailure()
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, d flow.Decision) error {
+			if err := refuseUnsigned(ctx, w.check, name, d.Actor.ID); err != nil {
+				return err
+			}
+			if !w.opened() {
+				return nil // the handler decides once the amendment is known
+			}
+			return w.decisionRefusal(d, approve)
+		}})
+}
+
+// decisionRefusal says why a decision cannot be taken now, or nil. The same
+// approver sending the same decision again is a retry: it waits for the
+// same outcome.
+func (w *amendment) decisionRefusal(d flow.Decision, approve bool) error {
+	if w.decision != nil && w.decision.Actor.ID == d.Actor.ID && w.approved == approve {
+		return nil
+	}
+	if w.status() != domain.StatusReview || w.decision != nil || w.withdraw != nil {
+		return temporal.NewApplicationError("only an amendment in REVIEW can be decided; this one is "+w.status(), string(domain.KindConflict))
+	}
+	if d.Actor.ID == w.in.ActorID {
+		return temporal.NewApplicationError("the submitter of an amendment cannot decide it (four-eyes rule)", string(domain.KindForbidden))
+	}
+	return nil
+}
