@@ -37,11 +37,7 @@ func (a *Contracts) CreateContracts(ctx context.Context, in flow.CreateContracts
 		IdempotencyKey: in.IdempotencyKey, RequestHash: in.RequestHash, AccountNumber: in.AccountNumber,
 		ActionType: in.ActionType, Plans: plans,
 	}, a.clock.now())
-	out := flow.ContractAction{
-		ID: action.ID, Number: action.Number, ActionType: action.ActionType, AccountID: action.AccountID,
-		AccountNumber: action.AccountNumber, Contracts: action.Contracts, TraceID: action.TraceID,
-		CreatedOn: action.CreatedOn, CreatedBy: action.CreatedBy, RequestHash: action.RequestHash,
-	}
+	out := flow.ContractAction(action)
 	if err != nil {
 		return out, fmt.Errorf("create contracts: %w", err)
 	}

@@ -6,14 +6,12 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
 	"github.com/contractd/contractd/internal/domain"
-	"github.com/contractd/contractd/workflows"
+	"github.com/contractd/contractd/internal/flow"
 )
 
 func (s *server) getAmendment(c *gin.Context) {
@@ -43,8 +41,11 @@ func (s *server) listContractAmendments(c *gin.Context) {
 // records the change and cancels its wait.
 func (s *server) withdrawAmendment(c *gin.Context) {
 	p := principal(c)
-	s.updateAmendment(c, workflows.UpdateWithdraw, []string{domain.StatusScheduled, domain.StatusReview}, domain.StatusWithdrawn,
-		workflows.Actor{ID: p.ActorID, Source: string(p.Source)})
+	by := flow.Actor{ID: p.ActorID, Source: string(p.Source)}
+	s.updateAmendment(c, flow.UpdateWithdraw, []string{domain.StatusScheduled, domain.StatusReview}, domain.StatusWithdrawn, false,
+		func(ctx context.Context, workflowID string) (flow.Outcome, error) {
+			return s.Temporal.Withdraw(ctx, workflowID, by)
+		})
 }
 
 type decisionRequest struct {
@@ -52,14 +53,14 @@ type decisionRequest struct {
 }
 
 func (s *server) approveAmendment(c *gin.Context) {
-	s.decideAmendment(c, workflows.UpdateApprove, workflows.EventApproved)
+	s.decideAmendment(c, true, flow.UpdateApprove, flow.EventApproved)
 }
 func (s *server) rejectAmendment(c *gin.Context) {
-	s.decideAmendment(c, workflows.UpdateReject, domain.StatusRejected)
+	s.decideAmendment(c, false, flow.UpdateReject, domain.StatusRejected)
 }
 
 // decideAmendment delivers an approver's decision to the amendment's workflow.
-func (s *server) decideAmendment(c *gin.Context, update, event string) {
+func (s *server) decideAmendment(c *gin.Context, approve bool, update, event string) {
 	var req decisionRequest
 	if body, err := readBody(c); err != nil {
 		s.fail(c, err)
@@ -71,16 +72,11 @@ func (s *server) decideAmendment(c *gin.Context, update, event string) {
 		}
 	}
 	p := principal(c)
-	s.updateAmendment(c, update, []string{domain.StatusReview}, event,
-		workflows.Decision{Actor: workflows.Actor{ID: p.ActorID, Source: string(p.Source)}, Comment: req.Comment})
-}
-
-// signUpdate signs the Update the API is about to send with ctx, so that
-// the workflow's validator accepts it (see workflows.UpdateKey). The wall
-// clock, not the business clock: the workflow checks the expiry against
-// Temporal's time.
-func (s *server) signUpdate(ctx context.Context, workflowID, update, actorID string) context.Context {
-	return workflows.WithUpdateGrant(ctx, s.UpdateKey.Grant(workflowID, update, actorID, time.Now()))
+	d := flow.Decision{Actor: flow.Actor{ID: p.ActorID, Source: string(p.Source)}, Comment: req.Comment}
+	s.updateAmendment(c, update, []string{domain.StatusReview}, event, true,
+		func(ctx context.Context, workflowID string) (flow.Outcome, error) {
+			return s.Temporal.Decide(ctx, workflowID, approve, d)
+		})
 }
 
 // updateAmendment sends an update to the amendment's workflow and answers
@@ -91,7 +87,9 @@ func (s *server) signUpdate(ctx context.Context, workflowID, update, actorID str
 // A caller retrying a decision or withdrawal it already made (its answer was
 // lost to a timeout or a crash) gets the amendment back instead of a
 // conflict: event is what the history records once the update has acted.
-func (s *server) updateAmendment(c *gin.Context, update string, from []string, event string, arg any) {
+// send delivers the update (deciding: a decision, under the four-eyes rule).
+func (s *server) updateAmendment(c *gin.Context, update string, from []string, event string, deciding bool,
+	send func(ctx context.Context, workflowID string) (flow.Outcome, error)) {
 	p := principal(c)
 	am, err := s.Store.Amendment(c.Request.Context(), scope(c), c.Param("id"))
 	if err != nil {
@@ -109,18 +107,11 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, e
 		s.fail(c, domain.Errorf(domain.KindConflict, "", "amendment %s is %s; %s needs it to be %s", am.ID, am.Status, update, strings.Join(from, " or ")))
 		return
 	}
-	if _, deciding := arg.(workflows.Decision); deciding && am.SubmittedBy == p.ActorID {
+	if deciding && am.SubmittedBy == p.ActorID {
 		s.fail(c, domain.Errorf(domain.KindForbidden, "", "the submitter of an amendment cannot decide it (four-eyes rule)"))
 		return
 	}
-	ctx := s.signUpdate(c.Request.Context(), am.WorkflowID, update, p.ActorID)
-	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: am.WorkflowID, UpdateName: update, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	var out workflows.Outcome
-	if err == nil {
-		err = handle.Get(ctx, &out)
-	}
+	out, err := send(c.Request.Context(), am.WorkflowID)
 	if err != nil {
 		var gone *serviceerror.NotFound
 		if errors.As(err, &gone) {

@@ -1,18 +1,14 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/contractd/contractd/internal/domain"
-	"github.com/contractd/contractd/workflows"
+	"github.com/contractd/contractd/internal/flow"
 )
 
 type billingRunRequest struct {
@@ -21,7 +17,7 @@ type billingRunRequest struct {
 
 type billingRunResponse struct {
 	AsOf domain.Date `json:"asOf"`
-	workflows.BillingTotals
+	flow.BillingTotals
 }
 
 // runBilling bills the caller's tenant for every period due by asOf and
@@ -45,18 +41,8 @@ func (s *server) runBilling(c *gin.Context) {
 	// The request's own context, not the pooled gin.Context: the SDK and
 	// database/sql may still hold it in a goroutine after the handler returns.
 	ctx, p := c.Request.Context(), principal(c)
-	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.BillingRunWorkflowID(p.TenantID, req.AsOf),
-		TaskQueue:                s.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.TenantIDKey.ValueSet(p.TenantID)),
-	}, workflows.BillingRunWorkflow, workflows.BillingRunInput{TenantID: p.TenantID, AsOf: req.AsOf})
+	totals, err := s.Temporal.RunBilling(ctx, flow.BillingRunInput{TenantID: p.TenantID, AsOf: req.AsOf})
 	if err != nil {
-		s.fail(c, fmt.Errorf("start billing run: %w", err))
-		return
-	}
-	var totals workflows.BillingTotals
-	if err := run.Get(ctx, &totals); err != nil {
 		s.fail(c, err)
 		return
 	}

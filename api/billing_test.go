@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/testkit"
-	"github.com/contractd/contractd/workflows"
 )
 
 func day(s string) time.Time {
@@ -317,10 +317,10 @@ func (e *httpError) Error() string { return http.StatusText(e.status) + ": " + e
 func TestBillingScheduleIsCreatedOnce(t *testing.T) {
 	ctx := context.Background()
 	_, c := testkit.Temporal(t)
-	require.NoError(t, workflows.EnsureBillingSchedule(ctx, c, "billing-schedule-test"))
-	handle := c.ScheduleClient().GetHandle(ctx, workflows.BillingScheduleID)
+	require.NoError(t, flow.NewClient(c, "billing-schedule-test", nil).EnsureBillingSchedule(ctx))
+	handle := c.ScheduleClient().GetHandle(ctx, flow.BillingScheduleID)
 	t.Cleanup(func() { _ = handle.Delete(context.Background()) })
-	require.NoError(t, workflows.EnsureBillingSchedule(ctx, c, "billing-schedule-test"), "an existing schedule is kept")
+	require.NoError(t, flow.NewClient(c, "billing-schedule-test", nil).EnsureBillingSchedule(ctx), "an existing schedule is kept")
 
 	desc, err := handle.Describe(ctx)
 	require.NoError(t, err)

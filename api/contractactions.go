@@ -8,14 +8,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
-	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/store"
-	"github.com/contractd/contractd/workflows"
 )
 
 // The contract-actions surface (seed: contract-actions.txt).
@@ -135,7 +131,7 @@ func (s *server) createContractAction(c *gin.Context) {
 		earlier, err := s.Store.ContractActionByIdempotencyKey(c.Request.Context(), p.TenantID, key)
 		switch {
 		case err == nil && earlier.RequestHash == hash:
-			c.JSON(http.StatusOK, toContractActionResponse(earlier, requested))
+			c.JSON(http.StatusOK, toContractActionResponse(flow.ContractAction(earlier), requested))
 			return
 		case err == nil:
 			s.fail(c, errIdempotencyMismatch)
@@ -147,25 +143,14 @@ func (s *server) createContractAction(c *gin.Context) {
 		actionID = idempotentID(p.TenantID, "contract-action", key)
 	}
 
-	in := activities.CreateContractsInput{
+	in := flow.CreateContractsInput{
 		ActionID: actionID, TenantID: p.TenantID, ActorID: p.ActorID, Source: string(p.Source),
 		TraceID: c.GetHeader(traceHeader), IdempotencyKey: key, RequestHash: hash,
 		AccountNumber: req.AccountNumber, ActionType: actionCreateContractWithPlan, Contracts: requested,
 	}
-	run, err := s.Temporal.ExecuteWorkflow(c.Request.Context(), client.StartWorkflowOptions{
-		ID:                       workflows.ContractActionWorkflowID(p.TenantID, actionID),
-		TaskQueue:                s.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
-		StaticSummary:            fmt.Sprintf("create %d contract(s) for account %s", len(requested), req.AccountNumber),
-		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.TenantIDKey.ValueSet(p.TenantID)),
-	}, workflows.ContractActionWorkflow, in)
+	action, err := s.Temporal.CreateContracts(c.Request.Context(), in,
+		fmt.Sprintf("create %d contract(s) for account %s", len(requested), req.AccountNumber))
 	if err != nil {
-		s.fail(c, fmt.Errorf("start contract action: %w", err))
-		return
-	}
-	var action store.ContractAction
-	if err := run.Get(c.Request.Context(), &action); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -180,7 +165,7 @@ func (s *server) createContractAction(c *gin.Context) {
 // toContractActionResponse answers for action a. requested is what the
 // request asked for: a repeated request (same Idempotency-Key) has the same
 // body, so the same items, as the first.
-func toContractActionResponse(a store.ContractAction, requested []domain.RequestedContract) contractActionResponse {
+func toContractActionResponse(a flow.ContractAction, requested []domain.RequestedContract) contractActionResponse {
 	resp := contractActionResponse{
 		ContractActionNumber: a.Number, Number: a.Number, ActionType: a.ActionType,
 		AccountID: a.AccountID, TraceID: a.TraceID, ID: a.ID, CreatedOn: a.CreatedOn, UpdatedOn: a.CreatedOn,

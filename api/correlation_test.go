@@ -11,8 +11,8 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/contractd/contractd/internal/correlation"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/testkit"
-	"github.com/contractd/contractd/workflows"
 )
 
 // A change can be followed from the HTTP request to its workflow and its
@@ -29,7 +29,7 @@ func TestRequestAndTraceIDsTravelIntoTheWorkflow(t *testing.T) {
 
 	id := resp.JSON(t)["quote"].(map[string]any)["id"].(string)
 	want := correlation.IDs{RequestID: requestID, TraceID: "trace-abc"}
-	h := history(t, env, workflows.AmendmentWorkflowID(id))
+	h := history(t, env, flow.AmendmentWorkflowID(id))
 	start := h.Events[0]
 	require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, start.GetEventType())
 	header := start.GetWorkflowExecutionStartedEventAttributes().GetHeader().GetFields()

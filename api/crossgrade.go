@@ -10,8 +10,8 @@ import (
 
 	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/store"
-	"github.com/contractd/contractd/workflows"
 )
 
 // The crossgrade surface (seed: crossgrade-change-contract.txt).
@@ -196,7 +196,7 @@ func (s *server) crossgrade(c *gin.Context) {
 
 // respondCrossgrade answers 200 with an applied crossgrade and 202 with one
 // held for review or scheduled, showing the contract as it is now.
-func (s *server) respondCrossgrade(c *gin.Context, contractID string, out workflows.Outcome) {
+func (s *server) respondCrossgrade(c *gin.Context, contractID string, out flow.Outcome) {
 	ct, err := s.Store.Contract(c.Request.Context(), scope(c), contractID)
 	if err != nil {
 		s.crossgradeFail(c, err)

@@ -6,13 +6,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
-	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/domain"
-	"github.com/contractd/contractd/workflows"
+	"github.com/contractd/contractd/internal/flow"
 )
 
 // The DDCMS surface (seed: ddcms-cancel-restart-schedule.txt): cancel and
@@ -126,18 +123,10 @@ func (s *server) changeSchedule(c *gin.Context, action domain.ScheduleAction, co
 		s.ddcmsFail(c, err)
 		return
 	}
-	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:        workflows.ScheduleChangeWorkflowID(p.TenantID, changeID),
-		TaskQueue: s.TaskQueue,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.TenantIDKey.ValueSet(p.TenantID), workflows.ContractIDKey.ValueSet(contractID)),
-	}, workflows.ScheduleChangeWorkflow, activities.ScheduleChangeInput{
+	err := s.Temporal.ChangeSchedule(ctx, flow.ScheduleChangeInput{
 		ChangeID: changeID, TenantID: p.TenantID, ContractID: contractID, Action: action, Comment: comment,
 		ActorID: p.ActorID, Source: string(p.Source),
 	})
-	if err == nil {
-		err = run.Get(ctx, nil)
-	}
 	if err != nil {
 		s.ddcmsFail(c, err)
 		return

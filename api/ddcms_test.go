@@ -22,6 +22,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/contractd/contractd/api"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/testkit"
 )
 
@@ -149,7 +150,7 @@ func TestScheduleUnexpectedErrorIs500(t *testing.T) {
 	broken := srv.NewClientWithOptions(client.Options{
 		DataConverter: unencodable{converter.GetDefaultDataConverter()}, Logger: sdklog.NewStructuredLogger(quiet),
 	})
-	h := httptest.NewServer(api.NewRouter(api.Deps{Store: env.Store, Temporal: broken, TaskQueue: env.TaskQueue, Logger: quiet}))
+	h := httptest.NewServer(api.NewRouter(api.Deps{Store: env.Store, Temporal: flow.NewClient(broken, env.TaskQueue, nil), Logger: quiet}))
 	t.Cleanup(h.Close)
 
 	req, err := http.NewRequestWithContext(context.Background(), "POST", h.URL+schedulePath(env.A.Prefix, id, "cancelSchedule"), nil)

@@ -17,6 +17,7 @@ import (
 	"github.com/contractd/contractd/api"
 	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/demo"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/payments"
 	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/internal/testkit"
@@ -65,15 +66,16 @@ func newFuzzService(f *testing.F) *fuzzService {
 	_, temporal := testkit.Temporal(f)
 	queue := "fuzz-" + uuid.NewString()[:8]
 	now := func() time.Time { return fuzzToday }
-	w := worker.New(temporal, queue, &activities.Activities{
-		Store: s, Now: now, Payments: payments.NewSandbox(s.DB()), Temporal: temporal,
+	flowClient := flow.NewClient(temporal, queue, testkit.UpdateKey)
+	w := worker.New(temporal, queue, activities.Deps{
+		Store: s, Now: now, Payments: payments.NewSandbox(s.DB()), Temporal: flowClient,
 		Webhooks: webhooks.NewSender(webhooks.Config{AllowInsecure: true}),
 	}, worker.Options{UpdateKey: testkit.UpdateKey})
 	require.NoError(f, w.Start())
 	f.Cleanup(w.Stop)
 	fs := &fuzzService{store: s, key: key, router: api.NewRouter(api.Deps{
-		Store: s, Temporal: temporal, TaskQueue: queue, Logger: quiet, Now: now,
-		Webhooks: webhooks.Config{AllowInsecure: true}, UpdateKey: testkit.UpdateKey,
+		Store: s, Temporal: flowClient, Logger: quiet, Now: now,
+		Webhooks: webhooks.Config{AllowInsecure: true},
 	})}
 	code, body := fs.send(http.MethodPost, "/api/v5/Contract/Termination", []byte(`{"penaltyServiceId": 1, "name": "Fee"}`))
 	require.Equal(f, http.StatusOK, code, "%s", body)

@@ -22,7 +22,7 @@ func (s *server) readyz(c *gin.Context) {
 		checks["postgres"] = "down"
 		status = http.StatusServiceUnavailable
 	}
-	if _, err := s.Temporal.CheckHealth(ctx, nil); err != nil {
+	if err := s.Temporal.CheckHealth(ctx); err != nil {
 		checks["temporal"] = "down"
 		status = http.StatusServiceUnavailable
 	}

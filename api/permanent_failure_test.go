@@ -17,7 +17,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
-	"github.com/contractd/contractd/activities"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/testkit"
 )
 
@@ -372,7 +372,7 @@ func TestPermanentFailureOfAWebhookDeliveryEndsAndResumes(t *testing.T) {
 	subscribe(t, env, rcv, "contract.created", "schedule.canceled")
 	env.Faults.FailNext("NextWebhookDelivery")
 	id := fiveSeats(env, nil)["id"].(string)
-	deliveries := fmt.Sprintf("WorkflowType = '%s' AND ContractId = '%s'", activities.WebhookDeliveryWorkflowType, id)
+	deliveries := fmt.Sprintf("WorkflowType = '%s' AND ContractId = '%s'", flow.WebhookDeliveryWorkflow, id)
 	assert.Equal(t, []enumspb.WorkflowExecutionStatus{enumspb.WORKFLOW_EXECUTION_STATUS_FAILED}, ended(t, env, deliveries))
 
 	requirePlain(t, scheduleCall(env, schedulePath(env.A.Prefix, id, "cancelSchedule"), env.A.SubmitterKey), http.StatusOK, scheduleCancelled)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/contractd/contractd/api"
 	"github.com/contractd/contractd/internal/auth"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/testkit"
 )
 
@@ -20,7 +21,7 @@ func TestRateLimitAnswers429PerKeyInEachSurfacesFormat(t *testing.T) {
 	// One request every five seconds with a burst of one: the second request
 	// is refused however slowly the test runs.
 	limited := httptest.NewServer(api.NewRouter(api.Deps{
-		Store: env.Store, Temporal: env.Temporal, TaskQueue: env.TaskQueue, Logger: quiet, Now: env.Clock.Now, RateLimit: 0.2,
+		Store: env.Store, Temporal: flow.NewClient(env.Temporal, env.TaskQueue, nil), Logger: quiet, Now: env.Clock.Now, RateLimit: 0.2,
 	}))
 	t.Cleanup(limited.Close)
 	// The same service and tenants, reached through the limited router.

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/api/temporalproto"
 	sdkworker "go.temporal.io/sdk/worker"
 
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/testkit"
 	"github.com/contractd/contractd/workflows"
 )
@@ -49,7 +50,7 @@ func TestAmendmentHistoriesReplay(t *testing.T) {
 		"crossgrade_upgrade":  upgrade.JSON(t)["amendment"].(map[string]any)["id"].(string),
 	}
 	for file, id := range histories {
-		h := history(t, env, workflows.AmendmentWorkflowID(id))
+		h := history(t, env, flow.AmendmentWorkflowID(id))
 		replayer := sdkworker.NewWorkflowReplayer()
 		replayer.RegisterWorkflow(workflows.AmendmentWorkflow)
 		require.NoError(t, replayer.ReplayWorkflowHistory(nil, h), file)

@@ -1,21 +1,16 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
-	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/store"
-	"github.com/contractd/contractd/workflows"
 )
 
 // The self-service surface (seed: selfservice-contract-management.txt).
@@ -136,7 +131,7 @@ func (s *server) contractShown(c *gin.Context, id string) *contractDetails {
 // (hash identifies the request) with what the first one got, before the change is checked again: the
 // contract may have changed since, by that very amendment. It returns nil
 // when there is no earlier amendment to answer with.
-func (s *server) repeatedRequest(c *gin.Context, hash string) (*workflows.Outcome, error) {
+func (s *server) repeatedRequest(c *gin.Context, hash string) (*flow.Outcome, error) {
 	key := idempotencyKey(c)
 	if key == "" {
 		return nil, nil
@@ -151,16 +146,11 @@ func (s *server) repeatedRequest(c *gin.Context, hash string) (*workflows.Outcom
 	case earlierHash != hash:
 		return nil, errIdempotencyMismatch
 	case earlier.Status != domain.StatusPending:
-		return &workflows.Outcome{Amendment: &earlier}, nil
+		return &flow.Outcome{Amendment: &earlier}, nil
 	}
 	// Still being worked on (the first answer was lost to a timeout or a
 	// crash): wait for the workflow's answer as the first request did.
-	ctx = s.signUpdate(ctx, earlier.WorkflowID, workflows.UpdateOutcome, principal(c).ActorID)
-	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: earlier.WorkflowID, UpdateName: workflows.UpdateOutcome, Args: []any{earlierHash},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	out, err := amendmentOutcome(ctx, handle, err)
+	out, err := amendmentOutcome(s.Temporal.AmendmentOutcome(ctx, earlier.WorkflowID, earlierHash, principal(c).ActorID))
 	return &out, err
 }
 
@@ -169,7 +159,7 @@ func (s *server) repeatedRequest(c *gin.Context, hash string) (*workflows.Outcom
 // Idempotency-Key the amendment's id (and so its workflow's) derives from the
 // key, so concurrent repeats meet in one workflow, and the workflow's
 // validator refuses the key with another body.
-func (s *server) submitAmendment(c *gin.Context, ct domain.Contract, ch domain.Change, body []byte, hash string) (workflows.Outcome, error) {
+func (s *server) submitAmendment(c *gin.Context, ct domain.Contract, ch domain.Change, body []byte, hash string) (flow.Outcome, error) {
 	ctx := c.Request.Context()
 	p := principal(c)
 	key := idempotencyKey(c)
@@ -177,47 +167,23 @@ func (s *server) submitAmendment(c *gin.Context, ct domain.Contract, ch domain.C
 	if key != "" {
 		amendmentID = idempotentID(p.TenantID, "amendment", key)
 	} else if open, err := s.Store.OpenAmendmentID(ctx, ct.ID); err != nil {
-		return workflows.Outcome{}, err
+		return flow.Outcome{}, err
 	} else if open != "" {
-		return workflows.Outcome{}, domain.OpenAmendmentConflict(ct.Number, open)
+		return flow.Outcome{}, domain.OpenAmendmentConflict(ct.Number, open)
 	}
 
-	wfID := workflows.AmendmentWorkflowID(amendmentID)
-	in := activities.OpenAmendmentInput{
-		AmendmentID: amendmentID, WorkflowID: wfID, TenantID: p.TenantID, ContractID: ct.ID, ActorID: p.ActorID,
+	in := flow.OpenAmendmentInput{
+		AmendmentID: amendmentID, WorkflowID: flow.AmendmentWorkflowID(amendmentID), TenantID: p.TenantID, ContractID: ct.ID, ActorID: p.ActorID,
 		Source: string(p.Source), TraceID: c.GetHeader(traceHeader), IdempotencyKey: key, RequestHash: hash,
 		Change: ch, Request: body,
 	}
-	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       wfID,
-		TaskQueue:                s.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		// What an operator reads first in the Temporal UI's workflow list.
-		StaticSummary: fmt.Sprintf("%s on %s (%s)", ch.Action, ct.Number, ct.AccountNumber),
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.TenantIDKey.ValueSet(p.TenantID),
-			workflows.ContractIDKey.ValueSet(ct.ID),
-			workflows.AmendmentActionKey.ValueSet(string(ch.Action)),
-			workflows.AmendmentStatusKey.ValueSet(domain.StatusPending),
-		),
-	}, workflows.AmendmentWorkflow, in)
-	ctx = s.signUpdate(ctx, wfID, workflows.UpdateOutcome, p.ActorID)
-	handle, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateName: workflows.UpdateOutcome, Args: []any{hash}, WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
-	})
-	return amendmentOutcome(ctx, handle, err)
+	// The summary is what an operator reads first in the Temporal UI's workflow list.
+	return amendmentOutcome(s.Temporal.StartAmendment(ctx, in, fmt.Sprintf("%s on %s (%s)", ch.Action, ct.Number, ct.AccountNumber)))
 }
 
-// amendmentOutcome waits for an amendment workflow's answer to an update; a
+// amendmentOutcome is an amendment workflow's answer to an update; a
 // refusal becomes the domain error it stands for.
-func amendmentOutcome(ctx context.Context, handle client.WorkflowUpdateHandle, err error) (workflows.Outcome, error) {
-	var out workflows.Outcome
-	if err == nil {
-		err = handle.Get(ctx, &out)
-	}
+func amendmentOutcome(out flow.Outcome, err error) (flow.Outcome, error) {
 	if err != nil {
 		return out, err
 	}
@@ -230,7 +196,7 @@ func amendmentOutcome(ctx context.Context, handle client.WorkflowUpdateHandle, e
 // respondAmendment answers with the amendment's current state and the
 // contract as it is now: 200 SUCCESS when applied or scheduled, 202 REVIEW
 // when held for approval.
-func (s *server) respondAmendment(c *gin.Context, action domain.Action, out workflows.Outcome) {
+func (s *server) respondAmendment(c *gin.Context, action domain.Action, out flow.Outcome) {
 	am := out.Amendment
 	ct, err := s.Store.Contract(c.Request.Context(), scope(c), am.ContractID)
 	if err != nil {

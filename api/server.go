@@ -11,24 +11,23 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
-	"go.temporal.io/sdk/client"
 	"golang.org/x/time/rate"
 
 	"github.com/contractd/contractd/internal/auth"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/metrics"
 	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/internal/webhooks"
 	"github.com/contractd/contractd/ui"
-	"github.com/contractd/contractd/workflows"
 )
 
 // Deps are what the API needs; build them once per process.
 type Deps struct {
-	Store    *store.Store
-	Temporal client.Client
-	// TaskQueue the workers poll; defaults to workflows.DefaultTaskQueue.
-	TaskQueue string
-	Logger    *slog.Logger
+	Store *store.Store
+	// Temporal is how the API starts workflows and sends them Updates (it
+	// signs those with the key the workers check).
+	Temporal *flow.Client
+	Logger   *slog.Logger
 	// Now is the business clock (today's date for validation); defaults to time.Now.
 	Now func() time.Time
 	// Webhooks checks subscription URLs and sets how deliveries retry.
@@ -39,9 +38,6 @@ type Deps struct {
 	// RateLimit is the requests a second each API key may make, with bursts
 	// of twice that; over it a key gets 429. Zero turns limiting off.
 	RateLimit rate.Limit
-	// UpdateKey signs the Updates the API sends to workflows, whose workers
-	// refuse any they cannot verify (workflows.UpdateKey).
-	UpdateKey workflows.UpdateKey
 }
 
 type server struct {
@@ -56,9 +52,6 @@ const MaxBodyBytes = 1 << 20
 func NewRouter(d Deps) http.Handler {
 	if d.Now == nil {
 		d.Now = time.Now
-	}
-	if d.TaskQueue == "" {
-		d.TaskQueue = workflows.DefaultTaskQueue
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()

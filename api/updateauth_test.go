@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/testkit"
-	"github.com/contractd/contractd/workflows"
 )
 
 // sendDirect sends an Update straight to Temporal's frontend, as the Web UI
@@ -20,7 +20,7 @@ func sendDirect(ctx context.Context, env *testkit.Env, amendmentID, update strin
 	ctx, cancel := context.WithTimeout(ctx, patience)
 	defer cancel()
 	handle, err := env.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.AmendmentWorkflowID(amendmentID), UpdateName: update, Args: []any{arg},
+		WorkflowID: flow.AmendmentWorkflowID(amendmentID), UpdateName: update, Args: []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
@@ -35,8 +35,8 @@ func TestUpdatesNotSentByTheAPIAreRefused(t *testing.T) {
 	env := newAmendmentEnv(t)
 	ct := fiveSeats(env, nil)
 	id := heldForReview(t, env, ct["id"].(string))
-	mallory := workflows.Actor{ID: "made-up-approver", Source: "USER"}
-	approve := workflows.Decision{Actor: mallory, Comment: "approved from the UI"}
+	mallory := flow.Actor{ID: "made-up-approver", Source: "USER"}
+	approve := flow.Decision{Actor: mallory, Comment: "approved from the UI"}
 	bg := context.Background()
 
 	refused := func(name string, err error) {
@@ -44,23 +44,23 @@ func TestUpdatesNotSentByTheAPIAreRefused(t *testing.T) {
 		require.Error(t, err, name)
 		assert.Contains(t, err.Error(), "only the API may send", name)
 	}
-	refused("unsigned approve", sendDirect(bg, env, id, workflows.UpdateApprove, approve))
-	refused("unsigned reject", sendDirect(bg, env, id, workflows.UpdateReject, approve))
-	refused("unsigned withdraw", sendDirect(bg, env, id, workflows.UpdateWithdraw, mallory))
-	refused("unsigned outcome", sendDirect(bg, env, id, workflows.UpdateOutcome, "any"))
+	refused("unsigned approve", sendDirect(bg, env, id, flow.UpdateApprove, approve))
+	refused("unsigned reject", sendDirect(bg, env, id, flow.UpdateReject, approve))
+	refused("unsigned withdraw", sendDirect(bg, env, id, flow.UpdateWithdraw, mallory))
+	refused("unsigned outcome", sendDirect(bg, env, id, flow.UpdateOutcome, "any"))
 
 	// A signature read from a history is good for its own Update, actor and
 	// amendment only, and only until it expires.
-	wfID := workflows.AmendmentWorkflowID(id)
+	wfID := flow.AmendmentWorkflowID(id)
 	now := time.Now()
 	signed := func(update, actor string, at time.Time) context.Context {
-		return workflows.WithUpdateGrant(bg, testkit.UpdateKey.Grant(wfID, update, actor, at))
+		return flow.WithUpdateGrant(bg, testkit.UpdateKey.Grant(wfID, update, actor, at))
 	}
-	refused("another actor's signature", sendDirect(signed(workflows.UpdateApprove, "someone-else", now), env, id, workflows.UpdateApprove, approve))
-	refused("another update's signature", sendDirect(signed(workflows.UpdateReject, mallory.ID, now), env, id, workflows.UpdateApprove, approve))
-	refused("an expired signature", sendDirect(signed(workflows.UpdateApprove, mallory.ID, now.Add(-workflows.GrantTTL-time.Minute)), env, id, workflows.UpdateApprove, approve))
-	forged := workflows.UpdateKey("not the key the workers hold, but long enough").Grant(wfID, workflows.UpdateApprove, mallory.ID, now)
-	refused("a signature with another key", sendDirect(workflows.WithUpdateGrant(bg, forged), env, id, workflows.UpdateApprove, approve))
+	refused("another actor's signature", sendDirect(signed(flow.UpdateApprove, "someone-else", now), env, id, flow.UpdateApprove, approve))
+	refused("another update's signature", sendDirect(signed(flow.UpdateReject, mallory.ID, now), env, id, flow.UpdateApprove, approve))
+	refused("an expired signature", sendDirect(signed(flow.UpdateApprove, mallory.ID, now.Add(-flow.GrantTTL-time.Minute)), env, id, flow.UpdateApprove, approve))
+	forged := flow.UpdateKey("not the key the workers hold, but long enough").Grant(wfID, flow.UpdateApprove, mallory.ID, now)
+	refused("a signature with another key", sendDirect(flow.WithUpdateGrant(bg, forged), env, id, flow.UpdateApprove, approve))
 
 	got := env.Do("GET", "/api/amendments/"+id, env.A.SubmitterKey, nil).JSON(t)
 	assert.Equal(t, "REVIEW", got["status"], "nothing was decided")

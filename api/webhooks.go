@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -10,16 +9,12 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
-	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/internal/webhooks"
-	"github.com/contractd/contractd/workflows"
 )
 
 // maxWebhookDescription bounds a subscription's description.
@@ -121,16 +116,7 @@ func (s *server) checkWebhook(ctx context.Context, req webhookRequest) ([]string
 
 // startWebhookDispatch starts the tenant's dispatcher unless it runs.
 func (s *server) startWebhookDispatch(ctx context.Context, tenantID string) error {
-	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.WebhookDispatchWorkflowID(tenantID),
-		TaskQueue:                s.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.TenantIDKey.ValueSet(tenantID)),
-	}, workflows.WebhookDispatchWorkflow, workflows.WebhookDispatchInput{TenantID: tenantID, Retry: s.Webhooks.RetryPolicy()})
-	if err != nil {
-		return fmt.Errorf("start webhook dispatch: %w", err)
-	}
-	return nil
+	return s.Temporal.EnsureWebhookDispatch(ctx, flow.WebhookDispatchInput{TenantID: tenantID, Retry: s.Webhooks.RetryPolicy()})
 }
 
 func (s *server) listWebhooks(c *gin.Context) {
@@ -206,7 +192,7 @@ func (s *server) redeliverWebhook(c *gin.Context) {
 		s.fail(c, notFoundAs(err, "webhook %q has no delivery %q", c.Param("id"), c.Param("deliveryId")))
 		return
 	}
-	if err := activities.WakeWebhookQueue(ctx, s.Temporal, s.TaskQueue, activities.WebhookDeliveryInput{Queue: q, Retry: s.Webhooks.RetryPolicy()}); err != nil {
+	if err := s.Temporal.WakeWebhookQueue(ctx, flow.WebhookDeliveryInput{Queue: flow.WebhookQueue(q), Retry: s.Webhooks.RetryPolicy()}); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -22,11 +22,11 @@ import (
 	"github.com/contractd/contractd/api"
 	"github.com/contractd/contractd/internal/config"
 	"github.com/contractd/contractd/internal/correlation"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/metrics"
 	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/internal/webhooks"
 	"github.com/contractd/contractd/worker"
-	"github.com/contractd/contractd/workflows"
 )
 
 func newLogger(cfg config.Config, json bool) *slog.Logger {
@@ -75,7 +75,7 @@ func dialTemporal(hostPort, namespace string, gzip bool, logger *slog.Logger, re
 		MetricsHandler: metrics.NewTemporalHandler(reg),
 		// Request and trace ids ride along into workflows and activities.
 		// The API's signature on an Update rides in its header.
-		ContextPropagators: []workflow.ContextPropagator{correlation.Propagator{}, workflows.GrantPropagator{}},
+		ContextPropagators: []workflow.ContextPropagator{correlation.Propagator{}, flow.GrantPropagator{}},
 		ConnectionOptions:  client.ConnectionOptions{GrpcCompression: compression},
 	})
 	if err != nil {
@@ -139,10 +139,9 @@ func runAPI(ctx context.Context, cfg config.Config) error {
 // newRouter builds the API; dev allows insecure webhook URLs unless told otherwise.
 func newRouter(cfg config.Config, s *store.Store, c client.Client, logger *slog.Logger, reg *prometheus.Registry, dev bool) http.Handler {
 	return api.NewRouter(api.Deps{
-		Store: s, Temporal: c, TaskQueue: cfg.TemporalTaskQueue, Logger: logger, Metrics: reg,
+		Store: s, Temporal: flow.NewClient(c, cfg.TemporalTaskQueue, cfg.UpdateKey), Logger: logger, Metrics: reg,
 		Webhooks:  webhooks.Config{AllowInsecure: cfg.AllowInsecureWebhooks(dev)},
 		RateLimit: rate.Limit(cfg.RateLimitPerSecond),
-		UpdateKey: cfg.UpdateKey,
 	})
 }
 
@@ -152,17 +151,17 @@ func startWorker(ctx context.Context, cfg config.Config, s *store.Store, c clien
 	if err := worker.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
 		return nil, err
 	}
-	if err := workflows.EnsureBillingSchedule(ctx, c, cfg.TemporalTaskQueue); err != nil {
+	temporal := flow.NewClient(c, cfg.TemporalTaskQueue, cfg.UpdateKey)
+	if err := temporal.EnsureBillingSchedule(ctx); err != nil {
 		return nil, err
 	}
 	// Cached workflows are what a worker's memory grows with (each holds its
 	// state and goroutines); one evicted is replayed from history when it
 	// next has work, so the bound trades memory for replays, never results.
 	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
-	acts := activities.New(s)
-	acts.Temporal = c
-	acts.Webhooks = webhooks.NewSender(webhooks.Config{AllowInsecure: cfg.AllowInsecureWebhooks(dev)})
-	w := worker.New(c, cfg.TemporalTaskQueue, acts, worker.Options{UpdateKey: cfg.UpdateKey})
+	w := worker.New(c, cfg.TemporalTaskQueue, activities.Deps{
+		Store: s, Temporal: temporal, Webhooks: webhooks.NewSender(webhooks.Config{AllowInsecure: cfg.AllowInsecureWebhooks(dev)}),
+	}, worker.Options{UpdateKey: cfg.UpdateKey})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}

@@ -9,9 +9,9 @@ import (
 	"github.com/contractd/contractd/internal/config"
 	"github.com/contractd/contractd/internal/demo"
 	"github.com/contractd/contractd/internal/devtemporal"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/metrics"
 	"github.com/contractd/contractd/internal/store"
-	"github.com/contractd/contractd/workflows"
 )
 
 // runDev runs everything in one process for a newcomer: Postgres schema and
@@ -95,7 +95,7 @@ func startEmbeddedTemporal(cfg config.Config) (*devtemporal.Server, error) {
 	srv, err := devtemporal.Start(devtemporal.Options{
 		StateDir:         filepath.Join(cfg.StateDir, "temporal"),
 		Namespace:        cfg.TemporalNamespace,
-		SearchAttributes: workflows.SearchAttributes,
+		SearchAttributes: flow.SearchAttributes,
 		FrontendPort:     cfg.TemporalDevPort,
 		UIPort:           cfg.TemporalUIPort,
 		UIWriteActions:   cfg.TemporalUIWriteActions,

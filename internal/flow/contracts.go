@@ -22,18 +22,20 @@ type CreateContractsInput struct {
 
 // ContractAction is what a contract action created. Its json tags are those
 // of the store row it was before it had a type of its own: histories hold
-// it encoded so.
+// it encoded so. It has the row's fields, IdempotencyKey (never encoded)
+// included, so that a row converts to it as it is.
 type ContractAction struct {
-	ID            string            `json:"id"`
-	Number        string            `json:"number"`
-	ActionType    string            `json:"actionType"`
-	AccountID     string            `json:"accountId"`
-	AccountNumber string            `json:"accountNumber"`
-	Contracts     []domain.Contract `json:"contracts"`
-	TraceID       string            `json:"traceId,omitempty"`
-	CreatedOn     time.Time         `json:"createdOn"`
-	CreatedBy     string            `json:"createdBy"`
-	RequestHash   string            `json:"requestHash,omitempty"`
+	ID             string            `json:"id"`
+	Number         string            `json:"number"`
+	ActionType     string            `json:"actionType"`
+	AccountID      string            `json:"accountId"`
+	AccountNumber  string            `json:"accountNumber"`
+	Contracts      []domain.Contract `json:"contracts"`
+	TraceID        string            `json:"traceId,omitempty"`
+	CreatedOn      time.Time         `json:"createdOn"`
+	CreatedBy      string            `json:"createdBy"`
+	IdempotencyKey string            `json:"-"`
+	RequestHash    string            `json:"requestHash,omitempty"`
 }
 
 // ScheduleChangeInput is a DDCMS cancel or restart of a payment schedule.

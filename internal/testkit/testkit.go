@@ -35,12 +35,12 @@ import (
 	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/correlation"
 	"github.com/contractd/contractd/internal/demo"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/payments"
 	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/internal/testkit/invariants"
 	"github.com/contractd/contractd/internal/webhooks"
 	"github.com/contractd/contractd/worker"
-	"github.com/contractd/contractd/workflows"
 )
 
 // AdminURL is the Postgres server tests create their databases on.
@@ -94,7 +94,7 @@ func Temporal(t testing.TB) (*temporaltest.TestServer, client.Client) {
 	temporalOnce.Do(func() {
 		temporalServer = temporaltest.NewServer(temporaltest.WithBaseClientOptions(client.Options{
 			Logger:             sdklog.NewStructuredLogger(slog.New(slog.NewJSONHandler(workerLogs, nil))),
-			ContextPropagators: []workflow.ContextPropagator{correlation.Propagator{}, workflows.GrantPropagator{}},
+			ContextPropagators: []workflow.ContextPropagator{correlation.Propagator{}, flow.GrantPropagator{}},
 		}))
 		temporalClient = temporalServer.GetDefaultClient()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -108,7 +108,7 @@ func Temporal(t testing.TB) (*temporaltest.TestServer, client.Client) {
 
 // UpdateKey is the key the test binary's API signs Updates with and its
 // workers check them with.
-var UpdateKey = workflows.UpdateKey(uuid.NewString() + uuid.NewString())
+var UpdateKey = flow.UpdateKey(uuid.NewString() + uuid.NewString())
 
 // webhookConfig lets tests' receivers be httptest servers on loopback, and
 // retries take milliseconds instead of minutes.
@@ -154,7 +154,7 @@ type Env struct {
 	HTTP      *httptest.Server
 	A, B      Tenant
 	worker    sdkworker.Worker
-	acts      *activities.Activities
+	acts      activities.Deps
 
 	// Faults injects failures into the worker's activities.
 	Faults *Faults
@@ -177,16 +177,16 @@ func New(t *testing.T) *Env {
 	e.Store = s
 
 	_, e.Temporal = Temporal(t)
-	e.acts = &activities.Activities{
+	temporal := flow.NewClient(e.Temporal, e.TaskQueue, UpdateKey)
+	e.acts = activities.Deps{
 		Store: s, Now: e.Clock.Now, Payments: payments.NewSandbox(s.DB()),
-		Webhooks: webhooks.NewSender(webhookConfig), Temporal: e.Temporal,
+		Webhooks: webhooks.NewSender(webhookConfig), Temporal: temporal,
 	}
 	e.StartWorker()
 	t.Cleanup(e.StopWorker)
 
 	e.HTTP = httptest.NewServer(api.NewRouter(api.Deps{
-		Store: s, Temporal: e.Temporal, TaskQueue: e.TaskQueue, Logger: quietLogger, Now: e.Clock.Now, Webhooks: webhookConfig,
-		UpdateKey: UpdateKey,
+		Store: s, Temporal: temporal, Logger: quietLogger, Now: e.Clock.Now, Webhooks: webhookConfig,
 	}))
 	t.Cleanup(e.HTTP.Close)
 

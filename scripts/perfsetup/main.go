@@ -32,8 +32,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/contractd/contractd/internal/demo"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/worker"
-	"github.com/contractd/contractd/workflows"
 )
 
 func main() {
@@ -113,7 +113,7 @@ func namespace(args []string) error {
 	}
 	// Usable once a visibility query naming every attribute is accepted.
 	query := ""
-	for _, attr := range keys(workflows.SearchAttributes) {
+	for _, attr := range keys(flow.SearchAttributes) {
 		if query != "" {
 			query += " AND "
 		}
@@ -124,7 +124,7 @@ func namespace(args []string) error {
 	}); err != nil {
 		return err
 	}
-	fmt.Printf("namespace %q is ready with search attributes %s\n", *name, keys(workflows.SearchAttributes))
+	fmt.Printf("namespace %q is ready with search attributes %s\n", *name, keys(flow.SearchAttributes))
 	return nil
 }
 
