@@ -69,6 +69,13 @@ func (g Groups) All() []any {
 	return []any{g.Amendments, g.Contracts, g.Schedules, g.Billing, g.Payments, g.Webhooks}
 }
 
+// database is what the groups that only read and write Postgres hold: the
+// store and the business clock.
+type database struct {
+	store *store.Store
+	clock clock
+}
+
 // clock is the business clock.
 type clock func() time.Time
 

@@ -15,14 +15,11 @@ import (
 )
 
 // Amendments opens, applies and records amendments.
-type Amendments struct {
-	store *store.Store
-	clock clock
-}
+type Amendments struct{ database }
 
 // NewAmendments builds the amendment activities on s with the business clock now.
 func NewAmendments(s *store.Store, now func() time.Time) *Amendments {
-	return &Amendments{store: s, clock: now}
+	return &Amendments{database{store: s, clock: now}}
 }
 
 // requestedApproval is recorded as the matched rule when the submitter asked

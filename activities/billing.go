@@ -13,14 +13,11 @@ import (
 )
 
 // Billing invoices due periods and records collections.
-type Billing struct {
-	store *store.Store
-	clock clock
-}
+type Billing struct{ database }
 
 // NewBilling builds the billing activities on s with the business clock now.
 func NewBilling(s *store.Store, now func() time.Time) *Billing {
-	return &Billing{store: s, clock: now}
+	return &Billing{database{store: s, clock: now}}
 }
 
 // InvoiceDuePeriods issues the invoices for the periods due by AsOf on one

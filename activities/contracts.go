@@ -11,14 +11,11 @@ import (
 )
 
 // Contracts creates contracts.
-type Contracts struct {
-	store *store.Store
-	clock clock
-}
+type Contracts struct{ database }
 
 // NewContracts builds the contract activities on s with the business clock now.
 func NewContracts(s *store.Store, now func() time.Time) *Contracts {
-	return &Contracts{store: s, clock: now}
+	return &Contracts{database{store: s, clock: now}}
 }
 
 // CreateContracts prices the requested contracts against the tenant's current

@@ -12,14 +12,11 @@ import (
 )
 
 // Schedules changes contracts' payment schedules.
-type Schedules struct {
-	store *store.Store
-	clock clock
-}
+type Schedules struct{ database }
 
 // NewSchedules builds the schedule activities on s with the business clock now.
 func NewSchedules(s *store.Store, now func() time.Time) *Schedules {
-	return &Schedules{store: s, clock: now}
+	return &Schedules{database{store: s, clock: now}}
 }
 
 // ChangeSchedule cancels or restarts a contract's payment schedule and

@@ -29,38 +29,36 @@ type payment struct {
 // providerCallTimeout bounds one call to the payment provider.
 const providerCallTimeout = 30 * time.Second
 
-func (p payment) step(ctx workflow.Context, retry *temporal.RetryPolicy) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: providerCallTimeout, RetryPolicy: retry})
+// call runs one provider step as an activity retried by retry.
+func call[T any](ctx workflow.Context, retry *temporal.RetryPolicy, activity, in any) (T, error) {
+	var out T
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: providerCallTimeout, RetryPolicy: retry})
+	err := workflow.ExecuteActivity(actx, activity, in).Get(ctx, &out)
+	return out, err
 }
 
 // authorise reserves req's amount.
 func (p payment) authorise(ctx workflow.Context, req payments.AuthoriseRequest) (payments.Authorisation, error) {
 	var a *activities.Payments
-	var auth payments.Authorisation
-	err := workflow.ExecuteActivity(p.step(ctx, p.authoriseRetry), a.AuthorisePayment, flow.AuthoriseInput{
+	return call[payments.Authorisation](ctx, p.authoriseRetry, a.AuthorisePayment, flow.AuthoriseInput{
 		IdempotencyKey: p.key + "/authorise", Request: req,
-	}).Get(ctx, &auth)
-	return auth, err
+	})
 }
 
 // capture takes amount of an authorisation.
 func (p payment) capture(ctx workflow.Context, authID string, amount int64) (payments.Capture, error) {
 	var a *activities.Payments
-	var capture payments.Capture
-	err := workflow.ExecuteActivity(p.step(ctx, p.captureRetry), a.CapturePayment, flow.CaptureInput{
+	return call[payments.Capture](ctx, p.captureRetry, a.CapturePayment, flow.CaptureInput{
 		IdempotencyKey: p.key + "/capture", AuthorisationID: authID, Amount: amount,
-	}).Get(ctx, &capture)
-	return capture, err
+	})
 }
 
 // void releases an authorisation that will not be captured.
 func (p payment) void(ctx workflow.Context, authID string) (payments.Void, error) {
 	var a *activities.Payments
-	var void payments.Void
-	err := workflow.ExecuteActivity(p.step(ctx, p.voidRetry), a.VoidPayment, flow.VoidInput{
+	return call[payments.Void](ctx, p.voidRetry, a.VoidPayment, flow.VoidInput{
 		IdempotencyKey: p.key + "/void", AuthorisationID: authID,
-	}).Get(ctx, &void)
-	return void, err
+	})
 }
 
 // declined returns the provider's message when err is its refusal of the
