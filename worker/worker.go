@@ -46,7 +46,18 @@ func New(c client.Client, taskQueue string, deps activities.Deps, opts Options) 
 		Interceptors: append([]interceptor.WorkerInterceptor{&permanentFailures{}, workflows.NewUpdateKeyInterceptor(opts.UpdateKey)},
 			opts.Interceptors...),
 	})
-	for name, fn := range map[string]any{
+	for name, fn := range workflowsByName() {
+		w.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
+	}
+	for _, group := range activities.New(deps).All() {
+		w.RegisterActivity(group)
+	}
+	return w
+}
+
+// workflowsByName are the workflows under the names flow starts them by.
+func workflowsByName() map[string]any {
+	return map[string]any{
 		flow.AmendmentWorkflow:       workflows.AmendmentWorkflow,
 		flow.ContractActionWorkflow:  workflows.ContractActionWorkflow,
 		flow.ScheduleChangeWorkflow:  workflows.ScheduleChangeWorkflow,
@@ -55,13 +66,7 @@ func New(c client.Client, taskQueue string, deps activities.Deps, opts Options) 
 		flow.DailyBillingWorkflow:    workflows.DailyBillingWorkflow,
 		flow.WebhookDispatchWorkflow: workflows.WebhookDispatchWorkflow,
 		flow.WebhookDeliveryWorkflow: workflows.WebhookDeliveryWorkflow,
-	} {
-		w.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
 	}
-	for _, group := range activities.New(deps).All() {
-		w.RegisterActivity(group)
-	}
-	return w
 }
 
 // EnsureSearchAttributes registers the custom search attributes the workflows
