@@ -69,9 +69,8 @@ func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Tim
 		if err != nil {
 			return err
 		}
-		quote := p.Quote
-		quote.ID, quote.Status = in.ID, p.Status
-		if err := insertAmendment(ctx, tx, in, ct, quote, p, now); err != nil {
+		quote, err := insertAmendment(ctx, tx, in, ct, p, now)
+		if err != nil {
 			return err
 		}
 		if err := insertEvent(ctx, tx, in.ID, in.event(domain.StatusPending, now)); err != nil {
@@ -120,18 +119,21 @@ func planLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, ct lockedCont
 	return plan(ct.Contract, cat, charges)
 }
 
-// insertAmendment records the amendment's row with its quote and first
-// status; a second open amendment on the contract is a conflict naming the
-// first, though this transaction found none (another committed since).
-func insertAmendment(ctx context.Context, tx *sqlx.Tx, in NewAmendment, ct lockedContract, quote domain.Quote, p Plan, now time.Time) error {
+// insertAmendment records the amendment's row with its first status and its
+// quote, which it returns as recorded. A second open amendment on the
+// contract is a conflict naming the first, though this transaction found
+// none (another committed since).
+func insertAmendment(ctx context.Context, tx *sqlx.Tx, in NewAmendment, ct lockedContract, p Plan, now time.Time) (domain.Quote, error) {
+	quote := p.Quote
+	quote.ID, quote.Status = in.ID, p.Status
 	quoteJSON, err := json.Marshal(quote)
 	if err != nil {
-		return fmt.Errorf("encode quote: %w", err)
+		return quote, fmt.Errorf("encode quote: %w", err)
 	}
 	var ruleJSON []byte
 	if p.MatchedRule != nil {
 		if ruleJSON, err = json.Marshal(p.MatchedRule); err != nil {
-			return fmt.Errorf("encode matched rule: %w", err)
+			return quote, fmt.Errorf("encode matched rule: %w", err)
 		}
 	}
 	var idemKey *string
@@ -146,12 +148,12 @@ func insertAmendment(ctx context.Context, tx *sqlx.Tx, in NewAmendment, ct locke
 		in.RequestHash, idemKey, in.WorkflowID, in.Source, in.ActorID, ruleJSON, p.ReviewExpiresAt, now)
 	if isUniqueViolation(err, "amendments_one_open_per_contract") {
 		open, _ := openAmendmentID(ctx, tx, ct.ID)
-		return domain.OpenAmendmentConflict(ct.Number, open)
+		return quote, domain.OpenAmendmentConflict(ct.Number, open)
 	}
 	if err != nil {
-		return fmt.Errorf("insert amendment: %w", err)
+		return quote, fmt.Errorf("insert amendment: %w", err)
 	}
-	return nil
+	return quote, nil
 }
 
 // lockedContract is a contract held for a change: its terms, and the
