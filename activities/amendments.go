@@ -50,7 +50,8 @@ func (a *Amendments) OpenAmendment(ctx context.Context, in flow.OpenAmendmentInp
 		Request: in.Request, RequestHash: in.RequestHash, IdempotencyKey: in.IdempotencyKey, WorkflowID: in.WorkflowID,
 		ActorID: in.ActorID, Source: in.Source,
 	}, now, func(ct domain.Contract, cat domain.Catalog, charges []domain.TerminationCharge) (store.Plan, error) {
-		q, err := PlanChange(&cat, ct, in.Change, today, charges, facts)
+		// The store refused a second open amendment under the lock already.
+		q, err := domain.PlanChange(domain.Preflight{Catalog: &cat, Contract: ct, Change: in.Change, Today: today, Charges: charges, Facts: facts})
 		if err != nil {
 			return store.Plan{}, err
 		}
@@ -90,14 +91,6 @@ func (a *Amendments) OpenAmendment(ctx context.Context, in flow.OpenAmendmentInp
 		res.ReviewExpiry = max(am.ReviewExpiresAt.Sub(now), 0)
 	}
 	return res, nil
-}
-
-// PlanChange prices a self-service change or a crossgrade.
-func PlanChange(cat *domain.Catalog, ct domain.Contract, ch domain.Change, today domain.Date, charges []domain.TerminationCharge, facts domain.CrossgradeFacts) (domain.Quote, error) {
-	if ch.Action == domain.Crossgrade {
-		return domain.PlanCrossgrade(cat, ct, *ch.Crossgrade, today, facts)
-	}
-	return domain.PlanAmendment(cat, ct, ch, today, charges)
 }
 
 // crossgradeFacts reads, for a crossgrade, what its validation needs beyond
@@ -149,12 +142,16 @@ func (a *Amendments) RecordAmendmentEvent(ctx context.Context, in flow.EventInpu
 			return fmt.Errorf("settle the invoice of amendment %s: %w", in.AmendmentID, err)
 		}
 	}
-	return a.store.RecordEvent(ctx, in.TenantID, in.AmendmentID, in.Event, in.ActorID, in.Source, in.Note, now)
+	return a.store.RecordEvent(ctx, in.TenantID, in.AmendmentID, domain.AmendmentEvent{
+		Status: in.Event, ActorID: in.ActorID, Source: in.Source, Note: in.Note, At: now,
+	})
 }
 
 // TransitionAmendment records a status change such as WITHDRAWN or FAILED.
 func (a *Amendments) TransitionAmendment(ctx context.Context, in flow.TransitionInput) (domain.Amendment, error) {
-	am, err := a.store.Transition(ctx, in.TenantID, in.AmendmentID, in.From, in.To, in.ActorID, in.Source, in.Note, a.clock.now())
+	am, err := a.store.Transition(ctx, in.TenantID, in.AmendmentID, in.From, domain.AmendmentEvent{
+		Status: in.To, ActorID: in.ActorID, Source: in.Source, Note: in.Note, At: a.clock.now(),
+	})
 	return am, businessError(err)
 }
 

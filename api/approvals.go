@@ -44,7 +44,7 @@ func (s *server) putApprovalRules(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	if err := s.Store.PutApprovalRules(c.Request.Context(), p.TenantID, p.ActorID, doc.Rules); err != nil {
+	if err := s.Store.PutApprovalRules(c.Request.Context(), p.TenantID, p.ActorID, doc.Rules, s.Now()); err != nil {
 		s.fail(c, err)
 		return
 	}

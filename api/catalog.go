@@ -29,7 +29,7 @@ func (s *server) putCatalog(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	if err := s.Store.PutCatalog(c.Request.Context(), p.TenantID, p.ActorID, cat); err != nil {
+	if err := s.Store.PutCatalog(c.Request.Context(), p.TenantID, p.ActorID, cat, s.Now()); err != nil {
 		s.fail(c, err)
 		return
 	}

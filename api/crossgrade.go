@@ -8,7 +8,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
-	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/store"
@@ -163,12 +162,11 @@ func (s *server) crossgrade(c *gin.Context) {
 	}
 	ch := domain.Change{Action: domain.Crossgrade, ContractID: ct.ID, Crossgrade: &cg}
 
-	// Faults are checked in the seed's order: the contract's state (an open
-	// amendment included) before anything about the request.
-	if open, err := s.Store.OpenAmendmentID(ctx, ct.ID); err != nil || open != "" {
-		if err == nil {
-			err = domain.OpenAmendmentConflict(ct.Number, open)
-		}
+	// The contract's open amendment is looked up here, once: the pre-flight
+	// reports it first, as the seed's fault table puts the contract's state
+	// before anything about the request.
+	open, err := s.Store.OpenAmendmentID(ctx, ct.ID)
+	if err != nil {
 		s.crossgradeFail(c, err)
 		return
 	}
@@ -182,7 +180,9 @@ func (s *server) crossgrade(c *gin.Context) {
 		s.crossgradeFail(c, err)
 		return
 	}
-	if _, err := activities.PlanChange(&cat, ct, ch, domain.DateOf(s.Now()), nil, facts); err != nil {
+	if _, err := domain.PlanChange(domain.Preflight{
+		Catalog: &cat, Contract: ct, Change: ch, Today: domain.DateOf(s.Now()), Facts: facts, OpenAmendment: open,
+	}); err != nil {
 		s.crossgradeFail(c, err)
 		return
 	}

@@ -61,7 +61,7 @@ func newFuzzService(f *testing.F) *fuzzService {
 	tenant, err := s.CreateTenant(ctx, store.Tenant{Prefix: "FZ", Name: "Fuzz"},
 		[]store.NewKey{{Key: key, ActorID: uuid.NewString(), Roles: auth.AllRoles}})
 	require.NoError(f, err)
-	require.NoError(f, s.PutCatalog(ctx, tenant.ID, uuid.NewString(), demo.Catalog()))
+	require.NoError(f, s.PutCatalog(ctx, tenant.ID, uuid.NewString(), demo.Catalog(), time.Now()))
 
 	_, temporal := testkit.Temporal(f)
 	queue := "fuzz-" + uuid.NewString()[:8]

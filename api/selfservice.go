@@ -94,12 +94,20 @@ func (s *server) changeContract(c *gin.Context) {
 		s.selfServiceFail(c, ch.Action, nil, err)
 		return
 	}
-	quote, err := domain.PlanAmendment(&cat, ct, ch, domain.DateOf(s.Now()), charges)
+	preview := c.Query("preview") == "true"
+	open, err := s.openAmendmentToRefuse(c, ct.ID, preview)
 	if err != nil {
 		s.selfServiceFail(c, ch.Action, s.contractShown(c, ct.ID), err)
 		return
 	}
-	if c.Query("preview") == "true" {
+	quote, err := domain.PlanChange(domain.Preflight{
+		Catalog: &cat, Contract: ct, Change: ch, Today: domain.DateOf(s.Now()), Charges: charges, OpenAmendment: open,
+	})
+	if err != nil {
+		s.selfServiceFail(c, ch.Action, s.contractShown(c, ct.ID), err)
+		return
+	}
+	if preview {
 		quote.Status = quotePreview
 		c.JSON(http.StatusOK, selfServiceResponse{Action: echo(ch.Action), Status: selfServiceSuccess, Quote: &quote,
 			Contract: s.contractShown(c, ct.ID), Invoice: quote.InvoicePreview})
@@ -112,6 +120,20 @@ func (s *server) changeContract(c *gin.Context) {
 		return
 	}
 	s.respondAmendment(c, ch.Action, out)
+}
+
+// openAmendmentToRefuse is the contract's open amendment, for the
+// pre-flight to refuse a submission with; "" when there is none or nothing
+// is to be refused. A preview opens nothing, so an open amendment does not
+// stop it. A request with an Idempotency-Key is not refused here: a
+// concurrent repeat of it may have opened that very amendment, and the
+// workflow both meet in answers them; under the contract's lock the store
+// refuses any other open amendment.
+func (s *server) openAmendmentToRefuse(c *gin.Context, contractID string, preview bool) (string, error) {
+	if preview || idempotencyKey(c) != "" {
+		return "", nil
+	}
+	return s.Store.OpenAmendmentID(c.Request.Context(), contractID)
 }
 
 // contractShown is the contract as a self-service answer shows it, with its
@@ -166,10 +188,6 @@ func (s *server) submitAmendment(c *gin.Context, ct domain.Contract, ch domain.C
 	amendmentID := uuid.NewString()
 	if key != "" {
 		amendmentID = idempotentID(p.TenantID, "amendment", key)
-	} else if open, err := s.Store.OpenAmendmentID(ctx, ct.ID); err != nil {
-		return flow.Outcome{}, err
-	} else if open != "" {
-		return flow.Outcome{}, domain.OpenAmendmentConflict(ct.Number, open)
 	}
 
 	in := flow.OpenAmendmentInput{

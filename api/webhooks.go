@@ -78,7 +78,7 @@ func (s *server) createWebhook(c *gin.Context) {
 	w, err := s.Store.CreateWebhook(ctx, store.NewWebhook{
 		ID: uuid.NewString(), TenantID: p.TenantID, URL: req.URL, Events: events, Description: req.Description,
 		Secret: secret, ActorID: p.ActorID,
-	}, time.Now())
+	}, s.Now())
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -130,7 +130,7 @@ func (s *server) listWebhooks(c *gin.Context) {
 
 // deleteWebhook removes a subscription; its pending deliveries are cancelled.
 func (s *server) deleteWebhook(c *gin.Context) {
-	if err := s.Store.DeleteWebhook(c.Request.Context(), principal(c).TenantID, c.Param("id"), time.Now()); err != nil {
+	if err := s.Store.DeleteWebhook(c.Request.Context(), principal(c).TenantID, c.Param("id"), s.Now()); err != nil {
 		s.fail(c, notFoundAs(err, "webhook %q does not exist", c.Param("id")))
 		return
 	}
@@ -145,7 +145,7 @@ func (s *server) rotateWebhookSecret(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	w, err := s.Store.RotateWebhookSecret(c.Request.Context(), principal(c).TenantID, c.Param("id"), secret, time.Now())
+	w, err := s.Store.RotateWebhookSecret(c.Request.Context(), principal(c).TenantID, c.Param("id"), secret, s.Now())
 	if err != nil {
 		s.fail(c, notFoundAs(err, "webhook %q does not exist", c.Param("id")))
 		return
@@ -187,6 +187,9 @@ func (s *server) listWebhookDeliveries(c *gin.Context) {
 // takes its event's place in the contract's queue.
 func (s *server) redeliverWebhook(c *gin.Context) {
 	ctx, p := c.Request.Context(), principal(c)
+	// A delivery is stamped on the wall clock, not the business clock: it
+	// records real HTTP traffic, and a redelivery is queued beside the
+	// deliveries the dispatcher fans out on that clock (activities/webhooks.go).
 	d, q, err := s.Store.Redeliver(ctx, p.TenantID, c.Param("id"), c.Param("deliveryId"), time.Now())
 	if err != nil {
 		s.fail(c, notFoundAs(err, "webhook %q has no delivery %q", c.Param("id"), c.Param("deliveryId")))

@@ -112,7 +112,7 @@ func newCluster(t *testing.T) *cluster {
 	require.NoError(t, err)
 	_, err = s.Migrate(ctx)
 	require.NoError(t, err)
-	require.NoError(t, demo.Seed(ctx, s))
+	require.NoError(t, demo.Seed(ctx, s, time.Now()))
 	s.Close()
 	c.db, err = sqlx.Open("postgres", dbURL)
 	require.NoError(t, err)

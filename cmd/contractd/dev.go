@@ -34,7 +34,7 @@ func runDev(ctx context.Context, cfg config.Config) error {
 	if _, err := s.Migrate(ctx); err != nil {
 		return err
 	}
-	if err := demo.Seed(ctx, s); err != nil {
+	if err := demo.Seed(ctx, s, time.Now()); err != nil {
 		return err
 	}
 

@@ -5,6 +5,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/domain"
@@ -29,8 +30,9 @@ func Keys() []store.NewKey {
 	}
 }
 
-// Seed creates the demo tenant, its keys and, if it has none, its catalog.
-func Seed(ctx context.Context, s *store.Store) error {
+// Seed creates the demo tenant, its keys and, if it has none, its catalog,
+// stamped with the business time now.
+func Seed(ctx context.Context, s *store.Store, now time.Time) error {
 	t, err := s.EnsureTenant(ctx, store.Tenant{ID: TenantID, Prefix: Prefix, Name: "Demo Subscriptions Ltd"}, Keys())
 	if err != nil {
 		return fmt.Errorf("seed demo tenant: %w", err)
@@ -43,7 +45,7 @@ func Seed(ctx context.Context, s *store.Store) error {
 	if err := cat.Validate(); err != nil {
 		return fmt.Errorf("demo catalog: %w", err)
 	}
-	return s.PutCatalog(ctx, t.ID, Keys()[2].ActorID, cat)
+	return s.PutCatalog(ctx, t.ID, Keys()[2].ActorID, cat, now)
 }
 
 func upTo(n int64) *int64 { return &n }

@@ -12,16 +12,17 @@ import (
 	"github.com/contractd/contractd/internal/rules"
 )
 
-// PutApprovalRules replaces the tenant's ordered approval rules.
-func (s *Store) PutApprovalRules(ctx context.Context, tenantID, actorID string, list []rules.Rule) error {
+// PutApprovalRules replaces the tenant's ordered approval rules; at is the
+// business time of the replacement, recorded as its updated_at.
+func (s *Store) PutApprovalRules(ctx context.Context, tenantID, actorID string, list []rules.Rule, at time.Time) error {
 	doc, err := json.Marshal(list)
 	if err != nil {
 		return fmt.Errorf("encode approval rules: %w", err)
 	}
 	_, err = s.db.ExecContext(ctx, `
-		INSERT INTO approval_rules (tenant_id, rules, updated_at, updated_by) VALUES ($1, $2, now(), $3)
-		ON CONFLICT (tenant_id) DO UPDATE SET rules = EXCLUDED.rules, updated_at = now(), updated_by = EXCLUDED.updated_by`,
-		tenantID, doc, actorID)
+		INSERT INTO approval_rules (tenant_id, rules, updated_at, updated_by) VALUES ($1, $2, $4, $3)
+		ON CONFLICT (tenant_id) DO UPDATE SET rules = EXCLUDED.rules, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by`,
+		tenantID, doc, actorID, at)
 	if err != nil {
 		return fmt.Errorf("store approval rules: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -20,8 +21,9 @@ import (
 // writers lock it, so no termination can take up a service while it is
 // being dropped. Contract creation does not take that lock: a contract
 // created on an item in the instant it is dropped is accepted, a window
-// left open because catalog replacements are rare operator actions.
-func (s *Store) PutCatalog(ctx context.Context, tenantID, actorID string, c domain.Catalog) error {
+// left open because catalog replacements are rare operator actions. at is
+// the business time of the replacement, recorded as its updated_at.
+func (s *Store) PutCatalog(ctx context.Context, tenantID, actorID string, c domain.Catalog, at time.Time) error {
 	doc, err := json.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("encode catalog: %w", err)
@@ -42,9 +44,9 @@ func (s *Store) PutCatalog(ctx context.Context, tenantID, actorID string, c doma
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO catalogs (tenant_id, document, updated_at, updated_by) VALUES ($1, $2, now(), $3)
-			ON CONFLICT (tenant_id) DO UPDATE SET document = EXCLUDED.document, updated_at = now(), updated_by = EXCLUDED.updated_by`,
-			tenantID, doc, actorID); err != nil {
+			INSERT INTO catalogs (tenant_id, document, updated_at, updated_by) VALUES ($1, $2, $4, $3)
+			ON CONFLICT (tenant_id) DO UPDATE SET document = EXCLUDED.document, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by`,
+			tenantID, doc, actorID, at); err != nil {
 			return fmt.Errorf("store catalog: %w", err)
 		}
 		return nil

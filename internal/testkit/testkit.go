@@ -192,7 +192,7 @@ func New(t *testing.T) *Env {
 
 	e.A = e.NewTenant("TA")
 	e.B = e.NewTenant("TB")
-	require.NoError(t, s.PutCatalog(ctx, e.A.ID, uuid.NewString(), demo.Catalog()))
+	require.NoError(t, s.PutCatalog(ctx, e.A.ID, uuid.NewString(), demo.Catalog(), e.Clock.Now()))
 	// Registered last, so it runs first: with the worker and database still up.
 	t.Cleanup(e.checkInvariants)
 	return e

@@ -1,0 +1,209 @@
+package domain
+
+import (
+	"fmt"
+	"slices"
+)
+
+// PlanAmendment validates a change against the contract and the catalog and
+// prices it. today is the business date the request is made on; charges are
+// the period charges of the contract's early-termination definition, if any.
+func PlanAmendment(cat *Catalog, ct Contract, ch Change, today Date, charges []TerminationCharge) (Quote, error) {
+	if ct.Protected {
+		return Quote{}, Errorf(KindForbidden, "contractId", "contract %s is protected and cannot be changed through the API", ct.Number)
+	}
+	if ct.Status != ContractActive {
+		return Quote{}, Errorf(KindUnprocessable, "contractId", "contract %s is %s and cannot be changed", ct.Number, ct.Status)
+	}
+	effective, period, err := effectiveDate(ct, ch, today)
+	if err != nil {
+		return Quote{}, err
+	}
+	after, err := applyChange(cat, ct, ch)
+	if err != nil {
+		return Quote{}, err
+	}
+	newPeriod := ct.BillingPeriod
+	if len(after) > 0 {
+		if newPeriod, err = commonBillingPeriod(cat, after); err != nil {
+			return Quote{}, err
+		}
+		if newPeriod != ct.BillingPeriod && !effective.Equal(period.Start) && !effective.Equal(period.End) {
+			return Quote{}, Errorf(KindUnprocessable, "effectiveDate",
+				"a change of billing period from %s to %s can only take effect at the start of a billing period (use relativeEffectiveDate %s)",
+				ct.BillingPeriod, newPeriod, NextBillCycle)
+		}
+	}
+	lim := cat.MoneyLimits()
+	pc := pricing{ct: ct, action: ch.Action, after: after, newPeriod: newPeriod, effective: effective, period: period, charges: charges, field: "payload"}
+	if pc.discount, err = keptDiscount(lim, ct.Discount, after, effective); err != nil {
+		return Quote{}, err
+	}
+	return pc.quote(lim)
+}
+
+func effectiveDate(ct Contract, ch Change, today Date) (Date, Period, error) {
+	var effective Date
+	var period Period
+	switch {
+	case ch.RelativeEffectiveDate == NextBillCycle:
+		from := today
+		if from.Before(ct.EffectiveDate) {
+			from = ct.EffectiveDate
+		}
+		period = PeriodContaining(ct.EffectiveDate, ct.BillingCycleDay, ct.BillingPeriod, from)
+		effective = period.End
+	case !ch.EffectiveDate.IsZero():
+		effective = ch.EffectiveDate
+		if effective.Before(today) {
+			return Date{}, Period{}, Errorf(KindUnprocessable, "effectiveDate", "effectiveDate %s is in the past (today is %s)", effective, today)
+		}
+	default:
+		effective = today
+	}
+	if effective.Before(ct.EffectiveDate) {
+		return Date{}, Period{}, Errorf(KindUnprocessable, "effectiveDate", "effectiveDate %s is before contract %s starts on %s", effective, ct.Number, ct.EffectiveDate)
+	}
+	if !effective.Before(ct.ExpirationDate) {
+		return Date{}, Period{}, Errorf(KindUnprocessable, "effectiveDate", "effectiveDate %s is not before contract %s expires on %s", effective, ct.Number, ct.ExpirationDate)
+	}
+	if period.End.IsZero() {
+		period = PeriodContaining(ct.EffectiveDate, ct.BillingCycleDay, ct.BillingPeriod, effective)
+	}
+	return effective, period, nil
+}
+
+// applyChange returns the contract's lines after the change.
+func applyChange(cat *Catalog, ct Contract, ch Change) ([]Line, error) {
+	if ch.Action == Cancellation {
+		return []Line{}, nil
+	}
+	lines := slices.Clone(ct.Lines)
+	for i, item := range ch.Payload.Offerings {
+		field := fmt.Sprintf("payload.offerings[%d]", i)
+		idx := slices.IndexFunc(lines, func(l Line) bool { return l.OfferingID == item.OfferingID })
+		onContract := func() error {
+			if idx < 0 {
+				return Errorf(KindUnprocessable, field+".offeringId", "%s.offeringId %q is not on contract %s", field, item.OfferingID, ct.Number)
+			}
+			return nil
+		}
+		switch ch.Action {
+		case QuantityChange, RateChange:
+			if err := onContract(); err != nil {
+				return nil, err
+			}
+			line, err := changeLine(cat, ct, lines[idx], item, field)
+			if err != nil {
+				return nil, err
+			}
+			lines[idx] = line
+		case OfferingChange:
+			if err := onContract(); err != nil {
+				return nil, err
+			}
+			line, err := newLine(cat, ct, lines, item.NewOfferingID, item.Products, field+".newOfferingId", field)
+			if err != nil {
+				return nil, err
+			}
+			lines[idx] = line
+		case AddOffering:
+			line, err := newLine(cat, ct, lines, item.OfferingID, item.Products, field+".offeringId", field)
+			if err != nil {
+				return nil, err
+			}
+			lines = append(lines, line)
+		case RemoveOffering:
+			if err := onContract(); err != nil {
+				return nil, err
+			}
+			lines = slices.Delete(lines, idx, idx+1)
+		}
+	}
+	return lines, nil
+}
+
+// changeLine sets new quantities (unlisted products keep theirs) and, for a
+// rate change, the new rate.
+func changeLine(cat *Catalog, ct Contract, l Line, item OfferingChangeItem, field string) (Line, error) {
+	o, ok := cat.Offering(l.OfferingID)
+	if !ok {
+		return Line{}, Errorf(KindUnprocessable, field+".offeringId", "offering %q is no longer in the catalog", l.OfferingID)
+	}
+	rateID := l.RateID
+	if item.RateID != "" {
+		rateID = item.RateID
+	}
+	r, ok := o.Rate(rateID)
+	if !ok {
+		return Line{}, Errorf(KindUnprocessable, field+".rateId", "%s.rateId %q is not a rate of offering %q", field, rateID, o.ID)
+	}
+	if r.Currency != ct.Currency {
+		return Line{}, Errorf(KindUnprocessable, field+".rateId", "%s.rateId %q is in %s but contract %s is in %s", field, r.ID, r.Currency, ct.Number, ct.Currency)
+	}
+	quantities := map[string]int64{}
+	for _, p := range l.Products {
+		quantities[p.ProductID] = p.Quantity
+	}
+	for _, p := range item.Products {
+		quantities[p.ProductID] = p.Count()
+	}
+	return PriceLine(cat, o, r, quantities, field+".products")
+}
+
+// newLine prices an offering joining the contract; unlisted products get their default quantity.
+func newLine(cat *Catalog, ct Contract, lines []Line, offeringID string, products []RequestedProduct, idField, field string) (Line, error) {
+	o, ok := cat.Offering(offeringID)
+	if !ok {
+		return Line{}, Errorf(KindUnprocessable, idField, "%s %q is not an offering in the catalog", idField, offeringID)
+	}
+	if slices.ContainsFunc(lines, func(l Line) bool { return l.OfferingID == offeringID }) {
+		return Line{}, Errorf(KindUnprocessable, idField, "%s %q is already on contract %s", idField, offeringID, ct.Number)
+	}
+	r := rateFor(o, ct.Currency, ct.BillingPeriod)
+	if r == nil {
+		return Line{}, Errorf(KindUnprocessable, idField, "offering %q has no rate in %s", offeringID, ct.Currency)
+	}
+	quantities := map[string]int64{}
+	for _, p := range products {
+		quantities[p.ProductID] = p.Count()
+	}
+	return PriceLine(cat, o, r, quantities, field+".products")
+}
+
+// rateFor prefers a rate in the contract's currency and billing period.
+func rateFor(o *Offering, currency string, period BillingPeriod) *Rate {
+	var fallback *Rate
+	for i := range o.Rates {
+		r := &o.Rates[i]
+		if r.Currency != currency {
+			continue
+		}
+		if r.BillingPeriod == period {
+			return r
+		}
+		if fallback == nil {
+			fallback = r
+		}
+	}
+	return fallback
+}
+
+func commonBillingPeriod(cat *Catalog, lines []Line) (BillingPeriod, error) {
+	var period BillingPeriod
+	for _, l := range lines {
+		o, ok := cat.Offering(l.OfferingID)
+		if !ok {
+			return "", Errorf(KindUnprocessable, "payload", "offering %q is no longer in the catalog", l.OfferingID)
+		}
+		r, ok := o.Rate(l.RateID)
+		if !ok {
+			return "", Errorf(KindUnprocessable, "payload", "rate %q is no longer in the catalog", l.RateID)
+		}
+		if period != "" && r.BillingPeriod != period {
+			return "", Errorf(KindUnprocessable, "payload", "every offering on a contract must bill %s; rate %q bills %s", period, r.ID, r.BillingPeriod)
+		}
+		period = r.BillingPeriod
+	}
+	return period, nil
+}

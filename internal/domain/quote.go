@@ -1,0 +1,206 @@
+package domain
+
+import (
+	"fmt"
+	"slices"
+)
+
+// ProrationLine is the charge (positive) or credit (negative) for one
+// offering's change over the rest of the current period.
+type ProrationLine struct {
+	OfferingID     string `json:"offeringId"`
+	Description    string `json:"description"`
+	RecurringDelta int64  `json:"recurringDelta"`
+	Days           int    `json:"days"`
+	PeriodDays     int    `json:"periodDays"`
+	Amount         int64  `json:"amount"`
+}
+
+// InvoiceLine is one line of an invoice or invoice preview.
+type InvoiceLine struct {
+	Description string `json:"description"`
+	Amount      int64  `json:"amount"`
+}
+
+// InvoicePreview is what applying the change will invoice.
+type InvoicePreview struct {
+	Currency string        `json:"currency"`
+	Period   Period        `json:"period"`
+	Lines    []InvoiceLine `json:"lines"`
+	Total    int64         `json:"total"`
+}
+
+// Quote is the priced amendment: what changes, what it costs per period, and
+// what it charges or credits now.
+type Quote struct {
+	ID              string           `json:"id"`
+	Status          string           `json:"status"`
+	Action          Action           `json:"action"`
+	ContractID      string           `json:"contractId"`
+	ContractNumber  string           `json:"contractNumber"`
+	Currency        string           `json:"currency"`
+	EffectiveDate   Date             `json:"effectiveDate"`
+	BillingPeriod   BillingPeriod    `json:"billingPeriod"`
+	CurrentPeriod   Period           `json:"currentPeriod"`
+	LinesBefore     []Line           `json:"linesBefore"`
+	LinesAfter      []Line           `json:"linesAfter"`
+	RecurringBefore int64            `json:"recurringBefore"`
+	RecurringAfter  int64            `json:"recurringAfter"`
+	RecurringDelta  int64            `json:"recurringDelta"`
+	Proration       []ProrationLine  `json:"proration"`
+	ProrationTotal  int64            `json:"prorationTotal"`
+	TerminationFee  *FeeLine         `json:"terminationFee,omitempty"`
+	InvoicePreview  *InvoicePreview  `json:"invoicePreview"`
+	CancelsContract bool             `json:"cancelsContract"`
+	BaseVersion     int64            `json:"baseVersion"`
+	Crossgrade      *CrossgradeQuote `json:"crossgrade,omitempty"`
+	// Discount is the contract's discount once the change applies.
+	Discount *AppliedDiscount `json:"discount,omitempty"`
+}
+
+// FeeLine is the early-termination fee a cancellation before the
+// contract's expiration owes: the period charge whose month range holds the
+// whole months remaining.
+type FeeLine struct {
+	ChargeID        int64  `json:"chargeId"`
+	MonthsRemaining int    `json:"monthsRemaining"`
+	Amount          int64  `json:"amount"`
+	Currency        string `json:"currency"`
+}
+
+// Immediate reports whether the change takes effect on the day it is made.
+func (q Quote) Immediate(today Date) bool { return !q.EffectiveDate.After(today) }
+
+// pricing is a change ready to be priced: the contract, its lines once the
+// change applies, when, over which period, and what else it settles.
+type pricing struct {
+	ct        Contract
+	action    Action
+	after     []Line
+	newPeriod BillingPeriod
+	effective Date
+	period    Period
+	charges   []TerminationCharge
+	// discount is the contract's discount once the change applies.
+	discount *AppliedDiscount
+	// field is what a refusal for an amount beyond the limits names.
+	field string
+}
+
+// quote prices the move to lines `after` on `effective`, prorated over
+// `period`: a credit or charge per changed line, the change in discount if
+// any, and on a cancellation the early-termination fee from charges. Every
+// sum is checked against lim.
+func (pc pricing) quote(lim Limits) (Quote, error) {
+	ct := pc.ct
+	q := Quote{
+		Action: pc.action, ContractID: ct.ID, ContractNumber: ct.Number, Currency: ct.Currency,
+		EffectiveDate: pc.effective, BillingPeriod: pc.newPeriod, CurrentPeriod: pc.period,
+		LinesBefore: ct.Lines, LinesAfter: pc.after, CancelsContract: len(pc.after) == 0, BaseVersion: ct.Version,
+		Discount: pc.discount,
+	}
+	var err error
+	if q.RecurringBefore, err = lim.RecurringTotal(pc.field, ct.Lines); err != nil {
+		return Quote{}, err
+	}
+	if q.RecurringAfter, err = lim.RecurringTotal(pc.field, pc.after); err != nil {
+		return Quote{}, err
+	}
+	if q.RecurringDelta, err = lim.Add(pc.field, q.RecurringAfter, -q.RecurringBefore); err != nil {
+		return Quote{}, err
+	}
+	if q.Proration, err = pc.prorationLines(lim); err != nil {
+		return Quote{}, err
+	}
+	var lines []InvoiceLine
+	for _, pl := range q.Proration {
+		lines = append(lines, InvoiceLine{Description: pl.Description, Amount: pl.Amount})
+	}
+	if q.ProrationTotal, err = sumInvoiceLines(lim, pc.field, lines); err != nil {
+		return Quote{}, err
+	}
+	if q.CancelsContract {
+		months := MonthsRemaining(pc.effective, ct.ExpirationDate)
+		if c, ok := TerminationFee(pc.charges, months); ok && c.Amount > 0 && c.Currency == ct.Currency {
+			q.TerminationFee = &FeeLine{ChargeID: c.ID, MonthsRemaining: months, Amount: c.Amount, Currency: c.Currency}
+			lines = append(lines, InvoiceLine{Description: fmt.Sprintf("Early termination fee, %d whole months remaining", months), Amount: c.Amount})
+		}
+	}
+	if len(lines) > 0 {
+		preview := &InvoicePreview{Currency: ct.Currency, Period: Period{Start: pc.effective, End: pc.period.End}, Lines: lines}
+		if preview.Total, err = sumInvoiceLines(lim, pc.field, lines); err != nil {
+			return Quote{}, err
+		}
+		q.InvoicePreview = preview
+	}
+	return q, nil
+}
+
+func sumInvoiceLines(lim Limits, field string, lines []InvoiceLine) (int64, error) {
+	amounts := make([]int64, len(lines))
+	for i, l := range lines {
+		amounts[i] = l.Amount
+	}
+	return lim.Add(field, amounts...)
+}
+
+// prorationLines charges or credits each offering's recurring change for the
+// rest of the period, in the order of the lines before then the new ones,
+// then the change in discount, from the price actually charged (the lines
+// less a discount in force): what is credited is what was charged.
+func (pc pricing) prorationLines(lim Limits) ([]ProrationLine, error) {
+	before, after, p, effective := pc.ct.Lines, pc.after, pc.period, pc.effective
+	was, will := pc.ct.Discount.perPeriodOn(effective), pc.discount.perPeriodOn(effective)
+	price, err := lim.RecurringTotal(pc.field, before)
+	if err != nil {
+		return nil, err
+	}
+	if price, err = lim.Add(pc.field, price, was); err != nil {
+		return nil, err
+	}
+	share, err := newRunningShare(lim, pc.field, p, effective, price)
+	if err != nil {
+		return nil, err
+	}
+	out := []ProrationLine{}
+	add := func(what string, offeringID string, delta int64) error {
+		amount, err := share.step(delta)
+		if err != nil || amount == 0 {
+			return err
+		}
+		out = append(out, ProrationLine{
+			OfferingID: offeringID, RecurringDelta: delta, Days: effective.DaysUntil(p.End), PeriodDays: p.Days(), Amount: amount,
+			Description: fmt.Sprintf("%s, %s to %s", what, effective, p.End.AddDays(-1)),
+		})
+		return nil
+	}
+	for _, old := range before {
+		idx := slices.IndexFunc(after, func(l Line) bool { return l.OfferingID == old.OfferingID })
+		if idx < 0 {
+			if err := add(old.OfferingID+" removed", old.OfferingID, -old.RecurringAmount); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		delta, err := lim.Add(pc.field, after[idx].RecurringAmount, -old.RecurringAmount)
+		if err != nil {
+			return nil, err
+		}
+		if err := add(old.OfferingID+" changed", old.OfferingID, delta); err != nil {
+			return nil, err
+		}
+	}
+	for _, nl := range after {
+		if !slices.ContainsFunc(before, func(l Line) bool { return l.OfferingID == nl.OfferingID }) {
+			if err := add(nl.OfferingID+" added", nl.OfferingID, nl.RecurringAmount); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if was != will {
+		if err := add(discountChange(pc.ct.Discount, pc.discount, effective), "", will-was); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

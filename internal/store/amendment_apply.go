@@ -1,0 +1,256 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+// Applied is the result of applying an amendment: the amendment, and the
+// contract's terms after it, without its segments and schedule history.
+type Applied struct {
+	Amendment domain.Amendment
+	Contract  domain.Contract
+}
+
+// ApplyAmendment writes the amendment's change in one transaction: a new
+// segment after the current one, the new lines, version + 1, the invoice for
+// any prorated amount, and the APPLIED status. Applying an applied amendment
+// again changes nothing and returns the same result.
+func (s *Store) ApplyAmendment(ctx context.Context, tenantID, id, actor, source string, now time.Time) (Applied, error) {
+	// actor and source describe who triggered the apply (the submitter, an
+	// approver, or the scheduler); the contract records the submitter as its editor.
+	var out Applied
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// The contract is locked before the amendment is read, so that the
+		// amendment's status is read after whoever held the lock committed.
+		var contractID string
+		err := tx.GetContext(ctx, &contractID, `SELECT contract_id FROM amendments WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("look up amendment's contract: %w", err)
+		}
+		ct, err := lockContract(ctx, tx, tenantID, contractID)
+		if err != nil {
+			return err
+		}
+		am, err := loadAmendment(ctx, tx, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if am.Status == domain.StatusApplied {
+			out = Applied{Amendment: am, Contract: ct.Contract}
+			return nil
+		}
+		if !slices.Contains(domain.OpenStatuses, am.Status) {
+			return statusConflict(id, am.Status)
+		}
+		rec := recordedAmendment{TenantID: tenantID, ID: id, Quote: am.Quote, SubmittedBy: am.SubmittedBy}
+		out, err = applyLocked(ctx, tx, ct, rec, domain.AmendmentEvent{Status: domain.StatusApplied, ActorID: actor, Source: source, At: now})
+		return err
+	})
+	return out, err
+}
+
+// recordedAmendment is an amendment as applying it needs it: its quote, and
+// its submitter, whom the contract records as its editor.
+type recordedAmendment struct {
+	TenantID    string
+	ID          string
+	Quote       domain.Quote
+	SubmittedBy string
+}
+
+// applyLocked writes a recorded amendment's quote to its contract, which the
+// transaction holds locked, and marks the amendment APPLIED with event
+// applied: who triggered the apply (the submitter, an approver or the
+// scheduler), and when.
+func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recordedAmendment, applied domain.AmendmentEvent) (Applied, error) {
+	var out Applied
+	tenantID, id, q, now := am.TenantID, am.ID, am.Quote, applied.At
+	if ct.Version != q.BaseVersion {
+		// Cannot happen while one open amendment per contract holds; refuse rather than lose an update.
+		return out, domain.Errorf(domain.KindConflict, "contractId", "contract %s changed since amendment %s was priced (version %d, expected %d)", ct.Number, id, ct.Version, q.BaseVersion)
+	}
+	if err := writeAmendedContract(ctx, tx, ct, am, now); err != nil {
+		return out, err
+	}
+	if cg := q.Crossgrade; cg != nil && cg.Discount != nil {
+		if err := redeemDiscount(ctx, tx, tenantID, ct.ID, id, cg.Discount.Code, now); err != nil {
+			return out, err
+		}
+	}
+	settled, err := insertAmendmentInvoice(ctx, tx, ct.ID, am, now)
+	if err != nil {
+		return out, err
+	}
+	// Only an open amendment is applied, whatever was read before.
+	res, err := tx.ExecContext(ctx, `UPDATE amendments SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND `+isOpen,
+		tenantID, id, domain.StatusApplied, now)
+	if err != nil {
+		return out, fmt.Errorf("mark amendment applied: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return out, domain.Errorf(domain.KindConflict, "", "amendment %s is no longer open", id)
+	}
+	if err := insertEvent(ctx, tx, id, applied); err != nil {
+		return out, err
+	}
+	if out.Amendment, err = loadAmendment(ctx, tx, tenantID, id); err != nil {
+		return out, err
+	}
+	if out.Contract, err = loadTerms(ctx, tx, tenantID, ct.ID, false); err != nil {
+		return out, err
+	}
+	if err := insertAppliedEvents(ctx, tx, tenantID, out.Amendment, now); err != nil {
+		return out, err
+	}
+	return out, appendEvents(ctx, tx, settled)
+}
+
+// writeAmendedContract writes the contract's new terms and a segment for
+// them, closing the one they supersede; its submitter is their editor.
+func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recordedAmendment, now time.Time) error {
+	tenantID, q, actor := am.TenantID, am.Quote, am.SubmittedBy
+	linesJSON, err := json.Marshal(q.LinesAfter)
+	if err != nil {
+		return fmt.Errorf("encode lines: %w", err)
+	}
+	status := domain.ContractActive
+	if q.CancelsContract {
+		status = domain.ContractCancelled
+	}
+	discountJSON, err := contractDiscount(q)
+	if err != nil {
+		return err
+	}
+	// A crossgrade sets the discount (none without a code); other changes
+	// keep it unless their quote carries it.
+	_, err = tx.ExecContext(ctx, `
+		UPDATE contracts SET lines = $3, status = $4, billing_period = $5, version = version + 1, updated_at = $6, updated_by = $7,
+			discount = CASE WHEN $8 THEN $9 ELSE COALESCE($9, discount) END
+		WHERE tenant_id = $1 AND id = $2`, tenantID, ct.ID, linesJSON, status, q.BillingPeriod, now, actor, q.Crossgrade != nil, discountJSON)
+	if err != nil {
+		return fmt.Errorf("update contract: %w", err)
+	}
+	if cg := q.Crossgrade; cg != nil {
+		if err := writeCrossgradeTerms(ctx, tx, tenantID, ct.Contract, *cg); err != nil {
+			return err
+		}
+	}
+	seg := domain.Segment{
+		EffectiveDate: q.EffectiveDate, ExpirationDate: ct.ExpirationDate, Currency: []string{ct.Currency},
+		BillingCycleDay: ct.BillingCycleDay, BillingCycleType: domain.BillingCycleType(q.BillingPeriod), Status: status,
+		Lines: q.LinesAfter, ID: uuid.NewString(), CreatedOn: now, UpdatedOn: now, CreatedBy: actor, UpdatedBy: actor,
+	}
+	if prev := ct.current; prev != nil {
+		seg.PreviousContractSegmentID = &prev.ID
+		seg.PlanID = prev.PlanID
+		// The superseded segment now ends where the new one starts; one that
+		// started the same day never took effect (see domain.SegmentSuperseded).
+		ended := domain.ContractExpired
+		if prev.EffectiveDate.Equal(q.EffectiveDate) {
+			ended = domain.SegmentSuperseded
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE contract_segments SET status = $2, expiration_date = $3, updated_at = $4, updated_by = $5 WHERE id = $1`,
+			prev.ID, ended, q.EffectiveDate, now, actor); err != nil {
+			return fmt.Errorf("close previous segment: %w", err)
+		}
+	}
+	if len(q.LinesAfter) > 0 {
+		seg.PlanID = q.LinesAfter[0].OfferingID
+	}
+	return insertSegment(ctx, tx, tenantID, ct.ID, seg)
+}
+
+// contractDiscount is the contract's discount once q applies, encoded; nil
+// for none.
+func contractDiscount(q domain.Quote) ([]byte, error) {
+	d := q.Discount
+	if d == nil && q.Crossgrade != nil {
+		d = q.Crossgrade.Discount // a crossgrade priced before quotes carried the contract's discount
+	}
+	if d == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("encode discount: %w", err)
+	}
+	return b, nil
+}
+
+// writeCrossgradeTerms records what a crossgrade brings besides lines and
+// discount: its viewing card and its referrer.
+func writeCrossgradeTerms(ctx context.Context, tx *sqlx.Tx, tenantID string, ct domain.Contract, cg domain.CrossgradeQuote) error {
+	var card, referrer *string
+	if cg.ViewingCardNumber != "" {
+		card = &cg.ViewingCardNumber
+	}
+	if cg.Referrer != "" {
+		referrer = &cg.Referrer
+	}
+	_, err := tx.ExecContext(ctx, `
+		UPDATE contracts SET viewing_card_number = COALESCE($3, viewing_card_number), referrer = COALESCE($4, referrer)
+		WHERE tenant_id = $1 AND id = $2`, tenantID, ct.ID, card, referrer)
+	if isUniqueViolation(err, "contracts_active_viewing_card") {
+		return &domain.Error{Kind: domain.KindConflict, Field: "viewingCardNumber", Fault: domain.FaultVCNInUse,
+			Message: fmt.Sprintf("viewing card %q is already on another contract", cg.ViewingCardNumber)}
+	}
+	if err != nil {
+		return fmt.Errorf("record crossgrade terms: %w", err)
+	}
+	return nil
+}
+
+// insertAmendmentInvoice records the invoice an amendment raised, if any,
+// and settles it (see settleNewInvoice), unless a crossgrade pays it up
+// front: its capture settles it. It returns the settlement's events.
+func insertAmendmentInvoice(ctx context.Context, tx *sqlx.Tx, contractID string, am recordedAmendment, now time.Time) ([]newEvent, error) {
+	if am.Quote.InvoicePreview == nil {
+		return nil, nil
+	}
+	p, tenantID, amendmentID := *am.Quote.InvoicePreview, am.TenantID, am.ID
+	paidUpFront := am.Quote.Crossgrade != nil && am.Quote.Crossgrade.PaymentAmount > 0
+	linesJSON, err := json.Marshal(p.Lines)
+	if err != nil {
+		return nil, fmt.Errorf("encode invoice lines: %w", err)
+	}
+	status, due := InvoiceOpen, max(p.Total, 0)
+	if p.Total < 0 {
+		status = InvoiceCredit
+	}
+	inv := settledInvoice{ID: uuid.NewString(), ContractID: contractID, Currency: p.Currency, Total: p.Total}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO invoices (id, tenant_id, contract_id, amendment_id, kind, period_start, period_end, currency, lines, total, amount_due, status, paid_up_front, created_at)
+		VALUES ($1, $2, $3, $4, 'AMENDMENT', $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		inv.ID, tenantID, contractID, amendmentID, p.Period.Start, p.Period.End, p.Currency, linesJSON, p.Total, due, status, paidUpFront, now)
+	if err != nil {
+		return nil, fmt.Errorf("insert amendment invoice: %w", err)
+	}
+	if paidUpFront {
+		return nil, nil
+	}
+	return settleNewInvoice(ctx, tx, tenantID, inv, now)
+}
+
+// Invoice statuses: an invoice is issued OPEN, or CREDIT when it credits
+// (its credit note carries the amount).
+const (
+	InvoiceOpen   = "OPEN"
+	InvoiceCredit = "CREDIT"
+)
+
+// InvoiceAmendment is the kind of an invoice an amendment raised.
+const InvoiceAmendment = "AMENDMENT"

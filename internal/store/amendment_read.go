@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+const amendmentColumns = `m.id, m.contract_id, c.number AS contract_number, m.action, m.status, m.effective_date, m.quote,
+	m.matched_rule, m.review_expires_at, m.source, m.submitted_by, m.workflow_id, m.created_at, m.updated_at`
+
+type amendmentRow struct {
+	domain.Amendment
+	QuoteJSON []byte `db:"quote"`
+	RuleJSON  []byte `db:"matched_rule"`
+}
+
+func (r amendmentRow) amendment() (domain.Amendment, error) {
+	am := r.Amendment
+	if err := json.Unmarshal(r.QuoteJSON, &am.Quote); err != nil {
+		return am, fmt.Errorf("decode quote: %w", err)
+	}
+	am.Quote.Status = am.Status
+	if len(r.RuleJSON) > 0 {
+		am.MatchedRule = &domain.MatchedRule{}
+		if err := json.Unmarshal(r.RuleJSON, am.MatchedRule); err != nil {
+			return am, fmt.Errorf("decode matched rule: %w", err)
+		}
+	}
+	return am, nil
+}
+
+// Amendment loads one of the scope's amendments with its history and invoice.
+func (s *Store) Amendment(ctx context.Context, sc Scope, id string) (domain.Amendment, error) {
+	am, err := loadAmendment(ctx, s.db, sc.TenantID, id)
+	if err == nil {
+		err = s.inScope(ctx, sc, am.ContractID)
+	}
+	if err != nil {
+		return domain.Amendment{}, err
+	}
+	return am, nil
+}
+
+// amendmentHistory reads an amendment's history and invoice as JSON spelt as
+// domain.AmendmentEvent and domain.Invoice encode, so that an amendment loads
+// in one statement.
+const amendmentHistory = `,
+	COALESCE((SELECT json_agg(json_build_object('status', e.status, 'actorId', e.actor_id, 'source', e.source,
+			'note', e.note, 'at', e.at) ORDER BY e.id)
+		FROM amendment_events e WHERE e.amendment_id = m.id), '[]') AS history,
+	(SELECT json_build_object('id', i.id, 'contractId', i.contract_id, 'amendmentId', i.amendment_id, 'kind', i.kind,
+			'periodStart', i.period_start, 'periodEnd', i.period_end, 'currency', i.currency, 'lines', i.lines,
+			'total', i.total, 'amountDue', i.amount_due, 'status', i.status, 'createdOn', i.created_at)
+		FROM invoices i WHERE i.amendment_id = m.id) AS invoice`
+
+func loadAmendment(ctx context.Context, q sqlx.QueryerContext, tenantID, id string) (domain.Amendment, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return domain.Amendment{}, ErrNotFound
+	}
+	var row struct {
+		amendmentRow
+		HistoryJSON []byte `db:"history"`
+		InvoiceJSON []byte `db:"invoice"`
+	}
+	err := sqlx.GetContext(ctx, q, &row, `SELECT `+amendmentColumns+amendmentHistory+`
+		FROM amendments m JOIN contracts c ON c.id = m.contract_id WHERE m.tenant_id = $1 AND m.id = $2`, tenantID, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Amendment{}, ErrNotFound
+	}
+	if err != nil {
+		return domain.Amendment{}, fmt.Errorf("load amendment: %w", err)
+	}
+	am, err := row.amendment()
+	if err != nil {
+		return am, err
+	}
+	if err := json.Unmarshal(row.HistoryJSON, &am.History); err != nil {
+		return am, fmt.Errorf("decode amendment history: %w", err)
+	}
+	if row.InvoiceJSON != nil {
+		am.Invoice = &domain.Invoice{}
+		if err := json.Unmarshal(row.InvoiceJSON, am.Invoice); err != nil {
+			return am, fmt.Errorf("decode amendment invoice: %w", err)
+		}
+	}
+	return am, nil
+}
+
+func loadInvoices(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]domain.Invoice, error) {
+	var rows []struct {
+		domain.Invoice
+		LinesJSON []byte `db:"lines"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT id, contract_id, amendment_id, kind, period_start, period_end, currency, lines, total, amount_due, status, created_at
+		FROM invoices WHERE `+where+` ORDER BY created_at, id`, args...); err != nil {
+		return nil, fmt.Errorf("load invoices: %w", err)
+	}
+	out := make([]domain.Invoice, len(rows))
+	for i, r := range rows {
+		out[i] = r.Invoice
+		if err := json.Unmarshal(r.LinesJSON, &out[i].Lines); err != nil {
+			return nil, fmt.Errorf("decode invoice lines: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// AmendmentByIdempotencyKey finds the amendment an earlier request with the
+// same key opened, with that request's hash.
+func (s *Store) AmendmentByIdempotencyKey(ctx context.Context, sc Scope, key string) (domain.Amendment, string, error) {
+	var row struct {
+		ID   string `db:"id"`
+		Hash string `db:"request_hash"`
+	}
+	err := s.db.GetContext(ctx, &row, `SELECT id, request_hash FROM amendments WHERE tenant_id = $1 AND idempotency_key = $2`, sc.TenantID, key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Amendment{}, "", ErrNotFound
+	}
+	if err != nil {
+		return domain.Amendment{}, "", fmt.Errorf("look up idempotency key: %w", err)
+	}
+	am, err := s.Amendment(ctx, sc, row.ID)
+	return am, row.Hash, err
+}
+
+// ContractAmendments lists a contract's amendments, newest first.
+func (s *Store) ContractAmendments(ctx context.Context, tenantID, contractID string) ([]domain.Amendment, error) {
+	var rows []amendmentRow
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+amendmentColumns+` FROM amendments m JOIN contracts c ON c.id = m.contract_id
+		WHERE m.tenant_id = $1 AND m.contract_id = $2 ORDER BY m.created_at DESC, m.id`, tenantID, contractID); err != nil {
+		return nil, fmt.Errorf("list amendments: %w", err)
+	}
+	out := make([]domain.Amendment, len(rows))
+	for i, r := range rows {
+		am, err := r.amendment()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = am
+	}
+	return out, nil
+}
