@@ -15,7 +15,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/contractd/contractd/activities"
-	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/internal/webhooks"
@@ -24,20 +23,6 @@ import (
 
 // maxWebhookDescription bounds a subscription's description.
 const maxWebhookDescription = 500
-
-// registerWebhookRoutes adds the event feed and webhook subscriptions, all
-// for operators. Subscriptions and deliveries are operational records of real
-// HTTP traffic, so they are stamped with the wall clock, not the business one.
-func (s *server) registerWebhookRoutes(r *gin.Engine) {
-	g := r.Group("/api", s.authenticate(generalErrors), requireRole(auth.RoleOperator, generalErrors))
-	g.GET("/events", s.listEvents)
-	g.POST("/webhooks", s.createWebhook)
-	g.GET("/webhooks", s.listWebhooks)
-	g.DELETE("/webhooks/:id", s.deleteWebhook)
-	g.POST("/webhooks/:id/rotate-secret", s.rotateWebhookSecret)
-	g.GET("/webhooks/:id/deliveries", s.listWebhookDeliveries)
-	g.POST("/webhooks/:id/deliveries/:deliveryId/redeliver", s.redeliverWebhook)
-}
 
 type webhookRequest struct {
 	URL         string   `json:"url"`

@@ -171,6 +171,10 @@ func insertContract(ctx context.Context, tx *sqlx.Tx, in NewContractAction, acco
 	if isUniqueViolation(err, "contracts_active_viewing_card") {
 		return c, domain.Errorf(domain.KindInvalid, "viewingCardNumber", "viewing card %q is already on another active contract", p.ViewingCardNumber)
 	}
+	if isForeignKeyViolation(err, "contracts_contract_termination_fk") {
+		// Deleted since the API checked it (migration 0014).
+		return c, domain.Errorf(domain.KindInvalid, "contractTerminationId", "contractTerminationId %d is not a contract termination of this tenant", *p.ContractTerminationID)
+	}
 	if err != nil {
 		return c, fmt.Errorf("insert contract: %w", err)
 	}
