@@ -33,12 +33,12 @@ type webhookRequest struct {
 // webhookWithSecret is a subscription as created or rotated: the only
 // answers that show its signing secret.
 type webhookWithSecret struct {
-	store.Webhook
+	webhookView
 	Secret string `json:"secret"`
 }
 
 type webhookList struct {
-	Items []store.Webhook `json:"items"`
+	Items []webhookView `json:"items"`
 }
 
 // createWebhook subscribes a URL to event types. Only events that commit
@@ -73,7 +73,7 @@ func (s *server) createWebhook(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, webhookWithSecret{Webhook: w, Secret: secret})
+	c.JSON(http.StatusCreated, webhookWithSecret{webhookView: webhookView(w), Secret: secret})
 }
 
 // checkWebhook validates a subscription and returns its event types without
@@ -124,7 +124,7 @@ func (s *server) listWebhooks(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, webhookList{Items: nonNil(list)})
+	c.JSON(http.StatusOK, webhookList{Items: nonNil(viewsOf(list, toWebhookView))})
 }
 
 // deleteWebhook removes a subscription; its pending deliveries are cancelled.
@@ -149,12 +149,12 @@ func (s *server) rotateWebhookSecret(c *gin.Context) {
 		s.fail(c, notFoundAs(err, "webhook %q does not exist", c.Param("id")))
 		return
 	}
-	c.JSON(http.StatusOK, webhookWithSecret{Webhook: w, Secret: secret})
+	c.JSON(http.StatusOK, webhookWithSecret{webhookView: webhookView(w), Secret: secret})
 }
 
 type deliveryPage struct {
-	Items         []store.WebhookDelivery `json:"items"`
-	NextPageToken string                  `json:"nextPageToken,omitempty"`
+	Items         []webhookDeliveryView `json:"items"`
+	NextPageToken string                `json:"nextPageToken,omitempty"`
 }
 
 // listWebhookDeliveries shows a subscription's deliveries, newest first,
@@ -175,7 +175,7 @@ func (s *server) listWebhookDeliveries(c *gin.Context) {
 		s.fail(c, notFoundAs(err, "webhook %q does not exist", c.Param("id")))
 		return
 	}
-	page := deliveryPage{Items: nonNil(items)}
+	page := deliveryPage{Items: nonNil(viewsOf(items, toWebhookDeliveryView))}
 	if more {
 		page.NextPageToken = encodePageToken(items[len(items)-1].Position)
 	}
@@ -195,5 +195,5 @@ func (s *server) redeliverWebhook(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusAccepted, d)
+	c.JSON(http.StatusAccepted, toWebhookDeliveryView(d))
 }

@@ -37,15 +37,15 @@ const (
 // Webhook is a tenant's subscription to events. Its signing secret is shown
 // only when it is issued, so it is not part of this.
 type Webhook struct {
-	ID             string         `json:"id" db:"id"`
-	URL            string         `json:"url" db:"url"`
-	Events         pq.StringArray `json:"events" db:"event_types"`
-	Description    string         `json:"description" db:"description"`
-	Status         string         `json:"status" db:"status"`
-	DisabledReason *string        `json:"disabledReason,omitempty" db:"disabled_reason"`
-	CreatedOn      time.Time      `json:"createdOn" db:"created_at"`
-	CreatedBy      string         `json:"createdBy" db:"created_by"`
-	UpdatedOn      time.Time      `json:"updatedOn" db:"updated_at"`
+	ID             string         `db:"id"`
+	URL            string         `db:"url"`
+	Events         pq.StringArray `db:"event_types"`
+	Description    string         `db:"description"`
+	Status         string         `db:"status"`
+	DisabledReason *string        `db:"disabled_reason"`
+	CreatedOn      time.Time      `db:"created_at"`
+	CreatedBy      string         `db:"created_by"`
+	UpdatedOn      time.Time      `db:"updated_at"`
 }
 
 const webhookColumns = `id, url, event_types, description, status, disabled_reason, created_at, created_by, updated_at`
@@ -263,12 +263,12 @@ func (s *Store) WebhookJob(ctx context.Context, tenantID, deliveryID string) (We
 
 // WebhookAttempt is one try at sending a delivery.
 type WebhookAttempt struct {
-	Attempt      int       `json:"attempt" db:"attempt"`
-	At           time.Time `json:"at" db:"at"`
-	StatusCode   *int      `json:"statusCode,omitempty" db:"status_code"`
-	LatencyMs    int64     `json:"latencyMs" db:"latency_ms"`
-	Error        *string   `json:"error,omitempty" db:"error"`
-	ResponseBody *string   `json:"responseBody,omitempty" db:"response_body"`
+	Attempt      int       `db:"attempt"`
+	At           time.Time `db:"at"`
+	StatusCode   *int      `db:"status_code"`
+	LatencyMs    int64     `db:"latency_ms"`
+	Error        *string   `db:"error"`
+	ResponseBody *string   `db:"response_body"`
 }
 
 // AttemptOutcome is what an attempt means for its delivery.
@@ -339,19 +339,19 @@ func disableWebhookOf(ctx context.Context, tx *sqlx.Tx, tenantID, deliveryID, re
 // WebhookDelivery is one event sent (or to send) to one subscription, with
 // every attempt, oldest first.
 type WebhookDelivery struct {
-	ID            string           `json:"id" db:"id"`
-	EventID       string           `json:"eventId" db:"event_id"`
-	EventType     string           `json:"eventType" db:"event_type"`
-	EventSequence int64            `json:"eventSequence" db:"event_seq"`
-	ContractID    string           `json:"contractId" db:"contract_id"`
-	Status        string           `json:"status" db:"status"`
-	FailureReason *string          `json:"failureReason,omitempty" db:"failure_reason"`
-	RedeliveryOf  *string          `json:"redeliveryOf,omitempty" db:"redelivery_of"`
-	CreatedOn     time.Time        `json:"createdOn" db:"created_at"`
-	UpdatedOn     time.Time        `json:"updatedOn" db:"updated_at"`
-	Attempts      []WebhookAttempt `json:"attempts" db:"-"`
+	ID            string           `db:"id"`
+	EventID       string           `db:"event_id"`
+	EventType     string           `db:"event_type"`
+	EventSequence int64            `db:"event_seq"`
+	ContractID    string           `db:"contract_id"`
+	Status        string           `db:"status"`
+	FailureReason *string          `db:"failure_reason"`
+	RedeliveryOf  *string          `db:"redelivery_of"`
+	CreatedOn     time.Time        `db:"created_at"`
+	UpdatedOn     time.Time        `db:"updated_at"`
+	Attempts      []WebhookAttempt `db:"-"`
 	// Position orders deliveries for paging.
-	Position int64 `json:"-" db:"seq"`
+	Position int64 `db:"seq"`
 }
 
 const deliveryColumns = `d.id, d.event_id, e.type AS event_type, d.event_seq, d.contract_id, d.status, d.failure_reason,
