@@ -18,6 +18,9 @@ import (
 // The v5 termination paths are also served with a trailing slash: the seed
 // writes them so and clients send either, and answering both spares them
 // gin's redirect, which not every client follows for a write.
+//
+// It is longer than a function should be on purpose: it is the table, and
+// split up it would no longer show every route in one place.
 func (s *server) routes(r *gin.Engine) {
 	var (
 		gs = general{}

@@ -17,6 +17,9 @@ import (
 )
 
 // ContractAction is a stored contract-actions request and what it created.
+// Its JSON tags are its stored form (contract_actions.response, read back
+// by a repeated request) and the contract action workflow's result already
+// in histories, so they stay; the API answers with its own view.
 type ContractAction struct {
 	ID             string            `json:"id"`
 	Number         string            `json:"number"`
