@@ -11,14 +11,7 @@
 --
 -- A reference already dangling priced no fee (its charges were gone with
 -- it), so clearing it changes no price; each one cleared is a row of
--- schema_repairs and a NOTICE, as migration 0009 reports its repairs.
-
-CREATE FUNCTION pg_temp.log_repair(outcome text, kind text, subject text, detail text) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO schema_repairs (migration, outcome, kind, subject, detail) VALUES (14, outcome, kind, subject, detail);
-    RAISE NOTICE 'migration 0014 % %: % (%)', outcome, kind, subject, detail;
-END $$;
+-- schema_repairs, as migration 0009 records its repairs.
 
 WITH dangling AS (
     UPDATE contracts c SET contract_termination_id = NULL
@@ -26,12 +19,13 @@ WITH dangling AS (
           WHERE contract_termination_id IS NOT NULL
             AND NOT EXISTS (SELECT 1 FROM contract_terminations t
                             WHERE t.tenant_id = ct.tenant_id AND t.id = ct.contract_termination_id)
-          FOR UPDATE) d
+          ) d
     WHERE c.id = d.id
     RETURNING c.number, d.contract_termination_id
 )
-SELECT pg_temp.log_repair('REPAIRED', 'dangling contract termination', number,
-    format('contract_termination_id %s named no termination of the tenant; cleared', contract_termination_id))
+INSERT INTO schema_repairs (migration, outcome, kind, subject, detail)
+SELECT 14, 'REPAIRED', 'dangling contract termination', number,
+    format('contract_termination_id %s named no termination of the tenant; cleared', contract_termination_id)
 FROM dangling;
 
 ALTER TABLE contracts ADD CONSTRAINT contracts_contract_termination_fk
