@@ -52,8 +52,8 @@ func (s *server) putApprovalRules(c *gin.Context) {
 }
 
 type amendmentPage struct {
-	Items         []store.AmendmentSummary `json:"items"`
-	NextPageToken string                   `json:"nextPageToken,omitempty"`
+	Items         []amendmentSummaryView `json:"items"`
+	NextPageToken string                 `json:"nextPageToken,omitempty"`
 }
 
 // listApprovals is the approvers' inbox: amendments in REVIEW, oldest first.
@@ -85,10 +85,10 @@ func (s *server) listAmendmentsIn(c *gin.Context, status string) {
 		s.fail(c, err)
 		return
 	}
-	page := amendmentPage{Items: nonNil(items)}
+	page := amendmentPage{Items: nonNil(viewsOf(items, toAmendmentSummaryView))}
 	if more {
 		last := items[len(items)-1]
-		raw, _ := json.Marshal(store.ListCursor{CreatedAt: last.CreatedOn, ID: last.ID})
+		raw, _ := json.Marshal(listCursorToken{CreatedAt: last.CreatedOn, ID: last.ID})
 		page.NextPageToken = base64.RawURLEncoding.EncodeToString(raw)
 	}
 	c.JSON(http.StatusOK, page)
@@ -102,11 +102,11 @@ func decodeListCursor(tok string) (*store.ListCursor, error) {
 	if tok == "" {
 		return nil, nil
 	}
-	var after store.ListCursor
+	var after listCursorToken
 	raw, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil || json.Unmarshal(raw, &after) != nil || uuid.Validate(after.ID) != nil ||
 		after.CreatedAt.Year() < 2000 || after.CreatedAt.Year() > maxDateYear {
 		return nil, domain.Errorf(domain.KindInvalid, "pageToken", "pageToken is not a token this service issued")
 	}
-	return &after, nil
+	return &store.ListCursor{CreatedAt: after.CreatedAt, ID: after.ID}, nil
 }

@@ -57,7 +57,7 @@ func (s *server) listInvoices(c *gin.Context) {
 		s.fail(c, notFoundAs(err, "contract %q does not exist", c.Param("id")))
 		return
 	}
-	c.JSON(http.StatusOK, invoices)
+	c.JSON(http.StatusOK, toContractInvoicesView(invoices))
 }
 
 // maxAccountNumber bounds an account number in a path.
@@ -77,5 +77,5 @@ func (s *server) getAccountBalance(c *gin.Context) {
 		s.fail(c, notFoundAs(err, "account %q does not exist", number))
 		return
 	}
-	c.JSON(http.StatusOK, balance)
+	c.JSON(http.StatusOK, toAccountBalanceView(balance))
 }

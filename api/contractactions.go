@@ -93,35 +93,10 @@ func (s *server) createContractAction(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	cat, err := s.Store.Catalog(c.Request.Context(), p.TenantID)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	// Validate before starting anything, so a bad request leaves no rows and no workflow.
-	plans, err := domain.PlanContracts(&cat, requested)
-	if err != nil {
+	if err := s.checkRequestedContracts(c, p.TenantID, requested); err != nil {
 		s.fail(c, err)
 		return
-	}
-	for _, r := range requested {
-		if err := domain.CheckContractDates(r.NewContract, r.Field, domain.DateOf(s.Now())); err != nil {
-			s.fail(c, err)
-			return
-		}
-	}
-	for i, plan := range plans {
-		if id := plan.ContractTerminationID; id != nil {
-			_, err := s.Store.Termination(c.Request.Context(), p.TenantID, *id)
-			if errors.Is(err, store.ErrNotFound) {
-				err = domain.Errorf(domain.KindInvalid, requested[i].Field+".contractTerminationId",
-					"%s.contractTerminationId %d is not a contract termination of this tenant", requested[i].Field, *id)
-			}
-			if err != nil {
-				s.fail(c, err)
-				return
-			}
-		}
 	}
 
 	hash := requestHash(body)
@@ -160,6 +135,41 @@ func (s *server) createContractAction(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, toContractActionResponse(action, requested))
+}
+
+// checkRequestedContracts plans the requested contracts against the catalog
+// and checks their dates and the terminations they name. A termination
+// deleted after this check is refused by the database (migration 0014).
+func (s *server) checkRequestedContracts(c *gin.Context, tenantID string, requested []domain.RequestedContract) error {
+	ctx := c.Request.Context()
+	cat, err := s.Store.Catalog(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	plans, err := domain.PlanContracts(&cat, requested)
+	if err != nil {
+		return err
+	}
+	for _, r := range requested {
+		if err := domain.CheckContractDates(r.NewContract, r.Field, domain.DateOf(s.Now())); err != nil {
+			return err
+		}
+	}
+	for i, plan := range plans {
+		id := plan.ContractTerminationID
+		if id == nil {
+			continue
+		}
+		_, err := s.Store.Termination(ctx, tenantID, *id)
+		if errors.Is(err, store.ErrNotFound) {
+			return domain.Errorf(domain.KindInvalid, requested[i].Field+".contractTerminationId",
+				"%s.contractTerminationId %d is not a contract termination of this tenant", requested[i].Field, *id)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // toContractActionResponse answers for action a. requested is what the

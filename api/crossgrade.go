@@ -54,33 +54,25 @@ var callerFaults = map[int]string{
 	http.StatusTooManyRequests:       "RateLimitFault",
 }
 
-// crossgradeErrors renders failures outside the handler (authentication,
-// roles, rate limits, size limits, panics) as faults; a server-side one is
-// the table's SystemFailureFault.
-func crossgradeErrors(c *gin.Context, status int, message string) {
-	if fault, ok := callerFaults[status]; ok {
-		c.JSON(status, faultBody{FaultCode: 90000 + status, Fault: fault, Message: message})
-		return
-	}
-	info := faults[domain.FaultSystemFailure]
-	c.JSON(status, faultBody{FaultCode: info.Code, Fault: string(domain.FaultSystemFailure), Message: info.Message, Detail: message})
-}
+// crossgradeSurface renders failures as the seed's faults.
+type crossgradeSurface struct{}
 
-// crossgradeFail maps any error to a fault: the error's own, a missing
-// contract, an open amendment (invalid state), any other refusal (unable to
-// crossgrade), or a system failure.
-func (s *server) crossgradeFail(c *gin.Context, err error) {
-	f := s.classify(c, err)
+// render maps a failure to a fault. Middleware's refusals (authentication,
+// roles, rate and size limits, panics) are caller faults, or the table's
+// SystemFailureFault for a server-side one. A handler's error is the
+// error's own fault, a missing contract, an open amendment (invalid state),
+// any other refusal (unable to crossgrade), or a system failure.
+func (crossgradeSurface) render(c *gin.Context, f failure) {
 	// The fault table has no row for an oversized body; a 400 fault would
 	// hide that only a smaller body can succeed.
-	if f.Status == http.StatusRequestEntityTooLarge {
-		crossgradeErrors(c, f.Status, f.Message)
+	if f.Err == nil || f.Status == http.StatusRequestEntityTooLarge {
+		renderCallerFault(c, f.Status, f.Message)
 		return
 	}
 	fault := domain.FaultSystemFailure
 	var de *domain.Error
 	switch {
-	case errors.As(err, &de) && de.Fault != "":
+	case errors.As(f.Err, &de) && de.Fault != "":
 		fault = de.Fault
 	case f.Kind == domain.KindNotFound:
 		fault = domain.FaultNoContractFound
@@ -96,6 +88,17 @@ func (s *server) crossgradeFail(c *gin.Context, err error) {
 	}
 	c.JSON(info.Status, faultBody{FaultCode: info.Code, Fault: string(fault), Message: info.Message, Detail: detail})
 }
+
+func renderCallerFault(c *gin.Context, status int, message string) {
+	if fault, ok := callerFaults[status]; ok {
+		c.JSON(status, faultBody{FaultCode: 90000 + status, Fault: fault, Message: message})
+		return
+	}
+	info := faults[domain.FaultSystemFailure]
+	c.JSON(status, faultBody{FaultCode: info.Code, Fault: string(domain.FaultSystemFailure), Message: info.Message, Detail: message})
+}
+
+func (s *server) crossgradeFail(c *gin.Context, err error) { s.failAs(c, crossgradeSurface{}, err) }
 
 type crossgradeRequest struct {
 	SalesItemCode        string        `json:"salesItemCode"`

@@ -7,7 +7,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
-	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/flow"
 )
@@ -23,23 +22,38 @@ const (
 	ddcmsUnexpected = "An unexpected error occurred while processing the request."
 )
 
-func ddcmsErrors(c *gin.Context, status int, message string) {
-	c.String(status, message)
+// ddcmsSurface answers in plain text, as the seed's every answer is.
+type ddcmsSurface struct{}
+
+// render answers a refusal by middleware with its own text, marking a 403
+// as the key's (it lacks the role), not the contract's. A handler's error
+// is answered as the seed lists them: a bad request with its specific
+// message, everything else with the seed's fixed texts.
+func (ddcmsSurface) render(c *gin.Context, f failure) {
+	if f.Err == nil {
+		if f.Status == http.StatusForbidden {
+			c.Header(forbiddenReasonHeader, "role")
+		}
+		c.String(f.Status, f.Message)
+		return
+	}
+	switch f.Kind {
+	case domain.KindInvalid:
+		c.String(http.StatusBadRequest, f.Message)
+	case domain.KindNotFound:
+		c.String(http.StatusNotFound, ddcmsNotFound)
+	case domain.KindForbidden:
+		c.Header(forbiddenReasonHeader, "protected")
+		c.String(http.StatusForbidden, ddcmsProtected)
+	default:
+		c.String(http.StatusInternalServerError, ddcmsUnexpected)
+	}
 }
 
 // forbiddenReasonHeader tells the two 403s apart: "protected" is the seed's
 // (the contract cannot be used in the API, whoever asks), "role" is a key
 // without the submitter role (another key may succeed).
 const forbiddenReasonHeader = "X-Forbidden-Reason"
-
-// ddcmsRoleErrors renders a refusal of the caller's key, marking a 403 as
-// the key's, not the contract's.
-func ddcmsRoleErrors(c *gin.Context, status int, message string) {
-	if status == http.StatusForbidden {
-		c.Header(forbiddenReasonHeader, "role")
-	}
-	ddcmsErrors(c, status, message)
-}
 
 // guidRoute is the seed's {contractId:Guid} route constraint: a contract id
 // that is not a GUID matches no route, so it is a 404 with the seed's text,
@@ -49,7 +63,7 @@ func ddcmsRoleErrors(c *gin.Context, status int, message string) {
 func guidRoute(c *gin.Context) {
 	id, ok := parseGUID(c.Param("contractId"))
 	if !ok {
-		ddcmsErrors(c, http.StatusNotFound, ddcmsNotFound)
+		reject(c, ddcmsSurface{}, http.StatusNotFound, ddcmsNotFound)
 		c.Abort()
 		return
 	}
@@ -73,22 +87,6 @@ func parseGUID(s string) (string, bool) {
 	return id.String(), true
 }
 
-// registerScheduleRoutes adds the payment schedule routes: the DDCMS surface,
-// billing runs, invoice listings and account balances. Cancel and restart are for submitters: a
-// client's own systems do through them what its staff do in the DDCMS UI.
-// Billing runs are for operators.
-func (s *server) registerScheduleRoutes(r *gin.Engine) {
-	d := r.Group("/api/v3/client/:clientPrefix/contract/:contractId",
-		s.recoverPanics(ddcmsErrors), guidRoute, s.authenticate(ddcmsErrors), requireRole(auth.RoleSubmitter, ddcmsRoleErrors))
-	d.POST("/cancelSchedule", s.cancelSchedule)
-	d.POST("/restartSchedule", s.restartSchedule)
-
-	g := r.Group("/api", s.authenticate(generalErrors))
-	g.POST("/billing/run", requireRole(auth.RoleOperator, generalErrors), s.runBilling)
-	g.GET("/contracts/:id/invoices", s.listInvoices)
-	g.GET("/accounts/:accountNumber/balance", s.getAccountBalance)
-}
-
 func (s *server) cancelSchedule(c *gin.Context) {
 	s.changeSchedule(c, domain.CancelSchedule, nil, ddcmsCancelled)
 }
@@ -109,7 +107,7 @@ func (s *server) changeSchedule(c *gin.Context, action domain.ScheduleAction, co
 	p := principal(c)
 	// Another client's prefix is answered like a missing contract, revealing nothing.
 	if !strings.EqualFold(c.Param("clientPrefix"), p.TenantPrefix) {
-		ddcmsErrors(c, http.StatusNotFound, ddcmsNotFound)
+		reject(c, ddcmsSurface{}, http.StatusNotFound, ddcmsNotFound)
 		return
 	}
 	// The request's own context, not the pooled gin.Context: the SDK may
@@ -134,19 +132,4 @@ func (s *server) changeSchedule(c *gin.Context, action domain.ScheduleAction, co
 	c.String(http.StatusOK, success)
 }
 
-// ddcmsFail renders an error as the seed lists them: a bad request with its
-// specific message, everything else with the seed's fixed texts.
-func (s *server) ddcmsFail(c *gin.Context, err error) {
-	f := s.classify(c, err)
-	switch f.Kind {
-	case domain.KindInvalid:
-		ddcmsErrors(c, http.StatusBadRequest, f.Message)
-	case domain.KindNotFound:
-		ddcmsErrors(c, http.StatusNotFound, ddcmsNotFound)
-	case domain.KindForbidden:
-		c.Header(forbiddenReasonHeader, "protected")
-		ddcmsErrors(c, http.StatusForbidden, ddcmsProtected)
-	default:
-		ddcmsErrors(c, http.StatusInternalServerError, ddcmsUnexpected)
-	}
-}
+func (s *server) ddcmsFail(c *gin.Context, err error) { s.failAs(c, ddcmsSurface{}, err) }

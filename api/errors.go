@@ -17,12 +17,34 @@ import (
 	"github.com/contractd/contractd/internal/store"
 )
 
-// failure is an error reduced to what any surface needs to render it.
+// failure is an error reduced to what any surface needs to render it. Err
+// is the classified error, nil for a refusal by middleware (reject).
 type failure struct {
 	Status   int
 	Kind     domain.Kind
 	Message  string
 	Problems []string
+	Err      error
+}
+
+// surface is one API surface's error format. Every surface implements it,
+// and every failure a surface answers goes through it: its middleware's
+// refusals (authentication, roles, rate and size limits, panics) through
+// reject, its handlers' errors through failAs, which classifies them first.
+type surface interface {
+	render(c *gin.Context, f failure)
+}
+
+// reject answers a request middleware refuses, in the surface's format.
+func reject(c *gin.Context, sf surface, status int, message string) {
+	sf.render(c, failure{Status: status, Message: message})
+}
+
+// failAs answers a handler's error in the surface's format.
+func (s *server) failAs(c *gin.Context, sf surface, err error) {
+	f := s.classify(c, err)
+	f.Err = err
+	sf.render(c, f)
 }
 
 var kindStatus = map[domain.Kind]int{
@@ -122,15 +144,18 @@ func isUnavailable(err error) bool {
 }
 
 // generalBody is the error format of the service's own endpoints (catalog,
-// contracts, contract-actions, amendments).
+// contracts, contract-actions, amendments, billing, webhooks).
 type generalBody struct {
 	Code     string   `json:"code"`
 	Message  string   `json:"message"`
 	Problems []string `json:"problems,omitempty"`
 }
 
-func generalErrors(c *gin.Context, status int, message string) {
-	c.JSON(status, generalBody{Code: codeFor(status), Message: message})
+// general is the service's own surface.
+type general struct{}
+
+func (general) render(c *gin.Context, f failure) {
+	c.JSON(f.Status, generalBody{Code: codeFor(f.Status), Message: f.Message, Problems: f.Problems})
 }
 
 func codeFor(status int) string {
@@ -141,7 +166,4 @@ func codeFor(status int) string {
 }
 
 // fail renders err in the general format.
-func (s *server) fail(c *gin.Context, err error) {
-	f := s.classify(c, err)
-	c.JSON(f.Status, generalBody{Code: codeFor(f.Status), Message: f.Message, Problems: f.Problems})
-}
+func (s *server) fail(c *gin.Context, err error) { s.failAs(c, general{}, err) }

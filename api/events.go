@@ -1,9 +1,11 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -12,9 +14,24 @@ import (
 )
 
 type eventPage struct {
-	Items   []store.Event `json:"items"`
-	HasMore bool          `json:"hasMore"`
+	Items   []eventView `json:"items"`
+	HasMore bool        `json:"hasMore"`
 }
+
+// eventView is an event as the feed shows it, the same as a webhook
+// delivers it (store.Event's own JSON) but the feed's own type.
+type eventView struct {
+	Sequence    int64           `json:"sequence"`
+	ID          string          `json:"id"`
+	TenantID    string          `json:"tenantId"`
+	Type        string          `json:"type"`
+	OccurredAt  time.Time       `json:"occurredAt"`
+	ContractID  string          `json:"contractId"`
+	AmendmentID *string         `json:"amendmentId,omitempty"`
+	Data        json.RawMessage `json:"data"`
+}
+
+func toEventView(e store.Event) eventView { return eventView(e) }
 
 // listEvents reads the tenant's events in order: `after` is the sequence of
 // the last event the caller has seen; `type` narrows to one event type.
@@ -40,5 +57,5 @@ func (s *server) listEvents(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, eventPage{Items: nonNil(items), HasMore: more})
+	c.JSON(http.StatusOK, eventPage{Items: nonNil(viewsOf(items, toEventView)), HasMore: more})
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 
 	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/termination"
 )
 
 // Every request body, path segment, query parameter and header the API reads
@@ -183,7 +184,7 @@ var bodySchemas = []bodySchema{
 	}),
 	body[terminationInstance]("termination v5: POST /api/v5/Contract/Termination", merge(terminationFieldLimits, terminationReadOnlyLimits)),
 	body[terminationInstance]("termination v5: PUT /api/v5/Contract/Termination/{id}", merge(terminationFieldLimits, terminationReadOnlyLimits)),
-	body[terminationPatch]("termination v5: PATCH /api/v5/Contract/Termination/{id}", merge(
+	body[termination.Patch]("termination v5: PATCH /api/v5/Contract/Termination/{id}", merge(
 		map[string]limit{
 			"details":                                  object,
 			"contractTerminations":                     object,

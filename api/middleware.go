@@ -23,9 +23,6 @@ const (
 	traceHeader = "trace-id"
 )
 
-// errorRenderer writes an error in one surface's own format.
-type errorRenderer func(c *gin.Context, status int, message string)
-
 // requestID names the request, echoes the caller's trace id, and puts both
 // in the request's context, from where they travel into workflows.
 func (s *server) requestID(c *gin.Context) {
@@ -54,12 +51,12 @@ func (s *server) accessLog(c *gin.Context) {
 }
 
 // recoverPanics turns a panic into a plain 500: never a stack trace in a response.
-func (s *server) recoverPanics(render errorRenderer) gin.HandlerFunc {
+func (s *server) recoverPanics(sf surface) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		defer func() {
 			if r := recover(); r != nil {
 				s.Logger.Error("panic in handler", "panic", r, "requestId", c.GetString(requestIDKey))
-				render(c, http.StatusInternalServerError, "internal error")
+				reject(c, sf, http.StatusInternalServerError, "internal error")
 				c.Abort()
 			}
 		}()
@@ -93,10 +90,10 @@ func presentedKey(r *http.Request) string {
 // its path first, or never reads its body, would not notice it otherwise.
 // For the same reason it holds path segments, query parameters and data
 // headers to their input limits (requestProblem): 400 in the surface's format.
-func (s *server) authenticate(render errorRenderer) gin.HandlerFunc {
+func (s *server) authenticate(sf surface) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if c.Request.ContentLength > MaxBodyBytes {
-			render(c, http.StatusRequestEntityTooLarge, bodyTooLarge)
+			reject(c, sf, http.StatusRequestEntityTooLarge, bodyTooLarge)
 			c.Abort()
 			return
 		}
@@ -105,13 +102,13 @@ func (s *server) authenticate(render errorRenderer) gin.HandlerFunc {
 		var tooBig *http.MaxBytesError
 		switch {
 		case errors.As(err, &refused):
-			render(c, http.StatusUnauthorized, refused.Error())
+			reject(c, sf, http.StatusUnauthorized, refused.Error())
 		case errors.As(err, &tooBig):
-			render(c, http.StatusRequestEntityTooLarge, bodyTooLarge)
+			reject(c, sf, http.StatusRequestEntityTooLarge, bodyTooLarge)
 		case err != nil:
 			s.Logger.Error("authenticate", "err", err)
 			c.Header("Retry-After", "5")
-			render(c, http.StatusServiceUnavailable, "the service cannot verify keys right now; retry later")
+			reject(c, sf, http.StatusServiceUnavailable, "the service cannot verify keys right now; retry later")
 		}
 		if err != nil {
 			c.Abort()
@@ -120,12 +117,12 @@ func (s *server) authenticate(render errorRenderer) gin.HandlerFunc {
 		c.Set(principalKey, p)
 		// Limited here, right after the key is known, so that no
 		// authenticated route can be registered without it.
-		if !s.withinRate(c, p.KeyID, render) {
+		if !s.withinRate(c, p.KeyID, sf) {
 			c.Abort()
 			return
 		}
 		if err := requestProblem(c); err != nil {
-			render(c, http.StatusBadRequest, err.Error())
+			reject(c, sf, http.StatusBadRequest, err.Error())
 			c.Abort()
 			return
 		}
@@ -158,10 +155,10 @@ func (s *server) caller(c *gin.Context) (auth.Principal, error) {
 	return p, err
 }
 
-func requireRole(role auth.Role, render errorRenderer) gin.HandlerFunc {
+func requireRole(role auth.Role, sf surface) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if !principal(c).Has(role) {
-			render(c, http.StatusForbidden, "this key lacks the "+string(role)+" role")
+			reject(c, sf, http.StatusForbidden, "this key lacks the "+string(role)+" role")
 			c.Abort()
 			return
 		}
@@ -174,10 +171,10 @@ func requireRole(role auth.Role, render errorRenderer) gin.HandlerFunc {
 // customer key acts only on its own account's contracts. Routes for approvers
 // and operators need no such guard, since a customer key is only ever a
 // submitter.
-func tenantWide(render errorRenderer) gin.HandlerFunc {
+func tenantWide(sf surface) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if principal(c).Source == auth.SourceCustomer {
-			render(c, http.StatusForbidden, "a customer key acts only on its own account's contracts")
+			reject(c, sf, http.StatusForbidden, "a customer key acts only on its own account's contracts")
 			c.Abort()
 			return
 		}

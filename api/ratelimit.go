@@ -80,14 +80,14 @@ func (l *keyLimiters) sweep(now time.Time) {
 
 // withinRate reports whether the caller's key may make this request, having
 // answered 429 with Retry-After (whole seconds, rounded up) when it may not.
-func (s *server) withinRate(c *gin.Context, keyID string, render errorRenderer) bool {
+func (s *server) withinRate(c *gin.Context, keyID string, sf surface) bool {
 	if s.limits == nil {
 		return true
 	}
 	ok, wait := s.limits.allow(keyID, time.Now())
 	if !ok {
 		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		render(c, http.StatusTooManyRequests, "too many requests with this API key; retry after the seconds in Retry-After")
+		reject(c, sf, http.StatusTooManyRequests, "too many requests with this API key; retry after the seconds in Retry-After")
 	}
 	return ok
 }

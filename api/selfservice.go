@@ -33,22 +33,31 @@ type selfServiceResponse struct {
 	Invoice      any              `json:"invoice,omitempty"`
 }
 
-// selfServiceErrors renders failures (including auth) in the seed's format,
-// echoing the action the body names.
-func selfServiceErrors(c *gin.Context, status int, message string) {
-	c.JSON(status, selfServiceResponse{Action: echo(actionInBody(c, status)), Status: selfServiceFailed, ErrorMessage: message})
+// selfServiceSurface renders failures in the seed's format, echoing the
+// action: the handler's, or for a refusal by middleware the one the body
+// names. A handler's failure shows the contract when it got that far.
+type selfServiceSurface struct {
+	action   domain.Action
+	contract *contractDetails
 }
 
-func (s *server) selfServiceFail(c *gin.Context, action domain.Action, ct *contractDetails, err error) {
-	f := s.classify(c, err)
-	if be := (*bodyError)(nil); errors.As(err, &be) && be.outOfRange {
+func (sf selfServiceSurface) render(c *gin.Context, f failure) {
+	if f.Err == nil {
+		c.JSON(f.Status, selfServiceResponse{Action: echo(actionInBody(c, f.Status)), Status: selfServiceFailed, ErrorMessage: f.Message})
+		return
+	}
+	if be := (*bodyError)(nil); errors.As(f.Err, &be) && be.outOfRange {
 		f.Status = http.StatusUnprocessableEntity // the seed's status for a value it cannot take
 	}
 	msg := f.Message
 	if len(f.Problems) > 0 {
 		msg = fmt.Sprintf("%s: %v", msg, f.Problems)
 	}
-	c.JSON(f.Status, selfServiceResponse{Action: echo(action), Status: selfServiceFailed, ErrorMessage: msg, Contract: ct})
+	c.JSON(f.Status, selfServiceResponse{Action: echo(sf.action), Status: selfServiceFailed, ErrorMessage: msg, Contract: sf.contract})
+}
+
+func (s *server) selfServiceFail(c *gin.Context, action domain.Action, ct *contractDetails, err error) {
+	s.failAs(c, selfServiceSurface{action: action, contract: ct}, err)
 }
 
 func (s *server) changeContract(c *gin.Context) {

@@ -13,12 +13,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
-	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/metrics"
 	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/internal/webhooks"
-	"github.com/contractd/contractd/ui"
 )
 
 // Deps are what the API needs; build them once per process.
@@ -48,7 +46,7 @@ type server struct {
 // MaxBodyBytes caps request bodies; larger ones get 413.
 const MaxBodyBytes = 1 << 20
 
-// NewRouter builds the HTTP handler with every route registered.
+// NewRouter builds the HTTP handler with every route registered (routes.go).
 func NewRouter(d Deps) http.Handler {
 	if d.Now == nil {
 		d.Now = time.Now
@@ -63,40 +61,10 @@ func NewRouter(d Deps) http.Handler {
 	s := &server{Deps: d, limits: newKeyLimiters(d.RateLimit)}
 	r := gin.New()
 	r.ContextWithFallback = true
-	r.Use(s.requestID, observeHTTP(d.Metrics), s.recoverPanics(generalErrors), s.accessLog, limitBody)
+	r.Use(s.requestID, observeHTTP(d.Metrics), s.recoverPanics(general{}), s.accessLog, limitBody)
 	r.HandleMethodNotAllowed = true
-	r.NoRoute(func(c *gin.Context) { generalErrors(c, http.StatusNotFound, "no such endpoint") })
-	r.NoMethod(func(c *gin.Context) { generalErrors(c, http.StatusMethodNotAllowed, "method not allowed") })
-
-	r.GET("/healthz", s.healthz)
-	r.GET("/readyz", s.readyz)
-	r.GET("/metrics", gin.WrapH(metrics.Handler(d.Metrics, d.Logger)))
-	registerOpenAPIRoutes(r)
-
-	g := r.Group("/api", s.authenticate(generalErrors))
-	g.GET("/catalog", tenantWide(generalErrors), s.getCatalog)
-	g.PUT("/catalog", requireRole(auth.RoleOperator, generalErrors), s.putCatalog)
-	g.POST("/contract-actions", requireRole(auth.RoleSubmitter, generalErrors), s.createContractAction)
-	g.GET("/contracts", s.listContracts)
-	g.GET("/contracts/:id", s.getContract)
-	g.GET("/contracts/:id/amendments", s.listContractAmendments)
-	g.GET("/amendments", s.listAmendments)
-	g.GET("/amendments/:id", s.getAmendment)
-	g.POST("/amendments/:id/withdraw", requireRole(auth.RoleSubmitter, generalErrors), s.withdrawAmendment)
-	g.POST("/amendments/:id/approve", requireRole(auth.RoleApprover, generalErrors), s.approveAmendment)
-	g.POST("/amendments/:id/reject", requireRole(auth.RoleApprover, generalErrors), s.rejectAmendment)
-	g.GET("/approvals", requireRole(auth.RoleApprover, generalErrors), s.listApprovals)
-	g.GET("/approval-rules", requireRole(auth.RoleOperator, generalErrors), s.getApprovalRules)
-	g.PUT("/approval-rules", requireRole(auth.RoleOperator, generalErrors), s.putApprovalRules)
-
-	cg := r.Group("/api/customers", s.authenticate(crossgradeErrors))
-	cg.POST("/:customerId/contracts/:contractRef/crossgrade", requireRole(auth.RoleSubmitter, crossgradeErrors), s.crossgrade)
-
-	ss := r.Group("/api/selfService", s.authenticate(selfServiceErrors))
-	ss.POST("/contract", requireRole(auth.RoleSubmitter, selfServiceErrors), s.changeContract)
-	s.registerTerminationRoutes(r)
-	s.registerScheduleRoutes(r)
-	ui.Register(r)
-	s.registerWebhookRoutes(r)
+	r.NoRoute(func(c *gin.Context) { reject(c, general{}, http.StatusNotFound, "no such endpoint") })
+	r.NoMethod(func(c *gin.Context) { reject(c, general{}, http.StatusMethodNotAllowed, "method not allowed") })
+	s.routes(r)
 	return r
 }

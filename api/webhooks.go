@@ -10,7 +10,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
-	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/store"
@@ -19,20 +18,6 @@ import (
 
 // maxWebhookDescription bounds a subscription's description.
 const maxWebhookDescription = 500
-
-// registerWebhookRoutes adds the event feed and webhook subscriptions, all
-// for operators. Subscriptions and deliveries are operational records of real
-// HTTP traffic, so they are stamped with the wall clock, not the business one.
-func (s *server) registerWebhookRoutes(r *gin.Engine) {
-	g := r.Group("/api", s.authenticate(generalErrors), requireRole(auth.RoleOperator, generalErrors))
-	g.GET("/events", s.listEvents)
-	g.POST("/webhooks", s.createWebhook)
-	g.GET("/webhooks", s.listWebhooks)
-	g.DELETE("/webhooks/:id", s.deleteWebhook)
-	g.POST("/webhooks/:id/rotate-secret", s.rotateWebhookSecret)
-	g.GET("/webhooks/:id/deliveries", s.listWebhookDeliveries)
-	g.POST("/webhooks/:id/deliveries/:deliveryId/redeliver", s.redeliverWebhook)
-}
 
 type webhookRequest struct {
 	URL         string   `json:"url"`
@@ -43,12 +28,12 @@ type webhookRequest struct {
 // webhookWithSecret is a subscription as created or rotated: the only
 // answers that show its signing secret.
 type webhookWithSecret struct {
-	store.Webhook
+	webhookView
 	Secret string `json:"secret"`
 }
 
 type webhookList struct {
-	Items []store.Webhook `json:"items"`
+	Items []webhookView `json:"items"`
 }
 
 // createWebhook subscribes a URL to event types. Only events that commit
@@ -83,7 +68,7 @@ func (s *server) createWebhook(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, webhookWithSecret{Webhook: w, Secret: secret})
+	c.JSON(http.StatusCreated, webhookWithSecret{webhookView: webhookView(w), Secret: secret})
 }
 
 // checkWebhook validates a subscription and returns its event types without
@@ -125,7 +110,7 @@ func (s *server) listWebhooks(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, webhookList{Items: nonNil(list)})
+	c.JSON(http.StatusOK, webhookList{Items: nonNil(viewsOf(list, toWebhookView))})
 }
 
 // deleteWebhook removes a subscription; its pending deliveries are cancelled.
@@ -150,12 +135,12 @@ func (s *server) rotateWebhookSecret(c *gin.Context) {
 		s.fail(c, notFoundAs(err, "webhook %q does not exist", c.Param("id")))
 		return
 	}
-	c.JSON(http.StatusOK, webhookWithSecret{Webhook: w, Secret: secret})
+	c.JSON(http.StatusOK, webhookWithSecret{webhookView: webhookView(w), Secret: secret})
 }
 
 type deliveryPage struct {
-	Items         []store.WebhookDelivery `json:"items"`
-	NextPageToken string                  `json:"nextPageToken,omitempty"`
+	Items         []webhookDeliveryView `json:"items"`
+	NextPageToken string                `json:"nextPageToken,omitempty"`
 }
 
 // listWebhookDeliveries shows a subscription's deliveries, newest first,
@@ -176,7 +161,7 @@ func (s *server) listWebhookDeliveries(c *gin.Context) {
 		s.fail(c, notFoundAs(err, "webhook %q does not exist", c.Param("id")))
 		return
 	}
-	page := deliveryPage{Items: nonNil(items)}
+	page := deliveryPage{Items: nonNil(viewsOf(items, toWebhookDeliveryView))}
 	if more {
 		page.NextPageToken = encodePageToken(items[len(items)-1].Position)
 	}
@@ -199,5 +184,5 @@ func (s *server) redeliverWebhook(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusAccepted, d)
+	c.JSON(http.StatusAccepted, toWebhookDeliveryView(d))
 }

@@ -48,23 +48,25 @@ func (s *Store) ApprovalRules(ctx context.Context, tenantID string) ([]rules.Rul
 
 // AmendmentSummary is one amendment in a listing such as the approvers' inbox.
 type AmendmentSummary struct {
-	ID             string              `json:"id" db:"id"`
-	ContractID     string              `json:"contractId" db:"contract_id"`
-	ContractNumber string              `json:"contractNumber" db:"contract_number"`
-	AccountNumber  string              `json:"accountNumber" db:"account_number"`
-	Action         domain.Action       `json:"action" db:"action"`
-	Status         string              `json:"status" db:"status"`
-	Quote          QuoteSummary        `json:"quote" db:"-"`
-	MatchedRule    *domain.MatchedRule `json:"matchedRule" db:"-"`
-	SubmittedBy    string              `json:"submittedBy" db:"submitted_by"`
-	Source         string              `json:"source" db:"source"`
-	CreatedOn      time.Time           `json:"createdOn" db:"created_at"`
-	ExpiresAt      *time.Time          `json:"expiresAt" db:"review_expires_at"`
-	AgeSeconds     int64               `json:"ageSeconds" db:"-"`
+	ID             string              `db:"id"`
+	ContractID     string              `db:"contract_id"`
+	ContractNumber string              `db:"contract_number"`
+	AccountNumber  string              `db:"account_number"`
+	Action         domain.Action       `db:"action"`
+	Status         string              `db:"status"`
+	Quote          QuoteSummary        `db:"-"`
+	MatchedRule    *domain.MatchedRule `db:"-"`
+	SubmittedBy    string              `db:"submitted_by"`
+	Source         string              `db:"source"`
+	CreatedOn      time.Time           `db:"created_at"`
+	ExpiresAt      *time.Time          `db:"review_expires_at"`
+	AgeSeconds     int64               `db:"-"`
 }
 
 // QuoteSummary is what an approver sees of a quote at a glance.
 type QuoteSummary struct {
+	// The tags name the keys AmendmentsByStatus's query builds, which is
+	// how the summary is read; the API shows its own view of it.
 	Currency        string      `json:"currency"`
 	EffectiveDate   domain.Date `json:"effectiveDate"`
 	RecurringBefore int64       `json:"recurringBefore"`
@@ -75,8 +77,8 @@ type QuoteSummary struct {
 
 // ListCursor is the position after the last listed amendment.
 type ListCursor struct {
-	CreatedAt time.Time `json:"t"`
-	ID        string    `json:"id"`
+	CreatedAt time.Time
+	ID        string
 }
 
 // AmendmentsByStatus lists the scope's amendments in one status, oldest

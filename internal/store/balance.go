@@ -16,10 +16,10 @@ import (
 // AccountBalance is what an account owes and what it is owed, per currency,
 // with the invoices and credit notes behind the figures.
 type AccountBalance struct {
-	AccountNumber string              `json:"accountNumber"`
-	Balances      []CurrencyBalance   `json:"balances"`
-	OpenInvoices  []domain.Invoice    `json:"openInvoices"`
-	CreditNotes   []AccountCreditNote `json:"creditNotes"`
+	AccountNumber string
+	Balances      []CurrencyBalance
+	OpenInvoices  []domain.Invoice
+	CreditNotes   []AccountCreditNote
 }
 
 // CurrencyBalance sums an account's position in one currency. Owed is the
@@ -28,18 +28,18 @@ type AccountBalance struct {
 // credit notes of contracts that have ended still hold: no invoice will
 // take it, so it is owed back to the customer.
 type CurrencyBalance struct {
-	Currency  string `json:"currency"`
-	Owed      int64  `json:"owed"`
-	Credited  int64  `json:"credited"`
-	RefundDue int64  `json:"refundDue"`
+	Currency  string
+	Owed      int64
+	Credited  int64
+	RefundDue int64
 }
 
 // AccountCreditNote is a credit note with credit left, and whether its
 // contract has ended (so it is to be refunded rather than applied).
 type AccountCreditNote struct {
 	CreditNote
-	ContractStatus string `json:"contractStatus" db:"contract_status"`
-	RefundDue      bool   `json:"refundDue" db:"-"`
+	ContractStatus string `db:"contract_status"`
+	RefundDue      bool   `db:"-"`
 }
 
 // AccountBalance reads one of the scope's accounts' balance; another

@@ -208,12 +208,12 @@ func (s *Store) CollectionTarget(ctx context.Context, tenantID, invoiceID string
 // is the billing run's (or a crossgrade's capture), the others dunning
 // retries. Amount is what a successful one took.
 type CollectionAttempt struct {
-	Attempt   int                      `json:"attempt" db:"attempt"`
-	Outcome   domain.CollectionOutcome `json:"outcome" db:"outcome"`
-	Reason    *string                  `json:"reason,omitempty" db:"reason"`
-	PaymentID *string                  `json:"paymentId,omitempty" db:"payment_id"`
-	Amount    *int64                   `json:"amount,omitempty" db:"amount"`
-	At        time.Time                `json:"at" db:"at"`
+	Attempt   int                      `db:"attempt"`
+	Outcome   domain.CollectionOutcome `db:"outcome"`
+	Reason    *string                  `db:"reason"`
+	PaymentID *string                  `db:"payment_id"`
+	Amount    *int64                   `db:"amount"`
+	At        time.Time                `db:"at"`
 }
 
 // RecordCollectionAttempt stores an attempt once (per invoice and attempt
@@ -299,18 +299,18 @@ func (s *Store) TenantIDs(ctx context.Context) ([]string, error) {
 // first, and the credits applied to it.
 type InvoiceWithPayments struct {
 	domain.Invoice
-	Attempts []CollectionAttempt `json:"attempts"`
-	Credits  []CreditApplication `json:"creditsApplied"`
+	Attempts []CollectionAttempt
+	Credits  []CreditApplication
 }
 
 // ContractInvoices is a contract's invoices, its credit notes and where its
 // schedule stands.
 type ContractInvoices struct {
-	ContractID     string                `json:"contractId"`
-	ScheduleStatus string                `json:"scheduleStatus"`
-	InArrears      bool                  `json:"inArrears"`
-	Items          []InvoiceWithPayments `json:"items"`
-	CreditNotes    []CreditNote          `json:"creditNotes"`
+	ContractID     string
+	ScheduleStatus string
+	InArrears      bool
+	Items          []InvoiceWithPayments
+	CreditNotes    []CreditNote
 }
 
 // ContractInvoices lists one of the scope's contracts' invoices by period,

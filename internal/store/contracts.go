@@ -17,6 +17,9 @@ import (
 )
 
 // ContractAction is a stored contract-actions request and what it created.
+// Its JSON tags are its stored form (contract_actions.response, read back
+// by a repeated request) and the contract action workflow's result already
+// in histories, so they stay; the API answers with its own view.
 type ContractAction struct {
 	ID             string            `json:"id"`
 	Number         string            `json:"number"`
@@ -170,6 +173,10 @@ func insertContract(ctx context.Context, tx *sqlx.Tx, in NewContractAction, acco
 		linesJSON, domain.ScheduleActive, c.Version, now, in.ActorID).Scan(&c.Ref)
 	if isUniqueViolation(err, "contracts_active_viewing_card") {
 		return c, domain.Errorf(domain.KindInvalid, "viewingCardNumber", "viewing card %q is already on another active contract", p.ViewingCardNumber)
+	}
+	if isForeignKeyViolation(err, "contracts_contract_termination_fk") {
+		// Deleted since the API checked it (migration 0014).
+		return c, domain.Errorf(domain.KindInvalid, "contractTerminationId", "contractTerminationId %d is not a contract termination of this tenant", *p.ContractTerminationID)
 	}
 	if err != nil {
 		return c, fmt.Errorf("insert contract: %w", err)

@@ -77,6 +77,9 @@ const eventCounter = "event"
 // Event is a domain event as the outbox holds it, GET /api/events lists it
 // and webhooks deliver it. Data is a snapshot of what changed, as the API
 // shows it.
+//
+// Its JSON tags are the body a webhook delivers (and a delivery job's form in
+// workflow histories), so they stay; the event feed answers with its own view.
 type Event struct {
 	Sequence    int64           `json:"sequence" db:"seq"`
 	ID          string          `json:"id" db:"id"`

@@ -9,6 +9,10 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
+// CreditNote and CreditApplication keep their JSON tags: they are the data
+// of the credit_note.created and credit_note.applied events, stored in the
+// outbox and delivered by webhooks.
+//
 // CreditNote is a credit (a negative amendment invoice: a downgrade or a
 // cancellation) waiting to be applied to the contract's next invoices.
 type CreditNote struct {

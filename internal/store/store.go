@@ -94,6 +94,11 @@ func isUniqueViolation(err error, constraint string) bool {
 	return constraint == "" || pqErr.Constraint == constraint
 }
 
+func isForeignKeyViolation(err error, constraint string) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "23503" && pqErr.Constraint == constraint
+}
+
 func isDuplicateDatabase(err error) bool {
 	var pqErr *pq.Error
 	return errors.As(err, &pqErr) && pqErr.Code == "42P04"

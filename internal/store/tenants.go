@@ -14,7 +14,8 @@ import (
 	"github.com/contractd/contractd/internal/auth"
 )
 
-// Tenant is a business using the service.
+// Tenant is a business using the service. Its JSON tags are what the
+// tenant commands of cmd/contractd print.
 type Tenant struct {
 	ID     string `db:"id" json:"tenantId"`
 	Prefix string `db:"prefix" json:"prefix"`

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -108,38 +109,49 @@ func loadCharges(ctx context.Context, q sqlx.QueryerContext, tenantID string, id
 	return out, nil
 }
 
+// TerminationWrite says whose terminations a write changes, who changes
+// them and when: At is the business clock's time, recorded on every row the
+// write stores (the catalog's too, when a deletion detaches offerings).
+type TerminationWrite struct {
+	TenantID string
+	ActorID  string
+	At       time.Time
+}
+
 // WriteTerminations runs fn's changes to the tenant's terminations in one
-// transaction: all of them or, when fn or a final check fails, none.
-func (s *Store) WriteTerminations(ctx context.Context, tenantID, actorID string, fn func(*TerminationWriter) error) error {
+// transaction: all of them or, when fn or a final check fails, none. fn gets
+// the context to pass to the writer's methods.
+func (s *Store) WriteTerminations(ctx context.Context, by TerminationWrite, fn func(context.Context, *TerminationWriter) error) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		// The catalog is locked and read first: a termination is checked
 		// against it, and PutCatalog takes the same lock before dropping a
 		// penalty service, so neither can miss the other. Termination writes
 		// of a tenant take turns; they are reference data, written rarely.
-		if err := lockCatalog(ctx, tx, tenantID); err != nil {
+		if err := lockCatalog(ctx, tx, by.TenantID); err != nil {
 			return err
 		}
-		cat, err := loadCatalog(ctx, tx, tenantID)
+		cat, err := loadCatalog(ctx, tx, by.TenantID)
 		if err != nil {
 			return err
 		}
-		w := &TerminationWriter{ctx: ctx, tx: tx, tenantID: tenantID, actorID: actorID, catalog: cat, chargesChanged: map[int64]bool{}}
-		if err := fn(w); err != nil {
+		w := &TerminationWriter{tx: tx, tenantID: by.TenantID, actorID: by.ActorID, at: by.At, catalog: cat, chargesChanged: map[int64]bool{}}
+		if err := fn(ctx, w); err != nil {
 			return err
 		}
-		return w.checkOverlaps()
+		return w.checkOverlaps(ctx)
 	})
 }
 
 // TerminationWriter changes one tenant's terminations inside the transaction
 // of WriteTerminations. Every method locks the termination it touches until
 // commit, so concurrent writers of one termination take turns and the final
-// overlap check sees every charge it must.
+// overlap check sees every charge it must. Its methods take the context of
+// the call, never one kept here.
 type TerminationWriter struct {
-	ctx      context.Context
 	tx       *sqlx.Tx
 	tenantID string
 	actorID  string
+	at       time.Time
 	catalog  domain.Catalog
 	// chargesChanged holds the terminations whose charges are checked for
 	// overlaps before commit; checking the final set, not each step, lets one
@@ -159,15 +171,15 @@ type TerminationDeletion struct {
 }
 
 // Termination loads and locks a termination; ErrNotFound when the tenant has none with this id.
-func (w *TerminationWriter) Termination(id int64) (domain.Termination, error) {
-	return loadTermination(w.ctx, w.tx, w.tenantID, id, true)
+func (w *TerminationWriter) Termination(ctx context.Context, id int64) (domain.Termination, error) {
+	return loadTermination(ctx, w.tx, w.tenantID, id, true)
 }
 
 // Create stores a new termination and returns it with its identity.
-func (w *TerminationWriter) Create(t domain.Termination) (domain.Termination, error) {
-	err := w.tx.QueryRowxContext(w.ctx, `
-		INSERT INTO contract_terminations (tenant_id, penalty_service_id, name, created_by, updated_by)
-		VALUES ($1, $2, $3, $4, $4) RETURNING id`, w.tenantID, t.PenaltyServiceID, t.Name, w.actorID).Scan(&t.ID)
+func (w *TerminationWriter) Create(ctx context.Context, t domain.Termination) (domain.Termination, error) {
+	err := w.tx.QueryRowxContext(ctx, `
+		INSERT INTO contract_terminations (tenant_id, penalty_service_id, name, created_at, updated_at, created_by, updated_by)
+		VALUES ($1, $2, $3, $4, $4, $5, $5) RETURNING id`, w.tenantID, t.PenaltyServiceID, t.Name, w.at, w.actorID).Scan(&t.ID)
 	if err != nil {
 		return t, fmt.Errorf("insert contract termination: %w", err)
 	}
@@ -175,45 +187,51 @@ func (w *TerminationWriter) Create(t domain.Termination) (domain.Termination, er
 }
 
 // Update replaces a termination's fields.
-func (w *TerminationWriter) Update(t domain.Termination) error {
-	res, err := w.tx.ExecContext(w.ctx, `
-		UPDATE contract_terminations SET penalty_service_id = $3, name = $4, updated_at = now(), updated_by = $5
-		WHERE tenant_id = $1 AND id = $2`, w.tenantID, t.ID, t.PenaltyServiceID, t.Name, w.actorID)
+func (w *TerminationWriter) Update(ctx context.Context, t domain.Termination) error {
+	res, err := w.tx.ExecContext(ctx, `
+		UPDATE contract_terminations SET penalty_service_id = $3, name = $4, updated_at = $5, updated_by = $6
+		WHERE tenant_id = $1 AND id = $2`, w.tenantID, t.ID, t.PenaltyServiceID, t.Name, w.at, w.actorID)
 	return affectedOne(res, err, "update contract termination")
 }
 
 // Delete removes a termination with its period charges and detaches it from
 // the catalog offerings that default to it. A termination that contracts use
 // is refused with a conflict naming them.
-func (w *TerminationWriter) Delete(id int64) (TerminationDeletion, error) {
+func (w *TerminationWriter) Delete(ctx context.Context, id int64) (TerminationDeletion, error) {
 	var d TerminationDeletion
-	if _, err := w.Termination(id); err != nil {
+	if _, err := w.Termination(ctx, id); err != nil {
 		return d, err
 	}
-	if err := w.refuseIfUsed(id); err != nil {
+	if err := w.refuseIfUsed(ctx, id); err != nil {
 		return d, err
 	}
-	if err := w.tx.SelectContext(w.ctx, &d.ChargeIDs, `
+	if err := w.tx.SelectContext(ctx, &d.ChargeIDs, `
 		DELETE FROM contract_termination_period_charges WHERE tenant_id = $1 AND contract_termination_id = $2 RETURNING id`,
 		w.tenantID, id); err != nil {
 		return d, fmt.Errorf("delete period charges: %w", err)
 	}
 	slices.Sort(d.ChargeIDs)
-	if _, err := w.tx.ExecContext(w.ctx, `DELETE FROM contract_terminations WHERE tenant_id = $1 AND id = $2`, w.tenantID, id); err != nil {
+	_, err := w.tx.ExecContext(ctx, `DELETE FROM contract_terminations WHERE tenant_id = $1 AND id = $2`, w.tenantID, id)
+	if isForeignKeyViolation(err, "contracts_contract_termination_fk") {
+		// The row lock taken above waits for any contract insert that
+		// references it, so refuseIfUsed sees it; the foreign key is the
+		// backstop should that ever change.
+		return d, domain.Errorf(domain.KindConflict, "", "contract termination %d is used by a contract", id)
+	}
+	if err != nil {
 		return d, fmt.Errorf("delete contract termination: %w", err)
 	}
 	delete(w.chargesChanged, id)
-	var err error
-	d.DetachedOfferings, err = w.detachFromOfferings(id)
+	d.DetachedOfferings, err = w.detachFromOfferings(ctx, id)
 	return d, err
 }
 
-func (w *TerminationWriter) refuseIfUsed(id int64) error {
+func (w *TerminationWriter) refuseIfUsed(ctx context.Context, id int64) error {
 	var users []struct {
 		Number string `db:"number"`
 		Total  int    `db:"total"`
 	}
-	if err := w.tx.SelectContext(w.ctx, &users, `
+	if err := w.tx.SelectContext(ctx, &users, `
 		SELECT number, count(*) OVER () AS total FROM contracts
 		WHERE tenant_id = $1 AND contract_termination_id = $2 ORDER BY number LIMIT $3`,
 		w.tenantID, id, contractsNamedInConflict); err != nil {
@@ -235,7 +253,7 @@ func (w *TerminationWriter) refuseIfUsed(id int64) error {
 
 // detachFromOfferings clears the termination as default of the tenant's
 // catalog offerings and returns their ids.
-func (w *TerminationWriter) detachFromOfferings(id int64) ([]string, error) {
+func (w *TerminationWriter) detachFromOfferings(ctx context.Context, id int64) ([]string, error) {
 	// WriteTerminations locked the catalog, so no PutCatalog interleaves.
 	cat := w.catalog
 	var detached []string
@@ -252,8 +270,8 @@ func (w *TerminationWriter) detachFromOfferings(id int64) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode catalog: %w", err)
 	}
-	if _, err := w.tx.ExecContext(w.ctx, `UPDATE catalogs SET document = $2, updated_at = now(), updated_by = $3 WHERE tenant_id = $1`,
-		w.tenantID, doc, w.actorID); err != nil {
+	if _, err := w.tx.ExecContext(ctx, `UPDATE catalogs SET document = $2, updated_at = $3, updated_by = $4 WHERE tenant_id = $1`,
+		w.tenantID, doc, w.at, w.actorID); err != nil {
 		return nil, fmt.Errorf("store catalog: %w", err)
 	}
 	return detached, nil
@@ -261,12 +279,12 @@ func (w *TerminationWriter) detachFromOfferings(id int64) ([]string, error) {
 
 // Charge loads one of a termination's period charges, locking the
 // termination; ErrNotFound when either is missing.
-func (w *TerminationWriter) Charge(terminationID, chargeID int64) (domain.TerminationCharge, error) {
+func (w *TerminationWriter) Charge(ctx context.Context, terminationID, chargeID int64) (domain.TerminationCharge, error) {
 	var c domain.TerminationCharge
-	if _, err := w.Termination(terminationID); err != nil {
+	if _, err := w.Termination(ctx, terminationID); err != nil {
 		return c, err
 	}
-	err := w.tx.GetContext(w.ctx, &c, `SELECT `+chargeColumns+` FROM contract_termination_period_charges
+	err := w.tx.GetContext(ctx, &c, `SELECT `+chargeColumns+` FROM contract_termination_period_charges
 		WHERE tenant_id = $1 AND contract_termination_id = $2 AND id = $3`, w.tenantID, terminationID, chargeID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ErrNotFound
@@ -278,15 +296,15 @@ func (w *TerminationWriter) Charge(terminationID, chargeID int64) (domain.Termin
 }
 
 // CreateCharge adds a period charge to a termination and returns it with its identity.
-func (w *TerminationWriter) CreateCharge(terminationID int64, c domain.TerminationCharge) (domain.TerminationCharge, error) {
-	if _, err := w.Termination(terminationID); err != nil {
+func (w *TerminationWriter) CreateCharge(ctx context.Context, terminationID int64, c domain.TerminationCharge) (domain.TerminationCharge, error) {
+	if _, err := w.Termination(ctx, terminationID); err != nil {
 		return c, err
 	}
-	err := w.tx.QueryRowxContext(w.ctx, `
+	err := w.tx.QueryRowxContext(ctx, `
 		INSERT INTO contract_termination_period_charges
-			(tenant_id, contract_termination_id, start_month, end_month, amount, currency, created_by, updated_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`,
-		w.tenantID, terminationID, c.StartMonth, c.EndMonth, c.Amount, c.Currency, w.actorID).Scan(&c.ID)
+			(tenant_id, contract_termination_id, start_month, end_month, amount, currency, created_at, updated_at, created_by, updated_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $8) RETURNING id`,
+		w.tenantID, terminationID, c.StartMonth, c.EndMonth, c.Amount, c.Currency, w.at, w.actorID).Scan(&c.ID)
 	if err != nil {
 		return c, fmt.Errorf("insert period charge: %w", err)
 	}
@@ -295,15 +313,15 @@ func (w *TerminationWriter) CreateCharge(terminationID int64, c domain.Terminati
 }
 
 // UpdateCharge replaces a period charge's fields.
-func (w *TerminationWriter) UpdateCharge(terminationID int64, c domain.TerminationCharge) error {
-	if _, err := w.Termination(terminationID); err != nil {
+func (w *TerminationWriter) UpdateCharge(ctx context.Context, terminationID int64, c domain.TerminationCharge) error {
+	if _, err := w.Termination(ctx, terminationID); err != nil {
 		return err
 	}
-	res, err := w.tx.ExecContext(w.ctx, `
+	res, err := w.tx.ExecContext(ctx, `
 		UPDATE contract_termination_period_charges
-		SET start_month = $4, end_month = $5, amount = $6, currency = $7, updated_at = now(), updated_by = $8
+		SET start_month = $4, end_month = $5, amount = $6, currency = $7, updated_at = $8, updated_by = $9
 		WHERE tenant_id = $1 AND contract_termination_id = $2 AND id = $3`,
-		w.tenantID, terminationID, c.ID, c.StartMonth, c.EndMonth, c.Amount, c.Currency, w.actorID)
+		w.tenantID, terminationID, c.ID, c.StartMonth, c.EndMonth, c.Amount, c.Currency, w.at, w.actorID)
 	if err := affectedOne(res, err, "update period charge"); err != nil {
 		return err
 	}
@@ -312,22 +330,22 @@ func (w *TerminationWriter) UpdateCharge(terminationID int64, c domain.Terminati
 }
 
 // DeleteCharge removes a period charge from a termination.
-func (w *TerminationWriter) DeleteCharge(terminationID, chargeID int64) error {
-	if _, err := w.Termination(terminationID); err != nil {
+func (w *TerminationWriter) DeleteCharge(ctx context.Context, terminationID, chargeID int64) error {
+	if _, err := w.Termination(ctx, terminationID); err != nil {
 		return err
 	}
-	res, err := w.tx.ExecContext(w.ctx, `
+	res, err := w.tx.ExecContext(ctx, `
 		DELETE FROM contract_termination_period_charges WHERE tenant_id = $1 AND contract_termination_id = $2 AND id = $3`,
 		w.tenantID, terminationID, chargeID)
 	return affectedOne(res, err, "delete period charge")
 }
 
-func (w *TerminationWriter) checkOverlaps() error {
+func (w *TerminationWriter) checkOverlaps(ctx context.Context) error {
 	if len(w.chargesChanged) == 0 {
 		return nil
 	}
 	ids := slices.Sorted(maps.Keys(w.chargesChanged))
-	byTermination, err := loadCharges(w.ctx, w.tx, w.tenantID, ids)
+	byTermination, err := loadCharges(ctx, w.tx, w.tenantID, ids)
 	if err != nil {
 		return err
 	}

@@ -17,19 +17,19 @@ import (
 // WebhookDelivery is one event sent (or to send) to one subscription, with
 // every attempt, oldest first.
 type WebhookDelivery struct {
-	ID            string           `json:"id" db:"id"`
-	EventID       string           `json:"eventId" db:"event_id"`
-	EventType     string           `json:"eventType" db:"event_type"`
-	EventSequence int64            `json:"eventSequence" db:"event_seq"`
-	ContractID    string           `json:"contractId" db:"contract_id"`
-	Status        string           `json:"status" db:"status"`
-	FailureReason *string          `json:"failureReason,omitempty" db:"failure_reason"`
-	RedeliveryOf  *string          `json:"redeliveryOf,omitempty" db:"redelivery_of"`
-	CreatedOn     time.Time        `json:"createdOn" db:"created_at"`
-	UpdatedOn     time.Time        `json:"updatedOn" db:"updated_at"`
-	Attempts      []WebhookAttempt `json:"attempts" db:"-"`
+	ID            string           `db:"id"`
+	EventID       string           `db:"event_id"`
+	EventType     string           `db:"event_type"`
+	EventSequence int64            `db:"event_seq"`
+	ContractID    string           `db:"contract_id"`
+	Status        string           `db:"status"`
+	FailureReason *string          `db:"failure_reason"`
+	RedeliveryOf  *string          `db:"redelivery_of"`
+	CreatedOn     time.Time        `db:"created_at"`
+	UpdatedOn     time.Time        `db:"updated_at"`
+	Attempts      []WebhookAttempt `db:"-"`
 	// Position orders deliveries for paging.
-	Position int64 `json:"-" db:"seq"`
+	Position int64 `db:"seq"`
 }
 
 const deliveryColumns = `d.id, d.event_id, e.type AS event_type, d.event_seq, d.contract_id, d.status, d.failure_reason,

@@ -143,12 +143,12 @@ func (s *Store) WebhookJob(ctx context.Context, tenantID, deliveryID string) (We
 
 // WebhookAttempt is one try at sending a delivery.
 type WebhookAttempt struct {
-	Attempt      int       `json:"attempt" db:"attempt"`
-	At           time.Time `json:"at" db:"at"`
-	StatusCode   *int      `json:"statusCode,omitempty" db:"status_code"`
-	LatencyMs    int64     `json:"latencyMs" db:"latency_ms"`
-	Error        *string   `json:"error,omitempty" db:"error"`
-	ResponseBody *string   `json:"responseBody,omitempty" db:"response_body"`
+	Attempt      int       `db:"attempt"`
+	At           time.Time `db:"at"`
+	StatusCode   *int      `db:"status_code"`
+	LatencyMs    int64     `db:"latency_ms"`
+	Error        *string   `db:"error"`
+	ResponseBody *string   `db:"response_body"`
 }
 
 // AttemptOutcome is what an attempt means for its delivery.

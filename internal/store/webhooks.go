@@ -35,15 +35,15 @@ const (
 // Webhook is a tenant's subscription to events. Its signing secret is shown
 // only when it is issued, so it is not part of this.
 type Webhook struct {
-	ID             string         `json:"id" db:"id"`
-	URL            string         `json:"url" db:"url"`
-	Events         pq.StringArray `json:"events" db:"event_types"`
-	Description    string         `json:"description" db:"description"`
-	Status         string         `json:"status" db:"status"`
-	DisabledReason *string        `json:"disabledReason,omitempty" db:"disabled_reason"`
-	CreatedOn      time.Time      `json:"createdOn" db:"created_at"`
-	CreatedBy      string         `json:"createdBy" db:"created_by"`
-	UpdatedOn      time.Time      `json:"updatedOn" db:"updated_at"`
+	ID             string         `db:"id"`
+	URL            string         `db:"url"`
+	Events         pq.StringArray `db:"event_types"`
+	Description    string         `db:"description"`
+	Status         string         `db:"status"`
+	DisabledReason *string        `db:"disabled_reason"`
+	CreatedOn      time.Time      `db:"created_at"`
+	CreatedBy      string         `db:"created_by"`
+	UpdatedOn      time.Time      `db:"updated_at"`
 }
 
 const webhookColumns = `id, url, event_types, description, status, disabled_reason, created_at, created_by, updated_at`

@@ -1,0 +1,109 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/contractd/contractd/internal/auth"
+	"github.com/contractd/contractd/internal/metrics"
+	"github.com/contractd/contractd/ui"
+)
+
+// routes registers every route of the service, one a line: the table a
+// reader looks up a path in. Each API surface is a group carrying its
+// authentication and error format (its surface); a line adds the route's
+// own guards (role, tenant-wide) before its handler.
+//
+// The v5 termination paths are also served with a trailing slash: the seed
+// writes them so and clients send either, and answering both spares them
+// gin's redirect, which not every client follows for a write.
+//
+// It is longer than a function should be on purpose: it is the table, and
+// split up it would no longer show every route in one place.
+func (s *server) routes(r *gin.Engine) {
+	var (
+		gs = general{}
+		v5 = v5Surface{}
+		dd = ddcmsSurface{}
+		cg = crossgradeSurface{}
+		ss = selfServiceSurface{}
+
+		api   = r.Group("/api", s.authenticate(gs))
+		cust  = r.Group("/api/customers", s.authenticate(cg))
+		self  = r.Group("/api/selfService", s.authenticate(ss))
+		ddcms = r.Group("/api/v3/client/:clientPrefix/contract/:contractId",
+			s.recoverPanics(dd), guidRoute, s.authenticate(dd), requireRole(auth.RoleSubmitter, dd))
+		term = r.Group("/api/v5/Contract/Termination",
+			trackingHeader, s.recoverPanics(v5), s.authenticate(v5), tenantWide(v5))
+
+		submitter = requireRole(auth.RoleSubmitter, gs)
+		approver  = requireRole(auth.RoleApprover, gs)
+		operator  = requireRole(auth.RoleOperator, gs)
+		v5Writer  = requireRole(auth.RoleOperator, v5)
+		slash     = func(method, path string, h ...gin.HandlerFunc) {
+			term.Handle(method, path, h...)
+			term.Handle(method, path+"/", h...)
+		}
+	)
+
+	// Public: probes, metrics, the API document, the UI.
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(metrics.Handler(s.Metrics, s.Logger)))
+	r.GET("/openapi.json", serveOpenAPI)
+	r.GET("/docs/*file", gin.WrapH(docsHandler()))
+	ui.Register(r)
+
+	// The service's own endpoints.
+	api.GET("/catalog", tenantWide(gs), s.getCatalog)
+	api.PUT("/catalog", operator, s.putCatalog)
+	api.POST("/contract-actions", submitter, s.createContractAction)
+	api.GET("/contracts", s.listContracts)
+	api.GET("/contracts/:id", s.getContract)
+	api.GET("/contracts/:id/amendments", s.listContractAmendments)
+	api.GET("/contracts/:id/invoices", s.listInvoices)
+	api.GET("/accounts/:accountNumber/balance", s.getAccountBalance)
+	api.GET("/amendments", s.listAmendments)
+	api.GET("/amendments/:id", s.getAmendment)
+	api.POST("/amendments/:id/withdraw", submitter, s.withdrawAmendment)
+	api.POST("/amendments/:id/approve", approver, s.approveAmendment)
+	api.POST("/amendments/:id/reject", approver, s.rejectAmendment)
+	api.GET("/approvals", approver, s.listApprovals)
+	api.GET("/approval-rules", operator, s.getApprovalRules)
+	api.PUT("/approval-rules", operator, s.putApprovalRules)
+	api.POST("/billing/run", operator, s.runBilling)
+
+	// The event feed and webhook subscriptions. Subscriptions and deliveries
+	// are operational records of real HTTP traffic, so they are stamped
+	// with the wall clock, not the business one.
+	api.GET("/events", operator, s.listEvents)
+	api.POST("/webhooks", operator, s.createWebhook)
+	api.GET("/webhooks", operator, s.listWebhooks)
+	api.DELETE("/webhooks/:id", operator, s.deleteWebhook)
+	api.POST("/webhooks/:id/rotate-secret", operator, s.rotateWebhookSecret)
+	api.GET("/webhooks/:id/deliveries", operator, s.listWebhookDeliveries)
+	api.POST("/webhooks/:id/deliveries/:deliveryId/redeliver", operator, s.redeliverWebhook)
+
+	// Crossgrade (seed: crossgrade-change-contract.txt).
+	cust.POST("/:customerId/contracts/:contractRef/crossgrade", requireRole(auth.RoleSubmitter, cg), s.crossgrade)
+
+	// Self-service (seed: selfservice-contract-management.txt).
+	self.POST("/contract", requireRole(auth.RoleSubmitter, ss), s.changeContract)
+
+	// DDCMS (seed: ddcms-cancel-restart-schedule.txt): a client's own
+	// systems do through it what its staff do in the DDCMS UI.
+	ddcms.POST("/cancelSchedule", s.cancelSchedule)
+	ddcms.POST("/restartSchedule", s.restartSchedule)
+
+	// Contract/Termination v5 (seed: contract-termination-v5.txt).
+	slash(http.MethodGet, "", s.listTerminations)
+	slash(http.MethodGet, "/Paged", s.pagedTerminations(false))
+	slash(http.MethodGet, "/Paged/Detail", s.pagedTerminations(true))
+	slash(http.MethodGet, "/:id", s.getTermination(false))
+	slash(http.MethodGet, "/:id/Detail", s.getTermination(true))
+	slash(http.MethodPost, "", v5Writer, s.createTermination)
+	slash(http.MethodPut, "/:id", v5Writer, s.putTermination)
+	slash(http.MethodPatch, "/:id", v5Writer, s.patchTermination)
+	slash(http.MethodDelete, "/:id", v5Writer, s.deleteTermination)
+}
