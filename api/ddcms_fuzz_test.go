@@ -14,7 +14,7 @@ import (
 	"github.com/contractd/contractd/api"
 	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/store"
-	"github.com/contractd/contractd/internal/testkit"
+	"github.com/contractd/contractd/internal/testkit/testdb"
 )
 
 // FuzzDDCMSPathParams sends arbitrary client prefixes, contract ids and
@@ -25,7 +25,7 @@ import (
 // fuzzer skips those.
 func FuzzDDCMSPathParams(f *testing.F) {
 	ctx := context.Background()
-	s, err := store.Open(ctx, testkit.NewDatabase(f))
+	s, err := store.Open(ctx, testdb.Empty(f))
 	require.NoError(f, err)
 	f.Cleanup(func() { _ = s.Close() })
 	_, err = s.Migrate(ctx)

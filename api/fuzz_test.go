@@ -13,16 +13,13 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/contractd/contractd/activities"
-	"github.com/contractd/contractd/api"
+	"github.com/contractd/contractd/app"
 	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/demo"
-	"github.com/contractd/contractd/internal/flow"
-	"github.com/contractd/contractd/internal/payments"
 	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/internal/testkit"
+	"github.com/contractd/contractd/internal/testkit/testdb"
 	"github.com/contractd/contractd/internal/webhooks"
-	"github.com/contractd/contractd/worker"
 )
 
 // Each surface's body is fuzzed through the real router, with a real
@@ -51,11 +48,7 @@ type fuzzService struct {
 // demo catalog and every role, termination 1 and one contract to change.
 func newFuzzService(f *testing.F) *fuzzService {
 	ctx := context.Background()
-	s, err := store.Open(ctx, testkit.NewDatabase(f))
-	require.NoError(f, err)
-	f.Cleanup(func() { _ = s.Close() })
-	_, err = s.Migrate(ctx)
-	require.NoError(f, err)
+	s := testdb.Migrated(f)
 	key, err := auth.NewKey("FZ")
 	require.NoError(f, err)
 	tenant, err := s.CreateTenant(ctx, store.Tenant{Prefix: "FZ", Name: "Fuzz"},
@@ -64,19 +57,14 @@ func newFuzzService(f *testing.F) *fuzzService {
 	require.NoError(f, s.PutCatalog(ctx, tenant.ID, uuid.NewString(), demo.Catalog(), time.Now()))
 
 	_, temporal := testkit.Temporal(f)
-	queue := "fuzz-" + uuid.NewString()[:8]
-	now := func() time.Time { return fuzzToday }
-	flowClient := flow.NewClient(temporal, queue, testkit.UpdateKey)
-	w := worker.New(temporal, queue, activities.Deps{
-		Store: s, Now: now, Payments: payments.NewSandbox(s.DB()), Temporal: flowClient,
-		Webhooks: webhooks.NewSender(webhooks.Config{AllowInsecure: true}),
-	}, worker.Options{UpdateKey: testkit.UpdateKey})
+	svc := &app.Service{
+		Store: s, Temporal: temporal, TaskQueue: "fuzz-" + uuid.NewString()[:8], Logger: quiet,
+		Now: func() time.Time { return fuzzToday }, Webhooks: webhooks.Config{AllowInsecure: true}, UpdateKey: testkit.UpdateKey,
+	}
+	w := svc.NewWorker()
 	require.NoError(f, w.Start())
 	f.Cleanup(w.Stop)
-	fs := &fuzzService{store: s, key: key, router: api.NewRouter(api.Deps{
-		Store: s, Temporal: flowClient, Logger: quiet, Now: now,
-		Webhooks: webhooks.Config{AllowInsecure: true},
-	})}
+	fs := &fuzzService{store: s, key: key, router: svc.Router()}
 	code, body := fs.send(http.MethodPost, "/api/v5/Contract/Termination", []byte(`{"penaltyServiceId": 1, "name": "Fee"}`))
 	require.Equal(f, http.StatusOK, code, "%s", body)
 	code, body = fs.send(http.MethodPost, "/api/contract-actions", []byte(`{"accountNumber": "ACC-1", "actions": [{"type": "create-contract-with-plan",

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -22,8 +21,7 @@ import (
 func TestConcurrentTerminationDeleteLeavesNoDanglingContract(t *testing.T) {
 	env := newAmendmentEnv(t)
 	id := createTermination(t, env, "Deleted meanwhile")
-	db := sqlx.MustConnect("postgres", env.DBURL)
-	t.Cleanup(func() { _ = db.Close() })
+	db := env.Store.DB()
 
 	hold := db.MustBegin()
 	t.Cleanup(func() { _ = hold.Rollback() })

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
 
+	"github.com/contractd/contractd/app"
 	"github.com/contractd/contractd/worker"
 )
 
@@ -139,7 +140,7 @@ func TestComposeRunsContractdCommands(t *testing.T) {
 	for _, name := range []string{"api", "worker"} {
 		grace, err := time.ParseDuration(services[name].StopGracePeriod)
 		require.NoError(t, err, name)
-		assert.Greater(t, grace, max(drainTimeout, worker.StopTimeout), "%s is killed before it has drained", name)
+		assert.Greater(t, grace, max(app.DrainTimeout, worker.StopTimeout), "%s is killed before it has drained", name)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/contractd/contractd/app"
 	"github.com/contractd/contractd/internal/config"
 )
 
@@ -49,13 +50,13 @@ func main() {
 	cmd, args := os.Args[1], os.Args[2:]
 	switch cmd {
 	case "dev":
-		err = runDev(ctx, cfg)
+		err = app.RunDev(ctx, cfg)
 	case "api":
-		err = runAPI(ctx, cfg)
+		err = app.RunAPI(ctx, cfg)
 	case "worker":
-		err = runWorker(ctx, cfg)
+		err = app.RunWorker(ctx, cfg)
 	case "temporal":
-		err = runTemporal(ctx, cfg)
+		err = app.RunTemporal(ctx, cfg)
 	case "migrate":
 		err = runMigrate(ctx, cfg, args)
 	case "tenant":

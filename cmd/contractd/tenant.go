@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/contractd/contractd/app"
 	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/config"
 	"github.com/contractd/contractd/internal/store"
@@ -49,7 +50,7 @@ func createTenant(ctx context.Context, cfg config.Config, args []string) error {
 	if !prefixPattern.MatchString(*prefix) || *name == "" {
 		return errors.New("--prefix (2-16 upper-case letters or digits) and --name are required")
 	}
-	s, err := openStore(ctx, cfg)
+	s, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -105,7 +106,7 @@ func createKey(ctx context.Context, cfg config.Config, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := openStore(ctx, cfg)
+	s, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -176,7 +177,7 @@ func revokeKey(ctx context.Context, cfg config.Config, args []string) error {
 	if *prefix == "" || *key == "" {
 		return errors.New("--prefix and --key are required")
 	}
-	s, err := openStore(ctx, cfg)
+	s, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/contractd/contractd/internal/payments"
 	"github.com/contractd/contractd/internal/store"
-	"github.com/contractd/contractd/internal/testkit"
+	"github.com/contractd/contractd/internal/testkit/testdb"
 )
 
 type sandboxEnv struct {
@@ -21,12 +21,7 @@ type sandboxEnv struct {
 
 func newSandbox(t *testing.T) sandboxEnv {
 	t.Helper()
-	ctx := context.Background()
-	s, err := store.Open(ctx, testkit.NewDatabase(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
-	_, err = s.Migrate(ctx)
-	require.NoError(t, err)
+	s := testdb.Migrated(t)
 	return sandboxEnv{Sandbox: payments.NewSandbox(s.DB()), store: s}
 }
 

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/contractd/contractd/internal/store"
-	"github.com/contractd/contractd/internal/testkit"
+	"github.com/contractd/contractd/internal/testkit/testdb"
 )
 
 // migrateBefore applies the migrations numbered below version, as a
@@ -116,7 +116,7 @@ func lines(seats, amount int64) string { return fmt.Sprintf(seatLines, seats, am
 // refuses a fork, a second current segment and a negative amount.
 func TestIntegrityMigrationRepairsForkedChains(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, testkit.NewDatabase(t))
+	st, err := store.Open(ctx, testdb.Empty(t))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	db := st.DB()

@@ -7,14 +7,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/contractd/contractd/internal/store"
-	"github.com/contractd/contractd/internal/testkit"
+	"github.com/contractd/contractd/internal/testkit/testdb"
 )
 
 // A statement the service runs is prepared once per connection, and a
 // migration that changes what it returns does not make it fail.
 func TestPreparedStatementsSurviveASchemaChange(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, testkit.NewDatabase(t))
+	st, err := store.Open(ctx, testdb.Empty(t))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	db := st.DB()

@@ -1,55 +1,40 @@
-// Package testkit boots the real service for integration tests: a fresh
-// Postgres database per test, a real in-process Temporal server (shared per
+// Package testkit boots the real service for integration tests, through
+// package app as the commands do: a fresh Postgres database per test
+// (internal/testkit/testdb), a real in-process Temporal server (shared per
 // test binary, isolated per test by task queue), a worker and the Gin router
-// behind an httptest server.
+// behind an httptest server. It is the one package under internal/ that
+// boots the service; a test that needs only a database uses testdb.
 package testkit
 
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	_ "github.com/lib/pq"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/interceptor"
-	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 	"go.temporal.io/server/temporaltest"
 
-	"github.com/contractd/contractd/activities"
-	"github.com/contractd/contractd/api"
+	"github.com/contractd/contractd/app"
 	"github.com/contractd/contractd/internal/auth"
-	"github.com/contractd/contractd/internal/correlation"
 	"github.com/contractd/contractd/internal/demo"
 	"github.com/contractd/contractd/internal/flow"
-	"github.com/contractd/contractd/internal/payments"
 	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/internal/testkit/invariants"
+	"github.com/contractd/contractd/internal/testkit/testdb"
 	"github.com/contractd/contractd/internal/webhooks"
-	"github.com/contractd/contractd/worker"
 )
-
-// AdminURL is the Postgres server tests create their databases on.
-func AdminURL() string {
-	if u := os.Getenv("TEST_DATABASE_ADMIN_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-}
 
 var (
 	temporalOnce   sync.Once
@@ -92,14 +77,12 @@ func WorkerLogLines(substr string) []string {
 // starting it on first use. Search attributes are registered once.
 func Temporal(t testing.TB) (*temporaltest.TestServer, client.Client) {
 	temporalOnce.Do(func() {
-		temporalServer = temporaltest.NewServer(temporaltest.WithBaseClientOptions(client.Options{
-			Logger:             sdklog.NewStructuredLogger(slog.New(slog.NewJSONHandler(workerLogs, nil))),
-			ContextPropagators: []workflow.ContextPropagator{correlation.Propagator{}, flow.GrantPropagator{}},
-		}))
+		temporalServer = temporaltest.NewServer(temporaltest.WithBaseClientOptions(
+			app.ClientOptions(slog.New(slog.NewJSONHandler(workerLogs, nil)))))
 		temporalClient = temporalServer.GetDefaultClient()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := worker.EnsureSearchAttributes(ctx, temporalClient, temporalServer.GetDefaultNamespace()); err != nil {
+		if err := app.EnsureSearchAttributes(ctx, temporalClient, temporalServer.GetDefaultNamespace()); err != nil {
 			panic(err)
 		}
 	})
@@ -147,14 +130,13 @@ type Tenant struct {
 type Env struct {
 	T         *testing.T
 	Store     *store.Store
-	DBURL     string
 	Temporal  client.Client
 	TaskQueue string
 	Clock     *Clock
 	HTTP      *httptest.Server
 	A, B      Tenant
 	worker    sdkworker.Worker
-	acts      activities.Deps
+	service   *app.Service
 
 	// Faults injects failures into the worker's activities.
 	Faults *Faults
@@ -168,26 +150,18 @@ func New(t *testing.T) *Env {
 	t.Helper()
 	ctx := context.Background()
 	e := &Env{T: t, Clock: &Clock{}, Faults: &Faults{}, TaskQueue: "contracts-" + uuid.NewString()[:8]}
-	e.DBURL = NewDatabase(t)
-	s, err := store.Open(ctx, e.DBURL)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
-	_, err = s.Migrate(ctx)
-	require.NoError(t, err)
+	s := testdb.Migrated(t)
 	e.Store = s
 
 	_, e.Temporal = Temporal(t)
-	temporal := flow.NewClient(e.Temporal, e.TaskQueue, UpdateKey)
-	e.acts = activities.Deps{
-		Store: s, Now: e.Clock.Now, Payments: payments.NewSandbox(s.DB()),
-		Webhooks: webhooks.NewSender(webhookConfig), Temporal: temporal,
+	e.service = &app.Service{
+		Store: s, Temporal: e.Temporal, TaskQueue: e.TaskQueue, Now: e.Clock.Now, Webhooks: webhookConfig,
+		UpdateKey: UpdateKey, Logger: quietLogger,
 	}
 	e.StartWorker()
 	t.Cleanup(e.StopWorker)
 
-	e.HTTP = httptest.NewServer(api.NewRouter(api.Deps{
-		Store: s, Temporal: temporal, Logger: quietLogger, Now: e.Clock.Now, Webhooks: webhookConfig,
-	}))
+	e.HTTP = httptest.NewServer(e.service.Router())
 	t.Cleanup(e.HTTP.Close)
 
 	e.A = e.NewTenant("TA")
@@ -220,9 +194,7 @@ const invariantSettle = 10 * time.Second
 
 // StartWorker starts a worker on the test's task queue (again, after StopWorker).
 func (e *Env) StartWorker() {
-	e.worker = worker.New(e.Temporal, e.TaskQueue, e.acts, worker.Options{
-		UpdateKey: UpdateKey, Interceptors: []interceptor.WorkerInterceptor{e.Faults},
-	})
+	e.worker = e.service.NewWorker(e.Faults)
 	require.NoError(e.T, e.worker.Start())
 }
 
@@ -278,21 +250,6 @@ func (e *Env) addKey(tn Tenant, nk store.NewKey) string {
 	_, err = e.Store.EnsureTenant(context.Background(), store.Tenant{ID: tn.ID, Prefix: tn.Prefix}, []store.NewKey{nk})
 	require.NoError(e.T, err)
 	return nk.Key
-}
-
-// NewDatabase creates an empty database for one test and drops it afterwards.
-func NewDatabase(t testing.TB) string {
-	t.Helper()
-	admin, err := sql.Open("postgres", AdminURL())
-	require.NoError(t, err)
-	name := "contractd_test_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:16]
-	_, err = admin.Exec("CREATE DATABASE " + name)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-		_ = admin.Close()
-	})
-	return strings.Replace(AdminURL(), "/postgres?", "/"+name+"?", 1)
 }
 
 // Response is an HTTP answer with its body read.

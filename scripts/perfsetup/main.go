@@ -4,7 +4,7 @@
 //
 //	perfsetup namespace -address 127.0.0.1:17233 -namespace default
 //	    waits for the frontend, registers the namespace if it is missing,
-//	    registers contractd's search attributes (worker.EnsureSearchAttributes)
+//	    registers contractd's search attributes (app.EnsureSearchAttributes)
 //	    and returns once a visibility query using them succeeds.
 //	perfsetup catalog
 //	    prints the demo catalog (internal/demo) as JSON, for PUT /api/catalog.
@@ -20,9 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"maps"
 	"os"
-	"slices"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
@@ -31,9 +29,8 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/contractd/contractd/app"
 	"github.com/contractd/contractd/internal/demo"
-	"github.com/contractd/contractd/internal/flow"
-	"github.com/contractd/contractd/worker"
 )
 
 func main() {
@@ -107,13 +104,13 @@ func namespace(args []string) error {
 	}
 	defer c.Close()
 	if _, err := retry(ctx, "register search attributes", func() (struct{}, error) {
-		return struct{}{}, worker.EnsureSearchAttributes(ctx, c, *name)
+		return struct{}{}, app.EnsureSearchAttributes(ctx, c, *name)
 	}); err != nil {
 		return err
 	}
 	// Usable once a visibility query naming every attribute is accepted.
 	query := ""
-	for _, attr := range keys(flow.SearchAttributes) {
+	for _, attr := range app.SearchAttributeNames() {
 		if query != "" {
 			query += " AND "
 		}
@@ -124,7 +121,7 @@ func namespace(args []string) error {
 	}); err != nil {
 		return err
 	}
-	fmt.Printf("namespace %q is ready with search attributes %s\n", *name, keys(flow.SearchAttributes))
+	fmt.Printf("namespace %q is ready with search attributes %s\n", *name, app.SearchAttributeNames())
 	return nil
 }
 
@@ -141,8 +138,4 @@ func retry[T any](ctx context.Context, what string, f func() (T, error)) (T, err
 		case <-time.After(time.Second):
 		}
 	}
-}
-
-func keys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
 }

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -14,29 +14,20 @@ import (
 	"github.com/contractd/contractd/internal/store"
 )
 
-// runDev runs everything in one process for a newcomer: Postgres schema and
-// demo tenant, an embedded Temporal server with its UI (unless TEMPORAL_ADDRESS
-// points elsewhere), the worker and the API.
-func runDev(ctx context.Context, cfg config.Config) error {
+// RunDev runs `contractd dev`, everything in one process for a newcomer:
+// Postgres schema and demo tenant, an embedded Temporal server with its UI
+// (unless TEMPORAL_ADDRESS points elsewhere), the worker and the API.
+func RunDev(ctx context.Context, cfg config.Config) error {
 	started := time.Now()
 	logger := newLogger(cfg, false)
 	if err := cfg.EnsureUpdateKey(); err != nil {
 		return err
 	}
-	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
-		return err
-	}
-	s, err := store.Open(ctx, cfg.DatabaseURL)
+	s, err := prepareDevStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		return err
-	}
-	if err := demo.Seed(ctx, s, time.Now()); err != nil {
-		return err
-	}
 
 	hostPort, uiAddr := cfg.TemporalAddress, ""
 	if hostPort == "" {
@@ -54,7 +45,8 @@ func runDev(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer c.Close()
-	w, err := startWorker(ctx, cfg, s, c, true)
+	svc := newService(cfg, s, c, logger, reg, true)
+	w, err := startWorker(ctx, cfg, svc)
 	if err != nil {
 		return err
 	}
@@ -74,7 +66,28 @@ contractd dev is ready (%s)
 `, time.Since(started).Round(time.Millisecond), displayAddr(cfg.ListenAddr(true)), hostPort, cfg.TemporalNamespace, orNone(uiAddr),
 		demo.Prefix, demo.SubmitterKey, demo.ApproverKey, demo.OperatorKey)
 	startProfiling(ctx, cfg.PprofAddr, logger)
-	return serveHTTP(ctx, cfg.ListenAddr(true), newRouter(cfg, s, c, logger, reg, true), logger)
+	return serveHTTP(ctx, cfg.ListenAddr(true), svc.Router(), logger)
+}
+
+// prepareDevStore creates the database if needed, brings its schema up to
+// date and seeds the demo tenant.
+func prepareDevStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
+	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	s, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	if err := demo.Seed(ctx, s, time.Now()); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 func displayAddr(addr string) string {
@@ -106,10 +119,11 @@ func startEmbeddedTemporal(cfg config.Config) (*devtemporal.Server, error) {
 	return srv, nil
 }
 
-// runTemporal runs only the embedded, file-backed Temporal server and its UI,
-// for running `api` and `worker` as separate processes on one machine (the
-// fault-injection suite restarts each of them on its own).
-func runTemporal(ctx context.Context, cfg config.Config) error {
+// RunTemporal runs `contractd temporal`: only the embedded, file-backed
+// Temporal server and its UI, for running `api` and `worker` as separate
+// processes on one machine (the fault-injection suite restarts each of them
+// on its own).
+func RunTemporal(ctx context.Context, cfg config.Config) error {
 	srv, err := startEmbeddedTemporal(cfg)
 	if err != nil {
 		return err

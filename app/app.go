@@ -1,0 +1,113 @@
+// Package app is the composition root: the one place the process is wired,
+// from configuration to the store, the Temporal client, the worker with its
+// activities and the API router. `contractd dev`, `api` and `worker` run
+// through it (RunDev, RunAPI, RunWorker), and so do the test kit, the fuzz
+// tests and scripts/perfsetup (Service, ClientOptions, EnsureSearchAttributes),
+// so a test boots the service exactly as production does.
+//
+// It sits beside cmd/ because it imports every layer (api, workflows,
+// activities, worker); nothing but commands, scripts, the test kit and tests
+// may import it (app/layout_test.go checks that).
+package app
+
+import (
+	"context"
+	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"golang.org/x/time/rate"
+
+	"github.com/contractd/contractd/activities"
+	"github.com/contractd/contractd/api"
+	"github.com/contractd/contractd/internal/correlation"
+	"github.com/contractd/contractd/internal/flow"
+	"github.com/contractd/contractd/internal/payments"
+	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/internal/webhooks"
+	"github.com/contractd/contractd/worker"
+)
+
+// Service is what the worker and the API of one process share. The
+// commands build it from the configuration; tests build it with their own
+// database, Temporal server, task queue and clock.
+type Service struct {
+	Store    *store.Store
+	Temporal client.Client
+	// TaskQueue is the queue the worker polls and the API starts workflows on.
+	TaskQueue string
+	// Now is the business clock; nil is the wall clock.
+	Now func() time.Time
+	// Webhooks checks subscription URLs in the API and sets how the worker
+	// delivers (which addresses it may reach, how it retries).
+	Webhooks webhooks.Config
+	// UpdateKey signs the Updates the API sends and checks them in the worker.
+	UpdateKey flow.UpdateKey
+	// Logger is the API's logger; nil is slog's default.
+	Logger *slog.Logger
+	// Metrics is what the API's /metrics serves; nil is a registry of its own.
+	Metrics *prometheus.Registry
+	// RateLimit is each API key's requests a second; zero turns limiting off.
+	RateLimit rate.Limit
+}
+
+// Router builds the API.
+func (s *Service) Router() http.Handler {
+	return api.NewRouter(api.Deps{
+		Store: s.Store, Temporal: s.flowClient(), Logger: s.Logger, Now: s.Now,
+		Webhooks: s.Webhooks, Metrics: s.Metrics, RateLimit: s.RateLimit,
+	})
+}
+
+// NewWorker builds, without starting it, a worker on s.TaskQueue with every
+// workflow and activity; extra interceptors (tests inject faults with one)
+// run inside the worker's own.
+func (s *Service) NewWorker(extra ...interceptor.WorkerInterceptor) sdkworker.Worker {
+	return worker.New(s.Temporal, s.TaskQueue, s.activities(), worker.Options{UpdateKey: s.UpdateKey, Interceptors: extra})
+}
+
+// flowClient is the typed Temporal client the API and the activities start
+// and update workflows through.
+func (s *Service) flowClient() *flow.Client {
+	return flow.NewClient(s.Temporal, s.TaskQueue, s.UpdateKey)
+}
+
+// activities are the dependencies every activity is built from, complete
+// (activities.New fills in the wall clock when Now is nil). It is the one
+// place they are put together.
+func (s *Service) activities() activities.Deps {
+	return activities.Deps{
+		Store: s.Store, Now: s.Now, Payments: payments.NewSandbox(s.Store.DB()),
+		Webhooks: webhooks.NewSender(s.Webhooks), Temporal: s.flowClient(),
+	}
+}
+
+// ClientOptions are the Temporal client options every process and test
+// shares: the SDK (and the workflows and activities, which log through it)
+// logs to logger, and the request and trace ids and the API's signature on
+// an Update ride along in workflow and activity headers.
+func ClientOptions(logger *slog.Logger) client.Options {
+	return client.Options{
+		Logger:             sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+		ContextPropagators: []workflow.ContextPropagator{correlation.Propagator{}, flow.GrantPropagator{}},
+	}
+}
+
+// EnsureSearchAttributes registers in namespace the search attributes the
+// workflows set; attributes already present are kept.
+func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	return worker.EnsureSearchAttributes(ctx, c, namespace)
+}
+
+// SearchAttributeNames lists, sorted, the search attributes EnsureSearchAttributes registers.
+func SearchAttributeNames() []string {
+	return slices.Sorted(maps.Keys(flow.SearchAttributes))
+}

@@ -1,0 +1,200 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"golang.org/x/time/rate"
+
+	"github.com/contractd/contractd/internal/config"
+	"github.com/contractd/contractd/internal/metrics"
+	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/internal/webhooks"
+)
+
+// RunAPI runs `contractd api`: the HTTP API against an external Temporal and
+// Postgres, until ctx ends.
+func RunAPI(ctx context.Context, cfg config.Config) error {
+	svc, closeAll, err := connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	svc.Logger.Info("api listening", "addr", cfg.ListenAddr(false))
+	startProfiling(ctx, cfg.PprofAddr, svc.Logger)
+	return serveHTTP(ctx, cfg.ListenAddr(false), svc.Router(), svc.Logger)
+}
+
+// RunWorker runs `contractd worker`: the Temporal worker against an external
+// Temporal and Postgres, serving its metrics on HTTP, until ctx ends.
+func RunWorker(ctx context.Context, cfg config.Config) error {
+	svc, closeAll, err := connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	w, err := startWorker(ctx, cfg, svc)
+	if err != nil {
+		return err
+	}
+	// Once serveHTTP returns, Stop lets running activities finish, for up to
+	// worker.StopTimeout.
+	defer w.Stop()
+	svc.Logger.Info("worker polling", "taskQueue", cfg.TemporalTaskQueue, "temporal", temporalAddress(cfg), "metrics", cfg.ListenAddr(false))
+	startProfiling(ctx, cfg.PprofAddr, svc.Logger)
+	return serveHTTP(ctx, cfg.ListenAddr(false), workerHTTP(svc.Metrics, svc.Logger), svc.Logger)
+}
+
+// connect builds the service of `api` and `worker`: JSON logs, the store on
+// an up-to-date schema and a client of the external Temporal. closeAll
+// closes the client, then the store.
+func connect(ctx context.Context, cfg config.Config) (svc *Service, closeAll func(), err error) {
+	logger := newLogger(cfg, true)
+	if err := cfg.EnsureUpdateKey(); err != nil {
+		return nil, nil, err
+	}
+	s, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	reg := metrics.NewRegistry()
+	c, err := dialTemporal(temporalAddress(cfg), cfg.TemporalNamespace, cfg.GzipTemporal(false), logger, reg)
+	if err != nil {
+		_ = s.Close()
+		return nil, nil, err
+	}
+	return newService(cfg, s, c, logger, reg, false), func() { c.Close(); _ = s.Close() }, nil
+}
+
+// newService is the service a command runs; dev allows insecure webhook URLs
+// unless told otherwise.
+func newService(cfg config.Config, s *store.Store, c client.Client, logger *slog.Logger, reg *prometheus.Registry, dev bool) *Service {
+	return &Service{
+		Store: s, Temporal: c, TaskQueue: cfg.TemporalTaskQueue, Logger: logger, Metrics: reg,
+		Webhooks:  webhooks.Config{AllowInsecure: cfg.AllowInsecureWebhooks(dev)},
+		RateLimit: rate.Limit(cfg.RateLimitPerSecond),
+		UpdateKey: cfg.UpdateKey,
+	}
+}
+
+func newLogger(cfg config.Config, json bool) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if json {
+		return slog.New(slog.NewJSONHandler(os.Stdout, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stdout, opts))
+}
+
+// OpenStore connects to Postgres and refuses to run on a schema that is behind.
+func OpenStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
+	s, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	status, err := s.MigrationStatus(ctx)
+	if err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	for _, m := range status {
+		if m.AppliedAt == nil {
+			_ = s.Close()
+			return nil, fmt.Errorf("migration %s is not applied: run `contractd migrate up` first", m.Name)
+		}
+	}
+	return s, nil
+}
+
+// dialTemporal connects a client whose SDK metrics, and those of workers
+// built on it, go to reg.
+func dialTemporal(hostPort, namespace string, gzip bool, logger *slog.Logger, reg *prometheus.Registry) (client.Client, error) {
+	var compression client.GrpcCompression = &client.GrpcCompressionGzip{}
+	if !gzip {
+		compression = &client.GrpcCompressionNone{}
+	}
+	opts := ClientOptions(logger)
+	opts.HostPort, opts.Namespace = hostPort, namespace
+	opts.MetricsHandler = metrics.NewTemporalHandler(reg)
+	opts.ConnectionOptions = client.ConnectionOptions{GrpcCompression: compression}
+	c, err := client.Dial(opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", hostPort, err)
+	}
+	return c, nil
+}
+
+func temporalAddress(cfg config.Config) string {
+	if cfg.TemporalAddress != "" {
+		return cfg.TemporalAddress
+	}
+	return fmt.Sprintf("127.0.0.1:%d", cfg.TemporalDevPort)
+}
+
+// startWorker prepares the namespace (search attributes, the daily billing
+// schedule) and starts a worker with every workflow and activity.
+func startWorker(ctx context.Context, cfg config.Config, svc *Service) (sdkworker.Worker, error) {
+	if err := EnsureSearchAttributes(ctx, svc.Temporal, cfg.TemporalNamespace); err != nil {
+		return nil, err
+	}
+	if err := svc.flowClient().EnsureBillingSchedule(ctx); err != nil {
+		return nil, err
+	}
+	// Cached workflows are what a worker's memory grows with (each holds its
+	// state and goroutines); one evicted is replayed from history when it
+	// next has work, so the bound trades memory for replays, never results.
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
+	w := svc.NewWorker()
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	return w, nil
+}
+
+// DrainTimeout bounds how long serveHTTP waits for in-flight requests after
+// ctx ends; requests still running then are cut off.
+const DrainTimeout = 30 * time.Second
+
+// serveHTTP serves h until ctx ends, then stops accepting connections and
+// lets in-flight requests finish, for up to DrainTimeout.
+func serveHTTP(ctx context.Context, addr string, h http.Handler, logger *slog.Logger) error {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down http server")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), DrainTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	return nil
+}
+
+// workerHTTP is what a worker serves on HTTP_ADDR: its metrics (the SDK's
+// worker metrics and contractd_amendments_total) and a liveness probe.
+func workerHTTP(reg *prometheus.Registry, logger *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler(reg, logger))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"status":"up"}`)
+	})
+	return mux
+}
