@@ -19,7 +19,7 @@ import (
 // writes them so and clients send either, and answering both spares them
 // gin's redirect, which not every client follows for a write.
 //
-// It is longer than a function should be on purpose: it is the table, and
+// Long: it is longer than a function should be on purpose: it is the table, and
 // split up it would no longer show every route in one place.
 func (s *server) routes(r *gin.Engine) {
 	var (
