@@ -36,7 +36,10 @@ func (a *Contracts) CreateContracts(ctx context.Context, in flow.CreateContracts
 	}, a.clock.now())
 	out := flow.ContractAction(action)
 	if err != nil {
-		return out, fmt.Errorf("create contracts: %w", err)
+		// A refusal the database makes under the lock (a viewing card taken
+		// or a termination deleted since the API checked) is the caller's to
+		// see, not a step to retry.
+		return out, businessError(fmt.Errorf("create contracts: %w", err))
 	}
 	return out, nil
 }

@@ -206,14 +206,16 @@ func (s *Store) CollectionTarget(ctx context.Context, tenantID, invoiceID string
 
 // CollectionAttempt is one finished attempt to collect an invoice: attempt 0
 // is the billing run's (or a crossgrade's capture), the others dunning
-// retries. Amount is what a successful one took.
+// retries. Amount is what a successful one took. It keeps its json tags
+// because it is the data of the payment events in the outbox, which webhook
+// subscribers receive as it is encoded here.
 type CollectionAttempt struct {
-	Attempt   int                      `db:"attempt"`
-	Outcome   domain.CollectionOutcome `db:"outcome"`
-	Reason    *string                  `db:"reason"`
-	PaymentID *string                  `db:"payment_id"`
-	Amount    *int64                   `db:"amount"`
-	At        time.Time                `db:"at"`
+	Attempt   int                      `json:"attempt" db:"attempt"`
+	Outcome   domain.CollectionOutcome `json:"outcome" db:"outcome"`
+	Reason    *string                  `json:"reason,omitempty" db:"reason"`
+	PaymentID *string                  `json:"paymentId,omitempty" db:"payment_id"`
+	Amount    *int64                   `json:"amount,omitempty" db:"amount"`
+	At        time.Time                `json:"at" db:"at"`
 }
 
 // RecordCollectionAttempt stores an attempt once (per invoice and attempt
