@@ -107,7 +107,7 @@ func (a *Billing) PrepareCollection(ctx context.Context, inv flow.InvoiceRef) (f
 	return flow.CollectionPlan{
 		// An amount due that is not positive has nothing to collect (only an
 		// invoice issued before amounts were checked can have a negative total).
-		Collect: t.InvoiceStatus != store.InvoicePaid && t.AmountDue > 0 && t.ScheduleStatus == domain.ScheduleActive &&
+		Collect: t.InvoiceStatus != domain.InvoicePaid && t.AmountDue > 0 && t.ScheduleStatus == domain.ScheduleActive &&
 			(t.ContractStatus == domain.ContractActive || t.Kind == store.InvoiceAmendment),
 		PaymentMethod: t.PaymentMethod, Amount: t.AmountDue, Currency: t.Currency,
 	}, nil

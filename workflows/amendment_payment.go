@@ -11,7 +11,6 @@ import (
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/payments"
-	"github.com/contractd/contractd/internal/store"
 )
 
 // apply writes the change. A change paid up front (a crossgrade upgrade) is
@@ -52,7 +51,7 @@ func (w *amendment) apply(ctx workflow.Context, by flow.Actor) error {
 		}
 		// Recording the capture paid the invoice read before it.
 		if inv := applied.Amendment.Invoice; inv != nil {
-			inv.Status, inv.AmountDue = store.InvoicePaid, 0
+			inv.Status, inv.AmountDue = domain.InvoicePaid, 0
 		}
 	}
 	w.settled = true

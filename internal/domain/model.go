@@ -106,6 +106,16 @@ type AmendmentEvent struct {
 	At      time.Time `json:"at" db:"at"`
 }
 
+// Invoice statuses: an invoice is issued OPEN, or CREDIT when it credits
+// (its credit note carries the amount); a collection makes an open one PAID
+// or UNPAID.
+const (
+	InvoiceOpen   = "OPEN"
+	InvoiceCredit = "CREDIT"
+	InvoicePaid   = "PAID"
+	InvoiceUnpaid = "UNPAID"
+)
+
 // Invoice is an amount billed (or credited, when negative) on a contract.
 type Invoice struct {
 	ID          string        `json:"id" db:"id"`

@@ -227,9 +227,9 @@ func insertAmendmentInvoice(ctx context.Context, tx *sqlx.Tx, contractID string,
 	if err != nil {
 		return nil, fmt.Errorf("encode invoice lines: %w", err)
 	}
-	status, due := InvoiceOpen, max(p.Total, 0)
+	status, due := domain.InvoiceOpen, max(p.Total, 0)
 	if p.Total < 0 {
-		status = InvoiceCredit
+		status = domain.InvoiceCredit
 	}
 	inv := settledInvoice{ID: uuid.NewString(), ContractID: contractID, Currency: p.Currency, Total: p.Total}
 	_, err = tx.ExecContext(ctx, `
@@ -244,13 +244,6 @@ func insertAmendmentInvoice(ctx context.Context, tx *sqlx.Tx, contractID string,
 	}
 	return settleNewInvoice(ctx, tx, tenantID, inv, now)
 }
-
-// Invoice statuses: an invoice is issued OPEN, or CREDIT when it credits
-// (its credit note carries the amount).
-const (
-	InvoiceOpen   = "OPEN"
-	InvoiceCredit = "CREDIT"
-)
 
 // InvoiceAmendment is the kind of an invoice an amendment raised.
 const InvoiceAmendment = "AMENDMENT"

@@ -56,7 +56,7 @@ func (s *Store) AccountBalance(ctx context.Context, sc Scope, accountNumber stri
 	}
 	if out.OpenInvoices, err = loadInvoices(ctx, s.db, `tenant_id = $1 AND amount_due > 0 AND status = ANY($3)
 		AND contract_id IN (SELECT id FROM contracts WHERE tenant_id = $1 AND account_id = $2)`,
-		sc.TenantID, accountID, pq.Array([]string{InvoiceOpen, InvoiceUnpaid})); err != nil {
+		sc.TenantID, accountID, pq.Array([]string{domain.InvoiceOpen, domain.InvoiceUnpaid})); err != nil {
 		return out, err
 	}
 	out.CreditNotes = []AccountCreditNote{}

@@ -16,12 +16,6 @@ import (
 	"github.com/contractd/contractd/internal/domain"
 )
 
-// Payment states a collection gives an invoice; it is issued InvoiceOpen.
-const (
-	InvoicePaid   = "PAID"
-	InvoiceUnpaid = "UNPAID"
-)
-
 // BillingContract is what billing reads of a contract.
 type BillingContract struct {
 	ID             string
@@ -106,7 +100,7 @@ func (s *Store) IssueRecurringInvoices(ctx context.Context, tenantID, runID stri
 				INSERT INTO invoices (id, tenant_id, contract_id, kind, period_start, period_end, currency, lines, total, status, created_at, billing_run)
 				VALUES ($1, $2, $3, 'RECURRING', $4, $5, $6, $7, $8, $9, $10, $11)
 				ON CONFLICT (contract_id, period_start) WHERE kind = 'RECURRING' DO NOTHING RETURNING id`,
-				uuid.NewString(), tenantID, inv.ContractID, inv.Period.Start, inv.Period.End, inv.Currency, lines, inv.Total, InvoiceOpen, now, runID)
+				uuid.NewString(), tenantID, inv.ContractID, inv.Period.Start, inv.Period.End, inv.Currency, lines, inv.Total, domain.InvoiceOpen, now, runID)
 			switch {
 			case errors.Is(err, sql.ErrNoRows): // issued (and settled and announced) before
 				continue
@@ -152,7 +146,7 @@ func (s *Store) InvoicesToCollect(ctx context.Context, tenantID string, contract
 	err := s.db.SelectContext(ctx, &out, `
 		SELECT id, contract_id, period_start FROM invoices
 		WHERE tenant_id = $1 AND contract_id = ANY($2::uuid[]) AND status = $3 AND NOT paid_up_front AND period_start <= $4
-		ORDER BY period_start, contract_id, kind DESC, id`, tenantID, pq.Array(contractIDs), InvoiceOpen, asOf)
+		ORDER BY period_start, contract_id, kind DESC, id`, tenantID, pq.Array(contractIDs), domain.InvoiceOpen, asOf)
 	if err != nil {
 		return nil, fmt.Errorf("list open invoices: %w", err)
 	}
@@ -169,7 +163,7 @@ func (s *Store) EndedContractCharges(ctx context.Context, tenantID string, asOf 
 		SELECT i.id, i.contract_id, i.period_start FROM invoices i JOIN contracts c ON c.id = i.contract_id
 		WHERE i.tenant_id = $1 AND i.kind = 'AMENDMENT' AND i.status = $2 AND NOT i.paid_up_front AND i.period_start <= $3
 			AND c.status <> $4 AND c.schedule_status = $5
-		ORDER BY i.period_start, i.contract_id, i.id`, tenantID, InvoiceOpen, asOf, domain.ContractActive, domain.ScheduleActive)
+		ORDER BY i.period_start, i.contract_id, i.id`, tenantID, domain.InvoiceOpen, asOf, domain.ContractActive, domain.ScheduleActive)
 	if err != nil {
 		return nil, fmt.Errorf("list open charges of ended contracts: %w", err)
 	}
@@ -244,11 +238,11 @@ func (s *Store) RecordCollectionAttempt(ctx context.Context, tenantID, invoiceID
 			UPDATE invoices SET amount_due = amount_due - $3,
 				status = CASE WHEN status = $4 THEN status WHEN amount_due - $3 = 0 THEN $4 ELSE $5 END
 			WHERE tenant_id = $1 AND id = $2 RETURNING status`,
-			tenantID, invoiceID, collected, InvoicePaid, InvoiceUnpaid); err != nil {
+			tenantID, invoiceID, collected, domain.InvoicePaid, domain.InvoiceUnpaid); err != nil {
 			return fmt.Errorf("settle invoice: %w", err)
 		}
 		events := []newEvent{}
-		if status == InvoicePaid && collected > 0 {
+		if status == domain.InvoicePaid && collected > 0 {
 			paid, err := invoicePaidEvent(ctx, tx, tenantID, invoiceID, a.At)
 			if err != nil {
 				return err

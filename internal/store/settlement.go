@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/contractd/contractd/internal/domain"
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 )
@@ -66,15 +67,15 @@ func settleNewInvoice(ctx context.Context, tx *sqlx.Tx, tenantID string, inv set
 		return nil, err
 	}
 	due := inv.Total - applied
-	status := InvoiceOpen
+	status := domain.InvoiceOpen
 	if due == 0 {
-		status = InvoicePaid
+		status = domain.InvoicePaid
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE invoices SET amount_due = $3, status = $4 WHERE tenant_id = $1 AND id = $2`,
 		tenantID, inv.ID, due, status); err != nil {
 		return nil, fmt.Errorf("set invoice's amount due: %w", err)
 	}
-	if status != InvoicePaid {
+	if status != domain.InvoicePaid {
 		return events, nil
 	}
 	paid, err := invoicePaidEvent(ctx, tx, tenantID, inv.ID, now)
