@@ -27,12 +27,7 @@ func (c *Catalog) Validate() error {
 func (c *Catalog) validateProducts(p *Problems) map[string]bool {
 	products := map[string]bool{}
 	for i, pr := range c.Products {
-		switch {
-		case pr.ID == "":
-			p.Addf("products[%d].id is required", i)
-		case products[pr.ID]:
-			p.Addf("products[%d].id %q is a duplicate", i, pr.ID)
-		}
+		p.checkKey("products", i, "id", pr.ID, products[pr.ID])
 		products[pr.ID] = true
 	}
 	return products
@@ -47,12 +42,7 @@ func (c *Catalog) validateOfferings(p *Problems, lim Limits, products map[string
 		at := func(format string, args ...any) {
 			p.Addf("offerings[%d] (%s): "+format, append([]any{i, o.ID}, args...)...)
 		}
-		switch {
-		case o.ID == "":
-			p.Addf("offerings[%d].id is required", i)
-		case offerings[o.ID] != nil:
-			p.Addf("offerings[%d].id %q is a duplicate", i, o.ID)
-		}
+		p.checkKey("offerings", i, "id", o.ID, offerings[o.ID] != nil)
 		offerings[o.ID] = o
 		if len(o.Products) == 0 {
 			at("an offering needs at least one product")
@@ -131,12 +121,7 @@ func (c *Catalog) validateSalesItems(p *Problems, offerings map[string]*Offering
 	items := map[string]*SalesItem{}
 	for i := range c.SalesItems {
 		si := &c.SalesItems[i]
-		switch {
-		case si.Code == "":
-			p.Addf("salesItems[%d].code is required", i)
-		case items[si.Code] != nil:
-			p.Addf("salesItems[%d].code %q is a duplicate", i, si.Code)
-		}
+		p.checkKey("salesItems", i, "code", si.Code, items[si.Code] != nil)
 		items[si.Code] = si
 		o := offerings[si.OfferingID]
 		if o == nil {
@@ -165,12 +150,7 @@ func (c *Catalog) validateCrossgradePaths(p *Problems, items map[string]*SalesIt
 func (c *Catalog) validateDiscountCodes(p *Problems, items map[string]*SalesItem) {
 	codes := map[string]bool{}
 	for i, dc := range c.DiscountCodes {
-		switch {
-		case dc.Code == "":
-			p.Addf("discountCodes[%d].code is required", i)
-		case codes[dc.Code]:
-			p.Addf("discountCodes[%d].code %q is a duplicate", i, dc.Code)
-		}
+		p.checkKey("discountCodes", i, "code", dc.Code, codes[dc.Code])
 		codes[dc.Code] = true
 		if dc.PercentOff <= 0 || dc.PercentOff > 100 {
 			p.Addf("discountCodes[%d].percentOff must be between 1 and 100", i)
@@ -215,5 +195,16 @@ func (c *Catalog) validatePenaltyServices(p *Problems) {
 		if ps.ID <= 0 {
 			p.Addf("penaltyServices[%d].id must be a positive number", i)
 		}
+	}
+}
+
+// checkKey records a problem with the key (field) of entry i of a catalog
+// list: missing, or taken by an earlier entry.
+func (p *Problems) checkKey(list string, i int, field, key string, taken bool) {
+	switch {
+	case key == "":
+		p.Addf("%s[%d].%s is required", list, i, field)
+	case taken:
+		p.Addf("%s[%d].%s %q is a duplicate", list, i, field, key)
 	}
 }
