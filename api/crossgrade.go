@@ -98,8 +98,6 @@ func renderCallerFault(c *gin.Context, status int, message string) {
 	c.JSON(status, faultBody{FaultCode: info.Code, Fault: string(domain.FaultSystemFailure), Message: info.Message, Detail: message})
 }
 
-func (s *server) crossgradeFail(c *gin.Context, err error) { s.failAs(c, crossgradeSurface{}, err) }
-
 type crossgradeRequest struct {
 	SalesItemCode        string        `json:"salesItemCode"`
 	Referrer             string        `json:"referrer"`
@@ -123,11 +121,11 @@ func (s *server) crossgrade(c *gin.Context) {
 	noContract := &domain.Error{Kind: domain.KindNotFound, Fault: domain.FaultNoContractFound, Message: "no such contract for this customer"}
 	customerID, ref := c.Param("customerId"), c.Param("contractRef")
 	if _, err := uuid.Parse(customerID); err != nil {
-		s.crossgradeFail(c, noContract)
+		s.failAs(c, crossgradeSurface{}, noContract)
 		return
 	}
 	if _, err := strconv.ParseInt(ref, 10, 64); err != nil {
-		s.crossgradeFail(c, noContract)
+		s.failAs(c, crossgradeSurface{}, noContract)
 		return
 	}
 	ct, err := s.Store.Contract(ctx, scope(c), ref)
@@ -135,14 +133,14 @@ func (s *server) crossgrade(c *gin.Context) {
 		if err == nil || errors.Is(err, store.ErrNotFound) {
 			err = noContract
 		}
-		s.crossgradeFail(c, err)
+		s.failAs(c, crossgradeSurface{}, err)
 		return
 	}
 
 	var req crossgradeRequest
 	body, err := readJSON(c, &req)
 	if err != nil {
-		s.crossgradeFail(c, err)
+		s.failAs(c, crossgradeSurface{}, err)
 		return
 	}
 	// The contract is in the path, not the body: the same key and body sent
@@ -150,7 +148,7 @@ func (s *server) crossgrade(c *gin.Context) {
 	hash := requestHash([]byte(ct.ID), body)
 	if earlier, err := s.repeatedRequest(c, hash); err != nil || earlier != nil {
 		if err != nil {
-			s.crossgradeFail(c, err)
+			s.failAs(c, crossgradeSurface{}, err)
 			return
 		}
 		s.respondCrossgrade(c, ct.ID, *earlier)
@@ -170,28 +168,28 @@ func (s *server) crossgrade(c *gin.Context) {
 	// before anything about the request.
 	open, err := s.Store.OpenAmendmentID(ctx, ct.ID)
 	if err != nil {
-		s.crossgradeFail(c, err)
+		s.failAs(c, crossgradeSurface{}, err)
 		return
 	}
 	cat, err := s.Store.Catalog(ctx, p.TenantID)
 	if err != nil {
-		s.crossgradeFail(c, err)
+		s.failAs(c, crossgradeSurface{}, err)
 		return
 	}
 	facts, err := s.Store.CrossgradeFacts(ctx, p.TenantID, ct.ID, cg)
 	if err != nil {
-		s.crossgradeFail(c, err)
+		s.failAs(c, crossgradeSurface{}, err)
 		return
 	}
 	if _, err := domain.PlanChange(domain.Preflight{
 		Catalog: &cat, Contract: ct, Change: ch, Today: domain.DateOf(s.Now()), Facts: facts, OpenAmendment: open,
 	}); err != nil {
-		s.crossgradeFail(c, err)
+		s.failAs(c, crossgradeSurface{}, err)
 		return
 	}
 	out, err := s.submitAmendment(c, ct, ch, body, hash)
 	if err != nil {
-		s.crossgradeFail(c, err)
+		s.failAs(c, crossgradeSurface{}, err)
 		return
 	}
 	s.respondCrossgrade(c, ct.ID, out)
@@ -202,7 +200,7 @@ func (s *server) crossgrade(c *gin.Context) {
 func (s *server) respondCrossgrade(c *gin.Context, contractID string, out flow.Outcome) {
 	ct, err := s.Store.Contract(c.Request.Context(), scope(c), contractID)
 	if err != nil {
-		s.crossgradeFail(c, err)
+		s.failAs(c, crossgradeSurface{}, err)
 		return
 	}
 	status := http.StatusOK

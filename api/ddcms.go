@@ -118,7 +118,7 @@ func (s *server) changeSchedule(c *gin.Context, action domain.ScheduleAction, co
 	// also keeps a customer key to its own account's contracts. (The
 	// account a contract belongs to never changes.)
 	if _, err := s.Store.ContractTerms(ctx, scope(c), contractID); err != nil {
-		s.ddcmsFail(c, err)
+		s.failAs(c, ddcmsSurface{}, err)
 		return
 	}
 	err := s.Temporal.ChangeSchedule(ctx, flow.ScheduleChangeInput{
@@ -126,10 +126,8 @@ func (s *server) changeSchedule(c *gin.Context, action domain.ScheduleAction, co
 		ActorID: p.ActorID, Source: string(p.Source),
 	})
 	if err != nil {
-		s.ddcmsFail(c, err)
+		s.failAs(c, ddcmsSurface{}, err)
 		return
 	}
 	c.String(http.StatusOK, success)
 }
-
-func (s *server) ddcmsFail(c *gin.Context, err error) { s.failAs(c, ddcmsSurface{}, err) }

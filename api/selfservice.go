@@ -56,29 +56,25 @@ func (sf selfServiceSurface) render(c *gin.Context, f failure) {
 	c.JSON(f.Status, selfServiceResponse{Action: echo(sf.action), Status: selfServiceFailed, ErrorMessage: msg, Contract: sf.contract})
 }
 
-func (s *server) selfServiceFail(c *gin.Context, action domain.Action, ct *contractDetails, err error) {
-	s.failAs(c, selfServiceSurface{action: action, contract: ct}, err)
-}
-
 func (s *server) changeContract(c *gin.Context) {
 	var ch domain.Change
 	body, err := readJSON(c, &ch)
 	if err != nil {
-		s.selfServiceFail(c, requestedAction(body), nil, err)
+		s.failAs(c, selfServiceSurface{action: requestedAction(body)}, err)
 		return
 	}
 	if err := requirePayload(body); err != nil {
-		s.selfServiceFail(c, ch.Action, nil, err)
+		s.failAs(c, selfServiceSurface{action: ch.Action}, err)
 		return
 	}
 	if err := ch.Validate(); err != nil {
-		s.selfServiceFail(c, ch.Action, nil, err)
+		s.failAs(c, selfServiceSurface{action: ch.Action}, err)
 		return
 	}
 	hash := requestHash(body)
 	if earlier, err := s.repeatedRequest(c, hash); err != nil || earlier != nil {
 		if err != nil {
-			s.selfServiceFail(c, ch.Action, nil, err)
+			s.failAs(c, selfServiceSurface{action: ch.Action}, err)
 			return
 		}
 		s.respondAmendment(c, ch.Action, *earlier)
@@ -87,12 +83,12 @@ func (s *server) changeContract(c *gin.Context) {
 	p := principal(c)
 	ct, err := s.Store.ContractTerms(c.Request.Context(), scope(c), ch.ContractID)
 	if err != nil {
-		s.selfServiceFail(c, ch.Action, nil, notFoundAs(err, "contract %q does not exist", ch.ContractID))
+		s.failAs(c, selfServiceSurface{action: ch.Action}, notFoundAs(err, "contract %q does not exist", ch.ContractID))
 		return
 	}
 	cat, err := s.Store.Catalog(c.Request.Context(), p.TenantID)
 	if err != nil {
-		s.selfServiceFail(c, ch.Action, nil, err)
+		s.failAs(c, selfServiceSurface{action: ch.Action}, err)
 		return
 	}
 	// Price it here first: refusals answer at once, without a workflow, and a
@@ -100,20 +96,20 @@ func (s *server) changeContract(c *gin.Context) {
 	// contract's row lock, which is what counts.
 	charges, err := s.Store.ContractTerminationCharges(c.Request.Context(), p.TenantID, ct)
 	if err != nil {
-		s.selfServiceFail(c, ch.Action, nil, err)
+		s.failAs(c, selfServiceSurface{action: ch.Action}, err)
 		return
 	}
 	preview := c.Query("preview") == "true"
 	open, err := s.openAmendmentToRefuse(c, ct.ID, preview)
 	if err != nil {
-		s.selfServiceFail(c, ch.Action, s.contractShown(c, ct.ID), err)
+		s.failAs(c, selfServiceSurface{action: ch.Action, contract: s.contractShown(c, ct.ID)}, err)
 		return
 	}
 	quote, err := domain.PlanChange(domain.Preflight{
 		Catalog: &cat, Contract: ct, Change: ch, Today: domain.DateOf(s.Now()), Charges: charges, OpenAmendment: open,
 	})
 	if err != nil {
-		s.selfServiceFail(c, ch.Action, s.contractShown(c, ct.ID), err)
+		s.failAs(c, selfServiceSurface{action: ch.Action, contract: s.contractShown(c, ct.ID)}, err)
 		return
 	}
 	if preview {
@@ -125,7 +121,7 @@ func (s *server) changeContract(c *gin.Context) {
 
 	out, err := s.submitAmendment(c, ct, ch, body, hash)
 	if err != nil {
-		s.selfServiceFail(c, ch.Action, s.contractShown(c, ct.ID), err)
+		s.failAs(c, selfServiceSurface{action: ch.Action, contract: s.contractShown(c, ct.ID)}, err)
 		return
 	}
 	s.respondAmendment(c, ch.Action, out)
@@ -227,7 +223,7 @@ func (s *server) respondAmendment(c *gin.Context, action domain.Action, out flow
 	am := out.Amendment
 	ct, err := s.Store.Contract(c.Request.Context(), scope(c), am.ContractID)
 	if err != nil {
-		s.selfServiceFail(c, action, nil, err)
+		s.failAs(c, selfServiceSurface{action: action}, err)
 		return
 	}
 	quote := am.Quote
