@@ -151,11 +151,21 @@ func (f *Client) RunBilling(ctx context.Context, in BillingRunInput, wait time.D
 	waitCtx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	err = run.Get(waitCtx, &totals)
-	if err != nil && waitCtx.Err() != nil && ctx.Err() == nil {
+	if err != nil && ctx.Err() == nil && waitEnded(waitCtx, err) {
 		// Waited long enough: the run goes on without the caller.
 		return totals, false, nil
 	}
 	return totals, err == nil, err
+}
+
+// waitEnded tells whether waiting for a result stopped because the wait ran
+// out. The server ends its long poll at the wait's deadline, and its
+// answer (Canceled or DeadlineExceeded) can come a moment before the
+// client's own timer has fired.
+func waitEnded(waitCtx context.Context, err error) bool {
+	var canceled *serviceerror.Canceled
+	var deadline *serviceerror.DeadlineExceeded
+	return waitCtx.Err() != nil || errors.As(err, &canceled) || errors.As(err, &deadline)
 }
 
 // BillingRun describes a tenant's latest run as of a date, running or
