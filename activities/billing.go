@@ -36,7 +36,7 @@ func (a *Billing) InvoiceDuePeriods(ctx context.Context, in flow.InvoicePageInpu
 		return flow.InvoicePage{}, err
 	}
 	lim := cat.MoneyLimits()
-	page := flow.InvoicePage{More: more}
+	page := flow.InvoicePage{More: more, Checked: len(contracts)}
 	var issue []store.NewInvoice
 	var active []string // contracts whose schedule collects
 	for _, c := range contracts {
@@ -75,6 +75,12 @@ func (a *Billing) InvoiceDuePeriods(ctx context.Context, in flow.InvoicePageInpu
 		page.Collect = append(page.Collect, flow.InvoiceRef{TenantID: in.TenantID, ContractID: inv.ContractID, InvoiceID: inv.ID, DueDate: inv.PeriodStart})
 	}
 	return page, nil
+}
+
+// CountBillingContracts counts the contracts a run as of in.AsOf goes
+// through, so that its progress has a whole to show against.
+func (a *Billing) CountBillingContracts(ctx context.Context, in flow.BillingRunInput) (int, error) {
+	return a.store.CountBillingContracts(ctx, in.TenantID, in.AsOf)
 }
 
 // recurringInvoices prices a contract's due periods, all or none.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -15,15 +16,11 @@ type billingRunRequest struct {
 	AsOf domain.Date `json:"asOf"`
 }
 
-type billingRunResponse struct {
-	AsOf domain.Date `json:"asOf"`
-	flow.BillingTotals
-}
-
-// runBilling bills the caller's tenant for every period due by asOf and
-// answers once each new invoice's first collection has ended. asOf may not be
-// after today: periods bill in advance, but not before they start. A request
-// for a date whose run is still going joins that run.
+// runBilling bills the caller's tenant for every period due by asOf. A run
+// that ends within the configured wait is answered with its totals; a longer
+// one with 202 and where to follow it (getBillingRun). asOf may not be after
+// today: periods bill in advance, but not before they start. A request for a
+// date whose run is still going joins that run.
 func (s *server) runBilling(c *gin.Context) {
 	var req billingRunRequest
 	if err := decodeBody(c, &req); err != nil {
@@ -41,12 +38,38 @@ func (s *server) runBilling(c *gin.Context) {
 	// The request's own context, not the pooled gin.Context: the SDK and
 	// database/sql may still hold it in a goroutine after the handler returns.
 	ctx, p := c.Request.Context(), principal(c)
-	totals, err := s.Temporal.RunBilling(ctx, flow.BillingRunInput{TenantID: p.TenantID, AsOf: req.AsOf})
+	totals, done, err := s.Temporal.RunBilling(ctx, flow.BillingRunInput{TenantID: p.TenantID, AsOf: req.AsOf}, s.BillingRunWait)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	if !done {
+		started := toBillingRunStartedView(req.AsOf)
+		c.Header("Location", started.Progress)
+		c.JSON(http.StatusAccepted, started)
+		return
+	}
 	c.JSON(http.StatusOK, billingRunResponse{AsOf: req.AsOf, BillingTotals: totals})
+}
+
+// getBillingRun shows a run of the caller's tenant, running or ended, with
+// its progress. Its id is its asOf date: one run per tenant and date at a
+// time, the latest of them shown. Another tenant's runs are not looked at.
+func (s *server) getBillingRun(c *gin.Context) {
+	asOf, err := domain.ParseDate(c.Param("id"))
+	if err != nil {
+		s.fail(c, domain.Errorf(domain.KindInvalid, "id", "a billing run's id is its asOf date (YYYY-MM-DD)"))
+		return
+	}
+	run, err := s.Temporal.BillingRun(c.Request.Context(), principal(c).TenantID, asOf)
+	if errors.Is(err, flow.ErrBillingRunNotFound) {
+		err = domain.Errorf(domain.KindNotFound, "", "billing run %s does not exist", asOf)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toBillingRunView(run))
 }
 
 // listInvoices shows a contract's invoices with their payment state; another

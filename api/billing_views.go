@@ -4,10 +4,50 @@ import (
 	"time"
 
 	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/store"
 )
 
-// Views of a contract's invoices and of an account's balance (views.go says why).
+// Views of billing runs, a contract's invoices and an account's balance (views.go says why).
+
+type billingRunResponse struct {
+	AsOf domain.Date `json:"asOf"`
+	flow.BillingTotals
+}
+
+// billingRunStartedView answers a run that outlasted the wait: its id and
+// where its progress is.
+type billingRunStartedView struct {
+	RunID    string `json:"runId"`
+	Status   string `json:"status"`
+	Progress string `json:"progress"`
+}
+
+func toBillingRunStartedView(asOf domain.Date) billingRunStartedView {
+	return billingRunStartedView{RunID: asOf.String(), Status: "RUNNING", Progress: "/api/billing/runs/" + asOf.String()}
+}
+
+type billingRunView struct {
+	RunID      string      `json:"runId"`
+	Status     string      `json:"status"`
+	AsOf       domain.Date `json:"asOf"`
+	Due        int         `json:"due"`
+	Checked    int         `json:"checked"`
+	StartedAt  *time.Time  `json:"startedAt,omitempty"`
+	FinishedAt *time.Time  `json:"finishedAt,omitempty"`
+	flow.BillingTotals
+}
+
+func toBillingRunView(r flow.BillingRun) billingRunView {
+	v := billingRunView{
+		RunID: r.AsOf.String(), Status: r.Status, AsOf: r.AsOf, Due: r.Due, Checked: r.Checked,
+		FinishedAt: r.FinishedAt, BillingTotals: r.BillingTotals,
+	}
+	if !r.StartedAt.IsZero() {
+		v.StartedAt = &r.StartedAt
+	}
+	return v
+}
 
 type contractInvoicesView struct {
 	ContractID     string                    `json:"contractId"`

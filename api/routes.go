@@ -73,6 +73,7 @@ func (s *server) routes(r *gin.Engine) {
 	api.GET("/approval-rules", operator, s.getApprovalRules)
 	api.PUT("/approval-rules", operator, s.putApprovalRules)
 	api.POST("/billing/run", operator, s.runBilling)
+	api.GET("/billing/runs/:id", operator, s.getBillingRun)
 
 	// The event feed and webhook subscriptions. Subscriptions and deliveries
 	// are operational records of real HTTP traffic, so they are stamped

@@ -36,6 +36,10 @@ type Deps struct {
 	// RateLimit is the requests a second each API key may make, with bursts
 	// of twice that; over it a key gets 429. Zero turns limiting off.
 	RateLimit rate.Limit
+	// BillingRunWait is how long POST /api/billing/run waits for the run's
+	// totals before answering 202 with where to follow it; zero answers 202
+	// at once.
+	BillingRunWait time.Duration
 }
 
 type server struct {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/api"
+	"github.com/contractd/contractd/internal/config"
 	"github.com/contractd/contractd/internal/correlation"
 	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/payments"
@@ -57,13 +58,20 @@ type Service struct {
 	Metrics *prometheus.Registry
 	// RateLimit is each API key's requests a second; zero turns limiting off.
 	RateLimit rate.Limit
+	// BillingRunWait is how long a billing run request waits for the run's
+	// totals; zero is config.DefaultBillingRunWait.
+	BillingRunWait time.Duration
 }
 
 // Router builds the API.
 func (s *Service) Router() http.Handler {
+	wait := s.BillingRunWait
+	if wait == 0 {
+		wait = config.DefaultBillingRunWait
+	}
 	return api.NewRouter(api.Deps{
 		Store: s.Store, Temporal: s.flowClient(), Logger: s.Logger, Now: s.Now,
-		Webhooks: s.Webhooks, Metrics: s.Metrics, RateLimit: s.RateLimit,
+		Webhooks: s.Webhooks, Metrics: s.Metrics, RateLimit: s.RateLimit, BillingRunWait: wait,
 	})
 }
 

@@ -82,7 +82,7 @@ func newService(cfg config.Config, s *store.Store, c client.Client, logger *slog
 		Store: s, Temporal: c, TaskQueue: cfg.TemporalTaskQueue, Logger: logger, Metrics: reg,
 		Webhooks:  webhooks.Config{AllowInsecure: cfg.AllowInsecureWebhooks(dev)},
 		RateLimit: rate.Limit(cfg.RateLimitPerSecond),
-		UpdateKey: cfg.UpdateKey,
+		UpdateKey: cfg.UpdateKey, BillingRunWait: cfg.BillingRunWait,
 	}
 }
 

@@ -160,6 +160,8 @@ steps() {
   step "cancel the payment schedule" "/cancelSchedule" 200 'sh:grep -q "cancelled successfully" "$OUT"'
   step "restart it" "/restartSchedule" 200 'sh:grep -q "restarted successfully" "$OUT"'
   step "bill what is due today" "/api/billing/run" 200 'jq:.asOf == env.TODAY and .failed == 0'
+  step "the run, ended" '/api/billing/runs/$TODAY' 200 \
+    'jq:.runId == env.TODAY and .status == "COMPLETED" and .checked == .due and .failed == 0'
   step "the contract's invoices" '/api/contracts/$CONTRACT/invoices' 200 'jq:.items | length >= 1'
   step "invoices with payments, credits and amount due" '/api/contracts/$CONTRACT/invoices' 200 \
     'jq:(.items[0] | has("amountDue")) and has("creditNotes")'
@@ -196,6 +198,7 @@ steps() {
   step "contractd amendments show: a summary" "amendments show" \
     'sh:grep -Eq "^status +REVIEW" "$OUT" && (($(wc -l <"$OUT") < 20))'
   step "contractd approve" "contractd approve" 'sh:grep -Eq "^status +APPLIED" "$OUT"'
+  step "contractd billing-run" "contractd billing-run" 'sh:grep -Eq "^invoiced +[0-9]+$" "$OUT"'
   # API reference
   step "the OpenAPI document" "/openapi.json" 200 'sh:grep -q "/api/contract-actions" "$OUT"'
 }

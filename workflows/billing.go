@@ -31,7 +31,16 @@ func BillingRunWorkflow(ctx workflow.Context, in flow.BillingRunInput) (flow.Bil
 	var a *activities.Billing
 	// The first run's id stays the same across continue-as-new.
 	runID := workflow.GetInfo(ctx).FirstRunID
+	if err := workflow.SetQueryHandler(ctx, flow.BillingProgressQuery, func() (flow.BillingRunState, error) {
+		return flow.BillingRunState{AsOf: in.AsOf, BillingRunProgress: in.Progress, BillingTotals: in.Totals}, nil
+	}); err != nil {
+		return in.Totals, fmt.Errorf("set the progress query: %w", err)
+	}
+	if err := countBillingContracts(ctx, &in); err != nil {
+		return in.Totals, err
+	}
 	for {
+		publishBillingProgress(ctx, in)
 		var page flow.InvoicePage
 		err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.InvoiceDuePeriods, flow.InvoicePageInput{
 			TenantID: in.TenantID, RunID: runID, AsOf: in.AsOf, AfterRef: in.AfterRef, Limit: invoicePageSize,
@@ -49,7 +58,9 @@ func BillingRunWorkflow(ctx workflow.Context, in flow.BillingRunInput) (flow.Bil
 		for _, o := range outcomes {
 			in.Totals.Count(o)
 		}
+		in.Progress.Checked += page.Checked
 		if !page.More {
+			publishBillingProgress(ctx, in)
 			return in.Totals, nil
 		}
 		in.AfterRef = page.LastRef
@@ -57,6 +68,31 @@ func BillingRunWorkflow(ctx workflow.Context, in flow.BillingRunInput) (flow.Bil
 			return in.Totals, workflow.NewContinueAsNewError(ctx, BillingRunWorkflow, in)
 		}
 	}
+}
+
+// countBillingContracts counts, when a run starts, the contracts it will go
+// through, the whole its progress is shown against. Runs recorded before
+// runs counted them do not.
+func countBillingContracts(ctx workflow.Context, in *flow.BillingRunInput) error {
+	if workflow.GetVersion(ctx, "billing-run-progress", workflow.DefaultVersion, 1) == workflow.DefaultVersion || in.AfterRef != 0 {
+		return nil
+	}
+	in.Progress.StartedAt = workflow.GetInfo(ctx).WorkflowStartTime
+	var a *activities.Billing
+	err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.CountBillingContracts, *in).Get(ctx, &in.Progress.Due)
+	if err != nil {
+		return fmt.Errorf("count the contracts to bill: %w", err)
+	}
+	return nil
+}
+
+// publishBillingProgress shows the run's progress in the Temporal UI's
+// workflow details, as the progress query answers it.
+func publishBillingProgress(ctx workflow.Context, in flow.BillingRunInput) {
+	t := in.Totals
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf(
+		"Billing as of %s\nContracts: %d of %d\nInvoiced: %d\nCollected: %d\nDeclined: %d\nFailed: %d\nSkipped: %d\nRefused: %d",
+		in.AsOf, in.Progress.Checked, in.Progress.Due, t.Invoiced, t.Collected, t.Declined, t.Failed, t.Skipped, len(t.Refused)))
 }
 
 // collectFirst makes the first collection of each invoice, a bounded number

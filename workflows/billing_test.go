@@ -31,6 +31,8 @@ func billingEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	env.RegisterWorkflow(workflows.BillingRunWorkflow)
 	env.RegisterWorkflow(workflows.DunningWorkflow)
 	env.RegisterWorkflow(workflows.DailyBillingWorkflow)
+	// A run counts its contracts first, for its progress.
+	env.OnActivity(billing.CountBillingContracts, mock.Anything, mock.Anything).Return(0, nil).Maybe()
 	return env
 }
 
@@ -207,4 +209,27 @@ func runBilling(t *testing.T, env *testsuite.TestWorkflowEnvironment) flow.Billi
 	var totals flow.BillingTotals
 	require.NoError(t, env.GetWorkflowResult(&totals))
 	return totals
+}
+
+// A run answers its progress query with the contracts it has checked of
+// those it counted, and its totals.
+func TestBillingRunShowsItsProgress(t *testing.T) {
+	env := workflows.NewTestEnv(t)
+	env.RegisterWorkflow(workflows.BillingRunWorkflow)
+	env.SetStartTime(dueDate.Time().Add(time.Hour))
+	env.OnActivity(billing.CountBillingContracts, mock.Anything, mock.Anything).Return(5, nil).Once()
+	env.OnActivity(billing.InvoiceDuePeriods, mock.Anything, mock.MatchedBy(func(in flow.InvoicePageInput) bool { return in.AfterRef == 0 })).
+		Return(flow.InvoicePage{Checked: 3, Skipped: 1, LastRef: 3, More: true}, nil).Once()
+	env.OnActivity(billing.InvoiceDuePeriods, mock.Anything, mock.MatchedBy(func(in flow.InvoicePageInput) bool { return in.AfterRef == 3 })).
+		Return(flow.InvoicePage{Checked: 2, Skipped: 2, LastRef: 5}, nil).Once()
+
+	assert.Equal(t, flow.BillingTotals{Skipped: 3}, runBilling(t, env))
+	value, err := env.QueryWorkflow(flow.BillingProgressQuery)
+	require.NoError(t, err)
+	var state flow.BillingRunState
+	require.NoError(t, value.Get(&state))
+	assert.Equal(t, flow.BillingRunState{
+		AsOf: dueDate, BillingTotals: flow.BillingTotals{Skipped: 3},
+		BillingRunProgress: flow.BillingRunProgress{Due: 5, Checked: 5, StartedAt: dueDate.Time().Add(time.Hour)},
+	}, state)
 }

@@ -32,6 +32,7 @@ operator commands (talk to the API at $CONTRACTD_URL with the key in $CONTRACTD_
   amendments show ID [--json]          summarise an amendment: change, amounts, review, history
   approve ID [--comment C] [--json]    approve an amendment held in REVIEW; prints its new state
   reject ID [--comment C] [--json]     reject an amendment held in REVIEW; prints its new state
+  billing-run [--as-of D] [--json]     bill what is due by D (today), with a progress bar while it runs; operator key
 `
 
 func main() {
@@ -65,6 +66,8 @@ func main() {
 		err = runAmendments(ctx, os.Stdout, args)
 	case "approve", "reject":
 		err = runDecision(ctx, os.Stdout, cmd, args)
+	case "billing-run":
+		err = runBillingRun(ctx, os.Stdout, os.Stderr, args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"time"
 )
 
 // Config is the process configuration shared by every subcommand.
@@ -40,6 +41,9 @@ type Config struct {
 	// TemporalUIWriteActions lets the embedded Web UI of `dev` signal,
 	// cancel, reset or terminate workflows; it is read-only by default.
 	TemporalUIWriteActions bool
+	// BillingRunWait is how long POST /api/billing/run waits for a run's
+	// totals before answering 202 with a link to its progress.
+	BillingRunWait time.Duration
 }
 
 // Defaults documented in the README; keep the two in step.
@@ -57,6 +61,7 @@ const (
 	DefaultLogLevel          = "info"
 	DefaultRateLimit         = 50
 	DefaultWorkflowCacheSize = 2000
+	DefaultBillingRunWait    = 5 * time.Second
 )
 
 // FromEnv reads the configuration, applying defaults for unset variables.
@@ -100,6 +105,14 @@ func FromEnv() (Config, error) {
 			return c, fmt.Errorf("CONTRACTD_UPDATE_KEY must be at least %d characters", MinUpdateKeyLength)
 		}
 		c.UpdateKey = []byte(key)
+	}
+	c.BillingRunWait = DefaultBillingRunWait
+	if v := env("BILLING_RUN_WAIT", ""); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("BILLING_RUN_WAIT must be a positive duration such as 5s, got %q", v)
+		}
+		c.BillingRunWait = d
 	}
 	writes, err := envBool("TEMPORAL_UI_WRITE_ACTIONS")
 	if err != nil {

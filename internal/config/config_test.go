@@ -2,6 +2,7 @@ package config
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,4 +24,22 @@ func TestListenAddrExplicitVariableOpensDev(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, ":9000", cfg.ListenAddr(true))
 	assert.Equal(t, ":9000", cfg.ListenAddr(false))
+}
+
+func TestBillingRunWaitIsAPositiveDuration(t *testing.T) {
+	t.Setenv("BILLING_RUN_WAIT", "")
+	cfg, err := FromEnv()
+	require.NoError(t, err)
+	assert.Equal(t, DefaultBillingRunWait, cfg.BillingRunWait)
+
+	t.Setenv("BILLING_RUN_WAIT", "250ms")
+	cfg, err = FromEnv()
+	require.NoError(t, err)
+	assert.Equal(t, 250*time.Millisecond, cfg.BillingRunWait)
+
+	for _, bad := range []string{"0", "-1s", "5"} {
+		t.Setenv("BILLING_RUN_WAIT", bad)
+		_, err = FromEnv()
+		assert.ErrorContains(t, err, "BILLING_RUN_WAIT", bad)
+	}
 }

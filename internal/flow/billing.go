@@ -1,17 +1,48 @@
 package flow
 
 import (
+	"time"
+
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/payments"
 )
 
 // BillingRunInput asks for a tenant's periods due by AsOf to be billed.
-// AfterRef and Totals carry a run across continue-as-new.
+// AfterRef, Totals and Progress carry a run across continue-as-new.
 type BillingRunInput struct {
 	TenantID string
 	AsOf     domain.Date
 	AfterRef int64
 	Totals   BillingTotals
+	Progress BillingRunProgress
+}
+
+// BillingProgressQuery names the query a billing run answers with its
+// BillingRunProgress and Totals (as a BillingRunState).
+const BillingProgressQuery = "progress"
+
+// BillingRunProgress is how far a run has gone through the tenant's
+// contracts. A run started before runs counted them has Due zero.
+type BillingRunProgress struct {
+	Due       int       `json:"due"`     // contracts in effect by AsOf the run goes through
+	Checked   int       `json:"checked"` // of those, the ones invoiced and whose first collections have ended
+	StartedAt time.Time `json:"startedAt"`
+}
+
+// BillingRunState is what the progress query answers.
+type BillingRunState struct {
+	AsOf domain.Date `json:"asOf"`
+	BillingRunProgress
+	BillingTotals
+}
+
+// BillingRun is a run as the client describes it: its state, and whether
+// and when it ended.
+type BillingRun struct {
+	BillingRunState
+	// Status is Temporal's: RUNNING, COMPLETED, FAILED, TERMINATED...
+	Status     string
+	FinishedAt *time.Time
 }
 
 // BillingTotals count what a billing run did.
@@ -53,6 +84,8 @@ type InvoicePageInput struct {
 // InvoicePage is what invoicing one page did, and the invoices it leaves to
 // collect.
 type InvoicePage struct {
+	// Checked counts the contracts on the page.
+	Checked  int
 	Invoiced int
 	// Skipped counts due periods not billed because the schedule is Terminated.
 	Skipped int

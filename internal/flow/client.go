@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -133,16 +135,73 @@ func (f *Client) ChangeSchedule(ctx context.Context, in ScheduleChangeInput) err
 }
 
 // RunBilling runs a tenant's billing as of a date, or joins the run for that
-// date already under way, and returns what it did.
-func (f *Client) RunBilling(ctx context.Context, in BillingRunInput) (BillingTotals, error) {
-	var totals BillingTotals
-	err := f.execute(ctx, client.StartWorkflowOptions{
+// date already under way, and returns what it did if the run ends within
+// wait; done is false when it is still running then.
+func (f *Client) RunBilling(ctx context.Context, in BillingRunInput, wait time.Duration) (totals BillingTotals, done bool, err error) {
+	run, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       BillingRunWorkflowID(in.TenantID, in.AsOf),
+		TaskQueue:                f.taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		StaticSummary:            "Billing as of " + in.AsOf.String(),
 		TypedSearchAttributes:    temporal.NewSearchAttributes(TenantIDKey.ValueSet(in.TenantID)),
-	}, BillingRunWorkflow, in, &totals, "start billing run")
-	return totals, err
+	}, BillingRunWorkflow, in)
+	if err != nil {
+		return totals, false, fmt.Errorf("start billing run: %w", err)
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	err = run.Get(waitCtx, &totals)
+	if err != nil && ctx.Err() == nil && waitEnded(waitCtx, err) {
+		// Waited long enough: the run goes on without the caller.
+		return totals, false, nil
+	}
+	return totals, err == nil, err
 }
+
+// waitEnded tells whether waiting for a result stopped because the wait ran
+// out. The server ends its long poll at the wait's deadline, and its
+// answer (Canceled or DeadlineExceeded) can come a moment before the
+// client's own timer has fired.
+func waitEnded(waitCtx context.Context, err error) bool {
+	var canceled *serviceerror.Canceled
+	var deadline *serviceerror.DeadlineExceeded
+	return waitCtx.Err() != nil || errors.As(err, &canceled) || errors.As(err, &deadline)
+}
+
+// BillingRun describes a tenant's latest run as of a date, running or
+// ended, with its progress; ErrBillingRunNotFound when there is none.
+func (f *Client) BillingRun(ctx context.Context, tenantID string, asOf domain.Date) (BillingRun, error) {
+	id := BillingRunWorkflowID(tenantID, asOf)
+	desc, err := f.c.DescribeWorkflowExecution(ctx, id, "")
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return BillingRun{}, ErrBillingRunNotFound
+	}
+	if err != nil {
+		return BillingRun{}, fmt.Errorf("describe billing run %s: %w", id, err)
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	// The enum's own name (WORKFLOW_EXECUTION_STATUS_RUNNING), not its
+	// String(), which reads "Running".
+	status := enumspb.WorkflowExecutionStatus_name[int32(info.GetStatus())]
+	run := BillingRun{Status: strings.TrimPrefix(status, "WORKFLOW_EXECUTION_STATUS_")}
+	if info.GetCloseTime() != nil {
+		closed := info.GetCloseTime().AsTime()
+		run.FinishedAt = &closed
+	}
+	// A closed run answers too: Temporal replays it on a worker.
+	value, err := f.c.QueryWorkflow(ctx, id, info.GetExecution().GetRunId(), BillingProgressQuery)
+	if err == nil {
+		err = value.Get(&run.BillingRunState)
+	}
+	if err != nil {
+		return BillingRun{}, fmt.Errorf("query billing run %s: %w", id, err)
+	}
+	return run, nil
+}
+
+// ErrBillingRunNotFound is BillingRun's answer for a run that does not exist.
+var ErrBillingRunNotFound = errors.New("no such billing run")
 
 // execute starts workflow on the task queue and waits for its result into
 // out (nil to discard it). A failure to start is wrapped with starting; the

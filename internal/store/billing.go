@@ -26,6 +26,19 @@ type BillingContract struct {
 	Terms          domain.BillingTerms
 }
 
+// CountBillingContracts counts the contracts BillingContracts pages
+// through for a run as of asOf.
+func (s *Store) CountBillingContracts(ctx context.Context, tenantID string, asOf domain.Date) (int, error) {
+	var n int
+	err := s.db.GetContext(ctx, &n, `
+		SELECT count(*) FROM contracts WHERE tenant_id = $1 AND status = $2 AND effective_date <= $3`,
+		tenantID, domain.ContractActive, asOf)
+	if err != nil {
+		return 0, fmt.Errorf("count contracts to bill: %w", err)
+	}
+	return n, nil
+}
+
 // BillingContracts returns a page of the tenant's active contracts in effect
 // by asOf, in ref order after afterRef, and whether more follow.
 func (s *Store) BillingContracts(ctx context.Context, tenantID string, asOf domain.Date, afterRef int64, limit int) ([]BillingContract, bool, error) {

@@ -157,6 +157,9 @@ func New(t *testing.T) *Env {
 	e.service = &app.Service{
 		Store: s, Temporal: e.Temporal, TaskQueue: e.TaskQueue, Now: e.Clock.Now, Webhooks: webhookConfig,
 		UpdateKey: UpdateKey, Logger: quietLogger,
+		// Runs held up on purpose (a worker restart) are still answered with
+		// their totals; WithBillingRunWait serves the 202.
+		BillingRunWait: testBillingRunWait,
 	}
 	e.StartWorker()
 	t.Cleanup(e.StopWorker)
@@ -170,6 +173,22 @@ func New(t *testing.T) *Env {
 	// Registered last, so it runs first: with the worker and database still up.
 	t.Cleanup(e.checkInvariants)
 	return e
+}
+
+// testBillingRunWait is how long a test's billing run request waits for
+// the run's totals.
+const testBillingRunWait = time.Minute
+
+// WithBillingRunWait is e with an API of its own whose billing run requests
+// wait at most wait for the run's totals (answering 202 after it): Do on the
+// copy calls that API; everything else is e's.
+func (e *Env) WithBillingRunWait(wait time.Duration) *Env {
+	service := *e.service
+	service.BillingRunWait = wait
+	impatient := *e
+	impatient.service, impatient.HTTP = &service, httptest.NewServer(service.Router())
+	e.T.Cleanup(impatient.HTTP.Close)
+	return &impatient
 }
 
 // checkInvariants fails a test that passed but left the database breaking
