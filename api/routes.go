@@ -75,9 +75,10 @@ func (s *server) routes(r *gin.Engine) {
 	api.POST("/billing/run", operator, s.runBilling)
 	api.GET("/billing/runs/:id", operator, s.getBillingRun)
 
-	// The event feed and webhook subscriptions. Subscriptions and deliveries
-	// are operational records of real HTTP traffic, so they are stamped
-	// with the wall clock, not the business one.
+	// The event feed and webhook subscriptions. A subscription is reference
+	// data, stamped with the business clock like the catalog; its deliveries
+	// and their attempts record real HTTP traffic and keep the wall clock
+	// (activities/webhooks.go), and so does a redelivery, queued among them.
 	api.GET("/events", operator, s.listEvents)
 	api.POST("/webhooks", operator, s.createWebhook)
 	api.GET("/webhooks", operator, s.listWebhooks)

@@ -62,6 +62,9 @@ const (
 	DefaultRateLimit         = 50
 	DefaultWorkflowCacheSize = 2000
 	DefaultBillingRunWait    = 5 * time.Second
+	// MaxBillingRunWait keeps a held request well inside the operator
+	// CLI's 60 s timeout and the idle timeouts of common proxies.
+	MaxBillingRunWait = 30 * time.Second
 )
 
 // FromEnv reads the configuration, applying defaults for unset variables.
@@ -109,8 +112,8 @@ func FromEnv() (Config, error) {
 	c.BillingRunWait = DefaultBillingRunWait
 	if v := env("BILLING_RUN_WAIT", ""); v != "" {
 		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return c, fmt.Errorf("BILLING_RUN_WAIT must be a positive duration such as 5s, got %q", v)
+		if err != nil || d <= 0 || d > MaxBillingRunWait {
+			return c, fmt.Errorf("BILLING_RUN_WAIT must be a duration above 0 and at most %s, such as 5s, got %q", MaxBillingRunWait, v)
 		}
 		c.BillingRunWait = d
 	}

@@ -37,7 +37,7 @@ func TestBillingRunWaitIsAPositiveDuration(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 250*time.Millisecond, cfg.BillingRunWait)
 
-	for _, bad := range []string{"0", "-1s", "5"} {
+	for _, bad := range []string{"0", "-1s", "5", "31s", "1h"} {
 		t.Setenv("BILLING_RUN_WAIT", bad)
 		_, err = FromEnv()
 		assert.ErrorContains(t, err, "BILLING_RUN_WAIT", bad)

@@ -189,12 +189,16 @@ func (f *Client) BillingRun(ctx context.Context, tenantID string, asOf domain.Da
 		closed := info.GetCloseTime().AsTime()
 		run.FinishedAt = &closed
 	}
-	// A closed run answers too: Temporal replays it on a worker.
+	run.AsOf = asOf
+	// A closed run answers too: Temporal replays it on a worker. When no
+	// worker can answer (none polling, one too old to know the query, a run
+	// that failed before its first task), the run is still shown as
+	// Temporal describes it, without its progress, rather than as an error.
 	value, err := f.c.QueryWorkflow(ctx, id, info.GetExecution().GetRunId(), BillingProgressQuery)
 	if err == nil {
 		err = value.Get(&run.BillingRunState)
 	}
-	if err != nil {
+	if err != nil && ctx.Err() != nil {
 		return BillingRun{}, fmt.Errorf("query billing run %s: %w", id, err)
 	}
 	return run, nil
