@@ -42,9 +42,6 @@ var (
 	temporalClient client.Client
 )
 
-// quietLogger keeps SDK chatter out of test output.
-var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
-
 // workerLogs records what workflows and activities log (JSON, one record a
 // line), so a test can check what an operator would read.
 var workerLogs = &syncBuffer{}
@@ -58,6 +55,20 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
+}
+
+// apiLogger keeps what the test's API logs at warning and above, and shows
+// it only when the test fails: an answer of 500 names its cause there.
+func apiLogger(t *testing.T) *slog.Logger {
+	logs := &syncBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			logs.mu.Lock()
+			defer logs.mu.Unlock()
+			t.Logf("the API logged (warnings and errors):\n%s", logs.buf.String())
+		}
+	})
+	return slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // WorkerLogLines returns the log records workflows and activities wrote that contain substr.
@@ -156,7 +167,7 @@ func New(t *testing.T) *Env {
 	_, e.Temporal = Temporal(t)
 	e.service = &app.Service{
 		Store: s, Temporal: e.Temporal, TaskQueue: e.TaskQueue, Now: e.Clock.Now, Webhooks: webhookConfig,
-		UpdateKey: UpdateKey, Logger: quietLogger,
+		UpdateKey: UpdateKey, Logger: apiLogger(t),
 		// Runs held up on purpose (a worker restart) are still answered with
 		// their totals; WithBillingRunWait serves the 202.
 		BillingRunWait: testBillingRunWait,
