@@ -194,7 +194,9 @@ func (f *Client) BillingRun(ctx context.Context, tenantID string, asOf domain.Da
 	// worker can answer (none polling, one too old to know the query, a run
 	// that failed before its first task), the run is still shown as
 	// Temporal describes it, without its progress, rather than as an error.
-	value, err := f.c.QueryWorkflow(ctx, id, info.GetExecution().GetRunId(), BillingProgressQuery)
+	qctx, cancel := context.WithTimeout(ctx, billingQueryWait)
+	defer cancel()
+	value, err := f.c.QueryWorkflow(qctx, id, info.GetExecution().GetRunId(), BillingProgressQuery)
 	if err == nil {
 		err = value.Get(&run.BillingRunState)
 	}
@@ -203,6 +205,10 @@ func (f *Client) BillingRun(ctx context.Context, tenantID string, asOf domain.Da
 	}
 	return run, nil
 }
+
+// billingQueryWait bounds how long BillingRun waits for a worker to answer
+// the progress query, so a reader is not held while no worker polls.
+const billingQueryWait = 5 * time.Second
 
 // ErrBillingRunNotFound is BillingRun's answer for a run that does not exist.
 var ErrBillingRunNotFound = errors.New("no such billing run")
