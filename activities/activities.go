@@ -29,7 +29,8 @@ type Deps struct {
 	// Webhooks sends events to subscribers; defaults to a sender that
 	// refuses insecure URLs.
 	Webhooks *webhooks.Sender
-	// Temporal starts and wakes webhook delivery workflows.
+	// Temporal starts and wakes webhook delivery workflows, and tells
+	// amendment workflows that their contract's timeline changed them.
 	Temporal *flow.Client
 }
 
@@ -55,7 +56,7 @@ func New(d Deps) Groups {
 		d.Webhooks = webhooks.NewSender(webhooks.Config{})
 	}
 	return Groups{
-		Amendments: NewAmendments(d.Store, d.Now),
+		Amendments: NewAmendments(d.Store, d.Now, d.Temporal),
 		Contracts:  NewContracts(d.Store, d.Now),
 		Schedules:  NewSchedules(d.Store, d.Now),
 		Billing:    NewBilling(d.Store, d.Now),

@@ -14,12 +14,17 @@ import (
 	"github.com/contractd/contractd/internal/store"
 )
 
-// Amendments opens, applies and records amendments.
-type Amendments struct{ database }
+// Amendments opens, applies and records amendments, and tells the
+// workflows of a contract's other amendments when their timeline changed.
+type Amendments struct {
+	database
+	temporal *flow.Client
+}
 
-// NewAmendments builds the amendment activities on s with the business clock now.
-func NewAmendments(s *store.Store, now func() time.Time) *Amendments {
-	return &Amendments{database{store: s, clock: now}}
+// NewAmendments builds the amendment activities on s with the business clock
+// now; t signals the workflows of re-priced amendments.
+func NewAmendments(s *store.Store, now func() time.Time, t *flow.Client) *Amendments {
+	return &Amendments{database: database{store: s, clock: now}, temporal: t}
 }
 
 // requestedApproval is recorded as the matched rule when the submitter asked
@@ -45,13 +50,13 @@ func (a *Amendments) OpenAmendment(ctx context.Context, in flow.OpenAmendmentInp
 	}
 	now := a.clock.now()
 	today := domain.DateOf(now)
-	am, ct, err := a.store.OpenAmendment(ctx, store.NewAmendment{
+	opened, err := a.store.OpenAmendment(ctx, store.NewAmendment{
 		ID: in.AmendmentID, TenantID: in.TenantID, ContractID: in.ContractID, Action: in.Change.Action,
 		Request: in.Request, RequestHash: in.RequestHash, IdempotencyKey: in.IdempotencyKey, WorkflowID: in.WorkflowID,
-		ActorID: in.ActorID, Source: in.Source,
-	}, now, func(ct domain.Contract, cat domain.Catalog, charges []domain.TerminationCharge) (store.Plan, error) {
-		// The store refused a second open amendment under the lock already.
-		q, err := domain.PlanChange(domain.Preflight{Catalog: &cat, Contract: ct, Change: in.Change, Today: today, Charges: charges, Facts: facts})
+		ActorID: in.ActorID, Source: in.Source, Change: in.Change,
+	}, now, func(ct domain.Contract, timeline []domain.Pending, cat domain.Catalog, charges []domain.TerminationCharge) (store.Plan, error) {
+		pf := domain.Preflight{Catalog: &cat, Contract: ct, Change: in.Change, Today: today, Charges: charges, Facts: facts}
+		q, err := domain.PlanOnTimeline(pf, timeline)
 		if err != nil {
 			return store.Plan{}, err
 		}
@@ -76,6 +81,7 @@ func (a *Amendments) OpenAmendment(ctx context.Context, in flow.OpenAmendmentInp
 	if err != nil {
 		return flow.OpenAmendmentResult{}, businessError(err)
 	}
+	am, ct := opened.Amendment, opened.Contract
 	activity.GetLogger(ctx).Info("amendment opened", append(correlation.From(ctx).LogAttrs(),
 		"amendmentId", am.ID, "contractId", ct.ID, "status", am.Status)...)
 	if am.Status == domain.StatusApplied {
@@ -83,7 +89,7 @@ func (a *Amendments) OpenAmendment(ctx context.Context, in flow.OpenAmendmentInp
 	}
 	// Both waits derive from what is stored: when this runs again after a
 	// crash, the amendment it opened the first time is returned as it was.
-	res := flow.OpenAmendmentResult{Amendment: am, Contract: ct}
+	res := flow.OpenAmendmentResult{Amendment: am, Contract: ct, Rebased: opened.Rebased}
 	if wait := am.EffectiveDate.Time().Sub(now); wait > 0 {
 		res.WaitFor = wait
 	}
@@ -120,7 +126,7 @@ func ruleFacts(in flow.OpenAmendmentInput, ct domain.Contract, q domain.Quote) r
 // ApplyAmendment writes the change; applying twice changes nothing the second time.
 func (a *Amendments) ApplyAmendment(ctx context.Context, in flow.ApplyAmendmentInput) (flow.Applied, error) {
 	applied, err := a.store.ApplyAmendment(ctx, in.TenantID, in.AmendmentID, in.ActorID, in.Source, a.clock.now())
-	out := flow.Applied{Amendment: applied.Amendment, Contract: applied.Contract}
+	out := flow.Applied{Amendment: applied.Amendment, Contract: applied.Contract, Rebased: applied.Rebased}
 	if err != nil {
 		return out, businessError(err)
 	}
@@ -148,11 +154,51 @@ func (a *Amendments) RecordAmendmentEvent(ctx context.Context, in flow.EventInpu
 }
 
 // TransitionAmendment records a status change such as WITHDRAWN or FAILED.
-func (a *Amendments) TransitionAmendment(ctx context.Context, in flow.TransitionInput) (domain.Amendment, error) {
-	am, err := a.store.Transition(ctx, in.TenantID, in.AmendmentID, in.From, domain.AmendmentEvent{
+func (a *Amendments) TransitionAmendment(ctx context.Context, in flow.TransitionInput) (flow.Transitioned, error) {
+	am, rebased, err := a.store.Transition(ctx, in.TenantID, in.AmendmentID, in.From, domain.AmendmentEvent{
 		Status: in.To, ActorID: in.ActorID, Source: in.Source, Note: in.Note, At: a.clock.now(),
 	})
+	return flow.Transitioned{Amendment: am, Rebased: rebased}, businessError(err)
+}
+
+// ApproveAmendment accepts an amendment held for review onto its contract's
+// timeline, priced again there (see store.Approve).
+func (a *Amendments) ApproveAmendment(ctx context.Context, in flow.ApproveInput) (flow.Transitioned, error) {
+	am, rebased, err := a.store.Approve(ctx, in.TenantID, in.AmendmentID, domain.AmendmentEvent{
+		Status: flow.EventApproved, ActorID: in.ActorID, Source: in.Source, Note: in.Comment, At: a.clock.now(),
+	}, in.QuoteVersion)
+	return flow.Transitioned{Amendment: am, Rebased: rebased}, businessError(err)
+}
+
+// SyncAmendment reads an amendment again for its workflow, after its
+// contract's timeline re-priced or failed it.
+func (a *Amendments) SyncAmendment(ctx context.Context, in flow.AmendmentRef) (domain.Amendment, error) {
+	am, err := a.store.SyncAmendment(ctx, in.TenantID, in.AmendmentID)
 	return am, businessError(err)
+}
+
+// NotifyTimeline signals the workflow of every amendment of the contract
+// that the timeline re-priced or failed and that has not read it yet. It is
+// driven by what Postgres marks, so a retry, or any later change on the
+// contract, tells whoever an earlier attempt missed.
+func (a *Amendments) NotifyTimeline(ctx context.Context, in flow.TimelineInput) error {
+	ids, err := a.store.RebasedWorkflows(ctx, in.TenantID, in.ContractID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		running, err := a.temporal.TellTimelineChanged(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !running {
+			// Its workflow ended: nothing is left to tell.
+			if err := a.store.ClearRebaseMark(ctx, in.TenantID, id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func discountPercent(q domain.Quote) int64 {

@@ -50,6 +50,9 @@ func (s *server) withdrawAmendment(c *gin.Context) {
 
 type decisionRequest struct {
 	Comment string `json:"comment"`
+	// QuoteVersion is the quote version the approver saw: the approval is
+	// refused with 409 when the amendment was re-priced since.
+	QuoteVersion *int64 `json:"quoteVersion"`
 }
 
 func (s *server) approveAmendment(c *gin.Context) {
@@ -73,6 +76,9 @@ func (s *server) decideAmendment(c *gin.Context, approve bool, update, event str
 	}
 	p := principal(c)
 	d := flow.Decision{Actor: flow.Actor{ID: p.ActorID, Source: string(p.Source)}, Comment: req.Comment}
+	if approve {
+		d.QuoteVersion = req.QuoteVersion
+	}
 	s.updateAmendment(c, update, []string{domain.StatusReview}, event, true,
 		func(ctx context.Context, workflowID string) (flow.Outcome, error) {
 			return s.Temporal.Decide(ctx, workflowID, approve, d)

@@ -163,10 +163,9 @@ func (s *server) crossgrade(c *gin.Context) {
 	}
 	ch := domain.Change{Action: domain.Crossgrade, ContractID: ct.ID, Crossgrade: &cg}
 
-	// The contract's open amendment is looked up here, once: the pre-flight
-	// reports it first, as the seed's fault table puts the contract's state
-	// before anything about the request.
-	open, err := s.Store.OpenAmendmentID(ctx, ct.ID)
+	// The crossgrade joins the contract's timeline: it is checked against
+	// the contract as it will be on its date.
+	timeline, err := s.Store.PendingTimeline(ctx, ct.ID)
 	if err != nil {
 		s.failAs(c, crossgradeSurface{}, err)
 		return
@@ -181,9 +180,9 @@ func (s *server) crossgrade(c *gin.Context) {
 		s.failAs(c, crossgradeSurface{}, err)
 		return
 	}
-	if _, err := domain.PlanChange(domain.Preflight{
-		Catalog: &cat, Contract: ct, Change: ch, Today: domain.DateOf(s.Now()), Facts: facts, OpenAmendment: open,
-	}); err != nil {
+	if _, err := domain.PlanOnTimeline(domain.Preflight{
+		Catalog: &cat, Contract: ct, Change: ch, Today: domain.DateOf(s.Now()), Facts: facts,
+	}, timeline); err != nil {
 		s.failAs(c, crossgradeSurface{}, err)
 		return
 	}

@@ -31,6 +31,9 @@ const (
 	maxComment  = 1000                   // free text kept in a history
 	maxURL      = 2048
 	maxDBID     = math.MaxInt64 // database identities (bigserial)
+	// maxQuoteVersion bounds a quote version an approver names: far above
+	// the re-pricings an amendment can see.
+	maxQuoteVersion = 1 << 40
 	// maxIdempotencyKey keeps a key, with the namespace it is stored under,
 	// well inside Postgres's index row limit (about 2.7 kB).
 	maxIdempotencyKey = 255
@@ -266,7 +269,7 @@ var bodySchemas = []bodySchema{
 		"description": text(maxWebhookDescription),
 	}),
 	body[billingRunRequest]("billing: POST /api/billing/run", map[string]limit{"asOf": noted(date, "not after today; at most 12 periods per contract per run")}),
-	body[decisionRequest]("decisions: POST /api/amendments/{id}/approve, /reject", map[string]limit{"comment": text(maxComment)}),
+	body[decisionRequest]("decisions: POST /api/amendments/{id}/approve, /reject", map[string]limit{"comment": text(maxComment), "quoteVersion": integer(1, maxQuoteVersion)}),
 }
 
 // merge joins field tables into a new one.

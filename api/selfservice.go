@@ -100,14 +100,14 @@ func (s *server) changeContract(c *gin.Context) {
 		return
 	}
 	preview := c.Query("preview") == "true"
-	open, err := s.openAmendmentToRefuse(c, ct.ID, preview)
+	timeline, err := s.Store.PendingTimeline(c.Request.Context(), ct.ID)
 	if err != nil {
-		s.failAs(c, selfServiceSurface{action: ch.Action, contract: s.contractShown(c, ct.ID)}, err)
+		s.failAs(c, selfServiceSurface{action: ch.Action}, err)
 		return
 	}
-	quote, err := domain.PlanChange(domain.Preflight{
-		Catalog: &cat, Contract: ct, Change: ch, Today: domain.DateOf(s.Now()), Charges: charges, OpenAmendment: open,
-	})
+	quote, err := domain.PlanOnTimeline(domain.Preflight{
+		Catalog: &cat, Contract: ct, Change: ch, Today: domain.DateOf(s.Now()), Charges: charges,
+	}, timeline)
 	if err != nil {
 		s.failAs(c, selfServiceSurface{action: ch.Action, contract: s.contractShown(c, ct.ID)}, err)
 		return
@@ -125,20 +125,6 @@ func (s *server) changeContract(c *gin.Context) {
 		return
 	}
 	s.respondAmendment(c, ch.Action, out)
-}
-
-// openAmendmentToRefuse is the contract's open amendment, for the
-// pre-flight to refuse a submission with; "" when there is none or nothing
-// is to be refused. A preview opens nothing, so an open amendment does not
-// stop it. A request with an Idempotency-Key is not refused here: a
-// concurrent repeat of it may have opened that very amendment, and the
-// workflow both meet in answers them; under the contract's lock the store
-// refuses any other open amendment.
-func (s *server) openAmendmentToRefuse(c *gin.Context, contractID string, preview bool) (string, error) {
-	if preview || idempotencyKey(c) != "" {
-		return "", nil
-	}
-	return s.Store.OpenAmendmentID(c.Request.Context(), contractID)
 }
 
 // contractShown is the contract as a self-service answer shows it, with its

@@ -36,7 +36,7 @@ var systemActor = flow.Actor{ID: "system", Source: "SCHEDULER"}
 // price and record it, wait for its effective date (withdrawable meanwhile),
 // then apply it.
 func AmendmentWorkflow(ctx workflow.Context, in flow.OpenAmendmentInput) (flow.Outcome, error) {
-	w := &amendment{in: in}
+	w := &amendment{in: in, timeline: workflow.GetSignalChannel(ctx, flow.TimelineSignal)}
 	if err := w.registerHandlers(ctx); err != nil {
 		return flow.Outcome{}, err
 	}
@@ -61,6 +61,12 @@ type amendment struct {
 	withdraw *flow.Actor
 	decision *flow.Decision
 	approved bool
+	// decisionErr refuses the decision just taken (its quote changed since
+	// the version its approver named); its Update answers with it.
+	decisionErr error
+	// timeline carries word that the contract's timeline re-priced or
+	// failed the amendment.
+	timeline workflow.ReceiveChannel
 	check    updateCheck // whether an Update came through the API
 }
 
@@ -80,48 +86,44 @@ func (w *amendment) run(ctx workflow.Context) error {
 		return w.refuse(err)
 	}
 	openedAt := workflow.Now(ctx)
+	effectiveAt := openedAt.Add(opened.WaitFor)
 	w.out, w.contract = flow.Outcome{Amendment: &opened.Amendment}, opened.Contract
+	if err := w.publishStatus(ctx); err != nil {
+		return err
+	}
 	if w.status() == domain.StatusApplied {
 		w.settled = true
-		return w.publishStatus(ctx)
+		return w.notifyTimeline(ctx, opened.Rebased)
 	}
-	if err := w.publishStatus(ctx); err != nil {
+	if err := w.notifyTimeline(ctx, opened.Rebased); err != nil {
 		return err
 	}
 	by := flow.Actor{ID: w.in.ActorID, Source: w.in.Source}
 
 	if w.status() == domain.StatusReview {
 		w.settled = true
-		decided, err := w.awaitReview(ctx, opened.ReviewExpiry)
-		switch {
-		case err != nil:
+		approved, err := w.review(ctx, opened.ReviewExpiry)
+		if err != nil || !approved || w.ended() {
 			return err
-		case !decided:
-			return w.transition(ctx, domain.StatusExpired, systemActor, nil)
-		case w.withdraw != nil:
-			return w.transition(ctx, domain.StatusWithdrawn, *w.withdraw, nil)
-		case !w.approved:
-			return w.transition(ctx, domain.StatusRejected, w.decision.Actor, &w.decision.Comment)
 		}
 		by = w.decision.Actor
-		if err := w.recordEvent(ctx, flow.EventApproved, by, &w.decision.Comment); err != nil {
-			return err
-		}
-		// The effective date may have come while the amendment was held.
-		wait := openedAt.Add(opened.WaitFor).Sub(workflow.Now(ctx))
+		wait := effectiveAt.Sub(workflow.Now(ctx))
 		if wait <= 0 {
+			// The effective date came while the amendment was held.
 			return w.apply(ctx, by)
 		}
-		if err := w.transition(ctx, domain.StatusScheduled, by, nil); err != nil {
-			return err
+		if w.status() == domain.StatusReview { // approved before the timeline
+			if err := w.transition(ctx, domain.StatusScheduled, by, nil); err != nil {
+				return err
+			}
 		}
-		opened.WaitFor = wait
+		effectiveAt = workflow.Now(ctx).Add(wait)
 	}
 
 	if w.status() == domain.StatusScheduled {
 		w.settled = true
-		withdrawn, err := workflow.AwaitWithTimeout(ctx, opened.WaitFor, func() bool { return w.withdraw != nil })
-		if err != nil {
+		withdrawn, err := w.awaitUntil(ctx, effectiveAt, func() bool { return w.withdraw != nil })
+		if err != nil || w.ended() {
 			return err
 		}
 		if withdrawn {
@@ -132,20 +134,58 @@ func (w *amendment) run(ctx workflow.Context) error {
 	return w.apply(ctx, by)
 }
 
+// review waits for the amendment in REVIEW to be decided, withdrawn or
+// expire after expiry, and acts on the outcome. It reports whether it was
+// approved.
+func (w *amendment) review(ctx workflow.Context, expiry time.Duration) (bool, error) {
+	r := reviewClock{expiry: expiry, escalateAt: workflow.Now(ctx).Add(expiry / 2)}
+	for {
+		decided, err := w.awaitReview(ctx, &r)
+		switch {
+		case err != nil || w.ended():
+			return false, err
+		case !decided:
+			return false, w.transition(ctx, domain.StatusExpired, systemActor, nil)
+		case w.withdraw != nil:
+			return false, w.transition(ctx, domain.StatusWithdrawn, *w.withdraw, nil)
+		case !w.approved:
+			return false, w.transition(ctx, domain.StatusRejected, w.decision.Actor, &w.decision.Comment)
+		}
+		if workflow.GetVersion(ctx, changeTimeline, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			return true, w.recordEvent(ctx, flow.EventApproved, w.decision.Actor, &w.decision.Comment)
+		}
+		if accepted, err := w.approve(ctx); err != nil || accepted {
+			return accepted, err
+		}
+	}
+}
+
+// reviewClock is when a review escalates (halfway through its expiry) and
+// when it expires: expiry after the escalation, once that is recorded.
+type reviewClock struct {
+	expiry     time.Duration
+	escalateAt time.Time
+	expiresAt  time.Time
+}
+
 // awaitReview waits for a decision or a withdrawal until the review expires,
-// escalating halfway. It reports whether anything arrived in time.
-func (w *amendment) awaitReview(ctx workflow.Context, expiry time.Duration) (bool, error) {
+// escalating halfway. A wait resumed after a refused decision keeps its
+// times. It reports whether anything arrived in time.
+func (w *amendment) awaitReview(ctx workflow.Context, r *reviewClock) (bool, error) {
 	arrived := func() bool { return w.decision != nil || w.withdraw != nil }
-	half := expiry / 2
-	ok, err := workflow.AwaitWithTimeout(ctx, half, arrived)
-	if err != nil || ok {
-		return ok, err
+	if r.expiresAt.IsZero() {
+		ok, err := w.awaitUntil(ctx, r.escalateAt, arrived)
+		if err != nil || ok || w.ended() {
+			return ok, err
+		}
+		half := r.expiry / 2
+		note := fmt.Sprintf("no decision after %s; the review expires in another %s", half, r.expiry-half)
+		if err := w.recordEvent(ctx, flow.EventEscalated, systemActor, &note); err != nil {
+			return false, err
+		}
+		r.expiresAt = workflow.Now(ctx).Add(r.expiry - half)
 	}
-	note := fmt.Sprintf("no decision after %s; the review expires in another %s", half, expiry-half)
-	if err := w.recordEvent(ctx, flow.EventEscalated, systemActor, &note); err != nil {
-		return false, err
-	}
-	return workflow.AwaitWithTimeout(ctx, expiry-half, arrived)
+	return w.awaitUntil(ctx, r.expiresAt, arrived)
 }
 
 func (w *amendment) recordEvent(ctx workflow.Context, event string, by flow.Actor, note *string) error {
@@ -167,16 +207,19 @@ func faultError(kind domain.Kind, fault domain.Fault, message string) error {
 
 func (w *amendment) transition(ctx workflow.Context, to string, by flow.Actor, note *string) error {
 	var a *activities.Amendments
-	var am domain.Amendment
+	var got flow.Transitioned
 	err := workflow.ExecuteLocalActivity(ctx, a.TransitionAmendment, flow.TransitionInput{
 		TenantID: w.in.TenantID, AmendmentID: w.in.AmendmentID, From: domain.OpenStatuses, To: to, ActorID: by.ID, Source: by.Source, Note: note,
-	}).Get(ctx, &am)
+	}).Get(ctx, &got)
 	if err != nil {
 		return err
 	}
-	w.out.Amendment = &am
+	w.out.Amendment = &got.Amendment
 	w.settled = true
-	return w.publishStatus(ctx)
+	if err := w.publishStatus(ctx); err != nil {
+		return err
+	}
+	return w.notifyTimeline(ctx, got.Rebased)
 }
 
 // refuse turns a business refusal into the outcome; other errors fail the workflow.

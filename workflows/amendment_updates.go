@@ -104,8 +104,12 @@ func (w *amendment) registerDecision(ctx workflow.Context, name string, approve 
 			if w.decision == nil {
 				w.decision, w.approved = &d, approve
 			}
-			if err := workflow.Await(ctx, func() bool { return w.done || w.status() != domain.StatusReview }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return w.done || w.status() != domain.StatusReview || w.decisionErr != nil }); err != nil {
 				return w.out, err
+			}
+			if refused := w.decisionErr; refused != nil {
+				w.decisionErr = nil
+				return w.out, refused
 			}
 			return w.out, w.internalFailure()
 		},

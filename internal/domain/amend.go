@@ -41,12 +41,6 @@ var Statuses = []string{StatusPending, StatusReview, StatusScheduled, StatusAppl
 // OpenStatuses are the statuses in which an amendment still holds its contract.
 var OpenStatuses = []string{StatusPending, StatusReview, StatusScheduled}
 
-// OpenAmendmentConflict refuses a change to a contract that already holds an
-// open amendment, naming it so the caller can follow or withdraw it.
-func OpenAmendmentConflict(contractNumber, amendmentID string) error {
-	return Errorf(KindConflict, "contractId", "contract %s already has an open amendment %s", contractNumber, amendmentID)
-}
-
 // OfferingChangeItem is one entry of a payload's offerings list; which fields
 // apply depends on the action.
 type OfferingChangeItem struct {

@@ -50,6 +50,9 @@ func (d Date) Day() int           { return d.t.Day() }
 func (d Date) Before(o Date) bool { return d.t.Before(o.t) }
 func (d Date) After(o Date) bool  { return d.t.After(o.t) }
 func (d Date) Equal(o Date) bool  { return d.t.Equal(o.t) }
+
+// Compare returns -1, 0 or +1 as d is before, on or after o.
+func (d Date) Compare(o Date) int { return d.t.Compare(o.t) }
 func (d Date) AddDays(n int) Date { return Date{d.t.AddDate(0, 0, n)} }
 
 // DaysUntil counts the days from d up to (not including) o.

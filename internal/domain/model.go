@@ -72,14 +72,17 @@ type ScheduleEvent struct {
 
 // Amendment is one requested change to a contract and where it stands.
 type Amendment struct {
-	ID             string       `json:"id" db:"id"`
-	ContractID     string       `json:"contractId" db:"contract_id"`
-	ContractNumber string       `json:"contractNumber" db:"contract_number"`
-	Action         Action       `json:"action" db:"action"`
-	Status         string       `json:"status" db:"status"`
-	EffectiveDate  Date         `json:"effectiveDate" db:"effective_date"`
-	Quote          Quote        `json:"quote" db:"-"`
-	MatchedRule    *MatchedRule `json:"matchedRule,omitempty" db:"-"`
+	ID             string `json:"id" db:"id"`
+	ContractID     string `json:"contractId" db:"contract_id"`
+	ContractNumber string `json:"contractNumber" db:"contract_number"`
+	Action         Action `json:"action" db:"action"`
+	Status         string `json:"status" db:"status"`
+	EffectiveDate  Date   `json:"effectiveDate" db:"effective_date"`
+	Quote          Quote  `json:"quote" db:"-"`
+	// QuoteVersion counts the quote's pricings: 1 as opened, one more each
+	// time an earlier change on the contract's timeline re-priced it.
+	QuoteVersion int64        `json:"quoteVersion" db:"quote_version"`
+	MatchedRule  *MatchedRule `json:"matchedRule,omitempty" db:"-"`
 	// ReviewExpiresAt is when a change held for review expires undecided.
 	ReviewExpiresAt *time.Time       `json:"reviewExpiresAt,omitempty" db:"review_expires_at"`
 	Source          string           `json:"source" db:"source"`

@@ -37,6 +37,9 @@ type OpenAmendmentResult struct {
 	Contract     domain.Contract
 	WaitFor      time.Duration
 	ReviewExpiry time.Duration
+	// Rebased reports that opening it re-priced or failed other amendments
+	// of the contract, whose workflows are to be told (NotifyTimeline).
+	Rebased bool `json:",omitempty"`
 }
 
 // ApplyAmendmentInput names the amendment to apply and who triggered it.
@@ -51,7 +54,45 @@ type ApplyAmendmentInput struct {
 type Applied struct {
 	Amendment domain.Amendment
 	Contract  domain.Contract
+	// Rebased: see OpenAmendmentResult.Rebased.
+	Rebased bool `json:",omitempty"`
 }
+
+// Transitioned is an amendment after a change of status, encoded as
+// domain.Amendment is (histories recorded before Rebased hold just that).
+type Transitioned struct {
+	domain.Amendment
+	// Rebased: see OpenAmendmentResult.Rebased.
+	Rebased bool `json:"rebased,omitempty"`
+}
+
+// ApproveInput accepts an amendment held for review: who approved it, their
+// comment, and the quote version they saw, if they named it.
+type ApproveInput struct {
+	TenantID     string
+	AmendmentID  string
+	ActorID      string
+	Source       string
+	Comment      *string
+	QuoteVersion *int64
+}
+
+// AmendmentRef names an amendment of a tenant.
+type AmendmentRef struct {
+	TenantID    string
+	AmendmentID string
+}
+
+// TimelineInput names a contract whose re-priced amendments' workflows are
+// to be told.
+type TimelineInput struct {
+	TenantID   string
+	ContractID string
+}
+
+// TimelineSignal tells an amendment workflow that its contract's timeline
+// re-priced or failed it: it reads its amendment again.
+const TimelineSignal = "timeline-changed"
 
 // EventInput adds an event such as APPROVED or ESCALATED to an amendment's
 // history. Capture is set on the event of an up-front payment's capture.
@@ -105,6 +146,8 @@ type Actor struct {
 type Decision struct {
 	Actor   Actor
 	Comment string
+	// QuoteVersion is the quote version the approver saw, when they named it.
+	QuoteVersion *int64 `json:",omitempty"`
 }
 
 // Events an amendment workflow records in the amendment's history besides

@@ -271,3 +271,17 @@ func (f *Client) EnsureBillingSchedule(ctx context.Context) error {
 	}
 	return nil
 }
+
+// TellTimelineChanged signals an amendment's workflow that its contract's
+// timeline changed it. It reports false when the workflow has ended.
+func (f *Client) TellTimelineChanged(ctx context.Context, workflowID string) (bool, error) {
+	err := f.c.SignalWorkflow(ctx, workflowID, "", TimelineSignal, nil)
+	var gone *serviceerror.NotFound
+	if errors.As(err, &gone) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("signal %s: %w", workflowID, err)
+	}
+	return true, nil
+}

@@ -20,6 +20,9 @@ import (
 type Applied struct {
 	Amendment domain.Amendment
 	Contract  domain.Contract
+	// Rebased reports that the timeline changed other amendments, whose
+	// workflows are then to be told (see RebasedWorkflows).
+	Rebased bool
 }
 
 // ApplyAmendment writes the amendment's change in one transaction: a new
@@ -56,11 +59,43 @@ func (s *Store) ApplyAmendment(ctx context.Context, tenantID, id, actor, source 
 		if !slices.Contains(domain.OpenStatuses, am.Status) {
 			return statusConflict(id, am.Status)
 		}
+		if err := awaitTurn(ctx, tx, ct.Contract, am); err != nil {
+			return err
+		}
 		rec := recordedAmendment{TenantID: tenantID, ID: id, Quote: am.Quote, SubmittedBy: am.SubmittedBy}
-		out, err = applyLocked(ctx, tx, ct, rec, domain.AmendmentEvent{Status: domain.StatusApplied, ActorID: actor, Source: source, At: now})
+		if out, err = applyLocked(ctx, tx, ct, rec, domain.AmendmentEvent{Status: domain.StatusApplied, ActorID: actor, Source: source, At: now}); err != nil {
+			return err
+		}
+		out.Rebased, err = rebaseLocked(ctx, tx, tenantID, ct.ID, now)
 		return err
 	})
 	return out, err
+}
+
+// errNotYourTurn is returned, to be retried, by an apply whose amendment
+// comes after another accepted one that is still open: same-date changes
+// apply in the order they were accepted.
+var errNotYourTurn = errors.New("an amendment before it on the contract's timeline has not applied yet")
+
+// awaitTurn refuses, for now, to apply an amendment while one accepted
+// before it on the contract's timeline is still open.
+func awaitTurn(ctx context.Context, tx *sqlx.Tx, ct domain.Contract, am domain.Amendment) error {
+	if am.Quote.BaseVersion == ct.Version {
+		return nil
+	}
+	timeline, err := loadTimeline(ctx, tx, ct.ID)
+	if err != nil {
+		return err
+	}
+	for _, p := range timeline {
+		if p.ID == am.ID {
+			break
+		}
+		if p.InProjection() {
+			return fmt.Errorf("apply amendment %s after %s: %w", am.ID, p.ID, errNotYourTurn)
+		}
+	}
+	return nil // applyLocked refuses a quote priced on other terms
 }
 
 // recordedAmendment is an amendment as applying it needs it: its quote, and
@@ -80,7 +115,7 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 	var out Applied
 	tenantID, id, q, now := am.TenantID, am.ID, am.Quote, applied.At
 	if ct.Version != q.BaseVersion {
-		// Cannot happen while one open amendment per contract holds; refuse rather than lose an update.
+		// Cannot happen while every change re-prices the timeline; refuse rather than lose an update.
 		return out, domain.Errorf(domain.KindConflict, "contractId", "contract %s changed since amendment %s was priced (version %d, expected %d)", ct.Number, id, ct.Version, q.BaseVersion)
 	}
 	if err := writeAmendedContract(ctx, tx, ct, am, now); err != nil {

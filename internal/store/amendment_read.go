@@ -13,7 +13,7 @@ import (
 	"github.com/contractd/contractd/internal/domain"
 )
 
-const amendmentColumns = `m.id, m.contract_id, c.number AS contract_number, m.action, m.status, m.effective_date, m.quote,
+const amendmentColumns = `m.id, m.contract_id, c.number AS contract_number, m.action, m.status, m.effective_date, m.quote, m.quote_version,
 	m.matched_rule, m.review_expires_at, m.source, m.submitted_by, m.workflow_id, m.created_at, m.updated_at`
 
 type amendmentRow struct {

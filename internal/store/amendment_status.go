@@ -30,16 +30,15 @@ func insertEvent(ctx context.Context, tx *sqlx.Tx, amendmentID string, e domain.
 
 // Transition moves an amendment from one of `from` to to.Status and records
 // to as its event: who did it, through which surface, with what note, when.
-// Repeating a transition that already happened is a no-op.
-func (s *Store) Transition(ctx context.Context, tenantID, id string, from []string, to domain.AmendmentEvent) (domain.Amendment, error) {
-	var am domain.Amendment
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var status string
-		if err := tx.GetContext(ctx, &status, `SELECT status FROM amendments WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tenantID, id); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return ErrNotFound
-			}
-			return fmt.Errorf("lock amendment: %w", err)
+// Repeating a transition that already happened is a no-op. An amendment
+// that leaves the contract's timeline moves the ones after it: they are
+// priced again in the same transaction, and rebased reports whether their
+// workflows are to be told.
+func (s *Store) Transition(ctx context.Context, tenantID, id string, from []string, to domain.AmendmentEvent) (am domain.Amendment, rebased bool, err error) {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		status, contractID, err := lockAmendment(ctx, tx, tenantID, id)
+		if err != nil {
+			return err
 		}
 		if status != to.Status {
 			if !slices.Contains(from, status) {
@@ -51,14 +50,82 @@ func (s *Store) Transition(ctx context.Context, tenantID, id string, from []stri
 			if err := insertEvent(ctx, tx, id, to); err != nil {
 				return err
 			}
+			if rebased, err = rebaseLocked(ctx, tx, tenantID, contractID, to.At); err != nil {
+				return err
+			}
 		}
-		var err error
 		if am, err = loadAmendment(ctx, tx, tenantID, id); err != nil || status == to.Status {
 			return err
 		}
 		return insertAmendmentEvent(ctx, tx, tenantID, am, to.At)
 	})
-	return am, err
+	return am, rebased, err
+}
+
+// lockAmendment locks an amendment's contract, then the amendment, in the
+// order every change to a contract takes its locks, and reads its status.
+func lockAmendment(ctx context.Context, tx *sqlx.Tx, tenantID, id string) (status, contractID string, err error) {
+	err = tx.GetContext(ctx, &contractID, `SELECT contract_id FROM amendments WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", ErrNotFound
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("look up amendment's contract: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM contracts WHERE id = $1 FOR UPDATE`, contractID); err != nil {
+		return "", "", fmt.Errorf("lock contract: %w", err)
+	}
+	if err := tx.GetContext(ctx, &status, `SELECT status FROM amendments WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tenantID, id); err != nil {
+		return "", "", fmt.Errorf("lock amendment: %w", err)
+	}
+	return status, contractID, nil
+}
+
+// Approve accepts an amendment held in REVIEW: it records the approval
+// (event APPROVED, with the approver's comment), gives the amendment its
+// place in the contract's order and makes it SCHEDULED, then prices the
+// timeline again from the contract as it is, this amendment included: one
+// that no longer holds ends FAILED. A decision that names the quote version
+// its approver saw is refused when the quote has changed since. Approving
+// again returns the amendment as the first approval left it.
+// Long: one transaction, in the order the locks and checks must come.
+func (s *Store) Approve(ctx context.Context, tenantID, id string, approval domain.AmendmentEvent, quoteVersion *int64) (am domain.Amendment, rebased bool, err error) {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		status, contractID, err := lockAmendment(ctx, tx, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if am, err = loadAmendment(ctx, tx, tenantID, id); err != nil || status != domain.StatusReview {
+			return err
+		}
+		if quoteVersion != nil && *quoteVersion != am.QuoteVersion {
+			return domain.Errorf(domain.KindConflict, "quoteVersion", "amendment %s was re-priced since quote version %d; its quote is now version %d",
+				id, *quoteVersion, am.QuoteVersion)
+		}
+		seq, err := nextSeq(ctx, tx, contractID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE amendments SET status = $3, timeline_seq = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
+			tenantID, id, domain.StatusScheduled, seq, approval.At); err != nil {
+			return fmt.Errorf("schedule approved amendment: %w", err)
+		}
+		scheduled := approval
+		scheduled.Status, scheduled.Note = domain.StatusScheduled, nil
+		for _, e := range []domain.AmendmentEvent{approval, scheduled} {
+			if err := insertEvent(ctx, tx, id, e); err != nil {
+				return err
+			}
+		}
+		if rebased, err = rebaseLocked(ctx, tx, tenantID, contractID, approval.At); err != nil {
+			return err
+		}
+		if am, err = loadAmendment(ctx, tx, tenantID, id); err != nil || am.Status != domain.StatusScheduled {
+			return err // one the timeline failed was announced as it failed
+		}
+		return insertAmendmentEvent(ctx, tx, tenantID, am, approval.At)
+	})
+	return am, rebased, err
 }
 
 // RecordEvent adds an event to an amendment's history without changing its

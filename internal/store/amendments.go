@@ -27,6 +27,9 @@ type NewAmendment struct {
 	WorkflowID     string
 	ActorID        string
 	Source         string
+	// Change is the request as the domain reads it, kept to price the
+	// amendment again when the contract's timeline moves under it.
+	Change domain.Change
 }
 
 // Plan is a priced change and where it starts: its first status, and for a
@@ -41,57 +44,94 @@ type Plan struct {
 	ApplyNow bool
 }
 
-// Planner validates and prices a change against the locked contract, the
-// tenant's catalog and the contract's early-termination charges.
-type Planner func(ct domain.Contract, cat domain.Catalog, charges []domain.TerminationCharge) (Plan, error)
+// Planner validates and prices a change against the locked contract and its
+// timeline (its open amendments in the order they will apply), the tenant's
+// catalog and the contract's early-termination charges.
+type Planner func(ct domain.Contract, timeline []domain.Pending, cat domain.Catalog, charges []domain.TerminationCharge) (Plan, error)
 
-// OpenAmendment locks the contract, plans the change and records the
-// amendment with its first status, in one transaction. A contract may hold
-// only one open amendment: a second gets a KindConflict error naming the
-// first. Opening the same amendment id again returns it unchanged. The
-// contract comes back as its terms (after the change, when Plan.ApplyNow
-// applied it), without its segments and schedule history.
-func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Time, plan Planner) (domain.Amendment, domain.Contract, error) {
-	var am domain.Amendment
-	var ct lockedContract
+// Opened is an amendment as opening it recorded it, the contract's terms (after
+// the change, when Plan.ApplyNow applied it) without segments and schedule
+// history, and whether the timeline changed other amendments, whose
+// workflows are then to be told (see RebasedWorkflows).
+type Opened struct {
+	Amendment domain.Amendment
+	Contract  domain.Contract
+	Rebased   bool
+}
+
+// OpenAmendment locks the contract, plans the change against its timeline
+// and records the amendment with its first status, in one transaction; then
+// prices the amendments after it again. Opening the same amendment id again
+// returns it unchanged.
+func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Time, plan Planner) (Opened, error) {
+	var out Opened
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		if ct, err = lockContract(ctx, tx, in.TenantID, in.ContractID); err != nil {
-			return err
-		}
-		if existing, err := loadAmendment(ctx, tx, in.TenantID, in.ID); err == nil {
-			am = existing
-			return nil
-		} else if !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		p, err := planLocked(ctx, tx, in.TenantID, ct, plan)
+		ct, err := s.openLocked(ctx, tx, in, now, plan, &out.Amendment)
 		if err != nil {
 			return err
 		}
-		quote, err := insertAmendment(ctx, tx, in, ct, p, now)
-		if err != nil {
+		out.Contract = ct.Contract
+		if out.Rebased, err = rebaseLocked(ctx, tx, in.TenantID, ct.ID, now); err != nil {
 			return err
 		}
-		if err := insertEvent(ctx, tx, in.ID, in.event(domain.StatusPending, now)); err != nil {
+		if out.Contract, err = loadTerms(ctx, tx, in.TenantID, ct.ID, false); err != nil {
 			return err
 		}
-		if p.Status != domain.StatusPending {
-			if err := insertEvent(ctx, tx, in.ID, in.event(p.Status, now)); err != nil {
-				return err
-			}
-		} else if p.ApplyNow {
-			rec := recordedAmendment{TenantID: in.TenantID, ID: in.ID, Quote: quote, SubmittedBy: in.ActorID}
-			applied, err := applyLocked(ctx, tx, ct, rec, in.event(domain.StatusApplied, now))
-			am, ct.Contract = applied.Amendment, applied.Contract
-			return err
-		}
-		if am, err = loadAmendment(ctx, tx, in.TenantID, in.ID); err != nil {
-			return err
-		}
-		return insertAmendmentEvent(ctx, tx, in.TenantID, am, now)
+		out.Amendment, err = loadAmendment(ctx, tx, in.TenantID, in.ID)
+		return err
 	})
-	return am, ct.Contract, err
+	return out, err
+}
+
+// openLocked records the amendment (and applies it, when planned so) under
+// the contract's lock, which it takes.
+// Long: the steps of one transaction, in order.
+func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, now time.Time, plan Planner, am *domain.Amendment) (lockedContract, error) {
+	ct, err := lockContract(ctx, tx, in.TenantID, in.ContractID)
+	if err != nil {
+		return ct, err
+	}
+	if existing, err := loadAmendment(ctx, tx, in.TenantID, in.ID); err == nil {
+		*am = existing
+		return ct, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return ct, err
+	}
+	timeline, err := loadTimeline(ctx, tx, ct.ID)
+	if err != nil {
+		return ct, err
+	}
+	if err := refuseFullTimeline(ct.Contract, timeline); err != nil {
+		return ct, err
+	}
+	p, err := planLocked(ctx, tx, in.TenantID, ct, timeline, plan)
+	if err != nil {
+		return ct, err
+	}
+	quote, err := insertAmendment(ctx, tx, in, ct, p, now)
+	if err != nil {
+		return ct, err
+	}
+	if err := insertEvent(ctx, tx, in.ID, in.event(domain.StatusPending, now)); err != nil {
+		return ct, err
+	}
+	// An immediate change applies at once unless an earlier one, due today
+	// too, is still on its way: then its workflow applies it after that one.
+	if p.Status == domain.StatusPending && p.ApplyNow && quote.BaseVersion == ct.Version {
+		rec := recordedAmendment{TenantID: in.TenantID, ID: in.ID, Quote: quote, SubmittedBy: in.ActorID}
+		_, err := applyLocked(ctx, tx, ct, rec, in.event(domain.StatusApplied, now))
+		return ct, err
+	}
+	if p.Status != domain.StatusPending {
+		if err := insertEvent(ctx, tx, in.ID, in.event(p.Status, now)); err != nil {
+			return ct, err
+		}
+	}
+	loaded, err := loadAmendment(ctx, tx, in.TenantID, in.ID)
+	if err != nil {
+		return ct, err
+	}
+	return ct, insertAmendmentEvent(ctx, tx, in.TenantID, loaded, now)
 }
 
 // event is a step of the new amendment's history taken by its submitter.
@@ -99,15 +139,9 @@ func (in NewAmendment) event(status string, at time.Time) domain.AmendmentEvent 
 	return domain.AmendmentEvent{Status: status, ActorID: in.ActorID, Source: in.Source, At: at}
 }
 
-// planLocked refuses a change to a contract that holds an open amendment,
-// then plans it against the locked contract, the tenant's catalog and the
-// contract's early-termination charges.
-func planLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, ct lockedContract, plan Planner) (Plan, error) {
-	if open, err := openAmendmentID(ctx, tx, ct.ID); err != nil {
-		return Plan{}, err
-	} else if open != "" {
-		return Plan{}, domain.OpenAmendmentConflict(ct.Number, open)
-	}
+// planLocked plans a change against the locked contract and its timeline,
+// the tenant's catalog and the contract's early-termination charges.
+func planLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, ct lockedContract, timeline []domain.Pending, plan Planner) (Plan, error) {
 	cat, err := loadCatalog(ctx, tx, tenantID)
 	if err != nil {
 		return Plan{}, err
@@ -116,19 +150,24 @@ func planLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, ct lockedCont
 	if err != nil {
 		return Plan{}, err
 	}
-	return plan(ct.Contract, cat, charges)
+	return plan(ct.Contract, timeline, cat, charges)
 }
 
-// insertAmendment records the amendment's row with its first status and its
-// quote, which it returns as recorded. A second open amendment on the
-// contract is a conflict naming the first, though this transaction found
-// none (another committed since).
+// insertAmendment records the amendment's row with its first status, its
+// quote and its change, and gives it its place in the contract's order
+// unless it is held for review. It returns the quote as recorded. A second
+// open cancellation is a conflict naming the first.
+// Long: one INSERT with every column, and the conflicts it can meet.
 func insertAmendment(ctx context.Context, tx *sqlx.Tx, in NewAmendment, ct lockedContract, p Plan, now time.Time) (domain.Quote, error) {
 	quote := p.Quote
 	quote.ID, quote.Status = in.ID, p.Status
 	quoteJSON, err := json.Marshal(quote)
 	if err != nil {
 		return quote, fmt.Errorf("encode quote: %w", err)
+	}
+	changeJSON, err := json.Marshal(in.Change)
+	if err != nil {
+		return quote, fmt.Errorf("encode change: %w", err)
 	}
 	var ruleJSON []byte
 	if p.MatchedRule != nil {
@@ -140,15 +179,24 @@ func insertAmendment(ctx context.Context, tx *sqlx.Tx, in NewAmendment, ct locke
 	if in.IdempotencyKey != "" {
 		idemKey = &in.IdempotencyKey
 	}
+	var seq *int64
+	if p.Status != domain.StatusReview {
+		n, err := nextSeq(ctx, tx, ct.ID)
+		if err != nil {
+			return quote, err
+		}
+		seq = &n
+	}
 	_, err = tx.ExecContext(ctx, `
 		INSERT INTO amendments (id, tenant_id, contract_id, action, status, effective_date, base_version, quote, request,
-			request_hash, idempotency_key, workflow_id, source, submitted_by, matched_rule, review_expires_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)`,
+			request_hash, idempotency_key, workflow_id, source, submitted_by, matched_rule, review_expires_at, created_at, updated_at,
+			change, timeline_seq)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19)`,
 		in.ID, in.TenantID, ct.ID, in.Action, p.Status, quote.EffectiveDate, quote.BaseVersion, quoteJSON, []byte(in.Request),
-		in.RequestHash, idemKey, in.WorkflowID, in.Source, in.ActorID, ruleJSON, p.ReviewExpiresAt, now)
-	if isUniqueViolation(err, "amendments_one_open_per_contract") {
-		open, _ := openAmendmentID(ctx, tx, ct.ID)
-		return quote, domain.OpenAmendmentConflict(ct.Number, open)
+		in.RequestHash, idemKey, in.WorkflowID, in.Source, in.ActorID, ruleJSON, p.ReviewExpiresAt, now, changeJSON, seq)
+	if isUniqueViolation(err, "amendments_one_open_cancellation") {
+		open, _ := openCancellationID(ctx, tx, ct.ID)
+		return quote, domain.Errorf(domain.KindConflict, "action", "contract %s already has an open cancellation %s", ct.Number, open)
 	}
 	if err != nil {
 		return quote, fmt.Errorf("insert amendment: %w", err)
@@ -213,9 +261,9 @@ func (s *Store) ContractTerminationCharges(ctx context.Context, tenantID string,
 }
 
 // isOpen is the condition that an amendment is open, with the statuses
-// named literally, as the index that allows one open amendment per contract
-// names them: with them as a parameter, Postgres cannot plan a lookup once
-// for all contracts on that index.
+// named literally, as the partial indexes on open amendments name them:
+// with them as a parameter, Postgres cannot plan a lookup once for all
+// contracts on those indexes.
 var isOpen = func() string {
 	quoted := make([]string, len(domain.OpenStatuses))
 	for i, st := range domain.OpenStatuses {
@@ -224,19 +272,11 @@ var isOpen = func() string {
 	return `status IN (` + strings.Join(quoted, ", ") + `)`
 }()
 
-func openAmendmentID(ctx context.Context, q sqlx.QueryerContext, contractID string) (string, error) {
+func openCancellationID(ctx context.Context, q sqlx.QueryerContext, contractID string) (string, error) {
 	var id string
-	err := sqlx.GetContext(ctx, q, &id, `SELECT id FROM amendments WHERE contract_id = $1 AND `+isOpen, contractID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
+	err := sqlx.GetContext(ctx, q, &id, `SELECT id FROM amendments WHERE contract_id = $1 AND action = 'CANCELLATION' AND `+isOpen, contractID)
 	if err != nil {
-		return "", fmt.Errorf("look up open amendment: %w", err)
+		return "", fmt.Errorf("look up open cancellation: %w", err)
 	}
 	return id, nil
-}
-
-// OpenAmendmentID returns the contract's open amendment, or "" when it has none.
-func (s *Store) OpenAmendmentID(ctx context.Context, contractID string) (string, error) {
-	return openAmendmentID(ctx, s.db, contractID)
 }

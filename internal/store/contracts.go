@@ -341,10 +341,10 @@ func getContract(ctx context.Context, q sqlx.QueryerContext, dest any, columns, 
 	return nil
 }
 
-// ViewingCardInUse reports whether another active contract of the tenant holds the card.
-func (s *Store) ViewingCardInUse(ctx context.Context, tenantID, number, exceptContractID string) (bool, error) {
+// viewingCardInUse reports whether another active contract of the tenant holds the card.
+func viewingCardInUse(ctx context.Context, q sqlx.QueryerContext, tenantID, number, exceptContractID string) (bool, error) {
 	var used bool
-	err := s.db.GetContext(ctx, &used, `SELECT EXISTS (SELECT 1 FROM contracts
+	err := sqlx.GetContext(ctx, q, &used, `SELECT EXISTS (SELECT 1 FROM contracts
 		WHERE tenant_id = $1 AND viewing_card_number = $2 AND status = 'active' AND id <> $3)`, tenantID, number, exceptContractID)
 	if err != nil {
 		return false, fmt.Errorf("look up viewing card: %w", err)

@@ -54,17 +54,22 @@ func redeemDiscount(ctx context.Context, tx *sqlx.Tx, tenantID, contractID, amen
 // another active contract (a unique index settles any race) and the
 // requested code's redemptions so far (the apply counts again, under lock).
 func (s *Store) CrossgradeFacts(ctx context.Context, tenantID, contractID string, cg domain.CrossgradeChange) (domain.CrossgradeFacts, error) {
+	return crossgradeFacts(ctx, s.db, tenantID, contractID, cg)
+}
+
+// crossgradeFacts reads CrossgradeFacts with q, which may be a transaction.
+func crossgradeFacts(ctx context.Context, q sqlx.QueryerContext, tenantID, contractID string, cg domain.CrossgradeChange) (domain.CrossgradeFacts, error) {
 	var facts domain.CrossgradeFacts
 	if cg.ViewingCardNumber != "" {
 		var err error
-		if facts.CardInUse, err = s.ViewingCardInUse(ctx, tenantID, cg.ViewingCardNumber, contractID); err != nil {
+		if facts.CardInUse, err = viewingCardInUse(ctx, q, tenantID, cg.ViewingCardNumber, contractID); err != nil {
 			return facts, err
 		}
 	}
 	if cg.DiscountCode == "" {
 		return facts, nil
 	}
-	err := s.db.QueryRowxContext(ctx, `SELECT
+	err := q.QueryRowxContext(ctx, `SELECT
 		(SELECT coalesce(max(redemptions), 0) FROM discount_code_usage WHERE tenant_id = $1 AND code = $2),
 		(SELECT count(*) FROM discount_redemptions WHERE tenant_id = $1 AND contract_id = $3 AND code = $2)`,
 		tenantID, cg.DiscountCode, contractID).Scan(&facts.Redemptions.Total, &facts.Redemptions.OnContract)

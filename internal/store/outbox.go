@@ -23,6 +23,7 @@ const (
 	EventAmendmentExpired        = "amendment.expired"
 	EventAmendmentWithdrawn      = "amendment.withdrawn"
 	EventAmendmentFailed         = "amendment.failed"
+	EventAmendmentRepriced       = "amendment.repriced"
 	EventContractCancelled       = "contract.canceled"
 	EventScheduleCancelled       = "schedule.canceled"
 	EventScheduleRestarted       = "schedule.restarted"
@@ -37,7 +38,7 @@ const (
 // EventTypes lists every event type.
 var EventTypes = []string{
 	EventContractCreated, EventAmendmentReviewRequired, EventAmendmentScheduled, EventAmendmentApplied,
-	EventAmendmentRejected, EventAmendmentExpired, EventAmendmentWithdrawn, EventAmendmentFailed,
+	EventAmendmentRejected, EventAmendmentExpired, EventAmendmentWithdrawn, EventAmendmentFailed, EventAmendmentRepriced,
 	EventContractCancelled, EventScheduleCancelled, EventScheduleRestarted, EventInvoiceCreated,
 	EventPaymentCaptured, EventPaymentFailed, EventInvoicePaid, EventCreditNoteCreated, EventCreditNoteApplied,
 }

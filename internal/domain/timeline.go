@@ -1,0 +1,234 @@
+package domain
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+)
+
+// MaxPendingPerContract bounds a contract's open amendments (SCHEDULED and
+// REVIEW together). Every change re-prices the pending ones after it in one
+// transaction, so the bound keeps that transaction short.
+const MaxPendingPerContract = 100
+
+// Pending is an open amendment on a contract's timeline. A SCHEDULED one is
+// a phase of the contract's future, ordered by its date then by Seq, the
+// order it was accepted in; one in REVIEW is not part of the future until it
+// is approved, but it is priced against it so that its approver sees what it
+// would do.
+type Pending struct {
+	ID     string
+	Status string
+	// Seq is the order the amendment entered SCHEDULED in; 0 in REVIEW.
+	Seq          int64
+	Quote        Quote
+	QuoteVersion int64
+	// Change is the request the amendment was opened with, nil for one
+	// opened before changes were recorded: such an amendment keeps its quote
+	// while the contract it was priced on stays as it was.
+	Change *Change
+}
+
+// InProjection reports whether the amendment is part of the contract's
+// future: accepted, whether due later (SCHEDULED) or today (PENDING).
+func (p Pending) InProjection() bool { return p.Status == StatusScheduled || p.Status == StatusPending }
+
+// SortTimeline orders pending amendments as they will apply: by date, then by
+// the order they were accepted in; those in REVIEW go after the scheduled
+// ones of their date, as an approval would put them.
+func SortTimeline(list []Pending) {
+	slices.SortStableFunc(list, func(a, b Pending) int {
+		if c := a.Quote.EffectiveDate.Compare(b.Quote.EffectiveDate); c != 0 {
+			return c
+		}
+		return cmp.Compare(seqOrLast(a), seqOrLast(b))
+	})
+}
+
+func seqOrLast(p Pending) int64 {
+	if p.Seq == 0 {
+		return 1<<63 - 1
+	}
+	return p.Seq
+}
+
+// Projection is a contract as it will be on a date: its terms after every
+// scheduled amendment dated on or before it.
+type Projection struct {
+	Contract Contract
+	// CancelledBy is the scheduled cancellation that ends the contract, if
+	// one applies by then.
+	CancelledBy string
+}
+
+// Project returns ct as it will be on `on`, after the scheduled amendments
+// of timeline (sorted by SortTimeline) dated on or before it.
+func Project(ct Contract, timeline []Pending, on Date) Projection {
+	pr := Projection{Contract: ct}
+	for _, p := range timeline {
+		if p.Quote.EffectiveDate.After(on) {
+			break
+		}
+		if p.InProjection() {
+			pr.apply(p)
+		}
+	}
+	return pr
+}
+
+// apply moves the projection past p.
+func (pr *Projection) apply(p Pending) {
+	q := p.Quote
+	ct := &pr.Contract
+	ct.Lines, ct.RecurringAmount, ct.BillingPeriod = q.LinesAfter, q.RecurringAfter, q.BillingPeriod
+	ct.Version++
+	if q.Crossgrade != nil || q.Discount != nil {
+		ct.Discount = q.Discount
+	}
+	if q.CancelsContract {
+		ct.Status = ContractCancelled
+		pr.CancelledBy = p.ID
+	}
+}
+
+// PlanOnTimeline plans a change against the contract as it will be on the
+// change's date. A change dated after a scheduled cancellation conflicts
+// with it and names it.
+func PlanOnTimeline(p Preflight, timeline []Pending) (Quote, error) {
+	date, err := p.dateOnTimeline()
+	if err != nil {
+		return Quote{}, err
+	}
+	pr := Project(p.Contract, timeline, date)
+	if pr.CancelledBy != "" {
+		return Quote{}, Errorf(KindConflict, "effectiveDate",
+			"contract %s is cancelled by scheduled amendment %s before %s; withdraw it first", p.Contract.Number, pr.CancelledBy, date)
+	}
+	p.Contract = pr.Contract
+	return PlanChange(p)
+}
+
+// dateOnTimeline is the date the change would take effect on, as far as it
+// can be known before planning: a date the request names, else the start
+// of the next bill cycle or today. Planning against the projection on that
+// date validates the change against the projected terms.
+func (p Preflight) dateOnTimeline() (Date, error) {
+	if p.Change.Crossgrade != nil {
+		// A crossgrade's date follows from what it changes to: an upgrade
+		// now, a downgrade at the end of the period.
+		if q, err := PlanChange(p); err == nil {
+			return q.EffectiveDate, nil
+		}
+		return p.Today, nil
+	}
+	if p.Change.EffectiveDate.IsZero() && p.Change.RelativeEffectiveDate == "" {
+		return p.Today, nil
+	}
+	q, err := PlanChange(Preflight{Catalog: p.Catalog, Contract: p.Contract, Change: dateOnly(p.Change), Today: p.Today})
+	if err != nil {
+		// The date alone is wrong (in the past, outside the term): say so.
+		return Date{}, err
+	}
+	return q.EffectiveDate, nil
+}
+
+// dateOnly is a change that only moves the date: a cancellation, which any
+// active contract accepts, dated as ch is.
+func dateOnly(ch Change) Change {
+	return Change{Action: Cancellation, ContractID: ch.ContractID, EffectiveDate: ch.EffectiveDate, RelativeEffectiveDate: ch.RelativeEffectiveDate}
+}
+
+// Rebased is what re-pricing a pending amendment against a new projection
+// gave: its new quote, or why it no longer holds.
+type Rebased struct {
+	ID    string
+	Quote Quote
+	// Changed is set when Quote differs from the recorded one.
+	Changed bool
+	Err     error
+}
+
+// Rebase re-validates and re-prices every pending amendment of timeline
+// (sorted by SortTimeline) against the contract as it will be on its date,
+// given ct as it is now. An amendment that no longer holds leaves the
+// projection, so the ones after it are priced without it. facts supplies a
+// crossgrade's validation facts.
+func Rebase(cat *Catalog, ct Contract, timeline []Pending, today Date, charges []TerminationCharge, facts func(Pending) CrossgradeFacts) []Rebased {
+	out := make([]Rebased, 0, len(timeline))
+	pr := Projection{Contract: ct}
+	for _, p := range timeline {
+		r := Rebased{ID: p.ID}
+		r.Quote, r.Err = replan(cat, pr, p, today, charges, facts)
+		r.Changed = r.Err == nil && !sameQuote(r.Quote, p.Quote)
+		out = append(out, r)
+		if r.Err == nil && p.InProjection() {
+			kept := p
+			kept.Quote = r.Quote
+			pr.apply(kept)
+		}
+	}
+	return out
+}
+
+// replan prices p again against pr, on p's own date.
+func replan(cat *Catalog, pr Projection, p Pending, today Date, charges []TerminationCharge, facts func(Pending) CrossgradeFacts) (Quote, error) {
+	if pr.CancelledBy != "" {
+		return Quote{}, Errorf(KindConflict, "effectiveDate", "contract %s is cancelled by scheduled amendment %s on or before %s",
+			pr.Contract.Number, pr.CancelledBy, p.Quote.EffectiveDate)
+	}
+	if p.Change == nil {
+		if pr.Contract.Version == p.Quote.BaseVersion && slices.EqualFunc(pr.Contract.Lines, p.Quote.LinesBefore, linesEqual) {
+			return p.Quote, nil
+		}
+		return Quote{}, Errorf(KindConflict, "contractId", "the contract changed before amendment %s, which was priced before changes could be re-priced; submit it again", p.ID)
+	}
+	ch := *p.Change
+	date := p.Quote.EffectiveDate
+	// The amendment keeps its date, whatever it was relative to. One dated
+	// today or before (its workflow about to apply it) is checked on its own
+	// date, which is not in its past.
+	ch.EffectiveDate, ch.RelativeEffectiveDate = date, ""
+	on := today
+	if date.Before(on) {
+		on = date
+	}
+	if ch.Crossgrade != nil && date.After(today) {
+		// A crossgrade dated later is a downgrade at the end of the period
+		// that holds the day before its date.
+		on = date.AddDays(-1)
+	}
+	q, err := PlanChange(Preflight{Catalog: cat, Contract: pr.Contract, Change: ch, Today: on, Charges: charges, Facts: facts(p)})
+	if err != nil {
+		return Quote{}, err
+	}
+	q.ID, q.Status = p.Quote.ID, p.Quote.Status
+	return q, nil
+}
+
+// sameQuote reports whether two quotes say the same, as recorded.
+func sameQuote(a, b Quote) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
+}
+
+func linesEqual(a, b Line) bool {
+	return a.OfferingID == b.OfferingID && a.RateID == b.RateID && a.RecurringAmount == b.RecurringAmount && slices.Equal(a.Products, b.Products)
+}
+
+// EventRepriced records in an amendment's history that its quote changed.
+const EventRepriced = "REPRICED"
+
+// RepricedNote says, for the amendment's history, how its quote changed.
+func RepricedNote(before, after Quote, version int64) string {
+	total := func(q Quote) int64 {
+		if q.InvoicePreview == nil {
+			return 0
+		}
+		return q.InvoicePreview.Total
+	}
+	return fmt.Sprintf("re-priced against the contract as it will be on %s (quote version %d): recurring %d → %d per period, invoiced now %d → %d",
+		after.EffectiveDate, version, before.RecurringAfter, after.RecurringAfter, total(before), total(after))
+}

@@ -1,0 +1,249 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+// A contract's order is kept here, in Postgres, under the contract's row
+// lock: every change to a contract's timeline (opening, approving, applying
+// or ending an amendment) locks the contract, and in the same transaction
+// prices every later pending amendment again (rebaseLocked). Each amendment
+// keeps its own workflow, which waits for its date; the store tells it of a
+// new quote or a failure through rebase_pending, which Temporal signals
+// carry to it (see activities.Amendments.NotifyTimeline).
+
+// timelineRow is an open amendment as the timeline reads it.
+type timelineRow struct {
+	ID           string `db:"id"`
+	Status       string `db:"status"`
+	Seq          *int64 `db:"timeline_seq"`
+	QuoteVersion int64  `db:"quote_version"`
+	QuoteJSON    []byte `db:"quote"`
+	ChangeJSON   []byte `db:"change"`
+}
+
+// loadTimeline reads a contract's open amendments in the order they will apply.
+func loadTimeline(ctx context.Context, q sqlx.QueryerContext, contractID string) ([]domain.Pending, error) {
+	var rows []timelineRow
+	err := sqlx.SelectContext(ctx, q, &rows, `
+		SELECT id, status, timeline_seq, quote_version, quote, change FROM amendments
+		WHERE contract_id = $1 AND `+isOpen+`
+		ORDER BY effective_date, timeline_seq NULLS LAST, created_at, id`, contractID)
+	if err != nil {
+		return nil, fmt.Errorf("load the contract's timeline: %w", err)
+	}
+	out := make([]domain.Pending, len(rows))
+	for i, r := range rows {
+		p := domain.Pending{ID: r.ID, Status: r.Status, QuoteVersion: r.QuoteVersion}
+		if r.Seq != nil {
+			p.Seq = *r.Seq
+		}
+		if err := json.Unmarshal(r.QuoteJSON, &p.Quote); err != nil {
+			return nil, fmt.Errorf("decode quote of amendment %s: %w", r.ID, err)
+		}
+		if len(r.ChangeJSON) > 0 {
+			p.Change = &domain.Change{}
+			if err := json.Unmarshal(r.ChangeJSON, p.Change); err != nil {
+				return nil, fmt.Errorf("decode change of amendment %s: %w", r.ID, err)
+			}
+		}
+		out[i] = p
+	}
+	domain.SortTimeline(out)
+	return out, nil
+}
+
+// Timeline is a contract's terms now and its open amendments in the order
+// they will apply.
+type Timeline struct {
+	Contract domain.Contract
+	Pending  []domain.Pending
+}
+
+// ContractTimeline reads a contract of the scope (by id or number) with its
+// open amendments.
+func (s *Store) ContractTimeline(ctx context.Context, sc Scope, key string) (Timeline, error) {
+	ct, err := s.Contract(ctx, sc, key)
+	if err != nil {
+		return Timeline{}, err
+	}
+	pending, err := loadTimeline(ctx, s.db, ct.ID)
+	return Timeline{Contract: ct, Pending: pending}, err
+}
+
+// PendingTimeline reads a contract's open amendments in the order they will
+// apply, for a check before the workflow's, which reads them under the lock.
+func (s *Store) PendingTimeline(ctx context.Context, contractID string) ([]domain.Pending, error) {
+	return loadTimeline(ctx, s.db, contractID)
+}
+
+// nextSeq gives the next place in the locked contract's order.
+func nextSeq(ctx context.Context, tx *sqlx.Tx, contractID string) (int64, error) {
+	var seq int64
+	err := tx.GetContext(ctx, &seq, `UPDATE contracts SET timeline_seq = timeline_seq + 1 WHERE id = $1 RETURNING timeline_seq`, contractID)
+	if err != nil {
+		return 0, fmt.Errorf("take a place in the contract's order: %w", err)
+	}
+	return seq, nil
+}
+
+// refuseFullTimeline refuses a new amendment on a contract that holds the
+// most open ones it may.
+func refuseFullTimeline(ct domain.Contract, timeline []domain.Pending) error {
+	if len(timeline) < domain.MaxPendingPerContract {
+		return nil
+	}
+	return domain.Errorf(domain.KindConflict, "contractId", "contract %s holds %d open amendments, the most it may; withdraw one or wait until one applies",
+		ct.Number, len(timeline))
+}
+
+// rebaseLocked prices every open amendment of the locked contract again
+// against the contract as it will be on its date, now that its terms or its
+// timeline changed. One whose quote changed records it (REPRICED, with the
+// quote before and after, and an amendment.repriced event); one that no
+// longer holds ends FAILED with the reason. Both are marked for their
+// workflow to read. It reports whether any amendment of the contract waits
+// for its workflow to read it, so that the caller signals them.
+// Long: reads, re-prices and records in one pass so the lock covers it all.
+func rebaseLocked(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, now time.Time) (bool, error) {
+	timeline, err := loadTimeline(ctx, tx, contractID)
+	if err != nil || len(timeline) == 0 {
+		return false, err
+	}
+	ct, err := loadTerms(ctx, tx, tenantID, contractID, false)
+	if err != nil {
+		return false, err
+	}
+	cat, err := loadCatalog(ctx, tx, tenantID)
+	if err != nil {
+		return false, err
+	}
+	charges, err := contractTerminationCharges(ctx, tx, tenantID, ct)
+	if err != nil {
+		return false, err
+	}
+	facts := map[string]domain.CrossgradeFacts{}
+	for _, p := range timeline {
+		if p.Change != nil && p.Change.Crossgrade != nil {
+			if facts[p.ID], err = crossgradeFacts(ctx, tx, tenantID, contractID, *p.Change.Crossgrade); err != nil {
+				return false, err
+			}
+		}
+	}
+	results := domain.Rebase(&cat, ct, timeline, domain.DateOf(now), charges, func(p domain.Pending) domain.CrossgradeFacts { return facts[p.ID] })
+	for i, r := range results {
+		before := timeline[i]
+		switch {
+		case r.Err != nil:
+			err = failOnRebase(ctx, tx, tenantID, before, r.Err, now)
+		case r.Changed:
+			err = reprice(ctx, tx, tenantID, before, r.Quote, now)
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return rebasePending(ctx, tx, contractID)
+}
+
+// reprice records an amendment's new quote.
+func reprice(ctx context.Context, tx *sqlx.Tx, tenantID string, before domain.Pending, q domain.Quote, now time.Time) error {
+	quoteJSON, err := json.Marshal(q)
+	if err != nil {
+		return fmt.Errorf("encode quote: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE amendments SET quote = $3, base_version = $4, quote_version = quote_version + 1,
+		rebase_pending = true, updated_at = $5 WHERE tenant_id = $1 AND id = $2`, tenantID, before.ID, quoteJSON, q.BaseVersion, now)
+	if err != nil {
+		return fmt.Errorf("record the new quote of amendment %s: %w", before.ID, err)
+	}
+	note := domain.RepricedNote(before.Quote, q, before.QuoteVersion+1)
+	if err := insertEvent(ctx, tx, before.ID, domain.AmendmentEvent{Status: domain.EventRepriced, ActorID: "system", Source: "TIMELINE", Note: &note, At: now}); err != nil {
+		return err
+	}
+	am, err := loadAmendment(ctx, tx, tenantID, before.ID)
+	if err != nil {
+		return err
+	}
+	return insertOutboxEvent(ctx, tx, newEvent{TenantID: tenantID, Type: EventAmendmentRepriced, ContractID: am.ContractID, AmendmentID: &am.ID, At: now,
+		Data: repricedEvent{Amendment: am, Before: before.Quote}})
+}
+
+// repricedEvent is what amendment.repriced carries: the amendment with its
+// new quote, and the quote it replaced.
+type repricedEvent struct {
+	domain.Amendment
+	Before domain.Quote `json:"quoteBefore"`
+}
+
+// failOnRebase ends an amendment that no longer holds on its contract's new
+// timeline.
+func failOnRebase(ctx context.Context, tx *sqlx.Tx, tenantID string, p domain.Pending, cause error, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE amendments SET status = $3, rebase_pending = true, updated_at = $4 WHERE tenant_id = $1 AND id = $2`,
+		tenantID, p.ID, domain.StatusFailed, now)
+	if err != nil {
+		return fmt.Errorf("fail amendment %s: %w", p.ID, err)
+	}
+	note := "no longer holds after an earlier change: " + cause.Error()
+	if err := insertEvent(ctx, tx, p.ID, domain.AmendmentEvent{Status: domain.StatusFailed, ActorID: "system", Source: "TIMELINE", Note: &note, At: now}); err != nil {
+		return err
+	}
+	am, err := loadAmendment(ctx, tx, tenantID, p.ID)
+	if err != nil {
+		return err
+	}
+	return insertAmendmentEvent(ctx, tx, tenantID, am, now)
+}
+
+func rebasePending(ctx context.Context, q sqlx.QueryerContext, contractID string) (bool, error) {
+	var pending bool
+	err := sqlx.GetContext(ctx, q, &pending, `SELECT EXISTS (SELECT 1 FROM amendments WHERE contract_id = $1 AND rebase_pending)`, contractID)
+	if err != nil {
+		return false, fmt.Errorf("look for re-priced amendments: %w", err)
+	}
+	return pending, nil
+}
+
+// RebasedWorkflows lists the workflows of the contract's amendments that the
+// timeline changed and that have not read it yet.
+func (s *Store) RebasedWorkflows(ctx context.Context, tenantID, contractID string) ([]string, error) {
+	var ids []string
+	err := s.db.SelectContext(ctx, &ids, `SELECT workflow_id FROM amendments WHERE tenant_id = $1 AND contract_id = $2 AND rebase_pending ORDER BY id`,
+		tenantID, contractID)
+	if err != nil {
+		return nil, fmt.Errorf("list re-priced amendments: %w", err)
+	}
+	return ids, nil
+}
+
+// SyncAmendment reads an amendment for its workflow and clears its mark: the
+// workflow now knows its quote and status.
+func (s *Store) SyncAmendment(ctx context.Context, tenantID, id string) (domain.Amendment, error) {
+	var am domain.Amendment
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE amendments SET rebase_pending = false WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
+			return fmt.Errorf("clear the re-pricing mark: %w", err)
+		}
+		var err error
+		am, err = loadAmendment(ctx, tx, tenantID, id)
+		return err
+	})
+	return am, err
+}
+
+// ClearRebaseMark clears the mark of the amendment whose workflow is
+// workflowID: that workflow has ended and reads nothing more.
+func (s *Store) ClearRebaseMark(ctx context.Context, tenantID, workflowID string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE amendments SET rebase_pending = false WHERE tenant_id = $1 AND workflow_id = $2`, tenantID, workflowID)
+	if err != nil {
+		return fmt.Errorf("clear the re-pricing mark of %s: %w", workflowID, err)
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/contractd/contractd/activities"
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
+)
+
+// changeTimeline marks the change that puts amendments on their contract's
+// timeline: an approval is one step that accepts the amendment and prices it
+// again (before it, APPROVED was recorded, then SCHEDULED), and a step that
+// re-prices others is followed by telling their workflows. Histories
+// recorded before it took neither.
+const changeTimeline = "contract-timeline"
+
+// timelineNoticeTimeout bounds one attempt at signalling the workflows of a
+// contract's re-priced amendments.
+const timelineNoticeTimeout = 30 * time.Second
+
+// timelineChanged reports whether the contract's timeline re-priced or failed
+// this amendment since the workflow last read it.
+func (w *amendment) timelineChanged() bool { return w.timeline != nil && w.timeline.Len() > 0 }
+
+// awaitUntil waits until cond holds or deadline passes, reporting whether
+// cond held. A re-pricing of the amendment meanwhile is read at once; when
+// it failed the amendment, the wait ends (ended() then holds).
+func (w *amendment) awaitUntil(ctx workflow.Context, deadline time.Time, cond func() bool) (bool, error) {
+	for {
+		left := deadline.Sub(workflow.Now(ctx))
+		if left <= 0 {
+			return cond(), nil
+		}
+		ok, err := workflow.AwaitWithTimeout(ctx, left, func() bool { return cond() || w.timelineChanged() })
+		if err != nil || !w.timelineChanged() {
+			return ok, err
+		}
+		for w.timeline.ReceiveAsync(nil) {
+		}
+		if err := w.sync(ctx); err != nil || w.ended() {
+			return false, err
+		}
+		if cond() {
+			return true, nil
+		}
+	}
+}
+
+// ended reports whether the timeline failed the amendment.
+func (w *amendment) ended() bool { return w.status() == domain.StatusFailed }
+
+// sync reads the amendment again after its contract's timeline changed it.
+func (w *amendment) sync(ctx workflow.Context) error {
+	var a *activities.Amendments
+	var am domain.Amendment
+	if err := workflow.ExecuteLocalActivity(ctx, a.SyncAmendment, flow.AmendmentRef{TenantID: w.in.TenantID, AmendmentID: w.in.AmendmentID}).Get(ctx, &am); err != nil {
+		return err
+	}
+	w.out.Amendment = &am
+	if am.Status == domain.StatusFailed {
+		w.out.ErrorKind, w.out.ErrorMessage = domain.KindConflict, failureNote(am)
+	}
+	return w.publishStatus(ctx)
+}
+
+// failureNote is why the amendment failed, as its history says.
+func failureNote(am domain.Amendment) string {
+	for i := len(am.History) - 1; i >= 0; i-- {
+		if e := am.History[i]; e.Status == domain.StatusFailed && e.Note != nil {
+			return *e.Note
+		}
+	}
+	return "the amendment no longer holds on its contract's timeline"
+}
+
+// notifyTimeline tells the workflows of the contract's re-priced amendments,
+// when the step just taken re-priced any.
+func (w *amendment) notifyTimeline(ctx workflow.Context, rebased bool) error {
+	if !rebased || workflow.GetVersion(ctx, changeTimeline, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	var a *activities.Amendments
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: timelineNoticeTimeout,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+	})
+	return workflow.ExecuteActivity(actx, a.NotifyTimeline, flow.TimelineInput{TenantID: w.in.TenantID, ContractID: w.in.ContractID}).Get(ctx, nil)
+}
+
+// approve accepts the approved amendment onto its contract's timeline. It
+// reports false when the approval was refused (the quote changed since the
+// version the approver named): the approver is told, and the amendment
+// stays in REVIEW.
+func (w *amendment) approve(ctx workflow.Context) (bool, error) {
+	var a *activities.Amendments
+	d := w.decision
+	var comment *string
+	if d.Comment != "" {
+		comment = &d.Comment
+	}
+	var got flow.Transitioned
+	err := workflow.ExecuteLocalActivity(ctx, a.ApproveAmendment, flow.ApproveInput{
+		TenantID: w.in.TenantID, AmendmentID: w.in.AmendmentID, ActorID: d.Actor.ID, Source: d.Actor.Source, Comment: comment, QuoteVersion: d.QuoteVersion,
+	}).Get(ctx, &got)
+	if businessKind(err) != "" {
+		w.decisionErr, w.decision, w.approved = err, nil, false
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	w.out.Amendment = &got.Amendment
+	if got.Status == domain.StatusFailed {
+		w.out.ErrorKind, w.out.ErrorMessage = domain.KindConflict, failureNote(got.Amendment)
+	}
+	if err := w.publishStatus(ctx); err != nil {
+		return false, err
+	}
+	return true, w.notifyTimeline(ctx, got.Rebased)
+}
