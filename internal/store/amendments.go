@@ -60,78 +60,75 @@ type Opened struct {
 }
 
 // OpenAmendment locks the contract, plans the change against its timeline
-// and records the amendment with its first status, in one transaction; then
-// prices the amendments after it again. Opening the same amendment id again
-// returns it unchanged.
+// and records the amendment with its first status, in one transaction; then,
+// when other amendments are open, prices them again. Opening the same
+// amendment id again returns it unchanged.
 func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Time, plan Planner) (Opened, error) {
 	var out Opened
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		ct, err := s.openLocked(ctx, tx, in, now, plan, &out.Amendment)
-		if err != nil {
+		moved, err := openLocked(ctx, tx, in, now, plan, &out)
+		if err != nil || !moved {
 			return err
 		}
-		out.Contract = ct.Contract
-		if out.Rebased, err = rebaseLocked(ctx, tx, in.TenantID, ct.ID, now); err != nil {
-			return err
-		}
-		if out.Contract, err = loadTerms(ctx, tx, in.TenantID, ct.ID, false); err != nil {
-			return err
-		}
-		out.Amendment, err = loadAmendment(ctx, tx, in.TenantID, in.ID)
+		out.Rebased, err = rebaseLocked(ctx, tx, in.TenantID, out.Contract.ID, now)
 		return err
 	})
 	return out, err
 }
 
 // openLocked records the amendment (and applies it, when planned so) under
-// the contract's lock, which it takes.
+// the contract's lock, which it takes. It reports whether the contract's
+// other open amendments are to be priced again: there are some, and the new
+// one is part of the contract's future.
 // Long: the steps of one transaction, in order.
-func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, now time.Time, plan Planner, am *domain.Amendment) (lockedContract, error) {
+func openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, now time.Time, plan Planner, out *Opened) (bool, error) {
 	ct, err := lockContract(ctx, tx, in.TenantID, in.ContractID)
 	if err != nil {
-		return ct, err
+		return false, err
 	}
+	out.Contract = ct.Contract
 	if existing, err := loadAmendment(ctx, tx, in.TenantID, in.ID); err == nil {
-		*am = existing
-		return ct, nil
+		out.Amendment = existing
+		return false, nil
 	} else if !errors.Is(err, ErrNotFound) {
-		return ct, err
+		return false, err
 	}
 	timeline, err := loadTimeline(ctx, tx, ct.ID)
 	if err != nil {
-		return ct, err
+		return false, err
 	}
-	if err := refuseFullTimeline(ct.Contract, timeline); err != nil {
-		return ct, err
+	if err := refuseOnTimeline(ct.Contract, in.Action, timeline); err != nil {
+		return false, err
 	}
 	p, err := planLocked(ctx, tx, in.TenantID, ct, timeline, plan)
 	if err != nil {
-		return ct, err
+		return false, err
 	}
+	moved := len(timeline) > 0 && p.Status != domain.StatusReview
 	quote, err := insertAmendment(ctx, tx, in, ct, p, now)
 	if err != nil {
-		return ct, err
+		return false, err
 	}
 	if err := insertEvent(ctx, tx, in.ID, in.event(domain.StatusPending, now)); err != nil {
-		return ct, err
+		return false, err
 	}
 	// An immediate change applies at once unless an earlier one, due today
 	// too, is still on its way: then its workflow applies it after that one.
 	if p.Status == domain.StatusPending && p.ApplyNow && quote.BaseVersion == ct.Version {
 		rec := recordedAmendment{TenantID: in.TenantID, ID: in.ID, Quote: quote, SubmittedBy: in.ActorID}
-		_, err := applyLocked(ctx, tx, ct, rec, in.event(domain.StatusApplied, now))
-		return ct, err
+		applied, err := applyLocked(ctx, tx, ct, rec, in.event(domain.StatusApplied, now))
+		out.Amendment, out.Contract = applied.Amendment, applied.Contract
+		return moved, err
 	}
 	if p.Status != domain.StatusPending {
 		if err := insertEvent(ctx, tx, in.ID, in.event(p.Status, now)); err != nil {
-			return ct, err
+			return false, err
 		}
 	}
-	loaded, err := loadAmendment(ctx, tx, in.TenantID, in.ID)
-	if err != nil {
-		return ct, err
+	if out.Amendment, err = loadAmendment(ctx, tx, in.TenantID, in.ID); err != nil {
+		return false, err
 	}
-	return ct, insertAmendmentEvent(ctx, tx, in.TenantID, loaded, now)
+	return moved, insertAmendmentEvent(ctx, tx, in.TenantID, out.Amendment, now)
 }
 
 // event is a step of the new amendment's history taken by its submitter.
@@ -195,8 +192,8 @@ func insertAmendment(ctx context.Context, tx *sqlx.Tx, in NewAmendment, ct locke
 		in.ID, in.TenantID, ct.ID, in.Action, p.Status, quote.EffectiveDate, quote.BaseVersion, quoteJSON, []byte(in.Request),
 		in.RequestHash, idemKey, in.WorkflowID, in.Source, in.ActorID, ruleJSON, p.ReviewExpiresAt, now, changeJSON, seq)
 	if isUniqueViolation(err, "amendments_one_open_cancellation") {
-		open, _ := openCancellationID(ctx, tx, ct.ID)
-		return quote, domain.Errorf(domain.KindConflict, "action", "contract %s already has an open cancellation %s", ct.Number, open)
+		// refuseOnTimeline names it; this holds should another path forget.
+		return quote, domain.Errorf(domain.KindConflict, "action", "contract %s already has an open cancellation", ct.Number)
 	}
 	if err != nil {
 		return quote, fmt.Errorf("insert amendment: %w", err)
@@ -271,12 +268,3 @@ var isOpen = func() string {
 	}
 	return `status IN (` + strings.Join(quoted, ", ") + `)`
 }()
-
-func openCancellationID(ctx context.Context, q sqlx.QueryerContext, contractID string) (string, error) {
-	var id string
-	err := sqlx.GetContext(ctx, q, &id, `SELECT id FROM amendments WHERE contract_id = $1 AND action = 'CANCELLATION' AND `+isOpen, contractID)
-	if err != nil {
-		return "", fmt.Errorf("look up open cancellation: %w", err)
-	}
-	return id, nil
-}

@@ -94,14 +94,22 @@ func nextSeq(ctx context.Context, tx *sqlx.Tx, contractID string) (int64, error)
 	return seq, nil
 }
 
-// refuseFullTimeline refuses a new amendment on a contract that holds the
-// most open ones it may.
-func refuseFullTimeline(ct domain.Contract, timeline []domain.Pending) error {
-	if len(timeline) < domain.MaxPendingPerContract {
+// refuseOnTimeline refuses a new amendment on a contract that holds the most
+// open ones it may, and a second open cancellation, naming the first.
+func refuseOnTimeline(ct domain.Contract, action domain.Action, timeline []domain.Pending) error {
+	if len(timeline) >= domain.MaxPendingPerContract {
+		return domain.Errorf(domain.KindConflict, "contractId", "contract %s holds %d open amendments, the most it may; withdraw one or wait until one applies",
+			ct.Number, len(timeline))
+	}
+	if action != domain.Cancellation {
 		return nil
 	}
-	return domain.Errorf(domain.KindConflict, "contractId", "contract %s holds %d open amendments, the most it may; withdraw one or wait until one applies",
-		ct.Number, len(timeline))
+	for _, p := range timeline {
+		if p.Quote.Action == domain.Cancellation {
+			return domain.Errorf(domain.KindConflict, "action", "contract %s already has an open cancellation %s (%s)", ct.Number, p.ID, p.Status)
+		}
+	}
+	return nil
 }
 
 // rebaseLocked prices every open amendment of the locked contract again
