@@ -130,8 +130,9 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 	if err != nil {
 		return out, err
 	}
-	// Only an open amendment is applied, whatever was read before.
-	res, err := tx.ExecContext(ctx, `UPDATE amendments SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND `+isOpen,
+	// Only an open amendment is applied, whatever was read before. Its
+	// workflow, which applies it, learns its final quote from this.
+	res, err := tx.ExecContext(ctx, `UPDATE amendments SET status = $3, updated_at = $4, rebase_pending = false WHERE tenant_id = $1 AND id = $2 AND `+isOpen,
 		tenantID, id, domain.StatusApplied, now)
 	if err != nil {
 		return out, fmt.Errorf("mark amendment applied: %w", err)

@@ -44,7 +44,9 @@ func (s *Store) Transition(ctx context.Context, tenantID, id string, from []stri
 			if !slices.Contains(from, status) {
 				return statusConflict(id, status)
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE amendments SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`, tenantID, id, to.Status, to.At); err != nil {
+			// Its workflow, which moves it, reads it from this.
+			if _, err := tx.ExecContext(ctx, `UPDATE amendments SET status = $3, updated_at = $4, rebase_pending = false WHERE tenant_id = $1 AND id = $2`,
+				tenantID, id, to.Status, to.At); err != nil {
 				return fmt.Errorf("update amendment status: %w", err)
 			}
 			if err := insertEvent(ctx, tx, id, to); err != nil {
@@ -117,7 +119,15 @@ func (s *Store) Approve(ctx context.Context, tenantID, id string, approval domai
 				return err
 			}
 		}
-		if rebased, err = rebaseLocked(ctx, tx, tenantID, contractID, approval.At); err != nil {
+		if _, err = rebaseLocked(ctx, tx, tenantID, contractID, approval.At); err != nil {
+			return err
+		}
+		// Its workflow, which approves it, learns what the re-pricing made
+		// of it from the answer; the others are to be told.
+		if _, err := tx.ExecContext(ctx, `UPDATE amendments SET rebase_pending = false WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("clear the re-pricing mark: %w", err)
+		}
+		if rebased, err = rebasePending(ctx, tx, contractID); err != nil {
 			return err
 		}
 		if am, err = loadAmendment(ctx, tx, tenantID, id); err != nil || am.Status != domain.StatusScheduled {
