@@ -178,27 +178,10 @@ func (a *Amendments) SyncAmendment(ctx context.Context, in flow.AmendmentRef) (d
 }
 
 // NotifyTimeline signals the workflow of every amendment of the contract
-// that the timeline re-priced or failed and that has not read it yet. It is
-// driven by what Postgres marks, so a retry, or any later change on the
-// contract, tells whoever an earlier attempt missed.
+// that the timeline re-priced or failed and that has not read it yet (see
+// store.TellRebased).
 func (a *Amendments) NotifyTimeline(ctx context.Context, in flow.TimelineInput) error {
-	ids, err := a.store.RebasedWorkflows(ctx, in.TenantID, in.ContractID)
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		running, err := a.temporal.TellTimelineChanged(ctx, id)
-		if err != nil {
-			return err
-		}
-		if !running {
-			// Its workflow ended: nothing is left to tell.
-			if err := a.store.ClearRebaseMark(ctx, in.TenantID, id); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return a.store.TellRebased(ctx, in.TenantID, in.ContractID, a.temporal.TellTimelineChanged)
 }
 
 func discountPercent(q domain.Quote) int64 {

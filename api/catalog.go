@@ -29,9 +29,19 @@ func (s *server) putCatalog(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	if err := s.Store.PutCatalog(c.Request.Context(), p.TenantID, p.ActorID, cat, s.Now()); err != nil {
+	rebased, err := s.Store.PutCatalog(c.Request.Context(), p.TenantID, p.ActorID, cat, s.Now())
+	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	if rebased {
+		// The catalog re-priced or failed pending amendments: tell their
+		// workflows now. The marks stay on whatever this misses, for the next
+		// change on those contracts to tell, and a failed amendment's
+		// workflow also finds it failed when its date comes.
+		if err := s.Store.TellRebased(c.Request.Context(), p.TenantID, "", s.Temporal.TellTimelineChanged); err != nil {
+			s.Logger.Warn("tell workflows of re-priced amendments", "tenant", p.TenantID, "err", err)
+		}
 	}
 	c.JSON(http.StatusOK, normaliseCatalog(cat))
 }

@@ -54,7 +54,8 @@ func newFuzzService(f *testing.F) *fuzzService {
 	tenant, err := s.CreateTenant(ctx, store.Tenant{Prefix: "FZ", Name: "Fuzz"},
 		[]store.NewKey{{Key: key, ActorID: uuid.NewString(), Roles: auth.AllRoles}})
 	require.NoError(f, err)
-	require.NoError(f, s.PutCatalog(ctx, tenant.ID, uuid.NewString(), demo.Catalog(), time.Now()))
+	_, err = s.PutCatalog(ctx, tenant.ID, uuid.NewString(), demo.Catalog(), time.Now())
+	require.NoError(f, err)
 
 	_, temporal := testkit.Temporal(f)
 	svc := &app.Service{

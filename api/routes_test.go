@@ -71,7 +71,8 @@ type tenantAObjects struct {
 func seedTenantA(t *testing.T, env *testkit.Env) tenantAObjects {
 	t.Helper()
 	// B gets A's catalog, so B's requests are valid but for whose objects they name.
-	require.NoError(t, env.Store.PutCatalog(t.Context(), env.B.ID, uuid.NewString(), demo.Catalog(), env.Clock.Now()))
+	_, err := env.Store.PutCatalog(t.Context(), env.B.ID, uuid.NewString(), demo.Catalog(), env.Clock.Now())
+	require.NoError(t, err)
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
 	t.Cleanup(receiver.Close)
 	hook := env.Do("POST", "/api/webhooks", env.A.OperatorKey, map[string]any{"url": receiver.URL + "/tenant-a-hooks", "events": []string{"contract.created"}})

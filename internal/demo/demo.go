@@ -45,7 +45,8 @@ func Seed(ctx context.Context, s *store.Store, now time.Time) error {
 	if err := cat.Validate(); err != nil {
 		return fmt.Errorf("demo catalog: %w", err)
 	}
-	return s.PutCatalog(ctx, t.ID, Keys()[2].ActorID, cat, now)
+	_, err = s.PutCatalog(ctx, t.ID, Keys()[2].ActorID, cat, now) // a new tenant has no amendments to re-price
+	return err
 }
 
 func upTo(n int64) *int64 { return &n }

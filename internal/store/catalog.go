@@ -23,12 +23,12 @@ import (
 // created on an item in the instant it is dropped is accepted, a window
 // left open because catalog replacements are rare operator actions. at is
 // the business time of the replacement, recorded as its updated_at.
-func (s *Store) PutCatalog(ctx context.Context, tenantID, actorID string, c domain.Catalog, at time.Time) error {
+func (s *Store) PutCatalog(ctx context.Context, tenantID, actorID string, c domain.Catalog, at time.Time) (rebased bool, err error) {
 	doc, err := json.Marshal(c)
 	if err != nil {
-		return fmt.Errorf("encode catalog: %w", err)
+		return false, fmt.Errorf("encode catalog: %w", err)
 	}
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := lockCatalog(ctx, tx, tenantID); err != nil {
 			return err
 		}
@@ -49,8 +49,12 @@ func (s *Store) PutCatalog(ctx context.Context, tenantID, actorID string, c doma
 			tenantID, doc, actorID, at); err != nil {
 			return fmt.Errorf("store catalog: %w", err)
 		}
-		return nil
+		// Pending amendments are priced with the catalog as it is when they
+		// apply: each is priced again now, and fails if it no longer holds.
+		rebased, err = rebaseTenantLocked(ctx, tx, tenantID, at)
+		return err
 	})
+	return rebased, err
 }
 
 func lockCatalog(ctx context.Context, tx *sqlx.Tx, tenantID string) error {

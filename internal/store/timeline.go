@@ -219,16 +219,55 @@ func rebasePending(ctx context.Context, q sqlx.QueryerContext, contractID string
 	return pending, nil
 }
 
-// RebasedWorkflows lists the workflows of the contract's amendments that the
-// timeline changed and that have not read it yet.
-func (s *Store) RebasedWorkflows(ctx context.Context, tenantID, contractID string) ([]string, error) {
+// TellRebased tells the workflow of every amendment the timeline re-priced
+// or failed, and that has not read it yet, with tell: of the contract, or of
+// every contract of the tenant when contractID is "". It goes by what
+// Postgres marks, so a retry, or any later change, tells whoever an earlier
+// attempt missed. tell reports false for a workflow that has ended, whose
+// mark is then cleared: nothing is left to read it.
+func (s *Store) TellRebased(ctx context.Context, tenantID, contractID string, tell func(ctx context.Context, workflowID string) (bool, error)) error {
 	var ids []string
-	err := s.db.SelectContext(ctx, &ids, `SELECT workflow_id FROM amendments WHERE tenant_id = $1 AND contract_id = $2 AND rebase_pending ORDER BY id`,
-		tenantID, contractID)
+	err := s.db.SelectContext(ctx, &ids, `SELECT workflow_id FROM amendments
+		WHERE tenant_id = $1 AND ($2 = '' OR contract_id::text = $2) AND rebase_pending ORDER BY id`, tenantID, contractID)
 	if err != nil {
-		return nil, fmt.Errorf("list re-priced amendments: %w", err)
+		return fmt.Errorf("list re-priced amendments: %w", err)
 	}
-	return ids, nil
+	for _, id := range ids {
+		running, err := tell(ctx, id)
+		if err != nil {
+			return err
+		}
+		if running {
+			continue
+		}
+		if _, err := s.db.ExecContext(ctx, `UPDATE amendments SET rebase_pending = false WHERE tenant_id = $1 AND workflow_id = $2`, tenantID, id); err != nil {
+			return fmt.Errorf("clear the re-pricing mark of %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// rebaseTenantLocked prices again the open amendments of every contract of
+// the tenant that has any, each under its contract's lock, taken in one
+// order: after a catalog change, which the transaction holds locked.
+func rebaseTenantLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, now time.Time) (bool, error) {
+	var contracts []string
+	err := tx.SelectContext(ctx, &contracts, `SELECT DISTINCT contract_id FROM amendments WHERE tenant_id = $1 AND `+isOpen+` ORDER BY contract_id`, tenantID)
+	if err != nil {
+		return false, fmt.Errorf("list contracts with open amendments: %w", err)
+	}
+	var any bool
+	for _, id := range contracts {
+		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM contracts WHERE id = $1 FOR UPDATE`, id); err != nil {
+			return false, fmt.Errorf("lock contract: %w", err)
+		}
+		rebased, err := rebaseLocked(ctx, tx, tenantID, id, now)
+		if err != nil {
+			return false, err
+		}
+		any = any || rebased
+	}
+	return any, nil
 }
 
 // SyncAmendment reads an amendment for its workflow and clears its mark: the
@@ -244,14 +283,4 @@ func (s *Store) SyncAmendment(ctx context.Context, tenantID, id string) (domain.
 		return err
 	})
 	return am, err
-}
-
-// ClearRebaseMark clears the mark of the amendment whose workflow is
-// workflowID: that workflow has ended and reads nothing more.
-func (s *Store) ClearRebaseMark(ctx context.Context, tenantID, workflowID string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE amendments SET rebase_pending = false WHERE tenant_id = $1 AND workflow_id = $2`, tenantID, workflowID)
-	if err != nil {
-		return fmt.Errorf("clear the re-pricing mark of %s: %w", workflowID, err)
-	}
-	return nil
 }

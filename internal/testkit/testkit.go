@@ -180,7 +180,8 @@ func New(t *testing.T) *Env {
 
 	e.A = e.NewTenant("TA")
 	e.B = e.NewTenant("TB")
-	require.NoError(t, s.PutCatalog(ctx, e.A.ID, uuid.NewString(), demo.Catalog(), e.Clock.Now()))
+	_, err := s.PutCatalog(ctx, e.A.ID, uuid.NewString(), demo.Catalog(), e.Clock.Now())
+	require.NoError(t, err)
 	// Registered last, so it runs first: with the worker and database still up.
 	t.Cleanup(e.checkInvariants)
 	return e
