@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -25,6 +26,11 @@ func TestKeyCreateFlags(t *testing.T) {
 	_, nk, err = parseKeyCreate([]string{"--prefix", "ACME", "--role", "operator"})
 	require.NoError(t, err)
 	assert.Equal(t, auth.SourceUser, nk.Source)
+	assert.Empty(t, nk.DisplayName, "the store names it after its roles")
+
+	_, nk, err = parseKeyCreate([]string{"--prefix", "ACME", "--role", "approver", "--display-name", "Ada Lovelace"})
+	require.NoError(t, err)
+	assert.Equal(t, "Ada Lovelace", nk.DisplayName)
 
 	for _, tc := range []struct {
 		args []string
@@ -36,6 +42,9 @@ func TestKeyCreateFlags(t *testing.T) {
 		{[]string{"--prefix", "ACME", "--role", "submitter", "--customer", "ACC-42", "--hmac"}, "--customer and --hmac cannot be combined"},
 		{[]string{"--prefix", "ACME", "--role", "submitter", "--customer", " "}, "--customer needs the account number"},
 		{[]string{"--prefix", "ACME", "--customer", "ACC-42"}, "at least one --role"},
+		{[]string{"--prefix", "ACME", "--role", "approver", "--display-name", strings.Repeat("x", 101)}, "--display-name: the display name has 101 characters"},
+		{[]string{"--prefix", "ACME", "--role", "approver", "--display-name", "Ada\x00"}, "--display-name: the display name must not contain NUL"},
+		{[]string{"--prefix", "ACME", "--role", "approver", "--display-name", ""}, "--display-name: the display name must not be empty"},
 	} {
 		_, _, err := parseKeyCreate(tc.args)
 		if assert.Error(t, err, "%v", tc.args) {
