@@ -60,24 +60,57 @@ func (s *server) amendmentView(ctx context.Context, tenantID string, am domain.A
 }
 
 // contractView is a contract with the names of who created and last
-// updated it.
+// updated it and its segments, and of who changed its payment schedule.
 type contractView struct {
 	domain.Contract
+	CreatedByName   string              `json:"createdByName,omitempty"`
+	UpdatedByName   string              `json:"updatedByName,omitempty"`
+	Segments        []segmentView       `json:"segments"`
+	PaymentSchedule paymentScheduleView `json:"paymentSchedule"`
+}
+
+type segmentView struct {
+	domain.Segment
 	CreatedByName string `json:"createdByName,omitempty"`
 	UpdatedByName string `json:"updatedByName,omitempty"`
 }
 
+type paymentScheduleView struct {
+	domain.PaymentSchedule
+	History []scheduleEventView `json:"history"`
+}
+
+type scheduleEventView struct {
+	domain.ScheduleEvent
+	ActorName string `json:"actorName,omitempty"`
+}
+
 // contractViews names the actors of cts with one lookup for all of them.
 func (s *server) contractViews(ctx context.Context, tenantID string, cts []domain.Contract) ([]contractView, error) {
-	ids := make([]string, 0, 2*len(cts))
+	var ids []string
 	for _, ct := range cts {
 		ids = append(ids, ct.CreatedBy, ct.UpdatedBy)
+		for _, seg := range ct.Segments {
+			ids = append(ids, seg.CreatedBy, seg.UpdatedBy)
+		}
+		for _, e := range ct.PaymentSchedule.History {
+			ids = append(ids, e.ActorID)
+		}
 	}
 	names, err := s.Store.ActorNames(ctx, tenantID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("name contract actors: %w", err)
 	}
 	return viewsOf(cts, func(ct domain.Contract) contractView {
-		return contractView{Contract: ct, CreatedByName: names[ct.CreatedBy], UpdatedByName: names[ct.UpdatedBy]}
+		return contractView{
+			Contract: ct, CreatedByName: names[ct.CreatedBy], UpdatedByName: names[ct.UpdatedBy],
+			Segments: viewsOf(ct.Segments, func(seg domain.Segment) segmentView {
+				return segmentView{Segment: seg, CreatedByName: names[seg.CreatedBy], UpdatedByName: names[seg.UpdatedBy]}
+			}),
+			PaymentSchedule: paymentScheduleView{PaymentSchedule: ct.PaymentSchedule,
+				History: viewsOf(ct.PaymentSchedule.History, func(e domain.ScheduleEvent) scheduleEventView {
+					return scheduleEventView{ScheduleEvent: e, ActorName: names[e.ActorID]}
+				})},
+		}
 	}), nil
 }

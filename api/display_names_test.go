@@ -82,3 +82,24 @@ func TestActorsAreShownByTheirKeysDisplayNames(t *testing.T) {
 	page := env.Do("GET", "/api/contracts?accountNumber="+ct["accountNumber"].(string), env.A.ApproverKey, nil).JSON(t)
 	assert.Equal(t, "submitter key", page["items"].([]any)[0].(map[string]any)["createdByName"])
 }
+
+func TestContractsNameWhoChangedTheirSegmentsAndSchedule(t *testing.T) {
+	env := newAmendmentEnv(t)
+	dee, _, deeActor := addNamedKey(t, env, env.A, "Dee in accounts", auth.RoleSubmitter)
+	ct := fiveSeats(env, nil)
+	requirePlain(t, scheduleCall(env, schedulePath(env.A.Prefix, ct["id"].(string), "cancelSchedule"), dee), http.StatusOK,
+		"Contract schedule was cancelled successfully.")
+
+	got := env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.OperatorKey, nil).JSON(t)
+	segments := got["segments"].([]any)
+	require.NotEmpty(t, segments)
+	seg := segments[0].(map[string]any)
+	assert.Equal(t, env.A.SubmitterActor, seg["createdBy"])
+	assert.Equal(t, "submitter key", seg["createdByName"])
+	history := got["paymentSchedule"].(map[string]any)["history"].([]any)
+	require.Len(t, history, 2)
+	first, last := history[0].(map[string]any), history[1].(map[string]any)
+	assert.Equal(t, "submitter key", first["actorName"])
+	assert.Equal(t, deeActor, last["actorId"])
+	assert.Equal(t, "Dee in accounts", last["actorName"])
+}
