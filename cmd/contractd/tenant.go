@@ -41,6 +41,30 @@ func runTenant(ctx context.Context, cfg config.Config, args []string) error {
 }
 
 func createTenant(ctx context.Context, cfg config.Config, args []string) error {
+	tenant, keys, err := parseTenantCreate(args)
+	if err != nil {
+		return err
+	}
+	s, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	t, err := s.CreateTenant(ctx, tenant, keys)
+	if err != nil {
+		return fmt.Errorf("create tenant: %w", err)
+	}
+	plain := map[string]string{}
+	for _, k := range keys {
+		plain[string(k.Roles[0])] = k.Key
+	}
+	return printValue(map[string]any{"tenantId": t.ID, "prefix": t.Prefix, "keys": plain})
+}
+
+// parseTenantCreate reads `tenant create`'s flags into the tenant and its
+// keys: one per role, each with its own actor, so four-eyes rules can tell
+// them apart, and its own display name.
+func parseTenantCreate(args []string) (store.Tenant, []store.NewKey, error) {
 	fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
 	prefix := fs.String("prefix", "", "tenant prefix: 2-16 upper-case letters or digits (used in DDCMS URLs)")
 	name := fs.String("name", "", "tenant display name")
@@ -50,46 +74,23 @@ func createTenant(ctx context.Context, cfg config.Config, args []string) error {
 			"display name of the "+string(role)+" key's actor, shown beside its uuid (1-100 characters)")
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return store.Tenant{}, nil, err
 	}
 	if !prefixPattern.MatchString(*prefix) || *name == "" {
-		return errors.New("--prefix (2-16 upper-case letters or digits) and --name are required")
+		return store.Tenant{}, nil, errors.New("--prefix (2-16 upper-case letters or digits) and --name are required")
 	}
-	for _, role := range auth.AllRoles {
-		if err := auth.CheckDisplayName(*keyNames[role]); err != nil {
-			return fmt.Errorf("--%s-name: %w", role, err)
-		}
-	}
-	s, err := app.OpenStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-
-	// One key per role, each with its own actor, so four-eyes rules can tell them apart.
-	plain := map[auth.Role]string{}
 	var keys []store.NewKey
 	for _, role := range auth.AllRoles {
+		if err := auth.CheckDisplayName(*keyNames[role]); err != nil {
+			return store.Tenant{}, nil, fmt.Errorf("--%s-name: %w", role, err)
+		}
 		k, err := auth.NewKey(*prefix)
 		if err != nil {
-			return err
+			return store.Tenant{}, nil, err
 		}
-		plain[role] = k
 		keys = append(keys, store.NewKey{Key: k, ActorID: uuid.NewString(), Roles: []auth.Role{role}, DisplayName: *keyNames[role]})
 	}
-	t, err := s.CreateTenant(ctx, store.Tenant{Prefix: *prefix, Name: *name}, keys)
-	if err != nil {
-		return fmt.Errorf("create tenant: %w", err)
-	}
-	return printValue(map[string]any{
-		"tenantId": t.ID,
-		"prefix":   t.Prefix,
-		"keys": map[string]string{
-			"submitter": plain[auth.RoleSubmitter],
-			"approver":  plain[auth.RoleApprover],
-			"operator":  plain[auth.RoleOperator],
-		},
-	})
+	return store.Tenant{Prefix: *prefix, Name: *name}, keys, nil
 }
 
 // roleFlags collects a repeated --role flag.

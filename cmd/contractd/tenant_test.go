@@ -52,3 +52,24 @@ func TestKeyCreateFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestTenantCreateNamesItsKeys(t *testing.T) {
+	tenant, keys, err := parseTenantCreate([]string{"--prefix", "ACME", "--name", "Acme Ltd", "--approver-name", "Ada Lovelace"})
+	require.NoError(t, err)
+	assert.Equal(t, "Acme Ltd", tenant.Name)
+	names := map[auth.Role]string{}
+	for _, k := range keys {
+		require.Len(t, k.Roles, 1)
+		assert.NotEmpty(t, k.Key)
+		assert.NotEmpty(t, k.ActorID)
+		names[k.Roles[0]] = k.DisplayName
+	}
+	assert.Equal(t, map[auth.Role]string{
+		auth.RoleSubmitter: "submitter key", auth.RoleApprover: "Ada Lovelace", auth.RoleOperator: "operator key",
+	}, names)
+
+	for flag, value := range map[string]string{"--operator-name": strings.Repeat("é", 101), "--submitter-name": "a\x00b", "--approver-name": " "} {
+		_, _, err := parseTenantCreate([]string{"--prefix", "ACME", "--name", "Acme Ltd", flag, value})
+		assert.ErrorContains(t, err, flag+": the display name", "%q", value)
+	}
+}
