@@ -20,7 +20,17 @@ func (s *server) getAmendment(c *gin.Context) {
 		s.fail(c, notFoundAs(err, "amendment %q does not exist", c.Param("id")))
 		return
 	}
-	c.JSON(http.StatusOK, am)
+	s.answerAmendment(c, am)
+}
+
+// answerAmendment answers 200 with am and its actors' names.
+func (s *server) answerAmendment(c *gin.Context, am domain.Amendment) {
+	view, err := s.amendmentView(c.Request.Context(), principal(c).TenantID, am)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, view)
 }
 
 func (s *server) listContractAmendments(c *gin.Context) {
@@ -34,7 +44,12 @@ func (s *server) listContractAmendments(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"items": nonNil(items)})
+	views, err := s.amendmentViews(c.Request.Context(), principal(c).TenantID, items...)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"items": nonNil(views)})
 }
 
 // withdrawAmendment ends a SCHEDULED or REVIEW amendment; its workflow
@@ -106,7 +121,7 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, e
 	// in REVIEW is being applied, and the update below waits for it.
 	if !slices.Contains(from, am.Status) &&
 		slices.ContainsFunc(am.History, func(e domain.AmendmentEvent) bool { return e.Status == event && e.ActorID == p.ActorID }) {
-		c.JSON(http.StatusOK, am)
+		s.answerAmendment(c, am)
 		return
 	}
 	if !slices.Contains(from, am.Status) {
@@ -127,8 +142,13 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, e
 		return
 	}
 	// Read back what was committed: the workflow's copy may predate the invoice.
-	if fresh, err := s.Store.Amendment(c.Request.Context(), scope(c), am.ID); err == nil {
+	fresh, err := s.Store.Amendment(c.Request.Context(), scope(c), am.ID)
+	switch {
+	case err == nil:
 		out.Amendment = &fresh
+	case out.Amendment == nil:
+		s.fail(c, err)
+		return
 	}
-	c.JSON(http.StatusOK, out.Amendment)
+	s.answerAmendment(c, *out.Amendment)
 }

@@ -85,7 +85,18 @@ func (s *server) listAmendmentsIn(c *gin.Context, status string) {
 		s.fail(c, err)
 		return
 	}
-	page := amendmentPage{Items: nonNil(viewsOf(items, toAmendmentSummaryView))}
+	submitters := make([]string, len(items))
+	for i, a := range items {
+		submitters[i] = a.SubmittedBy
+	}
+	names, err := s.Store.ActorNames(c.Request.Context(), principal(c).TenantID, submitters)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	page := amendmentPage{Items: nonNil(viewsOf(items, func(a store.AmendmentSummary) amendmentSummaryView {
+		return toAmendmentSummaryView(a, names)
+	}))}
 	if more {
 		last := items[len(items)-1]
 		raw, _ := json.Marshal(listCursorToken{CreatedAt: last.CreatedOn, ID: last.ID})

@@ -25,12 +25,17 @@ func (s *server) getContract(c *gin.Context) {
 		s.fail(c, notFoundAs(err, "contract %q does not exist", c.Param("id")))
 		return
 	}
-	c.JSON(http.StatusOK, ct)
+	views, err := s.contractViews(c.Request.Context(), principal(c).TenantID, []domain.Contract{ct})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, views[0])
 }
 
 type contractList struct {
-	Items         []domain.Contract `json:"items"`
-	NextPageToken string            `json:"nextPageToken,omitempty"`
+	Items         []contractView `json:"items"`
+	NextPageToken string         `json:"nextPageToken,omitempty"`
 }
 
 func (s *server) listContracts(c *gin.Context) {
@@ -51,7 +56,12 @@ func (s *server) listContracts(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := contractList{Items: nonNil(items)}
+	views, err := s.contractViews(c.Request.Context(), principal(c).TenantID, items)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := contractList{Items: nonNil(views)}
 	if more {
 		out.NextPageToken = encodePageToken(items[len(items)-1].Ref)
 	}

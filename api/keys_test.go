@@ -18,10 +18,16 @@ import (
 // addKey issues a new key to tenant tn the way `contractd tenant key create` does.
 func addKey(t *testing.T, env *testkit.Env, tn testkit.Tenant, roles ...auth.Role) (key, id, actor string) {
 	t.Helper()
+	return addNamedKey(t, env, tn, "", roles...)
+}
+
+// addNamedKey is addKey with `--display-name name` (none when empty).
+func addNamedKey(t *testing.T, env *testkit.Env, tn testkit.Tenant, name string, roles ...auth.Role) (key, id, actor string) {
+	t.Helper()
 	key, err := auth.NewKey(tn.Prefix)
 	require.NoError(t, err)
 	actor = uuid.NewString()
-	id, err = env.Store.AddKey(context.Background(), tn.ID, store.NewKey{Key: key, ActorID: actor, Roles: roles})
+	id, err = env.Store.AddKey(context.Background(), tn.ID, store.NewKey{Key: key, ActorID: actor, Roles: roles, DisplayName: name})
 	require.NoError(t, err)
 	return key, id, actor
 }

@@ -92,6 +92,8 @@ type amendmentSummaryView struct {
 	CreatedOn      time.Time           `json:"createdOn"`
 	ExpiresAt      *time.Time          `json:"expiresAt"`
 	AgeSeconds     int64               `json:"ageSeconds"`
+	// SubmittedByName is the submitter's display name (actor_names.go).
+	SubmittedByName string `json:"submittedByName,omitempty"`
 }
 
 type quoteSummaryView struct {
@@ -103,11 +105,13 @@ type quoteSummaryView struct {
 	ProrationTotal  int64       `json:"prorationTotal"`
 }
 
-func toAmendmentSummaryView(a store.AmendmentSummary) amendmentSummaryView {
+// toAmendmentSummaryView shows a with its submitter's name from names.
+func toAmendmentSummaryView(a store.AmendmentSummary, names map[string]string) amendmentSummaryView {
 	return amendmentSummaryView{
 		ID: a.ID, ContractID: a.ContractID, ContractNumber: a.ContractNumber, AccountNumber: a.AccountNumber,
 		Action: a.Action, Status: a.Status, Quote: quoteSummaryView(a.Quote), MatchedRule: a.MatchedRule,
 		SubmittedBy: a.SubmittedBy, Source: a.Source, CreatedOn: a.CreatedOn, ExpiresAt: a.ExpiresAt, AgeSeconds: a.AgeSeconds,
+		SubmittedByName: names[a.SubmittedBy],
 	}
 }
 

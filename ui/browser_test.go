@@ -80,6 +80,7 @@ func TestApproverDecidesInTheBrowser(t *testing.T) {
 	assert.Contains(t, rows[0], "USD 80.00 → USD 305.00")
 	assert.Contains(t, rows[0], "Big increases")
 	assert.Contains(t, rows[0], env.A.SubmitterActor)
+	assert.Contains(t, rows[0], "submitter key", "the submitter's display name beside its uuid")
 	assert.Contains(t, rows[0], "USER")
 	assert.Contains(t, rows[1], cancelContract["number"])
 	assert.Contains(t, rows[1], "Cancellations")

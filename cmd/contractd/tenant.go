@@ -23,9 +23,9 @@ import (
 var prefixPattern = regexp.MustCompile(`^[A-Z0-9]{2,16}$`)
 
 const tenantUsage = `usage:
-  contractd tenant create --prefix P --name N
-  contractd tenant key create --prefix P --role R [--role R2 ...] [--hmac]
-  contractd tenant key create --prefix P --role submitter --customer ACCOUNT
+  contractd tenant create --prefix P --name N [--submitter-name S] [--approver-name A] [--operator-name O]
+  contractd tenant key create --prefix P --role R [--role R2 ...] [--hmac] [--display-name D]
+  contractd tenant key create --prefix P --role submitter --customer ACCOUNT [--display-name D]
   contractd tenant key revoke --prefix P --key K   (K: the key itself or its keyId)`
 
 func runTenant(ctx context.Context, cfg config.Config, args []string) error {
@@ -41,45 +41,56 @@ func runTenant(ctx context.Context, cfg config.Config, args []string) error {
 }
 
 func createTenant(ctx context.Context, cfg config.Config, args []string) error {
-	fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
-	prefix := fs.String("prefix", "", "tenant prefix: 2-16 upper-case letters or digits (used in DDCMS URLs)")
-	name := fs.String("name", "", "tenant display name")
-	if err := fs.Parse(args); err != nil {
+	tenant, keys, err := parseTenantCreate(args)
+	if err != nil {
 		return err
-	}
-	if !prefixPattern.MatchString(*prefix) || *name == "" {
-		return errors.New("--prefix (2-16 upper-case letters or digits) and --name are required")
 	}
 	s, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-
-	// One key per role, each with its own actor, so four-eyes rules can tell them apart.
-	plain := map[auth.Role]string{}
-	var keys []store.NewKey
-	for _, role := range auth.AllRoles {
-		k, err := auth.NewKey(*prefix)
-		if err != nil {
-			return err
-		}
-		plain[role] = k
-		keys = append(keys, store.NewKey{Key: k, ActorID: uuid.NewString(), Roles: []auth.Role{role}})
-	}
-	t, err := s.CreateTenant(ctx, store.Tenant{Prefix: *prefix, Name: *name}, keys)
+	t, err := s.CreateTenant(ctx, tenant, keys)
 	if err != nil {
 		return fmt.Errorf("create tenant: %w", err)
 	}
-	return printValue(map[string]any{
-		"tenantId": t.ID,
-		"prefix":   t.Prefix,
-		"keys": map[string]string{
-			"submitter": plain[auth.RoleSubmitter],
-			"approver":  plain[auth.RoleApprover],
-			"operator":  plain[auth.RoleOperator],
-		},
-	})
+	plain := map[string]string{}
+	for _, k := range keys {
+		plain[string(k.Roles[0])] = k.Key
+	}
+	return printValue(map[string]any{"tenantId": t.ID, "prefix": t.Prefix, "keys": plain})
+}
+
+// parseTenantCreate reads `tenant create`'s flags into the tenant and its
+// keys: one per role, each with its own actor, so four-eyes rules can tell
+// them apart, and its own display name.
+func parseTenantCreate(args []string) (store.Tenant, []store.NewKey, error) {
+	fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
+	prefix := fs.String("prefix", "", "tenant prefix: 2-16 upper-case letters or digits (used in DDCMS URLs)")
+	name := fs.String("name", "", "tenant display name")
+	keyNames := map[auth.Role]*string{}
+	for _, role := range auth.AllRoles {
+		keyNames[role] = fs.String(string(role)+"-name", auth.DefaultDisplayName([]auth.Role{role}, auth.SourceUser, ""),
+			"display name of the "+string(role)+" key's actor, shown beside its uuid (1-100 characters)")
+	}
+	if err := fs.Parse(args); err != nil {
+		return store.Tenant{}, nil, err
+	}
+	if !prefixPattern.MatchString(*prefix) || *name == "" {
+		return store.Tenant{}, nil, errors.New("--prefix (2-16 upper-case letters or digits) and --name are required")
+	}
+	var keys []store.NewKey
+	for _, role := range auth.AllRoles {
+		if err := auth.CheckDisplayName(*keyNames[role]); err != nil {
+			return store.Tenant{}, nil, fmt.Errorf("--%s-name: %w", role, err)
+		}
+		k, err := auth.NewKey(*prefix)
+		if err != nil {
+			return store.Tenant{}, nil, err
+		}
+		keys = append(keys, store.NewKey{Key: k, ActorID: uuid.NewString(), Roles: []auth.Role{role}, DisplayName: *keyNames[role]})
+	}
+	return store.Tenant{Prefix: *prefix, Name: *name}, keys, nil
 }
 
 // roleFlags collects a repeated --role flag.
@@ -123,7 +134,11 @@ func createKey(ctx context.Context, cfg config.Config, args []string) error {
 	if err != nil {
 		return fmt.Errorf("create key: %w", err)
 	}
-	out := map[string]any{"tenantId": t.ID, "prefix": t.Prefix, "keyId": id, "actorId": nk.ActorID, "roles": nk.Roles, "source": nk.Source, "key": nk.Key}
+	if nk.DisplayName == "" {
+		nk.DisplayName = auth.DefaultDisplayName(nk.Roles, nk.Source, nk.AccountNumber)
+	}
+	out := map[string]any{"tenantId": t.ID, "prefix": t.Prefix, "keyId": id, "actorId": nk.ActorID, "displayName": nk.DisplayName,
+		"roles": nk.Roles, "source": nk.Source, "key": nk.Key}
 	if nk.AccountNumber != "" {
 		out["accountNumber"] = nk.AccountNumber
 	}
@@ -139,15 +154,22 @@ func parseKeyCreate(args []string) (string, store.NewKey, error) {
 	fs.Var(&roles, "role", "a role the key holds: "+fmt.Sprint(auth.AllRoles)+" (repeat for several)")
 	signs := fs.Bool("hmac", false, "the key signs its requests (X-Key-Id and X-Signature) and is never sent itself")
 	account := fs.String("customer", "", "the account number of the one customer whose contracts the key acts on (role submitter only)")
+	displayName := fs.String("display-name", "", "who the key's actor is shown as beside its uuid, 1-100 characters (default: its roles, or its customer)")
 	if err := fs.Parse(args); err != nil {
 		return "", store.NewKey{}, err
 	}
-	customer := false
-	fs.Visit(func(f *flag.Flag) { customer = customer || f.Name == "customer" })
-	nk := store.NewKey{Roles: roles, Source: auth.SourceUser}
+	customer, named := false, false
+	fs.Visit(func(f *flag.Flag) {
+		customer = customer || f.Name == "customer"
+		named = named || f.Name == "display-name"
+	})
+	nk := store.NewKey{Roles: roles, Source: auth.SourceUser, DisplayName: *displayName}
+	nameErr := auth.CheckDisplayName(*displayName)
 	switch {
 	case *prefix == "" || len(roles) == 0:
 		return "", nk, errors.New("--prefix and at least one --role are required")
+	case named && nameErr != nil:
+		return "", nk, fmt.Errorf("--display-name: %w", nameErr)
 	case !customer && *signs:
 		nk.Source = auth.SourceHMAC
 	case !customer:

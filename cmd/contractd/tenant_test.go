@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -25,6 +26,11 @@ func TestKeyCreateFlags(t *testing.T) {
 	_, nk, err = parseKeyCreate([]string{"--prefix", "ACME", "--role", "operator"})
 	require.NoError(t, err)
 	assert.Equal(t, auth.SourceUser, nk.Source)
+	assert.Empty(t, nk.DisplayName, "the store names it after its roles")
+
+	_, nk, err = parseKeyCreate([]string{"--prefix", "ACME", "--role", "approver", "--display-name", "Ada Lovelace"})
+	require.NoError(t, err)
+	assert.Equal(t, "Ada Lovelace", nk.DisplayName)
 
 	for _, tc := range []struct {
 		args []string
@@ -36,10 +42,34 @@ func TestKeyCreateFlags(t *testing.T) {
 		{[]string{"--prefix", "ACME", "--role", "submitter", "--customer", "ACC-42", "--hmac"}, "--customer and --hmac cannot be combined"},
 		{[]string{"--prefix", "ACME", "--role", "submitter", "--customer", " "}, "--customer needs the account number"},
 		{[]string{"--prefix", "ACME", "--customer", "ACC-42"}, "at least one --role"},
+		{[]string{"--prefix", "ACME", "--role", "approver", "--display-name", strings.Repeat("x", 101)}, "--display-name: the display name has 101 characters"},
+		{[]string{"--prefix", "ACME", "--role", "approver", "--display-name", "Ada\x00"}, "--display-name: the display name must not contain NUL"},
+		{[]string{"--prefix", "ACME", "--role", "approver", "--display-name", ""}, "--display-name: the display name must not be empty"},
 	} {
 		_, _, err := parseKeyCreate(tc.args)
 		if assert.Error(t, err, "%v", tc.args) {
 			assert.Contains(t, err.Error(), tc.want, "%v", tc.args)
 		}
+	}
+}
+
+func TestTenantCreateNamesItsKeys(t *testing.T) {
+	tenant, keys, err := parseTenantCreate([]string{"--prefix", "ACME", "--name", "Acme Ltd", "--approver-name", "Ada Lovelace"})
+	require.NoError(t, err)
+	assert.Equal(t, "Acme Ltd", tenant.Name)
+	names := map[auth.Role]string{}
+	for _, k := range keys {
+		require.Len(t, k.Roles, 1)
+		assert.NotEmpty(t, k.Key)
+		assert.NotEmpty(t, k.ActorID)
+		names[k.Roles[0]] = k.DisplayName
+	}
+	assert.Equal(t, map[auth.Role]string{
+		auth.RoleSubmitter: "submitter key", auth.RoleApprover: "Ada Lovelace", auth.RoleOperator: "operator key",
+	}, names)
+
+	for flag, value := range map[string]string{"--operator-name": strings.Repeat("é", 101), "--submitter-name": "a\x00b", "--approver-name": " "} {
+		_, _, err := parseTenantCreate([]string{"--prefix", "ACME", "--name", "Acme Ltd", flag, value})
+		assert.ErrorContains(t, err, flag+": the display name", "%q", value)
 	}
 }

@@ -21,12 +21,13 @@ const (
 	OperatorKey  = "demo-operator-key"
 )
 
-// Keys lists the demo keys with their fixed actor ids, one role each.
+// Keys lists the demo keys with their fixed actor ids and display names, one
+// role each.
 func Keys() []store.NewKey {
 	return []store.NewKey{
-		{Key: SubmitterKey, ActorID: "00000000-0000-4000-8000-0000000000a1", Roles: []auth.Role{auth.RoleSubmitter}},
-		{Key: ApproverKey, ActorID: "00000000-0000-4000-8000-0000000000a2", Roles: []auth.Role{auth.RoleApprover}},
-		{Key: OperatorKey, ActorID: "00000000-0000-4000-8000-0000000000a3", Roles: []auth.Role{auth.RoleOperator}},
+		{Key: SubmitterKey, ActorID: "00000000-0000-4000-8000-0000000000a1", Roles: []auth.Role{auth.RoleSubmitter}, DisplayName: "Demo submitter"},
+		{Key: ApproverKey, ActorID: "00000000-0000-4000-8000-0000000000a2", Roles: []auth.Role{auth.RoleApprover}, DisplayName: "Demo approver"},
+		{Key: OperatorKey, ActorID: "00000000-0000-4000-8000-0000000000a3", Roles: []auth.Role{auth.RoleOperator}, DisplayName: "Demo operator"},
 	}
 }
 

@@ -306,7 +306,7 @@ function inboxRow(item) {
       h('span', { class: 'muted small block' }, `${money(q.recurringBefore, q.currency)} → ${money(q.recurringAfter, q.currency)}`)),
     h('td', { 'data-label': 'Proration', class: 'num' }, money(q.prorationTotal, q.currency, 'exceptZero')),
     cell('Rule', item.matchedRule?.name ?? '—'),
-    cell('Submitted by', h('span', { class: 'actor' }, item.submittedBy)),
+    cell('Submitted by', actorLabel(item.submittedBy, item.submittedByName)),
     cell('Source', item.source),
     cell('Age', h('time', { datetime: item.createdOn }, age(item.ageSeconds))),
   );
@@ -393,7 +393,7 @@ function facts(am) {
       `${money(q.recurringBefore, q.currency)} → ${money(q.recurringAfter, q.currency)} `,
       h('span', { class: 'delta' }, `(${money(q.recurringDelta, q.currency, 'exceptZero')})`)),
     row('Held by rule', am.matchedRule?.name ?? '—'),
-    row('Submitted by', h('span', { class: 'actor' }, am.submittedBy), ` (${am.source})`),
+    row('Submitted by', actorLabel(am.submittedBy, am.submittedByName), ` (${am.source})`),
     row('Submitted', h('time', { datetime: am.createdOn }, moment(am.createdOn))),
   );
 }
@@ -479,11 +479,25 @@ function terminationFee(fee) {
     `, because the contract ends early with ${months} of its term remaining.`);
 }
 
+// actorLabel shows who acted: the display name of their key beside its
+// uuid, which stays visible since names need not be unique; an actor that is
+// no key (such as system) has no name and shows its id alone.
+function actorLabel(id, name) {
+  if (!name) return h('span', { class: 'actor' }, id);
+  return h('span', { class: 'actor-named' }, h('span', { class: 'actor-name' }, name), ' ',
+    h('span', { class: 'actor muted' }, id));
+}
+
+// actorText is actorLabel as plain text, for sentences.
+function actorText(id, name) {
+  return name ? `${name} (${id})` : id;
+}
+
 function historyList(events) {
   return h('ol', { class: 'history' }, events.map((ev) => h('li', {},
     h('strong', {}, statusLabel(ev.status)), ' · ',
     h('time', { datetime: ev.at }, moment(ev.at)), ' · by ',
-    h('span', { class: 'actor' }, ev.actorId), ` (${ev.source})`,
+    actorLabel(ev.actorId, ev.actorName), ` (${ev.source})`,
     ev.note && h('p', { class: 'note' }, ev.note))));
 }
 
@@ -499,7 +513,7 @@ function closedText(am) {
       return `The submitter withdrew this change${when}; there is nothing left to decide.`;
     default:
       return `This change has already been decided: it is now ${statusLabel(am.status).toLowerCase()}`
-        + `${last ? ` (by ${last.actorId}${when})` : ''}. Nothing more is needed from you.`;
+        + `${last ? ` (by ${actorText(last.actorId, last.actorName)}${when})` : ''}. Nothing more is needed from you.`;
   }
 }
 
