@@ -21,7 +21,7 @@ type Applied struct {
 	Amendment domain.Amendment
 	Contract  domain.Contract
 	// Rebased reports that the timeline changed other amendments, whose
-	// workflows are then to be told (see RebasedWorkflows).
+	// workflows are then to be told (see TellRebased).
 	Rebased bool
 }
 

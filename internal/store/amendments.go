@@ -52,7 +52,7 @@ type Planner func(ct domain.Contract, timeline []domain.Pending, cat domain.Cata
 // Opened is an amendment as opening it recorded it, the contract's terms (after
 // the change, when Plan.ApplyNow applied it) without segments and schedule
 // history, and whether the timeline changed other amendments, whose
-// workflows are then to be told (see RebasedWorkflows).
+// workflows are then to be told (see TellRebased).
 type Opened struct {
 	Amendment domain.Amendment
 	Contract  domain.Contract
