@@ -108,12 +108,21 @@ func (s *Store) Approve(ctx context.Context, tenantID, id string, approval domai
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE amendments SET status = $3, timeline_seq = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
-			tenantID, id, domain.StatusScheduled, seq, approval.At); err != nil {
-			return fmt.Errorf("schedule approved amendment: %w", err)
-		}
+		// Approved after its date, a change takes effect on the day of its
+		// approval: changes may have applied since its date, and it goes
+		// after them. The re-pricing below prices it on that day.
 		scheduled := approval
 		scheduled.Status, scheduled.Note = domain.StatusScheduled, nil
+		date := am.EffectiveDate
+		if today := domain.DateOf(approval.At); date.Before(today) {
+			note := fmt.Sprintf("approved after its effective date %s: it takes effect on %s", date, today)
+			date, scheduled.Note = today, &note
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE amendments SET status = $3, timeline_seq = $4, updated_at = $5, effective_date = $6,
+			quote = jsonb_set(quote, '{effectiveDate}', to_jsonb($6::date::text)) WHERE tenant_id = $1 AND id = $2`,
+			tenantID, id, domain.StatusScheduled, seq, approval.At, date); err != nil {
+			return fmt.Errorf("schedule approved amendment: %w", err)
+		}
 		for _, e := range []domain.AmendmentEvent{approval, scheduled} {
 			if err := insertEvent(ctx, tx, id, e); err != nil {
 				return err
