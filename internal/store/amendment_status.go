@@ -85,9 +85,9 @@ func lockAmendment(ctx context.Context, tx *sqlx.Tx, tenantID, id string) (statu
 
 // Approve accepts an amendment held in REVIEW: it records the approval
 // (event APPROVED, with the approver's comment), gives the amendment its
-// place in the contract's order and makes it SCHEDULED, then prices the
-// timeline again from the contract as it is, this amendment included: one
-// that no longer holds ends FAILED. A decision that names the quote version
+// place in the contract's order and makes it SCHEDULED (PENDING when due),
+// then prices the timeline again from the contract as it is, this amendment
+// included: one that no longer holds ends FAILED. A decision that names the quote version
 // its approver saw is refused when the quote has changed since. Approving
 // again returns the amendment as the first approval left it.
 // Long: one transaction, in the order the locks and checks must come.
@@ -110,20 +110,25 @@ func (s *Store) Approve(ctx context.Context, tenantID, id string, approval domai
 		}
 		// Approved after its date, a change takes effect on the day of its
 		// approval: changes may have applied since its date, and it goes
-		// after them. The re-pricing below prices it on that day.
-		scheduled := approval
-		scheduled.Status, scheduled.Note = domain.StatusScheduled, nil
-		date := am.EffectiveDate
-		if today := domain.DateOf(approval.At); date.Before(today) {
+		// after them. The re-pricing below prices it on that day. One due
+		// today is accepted PENDING, as an immediate change is, and applies
+		// at once; a later one is SCHEDULED.
+		events := []domain.AmendmentEvent{approval}
+		status, date, today := domain.StatusPending, am.EffectiveDate, domain.DateOf(approval.At)
+		if date.After(today) {
+			scheduled := approval
+			scheduled.Status, scheduled.Note = domain.StatusScheduled, nil
+			status, events = domain.StatusScheduled, append(events, scheduled)
+		} else if date.Before(today) {
 			note := fmt.Sprintf("approved after its effective date %s: it takes effect on %s", date, today)
-			date, scheduled.Note = today, &note
+			date, events[0].Note = today, joinNotes(approval.Note, note)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE amendments SET status = $3, timeline_seq = $4, updated_at = $5, effective_date = $6,
 			quote = jsonb_set(quote, '{effectiveDate}', to_jsonb($6::date::text)) WHERE tenant_id = $1 AND id = $2`,
-			tenantID, id, domain.StatusScheduled, seq, approval.At, date); err != nil {
-			return fmt.Errorf("schedule approved amendment: %w", err)
+			tenantID, id, status, seq, approval.At, date); err != nil {
+			return fmt.Errorf("accept approved amendment: %w", err)
 		}
-		for _, e := range []domain.AmendmentEvent{approval, scheduled} {
+		for _, e := range events {
 			if err := insertEvent(ctx, tx, id, e); err != nil {
 				return err
 			}
@@ -139,7 +144,7 @@ func (s *Store) Approve(ctx context.Context, tenantID, id string, approval domai
 		if rebased, err = rebasePending(ctx, tx, contractID); err != nil {
 			return err
 		}
-		if am, err = loadAmendment(ctx, tx, tenantID, id); err != nil || am.Status != domain.StatusScheduled {
+		if am, err = loadAmendment(ctx, tx, tenantID, id); err != nil || am.Status == domain.StatusFailed {
 			return err // one the timeline failed was announced as it failed
 		}
 		return insertAmendmentEvent(ctx, tx, tenantID, am, approval.At)
@@ -167,4 +172,13 @@ func (s *Store) RecordEvent(ctx context.Context, tenantID, id string, e domain.A
 		}
 		return nil
 	})
+}
+
+// joinNotes appends a note of the service's to an approver's comment.
+func joinNotes(comment *string, note string) *string {
+	if comment == nil || *comment == "" {
+		return &note
+	}
+	joined := *comment + " (" + note + ")"
+	return &joined
 }

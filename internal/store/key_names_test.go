@@ -46,7 +46,7 @@ func TestKeyDisplayNameMigrationNamesExistingKeys(t *testing.T) {
 	assert.Equal(t, "Customer ACC-7", names[customer])
 
 	for _, bad := range []string{"NULL", "''", "'   '", "repeat('x', 101)"} {
-		_, err := db.Exec(`UPDATE api_keys SET display_name = ` + bad + ` WHERE actor_id = $1`, staff)
+		_, err := db.Exec(`UPDATE api_keys SET display_name = `+bad+` WHERE actor_id = $1`, staff)
 		assert.Error(t, err, bad)
 	}
 }
