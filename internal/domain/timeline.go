@@ -184,27 +184,34 @@ func replan(cat *Catalog, pr Projection, p Pending, today Date, charges []Termin
 		}
 		return Quote{}, Errorf(KindConflict, "contractId", "the contract changed before amendment %s, which was priced before changes could be re-priced; submit it again", p.ID)
 	}
-	ch := *p.Change
-	date := p.Quote.EffectiveDate
-	// The amendment keeps its date, whatever it was relative to. One dated
-	// today or before (its workflow about to apply it) is checked on its own
-	// date, which is not in its past.
-	ch.EffectiveDate, ch.RelativeEffectiveDate = date, ""
-	on := today
-	if date.Before(on) {
-		on = date
-	}
-	if ch.Crossgrade != nil && date.After(today) {
-		// A crossgrade dated later is a downgrade at the end of the period
-		// that holds the day before its date.
-		on = date.AddDays(-1)
-	}
-	q, err := PlanChange(Preflight{Catalog: cat, Contract: pr.Contract, Change: ch, Today: on, Charges: charges, Facts: facts(p)})
+	q, err := replanOnDate(cat, pr.Contract, *p.Change, p.Quote.EffectiveDate, today, charges, facts(p))
 	if err != nil {
 		return Quote{}, err
 	}
 	q.ID, q.Status = p.Quote.ID, p.Quote.Status
 	return q, nil
+}
+
+// replanOnDate prices ch against ct on date, the date it was given when
+// first priced. A change dated relative to a billing period (the next bill
+// cycle, a crossgrade's downgrade at the end of the period) is priced as if
+// asked the day before its date, which dates it the same and prorates it
+// the same; failing that, or for any other change, the date is fixed, and
+// checked as of today or, when the change is due, as of its own date.
+func replanOnDate(cat *Catalog, ct Contract, ch Change, date, today Date, charges []TerminationCharge, facts CrossgradeFacts) (Quote, error) {
+	pf := Preflight{Catalog: cat, Contract: ct, Change: ch, Charges: charges, Facts: facts}
+	if ch.RelativeEffectiveDate == NextBillCycle || ch.Crossgrade != nil {
+		pf.Today = date.AddDays(-1)
+		if q, err := PlanChange(pf); err == nil && q.EffectiveDate.Equal(date) {
+			return q, nil
+		}
+	}
+	pf.Change.EffectiveDate, pf.Change.RelativeEffectiveDate = date, ""
+	pf.Today = today
+	if date.Before(today) {
+		pf.Today = date
+	}
+	return PlanChange(pf)
 }
 
 // sameQuote reports whether two quotes say the same, as recorded.
