@@ -349,12 +349,25 @@ func TestOpenAPIDescribesLiveAnswers(t *testing.T) {
 		"action": "RATE_CHANGE", "contractId": id, "relativeEffectiveDate": "NEXT_BILL_CYCLE",
 		"payload": map[string]any{"offerings": []any{map[string]any{"offeringId": "off_team", "rateId": "rate_team_annual_usd"}}},
 	}, http.StatusOK)
-	c.do("POST", "/api/selfService/contract", a.SubmitterKey, seats(id, 8), http.StatusConflict)
+	// A change now while another waits for its date is applied; the
+	// timeline and a projection show the one that waits, and a change dated
+	// after a scheduled cancellation is a conflict.
+	c.do("POST", "/api/selfService/contract", a.SubmitterKey, seats(id, 8), http.StatusOK)
+	c.do("GET", "/api/contracts/"+id+"/timeline", a.SubmitterKey, nil, http.StatusOK)
+	c.do("GET", "/api/contracts/"+id+"?asOf=2026-04-01", a.SubmitterKey, nil, http.StatusOK)
+	c.do("GET", "/api/contracts/"+id+"?asOf=2026-03-14", a.SubmitterKey, nil, http.StatusBadRequest)
+	c.do("POST", "/api/selfService/contract", a.SubmitterKey, map[string]any{
+		"action": "CANCELLATION", "contractId": id, "effectiveDate": "2026-05-01", "payload": nil,
+	}, http.StatusOK)
+	c.do("POST", "/api/selfService/contract?preview=true", a.SubmitterKey, seatsOn(id, 9, "2026-05-10"), http.StatusConflict)
 	scheduled := c.do("GET", "/api/amendments?status=SCHEDULED", a.SubmitterKey, nil, http.StatusOK).JSON(t)["items"].([]any)
-	require.Len(t, scheduled, 1)
+	require.Len(t, scheduled, 2)
+	for _, am := range scheduled {
+		scheduledID := am.(map[string]any)["id"].(string)
+		c.do("POST", "/api/amendments/"+scheduledID+"/withdraw", a.SubmitterKey, nil, http.StatusOK)
+		c.do("POST", "/api/amendments/"+scheduledID+"/withdraw", a.SubmitterKey, nil, http.StatusOK) // a retry
+	}
 	scheduledID := scheduled[0].(map[string]any)["id"].(string)
-	c.do("POST", "/api/amendments/"+scheduledID+"/withdraw", a.SubmitterKey, nil, http.StatusOK)
-	c.do("POST", "/api/amendments/"+scheduledID+"/withdraw", a.SubmitterKey, nil, http.StatusOK) // a retry
 	c.do("GET", "/api/amendments/"+scheduledID, a.SubmitterKey, nil, http.StatusOK)
 	c.do("GET", "/api/contracts/"+id+"/amendments", a.SubmitterKey, nil, http.StatusOK)
 	c.do("GET", "/api/amendments?status=APPLIED&pageSize=1", a.OperatorKey, nil, http.StatusOK)
