@@ -45,8 +45,12 @@ func checkValue(what, v string, lim, fallback limit) error {
 	if err := checkText(what, v); err != nil {
 		return err
 	}
-	if lim.Kind == "" {
+	switch lim.Kind {
+	case "":
 		lim = fallback
+	case kindDate:
+		// A date's form is its handler's to refuse; its years are bounded here.
+		return checkDate(what, v)
 	}
 	return checkBounded(what, v, lim)
 }

@@ -18,8 +18,13 @@ const (
 
 // getContract answers for the uuid, the CT- number or the numeric ref; another
 // tenant's (or, for a customer key, another account's) contract is a 404
-// exactly like a missing one.
+// exactly like a missing one. With asOf it answers the contract as it will be
+// on that date (getContractAsOf).
 func (s *server) getContract(c *gin.Context) {
+	if asOf := c.Query("asOf"); asOf != "" {
+		s.getContractAsOf(c, asOf)
+		return
+	}
 	ct, err := s.Store.Contract(c.Request.Context(), scope(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, notFoundAs(err, "contract %q does not exist", c.Param("id")))

@@ -110,14 +110,16 @@ type discountCode struct {
 	Code string `json:"code"`
 }
 
+// crossgradeResponse is the amendment a crossgrade made, or for a preview
+// (amendment null) the quote it would make, with the contract as it is now.
 type crossgradeResponse struct {
 	Amendment *domain.Amendment `json:"amendment"`
 	Contract  *domain.Contract  `json:"contract"`
+	Quote     *domain.Quote     `json:"quote,omitempty"`
 }
 
 func (s *server) crossgrade(c *gin.Context) {
 	ctx := c.Request.Context()
-	p := principal(c)
 	noContract := &domain.Error{Kind: domain.KindNotFound, Fault: domain.FaultNoContractFound, Message: "no such contract for this customer"}
 	customerID, ref := c.Param("customerId"), c.Param("contractRef")
 	if _, err := uuid.Parse(customerID); err != nil {
@@ -154,36 +156,16 @@ func (s *server) crossgrade(c *gin.Context) {
 		s.respondCrossgrade(c, ct.ID, *earlier)
 		return
 	}
-	cg := domain.CrossgradeChange{
-		SalesItemCode: req.SalesItemCode, Referrer: req.Referrer, DowngradeImmediately: req.DowngradeImmediately,
-		ViewingCardNumber: req.ViewingCardNumber,
-	}
-	if req.DiscountCode != nil {
-		cg.DiscountCode = req.DiscountCode.Code
-	}
-	ch := domain.Change{Action: domain.Crossgrade, ContractID: ct.ID, Crossgrade: &cg}
-
-	// The crossgrade joins the contract's timeline: it is checked against
-	// the contract as it will be on its date.
-	timeline, err := s.Store.PendingTimeline(ctx, ct.ID)
+	ch, quote, err := s.planCrossgrade(c, ct, req)
 	if err != nil {
 		s.failAs(c, crossgradeSurface{}, err)
 		return
 	}
-	cat, err := s.Store.Catalog(ctx, p.TenantID)
-	if err != nil {
-		s.failAs(c, crossgradeSurface{}, err)
-		return
-	}
-	facts, err := s.Store.CrossgradeFacts(ctx, p.TenantID, ct.ID, cg)
-	if err != nil {
-		s.failAs(c, crossgradeSurface{}, err)
-		return
-	}
-	if _, err := domain.PlanOnTimeline(domain.Preflight{
-		Catalog: &cat, Contract: ct, Change: ch, Today: domain.DateOf(s.Now()), Facts: facts,
-	}, timeline); err != nil {
-		s.failAs(c, crossgradeSurface{}, err)
+	if c.Query("preview") == "true" {
+		// The quote, priced on the contract as it will be on its date;
+		// nothing is stored, no payment is authorised, no workflow starts.
+		quote.Status = quotePreview
+		c.JSON(http.StatusOK, crossgradeResponse{Contract: &ct, Quote: &quote})
 		return
 	}
 	out, err := s.submitAmendment(c, ct, ch, body, hash)
@@ -192,6 +174,38 @@ func (s *server) crossgrade(c *gin.Context) {
 		return
 	}
 	s.respondCrossgrade(c, ct.ID, out)
+}
+
+// planCrossgrade prices the crossgrade req asks for. It joins the
+// contract's timeline: it is checked against the contract as it will be on
+// its date.
+func (s *server) planCrossgrade(c *gin.Context, ct domain.Contract, req crossgradeRequest) (domain.Change, domain.Quote, error) {
+	ctx := c.Request.Context()
+	tenantID := principal(c).TenantID
+	cg := domain.CrossgradeChange{
+		SalesItemCode: req.SalesItemCode, Referrer: req.Referrer, DowngradeImmediately: req.DowngradeImmediately,
+		ViewingCardNumber: req.ViewingCardNumber,
+	}
+	if req.DiscountCode != nil {
+		cg.DiscountCode = req.DiscountCode.Code
+	}
+	ch := domain.Change{Action: domain.Crossgrade, ContractID: ct.ID, Crossgrade: &cg}
+	timeline, err := s.Store.PendingTimeline(ctx, ct.ID)
+	if err != nil {
+		return ch, domain.Quote{}, err
+	}
+	cat, err := s.Store.Catalog(ctx, tenantID)
+	if err != nil {
+		return ch, domain.Quote{}, err
+	}
+	facts, err := s.Store.CrossgradeFacts(ctx, tenantID, ct.ID, cg)
+	if err != nil {
+		return ch, domain.Quote{}, err
+	}
+	quote, err := domain.PlanOnTimeline(domain.Preflight{
+		Catalog: &cat, Contract: ct, Change: ch, Today: domain.DateOf(s.Now()), Facts: facts,
+	}, timeline)
+	return ch, quote, err
 }
 
 // respondCrossgrade answers 200 with an applied crossgrade and 202 with one

@@ -314,6 +314,7 @@ var queryLimits = map[string]limit{
 	"type":              ident(maxID),
 	"after":             pattern(19, `^[0-9]+$`, "digits"),
 	"preview":           ident(5),
+	"asOf":              noted(date, "today or later (GET /api/contracts/{id})"),
 	"comment":           text(maxComment),
 }
 

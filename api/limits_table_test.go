@@ -86,7 +86,7 @@ func limitsTable() string {
 		row("every route: path segment", ":"+name, kindText, paramLimits[name])
 	}
 	for _, name := range sortedKeys(queryLimits) {
-		row("every route: query parameter", name, kindText, queryLimits[name])
+		row("every route: query parameter", name, queryLimits[name].Kind, queryLimits[name])
 	}
 	row("every route: any other query parameter", "*", kindText, queryDefault)
 	for _, name := range sortedKeys(headerLimits) {

@@ -161,6 +161,13 @@ func TestOpenAPIValidatesExampleRequests(t *testing.T) {
 		{name: "contracts listed", method: "GET", target: "/api/contracts?accountNumber=ACC-0000000001&status=active&pageSize=20", valid: true},
 		{name: "amendment approved", method: "POST", target: "/api/amendments/5d6c1f0e-8a43-4c1e-9a57-0e4f3c2b1a90/approve",
 			body: `{"comment": "agreed with sales"}`, valid: true},
+		{name: "approval naming its quote version", method: "POST", target: "/api/amendments/5d6c1f0e-8a43-4c1e-9a57-0e4f3c2b1a90/approve",
+			body: `{"comment": "agreed with sales", "quoteVersion": 2}`, valid: true},
+		{name: "quote version 0", method: "POST", target: "/api/amendments/5d6c1f0e-8a43-4c1e-9a57-0e4f3c2b1a90/approve", body: `{"quoteVersion": 0}`},
+		{name: "contract timeline", method: "GET", target: "/api/contracts/CT-0000000001/timeline", valid: true},
+		{name: "contract as of a date", method: "GET", target: "/api/contracts/CT-0000000001?asOf=2026-04-01", valid: true},
+		{name: "contract as of a year out of bounds", method: "GET", target: "/api/contracts/CT-0000000001?asOf=3000-01-01"},
+		{name: "crossgrade preview", method: "POST", target: customer + "?preview=true", body: `{"salesItemCode": "TEAM-M"}`, valid: true},
 		{name: "billing run", method: "POST", target: "/api/billing/run", body: `{"asOf": "2026-03-01"}`, valid: true},
 		{name: "no key", method: "GET", target: "/api/catalog", headers: map[string]string{"Authorization": ""}},
 		{name: "contract action without account", method: "POST", target: "/api/contract-actions",
@@ -342,12 +349,25 @@ func TestOpenAPIDescribesLiveAnswers(t *testing.T) {
 		"action": "RATE_CHANGE", "contractId": id, "relativeEffectiveDate": "NEXT_BILL_CYCLE",
 		"payload": map[string]any{"offerings": []any{map[string]any{"offeringId": "off_team", "rateId": "rate_team_annual_usd"}}},
 	}, http.StatusOK)
-	c.do("POST", "/api/selfService/contract", a.SubmitterKey, seats(id, 8), http.StatusConflict)
+	// A change now while another waits for its date is applied; the
+	// timeline and a projection show the one that waits, and a change dated
+	// after a scheduled cancellation is a conflict.
+	c.do("POST", "/api/selfService/contract", a.SubmitterKey, seats(id, 8), http.StatusOK)
+	c.do("GET", "/api/contracts/"+id+"/timeline", a.SubmitterKey, nil, http.StatusOK)
+	c.do("GET", "/api/contracts/"+id+"?asOf=2026-04-01", a.SubmitterKey, nil, http.StatusOK)
+	c.do("GET", "/api/contracts/"+id+"?asOf=2026-03-14", a.SubmitterKey, nil, http.StatusBadRequest)
+	c.do("POST", "/api/selfService/contract", a.SubmitterKey, map[string]any{
+		"action": "CANCELLATION", "contractId": id, "effectiveDate": "2026-05-01", "payload": nil,
+	}, http.StatusOK)
+	c.do("POST", "/api/selfService/contract?preview=true", a.SubmitterKey, seatsOn(id, 9, "2026-05-10"), http.StatusConflict)
 	scheduled := c.do("GET", "/api/amendments?status=SCHEDULED", a.SubmitterKey, nil, http.StatusOK).JSON(t)["items"].([]any)
-	require.Len(t, scheduled, 1)
+	require.Len(t, scheduled, 2)
+	for _, am := range scheduled {
+		scheduledID := am.(map[string]any)["id"].(string)
+		c.do("POST", "/api/amendments/"+scheduledID+"/withdraw", a.SubmitterKey, nil, http.StatusOK)
+		c.do("POST", "/api/amendments/"+scheduledID+"/withdraw", a.SubmitterKey, nil, http.StatusOK) // a retry
+	}
 	scheduledID := scheduled[0].(map[string]any)["id"].(string)
-	c.do("POST", "/api/amendments/"+scheduledID+"/withdraw", a.SubmitterKey, nil, http.StatusOK)
-	c.do("POST", "/api/amendments/"+scheduledID+"/withdraw", a.SubmitterKey, nil, http.StatusOK) // a retry
 	c.do("GET", "/api/amendments/"+scheduledID, a.SubmitterKey, nil, http.StatusOK)
 	c.do("GET", "/api/contracts/"+id+"/amendments", a.SubmitterKey, nil, http.StatusOK)
 	c.do("GET", "/api/amendments?status=APPLIED&pageSize=1", a.OperatorKey, nil, http.StatusOK)

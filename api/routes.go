@@ -62,6 +62,7 @@ func (s *server) routes(r *gin.Engine) {
 	api.GET("/contracts", s.listContracts)
 	api.GET("/contracts/:id", s.getContract)
 	api.GET("/contracts/:id/amendments", s.listContractAmendments)
+	api.GET("/contracts/:id/timeline", s.getContractTimeline)
 	api.GET("/contracts/:id/invoices", s.listInvoices)
 	api.GET("/accounts/:accountNumber/balance", s.getAccountBalance)
 	api.GET("/amendments", s.listAmendments)

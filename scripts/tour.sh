@@ -137,6 +137,10 @@ steps() {
   step "change the seats now: applied" '"QUANTITY_CHANGE"' 200 \
     'jq:.status == "SUCCESS" and .quote.status == "APPLIED" and .quote.id == env.AMENDMENT'
   step "change the rate next bill cycle: scheduled" "NEXT_BILL_CYCLE" 200 'jq:.quote.status == "SCHEDULED" and .quote.id == env.SCHEDULED'
+  step "the contract's timeline: the rate change pending" '/api/contracts/$CONTRACT/timeline' 200 \
+    'jq:.current.billingPeriod == "MONTHLY" and ([.phases[].amendmentId] | index(env.SCHEDULED) != null)'
+  step "the rate change's date" "NEXT=" 200 'sh:[[ $NEXT > $TODAY ]]'
+  step "the contract on that date: billed annually" '?asOf=$NEXT' 200 'jq:.asOf == env.NEXT and .billingPeriod == "ANNUAL"'
   step "preview a cancellation: nothing stored" "preview=true" 200 'jq:.quote.status == "PREVIEW"'
   step "read the applied amendment" '/api/amendments/$AMENDMENT' 200 'jq:.status == "APPLIED" and .id == env.AMENDMENT'
   step "list the contract's amendments" '/api/contracts/$CONTRACT/amendments' 200 'jq:.items | length >= 2'
@@ -147,13 +151,16 @@ steps() {
   step "a change the submitter wants approved: held" '"requireApproval": true' 202 \
     'jq:.status == "REVIEW" and .quote.id == env.HELD'
   step "the approvers' inbox" "/api/approvals?" 200 'jq:.items | length >= 1'
-  step "approve it: applied" '$HELD/approve' 200 'jq:.status == "APPLIED"'
+  step "the quote version the approver sees" "QV=" 200 'sh:[[ $QV =~ ^[0-9]+$ ]]'
+  step "approve it, naming that version: applied" '$HELD/approve' 200 'jq:.status == "APPLIED"'
   step "a cancellation: held by the cancel rule" '"CANCELLATION"' 202 'jq:.quote.status == "REVIEW" and .quote.id == env.CANCELLATION'
   step "reject it: the contract stays" '$CANCELLATION/reject' 200 'jq:.status == "REJECTED"'
   step "amendments in a status" "/api/amendments?status=APPLIED" 200 'jq:.items | length >= 2'
   # Crossgrade
   step "the contract's customer" "jq -r .customerId" 200 'sh:[[ $CUSTOMER =~ ^[0-9a-f-]{36}$ ]]'
   step "the contract's ref" "jq -r .ref" 200 'sh:[[ $REF =~ ^[0-9]+$ ]]'
+  step "preview the crossgrade: priced, nothing stored" "crossgrade?preview=true" 200 \
+    'jq:.quote.status == "PREVIEW" and .amendment == null'
   step "crossgrade to Business: an upgrade, applied today" "/crossgrade" 200 \
     'jq:.amendment.status == "APPLIED" and .amendment.contractId == env.CONTRACT'
   # Payment schedules and billing

@@ -366,6 +366,7 @@ function renderDetail(am, catalog) {
   const parts = [
     facts(am),
     section('Contract lines', linesComparison(q, catalog)),
+    timelineSection(am),
     section('Proration', proration(q)),
     section('Invoice preview', invoicePreview(q)),
     q.terminationFee && section('Early-termination fee', terminationFee(q.terminationFee)),
@@ -444,6 +445,45 @@ function compareRow(label, before, after) {
     h('th', { scope: 'row' }, label),
     h('td', { class: 'num' }, value(before, 'del')),
     h('td', { class: 'num' }, value(after, 'ins')));
+}
+
+// timelineSection sets the contract's pending changes beside the amendment,
+// in the order they will apply, this one marked: each is priced on the
+// contract as the ones before it leave it. It fills in when the timeline
+// arrives; without it the change can still be decided on its own quote.
+function timelineSection(am) {
+  const status = h('p', { class: 'muted' }, 'Loading the contract\'s timeline…');
+  const node = section('Contract timeline', status);
+  request(`/api/contracts/${encodeURIComponent(am.contractId)}/timeline`).then(
+    (tl) => { if (shown === am) status.replaceWith(...timelineTable(tl, am)); },
+    () => say(status, 'The contract\'s timeline could not be read. The quote above is still the one you decide on.'),
+  );
+  return node;
+}
+
+function timelineTable(tl, am) {
+  const currency = am.quote.currency;
+  const row = (when, label, status, terms, note, mine) => h('tr', { class: mine ? 'this-change' : undefined },
+    h('th', { scope: 'row', class: 'nowrap' }, when),
+    h('td', {}, label),
+    h('td', {}, status),
+    h('td', { class: 'num' }, money(terms.recurringAmount, currency)),
+    h('td', {}, note));
+  const note = (p) => [
+    p.amendmentId === am.id && 'This change',
+    !p.inProjection && 'Not counted in the changes after it until approved',
+  ].filter(Boolean).join('. ') || '—';
+  return [
+    h('p', { class: 'muted' }, tl.phases.length
+      ? 'Each pending change is priced on the contract as the changes before it leave it; a later one can re-price this quote.'
+      : 'No changes are pending on this contract.'),
+    table(`Contract ${tl.contractNumber}: now and its pending changes, in the order they will apply`,
+      [['Date'], ['Change'], ['Status'], ['Recurring per period after', 'num'], ['Note']],
+      h('tbody', {},
+        row('Now', 'Current terms', `Version ${tl.current.version}`, tl.current, '—', false),
+        tl.phases.map((p) => row(day(p.effectiveDate), actionLabel(p.action), statusLabel(p.status), p.after, note(p),
+          p.amendmentId === am.id)))),
+  ];
 }
 
 function proration(q) {
@@ -544,6 +584,10 @@ async function refusalText(err, am) {
   try {
     const fresh = await request(`/api/amendments/${encodeURIComponent(am.id)}`);
     renderDetail(fresh, await catalogNames());
+    if (fresh.status === 'REVIEW' && fresh.quoteVersion !== am.quoteVersion) {
+      return 'Your approval was not recorded: this change was re-priced after you opened it, because an earlier '
+        + 'change on the contract moved. Its new quote is shown above; review it and decide again.';
+    }
     if (fresh.status === 'REVIEW') return 'The change could not take your decision just now. Try again in a moment.';
     return `Your decision was not recorded. ${closedText(fresh)}`;
   } catch {
@@ -563,7 +607,12 @@ async function decide(event) {
   try {
     const decided = await request(`/api/amendments/${encodeURIComponent(am.id)}/${verb}`, {
       method: 'POST',
-      body: { comment: $('comment').value.trim() },
+      // An approval names the quote it was given on: if a change before this
+      // one re-priced it meanwhile, the service refuses it (409) rather than
+      // approve a quote nobody saw.
+      body: verb === 'approve'
+        ? { comment: $('comment').value.trim(), quoteVersion: am.quoteVersion }
+        : { comment: $('comment').value.trim() },
     });
     renderDetail(decided, await catalogNames());
     say(message, decidedText(decided, verb), 'success');
