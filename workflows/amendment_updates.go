@@ -104,7 +104,12 @@ func (w *amendment) registerDecision(ctx workflow.Context, name string, approve 
 			if w.decision == nil {
 				w.decision, w.approved = &d, approve
 			}
-			if err := workflow.Await(ctx, func() bool { return w.done || w.status() != domain.StatusReview || w.decisionErr != nil }); err != nil {
+			// An approved change that is due is accepted PENDING and applied
+			// at once: the answer waits for the apply.
+			acted := func() bool {
+				return w.done || w.decisionErr != nil || w.status() != domain.StatusReview && w.status() != domain.StatusPending
+			}
+			if err := workflow.Await(ctx, acted); err != nil {
 				return w.out, err
 			}
 			if refused := w.decisionErr; refused != nil {
