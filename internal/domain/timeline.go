@@ -189,10 +189,17 @@ func replan(cat *Catalog, pr Projection, p Pending, today Date, charges []Termin
 	// The amendment keeps its date, whatever it was relative to. One dated
 	// today or before (its workflow about to apply it) is checked on its own
 	// date, which is not in its past.
-	ch.EffectiveDate, ch.RelativeEffectiveDate = date, ""
 	on := today
 	if date.Before(on) {
 		on = date
+	}
+	if ch.RelativeEffectiveDate == NextBillCycle && endsPeriod(pr.Contract, date) {
+		// Priced as it was asked for: at the end of the period before its
+		// date, which prorates nothing. Dated on the day itself it would be
+		// charged for the whole period it starts.
+		on = date.AddDays(-1)
+	} else {
+		ch.EffectiveDate, ch.RelativeEffectiveDate = date, ""
 	}
 	if ch.Crossgrade != nil && date.After(today) {
 		// A crossgrade dated later is a downgrade at the end of the period
@@ -205,6 +212,13 @@ func replan(cat *Catalog, pr Projection, p Pending, today Date, charges []Termin
 	}
 	q.ID, q.Status = p.Quote.ID, p.Quote.Status
 	return q, nil
+}
+
+// endsPeriod reports whether date is where one of ct's billing periods ends
+// and the next starts.
+func endsPeriod(ct Contract, date Date) bool {
+	return date.After(ct.EffectiveDate) &&
+		PeriodContaining(ct.EffectiveDate, ct.BillingCycleDay, ct.BillingPeriod, date.AddDays(-1)).End.Equal(date)
 }
 
 // sameQuote reports whether two quotes say the same, as recorded.
