@@ -61,6 +61,8 @@ type amendment struct {
 	withdraw *flow.Actor
 	decision *flow.Decision
 	approved bool
+	// effectiveAt is when the amendment's date comes.
+	effectiveAt time.Time
 	// decisionErr refuses the decision just taken (its quote changed since
 	// the version its approver named); its Update answers with it.
 	decisionErr error
@@ -87,6 +89,7 @@ func (w *amendment) run(ctx workflow.Context) error {
 	}
 	openedAt := workflow.Now(ctx)
 	effectiveAt := openedAt.Add(opened.WaitFor)
+	w.effectiveAt = effectiveAt
 	w.out, w.contract = flow.Outcome{Amendment: &opened.Amendment}, opened.Contract
 	if err := w.publishStatus(ctx); err != nil {
 		return err

@@ -89,6 +89,15 @@ func (w *amendment) withdrawalRefusal(by flow.Actor) error {
 	return nil
 }
 
+// actedOn reports whether the amendment has left REVIEW for where the
+// decision takes it. An approval accepts it onto the timeline (SCHEDULED)
+// first; one whose date has come is then applied at once, and the approver
+// is answered with that.
+func (w *amendment) actedOn(ctx workflow.Context) bool {
+	return w.status() != domain.StatusReview &&
+		(w.status() != domain.StatusScheduled || workflow.Now(ctx).Before(w.effectiveAt))
+}
+
 // registerDecision accepts an approver's decision only while the amendment
 // is in REVIEW and undecided, and never from its submitter (four eyes). The
 // caller's answer waits until the workflow has acted on it.
@@ -104,7 +113,7 @@ func (w *amendment) registerDecision(ctx workflow.Context, name string, approve 
 			if w.decision == nil {
 				w.decision, w.approved = &d, approve
 			}
-			if err := workflow.Await(ctx, func() bool { return w.done || w.status() != domain.StatusReview || w.decisionErr != nil }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return w.done || w.decisionErr != nil || w.actedOn(ctx) }); err != nil {
 				return w.out, err
 			}
 			if refused := w.decisionErr; refused != nil {
