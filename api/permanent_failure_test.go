@@ -157,7 +157,7 @@ func TestPermanentFailureOfADecisionAnswersAndEnds(t *testing.T) {
 		name, step, update, key string
 		scheduled               bool
 	}{
-		{name: "approve records its event", step: "RecordAmendmentEvent", update: "approve", key: env.A.ApproverKey},
+		{name: "approve accepts onto the timeline", step: "ApproveAmendment", update: "approve", key: env.A.ApproverKey},
 		{name: "approve applies", step: "ApplyAmendment", update: "approve", key: env.A.ApproverKey},
 		{name: "reject transitions", step: "TransitionAmendment", update: "reject", key: env.A.ApproverKey},
 		{name: "withdraw in review transitions", step: "TransitionAmendment", update: "withdraw", key: env.A.SubmitterKey},
