@@ -342,7 +342,14 @@ func TestOpenAPIDescribesLiveAnswers(t *testing.T) {
 		"action": "RATE_CHANGE", "contractId": id, "relativeEffectiveDate": "NEXT_BILL_CYCLE",
 		"payload": map[string]any{"offerings": []any{map[string]any{"offeringId": "off_team", "rateId": "rate_team_annual_usd"}}},
 	}, http.StatusOK)
-	c.do("POST", "/api/selfService/contract", a.SubmitterKey, seats(id, 8), http.StatusConflict)
+	// A change dated after a scheduled cancellation conflicts with it.
+	ending := cancel(id)
+	ending["effectiveDate"] = "2026-05-01"
+	endsOn := c.do("POST", "/api/selfService/contract", a.SubmitterKey, ending, http.StatusOK).JSON(t)["quote"].(map[string]any)["id"].(string)
+	late := seats(id, 8)
+	late["effectiveDate"] = "2026-06-01"
+	c.do("POST", "/api/selfService/contract", a.SubmitterKey, late, http.StatusConflict)
+	c.do("POST", "/api/amendments/"+endsOn+"/withdraw", a.SubmitterKey, nil, http.StatusOK)
 	scheduled := c.do("GET", "/api/amendments?status=SCHEDULED", a.SubmitterKey, nil, http.StatusOK).JSON(t)["items"].([]any)
 	require.Len(t, scheduled, 1)
 	scheduledID := scheduled[0].(map[string]any)["id"].(string)
