@@ -102,7 +102,8 @@ func TestHeldChangeIsApprovedAndApplied(t *testing.T) {
 			assert.Equal(t, "agreed with sales", ev["note"])
 		}
 	}
-	assert.Equal(t, []string{"PENDING", "REVIEW", "APPROVED", "APPLIED"}, events)
+	// The approval accepts it onto the contract's timeline, where it is due at once.
+	assert.Equal(t, []string{"PENDING", "REVIEW", "APPROVED", "SCHEDULED", "APPLIED"}, events)
 	assert.EqualValues(t, 3, env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)["version"])
 
 	// Deciding what is decided already is a conflict (unless it is the same

@@ -109,10 +109,12 @@ func TestCrossgradeFaults(t *testing.T) {
 	fiveSeats(env, map[string]any{"viewingCardNumber": "79927398713"}) // holds the card the "card in use" case asks for
 	cancelled := fiveSeats(env, nil)
 	require.Equal(t, http.StatusOK, change(env, env.A.SubmitterKey, cancel(cancelled["id"])).Status)
-	busy := fiveSeats(env, nil)
-	future := seats(busy["id"].(string), 6)
-	future["effectiveDate"] = "2026-06-01"
-	require.Equal(t, http.StatusOK, change(env, env.A.SubmitterKey, future).Status)
+	// A downgrade waits for the next period, after this contract's scheduled cancellation.
+	ending := fiveSeats(env, map[string]any{"planId": "off_business"})
+	endsOn := cancel(ending["id"])
+	endsOn["effectiveDate"] = "2026-03-20"
+	scheduledCancellation := change(env, env.A.SubmitterKey, endsOn)
+	require.Equal(t, http.StatusOK, scheduledCancellation.Status, "%s", scheduledCancellation.Body)
 	declined := fiveSeats(env, map[string]any{"paymentMethod": "pm_declined"})
 	unavailable := fiveSeats(env, map[string]any{"paymentMethod": "pm_unavailable"})
 
@@ -134,7 +136,7 @@ func TestCrossgradeFaults(t *testing.T) {
 		{"unknown contract", path(ct["customerId"].(string), "999999"), env.A.SubmitterKey, up, 404, 90041, "NoContractFoundFault"},
 		{"another tenant", crossgradePath(ct), env.B.SubmitterKey, up, 404, 90041, "NoContractFoundFault"},
 		{"cancelled contract", crossgradePath(cancelled), env.A.SubmitterKey, up, 400, 90029, "InvalidStateForCrossgradeFault"},
-		{"open amendment", crossgradePath(busy), env.A.SubmitterKey, up, 400, 90029, "InvalidStateForCrossgradeFault"},
+		{"after a scheduled cancellation", crossgradePath(ending), env.A.SubmitterKey, map[string]any{"salesItemCode": "TEAM-M"}, 400, 90029, "InvalidStateForCrossgradeFault"},
 		{"no path", crossgradePath(ct), env.A.SubmitterKey, map[string]any{"salesItemCode": "BUSINESS-Q"}, 400, 90018, "InvalidCrossgradePathFault"},
 		{"unknown item", crossgradePath(ct), env.A.SubmitterKey, map[string]any{"salesItemCode": "GOLD"}, 400, 90018, "InvalidCrossgradePathFault"},
 		{"unknown discount", crossgradePath(ct), env.A.SubmitterKey, map[string]any{"salesItemCode": "BUSINESS-M", "discountCode": map[string]any{"code": "FREE"}}, 404, 90022, "InvalidDiscountCodeFault"},
@@ -154,7 +156,10 @@ func TestCrossgradeFaults(t *testing.T) {
 			requireFault(t, env.Do("POST", tc.path, tc.key, tc.body), tc.status, tc.code, tc.fault)
 		})
 	}
-	for _, c := range []map[string]any{ct, declined, unavailable} {
+	// The conflict names the cancellation it conflicts with.
+	conflict := crossgrade(env, ending, map[string]any{"salesItemCode": "TEAM-M"}).JSON(t)
+	assert.Contains(t, conflict["detail"], scheduledCancellation.JSON(t)["quote"].(map[string]any)["id"], "%v", conflict)
+	for _, c := range []map[string]any{ct, declined, unavailable, ending} {
 		got := env.Do("GET", "/api/contracts/"+c["id"].(string), env.A.SubmitterKey, nil).JSON(t)
 		assert.EqualValues(t, 1, got["version"], "a refused crossgrade changes nothing")
 	}
@@ -178,9 +183,10 @@ func TestCrossgradeFlakyPaymentSucceedsThroughRetries(t *testing.T) {
 }
 
 // A crossgrade held for review takes a viewing card that another contract
-// claims before the approval: applying fails after the payment was
-// authorised, so the authorisation is voided and the contract left as it was.
-func TestCrossgradeThatCannotBeAppliedVoidsItsPayment(t *testing.T) {
+// claims before the approval: the approval prices it again against the
+// contract as it is, finds the card in use and fails it before any payment
+// is asked for, leaving the contract as it was.
+func TestCrossgradeThatNoLongerHoldsFailsAtApproval(t *testing.T) {
 	env := newAmendmentEnv(t)
 	putRules(t, env, map[string]any{"id": "cg", "name": "Crossgrades", "when": `action == "CROSSGRADE"`})
 	ct := fiveSeats(env, nil)
@@ -194,7 +200,7 @@ func TestCrossgradeThatCannotBeAppliedVoidsItsPayment(t *testing.T) {
 	approved := env.Do("POST", "/api/amendments/"+id+"/approve", env.A.ApproverKey, nil)
 	require.Equal(t, http.StatusOK, approved.Status, "%s", approved.Body)
 	assert.Equal(t, "FAILED", approved.JSON(t)["status"])
-	assert.Equal(t, map[string]int{"AUTHORISE": 1, "VOID": 1}, ledger(t, env, id))
+	assert.Empty(t, ledger(t, env, id), "nothing authorised")
 	got := env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)
 	assert.EqualValues(t, 1, got["version"])
 	assert.Nil(t, got["viewingCardNumber"])

@@ -252,11 +252,13 @@ func TestScheduledChangeWaitsAndCanBeWithdrawn(t *testing.T) {
 	assert.Empty(t, quote["proration"], "a change on the next bill cycle prorates nothing")
 	assert.Equal(t, "ANNUAL", quote["billingPeriod"])
 	id := quote["id"].(string)
+	assert.EqualValues(t, 1, amendment(t, env, id)["quoteVersion"], "priced once")
 
-	// The contract holds one open amendment: a second change is refused, naming it.
+	// A scheduled change blocks nothing: an immediate one applies before it.
 	second := change(env, env.A.SubmitterKey, seats(ct["id"].(string), 6))
-	require.Equal(t, http.StatusConflict, second.Status)
-	assert.Contains(t, second.JSON(t)["errorMessage"], id)
+	require.Equal(t, http.StatusOK, second.Status, "%s", second.Body)
+	assert.Equal(t, "APPLIED", second.JSON(t)["quote"].(map[string]any)["status"])
+	repricingSeen(t, env, ct["id"])
 
 	// Only the submitter role withdraws, and only the owning tenant sees it.
 	assert.Equal(t, http.StatusForbidden, env.Do("POST", "/api/amendments/"+id+"/withdraw", env.A.ApproverKey, nil).Status)
@@ -270,10 +272,8 @@ func TestScheduledChangeWaitsAndCanBeWithdrawn(t *testing.T) {
 	assert.Equal(t, withdrawn.JSON(t)["history"], again.JSON(t)["history"])
 
 	got := env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)
-	assert.EqualValues(t, 1, got["version"])
+	assert.EqualValues(t, 2, got["version"], "the seat change only")
 	assert.Equal(t, "MONTHLY", got["billingPeriod"])
-	// With the amendment withdrawn the contract takes changes again.
-	assert.Equal(t, http.StatusOK, change(env, env.A.SubmitterKey, seats(ct["id"].(string), 6)).Status)
 }
 
 func TestIdempotencyKeyReturnsTheFirstAnswer(t *testing.T) {
@@ -291,7 +291,10 @@ func TestIdempotencyKeyReturnsTheFirstAnswer(t *testing.T) {
 	assert.Equal(t, 1, env.CountRows("amendments"))
 }
 
-func TestParallelChangesToOneContractAdmitExactlyOne(t *testing.T) {
+// Parallel changes to one contract are serialised, none lost and none
+// refused: each is accepted in its turn and quoted against the ones
+// accepted before it on the same date.
+func TestParallelChangesToOneContractAreAllAccepted(t *testing.T) {
 	env := newAmendmentEnv(t)
 	ct := fiveSeats(env, nil)
 	const n = 20
@@ -307,12 +310,20 @@ func TestParallelChangesToOneContractAdmitExactlyOne(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
-	counts := map[int]int{}
-	for _, s := range statuses {
-		counts[s]++
+	for i, s := range statuses {
+		assert.Equal(t, http.StatusOK, s, "change %d", i)
 	}
-	assert.Equal(t, map[int]int{http.StatusOK: 1, http.StatusConflict: n - 1}, counts)
-	assert.Equal(t, 1, env.CountRows("amendments"))
+	var quotes []struct {
+		Before int64 `db:"before"`
+		After  int64 `db:"after"`
+	}
+	require.NoError(t, env.Store.DB().Select(&quotes, `SELECT (quote ->> 'recurringBefore')::bigint AS before, (quote ->> 'recurringAfter')::bigint AS after
+		FROM amendments WHERE contract_id = $1 AND status = 'SCHEDULED' ORDER BY timeline_seq`, ct["id"]))
+	require.Len(t, quotes, n)
+	assert.EqualValues(t, 8000, quotes[0].Before)
+	for i := 1; i < n; i++ {
+		assert.Equal(t, quotes[i-1].After, quotes[i].Before, "change %d is quoted after change %d", i, i-1)
+	}
 	got := env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)
 	assert.EqualValues(t, 1, got["version"])
 }

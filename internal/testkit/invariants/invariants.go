@@ -62,11 +62,35 @@ var checks = []check{
 		GROUP BY c.id
 		HAVING c.version <> 1 + count(a.id) OR count(DISTINCT a.base_version) <> count(a.id)
 			OR (count(a.id) > 0 AND (min(a.base_version) <> 1 OR max(a.base_version) <> count(a.id)))`},
-	{"one open amendment per contract", `
+	// The contract timeline (internal/store/timeline.go): a contract holds
+	// many open amendments, in one order, and never two cancellations.
+	{"one open cancellation per contract", `
 		SELECT c.number || ': ' || string_agg(a.id || ' ' || a.status, ', ')
 		FROM amendments a JOIN contracts c ON c.id = a.contract_id
-		WHERE a.status IN ('PENDING', 'REVIEW', 'SCHEDULED')
+		WHERE a.action = 'CANCELLATION' AND a.status IN ('PENDING', 'REVIEW', 'SCHEDULED')
 		GROUP BY c.id HAVING count(*) > 1`},
+	{"accepted amendments in one order", `
+		SELECT a.id || ' ' || a.status || ' at place ' || coalesce(a.timeline_seq::text, 'none')
+			|| coalesce(' of ' || c.timeline_seq, '')
+		FROM amendments a JOIN contracts c ON c.id = a.contract_id
+		WHERE (a.status IN ('PENDING', 'SCHEDULED') AND a.timeline_seq IS NULL)
+			OR (a.status = 'REVIEW' AND a.timeline_seq IS NOT NULL)
+			OR a.timeline_seq > c.timeline_seq
+			OR EXISTS (SELECT 1 FROM amendments o WHERE o.contract_id = a.contract_id AND o.timeline_seq = a.timeline_seq AND o.id <> a.id)`},
+	// A change at or after a cancellation's place would apply to a contract
+	// that no longer runs: it is refused, or fails when the cancellation is
+	// accepted.
+	{"nothing open after a scheduled cancellation", `
+		SELECT a.id || ' ' || a.status || ' on ' || a.effective_date || ' follows cancellation ' || x.id || ' on ' || x.effective_date
+		FROM amendments x JOIN amendments a ON a.contract_id = x.contract_id AND a.id <> x.id
+		WHERE x.action = 'CANCELLATION' AND x.status IN ('PENDING', 'SCHEDULED')
+			AND a.status IN ('PENDING', 'REVIEW', 'SCHEDULED')
+			AND (a.effective_date > x.effective_date
+				OR (a.effective_date = x.effective_date AND (a.timeline_seq IS NULL OR a.timeline_seq > x.timeline_seq)))`},
+	{"each re-pricing recorded", `
+		SELECT a.id || ': quote version ' || a.quote_version || ', ' || count(e.id) || ' REPRICED events'
+		FROM amendments a LEFT JOIN amendment_events e ON e.amendment_id = a.id AND e.status = 'REPRICED'
+		GROUP BY a.id HAVING a.quote_version <> 1 + count(e.id)`},
 	{"amendment in exactly one state", `
 		SELECT a.id || ' ' || a.status || ' terminal events: ' || coalesce(string_agg(e.status, ','), 'none')
 		FROM amendments a

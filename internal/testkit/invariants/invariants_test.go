@@ -45,3 +45,42 @@ func TestCheckFindsBrokenInvariants(t *testing.T) {
 	_, err = db.Exec(`DELETE FROM sandbox_ledger WHERE id = $1`, authorisation)
 	require.NoError(t, err)
 }
+
+// The timeline's invariants: a change left dated after its contract's
+// scheduled cancellation, and a quote version that counts a re-pricing
+// nobody recorded, are found; the database's constraints keep the others
+// (one order, one open cancellation) from being broken at all.
+func TestCheckFindsABrokenTimeline(t *testing.T) {
+	env := testkit.New(t)
+	env.Clock.Set(time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC))
+	ct := env.CreateContract(map[string]any{"quantities": map[string]int{"prod_seat": 5}})
+	submit := func(body map[string]any) string {
+		t.Helper()
+		resp := env.Do("POST", "/api/selfService/contract", env.A.SubmitterKey, body)
+		require.Equal(t, 200, resp.Status, "%s", resp.Body)
+		return resp.JSON(t)["quote"].(map[string]any)["id"].(string)
+	}
+	submit(map[string]any{"action": "CANCELLATION", "contractId": ct["id"], "payload": nil, "effectiveDate": "2026-04-10"})
+	seats := submit(map[string]any{"action": "QUANTITY_CHANGE", "contractId": ct["id"], "effectiveDate": "2026-04-01",
+		"payload": map[string]any{"offerings": []any{map[string]any{"offeringId": "off_team",
+			"products": []any{map[string]any{"productId": "prod_seat", "quantity": 6}}}}}})
+	db := env.Store.DB()
+	check := func() []string {
+		t.Helper()
+		found, err := invariants.Check(t.Context(), db, nil, 0)
+		require.NoError(t, err)
+		var names []string
+		for _, v := range found {
+			names = append(names, v.Invariant)
+		}
+		return names
+	}
+	require.Empty(t, check())
+
+	_, err := db.Exec(`UPDATE amendments SET effective_date = '2026-05-01', quote_version = 2 WHERE id = $1`, seats)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"nothing open after a scheduled cancellation", "each re-pricing recorded"}, check())
+
+	_, err = db.Exec(`UPDATE amendments SET effective_date = '2026-04-01', quote_version = 1 WHERE id = $1`, seats)
+	require.NoError(t, err)
+}
