@@ -36,7 +36,7 @@ var systemActor = flow.Actor{ID: "system", Source: "SCHEDULER"}
 // price and record it, wait for its effective date (withdrawable meanwhile),
 // then apply it.
 func AmendmentWorkflow(ctx workflow.Context, in flow.OpenAmendmentInput) (flow.Outcome, error) {
-	w := &amendment{in: in, timeline: workflow.GetSignalChannel(ctx, flow.TimelineSignal)}
+	w := &amendment{in: in}
 	if err := w.registerHandlers(ctx); err != nil {
 		return flow.Outcome{}, err
 	}
@@ -64,9 +64,9 @@ type amendment struct {
 	// decisionErr refuses the decision just taken (its quote changed since
 	// the version its approver named); its Update answers with it.
 	decisionErr error
-	// timeline carries word that the contract's timeline re-priced or
-	// failed the amendment.
-	timeline workflow.ReceiveChannel
+	// rebased is set when the contract's timeline re-priced or failed the
+	// amendment and the workflow has yet to read it.
+	rebased bool
 	check    updateCheck // whether an Update came through the API
 }
 

@@ -22,10 +22,6 @@ const changeTimeline = "contract-timeline"
 // contract's re-priced amendments.
 const timelineNoticeTimeout = 30 * time.Second
 
-// timelineChanged reports whether the contract's timeline re-priced or failed
-// this amendment since the workflow last read it.
-func (w *amendment) timelineChanged() bool { return w.timeline != nil && w.timeline.Len() > 0 }
-
 // awaitUntil waits until cond holds or deadline passes, reporting whether
 // cond held. A re-pricing of the amendment meanwhile is read at once; when
 // it failed the amendment, the wait ends (ended() then holds).
@@ -35,12 +31,11 @@ func (w *amendment) awaitUntil(ctx workflow.Context, deadline time.Time, cond fu
 		if left <= 0 {
 			return cond(), nil
 		}
-		ok, err := workflow.AwaitWithTimeout(ctx, left, func() bool { return cond() || w.timelineChanged() })
-		if err != nil || !w.timelineChanged() {
+		ok, err := workflow.AwaitWithTimeout(ctx, left, func() bool { return cond() || w.rebased })
+		if err != nil || !w.rebased {
 			return ok, err
 		}
-		for w.timeline.ReceiveAsync(nil) {
-		}
+		w.rebased = false
 		if err := w.sync(ctx); err != nil || w.ended() {
 			return false, err
 		}

@@ -43,6 +43,16 @@ func (w *amendment) registerHandlers(ctx workflow.Context) error {
 	if err := w.registerDecision(ctx, flow.UpdateReject, false); err != nil {
 		return err
 	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, flow.UpdateTimelineChanged,
+		func(ctx workflow.Context) error {
+			w.rebased = true
+			return nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context) error {
+			return refuseUnsigned(ctx, w.check, flow.UpdateTimelineChanged, "")
+		}}); err != nil {
+		return err
+	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, flow.UpdateWithdraw,
 		func(ctx workflow.Context, by flow.Actor) (flow.Outcome, error) {
 			if err := workflow.Await(ctx, w.opened); err != nil {

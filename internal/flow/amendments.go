@@ -90,10 +90,6 @@ type TimelineInput struct {
 	ContractID string
 }
 
-// TimelineSignal tells an amendment workflow that its contract's timeline
-// re-priced or failed it: it reads its amendment again.
-const TimelineSignal = "timeline-changed"
-
 // EventInput adds an event such as APPROVED or ESCALATED to an amendment's
 // history. Capture is set on the event of an up-front payment's capture.
 type EventInput struct {

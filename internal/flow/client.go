@@ -272,16 +272,21 @@ func (f *Client) EnsureBillingSchedule(ctx context.Context) error {
 	return nil
 }
 
-// TellTimelineChanged signals an amendment's workflow that its contract's
-// timeline changed it. It reports false when the workflow has ended.
+// TellTimelineChanged tells an amendment's workflow that its contract's
+// timeline changed it, and returns once the workflow has taken note. It
+// reports false when the workflow has ended.
 func (f *Client) TellTimelineChanged(ctx context.Context, workflowID string) (bool, error) {
-	err := f.c.SignalWorkflow(ctx, workflowID, "", TimelineSignal, nil)
+	_, err := f.c.UpdateWorkflow(f.sign(ctx, workflowID, UpdateTimelineChanged, ""), client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: UpdateTimelineChanged, WaitForStage: client.WorkflowUpdateStageAccepted,
+	})
+	if err == nil {
+		return true, nil
+	}
+	// Refused because the workflow ended (or is ending): nothing is left to tell.
+	desc, descErr := f.c.DescribeWorkflowExecution(ctx, workflowID, "")
 	var gone *serviceerror.NotFound
-	if errors.As(err, &gone) {
+	if errors.As(descErr, &gone) || descErr == nil && desc.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		return false, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("signal %s: %w", workflowID, err)
-	}
-	return true, nil
+	return false, fmt.Errorf("tell %s its timeline changed: %w", workflowID, err)
 }

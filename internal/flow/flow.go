@@ -47,6 +47,13 @@ const (
 	// UpdateApprove and UpdateReject decide an amendment held in REVIEW.
 	UpdateApprove = "approve"
 	UpdateReject  = "reject"
+	// UpdateTimelineChanged tells an amendment workflow that its contract's
+	// timeline re-priced or failed it: it reads its amendment again. The
+	// service sends it (activity NotifyTimeline). It is an Update, not a
+	// signal: a signal that reaches a workflow as it completes makes Temporal
+	// refuse that completion, with the Update it answered; an Update that
+	// comes too late is refused on its own.
+	UpdateTimelineChanged = "timeline-changed"
 )
 
 // WebhookWakeSignal tells a delivery workflow its queue may have grown.
