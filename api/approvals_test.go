@@ -103,7 +103,7 @@ func TestHeldChangeIsApprovedAndApplied(t *testing.T) {
 		}
 	}
 	// The approval accepts it onto the contract's timeline, where it is due at once.
-	assert.Equal(t, []string{"PENDING", "REVIEW", "APPROVED", "SCHEDULED", "APPLIED"}, events)
+	assert.Equal(t, []string{"PENDING", "REVIEW", "APPROVED", "APPLIED"}, events)
 	assert.EqualValues(t, 3, env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)["version"])
 
 	// Deciding what is decided already is a conflict (unless it is the same

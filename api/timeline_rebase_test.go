@@ -140,7 +140,7 @@ func TestCancellationInReviewDoesNotBlockASeat(t *testing.T) {
 	assert.EqualValues(t, -5210, body["quote"].(map[string]any)["prorationTotal"])
 	assert.EqualValues(t, -5210, body["invoice"].(map[string]any)["total"])
 	statuses, _ := historyOf(body)
-	assert.Equal(t, []string{"PENDING", "REVIEW", "REPRICED", "APPROVED", "SCHEDULED", "APPLIED"}, statuses)
+	assert.Equal(t, []string{"PENDING", "REVIEW", "REPRICED", "APPROVED", "APPLIED"}, statuses)
 	got := env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)
 	assert.Equal(t, "canceled", got["status"])
 	assert.EqualValues(t, 3, got["version"])

@@ -238,11 +238,9 @@ func TestWebhookEventsAreSignedAndArriveInOrderPerContract(t *testing.T) {
 	feed := events(t, env, "pageSize=500")
 	require.False(t, feed.HasMore)
 	firstTypes := typesOf(feed.Items, first)
-	require.GreaterOrEqual(t, len(firstTypes), 7)
-	// The approval accepts the cancellation onto the contract's timeline
-	// (scheduled), where it is due at once.
-	assert.Equal(t, []string{"contract.created", "amendment.applied", "invoice.created", "amendment.review_required", "amendment.scheduled", "amendment.applied", "contract.canceled"},
-		firstTypes[:7])
+	require.GreaterOrEqual(t, len(firstTypes), 6)
+	assert.Equal(t, []string{"contract.created", "amendment.applied", "invoice.created", "amendment.review_required", "amendment.applied", "contract.canceled"},
+		firstTypes[:6])
 	assert.Equal(t, []string{"contract.created", "schedule.canceled", "schedule.restarted"}, typesOf(feed.Items, second))
 
 	got := rcv.waitForEvents(t, len(feed.Items))
