@@ -61,6 +61,9 @@ type amendment struct {
 	withdraw *flow.Actor
 	decision *flow.Decision
 	approved bool
+	// applyNow is set when an approval accepted onto the timeline finds the
+	// amendment due: it is applied at once, and its approver waits for that.
+	applyNow bool
 	// decisionErr refuses the decision just taken (its quote changed since
 	// the version its approver named); its Update answers with it.
 	decisionErr error
@@ -102,13 +105,13 @@ func (w *amendment) run(ctx workflow.Context) error {
 
 	if w.status() == domain.StatusReview {
 		w.settled = true
-		approved, err := w.review(ctx, opened.ReviewExpiry)
+		approved, err := w.review(ctx, opened.ReviewExpiry, effectiveAt)
 		if err != nil || !approved || w.ended() {
 			return err
 		}
 		by = w.decision.Actor
 		wait := effectiveAt.Sub(workflow.Now(ctx))
-		if wait <= 0 {
+		if wait <= 0 || w.applyNow {
 			// The effective date came while the amendment was held.
 			return w.apply(ctx, by)
 		}
@@ -137,7 +140,7 @@ func (w *amendment) run(ctx workflow.Context) error {
 // review waits for the amendment in REVIEW to be decided, withdrawn or
 // expire after expiry, and acts on the outcome. It reports whether it was
 // approved.
-func (w *amendment) review(ctx workflow.Context, expiry time.Duration) (bool, error) {
+func (w *amendment) review(ctx workflow.Context, expiry time.Duration, effectiveAt time.Time) (bool, error) {
 	r := reviewClock{expiry: expiry, escalateAt: workflow.Now(ctx).Add(expiry / 2)}
 	for {
 		decided, err := w.awaitReview(ctx, &r)
@@ -154,7 +157,7 @@ func (w *amendment) review(ctx workflow.Context, expiry time.Duration) (bool, er
 		if workflow.GetVersion(ctx, changeTimeline, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 			return true, w.recordEvent(ctx, flow.EventApproved, w.decision.Actor, &w.decision.Comment)
 		}
-		if accepted, err := w.approve(ctx); err != nil || accepted {
+		if accepted, err := w.approve(ctx, effectiveAt); err != nil || accepted {
 			return accepted, err
 		}
 	}

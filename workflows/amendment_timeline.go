@@ -94,8 +94,9 @@ func (w *amendment) notifyTimeline(ctx workflow.Context, rebased bool) error {
 // approve accepts the approved amendment onto its contract's timeline. It
 // reports false when the approval was refused (the quote changed since the
 // version the approver named): the approver is told, and the amendment
-// stays in REVIEW.
-func (w *amendment) approve(ctx workflow.Context) (bool, error) {
+// stays in REVIEW. An amendment due by effectiveAt is to be applied at once
+// (applyNow).
+func (w *amendment) approve(ctx workflow.Context, effectiveAt time.Time) (bool, error) {
 	var a *activities.Amendments
 	d := w.decision
 	var comment *string
@@ -114,6 +115,7 @@ func (w *amendment) approve(ctx workflow.Context) (bool, error) {
 		return false, err
 	}
 	w.out.Amendment = &got.Amendment
+	w.applyNow = got.Status == domain.StatusScheduled && !workflow.Now(ctx).Before(effectiveAt)
 	if got.Status == domain.StatusFailed {
 		w.out.ErrorKind, w.out.ErrorMessage = domain.KindConflict, failureNote(got.Amendment)
 	}

@@ -81,8 +81,8 @@ func (w *amendment) withdrawalRefusal(by flow.Actor) error {
 	if w.withdraw != nil && w.withdraw.ID == by.ID {
 		return nil
 	}
-	// A decision taken on a REVIEW amendment is being acted on: too late to withdraw.
-	deciding := w.decision != nil && w.status() == domain.StatusReview
+	// A decision taken is being acted on: too late to withdraw.
+	deciding := w.decision != nil && !w.actedOn()
 	if w.withdraw != nil || deciding || !slices.Contains([]string{domain.StatusScheduled, domain.StatusReview}, w.status()) {
 		return temporal.NewApplicationError("only a SCHEDULED or REVIEW amendment can be withdrawn; this one is "+w.status(), string(domain.KindConflict))
 	}
@@ -104,7 +104,7 @@ func (w *amendment) registerDecision(ctx workflow.Context, name string, approve 
 			if w.decision == nil {
 				w.decision, w.approved = &d, approve
 			}
-			if err := workflow.Await(ctx, func() bool { return w.done || w.status() != domain.StatusReview || w.decisionErr != nil }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return w.done || w.actedOn() || w.decisionErr != nil }); err != nil {
 				return w.out, err
 			}
 			if refused := w.decisionErr; refused != nil {
@@ -122,6 +122,13 @@ func (w *amendment) registerDecision(ctx workflow.Context, name string, approve 
 			}
 			return w.decisionRefusal(d, approve)
 		}})
+}
+
+// actedOn reports whether the workflow has acted on a decision: the
+// amendment left REVIEW and, when an approval found it due, was applied (or
+// failed), so that the approver's answer shows what approving did.
+func (w *amendment) actedOn() bool {
+	return w.status() != domain.StatusReview && (!w.applyNow || w.status() != domain.StatusScheduled)
 }
 
 // decisionRefusal says why a decision cannot be taken now, or nil. The same
