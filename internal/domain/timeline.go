@@ -184,8 +184,26 @@ func replan(cat *Catalog, pr Projection, p Pending, today Date, charges []Termin
 		}
 		return Quote{}, Errorf(KindConflict, "contractId", "the contract changed before amendment %s, which was priced before changes could be re-priced; submit it again", p.ID)
 	}
-	ch := *p.Change
 	date := p.Quote.EffectiveDate
+	plan := func(ch Change, on Date) (Quote, error) {
+		q, err := PlanChange(Preflight{Catalog: cat, Contract: pr.Contract, Change: ch, Today: on, Charges: charges, Facts: facts(p)})
+		if err != nil {
+			return Quote{}, err
+		}
+		q.ID, q.Status = p.Quote.ID, p.Quote.Status
+		return q, nil
+	}
+	if p.Change.RelativeEffectiveDate == NextBillCycle {
+		// A change to the next bill cycle is priced as one, from the last
+		// day of the period its date ends: it prorates nothing, as quoted.
+		// Dated explicitly it would prorate the whole period its date
+		// starts. Only an earlier change of the contract's cycle moves the
+		// cycle off its date; it is then priced on its date.
+		if q, err := plan(*p.Change, date.AddDays(-1)); err != nil || q.EffectiveDate.Equal(date) {
+			return q, err
+		}
+	}
+	ch := *p.Change
 	// The amendment keeps its date, whatever it was relative to. One dated
 	// today or before (its workflow about to apply it) is checked on its own
 	// date, which is not in its past.
@@ -199,12 +217,7 @@ func replan(cat *Catalog, pr Projection, p Pending, today Date, charges []Termin
 		// that holds the day before its date.
 		on = date.AddDays(-1)
 	}
-	q, err := PlanChange(Preflight{Catalog: cat, Contract: pr.Contract, Change: ch, Today: on, Charges: charges, Facts: facts(p)})
-	if err != nil {
-		return Quote{}, err
-	}
-	q.ID, q.Status = p.Quote.ID, p.Quote.Status
-	return q, nil
+	return plan(ch, on)
 }
 
 // sameQuote reports whether two quotes say the same, as recorded.

@@ -199,3 +199,32 @@ func TestRebaseFailsEverythingAfterAScheduledCancellation(t *testing.T) {
 	assert.Equal(t, KindConflict, KindOf(got[1].Err))
 	assert.Contains(t, got[1].Err.Error(), "cancel")
 }
+
+func TestRebaseKeepsAChangeToTheNextBillCycleAsPriced(t *testing.T) {
+	ct := timelineContract()
+	next := seatsOn("8", "2026-01-01")
+	next.EffectiveDate, next.RelativeEffectiveDate = Date{}, NextBillCycle
+	var tl []Pending
+	tl = append(tl, pending(t, ct, tl, "next-cycle", StatusScheduled, 1, next))
+	require.Equal(t, d("2026-04-01"), tl[0].Quote.EffectiveDate)
+	require.Empty(t, tl[0].Quote.Proration, "a change on the next bill cycle prorates nothing")
+	tl = append(tl, pending(t, ct, tl, "later", StatusScheduled, 2, seatsOn("9", "2026-05-01")))
+	noFacts := func(Pending) CrossgradeFacts { return CrossgradeFacts{} }
+
+	for _, today := range []string{timelineToday, "2026-03-31"} {
+		got := Rebase(timelineCatalog(), ct, tl, d(today), nil, noFacts)
+		require.NoError(t, got[0].Err)
+		assert.False(t, got[0].Changed, "on %s nothing before it changed: its quote stands, got proration %v", today, got[0].Quote.Proration)
+	}
+
+	// Re-priced after an earlier change, it is still a change on the next
+	// bill cycle: on its date, with nothing to prorate.
+	earlier := pending(t, ct, nil, "earlier", StatusScheduled, 3, removeAddonOn("2026-03-20"))
+	withEarlier := append([]Pending{earlier}, tl...)
+	got := Rebase(timelineCatalog(), ct, withEarlier, d(timelineToday), nil, noFacts)
+	require.NoError(t, got[1].Err)
+	assert.True(t, got[1].Changed)
+	assert.Equal(t, d("2026-04-01"), got[1].Quote.EffectiveDate)
+	assert.Empty(t, got[1].Quote.Proration)
+	assert.Equal(t, int64(8*1500+500), got[1].Quote.RecurringAfter)
+}
