@@ -172,6 +172,7 @@ func TestWithdrawingTheMiddleRepricesWhatFollows(t *testing.T) {
 	env.ExecuteWorkflow(contractTimeline, []flow.OpenAmendmentInput{on("ramp-1"), on("ramp-2"), on("ramp-3")})
 
 	outs := timelineOutcomes(t, env)
+	require.NotNil(t, withdrawn.Amendment, "the withdrawal was answered")
 	assert.Equal(t, domain.StatusWithdrawn, withdrawn.Amendment.Status)
 	assert.Equal(t, []string{domain.StatusApplied, domain.StatusWithdrawn, domain.StatusApplied},
 		[]string{outs[0].Amendment.Status, outs[1].Amendment.Status, outs[2].Amendment.Status})
@@ -254,6 +255,7 @@ func TestApprovalOfARepricedQuote(t *testing.T) {
 	assert.Equal(t, domain.StatusReview, between.Amendment.Status, "a refused approval leaves it in REVIEW")
 	assert.Equal(t, int64(2), between.Amendment.QuoteVersion)
 	require.NoError(t, rejected)
+	require.NotNil(t, answer.Amendment, "the approval was answered")
 	assert.Equal(t, domain.StatusApplied, answer.Amendment.Status, "approving the current quote applies the due change")
 	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
 }
