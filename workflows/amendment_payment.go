@@ -55,7 +55,10 @@ func (w *amendment) apply(ctx workflow.Context, by flow.Actor) error {
 		}
 	}
 	w.settled = true
-	return w.publishStatus(ctx)
+	if err := w.publishStatus(ctx); err != nil {
+		return err
+	}
+	return w.notifyTimeline(ctx, applied.Rebased)
 }
 
 func (w *amendment) paymentAmount() int64 {

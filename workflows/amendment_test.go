@@ -37,6 +37,11 @@ func applied() flow.Applied {
 	return flow.Applied{Amendment: domain.Amendment{ID: "am-1", Status: domain.StatusApplied}, Contract: domain.Contract{ID: "ct-1", Version: 2}}
 }
 
+// moved is the amendment after a change of status that re-priced no other.
+func moved(status string) flow.Transitioned {
+	return flow.Transitioned{Amendment: domain.Amendment{ID: "am-1", Status: status}}
+}
+
 func outcome(t *testing.T, env *testsuite.TestWorkflowEnvironment) flow.Outcome {
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
@@ -67,7 +72,7 @@ func TestScheduledAmendmentCanBeWithdrawnWhileWaiting(t *testing.T) {
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(opened(domain.StatusScheduled, 30*24*time.Hour), nil)
 	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool {
 		return in.To == domain.StatusWithdrawn && in.ActorID == "alice"
-	})).Return(domain.Amendment{ID: "am-1", Status: domain.StatusWithdrawn}, nil)
+	})).Return(moved(domain.StatusWithdrawn), nil)
 	var withdrawn flow.Outcome
 	env.RegisterDelayedCallback(func() {
 		env.UpdateWorkflow(flow.UpdateWithdraw, "w-1", &testsuite.TestUpdateCallback{
@@ -122,7 +127,7 @@ func TestTransientApplyFailuresAreRetried(t *testing.T) {
 func TestRefusedAmendmentEndsWithTheReason(t *testing.T) {
 	env := amendmentEnv(t)
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(flow.OpenAmendmentResult{},
-		temporal.NewNonRetryableApplicationError("contract CT-1 already has an open amendment am-0", string(domain.KindConflict), nil))
+		temporal.NewNonRetryableApplicationError("contract CT-1 is cancelled by scheduled amendment am-0 before 2026-06-01; withdraw it first", string(domain.KindConflict), nil))
 	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1"})
 	out := outcome(t, env)
 	assert.Nil(t, out.Amendment)
@@ -137,7 +142,7 @@ func TestApplyThatCanNoLongerHappenIsRecordedFailed(t *testing.T) {
 		temporal.NewNonRetryableApplicationError("contract changed", string(domain.KindConflict), nil))
 	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool {
 		return in.To == domain.StatusFailed
-	})).Return(domain.Amendment{ID: "am-1", Status: domain.StatusFailed}, nil)
+	})).Return(moved(domain.StatusFailed), nil)
 	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1"})
 	out := outcome(t, env)
 	assert.Equal(t, domain.StatusFailed, out.Amendment.Status)
@@ -168,9 +173,11 @@ var approver = flow.Actor{ID: "approver-1", Source: "USER"}
 func TestApprovedImmediateChangeAppliesAtOnce(t *testing.T) {
 	env := amendmentEnv(t)
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(7*24*time.Hour, 0), nil)
-	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.MatchedBy(func(in flow.EventInput) bool {
-		return in.Event == flow.EventApproved && in.ActorID == approver.ID && *in.Note == "fine"
-	})).Return(nil)
+	// The approval accepts the amendment onto the timeline in one step; due
+	// now, it is accepted PENDING.
+	env.OnActivity(acts.ApproveAmendment, mock.Anything, mock.MatchedBy(func(in flow.ApproveInput) bool {
+		return in.ActorID == approver.ID && *in.Comment == "fine" && in.QuoteVersion == nil
+	})).Return(moved(domain.StatusPending), nil).Once()
 	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.MatchedBy(func(in flow.ApplyAmendmentInput) bool {
 		return in.ActorID == approver.ID
 	})).Return(applied(), nil)
@@ -188,10 +195,10 @@ func TestApprovedImmediateChangeAppliesAtOnce(t *testing.T) {
 func TestApprovedFutureChangeIsScheduledThenApplied(t *testing.T) {
 	env := amendmentEnv(t)
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(7*24*time.Hour, 10*24*time.Hour), nil)
-	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.Anything).Return(nil)
-	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool {
-		return in.To == domain.StatusScheduled && in.ActorID == approver.ID
-	})).Return(domain.Amendment{ID: "am-1", Status: domain.StatusScheduled}, nil)
+	// Approving schedules it: no separate transition to SCHEDULED.
+	env.OnActivity(acts.ApproveAmendment, mock.Anything, mock.MatchedBy(func(in flow.ApproveInput) bool {
+		return in.ActorID == approver.ID && in.Comment == nil
+	})).Return(moved(domain.StatusScheduled), nil).Once()
 	var appliedAt time.Time
 	start := env.Now()
 	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Run(func(mock.Arguments) { appliedAt = env.Now() }).Return(applied(), nil)
@@ -206,6 +213,8 @@ func TestApprovedFutureChangeIsScheduledThenApplied(t *testing.T) {
 	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
 	// Applied on its effective date, counted from when it was submitted, not approved.
 	assert.InDelta(t, (10 * 24 * time.Hour).Seconds(), appliedAt.Sub(start).Seconds(), 60)
+	env.AssertNotCalled(t, "TransitionAmendment", mock.Anything, mock.Anything)
+	env.AssertNotCalled(t, "RecordAmendmentEvent", mock.Anything, mock.Anything)
 }
 
 func TestRejectedChangeEndsRejected(t *testing.T) {
@@ -213,7 +222,7 @@ func TestRejectedChangeEndsRejected(t *testing.T) {
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(7*24*time.Hour, 0), nil)
 	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool {
 		return in.To == domain.StatusRejected && in.ActorID == approver.ID && *in.Note == "too expensive"
-	})).Return(domain.Amendment{ID: "am-1", Status: domain.StatusRejected}, nil)
+	})).Return(moved(domain.StatusRejected), nil)
 	var answer flow.Outcome
 	var rejected error
 	decide(t, env, flow.UpdateReject, flow.Decision{Actor: approver, Comment: "too expensive"}, time.Minute, &answer, &rejected)
@@ -227,7 +236,7 @@ func TestSubmitterCannotDecideTheirOwnChange(t *testing.T) {
 	env := amendmentEnv(t)
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(time.Hour, 0), nil)
 	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.Anything).Return(nil)
-	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.Anything).Return(domain.Amendment{ID: "am-1", Status: domain.StatusExpired}, nil)
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.Anything).Return(moved(domain.StatusExpired), nil)
 	var answer flow.Outcome
 	var rejected error
 	decide(t, env, flow.UpdateApprove, flow.Decision{Actor: flow.Actor{ID: "submitter-1"}}, time.Minute, &answer, &rejected)
@@ -248,7 +257,7 @@ func TestUndecidedReviewEscalatesThenExpires(t *testing.T) {
 	})).Run(func(mock.Arguments) { escalatedAt = env.Now() }).Return(nil).Once()
 	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool {
 		return in.To == domain.StatusExpired
-	})).Run(func(mock.Arguments) { expiredAt = env.Now() }).Return(domain.Amendment{ID: "am-1", Status: domain.StatusExpired}, nil)
+	})).Run(func(mock.Arguments) { expiredAt = env.Now() }).Return(moved(domain.StatusExpired), nil)
 
 	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
 
@@ -273,7 +282,7 @@ func TestImmediateChangeAppliedWhenOpenedNeedsNoSecondStep(t *testing.T) {
 func TestRetriedApprovalWaitsForTheSameOutcome(t *testing.T) {
 	env := amendmentEnv(t)
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(7*24*time.Hour, 0), nil)
-	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.Anything).Return(nil).Once()
+	env.OnActivity(acts.ApproveAmendment, mock.Anything, mock.Anything).Return(moved(domain.StatusPending), nil).Once()
 	// The apply is slow, so the retry arrives while the first approval is being acted on.
 	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).After(time.Minute).Return(applied(), nil).Once()
 	var first, retry, other flow.Outcome

@@ -56,7 +56,7 @@ func TestAmendmentIsCountedOnceWhenItEnds(t *testing.T) {
 func TestRejectedAmendmentIsCountedAsRejected(t *testing.T) {
 	counted := amendmentsCounted(t, domain.Cancellation, func(env *testsuite.TestWorkflowEnvironment) {
 		env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(48*time.Hour, 0), nil)
-		env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.Anything).Return(domain.Amendment{ID: "am-1", Status: domain.StatusRejected}, nil)
+		env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.Anything).Return(moved(domain.StatusRejected), nil)
 		env.RegisterDelayedCallback(func() {
 			env.UpdateWorkflow(flow.UpdateReject, "reject-1", &testsuite.TestUpdateCallback{
 				OnReject: func(err error) { t.Errorf("reject refused: %v", err) },

@@ -32,7 +32,13 @@ func NewTestEnv(t *testing.T, configure ...func(*testsuite.WorkflowTestSuite)) *
 	// The test suite sends Updates without headers, so without the API's
 	// signature: these tests trust every Update (updateauth_test.go checks
 	// the real check).
-	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{&updateCheckInterceptor{check: trustEveryUpdate}}})
+	// A workflow task that runs a full second is taken for a deadlock; on a
+	// loaded machine (two cores, several test binaries) a test of several
+	// workflows got there without one, so the tests allow ten.
+	env.SetWorkerOptions(worker.Options{
+		Interceptors:             []interceptor.WorkerInterceptor{&updateCheckInterceptor{check: trustEveryUpdate}},
+		DeadlockDetectionTimeout: 10 * time.Second,
+	})
 	for _, group := range []any{&activities.Amendments{}, &activities.Contracts{}, &activities.Schedules{},
 		&activities.Billing{}, &activities.Payments{}, &activities.Webhooks{}} {
 		env.RegisterActivity(group)
