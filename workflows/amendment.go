@@ -67,7 +67,7 @@ type amendment struct {
 	// rebased is set when the contract's timeline re-priced or failed the
 	// amendment and the workflow has yet to read it.
 	rebased bool
-	check    updateCheck // whether an Update came through the API
+	check   updateCheck // whether an Update came through the API
 }
 
 func (w *amendment) status() string {
