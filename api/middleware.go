@@ -9,6 +9,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/correlation"
@@ -34,6 +36,18 @@ func (s *server) requestID(c *gin.Context) {
 		c.Header(traceHeader, trace)
 	}
 	c.Request = c.Request.WithContext(correlation.With(c.Request.Context(), correlation.IDs{RequestID: id, TraceID: trace}))
+	c.Next()
+}
+
+// annotateSpan records the request's ids on its span: an operator holding
+// the request id from a log line or the caller's trace-id finds the trace.
+func annotateSpan(c *gin.Context) {
+	ids := correlation.From(c.Request.Context())
+	attrs := []attribute.KeyValue{attribute.String("contractd.request_id", ids.RequestID)}
+	if ids.TraceID != "" {
+		attrs = append(attrs, attribute.String("contractd.trace_id", ids.TraceID))
+	}
+	trace.SpanFromContext(c.Request.Context()).SetAttributes(attrs...)
 	c.Next()
 }
 

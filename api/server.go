@@ -11,11 +11,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 
 	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/metrics"
 	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/internal/telemetry"
 	"github.com/contractd/contractd/internal/webhooks"
 )
 
@@ -40,6 +43,10 @@ type Deps struct {
 	// totals before answering 202 with where to follow it; zero answers 202
 	// at once.
 	BillingRunWait time.Duration
+	// Tracing traces every request as a server span of its provider,
+	// continuing the caller's W3C trace context; nil traces nothing and adds
+	// no middleware.
+	Tracing trace.TracerProvider
 }
 
 type server struct {
@@ -65,7 +72,14 @@ func NewRouter(d Deps) http.Handler {
 	s := &server{Deps: d, limits: newKeyLimiters(d.RateLimit)}
 	r := gin.New()
 	r.ContextWithFallback = true
-	r.Use(s.requestID, observeHTTP(d.Metrics), s.recoverPanics(general{}), s.accessLog, limitBody)
+	if d.Tracing != nil {
+		r.Use(otelgin.Middleware("contractd", otelgin.WithTracerProvider(d.Tracing), otelgin.WithPropagators(telemetry.Propagator)))
+	}
+	r.Use(s.requestID)
+	if d.Tracing != nil {
+		r.Use(annotateSpan)
+	}
+	r.Use(observeHTTP(d.Metrics), s.recoverPanics(general{}), s.accessLog, limitBody)
 	r.HandleMethodNotAllowed = true
 	r.NoRoute(func(c *gin.Context) { reject(c, general{}, http.StatusNotFound, "no such endpoint") })
 	r.NoMethod(func(c *gin.Context) { reject(c, general{}, http.StatusMethodNotAllowed, "method not allowed") })

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
@@ -33,6 +34,7 @@ import (
 	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/payments"
 	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/internal/telemetry"
 	"github.com/contractd/contractd/internal/webhooks"
 	"github.com/contractd/contractd/worker"
 )
@@ -61,6 +63,11 @@ type Service struct {
 	// BillingRunWait is how long a billing run request waits for the run's
 	// totals; zero is config.DefaultBillingRunWait.
 	BillingRunWait time.Duration
+	// Tracing is the tracer provider of the API's requests and the payment
+	// provider's calls; nil traces nothing. Temporal must then be a client
+	// built with ClientOptions on the same provider (it traces workflows and
+	// activities, in its workers too), and Store one opened with it.
+	Tracing trace.TracerProvider
 }
 
 // Router builds the API.
@@ -72,6 +79,7 @@ func (s *Service) Router() http.Handler {
 	return api.NewRouter(api.Deps{
 		Store: s.Store, Temporal: s.flowClient(), Logger: s.Logger, Now: s.Now,
 		Webhooks: s.Webhooks, Metrics: s.Metrics, RateLimit: s.RateLimit, BillingRunWait: wait,
+		Tracing: s.Tracing,
 	})
 }
 
@@ -92,8 +100,12 @@ func (s *Service) flowClient() *flow.Client {
 // (activities.New fills in the wall clock when Now is nil). It is the one
 // place they are put together.
 func (s *Service) activities() activities.Deps {
+	var provider payments.Provider = payments.NewSandbox(s.Store.DB())
+	if s.Tracing != nil {
+		provider = payments.Traced(provider, s.Tracing)
+	}
 	return activities.Deps{
-		Store: s.Store, Now: s.Now, Payments: payments.NewSandbox(s.Store.DB()),
+		Store: s.Store, Now: s.Now, Payments: provider,
 		Webhooks: webhooks.NewSender(s.Webhooks), Temporal: s.flowClient(),
 	}
 }
@@ -101,12 +113,22 @@ func (s *Service) activities() activities.Deps {
 // ClientOptions are the Temporal client options every process and test
 // shares: the SDK (and the workflows and activities, which log through it)
 // logs to logger, and the request and trace ids and the API's signature on
-// an Update ride along in workflow and activity headers.
-func ClientOptions(logger *slog.Logger) client.Options {
-	return client.Options{
+// an Update ride along in workflow and activity headers. With tracing (nil
+// is none), what the client sends and what workers built on it run are
+// spans of its trace.
+func ClientOptions(logger *slog.Logger, tracing trace.TracerProvider) (client.Options, error) {
+	opts := client.Options{
 		Logger:             sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
 		ContextPropagators: []workflow.ContextPropagator{correlation.Propagator{}, flow.GrantPropagator{}},
 	}
+	if tracing != nil {
+		i, err := telemetry.TemporalInterceptor(tracing)
+		if err != nil {
+			return client.Options{}, err
+		}
+		opts.Interceptors = []interceptor.ClientInterceptor{i}
+	}
+	return opts, nil
 }
 
 // EnsureSearchAttributes registers in namespace the search attributes the

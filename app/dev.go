@@ -12,6 +12,7 @@ import (
 	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/metrics"
 	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/internal/telemetry"
 )
 
 // RunDev runs `contractd dev`, everything in one process for a newcomer:
@@ -23,7 +24,12 @@ func RunDev(ctx context.Context, cfg config.Config) error {
 	if err := cfg.EnsureUpdateKey(); err != nil {
 		return err
 	}
-	s, err := prepareDevStore(ctx, cfg)
+	tracing, err := telemetry.FromEnv(ctx, "contractd")
+	if err != nil {
+		return err
+	}
+	defer flushTraces(tracing, logger)
+	s, err := prepareDevStore(ctx, cfg, storeOptions(tracing.Provider)...)
 	if err != nil {
 		return err
 	}
@@ -40,12 +46,13 @@ func RunDev(ctx context.Context, cfg config.Config) error {
 	}
 	// One registry: the API's /metrics shows the worker's metrics too.
 	reg := metrics.NewRegistry()
-	c, err := dialTemporal(hostPort, cfg.TemporalNamespace, cfg.GzipTemporal(cfg.TemporalAddress == ""), logger, reg)
+	c, err := dialTemporal(hostPort, cfg.TemporalNamespace, cfg.GzipTemporal(cfg.TemporalAddress == ""), logger, reg, tracing.Provider)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	svc := newService(cfg, s, c, logger, reg, true)
+	svc.Tracing = tracing.Provider
 	w, err := startWorker(ctx, cfg, svc)
 	if err != nil {
 		return err
@@ -71,11 +78,11 @@ contractd dev is ready (%s)
 
 // prepareDevStore creates the database if needed, brings its schema up to
 // date and seeds the demo tenant.
-func prepareDevStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
+func prepareDevStore(ctx context.Context, cfg config.Config, opts ...store.Option) (*store.Store, error) {
 	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return nil, err
 	}
-	s, err := store.Open(ctx, cfg.DatabaseURL)
+	s, err := store.Open(ctx, cfg.DatabaseURL, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 	"golang.org/x/time/rate"
@@ -18,13 +19,14 @@ import (
 	"github.com/contractd/contractd/internal/config"
 	"github.com/contractd/contractd/internal/metrics"
 	"github.com/contractd/contractd/internal/store"
+	"github.com/contractd/contractd/internal/telemetry"
 	"github.com/contractd/contractd/internal/webhooks"
 )
 
 // RunAPI runs `contractd api`: the HTTP API against an external Temporal and
 // Postgres, until ctx ends.
 func RunAPI(ctx context.Context, cfg config.Config) error {
-	svc, closeAll, err := connect(ctx, cfg)
+	svc, closeAll, err := connect(ctx, cfg, "contractd-api")
 	if err != nil {
 		return err
 	}
@@ -37,7 +39,7 @@ func RunAPI(ctx context.Context, cfg config.Config) error {
 // RunWorker runs `contractd worker`: the Temporal worker against an external
 // Temporal and Postgres, serving its metrics on HTTP, until ctx ends.
 func RunWorker(ctx context.Context, cfg config.Config) error {
-	svc, closeAll, err := connect(ctx, cfg)
+	svc, closeAll, err := connect(ctx, cfg, "contractd-worker")
 	if err != nil {
 		return err
 	}
@@ -54,26 +56,47 @@ func RunWorker(ctx context.Context, cfg config.Config) error {
 	return serveHTTP(ctx, cfg.ListenAddr(false), workerHTTP(svc.Metrics, svc.Logger), svc.Logger)
 }
 
-// connect builds the service of `api` and `worker`: JSON logs, the store on
-// an up-to-date schema and a client of the external Temporal. closeAll
-// closes the client, then the store.
-func connect(ctx context.Context, cfg config.Config) (svc *Service, closeAll func(), err error) {
+// connect builds the service of `api` and `worker`: JSON logs, tracing as
+// the OTEL_* variables say (serviceName is its default service.name), the
+// store on an up-to-date schema and a client of the external Temporal.
+// closeAll closes the client, then the store, then flushes the traces.
+func connect(ctx context.Context, cfg config.Config, serviceName string) (svc *Service, closeAll func(), err error) {
 	logger := newLogger(cfg, true)
 	if err := cfg.EnsureUpdateKey(); err != nil {
 		return nil, nil, err
 	}
-	s, err := OpenStore(ctx, cfg)
+	tracing, err := telemetry.FromEnv(ctx, serviceName)
 	if err != nil {
+		return nil, nil, err
+	}
+	s, err := OpenStore(ctx, cfg, storeOptions(tracing.Provider)...)
+	if err != nil {
+		flushTraces(tracing, logger)
 		return nil, nil, err
 	}
 	reg := metrics.NewRegistry()
-	c, err := dialTemporal(temporalAddress(cfg), cfg.TemporalNamespace, cfg.GzipTemporal(false), logger, reg)
+	c, err := dialTemporal(temporalAddress(cfg), cfg.TemporalNamespace, cfg.GzipTemporal(false), logger, reg, tracing.Provider)
 	if err != nil {
 		_ = s.Close()
+		flushTraces(tracing, logger)
 		return nil, nil, err
 	}
-	return newService(cfg, s, c, logger, reg, false), func() { c.Close(); _ = s.Close() }, nil
+	svc = newService(cfg, s, c, logger, reg, false)
+	svc.Tracing = tracing.Provider
+	return svc, func() { c.Close(); _ = s.Close(); flushTraces(tracing, logger) }, nil
 }
+
+// flushTraces exports the spans still buffered when the process stops,
+// waiting at most traceFlushTimeout for the collector.
+func flushTraces(tracing telemetry.Tracing, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), traceFlushTimeout)
+	defer cancel()
+	if err := tracing.Shutdown(ctx); err != nil {
+		logger.Warn("traces not flushed", "err", err)
+	}
+}
+
+const traceFlushTimeout = 5 * time.Second
 
 // newService is the service a command runs; dev allows insecure webhook URLs
 // unless told otherwise.
@@ -99,8 +122,8 @@ func newLogger(cfg config.Config, json bool) *slog.Logger {
 }
 
 // OpenStore connects to Postgres and refuses to run on a schema that is behind.
-func OpenStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
-	s, err := store.Open(ctx, cfg.DatabaseURL)
+func OpenStore(ctx context.Context, cfg config.Config, opts ...store.Option) (*store.Store, error) {
+	s, err := store.Open(ctx, cfg.DatabaseURL, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -118,14 +141,25 @@ func OpenStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 	return s, nil
 }
 
+// storeOptions are how a store is opened for tracing (nil is none).
+func storeOptions(tracing trace.TracerProvider) []store.Option {
+	if tracing == nil {
+		return nil
+	}
+	return []store.Option{store.WithTracing(tracing)}
+}
+
 // dialTemporal connects a client whose SDK metrics, and those of workers
-// built on it, go to reg.
-func dialTemporal(hostPort, namespace string, gzip bool, logger *slog.Logger, reg *prometheus.Registry) (client.Client, error) {
+// built on it, go to reg, and whose spans to tracing (nil is none).
+func dialTemporal(hostPort, namespace string, gzip bool, logger *slog.Logger, reg *prometheus.Registry, tracing trace.TracerProvider) (client.Client, error) {
 	var compression client.GrpcCompression = &client.GrpcCompressionGzip{}
 	if !gzip {
 		compression = &client.GrpcCompressionNone{}
 	}
-	opts := ClientOptions(logger)
+	opts, err := ClientOptions(logger, tracing)
+	if err != nil {
+		return nil, err
+	}
 	opts.HostPort, opts.Namespace = hostPort, namespace
 	opts.MetricsHandler = metrics.NewTemporalHandler(reg)
 	opts.ConnectionOptions = client.ConnectionOptions{GrpcCompression: compression}

@@ -46,6 +46,8 @@ var (
 // line), so a test can check what an operator would read.
 var workerLogs = &syncBuffer{}
 
+var workerLogger = slog.New(slog.NewJSONHandler(workerLogs, nil))
+
 type syncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
@@ -88,8 +90,11 @@ func WorkerLogLines(substr string) []string {
 // starting it on first use. Search attributes are registered once.
 func Temporal(t testing.TB) (*temporaltest.TestServer, client.Client) {
 	temporalOnce.Do(func() {
-		temporalServer = temporaltest.NewServer(temporaltest.WithBaseClientOptions(
-			app.ClientOptions(slog.New(slog.NewJSONHandler(workerLogs, nil)))))
+		opts, err := app.ClientOptions(workerLogger, nil)
+		if err != nil {
+			panic(err)
+		}
+		temporalServer = temporaltest.NewServer(temporaltest.WithBaseClientOptions(opts))
 		temporalClient = temporalServer.GetDefaultClient()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -157,20 +162,29 @@ type Env struct {
 
 // New boots a fresh environment with two tenants, A (with the demo catalog)
 // and B (with none).
-func New(t *testing.T) *Env {
+func New(t *testing.T, opts ...Option) *Env {
 	t.Helper()
 	ctx := context.Background()
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	e := &Env{T: t, Clock: &Clock{}, Faults: &Faults{}, TaskQueue: "contracts-" + uuid.NewString()[:8]}
-	s := testdb.Migrated(t)
+	var storeOpts []store.Option
+	if o.tracing != nil {
+		storeOpts = append(storeOpts, store.WithTracing(o.tracing))
+	}
+	s := testdb.Migrated(t, storeOpts...)
 	e.Store = s
 
-	_, e.Temporal = Temporal(t)
+	e.Temporal = temporalClientFor(t, o.tracing)
 	e.service = &app.Service{
 		Store: s, Temporal: e.Temporal, TaskQueue: e.TaskQueue, Now: e.Clock.Now, Webhooks: webhookConfig,
 		UpdateKey: UpdateKey, Logger: apiLogger(t),
 		// Runs held up on purpose (a worker restart) are still answered with
 		// their totals; WithBillingRunWait serves the 202.
 		BillingRunWait: testBillingRunWait,
+		Tracing:        o.tracing,
 	}
 	e.StartWorker()
 	t.Cleanup(e.StopWorker)

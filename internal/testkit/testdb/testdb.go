@@ -47,10 +47,10 @@ func Empty(t testing.TB) string {
 
 // Migrated opens a fresh database for one test with every migration
 // applied; the store is closed and the database dropped when the test ends.
-func Migrated(t testing.TB) *store.Store {
+func Migrated(t testing.TB, opts ...store.Option) *store.Store {
 	t.Helper()
 	ctx := context.Background()
-	s, err := store.Open(ctx, Empty(t))
+	s, err := store.Open(ctx, Empty(t), opts...)
 	if err != nil {
 		t.Fatalf("open the test database: %v", err)
 	}
