@@ -22,7 +22,7 @@ type Amendments struct {
 }
 
 // NewAmendments builds the amendment activities on s with the business clock
-// now; t signals the workflows of re-priced amendments.
+// now; t tells the workflows of re-priced amendments.
 func NewAmendments(s *store.Store, now func() time.Time, t *flow.Client) *Amendments {
 	return &Amendments{database: database{store: s, clock: now}, temporal: t}
 }
@@ -177,7 +177,7 @@ func (a *Amendments) SyncAmendment(ctx context.Context, in flow.AmendmentRef) (d
 	return am, businessError(err)
 }
 
-// NotifyTimeline signals the workflow of every amendment of the contract
+// NotifyTimeline tells the workflow of every amendment of the contract
 // that the timeline re-priced or failed and that has not read it yet (see
 // store.TellRebased).
 func (a *Amendments) NotifyTimeline(ctx context.Context, in flow.TimelineInput) error {

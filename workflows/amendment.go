@@ -211,6 +211,11 @@ func (w *amendment) transition(ctx workflow.Context, to string, by flow.Actor, n
 	err := workflow.ExecuteLocalActivity(ctx, a.TransitionAmendment, flow.TransitionInput{
 		TenantID: w.in.TenantID, AmendmentID: w.in.AmendmentID, From: domain.OpenStatuses, To: to, ActorID: by.ID, Source: by.Source, Note: note,
 	}).Get(ctx, &got)
+	if businessKind(err) == domain.KindConflict && workflow.GetVersion(ctx, changeTimeline, workflow.DefaultVersion, 1) == 1 {
+		// The timeline ended it meanwhile (and telling this workflow failed):
+		// end as Postgres has it.
+		return w.sync(ctx)
+	}
 	if err != nil {
 		return err
 	}

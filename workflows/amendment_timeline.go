@@ -18,7 +18,7 @@ import (
 // recorded before it took neither.
 const changeTimeline = "contract-timeline"
 
-// timelineNoticeTimeout bounds one attempt at signalling the workflows of a
+// timelineNoticeTimeout bounds one attempt at telling the workflows of a
 // contract's re-priced amendments.
 const timelineNoticeTimeout = 30 * time.Second
 

@@ -112,7 +112,7 @@ func (w *amendment) registerDecision(ctx workflow.Context, name string, approve 
 				return w.out, err
 			}
 			if w.decision == nil {
-				w.decision, w.approved = &d, approve
+				w.decision, w.approved, w.decisionErr = &d, approve, nil
 			}
 			// An approved change that is due is accepted PENDING and applied
 			// at once: the answer waits for the apply.
@@ -123,7 +123,8 @@ func (w *amendment) registerDecision(ctx workflow.Context, name string, approve 
 				return w.out, err
 			}
 			if refused := w.decisionErr; refused != nil {
-				w.decisionErr = nil
+				// Kept for every caller of the refused decision (a retry waits
+				// beside the first); the next decision clears it.
 				return w.out, refused
 			}
 			return w.out, w.internalFailure()

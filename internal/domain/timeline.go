@@ -8,8 +8,8 @@ import (
 	"slices"
 )
 
-// MaxPendingPerContract bounds a contract's open amendments (SCHEDULED and
-// REVIEW together). Every change re-prices the pending ones after it in one
+// MaxPendingPerContract bounds a contract's open amendments (PENDING,
+// SCHEDULED and REVIEW together). Every change re-prices the pending ones after it in one
 // transaction, so the bound keeps that transaction short.
 const MaxPendingPerContract = 100
 
@@ -211,7 +211,13 @@ func replanOnDate(cat *Catalog, ct Contract, ch Change, date, today Date, charge
 	if date.Before(today) {
 		pf.Today = date
 	}
-	return PlanChange(pf)
+	q, err := PlanChange(pf)
+	if err == nil && !q.EffectiveDate.Equal(date) {
+		// A crossgrade dates itself: one the projection would date
+		// otherwise (an upgrade turned downgrade) no longer holds as asked.
+		return Quote{}, Errorf(KindConflict, "effectiveDate", "the change would now take effect on %s, not on %s as it was accepted; submit it again", q.EffectiveDate, date)
+	}
+	return q, err
 }
 
 // sameQuote reports whether two quotes say the same, as recorded.

@@ -53,8 +53,10 @@ func (s *Store) ApplyAmendment(ctx context.Context, tenantID, id, actor, source 
 			return err
 		}
 		if am.Status == domain.StatusApplied {
+			// A retry: the first attempt's re-pricing may still wait to be told.
 			out = Applied{Amendment: am, Contract: ct.Contract}
-			return nil
+			out.Rebased, err = rebasePending(ctx, tx, ct.ID)
+			return err
 		}
 		if !slices.Contains(domain.OpenStatuses, am.Status) {
 			return statusConflict(id, am.Status)

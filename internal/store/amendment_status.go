@@ -56,7 +56,12 @@ func (s *Store) Transition(ctx context.Context, tenantID, id string, from []stri
 				return err
 			}
 		}
-		if am, err = loadAmendment(ctx, tx, tenantID, id); err != nil || status == to.Status {
+		if am, err = loadAmendment(ctx, tx, tenantID, id); err != nil {
+			return err
+		}
+		if status == to.Status {
+			// A retry: the first attempt's re-pricing may still wait to be told.
+			rebased, err = rebasePending(ctx, tx, contractID)
 			return err
 		}
 		return insertAmendmentEvent(ctx, tx, tenantID, am, to.At)
@@ -97,7 +102,12 @@ func (s *Store) Approve(ctx context.Context, tenantID, id string, approval domai
 		if err != nil {
 			return err
 		}
-		if am, err = loadAmendment(ctx, tx, tenantID, id); err != nil || status != domain.StatusReview {
+		if am, err = loadAmendment(ctx, tx, tenantID, id); err != nil {
+			return err
+		}
+		if status != domain.StatusReview {
+			// A retry: the first attempt's re-pricing may still wait to be told.
+			rebased, err = rebasePending(ctx, tx, contractID)
 			return err
 		}
 		if quoteVersion != nil && *quoteVersion != am.QuoteVersion {
@@ -119,7 +129,9 @@ func (s *Store) Approve(ctx context.Context, tenantID, id string, approval domai
 			scheduled := approval
 			scheduled.Status, scheduled.Note = domain.StatusScheduled, nil
 			status, events = domain.StatusScheduled, append(events, scheduled)
-		} else if date.Before(today) {
+		}
+		redated := date.Before(today)
+		if redated {
 			note := fmt.Sprintf("approved after its effective date %s: it takes effect on %s", date, today)
 			date, events[0].Note = today, joinNotes(approval.Note, note)
 		}
@@ -146,6 +158,13 @@ func (s *Store) Approve(ctx context.Context, tenantID, id string, approval domai
 		}
 		if am, err = loadAmendment(ctx, tx, tenantID, id); err != nil || am.Status == domain.StatusFailed {
 			return err // one the timeline failed was announced as it failed
+		}
+		// Accepting it priced it again: an approver who named the version
+		// they saw approves that one or none (unless the approval itself moved
+		// a late change's date, which the answer shows).
+		if quoteVersion != nil && am.QuoteVersion != *quoteVersion && !redated {
+			return domain.Errorf(domain.KindConflict, "quoteVersion", "amendment %s is priced differently now it is accepted (quote version %d, not %d); review it again",
+				id, am.QuoteVersion, *quoteVersion)
 		}
 		return insertAmendmentEvent(ctx, tx, tenantID, am, approval.At)
 	})

@@ -88,8 +88,11 @@ func openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, now time.Time
 	}
 	out.Contract = ct.Contract
 	if existing, err := loadAmendment(ctx, tx, in.TenantID, in.ID); err == nil {
+		// Opened already (this is a retry): the first attempt's re-pricing
+		// may still wait to be told.
 		out.Amendment = existing
-		return false, nil
+		out.Rebased, err = rebasePending(ctx, tx, ct.ID)
+		return false, err
 	} else if !errors.Is(err, ErrNotFound) {
 		return false, err
 	}

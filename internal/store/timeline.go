@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,8 +17,8 @@ import (
 // or ending an amendment) locks the contract, and in the same transaction
 // prices every later pending amendment again (rebaseLocked). Each amendment
 // keeps its own workflow, which waits for its date; the store tells it of a
-// new quote or a failure through rebase_pending, which Temporal signals
-// carry to it (see activities.Amendments.NotifyTimeline).
+// new quote or a failure through rebase_pending, which a Temporal Update
+// carries to it (see TellRebased and activities.Amendments.NotifyTimeline).
 
 // timelineRow is an open amendment as the timeline reads it.
 type timelineRow struct {
@@ -232,19 +233,18 @@ func (s *Store) TellRebased(ctx context.Context, tenantID, contractID string, te
 	if err != nil {
 		return fmt.Errorf("list re-priced amendments: %w", err)
 	}
+	// One workflow that cannot be told does not keep the others from it.
+	var failed []error
 	for _, id := range ids {
 		running, err := tell(ctx, id)
+		if err == nil && !running {
+			_, err = s.db.ExecContext(ctx, `UPDATE amendments SET rebase_pending = false WHERE tenant_id = $1 AND workflow_id = $2`, tenantID, id)
+		}
 		if err != nil {
-			return err
-		}
-		if running {
-			continue
-		}
-		if _, err := s.db.ExecContext(ctx, `UPDATE amendments SET rebase_pending = false WHERE tenant_id = $1 AND workflow_id = $2`, tenantID, id); err != nil {
-			return fmt.Errorf("clear the re-pricing mark of %s: %w", id, err)
+			failed = append(failed, fmt.Errorf("tell %s: %w", id, err))
 		}
 	}
-	return nil
+	return errors.Join(failed...)
 }
 
 // rebaseTenantLocked prices again the open amendments of every contract of
@@ -256,7 +256,7 @@ func rebaseTenantLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, now t
 	if err != nil {
 		return false, fmt.Errorf("list contracts with open amendments: %w", err)
 	}
-	var any bool
+	var told bool
 	for _, id := range contracts {
 		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM contracts WHERE id = $1 FOR UPDATE`, id); err != nil {
 			return false, fmt.Errorf("lock contract: %w", err)
@@ -265,9 +265,9 @@ func rebaseTenantLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, now t
 		if err != nil {
 			return false, err
 		}
-		any = any || rebased
+		told = told || rebased
 	}
-	return any, nil
+	return told, nil
 }
 
 // SyncAmendment reads an amendment for its workflow and clears its mark: the
