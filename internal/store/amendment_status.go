@@ -79,8 +79,8 @@ func lockAmendment(ctx context.Context, tx *sqlx.Tx, tenantID, id string) (statu
 	if err != nil {
 		return "", "", fmt.Errorf("look up amendment's contract: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM contracts WHERE id = $1 FOR UPDATE`, contractID); err != nil {
-		return "", "", fmt.Errorf("lock contract: %w", err)
+	if err := lockContractRow(ctx, tx, contractID); err != nil {
+		return "", "", err
 	}
 	if err := tx.GetContext(ctx, &status, `SELECT status FROM amendments WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tenantID, id); err != nil {
 		return "", "", fmt.Errorf("lock amendment: %w", err)
@@ -150,8 +150,8 @@ func (s *Store) Approve(ctx context.Context, tenantID, id string, approval domai
 		}
 		// Its workflow, which approves it, learns what the re-pricing made
 		// of it from the answer; the others are to be told.
-		if _, err := tx.ExecContext(ctx, `UPDATE amendments SET rebase_pending = false WHERE id = $1`, id); err != nil {
-			return fmt.Errorf("clear the re-pricing mark: %w", err)
+		if err := clearRebaseMark(ctx, tx, tenantID, id); err != nil {
+			return err
 		}
 		if rebased, err = rebasePending(ctx, tx, contractID); err != nil {
 			return err

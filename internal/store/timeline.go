@@ -258,8 +258,8 @@ func rebaseTenantLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, now t
 	}
 	var told bool
 	for _, id := range contracts {
-		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM contracts WHERE id = $1 FOR UPDATE`, id); err != nil {
-			return false, fmt.Errorf("lock contract: %w", err)
+		if err := lockContractRow(ctx, tx, id); err != nil {
+			return false, err
 		}
 		rebased, err := rebaseLocked(ctx, tx, tenantID, id, now)
 		if err != nil {
@@ -275,12 +275,30 @@ func rebaseTenantLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, now t
 func (s *Store) SyncAmendment(ctx context.Context, tenantID, id string) (domain.Amendment, error) {
 	var am domain.Amendment
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE amendments SET rebase_pending = false WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
-			return fmt.Errorf("clear the re-pricing mark: %w", err)
+		if err := clearRebaseMark(ctx, tx, tenantID, id); err != nil {
+			return err
 		}
 		var err error
 		am, err = loadAmendment(ctx, tx, tenantID, id)
 		return err
 	})
 	return am, err
+}
+
+// lockContractRow locks a contract's row, for a change that needs the lock
+// but not the terms (lockContract reads them too).
+func lockContractRow(ctx context.Context, tx *sqlx.Tx, contractID string) error {
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM contracts WHERE id = $1 FOR UPDATE`, contractID); err != nil {
+		return fmt.Errorf("lock contract: %w", err)
+	}
+	return nil
+}
+
+// clearRebaseMark records that the amendment's workflow knows what the
+// timeline made of it.
+func clearRebaseMark(ctx context.Context, tx *sqlx.Tx, tenantID, id string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE amendments SET rebase_pending = false WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
+		return fmt.Errorf("clear the re-pricing mark of %s: %w", id, err)
+	}
+	return nil
 }
