@@ -65,12 +65,18 @@ type Change struct {
 	RequireApproval       bool           `json:"requireApproval,omitempty"`
 	// Crossgrade is set by the crossgrade surface only.
 	Crossgrade *CrossgradeChange `json:"crossgrade,omitempty"`
+	// Renewal are the new terms of a RENEWAL_TERMS_CHANGE.
+	Renewal *RenewalTerms `json:"renewal,omitempty"`
 }
+
+// SelfServiceActions are the actions a client may ask for on the
+// self-service surface: the seed's, and the change of renewal terms.
+var SelfServiceActions = append(slices.Clone(Actions), RenewalTermsChange)
 
 // Validate checks the request's shape: what can be known without the contract.
 func (c Change) Validate() error {
-	if !slices.Contains(Actions, c.Action) {
-		return Errorf(KindInvalid, "action", "action %q is not one of %v", c.Action, Actions)
+	if !slices.Contains(SelfServiceActions, c.Action) {
+		return Errorf(KindInvalid, "action", "action %q is not one of %v", c.Action, SelfServiceActions)
 	}
 	if c.ContractID == "" {
 		return Errorf(KindInvalid, "contractId", "contractId is required")
@@ -78,8 +84,14 @@ func (c Change) Validate() error {
 	if c.Crossgrade != nil {
 		return Errorf(KindInvalid, "crossgrade", "crossgrade is not a field of a self-service request")
 	}
-	if c.RelativeEffectiveDate != "" && c.RelativeEffectiveDate != NextBillCycle {
-		return Errorf(KindInvalid, "relativeEffectiveDate", "relativeEffectiveDate must be %s", NextBillCycle)
+	if c.RelativeEffectiveDate != "" && c.RelativeEffectiveDate != NextBillCycle && c.RelativeEffectiveDate != EndOfTerm {
+		return Errorf(KindInvalid, "relativeEffectiveDate", "relativeEffectiveDate must be %s or %s", NextBillCycle, EndOfTerm)
+	}
+	if c.Action == RenewalTermsChange {
+		return c.validateTermsChange()
+	}
+	if c.Renewal != nil {
+		return Errorf(KindInvalid, "renewal", "renewal is only a field of %s", RenewalTermsChange)
 	}
 	if c.Action == Cancellation {
 		if c.Payload != nil {
@@ -153,4 +165,14 @@ func (c Change) validateItem(o OfferingChangeItem, field string) error {
 		}
 	}
 	return nil
+}
+
+func (c Change) validateTermsChange() error {
+	if c.Payload != nil {
+		return Errorf(KindInvalid, "payload", "payload must be null for %s", RenewalTermsChange)
+	}
+	if c.Renewal == nil {
+		return Errorf(KindInvalid, "renewal", "renewal is required for %s", RenewalTermsChange)
+	}
+	return c.Renewal.WithDefaults().Validate("renewal")
 }

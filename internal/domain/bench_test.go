@@ -22,7 +22,7 @@ func BenchmarkPlanAmendment(b *testing.B) {
 	ct := Contract{
 		ID: "c", Number: "CT-1", Status: ContractActive, Currency: "USD", BillingPeriod: Monthly, BillingCycleDay: 1,
 		EffectiveDate: d("2026-01-01"), ExpirationDate: d("2028-01-01"), Version: 1,
-		Lines: []Line{{OfferingID: "team", RateID: "m", Products: []ProductQuantity{{"seat", 5}, {"tb", 1}}, RecurringAmount: 8000}},
+		Lines: []Line{{OfferingID: "team", RateID: "m", Products: []ProductQuantity{{ProductID: "seat", Quantity: 5}, {ProductID: "tb", Quantity: 1}}, RecurringAmount: 8000}},
 	}
 	ten := Number("10")
 	ch := Change{Action: QuantityChange, ContractID: "c", Payload: &ChangePayload{Offerings: []OfferingChangeItem{

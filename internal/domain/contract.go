@@ -27,6 +27,10 @@ const (
 type ProductQuantity struct {
 	ProductID string `json:"productId"`
 	Quantity  int64  `json:"quantity"`
+	// UnitPrice is the contract's own price of one unit, per period: locked
+	// when the line was priced and uplifted at each renewal. Nil on a line
+	// stored before lines kept their prices (see PricedLines).
+	UnitPrice *int64 `json:"unitPrice,omitempty"`
 }
 
 // Line is one offering on a contract at one rate: the shape the self-service

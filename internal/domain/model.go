@@ -21,6 +21,10 @@ type Contract struct {
 	ContractTerminationID *int64           `json:"contractTerminationId" db:"contract_termination_id"`
 	Discount              *AppliedDiscount `json:"discount,omitempty" db:"-"`
 	Referrer              *string          `json:"referrer,omitempty" db:"referrer"`
+	// Renewal says what happens on ExpirationDate; TermStart is the first
+	// day of the current term (EffectiveDate until the first renewal).
+	Renewal   RenewalTerms `json:"renewal" db:"-"`
+	TermStart Date         `json:"termStart" db:"term_start"`
 	Lines                 []Line           `json:"lines" db:"-"`
 	RecurringAmount       int64            `json:"recurringAmount" db:"-"`
 	Segments              []Segment        `json:"segments" db:"-"`

@@ -46,6 +46,14 @@ func effectiveDate(ct Contract, ch Change, today Date) (Date, Period, error) {
 	var effective Date
 	var period Period
 	switch {
+	case ch.RelativeEffectiveDate == EndOfTerm:
+		effective, err := endOfTerm(ct, ch, today)
+		if err != nil || ct.Renewal.Mode == Evergreen {
+			// An evergreen contract bills on past its minimum term: a change
+			// at its end is priced as on any other date.
+			return effective, PeriodContaining(ct.EffectiveDate, ct.BillingCycleDay, ct.BillingPeriod, effective), err
+		}
+		return effective, termEndPricing(ct, ch.Action, nil, effective).period, nil
 	case ch.RelativeEffectiveDate == NextBillCycle:
 		from := today
 		if from.Before(ct.EffectiveDate) {
@@ -64,13 +72,36 @@ func effectiveDate(ct Contract, ch Change, today Date) (Date, Period, error) {
 	if effective.Before(ct.EffectiveDate) {
 		return Date{}, Period{}, Errorf(KindUnprocessable, "effectiveDate", "effectiveDate %s is before contract %s starts on %s", effective, ct.Number, ct.EffectiveDate)
 	}
-	if !effective.Before(ct.ExpirationDate) {
-		return Date{}, Period{}, Errorf(KindUnprocessable, "effectiveDate", "effectiveDate %s is not before contract %s expires on %s", effective, ct.Number, ct.ExpirationDate)
+	if !effective.Before(ct.ExpirationDate) && ct.Renewal.Mode != Evergreen {
+		return Date{}, Period{}, Errorf(KindUnprocessable, "effectiveDate", "effectiveDate %s is not before contract %s expires on %s (use relativeEffectiveDate %s for a change at the end of its term)",
+			effective, ct.Number, ct.ExpirationDate, EndOfTerm)
 	}
 	if period.End.IsZero() {
 		period = PeriodContaining(ct.EffectiveDate, ct.BillingCycleDay, ct.BillingPeriod, effective)
 	}
 	return effective, period, nil
+}
+
+// endOfTerm is the date of an END_OF_TERM change: the contract's expiration
+// date, or, when the contract is to renew on the change's date (planned
+// against its projection), the new term's first day. An effectiveDate given
+// with it must be that date.
+func endOfTerm(ct Contract, ch Change, today Date) (Date, error) {
+	end := ct.ExpirationDate
+	if !ch.EffectiveDate.IsZero() && ch.EffectiveDate.Equal(ct.TermStart) && ct.TermStart.After(ct.EffectiveDate) {
+		end = ct.TermStart
+	}
+	if !ch.EffectiveDate.IsZero() && !ch.EffectiveDate.Equal(end) {
+		return Date{}, Errorf(KindUnprocessable, "effectiveDate", "effectiveDate %s is not the end of contract %s's term (%s)", ch.EffectiveDate, ct.Number, end)
+	}
+	if end.Before(today) {
+		return Date{}, Errorf(KindUnprocessable, "relativeEffectiveDate", "contract %s's term ended on %s", ct.Number, end)
+	}
+	if ch.Action != Cancellation && ct.Renewal.Mode == Expire && end.Equal(ct.ExpirationDate) {
+		return Date{}, Errorf(KindUnprocessable, "relativeEffectiveDate",
+			"contract %s expires at the end of its term (renewal mode %s): only a cancellation can take effect then", ct.Number, Expire)
+	}
+	return end, nil
 }
 
 // applyChange returns the contract's lines after the change.

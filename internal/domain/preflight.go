@@ -22,8 +22,13 @@ type Preflight struct {
 // contract as given and prices it; PlanOnTimeline plans it against the
 // contract as it will be on the change's date.
 func PlanChange(p Preflight) (Quote, error) {
-	if p.Change.Action == Crossgrade {
+	switch p.Change.Action {
+	case Crossgrade:
 		return PlanCrossgrade(p.Catalog, p.Contract, *p.Change.Crossgrade, p.Today, p.Facts)
+	case Renewal:
+		return PlanRenewal(p.Catalog, p.Contract, p.Change.EffectiveDate)
+	case RenewalTermsChange:
+		return PlanTermsChange(p.Catalog, p.Contract, p.Change, p.Today)
 	}
 	return PlanAmendment(p.Catalog, p.Contract, p.Change, p.Today, p.Charges)
 }

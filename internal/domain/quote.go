@@ -56,6 +56,10 @@ type Quote struct {
 	Crossgrade      *CrossgradeQuote `json:"crossgrade,omitempty"`
 	// Discount is the contract's discount once the change applies.
 	Discount *AppliedDiscount `json:"discount,omitempty"`
+	// Renewal is the term a RENEWAL starts.
+	Renewal *RenewalQuote `json:"renewal,omitempty"`
+	// Terms are the renewal terms a RENEWAL_TERMS_CHANGE sets.
+	Terms *RenewalTerms `json:"renewalTerms,omitempty"`
 }
 
 // FeeLine is the early-termination fee a cancellation before the
@@ -119,7 +123,8 @@ func (pc pricing) quote(lim Limits) (Quote, error) {
 	if q.ProrationTotal, err = sumInvoiceLines(lim, pc.field, lines); err != nil {
 		return Quote{}, err
 	}
-	if q.CancelsContract {
+	if q.CancelsContract && pc.effective.Before(ct.ExpirationDate) {
+		// None at or past the end of the term: the minimum term is served.
 		months := MonthsRemaining(pc.effective, ct.ExpirationDate)
 		if c, ok := TerminationFee(pc.charges, months); ok && c.Amount > 0 && c.Currency == ct.Currency {
 			q.TerminationFee = &FeeLine{ChargeID: c.ID, MonthsRemaining: months, Amount: c.Amount, Currency: c.Currency}

@@ -35,16 +35,36 @@ type Pending struct {
 // future: accepted, whether due later (SCHEDULED) or today (PENDING).
 func (p Pending) InProjection() bool { return p.Status == StatusScheduled || p.Status == StatusPending }
 
-// SortTimeline orders pending amendments as they will apply: by date, then by
-// the order they were accepted in; those in REVIEW go after the scheduled
-// ones of their date, as an approval would put them.
+// SortTimeline orders pending amendments as they will apply: by date, then,
+// on a term's end, a cancellation at the end of the term before the
+// renewal and the renewal before any other change, then by the order they
+// were accepted in; those in REVIEW go after the scheduled ones of their
+// date, as an approval would put them.
 func SortTimeline(list []Pending) {
-	slices.SortStableFunc(list, func(a, b Pending) int {
-		if c := a.Quote.EffectiveDate.Compare(b.Quote.EffectiveDate); c != 0 {
-			return c
-		}
-		return cmp.Compare(seqOrLast(a), seqOrLast(b))
-	})
+	slices.SortStableFunc(list, comparePending)
+}
+
+func comparePending(a, b Pending) int {
+	if c := a.Quote.EffectiveDate.Compare(b.Quote.EffectiveDate); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(termRank(a.Quote.Action, a.Change), termRank(b.Quote.Action, b.Change)); c != 0 {
+		return c
+	}
+	return cmp.Compare(seqOrLast(a), seqOrLast(b))
+}
+
+// termRank orders the changes of one date around a renewal: a cancellation
+// at the end of the term ends the contract before it could renew, and any
+// other change at the end of the term applies to the renewed one.
+func termRank(action Action, ch *Change) int {
+	switch {
+	case action == Cancellation && ch != nil && ch.RelativeEffectiveDate == EndOfTerm:
+		return 0
+	case action == Renewal:
+		return 1
+	}
+	return 2
 }
 
 func seqOrLast(p Pending) int64 {
@@ -91,6 +111,12 @@ func (pr *Projection) apply(p Pending) {
 		ct.Status = ContractCancelled
 		pr.CancelledBy = p.ID
 	}
+	if r := q.Renewal; r != nil {
+		ct.TermStart, ct.ExpirationDate = r.TermStart, r.TermEnd
+	}
+	if q.Terms != nil {
+		ct.Renewal = *q.Terms
+	}
 }
 
 // PlanOnTimeline plans a change against the contract as it will be on the
@@ -101,7 +127,11 @@ func PlanOnTimeline(p Preflight, timeline []Pending) (Quote, error) {
 	if err != nil {
 		return Quote{}, err
 	}
-	pr := Project(p.Contract, timeline, date)
+	if p.Change.RelativeEffectiveDate == EndOfTerm {
+		// The end of the term as it is now, whatever the projection renews.
+		p.Change.EffectiveDate = date
+	}
+	pr := Project(p.Contract, before(timeline, date, termRank(p.Change.Action, &p.Change)), date)
 	if pr.CancelledBy != "" {
 		return Quote{}, Errorf(KindConflict, "effectiveDate",
 			"contract %s is cancelled by scheduled amendment %s before %s; withdraw it first", p.Contract.Number, pr.CancelledBy, date)
@@ -115,6 +145,12 @@ func PlanOnTimeline(p Preflight, timeline []Pending) (Quote, error) {
 // of the next bill cycle or today. Planning against the projection on that
 // date validates the change against the projected terms.
 func (p Preflight) dateOnTimeline() (Date, error) {
+	switch {
+	case p.Change.Action == Renewal:
+		return p.Change.EffectiveDate, nil
+	case p.Change.RelativeEffectiveDate == EndOfTerm:
+		return endOfTerm(p.Contract, p.Change, p.Today)
+	}
 	if p.Change.Crossgrade != nil {
 		// A crossgrade's date follows from what it changes to: an upgrade
 		// now, a downgrade at the end of the period.
@@ -132,6 +168,20 @@ func (p Preflight) dateOnTimeline() (Date, error) {
 		return Date{}, err
 	}
 	return q.EffectiveDate, nil
+}
+
+// before is the part of timeline that a new change of rank on date comes
+// after: it is accepted last, so it follows every change of its date and
+// rank.
+func before(timeline []Pending, date Date, rank int) []Pending {
+	var out []Pending
+	for _, p := range timeline {
+		c := p.Quote.EffectiveDate.Compare(date)
+		if c < 0 || c == 0 && termRank(p.Quote.Action, p.Change) <= rank {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // dateOnly is a change that only moves the date: a cancellation, which any
@@ -200,6 +250,14 @@ func replan(cat *Catalog, pr Projection, p Pending, today Date, charges []Termin
 // checked as of today or, when the change is due, as of its own date.
 func replanOnDate(cat *Catalog, ct Contract, ch Change, date, today Date, charges []TerminationCharge, facts CrossgradeFacts) (Quote, error) {
 	pf := Preflight{Catalog: cat, Contract: ct, Change: ch, Charges: charges, Facts: facts}
+	if ch.Action == Renewal || ch.RelativeEffectiveDate == EndOfTerm {
+		// Their date is part of the change, and checked by its planning.
+		pf.Today = today
+		if date.Before(today) {
+			pf.Today = date
+		}
+		return PlanChange(pf)
+	}
 	if ch.RelativeEffectiveDate == NextBillCycle || ch.Crossgrade != nil {
 		pf.Today = date.AddDays(-1)
 		if q, err := PlanChange(pf); err == nil && q.EffectiveDate.Equal(date) {

@@ -25,8 +25,8 @@ func timelineContract() Contract {
 		ID: "c", Number: "CT-1", Status: ContractActive, Currency: "USD", BillingPeriod: Monthly, BillingCycleDay: 1,
 		EffectiveDate: d("2026-01-01"), ExpirationDate: d("2028-01-01"), Version: 1, RecurringAmount: 8600,
 		Lines: []Line{
-			{OfferingID: "team", RateID: "m", Products: []ProductQuantity{{"seat", 5}, {"tb", 1}}, RecurringAmount: 8000},
-			{OfferingID: "addon", RateID: "m", Products: []ProductQuantity{{"backup", 2}}, RecurringAmount: 600},
+			{OfferingID: "team", RateID: "m", Products: []ProductQuantity{{ProductID: "seat", Quantity: 5}, {ProductID: "tb", Quantity: 1}}, RecurringAmount: 8000},
+			{OfferingID: "addon", RateID: "m", Products: []ProductQuantity{{ProductID: "backup", Quantity: 2}}, RecurringAmount: 600},
 		},
 	}
 }

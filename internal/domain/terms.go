@@ -1,0 +1,178 @@
+package domain
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Renewal modes: what happens on a contract's expiration date.
+const (
+	// AutoRenew opens a RENEWAL amendment NoticeDays before the term ends;
+	// applied, it starts a new term of TermMonths at uplifted prices.
+	AutoRenew = "AUTO_RENEW"
+	// Expire ends the contract on its expiration date.
+	Expire = "EXPIRE"
+	// Evergreen keeps the contract going past its expiration date, the end
+	// of its minimum term, period by period until it is cancelled.
+	Evergreen = "EVERGREEN"
+)
+
+// RenewalModes lists every renewal mode.
+var RenewalModes = []string{AutoRenew, Expire, Evergreen}
+
+// Bounds of renewal terms, as the database checks them.
+const (
+	MaxTermMonths  = 120
+	MaxNoticeDays  = 365
+	MaxUpliftBasis = 10000 // ±100 %
+	// DefaultTermMonths and DefaultNoticeDays fill terms that leave them out.
+	DefaultTermMonths = 12
+	DefaultNoticeDays = 30
+)
+
+// RenewalTerms say what happens when a contract's term ends. The uplift is
+// in basis points so that money stays integral: 350 raises every unit
+// price by 3.5 %.
+type RenewalTerms struct {
+	Mode              string `json:"mode"`
+	TermMonths        int    `json:"termMonths"`
+	UpliftBasisPoints int    `json:"upliftBasisPoints"`
+	NoticeDays        int    `json:"noticeDays"`
+}
+
+// DefaultRenewalTerms are the terms of a tenant that set none.
+var DefaultRenewalTerms = RenewalTerms{Mode: Expire, TermMonths: DefaultTermMonths, NoticeDays: DefaultNoticeDays}
+
+// WithDefaults fills the numbers a request left out (zero) from the defaults.
+func (t RenewalTerms) WithDefaults() RenewalTerms {
+	if t.TermMonths == 0 {
+		t.TermMonths = DefaultTermMonths
+	}
+	if t.NoticeDays == 0 && t.Mode == AutoRenew {
+		t.NoticeDays = DefaultNoticeDays
+	}
+	return t
+}
+
+// Validate checks terms as a request gave them (after WithDefaults); field
+// is their request path.
+func (t RenewalTerms) Validate(field string) error {
+	switch {
+	case !slices.Contains(RenewalModes, t.Mode):
+		return Errorf(KindInvalid, field+".mode", "%s.mode %q is not one of %v", field, t.Mode, RenewalModes)
+	case t.TermMonths < 1 || t.TermMonths > MaxTermMonths:
+		return Errorf(KindInvalid, field+".termMonths", "%s.termMonths must be from 1 to %d", field, MaxTermMonths)
+	case t.UpliftBasisPoints < -MaxUpliftBasis || t.UpliftBasisPoints > MaxUpliftBasis:
+		return Errorf(KindInvalid, field+".upliftBasisPoints", "%s.upliftBasisPoints must be from %d to %d", field, -MaxUpliftBasis, MaxUpliftBasis)
+	case t.NoticeDays < 0 || t.NoticeDays > MaxNoticeDays:
+		return Errorf(KindInvalid, field+".noticeDays", "%s.noticeDays must be from 0 to %d", field, MaxNoticeDays)
+	}
+	return nil
+}
+
+// NoticeDate is when the renewal of a term ending on end opens.
+func (t RenewalTerms) NoticeDate(end Date) Date { return end.AddDays(-t.NoticeDays) }
+
+// EndOfTerm is the relative effective date of a change that takes effect
+// on the contract's expiration date: the first day its current term no
+// longer covers.
+const EndOfTerm = "END_OF_TERM"
+
+// Renewal is the action of the amendment that starts a contract's next
+// term; the service opens it, never a client.
+const Renewal Action = "RENEWAL"
+
+// RenewalTermsChange is the self-service action that changes a contract's
+// renewal terms.
+const RenewalTermsChange Action = "RENEWAL_TERMS_CHANGE"
+
+// RenewalQuote is what a renewal does besides uplifting prices: the term it
+// starts.
+type RenewalQuote struct {
+	TermStart         Date `json:"termStart"`
+	TermEnd           Date `json:"termEnd"`
+	UpliftBasisPoints int  `json:"upliftBasisPoints"`
+}
+
+// NextTermEnd is the end of the term that starts on end and lasts months.
+// Month ends stay month ends: a term that started on the 31st and ended on
+// a shorter month's last day ends on the 31st again where there is one.
+func NextTermEnd(start, end Date, months int) Date {
+	day := end.Day()
+	if end.AddDays(1).Day() == 1 && start.Day() > day {
+		day = start.Day()
+	}
+	return AddMonthsClamped(end.Year(), end.Month(), months, day)
+}
+
+// PlanRenewal prices the renewal of ct's term at its end, date: the same
+// lines at prices uplifted by the contract's terms, and a new term. It
+// charges nothing now: billing splits its periods at a term's start and
+// bills the new term at the new prices.
+func PlanRenewal(cat *Catalog, ct Contract, date Date) (Quote, error) {
+	if ct.Status != ContractActive {
+		return Quote{}, Errorf(KindConflict, "contractId", "contract %s is %s and cannot renew", ct.Number, ct.Status)
+	}
+	if ct.Renewal.Mode != AutoRenew {
+		return Quote{}, Errorf(KindConflict, "contractId", "contract %s does not auto-renew (its renewal mode is %s)", ct.Number, ct.Renewal.Mode)
+	}
+	if !date.Equal(ct.ExpirationDate) {
+		return Quote{}, Errorf(KindConflict, "effectiveDate", "contract %s's term ends on %s, not on %s", ct.Number, ct.ExpirationDate, date)
+	}
+	lim := cat.MoneyLimits()
+	after, err := UpliftLines(lim, ct.Lines, ct.Renewal.UpliftBasisPoints, "lines")
+	if err != nil {
+		return Quote{}, err
+	}
+	pc := termEndPricing(ct, Renewal, after, date)
+	if pc.discount, err = keptDiscount(lim, ct.Discount, after, date); err != nil {
+		return Quote{}, err
+	}
+	q, err := pc.quote(lim)
+	if err != nil {
+		return Quote{}, err
+	}
+	q.Renewal = &RenewalQuote{TermStart: date, TermEnd: NextTermEnd(ct.TermStart, date, ct.Renewal.TermMonths), UpliftBasisPoints: ct.Renewal.UpliftBasisPoints}
+	return q, nil
+}
+
+// termEndPricing prices a move to lines after on the term's end, date,
+// with nothing prorated: the period billed last ends on the expiration
+// date (see BillingTerms.DuePeriods), so nothing after it was charged.
+func termEndPricing(ct Contract, action Action, after []Line, date Date) pricing {
+	last := PeriodContaining(ct.EffectiveDate, ct.BillingCycleDay, ct.BillingPeriod, date.AddDays(-1))
+	return pricing{ct: ct, action: action, after: after, newPeriod: ct.BillingPeriod, effective: date,
+		period: Period{Start: last.Start, End: date}, field: "payload"}
+}
+
+// PlanTermsChange prices a RENEWAL_TERMS_CHANGE: the lines stay, the terms
+// change from its date.
+func PlanTermsChange(cat *Catalog, ct Contract, ch Change, today Date) (Quote, error) {
+	if ct.Protected {
+		return Quote{}, Errorf(KindForbidden, "contractId", "contract %s is protected and cannot be changed through the API", ct.Number)
+	}
+	if ct.Status != ContractActive {
+		return Quote{}, Errorf(KindUnprocessable, "contractId", "contract %s is %s and cannot be changed", ct.Number, ct.Status)
+	}
+	effective, period, err := effectiveDate(ct, ch, today)
+	if err != nil {
+		return Quote{}, err
+	}
+	lim := cat.MoneyLimits()
+	pc := pricing{ct: ct, action: ch.Action, after: ct.Lines, newPeriod: ct.BillingPeriod, effective: effective, period: period, field: "renewal", discount: ct.Discount}
+	q, err := pc.quote(lim)
+	if err != nil {
+		return Quote{}, err
+	}
+	terms := ch.Renewal.WithDefaults()
+	q.Terms = &terms
+	return q, nil
+}
+
+// String is how terms read in messages and notes.
+func (t RenewalTerms) String() string {
+	if t.Mode != AutoRenew {
+		return t.Mode
+	}
+	return fmt.Sprintf("%s every %d months, %+d basis points, notice %d days", t.Mode, t.TermMonths, t.UpliftBasisPoints, t.NoticeDays)
+}

@@ -1,0 +1,95 @@
+package domain
+
+// PricedLines returns lines with every product's unit price set: a line
+// stored before lines kept their prices takes its rate's price from the
+// catalog, when the catalog still has it.
+func PricedLines(cat *Catalog, lines []Line) []Line {
+	out := make([]Line, len(lines))
+	for i, l := range lines {
+		out[i] = l
+		out[i].Products = append([]ProductQuantity(nil), l.Products...)
+		for j, p := range out[i].Products {
+			if p.UnitPrice != nil {
+				continue
+			}
+			if price, ok := catalogUnitPrice(cat, l, p.ProductID); ok {
+				out[i].Products[j].UnitPrice = &price
+			}
+		}
+	}
+	return out
+}
+
+func catalogUnitPrice(cat *Catalog, l Line, productID string) (int64, bool) {
+	o, ok := cat.Offering(l.OfferingID)
+	if !ok {
+		return 0, false
+	}
+	r, ok := o.Rate(l.RateID)
+	if !ok {
+		return 0, false
+	}
+	price, ok := r.UnitPrices[productID]
+	return price, ok
+}
+
+// UpliftLines raises every unit price of lines by basisPoints (negative
+// lowers it), each rounded half away from zero on its own, and prices each
+// line again from its new unit prices. A line whose prices are unknown (see
+// PricedLines) has its recurring amount uplifted as a whole. Every amount
+// is checked against lim; field names a refusal.
+func UpliftLines(lim Limits, lines []Line, basisPoints int, field string) ([]Line, error) {
+	out := make([]Line, len(lines))
+	for i, l := range lines {
+		out[i] = l
+		out[i].Products = append([]ProductQuantity(nil), l.Products...)
+		if !hasUnitPrices(l) {
+			amount, err := uplift(lim, field, l.RecurringAmount, basisPoints)
+			if err != nil {
+				return nil, err
+			}
+			out[i].RecurringAmount = amount
+			continue
+		}
+		var total int64
+		for j, p := range out[i].Products {
+			price, err := uplift(lim, field, *p.UnitPrice, basisPoints)
+			if err != nil {
+				return nil, err
+			}
+			out[i].Products[j].UnitPrice = &price
+			amount, err := lim.Mul(field, p.Quantity, price)
+			if err != nil {
+				return nil, err
+			}
+			if total, err = lim.Add(field, total, amount); err != nil {
+				return nil, err
+			}
+		}
+		out[i].RecurringAmount = total
+	}
+	return out, nil
+}
+
+func hasUnitPrices(l Line) bool {
+	for _, p := range l.Products {
+		if p.UnitPrice == nil {
+			return false
+		}
+	}
+	return len(l.Products) > 0
+}
+
+// uplift is amount × (10000 + basisPoints) / 10000, rounded half away from
+// zero and checked.
+func uplift(lim Limits, field string, amount int64, basisPoints int) (int64, error) {
+	if err := lim.Amount(field, amount); err != nil {
+		return 0, err
+	}
+	product, ok := mulInt64(amount, int64(10000+basisPoints))
+	if !ok {
+		return 0, MoneyLimitError(field, "%s: %d uplifted by %d basis points is beyond what can be computed", field, amount, basisPoints)
+	}
+	r := divRoundHalfUp(product, 10000)
+	return r, lim.Amount(field, r)
+}
