@@ -2,7 +2,7 @@
 // writing Postgres, calling the payment provider, sending webhooks. Each
 // activity is idempotent, keyed by the id of the thing it writes. They come in
 // groups by concern (Amendments, Contracts, Schedules, Billing, Payments,
-// Webhooks), each built complete by its constructor; an activity's type name
+// Webhooks, Terms), each built complete by its constructor; an activity's type name
 // is its method's name, unique across the groups, as recorded histories hold.
 package activities
 
@@ -42,6 +42,7 @@ type Groups struct {
 	Billing    *Billing
 	Payments   *Payments
 	Webhooks   *Webhooks
+	Terms      *Terms
 }
 
 // New builds every group from d.
@@ -62,12 +63,13 @@ func New(d Deps) Groups {
 		Billing:    NewBilling(d.Store, d.Now),
 		Payments:   NewPayments(d.Payments),
 		Webhooks:   NewWebhooks(d.Store, d.Webhooks, d.Temporal),
+		Terms:      NewTerms(d.Store, d.Now, d.Temporal),
 	}
 }
 
 // All lists the groups, for registering each on a worker.
 func (g Groups) All() []any {
-	return []any{g.Amendments, g.Contracts, g.Schedules, g.Billing, g.Payments, g.Webhooks}
+	return []any{g.Amendments, g.Contracts, g.Schedules, g.Billing, g.Payments, g.Webhooks, g.Terms}
 }
 
 // database is what the groups that only read and write Postgres hold: the

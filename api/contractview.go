@@ -51,6 +51,10 @@ type contractDetails struct {
 	RecurringAmount       int64                   `json:"recurringAmount"`
 	PaymentSchedule       domain.PaymentSchedule  `json:"paymentSchedule"`
 	Version               int64                   `json:"version"`
+	// Renewal are the contract's renewal terms; TermStart the first day of
+	// its current term.
+	Renewal   domain.RenewalTerms `json:"renewal"`
+	TermStart domain.Date         `json:"termStart"`
 }
 
 func contractDetailsOf(ct domain.Contract) *contractDetails {
@@ -59,6 +63,6 @@ func contractDetailsOf(ct domain.Contract) *contractDetails {
 		BillingCycleDay: ct.BillingCycleDay, PaymentMethod: ct.PaymentMethod, ViewingCardNumber: ct.ViewingCardNumber,
 		Protected: ct.Protected, ContractTerminationID: ct.ContractTerminationID, Discount: ct.Discount,
 		Referrer: ct.Referrer, Lines: ct.Lines, RecurringAmount: ct.RecurringAmount,
-		PaymentSchedule: ct.PaymentSchedule, Version: ct.Version,
+		PaymentSchedule: ct.PaymentSchedule, Version: ct.Version, Renewal: ct.Renewal, TermStart: ct.TermStart,
 	}
 }

@@ -138,7 +138,7 @@ var patchHeaderLimits = map[string]limit{
 
 // bodySchemas lists every request body the API decodes.
 var bodySchemas = []bodySchema{
-	body[contractActionsRequest]("contract-actions: POST /api/contract-actions", map[string]limit{
+	body[contractActionsRequest]("contract-actions: POST /api/contract-actions", merge(map[string]limit{
 		"accountNumber":                             ident(maxID),
 		"actions":                                   list(100),
 		"actions[]":                                 object,
@@ -158,8 +158,9 @@ var bodySchemas = []bodySchema{
 		"actions[].createContractWithPlan[].viewingCardNumber":     viewingCard,
 		"actions[].createContractWithPlan[].protected":             boolean,
 		"actions[].createContractWithPlan[].contractTerminationId": dbID,
-	}),
-	body[domain.Change]("self-service: POST /api/selfService/contract", map[string]limit{
+		"actions[].createContractWithPlan[].renewal":               noted(object, "omitted: the tenant's default (catalog renewal), else EXPIRE"),
+	}, prefixed("actions[].createContractWithPlan[].renewal.", renewalTermsLimits))),
+	body[domain.Change]("self-service: POST /api/selfService/contract", merge(map[string]limit{
 		"action":                                   ident(32),
 		"contractId":                               ident(maxID),
 		"effectiveDate":                            noted(date, "from today to before the contract's expiration"),
@@ -176,7 +177,8 @@ var bodySchemas = []bodySchema{
 		"payload.offerings[].products[].quantity":  quantity,
 		"requireApproval":                          boolean,
 		"crossgrade":                               refused,
-	}),
+		"renewal":                                  noted(object, "RENEWAL_TERMS_CHANGE only"),
+	}, prefixed("renewal.", renewalTermsLimits))),
 	body[crossgradeRequest]("crossgrade: POST /api/customers/{customerId}/contracts/{contractRef}/crossgrade", map[string]limit{
 		"salesItemCode":        ident(maxID),
 		"referrer":             text(maxName), // the domain's own limit (50) is a 90063 in the seed's fault order
@@ -201,7 +203,7 @@ var bodySchemas = []bodySchema{
 		map[string]limit{"contractTerminations.items[].penaltyServiceName": text(maxName)},
 		prefixed("contractTerminationPeriodCharges.items[].", patchHeaderLimits, chargeFieldLimits),
 	)),
-	body[domain.Catalog]("catalog: PUT /api/catalog", map[string]limit{
+	body[domain.Catalog]("catalog: PUT /api/catalog", merge(map[string]limit{
 		"products":                                  list(1000),
 		"products[]":                                object,
 		"products[].id":                             ident(maxID),
@@ -253,7 +255,8 @@ var bodySchemas = []bodySchema{
 		"penaltyServices[]":       object,
 		"penaltyServices[].id":    integer(-math.MaxInt32, math.MaxInt32),
 		"penaltyServices[].name":  text(maxName),
-	}),
+		"renewal":                 noted(object, "the renewal terms of contracts created without any"),
+	}, prefixed("renewal.", renewalTermsLimits))),
 	body[approvalRules]("approval rules: PUT /api/approval-rules", map[string]limit{
 		"rules":                list(100),
 		"rules[]":              object,
@@ -346,4 +349,12 @@ func thousands(n int64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// renewalTermsLimits bound a contract's renewal terms where a request gives them.
+var renewalTermsLimits = map[string]limit{
+	"mode":              noted(ident(32), "AUTO_RENEW, EXPIRE or EVERGREEN"),
+	"termMonths":        noted(integer(0, domain.MaxTermMonths), "0 or omitted: 12"),
+	"upliftBasisPoints": noted(integer(-domain.MaxUpliftBasis, domain.MaxUpliftBasis), "350 = 3.5 %"),
+	"noticeDays":        noted(integer(0, domain.MaxNoticeDays), "0 or omitted with AUTO_RENEW: 30"),
 }

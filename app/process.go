@@ -186,6 +186,9 @@ func startWorker(ctx context.Context, cfg config.Config, svc *Service) (sdkworke
 	if err := svc.flowClient().EnsureBillingSchedule(ctx); err != nil {
 		return nil, err
 	}
+	if err := svc.flowClient().EnsureTermsSchedule(ctx); err != nil {
+		return nil, err
+	}
 	// Cached workflows are what a worker's memory grows with (each holds its
 	// state and goroutines); one evicted is replayed from history when it
 	// next has work, so the bound trades memory for replays, never results.

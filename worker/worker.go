@@ -64,6 +64,8 @@ func workflowsByName() map[string]any {
 		flow.BillingRunWorkflow:      workflows.BillingRunWorkflow,
 		flow.DunningWorkflow:         workflows.DunningWorkflow,
 		flow.DailyBillingWorkflow:    workflows.DailyBillingWorkflow,
+		flow.ContractTermWorkflow:    workflows.ContractTermWorkflow,
+		flow.TermsSweepWorkflow:      workflows.TermsSweepWorkflow,
 		flow.WebhookDispatchWorkflow: workflows.WebhookDispatchWorkflow,
 		flow.WebhookDeliveryWorkflow: workflows.WebhookDeliveryWorkflow,
 	}

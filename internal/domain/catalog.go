@@ -40,6 +40,17 @@ type Catalog struct {
 	PenaltyServices []PenaltyService `json:"penaltyServices"`
 	// Limits are the tenant's money ceilings; omitted, the defaults apply.
 	Limits *Limits `json:"limits,omitempty"`
+	// Renewal are the renewal terms of contracts created without any;
+	// omitted, DefaultRenewalTerms (EXPIRE).
+	Renewal *RenewalTerms `json:"renewal,omitempty"`
+}
+
+// DefaultRenewal is the tenant's default renewal terms.
+func (c *Catalog) DefaultRenewal() RenewalTerms {
+	if c.Renewal == nil {
+		return DefaultRenewalTerms
+	}
+	return c.Renewal.WithDefaults()
 }
 
 // MoneyLimits are the ceilings the tenant's contracts are priced under.

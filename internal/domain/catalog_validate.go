@@ -12,6 +12,11 @@ func (c *Catalog) Validate() error {
 	if c.Limits != nil {
 		c.Limits.validate(&p)
 	}
+	if c.Renewal != nil {
+		if err := c.Renewal.WithDefaults().Validate("renewal"); err != nil {
+			p.Addf("%s", err.Error())
+		}
+	}
 	lim := c.MoneyLimits()
 	products := c.validateProducts(&p)
 	offerings := c.validateOfferings(&p, lim, products)

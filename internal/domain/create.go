@@ -16,6 +16,8 @@ type NewContract struct {
 	ViewingCardNumber     string           `json:"viewingCardNumber,omitempty"`
 	Protected             bool             `json:"protected,omitempty"`
 	ContractTerminationID *int64           `json:"contractTerminationId,omitempty"`
+	// Renewal are the contract's terms; the tenant's default when left out.
+	Renewal *RenewalTerms `json:"renewal,omitempty"`
 }
 
 // ContractPlan is a validated, priced NewContract, ready to be stored.
@@ -24,6 +26,9 @@ type ContractPlan struct {
 	Currency      string        `json:"currencyCode"`
 	BillingPeriod BillingPeriod `json:"billingPeriod"`
 	Line          Line          `json:"line"`
+	// Renewal are the terms the contract is created with: the request's, or
+	// the tenant's default.
+	Renewal RenewalTerms `json:"renewalTerms"`
 }
 
 // DefaultPaymentMethod is the sandbox token that approves every payment.
@@ -86,12 +91,19 @@ func PlanContract(c *Catalog, nc NewContract, field string) (ContractPlan, error
 			return ContractPlan{}, Errorf(KindInvalid, field+".viewingCardNumber", "%s.viewingCardNumber %q is for %s, not %s", field, n, c.ViewingCards[idx].Currency, currency)
 		}
 	}
+	terms := c.DefaultRenewal()
+	if nc.Renewal != nil {
+		terms = nc.Renewal.WithDefaults()
+		if err := terms.Validate(field + ".renewal"); err != nil {
+			return ContractPlan{}, err
+		}
+	}
 	line, err := PriceLine(c, o, rate, nc.Quantities, field+".quantities")
 	if err != nil {
 		// Out-of-bounds quantities on a new contract are a bad request, not a refused change.
 		return ContractPlan{}, &Error{Kind: KindInvalid, Field: field + ".quantities", Message: err.Error()}
 	}
-	return ContractPlan{NewContract: nc, Currency: currency, BillingPeriod: rate.BillingPeriod, Line: line}, nil
+	return ContractPlan{NewContract: nc, Currency: currency, BillingPeriod: rate.BillingPeriod, Line: line, Renewal: terms}, nil
 }
 
 // RequestedContract is a NewContract with the request path it came from.

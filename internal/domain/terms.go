@@ -17,6 +17,13 @@ const (
 	Evergreen = "EVERGREEN"
 )
 
+// SystemActorID and SystemSource record what the service does on its own,
+// such as opening a renewal or ending a term, where an actor's id is kept.
+const (
+	SystemActorID = "00000000-0000-0000-0000-000000000000"
+	SystemSource  = "SCHEDULER"
+)
+
 // RenewalModes lists every renewal mode.
 var RenewalModes = []string{AutoRenew, Expire, Evergreen}
 

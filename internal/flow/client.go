@@ -290,3 +290,44 @@ func (f *Client) TellTimelineChanged(ctx context.Context, workflowID string) (bo
 	}
 	return false, fmt.Errorf("tell %s its timeline changed: %w", workflowID, err)
 }
+
+// StartContractTerm starts the workflow of a contract's term unless one was
+// started for it before, running or not; it reports whether it started one.
+func (f *Client) StartContractTerm(ctx context.Context, in TermInput) (bool, error) {
+	_, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                    ContractTermWorkflowID(in.TenantID, in.ContractID, in.End),
+		TaskQueue:             f.taskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		StaticSummary:         "Term of contract " + in.ContractID + " ending " + in.End.String(),
+		TypedSearchAttributes: temporal.NewSearchAttributes(TenantIDKey.ValueSet(in.TenantID), ContractIDKey.ValueSet(in.ContractID)),
+	}, ContractTermWorkflow, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("start the term workflow of contract %s: %w", in.ContractID, err)
+	}
+	return true, nil
+}
+
+// EnsureTermsSchedule creates the Temporal Schedule that starts
+// TermsSweepWorkflow at 00:05 UTC, before the day's billing, unless it
+// exists. A sweep missed while Temporal was down runs when it is back (the
+// schedule's catch-up window), and a sweep finds every term whose notice
+// date has passed, however long ago.
+func (f *Client) EnsureTermsSchedule(ctx context.Context) error {
+	_, err := f.c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID: TermsScheduleID,
+		Spec: client.ScheduleSpec{Calendars: []client.ScheduleCalendarSpec{{
+			Minute: []client.ScheduleRange{{Start: 5}}, Comment: "daily at 00:05 UTC",
+		}}},
+		Action:        &client.ScheduleWorkflowAction{ID: TermsSweepWorkflowID, Workflow: TermsSweepWorkflow, TaskQueue: f.taskQueue},
+		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_BUFFER_ONE,
+		CatchupWindow: 7 * 24 * time.Hour,
+	})
+	if err != nil && !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return fmt.Errorf("create terms schedule: %w", err)
+	}
+	return nil
+}

@@ -187,8 +187,12 @@ func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, ct lockedContract, a
 			return err
 		}
 	}
+	expires, err := writeRenewalTerms(ctx, tx, tenantID, ct.Contract, q, now)
+	if err != nil {
+		return err
+	}
 	seg := domain.Segment{
-		EffectiveDate: q.EffectiveDate, ExpirationDate: ct.ExpirationDate, Currency: []string{ct.Currency},
+		EffectiveDate: q.EffectiveDate, ExpirationDate: expires, Currency: []string{ct.Currency},
 		BillingCycleDay: ct.BillingCycleDay, BillingCycleType: domain.BillingCycleType(q.BillingPeriod), Status: status,
 		Lines: q.LinesAfter, ID: uuid.NewString(), CreatedOn: now, UpdatedOn: now, CreatedBy: actor, UpdatedBy: actor,
 	}

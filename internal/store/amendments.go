@@ -131,7 +131,10 @@ func openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, now time.Time
 	if out.Amendment, err = loadAmendment(ctx, tx, in.TenantID, in.ID); err != nil {
 		return false, err
 	}
-	return moved, insertAmendmentEvent(ctx, tx, in.TenantID, out.Amendment, now)
+	if err := insertAmendmentEvent(ctx, tx, in.TenantID, out.Amendment, now); err != nil {
+		return false, err
+	}
+	return moved, insertRenewalUpcoming(ctx, tx, in.TenantID, out.Amendment, now)
 }
 
 // event is a step of the new amendment's history taken by its submitter.

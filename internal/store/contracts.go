@@ -160,17 +160,19 @@ func insertContract(ctx context.Context, tx *sqlx.Tx, in NewContractAction, acco
 		Currency: p.Currency, BillingPeriod: p.BillingPeriod, BillingCycleDay: p.BillingCycleDay,
 		PaymentMethod: p.PaymentMethod, ViewingCardNumber: card, Protected: p.Protected,
 		ContractTerminationID: p.ContractTerminationID, Lines: lines, RecurringAmount: domain.DisplayedRecurringTotal(lines),
-		Version: 1, CreatedOn: now, UpdatedOn: now, CreatedBy: in.ActorID, UpdatedBy: in.ActorID,
+		Renewal: p.Renewal, TermStart: p.EffectiveDate, Version: 1, CreatedOn: now, UpdatedOn: now, CreatedBy: in.ActorID, UpdatedBy: in.ActorID,
 	}
 	err = tx.QueryRowxContext(ctx, `
 		INSERT INTO contracts (id, tenant_id, account_id, contract_action_id, number, status, effective_date, expiration_date,
 			currency, billing_period, billing_cycle_day, payment_method, viewing_card_number, protected, contract_termination_id,
-			lines, schedule_status, version, created_at, updated_at, created_by, updated_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20, $20)
+			lines, schedule_status, version, created_at, updated_at, created_by, updated_by,
+			renewal_mode, renewal_term_months, renewal_uplift_bp, renewal_notice_days)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20, $20, $21, $22, $23, $24)
 		RETURNING ref`,
 		c.ID, in.TenantID, accountID, in.ID, c.Number, c.Status, c.EffectiveDate, c.ExpirationDate,
 		c.Currency, c.BillingPeriod, c.BillingCycleDay, c.PaymentMethod, card, c.Protected, c.ContractTerminationID,
-		linesJSON, domain.ScheduleActive, c.Version, now, in.ActorID).Scan(&c.Ref)
+		linesJSON, domain.ScheduleActive, c.Version, now, in.ActorID,
+		c.Renewal.Mode, c.Renewal.TermMonths, c.Renewal.UpliftBasisPoints, c.Renewal.NoticeDays).Scan(&c.Ref)
 	if isUniqueViolation(err, "contracts_active_viewing_card") {
 		return c, domain.Errorf(domain.KindInvalid, "viewingCardNumber", "viewing card %q is already on another active contract", p.ViewingCardNumber)
 	}
@@ -224,7 +226,8 @@ func insertSegment(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string
 const contractColumns = `c.id, c.number, c.ref, a.number AS account_number, c.account_id, c.status, c.effective_date,
 	c.expiration_date, c.currency, c.billing_period, c.billing_cycle_day, c.payment_method, c.viewing_card_number,
 	c.protected, c.contract_termination_id, c.discount, c.referrer, c.lines, c.schedule_status, c.schedule_in_arrears, c.version,
-	c.created_at, c.updated_at, c.created_by, c.updated_by`
+	c.created_at, c.updated_at, c.created_by, c.updated_by, COALESCE(c.term_start, c.effective_date) AS term_start,
+	c.renewal_mode, c.renewal_term_months, c.renewal_uplift_bp, c.renewal_notice_days`
 
 type contractRow struct {
 	domain.Contract
@@ -232,6 +235,10 @@ type contractRow struct {
 	DiscountJSON   []byte `db:"discount"`
 	ScheduleStatus string `db:"schedule_status"`
 	InArrears      bool   `db:"schedule_in_arrears"`
+	RenewalMode    string `db:"renewal_mode"`
+	TermMonths     int    `db:"renewal_term_months"`
+	UpliftBP       int    `db:"renewal_uplift_bp"`
+	NoticeDays     int    `db:"renewal_notice_days"`
 }
 
 func (r contractRow) contract() (domain.Contract, error) {
@@ -246,6 +253,7 @@ func (r contractRow) contract() (domain.Contract, error) {
 		}
 	}
 	c.RecurringAmount = domain.DisplayedRecurringTotal(c.Lines)
+	c.Renewal = domain.RenewalTerms{Mode: r.RenewalMode, TermMonths: r.TermMonths, UpliftBasisPoints: r.UpliftBP, NoticeDays: r.NoticeDays}
 	c.PaymentSchedule.Status, c.PaymentSchedule.InArrears = r.ScheduleStatus, r.InArrears
 	return c, nil
 }

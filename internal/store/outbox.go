@@ -25,6 +25,9 @@ const (
 	EventAmendmentFailed         = "amendment.failed"
 	EventAmendmentRepriced       = "amendment.repriced"
 	EventContractCancelled       = "contract.canceled"
+	EventContractRenewalUpcoming = "contract.renewal_upcoming"
+	EventContractRenewed         = "contract.renewed"
+	EventContractExpired         = "contract.expired"
 	EventScheduleCancelled       = "schedule.canceled"
 	EventScheduleRestarted       = "schedule.restarted"
 	EventInvoiceCreated          = "invoice.created"
@@ -39,7 +42,7 @@ const (
 var EventTypes = []string{
 	EventContractCreated, EventAmendmentReviewRequired, EventAmendmentScheduled, EventAmendmentApplied,
 	EventAmendmentRejected, EventAmendmentExpired, EventAmendmentWithdrawn, EventAmendmentFailed, EventAmendmentRepriced,
-	EventContractCancelled, EventScheduleCancelled, EventScheduleRestarted, EventInvoiceCreated,
+	EventContractCancelled, EventContractRenewalUpcoming, EventContractRenewed, EventContractExpired, EventScheduleCancelled, EventScheduleRestarted, EventInvoiceCreated,
 	EventPaymentCaptured, EventPaymentFailed, EventInvoicePaid, EventCreditNoteCreated, EventCreditNoteApplied,
 }
 
@@ -150,15 +153,8 @@ func insertAppliedEvents(ctx context.Context, tx *sqlx.Tx, tenantID string, am d
 	if err := insertAmendmentEvent(ctx, tx, tenantID, am, now); err != nil {
 		return err
 	}
-	if am.Quote.CancelsContract {
-		// The announcement shows the contract as reads do, history and all.
-		cancelled, err := loadContract(ctx, tx, tenantID, am.ContractID)
-		if err != nil {
-			return err
-		}
-		if err := insertOutboxEvent(ctx, tx, newEvent{
-			TenantID: tenantID, Type: EventContractCancelled, ContractID: am.ContractID, AmendmentID: &am.ID, At: now, Data: cancelled,
-		}); err != nil {
+	if typ := contractEvent(am.Quote); typ != "" {
+		if err := insertContractEvent(ctx, tx, tenantID, am.ContractID, &am.ID, typ, now); err != nil {
 			return err
 		}
 	}
@@ -168,6 +164,27 @@ func insertAppliedEvents(ctx context.Context, tx *sqlx.Tx, tenantID string, am d
 	return insertOutboxEvent(ctx, tx, newEvent{
 		TenantID: tenantID, Type: EventInvoiceCreated, ContractID: am.ContractID, AmendmentID: &am.ID, At: now, Data: am.Invoice,
 	})
+}
+
+// contractEvent is what an applied quote announces of its contract, if anything.
+func contractEvent(q domain.Quote) string {
+	switch {
+	case q.CancelsContract:
+		return EventContractCancelled
+	case q.Renewal != nil:
+		return EventContractRenewed
+	}
+	return ""
+}
+
+// insertContractEvent announces a change of the contract's status or term,
+// showing the contract as reads do, history and all.
+func insertContractEvent(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, amendmentID *string, typ string, now time.Time) error {
+	ct, err := loadContract(ctx, tx, tenantID, contractID)
+	if err != nil {
+		return err
+	}
+	return insertOutboxEvent(ctx, tx, newEvent{TenantID: tenantID, Type: typ, ContractID: contractID, AmendmentID: amendmentID, At: now, Data: ct})
 }
 
 func insertScheduleEvent(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, ev domain.ScheduleEvent) error {

@@ -195,16 +195,21 @@ type repricedEvent struct {
 // failOnRebase ends an amendment that no longer holds on its contract's new
 // timeline.
 func failOnRebase(ctx context.Context, tx *sqlx.Tx, tenantID string, p domain.Pending, cause error, now time.Time) error {
+	return failOpen(ctx, tx, tenantID, p.ID, "no longer holds after an earlier change: "+cause.Error(), now)
+}
+
+// failOpen ends an open amendment FAILED, saying why, and marks it for its
+// workflow to read.
+func failOpen(ctx context.Context, tx *sqlx.Tx, tenantID, id, note string, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `UPDATE amendments SET status = $3, rebase_pending = true, updated_at = $4 WHERE tenant_id = $1 AND id = $2`,
-		tenantID, p.ID, domain.StatusFailed, now)
+		tenantID, id, domain.StatusFailed, now)
 	if err != nil {
-		return fmt.Errorf("fail amendment %s: %w", p.ID, err)
+		return fmt.Errorf("fail amendment %s: %w", id, err)
 	}
-	note := "no longer holds after an earlier change: " + cause.Error()
-	if err := insertEvent(ctx, tx, p.ID, domain.AmendmentEvent{Status: domain.StatusFailed, ActorID: "system", Source: "TIMELINE", Note: &note, At: now}); err != nil {
+	if err := insertEvent(ctx, tx, id, domain.AmendmentEvent{Status: domain.StatusFailed, ActorID: "system", Source: "TIMELINE", Note: &note, At: now}); err != nil {
 		return err
 	}
-	am, err := loadAmendment(ctx, tx, tenantID, p.ID)
+	am, err := loadAmendment(ctx, tx, tenantID, id)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/lib/pq"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+// TermWatch is a contract term whose workflow is to be started: its end,
+// and the days before it that its renewal opens.
+type TermWatch struct {
+	TenantID   string      `db:"tenant_id"`
+	ContractID string      `db:"id"`
+	Ref        int64       `db:"ref"`
+	End        domain.Date `db:"expiration_date"`
+	NoticeDays int         `db:"notice_days"`
+}
+
+// TermsToWatch lists a page, in ref order after afterRef, of the active
+// contracts whose term's notice date has come by asOf (for AUTO_RENEW the
+// end less noticeDays, else the end itself) and whose term workflow has not
+// been started for that end: of tenantID's contractIDs when given, else of
+// every tenant. An evergreen contract's term has no end to carry out.
+func (s *Store) TermsToWatch(ctx context.Context, asOf domain.Date, tenantID string, contractIDs []string, afterRef int64, limit int) ([]TermWatch, bool, error) {
+	var rows []TermWatch
+	err := s.db.SelectContext(ctx, &rows, `
+		SELECT tenant_id, id, ref, expiration_date,
+			CASE WHEN renewal_mode = 'AUTO_RENEW' THEN renewal_notice_days ELSE 0 END AS notice_days
+		FROM contracts
+		WHERE status = 'active' AND renewal_mode <> 'EVERGREEN' AND ref > $2
+			AND expiration_date <= $1::date + `+fmt.Sprint(domain.MaxNoticeDays)+`
+			AND expiration_date - CASE WHEN renewal_mode = 'AUTO_RENEW' THEN renewal_notice_days ELSE 0 END <= $1::date
+			AND term_watched IS DISTINCT FROM expiration_date
+			AND ($3::uuid IS NULL OR (tenant_id = $3 AND id = ANY($4::uuid[])))
+		ORDER BY ref LIMIT $5`, asOf, afterRef, nullable(tenantID), pq.Array(contractIDs), limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("list contract terms to watch: %w", err)
+	}
+	rows, more := page(rows, limit)
+	return rows, more, nil
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// MarkTermWatched records that the workflow of the term ending on end was
+// started, so that later sweeps pass the contract by until its term moves.
+func (s *Store) MarkTermWatched(ctx context.Context, tenantID, contractID string, end domain.Date) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE contracts SET term_watched = $3 WHERE tenant_id = $1 AND id = $2`, tenantID, contractID, end); err != nil {
+		return fmt.Errorf("mark the term of contract %s watched: %w", contractID, err)
+	}
+	return nil
+}
+
+// renewalIDSpace makes renewal amendment ids from their contract, term end
+// and attempt, so that opening the same renewal twice names one amendment.
+var renewalIDSpace = uuid.MustParse("5b0c1b8e-7f3e-4d61-9a52-2f1d3c6a7e90")
+
+// RenewalToOpen says whether the renewal of the contract's term ending on
+// end is to be opened now, and under which amendment id: the contract is
+// active, auto-renews and still ends on end; no renewal of that end is
+// open or applied; and no cancellation takes effect by then. reason says
+// why not. A renewal that failed (a cancellation at the end of the term,
+// withdrawn since) may be opened again, under a new id.
+func (s *Store) RenewalToOpen(ctx context.Context, tenantID, contractID string, end domain.Date) (id, reason string, err error) {
+	var row struct {
+		Status     string      `db:"status"`
+		Mode       string      `db:"renewal_mode"`
+		Expiration domain.Date `db:"expiration_date"`
+		Opened     bool        `db:"opened"`
+		Failed     int         `db:"failed"`
+		Cancelling bool        `db:"cancelling"`
+	}
+	err = s.db.GetContext(ctx, &row, `
+		SELECT c.status, c.renewal_mode, c.expiration_date,
+			EXISTS (SELECT 1 FROM amendments a WHERE a.contract_id = c.id AND a.action = 'RENEWAL' AND a.effective_date = $3 AND a.status <> 'FAILED') AS opened,
+			(SELECT count(*) FROM amendments a WHERE a.contract_id = c.id AND a.action = 'RENEWAL' AND a.effective_date = $3 AND a.status = 'FAILED') AS failed,
+			EXISTS (SELECT 1 FROM amendments a WHERE a.contract_id = c.id AND a.action = 'CANCELLATION' AND a.effective_date <= $3
+				AND a.`+isOpen+`) AS cancelling
+		FROM contracts c WHERE c.tenant_id = $1 AND c.id = $2`, tenantID, contractID, end)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", "", ErrNotFound
+	case err != nil:
+		return "", "", fmt.Errorf("look up the renewal of contract %s: %w", contractID, err)
+	case row.Status != domain.ContractActive || !row.Expiration.Equal(end):
+		return "", "the term has ended already", nil
+	case row.Mode != domain.AutoRenew:
+		return "", "the contract does not auto-renew", nil
+	case row.Opened:
+		return "", "the renewal is open already", nil
+	case row.Cancelling:
+		return "", "the contract is cancelled by the end of its term", nil
+	}
+	key := fmt.Sprintf("%s/%s/%s/%d", tenantID, contractID, end, row.Failed)
+	return uuid.NewSHA1(renewalIDSpace, []byte(key)).String(), "", nil
+}

@@ -1,0 +1,136 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+// writeRenewalTerms records what a renewal or a change of renewal terms
+// does besides lines: a renewal moves the expiration date and starts a new
+// term (one applied after its date, the service having been down, resumes
+// billing on the day it applied: the periods missed meanwhile are not
+// billed, as for a restarted schedule); a change of terms sets them. It
+// returns the contract's expiration date once the change applies.
+func writeRenewalTerms(ctx context.Context, tx *sqlx.Tx, tenantID string, ct domain.Contract, q domain.Quote, now time.Time) (domain.Date, error) {
+	switch {
+	case q.Renewal != nil:
+		r := q.Renewal
+		var resumes *domain.Date
+		if today := domain.DateOf(now); today.After(r.TermStart) {
+			resumes = &today
+		}
+		_, err := tx.ExecContext(ctx, `
+			UPDATE contracts SET expiration_date = $3, term_start = $4,
+				schedule_resumes_on = GREATEST(schedule_resumes_on, $5::date)
+			WHERE tenant_id = $1 AND id = $2`, tenantID, ct.ID, r.TermEnd, r.TermStart, resumes)
+		if err != nil {
+			return domain.Date{}, fmt.Errorf("start contract's new term: %w", err)
+		}
+		return r.TermEnd, nil
+	case q.Terms != nil:
+		t := q.Terms
+		_, err := tx.ExecContext(ctx, `
+			UPDATE contracts SET renewal_mode = $3, renewal_term_months = $4, renewal_uplift_bp = $5, renewal_notice_days = $6
+			WHERE tenant_id = $1 AND id = $2`, tenantID, ct.ID, t.Mode, t.TermMonths, t.UpliftBasisPoints, t.NoticeDays)
+		if err != nil {
+			return domain.Date{}, fmt.Errorf("change contract's renewal terms: %w", err)
+		}
+	}
+	return ct.ExpirationDate, nil
+}
+
+// insertRenewalUpcoming announces a renewal as it opens, with its quote:
+// the new prices and the new term, which bind unless an earlier change on
+// the contract's timeline re-prices them.
+func insertRenewalUpcoming(ctx context.Context, tx *sqlx.Tx, tenantID string, am domain.Amendment, now time.Time) error {
+	if am.Action != domain.Renewal {
+		return nil
+	}
+	return insertOutboxEvent(ctx, tx, newEvent{TenantID: tenantID, Type: EventContractRenewalUpcoming, ContractID: am.ContractID, AmendmentID: &am.ID, At: now, Data: am})
+}
+
+// TermEnd is what ending a contract's term found or did.
+type TermEnd struct {
+	// Outcome is TermExpired, TermRenewing (an accepted renewal applies on
+	// the date), or TermUnchanged (the term had already ended, been renewed,
+	// or runs on: an evergreen contract, or one no longer active).
+	Outcome string
+	// Rebased reports that open amendments were ended, whose workflows are
+	// then to be told (see TellRebased).
+	Rebased bool
+}
+
+// Outcomes of EndTerm.
+const (
+	TermExpired   = "EXPIRED"
+	TermRenewing  = "RENEWING"
+	TermUnchanged = "UNCHANGED"
+)
+
+// EndTerm carries out the end of the contract's term that ends on end,
+// under the contract's lock, once: unless an accepted renewal is to apply
+// on that date, the contract expires: status expired, payment schedule
+// Terminated, every open amendment FAILED with the reason, and
+// contract.expired announced. A change accepted for a date before the end
+// that has not applied yet (the service was down) goes first: EndTerm then
+// returns an error to retry, like an apply whose turn has not come.
+func (s *Store) EndTerm(ctx context.Context, tenantID, contractID string, end domain.Date, now time.Time) (TermEnd, error) {
+	out := TermEnd{Outcome: TermUnchanged}
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		ct, err := lockContract(ctx, tx, tenantID, contractID)
+		if err != nil {
+			return err
+		}
+		if ct.Status != domain.ContractActive || !ct.ExpirationDate.Equal(end) || ct.Renewal.Mode == domain.Evergreen {
+			return nil
+		}
+		timeline, err := loadTimeline(ctx, tx, ct.ID)
+		if err != nil {
+			return err
+		}
+		for _, p := range timeline {
+			switch {
+			case p.InProjection() && p.Quote.EffectiveDate.Before(end):
+				return fmt.Errorf("end the term of contract %s after amendment %s: %w", ct.Number, p.ID, errNotYourTurn)
+			case p.InProjection() && p.Quote.Action == domain.Renewal:
+				out.Outcome = TermRenewing
+				return nil
+			}
+		}
+		out.Outcome = TermExpired
+		note := fmt.Sprintf("contract %s expired at the end of its term on %s", ct.Number, end)
+		for _, p := range timeline {
+			if err := failOpen(ctx, tx, tenantID, p.ID, note, now); err != nil {
+				return err
+			}
+		}
+		out.Rebased = len(timeline) > 0
+		return expireLocked(ctx, tx, tenantID, ct.Contract, note, now)
+	})
+	return out, err
+}
+
+// expireLocked ends the contract and stops its payment schedule.
+func expireLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, ct domain.Contract, note string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE contracts SET status = $3, schedule_status = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
+		tenantID, ct.ID, domain.ContractExpired, domain.ScheduleTerminated, now); err != nil {
+		return fmt.Errorf("expire contract %s: %w", ct.Number, err)
+	}
+	ev := domain.ScheduleEvent{Status: domain.ScheduleTerminated, Comment: &note, ActorID: domain.SystemActorID, Source: domain.SystemSource, At: now}
+	if ct.PaymentSchedule.Status != domain.ScheduleTerminated {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO schedule_events (tenant_id, contract_id, status, comment, actor_id, source, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			tenantID, ct.ID, ev.Status, ev.Comment, ev.ActorID, ev.Source, ev.At); err != nil {
+			return fmt.Errorf("stop the payment schedule of contract %s: %w", ct.Number, err)
+		}
+		if err := insertScheduleEvent(ctx, tx, tenantID, ct.ID, ev); err != nil {
+			return err
+		}
+	}
+	return insertContractEvent(ctx, tx, tenantID, ct.ID, nil, EventContractExpired, now)
+}

@@ -1,0 +1,100 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/contractd/contractd/activities"
+	"github.com/contractd/contractd/internal/flow"
+)
+
+// termStepTimeout bounds one attempt at a term step that talks to Temporal:
+// starting term workflows, or opening a renewal and waiting for its first
+// answer.
+const termStepTimeout = 2 * time.Minute
+
+// withTermStep runs such a step as an activity, retried with backoff.
+func withTermStep(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: termStepTimeout,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+	})
+}
+
+// ContractTermWorkflow carries out the end of one term of one contract. Its
+// id names the contract and the term's end, and is never reused, so each
+// term ends once however often a sweep finds it. It opens the renewal of an
+// auto-renewing contract when the notice date comes (it is started then),
+// sleeps on a durable timer until the end, opens the renewal then if none
+// is open (one withdrawn meanwhile, a cancellation at the end withdrawn),
+// and ends the term: the contract expires unless an accepted renewal
+// applies on the date. A term end that passed while the service was down
+// is carried out when the timer fires late, with the date it should have
+// had.
+func ContractTermWorkflow(ctx workflow.Context, in flow.TermInput) (flow.TermEnded, error) {
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Contract: %s\nTerm ends: %s\nRenewal notice: %d days", in.ContractID, in.End, in.NoticeDays))
+	if in.NoticeDays > 0 {
+		if err := sleepUntil(ctx, in.End.AddDays(-in.NoticeDays)); err != nil {
+			return flow.TermEnded{}, err
+		}
+		if err := openRenewal(ctx, in); err != nil {
+			return flow.TermEnded{}, err
+		}
+	}
+	if err := sleepUntil(ctx, in.End); err != nil {
+		return flow.TermEnded{}, err
+	}
+	if err := openRenewal(ctx, in); err != nil {
+		return flow.TermEnded{}, err
+	}
+	var t *activities.Terms
+	var ended flow.TermEnded
+	if err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), t.EndTerm, in).Get(ctx, &ended); err != nil {
+		return ended, err
+	}
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Contract: %s\nTerm ended: %s\nOutcome: %s", in.ContractID, in.End, ended.Outcome))
+	if !ended.Rebased {
+		return ended, nil
+	}
+	var a *activities.Amendments
+	return ended, workflow.ExecuteActivity(withTermStep(ctx), a.NotifyTimeline, flow.TimelineInput{TenantID: in.TenantID, ContractID: in.ContractID}).Get(ctx, nil)
+}
+
+// openRenewal opens the term's renewal, if there is one to open.
+func openRenewal(ctx workflow.Context, in flow.TermInput) error {
+	var t *activities.Terms
+	var opened flow.RenewalOpened
+	if err := workflow.ExecuteActivity(withTermStep(ctx), t.OpenRenewal, in).Get(ctx, &opened); err != nil {
+		return err
+	}
+	workflow.GetLogger(ctx).Info("renewal", "contractId", in.ContractID, "end", in.End.String(),
+		"amendmentId", opened.AmendmentID, "status", opened.Status, "reason", opened.Reason)
+	return nil
+}
+
+// TermsSweepWorkflow starts the workflow of every contract term whose
+// notice date has come, a page at a time (see activity WatchTerms); the
+// Schedule flow.TermsScheduleID runs it daily, and a contract action runs
+// it for the contracts it created.
+func TermsSweepWorkflow(ctx workflow.Context, in flow.TermsSweepInput) (int, error) {
+	var t *activities.Terms
+	started := 0
+	for {
+		var page flow.TermsPage
+		if err := workflow.ExecuteActivity(withTermStep(ctx), t.WatchTerms, in).Get(ctx, &page); err != nil {
+			return started, err
+		}
+		started += page.Started
+		workflow.SetCurrentDetails(ctx, fmt.Sprintf("Terms watched: %d", started))
+		if !page.More {
+			return started, nil
+		}
+		in.AfterRef = page.LastRef
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			return started, workflow.NewContinueAsNewError(ctx, TermsSweepWorkflow, in)
+		}
+	}
+}
