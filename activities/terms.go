@@ -36,9 +36,10 @@ const termsPageSize = 100
 // has come, and records it started. A workflow started before (the record
 // was lost to a crash) is found by its id and not started again.
 func (t *Terms) WatchTerms(ctx context.Context, in flow.TermsSweepInput) (flow.TermsPage, error) {
+	now := t.clock.now()
 	asOf := in.AsOf
 	if asOf.IsZero() {
-		asOf = domain.DateOf(t.clock.now()) // a scheduled sweep: today
+		asOf = domain.DateOf(now) // a scheduled sweep: today
 	}
 	due, more, err := t.store.TermsToWatch(ctx, asOf, in.TenantID, in.ContractIDs, in.AfterRef, termsPageSize)
 	if err != nil {
@@ -46,7 +47,7 @@ func (t *Terms) WatchTerms(ctx context.Context, in flow.TermsSweepInput) (flow.T
 	}
 	out := flow.TermsPage{More: more, LastRef: in.AfterRef}
 	for _, w := range due {
-		term := flow.TermInput{TenantID: w.TenantID, ContractID: w.ContractID, End: w.End, NoticeDays: w.NoticeDays}
+		term := flow.TermInput{TenantID: w.TenantID, ContractID: w.ContractID, End: w.End, NoticeDays: w.NoticeDays, FoundAt: now}
 		started, err := t.temporal.StartContractTerm(ctx, term)
 		if err != nil {
 			return out, err

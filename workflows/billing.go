@@ -158,10 +158,7 @@ func DunningWorkflow(ctx workflow.Context, inv flow.InvoiceRef) error {
 
 // sleepUntil waits for the start of day (UTC); a day already begun does not wait.
 func sleepUntil(ctx workflow.Context, day domain.Date) error {
-	if wait := day.Time().Sub(workflow.Now(ctx)); wait > 0 {
-		return workflow.Sleep(ctx, wait)
-	}
-	return nil
+	return sleepTill(ctx, day.Time())
 }
 
 // collect makes collection attempt number attempt on an invoice and records

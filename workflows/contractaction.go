@@ -4,7 +4,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/contractd/contractd/activities"
-	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/flow"
 )
 
@@ -24,17 +23,19 @@ func ContractActionWorkflow(ctx workflow.Context, in flow.CreateContractsInput) 
 	if workflow.GetVersion(ctx, changeContractTerms, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return out, nil
 	}
-	today := domain.DateOf(workflow.Now(ctx))
-	var due []string
-	for _, c := range out.Contracts {
-		if c.Renewal.Mode != domain.Evergreen && !today.Before(c.Renewal.NoticeDate(c.ExpirationDate)) {
-			due = append(due, c.ID)
-		}
+	ids := make([]string, len(out.Contracts))
+	for i, c := range out.Contracts {
+		ids[i] = c.ID
 	}
-	if len(due) == 0 {
-		return out, nil
-	}
+	// A local activity: for most contracts it is one indexed read that
+	// finds nothing due yet.
 	var t *activities.Terms
-	var page flow.TermsPage
-	return out, workflow.ExecuteActivity(withTermStep(ctx), t.WatchTerms, flow.TermsSweepInput{TenantID: in.TenantID, ContractIDs: due}).Get(ctx, &page)
+	watch := flow.TermsSweepInput{TenantID: in.TenantID, ContractIDs: ids}
+	for {
+		var page flow.TermsPage
+		if err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), t.WatchTerms, watch).Get(ctx, &page); err != nil || !page.More {
+			return out, err
+		}
+		watch.AfterRef = page.LastRef
+	}
 }

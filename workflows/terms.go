@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/contractd/contractd/activities"
+	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/flow"
 )
 
@@ -36,15 +37,19 @@ func withTermStep(ctx workflow.Context) workflow.Context {
 // had.
 func ContractTermWorkflow(ctx workflow.Context, in flow.TermInput) (flow.TermEnded, error) {
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Contract: %s\nTerm ends: %s\nRenewal notice: %d days", in.ContractID, in.End, in.NoticeDays))
+	// Days are on the business clock, read when the term was found; the
+	// timers run from the workflow's start.
+	started := workflow.GetInfo(ctx).WorkflowStartTime
+	at := func(day domain.Date) time.Time { return started.Add(day.Time().Sub(in.FoundAt)) }
 	if in.NoticeDays > 0 {
-		if err := sleepUntil(ctx, in.End.AddDays(-in.NoticeDays)); err != nil {
+		if err := sleepTill(ctx, at(in.End.AddDays(-in.NoticeDays))); err != nil {
 			return flow.TermEnded{}, err
 		}
 		if err := openRenewal(ctx, in); err != nil {
 			return flow.TermEnded{}, err
 		}
 	}
-	if err := sleepUntil(ctx, in.End); err != nil {
+	if err := sleepTill(ctx, at(in.End)); err != nil {
 		return flow.TermEnded{}, err
 	}
 	if err := openRenewal(ctx, in); err != nil {
@@ -61,6 +66,14 @@ func ContractTermWorkflow(ctx workflow.Context, in flow.TermInput) (flow.TermEnd
 	}
 	var a *activities.Amendments
 	return ended, workflow.ExecuteActivity(withTermStep(ctx), a.NotifyTimeline, flow.TimelineInput{TenantID: in.TenantID, ContractID: in.ContractID}).Get(ctx, nil)
+}
+
+// sleepTill waits on a durable timer until t; a time passed does not wait.
+func sleepTill(ctx workflow.Context, t time.Time) error {
+	if wait := t.Sub(workflow.Now(ctx)); wait > 0 {
+		return workflow.Sleep(ctx, wait)
+	}
+	return nil
 }
 
 // openRenewal opens the term's renewal, if there is one to open.

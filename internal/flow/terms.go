@@ -1,6 +1,10 @@
 package flow
 
-import "github.com/contractd/contractd/internal/domain"
+import (
+	"time"
+
+	"github.com/contractd/contractd/internal/domain"
+)
 
 // Workflow type names of contract terms.
 const (
@@ -31,6 +35,10 @@ type TermInput struct {
 	ContractID string
 	End        domain.Date
 	NoticeDays int
+	// FoundAt is the business clock's time when the term was found due:
+	// the workflow's waits are measured from it, as an amendment's wait for
+	// its date is measured from when it was opened.
+	FoundAt time.Time
 }
 
 // TermsSweepInput asks for the terms whose notice date has come by AsOf to
