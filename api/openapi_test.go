@@ -78,7 +78,7 @@ func TestOpenAPIEnumsMatchTheDomain(t *testing.T) {
 		}
 		return values
 	}
-	actions := []string{string(domain.Crossgrade)}
+	actions := []string{string(domain.Crossgrade), string(domain.Renewal), string(domain.RenewalTermsChange)}
 	for _, a := range domain.Actions {
 		actions = append(actions, string(a))
 	}

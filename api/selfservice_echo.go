@@ -13,8 +13,8 @@ import (
 )
 
 // echoedAction is the action a self-service answer echoes: the one the body
-// named, when it is one of the seed's six; null otherwise, since the seed's
-// enum has no value for "none".
+// named, when it is one of the seed's six or RENEWAL_TERMS_CHANGE; null
+// otherwise, since the seed's enum has no value for "none".
 type echoedAction string
 
 func (a echoedAction) MarshalJSON() ([]byte, error) {
@@ -25,7 +25,7 @@ func (a echoedAction) MarshalJSON() ([]byte, error) {
 }
 
 func echo(a domain.Action) echoedAction {
-	if slices.Contains(domain.Actions, a) {
+	if slices.Contains(domain.SelfServiceActions, a) {
 		return echoedAction(a)
 	}
 	return ""

@@ -61,11 +61,20 @@ func ContractTermWorkflow(ctx workflow.Context, in flow.TermInput) (flow.TermEnd
 		return ended, err
 	}
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Contract: %s\nTerm ended: %s\nOutcome: %s", in.ContractID, in.End, ended.Outcome))
-	if !ended.Rebased {
+	if ended.Rebased {
+		var a *activities.Amendments
+		if err := workflow.ExecuteActivity(withTermStep(ctx), a.NotifyTimeline, flow.TimelineInput{TenantID: in.TenantID, ContractID: in.ContractID}).Get(ctx, nil); err != nil {
+			return ended, err
+		}
+	}
+	if ended.Outcome == domain.TermExpired {
 		return ended, nil
 	}
-	var a *activities.Amendments
-	return ended, workflow.ExecuteActivity(withTermStep(ctx), a.NotifyTimeline, flow.TimelineInput{TenantID: in.TenantID, ContractID: in.ContractID}).Get(ctx, nil)
+	// A renewal applied already (late, on opening) may have started a term
+	// whose notice date has passed too: a contract created years back
+	// renews term after term at once instead of one a day.
+	var page flow.TermsPage
+	return ended, workflow.ExecuteActivity(withTermStep(ctx), t.WatchTerms, flow.TermsSweepInput{TenantID: in.TenantID, ContractIDs: []string{in.ContractID}}).Get(ctx, &page)
 }
 
 // sleepTill waits on a durable timer until t; a time passed does not wait.

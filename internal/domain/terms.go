@@ -80,6 +80,16 @@ func (t RenewalTerms) Validate(field string) error {
 // NoticeDate is when the renewal of a term ending on end opens.
 func (t RenewalTerms) NoticeDate(end Date) Date { return end.AddDays(-t.NoticeDays) }
 
+// Outcomes of a term's end: the contract expired; an accepted renewal
+// applies on the date; or nothing was left to do (the term had already
+// ended or been renewed, or the contract runs on: evergreen, or no longer
+// active).
+const (
+	TermExpired   = "EXPIRED"
+	TermRenewing  = "RENEWING"
+	TermUnchanged = "UNCHANGED"
+)
+
 // EndOfTerm is the relative effective date of a change that takes effect
 // on the contract's expiration date: the first day its current term no
 // longer covers.

@@ -56,21 +56,12 @@ func insertRenewalUpcoming(ctx context.Context, tx *sqlx.Tx, tenantID string, am
 
 // TermEnd is what ending a contract's term found or did.
 type TermEnd struct {
-	// Outcome is TermExpired, TermRenewing (an accepted renewal applies on
-	// the date), or TermUnchanged (the term had already ended, been renewed,
-	// or runs on: an evergreen contract, or one no longer active).
+	// Outcome is one of domain's TermExpired, TermRenewing, TermUnchanged.
 	Outcome string
 	// Rebased reports that open amendments were ended, whose workflows are
 	// then to be told (see TellRebased).
 	Rebased bool
 }
-
-// Outcomes of EndTerm.
-const (
-	TermExpired   = "EXPIRED"
-	TermRenewing  = "RENEWING"
-	TermUnchanged = "UNCHANGED"
-)
 
 // EndTerm carries out the end of the contract's term that ends on end,
 // under the contract's lock, once: unless an accepted renewal is to apply
@@ -80,7 +71,7 @@ const (
 // that has not applied yet (the service was down) goes first: EndTerm then
 // returns an error to retry, like an apply whose turn has not come.
 func (s *Store) EndTerm(ctx context.Context, tenantID, contractID string, end domain.Date, now time.Time) (TermEnd, error) {
-	out := TermEnd{Outcome: TermUnchanged}
+	out := TermEnd{Outcome: domain.TermUnchanged}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		ct, err := lockContract(ctx, tx, tenantID, contractID)
 		if err != nil {
@@ -98,11 +89,11 @@ func (s *Store) EndTerm(ctx context.Context, tenantID, contractID string, end do
 			case p.InProjection() && p.Quote.EffectiveDate.Before(end):
 				return fmt.Errorf("end the term of contract %s after amendment %s: %w", ct.Number, p.ID, errNotYourTurn)
 			case p.InProjection() && p.Quote.Action == domain.Renewal:
-				out.Outcome = TermRenewing
+				out.Outcome = domain.TermRenewing
 				return nil
 			}
 		}
-		out.Outcome = TermExpired
+		out.Outcome = domain.TermExpired
 		note := fmt.Sprintf("contract %s expired at the end of its term on %s", ct.Number, end)
 		for _, p := range timeline {
 			if err := failOpen(ctx, tx, tenantID, p.ID, note, now); err != nil {
