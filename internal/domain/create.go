@@ -86,7 +86,7 @@ func PlanContract(c *Catalog, nc NewContract, field string) (ContractPlan, error
 			return ContractPlan{}, Errorf(KindInvalid, field+".viewingCardNumber", "%s.viewingCardNumber %q is for %s, not %s", field, n, c.ViewingCards[idx].Currency, currency)
 		}
 	}
-	line, err := PriceLine(c, o, rate, nc.Quantities, field+".quantities")
+	line, err := PriceLine(c, o, rate, nc.Quantities, CatalogPrices(), field+".quantities")
 	if err != nil {
 		// Out-of-bounds quantities on a new contract are a bad request, not a refused change.
 		return ContractPlan{}, &Error{Kind: KindInvalid, Field: field + ".quantities", Message: err.Error()}
