@@ -54,10 +54,11 @@ func (l Line) Quantity(productID string) int64 {
 }
 
 // PriceLine builds a line for offering o at rate r with the given quantities,
-// checking each against the offering's bounds. Products missing from
-// quantities get their default quantity; field names the request path used in
-// error messages.
-func PriceLine(c *Catalog, o *Offering, r *Rate, quantities map[string]int64, field string) (Line, error) {
+// checking each against the offering's bounds, and records on it each
+// product's unit price, taken from prices. Products missing from quantities
+// get their default quantity; field names the request path used in error
+// messages.
+func PriceLine(c *Catalog, o *Offering, r *Rate, quantities map[string]int64, prices Prices, field string) (Line, error) {
 	for _, pid := range sortedKeys(quantities) {
 		if _, ok := o.Product(pid); !ok {
 			return Line{}, Errorf(KindUnprocessable, field, "%s: product %q is not part of offering %q", field, pid, o.ID)
@@ -76,8 +77,9 @@ func PriceLine(c *Catalog, o *Offering, r *Rate, quantities map[string]int64, fi
 		if err := checkBounds(lim, op, q, field); err != nil {
 			return Line{}, err
 		}
-		line.Products = append(line.Products, ProductQuantity{ProductID: op.ProductID, Quantity: q})
-		amount, err := lim.Mul(field, q, r.UnitPrices[op.ProductID])
+		price := prices.unitPrice(r, op.ProductID)
+		line.Products = append(line.Products, ProductQuantity{ProductID: op.ProductID, Quantity: q, UnitPrice: &price})
+		amount, err := lim.Mul(field, q, price)
 		if err != nil {
 			return Line{}, err
 		}

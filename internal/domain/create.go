@@ -98,7 +98,7 @@ func PlanContract(c *Catalog, nc NewContract, field string) (ContractPlan, error
 			return ContractPlan{}, err
 		}
 	}
-	line, err := PriceLine(c, o, rate, nc.Quantities, field+".quantities")
+	line, err := PriceLine(c, o, rate, nc.Quantities, CatalogPrices(), field+".quantities")
 	if err != nil {
 		// Out-of-bounds quantities on a new contract are a bad request, not a refused change.
 		return ContractPlan{}, &Error{Kind: KindInvalid, Field: field + ".quantities", Message: err.Error()}

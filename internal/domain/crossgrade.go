@@ -171,6 +171,9 @@ func crossgradePath(cat *Catalog, ct Contract, code string) (int, *SalesItem, *S
 
 // crossgradeLine prices the new item's line, keeping the quantities of the
 // products it shares with the current one, and finds when it takes effect.
+// The new item is a new offering or rate, so its line takes the catalog's
+// prices, not the current line's; only two items naming the same offering
+// and rate keep them, as nothing about the price changes (see LinePrices).
 // Whatever makes it impossible is an UnableToCrossgradeFault (90063).
 func crossgradeLine(cat *Catalog, ct Contract, cg CrossgradeChange, current Line, o *Offering, r *Rate, today Date) (Line, Date, error) {
 	unable := func(field, format string, args ...any) (Line, Date, error) {
@@ -188,7 +191,7 @@ func crossgradeLine(cat *Catalog, ct Contract, cg CrossgradeChange, current Line
 			quantities[p.ProductID] = p.Quantity
 		}
 	}
-	line, err := PriceLine(cat, o, r, quantities, "salesItemCode")
+	line, err := PriceLine(cat, o, r, quantities, LinePrices(current, o, r), "salesItemCode")
 	if err != nil {
 		return Line{}, Date{}, unableToCrossgrade(err)
 	}

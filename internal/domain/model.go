@@ -23,17 +23,17 @@ type Contract struct {
 	Referrer              *string          `json:"referrer,omitempty" db:"referrer"`
 	// Renewal says what happens on ExpirationDate; TermStart is the first
 	// day of the current term (EffectiveDate until the first renewal).
-	Renewal   RenewalTerms `json:"renewal" db:"-"`
-	TermStart Date         `json:"termStart" db:"term_start"`
-	Lines                 []Line           `json:"lines" db:"-"`
-	RecurringAmount       int64            `json:"recurringAmount" db:"-"`
-	Segments              []Segment        `json:"segments" db:"-"`
-	PaymentSchedule       PaymentSchedule  `json:"paymentSchedule" db:"-"`
-	Version               int64            `json:"version" db:"version"`
-	CreatedOn             time.Time        `json:"createdOn" db:"created_at"`
-	UpdatedOn             time.Time        `json:"updatedOn" db:"updated_at"`
-	CreatedBy             string           `json:"createdBy" db:"created_by"`
-	UpdatedBy             string           `json:"updatedBy" db:"updated_by"`
+	Renewal         RenewalTerms    `json:"renewal" db:"-"`
+	TermStart       Date            `json:"termStart" db:"term_start"`
+	Lines           []Line          `json:"lines" db:"-"`
+	RecurringAmount int64           `json:"recurringAmount" db:"-"`
+	Segments        []Segment       `json:"segments" db:"-"`
+	PaymentSchedule PaymentSchedule `json:"paymentSchedule" db:"-"`
+	Version         int64           `json:"version" db:"version"`
+	CreatedOn       time.Time       `json:"createdOn" db:"created_at"`
+	UpdatedOn       time.Time       `json:"updatedOn" db:"updated_at"`
+	CreatedBy       string          `json:"createdBy" db:"created_by"`
+	UpdatedBy       string          `json:"updatedBy" db:"updated_by"`
 }
 
 // Segment is one stretch of a contract's life with fixed lines; every applied

@@ -155,7 +155,8 @@ func applyChange(cat *Catalog, ct Contract, ch Change) ([]Line, error) {
 }
 
 // changeLine sets new quantities (unlisted products keep theirs) and, for a
-// rate change, the new rate.
+// rate change, the new rate. A line that stays at its rate keeps its unit
+// prices; a new rate takes the catalog's (see LinePrices).
 func changeLine(cat *Catalog, ct Contract, l Line, item OfferingChangeItem, field string) (Line, error) {
 	o, ok := cat.Offering(l.OfferingID)
 	if !ok {
@@ -179,10 +180,11 @@ func changeLine(cat *Catalog, ct Contract, l Line, item OfferingChangeItem, fiel
 	for _, p := range item.Products {
 		quantities[p.ProductID] = p.Count()
 	}
-	return PriceLine(cat, o, r, quantities, field+".products")
+	return PriceLine(cat, o, r, quantities, LinePrices(l, o, r), field+".products")
 }
 
-// newLine prices an offering joining the contract; unlisted products get their default quantity.
+// newLine prices an offering joining the contract at the catalog's prices;
+// unlisted products get their default quantity.
 func newLine(cat *Catalog, ct Contract, lines []Line, offeringID string, products []RequestedProduct, idField, field string) (Line, error) {
 	o, ok := cat.Offering(offeringID)
 	if !ok {
@@ -199,7 +201,7 @@ func newLine(cat *Catalog, ct Contract, lines []Line, offeringID string, product
 	for _, p := range products {
 		quantities[p.ProductID] = p.Count()
 	}
-	return PriceLine(cat, o, r, quantities, field+".products")
+	return PriceLine(cat, o, r, quantities, CatalogPrices(), field+".products")
 }
 
 // rateFor prefers a rate in the contract's currency and billing period.

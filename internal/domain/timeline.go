@@ -286,7 +286,7 @@ func sameQuote(a, b Quote) bool {
 }
 
 func linesEqual(a, b Line) bool {
-	return a.OfferingID == b.OfferingID && a.RateID == b.RateID && a.RecurringAmount == b.RecurringAmount && slices.Equal(a.Products, b.Products)
+	return a.OfferingID == b.OfferingID && a.RateID == b.RateID && a.RecurringAmount == b.RecurringAmount && slices.EqualFunc(a.Products, b.Products, ProductQuantity.Equal)
 }
 
 // EventRepriced records in an amendment's history that its quote changed.

@@ -81,15 +81,21 @@ func hasUnitPrices(l Line) bool {
 }
 
 // uplift is amount × (10000 + basisPoints) / 10000, rounded half away from
-// zero and checked.
+// zero and checked. The whole ten-thousandths of amount are multiplied apart
+// from the rest, so an amount within the ceiling is never refused only
+// because amount × (10000 + basisPoints) would not fit in an int64; whole
+// and rest have amount's sign (basis points are at least -10000), so
+// rounding the rest rounds the sum.
 func uplift(lim Limits, field string, amount int64, basisPoints int) (int64, error) {
 	if err := lim.Amount(field, amount); err != nil {
 		return 0, err
 	}
-	product, ok := mulInt64(amount, int64(10000+basisPoints))
-	if !ok {
+	factor := int64(10000 + basisPoints)
+	whole, okWhole := mulInt64(amount/10000, factor)
+	rest, okRest := mulInt64(amount%10000, factor)
+	r, okSum := addInt64(whole, divRoundHalfUp(rest, 10000))
+	if !okWhole || !okRest || !okSum {
 		return 0, MoneyLimitError(field, "%s: %d uplifted by %d basis points is beyond what can be computed", field, amount, basisPoints)
 	}
-	r := divRoundHalfUp(product, 10000)
 	return r, lim.Amount(field, r)
 }
