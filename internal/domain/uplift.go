@@ -1,23 +1,44 @@
 package domain
 
-// PricedLines returns lines with every product's unit price set: a line
-// stored before lines kept their prices takes its rate's price from the
-// catalog, when the catalog still has it.
+// PricedLines returns lines with the unit prices of a line stored before
+// lines kept their prices filled from its rate in the catalog, when those
+// prices still make up what the line costs (the catalog may have changed
+// since); otherwise such a line is left as it is.
 func PricedLines(cat *Catalog, lines []Line) []Line {
 	out := make([]Line, len(lines))
 	for i, l := range lines {
 		out[i] = l
-		out[i].Products = append([]ProductQuantity(nil), l.Products...)
-		for j, p := range out[i].Products {
-			if p.UnitPrice != nil {
-				continue
-			}
-			if price, ok := catalogUnitPrice(cat, l, p.ProductID); ok {
-				out[i].Products[j].UnitPrice = &price
-			}
+		if !hasUnitPrices(l) {
+			out[i] = pricedFromCatalog(cat, l)
 		}
 	}
 	return out
+}
+
+// pricedFromCatalog is l with its rate's catalog prices, or l unchanged
+// when they do not sum to its recurring amount.
+func pricedFromCatalog(cat *Catalog, l Line) Line {
+	priced := l
+	priced.Products = append([]ProductQuantity(nil), l.Products...)
+	var total int64
+	for j, p := range priced.Products {
+		price, ok := catalogUnitPrice(cat, l, p.ProductID)
+		if p.UnitPrice != nil {
+			price, ok = *p.UnitPrice, true
+		}
+		amount, fits := mulInt64(price, p.Quantity)
+		if !ok || !fits {
+			return l
+		}
+		if total, fits = addInt64(total, amount); !fits {
+			return l
+		}
+		priced.Products[j].UnitPrice = &price
+	}
+	if total != l.RecurringAmount {
+		return l
+	}
+	return priced
 }
 
 func catalogUnitPrice(cat *Catalog, l Line, productID string) (int64, bool) {
