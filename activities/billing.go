@@ -99,9 +99,10 @@ func recurringInvoices(lim domain.Limits, c store.BillingContract, due []domain.
 // PrepareCollection decides whether an invoice is still to be collected, and
 // how much: its amount due (credits applied at issue are not collected). Not
 // once it is paid, nor while its schedule is Terminated, nor a recurring one
-// once the contract is not active (a dunning retry may come after a cancel):
+// once the contract is cancelled (a dunning retry may come after a cancel):
 // an amendment's charge, such as an early-termination fee, is owed whatever
-// the contract's state.
+// the contract's state, and so is an expired contract's recurring invoice,
+// which is for a period its term covered (billing stops at the term's end).
 func (a *Billing) PrepareCollection(ctx context.Context, inv flow.InvoiceRef) (flow.CollectionPlan, error) {
 	t, err := a.store.CollectionTarget(ctx, inv.TenantID, inv.InvoiceID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -114,7 +115,7 @@ func (a *Billing) PrepareCollection(ctx context.Context, inv flow.InvoiceRef) (f
 		// An amount due that is not positive has nothing to collect (only an
 		// invoice issued before amounts were checked can have a negative total).
 		Collect: t.InvoiceStatus != domain.InvoicePaid && t.AmountDue > 0 && t.ScheduleStatus == domain.ScheduleActive &&
-			(t.ContractStatus == domain.ContractActive || t.Kind == store.InvoiceAmendment),
+			(t.ContractStatus == domain.ContractActive || t.ContractStatus == domain.ContractExpired || t.Kind == store.InvoiceAmendment),
 		PaymentMethod: t.PaymentMethod, Amount: t.AmountDue, Currency: t.Currency,
 	}, nil
 }

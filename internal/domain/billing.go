@@ -62,12 +62,21 @@ var DunningDays = []int{1, 3, 7}
 // BillingTerms decide when a contract's schedule collects. Periods are billed
 // in advance on their first day and follow PeriodContaining's cycles anchored
 // on the effective date; a contract whose effective or expiration date falls
-// inside a cycle bills a stub for the part it covers.
+// inside a cycle bills a stub for the part it covers, and so does each side
+// of a term start inside a cycle, so that a renewed term bills from its
+// first day at its own prices.
 type BillingTerms struct {
 	EffectiveDate  Date
 	ExpirationDate Date
 	CycleDay       int
 	Period         BillingPeriod
+	// TermStart is the current term's first day: zero, or the effective
+	// date, during the first term; a renewal's date after one.
+	TermStart Date
+	// Evergreen contracts roll on past ExpirationDate, the end of their
+	// minimum term, until they are cancelled: nothing stops or cuts their
+	// periods there.
+	Evergreen bool
 	// ResumesOn is when a restarted schedule resumes: periods starting
 	// earlier were missed while it was Terminated and are never billed.
 	ResumesOn Date
@@ -76,7 +85,7 @@ type BillingTerms struct {
 }
 
 // DuePeriod is a span to bill: Billed is the part of Cycle the contract
-// covers, the whole cycle except for a first or last stub.
+// covers, the whole cycle except for a stub.
 type DuePeriod struct {
 	Billed Period
 	Cycle  Period
@@ -84,25 +93,43 @@ type DuePeriod struct {
 
 // DuePeriods lists, oldest first, the periods starting on or before asOf that
 // are still to be billed: not before the effective or resume date, after the
-// last billed period, and before the expiration date.
+// last billed period, and, unless the contract is evergreen, before the
+// expiration date. asOf bounds the list even for an evergreen contract.
 func (t BillingTerms) DuePeriods(asOf Date) []DuePeriod {
 	from := later(t.EffectiveDate, t.ResumesOn)
 	if !t.LastBilled.IsZero() {
 		from = later(from, t.LastBilled.AddDays(1))
 	}
 	var due []DuePeriod
-	for start := t.EffectiveDate; start.Before(t.ExpirationDate) && !start.After(asOf); {
+	for start := t.EffectiveDate; t.covers(start) && !start.After(asOf); {
 		cycle := PeriodContaining(t.EffectiveDate, t.CycleDay, t.Period, start)
-		billed := Period{Start: start, End: cycle.End}
-		if t.ExpirationDate.Before(billed.End) {
-			billed.End = t.ExpirationDate
-		}
+		billed := Period{Start: start, End: t.periodEnd(start, cycle.End)}
 		if !start.Before(from) {
 			due = append(due, DuePeriod{Billed: billed, Cycle: cycle})
 		}
-		start = cycle.End
+		start = billed.End
 	}
 	return due
+}
+
+// covers reports whether the contract runs on day.
+func (t BillingTerms) covers(day Date) bool {
+	return t.Evergreen || day.Before(t.ExpirationDate)
+}
+
+// periodEnd is where the period starting on start and running to the end
+// of its cycle, cycleEnd, stops: at a term start inside it (each term is
+// invoiced on its own, since invoices are unique per period start) or at
+// the expiration date of a contract that is not evergreen.
+func (t BillingTerms) periodEnd(start, cycleEnd Date) Date {
+	end := cycleEnd
+	if t.TermStart.After(start) && t.TermStart.Before(end) {
+		end = t.TermStart
+	}
+	if !t.Evergreen && t.ExpirationDate.Before(end) {
+		end = t.ExpirationDate
+	}
+	return end
 }
 
 func later(a, b Date) Date {

@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+// BillingContract is what billing reads of a contract.
+type BillingContract struct {
+	ID             string
+	Ref            int64
+	Currency       string
+	ScheduleStatus string
+	Lines          []domain.Line
+	Terms          domain.BillingTerms
+}
+
+// billableContracts is where a billing run as of $2 finds the tenant's ($1)
+// contracts to bill: the active ones in effect, and the expired ones whose
+// last period, the one ending on their expiration date, was not invoiced (a
+// run as of a day before the term ended, or one that did not run then), so
+// that nothing the term covered goes unbilled and nothing after it is. An
+// expired contract whose schedule is Terminated has nothing left to bill:
+// a Terminated schedule's periods are never billed, and it can no longer be
+// restarted. The invoice lookup runs for expired contracts only.
+const billableContracts = `
+	FROM contracts c
+	WHERE c.tenant_id = $1 AND c.effective_date <= $2
+		AND (c.status = $3 OR (c.status = $4 AND c.schedule_status = $5 AND NOT EXISTS (
+			SELECT 1 FROM invoices i
+			WHERE i.contract_id = c.id AND i.kind = 'RECURRING' AND i.period_end >= c.expiration_date)))`
+
+// billableArgs are the arguments of billableContracts.
+func billableArgs(tenantID string, asOf domain.Date) []any {
+	return []any{tenantID, asOf, domain.ContractActive, domain.ContractExpired, domain.ScheduleActive}
+}
+
+// CountBillingContracts counts the contracts BillingContracts pages
+// through for a run as of asOf.
+func (s *Store) CountBillingContracts(ctx context.Context, tenantID string, asOf domain.Date) (int, error) {
+	var n int
+	if err := s.db.GetContext(ctx, &n, `SELECT count(*)`+billableContracts, billableArgs(tenantID, asOf)...); err != nil {
+		return 0, fmt.Errorf("count contracts to bill: %w", err)
+	}
+	return n, nil
+}
+
+// BillingContracts returns a page of the contracts to bill as of asOf (see
+// billableContracts), in ref order after afterRef, and whether more follow.
+func (s *Store) BillingContracts(ctx context.Context, tenantID string, asOf domain.Date, afterRef int64, limit int) ([]BillingContract, bool, error) {
+	var rows []struct {
+		ID             string               `db:"id"`
+		Ref            int64                `db:"ref"`
+		Status         string               `db:"status"`
+		Currency       string               `db:"currency"`
+		ScheduleStatus string               `db:"schedule_status"`
+		LinesJSON      []byte               `db:"lines"`
+		EffectiveDate  domain.Date          `db:"effective_date"`
+		ExpirationDate domain.Date          `db:"expiration_date"`
+		TermStart      domain.Date          `db:"term_start"`
+		RenewalMode    string               `db:"renewal_mode"`
+		CycleDay       int                  `db:"billing_cycle_day"`
+		Period         domain.BillingPeriod `db:"billing_period"`
+		ResumesOn      domain.Date          `db:"schedule_resumes_on"`
+		LastBilled     domain.Date          `db:"last_billed"`
+	}
+	err := s.db.SelectContext(ctx, &rows, `
+		SELECT c.id, c.ref, c.status, c.currency, c.schedule_status, c.lines, c.effective_date, c.expiration_date,
+			c.term_start, c.renewal_mode, c.billing_cycle_day, c.billing_period, c.schedule_resumes_on,
+			(SELECT max(i.period_start) FROM invoices i
+			 WHERE i.tenant_id = c.tenant_id AND i.contract_id = c.id AND i.kind = 'RECURRING') AS last_billed`+billableContracts+`
+			AND c.ref > $6
+		ORDER BY c.ref LIMIT $7`, append(billableArgs(tenantID, asOf), afterRef, limit+1)...)
+	if err != nil {
+		return nil, false, fmt.Errorf("list contracts to bill: %w", err)
+	}
+	rows, more := page(rows, limit)
+	out := make([]BillingContract, len(rows))
+	for i, r := range rows {
+		out[i] = BillingContract{
+			ID: r.ID, Ref: r.Ref, Currency: r.Currency, ScheduleStatus: r.ScheduleStatus,
+			Terms: domain.BillingTerms{
+				EffectiveDate: r.EffectiveDate, ExpirationDate: r.ExpirationDate, CycleDay: r.CycleDay, Period: r.Period,
+				TermStart: r.TermStart, ResumesOn: r.ResumesOn, LastBilled: r.LastBilled,
+				// An expired contract bills nothing past its end, whatever
+				// its terms said.
+				Evergreen: r.RenewalMode == domain.Evergreen && r.Status == domain.ContractActive,
+			},
+		}
+		if err := json.Unmarshal(r.LinesJSON, &out[i].Lines); err != nil {
+			return nil, false, fmt.Errorf("decode lines of contract %s: %w", r.ID, err)
+		}
+	}
+	return out, more, nil
+}
