@@ -249,7 +249,7 @@ const AmendmentsMetric = "contractd_amendments"
 func (w *amendment) publishStatus(ctx workflow.Context) error {
 	details := "Status: " + w.status()
 	if am := w.out.Amendment; am != nil {
-		details = fmt.Sprintf("Status: %s\nContract: %s\nEffective: %s", am.Status, am.ContractNumber, am.EffectiveDate)
+		details = fmt.Sprintf("%s: %s\nContract: %s\nEffective: %s", am.Action, am.Status, am.ContractNumber, am.EffectiveDate)
 		if !slices.Contains(domain.OpenStatuses, am.Status) {
 			// The workflow's metrics handler records nothing while replaying,
 			// so each amendment is counted once, however often it is replayed.

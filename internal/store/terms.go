@@ -65,9 +65,9 @@ type TermEnd struct {
 
 // EndTerm carries out the end of the contract's term that ends on end,
 // under the contract's lock, once: unless an accepted renewal is to apply
-// on that date, the contract expires: status expired, payment schedule
-// Terminated, every open amendment FAILED with the reason, and
-// contract.expired announced. A change accepted for a date before the end
+// on that date, the contract expires: status expired (billing stops at the
+// end), every open amendment FAILED with the reason, and contract.expired
+// announced. A change accepted for a date before the end
 // that has not applied yet (the service was down) goes first: EndTerm then
 // returns an error to retry, like an apply whose turn has not come.
 func (s *Store) EndTerm(ctx context.Context, tenantID, contractID string, end domain.Date, now time.Time) (TermEnd, error) {
@@ -101,27 +101,20 @@ func (s *Store) EndTerm(ctx context.Context, tenantID, contractID string, end do
 			}
 		}
 		out.Rebased = len(timeline) > 0
-		return expireLocked(ctx, tx, tenantID, ct.Contract, note, now)
+		return expireLocked(ctx, tx, tenantID, ct.Contract, now)
 	})
 	return out, err
 }
 
-// expireLocked ends the contract and stops its payment schedule.
-func expireLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, ct domain.Contract, note string, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE contracts SET status = $3, schedule_status = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
-		tenantID, ct.ID, domain.ContractExpired, domain.ScheduleTerminated, now); err != nil {
+// expireLocked ends the contract. Its payment schedule stops with it:
+// billing bills no period after the end, while the periods the term
+// covered are still billed and collected, dunning included, which a
+// Terminated schedule would stop; so the schedule's own status, which only
+// a DDCMS request changes, is left as it is.
+func expireLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, ct domain.Contract, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE contracts SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`,
+		tenantID, ct.ID, domain.ContractExpired, now); err != nil {
 		return fmt.Errorf("expire contract %s: %w", ct.Number, err)
-	}
-	ev := domain.ScheduleEvent{Status: domain.ScheduleTerminated, Comment: &note, ActorID: domain.SystemActorID, Source: domain.SystemSource, At: now}
-	if ct.PaymentSchedule.Status != domain.ScheduleTerminated {
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO schedule_events (tenant_id, contract_id, status, comment, actor_id, source, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			tenantID, ct.ID, ev.Status, ev.Comment, ev.ActorID, ev.Source, ev.At); err != nil {
-			return fmt.Errorf("stop the payment schedule of contract %s: %w", ct.Number, err)
-		}
-		if err := insertScheduleEvent(ctx, tx, tenantID, ct.ID, ev); err != nil {
-			return err
-		}
 	}
 	return insertContractEvent(ctx, tx, tenantID, ct.ID, nil, EventContractExpired, now)
 }
