@@ -145,6 +145,12 @@ steps() {
   step "read the applied amendment" '/api/amendments/$AMENDMENT' 200 'jq:.status == "APPLIED" and .id == env.AMENDMENT'
   step "list the contract's amendments" '/api/contracts/$CONTRACT/amendments' 200 'jq:.items | length >= 2'
   step "withdraw the scheduled one" '$SCHEDULED/withdraw' 200 'jq:.status == "WITHDRAWN"'
+  # Contract terms
+  step "auto-renew at +3.5 %: applied" '"RENEWAL_TERMS_CHANGE"' 200 \
+    'jq:.quote.status == "APPLIED" and .contract.renewal.mode == "AUTO_RENEW" and .contract.renewal.upliftBasisPoints == 350'
+  step "cancel at the end of the term: no fee" '"END_OF_TERM"' \
+    'jq:.quote.effectiveDate == env.EXPIRES and .quote.terminationFee == null and .quote.prorationTotal == 0 and .quote.id == env.UNCANCEL'
+  step "un-cancel: withdrawn" '$UNCANCEL/withdraw' 200 'jq:.status == "WITHDRAWN"'
   # Approval rules and decisions
   step "set the approval rules" "-X PUT localhost:8080/api/approval-rules" 200 'jq:[.rules[].id] == ["cancel", "big"]'
   step "read them" "/api/approval-rules -H" 200 'jq:.rules | length == 2'
