@@ -33,6 +33,14 @@ func contractRead(env *testkit.Env, id string) func() map[string]any {
 	}
 }
 
+func timelineRead(env *testkit.Env, id string) func() map[string]any {
+	return func() map[string]any {
+		resp := env.Do("GET", "/api/contracts/"+id+"/timeline", env.A.SubmitterKey, nil)
+		require.Equal(env.T, http.StatusOK, resp.Status)
+		return resp.JSON(env.T)
+	}
+}
+
 // A contract created back-dated whose term ends today renews at once: a
 // new term of twelve months, prices uplifted per unit, version 2.
 func TestTermEndingTodayAutoRenews(t *testing.T) {
@@ -59,4 +67,41 @@ func TestTermEndedYesterdayExpires(t *testing.T) {
 	events := env.Do("GET", "/api/events?type=contract.expired", env.A.OperatorKey, nil)
 	require.Equal(t, http.StatusOK, events.Status)
 	assert.Contains(t, string(events.Body), id)
+}
+
+// In its notice window an auto-renewing contract holds its renewal; a
+// quantity change at the end of the term comes after it, priced on the
+// uplifted prices, and an immediate change re-prices both without moving
+// either date.
+func TestEndOfTermChangeFollowsTheRenewal(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, map[string]any{"effectiveDate": "2025-04-01", "expirationDate": "2026-04-01", "renewal": autoRenew(350)})
+	id := ct["id"].(string)
+	eventually(t, timelineRead(env, id), func(tl map[string]any) bool { return len(tl["phases"].([]any)) == 1 })
+	eot := seats(id, 7)
+	eot["relativeEffectiveDate"] = "END_OF_TERM"
+	resp := change(env, env.A.SubmitterKey, eot)
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	quote := resp.JSON(t)["quote"].(map[string]any)
+	assert.Equal(t, "2026-04-01", quote["effectiveDate"])
+	assert.EqualValues(t, 7*1553+518, quote["recurringAfter"], "priced on the renewed prices")
+	assert.EqualValues(t, 0, quote["prorationTotal"])
+
+	now := change(env, env.A.SubmitterKey, seats(id, 6))
+	require.Equal(t, http.StatusOK, now.Status, "%s", now.Body)
+	tl := env.Do("GET", "/api/contracts/"+id+"/timeline", env.A.SubmitterKey, nil)
+	require.Equal(t, http.StatusOK, tl.Status)
+	phases := tl.JSON(t)["phases"].([]any)
+	require.Len(t, phases, 2)
+	want := []struct {
+		action    string
+		recurring float64
+	}{{"RENEWAL", 6*1553 + 518}, {"QUANTITY_CHANGE", 7*1553 + 518}}
+	for i, w := range want {
+		p := phases[i].(map[string]any)
+		assert.Equal(t, w.action, p["action"], "phase %d", i)
+		assert.Equal(t, "2026-04-01", p["effectiveDate"], "phase %d keeps its date", i)
+		assert.Equal(t, "SCHEDULED", p["status"], "phase %d", i)
+		assert.EqualValues(t, w.recurring, p["after"].(map[string]any)["recurringAmount"], "phase %d", i)
+	}
 }

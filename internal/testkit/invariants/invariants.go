@@ -87,6 +87,17 @@ var checks = []check{
 			AND a.status IN ('PENDING', 'REVIEW', 'SCHEDULED')
 			AND (a.effective_date > x.effective_date
 				OR (a.effective_date = x.effective_date AND (a.timeline_seq IS NULL OR a.timeline_seq > x.timeline_seq)))`},
+	// Contract terms (internal/store/terms.go): a term's end expires the
+	// contract with nothing left open, and renews it once.
+	{"nothing open on an expired contract", `
+		SELECT c.number || ': ' || a.id || ' ' || a.status
+		FROM contracts c JOIN amendments a ON a.contract_id = c.id
+		WHERE c.status = 'expired' AND a.status IN ('PENDING', 'REVIEW', 'SCHEDULED')`},
+	{"each applied renewal starts the term the contract is in or one before it", `
+		SELECT c.number || ': renewal ' || a.id || ' to ' || (a.quote -> 'renewal' ->> 'termEnd') || ', contract ends ' || c.expiration_date
+		FROM contracts c JOIN amendments a ON a.contract_id = c.id
+		WHERE a.action = 'RENEWAL' AND a.status = 'APPLIED'
+			AND ((a.quote -> 'renewal' ->> 'termEnd')::date > c.expiration_date OR (a.quote -> 'renewal' ->> 'termStart')::date > c.term_start)`},
 	{"each re-pricing recorded", `
 		SELECT a.id || ': quote version ' || a.quote_version || ', ' || count(e.id) || ' REPRICED events'
 		FROM amendments a LEFT JOIN amendment_events e ON e.amendment_id = a.id AND e.status = 'REPRICED'
