@@ -322,7 +322,8 @@ func (f *Client) EnsureTermsSchedule(ctx context.Context) error {
 		Spec: client.ScheduleSpec{Calendars: []client.ScheduleCalendarSpec{{
 			Minute: []client.ScheduleRange{{Start: 5}}, Comment: "daily at 00:05 UTC",
 		}}},
-		Action:        &client.ScheduleWorkflowAction{ID: TermsSweepWorkflowID, Workflow: TermsSweepWorkflow, TaskQueue: f.taskQueue},
+		Action: &client.ScheduleWorkflowAction{ID: TermsSweepWorkflowID, Workflow: TermsSweepWorkflow, TaskQueue: f.taskQueue,
+			Args: []any{TermsSweepInput{}}}, // as of the day it runs
 		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_BUFFER_ONE,
 		CatchupWindow: 7 * 24 * time.Hour,
 	})
