@@ -262,3 +262,17 @@ func TestRebaseFailsARenewalOnceTheContractExpires(t *testing.T) {
 	assert.Equal(t, KindConflict, KindOf(rebased[1].Err), "%v", rebased[1].Err)
 }
 
+// A change at the end of the term keeps its date when re-priced after the
+// renewal: the request names no date, and the renewed projection's term
+// ends a year later.
+func TestRebaseKeepsAChangeAtTheEndOfTermOnItsDate(t *testing.T) {
+	ct := termsContract()
+	renewal := pending(t, ct, nil, "renewal", StatusScheduled, 1, renewalOf(ct))
+	seats := pending(t, ct, []Pending{renewal}, "seats", StatusScheduled, 2, endOfTermChange(seatsOn("10", timelineToday)))
+	require.True(t, seats.Change.EffectiveDate.IsZero(), "kept as asked")
+
+	rebased := rebaseTerms(ct, []Pending{renewal, seats})
+	require.NoError(t, rebased[1].Err)
+	assert.Equal(t, d("2027-01-01"), rebased[1].Quote.EffectiveDate)
+	assert.False(t, rebased[1].Changed, "nothing moved under it")
+}

@@ -251,7 +251,11 @@ func replan(cat *Catalog, pr Projection, p Pending, today Date, charges []Termin
 func replanOnDate(cat *Catalog, ct Contract, ch Change, date, today Date, charges []TerminationCharge, facts CrossgradeFacts) (Quote, error) {
 	pf := Preflight{Catalog: cat, Contract: ct, Change: ch, Charges: charges, Facts: facts}
 	if ch.Action == Renewal || ch.RelativeEffectiveDate == EndOfTerm {
-		// Their date is part of the change, and checked by its planning.
+		// Their date is part of the change, and checked by its planning:
+		// the term's end it was first priced for. An END_OF_TERM request
+		// names none, and after a renewal in the projection the term would
+		// end a term later.
+		pf.Change.EffectiveDate = date
 		pf.Today = today
 		if date.Before(today) {
 			pf.Today = date
