@@ -127,7 +127,7 @@ func PlanRenewal(cat *Catalog, ct Contract, date Date) (Quote, error) {
 		return Quote{}, Errorf(KindConflict, "effectiveDate", "contract %s's term ends on %s, not on %s", ct.Number, ct.ExpirationDate, date)
 	}
 	lim := cat.MoneyLimits()
-	after, err := UpliftLines(lim, ct.Lines, ct.Renewal.UpliftBasisPoints, "lines")
+	after, err := UpliftLines(lim, PricedLines(cat, ct.Lines), ct.Renewal.UpliftBasisPoints, "lines")
 	if err != nil {
 		return Quote{}, err
 	}

@@ -90,7 +90,7 @@ func price(n int64) *int64 { return &n }
 
 // termsContract is timelineContract renewing every year at +3.5 %, its
 // term ending on 2027-01-01. The team line keeps its own unit prices; the
-// add-on line was stored before lines kept theirs.
+// add-on line was stored before lines kept theirs, and takes the catalog's.
 func termsContract() Contract {
 	ct := timelineContract()
 	ct.ExpirationDate, ct.TermStart = d("2027-01-01"), ct.EffectiveDate
@@ -101,8 +101,8 @@ func termsContract() Contract {
 
 // upliftedRecurring is termsContract's recurring amount renewed: each unit
 // price uplifted on its own, half away from zero (1552.5 → 1553, 517.5 →
-// 518), and the add-on line's amount as a whole (621).
-const upliftedRecurring = 5*1553 + 518 + 621
+// 518, the add-on's 310.5 → 311).
+const upliftedRecurring = 5*1553 + 518 + 2*311
 
 func renewalOf(ct Contract) Change {
 	return Change{Action: Renewal, ContractID: ct.ID, EffectiveDate: ct.ExpirationDate}
@@ -116,7 +116,7 @@ func TestPlanRenewalUpliftsPricesAndStartsANewTerm(t *testing.T) {
 	assert.Equal(t, &RenewalQuote{TermStart: d("2027-01-01"), TermEnd: d("2028-01-01"), UpliftBasisPoints: 350}, q.Renewal)
 	assert.Equal(t, []ProductQuantity{{ProductID: "seat", Quantity: 5, UnitPrice: price(1553)}, {ProductID: "tb", Quantity: 1, UnitPrice: price(518)}}, q.LinesAfter[0].Products)
 	assert.EqualValues(t, 5*1553+518, q.LinesAfter[0].RecurringAmount)
-	assert.EqualValues(t, 621, q.LinesAfter[1].RecurringAmount)
+	assert.Equal(t, []ProductQuantity{{ProductID: "backup", Quantity: 2, UnitPrice: price(311)}}, q.LinesAfter[1].Products, "priced from the catalog, then uplifted")
 	assert.EqualValues(t, upliftedRecurring, q.RecurringAfter)
 	assert.EqualValues(t, upliftedRecurring-8600, q.RecurringDelta)
 	assert.Empty(t, q.Proration, "the renewed term is billed from its start, nothing is prorated")
@@ -129,7 +129,20 @@ func TestPlanRenewalUpliftsPricesAndStartsANewTerm(t *testing.T) {
 	ct.Renewal.UpliftBasisPoints = -350
 	q, err = PlanRenewal(timelineCatalog(), ct, d("2027-01-01"))
 	require.NoError(t, err)
-	assert.EqualValues(t, 5*1448+483+579, q.RecurringAfter, "1447.5 → 1448, 482.5 → 483, 579")
+	assert.EqualValues(t, 5*1448+483+2*290, q.RecurringAfter, "1447.5 → 1448, 482.5 → 483, 289.5 → 290")
+}
+
+// A line whose unit prices are unknown, its offering gone from the
+// catalog, is uplifted as a whole.
+func TestUpliftLinesWithoutUnitPrices(t *testing.T) {
+	gone := Line{OfferingID: "retired", RateID: "m", Products: []ProductQuantity{{ProductID: "seat", Quantity: 3}}, RecurringAmount: 1001}
+	lines := PricedLines(timelineCatalog(), []Line{gone})
+	require.Nil(t, lines[0].Products[0].UnitPrice)
+	after, err := UpliftLines(timelineCatalog().MoneyLimits(), lines, 350, "lines")
+	require.NoError(t, err)
+	assert.EqualValues(t, 1036, after[0].RecurringAmount, "1036.035 → 1036")
+	_, err = UpliftLines(Limits{MaxAmount: 1035}, lines, 350, "lines")
+	assert.Error(t, err, "beyond the tenant's amount limit")
 }
 
 func TestPlanRenewalRefusals(t *testing.T) {
@@ -244,7 +257,7 @@ func TestProjectAppliesATermsChangeThenARenewal(t *testing.T) {
 	renewed := Project(ct, tl, d("2027-01-01")).Contract
 	assert.Equal(t, d("2027-01-01"), renewed.TermStart)
 	assert.Equal(t, d("2029-01-01"), renewed.ExpirationDate)
-	assert.EqualValues(t, 5*1575+525+630, renewed.RecurringAmount, "uplifted 5 %")
+	assert.EqualValues(t, 5*1575+525+2*315, renewed.RecurringAmount, "uplifted 5 %")
 	assert.EqualValues(t, 3, renewed.Version)
 }
 
