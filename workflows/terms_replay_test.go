@@ -2,7 +2,6 @@ package workflows_test
 
 import (
 	"net/http"
-	"os"
 	"testing"
 	"time"
 
@@ -43,10 +42,7 @@ const (
 // holds the steps it is kept for. With RECORD_HISTORY=1 it first records
 // them again against the real service.
 func TestTermsHistoriesReplay(t *testing.T) {
-	if os.Getenv("RECORD_HISTORY") == "1" {
-		recordTermsHistories(t)
-	}
-	replayHolding(t, termsHistories)
+	replayHolding(t, termsHistories, recordTermsHistories)
 }
 
 // termLead is how long before its end the recorded terms are created: long

@@ -45,16 +45,17 @@ const (
 // for. With RECORD_HISTORY=1 it first records them again against the real
 // service (Postgres and the Temporal dev server, through internal/testkit).
 func TestTimelineHistoriesReplay(t *testing.T) {
-	if os.Getenv("RECORD_HISTORY") == "1" {
-		recordTimelineHistories(t)
-	}
-	replayHolding(t, timelineHistories)
+	replayHolding(t, timelineHistories, recordTimelineHistories)
 }
 
 // replayHolding replays each recorded history of histories against today's
-// workflow code and checks that it holds the steps it is kept for.
-func replayHolding(t *testing.T, histories map[string][]string) {
+// workflow code and checks that it holds the steps it is kept for; with
+// RECORD_HISTORY=1, record records them again first.
+func replayHolding(t *testing.T, histories map[string][]string, record func(*testing.T)) {
 	t.Helper()
+	if os.Getenv("RECORD_HISTORY") == "1" {
+		record(t)
+	}
 	for file, want := range histories {
 		raw, err := os.ReadFile(file)
 		require.NoError(t, err)

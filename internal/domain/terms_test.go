@@ -199,10 +199,16 @@ func TestCancellationAtTheEndOfTermOwesNothingAndGoesBeforeTheRenewal(t *testing
 
 	cancel := Pending{ID: "cancel", Status: StatusScheduled, Seq: 2, Quote: q, Change: &ch}
 	tl := []Pending{renewal, cancel}
-	SortTimeline(tl)
-	assert.Equal(t, []string{"cancel", "renewal"}, ids(tl))
+	renewalFailsAfter(t, ct, tl, "cancel")
 	assert.Equal(t, "cancel", Project(ct, tl, d("2027-01-01")).CancelledBy)
+}
 
+// renewalFailsAfter sorts tl, checks that the renewal comes after first,
+// and that re-basing keeps first and fails the renewal.
+func renewalFailsAfter(t *testing.T, ct Contract, tl []Pending, first string) {
+	t.Helper()
+	SortTimeline(tl)
+	require.Equal(t, []string{first, "renewal"}, ids(tl))
 	rebased := rebaseTerms(ct, tl)
 	require.Len(t, rebased, 2)
 	assert.NoError(t, rebased[0].Err)
@@ -266,13 +272,7 @@ func TestRebaseFailsARenewalOnceTheContractExpires(t *testing.T) {
 	ct := termsContract()
 	tl := []Pending{pending(t, ct, nil, "renewal", StatusScheduled, 1, renewalOf(ct))}
 	tl = append(tl, pending(t, ct, tl, "terms", StatusScheduled, 2, termsChangeOn("2026-06-01", RenewalTerms{Mode: Expire, TermMonths: 12})))
-	SortTimeline(tl)
-	require.Equal(t, []string{"terms", "renewal"}, ids(tl))
-
-	rebased := rebaseTerms(ct, tl)
-	require.Len(t, rebased, 2)
-	assert.NoError(t, rebased[0].Err)
-	assert.Equal(t, KindConflict, KindOf(rebased[1].Err), "%v", rebased[1].Err)
+	renewalFailsAfter(t, ct, tl, "terms")
 }
 
 // A change at the end of the term keeps its date when re-priced after the
