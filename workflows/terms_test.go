@@ -89,7 +89,8 @@ var (
 
 // Each mode: an auto-renewing term opens its renewal on the notice date
 // (the answer of its approval rules does not change when the term ends)
-// and tries again at the end, in case it was withdrawn; EndTerm, at the
+// and tries again at the end, in case it was withdrawn or a cancellation
+// at the end kept it from opening and was withdrawn since; EndTerm, at the
 // end, says whether the contract renews. Other modes open nothing before
 // the end.
 func TestContractTermWaitsForTheNoticeDateAndTheEnd(t *testing.T) {
@@ -104,6 +105,7 @@ func TestContractTermWaitsForTheNoticeDateAndTheEnd(t *testing.T) {
 		{"auto-renew", 30, []flow.RenewalOpened{renewalScheduled, renewalOpen}, "RENEWING", []time.Time{notice, end}},
 		{"held renewal approved", 30, []flow.RenewalOpened{renewalHeld, renewalOpen}, "RENEWING", []time.Time{notice, end}},
 		{"held renewal rejected", 30, []flow.RenewalOpened{renewalHeld, renewalOpen}, "EXPIRED", []time.Time{notice, end}},
+		{"cancellation at the end withdrawn", 30, []flow.RenewalOpened{{Reason: "the contract is cancelled by the end of its term"}, renewalScheduled}, "RENEWING", []time.Time{notice, end}},
 		{"expire", 0, []flow.RenewalOpened{{Reason: "the contract does not auto-renew"}}, "EXPIRED", []time.Time{end}},
 		{"evergreen", 0, []flow.RenewalOpened{{Reason: "the contract does not auto-renew"}}, "UNCHANGED", []time.Time{end}},
 	}
