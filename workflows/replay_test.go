@@ -18,7 +18,15 @@ func TestRecordedHistoriesReplay(t *testing.T) {
 	require.NotEmpty(t, files)
 	for _, f := range files {
 		replayer := worker.NewWorkflowReplayer()
-		replayer.RegisterWorkflow(AmendmentWorkflow)
+		RegisterReplayed(replayer)
 		require.NoError(t, replayer.ReplayWorkflowHistoryFromJSONFile(nil, f), f)
 	}
+}
+
+// RegisterReplayed registers every workflow whose histories are recorded in
+// testdata. Exported for the workflows_test package.
+func RegisterReplayed(r worker.WorkflowReplayer) {
+	r.RegisterWorkflow(AmendmentWorkflow)
+	r.RegisterWorkflow(ContractTermWorkflow)
+	r.RegisterWorkflow(ContractActionWorkflow)
 }

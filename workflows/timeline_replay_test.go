@@ -45,17 +45,25 @@ const (
 // for. With RECORD_HISTORY=1 it first records them again against the real
 // service (Postgres and the Temporal dev server, through internal/testkit).
 func TestTimelineHistoriesReplay(t *testing.T) {
+	replayHolding(t, timelineHistories, recordTimelineHistories)
+}
+
+// replayHolding replays each recorded history of histories against today's
+// workflow code and checks that it holds the steps it is kept for; with
+// RECORD_HISTORY=1, record records them again first.
+func replayHolding(t *testing.T, histories map[string][]string, record func(*testing.T)) {
+	t.Helper()
 	if os.Getenv("RECORD_HISTORY") == "1" {
-		recordTimelineHistories(t)
+		record(t)
 	}
-	for file, want := range timelineHistories {
+	for file, want := range histories {
 		raw, err := os.ReadFile(file)
 		require.NoError(t, err)
 		h := &historypb.History{}
 		require.NoError(t, temporalproto.CustomJSONUnmarshalOptions{}.Unmarshal(raw, h))
 
 		replayer := worker.NewWorkflowReplayer()
-		replayer.RegisterWorkflow(workflows.AmendmentWorkflow)
+		workflows.RegisterReplayed(replayer)
 		require.NoError(t, replayer.ReplayWorkflowHistory(nil, h), file)
 
 		steps := map[string]bool{}
@@ -96,19 +104,24 @@ func recordTimelineHistories(t *testing.T) {
 	require.Equal(t, http.StatusOK, done.Status, "%s", done.Body)
 
 	for file, id := range map[string]string{repricedHistory: later, withdrawnHistory: earlier} {
-		run := env.Temporal.GetWorkflow(context.Background(), flow.AmendmentWorkflowID(id), "")
-		require.NoError(t, run.Get(context.Background(), nil))
-		h := &historypb.History{}
-		iter := env.Temporal.GetWorkflowHistory(context.Background(), flow.AmendmentWorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		for iter.HasNext() {
-			ev, err := iter.Next()
-			require.NoError(t, err)
-			h.Events = append(h.Events, ev)
-		}
-		raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(h)
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.FromSlash(file), raw, 0o644))
+		writeHistory(t, env.Temporal, flow.AmendmentWorkflowID(id), file)
 	}
+}
+
+// writeHistory waits for the workflow to end and writes its history to file.
+func writeHistory(t *testing.T, c client.Client, workflowID, file string) {
+	t.Helper()
+	require.NoError(t, c.GetWorkflow(context.Background(), workflowID, "").Get(context.Background(), nil), workflowID)
+	h := &historypb.History{}
+	iter := c.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(t, err)
+		h.Events = append(h.Events, ev)
+	}
+	raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(h)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.FromSlash(file), raw, 0o644))
 }
 
 func seatsOn(contractID string, n int, date string) map[string]any {
