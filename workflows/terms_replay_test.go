@@ -20,13 +20,14 @@ import (
 // and an expiring one, both back-dated so that their terms end seconds
 // later, and started the term workflows of both (the contract-terms
 // version, WatchTerms); "renewed" opened the renewal past its notice date,
-// slept until the end, tried to open it again and ended the term;
+// slept until the end, tried to open it again, ended the term and watched
+// the contract's next;
 // "expired", whose term ended the day it was created, found nothing to
 // renew and ended the term at once.
 var termsHistories = map[string][]string{
 	releasedActionHistory: {"CreateContracts"},
 	actionHistory:         {"CreateContracts", "contract-terms", "WatchTerms"},
-	renewedHistory:        {"OpenRenewal", "EndTerm"},
+	renewedHistory:        {"OpenRenewal", "EndTerm", "WatchTerms"},
 	expiredHistory:        {"OpenRenewal", "EndTerm"},
 }
 

@@ -52,8 +52,13 @@ type termSteps struct {
 }
 
 // mock answers the n-th OpenRenewal of in with opens[n] and its EndTerm
-// with ended, each expected that many times.
+// with ended, each expected that many times; a term that did not expire
+// then watches the contract's next term once.
 func (s *termSteps) mock(in flow.TermInput, opens []flow.RenewalOpened, ended flow.TermEnded) {
+	if ended.Outcome != domain.TermExpired {
+		next := flow.TermsSweepInput{TenantID: in.TenantID, ContractIDs: []string{in.ContractID}}
+		s.env.OnActivity(terms.WatchTerms, mock.Anything, next).Return(flow.TermsPage{}, nil).Once()
+	}
 	s.env.OnActivity(terms.OpenRenewal, mock.Anything, in).Return(func(context.Context, flow.TermInput) (flow.RenewalOpened, error) {
 		s.opened = append(s.opened, s.env.Now().UTC())
 		return opens[len(s.opened)-1], nil
@@ -119,6 +124,11 @@ func TestContractTermWaitsForTheNoticeDateAndTheEnd(t *testing.T) {
 			assert.Equal(t, c.wantOpened, steps.opened, "renewal opened on the notice date, then at the end")
 			assert.Equal(t, []time.Time{end}, steps.ended, "the term ends on its end date, measured from when it was found")
 			env.AssertActivityNumberOfCalls(t, "NotifyTimeline", 0)
+			watched := 1
+			if c.outcome == domain.TermExpired {
+				watched = 0
+			}
+			env.AssertActivityNumberOfCalls(t, "WatchTerms", watched)
 		})
 	}
 }
