@@ -127,7 +127,9 @@ func PlanRenewal(cat *Catalog, ct Contract, date Date) (Quote, error) {
 		return Quote{}, Errorf(KindConflict, "effectiveDate", "contract %s's term ends on %s, not on %s", ct.Number, ct.ExpirationDate, date)
 	}
 	lim := cat.MoneyLimits()
-	after, err := UpliftLines(lim, ct.Lines, ct.Renewal.UpliftBasisPoints, "lines")
+	// Lines stored without their unit prices take the catalog's, so that
+	// each unit price is uplifted and rounded on its own, not the line.
+	after, err := UpliftLines(lim, PricedLines(cat, ct.Lines), ct.Renewal.UpliftBasisPoints, "lines")
 	if err != nil {
 		return Quote{}, err
 	}
