@@ -251,7 +251,10 @@ func replan(cat *Catalog, pr Projection, p Pending, today Date, charges []Termin
 func replanOnDate(cat *Catalog, ct Contract, ch Change, date, today Date, charges []TerminationCharge, facts CrossgradeFacts) (Quote, error) {
 	pf := Preflight{Catalog: cat, Contract: ct, Change: ch, Charges: charges, Facts: facts}
 	if ch.Action == Renewal || ch.RelativeEffectiveDate == EndOfTerm {
-		// Their date is part of the change, and checked by its planning.
+		// Their date is part of the change, and checked by its planning:
+		// the term's end it was accepted for, which a renewal before it on
+		// the projection does not move (see endOfTerm).
+		pf.Change.EffectiveDate = date
 		pf.Today = today
 		if date.Before(today) {
 			pf.Today = date
