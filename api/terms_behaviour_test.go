@@ -166,6 +166,30 @@ func TestRenewalRejectedOrExpiredLeavesTheContractToExpireAtItsEnd(t *testing.T)
 	}
 }
 
+// The renewal's quote binds unless an earlier change re-bases it: seats
+// added today are renewed too, at the uplifted price, and the renewal says
+// it was re-priced.
+func TestRenewalQuoteIsRebasedByAnEarlierChange(t *testing.T) {
+	env := newAmendmentEnv(t)
+	id := renewingApril(env, 500)["id"].(string)
+	renewalID := renewalOf(t, env, id, "SCHEDULED")["id"].(string)
+	now := change(env, env.A.SubmitterKey, seats(id, 10))
+	require.Equal(t, http.StatusOK, now.Status, "%s", now.Body)
+	assert.Equal(t, "APPLIED", now.JSON(t)["quote"].(map[string]any)["status"])
+
+	am := amendment(t, env, renewalID)
+	assert.Equal(t, "SCHEDULED", am["status"])
+	assert.EqualValues(t, 2, am["quoteVersion"])
+	quote := am["quote"].(map[string]any)
+	// 10 seats × 1500 + 500, uplifted to 10 × 1575 + 525.
+	assert.EqualValues(t, 15500, quote["recurringBefore"])
+	assert.EqualValues(t, 16275, quote["recurringAfter"])
+	assert.Equal(t, "2027-04-01", quote["renewal"].(map[string]any)["termEnd"])
+	statuses, _ := historyOf(am)
+	assert.Contains(t, statuses, "REPRICED")
+	assert.Len(t, contractEvents(t, env, "amendment.repriced", id), 1)
+}
+
 // A held renewal undecided when the term ends (today) fails, and the
 // contract expires as an EXPIRE contract would.
 func TestRenewalUndecidedAtTheTermsEndExpiresTheContract(t *testing.T) {
