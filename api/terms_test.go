@@ -1,13 +1,18 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
+	"github.com/contractd/contractd/internal/demo"
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/testkit"
 )
 
@@ -104,4 +109,75 @@ func TestEndOfTermChangeFollowsTheRenewal(t *testing.T) {
 		assert.Equal(t, "SCHEDULED", p["status"], "phase %d", i)
 		assert.EqualValues(t, w.recurring, p["after"].(map[string]any)["recurringAmount"], "phase %d", i)
 	}
+}
+
+// A contract created back-dated while no worker runs, its term ended
+// yesterday: the request is answered once the worker is back, and the term
+// is carried out then, once: one expiry, and a later sweep finds nothing
+// left to do.
+func TestTermEndedWhileTheWorkerWasDownIsCarriedOutOnce(t *testing.T) {
+	env := newAmendmentEnv(t)
+	env.StopWorker()
+	answer := make(chan testkit.Response, 1)
+	body := createBody("ACC-DOWN", teamItem(map[string]any{"effectiveDate": "2025-03-14", "expirationDate": "2026-03-14", "quantities": map[string]int{"prod_seat": 5}}))
+	go func() { answer <- env.Do("POST", "/api/contract-actions", env.A.SubmitterKey, body) }()
+	time.Sleep(2 * time.Second)
+	select {
+	case r := <-answer:
+		t.Fatalf("answered without a worker: %d %s", r.Status, r.Body)
+	default:
+	}
+	assert.Zero(t, env.CountRows("contracts"), "nothing created without a worker")
+	env.StartWorker()
+	var created testkit.Response
+	select {
+	case created = <-answer:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no answer after the worker returned")
+	}
+	require.Equal(t, http.StatusOK, created.Status, "%s", created.Body)
+	id := created.JSON(t)["contractId"].(string)
+
+	got := eventually(t, contractRead(env, id), func(c map[string]any) bool { return c["status"] == "expired" })
+	assert.Equal(t, "2026-03-14", got["expirationDate"])
+	assert.Equal(t, "Active", got["paymentSchedule"].(map[string]any)["status"], "the schedule stays, for the term's periods still to collect")
+	ctx := context.Background()
+	var ended flow.TermEnded
+	require.NoError(t, env.Temporal.GetWorkflow(ctx, termWorkflowID(t, env, id, "2026-03-14"), "").Get(ctx, &ended))
+	assert.Equal(t, "EXPIRED", ended.Outcome)
+
+	sweep, err := env.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "sweep-" + id, TaskQueue: env.TaskQueue},
+		flow.TermsSweepWorkflow, flow.TermsSweepInput{AsOf: domain.DateOf(today)})
+	require.NoError(t, err)
+	var started int
+	require.NoError(t, sweep.Get(ctx, &started))
+	assert.Zero(t, started)
+	assert.Len(t, contractEvents(t, env, "contract.expired", id), 1)
+	assert.Empty(t, contractEvents(t, env, "schedule.canceled", id))
+}
+
+// The tenant's default renewal terms live in its catalog: contracts created
+// without terms take them; terms a request gives win; bad defaults are
+// refused and change nothing.
+func TestTermsTenantDefaultComesFromTheCatalog(t *testing.T) {
+	env := newAmendmentEnv(t)
+	cat := demo.Catalog()
+	cat.Renewal = &domain.RenewalTerms{Mode: domain.AutoRenew, TermMonths: 24, UpliftBasisPoints: 200, NoticeDays: 60}
+	put := env.Do("PUT", "/api/catalog", env.A.OperatorKey, cat)
+	require.Equal(t, http.StatusOK, put.Status, "%s", put.Body)
+	want := map[string]any{"mode": "AUTO_RENEW", "termMonths": 24.0, "upliftBasisPoints": 200.0, "noticeDays": 60.0}
+	assert.Equal(t, want, env.Do("GET", "/api/catalog", env.A.OperatorKey, nil).JSON(t)["renewal"])
+	assert.Equal(t, want, fiveSeats(env, nil)["renewal"])
+	own := fiveSeats(env, map[string]any{"renewal": map[string]any{"mode": "EVERGREEN"}})
+	assert.Equal(t, map[string]any{"mode": "EVERGREEN", "termMonths": 12.0, "upliftBasisPoints": 0.0, "noticeDays": 0.0}, own["renewal"])
+
+	for _, bad := range []domain.RenewalTerms{{Mode: "FOREVER"}, {Mode: domain.AutoRenew, TermMonths: 121}, {Mode: domain.AutoRenew, UpliftBasisPoints: -10001}} {
+		cat.Renewal = &bad
+		resp := env.Do("PUT", "/api/catalog", env.A.OperatorKey, cat)
+		assert.Equal(t, http.StatusBadRequest, resp.Status, "%+v: %s", bad, resp.Body)
+		assert.Contains(t, string(resp.Body), "renewal.", "%+v", bad)
+	}
+	assert.Equal(t, want, env.Do("GET", "/api/catalog", env.A.OperatorKey, nil).JSON(t)["renewal"], "the default is kept")
+	// A tenant without one creates contracts that expire.
+	assert.Nil(t, env.Do("GET", "/api/catalog", env.B.OperatorKey, nil).JSON(t)["renewal"])
 }
