@@ -74,6 +74,11 @@ func (a *Amendments) OpenAmendment(ctx context.Context, in flow.OpenAmendmentInp
 		}
 		if matched != nil {
 			expires := now.Add(expiry)
+			if end := q.EffectiveDate.Time(); in.Change.Action == domain.Renewal && expires.After(end) {
+				// A held renewal is decided by the term's end, or the
+				// contract expires then: its review ends there too.
+				expires = end
+			}
 			plan.Status, plan.MatchedRule, plan.ReviewExpiresAt, plan.ApplyNow = domain.StatusReview, matched, &expires, false
 		}
 		return plan, nil

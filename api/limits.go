@@ -356,5 +356,5 @@ var renewalTermsLimits = map[string]limit{
 	"mode":              noted(ident(32), "AUTO_RENEW, EXPIRE or EVERGREEN"),
 	"termMonths":        noted(integer(0, domain.MaxTermMonths), "0 or omitted: 12"),
 	"upliftBasisPoints": noted(integer(-domain.MaxUpliftBasis, domain.MaxUpliftBasis), "350 = 3.5 %"),
-	"noticeDays":        noted(integer(0, domain.MaxNoticeDays), "0 or omitted with AUTO_RENEW: 30"),
+	"noticeDays":        noted(integer(0, domain.MaxNoticeDays), "0 or omitted: 30; only AUTO_RENEW gives notice"),
 }

@@ -169,7 +169,7 @@ func TestTermsTenantDefaultComesFromTheCatalog(t *testing.T) {
 	assert.Equal(t, want, env.Do("GET", "/api/catalog", env.A.OperatorKey, nil).JSON(t)["renewal"])
 	assert.Equal(t, want, fiveSeats(env, nil)["renewal"])
 	own := fiveSeats(env, map[string]any{"renewal": map[string]any{"mode": "EVERGREEN"}})
-	assert.Equal(t, map[string]any{"mode": "EVERGREEN", "termMonths": 12.0, "upliftBasisPoints": 0.0, "noticeDays": 0.0}, own["renewal"])
+	assert.Equal(t, map[string]any{"mode": "EVERGREEN", "termMonths": 12.0, "upliftBasisPoints": 0.0, "noticeDays": 30.0}, own["renewal"])
 
 	for _, bad := range []domain.RenewalTerms{{Mode: "FOREVER"}, {Mode: domain.AutoRenew, TermMonths: 121}, {Mode: domain.AutoRenew, UpliftBasisPoints: -10001}} {
 		cat.Renewal = &bad

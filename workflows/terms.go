@@ -45,14 +45,14 @@ func ContractTermWorkflow(ctx workflow.Context, in flow.TermInput) (flow.TermEnd
 		if err := sleepTill(ctx, at(in.End.AddDays(-in.NoticeDays))); err != nil {
 			return flow.TermEnded{}, err
 		}
-		if err := openRenewal(ctx, in); err != nil {
+		if err := openUntil(ctx, in, at(in.End)); err != nil {
 			return flow.TermEnded{}, err
 		}
 	}
 	if err := sleepTill(ctx, at(in.End)); err != nil {
 		return flow.TermEnded{}, err
 	}
-	if err := openRenewal(ctx, in); err != nil {
+	if _, err := openRenewal(ctx, in); err != nil {
 		return flow.TermEnded{}, err
 	}
 	var t *activities.Terms
@@ -85,16 +85,36 @@ func sleepTill(ctx workflow.Context, t time.Time) error {
 	return nil
 }
 
+// blockedRetry is how often a term whose renewal a cancellation keeps from
+// opening tries again: the customer may withdraw the cancellation.
+const blockedRetry = 24 * time.Hour
+
+// openUntil opens the term's renewal on its notice date; while a
+// cancellation by the end of the term keeps it from opening, it tries
+// again every day until end, so that an un-cancelled contract gets its
+// renewal, and its notice, before the end.
+func openUntil(ctx workflow.Context, in flow.TermInput, end time.Time) error {
+	for {
+		opened, err := openRenewal(ctx, in)
+		if err != nil || !opened.Blocked || !workflow.Now(ctx).Add(blockedRetry).Before(end) {
+			return err
+		}
+		if err := workflow.Sleep(ctx, blockedRetry); err != nil {
+			return err
+		}
+	}
+}
+
 // openRenewal opens the term's renewal, if there is one to open.
-func openRenewal(ctx workflow.Context, in flow.TermInput) error {
+func openRenewal(ctx workflow.Context, in flow.TermInput) (flow.RenewalOpened, error) {
 	var t *activities.Terms
 	var opened flow.RenewalOpened
 	if err := workflow.ExecuteActivity(withTermStep(ctx), t.OpenRenewal, in).Get(ctx, &opened); err != nil {
-		return err
+		return opened, err
 	}
 	workflow.GetLogger(ctx).Info("renewal", "contractId", in.ContractID, "end", in.End.String(),
 		"amendmentId", opened.AmendmentID, "status", opened.Status, "reason", opened.Reason)
-	return nil
+	return opened, nil
 }
 
 // TermsSweepWorkflow starts the workflow of every contract term whose

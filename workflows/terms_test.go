@@ -90,7 +90,28 @@ var (
 	renewalScheduled = flow.RenewalOpened{AmendmentID: "renewal-1", Status: domain.StatusScheduled}
 	renewalHeld      = flow.RenewalOpened{AmendmentID: "renewal-1", Status: domain.StatusReview}
 	renewalOpen      = flow.RenewalOpened{Reason: "the renewal is open already"}
+	blocked          = flow.RenewalOpened{Reason: "the contract is cancelled by the end of its term", Blocked: true}
 )
+
+// blockedDaily is n answers of a renewal a cancellation keeps from
+// opening, and the one at the end.
+func blockedDaily(n int) []flow.RenewalOpened {
+	out := make([]flow.RenewalOpened, n+1)
+	for i := range out {
+		out[i] = blocked
+	}
+	return out
+}
+
+// blockedDays are the times a blocked renewal is tried: on the notice
+// date, every day after while a day remains before the end, and at the end.
+func blockedDays(notice, end time.Time) []time.Time {
+	var out []time.Time
+	for at := notice; at.Add(24 * time.Hour).Before(end); at = at.Add(24 * time.Hour) {
+		out = append(out, at)
+	}
+	return append(out, out[len(out)-1].Add(24*time.Hour), end)
+}
 
 // Each mode: an auto-renewing term opens its renewal on the notice date
 // (the answer of its approval rules does not change when the term ends)
@@ -111,6 +132,9 @@ func TestContractTermWaitsForTheNoticeDateAndTheEnd(t *testing.T) {
 		{"held renewal approved", 30, []flow.RenewalOpened{renewalHeld, renewalOpen}, "RENEWING", []time.Time{notice, end}},
 		{"held renewal rejected", 30, []flow.RenewalOpened{renewalHeld, renewalOpen}, "EXPIRED", []time.Time{notice, end}},
 		{"cancellation at the end withdrawn", 30, []flow.RenewalOpened{{Reason: "the contract is cancelled by the end of its term"}, renewalScheduled}, "RENEWING", []time.Time{notice, end}},
+		{"cancellation withdrawn a day after the notice", 30, []flow.RenewalOpened{blocked, renewalScheduled, renewalOpen}, "RENEWING",
+			[]time.Time{notice, notice.Add(24 * time.Hour), end}},
+		{"cancellation kept to the end", 30, blockedDaily(30), "UNCHANGED", blockedDays(notice, end)},
 		{"expire", 0, []flow.RenewalOpened{{Reason: "the contract does not auto-renew"}}, "EXPIRED", []time.Time{end}},
 		{"evergreen", 0, []flow.RenewalOpened{{Reason: "the contract does not auto-renew"}}, "UNCHANGED", []time.Time{end}},
 	}

@@ -55,7 +55,7 @@ func (t RenewalTerms) WithDefaults() RenewalTerms {
 	if t.TermMonths == 0 {
 		t.TermMonths = DefaultTermMonths
 	}
-	if t.NoticeDays == 0 && t.Mode == AutoRenew {
+	if t.NoticeDays == 0 {
 		t.NoticeDays = DefaultNoticeDays
 	}
 	return t

@@ -45,7 +45,7 @@ func TestMonthlyTermsFromThe31stEndOnMonthEnds(t *testing.T) {
 
 func TestRenewalTermsDefaults(t *testing.T) {
 	assert.Equal(t, RenewalTerms{Mode: AutoRenew, TermMonths: 12, NoticeDays: 30}, RenewalTerms{Mode: AutoRenew}.WithDefaults())
-	assert.Equal(t, RenewalTerms{Mode: Expire, TermMonths: 12}, RenewalTerms{Mode: Expire}.WithDefaults(), "only an auto-renewal has a notice")
+	assert.Equal(t, DefaultRenewalTerms, RenewalTerms{Mode: Expire}.WithDefaults(), "terms left out are the defaults, whatever the mode")
 	given := RenewalTerms{Mode: AutoRenew, TermMonths: 3, UpliftBasisPoints: -200, NoticeDays: 7}
 	assert.Equal(t, given, given.WithDefaults())
 }

@@ -66,6 +66,10 @@ func (s *Store) MarkTermWatched(ctx context.Context, tenantID, contractID string
 // and attempt, so that opening the same renewal twice names one amendment.
 var renewalIDSpace = uuid.MustParse("5b0c1b8e-7f3e-4d61-9a52-2f1d3c6a7e90")
 
+// ErrCancelledByTheEnd is RenewalToOpen's reason when an open cancellation
+// takes effect by the term's end: it may yet be withdrawn.
+const ErrCancelledByTheEnd = "the contract is cancelled by the end of its term"
+
 // RenewalToOpen says whether the renewal of the contract's term ending on
 // end is to be opened now, and under which amendment id: the contract is
 // active, auto-renews and still ends on end; no renewal of that end is
@@ -100,7 +104,7 @@ func (s *Store) RenewalToOpen(ctx context.Context, tenantID, contractID string, 
 	case row.Opened:
 		return "", "the renewal is open already", nil
 	case row.Cancelling:
-		return "", "the contract is cancelled by the end of its term", nil
+		return "", ErrCancelledByTheEnd, nil
 	}
 	key := fmt.Sprintf("%s/%s/%s/%d", tenantID, contractID, end, row.Failed)
 	return uuid.NewSHA1(renewalIDSpace, []byte(key)).String(), "", nil
