@@ -17,6 +17,8 @@ const ACTIONS = {
   REMOVE_OFFERING: 'Remove offering',
   CANCELLATION: 'Cancellation',
   CROSSGRADE: 'Crossgrade',
+  RENEWAL: 'Renewal',
+  RENEWAL_TERMS_CHANGE: 'Renewal terms change',
 };
 
 const STATUSES = {
