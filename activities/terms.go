@@ -69,7 +69,7 @@ func (t *Terms) WatchTerms(ctx context.Context, in flow.TermsSweepInput) (flow.T
 func (t *Terms) OpenRenewal(ctx context.Context, in flow.TermInput) (flow.RenewalOpened, error) {
 	id, reason, err := t.store.RenewalToOpen(ctx, in.TenantID, in.ContractID, in.End)
 	if err != nil || reason != "" {
-		return flow.RenewalOpened{Reason: reason, Blocked: reason == store.ErrCancelledByTheEnd}, err
+		return flow.RenewalOpened{Reason: reason}, err
 	}
 	change := domain.Change{Action: domain.Renewal, ContractID: in.ContractID, EffectiveDate: in.End}
 	request, err := json.Marshal(change)

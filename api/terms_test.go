@@ -181,3 +181,45 @@ func TestTermsTenantDefaultComesFromTheCatalog(t *testing.T) {
 	// A tenant without one creates contracts that expire.
 	assert.Nil(t, env.Do("GET", "/api/catalog", env.B.OperatorKey, nil).JSON(t)["renewal"])
 }
+
+// A change at the end of a term that does not renew never applies to it:
+// the renewal is held and lapses at the end, the contract expires, and the
+// change, due the same day, waits for the term's end and fails with it.
+func TestEndOfTermChangeFailsWhenTheContractExpires(t *testing.T) {
+	env := newAmendmentEnv(t)
+	putRules(t, env, map[string]any{"id": "renewals", "name": "Renewals", "when": `action == "RENEWAL"`})
+	ct := fiveSeats(env, map[string]any{"effectiveDate": "2025-03-15", "expirationDate": "2026-03-15", "renewal": autoRenew(350)})
+	id := ct["id"].(string)
+	eot := seats(id, 7)
+	eot["relativeEffectiveDate"] = "END_OF_TERM"
+	// Due today, it is answered once the term's end is carried out (409,
+	// failed with it), or refused (422) when the end came first.
+	resp := change(env, env.A.SubmitterKey, eot)
+	require.Contains(t, []int{http.StatusConflict, http.StatusUnprocessableEntity}, resp.Status, "%s", resp.Body)
+	assert.Equal(t, "expired", resp.JSON(t)["contract"].(map[string]any)["status"])
+
+	got := contractRead(env, id)()
+	assert.EqualValues(t, 1, got["version"], "nothing applied to the term that did not start")
+	list := env.Do("GET", "/api/contracts/"+id+"/amendments", env.A.SubmitterKey, nil)
+	require.Equal(t, http.StatusOK, list.Status)
+	for _, it := range list.JSON(t)["items"].([]any) {
+		am := amendment(t, env, it.(map[string]any)["id"].(string))
+		if am["action"] == "QUANTITY_CHANGE" {
+			assert.Equal(t, "FAILED", am["status"])
+			_, notes := historyOf(am)
+			assert.Contains(t, notes["FAILED"], "expired at the end of its term on 2026-03-15")
+		}
+	}
+}
+
+// Past its minimum term an evergreen contract runs until it is cancelled:
+// its renewal mode cannot change any more.
+func TestEvergreenPastItsMinimumTermKeepsItsMode(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, map[string]any{"effectiveDate": "2025-01-01", "expirationDate": "2026-01-01", "renewal": map[string]any{"mode": "EVERGREEN"}})
+	body := map[string]any{"action": "RENEWAL_TERMS_CHANGE", "contractId": ct["id"], "payload": nil, "renewal": map[string]any{"mode": "EXPIRE"}}
+	resp := change(env, env.A.SubmitterKey, body)
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status, "%s", resp.Body)
+	assert.Contains(t, resp.JSON(t)["errorMessage"], "evergreen past its minimum term")
+	assert.Equal(t, "active", contractRead(env, ct["id"].(string))()["status"])
+}

@@ -28,9 +28,9 @@ func withTermStep(ctx workflow.Context) workflow.Context {
 // ContractTermWorkflow carries out the end of one term of one contract. Its
 // id names the contract and the term's end, and is never reused, so each
 // term ends once however often a sweep finds it. It opens the renewal of an
-// auto-renewing contract when the notice date comes (it is started then),
-// sleeps on a durable timer until the end, opens the renewal then if none
-// is open (one withdrawn meanwhile, a cancellation at the end withdrawn),
+// auto-renewing contract when the notice date comes (it is started then)
+// and tries again daily (see openUntil), sleeps on a durable timer until
+// the end, tries once more then (its terms may have become AUTO_RENEW),
 // and ends the term: the contract expires unless an accepted renewal
 // applies on the date. A term end that passed while the service was down
 // is carried out when the timer fires late, with the date it should have
@@ -85,21 +85,21 @@ func sleepTill(ctx workflow.Context, t time.Time) error {
 	return nil
 }
 
-// blockedRetry is how often a term whose renewal a cancellation keeps from
-// opening tries again: the customer may withdraw the cancellation.
-const blockedRetry = 24 * time.Hour
+// renewalRetry is how often a term in its notice window tries to open its
+// renewal again.
+const renewalRetry = 24 * time.Hour
 
-// openUntil opens the term's renewal on its notice date; while a
-// cancellation by the end of the term keeps it from opening, it tries
-// again every day until end, so that an un-cancelled contract gets its
-// renewal, and its notice, before the end.
+// openUntil opens the term's renewal on its notice date and tries again
+// every day until end: a cancellation at the end that kept it from opening,
+// or failed it, may be withdrawn, and an un-cancelled contract then gets
+// its renewal, with its notice, the next day. A try finding the renewal
+// open changes nothing.
 func openUntil(ctx workflow.Context, in flow.TermInput, end time.Time) error {
 	for {
-		opened, err := openRenewal(ctx, in)
-		if err != nil || !opened.Blocked || !workflow.Now(ctx).Add(blockedRetry).Before(end) {
+		if _, err := openRenewal(ctx, in); err != nil || !workflow.Now(ctx).Add(renewalRetry).Before(end) {
 			return err
 		}
-		if err := workflow.Sleep(ctx, blockedRetry); err != nil {
+		if err := workflow.Sleep(ctx, renewalRetry); err != nil {
 			return err
 		}
 	}

@@ -51,9 +51,10 @@ type termSteps struct {
 	ended  []time.Time
 }
 
-// mock answers the n-th OpenRenewal of in with opens[n] and its EndTerm
-// with ended, each expected that many times; a term that did not expire
-// then watches the contract's next term once.
+// mock answers the n-th OpenRenewal of in with opens[n] (the last one
+// from then on) and its EndTerm with ended, once; a term that did not
+// expire then watches the contract's next term once. The tests check how
+// often and when OpenRenewal ran.
 func (s *termSteps) mock(in flow.TermInput, opens []flow.RenewalOpened, ended flow.TermEnded) {
 	if ended.Outcome != domain.TermExpired {
 		next := flow.TermsSweepInput{TenantID: in.TenantID, ContractIDs: []string{in.ContractID}}
@@ -61,8 +62,8 @@ func (s *termSteps) mock(in flow.TermInput, opens []flow.RenewalOpened, ended fl
 	}
 	s.env.OnActivity(terms.OpenRenewal, mock.Anything, in).Return(func(context.Context, flow.TermInput) (flow.RenewalOpened, error) {
 		s.opened = append(s.opened, s.env.Now().UTC())
-		return opens[len(s.opened)-1], nil
-	}).Times(len(opens))
+		return opens[min(len(s.opened), len(opens))-1], nil
+	})
 	s.env.OnActivity(terms.EndTerm, mock.Anything, in).Return(func(context.Context, flow.TermInput) (flow.TermEnded, error) {
 		s.ended = append(s.ended, s.env.Now().UTC())
 		return ended, nil
@@ -90,35 +91,25 @@ var (
 	renewalScheduled = flow.RenewalOpened{AmendmentID: "renewal-1", Status: domain.StatusScheduled}
 	renewalHeld      = flow.RenewalOpened{AmendmentID: "renewal-1", Status: domain.StatusReview}
 	renewalOpen      = flow.RenewalOpened{Reason: "the renewal is open already"}
-	blocked          = flow.RenewalOpened{Reason: "the contract is cancelled by the end of its term", Blocked: true}
+	blocked          = flow.RenewalOpened{Reason: "the contract is cancelled by the end of its term"}
 )
 
-// blockedDaily is n answers of a renewal a cancellation keeps from
-// opening, and the one at the end.
-func blockedDaily(n int) []flow.RenewalOpened {
-	out := make([]flow.RenewalOpened, n+1)
-	for i := range out {
-		out[i] = blocked
-	}
-	return out
-}
-
-// blockedDays are the times a blocked renewal is tried: on the notice
-// date, every day after while a day remains before the end, and at the end.
-func blockedDays(notice, end time.Time) []time.Time {
+// dailyTries are the times a term in its notice window tries to open its
+// renewal: on the notice date, every day after while a day remains before
+// the end, and at the end.
+func dailyTries(notice, end time.Time) []time.Time {
 	var out []time.Time
-	for at := notice; at.Add(24 * time.Hour).Before(end); at = at.Add(24 * time.Hour) {
+	for at := notice; at.Before(end); at = at.Add(24 * time.Hour) {
 		out = append(out, at)
 	}
-	return append(out, out[len(out)-1].Add(24*time.Hour), end)
+	return append(out, end)
 }
 
 // Each mode: an auto-renewing term opens its renewal on the notice date
-// (the answer of its approval rules does not change when the term ends)
-// and tries again at the end, in case it was withdrawn or a cancellation
-// at the end kept it from opening and was withdrawn since; EndTerm, at the
-// end, says whether the contract renews. Other modes open nothing before
-// the end.
+// and tries again every day and at the end, in case a cancellation at the
+// end kept it from opening, or failed it, and was withdrawn since; EndTerm,
+// at the end, says whether the contract renews. Other modes open nothing
+// before the end.
 func TestContractTermWaitsForTheNoticeDateAndTheEnd(t *testing.T) {
 	notice, end := noticeReached, endReached
 	cases := []struct {
@@ -128,13 +119,11 @@ func TestContractTermWaitsForTheNoticeDateAndTheEnd(t *testing.T) {
 		outcome    string
 		wantOpened []time.Time
 	}{
-		{"auto-renew", 30, []flow.RenewalOpened{renewalScheduled, renewalOpen}, "RENEWING", []time.Time{notice, end}},
-		{"held renewal approved", 30, []flow.RenewalOpened{renewalHeld, renewalOpen}, "RENEWING", []time.Time{notice, end}},
-		{"held renewal rejected", 30, []flow.RenewalOpened{renewalHeld, renewalOpen}, "EXPIRED", []time.Time{notice, end}},
-		{"cancellation at the end withdrawn", 30, []flow.RenewalOpened{{Reason: "the contract is cancelled by the end of its term"}, renewalScheduled}, "RENEWING", []time.Time{notice, end}},
-		{"cancellation withdrawn a day after the notice", 30, []flow.RenewalOpened{blocked, renewalScheduled, renewalOpen}, "RENEWING",
-			[]time.Time{notice, notice.Add(24 * time.Hour), end}},
-		{"cancellation kept to the end", 30, blockedDaily(30), "UNCHANGED", blockedDays(notice, end)},
+		{"auto-renew", 30, []flow.RenewalOpened{renewalScheduled, renewalOpen}, "RENEWING", dailyTries(notice, end)},
+		{"held renewal approved", 30, []flow.RenewalOpened{renewalHeld, renewalOpen}, "RENEWING", dailyTries(notice, end)},
+		{"held renewal rejected", 30, []flow.RenewalOpened{renewalHeld, renewalOpen}, "EXPIRED", dailyTries(notice, end)},
+		{"cancellation at the end withdrawn a day after the notice", 30, []flow.RenewalOpened{blocked, renewalScheduled, renewalOpen}, "RENEWING", dailyTries(notice, end)},
+		{"cancellation kept to the end", 30, []flow.RenewalOpened{blocked}, "UNCHANGED", dailyTries(notice, end)},
 		{"expire", 0, []flow.RenewalOpened{{Reason: "the contract does not auto-renew"}}, "EXPIRED", []time.Time{end}},
 		{"evergreen", 0, []flow.RenewalOpened{{Reason: "the contract does not auto-renew"}}, "UNCHANGED", []time.Time{end}},
 	}

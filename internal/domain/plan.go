@@ -9,13 +9,7 @@ import (
 // prices it. today is the business date the request is made on; charges are
 // the period charges of the contract's early-termination definition, if any.
 func PlanAmendment(cat *Catalog, ct Contract, ch Change, today Date, charges []TerminationCharge) (Quote, error) {
-	if ct.Protected {
-		return Quote{}, Errorf(KindForbidden, "contractId", "contract %s is protected and cannot be changed through the API", ct.Number)
-	}
-	if ct.Status != ContractActive {
-		return Quote{}, Errorf(KindUnprocessable, "contractId", "contract %s is %s and cannot be changed", ct.Number, ct.Status)
-	}
-	effective, period, err := effectiveDate(ct, ch, today)
+	effective, period, err := changeableOn(ct, ch, today)
 	if err != nil {
 		return Quote{}, err
 	}
@@ -40,6 +34,18 @@ func PlanAmendment(cat *Catalog, ct Contract, ch Change, today Date, charges []T
 		return Quote{}, err
 	}
 	return pc.quote(lim)
+}
+
+// changeableOn checks that a client may change ct and returns the date the
+// change takes effect on, with the period it is prorated over.
+func changeableOn(ct Contract, ch Change, today Date) (Date, Period, error) {
+	if ct.Protected {
+		return Date{}, Period{}, Errorf(KindForbidden, "contractId", "contract %s is protected and cannot be changed through the API", ct.Number)
+	}
+	if ct.Status != ContractActive {
+		return Date{}, Period{}, Errorf(KindUnprocessable, "contractId", "contract %s is %s and cannot be changed", ct.Number, ct.Status)
+	}
+	return effectiveDate(ct, ch, today)
 }
 
 func effectiveDate(ct Contract, ch Change, today Date) (Date, Period, error) {

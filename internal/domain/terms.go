@@ -112,8 +112,10 @@ type RenewalQuote struct {
 }
 
 // NextTermEnd is the end of the term that starts on end and lasts months.
-// Month ends stay month ends: a term that started on the 31st and ended on
-// a shorter month's last day ends on the 31st again where there is one.
+// Month ends stay month ends: when end is a month's last day and the
+// contract started (on start) later in its month than that day, say on the
+// 31st or on Feb 29, the next end takes start's day again where the month
+// has it, so a clamped end does not shift every later one.
 func NextTermEnd(start, end Date, months int) Date {
 	day := end.Day()
 	if end.AddDays(1).Day() == 1 && start.Day() > day {
@@ -149,7 +151,7 @@ func PlanRenewal(cat *Catalog, ct Contract, date Date) (Quote, error) {
 	if err != nil {
 		return Quote{}, err
 	}
-	q.Renewal = &RenewalQuote{TermStart: date, TermEnd: NextTermEnd(ct.TermStart, date, ct.Renewal.TermMonths), UpliftBasisPoints: ct.Renewal.UpliftBasisPoints}
+	q.Renewal = &RenewalQuote{TermStart: date, TermEnd: NextTermEnd(ct.EffectiveDate, date, ct.Renewal.TermMonths), UpliftBasisPoints: ct.Renewal.UpliftBasisPoints}
 	return q, nil
 }
 
@@ -165,15 +167,16 @@ func termEndPricing(ct Contract, action Action, after []Line, date Date) pricing
 // PlanTermsChange prices a RENEWAL_TERMS_CHANGE: the lines stay, the terms
 // change from its date.
 func PlanTermsChange(cat *Catalog, ct Contract, ch Change, today Date) (Quote, error) {
-	if ct.Protected {
-		return Quote{}, Errorf(KindForbidden, "contractId", "contract %s is protected and cannot be changed through the API", ct.Number)
-	}
-	if ct.Status != ContractActive {
-		return Quote{}, Errorf(KindUnprocessable, "contractId", "contract %s is %s and cannot be changed", ct.Number, ct.Status)
-	}
-	effective, period, err := effectiveDate(ct, ch, today)
+	effective, period, err := changeableOn(ct, ch, today)
 	if err != nil {
 		return Quote{}, err
+	}
+	terms := ch.Renewal.WithDefaults()
+	if ct.Renewal.Mode == Evergreen && terms.Mode != Evergreen && !effective.Before(ct.ExpirationDate) {
+		// Its term ended on the expiration date: there is no end left to
+		// renew or expire at, only a cancellation.
+		return Quote{}, Errorf(KindUnprocessable, "renewal.mode",
+			"contract %s is evergreen past its minimum term (%s): it runs until it is cancelled, and its renewal mode can no longer change", ct.Number, ct.ExpirationDate)
 	}
 	lim := cat.MoneyLimits()
 	pc := pricing{ct: ct, action: ch.Action, after: ct.Lines, newPeriod: ct.BillingPeriod, effective: effective, period: period, field: "renewal", discount: ct.Discount}
@@ -181,7 +184,6 @@ func PlanTermsChange(cat *Catalog, ct Contract, ch Change, today Date) (Quote, e
 	if err != nil {
 		return Quote{}, err
 	}
-	terms := ch.Renewal.WithDefaults()
 	q.Terms = &terms
 	return q, nil
 }

@@ -289,3 +289,15 @@ func TestRebaseKeepsAChangeAtTheEndOfTermOnItsDate(t *testing.T) {
 	assert.Equal(t, d("2027-01-01"), rebased[1].Quote.EffectiveDate)
 	assert.False(t, rebased[1].Changed, "nothing moved under it")
 }
+
+// A contract that started on Feb 29 renews on Feb 28 in common years and
+// on Feb 29 again in the next leap year, however many renewals lie between.
+func TestRenewalsKeepTheLeapDayAnchor(t *testing.T) {
+	start, end := NewDate(2024, 2, 29), NewDate(2025, 2, 28)
+	var ends []string
+	for range 4 {
+		end = NextTermEnd(start, end, 12)
+		ends = append(ends, end.String())
+	}
+	assert.Equal(t, []string{"2026-02-28", "2027-02-28", "2028-02-29", "2029-02-28"}, ends)
+}

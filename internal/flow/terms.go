@@ -66,9 +66,6 @@ type RenewalOpened struct {
 	AmendmentID string `json:",omitempty"`
 	Status      string `json:",omitempty"`
 	Reason      string `json:",omitempty"`
-	// Blocked is set when a cancellation by the end of the term kept it
-	// from opening: withdrawn, it lets the renewal open.
-	Blocked bool `json:",omitempty"`
 }
 
 // TermEnded is how a term's end went: EXPIRED, RENEWING (an accepted

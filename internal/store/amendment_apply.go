@@ -82,6 +82,9 @@ var errNotYourTurn = errors.New("an amendment before it on the contract's timeli
 // awaitTurn refuses, for now, to apply an amendment while one accepted
 // before it on the contract's timeline is still open.
 func awaitTurn(ctx context.Context, tx *sqlx.Tx, ct domain.Contract, am domain.Amendment) error {
+	if atTermEnd(ct, am.Quote) {
+		return fmt.Errorf("apply amendment %s after the end of contract %s's term: %w", am.ID, ct.Number, errNotYourTurn)
+	}
 	if am.Quote.BaseVersion == ct.Version {
 		return nil
 	}
@@ -98,6 +101,15 @@ func awaitTurn(ctx context.Context, tx *sqlx.Tx, ct domain.Contract, am domain.A
 		}
 	}
 	return nil // applyLocked refuses a quote priced on other terms
+}
+
+// atTermEnd reports whether q is a change (other than a cancellation or
+// the renewal) dated the end of ct's term, which has not been carried out:
+// it applies to the renewed term, after the renewal, or fails when the
+// contract expires instead (see EndTerm).
+func atTermEnd(ct domain.Contract, q domain.Quote) bool {
+	return ct.Status == domain.ContractActive && ct.Renewal.Mode != domain.Evergreen && q.EffectiveDate.Equal(ct.ExpirationDate) &&
+		!q.CancelsContract && q.Action != domain.Renewal
 }
 
 // recordedAmendment is an amendment as applying it needs it: its quote, and

@@ -117,7 +117,7 @@ func openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, now time.Time
 	}
 	// An immediate change applies at once unless an earlier one, due today
 	// too, is still on its way: then its workflow applies it after that one.
-	if p.Status == domain.StatusPending && p.ApplyNow && quote.BaseVersion == ct.Version {
+	if p.Status == domain.StatusPending && p.ApplyNow && quote.BaseVersion == ct.Version && !atTermEnd(ct.Contract, quote) {
 		rec := recordedAmendment{TenantID: in.TenantID, ID: in.ID, Quote: quote, SubmittedBy: in.ActorID}
 		applied, err := applyLocked(ctx, tx, ct, rec, in.event(domain.StatusApplied, now))
 		out.Amendment, out.Contract = applied.Amendment, applied.Contract

@@ -56,7 +56,10 @@ func nullable(s string) *string {
 // MarkTermWatched records that the workflow of the term ending on end was
 // started, so that later sweeps pass the contract by until its term moves.
 func (s *Store) MarkTermWatched(ctx context.Context, tenantID, contractID string, end domain.Date) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE contracts SET term_watched = $3 WHERE tenant_id = $1 AND id = $2`, tenantID, contractID, end); err != nil {
+	// Only while the term still ends there: a term that renewed meanwhile
+	// has its next end recorded by its own workflow.
+	if _, err := s.db.ExecContext(ctx, `UPDATE contracts SET term_watched = $3 WHERE tenant_id = $1 AND id = $2 AND expiration_date = $3`,
+		tenantID, contractID, end); err != nil {
 		return fmt.Errorf("mark the term of contract %s watched: %w", contractID, err)
 	}
 	return nil
@@ -65,10 +68,6 @@ func (s *Store) MarkTermWatched(ctx context.Context, tenantID, contractID string
 // renewalIDSpace makes renewal amendment ids from their contract, term end
 // and attempt, so that opening the same renewal twice names one amendment.
 var renewalIDSpace = uuid.MustParse("5b0c1b8e-7f3e-4d61-9a52-2f1d3c6a7e90")
-
-// ErrCancelledByTheEnd is RenewalToOpen's reason when an open cancellation
-// takes effect by the term's end: it may yet be withdrawn.
-const ErrCancelledByTheEnd = "the contract is cancelled by the end of its term"
 
 // RenewalToOpen says whether the renewal of the contract's term ending on
 // end is to be opened now, and under which amendment id: the contract is
@@ -104,7 +103,7 @@ func (s *Store) RenewalToOpen(ctx context.Context, tenantID, contractID string, 
 	case row.Opened:
 		return "", "the renewal is open already", nil
 	case row.Cancelling:
-		return "", ErrCancelledByTheEnd, nil
+		return "", "the contract is cancelled by the end of its term", nil
 	}
 	key := fmt.Sprintf("%s/%s/%s/%d", tenantID, contractID, end, row.Failed)
 	return uuid.NewSHA1(renewalIDSpace, []byte(key)).String(), "", nil

@@ -13,8 +13,9 @@ import (
 // writeRenewalTerms records what a renewal or a change of renewal terms
 // does besides lines: a renewal moves the expiration date and starts a new
 // term (one applied after its date, the service having been down, resumes
-// billing on the day it applied: the periods missed meanwhile are not
-// billed, as for a restarted schedule); a change of terms sets them. It
+// billing with the period running on the day it applied: the periods that
+// ended meanwhile are not billed, as for a restarted schedule); a change of
+// terms sets them. It
 // returns the contract's expiration date once the change applies.
 func writeRenewalTerms(ctx context.Context, tx *sqlx.Tx, tenantID string, ct domain.Contract, q domain.Quote, now time.Time) (domain.Date, error) {
 	switch {
@@ -22,7 +23,12 @@ func writeRenewalTerms(ctx context.Context, tx *sqlx.Tx, tenantID string, ct dom
 		r := q.Renewal
 		var resumes *domain.Date
 		if today := domain.DateOf(now); today.After(r.TermStart) {
-			resumes = &today
+			// Late: the periods of the new term that ended before today are
+			// not back-billed; the one running today is.
+			current := domain.PeriodContaining(ct.EffectiveDate, ct.BillingCycleDay, q.BillingPeriod, today).Start
+			if current.After(r.TermStart) {
+				resumes = &current
+			}
 		}
 		_, err := tx.ExecContext(ctx, `
 			UPDATE contracts SET expiration_date = $3, term_start = $4,
@@ -86,7 +92,9 @@ func (s *Store) EndTerm(ctx context.Context, tenantID, contractID string, end do
 		}
 		for _, p := range timeline {
 			switch {
-			case p.InProjection() && p.Quote.EffectiveDate.Before(end):
+			case p.InProjection() && (p.Quote.EffectiveDate.Before(end) || p.Quote.CancelsContract):
+				// Changes before the end apply first, and so does a
+				// cancellation at the end, which ends the contract instead.
 				return fmt.Errorf("end the term of contract %s after amendment %s: %w", ct.Number, p.ID, errNotYourTurn)
 			case p.InProjection() && p.Quote.Action == domain.Renewal:
 				out.Outcome = domain.TermRenewing
