@@ -41,7 +41,13 @@ func (t *Terms) WatchTerms(ctx context.Context, in flow.TermsSweepInput) (flow.T
 	if asOf.IsZero() {
 		asOf = domain.DateOf(now) // a scheduled sweep: today
 	}
-	due, more, err := t.store.TermsToWatch(ctx, asOf, in.TenantID, in.ContractIDs, in.AfterRef, termsPageSize)
+	watch := func() ([]store.TermWatch, bool, error) {
+		if len(in.ContractIDs) > 0 {
+			return t.store.ContractTermsToWatch(ctx, asOf, in.TenantID, in.ContractIDs, in.AfterRef, termsPageSize)
+		}
+		return t.store.TermsToWatch(ctx, asOf, in.AfterRef, termsPageSize)
+	}
+	due, more, err := watch()
 	if err != nil {
 		return flow.TermsPage{}, err
 	}

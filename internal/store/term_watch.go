@@ -22,35 +22,40 @@ type TermWatch struct {
 	NoticeDays int         `db:"notice_days"`
 }
 
-// TermsToWatch lists a page, in ref order after afterRef, of the active
-// contracts whose term's notice date has come by asOf (for AUTO_RENEW the
-// end less noticeDays, else the end itself) and whose term workflow has not
-// been started for that end: of tenantID's contractIDs when given, else of
-// every tenant. An evergreen contract's term has no end to carry out.
-func (s *Store) TermsToWatch(ctx context.Context, asOf domain.Date, tenantID string, contractIDs []string, afterRef int64, limit int) ([]TermWatch, bool, error) {
+// termsToWatch selects the active contracts whose term's notice date has
+// come by $1 (for AUTO_RENEW the end less noticeDays, else the end itself;
+// see term_notice_date) and whose term workflow has not been started for
+// that end, after ref $2. An evergreen contract's term has no end to carry
+// out. Each caller adds its own scope, so that every statement is planned
+// for what it reads (a statement serving both would be planned for
+// neither once prepared).
+const termsToWatch = `
+	SELECT tenant_id, id, ref, expiration_date, expiration_date - term_notice_date AS notice_days
+	FROM contracts
+	WHERE status = 'active' AND renewal_mode <> 'EVERGREEN' AND term_watched IS DISTINCT FROM expiration_date
+		AND term_notice_date <= $1 AND ref > $2`
+
+// TermsToWatch lists a page of the terms to watch (see termsToWatch) of
+// every tenant, in ref order after afterRef, and whether more follow: the
+// daily sweep.
+func (s *Store) TermsToWatch(ctx context.Context, asOf domain.Date, afterRef int64, limit int) ([]TermWatch, bool, error) {
+	return s.termsToWatch(ctx, limit, termsToWatch+` ORDER BY ref LIMIT $3`, asOf, afterRef, limit+1)
+}
+
+// ContractTermsToWatch is TermsToWatch of the tenant's contractIDs: the
+// contracts a contract action created.
+func (s *Store) ContractTermsToWatch(ctx context.Context, asOf domain.Date, tenantID string, contractIDs []string, afterRef int64, limit int) ([]TermWatch, bool, error) {
+	return s.termsToWatch(ctx, limit, termsToWatch+` AND tenant_id = $3 AND id = ANY($4::uuid[]) ORDER BY ref LIMIT $5`,
+		asOf, afterRef, tenantID, pq.Array(contractIDs), limit+1)
+}
+
+func (s *Store) termsToWatch(ctx context.Context, limit int, query string, args ...any) ([]TermWatch, bool, error) {
 	var rows []TermWatch
-	err := s.db.SelectContext(ctx, &rows, `
-		SELECT tenant_id, id, ref, expiration_date,
-			CASE WHEN renewal_mode = 'AUTO_RENEW' THEN renewal_notice_days ELSE 0 END AS notice_days
-		FROM contracts
-		WHERE status = 'active' AND renewal_mode <> 'EVERGREEN' AND ref > $2
-			AND expiration_date <= $1::date + `+fmt.Sprint(domain.MaxNoticeDays)+`
-			AND expiration_date - CASE WHEN renewal_mode = 'AUTO_RENEW' THEN renewal_notice_days ELSE 0 END <= $1::date
-			AND term_watched IS DISTINCT FROM expiration_date
-			AND ($3::uuid IS NULL OR (tenant_id = $3 AND id = ANY($4::uuid[])))
-		ORDER BY ref LIMIT $5`, asOf, afterRef, nullable(tenantID), pq.Array(contractIDs), limit+1)
-	if err != nil {
+	if err := s.db.SelectContext(ctx, &rows, query, args...); err != nil {
 		return nil, false, fmt.Errorf("list contract terms to watch: %w", err)
 	}
 	rows, more := page(rows, limit)
 	return rows, more, nil
-}
-
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 // MarkTermWatched records that the workflow of the term ending on end was

@@ -26,6 +26,13 @@ ALTER TABLE contracts
 CREATE UNIQUE INDEX amendments_one_renewal_per_term ON amendments (contract_id, effective_date)
     WHERE action = 'RENEWAL' AND status <> 'FAILED';
 
--- The daily sweep's lookup: active contracts whose term ends, by date.
-CREATE INDEX contracts_term_ends ON contracts (expiration_date, ref)
-    WHERE status = 'active' AND renewal_mode <> 'EVERGREEN';
+-- When the current term's workflow is due to start: the renewal's notice
+-- date for AUTO_RENEW, the end itself otherwise.
+ALTER TABLE contracts ADD COLUMN term_notice_date date GENERATED ALWAYS AS
+    (expiration_date - CASE WHEN renewal_mode = 'AUTO_RENEW' THEN renewal_notice_days ELSE 0 END) STORED;
+
+-- The daily sweep's lookup: the terms not yet watched, by the day they are
+-- due, so that a sweep reads the due ones only, however many contracts
+-- there are.
+CREATE INDEX contracts_terms_to_watch ON contracts (term_notice_date)
+    WHERE status = 'active' AND renewal_mode <> 'EVERGREEN' AND term_watched IS DISTINCT FROM expiration_date;
