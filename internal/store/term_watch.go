@@ -22,31 +22,33 @@ type TermWatch struct {
 	NoticeDays int         `db:"notice_days"`
 }
 
-// termsToWatch selects the active contracts whose term's notice date has
-// come by $1 (for AUTO_RENEW the end less noticeDays, else the end itself;
-// see term_notice_date) and whose term workflow has not been started for
-// that end, after ref $2. An evergreen contract's term has no end to carry
-// out. Each caller adds its own scope, so that every statement is planned
-// for what it reads (a statement serving both would be planned for
-// neither once prepared).
-const termsToWatch = `
+// termsDue selects the active contracts whose term's notice date has come
+// by $1 (for AUTO_RENEW the end less noticeDays, else the end itself; see
+// term_notice_date) and whose term workflow has not been started for that
+// end: what the partial index contracts_terms_to_watch holds. An evergreen
+// contract's term has no end to carry out. Each caller adds its own scope,
+// so that every statement is planned for what it reads (one statement
+// serving both would be planned for neither once prepared).
+const termsDue = `
 	SELECT tenant_id, id, ref, expiration_date, expiration_date - term_notice_date AS notice_days
 	FROM contracts
 	WHERE status = 'active' AND renewal_mode <> 'EVERGREEN' AND term_watched IS DISTINCT FROM expiration_date
-		AND term_notice_date <= $1 AND ref > $2`
+		AND term_notice_date <= $1`
 
-// TermsToWatch lists a page of the terms to watch (see termsToWatch) of
-// every tenant, in ref order after afterRef, and whether more follow: the
-// daily sweep.
+// TermsToWatch lists a page of the terms due (see termsDue) of every
+// tenant, in ref order after afterRef, and whether more follow: the daily
+// sweep. The due terms are read from the partial index first: ordered by
+// ref alone, Postgres would walk every contract to find the few due.
 func (s *Store) TermsToWatch(ctx context.Context, asOf domain.Date, afterRef int64, limit int) ([]TermWatch, bool, error) {
-	return s.termsToWatch(ctx, limit, termsToWatch+` ORDER BY ref LIMIT $3`, asOf, afterRef, limit+1)
+	return s.termsToWatch(ctx, limit, `WITH due AS MATERIALIZED (`+termsDue+`)
+		SELECT * FROM due WHERE ref > $2 ORDER BY ref LIMIT $3`, asOf, afterRef, limit+1)
 }
 
 // ContractTermsToWatch is TermsToWatch of the tenant's contractIDs: the
-// contracts a contract action created.
+// contracts a contract action created, read by their ids.
 func (s *Store) ContractTermsToWatch(ctx context.Context, asOf domain.Date, tenantID string, contractIDs []string, afterRef int64, limit int) ([]TermWatch, bool, error) {
-	return s.termsToWatch(ctx, limit, termsToWatch+` AND tenant_id = $3 AND id = ANY($4::uuid[]) ORDER BY ref LIMIT $5`,
-		asOf, afterRef, tenantID, pq.Array(contractIDs), limit+1)
+	return s.termsToWatch(ctx, limit, termsDue+` AND tenant_id = $2 AND id = ANY($3::uuid[]) AND ref > $4 ORDER BY ref LIMIT $5`,
+		asOf, tenantID, pq.Array(contractIDs), afterRef, limit+1)
 }
 
 func (s *Store) termsToWatch(ctx context.Context, limit int, query string, args ...any) ([]TermWatch, bool, error) {
