@@ -54,12 +54,15 @@ func effectiveDate(ct Contract, ch Change, today Date) (Date, Period, error) {
 	switch {
 	case ch.RelativeEffectiveDate == EndOfTerm:
 		effective, err := endOfTerm(ct, ch, today)
-		if err != nil || ct.Renewal.Mode == Evergreen {
+		switch {
+		case err != nil:
+			return Date{}, Period{}, err
+		case ct.Renewal.Mode == Evergreen:
 			// An evergreen contract bills on past its minimum term: a change
 			// at its end is priced as on any other date.
-			return effective, PeriodContaining(ct.EffectiveDate, ct.BillingCycleDay, ct.BillingPeriod, effective), err
+			return effective, PeriodContaining(ct.EffectiveDate, ct.BillingCycleDay, ct.BillingPeriod, effective), nil
 		}
-		return effective, termEndPricing(ct, ch.Action, nil, effective).period, nil
+		return effective, termEndPeriod(ct, effective), nil
 	case ch.RelativeEffectiveDate == NextBillCycle:
 		from := today
 		if from.Before(ct.EffectiveDate) {

@@ -143,7 +143,7 @@ func PlanRenewal(cat *Catalog, ct Contract, date Date) (Quote, error) {
 	if err != nil {
 		return Quote{}, err
 	}
-	pc := termEndPricing(ct, Renewal, after, date)
+	pc := pricing{ct: ct, action: Renewal, after: after, newPeriod: ct.BillingPeriod, effective: date, period: termEndPeriod(ct, date), field: "payload"}
 	if pc.discount, err = keptDiscount(lim, ct.Discount, after, date); err != nil {
 		return Quote{}, err
 	}
@@ -155,13 +155,13 @@ func PlanRenewal(cat *Catalog, ct Contract, date Date) (Quote, error) {
 	return q, nil
 }
 
-// termEndPricing prices a move to lines after on the term's end, date,
-// with nothing prorated: the period billed last ends on the expiration
-// date (see BillingTerms.DuePeriods), so nothing after it was charged.
-func termEndPricing(ct Contract, action Action, after []Line, date Date) pricing {
+// termEndPeriod is the period a change on the term's end, date, is priced
+// over: the one billed last, which ends on the expiration date (see
+// BillingTerms.DuePeriods). The change takes effect as it ends, so nothing
+// is prorated: nothing after it was charged.
+func termEndPeriod(ct Contract, date Date) Period {
 	last := PeriodContaining(ct.EffectiveDate, ct.BillingCycleDay, ct.BillingPeriod, date.AddDays(-1))
-	return pricing{ct: ct, action: action, after: after, newPeriod: ct.BillingPeriod, effective: date,
-		period: Period{Start: last.Start, End: date}, field: "payload"}
+	return Period{Start: last.Start, End: date}
 }
 
 // PlanTermsChange prices a RENEWAL_TERMS_CHANGE: the lines stay, the terms
