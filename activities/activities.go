@@ -2,7 +2,7 @@
 // writing Postgres, calling the payment provider, sending webhooks. Each
 // activity is idempotent, keyed by the id of the thing it writes. They come in
 // groups by concern (Amendments, Contracts, Schedules, Billing, Payments,
-// Webhooks, Terms), each built complete by its constructor; an activity's type name
+// Webhooks, Terms, Clocks), each built complete by its constructor; an activity's type name
 // is its method's name, unique across the groups, as recorded histories hold.
 package activities
 
@@ -43,6 +43,7 @@ type Groups struct {
 	Payments   *Payments
 	Webhooks   *Webhooks
 	Terms      *Terms
+	Clocks     *Clocks
 }
 
 // New builds every group from d.
@@ -64,12 +65,13 @@ func New(d Deps) Groups {
 		Payments:   NewPayments(d.Payments),
 		Webhooks:   NewWebhooks(d.Store, d.Webhooks, d.Temporal),
 		Terms:      NewTerms(d.Store, d.Now, d.Temporal),
+		Clocks:     NewClocks(d.Store, d.Temporal),
 	}
 }
 
 // All lists the groups, for registering each on a worker.
 func (g Groups) All() []any {
-	return []any{g.Amendments, g.Contracts, g.Schedules, g.Billing, g.Payments, g.Webhooks, g.Terms}
+	return []any{g.Amendments, g.Contracts, g.Schedules, g.Billing, g.Payments, g.Webhooks, g.Terms, g.Clocks}
 }
 
 // database is what the groups that only read and write Postgres hold: the

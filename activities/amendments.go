@@ -48,13 +48,14 @@ func (a *Amendments) OpenAmendment(ctx context.Context, in flow.OpenAmendmentInp
 	if err != nil {
 		return flow.OpenAmendmentResult{}, err
 	}
-	now := a.clock.now()
-	today := domain.DateOf(now)
+	wall := a.clock.now()
 	opened, err := a.store.OpenAmendment(ctx, store.NewAmendment{
 		ID: in.AmendmentID, TenantID: in.TenantID, ContractID: in.ContractID, Action: in.Change.Action,
 		Request: in.Request, RequestHash: in.RequestHash, IdempotencyKey: in.IdempotencyKey, WorkflowID: in.WorkflowID,
 		ActorID: in.ActorID, Source: in.Source, Change: in.Change,
-	}, now, func(ct domain.Contract, timeline []domain.Pending, cat domain.Catalog, charges []domain.TerminationCharge) (store.Plan, error) {
+	}, wall, func(ct domain.Contract, timeline []domain.Pending, cat domain.Catalog, charges []domain.TerminationCharge) (store.Plan, error) {
+		now := ct.Now(wall) // a test clock's time, for a contract on one
+		today := domain.DateOf(now)
 		pf := domain.Preflight{Catalog: &cat, Contract: ct, Change: in.Change, Today: today, Charges: charges, Facts: facts}
 		q, err := domain.PlanOnTimeline(pf, timeline)
 		if err != nil {
@@ -95,6 +96,10 @@ func (a *Amendments) OpenAmendment(ctx context.Context, in flow.OpenAmendmentInp
 	// Both waits derive from what is stored: when this runs again after a
 	// crash, the amendment it opened the first time is returned as it was.
 	res := flow.OpenAmendmentResult{Amendment: am, Contract: ct, Rebased: opened.Rebased}
+	now := ct.Now(wall)
+	if ct.TestClockID != nil {
+		res.TestClock = &flow.ClockReading{ID: *ct.TestClockID, Time: now}
+	}
 	if wait := am.EffectiveDate.Time().Sub(now); wait > 0 {
 		res.WaitFor = wait
 	}

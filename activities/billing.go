@@ -27,7 +27,11 @@ func NewBilling(s *store.Store, now func() time.Time) *Billing {
 // contracts that have ended. A contract whose schedule is Terminated is
 // billed nothing.
 func (a *Billing) InvoiceDuePeriods(ctx context.Context, in flow.InvoicePageInput) (flow.InvoicePage, error) {
-	contracts, more, err := a.store.BillingContracts(ctx, in.TenantID, in.AsOf, in.AfterRef, in.Limit)
+	now, err := a.runTime(ctx, in.TestClockID)
+	if err != nil {
+		return flow.InvoicePage{}, err
+	}
+	contracts, more, err := a.store.BillingContracts(ctx, in.TenantID, optional(in.TestClockID), in.AsOf, in.AfterRef, in.Limit)
 	if err != nil {
 		return flow.InvoicePage{}, err
 	}
@@ -57,7 +61,7 @@ func (a *Billing) InvoiceDuePeriods(ctx context.Context, in flow.InvoicePageInpu
 		active = append(active, c.ID)
 		issue = append(issue, invoices...)
 	}
-	if page.Invoiced, err = a.store.IssueRecurringInvoices(ctx, in.TenantID, in.RunID, active, issue, a.clock.now()); err != nil {
+	if page.Invoiced, err = a.store.IssueRecurringInvoices(ctx, in.TenantID, in.RunID, active, issue, now); err != nil {
 		return flow.InvoicePage{}, err
 	}
 	open, err := a.store.InvoicesToCollect(ctx, in.TenantID, active, in.AsOf)
@@ -72,7 +76,9 @@ func (a *Billing) InvoiceDuePeriods(ctx context.Context, in flow.InvoicePageInpu
 		open = append(open, ended...)
 	}
 	for _, inv := range open {
-		page.Collect = append(page.Collect, flow.InvoiceRef{TenantID: in.TenantID, ContractID: inv.ContractID, InvoiceID: inv.ID, DueDate: inv.PeriodStart})
+		page.Collect = append(page.Collect, flow.InvoiceRef{
+			TenantID: in.TenantID, ContractID: inv.ContractID, InvoiceID: inv.ID, DueDate: inv.PeriodStart, TestClockID: in.TestClockID,
+		})
 	}
 	return page, nil
 }
@@ -80,7 +86,16 @@ func (a *Billing) InvoiceDuePeriods(ctx context.Context, in flow.InvoicePageInpu
 // CountBillingContracts counts the contracts a run as of in.AsOf goes
 // through, so that its progress has a whole to show against.
 func (a *Billing) CountBillingContracts(ctx context.Context, in flow.BillingRunInput) (int, error) {
-	return a.store.CountBillingContracts(ctx, in.TenantID, in.AsOf)
+	return a.store.CountBillingContracts(ctx, in.TenantID, optional(in.TestClockID), in.AsOf)
+}
+
+// runTime is the business time of a billing step: the test clock's time
+// when it bills the contracts on one, else the business clock's.
+func (a *Billing) runTime(ctx context.Context, clockID string) (time.Time, error) {
+	if clockID == "" {
+		return a.clock.now(), nil
+	}
+	return a.store.ClockTime(ctx, clockID)
 }
 
 // recurringInvoices prices a contract's due periods, all or none.
@@ -122,8 +137,18 @@ func (a *Billing) PrepareCollection(ctx context.Context, inv flow.InvoiceRef) (f
 
 // RecordCollection stores an attempt's outcome on its invoice and settles it.
 func (a *Billing) RecordCollection(ctx context.Context, r flow.CollectionResult) error {
+	at, err := a.runTime(ctx, r.Invoice.TestClockID)
+	if err != nil {
+		return err
+	}
+	if r.Invoice.TestClockID != "" && r.Attempt == 0 && !r.Outcome.EndsDunning() {
+		// Its dunning is about to start: the clock's advance waits for it.
+		if err := a.store.HoldClock(ctx, r.Invoice.TestClockID, flow.DunningWorkflowID(r.Invoice)); err != nil {
+			return err
+		}
+	}
 	attempt := store.CollectionAttempt{
-		Attempt: r.Attempt, Outcome: r.Outcome, Reason: optional(r.Reason), PaymentID: optional(r.PaymentID), At: a.clock.now(),
+		Attempt: r.Attempt, Outcome: r.Outcome, Reason: optional(r.Reason), PaymentID: optional(r.PaymentID), At: at,
 	}
 	if r.Outcome == domain.CollectionSucceeded {
 		attempt.Amount = &r.Amount

@@ -32,7 +32,7 @@ func (a *Contracts) CreateContracts(ctx context.Context, in flow.CreateContracts
 	action, err := a.store.CreateContracts(ctx, store.NewContractAction{
 		ID: in.ActionID, TenantID: in.TenantID, ActorID: in.ActorID, Source: in.Source, TraceID: in.TraceID,
 		IdempotencyKey: in.IdempotencyKey, RequestHash: in.RequestHash, AccountNumber: in.AccountNumber,
-		ActionType: in.ActionType, Plans: plans,
+		ActionType: in.ActionType, Plans: plans, TestClockID: optional(in.TestClockID),
 	}, a.clock.now())
 	out := flow.ContractAction(action)
 	if err != nil {

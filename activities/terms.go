@@ -37,13 +37,22 @@ const termsPageSize = 100
 // was lost to a crash) is found by its id and not started again.
 func (t *Terms) WatchTerms(ctx context.Context, in flow.TermsSweepInput) (flow.TermsPage, error) {
 	now := t.clock.now()
+	if in.TestClockID != "" {
+		var err error
+		if now, err = t.store.ClockTime(ctx, in.TestClockID); err != nil {
+			return flow.TermsPage{}, err
+		}
+	}
 	asOf := in.AsOf
 	if asOf.IsZero() {
 		asOf = domain.DateOf(now) // a scheduled sweep: today
 	}
 	watch := func() ([]store.TermWatch, bool, error) {
-		if len(in.ContractIDs) > 0 {
+		switch {
+		case len(in.ContractIDs) > 0:
 			return t.store.ContractTermsToWatch(ctx, asOf, in.TenantID, in.ContractIDs, in.AfterRef, termsPageSize)
+		case in.TestClockID != "":
+			return t.store.ClockTermsToWatch(ctx, asOf, in.TestClockID, in.AfterRef, termsPageSize)
 		}
 		return t.store.TermsToWatch(ctx, asOf, in.AfterRef, termsPageSize)
 	}
@@ -54,6 +63,13 @@ func (t *Terms) WatchTerms(ctx context.Context, in flow.TermsSweepInput) (flow.T
 	out := flow.TermsPage{More: more, LastRef: in.AfterRef}
 	for _, w := range due {
 		term := flow.TermInput{TenantID: w.TenantID, ContractID: w.ContractID, End: w.End, NoticeDays: w.NoticeDays, FoundAt: now}
+		if w.TestClockID != nil {
+			term.TestClockID = *w.TestClockID
+			// The clock's advance waits for the workflow about to start.
+			if err := t.store.HoldClock(ctx, term.TestClockID, flow.ContractTermWorkflowID(w.TenantID, w.ContractID, w.End)); err != nil {
+				return out, err
+			}
+		}
 		started, err := t.temporal.StartContractTerm(ctx, term)
 		if err != nil {
 			return out, err

@@ -58,16 +58,18 @@ func New(c client.Client, taskQueue string, deps activities.Deps, opts Options) 
 // workflowsByName are the workflows under the names flow starts them by.
 func workflowsByName() map[string]any {
 	return map[string]any{
-		flow.AmendmentWorkflow:       workflows.AmendmentWorkflow,
-		flow.ContractActionWorkflow:  workflows.ContractActionWorkflow,
-		flow.ScheduleChangeWorkflow:  workflows.ScheduleChangeWorkflow,
-		flow.BillingRunWorkflow:      workflows.BillingRunWorkflow,
-		flow.DunningWorkflow:         workflows.DunningWorkflow,
-		flow.DailyBillingWorkflow:    workflows.DailyBillingWorkflow,
-		flow.ContractTermWorkflow:    workflows.ContractTermWorkflow,
-		flow.TermsSweepWorkflow:      workflows.TermsSweepWorkflow,
-		flow.WebhookDispatchWorkflow: workflows.WebhookDispatchWorkflow,
-		flow.WebhookDeliveryWorkflow: workflows.WebhookDeliveryWorkflow,
+		flow.AmendmentWorkflow:        workflows.AmendmentWorkflow,
+		flow.ContractActionWorkflow:   workflows.ContractActionWorkflow,
+		flow.ScheduleChangeWorkflow:   workflows.ScheduleChangeWorkflow,
+		flow.BillingRunWorkflow:       workflows.BillingRunWorkflow,
+		flow.DunningWorkflow:          workflows.DunningWorkflow,
+		flow.DailyBillingWorkflow:     workflows.DailyBillingWorkflow,
+		flow.ContractTermWorkflow:     workflows.ContractTermWorkflow,
+		flow.TermsSweepWorkflow:       workflows.TermsSweepWorkflow,
+		flow.WebhookDispatchWorkflow:  workflows.WebhookDispatchWorkflow,
+		flow.WebhookDeliveryWorkflow:  workflows.WebhookDeliveryWorkflow,
+		flow.TestClockAdvanceWorkflow: workflows.TestClockAdvanceWorkflow,
+		flow.TestClockDeleteWorkflow:  workflows.TestClockDeleteWorkflow,
 	}
 }
 

@@ -36,7 +36,7 @@ var systemActor = flow.Actor{ID: "system", Source: "SCHEDULER"}
 // price and record it, wait for its effective date (withdrawable meanwhile),
 // then apply it.
 func AmendmentWorkflow(ctx workflow.Context, in flow.OpenAmendmentInput) (flow.Outcome, error) {
-	w := &amendment{in: in}
+	w := &amendment{in: in, clock: onTestClock("", time.Time{})}
 	if err := w.registerHandlers(ctx); err != nil {
 		return flow.Outcome{}, err
 	}
@@ -68,6 +68,8 @@ type amendment struct {
 	// amendment and the workflow has yet to read it.
 	rebased bool
 	check   updateCheck // whether an Update came through the API
+	// clock is the contract's business clock: its waits are on it.
+	clock *businessClock
 }
 
 func (w *amendment) status() string {
@@ -85,7 +87,10 @@ func (w *amendment) run(ctx workflow.Context) error {
 	if err := workflow.ExecuteLocalActivity(ctx, a.OpenAmendment, in).Get(ctx, &opened); err != nil {
 		return w.refuse(err)
 	}
-	openedAt := workflow.Now(ctx)
+	if tc := opened.TestClock; tc != nil {
+		w.clock.id, w.clock.now = tc.ID, tc.Time
+	}
+	openedAt := w.clock.Now(ctx)
 	effectiveAt := openedAt.Add(opened.WaitFor)
 	w.out, w.contract = flow.Outcome{Amendment: &opened.Amendment}, opened.Contract
 	if err := w.publishStatus(ctx); err != nil {
@@ -107,7 +112,7 @@ func (w *amendment) run(ctx workflow.Context) error {
 			return err
 		}
 		by = w.decision.Actor
-		wait := effectiveAt.Sub(workflow.Now(ctx))
+		wait := effectiveAt.Sub(w.clock.Now(ctx))
 		if wait <= 0 {
 			// The effective date came while the amendment was held.
 			return w.apply(ctx, by)
@@ -117,7 +122,7 @@ func (w *amendment) run(ctx workflow.Context) error {
 				return err
 			}
 		}
-		effectiveAt = workflow.Now(ctx).Add(wait)
+		effectiveAt = w.clock.Now(ctx).Add(wait)
 	}
 
 	if w.status() == domain.StatusScheduled {
@@ -138,7 +143,7 @@ func (w *amendment) run(ctx workflow.Context) error {
 // expire after expiry, and acts on the outcome. It reports whether it was
 // approved.
 func (w *amendment) review(ctx workflow.Context, expiry time.Duration) (bool, error) {
-	r := reviewClock{expiry: expiry, escalateAt: workflow.Now(ctx).Add(expiry / 2)}
+	r := reviewClock{expiry: expiry, escalateAt: w.clock.Now(ctx).Add(expiry / 2)}
 	for {
 		decided, err := w.awaitReview(ctx, &r)
 		switch {
@@ -183,7 +188,7 @@ func (w *amendment) awaitReview(ctx workflow.Context, r *reviewClock) (bool, err
 		if err := w.recordEvent(ctx, flow.EventEscalated, systemActor, &note); err != nil {
 			return false, err
 		}
-		r.expiresAt = workflow.Now(ctx).Add(r.expiry - half)
+		r.expiresAt = w.clock.Now(ctx).Add(r.expiry - half)
 	}
 	return w.awaitUntil(ctx, r.expiresAt, arrived)
 }

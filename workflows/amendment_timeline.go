@@ -27,11 +27,10 @@ const timelineNoticeTimeout = 30 * time.Second
 // it failed the amendment, the wait ends (ended() then holds).
 func (w *amendment) awaitUntil(ctx workflow.Context, deadline time.Time, cond func() bool) (bool, error) {
 	for {
-		left := deadline.Sub(workflow.Now(ctx))
-		if left <= 0 {
+		if !deadline.After(w.clock.Now(ctx)) {
 			return cond(), nil
 		}
-		ok, err := workflow.AwaitWithTimeout(ctx, left, func() bool { return cond() || w.rebased })
+		ok, err := w.clock.await(ctx, deadline, func() bool { return cond() || w.rebased })
 		if err != nil || !w.rebased {
 			return ok, err
 		}

@@ -14,6 +14,9 @@ import (
 // validator first refuses an Update the API did not sign.
 func (w *amendment) registerHandlers(ctx workflow.Context) error {
 	w.check = senderCheck(ctx)
+	if err := w.clock.listen(ctx); err != nil {
+		return err
+	}
 	err := workflow.SetUpdateHandlerWithOptions(ctx, flow.UpdateOutcome,
 		func(ctx workflow.Context, _ string) (flow.Outcome, error) {
 			if err := workflow.Await(ctx, func() bool { return w.settled || w.done }); err != nil {

@@ -43,7 +43,7 @@ func BillingRunWorkflow(ctx workflow.Context, in flow.BillingRunInput) (flow.Bil
 		publishBillingProgress(ctx, in)
 		var page flow.InvoicePage
 		err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.InvoiceDuePeriods, flow.InvoicePageInput{
-			TenantID: in.TenantID, RunID: runID, AsOf: in.AsOf, AfterRef: in.AfterRef, Limit: invoicePageSize,
+			TenantID: in.TenantID, RunID: runID, AsOf: in.AsOf, AfterRef: in.AfterRef, Limit: invoicePageSize, TestClockID: in.TestClockID,
 		}).Get(ctx, &page)
 		if err != nil {
 			return in.Totals, err
@@ -143,8 +143,12 @@ func collectOrDun(ctx workflow.Context, inv flow.InvoiceRef) (domain.CollectionO
 // collecting (paid, or the schedule was cancelled). When every retry fails,
 // the schedule is marked in arrears.
 func DunningWorkflow(ctx workflow.Context, inv flow.InvoiceRef) error {
+	clock := onTestClock(inv.TestClockID, time.Time{})
+	if err := clock.listen(ctx); err != nil {
+		return err
+	}
 	for i, days := range domain.DunningDays {
-		if err := sleepUntil(ctx, inv.DueDate.AddDays(days)); err != nil {
+		if err := clock.sleepUntil(ctx, inv.DueDate.AddDays(days).Time()); err != nil {
 			return err
 		}
 		outcome, err := collect(ctx, inv, i+1)
@@ -154,11 +158,6 @@ func DunningWorkflow(ctx workflow.Context, inv flow.InvoiceRef) error {
 	}
 	var a *activities.Billing
 	return workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.MarkInArrears, inv).Get(ctx, nil)
-}
-
-// sleepUntil waits for the start of day (UTC); a day already begun does not wait.
-func sleepUntil(ctx workflow.Context, day domain.Date) error {
-	return sleepTill(ctx, day.Time())
 }
 
 // collect makes collection attempt number attempt on an invoice and records

@@ -30,7 +30,7 @@ func ContractActionWorkflow(ctx workflow.Context, in flow.CreateContractsInput) 
 	// A local activity: for most contracts it is one indexed read that
 	// finds nothing due yet.
 	var t *activities.Terms
-	watch := flow.TermsSweepInput{TenantID: in.TenantID, ContractIDs: ids}
+	watch := flow.TermsSweepInput{TenantID: in.TenantID, ContractIDs: ids, TestClockID: in.TestClockID}
 	for {
 		var page flow.TermsPage
 		if err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), t.WatchTerms, watch).Get(ctx, &page); err != nil || !page.More {

@@ -37,19 +37,26 @@ func withTermStep(ctx workflow.Context) workflow.Context {
 // had.
 func ContractTermWorkflow(ctx workflow.Context, in flow.TermInput) (flow.TermEnded, error) {
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Contract: %s\nTerm ends: %s\nRenewal notice: %d days", in.ContractID, in.End, in.NoticeDays))
+	clock := onTestClock(in.TestClockID, in.FoundAt)
+	if err := clock.listen(ctx); err != nil {
+		return flow.TermEnded{}, err
+	}
 	// Days are on the business clock, read when the term was found; the
-	// timers run from the workflow's start.
+	// timers run from the workflow's start. A test clock's days are its own.
 	started := workflow.GetInfo(ctx).WorkflowStartTime
 	at := func(day domain.Date) time.Time { return started.Add(day.Time().Sub(in.FoundAt)) }
+	if in.TestClockID != "" {
+		at = domain.Date.Time
+	}
 	if in.NoticeDays > 0 {
-		if err := sleepTill(ctx, at(in.End.AddDays(-in.NoticeDays))); err != nil {
+		if err := clock.sleepUntil(ctx, at(in.End.AddDays(-in.NoticeDays))); err != nil {
 			return flow.TermEnded{}, err
 		}
-		if err := openUntil(ctx, in, at(in.End)); err != nil {
+		if err := openUntil(ctx, clock, in, at(in.End)); err != nil {
 			return flow.TermEnded{}, err
 		}
 	}
-	if err := sleepTill(ctx, at(in.End)); err != nil {
+	if err := clock.sleepUntil(ctx, at(in.End)); err != nil {
 		return flow.TermEnded{}, err
 	}
 	if _, err := openRenewal(ctx, in); err != nil {
@@ -74,15 +81,9 @@ func ContractTermWorkflow(ctx workflow.Context, in flow.TermInput) (flow.TermEnd
 	// whose notice date has passed too: a contract created years back
 	// renews term after term at once instead of one a day.
 	var page flow.TermsPage
-	return ended, workflow.ExecuteActivity(withTermStep(ctx), t.WatchTerms, flow.TermsSweepInput{TenantID: in.TenantID, ContractIDs: []string{in.ContractID}}).Get(ctx, &page)
-}
-
-// sleepTill waits on a durable timer until t; a time passed does not wait.
-func sleepTill(ctx workflow.Context, t time.Time) error {
-	if wait := t.Sub(workflow.Now(ctx)); wait > 0 {
-		return workflow.Sleep(ctx, wait)
-	}
-	return nil
+	return ended, workflow.ExecuteActivity(withTermStep(ctx), t.WatchTerms, flow.TermsSweepInput{
+		TenantID: in.TenantID, ContractIDs: []string{in.ContractID}, TestClockID: in.TestClockID,
+	}).Get(ctx, &page)
 }
 
 // renewalRetry is how often a term in its notice window tries to open its
@@ -94,12 +95,12 @@ const renewalRetry = 24 * time.Hour
 // or failed it, may be withdrawn, and an un-cancelled contract then gets
 // its renewal, with its notice, the next day. A try finding the renewal
 // open changes nothing.
-func openUntil(ctx workflow.Context, in flow.TermInput, end time.Time) error {
+func openUntil(ctx workflow.Context, clock *businessClock, in flow.TermInput, end time.Time) error {
 	for {
-		if _, err := openRenewal(ctx, in); err != nil || !workflow.Now(ctx).Add(renewalRetry).Before(end) {
+		if _, err := openRenewal(ctx, in); err != nil || !clock.Now(ctx).Add(renewalRetry).Before(end) {
 			return err
 		}
-		if err := workflow.Sleep(ctx, renewalRetry); err != nil {
+		if err := clock.sleepUntil(ctx, clock.Now(ctx).Add(renewalRetry)); err != nil {
 			return err
 		}
 	}

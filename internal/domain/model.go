@@ -34,6 +34,19 @@ type Contract struct {
 	UpdatedOn       time.Time       `json:"updatedOn" db:"updated_at"`
 	CreatedBy       string          `json:"createdBy" db:"created_by"`
 	UpdatedBy       string          `json:"updatedBy" db:"updated_by"`
+	// TestClockID names the test clock the contract lives on, if any;
+	// ClockTime is that clock's time when the contract was read.
+	TestClockID *string    `json:"testClockId,omitempty" db:"test_clock_id"`
+	ClockTime   *time.Time `json:"-" db:"clock_time"`
+}
+
+// Now is the contract's business time: its test clock's time when it lives
+// on one, else wall, the service's business clock.
+func (c Contract) Now(wall time.Time) time.Time {
+	if c.ClockTime != nil {
+		return *c.ClockTime
+	}
+	return wall
 }
 
 // Segment is one stretch of a contract's life with fixed lines; every applied

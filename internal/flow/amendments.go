@@ -40,6 +40,9 @@ type OpenAmendmentResult struct {
 	// Rebased reports that opening it re-priced or failed other amendments
 	// of the contract, whose workflows are to be told (NotifyTimeline).
 	Rebased bool `json:",omitempty"`
+	// TestClock is the contract's test clock, read as the amendment was
+	// opened, when it lives on one: its waits are on that clock.
+	TestClock *ClockReading `json:",omitempty"`
 }
 
 // ApplyAmendmentInput names the amendment to apply and who triggered it.

@@ -15,6 +15,9 @@ type BillingRunInput struct {
 	AfterRef int64
 	Totals   BillingTotals
 	Progress BillingRunProgress
+	// TestClockID bills the contracts on that test clock, at its time;
+	// without it a run bills the contracts on the wall clock.
+	TestClockID string `json:",omitempty"`
 }
 
 // BillingProgressQuery names the query a billing run answers with its
@@ -79,6 +82,8 @@ type InvoicePageInput struct {
 	AsOf     domain.Date
 	AfterRef int64
 	Limit    int
+	// TestClockID is the run's test clock (see BillingRunInput).
+	TestClockID string `json:",omitempty"`
 }
 
 // InvoicePage is what invoicing one page did, and the invoices it leaves to
@@ -102,6 +107,9 @@ type InvoiceRef struct {
 	ContractID string
 	InvoiceID  string
 	DueDate    domain.Date
+	// TestClockID is the contract's test clock, if it lives on one: its
+	// dunning waits on that clock.
+	TestClockID string `json:",omitempty"`
 }
 
 // CollectionPlan is what a collection attempt takes; Collect is false when

@@ -18,6 +18,8 @@ type CreateContractsInput struct {
 	AccountNumber  string
 	ActionType     string
 	Contracts      []domain.RequestedContract
+	// TestClockID puts the contracts on the tenant's test clock.
+	TestClockID string `json:",omitempty"`
 }
 
 // ContractAction is what a contract action created. Its json tags are those

@@ -39,6 +39,9 @@ type TermInput struct {
 	// the workflow's waits are measured from it, as an amendment's wait for
 	// its date is measured from when it was opened.
 	FoundAt time.Time
+	// TestClockID is the contract's test clock, if it lives on one: then
+	// the waits are on that clock, and FoundAt is its time.
+	TestClockID string `json:",omitempty"`
 }
 
 // TermsSweepInput asks for the terms whose notice date has come by AsOf to
@@ -50,6 +53,9 @@ type TermsSweepInput struct {
 	TenantID    string   `json:",omitempty"`
 	ContractIDs []string `json:",omitempty"`
 	AfterRef    int64    `json:",omitempty"`
+	// TestClockID sweeps the contracts on that test clock, as of its day,
+	// or names the clock of ContractIDs.
+	TestClockID string `json:",omitempty"`
 }
 
 // TermsPage is one page of a sweep: the terms it started watching.

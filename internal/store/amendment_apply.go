@@ -48,6 +48,7 @@ func (s *Store) ApplyAmendment(ctx context.Context, tenantID, id, actor, source 
 		if err != nil {
 			return err
 		}
+		now := ct.Now(now)
 		am, err := loadAmendment(ctx, tx, tenantID, id)
 		if err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -36,10 +37,11 @@ func insertEvent(ctx context.Context, tx *sqlx.Tx, amendmentID string, e domain.
 // workflows are to be told.
 func (s *Store) Transition(ctx context.Context, tenantID, id string, from []string, to domain.AmendmentEvent) (am domain.Amendment, rebased bool, err error) {
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		status, contractID, err := lockAmendment(ctx, tx, tenantID, id)
+		status, contractID, clock, err := lockAmendment(ctx, tx, tenantID, id)
 		if err != nil {
 			return err
 		}
+		to.At = onClock(clock, to.At)
 		if status != to.Status {
 			if !slices.Contains(from, status) {
 				return statusConflict(id, status)
@@ -70,22 +72,23 @@ func (s *Store) Transition(ctx context.Context, tenantID, id string, from []stri
 }
 
 // lockAmendment locks an amendment's contract, then the amendment, in the
-// order every change to a contract takes its locks, and reads its status.
-func lockAmendment(ctx context.Context, tx *sqlx.Tx, tenantID, id string) (status, contractID string, err error) {
+// order every change to a contract takes its locks, and reads its status
+// and the time of the contract's test clock (nil on the wall clock).
+func lockAmendment(ctx context.Context, tx *sqlx.Tx, tenantID, id string) (status, contractID string, clock *time.Time, err error) {
 	err = tx.GetContext(ctx, &contractID, `SELECT contract_id FROM amendments WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", ErrNotFound
+		return "", "", nil, ErrNotFound
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("look up amendment's contract: %w", err)
+		return "", "", nil, fmt.Errorf("look up amendment's contract: %w", err)
 	}
-	if err := lockContractRow(ctx, tx, contractID); err != nil {
-		return "", "", err
+	if clock, err = lockContractRow(ctx, tx, contractID); err != nil {
+		return "", "", nil, err
 	}
 	if err := tx.GetContext(ctx, &status, `SELECT status FROM amendments WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tenantID, id); err != nil {
-		return "", "", fmt.Errorf("lock amendment: %w", err)
+		return "", "", nil, fmt.Errorf("lock amendment: %w", err)
 	}
-	return status, contractID, nil
+	return status, contractID, clock, nil
 }
 
 // Approve accepts an amendment held in REVIEW: it records the approval
@@ -98,10 +101,11 @@ func lockAmendment(ctx context.Context, tx *sqlx.Tx, tenantID, id string) (statu
 // Long: one transaction, in the order the locks and checks must come.
 func (s *Store) Approve(ctx context.Context, tenantID, id string, approval domain.AmendmentEvent, quoteVersion *int64) (am domain.Amendment, rebased bool, err error) {
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		status, contractID, err := lockAmendment(ctx, tx, tenantID, id)
+		status, contractID, clock, err := lockAmendment(ctx, tx, tenantID, id)
 		if err != nil {
 			return err
 		}
+		approval.At = onClock(clock, approval.At)
 		if am, err = loadAmendment(ctx, tx, tenantID, id); err != nil {
 			return err
 		}

@@ -86,6 +86,7 @@ func openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, now time.Time
 	if err != nil {
 		return false, err
 	}
+	now = ct.Now(now)
 	out.Contract = ct.Contract
 	if existing, err := loadAmendment(ctx, tx, in.TenantID, in.ID); err == nil {
 		// Opened already (this is a retry): the first attempt's re-pricing
@@ -111,6 +112,12 @@ func openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, now time.Time
 	quote, err := insertAmendment(ctx, tx, in, ct, p, now)
 	if err != nil {
 		return false, err
+	}
+	if ct.TestClockID != nil {
+		// Its workflow is on its way: an advance of the clock waits for it.
+		if err := holdClock(ctx, tx, *ct.TestClockID, in.WorkflowID); err != nil {
+			return false, err
+		}
 	}
 	if err := insertEvent(ctx, tx, in.ID, in.event(domain.StatusPending, now)); err != nil {
 		return false, err

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/contractd/contractd/internal/domain"
 )
 
@@ -31,18 +33,21 @@ const billableContracts = `
 	WHERE c.tenant_id = $1 AND c.effective_date <= $2
 		AND (c.status = $3 OR (c.status = $4 AND c.schedule_status = $5 AND NOT EXISTS (
 			SELECT 1 FROM invoices i
-			WHERE i.contract_id = c.id AND i.kind = 'RECURRING' AND i.period_end >= c.expiration_date)))`
+			WHERE i.contract_id = c.id AND i.kind = 'RECURRING' AND i.period_end >= c.expiration_date)))
+		AND c.test_clock_id IS NOT DISTINCT FROM $6::uuid`
 
-// billableArgs are the arguments of billableContracts.
-func billableArgs(tenantID string, asOf domain.Date) []any {
-	return []any{tenantID, asOf, domain.ContractActive, domain.ContractExpired, domain.ScheduleActive}
+// billableArgs are the arguments of billableContracts: a run of the
+// contracts on the test clock clockID, or of those on the wall clock when
+// it is nil.
+func billableArgs(tenantID string, clockID *string, asOf domain.Date) []any {
+	return []any{tenantID, asOf, domain.ContractActive, domain.ContractExpired, domain.ScheduleActive, clockID}
 }
 
 // CountBillingContracts counts the contracts BillingContracts pages
 // through for a run as of asOf.
-func (s *Store) CountBillingContracts(ctx context.Context, tenantID string, asOf domain.Date) (int, error) {
+func (s *Store) CountBillingContracts(ctx context.Context, tenantID string, clockID *string, asOf domain.Date) (int, error) {
 	var n int
-	if err := s.db.GetContext(ctx, &n, `SELECT count(*)`+billableContracts, billableArgs(tenantID, asOf)...); err != nil {
+	if err := s.db.GetContext(ctx, &n, `SELECT count(*)`+billableContracts, billableArgs(tenantID, clockID, asOf)...); err != nil {
 		return 0, fmt.Errorf("count contracts to bill: %w", err)
 	}
 	return n, nil
@@ -50,7 +55,11 @@ func (s *Store) CountBillingContracts(ctx context.Context, tenantID string, asOf
 
 // BillingContracts returns a page of the contracts to bill as of asOf (see
 // billableContracts), in ref order after afterRef, and whether more follow.
-func (s *Store) BillingContracts(ctx context.Context, tenantID string, asOf domain.Date, afterRef int64, limit int) ([]BillingContract, bool, error) {
+func (s *Store) BillingContracts(ctx context.Context, tenantID string, clockID *string, asOf domain.Date, afterRef int64, limit int) ([]BillingContract, bool, error) {
+	return billingContracts(ctx, s.db, tenantID, clockID, asOf, afterRef, limit)
+}
+
+func billingContracts(ctx context.Context, q sqlx.QueryerContext, tenantID string, clockID *string, asOf domain.Date, afterRef int64, limit int) ([]BillingContract, bool, error) {
 	var rows []struct {
 		ID             string               `db:"id"`
 		Ref            int64                `db:"ref"`
@@ -67,13 +76,13 @@ func (s *Store) BillingContracts(ctx context.Context, tenantID string, asOf doma
 		ResumesOn      domain.Date          `db:"schedule_resumes_on"`
 		LastBilled     domain.Date          `db:"last_billed"`
 	}
-	err := s.db.SelectContext(ctx, &rows, `
+	err := sqlx.SelectContext(ctx, q, &rows, `
 		SELECT c.id, c.ref, c.status, c.currency, c.schedule_status, c.lines, c.effective_date, c.expiration_date,
 			c.term_start, c.renewal_mode, c.billing_cycle_day, c.billing_period, c.schedule_resumes_on,
 			(SELECT max(i.period_start) FROM invoices i
 			 WHERE i.tenant_id = c.tenant_id AND i.contract_id = c.id AND i.kind = 'RECURRING') AS last_billed`+billableContracts+`
-			AND c.ref > $6
-		ORDER BY c.ref LIMIT $7`, append(billableArgs(tenantID, asOf), afterRef, limit+1)...)
+			AND c.ref > $7
+		ORDER BY c.ref LIMIT $8`, append(billableArgs(tenantID, clockID, asOf), afterRef, limit+1)...)
 	if err != nil {
 		return nil, false, fmt.Errorf("list contracts to bill: %w", err)
 	}

@@ -46,6 +46,9 @@ type NewContractAction struct {
 	AccountNumber  string
 	ActionType     string
 	Plans          []domain.ContractPlan
+	// TestClockID puts the contracts on the tenant's test clock: they are
+	// created at its time and live on it.
+	TestClockID *string
 }
 
 // CreateContracts writes the account (if new), one contract with its first
@@ -62,6 +65,11 @@ func (s *Store) CreateContracts(ctx context.Context, in NewContractAction, now t
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("look up contract action: %w", err)
+		}
+		if in.TestClockID != nil {
+			if now, err = clockForNewContracts(ctx, tx, in.TenantID, *in.TestClockID, len(in.Plans)); err != nil {
+				return err
+			}
 		}
 		accountID, err := upsertAccount(ctx, tx, in.TenantID, in.AccountNumber, now)
 		if err != nil {
@@ -161,18 +169,19 @@ func insertContract(ctx context.Context, tx *sqlx.Tx, in NewContractAction, acco
 		PaymentMethod: p.PaymentMethod, ViewingCardNumber: card, Protected: p.Protected,
 		ContractTerminationID: p.ContractTerminationID, Lines: lines, RecurringAmount: domain.DisplayedRecurringTotal(lines),
 		Renewal: p.Renewal, TermStart: p.EffectiveDate, Version: 1, CreatedOn: now, UpdatedOn: now, CreatedBy: in.ActorID, UpdatedBy: in.ActorID,
+		TestClockID: in.TestClockID,
 	}
 	err = tx.QueryRowxContext(ctx, `
 		INSERT INTO contracts (id, tenant_id, account_id, contract_action_id, number, status, effective_date, expiration_date,
 			currency, billing_period, billing_cycle_day, payment_method, viewing_card_number, protected, contract_termination_id,
 			lines, schedule_status, version, created_at, updated_at, created_by, updated_by,
-			renewal_mode, renewal_term_months, renewal_uplift_bp, renewal_notice_days)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20, $20, $21, $22, $23, $24)
+			renewal_mode, renewal_term_months, renewal_uplift_bp, renewal_notice_days, test_clock_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20, $20, $21, $22, $23, $24, $25)
 		RETURNING ref`,
 		c.ID, in.TenantID, accountID, in.ID, c.Number, c.Status, c.EffectiveDate, c.ExpirationDate,
 		c.Currency, c.BillingPeriod, c.BillingCycleDay, c.PaymentMethod, card, c.Protected, c.ContractTerminationID,
 		linesJSON, domain.ScheduleActive, c.Version, now, in.ActorID,
-		c.Renewal.Mode, c.Renewal.TermMonths, c.Renewal.UpliftBasisPoints, c.Renewal.NoticeDays).Scan(&c.Ref)
+		c.Renewal.Mode, c.Renewal.TermMonths, c.Renewal.UpliftBasisPoints, c.Renewal.NoticeDays, in.TestClockID).Scan(&c.Ref)
 	if isUniqueViolation(err, "contracts_active_viewing_card") {
 		return c, domain.Errorf(domain.KindInvalid, "viewingCardNumber", "viewing card %q is already on another active contract", p.ViewingCardNumber)
 	}
@@ -227,7 +236,8 @@ const contractColumns = `c.id, c.number, c.ref, a.number AS account_number, c.ac
 	c.expiration_date, c.currency, c.billing_period, c.billing_cycle_day, c.payment_method, c.viewing_card_number,
 	c.protected, c.contract_termination_id, c.discount, c.referrer, c.lines, c.schedule_status, c.schedule_in_arrears, c.version,
 	c.created_at, c.updated_at, c.created_by, c.updated_by, COALESCE(c.term_start, c.effective_date) AS term_start,
-	c.renewal_mode, c.renewal_term_months, c.renewal_uplift_bp, c.renewal_notice_days`
+	c.renewal_mode, c.renewal_term_months, c.renewal_uplift_bp, c.renewal_notice_days, c.test_clock_id,
+	(SELECT t.frozen_time FROM test_clocks t WHERE t.id = c.test_clock_id) AS clock_time`
 
 type contractRow struct {
 	domain.Contract

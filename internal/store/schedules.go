@@ -38,9 +38,12 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (domain.S
 			ContractStatus string `db:"status"`
 			Status         string `db:"schedule_status"`
 			Protected      bool   `db:"protected"`
+			// The contract's test clock's time, if it lives on one.
+			Clock *time.Time `db:"clock_time"`
 		}
 		err := tx.GetContext(ctx, &current, `
-			SELECT status, schedule_status, protected FROM contracts WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, ch.TenantID, ch.ContractID)
+			SELECT c.status, c.schedule_status, c.protected, (SELECT t.frozen_time FROM test_clocks t WHERE t.id = c.test_clock_id) AS clock_time
+			FROM contracts c WHERE c.tenant_id = $1 AND c.id = $2 FOR UPDATE OF c`, ch.TenantID, ch.ContractID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -55,6 +58,7 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (domain.S
 		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("look up schedule change: %w", err)
 		}
+		ch.At = onClock(current.Clock, ch.At)
 		next, err := ch.Action.Apply(current.ContractStatus, current.Status, current.Protected)
 		if err != nil {
 			return err

@@ -20,6 +20,9 @@ type Tenant struct {
 	ID     string `db:"id" json:"tenantId"`
 	Prefix string `db:"prefix" json:"prefix"`
 	Name   string `db:"name" json:"name"`
+	// Sandbox tenants may create test clocks; set when the tenant is
+	// created, never later.
+	Sandbox bool `db:"sandbox" json:"sandbox"`
 }
 
 // NewKey is a key to store for a tenant: the plain key is only hashed here.
@@ -45,7 +48,7 @@ func (s *Store) CreateTenant(ctx context.Context, t Tenant, keys []NewKey) (Tena
 		t.ID = uuid.NewString()
 	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, prefix, name) VALUES ($1, $2, $3)`, t.ID, t.Prefix, t.Name); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, prefix, name, sandbox) VALUES ($1, $2, $3, $4)`, t.ID, t.Prefix, t.Name, t.Sandbox); err != nil {
 			if isUniqueViolation(err, "tenants_prefix_key") {
 				return ErrTenantExists
 			}
@@ -64,7 +67,7 @@ func (s *Store) CreateTenant(ctx context.Context, t Tenant, keys []NewKey) (Tena
 // TenantByPrefix finds a tenant.
 func (s *Store) TenantByPrefix(ctx context.Context, prefix string) (Tenant, error) {
 	var t Tenant
-	err := s.db.GetContext(ctx, &t, `SELECT id, prefix, name FROM tenants WHERE prefix = $1`, prefix)
+	err := s.db.GetContext(ctx, &t, `SELECT id, prefix, name, sandbox FROM tenants WHERE prefix = $1`, prefix)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, ErrNotFound
 	}
@@ -160,7 +163,7 @@ func (s *Store) EnsureTenant(ctx context.Context, t Tenant, keys []NewKey) (Tena
 			t.ID, t.Prefix, t.Name); err != nil {
 			return fmt.Errorf("insert tenant: %w", err)
 		}
-		if err := tx.GetContext(ctx, &t, `SELECT id, prefix, name FROM tenants WHERE prefix = $1`, t.Prefix); err != nil {
+		if err := tx.GetContext(ctx, &t, `SELECT id, prefix, name, sandbox FROM tenants WHERE prefix = $1`, t.Prefix); err != nil {
 			return fmt.Errorf("load tenant: %w", err)
 		}
 		for _, k := range keys {

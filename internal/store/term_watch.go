@@ -20,6 +20,8 @@ type TermWatch struct {
 	Ref        int64       `db:"ref"`
 	End        domain.Date `db:"expiration_date"`
 	NoticeDays int         `db:"notice_days"`
+	// TestClockID is the contract's test clock, if it lives on one.
+	TestClockID *string `db:"test_clock_id"`
 }
 
 // termsDue selects the active contracts whose term's notice date has come
@@ -30,7 +32,7 @@ type TermWatch struct {
 // so that every statement is planned for what it reads (one statement
 // serving both would be planned for neither once prepared).
 const termsDue = `
-	SELECT tenant_id, id, ref, expiration_date, expiration_date - term_notice_date AS notice_days
+	SELECT tenant_id, id, ref, expiration_date, expiration_date - term_notice_date AS notice_days, test_clock_id
 	FROM contracts
 	WHERE status = 'active' AND renewal_mode <> 'EVERGREEN' AND term_watched IS DISTINCT FROM expiration_date
 		AND term_notice_date <= $1`
@@ -39,9 +41,16 @@ const termsDue = `
 // tenant, in ref order after afterRef, and whether more follow: the daily
 // sweep. The due terms are read from the partial index first: ordered by
 // ref alone, Postgres would walk every contract to find the few due.
+// Contracts on a test clock are left to their clock (ClockTermsToWatch).
 func (s *Store) TermsToWatch(ctx context.Context, asOf domain.Date, afterRef int64, limit int) ([]TermWatch, bool, error) {
-	return s.termsToWatch(ctx, limit, `WITH due AS MATERIALIZED (`+termsDue+`)
+	return s.termsToWatch(ctx, limit, `WITH due AS MATERIALIZED (`+termsDue+` AND test_clock_id IS NULL)
 		SELECT * FROM due WHERE ref > $2 ORDER BY ref LIMIT $3`, asOf, afterRef, limit+1)
+}
+
+// ClockTermsToWatch is TermsToWatch of the contracts on a test clock, as
+// of its day: the terms sweep of one of its steps.
+func (s *Store) ClockTermsToWatch(ctx context.Context, asOf domain.Date, clockID string, afterRef int64, limit int) ([]TermWatch, bool, error) {
+	return s.termsToWatch(ctx, limit, termsDue+` AND test_clock_id = $2 AND ref > $3 ORDER BY ref LIMIT $4`, asOf, clockID, afterRef, limit+1)
 }
 
 // ContractTermsToWatch is TermsToWatch of the tenant's contractIDs: the

@@ -83,6 +83,7 @@ func (s *Store) EndTerm(ctx context.Context, tenantID, contractID string, end do
 		if err != nil {
 			return err
 		}
+		now := ct.Now(now)
 		if ct.Status != domain.ContractActive || !ct.ExpirationDate.Equal(end) || ct.Renewal.Mode == domain.Evergreen {
 			return nil
 		}

@@ -130,6 +130,7 @@ func rebaseLocked(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string,
 	if err != nil {
 		return false, err
 	}
+	now = ct.Now(now)
 	cat, err := loadCatalog(ctx, tx, tenantID)
 	if err != nil {
 		return false, err
@@ -263,7 +264,7 @@ func rebaseTenantLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, now t
 	}
 	var told bool
 	for _, id := range contracts {
-		if err := lockContractRow(ctx, tx, id); err != nil {
+		if _, err := lockContractRow(ctx, tx, id); err != nil {
 			return false, err
 		}
 		rebased, err := rebaseLocked(ctx, tx, tenantID, id, now)
@@ -291,12 +292,24 @@ func (s *Store) SyncAmendment(ctx context.Context, tenantID, id string) (domain.
 }
 
 // lockContractRow locks a contract's row, for a change that needs the lock
-// but not the terms (lockContract reads them too).
-func lockContractRow(ctx context.Context, tx *sqlx.Tx, contractID string) error {
-	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM contracts WHERE id = $1 FOR UPDATE`, contractID); err != nil {
-		return fmt.Errorf("lock contract: %w", err)
+// but not the terms (lockContract reads them too). It returns the time of
+// the contract's test clock, nil when it lives on the wall clock.
+func lockContractRow(ctx context.Context, tx *sqlx.Tx, contractID string) (*time.Time, error) {
+	var clock *time.Time
+	if err := tx.GetContext(ctx, &clock, `SELECT (SELECT t.frozen_time FROM test_clocks t WHERE t.id = c.test_clock_id)
+		FROM contracts c WHERE c.id = $1 FOR UPDATE OF c`, contractID); err != nil {
+		return nil, fmt.Errorf("lock contract: %w", err)
 	}
-	return nil
+	return clock, nil
+}
+
+// onClock is the time of a change to a contract whose test clock reads
+// clock: the clock's time, or now for a contract on the wall clock.
+func onClock(clock *time.Time, now time.Time) time.Time {
+	if clock != nil {
+		return *clock
+	}
+	return now
 }
 
 // clearRebaseMark records that the amendment's workflow knows what the

@@ -1,0 +1,134 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/contractd/contractd/internal/flow"
+	"github.com/contractd/contractd/internal/store"
+)
+
+// Clocks move test clocks: they step an advancing clock, wake the
+// workflows that wait on it and wait for them to settle, and stop the
+// workflows of a deleted one.
+type Clocks struct {
+	store    *store.Store
+	temporal *flow.Client
+}
+
+// NewClocks builds the test clock activities on s; t tells workflows the
+// clock's time and stops them.
+func NewClocks(s *store.Store, t *flow.Client) *Clocks {
+	return &Clocks{store: s, temporal: t}
+}
+
+// settlePoll is how often SettleClock looks at the clock's busy workflows.
+const settlePoll = 50 * time.Millisecond
+
+// NextClockStep moves an advancing clock to its next due moment (see
+// store.NextClockStep).
+func (c *Clocks) NextClockStep(ctx context.Context, in flow.TestClockInput) (flow.ClockStep, error) {
+	step, err := c.store.NextClockStep(ctx, in.TenantID, in.ClockID)
+	return flow.ClockStep(step), err
+}
+
+// RegisterClockWait records what a workflow waits for on its clock and
+// returns the clock's time (see store.RegisterClockWait).
+func (c *Clocks) RegisterClockWait(ctx context.Context, in flow.ClockWaitInput) (time.Time, error) {
+	return c.store.RegisterClockWait(ctx, in.ClockID, in.WorkflowID, in.Due)
+}
+
+// WakeClock tells every workflow due by at on the clock the clock's time,
+// then marks it busy unless it has moved on to another wait already. The
+// order makes a retry safe: a workflow told but not marked is still due,
+// and is told again, which changes nothing.
+func (c *Clocks) WakeClock(ctx context.Context, in flow.TestClockInput, at time.Time) error {
+	due, err := c.store.DueClockWaits(ctx, in.ClockID, at)
+	if err != nil {
+		return err
+	}
+	for _, w := range due {
+		running, err := c.temporal.TellClockAdvanced(ctx, w.WorkflowID, at)
+		if err != nil {
+			return err
+		}
+		if !running {
+			if err := c.store.ReleaseClock(ctx, w.WorkflowID); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := c.store.WakeClockWait(ctx, w); err != nil {
+			return err
+		}
+		activity.RecordHeartbeat(ctx, w.WorkflowID)
+	}
+	return nil
+}
+
+// SettleClock returns once no workflow of the clock is busy: each waits on
+// the clock again or has closed (and is forgotten).
+func (c *Clocks) SettleClock(ctx context.Context, in flow.TestClockInput) error {
+	for {
+		busy, err := c.store.BusyClockWorkflows(ctx, in.ClockID)
+		if err != nil {
+			return err
+		}
+		running := 0
+		for _, id := range busy {
+			closed, err := c.temporal.Closed(ctx, id)
+			if err != nil {
+				return err
+			}
+			if !closed {
+				running++
+				continue
+			}
+			if err := c.store.ReleaseClock(ctx, id); err != nil {
+				return err
+			}
+		}
+		if running == 0 {
+			return nil
+		}
+		activity.RecordHeartbeat(ctx, running)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(settlePoll):
+		}
+	}
+}
+
+// StopClockWorkflows terminates every workflow of a deleted clock: its
+// running advance, and whatever waits on it. Their amendments ended FAILED
+// and their contracts were cancelled when the clock was deleted.
+func (c *Clocks) StopClockWorkflows(ctx context.Context, in flow.TestClockInput) error {
+	clock, err := c.store.TestClock(ctx, in.TenantID, in.ClockID)
+	if err != nil {
+		return err
+	}
+	const reason = "its test clock was deleted"
+	if clock.Advances > 0 {
+		if err := c.temporal.Terminate(ctx, flow.TestClockAdvanceWorkflowID(in.TenantID, in.ClockID, clock.Advances), reason); err != nil {
+			return err
+		}
+	}
+	ids, err := c.store.ClockWorkflows(ctx, in.ClockID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := c.temporal.Terminate(ctx, id, reason); err != nil {
+			return fmt.Errorf("stop the workflows of test clock %s: %w", in.ClockID, err)
+		}
+		if err := c.store.ReleaseClock(ctx, id); err != nil {
+			return err
+		}
+		activity.RecordHeartbeat(ctx, id)
+	}
+	return nil
+}

@@ -1,0 +1,151 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+)
+
+// Test clocks: a sandbox tenant's contracts may live on a clock that moves
+// only when advanced (see store/test_clocks.go). The workflows of such a
+// contract are the same workflows; where one would sleep on a timer, it
+// records what it waits for and waits for the Update UpdateClockAdvanced,
+// which an advance's workflow sends when the clock reaches that moment.
+
+// Workflow type names of test clocks.
+const (
+	TestClockAdvanceWorkflow = "TestClockAdvanceWorkflow"
+	TestClockDeleteWorkflow  = "TestClockDeleteWorkflow"
+)
+
+// UpdateClockAdvanced tells a workflow waiting on its contract's test clock
+// the clock's new time (a ClockAdvanced). Only the service sends it: its
+// validator refuses an Update the service did not sign.
+const UpdateClockAdvanced = "test-clock-advanced"
+
+// ClockAdvanced is the payload of UpdateClockAdvanced.
+type ClockAdvanced struct {
+	Time time.Time
+}
+
+// TestClockInput names a tenant's test clock.
+type TestClockInput struct {
+	TenantID string
+	ClockID  string
+}
+
+// ClockReading is a test clock and its time when read.
+type ClockReading struct {
+	ID   string
+	Time time.Time
+}
+
+// ClockWaitInput records that a workflow waits on its test clock until Due.
+type ClockWaitInput struct {
+	ClockID    string
+	WorkflowID string
+	Due        time.Time
+}
+
+// ClockStep is one step of an advance (see store.ClockStep).
+type ClockStep struct {
+	At    time.Time
+	Wake  bool
+	Sweep bool
+	Bill  bool
+	Done  bool
+}
+
+// TestClockAdvanceWorkflowID names the n-th advance of a clock.
+func TestClockAdvanceWorkflowID(tenantID, clockID string, n int) string {
+	return "test-clock/" + tenantID + "/" + clockID + "/advance/" + strconv.Itoa(n)
+}
+
+// TestClockDeleteWorkflowID names a clock's deletion; there is one.
+func TestClockDeleteWorkflowID(tenantID, clockID string) string {
+	return "test-clock/" + tenantID + "/" + clockID + "/delete"
+}
+
+// ClockBillingRunWorkflowID is the billing run of one day of a test clock.
+func ClockBillingRunWorkflowID(tenantID, clockID string, asOf time.Time) string {
+	return "billing-run/" + tenantID + "/test-clock/" + clockID + "/" + asOf.UTC().Format(time.DateOnly)
+}
+
+// StartClockAdvance starts the n-th advance of a clock; a repeat joins it.
+func (f *Client) StartClockAdvance(ctx context.Context, in TestClockInput, n int, to time.Time) error {
+	_, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       TestClockAdvanceWorkflowID(in.TenantID, in.ClockID, n),
+		TaskQueue:                f.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		StaticSummary:            "Advance test clock " + in.ClockID + " to " + to.UTC().Format(time.RFC3339),
+		TypedSearchAttributes:    temporal.NewSearchAttributes(TenantIDKey.ValueSet(in.TenantID)),
+	}, TestClockAdvanceWorkflow, in)
+	if err != nil {
+		return fmt.Errorf("start advancing test clock %s: %w", in.ClockID, err)
+	}
+	return nil
+}
+
+// StartClockDelete starts a deleted clock's workflow that stops the
+// clock's workflows; a repeat joins it.
+func (f *Client) StartClockDelete(ctx context.Context, in TestClockInput) error {
+	_, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       TestClockDeleteWorkflowID(in.TenantID, in.ClockID),
+		TaskQueue:                f.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		StaticSummary:            "Stop the workflows of deleted test clock " + in.ClockID,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(TenantIDKey.ValueSet(in.TenantID)),
+	}, TestClockDeleteWorkflow, in)
+	if err != nil {
+		return fmt.Errorf("start deleting test clock %s: %w", in.ClockID, err)
+	}
+	return nil
+}
+
+// TellClockAdvanced tells a workflow waiting on its test clock the clock's
+// time, and returns once the workflow has taken note. It reports false
+// when the workflow has closed.
+func (f *Client) TellClockAdvanced(ctx context.Context, workflowID string, at time.Time) (bool, error) {
+	_, err := f.c.UpdateWorkflow(f.sign(ctx, workflowID, UpdateClockAdvanced, ""), client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: UpdateClockAdvanced, Args: []any{ClockAdvanced{Time: at}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		return true, nil
+	}
+	if closed, descErr := f.Closed(ctx, workflowID); descErr == nil && closed {
+		return false, nil
+	}
+	return false, fmt.Errorf("tell %s its test clock's time: %w", workflowID, err)
+}
+
+// Closed reports whether a workflow has closed (or never existed).
+func (f *Client) Closed(ctx context.Context, workflowID string) (bool, error) {
+	desc, err := f.c.DescribeWorkflowExecution(ctx, workflowID, "")
+	var gone *serviceerror.NotFound
+	if errors.As(err, &gone) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("describe %s: %w", workflowID, err)
+	}
+	return desc.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
+}
+
+// Terminate stops a running workflow, saying why; one that has closed
+// already is left as it is.
+func (f *Client) Terminate(ctx context.Context, workflowID, reason string) error {
+	err := f.c.TerminateWorkflow(ctx, workflowID, "", reason)
+	var gone *serviceerror.NotFound
+	if err != nil && !errors.As(err, &gone) {
+		return fmt.Errorf("terminate %s: %w", workflowID, err)
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+// clockDeletedNote is why a deleted clock's open amendments failed.
+const clockDeletedNote = "its contract's test clock was deleted"
+
+// DeleteTestClock deletes a clock: its contracts' open amendments fail,
+// its active contracts are cancelled on the clock's time with their
+// payment schedules, and the clock stops. The contracts, their amendments,
+// invoices and ledger entries stay. It returns the workflows of the clock
+// that are still to be stopped (see ClockWorkflows); deleting again
+// changes nothing and returns them again.
+func (s *Store) DeleteTestClock(ctx context.Context, tenantID, id, actorID string, now time.Time) (TestClock, error) {
+	var out TestClock
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		c, err := lockClock(ctx, tx, tenantID, id)
+		if err != nil || c.Status == ClockDeleted {
+			out = c
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE test_clocks SET status = 'deleted', target_time = NULL, deleted_at = $2 WHERE id = $1`, id, now); err != nil {
+			return fmt.Errorf("delete test clock: %w", err)
+		}
+		var contracts []string
+		if err := tx.SelectContext(ctx, &contracts, `SELECT id FROM contracts WHERE test_clock_id = $1 ORDER BY id`, id); err != nil {
+			return fmt.Errorf("list the clock's contracts: %w", err)
+		}
+		for _, contractID := range contracts {
+			if err := cancelOnDeletedClock(ctx, tx, tenantID, contractID, actorID, c.FrozenTime); err != nil {
+				return err
+			}
+		}
+		out, err = lockClock(ctx, tx, tenantID, id)
+		return err
+	})
+	return out, err
+}
+
+// cancelOnDeletedClock fails the contract's open amendments and cancels it
+// with its schedule, at the clock's time at, unless it has ended already.
+func cancelOnDeletedClock(ctx context.Context, tx *sqlx.Tx, tenantID, contractID, actorID string, at time.Time) error {
+	var status string
+	if err := tx.GetContext(ctx, &status, `SELECT status FROM contracts WHERE id = $1 FOR UPDATE`, contractID); err != nil {
+		return fmt.Errorf("lock contract %s: %w", contractID, err)
+	}
+	var open []string
+	if err := tx.SelectContext(ctx, &open, `SELECT id FROM amendments WHERE contract_id = $1 AND `+isOpen+` ORDER BY id`, contractID); err != nil {
+		return fmt.Errorf("list open amendments: %w", err)
+	}
+	for _, am := range open {
+		if err := failOpen(ctx, tx, tenantID, am, clockDeletedNote, at); err != nil {
+			return err
+		}
+	}
+	if status != domain.ContractActive {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE contracts SET status = $2, schedule_status = $3, updated_at = $4, updated_by = $5 WHERE id = $1`,
+		contractID, domain.ContractCancelled, domain.ScheduleTerminated, at, actorID); err != nil {
+		return fmt.Errorf("cancel contract %s: %w", contractID, err)
+	}
+	note := clockDeletedNote
+	ev := domain.ScheduleEvent{Status: domain.ScheduleTerminated, Comment: &note, ActorID: actorID, Source: "API", At: at}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schedule_events (tenant_id, contract_id, status, comment, actor_id, source, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		tenantID, contractID, ev.Status, ev.Comment, ev.ActorID, ev.Source, ev.At); err != nil {
+		return fmt.Errorf("insert schedule event: %w", err)
+	}
+	return insertContractEvent(ctx, tx, tenantID, contractID, nil, EventContractCancelled, at)
+}
