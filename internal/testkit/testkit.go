@@ -253,6 +253,20 @@ func (e *Env) StopWorker() {
 
 // NewTenant creates a tenant with fresh keys.
 func (e *Env) NewTenant(prefix string) Tenant {
+	return e.newTenant(store.Tenant{Prefix: prefix, Name: "Tenant " + prefix})
+}
+
+// NewSandboxTenant creates a sandbox tenant (one that may use test clocks)
+// with fresh keys and the demo catalog.
+func (e *Env) NewSandboxTenant(prefix string) Tenant {
+	tn := e.newTenant(store.Tenant{Prefix: prefix, Name: "Sandbox " + prefix, Sandbox: true})
+	_, err := e.Store.PutCatalog(context.Background(), tn.ID, uuid.NewString(), demo.Catalog(), e.Clock.Now())
+	require.NoError(e.T, err)
+	return tn
+}
+
+func (e *Env) newTenant(st store.Tenant) Tenant {
+	prefix := st.Prefix
 	tn := Tenant{Prefix: prefix, SubmitterActor: uuid.NewString()}
 	keys := map[auth.Role]*string{auth.RoleSubmitter: &tn.SubmitterKey, auth.RoleApprover: &tn.ApproverKey, auth.RoleOperator: &tn.OperatorKey}
 	var nk []store.NewKey
@@ -266,7 +280,7 @@ func (e *Env) NewTenant(prefix string) Tenant {
 		}
 		nk = append(nk, store.NewKey{Key: k, ActorID: actor, Roles: []auth.Role{role}})
 	}
-	t, err := e.Store.CreateTenant(context.Background(), store.Tenant{Prefix: prefix, Name: "Tenant " + prefix}, nk)
+	t, err := e.Store.CreateTenant(context.Background(), st, nk)
 	require.NoError(e.T, err)
 	tn.ID = t.ID
 	return tn
