@@ -69,7 +69,7 @@ func (a *Billing) InvoiceDuePeriods(ctx context.Context, in flow.InvoicePageInpu
 		return flow.InvoicePage{}, err
 	}
 	if !more {
-		ended, err := a.store.EndedContractCharges(ctx, in.TenantID, in.AsOf)
+		ended, err := a.store.EndedContractCharges(ctx, in.TenantID, optional(in.TestClockID), in.AsOf)
 		if err != nil {
 			return flow.InvoicePage{}, err
 		}

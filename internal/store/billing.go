@@ -102,14 +102,15 @@ func (s *Store) InvoicesToCollect(ctx context.Context, tenantID string, contract
 // EndedContractCharges lists the open amendment invoices, due by asOf, of
 // the tenant's contracts that are no longer active (a cancellation whose
 // early-termination fee exceeds its credit): billing pages over active
-// contracts only, so these are collected separately, once per run.
-func (s *Store) EndedContractCharges(ctx context.Context, tenantID string, asOf domain.Date) ([]OpenInvoice, error) {
+// contracts only, so these are collected separately, once per run; of the
+// contracts on the test clock clockID, or on the wall clock when nil.
+func (s *Store) EndedContractCharges(ctx context.Context, tenantID string, clockID *string, asOf domain.Date) ([]OpenInvoice, error) {
 	var out []OpenInvoice
 	err := s.db.SelectContext(ctx, &out, `
 		SELECT i.id, i.contract_id, i.period_start FROM invoices i JOIN contracts c ON c.id = i.contract_id
 		WHERE i.tenant_id = $1 AND i.kind = 'AMENDMENT' AND i.status = $2 AND NOT i.paid_up_front AND i.period_start <= $3
-			AND c.status <> $4 AND c.schedule_status = $5
-		ORDER BY i.period_start, i.contract_id, i.id`, tenantID, domain.InvoiceOpen, asOf, domain.ContractActive, domain.ScheduleActive)
+			AND c.status <> $4 AND c.schedule_status = $5 AND c.test_clock_id IS NOT DISTINCT FROM $6::uuid
+		ORDER BY i.period_start, i.contract_id, i.id`, tenantID, domain.InvoiceOpen, asOf, domain.ContractActive, domain.ScheduleActive, clockID)
 	if err != nil {
 		return nil, fmt.Errorf("list open charges of ended contracts: %w", err)
 	}

@@ -68,6 +68,11 @@ func cancelOnDeletedClock(ctx context.Context, tx *sqlx.Tx, tenantID, contractID
 		contractID, domain.ContractCancelled, domain.ScheduleTerminated, at, actorID); err != nil {
 		return fmt.Errorf("cancel contract %s: %w", contractID, err)
 	}
+	// The current segment ends with it, as a cancellation's would.
+	if _, err := tx.ExecContext(ctx, `UPDATE contract_segments SET status = $2, updated_at = $3, updated_by = $4
+		WHERE contract_id = $1 AND status NOT IN ('expired', 'superseded')`, contractID, domain.ContractCancelled, at, actorID); err != nil {
+		return fmt.Errorf("cancel the current segment of contract %s: %w", contractID, err)
+	}
 	note := clockDeletedNote
 	ev := domain.ScheduleEvent{Status: domain.ScheduleTerminated, Comment: &note, ActorID: actorID, Source: "API", At: at}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schedule_events (tenant_id, contract_id, status, comment, actor_id, source, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,

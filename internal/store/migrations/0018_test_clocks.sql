@@ -3,12 +3,16 @@
 -- internal/store/test_clocks.go and the README's "Rehearse with a test
 -- clock").
 
--- A sandbox tenant may create test clocks; a production tenant never can.
-ALTER TABLE tenants ADD COLUMN sandbox boolean NOT NULL DEFAULT false;
+-- A sandbox tenant may create test clocks; a production tenant never can,
+-- and a tenant with clocks cannot stop being a sandbox (the foreign key
+-- below).
+ALTER TABLE tenants ADD COLUMN sandbox boolean NOT NULL DEFAULT false,
+    ADD CONSTRAINT tenants_id_sandbox UNIQUE (id, sandbox);
 
 CREATE TABLE test_clocks (
     id          uuid PRIMARY KEY,
-    tenant_id   uuid NOT NULL REFERENCES tenants (id),
+    tenant_id   uuid NOT NULL,
+    sandbox     boolean NOT NULL DEFAULT true CHECK (sandbox),
     name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
     -- The clock's time: what "now" is for every contract on it.
     frozen_time timestamptz NOT NULL,
@@ -27,11 +31,15 @@ CREATE TABLE test_clocks (
     deleted_at  timestamptz,
     CONSTRAINT test_clocks_target CHECK ((status = 'advancing') = (target_time IS NOT NULL)),
     CONSTRAINT test_clocks_forward CHECK (target_time IS NULL OR target_time >= frozen_time),
-    CONSTRAINT test_clocks_deleted CHECK ((status = 'deleted') = (deleted_at IS NOT NULL))
+    CONSTRAINT test_clocks_deleted CHECK ((status = 'deleted') = (deleted_at IS NOT NULL)),
+    CONSTRAINT test_clocks_sandbox_tenant FOREIGN KEY (tenant_id, sandbox) REFERENCES tenants (id, sandbox),
+    CONSTRAINT test_clocks_id_tenant UNIQUE (id, tenant_id)
 );
 CREATE INDEX test_clocks_by_tenant ON test_clocks (tenant_id, created_at, id);
 
-ALTER TABLE contracts ADD COLUMN test_clock_id uuid REFERENCES test_clocks (id);
+-- A contract lives on a clock of its own tenant.
+ALTER TABLE contracts ADD COLUMN test_clock_id uuid,
+    ADD CONSTRAINT contracts_test_clock FOREIGN KEY (test_clock_id, tenant_id) REFERENCES test_clocks (id, tenant_id);
 CREATE INDEX contracts_on_test_clock ON contracts (test_clock_id, ref) WHERE test_clock_id IS NOT NULL;
 
 -- What each running workflow of a clocked contract waits for: the moment

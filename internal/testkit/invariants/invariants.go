@@ -98,6 +98,13 @@ var checks = []check{
 		FROM contracts c JOIN amendments a ON a.contract_id = c.id
 		WHERE a.action = 'RENEWAL' AND a.status = 'APPLIED'
 			AND ((a.quote -> 'renewal' ->> 'termEnd')::date > c.expiration_date OR (a.quote -> 'renewal' ->> 'termStart')::date > c.term_start)`},
+	// Test clocks (internal/store/test_clocks.go): deleting a clock ends
+	// its contracts and everything pending on them.
+	{"nothing active on a deleted test clock", `
+		SELECT c.number || ': ' || c.status
+		FROM contracts c JOIN test_clocks t ON t.id = c.test_clock_id
+		WHERE t.status = 'deleted' AND (c.status = 'active'
+			OR EXISTS (SELECT 1 FROM amendments a WHERE a.contract_id = c.id AND a.status IN ('PENDING', 'REVIEW', 'SCHEDULED')))`},
 	{"each re-pricing recorded", `
 		SELECT a.id || ': quote version ' || a.quote_version || ', ' || count(e.id) || ' REPRICED events'
 		FROM amendments a LEFT JOIN amendment_events e ON e.amendment_id = a.id AND e.status = 'REPRICED'
