@@ -180,14 +180,19 @@ func (s *Store) Approve(ctx context.Context, tenantID, id string, approval domai
 // Each such event is recorded once however often this runs.
 func (s *Store) RecordEvent(ctx context.Context, tenantID, id string, e domain.AmendmentEvent) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var exists bool
-		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM amendments WHERE tenant_id = $1 AND id = $2)`, tenantID, id); err != nil {
-			return fmt.Errorf("look up amendment: %w", err)
-		}
-		if !exists {
+		// The event happens at the time of the contract's test clock when
+		// it lives on one.
+		var clock *time.Time
+		err := tx.GetContext(ctx, &clock, `SELECT (SELECT t.frozen_time FROM contracts c JOIN test_clocks t ON t.id = c.test_clock_id WHERE c.id = a.contract_id)
+			FROM amendments a WHERE a.tenant_id = $1 AND a.id = $2`, tenantID, id)
+		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
-		_, err := tx.ExecContext(ctx, `
+		if err != nil {
+			return fmt.Errorf("look up amendment: %w", err)
+		}
+		e.At = onClock(clock, e.At)
+		_, err = tx.ExecContext(ctx, `
 			INSERT INTO amendment_events (amendment_id, status, actor_id, source, note, at) VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT DO NOTHING`, id, e.Status, e.ActorID, e.Source, e.Note, e.At)
 		if err != nil {
