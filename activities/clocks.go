@@ -25,13 +25,22 @@ func NewClocks(s *store.Store, t *flow.Client) *Clocks {
 	return &Clocks{store: s, temporal: t}
 }
 
-// settlePoll is how often SettleClock looks at the clock's busy workflows.
-const settlePoll = 50 * time.Millisecond
+// settlePoll is how often SettleClock looks at the clock's busy workflows
+// at first; it looks less often the longer they take, up to
+// maxSettlePoll. Most woken workflows wait again within milliseconds.
+const (
+	settlePoll    = 5 * time.Millisecond
+	maxSettlePoll = 200 * time.Millisecond
+)
 
-// NextClockStep moves an advancing clock to its next due moment (see
-// store.NextClockStep).
+// NextClockStep records the advance's step in.Finished done and moves the
+// advancing clock to its next due moment (see store.NextClockStep).
 func (c *Clocks) NextClockStep(ctx context.Context, in flow.TestClockInput) (flow.ClockStep, error) {
-	step, err := c.store.NextClockStep(ctx, in.TenantID, in.ClockID)
+	var finished store.ClockStep
+	if in.Finished != nil {
+		finished = store.ClockStep(*in.Finished)
+	}
+	step, err := c.store.NextClockStep(ctx, in.TenantID, in.ClockID, finished)
 	return flow.ClockStep(step), err
 }
 
@@ -42,9 +51,10 @@ func (c *Clocks) RegisterClockWait(ctx context.Context, in flow.ClockWaitInput) 
 }
 
 // WakeClock tells every workflow due by at on the clock the clock's time,
-// then marks it busy unless it has moved on to another wait already. The
-// order makes a retry safe: a workflow told but not marked is still due,
-// and is told again, which changes nothing.
+// then marks it busy unless it has moved on to another wait already, and
+// returns once they have settled (see SettleClock). The order makes a
+// retry safe: a workflow told but not marked is still due, and is told
+// again, which changes nothing.
 func (c *Clocks) WakeClock(ctx context.Context, in flow.TestClockInput, at time.Time) error {
 	due, err := c.store.DueClockWaits(ctx, in.ClockID, at)
 	if err != nil {
@@ -66,13 +76,13 @@ func (c *Clocks) WakeClock(ctx context.Context, in flow.TestClockInput, at time.
 		}
 		activity.RecordHeartbeat(ctx, w.WorkflowID)
 	}
-	return nil
+	return c.SettleClock(ctx, in)
 }
 
 // SettleClock returns once no workflow of the clock is busy: each waits on
 // the clock again or has closed (and is forgotten).
 func (c *Clocks) SettleClock(ctx context.Context, in flow.TestClockInput) error {
-	for {
+	for poll := settlePoll; ; poll = min(2*poll, maxSettlePoll) {
 		busy, err := c.store.BusyClockWorkflows(ctx, in.ClockID)
 		if err != nil {
 			return err
@@ -98,7 +108,7 @@ func (c *Clocks) SettleClock(ctx context.Context, in flow.TestClockInput) error 
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(settlePoll):
+		case <-time.After(poll):
 		}
 	}
 }

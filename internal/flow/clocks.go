@@ -35,10 +35,13 @@ type ClockAdvanced struct {
 	Time time.Time
 }
 
-// TestClockInput names a tenant's test clock.
+// TestClockInput names a tenant's test clock. For an advance, Finished is
+// the last step it carried out (none before its first; a continued run
+// starts with its predecessor's).
 type TestClockInput struct {
 	TenantID string
 	ClockID  string
+	Finished *ClockStep `json:",omitempty"`
 }
 
 // ClockReading is a test clock and its time when read.
