@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
+	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/store"
 )
@@ -115,11 +117,16 @@ func (c *Clocks) SettleClock(ctx context.Context, in flow.TestClockInput) error 
 
 // StopClockWorkflows terminates every workflow of a deleted clock: its
 // running advance, and whatever waits on it. Their amendments ended FAILED
-// and their contracts were cancelled when the clock was deleted.
+// and their contracts were cancelled when the clock was deleted. Only the
+// API deletes a clock: started for one that is not deleted (from an
+// operator surface), it stops nothing.
 func (c *Clocks) StopClockWorkflows(ctx context.Context, in flow.TestClockInput) error {
 	clock, err := c.store.TestClock(ctx, in.TenantID, in.ClockID)
 	if err != nil {
 		return err
+	}
+	if clock.Status != store.ClockDeleted {
+		return temporal.NewNonRetryableApplicationError("test clock "+in.ClockID+" is not deleted", string(domain.KindConflict), nil)
 	}
 	const reason = "its test clock was deleted"
 	if clock.Advances > 0 {
