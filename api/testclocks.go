@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -198,7 +199,7 @@ func (s *server) deleteTestClock(c *gin.Context) {
 func (s *server) liveTestClock(c *gin.Context, tenantID, id string) (store.TestClock, error) {
 	clock, err := s.Store.TestClock(c.Request.Context(), tenantID, id)
 	switch {
-	case err == store.ErrNotFound:
+	case errors.Is(err, store.ErrNotFound):
 		return clock, domain.Errorf(domain.KindInvalid, "testClockId",
 			"testClockId %s is not a test clock of this tenant (test clocks are for sandbox tenants only)", id)
 	case err != nil:

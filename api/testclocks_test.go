@@ -184,3 +184,35 @@ func TestClockContractsNameALiveClockOfASandbox(t *testing.T) {
 	deleted := env.Do("POST", "/api/contract-actions", sandbox.SubmitterKey, on(sandbox, clockID))
 	assert.Equal(t, http.StatusUnprocessableEntity, deleted.Status, "a deleted clock: %s", deleted.Body)
 }
+
+// TestClockAnswersMatchTheDocument sends the test clock requests the
+// OpenAPI document describes, and checks each answer against it.
+func TestClockAnswersMatchTheDocument(t *testing.T) {
+	_, router := openAPI(t)
+	env := newAmendmentEnv(t)
+	c := &conformance{t: t, env: env, router: router}
+	sandbox := env.NewSandboxTenant("SBX")
+	body := map[string]any{"name": "rehearsal", "frozenTime": "2019-01-01T09:00:00Z"}
+
+	c.do("POST", "/api/test-clocks", env.A.OperatorKey, body, http.StatusForbidden)
+	c.refused("POST", "/api/test-clocks", sandbox.OperatorKey, map[string]any{"name": "rehearsal"}, http.StatusBadRequest)
+	id := c.do("POST", "/api/test-clocks", sandbox.OperatorKey, body, http.StatusCreated).JSON(t)["id"].(string)
+	c.do("GET", "/api/test-clocks?pageSize=1", sandbox.SubmitterKey, nil, http.StatusOK)
+	c.do("GET", "/api/test-clocks/"+id, sandbox.ApproverKey, nil, http.StatusOK)
+	c.do("GET", "/api/test-clocks/"+uuid.NewString(), sandbox.ApproverKey, nil, http.StatusNotFound)
+
+	item := teamItem(map[string]any{"effectiveDate": "2019-01-01", "expirationDate": "2020-01-01", "paymentMethod": "pm_ok"})
+	onClock := createBody("ACC-CLOCK", item)
+	onClock["testClockId"] = id
+	created := c.do("POST", "/api/contract-actions", sandbox.SubmitterKey, onClock, http.StatusOK).JSON(t)
+	c.do("GET", "/api/contracts/"+created["contractId"].(string), sandbox.SubmitterKey, nil, http.StatusOK)
+	onClock["testClockId"] = "clock-1"
+	c.refused("POST", "/api/contract-actions", sandbox.SubmitterKey, onClock, http.StatusBadRequest)
+	c.do("GET", "/api/events?after=0", sandbox.OperatorKey, nil, http.StatusOK)
+
+	advance := "/api/test-clocks/" + id + "/advance"
+	c.do("POST", advance, sandbox.OperatorKey, map[string]any{"to": "2019-01-01T09:00:00Z"}, http.StatusOK)
+	c.do("POST", advance, sandbox.OperatorKey, map[string]any{"to": "2018-01-01T09:00:00Z"}, http.StatusUnprocessableEntity)
+	c.do("DELETE", "/api/test-clocks/"+id, sandbox.OperatorKey, nil, http.StatusOK)
+	c.do("POST", advance, sandbox.OperatorKey, map[string]any{"to": "2019-02-01T09:00:00Z"}, http.StatusConflict)
+}
