@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -166,6 +167,8 @@ func checkString(path, s string, lim limit, known bool) error {
 	switch lim.Kind {
 	case kindDate:
 		return checkDate(path, s)
+	case kindDateTime:
+		return checkDateTime(path, s)
 	case kindText:
 		return checkBounded(path, s, lim)
 	}
@@ -210,6 +213,17 @@ func checkDate(path, s string) error {
 	return nil
 }
 
+func checkDateTime(path, s string) error {
+	t, err := time.Parse(time.RFC3339, s)
+	switch {
+	case err != nil:
+		return fieldError(path, fmt.Sprintf("must be an RFC 3339 date-time, such as 2026-01-01T00:00:00Z (it is %q)", s))
+	case t.Year() < minDateYear || t.Year() > maxDateYear:
+		return fieldError(path, fmt.Sprintf("%s is outside the years %d to %d", s, minDateYear, maxDateYear))
+	}
+	return nil
+}
+
 // schemas caches each registered body type's field table.
 var schemas = sync.OnceValue(func() map[reflect.Type]map[string]limit {
 	out := map[reflect.Type]map[string]limit{}
@@ -240,6 +254,7 @@ func fieldPaths(t reflect.Type) map[string]limitKind {
 
 var (
 	dateType = reflect.TypeFor[domain.Date]()
+	timeType = reflect.TypeFor[time.Time]()
 	// rawType is JSON a handler keeps as it came (and ignores): an object
 	// whose inside has no limits of its own beyond those on all text.
 	rawType    = reflect.TypeFor[json.RawMessage]()
@@ -288,6 +303,9 @@ func addFields(out map[string]limitKind, t reflect.Type, path string) {
 func kindOf(t reflect.Type) limitKind {
 	if t == dateType {
 		return kindDate
+	}
+	if t == timeType {
+		return kindDateTime
 	}
 	if t == numberType {
 		return kindInteger // a whole number spelled as JSON allows (7.0); the handler checks it is whole

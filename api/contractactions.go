@@ -19,8 +19,11 @@ import (
 const actionCreateContractWithPlan = "create-contract-with-plan"
 
 type contractActionsRequest struct {
-	AccountNumber string                `json:"accountNumber"`
-	Actions       []contractActionEntry `json:"actions"`
+	AccountNumber string `json:"accountNumber"`
+	// TestClockID puts the contracts on a test clock of a sandbox tenant:
+	// they live on its time (README: "Rehearse with a test clock").
+	TestClockID string                `json:"testClockId,omitempty"`
+	Actions     []contractActionEntry `json:"actions"`
 }
 
 type contractActionEntry struct {
@@ -93,8 +96,19 @@ func (s *server) createContractAction(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	// Validate before starting anything, so a bad request leaves no rows and no workflow.
-	if err := s.checkRequestedContracts(c, p.TenantID, requested); err != nil {
+	// Validate before starting anything, so a bad request leaves no rows and
+	// no workflow. The contracts' dates are checked against their business
+	// time: their test clock's, when they are to live on one.
+	today := domain.DateOf(s.Now())
+	if req.TestClockID != "" {
+		clock, err := s.liveTestClock(c, p.TenantID, req.TestClockID)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		today = domain.DateOf(clock.FrozenTime)
+	}
+	if err := s.checkRequestedContracts(c, p.TenantID, requested, today); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -122,6 +136,7 @@ func (s *server) createContractAction(c *gin.Context) {
 		ActionID: actionID, TenantID: p.TenantID, ActorID: p.ActorID, Source: string(p.Source),
 		TraceID: c.GetHeader(traceHeader), IdempotencyKey: key, RequestHash: hash,
 		AccountNumber: req.AccountNumber, ActionType: actionCreateContractWithPlan, Contracts: requested,
+		TestClockID: req.TestClockID,
 	}
 	action, err := s.Temporal.CreateContracts(c.Request.Context(), in,
 		fmt.Sprintf("create %d contract(s) for account %s", len(requested), req.AccountNumber))
@@ -138,9 +153,9 @@ func (s *server) createContractAction(c *gin.Context) {
 }
 
 // checkRequestedContracts plans the requested contracts against the catalog
-// and checks their dates and the terminations they name. A termination
+// and checks their dates, from today on, and the terminations they name. A termination
 // deleted after this check is refused by the database (migration 0014).
-func (s *server) checkRequestedContracts(c *gin.Context, tenantID string, requested []domain.RequestedContract) error {
+func (s *server) checkRequestedContracts(c *gin.Context, tenantID string, requested []domain.RequestedContract, today domain.Date) error {
 	ctx := c.Request.Context()
 	cat, err := s.Store.Catalog(ctx, tenantID)
 	if err != nil {
@@ -151,7 +166,7 @@ func (s *server) checkRequestedContracts(c *gin.Context, tenantID string, reques
 		return err
 	}
 	for _, r := range requested {
-		if err := domain.CheckContractDates(r.NewContract, r.Field, domain.DateOf(s.Now())); err != nil {
+		if err := domain.CheckContractDates(r.NewContract, r.Field, today); err != nil {
 			return err
 		}
 	}

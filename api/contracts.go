@@ -74,13 +74,18 @@ func (s *server) listContracts(c *gin.Context) {
 }
 
 func pageSizeParam(c *gin.Context) (int, error) {
+	return pageSizeWithin(c, defaultPageSize, maxPageSize)
+}
+
+// pageSizeWithin reads pageSize, def when it is not given, up to most.
+func pageSizeWithin(c *gin.Context, def, most int) (int, error) {
 	raw := c.Query("pageSize")
 	if raw == "" {
-		return defaultPageSize, nil
+		return def, nil
 	}
 	n, err := strconv.Atoi(raw)
-	if err != nil || n < 1 || n > maxPageSize {
-		return 0, domain.Errorf(domain.KindInvalid, "pageSize", "pageSize must be a whole number from 1 to %d", maxPageSize)
+	if err != nil || n < 1 || n > most {
+		return 0, domain.Errorf(domain.KindInvalid, "pageSize", "pageSize must be a whole number from 1 to %d", most)
 	}
 	return n, nil
 }

@@ -24,6 +24,8 @@ type contractInfo struct {
 	UpdatedOn        time.Time        `json:"updatedOn"`
 	CreatedBy        string           `json:"createdBy"`
 	UpdatedBy        string           `json:"updatedBy"`
+	// TestClockID is the test clock the contract lives on, if any.
+	TestClockID *string `json:"testClockId,omitempty"`
 }
 
 func contractInfoOf(ct domain.Contract) contractInfo {
@@ -31,6 +33,7 @@ func contractInfoOf(ct domain.Contract) contractInfo {
 		AccountNumber: ct.AccountNumber, ContractNumber: ct.Number, Ref: ct.Ref, EffectiveDate: ct.EffectiveDate,
 		ExpirationDate: ct.ExpirationDate, Status: ct.Status, Currency: []string{ct.Currency}, ContractSegments: nonNil(ct.Segments),
 		ID: ct.ID, CreatedOn: ct.CreatedOn, UpdatedOn: ct.UpdatedOn, CreatedBy: ct.CreatedBy, UpdatedBy: ct.UpdatedBy,
+		TestClockID: ct.TestClockID,
 	}
 }
 

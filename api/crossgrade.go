@@ -203,7 +203,7 @@ func (s *server) planCrossgrade(c *gin.Context, ct domain.Contract, req crossgra
 		return ch, domain.Quote{}, err
 	}
 	quote, err := domain.PlanOnTimeline(domain.Preflight{
-		Catalog: &cat, Contract: ct, Change: ch, Today: domain.DateOf(s.Now()), Facts: facts,
+		Catalog: &cat, Contract: ct, Change: ch, Today: domain.DateOf(ct.Now(s.Now())), Facts: facts,
 	}, timeline)
 	return ch, quote, err
 }

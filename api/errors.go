@@ -65,12 +65,17 @@ func (s *server) classify(c *gin.Context, err error) failure {
 		appErr  *temporal.ApplicationError
 		tooBig  *http.MaxBytesError
 		badBody *bodyError
+		retry   *retryError
 	)
 	switch {
 	case errors.As(err, &tooBig):
 		return failure{Status: http.StatusRequestEntityTooLarge, Kind: domain.KindInvalid, Message: bodyTooLarge}
 	case errors.As(err, &badBody):
 		return failure{Status: http.StatusBadRequest, Kind: domain.KindInvalid, Message: badBody.Error()}
+	case errors.As(err, &retry):
+		s.Logger.Warn("request half done; the client is to retry it", "err", retry.cause, "requestId", c.GetString(requestIDKey))
+		c.Header("Retry-After", "5")
+		return failure{Status: http.StatusServiceUnavailable, Message: retry.msg}
 	case isInternal(err):
 		// A failure that can never succeed; its cause may quote SQL, so it
 		// is logged, never shown.
@@ -99,6 +104,17 @@ func (s *server) classify(c *gin.Context, err error) failure {
 		return failure{Status: http.StatusInternalServerError, Message: "internal error"}
 	}
 }
+
+// retryError is a request whose change is recorded but whose workflow could
+// not be started: repeating the request starts it (and joins one that did
+// start). msg says so to the client; cause is logged.
+type retryError struct {
+	msg   string
+	cause error
+}
+
+func (e *retryError) Error() string { return e.msg + ": " + e.cause.Error() }
+func (e *retryError) Unwrap() error { return e.cause }
 
 // internalFailure answers a request that failed for good (domain.KindInternal).
 const internalFailure = "internal error: the request could not be completed, and retrying it unchanged will not help"

@@ -21,11 +21,14 @@ type eventPage struct {
 // eventView is an event as the feed shows it, the same as a webhook
 // delivers it (store.Event's own JSON) but the feed's own type.
 type eventView struct {
-	Sequence    int64           `json:"sequence"`
-	ID          string          `json:"id"`
-	TenantID    string          `json:"tenantId"`
-	Type        string          `json:"type"`
+	Sequence int64  `json:"sequence"`
+	ID       string `json:"id"`
+	TenantID string `json:"tenantId"`
+	Type     string `json:"type"`
+	// OccurredAt is business time (a test clock's time for a contract on
+	// one); RecordedAt the wall time the event was recorded.
 	OccurredAt  time.Time       `json:"occurredAt"`
+	RecordedAt  time.Time       `json:"recordedAt"`
 	ContractID  string          `json:"contractId"`
 	AmendmentID *string         `json:"amendmentId,omitempty"`
 	Data        json.RawMessage `json:"data"`

@@ -47,9 +47,11 @@ const (
 	kindInteger limitKind = "integer"
 	kindBool    limitKind = "boolean"
 	kindDate    limitKind = "date"
-	kindList    limitKind = "list"
-	kindMap     limitKind = "map"
-	kindObject  limitKind = "object"
+	// kindDateTime is an RFC 3339 date-time: a test clock's time.
+	kindDateTime limitKind = "date-time"
+	kindList     limitKind = "list"
+	kindMap      limitKind = "map"
+	kindObject   limitKind = "object"
 	// kindRefused is a field the type has but the surface does not accept.
 	kindRefused limitKind = "refused"
 )
@@ -84,6 +86,9 @@ func pattern(n int, re, name string) limit {
 var (
 	boolean  = limit{Kind: kindBool}
 	date     = limit{Kind: kindDate}
+	dateTime = limit{Kind: kindDateTime}
+	// uuidText is an id the service issued as a UUID.
+	uuidText = pattern(36, `^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`, "a UUID")
 	object   = limit{Kind: kindObject}
 	refused  = limit{Kind: kindRefused}
 	currency = noted(ident(8), "an ISO 4217 code (checked by the domain)")
@@ -102,7 +107,7 @@ var (
 	dbID        = integer(1, maxDBID)
 )
 
-// Dates outside these years are refused as dates: 0001-01-01 is Go's zero
+// Dates and date-times outside these years are refused as dates: 0001-01-01 is Go's zero
 // date (read as "not given" before) and 9999-12-31 a placeholder for "never".
 // Each field's business bounds (how far back a contract may start, how long
 // a term may be) are narrower and checked by the domain.
@@ -139,13 +144,14 @@ var patchHeaderLimits = map[string]limit{
 // bodySchemas lists every request body the API decodes.
 var bodySchemas = []bodySchema{
 	body[contractActionsRequest]("contract-actions: POST /api/contract-actions", merge(map[string]limit{
-		"accountNumber":                             ident(maxID),
-		"actions":                                   list(100),
-		"actions[]":                                 object,
-		"actions[].type":                            ident(maxID),
-		"actions[].createContractWithPlan":          list(100),
-		"actions[].createContractWithPlan[]":        object,
-		"actions[].createContractWithPlan[].planId": ident(maxID),
+		"accountNumber":                      ident(maxID),
+		"testClockId":                        noted(uuidText, "a test clock of the (sandbox) tenant, not deleted; the contracts live on its time"),
+		"actions":                            list(100),
+		"actions[]":                          object,
+		"actions[].type":                     ident(maxID),
+		"actions[].createContractWithPlan":   list(100),
+		"actions[].createContractWithPlan[]": object,
+		"actions[].createContractWithPlan[].planId":                ident(maxID),
 		"actions[].createContractWithPlan[].effectiveDate":         noted(date, "from 5 years before today to 1 year after"),
 		"actions[].createContractWithPlan[].expirationDate":        noted(date, "after effectiveDate, a term of at most 10 years"),
 		"actions[].createContractWithPlan[].currency":              list(10),
@@ -272,6 +278,13 @@ var bodySchemas = []bodySchema{
 		"description": text(maxWebhookDescription),
 	}),
 	body[billingRunRequest]("billing: POST /api/billing/run", map[string]limit{"asOf": noted(date, "not after today; at most 12 periods per contract per run")}),
+	body[testClockRequest]("test clocks: POST /api/test-clocks", map[string]limit{
+		"name":       text(maxName),
+		"frozenTime": noted(dateTime, "the clock's time to start with"),
+	}),
+	body[clockAdvanceRequest]("test clocks: POST /api/test-clocks/{id}/advance", map[string]limit{
+		"to": noted(dateTime, "not before the clock's time, at most 10 years after it"),
+	}),
 	body[decisionRequest]("decisions: POST /api/amendments/{id}/approve, /reject", map[string]limit{"comment": text(maxComment), "quoteVersion": integer(1, maxQuoteVersion)}),
 }
 

@@ -117,6 +117,8 @@ func (l limit) bounds() string {
 		return fmt.Sprintf("%s to %s", thousands(l.Min), thousands(l.Max))
 	case kindDate:
 		return fmt.Sprintf("YYYY-MM-DD, years %d to %d", minDateYear, maxDateYear)
+	case kindDateTime:
+		return fmt.Sprintf("RFC 3339 date-time, years %d to %d", minDateYear, maxDateYear)
 	case kindList:
 		return fmt.Sprintf("≤ %s items", thousands(int64(l.MaxLen)))
 	case kindMap:

@@ -76,6 +76,13 @@ func (s *server) routes(r *gin.Engine) {
 	api.POST("/billing/run", operator, s.runBilling)
 	api.GET("/billing/runs/:id", operator, s.getBillingRun)
 
+	// Test clocks: a sandbox tenant's own time (testclocks.go).
+	api.POST("/test-clocks", operator, s.createTestClock)
+	api.GET("/test-clocks", tenantWide(gs), s.listTestClocks)
+	api.GET("/test-clocks/:id", tenantWide(gs), s.getTestClock)
+	api.POST("/test-clocks/:id/advance", operator, s.advanceTestClock)
+	api.DELETE("/test-clocks/:id", operator, s.deleteTestClock)
+
 	// The event feed and webhook subscriptions. A subscription is reference
 	// data, stamped with the business clock like the catalog; its deliveries
 	// and their attempts record real HTTP traffic and keep the wall clock

@@ -45,6 +45,8 @@ var tenantCollections = map[string]bool{
 	"GET /api/events":                                true,
 	"GET /api/webhooks":                              true,
 	"POST /api/webhooks":                             true,
+	"GET /api/test-clocks":                           true,
+	"POST /api/test-clocks":                          true,
 	"GET /api/v5/Contract/Termination":               true,
 	"GET /api/v5/Contract/Termination/":              true,
 	"GET /api/v5/Contract/Termination/Paged":         true,

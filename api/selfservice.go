@@ -106,7 +106,7 @@ func (s *server) changeContract(c *gin.Context) {
 		return
 	}
 	quote, err := domain.PlanOnTimeline(domain.Preflight{
-		Catalog: &cat, Contract: ct, Change: ch, Today: domain.DateOf(s.Now()), Charges: charges,
+		Catalog: &cat, Contract: ct, Change: ch, Today: domain.DateOf(ct.Now(s.Now())), Charges: charges,
 	}, timeline)
 	if err != nil {
 		s.failAs(c, selfServiceSurface{action: ch.Action, contract: s.contractShown(c, ct.ID)}, err)

@@ -33,6 +33,7 @@ type webhookEvent struct {
 	TenantID    string          `json:"tenantId"`
 	Type        string          `json:"type"`
 	OccurredAt  time.Time       `json:"occurredAt"`
+	RecordedAt  time.Time       `json:"recordedAt"`
 	ContractID  string          `json:"contractId"`
 	AmendmentID string          `json:"amendmentId"`
 	Data        json.RawMessage `json:"data"`
@@ -249,6 +250,7 @@ func TestWebhookEventsAreSignedAndArriveInOrderPerContract(t *testing.T) {
 	for _, e := range got {
 		assert.Equal(t, env.A.ID, e.TenantID)
 		assert.NotEmpty(t, e.Data)
+		assert.False(t, e.RecordedAt.IsZero(), "a webhook body says when its event was recorded (wall time)")
 	}
 
 	list := settledDeliveries(t, env, hook["id"].(string))

@@ -204,6 +204,24 @@ steps() {
   step "the first delivery's id" "DELIVERY=" 200 'sh:[[ $DELIVERY =~ ^[0-9a-f-]{36}$ ]]'
   step "redeliver it" "/redeliver" 202
   step "unsubscribe" '-X DELETE localhost:8080/api/webhooks/$WEBHOOK' 204
+  # Rehearse with a test clock
+  step "operator key in \$H" "H='Authorization: Bearer demo-operator-key'" 'sh:[[ -n $H ]]'
+  step "a test clock, on 1 January 2026" "CLOCK=" 201 \
+    'jq:.status == "ready" and .id == env.CLOCK and .frozenTime == "2026-01-01T09:00:00Z"'
+  step "a contract on it, from the clock's day" "CLOCKED=" 200 \
+    'jq:.contractId == env.CLOCKED and .contractInfo.testClockId == env.CLOCK and .contractInfo.effectiveDate == "2026-01-01"'
+  step "a change a month later, on the clock: scheduled" '"effectiveDate": "2026-02-01"' 200 'jq:.quote.status == "SCHEDULED"'
+  step "advance two months: advancing" '$CLOCK/advance' 202 'jq:.status == "advancing" and .targetTime == "2026-03-01T09:00:00Z"'
+  step "the clock, ready on 1 March" '/api/test-clocks/$CLOCK -H' 200 poll \
+    'jq:.status == "ready" and .frozenTime == "2026-03-01T09:00:00Z" and .contracts == 1'
+  step "the contract: 7 seats since 1 February" '/api/contracts/$CLOCKED -H' 200 \
+    'jq:.testClockId == env.CLOCK and (.lines[0].products[] | select(.productId == "prod_seat") | .quantity) == 7'
+  step "its change: applied on 1 February" '/api/contracts/$CLOCKED/amendments' 200 \
+    'jq:[.items[] | select(.status == "APPLIED" and .effectiveDate == "2026-02-01")] | length == 1'
+  step "its invoices: January to March" '/api/contracts/$CLOCKED/invoices' 200 \
+    'jq:[.items[] | select(.kind == "RECURRING") | .periodStart] == ["2026-01-01", "2026-02-01", "2026-03-01"]'
+  step "events with business and wall time" 'select(.contractId == "' 200 'jq:.items | all(has("occurredAt") and has("recordedAt"))'
+  step "delete the clock" '-X DELETE localhost:8080/api/test-clocks/$CLOCK' 200 'jq:.status == "deleted" and has("deletedOn")'
   # Operator commands
   step "point the operator commands at the API" "export CONTRACTD_URL" 'sh:[[ -n $CONTRACTD_URL ]]'
   step "hold one more change" '"requireApproval": true' 202 'jq:.status == "REVIEW" and .quote.id == env.HELD'

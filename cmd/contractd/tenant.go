@@ -23,7 +23,7 @@ import (
 var prefixPattern = regexp.MustCompile(`^[A-Z0-9]{2,16}$`)
 
 const tenantUsage = `usage:
-  contractd tenant create --prefix P --name N [--submitter-name S] [--approver-name A] [--operator-name O]
+  contractd tenant create --prefix P --name N [--sandbox] [--submitter-name S] [--approver-name A] [--operator-name O]
   contractd tenant key create --prefix P --role R [--role R2 ...] [--hmac] [--display-name D]
   contractd tenant key create --prefix P --role submitter --customer ACCOUNT [--display-name D]
   contractd tenant key revoke --prefix P --key K   (K: the key itself or its keyId)`
@@ -58,7 +58,7 @@ func createTenant(ctx context.Context, cfg config.Config, args []string) error {
 	for _, k := range keys {
 		plain[string(k.Roles[0])] = k.Key
 	}
-	return printValue(map[string]any{"tenantId": t.ID, "prefix": t.Prefix, "keys": plain})
+	return printValue(map[string]any{"tenantId": t.ID, "prefix": t.Prefix, "sandbox": t.Sandbox, "keys": plain})
 }
 
 // parseTenantCreate reads `tenant create`'s flags into the tenant and its
@@ -68,6 +68,7 @@ func parseTenantCreate(args []string) (store.Tenant, []store.NewKey, error) {
 	fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
 	prefix := fs.String("prefix", "", "tenant prefix: 2-16 upper-case letters or digits (used in DDCMS URLs)")
 	name := fs.String("name", "", "tenant display name")
+	sandbox := fs.Bool("sandbox", false, "a sandbox tenant, which may create test clocks; never for production (set now, never later)")
 	keyNames := map[auth.Role]*string{}
 	for _, role := range auth.AllRoles {
 		keyNames[role] = fs.String(string(role)+"-name", auth.DefaultDisplayName([]auth.Role{role}, auth.SourceUser, ""),
@@ -90,7 +91,7 @@ func parseTenantCreate(args []string) (store.Tenant, []store.NewKey, error) {
 		}
 		keys = append(keys, store.NewKey{Key: k, ActorID: uuid.NewString(), Roles: []auth.Role{role}, DisplayName: *keyNames[role]})
 	}
-	return store.Tenant{Prefix: *prefix, Name: *name}, keys, nil
+	return store.Tenant{Prefix: *prefix, Name: *name, Sandbox: *sandbox}, keys, nil
 }
 
 // roleFlags collects a repeated --role flag.

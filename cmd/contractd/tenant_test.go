@@ -73,3 +73,12 @@ func TestTenantCreateNamesItsKeys(t *testing.T) {
 		assert.ErrorContains(t, err, flag+": the display name", "%q", value)
 	}
 }
+
+func TestTenantCreateSandboxIsOnlyWhenAsked(t *testing.T) {
+	tenant, _, err := parseTenantCreate([]string{"--prefix", "ACME", "--name", "Acme Ltd"})
+	require.NoError(t, err)
+	assert.False(t, tenant.Sandbox, "a tenant is a production tenant unless --sandbox is given")
+	tenant, _, err = parseTenantCreate([]string{"--prefix", "TRY", "--name", "Acme trials", "--sandbox"})
+	require.NoError(t, err)
+	assert.True(t, tenant.Sandbox)
+}

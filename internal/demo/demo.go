@@ -34,7 +34,9 @@ func Keys() []store.NewKey {
 // Seed creates the demo tenant, its keys and, if it has none, its catalog,
 // stamped with the business time now.
 func Seed(ctx context.Context, s *store.Store, now time.Time) error {
-	t, err := s.EnsureTenant(ctx, store.Tenant{ID: TenantID, Prefix: Prefix, Name: "Demo Subscriptions Ltd"}, Keys())
+	// The demo tenant is a sandbox, so the README's test clock walkthrough
+	// works with its keys: Seed runs only for `contractd dev`.
+	t, err := s.EnsureTenant(ctx, store.Tenant{ID: TenantID, Prefix: Prefix, Name: "Demo Subscriptions Ltd", Sandbox: true}, Keys())
 	if err != nil {
 		return fmt.Errorf("seed demo tenant: %w", err)
 	}

@@ -85,11 +85,15 @@ const eventCounter = "event"
 // Its JSON tags are the body a webhook delivers (and a delivery job's form in
 // workflow histories), so they stay; the event feed answers with its own view.
 type Event struct {
-	Sequence    int64           `json:"sequence" db:"seq"`
-	ID          string          `json:"id" db:"id"`
-	TenantID    string          `json:"tenantId" db:"tenant_id"`
-	Type        string          `json:"type" db:"type"`
+	Sequence int64  `json:"sequence" db:"seq"`
+	ID       string `json:"id" db:"id"`
+	TenantID string `json:"tenantId" db:"tenant_id"`
+	Type     string `json:"type" db:"type"`
+	// OccurredAt is the event's business time: its contract's test
+	// clock's time for a contract on one, else the wall clock's.
+	// RecordedAt is when it was written, on the wall clock.
 	OccurredAt  time.Time       `json:"occurredAt" db:"occurred_at"`
+	RecordedAt  time.Time       `json:"recordedAt" db:"recorded_at"`
 	ContractID  string          `json:"contractId" db:"contract_id"`
 	AmendmentID *string         `json:"amendmentId,omitempty" db:"amendment_id"`
 	Data        json.RawMessage `json:"data" db:"data"`
@@ -253,7 +257,7 @@ type EventFilter struct {
 // Events lists the tenant's events after a sequence, in order, one page at a
 // time. It returns the page and whether more follow.
 func (s *Store) Events(ctx context.Context, tenantID string, f EventFilter) ([]Event, bool, error) {
-	query := `SELECT seq, id, tenant_id, type, occurred_at, contract_id, amendment_id, data FROM outbox_events
+	query := `SELECT seq, id, tenant_id, type, occurred_at, recorded_at, contract_id, amendment_id, data FROM outbox_events
 		WHERE tenant_id = $1 AND seq > $2`
 	args := []any{tenantID, f.After}
 	if f.Type != "" {

@@ -159,8 +159,8 @@ func (s *Store) activeKey(ctx context.Context, where string, arg any) (auth.Prin
 // existing ones untouched; `dev` uses it to seed the demo tenant on every start.
 func (s *Store) EnsureTenant(ctx context.Context, t Tenant, keys []NewKey) (Tenant, error) {
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, prefix, name) VALUES ($1, $2, $3) ON CONFLICT (prefix) DO NOTHING`,
-			t.ID, t.Prefix, t.Name); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, prefix, name, sandbox) VALUES ($1, $2, $3, $4) ON CONFLICT (prefix) DO NOTHING`,
+			t.ID, t.Prefix, t.Name, t.Sandbox); err != nil {
 			return fmt.Errorf("insert tenant: %w", err)
 		}
 		if err := tx.GetContext(ctx, &t, `SELECT id, prefix, name, sandbox FROM tenants WHERE prefix = $1`, t.Prefix); err != nil {

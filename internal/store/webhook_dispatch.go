@@ -127,7 +127,7 @@ func (s *Store) WebhookJob(ctx context.Context, tenantID, deliveryID string) (We
 	}
 	err := s.db.GetContext(ctx, &row, `
 		SELECT d.status AS delivery_status, s.url, s.secret,
-			e.seq, e.id, e.tenant_id, e.type, e.occurred_at, e.contract_id, e.amendment_id, e.data
+			e.seq, e.id, e.tenant_id, e.type, e.occurred_at, e.recorded_at, e.contract_id, e.amendment_id, e.data
 		FROM webhook_deliveries d
 			JOIN webhook_subscriptions s ON s.id = d.subscription_id
 			JOIN outbox_events e ON e.id = d.event_id

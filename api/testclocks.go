@@ -1,0 +1,211 @@
+package api
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
+	"github.com/contractd/contractd/internal/store"
+)
+
+// Test clocks (README: "Rehearse with a test clock"): a sandbox tenant's
+// own time, which its contracts created with testClockId live on and which
+// moves only when an operator advances it. The store keeps the clock; an
+// advance and a deletion are workflows (internal/flow/clocks.go).
+
+const (
+	defaultClockPageSize = 20
+	maxClockPageSize     = 100
+)
+
+type testClockRequest struct {
+	Name       string    `json:"name"`
+	FrozenTime time.Time `json:"frozenTime"`
+}
+
+type clockAdvanceRequest struct {
+	To time.Time `json:"to"`
+}
+
+// testClockView is a clock as the API shows it: TargetTime only while it
+// advances, DeletedOn only once deleted.
+type testClockView struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	FrozenTime time.Time  `json:"frozenTime"`
+	Status     string     `json:"status"`
+	TargetTime *time.Time `json:"targetTime,omitempty"`
+	Contracts  int        `json:"contracts"`
+	CreatedOn  time.Time  `json:"createdOn"`
+	CreatedBy  string     `json:"createdBy"`
+	DeletedOn  *time.Time `json:"deletedOn,omitempty"`
+}
+
+func toTestClockView(c store.TestClock) testClockView {
+	return testClockView{
+		ID: c.ID, Name: c.Name, FrozenTime: c.FrozenTime, Status: c.Status, TargetTime: c.TargetTime,
+		Contracts: c.Contracts, CreatedOn: c.CreatedAt, CreatedBy: c.CreatedBy, DeletedOn: c.DeletedAt,
+	}
+}
+
+type testClockList struct {
+	Items         []testClockView `json:"items"`
+	NextPageToken string          `json:"nextPageToken,omitempty"`
+}
+
+// createTestClock stores a clock frozen at frozenTime; only a sandbox
+// tenant may (the store refuses any other with 403).
+func (s *server) createTestClock(c *gin.Context) {
+	var req testClockRequest
+	if err := decodeBody(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	var problems domain.Problems
+	if strings.TrimSpace(req.Name) == "" {
+		problems.Addf("name is required")
+	}
+	if req.FrozenTime.IsZero() {
+		problems.Addf("frozenTime is required (an RFC 3339 date-time)")
+	}
+	if err := problems.Err(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := principal(c)
+	clock, err := s.Store.CreateTestClock(c.Request.Context(), p.TenantID, p.ActorID, req.Name, req.FrozenTime, s.Now())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, toTestClockView(clock))
+}
+
+// listTestClocks lists the tenant's clocks that are not deleted, oldest first.
+func (s *server) listTestClocks(c *gin.Context) {
+	pageSize, err := pageSizeWithin(c, defaultClockPageSize, maxClockPageSize)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	after, err := decodeIDPageToken(c.Query("pageToken"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	items, more, err := s.Store.TestClocks(c.Request.Context(), principal(c).TenantID, after, pageSize)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := testClockList{Items: nonNil(viewsOf(items, toTestClockView))}
+	if more {
+		out.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(items[len(items)-1].ID))
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// decodeIDPageToken reads a page token that holds the id of the last item seen.
+func decodeIDPageToken(tok string) (string, error) {
+	if tok == "" {
+		return "", nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || uuid.Validate(string(raw)) != nil {
+		return "", domain.Errorf(domain.KindInvalid, "pageToken", "pageToken is not a token this service issued")
+	}
+	return string(raw), nil
+}
+
+// getTestClock shows one of the tenant's clocks, deleted ones included.
+func (s *server) getTestClock(c *gin.Context) {
+	clock, err := s.Store.TestClock(c.Request.Context(), principal(c).TenantID, c.Param("id"))
+	if err != nil {
+		s.fail(c, notFoundAs(err, "test clock %q does not exist", c.Param("id")))
+		return
+	}
+	c.JSON(http.StatusOK, toTestClockView(clock))
+}
+
+// advanceTestClock moves a clock forward to `to`: the store records the
+// advance, and its workflow steps the clock there. The answer is 202 with
+// the clock advancing (GET it until it is ready), or 200 when the clock
+// stands at `to` already. Repeating an advance under way to the same
+// target starts its workflow again, which joins the running one: so a
+// request that failed to start it (503) is retried by repeating it.
+func (s *server) advanceTestClock(c *gin.Context) {
+	var req clockAdvanceRequest
+	if err := decodeBody(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if req.To.IsZero() {
+		s.fail(c, domain.Errorf(domain.KindInvalid, "to", "to is required (an RFC 3339 date-time)"))
+		return
+	}
+	ctx, p, id := c.Request.Context(), principal(c), c.Param("id")
+	to := req.To.UTC().Truncate(time.Microsecond) // as the store keeps it
+	clock, err := s.Store.TestClock(ctx, p.TenantID, id)
+	if err != nil {
+		s.fail(c, notFoundAs(err, "test clock %q does not exist", id))
+		return
+	}
+	if clock.Status != store.ClockAdvancing || !clock.TargetTime.Equal(to) {
+		if clock, err = s.Store.StartAdvance(ctx, p.TenantID, id, to); err != nil {
+			s.fail(c, notFoundAs(err, "test clock %q does not exist", id))
+			return
+		}
+		if clock.Status == store.ClockReady {
+			c.JSON(http.StatusOK, toTestClockView(clock)) // it stands at `to` already
+			return
+		}
+	}
+	if err := s.Temporal.StartClockAdvance(ctx, flow.TestClockInput{TenantID: p.TenantID, ClockID: id}, clock.Advances, to); err != nil {
+		s.fail(c, &retryError{cause: err, msg: "test clock " + id + " is advancing to " + to.Format(time.RFC3339) +
+			", but its advance could not be started; repeat this request to start it"})
+		return
+	}
+	c.JSON(http.StatusAccepted, toTestClockView(clock))
+}
+
+// deleteTestClock deletes a clock: its contracts' open amendments fail and
+// its active contracts are cancelled (their records stay), then a workflow
+// stops the clock's workflows. Deleting again answers the same and starts
+// that workflow again, which joins the first.
+func (s *server) deleteTestClock(c *gin.Context) {
+	ctx, p, id := c.Request.Context(), principal(c), c.Param("id")
+	clock, err := s.Store.DeleteTestClock(ctx, p.TenantID, id, p.ActorID, s.Now())
+	if err != nil {
+		s.fail(c, notFoundAs(err, "test clock %q does not exist", id))
+		return
+	}
+	if err := s.Temporal.StartClockDelete(ctx, flow.TestClockInput{TenantID: p.TenantID, ClockID: id}); err != nil {
+		s.fail(c, &retryError{cause: err, msg: "test clock " + id + " is deleted, but stopping its workflows could not be started; repeat this request to start it"})
+		return
+	}
+	c.JSON(http.StatusOK, toTestClockView(clock))
+}
+
+// liveTestClock is the tenant's clock that new contracts are to live on:
+// one that exists and is not deleted. A tenant that is not a sandbox has
+// no clocks, so it is refused here too.
+func (s *server) liveTestClock(c *gin.Context, tenantID, id string) (store.TestClock, error) {
+	clock, err := s.Store.TestClock(c.Request.Context(), tenantID, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return clock, domain.Errorf(domain.KindInvalid, "testClockId",
+			"testClockId %s is not a test clock of this tenant (test clocks are for sandbox tenants only)", id)
+	case err != nil:
+		return clock, err
+	case clock.Status == store.ClockDeleted:
+		return clock, domain.Errorf(domain.KindUnprocessable, "testClockId", "test clock %s is deleted", id)
+	}
+	return clock, nil
+}

@@ -1,0 +1,218 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contractd/contractd/internal/testkit"
+)
+
+// newClock creates a test clock of a sandbox tenant and returns its view.
+func newClock(t *testing.T, env *testkit.Env, tn testkit.Tenant, name, frozen string) map[string]any {
+	t.Helper()
+	resp := env.Do("POST", "/api/test-clocks", tn.OperatorKey, map[string]any{"name": name, "frozenTime": frozen})
+	require.Equal(t, http.StatusCreated, resp.Status, "%s", resp.Body)
+	return resp.JSON(t)
+}
+
+func TestClockCreationIsForSandboxOperators(t *testing.T) {
+	env := newAmendmentEnv(t)
+	sandbox := env.NewSandboxTenant("SBX")
+	valid := map[string]any{"name": "rehearsal", "frozenTime": "2026-01-01T09:00:00Z"}
+
+	prod := env.Do("POST", "/api/test-clocks", env.A.OperatorKey, valid)
+	assert.Equal(t, http.StatusForbidden, prod.Status, "a tenant that is not a sandbox: %s", prod.Body)
+	assert.Contains(t, string(prod.Body), "sandbox")
+	assert.Equal(t, http.StatusForbidden, env.Do("POST", "/api/test-clocks", sandbox.SubmitterKey, valid).Status, "a submitter")
+
+	for name, body := range map[string]any{
+		"no name":           map[string]any{"frozenTime": "2026-01-01T09:00:00Z"},
+		"a blank name":      map[string]any{"name": "  ", "frozenTime": "2026-01-01T09:00:00Z"},
+		"a name too long":   map[string]any{"name": strings.Repeat("é", 201), "frozenTime": "2026-01-01T09:00:00Z"},
+		"a NUL in the name": map[string]any{"name": "a\x00b", "frozenTime": "2026-01-01T09:00:00Z"},
+		"no frozenTime":     map[string]any{"name": "rehearsal"},
+		"a date only":       map[string]any{"name": "rehearsal", "frozenTime": "2026-01-01"},
+		"the year 3000":     map[string]any{"name": "rehearsal", "frozenTime": "3000-01-01T00:00:00Z"},
+		"the zero time":     map[string]any{"name": "rehearsal", "frozenTime": "0001-01-01T00:00:00Z"},
+		"an unknown field":  map[string]any{"name": "rehearsal", "frozenTime": "2026-01-01T09:00:00Z", "colour": "red"},
+	} {
+		resp := env.Do("POST", "/api/test-clocks", sandbox.OperatorKey, body)
+		assert.Equal(t, http.StatusBadRequest, resp.Status, "%s: %s", name, resp.Body)
+	}
+
+	clock := newClock(t, env, sandbox, "rehearsal", "2026-01-01T10:00:00+01:00")
+	assert.Equal(t, "rehearsal", clock["name"])
+	assert.Equal(t, "2026-01-01T09:00:00Z", clock["frozenTime"])
+	assert.Equal(t, "ready", clock["status"])
+	assert.EqualValues(t, 0, clock["contracts"])
+	assert.NotContains(t, clock, "targetTime")
+	assert.NotContains(t, clock, "deletedOn")
+
+	id := clock["id"].(string)
+	for _, key := range []string{sandbox.SubmitterKey, sandbox.ApproverKey, sandbox.OperatorKey} {
+		got := env.Do("GET", "/api/test-clocks/"+id, key, nil)
+		require.Equal(t, http.StatusOK, got.Status, "%s", got.Body)
+		assert.Equal(t, clock, got.JSON(t))
+	}
+	assert.Equal(t, http.StatusNotFound, env.Do("GET", "/api/test-clocks/"+id, env.A.OperatorKey, nil).Status, "another tenant's clock")
+	assert.Equal(t, http.StatusNotFound, env.Do("GET", "/api/test-clocks/"+uuid.NewString(), sandbox.OperatorKey, nil).Status)
+	assert.Equal(t, http.StatusNotFound, env.Do("GET", "/api/test-clocks/not-a-uuid", sandbox.OperatorKey, nil).Status)
+}
+
+func TestClockListIsPaged(t *testing.T) {
+	env := newAmendmentEnv(t)
+	sandbox := env.NewSandboxTenant("SBX")
+	var ids []string
+	for _, name := range []string{"one", "two", "three"} {
+		ids = append(ids, newClock(t, env, sandbox, name, "2026-01-01T00:00:00Z")["id"].(string))
+	}
+	var seen []string
+	next := ""
+	for pages := 0; pages < 3; pages++ {
+		resp := env.Do("GET", "/api/test-clocks?pageSize=2&pageToken="+next, sandbox.SubmitterKey, nil)
+		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+		page := resp.JSON(t)
+		for _, item := range page["items"].([]any) {
+			seen = append(seen, item.(map[string]any)["id"].(string))
+		}
+		tok, more := page["nextPageToken"].(string)
+		if !more {
+			break
+		}
+		next = tok
+	}
+	assert.Equal(t, ids, seen, "every clock once, oldest first")
+
+	empty := env.Do("GET", "/api/test-clocks", env.A.OperatorKey, nil)
+	require.Equal(t, http.StatusOK, empty.Status)
+	assert.JSONEq(t, `{"items": []}`, string(empty.Body), "another tenant sees none of them")
+	for _, query := range []string{"pageSize=0", "pageSize=101", "pageToken=bm90LWEtdXVpZA"} {
+		assert.Equal(t, http.StatusBadRequest, env.Do("GET", "/api/test-clocks?"+query, sandbox.OperatorKey, nil).Status, query)
+	}
+}
+
+func TestClockAdvanceRefusals(t *testing.T) {
+	env := newAmendmentEnv(t)
+	sandbox := env.NewSandboxTenant("SBX")
+	clock := newClock(t, env, sandbox, "rehearsal", "2026-01-01T09:00:00Z")
+	advance := "/api/test-clocks/" + clock["id"].(string) + "/advance"
+
+	for to, want := range map[string]int{
+		"2025-12-31T09:00:00Z": http.StatusUnprocessableEntity, // back in time
+		"2036-02-01T09:00:00Z": http.StatusUnprocessableEntity, // more than 10 years
+		"3000-01-01T00:00:00Z": http.StatusBadRequest,
+		"soon":                 http.StatusBadRequest,
+	} {
+		resp := env.Do("POST", advance, sandbox.OperatorKey, map[string]any{"to": to})
+		assert.Equal(t, want, resp.Status, "to %s: %s", to, resp.Body)
+	}
+	assert.Equal(t, http.StatusBadRequest, env.Do("POST", advance, sandbox.OperatorKey, map[string]any{}).Status, "no to")
+	assert.Equal(t, http.StatusForbidden, env.Do("POST", advance, sandbox.SubmitterKey, map[string]any{"to": "2026-02-01T09:00:00Z"}).Status)
+	assert.Equal(t, http.StatusNotFound, env.Do("POST", "/api/test-clocks/"+uuid.NewString()+"/advance", sandbox.OperatorKey,
+		map[string]any{"to": "2026-02-01T09:00:00Z"}).Status)
+
+	same := env.Do("POST", advance, sandbox.OperatorKey, map[string]any{"to": "2026-01-01T10:00:00+01:00"})
+	require.Equal(t, http.StatusOK, same.Status, "to the clock's own time: nothing to do: %s", same.Body)
+	assert.Equal(t, "ready", same.JSON(t)["status"])
+}
+
+func TestClockDeletionIsRepeatable(t *testing.T) {
+	env := newAmendmentEnv(t)
+	sandbox := env.NewSandboxTenant("SBX")
+	clock := newClock(t, env, sandbox, "rehearsal", "2026-01-01T09:00:00Z")
+	path := "/api/test-clocks/" + clock["id"].(string)
+
+	assert.Equal(t, http.StatusForbidden, env.Do("DELETE", path, sandbox.ApproverKey, nil).Status)
+	assert.Equal(t, http.StatusNotFound, env.Do("DELETE", path, env.A.OperatorKey, nil).Status, "another tenant's clock")
+	for range 2 {
+		resp := env.Do("DELETE", path, sandbox.OperatorKey, nil)
+		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+		assert.Equal(t, "deleted", resp.JSON(t)["status"])
+		assert.Contains(t, resp.JSON(t), "deletedOn")
+	}
+	assert.Equal(t, "deleted", env.Do("GET", path, sandbox.OperatorKey, nil).JSON(t)["status"], "a deleted clock is still read")
+	assert.JSONEq(t, `{"items": []}`, string(env.Do("GET", "/api/test-clocks", sandbox.OperatorKey, nil).Body), "but not listed")
+	assert.Equal(t, http.StatusConflict, env.Do("POST", path+"/advance", sandbox.OperatorKey, map[string]any{"to": "2026-02-01T09:00:00Z"}).Status)
+}
+
+func TestClockContractsNameALiveClockOfASandbox(t *testing.T) {
+	env := newAmendmentEnv(t)
+	sandbox := env.NewSandboxTenant("SBX")
+	// The clock stands years before the wall clock: a contract on it is
+	// checked against its time, where one dated then would be too old.
+	clock := newClock(t, env, sandbox, "rehearsal", "2019-01-01T09:00:00Z")
+	clockID := clock["id"].(string)
+	on := func(tn testkit.Tenant, clockID any) map[string]any {
+		body := createBody("ACC-CLOCK", teamItem(map[string]any{
+			"effectiveDate": "2019-01-01", "expirationDate": "2020-01-01", "quantities": map[string]int{"prod_seat": 2}, "paymentMethod": "pm_ok",
+		}))
+		body["testClockId"] = clockID
+		return body
+	}
+
+	for name, tc := range map[string]struct {
+		tn    testkit.Tenant
+		clock any
+		want  int
+	}{
+		"a tenant that is not a sandbox": {env.A, clockID, http.StatusBadRequest},
+		"an unknown clock":               {sandbox, uuid.NewString(), http.StatusBadRequest},
+		"not a uuid":                     {sandbox, "clock-1", http.StatusBadRequest},
+		"not a string":                   {sandbox, 7, http.StatusBadRequest},
+	} {
+		resp := env.Do("POST", "/api/contract-actions", tc.tn.SubmitterKey, on(tc.tn, tc.clock))
+		assert.Equal(t, tc.want, resp.Status, "%s: %s", name, resp.Body)
+	}
+	wall := env.Do("POST", "/api/contract-actions", sandbox.SubmitterKey, on(sandbox, ""))
+	assert.Equal(t, http.StatusBadRequest, wall.Status, "the same dates on the wall clock are too far back: %s", wall.Body)
+
+	created := env.Do("POST", "/api/contract-actions", sandbox.SubmitterKey, on(sandbox, clockID))
+	require.Equal(t, http.StatusOK, created.Status, "%s", created.Body)
+	info := created.JSON(t)["contractInfo"].(map[string]any)
+	assert.Equal(t, clockID, info["testClockId"])
+	ct := env.Do("GET", "/api/contracts/"+info["id"].(string), sandbox.SubmitterKey, nil)
+	require.Equal(t, http.StatusOK, ct.Status)
+	assert.Equal(t, clockID, ct.JSON(t)["testClockId"])
+	assert.EqualValues(t, 1, env.Do("GET", "/api/test-clocks/"+clockID, sandbox.OperatorKey, nil).JSON(t)["contracts"])
+
+	require.Equal(t, http.StatusOK, env.Do("DELETE", "/api/test-clocks/"+clockID, sandbox.OperatorKey, nil).Status)
+	deleted := env.Do("POST", "/api/contract-actions", sandbox.SubmitterKey, on(sandbox, clockID))
+	assert.Equal(t, http.StatusUnprocessableEntity, deleted.Status, "a deleted clock: %s", deleted.Body)
+}
+
+// TestClockAnswersMatchTheDocument sends the test clock requests the
+// OpenAPI document describes, and checks each answer against it.
+func TestClockAnswersMatchTheDocument(t *testing.T) {
+	_, router := openAPI(t)
+	env := newAmendmentEnv(t)
+	c := &conformance{t: t, env: env, router: router}
+	sandbox := env.NewSandboxTenant("SBX")
+	body := map[string]any{"name": "rehearsal", "frozenTime": "2019-01-01T09:00:00Z"}
+
+	c.do("POST", "/api/test-clocks", env.A.OperatorKey, body, http.StatusForbidden)
+	c.refused("POST", "/api/test-clocks", sandbox.OperatorKey, map[string]any{"name": "rehearsal"}, http.StatusBadRequest)
+	id := c.do("POST", "/api/test-clocks", sandbox.OperatorKey, body, http.StatusCreated).JSON(t)["id"].(string)
+	c.do("GET", "/api/test-clocks?pageSize=1", sandbox.SubmitterKey, nil, http.StatusOK)
+	c.do("GET", "/api/test-clocks/"+id, sandbox.ApproverKey, nil, http.StatusOK)
+	c.do("GET", "/api/test-clocks/"+uuid.NewString(), sandbox.ApproverKey, nil, http.StatusNotFound)
+
+	item := teamItem(map[string]any{"effectiveDate": "2019-01-01", "expirationDate": "2020-01-01", "paymentMethod": "pm_ok"})
+	onClock := createBody("ACC-CLOCK", item)
+	onClock["testClockId"] = id
+	created := c.do("POST", "/api/contract-actions", sandbox.SubmitterKey, onClock, http.StatusOK).JSON(t)
+	c.do("GET", "/api/contracts/"+created["contractId"].(string), sandbox.SubmitterKey, nil, http.StatusOK)
+	onClock["testClockId"] = "clock-1"
+	c.refused("POST", "/api/contract-actions", sandbox.SubmitterKey, onClock, http.StatusBadRequest)
+	c.do("GET", "/api/events?after=0", sandbox.OperatorKey, nil, http.StatusOK)
+
+	advance := "/api/test-clocks/" + id + "/advance"
+	c.do("POST", advance, sandbox.OperatorKey, map[string]any{"to": "2019-01-01T09:00:00Z"}, http.StatusOK)
+	c.do("POST", advance, sandbox.OperatorKey, map[string]any{"to": "2018-01-01T09:00:00Z"}, http.StatusUnprocessableEntity)
+	c.do("DELETE", "/api/test-clocks/"+id, sandbox.OperatorKey, nil, http.StatusOK)
+	c.do("POST", advance, sandbox.OperatorKey, map[string]any{"to": "2019-02-01T09:00:00Z"}, http.StatusConflict)
+}
