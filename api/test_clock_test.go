@@ -23,8 +23,8 @@ import (
 // terms sweep and 00:30 billing run have happened on that day.
 const clockStart = "2027-01-10T12:00:00Z"
 
-// newClock creates a test clock of tn's at frozenTime.
-func newClock(t *testing.T, env *testkit.Env, tn testkit.Tenant, frozenTime string) string {
+// createTestClock creates a test clock of tn's at frozenTime.
+func createTestClock(t *testing.T, env *testkit.Env, tn testkit.Tenant, frozenTime string) string {
 	t.Helper()
 	resp := env.Do("POST", "/api/test-clocks", tn.OperatorKey, map[string]any{"name": "rehearsal " + tn.Prefix, "frozenTime": frozenTime})
 	require.Equal(t, http.StatusCreated, resp.Status, "%s", resp.Body)
@@ -176,7 +176,7 @@ func recurringPeriods(t *testing.T, invoices map[string]any) []string {
 func TestClockRehearsesMonthsOfAContract(t *testing.T) {
 	env := testkit.New(t)
 	sb := env.NewSandboxTenant("SB")
-	clockID := newClock(t, env, sb, clockStart)
+	clockID := createTestClock(t, env, sb, clockStart)
 	resp := env.Do("PUT", "/api/approval-rules", sb.OperatorKey, map[string]any{"rules": []any{map[string]any{
 		"id": "big", "name": "Big seat changes", "when": `action == "QUANTITY_CHANGE" && quote.recurringDelta > 10000`, "expiresAfter": "48h",
 	}}})
@@ -259,7 +259,7 @@ func TestTwoClocksAdvanceAtOnceWithoutInterfering(t *testing.T) {
 	targets := []string{"2027-03-15T00:00:00Z", "2027-05-15T00:00:00Z"}
 	clocks, contracts := make([]string, 2), make([]string, 2)
 	for i, tn := range tenants {
-		clocks[i] = newClock(t, env, tn, clockStart)
+		clocks[i] = createTestClock(t, env, tn, clockStart)
 		contracts[i] = clockContract(t, env, tn, clocks[i], nil)
 		scheduleSeats(t, env, tn, contracts[i], 7+i, "2027-02-10", http.StatusOK)
 	}
@@ -299,7 +299,7 @@ func TestTwoClocksAdvanceAtOnceWithoutInterfering(t *testing.T) {
 func TestClockAdvanceSurvivesAWorkerRestart(t *testing.T) {
 	env := testkit.New(t)
 	sb := env.NewSandboxTenant("SB")
-	clockID := newClock(t, env, sb, clockStart)
+	clockID := createTestClock(t, env, sb, clockStart)
 	id := clockContract(t, env, sb, clockID, nil)
 	scheduleSeats(t, env, sb, id, 8, "2027-06-10", http.StatusOK)
 	advance(t, env, sb, clockID, "2027-12-20T00:00:00Z")
@@ -327,7 +327,7 @@ func TestClockAdvanceSurvivesAWorkerRestart(t *testing.T) {
 func TestDeletingAClockCancelsItsContracts(t *testing.T) {
 	env := testkit.New(t)
 	sb := env.NewSandboxTenant("SB")
-	clockID := newClock(t, env, sb, clockStart)
+	clockID := createTestClock(t, env, sb, clockStart)
 	id := clockContract(t, env, sb, clockID, map[string]any{"paymentMethod": "pm_declined"})
 	scheduleSeats(t, env, sb, id, 8, "2027-06-10", http.StatusOK)
 	advance(t, env, sb, clockID, "2027-02-12T00:00:00Z") // the February invoice is being dunned
