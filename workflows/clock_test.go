@@ -99,7 +99,9 @@ type attempts struct {
 func (a *attempts) mock(env *testsuite.TestWorkflowEnvironment, clock *testClock, inv flow.InvoiceRef, authorise func(n int) (payments.Authorisation, error)) {
 	env.OnActivity(billing.PrepareCollection, mock.Anything, inv).Return(collectable, nil).Maybe()
 	env.OnActivity(pay.AuthorisePayment, mock.Anything, mock.Anything).Return(
-		func(context.Context, flow.AuthoriseInput) (payments.Authorisation, error) { return authorise(len(a.number) + 1) }).Maybe()
+		func(context.Context, flow.AuthoriseInput) (payments.Authorisation, error) {
+			return authorise(len(a.number) + 1)
+		}).Maybe()
 	env.OnActivity(pay.CapturePayment, mock.Anything, mock.Anything).Return(payments.Capture{ID: "cap-1"}, nil).Maybe()
 	env.OnActivity(billing.RecordCollection, mock.Anything, mock.Anything).Return(func(_ context.Context, r flow.CollectionResult) error {
 		a.number, a.at = append(a.number, r.Attempt), append(a.at, clock.at)
