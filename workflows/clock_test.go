@@ -198,8 +198,9 @@ func TestDunningOnAClockAtTheDueMomentRetriesAtOnce(t *testing.T) {
 	assert.Zero(t, clock.told)
 }
 
-// A clock past every retry day dunning to arrears at once: one wait is
-// recorded, the clock's time it answers is past every later day.
+// On a clock already past every retry day, the dunning retries and marks
+// the invoice in arrears at once: its first wait learns the clock's time,
+// which is past every later day too.
 func TestDunningOnAClockPastEveryRetryDunsToArrearsAtOnce(t *testing.T) {
 	env := billingEnv(t)
 	env.SetStartTime(dueDate.Time().Add(2 * time.Hour))
@@ -241,6 +242,7 @@ func TestUnsignedClockAdvanceIsRefused(t *testing.T) {
 
 	env.ExecuteWorkflow(workflows.DunningWorkflow, inv)
 
+	require.True(t, env.IsWorkflowCompleted(), "cancelled while it waited")
 	require.Error(t, refusal)
 	assert.Contains(t, refusal.Error(), "only the API may send "+flow.UpdateClockAdvanced)
 	assert.Empty(t, tried.number, "no retry after a refused advance")
@@ -346,4 +348,39 @@ func TestScheduledAmendmentOnATestClockCanBeWithdrawn(t *testing.T) {
 	assert.Equal(t, domain.StatusWithdrawn, withdrawn.Amendment.Status)
 	assert.Equal(t, []time.Time{openedAt.Add(month)}, clock.waits)
 	env.AssertNotCalled(t, "ApplyAmendment", mock.Anything, mock.Anything)
+}
+
+// A term on a test clock opens its renewal on the clock's notice date,
+// waits on the clock (not for Temporal's 60 days) for the next day's try,
+// and ends when the clock reaches its end; the next term is watched on the
+// same clock.
+func TestContractTermOnATestClockEndsWhenTheClockGetsThere(t *testing.T) {
+	env := workflows.NewTestEnv(t)
+	env.RegisterWorkflow(workflows.ContractTermWorkflow)
+	env.SetStartTime(termStarted)
+	in := termOf(30, termEnd.AddDays(-30).Time().Add(5*time.Minute)) // found by the notice day's sweep
+	in.TestClockID = clockID
+	clock := onTestClock(t, env, in.FoundAt)
+	var opened, ended []time.Time // on the clock
+	env.OnActivity(terms.OpenRenewal, mock.Anything, in).Return(func(context.Context, flow.TermInput) (flow.RenewalOpened, error) {
+		opened = append(opened, clock.at)
+		return renewalOpen, nil
+	})
+	env.OnActivity(terms.EndTerm, mock.Anything, in).Return(func(context.Context, flow.TermInput) (flow.TermEnded, error) {
+		ended = append(ended, clock.at)
+		return flow.TermEnded{Outcome: "RENEWING"}, nil
+	}).Once()
+	next := flow.TermsSweepInput{TenantID: in.TenantID, ContractIDs: []string{in.ContractID}, TestClockID: clockID}
+	env.OnActivity(terms.WatchTerms, mock.Anything, next).Return(flow.TermsPage{}, nil).Once()
+	var before []int
+	env.RegisterDelayedCallback(func() {
+		before = append(before, len(opened), len(ended))
+		clock.advance(termEnd.Time())
+	}, 2*month)
+
+	assert.Equal(t, "RENEWING", runTerm(t, env, in).Outcome)
+	assert.Equal(t, []int{1, 0}, before, "one try on the notice date, no end, after 60 days of Temporal's time")
+	assert.Equal(t, []time.Time{in.FoundAt.Add(24 * time.Hour)}, clock.waits, "the next day's try waited on the clock")
+	assert.Equal(t, []time.Time{in.FoundAt, termEnd.Time(), termEnd.Time()}, opened)
+	assert.Equal(t, []time.Time{termEnd.Time()}, ended)
 }
