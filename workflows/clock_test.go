@@ -109,6 +109,17 @@ func (a *attempts) mock(env *testsuite.TestWorkflowEnvironment, clock *testClock
 	}).Maybe()
 }
 
+// dunningOnClock is a test of a DunningWorkflow of clockedInvoice whose
+// test clock stands at at, and whose attempts authorise answers.
+func dunningOnClock(t *testing.T, at time.Time, authorise func(n int) (payments.Authorisation, error)) (*testsuite.TestWorkflowEnvironment, *testClock, *attempts) {
+	env := billingEnv(t)
+	env.SetStartTime(dueDate.Time().Add(2 * time.Hour))
+	clock := onTestClock(t, env, at)
+	tried := &attempts{}
+	tried.mock(env, clock, clockedInvoice(), authorise)
+	return env, clock, tried
+}
+
 func alwaysDeclined(int) (payments.Authorisation, error) { return payments.Authorisation{}, declined }
 
 func authorised(int) (payments.Authorisation, error) {
@@ -125,12 +136,8 @@ func requireCompleted(t *testing.T, env *testsuite.TestWorkflowEnvironment) {
 // each retry happens when the clock's advance reaches its day, and only
 // then is the next one's wait recorded.
 func TestDunningOnATestClockRetriesWhenTheClockGetsThere(t *testing.T) {
-	env := billingEnv(t)
-	env.SetStartTime(dueDate.Time().Add(2 * time.Hour))
+	env, clock, tried := dunningOnClock(t, clockDue.Time().Add(2*time.Hour), alwaysDeclined)
 	inv := clockedInvoice()
-	clock := onTestClock(t, env, clockDue.Time().Add(2*time.Hour))
-	tried := &attempts{}
-	tried.mock(env, clock, inv, alwaysDeclined)
 	env.OnActivity(billing.MarkInArrears, mock.Anything, inv).Return(nil).Once()
 	var before []int // attempts made before each advance
 	every(env, []time.Duration{month, 2 * month, 3 * month}, func(i int) {
@@ -151,12 +158,8 @@ func TestDunningOnATestClockRetriesWhenTheClockGetsThere(t *testing.T) {
 // one that goes past it, then an older one, leaves the clock at the newer
 // time: the retry whose day the clock passed happens at once.
 func TestClockUpdateBeforeTheDueMomentWaitsAndTheClockNeverMovesBack(t *testing.T) {
-	env := billingEnv(t)
-	env.SetStartTime(dueDate.Time().Add(2 * time.Hour))
+	env, clock, tried := dunningOnClock(t, clockDue.Time().Add(2*time.Hour), alwaysDeclined)
 	inv := clockedInvoice()
-	clock := onTestClock(t, env, clockDue.Time().Add(2*time.Hour))
-	tried := &attempts{}
-	tried.mock(env, clock, inv, alwaysDeclined)
 	env.OnActivity(billing.MarkInArrears, mock.Anything, inv).Return(nil).Once()
 	var before []int
 	every(env, []time.Duration{month, 2 * month, 3 * month}, func(i int) {
@@ -183,12 +186,8 @@ func TestClockUpdateBeforeTheDueMomentWaitsAndTheClockNeverMovesBack(t *testing.
 // A clock that stands at a retry's moment already (an advance moved it on
 // while the dunning started) lets the retry happen at once, with no Update.
 func TestDunningOnAClockAtTheDueMomentRetriesAtOnce(t *testing.T) {
-	env := billingEnv(t)
-	env.SetStartTime(dueDate.Time().Add(2 * time.Hour))
+	env, clock, tried := dunningOnClock(t, day(1), authorised)
 	inv := clockedInvoice()
-	clock := onTestClock(t, env, day(1))
-	tried := &attempts{}
-	tried.mock(env, clock, inv, authorised)
 
 	env.ExecuteWorkflow(workflows.DunningWorkflow, inv)
 
@@ -202,12 +201,8 @@ func TestDunningOnAClockAtTheDueMomentRetriesAtOnce(t *testing.T) {
 // the invoice in arrears at once: its first wait learns the clock's time,
 // which is past every later day too.
 func TestDunningOnAClockPastEveryRetryDunsToArrearsAtOnce(t *testing.T) {
-	env := billingEnv(t)
-	env.SetStartTime(dueDate.Time().Add(2 * time.Hour))
+	env, clock, tried := dunningOnClock(t, day(8), alwaysDeclined)
 	inv := clockedInvoice()
-	clock := onTestClock(t, env, day(8))
-	tried := &attempts{}
-	tried.mock(env, clock, inv, alwaysDeclined)
 	env.OnActivity(billing.MarkInArrears, mock.Anything, inv).Return(nil).Once()
 
 	env.ExecuteWorkflow(workflows.DunningWorkflow, inv)
@@ -220,16 +215,12 @@ func TestDunningOnAClockPastEveryRetryDunsToArrearsAtOnce(t *testing.T) {
 // Only the service may move a workflow's clock: an unsigned
 // UpdateClockAdvanced is refused, and the dunning keeps waiting.
 func TestUnsignedClockAdvanceIsRefused(t *testing.T) {
-	env := billingEnv(t)
+	env, clock, tried := dunningOnClock(t, clockDue.Time().Add(2*time.Hour), alwaysDeclined)
 	env.SetWorkerOptions(worker.Options{
 		Interceptors:             []interceptor.WorkerInterceptor{workflows.NewUpdateKeyInterceptor(flow.UpdateKey("the workers' key of thirty-two characters"))},
 		DeadlockDetectionTimeout: 10 * time.Second,
 	})
-	env.SetStartTime(dueDate.Time().Add(2 * time.Hour))
 	inv := clockedInvoice()
-	clock := onTestClock(t, env, clockDue.Time().Add(2*time.Hour))
-	tried := &attempts{}
-	tried.mock(env, clock, inv, alwaysDeclined)
 	var refusal error
 	env.RegisterDelayedCallback(func() {
 		env.UpdateWorkflow(flow.UpdateClockAdvanced, "forged", &testsuite.TestUpdateCallback{
@@ -276,15 +267,22 @@ func TestWallClockDunningRefusesAClockAdvance(t *testing.T) {
 	assert.Equal(t, dueDate.AddDays(1).Time(), collectedAt, "the retry came on its timer")
 }
 
-// scheduledOnClock is an amendment of a contract on the test clock,
-// effective 30 days of the clock after it was opened at openedAt.
-func scheduledOnClock(openedAt time.Time) flow.OpenAmendmentResult {
-	return flow.OpenAmendmentResult{
+// openedAt is when an amendment on the test clock is opened, on the clock.
+var openedAt = time.Date(2031, 3, 1, 10, 0, 0, 0, time.UTC)
+
+// amendmentOnClock is a test of an AmendmentWorkflow whose amendment, of a
+// contract on the test clock, opens SCHEDULED at openedAt, effective 30
+// days of the clock later.
+func amendmentOnClock(t *testing.T) (*testsuite.TestWorkflowEnvironment, *testClock) {
+	env := workflows.NewTestEnv(t)
+	env.RegisterWorkflow(workflows.AmendmentWorkflow)
+	env.OnActivity(amendments.OpenAmendment, mock.Anything, mock.Anything).Return(flow.OpenAmendmentResult{
 		Amendment: domain.Amendment{ID: "am-1", Status: domain.StatusScheduled},
 		Contract:  domain.Contract{ID: "ct-1", Version: 1},
 		WaitFor:   month,
 		TestClock: &flow.ClockReading{ID: clockID, Time: openedAt},
-	}
+	}, nil).Once()
+	return env, onTestClock(t, env, openedAt)
 }
 
 func amendmentOutcome(t *testing.T, env *testsuite.TestWorkflowEnvironment) flow.Outcome {
@@ -298,12 +296,8 @@ func amendmentOutcome(t *testing.T, env *testsuite.TestWorkflowEnvironment) flow
 // A scheduled amendment on a test clock applies when the clock reaches its
 // effective moment, however much of Temporal's time passes before.
 func TestScheduledAmendmentOnATestClockAppliesWhenTheClockGetsThere(t *testing.T) {
-	env := workflows.NewTestEnv(t)
-	env.RegisterWorkflow(workflows.AmendmentWorkflow)
-	openedAt := time.Date(2031, 3, 1, 10, 0, 0, 0, time.UTC)
+	env, clock := amendmentOnClock(t)
 	effective := openedAt.Add(month)
-	clock := onTestClock(t, env, openedAt)
-	env.OnActivity(amendments.OpenAmendment, mock.Anything, mock.Anything).Return(scheduledOnClock(openedAt), nil).Once()
 	var appliedAt []time.Time // on the clock
 	env.OnActivity(amendments.ApplyAmendment, mock.Anything, mock.Anything).Return(func(context.Context, flow.ApplyAmendmentInput) (flow.Applied, error) {
 		appliedAt = append(appliedAt, clock.at)
@@ -325,11 +319,7 @@ func TestScheduledAmendmentOnATestClockAppliesWhenTheClockGetsThere(t *testing.T
 
 // While it waits on its clock, a scheduled amendment can be withdrawn.
 func TestScheduledAmendmentOnATestClockCanBeWithdrawn(t *testing.T) {
-	env := workflows.NewTestEnv(t)
-	env.RegisterWorkflow(workflows.AmendmentWorkflow)
-	openedAt := time.Date(2031, 3, 1, 10, 0, 0, 0, time.UTC)
-	clock := onTestClock(t, env, openedAt)
-	env.OnActivity(amendments.OpenAmendment, mock.Anything, mock.Anything).Return(scheduledOnClock(openedAt), nil).Once()
+	env, clock := amendmentOnClock(t)
 	env.OnActivity(amendments.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool {
 		return in.To == domain.StatusWithdrawn && in.ActorID == "alice"
 	})).Return(flow.Transitioned{Amendment: domain.Amendment{ID: "am-1", Status: domain.StatusWithdrawn}}, nil).Once()
