@@ -40,7 +40,7 @@ func NewTestEnv(t *testing.T, configure ...func(*testsuite.WorkflowTestSuite)) *
 		DeadlockDetectionTimeout: 10 * time.Second,
 	})
 	for _, group := range []any{&activities.Amendments{}, &activities.Contracts{}, &activities.Schedules{},
-		&activities.Billing{}, &activities.Payments{}, &activities.Webhooks{}, &activities.Terms{}} {
+		&activities.Billing{}, &activities.Payments{}, &activities.Webhooks{}, &activities.Terms{}, &activities.Clocks{}} {
 		env.RegisterActivity(group)
 	}
 	t.Cleanup(func() { env.AssertExpectations(t) })

@@ -1,0 +1,81 @@
+package workflows_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
+	"github.com/contractd/contractd/workflows"
+)
+
+// An advance carries out each step the clock stands at as the wall clock
+// would, and waits for the clock's workflows to settle after each part of
+// it before the next step is read: waking the waits due, the day's terms
+// sweep (every page), the day's billing run for the clock's contracts.
+func TestClockAdvanceStepsWakeSweepAndBillInOrder(t *testing.T) {
+	env := workflows.NewTestEnv(t)
+	env.RegisterWorkflow(workflows.TestClockAdvanceWorkflow)
+	env.RegisterWorkflow(workflows.BillingRunWorkflow)
+	in := flow.TestClockInput{TenantID: "tenant-1", ClockID: clockID}
+	wake := time.Date(2031, 3, 2, 0, 0, 0, 0, time.UTC)
+	sweep := time.Date(2031, 3, 3, 0, 5, 0, 0, time.UTC)
+	bill := time.Date(2031, 3, 3, 0, 30, 0, 0, time.UTC)
+	all := time.Date(2031, 4, 1, 0, 0, 0, 0, time.UTC)
+	steps := []flow.ClockStep{
+		{At: wake, Wake: true},
+		{At: sweep, Sweep: true},
+		{At: bill, Bill: true},
+		{At: all, Wake: true, Sweep: true, Bill: true},
+		{At: all, Done: true},
+	}
+	var calls []string
+	read := 0
+	env.OnActivity(clocks.NextClockStep, mock.Anything, in).Return(func(context.Context, flow.TestClockInput) (flow.ClockStep, error) {
+		calls = append(calls, "next")
+		read++
+		return steps[read-1], nil
+	})
+	env.OnActivity(clocks.WakeClock, mock.Anything, in, mock.Anything).Return(func(_ context.Context, _ flow.TestClockInput, at time.Time) error {
+		calls = append(calls, "wake "+at.UTC().Format(time.RFC3339))
+		return nil
+	})
+	env.OnActivity(clocks.SettleClock, mock.Anything, in).Return(func(context.Context, flow.TestClockInput) error {
+		calls = append(calls, "settle")
+		return nil
+	})
+	env.OnActivity(terms.WatchTerms, mock.Anything, mock.MatchedBy(func(s flow.TermsSweepInput) bool {
+		return s.TenantID == in.TenantID && s.TestClockID == clockID
+	})).Return(func(_ context.Context, s flow.TermsSweepInput) (flow.TermsPage, error) {
+		calls = append(calls, fmt.Sprint("sweep after ", s.AfterRef))
+		return flow.TermsPage{LastRef: 7, More: s.AfterRef == 0}, nil
+	})
+	env.OnWorkflow(workflows.BillingRunWorkflow, mock.Anything, mock.Anything).Return(func(ctx workflow.Context, run flow.BillingRunInput) (flow.BillingTotals, error) {
+		calls = append(calls, "bill "+run.AsOf.String()+" on "+run.TestClockID+" as "+workflow.GetInfo(ctx).WorkflowExecution.ID)
+		return flow.BillingTotals{}, nil
+	})
+
+	env.ExecuteWorkflow(workflows.TestClockAdvanceWorkflow, in)
+
+	requireCompleted(t, env)
+	var done flow.ClockStep
+	require.NoError(t, env.GetWorkflowResult(&done))
+	assert.Equal(t, steps[len(steps)-1], done)
+	billed := func(at time.Time) string {
+		return "bill " + domain.DateOf(at).String() + " on " + clockID + " as " + flow.ClockBillingRunWorkflowID(in.TenantID, clockID, at)
+	}
+	assert.Equal(t, []string{
+		"next", "wake 2031-03-02T00:00:00Z", "settle",
+		"next", "sweep after 0", "sweep after 7", "settle",
+		"next", billed(bill), "settle",
+		"next", "wake 2031-04-01T00:00:00Z", "settle", "sweep after 0", "sweep after 7", "settle", billed(all), "settle",
+		"next",
+	}, calls)
+}
