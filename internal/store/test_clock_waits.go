@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// RegisterClockWait records that workflowID waits until due on the clock,
+// and returns the clock's time. A wait already due (the clock stands at or
+// past it) is not recorded: the workflow goes on at once, and stays busy.
+func (s *Store) RegisterClockWait(ctx context.Context, clockID, workflowID string, due time.Time) (time.Time, error) {
+	var now time.Time
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// The clock's row is locked so that a step cannot move it between
+		// the read and the record.
+		if err := tx.GetContext(ctx, &now, `SELECT frozen_time FROM test_clocks WHERE id = $1 FOR SHARE`, clockID); err != nil {
+			return fmt.Errorf("read test clock: %w", err)
+		}
+		var dueAt *time.Time
+		if now.Before(due) {
+			dueAt = &due
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO test_clock_waits (workflow_id, clock_id, due_at) VALUES ($1, $2, $3)
+			ON CONFLICT (workflow_id) DO UPDATE SET due_at = EXCLUDED.due_at`, workflowID, clockID, dueAt)
+		if err != nil {
+			return fmt.Errorf("record test clock wait: %w", err)
+		}
+		return nil
+	})
+	return now, err
+}
+
+// holdClock records that a workflow of the clock is starting: the clock's
+// advance waits for it until it waits on the clock or closes. A workflow
+// already known keeps what it waits for.
+func holdClock(ctx context.Context, q sqlx.ExecerContext, clockID, workflowID string) error {
+	if _, err := q.ExecContext(ctx, `INSERT INTO test_clock_waits (workflow_id, clock_id) VALUES ($1, $2) ON CONFLICT (workflow_id) DO NOTHING`,
+		workflowID, clockID); err != nil {
+		return fmt.Errorf("hold test clock for workflow %s: %w", workflowID, err)
+	}
+	return nil
+}
+
+// HoldClock is holdClock outside a transaction: for a workflow about to be
+// started for a contract on the clock.
+func (s *Store) HoldClock(ctx context.Context, clockID, workflowID string) error {
+	return holdClock(ctx, s.db, clockID, workflowID)
+}
+
+// ClockWait is a workflow waiting on a clock.
+type ClockWait struct {
+	WorkflowID string    `db:"workflow_id"`
+	DueAt      time.Time `db:"due_at"`
+}
+
+// DueClockWaits lists the clock's waits due by at, earliest first.
+func (s *Store) DueClockWaits(ctx context.Context, clockID string, at time.Time) ([]ClockWait, error) {
+	var rows []ClockWait
+	if err := s.db.SelectContext(ctx, &rows, `SELECT workflow_id, due_at FROM test_clock_waits
+		WHERE clock_id = $1 AND due_at <= $2 ORDER BY due_at, workflow_id`, clockID, at); err != nil {
+		return nil, fmt.Errorf("list due test clock waits: %w", err)
+	}
+	return rows, nil
+}
+
+// WakeClockWait marks a due wait busy, before its workflow is told the
+// clock's time; false when the workflow has moved on to another wait.
+func (s *Store) WakeClockWait(ctx context.Context, w ClockWait) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE test_clock_waits SET due_at = NULL WHERE workflow_id = $1 AND due_at = $2`, w.WorkflowID, w.DueAt)
+	if err != nil {
+		return false, fmt.Errorf("wake test clock wait: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// BusyClockWorkflows lists the clock's workflows that are busy: started or
+// woken, and not yet waiting again.
+func (s *Store) BusyClockWorkflows(ctx context.Context, clockID string) ([]string, error) {
+	var ids []string
+	if err := s.db.SelectContext(ctx, &ids, `SELECT workflow_id FROM test_clock_waits WHERE clock_id = $1 AND due_at IS NULL ORDER BY workflow_id`, clockID); err != nil {
+		return nil, fmt.Errorf("list busy test clock workflows: %w", err)
+	}
+	return ids, nil
+}
+
+// ClockWorkflows lists every workflow of the clock the clock knows of.
+func (s *Store) ClockWorkflows(ctx context.Context, clockID string) ([]string, error) {
+	var ids []string
+	if err := s.db.SelectContext(ctx, &ids, `SELECT workflow_id FROM test_clock_waits WHERE clock_id = $1 ORDER BY workflow_id`, clockID); err != nil {
+		return nil, fmt.Errorf("list test clock workflows: %w", err)
+	}
+	return ids, nil
+}
+
+// ReleaseClock forgets a workflow that has closed.
+func (s *Store) ReleaseClock(ctx context.Context, workflowID string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM test_clock_waits WHERE workflow_id = $1`, workflowID); err != nil {
+		return fmt.Errorf("release test clock wait: %w", err)
+	}
+	return nil
+}
