@@ -1,14 +1,20 @@
 package api_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
 
+	"github.com/contractd/contractd/api"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/testkit"
 )
 
@@ -215,4 +221,42 @@ func TestClockAnswersMatchTheDocument(t *testing.T) {
 	c.do("POST", advance, sandbox.OperatorKey, map[string]any{"to": "2018-01-01T09:00:00Z"}, http.StatusUnprocessableEntity)
 	c.do("DELETE", "/api/test-clocks/"+id, sandbox.OperatorKey, nil, http.StatusOK)
 	c.do("POST", advance, sandbox.OperatorKey, map[string]any{"to": "2019-02-01T09:00:00Z"}, http.StatusConflict)
+}
+
+// An advance whose workflow could not be started is recorded: the clock is
+// advancing, the answer is 503, and repeating the request starts it.
+func TestClockAdvanceNotStartedIsRepeated(t *testing.T) {
+	env := newAmendmentEnv(t)
+	sandbox := env.NewSandboxTenant("SBX")
+	clock := newClock(t, env, sandbox, "rehearsal", "2026-01-01T09:00:00Z")
+	advance := "/api/test-clocks/" + clock["id"].(string) + "/advance"
+	to := map[string]any{"to": "2026-02-01T09:00:00Z"}
+
+	// The same database, and a Temporal nobody listens at.
+	down, err := client.NewLazyClient(client.Options{HostPort: "127.0.0.1:1", Logger: tlog.NewStructuredLogger(quiet)})
+	require.NoError(t, err)
+	t.Cleanup(down.Close)
+	broken := httptest.NewServer(api.NewRouter(api.Deps{
+		Store: env.Store, Temporal: flow.NewClient(down, "contracts", flow.UpdateKey(strings.Repeat("k", 32))), Logger: quiet, Now: env.Clock.Now,
+	}))
+	t.Cleanup(broken.Close)
+	req, err := http.NewRequestWithContext(t.Context(), "POST", broken.URL+advance, strings.NewReader(`{"to": "2026-02-01T09:00:00Z"}`))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+sandbox.OperatorKey)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	answer, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "%s", answer)
+	assert.NotEmpty(t, resp.Header.Get("Retry-After"))
+	assert.Contains(t, string(answer), "repeat this request")
+
+	got := env.Do("GET", "/api/test-clocks/"+clock["id"].(string), sandbox.OperatorKey, nil).JSON(t)
+	assert.Equal(t, "advancing", got["status"], "the advance is recorded")
+	assert.Equal(t, "2026-02-01T09:00:00Z", got["targetTime"])
+
+	again := env.Do("POST", advance, sandbox.OperatorKey, to)
+	require.Equal(t, http.StatusAccepted, again.Status, "the same advance, repeated, starts it: %s", again.Body)
+	assert.Equal(t, "2026-02-01T09:00:00Z", again.JSON(t)["targetTime"])
 }
