@@ -38,6 +38,10 @@ type Contract struct {
 	// ClockTime is that clock's time when the contract was read.
 	TestClockID *string    `json:"testClockId,omitempty" db:"test_clock_id"`
 	ClockTime   *time.Time `json:"-" db:"clock_time"`
+	// LastBilled is the start of the latest period invoiced (zero before
+	// the first): whether a change on a period's first day finds that
+	// period billed already.
+	LastBilled Date `json:"-" db:"last_billed"`
 }
 
 // Now is the contract's business time: its test clock's time when it lives
