@@ -84,6 +84,9 @@ func main() {
 		if o.seeded, err = quietContracts(ctx, o.databaseURL, o.prefix, o.contracts); err != nil {
 			fail(err)
 		}
+		if len(o.seeded) < o.contracts {
+			fail(fmt.Errorf("-existing: the tenant has %d contracts with nothing open, fewer than -contracts %d", len(o.seeded), o.contracts))
+		}
 	}
 
 	if needsSample(o.mix) {
