@@ -3,11 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"sort"
 	"strconv"
@@ -20,6 +18,7 @@ type apiClient struct {
 	submitterKey string
 	approverKey  string
 	prefix       string
+	sample       *sample // what the read kinds pick from
 }
 
 func newClient(o options) *apiClient {
@@ -29,6 +28,7 @@ func newClient(o options) *apiClient {
 		submitterKey: o.submitterKey,
 		approverKey:  o.approverKey,
 		prefix:       o.prefix,
+		sample:       o.sample,
 	}
 }
 
@@ -115,8 +115,8 @@ var kinds = map[string]kind{
 	"schedule":  scheduleToggle,
 	"hold":      hold,
 	"park":      park,
-	"inbox":     inbox,
-	"list":      list,
+	"ramp":      ramp,
+	"grow":      grow,
 }
 
 func kindNames() []string {
@@ -213,19 +213,4 @@ func quoteID(a answer) string {
 func hold(ctx context.Context, c *apiClient, ct *contract, rec *recorder) {
 	c.timed(ctx, rec, "hold", http.StatusAccepted, "POST", "/api/selfService/contract", c.submitterKey,
 		seatChange(ct, map[string]any{"requireApproval": true}))
-}
-
-// inbox reads the first page of the approvers' inbox.
-func inbox(ctx context.Context, c *apiClient, _ *contract, rec *recorder) {
-	c.timed(ctx, rec, "inbox", http.StatusOK, "GET", "/api/approvals?pageSize=50", c.approverKey, nil)
-}
-
-// list reads a page of contracts from a random position; the page token it
-// builds is this service's (a base64 contract ref), to reach deep pages at once.
-func list(ctx context.Context, c *apiClient, _ *contract, rec *recorder) {
-	path := "/api/contracts?pageSize=50"
-	if n := rand.Int64N(100_000); n > 0 {
-		path += "&pageToken=" + base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(n, 10)))
-	}
-	c.timed(ctx, rec, "list", http.StatusOK, "GET", path, c.submitterKey, nil)
 }

@@ -38,7 +38,9 @@ type options struct {
 	temporalGzip bool
 	databaseURL  string
 	seed         int
+	existing     bool
 	seeded       []string // ids of seeded contracts, used instead of creating new ones
+	sample       *sample  // what the read kinds pick from
 }
 
 func main() {
@@ -58,8 +60,9 @@ func main() {
 	flag.StringVar(&o.temporal, "temporal", "127.0.0.1:7233", "Temporal frontend for the floor")
 	flag.StringVar(&o.namespace, "namespace", "default", "Temporal namespace for the floor")
 	flag.BoolVar(&o.temporalGzip, "temporal-gzip", false, "gzip the floor's requests to Temporal, as the service does when TEMPORAL_GRPC_GZIP is true")
-	flag.StringVar(&o.databaseURL, "database-url", "postgres://postgres@127.0.0.1:5432/contracts?sslmode=disable", "Postgres for the floor and -seed")
+	flag.StringVar(&o.databaseURL, "database-url", "postgres://postgres@127.0.0.1:5432/contracts?sslmode=disable", "Postgres for the floor, -seed and the read kinds' sample")
 	flag.IntVar(&o.seed, "seed", 0, "first bulk-insert this many contracts straight into Postgres and use them (scale tests)")
+	flag.BoolVar(&o.existing, "existing", false, "use -contracts of the tenant's contracts with nothing open, at random, from Postgres, instead of creating them (scale tests)")
 	flag.Parse()
 	var err error
 	if o.mix, err = parseMix(mix); err != nil {
@@ -75,6 +78,19 @@ func main() {
 	defer stop()
 	if o.seed > 0 {
 		if o.seeded, err = seedContracts(ctx, o.databaseURL, o.prefix, o.seed); err != nil {
+			fail(err)
+		}
+	} else if o.existing {
+		if o.seeded, err = quietContracts(ctx, o.databaseURL, o.prefix, o.contracts); err != nil {
+			fail(err)
+		}
+		if len(o.seeded) < o.contracts {
+			fail(fmt.Errorf("-existing: the tenant has %d contracts with nothing open, fewer than -contracts %d", len(o.seeded), o.contracts))
+		}
+	}
+
+	if needsSample(o.mix) {
+		if o.sample, err = loadSample(ctx, o.databaseURL, o.prefix); err != nil {
 			fail(err)
 		}
 	}
@@ -169,6 +185,13 @@ type load struct {
 
 func newLoad(ctx context.Context, o options) (*load, error) {
 	l := &load{o: o, client: newClient(o), plan: schedule(o.mix, o.requests)}
+	if onlyReads(o.mix) {
+		// Reads change nothing, so every client may share one contract.
+		for range o.contracts {
+			l.contracts = append(l.contracts, &contract{})
+		}
+		return l, nil
+	}
 	if len(o.seeded) >= o.contracts {
 		for _, id := range o.seeded[:o.contracts] {
 			l.contracts = append(l.contracts, &contract{id: id, seats: 5})
@@ -213,7 +236,7 @@ func (l *load) send(ctx context.Context, lo, hi int, rec *recorder) time.Duratio
 
 // leavesHeld names the kinds that leave their contract with an open
 // amendment, so no contract may get two of them.
-var leavesHeld = map[string]bool{"hold": true, "park": true}
+var leavesHeld = map[string]bool{"hold": true, "park": true, "ramp": true, "grow": true}
 
 // schedule spreads the kinds over the requests by weight, interleaved.
 func schedule(mix map[string]int, n int) []string {

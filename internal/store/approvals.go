@@ -92,7 +92,7 @@ func (s *Store) AmendmentsByStatus(ctx context.Context, sc Scope, status string,
 				'recurringBefore', m.quote->'recurringBefore', 'recurringAfter', m.quote->'recurringAfter',
 				'recurringDelta', m.quote->'recurringDelta', 'prorationTotal', m.quote->'prorationTotal') AS quote,
 			m.matched_rule, m.submitted_by, m.source, m.created_at, m.review_expires_at
-		FROM amendments m JOIN contracts c ON c.id = m.contract_id JOIN accounts a ON a.id = c.account_id
+		FROM ` + contractsAndAccounts + ` JOIN amendments m ON m.contract_id = c.id AND m.tenant_id = c.tenant_id
 		WHERE m.tenant_id = $1 AND m.status = $2`
 	args := []any{sc.TenantID, status}
 	if after != nil {

@@ -350,7 +350,7 @@ func loadTerms(ctx context.Context, q sqlx.QueryerContext, tenantID, key string,
 func getContract(ctx context.Context, q sqlx.QueryerContext, dest any, columns, tenantID, key, suffix string) error {
 	clause, arg := contractKeyClause(key)
 	err := sqlx.GetContext(ctx, q, dest, `SELECT `+columns+`
-		FROM contracts c JOIN accounts a ON a.id = c.account_id WHERE c.tenant_id = $1 AND `+clause+suffix, tenantID, arg)
+		FROM `+contractsAndAccounts+` WHERE c.tenant_id = $1 AND `+clause+suffix, tenantID, arg)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -382,7 +382,7 @@ type ContractFilter struct {
 // Contracts lists the scope's contracts in ref order, one page at a time.
 // It returns the page and whether more follow.
 func (s *Store) Contracts(ctx context.Context, sc Scope, f ContractFilter) ([]domain.Contract, bool, error) {
-	query, args := sc.filter(`SELECT `+contractColumns+` FROM contracts c JOIN accounts a ON a.id = c.account_id
+	query, args := sc.filter(`SELECT `+contractColumns+` FROM `+contractsAndAccounts+`
 		WHERE c.tenant_id = $1 AND c.ref > $2`, []any{sc.TenantID, f.AfterRef})
 	if f.AccountNumber != "" {
 		args = append(args, f.AccountNumber)

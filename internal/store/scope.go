@@ -36,8 +36,17 @@ func (sc Scope) visible(ct domain.Contract, err error) (domain.Contract, error) 
 	return ct, nil
 }
 
-// filter narrows a listing whose query joins `accounts a` to the scope's
-// account, appending the condition and its argument.
+// contractsAndAccounts joins contracts to their accounts within the tenant.
+// The tenant condition is implied by the foreign key, but stated it lets
+// Postgres carry a query's c.tenant_id = $1 over to the accounts, so that an
+// account number is looked up on the (tenant_id, number) key: without it, a
+// list filtered by account read every account of every tenant (1,000,000
+// contracts in 200,000 accounts: 110-180 ms, against under 1 ms with it).
+const contractsAndAccounts = `contracts c JOIN accounts a ON a.id = c.account_id AND a.tenant_id = c.tenant_id`
+
+// filter narrows a listing whose query joins `accounts a` (see
+// contractsAndAccounts) to the scope's account, appending the condition and
+// its argument.
 func (sc Scope) filter(query string, args []any) (string, []any) {
 	if sc.AccountNumber == "" {
 		return query, args
@@ -54,7 +63,7 @@ func (s *Store) inScope(ctx context.Context, sc Scope, contractID string) error 
 		return nil
 	}
 	var covered bool
-	err := s.db.GetContext(ctx, &covered, `SELECT EXISTS (SELECT 1 FROM contracts c JOIN accounts a ON a.id = c.account_id
+	err := s.db.GetContext(ctx, &covered, `SELECT EXISTS (SELECT 1 FROM `+contractsAndAccounts+`
 		WHERE c.tenant_id = $1 AND c.id = $2 AND a.number = $3)`, sc.TenantID, contractID, sc.AccountNumber)
 	if err != nil {
 		return fmt.Errorf("check the caller's account: %w", err)
