@@ -1,0 +1,194 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+const contractColumns = `c.id, c.number, c.ref, a.number AS account_number, c.account_id, c.status, c.effective_date,
+	c.expiration_date, c.currency, c.billing_period, c.billing_cycle_day, c.payment_method, c.viewing_card_number,
+	c.protected, c.contract_termination_id, c.discount, c.referrer, c.lines, c.schedule_status, c.schedule_in_arrears, c.version,
+	c.created_at, c.updated_at, c.created_by, c.updated_by, COALESCE(c.term_start, c.effective_date) AS term_start,
+	c.renewal_mode, c.renewal_term_months, c.renewal_uplift_bp, c.renewal_notice_days, c.test_clock_id,
+	(SELECT t.frozen_time FROM test_clocks t WHERE t.id = c.test_clock_id) AS clock_time,
+	(SELECT max(i.period_start) FROM invoices i WHERE i.contract_id = c.id AND i.kind = 'RECURRING') AS last_billed`
+
+type contractRow struct {
+	domain.Contract
+	LinesJSON      []byte `db:"lines"`
+	DiscountJSON   []byte `db:"discount"`
+	ScheduleStatus string `db:"schedule_status"`
+	InArrears      bool   `db:"schedule_in_arrears"`
+	RenewalMode    string `db:"renewal_mode"`
+	TermMonths     int    `db:"renewal_term_months"`
+	UpliftBP       int    `db:"renewal_uplift_bp"`
+	NoticeDays     int    `db:"renewal_notice_days"`
+}
+
+func (r contractRow) contract() (domain.Contract, error) {
+	c := r.Contract
+	if err := json.Unmarshal(r.LinesJSON, &c.Lines); err != nil {
+		return c, fmt.Errorf("decode contract lines: %w", err)
+	}
+	if len(r.DiscountJSON) > 0 {
+		c.Discount = &domain.AppliedDiscount{}
+		if err := json.Unmarshal(r.DiscountJSON, c.Discount); err != nil {
+			return c, fmt.Errorf("decode contract discount: %w", err)
+		}
+	}
+	c.RecurringAmount = domain.DisplayedRecurringTotal(c.Lines)
+	c.Renewal = domain.RenewalTerms{Mode: r.RenewalMode, TermMonths: r.TermMonths, UpliftBasisPoints: r.UpliftBP, NoticeDays: r.NoticeDays}
+	c.PaymentSchedule.Status, c.PaymentSchedule.InArrears = r.ScheduleStatus, r.InArrears
+	return c, nil
+}
+
+// ContractKey says how a client named a contract: its uuid, CT- number or numeric ref.
+func contractKeyClause(key string) (string, any) {
+	if _, err := uuid.Parse(key); err == nil {
+		return "c.id = $2", key
+	}
+	if ref, err := strconv.ParseInt(key, 10, 64); err == nil {
+		return "c.ref = $2", ref
+	}
+	return "c.number = $2", strings.ToUpper(key)
+}
+
+// Contract loads one of the scope's contracts, with segments and schedule
+// history. key is the uuid, the CT- number or the numeric ref.
+func (s *Store) Contract(ctx context.Context, sc Scope, key string) (domain.Contract, error) {
+	return sc.visible(loadContract(ctx, s.db, sc.TenantID, key))
+}
+
+// ContractTerms loads one of the scope's contracts without its segments and
+// schedule history: what pricing a change reads.
+func (s *Store) ContractTerms(ctx context.Context, sc Scope, key string) (domain.Contract, error) {
+	return sc.visible(loadTerms(ctx, s.db, sc.TenantID, key, false))
+}
+
+// contractHistory reads a contract's segments and schedule history as JSON
+// arrays spelt as domain.Segment and domain.ScheduleEvent encode, so that a
+// contract loads in one statement.
+const contractHistory = `,
+	COALESCE((SELECT json_agg(json_build_object('id', s.id, 'previousContractSegmentId', s.previous_segment_id,
+			'accountNumber', a.number, 'contractNumber', c.number, 'effectiveDate', s.effective_date,
+			'expirationDate', s.expiration_date, 'currency', json_build_array(s.currency), 'planId', s.plan_id,
+			'billingCycleDay', s.billing_cycle_day, 'billingCycleType', s.billing_cycle_type, 'status', s.status,
+			'lines', s.lines, 'createdOn', s.created_at, 'updatedOn', s.updated_at, 'createdBy', s.created_by,
+			'updatedBy', s.updated_by) ORDER BY s.position)
+		FROM contract_segments s WHERE s.contract_id = c.id), '[]') AS segments,
+	COALESCE((SELECT json_agg(json_build_object('status', e.status, 'comment', e.comment, 'actorId', e.actor_id,
+			'source', e.source, 'at', e.at) ORDER BY e.id)
+		FROM schedule_events e WHERE e.contract_id = c.id), '[]') AS schedule_history`
+
+// loadContract loads a contract as reads show it, with its segments and
+// schedule history, in one statement.
+func loadContract(ctx context.Context, q sqlx.QueryerContext, tenantID, key string) (domain.Contract, error) {
+	var row struct {
+		contractRow
+		SegmentsJSON []byte `db:"segments"`
+		HistoryJSON  []byte `db:"schedule_history"`
+	}
+	if err := getContract(ctx, q, &row, contractColumns+contractHistory, tenantID, key, ""); err != nil {
+		return domain.Contract{}, err
+	}
+	c, err := row.contract()
+	if err != nil {
+		return c, err
+	}
+	if err := json.Unmarshal(row.SegmentsJSON, &c.Segments); err != nil {
+		return c, fmt.Errorf("decode segments: %w", err)
+	}
+	if err := json.Unmarshal(row.HistoryJSON, &c.PaymentSchedule.History); err != nil {
+		return c, fmt.Errorf("decode schedule history: %w", err)
+	}
+	return c, nil
+}
+
+// loadTerms loads a contract without its segments and schedule history,
+// which grow with every change and which pricing does not read. lock holds
+// its row until the transaction ends.
+func loadTerms(ctx context.Context, q sqlx.QueryerContext, tenantID, key string, lock bool) (domain.Contract, error) {
+	suffix := ""
+	if lock {
+		suffix = " FOR UPDATE OF c"
+	}
+	var row contractRow
+	if err := getContract(ctx, q, &row, contractColumns, tenantID, key, suffix); err != nil {
+		return domain.Contract{}, err
+	}
+	return row.contract()
+}
+
+// getContract reads columns of the tenant's contract named by key into dest.
+func getContract(ctx context.Context, q sqlx.QueryerContext, dest any, columns, tenantID, key, suffix string) error {
+	clause, arg := contractKeyClause(key)
+	err := sqlx.GetContext(ctx, q, dest, `SELECT `+columns+`
+		FROM `+contractsAndAccounts+` WHERE c.tenant_id = $1 AND `+clause+suffix, tenantID, arg)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("load contract: %w", err)
+	}
+	return nil
+}
+
+// viewingCardInUse reports whether another active contract of the tenant holds the card.
+func viewingCardInUse(ctx context.Context, q sqlx.QueryerContext, tenantID, number, exceptContractID string) (bool, error) {
+	var used bool
+	err := sqlx.GetContext(ctx, q, &used, `SELECT EXISTS (SELECT 1 FROM contracts
+		WHERE tenant_id = $1 AND viewing_card_number = $2 AND status = 'active' AND id <> $3)`, tenantID, number, exceptContractID)
+	if err != nil {
+		return false, fmt.Errorf("look up viewing card: %w", err)
+	}
+	return used, nil
+}
+
+// ContractFilter narrows a contract listing.
+type ContractFilter struct {
+	AccountNumber string
+	Status        string
+	PageSize      int
+	AfterRef      int64
+}
+
+// Contracts lists the scope's contracts in ref order, one page at a time.
+// It returns the page and whether more follow.
+func (s *Store) Contracts(ctx context.Context, sc Scope, f ContractFilter) ([]domain.Contract, bool, error) {
+	query, args := sc.filter(`SELECT `+contractColumns+` FROM `+contractsAndAccounts+`
+		WHERE c.tenant_id = $1 AND c.ref > $2`, []any{sc.TenantID, f.AfterRef})
+	if f.AccountNumber != "" {
+		args = append(args, f.AccountNumber)
+		query += fmt.Sprintf(" AND a.number = $%d", len(args))
+	}
+	if f.Status != "" {
+		args = append(args, f.Status)
+		query += fmt.Sprintf(" AND c.status = $%d", len(args))
+	}
+	args = append(args, f.PageSize+1)
+	query += fmt.Sprintf(" ORDER BY c.ref LIMIT $%d", len(args))
+	var rows []contractRow
+	if err := s.db.SelectContext(ctx, &rows, query, args...); err != nil {
+		return nil, false, fmt.Errorf("list contracts: %w", err)
+	}
+	rows, more := page(rows, f.PageSize)
+	out := make([]domain.Contract, len(rows))
+	for i, r := range rows {
+		c, err := r.contract()
+		if err != nil {
+			return nil, false, err
+		}
+		out[i] = c
+	}
+	return out, more, nil
+}
