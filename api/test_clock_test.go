@@ -357,3 +357,47 @@ func TestDeletingAClockCancelsItsContracts(t *testing.T) {
 	assert.Equal(t, http.StatusConflict, again.Status, "%s", again.Body)
 	assert.Equal(t, "deleted", readClock(t, env, sb, clockID)["status"], "the clock's record stays")
 }
+
+// A change on the next bill cycle takes the whole period, which is billed
+// on its first day: it prorates nothing, and the period is billed once, on
+// the new lines; a cancellation there credits nothing for a period never
+// billed. The same change made on that day once the period is billed
+// charges the whole period's difference.
+func TestChangeOnTheNextBillCycleIsBilledOnce(t *testing.T) {
+	env := testkit.New(t)
+	sb := env.NewSandboxTenant("SB")
+	clockID := createTestClock(t, env, sb, clockStart)
+	grown := clockContract(t, env, sb, clockID, nil)
+	cancelled := clockContract(t, env, sb, clockID, nil)
+	next := seats(grown, 7)
+	next["relativeEffectiveDate"] = "NEXT_BILL_CYCLE"
+	resp := change(env, sb.SubmitterKey, next)
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	quote := resp.JSON(t)["quote"].(map[string]any)
+	assert.Equal(t, "2027-02-10", quote["effectiveDate"])
+	assert.EqualValues(t, 0, quote["prorationTotal"], "the period is billed on the new lines")
+	assert.Nil(t, quote["invoicePreview"])
+	resp = change(env, sb.SubmitterKey, map[string]any{"action": "CANCELLATION", "contractId": cancelled, "payload": nil, "relativeEffectiveDate": "NEXT_BILL_CYCLE"})
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	assert.EqualValues(t, 0, resp.JSON(t)["quote"].(map[string]any)["prorationTotal"], "nothing billed to credit")
+
+	advance(t, env, sb, clockID, "2027-02-10T12:00:00Z")
+	awaitReady(t, env, sb, clockID)
+	totals := func(id string) map[string]float64 {
+		out := map[string]float64{}
+		for _, raw := range clockInvoices(t, env, sb, id)["items"].([]any) {
+			inv := raw.(map[string]any)
+			out[inv["kind"].(string)+" "+inv["periodStart"].(string)] += inv["total"].(float64)
+		}
+		return out
+	}
+	assert.Equal(t, map[string]float64{"RECURRING 2027-01-10": 8000, "RECURRING 2027-02-10": 11000}, totals(grown))
+	assert.Equal(t, map[string]float64{"RECURRING 2027-01-10": 8000}, totals(cancelled))
+	assert.Empty(t, clockInvoices(t, env, sb, cancelled)["creditNotes"])
+
+	// February is billed by now: two more seats from today charge the
+	// whole of February's difference.
+	resp = change(env, sb.SubmitterKey, seats(grown, 9))
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	assert.EqualValues(t, 2*1500, resp.JSON(t)["quote"].(map[string]any)["prorationTotal"])
+}

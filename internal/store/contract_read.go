@@ -15,6 +15,9 @@ import (
 	"github.com/contractd/contractd/internal/domain"
 )
 
+// contractColumns are what a contract read selects: the row, the time of
+// its test clock if it lives on one, and the start of its latest billed
+// period.
 const contractColumns = `c.id, c.number, c.ref, a.number AS account_number, c.account_id, c.status, c.effective_date,
 	c.expiration_date, c.currency, c.billing_period, c.billing_cycle_day, c.payment_method, c.viewing_card_number,
 	c.protected, c.contract_termination_id, c.discount, c.referrer, c.lines, c.schedule_status, c.schedule_in_arrears, c.version,
