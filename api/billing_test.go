@@ -329,3 +329,37 @@ func TestBillingScheduleIsCreatedOnce(t *testing.T) {
 	assert.Equal(t, "DailyBillingWorkflow", action.Workflow)
 	assert.Equal(t, "billing-schedule-test", action.TaskQueue)
 }
+
+// A change scheduled for the first day of a period is quoted without
+// proration: that period's billing, on its first day, bills the new lines.
+// When the billing run comes first (the change's timer late, as after an
+// outage), the change is priced again as it applies and charges the
+// period's difference: either way the period is charged the new price once.
+func TestAPeriodBilledBeforeItsChangeAppliedIsChargedTheDifference(t *testing.T) {
+	env := testkit.New(t)
+	env.Clock.Set(time.Date(2026, 3, 31, 23, 59, 40, 0, time.UTC))
+	id := fiveSeats(env, nil)["id"].(string)
+	scheduled := seats(id, 7)
+	scheduled["effectiveDate"] = "2026-04-01"
+	resp := change(env, env.A.SubmitterKey, scheduled)
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	quote := resp.JSON(t)["quote"].(map[string]any)
+	assert.EqualValues(t, 0, quote["prorationTotal"], "April is not billed yet")
+	amendmentID := quote["id"].(string)
+
+	// The change's timer fires twenty seconds after it was made; the run
+	// for 1 April comes first and bills April on five seats.
+	env.Clock.Set(time.Date(2026, 4, 1, 0, 0, 30, 0, time.UTC))
+	runBilling(t, env, "2026-04-01")
+	am := eventually(t, func() map[string]any {
+		return env.Do("GET", "/api/amendments/"+amendmentID, env.A.SubmitterKey, nil).JSON(t)
+	}, func(a map[string]any) bool { return a["status"] == "APPLIED" })
+	april := 0.0
+	for _, raw := range env.Do("GET", "/api/contracts/"+id+"/invoices", env.A.SubmitterKey, nil).JSON(t)["items"].([]any) {
+		if inv := raw.(map[string]any); inv["periodStart"] == "2026-04-01" {
+			april += inv["total"].(float64)
+		}
+	}
+	assert.EqualValues(t, 7*1500+500, april, "April charged on seven seats, once")
+	assert.EqualValues(t, 2, am["quoteVersion"], "priced again as it applied: %v", am["quote"])
+}

@@ -65,6 +65,9 @@ func (s *Store) ApplyAmendment(ctx context.Context, tenantID, id, actor, source 
 		if err := awaitTurn(ctx, tx, ct.Contract, am); err != nil {
 			return err
 		}
+		if am, err = priceBilledPeriod(ctx, tx, tenantID, ct.Contract, am, now); err != nil {
+			return err
+		}
 		rec := recordedAmendment{TenantID: tenantID, ID: id, Quote: am.Quote, SubmittedBy: am.SubmittedBy}
 		if out, err = applyLocked(ctx, tx, ct, rec, domain.AmendmentEvent{Status: domain.StatusApplied, ActorID: actor, Source: source, At: now}); err != nil {
 			return err
@@ -102,6 +105,27 @@ func awaitTurn(ctx context.Context, tx *sqlx.Tx, ct domain.Contract, am domain.A
 		}
 	}
 	return nil // applyLocked refuses a quote priced on other terms
+}
+
+// priceBilledPeriod prices the amendment again when it was quoted while the
+// period starting on its date was not billed (so it prorates nothing; see
+// domain's prorationLines) and that period has been billed since, on the
+// lines before it: a billing run that came first, as after an outage. The
+// new quote charges the period's difference, and is recorded as any
+// re-pricing is. A re-pricing that fails the amendment is a conflict.
+func priceBilledPeriod(ctx context.Context, tx *sqlx.Tx, tenantID string, ct domain.Contract, am domain.Amendment, now time.Time) (domain.Amendment, error) {
+	q := am.Quote
+	if !q.EffectiveDate.Equal(q.CurrentPeriod.Start) || len(q.Proration) > 0 || q.RecurringDelta == 0 || ct.LastBilled.Before(q.EffectiveDate) {
+		return am, nil
+	}
+	if _, err := rebaseLocked(ctx, tx, tenantID, ct.ID, now); err != nil {
+		return am, err
+	}
+	again, err := loadAmendment(ctx, tx, tenantID, am.ID)
+	if err == nil && !slices.Contains(domain.OpenStatuses, again.Status) {
+		err = statusConflict(am.ID, again.Status)
+	}
+	return again, err
 }
 
 // atTermEnd reports whether q is a change (other than a cancellation or
