@@ -44,6 +44,13 @@ type Contract struct {
 	LastBilled Date `json:"-" db:"last_billed"`
 }
 
+// StartsBilledStretch reports whether d is the first day of a stretch of
+// period p that billing invoices on its own: the period's first day, or a
+// term's start inside it (see BillingTerms.periodEnd).
+func (c Contract) StartsBilledStretch(p Period, d Date) bool {
+	return d.Equal(p.Start) || d.Equal(c.TermStart)
+}
+
 // Now is the contract's business time: its test clock's time when it lives
 // on one, else wall, the service's business clock.
 func (c Contract) Now(wall time.Time) time.Time {

@@ -155,10 +155,10 @@ func sumInvoiceLines(lim Limits, field string, lines []InvoiceLine) (int64, erro
 // less a discount in force): what is credited is what was charged.
 func (pc pricing) prorationLines(lim Limits) ([]ProrationLine, error) {
 	before, after, p, effective := pc.ct.Lines, pc.after, pc.period, pc.effective
-	if effective.Equal(p.Start) && pc.ct.LastBilled.Before(p.Start) {
-		// The change takes the whole period, which is not billed yet: its
+	if pc.ct.StartsBilledStretch(p, effective) && pc.ct.LastBilled.Before(effective) {
+		// The change takes the whole stretch, which is not billed yet: its
 		// billing, in advance on its first day, bills it on the new lines.
-		// Prorating too would charge (or credit) the period twice.
+		// Prorating too would charge (or credit) it twice.
 		return []ProrationLine{}, nil
 	}
 	was, will := pc.ct.Discount.perPeriodOn(effective), pc.discount.perPeriodOn(effective)

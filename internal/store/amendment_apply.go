@@ -115,7 +115,7 @@ func awaitTurn(ctx context.Context, tx *sqlx.Tx, ct domain.Contract, am domain.A
 // re-pricing is. A re-pricing that fails the amendment is a conflict.
 func priceBilledPeriod(ctx context.Context, tx *sqlx.Tx, tenantID string, ct domain.Contract, am domain.Amendment, now time.Time) (domain.Amendment, error) {
 	q := am.Quote
-	if !q.EffectiveDate.Equal(q.CurrentPeriod.Start) || len(q.Proration) > 0 || q.RecurringDelta == 0 || ct.LastBilled.Before(q.EffectiveDate) {
+	if !ct.StartsBilledStretch(q.CurrentPeriod, q.EffectiveDate) || len(q.Proration) > 0 || ct.LastBilled.Before(q.EffectiveDate) {
 		return am, nil
 	}
 	if _, err := rebaseLocked(ctx, tx, tenantID, ct.ID, now); err != nil {

@@ -66,8 +66,9 @@ func (s *Store) DueClockWaits(ctx context.Context, clockID string, at time.Time)
 	return rows, nil
 }
 
-// WakeClockWait marks a due wait busy, before its workflow is told the
-// clock's time; false when the workflow has moved on to another wait.
+// WakeClockWait marks a due wait busy once its workflow has been told the
+// clock's time, unless the workflow has moved on to another wait already
+// (then it reports false): the workflow is busy until it waits again.
 func (s *Store) WakeClockWait(ctx context.Context, w ClockWait) (bool, error) {
 	res, err := s.db.ExecContext(ctx, `UPDATE test_clock_waits SET due_at = NULL WHERE workflow_id = $1 AND due_at = $2`, w.WorkflowID, w.DueAt)
 	if err != nil {
