@@ -146,9 +146,13 @@ func TestRenewalHeldByARuleIsApprovedAndScheduled(t *testing.T) {
 // still waits for the end, and does not open the renewal again.
 func TestRenewalRejectedOrExpiredLeavesTheContractToExpireAtItsEnd(t *testing.T) {
 	env := newAmendmentEnv(t)
+	// The renewal to reject has a review of its own that does not run out
+	// meanwhile: a decision that reaches its workflow just as the review
+	// escalates or expires could be refused with it.
+	longReview := map[string]any{"id": "steep", "name": "Uplifts above 5.5 %", "when": `action == "RENEWAL" && quote.percentChange > 5.5`}
 	shortReview := map[string]any{"id": "uplift", "name": "Uplifts above 3 %", "when": upliftsAboveThree["when"], "expiresAfter": "2s"}
-	putRules(t, env, shortReview)
-	rejectedID := renewingApril(env, 500)["id"].(string)
+	putRules(t, env, longReview, shortReview)
+	rejectedID := renewingApril(env, 600)["id"].(string)
 	expiredID := renewingApril(env, 500)["id"].(string)
 	renewalID := renewalOf(t, env, rejectedID, "REVIEW")["id"].(string)
 	rejected := env.Do("POST", "/api/amendments/"+renewalID+"/reject", env.A.ApproverKey, map[string]any{"comment": "too steep"})
