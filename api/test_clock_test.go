@@ -187,6 +187,10 @@ func TestClockRehearsesMonthsOfAContract(t *testing.T) {
 		scheduleSeats(t, env, sb, ramp, 6+i, date, http.StatusOK)
 	}
 	scheduleSeats(t, env, sb, ramp, 50, "2027-05-10", http.StatusAccepted)
+	inbox := env.Do("GET", "/api/approvals", sb.ApproverKey, nil)
+	require.Equal(t, http.StatusOK, inbox.Status, "%s", inbox.Body)
+	held := inbox.JSON(t)["items"].([]any)[0].(map[string]any)
+	assert.EqualValues(t, 0, held["ageSeconds"], "held at the clock's time, which has not moved")
 	// "Not in the past" is the clock's past: the wall clock's today is
 	// long before the clock's, and a date between them is refused.
 	scheduleSeats(t, env, sb, ramp, 9, "2027-01-09", http.StatusUnprocessableEntity)

@@ -91,7 +91,8 @@ func (s *Store) AmendmentsByStatus(ctx context.Context, sc Scope, status string,
 			jsonb_build_object('currency', m.quote->'currency', 'effectiveDate', m.quote->'effectiveDate',
 				'recurringBefore', m.quote->'recurringBefore', 'recurringAfter', m.quote->'recurringAfter',
 				'recurringDelta', m.quote->'recurringDelta', 'prorationTotal', m.quote->'prorationTotal') AS quote,
-			m.matched_rule, m.submitted_by, m.source, m.created_at, m.review_expires_at
+			m.matched_rule, m.submitted_by, m.source, m.created_at, m.review_expires_at,
+			(SELECT t.frozen_time FROM test_clocks t WHERE t.id = c.test_clock_id) AS clock_time
 		FROM ` + contractsAndAccounts + ` JOIN amendments m ON m.contract_id = c.id AND m.tenant_id = c.tenant_id
 		WHERE m.tenant_id = $1 AND m.status = $2`
 	args := []any{sc.TenantID, status}
@@ -106,6 +107,9 @@ func (s *Store) AmendmentsByStatus(ctx context.Context, sc Scope, status string,
 		AmendmentSummary
 		QuoteJSON []byte `db:"quote"`
 		RuleJSON  []byte `db:"matched_rule"`
+		// The contract's test clock's time, if it lives on one: its
+		// amendments age on that clock.
+		ClockTime *time.Time `db:"clock_time"`
 	}
 	if err := s.db.SelectContext(ctx, &rows, query, args...); err != nil {
 		return nil, false, fmt.Errorf("list %s amendments: %w", status, err)
@@ -123,7 +127,7 @@ func (s *Store) AmendmentsByStatus(ctx context.Context, sc Scope, status string,
 				return nil, false, fmt.Errorf("decode matched rule: %w", err)
 			}
 		}
-		item.AgeSeconds = int64(now.Sub(item.CreatedOn).Seconds())
+		item.AgeSeconds = int64(onClock(r.ClockTime, now).Sub(item.CreatedOn).Seconds())
 		out[i] = item
 	}
 	return out, more, nil
