@@ -207,16 +207,21 @@ func (s *Store) RecordCollectionAttempt(ctx context.Context, tenantID, invoiceID
 // the invoice its amendment raised, as that invoice's collection: it is paid
 // and the capture is linked to it. Recording it again changes nothing.
 func (s *Store) SettleUpFront(ctx context.Context, tenantID, amendmentID, paymentID string, amount int64, now time.Time) error {
-	var invoiceID string
-	err := s.db.GetContext(ctx, &invoiceID, `SELECT id FROM invoices WHERE tenant_id = $1 AND amendment_id = $2`, tenantID, amendmentID)
+	var inv struct {
+		ID string `db:"id"`
+		// The contract's test clock's time, if it lives on one.
+		Clock *time.Time `db:"clock_time"`
+	}
+	err := s.db.GetContext(ctx, &inv, `SELECT i.id, (SELECT t.frozen_time FROM contracts c JOIN test_clocks t ON t.id = c.test_clock_id WHERE c.id = i.contract_id) AS clock_time
+		FROM invoices i WHERE i.tenant_id = $1 AND i.amendment_id = $2`, tenantID, amendmentID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
 	if err != nil {
 		return fmt.Errorf("find the crossgrade's invoice: %w", err)
 	}
-	return s.RecordCollectionAttempt(ctx, tenantID, invoiceID, CollectionAttempt{
-		Outcome: domain.CollectionSucceeded, PaymentID: &paymentID, Amount: &amount, At: now,
+	return s.RecordCollectionAttempt(ctx, tenantID, inv.ID, CollectionAttempt{
+		Outcome: domain.CollectionSucceeded, PaymentID: &paymentID, Amount: &amount, At: onClock(inv.Clock, now),
 	})
 }
 
