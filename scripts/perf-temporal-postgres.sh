@@ -389,10 +389,14 @@ kill_run() {
 scale_row() {
 	jq -r --arg title "$2" '
 		def r1: (. * 10 | round) as $n | "\($n / 10 | floor).\($n % 10)";
-		(.kinds[] | select(.kind == "immediate")) as $k | (.kinds[] | select(.kind == "floor")) as $f |
+		(.kinds[] | select(.kind == "immediate")) as $k | ([.kinds[] | select(.kind == "floor")] | first) as $f |
 		"| \($title) | \($k.throughputPerSecond | r1) | \($k.p50Ms | r1) | \($k.p99Ms | r1) | \($k.errors) | \(
 			if $f then "\($f.throughputPerSecond | r1) req/s, p50 \($f.p50Ms | r1) ms" else "" end) |"' "$REPORTS/$1.json"
 }
+
+# applied_by NAME: the amendments a worker applied, counted in its log, to show
+# that the second worker took its share.
+applied_by() { grep -c '"msg":"amendment applied"' "$LOGS/$1.log" || true; }
 
 scale_out_summary() {
 	local lost=no
@@ -411,6 +415,7 @@ scale_out_summary() {
 	echo
 	echo "Kill run: worker2 killed at $KILLED_AT; answers $(jq -r '[.statuses[] | "\(.count) × \(.status)"] | join(", ")' "$REPORTS/scaleout-kill-9.json");"
 	echo "its amendments ${SETTLE_SECONDS}s after the load: $RUN_AMENDMENTS; answered 200 but not applied (lost): $lost."
+	echo "Amendments applied, by the workers' logs (all runs): worker $(applied_by worker), worker2 $(applied_by worker2) (until killed)."
 	echo "Invariants (perfsetup invariants: the fault suite's checker, Postgres and every amendment's workflow): $INVARIANTS."
 	echo "Load average before each run (shared machine):"
 	for name in scaleout-1-worker scaleout-2-workers scaleout-kill-9; do
