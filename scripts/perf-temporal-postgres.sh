@@ -10,6 +10,7 @@
 #
 #   scripts/perf-temporal-postgres.sh            # build, reset, start, measure, stop
 #   SCALE=0 scripts/perf-temporal-postgres.sh    # skip the 100,000-contract scale runs
+#   SCALE_OUT=1 scripts/perf-temporal-postgres.sh  # two APIs, one then two workers, one killed -9
 #
 # Every run starts from empty databases (temporal_perf, temporal_perf_visibility,
 # contracts_perf: dropped and recreated), so it can be run again and again; it
@@ -21,7 +22,8 @@
 #
 # Ports (loopback only): Temporal frontend 17233 (HTTP 17243), history 17234,
 # matching 17235, worker 17239, membership 17263-17269, server metrics 17290;
-# contractd API 18080, contractd worker metrics/health 18090.
+# contractd API 18080, contractd worker metrics/health 18090; with SCALE_OUT=1
+# also a second API on 18081 and a second worker on 18091.
 #
 # Output: progress on stderr; each run's table and a README-style summary on
 # stdout. Logs, the JSON reports and the binaries stay in $PERF_DIR.
@@ -58,10 +60,16 @@ WORKER_ADDR=127.0.0.1:18090
 API_URL=http://$API_ADDR
 TENANT_PREFIX=PERF
 SCALE=${SCALE:-1}
+SCALE_OUT=${SCALE_OUT:-0}
+API2_ADDR=127.0.0.1:18081
+WORKER2_ADDR=127.0.0.1:18091
 
 SERVER_CONFIG=$ROOT/scripts/temporal-postgres.yaml
 DYNAMIC_CONFIG=$ROOT/scripts/temporal-postgres-dynamicconfig.yaml
 PORTS=(17233 17234 17235 17239 17243 17263 17264 17265 17269 17290 18080 18090)
+if [[ $SCALE_OUT == 1 ]]; then
+	PORTS+=(18081 18091)
+fi
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() {
@@ -227,13 +235,30 @@ SERVER_SECONDS=$((SECONDS - T2))
 
 # ------------------------------------------------------------- contractd
 
+# start_worker NAME ADDR / start_api NAME ADDR: one contractd process, ready
+# when it returns; its pid is in $!.
+start_worker() {
+	start "$1" env "${APP_ENV[@]}" HTTP_ADDR="$2" "$BIN/contractd" worker
+	wait_until 120 "contractd $1" "$!" curl -fsS "http://$2/healthz"
+}
+start_api() {
+	start "$1" env "${APP_ENV[@]}" HTTP_ADDR="$2" "$BIN/contractd" api
+	wait_until 120 "contractd $1" "$!" curl -fsS "http://$2/readyz"
+}
+
 T3=$SECONDS
-start worker env "${APP_ENV[@]}" HTTP_ADDR="$WORKER_ADDR" "$BIN/contractd" worker
+start_worker worker "$WORKER_ADDR"
 WORKER_PID=$!
-wait_until 120 "contractd worker" "$WORKER_PID" curl -fsS "http://$WORKER_ADDR/healthz"
-start api env "${APP_ENV[@]}" HTTP_ADDR="$API_ADDR" "$BIN/contractd" api
+start_api api "$API_ADDR"
 API_PID=$!
-wait_until 120 "contractd api" "$API_PID" curl -fsS "$API_URL/readyz"
+LOADGEN_URLS=$API_URL
+if [[ $SCALE_OUT == 1 ]]; then
+	# Both APIs take the load in turn (loadgen -url a,b), as behind a load
+	# balancer; the second worker starts only once one worker has been measured.
+	start_api api2 "$API2_ADDR"
+	API2_PID=$!
+	LOADGEN_URLS=$API_URL,http://$API2_ADDR
+fi
 
 # A tenant created the way an operator would, with the demo catalog loaded
 # through the API (PUT /api/catalog, operator key).
@@ -249,7 +274,7 @@ APP_SECONDS=$((SECONDS - T3))
 
 # -------------------------------------------------------------------- runs
 
-LOADGEN=("$BIN/loadgen" -url "$API_URL" -submitter-key "$SUBMITTER_KEY" -approver-key "$APPROVER_KEY"
+LOADGEN=("$BIN/loadgen" -url "$LOADGEN_URLS" -submitter-key "$SUBMITTER_KEY" -approver-key "$APPROVER_KEY"
 	-prefix "$TENANT_PREFIX" -temporal "$TEMPORAL_ADDRESS" -namespace "$NAMESPACE" -database-url "$APP_DB_URL"
 	-temporal-gzip) # api and worker gzip their requests to Temporal, as in production by default
 
@@ -286,10 +311,129 @@ measure() {
 	print_report "$REPORTS/$name.json"
 }
 
+# --------------------------------------------------------------- scale out
+
+# SCALE_OUT=1: the default mode's 20-client immediate-change load, spread over
+# two API processes, measured with one worker and then with two; then the same
+# load with two workers where one is killed -9 halfway, and the fault suite's
+# invariants checked once what it left behind has settled.
+SCALE_OUT_LOAD=(-concurrency 20 -requests 1000 -contracts 40 -mix immediate=1)
+
+app_sql() { psql -d "$APP_DB" -XAtc "$1"; }
+rss_mb() { ps -o rss= -p "$1" | awk '{printf "%.0f", $1 / 1024}'; }
+
+scale_out() {
+	measure scaleout-1-worker "${SCALE_OUT_LOAD[@]}" -floor
+	start_worker worker2 "$WORKER2_ADDR"
+	WORKER2_PID=$!
+	measure scaleout-2-workers "${SCALE_OUT_LOAD[@]}" -floor
+	kill_run
+	scale_out_summary
+}
+
+# kill_run: the load with two workers, worker2 killed -9 halfway through.
+kill_run() {
+	local half since
+	# Halfway: half the time the two workers took for the same requests, plus
+	# the few seconds loadgen spends creating its contracts first.
+	half=$(jq -r '.kinds[] | select(.kind == "immediate") | .count / .throughputPerSecond / 2 + 2 | ceil' \
+		"$REPORTS/scaleout-2-workers.json")
+	since=$(app_sql "SELECT now()")
+	rm -f "$RUN/killed"
+	(
+		sleep "$half"
+		log "kill -9 worker2 (pid $WORKER2_PID), ${half}s into the run"
+		kill -KILL "$WORKER2_PID" && date -u +%T >"$RUN/killed"
+	) &
+	local killer=$!
+	measure scaleout-kill-9 "${SCALE_OUT_LOAD[@]}"
+	# A kill that would come after the load has finished proves nothing:
+	# call it off and say so.
+	if [[ -e $RUN/killed ]]; then
+		KILLED_AT="$(<"$RUN/killed") UTC, during the load"
+		wait "$WORKER2_PID" 2>/dev/null || true # reap it, so the exit trap does not wait for it
+	else
+		kill "$killer" 2>/dev/null || true
+		KILLED_AT="never: the load finished before ${half}s"
+	fi
+	wait "$killer" 2>/dev/null || true
+
+	# Temporal gives the dead worker's work to the live one only when it times
+	# out (its sticky workflow tasks, its activities' start-to-close), so the
+	# amendments in flight settle some seconds after the load has finished.
+	local t=$SECONDS
+	while (($(app_sql "SELECT count(*) FROM amendments WHERE created_at >= '$since' AND status IN ('PENDING', 'REVIEW', 'SCHEDULED')") > 0)); do
+		((SECONDS - t < 300)) || break
+		sleep 2
+	done
+	SETTLE_SECONDS=$((SECONDS - t))
+
+	# Nothing lost: every change answered 200 is APPLIED (the API answers 200
+	# only once it is), and no amendment of the run is left open.
+	OK_ANSWERS=$(jq '[.statuses[] | select(.status == "200") | .count] | add // 0' "$REPORTS/scaleout-kill-9.json")
+	APPLIED=$(app_sql "SELECT count(*) FROM amendments WHERE created_at >= '$since' AND status = 'APPLIED'")
+	RUN_AMENDMENTS=$(app_sql "SELECT coalesce(string_agg(status || ' ' || n, ', '), 'none')
+		FROM (SELECT status, count(*) AS n FROM amendments WHERE created_at >= '$since' GROUP BY status ORDER BY status) s")
+	# Applied once and everything else: the fault suite's invariants, over the
+	# whole database and every amendment's workflow.
+	if "$BIN/perfsetup" invariants -database-url "$APP_DB_URL" -address "$TEMPORAL_ADDRESS" \
+		-namespace "$NAMESPACE" -settle 60s >"$REPORTS/invariants.txt" 2>&1; then
+		INVARIANTS="hold"
+	else
+		INVARIANTS="BROKEN"
+	fi
+	cat "$REPORTS/invariants.txt"
+}
+
+# scale_row NAME TITLE: one line of the scale-out table.
+scale_row() {
+	jq -r --arg title "$2" '
+		def r1: (. * 10 | round) as $n | "\($n / 10 | floor).\($n % 10)";
+		(.kinds[] | select(.kind == "immediate")) as $k | ([.kinds[] | select(.kind == "floor")] | first) as $f |
+		"| \($title) | \($k.throughputPerSecond | r1) | \($k.p50Ms | r1) | \($k.p99Ms | r1) | \($k.errors) | \(
+			if $f then "\($f.throughputPerSecond | r1) req/s, p50 \($f.p50Ms | r1) ms" else "" end) |"' "$REPORTS/$1.json"
+}
+
+# applied_by NAME: the amendments a worker applied, counted in its log, to show
+# that the second worker took its share.
+applied_by() { grep -c '"msg":"amendment applied"' "$LOGS/$1.log" || true; }
+
+scale_out_summary() {
+	local lost=no
+	((APPLIED >= OK_ANSWERS)) || lost="YES: $((OK_ANSWERS - APPLIED)) answered 200 but not APPLIED"
+	echo
+	echo "## scale out (README Performance table format)"
+	echo
+	echo "Two contractd api processes (loadgen -url round robin), one Temporal $("$BIN/temporal-server" --version | awk '{print $NF}') on Postgres, one app database; $(nproc) CPUs."
+	echo "Each run: ${SCALE_OUT_LOAD[*]}."
+	echo
+	echo "| run | req/s | p50 ms | p99 ms | errors | floor in the same run |"
+	echo "|---|---|---|---|---|---|"
+	scale_row scaleout-1-worker "1 worker"
+	scale_row scaleout-2-workers "2 workers"
+	scale_row scaleout-kill-9 "2 workers, one killed -9 halfway"
+	echo
+	echo "Kill run: worker2 killed at $KILLED_AT; answers $(jq -r '[.statuses[] | "\(.count) × \(.status)"] | join(", ")' "$REPORTS/scaleout-kill-9.json");"
+	echo "its amendments ${SETTLE_SECONDS}s after the load: $RUN_AMENDMENTS; answered 200 but not applied (lost): $lost."
+	echo "Amendments applied, by the workers' logs (all runs): worker $(applied_by worker), worker2 $(applied_by worker2) (until killed)."
+	echo "Invariants (perfsetup invariants: the fault suite's checker, Postgres and every amendment's workflow): $INVARIANTS."
+	echo "Load average before each run (shared machine):"
+	for name in scaleout-1-worker scaleout-2-workers scaleout-kill-9; do
+		echo "  $name: ${RUN_LOAD[$name]} (run took ${RUN_TIME[$name]}s)"
+	done
+	echo "Resident memory at the end (ps -o rss): Temporal server $(rss_mb "$TEMPORAL_PID") MB, worker $(rss_mb "$WORKER_PID") MB, api $(rss_mb "$API_PID") MB, api2 $(rss_mb "$API2_PID") MB."
+	log "done; reports in $REPORTS, logs in $LOGS"
+}
+
 T4=$SECONDS
 echo "# contractd on Temporal $("$BIN/temporal-server" --version | awk '{print $NF}') with Postgres persistence and visibility"
 echo "host: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); Postgres: $(psql -d postgres -XAtc 'SHOW server_version')"
 echo "started $(date -u +%FT%TZ); build ${BUILD_SECONDS}s, databases ${DB_SECONDS}s, Temporal up ${SERVER_SECONDS}s, contractd up ${APP_SECONDS}s"
+
+if [[ $SCALE_OUT == 1 ]]; then
+	scale_out
+	exit 0
+fi
 
 measure immediate-c1 -concurrency 1 -requests 300 -mix immediate=1 -floor
 measure immediate-c20 -concurrency 20 -requests 1000 -contracts 40 -mix immediate=1 -floor
@@ -303,7 +447,6 @@ RUNS_SECONDS=$((SECONDS - T4))
 
 # ----------------------------------------------------------------- summary
 
-rss_mb() { ps -o rss= -p "$1" | awk '{printf "%.0f", $1 / 1024}'; }
 CONTRACTS=$(psql -d "$APP_DB" -XAtc "SELECT count(*) FROM contracts")
 WAITING=$(psql -d "$APP_DB" -XAtc "SELECT count(*) FILTER (WHERE status = 'REVIEW') || ' in REVIEW, ' || count(*) FILTER (WHERE status = 'SCHEDULED') || ' SCHEDULED' FROM amendments")
 WORKFLOWS=$(psql -d "$VISIBILITY_DB" -XAtc "SELECT count(*) FILTER (WHERE status = 1) || ' running, ' || count(*) FILTER (WHERE status <> 1) || ' closed' FROM executions_visibility")

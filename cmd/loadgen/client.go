@@ -9,12 +9,15 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 )
 
 type apiClient struct {
 	http         *http.Client
-	base         string
+	bases        []string      // the APIs' base URLs, taken in turn
+	next         atomic.Uint64 // which base the next request goes to
 	submitterKey string
 	approverKey  string
 	prefix       string
@@ -24,7 +27,7 @@ type apiClient struct {
 func newClient(o options) *apiClient {
 	return &apiClient{
 		http:         &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}},
-		base:         o.baseURL,
+		bases:        strings.Split(o.baseURL, ","),
 		submitterKey: o.submitterKey,
 		approverKey:  o.approverKey,
 		prefix:       o.prefix,
@@ -62,7 +65,10 @@ func (c *apiClient) do(ctx context.Context, method, path, key string, body any) 
 		}
 		reader = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, reader)
+	// Round robin over the APIs: with several API processes every one of
+	// them serves every kind of request, as behind a load balancer.
+	base := c.bases[(c.next.Add(1)-1)%uint64(len(c.bases))]
+	req, err := http.NewRequestWithContext(ctx, method, base+path, reader)
 	if err != nil {
 		return answer{}, err
 	}

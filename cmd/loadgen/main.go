@@ -46,7 +46,7 @@ type options struct {
 func main() {
 	var o options
 	var mix string
-	flag.StringVar(&o.baseURL, "url", "http://localhost:8080", "the API's base URL")
+	flag.StringVar(&o.baseURL, "url", "http://localhost:8080", "the API's base URL; several, comma-separated, take the requests in turn (API processes scaled out)")
 	flag.StringVar(&o.submitterKey, "submitter-key", "demo-submitter-key", "a submitter key of the tenant to load")
 	flag.StringVar(&o.approverKey, "approver-key", "demo-approver-key", "an approver key of the same tenant")
 	flag.StringVar(&o.prefix, "prefix", "DEMO", "the tenant's prefix (DDCMS schedule routes)")

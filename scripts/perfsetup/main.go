@@ -8,6 +8,9 @@
 //	    and returns once a visibility query using them succeeds.
 //	perfsetup catalog
 //	    prints the demo catalog (internal/demo) as JSON, for PUT /api/catalog.
+//	perfsetup invariants -database-url URL -address 127.0.0.1:17233
+//	    checks the fault suite's invariants against the running stack and
+//	    exits non-zero if any is broken.
 //
 // It exists only because this repository builds everything from the Go module
 // cache: the Temporal CLI is not a dependency.
@@ -35,7 +38,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: perfsetup namespace [flags] | catalog")
+		fmt.Fprintln(os.Stderr, "usage: perfsetup namespace [flags] | catalog | invariants [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -46,6 +49,8 @@ func main() {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		err = enc.Encode(demo.Catalog())
+	case "invariants":
+		err = checkInvariants(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
