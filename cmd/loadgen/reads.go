@@ -30,8 +30,8 @@ var readKinds = map[string]kind{
 	"list-status":    listStatus,
 	"inbox":          inbox,
 	"inbox-deep":     inboxDeep,
-	"review":         listInStatus("review", "REVIEW"),
-	"scheduled":      listInStatus("scheduled", "SCHEDULED"),
+	"list-review":    listInStatus("list-review", "REVIEW"),
+	"list-scheduled": listInStatus("list-scheduled", "SCHEDULED"),
 	"timeline-open":  timeline("timeline-open", func(s *sample) []string { return s.withOpen }),
 	"timeline-quiet": timeline("timeline-quiet", func(s *sample) []string { return s.withoutOpen }),
 }
