@@ -65,7 +65,7 @@ func New(d Deps) Groups {
 		Payments:   NewPayments(d.Payments),
 		Webhooks:   NewWebhooks(d.Store, d.Webhooks, d.Temporal),
 		Terms:      NewTerms(d.Store, d.Now, d.Temporal),
-		Clocks:     NewClocks(d.Store, d.Temporal),
+		Clocks:     NewClocks(d.Store, d.Now, d.Temporal),
 	}
 }
 

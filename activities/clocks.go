@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,14 +18,24 @@ import (
 // workflows that wait on it and wait for them to settle, and stop the
 // workflows of a deleted one.
 type Clocks struct {
-	store    *store.Store
+	database
 	temporal *flow.Client
 }
 
-// NewClocks builds the test clock activities on s; t tells workflows the
-// clock's time and stops them.
-func NewClocks(s *store.Store, t *flow.Client) *Clocks {
-	return &Clocks{store: s, temporal: t}
+// NewClocks builds the test clock activities on s with the business clock
+// now; t tells workflows the clock's time and stops them.
+func NewClocks(s *store.Store, now func() time.Time, t *flow.Client) *Clocks {
+	return &Clocks{database: database{store: s, clock: now}, temporal: t}
+}
+
+// DeleteClock deletes the clock, cancelling its contracts (see
+// store.DeleteTestClock). An unknown clock is a refusal, not a step to retry.
+func (c *Clocks) DeleteClock(ctx context.Context, in flow.ClockDeletion) error {
+	_, err := c.store.DeleteTestClock(ctx, in.TenantID, in.ClockID, in.ActorID, c.clock.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return temporal.NewNonRetryableApplicationError("test clock "+in.ClockID+" does not exist", string(domain.KindNotFound), err)
+	}
+	return err
 }
 
 // settlePoll is how often SettleClock looks at the clock's busy workflows

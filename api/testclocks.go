@@ -175,19 +175,23 @@ func (s *server) advanceTestClock(c *gin.Context) {
 	c.JSON(http.StatusAccepted, toTestClockView(clock))
 }
 
-// deleteTestClock deletes a clock: its contracts' open amendments fail and
-// its active contracts are cancelled (their records stay), then a workflow
-// stops the clock's workflows. Deleting again answers the same and starts
-// that workflow again, which joins the first.
+// deleteTestClock deletes a clock through its deletion workflow (it
+// cancels the clock's contracts, so it is a workflow's to do): their open
+// amendments fail, the active ones are cancelled (their records stay), and
+// the clock's workflows are stopped. Deleting again answers the same.
 func (s *server) deleteTestClock(c *gin.Context) {
 	ctx, p, id := c.Request.Context(), principal(c), c.Param("id")
-	clock, err := s.Store.DeleteTestClock(ctx, p.TenantID, id, p.ActorID, s.Now())
-	if err != nil {
+	if _, err := s.Store.TestClock(ctx, p.TenantID, id); err != nil {
 		s.fail(c, notFoundAs(err, "test clock %q does not exist", id))
 		return
 	}
-	if err := s.Temporal.StartClockDelete(ctx, flow.TestClockInput{TenantID: p.TenantID, ClockID: id}); err != nil {
-		s.fail(c, &retryError{cause: err, msg: "test clock " + id + " is deleted, but stopping its workflows could not be started; repeat this request to start it"})
+	if err := s.Temporal.DeleteClock(ctx, flow.ClockDeletion{TenantID: p.TenantID, ClockID: id, ActorID: p.ActorID}); err != nil {
+		s.fail(c, err)
+		return
+	}
+	clock, err := s.Store.TestClock(ctx, p.TenantID, id)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, toTestClockView(clock))

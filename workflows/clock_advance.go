@@ -109,9 +109,15 @@ func billClock(ctx workflow.Context, in flow.TestClockInput, at time.Time) error
 	return settleClock(ctx, in)
 }
 
-// TestClockDeleteWorkflow stops the workflows of a deleted test clock (its
-// contracts were cancelled as it was deleted).
-func TestClockDeleteWorkflow(ctx workflow.Context, in flow.TestClockInput) error {
+// TestClockDeleteWorkflow deletes a test clock: in one transaction its
+// contracts' open amendments fail and its active contracts are cancelled,
+// then every workflow of the clock is stopped. Both steps are idempotent,
+// so a repeated deletion changes nothing.
+func TestClockDeleteWorkflow(ctx workflow.Context, in flow.ClockDeletion) error {
 	var c *activities.Clocks
-	return workflow.ExecuteActivity(withClockStep(ctx), c.StopClockWorkflows, in).Get(ctx, nil)
+	if err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), c.DeleteClock, in).Get(ctx, nil); err != nil {
+		return err
+	}
+	clock := flow.TestClockInput{TenantID: in.TenantID, ClockID: in.ClockID}
+	return workflow.ExecuteActivity(withClockStep(ctx), c.StopClockWorkflows, clock).Get(ctx, nil)
 }

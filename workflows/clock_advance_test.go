@@ -88,3 +88,24 @@ func TestClockAdvanceStepsWakeSweepAndBillInOrder(t *testing.T) {
 		"next",
 	}, calls)
 }
+
+// Deleting a clock cancels its contracts first, in one step, then stops
+// the clock's workflows.
+func TestClockDeletionCancelsThenStops(t *testing.T) {
+	env := workflows.NewTestEnv(t)
+	env.RegisterWorkflow(workflows.TestClockDeleteWorkflow)
+	in := flow.ClockDeletion{TenantID: "tenant-1", ClockID: clockID, ActorID: "operator-1"}
+	var calls []string
+	env.OnActivity(clocks.DeleteClock, mock.Anything, in).Return(func(context.Context, flow.ClockDeletion) error {
+		calls = append(calls, "delete")
+		return nil
+	})
+	env.OnActivity(clocks.StopClockWorkflows, mock.Anything, flow.TestClockInput{TenantID: in.TenantID, ClockID: clockID}).Return(
+		func(context.Context, flow.TestClockInput) error {
+			calls = append(calls, "stop")
+			return nil
+		})
+	env.ExecuteWorkflow(workflows.TestClockDeleteWorkflow, in)
+	requireCompleted(t, env)
+	assert.Equal(t, []string{"delete", "stop"}, calls)
+}

@@ -44,6 +44,13 @@ type TestClockInput struct {
 	Finished *ClockStep `json:",omitempty"`
 }
 
+// ClockDeletion asks for a tenant's test clock to be deleted, by ActorID.
+type ClockDeletion struct {
+	TenantID string
+	ClockID  string
+	ActorID  string
+}
+
 // ClockReading is a test clock and its time when read.
 type ClockReading struct {
 	ID   string
@@ -71,7 +78,8 @@ func TestClockAdvanceWorkflowID(tenantID, clockID string, n int) string {
 	return "test-clock/" + tenantID + "/" + clockID + "/advance/" + strconv.Itoa(n)
 }
 
-// TestClockDeleteWorkflowID names a clock's deletion; there is one.
+// TestClockDeleteWorkflowID names a clock's deletion; a repeat joins it,
+// or runs again once it has ended, changing nothing.
 func TestClockDeleteWorkflowID(tenantID, clockID string) string {
 	return "test-clock/" + tenantID + "/" + clockID + "/delete"
 }
@@ -96,20 +104,15 @@ func (f *Client) StartClockAdvance(ctx context.Context, in TestClockInput, n int
 	return nil
 }
 
-// StartClockDelete starts a deleted clock's workflow that stops the
-// clock's workflows; a repeat joins it.
-func (f *Client) StartClockDelete(ctx context.Context, in TestClockInput) error {
-	_, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+// DeleteClock runs a clock's deletion to its end; a repeat joins the one
+// under way.
+func (f *Client) DeleteClock(ctx context.Context, in ClockDeletion) error {
+	return f.execute(ctx, client.StartWorkflowOptions{
 		ID:                       TestClockDeleteWorkflowID(in.TenantID, in.ClockID),
-		TaskQueue:                f.taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		StaticSummary:            "Stop the workflows of deleted test clock " + in.ClockID,
+		StaticSummary:            "Delete test clock " + in.ClockID,
 		TypedSearchAttributes:    temporal.NewSearchAttributes(TenantIDKey.ValueSet(in.TenantID)),
-	}, TestClockDeleteWorkflow, in)
-	if err != nil {
-		return fmt.Errorf("start deleting test clock %s: %w", in.ClockID, err)
-	}
-	return nil
+	}, TestClockDeleteWorkflow, in, nil, "start deleting test clock "+in.ClockID)
 }
 
 // TellClockAdvanced tells a workflow waiting on its test clock the clock's
