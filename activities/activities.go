@@ -1,7 +1,7 @@
 // Package activities holds every side effect the workflows order: reading and
 // writing Postgres, calling the payment provider, sending webhooks. Each
 // activity is idempotent, keyed by the id of the thing it writes. They come in
-// groups by concern (Amendments, Contracts, Schedules, Billing, Payments,
+// groups by concern (Amendments, Contracts, Schedules, Billing, Collections, Payments,
 // Webhooks, Terms, Clocks), each built complete by its constructor; an activity's type name
 // is its method's name, unique across the groups, as recorded histories hold.
 package activities
@@ -36,14 +36,15 @@ type Deps struct {
 
 // Groups are every activity group, as a worker registers them.
 type Groups struct {
-	Amendments *Amendments
-	Contracts  *Contracts
-	Schedules  *Schedules
-	Billing    *Billing
-	Payments   *Payments
-	Webhooks   *Webhooks
-	Terms      *Terms
-	Clocks     *Clocks
+	Amendments  *Amendments
+	Contracts   *Contracts
+	Schedules   *Schedules
+	Billing     *Billing
+	Collections *Collections
+	Payments    *Payments
+	Webhooks    *Webhooks
+	Terms       *Terms
+	Clocks      *Clocks
 }
 
 // New builds every group from d.
@@ -58,20 +59,21 @@ func New(d Deps) Groups {
 		d.Webhooks = webhooks.NewSender(webhooks.Config{})
 	}
 	return Groups{
-		Amendments: NewAmendments(d.Store, d.Now, d.Temporal),
-		Contracts:  NewContracts(d.Store, d.Now),
-		Schedules:  NewSchedules(d.Store, d.Now),
-		Billing:    NewBilling(d.Store, d.Now),
-		Payments:   NewPayments(d.Payments),
-		Webhooks:   NewWebhooks(d.Store, d.Webhooks, d.Temporal),
-		Terms:      NewTerms(d.Store, d.Now, d.Temporal),
-		Clocks:     NewClocks(d.Store, d.Now, d.Temporal),
+		Amendments:  NewAmendments(d.Store, d.Now, d.Temporal),
+		Contracts:   NewContracts(d.Store, d.Now),
+		Schedules:   NewSchedules(d.Store, d.Now),
+		Billing:     NewBilling(d.Store, d.Now),
+		Collections: NewCollections(d.Store, d.Now, d.Payments),
+		Payments:    NewPayments(d.Payments),
+		Webhooks:    NewWebhooks(d.Store, d.Webhooks, d.Temporal),
+		Terms:       NewTerms(d.Store, d.Now, d.Temporal),
+		Clocks:      NewClocks(d.Store, d.Now, d.Temporal),
 	}
 }
 
 // All lists the groups, for registering each on a worker.
 func (g Groups) All() []any {
-	return []any{g.Amendments, g.Contracts, g.Schedules, g.Billing, g.Payments, g.Webhooks, g.Terms, g.Clocks}
+	return []any{g.Amendments, g.Contracts, g.Schedules, g.Billing, g.Collections, g.Payments, g.Webhooks, g.Terms, g.Clocks}
 }
 
 // database is what the groups that only read and write Postgres hold: the

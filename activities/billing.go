@@ -91,11 +91,11 @@ func (a *Billing) CountBillingContracts(ctx context.Context, in flow.BillingRunI
 
 // runTime is the business time of a billing step: the test clock's time
 // when it bills the contracts on one, else the business clock's.
-func (a *Billing) runTime(ctx context.Context, clockID string) (time.Time, error) {
+func (d database) runTime(ctx context.Context, clockID string) (time.Time, error) {
 	if clockID == "" {
-		return a.clock.now(), nil
+		return d.clock.now(), nil
 	}
-	return a.store.ClockTime(ctx, clockID)
+	return d.store.ClockTime(ctx, clockID)
 }
 
 // recurringInvoices prices a contract's due periods, all or none.
@@ -111,7 +111,8 @@ func recurringInvoices(lim domain.Limits, c store.BillingContract, due []domain.
 	return out, nil
 }
 
-// PrepareCollection decides whether an invoice is still to be collected, and
+// PrepareCollection (the collections of runs and dunning recorded before
+// CollectInvoices batched them) decides whether an invoice is still to be collected, and
 // how much: its amount due (credits applied at issue are not collected). Not
 // once it is paid, nor while its schedule is Terminated, nor a recurring one
 // once the contract is cancelled (a dunning retry may come after a cancel):
@@ -126,16 +127,21 @@ func (a *Billing) PrepareCollection(ctx context.Context, inv flow.InvoiceRef) (f
 	if err != nil {
 		return flow.CollectionPlan{}, err
 	}
+	return collectionPlan(t), nil
+}
+
+// collectionPlan is what PrepareCollection decides of a loaded invoice.
+func collectionPlan(t store.CollectionTarget) flow.CollectionPlan {
 	return flow.CollectionPlan{
 		// An amount due that is not positive has nothing to collect (only an
 		// invoice issued before amounts were checked can have a negative total).
 		Collect: t.InvoiceStatus != domain.InvoicePaid && t.AmountDue > 0 && t.ScheduleStatus == domain.ScheduleActive &&
 			(t.ContractStatus == domain.ContractActive || t.ContractStatus == domain.ContractExpired || t.Kind == store.InvoiceAmendment),
 		PaymentMethod: t.PaymentMethod, Amount: t.AmountDue, Currency: t.Currency,
-	}, nil
+	}
 }
 
-// RecordCollection stores an attempt's outcome on its invoice and settles it.
+// RecordCollection (before CollectInvoices) stores an attempt's outcome on its invoice and settles it.
 func (a *Billing) RecordCollection(ctx context.Context, r flow.CollectionResult) error {
 	at, err := a.runTime(ctx, r.Invoice.TestClockID)
 	if err != nil {

@@ -28,7 +28,6 @@ const (
 // so a repeated or overlapping run bills each period and captures each
 // payment once.
 func BillingRunWorkflow(ctx workflow.Context, in flow.BillingRunInput) (flow.BillingTotals, error) {
-	var a *activities.Billing
 	// The first run's id stays the same across continue-as-new.
 	runID := workflow.GetInfo(ctx).FirstRunID
 	if err := workflow.SetQueryHandler(ctx, flow.BillingProgressQuery, func() (flow.BillingRunState, error) {
@@ -39,35 +38,56 @@ func BillingRunWorkflow(ctx workflow.Context, in flow.BillingRunInput) (flow.Bil
 	if err := countBillingContracts(ctx, &in); err != nil {
 		return in.Totals, err
 	}
+	if workflow.GetVersion(ctx, batchedCollection, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return billOneByOne(ctx, &in, runID)
+	}
+	return billPages(ctx, &in, runID)
+}
+
+// billOneByOne is how runs recorded before collections were batched go on:
+// a page invoiced, then each of its invoices collected in steps of its own.
+func billOneByOne(ctx workflow.Context, in *flow.BillingRunInput, runID string) (flow.BillingTotals, error) {
+	var a *activities.Billing
 	for {
-		publishBillingProgress(ctx, in)
+		publishBillingProgress(ctx, *in)
 		var page flow.InvoicePage
-		err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.InvoiceDuePeriods, flow.InvoicePageInput{
-			TenantID: in.TenantID, RunID: runID, AsOf: in.AsOf, AfterRef: in.AfterRef, Limit: invoicePageSize, TestClockID: in.TestClockID,
-		}).Get(ctx, &page)
+		err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.InvoiceDuePeriods, invoicePageInput(*in, runID)).Get(ctx, &page)
 		if err != nil {
 			return in.Totals, err
 		}
-		in.Totals.Invoiced += page.Invoiced
-		in.Totals.Skipped += page.Skipped
-		in.Totals.Refused = append(in.Totals.Refused, page.Refused...)
 		outcomes, err := collectFirst(ctx, page.Collect)
 		if err != nil {
 			return in.Totals, err
 		}
-		for _, o := range outcomes {
-			in.Totals.Count(o)
-		}
-		in.Progress.Checked += page.Checked
+		countPage(in, page, outcomes)
 		if !page.More {
-			publishBillingProgress(ctx, in)
+			publishBillingProgress(ctx, *in)
 			return in.Totals, nil
 		}
 		in.AfterRef = page.LastRef
 		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			return in.Totals, workflow.NewContinueAsNewError(ctx, BillingRunWorkflow, in)
+			return in.Totals, workflow.NewContinueAsNewError(ctx, BillingRunWorkflow, *in)
 		}
 	}
+}
+
+// invoicePageInput asks for the run's next page after in.AfterRef.
+func invoicePageInput(in flow.BillingRunInput, runID string) flow.InvoicePageInput {
+	return flow.InvoicePageInput{
+		TenantID: in.TenantID, RunID: runID, AsOf: in.AsOf, AfterRef: in.AfterRef, Limit: invoicePageSize, TestClockID: in.TestClockID,
+	}
+}
+
+// countPage adds what a page's invoicing and first collections did to the
+// run's totals and progress.
+func countPage(in *flow.BillingRunInput, page flow.InvoicePage, outcomes []domain.CollectionOutcome) {
+	in.Totals.Invoiced += page.Invoiced
+	in.Totals.Skipped += page.Skipped
+	in.Totals.Refused = append(in.Totals.Refused, page.Refused...)
+	for _, o := range outcomes {
+		in.Totals.Count(o)
+	}
+	in.Progress.Checked += page.Checked
 }
 
 // countBillingContracts counts, when a run starts, the contracts it will go
@@ -123,6 +143,12 @@ func collectOrDun(ctx workflow.Context, inv flow.InvoiceRef) (domain.CollectionO
 	if err != nil || outcome.EndsDunning() {
 		return outcome, err
 	}
+	return outcome, dunningStarted(ctx, startDunning(ctx, inv))
+}
+
+// startDunning starts the dunning of an invoice whose first collection
+// failed.
+func startDunning(ctx workflow.Context, inv flow.InvoiceRef) workflow.ChildWorkflowFuture {
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID: flow.DunningWorkflowID(inv),
 		// Dunning outlives the run by days.
@@ -130,12 +156,17 @@ func collectOrDun(ctx workflow.Context, inv flow.InvoiceRef) (domain.CollectionO
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(flow.TenantIDKey.ValueSet(inv.TenantID), flow.ContractIDKey.ValueSet(inv.ContractID)),
 	})
-	err = workflow.ExecuteChildWorkflow(cctx, flow.DunningWorkflow, inv).GetChildWorkflowExecution().Get(ctx, nil)
+	return workflow.ExecuteChildWorkflow(cctx, flow.DunningWorkflow, inv)
+}
+
+// dunningStarted waits until a dunning has started, or was already.
+func dunningStarted(ctx workflow.Context, f workflow.ChildWorkflowFuture) error {
+	err := f.GetChildWorkflowExecution().Get(ctx, nil)
 	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 		// An overlapping run got there first.
-		err = nil
+		return nil
 	}
-	return outcome, err
+	return err
 }
 
 // DunningWorkflow retries a failed collection domain.DunningDays after the
@@ -161,9 +192,18 @@ func DunningWorkflow(ctx workflow.Context, inv flow.InvoiceRef) error {
 }
 
 // collect makes collection attempt number attempt on an invoice and records
-// how it ended. Its idempotency keys derive from invoice and attempt, so a
+// how it ended: in a batch of one, or, in a dunning recorded before
+// collections were batched, in a step each. Its idempotency keys derive from invoice and attempt, so a
 // replayed or overlapping attempt moves money once.
 func collect(ctx workflow.Context, inv flow.InvoiceRef, attempt int) (domain.CollectionOutcome, error) {
+	if workflow.GetVersion(ctx, batchedCollection, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+		var out flow.CollectedInvoices
+		err := collectBatch(ctx, inv.TenantID, inv.TestClockID, attempt, []flow.InvoiceRef{inv}).Get(ctx, &out)
+		if err != nil {
+			return "", err
+		}
+		return out.Outcomes[0], nil
+	}
 	var a *activities.Billing
 	var plan flow.CollectionPlan
 	if err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.PrepareCollection, inv).Get(ctx, &plan); err != nil {
@@ -172,7 +212,7 @@ func collect(ctx workflow.Context, inv flow.InvoiceRef, attempt int) (domain.Col
 	if !plan.Collect {
 		return domain.CollectionSkipped, nil
 	}
-	result, err := pay(ctx, plan, fmt.Sprintf("invoice/%s/attempt/%d", inv.InvoiceID, attempt))
+	result, err := pay(ctx, plan, flow.CollectionKey(inv, attempt))
 	if err != nil {
 		return "", err
 	}

@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -49,137 +50,143 @@ func invoice(id string) flow.InvoiceRef {
 	return flow.InvoiceRef{TenantID: "tenant-1", ContractID: "contract-" + id, InvoiceID: "invoice-" + id, DueDate: dueDate}
 }
 
-func withOutcome(attempt int, outcome domain.CollectionOutcome) any {
-	return mock.MatchedBy(func(r flow.CollectionResult) bool { return r.Attempt == attempt && r.Outcome == outcome })
+// collections names the batched collection activity the mocks stand in for.
+var collections *activities.Collections
+
+// collected mocks CollectInvoices: answer says how attempt number attempt on
+// an invoice ends; every batch is recorded in order, with the test's time.
+type collected struct {
+	env     *testsuite.TestWorkflowEnvironment
+	batches []flow.CollectInvoicesInput
+	at      []time.Time
 }
 
-// authorisations records when each authorisation was asked for, and with
-// which key, then answers with answer(n) for the n-th call.
-type authorisations struct {
-	env  *testsuite.TestWorkflowEnvironment
-	at   []time.Time
-	keys []string
-}
-
-func (a *authorisations) mock(answer func(n int) (payments.Authorisation, error)) {
-	a.env.OnActivity(pay.AuthorisePayment, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in flow.AuthoriseInput) (payments.Authorisation, error) {
-			a.at = append(a.at, a.env.Now().UTC())
-			a.keys = append(a.keys, in.IdempotencyKey)
-			return answer(len(a.at))
+func collecting(env *testsuite.TestWorkflowEnvironment, answer func(inv flow.InvoiceRef, attempt int) domain.CollectionOutcome) *collected {
+	c := &collected{env: env}
+	env.OnActivity(collections.CollectInvoices, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in flow.CollectInvoicesInput) (flow.CollectedInvoices, error) {
+			c.batches, c.at = append(c.batches, in), append(c.at, env.Now().UTC())
+			out := flow.CollectedInvoices{}
+			for _, inv := range in.Invoices {
+				out.Outcomes = append(out.Outcomes, answer(inv, in.Attempt))
+			}
+			return out, nil
 		})
+	return c
+}
+
+// attempts lists the attempt numbers of the batches collected.
+func (c *collected) attempts() []int {
+	var out []int
+	for _, b := range c.batches {
+		out = append(out, b.Attempt)
+	}
+	return out
+}
+
+func always(o domain.CollectionOutcome) func(flow.InvoiceRef, int) domain.CollectionOutcome {
+	return func(flow.InvoiceRef, int) domain.CollectionOutcome { return o }
 }
 
 func TestDunningRetriesOnTheScheduleThenMarksArrears(t *testing.T) {
 	env := billingEnv(t)
 	env.SetStartTime(dueDate.Time().Add(2 * time.Hour))
 	inv := invoice("1")
-	env.OnActivity(billing.PrepareCollection, mock.Anything, inv).Return(collectable, nil).Times(3)
-	auths := &authorisations{env: env}
-	auths.mock(func(int) (payments.Authorisation, error) { return payments.Authorisation{}, declined })
-	for attempt := 1; attempt <= 3; attempt++ {
-		env.OnActivity(billing.RecordCollection, mock.Anything, withOutcome(attempt, domain.CollectionDeclined)).Return(nil).Once()
-	}
+	tried := collecting(env, always(domain.CollectionDeclined))
 	env.OnActivity(billing.MarkInArrears, mock.Anything, inv).Return(nil).Once()
 
 	env.ExecuteWorkflow(workflows.DunningWorkflow, inv)
-	require.True(t, env.IsWorkflowCompleted())
-	require.NoError(t, env.GetWorkflowError())
+	requireCompleted(t, env)
 	assert.Equal(t, []time.Time{
 		dueDate.AddDays(1).Time(), dueDate.AddDays(3).Time(), dueDate.AddDays(7).Time(),
-	}, auths.at, "retries 1, 3 and 7 days after the due date")
-	assert.Equal(t, []string{
-		"invoice/invoice-1/attempt/1/authorise", "invoice/invoice-1/attempt/2/authorise", "invoice/invoice-1/attempt/3/authorise",
-	}, auths.keys)
+	}, tried.at, "retries 1, 3 and 7 days after the due date")
+	assert.Equal(t, []int{1, 2, 3}, tried.attempts())
+	for _, b := range tried.batches {
+		assert.Equal(t, []flow.InvoiceRef{inv}, b.Invoices, "a retry is a batch of its invoice")
+		assert.Equal(t, inv.TenantID, b.TenantID)
+	}
 }
 
 func TestDunningEndsWhenARetryIsCollected(t *testing.T) {
 	env := billingEnv(t)
 	env.SetStartTime(dueDate.Time())
-	inv := invoice("1")
-	env.OnActivity(billing.PrepareCollection, mock.Anything, inv).Return(collectable, nil)
-	auths := &authorisations{env: env}
-	auths.mock(func(n int) (payments.Authorisation, error) {
-		if n == 1 {
-			return payments.Authorisation{}, declined
+	tried := collecting(env, func(_ flow.InvoiceRef, attempt int) domain.CollectionOutcome {
+		if attempt == 1 {
+			return domain.CollectionDeclined
 		}
-		return payments.Authorisation{ID: "auth-2", Amount: 3500, Currency: "USD"}, nil
+		return domain.CollectionSucceeded
 	})
-	env.OnActivity(pay.CapturePayment, mock.Anything, flow.CaptureInput{
-		IdempotencyKey: "invoice/invoice-1/attempt/2/capture", AuthorisationID: "auth-2", Amount: 3500,
-	}).Return(payments.Capture{ID: "cap-2", AuthorisationID: "auth-2", Amount: 3500}, nil).Once()
-	env.OnActivity(billing.RecordCollection, mock.Anything, withOutcome(1, domain.CollectionDeclined)).Return(nil).Once()
-	env.OnActivity(billing.RecordCollection, mock.Anything, mock.MatchedBy(func(r flow.CollectionResult) bool {
-		return r.Attempt == 2 && r.Outcome == domain.CollectionSucceeded && r.PaymentID == "cap-2"
-	})).Return(nil).Once()
 
-	env.ExecuteWorkflow(workflows.DunningWorkflow, inv)
-	require.True(t, env.IsWorkflowCompleted())
-	require.NoError(t, env.GetWorkflowError())
-	assert.Len(t, auths.at, 2)
+	env.ExecuteWorkflow(workflows.DunningWorkflow, invoice("1"))
+	requireCompleted(t, env)
+	assert.Equal(t, []int{1, 2}, tried.attempts())
 	env.AssertActivityNumberOfCalls(t, "MarkInArrears", 0)
 }
 
 func TestDunningEndsWhenTheScheduleIsCancelled(t *testing.T) {
 	env := billingEnv(t)
 	env.SetStartTime(dueDate.Time())
-	inv := invoice("1")
-	env.OnActivity(billing.PrepareCollection, mock.Anything, inv).Return(flow.CollectionPlan{}, nil).Once()
+	tried := collecting(env, always(domain.CollectionSkipped))
 
-	env.ExecuteWorkflow(workflows.DunningWorkflow, inv)
-	require.True(t, env.IsWorkflowCompleted())
-	require.NoError(t, env.GetWorkflowError())
-	env.AssertActivityNumberOfCalls(t, "AuthorisePayment", 0)
+	env.ExecuteWorkflow(workflows.DunningWorkflow, invoice("1"))
+	requireCompleted(t, env)
+	assert.Equal(t, []int{1}, tried.attempts())
 	env.AssertActivityNumberOfCalls(t, "MarkInArrears", 0)
 }
 
 func TestBillingRunCountsOutcomesPagesAndDunsFailures(t *testing.T) {
 	env := billingEnv(t)
 	env.SetStartTime(dueDate.Time().Add(time.Hour))
-	ok, refused, cancelled := invoice("ok"), invoice("refused"), invoice("cancelled")
+	ok, refused, down, cancelled := invoice("ok"), invoice("refused"), invoice("down"), invoice("cancelled")
 	env.OnActivity(billing.InvoiceDuePeriods, mock.Anything, mock.MatchedBy(func(in flow.InvoicePageInput) bool {
 		return in.AfterRef == 0 && in.TenantID == "tenant-1" && in.AsOf == dueDate
-	})).Return(flow.InvoicePage{Invoiced: 2, Skipped: 1, Collect: []flow.InvoiceRef{ok, refused}, LastRef: 10, More: true}, nil).Once()
+	})).Return(flow.InvoicePage{Checked: 3, Invoiced: 3, Skipped: 1, Collect: []flow.InvoiceRef{ok, refused, down}, LastRef: 10, More: true}, nil).Once()
 	env.OnActivity(billing.InvoiceDuePeriods, mock.Anything, mock.MatchedBy(func(in flow.InvoicePageInput) bool {
 		return in.AfterRef == 10
-	})).Return(flow.InvoicePage{Invoiced: 1, Collect: []flow.InvoiceRef{cancelled}, LastRef: 11}, nil).Once()
-
-	env.OnActivity(billing.PrepareCollection, mock.Anything, ok).Return(flow.CollectionPlan{Collect: true, PaymentMethod: "pm_ok", Amount: 100, Currency: "USD"}, nil)
-	env.OnActivity(billing.PrepareCollection, mock.Anything, refused).Return(flow.CollectionPlan{Collect: true, PaymentMethod: "pm_declined", Amount: 100, Currency: "USD"}, nil)
-	env.OnActivity(billing.PrepareCollection, mock.Anything, cancelled).Return(flow.CollectionPlan{}, nil)
-	env.OnActivity(pay.AuthorisePayment, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in flow.AuthoriseInput) (payments.Authorisation, error) {
-			if in.Request.PaymentMethod == "pm_declined" {
-				return payments.Authorisation{}, declined
-			}
-			return payments.Authorisation{ID: "auth-ok", Amount: 100, Currency: "USD"}, nil
-		})
-	env.OnActivity(pay.CapturePayment, mock.Anything, mock.Anything).Return(payments.Capture{ID: "cap-ok"}, nil).Once()
-	env.OnActivity(billing.RecordCollection, mock.Anything, withOutcome(0, domain.CollectionSucceeded)).Return(nil).Once()
-	env.OnActivity(billing.RecordCollection, mock.Anything, withOutcome(0, domain.CollectionDeclined)).Return(nil).Once()
+	})).Return(flow.InvoicePage{Checked: 1, Invoiced: 1, Collect: []flow.InvoiceRef{cancelled}, LastRef: 11}, nil).Once()
+	outcomes := map[flow.InvoiceRef]domain.CollectionOutcome{
+		ok: domain.CollectionSucceeded, refused: domain.CollectionDeclined, down: domain.CollectionFailed, cancelled: domain.CollectionSkipped,
+	}
+	tried := collecting(env, func(inv flow.InvoiceRef, _ int) domain.CollectionOutcome { return outcomes[inv] })
 	env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, refused).Return(nil).Once()
+	env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, down).Return(nil).Once()
 
-	assert.Equal(t, flow.BillingTotals{Invoiced: 3, Collected: 1, Declined: 1, Skipped: 2}, runBilling(t, env))
+	assert.Equal(t, flow.BillingTotals{Invoiced: 4, Collected: 1, Declined: 1, Failed: 1, Skipped: 2}, runBilling(t, env))
+	require.Len(t, tried.batches, 2, "one batch a page")
+	assert.Equal(t, []flow.InvoiceRef{ok, refused, down}, tried.batches[0].Invoices)
+	assert.Equal(t, []int{0, 0}, tried.attempts(), "a run makes first attempts")
 }
 
-func TestFailedCaptureVoidsTheAuthorisationAndDuns(t *testing.T) {
+// A page with more invoices than a batch takes is collected in batches,
+// and every outcome is counted against its own invoice.
+func TestBillingRunCollectsALargePageInBatches(t *testing.T) {
 	env := billingEnv(t)
 	env.SetStartTime(dueDate.Time().Add(time.Hour))
-	inv := invoice("1")
+	var page []flow.InvoiceRef
+	for i := range 250 {
+		page = append(page, invoice(fmt.Sprint(i)))
+	}
 	env.OnActivity(billing.InvoiceDuePeriods, mock.Anything, mock.Anything).
-		Return(flow.InvoicePage{Invoiced: 1, Collect: []flow.InvoiceRef{inv}}, nil).Once()
-	env.OnActivity(billing.PrepareCollection, mock.Anything, inv).Return(collectable, nil).Once()
-	env.OnActivity(pay.AuthorisePayment, mock.Anything, mock.Anything).Return(payments.Authorisation{ID: "auth-1", Amount: 3500}, nil).Once()
-	// The provider stays down through every retry of the capture.
-	env.OnActivity(pay.CapturePayment, mock.Anything, mock.Anything).Return(payments.Capture{}, errors.New("capture payment: unavailable"))
-	env.OnActivity(pay.VoidPayment, mock.Anything, flow.VoidInput{
-		IdempotencyKey: "invoice/invoice-1/attempt/0/void", AuthorisationID: "auth-1",
-	}).Return(payments.Void{ID: "void-1", AuthorisationID: "auth-1"}, nil).Once()
-	env.OnActivity(billing.RecordCollection, mock.Anything, withOutcome(0, domain.CollectionFailed)).Return(nil).Once()
-	env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, inv).Return(nil).Once()
+		Return(flow.InvoicePage{Checked: 250, Invoiced: 250, Collect: page, LastRef: 250}, nil).Once()
+	declinedOne := page[201]
+	tried := collecting(env, func(inv flow.InvoiceRef, _ int) domain.CollectionOutcome {
+		if inv == declinedOne {
+			return domain.CollectionDeclined
+		}
+		return domain.CollectionSucceeded
+	})
+	env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, declinedOne).Return(nil).Once()
 
-	assert.Equal(t, flow.BillingTotals{Invoiced: 1, Failed: 1}, runBilling(t, env))
-	env.AssertActivityNumberOfCalls(t, "CapturePayment", 6)
+	assert.Equal(t, flow.BillingTotals{Invoiced: 250, Collected: 249, Declined: 1}, runBilling(t, env))
+	var sizes []int
+	var all []flow.InvoiceRef
+	for _, b := range tried.batches {
+		sizes = append(sizes, len(b.Invoices))
+		all = append(all, b.Invoices...)
+	}
+	// The batches are collected at once, in any order.
+	assert.ElementsMatch(t, []int{100, 100, 50}, sizes)
+	assert.ElementsMatch(t, page, all, "each invoice collected once")
 }
 
 func TestDailyBillingRunsEveryTenantDespiteAFailure(t *testing.T) {

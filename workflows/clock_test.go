@@ -97,16 +97,18 @@ type attempts struct {
 }
 
 func (a *attempts) mock(env *testsuite.TestWorkflowEnvironment, clock *testClock, inv flow.InvoiceRef, authorise func(n int) (payments.Authorisation, error)) {
-	env.OnActivity(billing.PrepareCollection, mock.Anything, inv).Return(collectable, nil).Maybe()
-	env.OnActivity(pay.AuthorisePayment, mock.Anything, mock.Anything).Return(
-		func(context.Context, flow.AuthoriseInput) (payments.Authorisation, error) {
-			return authorise(len(a.number) + 1)
+	env.OnActivity(collections.CollectInvoices, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in flow.CollectInvoicesInput) (flow.CollectedInvoices, error) {
+			if len(in.Invoices) != 1 || in.Invoices[0] != inv || in.TestClockID != inv.TestClockID {
+				return flow.CollectedInvoices{}, fmt.Errorf("unexpected collection %+v", in)
+			}
+			outcome := domain.CollectionSucceeded
+			if _, err := authorise(len(a.number) + 1); err != nil {
+				outcome = domain.CollectionDeclined
+			}
+			a.number, a.at = append(a.number, in.Attempt), append(a.at, clock.at)
+			return flow.CollectedInvoices{Outcomes: []domain.CollectionOutcome{outcome}}, nil
 		}).Maybe()
-	env.OnActivity(pay.CapturePayment, mock.Anything, mock.Anything).Return(payments.Capture{ID: "cap-1"}, nil).Maybe()
-	env.OnActivity(billing.RecordCollection, mock.Anything, mock.Anything).Return(func(_ context.Context, r flow.CollectionResult) error {
-		a.number, a.at = append(a.number, r.Attempt), append(a.at, clock.at)
-		return nil
-	}).Maybe()
 }
 
 // dunningOnClock is a test of a DunningWorkflow of clockedInvoice whose
@@ -248,8 +250,9 @@ func TestWallClockDunningRefusesAClockAdvance(t *testing.T) {
 	env.SetStartTime(start)
 	inv := invoice("1")
 	var collectedAt time.Time
-	env.OnActivity(billing.PrepareCollection, mock.Anything, inv).
-		Run(func(mock.Arguments) { collectedAt = env.Now().UTC() }).Return(flow.CollectionPlan{}, nil).Once()
+	env.OnActivity(collections.CollectInvoices, mock.Anything, mock.Anything).
+		Run(func(mock.Arguments) { collectedAt = env.Now().UTC() }).
+		Return(flow.CollectedInvoices{Outcomes: []domain.CollectionOutcome{domain.CollectionSkipped}}, nil).Once()
 	var refusal error
 	env.RegisterDelayedCallback(func() {
 		env.UpdateWorkflow(flow.UpdateClockAdvanced, "advance-1", &testsuite.TestUpdateCallback{

@@ -15,6 +15,10 @@ import (
 	"github.com/contractd/contractd/internal/flow"
 )
 
+// BatchedCollection names the change that batched collections, for the
+// tests of runs and dunning recorded before it.
+const BatchedCollection = batchedCollection
+
 func trustEveryUpdate(*flow.UpdateGrant, string, string, string, time.Time) error { return nil }
 
 // NewTestEnv builds a testsuite environment with a quiet logger (the SDK's
@@ -40,7 +44,7 @@ func NewTestEnv(t *testing.T, configure ...func(*testsuite.WorkflowTestSuite)) *
 		DeadlockDetectionTimeout: 10 * time.Second,
 	})
 	for _, group := range []any{&activities.Amendments{}, &activities.Contracts{}, &activities.Schedules{},
-		&activities.Billing{}, &activities.Payments{}, &activities.Webhooks{}, &activities.Terms{}, &activities.Clocks{}} {
+		&activities.Billing{}, &activities.Collections{}, &activities.Payments{}, &activities.Webhooks{}, &activities.Terms{}, &activities.Clocks{}} {
 		env.RegisterActivity(group)
 	}
 	t.Cleanup(func() { env.AssertExpectations(t) })

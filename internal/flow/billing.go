@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/contractd/contractd/internal/domain"
@@ -110,6 +111,28 @@ type InvoiceRef struct {
 	// TestClockID is the contract's test clock, if it lives on one: its
 	// dunning waits on that clock.
 	TestClockID string `json:",omitempty"`
+}
+
+// CollectionKey is the payment provider's idempotency key of collection
+// attempt number attempt on an invoice (its steps add their names).
+func CollectionKey(inv InvoiceRef, attempt int) string {
+	return fmt.Sprintf("invoice/%s/attempt/%d", inv.InvoiceID, attempt)
+}
+
+// CollectInvoicesInput asks for collection attempt number Attempt (0 the
+// billing run's, n the n-th dunning retry) on each of a tenant's Invoices,
+// which live on the test clock TestClockID, or on the wall clock.
+type CollectInvoicesInput struct {
+	TenantID    string
+	TestClockID string `json:",omitempty"`
+	Attempt     int
+	Invoices    []InvoiceRef
+}
+
+// CollectedInvoices says how each attempt of a CollectInvoicesInput ended,
+// in the order of its invoices.
+type CollectedInvoices struct {
+	Outcomes []domain.CollectionOutcome
 }
 
 // CollectionPlan is what a collection attempt takes; Collect is false when
