@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,7 +56,10 @@ var collections *activities.Collections
 
 // collected mocks CollectInvoices: answer says how attempt number attempt on
 // an invoice ends; every batch is recorded in order, with the test's time.
+// The test environment runs concurrent activities in their own goroutines,
+// hence the lock.
 type collected struct {
+	mu      sync.Mutex
 	env     *testsuite.TestWorkflowEnvironment
 	batches []flow.CollectInvoicesInput
 	at      []time.Time
@@ -65,7 +69,9 @@ func collecting(env *testsuite.TestWorkflowEnvironment, answer func(inv flow.Inv
 	c := &collected{env: env}
 	env.OnActivity(collections.CollectInvoices, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in flow.CollectInvoicesInput) (flow.CollectedInvoices, error) {
+			c.mu.Lock()
 			c.batches, c.at = append(c.batches, in), append(c.at, env.Now().UTC())
+			c.mu.Unlock()
 			out := flow.CollectedInvoices{}
 			for _, inv := range in.Invoices {
 				out.Outcomes = append(out.Outcomes, answer(inv, in.Attempt))
