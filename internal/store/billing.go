@@ -31,39 +31,39 @@ type NewInvoice struct {
 // contractIDs runID has issued, counting those an earlier try of the same step
 // issued. Each new invoice takes the contract's available credit notes; one
 // with nothing left to collect is issued paid.
+//
+// A page's invoices are written in one statement and announced in another;
+// only an invoice that takes credit, or is not a plain charge, is settled on
+// its own (settleNewInvoice).
 func (s *Store) IssueRecurringInvoices(ctx context.Context, tenantID, runID string, contractIDs []string, invoices []NewInvoice, now time.Time) (int, error) {
 	var issued int
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var created []string
+		created, err := insertRecurringInvoices(ctx, tx, tenantID, runID, invoices, now)
+		if err != nil {
+			return err
+		}
+		withCredit, err := contractsWithCredit(ctx, tx, tenantID, created)
+		if err != nil {
+			return err
+		}
+		ids := make([]string, len(created))
 		var settled []newEvent
-		for _, inv := range invoices {
-			lines, err := json.Marshal(inv.Lines)
-			if err != nil {
-				return fmt.Errorf("encode invoice lines: %w", err)
+		for i, inv := range created {
+			ids[i] = inv.ID
+			if inv.Total > 0 && !withCredit[inv.ContractID+"/"+inv.Currency] {
+				continue // issued with its total due
 			}
-			var id string
-			err = tx.GetContext(ctx, &id, `
-				INSERT INTO invoices (id, tenant_id, contract_id, kind, period_start, period_end, currency, lines, total, status, created_at, billing_run)
-				VALUES ($1, $2, $3, 'RECURRING', $4, $5, $6, $7, $8, $9, $10, $11)
-				ON CONFLICT (contract_id, period_start) WHERE kind = 'RECURRING' DO NOTHING RETURNING id`,
-				uuid.NewString(), tenantID, inv.ContractID, inv.Period.Start, inv.Period.End, inv.Currency, lines, inv.Total, domain.InvoiceOpen, now, runID)
-			switch {
-			case errors.Is(err, sql.ErrNoRows): // issued (and settled and announced) before
-				continue
-			case err != nil:
-				return fmt.Errorf("insert recurring invoice: %w", err)
-			}
-			created = append(created, id)
-			events, err := settleNewInvoice(ctx, tx, tenantID, settledInvoice{ID: id, ContractID: inv.ContractID, Currency: inv.Currency, Total: inv.Total}, now)
+			events, err := settleNewInvoice(ctx, tx, tenantID, inv, now)
 			if err != nil {
 				return err
 			}
 			settled = append(settled, events...)
 		}
-		if err := insertInvoiceEvents(ctx, tx, tenantID, created, now); err != nil {
+		announced, err := invoiceCreatedEvents(ctx, tx, tenantID, ids, now)
+		if err != nil {
 			return err
 		}
-		if err := appendEvents(ctx, tx, settled); err != nil {
+		if err := appendEvents(ctx, tx, append(announced, settled...)); err != nil {
 			return err
 		}
 		if err := tx.GetContext(ctx, &issued, `
@@ -74,6 +74,61 @@ func (s *Store) IssueRecurringInvoices(ctx context.Context, tenantID, runID stri
 		return nil
 	})
 	return issued, err
+}
+
+// insertRecurringInvoices inserts the invoices of periods not invoiced yet,
+// open for their whole total (none for a credit), and returns those it
+// inserted.
+func insertRecurringInvoices(ctx context.Context, tx *sqlx.Tx, tenantID, runID string, invoices []NewInvoice, now time.Time) ([]settledInvoice, error) {
+	if len(invoices) == 0 {
+		return nil, nil
+	}
+	n := len(invoices)
+	ids, contracts, starts, ends := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	currencies, lines, totals := make([]string, n), make([]string, n), make([]int64, n)
+	for i, inv := range invoices {
+		encoded, err := json.Marshal(inv.Lines)
+		if err != nil {
+			return nil, fmt.Errorf("encode invoice lines: %w", err)
+		}
+		ids[i], contracts[i], starts[i], ends[i] = uuid.NewString(), inv.ContractID, inv.Period.Start.String(), inv.Period.End.String()
+		currencies[i], lines[i], totals[i] = inv.Currency, string(encoded), inv.Total
+	}
+	var created []settledInvoice
+	if err := tx.SelectContext(ctx, &created, `
+		INSERT INTO invoices (id, tenant_id, contract_id, kind, period_start, period_end, currency, lines, total, amount_due, status, created_at, billing_run)
+		SELECT i.id, $1, i.contract_id, 'RECURRING', i.period_start, i.period_end, i.currency, i.lines, i.total, greatest(i.total, 0), $2, $3, $4
+		FROM unnest($5::uuid[], $6::uuid[], $7::date[], $8::date[], $9::text[], $10::jsonb[], $11::bigint[])
+			AS i (id, contract_id, period_start, period_end, currency, lines, total)
+		ON CONFLICT (contract_id, period_start) WHERE kind = 'RECURRING' DO NOTHING
+		RETURNING id, contract_id, currency, total`,
+		tenantID, domain.InvoiceOpen, now, runID, pq.Array(ids), pq.Array(contracts), pq.Array(starts), pq.Array(ends),
+		pq.Array(currencies), pq.Array(lines), pq.Array(totals)); err != nil {
+		return nil, fmt.Errorf("insert recurring invoices: %w", err)
+	}
+	return created, nil
+}
+
+// contractsWithCredit says which of the invoices' contracts hold credit in
+// the invoice's currency, keyed contract/currency. A credit note committed
+// after this read waits for the contract's next invoice, as it would had it
+// committed after the invoice.
+func contractsWithCredit(ctx context.Context, tx *sqlx.Tx, tenantID string, invoices []settledInvoice) (map[string]bool, error) {
+	contracts := make([]string, len(invoices))
+	for i, inv := range invoices {
+		contracts[i] = inv.ContractID
+	}
+	var keys []string
+	if err := tx.SelectContext(ctx, &keys, `
+		SELECT DISTINCT contract_id || '/' || currency FROM credit_notes
+		WHERE tenant_id = $1 AND contract_id = ANY($2::uuid[]) AND remaining > 0`, tenantID, pq.Array(contracts)); err != nil {
+		return nil, fmt.Errorf("find contracts with credit: %w", err)
+	}
+	out := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		out[k] = true
+	}
+	return out, nil
 }
 
 // OpenInvoice is an invoice no collection has finished yet.

@@ -91,25 +91,40 @@ func (s *Store) RecordCollectionAttempt(ctx context.Context, tenantID, invoiceID
 // page of collections commits once.
 func (s *Store) RecordCollectionAttempts(ctx context.Context, tenantID string, batch []InvoiceCollection) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var recorded []InvoiceCollection
+		paid := map[string]bool{}
 		for _, c := range batch {
-			if err := recordCollectionAttempt(ctx, tx, tenantID, c.InvoiceID, c.CollectionAttempt); err != nil {
+			first, nowPaid, err := settleCollectionAttempt(ctx, tx, tenantID, c)
+			if err != nil {
 				return err
 			}
+			if first {
+				recorded = append(recorded, c)
+			}
+			paid[c.InvoiceID] = nowPaid
 		}
-		return nil
+		events, err := collectionEvents(ctx, tx, tenantID, recorded, paid)
+		if err != nil {
+			return err
+		}
+		return appendEvents(ctx, tx, events)
 	})
 }
 
-func recordCollectionAttempt(ctx context.Context, tx *sqlx.Tx, tenantID, invoiceID string, a CollectionAttempt) error {
+// settleCollectionAttempt stores the attempt and settles its invoice. It
+// reports whether this was the attempt's first recording and whether the
+// attempt paid the invoice off.
+func settleCollectionAttempt(ctx context.Context, tx *sqlx.Tx, tenantID string, c InvoiceCollection) (first, paid bool, err error) {
+	a := c.CollectionAttempt
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO invoice_payment_attempts (invoice_id, tenant_id, attempt, outcome, reason, payment_id, amount, at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (invoice_id, attempt) DO NOTHING`,
-		invoiceID, tenantID, a.Attempt, a.Outcome, a.Reason, a.PaymentID, a.Amount, a.At)
+		c.InvoiceID, tenantID, a.Attempt, a.Outcome, a.Reason, a.PaymentID, a.Amount, a.At)
 	if err != nil {
-		return fmt.Errorf("insert collection attempt: %w", err)
+		return false, false, fmt.Errorf("insert collection attempt: %w", err)
 	}
 	if recorded, err := res.RowsAffected(); err != nil || recorded == 0 {
-		return err
+		return false, false, err
 	}
 	var collected int64
 	if a.Outcome == domain.CollectionSucceeded && a.Amount != nil {
@@ -120,19 +135,41 @@ func recordCollectionAttempt(ctx context.Context, tx *sqlx.Tx, tenantID, invoice
 		UPDATE invoices SET amount_due = amount_due - $3,
 			status = CASE WHEN status = $4 THEN status WHEN amount_due - $3 = 0 THEN $4 ELSE $5 END
 		WHERE tenant_id = $1 AND id = $2 RETURNING status`,
-		tenantID, invoiceID, collected, domain.InvoicePaid, domain.InvoiceUnpaid); err != nil {
-		return fmt.Errorf("settle invoice: %w", err)
+		tenantID, c.InvoiceID, collected, domain.InvoicePaid, domain.InvoiceUnpaid); err != nil {
+		return false, false, fmt.Errorf("settle invoice: %w", err)
 	}
-	events := []newEvent{}
-	if status == domain.InvoicePaid && collected > 0 {
-		paid, err := invoicePaidEvent(ctx, tx, tenantID, invoiceID, a.At)
-		if err != nil {
-			return err
+	return true, status == domain.InvoicePaid && collected > 0, nil
+}
+
+// collectionEvents announce the attempts recorded, in order, each with its
+// payment event and, when it paid the invoice off, invoice.paid after it.
+// The invoices are read once, after every attempt has settled its own.
+func collectionEvents(ctx context.Context, tx *sqlx.Tx, tenantID string, recorded []InvoiceCollection, paid map[string]bool) ([]newEvent, error) {
+	if len(recorded) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(recorded))
+	for i, c := range recorded {
+		ids[i] = c.InvoiceID
+	}
+	invoices, err := loadInvoices(ctx, tx, `tenant_id = $1 AND id = ANY($2::uuid[])`, tenantID, pq.Array(ids))
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]domain.Invoice, len(invoices))
+	for _, inv := range invoices {
+		byID[inv.ID] = inv
+	}
+	var events []newEvent
+	for _, c := range recorded {
+		inv, ok := byID[c.InvoiceID]
+		if !ok {
+			return nil, fmt.Errorf("invoice %s: %w", c.InvoiceID, ErrNotFound)
 		}
-		events = append(events, paid)
+		events = append(events, paymentEvent(tenantID, inv, c.CollectionAttempt))
+		if paid[c.InvoiceID] {
+			events = append(events, invoicePaid(tenantID, inv, c.At))
+		}
 	}
-	if err := insertPaymentEvent(ctx, tx, tenantID, invoiceID, a); err != nil {
-		return err
-	}
-	return appendEvents(ctx, tx, events)
+	return events, nil
 }

@@ -109,25 +109,53 @@ type newEvent struct {
 	Data        any
 }
 
-// insertOutboxEvent appends an event in the transaction making the change it
-// announces, so the two commit or roll back together. Its sequence comes from
-// the tenant's event counter, whose row stays locked until tx ends: the
-// tenant's events are numbered in commit order. Callers append events last,
-// after every other lock they take, so that wait never closes a cycle.
+// insertOutboxEvent appends one event; see appendEvents.
 func insertOutboxEvent(ctx context.Context, tx *sqlx.Tx, ev newEvent) error {
-	data, err := json.Marshal(ev.Data)
-	if err != nil {
-		return fmt.Errorf("encode %s event: %w", ev.Type, err)
+	return appendEvents(ctx, tx, []newEvent{ev})
+}
+
+// appendEvents appends events to the outbox, in order, in the transaction
+// making the change they announce, so the two commit or roll back together.
+// Their sequences come from the tenant's event counter, whose row stays
+// locked until tx ends: the tenant's events are numbered in commit order.
+// Callers append events last, after every other lock they take, so that wait
+// never closes a cycle. However many there are, the events take their
+// numbers in one statement and are written in another: a billing page's
+// events cost two round trips, not two each.
+func appendEvents(ctx context.Context, tx *sqlx.Tx, events []newEvent) error {
+	if len(events) == 0 {
+		return nil
 	}
-	seq, err := nextNumber(ctx, tx, ev.TenantID, eventCounter)
+	tenantID := events[0].TenantID
+	ids := make([]string, len(events))
+	types := make([]string, len(events))
+	contracts := make([]string, len(events))
+	amendments := make([]*string, len(events))
+	data := make([]string, len(events))
+	at := make([]string, len(events))
+	for i, ev := range events {
+		if ev.TenantID != tenantID {
+			return fmt.Errorf("append events: tenants %s and %s in one transaction", tenantID, ev.TenantID)
+		}
+		encoded, err := json.Marshal(ev.Data)
+		if err != nil {
+			return fmt.Errorf("encode %s event: %w", ev.Type, err)
+		}
+		ids[i], types[i], contracts[i], amendments[i] = uuid.NewString(), ev.Type, ev.ContractID, ev.AmendmentID
+		data[i], at[i] = string(encoded), ev.At.Format(time.RFC3339Nano)
+	}
+	last, err := advanceCounter(ctx, tx, tenantID, eventCounter, int64(len(events)))
 	if err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO outbox_events (tenant_id, seq, id, type, contract_id, amendment_id, data, occurred_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		ev.TenantID, seq, uuid.NewString(), ev.Type, ev.ContractID, ev.AmendmentID, data, ev.At); err != nil {
-		return fmt.Errorf("append %s event: %w", ev.Type, err)
+		SELECT $1, $2 + e.n, e.id, e.type, e.contract_id, e.amendment_id, e.data, e.occurred_at
+		FROM unnest($3::uuid[], $4::text[], $5::uuid[], $6::uuid[], $7::jsonb[], $8::timestamptz[])
+			WITH ORDINALITY AS e (id, type, contract_id, amendment_id, data, occurred_at, n)`,
+		tenantID, last-int64(len(events)), pq.Array(ids), pq.Array(types), pq.Array(contracts), pq.Array(amendments),
+		pq.Array(data), pq.Array(at)); err != nil {
+		return fmt.Errorf("append %d events from %s: %w", len(events), events[0].Type, err)
 	}
 	return nil
 }
@@ -199,41 +227,33 @@ func insertScheduleEvent(ctx context.Context, tx *sqlx.Tx, tenantID, contractID 
 	return insertOutboxEvent(ctx, tx, newEvent{TenantID: tenantID, Type: typ, ContractID: contractID, At: ev.At, Data: ev})
 }
 
-// insertInvoiceEvents announces the recurring invoices a billing step issued.
-func insertInvoiceEvents(ctx context.Context, tx *sqlx.Tx, tenantID string, invoiceIDs []string, now time.Time) error {
+// invoiceCreatedEvents announce the recurring invoices a billing step issued.
+func invoiceCreatedEvents(ctx context.Context, tx *sqlx.Tx, tenantID string, invoiceIDs []string, now time.Time) ([]newEvent, error) {
 	if len(invoiceIDs) == 0 {
-		return nil
+		return nil, nil
 	}
 	invoices, err := loadInvoices(ctx, tx, `tenant_id = $1 AND id = ANY($2::uuid[])`, tenantID, pq.Array(invoiceIDs))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, inv := range invoices {
-		if err := insertOutboxEvent(ctx, tx, newEvent{TenantID: tenantID, Type: EventInvoiceCreated, ContractID: inv.ContractID, At: now, Data: inv}); err != nil {
-			return err
-		}
+	events := make([]newEvent, len(invoices))
+	for i, inv := range invoices {
+		events[i] = newEvent{TenantID: tenantID, Type: EventInvoiceCreated, ContractID: inv.ContractID, At: now, Data: inv}
 	}
-	return nil
+	return events, nil
 }
 
-// paymentEvent is what payment.captured and payment.failed carry.
-type paymentEvent struct {
+// paymentEventData is what payment.captured and payment.failed carry.
+type paymentEventData struct {
 	InvoiceID string `json:"invoiceId"`
 	Amount    int64  `json:"amount"`
 	Currency  string `json:"currency"`
 	CollectionAttempt
 }
 
-// insertPaymentEvent announces how a collection attempt on an invoice ended.
-func insertPaymentEvent(ctx context.Context, tx *sqlx.Tx, tenantID, invoiceID string, a CollectionAttempt) error {
-	invoices, err := loadInvoices(ctx, tx, `tenant_id = $1 AND id = $2`, tenantID, invoiceID)
-	if err != nil {
-		return err
-	}
-	if len(invoices) == 0 {
-		return ErrNotFound
-	}
-	inv := invoices[0]
+// paymentEvent announces how a collection attempt on an invoice ended; inv
+// is the invoice as the attempt left it.
+func paymentEvent(tenantID string, inv domain.Invoice, a CollectionAttempt) newEvent {
 	typ, amount := EventPaymentFailed, inv.AmountDue // a failed attempt leaves due what it tried to take
 	if a.Outcome == domain.CollectionSucceeded {
 		typ = EventPaymentCaptured
@@ -241,10 +261,10 @@ func insertPaymentEvent(ctx context.Context, tx *sqlx.Tx, tenantID, invoiceID st
 	if a.Amount != nil {
 		amount = *a.Amount
 	}
-	return insertOutboxEvent(ctx, tx, newEvent{
+	return newEvent{
 		TenantID: tenantID, Type: typ, ContractID: inv.ContractID, AmendmentID: inv.AmendmentID, At: a.At,
-		Data: paymentEvent{InvoiceID: inv.ID, Amount: amount, Currency: inv.Currency, CollectionAttempt: a},
-	})
+		Data: paymentEventData{InvoiceID: inv.ID, Amount: amount, Currency: inv.Currency, CollectionAttempt: a},
+	}
 }
 
 // EventFilter narrows an event listing.

@@ -46,10 +46,10 @@ type creditAppliedEvent struct {
 // settledInvoice is an invoice as its settlement starts: it was just written
 // in the same transaction.
 type settledInvoice struct {
-	ID         string
-	ContractID string
-	Currency   string
-	Total      int64
+	ID         string `db:"id"`
+	ContractID string `db:"contract_id"`
+	Currency   string `db:"currency"`
+	Total      int64  `db:"total"`
 }
 
 // settleNewInvoice settles an invoice in the transaction that issues it: a
@@ -144,18 +144,12 @@ func invoicePaidEvent(ctx context.Context, tx *sqlx.Tx, tenantID, invoiceID stri
 	if len(invoices) == 0 {
 		return newEvent{}, ErrNotFound
 	}
-	inv := invoices[0]
-	return newEvent{TenantID: tenantID, Type: EventInvoicePaid, ContractID: inv.ContractID, AmendmentID: inv.AmendmentID, At: now, Data: inv}, nil
+	return invoicePaid(tenantID, invoices[0], now), nil
 }
 
-// appendEvents appends events to the outbox, in order; callers append last.
-func appendEvents(ctx context.Context, tx *sqlx.Tx, events []newEvent) error {
-	for _, ev := range events {
-		if err := insertOutboxEvent(ctx, tx, ev); err != nil {
-			return err
-		}
-	}
-	return nil
+// invoicePaid is invoice.paid for inv as it is once paid.
+func invoicePaid(tenantID string, inv domain.Invoice, at time.Time) newEvent {
+	return newEvent{TenantID: tenantID, Type: EventInvoicePaid, ContractID: inv.ContractID, AmendmentID: inv.AmendmentID, At: at, Data: inv}
 }
 
 // creditsApplied lists the credits applied to a contract's invoices, by invoice.

@@ -153,15 +153,21 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 
 // nextNumber allocates the tenant's next value of a named counter inside tx.
 func nextNumber(ctx context.Context, tx *sqlx.Tx, tenantID, name string) (int64, error) {
-	var n int64
+	return advanceCounter(ctx, tx, tenantID, name, 1)
+}
+
+// advanceCounter allocates the tenant's next n values of a named counter
+// inside tx and returns the last of them.
+func advanceCounter(ctx context.Context, tx *sqlx.Tx, tenantID, name string, n int64) (int64, error) {
+	var last int64
 	err := tx.QueryRowxContext(ctx, `
-		INSERT INTO tenant_counters (tenant_id, name, value) VALUES ($1, $2, 1)
-		ON CONFLICT (tenant_id, name) DO UPDATE SET value = tenant_counters.value + 1
-		RETURNING value`, tenantID, name).Scan(&n)
+		INSERT INTO tenant_counters (tenant_id, name, value) VALUES ($1, $2, $3)
+		ON CONFLICT (tenant_id, name) DO UPDATE SET value = tenant_counters.value + $3
+		RETURNING value`, tenantID, name, n).Scan(&last)
 	if err != nil {
-		return 0, fmt.Errorf("allocate %s number: %w", name, err)
+		return 0, fmt.Errorf("allocate %s numbers: %w", name, err)
 	}
-	return n, nil
+	return last, nil
 }
 
 // page trims a keyset query's rows, fetched with LIMIT size+1, to size and
