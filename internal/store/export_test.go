@@ -12,4 +12,3 @@ type TestEvent = newEvent
 func AppendEvents(ctx context.Context, s *Store, events []TestEvent) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error { return appendEvents(ctx, tx, events) })
 }
-
