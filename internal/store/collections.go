@@ -90,18 +90,23 @@ func (s *Store) RecordCollectionAttempt(ctx context.Context, tenantID, invoiceID
 // RecordCollectionAttempt does each, in one transaction: a billing run's
 // page of collections commits once.
 func (s *Store) RecordCollectionAttempts(ctx context.Context, tenantID string, batch []InvoiceCollection) error {
+	seen := make(map[string]bool, len(batch))
+	for _, c := range batch {
+		if seen[c.InvoiceID] {
+			return fmt.Errorf("record collection attempts: invoice %s twice in one batch", c.InvoiceID)
+		}
+		seen[c.InvoiceID] = true
+	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		paid, err := settleCollectionAttempts(ctx, tx, tenantID, batch)
+		if err != nil {
+			return err
+		}
 		var recorded []InvoiceCollection
-		paid := map[string]bool{}
 		for _, c := range batch {
-			first, nowPaid, err := settleCollectionAttempt(ctx, tx, tenantID, c)
-			if err != nil {
-				return err
-			}
-			if first {
+			if _, first := paid[c.InvoiceID]; first {
 				recorded = append(recorded, c)
 			}
-			paid[c.InvoiceID] = nowPaid
 		}
 		events, err := collectionEvents(ctx, tx, tenantID, recorded, paid)
 		if err != nil {
@@ -111,34 +116,53 @@ func (s *Store) RecordCollectionAttempts(ctx context.Context, tenantID string, b
 	})
 }
 
-// settleCollectionAttempt stores the attempt and settles its invoice. It
-// reports whether this was the attempt's first recording and whether the
-// attempt paid the invoice off.
-func settleCollectionAttempt(ctx context.Context, tx *sqlx.Tx, tenantID string, c InvoiceCollection) (first, paid bool, err error) {
-	a := c.CollectionAttempt
-	res, err := tx.ExecContext(ctx, `
-		INSERT INTO invoice_payment_attempts (invoice_id, tenant_id, attempt, outcome, reason, payment_id, amount, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (invoice_id, attempt) DO NOTHING`,
-		c.InvoiceID, tenantID, a.Attempt, a.Outcome, a.Reason, a.PaymentID, a.Amount, a.At)
-	if err != nil {
-		return false, false, fmt.Errorf("insert collection attempt: %w", err)
+// settleCollectionAttempts stores the attempts not stored yet and settles
+// their invoices, in one statement. It answers, for each attempt it stored,
+// whether that attempt paid its invoice off; an attempt it does not name was
+// recorded before and changes nothing.
+func settleCollectionAttempts(ctx context.Context, tx *sqlx.Tx, tenantID string, batch []InvoiceCollection) (map[string]bool, error) {
+	n := len(batch)
+	invoices, attempts, outcomes := make([]string, n), make([]int64, n), make([]string, n)
+	reasons, payments, amounts, at := make([]*string, n), make([]*string, n), make([]*int64, n), make([]string, n)
+	for i, c := range batch {
+		invoices[i], attempts[i], outcomes[i] = c.InvoiceID, int64(c.Attempt), string(c.Outcome)
+		reasons[i], payments[i], amounts[i], at[i] = c.Reason, c.PaymentID, c.Amount, c.At.Format(time.RFC3339Nano)
 	}
-	if recorded, err := res.RowsAffected(); err != nil || recorded == 0 {
-		return false, false, err
+	var rows []struct {
+		InvoiceID string  `db:"id"`
+		Status    *string `db:"status"`
+		Collected int64   `db:"collected"`
 	}
-	var collected int64
-	if a.Outcome == domain.CollectionSucceeded && a.Amount != nil {
-		collected = *a.Amount
+	// Only a successful attempt takes anything off what is due; a paid
+	// invoice stays paid, and any other is paid once nothing is due.
+	if err := tx.SelectContext(ctx, &rows, `
+		WITH stored AS (
+			INSERT INTO invoice_payment_attempts (invoice_id, tenant_id, attempt, outcome, reason, payment_id, amount, at)
+			SELECT a.invoice_id, $1, a.attempt, a.outcome, a.reason, a.payment_id, a.amount, a.at
+			FROM unnest($2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[])
+				AS a (invoice_id, attempt, outcome, reason, payment_id, amount, at)
+			ON CONFLICT (invoice_id, attempt) DO NOTHING
+			RETURNING invoice_id, CASE WHEN outcome = $9 THEN coalesce(amount, 0) ELSE 0 END AS collected
+		), settled AS (
+			UPDATE invoices i SET amount_due = i.amount_due - stored.collected,
+				status = CASE WHEN i.status = $10 THEN i.status WHEN i.amount_due - stored.collected = 0 THEN $10 ELSE $11 END
+			FROM stored WHERE i.tenant_id = $1 AND i.id = stored.invoice_id
+			RETURNING i.id, i.status
+		)
+		SELECT stored.invoice_id AS id, settled.status, stored.collected
+		FROM stored LEFT JOIN settled ON settled.id = stored.invoice_id`,
+		tenantID, pq.Array(invoices), pq.Array(attempts), pq.Array(outcomes), pq.Array(reasons), pq.Array(payments),
+		pq.Array(amounts), pq.Array(at), domain.CollectionSucceeded, domain.InvoicePaid, domain.InvoiceUnpaid); err != nil {
+		return nil, fmt.Errorf("record collection attempts: %w", err)
 	}
-	var status string
-	if err := tx.GetContext(ctx, &status, `
-		UPDATE invoices SET amount_due = amount_due - $3,
-			status = CASE WHEN status = $4 THEN status WHEN amount_due - $3 = 0 THEN $4 ELSE $5 END
-		WHERE tenant_id = $1 AND id = $2 RETURNING status`,
-		tenantID, c.InvoiceID, collected, domain.InvoicePaid, domain.InvoiceUnpaid); err != nil {
-		return false, false, fmt.Errorf("settle invoice: %w", err)
+	paid := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		if r.Status == nil {
+			return nil, fmt.Errorf("settle invoice %s: %w", r.InvoiceID, ErrNotFound)
+		}
+		paid[r.InvoiceID] = *r.Status == domain.InvoicePaid && r.Collected > 0
 	}
-	return true, status == domain.InvoicePaid && collected > 0, nil
+	return paid, nil
 }
 
 // collectionEvents announce the attempts recorded, in order, each with its
