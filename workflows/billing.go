@@ -16,7 +16,8 @@ import (
 )
 
 const (
-	// invoicePageSize bounds the contracts one local activity invoices.
+	// invoicePageSize bounds the contracts one local activity invoices, in
+	// runs recorded before batched collection.
 	invoicePageSize = 100
 	// maxParallelCollections bounds the collections a run has in flight.
 	maxParallelCollections = 20
@@ -51,7 +52,7 @@ func billOneByOne(ctx workflow.Context, in *flow.BillingRunInput, runID string) 
 	for {
 		publishBillingProgress(ctx, *in)
 		var page flow.InvoicePage
-		err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.InvoiceDuePeriods, invoicePageInput(*in, runID)).Get(ctx, &page)
+		err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.InvoiceDuePeriods, invoicePageInput(*in, runID, invoicePageSize)).Get(ctx, &page)
 		if err != nil {
 			return in.Totals, err
 		}
@@ -71,10 +72,11 @@ func billOneByOne(ctx workflow.Context, in *flow.BillingRunInput, runID string) 
 	}
 }
 
-// invoicePageInput asks for the run's next page after in.AfterRef.
-func invoicePageInput(in flow.BillingRunInput, runID string) flow.InvoicePageInput {
+// invoicePageInput asks for the run's next page of size contracts after
+// in.AfterRef.
+func invoicePageInput(in flow.BillingRunInput, runID string, size int) flow.InvoicePageInput {
 	return flow.InvoicePageInput{
-		TenantID: in.TenantID, RunID: runID, AsOf: in.AsOf, AfterRef: in.AfterRef, Limit: invoicePageSize, TestClockID: in.TestClockID,
+		TenantID: in.TenantID, RunID: runID, AsOf: in.AsOf, AfterRef: in.AfterRef, Limit: size, TestClockID: in.TestClockID,
 	}
 }
 

@@ -19,6 +19,9 @@ const (
 	batchedCollection = "batched-collection"
 	// collectionBatch bounds the invoices one CollectInvoices collects.
 	collectionBatch = 100
+	// billingPageSize bounds the contracts one InvoiceDuePeriods invoices:
+	// a page's invoices are collected in batches, all at once.
+	billingPageSize = 500
 )
 
 // billPages bills the run's pages as a pipeline: while one page's invoices
@@ -74,7 +77,7 @@ func invoiceNextPage(ctx workflow.Context, in flow.BillingRunInput, runID string
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         untilDone(time.Second),
 	})
-	return workflow.ExecuteActivity(actx, a.InvoiceDuePeriods, invoicePageInput(in, runID))
+	return workflow.ExecuteActivity(actx, a.InvoiceDuePeriods, invoicePageInput(in, runID, billingPageSize))
 }
 
 // collectFirstAttempts starts the first collection of a page's invoices,

@@ -133,51 +133,68 @@ func (s *Sandbox) follow(ctx context.Context, key, op, parentID string, amount i
 // payment method's outage is simulated and e is inserted, after its parent
 // (if any) is locked and found to take it: concurrent settlements of one
 // payment serialise, and a call that waited sees what the one before it wrote.
+// An operation on no parent is one statement, as most of a billing run's are.
 func (s *Sandbox) record(ctx context.Context, key string, e entry) (entry, error) {
-	prior, err := byKey(ctx, s.db, key)
-	if err == nil {
-		return prior, prior.replays(key, e)
+	if simulatesOutage(e.PaymentMethod) {
+		// Only a key's first calls see the outage: a used key answers as before.
+		prior, err := byKey(ctx, s.db, key)
+		if err == nil {
+			return prior, prior.replays(key, e)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return entry{}, err
+		}
+		if err := s.simulateOutage(ctx, key, e.PaymentMethod); err != nil {
+			return entry{}, err
+		}
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return entry{}, err
-	}
-	if err := s.simulateOutage(ctx, key, e.PaymentMethod); err != nil {
-		return entry{}, err
+	if e.ParentID == nil {
+		return insertEntry(ctx, s.db, key, e)
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return entry{}, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if e.ParentID != nil {
-		parent, used, err := lockParent(ctx, tx, *e.ParentID)
-		if err != nil {
-			return entry{}, err
-		}
-		prior, err := byKey(ctx, tx, key)
-		switch {
-		case err == nil:
-			return prior, prior.replays(key, e)
-		case !errors.Is(err, sql.ErrNoRows):
-			return entry{}, err
-		}
-		if err := e.fits(parent, used); err != nil {
-			return entry{}, err
-		}
+	parent, used, err := lockParent(ctx, tx, *e.ParentID)
+	if err != nil {
+		return entry{}, err
 	}
-	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO sandbox_ledger (id, idempotency_key, operation, parent_id, payment_method, amount, currency, approved, decline_reason)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (idempotency_key) DO NOTHING`,
-		uuid.NewString(), key, e.Operation, e.ParentID, e.PaymentMethod, e.Amount, e.Currency, e.Approved, e.DeclineReason); err != nil {
-		return entry{}, fmt.Errorf("insert ledger entry: %w", err)
+	prior, err := byKey(ctx, tx, key)
+	switch {
+	case err == nil:
+		return prior, prior.replays(key, e)
+	case !errors.Is(err, sql.ErrNoRows):
+		return entry{}, err
 	}
-	// A concurrent first authorisation with the same key may have won the insert.
-	stored, err := byKey(ctx, tx, key)
+	if err := e.fits(parent, used); err != nil {
+		return entry{}, err
+	}
+	stored, err := insertEntry(ctx, tx, key, e)
 	if err != nil {
 		return entry{}, err
 	}
 	if err := tx.Commit(); err != nil {
 		return entry{}, fmt.Errorf("commit: %w", err)
+	}
+	return stored, nil
+}
+
+// insertEntry inserts e under key unless the key is taken, and returns the
+// entry the key holds: e, or what a concurrent first call with the same key
+// stored, which must answer the same request.
+func insertEntry(ctx context.Context, q sqlx.QueryerContext, key string, e entry) (entry, error) {
+	var stored entry
+	err := sqlx.GetContext(ctx, q, &stored, `
+		INSERT INTO sandbox_ledger (id, idempotency_key, operation, parent_id, payment_method, amount, currency, approved, decline_reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (idempotency_key) DO NOTHING
+		RETURNING `+entryColumns,
+		uuid.NewString(), key, e.Operation, e.ParentID, e.PaymentMethod, e.Amount, e.Currency, e.Approved, e.DeclineReason)
+	if errors.Is(err, sql.ErrNoRows) {
+		stored, err = byKey(ctx, q, key)
+	}
+	if err != nil {
+		return entry{}, fmt.Errorf("insert ledger entry: %w", err)
 	}
 	return stored, stored.replays(key, e)
 }
@@ -222,6 +239,12 @@ func (stored entry) replays(key string, e entry) error {
 		return rejected("idempotency key %q was already used for another request", key)
 	}
 	return nil
+}
+
+// simulatesOutage says whether calls paying with method may fail with an
+// outage.
+func simulatesOutage(method string) bool {
+	return method == MethodUnavailable || method == MethodFlaky
 }
 
 // simulateOutage fails the calls the payment method makes fail: always for
