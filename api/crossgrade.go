@@ -209,16 +209,19 @@ func (s *server) planCrossgrade(c *gin.Context, ct domain.Contract, req crossgra
 }
 
 // respondCrossgrade answers 200 with an applied crossgrade and 202 with one
-// held for review or scheduled, showing the contract as it is now.
+// held for review or scheduled, showing the contract as it is now. The
+// crossgrade is made by then: a contract that cannot be read is left out of
+// the answer rather than failing it, as a client told 503 would repeat it.
 func (s *server) respondCrossgrade(c *gin.Context, contractID string, out flow.Outcome) {
-	ct, err := s.Store.Contract(c.Request.Context(), scope(c), contractID)
-	if err != nil {
-		s.failAs(c, crossgradeSurface{}, err)
-		return
+	resp := crossgradeResponse{Amendment: out.Amendment}
+	if ct, err := s.Store.Contract(c.Request.Context(), scope(c), contractID); err == nil {
+		resp.Contract = &ct
+	} else {
+		s.Logger.Warn("read contract for an answer", "contractId", contractID, "err", err, "requestId", c.GetString(requestIDKey))
 	}
 	status := http.StatusOK
 	if out.Amendment.Status != domain.StatusApplied {
 		status = http.StatusAccepted
 	}
-	c.JSON(status, crossgradeResponse{Amendment: out.Amendment, Contract: &ct})
+	c.JSON(status, resp)
 }

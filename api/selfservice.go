@@ -204,16 +204,13 @@ func amendmentOutcome(out flow.Outcome, err error) (flow.Outcome, error) {
 
 // respondAmendment answers with the amendment's current state and the
 // contract as it is now: 200 SUCCESS when applied or scheduled, 202 REVIEW
-// when held for approval.
+// when held for approval. The change is made by then, so a contract that
+// cannot be read (Postgres gone a moment after the workflow answered) is left
+// out rather than failing the answer: a client told 503 would make it again.
 func (s *server) respondAmendment(c *gin.Context, action domain.Action, out flow.Outcome) {
 	am := out.Amendment
-	ct, err := s.Store.Contract(c.Request.Context(), scope(c), am.ContractID)
-	if err != nil {
-		s.failAs(c, selfServiceSurface{action: action}, err)
-		return
-	}
 	quote := am.Quote
-	resp := selfServiceResponse{Action: echo(action), Status: selfServiceSuccess, Quote: &quote, Contract: contractDetailsOf(ct)}
+	resp := selfServiceResponse{Action: echo(action), Status: selfServiceSuccess, Quote: &quote, Contract: s.contractShown(c, am.ContractID)}
 	if am.Invoice != nil {
 		resp.Invoice = am.Invoice
 	}
