@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -50,17 +51,13 @@ var chargeRetry = payments.ChargeRetry{
 }
 
 // CollectInvoices makes collection attempt number in.Attempt on each
-// invoice still to collect (see collectionPlan) and records how each ended
-// in one transaction; an invoice no longer to collect is skipped. A
+// invoice to collect (see batchPlans) and records how each ended in one
+// transaction; an invoice not to collect is skipped. A
 // declined payment method or a provider that never answered is an outcome,
 // for dunning to retry; only what must be retried as a whole (the database,
 // a void that did not happen) is an error.
 func (a *Collections) CollectInvoices(ctx context.Context, in flow.CollectInvoicesInput) (flow.CollectedInvoices, error) {
-	ids := make([]string, len(in.Invoices))
-	for i, inv := range in.Invoices {
-		ids[i] = inv.InvoiceID
-	}
-	targets, err := a.store.CollectionTargets(ctx, in.TenantID, ids)
+	plans, err := a.batchPlans(ctx, in)
 	if err != nil {
 		return flow.CollectedInvoices{}, err
 	}
@@ -68,18 +65,14 @@ func (a *Collections) CollectInvoices(ctx context.Context, in flow.CollectInvoic
 	if err != nil {
 		return flow.CollectedInvoices{}, err
 	}
-	stop := heartbeat(ctx)
+	stop := heartbeat(ctx, plans)
 	defer stop()
 	attempts := make([]*store.InvoiceCollection, len(in.Invoices))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(collectionConcurrency)
 	for i, inv := range in.Invoices {
-		t, ok := targets[inv.InvoiceID]
+		plan, ok := plans[inv.InvoiceID]
 		if !ok {
-			return flow.CollectedInvoices{}, businessError(domain.Errorf(domain.KindNotFound, "", "invoice %s does not exist", inv.InvoiceID))
-		}
-		plan := collectionPlan(t)
-		if !plan.Collect {
 			continue
 		}
 		g.Go(func() error {
@@ -92,6 +85,43 @@ func (a *Collections) CollectInvoices(ctx context.Context, in flow.CollectInvoic
 		return flow.CollectedInvoices{}, err
 	}
 	return a.record(ctx, in, attempts)
+}
+
+// batchPlans are the charges the batch makes, by invoice id: those
+// collectionPlan chooses on its first try. A retried batch makes the same
+// ones, whatever changed in between (a contract cancelled, an invoice paid
+// by the crashed try itself): that try may have taken the money, and only
+// the same charge, repeated with its keys, finds out and gets it recorded.
+// The plans travel in the attempt's heartbeat details, the first of which is
+// sent before any charge is made.
+func (a *Collections) batchPlans(ctx context.Context, in flow.CollectInvoicesInput) (map[string]flow.CollectionPlan, error) {
+	plans := map[string]flow.CollectionPlan{}
+	if activity.HasHeartbeatDetails(ctx) {
+		if err := activity.GetHeartbeatDetails(ctx, &plans); err != nil {
+			return nil, fmt.Errorf("read the first try's collection plans: %w", err)
+		}
+		return plans, nil
+	}
+	ids := make([]string, len(in.Invoices))
+	for i, inv := range in.Invoices {
+		ids[i] = inv.InvoiceID
+	}
+	targets, err := a.store.CollectionTargets(ctx, in.TenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, inv := range in.Invoices {
+		t, ok := targets[inv.InvoiceID]
+		if !ok {
+			return nil, businessError(domain.Errorf(domain.KindNotFound, "", "invoice %s does not exist", inv.InvoiceID))
+		}
+		if plan := collectionPlan(t); plan.Collect {
+			plans[inv.InvoiceID] = plan
+		}
+	}
+	// Not batched: the SDK sends an activity's first heartbeat at once.
+	activity.RecordHeartbeat(ctx, plans)
+	return plans, nil
 }
 
 // charge makes one invoice's attempt and says how it ended.
@@ -144,8 +174,9 @@ func (a *Collections) record(ctx context.Context, in flow.CollectInvoicesInput, 
 	return out, a.store.RecordCollectionAttempts(ctx, in.TenantID, batch)
 }
 
-// heartbeat tells Temporal the activity is alive until stop is called.
-func heartbeat(ctx context.Context) (stop func()) {
+// heartbeat tells Temporal the activity is alive until stop is called,
+// each time with details (a heartbeat's details replace the last one's).
+func heartbeat(ctx context.Context, details any) (stop func()) {
 	stopped := make(chan struct{})
 	go func() {
 		ticker := time.NewTicker(CollectionHeartbeat)
@@ -157,7 +188,7 @@ func heartbeat(ctx context.Context) (stop func()) {
 			case <-ctx.Done():
 				return
 			case <-ticker.C:
-				activity.RecordHeartbeat(ctx)
+				activity.RecordHeartbeat(ctx, details)
 			}
 		}
 	}()
