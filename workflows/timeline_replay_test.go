@@ -112,6 +112,12 @@ func recordTimelineHistories(t *testing.T) {
 func writeHistory(t *testing.T, c client.Client, workflowID, file string) {
 	t.Helper()
 	require.NoError(t, c.GetWorkflow(context.Background(), workflowID, "").Get(context.Background(), nil), workflowID)
+	dumpHistory(t, c, workflowID, file)
+}
+
+// dumpHistory writes a workflow's history as it stands, ended or not.
+func dumpHistory(t *testing.T, c client.Client, workflowID, file string) {
+	t.Helper()
 	h := &historypb.History{}
 	iter := c.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for iter.HasNext() {
