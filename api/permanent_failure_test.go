@@ -370,10 +370,10 @@ func TestPermanentFailureOfAWebhookDeliveryEndsAndResumes(t *testing.T) {
 	env := newAmendmentEnv(t)
 	rcv := newReceiver(t)
 	subscribe(t, env, rcv, "contract.created", "schedule.canceled")
-	env.Faults.FailNext("NextWebhookDelivery")
+	env.Faults.FailNext("DeliverWebhooks")
 	id := fiveSeats(env, nil)["id"].(string)
-	deliveries := fmt.Sprintf("WorkflowType = '%s' AND ContractId = '%s'", flow.WebhookDeliveryWorkflow, id)
-	assert.Equal(t, []enumspb.WorkflowExecutionStatus{enumspb.WORKFLOW_EXECUTION_STATUS_FAILED}, ended(t, env, deliveries))
+	lanes := fmt.Sprintf("WorkflowType = '%s' AND TenantId = '%s'", flow.WebhookLaneWorkflow, env.A.ID)
+	assert.Equal(t, []enumspb.WorkflowExecutionStatus{enumspb.WORKFLOW_EXECUTION_STATUS_FAILED}, ended(t, env, lanes))
 
 	requirePlain(t, scheduleCall(env, schedulePath(env.A.Prefix, id, "cancelSchedule"), env.A.SubmitterKey), http.StatusOK, scheduleCancelled)
 	got := rcv.waitForEvents(t, 2)

@@ -31,4 +31,5 @@ func RegisterReplayed(r worker.WorkflowReplayer) {
 	r.RegisterWorkflow(ContractActionWorkflow)
 	r.RegisterWorkflow(WebhookDispatchWorkflow)
 	r.RegisterWorkflow(WebhookDeliveryWorkflow)
+	r.RegisterWorkflow(WebhookLaneWorkflow)
 }

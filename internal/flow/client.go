@@ -254,6 +254,19 @@ func (f *Client) WakeWebhookQueue(ctx context.Context, in WebhookDeliveryInput) 
 	return nil
 }
 
+// WakeWebhookLane tells a lane's workflow to look for due deliveries,
+// starting it if it is not running; atomic, as WakeWebhookQueue.
+func (f *Client) WakeWebhookLane(ctx context.Context, in WebhookLaneInput) error {
+	id := WebhookLaneWorkflowID(in.Lane)
+	if _, err := f.c.SignalWithStartWorkflow(ctx, id, WebhookWakeSignal, nil, client.StartWorkflowOptions{
+		TaskQueue:             f.taskQueue,
+		TypedSearchAttributes: temporal.NewSearchAttributes(TenantIDKey.ValueSet(in.Lane.TenantID)),
+	}, WebhookLaneWorkflow, in); err != nil {
+		return fmt.Errorf("wake %s: %w", id, err)
+	}
+	return nil
+}
+
 // EnsureBillingSchedule creates the Temporal Schedule that starts
 // DailyBillingWorkflow at 00:30 UTC, unless it exists. A day whose run starts
 // while the previous one still runs waits for it instead of being dropped.

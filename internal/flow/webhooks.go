@@ -18,10 +18,12 @@ type WebhookQueue struct {
 }
 
 // WebhookFanOut is what fanning out a batch of events did: the last event it
-// covered and the queues that have deliveries of those events pending.
+// covered and the lanes (or, for a dispatcher from before lanes, the queues)
+// that have deliveries of those events pending.
 type WebhookFanOut struct {
 	Upto   int64
-	Queues []WebhookQueue
+	Queues []WebhookQueue `json:",omitempty"`
+	Lanes  []WebhookLane  `json:",omitempty"`
 }
 
 // WebhookDeliveryInput is a delivery workflow's input: the queue it works
@@ -32,9 +34,12 @@ type WebhookDeliveryInput struct {
 }
 
 // PollWebhookEventsInput asks for the tenant's events after a sequence.
+// Lanes says the dispatcher wakes lanes; without it (a dispatcher from
+// before lanes), it wakes queues.
 type PollWebhookEventsInput struct {
 	TenantID string
 	After    int64
+	Lanes    bool `json:",omitempty"`
 }
 
 // WakeWebhookQueuesInput names queues whose delivery workflows must run.
