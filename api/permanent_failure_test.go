@@ -363,8 +363,8 @@ func incompressible(n int) string {
 	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
-// A webhook delivery workflow that fails for good ends (it does not wait on
-// nothing); the next event on its queue starts it again, and it delivers
+// A webhook lane workflow that fails for good ends (it does not wait on
+// nothing); the next event in its lane starts it again, and it delivers
 // what the failed run did not.
 func TestPermanentFailureOfAWebhookDeliveryEndsAndResumes(t *testing.T) {
 	env := newAmendmentEnv(t)
