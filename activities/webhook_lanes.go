@@ -57,7 +57,8 @@ func (a *Webhooks) DeliverWebhooks(ctx context.Context, in flow.WebhookLaneInput
 	if err != nil {
 		return flow.DeliverWebhooksResult{}, err
 	}
-	outcomes := a.sendBatch(ctx, batch, in.Retry)
+	// A heartbeat after each attempt: a batch's length depends on its receiver.
+	outcomes := a.sendBatch(ctx, batch, in.Retry, func() { activity.RecordHeartbeat(ctx) })
 	left, err := a.store.RecordWebhookOutcomes(context.WithoutCancel(ctx), lane, outcomes)
 	if err != nil {
 		return flow.DeliverWebhooksResult{}, fmt.Errorf("record lane %d's batch: %w", in.Lane.Lane, err)
@@ -66,8 +67,8 @@ func (a *Webhooks) DeliverWebhooks(ctx context.Context, in flow.WebhookLaneInput
 }
 
 // sendBatch sends a batch, contract by contract, and returns the outcome of
-// every attempt made.
-func (a *Webhooks) sendBatch(ctx context.Context, batch store.LaneBatch, retry webhooks.Retry) []store.WebhookOutcome {
+// every attempt made; it calls progress after each.
+func (a *Webhooks) sendBatch(ctx context.Context, batch store.LaneBatch, retry webhooks.Retry, progress func()) []store.WebhookOutcome {
 	var contracts [][]store.DueDelivery
 	index := map[string]int{}
 	for _, d := range batch.Deliveries {
@@ -102,10 +103,11 @@ func (a *Webhooks) sendBatch(ctx context.Context, batch store.LaneBatch, retry w
 			defer wg.Done()
 			for queue := range work {
 				for _, d := range queue {
-					if ctx.Err() != nil || !record(a.deliverOne(ctx, batch, d, retry)) {
+					delivered := record(a.deliverOne(ctx, batch, d, retry))
+					progress()
+					if !delivered || ctx.Err() != nil {
 						break
 					}
-					activity.RecordHeartbeat(ctx, nil)
 				}
 			}
 		}()
