@@ -174,14 +174,17 @@ func wasTold(t *testing.T, c client.Client, workflowID string) bool {
 }
 
 // historyStep names what an event records: an accepted Update's name, an
-// activity's or a local activity's type, a version's change id; "" for
-// other events.
+// activity's or a local activity's type, a version's change id, "timer" for
+// a timer started; "" for other events.
 func historyStep(t *testing.T, ev *historypb.HistoryEvent) string {
 	if u := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes(); u != nil {
 		return u.GetAcceptedRequest().GetInput().GetName()
 	}
 	if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
 		return a.GetActivityType().GetName()
+	}
+	if ev.GetTimerStartedEventAttributes() != nil {
+		return "timer"
 	}
 	m := ev.GetMarkerRecordedEventAttributes()
 	if m == nil {
