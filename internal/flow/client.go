@@ -242,8 +242,9 @@ func (f *Client) EnsureWebhookDispatch(ctx context.Context, in WebhookDispatchIn
 	return nil
 }
 
-// WakeWebhookQueue tells a queue's delivery workflow to look for pending
-// deliveries, starting it if it is not running. Signal-with-start is atomic:
+// WakeWebhookQueue (for dispatchers from before lanes) tells a queue's
+// delivery workflow to look for pending deliveries, starting it if it is
+// not running. Signal-with-start is atomic:
 // a workflow that is just finishing either sees the signal or is started anew.
 func (f *Client) WakeWebhookQueue(ctx context.Context, in WebhookDeliveryInput) error {
 	id := WebhookDeliveryWorkflowID(in.Queue)

@@ -3,14 +3,15 @@ package flow
 import "github.com/contractd/contractd/internal/webhooks"
 
 // WebhookDispatchInput starts a tenant's dispatcher. Retry is handed to the
-// delivery workflows it starts.
+// lane workflows it starts.
 type WebhookDispatchInput struct {
 	TenantID string
 	Retry    webhooks.Retry
 }
 
 // WebhookQueue is one subscription's deliveries about one contract, worked
-// through in order by one delivery workflow.
+// through in order by one delivery workflow (before lanes; see
+// workflows/webhooks_legacy.go).
 type WebhookQueue struct {
 	TenantID       string
 	SubscriptionID string
