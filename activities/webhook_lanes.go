@@ -59,6 +59,8 @@ func (a *Webhooks) DeliverWebhooks(ctx context.Context, in flow.WebhookLaneInput
 	}
 	// A heartbeat after each attempt: a batch's length depends on its receiver.
 	outcomes := a.sendBatch(ctx, batch, in.Retry, func() { activity.RecordHeartbeat(ctx) })
+	// Recorded even when the activity is being cancelled: what went out is
+	// then not sent again.
 	left, err := a.store.RecordWebhookOutcomes(context.WithoutCancel(ctx), lane, outcomes)
 	if err != nil {
 		return flow.DeliverWebhooksResult{}, fmt.Errorf("record lane %d's batch: %w", in.Lane.Lane, err)
