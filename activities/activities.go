@@ -29,7 +29,7 @@ type Deps struct {
 	// Webhooks sends events to subscribers; defaults to a sender that
 	// refuses insecure URLs.
 	Webhooks *webhooks.Sender
-	// Temporal starts and wakes webhook delivery workflows, and tells
+	// Temporal starts and wakes webhook lane workflows, and tells
 	// amendment workflows that their contract's timeline changed them.
 	Temporal *flow.Client
 }

@@ -363,17 +363,17 @@ func incompressible(n int) string {
 	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
-// A webhook delivery workflow that fails for good ends (it does not wait on
-// nothing); the next event on its queue starts it again, and it delivers
+// A webhook lane workflow that fails for good ends (it does not wait on
+// nothing); the next event in its lane starts it again, and it delivers
 // what the failed run did not.
 func TestPermanentFailureOfAWebhookDeliveryEndsAndResumes(t *testing.T) {
 	env := newAmendmentEnv(t)
 	rcv := newReceiver(t)
 	subscribe(t, env, rcv, "contract.created", "schedule.canceled")
-	env.Faults.FailNext("NextWebhookDelivery")
+	env.Faults.FailNext("DeliverWebhooks")
 	id := fiveSeats(env, nil)["id"].(string)
-	deliveries := fmt.Sprintf("WorkflowType = '%s' AND ContractId = '%s'", flow.WebhookDeliveryWorkflow, id)
-	assert.Equal(t, []enumspb.WorkflowExecutionStatus{enumspb.WORKFLOW_EXECUTION_STATUS_FAILED}, ended(t, env, deliveries))
+	lanes := fmt.Sprintf("WorkflowType = '%s' AND TenantId = '%s'", flow.WebhookLaneWorkflow, env.A.ID)
+	assert.Equal(t, []enumspb.WorkflowExecutionStatus{enumspb.WORKFLOW_EXECUTION_STATUS_FAILED}, ended(t, env, lanes))
 
 	requirePlain(t, scheduleCall(env, schedulePath(env.A.Prefix, id, "cancelSchedule"), env.A.SubmitterKey), http.StatusOK, scheduleCancelled)
 	got := rcv.waitForEvents(t, 2)

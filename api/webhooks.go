@@ -169,18 +169,18 @@ func (s *server) listWebhookDeliveries(c *gin.Context) {
 }
 
 // redeliverWebhook sends a delivery's event again, as a new delivery that
-// takes its event's place in the contract's queue.
+// takes its event's place among its contract's deliveries in their lane.
 func (s *server) redeliverWebhook(c *gin.Context) {
 	ctx, p := c.Request.Context(), principal(c)
 	// A delivery is stamped on the wall clock, not the business clock: it
 	// records real HTTP traffic, and a redelivery is queued beside the
 	// deliveries the dispatcher fans out on that clock (activities/webhooks.go).
-	d, q, err := s.Store.Redeliver(ctx, p.TenantID, c.Param("id"), c.Param("deliveryId"), time.Now())
+	d, lane, err := s.Store.Redeliver(ctx, p.TenantID, c.Param("id"), c.Param("deliveryId"), time.Now())
 	if err != nil {
 		s.fail(c, notFoundAs(err, "webhook %q has no delivery %q", c.Param("id"), c.Param("deliveryId")))
 		return
 	}
-	if err := s.Temporal.WakeWebhookQueue(ctx, flow.WebhookDeliveryInput{Queue: flow.WebhookQueue(q), Retry: s.Webhooks.RetryPolicy()}); err != nil {
+	if err := s.Temporal.WakeWebhookLane(ctx, flow.WebhookLaneInput{Lane: flow.WebhookLane(lane), Retry: s.Webhooks.RetryPolicy()}); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -68,6 +68,7 @@ func workflowsByName() map[string]any {
 		flow.TermsSweepWorkflow:       workflows.TermsSweepWorkflow,
 		flow.WebhookDispatchWorkflow:  workflows.WebhookDispatchWorkflow,
 		flow.WebhookDeliveryWorkflow:  workflows.WebhookDeliveryWorkflow,
+		flow.WebhookLaneWorkflow:      workflows.WebhookLaneWorkflow,
 		flow.TestClockAdvanceWorkflow: workflows.TestClockAdvanceWorkflow,
 		flow.TestClockDeleteWorkflow:  workflows.TestClockDeleteWorkflow,
 	}

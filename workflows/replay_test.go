@@ -29,4 +29,7 @@ func RegisterReplayed(r worker.WorkflowReplayer) {
 	r.RegisterWorkflow(AmendmentWorkflow)
 	r.RegisterWorkflow(ContractTermWorkflow)
 	r.RegisterWorkflow(ContractActionWorkflow)
+	r.RegisterWorkflow(WebhookDispatchWorkflow)
+	r.RegisterWorkflow(WebhookDeliveryWorkflow)
+	r.RegisterWorkflow(WebhookLaneWorkflow)
 }

@@ -112,6 +112,12 @@ func recordTimelineHistories(t *testing.T) {
 func writeHistory(t *testing.T, c client.Client, workflowID, file string) {
 	t.Helper()
 	require.NoError(t, c.GetWorkflow(context.Background(), workflowID, "").Get(context.Background(), nil), workflowID)
+	dumpHistory(t, c, workflowID, file)
+}
+
+// dumpHistory writes a workflow's history as it stands, ended or not.
+func dumpHistory(t *testing.T, c client.Client, workflowID, file string) {
+	t.Helper()
 	h := &historypb.History{}
 	iter := c.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for iter.HasNext() {
@@ -168,14 +174,17 @@ func wasTold(t *testing.T, c client.Client, workflowID string) bool {
 }
 
 // historyStep names what an event records: an accepted Update's name, an
-// activity's or a local activity's type, a version's change id; "" for
-// other events.
+// activity's or a local activity's type, a version's change id, "timer" for
+// a timer started; "" for other events.
 func historyStep(t *testing.T, ev *historypb.HistoryEvent) string {
 	if u := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes(); u != nil {
 		return u.GetAcceptedRequest().GetInput().GetName()
 	}
 	if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
 		return a.GetActivityType().GetName()
+	}
+	if ev.GetTimerStartedEventAttributes() != nil {
+		return "timer"
 	}
 	m := ev.GetMarkerRecordedEventAttributes()
 	if m == nil {

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"fmt"
 	"slices"
 	"time"
 
@@ -10,28 +9,36 @@ import (
 
 	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/internal/flow"
-	"github.com/contractd/contractd/internal/webhooks"
 )
 
 // Webhooks are delivered in two stages. A dispatcher per tenant follows the
 // outbox and turns each event into one delivery per matching subscription
-// (rows in Postgres, so fan-out is exactly once). The deliveries of one
-// subscription about one contract form a queue, which one delivery workflow
-// works through in event order, each delivery retried with backoff before
-// the next is tried: in order per contract, at least once.
+// (rows in Postgres, so fan-out is exactly once), each in its contract's
+// lane (flow.WebhookLaneOf). A subscription has flow.WebhookLanes lanes, each
+// worked by one lane workflow (webhook_lanes.go) that delivers its due
+// deliveries in batches: in order per contract, at least once.
 
-// wakeBatch bounds the delivery workflows one activity wakes.
+// wakeBatch bounds the workflows one wake-up activity wakes.
 const wakeBatch = 100
 
+// webhookLanesChange marks dispatchers that wake lanes; those that started
+// before it wake one delivery workflow per queue (webhooks_legacy.go).
+const webhookLanesChange = "webhook-lanes"
+
 // WebhookDispatchWorkflow fans the tenant's events out to deliveries as they
-// commit and wakes the delivery workflow of every queue that got one. It
-// runs for good, continuing as new; each run resumes after the last event
-// fanned out and first wakes every queue with deliveries pending, which
-// covers wake-ups a previous run may not have finished.
+// commit and wakes the lane of every delivery it made. It runs for good,
+// continuing as new; each run resumes after the last event fanned out and
+// first wakes every lane with deliveries pending, which covers wake-ups a
+// previous run may not have finished.
 func WebhookDispatchWorkflow(ctx workflow.Context, in flow.WebhookDispatchInput) error {
+	lanes := workflow.GetVersion(ctx, webhookLanesChange, workflow.DefaultVersion, 1) == 1
 	var a *activities.Webhooks
+	resume := a.ResumeWebhookDispatch
+	if lanes {
+		resume = a.ResumeWebhookLanes
+	}
 	var batch flow.WebhookFanOut
-	if err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.ResumeWebhookDispatch, in.TenantID).Get(ctx, &batch); err != nil {
+	if err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), resume, in.TenantID).Get(ctx, &batch); err != nil {
 		return err
 	}
 	pollCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -51,71 +58,21 @@ func WebhookDispatchWorkflow(ctx workflow.Context, in flow.WebhookDispatchInput)
 				return err
 			}
 		}
+		for chunk := range slices.Chunk(batch.Lanes, wakeBatch) {
+			err := workflow.ExecuteActivity(wakeCtx, a.WakeWebhookLanes, flow.WakeWebhookLanesInput{Lanes: chunk, Retry: in.Retry}).Get(ctx, nil)
+			if err != nil {
+				return err
+			}
+		}
 		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			return workflow.NewContinueAsNewError(ctx, WebhookDispatchWorkflow, in)
 		}
 		var next flow.WebhookFanOut
 		if err := workflow.ExecuteActivity(pollCtx, a.PollWebhookEvents, flow.PollWebhookEventsInput{
-			TenantID: in.TenantID, After: batch.Upto,
+			TenantID: in.TenantID, After: batch.Upto, Lanes: lanes,
 		}).Get(ctx, &next); err != nil {
 			return err
 		}
 		batch = next
-	}
-}
-
-// WebhookDeliveryWorkflow works through one queue (one subscription's events
-// about one contract) in event order, one delivery at a time. A delivery is
-// retried with exponential backoff for the retry window, then given up so
-// the queue moves on. The workflow ends when the queue is empty; the
-// dispatcher signals-with-start it again when the queue grows.
-func WebhookDeliveryWorkflow(ctx workflow.Context, in flow.WebhookDeliveryInput) error {
-	q := in.Queue
-	if err := workflow.UpsertTypedSearchAttributes(ctx, flow.TenantIDKey.ValueSet(q.TenantID), flow.ContractIDKey.ValueSet(q.ContractID)); err != nil {
-		return err
-	}
-	var a *activities.Webhooks
-	sendCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		// One attempt is one HTTP request plus bookkeeping.
-		StartToCloseTimeout:    webhooks.Timeout + 20*time.Second,
-		ScheduleToCloseTimeout: in.Retry.Window,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: in.Retry.InitialInterval, BackoffCoefficient: 2, MaximumInterval: in.Retry.MaximumInterval,
-		},
-	})
-	dbCtx := withDatabaseStep(ctx)
-	wake := workflow.GetSignalChannel(ctx, flow.WebhookWakeSignal)
-	for {
-		// A wake-up only says "look again", which the next step does.
-		for wake.ReceiveAsync(nil) {
-		}
-		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			return workflow.NewContinueAsNewError(ctx, WebhookDeliveryWorkflow, in)
-		}
-		var next string
-		if err := workflow.ExecuteLocalActivity(dbCtx, a.NextWebhookDelivery, q).Get(ctx, &next); err != nil {
-			return err
-		}
-		if next == "" {
-			// A wake-up that came while looking may be for a delivery committed since.
-			if wake.Len() > 0 {
-				continue
-			}
-			return nil
-		}
-		ref := flow.WebhookDeliveryRef{TenantID: q.TenantID, DeliveryID: next}
-		err := workflow.ExecuteActivity(sendCtx, a.DeliverWebhook, ref).Get(ctx, nil)
-		if err == nil {
-			continue
-		}
-		if temporal.IsCanceledError(err) {
-			return err
-		}
-		reason := fmt.Sprintf("not delivered within %s: %s", in.Retry.Window, applicationMessage(err))
-		if err := workflow.ExecuteLocalActivity(dbCtx, a.GiveUpWebhookDelivery, flow.GiveUpWebhookInput{
-			WebhookDeliveryRef: ref, Reason: reason,
-		}).Get(ctx, nil); err != nil {
-			return err
-		}
 	}
 }

@@ -25,7 +25,8 @@ var hooks *activities.Webhooks
 
 var (
 	queueA      = flow.WebhookQueue{TenantID: "t-1", SubscriptionID: "s-1", ContractID: "c-1"}
-	queueB      = flow.WebhookQueue{TenantID: "t-1", SubscriptionID: "s-1", ContractID: "c-2"}
+	laneA       = flow.WebhookLane{TenantID: "t-1", SubscriptionID: "s-1", Lane: 3}
+	laneB       = flow.WebhookLane{TenantID: "t-1", SubscriptionID: "s-1", Lane: 11}
 	testRetry   = webhooks.Retry{InitialInterval: time.Second, MaximumInterval: time.Minute, Window: time.Hour}
 	errReceiver = errors.New("the receiver answered 503")
 )
@@ -34,6 +35,7 @@ func webhookEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	env := workflows.NewTestEnv(t)
 	env.RegisterWorkflow(workflows.WebhookDispatchWorkflow)
 	env.RegisterWorkflowWithOptions(workflows.WebhookDeliveryWorkflow, workflow.RegisterOptions{Name: flow.WebhookDeliveryWorkflow})
+	env.RegisterWorkflowWithOptions(workflows.WebhookLaneWorkflow, workflow.RegisterOptions{Name: flow.WebhookLaneWorkflow})
 	return env
 }
 
@@ -49,6 +51,9 @@ func nextDeliveries(ids ...string) func(context.Context, flow.WebhookQueue) (str
 		return next, nil
 	}
 }
+
+// The per-queue delivery workflow is from before lanes (webhooks_legacy.go);
+// running ones must still work through their queue.
 
 func TestWebhookDeliveryWorksThroughItsQueueInOrder(t *testing.T) {
 	env := webhookEnv(t)
@@ -101,28 +106,30 @@ func TestWebhookDeliveryIsGivenUpAfterItsRetryWindow(t *testing.T) {
 	assert.Greater(t, lastTry.Sub(firstTry), retry.Window-2*retry.MaximumInterval, "retried for about the whole window")
 }
 
-// The dispatcher wakes the queues its predecessor may have left pending,
+// The dispatcher wakes the lanes its predecessor may have left pending,
 // then those each batch of events fills, polling after the last event seen.
-func TestWebhookDispatchWakesQueuesBatchByBatch(t *testing.T) {
+func TestWebhookDispatchWakesLanesBatchByBatch(t *testing.T) {
 	env := webhookEnv(t)
-	env.OnActivity(hooks.ResumeWebhookDispatch, mock.Anything, "t-1").Return(flow.WebhookFanOut{Upto: 5, Queues: []flow.WebhookQueue{queueA}}, nil)
-	var woken [][]flow.WebhookQueue
-	env.OnActivity(hooks.WakeWebhookQueues, mock.Anything, mock.Anything).Return(func(_ context.Context, in flow.WakeWebhookQueuesInput) error {
+	env.OnActivity(hooks.ResumeWebhookLanes, mock.Anything, "t-1").Return(flow.WebhookFanOut{Upto: 5, Lanes: []flow.WebhookLane{laneA}}, nil)
+	var woken [][]flow.WebhookLane
+	env.OnActivity(hooks.WakeWebhookLanes, mock.Anything, mock.Anything).Return(func(_ context.Context, in flow.WakeWebhookLanesInput) error {
 		assert.Equal(t, testRetry, in.Retry)
-		woken = append(woken, in.Queues)
+		woken = append(woken, in.Lanes)
 		return nil
 	})
-	env.OnActivity(hooks.PollWebhookEvents, mock.Anything, flow.PollWebhookEventsInput{TenantID: "t-1", After: 5}).
-		Return(flow.WebhookFanOut{Upto: 5}, nil).Once()
-	env.OnActivity(hooks.PollWebhookEvents, mock.Anything, flow.PollWebhookEventsInput{TenantID: "t-1", After: 5}).
-		Return(flow.WebhookFanOut{Upto: 9, Queues: []flow.WebhookQueue{queueA, queueB}}, nil).Once()
+	poll := func(after int64) flow.PollWebhookEventsInput {
+		return flow.PollWebhookEventsInput{TenantID: "t-1", After: after, Lanes: true}
+	}
+	env.OnActivity(hooks.PollWebhookEvents, mock.Anything, poll(5)).Return(flow.WebhookFanOut{Upto: 5}, nil).Once()
+	env.OnActivity(hooks.PollWebhookEvents, mock.Anything, poll(5)).
+		Return(flow.WebhookFanOut{Upto: 9, Lanes: []flow.WebhookLane{laneA, laneB}}, nil).Once()
 	// The dispatcher runs for good; a refused poll ends the test.
-	env.OnActivity(hooks.PollWebhookEvents, mock.Anything, flow.PollWebhookEventsInput{TenantID: "t-1", After: 9}).
+	env.OnActivity(hooks.PollWebhookEvents, mock.Anything, poll(9)).
 		Return(flow.WebhookFanOut{}, temporal.NewNonRetryableApplicationError("stop", "test", nil)).Once()
 
 	env.ExecuteWorkflow(workflows.WebhookDispatchWorkflow, flow.WebhookDispatchInput{TenantID: "t-1", Retry: testRetry})
 
 	require.True(t, env.IsWorkflowCompleted())
 	require.Error(t, env.GetWorkflowError())
-	assert.Equal(t, [][]flow.WebhookQueue{{queueA}, {queueA, queueB}}, woken, "an empty poll wakes nothing")
+	assert.Equal(t, [][]flow.WebhookLane{{laneA}, {laneA, laneB}}, woken, "an empty poll wakes nothing")
 }

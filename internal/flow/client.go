@@ -242,13 +242,27 @@ func (f *Client) EnsureWebhookDispatch(ctx context.Context, in WebhookDispatchIn
 	return nil
 }
 
-// WakeWebhookQueue tells a queue's delivery workflow to look for pending
-// deliveries, starting it if it is not running. Signal-with-start is atomic:
+// WakeWebhookQueue (for dispatchers from before lanes) tells a queue's
+// delivery workflow to look for pending deliveries, starting it if it is
+// not running. Signal-with-start is atomic:
 // a workflow that is just finishing either sees the signal or is started anew.
 func (f *Client) WakeWebhookQueue(ctx context.Context, in WebhookDeliveryInput) error {
 	id := WebhookDeliveryWorkflowID(in.Queue)
 	if _, err := f.c.SignalWithStartWorkflow(ctx, id, WebhookWakeSignal, nil,
 		client.StartWorkflowOptions{TaskQueue: f.taskQueue}, WebhookDeliveryWorkflow, in); err != nil {
+		return fmt.Errorf("wake %s: %w", id, err)
+	}
+	return nil
+}
+
+// WakeWebhookLane tells a lane's workflow to look for due deliveries,
+// starting it if it is not running; atomic, as WakeWebhookQueue.
+func (f *Client) WakeWebhookLane(ctx context.Context, in WebhookLaneInput) error {
+	id := WebhookLaneWorkflowID(in.Lane)
+	if _, err := f.c.SignalWithStartWorkflow(ctx, id, WebhookWakeSignal, nil, client.StartWorkflowOptions{
+		TaskQueue:             f.taskQueue,
+		TypedSearchAttributes: temporal.NewSearchAttributes(TenantIDKey.ValueSet(in.Lane.TenantID)),
+	}, WebhookLaneWorkflow, in); err != nil {
 		return fmt.Errorf("wake %s: %w", id, err)
 	}
 	return nil

@@ -34,6 +34,7 @@ const (
 	DailyBillingWorkflow    = "DailyBillingWorkflow"
 	WebhookDispatchWorkflow = "WebhookDispatchWorkflow"
 	WebhookDeliveryWorkflow = "WebhookDeliveryWorkflow"
+	WebhookLaneWorkflow     = "WebhookLaneWorkflow"
 )
 
 // Update names clients send to an amendment workflow.
@@ -56,7 +57,8 @@ const (
 	UpdateTimelineChanged = "timeline-changed"
 )
 
-// WebhookWakeSignal tells a delivery workflow its queue may have grown.
+// WebhookWakeSignal tells a lane workflow (or a delivery workflow from
+// before lanes) that it may have deliveries due.
 const WebhookWakeSignal = "wake"
 
 // BillingScheduleID names the Temporal Schedule that bills every day.

@@ -3,14 +3,15 @@ package flow
 import "github.com/contractd/contractd/internal/webhooks"
 
 // WebhookDispatchInput starts a tenant's dispatcher. Retry is handed to the
-// delivery workflows it starts.
+// lane workflows it starts.
 type WebhookDispatchInput struct {
 	TenantID string
 	Retry    webhooks.Retry
 }
 
 // WebhookQueue is one subscription's deliveries about one contract, worked
-// through in order by one delivery workflow.
+// through in order by one delivery workflow (before lanes; see
+// workflows/webhooks_legacy.go).
 type WebhookQueue struct {
 	TenantID       string
 	SubscriptionID string
@@ -18,10 +19,12 @@ type WebhookQueue struct {
 }
 
 // WebhookFanOut is what fanning out a batch of events did: the last event it
-// covered and the queues that have deliveries of those events pending.
+// covered and the lanes (or, for a dispatcher from before lanes, the queues)
+// that have deliveries of those events pending.
 type WebhookFanOut struct {
 	Upto   int64
-	Queues []WebhookQueue
+	Queues []WebhookQueue `json:",omitempty"`
+	Lanes  []WebhookLane  `json:",omitempty"`
 }
 
 // WebhookDeliveryInput is a delivery workflow's input: the queue it works
@@ -32,9 +35,12 @@ type WebhookDeliveryInput struct {
 }
 
 // PollWebhookEventsInput asks for the tenant's events after a sequence.
+// Lanes says the dispatcher wakes lanes; without it (a dispatcher from
+// before lanes), it wakes queues.
 type PollWebhookEventsInput struct {
 	TenantID string
 	After    int64
+	Lanes    bool `json:",omitempty"`
 }
 
 // WakeWebhookQueuesInput names queues whose delivery workflows must run.

@@ -28,6 +28,8 @@ type WebhookDelivery struct {
 	CreatedOn     time.Time        `db:"created_at"`
 	UpdatedOn     time.Time        `db:"updated_at"`
 	Attempts      []WebhookAttempt `db:"-"`
+	// Lane is loaded by Redeliver only, which wakes it.
+	Lane int `db:"lane"`
 	// Position orders deliveries for paging.
 	Position int64 `db:"seq"`
 }
@@ -102,11 +104,11 @@ func (s *Store) webhookExists(ctx context.Context, tenantID, id string) error {
 }
 
 // Redeliver queues one of a subscription's deliveries to be sent again, as a
-// new delivery of the same event, and returns it along with its queue. A
-// disabled subscription sends nothing.
-func (s *Store) Redeliver(ctx context.Context, tenantID, subscriptionID, deliveryID string, now time.Time) (WebhookDelivery, WebhookQueue, error) {
+// new delivery of the same event in the same lane, due at once, and returns
+// it along with its lane. A disabled subscription sends nothing.
+func (s *Store) Redeliver(ctx context.Context, tenantID, subscriptionID, deliveryID string, now time.Time) (WebhookDelivery, WebhookLane, error) {
 	var d WebhookDelivery
-	q := WebhookQueue{TenantID: tenantID, SubscriptionID: subscriptionID}
+	q := WebhookLane{TenantID: tenantID, SubscriptionID: subscriptionID}
 	if uuid.Validate(subscriptionID) != nil || uuid.Validate(deliveryID) != nil {
 		return d, q, ErrNotFound
 	}
@@ -125,20 +127,20 @@ func (s *Store) Redeliver(ctx context.Context, tenantID, subscriptionID, deliver
 		}
 		id := uuid.NewString()
 		res, err := tx.ExecContext(ctx, `
-			INSERT INTO webhook_deliveries (id, tenant_id, subscription_id, event_id, event_seq, contract_id, status, redelivery_of, created_at, updated_at)
-			SELECT $4, tenant_id, subscription_id, event_id, event_seq, contract_id, $5, id, $6, $6 FROM webhook_deliveries
+			INSERT INTO webhook_deliveries (id, tenant_id, subscription_id, event_id, event_seq, contract_id, lane, status, next_attempt_at, redelivery_of, created_at, updated_at)
+			SELECT $4, tenant_id, subscription_id, event_id, event_seq, contract_id, lane, $5, $6, id, $6, $6 FROM webhook_deliveries
 			WHERE tenant_id = $1 AND subscription_id = $2 AND id = $3`,
 			tenantID, subscriptionID, deliveryID, id, DeliveryPending, now)
 		if err := affectedOne(res, err, "queue redelivery"); err != nil {
 			return err
 		}
-		if err := tx.GetContext(ctx, &d, `SELECT `+deliveryColumns+`
+		if err := tx.GetContext(ctx, &d, `SELECT `+deliveryColumns+`, d.lane
 			FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id WHERE d.id = $1`, id); err != nil {
 			return fmt.Errorf("load redelivery: %w", err)
 		}
 		d.Attempts = []WebhookAttempt{}
 		return nil
 	})
-	q.ContractID = d.ContractID
+	q.Lane = d.Lane
 	return d, q, err
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/contractd/contractd/internal/flow"
 )
 
 // WebhookQueue is one subscription's deliveries about one contract: they are
@@ -18,20 +20,42 @@ type WebhookQueue struct {
 	ContractID     string `db:"contract_id"`
 }
 
+// WebhookLane is one lane of a subscription: the deliveries of the
+// contracts whose ids hash to it (flow.WebhookLaneOf).
+type WebhookLane struct {
+	TenantID       string `db:"tenant_id"`
+	SubscriptionID string `db:"subscription_id"`
+	Lane           int    `db:"lane"`
+}
+
 // WebhookFanOut is what fanning out a batch of events did: the last event it
-// covered and the queues that have deliveries of those events pending.
+// covered and the lanes (with byQueue, the queues) that have deliveries of
+// those events pending.
 type WebhookFanOut struct {
 	Upto   int64
 	Queues []WebhookQueue
+	Lanes  []WebhookLane
+}
+
+// pendingUnits lists, into out, the lanes (byQueue: the queues) with
+// pending deliveries among those matching where.
+func pendingUnits(ctx context.Context, q sqlx.QueryerContext, out *WebhookFanOut, byQueue bool, where string, args ...any) error {
+	if byQueue {
+		return sqlx.SelectContext(ctx, q, &out.Queues, `SELECT DISTINCT tenant_id, subscription_id, contract_id FROM webhook_deliveries
+			WHERE `+where+` ORDER BY subscription_id, contract_id`, args...)
+	}
+	return sqlx.SelectContext(ctx, q, &out.Lanes, `SELECT DISTINCT tenant_id, subscription_id, lane FROM webhook_deliveries
+		WHERE `+where+` ORDER BY subscription_id, lane`, args...)
 }
 
 // FanOutWebhookEvents turns up to limit of the tenant's events after `after`
-// into deliveries, one per matching active subscription, and records how far
-// it got. Running it again over the same events creates nothing new but
-// reports the same pending queues, so a retried step wakes them all. The
-// subscriptions are share-locked, so one being deleted or disabled meanwhile
-// either gets no delivery or has it cancelled.
-func (s *Store) FanOutWebhookEvents(ctx context.Context, tenantID string, after int64, limit int, now time.Time) (WebhookFanOut, error) {
+// into deliveries, one per matching active subscription, each in its
+// contract's lane, and records how far it got. Running it again over the
+// same events creates nothing new but reports the same pending lanes (with
+// byQueue, for a dispatcher from before lanes, queues), so a retried step
+// wakes them all. The subscriptions are share-locked, so one being deleted
+// or disabled meanwhile either gets no delivery or has it cancelled.
+func (s *Store) FanOutWebhookEvents(ctx context.Context, tenantID string, after int64, limit int, now time.Time, byQueue bool) (WebhookFanOut, error) {
 	out := WebhookFanOut{Upto: after}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var upto sql.NullInt64
@@ -44,22 +68,20 @@ func (s *Store) FanOutWebhookEvents(ctx context.Context, tenantID string, after 
 		}
 		out.Upto = upto.Int64
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO webhook_deliveries (id, tenant_id, subscription_id, event_id, event_seq, contract_id, status, created_at, updated_at)
-			SELECT gen_random_uuid(), e.tenant_id, s.id, e.id, e.seq, e.contract_id, $4, $5, $5
+			INSERT INTO webhook_deliveries (id, tenant_id, subscription_id, event_id, event_seq, contract_id, lane, status, next_attempt_at, created_at, updated_at)
+			SELECT gen_random_uuid(), e.tenant_id, s.id, e.id, e.seq, e.contract_id, webhook_lane(e.contract_id, $7), $4, $5, $5, $5
 			FROM outbox_events e JOIN webhook_subscriptions s
 				ON s.tenant_id = e.tenant_id AND e.type = ANY (s.event_types) AND e.seq > s.after_seq
 			WHERE e.tenant_id = $1 AND e.seq > $2 AND e.seq <= $3 AND s.status = $6 AND s.deleted_at IS NULL
 			ORDER BY e.seq, s.id
 			FOR SHARE OF s
 			ON CONFLICT (subscription_id, event_id) WHERE redelivery_of IS NULL DO NOTHING`,
-			tenantID, after, out.Upto, DeliveryPending, now, WebhookActive); err != nil {
+			tenantID, after, out.Upto, DeliveryPending, now, WebhookActive, flow.WebhookLanes); err != nil {
 			return fmt.Errorf("create deliveries: %w", err)
 		}
-		if err := tx.SelectContext(ctx, &out.Queues, `
-			SELECT DISTINCT tenant_id, subscription_id, contract_id FROM webhook_deliveries
-			WHERE tenant_id = $1 AND event_seq > $2 AND event_seq <= $3 AND status = $4
-			ORDER BY subscription_id, contract_id`, tenantID, after, out.Upto, DeliveryPending); err != nil {
-			return fmt.Errorf("list queues to wake: %w", err)
+		if err := pendingUnits(ctx, tx, &out, byQueue, `tenant_id = $1 AND event_seq > $2 AND event_seq <= $3 AND status = $4`,
+			tenantID, after, out.Upto, DeliveryPending); err != nil {
+			return fmt.Errorf("list lanes to wake: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO webhook_cursors (tenant_id, seq) VALUES ($1, $2)
@@ -74,9 +96,9 @@ func (s *Store) FanOutWebhookEvents(ctx context.Context, tenantID string, after 
 // ResumeWebhookDispatch tells a starting dispatcher where to begin: after the
 // last event fanned out, or, if none ever was, after the oldest active
 // subscription's start (or the tenant's latest event). It also lists every
-// queue with pending deliveries, which may have lost their wake-up when the
-// previous dispatcher stopped.
-func (s *Store) ResumeWebhookDispatch(ctx context.Context, tenantID string) (WebhookFanOut, error) {
+// lane (byQueue: queue) with pending deliveries, which may have lost their
+// wake-up when the previous dispatcher stopped.
+func (s *Store) ResumeWebhookDispatch(ctx context.Context, tenantID string, byQueue bool) (WebhookFanOut, error) {
 	var out WebhookFanOut
 	if err := s.db.GetContext(ctx, &out.Upto, `SELECT coalesce(
 			(SELECT seq FROM webhook_cursors WHERE tenant_id = $1),
@@ -85,10 +107,8 @@ func (s *Store) ResumeWebhookDispatch(ctx context.Context, tenantID string) (Web
 			0)`, tenantID, WebhookActive, eventCounter); err != nil {
 		return out, fmt.Errorf("read webhook cursor: %w", err)
 	}
-	if err := s.db.SelectContext(ctx, &out.Queues, `
-		SELECT DISTINCT tenant_id, subscription_id, contract_id FROM webhook_deliveries
-		WHERE tenant_id = $1 AND status = $2 ORDER BY subscription_id, contract_id`, tenantID, DeliveryPending); err != nil {
-		return out, fmt.Errorf("list pending queues: %w", err)
+	if err := pendingUnits(ctx, s.db, &out, byQueue, `tenant_id = $1 AND status = $2`, tenantID, DeliveryPending); err != nil {
+		return out, fmt.Errorf("list pending lanes: %w", err)
 	}
 	return out, nil
 }
@@ -196,7 +216,7 @@ func (s *Store) FailWebhookDelivery(ctx context.Context, tenantID, deliveryID, r
 }
 
 func settleDelivery(ctx context.Context, tx *sqlx.Tx, tenantID, deliveryID, status string, reason *string, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = $3, failure_reason = $4, updated_at = $5
+	if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = $3, failure_reason = $4, updated_at = $5, next_attempt_at = NULL
 		WHERE tenant_id = $1 AND id = $2 AND status = $6`, tenantID, deliveryID, status, reason, now, DeliveryPending); err != nil {
 		return fmt.Errorf("settle delivery %s: %w", deliveryID, err)
 	}

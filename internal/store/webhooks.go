@@ -121,7 +121,7 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, tenantID, id, secret st
 }
 
 func cancelPendingDeliveries(ctx context.Context, tx *sqlx.Tx, subscriptionID, reason string, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = $2, failure_reason = $3, updated_at = $4
+	if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = $2, failure_reason = $3, updated_at = $4, next_attempt_at = NULL
 		WHERE subscription_id = $1 AND status = $5`, subscriptionID, DeliveryCancelled, reason, now, DeliveryPending); err != nil {
 		return fmt.Errorf("cancel pending deliveries: %w", err)
 	}

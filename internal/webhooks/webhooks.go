@@ -27,6 +27,20 @@ type Retry struct {
 // DefaultRetry retries for three days, at most an hour apart.
 var DefaultRetry = Retry{InitialInterval: 10 * time.Second, MaximumInterval: time.Hour, Window: 72 * time.Hour}
 
+// Backoff is how long to wait after a delivery's attempt-th failed attempt
+// (from 1): InitialInterval, doubling with each attempt, at most
+// MaximumInterval.
+func (r Retry) Backoff(attempt int) time.Duration {
+	wait := r.InitialInterval
+	for range attempt - 1 {
+		if wait >= r.MaximumInterval/2 {
+			return r.MaximumInterval
+		}
+		wait *= 2
+	}
+	return min(wait, r.MaximumInterval)
+}
+
 // RetryPolicy is the configured retry, or DefaultRetry.
 func (c Config) RetryPolicy() Retry {
 	if c.Retry == (Retry{}) {
