@@ -9,6 +9,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/store"
@@ -82,20 +83,29 @@ func (a *Webhooks) PollWebhookEvents(ctx context.Context, in flow.PollWebhookEve
 	}
 }
 
-// WakeWebhookQueues wakes each queue's delivery workflow; waking one twice is
-// harmless, so a retry may repeat them all.
+// WakeWebhookQueues wakes each queue's delivery workflow, wakeConcurrency at
+// a time; waking one twice is harmless, so a retry may repeat them all.
+// One after another, a batch of a billing run's queues (one per contract)
+// could outlast the activity's timeout on a busy Temporal, and be repeated
+// from its start without end.
 func (a *Webhooks) WakeWebhookQueues(ctx context.Context, in flow.WakeWebhookQueuesInput) error {
 	if a.temporal == nil {
 		// Retried rather than failed: the dispatcher resumes once a worker is configured.
 		return errors.New("the worker's activities have no Temporal client to start webhook deliveries with")
 	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(wakeConcurrency)
 	for _, q := range in.Queues {
-		if err := a.temporal.WakeWebhookQueue(ctx, flow.WebhookDeliveryInput{Queue: q, Retry: in.Retry}); err != nil {
-			return err
-		}
+		g.Go(func() error {
+			return a.temporal.WakeWebhookQueue(gctx, flow.WebhookDeliveryInput{Queue: q, Retry: in.Retry})
+		})
 	}
-	return nil
+	return g.Wait()
 }
+
+// wakeConcurrency bounds the delivery workflows one WakeWebhookQueues
+// signals at once.
+const wakeConcurrency = 10
 
 // NextWebhookDelivery returns the queue's first pending delivery, or "".
 func (a *Webhooks) NextWebhookDelivery(ctx context.Context, q flow.WebhookQueue) (string, error) {
