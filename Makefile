@@ -39,7 +39,7 @@ faults:
 	go test -tags faultinject -count=1 -timeout 60m -v ./faultinject/
 
 faults-short:
-	go test -tags faultinject -count=1 -timeout 20m -short -v ./faultinject/
+	go test -tags faultinject -count=1 -timeout 40m -short -v ./faultinject/
 
 # The model-based test's long form: random operations from concurrent
 # clients, then the invariant check (see modeltest/). `go test ./...` runs

@@ -76,8 +76,9 @@ type cluster struct {
 }
 
 // newCluster starts Postgres, migrates and seeds the demo tenant, then starts
-// Temporal, the worker and the API, and waits until the API is ready.
-func newCluster(t *testing.T) *cluster {
+// Temporal, the worker and the API, and waits until the API is ready. env
+// (KEY=value) is added to every process's environment.
+func newCluster(t *testing.T, env ...string) *cluster {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "contractd-faults-")
 	require.NoError(t, err)
@@ -127,6 +128,7 @@ func newCluster(t *testing.T) *cluster {
 		"TEMPORAL_ADDRESS=127.0.0.1:" + strconv.Itoa(temporalPort),
 		"LOG_LEVEL=warn",
 	}
+	common = append(common, env...)
 	c.temporal = c.newProcess("temporal", []string{"TEMPORAL_DEV_PORT=" + strconv.Itoa(temporalPort), "TEMPORAL_UI_PORT=0"}, common)
 	// The worker serves metrics and health too; a port of its own keeps it
 	// off anything else on the machine (such as a `contractd dev` on :8080).

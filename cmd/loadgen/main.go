@@ -38,6 +38,7 @@ type options struct {
 	temporalGzip bool
 	databaseURL  string
 	seed         int
+	seedDeclined int // percent of the seeded contracts paying with pm_declined
 	existing     bool
 	seeded       []string // ids of seeded contracts, used instead of creating new ones
 	sample       *sample  // what the read kinds pick from
@@ -62,6 +63,7 @@ func main() {
 	flag.BoolVar(&o.temporalGzip, "temporal-gzip", false, "gzip the floor's requests to Temporal, as the service does when TEMPORAL_GRPC_GZIP is true")
 	flag.StringVar(&o.databaseURL, "database-url", "postgres://postgres@127.0.0.1:5432/contracts?sslmode=disable", "Postgres for the floor, -seed and the read kinds' sample")
 	flag.IntVar(&o.seed, "seed", 0, "first bulk-insert this many contracts straight into Postgres and use them (scale tests)")
+	flag.IntVar(&o.seedDeclined, "seed-declined", 0, "with -seed, this percent (0-100) of the contracts pay with the sandbox's declining payment method (pm_declined)")
 	flag.BoolVar(&o.existing, "existing", false, "use -contracts of the tenant's contracts with nothing open, at random, from Postgres, instead of creating them (scale tests)")
 	flag.Parse()
 	var err error
@@ -77,7 +79,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if o.seed > 0 {
-		if o.seeded, err = seedContracts(ctx, o.databaseURL, o.prefix, o.seed); err != nil {
+		if o.seeded, err = seedContracts(ctx, o.databaseURL, o.prefix, o.seed, o.seedDeclined); err != nil {
 			fail(err)
 		}
 	} else if o.existing {

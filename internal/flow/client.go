@@ -203,6 +203,17 @@ func (f *Client) BillingRun(ctx context.Context, tenantID string, asOf domain.Da
 	if err != nil && ctx.Err() != nil {
 		return BillingRun{}, fmt.Errorf("query billing run %s: %w", id, err)
 	}
+	if info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+		// A completed run's totals are its result, stored by Temporal: they
+		// need no worker to replay the run, which may not answer in time
+		// (a long history, a worker restarted after a crash, a busy machine).
+		var totals BillingTotals
+		if err := f.c.GetWorkflow(ctx, id, info.GetExecution().GetRunId()).Get(ctx, &totals); err != nil {
+			return BillingRun{}, fmt.Errorf("read billing run %s's totals: %w", id, err)
+		}
+		run.BillingTotals = totals
+		run.AsOf = asOf
+	}
 	return run, nil
 }
 
