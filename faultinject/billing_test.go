@@ -178,7 +178,7 @@ func TestWorkerKilledMidBillingRun(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			var pending map[string]int
-			pending = c.deliveryCounts(t)
+			pending = c.countsByStatus(t, "webhook_deliveries")
 			t.Fatalf("%d of %d invoice.created events never reached the receiver %s after the run (deliveries by status %v), such as %v",
 				len(missing), len(events), time.Since(deliveryStart).Round(time.Second), pending, missing[:min(5, len(missing))])
 		}
@@ -205,20 +205,6 @@ func scaleDuration(full, short time.Duration) time.Duration {
 		return short
 	}
 	return full
-}
-
-// deliveryCounts is the webhook deliveries in each status.
-func (c *cluster) deliveryCounts(t *testing.T) map[string]int {
-	var rows []struct {
-		Status string `db:"status"`
-		N      int    `db:"n"`
-	}
-	require.NoError(t, c.db.Select(&rows, `SELECT status, count(*) AS n FROM webhook_deliveries GROUP BY status`))
-	out := map[string]int{}
-	for _, r := range rows {
-		out[r.Status] = r.N
-	}
-	return out
 }
 
 // checkBilling asserts what a billing run must leave in the database for the

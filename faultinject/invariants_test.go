@@ -37,11 +37,18 @@ func (c *cluster) settle(t *testing.T, timeout time.Duration) map[string]int {
 
 func (c *cluster) statusCounts(t *testing.T) map[string]int {
 	t.Helper()
+	return c.countsByStatus(t, "amendments")
+}
+
+// countsByStatus counts table's rows (amendments, webhook_deliveries) by
+// their status column.
+func (c *cluster) countsByStatus(t *testing.T, table string) map[string]int {
+	t.Helper()
 	var rows []struct {
 		Status string `db:"status"`
 		N      int    `db:"n"`
 	}
-	require.NoError(t, c.db.Select(&rows, `SELECT status, count(*) AS n FROM amendments GROUP BY status`))
+	require.NoError(t, c.db.Select(&rows, `SELECT status, count(*) AS n FROM `+table+` GROUP BY status`))
 	out := map[string]int{}
 	for _, r := range rows {
 		out[r.Status] = r.N
