@@ -62,6 +62,16 @@ func TestALongBillingRunIsFollowedToItsTotals(t *testing.T) {
 	resp.Decode(t, &ended)
 	assert.Equal(t, billingRun{billingTotals: billingTotals{AsOf: "2026-03-10"}, RunID: "2026-03-10", Status: "COMPLETED", Due: 2, Checked: 2,
 		StartedAt: ended.StartedAt, FinishedAt: ended.FinishedAt}, ended)
+
+	// With no worker to answer the progress query, an ended run still shows
+	// its progress and totals: they are its result.
+	env.StopWorker()
+	resp = env.Do("GET", "/api/billing/runs/2026-03-01", env.A.OperatorKey, nil)
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	var unanswered billingRun
+	resp.Decode(t, &unanswered)
+	assert.Equal(t, run, unanswered)
+	env.StartWorker()
 }
 
 func TestABillingRunIsItsTenantsAndItsIDADate(t *testing.T) {

@@ -27,22 +27,31 @@ const (
 // time: it issues their invoices, makes each one's first collection and hands
 // those that fail to a DunningWorkflow. Issuing and collecting are idempotent,
 // so a repeated or overlapping run bills each period and captures each
-// payment once.
-func BillingRunWorkflow(ctx workflow.Context, in flow.BillingRunInput) (flow.BillingTotals, error) {
+// payment once. Its result is its final state, progress and totals, which a
+// reader of the ended run gets without a worker replaying it for the query
+// (runs that ended before returned their totals alone, which decode the same).
+func BillingRunWorkflow(ctx workflow.Context, in flow.BillingRunInput) (flow.BillingRunState, error) {
 	// The first run's id stays the same across continue-as-new.
 	runID := workflow.GetInfo(ctx).FirstRunID
 	if err := workflow.SetQueryHandler(ctx, flow.BillingProgressQuery, func() (flow.BillingRunState, error) {
-		return flow.BillingRunState{AsOf: in.AsOf, BillingRunProgress: in.Progress, BillingTotals: in.Totals}, nil
+		return runState(in, in.Totals), nil
 	}); err != nil {
-		return in.Totals, fmt.Errorf("set the progress query: %w", err)
+		return runState(in, in.Totals), fmt.Errorf("set the progress query: %w", err)
 	}
 	if err := countBillingContracts(ctx, &in); err != nil {
-		return in.Totals, err
+		return runState(in, in.Totals), err
 	}
+	bill := billPages
 	if workflow.GetVersion(ctx, batchedCollection, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		return billOneByOne(ctx, &in, runID)
+		bill = billOneByOne
 	}
-	return billPages(ctx, &in, runID)
+	totals, err := bill(ctx, &in, runID)
+	return runState(in, totals), err
+}
+
+// runState is the run's state as its query and its result show it.
+func runState(in flow.BillingRunInput, totals flow.BillingTotals) flow.BillingRunState {
+	return flow.BillingRunState{AsOf: in.AsOf, BillingRunProgress: in.Progress, BillingTotals: totals}
 }
 
 // billOneByOne is how runs recorded before collections were batched go on:

@@ -202,9 +202,9 @@ func TestDailyBillingRunsEveryTenantDespiteAFailure(t *testing.T) {
 	run := func(tenantID string) any {
 		return flow.BillingRunInput{TenantID: tenantID, AsOf: dueDate}
 	}
-	env.OnWorkflow(workflows.BillingRunWorkflow, mock.Anything, run("tenant-1")).Return(flow.BillingTotals{Invoiced: 1}, nil).Once()
-	env.OnWorkflow(workflows.BillingRunWorkflow, mock.Anything, run("tenant-2")).Return(flow.BillingTotals{}, errors.New("database down")).Once()
-	env.OnWorkflow(workflows.BillingRunWorkflow, mock.Anything, run("tenant-3")).Return(flow.BillingTotals{Invoiced: 2}, nil).Once()
+	env.OnWorkflow(workflows.BillingRunWorkflow, mock.Anything, run("tenant-1")).Return(flow.BillingRunState{BillingTotals: flow.BillingTotals{Invoiced: 1}}, nil).Once()
+	env.OnWorkflow(workflows.BillingRunWorkflow, mock.Anything, run("tenant-2")).Return(flow.BillingRunState{}, errors.New("database down")).Once()
+	env.OnWorkflow(workflows.BillingRunWorkflow, mock.Anything, run("tenant-3")).Return(flow.BillingRunState{BillingTotals: flow.BillingTotals{Invoiced: 2}}, nil).Once()
 
 	env.ExecuteWorkflow(workflows.DailyBillingWorkflow)
 	require.True(t, env.IsWorkflowCompleted())

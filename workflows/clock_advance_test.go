@@ -66,9 +66,9 @@ func TestClockAdvanceStepsWakeSweepAndBillInOrder(t *testing.T) {
 		calls = append(calls, fmt.Sprint("sweep after ", s.AfterRef))
 		return flow.TermsPage{LastRef: 7, More: s.AfterRef == 0}, nil
 	})
-	env.OnWorkflow(workflows.BillingRunWorkflow, mock.Anything, mock.Anything).Return(func(ctx workflow.Context, run flow.BillingRunInput) (flow.BillingTotals, error) {
+	env.OnWorkflow(workflows.BillingRunWorkflow, mock.Anything, mock.Anything).Return(func(ctx workflow.Context, run flow.BillingRunInput) (flow.BillingRunState, error) {
 		calls = append(calls, "bill "+run.AsOf.String()+" on "+run.TestClockID+" as "+workflow.GetInfo(ctx).WorkflowExecution.ID)
-		return flow.BillingTotals{}, nil
+		return flow.BillingRunState{}, nil
 	})
 
 	env.ExecuteWorkflow(workflows.TestClockAdvanceWorkflow, in)

@@ -204,14 +204,19 @@ func (f *Client) BillingRun(ctx context.Context, tenantID string, asOf domain.Da
 		return BillingRun{}, fmt.Errorf("query billing run %s: %w", id, err)
 	}
 	if info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
-		// A completed run's totals are its result, stored by Temporal: they
-		// need no worker to replay the run, which may not answer in time
+		// A completed run's state is its result, stored by Temporal: it
+		// needs no worker to replay the run, which may not answer in time
 		// (a long history, a worker restarted after a crash, a busy machine).
-		var totals BillingTotals
-		if err := f.c.GetWorkflow(ctx, id, info.GetExecution().GetRunId()).Get(ctx, &totals); err != nil {
-			return BillingRun{}, fmt.Errorf("read billing run %s's totals: %w", id, err)
+		// A run that ended before its result held its progress has totals
+		// alone, and its progress is the query's, if it answered.
+		var final BillingRunState
+		if err := f.c.GetWorkflow(ctx, id, info.GetExecution().GetRunId()).Get(ctx, &final); err != nil {
+			return BillingRun{}, fmt.Errorf("read billing run %s's result: %w", id, err)
 		}
-		run.BillingTotals = totals
+		run.BillingTotals = final.BillingTotals
+		if !final.StartedAt.IsZero() {
+			run.BillingRunProgress = final.BillingRunProgress
+		}
 		run.AsOf = asOf
 	}
 	return run, nil
