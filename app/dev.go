@@ -36,13 +36,14 @@ func RunDev(ctx context.Context, cfg config.Config) error {
 	defer s.Close()
 
 	hostPort, uiAddr := cfg.TemporalAddress, ""
+	var embedded *devtemporal.Server
 	if hostPort == "" {
 		srv, err := startEmbeddedTemporal(cfg)
 		if err != nil {
 			return err
 		}
 		defer func() { _ = srv.Stop() }()
-		hostPort, uiAddr = srv.HostPort(), srv.UIAddress()
+		hostPort, uiAddr, embedded = srv.HostPort(), srv.UIAddress(), srv
 	}
 	// One registry: the API's /metrics shows the worker's metrics too.
 	reg := metrics.NewRegistry()
@@ -58,6 +59,10 @@ func RunDev(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer w.Stop()
+	if embedded != nil {
+		// Deferred after the worker's stop, so it runs before it.
+		defer embedded.Quiet()
+	}
 
 	fmt.Printf(`
 contractd dev is ready (%s)

@@ -162,10 +162,15 @@ func (s *Server) UIAddress() string {
 	return "http://" + s.uiAddr
 }
 
+// Quiet silences the server's log from now on, for a process about to shut
+// down: its workers' polls, cancelled as they stop, are logged by the server
+// as errors with stack traces before Stop begins.
+func (s *Server) Quiet() { s.logger.stop() }
+
 // Stop shuts down the UI and the server, quietly: what the server's services
 // log about each other while they stop is not worth a developer's attention.
 func (s *Server) Stop() error {
-	s.logger.stop()
+	s.Quiet()
 	if s.ui != nil {
 		s.ui.Stop()
 	}
