@@ -85,6 +85,10 @@ func (t *Terms) WatchTerms(ctx context.Context, in flow.TermsSweepInput) (flow.T
 	return out, nil
 }
 
+// renewalAnswerWait bounds the wait for a renewal's answer; an answer still
+// pending fails the attempt, and the retry joins the same amendment.
+const renewalAnswerWait = time.Minute
+
 // OpenRenewal opens the renewal of the term, dated its end, through an
 // amendment workflow like any change (approval rules may hold it), unless
 // there is none to open (see store.RenewalToOpen).
@@ -103,7 +107,7 @@ func (t *Terms) OpenRenewal(ctx context.Context, in flow.TermInput) (flow.Renewa
 		AmendmentID: id, WorkflowID: flow.AmendmentWorkflowID(id), TenantID: in.TenantID, ContractID: in.ContractID,
 		ActorID: domain.SystemActorID, Source: domain.SystemSource, RequestHash: hex.EncodeToString(hash[:]),
 		Change: change, Request: request, ApplyImmediately: true,
-	}, fmt.Sprintf("RENEWAL of contract %s at the end of its term on %s", in.ContractID, in.End))
+	}, fmt.Sprintf("RENEWAL of contract %s at the end of its term on %s", in.ContractID, in.End), renewalAnswerWait)
 	if err != nil {
 		return flow.RenewalOpened{}, fmt.Errorf("open the renewal of contract %s: %w", in.ContractID, err)
 	}

@@ -168,7 +168,7 @@ func (s *server) crossgrade(c *gin.Context) {
 		c.JSON(http.StatusOK, crossgradeResponse{Contract: &ct, Quote: &quote})
 		return
 	}
-	out, err := s.submitAmendment(c, ct, ch, body, hash)
+	out, err := s.submitAmendment(c, ct, ch, body, hash, quote)
 	if err != nil {
 		s.failAs(c, crossgradeSurface{}, err)
 		return
@@ -220,7 +220,7 @@ func (s *server) respondCrossgrade(c *gin.Context, contractID string, out flow.O
 		s.Logger.Warn("read contract for an answer", "contractId", contractID, "err", err, "requestId", c.GetString(requestIDKey))
 	}
 	status := http.StatusOK
-	if out.Amendment.Status != domain.StatusApplied {
+	if followPending(c, out.Amendment) || out.Amendment.Status != domain.StatusApplied {
 		status = http.StatusAccepted
 	}
 	c.JSON(status, resp)

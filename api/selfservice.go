@@ -20,6 +20,11 @@ const (
 	selfServiceSuccess = "SUCCESS"
 	selfServiceFailed  = "FAILED"
 	selfServiceReview  = "REVIEW"
+	// selfServicePending answers a change accepted whose workflow has not
+	// answered within AmendmentWait: the seed's statuses have no word for
+	// it, and each of theirs would mislead a client (FAILED invites sending
+	// the change again; REVIEW says a person must decide).
+	selfServicePending = "PENDING"
 	quotePreview       = "PREVIEW"
 )
 
@@ -119,7 +124,7 @@ func (s *server) changeContract(c *gin.Context) {
 		return
 	}
 
-	out, err := s.submitAmendment(c, ct, ch, body, hash)
+	out, err := s.submitAmendment(c, ct, ch, body, hash, quote)
 	if err != nil {
 		s.failAs(c, selfServiceSurface{action: ch.Action, contract: s.contractShown(c, ct.ID)}, err)
 		return
@@ -163,16 +168,21 @@ func (s *server) repeatedRequest(c *gin.Context, hash string) (*flow.Outcome, er
 	}
 	// Still being worked on (the first answer was lost to a timeout or a
 	// crash): wait for the workflow's answer as the first request did.
-	out, err := amendmentOutcome(s.Temporal.AmendmentOutcome(ctx, earlier.WorkflowID, earlierHash, principal(c).ActorID))
+	out, err := amendmentOutcome(s.Temporal.AmendmentOutcome(ctx, earlier.WorkflowID, earlierHash, principal(c).ActorID, s.AmendmentWait))
+	if errors.Is(err, flow.ErrAnswerPending) {
+		return &flow.Outcome{Amendment: &earlier}, nil
+	}
 	return &out, err
 }
 
 // submitAmendment hands a validated change to its amendment workflow with
-// Update-with-Start and returns the workflow's answer. With an
+// Update-with-Start and returns the workflow's answer, or the amendment as
+// it stands when the workflow has not answered within AmendmentWait
+// (quote is the change's price as the request saw it). With an
 // Idempotency-Key the amendment's id (and so its workflow's) derives from the
 // key, so concurrent repeats meet in one workflow, and the workflow's
 // validator refuses the key with another body.
-func (s *server) submitAmendment(c *gin.Context, ct domain.Contract, ch domain.Change, body []byte, hash string) (flow.Outcome, error) {
+func (s *server) submitAmendment(c *gin.Context, ct domain.Contract, ch domain.Change, body []byte, hash string, quote domain.Quote) (flow.Outcome, error) {
 	ctx := c.Request.Context()
 	p := principal(c)
 	key := idempotencyKey(c)
@@ -187,7 +197,39 @@ func (s *server) submitAmendment(c *gin.Context, ct domain.Contract, ch domain.C
 		Change: ch, Request: body,
 	}
 	// The summary is what an operator reads first in the Temporal UI's workflow list.
-	return amendmentOutcome(s.Temporal.StartAmendment(ctx, in, fmt.Sprintf("%s on %s (%s)", ch.Action, ct.Number, ct.AccountNumber)))
+	out, err := amendmentOutcome(s.Temporal.StartAmendment(ctx, in, fmt.Sprintf("%s on %s (%s)", ch.Action, ct.Number, ct.AccountNumber), s.AmendmentWait))
+	if errors.Is(err, flow.ErrAnswerPending) {
+		s.Logger.Warn("amendment answered as pending: its workflow did not answer in time", "amendmentId", amendmentID,
+			"wait", s.AmendmentWait, "requestId", c.GetString(requestIDKey))
+		return s.pendingAmendment(c, in, ct, quote), nil
+	}
+	return out, err
+}
+
+// pendingAmendment is an accepted amendment whose workflow has not answered
+// yet: as recorded, or, before its workflow has recorded it, as the request
+// priced it.
+func (s *server) pendingAmendment(c *gin.Context, in flow.OpenAmendmentInput, ct domain.Contract, quote domain.Quote) flow.Outcome {
+	if am, err := s.Store.Amendment(c.Request.Context(), scope(c), in.AmendmentID); err == nil {
+		return flow.Outcome{Amendment: &am}
+	}
+	quote.ID, quote.Status = in.AmendmentID, domain.StatusPending
+	return flow.Outcome{Amendment: &domain.Amendment{
+		ID: in.AmendmentID, ContractID: ct.ID, ContractNumber: ct.Number, Action: in.Change.Action,
+		Status: domain.StatusPending, EffectiveDate: quote.EffectiveDate, Quote: quote,
+		Source: in.Source, SubmittedBy: in.ActorID, WorkflowID: in.WorkflowID,
+	}}
+}
+
+// followPending points the client at an amendment still being made, which
+// it should follow rather than send again.
+func followPending(c *gin.Context, am *domain.Amendment) bool {
+	if am.Status != domain.StatusPending {
+		return false
+	}
+	c.Header("Location", "/api/amendments/"+am.ID)
+	c.Header("Retry-After", "1")
+	return true
 }
 
 // amendmentOutcome is an amendment workflow's answer to an update; a
@@ -214,11 +256,14 @@ func (s *server) respondAmendment(c *gin.Context, action domain.Action, out flow
 	if am.Invoice != nil {
 		resp.Invoice = am.Invoice
 	}
-	switch am.Status {
-	case domain.StatusReview:
+	switch {
+	case followPending(c, am):
+		resp.Status = selfServicePending
+		c.JSON(http.StatusAccepted, resp)
+	case am.Status == domain.StatusReview:
 		resp.Status = selfServiceReview
 		c.JSON(http.StatusAccepted, resp)
-	case domain.StatusApplied, domain.StatusScheduled:
+	case am.Status == domain.StatusApplied, am.Status == domain.StatusScheduled:
 		c.JSON(http.StatusOK, resp)
 	default:
 		resp.Status = selfServiceFailed

@@ -43,6 +43,10 @@ type Deps struct {
 	// totals before answering 202 with where to follow it; zero answers 202
 	// at once.
 	BillingRunWait time.Duration
+	// AmendmentWait is how long a change request waits for its amendment
+	// workflow's answer before answering 202 with the amendment to follow;
+	// zero answers so as soon as the workflow has started.
+	AmendmentWait time.Duration
 	// Tracing traces every request as a server span of its provider,
 	// continuing the caller's W3C trace context; nil traces nothing and adds
 	// no middleware.

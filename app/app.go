@@ -63,6 +63,9 @@ type Service struct {
 	// BillingRunWait is how long a billing run request waits for the run's
 	// totals; zero is config.DefaultBillingRunWait.
 	BillingRunWait time.Duration
+	// AmendmentWait is how long a change request waits for its amendment
+	// workflow's answer; zero is config.DefaultAmendmentWait.
+	AmendmentWait time.Duration
 	// Tracing is the tracer provider of the API's requests and the payment
 	// provider's calls; nil traces nothing. Temporal must then be a client
 	// built with ClientOptions on the same provider (it traces workflows and
@@ -72,14 +75,12 @@ type Service struct {
 
 // Router builds the API.
 func (s *Service) Router() http.Handler {
-	wait := s.BillingRunWait
-	if wait == 0 {
-		wait = config.DefaultBillingRunWait
-	}
 	return api.NewRouter(api.Deps{
 		Store: s.Store, Temporal: s.flowClient(), Logger: s.Logger, Now: s.Now,
-		Webhooks: s.Webhooks, Metrics: s.Metrics, RateLimit: s.RateLimit, BillingRunWait: wait,
-		Tracing: s.Tracing,
+		Webhooks: s.Webhooks, Metrics: s.Metrics, RateLimit: s.RateLimit,
+		BillingRunWait: orDefault(s.BillingRunWait, config.DefaultBillingRunWait),
+		AmendmentWait:  orDefault(s.AmendmentWait, config.DefaultAmendmentWait),
+		Tracing:        s.Tracing,
 	})
 }
 
@@ -140,4 +141,11 @@ func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 // SearchAttributeNames lists, sorted, the search attributes EnsureSearchAttributes registers.
 func SearchAttributeNames() []string {
 	return slices.Sorted(maps.Keys(flow.SearchAttributes))
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
 }

@@ -105,7 +105,7 @@ func newService(cfg config.Config, s *store.Store, c client.Client, logger *slog
 		Store: s, Temporal: c, TaskQueue: cfg.TemporalTaskQueue, Logger: logger, Metrics: reg,
 		Webhooks:  webhooks.Config{AllowInsecure: cfg.AllowInsecureWebhooks(dev)},
 		RateLimit: rate.Limit(cfg.RateLimitPerSecond),
-		UpdateKey: cfg.UpdateKey, BillingRunWait: cfg.BillingRunWait,
+		UpdateKey: cfg.UpdateKey, BillingRunWait: cfg.BillingRunWait, AmendmentWait: cfg.AmendmentWait,
 	}
 }
 

@@ -44,6 +44,9 @@ type Config struct {
 	// BillingRunWait is how long POST /api/billing/run waits for a run's
 	// totals before answering 202 with a link to its progress.
 	BillingRunWait time.Duration
+	// AmendmentWait is how long a change request waits for its amendment
+	// workflow's answer before answering 202 with the amendment to follow.
+	AmendmentWait time.Duration
 }
 
 // Defaults documented in the README; keep the two in step.
@@ -65,6 +68,11 @@ const (
 	// MaxBillingRunWait keeps a held request well inside the operator
 	// CLI's 60 s timeout and the idle timeouts of common proxies.
 	MaxBillingRunWait = 30 * time.Second
+	// DefaultAmendmentWait is about as long as Temporal itself holds one
+	// wait for an Update's outcome; an amendment answers in milliseconds
+	// unless the service is overloaded or a payment provider is slow.
+	DefaultAmendmentWait = 30 * time.Second
+	MaxAmendmentWait     = 2 * time.Minute
 )
 
 // FromEnv reads the configuration, applying defaults for unset variables.
@@ -109,13 +117,11 @@ func FromEnv() (Config, error) {
 		}
 		c.UpdateKey = []byte(key)
 	}
-	c.BillingRunWait = DefaultBillingRunWait
-	if v := env("BILLING_RUN_WAIT", ""); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 || d > MaxBillingRunWait {
-			return c, fmt.Errorf("BILLING_RUN_WAIT must be a duration above 0 and at most %s, such as 5s, got %q", MaxBillingRunWait, v)
-		}
-		c.BillingRunWait = d
+	if c.BillingRunWait, err = envWait("BILLING_RUN_WAIT", DefaultBillingRunWait, MaxBillingRunWait); err != nil {
+		return c, err
+	}
+	if c.AmendmentWait, err = envWait("AMENDMENT_WAIT", DefaultAmendmentWait, MaxAmendmentWait); err != nil {
+		return c, err
 	}
 	writes, err := envBool("TEMPORAL_UI_WRITE_ACTIONS")
 	if err != nil {
@@ -196,3 +202,16 @@ const (
 	// The embedded server's other services use the 13 ports after it.
 	devPort = "a port number up to 65522"
 )
+
+// envWait reads a wait: a Go duration above 0 and at most max, def when unset.
+func envWait(name string, def, max time.Duration) (time.Duration, error) {
+	v := env(name, "")
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 || d > max {
+		return 0, fmt.Errorf("%s must be a duration above 0 and at most %s, such as %s, got %q", name, max, def, v)
+	}
+	return d, nil
+}

@@ -26,20 +26,32 @@ func TestListenAddrExplicitVariableOpensDev(t *testing.T) {
 	assert.Equal(t, ":9000", cfg.ListenAddr(false))
 }
 
-func TestBillingRunWaitIsAPositiveDuration(t *testing.T) {
-	t.Setenv("BILLING_RUN_WAIT", "")
-	cfg, err := FromEnv()
-	require.NoError(t, err)
-	assert.Equal(t, DefaultBillingRunWait, cfg.BillingRunWait)
+func TestWaitsArePositiveDurationsWithinTheirBound(t *testing.T) {
+	waits := []struct {
+		name     string
+		def      time.Duration
+		read     func(Config) time.Duration
+		tooLongs []string
+	}{
+		{"BILLING_RUN_WAIT", DefaultBillingRunWait, func(c Config) time.Duration { return c.BillingRunWait }, []string{"31s", "1h"}},
+		{"AMENDMENT_WAIT", DefaultAmendmentWait, func(c Config) time.Duration { return c.AmendmentWait }, []string{"121s", "1h"}},
+	}
+	for _, w := range waits {
+		t.Setenv(w.name, "")
+		cfg, err := FromEnv()
+		require.NoError(t, err)
+		assert.Equal(t, w.def, w.read(cfg), w.name)
 
-	t.Setenv("BILLING_RUN_WAIT", "250ms")
-	cfg, err = FromEnv()
-	require.NoError(t, err)
-	assert.Equal(t, 250*time.Millisecond, cfg.BillingRunWait)
+		t.Setenv(w.name, "250ms")
+		cfg, err = FromEnv()
+		require.NoError(t, err)
+		assert.Equal(t, 250*time.Millisecond, w.read(cfg), w.name)
 
-	for _, bad := range []string{"0", "-1s", "5", "31s", "1h"} {
-		t.Setenv("BILLING_RUN_WAIT", bad)
-		_, err = FromEnv()
-		assert.ErrorContains(t, err, "BILLING_RUN_WAIT", bad)
+		for _, bad := range append([]string{"0", "-1s", "5", "soon"}, w.tooLongs...) {
+			t.Setenv(w.name, bad)
+			_, err = FromEnv()
+			assert.ErrorContains(t, err, w.name, bad)
+		}
+		t.Setenv(w.name, "")
 	}
 }

@@ -42,8 +42,9 @@ func (f *Client) CheckHealth(ctx context.Context) error {
 // StartAmendment hands a validated change to its amendment workflow with
 // Update-with-Start and returns the workflow's answer: a repeat with the same
 // workflow id joins the running one. summary is what an operator reads first
-// in the Temporal UI's workflow list.
-func (f *Client) StartAmendment(ctx context.Context, in OpenAmendmentInput, summary string) (Outcome, error) {
+// in the Temporal UI's workflow list. It waits for the answer at most wait
+// (see ErrAnswerPending).
+func (f *Client) StartAmendment(ctx context.Context, in OpenAmendmentInput, summary string, wait time.Duration) (Outcome, error) {
 	start := f.c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID:                       in.WorkflowID,
 		TaskQueue:                f.taskQueue,
@@ -56,20 +57,25 @@ func (f *Client) StartAmendment(ctx context.Context, in OpenAmendmentInput, summ
 			AmendmentStatusKey.ValueSet(domain.StatusPending),
 		),
 	}, AmendmentWorkflow, in)
-	ctx = f.sign(ctx, in.WorkflowID, UpdateOutcome, in.ActorID)
-	handle, err := f.c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+	waitCtx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	signed := f.sign(waitCtx, in.WorkflowID, UpdateOutcome, in.ActorID)
+	handle, err := f.c.UpdateWithStartWorkflow(signed, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateName: UpdateOutcome, Args: []any{in.RequestHash}, WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
+		UpdateOptions:          outcomeUpdate(in.RequestHash),
 	})
-	return outcomeOf(ctx, handle, err)
+	out, err := outcomeOf(signed, handle, err)
+	return f.keepWaiting(ctx, waitCtx, in.WorkflowID, in.RequestHash, in.ActorID, out, err)
 }
 
-// AmendmentOutcome waits for the answer of an amendment workflow already
-// started with requestHash (a request repeated with its Idempotency-Key).
-func (f *Client) AmendmentOutcome(ctx context.Context, workflowID, requestHash, actorID string) (Outcome, error) {
-	return f.updateAmendment(ctx, workflowID, UpdateOutcome, actorID, requestHash)
+// AmendmentOutcome waits, at most wait, for the answer of an amendment
+// workflow already started with requestHash (a request repeated with its
+// Idempotency-Key).
+func (f *Client) AmendmentOutcome(ctx context.Context, workflowID, requestHash, actorID string, wait time.Duration) (Outcome, error) {
+	waitCtx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	out, err := f.askOutcome(waitCtx, workflowID, requestHash, actorID)
+	return f.keepWaiting(ctx, waitCtx, workflowID, requestHash, actorID, out, err)
 }
 
 // Withdraw asks the amendment's workflow to withdraw it and returns the

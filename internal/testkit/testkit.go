@@ -28,6 +28,7 @@ import (
 
 	"github.com/contractd/contractd/app"
 	"github.com/contractd/contractd/internal/auth"
+	"github.com/contractd/contractd/internal/config"
 	"github.com/contractd/contractd/internal/demo"
 	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/store"
@@ -183,8 +184,12 @@ func New(t *testing.T, opts ...Option) *Env {
 		UpdateKey: UpdateKey, Logger: apiLogger(t),
 		// Runs held up on purpose (a worker restart) are still answered with
 		// their totals; WithBillingRunWait serves the 202.
-		BillingRunWait: testBillingRunWait,
-		Tracing:        o.tracing,
+		BillingRunWait: testWait,
+		// A test's changes are answered with what their workflows did, even
+		// on a CI machine busy enough to keep them waiting; WithAmendmentWait
+		// serves the 202.
+		AmendmentWait: config.MaxAmendmentWait,
+		Tracing:       o.tracing,
 	}
 	e.StartWorker()
 	t.Cleanup(e.StopWorker)
@@ -201,16 +206,26 @@ func New(t *testing.T, opts ...Option) *Env {
 	return e
 }
 
-// testBillingRunWait is how long a test's billing run request waits for
-// the run's totals.
-const testBillingRunWait = time.Minute
+// testWait is how long a test's billing run request waits for the run's
+// totals.
+const testWait = time.Minute
 
 // WithBillingRunWait is e with an API of its own whose billing run requests
 // wait at most wait for the run's totals (answering 202 after it): Do on the
 // copy calls that API; everything else is e's.
 func (e *Env) WithBillingRunWait(wait time.Duration) *Env {
+	return e.withAPI(func(s *app.Service) { s.BillingRunWait = wait })
+}
+
+// WithAmendmentWait is e with an API of its own whose change requests wait
+// at most wait for their amendment workflow's answer (answering 202 after it).
+func (e *Env) WithAmendmentWait(wait time.Duration) *Env {
+	return e.withAPI(func(s *app.Service) { s.AmendmentWait = wait })
+}
+
+func (e *Env) withAPI(configure func(*app.Service)) *Env {
 	service := *e.service
-	service.BillingRunWait = wait
+	configure(&service)
 	impatient := *e
 	impatient.service, impatient.HTTP = &service, httptest.NewServer(service.Router())
 	e.T.Cleanup(impatient.HTTP.Close)

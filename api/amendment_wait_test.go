@@ -1,0 +1,88 @@
+package api_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contractd/contractd/internal/testkit"
+)
+
+// followUntil reads the amendment a 202 points at until it reaches status.
+func followUntil(t *testing.T, env *testkit.Env, location, status string) map[string]any {
+	t.Helper()
+	var am map[string]any
+	require.Eventually(t, func() bool {
+		resp := env.Do("GET", location, env.A.SubmitterKey, nil)
+		if resp.Status != http.StatusOK {
+			return false
+		}
+		am = resp.JSON(t)
+		return am["status"] == status
+	}, time.Minute, 100*time.Millisecond, "amendment at %s never reached %s", location, status)
+	return am
+}
+
+// A change whose workflow does not answer within AMENDMENT_WAIT (no worker
+// polls here: the overloaded worker of a busy machine, made certain) is
+// answered 202 PENDING with the amendment to follow, not 503, which would
+// invite the client to make the change again. The same request repeated
+// with its key meanwhile joins it, and once a worker takes it the change is
+// made once.
+func TestAChangeNotAnsweredInTimeIsAcceptedAndFollowed(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	impatient := env.WithAmendmentWait(300 * time.Millisecond)
+	env.StopWorker()
+
+	body := seats(ct["number"].(string), 10)
+	resp := change(impatient, env.A.SubmitterKey, body, "Idempotency-Key", "ten-seats")
+	require.Equal(t, http.StatusAccepted, resp.Status, "%s", resp.Body)
+	got := resp.JSON(t)
+	assert.Equal(t, "PENDING", got["status"])
+	quote := got["quote"].(map[string]any)
+	id := quote["id"].(string)
+	assert.Equal(t, "PENDING", quote["status"])
+	assert.EqualValues(t, 15500, quote["recurringAfter"], "the price the request was accepted at")
+	assert.EqualValues(t, 1, got["contract"].(map[string]any)["version"], "nothing applied yet")
+	location := resp.Header.Get("Location")
+	assert.Equal(t, "/api/amendments/"+id, location)
+
+	again := change(impatient, env.A.SubmitterKey, body, "Idempotency-Key", "ten-seats")
+	require.Equal(t, http.StatusAccepted, again.Status, "%s", again.Body)
+	assert.Equal(t, id, again.JSON(t)["quote"].(map[string]any)["id"], "the repeat joins the same amendment")
+
+	env.StartWorker()
+	am := followUntil(t, env, location, "APPLIED")
+	assert.EqualValues(t, 4113, am["quote"].(map[string]any)["prorationTotal"])
+	contract := env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)
+	assert.EqualValues(t, 2, contract["version"], "applied once")
+
+	// Asked once more, the key now answers with what was done.
+	done := change(impatient, env.A.SubmitterKey, body, "Idempotency-Key", "ten-seats")
+	require.Equal(t, http.StatusOK, done.Status, "%s", done.Body)
+	assert.Equal(t, "SUCCESS", done.JSON(t)["status"])
+}
+
+// The crossgrade surface answers the same way, in its own format.
+func TestACrossgradeNotAnsweredInTimeIsAcceptedAndFollowed(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	impatient := env.WithAmendmentWait(300 * time.Millisecond)
+	env.StopWorker()
+
+	resp := crossgrade(impatient, ct, map[string]any{"salesItemCode": "BUSINESS-M"})
+	require.Equal(t, http.StatusAccepted, resp.Status, "%s", resp.Body)
+	am := resp.JSON(t)["amendment"].(map[string]any)
+	assert.Equal(t, "PENDING", am["status"])
+	assert.Equal(t, "CROSSGRADE", am["action"])
+	location := resp.Header.Get("Location")
+	assert.Equal(t, "/api/amendments/"+am["id"].(string), location)
+
+	env.StartWorker()
+	followUntil(t, env, location, "APPLIED")
+	assert.Equal(t, map[string]int{"AUTHORISE": 1, "CAPTURE": 1}, ledger(t, env, am["id"].(string)))
+}

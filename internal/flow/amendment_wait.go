@@ -1,0 +1,92 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+)
+
+// ErrAnswerPending reports that an amendment's workflow is running but did
+// not answer within the caller's wait (a busy Temporal server or worker, a
+// payment provider that is slow to answer). The change is accepted and goes on
+// without the caller, so the caller must not be told to send it again: the API
+// answers 202 with the amendment's id to follow.
+var ErrAnswerPending = errors.New("the amendment's workflow has not answered yet")
+
+// answerRetryPause spaces the questions to a Temporal server that ends its
+// wait for an update's outcome early (its own deadline, under load).
+const answerRetryPause = 100 * time.Millisecond
+
+// outcomeUpdate is the Update that asks an amendment workflow for its answer.
+// Its id is fixed by the request, so asking again (a wait that Temporal cut
+// short, or the request repeated with its Idempotency-Key) joins the Update
+// already sent rather than adding one.
+func outcomeUpdate(requestHash string) client.UpdateWorkflowOptions {
+	return client.UpdateWorkflowOptions{
+		UpdateID: "outcome-" + requestHash, UpdateName: UpdateOutcome, Args: []any{requestHash},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	}
+}
+
+// askOutcome sends (or joins) the outcome Update of a running amendment
+// workflow and waits for its answer while ctx lasts.
+func (f *Client) askOutcome(ctx context.Context, workflowID, requestHash, actorID string) (Outcome, error) {
+	ctx = f.sign(ctx, workflowID, UpdateOutcome, actorID)
+	opts := outcomeUpdate(requestHash)
+	opts.WorkflowID = workflowID
+	handle, err := f.c.UpdateWorkflow(ctx, opts)
+	return outcomeOf(ctx, handle, err)
+}
+
+// keepWaiting goes on asking for the workflow's answer after Temporal ended a
+// wait early, until waitCtx ends. A wait that ends with the workflow
+// running is ErrAnswerPending; with no workflow at all (the start never
+// reached Temporal) it is the wait's own error, which the caller may retry:
+// nothing was made. The caller's own cancellation (ctx) is returned as is.
+func (f *Client) keepWaiting(ctx, waitCtx context.Context, workflowID, requestHash, actorID string, out Outcome, err error) (Outcome, error) {
+	for err != nil && ctx.Err() == nil && waitCutShort(err) {
+		if waitCtx.Err() != nil {
+			return out, f.pendingOr(ctx, workflowID, err)
+		}
+		select {
+		case <-waitCtx.Done():
+			continue
+		case <-time.After(answerRetryPause):
+		}
+		out, err = f.askOutcome(waitCtx, workflowID, requestHash, actorID)
+	}
+	return out, err
+}
+
+// pendingOr is ErrAnswerPending when the amendment's workflow exists, and
+// waitErr otherwise.
+func (f *Client) pendingOr(ctx context.Context, workflowID string, waitErr error) error {
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err := f.c.DescribeWorkflowExecution(dctx, workflowID, "")
+	var notFound *serviceerror.NotFound
+	switch {
+	case err == nil:
+		return fmt.Errorf("amendment workflow %s: %w", workflowID, ErrAnswerPending)
+	case errors.As(err, &notFound):
+		return waitErr
+	default:
+		return fmt.Errorf("%w (and whether its workflow started is unknown: %v)", waitErr, err)
+	}
+}
+
+// waitCutShort recognises a wait for an Update that ended before its answer:
+// the caller's deadline, or Temporal's own for one long poll.
+func waitCutShort(err error) bool {
+	var (
+		timedOut *client.WorkflowUpdateServiceTimeoutOrCanceledError
+		deadline *serviceerror.DeadlineExceeded
+		canceled *serviceerror.Canceled
+	)
+	return errors.As(err, &timedOut) || errors.As(err, &deadline) || errors.As(err, &canceled) ||
+		errors.Is(err, context.DeadlineExceeded)
+}
