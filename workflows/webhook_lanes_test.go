@@ -47,6 +47,28 @@ func TestWebhookLaneRunsBatchesUntilNothingIsPending(t *testing.T) {
 	assert.Equal(t, calls[0], calls[1], "the second batch follows at once")
 }
 
+// A lane with nothing pending waits for a wake-up before it ends: events
+// come in runs, and a lane that ended at every lull would be started again a
+// moment later.
+func TestWebhookLaneLingersForTheNextWakeUp(t *testing.T) {
+	env := webhookEnv(t)
+	start := env.Now()
+	var calls []time.Time
+	env.OnActivity(hooks.DeliverWebhooks, mock.Anything, mock.Anything).Return(batches(env, &calls,
+		flow.DeliverWebhooksResult{Sent: 5},
+		flow.DeliverWebhooksResult{Sent: 2},
+	))
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(flow.WebhookWakeSignal, nil) }, 20*time.Second)
+
+	env.ExecuteWorkflow(workflows.WebhookLaneWorkflow, flow.WebhookLaneInput{Lane: laneA, Retry: testRetry})
+
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	require.Len(t, calls, 2, "the wake-up is served by the same run")
+	assert.Equal(t, start.Add(20*time.Second), calls[1])
+	assert.Equal(t, start.Add(20*time.Second+time.Minute), env.Now(), "and the run ends a minute after its last batch")
+}
+
 // When only retries remain, the lane sleeps on a timer until the earliest
 // is due, then tries it.
 func TestWebhookLaneSleepsUntilTheNextAttempt(t *testing.T) {
