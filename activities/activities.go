@@ -41,6 +41,7 @@ type Groups struct {
 	Schedules   *Schedules
 	Billing     *Billing
 	Collections *Collections
+	Dunning     *Dunning
 	Payments    *Payments
 	Webhooks    *Webhooks
 	Terms       *Terms
@@ -64,6 +65,7 @@ func New(d Deps) Groups {
 		Schedules:   NewSchedules(d.Store, d.Now),
 		Billing:     NewBilling(d.Store, d.Now),
 		Collections: NewCollections(d.Store, d.Now, d.Payments),
+		Dunning:     NewDunning(d.Temporal),
 		Payments:    NewPayments(d.Payments),
 		Webhooks:    NewWebhooks(d.Store, d.Webhooks, d.Temporal),
 		Terms:       NewTerms(d.Store, d.Now, d.Temporal),
@@ -73,7 +75,7 @@ func New(d Deps) Groups {
 
 // All lists the groups, for registering each on a worker.
 func (g Groups) All() []any {
-	return []any{g.Amendments, g.Contracts, g.Schedules, g.Billing, g.Collections, g.Payments, g.Webhooks, g.Terms, g.Clocks}
+	return []any{g.Amendments, g.Contracts, g.Schedules, g.Billing, g.Collections, g.Dunning, g.Payments, g.Webhooks, g.Terms, g.Clocks}
 }
 
 // database is what the groups that only read and write Postgres hold: the

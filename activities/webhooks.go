@@ -84,7 +84,7 @@ func (a *Webhooks) PollWebhookEvents(ctx context.Context, in flow.PollWebhookEve
 // errNoTemporal fails a wake-up on a worker built without a Temporal
 // client; retried rather than failed, the dispatcher resumes once a worker
 // is configured.
-var errNoTemporal = errors.New("the worker's activities have no Temporal client to start webhook deliveries with")
+var errNoTemporal = errors.New("the worker's activities have no Temporal client to start workflows with")
 
 // send makes one attempt at delivering an event to a subscription and says
 // what it means for the delivery. failure describes an attempt that did not

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/internal/domain"
@@ -22,10 +23,11 @@ import (
 	"github.com/contractd/contractd/workflows"
 )
 
-// billing and pay name the activities the mocks stand in for.
+// billing, pay and dunning name the activities the mocks stand in for.
 var (
 	billing *activities.Billing
 	pay     *activities.Payments
+	dunning *activities.Dunning
 )
 
 func billingEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
@@ -154,8 +156,8 @@ func TestBillingRunCountsOutcomesPagesAndDunsFailures(t *testing.T) {
 		ok: domain.CollectionSucceeded, refused: domain.CollectionDeclined, down: domain.CollectionFailed, cancelled: domain.CollectionSkipped,
 	}
 	tried := collecting(env, func(inv flow.InvoiceRef, _ int) domain.CollectionOutcome { return outcomes[inv] })
-	env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, refused).Return(nil).Once()
-	env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, down).Return(nil).Once()
+	// The page's two unsuccessful invoices are dunned, started together.
+	env.OnActivity(dunning.StartDunning, mock.Anything, flow.StartDunningInput{Invoices: []flow.InvoiceRef{refused, down}}).Return(nil).Once()
 
 	assert.Equal(t, flow.BillingTotals{Invoiced: 4, Collected: 1, Declined: 1, Failed: 1, Skipped: 2}, runBilling(t, env))
 	require.Len(t, tried.batches, 2, "one batch a page")
@@ -181,7 +183,7 @@ func TestBillingRunCollectsALargePageInBatches(t *testing.T) {
 		}
 		return domain.CollectionSucceeded
 	})
-	env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, declinedOne).Return(nil).Once()
+	env.OnActivity(dunning.StartDunning, mock.Anything, flow.StartDunningInput{Invoices: []flow.InvoiceRef{declinedOne}}).Return(nil).Once()
 
 	assert.Equal(t, flow.BillingTotals{Invoiced: 250, Collected: 249, Declined: 1}, runBilling(t, env))
 	var sizes []int
@@ -245,4 +247,31 @@ func TestBillingRunShowsItsProgress(t *testing.T) {
 		AsOf: dueDate, BillingTotals: flow.BillingTotals{Skipped: 3},
 		BillingRunProgress: flow.BillingRunProgress{Due: 5, Checked: 5, StartedAt: dueDate.Time().Add(time.Hour)},
 	}, state)
+}
+
+// A declined invoice on a test clock is dunned by a child workflow, which
+// registers its wait on the clock at once; one on the wall clock by the
+// StartDunning activity, and in runs recorded before that, by a child too.
+func TestBillingRunDunsTestClockInvoicesAsChildren(t *testing.T) {
+	for _, recorded := range []bool{false, true} {
+		env := billingEnv(t)
+		if recorded {
+			env.OnGetVersion(workflows.DelayedDunning, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		}
+		env.SetStartTime(dueDate.Time().Add(time.Hour))
+		wall, clocked := invoice("wall"), invoice("clocked")
+		clocked.TestClockID = "clock-1"
+		env.OnActivity(billing.InvoiceDuePeriods, mock.Anything, mock.Anything).
+			Return(flow.InvoicePage{Invoiced: 2, Collect: []flow.InvoiceRef{wall, clocked}}, nil).Once()
+		collecting(env, func(flow.InvoiceRef, int) domain.CollectionOutcome { return domain.CollectionDeclined })
+		env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, clocked).Return(nil).Once()
+		if recorded {
+			env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, wall).Return(nil).Once()
+		} else {
+			env.OnActivity(dunning.StartDunning, mock.Anything, flow.StartDunningInput{Invoices: []flow.InvoiceRef{wall}}).Return(nil).Once()
+		}
+
+		assert.Equal(t, flow.BillingTotals{Invoiced: 2, Declined: 2}, runBilling(t, env), "recorded before: %v", recorded)
+		env.AssertExpectations(t)
+	}
 }

@@ -22,6 +22,12 @@ const (
 	// billingPageSize bounds the contracts one InvoiceDuePeriods invoices:
 	// a page's invoices are collected in batches, all at once.
 	billingPageSize = 500
+	// delayedDunning names the change that starts the dunning of a page's
+	// declined invoices on the wall clock from an activity, each workflow's
+	// first task delayed until its first retry, instead of as child
+	// workflows, which cost Temporal a task and a timer each at once and
+	// two events each in the run's history.
+	delayedDunning = "delayed-dunning"
 )
 
 // billPages bills the run's pages as a pipeline: while one page's invoices
@@ -32,7 +38,7 @@ const (
 func billPages(ctx workflow.Context, in *flow.BillingRunInput, runID string) (flow.BillingTotals, error) {
 	publishBillingProgress(ctx, *in)
 	invoicing := invoiceNextPage(ctx, *in, runID)
-	var dunning []workflow.ChildWorkflowFuture
+	dunning := noDunning
 	for {
 		var page flow.InvoicePage
 		if err := invoicing.Get(ctx, &page); err != nil {
@@ -44,7 +50,7 @@ func billPages(ctx workflow.Context, in *flow.BillingRunInput, runID string) (fl
 			next.AfterRef = page.LastRef
 			invoicing = invoiceNextPage(ctx, next, runID)
 		}
-		if err := allDunningStarted(ctx, dunning); err != nil {
+		if err := dunning(ctx); err != nil {
 			return in.Totals, err
 		}
 		outcomes, err := collecting(ctx)
@@ -55,13 +61,13 @@ func billPages(ctx workflow.Context, in *flow.BillingRunInput, runID string) (fl
 		countPage(in, page, outcomes)
 		publishBillingProgress(ctx, *in)
 		if !page.More {
-			return in.Totals, allDunningStarted(ctx, dunning)
+			return in.Totals, dunning(ctx)
 		}
 		in.AfterRef = page.LastRef
 		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			// The next page, invoiced already, is invoiced again by the
 			// next run, which counts what this one issued as its own.
-			if err := errors.Join(invoicing.Get(ctx, nil), allDunningStarted(ctx, dunning)); err != nil {
+			if err := errors.Join(invoicing.Get(ctx, nil), dunning(ctx)); err != nil {
 				return in.Totals, err
 			}
 			return in.Totals, workflow.NewContinueAsNewError(ctx, BillingRunWorkflow, *in)
@@ -120,16 +126,50 @@ func collectBatch(ctx workflow.Context, tenantID, clockID string, attempt int, i
 }
 
 // dunningFor starts the dunning of each invoice whose first collection did
-// not end its collecting.
-func dunningFor(ctx workflow.Context, invoices []flow.InvoiceRef, outcomes []domain.CollectionOutcome) []workflow.ChildWorkflowFuture {
-	var started []workflow.ChildWorkflowFuture
+// not end its collecting, and returns how to wait until every one has
+// started. Invoices on the wall clock are started by one StartDunning
+// activity; those on a test clock, whose dunning must register its wait on
+// the clock at once, and all of them in runs recorded before, as child
+// workflows.
+func dunningFor(ctx workflow.Context, invoices []flow.InvoiceRef, outcomes []domain.CollectionOutcome) func(workflow.Context) error {
+	var due []flow.InvoiceRef
 	for i, inv := range invoices {
 		if !outcomes[i].EndsDunning() {
-			started = append(started, startDunning(ctx, inv))
+			due = append(due, inv)
 		}
 	}
-	return started
+	if len(due) == 0 {
+		return noDunning
+	}
+	var wall []flow.InvoiceRef
+	if workflow.GetVersion(ctx, delayedDunning, workflow.DefaultVersion, 1) == 1 {
+		wall = slices.DeleteFunc(slices.Clone(due), func(inv flow.InvoiceRef) bool { return inv.TestClockID != "" })
+		due = slices.DeleteFunc(due, func(inv flow.InvoiceRef) bool { return inv.TestClockID == "" })
+	}
+	var children []workflow.ChildWorkflowFuture
+	for _, inv := range due {
+		children = append(children, startDunning(ctx, inv))
+	}
+	var delayed workflow.Future
+	if len(wall) > 0 {
+		var a *activities.Dunning
+		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: time.Minute,
+			RetryPolicy:         untilDone(time.Second),
+		})
+		delayed = workflow.ExecuteActivity(actx, a.StartDunning, flow.StartDunningInput{Invoices: wall})
+	}
+	return func(ctx workflow.Context) error {
+		err := allDunningStarted(ctx, children)
+		if delayed != nil {
+			err = errors.Join(err, delayed.Get(ctx, nil))
+		}
+		return err
+	}
 }
+
+// noDunning is the wait of a page with no dunning to start.
+func noDunning(workflow.Context) error { return nil }
 
 // allDunningStarted waits until every dunning has started.
 func allDunningStarted(ctx workflow.Context, dunning []workflow.ChildWorkflowFuture) error {

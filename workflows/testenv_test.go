@@ -19,6 +19,10 @@ import (
 // tests of runs and dunning recorded before it.
 const BatchedCollection = batchedCollection
 
+// DelayedDunning names the change that started dunning from an activity,
+// for the tests of runs recorded before it.
+const DelayedDunning = delayedDunning
+
 func trustEveryUpdate(*flow.UpdateGrant, string, string, string, time.Time) error { return nil }
 
 // NewTestEnv builds a testsuite environment with a quiet logger (the SDK's
