@@ -84,5 +84,8 @@ func TestACrossgradeNotAnsweredInTimeIsAcceptedAndFollowed(t *testing.T) {
 
 	env.StartWorker()
 	followUntil(t, env, location, "APPLIED")
-	assert.Equal(t, map[string]int{"AUTHORISE": 1, "CAPTURE": 1}, ledger(t, env, am["id"].(string)))
+	// The payment is captured once the change is applied, a step after it.
+	id := am["id"].(string)
+	require.Eventually(t, func() bool { return ledger(t, env, id)["CAPTURE"] > 0 }, time.Minute, 100*time.Millisecond)
+	assert.Equal(t, map[string]int{"AUTHORISE": 1, "CAPTURE": 1}, ledger(t, env, id))
 }
