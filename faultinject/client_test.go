@@ -101,7 +101,10 @@ func (c *client) send(ctx context.Context, kind, method, path, key string, body 
 	backoff := 100 * time.Millisecond
 	for {
 		r := c.call(ctx, kind, method, path, key, body, idempotencyKey)
-		if !retryable(r.status) || ctx.Err() != nil {
+		// A change still being made (202 PENDING, the API's wait for its
+		// workflow ran out) is asked about again with its key, which joins it.
+		stillPending := idempotencyKey != "" && r.status == http.StatusAccepted && quoteStatus(r) == "PENDING"
+		if (!retryable(r.status) && !stillPending) || ctx.Err() != nil {
 			return r
 		}
 		time.Sleep(backoff)
