@@ -11,19 +11,17 @@ import (
 	"github.com/contractd/contractd/internal/testkit"
 )
 
-// followUntil reads the amendment a 202 points at until it reaches status.
+// followUntil reads the amendment a 202 points at until it reaches status;
+// until its workflow has recorded it, it is not found.
 func followUntil(t *testing.T, env *testkit.Env, location, status string) map[string]any {
 	t.Helper()
-	var am map[string]any
-	require.Eventually(t, func() bool {
+	return eventually(t, func() map[string]any {
 		resp := env.Do("GET", location, env.A.SubmitterKey, nil)
 		if resp.Status != http.StatusOK {
-			return false
+			return nil
 		}
-		am = resp.JSON(t)
-		return am["status"] == status
-	}, time.Minute, 100*time.Millisecond, "amendment at %s never reached %s", location, status)
-	return am
+		return resp.JSON(t)
+	}, func(am map[string]any) bool { return am["status"] == status })
 }
 
 // A change whose workflow does not answer within AMENDMENT_WAIT (no worker

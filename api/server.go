@@ -44,8 +44,10 @@ type Deps struct {
 	// at once.
 	BillingRunWait time.Duration
 	// AmendmentWait is how long a change request waits for its amendment
-	// workflow's answer before answering 202 with the amendment to follow;
-	// zero answers so as soon as the workflow has started.
+	// workflow's answer before answering 202 with the amendment to follow.
+	// It bounds the start too, so it must leave time for that (app gives
+	// config.DefaultAmendmentWait when unset): a wait that ends before the
+	// start reaches Temporal is a 503.
 	AmendmentWait time.Duration
 	// Tracing traces every request as a server span of its provider,
 	// continuing the caller's W3C trace context; nil traces nothing and adds

@@ -184,7 +184,7 @@ func New(t *testing.T, opts ...Option) *Env {
 		UpdateKey: UpdateKey, Logger: apiLogger(t),
 		// Runs held up on purpose (a worker restart) are still answered with
 		// their totals; WithBillingRunWait serves the 202.
-		BillingRunWait: testWait,
+		BillingRunWait: testBillingRunWait,
 		// A test's changes are answered with what their workflows did, even
 		// on a CI machine busy enough to keep them waiting; WithAmendmentWait
 		// serves the 202.

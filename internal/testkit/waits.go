@@ -7,9 +7,9 @@ import (
 	"github.com/contractd/contractd/app"
 )
 
-// testWait is how long a test's billing run request waits for the run's
+// testBillingRunWait is how long a test's billing run request waits for the run's
 // totals.
-const testWait = time.Minute
+const testBillingRunWait = time.Minute
 
 // WithBillingRunWait is e with an API of its own whose billing run requests
 // wait at most wait for the run's totals (answering 202 after it): Do on the
