@@ -110,7 +110,7 @@ func TestDunningRetriesOnTheScheduleThenMarksArrears(t *testing.T) {
 	}, tried.at, "retries 1, 3 and 7 days after the due date")
 	assert.Equal(t, []int{1, 2, 3}, tried.attempts())
 	for _, b := range tried.batches {
-		assert.Equal(t, []flow.InvoiceRef{inv}, b.Invoices, "a retry is a batch of its invoice")
+		assert.Equal(t, flow.InvoiceRefs{inv}, b.Invoices, "a retry is a batch of its invoice")
 		assert.Equal(t, inv.TenantID, b.TenantID)
 	}
 }
@@ -161,7 +161,7 @@ func TestBillingRunCountsOutcomesPagesAndDunsFailures(t *testing.T) {
 
 	assert.Equal(t, flow.BillingTotals{Invoiced: 4, Collected: 1, Declined: 1, Failed: 1, Skipped: 2}, runBilling(t, env))
 	require.Len(t, tried.batches, 2, "one batch a page")
-	assert.Equal(t, []flow.InvoiceRef{ok, refused, down}, tried.batches[0].Invoices)
+	assert.Equal(t, flow.InvoiceRefs{ok, refused, down}, tried.batches[0].Invoices)
 	assert.Equal(t, []int{0, 0}, tried.attempts(), "a run makes first attempts")
 }
 

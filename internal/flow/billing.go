@@ -97,7 +97,7 @@ type InvoicePage struct {
 	Skipped int
 	// Refused names contracts not billed because an amount is beyond the limits.
 	Refused []string
-	Collect []InvoiceRef
+	Collect InvoiceRefs
 	LastRef int64
 	More    bool
 }
@@ -126,7 +126,7 @@ type CollectInvoicesInput struct {
 	TenantID    string
 	TestClockID string `json:",omitempty"`
 	Attempt     int
-	Invoices    []InvoiceRef
+	Invoices    InvoiceRefs
 }
 
 // CollectedInvoices says how each attempt of a CollectInvoicesInput ended,

@@ -17,7 +17,7 @@ import (
 // StartDunningInput names the invoices of a billing run's page whose first
 // collection failed, on the wall clock.
 type StartDunningInput struct {
-	Invoices []InvoiceRef
+	Invoices InvoiceRefs
 }
 
 // FirstDunningRetry is when an invoice's dunning first tries to collect it
