@@ -106,68 +106,56 @@ func (s *Sandbox) Refund(ctx context.Context, key, captureID string, amount int6
 	return Refund{ID: got.ID, CaptureID: captureID, Amount: got.Amount}, nil
 }
 
-// follow records an operation on an earlier entry: the capture or void of an
-// authorisation (a void releases all of it), the refund of a capture.
+// follow records an operation on an earlier entry (the capture or void of an
+// authorisation, a void releasing all of it; the refund of a capture) under
+// an idempotency key, in one transaction: the parent is locked first, and
+// only then are what earlier operations took from it and what the key
+// already holds read, so concurrent settlements of one payment serialise and
+// a call that waited sees what the one before it wrote (a statement that
+// waits for a lock goes on reading the snapshot it started with). A key
+// already used returns its entry, or a refusal when it was used for another
+// request.
 func (s *Sandbox) follow(ctx context.Context, key, op, parentID string, amount int64) (entry, error) {
 	if _, err := uuid.Parse(parentID); err != nil {
 		return entry{}, rejected("%q is not a payment id", parentID)
-	}
-	var parent entry
-	err := s.db.GetContext(ctx, &parent, `SELECT `+entryColumns+` FROM sandbox_ledger WHERE id = $1`, parentID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return entry{}, rejected("payment %s does not exist", parentID)
-	}
-	if err != nil {
-		return entry{}, fmt.Errorf("load payment %s: %w", parentID, err)
-	}
-	if op == opVoid {
-		amount = parent.Amount
-	}
-	return s.record(ctx, key, entry{
-		Operation: op, ParentID: &parent.ID, PaymentMethod: parent.PaymentMethod, Amount: amount, Currency: parent.Currency, Approved: true,
-	})
-}
-
-// record writes e under an idempotency key. A key already used returns its
-// entry, or a refusal when it was used for another request. Otherwise the
-// payment method's outage is simulated and e is inserted, after its parent
-// (if any) is locked and found to take it: concurrent settlements of one
-// payment serialise, and a call that waited sees what the one before it wrote.
-// An operation on no parent is one statement, as most of a billing run's are.
-func (s *Sandbox) record(ctx context.Context, key string, e entry) (entry, error) {
-	if simulatesOutage(e.PaymentMethod) {
-		// Only a key's first calls see the outage: a used key answers as before.
-		prior, err := byKey(ctx, s.db, key)
-		if err == nil {
-			return prior, prior.replays(key, e)
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return entry{}, err
-		}
-		if err := s.simulateOutage(ctx, key, e.PaymentMethod); err != nil {
-			return entry{}, err
-		}
-	}
-	if e.ParentID == nil {
-		return insertEntry(ctx, s.db, key, e)
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return entry{}, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	parent, used, err := lockParent(ctx, tx, *e.ParentID)
+	var parent entry
+	err = tx.GetContext(ctx, &parent, `SELECT `+entryColumns+` FROM sandbox_ledger WHERE id = $1 FOR UPDATE`, parentID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return entry{}, rejected("payment %s does not exist", parentID)
+	}
 	if err != nil {
-		return entry{}, err
+		return entry{}, fmt.Errorf("lock payment %s: %w", parentID, err)
 	}
-	prior, err := byKey(ctx, tx, key)
-	switch {
-	case err == nil:
+	if op == opVoid {
+		amount = parent.Amount
+	}
+	e := entry{Operation: op, ParentID: &parent.ID, PaymentMethod: parent.PaymentMethod, Amount: amount, Currency: parent.Currency, Approved: true}
+	var took struct {
+		Used  int64   `db:"used"`
+		Prior *string `db:"prior"`
+	}
+	if err := tx.GetContext(ctx, &took, `
+		SELECT coalesce(sum(amount), 0) AS used, (SELECT id FROM sandbox_ledger WHERE idempotency_key = $2) AS prior
+		FROM sandbox_ledger WHERE parent_id = $1`, parent.ID, key); err != nil {
+		return entry{}, fmt.Errorf("sum settlements of %s: %w", parent.ID, err)
+	}
+	if took.Prior != nil {
+		prior, err := byKey(ctx, tx, key)
+		if err != nil {
+			return entry{}, err
+		}
 		return prior, prior.replays(key, e)
-	case !errors.Is(err, sql.ErrNoRows):
+	}
+	if err := simulateOutageIn(ctx, tx, key, e.PaymentMethod); err != nil {
 		return entry{}, err
 	}
-	if err := e.fits(parent, used); err != nil {
+	if err := e.fits(parent, took.Used); err != nil {
 		return entry{}, err
 	}
 	stored, err := insertEntry(ctx, tx, key, e)
@@ -178,6 +166,43 @@ func (s *Sandbox) record(ctx context.Context, key string, e entry) (entry, error
 		return entry{}, fmt.Errorf("commit: %w", err)
 	}
 	return stored, nil
+}
+
+// record writes an operation on no parent (an authorisation) under an
+// idempotency key, in one statement unless its payment method simulates an
+// outage. A key already used returns its entry, or a refusal when it was
+// used for another request.
+func (s *Sandbox) record(ctx context.Context, key string, e entry) (entry, error) {
+	if simulatesOutage(e.PaymentMethod) {
+		// Only a key's first calls see the outage: a used key answers as before.
+		prior, err := byKey(ctx, s.db, key)
+		if err == nil {
+			return prior, prior.replays(key, e)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return entry{}, err
+		}
+		if err := simulateOutage(ctx, s.db, key, e.PaymentMethod); err != nil {
+			return entry{}, err
+		}
+	}
+	return insertEntry(ctx, s.db, key, e)
+}
+
+// simulateOutageIn is simulateOutage inside a settlement's transaction: an
+// outage commits the transaction, which holds only the outage's count, so
+// that the count outlives the failed call.
+func simulateOutageIn(ctx context.Context, tx *sqlx.Tx, key, method string) error {
+	if !simulatesOutage(method) {
+		return nil
+	}
+	err := simulateOutage(ctx, tx, key, method)
+	if errors.Is(err, ErrUnavailable) {
+		if commitErr := tx.Commit(); commitErr != nil {
+			return fmt.Errorf("commit the outage: %w", commitErr)
+		}
+	}
+	return err
 }
 
 // insertEntry inserts e under key unless the key is taken, and returns the
@@ -197,20 +222,6 @@ func insertEntry(ctx context.Context, q sqlx.QueryerContext, key string, e entry
 		return entry{}, fmt.Errorf("insert ledger entry: %w", err)
 	}
 	return stored, stored.replays(key, e)
-}
-
-// lockParent locks the entry an operation follows and sums what earlier
-// operations already took from it.
-func lockParent(ctx context.Context, tx *sqlx.Tx, id string) (entry, int64, error) {
-	var parent entry
-	if err := tx.GetContext(ctx, &parent, `SELECT `+entryColumns+` FROM sandbox_ledger WHERE id = $1 FOR UPDATE`, id); err != nil {
-		return parent, 0, fmt.Errorf("lock payment %s: %w", id, err)
-	}
-	var used int64
-	if err := tx.GetContext(ctx, &used, `SELECT coalesce(sum(amount), 0) FROM sandbox_ledger WHERE parent_id = $1`, id); err != nil {
-		return parent, 0, fmt.Errorf("sum settlements of %s: %w", id, err)
-	}
-	return parent, used, nil
 }
 
 // fits refuses an operation its parent cannot take: only an approved
@@ -249,13 +260,13 @@ func simulatesOutage(method string) bool {
 
 // simulateOutage fails the calls the payment method makes fail: always for
 // pm_unavailable, the first flakyFailures times per key for pm_flaky.
-func (s *Sandbox) simulateOutage(ctx context.Context, key, method string) error {
+func simulateOutage(ctx context.Context, q sqlx.QueryerContext, key, method string) error {
 	switch method {
 	case MethodUnavailable:
 		return ErrUnavailable
 	case MethodFlaky:
 		var failures int
-		err := s.db.QueryRowxContext(ctx, `
+		err := q.QueryRowxContext(ctx, `
 			INSERT INTO sandbox_outages (idempotency_key, failures) VALUES ($1, 1)
 			ON CONFLICT (idempotency_key) DO UPDATE SET failures = sandbox_outages.failures + 1
 				WHERE sandbox_outages.failures < $2
