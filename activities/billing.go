@@ -75,10 +75,16 @@ func (a *Billing) InvoiceDuePeriods(ctx context.Context, in flow.InvoicePageInpu
 		}
 		open = append(open, ended...)
 	}
+	var refs flow.InvoiceRefs
 	for _, inv := range open {
-		page.Collect = append(page.Collect, flow.InvoiceRef{
+		refs = append(refs, flow.InvoiceRef{
 			TenantID: in.TenantID, ContractID: inv.ContractID, InvoiceID: inv.ID, DueDate: inv.PeriodStart, TestClockID: in.TestClockID,
 		})
+	}
+	if in.CompactRefs {
+		page.Refs = refs
+	} else {
+		page.Collect = refs
 	}
 	return page, nil
 }

@@ -38,6 +38,17 @@ func TestARetriedCollectionBatchRecordsWhatItsFirstTryCharged(t *testing.T) {
 	var page flow.InvoicePage
 	require.NoError(t, issued.Get(&page))
 	require.Len(t, page.Collect, 3)
+	// Asked again, compactly, the page issues nothing more (the run counts
+	// what it issued before as its own) and lists the same invoices in Refs.
+	again, err := billing.ExecuteActivity(groups.Billing.InvoiceDuePeriods, flow.InvoicePageInput{TenantID: env.A.ID, AsOf: asOf, Limit: 10, CompactRefs: true})
+	require.NoError(t, err)
+	var compact flow.InvoicePage
+	require.NoError(t, again.Get(&compact))
+	var invoices int
+	require.NoError(t, env.Store.DB().Get(&invoices, `SELECT count(*) FROM invoices WHERE tenant_id = $1`, env.A.ID))
+	assert.Equal(t, 3, invoices)
+	assert.Empty(t, compact.Collect)
+	assert.Equal(t, flow.InvoiceRefs(page.Collect), compact.Refs)
 	batch := flow.CollectInvoicesInput{TenantID: env.A.ID, Invoices: page.Collect}
 
 	// The first try charges; Postgres then refuses its record, as a worker

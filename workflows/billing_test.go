@@ -142,6 +142,8 @@ func TestDunningEndsWhenTheScheduleIsCancelled(t *testing.T) {
 	env.AssertActivityNumberOfCalls(t, "MarkInArrears", 0)
 }
 
+// The pages here are answered in Collect, as a worker of a release before
+// InvoicePageInput.CompactRefs answers whatever the run asked.
 func TestBillingRunCountsOutcomesPagesAndDunsFailures(t *testing.T) {
 	env := billingEnv(t)
 	env.SetStartTime(dueDate.Time().Add(time.Hour))
@@ -166,16 +168,17 @@ func TestBillingRunCountsOutcomesPagesAndDunsFailures(t *testing.T) {
 }
 
 // A page with more invoices than a batch takes is collected in batches,
-// and every outcome is counted against its own invoice.
+// and every outcome is counted against its own invoice. The run asks for
+// the page's invoices in their compact form.
 func TestBillingRunCollectsALargePageInBatches(t *testing.T) {
 	env := billingEnv(t)
 	env.SetStartTime(dueDate.Time().Add(time.Hour))
-	var page []flow.InvoiceRef
+	var page flow.InvoiceRefs
 	for i := range 250 {
 		page = append(page, invoice(fmt.Sprint(i)))
 	}
-	env.OnActivity(billing.InvoiceDuePeriods, mock.Anything, mock.Anything).
-		Return(flow.InvoicePage{Checked: 250, Invoiced: 250, Collect: page, LastRef: 250}, nil).Once()
+	env.OnActivity(billing.InvoiceDuePeriods, mock.Anything, mock.MatchedBy(func(in flow.InvoicePageInput) bool { return in.CompactRefs })).
+		Return(flow.InvoicePage{Checked: 250, Invoiced: 250, Refs: page, LastRef: 250}, nil).Once()
 	declinedOne := page[201]
 	tried := collecting(env, func(inv flow.InvoiceRef, _ int) domain.CollectionOutcome {
 		if inv == declinedOne {
@@ -194,7 +197,7 @@ func TestBillingRunCollectsALargePageInBatches(t *testing.T) {
 	}
 	// The batches are collected at once, in any order.
 	assert.ElementsMatch(t, []int{100, 100, 50}, sizes)
-	assert.ElementsMatch(t, page, all, "each invoice collected once")
+	assert.ElementsMatch(t, []flow.InvoiceRef(page), all, "each invoice collected once")
 }
 
 func TestDailyBillingRunsEveryTenantDespiteAFailure(t *testing.T) {

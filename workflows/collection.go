@@ -28,6 +28,9 @@ const (
 	// workflows, which cost Temporal a task and a timer each at once and
 	// two events each in the run's history.
 	delayedDunning = "delayed-dunning"
+	// compactInvoiceRefs names the change that asks for a page's invoices
+	// in their compact form (flow.InvoiceRefs), about half the run's history.
+	compactInvoiceRefs = "compact-invoice-refs"
 )
 
 // billPages bills the run's pages as a pipeline: while one page's invoices
@@ -44,7 +47,8 @@ func billPages(ctx workflow.Context, in *flow.BillingRunInput, runID string) (fl
 		if err := invoicing.Get(ctx, &page); err != nil {
 			return in.Totals, err
 		}
-		collecting := collectFirstAttempts(ctx, in.TenantID, in.TestClockID, page.Collect)
+		toCollect := page.ToCollect()
+		collecting := collectFirstAttempts(ctx, in.TenantID, in.TestClockID, toCollect)
 		if page.More {
 			next := *in
 			next.AfterRef = page.LastRef
@@ -57,7 +61,7 @@ func billPages(ctx workflow.Context, in *flow.BillingRunInput, runID string) (fl
 		if err != nil {
 			return in.Totals, err
 		}
-		dunning = dunningFor(ctx, page.Collect, outcomes)
+		dunning = dunningFor(ctx, toCollect, outcomes)
 		countPage(in, page, outcomes)
 		publishBillingProgress(ctx, *in)
 		if !page.More {
@@ -83,7 +87,9 @@ func invoiceNextPage(ctx workflow.Context, in flow.BillingRunInput, runID string
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         untilDone(time.Second),
 	})
-	return workflow.ExecuteActivity(actx, a.InvoiceDuePeriods, invoicePageInput(in, runID, billingPageSize))
+	page := invoicePageInput(in, runID, billingPageSize)
+	page.CompactRefs = workflow.GetVersion(ctx, compactInvoiceRefs, workflow.DefaultVersion, 1) == 1
+	return workflow.ExecuteActivity(actx, a.InvoiceDuePeriods, page)
 }
 
 // collectFirstAttempts starts the first collection of a page's invoices,

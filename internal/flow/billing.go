@@ -85,6 +85,11 @@ type InvoicePageInput struct {
 	Limit    int
 	// TestClockID is the run's test clock (see BillingRunInput).
 	TestClockID string `json:",omitempty"`
+	// CompactRefs asks for the invoices to collect in InvoicePage.Refs, which
+	// a worker of a release before it cannot read: only runs that recorded
+	// the change that made them ask (a workflow version such a worker
+	// refuses to replay) ask.
+	CompactRefs bool `json:",omitempty"`
 }
 
 // InvoicePage is what invoicing one page did, and the invoices it leaves to
@@ -97,9 +102,21 @@ type InvoicePage struct {
 	Skipped int
 	// Refused names contracts not billed because an amount is beyond the limits.
 	Refused []string
-	Collect InvoiceRefs
+	// Collect or, when the input asked for CompactRefs, Refs lists the
+	// invoices to collect (a worker of a release before CompactRefs fills
+	// Collect whatever was asked); ToCollect reads either.
+	Collect []InvoiceRef `json:",omitempty"`
+	Refs    InvoiceRefs  `json:",omitempty"`
 	LastRef int64
 	More    bool
+}
+
+// ToCollect lists the page's invoices to collect.
+func (p InvoicePage) ToCollect() InvoiceRefs {
+	if p.Refs != nil {
+		return p.Refs
+	}
+	return p.Collect
 }
 
 // InvoiceRef names an invoice to collect (and is a dunning workflow's input).

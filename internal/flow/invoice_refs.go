@@ -14,8 +14,11 @@ import (
 // so their JSON names the tenant and test clock once and each invoice as a
 // [contract, invoice, due date] triple, about half the size of a list of
 // InvoiceRef objects. Invoices of more than one tenant or clock, which no run
-// writes, are written as that list; it is also read, as runs recorded before
-// hold it.
+// writes, are written as that list. Both forms are read: a workflow worker of
+// a release before them writes the list. A worker of such a release cannot
+// read the compact form: an activity input it gets fails to decode and is
+// retried until a worker of this release takes it, and a page's result is
+// compact only when the run asked (InvoicePageInput.CompactRefs).
 type InvoiceRefs []InvoiceRef
 
 // compactInvoiceRefs is InvoiceRefs' JSON when they share a tenant and clock.

@@ -143,7 +143,7 @@ func (s *Sandbox) follow(ctx context.Context, key, op, parentID string, amount i
 	if err := tx.GetContext(ctx, &took, `
 		SELECT coalesce(sum(amount), 0) AS used, (SELECT id FROM sandbox_ledger WHERE idempotency_key = $2) AS prior
 		FROM sandbox_ledger WHERE parent_id = $1`, parent.ID, key); err != nil {
-		return entry{}, fmt.Errorf("sum settlements of %s: %w", parent.ID, err)
+		return entry{}, fmt.Errorf("read what payment %s settled and key %q holds: %w", parent.ID, key, err)
 	}
 	if took.Prior != nil {
 		prior, err := byKey(ctx, tx, key)
@@ -199,7 +199,7 @@ func simulateOutageIn(ctx context.Context, tx *sqlx.Tx, key, method string) erro
 	err := simulateOutage(ctx, tx, key, method)
 	if errors.Is(err, ErrUnavailable) {
 		if commitErr := tx.Commit(); commitErr != nil {
-			return fmt.Errorf("commit the outage: %w", commitErr)
+			return errors.Join(err, fmt.Errorf("commit the outage: %w", commitErr))
 		}
 	}
 	return err
