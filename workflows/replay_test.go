@@ -32,4 +32,6 @@ func RegisterReplayed(r worker.WorkflowReplayer) {
 	r.RegisterWorkflow(WebhookDispatchWorkflow)
 	r.RegisterWorkflow(WebhookDeliveryWorkflow)
 	r.RegisterWorkflow(WebhookLaneWorkflow)
+	r.RegisterWorkflow(BillingRunWorkflow)
+	r.RegisterWorkflow(DunningWorkflow)
 }
