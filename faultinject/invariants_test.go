@@ -62,26 +62,29 @@ type expectation struct {
 	captures int            // payments captured, exactly
 }
 
-// checkInvariants asserts the scenario's own expectations (how many
-// amendments ended in each status, how many payments were captured), then
-// every invariant of internal/testkit/invariants, Temporal's side included:
-// whatever crashed, the database and the workflows must agree; and the
-// settlement ledger (checkLedger).
+// checkInvariants asserts every invariant of internal/testkit/invariants,
+// Temporal's side included (whatever crashed, the database and the
+// workflows must agree), then the scenario's own expectations (how many
+// amendments ended in each status, how many payments were captured) and the
+// settlement ledger (checkLedger). The invariants come first: they give
+// each amendment's workflow a minute to end where its amendment has, as an
+// upgrade's workflow captures its payment after the amendment is APPLIED,
+// and later if a worker died with the capture.
 func (c *cluster) checkInvariants(t *testing.T, want expectation) {
 	t.Helper()
+	temporal, err := temporalclient.Dial(temporalclient.Options{HostPort: c.temporalAddr, Namespace: config.DefaultTemporalNamespace,
+		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+	require.NoError(t, err)
+	defer temporal.Close()
+	invariants.Require(t, c.db, temporal, time.Minute)
+
 	assert.Equal(t, want.statuses, c.statusCounts(t), "amendments by status")
 	var captures, voids int
 	require.NoError(t, c.db.Get(&captures, `SELECT count(*) FROM sandbox_ledger WHERE operation = 'CAPTURE'`))
 	require.NoError(t, c.db.Get(&voids, `SELECT count(*) FROM sandbox_ledger WHERE operation = 'VOID'`))
 	assert.Equal(t, want.captures, captures, "payments captured")
 	assert.Zero(t, voids, "payments voided")
-
 	c.checkLedger(t)
-	temporal, err := temporalclient.Dial(temporalclient.Options{HostPort: c.temporalAddr, Namespace: config.DefaultTemporalNamespace,
-		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
-	require.NoError(t, err)
-	defer temporal.Close()
-	invariants.Require(t, c.db, temporal, time.Minute)
 
 	t.Log(c.report(want))
 }

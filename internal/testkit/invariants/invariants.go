@@ -181,9 +181,18 @@ const workflowAgrees = "amendment's workflow agrees"
 // Check reads every invariant and returns what breaks them. With a Temporal
 // client it also asks each amendment's workflow whether it agrees: an open
 // amendment's workflow is running and a settled one's has ended. A workflow
-// finishing its last step is given until settle has passed to catch up.
+// finishing its last step is given until settle has passed to catch up, and
+// is asked first: an upgrade's capture follows its amendment's APPLIED, so
+// the database is read once the workflows have done what they will.
 func Check(ctx context.Context, db *sqlx.DB, workflows client.Client, settle time.Duration) ([]Violation, error) {
 	var out []Violation
+	if workflows != nil {
+		disagree, err := workflowsDisagreeing(ctx, db, workflows, settle)
+		if err != nil {
+			return nil, err
+		}
+		out = disagree
+	}
 	for _, c := range checks {
 		var details []string
 		if err := db.SelectContext(ctx, &details, c.query); err != nil {
@@ -193,11 +202,7 @@ func Check(ctx context.Context, db *sqlx.DB, workflows client.Client, settle tim
 			out = append(out, Violation{Invariant: c.name, Detail: d})
 		}
 	}
-	if workflows == nil {
-		return out, nil
-	}
-	disagree, err := workflowsDisagreeing(ctx, db, workflows, settle)
-	return append(out, disagree...), err
+	return out, nil
 }
 
 type amendmentState struct {
