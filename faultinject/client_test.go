@@ -101,10 +101,9 @@ func (c *client) send(ctx context.Context, kind, method, path, key string, body 
 	backoff := 100 * time.Millisecond
 	for {
 		r := c.call(ctx, kind, method, path, key, body, idempotencyKey)
-		// A change still being made (202 PENDING, the API's wait for its
-		// workflow ran out) is asked about again with its key, which joins it.
-		stillPending := idempotencyKey != "" && r.status == http.StatusAccepted && quoteStatus(r) == "PENDING"
-		if (!retryable(r.status) && !stillPending) || ctx.Err() != nil {
+		// A change still being made is asked about again with its key,
+		// which joins it.
+		if (!retryable(r.status) && !(idempotencyKey != "" && stillBeingMade(r))) || ctx.Err() != nil {
 			return r
 		}
 		time.Sleep(backoff)
@@ -184,24 +183,27 @@ func crossgradePath(ct contract) string {
 	return "/api/customers/" + ct.customerID + "/contracts/" + ct.ref + "/crossgrade"
 }
 
-// amendmentID is the id in a self-service or crossgrade answer.
-func amendmentID(r reply) string {
-	if q, ok := r.body["quote"].(map[string]any); ok {
-		if id, ok := q["id"].(string); ok {
-			return id
+// amendmentField is a field of the amendment a self-service answer shows
+// (under "quote") or a crossgrade answer (under "amendment").
+func amendmentField(r reply, field string) string {
+	for _, at := range []string{"quote", "amendment"} {
+		if am, ok := r.body[at].(map[string]any); ok {
+			if v, ok := am[field].(string); ok {
+				return v
+			}
 		}
 	}
 	return ""
 }
 
-// quoteStatus is the amendment status in a self-service or crossgrade answer.
-func quoteStatus(r reply) string {
-	if q, ok := r.body["quote"].(map[string]any); ok {
-		if s, ok := q["status"].(string); ok {
-			return s
-		}
-	}
-	return ""
+// amendmentID is the id in a self-service or crossgrade answer.
+func amendmentID(r reply) string { return amendmentField(r, "id") }
+
+// stillBeingMade says whether an answer is a change accepted and still
+// being made: 202 PENDING, the API's wait for its workflow having run out.
+// The client is to follow it, not to send it again.
+func stillBeingMade(r reply) bool {
+	return r.status == http.StatusAccepted && amendmentField(r, "status") == "PENDING"
 }
 
 // decide approves (or withdraws) an amendment, retrying like submissions do,
