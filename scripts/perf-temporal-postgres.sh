@@ -288,6 +288,9 @@ print_report() {
 			(if .throughputVsFloor then "\(.throughputVsFloor * 100 | round)%" else "" end),
 			(if .p50VsFloor then "\(.p50VsFloor | r1)×" else "" end)] | @tsv)' "$1" |
 		column -t -s $'\t' -R 2,3,4,5,6,7,8,9
+	jq -r 'select(.rounds) | "\nvs floor by round (throughput, p50; the table shows their medians):",
+		(.rounds[] | .round as $r | .kinds[] | select(.kind != "floor") |
+			"  round \($r) \(.kind): \(.throughputVsFloor * 100 | round)%, \(.p50VsFloor * 100 | round / 100)×")' "$1"
 	echo
 	echo "answers by status:"
 	jq -r '.statuses[] | "  \(.status) \(.count)"' "$1"
@@ -468,6 +471,8 @@ echo "## summary (README Performance table format)"
 echo
 echo "Temporal $("$BIN/temporal-server" --version | awk '{print $NF}') (standalone, Postgres persistence + visibility, 4 history shards), contractd api and worker as separate processes; $(nproc) CPUs."
 echo "State at the end: $CONTRACTS contracts, amendments waiting: $WAITING; Temporal workflows: $WORKFLOWS."
+echo
+echo "Each \"vs floor\" is the median of the run's rounds' own ratios (six rounds, the service and the floor alternating)."
 echo
 echo "| kind | clients | req/s | p50 ms | p95 ms | p99 ms | vs floor |"
 echo "|---|---|---|---|---|---|---|"

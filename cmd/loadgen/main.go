@@ -57,7 +57,7 @@ func main() {
 	flag.StringVar(&mix, "mix", "immediate=100", "request kinds and weights: "+strings.Join(kindNames(), ", "))
 	flag.BoolVar(&o.json, "json", false, "print the report as JSON")
 	flag.BoolVar(&o.floor, "floor", false, "also measure the Temporal floor (needs -temporal and -database-url)")
-	flag.IntVar(&o.rounds, "rounds", 4, "with -floor, alternate the measured requests and the floor in this many rounds, so both see the machine alike")
+	flag.IntVar(&o.rounds, "rounds", 6, "with -floor, alternate the measured requests and the floor in this many rounds, so both see the machine alike; each ratio to the floor is the median of the rounds' own")
 	flag.StringVar(&o.temporal, "temporal", "127.0.0.1:7233", "Temporal frontend for the floor")
 	flag.StringVar(&o.namespace, "namespace", "default", "Temporal namespace for the floor")
 	flag.BoolVar(&o.temporalGzip, "temporal-gzip", false, "gzip the floor's requests to Temporal, as the service does when TEMPORAL_GRPC_GZIP is true")
@@ -110,6 +110,22 @@ func main() {
 	rep.print()
 }
 
+// printRounds shows each round's ratios to the floor, of which the table's
+// are the medians.
+func (r *report) printRounds() {
+	if len(r.Rounds) == 0 {
+		return
+	}
+	fmt.Println("\nvs floor by round (throughput, p50; the table shows their medians):")
+	for _, round := range r.Rounds {
+		for _, k := range round.Kinds {
+			if k.Kind != floorKind {
+				fmt.Printf("  round %d %s: %.0f%%, %.2f× (%.1f/s, p50 %.1f ms)\n", round.Round, k.Kind, 100*k.ThroughputVsFloor, k.P50VsFloor, k.Throughput, k.P50)
+			}
+		}
+	}
+}
+
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "loadgen:", err)
 	os.Exit(1)
@@ -155,25 +171,46 @@ func run(ctx context.Context, o options) (*report, error) {
 	go progress(rec, o.requests, done)
 	defer close(done)
 	var took, floorTook time.Duration
+	var compared []roundStats
 	for r := 0; r < rounds; r++ {
 		lo, hi := r*o.requests/rounds, (r+1)*o.requests/rounds
+		round, floorRound := rec.round(), floorRec.round()
+		var roundTook, floorRoundTook time.Duration
 		if fl != nil && r%2 == 1 {
-			floorTook += fl.run(ctx, o, hi-lo, floorRec)
+			floorRoundTook = fl.run(ctx, o, hi-lo, floorRound)
 		}
-		took += l.send(ctx, lo, hi, rec)
+		roundTook = l.send(ctx, lo, hi, round)
 		if fl != nil && r%2 == 0 {
-			floorTook += fl.run(ctx, o, hi-lo, floorRec)
+			floorRoundTook = fl.run(ctx, o, hi-lo, floorRound)
+		}
+		took, floorTook = took+roundTook, floorTook+floorRoundTook
+		if fl != nil {
+			rep, err := withFloor(round.report(roundTook, o), floorRound.report(floorRoundTook, o))
+			if err != nil {
+				return nil, fmt.Errorf("round %d: %w", r+1, err)
+			}
+			compared = append(compared, roundStats{Round: r + 1, Kinds: rep.Kinds})
 		}
 	}
 	rep := rec.report(took, o)
-	if fl != nil {
-		floorRep := floorRec.report(floorTook, o)
-		if len(floorRep.Kinds) == 0 {
-			return nil, fmt.Errorf("floor: no workflow ran")
-		}
-		rep.add(floorRep.Kinds[0])
-		rep.compareToFloor()
+	if fl == nil {
+		return rep, nil
 	}
+	rep, err = withFloor(rep, floorRec.report(floorTook, o))
+	if err != nil {
+		return nil, err
+	}
+	rep.compareByRounds(compared)
+	return rep, nil
+}
+
+// withFloor adds the floor's figures to rep and compares each kind with them.
+func withFloor(rep, floorRep *report) (*report, error) {
+	if len(floorRep.Kinds) == 0 {
+		return nil, fmt.Errorf("floor: no workflow ran")
+	}
+	rep.add(floorRep.Kinds[0])
+	rep.compareToFloor()
 	return rep, nil
 }
 
@@ -282,13 +319,14 @@ func (r *report) print() {
 	fmt.Fprintln(w, "kind\tcount\terrors\treq/s\tp50 ms\tp95 ms\tp99 ms\tvs floor req/s\tvs floor p50\t")
 	for _, k := range r.Kinds {
 		ratio, p50ratio := "", ""
-		if k.ThroughputVsFloor > 0 {
+		if k.ThroughputVsFloor > 0 { // the median of the rounds' ratios
 			ratio = fmt.Sprintf("%.0f%%", 100*k.ThroughputVsFloor)
 			p50ratio = fmt.Sprintf("%.1f×", k.P50VsFloor)
 		}
 		fmt.Fprintf(w, "%s\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\t\n", k.Kind, k.Count, k.Errors, k.Throughput, k.P50, k.P95, k.P99, ratio, p50ratio)
 	}
 	w.Flush()
+	r.printRounds()
 	if len(r.Statuses) > 0 {
 		fmt.Println("\nanswers by status:")
 		for _, s := range r.Statuses {

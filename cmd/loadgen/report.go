@@ -3,26 +3,39 @@ package main
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"time"
 )
 
-// recorder collects latencies and answers from every client.
+// recorder collects latencies and answers from every client. A round's
+// recorder passes what it records on to the whole run's (parent).
 type recorder struct {
 	mu        sync.Mutex
 	latencies map[string][]time.Duration
 	errors    map[string]int
 	statuses  map[string]int
 	n         int
+	parent    *recorder
 }
 
 func newRecorder() *recorder {
 	return &recorder{latencies: map[string][]time.Duration{}, errors: map[string]int{}, statuses: map[string]int{}}
 }
 
+// round is a recorder for one round of the run, which records into r too.
+func (r *recorder) round() *recorder {
+	round := newRecorder()
+	round.parent = r
+	return round
+}
+
 // record notes one measured request; ok is whether its answer was the expected one.
 func (r *recorder) record(kind string, d time.Duration, status string, ok bool) {
+	if r.parent != nil {
+		r.parent.record(kind, d, status, ok)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.n++
@@ -64,6 +77,16 @@ type report struct {
 	Elapsed     string        `json:"elapsed"`
 	Kinds       []kindStats   `json:"kinds"`
 	Statuses    []statusCount `json:"statuses"`
+	// Rounds are each round's kinds and floor, compared with each other,
+	// when the run measured the floor.
+	Rounds []roundStats `json:"rounds,omitempty"`
+}
+
+// roundStats is one round of a run with the floor: its requests' kinds and
+// the floor's round beside them, each kind compared with that floor.
+type roundStats struct {
+	Round int         `json:"round"`
+	Kinds []kindStats `json:"kinds"`
 }
 
 func (r *recorder) report(elapsed time.Duration, o options) *report {
@@ -128,4 +151,37 @@ func (r *report) compareToFloor() {
 			r.Kinds[i].P50VsFloor = r.Kinds[i].P50 / floor.P50
 		}
 	}
+}
+
+// compareByRounds sets each kind's throughput and p50 relative to the
+// floor's as the median of the rounds' own ratios, each round's requests
+// against the floor's round beside them: a round the machine slowed for
+// both sides moves the result less than in one pooled comparison.
+func (r *report) compareByRounds(rounds []roundStats) {
+	r.Rounds = rounds
+	for i := range r.Kinds {
+		var throughput, p50 []float64
+		for _, round := range rounds {
+			for _, k := range round.Kinds {
+				if k.Kind == r.Kinds[i].Kind && k.ThroughputVsFloor > 0 {
+					throughput, p50 = append(throughput, k.ThroughputVsFloor), append(p50, k.P50VsFloor)
+				}
+			}
+		}
+		r.Kinds[i].ThroughputVsFloor, r.Kinds[i].P50VsFloor = median(throughput), median(p50)
+	}
+}
+
+// median is the middle of xs (the mean of the middle two for an even
+// count), 0 for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if n := len(s); n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+	return s[len(s)/2]
 }
