@@ -87,3 +87,21 @@ func TestACrossgradeNotAnsweredInTimeIsAcceptedAndFollowed(t *testing.T) {
 	require.Eventually(t, func() bool { return ledger(t, env, id)["CAPTURE"] > 0 }, time.Minute, 100*time.Millisecond)
 	assert.Equal(t, map[string]int{"AUTHORISE": 1, "CAPTURE": 1}, ledger(t, env, id))
 }
+
+// A wait that ends before the change's start has reached Temporal (a wait
+// shorter than a round trip, a Temporal server slow to take starts) still
+// answers 202 PENDING with the amendment to follow, and the change is made
+// once: a 503 would invite a client without an Idempotency-Key to send it
+// again, while the first start may still land.
+func TestAWaitEndingBeforeTheStartStillAcceptsTheChangeOnce(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	hasty := env.WithAmendmentWait(time.Nanosecond)
+
+	resp := change(hasty, env.A.SubmitterKey, seats(ct["number"].(string), 10))
+	require.Equal(t, http.StatusAccepted, resp.Status, "%s", resp.Body)
+	assert.Equal(t, "PENDING", resp.JSON(t)["status"])
+	followUntil(t, env, resp.Header.Get("Location"), "APPLIED")
+	contract := env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)
+	assert.EqualValues(t, 2, contract["version"], "applied once")
+}

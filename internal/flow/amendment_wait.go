@@ -44,9 +44,10 @@ func (f *Client) askOutcome(ctx context.Context, workflowID, requestHash, actorI
 
 // keepWaiting goes on asking for the workflow's answer after Temporal ended a
 // wait early, until waitCtx ends. A wait that ends with the workflow
-// running is ErrAnswerPending; with no workflow at all (the start never
-// reached Temporal) it is the wait's own error, which the caller may retry:
-// nothing was made. The caller's own cancellation (ctx) is returned as is.
+// running is ErrAnswerPending; with no workflow shown (the start has not
+// reached Temporal, or not yet) it is the wait's own error marked
+// errNotShown, on which StartAmendment makes sure of the start. The
+// caller's own cancellation (ctx) is returned as is.
 func (f *Client) keepWaiting(ctx, waitCtx context.Context, workflowID, requestHash, actorID string, out Outcome, err error) (Outcome, error) {
 	for err != nil && ctx.Err() == nil && waitCutShort(err) {
 		if waitCtx.Err() != nil {
@@ -62,8 +63,13 @@ func (f *Client) keepWaiting(ctx, waitCtx context.Context, workflowID, requestHa
 	return out, err
 }
 
+// errNotShown marks a wait that ended without Temporal showing the
+// amendment's workflow: it was not started, or not yet, or Temporal could
+// not say.
+var errNotShown = errors.New("its workflow is not known to Temporal")
+
 // pendingOr is ErrAnswerPending when the amendment's workflow exists, and
-// waitErr otherwise.
+// waitErr marked errNotShown otherwise.
 func (f *Client) pendingOr(ctx context.Context, workflowID string, waitErr error) error {
 	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -73,9 +79,9 @@ func (f *Client) pendingOr(ctx context.Context, workflowID string, waitErr error
 	case err == nil:
 		return fmt.Errorf("amendment workflow %s: %w", workflowID, ErrAnswerPending)
 	case errors.As(err, &notFound):
-		return waitErr
+		return fmt.Errorf("%w: %w", errNotShown, waitErr)
 	default:
-		return fmt.Errorf("%w (and whether its workflow started is unknown: %v)", waitErr, err)
+		return fmt.Errorf("%w: %w (whether it started is unknown: %v)", errNotShown, waitErr, err)
 	}
 }
 

@@ -45,7 +45,26 @@ func (f *Client) CheckHealth(ctx context.Context) error {
 // in the Temporal UI's workflow list. It waits for the answer at most wait
 // (see ErrAnswerPending).
 func (f *Client) StartAmendment(ctx context.Context, in OpenAmendmentInput, summary string, wait time.Duration) (Outcome, error) {
-	start := f.c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+	opts := f.amendmentStart(in, summary)
+	start := f.c.NewWithStartWorkflowOperation(opts, AmendmentWorkflow, in)
+	waitCtx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	signed := f.sign(waitCtx, in.WorkflowID, UpdateOutcome, in.ActorID)
+	handle, err := f.c.UpdateWithStartWorkflow(signed, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions:          outcomeUpdate(in.RequestHash),
+	})
+	out, err := outcomeOf(signed, handle, err)
+	out, err = f.keepWaiting(ctx, waitCtx, in.WorkflowID, in.RequestHash, in.ActorID, out, err)
+	if errors.Is(err, errNotShown) {
+		return out, f.startAfterWait(ctx, opts, in, err)
+	}
+	return out, err
+}
+
+// amendmentStart is how an amendment's workflow is started.
+func (f *Client) amendmentStart(in OpenAmendmentInput, summary string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
 		ID:                       in.WorkflowID,
 		TaskQueue:                f.taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
@@ -56,17 +75,30 @@ func (f *Client) StartAmendment(ctx context.Context, in OpenAmendmentInput, summ
 			AmendmentActionKey.ValueSet(string(in.Change.Action)),
 			AmendmentStatusKey.ValueSet(domain.StatusPending),
 		),
-	}, AmendmentWorkflow, in)
-	waitCtx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	signed := f.sign(waitCtx, in.WorkflowID, UpdateOutcome, in.ActorID)
-	handle, err := f.c.UpdateWithStartWorkflow(signed, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions:          outcomeUpdate(in.RequestHash),
-	})
-	out, err := outcomeOf(signed, handle, err)
-	return f.keepWaiting(ctx, waitCtx, in.WorkflowID, in.RequestHash, in.ActorID, out, err)
+	}
 }
+
+// startAfterWait starts the amendment's workflow, or finds it, after the
+// wait for its answer ended before Temporal showed it (waitErr): the
+// Update-with-Start may never have been sent, or may still land. Either way
+// the change is then made once, and the caller is told it is pending; only
+// when this start fails too is it told waitErr, and may retry.
+func (f *Client) startAfterWait(ctx context.Context, opts client.StartWorkflowOptions, in OpenAmendmentInput, waitErr error) error {
+	sctx, cancel := context.WithTimeout(ctx, startAfterWaitLimit)
+	defer cancel()
+	// A run that ended already is the change made, not one to make again.
+	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
+	_, err := f.c.ExecuteWorkflow(sctx, opts, AmendmentWorkflow, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err == nil || errors.As(err, &started) {
+		return fmt.Errorf("amendment workflow %s: %w", in.WorkflowID, ErrAnswerPending)
+	}
+	return fmt.Errorf("%w (and starting its workflow after the wait failed: %v)", waitErr, err)
+}
+
+// startAfterWaitLimit bounds startAfterWait's start: past the caller's
+// wait, it is only to learn whether the change is made.
+const startAfterWaitLimit = 5 * time.Second
 
 // AmendmentOutcome waits, at most wait, for the answer of an amendment
 // workflow already started with requestHash (a request repeated with its
