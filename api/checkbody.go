@@ -30,7 +30,7 @@ func checkBody(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	w := walker{dec: dec, schema: schemaFor(reflect.TypeOf(v))}
-	err := w.value("")
+	err := w.value("", 0)
 	if errors.Is(err, errNotJSON) {
 		return nil
 	}
@@ -53,11 +53,22 @@ func (w *walker) token() (json.Token, error) {
 	return tok, nil
 }
 
-// value checks the next JSON value, found at path.
-func (w *walker) value(path string) error {
+// maxBodyDepth bounds how deeply a body may nest lists and objects. The
+// deepest body type nests 6 levels (TestBodyTypesNestWellWithinTheDepthLimit);
+// without a bound, a body of a few hundred kilobytes nested 100,000 deep made
+// the walk build a path per level, each longer than the last, until the
+// process ran out of memory.
+const maxBodyDepth = 32
+
+// value checks the next JSON value, found at path, depth lists and objects
+// down.
+func (w *walker) value(path string, depth int) error {
 	tok, err := w.token()
 	if err != nil {
 		return err
+	}
+	if d, ok := tok.(json.Delim); ok && (d == '[' || d == '{') && depth >= maxBodyDepth {
+		return &bodyError{msg: fmt.Sprintf("the body nests lists and objects more than %d levels deep", maxBodyDepth)}
 	}
 	if path == "" && tok != json.Delim('{') {
 		return fieldError(path, "must be a JSON object")
@@ -69,9 +80,9 @@ func (w *walker) value(path string) error {
 	switch t := tok.(type) {
 	case json.Delim:
 		if t == '[' {
-			return w.list(path, lim)
+			return w.list(path, lim, depth)
 		}
-		return w.object(path, lim)
+		return w.object(path, lim, depth)
 	case string:
 		return checkString(path, t, lim, known)
 	case json.Number:
@@ -82,14 +93,14 @@ func (w *walker) value(path string) error {
 	return nil
 }
 
-func (w *walker) list(path string, lim limit) error {
+func (w *walker) list(path string, lim limit, depth int) error {
 	n := 0
 	for w.dec.More() {
 		n++
 		if lim.Kind == kindList && n > lim.MaxLen {
 			return fieldError(path, fmt.Sprintf("must not list more than %d items", lim.MaxLen))
 		}
-		if err := w.value(path + "[]"); err != nil {
+		if err := w.value(path+"[]", depth+1); err != nil {
 			return err
 		}
 	}
@@ -97,7 +108,7 @@ func (w *walker) list(path string, lim limit) error {
 	return err
 }
 
-func (w *walker) object(path string, lim limit) error {
+func (w *walker) object(path string, lim limit, depth int) error {
 	seen := map[string]bool{}
 	for w.dec.More() {
 		tok, err := w.token()
@@ -121,7 +132,7 @@ func (w *walker) object(path string, lim limit) error {
 			return fieldError(joinPath(path, key), "appears twice in one object")
 		}
 		seen[key] = true
-		if err := w.value(child); err != nil {
+		if err := w.value(child, depth+1); err != nil {
 			return err
 		}
 	}

@@ -42,3 +42,32 @@ func TestCheckBodyRefusesWhatDecodingWouldHide(t *testing.T) {
 }
 
 func repeat(s string, n int) string { return strings.Repeat(s, n) }
+
+// Every request type nests well within maxBodyDepth, so the bound refuses
+// only bodies no type could take; the deepest nest 6 levels (a catalog's
+// unit prices, a change's products, a contract action's currencies).
+func TestBodyTypesNestWellWithinTheDepthLimit(t *testing.T) {
+	deepest := 0
+	for _, b := range bodySchemas {
+		for path := range fieldPaths(b.Type) {
+			deepest = max(deepest, 1+strings.Count(path, ".")+strings.Count(path, "[]")+strings.Count(path, "{}"))
+		}
+	}
+	assert.Equal(t, 6, deepest)
+	assert.Less(t, deepest, maxBodyDepth/4)
+}
+
+// The depth bound counts lists and objects: 32 levels pass the check (the
+// decoder judges the fields), a 33rd is refused.
+func TestCheckBodyRefusesTheLevelPastTheDepthLimit(t *testing.T) {
+	nested := func(levels int) []byte {
+		return []byte(strings.Repeat(`{"a":`, levels-1) + "[]" + strings.Repeat("}", levels-1))
+	}
+	var change domain.Change
+	assert.NoError(t, checkBody(nested(maxBodyDepth), &change))
+	err := checkBody(nested(maxBodyDepth+1), &change)
+	var be *bodyError
+	if assert.True(t, errors.As(err, &be), "%v", err) {
+		assert.Contains(t, be.msg, "more than 32 levels deep")
+	}
+}

@@ -201,3 +201,29 @@ func TestInputTextsAndDurationsAreBounded(t *testing.T) {
 	resp = env.Do("GET", "/api/approval-rules", op, nil)
 	assert.Empty(t, resp.JSON(t)["rules"])
 }
+
+// A body nested far deeper than any request type (the probe's: 100,000
+// objects in 600 KB, under the body size limit) is a prompt 400 on each
+// surface it reaches, in that surface's format, and changes nothing; before
+// the bound, checking it held the process until it ran out of memory.
+func TestInputDeeplyNestedBodiesAre400AtOnce(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	const depth = 100_000
+	deepObject := strings.Repeat(`{"a":`, depth) + "1" + strings.Repeat("}", depth)
+	deepList := `{"comment":` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + "}"
+	for path, body := range map[string]string{
+		"/api/selfService/contract": deepObject,
+		crossgradePath(ct):          deepObject,
+		"/api/contract-actions":     deepObject,
+	} {
+		requireRefused(t, path, env.Do("POST", path, env.A.SubmitterKey, body), "more than 32 levels deep")
+	}
+	body := cancel(ct["number"])
+	body["requireApproval"] = true
+	path := "/api/amendments/" + held(t, env, body) + "/approve"
+	requireRefused(t, path, env.Do("POST", path, env.A.ApproverKey, deepList), "more than 32 levels deep")
+
+	assert.Equal(t, 1, env.CountRows("amendments"), "only the held amendment was opened")
+	assert.Equal(t, 1, env.CountRows("contracts"), "no contract was created")
+}
