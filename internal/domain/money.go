@@ -83,15 +83,26 @@ func (l Limits) Mul(field string, a, b int64) (int64, error) {
 
 // Add adds amounts, refusing an overflow or a result beyond the ceiling.
 func (l Limits) Add(field string, amounts ...int64) (int64, error) {
+	sum, err := Total(field, amounts...)
+	if err != nil {
+		return 0, MoneyLimitError(field, "%s: the sum is beyond the limit of %d minor units", field, l.MaxAmount)
+	}
+	return sum, l.Amount(field, sum)
+}
+
+// Total adds amounts that may together pass any ceiling, such as the
+// invoices an account owes on: only a sum beyond what int64 holds is
+// refused.
+func Total(field string, amounts ...int64) (int64, error) {
 	var sum int64
 	for _, a := range amounts {
 		r, ok := addInt64(sum, a)
 		if !ok {
-			return 0, MoneyLimitError(field, "%s: the sum is beyond the limit of %d minor units", field, l.MaxAmount)
+			return 0, MoneyLimitError(field, "%s: the sum is beyond %d minor units, the most an amount can hold", field, int64(math.MaxInt64))
 		}
 		sum = r
 	}
-	return sum, l.Amount(field, sum)
+	return sum, nil
 }
 
 func mulInt64(a, b int64) (int64, bool) {

@@ -97,3 +97,14 @@ func TestDisplayedRecurringTotalSaturates(t *testing.T) {
 	assert.EqualValues(t, math.MinInt64, DisplayedRecurringTotal([]Line{{RecurringAmount: math.MinInt64}, {RecurringAmount: -1}}))
 	assert.EqualValues(t, 3, DisplayedRecurringTotal([]Line{{RecurringAmount: 1}, {RecurringAmount: 2}}))
 }
+
+// Total has no ceiling but what int64 holds.
+func TestTotalRefusesOnlyOverflow(t *testing.T) {
+	got, err := Total("owed", 9_000_000_000_000_000_000, 200_000_000_000_000_000)
+	require.NoError(t, err)
+	assert.EqualValues(t, 9_200_000_000_000_000_000, got)
+	_, err = Total("owed", math.MaxInt64, 1)
+	assert.ErrorContains(t, err, "owed: the sum is beyond 9223372036854775807 minor units")
+	_, err = Total("owed", math.MinInt64, -1)
+	assert.Error(t, err)
+}

@@ -71,14 +71,16 @@ func (s *Store) AccountBalance(ctx context.Context, sc Scope, accountNumber stri
 		sc.TenantID, accountID); err != nil {
 		return out, fmt.Errorf("list the account's currencies: %w", err)
 	}
-	out.Balances = balances(currencies, out.OpenInvoices, out.CreditNotes)
-	return out, nil
+	out.Balances, err = balances(currencies, out.OpenInvoices, out.CreditNotes)
+	return out, err
 }
 
 // balances sums invoices and credit notes per currency, in currency order,
 // one balance for each currency the account's contracts are in, and marks
-// the credit notes of ended contracts as to refund.
-func balances(currencies []string, invoices []domain.Invoice, notes []AccountCreditNote) []CurrencyBalance {
+// the credit notes of ended contracts as to refund. A sum beyond what int64
+// holds (many invoices, each within the tenant's ceiling) is refused, never
+// wrapped.
+func balances(currencies []string, invoices []domain.Invoice, notes []AccountCreditNote) ([]CurrencyBalance, error) {
 	byCurrency := map[string]*CurrencyBalance{}
 	get := func(currency string) *CurrencyBalance {
 		if b, ok := byCurrency[currency]; ok {
@@ -88,19 +90,29 @@ func balances(currencies []string, invoices []domain.Invoice, notes []AccountCre
 		byCurrency[currency] = b
 		return b
 	}
+	add := func(sum *int64, field, currency string, amount int64) error {
+		total, err := domain.Total(field+" in "+currency, *sum, amount)
+		*sum = total
+		return err
+	}
 	for _, c := range currencies {
 		get(c)
 	}
 	for _, inv := range invoices {
-		get(inv.Currency).Owed += inv.AmountDue
+		if err := add(&get(inv.Currency).Owed, "the amount owed", inv.Currency, inv.AmountDue); err != nil {
+			return nil, err
+		}
 	}
 	for i := range notes {
 		n := &notes[i]
 		n.RefundDue = n.ContractStatus != domain.ContractActive
+		b := get(n.Currency)
+		sum, field := &b.Credited, "the credit"
 		if n.RefundDue {
-			get(n.Currency).RefundDue += n.Remaining
-		} else {
-			get(n.Currency).Credited += n.Remaining
+			sum, field = &b.RefundDue, "the refund due"
+		}
+		if err := add(sum, field, n.Currency, n.Remaining); err != nil {
+			return nil, err
 		}
 	}
 	out := make([]CurrencyBalance, 0, len(byCurrency))
@@ -108,5 +120,5 @@ func balances(currencies []string, invoices []domain.Invoice, notes []AccountCre
 		out = append(out, *b)
 	}
 	slices.SortFunc(out, func(a, b CurrencyBalance) int { return strings.Compare(a.Currency, b.Currency) })
-	return out
+	return out, nil
 }
