@@ -227,3 +227,23 @@ func TestInputDeeplyNestedBodiesAre400AtOnce(t *testing.T) {
 	assert.Equal(t, 1, env.CountRows("amendments"), "only the held amendment was opened")
 	assert.Equal(t, 1, env.CountRows("contracts"), "no contract was created")
 }
+
+// preview is true or false: spelt otherwise (preview=1, yes, TRUE) it was
+// taken as false and the change made, where the client asked for a quote.
+// Now it is a 400 in the surface's format, and nothing is made.
+func TestInputAPreviewFlagSpeltOtherwiseIsRefusedAndChangesNothing(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	for _, v := range []string{"1", "yes", "TRUE", "maybe"} {
+		path := "/api/selfService/contract?preview=" + v
+		requireRefused(t, path, env.Do("POST", path, env.A.SubmitterKey, seats(ct["number"].(string), 6)), "preview must be true or false")
+		path = crossgradePath(ct) + "?preview=" + v
+		requireRefused(t, path, env.Do("POST", path, env.A.SubmitterKey, map[string]any{"salesItemCode": "BUSINESS-M"}), "preview must be true or false")
+	}
+	assert.Zero(t, env.CountRows("amendments"), "no amendment was opened")
+
+	resp := env.Do("POST", "/api/selfService/contract?preview=true", env.A.SubmitterKey, seats(ct["number"].(string), 6))
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	assert.Equal(t, "PREVIEW", resp.JSON(t)["quote"].(map[string]any)["status"])
+	assert.Zero(t, env.CountRows("amendments"), "a preview makes nothing")
+}

@@ -324,17 +324,22 @@ var queryLimits = map[string]limit{
 	"pageSize":          pattern(4, `^[0-9]+$`, "digits"),
 	"pageToken":         pattern(256, `^[A-Za-z0-9_-]+$`, "base64url"),
 	"pageNumber":        pattern(19, `^[0-9]+$`, "digits"),
-	"excludeTotalCount": ident(5),
+	"excludeTotalCount": trueOrFalse,
 	"accountNumber":     ident(maxID),
 	"status":            ident(32),
 	"type":              ident(maxID),
 	"after":             pattern(19, `^[0-9]+$`, "digits"),
-	"preview":           ident(5),
+	"preview":           trueOrFalse,
 	"asOf":              noted(date, "today or later (GET /api/contracts/{id})"),
 	"comment":           text(maxComment),
 }
 
 var queryDefault = text(maxComment)
+
+// trueOrFalse is a query parameter's flag: a client that spells it
+// otherwise (preview=1) is told so, rather than taken to mean false and its
+// change made.
+var trueOrFalse = pattern(5, `^(true|false)$`, "true or false")
 
 // headerLimits bound the headers the API reads as data (keys and
 // signatures are checked by authentication).
