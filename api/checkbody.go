@@ -226,10 +226,11 @@ func checkDate(path, s string) error {
 
 func checkDateTime(path, s string) error {
 	t, err := time.Parse(time.RFC3339, s)
-	switch {
+	// The years bound the time in UTC, as it is stored: 1900-01-01T00:00:00+14:00 is in 1899.
+	switch year := t.UTC().Year(); {
 	case err != nil:
 		return fieldError(path, fmt.Sprintf("must be an RFC 3339 date-time, such as 2026-01-01T00:00:00Z (it is %q)", s))
-	case t.Year() < minDateYear || t.Year() > maxDateYear:
+	case year < minDateYear || year > maxDateYear:
 		return fieldError(path, fmt.Sprintf("%s is outside the years %d to %d", s, minDateYear, maxDateYear))
 	}
 	return nil

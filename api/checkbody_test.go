@@ -27,6 +27,9 @@ func TestCheckBodyRefusesWhatDecodingWouldHide(t *testing.T) {
 		{"negative", `{"payload": {"offerings": [{"offeringId": "o", "products": [{"productId": "p", "quantity": -1}]}]}}`, &domain.Change{}, "quantity must be"},
 		{"year 1", `{"asOf": "0001-01-01"}`, &billingRunRequest{}, "zero date"},
 		{"year 9999", `{"asOf": "9999-12-31"}`, &billingRunRequest{}, "outside the years"},
+		// The years bound a time in UTC, as it is stored.
+		{"1899 in UTC", `{"name": "x", "frozenTime": "1900-01-01T00:00:00+14:00"}`, &testClockRequest{}, "outside the years"},
+		{"3000 in UTC", `{"to": "2999-12-31T23:59:59-14:00"}`, &clockAdvanceRequest{}, "outside the years"},
 		{"too many items", `{"events": [` + repeat(`"a",`, 50) + `"a"]}`, &webhookRequest{}, "more than 50 items"},
 		{"refused field", `{"crossgrade": {}}`, &domain.Change{}, "crossgrade is not accepted"},
 		{"not an object", `null`, &domain.Catalog{}, "must be a JSON object"},

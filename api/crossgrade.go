@@ -64,8 +64,9 @@ type crossgradeSurface struct{}
 // any other refusal (unable to crossgrade), or a system failure.
 func (crossgradeSurface) render(c *gin.Context, f failure) {
 	// The fault table has no row for an oversized body; a 400 fault would
-	// hide that only a smaller body can succeed.
-	if f.Err == nil || f.Status == http.StatusRequestEntityTooLarge {
+	// hide that only a smaller body can succeed. A middleware's 400 (a
+	// header or query value beyond its input limits) is the table's refusal.
+	if (f.Err == nil && f.Status != http.StatusBadRequest) || f.Status == http.StatusRequestEntityTooLarge {
 		renderCallerFault(c, f.Status, f.Message)
 		return
 	}

@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -254,4 +255,28 @@ func TestCrossgradeIdempotencyKeyCoversThePath(t *testing.T) {
 	requireFault(t, elsewhere, http.StatusBadRequest, 90063, "UnableToCrossgradeFault")
 	assert.Contains(t, elsewhere.JSON(t)["detail"], "Idempotency-Key")
 	assert.Equal(t, "TEAM-M", env.Do("GET", "/api/contracts/"+other["id"].(string), env.A.SubmitterKey, nil).JSON(t)["lines"].([]any)[0].(map[string]any)["salesItemCode"])
+}
+
+// A header or query value beyond its input limits is refused before the
+// handler, as the table's UnableToCrossgradeFault naming it, like a body
+// field beyond its limit (it was SystemFailureFault, which tells a client
+// to try the same request again).
+func TestCrossgradeHeaderAndQueryRefusalsAreUnableToCrossgrade(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	up := map[string]any{"salesItemCode": "BUSINESS-M"}
+	for _, tc := range []struct {
+		name, path, names string
+		headers           []string
+	}{
+		{"a tab in the Idempotency-Key", crossgradePath(ct), "Idempotency-Key", []string{"Idempotency-Key", "key\tone"}},
+		{"a trace-id too long", crossgradePath(ct), "trace-id", []string{"trace-id", strings.Repeat("t", 200)}},
+		{"preview spelt 1", crossgradePath(ct) + "?preview=1", "preview", nil},
+	} {
+		resp := env.Do("POST", tc.path, env.A.SubmitterKey, up, tc.headers...)
+		requireFault(t, resp, http.StatusBadRequest, 90063, "UnableToCrossgradeFault")
+		assert.Contains(t, resp.JSON(t)["detail"], tc.names, tc.name)
+	}
+	got := env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)
+	assert.EqualValues(t, 1, got["version"], "a refused crossgrade changes nothing")
 }
