@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 )
@@ -96,3 +97,25 @@ func waitCutShort(err error) bool {
 	return errors.As(err, &timedOut) || errors.As(err, &deadline) || errors.As(err, &canceled) ||
 		errors.Is(err, context.DeadlineExceeded)
 }
+
+// startAfterWait starts the amendment's workflow, or finds it, after the
+// wait for its answer ended before Temporal showed it (waitErr): the
+// Update-with-Start may never have been sent, or may still land. Either way
+// the change is then made once, and the caller is told it is pending; only
+// when this start fails too is it told waitErr, and may retry.
+func (f *Client) startAfterWait(ctx context.Context, opts client.StartWorkflowOptions, in OpenAmendmentInput, waitErr error) error {
+	sctx, cancel := context.WithTimeout(ctx, startAfterWaitLimit)
+	defer cancel()
+	// A run that ended already is the change made, not one to make again.
+	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
+	_, err := f.c.ExecuteWorkflow(sctx, opts, AmendmentWorkflow, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err == nil || errors.As(err, &started) {
+		return fmt.Errorf("amendment workflow %s: %w", in.WorkflowID, ErrAnswerPending)
+	}
+	return fmt.Errorf("%w (and starting its workflow after the wait failed: %v)", waitErr, err)
+}
+
+// startAfterWaitLimit bounds startAfterWait's start: past the caller's
+// wait, it is only to learn whether the change is made.
+const startAfterWaitLimit = 5 * time.Second
