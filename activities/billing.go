@@ -31,44 +31,25 @@ func (a *Billing) InvoiceDuePeriods(ctx context.Context, in flow.InvoicePageInpu
 	if err != nil {
 		return flow.InvoicePage{}, err
 	}
-	contracts, more, err := a.store.BillingContracts(ctx, in.TenantID, optional(in.TestClockID), in.AsOf, in.AfterRef, in.Limit)
-	if err != nil {
-		return flow.InvoicePage{}, err
-	}
-	cat, err := a.store.Catalog(ctx, in.TenantID)
-	if err != nil {
-		return flow.InvoicePage{}, err
-	}
-	lim := cat.MoneyLimits()
-	page := flow.InvoicePage{More: more, Checked: len(contracts)}
-	var issue []store.NewInvoice
+	var page flow.InvoicePage
 	var active []string // contracts whose schedule collects
-	for _, c := range contracts {
-		page.LastRef = c.Ref
-		due := domain.CapPeriods(c.Terms.DuePeriods(in.AsOf))
-		if c.ScheduleStatus != domain.ScheduleActive {
-			page.Skipped += len(due)
-			continue
+	for attempt := 1; ; attempt++ {
+		page, active, err = a.issuePage(ctx, in, now)
+		// A contract changed between reading and invoicing it: read the page
+		// again (several changes racing the run can take a few tries; after
+		// that Temporal retries the step).
+		if !errors.Is(err, store.ErrContractChanged) || attempt == maxPricingAttempts {
+			break
 		}
-		invoices, err := recurringInvoices(lim, c, due)
-		if err != nil {
-			// Only a contract stored before amounts were checked gets here;
-			// it is left for an operator, and the rest of the tenant billed.
-			activity.GetLogger(ctx).Error("contract not billed: its amounts are beyond the limits", "contractId", c.ID, "err", err)
-			page.Refused = append(page.Refused, c.ID)
-			continue
-		}
-		active = append(active, c.ID)
-		issue = append(issue, invoices...)
 	}
-	if page.Invoiced, err = a.store.IssueRecurringInvoices(ctx, in.TenantID, in.RunID, active, issue, now); err != nil {
+	if err != nil {
 		return flow.InvoicePage{}, err
 	}
 	open, err := a.store.InvoicesToCollect(ctx, in.TenantID, active, in.AsOf)
 	if err != nil {
 		return flow.InvoicePage{}, err
 	}
-	if !more {
+	if !page.More {
 		ended, err := a.store.EndedContractCharges(ctx, in.TenantID, optional(in.TestClockID), in.AsOf)
 		if err != nil {
 			return flow.InvoicePage{}, err
@@ -89,6 +70,67 @@ func (a *Billing) InvoiceDuePeriods(ctx context.Context, in flow.InvoicePageInpu
 	return page, nil
 }
 
+// maxPricingAttempts bounds how often one step reads and prices its page
+// again because a contract changed under it (store.ErrContractChanged).
+const maxPricingAttempts = 5
+
+// issuePage reads one page of the contracts to bill, prices their due
+// periods each at the lines then in force, and issues the invoices. It
+// returns the page's counts and the contracts whose schedule collects.
+func (a *Billing) issuePage(ctx context.Context, in flow.InvoicePageInput, now time.Time) (flow.InvoicePage, []string, error) {
+	contracts, more, err := a.store.BillingContracts(ctx, in.TenantID, optional(in.TestClockID), in.AsOf, in.AfterRef, in.Limit)
+	if err != nil {
+		return flow.InvoicePage{}, nil, err
+	}
+	cat, err := a.store.Catalog(ctx, in.TenantID)
+	if err != nil {
+		return flow.InvoicePage{}, nil, err
+	}
+	histories, err := a.segmentHistories(ctx, in.TenantID, contracts)
+	if err != nil {
+		return flow.InvoicePage{}, nil, err
+	}
+	lim := cat.MoneyLimits()
+	page := flow.InvoicePage{More: more, Checked: len(contracts)}
+	var issue []store.NewInvoice
+	var active []string
+	for _, c := range contracts {
+		page.LastRef = c.Ref
+		due := domain.CapPeriods(c.Terms.DuePeriods(in.AsOf))
+		if c.ScheduleStatus != domain.ScheduleActive {
+			page.Skipped += len(due)
+			continue
+		}
+		invoices, err := recurringInvoices(lim, c, histories[c.ID], due)
+		if err != nil {
+			// Only a contract stored before amounts were checked gets here;
+			// it is left for an operator, and the rest of the tenant billed.
+			activity.GetLogger(ctx).Error("contract not billed: its amounts are beyond the limits", "contractId", c.ID, "err", err)
+			page.Refused = append(page.Refused, c.ID)
+			continue
+		}
+		active = append(active, c.ID)
+		issue = append(issue, invoices...)
+	}
+	page.Invoiced, err = a.store.IssueRecurringInvoices(ctx, in.TenantID, in.RunID, active, issue, now)
+	return page, active, err
+}
+
+// segmentHistories reads the segment histories of the contracts that have
+// changed since they were created; the others are priced at their lines.
+func (a *Billing) segmentHistories(ctx context.Context, tenantID string, contracts []store.BillingContract) (map[string][]store.SegmentLines, error) {
+	var changed []string
+	for _, c := range contracts {
+		if c.Version > 1 {
+			changed = append(changed, c.ID)
+		}
+	}
+	if len(changed) == 0 {
+		return nil, nil
+	}
+	return a.store.SegmentHistories(ctx, tenantID, changed)
+}
+
 // CountBillingContracts counts the contracts a run as of in.AsOf goes
 // through, so that its progress has a whole to show against.
 func (a *Billing) CountBillingContracts(ctx context.Context, in flow.BillingRunInput) (int, error) {
@@ -105,16 +147,33 @@ func (d database) runTime(ctx context.Context, clockID string) (time.Time, error
 }
 
 // recurringInvoices prices a contract's due periods, all or none.
-func recurringInvoices(lim domain.Limits, c store.BillingContract, due []domain.DuePeriod) ([]store.NewInvoice, error) {
+func recurringInvoices(lim domain.Limits, c store.BillingContract, history []store.SegmentLines, due []domain.DuePeriod) ([]store.NewInvoice, error) {
 	out := make([]store.NewInvoice, 0, len(due))
 	for _, p := range due {
-		lines, total, err := domain.RecurringCharges(lim, c.Lines, p)
+		lines, total, err := domain.RecurringCharges(lim, linesInForce(history, c.Lines, p.Billed), p)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, store.NewInvoice{ContractID: c.ID, Period: p.Billed, Currency: c.Currency, Lines: lines, Total: total})
+		out = append(out, store.NewInvoice{ContractID: c.ID, Period: p.Billed, Currency: c.Currency, Lines: lines, Total: total, PricedAt: c.Version})
 	}
 	return out, nil
+}
+
+// linesInForce are the lines a period is billed at: those of the contract's
+// last segment to have taken effect by the period's first day. A period a
+// run missed is so billed at the price of its time, not today's; a change
+// that took effect within a period raised its own prorated charge for the
+// rest of it. Without a history (a contract never changed) they are the
+// contract's lines.
+func linesInForce(history []store.SegmentLines, current []domain.Line, p domain.Period) []domain.Line {
+	lines := current
+	for _, s := range history {
+		if s.Effective.After(p.Start) {
+			break
+		}
+		lines = s.Lines
+	}
+	return lines
 }
 
 // PrepareCollection (the collections of runs and dunning recorded before

@@ -13,7 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
+	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/flow"
+	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/internal/testkit"
 )
 
@@ -362,4 +364,72 @@ func TestAPeriodBilledBeforeItsChangeAppliedIsChargedTheDifference(t *testing.T)
 	}
 	assert.EqualValues(t, 7*1500+500, april, "April charged on seven seats, once")
 	assert.EqualValues(t, 2, am["quoteVersion"], "priced again as it applied: %v", am["quote"])
+}
+
+// A period a run missed is billed at the price of its time, not at today's:
+// a contract changed on 10 March before any run is billed for January,
+// February and March on its two seats; the change itself charged the three
+// more seats for the rest of March (before, the run billed all three
+// months on five seats, March's difference twice).
+func TestAMissedPeriodIsBilledAtThePriceOfItsTime(t *testing.T) {
+	env := testkit.New(t)
+	env.Clock.Set(day("2026-03-10"))
+	id := env.CreateContract(map[string]any{"quantities": map[string]int{"prod_seat": 2}})["id"].(string)
+	resp := change(env, env.A.SubmitterKey, seats(id, 5))
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	proration := int64(resp.JSON(t)["quote"].(map[string]any)["prorationTotal"].(float64))
+	assert.EqualValues(t, 3*1500*22/31, proration, "three seats for 22 of March's 31 days")
+
+	assert.Equal(t, billingTotals{AsOf: "2026-03-10", Invoiced: 3, Collected: 4}, runBilling(t, env, "2026-03-10"))
+	totals := map[string]int64{}
+	for _, inv := range invoicesOf(t, env, id).Items {
+		totals[inv.Kind+" "+inv.PeriodStart] += inv.Total
+	}
+	assert.Equal(t, map[string]int64{
+		"RECURRING 2026-01-01": 2*1500 + 500, "RECURRING 2026-02-01": 2*1500 + 500, "RECURRING 2026-03-01": 2*1500 + 500,
+		"AMENDMENT 2026-03-10": proration,
+	}, totals)
+	// From April on, five seats.
+	env.Clock.Set(day("2026-04-01"))
+	runBilling(t, env, "2026-04-01")
+	for _, inv := range invoicesOf(t, env, id).Items {
+		if inv.PeriodStart == "2026-04-01" {
+			assert.EqualValues(t, 5*1500+500, inv.Total)
+		}
+	}
+}
+
+// Invoices priced at a version of their contract that a change has since
+// replaced are refused as a whole and left to be priced again: the run
+// read the contract before the change committed, and issuing them would
+// bill the period at the old price while the change, made on the period's
+// first day with the period not billed, left it to the run (hostile probe:
+// a run racing six such changes lost two of them).
+func TestInvoicesPricedBeforeAChangeAreNotIssued(t *testing.T) {
+	env := testkit.New(t)
+	env.Clock.Set(day("2026-03-01"))
+	id := env.CreateContract(map[string]any{"quantities": map[string]int{"prod_seat": 2}})["id"].(string)
+	ctx := context.Background()
+	asOf, err := domain.ParseDate("2026-03-01")
+	require.NoError(t, err)
+	read, _, err := env.Store.BillingContracts(ctx, env.A.ID, nil, asOf, 0, 10)
+	require.NoError(t, err)
+	require.Len(t, read, 1)
+	march := domain.Period{Start: asOf, End: asOf.AddDays(31)}
+	stale := store.NewInvoice{ContractID: id, Period: march, Currency: "USD", Total: 2*1500 + 500, PricedAt: read[0].Version}
+
+	resp := change(env, env.A.SubmitterKey, seats(id, 5)) // commits after the run's read
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	assert.EqualValues(t, 0, resp.JSON(t)["quote"].(map[string]any)["prorationTotal"], "March is not billed yet: the run bills it")
+	_, err = env.Store.IssueRecurringInvoices(ctx, env.A.ID, "run", []string{id}, []store.NewInvoice{stale}, day("2026-03-01"))
+	assert.ErrorIs(t, err, store.ErrContractChanged)
+	assert.Zero(t, env.CountRows("invoices"), "nothing issued at the old price")
+
+	// The run itself reads the contract again and bills March on five seats.
+	runBilling(t, env, "2026-03-01")
+	totals := map[string]int64{}
+	for _, inv := range invoicesOf(t, env, id).Items {
+		totals[inv.Kind+" "+inv.PeriodStart] += inv.Total
+	}
+	assert.Equal(t, int64(5*1500+500), totals["RECURRING 2026-03-01"])
 }

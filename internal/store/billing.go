@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -23,7 +24,13 @@ type NewInvoice struct {
 	Currency   string
 	Lines      []domain.InvoiceLine
 	Total      int64
+	// PricedAt is the contract's version the invoice was priced at.
+	PricedAt int64
 }
+
+// ErrContractChanged refuses invoices priced at a version of their contract
+// that a change has since replaced: they are to be priced again.
+var ErrContractChanged = errors.New("a contract changed while its invoices were priced")
 
 // IssueRecurringInvoices issues, on behalf of billing run runID, the invoices
 // not issued yet: invoices_one_recurring_per_period makes a repeated or
@@ -38,6 +45,9 @@ type NewInvoice struct {
 func (s *Store) IssueRecurringInvoices(ctx context.Context, tenantID, runID string, contractIDs []string, invoices []NewInvoice, now time.Time) (int, error) {
 	var issued int
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := holdPricedVersions(ctx, tx, tenantID, invoices); err != nil {
+			return err
+		}
 		created, err := insertRecurringInvoices(ctx, tx, tenantID, runID, invoices, now)
 		if err != nil {
 			return err
@@ -74,6 +84,35 @@ func (s *Store) IssueRecurringInvoices(ctx context.Context, tenantID, runID stri
 		return nil
 	})
 	return issued, err
+}
+
+// holdPricedVersions share-locks the invoices' contracts until the invoices
+// are committed, and refuses them (ErrContractChanged) when a contract is no
+// longer at the version they were priced at. A change applied meanwhile
+// takes the contract's lock, so it either commits first, and the invoices
+// are priced again at its lines, or waits, and then finds its period
+// invoiced and raises its prorated charge: neither side misses the other.
+func holdPricedVersions(ctx context.Context, tx *sqlx.Tx, tenantID string, invoices []NewInvoice) error {
+	priced := make(map[string]int64, len(invoices))
+	for _, inv := range invoices {
+		priced[inv.ContractID] = inv.PricedAt
+	}
+	ids := slices.Sorted(maps.Keys(priced))
+	var rows []struct {
+		ID      string `db:"id"`
+		Version int64  `db:"version"`
+	}
+	if err := tx.SelectContext(ctx, &rows, `
+		SELECT id, version FROM contracts WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR SHARE`,
+		tenantID, pq.Array(ids)); err != nil {
+		return fmt.Errorf("lock the contracts to invoice: %w", err)
+	}
+	for _, r := range rows {
+		if r.Version != priced[r.ID] {
+			return fmt.Errorf("%w: contract %s is at version %d, priced at %d", ErrContractChanged, r.ID, r.Version, priced[r.ID])
+		}
+	}
+	return nil
 }
 
 // insertRecurringInvoices inserts the invoices of periods not invoiced yet,

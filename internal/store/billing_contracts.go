@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/contractd/contractd/internal/domain"
 )
@@ -18,6 +19,40 @@ type BillingContract struct {
 	ScheduleStatus string
 	Lines          []domain.Line
 	Terms          domain.BillingTerms
+	// Version is the contract's version as read: one for a contract never
+	// changed, whose lines have been its lines all along.
+	Version int64
+}
+
+// SegmentLines are the lines a contract carried from a date on: one of its
+// segments that took effect.
+type SegmentLines struct {
+	ContractID string        `db:"contract_id"`
+	Effective  domain.Date   `db:"effective_date"`
+	LinesJSON  []byte        `db:"lines"`
+	Lines      []domain.Line `db:"-"`
+}
+
+// SegmentHistories reads the segments that took effect of the tenant's
+// contracts named, oldest first, keyed by contract: what a billing run
+// prices the periods of a changed contract with.
+func (s *Store) SegmentHistories(ctx context.Context, tenantID string, contractIDs []string) (map[string][]SegmentLines, error) {
+	var rows []SegmentLines
+	if err := s.db.SelectContext(ctx, &rows, `
+		SELECT contract_id, effective_date, lines FROM contract_segments
+		WHERE tenant_id = $1 AND contract_id = ANY($2::uuid[]) AND status <> $3
+		ORDER BY contract_id, position`, tenantID, pq.Array(contractIDs), domain.SegmentSuperseded); err != nil {
+		return nil, fmt.Errorf("read segment histories: %w", err)
+	}
+	out := make(map[string][]SegmentLines, len(contractIDs))
+	for _, r := range rows {
+		if err := json.Unmarshal(r.LinesJSON, &r.Lines); err != nil {
+			return nil, fmt.Errorf("decode lines of a segment of contract %s: %w", r.ContractID, err)
+		}
+		r.LinesJSON = nil
+		out[r.ContractID] = append(out[r.ContractID], r)
+	}
+	return out, nil
 }
 
 // billableContracts is where a billing run as of $2 finds the tenant's ($1)
@@ -75,10 +110,11 @@ func billingContracts(ctx context.Context, q sqlx.QueryerContext, tenantID strin
 		Period         domain.BillingPeriod `db:"billing_period"`
 		ResumesOn      domain.Date          `db:"schedule_resumes_on"`
 		LastBilled     domain.Date          `db:"last_billed"`
+		Version        int64                `db:"version"`
 	}
 	err := sqlx.SelectContext(ctx, q, &rows, `
 		SELECT c.id, c.ref, c.status, c.currency, c.schedule_status, c.lines, c.effective_date, c.expiration_date,
-			c.term_start, c.renewal_mode, c.billing_cycle_day, c.billing_period, c.schedule_resumes_on,
+			c.term_start, c.renewal_mode, c.billing_cycle_day, c.billing_period, c.schedule_resumes_on, c.version,
 			(SELECT max(i.period_start) FROM invoices i
 			 WHERE i.tenant_id = c.tenant_id AND i.contract_id = c.id AND i.kind = 'RECURRING') AS last_billed`+billableContracts+`
 			AND c.ref > $7
@@ -90,7 +126,7 @@ func billingContracts(ctx context.Context, q sqlx.QueryerContext, tenantID strin
 	out := make([]BillingContract, len(rows))
 	for i, r := range rows {
 		out[i] = BillingContract{
-			ID: r.ID, Ref: r.Ref, Currency: r.Currency, ScheduleStatus: r.ScheduleStatus,
+			ID: r.ID, Ref: r.Ref, Currency: r.Currency, ScheduleStatus: r.ScheduleStatus, Version: r.Version,
 			Terms: domain.BillingTerms{
 				EffectiveDate: r.EffectiveDate, ExpirationDate: r.ExpirationDate, CycleDay: r.CycleDay, Period: r.Period,
 				TermStart: r.TermStart, ResumesOn: r.ResumesOn, LastBilled: r.LastBilled,
