@@ -247,3 +247,36 @@ func TestInputAPreviewFlagSpeltOtherwiseIsRefusedAndChangesNothing(t *testing.T)
 	assert.Equal(t, "PREVIEW", resp.JSON(t)["quote"].(map[string]any)["status"])
 	assert.Zero(t, env.CountRows("amendments"), "a preview makes nothing")
 }
+
+// A catalog may not lower its ceilings below what an active contract holds:
+// that contract's amounts would be beyond them, so it could not be billed
+// (every run left it out as refused) nor changed but below them (hostile
+// probe). The refusal names the contract; a ceiling at what is held is
+// taken.
+func TestInputCatalogLimitsBelowWhatContractsHoldAreRefused(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := env.CreateContract(map[string]any{"quantities": map[string]int{"prod_seat": 25}}) // 25 × 1,500 + 500 a month
+	number := ct["number"].(string)
+	op := env.A.OperatorKey
+	withLimits := func(limits map[string]any) testkit.Response {
+		cat := env.Do("GET", "/api/catalog", op, nil).JSON(t)
+		cat["limits"] = limits
+		return env.Do("PUT", "/api/catalog", op, cat)
+	}
+	for _, tc := range []struct {
+		limits map[string]any
+		says   string
+	}{
+		{map[string]any{"maxQuantity": 10}, "limits.maxQuantity 10 is below the quantity 25 contract " + number + " holds"},
+		{map[string]any{"maxAmount": 30000}, "limits.maxAmount 30000 is below the amount 38000 contract " + number + " holds"},
+	} {
+		resp := withLimits(tc.limits)
+		require.Equal(t, http.StatusConflict, resp.Status, "%s", resp.Body)
+		assert.Contains(t, requireSurfaceError(t, "/api/catalog", resp), tc.says)
+	}
+	resp := withLimits(map[string]any{"maxQuantity": 25, "maxAmount": 38000})
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	env.Clock.Set(env.Clock.Now().AddDate(0, 1, 0))
+	totals := runBilling(t, env, env.Clock.Now().Format(time.DateOnly))
+	assert.Positive(t, totals.Invoiced, "the contract is still billed")
+}

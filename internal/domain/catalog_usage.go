@@ -11,6 +11,15 @@ import (
 type CatalogUsage struct {
 	Lines           []LineUsage
 	PenaltyServices []PenaltyServiceUsage
+	// Quantity is the largest quantity on an active contract's lines, and
+	// Amount the largest magnitude of a unit price, line or contract total.
+	Quantity, Amount Extent
+}
+
+// Extent is the largest value in use of a kind, and a contract holding it.
+type Extent struct {
+	Value    int64
+	Contract string
 }
 
 // LineUsage is an offering at a rate on Count active contracts, the first of
@@ -62,10 +71,25 @@ func (c *Catalog) CheckKeeps(current *Catalog, u CatalogUsage) error {
 			p.Addf("penalty service %d is named by %s", ps.ID, named("contract termination", ps.Count, ids))
 		}
 	}
+	c.checkLimitsKeep(current, u, &p)
 	if len(p) == 0 {
 		return nil
 	}
 	return Errorf(KindConflict, "", "the catalog drops what is in use: %s", strings.Join(p, "; "))
+}
+
+// checkLimitsKeep refuses ceilings lowered below what an active contract
+// holds: such a contract could no longer be billed (its amounts beyond the
+// ceiling) nor changed but below it. A ceiling the current catalog already
+// had below it (a contract stored before amounts were checked) may stay.
+func (c *Catalog) checkLimitsKeep(current *Catalog, u CatalogUsage, p *Problems) {
+	lim, was := c.MoneyLimits(), current.MoneyLimits()
+	if lim.MaxQuantity < u.Quantity.Value && lim.MaxQuantity < was.MaxQuantity {
+		p.Addf("limits.maxQuantity %d is below the quantity %d contract %s holds", lim.MaxQuantity, u.Quantity.Value, u.Quantity.Contract)
+	}
+	if lim.MaxAmount < u.Amount.Value && lim.MaxAmount < was.MaxAmount {
+		p.Addf("limits.maxAmount %d is below the amount %d contract %s holds", lim.MaxAmount, u.Amount.Value, u.Amount.Contract)
+	}
 }
 
 // named lists the first users and how many more there are.

@@ -27,6 +27,12 @@ func catalogUsage(ctx context.Context, q sqlx.QueryerContext, tenantID string) (
 		Count            int           `db:"termination_count"`
 		Terminations     pq.Int64Array `db:"terminations"`
 	}
+	var extents struct {
+		Quantity         int64  `db:"quantity"`
+		QuantityContract string `db:"quantity_contract"`
+		Amount           int64  `db:"amount"`
+		AmountContract   string `db:"amount_contract"`
+	}
 	var usage domain.CatalogUsage
 	err := sqlx.SelectContext(ctx, q, &lines, `
 		SELECT l->>'offeringId' AS offering_id, l->>'rateId' AS rate_id, count(*) AS contract_count,
@@ -45,6 +51,11 @@ func catalogUsage(ctx context.Context, q sqlx.QueryerContext, tenantID string) (
 	if err != nil {
 		return usage, fmt.Errorf("catalog usage by terminations: %w", err)
 	}
+	if err := sqlx.GetContext(ctx, q, &extents, catalogExtents, tenantID, domain.ContractActive); err != nil {
+		return usage, fmt.Errorf("catalog usage: the largest quantity and amount: %w", err)
+	}
+	usage.Quantity = domain.Extent{Value: extents.Quantity, Contract: extents.QuantityContract}
+	usage.Amount = domain.Extent{Value: extents.Amount, Contract: extents.AmountContract}
 	for _, l := range lines {
 		usage.Lines = append(usage.Lines, domain.LineUsage{OfferingID: l.OfferingID, RateID: l.RateID, Count: l.Count, Contracts: l.Contracts})
 	}
@@ -53,3 +64,32 @@ func catalogUsage(ctx context.Context, q sqlx.QueryerContext, tenantID string) (
 	}
 	return usage, nil
 }
+
+// catalogExtents finds the largest quantity, and the largest magnitude of a
+// unit price, a line's amount or a contract's total, on the tenant's ($1)
+// active ($2) contracts, each with a contract holding it (0 and "" for
+// none). Magnitudes are taken in numeric and capped at int64's largest, so
+// no stored value can overflow the scan.
+const catalogExtents = `
+	WITH active AS (
+		SELECT number, lines FROM contracts WHERE tenant_id = $1 AND status = $2
+	), quantities AS (
+		SELECT a.number, (p->>'quantity')::numeric AS n
+		FROM active a, jsonb_array_elements(a.lines) l, jsonb_array_elements(COALESCE(l->'products', '[]')) p
+	), amounts AS (
+		SELECT a.number, abs((p->>'unitPrice')::numeric) AS n
+		FROM active a, jsonb_array_elements(a.lines) l, jsonb_array_elements(COALESCE(l->'products', '[]')) p
+		UNION ALL
+		SELECT a.number, abs((l->>'recurringAmount')::numeric) FROM active a, jsonb_array_elements(a.lines) l
+		UNION ALL
+		SELECT a.number, abs((SELECT sum((l->>'recurringAmount')::numeric) FROM jsonb_array_elements(a.lines) l)) FROM active a
+	), largest_quantity AS (
+		SELECT number, n FROM quantities WHERE n IS NOT NULL ORDER BY n DESC, number LIMIT 1
+	), largest_amount AS (
+		SELECT number, n FROM amounts WHERE n IS NOT NULL ORDER BY n DESC, number LIMIT 1
+	)
+	SELECT
+		COALESCE((SELECT least(n, 9223372036854775807)::bigint FROM largest_quantity), 0) AS quantity,
+		COALESCE((SELECT number FROM largest_quantity), '') AS quantity_contract,
+		COALESCE((SELECT least(n, 9223372036854775807)::bigint FROM largest_amount), 0) AS amount,
+		COALESCE((SELECT number FROM largest_amount), '') AS amount_contract`
