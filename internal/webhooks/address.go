@@ -21,9 +21,14 @@ var ErrForbiddenAddress = errors.New("the address is not a public one")
 // notPublic are ranges that pass netip's global-unicast and private checks
 // but still lead inside a network.
 var notPublic = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),     // "this network"
-	netip.MustParsePrefix("100.64.0.0/10"), // carrier-grade NAT, used for cloud metadata services
-	netip.MustParsePrefix("64:ff9b::/96"),  // NAT64, which maps onto any IPv4 address
+	netip.MustParsePrefix("0.0.0.0/8"),      // "this network"
+	netip.MustParsePrefix("100.64.0.0/10"),  // carrier-grade NAT, used for cloud metadata services
+	netip.MustParsePrefix("64:ff9b::/96"),   // NAT64, which maps onto any IPv4 address
+	netip.MustParsePrefix("64:ff9b:1::/48"), // local-use NAT64
+	netip.MustParsePrefix("2002::/16"),      // 6to4, which wraps any IPv4 address, private ones too
+	netip.MustParsePrefix("fec0::/10"),      // site-local, deprecated but still routed inside some networks
+	netip.MustParsePrefix("198.18.0.0/15"),  // benchmarking, used inside networks
+	netip.MustParsePrefix("240.0.0.0/4"),    // reserved
 }
 
 // public reports whether a receiver at ip may be reached outside insecure mode.

@@ -67,6 +67,10 @@ func TestCheckURL(t *testing.T) {
 		{"https://[fd00::1]/hooks", secure, false},
 		{"https://[::ffff:10.0.0.1]/hooks", secure, false},
 		{"https://[64:ff9b::a00:1]/hooks", secure, false},
+		{"https://[2002:a00:1::1]/hooks", secure, false}, // 6to4 wrapping 10.0.0.1
+		{"https://[fec0::1]/hooks", secure, false},
+		{"https://198.18.0.1/hooks", secure, false},
+		{"https://240.0.0.1/hooks", secure, false},
 		{"https://224.0.0.1/hooks", secure, false},
 		{"https://user:pass@93.184.215.14/hooks", secure, false},
 		{"ftp://93.184.215.14/hooks", secure, false},
