@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -44,6 +45,12 @@ type contractList struct {
 }
 
 func (s *server) listContracts(c *gin.Context) {
+	if status := c.Query("status"); status != "" && !slices.Contains(domain.ContractStatuses, status) {
+		// A filter that matches nothing would answer an empty list, and a
+		// client filtering on "ACTIVE" would think it has no contracts.
+		s.fail(c, domain.Errorf(domain.KindInvalid, "status", "status must be one of %v", domain.ContractStatuses))
+		return
+	}
 	pageSize, err := pageSizeParam(c)
 	if err != nil {
 		s.fail(c, err)

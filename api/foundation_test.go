@@ -265,6 +265,12 @@ func TestListContractsPagesAndFilters(t *testing.T) {
 	assert.Len(t, all["items"], 4)
 	none := env.Do("GET", "/api/contracts?status=canceled", env.A.SubmitterKey, nil).JSON(t)
 	assert.Empty(t, none["items"])
+	// A status no contract can have is refused, not answered with nothing.
+	for _, status := range []string{"ACTIVE", "bogus"} {
+		resp := env.Do("GET", "/api/contracts?status="+status, env.A.SubmitterKey, nil)
+		assert.Equal(t, http.StatusBadRequest, resp.Status, "%s", resp.Body)
+		assert.Contains(t, string(resp.Body), "status must be one of [active canceled expired]")
+	}
 
 	assert.Equal(t, http.StatusBadRequest, env.Do("GET", "/api/contracts?pageSize=0", env.A.SubmitterKey, nil).Status)
 	assert.Equal(t, http.StatusBadRequest, env.Do("GET", "/api/contracts?pageSize=501", env.A.SubmitterKey, nil).Status)

@@ -12,6 +12,9 @@ const (
 	ContractExpired   = "expired"
 )
 
+// ContractStatuses are the statuses a contract can have.
+var ContractStatuses = []string{ContractActive, ContractCancelled, ContractExpired}
+
 // SegmentSuperseded marks a segment that never took effect: a second change
 // effective on the day it started replaced it within that day. It is kept,
 // so the segments stay one chain with one segment per version.
