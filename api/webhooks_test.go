@@ -520,3 +520,47 @@ func TestEventsFeedPagesInOrder(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, env.Do("GET", "/api/events", env.A.SubmitterKey, nil).Status)
 	assert.Empty(t, env.Do("GET", "/api/events", env.B.OperatorKey, nil).JSON(t)["items"], "another tenant's events")
 }
+
+// A tenant has at most 25 subscriptions, each event being delivered to
+// every one on its own lanes (hostile probe: 200 subscriptions turned one
+// event into 200 deliveries). The 26th, even sent concurrently with others,
+// is 409; deleting one makes room; another tenant has its own.
+func TestWebhookSubscriptionsAreCappedPerTenant(t *testing.T) {
+	env := testkit.New(t)
+	rcv := newReceiver(t)
+	body := map[string]any{"url": rcv.server.URL + "/hooks", "events": []string{"contract.created"}}
+	var wg sync.WaitGroup
+	statuses := make([]int, 30)
+	ids := make([]string, 30)
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp := env.Do("POST", "/api/webhooks", env.A.OperatorKey, body)
+			statuses[i] = resp.Status
+			if resp.Status == http.StatusCreated {
+				ids[i] = resp.JSON(t)["id"].(string)
+			}
+		}()
+	}
+	wg.Wait()
+	counts := map[int]int{}
+	for _, s := range statuses {
+		counts[s]++
+	}
+	assert.Equal(t, map[int]int{http.StatusCreated: 25, http.StatusConflict: 5}, counts)
+	list := env.Do("GET", "/api/webhooks", env.A.OperatorKey, nil).JSON(t)
+	assert.Len(t, list["items"], 25)
+
+	resp := env.Do("POST", "/api/webhooks", env.A.OperatorKey, body)
+	require.Equal(t, http.StatusConflict, resp.Status, "%s", resp.Body)
+	assert.Contains(t, requireSurfaceError(t, "/api/webhooks", resp), "at most 25 webhook subscriptions")
+	for _, id := range ids {
+		if id != "" {
+			require.Equal(t, http.StatusNoContent, env.Do("DELETE", "/api/webhooks/"+id, env.A.OperatorKey, nil).Status)
+			break
+		}
+	}
+	assert.Equal(t, http.StatusCreated, env.Do("POST", "/api/webhooks", env.A.OperatorKey, body).Status, "room after a deletion")
+	assert.Equal(t, http.StatusCreated, env.Do("POST", "/api/webhooks", env.B.OperatorKey, body).Status, "another tenant's own")
+}

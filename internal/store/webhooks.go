@@ -10,6 +10,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/contractd/contractd/internal/domain"
 )
 
 // Webhook subscription statuses.
@@ -64,17 +66,37 @@ type NewWebhook struct {
 // before it existed.
 func (s *Store) CreateWebhook(ctx context.Context, in NewWebhook, now time.Time) (Webhook, error) {
 	var w Webhook
-	err := s.db.GetContext(ctx, &w, `
-		INSERT INTO webhook_subscriptions (id, tenant_id, url, event_types, description, secret, status, after_seq, created_at, created_by, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7,
-			coalesce((SELECT value FROM tenant_counters WHERE tenant_id = $2 AND name = $8), 0), $9, $10, $9)
-		RETURNING `+webhookColumns,
-		in.ID, in.TenantID, in.URL, pq.Array(in.Events), in.Description, in.Secret, WebhookActive, eventCounter, now, in.ActorID)
-	if err != nil {
-		return w, fmt.Errorf("insert webhook: %w", err)
-	}
-	return w, nil
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// The tenant's row serialises its creations, so the cap holds under
+		// concurrent requests; the count is a statement of its own, whose
+		// snapshot is taken once the lock is held.
+		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE`, in.TenantID); err != nil {
+			return fmt.Errorf("lock the tenant: %w", err)
+		}
+		var held int
+		if err := tx.GetContext(ctx, &held, `
+			SELECT count(*) FROM webhook_subscriptions WHERE tenant_id = $1 AND deleted_at IS NULL`, in.TenantID); err != nil {
+			return fmt.Errorf("count webhooks: %w", err)
+		}
+		if held >= MaxWebhooksPerTenant {
+			return domain.Errorf(domain.KindConflict, "", "a tenant has at most %d webhook subscriptions; delete one to add another", MaxWebhooksPerTenant)
+		}
+		if err := tx.GetContext(ctx, &w, `
+			INSERT INTO webhook_subscriptions (id, tenant_id, url, event_types, description, secret, status, after_seq, created_at, created_by, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7,
+				coalesce((SELECT value FROM tenant_counters WHERE tenant_id = $2 AND name = $8), 0), $9, $10, $9)
+			RETURNING `+webhookColumns,
+			in.ID, in.TenantID, in.URL, pq.Array(in.Events), in.Description, in.Secret, WebhookActive, eventCounter, now, in.ActorID); err != nil {
+			return fmt.Errorf("insert webhook: %w", err)
+		}
+		return nil
+	})
+	return w, err
 }
+
+// MaxWebhooksPerTenant bounds a tenant's subscriptions: each event is
+// delivered to every one, on its own lanes, and their list is one page.
+const MaxWebhooksPerTenant = 25
 
 // Webhooks lists the tenant's subscriptions, oldest first.
 func (s *Store) Webhooks(ctx context.Context, tenantID string) ([]Webhook, error) {
