@@ -433,3 +433,38 @@ func TestInvoicesPricedBeforeAChangeAreNotIssued(t *testing.T) {
 	}
 	assert.Equal(t, int64(5*1500+500), totals["RECURRING 2026-03-01"])
 }
+
+// A change that waits for the contract while a billing run holds it (its
+// share lock, taken while it issues the period's invoice) sees that invoice
+// once it has the lock: it charges the difference for the period billed at
+// the old price. It read the latest billed period with the snapshot taken
+// before it waited, found the period not billed, and charged nothing, while
+// the run had billed the old price (review of the run/change race fix).
+func TestAChangeWaitingForABillingRunSeesItsInvoice(t *testing.T) {
+	env := testkit.New(t)
+	env.Clock.Set(day("2026-03-01"))
+	id := env.CreateContract(map[string]any{"quantities": map[string]int{"prod_seat": 2}})["id"].(string)
+	db := env.Store.DB()
+
+	// The run's transaction: the contract share-locked, March invoiced on two seats.
+	run, err := db.Beginx()
+	require.NoError(t, err)
+	defer func() { _ = run.Rollback() }()
+	_, err = run.Exec(`SELECT 1 FROM contracts WHERE id = $1 FOR SHARE`, id)
+	require.NoError(t, err)
+	_, err = run.Exec(`INSERT INTO invoices (id, tenant_id, contract_id, kind, period_start, period_end, currency, lines, total, amount_due, status, created_at, billing_run)
+		VALUES (gen_random_uuid(), $1, $2, 'RECURRING', '2026-03-01', '2026-04-01', 'USD', '[{"description": "off_team, 2026-03-01 to 2026-03-31", "amount": 3500}]', 3500, 3500, 'OPEN', now(), 'run')`, env.A.ID, id)
+	require.NoError(t, err)
+
+	answered := make(chan testkit.Response, 1)
+	go func() { answered <- change(env, env.A.SubmitterKey, seats(id, 5)) }()
+	require.Eventually(t, func() bool { // the change's transaction waits for the contract
+		var waiting int
+		return db.Get(&waiting, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`) == nil && waiting > 0
+	}, 30*time.Second, 20*time.Millisecond)
+	require.NoError(t, run.Commit())
+
+	resp := <-answered
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	assert.EqualValues(t, 3*1500, resp.JSON(t)["quote"].(map[string]any)["prorationTotal"], "March was billed on two seats: the three more are charged for all of it")
+}

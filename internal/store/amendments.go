@@ -229,9 +229,11 @@ type segmentRef struct {
 }
 
 // lockContract locks a contract's row and reads what a change needs. The
-// current segment is read by a statement of its own, after the lock is
-// held: a statement that waited for the lock still reads with the snapshot
-// it started with, and would miss the segment the previous holder wrote.
+// current segment and the latest billed period are read by statements of
+// their own, after the lock is held: a statement that waited for the lock
+// still reads with the snapshot it started with, and would miss the segment
+// the previous holder wrote, or the invoice a billing run (which holds the
+// contract's share lock while it issues it) inserted.
 // The current segment is the chain's tip (its last position), never the one
 // created last: a change's time is taken before it waits for the lock, so
 // creation times need not follow the order changes were applied in.
@@ -239,6 +241,10 @@ func lockContract(ctx context.Context, tx *sqlx.Tx, tenantID, key string) (locke
 	ct, err := loadTerms(ctx, tx, tenantID, key, true)
 	if err != nil {
 		return lockedContract{}, err
+	}
+	if err := tx.GetContext(ctx, &ct.LastBilled, `SELECT max(period_start) FROM invoices
+		WHERE contract_id = $1 AND kind = 'RECURRING'`, ct.ID); err != nil {
+		return lockedContract{}, fmt.Errorf("load the latest billed period: %w", err)
 	}
 	var current segmentRef
 	err = tx.GetContext(ctx, &current, `SELECT id, plan_id, effective_date FROM contract_segments WHERE contract_id = $1
