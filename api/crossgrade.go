@@ -162,7 +162,12 @@ func (s *server) crossgrade(c *gin.Context) {
 		s.failAs(c, crossgradeSurface{}, err)
 		return
 	}
-	if c.Query("preview") == "true" {
+	preview, err := previewAsked(c)
+	if err != nil {
+		s.failAs(c, crossgradeSurface{}, err)
+		return
+	}
+	if preview {
 		// The quote, priced on the contract as it will be on its date;
 		// nothing is stored, no payment is authorised, no workflow starts.
 		quote.Status = quotePreview

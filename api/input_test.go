@@ -234,7 +234,7 @@ func TestInputDeeplyNestedBodiesAre400AtOnce(t *testing.T) {
 func TestInputAPreviewFlagSpeltOtherwiseIsRefusedAndChangesNothing(t *testing.T) {
 	env := newAmendmentEnv(t)
 	ct := fiveSeats(env, nil)
-	for _, v := range []string{"1", "yes", "TRUE", "maybe"} {
+	for _, v := range []string{"1", "yes", "TRUE", "maybe", ""} {
 		path := "/api/selfService/contract?preview=" + v
 		requireRefused(t, path, env.Do("POST", path, env.A.SubmitterKey, seats(ct["number"].(string), 6)), "preview must be true or false")
 		path = crossgradePath(ct) + "?preview=" + v

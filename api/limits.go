@@ -324,7 +324,7 @@ var queryLimits = map[string]limit{
 	"pageSize":          pattern(4, `^[0-9]+$`, "digits"),
 	"pageToken":         pattern(256, `^[A-Za-z0-9_-]+$`, "base64url"),
 	"pageNumber":        pattern(19, `^[0-9]+$`, "digits"),
-	"excludeTotalCount": trueOrFalse,
+	"excludeTotalCount": ident(5),
 	"accountNumber":     ident(maxID),
 	"status":            ident(32),
 	"type":              ident(maxID),

@@ -104,7 +104,11 @@ func (s *server) changeContract(c *gin.Context) {
 		s.failAs(c, selfServiceSurface{action: ch.Action}, err)
 		return
 	}
-	preview := c.Query("preview") == "true"
+	preview, err := previewAsked(c)
+	if err != nil {
+		s.failAs(c, selfServiceSurface{action: ch.Action}, err)
+		return
+	}
 	timeline, err := s.Store.PendingTimeline(c.Request.Context(), ct.ID)
 	if err != nil {
 		s.failAs(c, selfServiceSurface{action: ch.Action}, err)

@@ -56,7 +56,10 @@ func (f *Client) StartAmendment(ctx context.Context, in OpenAmendmentInput, summ
 	})
 	out, err := outcomeOf(signed, handle, err)
 	out, err = f.keepWaiting(ctx, waitCtx, in.WorkflowID, in.RequestHash, in.ActorID, out, err)
-	if errors.Is(err, errNotShown) {
+	if errors.Is(err, errNotShown) && in.IdempotencyKey == "" {
+		// Without a key a retry would be another change: make sure of this
+		// one. With one, a retry joins it, so the wait's error can stand (and
+		// only an Update checks that the key comes with the same body).
 		return out, f.startAfterWait(ctx, opts, in, err)
 	}
 	return out, err

@@ -69,8 +69,9 @@ func (s *Store) CreateWebhook(ctx context.Context, in NewWebhook, now time.Time)
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		// The tenant's row serialises its creations, so the cap holds under
 		// concurrent requests; the count is a statement of its own, whose
-		// snapshot is taken once the lock is held.
-		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE`, in.TenantID); err != nil {
+		// snapshot is taken once the lock is held. NO KEY UPDATE leaves the
+		// key share locks of the tenant's other inserts free.
+		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE`, in.TenantID); err != nil {
 			return fmt.Errorf("lock the tenant: %w", err)
 		}
 		var held int
