@@ -194,7 +194,7 @@ func checkBounded(path, s string, lim limit) error {
 	if lim.Ident && strings.IndexFunc(s, unicode.IsControl) >= 0 {
 		return fieldError(path, "must not contain control characters")
 	}
-	if lim.Format != nil && s != "" && !lim.Format.MatchString(s) {
+	if lim.Format != nil && (s != "" || lim.Filled) && !lim.Format.MatchString(s) {
 		return fieldError(path, "must be "+lim.FormatName)
 	}
 	return nil

@@ -5,8 +5,6 @@ import (
 	"slices"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/contractd/contractd/internal/domain"
 )
 
 // requestProblem holds a request's path segments, query parameters and data
@@ -59,16 +57,4 @@ func checkValue(what, v string, lim, fallback limit) error {
 
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
-}
-
-// previewAsked reads the preview flag. requestProblem holds a value to true
-// or false; one given empty (?preview, ?preview=) is refused too, rather
-// than taken as false, which would make the change a client asked a quote
-// for.
-func previewAsked(c *gin.Context) (bool, error) {
-	v, given := c.GetQuery("preview")
-	if given && v == "" {
-		return false, domain.Errorf(domain.KindInvalid, "preview", "query parameter preview must be true or false")
-	}
-	return v == "true", nil
 }

@@ -67,6 +67,9 @@ type limit struct {
 	Format   *regexp.Regexp
 	// FormatName documents Format in the table and in refusals.
 	FormatName string
+	// Filled: an empty text is held to Format too, where elsewhere it
+	// means "not given" (a flag sent without its value).
+	Filled bool
 	// Note documents a bound checked after decoding, by the domain.
 	Note string
 }
@@ -337,9 +340,11 @@ var queryLimits = map[string]limit{
 var queryDefault = text(maxComment)
 
 // trueOrFalse is a query parameter's flag: a client that spells it
-// otherwise (preview=1) is told so, rather than taken to mean false and its
-// change made.
-var trueOrFalse = pattern(5, `^(true|false)$`, "true or false")
+// otherwise (preview=1, or ?preview with no value) is told so, rather than
+// taken to mean false and its change made.
+var trueOrFalse = filled(pattern(5, `^(true|false)$`, "true or false"))
+
+func filled(l limit) limit { l.Filled = true; return l }
 
 // headerLimits bound the headers the API reads as data (keys and
 // signatures are checked by authentication).

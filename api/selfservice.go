@@ -104,11 +104,7 @@ func (s *server) changeContract(c *gin.Context) {
 		s.failAs(c, selfServiceSurface{action: ch.Action}, err)
 		return
 	}
-	preview, err := previewAsked(c)
-	if err != nil {
-		s.failAs(c, selfServiceSurface{action: ch.Action}, err)
-		return
-	}
+	preview := c.Query("preview") == "true" // held to true or false by requestProblem
 	timeline, err := s.Store.PendingTimeline(c.Request.Context(), ct.ID)
 	if err != nil {
 		s.failAs(c, selfServiceSurface{action: ch.Action}, err)
