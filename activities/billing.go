@@ -154,7 +154,7 @@ func recurringInvoices(lim domain.Limits, c store.BillingContract, history []sto
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, store.NewInvoice{ContractID: c.ID, Period: p.Billed, Currency: c.Currency, Lines: lines, Total: total, PricedAt: c.Version})
+		out = append(out, store.NewInvoice{ContractID: c.ID, Period: p.Billed, Currency: c.Currency, Lines: lines, Total: total, PricedAt: c.State})
 	}
 	return out, nil
 }

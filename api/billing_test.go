@@ -416,7 +416,7 @@ func TestInvoicesPricedBeforeAChangeAreNotIssued(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, read, 1)
 	march := domain.Period{Start: asOf, End: asOf.AddDays(31)}
-	stale := store.NewInvoice{ContractID: id, Period: march, Currency: "USD", Total: 2*1500 + 500, PricedAt: read[0].Version}
+	stale := store.NewInvoice{ContractID: id, Period: march, Currency: "USD", Total: 2*1500 + 500, PricedAt: read[0].State}
 
 	resp := change(env, env.A.SubmitterKey, seats(id, 5)) // commits after the run's read
 	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
@@ -432,6 +432,31 @@ func TestInvoicesPricedBeforeAChangeAreNotIssued(t *testing.T) {
 		totals[inv.Kind+" "+inv.PeriodStart] += inv.Total
 	}
 	assert.Equal(t, int64(5*1500+500), totals["RECURRING 2026-03-01"])
+}
+
+// Invoices priced while the contract's payment schedule was active are not
+// issued once it has been cancelled: the schedule is part of the state they
+// were priced at, though cancelling it leaves the contract's version alone.
+// The run then reads the contract again and bills nothing.
+func TestInvoicesPricedBeforeAScheduleCancelAreNotIssued(t *testing.T) {
+	env := testkit.New(t)
+	env.Clock.Set(day("2026-03-01"))
+	id := env.CreateContract(map[string]any{"quantities": map[string]int{"prod_seat": 2}})["id"].(string)
+	ctx := context.Background()
+	asOf, err := domain.ParseDate("2026-03-01")
+	require.NoError(t, err)
+	read, _, err := env.Store.BillingContracts(ctx, env.A.ID, nil, asOf, 0, 10)
+	require.NoError(t, err)
+	require.Len(t, read, 1)
+	march := domain.Period{Start: asOf, End: asOf.AddDays(31)}
+	stale := store.NewInvoice{ContractID: id, Period: march, Currency: "USD", Total: 2*1500 + 500, PricedAt: read[0].State}
+
+	requirePlain(t, scheduleCall(env, schedulePath(env.A.Prefix, id, "cancelSchedule"), env.A.SubmitterKey), http.StatusOK, scheduleCancelled)
+	_, err = env.Store.IssueRecurringInvoices(ctx, env.A.ID, "run", []string{id}, []store.NewInvoice{stale}, day("2026-03-01"))
+	assert.ErrorIs(t, err, store.ErrContractChanged)
+
+	runBilling(t, env, "2026-03-01")
+	assert.Zero(t, env.CountRows("invoices"), "a cancelled schedule is not invoiced")
 }
 
 // A change that waits for the contract while a billing run holds it (its

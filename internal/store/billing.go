@@ -24,12 +24,14 @@ type NewInvoice struct {
 	Currency   string
 	Lines      []domain.InvoiceLine
 	Total      int64
-	// PricedAt is the contract's version the invoice was priced at.
-	PricedAt int64
+	// PricedAt is the contract's billing state (BillingContract.State) the
+	// invoice was priced at.
+	PricedAt string
 }
 
-// ErrContractChanged refuses invoices priced at a version of their contract
-// that a change has since replaced: they are to be priced again.
+// ErrContractChanged refuses invoices priced at a state of their contract
+// that has since changed (its lines, its schedule, its term): they are to
+// be priced again.
 var ErrContractChanged = errors.New("a contract changed while its invoices were priced")
 
 // IssueRecurringInvoices issues, on behalf of billing run runID, the invoices
@@ -45,7 +47,7 @@ var ErrContractChanged = errors.New("a contract changed while its invoices were 
 func (s *Store) IssueRecurringInvoices(ctx context.Context, tenantID, runID string, contractIDs []string, invoices []NewInvoice, now time.Time) (int, error) {
 	var issued int
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := holdPricedVersions(ctx, tx, tenantID, invoices); err != nil {
+		if err := holdPricedState(ctx, tx, tenantID, invoices); err != nil {
 			return err
 		}
 		created, err := insertRecurringInvoices(ctx, tx, tenantID, runID, invoices, now)
@@ -86,30 +88,32 @@ func (s *Store) IssueRecurringInvoices(ctx context.Context, tenantID, runID stri
 	return issued, err
 }
 
-// holdPricedVersions share-locks the invoices' contracts until the invoices
-// are committed, and refuses them (ErrContractChanged) when a contract is no
-// longer at the version they were priced at. A change applied meanwhile
-// takes the contract's lock, so it either commits first, and the invoices
-// are priced again at its lines, or waits, and then finds its period
-// invoiced and raises its prorated charge: neither side misses the other.
-func holdPricedVersions(ctx context.Context, tx *sqlx.Tx, tenantID string, invoices []NewInvoice) error {
-	priced := make(map[string]int64, len(invoices))
+// holdPricedState share-locks the invoices' contracts until the invoices
+// are committed, and refuses them (ErrContractChanged) when a contract's
+// billing state is no longer the one they were priced at. Whatever changes
+// that state takes the contract's lock: a change applied, a schedule stopped
+// or restarted, a term renewed or ended. So it either commits first, and the
+// invoices are priced again, or waits, and then finds its period invoiced
+// (a change raises its prorated charge): neither side misses the other.
+func holdPricedState(ctx context.Context, tx *sqlx.Tx, tenantID string, invoices []NewInvoice) error {
+	priced := make(map[string]string, len(invoices))
 	for _, inv := range invoices {
 		priced[inv.ContractID] = inv.PricedAt
 	}
 	ids := slices.Sorted(maps.Keys(priced))
 	var rows []struct {
-		ID      string `db:"id"`
-		Version int64  `db:"version"`
+		ID    string `db:"id"`
+		State string `db:"state"`
 	}
 	if err := tx.SelectContext(ctx, &rows, `
-		SELECT id, version FROM contracts WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR SHARE`,
+		SELECT c.id, `+billingState+` AS state FROM contracts c
+		WHERE c.tenant_id = $1 AND c.id = ANY($2::uuid[]) ORDER BY c.id FOR SHARE`,
 		tenantID, pq.Array(ids)); err != nil {
 		return fmt.Errorf("lock the contracts to invoice: %w", err)
 	}
 	for _, r := range rows {
-		if r.Version != priced[r.ID] {
-			return fmt.Errorf("%w: contract %s is at version %d, priced at %d", ErrContractChanged, r.ID, r.Version, priced[r.ID])
+		if r.State != priced[r.ID] {
+			return fmt.Errorf("%w: contract %s is now %s, priced at %s", ErrContractChanged, r.ID, r.State, priced[r.ID])
 		}
 	}
 	return nil

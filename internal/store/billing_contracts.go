@@ -22,7 +22,15 @@ type BillingContract struct {
 	// Version is the contract's version as read: one for a contract never
 	// changed, whose lines have been its lines all along.
 	Version int64
+	// State is what its invoices depend on as read (billingState).
+	State string
 }
+
+// billingState is, as one text, what of a contract its invoices depend on:
+// its lines (by their version), its status, schedule and term. An invoice
+// priced at one state is issued only while the contract is still in it.
+const billingState = `row(c.version, c.status, c.currency, c.schedule_status, c.schedule_resumes_on, c.effective_date,
+	c.expiration_date, c.term_start, c.renewal_mode, c.billing_cycle_day, c.billing_period)::text`
 
 // SegmentLines are the lines a contract carried from a date on: one of its
 // segments that took effect.
@@ -111,11 +119,12 @@ func billingContracts(ctx context.Context, q sqlx.QueryerContext, tenantID strin
 		ResumesOn      domain.Date          `db:"schedule_resumes_on"`
 		LastBilled     domain.Date          `db:"last_billed"`
 		Version        int64                `db:"version"`
+		State          string               `db:"state"`
 	}
 	err := sqlx.SelectContext(ctx, q, &rows, `
 		SELECT c.id, c.ref, c.status, c.currency, c.schedule_status, c.lines, c.effective_date, c.expiration_date,
 			c.term_start, c.renewal_mode, c.billing_cycle_day, c.billing_period, c.schedule_resumes_on, c.version,
-			(SELECT max(i.period_start) FROM invoices i
+			`+billingState+` AS state, (SELECT max(i.period_start) FROM invoices i
 			 WHERE i.tenant_id = c.tenant_id AND i.contract_id = c.id AND i.kind = 'RECURRING') AS last_billed`+billableContracts+`
 			AND c.ref > $7
 		ORDER BY c.ref LIMIT $8`, append(billableArgs(tenantID, clockID, asOf), afterRef, limit+1)...)
@@ -126,7 +135,7 @@ func billingContracts(ctx context.Context, q sqlx.QueryerContext, tenantID strin
 	out := make([]BillingContract, len(rows))
 	for i, r := range rows {
 		out[i] = BillingContract{
-			ID: r.ID, Ref: r.Ref, Currency: r.Currency, ScheduleStatus: r.ScheduleStatus, Version: r.Version,
+			ID: r.ID, Ref: r.Ref, Currency: r.Currency, ScheduleStatus: r.ScheduleStatus, Version: r.Version, State: r.State,
 			Terms: domain.BillingTerms{
 				EffectiveDate: r.EffectiveDate, ExpirationDate: r.ExpirationDate, CycleDay: r.CycleDay, Period: r.Period,
 				TermStart: r.TermStart, ResumesOn: r.ResumesOn, LastBilled: r.LastBilled,
