@@ -399,6 +399,28 @@ func TestAMissedPeriodIsBilledAtThePriceOfItsTime(t *testing.T) {
 	}
 }
 
+// A catalog's ceiling may not be lowered below the lines a billing run is
+// still to price. A period a run missed is billed at the lines of its time,
+// so a contract brought down from 25 seats to 5 before its first run is
+// still billed at 25 for January and February: until they are invoiced, a
+// ceiling of 10 would leave it out of the run as refused.
+func TestCatalogLimitsKeepTheLinesStillToBeBilled(t *testing.T) {
+	env := testkit.New(t)
+	env.Clock.Set(day("2026-03-01"))
+	ct := env.CreateContract(map[string]any{"quantities": map[string]int{"prod_seat": 25}})
+	id, number := ct["id"].(string), ct["number"].(string)
+	resp := change(env, env.A.SubmitterKey, seats(id, 5))
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+
+	resp = putCatalogLimits(t, env, map[string]any{"maxQuantity": 10})
+	require.Equal(t, http.StatusConflict, resp.Status, "%s", resp.Body)
+	assert.Contains(t, requireSurfaceError(t, "/api/catalog", resp), "limits.maxQuantity 10 is below the quantity 25 contract "+number+" is billed at")
+
+	assert.Equal(t, billingTotals{AsOf: "2026-03-01", Invoiced: 3, Collected: 3}, runBilling(t, env, "2026-03-01"))
+	resp = putCatalogLimits(t, env, map[string]any{"maxQuantity": 10})
+	assert.Equal(t, http.StatusOK, resp.Status, "January and February are invoiced: five seats are left to bill; %s", resp.Body)
+}
+
 // Invoices priced at a version of their contract that a change has since
 // replaced are refused as a whole and left to be priced again: the run
 // read the contract before the change committed, and issuing them would

@@ -253,22 +253,24 @@ func TestInputAPreviewFlagSpeltOtherwiseIsRefusedAndChangesNothing(t *testing.T)
 // (every run left it out as refused) nor changed but below them (hostile
 // probe). The refusal names the contract; a ceiling at what is held is
 // taken.
+// putCatalogLimits puts the tenant's catalog back with the limits given.
+func putCatalogLimits(t *testing.T, env *testkit.Env, limits map[string]any) testkit.Response {
+	cat := env.Do("GET", "/api/catalog", env.A.OperatorKey, nil).JSON(t)
+	cat["limits"] = limits
+	return env.Do("PUT", "/api/catalog", env.A.OperatorKey, cat)
+}
+
 func TestInputCatalogLimitsBelowWhatContractsHoldAreRefused(t *testing.T) {
 	env := newAmendmentEnv(t)
 	ct := env.CreateContract(map[string]any{"quantities": map[string]int{"prod_seat": 25}}) // 25 × 1,500 + 500 a month
 	number := ct["number"].(string)
-	op := env.A.OperatorKey
-	withLimits := func(limits map[string]any) testkit.Response {
-		cat := env.Do("GET", "/api/catalog", op, nil).JSON(t)
-		cat["limits"] = limits
-		return env.Do("PUT", "/api/catalog", op, cat)
-	}
+	withLimits := func(limits map[string]any) testkit.Response { return putCatalogLimits(t, env, limits) }
 	for _, tc := range []struct {
 		limits map[string]any
 		says   string
 	}{
-		{map[string]any{"maxQuantity": 10}, "limits.maxQuantity 10 is below the quantity 25 contract " + number + " holds"},
-		{map[string]any{"maxAmount": 30000}, "limits.maxAmount 30000 is below the amount 38000 contract " + number + " holds"},
+		{map[string]any{"maxQuantity": 10}, "limits.maxQuantity 10 is below the quantity 25 contract " + number + " is billed at"},
+		{map[string]any{"maxAmount": 30000}, "limits.maxAmount 30000 is below the amount 38000 contract " + number + " is billed at"},
 	} {
 		resp := withLimits(tc.limits)
 		require.Equal(t, http.StatusConflict, resp.Status, "%s", resp.Body)

@@ -15,8 +15,8 @@ func TestCatalogLimitsMayNotBeLoweredBelowWhatIsHeld(t *testing.T) {
 	var p Problems
 	catalog(10, 30000).checkLimitsKeep(catalog(0, 0), held, &p)
 	assert.Equal(t, Problems{
-		"limits.maxQuantity 10 is below the quantity 25 contract CT-7 holds",
-		"limits.maxAmount 30000 is below the amount 38000 contract CT-8 holds",
+		"limits.maxQuantity 10 is below the quantity 25 contract CT-7 is billed at",
+		"limits.maxAmount 30000 is below the amount 38000 contract CT-8 is billed at",
 	}, p)
 
 	p = nil

@@ -85,10 +85,10 @@ func (c *Catalog) CheckKeeps(current *Catalog, u CatalogUsage) error {
 func (c *Catalog) checkLimitsKeep(current *Catalog, u CatalogUsage, p *Problems) {
 	lim, was := c.MoneyLimits(), current.MoneyLimits()
 	if lim.MaxQuantity < u.Quantity.Value && lim.MaxQuantity < was.MaxQuantity {
-		p.Addf("limits.maxQuantity %d is below the quantity %d contract %s holds", lim.MaxQuantity, u.Quantity.Value, u.Quantity.Contract)
+		p.Addf("limits.maxQuantity %d is below the quantity %d contract %s is billed at", lim.MaxQuantity, u.Quantity.Value, u.Quantity.Contract)
 	}
 	if lim.MaxAmount < u.Amount.Value && lim.MaxAmount < was.MaxAmount {
-		p.Addf("limits.maxAmount %d is below the amount %d contract %s holds", lim.MaxAmount, u.Amount.Value, u.Amount.Contract)
+		p.Addf("limits.maxAmount %d is below the amount %d contract %s is billed at", lim.MaxAmount, u.Amount.Value, u.Amount.Contract)
 	}
 }
 

@@ -51,7 +51,8 @@ func catalogUsage(ctx context.Context, q sqlx.QueryerContext, tenantID string) (
 	if err != nil {
 		return usage, fmt.Errorf("catalog usage by terminations: %w", err)
 	}
-	if err := sqlx.GetContext(ctx, q, &extents, catalogExtents, tenantID, domain.ContractActive); err != nil {
+	if err := sqlx.GetContext(ctx, q, &extents, catalogExtents,
+		tenantID, domain.ContractActive, domain.ContractExpired, domain.ScheduleActive, domain.SegmentSuperseded); err != nil {
 		return usage, fmt.Errorf("catalog usage: the largest quantity and amount: %w", err)
 	}
 	usage.Quantity = domain.Extent{Value: extents.Quantity, Contract: extents.QuantityContract}
@@ -66,23 +67,41 @@ func catalogUsage(ctx context.Context, q sqlx.QueryerContext, tenantID string) (
 }
 
 // catalogExtents finds the largest quantity, and the largest magnitude of a
-// unit price, a line's amount or a contract's total, on the tenant's ($1)
-// active ($2) contracts, each with a contract holding it (0 and "" for
-// none). Magnitudes are taken in numeric and capped at int64's largest, so
-// no stored value can overflow the scan.
+// unit price, a line's amount or a contract's total, on the lines a billing
+// run may still price for the tenant ($1), each with a contract holding it
+// (0 and "" for none): those of its active ($2) contracts, and of its
+// expired ($3) ones whose last period is not invoiced yet (their schedule
+// active, $4), and of their segments (superseded ones aside, $5) that a
+// period not invoiced yet may be priced at: a segment counts until a
+// period starting on or after its successor's date has been invoiced.
+// Magnitudes are taken in numeric and capped at int64's largest, so no
+// stored value can overflow the scan.
 const catalogExtents = `
-	WITH active AS (
-		SELECT number, lines FROM contracts WHERE tenant_id = $1 AND status = $2
+	WITH billable AS (
+		SELECT c.id, c.number, c.lines, c.version,
+			CASE WHEN c.version > 1 THEN (SELECT max(i.period_start) FROM invoices i
+				WHERE i.contract_id = c.id AND i.kind = 'RECURRING') END AS last_billed
+		FROM contracts c
+		WHERE c.tenant_id = $1 AND (c.status = $2 OR (c.status = $3 AND c.schedule_status = $4 AND NOT EXISTS (
+			SELECT 1 FROM invoices i
+			WHERE i.contract_id = c.id AND i.kind = 'RECURRING' AND i.period_end >= c.expiration_date)))
+	), priced AS (
+		SELECT number, lines FROM billable
+		UNION ALL
+		SELECT b.number, s.lines FROM billable b JOIN contract_segments s ON s.contract_id = b.id
+		WHERE b.version > 1 AND s.status <> $5 AND NOT EXISTS (
+			SELECT 1 FROM contract_segments n
+			WHERE n.contract_id = s.contract_id AND n.status <> $5 AND n.position > s.position AND n.effective_date <= b.last_billed)
 	), quantities AS (
 		SELECT a.number, (p->>'quantity')::numeric AS n
-		FROM active a, jsonb_array_elements(a.lines) l, jsonb_array_elements(COALESCE(l->'products', '[]')) p
+		FROM priced a, jsonb_array_elements(a.lines) l, jsonb_array_elements(COALESCE(l->'products', '[]')) p
 	), amounts AS (
 		SELECT a.number, abs((p->>'unitPrice')::numeric) AS n
-		FROM active a, jsonb_array_elements(a.lines) l, jsonb_array_elements(COALESCE(l->'products', '[]')) p
+		FROM priced a, jsonb_array_elements(a.lines) l, jsonb_array_elements(COALESCE(l->'products', '[]')) p
 		UNION ALL
-		SELECT a.number, abs((l->>'recurringAmount')::numeric) FROM active a, jsonb_array_elements(a.lines) l
+		SELECT a.number, abs((l->>'recurringAmount')::numeric) FROM priced a, jsonb_array_elements(a.lines) l
 		UNION ALL
-		SELECT a.number, abs((SELECT sum((l->>'recurringAmount')::numeric) FROM jsonb_array_elements(a.lines) l)) FROM active a
+		SELECT a.number, abs((SELECT sum((l->>'recurringAmount')::numeric) FROM jsonb_array_elements(a.lines) l)) FROM priced a
 	), largest_quantity AS (
 		SELECT number, n FROM quantities WHERE n IS NOT NULL ORDER BY n DESC, number LIMIT 1
 	), largest_amount AS (
