@@ -142,14 +142,16 @@ func Start(opts Options) (*Server, error) {
 // it next does something.
 const workflowCacheEntries = 4096
 
-// dynamicConfig is the embedded server's dynamic configuration: search
-// attributes registered while it runs are usable at once (with SQL
-// visibility), and its workflow cache has a bound.
+// dynamicConfig is the embedded server's dynamic configuration: its
+// workflow cache has a bound. Search attributes are read from the server's
+// cache: the namespace is created with contractd's (and with SQL visibility
+// one added later is a namespace alias, which the namespace cache learns
+// within 2 s), so refreshing on every read, as a development server may,
+// would only read the cluster's metadata from the database each time a
+// workflow sets one.
 func dynamicConfig() dynamicconfig.StaticClient {
-	on := []dynamicconfig.ConstrainedValue{{Value: true}}
 	return dynamicconfig.StaticClient{
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): on,
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():            []dynamicconfig.ConstrainedValue{{Value: workflowCacheEntries}},
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): []dynamicconfig.ConstrainedValue{{Value: workflowCacheEntries}},
 	}
 }
 
