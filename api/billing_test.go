@@ -421,6 +421,22 @@ func TestCatalogLimitsKeepTheLinesStillToBeBilled(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.Status, "January and February are invoiced: five seats are left to bill; %s", resp.Body)
 }
 
+// marchPricedByARun makes a contract of two seats on 1 March and reads it
+// as a billing run would: it returns the contract and its March invoice as
+// the run priced it, not issued yet.
+func marchPricedByARun(t *testing.T) (*testkit.Env, string, store.NewInvoice) {
+	env := testkit.New(t)
+	env.Clock.Set(day("2026-03-01"))
+	id := env.CreateContract(map[string]any{"quantities": map[string]int{"prod_seat": 2}})["id"].(string)
+	asOf, err := domain.ParseDate("2026-03-01")
+	require.NoError(t, err)
+	read, _, err := env.Store.BillingContracts(context.Background(), env.A.ID, nil, asOf, 0, 10)
+	require.NoError(t, err)
+	require.Len(t, read, 1)
+	march := domain.Period{Start: asOf, End: asOf.AddDays(31)}
+	return env, id, store.NewInvoice{ContractID: id, Period: march, Currency: "USD", Total: 2*1500 + 500, PricedAt: read[0].State}
+}
+
 // Invoices priced at a version of their contract that a change has since
 // replaced are refused as a whole and left to be priced again: the run
 // read the contract before the change committed, and issuing them would
@@ -428,22 +444,13 @@ func TestCatalogLimitsKeepTheLinesStillToBeBilled(t *testing.T) {
 // first day with the period not billed, left it to the run (hostile probe:
 // a run racing six such changes lost two of them).
 func TestInvoicesPricedBeforeAChangeAreNotIssued(t *testing.T) {
-	env := testkit.New(t)
-	env.Clock.Set(day("2026-03-01"))
-	id := env.CreateContract(map[string]any{"quantities": map[string]int{"prod_seat": 2}})["id"].(string)
+	env, id, stale := marchPricedByARun(t)
 	ctx := context.Background()
-	asOf, err := domain.ParseDate("2026-03-01")
-	require.NoError(t, err)
-	read, _, err := env.Store.BillingContracts(ctx, env.A.ID, nil, asOf, 0, 10)
-	require.NoError(t, err)
-	require.Len(t, read, 1)
-	march := domain.Period{Start: asOf, End: asOf.AddDays(31)}
-	stale := store.NewInvoice{ContractID: id, Period: march, Currency: "USD", Total: 2*1500 + 500, PricedAt: read[0].State}
 
 	resp := change(env, env.A.SubmitterKey, seats(id, 5)) // commits after the run's read
 	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
 	assert.EqualValues(t, 0, resp.JSON(t)["quote"].(map[string]any)["prorationTotal"], "March is not billed yet: the run bills it")
-	_, err = env.Store.IssueRecurringInvoices(ctx, env.A.ID, "run", []string{id}, []store.NewInvoice{stale}, day("2026-03-01"))
+	_, err := env.Store.IssueRecurringInvoices(ctx, env.A.ID, "run", []string{id}, []store.NewInvoice{stale}, day("2026-03-01"))
 	assert.ErrorIs(t, err, store.ErrContractChanged)
 	assert.Zero(t, env.CountRows("invoices"), "nothing issued at the old price")
 
@@ -461,20 +468,11 @@ func TestInvoicesPricedBeforeAChangeAreNotIssued(t *testing.T) {
 // were priced at, though cancelling it leaves the contract's version alone.
 // The run then reads the contract again and bills nothing.
 func TestInvoicesPricedBeforeAScheduleCancelAreNotIssued(t *testing.T) {
-	env := testkit.New(t)
-	env.Clock.Set(day("2026-03-01"))
-	id := env.CreateContract(map[string]any{"quantities": map[string]int{"prod_seat": 2}})["id"].(string)
+	env, id, stale := marchPricedByARun(t)
 	ctx := context.Background()
-	asOf, err := domain.ParseDate("2026-03-01")
-	require.NoError(t, err)
-	read, _, err := env.Store.BillingContracts(ctx, env.A.ID, nil, asOf, 0, 10)
-	require.NoError(t, err)
-	require.Len(t, read, 1)
-	march := domain.Period{Start: asOf, End: asOf.AddDays(31)}
-	stale := store.NewInvoice{ContractID: id, Period: march, Currency: "USD", Total: 2*1500 + 500, PricedAt: read[0].State}
 
 	requirePlain(t, scheduleCall(env, schedulePath(env.A.Prefix, id, "cancelSchedule"), env.A.SubmitterKey), http.StatusOK, scheduleCancelled)
-	_, err = env.Store.IssueRecurringInvoices(ctx, env.A.ID, "run", []string{id}, []store.NewInvoice{stale}, day("2026-03-01"))
+	_, err := env.Store.IssueRecurringInvoices(ctx, env.A.ID, "run", []string{id}, []store.NewInvoice{stale}, day("2026-03-01"))
 	assert.ErrorIs(t, err, store.ErrContractChanged)
 
 	runBilling(t, env, "2026-03-01")

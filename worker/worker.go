@@ -6,11 +6,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -74,8 +78,17 @@ func workflowsByName() map[string]any {
 	}
 }
 
+// namespaceCacheSettle is how long after Temporal's frontend accepts new
+// search attributes its other services are sure to know them too. With SQL
+// visibility an attribute's name is an alias the namespace holds, and each
+// service learns it when it next refreshes its namespace cache, every 2 s by
+// default (system.namespaceCacheRefreshInterval); until then a workflow
+// started or upserting with it is refused.
+const namespaceCacheSettle = 3 * time.Second
+
 // EnsureSearchAttributes registers the custom search attributes the workflows
 // set, so operators can filter by them; attributes already present are kept.
+// Those it adds it waits for, until every Temporal service can use them.
 func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
 	existing, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
 	if err != nil {
@@ -97,5 +110,32 @@ func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 	if err != nil && !errors.As(err, &exists) {
 		return fmt.Errorf("add search attributes: %w", err)
 	}
-	return nil
+	return awaitSearchAttributes(ctx, c, namespace, slices.Sorted(maps.Keys(missing)))
+}
+
+// awaitSearchAttributes waits until the frontend accepts a visibility query
+// naming the attributes, then for the other services' namespace caches.
+func awaitSearchAttributes(ctx context.Context, c client.Client, namespace string, names []string) error {
+	clauses := make([]string, len(names))
+	for i, name := range names {
+		clauses[i] = name + " = 'contractd'"
+	}
+	query := &workflowservice.CountWorkflowExecutionsRequest{Namespace: namespace, Query: strings.Join(clauses, " AND ")}
+	for {
+		_, err := c.CountWorkflow(ctx, query)
+		if err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for search attributes %v: %w (last: %v)", names, ctx.Err(), err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("wait for search attributes %v: %w", names, ctx.Err())
+	case <-time.After(namespaceCacheSettle):
+		return nil
+	}
 }

@@ -144,11 +144,10 @@ const workflowCacheEntries = 4096
 
 // dynamicConfig is the embedded server's dynamic configuration: its
 // workflow cache has a bound. Search attributes are read from the server's
-// cache: the namespace is created with contractd's (and with SQL visibility
-// one added later is a namespace alias, which the namespace cache learns
-// within 2 s), so refreshing on every read, as a development server may,
-// would only read the cluster's metadata from the database each time a
-// workflow sets one.
+// caches, not from the database each time a workflow sets one (as a
+// development server may, so that one registered is usable at once): the
+// namespace is created with contractd's, and the worker waits after
+// registering one it lacks until every service's namespace cache has it.
 func dynamicConfig() dynamicconfig.StaticClient {
 	return dynamicconfig.StaticClient{
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): []dynamicconfig.ConstrainedValue{{Value: workflowCacheEntries}},

@@ -3,34 +3,18 @@ package devtemporal
 import (
 	"bytes"
 	"io"
-	"net"
 	"os"
-	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// freeFrontendPort finds a port whose derived ports (+1..+3, +10..+13) are
-// free too.
+// freeFrontendPort finds a port whose derived ports are free too.
 func freeFrontendPort(t *testing.T) int {
-	for base := 24000; base < 30000; base += 20 {
-		free := true
-		for _, off := range []int{0, 1, 2, 3, 10, 11, 12, 13} {
-			l, err := net.Listen("tcp", net.JoinHostPort(loopback, strconv.Itoa(base+off)))
-			if err != nil {
-				free = false
-				break
-			}
-			_ = l.Close()
-		}
-		if free {
-			return base
-		}
-	}
-	t.Fatal("no free ports")
-	return 0
+	port, err := FreeFrontendPort(24000)
+	require.NoError(t, err)
+	return port
 }
 
 // Stopping `dev` with Ctrl-C must not print the server's services

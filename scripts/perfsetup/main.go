@@ -4,8 +4,8 @@
 //
 //	perfsetup namespace -address 127.0.0.1:17233 -namespace default
 //	    waits for the frontend, registers the namespace if it is missing,
-//	    registers contractd's search attributes (app.EnsureSearchAttributes)
-//	    and returns once a visibility query using them succeeds.
+//	    registers contractd's search attributes and returns once every
+//	    Temporal service can use them (app.EnsureSearchAttributes).
 //	perfsetup catalog
 //	    prints the demo catalog (internal/demo) as JSON, for PUT /api/catalog.
 //	perfsetup invariants -database-url URL -address 127.0.0.1:17233
@@ -110,19 +110,6 @@ func namespace(args []string) error {
 	defer c.Close()
 	if _, err := retry(ctx, "register search attributes", func() (struct{}, error) {
 		return struct{}{}, app.EnsureSearchAttributes(ctx, c, *name)
-	}); err != nil {
-		return err
-	}
-	// Usable once a visibility query naming every attribute is accepted.
-	query := ""
-	for _, attr := range app.SearchAttributeNames() {
-		if query != "" {
-			query += " AND "
-		}
-		query += attr + " = 'perfsetup'"
-	}
-	if _, err := retry(ctx, "query search attributes", func() (*workflowservice.CountWorkflowExecutionsResponse, error) {
-		return c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: *name, Query: query})
 	}); err != nil {
 		return err
 	}
