@@ -154,3 +154,26 @@ func runProgress(t *testing.T, env *testkit.Env, runID string) [2]int {
 	resp.Decode(t, &run)
 	return [2]int{run.Due, run.Checked}
 }
+
+// An expired contract whose last period is still to be billed holds the
+// catalog's ceilings; one with nothing left to bill does not, though no
+// invoice reaches its end: its schedule, restarted in its last period,
+// resumes only on its last day, so that period is never billed.
+func TestCatalogLimitsLeaveAnExpiredContractWithNothingToBill(t *testing.T) {
+	env := testkit.New(t)
+	env.Clock.Set(day("2026-01-01"))
+	ct := env.CreateContract(map[string]any{
+		"effectiveDate": "2026-01-01", "expirationDate": "2026-02-15", "quantities": map[string]int{"prod_seat": 25},
+	})
+	id, number := ct["id"].(string), ct["number"].(string)
+	runBilling(t, env, "2026-01-01")
+	setTerms(t, env, id, `status = 'expired'`)
+
+	resp := putCatalogLimits(t, env, map[string]any{"maxQuantity": 10})
+	require.Equal(t, http.StatusConflict, resp.Status, "%s", resp.Body)
+	assert.Contains(t, requireSurfaceError(t, "/api/catalog", resp), "the quantity 25 contract "+number+" is billed at", "February 1 to 15 is still to bill")
+
+	setTerms(t, env, id, `schedule_resumes_on = '2026-02-15'`)
+	resp = putCatalogLimits(t, env, map[string]any{"maxQuantity": 10})
+	assert.Equal(t, http.StatusOK, resp.Status, "nothing is left to bill: %s", resp.Body)
+}

@@ -52,7 +52,7 @@ func catalogUsage(ctx context.Context, q sqlx.QueryerContext, tenantID string) (
 		return usage, fmt.Errorf("catalog usage by terminations: %w", err)
 	}
 	if err := sqlx.GetContext(ctx, q, &extents, catalogExtents,
-		tenantID, domain.ContractActive, domain.ContractExpired, domain.ScheduleActive, domain.SegmentSuperseded); err != nil {
+		tenantID, domain.ContractActive, domain.ContractExpired, domain.ScheduleActive, domain.SegmentSuperseded, ClockDeleted); err != nil {
 		return usage, fmt.Errorf("catalog usage: the largest quantity and amount: %w", err)
 	}
 	usage.Quantity = domain.Extent{Value: extents.Quantity, Contract: extents.QuantityContract}
@@ -71,9 +71,10 @@ func catalogUsage(ctx context.Context, q sqlx.QueryerContext, tenantID string) (
 // run may still price for the tenant ($1), each with a contract holding it
 // (0 and "" for none): those of its active ($2) contracts, and of its
 // expired ($3) ones whose last period is not invoiced yet (their schedule
-// active, $4), and of their segments (superseded ones aside, $5) that a
-// period not invoiced yet may be priced at: a segment counts until a
-// period starting on or after its successor's date has been invoiced.
+// active, $4, resuming before their end, and not on a deleted test clock,
+// $6), and of their segments (superseded ones aside, $5) that a period not
+// invoiced yet may be priced at: a segment counts until a period starting
+// on or after its successor's date has been invoiced.
 // Magnitudes are taken in numeric and capped at int64's largest, so no
 // stored value can overflow the scan.
 const catalogExtents = `
@@ -82,9 +83,12 @@ const catalogExtents = `
 			CASE WHEN c.version > 1 THEN (SELECT max(i.period_start) FROM invoices i
 				WHERE i.contract_id = c.id AND i.kind = 'RECURRING') END AS last_billed
 		FROM contracts c
-		WHERE c.tenant_id = $1 AND (c.status = $2 OR (c.status = $3 AND c.schedule_status = $4 AND NOT EXISTS (
-			SELECT 1 FROM invoices i
-			WHERE i.contract_id = c.id AND i.kind = 'RECURRING' AND i.period_end >= c.expiration_date)))
+		WHERE c.tenant_id = $1 AND (c.status = $2 OR (c.status = $3 AND c.schedule_status = $4
+			AND (c.schedule_resumes_on IS NULL OR c.schedule_resumes_on < c.expiration_date)
+			AND NOT EXISTS (SELECT 1 FROM test_clocks t WHERE t.id = c.test_clock_id AND t.status = $6)
+			AND NOT EXISTS (
+				SELECT 1 FROM invoices i
+				WHERE i.contract_id = c.id AND i.kind = 'RECURRING' AND i.period_end >= c.expiration_date)))
 	), priced AS (
 		SELECT number, lines FROM billable
 		UNION ALL
