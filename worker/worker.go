@@ -110,18 +110,22 @@ func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 	if err != nil && !errors.As(err, &exists) {
 		return fmt.Errorf("add search attributes: %w", err)
 	}
-	return awaitSearchAttributes(ctx, c, namespace, slices.Sorted(maps.Keys(missing)))
+	return awaitSearchAttributes(ctx, c, namespace, missing)
 }
 
 // awaitSearchAttributes waits until the frontend accepts a visibility query
-// naming the attributes, then for the other services' namespace caches.
-func awaitSearchAttributes(ctx context.Context, c client.Client, namespace string, names []string) error {
-	clauses := make([]string, len(names))
-	for i, name := range names {
-		clauses[i] = name + " = 'contractd'"
+// naming the keyword attributes added (all of contractd's are keywords),
+// then for the other services' namespace caches.
+func awaitSearchAttributes(ctx context.Context, c client.Client, namespace string, added map[string]enumspb.IndexedValueType) error {
+	names := slices.Sorted(maps.Keys(added))
+	var clauses []string
+	for _, name := range names {
+		if added[name] == enumspb.INDEXED_VALUE_TYPE_KEYWORD {
+			clauses = append(clauses, name+" = 'contractd'")
+		}
 	}
 	query := &workflowservice.CountWorkflowExecutionsRequest{Namespace: namespace, Query: strings.Join(clauses, " AND ")}
-	for {
+	for len(clauses) > 0 {
 		_, err := c.CountWorkflow(ctx, query)
 		if err == nil {
 			break
