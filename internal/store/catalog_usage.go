@@ -74,14 +74,17 @@ func catalogUsage(ctx context.Context, q sqlx.QueryerContext, tenantID string) (
 // active, $4, resuming before their end, and not on a deleted test clock,
 // $6), and of their segments (superseded ones aside, $5) that a period not
 // invoiced yet may be priced at: a segment counts until a period starting
-// on or after its successor's date has been invoiced.
+// on or after its successor's date has been invoiced (billed_from is the
+// segment in force on the latest invoiced period's first day; none before
+// it counts).
 // Magnitudes are taken in numeric and capped at int64's largest, so no
 // stored value can overflow the scan.
 const catalogExtents = `
 	WITH billable AS (
 		SELECT c.id, c.number, c.lines, c.version,
-			CASE WHEN c.version > 1 THEN (SELECT max(i.period_start) FROM invoices i
-				WHERE i.contract_id = c.id AND i.kind = 'RECURRING') END AS last_billed
+			CASE WHEN c.version > 1 THEN (SELECT max(n.position) FROM contract_segments n
+				WHERE n.contract_id = c.id AND n.status <> $5 AND n.effective_date <= (
+					SELECT max(i.period_start) FROM invoices i WHERE i.contract_id = c.id AND i.kind = 'RECURRING')) END AS billed_from
 		FROM contracts c
 		WHERE c.tenant_id = $1 AND (c.status = $2 OR (c.status = $3 AND c.schedule_status = $4
 			AND (c.schedule_resumes_on IS NULL OR c.schedule_resumes_on < c.expiration_date)
@@ -93,9 +96,7 @@ const catalogExtents = `
 		SELECT number, lines FROM billable
 		UNION ALL
 		SELECT b.number, s.lines FROM billable b JOIN contract_segments s ON s.contract_id = b.id
-		WHERE b.version > 1 AND s.status <> $5 AND NOT EXISTS (
-			SELECT 1 FROM contract_segments n
-			WHERE n.contract_id = s.contract_id AND n.status <> $5 AND n.position > s.position AND n.effective_date <= b.last_billed)
+		WHERE b.version > 1 AND s.status <> $5 AND s.position >= COALESCE(b.billed_from, 0)
 	), quantities AS (
 		SELECT a.number, (p->>'quantity')::numeric AS n
 		FROM priced a, jsonb_array_elements(a.lines) l, jsonb_array_elements(COALESCE(l->'products', '[]')) p
