@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"slices"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -61,9 +60,9 @@ func (s *server) listApprovals(c *gin.Context) { s.listAmendmentsIn(c, domain.St
 
 // listAmendments lists amendments in the status the query names.
 func (s *server) listAmendments(c *gin.Context) {
-	status := c.Query("status")
-	if !slices.Contains(domain.Statuses, status) {
-		s.fail(c, domain.Errorf(domain.KindInvalid, "status", "status must be one of %v", domain.Statuses))
+	status, err := statusParam(c, domain.Statuses, false)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	s.listAmendmentsIn(c, status)

@@ -45,10 +45,9 @@ type contractList struct {
 }
 
 func (s *server) listContracts(c *gin.Context) {
-	if status := c.Query("status"); status != "" && !slices.Contains(domain.ContractStatuses, status) {
-		// A filter that matches nothing would answer an empty list, and a
-		// client filtering on "ACTIVE" would think it has no contracts.
-		s.fail(c, domain.Errorf(domain.KindInvalid, "status", "status must be one of %v", domain.ContractStatuses))
+	status, err := statusParam(c, domain.ContractStatuses, true)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	pageSize, err := pageSizeParam(c)
@@ -62,7 +61,7 @@ func (s *server) listContracts(c *gin.Context) {
 		return
 	}
 	items, more, err := s.Store.Contracts(c.Request.Context(), scope(c), store.ContractFilter{
-		AccountNumber: c.Query("accountNumber"), Status: c.Query("status"), PageSize: pageSize, AfterRef: after,
+		AccountNumber: c.Query("accountNumber"), Status: status, PageSize: pageSize, AfterRef: after,
 	})
 	if err != nil {
 		s.fail(c, err)
@@ -78,6 +77,17 @@ func (s *server) listContracts(c *gin.Context) {
 		out.NextPageToken = encodePageToken(items[len(items)-1].Ref)
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// statusParam reads the status a listing is filtered on, one of statuses
+// (or none, when optional): a filter no item can match would answer an
+// empty list, and a client filtering on "ACTIVE" would think it has none.
+func statusParam(c *gin.Context, statuses []string, optional bool) (string, error) {
+	status := c.Query("status")
+	if slices.Contains(statuses, status) || optional && status == "" {
+		return status, nil
+	}
+	return "", domain.Errorf(domain.KindInvalid, "status", "status must be one of %v", statuses)
 }
 
 func pageSizeParam(c *gin.Context) (int, error) {

@@ -11,8 +11,9 @@ import (
 type CatalogUsage struct {
 	Lines           []LineUsage
 	PenaltyServices []PenaltyServiceUsage
-	// Quantity is the largest quantity on an active contract's lines, and
-	// Amount the largest magnitude of a unit price, line or contract total.
+	// Quantity is the largest quantity on the lines a billing run may still
+	// price, and Amount the largest magnitude of a unit price, line or
+	// contract total on them.
 	Quantity, Amount Extent
 }
 
@@ -78,9 +79,9 @@ func (c *Catalog) CheckKeeps(current *Catalog, u CatalogUsage) error {
 	return Errorf(KindConflict, "", "the catalog drops what is in use: %s", strings.Join(p, "; "))
 }
 
-// checkLimitsKeep refuses ceilings lowered below what an active contract
-// holds: such a contract could no longer be billed (its amounts beyond the
-// ceiling) nor changed but below it. A ceiling the current catalog already
+// checkLimitsKeep refuses ceilings lowered below what a contract is still
+// to be billed at: such a contract could no longer be billed (its amounts
+// beyond the ceiling) nor changed but below it. A ceiling the current catalog already
 // had below it (a contract stored before amounts were checked) may stay.
 func (c *Catalog) checkLimitsKeep(current *Catalog, u CatalogUsage, p *Problems) {
 	lim, was := c.MoneyLimits(), current.MoneyLimits()
