@@ -86,14 +86,9 @@ func (s *server) changeContract(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	ct, err := s.Store.ContractTerms(c.Request.Context(), scope(c), ch.ContractID)
+	ct, cat, err := s.Store.ContractTermsAndCatalog(c.Request.Context(), scope(c), ch.ContractID)
 	if err != nil {
 		s.failAs(c, selfServiceSurface{action: ch.Action}, notFoundAs(err, "contract %q does not exist", ch.ContractID))
-		return
-	}
-	cat, err := s.Store.Catalog(c.Request.Context(), p.TenantID)
-	if err != nil {
-		s.failAs(c, selfServiceSurface{action: ch.Action}, err)
 		return
 	}
 	// Price it here first: refusals answer at once, without a workflow, and a

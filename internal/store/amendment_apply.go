@@ -149,8 +149,10 @@ type recordedAmendment struct {
 // applyLocked writes a recorded amendment's quote to its contract, which the
 // transaction holds locked, and marks the amendment APPLIED with event
 // applied: who triggered the apply (the submitter, an approver or the
-// scheduler), and when.
-func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recordedAmendment, applied domain.AmendmentEvent) (Applied, error) {
+// scheduler), and when. before are events of its history not yet written
+// (its opening, for an amendment applied as it is opened), written first in
+// the same statement.
+func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recordedAmendment, applied domain.AmendmentEvent, before ...domain.AmendmentEvent) (Applied, error) {
 	var out Applied
 	tenantID, id, q, now := am.TenantID, am.ID, am.Quote, applied.At
 	if ct.Version != q.BaseVersion {
@@ -179,7 +181,7 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return out, domain.Errorf(domain.KindConflict, "", "amendment %s is no longer open", id)
 	}
-	if err := insertEvent(ctx, tx, id, applied); err != nil {
+	if err := insertEvents(ctx, tx, id, append(before, applied)...); err != nil {
 		return out, err
 	}
 	if out.Amendment, err = loadAmendment(ctx, tx, tenantID, id); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -18,11 +19,19 @@ func statusConflict(id, status string) error {
 	return domain.Errorf(domain.KindConflict, "", "amendment %s is %s", id, status)
 }
 
-// insertEvent adds e to the history of amendment amendmentID.
-func insertEvent(ctx context.Context, tx *sqlx.Tx, amendmentID string, e domain.AmendmentEvent) error {
-	_, err := tx.ExecContext(ctx, `
-		INSERT INTO amendment_events (amendment_id, status, actor_id, source, note, at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		amendmentID, e.Status, e.ActorID, e.Source, e.Note, e.At)
+// insertEvents adds events, in their order, to the history of amendment
+// amendmentID, in one statement.
+func insertEvents(ctx context.Context, tx *sqlx.Tx, amendmentID string, events ...domain.AmendmentEvent) error {
+	rows := make([]string, len(events))
+	args := make([]any, 0, 1+5*len(events))
+	args = append(args, amendmentID)
+	for i, e := range events {
+		n := len(args)
+		rows[i] = fmt.Sprintf("($1, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
+		args = append(args, e.Status, e.ActorID, e.Source, e.Note, e.At)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO amendment_events (amendment_id, status, actor_id, source, note, at) VALUES `+
+		strings.Join(rows, ", "), args...)
 	if err != nil {
 		return fmt.Errorf("record amendment event: %w", err)
 	}
@@ -51,7 +60,7 @@ func (s *Store) Transition(ctx context.Context, tenantID, id string, from []stri
 				tenantID, id, to.Status, to.At); err != nil {
 				return fmt.Errorf("update amendment status: %w", err)
 			}
-			if err := insertEvent(ctx, tx, id, to); err != nil {
+			if err := insertEvents(ctx, tx, id, to); err != nil {
 				return err
 			}
 			if rebased, err = rebaseLocked(ctx, tx, tenantID, contractID, to.At); err != nil {
@@ -145,7 +154,7 @@ func (s *Store) Approve(ctx context.Context, tenantID, id string, approval domai
 			return fmt.Errorf("accept approved amendment: %w", err)
 		}
 		for _, e := range events {
-			if err := insertEvent(ctx, tx, id, e); err != nil {
+			if err := insertEvents(ctx, tx, id, e); err != nil {
 				return err
 			}
 		}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,7 +65,7 @@ type Opened struct {
 func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Time, plan Planner) (Opened, error) {
 	var out Opened
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		moved, err := openLocked(ctx, tx, in, now, plan, &out)
+		moved, err := s.openLocked(ctx, tx, in, now, plan, &out)
 		if err != nil || !moved {
 			return err
 		}
@@ -81,7 +80,7 @@ func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Tim
 // other open amendments are to be priced again: there are some, and the new
 // one is part of the contract's future.
 // Long: the steps of one transaction, in order.
-func openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, now time.Time, plan Planner, out *Opened) (bool, error) {
+func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, now time.Time, plan Planner, out *Opened) (bool, error) {
 	ct, err := lockContract(ctx, tx, in.TenantID, in.ContractID)
 	if err != nil {
 		return false, err
@@ -104,7 +103,7 @@ func openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, now time.Time
 	if err := refuseOnTimeline(ct.Contract, in.Action, timeline); err != nil {
 		return false, err
 	}
-	p, err := planLocked(ctx, tx, in.TenantID, ct, timeline, plan)
+	p, err := s.planLocked(ctx, tx, in.TenantID, ct, timeline, plan)
 	if err != nil {
 		return false, err
 	}
@@ -119,21 +118,21 @@ func openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, now time.Time
 			return false, err
 		}
 	}
-	if err := insertEvent(ctx, tx, in.ID, in.event(domain.StatusPending, now)); err != nil {
-		return false, err
-	}
+	// Its history starts PENDING; that event is written with the next one.
+	events := []domain.AmendmentEvent{in.event(domain.StatusPending, now)}
 	// An immediate change applies at once unless an earlier one, due today
 	// too, is still on its way: then its workflow applies it after that one.
 	if p.Status == domain.StatusPending && p.ApplyNow && quote.BaseVersion == ct.Version && !atTermEnd(ct.Contract, quote) {
 		rec := recordedAmendment{TenantID: in.TenantID, ID: in.ID, Quote: quote, SubmittedBy: in.ActorID}
-		applied, err := applyLocked(ctx, tx, ct, rec, in.event(domain.StatusApplied, now))
+		applied, err := applyLocked(ctx, tx, ct, rec, in.event(domain.StatusApplied, now), events...)
 		out.Amendment, out.Contract = applied.Amendment, applied.Contract
 		return moved, err
 	}
 	if p.Status != domain.StatusPending {
-		if err := insertEvent(ctx, tx, in.ID, in.event(p.Status, now)); err != nil {
-			return false, err
-		}
+		events = append(events, in.event(p.Status, now))
+	}
+	if err := insertEvents(ctx, tx, in.ID, events...); err != nil {
+		return false, err
 	}
 	if out.Amendment, err = loadAmendment(ctx, tx, in.TenantID, in.ID); err != nil {
 		return false, err
@@ -150,9 +149,10 @@ func (in NewAmendment) event(status string, at time.Time) domain.AmendmentEvent 
 }
 
 // planLocked plans a change against the locked contract and its timeline,
-// the tenant's catalog and the contract's early-termination charges.
-func planLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, ct lockedContract, timeline []domain.Pending, plan Planner) (Plan, error) {
-	cat, err := loadCatalog(ctx, tx, tenantID)
+// the tenant's catalog (as the transaction sees it, decoded once per
+// version) and the contract's early-termination charges.
+func (s *Store) planLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, ct lockedContract, timeline []domain.Pending, plan Planner) (Plan, error) {
+	cat, err := s.catalogs.loadAt(ctx, tx, tenantID, ct.catalogVersion)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -189,21 +189,17 @@ func insertAmendment(ctx context.Context, tx *sqlx.Tx, in NewAmendment, ct locke
 	if in.IdempotencyKey != "" {
 		idemKey = &in.IdempotencyKey
 	}
-	var seq *int64
-	if p.Status != domain.StatusReview {
-		n, err := nextSeq(ctx, tx, ct.ID)
-		if err != nil {
-			return quote, err
-		}
-		seq = &n
-	}
+	// The place in the order is taken by the same statement (the contract's
+	// timeline_seq, counted up only for an amendment that takes one).
 	_, err = tx.ExecContext(ctx, `
+		WITH place AS (UPDATE contracts SET timeline_seq = timeline_seq + 1 WHERE id = $3 AND $19 RETURNING timeline_seq)
 		INSERT INTO amendments (id, tenant_id, contract_id, action, status, effective_date, base_version, quote, request,
 			request_hash, idempotency_key, workflow_id, source, submitted_by, matched_rule, review_expires_at, created_at, updated_at,
 			change, timeline_seq)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, (SELECT timeline_seq FROM place))`,
 		in.ID, in.TenantID, ct.ID, in.Action, p.Status, quote.EffectiveDate, quote.BaseVersion, quoteJSON, []byte(in.Request),
-		in.RequestHash, idemKey, in.WorkflowID, in.Source, in.ActorID, ruleJSON, p.ReviewExpiresAt, now, changeJSON, seq)
+		in.RequestHash, idemKey, in.WorkflowID, in.Source, in.ActorID, ruleJSON, p.ReviewExpiresAt, now, changeJSON,
+		p.Status != domain.StatusReview)
 	if isUniqueViolation(err, "amendments_one_open_cancellation") {
 		// refuseOnTimeline names it; this holds should another path forget.
 		return quote, domain.Errorf(domain.KindConflict, "action", "contract %s already has an open cancellation", ct.Number)
@@ -214,22 +210,24 @@ func insertAmendment(ctx context.Context, tx *sqlx.Tx, in NewAmendment, ct locke
 	return quote, nil
 }
 
-// lockedContract is a contract held for a change: its terms, and the
-// segment the change supersedes (none for a contract without segments).
+// lockedContract is a contract held for a change: its terms, the segment
+// the change supersedes (none for a contract without segments) and the
+// version of its tenant's catalog when the lock was taken (none without one).
 type lockedContract struct {
 	domain.Contract
-	current *segmentRef
+	current        *segmentRef
+	catalogVersion *int64
 }
 
 // segmentRef is what a new segment takes from the one it supersedes.
 type segmentRef struct {
-	ID            string      `db:"id"`
-	PlanID        string      `db:"plan_id"`
-	EffectiveDate domain.Date `db:"effective_date"`
+	ID            string
+	PlanID        string
+	EffectiveDate domain.Date
 }
 
 // lockContract locks a contract's row and reads what a change needs. The
-// current segment and the latest billed period are read by statements of
+// current segment and the latest billed period are read by a statement of
 // their own, after the lock is held: a statement that waited for the lock
 // still reads with the snapshot it started with, and would miss the segment
 // the previous holder wrote, or the invoice a billing run (which holds the
@@ -242,21 +240,31 @@ func lockContract(ctx context.Context, tx *sqlx.Tx, tenantID, key string) (locke
 	if err != nil {
 		return lockedContract{}, err
 	}
-	if err := tx.GetContext(ctx, &ct.LastBilled, `SELECT max(period_start) FROM invoices
-		WHERE contract_id = $1 AND kind = 'RECURRING'`, ct.ID); err != nil {
-		return lockedContract{}, fmt.Errorf("load the latest billed period: %w", err)
+	var after struct {
+		LastBilled     domain.Date  `db:"last_billed"`
+		CatalogVersion *int64       `db:"catalog_version"`
+		SegmentID      *string      `db:"id"`
+		PlanID         *string      `db:"plan_id"`
+		EffectiveDate  *domain.Date `db:"effective_date"`
 	}
-	var current segmentRef
-	err = tx.GetContext(ctx, &current, `SELECT id, plan_id, effective_date FROM contract_segments WHERE contract_id = $1
-		ORDER BY position DESC LIMIT 1`, ct.ID)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return lockedContract{Contract: ct}, nil
-	case err != nil:
-		return lockedContract{}, fmt.Errorf("load current segment: %w", err)
+	if err := tx.GetContext(ctx, &after, afterLock, ct.ID, tenantID); err != nil {
+		return lockedContract{}, fmt.Errorf("load the current segment and the latest billed period: %w", err)
 	}
-	return lockedContract{Contract: ct, current: &current}, nil
+	ct.LastBilled = after.LastBilled
+	locked := lockedContract{Contract: ct, catalogVersion: after.CatalogVersion}
+	if after.SegmentID != nil {
+		locked.current = &segmentRef{ID: *after.SegmentID, PlanID: *after.PlanID, EffectiveDate: *after.EffectiveDate}
+	}
+	return locked, nil
 }
+
+// afterLock reads, in one statement, the start of a contract ($1)'s latest
+// billed period, the version of its tenant ($2)'s catalog and its current
+// segment (NULLs for a contract without segments).
+const afterLock = `SELECT (SELECT max(period_start) FROM invoices WHERE contract_id = $1 AND kind = 'RECURRING') AS last_billed,
+		(SELECT version FROM catalogs WHERE tenant_id = $2) AS catalog_version, tip.id, tip.plan_id, tip.effective_date
+	FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT id, plan_id, effective_date FROM contract_segments
+		WHERE contract_id = $1 ORDER BY position DESC LIMIT 1) AS tip ON true`
 
 // contractTerminationCharges loads the period charges of the contract's
 // early-termination definition; none when it has no definition.

@@ -65,8 +65,10 @@ func lockCatalog(ctx context.Context, tx *sqlx.Tx, tenantID string) error {
 }
 
 // Catalog returns the tenant's catalog; a tenant without one has an empty catalog.
+// The catalog is shared with other callers (see catalogCache): it must not
+// be modified.
 func (s *Store) Catalog(ctx context.Context, tenantID string) (domain.Catalog, error) {
-	return loadCatalog(ctx, s.db, tenantID)
+	return s.catalogs.load(ctx, s.db, tenantID)
 }
 
 func loadCatalog(ctx context.Context, q sqlx.QueryerContext, tenantID string) (domain.Catalog, error) {

@@ -120,8 +120,8 @@ func insertOutboxEvent(ctx context.Context, tx *sqlx.Tx, ev newEvent) error {
 // locked until tx ends: the tenant's events are numbered in commit order.
 // Callers append events last, after every other lock they take, so that wait
 // never closes a cycle. However many there are, the events take their
-// numbers in one statement and are written in another: a billing page's
-// events cost two round trips, not two each.
+// numbers and are written in one statement: a billing page's events cost
+// one round trip, not one each.
 func appendEvents(ctx context.Context, tx *sqlx.Tx, events []newEvent) error {
 	if len(events) == 0 {
 		return nil
@@ -144,16 +144,15 @@ func appendEvents(ctx context.Context, tx *sqlx.Tx, events []newEvent) error {
 		ids[i], types[i], contracts[i], amendments[i] = uuid.NewString(), ev.Type, ev.ContractID, ev.AmendmentID
 		data[i], at[i] = string(encoded), ev.At.Format(time.RFC3339Nano)
 	}
-	last, err := advanceCounter(ctx, tx, tenantID, eventCounter, int64(len(events)))
-	if err != nil {
-		return err
-	}
+	// The counter's upsert and the insert are one statement: the numbers are
+	// the counter's new value less len(events), plus each event's ordinal.
 	if _, err := tx.ExecContext(ctx, `
+		WITH counter AS (`+counterAdvance+`)
 		INSERT INTO outbox_events (tenant_id, seq, id, type, contract_id, amendment_id, data, occurred_at)
-		SELECT $1, $2 + e.n, e.id, e.type, e.contract_id, e.amendment_id, e.data, e.occurred_at
-		FROM unnest($3::uuid[], $4::text[], $5::uuid[], $6::uuid[], $7::jsonb[], $8::timestamptz[])
+		SELECT $1, counter.value - $3 + e.n, e.id, e.type, e.contract_id, e.amendment_id, e.data, e.occurred_at
+		FROM counter, unnest($4::uuid[], $5::text[], $6::uuid[], $7::uuid[], $8::jsonb[], $9::timestamptz[])
 			WITH ORDINALITY AS e (id, type, contract_id, amendment_id, data, occurred_at, n)`,
-		tenantID, last-int64(len(events)), pq.Array(ids), pq.Array(types), pq.Array(contracts), pq.Array(amendments),
+		tenantID, eventCounter, int64(len(events)), pq.Array(ids), pq.Array(types), pq.Array(contracts), pq.Array(amendments),
 		pq.Array(data), pq.Array(at)); err != nil {
 		return fmt.Errorf("append %d events from %s: %w", len(events), events[0].Type, err)
 	}

@@ -21,7 +21,8 @@ import (
 
 // Store wraps the connection pool.
 type Store struct {
-	db *sqlx.DB
+	db       *sqlx.DB
+	catalogs *catalogCache
 }
 
 // Option changes how Open connects.
@@ -69,7 +70,7 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 		_ = db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, catalogs: &catalogCache{}}, nil
 }
 
 // DB exposes the pool for health checks and tests.
@@ -160,15 +161,18 @@ func nextNumber(ctx context.Context, tx *sqlx.Tx, tenantID, name string) (int64,
 // inside tx and returns the last of them.
 func advanceCounter(ctx context.Context, tx *sqlx.Tx, tenantID, name string, n int64) (int64, error) {
 	var last int64
-	err := tx.QueryRowxContext(ctx, `
-		INSERT INTO tenant_counters (tenant_id, name, value) VALUES ($1, $2, $3)
-		ON CONFLICT (tenant_id, name) DO UPDATE SET value = tenant_counters.value + $3
-		RETURNING value`, tenantID, name, n).Scan(&last)
+	err := tx.QueryRowxContext(ctx, counterAdvance, tenantID, name, n).Scan(&last)
 	if err != nil {
 		return 0, fmt.Errorf("allocate %s numbers: %w", name, err)
 	}
 	return last, nil
 }
+
+// counterAdvance adds $3 to the tenant ($1)'s counter named $2, creating it
+// at $3, and returns its new value.
+const counterAdvance = `INSERT INTO tenant_counters (tenant_id, name, value) VALUES ($1, $2, $3)
+	ON CONFLICT (tenant_id, name) DO UPDATE SET value = tenant_counters.value + $3
+	RETURNING value`
 
 // page trims a keyset query's rows, fetched with LIMIT size+1, to size and
 // reports whether more follow.

@@ -175,7 +175,7 @@ func reprice(ctx context.Context, tx *sqlx.Tx, tenantID string, before domain.Pe
 		return fmt.Errorf("record the new quote of amendment %s: %w", before.ID, err)
 	}
 	note := domain.RepricedNote(before.Quote, q, before.QuoteVersion+1)
-	if err := insertEvent(ctx, tx, before.ID, domain.AmendmentEvent{Status: domain.EventRepriced, ActorID: "system", Source: "TIMELINE", Note: &note, At: now}); err != nil {
+	if err := insertEvents(ctx, tx, before.ID, domain.AmendmentEvent{Status: domain.EventRepriced, ActorID: "system", Source: "TIMELINE", Note: &note, At: now}); err != nil {
 		return err
 	}
 	am, err := loadAmendment(ctx, tx, tenantID, before.ID)
@@ -207,7 +207,7 @@ func failOpen(ctx context.Context, tx *sqlx.Tx, tenantID, id, note string, now t
 	if err != nil {
 		return fmt.Errorf("fail amendment %s: %w", id, err)
 	}
-	if err := insertEvent(ctx, tx, id, domain.AmendmentEvent{Status: domain.StatusFailed, ActorID: "system", Source: "TIMELINE", Note: &note, At: now}); err != nil {
+	if err := insertEvents(ctx, tx, id, domain.AmendmentEvent{Status: domain.StatusFailed, ActorID: "system", Source: "TIMELINE", Note: &note, At: now}); err != nil {
 		return err
 	}
 	am, err := loadAmendment(ctx, tx, tenantID, id)

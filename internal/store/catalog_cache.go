@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/contractd/contractd/internal/domain"
+)
+
+// catalogCacheSize bounds how many tenants' catalogs a process keeps
+// decoded; beyond it an arbitrary one is dropped and read again when next
+// asked for.
+const catalogCacheSize = 1024
+
+// catalogCache keeps tenants' catalogs as last decoded, each under the
+// version it was stored with (migration 0020 gives every stored document a
+// number of its own). Pricing a change reads the catalog on every request
+// and again in its workflow: with the cache Postgres sends the document only
+// when its version is not the one held, and it is decoded once per version.
+// A catalog it returns is shared: callers must not modify it.
+type catalogCache struct {
+	mu       sync.Mutex
+	byTenant map[string]versionedCatalog
+}
+
+type versionedCatalog struct {
+	version int64
+	catalog domain.Catalog
+}
+
+func (c *catalogCache) held(tenantID string) (versionedCatalog, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.byTenant[tenantID]
+	return v, ok
+}
+
+func (c *catalogCache) keep(tenantID string, v versionedCatalog) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byTenant == nil {
+		c.byTenant = make(map[string]versionedCatalog)
+	}
+	if _, ok := c.byTenant[tenantID]; !ok && len(c.byTenant) >= catalogCacheSize {
+		for other := range c.byTenant {
+			delete(c.byTenant, other)
+			break
+		}
+	}
+	c.byTenant[tenantID] = v
+}
+
+// loadAt is load for a caller that has read the catalog's version already
+// (nil: the tenant had none): it reads nothing when that version is held.
+func (c *catalogCache) loadAt(ctx context.Context, q sqlx.QueryerContext, tenantID string, version *int64) (domain.Catalog, error) {
+	if held, ok := c.held(tenantID); ok && version != nil && held.version == *version {
+		return held.catalog, nil
+	}
+	return c.load(ctx, q, tenantID)
+}
+
+// load reads the tenant's catalog through q as loadCatalog does (in the
+// same statement's snapshot, so inside a transaction it is the
+// transaction's view), sending and decoding the document only when the
+// stored version is not the one held.
+func (c *catalogCache) load(ctx context.Context, q sqlx.QueryerContext, tenantID string) (domain.Catalog, error) {
+	held, ok := c.held(tenantID)
+	if !ok {
+		held.version = 0 // no stored version is 0: the sequence starts at 1
+	}
+	var version int64
+	var doc []byte
+	err := q.QueryRowxContext(ctx, `SELECT version, CASE WHEN version = $2 THEN NULL ELSE document END
+		FROM catalogs WHERE tenant_id = $1`, tenantID, held.version).Scan(&version, &doc)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return domain.Catalog{}, nil
+	case err != nil:
+		return domain.Catalog{}, fmt.Errorf("load catalog: %w", err)
+	case doc == nil:
+		return held.catalog, nil
+	}
+	var cat domain.Catalog
+	if err := json.Unmarshal(doc, &cat); err != nil {
+		return cat, fmt.Errorf("decode catalog: %w", err)
+	}
+	c.keep(tenantID, versionedCatalog{version: version, catalog: cat})
+	return cat, nil
+}
+
+// ContractTermsAndCatalog is ContractTerms with the tenant's catalog, which
+// it reads only when the version the contract's statement saw is not the
+// one held: what pricing a change outside its workflow reads. The catalog
+// is shared (see catalogCache): it must not be modified.
+func (s *Store) ContractTermsAndCatalog(ctx context.Context, sc Scope, key string) (domain.Contract, domain.Catalog, error) {
+	var row struct {
+		contractRow
+		CatalogVersion *int64 `db:"catalog_version"`
+	}
+	err := getContract(ctx, s.db, &row, contractColumns+`,
+		(SELECT k.version FROM catalogs k WHERE k.tenant_id = c.tenant_id) AS catalog_version`, sc.TenantID, key, "")
+	if err != nil {
+		return domain.Contract{}, domain.Catalog{}, err
+	}
+	ct, err := sc.visible(row.contract())
+	if err != nil {
+		return domain.Contract{}, domain.Catalog{}, err
+	}
+	cat, err := s.catalogs.loadAt(ctx, s.db, sc.TenantID, row.CatalogVersion)
+	return ct, cat, err
+}
