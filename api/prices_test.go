@@ -82,6 +82,25 @@ func TestALegacyLineTakesTheCatalogPriceOnItsNextChange(t *testing.T) {
 	invariants.Require(t, env.Store.DB(), env.Temporal, 10*time.Second)
 }
 
+// The API prices a preview with the catalog as stored when it is asked,
+// though it keeps the catalog decoded between requests: an edit is seen by
+// the very next preview.
+func TestAPreviewIsPricedOnTheCatalogJustStored(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	forgetUnitPrices(t, env, ct)
+	preview := func() any {
+		t.Helper()
+		resp := env.Do("POST", "/api/selfService/contract?preview=true", env.A.SubmitterKey, seats(ct["id"].(string), 6))
+		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+		return resp.JSON(t)["quote"].(map[string]any)["recurringAfter"]
+	}
+	assert.EqualValues(t, 9500, preview(), "6 × 1500 + 500")
+	assert.EqualValues(t, 9500, preview(), "asked again")
+	editCatalog(t, env, raiseSeatPrice)
+	assert.EqualValues(t, 10700, preview(), "6 × 1700 + 500, at once")
+}
+
 // forgetUnitPrices stores ct's lines as they were before lines kept prices.
 func forgetUnitPrices(t *testing.T, env *testkit.Env, ct map[string]any) {
 	t.Helper()

@@ -22,6 +22,9 @@ func statusConflict(id, status string) error {
 // insertEvents adds events, in their order, to the history of amendment
 // amendmentID, in one statement.
 func insertEvents(ctx context.Context, tx *sqlx.Tx, amendmentID string, events ...domain.AmendmentEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
 	rows := make([]string, len(events))
 	args := make([]any, 0, 1+5*len(events))
 	args = append(args, amendmentID)
@@ -153,10 +156,8 @@ func (s *Store) Approve(ctx context.Context, tenantID, id string, approval domai
 			tenantID, id, status, seq, approval.At, date); err != nil {
 			return fmt.Errorf("accept approved amendment: %w", err)
 		}
-		for _, e := range events {
-			if err := insertEvents(ctx, tx, id, e); err != nil {
-				return err
-			}
+		if err := insertEvents(ctx, tx, id, events...); err != nil {
+			return err
 		}
 		if _, err = rebaseLocked(ctx, tx, tenantID, contractID, approval.At); err != nil {
 			return err

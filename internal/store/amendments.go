@@ -118,7 +118,8 @@ func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, no
 			return false, err
 		}
 	}
-	// Its history starts PENDING; that event is written with the next one.
+	// Its history starts PENDING; that event is written with the next one
+	// when there is one, in one statement.
 	events := []domain.AmendmentEvent{in.event(domain.StatusPending, now)}
 	// An immediate change applies at once unless an earlier one, due today
 	// too, is still on its way: then its workflow applies it after that one.
@@ -216,7 +217,7 @@ func insertAmendment(ctx context.Context, tx *sqlx.Tx, in NewAmendment, ct locke
 type lockedContract struct {
 	domain.Contract
 	current        *segmentRef
-	catalogVersion *int64
+	catalogVersion *string
 }
 
 // segmentRef is what a new segment takes from the one it supersedes.
@@ -227,8 +228,8 @@ type segmentRef struct {
 }
 
 // lockContract locks a contract's row and reads what a change needs. The
-// current segment and the latest billed period are read by a statement of
-// their own, after the lock is held: a statement that waited for the lock
+// current segment, the latest billed period and the catalog's version are
+// read by a statement of their own, after the lock is held: a statement that waited for the lock
 // still reads with the snapshot it started with, and would miss the segment
 // the previous holder wrote, or the invoice a billing run (which holds the
 // contract's share lock while it issues it) inserted.
@@ -242,13 +243,13 @@ func lockContract(ctx context.Context, tx *sqlx.Tx, tenantID, key string) (locke
 	}
 	var after struct {
 		LastBilled     domain.Date  `db:"last_billed"`
-		CatalogVersion *int64       `db:"catalog_version"`
+		CatalogVersion *string      `db:"catalog_version"`
 		SegmentID      *string      `db:"id"`
 		PlanID         *string      `db:"plan_id"`
 		EffectiveDate  *domain.Date `db:"effective_date"`
 	}
 	if err := tx.GetContext(ctx, &after, afterLock, ct.ID, tenantID); err != nil {
-		return lockedContract{}, fmt.Errorf("load the current segment and the latest billed period: %w", err)
+		return lockedContract{}, fmt.Errorf("load the current segment, the latest billed period and the catalog's version: %w", err)
 	}
 	ct.LastBilled = after.LastBilled
 	locked := lockedContract{Contract: ct, catalogVersion: after.CatalogVersion}

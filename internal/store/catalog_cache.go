@@ -20,7 +20,7 @@ const catalogCacheSize = 1024
 
 // catalogCache keeps tenants' catalogs as last decoded, each under the
 // version it was stored with (migration 0020 gives every stored document a
-// number of its own). Pricing a change reads the catalog on every request
+// version of its own). Pricing a change reads the catalog on every request
 // and again in its workflow: with the cache Postgres sends the document only
 // when its version is not the one held, and it is decoded once per version.
 // A catalog it returns is shared: callers must not modify it.
@@ -30,7 +30,7 @@ type catalogCache struct {
 }
 
 type versionedCatalog struct {
-	version int64
+	version string
 	catalog domain.Catalog
 }
 
@@ -58,7 +58,7 @@ func (c *catalogCache) keep(tenantID string, v versionedCatalog) {
 
 // loadAt is load for a caller that has read the catalog's version already
 // (nil: the tenant had none): it reads nothing when that version is held.
-func (c *catalogCache) loadAt(ctx context.Context, q sqlx.QueryerContext, tenantID string, version *int64) (domain.Catalog, error) {
+func (c *catalogCache) loadAt(ctx context.Context, q sqlx.QueryerContext, tenantID string, version *string) (domain.Catalog, error) {
 	if held, ok := c.held(tenantID); ok && version != nil && held.version == *version {
 		return held.catalog, nil
 	}
@@ -70,13 +70,10 @@ func (c *catalogCache) loadAt(ctx context.Context, q sqlx.QueryerContext, tenant
 // transaction's view), sending and decoding the document only when the
 // stored version is not the one held.
 func (c *catalogCache) load(ctx context.Context, q sqlx.QueryerContext, tenantID string) (domain.Catalog, error) {
-	held, ok := c.held(tenantID)
-	if !ok {
-		held.version = 0 // no stored version is 0: the sequence starts at 1
-	}
-	var version int64
+	held, _ := c.held(tenantID) // none held: version "", which no stored uuid equals
+	var version string
 	var doc []byte
-	err := q.QueryRowxContext(ctx, `SELECT version, CASE WHEN version = $2 THEN NULL ELSE document END
+	err := q.QueryRowxContext(ctx, `SELECT version, CASE WHEN version::text = $2 THEN NULL ELSE document END
 		FROM catalogs WHERE tenant_id = $1`, tenantID, held.version).Scan(&version, &doc)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -101,7 +98,7 @@ func (c *catalogCache) load(ctx context.Context, q sqlx.QueryerContext, tenantID
 func (s *Store) ContractTermsAndCatalog(ctx context.Context, sc Scope, key string) (domain.Contract, domain.Catalog, error) {
 	var row struct {
 		contractRow
-		CatalogVersion *int64 `db:"catalog_version"`
+		CatalogVersion *string `db:"catalog_version"`
 	}
 	err := getContract(ctx, s.db, &row, contractColumns+`,
 		(SELECT k.version FROM catalogs k WHERE k.tenant_id = c.tenant_id) AS catalog_version`, sc.TenantID, key, "")
