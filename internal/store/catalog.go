@@ -71,18 +71,31 @@ func (s *Store) Catalog(ctx context.Context, tenantID string) (domain.Catalog, e
 	return s.catalogs.load(ctx, s.db, tenantID)
 }
 
+// loadCatalog reads the tenant's catalog as a copy of its own, which the
+// caller may modify; a tenant without one has an empty catalog.
 func loadCatalog(ctx context.Context, q sqlx.QueryerContext, tenantID string) (domain.Catalog, error) {
+	c, _, _, err := readCatalog(ctx, q, tenantID, "")
+	return c, err
+}
+
+// readCatalog reads the tenant's catalog and its version (migration 0020).
+// When the stored version is known, the caller holds that document already:
+// Postgres does not send it and sent is false. A tenant without a catalog
+// has an empty one, of version "".
+func readCatalog(ctx context.Context, q sqlx.QueryerContext, tenantID, known string) (c domain.Catalog, version string, sent bool, err error) {
 	var doc []byte
-	var c domain.Catalog
-	err := q.QueryRowxContext(ctx, `SELECT document FROM catalogs WHERE tenant_id = $1`, tenantID).Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, nil
-	}
-	if err != nil {
-		return c, fmt.Errorf("load catalog: %w", err)
+	err = q.QueryRowxContext(ctx, `SELECT version, CASE WHEN version::text = $2 THEN NULL ELSE document END
+		FROM catalogs WHERE tenant_id = $1`, tenantID, known).Scan(&version, &doc)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return c, "", true, nil
+	case err != nil:
+		return c, "", false, fmt.Errorf("load catalog: %w", err)
+	case doc == nil:
+		return c, version, false, nil
 	}
 	if err := json.Unmarshal(doc, &c); err != nil {
-		return c, fmt.Errorf("decode catalog: %w", err)
+		return c, "", false, fmt.Errorf("decode catalog: %w", err)
 	}
-	return c, nil
+	return c, version, true, nil
 }

@@ -2,10 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/jmoiron/sqlx"
@@ -71,23 +67,15 @@ func (c *catalogCache) loadAt(ctx context.Context, q sqlx.QueryerContext, tenant
 // stored version is not the one held.
 func (c *catalogCache) load(ctx context.Context, q sqlx.QueryerContext, tenantID string) (domain.Catalog, error) {
 	held, _ := c.held(tenantID) // none held: version "", which no stored uuid equals
-	var version string
-	var doc []byte
-	err := q.QueryRowxContext(ctx, `SELECT version, CASE WHEN version::text = $2 THEN NULL ELSE document END
-		FROM catalogs WHERE tenant_id = $1`, tenantID, held.version).Scan(&version, &doc)
+	cat, version, sent, err := readCatalog(ctx, q, tenantID, held.version)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return domain.Catalog{}, nil
 	case err != nil:
-		return domain.Catalog{}, fmt.Errorf("load catalog: %w", err)
-	case doc == nil:
+		return domain.Catalog{}, err
+	case !sent:
 		return held.catalog, nil
+	case version != "":
+		c.keep(tenantID, versionedCatalog{version: version, catalog: cat})
 	}
-	var cat domain.Catalog
-	if err := json.Unmarshal(doc, &cat); err != nil {
-		return cat, fmt.Errorf("decode catalog: %w", err)
-	}
-	c.keep(tenantID, versionedCatalog{version: version, catalog: cat})
 	return cat, nil
 }
 
