@@ -86,11 +86,12 @@ func (s *server) changeContract(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	ct, cat, err := s.Store.ContractTermsAndCatalog(c.Request.Context(), scope(c), ch.ContractID)
+	basis, err := s.Store.ContractChangeBasis(c.Request.Context(), scope(c), ch.ContractID)
 	if err != nil {
 		s.failAs(c, selfServiceSurface{action: ch.Action}, notFoundAs(err, "contract %q does not exist", ch.ContractID))
 		return
 	}
+	ct := basis.Contract
 	// Price it here first: refusals answer at once, without a workflow, and a
 	// preview is exactly this quote. The workflow prices it again under the
 	// contract's row lock, which is what counts.
@@ -100,14 +101,9 @@ func (s *server) changeContract(c *gin.Context) {
 		return
 	}
 	preview := c.Query("preview") == "true" // held to true or false by requestProblem
-	timeline, err := s.Store.PendingTimeline(c.Request.Context(), ct.ID)
-	if err != nil {
-		s.failAs(c, selfServiceSurface{action: ch.Action}, err)
-		return
-	}
 	quote, err := domain.PlanOnTimeline(domain.Preflight{
-		Catalog: &cat, Contract: ct, Change: ch, Today: domain.DateOf(ct.Now(s.Now())), Charges: charges,
-	}, timeline)
+		Catalog: &basis.Catalog, Contract: ct, Change: ch, Today: domain.DateOf(ct.Now(s.Now())), Charges: charges,
+	}, basis.Timeline)
 	if err != nil {
 		s.failAs(c, selfServiceSurface{action: ch.Action, contract: s.contractShown(c, ct.ID)}, err)
 		return

@@ -144,6 +144,9 @@ type recordedAmendment struct {
 	ID          string
 	Quote       domain.Quote
 	SubmittedBy string
+	// insertedApplied: the row was inserted APPLIED by this transaction,
+	// which opens and applies it.
+	insertedApplied bool
 }
 
 // applyLocked writes a recorded amendment's quote to its contract, which the
@@ -171,15 +174,10 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 	if err != nil {
 		return out, err
 	}
-	// Only an open amendment is applied, whatever was read before. Its
-	// workflow, which applies it, learns its final quote from this.
-	res, err := tx.ExecContext(ctx, `UPDATE amendments SET status = $3, updated_at = $4, rebase_pending = false WHERE tenant_id = $1 AND id = $2 AND `+isOpen,
-		tenantID, id, domain.StatusApplied, now)
-	if err != nil {
-		return out, fmt.Errorf("mark amendment applied: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return out, domain.Errorf(domain.KindConflict, "", "amendment %s is no longer open", id)
+	if !am.insertedApplied {
+		if err := markApplied(ctx, tx, tenantID, id, now); err != nil {
+			return out, err
+		}
 	}
 	if err := insertEvents(ctx, tx, id, append(before, applied)...); err != nil {
 		return out, err
@@ -194,6 +192,21 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 		return out, err
 	}
 	return out, appendEvents(ctx, tx, settled)
+}
+
+// markApplied marks an open amendment APPLIED. Only an open amendment is
+// applied, whatever was read before. Its workflow, which applies it, learns
+// its final quote from this.
+func markApplied(ctx context.Context, tx *sqlx.Tx, tenantID, id string, now time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE amendments SET status = $3, updated_at = $4, rebase_pending = false WHERE tenant_id = $1 AND id = $2 AND `+isOpen,
+		tenantID, id, domain.StatusApplied, now)
+	if err != nil {
+		return fmt.Errorf("mark amendment applied: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return domain.Errorf(domain.KindConflict, "", "amendment %s is no longer open", id)
+	}
+	return nil
 }
 
 // writeAmendedContract writes the contract's new terms and a segment for

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -81,23 +80,19 @@ func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Tim
 // one is part of the contract's future.
 // Long: the steps of one transaction, in order.
 func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, now time.Time, plan Planner, out *Opened) (bool, error) {
-	ct, err := lockContract(ctx, tx, in.TenantID, in.ContractID)
+	ct, opened, timeline, err := lockForOpening(ctx, tx, in.TenantID, in.ContractID, in.ID)
 	if err != nil {
 		return false, err
 	}
 	now = ct.Now(now)
 	out.Contract = ct.Contract
-	if existing, err := loadAmendment(ctx, tx, in.TenantID, in.ID); err == nil {
+	if opened {
 		// Opened already (this is a retry): the first attempt's re-pricing
 		// may still wait to be told.
-		out.Amendment = existing
+		if out.Amendment, err = loadAmendment(ctx, tx, in.TenantID, in.ID); err != nil {
+			return false, err
+		}
 		out.Rebased, err = rebasePending(ctx, tx, ct.ID)
-		return false, err
-	} else if !errors.Is(err, ErrNotFound) {
-		return false, err
-	}
-	timeline, err := loadTimeline(ctx, tx, ct.ID)
-	if err != nil {
 		return false, err
 	}
 	if err := refuseOnTimeline(ct.Contract, in.Action, timeline); err != nil {
@@ -108,7 +103,10 @@ func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, no
 		return false, err
 	}
 	moved := len(timeline) > 0 && p.Status != domain.StatusReview
-	quote, err := insertAmendment(ctx, tx, in, ct, p, now)
+	// An immediate change applies at once unless an earlier one, due today
+	// too, is still on its way: then its workflow applies it after that one.
+	applyNow := p.Status == domain.StatusPending && p.ApplyNow && p.Quote.BaseVersion == ct.Version && !atTermEnd(ct.Contract, p.Quote)
+	quote, err := insertAmendment(ctx, tx, in, ct, p, applyNow, now)
 	if err != nil {
 		return false, err
 	}
@@ -121,10 +119,8 @@ func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, no
 	// Its history starts PENDING; that event is written with the next one
 	// when there is one, in one statement.
 	events := []domain.AmendmentEvent{in.event(domain.StatusPending, now)}
-	// An immediate change applies at once unless an earlier one, due today
-	// too, is still on its way: then its workflow applies it after that one.
-	if p.Status == domain.StatusPending && p.ApplyNow && quote.BaseVersion == ct.Version && !atTermEnd(ct.Contract, quote) {
-		rec := recordedAmendment{TenantID: in.TenantID, ID: in.ID, Quote: quote, SubmittedBy: in.ActorID}
+	if applyNow {
+		rec := recordedAmendment{TenantID: in.TenantID, ID: in.ID, Quote: quote, SubmittedBy: in.ActorID, insertedApplied: true}
 		applied, err := applyLocked(ctx, tx, ct, rec, in.event(domain.StatusApplied, now), events...)
 		out.Amendment, out.Contract = applied.Amendment, applied.Contract
 		return moved, err
@@ -167,11 +163,17 @@ func (s *Store) planLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, ct
 // insertAmendment records the amendment's row with its first status, its
 // quote and its change, and gives it its place in the contract's order
 // unless it is held for review. It returns the quote as recorded. A second
-// open cancellation is a conflict naming the first.
+// open cancellation is a conflict naming the first. An amendment the same
+// transaction applies (applied) is recorded APPLIED at once: a row inserted
+// PENDING and then updated would be written twice, with all its indexes.
 // Long: one INSERT with every column, and the conflicts it can meet.
-func insertAmendment(ctx context.Context, tx *sqlx.Tx, in NewAmendment, ct lockedContract, p Plan, now time.Time) (domain.Quote, error) {
+func insertAmendment(ctx context.Context, tx *sqlx.Tx, in NewAmendment, ct lockedContract, p Plan, applied bool, now time.Time) (domain.Quote, error) {
 	quote := p.Quote
 	quote.ID, quote.Status = in.ID, p.Status
+	status := p.Status
+	if applied {
+		status = domain.StatusApplied
+	}
 	quoteJSON, err := json.Marshal(quote)
 	if err != nil {
 		return quote, fmt.Errorf("encode quote: %w", err)
@@ -198,7 +200,7 @@ func insertAmendment(ctx context.Context, tx *sqlx.Tx, in NewAmendment, ct locke
 			request_hash, idempotency_key, workflow_id, source, submitted_by, matched_rule, review_expires_at, created_at, updated_at,
 			change, timeline_seq)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, (SELECT timeline_seq FROM place))`,
-		in.ID, in.TenantID, ct.ID, in.Action, p.Status, quote.EffectiveDate, quote.BaseVersion, quoteJSON, []byte(in.Request),
+		in.ID, in.TenantID, ct.ID, in.Action, status, quote.EffectiveDate, quote.BaseVersion, quoteJSON, []byte(in.Request),
 		in.RequestHash, idemKey, in.WorkflowID, in.Source, in.ActorID, ruleJSON, p.ReviewExpiresAt, now, changeJSON,
 		p.Status != domain.StatusReview)
 	if isUniqueViolation(err, "amendments_one_open_cancellation") {
@@ -237,35 +239,82 @@ type segmentRef struct {
 // created last: a change's time is taken before it waits for the lock, so
 // creation times need not follow the order changes were applied in.
 func lockContract(ctx context.Context, tx *sqlx.Tx, tenantID, key string) (lockedContract, error) {
+	var after afterLockRow
+	return lockReading(ctx, tx, tenantID, key, &after, afterLock)
+}
+
+// lockForOpening is lockContract for a new amendment id: the statement after
+// the lock also reads whether id is recorded already (a retry) and the
+// contract's timeline.
+func lockForOpening(ctx context.Context, tx *sqlx.Tx, tenantID, key, id string) (lockedContract, bool, []domain.Pending, error) {
+	var after struct {
+		afterLockRow
+		Opened   bool   `db:"opened"`
+		Timeline []byte `db:"timeline"`
+	}
+	ct, err := lockReading(ctx, tx, tenantID, key, &after, afterOpeningLock, id)
+	if err != nil {
+		return ct, false, nil, err
+	}
+	timeline, err := decodeTimeline(after.Timeline)
+	return ct, after.Opened, timeline, err
+}
+
+// lockReading locks the contract and reads query (afterLock's columns, and
+// more) into after: query's $1 is the contract's id, $2 its tenant, and
+// args the rest.
+func lockReading(ctx context.Context, tx *sqlx.Tx, tenantID, key string, after afterLockReader, query string, args ...any) (lockedContract, error) {
 	ct, err := loadTerms(ctx, tx, tenantID, key, true)
 	if err != nil {
 		return lockedContract{}, err
 	}
-	var after struct {
-		LastBilled     domain.Date  `db:"last_billed"`
-		CatalogVersion *string      `db:"catalog_version"`
-		SegmentID      *string      `db:"id"`
-		PlanID         *string      `db:"plan_id"`
-		EffectiveDate  *domain.Date `db:"effective_date"`
-	}
-	if err := tx.GetContext(ctx, &after, afterLock, ct.ID, tenantID); err != nil {
+	if err := tx.GetContext(ctx, after, query, append([]any{ct.ID, tenantID}, args...)...); err != nil {
 		return lockedContract{}, fmt.Errorf("load the current segment, the latest billed period and the catalog's version: %w", err)
 	}
-	ct.LastBilled = after.LastBilled
-	locked := lockedContract{Contract: ct, catalogVersion: after.CatalogVersion}
-	if after.SegmentID != nil {
-		locked.current = &segmentRef{ID: *after.SegmentID, PlanID: *after.PlanID, EffectiveDate: *after.EffectiveDate}
+	return after.locked(ct), nil
+}
+
+// afterLockRow is what afterLock reads.
+type afterLockRow struct {
+	LastBilled     domain.Date  `db:"last_billed"`
+	CatalogVersion *string      `db:"catalog_version"`
+	SegmentID      *string      `db:"id"`
+	PlanID         *string      `db:"plan_id"`
+	EffectiveDate  *domain.Date `db:"effective_date"`
+}
+
+// afterLockReader is a row that holds afterLockRow.
+type afterLockReader interface {
+	locked(ct domain.Contract) lockedContract
+}
+
+func (r *afterLockRow) locked(ct domain.Contract) lockedContract {
+	ct.LastBilled = r.LastBilled
+	locked := lockedContract{Contract: ct, catalogVersion: r.CatalogVersion}
+	if r.SegmentID != nil {
+		locked.current = &segmentRef{ID: *r.SegmentID, PlanID: *r.PlanID, EffectiveDate: *r.EffectiveDate}
 	}
-	return locked, nil
+	return locked
 }
 
 // afterLock reads, in one statement, the start of a contract ($1)'s latest
 // billed period, the version of its tenant ($2)'s catalog and its current
 // segment (NULLs for a contract without segments).
-const afterLock = `SELECT (SELECT max(period_start) FROM invoices WHERE contract_id = $1 AND kind = 'RECURRING') AS last_billed,
-		(SELECT version FROM catalogs WHERE tenant_id = $2) AS catalog_version, tip.id, tip.plan_id, tip.effective_date
+const afterLock = `SELECT ` + afterLockColumns + afterLockFrom
+
+const (
+	afterLockColumns = `(SELECT max(period_start) FROM invoices WHERE contract_id = $1 AND kind = 'RECURRING') AS last_billed,
+		(SELECT version FROM catalogs WHERE tenant_id = $2) AS catalog_version, tip.id, tip.plan_id, tip.effective_date`
+	afterLockFrom = `
 	FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT id, plan_id, effective_date FROM contract_segments
 		WHERE contract_id = $1 ORDER BY position DESC LIMIT 1) AS tip ON true`
+)
+
+// afterOpeningLock is afterLock with whether amendment $3 is recorded and
+// the contract's timeline.
+var afterOpeningLock = `SELECT ` + afterLockColumns + `,
+		EXISTS (SELECT 1 FROM amendments WHERE tenant_id = $2 AND id = $3) AS opened,
+		` + openTimeline("$1") + ` AS timeline` + afterLockFrom
 
 // contractTerminationCharges loads the period charges of the contract's
 // early-termination definition; none when it has no definition.

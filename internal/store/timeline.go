@@ -20,42 +20,35 @@ import (
 // new quote or a failure through rebase_pending, which a Temporal Update
 // carries to it (see TellRebased and activities.Amendments.NotifyTimeline).
 
-// timelineRow is an open amendment as the timeline reads it.
-type timelineRow struct {
-	ID           string `db:"id"`
-	Status       string `db:"status"`
-	Seq          *int64 `db:"timeline_seq"`
-	QuoteVersion int64  `db:"quote_version"`
-	QuoteJSON    []byte `db:"quote"`
-	ChangeJSON   []byte `db:"change"`
+// openTimeline is an expression for the open amendments of the contract
+// whose id is contractID (an SQL expression) as one JSON array, spelt as
+// domain.Pending decodes, NULL when it has none: a statement that reads
+// something else of the contract reads its timeline with it.
+func openTimeline(contractID string) string {
+	return `(SELECT json_agg(json_build_object('ID', id, 'Status', status, 'Seq', COALESCE(timeline_seq, 0),
+			'QuoteVersion', quote_version, 'Quote', quote, 'Change', change)
+			ORDER BY effective_date, timeline_seq NULLS LAST, created_at, id)
+		FROM amendments WHERE contract_id = ` + contractID + ` AND ` + isOpen + `)`
 }
 
 // loadTimeline reads a contract's open amendments in the order they will apply.
 func loadTimeline(ctx context.Context, q sqlx.QueryerContext, contractID string) ([]domain.Pending, error) {
-	var rows []timelineRow
-	err := sqlx.SelectContext(ctx, q, &rows, `
-		SELECT id, status, timeline_seq, quote_version, quote, change FROM amendments
-		WHERE contract_id = $1 AND `+isOpen+`
-		ORDER BY effective_date, timeline_seq NULLS LAST, created_at, id`, contractID)
-	if err != nil {
+	var doc []byte
+	if err := sqlx.GetContext(ctx, q, &doc, `SELECT `+openTimeline("$1"), contractID); err != nil {
 		return nil, fmt.Errorf("load the contract's timeline: %w", err)
 	}
-	out := make([]domain.Pending, len(rows))
-	for i, r := range rows {
-		p := domain.Pending{ID: r.ID, Status: r.Status, QuoteVersion: r.QuoteVersion}
-		if r.Seq != nil {
-			p.Seq = *r.Seq
-		}
-		if err := json.Unmarshal(r.QuoteJSON, &p.Quote); err != nil {
-			return nil, fmt.Errorf("decode quote of amendment %s: %w", r.ID, err)
-		}
-		if len(r.ChangeJSON) > 0 {
-			p.Change = &domain.Change{}
-			if err := json.Unmarshal(r.ChangeJSON, p.Change); err != nil {
-				return nil, fmt.Errorf("decode change of amendment %s: %w", r.ID, err)
-			}
-		}
-		out[i] = p
+	return decodeTimeline(doc)
+}
+
+// decodeTimeline decodes what openTimeline read, in the order the
+// amendments will apply.
+func decodeTimeline(doc []byte) ([]domain.Pending, error) {
+	out := []domain.Pending{}
+	if doc == nil {
+		return out, nil
+	}
+	if err := json.Unmarshal(doc, &out); err != nil {
+		return nil, fmt.Errorf("decode the contract's timeline: %w", err)
 	}
 	domain.SortTimeline(out)
 	return out, nil
