@@ -19,6 +19,7 @@ import (
 type Amendments struct {
 	database
 	temporal *flow.Client
+	rules    rules.Cache
 }
 
 // NewAmendments builds the amendment activities on s with the business clock
@@ -36,14 +37,6 @@ var requestedApproval = domain.MatchedRule{ID: "requireApproval", Name: "Approva
 // the request) holds it, else PENDING when it applies today (or already
 // APPLIED, see ApplyImmediately) or SCHEDULED for a future date.
 func (a *Amendments) OpenAmendment(ctx context.Context, in flow.OpenAmendmentInput) (flow.OpenAmendmentResult, error) {
-	ruleList, err := a.store.ApprovalRules(ctx, in.TenantID)
-	if err != nil {
-		return flow.OpenAmendmentResult{}, err
-	}
-	ruleSet, err := rules.CompileStored(ruleList)
-	if err != nil {
-		return flow.OpenAmendmentResult{}, fmt.Errorf("stored approval rules: %w", err)
-	}
 	facts, err := a.crossgradeFacts(ctx, in)
 	if err != nil {
 		return flow.OpenAmendmentResult{}, err
@@ -53,13 +46,18 @@ func (a *Amendments) OpenAmendment(ctx context.Context, in flow.OpenAmendmentInp
 		ID: in.AmendmentID, TenantID: in.TenantID, ContractID: in.ContractID, Action: in.Change.Action,
 		Request: in.Request, RequestHash: in.RequestHash, IdempotencyKey: in.IdempotencyKey, WorkflowID: in.WorkflowID,
 		ActorID: in.ActorID, Source: in.Source, Change: in.Change,
-	}, wall, func(ct domain.Contract, timeline []domain.Pending, cat domain.Catalog, charges []domain.TerminationCharge) (store.Plan, error) {
+	}, wall, func(b store.PlanBasis) (store.Plan, error) {
+		ct := b.Contract
 		now := ct.Now(wall) // a test clock's time, for a contract on one
 		today := domain.DateOf(now)
-		pf := domain.Preflight{Catalog: &cat, Contract: ct, Change: in.Change, Today: today, Charges: charges, Facts: facts}
-		q, err := domain.PlanOnTimeline(pf, timeline)
+		pf := domain.Preflight{Catalog: &b.Catalog, Contract: ct, Change: in.Change, Today: today, Charges: b.Charges, Facts: facts}
+		q, err := domain.PlanOnTimeline(pf, b.Timeline)
 		if err != nil {
 			return store.Plan{}, err
+		}
+		ruleSet, err := a.rules.CompileStored(in.TenantID, b.Rules)
+		if err != nil {
+			return store.Plan{}, fmt.Errorf("stored approval rules: %w", err)
 		}
 		plan := store.Plan{Quote: q, Status: domain.StatusScheduled}
 		if q.Immediate(today) {

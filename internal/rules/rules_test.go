@@ -62,3 +62,29 @@ func TestRuleThatFailsAtRuntimeHoldsTheChange(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "typo", r.ID)
 }
+
+func TestCacheCompilesRulesAgainOnlyWhenTheyChange(t *testing.T) {
+	var c Cache
+	cancel := []Rule{{ID: "cancel", When: `action == "CANCELLATION"`}}
+	first, err := c.CompileStored("t1", cancel)
+	require.NoError(t, err)
+	again, err := c.CompileStored("t1", []Rule{{ID: "cancel", When: `action == "CANCELLATION"`}})
+	require.NoError(t, err)
+	assert.Same(t, first, again, "the same rules are not compiled twice")
+
+	// An edited rule takes effect at once, and only for its tenant.
+	edited, err := c.CompileStored("t1", []Rule{{ID: "cancel", When: `action == "CROSSGRADE"`}})
+	require.NoError(t, err)
+	_, _, held := edited.Match(Facts{Action: "CROSSGRADE"})
+	assert.True(t, held)
+	_, _, held = edited.Match(Facts{Action: "CANCELLATION"})
+	assert.False(t, held)
+	other, err := c.CompileStored("t2", cancel)
+	require.NoError(t, err)
+	_, _, held = other.Match(Facts{Action: "CANCELLATION"})
+	assert.True(t, held)
+
+	// Rules that no longer compile are refused, not replaced by the last good ones.
+	_, err = c.CompileStored("t1", []Rule{{ID: "cancel", When: `action ==`}})
+	require.Error(t, err)
+}

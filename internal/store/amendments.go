@@ -11,6 +11,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/rules"
 )
 
 // NewAmendment is what opening an amendment records.
@@ -42,10 +43,21 @@ type Plan struct {
 	ApplyNow bool
 }
 
-// Planner validates and prices a change against the locked contract and its
+// Planner validates and prices a change against what the transaction that
+// holds the contract's lock reads.
+type Planner func(PlanBasis) (Plan, error)
+
+// PlanBasis is what a change is planned on: the locked contract, its
 // timeline (its open amendments in the order they will apply), the tenant's
-// catalog and the contract's early-termination charges.
-type Planner func(ct domain.Contract, timeline []domain.Pending, cat domain.Catalog, charges []domain.TerminationCharge) (Plan, error)
+// catalog (shared: see catalogCache) and approval rules in order, and the
+// contract's early-termination charges.
+type PlanBasis struct {
+	Contract domain.Contract
+	Timeline []domain.Pending
+	Catalog  domain.Catalog
+	Rules    []rules.Rule
+	Charges  []domain.TerminationCharge
+}
 
 // Opened is an amendment as opening it recorded it, the contract's terms (after
 // the change, when Plan.ApplyNow applied it) without segments and schedule
@@ -80,13 +92,14 @@ func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Tim
 // one is part of the contract's future.
 // Long: the steps of one transaction, in order.
 func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, now time.Time, plan Planner, out *Opened) (bool, error) {
-	ct, opened, timeline, err := lockForOpening(ctx, tx, in.TenantID, in.ContractID, in.ID)
+	locked, err := lockForOpening(ctx, tx, in.TenantID, in.ContractID, in.ID)
 	if err != nil {
 		return false, err
 	}
+	ct, timeline := locked.lockedContract, locked.timeline
 	now = ct.Now(now)
 	out.Contract = ct.Contract
-	if opened {
+	if locked.opened {
 		// Opened already (this is a retry): the first attempt's re-pricing
 		// may still wait to be told.
 		if out.Amendment, err = loadAmendment(ctx, tx, in.TenantID, in.ID); err != nil {
@@ -98,7 +111,7 @@ func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, no
 	if err := refuseOnTimeline(ct.Contract, in.Action, timeline); err != nil {
 		return false, err
 	}
-	p, err := s.planLocked(ctx, tx, in.TenantID, ct, timeline, plan)
+	p, err := s.planLocked(ctx, tx, in.TenantID, locked, plan)
 	if err != nil {
 		return false, err
 	}
@@ -145,19 +158,20 @@ func (in NewAmendment) event(status string, at time.Time) domain.AmendmentEvent 
 	return domain.AmendmentEvent{Status: status, ActorID: in.ActorID, Source: in.Source, At: at}
 }
 
-// planLocked plans a change against the locked contract and its timeline,
-// the tenant's catalog (as the transaction sees it, decoded once per
-// version) and the contract's early-termination charges.
-func (s *Store) planLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, ct lockedContract, timeline []domain.Pending, plan Planner) (Plan, error) {
-	cat, err := s.catalogs.loadAt(ctx, tx, tenantID, ct.catalogVersion)
+// planLocked plans a change against the locked contract, its timeline and
+// the tenant's approval rules as the lock's statement read them, the
+// tenant's catalog (decoded once per version) and the contract's
+// early-termination charges.
+func (s *Store) planLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, locked openingLock, plan Planner) (Plan, error) {
+	cat, err := s.catalogs.loadAt(ctx, tx, tenantID, locked.catalogVersion)
 	if err != nil {
 		return Plan{}, err
 	}
-	charges, err := contractTerminationCharges(ctx, tx, tenantID, ct.Contract)
+	charges, err := contractTerminationCharges(ctx, tx, tenantID, locked.Contract)
 	if err != nil {
 		return Plan{}, err
 	}
-	return plan(ct.Contract, timeline, cat, charges)
+	return plan(PlanBasis{Contract: locked.Contract, Timeline: locked.timeline, Catalog: cat, Rules: locked.rules, Charges: charges})
 }
 
 // insertAmendment records the amendment's row with its first status, its
@@ -243,21 +257,35 @@ func lockContract(ctx context.Context, tx *sqlx.Tx, tenantID, key string) (locke
 	return lockReading(ctx, tx, tenantID, key, &after, afterLock)
 }
 
+// openingLock is a contract locked for a new amendment: whether the
+// amendment is recorded already (a retry), the contract's timeline and the
+// tenant's approval rules.
+type openingLock struct {
+	lockedContract
+	opened   bool
+	timeline []domain.Pending
+	rules    []rules.Rule
+}
+
 // lockForOpening is lockContract for a new amendment id: the statement after
-// the lock also reads whether id is recorded already (a retry) and the
-// contract's timeline.
-func lockForOpening(ctx context.Context, tx *sqlx.Tx, tenantID, key, id string) (lockedContract, bool, []domain.Pending, error) {
+// the lock also reads the rest of openingLock.
+func lockForOpening(ctx context.Context, tx *sqlx.Tx, tenantID, key, id string) (openingLock, error) {
 	var after struct {
 		afterLockRow
 		Opened   bool   `db:"opened"`
 		Timeline []byte `db:"timeline"`
+		Rules    []byte `db:"approval_rules"`
 	}
 	ct, err := lockReading(ctx, tx, tenantID, key, &after, afterOpeningLock, id)
 	if err != nil {
-		return ct, false, nil, err
+		return openingLock{}, err
 	}
-	timeline, err := decodeTimeline(after.Timeline)
-	return ct, after.Opened, timeline, err
+	locked := openingLock{lockedContract: ct, opened: after.Opened}
+	if locked.timeline, err = decodeTimeline(after.Timeline); err != nil {
+		return openingLock{}, err
+	}
+	locked.rules, err = decodeApprovalRules(after.Rules)
+	return locked, err
 }
 
 // lockReading locks the contract and reads query (afterLock's columns, and
@@ -310,11 +338,12 @@ const (
 		WHERE contract_id = $1 ORDER BY position DESC LIMIT 1) AS tip ON true`
 )
 
-// afterOpeningLock is afterLock with whether amendment $3 is recorded and
-// the contract's timeline.
+// afterOpeningLock is afterLock with whether amendment $3 is recorded, the
+// contract's timeline and the tenant's approval rules.
 var afterOpeningLock = `SELECT ` + afterLockColumns + `,
 		EXISTS (SELECT 1 FROM amendments WHERE tenant_id = $2 AND id = $3) AS opened,
-		` + openTimeline("$1") + ` AS timeline` + afterLockFrom
+		` + openTimeline("$1") + ` AS timeline,
+		(SELECT rules FROM approval_rules WHERE tenant_id = $2) AS approval_rules` + afterLockFrom
 
 // contractTerminationCharges loads the period charges of the contract's
 // early-termination definition; none when it has no definition.

@@ -33,13 +33,19 @@ func (s *Store) PutApprovalRules(ctx context.Context, tenantID, actorID string, 
 func (s *Store) ApprovalRules(ctx context.Context, tenantID string) ([]rules.Rule, error) {
 	var doc []byte
 	err := s.db.GetContext(ctx, &doc, `SELECT rules FROM approval_rules WHERE tenant_id = $1`, tenantID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return []rules.Rule{}, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("load approval rules: %w", err)
 	}
-	var list []rules.Rule
+	return decodeApprovalRules(doc)
+}
+
+// decodeApprovalRules decodes a tenant's stored rules; none stored (nil) is
+// none at all.
+func decodeApprovalRules(doc []byte) ([]rules.Rule, error) {
+	list := []rules.Rule{}
+	if doc == nil {
+		return list, nil
+	}
 	if err := json.Unmarshal(doc, &list); err != nil {
 		return nil, fmt.Errorf("decode approval rules: %w", err)
 	}
