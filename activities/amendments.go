@@ -89,11 +89,11 @@ func (a *Amendments) OpenAmendment(ctx context.Context, in flow.OpenAmendmentInp
 	activity.GetLogger(ctx).Info("amendment opened", append(correlation.From(ctx).LogAttrs(),
 		"amendmentId", am.ID, "contractId", ct.ID, "status", am.Status)...)
 	if am.Status == domain.StatusApplied {
-		logApplied(ctx, am.ID, ct.Version)
+		logApplied(ctx, am.ID, opened.ContractVersion)
 	}
 	// Both waits derive from what is stored: when this runs again after a
 	// crash, the amendment it opened the first time is returned as it was.
-	res := flow.OpenAmendmentResult{Amendment: am, Contract: ct, Rebased: opened.Rebased}
+	res := flow.OpenAmendmentResult{Amendment: am, Contract: flow.SummaryOf(ct, opened.ContractVersion), Rebased: opened.Rebased}
 	now := ct.Now(wall)
 	if ct.TestClockID != nil {
 		res.TestClock = &flow.ClockReading{ID: *ct.TestClockID, Time: now}
@@ -134,7 +134,7 @@ func ruleFacts(in flow.OpenAmendmentInput, ct domain.Contract, q domain.Quote) r
 // ApplyAmendment writes the change; applying twice changes nothing the second time.
 func (a *Amendments) ApplyAmendment(ctx context.Context, in flow.ApplyAmendmentInput) (flow.Applied, error) {
 	applied, err := a.store.ApplyAmendment(ctx, in.TenantID, in.AmendmentID, in.ActorID, in.Source, a.clock.now())
-	out := flow.Applied{Amendment: applied.Amendment, Contract: applied.Contract, Rebased: applied.Rebased}
+	out := flow.Applied{Amendment: applied.Amendment, Contract: flow.SummaryOf(applied.Contract, applied.ContractVersion), Rebased: applied.Rebased}
 	if err != nil {
 		return out, businessError(err)
 	}

@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
+	"go.temporal.io/sdk/converter"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/contractd/contractd/internal/flow"
@@ -76,4 +78,33 @@ func history(t *testing.T, env *testkit.Env, workflowID string) *historypb.Histo
 		h.Events = append(h.Events, ev)
 	}
 	return h
+}
+
+// TestAnImmediateChangesHistoryKeepsASummaryOfItsContract: an operator
+// reading an amendment's history in the Temporal UI finds, of its contract,
+// what the workflow uses (its id, its version after the change, currency and
+// payment method), not its lines, which Postgres holds.
+func TestAnImmediateChangesHistoryKeepsASummaryOfItsContract(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	resp := change(env, env.A.SubmitterKey, seats(ct["id"].(string), 7))
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	id := resp.JSON(t)["quote"].(map[string]any)["id"].(string)
+
+	var opened map[string]any
+	for _, ev := range history(t, env, flow.AmendmentWorkflowID(id)).Events {
+		marker := ev.GetMarkerRecordedEventAttributes()
+		if marker == nil || marker.MarkerName != "LocalActivity" {
+			continue
+		}
+		var step struct{ ActivityType string }
+		require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(marker.Details["data"], &step))
+		if step.ActivityType == "OpenAmendment" {
+			require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(marker.Details["result"], &opened))
+		}
+	}
+	require.NotNil(t, opened, "the history records OpenAmendment's result")
+	assert.Equal(t, map[string]any{"id": ct["id"], "version": float64(2), "currency": ct["currency"], "paymentMethod": ct["paymentMethod"]},
+		opened["Contract"])
+	assert.Equal(t, "APPLIED", opened["Amendment"].(map[string]any)["status"])
 }

@@ -55,9 +55,9 @@ func AmendmentWorkflow(ctx workflow.Context, in flow.OpenAmendmentInput) (flow.O
 type amendment struct {
 	in       flow.OpenAmendmentInput
 	out      flow.Outcome
-	contract domain.Contract // as opened: its payment terms
-	settled  bool            // the synchronous answer is known
-	done     bool            // the workflow reached a terminal state
+	contract flow.ContractSummary // as opened: its payment terms
+	settled  bool                 // the synchronous answer is known
+	done     bool                 // the workflow reached a terminal state
 	withdraw *flow.Actor
 	decision *flow.Decision
 	approved bool

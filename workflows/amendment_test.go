@@ -28,13 +28,13 @@ func amendmentEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 func opened(status string, wait time.Duration) flow.OpenAmendmentResult {
 	return flow.OpenAmendmentResult{
 		Amendment: domain.Amendment{ID: "am-1", Status: status},
-		Contract:  domain.Contract{ID: "ct-1", Version: 1},
+		Contract:  flow.ContractSummary{ID: "ct-1", Version: 1},
 		WaitFor:   wait,
 	}
 }
 
 func applied() flow.Applied {
-	return flow.Applied{Amendment: domain.Amendment{ID: "am-1", Status: domain.StatusApplied}, Contract: domain.Contract{ID: "ct-1", Version: 2}}
+	return flow.Applied{Amendment: domain.Amendment{ID: "am-1", Status: domain.StatusApplied}, Contract: flow.ContractSummary{ID: "ct-1", Version: 2}}
 }
 
 // moved is the amendment after a change of status that re-priced no other.

@@ -281,7 +281,7 @@ func amendmentOnClock(t *testing.T) (*testsuite.TestWorkflowEnvironment, *testCl
 	env.RegisterWorkflow(workflows.AmendmentWorkflow)
 	env.OnActivity(amendments.OpenAmendment, mock.Anything, mock.Anything).Return(flow.OpenAmendmentResult{
 		Amendment: domain.Amendment{ID: "am-1", Status: domain.StatusScheduled},
-		Contract:  domain.Contract{ID: "ct-1", Version: 1},
+		Contract:  flow.ContractSummary{ID: "ct-1", Version: 1},
 		WaitFor:   month,
 		TestClock: &flow.ClockReading{ID: clockID, Time: openedAt},
 	}, nil).Once()
@@ -304,7 +304,7 @@ func TestScheduledAmendmentOnATestClockAppliesWhenTheClockGetsThere(t *testing.T
 	var appliedAt []time.Time // on the clock
 	env.OnActivity(amendments.ApplyAmendment, mock.Anything, mock.Anything).Return(func(context.Context, flow.ApplyAmendmentInput) (flow.Applied, error) {
 		appliedAt = append(appliedAt, clock.at)
-		return flow.Applied{Amendment: domain.Amendment{ID: "am-1", Status: domain.StatusApplied}, Contract: domain.Contract{ID: "ct-1", Version: 2}}, nil
+		return flow.Applied{Amendment: domain.Amendment{ID: "am-1", Status: domain.StatusApplied}, Contract: flow.ContractSummary{ID: "ct-1", Version: 2}}, nil
 	}).Once()
 	var before []int
 	every(env, []time.Duration{40 * 24 * time.Hour, 80 * 24 * time.Hour}, func(i int) {

@@ -27,14 +27,12 @@ type OpenAmendmentInput struct {
 	ApplyImmediately bool
 }
 
-// OpenAmendmentResult is the recorded amendment, the terms of the contract
-// it holds (without its segments and schedule history, which grow with every
-// change and would be stored in the workflow's history), how long until its
-// effective date starts (0 for an immediate change), and for a held
-// amendment, how long a decision may take.
+// OpenAmendmentResult is the recorded amendment, what its workflow keeps of
+// the contract it holds, how long until its effective date starts (0 for an
+// immediate change), and for a held amendment, how long a decision may take.
 type OpenAmendmentResult struct {
 	Amendment    domain.Amendment
-	Contract     domain.Contract
+	Contract     ContractSummary
 	WaitFor      time.Duration
 	ReviewExpiry time.Duration
 	// Rebased reports that opening it re-priced or failed other amendments
@@ -43,6 +41,23 @@ type OpenAmendmentResult struct {
 	// TestClock is the contract's test clock, read as the amendment was
 	// opened, when it lives on one: its waits are on that clock.
 	TestClock *ClockReading `json:",omitempty"`
+}
+
+// ContractSummary is what an amendment's workflow keeps of its contract:
+// what a payment for the change needs, and the contract's version. Whole
+// contracts would be stored in every history, and read once more to be
+// stored; histories recorded before this hold the contract's terms under the
+// same key, which decode to this.
+type ContractSummary struct {
+	ID            string `json:"id"`
+	Version       int64  `json:"version"`
+	Currency      string `json:"currency"`
+	PaymentMethod string `json:"paymentMethod"`
+}
+
+// SummaryOf is what an amendment's workflow keeps of ct, at version.
+func SummaryOf(ct domain.Contract, version int64) ContractSummary {
+	return ContractSummary{ID: ct.ID, Version: version, Currency: ct.Currency, PaymentMethod: ct.PaymentMethod}
 }
 
 // ApplyAmendmentInput names the amendment to apply and who triggered it.
@@ -56,7 +71,7 @@ type ApplyAmendmentInput struct {
 // Applied is an applied amendment and the contract it changed.
 type Applied struct {
 	Amendment domain.Amendment
-	Contract  domain.Contract
+	Contract  ContractSummary
 	// Rebased: see OpenAmendmentResult.Rebased.
 	Rebased bool `json:",omitempty"`
 }

@@ -19,7 +19,10 @@ import (
 // contract's terms after it, without its segments and schedule history.
 type Applied struct {
 	Amendment domain.Amendment
-	Contract  domain.Contract
+	// Contract is the contract's terms as the lock found them, before the
+	// change; ContractVersion its version now.
+	Contract        domain.Contract
+	ContractVersion int64
 	// Rebased reports that the timeline changed other amendments, whose
 	// workflows are then to be told (see TellRebased).
 	Rebased bool
@@ -55,7 +58,7 @@ func (s *Store) ApplyAmendment(ctx context.Context, tenantID, id, actor, source 
 		}
 		if am.Status == domain.StatusApplied {
 			// A retry: the first attempt's re-pricing may still wait to be told.
-			out = Applied{Amendment: am, Contract: ct.Contract}
+			out = Applied{Amendment: am, Contract: ct.Contract, ContractVersion: ct.Version}
 			out.Rebased, err = rebasePending(ctx, tx, ct.ID)
 			return err
 		}
@@ -185,9 +188,8 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 	if out.Amendment, err = loadAmendment(ctx, tx, tenantID, id); err != nil {
 		return out, err
 	}
-	if out.Contract, err = loadTerms(ctx, tx, tenantID, ct.ID, false); err != nil {
-		return out, err
-	}
+	// writeAmendedContract counted the version up by one, under the lock.
+	out.Contract, out.ContractVersion = ct.Contract, ct.Version+1
 	if err := insertAppliedEvents(ctx, tx, tenantID, out.Amendment, now); err != nil {
 		return out, err
 	}

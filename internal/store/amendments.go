@@ -59,14 +59,16 @@ type PlanBasis struct {
 	Charges  []domain.TerminationCharge
 }
 
-// Opened is an amendment as opening it recorded it, the contract's terms (after
-// the change, when Plan.ApplyNow applied it) without segments and schedule
-// history, and whether the timeline changed other amendments, whose
-// workflows are then to be told (see TellRebased).
+// Opened is an amendment as opening it recorded it, the contract's terms as
+// the change found them (without segments and schedule history), the
+// contract's version after it (one more when Plan.ApplyNow applied it), and
+// whether the timeline changed other amendments, whose workflows are then
+// to be told (see TellRebased).
 type Opened struct {
-	Amendment domain.Amendment
-	Contract  domain.Contract
-	Rebased   bool
+	Amendment       domain.Amendment
+	Contract        domain.Contract
+	ContractVersion int64
+	Rebased         bool
 }
 
 // OpenAmendment locks the contract, plans the change against its timeline
@@ -98,7 +100,7 @@ func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, no
 	}
 	ct, timeline := locked.lockedContract, locked.timeline
 	now = ct.Now(now)
-	out.Contract = ct.Contract
+	out.Contract, out.ContractVersion = ct.Contract, ct.Version
 	if locked.opened {
 		// Opened already (this is a retry): the first attempt's re-pricing
 		// may still wait to be told.
@@ -135,7 +137,7 @@ func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, no
 	if applyNow {
 		rec := recordedAmendment{TenantID: in.TenantID, ID: in.ID, Quote: quote, SubmittedBy: in.ActorID, insertedApplied: true}
 		applied, err := applyLocked(ctx, tx, ct, rec, in.event(domain.StatusApplied, now), events...)
-		out.Amendment, out.Contract = applied.Amendment, applied.Contract
+		out.Amendment, out.ContractVersion = applied.Amendment, applied.ContractVersion
 		return moved, err
 	}
 	if p.Status != domain.StatusPending {
