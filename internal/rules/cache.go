@@ -31,6 +31,8 @@ func (c *Cache) CompileStored(tenant string, list []Rule) (*Set, error) {
 	if ok && slices.Equal(held.rules, list) {
 		return held.set, nil
 	}
+	// The set holds the rules it matches; a copy keeps them the ones compared.
+	list = slices.Clone(list)
 	set, err := CompileStored(list)
 	if err != nil {
 		return nil, err
@@ -40,6 +42,6 @@ func (c *Cache) CompileStored(tenant string, list []Rule) (*Set, error) {
 	if c.tenants == nil || len(c.tenants) >= maxCachedTenants {
 		c.tenants = map[string]cachedSet{}
 	}
-	c.tenants[tenant] = cachedSet{rules: slices.Clone(list), set: set}
+	c.tenants[tenant] = cachedSet{rules: list, set: set}
 	return set, nil
 }

@@ -15,12 +15,12 @@ import (
 	"github.com/contractd/contractd/internal/domain"
 )
 
-// Applied is the result of applying an amendment: the amendment, and the
-// contract's terms after it, without its segments and schedule history.
+// Applied is the result of applying an amendment: the amendment, the
+// contract's terms as the lock found them (before the change, without its
+// segments and schedule history: what an apply changes is in the
+// amendment's quote) and the contract's version now.
 type Applied struct {
-	Amendment domain.Amendment
-	// Contract is the contract's terms as the lock found them, before the
-	// change; ContractVersion its version now.
+	Amendment       domain.Amendment
 	Contract        domain.Contract
 	ContractVersion int64
 	// Rebased reports that the timeline changed other amendments, whose

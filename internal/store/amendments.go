@@ -299,7 +299,7 @@ func lockReading(ctx context.Context, tx *sqlx.Tx, tenantID, key string, after a
 		return lockedContract{}, err
 	}
 	if err := tx.GetContext(ctx, after, query, append([]any{ct.ID, tenantID}, args...)...); err != nil {
-		return lockedContract{}, fmt.Errorf("load the current segment, the latest billed period and the catalog's version: %w", err)
+		return lockedContract{}, fmt.Errorf("read what a change needs after the contract's lock (its current segment, latest billed period, catalog version and more): %w", err)
 	}
 	return after.locked(ct), nil
 }
