@@ -11,6 +11,7 @@
 #   scripts/perf-temporal-postgres.sh            # build, reset, start, measure, stop
 #   SCALE=0 scripts/perf-temporal-postgres.sh    # skip the 100,000-contract scale runs
 #   SCALE_OUT=1 scripts/perf-temporal-postgres.sh  # two APIs, one then two workers, one killed -9
+#   HOLD=1 scripts/perf-temporal-postgres.sh       # start the stack, print loadgen's command, wait for Ctrl-C
 #
 # Every run starts from empty databases (temporal_perf, temporal_perf_visibility,
 # contracts_perf: dropped and recreated), so it can be run again and again; it
@@ -61,6 +62,7 @@ API_URL=http://$API_ADDR
 TENANT_PREFIX=PERF
 SCALE=${SCALE:-1}
 SCALE_OUT=${SCALE_OUT:-0}
+HOLD=${HOLD:-0}
 API2_ADDR=127.0.0.1:18081
 WORKER2_ADDR=127.0.0.1:18091
 
@@ -436,6 +438,21 @@ echo "started $(date -u +%FT%TZ); build ${BUILD_SECONDS}s, databases ${DB_SECOND
 if [[ $SCALE_OUT == 1 ]]; then
 	scale_out
 	exit 0
+fi
+
+if [[ $HOLD == 1 ]]; then
+	# For measurements of one's own (scripts/cpu-per-op.sh, a profiler on
+	# PPROF_ADDR): the stack stays up until this script is interrupted.
+	printf '%q ' "${LOADGEN[@]}" >"$RUN/loadgen.cmd"
+	echo "stack up; loadgen against it (also in $RUN/loadgen.cmd):"
+	cat "$RUN/loadgen.cmd"
+	echo
+	log "holding the stack until interrupted (Ctrl-C, or SIGTERM)"
+	trap 'exit 0' INT TERM # an asked-for stop, not a failure; the exit trap stops the stack
+	while true; do
+		sleep 3600 &
+		wait $! # interruptible, unlike sleep in the foreground
+	done
 fi
 
 measure immediate-c1 -concurrency 1 -requests 300 -mix immediate=1 -floor
