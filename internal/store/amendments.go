@@ -256,7 +256,11 @@ type segmentRef struct {
 // creation times need not follow the order changes were applied in.
 func lockContract(ctx context.Context, tx *sqlx.Tx, tenantID, key string) (lockedContract, error) {
 	var after afterLockRow
-	return lockReading(ctx, tx, tenantID, key, &after, afterLock)
+	ct, err := lockReading(ctx, tx, tenantID, key, &after, afterLock)
+	if err != nil {
+		return lockedContract{}, err
+	}
+	return after.locked(ct), nil
 }
 
 // openingLock is a contract locked for a new amendment: whether the
@@ -282,7 +286,7 @@ func lockForOpening(ctx context.Context, tx *sqlx.Tx, tenantID, key, id string) 
 	if err != nil {
 		return openingLock{}, err
 	}
-	locked := openingLock{lockedContract: ct, opened: after.Opened}
+	locked := openingLock{lockedContract: after.locked(ct), opened: after.Opened}
 	if locked.timeline, err = decodeTimeline(after.Timeline); err != nil {
 		return openingLock{}, err
 	}
@@ -290,18 +294,18 @@ func lockForOpening(ctx context.Context, tx *sqlx.Tx, tenantID, key, id string) 
 	return locked, err
 }
 
-// lockReading locks the contract and reads query (afterLock's columns, and
-// more) into after: query's $1 is the contract's id, $2 its tenant, and
-// args the rest.
-func lockReading(ctx context.Context, tx *sqlx.Tx, tenantID, key string, after afterLockReader, query string, args ...any) (lockedContract, error) {
+// lockReading locks the contract, returning its terms, and then reads query
+// (afterLock's columns, and more) into after: query's $1 is the contract's
+// id, $2 its tenant, and args the rest.
+func lockReading(ctx context.Context, tx *sqlx.Tx, tenantID, key string, after any, query string, args ...any) (domain.Contract, error) {
 	ct, err := loadTerms(ctx, tx, tenantID, key, true)
 	if err != nil {
-		return lockedContract{}, err
+		return ct, err
 	}
 	if err := tx.GetContext(ctx, after, query, append([]any{ct.ID, tenantID}, args...)...); err != nil {
-		return lockedContract{}, fmt.Errorf("read what a change needs after the contract's lock (its current segment, latest billed period, catalog version and more): %w", err)
+		return ct, fmt.Errorf("read what a change needs after the contract's lock (its current segment, latest billed period, catalog version and more): %w", err)
 	}
-	return after.locked(ct), nil
+	return ct, nil
 }
 
 // afterLockRow is what afterLock reads.
@@ -313,12 +317,8 @@ type afterLockRow struct {
 	EffectiveDate  *domain.Date `db:"effective_date"`
 }
 
-// afterLockReader is a row that holds afterLockRow.
-type afterLockReader interface {
-	locked(ct domain.Contract) lockedContract
-}
-
-func (r *afterLockRow) locked(ct domain.Contract) lockedContract {
+// locked is the locked contract whose terms are ct, as r completes it.
+func (r afterLockRow) locked(ct domain.Contract) lockedContract {
 	ct.LastBilled = r.LastBilled
 	locked := lockedContract{Contract: ct, catalogVersion: r.CatalogVersion}
 	if r.SegmentID != nil {

@@ -78,6 +78,42 @@ func (s *Store) ContractTerms(ctx context.Context, sc Scope, key string) (domain
 	return sc.visible(loadTerms(ctx, s.db, sc.TenantID, key, false))
 }
 
+// ChangeBasis is what a change to a contract is priced on outside its
+// workflow: the contract's terms, its tenant's catalog and the contract's
+// open amendments in the order they will apply.
+type ChangeBasis struct {
+	Contract domain.Contract
+	Catalog  domain.Catalog
+	Timeline []domain.Pending
+}
+
+// ContractChangeBasis reads a contract of the scope with what pricing a
+// change to it needs, in one statement: the catalog is read again only when
+// the version that statement saw is not the one held. The catalog is shared
+// (see catalogCache): it must not be modified.
+func (s *Store) ContractChangeBasis(ctx context.Context, sc Scope, key string) (ChangeBasis, error) {
+	var row struct {
+		contractRow
+		CatalogVersion *string `db:"catalog_version"`
+		Timeline       []byte  `db:"timeline"`
+	}
+	err := getContract(ctx, s.db, &row, contractColumns+`,
+		(SELECT k.version FROM catalogs k WHERE k.tenant_id = c.tenant_id) AS catalog_version,
+		`+openTimeline("c.id")+` AS timeline`, sc.TenantID, key, "")
+	if err != nil {
+		return ChangeBasis{}, err
+	}
+	var b ChangeBasis
+	if b.Contract, err = sc.visible(row.contract()); err != nil {
+		return ChangeBasis{}, err
+	}
+	if b.Timeline, err = decodeTimeline(row.Timeline); err != nil {
+		return ChangeBasis{}, err
+	}
+	b.Catalog, err = s.catalogs.loadAt(ctx, s.db, sc.TenantID, row.CatalogVersion)
+	return b, err
+}
+
 // contractHistory reads a contract's segments and schedule history as JSON
 // arrays spelt as domain.Segment and domain.ScheduleEvent encode, so that a
 // contract loads in one statement.
