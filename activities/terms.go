@@ -106,7 +106,7 @@ func (t *Terms) OpenRenewal(ctx context.Context, in flow.TermInput) (flow.Renewa
 	out, err := t.temporal.StartAmendment(ctx, flow.OpenAmendmentInput{
 		AmendmentID: id, WorkflowID: flow.AmendmentWorkflowID(id), TenantID: in.TenantID, ContractID: in.ContractID,
 		ActorID: domain.SystemActorID, Source: domain.SystemSource, RequestHash: hex.EncodeToString(hash[:]),
-		Change: change, Request: request, ApplyImmediately: true,
+		Change: change, Request: request,
 	}, fmt.Sprintf("RENEWAL of contract %s at the end of its term on %s", in.ContractID, in.End), renewalAnswerWait)
 	if err != nil {
 		return flow.RenewalOpened{}, fmt.Errorf("open the renewal of contract %s: %w", in.ContractID, err)

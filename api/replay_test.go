@@ -67,7 +67,7 @@ func TestAmendmentHistoriesReplay(t *testing.T) {
 // historyVersion names the recorded files of today's workflow logic. When a
 // change to it lands (behind workflow.GetVersion), bump it so the files of
 // the earlier logic stay and are still replayed.
-const historyVersion = "v2"
+const historyVersion = "v4"
 
 func history(t *testing.T, env *testkit.Env, workflowID string) *historypb.History {
 	h := &historypb.History{}
@@ -85,11 +85,7 @@ func history(t *testing.T, env *testkit.Env, workflowID string) *historypb.Histo
 // what the workflow uses (its id, its version after the change, currency and
 // payment method), not its lines, which Postgres holds.
 func TestAnImmediateChangesHistoryKeepsASummaryOfItsContract(t *testing.T) {
-	env := newAmendmentEnv(t)
-	ct := fiveSeats(env, nil)
-	resp := change(env, env.A.SubmitterKey, seats(ct["id"].(string), 7))
-	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
-	id := resp.JSON(t)["quote"].(map[string]any)["id"].(string)
+	env, ct, id := immediateSeatChange(t)
 
 	var opened map[string]any
 	for _, ev := range history(t, env, flow.AmendmentWorkflowID(id)).Events {
@@ -107,4 +103,42 @@ func TestAnImmediateChangesHistoryKeepsASummaryOfItsContract(t *testing.T) {
 	assert.Equal(t, map[string]any{"id": ct["id"], "version": float64(2), "currency": ct["currency"], "paymentMethod": ct["paymentMethod"]},
 		opened["Contract"])
 	assert.Equal(t, "APPLIED", opened["Amendment"].(map[string]any)["status"])
+}
+
+// TestANewAmendmentRecordsNoVersionMarker: an amendment started by this
+// code says it applies on open in its input, so its workflow asks no
+// version. Its history has no version marker and no TemporalChangeVersion
+// upsert: the one search attribute it upserts is its status, and an
+// immediate change takes nine events.
+func TestANewAmendmentRecordsNoVersionMarker(t *testing.T) {
+	env, _, id := immediateSeatChange(t)
+
+	var markers []string
+	var upserted [][]string
+	events := history(t, env, flow.AmendmentWorkflowID(id)).Events
+	for _, ev := range events {
+		if m := ev.GetMarkerRecordedEventAttributes(); m != nil {
+			markers = append(markers, m.MarkerName)
+		}
+		if u := ev.GetUpsertWorkflowSearchAttributesEventAttributes(); u != nil {
+			var names []string
+			for name := range u.SearchAttributes.GetIndexedFields() {
+				names = append(names, name)
+			}
+			upserted = append(upserted, names)
+		}
+	}
+	assert.Equal(t, []string{"LocalActivity"}, markers)
+	assert.Equal(t, [][]string{{flow.AmendmentStatusKey.GetName()}}, upserted)
+	assert.Len(t, events, 9)
+}
+
+// immediateSeatChange applies a seat change to a new contract and returns
+// the contract as created and the amendment's id.
+func immediateSeatChange(t *testing.T) (*testkit.Env, map[string]any, string) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	resp := change(env, env.A.SubmitterKey, seats(ct["id"].(string), 7))
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	return env, ct, resp.JSON(t)["quote"].(map[string]any)["id"].(string)
 }

@@ -23,7 +23,8 @@ type OpenAmendmentInput struct {
 	Request        json.RawMessage
 	// ApplyImmediately lets an immediate change that is neither held for
 	// review nor paid up front be applied as it is recorded. Workflows
-	// started before this existed apply in a step of their own.
+	// started before this existed apply in a step of their own. StartAmendment
+	// sets it; a workflow started without it asks its version instead.
 	ApplyImmediately bool
 }
 

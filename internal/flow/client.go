@@ -45,6 +45,7 @@ func (f *Client) CheckHealth(ctx context.Context) error {
 // in the Temporal UI's workflow list. It waits for the answer at most wait
 // (see ErrAnswerPending).
 func (f *Client) StartAmendment(ctx context.Context, in OpenAmendmentInput, summary string, wait time.Duration) (Outcome, error) {
+	in.ApplyImmediately = true // every worker of this code applies on open
 	opts := f.amendmentStart(in, summary)
 	start := f.c.NewWithStartWorkflowOperation(opts, AmendmentWorkflow, in)
 	waitCtx, cancel := context.WithTimeout(ctx, wait)

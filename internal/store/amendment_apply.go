@@ -190,10 +190,11 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 	}
 	// writeAmendedContract counted the version up by one, under the lock.
 	out.Contract, out.ContractVersion = ct.Contract, ct.Version+1
-	if err := insertAppliedEvents(ctx, tx, tenantID, out.Amendment, now); err != nil {
+	announced, err := appliedEvents(ctx, tx, tenantID, out.Amendment, now)
+	if err != nil {
 		return out, err
 	}
-	return out, appendEvents(ctx, tx, settled)
+	return out, appendEvents(ctx, tx, append(announced, settled...))
 }
 
 // markApplied marks an open amendment APPLIED. Only an open amendment is
@@ -250,24 +251,21 @@ func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, ct lockedContract, a
 		BillingCycleDay: ct.BillingCycleDay, BillingCycleType: domain.BillingCycleType(q.BillingPeriod), Status: status,
 		Lines: q.LinesAfter, ID: uuid.NewString(), CreatedOn: now, UpdatedOn: now, CreatedBy: actor, UpdatedBy: actor,
 	}
+	ended := ""
 	if prev := ct.current; prev != nil {
 		seg.PreviousContractSegmentID = &prev.ID
 		seg.PlanID = prev.PlanID
 		// The superseded segment now ends where the new one starts; one that
 		// started the same day never took effect (see domain.SegmentSuperseded).
-		ended := domain.ContractExpired
+		ended = domain.ContractExpired
 		if prev.EffectiveDate.Equal(q.EffectiveDate) {
 			ended = domain.SegmentSuperseded
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE contract_segments SET status = $2, expiration_date = $3, updated_at = $4, updated_by = $5 WHERE id = $1`,
-			prev.ID, ended, q.EffectiveDate, now, actor); err != nil {
-			return fmt.Errorf("close previous segment: %w", err)
 		}
 	}
 	if len(q.LinesAfter) > 0 {
 		seg.PlanID = q.LinesAfter[0].OfferingID
 	}
-	return insertSegment(ctx, tx, tenantID, ct.ID, seg)
+	return insertSegment(ctx, tx, tenantID, ct.ID, seg, ended)
 }
 
 // contractDiscount is the contract's discount once q applies, encoded; nil

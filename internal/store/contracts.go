@@ -196,7 +196,7 @@ func insertContract(ctx context.Context, tx *sqlx.Tx, in NewContractAction, acco
 		BillingCycleType: domain.BillingCycleType(c.BillingPeriod), Status: domain.ContractActive, Lines: lines,
 		ID: uuid.NewString(), CreatedOn: now, UpdatedOn: now, CreatedBy: in.ActorID, UpdatedBy: in.ActorID,
 	}
-	if err := insertSegment(ctx, tx, in.TenantID, c.ID, seg); err != nil {
+	if err := insertSegment(ctx, tx, in.TenantID, c.ID, seg, ""); err != nil {
 		return c, err
 	}
 	c.Segments = []domain.Segment{seg}
@@ -210,20 +210,30 @@ func insertContract(ctx context.Context, tx *sqlx.Tx, in NewContractAction, acco
 	return c, nil
 }
 
-func insertSegment(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, seg domain.Segment) error {
+// insertSegment writes seg as its contract's newest segment. A segment that
+// supersedes another (seg.PreviousContractSegmentID) closes it with status
+// closeAs, ending where seg starts; a contract's first has none to close.
+func insertSegment(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, seg domain.Segment, closeAs string) error {
 	linesJSON, err := json.Marshal(seg.Lines)
 	if err != nil {
 		return fmt.Errorf("encode segment lines: %w", err)
 	}
 	// A segment's position is one past its predecessor's; the database holds
 	// the chain linear (migration 0009), so a second successor is refused.
+	// The predecessor is closed by the same statement, before the insert:
+	// the new row's position reads the closing UPDATE's RETURNING, so the
+	// predecessor has left the index of current segments (one per contract)
+	// when the successor enters it.
 	_, err = tx.ExecContext(ctx, `
+		WITH closed AS (
+			UPDATE contract_segments SET status = $17, expiration_date = $5, updated_at = $13, updated_by = $15
+			WHERE id = $4 RETURNING position)
 		INSERT INTO contract_segments (id, tenant_id, contract_id, previous_segment_id, effective_date, expiration_date, currency,
 			plan_id, billing_cycle_day, billing_cycle_type, status, lines, created_at, updated_at, created_by, updated_by, position)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-			COALESCE((SELECT p.position + 1 FROM contract_segments p WHERE p.id = $4), 1))`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, COALESCE((SELECT position + 1 FROM closed), 1))`,
 		seg.ID, tenantID, contractID, seg.PreviousContractSegmentID, seg.EffectiveDate, seg.ExpirationDate, seg.Currency[0],
-		seg.PlanID, seg.BillingCycleDay, seg.BillingCycleType, seg.Status, linesJSON, seg.CreatedOn, seg.UpdatedOn, seg.CreatedBy, seg.UpdatedBy)
+		seg.PlanID, seg.BillingCycleDay, seg.BillingCycleType, seg.Status, linesJSON, seg.CreatedOn, seg.UpdatedOn, seg.CreatedBy, seg.UpdatedBy,
+		closeAs)
 	if err != nil {
 		return fmt.Errorf("insert contract segment: %w", err)
 	}

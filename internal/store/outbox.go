@@ -160,41 +160,50 @@ func appendEvents(ctx context.Context, tx *sqlx.Tx, events []newEvent) error {
 }
 
 func insertContractsCreated(ctx context.Context, tx *sqlx.Tx, tenantID string, contracts []domain.Contract, now time.Time) error {
-	for _, c := range contracts {
-		if err := insertOutboxEvent(ctx, tx, newEvent{TenantID: tenantID, Type: EventContractCreated, ContractID: c.ID, At: now, Data: c}); err != nil {
-			return err
-		}
+	events := make([]newEvent, len(contracts))
+	for i, c := range contracts {
+		events[i] = newEvent{TenantID: tenantID, Type: EventContractCreated, ContractID: c.ID, At: now, Data: c}
+	}
+	return appendEvents(ctx, tx, events)
+}
+
+// amendmentEvent announces the status the amendment has reached; ok is
+// false when that status is not announced.
+func amendmentEvent(tenantID string, am domain.Amendment, now time.Time) (ev newEvent, ok bool) {
+	typ, ok := amendmentEvents[am.Status]
+	return newEvent{TenantID: tenantID, Type: typ, ContractID: am.ContractID, AmendmentID: &am.ID, At: now, Data: am}, ok
+}
+
+// insertAmendmentEvent appends amendmentEvent, if the status is announced.
+func insertAmendmentEvent(ctx context.Context, tx *sqlx.Tx, tenantID string, am domain.Amendment, now time.Time) error {
+	if ev, ok := amendmentEvent(tenantID, am, now); ok {
+		return insertOutboxEvent(ctx, tx, ev)
 	}
 	return nil
 }
 
-// insertAmendmentEvent announces the status the amendment has reached, if
-// that status is announced.
-func insertAmendmentEvent(ctx context.Context, tx *sqlx.Tx, tenantID string, am domain.Amendment, now time.Time) error {
-	typ, ok := amendmentEvents[am.Status]
-	if !ok {
-		return nil
-	}
-	return insertOutboxEvent(ctx, tx, newEvent{TenantID: tenantID, Type: typ, ContractID: am.ContractID, AmendmentID: &am.ID, At: now, Data: am})
-}
-
-// insertAppliedEvents announces an applied amendment, the cancellation it
-// made and the invoice it raised.
-func insertAppliedEvents(ctx context.Context, tx *sqlx.Tx, tenantID string, am domain.Amendment, now time.Time) error {
-	if err := insertAmendmentEvent(ctx, tx, tenantID, am, now); err != nil {
-		return err
+// appliedEvents are what an applied amendment announces, in order: itself,
+// the cancellation or renewal it made, and the invoice it raised. Its
+// caller appends them with whatever else its transaction announces, in one
+// statement.
+func appliedEvents(ctx context.Context, tx *sqlx.Tx, tenantID string, am domain.Amendment, now time.Time) ([]newEvent, error) {
+	var events []newEvent
+	if ev, ok := amendmentEvent(tenantID, am, now); ok {
+		events = append(events, ev)
 	}
 	if typ := contractEvent(am.Quote); typ != "" {
-		if err := insertContractEvent(ctx, tx, tenantID, am.ContractID, &am.ID, typ, now); err != nil {
-			return err
+		ev, err := contractEventOf(ctx, tx, tenantID, am.ContractID, &am.ID, typ, now)
+		if err != nil {
+			return nil, err
 		}
+		events = append(events, ev)
 	}
-	if am.Invoice == nil {
-		return nil
+	if am.Invoice != nil {
+		events = append(events, newEvent{
+			TenantID: tenantID, Type: EventInvoiceCreated, ContractID: am.ContractID, AmendmentID: &am.ID, At: now, Data: am.Invoice,
+		})
 	}
-	return insertOutboxEvent(ctx, tx, newEvent{
-		TenantID: tenantID, Type: EventInvoiceCreated, ContractID: am.ContractID, AmendmentID: &am.ID, At: now, Data: am.Invoice,
-	})
+	return events, nil
 }
 
 // contractEvent is what an applied quote announces of its contract, if anything.
@@ -208,14 +217,23 @@ func contractEvent(q domain.Quote) string {
 	return ""
 }
 
-// insertContractEvent announces a change of the contract's status or term,
+// contractEventOf announces a change of the contract's status or term,
 // showing the contract as reads do, history and all.
-func insertContractEvent(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, amendmentID *string, typ string, now time.Time) error {
+func contractEventOf(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, amendmentID *string, typ string, now time.Time) (newEvent, error) {
 	ct, err := loadContract(ctx, tx, tenantID, contractID)
+	if err != nil {
+		return newEvent{}, err
+	}
+	return newEvent{TenantID: tenantID, Type: typ, ContractID: contractID, AmendmentID: amendmentID, At: now, Data: ct}, nil
+}
+
+// insertContractEvent appends contractEventOf.
+func insertContractEvent(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, amendmentID *string, typ string, now time.Time) error {
+	ev, err := contractEventOf(ctx, tx, tenantID, contractID, amendmentID, typ, now)
 	if err != nil {
 		return err
 	}
-	return insertOutboxEvent(ctx, tx, newEvent{TenantID: tenantID, Type: typ, ContractID: contractID, AmendmentID: amendmentID, At: now, Data: ct})
+	return insertOutboxEvent(ctx, tx, ev)
 }
 
 func insertScheduleEvent(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, ev domain.ScheduleEvent) error {
