@@ -85,11 +85,11 @@ func (w *amendment) run(ctx workflow.Context) error {
 	in := w.in
 	if !in.ApplyImmediately {
 		// Only a workflow whose starter did not say asks its version: every
-		// starter says since apply-on-open, so a new amendment records no
-		// version marker and no TemporalChangeVersion upsert (one event, one
-		// command and one visibility task fewer). A history that recorded the
-		// marker replays without the call: the SDK skips version markers its
-		// code no longer asks for.
+		// starter says since apply-on-open, so a new immediate change records
+		// no version marker and no TemporalChangeVersion upsert (two events,
+		// a command and a visibility task fewer; other paths still ask other
+		// versions). A history that recorded the marker replays without the
+		// call: the SDK skips version markers its code no longer asks for.
 		in.ApplyImmediately = workflow.GetVersion(ctx, changeApplyOnOpen, workflow.DefaultVersion, 1) == 1
 	}
 	if err := workflow.ExecuteLocalActivity(ctx, a.OpenAmendment, in).Get(ctx, &opened); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/internal/domain"
@@ -307,4 +308,29 @@ func TestRetriedApprovalWaitsForTheSameOutcome(t *testing.T) {
 	assert.Equal(t, string(domain.KindConflict), appErr.Type())
 	require.ErrorAs(t, withdrawErr, &appErr, "too late to withdraw once approved")
 	assert.Equal(t, string(domain.KindConflict), appErr.Type())
+}
+
+// A workflow whose starter said its worker applies on open passes that on to
+// OpenAmendment and asks no version. One started without it asks, and a
+// history from before apply-on-open (DefaultVersion) applies in a step of
+// its own.
+func TestApplyOnOpenComesFromTheInputOrElseTheVersion(t *testing.T) {
+	for _, said := range []bool{true, false} {
+		env := amendmentEnv(t)
+		version := env.OnGetVersion(changeApplyOnOpen, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		if said {
+			version.Never()
+		}
+		var got *bool
+		env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
+			applies := args.Get(1).(flow.OpenAmendmentInput).ApplyImmediately
+			got = &applies
+		}).Return(opened(domain.StatusApplied, 0), nil)
+
+		env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ApplyImmediately: said})
+
+		assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
+		require.NotNil(t, got, "OpenAmendment ran")
+		assert.Equal(t, said, *got, "input said %v", said)
+	}
 }

@@ -214,6 +214,9 @@ func insertContract(ctx context.Context, tx *sqlx.Tx, in NewContractAction, acco
 // supersedes another (seg.PreviousContractSegmentID) closes it with status
 // closeAs, ending where seg starts; a contract's first has none to close.
 func insertSegment(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, seg domain.Segment, closeAs string) error {
+	if seg.PreviousContractSegmentID != nil && closeAs == "" {
+		return fmt.Errorf("insert contract segment %s: no status to close its predecessor with", seg.ID)
+	}
 	linesJSON, err := json.Marshal(seg.Lines)
 	if err != nil {
 		return fmt.Errorf("encode segment lines: %w", err)
