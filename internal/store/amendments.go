@@ -149,10 +149,7 @@ func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, no
 	if out.Amendment, err = loadAmendment(ctx, tx, in.TenantID, in.ID); err != nil {
 		return false, err
 	}
-	if err := insertAmendmentEvent(ctx, tx, in.TenantID, out.Amendment, now); err != nil {
-		return false, err
-	}
-	return moved, insertRenewalUpcoming(ctx, tx, in.TenantID, out.Amendment, now)
+	return moved, appendEvents(ctx, tx, openedEvents(in.TenantID, out.Amendment, now))
 }
 
 // event is a step of the new amendment's history taken by its submitter.

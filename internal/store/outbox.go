@@ -182,6 +182,21 @@ func insertAmendmentEvent(ctx context.Context, tx *sqlx.Tx, tenantID string, am 
 	return nil
 }
 
+// openedEvents are what an amendment opened without applying announces, in
+// order, for one statement: the status it reached, and for a renewal its
+// quote as upcoming (the new prices and term, which bind unless an earlier
+// change on the contract's timeline re-prices them).
+func openedEvents(tenantID string, am domain.Amendment, now time.Time) []newEvent {
+	var events []newEvent
+	if ev, ok := amendmentEvent(tenantID, am, now); ok {
+		events = append(events, ev)
+	}
+	if am.Action == domain.Renewal {
+		events = append(events, newEvent{TenantID: tenantID, Type: EventContractRenewalUpcoming, ContractID: am.ContractID, AmendmentID: &am.ID, At: now, Data: am})
+	}
+	return events
+}
+
 // appliedEvents are what an applied amendment announces, in order: itself,
 // the cancellation or renewal it made, and the invoice it raised. Its
 // caller appends them with whatever else its transaction announces, in one

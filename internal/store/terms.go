@@ -50,16 +50,6 @@ func writeRenewalTerms(ctx context.Context, tx *sqlx.Tx, tenantID string, ct dom
 	return ct.ExpirationDate, nil
 }
 
-// insertRenewalUpcoming announces a renewal as it opens, with its quote:
-// the new prices and the new term, which bind unless an earlier change on
-// the contract's timeline re-prices them.
-func insertRenewalUpcoming(ctx context.Context, tx *sqlx.Tx, tenantID string, am domain.Amendment, now time.Time) error {
-	if am.Action != domain.Renewal {
-		return nil
-	}
-	return insertOutboxEvent(ctx, tx, newEvent{TenantID: tenantID, Type: EventContractRenewalUpcoming, ContractID: am.ContractID, AmendmentID: &am.ID, At: now, Data: am})
-}
-
 // TermEnd is what ending a contract's term found or did.
 type TermEnd struct {
 	// Outcome is one of domain's TermExpired, TermRenewing, TermUnchanged.
