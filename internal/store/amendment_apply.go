@@ -147,18 +147,16 @@ type recordedAmendment struct {
 	ID          string
 	Quote       domain.Quote
 	SubmittedBy string
-	// insertedApplied: the row was inserted APPLIED by this transaction,
-	// which opens and applies it.
+	// insertedApplied: the row was inserted APPLIED, with its history, by
+	// this transaction, which opens and applies it.
 	insertedApplied bool
 }
 
 // applyLocked writes a recorded amendment's quote to its contract, which the
 // transaction holds locked, and marks the amendment APPLIED with event
 // applied: who triggered the apply (the submitter, an approver or the
-// scheduler), and when. before are events of its history not yet written
-// (its opening, for an amendment applied as it is opened), written first in
-// the same statement.
-func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recordedAmendment, applied domain.AmendmentEvent, before ...domain.AmendmentEvent) (Applied, error) {
+// scheduler), and when. One inserted APPLIED has that event already.
+func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recordedAmendment, applied domain.AmendmentEvent) (Applied, error) {
 	var out Applied
 	tenantID, id, q, now := am.TenantID, am.ID, am.Quote, applied.At
 	if ct.Version != q.BaseVersion {
@@ -181,9 +179,9 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 		if err := markApplied(ctx, tx, tenantID, id, now); err != nil {
 			return out, err
 		}
-	}
-	if err := insertEvents(ctx, tx, id, append(before, applied)...); err != nil {
-		return out, err
+		if err := insertEvents(ctx, tx, id, applied); err != nil {
+			return out, err
+		}
 	}
 	if out.Amendment, err = loadAmendment(ctx, tx, tenantID, id); err != nil {
 		return out, err
@@ -213,7 +211,8 @@ func markApplied(ctx context.Context, tx *sqlx.Tx, tenantID, id string, now time
 }
 
 // writeAmendedContract writes the contract's new terms and a segment for
-// them, closing the one they supersede; its submitter is their editor.
+// them, closing the one they supersede, in one statement (a crossgrade's or
+// a renewal's own terms are written first); its submitter is their editor.
 func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recordedAmendment, now time.Time) error {
 	tenantID, q, actor := am.TenantID, am.Quote, am.SubmittedBy
 	linesJSON, err := json.Marshal(q.LinesAfter)
@@ -228,15 +227,7 @@ func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, ct lockedContract, a
 	if err != nil {
 		return err
 	}
-	// A crossgrade sets the discount (none without a code); other changes
-	// keep it unless their quote carries it.
-	_, err = tx.ExecContext(ctx, `
-		UPDATE contracts SET lines = $3, status = $4, billing_period = $5, version = version + 1, updated_at = $6, updated_by = $7,
-			discount = CASE WHEN $8 THEN $9 ELSE COALESCE($9, discount) END
-		WHERE tenant_id = $1 AND id = $2`, tenantID, ct.ID, linesJSON, status, q.BillingPeriod, now, actor, q.Crossgrade != nil, discountJSON)
-	if err != nil {
-		return fmt.Errorf("update contract: %w", err)
-	}
+	terms := amendedTerms{Lines: linesJSON, Status: status, BillingPeriod: string(q.BillingPeriod), Crossgrade: q.Crossgrade != nil, Discount: discountJSON}
 	if cg := q.Crossgrade; cg != nil {
 		if err := writeCrossgradeTerms(ctx, tx, tenantID, ct.Contract, *cg); err != nil {
 			return err
@@ -265,7 +256,7 @@ func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, ct lockedContract, a
 	if len(q.LinesAfter) > 0 {
 		seg.PlanID = q.LinesAfter[0].OfferingID
 	}
-	return insertSegment(ctx, tx, tenantID, ct.ID, seg, ended)
+	return insertSegment(ctx, tx, tenantID, ct.ID, seg, ended, &terms)
 }
 
 // contractDiscount is the contract's discount once q applies, encoded; nil

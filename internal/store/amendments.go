@@ -131,20 +131,11 @@ func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, no
 			return false, err
 		}
 	}
-	// Its history starts PENDING; that event is written with the next one
-	// when there is one, in one statement.
-	events := []domain.AmendmentEvent{in.event(domain.StatusPending, now)}
 	if applyNow {
 		rec := recordedAmendment{TenantID: in.TenantID, ID: in.ID, Quote: quote, SubmittedBy: in.ActorID, insertedApplied: true}
-		applied, err := applyLocked(ctx, tx, ct, rec, in.event(domain.StatusApplied, now), events...)
+		applied, err := applyLocked(ctx, tx, ct, rec, in.event(domain.StatusApplied, now))
 		out.Amendment, out.ContractVersion = applied.Amendment, applied.ContractVersion
 		return moved, err
-	}
-	if p.Status != domain.StatusPending {
-		events = append(events, in.event(p.Status, now))
-	}
-	if err := insertEvents(ctx, tx, in.ID, events...); err != nil {
-		return false, err
 	}
 	if out.Amendment, err = loadAmendment(ctx, tx, in.TenantID, in.ID); err != nil {
 		return false, err
@@ -155,6 +146,20 @@ func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, no
 // event is a step of the new amendment's history taken by its submitter.
 func (in NewAmendment) event(status string, at time.Time) domain.AmendmentEvent {
 	return domain.AmendmentEvent{Status: status, ActorID: in.ActorID, Source: in.Source, At: at}
+}
+
+// openingHistory is the statuses a new amendment's history starts with, all
+// its submitter's and at the time it is opened: PENDING, and then the status
+// it was recorded with when that is another one (APPLIED when applied as it
+// is opened).
+func openingHistory(status string, applied bool) []string {
+	if applied {
+		status = domain.StatusApplied
+	}
+	if status == domain.StatusPending {
+		return []string{status}
+	}
+	return []string{domain.StatusPending, status}
 }
 
 // planLocked plans a change against the locked contract, its timeline and
@@ -174,8 +179,9 @@ func (s *Store) planLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, lo
 }
 
 // insertAmendment records the amendment's row with its first status, its
-// quote and its change, and gives it its place in the contract's order
-// unless it is held for review. It returns the quote as recorded. A second
+// quote and its change, and the history that led to that status (see
+// openingHistory), and gives it its place in the contract's order unless it
+// is held for review. It returns the quote as recorded. A second
 // open cancellation is a conflict naming the first. An amendment the same
 // transaction applies (applied) is recorded APPLIED at once: a row inserted
 // PENDING and then updated would be written twice, with all its indexes.
@@ -206,16 +212,22 @@ func insertAmendment(ctx context.Context, tx *sqlx.Tx, in NewAmendment, ct locke
 		idemKey = &in.IdempotencyKey
 	}
 	// The place in the order is taken by the same statement (the contract's
-	// timeline_seq, counted up only for an amendment that takes one).
+	// timeline_seq, counted up only for an amendment that takes one), and
+	// the history that led to its first status is written with the row, in
+	// order: the events' ids follow the ordinality.
 	_, err = tx.ExecContext(ctx, `
-		WITH place AS (UPDATE contracts SET timeline_seq = timeline_seq + 1 WHERE id = $3 AND $19 RETURNING timeline_seq)
-		INSERT INTO amendments (id, tenant_id, contract_id, action, status, effective_date, base_version, quote, request,
-			request_hash, idempotency_key, workflow_id, source, submitted_by, matched_rule, review_expires_at, created_at, updated_at,
-			change, timeline_seq)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, (SELECT timeline_seq FROM place))`,
+		WITH place AS (UPDATE contracts SET timeline_seq = timeline_seq + 1 WHERE id = $3 AND $19 RETURNING timeline_seq),
+		opened AS (
+			INSERT INTO amendments (id, tenant_id, contract_id, action, status, effective_date, base_version, quote, request,
+				request_hash, idempotency_key, workflow_id, source, submitted_by, matched_rule, review_expires_at, created_at, updated_at,
+				change, timeline_seq)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, (SELECT timeline_seq FROM place))
+			RETURNING id)
+		INSERT INTO amendment_events (amendment_id, status, actor_id, source, at)
+		SELECT opened.id, h.status, $14, $13, $17 FROM opened, unnest($20::text[]) WITH ORDINALITY AS h (status, n) ORDER BY h.n`,
 		in.ID, in.TenantID, ct.ID, in.Action, status, quote.EffectiveDate, quote.BaseVersion, quoteJSON, []byte(in.Request),
 		in.RequestHash, idemKey, in.WorkflowID, in.Source, in.ActorID, ruleJSON, p.ReviewExpiresAt, now, changeJSON,
-		p.Status != domain.StatusReview)
+		p.Status != domain.StatusReview, pq.StringArray(openingHistory(p.Status, applied)))
 	if isUniqueViolation(err, "amendments_one_open_cancellation") {
 		// refuseOnTimeline names it; this holds should another path forget.
 		return quote, domain.Errorf(domain.KindConflict, "action", "contract %s already has an open cancellation", ct.Number)

@@ -196,7 +196,7 @@ func insertContract(ctx context.Context, tx *sqlx.Tx, in NewContractAction, acco
 		BillingCycleType: domain.BillingCycleType(c.BillingPeriod), Status: domain.ContractActive, Lines: lines,
 		ID: uuid.NewString(), CreatedOn: now, UpdatedOn: now, CreatedBy: in.ActorID, UpdatedBy: in.ActorID,
 	}
-	if err := insertSegment(ctx, tx, in.TenantID, c.ID, seg, ""); err != nil {
+	if err := insertSegment(ctx, tx, in.TenantID, c.ID, seg, "", nil); err != nil {
 		return c, err
 	}
 	c.Segments = []domain.Segment{seg}
@@ -213,7 +213,9 @@ func insertContract(ctx context.Context, tx *sqlx.Tx, in NewContractAction, acco
 // insertSegment writes seg as its contract's newest segment. A segment that
 // supersedes another (seg.PreviousContractSegmentID) closes it with status
 // closeAs, ending where seg starts; a contract's first has none to close.
-func insertSegment(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, seg domain.Segment, closeAs string) error {
+// With terms, the same statement writes them to the contract (see
+// amendedTerms).
+func insertSegment(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, seg domain.Segment, closeAs string, terms *amendedTerms) error {
 	if seg.PreviousContractSegmentID != nil && closeAs == "" {
 		return fmt.Errorf("insert contract segment %s: no status to close its predecessor with", seg.ID)
 	}
@@ -221,24 +223,51 @@ func insertSegment(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string
 	if err != nil {
 		return fmt.Errorf("encode segment lines: %w", err)
 	}
-	// A segment's position is one past its predecessor's; the database holds
-	// the chain linear (migration 0009), so a second successor is refused.
-	// The predecessor is closed by the same statement, before the insert:
-	// the new row's position reads the closing UPDATE's RETURNING, so the
-	// predecessor has left the index of current segments (one per contract)
-	// when the successor enters it.
-	_, err = tx.ExecContext(ctx, `
-		WITH closed AS (
-			UPDATE contract_segments SET status = $17, expiration_date = $5, updated_at = $13, updated_by = $15
-			WHERE id = $4 RETURNING position)
-		INSERT INTO contract_segments (id, tenant_id, contract_id, previous_segment_id, effective_date, expiration_date, currency,
-			plan_id, billing_cycle_day, billing_cycle_type, status, lines, created_at, updated_at, created_by, updated_by, position)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, COALESCE((SELECT position + 1 FROM closed), 1))`,
-		seg.ID, tenantID, contractID, seg.PreviousContractSegmentID, seg.EffectiveDate, seg.ExpirationDate, seg.Currency[0],
-		seg.PlanID, seg.BillingCycleDay, seg.BillingCycleType, seg.Status, linesJSON, seg.CreatedOn, seg.UpdatedOn, seg.CreatedBy, seg.UpdatedBy,
-		closeAs)
-	if err != nil {
+	query, args := "WITH "+segmentInsert, []any{seg.ID, tenantID, contractID, seg.PreviousContractSegmentID, seg.EffectiveDate,
+		seg.ExpirationDate, seg.Currency[0], seg.PlanID, seg.BillingCycleDay, seg.BillingCycleType, seg.Status, linesJSON,
+		seg.CreatedOn, seg.UpdatedOn, seg.CreatedBy, seg.UpdatedBy, closeAs}
+	if terms != nil {
+		query = contractAmendment + segmentInsert
+		args = append(args, terms.Lines, terms.Status, terms.BillingPeriod, terms.Crossgrade, terms.Discount)
+	}
+	if _, err = tx.ExecContext(ctx, query, args...); err != nil {
 		return fmt.Errorf("insert contract segment: %w", err)
 	}
 	return nil
+}
+
+// segmentInsert inserts a segment ($1..$16) and closes its predecessor ($4)
+// with status $17. A segment's position is one past its predecessor's; the
+// database holds the chain linear (migration 0009), so a second successor is
+// refused. The predecessor is closed by the same statement, before the
+// insert: the new row's position reads the closing UPDATE's RETURNING, so
+// the predecessor has left the index of current segments (one per contract)
+// when the successor enters it.
+const segmentInsert = `closed AS (
+		UPDATE contract_segments SET status = $17, expiration_date = $5, updated_at = $13, updated_by = $15
+		WHERE id = $4 RETURNING position)
+	INSERT INTO contract_segments (id, tenant_id, contract_id, previous_segment_id, effective_date, expiration_date, currency,
+		plan_id, billing_cycle_day, billing_cycle_type, status, lines, created_at, updated_at, created_by, updated_by, position)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, COALESCE((SELECT position + 1 FROM closed), 1))`
+
+// contractAmendment, before segmentInsert, writes the amended terms
+// ($18..$22) to the segment's contract and counts its version up: the
+// contract and its newest segment change in one statement. The segment's
+// time and editor are the contract's. A crossgrade ($21) sets the discount
+// (none without a code); other changes keep it unless their quote carries
+// it.
+const contractAmendment = `WITH amended AS (
+		UPDATE contracts SET lines = $18, status = $19, billing_period = $20, version = version + 1, updated_at = $13, updated_by = $15,
+			discount = CASE WHEN $21 THEN $22 ELSE COALESCE($22, discount) END
+		WHERE tenant_id = $2 AND id = $3),
+	`
+
+// amendedTerms is what an applied amendment writes to its contract with the
+// segment it adds: lines, status and billing period, and the discount.
+type amendedTerms struct {
+	Lines         []byte
+	Status        string
+	BillingPeriod string
+	Crossgrade    bool
+	Discount      []byte
 }
