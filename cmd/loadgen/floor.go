@@ -17,6 +17,8 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	_ "github.com/contractd/contractd/internal/fastgzip" // as the service's requests, with -temporal-gzip
 )
 
 const (
@@ -56,8 +58,8 @@ func startFloor(ctx context.Context, o options) (*floor, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("create floor table: %w", err)
 	}
-	// The floor's client compresses as the service's does (-temporal-gzip),
-	// so that the two differ only in what a change does.
+	// The floor's client compresses as the service's does (-temporal-gzip, at
+	// fastgzip's level), so that the two differ only in what a change does.
 	var compression client.GrpcCompression = &client.GrpcCompressionNone{}
 	if o.temporalGzip {
 		compression = &client.GrpcCompressionGzip{}
