@@ -147,9 +147,10 @@ type recordedAmendment struct {
 	ID          string
 	Quote       domain.Quote
 	SubmittedBy string
-	// insertedApplied: the row was inserted APPLIED, with its history, by
-	// this transaction, which opens and applies it.
-	insertedApplied bool
+	// inserted is the amendment as this transaction inserted it, APPLIED
+	// and with its history, when it opens and applies it; nil for one
+	// recorded before.
+	inserted *domain.Amendment
 }
 
 // applyLocked writes a recorded amendment's quote to its contract, which the
@@ -175,7 +176,7 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 	if err != nil {
 		return out, err
 	}
-	if !am.insertedApplied {
+	if am.inserted == nil {
 		if err := markApplied(ctx, tx, tenantID, id, now); err != nil {
 			return out, err
 		}
@@ -183,7 +184,10 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 			return out, err
 		}
 	}
-	if out.Amendment, err = loadAmendment(ctx, tx, tenantID, id); err != nil {
+	if am.inserted != nil && q.InvoicePreview == nil {
+		// Nothing since its insert has changed the row or added to it.
+		out.Amendment = *am.inserted
+	} else if out.Amendment, err = loadAmendment(ctx, tx, tenantID, id); err != nil {
 		return out, err
 	}
 	// writeAmendedContract counted the version up by one, under the lock.

@@ -53,30 +53,42 @@ func (s *Store) Amendment(ctx context.Context, sc Scope, id string) (domain.Amen
 // domain.AmendmentEvent and domain.Invoice encode, so that an amendment loads
 // in one statement.
 const amendmentHistory = `,
-	COALESCE((SELECT json_agg(json_build_object('status', e.status, 'actorId', e.actor_id, 'source', e.source,
-			'note', e.note, 'at', e.at) ORDER BY e.id)
+	COALESCE((SELECT json_agg(` + amendmentEventJSON + ` ORDER BY e.id)
 		FROM amendment_events e WHERE e.amendment_id = m.id), '[]') AS history,
 	(SELECT json_build_object('id', i.id, 'contractId', i.contract_id, 'amendmentId', i.amendment_id, 'kind', i.kind,
 			'periodStart', i.period_start, 'periodEnd', i.period_end, 'currency', i.currency, 'lines', i.lines,
 			'total', i.total, 'amountDue', i.amount_due, 'status', i.status, 'createdOn', i.created_at)
 		FROM invoices i WHERE i.amendment_id = m.id) AS invoice`
 
+// amendmentEventJSON spells an amendment event (e) as domain.AmendmentEvent
+// encodes.
+const amendmentEventJSON = `json_build_object('status', e.status, 'actorId', e.actor_id, 'source', e.source, 'note', e.note, 'at', e.at)`
+
 func loadAmendment(ctx context.Context, q sqlx.QueryerContext, tenantID, id string) (domain.Amendment, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return domain.Amendment{}, ErrNotFound
 	}
-	var row struct {
-		amendmentRow
-		HistoryJSON []byte `db:"history"`
-		InvoiceJSON []byte `db:"invoice"`
-	}
-	err := sqlx.GetContext(ctx, q, &row, `SELECT `+amendmentColumns+amendmentHistory+`
+	am, err := getAmendment(ctx, q, `SELECT `+amendmentColumns+amendmentHistory+`
 		FROM amendments m JOIN contracts c ON c.id = m.contract_id WHERE m.tenant_id = $1 AND m.id = $2`, tenantID, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.Amendment{}, ErrNotFound
 	}
 	if err != nil {
 		return domain.Amendment{}, fmt.Errorf("load amendment: %w", err)
+	}
+	return am, nil
+}
+
+// getAmendment runs query, which selects one amendment's amendmentColumns
+// and its history (and invoice, if any) as amendmentHistory spells them.
+func getAmendment(ctx context.Context, q sqlx.QueryerContext, query string, args ...any) (domain.Amendment, error) {
+	var row struct {
+		amendmentRow
+		HistoryJSON []byte `db:"history"`
+		InvoiceJSON []byte `db:"invoice"`
+	}
+	if err := sqlx.GetContext(ctx, q, &row, query, args...); err != nil {
+		return domain.Amendment{}, err
 	}
 	am, err := row.amendment()
 	if err != nil {

@@ -121,7 +121,7 @@ func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, no
 	// An immediate change applies at once unless an earlier one, due today
 	// too, is still on its way: then its workflow applies it after that one.
 	applyNow := p.Status == domain.StatusPending && p.ApplyNow && p.Quote.BaseVersion == ct.Version && !atTermEnd(ct.Contract, p.Quote)
-	quote, err := insertAmendment(ctx, tx, in, ct, p, applyNow, now)
+	quote, recorded, err := insertAmendment(ctx, tx, in, ct, p, applyNow, now)
 	if err != nil {
 		return false, err
 	}
@@ -132,14 +132,12 @@ func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, no
 		}
 	}
 	if applyNow {
-		rec := recordedAmendment{TenantID: in.TenantID, ID: in.ID, Quote: quote, SubmittedBy: in.ActorID, insertedApplied: true}
+		rec := recordedAmendment{TenantID: in.TenantID, ID: in.ID, Quote: quote, SubmittedBy: in.ActorID, inserted: &recorded}
 		applied, err := applyLocked(ctx, tx, ct, rec, in.event(domain.StatusApplied, now))
 		out.Amendment, out.ContractVersion = applied.Amendment, applied.ContractVersion
 		return moved, err
 	}
-	if out.Amendment, err = loadAmendment(ctx, tx, in.TenantID, in.ID); err != nil {
-		return false, err
-	}
+	out.Amendment = recorded
 	return moved, appendEvents(ctx, tx, openedEvents(in.TenantID, out.Amendment, now))
 }
 
@@ -181,12 +179,13 @@ func (s *Store) planLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, lo
 // insertAmendment records the amendment's row with its first status, its
 // quote and its change, and the history that led to that status (see
 // openingHistory), and gives it its place in the contract's order unless it
-// is held for review. It returns the quote as recorded. A second
+// is held for review. It returns the quote as recorded and the amendment as
+// a read would now show it (no invoice yet). A second
 // open cancellation is a conflict naming the first. An amendment the same
 // transaction applies (applied) is recorded APPLIED at once: a row inserted
 // PENDING and then updated would be written twice, with all its indexes.
 // Long: one INSERT with every column, and the conflicts it can meet.
-func insertAmendment(ctx context.Context, tx *sqlx.Tx, in NewAmendment, ct lockedContract, p Plan, applied bool, now time.Time) (domain.Quote, error) {
+func insertAmendment(ctx context.Context, tx *sqlx.Tx, in NewAmendment, ct lockedContract, p Plan, applied bool, now time.Time) (domain.Quote, domain.Amendment, error) {
 	quote := p.Quote
 	quote.ID, quote.Status = in.ID, p.Status
 	status := p.Status
@@ -195,16 +194,16 @@ func insertAmendment(ctx context.Context, tx *sqlx.Tx, in NewAmendment, ct locke
 	}
 	quoteJSON, err := json.Marshal(quote)
 	if err != nil {
-		return quote, fmt.Errorf("encode quote: %w", err)
+		return quote, domain.Amendment{}, fmt.Errorf("encode quote: %w", err)
 	}
 	changeJSON, err := json.Marshal(in.Change)
 	if err != nil {
-		return quote, fmt.Errorf("encode change: %w", err)
+		return quote, domain.Amendment{}, fmt.Errorf("encode change: %w", err)
 	}
 	var ruleJSON []byte
 	if p.MatchedRule != nil {
 		if ruleJSON, err = json.Marshal(p.MatchedRule); err != nil {
-			return quote, fmt.Errorf("encode matched rule: %w", err)
+			return quote, domain.Amendment{}, fmt.Errorf("encode matched rule: %w", err)
 		}
 	}
 	var idemKey *string
@@ -214,28 +213,34 @@ func insertAmendment(ctx context.Context, tx *sqlx.Tx, in NewAmendment, ct locke
 	// The place in the order is taken by the same statement (the contract's
 	// timeline_seq, counted up only for an amendment that takes one), and
 	// the history that led to its first status is written with the row, in
-	// order: the events' ids follow the ordinality.
-	_, err = tx.ExecContext(ctx, `
+	// order (the events' ids follow the ordinality). The statement answers
+	// with the amendment as a read would show it, from what it inserted: a
+	// read in the same statement would not see those rows.
+	am, err := getAmendment(ctx, tx, `
 		WITH place AS (UPDATE contracts SET timeline_seq = timeline_seq + 1 WHERE id = $3 AND $19 RETURNING timeline_seq),
-		opened AS (
+		m AS (
 			INSERT INTO amendments (id, tenant_id, contract_id, action, status, effective_date, base_version, quote, request,
 				request_hash, idempotency_key, workflow_id, source, submitted_by, matched_rule, review_expires_at, created_at, updated_at,
 				change, timeline_seq)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, (SELECT timeline_seq FROM place))
-			RETURNING id)
-		INSERT INTO amendment_events (amendment_id, status, actor_id, source, at)
-		SELECT opened.id, h.status, $14, $13, $17 FROM opened, unnest($20::text[]) WITH ORDINALITY AS h (status, n) ORDER BY h.n`,
+			RETURNING *),
+		e AS (
+			INSERT INTO amendment_events (amendment_id, status, actor_id, source, at)
+			SELECT m.id, h.status, $14, $13, $17 FROM m, unnest($20::text[]) WITH ORDINALITY AS h (status, n) ORDER BY h.n
+			RETURNING *)
+		SELECT `+amendmentColumns+`, (SELECT json_agg(`+amendmentEventJSON+` ORDER BY e.id) FROM e) AS history
+		FROM m JOIN contracts c ON c.id = m.contract_id`,
 		in.ID, in.TenantID, ct.ID, in.Action, status, quote.EffectiveDate, quote.BaseVersion, quoteJSON, []byte(in.Request),
 		in.RequestHash, idemKey, in.WorkflowID, in.Source, in.ActorID, ruleJSON, p.ReviewExpiresAt, now, changeJSON,
 		p.Status != domain.StatusReview, pq.StringArray(openingHistory(p.Status, applied)))
 	if isUniqueViolation(err, "amendments_one_open_cancellation") {
 		// refuseOnTimeline names it; this holds should another path forget.
-		return quote, domain.Errorf(domain.KindConflict, "action", "contract %s already has an open cancellation", ct.Number)
+		return quote, am, domain.Errorf(domain.KindConflict, "action", "contract %s already has an open cancellation", ct.Number)
 	}
 	if err != nil {
-		return quote, fmt.Errorf("insert amendment: %w", err)
+		return quote, am, fmt.Errorf("insert amendment: %w", err)
 	}
-	return quote, nil
+	return quote, am, nil
 }
 
 // lockedContract is a contract held for a change: its terms, the segment

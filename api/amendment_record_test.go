@@ -1,0 +1,69 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// An amendment is announced as a read shows it afterwards, whatever it was
+// opened as: applied at once (with an invoice and without), held for review,
+// scheduled. Opening takes the amendment from what its insert returned
+// rather than reading it back, so the two must not drift apart.
+func TestAnOpenedAmendmentIsAnnouncedAsItReadsBack(t *testing.T) {
+	env := newAmendmentEnv(t)
+	first, second := fiveSeats(env, nil)["id"].(string), fiveSeats(env, nil)["id"].(string)
+
+	more := change(env, env.A.SubmitterKey, seats(first, 7))
+	require.Equal(t, http.StatusOK, more.Status, "%s", more.Body)
+	require.NotNil(t, more.JSON(t)["invoice"], "an increase mid-period raises an invoice")
+	fewer := change(env, env.A.SubmitterKey, seats(first, 6))
+	require.Equal(t, http.StatusOK, fewer.Status, "%s", fewer.Body)
+	later := seats(first, 9)
+	later["effectiveDate"] = "2026-05-01"
+	require.Equal(t, http.StatusOK, change(env, env.A.SubmitterKey, later).Status)
+	review := seats(second, 8)
+	review["requireApproval"] = true
+	held(t, env, review)
+
+	seen := map[string]bool{}
+	for _, ev := range events(t, env, "pageSize=500").Items {
+		if !strings.HasPrefix(ev.Type, "amendment.") {
+			continue
+		}
+		seen[ev.Type] = true
+		var announced map[string]any
+		require.NoError(t, json.Unmarshal(ev.Data, &announced))
+		read := env.Do("GET", "/api/amendments/"+ev.AmendmentID, env.A.OperatorKey, nil)
+		require.Equal(t, http.StatusOK, read.Status, "%s", read.Body)
+		assert.Equal(t, announced, withoutNames(map[string]any(read.JSON(t))), ev.Type)
+	}
+	assert.Equal(t, map[string]bool{"amendment.applied": true, "amendment.scheduled": true, "amendment.review_required": true}, seen)
+}
+
+// withoutNames is a read of an amendment without the actors' names, which
+// only a read adds.
+func withoutNames(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, x := range v {
+			if k != "submittedByName" && k != "actorName" {
+				out[k] = withoutNames(x)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = withoutNames(x)
+		}
+		return out
+	default:
+		return v
+	}
+}
