@@ -21,8 +21,9 @@ func TestAnOpenedAmendmentIsAnnouncedAsItReadsBack(t *testing.T) {
 	more := change(env, env.A.SubmitterKey, seats(first, 7))
 	require.Equal(t, http.StatusOK, more.Status, "%s", more.Body)
 	require.NotNil(t, more.JSON(t)["invoice"], "an increase mid-period raises an invoice")
-	fewer := change(env, env.A.SubmitterKey, seats(first, 6))
-	require.Equal(t, http.StatusOK, fewer.Status, "%s", fewer.Body)
+	terms := change(env, env.A.SubmitterKey, termsChange(first, map[string]any{"mode": "EVERGREEN"}))
+	require.Equal(t, http.StatusOK, terms.Status, "%s", terms.Body)
+	require.Nil(t, terms.JSON(t)["invoice"], "new renewal terms alone raise no invoice")
 	later := seats(first, 9)
 	later["effectiveDate"] = "2026-05-01"
 	require.Equal(t, http.StatusOK, change(env, env.A.SubmitterKey, later).Status)

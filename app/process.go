@@ -17,7 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/contractd/contractd/internal/config"
-	_ "github.com/contractd/contractd/internal/fastgzip" // requests to Temporal gzip at BestSpeed
+	_ "github.com/contractd/contractd/internal/fastgzip" // gRPC's gzip (requests to Temporal) at BestSpeed, process-wide
 	"github.com/contractd/contractd/internal/metrics"
 	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/internal/telemetry"

@@ -184,7 +184,8 @@ func (s *Store) planLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, lo
 // open cancellation is a conflict naming the first. An amendment the same
 // transaction applies (applied) is recorded APPLIED at once: a row inserted
 // PENDING and then updated would be written twice, with all its indexes.
-// Long: one INSERT with every column, and the conflicts it can meet.
+// Long: one statement (the row with every column, its history, the row as
+// read), and the conflicts it can meet.
 func insertAmendment(ctx context.Context, tx *sqlx.Tx, in NewAmendment, ct lockedContract, p Plan, applied bool, now time.Time) (domain.Quote, domain.Amendment, error) {
 	quote := p.Quote
 	quote.ID, quote.Status = in.ID, p.Status
@@ -226,13 +227,13 @@ func insertAmendment(ctx context.Context, tx *sqlx.Tx, in NewAmendment, ct locke
 			RETURNING *),
 		e AS (
 			INSERT INTO amendment_events (amendment_id, status, actor_id, source, at)
-			SELECT m.id, h.status, $14, $13, $17 FROM m, unnest($20::text[]) WITH ORDINALITY AS h (status, n) ORDER BY h.n
+			SELECT m.id, h.status, $21, $13, $17 FROM m, unnest($20::text[]) WITH ORDINALITY AS h (status, n) ORDER BY h.n
 			RETURNING *)
 		SELECT `+amendmentColumns+`, (SELECT json_agg(`+amendmentEventJSON+` ORDER BY e.id) FROM e) AS history
 		FROM m JOIN contracts c ON c.id = m.contract_id`,
 		in.ID, in.TenantID, ct.ID, in.Action, status, quote.EffectiveDate, quote.BaseVersion, quoteJSON, []byte(in.Request),
 		in.RequestHash, idemKey, in.WorkflowID, in.Source, in.ActorID, ruleJSON, p.ReviewExpiresAt, now, changeJSON,
-		p.Status != domain.StatusReview, pq.StringArray(openingHistory(p.Status, applied)))
+		p.Status != domain.StatusReview, pq.StringArray(openingHistory(p.Status, applied)), in.ActorID)
 	if isUniqueViolation(err, "amendments_one_open_cancellation") {
 		// refuseOnTimeline names it; this holds should another path forget.
 		return quote, am, domain.Errorf(domain.KindConflict, "action", "contract %s already has an open cancellation", ct.Number)
