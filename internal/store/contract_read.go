@@ -67,9 +67,11 @@ func contractKeyClause(key string) (string, any) {
 }
 
 // Contract loads one of the scope's contracts, with segments and schedule
-// history. key is the uuid, the CT- number or the numeric ref.
+// history. key is the uuid, the CT- number or the numeric ref. The
+// segments come in part from what the process holds (segmentCache): callers
+// must not modify their lines.
 func (s *Store) Contract(ctx context.Context, sc Scope, key string) (domain.Contract, error) {
-	return sc.visible(loadContract(ctx, s.db, sc.TenantID, key))
+	return sc.visible(s.segments.loadContract(ctx, s.db, sc.TenantID, key))
 }
 
 // ContractTerms loads one of the scope's contracts without its segments and
@@ -114,9 +116,9 @@ func (s *Store) ContractChangeBasis(ctx context.Context, sc Scope, key string) (
 	return b, err
 }
 
-// contractHistory reads a contract's segments and schedule history as JSON
-// arrays spelt as domain.Segment and domain.ScheduleEvent encode, so that a
-// contract loads in one statement.
+// contractHistory reads a contract's segments after position $3 and its
+// schedule history as JSON arrays spelt as domain.Segment and
+// domain.ScheduleEvent encode, so that a contract loads in one statement.
 const contractHistory = `,
 	COALESCE((SELECT json_agg(json_build_object('id', s.id, 'previousContractSegmentId', s.previous_segment_id,
 			'accountNumber', a.number, 'contractNumber', c.number, 'effectiveDate', s.effective_date,
@@ -124,20 +126,21 @@ const contractHistory = `,
 			'billingCycleDay', s.billing_cycle_day, 'billingCycleType', s.billing_cycle_type, 'status', s.status,
 			'lines', s.lines, 'createdOn', s.created_at, 'updatedOn', s.updated_at, 'createdBy', s.created_by,
 			'updatedBy', s.updated_by) ORDER BY s.position)
-		FROM contract_segments s WHERE s.contract_id = c.id), '[]') AS segments,
+		FROM contract_segments s WHERE s.contract_id = c.id AND s.position > $3), '[]') AS segments,
 	COALESCE((SELECT json_agg(json_build_object('status', e.status, 'comment', e.comment, 'actorId', e.actor_id,
 			'source', e.source, 'at', e.at) ORDER BY e.id)
 		FROM schedule_events e WHERE e.contract_id = c.id), '[]') AS schedule_history`
 
-// loadContract loads a contract as reads show it, with its segments and
-// schedule history, in one statement.
-func loadContract(ctx context.Context, q sqlx.QueryerContext, tenantID, key string) (domain.Contract, error) {
+// loadContract loads a contract as reads show it, with its schedule history
+// and its segments after the first skip (all of them when skip is 0), in one
+// statement.
+func loadContract(ctx context.Context, q sqlx.QueryerContext, tenantID, key string, skip int) (domain.Contract, error) {
 	var row struct {
 		contractRow
 		SegmentsJSON []byte `db:"segments"`
 		HistoryJSON  []byte `db:"schedule_history"`
 	}
-	if err := getContract(ctx, q, &row, contractColumns+contractHistory, tenantID, key, ""); err != nil {
+	if err := getContract(ctx, q, &row, contractColumns+contractHistory, tenantID, key, "", skip); err != nil {
 		return domain.Contract{}, err
 	}
 	c, err := row.contract()
@@ -168,11 +171,12 @@ func loadTerms(ctx context.Context, q sqlx.QueryerContext, tenantID, key string,
 	return row.contract()
 }
 
-// getContract reads columns of the tenant's contract named by key into dest.
-func getContract(ctx context.Context, q sqlx.QueryerContext, dest any, columns, tenantID, key, suffix string) error {
+// getContract reads columns of the tenant's contract named by key into dest;
+// more are the columns' own arguments, from $3.
+func getContract(ctx context.Context, q sqlx.QueryerContext, dest any, columns, tenantID, key, suffix string, more ...any) error {
 	clause, arg := contractKeyClause(key)
 	err := sqlx.GetContext(ctx, q, dest, `SELECT `+columns+`
-		FROM `+contractsAndAccounts+` WHERE c.tenant_id = $1 AND `+clause+suffix, tenantID, arg)
+		FROM `+contractsAndAccounts+` WHERE c.tenant_id = $1 AND `+clause+suffix, append([]any{tenantID, arg}, more...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}

@@ -2,8 +2,14 @@ package store
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
+
+	"github.com/contractd/contractd/internal/domain"
 )
 
 // TestEvent and AppendEvents give the outbox's writer to store_test.
@@ -11,4 +17,37 @@ type TestEvent = newEvent
 
 func AppendEvents(ctx context.Context, s *Store, events []TestEvent) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error { return appendEvents(ctx, tx, events) })
+}
+
+// AddSegment supersedes the contract's current segment with a copy of it
+// starting at, as an applied change would, version and all.
+func AddSegment(ctx context.Context, s *Store, tenantID, contractID string, at time.Time) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		ct, err := loadContract(ctx, tx, tenantID, contractID, 0)
+		if err != nil {
+			return err
+		}
+		tip := ct.Segments[len(ct.Segments)-1]
+		seg := tip
+		seg.ID, seg.PreviousContractSegmentID, seg.CreatedOn, seg.UpdatedOn = uuid.NewString(), &tip.ID, at, at
+		lines, err := json.Marshal(ct.Lines)
+		if err != nil {
+			return err
+		}
+		return insertSegment(ctx, tx, tenantID, contractID, seg, domain.SegmentSuperseded,
+			&amendedTerms{Lines: lines, Status: ct.Status, BillingPeriod: string(ct.BillingPeriod)})
+	})
+}
+
+// HoldSegments makes s hold segments as a contract's settled ones, followed
+// by the segment next, whatever is stored.
+func HoldSegments(s *Store, contractID string, segments []domain.Segment, next string) {
+	s.segments.forget(contractID)
+	s.segments.keep(contractID, append(slices.Clone(segments), domain.Segment{ID: next}))
+}
+
+// HoldingNothing is a store on s's database that holds nothing decoded: its
+// reads are read whole.
+func HoldingNothing(s *Store) *Store {
+	return &Store{db: s.db, catalogs: &catalogCache{}, segments: &segmentCache{}}
 }

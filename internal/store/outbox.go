@@ -235,7 +235,7 @@ func contractEvent(q domain.Quote) string {
 // contractEventOf announces a change of the contract's status or term,
 // showing the contract as reads do, history and all.
 func contractEventOf(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, amendmentID *string, typ string, now time.Time) (newEvent, error) {
-	ct, err := loadContract(ctx, tx, tenantID, contractID)
+	ct, err := loadContract(ctx, tx, tenantID, contractID, 0)
 	if err != nil {
 		return newEvent{}, err
 	}
