@@ -69,7 +69,7 @@ func contractKeyClause(key string) (string, any) {
 // Contract loads one of the scope's contracts, with segments and schedule
 // history. key is the uuid, the CT- number or the numeric ref. The
 // segments come in part from what the process holds (segmentCache): callers
-// must not modify their lines.
+// must not modify their lines, currency or predecessor's id.
 func (s *Store) Contract(ctx context.Context, sc Scope, key string) (domain.Contract, error) {
 	return sc.visible(s.segments.loadContract(ctx, s.db, sc.TenantID, key))
 }
@@ -132,8 +132,8 @@ const contractHistory = `,
 		FROM schedule_events e WHERE e.contract_id = c.id), '[]') AS schedule_history`
 
 // loadContract loads a contract as reads show it, with its schedule history
-// and its segments after the first skip (all of them when skip is 0), in one
-// statement.
+// and its segments at positions after skip (all of them when skip is 0), in
+// one statement.
 func loadContract(ctx context.Context, q sqlx.QueryerContext, tenantID, key string, skip int) (domain.Contract, error) {
 	var row struct {
 		contractRow

@@ -242,7 +242,9 @@ func insertSegment(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string
 // refused. The predecessor is closed by the same statement, before the
 // insert: the new row's position reads the closing UPDATE's RETURNING, so
 // the predecessor has left the index of current segments (one per contract)
-// when the successor enters it.
+// when the successor enters it. That order is needed too because the
+// predecessor can no longer be updated once its successor exists
+// (migration 0021).
 const segmentInsert = `closed AS (
 		UPDATE contract_segments SET status = $17, expiration_date = $5, updated_at = $13, updated_by = $15
 		WHERE id = $4 RETURNING position)

@@ -20,7 +20,7 @@ func AppendEvents(ctx context.Context, s *Store, events []TestEvent) error {
 }
 
 // AddSegment supersedes the contract's current segment with a copy of it
-// starting at, as an applied change would, version and all.
+// created at at, as an applied change would, version and all.
 func AddSegment(ctx context.Context, s *Store, tenantID, contractID string, at time.Time) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		ct, err := loadContract(ctx, tx, tenantID, contractID, 0)
@@ -46,8 +46,13 @@ func HoldSegments(s *Store, contractID string, segments []domain.Segment, next s
 	s.segments.keep(contractID, append(slices.Clone(segments), domain.Segment{ID: next}))
 }
 
-// HoldingNothing is a store on s's database that holds nothing decoded: its
-// reads are read whole.
+// HeldSegments is how many of the contract's segments s holds.
+func HeldSegments(s *Store, contractID string) int {
+	return len(s.segments.get(contractID).segments)
+}
+
+// HoldingNothing is a store on s's database that holds nothing decoded yet:
+// its first read of a contract reads it whole.
 func HoldingNothing(s *Store) *Store {
 	return &Store{db: s.db, catalogs: &catalogCache{}, segments: &segmentCache{}}
 }

@@ -19,13 +19,13 @@ const settledSegmentsBudget = 20_000
 
 // segmentCache keeps the settled part of contracts' segment chains as last
 // decoded. A segment is settled once its successor exists, and migration
-// 0021 refuses any change to it from then on, so a read of the contract
+// 0021 refuses any update of it from then on, so a read of the contract
 // sends only the segments after the settled ones held. Every answer to a
 // change shows its contract with all its segments: without the cache
 // Postgres built, and the API decoded, every segment's JSON each time, about
 // 30 µs a segment, which grew with every change a contract had had.
-// The segments it returns share their lines with it: callers must not modify
-// them.
+// The segments it returns share their lines, currency and predecessor's id
+// with it: callers must not modify those.
 type segmentCache struct {
 	mu   sync.Mutex
 	held map[string]settledSegments

@@ -45,7 +45,7 @@ func TestAContractReadsWholeWithItsSettledSegmentsHeld(t *testing.T) {
 // Segments held are not sent again: a read shows them as held when the
 // stored chain goes on from them. Held ones that lead elsewhere (a database
 // restored to an earlier point, say) are not used: the contract is read
-// whole.
+// whole, and held as read. Held or not, another tenant's read finds nothing.
 func TestSegmentsHeldAreUsedOnlyWhereTheStoredChainGoesOn(t *testing.T) {
 	ctx := context.Background()
 	st, id, sc := oneContract(t)
@@ -74,7 +74,13 @@ func TestSegmentsHeldAreUsedOnlyWhereTheStoredChainGoesOn(t *testing.T) {
 		got, err := st.Contract(ctx, sc, id)
 		require.NoError(t, err)
 		assert.Equal(t, whole, got, name)
+		assert.Equal(t, len(whole.Segments)-1, store.HeldSegments(st, id), "%s: held again as read whole", name)
 	}
+
+	other, err := st.CreateTenant(ctx, store.Tenant{Prefix: "OTHER", Name: "Other"}, nil)
+	require.NoError(t, err)
+	_, err = st.Contract(ctx, store.Scope{TenantID: other.ID}, id)
+	assert.ErrorIs(t, err, store.ErrNotFound, "segments held show nothing to another tenant")
 }
 
 // oneContract is a store with the demo tenant and one contract of it, with
