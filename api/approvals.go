@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/rules"
@@ -114,7 +113,7 @@ func decodeListCursor(tok string) (*store.ListCursor, error) {
 	}
 	var after listCursorToken
 	raw, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || json.Unmarshal(raw, &after) != nil || uuid.Validate(after.ID) != nil ||
+	if err != nil || json.Unmarshal(raw, &after) != nil || !issuedID(after.ID) ||
 		after.CreatedAt.Year() < 2000 || after.CreatedAt.Year() > maxDateYear {
 		return nil, domain.Errorf(domain.KindInvalid, "pageToken", "pageToken is not a token this service issued")
 	}

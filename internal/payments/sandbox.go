@@ -116,9 +116,11 @@ func (s *Sandbox) Refund(ctx context.Context, key, captureID string, amount int6
 // already used returns its entry, or a refusal when it was used for another
 // request.
 func (s *Sandbox) follow(ctx context.Context, key, op, parentID string, amount int64) (entry, error) {
-	if _, err := uuid.Parse(parentID); err != nil {
+	parsed, err := uuid.Parse(parentID)
+	if err != nil {
 		return entry{}, rejected("%q is not a payment id", parentID)
 	}
+	parentID = parsed.String() // Postgres refuses some spellings uuid.Parse takes
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return entry{}, fmt.Errorf("begin: %w", err)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/contractd/contractd/internal/domain"
@@ -65,7 +64,8 @@ const amendmentHistory = `,
 const amendmentEventJSON = `json_build_object('status', e.status, 'actorId', e.actor_id, 'source', e.source, 'note', e.note, 'at', e.at)`
 
 func loadAmendment(ctx context.Context, q sqlx.QueryerContext, tenantID, id string) (domain.Amendment, error) {
-	if _, err := uuid.Parse(id); err != nil {
+	id, ok := canonicalID(id)
+	if !ok {
 		return domain.Amendment{}, ErrNotFound
 	}
 	am, err := getAmendment(ctx, q, `SELECT `+amendmentColumns+amendmentHistory+`

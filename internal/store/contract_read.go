@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/contractd/contractd/internal/domain"
@@ -57,8 +56,8 @@ func (r contractRow) contract() (domain.Contract, error) {
 
 // ContractKey says how a client named a contract: its uuid, CT- number or numeric ref.
 func contractKeyClause(key string) (string, any) {
-	if _, err := uuid.Parse(key); err == nil {
-		return "c.id = $2", key
+	if id, ok := canonicalID(key); ok {
+		return "c.id = $2", id
 	}
 	if ref, err := strconv.ParseInt(key, 10, 64); err == nil {
 		return "c.ref = $2", ref

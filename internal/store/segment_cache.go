@@ -5,7 +5,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/contractd/contractd/internal/domain"
@@ -88,8 +87,8 @@ func (c *segmentCache) forget(contractID string) {
 // may have settled them otherwise, and the contract is then read whole.
 func (c *segmentCache) loadContract(ctx context.Context, q sqlx.QueryerContext, tenantID, key string) (domain.Contract, error) {
 	var held settledSegments
-	if id, err := uuid.Parse(key); err == nil {
-		held = c.get(id.String())
+	if id, ok := canonicalID(key); ok {
+		held = c.get(id)
 	}
 	ct, err := loadContract(ctx, q, tenantID, key, len(held.segments))
 	switch {

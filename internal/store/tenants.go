@@ -115,7 +115,8 @@ func (s *Store) Principal(ctx context.Context, key string) (auth.Principal, erro
 // and its signing secret (auth.SigningSecret); revoked, unknown and malformed
 // ids are all ErrNotFound.
 func (s *Store) SigningKey(ctx context.Context, keyID string) (auth.Principal, []byte, error) {
-	if uuid.Validate(keyID) != nil {
+	keyID, ok := canonicalID(keyID)
+	if !ok {
 		return auth.Principal{}, nil, ErrNotFound
 	}
 	p, hash, err := s.activeKey(ctx, "k.id = $1", keyID)
@@ -234,7 +235,9 @@ func (s *Store) RevokeKey(ctx context.Context, tenantID, idOrKey string, now tim
 func (s *Store) ActorNames(ctx context.Context, tenantID string, ids []string) (map[string]string, error) {
 	actors := make([]string, 0, len(ids))
 	for _, id := range ids {
-		if uuid.Validate(id) == nil {
+		// Named under the ids as Postgres spells them: another spelling
+		// would find no name, and one Postgres refuses must not reach it.
+		if canonical, ok := canonicalID(id); ok && canonical == id {
 			actors = append(actors, id)
 		}
 	}

@@ -104,7 +104,8 @@ func clockForNewContracts(ctx context.Context, tx *sqlx.Tx, tenantID, id string,
 
 // TestClock reads one of the tenant's clocks, deleted ones included.
 func (s *Store) TestClock(ctx context.Context, tenantID, id string) (TestClock, error) {
-	if _, err := uuid.Parse(id); err != nil {
+	id, ok := canonicalID(id)
+	if !ok {
 		return TestClock{}, ErrNotFound
 	}
 	var c TestClock
@@ -140,7 +141,8 @@ func (s *Store) TestClocks(ctx context.Context, tenantID, afterID string, limit 
 
 // lockClock locks the tenant's clock for a change and reads it.
 func lockClock(ctx context.Context, tx *sqlx.Tx, tenantID, id string) (TestClock, error) {
-	if _, err := uuid.Parse(id); err != nil {
+	id, ok := canonicalID(id)
+	if !ok {
 		return TestClock{}, ErrNotFound
 	}
 	var c TestClock

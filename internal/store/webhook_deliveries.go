@@ -89,7 +89,8 @@ func (s *Store) loadAttempts(ctx context.Context, tenantID string, deliveries []
 }
 
 func (s *Store) webhookExists(ctx context.Context, tenantID, id string) error {
-	if _, err := uuid.Parse(id); err != nil {
+	id, ok := canonicalID(id)
+	if !ok {
 		return ErrNotFound
 	}
 	var exists bool
@@ -109,9 +110,12 @@ func (s *Store) webhookExists(ctx context.Context, tenantID, id string) error {
 func (s *Store) Redeliver(ctx context.Context, tenantID, subscriptionID, deliveryID string, now time.Time) (WebhookDelivery, WebhookLane, error) {
 	var d WebhookDelivery
 	q := WebhookLane{TenantID: tenantID, SubscriptionID: subscriptionID}
-	if uuid.Validate(subscriptionID) != nil || uuid.Validate(deliveryID) != nil {
+	subscriptionID, okSubscription := canonicalID(subscriptionID)
+	deliveryID, okDelivery := canonicalID(deliveryID)
+	if !okSubscription || !okDelivery {
 		return d, q, ErrNotFound
 	}
+	q.SubscriptionID = subscriptionID
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var status string
 		err := tx.GetContext(ctx, &status, `SELECT status FROM webhook_subscriptions

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
@@ -112,7 +111,8 @@ func (s *Store) Webhooks(ctx context.Context, tenantID string) ([]Webhook, error
 // DeleteWebhook removes a subscription and cancels its pending deliveries.
 // Its deliveries are kept, so it is only marked deleted.
 func (s *Store) DeleteWebhook(ctx context.Context, tenantID, id string, now time.Time) error {
-	if _, err := uuid.Parse(id); err != nil {
+	id, ok := canonicalID(id)
+	if !ok {
 		return ErrNotFound
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -129,7 +129,8 @@ func (s *Store) DeleteWebhook(ctx context.Context, tenantID, id string, now time
 // delivery from now on, retries included, is signed with the new one.
 func (s *Store) RotateWebhookSecret(ctx context.Context, tenantID, id, secret string, now time.Time) (Webhook, error) {
 	var w Webhook
-	if _, err := uuid.Parse(id); err != nil {
+	id, ok := canonicalID(id)
+	if !ok {
 		return w, ErrNotFound
 	}
 	err := s.db.GetContext(ctx, &w, `UPDATE webhook_subscriptions SET secret = $3, updated_at = $4

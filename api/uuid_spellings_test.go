@@ -1,0 +1,64 @@
+package api_test
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// An id may come spelt as any form of uuid: upper case, braced, without
+// hyphens, or as a URN (urn:uuid:…), which Go's parser takes and Postgres
+// does not. Each names the contract it spells, and an unknown one is not
+// found, on every route that takes an id: none reaches Postgres as it came
+// and fails there (a 500).
+func TestIDsSpeltAsAnyFormOfUUIDAreFoundOrNotFound(t *testing.T) {
+	env := newAmendmentEnv(t)
+	id := fiveSeats(env, nil)["id"].(string)
+	for _, spelt := range []string{"urn:uuid:" + id, "{" + id + "}", strings.ToUpper(id), strings.ReplaceAll(id, "-", "")} {
+		read := env.Do("GET", "/api/contracts/"+spelt, env.A.SubmitterKey, nil)
+		require.Equal(t, http.StatusOK, read.Status, "%s: %s", spelt, read.Body)
+		assert.Equal(t, id, read.JSON(t)["id"], spelt)
+		changed := change(env, env.A.SubmitterKey, seats(spelt, 6))
+		assert.Equal(t, http.StatusOK, changed.Status, "%s: %s", spelt, changed.Body)
+	}
+
+	unknown := "urn:uuid:" + uuid.NewString()
+	for _, r := range []struct{ method, path, key string }{
+		{"GET", "/api/contracts/" + unknown, env.A.SubmitterKey},
+		{"GET", "/api/contracts/" + unknown + "/amendments", env.A.SubmitterKey},
+		{"GET", "/api/contracts/" + unknown + "/timeline", env.A.SubmitterKey},
+		{"GET", "/api/contracts/" + unknown + "/invoices", env.A.SubmitterKey},
+		{"GET", "/api/amendments/" + unknown, env.A.SubmitterKey},
+		{"POST", "/api/amendments/" + unknown + "/withdraw", env.A.SubmitterKey},
+		{"POST", "/api/amendments/" + unknown + "/approve", env.A.ApproverKey},
+		{"POST", "/api/amendments/" + unknown + "/reject", env.A.ApproverKey},
+		{"GET", "/api/test-clocks/" + unknown, env.A.OperatorKey},
+		{"DELETE", "/api/test-clocks/" + unknown, env.A.OperatorKey},
+		{"DELETE", "/api/webhooks/" + unknown, env.A.OperatorKey},
+		{"POST", "/api/webhooks/" + unknown + "/rotate-secret", env.A.OperatorKey},
+		{"GET", "/api/webhooks/" + unknown + "/deliveries", env.A.OperatorKey},
+		{"POST", "/api/webhooks/" + unknown + "/deliveries/" + unknown + "/redeliver", env.A.OperatorKey},
+	} {
+		got := env.Do(r.method, r.path, r.key, nil)
+		assert.Equal(t, http.StatusNotFound, got.Status, "%s %s: %s", r.method, r.path, got.Body)
+	}
+	got := change(env, env.A.SubmitterKey, seats(unknown, 6))
+	assert.Equal(t, http.StatusNotFound, got.Status, "self-service: %s", got.Body)
+
+	got = env.Do("GET", "/api/catalog", "", nil, "X-Key-Id", unknown, "X-Signature", "t=1,v1=00")
+	assert.Equal(t, http.StatusUnauthorized, got.Status, "signing key: %s", got.Body)
+	// Page tokens hold ids as the service writes them; one forged with
+	// another spelling is not a token it issued.
+	for _, r := range []struct{ path, key, token string }{
+		{"/api/test-clocks", env.A.OperatorKey, unknown},
+		{"/api/approvals", env.A.ApproverKey, `{"t":"2026-03-01T00:00:00Z","id":"` + unknown + `"}`},
+	} {
+		got := env.Do("GET", r.path+"?pageToken="+base64.RawURLEncoding.EncodeToString([]byte(r.token)), r.key, nil)
+		assert.Equal(t, http.StatusBadRequest, got.Status, "%s: %s", r.path, got.Body)
+	}
+}
