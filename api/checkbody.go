@@ -27,6 +27,9 @@ func checkBody(body []byte, v any) error {
 	if !utf8.Valid(body) {
 		return &bodyError{msg: "the request body is not valid UTF-8"}
 	}
+	if at, ok := loneSurrogate(body); ok {
+		return &bodyError{msg: fmt.Sprintf("the request body escapes half a UTF-16 surrogate pair at byte %d: text must be whole characters", at)}
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	w := walker{dec: dec, schema: schemaFor(reflect.TypeOf(v))}
@@ -86,6 +89,9 @@ func (w *walker) value(path string, depth int) error {
 	case string:
 		return checkString(path, t, lim, known)
 	case json.Number:
+		if err := checkNumber(path, t); err != nil {
+			return err
+		}
 		if known && lim.Kind == kindInteger {
 			return checkInteger(path, t, lim)
 		}
@@ -127,6 +133,8 @@ func (w *walker) object(path string, lim limit, depth int) error {
 			}
 		} else if err := checkText(joinPath(path, "(a key)"), key); err != nil {
 			return err
+		} else if err := w.checkSpelling(child); err != nil {
+			return err
 		}
 		if seen[key] {
 			return fieldError(joinPath(path, key), "appears twice in one object")
@@ -138,6 +146,21 @@ func (w *walker) object(path string, lim limit, depth int) error {
 	}
 	_, err := w.token()
 	return err
+}
+
+// checkSpelling refuses a key that names a field only when case is ignored:
+// encoding/json would decode it into that field, past the field's limits,
+// which are found by the path as spelt.
+func (w *walker) checkSpelling(path string) error {
+	if _, known := w.schema[path]; known {
+		return nil
+	}
+	for field := range w.schema {
+		if strings.EqualFold(field, path) {
+			return fieldError(path, "must be spelt "+field)
+		}
+	}
+	return nil
 }
 
 func joinPath(path, key string) string {
@@ -155,9 +178,9 @@ func fieldError(path, problem string) error {
 	return &bodyError{msg: path + " " + problem}
 }
 
-// checkText holds any text, known field or not, to UTF-8 without NUL.
-// (Invalid UTF-8 escaped as a lone surrogate is decoded to U+FFFD, which
-// Postgres stores.)
+// checkText holds any text, known field or not, to UTF-8 without NUL. (A
+// lone surrogate escape, which encoding/json decodes to U+FFFD, was refused
+// before the walk: see loneSurrogate.)
 func checkText(path, s string) error {
 	switch {
 	case !utf8.ValidString(s):

@@ -107,6 +107,7 @@ func (s *server) createContractAction(c *gin.Context) {
 			return
 		}
 		today = domain.DateOf(clock.FrozenTime)
+		req.TestClockID = clock.ID // as stored, however the request spelt it
 	}
 	if err := s.checkRequestedContracts(c, p.TenantID, requested, today); err != nil {
 		s.fail(c, err)

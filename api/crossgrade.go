@@ -122,7 +122,7 @@ type crossgradeResponse struct {
 func (s *server) crossgrade(c *gin.Context) {
 	ctx := c.Request.Context()
 	noContract := &domain.Error{Kind: domain.KindNotFound, Fault: domain.FaultNoContractFound, Message: "no such contract for this customer"}
-	customerID, ref := c.Param("customerId"), c.Param("contractRef")
+	customerID, ref := idParam(c, "customerId"), c.Param("contractRef")
 	if _, err := uuid.Parse(customerID); err != nil {
 		s.failAs(c, crossgradeSurface{}, noContract)
 		return

@@ -51,7 +51,9 @@ func decodeStrict(body []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return describeJSONError(err)
 	}
-	if dec.More() {
+	// Only white space may follow: dec.More would let a stray ] or } by,
+	// and the raw body, stored as JSON, would then fail in Postgres.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return &bodyError{msg: "the request body must hold a single JSON object"}
 	}
 	return nil

@@ -112,6 +112,18 @@ func (s *server) listTestClocks(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
+// idParam is the path parameter name as the id it names: a uuid in its
+// canonical spelling, which is how the store and workflow ids spell it,
+// whatever form of uuid the client wrote; anything else as it came (the
+// store then finds nothing).
+func idParam(c *gin.Context, name string) string {
+	p := c.Param(name)
+	if id, err := uuid.Parse(p); err == nil {
+		return id.String()
+	}
+	return p
+}
+
 // issuedID tells whether s is a uuid spelt as this service writes them (and
 // Postgres reads them): a page token holds an id only so.
 func issuedID(s string) bool {
@@ -133,7 +145,7 @@ func decodeIDPageToken(tok string) (string, error) {
 
 // getTestClock shows one of the tenant's clocks, deleted ones included.
 func (s *server) getTestClock(c *gin.Context) {
-	clock, err := s.Store.TestClock(c.Request.Context(), principal(c).TenantID, c.Param("id"))
+	clock, err := s.Store.TestClock(c.Request.Context(), principal(c).TenantID, idParam(c, "id"))
 	if err != nil {
 		s.fail(c, notFoundAs(err, "test clock %q does not exist", c.Param("id")))
 		return
@@ -157,7 +169,7 @@ func (s *server) advanceTestClock(c *gin.Context) {
 		s.fail(c, domain.Errorf(domain.KindInvalid, "to", "to is required (an RFC 3339 date-time)"))
 		return
 	}
-	ctx, p, id := c.Request.Context(), principal(c), c.Param("id")
+	ctx, p, id := c.Request.Context(), principal(c), idParam(c, "id")
 	to := req.To.UTC().Truncate(time.Microsecond) // as the store keeps it
 	clock, err := s.Store.TestClock(ctx, p.TenantID, id)
 	if err != nil {
@@ -187,7 +199,7 @@ func (s *server) advanceTestClock(c *gin.Context) {
 // amendments fail, the active ones are cancelled (their records stay), and
 // the clock's workflows are stopped. Deleting again answers the same.
 func (s *server) deleteTestClock(c *gin.Context) {
-	ctx, p, id := c.Request.Context(), principal(c), c.Param("id")
+	ctx, p, id := c.Request.Context(), principal(c), idParam(c, "id")
 	if _, err := s.Store.TestClock(ctx, p.TenantID, id); err != nil {
 		s.fail(c, notFoundAs(err, "test clock %q does not exist", id))
 		return

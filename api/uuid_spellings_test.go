@@ -62,3 +62,37 @@ func TestIDsSpeltAsAnyFormOfUUIDAreFoundOrNotFound(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, got.Status, "%s: %s", r.path, got.Body)
 	}
 }
+
+// The things a client names by id may be named by any spelling of it: a
+// clock (in a path as a URN, in a contract action's body in upper case; a
+// body's id is at most 36 characters) and a webhook, and
+// what is stored and started for them uses the id as the service spells it.
+func TestThingsNamedByAnotherSpellingOfTheirIDAreTheSame(t *testing.T) {
+	env := newAmendmentEnv(t)
+	sandbox := env.NewSandboxTenant("SBX")
+	clockID := createTestClock(t, env, sandbox, "2027-01-10T09:00:00Z")
+	urn := "urn:uuid:" + clockID
+	made := env.Do("POST", "/api/contract-actions", sandbox.SubmitterKey, map[string]any{
+		"accountNumber": "ACC-SPELT", "testClockId": strings.ToUpper(clockID),
+		"actions": []any{map[string]any{"type": "create-contract-with-plan", "createContractWithPlan": []any{map[string]any{
+			"planId": "off_team", "effectiveDate": "2027-01-10", "expirationDate": "2028-01-10",
+			"currency": []string{"USD"}, "quantities": map[string]int{"prod_seat": 5}}}}},
+	})
+	require.Equal(t, http.StatusOK, made.Status, "%s", made.Body)
+	read := env.Do("GET", "/api/contracts/"+made.JSON(t)["contractId"].(string), sandbox.SubmitterKey, nil)
+	assert.Equal(t, clockID, read.JSON(t)["testClockId"], "the contract lives on the clock as it is spelt")
+	assert.Equal(t, clockID, readClock(t, env, sandbox, urn)["id"])
+	advance(t, env, sandbox, urn, "2027-02-12T09:00:00Z")
+	assert.Equal(t, "2027-02-12T09:00:00Z", awaitReady(t, env, sandbox, clockID)["frozenTime"])
+
+	hook := env.Do("POST", "/api/webhooks", env.A.OperatorKey, map[string]any{"url": "https://example.com/hooks", "events": []string{"contract.created"}})
+	require.Equal(t, http.StatusCreated, hook.Status, "%s", hook.Body)
+	hookURN := "urn:uuid:" + strings.ToUpper(hook.JSON(t)["id"].(string))
+	assert.Equal(t, http.StatusOK, env.Do("GET", "/api/webhooks/"+hookURN+"/deliveries", env.A.OperatorKey, nil).Status)
+	assert.Equal(t, http.StatusOK, env.Do("POST", "/api/webhooks/"+hookURN+"/rotate-secret", env.A.OperatorKey, nil).Status)
+	assert.Equal(t, http.StatusNoContent, env.Do("DELETE", "/api/webhooks/"+hookURN, env.A.OperatorKey, nil).Status)
+
+	deleted := env.Do("DELETE", "/api/test-clocks/"+urn, sandbox.OperatorKey, nil)
+	require.Equal(t, http.StatusOK, deleted.Status, "%s", deleted.Body)
+	assert.Equal(t, "deleted", readClock(t, env, sandbox, clockID)["status"])
+}
