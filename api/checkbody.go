@@ -21,8 +21,10 @@ import (
 // its length, every integer in its range, every list and map within its size,
 // every date a real one, and no object with the same key twice (encoding/json
 // would keep the last value silently, while the raw body, first value
-// included, is what gets stored). A body that is not JSON or does not fit the
-// type is left to the decoder, which names the field.
+// included, is what gets stored); keys spelt as their fields are, and
+// numbers and escapes Postgres takes (checkbody_raw.go). A body that is not
+// JSON or does not fit the type is left to the decoder, which names the
+// field.
 func checkBody(body []byte, v any) error {
 	if !utf8.Valid(body) {
 		return &bodyError{msg: "the request body is not valid UTF-8"}

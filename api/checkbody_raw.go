@@ -11,9 +11,9 @@ import (
 // raw body (amendments.request is jsonb), and Postgres parses JSON more
 // strictly than encoding/json does.
 
-// maxNumberLen and maxExponent bound how any number may be written:
-// Postgres's numeric refuses thousands of digits, and no field needs more
-// than a few dozen.
+// maxNumberLen and maxExponent bound how any number may be written, well
+// within what Postgres's numeric takes (at most 16,383 digits after the
+// point, an exponent within ±1000): no field needs more than a few dozen.
 const (
 	maxNumberLen = 40
 	maxExponent  = 300

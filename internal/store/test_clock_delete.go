@@ -20,6 +20,7 @@ const clockDeletedNote = "its contract's test clock was deleted"
 // that are still to be stopped (see ClockWorkflows); deleting again
 // changes nothing and returns them again.
 func (s *Store) DeleteTestClock(ctx context.Context, tenantID, id, actorID string, now time.Time) (TestClock, error) {
+	id = asStored(id)
 	var out TestClock
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		c, err := lockClock(ctx, tx, tenantID, id)

@@ -37,6 +37,7 @@ type ClockStep struct {
 // the wall clock.
 // Long: one transaction that reads every kind of due moment.
 func (s *Store) NextClockStep(ctx context.Context, tenantID, id string, finished ClockStep) (ClockStep, error) {
+	id = asStored(id)
 	var step ClockStep
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		c, err := lockClock(ctx, tx, tenantID, id)

@@ -162,7 +162,7 @@ func lockClock(ctx context.Context, tx *sqlx.Tx, tenantID, id string) (TestClock
 // time; advancing to where it stands changes nothing (the clock is
 // returned ready).
 func (s *Store) StartAdvance(ctx context.Context, tenantID, id string, to time.Time) (TestClock, error) {
-	to = to.UTC().Truncate(time.Microsecond)
+	id, to = asStored(id), to.UTC().Truncate(time.Microsecond)
 	var out TestClock
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		c, err := lockClock(ctx, tx, tenantID, id)

@@ -41,6 +41,7 @@ const deliveryColumns = `d.id, d.event_id, e.type AS event_type, d.event_seq, d.
 // position `before` (0: from the newest). It returns the page and whether
 // more follow.
 func (s *Store) WebhookDeliveries(ctx context.Context, tenantID, subscriptionID string, before int64, pageSize int) ([]WebhookDelivery, bool, error) {
+	subscriptionID = asStored(subscriptionID)
 	if err := s.webhookExists(ctx, tenantID, subscriptionID); err != nil {
 		return nil, false, err
 	}
