@@ -122,11 +122,12 @@ type crossgradeResponse struct {
 func (s *server) crossgrade(c *gin.Context) {
 	ctx := c.Request.Context()
 	noContract := &domain.Error{Kind: domain.KindNotFound, Fault: domain.FaultNoContractFound, Message: "no such contract for this customer"}
-	customerID, ref := idParam(c, "customerId"), c.Param("contractRef")
-	if _, err := uuid.Parse(customerID); err != nil {
+	customer, err := uuid.Parse(c.Param("customerId"))
+	if err != nil {
 		s.failAs(c, crossgradeSurface{}, noContract)
 		return
 	}
+	customerID, ref := customer.String(), c.Param("contractRef") // as stored, however the path spelt it
 	if _, err := strconv.ParseInt(ref, 10, 64); err != nil {
 		s.failAs(c, crossgradeSurface{}, noContract)
 		return

@@ -112,18 +112,6 @@ func (s *server) listTestClocks(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-// idParam is the path parameter name as the id it names: a uuid in its
-// canonical spelling, which is how the store and workflow ids spell it,
-// whatever form of uuid the client wrote; anything else as it came (the
-// store then finds nothing).
-func idParam(c *gin.Context, name string) string {
-	p := c.Param(name)
-	if id, err := uuid.Parse(p); err == nil {
-		return id.String()
-	}
-	return p
-}
-
 // issuedID tells whether s is a uuid spelt as this service writes them (and
 // Postgres reads them): a page token holds an id only so.
 func issuedID(s string) bool {
@@ -145,7 +133,7 @@ func decodeIDPageToken(tok string) (string, error) {
 
 // getTestClock shows one of the tenant's clocks, deleted ones included.
 func (s *server) getTestClock(c *gin.Context) {
-	clock, err := s.Store.TestClock(c.Request.Context(), principal(c).TenantID, idParam(c, "id"))
+	clock, err := s.Store.TestClock(c.Request.Context(), principal(c).TenantID, c.Param("id"))
 	if err != nil {
 		s.fail(c, notFoundAs(err, "test clock %q does not exist", c.Param("id")))
 		return
@@ -169,13 +157,14 @@ func (s *server) advanceTestClock(c *gin.Context) {
 		s.fail(c, domain.Errorf(domain.KindInvalid, "to", "to is required (an RFC 3339 date-time)"))
 		return
 	}
-	ctx, p, id := c.Request.Context(), principal(c), idParam(c, "id")
+	ctx, p, id := c.Request.Context(), principal(c), c.Param("id")
 	to := req.To.UTC().Truncate(time.Microsecond) // as the store keeps it
 	clock, err := s.Store.TestClock(ctx, p.TenantID, id)
 	if err != nil {
 		s.fail(c, notFoundAs(err, "test clock %q does not exist", id))
 		return
 	}
+	id = clock.ID // as stored, which names its workflows, however the path spelt it
 	if clock.Status != store.ClockAdvancing || !clock.TargetTime.Equal(to) {
 		if clock, err = s.Store.StartAdvance(ctx, p.TenantID, id, to); err != nil {
 			s.fail(c, notFoundAs(err, "test clock %q does not exist", id))
@@ -199,17 +188,18 @@ func (s *server) advanceTestClock(c *gin.Context) {
 // amendments fail, the active ones are cancelled (their records stay), and
 // the clock's workflows are stopped. Deleting again answers the same.
 func (s *server) deleteTestClock(c *gin.Context) {
-	ctx, p, id := c.Request.Context(), principal(c), idParam(c, "id")
-	if _, err := s.Store.TestClock(ctx, p.TenantID, id); err != nil {
-		s.fail(c, notFoundAs(err, "test clock %q does not exist", id))
+	ctx, p := c.Request.Context(), principal(c)
+	clock, err := s.Store.TestClock(ctx, p.TenantID, c.Param("id"))
+	if err != nil {
+		s.fail(c, notFoundAs(err, "test clock %q does not exist", c.Param("id")))
 		return
 	}
+	id := clock.ID // as stored, which names its workflows, however the path spelt it
 	if err := s.Temporal.DeleteClock(ctx, flow.ClockDeletion{TenantID: p.TenantID, ClockID: id, ActorID: p.ActorID}); err != nil {
 		s.fail(c, err)
 		return
 	}
-	clock, err := s.Store.TestClock(ctx, p.TenantID, id)
-	if err != nil {
+	if clock, err = s.Store.TestClock(ctx, p.TenantID, id); err != nil {
 		s.fail(c, err)
 		return
 	}

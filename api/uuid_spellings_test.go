@@ -13,12 +13,13 @@ import (
 
 // An id may come spelt as any form of uuid: upper case, braced, without
 // hyphens, or as a URN (urn:uuid:…), which Go's parser takes and Postgres
-// does not. Each names the contract it spells, and an unknown one is not
-// found, on every route that takes an id: none reaches Postgres as it came
-// and fails there (a 500).
+// does not. Each names the contract (or customer) it spells, and an unknown
+// one is not found, on every route that takes an id: none reaches Postgres
+// as it came and fails there (a 500).
 func TestIDsSpeltAsAnyFormOfUUIDAreFoundOrNotFound(t *testing.T) {
 	env := newAmendmentEnv(t)
-	id := fiveSeats(env, nil)["id"].(string)
+	ct := fiveSeats(env, nil)
+	id := ct["id"].(string)
 	for _, spelt := range []string{"urn:uuid:" + id, "{" + id + "}", strings.ToUpper(id), strings.ReplaceAll(id, "-", "")} {
 		read := env.Do("GET", "/api/contracts/"+spelt, env.A.SubmitterKey, nil)
 		require.Equal(t, http.StatusOK, read.Status, "%s: %s", spelt, read.Body)
@@ -26,6 +27,9 @@ func TestIDsSpeltAsAnyFormOfUUIDAreFoundOrNotFound(t *testing.T) {
 		changed := change(env, env.A.SubmitterKey, seats(spelt, 6))
 		assert.Equal(t, http.StatusOK, changed.Status, "%s: %s", spelt, changed.Body)
 	}
+	upper := map[string]any{"customerId": strings.ToUpper(ct["customerId"].(string)), "ref": ct["ref"]}
+	upgraded := crossgrade(env, upper, map[string]any{"salesItemCode": "BUSINESS-M"})
+	assert.Equal(t, http.StatusOK, upgraded.Status, "a crossgrade with the customer id in upper case: %s", upgraded.Body)
 
 	unknown := "urn:uuid:" + uuid.NewString()
 	for _, r := range []struct{ method, path, key string }{

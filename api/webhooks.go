@@ -115,7 +115,7 @@ func (s *server) listWebhooks(c *gin.Context) {
 
 // deleteWebhook removes a subscription; its pending deliveries are cancelled.
 func (s *server) deleteWebhook(c *gin.Context) {
-	if err := s.Store.DeleteWebhook(c.Request.Context(), principal(c).TenantID, idParam(c, "id"), s.Now()); err != nil {
+	if err := s.Store.DeleteWebhook(c.Request.Context(), principal(c).TenantID, c.Param("id"), s.Now()); err != nil {
 		s.fail(c, notFoundAs(err, "webhook %q does not exist", c.Param("id")))
 		return
 	}
@@ -130,7 +130,7 @@ func (s *server) rotateWebhookSecret(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	w, err := s.Store.RotateWebhookSecret(c.Request.Context(), principal(c).TenantID, idParam(c, "id"), secret, s.Now())
+	w, err := s.Store.RotateWebhookSecret(c.Request.Context(), principal(c).TenantID, c.Param("id"), secret, s.Now())
 	if err != nil {
 		s.fail(c, notFoundAs(err, "webhook %q does not exist", c.Param("id")))
 		return
@@ -156,7 +156,7 @@ func (s *server) listWebhookDeliveries(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	items, more, err := s.Store.WebhookDeliveries(c.Request.Context(), principal(c).TenantID, idParam(c, "id"), before, pageSize)
+	items, more, err := s.Store.WebhookDeliveries(c.Request.Context(), principal(c).TenantID, c.Param("id"), before, pageSize)
 	if err != nil {
 		s.fail(c, notFoundAs(err, "webhook %q does not exist", c.Param("id")))
 		return
@@ -175,7 +175,7 @@ func (s *server) redeliverWebhook(c *gin.Context) {
 	// A delivery is stamped on the wall clock, not the business clock: it
 	// records real HTTP traffic, and a redelivery is queued beside the
 	// deliveries the dispatcher fans out on that clock (activities/webhooks.go).
-	d, lane, err := s.Store.Redeliver(ctx, p.TenantID, idParam(c, "id"), idParam(c, "deliveryId"), time.Now())
+	d, lane, err := s.Store.Redeliver(ctx, p.TenantID, c.Param("id"), c.Param("deliveryId"), time.Now())
 	if err != nil {
 		s.fail(c, notFoundAs(err, "webhook %q has no delivery %q", c.Param("id"), c.Param("deliveryId")))
 		return
