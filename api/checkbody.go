@@ -34,7 +34,8 @@ func checkBody(body []byte, v any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	w := walker{dec: dec, schema: schemaFor(reflect.TypeOf(v))}
+	sch := schemaFor(reflect.TypeOf(v))
+	w := walker{dec: dec, schema: sch.fields, spelling: sch.spelling}
 	err := w.value("", 0)
 	if errors.Is(err, errNotJSON) {
 		return nil
@@ -48,6 +49,8 @@ var errNotJSON = errors.New("not JSON")
 type walker struct {
 	dec    *json.Decoder
 	schema map[string]limit
+	// spelling is each field's path by its folded spelling (see foldedPath).
+	spelling map[string]string
 }
 
 func (w *walker) token() (json.Token, error) {
@@ -152,17 +155,34 @@ func (w *walker) object(path string, lim limit, depth int) error {
 
 // checkSpelling refuses a key that names a field only when case is ignored:
 // encoding/json would decode it into that field, past the field's limits,
-// which are found by the path as spelt.
+// which are found by the path as spelt. One lookup a key, so that a body of
+// many unknown keys costs no more than its length.
 func (w *walker) checkSpelling(path string) error {
 	if _, known := w.schema[path]; known {
 		return nil
 	}
-	for field := range w.schema {
-		if strings.EqualFold(field, path) {
-			return fieldError(path, "must be spelt "+field)
-		}
+	if field, ok := w.spelling[foldedPath(path)]; ok {
+		return fieldError(path, "must be spelt "+field)
 	}
 	return nil
+}
+
+// foldedPath is path with every letter replaced by the first of the letters
+// Unicode folds together with it (unicode.SimpleFold's orbit), as
+// encoding/json matches keys to fields: two paths are equal when case is
+// ignored exactly when their folded paths are (K, k and the Kelvin sign
+// alike).
+func foldedPath(path string) string {
+	var b strings.Builder
+	b.Grow(len(path))
+	for _, r := range path {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		b.WriteRune(least)
+	}
+	return b.String()
 }
 
 func joinPath(path, key string) string {
@@ -261,11 +281,22 @@ func checkDateTime(path, s string) error {
 	return nil
 }
 
+// fieldTable is a registered body type's field table, and its fields' paths
+// by their folded spelling.
+type fieldTable struct {
+	fields   map[string]limit
+	spelling map[string]string
+}
+
 // schemas caches each registered body type's field table.
-var schemas = sync.OnceValue(func() map[reflect.Type]map[string]limit {
-	out := map[reflect.Type]map[string]limit{}
+var schemas = sync.OnceValue(func() map[reflect.Type]fieldTable {
+	out := map[reflect.Type]fieldTable{}
 	for _, b := range bodySchemas {
-		out[b.Type] = b.Fields
+		spelling := make(map[string]string, len(b.Fields))
+		for path := range b.Fields {
+			spelling[foldedPath(path)] = path
+		}
+		out[b.Type] = fieldTable{fields: b.Fields, spelling: spelling}
 	}
 	return out
 })
@@ -273,7 +304,7 @@ var schemas = sync.OnceValue(func() map[reflect.Type]map[string]limit {
 // schemaFor is the field table of the type v points to; a type nobody
 // registered gets none, so only the checks every text gets (UTF-8, no NUL,
 // no duplicate keys) apply to it, and TestEveryBodyTypeHasLimits fails.
-func schemaFor(t reflect.Type) map[string]limit {
+func schemaFor(t reflect.Type) fieldTable {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -34,6 +35,10 @@ func TestCheckBodyRefusesWhatDecodingWouldHide(t *testing.T) {
 		{"refused field", `{"crossgrade": {}}`, &domain.Change{}, "crossgrade is not accepted"},
 		{"not an object", `null`, &domain.Catalog{}, "must be a JSON object"},
 		{"control character in an id", `{"contractId": "CT-1\n"}`, &domain.Change{}, "control characters"},
+		// encoding/json would decode these keys into the field, past its limits.
+		{"key in upper case", `{"COMMENT": "x"}`, &decisionRequest{}, "COMMENT must be spelt comment"},
+		{"nested key in another case", `{"payload": {"offerings": [{"OfferingID": "o"}]}}`, &domain.Change{}, "must be spelt payload.offerings[].offeringId"},
+		{"long s for s", `{"payload": {"offerings": [{"offeringId": "o", "product\u017f": []}]}}`, &domain.Change{}, "must be spelt payload.offerings[].products"},
 	}
 	for _, tc := range cases {
 		err := decodeStrict([]byte(tc.body), tc.into)
@@ -45,6 +50,21 @@ func TestCheckBodyRefusesWhatDecodingWouldHide(t *testing.T) {
 }
 
 func repeat(s string, n int) string { return strings.Repeat(s, n) }
+
+// A key is refused for its spelling only when encoding/json would take it
+// for another field: the long s is folded with s, as the decoder folds it
+// (it put "product\u017f" into Products), and no two fields of one body
+// type fold together, so the field a refusal names is the one.
+func TestSpellingsFoldAsTheDecoderFoldsThem(t *testing.T) {
+	var into struct{ Products []int }
+	assert.NoError(t, json.Unmarshal([]byte(`{"product\u017f": [1]}`), &into))
+	assert.Equal(t, []int{1}, into.Products)
+	assert.Equal(t, foldedPath("products"), foldedPath("PRODUCT\u017f"))
+	assert.NotEqual(t, foldedPath("products"), foldedPath("product"))
+	for _, b := range bodySchemas {
+		assert.Len(t, schemaFor(b.Type).spelling, len(b.Fields), "%s has two fields spelt alike but for case", b.Type)
+	}
+}
 
 // Every request type nests well within maxBodyDepth, so the bound refuses
 // only bodies no type could take; the deepest nest 6 levels (a catalog's

@@ -4,17 +4,20 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"unsafe"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/contractd/contractd/internal/domain"
 )
 
-// settledSegmentsBudget bounds how many settled segments a process keeps
-// decoded, over all contracts (a segment takes about a kilobyte); beyond it
-// arbitrary contracts' are dropped and read whole when next asked for. A
-// contract with more settled segments than this is not kept.
-const settledSegmentsBudget = 20_000
+// settledSegmentsBudget bounds how many bytes of settled segments a process
+// keeps decoded, over all contracts, as footprint counts them (a segment of
+// one line takes about 600); beyond it arbitrary contracts' are dropped and
+// read whole when next asked for. A contract whose settled segments take
+// more than this is not kept. The bound is on bytes, not segments: a
+// segment's lines are as many as its catalog's offerings allow.
+const settledSegmentsBudget = 32 << 20
 
 // segmentCache keeps the settled part of contracts' segment chains as last
 // decoded. A segment is settled once its successor exists, and migration
@@ -28,7 +31,7 @@ const settledSegmentsBudget = 20_000
 type segmentCache struct {
 	mu   sync.Mutex
 	held map[string]settledSegments
-	size int // segments held, over all contracts
+	size int // bytes held, over all contracts (see footprint)
 }
 
 // settledSegments is a contract's chain from its first segment up to, and
@@ -36,6 +39,7 @@ type segmentCache struct {
 type settledSegments struct {
 	segments []domain.Segment
 	next     string
+	size     int // the segments' footprint
 }
 
 func (c *segmentCache) get(contractID string) settledSegments {
@@ -47,7 +51,7 @@ func (c *segmentCache) get(contractID string) settledSegments {
 // keep holds the settled part of chain, a contract's segments as read
 // whole: all but the last.
 func (c *segmentCache) keep(contractID string, chain []domain.Segment) {
-	if len(chain) < 2 || len(chain)-1 > settledSegmentsBudget {
+	if len(chain) < 2 {
 		return
 	}
 	settled, next := chain[:len(chain)-1], chain[len(chain)-1].ID
@@ -57,26 +61,56 @@ func (c *segmentCache) keep(contractID string, chain []domain.Segment) {
 	if ok && old.next == next {
 		return
 	}
-	c.size -= len(old.segments)
+	c.size -= old.size
 	delete(c.held, contractID)
+	size := 0
+	for _, seg := range settled {
+		size += footprint(seg)
+	}
+	if size > settledSegmentsBudget {
+		return
+	}
 	for other, s := range c.held {
-		if c.size+len(settled) <= settledSegmentsBudget {
+		if c.size+size <= settledSegmentsBudget {
 			break
 		}
 		delete(c.held, other)
-		c.size -= len(s.segments)
+		c.size -= s.size
 	}
 	if c.held == nil {
 		c.held = make(map[string]settledSegments)
 	}
-	c.held[contractID] = settledSegments{segments: slices.Clone(settled), next: next}
-	c.size += len(settled)
+	c.held[contractID] = settledSegments{segments: slices.Clone(settled), next: next, size: size}
+	c.size += size
+}
+
+// footprint is about how many bytes seg takes decoded: its struct, its
+// lines' and products', and the text they hold.
+func footprint(seg domain.Segment) int {
+	n := int(unsafe.Sizeof(seg)) + len(seg.AccountNumber) + len(seg.ContractNumber) + len(seg.PlanID) +
+		len(seg.BillingCycleType) + len(seg.Status) + len(seg.ID) + len(seg.CreatedBy) + len(seg.UpdatedBy)
+	if p := seg.PreviousContractSegmentID; p != nil {
+		n += len(*p)
+	}
+	for _, c := range seg.Currency {
+		n += int(unsafe.Sizeof(c)) + len(c)
+	}
+	for _, l := range seg.Lines {
+		n += int(unsafe.Sizeof(l)) + len(l.OfferingID) + len(l.RateID) + len(l.SalesItemCode)
+		for _, p := range l.Products {
+			n += int(unsafe.Sizeof(p)) + len(p.ProductID)
+			if p.UnitPrice != nil {
+				n += int(unsafe.Sizeof(*p.UnitPrice))
+			}
+		}
+	}
+	return n
 }
 
 func (c *segmentCache) forget(contractID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.size -= len(c.held[contractID].segments)
+	c.size -= c.held[contractID].size
 	delete(c.held, contractID)
 }
 
