@@ -175,7 +175,17 @@ func (w *walker) checkSpelling(path string) error {
 func foldedPath(path string) string {
 	var b strings.Builder
 	b.Grow(len(path))
-	for _, r := range path {
+	for i := 0; i < len(path); i++ {
+		c := path[i]
+		if c >= utf8.RuneSelf {
+			break
+		}
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A' // an ASCII letter's orbit starts with its upper case
+		}
+		b.WriteByte(c)
+	}
+	for _, r := range path[b.Len():] {
 		least := r
 		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
 			least = min(least, f)

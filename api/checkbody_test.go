@@ -60,6 +60,7 @@ func TestSpellingsFoldAsTheDecoderFoldsThem(t *testing.T) {
 	assert.NoError(t, json.Unmarshal([]byte(`{"product\u017f": [1]}`), &into))
 	assert.Equal(t, []int{1}, into.Products)
 	assert.Equal(t, foldedPath("products"), foldedPath("PRODUCT\u017f"))
+	assert.Equal(t, foldedPath("kelvin.products"), foldedPath("\u212aELVIN.product\u017f"), "non-ASCII letters before and after ASCII ones")
 	assert.NotEqual(t, foldedPath("products"), foldedPath("product"))
 	for _, b := range bodySchemas {
 		assert.Len(t, schemaFor(b.Type).spelling, len(b.Fields), "%s has two fields spelt alike but for case", b.Type)
