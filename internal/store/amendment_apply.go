@@ -164,7 +164,19 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 		// Cannot happen while every change re-prices the timeline; refuse rather than lose an update.
 		return out, domain.Errorf(domain.KindConflict, "contractId", "contract %s changed since amendment %s was priced (version %d, expected %d)", ct.Number, id, ct.Version, q.BaseVersion)
 	}
-	if err := writeAmendedContract(ctx, tx, ct, am, now); err != nil {
+	// writeAmendedContract counts the version up by one, under the lock.
+	out.Contract, out.ContractVersion = ct.Contract, ct.Version+1
+	if announcesOnlyItself(am) {
+		// Its events are known before the write, and go with it (see
+		// announcedAmendment): nothing since its insert has changed the row.
+		out.Amendment = *am.inserted
+		announced, err := appliedEvents(ctx, tx, tenantID, out.Amendment, now)
+		if err != nil {
+			return out, err
+		}
+		return out, writeAmendedContract(ctx, tx, ct, am, announced, now)
+	}
+	if err := writeAmendedContract(ctx, tx, ct, am, nil, now); err != nil {
 		return out, err
 	}
 	if cg := q.Crossgrade; cg != nil && cg.Discount != nil {
@@ -190,13 +202,20 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 	} else if out.Amendment, err = loadAmendment(ctx, tx, tenantID, id); err != nil {
 		return out, err
 	}
-	// writeAmendedContract counted the version up by one, under the lock.
-	out.Contract, out.ContractVersion = ct.Contract, ct.Version+1
 	announced, err := appliedEvents(ctx, tx, tenantID, out.Amendment, now)
 	if err != nil {
 		return out, err
 	}
 	return out, appendEvents(ctx, tx, append(announced, settled...))
+}
+
+// announcesOnlyItself reports whether am, opened and applied by one
+// transaction, is announced by its own event alone, with nothing to read or
+// lock after its write: it raises no invoice, redeems no discount and
+// changes neither its contract's status nor its term (see appliedEvents).
+func announcesOnlyItself(am recordedAmendment) bool {
+	q := am.Quote
+	return am.inserted != nil && q.InvoicePreview == nil && contractEvent(q) == "" && (q.Crossgrade == nil || q.Crossgrade.Discount == nil)
 }
 
 // markApplied marks an open amendment APPLIED. Only an open amendment is
@@ -215,9 +234,10 @@ func markApplied(ctx context.Context, tx *sqlx.Tx, tenantID, id string, now time
 }
 
 // writeAmendedContract writes the contract's new terms and a segment for
-// them, closing the one they supersede, in one statement (a crossgrade's or
-// a renewal's own terms are written first); its submitter is their editor.
-func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recordedAmendment, now time.Time) error {
+// them, closing the one they supersede, and appends events, in one
+// statement (a crossgrade's or a renewal's own terms are written first);
+// its submitter is their editor.
+func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recordedAmendment, events []newEvent, now time.Time) error {
 	tenantID, q, actor := am.TenantID, am.Quote, am.SubmittedBy
 	linesJSON, err := json.Marshal(q.LinesAfter)
 	if err != nil {
@@ -231,7 +251,8 @@ func writeAmendedContract(ctx context.Context, tx *sqlx.Tx, ct lockedContract, a
 	if err != nil {
 		return err
 	}
-	terms := amendedTerms{Lines: linesJSON, Status: status, BillingPeriod: string(q.BillingPeriod), Crossgrade: q.Crossgrade != nil, Discount: discountJSON}
+	terms := amendedTerms{Lines: linesJSON, Status: status, BillingPeriod: string(q.BillingPeriod), Crossgrade: q.Crossgrade != nil,
+		Discount: discountJSON, Events: events}
 	if cg := q.Crossgrade; cg != nil {
 		if err := writeCrossgradeTerms(ctx, tx, tenantID, ct.Contract, *cg); err != nil {
 			return err

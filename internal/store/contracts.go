@@ -223,12 +223,20 @@ func insertSegment(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string
 	if err != nil {
 		return fmt.Errorf("encode segment lines: %w", err)
 	}
-	query, args := "WITH "+segmentInsert, []any{seg.ID, tenantID, contractID, seg.PreviousContractSegmentID, seg.EffectiveDate,
+	query, args := "WITH "+segmentClose+segmentRow, []any{seg.ID, tenantID, contractID, seg.PreviousContractSegmentID, seg.EffectiveDate,
 		seg.ExpirationDate, seg.Currency[0], seg.PlanID, seg.BillingCycleDay, seg.BillingCycleType, seg.Status, linesJSON,
 		seg.CreatedOn, seg.UpdatedOn, seg.CreatedBy, seg.UpdatedBy, closeAs}
 	if terms != nil {
-		query = contractAmendment + segmentInsert
+		query = contractAmendment + segmentClose + segmentRow
 		args = append(args, terms.Lines, terms.Status, terms.BillingPeriod, terms.Crossgrade, terms.Discount)
+	}
+	if terms != nil && len(terms.Events) > 0 {
+		events, err := eventArgs(terms.Events)
+		if err != nil {
+			return err
+		}
+		query = announcedAmendment
+		args = append(args, events...)
 	}
 	if _, err = tx.ExecContext(ctx, query, args...); err != nil {
 		return fmt.Errorf("insert contract segment: %w", err)
@@ -236,8 +244,8 @@ func insertSegment(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string
 	return nil
 }
 
-// segmentInsert inserts a segment ($1..$16) and closes its predecessor ($4)
-// with status $17. A segment's position is one past its predecessor's; the
+// segmentClose and segmentRow insert a segment ($1..$16) and close its
+// predecessor ($4) with status $17. A segment's position is one past its predecessor's; the
 // database holds the chain linear (migration 0009), so a second successor is
 // refused. The predecessor is closed by the same statement, before the
 // insert: the new row's position reads the closing UPDATE's RETURNING, so
@@ -245,14 +253,17 @@ func insertSegment(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string
 // when the successor enters it. That order is needed too because the
 // predecessor can no longer be updated once its successor exists
 // (migration 0021).
-const segmentInsert = `closed AS (
+const (
+	segmentClose = `closed AS (
 		UPDATE contract_segments SET status = $17, expiration_date = $5, updated_at = $13, updated_by = $15
-		WHERE id = $4 RETURNING position)
+		WHERE id = $4 RETURNING position)`
+	segmentRow = `
 	INSERT INTO contract_segments (id, tenant_id, contract_id, previous_segment_id, effective_date, expiration_date, currency,
 		plan_id, billing_cycle_day, billing_cycle_type, status, lines, created_at, updated_at, created_by, updated_by, position)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, COALESCE((SELECT position + 1 FROM closed), 1))`
+)
 
-// contractAmendment, before segmentInsert, writes the amended terms
+// contractAmendment, before segmentClose, writes the amended terms
 // ($18..$22) to the segment's contract and counts its version up: the
 // contract and its newest segment change in one statement. The segment's
 // time and editor are the contract's. A crossgrade ($21) sets the discount
@@ -264,12 +275,22 @@ const contractAmendment = `WITH amended AS (
 		WHERE tenant_id = $2 AND id = $3),
 	`
 
+// announcedAmendment is contractAmendment, segmentClose and segmentRow
+// with the events announcing the change ($23..$31, see eventArgs) appended
+// by the same statement, a round trip fewer. The event counter is still the
+// last lock the transaction takes (see appendEvents): the contract's row is
+// locked already, and its segments are written only under that lock.
+var announcedAmendment = contractAmendment + segmentClose + `,
+	` + eventAppend(23) + segmentRow
+
 // amendedTerms is what an applied amendment writes to its contract with the
-// segment it adds: lines, status and billing period, and the discount.
+// segment it adds: lines, status and billing period, and the discount; and
+// Events, when they are known before the write, to announce it with.
 type amendedTerms struct {
 	Lines         []byte
 	Status        string
 	BillingPeriod string
 	Crossgrade    bool
 	Discount      []byte
+	Events        []newEvent
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -126,6 +127,19 @@ func appendEvents(ctx context.Context, tx *sqlx.Tx, events []newEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
+	args, err := eventArgs(events)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, appendEventsStatement, args...); err != nil {
+		return fmt.Errorf("append %d events from %s: %w", len(events), events[0].Type, err)
+	}
+	return nil
+}
+
+// eventArgs are the arguments of eventAppend's parameters for events, all
+// of one tenant.
+func eventArgs(events []newEvent) ([]any, error) {
 	tenantID := events[0].TenantID
 	ids := make([]string, len(events))
 	types := make([]string, len(events))
@@ -135,29 +149,37 @@ func appendEvents(ctx context.Context, tx *sqlx.Tx, events []newEvent) error {
 	at := make([]string, len(events))
 	for i, ev := range events {
 		if ev.TenantID != tenantID {
-			return fmt.Errorf("append events: tenants %s and %s in one transaction", tenantID, ev.TenantID)
+			return nil, fmt.Errorf("append events: tenants %s and %s in one transaction", tenantID, ev.TenantID)
 		}
 		encoded, err := json.Marshal(ev.Data)
 		if err != nil {
-			return fmt.Errorf("encode %s event: %w", ev.Type, err)
+			return nil, fmt.Errorf("encode %s event: %w", ev.Type, err)
 		}
 		ids[i], types[i], contracts[i], amendments[i] = uuid.NewString(), ev.Type, ev.ContractID, ev.AmendmentID
 		data[i], at[i] = string(encoded), ev.At.Format(time.RFC3339Nano)
 	}
-	// The counter's upsert and the insert are one statement: the numbers are
-	// the counter's new value less len(events), plus each event's ordinal.
-	if _, err := tx.ExecContext(ctx, `
-		WITH counter AS (`+counterAdvance+`)
-		INSERT INTO outbox_events (tenant_id, seq, id, type, contract_id, amendment_id, data, occurred_at)
-		SELECT $1, counter.value - $3 + e.n, e.id, e.type, e.contract_id, e.amendment_id, e.data, e.occurred_at
-		FROM counter, unnest($4::uuid[], $5::text[], $6::uuid[], $7::uuid[], $8::jsonb[], $9::timestamptz[])
-			WITH ORDINALITY AS e (id, type, contract_id, amendment_id, data, occurred_at, n)`,
-		tenantID, eventCounter, int64(len(events)), pq.Array(ids), pq.Array(types), pq.Array(contracts), pq.Array(amendments),
-		pq.Array(data), pq.Array(at)); err != nil {
-		return fmt.Errorf("append %d events from %s: %w", len(events), events[0].Type, err)
-	}
-	return nil
+	return []any{tenantID, eventCounter, int64(len(events)), pq.Array(ids), pq.Array(types), pq.Array(contracts),
+		pq.Array(amendments), pq.Array(data), pq.Array(at)}, nil
 }
+
+// eventAppend is the work of appending events as two common table
+// expressions, with eventArgs's nine parameters numbered from first: counter
+// advances the tenant's event counter by the number of events, and appended
+// writes them numbered by it (the counter's new value less their number,
+// plus each one's ordinal). A statement that makes a change can append the
+// events announcing it too, saving their round trip (see insertSegment).
+func eventAppend(first int) string {
+	p := func(i int) string { return "$" + strconv.Itoa(first+i) }
+	return `counter AS (` + counterUpsert(p(0), p(1), p(2)) + `),
+	appended AS (INSERT INTO outbox_events (tenant_id, seq, id, type, contract_id, amendment_id, data, occurred_at)
+		SELECT ` + p(0) + `, counter.value - ` + p(2) + ` + e.n, e.id, e.type, e.contract_id, e.amendment_id, e.data, e.occurred_at
+		FROM counter, unnest(` + p(3) + `::uuid[], ` + p(4) + `::text[], ` + p(5) + `::uuid[], ` + p(6) + `::uuid[], ` +
+		p(7) + `::jsonb[], ` + p(8) + `::timestamptz[]) WITH ORDINALITY AS e (id, type, contract_id, amendment_id, data, occurred_at, n))`
+}
+
+// appendEventsStatement appends events ($1..$9, see eventArgs) and does
+// nothing else.
+var appendEventsStatement = `WITH ` + eventAppend(1) + ` SELECT`
 
 func insertContractsCreated(ctx context.Context, tx *sqlx.Tx, tenantID string, contracts []domain.Contract, now time.Time) error {
 	events := make([]newEvent, len(contracts))

@@ -171,9 +171,14 @@ func advanceCounter(ctx context.Context, tx *sqlx.Tx, tenantID, name string, n i
 
 // counterAdvance adds $3 to the tenant ($1)'s counter named $2, creating it
 // at $3, and returns its new value.
-const counterAdvance = `INSERT INTO tenant_counters (tenant_id, name, value) VALUES ($1, $2, $3)
-	ON CONFLICT (tenant_id, name) DO UPDATE SET value = tenant_counters.value + $3
+var counterAdvance = counterUpsert("$1", "$2", "$3")
+
+// counterUpsert is counterAdvance with its parameters named as given.
+func counterUpsert(tenant, name, n string) string {
+	return `INSERT INTO tenant_counters (tenant_id, name, value) VALUES (` + tenant + `, ` + name + `, ` + n + `)
+	ON CONFLICT (tenant_id, name) DO UPDATE SET value = tenant_counters.value + ` + n + `
 	RETURNING value`
+}
 
 // page trims a keyset query's rows, fetched with LIMIT size+1, to size and
 // reports whether more follow.
