@@ -210,9 +210,10 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 }
 
 // announcesOnlyItself reports whether am, opened and applied by one
-// transaction, is announced by its own event alone, with nothing to read or
-// lock after its write: it raises no invoice, redeems no discount and
-// changes neither its contract's status nor its term (see appliedEvents).
+// transaction, is announced by its own event alone, with nothing for
+// applyLocked to read or lock after its write: it raises no invoice,
+// redeems no discount and changes neither its contract's status nor its
+// term (see appliedEvents).
 func announcesOnlyItself(am recordedAmendment) bool {
 	q := am.Quote
 	return am.inserted != nil && q.InvoicePreview == nil && contractEvent(q) == "" && (q.Crossgrade == nil || q.Crossgrade.Discount == nil)

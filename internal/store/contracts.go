@@ -277,9 +277,13 @@ const contractAmendment = `WITH amended AS (
 
 // announcedAmendment is contractAmendment, segmentClose and segmentRow
 // with the events announcing the change ($23..$31, see eventArgs) appended
-// by the same statement, a round trip fewer. The event counter is still the
-// last lock the transaction takes (see appendEvents): the contract's row is
-// locked already, and its segments are written only under that lock.
+// by the same statement, a round trip fewer. Postgres may take the event
+// counter before the statement's other rows, but those are the contract's
+// row and segments, which the transaction holds already (lockContract's FOR
+// UPDATE) or which only a holder of the contract's lock writes, so no one
+// holding the counter waits for them (see appendEvents). What the
+// transaction does afterwards (re-pricing the contract's other open
+// amendments) it did after the separate append before, too.
 var announcedAmendment = contractAmendment + segmentClose + `,
 	` + eventAppend(23) + segmentRow
 

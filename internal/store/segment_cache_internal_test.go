@@ -36,7 +36,8 @@ func chainOf(n, lines, idLen int) []domain.Segment {
 
 // The cache's budget is on bytes, not segments: a contract whose segments
 // carry many long lines takes its share by their size, others are dropped to
-// make room for it, and one larger than the whole budget is not held at all.
+// make room for it, one larger than the whole budget is not held at all,
+// and one that outgrows the budget is no longer held.
 func TestTheSegmentCacheIsBoundedByBytes(t *testing.T) {
 	one := footprint(chainOf(2, 1, 8)[1])
 	big := footprint(chainOf(2, 50, 200)[1])
@@ -53,19 +54,34 @@ func TestTheSegmentCacheIsBoundedByBytes(t *testing.T) {
 	assert.Equal(t, 4, len(c.held))
 	assert.LessOrEqual(t, c.size, settledSegmentsBudget)
 
-	c.keep("wide", chainOf(settledSegmentsBudget/2/big+1, 50, 200))
-	assert.True(t, slices.Contains(slices.Collect(maps.Keys(c.held)), "wide"))
-	assert.Equal(t, 3, len(c.held), "half the budget made room by dropping two of the others")
+	wide := chainOf(settledSegmentsBudget/3/big+2, 50, 200)
+	c.keep("wide", wide[:len(wide)-1])
+	assert.True(t, holds(&c, "wide"))
+	assert.Equal(t, 3, len(c.held), "a third of the budget made room by dropping two of the others")
 	assert.LessOrEqual(t, c.size, settledSegmentsBudget)
 	assert.Equal(t, heldBytes(&c), c.size, "the size held is the sum of the contracts'")
+	c.keep("wide", wide)
+	assert.Equal(t, 3, len(c.held), "one more settled segment replaces the contract's entry")
+	assert.Equal(t, len(wide)-1, len(c.held["wide"].segments))
+	assert.Equal(t, heldBytes(&c), c.size, "after the entry is replaced")
 
-	c.keep("huge", chainOf(settledSegmentsBudget/big+2, 50, 200))
-	assert.False(t, slices.Contains(slices.Collect(maps.Keys(c.held)), "huge"), "more than the whole budget")
+	c.keep("huge", chainOf(settledSegmentsBudget/big+3, 50, 200))
+	assert.False(t, holds(&c, "huge"), "more than the whole budget")
 	assert.Equal(t, 3, len(c.held), "nothing dropped for a contract not held")
 
-	c.forget("wide")
-	assert.False(t, slices.Contains(slices.Collect(maps.Keys(c.held)), "wide"))
+	c.keep("wide", chainOf(settledSegmentsBudget/big+3, 50, 200))
+	assert.False(t, holds(&c, "wide"), "grown past the whole budget, its old entry is dropped too")
+	assert.Equal(t, heldBytes(&c), c.size, "after dropping it")
+
+	held := slices.Collect(maps.Keys(c.held))
+	c.forget(held[0])
+	assert.False(t, holds(&c, held[0]))
 	assert.Equal(t, heldBytes(&c), c.size, "after forgetting one")
+}
+
+func holds(c *segmentCache, contractID string) bool {
+	_, ok := c.held[contractID]
+	return ok
 }
 
 // heldBytes adds up the footprint of every segment c holds.

@@ -4,7 +4,8 @@
 -- then on: a process may then keep a contract's settled segments decoded and
 -- read only the ones that follow them (see store.segmentCache). The chain
 -- itself is fixed already (contract_segments_chain_fixed, migration 0009).
--- A successor is added only by store's segmentInsert, whose UPDATE of the
+-- A successor is added only by store's segmentClose and segmentRow (named
+-- segmentInsert when this migration was written), whose UPDATE of the
 -- predecessor comes first and takes its row lock, so no update of it can be
 -- under way when the successor commits.
 --
