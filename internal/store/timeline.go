@@ -247,19 +247,25 @@ func (s *Store) TellRebased(ctx context.Context, tenantID, contractID string, te
 }
 
 // rebaseTenantLocked prices again the open amendments of every contract of
-// the tenant that has any, each under its contract's lock, taken in one
-// order: after a catalog change, which the transaction holds locked.
+// the tenant that has any, under the contracts' locks: after a catalog
+// change, which the transaction holds locked. Every lock is taken, in one
+// order, before the first re-pricing: a re-pricing appends an event, which
+// takes the tenant's event counter, and a change to a contract not locked
+// yet would hold that contract while it waits for the counter (see
+// appendEvents).
 func rebaseTenantLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, now time.Time) (bool, error) {
 	var contracts []string
 	err := tx.SelectContext(ctx, &contracts, `SELECT DISTINCT contract_id FROM amendments WHERE tenant_id = $1 AND `+isOpen+` ORDER BY contract_id`, tenantID)
 	if err != nil {
 		return false, fmt.Errorf("list contracts with open amendments: %w", err)
 	}
-	var told bool
 	for _, id := range contracts {
 		if _, err := lockContractRow(ctx, tx, id); err != nil {
 			return false, err
 		}
+	}
+	var told bool
+	for _, id := range contracts {
 		rebased, err := rebaseLocked(ctx, tx, tenantID, id, now)
 		if err != nil {
 			return false, err
