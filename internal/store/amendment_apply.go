@@ -68,15 +68,18 @@ func (s *Store) ApplyAmendment(ctx context.Context, tenantID, id, actor, source 
 		if err := awaitTurn(ctx, tx, ct.Contract, am); err != nil {
 			return err
 		}
-		if am, err = priceBilledPeriod(ctx, tx, tenantID, ct.Contract, am, now); err != nil {
+		var ann announcements
+		if am, err = priceBilledPeriod(ctx, tx, tenantID, ct.Contract, am, now, &ann); err != nil {
 			return err
 		}
 		rec := recordedAmendment{TenantID: tenantID, ID: id, Quote: am.Quote, SubmittedBy: am.SubmittedBy}
-		if out, err = applyLocked(ctx, tx, ct, rec, domain.AmendmentEvent{Status: domain.StatusApplied, ActorID: actor, Source: source, At: now}); err != nil {
+		if out, err = applyLocked(ctx, tx, ct, rec, domain.AmendmentEvent{Status: domain.StatusApplied, ActorID: actor, Source: source, At: now}, &ann); err != nil {
 			return err
 		}
-		out.Rebased, err = rebaseLocked(ctx, tx, tenantID, ct.ID, now)
-		return err
+		if out.Rebased, err = rebaseLocked(ctx, tx, tenantID, ct.ID, now, &ann); err != nil {
+			return err
+		}
+		return ann.append(ctx, tx)
 	})
 	return out, err
 }
@@ -115,13 +118,14 @@ func awaitTurn(ctx context.Context, tx *sqlx.Tx, ct domain.Contract, am domain.A
 // domain's prorationLines) and that period has been billed since, on the
 // lines before it: a billing run that came first, as after an outage. The
 // new quote charges the period's difference, and is recorded as any
-// re-pricing is. A re-pricing that fails the amendment is a conflict.
-func priceBilledPeriod(ctx context.Context, tx *sqlx.Tx, tenantID string, ct domain.Contract, am domain.Amendment, now time.Time) (domain.Amendment, error) {
+// re-pricing is, and gathered in ann. A re-pricing that fails the amendment
+// is a conflict.
+func priceBilledPeriod(ctx context.Context, tx *sqlx.Tx, tenantID string, ct domain.Contract, am domain.Amendment, now time.Time, ann *announcements) (domain.Amendment, error) {
 	q := am.Quote
 	if !ct.StartsBilledStretch(q.CurrentPeriod, q.EffectiveDate) || len(q.Proration) > 0 || ct.LastBilled.Before(q.EffectiveDate) {
 		return am, nil
 	}
-	if _, err := rebaseLocked(ctx, tx, tenantID, ct.ID, now); err != nil {
+	if _, err := rebaseLocked(ctx, tx, tenantID, ct.ID, now, ann); err != nil {
 		return am, err
 	}
 	again, err := loadAmendment(ctx, tx, tenantID, am.ID)
@@ -156,8 +160,10 @@ type recordedAmendment struct {
 // applyLocked writes a recorded amendment's quote to its contract, which the
 // transaction holds locked, and marks the amendment APPLIED with event
 // applied: who triggered the apply (the submitter, an approver or the
-// scheduler), and when. One inserted APPLIED has that event already.
-func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recordedAmendment, applied domain.AmendmentEvent) (Applied, error) {
+// scheduler), and when. One inserted APPLIED has that event already. ann
+// gathers what the apply announces, after what the transaction gathered
+// before it.
+func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recordedAmendment, applied domain.AmendmentEvent, ann *announcements) (Applied, error) {
 	var out Applied
 	tenantID, id, q, now := am.TenantID, am.ID, am.Quote, applied.At
 	if ct.Version != q.BaseVersion {
@@ -166,9 +172,10 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 	}
 	// writeAmendedContract counts the version up by one, under the lock.
 	out.Contract, out.ContractVersion = ct.Contract, ct.Version+1
-	if announcesOnlyItself(am) {
+	if announcesOnlyItself(am) && len(*ann) == 0 {
 		// Its events are known before the write, and go with it (see
-		// announcedAmendment): nothing since its insert has changed the row.
+		// announcedAmendment): nothing since its insert has changed the row,
+		// and nothing the transaction announces comes before them.
 		out.Amendment = *am.inserted
 		announced, err := appliedEvents(ctx, tx, tenantID, out.Amendment, now)
 		if err != nil {
@@ -206,7 +213,9 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 	if err != nil {
 		return out, err
 	}
-	return out, appendEvents(ctx, tx, append(announced, settled...))
+	ann.add(announced...)
+	ann.add(settled...)
+	return out, nil
 }
 
 // announcesOnlyItself reports whether am, opened and applied by one

@@ -54,6 +54,7 @@ func (s *Store) Transition(ctx context.Context, tenantID, id string, from []stri
 			return err
 		}
 		to.At = onClock(clock, to.At)
+		var ann announcements
 		if status != to.Status {
 			if !slices.Contains(from, status) {
 				return statusConflict(id, status)
@@ -66,7 +67,7 @@ func (s *Store) Transition(ctx context.Context, tenantID, id string, from []stri
 			if err := insertEvents(ctx, tx, id, to); err != nil {
 				return err
 			}
-			if rebased, err = rebaseLocked(ctx, tx, tenantID, contractID, to.At); err != nil {
+			if rebased, err = rebaseLocked(ctx, tx, tenantID, contractID, to.At, &ann); err != nil {
 				return err
 			}
 		}
@@ -78,7 +79,8 @@ func (s *Store) Transition(ctx context.Context, tenantID, id string, from []stri
 			rebased, err = rebasePending(ctx, tx, contractID)
 			return err
 		}
-		return insertAmendmentEvent(ctx, tx, tenantID, am, to.At)
+		ann.amendment(tenantID, am, to.At)
+		return ann.append(ctx, tx)
 	})
 	return am, rebased, err
 }
@@ -159,7 +161,8 @@ func (s *Store) Approve(ctx context.Context, tenantID, id string, approval domai
 		if err := insertEvents(ctx, tx, id, events...); err != nil {
 			return err
 		}
-		if _, err = rebaseLocked(ctx, tx, tenantID, contractID, approval.At); err != nil {
+		var ann announcements
+		if _, err = rebaseLocked(ctx, tx, tenantID, contractID, approval.At, &ann); err != nil {
 			return err
 		}
 		// Its workflow, which approves it, learns what the re-pricing made
@@ -170,8 +173,11 @@ func (s *Store) Approve(ctx context.Context, tenantID, id string, approval domai
 		if rebased, err = rebasePending(ctx, tx, contractID); err != nil {
 			return err
 		}
-		if am, err = loadAmendment(ctx, tx, tenantID, id); err != nil || am.Status == domain.StatusFailed {
-			return err // one the timeline failed was announced as it failed
+		if am, err = loadAmendment(ctx, tx, tenantID, id); err != nil {
+			return err
+		}
+		if am.Status == domain.StatusFailed {
+			return ann.append(ctx, tx) // one the timeline failed is announced as it failed
 		}
 		// Accepting it priced it again: an approver who named the version
 		// they saw approves that one or none (unless the approval itself moved
@@ -180,7 +186,8 @@ func (s *Store) Approve(ctx context.Context, tenantID, id string, approval domai
 			return domain.Errorf(domain.KindConflict, "quoteVersion", "amendment %s is priced differently now it is accepted (quote version %d, not %d); review it again",
 				id, am.QuoteVersion, *quoteVersion)
 		}
-		return insertAmendmentEvent(ctx, tx, tenantID, am, approval.At)
+		ann.amendment(tenantID, am, approval.At)
+		return ann.append(ctx, tx)
 	})
 	return am, rebased, err
 }

@@ -78,12 +78,17 @@ type Opened struct {
 func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Time, plan Planner) (Opened, error) {
 	var out Opened
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		moved, err := s.openLocked(ctx, tx, in, now, plan, &out)
-		if err != nil || !moved {
+		var ann announcements
+		moved, err := s.openLocked(ctx, tx, in, now, plan, &out, &ann)
+		if err != nil {
 			return err
 		}
-		out.Rebased, err = rebaseLocked(ctx, tx, in.TenantID, out.Contract.ID, now)
-		return err
+		if moved {
+			if out.Rebased, err = rebaseLocked(ctx, tx, in.TenantID, out.Contract.ID, now, &ann); err != nil {
+				return err
+			}
+		}
+		return ann.append(ctx, tx)
 	})
 	return out, err
 }
@@ -91,9 +96,9 @@ func (s *Store) OpenAmendment(ctx context.Context, in NewAmendment, now time.Tim
 // openLocked records the amendment (and applies it, when planned so) under
 // the contract's lock, which it takes. It reports whether the contract's
 // other open amendments are to be priced again: there are some, and the new
-// one is part of the contract's future.
+// one is part of the contract's future. ann gathers what it announces.
 // Long: the steps of one transaction, in order.
-func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, now time.Time, plan Planner, out *Opened) (bool, error) {
+func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, now time.Time, plan Planner, out *Opened, ann *announcements) (bool, error) {
 	locked, err := lockForOpening(ctx, tx, in.TenantID, in.ContractID, in.ID)
 	if err != nil {
 		return false, err
@@ -133,12 +138,13 @@ func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, no
 	}
 	if applyNow {
 		rec := recordedAmendment{TenantID: in.TenantID, ID: in.ID, Quote: quote, SubmittedBy: in.ActorID, inserted: &recorded}
-		applied, err := applyLocked(ctx, tx, ct, rec, in.event(domain.StatusApplied, now))
+		applied, err := applyLocked(ctx, tx, ct, rec, in.event(domain.StatusApplied, now), ann)
 		out.Amendment, out.ContractVersion = applied.Amendment, applied.ContractVersion
 		return moved, err
 	}
 	out.Amendment = recorded
-	return moved, appendEvents(ctx, tx, openedEvents(in.TenantID, out.Amendment, now))
+	ann.add(openedEvents(in.TenantID, out.Amendment, now)...)
+	return moved, nil
 }
 
 // event is a step of the new amendment's history taken by its submitter.

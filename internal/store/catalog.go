@@ -51,8 +51,11 @@ func (s *Store) PutCatalog(ctx context.Context, tenantID, actorID string, c doma
 		}
 		// Pending amendments are priced with the catalog as it is when they
 		// apply: each is priced again now, and fails if it no longer holds.
-		rebased, err = rebaseTenantLocked(ctx, tx, tenantID, at)
-		return err
+		var ann announcements
+		if rebased, err = rebaseTenantLocked(ctx, tx, tenantID, at, &ann); err != nil {
+			return err
+		}
+		return ann.append(ctx, tx)
 	})
 	return rebased, err
 }

@@ -120,7 +120,9 @@ func insertOutboxEvent(ctx context.Context, tx *sqlx.Tx, ev newEvent) error {
 // Their sequences come from the tenant's event counter, whose row stays
 // locked until tx ends: the tenant's events are numbered in commit order.
 // Callers append events last, after every other lock they take, so that wait
-// never closes a cycle. However many there are, the events take their
+// never closes a cycle: a transaction of several steps gathers them until
+// then (announcements). The one exception, an immediate change's events
+// appended with its write, says why it is safe (announcedAmendment). However many there are, the events take their
 // numbers and are written in one statement: a billing page's events cost
 // one round trip, not one each.
 func appendEvents(ctx context.Context, tx *sqlx.Tx, events []newEvent) error {
@@ -135,6 +137,40 @@ func appendEvents(ctx context.Context, tx *sqlx.Tx, events []newEvent) error {
 		return fmt.Errorf("append %d events from %s: %w", len(events), events[0].Type, err)
 	}
 	return nil
+}
+
+// announcements are the events one transaction announces, gathered in the
+// order it makes its changes, to append in one statement once it has taken
+// every other lock it takes (see appendEvents). A step that appended its
+// events as it went would hold the tenant's event counter while a later
+// step locked another contract or a discount code, and wait in a cycle with
+// a change that holds one of those and waits for the counter.
+type announcements []newEvent
+
+// add gathers events, after those gathered before.
+func (a *announcements) add(events ...newEvent) { *a = append(*a, events...) }
+
+// amendment gathers amendmentEvent, if the status is announced.
+func (a *announcements) amendment(tenantID string, am domain.Amendment, now time.Time) {
+	if ev, ok := amendmentEvent(tenantID, am, now); ok {
+		a.add(ev)
+	}
+}
+
+// contract gathers contractEventOf.
+func (a *announcements) contract(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, amendmentID *string, typ string, now time.Time) error {
+	ev, err := contractEventOf(ctx, tx, tenantID, contractID, amendmentID, typ, now)
+	if err != nil {
+		return err
+	}
+	a.add(ev)
+	return nil
+}
+
+// append appends what was gathered; the transaction takes no new lock after
+// it.
+func (a announcements) append(ctx context.Context, tx *sqlx.Tx) error {
+	return appendEvents(ctx, tx, a)
 }
 
 // eventArgs are the arguments of eventAppend's parameters for events, all
@@ -196,14 +232,6 @@ func amendmentEvent(tenantID string, am domain.Amendment, now time.Time) (ev new
 	return newEvent{TenantID: tenantID, Type: typ, ContractID: am.ContractID, AmendmentID: &am.ID, At: now, Data: am}, ok
 }
 
-// insertAmendmentEvent appends amendmentEvent, if the status is announced.
-func insertAmendmentEvent(ctx context.Context, tx *sqlx.Tx, tenantID string, am domain.Amendment, now time.Time) error {
-	if ev, ok := amendmentEvent(tenantID, am, now); ok {
-		return insertOutboxEvent(ctx, tx, ev)
-	}
-	return nil
-}
-
 // openedEvents are what an amendment opened without applying announces, in
 // order, for one statement: the status it reached, and for a renewal its
 // quote as upcoming (the new prices and term, which bind unless an earlier
@@ -262,15 +290,6 @@ func contractEventOf(ctx context.Context, tx *sqlx.Tx, tenantID, contractID stri
 		return newEvent{}, err
 	}
 	return newEvent{TenantID: tenantID, Type: typ, ContractID: contractID, AmendmentID: amendmentID, At: now, Data: ct}, nil
-}
-
-// insertContractEvent appends contractEventOf.
-func insertContractEvent(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, amendmentID *string, typ string, now time.Time) error {
-	ev, err := contractEventOf(ctx, tx, tenantID, contractID, amendmentID, typ, now)
-	if err != nil {
-		return err
-	}
-	return insertOutboxEvent(ctx, tx, ev)
 }
 
 func insertScheduleEvent(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, ev domain.ScheduleEvent) error {

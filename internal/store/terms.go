@@ -94,13 +94,17 @@ func (s *Store) EndTerm(ctx context.Context, tenantID, contractID string, end do
 		}
 		out.Outcome = domain.TermExpired
 		note := fmt.Sprintf("contract %s expired at the end of its term on %s", ct.Number, end)
+		var ann announcements
 		for _, p := range timeline {
-			if err := failOpen(ctx, tx, tenantID, p.ID, note, now); err != nil {
+			if err := failOpen(ctx, tx, tenantID, p.ID, note, now, &ann); err != nil {
 				return err
 			}
 		}
 		out.Rebased = len(timeline) > 0
-		return expireLocked(ctx, tx, tenantID, ct.Contract, now)
+		if err := expireLocked(ctx, tx, tenantID, ct.Contract, now, &ann); err != nil {
+			return err
+		}
+		return ann.append(ctx, tx)
 	})
 	return out, err
 }
@@ -109,11 +113,11 @@ func (s *Store) EndTerm(ctx context.Context, tenantID, contractID string, end do
 // billing bills no period after the end, while the periods the term
 // covered are still billed and collected, dunning included, which a
 // Terminated schedule would stop; so the schedule's own status, which only
-// a DDCMS request changes, is left as it is.
-func expireLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, ct domain.Contract, now time.Time) error {
+// a DDCMS request changes, is left as it is. ann gathers contract.expired.
+func expireLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, ct domain.Contract, now time.Time, ann *announcements) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE contracts SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`,
 		tenantID, ct.ID, domain.ContractExpired, now); err != nil {
 		return fmt.Errorf("expire contract %s: %w", ct.Number, err)
 	}
-	return insertContractEvent(ctx, tx, tenantID, ct.ID, nil, EventContractExpired, now)
+	return ann.contract(ctx, tx, tenantID, ct.ID, nil, EventContractExpired, now)
 }

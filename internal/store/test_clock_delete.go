@@ -35,10 +35,14 @@ func (s *Store) DeleteTestClock(ctx context.Context, tenantID, id, actorID strin
 		if err := tx.SelectContext(ctx, &contracts, `SELECT id FROM contracts WHERE test_clock_id = $1 ORDER BY id`, id); err != nil {
 			return fmt.Errorf("list the clock's contracts: %w", err)
 		}
+		var ann announcements
 		for _, contractID := range contracts {
-			if err := cancelOnDeletedClock(ctx, tx, tenantID, contractID, actorID, c.FrozenTime); err != nil {
+			if err := cancelOnDeletedClock(ctx, tx, tenantID, contractID, actorID, c.FrozenTime, &ann); err != nil {
 				return err
 			}
+		}
+		if err := ann.append(ctx, tx); err != nil {
+			return err
 		}
 		out, err = lockClock(ctx, tx, tenantID, id)
 		return err
@@ -48,7 +52,9 @@ func (s *Store) DeleteTestClock(ctx context.Context, tenantID, id, actorID strin
 
 // cancelOnDeletedClock fails the contract's open amendments and cancels it
 // with its schedule, at the clock's time at, unless it has ended already.
-func cancelOnDeletedClock(ctx context.Context, tx *sqlx.Tx, tenantID, contractID, actorID string, at time.Time) error {
+// ann gathers what it announces: the clock's next contract is locked after
+// it.
+func cancelOnDeletedClock(ctx context.Context, tx *sqlx.Tx, tenantID, contractID, actorID string, at time.Time, ann *announcements) error {
 	var status string
 	if err := tx.GetContext(ctx, &status, `SELECT status FROM contracts WHERE id = $1 FOR UPDATE`, contractID); err != nil {
 		return fmt.Errorf("lock contract %s: %w", contractID, err)
@@ -58,7 +64,7 @@ func cancelOnDeletedClock(ctx context.Context, tx *sqlx.Tx, tenantID, contractID
 		return fmt.Errorf("list open amendments: %w", err)
 	}
 	for _, am := range open {
-		if err := failOpen(ctx, tx, tenantID, am, clockDeletedNote, at); err != nil {
+		if err := failOpen(ctx, tx, tenantID, am, clockDeletedNote, at, ann); err != nil {
 			return err
 		}
 	}
@@ -80,5 +86,5 @@ func cancelOnDeletedClock(ctx context.Context, tx *sqlx.Tx, tenantID, contractID
 		tenantID, contractID, ev.Status, ev.Comment, ev.ActorID, ev.Source, ev.At); err != nil {
 		return fmt.Errorf("insert schedule event: %w", err)
 	}
-	return insertContractEvent(ctx, tx, tenantID, contractID, nil, EventContractCancelled, at)
+	return ann.contract(ctx, tx, tenantID, contractID, nil, EventContractCancelled, at)
 }

@@ -139,14 +139,19 @@ func (s *Store) TestClocks(ctx context.Context, tenantID, afterID string, limit 
 	return rows, more, nil
 }
 
-// lockClock locks the tenant's clock for a change and reads it.
+// lockClock locks the tenant's clock for a change and reads it. The lock
+// leaves the clock's key alone (FOR NO KEY UPDATE): a row that names the
+// clock, as a workflow's hold does, is inserted under it without waiting.
+// A deletion holds the clock while it locks the clock's contracts one by
+// one, and a change holding one of those holds the clock for its workflow
+// before it commits: with FOR UPDATE, each would wait for the other.
 func lockClock(ctx context.Context, tx *sqlx.Tx, tenantID, id string) (TestClock, error) {
 	id, ok := canonicalID(id)
 	if !ok {
 		return TestClock{}, ErrNotFound
 	}
 	var c TestClock
-	err := tx.GetContext(ctx, &c, `SELECT `+testClockColumns+` FROM test_clocks c WHERE c.tenant_id = $1 AND c.id = $2 FOR UPDATE`, tenantID, id)
+	err := tx.GetContext(ctx, &c, `SELECT `+testClockColumns+` FROM test_clocks c WHERE c.tenant_id = $1 AND c.id = $2 FOR NO KEY UPDATE`, tenantID, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ErrNotFound
 	}

@@ -111,10 +111,11 @@ func refuseOnTimeline(ct domain.Contract, action domain.Action, timeline []domai
 // timeline changed. One whose quote changed records it (REPRICED, with the
 // quote before and after, and an amendment.repriced event); one that no
 // longer holds ends FAILED with the reason. Both are marked for their
-// workflow to read. It reports whether any amendment of the contract waits
-// for its workflow to read it, so that the caller signals them.
+// workflow to read; ann gathers what each announces. It reports whether any
+// amendment of the contract waits for its workflow to read it, so that the
+// caller signals them.
 // Long: reads, re-prices and records in one pass so the lock covers it all.
-func rebaseLocked(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, now time.Time) (bool, error) {
+func rebaseLocked(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, now time.Time, ann *announcements) (bool, error) {
 	timeline, err := loadTimeline(ctx, tx, contractID)
 	if err != nil || len(timeline) == 0 {
 		return false, err
@@ -145,9 +146,9 @@ func rebaseLocked(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string,
 		before := timeline[i]
 		switch {
 		case r.Err != nil:
-			err = failOnRebase(ctx, tx, tenantID, before, r.Err, now)
+			err = failOnRebase(ctx, tx, tenantID, before, r.Err, now, ann)
 		case r.Changed:
-			err = reprice(ctx, tx, tenantID, before, r.Quote, now)
+			err = reprice(ctx, tx, tenantID, before, r.Quote, now, ann)
 		}
 		if err != nil {
 			return false, err
@@ -156,8 +157,8 @@ func rebaseLocked(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string,
 	return rebasePending(ctx, tx, contractID)
 }
 
-// reprice records an amendment's new quote.
-func reprice(ctx context.Context, tx *sqlx.Tx, tenantID string, before domain.Pending, q domain.Quote, now time.Time) error {
+// reprice records an amendment's new quote, and gathers its announcement.
+func reprice(ctx context.Context, tx *sqlx.Tx, tenantID string, before domain.Pending, q domain.Quote, now time.Time, ann *announcements) error {
 	quoteJSON, err := json.Marshal(q)
 	if err != nil {
 		return fmt.Errorf("encode quote: %w", err)
@@ -175,8 +176,9 @@ func reprice(ctx context.Context, tx *sqlx.Tx, tenantID string, before domain.Pe
 	if err != nil {
 		return err
 	}
-	return insertOutboxEvent(ctx, tx, newEvent{TenantID: tenantID, Type: EventAmendmentRepriced, ContractID: am.ContractID, AmendmentID: &am.ID, At: now,
+	ann.add(newEvent{TenantID: tenantID, Type: EventAmendmentRepriced, ContractID: am.ContractID, AmendmentID: &am.ID, At: now,
 		Data: repricedEvent{Amendment: am, Before: before.Quote}})
+	return nil
 }
 
 // repricedEvent is what amendment.repriced carries: the amendment with its
@@ -188,13 +190,13 @@ type repricedEvent struct {
 
 // failOnRebase ends an amendment that no longer holds on its contract's new
 // timeline.
-func failOnRebase(ctx context.Context, tx *sqlx.Tx, tenantID string, p domain.Pending, cause error, now time.Time) error {
-	return failOpen(ctx, tx, tenantID, p.ID, "no longer holds after an earlier change: "+cause.Error(), now)
+func failOnRebase(ctx context.Context, tx *sqlx.Tx, tenantID string, p domain.Pending, cause error, now time.Time, ann *announcements) error {
+	return failOpen(ctx, tx, tenantID, p.ID, "no longer holds after an earlier change: "+cause.Error(), now, ann)
 }
 
-// failOpen ends an open amendment FAILED, saying why, and marks it for its
-// workflow to read.
-func failOpen(ctx context.Context, tx *sqlx.Tx, tenantID, id, note string, now time.Time) error {
+// failOpen ends an open amendment FAILED, saying why, marks it for its
+// workflow to read, and gathers its announcement.
+func failOpen(ctx context.Context, tx *sqlx.Tx, tenantID, id, note string, now time.Time, ann *announcements) error {
 	_, err := tx.ExecContext(ctx, `UPDATE amendments SET status = $3, rebase_pending = true, updated_at = $4 WHERE tenant_id = $1 AND id = $2`,
 		tenantID, id, domain.StatusFailed, now)
 	if err != nil {
@@ -207,7 +209,8 @@ func failOpen(ctx context.Context, tx *sqlx.Tx, tenantID, id, note string, now t
 	if err != nil {
 		return err
 	}
-	return insertAmendmentEvent(ctx, tx, tenantID, am, now)
+	ann.amendment(tenantID, am, now)
+	return nil
 }
 
 func rebasePending(ctx context.Context, q sqlx.QueryerContext, contractID string) (bool, error) {
@@ -247,26 +250,21 @@ func (s *Store) TellRebased(ctx context.Context, tenantID, contractID string, te
 }
 
 // rebaseTenantLocked prices again the open amendments of every contract of
-// the tenant that has any, under the contracts' locks: after a catalog
-// change, which the transaction holds locked. Every lock is taken, in one
-// order, before the first re-pricing: a re-pricing appends an event, which
-// takes the tenant's event counter, and a change to a contract not locked
-// yet would hold that contract while it waits for the counter (see
-// appendEvents).
-func rebaseTenantLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, now time.Time) (bool, error) {
+// the tenant that has any, each under its contract's lock, taken in one
+// order: after a catalog change, which the transaction holds locked. ann
+// gathers what the re-pricings announce.
+func rebaseTenantLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, now time.Time, ann *announcements) (bool, error) {
 	var contracts []string
 	err := tx.SelectContext(ctx, &contracts, `SELECT DISTINCT contract_id FROM amendments WHERE tenant_id = $1 AND `+isOpen+` ORDER BY contract_id`, tenantID)
 	if err != nil {
 		return false, fmt.Errorf("list contracts with open amendments: %w", err)
 	}
+	var told bool
 	for _, id := range contracts {
 		if _, err := lockContractRow(ctx, tx, id); err != nil {
 			return false, err
 		}
-	}
-	var told bool
-	for _, id := range contracts {
-		rebased, err := rebaseLocked(ctx, tx, tenantID, id, now)
+		rebased, err := rebaseLocked(ctx, tx, tenantID, id, now, ann)
 		if err != nil {
 			return false, err
 		}
