@@ -188,6 +188,11 @@ const (
 // earlier ones, and settles the delivery as the outcome says.
 func (s *Store) RecordWebhookAttempt(ctx context.Context, tenantID, deliveryID string, a WebhookAttempt, outcome AttemptOutcome) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if outcome == AttemptGone {
+			if err := lockSubscriptionOf(ctx, tx, tenantID, deliveryID); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO webhook_attempts (delivery_id, tenant_id, attempt, at, status_code, latency_ms, error, response_body)
 			SELECT $1, $2, coalesce(max(attempt), 0) + 1, $3, $4, $5, $6, $7 FROM webhook_attempts WHERE delivery_id = $1`,
@@ -223,8 +228,21 @@ func settleDelivery(ctx context.Context, tx *sqlx.Tx, tenantID, deliveryID, stat
 	return nil
 }
 
+// lockSubscriptionOf locks the subscription a delivery belongs to, first,
+// in a transaction that records a 410 Gone: disabling the subscription
+// cancels its pending deliveries, which another lane (or queue) may hold
+// while it records its own Gone and waits for the subscription. Taken
+// before any delivery, the subscription's lock puts the two in turn.
+func lockSubscriptionOf(ctx context.Context, tx *sqlx.Tx, tenantID, deliveryID string) error {
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM webhook_subscriptions s JOIN webhook_deliveries d ON d.subscription_id = s.id
+		WHERE d.tenant_id = $1 AND d.id = $2 FOR NO KEY UPDATE OF s`, tenantID, deliveryID); err != nil {
+		return fmt.Errorf("lock the webhook of delivery %s: %w", deliveryID, err)
+	}
+	return nil
+}
+
 // disableWebhookOf disables the subscription a delivery belongs to and
-// cancels its other pending deliveries.
+// cancels its other pending deliveries (see lockSubscriptionOf).
 func disableWebhookOf(ctx context.Context, tx *sqlx.Tx, tenantID, deliveryID, reason string, now time.Time) error {
 	var subscriptionID string
 	if err := tx.GetContext(ctx, &subscriptionID, `

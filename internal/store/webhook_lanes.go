@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -116,9 +117,15 @@ func (s *Store) RecordWebhookOutcomes(ctx context.Context, lane WebhookLane, out
 		bodies[i] = nullString(o.Attempt.ResponseBody)
 		reasons[i] = sql.NullString{String: o.FailureReason, Valid: o.FailureReason != ""}
 	}
+	gone := slices.IndexFunc(outcomes, func(o WebhookOutcome) bool { return o.Gone })
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if n == 0 {
 			return nil
+		}
+		if gone >= 0 {
+			if err := lockSubscriptionOf(ctx, tx, lane.TenantID, outcomes[gone].DeliveryID); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `
 			WITH batch AS MATERIALIZED (
@@ -144,10 +151,9 @@ func (s *Store) RecordWebhookOutcomes(ctx context.Context, lane WebhookLane, out
 			pq.Array(reasons), pq.Array(ats)); err != nil {
 			return fmt.Errorf("settle deliveries: %w", err)
 		}
-		for _, o := range outcomes {
-			if o.Gone {
-				return disableWebhookOf(ctx, tx, lane.TenantID, o.DeliveryID, o.FailureReason, o.Attempt.At)
-			}
+		if gone >= 0 {
+			o := outcomes[gone]
+			return disableWebhookOf(ctx, tx, lane.TenantID, o.DeliveryID, o.FailureReason, o.Attempt.At)
 		}
 		return nil
 	})

@@ -164,6 +164,56 @@ func TestWebhookLaneAnsweredGoneDisablesTheSubscription(t *testing.T) {
 	assert.Empty(t, f.due(t, time.Now()))
 }
 
+// Two lanes of one subscription answered 410 Gone at about the same time:
+// each disables the subscription and cancels its pending deliveries, the
+// other lane's included. Each takes the subscription's lock before it
+// settles its own deliveries; otherwise each would hold its deliveries
+// while waiting for the subscription the other holds, and Postgres would
+// end one, losing what its lane had delivered.
+func TestLanesAnsweredGoneAtOnceTakeTheSubscriptionInTurn(t *testing.T) {
+	ctx := context.Background()
+	f := newLaneFixture(t)
+	f.events(t, f.x, f.y)
+	due := f.due(t, time.Now())
+	gone := outcome(due[0], time.Now(), store.DeliveryFailed)
+	gone.Gone, gone.FailureReason = true, "the receiver answered 410 Gone"
+
+	// The other lane was answered Gone first: it has disabled the subscription.
+	other, err := f.st.DB().BeginTxx(ctx, nil)
+	require.NoError(t, err)
+	defer func() { _ = other.Rollback() }()
+	_, err = other.Exec(`UPDATE webhook_subscriptions SET status = $2 WHERE id = $1`, f.hookID, store.WebhookDisabled)
+	require.NoError(t, err)
+
+	recorded := make(chan error, 1)
+	go func() {
+		_, err := f.st.RecordWebhookOutcomes(ctx, f.lane, []store.WebhookOutcome{gone})
+		recorded <- err
+	}()
+	require.Eventually(t, func() bool {
+		var waiting bool
+		err := f.st.DB().Get(&waiting, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock')`)
+		return err == nil && waiting
+	}, 10*time.Second, 20*time.Millisecond, "this lane waits for the subscription")
+	// The other lane cancels the subscription's pending deliveries, this lane's among them.
+	_, err = other.Exec(`UPDATE webhook_deliveries SET status = $2, next_attempt_at = NULL WHERE subscription_id = $1 AND status = $3`,
+		f.hookID, store.DeliveryCancelled, store.DeliveryPending)
+	require.NoError(t, err, "the other lane cancels the pending deliveries while this one waits")
+	require.NoError(t, other.Commit())
+	require.NoError(t, <-recorded, "this lane records its attempt once the other lane is done")
+
+	list, _, err := f.st.WebhookDeliveries(ctx, f.lane.TenantID, f.hookID, 0, 10)
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	for _, d := range list {
+		assert.Equal(t, store.DeliveryCancelled, d.Status, "cancelled by the lane that disabled the subscription first")
+		if d.ID == due[0].ID {
+			assert.Len(t, d.Attempts, 1, "the Gone answer is recorded")
+		}
+	}
+}
+
 // A redelivery goes to its contract's lane, due at once; a settled delivery
 // cannot keep a next attempt (the constraint).
 func TestWebhookRedeliveryIsDueInItsLane(t *testing.T) {
