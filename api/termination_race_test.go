@@ -51,3 +51,49 @@ func TestConcurrentTerminationDeleteLeavesNoDanglingContract(t *testing.T) {
 	assert.Zero(t, dangling)
 	assert.Zero(t, env.CountRows("contracts"))
 }
+
+// A termination PATCH locks each termination it edits; a contract action
+// creating contracts on two terminations holds each (its foreign key's
+// share lock) from its insert to its commit. Taking them in the other
+// order, the two would wait for each other, and Postgres would end the
+// PATCH with a 500. The PATCH's lock leaves the key alone, so it does not
+// wait for the contract action at all.
+func TestATerminationPatchDoesNotWaitForContractsNamingIt(t *testing.T) {
+	env := testkit.New(t)
+	first, second := createTermination(t, env, "First"), createTermination(t, env, "Second")
+	db := env.Store.DB()
+
+	// A contract action that has inserted its contract on the second termination.
+	creation := db.MustBegin()
+	t.Cleanup(func() { _ = creation.Rollback() })
+	creation.MustExec(`SELECT 1 FROM contract_terminations WHERE id = $1 FOR KEY SHARE`, second)
+
+	patched := make(chan testkit.Response, 1)
+	go func() {
+		patched <- patchTermination(env, first, []map[string]any{
+			{"patchType": "update", "patchClientId": 1, "name": "First, renamed"},
+			{"patchType": "update", "patchClientId": 2, "identity": second, "name": "Second, renamed"},
+		})
+	}()
+	var resp testkit.Response
+	require.Eventually(t, func() bool {
+		select {
+		case resp = <-patched:
+			return true
+		default:
+		}
+		var waiting bool
+		err := db.Get(&waiting, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%contract_terminations%')`)
+		return err == nil && waiting
+	}, 30*time.Second, 20*time.Millisecond, "the PATCH neither answered nor waited")
+	// The contract action's next contract names the first termination.
+	_, err := creation.Exec(`SELECT 1 FROM contract_terminations WHERE id = $1 FOR KEY SHARE`, first)
+	require.NoError(t, err, "the contract action goes on")
+	require.NoError(t, creation.Commit())
+	if resp.Status == 0 {
+		resp = <-patched
+	}
+	requireWrite(t, resp, "patch")
+	assert.Equal(t, "Second, renamed", detail(t, env, second)["name"])
+}

@@ -55,7 +55,11 @@ func (s *Store) Termination(ctx context.Context, tenantID string, id int64) (dom
 func loadTermination(ctx context.Context, q sqlx.QueryerContext, tenantID string, id int64, forUpdate bool) (domain.Termination, error) {
 	query := `SELECT ` + terminationColumns + ` FROM contract_terminations WHERE tenant_id = $1 AND id = $2`
 	if forUpdate {
-		query += ` FOR UPDATE`
+		// It leaves the key alone: a contract inserted meanwhile names the
+		// termination (its foreign key takes FOR KEY SHARE) without waiting
+		// for the edit, which would otherwise wait in turn for a second
+		// termination that contract action holds so.
+		query += ` FOR NO KEY UPDATE`
 	}
 	var t domain.Termination
 	err := sqlx.GetContext(ctx, q, &t, query, tenantID, id)
