@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -87,6 +89,22 @@ func limitBody(c *gin.Context) {
 	c.Next()
 }
 
+// bufferBody reads the (size-limited) body ahead of its handler, which
+// reads it again from memory, and returns its size: a request is charged
+// to its key's budget by its body's size (see requestCost), declared or
+// not.
+func bufferBody(c *gin.Context) (int, error) {
+	if c.Request.Body == nil || c.Request.Body == http.NoBody {
+		return 0, nil
+	}
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		return 0, err
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	return len(body), nil
+}
+
 // presentedKey reads the API key from `Authorization: Bearer` or `apiKey`.
 func presentedKey(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); h != "" {
@@ -98,7 +116,8 @@ func presentedKey(r *http.Request) string {
 }
 
 // authenticate resolves the caller from their key, or their signature: 401
-// when missing, unknown or wrong, 429 when the key is over its rate. It is
+// when missing, unknown or wrong, 429 when the key is over its rate, which
+// it charges by the body's size (bufferBody). It is
 // every key-protected surface's entry, so it also refuses a declared body
 // over MaxBodyBytes with 413 in the surface's format: a handler that checks
 // its path first, or never reads its body, would not notice it otherwise.
@@ -129,9 +148,19 @@ func (s *server) authenticate(sf surface) gin.HandlerFunc {
 			return
 		}
 		c.Set(principalKey, p)
+		size, err := bufferBody(c)
+		if errors.As(err, &tooBig) {
+			reject(c, sf, http.StatusRequestEntityTooLarge, bodyTooLarge)
+		} else if err != nil {
+			reject(c, sf, http.StatusBadRequest, "could not read the request body")
+		}
+		if err != nil {
+			c.Abort()
+			return
+		}
 		// Limited here, right after the key is known, so that no
 		// authenticated route can be registered without it.
-		if !s.withinRate(c, p.KeyID, sf) {
+		if !s.withinRate(c, p.KeyID, size, sf) {
 			c.Abort()
 			return
 		}

@@ -46,9 +46,23 @@ func newKeyLimiters(limit rate.Limit) *keyLimiters {
 	}
 }
 
-// allow takes a token from key's bucket; when there is none it says how long
-// until there will be.
-func (l *keyLimiters) allow(key string, now time.Time) (bool, time.Duration) {
+// bodyBytesPerToken is how much of a body one token pays for, beyond the
+// first token every request takes: checking a body costs time in proportion
+// to its size (checkBody spends about 80 ms on a MiB of unknown keys), so a
+// key sending the largest bodies must not get as many through as one
+// sending small ones.
+const bodyBytesPerToken = 64 << 10
+
+// requestCost is the tokens a request with a body of size bytes takes: one,
+// and one for each whole bodyBytesPerToken of its body, up to the burst so
+// that any request can pass once the bucket is full.
+func (l *keyLimiters) requestCost(size int) int {
+	return min(1+size/bodyBytesPerToken, l.burst)
+}
+
+// allow takes n tokens from key's bucket; when there are not so many it says
+// how long until there will be.
+func (l *keyLimiters) allow(key string, n int, now time.Time) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.lastSweep) >= l.idle {
@@ -60,7 +74,7 @@ func (l *keyLimiters) allow(key string, now time.Time) (bool, time.Duration) {
 		l.byKey[key] = k
 	}
 	k.lastSeen = now
-	r := k.limiter.ReserveN(now, 1)
+	r := k.limiter.ReserveN(now, n)
 	if wait := r.DelayFrom(now); wait > 0 {
 		// A refused request must not use up the token it was refused for.
 		r.CancelAt(now)
@@ -78,13 +92,14 @@ func (l *keyLimiters) sweep(now time.Time) {
 	l.lastSweep = now
 }
 
-// withinRate reports whether the caller's key may make this request, having
-// answered 429 with Retry-After (whole seconds, rounded up) when it may not.
-func (s *server) withinRate(c *gin.Context, keyID string, sf surface) bool {
+// withinRate reports whether the caller's key may make this request, whose
+// body has size bytes, having answered 429 with Retry-After (whole seconds,
+// rounded up) when it may not.
+func (s *server) withinRate(c *gin.Context, keyID string, size int, sf surface) bool {
 	if s.limits == nil {
 		return true
 	}
-	ok, wait := s.limits.allow(keyID, time.Now())
+	ok, wait := s.limits.allow(keyID, s.limits.requestCost(size), time.Now())
 	if !ok {
 		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		reject(c, sf, http.StatusTooManyRequests, "too many requests with this API key; retry after the seconds in Retry-After")

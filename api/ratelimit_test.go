@@ -1,9 +1,11 @@
 package api_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -56,5 +58,42 @@ func TestRateLimitIsOffUnlessConfigured(t *testing.T) {
 	env := testkit.New(t)
 	for range 30 {
 		require.Equal(t, http.StatusOK, env.Do("GET", "/api/catalog", env.A.OperatorKey, nil).Status)
+	}
+}
+
+// A key is charged by the size of what it sends: a request of a MiB takes
+// the tokens of seventeen small ones, declared length or not, so the largest
+// bodies cannot come as often as small ones.
+func TestRateLimitChargesLargeBodiesMore(t *testing.T) {
+	env := testkit.New(t)
+	// Ten requests a second, bursts of twenty.
+	limited := httptest.NewServer(api.NewRouter(api.Deps{
+		Store: env.Store, Temporal: flow.NewClient(env.Temporal, env.TaskQueue, nil), Logger: quiet, Now: env.Clock.Now, RateLimit: 10,
+	}))
+	t.Cleanup(limited.Close)
+	big := strings.Repeat("a", 1_000_000) // 16 tokens; not JSON, so refused at once
+	send := func(key, body string, chunked bool) *http.Response {
+		req, err := http.NewRequest("POST", limited.URL+"/api/selfService/contract", strings.NewReader(body))
+		require.NoError(t, err)
+		if chunked {
+			req.ContentLength = -1 // no declared length: the size is counted as read
+		}
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := limited.Client().Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		require.NoError(t, resp.Body.Close())
+		return resp
+	}
+	for _, chunked := range []bool{false, true} {
+		key := env.NewTenantKey(env.A, auth.AllRoles...)
+		first := send(key, big, chunked)
+		require.Equal(t, http.StatusBadRequest, first.StatusCode, "the first large body is read (and refused as not JSON)")
+		second := send(key, big, chunked)
+		require.Equal(t, http.StatusTooManyRequests, second.StatusCode, "chunked %v: a second large body at once is over the budget", chunked)
+		assert.Equal(t, "2", second.Header.Get("Retry-After"), "twelve tokens more at ten a second")
+		third := send(key, "{}", chunked)
+		assert.NotEqual(t, http.StatusTooManyRequests, third.StatusCode, "a small request fits what the large one left")
 	}
 }

@@ -37,7 +37,8 @@ type Deps struct {
 	// with the Temporal client's metrics handler. Defaults to a new registry.
 	Metrics *prometheus.Registry
 	// RateLimit is the requests a second each API key may make, with bursts
-	// of twice that; over it a key gets 429. Zero turns limiting off.
+	// of twice that, a large body counting as several (requestCost); over it
+	// a key gets 429. Zero turns limiting off.
 	RateLimit rate.Limit
 	// BillingRunWait is how long POST /api/billing/run waits for the run's
 	// totals before answering 202 with where to follow it; zero answers 202
