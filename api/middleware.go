@@ -89,20 +89,21 @@ func limitBody(c *gin.Context) {
 	c.Next()
 }
 
-// bufferBody reads the (size-limited) body ahead of its handler, which
-// reads it again from memory, and returns its size: a request is charged
-// to its key's budget by its body's size (see requestCost), declared or
-// not.
-func bufferBody(c *gin.Context) (int, error) {
-	if c.Request.Body == nil || c.Request.Body == http.NoBody {
-		return 0, nil
+// bodySize is what a request is charged for its body (see requestCost): its
+// declared length, or, for a body sent without one, its length as read
+// ahead of its handler, which reads it again from memory. A declared body
+// is not read before the charge, so a key over its budget is refused
+// without it.
+func bodySize(c *gin.Context) (int64, error) {
+	if c.Request.ContentLength >= 0 || c.Request.Body == nil || c.Request.Body == http.NoBody {
+		return max(c.Request.ContentLength, 0), nil
 	}
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		return 0, err
 	}
 	c.Request.Body = io.NopCloser(bytes.NewReader(body))
-	return len(body), nil
+	return int64(len(body)), nil
 }
 
 // presentedKey reads the API key from `Authorization: Bearer` or `apiKey`.
@@ -117,7 +118,7 @@ func presentedKey(r *http.Request) string {
 
 // authenticate resolves the caller from their key, or their signature: 401
 // when missing, unknown or wrong, 429 when the key is over its rate, which
-// it charges by the body's size (bufferBody). It is
+// it charges by the body's size (bodySize). It is
 // every key-protected surface's entry, so it also refuses a declared body
 // over MaxBodyBytes with 413 in the surface's format: a handler that checks
 // its path first, or never reads its body, would not notice it otherwise.
@@ -148,7 +149,7 @@ func (s *server) authenticate(sf surface) gin.HandlerFunc {
 			return
 		}
 		c.Set(principalKey, p)
-		size, err := bufferBody(c)
+		size, err := bodySize(c)
 		if errors.As(err, &tooBig) {
 			reject(c, sf, http.StatusRequestEntityTooLarge, bodyTooLarge)
 		} else if err != nil {

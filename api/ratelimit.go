@@ -56,8 +56,8 @@ const bodyBytesPerToken = 64 << 10
 // requestCost is the tokens a request with a body of size bytes takes: one,
 // and one for each whole bodyBytesPerToken of its body, up to the burst so
 // that any request can pass once the bucket is full.
-func (l *keyLimiters) requestCost(size int) int {
-	return min(1+size/bodyBytesPerToken, l.burst)
+func (l *keyLimiters) requestCost(size int64) int {
+	return int(min(1+size/bodyBytesPerToken, int64(l.burst)))
 }
 
 // allow takes n tokens from key's bucket; when there are not so many it says
@@ -95,7 +95,7 @@ func (l *keyLimiters) sweep(now time.Time) {
 // withinRate reports whether the caller's key may make this request, whose
 // body has size bytes, having answered 429 with Retry-After (whole seconds,
 // rounded up) when it may not.
-func (s *server) withinRate(c *gin.Context, keyID string, size int, sf surface) bool {
+func (s *server) withinRate(c *gin.Context, keyID string, size int64, sf surface) bool {
 	if s.limits == nil {
 		return true
 	}

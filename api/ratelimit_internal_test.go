@@ -52,7 +52,7 @@ func TestRateLimitZeroIsOff(t *testing.T) {
 
 func TestRateLimitChargesABodyBySize(t *testing.T) {
 	l := newKeyLimiters(50) // bursts of 100
-	for size, cost := range map[int]int{0: 1, 100: 1, bodyBytesPerToken - 1: 1, bodyBytesPerToken: 2, MaxBodyBytes: 17} {
+	for size, cost := range map[int64]int{0: 1, 100: 1, bodyBytesPerToken - 1: 1, bodyBytesPerToken: 2, MaxBodyBytes: 17} {
 		assert.Equal(t, cost, l.requestCost(size), "a body of %d bytes", size)
 	}
 	// However low the rate, the largest body fits a full bucket.

@@ -92,7 +92,11 @@ func TestRateLimitChargesLargeBodiesMore(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, first.StatusCode, "the first large body is read (and refused as not JSON)")
 		second := send(key, big, chunked)
 		require.Equal(t, http.StatusTooManyRequests, second.StatusCode, "chunked %v: a second large body at once is over the budget", chunked)
-		assert.Equal(t, "2", second.Header.Get("Retry-After"), "twelve tokens more at ten a second")
+		retry, err := strconv.Atoi(second.Header.Get("Retry-After"))
+		require.NoError(t, err)
+		// Twelve tokens more at ten a second, less what came back while the
+		// first body was sent and checked.
+		assert.Contains(t, []int{1, 2}, retry)
 		third := send(key, "{}", chunked)
 		assert.NotEqual(t, http.StatusTooManyRequests, third.StatusCode, "a small request fits what the large one left")
 	}

@@ -49,18 +49,23 @@ func (s *Store) CountTerminations(ctx context.Context, tenantID string) (int, er
 // Termination loads one of the tenant's terminations; ErrNotFound when the
 // tenant has none with this id.
 func (s *Store) Termination(ctx context.Context, tenantID string, id int64) (domain.Termination, error) {
-	return loadTermination(ctx, s.db, tenantID, id, false)
+	return loadTermination(ctx, s.db, tenantID, id, readUnlocked)
 }
 
-func loadTermination(ctx context.Context, q sqlx.QueryerContext, tenantID string, id int64, forUpdate bool) (domain.Termination, error) {
-	query := `SELECT ` + terminationColumns + ` FROM contract_terminations WHERE tenant_id = $1 AND id = $2`
-	if forUpdate {
-		// It leaves the key alone: a contract inserted meanwhile names the
-		// termination (its foreign key takes FOR KEY SHARE) without waiting
-		// for the edit, which would otherwise wait in turn for a second
-		// termination that contract action holds so.
-		query += ` FOR NO KEY UPDATE`
-	}
+// Row locks a termination is read with. An edit's lock leaves the key
+// alone (lockToEdit): a contract inserted meanwhile names the termination
+// (its foreign key takes FOR KEY SHARE) without waiting for the edit, which
+// would otherwise wait in turn for a second termination that contract
+// action holds so. A deletion takes the whole row (lockToDelete), so that
+// it waits for such an insert and then sees the contract that uses it.
+const (
+	readUnlocked = ""
+	lockToEdit   = " FOR NO KEY UPDATE"
+	lockToDelete = " FOR UPDATE"
+)
+
+func loadTermination(ctx context.Context, q sqlx.QueryerContext, tenantID string, id int64, lock string) (domain.Termination, error) {
+	query := `SELECT ` + terminationColumns + ` FROM contract_terminations WHERE tenant_id = $1 AND id = $2` + lock
 	var t domain.Termination
 	err := sqlx.GetContext(ctx, q, &t, query, tenantID, id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -176,7 +181,7 @@ type TerminationDeletion struct {
 
 // Termination loads and locks a termination; ErrNotFound when the tenant has none with this id.
 func (w *TerminationWriter) Termination(ctx context.Context, id int64) (domain.Termination, error) {
-	return loadTermination(ctx, w.tx, w.tenantID, id, true)
+	return loadTermination(ctx, w.tx, w.tenantID, id, lockToEdit)
 }
 
 // Create stores a new termination and returns it with its identity.
@@ -203,7 +208,7 @@ func (w *TerminationWriter) Update(ctx context.Context, t domain.Termination) er
 // is refused with a conflict naming them.
 func (w *TerminationWriter) Delete(ctx context.Context, id int64) (TerminationDeletion, error) {
 	var d TerminationDeletion
-	if _, err := w.Termination(ctx, id); err != nil {
+	if _, err := loadTermination(ctx, w.tx, w.tenantID, id, lockToDelete); err != nil {
 		return d, err
 	}
 	if err := w.refuseIfUsed(ctx, id); err != nil {
