@@ -145,15 +145,23 @@ func TestWebhookLaneHoldsBackOnlyTheContractOfAFailedDelivery(t *testing.T) {
 	}
 }
 
+// answeredGone fans out an event for each of the fixture's contracts and
+// answers the first delivery due 410 Gone; it returns the deliveries due
+// and that outcome.
+func (f laneFixture) answeredGone(t *testing.T) ([]store.DueDelivery, store.WebhookOutcome) {
+	f.events(t, f.x, f.y)
+	due := f.due(t, time.Now())
+	gone := outcome(due[0], time.Now(), store.DeliveryFailed)
+	gone.Gone, gone.FailureReason = true, "the receiver answered 410 Gone"
+	return due, gone
+}
+
 // A 410 Gone settles its delivery, disables the subscription and cancels
 // the lane's other pending deliveries, which leaves nothing pending.
 func TestWebhookLaneAnsweredGoneDisablesTheSubscription(t *testing.T) {
 	ctx := context.Background()
 	f := newLaneFixture(t)
-	f.events(t, f.x, f.y)
-	due := f.due(t, time.Now())
-	gone := outcome(due[0], time.Now(), store.DeliveryFailed)
-	gone.Gone, gone.FailureReason = true, "the receiver answered 410 Gone"
+	_, gone := f.answeredGone(t)
 	left, err := f.st.RecordWebhookOutcomes(ctx, f.lane, []store.WebhookOutcome{gone})
 	require.NoError(t, err)
 	assert.False(t, left.Pending)
@@ -173,10 +181,7 @@ func TestWebhookLaneAnsweredGoneDisablesTheSubscription(t *testing.T) {
 func TestLanesAnsweredGoneAtOnceTakeTheSubscriptionInTurn(t *testing.T) {
 	ctx := context.Background()
 	f := newLaneFixture(t)
-	f.events(t, f.x, f.y)
-	due := f.due(t, time.Now())
-	gone := outcome(due[0], time.Now(), store.DeliveryFailed)
-	gone.Gone, gone.FailureReason = true, "the receiver answered 410 Gone"
+	due, gone := f.answeredGone(t)
 
 	// The other lane was answered Gone first: it has disabled the subscription.
 	other, err := f.st.DB().BeginTxx(ctx, nil)
