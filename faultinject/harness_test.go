@@ -192,6 +192,7 @@ func (p *process) start() {
 	cmd := exec.Command(binary, p.args...)
 	cmd.Env = p.env
 	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = dieWithTest()
 	require.NoError(p.t, cmd.Start(), "start %s", p.name)
 	p.cmd, p.exited, p.starts = cmd, make(chan struct{}), p.starts+1
 	go func(done chan struct{}) {
