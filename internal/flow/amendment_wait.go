@@ -45,7 +45,7 @@ func (f *Client) askOutcome(ctx context.Context, workflowID, requestHash, actorI
 
 // keepWaiting goes on asking for the workflow's answer after Temporal ended a
 // wait early, until waitCtx ends. A wait that ends with the workflow
-// running is ErrAnswerPending; with no workflow shown (the start has not
+// running, or an Update that finds it closed, is ErrAnswerPending; with no workflow shown (the start has not
 // reached Temporal, or not yet) it is the wait's own error marked
 // errNotShown, on which StartAmendment makes sure of the start. The
 // caller's own cancellation (ctx) is returned as is.
@@ -60,6 +60,14 @@ func (f *Client) keepWaiting(ctx, waitCtx context.Context, workflowID, requestHa
 		case <-time.After(answerRetryPause):
 		}
 		out, err = f.askOutcome(waitCtx, workflowID, requestHash, actorID)
+	}
+	var closed *serviceerror.NotFound
+	if errors.As(err, &closed) && ctx.Err() == nil {
+		// Temporal aborts an Update that reaches a workflow as it closes
+		// ("aborted by closing workflow"), as the outcome Update asked
+		// again after a wait cut short can: the workflow has done its work,
+		// and the amendment is to be read as it stands, not answered 500.
+		return out, f.pendingOr(ctx, workflowID, err)
 	}
 	return out, err
 }
