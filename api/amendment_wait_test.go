@@ -7,7 +7,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/testkit"
 )
 
@@ -104,4 +106,24 @@ func TestAWaitEndingBeforeTheStartStillAcceptsTheChangeOnce(t *testing.T) {
 	followUntil(t, env, resp.Header.Get("Location"), "APPLIED")
 	contract := env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)
 	assert.EqualValues(t, 2, contract["version"], "applied once")
+}
+
+// Asked for its answer once its workflow has closed (a repeat that read the
+// amendment while its workflow was finishing, or an ask repeated after a
+// wait Temporal cut short, which Temporal aborts as the workflow closes),
+// the client is told to read the amendment as it stands, not given
+// Temporal's NotFound, which the API answered 500.
+func TestAnAnswerAskedOfAClosedWorkflowIsReadFromTheStore(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	resp := change(env, env.A.SubmitterKey, seats(ct["id"].(string), 10))
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	workflowID := flow.AmendmentWorkflowID(resp.JSON(t)["quote"].(map[string]any)["id"].(string))
+	require.Eventually(t, func() bool {
+		d, err := env.Temporal.DescribeWorkflowExecution(t.Context(), workflowID, "")
+		return err == nil && d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+	}, 30*time.Second, 50*time.Millisecond, "the applied change's workflow closes")
+
+	_, err := flow.NewClient(env.Temporal, env.TaskQueue, nil).AmendmentOutcome(t.Context(), workflowID, "another-ask", env.A.ID, 5*time.Second)
+	assert.ErrorIs(t, err, flow.ErrAnswerPending)
 }
