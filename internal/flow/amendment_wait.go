@@ -45,10 +45,10 @@ func (f *Client) askOutcome(ctx context.Context, workflowID, requestHash, actorI
 
 // keepWaiting goes on asking for the workflow's answer after Temporal ended a
 // wait early, until waitCtx ends. A wait that ends with the workflow
-// running, or an Update that finds it closed, is ErrAnswerPending; with no workflow shown (the start has not
-// reached Temporal, or not yet) it is the wait's own error marked
-// errNotShown, on which StartAmendment makes sure of the start. The
-// caller's own cancellation (ctx) is returned as is.
+// running, or an Update that finds it closed, is ErrAnswerPending; with no
+// workflow shown (the start has not reached Temporal, or not yet) it is the
+// wait's own error marked errNotShown, on which StartAmendment makes sure
+// of the start. The caller's own cancellation (ctx) is returned as is.
 func (f *Client) keepWaiting(ctx, waitCtx context.Context, workflowID, requestHash, actorID string, out Outcome, err error) (Outcome, error) {
 	for err != nil && ctx.Err() == nil && waitCutShort(err) {
 		if waitCtx.Err() != nil {
