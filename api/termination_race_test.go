@@ -1,14 +1,18 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/internal/testkit"
 )
 
@@ -96,4 +100,118 @@ func TestATerminationPatchDoesNotWaitForContractsNamingIt(t *testing.T) {
 	}
 	requireWrite(t, resp, "patch")
 	assert.Equal(t, "Second, renamed", detail(t, env, second)["name"])
+}
+
+// A PATCH deleting two terminations and a contract action creating
+// contracts on both take them in one order, ascending ids, whatever the
+// order of the patch's items or the action's contracts: in their own
+// orders, each could hold the termination the other waits for, and
+// Postgres would end one of them. A third transaction holds one
+// termination, as a contract action that has inserted its first contract
+// does, so that the PATCH waits in the middle; the contract action starts
+// then, and the holder commits once the action has finished or waits too.
+func TestATerminationPatchAndAContractActionTakeTerminationsInOneOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// path is the PATCH's termination (the first or second created),
+		// deleted first, then the other one; held and the action's plans
+		// name them likewise.
+		path, held int
+		plans      []int
+		wantPatch  int // the PATCH's status: 409 once the action's contracts use them
+		wantAction bool
+	}{
+		// On the items' order the PATCH took the second, then waited for the first.
+		{name: "patch items in descending order", path: 1, held: 0, plans: []int{0, 1}, wantPatch: http.StatusConflict, wantAction: true},
+		// On the plans' order the action took the second, then waited for the first.
+		{name: "action plans in descending order", path: 0, held: 1, plans: []int{1, 0}, wantPatch: http.StatusOK, wantAction: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := testkit.New(t)
+			ids := []int64{createTermination(t, env, "First"), createTermination(t, env, "Second")}
+			other := ids[1-tc.path]
+			db := env.Store.DB()
+
+			hold := db.MustBegin()
+			t.Cleanup(func() { _ = hold.Rollback() })
+			hold.MustExec(`SELECT 1 FROM contract_terminations WHERE id = $1 FOR KEY SHARE`, ids[tc.held])
+
+			patched := make(chan testkit.Response, 1)
+			go func() {
+				patched <- patchTermination(env, ids[tc.path], []map[string]any{
+					{"patchType": "delete", "patchClientId": 1},
+					{"patchType": "delete", "patchClientId": 2, "identity": other},
+				})
+			}()
+			waitForLockWaits(t, env, 1)
+
+			created := make(chan error, 1)
+			go func() { created <- createContractsOn(env, ids[tc.plans[0]], ids[tc.plans[1]]) }()
+			var actionErr error
+			require.Eventually(t, func() bool {
+				select {
+				case actionErr = <-created:
+					created <- actionErr
+					return true
+				default:
+					return lockWaits(env) >= 2
+				}
+			}, 30*time.Second, 20*time.Millisecond, "the contract action neither finished nor waited")
+			require.NoError(t, hold.Commit())
+
+			resp, actionErr := <-patched, <-created
+			assert.Equal(t, tc.wantPatch, resp.Status, "PATCH: %s", resp.Body)
+			if tc.wantAction {
+				assert.NoError(t, actionErr, "the contract action")
+				assert.Equal(t, 2, env.CountRows("contracts"))
+			} else {
+				var invalid *domain.Error
+				require.ErrorAs(t, actionErr, &invalid, "the contract action")
+				assert.Equal(t, "contractTerminationId", invalid.Field)
+				assert.Zero(t, env.CountRows("contracts"))
+			}
+		})
+	}
+}
+
+// createContractsOn creates, as a contract action's activity does, one Team
+// contract on each termination, in the order given.
+func createContractsOn(env *testkit.Env, terminations ...int64) error {
+	ctx := context.Background()
+	start, err := domain.ParseDate("2026-02-01")
+	if err != nil {
+		return err
+	}
+	cat, err := env.Store.Catalog(ctx, env.A.ID)
+	if err != nil {
+		return err
+	}
+	in := store.NewContractAction{ID: uuid.NewString(), TenantID: env.A.ID, ActorID: env.A.SubmitterActor, Source: "USER",
+		AccountNumber: "ACC-ORDER", ActionType: "create-contract-with-plan"}
+	for i, id := range terminations {
+		p, err := domain.PlanContract(&cat, domain.NewContract{PlanID: "off_team", ContractTerminationID: &id,
+			EffectiveDate: start, ExpirationDate: start.AddDays(365), Currency: []string{"USD"}},
+			fmt.Sprintf("items[%d]", i))
+		if err != nil {
+			return err
+		}
+		in.Plans = append(in.Plans, p)
+	}
+	_, err = env.Store.CreateContracts(ctx, in, time.Now())
+	return err
+}
+
+// lockWaits counts the test database's sessions waiting for a lock.
+func lockWaits(env *testkit.Env) int {
+	var n int
+	if err := env.Store.DB().Get(&n, `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND wait_event_type = 'Lock'`); err != nil {
+		return -1
+	}
+	return n
+}
+
+func waitForLockWaits(t *testing.T, env *testkit.Env, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return lockWaits(env) >= n }, 30*time.Second, 20*time.Millisecond)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/contractd/contractd/internal/domain"
 )
@@ -69,6 +70,9 @@ func (s *Store) CreateContracts(ctx context.Context, in NewContractAction, now t
 				return err
 			}
 		}
+		if err := lockNamedTerminations(ctx, tx, in.TenantID, in.Plans); err != nil {
+			return err
+		}
 		accountID, err := upsertAccount(ctx, tx, in.TenantID, in.AccountNumber, now)
 		if err != nil {
 			return err
@@ -111,6 +115,30 @@ func (s *Store) CreateContracts(ctx context.Context, in NewContractAction, now t
 		return insertContractsCreated(ctx, tx, in.TenantID, out.Contracts, now)
 	})
 	return out, err
+}
+
+// lockNamedTerminations takes, in ascending id order, the share lock that
+// each contract's foreign key takes on the termination it names, so that
+// the contracts' inserts, in the request's order, wait for nothing more. A
+// termination write touching several takes them in the same order
+// (TerminationWriter.LockInOrder); in the request's order, the two could
+// each hold one the other waits for. A termination deleted meanwhile is
+// not locked, and the contract's insert reports it.
+func lockNamedTerminations(ctx context.Context, tx *sqlx.Tx, tenantID string, plans []domain.ContractPlan) error {
+	var ids pq.Int64Array
+	for _, p := range plans {
+		if p.ContractTerminationID != nil {
+			ids = append(ids, *p.ContractTerminationID)
+		}
+	}
+	if len(ids) < 2 {
+		return nil // one lock comes in no order
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM contract_terminations WHERE tenant_id = $1 AND id = ANY($2) ORDER BY id FOR KEY SHARE`,
+		tenantID, ids); err != nil {
+		return fmt.Errorf("lock contract terminations: %w", err)
+	}
+	return nil
 }
 
 // ContractActionByIdempotencyKey finds an earlier action sent with the same key.

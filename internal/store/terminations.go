@@ -179,6 +179,29 @@ type TerminationDeletion struct {
 	DetachedOfferings []string
 }
 
+// LockInOrder locks, before a write touching several terminations, each of
+// edited and deleted in ascending id order, a deleted one as a deletion
+// locks it and the others as an edit does; ids the tenant does not have
+// are skipped (the write's own step reports them). The methods below lock
+// again, which then waits for nothing. A contract action naming several
+// terminations takes them in the same order (lockNamedTerminations): taken
+// in the order of a patch's items, a write holding one and a contract
+// action holding another could wait for each other.
+func (w *TerminationWriter) LockInOrder(ctx context.Context, edited, deleted []int64) error {
+	ids := slices.Concat(edited, deleted)
+	slices.Sort(ids)
+	for _, id := range slices.Compact(ids) {
+		lock := lockToEdit
+		if slices.Contains(deleted, id) {
+			lock = lockToDelete
+		}
+		if _, err := loadTermination(ctx, w.tx, w.tenantID, id, lock); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
 // Termination loads and locks a termination; ErrNotFound when the tenant has none with this id.
 func (w *TerminationWriter) Termination(ctx context.Context, id int64) (domain.Termination, error) {
 	return loadTermination(ctx, w.tx, w.tenantID, id, lockToEdit)

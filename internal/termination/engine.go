@@ -187,6 +187,20 @@ func (u *unit) deleteCharge(ctx context.Context, terminationID, chargeID int64, 
 }
 
 func (u *unit) patch(ctx context.Context, pathID int64, p Patch) error {
+	edited, deleted := []int64{pathID}, []int64{}
+	for _, it := range p.ContractTerminations.Items {
+		switch {
+		case it.PatchType == PatchDelete && it.Identity != nil:
+			deleted = append(deleted, *it.Identity)
+		case it.PatchType == PatchDelete:
+			deleted = append(deleted, pathID)
+		case it.Identity != nil:
+			edited = append(edited, *it.Identity)
+		}
+	}
+	if err := u.w.LockInOrder(ctx, edited, deleted); err != nil {
+		return err
+	}
 	if _, err := u.w.Termination(ctx, pathID); err != nil {
 		return NotFound(err, pathID)
 	}
