@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 
 	"github.com/gin-gonic/gin"
 )
@@ -29,13 +30,20 @@ func readBody(c *gin.Context) ([]byte, error) {
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		switch {
+		case errors.As(err, &tooBig):
 			return nil, err
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, errBodyLate
 		}
 		return nil, &bodyError{msg: "could not read the request body"}
 	}
 	return body, nil
 }
+
+// errBodyLate is a body that did not arrive within BodyReadTimeout (see
+// limitBody): 408.
+var errBodyLate = errors.New("the request body did not arrive in time")
 
 // decodeStrict decodes JSON into v, refusing unknown fields and trailing
 // data, after holding the body to v's input limits (checkBody).

@@ -72,6 +72,8 @@ func (s *server) classify(c *gin.Context, err error) failure {
 		return failure{Status: http.StatusRequestEntityTooLarge, Kind: domain.KindInvalid, Message: bodyTooLarge}
 	case errors.As(err, &badBody):
 		return failure{Status: http.StatusBadRequest, Kind: domain.KindInvalid, Message: badBody.Error()}
+	case errors.Is(err, errBodyLate):
+		return failure{Status: http.StatusRequestTimeout, Kind: domain.KindInvalid, Message: errBodyLate.Error()}
 	case errors.As(err, &retry):
 		s.Logger.Warn("request half done; the client is to retry it", "err", retry.cause, "requestId", c.GetString(requestIDKey))
 		c.Header("Retry-After", "5")

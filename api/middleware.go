@@ -83,10 +83,39 @@ func (s *server) recoverPanics(sf surface) gin.HandlerFunc {
 const bodyTooLarge = "request body exceeds 1 MiB"
 
 // limitBody caps what a handler can read of a body whose length was not
-// declared up front.
-func limitBody(c *gin.Context) {
+// declared up front, and how long the body may take to arrive
+// (BodyReadTimeout): without a bound, a client sending a byte now and then
+// would hold a connection and its goroutine for as long as it liked. The
+// bound is the connection's read deadline, which net/http lifts itself once
+// the body has been read to its end (it then reads ahead on the connection,
+// without a deadline, to notice a client that goes): a change request
+// waiting for its workflow's answer after that is not cut short.
+func (s *server) limitBody(c *gin.Context) {
+	if s.BodyReadTimeout > 0 && c.Request.Body != nil && c.Request.Body != http.NoBody {
+		// Not every writer can (a test's recorder cannot); the body is then unbounded in time.
+		_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now().Add(s.BodyReadTimeout))
+	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes)
 	c.Next()
+}
+
+// bodyReadProblem is the status and message a request whose body could not
+// be read (err from readBody) is answered with; ok is false for any other
+// error.
+func bodyReadProblem(err error) (status int, message string, ok bool) {
+	var (
+		tooBig  *http.MaxBytesError
+		badBody *bodyError
+	)
+	switch {
+	case errors.As(err, &tooBig):
+		return http.StatusRequestEntityTooLarge, bodyTooLarge, true
+	case errors.Is(err, errBodyLate):
+		return http.StatusRequestTimeout, errBodyLate.Error(), true
+	case errors.As(err, &badBody):
+		return http.StatusBadRequest, badBody.Error(), true
+	}
+	return 0, "", false
 }
 
 // bodySize is what a request is charged for its body (see requestCost): its
@@ -98,7 +127,7 @@ func bodySize(c *gin.Context) (int64, error) {
 	if c.Request.ContentLength >= 0 || c.Request.Body == nil || c.Request.Body == http.NoBody {
 		return max(c.Request.ContentLength, 0), nil
 	}
-	body, err := io.ReadAll(c.Request.Body)
+	body, err := readBody(c)
 	if err != nil {
 		return 0, err
 	}
@@ -133,12 +162,12 @@ func (s *server) authenticate(sf surface) gin.HandlerFunc {
 		}
 		p, err := s.caller(c)
 		var refused refusal
-		var tooBig *http.MaxBytesError
+		status, message, unreadable := bodyReadProblem(err) // a signed request's body is read to check it
 		switch {
 		case errors.As(err, &refused):
 			reject(c, sf, http.StatusUnauthorized, refused.Error())
-		case errors.As(err, &tooBig):
-			reject(c, sf, http.StatusRequestEntityTooLarge, bodyTooLarge)
+		case unreadable:
+			reject(c, sf, status, message)
 		case err != nil:
 			s.Logger.Error("authenticate", "err", err)
 			c.Header("Retry-After", "5")
@@ -150,12 +179,9 @@ func (s *server) authenticate(sf surface) gin.HandlerFunc {
 		}
 		c.Set(principalKey, p)
 		size, err := bodySize(c)
-		if errors.As(err, &tooBig) {
-			reject(c, sf, http.StatusRequestEntityTooLarge, bodyTooLarge)
-		} else if err != nil {
-			reject(c, sf, http.StatusBadRequest, "could not read the request body")
-		}
 		if err != nil {
+			status, message, _ := bodyReadProblem(err)
+			reject(c, sf, status, message)
 			c.Abort()
 			return
 		}

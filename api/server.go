@@ -50,6 +50,11 @@ type Deps struct {
 	// config.DefaultAmendmentWait when unset): a wait that ends before the
 	// start reaches Temporal is a 503.
 	AmendmentWait time.Duration
+	// BodyReadTimeout is how long a request's body may take to arrive once
+	// its headers have (the server's ReadHeaderTimeout bounds those): a
+	// body that has not arrived by then is answered 408. Zero leaves the
+	// body's time unbounded.
+	BodyReadTimeout time.Duration
 	// Tracing traces every request as a server span of its provider,
 	// continuing the caller's W3C trace context; nil traces nothing and adds
 	// no middleware.
@@ -86,7 +91,7 @@ func NewRouter(d Deps) http.Handler {
 	if d.Tracing != nil {
 		r.Use(annotateSpan)
 	}
-	r.Use(observeHTTP(d.Metrics), s.recoverPanics(general{}), s.accessLog, limitBody)
+	r.Use(observeHTTP(d.Metrics), s.recoverPanics(general{}), s.accessLog, s.limitBody)
 	r.HandleMethodNotAllowed = true
 	r.NoRoute(func(c *gin.Context) { reject(c, general{}, http.StatusNotFound, "no such endpoint") })
 	r.NoMethod(func(c *gin.Context) { reject(c, general{}, http.StatusMethodNotAllowed, "method not allowed") })

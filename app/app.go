@@ -66,6 +66,9 @@ type Service struct {
 	// AmendmentWait is how long a change request waits for its amendment
 	// workflow's answer; zero is config.DefaultAmendmentWait.
 	AmendmentWait time.Duration
+	// BodyReadTimeout is how long a request's body may take to arrive;
+	// zero is config.DefaultBodyReadTimeout.
+	BodyReadTimeout time.Duration
 	// Tracing is the tracer provider of the API's requests and the payment
 	// provider's calls; nil traces nothing. Temporal must then be a client
 	// built with ClientOptions on the same provider (it traces workflows and
@@ -78,9 +81,10 @@ func (s *Service) Router() http.Handler {
 	return api.NewRouter(api.Deps{
 		Store: s.Store, Temporal: s.flowClient(), Logger: s.Logger, Now: s.Now,
 		Webhooks: s.Webhooks, Metrics: s.Metrics, RateLimit: s.RateLimit,
-		BillingRunWait: orDefault(s.BillingRunWait, config.DefaultBillingRunWait),
-		AmendmentWait:  orDefault(s.AmendmentWait, config.DefaultAmendmentWait),
-		Tracing:        s.Tracing,
+		BillingRunWait:  orDefault(s.BillingRunWait, config.DefaultBillingRunWait),
+		AmendmentWait:   orDefault(s.AmendmentWait, config.DefaultAmendmentWait),
+		BodyReadTimeout: orDefault(s.BodyReadTimeout, config.DefaultBodyReadTimeout),
+		Tracing:         s.Tracing,
 	})
 }
 

@@ -107,6 +107,7 @@ func newService(cfg config.Config, s *store.Store, c client.Client, logger *slog
 		Webhooks:  webhooks.Config{AllowInsecure: cfg.AllowInsecureWebhooks(dev)},
 		RateLimit: rate.Limit(cfg.RateLimitPerSecond),
 		UpdateKey: cfg.UpdateKey, BillingRunWait: cfg.BillingRunWait, AmendmentWait: cfg.AmendmentWait,
+		BodyReadTimeout: cfg.BodyReadTimeout,
 	}
 }
 

@@ -47,6 +47,9 @@ type Config struct {
 	// AmendmentWait is how long a change request waits for its amendment
 	// workflow's answer before answering 202 with the amendment to follow.
 	AmendmentWait time.Duration
+	// BodyReadTimeout is how long a request's body may take to arrive once
+	// its headers have.
+	BodyReadTimeout time.Duration
 }
 
 // Defaults documented in the README; keep the two in step.
@@ -73,6 +76,10 @@ const (
 	// unless the service is overloaded or a payment provider is slow.
 	DefaultAmendmentWait = 30 * time.Second
 	MaxAmendmentWait     = 2 * time.Minute
+	// DefaultBodyReadTimeout gives a 1 MiB body, the most a request may
+	// send, 30 s: about 35 KB/s.
+	DefaultBodyReadTimeout = 30 * time.Second
+	MaxBodyReadTimeout     = 5 * time.Minute
 )
 
 // FromEnv reads the configuration, applying defaults for unset variables.
@@ -121,6 +128,9 @@ func FromEnv() (Config, error) {
 		return c, err
 	}
 	if c.AmendmentWait, err = envWait("AMENDMENT_WAIT", DefaultAmendmentWait, MaxAmendmentWait); err != nil {
+		return c, err
+	}
+	if c.BodyReadTimeout, err = envWait("BODY_READ_TIMEOUT", DefaultBodyReadTimeout, MaxBodyReadTimeout); err != nil {
 		return c, err
 	}
 	writes, err := envBool("TEMPORAL_UI_WRITE_ACTIONS")

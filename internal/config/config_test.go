@@ -35,6 +35,7 @@ func TestWaitsArePositiveDurationsWithinTheirBound(t *testing.T) {
 	}{
 		{"BILLING_RUN_WAIT", DefaultBillingRunWait, func(c Config) time.Duration { return c.BillingRunWait }, []string{"31s", "1h"}},
 		{"AMENDMENT_WAIT", DefaultAmendmentWait, func(c Config) time.Duration { return c.AmendmentWait }, []string{"121s", "1h"}},
+		{"BODY_READ_TIMEOUT", DefaultBodyReadTimeout, func(c Config) time.Duration { return c.BodyReadTimeout }, []string{"301s", "1h"}},
 	}
 	for _, w := range waits {
 		t.Setenv(w.name, "")

@@ -32,3 +32,9 @@ func (e *Env) withAPI(configure func(*app.Service)) *Env {
 	e.T.Cleanup(impatient.HTTP.Close)
 	return &impatient
 }
+
+// WithBodyReadTimeout is e with an API of its own whose requests' bodies
+// must arrive within timeout of their headers.
+func (e *Env) WithBodyReadTimeout(timeout time.Duration) *Env {
+	return e.withAPI(func(s *app.Service) { s.BodyReadTimeout = timeout })
+}

@@ -1,0 +1,78 @@
+package api_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A client that sends its headers and then only part of its body, as one
+// holding connections open on purpose would, is answered 408 once
+// BodyReadTimeout has passed, in the surface's own format, whether it
+// declared the body's length (read by the handler) or not (read ahead of
+// the rate check); nothing is changed.
+func TestABodyThatDoesNotArriveInTimeIsAnswered408(t *testing.T) {
+	env := newAmendmentEnv(t)
+	slow := env.WithBodyReadTimeout(300 * time.Millisecond)
+	ct := fiveSeats(env, nil)
+	body, err := json.Marshal(seats(ct["number"].(string), 10))
+	require.NoError(t, err)
+	half := len(body) / 2
+
+	for _, tc := range []struct{ name, header, sent string }{
+		{"declared length", fmt.Sprintf("Content-Length: %d", len(body)), string(body[:half])},
+		{"chunked", "Transfer-Encoding: chunked", fmt.Sprintf("%x\r\n%s\r\n", half, body[:half])},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", slow.HTTP.Listener.Addr().String())
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = conn.Close() })
+			_, err = fmt.Fprintf(conn, "POST /api/selfService/contract HTTP/1.1\r\nHost: contractd\r\nAuthorization: Bearer %s\r\n"+
+				"Content-Type: application/json\r\n%s\r\n\r\n%s", env.A.SubmitterKey, tc.header, tc.sent)
+			require.NoError(t, err)
+
+			// The test's own bound: without the server's, no answer would come.
+			require.NoError(t, conn.SetReadDeadline(time.Now().Add(30*time.Second)))
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			require.NoError(t, err, "the server answers a body that stopped arriving")
+			defer resp.Body.Close()
+			got, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			assert.Equal(t, http.StatusRequestTimeout, resp.StatusCode, "%s", got)
+			var answer map[string]any
+			require.NoError(t, json.Unmarshal(got, &answer), "%s", got)
+			assert.Equal(t, "FAILED", answer["status"])
+			assert.Equal(t, "the request body did not arrive in time", answer["errorMessage"])
+		})
+	}
+	assert.EqualValues(t, 1, contractVersion(t, env, ct["id"].(string)), "nothing changed")
+}
+
+// The bound is on the body alone: a change whose body arrived at once but
+// whose workflow answers only after BodyReadTimeout (its contract is held
+// meanwhile) is answered with what its workflow did, not ended as if its
+// client had gone.
+func TestAChangeAnsweredAfterTheBodyTimeoutIsAnswered(t *testing.T) {
+	env := newAmendmentEnv(t)
+	const timeout = 200 * time.Millisecond
+	slow := env.WithBodyReadTimeout(timeout)
+	ct := fiveSeats(env, nil)
+	held := holdContract(t, env, ct["id"].(string))
+
+	answered := make(chan int, 1)
+	go func() { answered <- change(slow, env.A.SubmitterKey, seats(ct["number"].(string), 10)).Status }()
+	waitForLockWait(t, env, "contracts")
+	time.Sleep(5 * timeout) // the request outlives its body's deadline, waiting for its workflow
+	require.NoError(t, held.Rollback())
+
+	assert.Equal(t, http.StatusOK, <-answered)
+	assert.EqualValues(t, 2, contractVersion(t, env, ct["id"].(string)))
+}
