@@ -12,13 +12,16 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/contractd/contractd/internal/auth"
 )
 
 // A client that sends its headers and then only part of its body, as one
 // holding connections open on purpose would, is answered 408 once
 // BodyReadTimeout has passed, in the surface's own format, whether it
 // declared the body's length (read by the handler) or not (read ahead of
-// the rate check); nothing is changed.
+// the rate check), and whether it signed the body (read to check the
+// signature) or not; nothing is changed.
 func TestABodyThatDoesNotArriveInTimeIsAnswered408(t *testing.T) {
 	env := newAmendmentEnv(t)
 	slow := env.WithBodyReadTimeout(300 * time.Millisecond)
@@ -26,17 +29,22 @@ func TestABodyThatDoesNotArriveInTimeIsAnswered408(t *testing.T) {
 	body, err := json.Marshal(seats(ct["number"].(string), 10))
 	require.NoError(t, err)
 	half := len(body) / 2
+	bearer := "Authorization: Bearer " + env.A.SubmitterKey
+	keyID, key := signingKey(t, env, auth.RoleSubmitter)
+	// A signed request's body is read to check its signature, before anything else.
+	signed := fmt.Sprintf("X-Key-Id: %s\r\nX-Signature: %s", keyID, signature(key, "POST", "/api/selfService/contract", time.Now(), string(body)))
 
-	for _, tc := range []struct{ name, header, sent string }{
-		{"declared length", fmt.Sprintf("Content-Length: %d", len(body)), string(body[:half])},
-		{"chunked", "Transfer-Encoding: chunked", fmt.Sprintf("%x\r\n%s\r\n", half, body[:half])},
+	for _, tc := range []struct{ name, auth, header, sent string }{
+		{"declared length", bearer, fmt.Sprintf("Content-Length: %d", len(body)), string(body[:half])},
+		{"chunked", bearer, "Transfer-Encoding: chunked", fmt.Sprintf("%x\r\n%s\r\n", half, body[:half])},
+		{"signed", signed, fmt.Sprintf("Content-Length: %d", len(body)), string(body[:half])},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conn, err := net.Dial("tcp", slow.HTTP.Listener.Addr().String())
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = conn.Close() })
-			_, err = fmt.Fprintf(conn, "POST /api/selfService/contract HTTP/1.1\r\nHost: contractd\r\nAuthorization: Bearer %s\r\n"+
-				"Content-Type: application/json\r\n%s\r\n\r\n%s", env.A.SubmitterKey, tc.header, tc.sent)
+			_, err = fmt.Fprintf(conn, "POST /api/selfService/contract HTTP/1.1\r\nHost: contractd\r\n%s\r\n"+
+				"Content-Type: application/json\r\n%s\r\n\r\n%s", tc.auth, tc.header, tc.sent)
 			require.NoError(t, err)
 
 			// The test's own bound: without the server's, no answer would come.
