@@ -97,6 +97,12 @@ func (s *server) classify(c *gin.Context, err error) failure {
 		// driver gave it) followed from that. Nobody reads this answer, but
 		// the access log and metrics should not count it as a server error.
 		return failure{Status: statusClientClosedRequest, Message: "the client closed the request"}
+	case isConcurrencyFailure(err):
+		// Postgres undid the request's transaction to let a concurrent one
+		// through; the same request again finds that one done.
+		s.Logger.Warn("request undone by a concurrent one", "err", err, "requestId", c.GetString(requestIDKey), "route", c.FullPath())
+		c.Header("Retry-After", "1")
+		return failure{Status: http.StatusServiceUnavailable, Message: "the request ran into a concurrent one and was undone; retry it"}
 	case isUnavailable(err):
 		s.Logger.Warn("dependency unavailable", "err", err, "requestId", c.GetString(requestIDKey))
 		c.Header("Retry-After", "5")
@@ -159,6 +165,17 @@ func isUnavailable(err error) bool {
 		return pqErr.Code.Class() == "08" || strings.HasPrefix(string(pqErr.Code), "57P0")
 	}
 	return false
+}
+
+// isConcurrencyFailure recognises a transaction Postgres ended, undoing it,
+// because of a concurrent one: a deadlock (40P01) or a serialization
+// failure (40001). Workflows' activities are retried by Temporal; a request
+// the API serves itself is answered 503, to be sent again. The store takes
+// its locks in one order where it knows of a cycle; this covers the ones it
+// does not.
+func isConcurrencyFailure(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && (pqErr.Code == "40P01" || pqErr.Code == "40001")
 }
 
 // generalBody is the error format of the service's own endpoints (catalog,

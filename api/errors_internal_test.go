@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -16,6 +17,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/serviceerror"
+
+	"github.com/contractd/contractd/internal/testkit/testdb"
 )
 
 // A Postgres that does not answer is a dependency outage (503, retry), not a
@@ -52,4 +55,45 @@ func TestClientThatHungUpIsNotAServerError(t *testing.T) {
 
 	c.Request = httptest.NewRequest("POST", "/api/selfService/contract", nil)
 	assert.Equal(t, 500, s.classify(c, errors.New("some bug")).Status, "a live request's unknown error is still a 500")
+}
+
+// A deadlock ends one of the transactions in it, undone: a request whose
+// transaction it was is answered 503 with Retry-After, to be sent again,
+// not 500. Checked on the error lib/pq returns for a real deadlock.
+func TestADeadlockIsAnsweredAsRetryable(t *testing.T) {
+	db, err := sql.Open("postgres", testdb.Empty(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	ctx := t.Context()
+	_, err = db.ExecContext(ctx, `CREATE TABLE rows (id int PRIMARY KEY); INSERT INTO rows VALUES (1), (2)`)
+	require.NoError(t, err)
+
+	first, err := db.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = first.Rollback() })
+	second, err := db.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = second.Rollback() })
+	_, err = first.ExecContext(ctx, `SELECT 1 FROM rows WHERE id = 1 FOR UPDATE`)
+	require.NoError(t, err)
+	_, err = second.ExecContext(ctx, `SELECT 1 FROM rows WHERE id = 2 FOR UPDATE`)
+	require.NoError(t, err)
+	waited := make(chan error, 1)
+	go func() {
+		_, err := first.ExecContext(ctx, `SELECT 1 FROM rows WHERE id = 2 FOR UPDATE`)
+		waited <- err
+	}()
+	_, err = second.ExecContext(ctx, `SELECT 1 FROM rows WHERE id = 1 FOR UPDATE`)
+	if err == nil { // Postgres ended the other one
+		_ = second.Rollback()
+		err = <-waited
+	}
+	require.Error(t, err, "one of the two is ended")
+
+	c, _ := gin.CreateTestContext(httptest.NewRecorder())
+	c.Request = httptest.NewRequest("PATCH", "/api/contractTerminations/1", nil)
+	s := &server{Deps: Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}}
+	got := s.classify(c, fmt.Errorf("lock contract termination: %w", err))
+	assert.Equal(t, http.StatusServiceUnavailable, got.Status, "%v", err)
+	assert.Equal(t, "1", c.Writer.Header().Get("Retry-After"))
 }
