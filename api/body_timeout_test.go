@@ -26,25 +26,41 @@ func TestABodyThatDoesNotArriveInTimeIsAnswered408(t *testing.T) {
 	env := newAmendmentEnv(t)
 	slow := env.WithBodyReadTimeout(300 * time.Millisecond)
 	ct := fiveSeats(env, nil)
+	const selfService = "/api/selfService/contract"
 	body, err := json.Marshal(seats(ct["number"].(string), 10))
 	require.NoError(t, err)
 	half := len(body) / 2
 	bearer := "Authorization: Bearer " + env.A.SubmitterKey
 	keyID, key := signingKey(t, env, auth.RoleSubmitter)
 	// A signed request's body is read to check its signature, before anything else.
-	signed := fmt.Sprintf("X-Key-Id: %s\r\nX-Signature: %s", keyID, signature(key, "POST", "/api/selfService/contract", time.Now(), string(body)))
+	signed := fmt.Sprintf("X-Key-Id: %s\r\nX-Signature: %s", keyID, signature(key, "POST", selfService, time.Now(), string(body)))
+	declared, chunked := fmt.Sprintf("Content-Length: %d", len(body)), "Transfer-Encoding: chunked"
+	firstHalf, firstChunk := string(body[:half]), fmt.Sprintf("%x\r\n%s\r\n", half, body[:half])
+	failedChange := func(t *testing.T, answer map[string]any) {
+		assert.Equal(t, "FAILED", answer["status"])
+		assert.Equal(t, "the request body did not arrive in time", answer["errorMessage"])
+	}
+	timeoutFault := func(t *testing.T, answer map[string]any) {
+		assert.EqualValues(t, 90408, answer["faultCode"])
+		assert.Equal(t, "RequestTimeoutFault", answer["fault"])
+	}
 
-	for _, tc := range []struct{ name, auth, header, sent string }{
-		{"declared length", bearer, fmt.Sprintf("Content-Length: %d", len(body)), string(body[:half])},
-		{"chunked", bearer, "Transfer-Encoding: chunked", fmt.Sprintf("%x\r\n%s\r\n", half, body[:half])},
-		{"signed", signed, fmt.Sprintf("Content-Length: %d", len(body)), string(body[:half])},
+	for _, tc := range []struct {
+		name, path, auth, header, sent string
+		check                          func(*testing.T, map[string]any)
+	}{
+		{"declared length", selfService, bearer, declared, firstHalf, failedChange},
+		{"chunked", selfService, bearer, chunked, firstChunk, failedChange},
+		{"signed", selfService, signed, declared, firstHalf, failedChange},
+		{"crossgrade, declared length", crossgradePath(ct), bearer, declared, firstHalf, timeoutFault},
+		{"crossgrade, chunked", crossgradePath(ct), bearer, chunked, firstChunk, timeoutFault},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conn, err := net.Dial("tcp", slow.HTTP.Listener.Addr().String())
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = conn.Close() })
-			_, err = fmt.Fprintf(conn, "POST /api/selfService/contract HTTP/1.1\r\nHost: contractd\r\n%s\r\n"+
-				"Content-Type: application/json\r\n%s\r\n\r\n%s", tc.auth, tc.header, tc.sent)
+			_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: contractd\r\n%s\r\n"+
+				"Content-Type: application/json\r\n%s\r\n\r\n%s", tc.path, tc.auth, tc.header, tc.sent)
 			require.NoError(t, err)
 
 			// The test's own bound: without the server's, no answer would come.
@@ -57,8 +73,7 @@ func TestABodyThatDoesNotArriveInTimeIsAnswered408(t *testing.T) {
 			assert.Equal(t, http.StatusRequestTimeout, resp.StatusCode, "%s", got)
 			var answer map[string]any
 			require.NoError(t, json.Unmarshal(got, &answer), "%s", got)
-			assert.Equal(t, "FAILED", answer["status"])
-			assert.Equal(t, "the request body did not arrive in time", answer["errorMessage"])
+			tc.check(t, answer)
 		})
 	}
 	assert.EqualValues(t, 1, contractVersion(t, env, ct["id"].(string)), "nothing changed")

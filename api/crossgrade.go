@@ -45,11 +45,12 @@ type faultBody struct {
 }
 
 // callerFaults are the refusals the seed's table has no row for: of the
-// caller's key, role or request size. Their codes are this service's own,
+// caller's key, role, request size or pace. Their codes are this service's own,
 // 90000 + the HTTP status, so a client handles them like any other fault.
 var callerFaults = map[int]string{
 	http.StatusUnauthorized:          "AuthenticationFault",
 	http.StatusForbidden:             "AuthorisationFault",
+	http.StatusRequestTimeout:        "RequestTimeoutFault",
 	http.StatusRequestEntityTooLarge: "RequestTooLargeFault",
 	http.StatusTooManyRequests:       "RateLimitFault",
 }
@@ -63,10 +64,11 @@ type crossgradeSurface struct{}
 // error's own fault, a missing contract, an open amendment (invalid state),
 // any other refusal (unable to crossgrade), or a system failure.
 func (crossgradeSurface) render(c *gin.Context, f failure) {
-	// The fault table has no row for an oversized body; a 400 fault would
-	// hide that only a smaller body can succeed. A middleware's 400 (a
-	// header or query value beyond its input limits) is the table's refusal.
-	if (f.Err == nil && f.Status != http.StatusBadRequest) || f.Status == http.StatusRequestEntityTooLarge {
+	// The fault table has no row for an oversized or late body; a 400 fault
+	// would hide that only a smaller body, or one sent in time, can
+	// succeed. A middleware's 400 (a header or query value beyond its input
+	// limits) is the table's refusal.
+	if (f.Err == nil && f.Status != http.StatusBadRequest) || f.Status == http.StatusRequestEntityTooLarge || f.Status == http.StatusRequestTimeout {
 		renderCallerFault(c, f.Status, f.Message)
 		return
 	}

@@ -147,6 +147,7 @@ func isUnavailable(err error) bool {
 		deadline    *serviceerror.DeadlineExceeded
 		notReady    *serviceerror.WorkflowNotReady
 		exhausted   *serviceerror.ResourceExhausted
+		timedOut    *temporal.TimeoutError
 		netErr      *net.OpError
 		pqErr       *pq.Error
 	)
@@ -157,6 +158,10 @@ func isUnavailable(err error) bool {
 		// Temporal cannot take the request now: the workflow's task is being
 		// retried (after a worker crash, or while Temporal's own database is
 		// slow), or the server sheds load. A retry later gets the answer.
+		return true
+	case errors.As(err, &timedOut):
+		// The workflow the request waited for ran out of time, its step
+		// held up (a lock another transaction kept, a database too slow).
 		return true
 	case errors.Is(err, driver.ErrBadConn), errors.As(err, &netErr):
 		return true

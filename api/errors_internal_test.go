@@ -16,7 +16,9 @@ import (
 	_ "github.com/lib/pq"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/contractd/contractd/internal/testkit/testdb"
 )
@@ -41,6 +43,10 @@ func TestTemporalNotReadyIsUnavailable(t *testing.T) {
 	notReady := serviceerror.NewWorkflowNotReady("Unable to perform workflow execution update due to Workflow Task in failed state.")
 	assert.True(t, isUnavailable(fmt.Errorf("update amendment: %w", notReady)))
 	assert.True(t, isUnavailable(serviceerror.NewResourceExhausted(0, "busy")))
+	// What a contract action's request got when its workflow's step waited
+	// 30 s for a lock and the workflow ran out of time.
+	assert.True(t, isUnavailable(fmt.Errorf("workflow execution error (type: ContractActionWorkflow): %w",
+		temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE, nil))))
 }
 
 // A client that hung up mid-request (here, while the SDK waited on Temporal)

@@ -180,7 +180,10 @@ func (s *server) authenticate(sf surface) gin.HandlerFunc {
 		c.Set(principalKey, p)
 		size, err := bodySize(c)
 		if err != nil {
-			status, message, _ := bodyReadProblem(err)
+			status, message, known := bodyReadProblem(err)
+			if !known {
+				status, message = http.StatusBadRequest, "could not read the request body"
+			}
 			reject(c, sf, status, message)
 			c.Abort()
 			return

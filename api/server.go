@@ -50,10 +50,11 @@ type Deps struct {
 	// config.DefaultAmendmentWait when unset): a wait that ends before the
 	// start reaches Temporal is a 503.
 	AmendmentWait time.Duration
-	// BodyReadTimeout is how long a request's body may take to arrive once
-	// its headers have (the server's ReadHeaderTimeout bounds those): a
-	// body that has not arrived by then is answered 408. Zero leaves the
-	// body's time unbounded.
+	// BodyReadTimeout is how long after its handling starts (the server's
+	// ReadHeaderTimeout bounds its headers) a request's body must have been
+	// read: a body not all there by then is answered 408. The server's own
+	// delay before reading counts too, beyond what it buffered at once
+	// (4 KiB). Zero leaves the body's time unbounded.
 	BodyReadTimeout time.Duration
 	// Tracing traces every request as a server span of its provider,
 	// continuing the caller's W3C trace context; nil traces nothing and adds

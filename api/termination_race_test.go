@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/store"
@@ -18,33 +19,29 @@ import (
 
 // The handler checks a contract's termination before it starts the workflow
 // that writes the contract; a termination deleted in between must not leave
-// the contract pointing at nothing. The test holds the tenant's numbering
-// row so the workflow's activity waits after the check and before its
-// insert, deletes the termination over HTTP meanwhile, then lets the
-// activity go on: the foreign key of migration 0014 refuses the contract.
+// the contract pointing at nothing. No worker runs while the request's
+// workflow is started, so its activity runs after the check and the
+// deletion: it finds the termination gone (its lock skips it, the foreign
+// key of migration 0014 refuses the contract).
 func TestConcurrentTerminationDeleteLeavesNoDanglingContract(t *testing.T) {
 	env := newAmendmentEnv(t)
 	id := createTermination(t, env, "Deleted meanwhile")
 	db := env.Store.DB()
-
-	hold := db.MustBegin()
-	t.Cleanup(func() { _ = hold.Rollback() })
-	hold.MustExec(`INSERT INTO tenant_counters (tenant_id, name, value) VALUES ($1, 'CA', 0)
-		ON CONFLICT (tenant_id, name) DO UPDATE SET value = tenant_counters.value`, env.A.ID)
+	env.StopWorker()
 
 	answered := make(chan testkit.Response, 1)
 	go func() {
 		answered <- env.Do("POST", "/api/contract-actions", env.A.SubmitterKey, createBody("ACC-RACE", teamItem(map[string]any{"contractTerminationId": id})))
 	}()
 	require.Eventually(t, func() bool {
-		var waiting int
-		err := db.Get(&waiting, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%tenant_counters%'`)
-		return err == nil && waiting > 0
-	}, 30*time.Second, 20*time.Millisecond, "the contract action's activity never waited on the held counter")
+		list, err := env.Temporal.ListWorkflow(t.Context(), &workflowservice.ListWorkflowExecutionsRequest{
+			Query: fmt.Sprintf("TaskQueue = '%s' AND WorkflowType = 'ContractActionWorkflow'", env.TaskQueue),
+		})
+		return err == nil && len(list.GetExecutions()) > 0
+	}, 30*time.Second, 20*time.Millisecond, "the contract action's workflow never started")
 
 	requireWrite(t, env.Do("DELETE", terminationPath(id, ""), env.A.OperatorKey, nil), "delete")
-	require.NoError(t, hold.Rollback())
+	env.StartWorker()
 
 	resp := <-answered
 	require.Equal(t, http.StatusBadRequest, resp.Status, "%s", resp.Body)
@@ -172,6 +169,47 @@ func TestATerminationPatchAndAContractActionTakeTerminationsInOneOrder(t *testin
 			}
 		})
 	}
+}
+
+// A contract action takes the termination it names before the tenant's
+// counters, as one naming several does. Holding its number while it waited
+// for a termination a PATCH holds, it would close a cycle with another
+// action holding the termination that PATCH waits for and waiting for the
+// number. Here the PATCH waits (a third transaction holds its second
+// termination) while it holds the first, which the action names.
+func TestAContractActionWaitingForItsTerminationHoldsNoCounter(t *testing.T) {
+	env := testkit.New(t)
+	first, second := createTermination(t, env, "First"), createTermination(t, env, "Second")
+	db := env.Store.DB()
+	// The action numbers' counter exists, committed, so that a lock on it shows.
+	db.MustExec(`INSERT INTO tenant_counters (tenant_id, name, value) VALUES ($1, 'CA', 0) ON CONFLICT (tenant_id, name) DO NOTHING`, env.A.ID)
+
+	hold := db.MustBegin()
+	t.Cleanup(func() { _ = hold.Rollback() })
+	hold.MustExec(`SELECT 1 FROM contract_terminations WHERE id = $1 FOR KEY SHARE`, second)
+	patched := make(chan testkit.Response, 1)
+	go func() {
+		patched <- patchTermination(env, first, []map[string]any{
+			{"patchType": "delete", "patchClientId": 1},
+			{"patchType": "delete", "patchClientId": 2, "identity": second},
+		})
+	}()
+	waitForLockWaits(t, env, 1)
+	created := make(chan error, 1)
+	go func() { created <- createContractsOn(env, first) }()
+	waitForLockWaits(t, env, 2)
+
+	probe := db.MustBegin()
+	_, err := probe.Exec(`SELECT 1 FROM tenant_counters WHERE tenant_id = $1 AND name = 'CA' FOR UPDATE NOWAIT`, env.A.ID)
+	assert.NoError(t, err, "the action waits for its termination holding no counter")
+	require.NoError(t, probe.Rollback())
+	require.NoError(t, hold.Commit())
+
+	resp := <-patched
+	assert.Equal(t, http.StatusOK, resp.Status, "PATCH: %s", resp.Body)
+	var invalid *domain.Error
+	require.ErrorAs(t, <-created, &invalid, "the contract action")
+	assert.Equal(t, "contractTerminationId", invalid.Field)
 }
 
 // createContractsOn creates, as a contract action's activity does, one Team

@@ -66,8 +66,8 @@ type Service struct {
 	// AmendmentWait is how long a change request waits for its amendment
 	// workflow's answer; zero is config.DefaultAmendmentWait.
 	AmendmentWait time.Duration
-	// BodyReadTimeout is how long a request's body may take to arrive;
-	// zero is config.DefaultBodyReadTimeout.
+	// BodyReadTimeout is how long after its headers a request's body must
+	// have been read; zero is config.DefaultBodyReadTimeout.
 	BodyReadTimeout time.Duration
 	// Tracing is the tracer provider of the API's requests and the payment
 	// provider's calls; nil traces nothing. Temporal must then be a client

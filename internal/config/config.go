@@ -47,8 +47,8 @@ type Config struct {
 	// AmendmentWait is how long a change request waits for its amendment
 	// workflow's answer before answering 202 with the amendment to follow.
 	AmendmentWait time.Duration
-	// BodyReadTimeout is how long a request's body may take to arrive once
-	// its headers have.
+	// BodyReadTimeout is how long after its headers a request's body must
+	// have been read.
 	BodyReadTimeout time.Duration
 }
 

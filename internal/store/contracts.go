@@ -122,8 +122,12 @@ func (s *Store) CreateContracts(ctx context.Context, in NewContractAction, now t
 // the contracts' inserts, in the request's order, wait for nothing more. A
 // termination write touching several takes them in the same order
 // (TerminationWriter.LockInOrder); in the request's order, the two could
-// each hold one the other waits for. A termination deleted meanwhile is
-// not locked, and the contract's insert reports it.
+// each hold one the other waits for. They are taken before the tenant's
+// counters, even when there is one: an action holding a counter while it
+// waited for a termination a PATCH holds would close a cycle with another
+// action holding the termination that PATCH waits for and waiting for the
+// counter. A termination deleted meanwhile is not locked, and the
+// contract's insert reports it.
 func lockNamedTerminations(ctx context.Context, tx *sqlx.Tx, tenantID string, plans []domain.ContractPlan) error {
 	var ids pq.Int64Array
 	for _, p := range plans {
@@ -131,8 +135,8 @@ func lockNamedTerminations(ctx context.Context, tx *sqlx.Tx, tenantID string, pl
 			ids = append(ids, *p.ContractTerminationID)
 		}
 	}
-	if len(ids) < 2 {
-		return nil // one lock comes in no order
+	if len(ids) == 0 {
+		return nil
 	}
 	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM contract_terminations WHERE tenant_id = $1 AND id = ANY($2) ORDER BY id FOR KEY SHARE`,
 		tenantID, ids); err != nil {
