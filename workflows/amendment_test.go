@@ -125,6 +125,29 @@ func TestTransientApplyFailuresAreRetried(t *testing.T) {
 	assert.Equal(t, 3, calls)
 }
 
+// A step that keeps failing for a reason that passes (an amendment before
+// it on the timeline not applied yet, Postgres down) is retried for as long
+// as it takes: the local activity's retries are not bounded by its 30 s
+// attempt timeout, which the SDK otherwise takes as their total. Here the
+// apply fails for two minutes of workflow time, retried every 20 s.
+func TestAStepFailingForMinutesIsRetriedUntilItPasses(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(opened(domain.StatusPending, 0), nil)
+	start := env.Now()
+	calls := 0
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Return(func(context.Context, flow.ApplyAmendmentInput) (flow.Applied, error) {
+		calls++
+		if env.Now().Sub(start) < 2*time.Minute {
+			return flow.Applied{}, temporal.NewApplicationErrorWithOptions("an amendment before it on the contract's timeline has not applied yet",
+				"wrapError", temporal.ApplicationErrorOptions{NextRetryDelay: 20 * time.Second})
+		}
+		return applied(), nil
+	})
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1"})
+	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
+	assert.Greater(t, calls, 6, "retried through the two minutes")
+}
+
 func TestRefusedAmendmentEndsWithTheReason(t *testing.T) {
 	env := amendmentEnv(t)
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(flow.OpenAmendmentResult{},

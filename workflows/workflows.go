@@ -13,12 +13,14 @@ import (
 
 // withDatabaseStep runs short Postgres steps as local activities: they are
 // recorded in history like activities but skip a round trip through the task
-// queue. Infrastructure failures retry with backoff; business refusals are
-// non-retryable application errors and surface at once, and so do failures
-// that can never succeed (domain.KindInternal, classified by the worker).
+// queue. Infrastructure failures retry with backoff for as long as they last
+// (databaseStepPatience); business refusals are non-retryable application
+// errors and surface at once, and so do failures that can never succeed
+// (domain.KindInternal, classified by the worker).
 func withDatabaseStep(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: databaseStepPatience,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    200 * time.Millisecond,
 			BackoffCoefficient: 2,
@@ -26,3 +28,13 @@ func withDatabaseStep(ctx workflow.Context) workflow.Context {
 		},
 	})
 }
+
+// databaseStepPatience bounds a database step's retries in all. Unset, the
+// SDK bounds a local activity's retries by its one attempt's timeout: a
+// step still failing after 30 s (Postgres down that long, an amendment
+// waiting its turn behind one that takes longer to apply) then failed its
+// workflow with an error that settles nothing, leaving its amendment open
+// and its contract blocked. Not longer than a day: past the workflow task
+// timeout each retry is a timer in the workflow's history (about six events
+// every 30 s), and a day of them stays well within Temporal's limit.
+const databaseStepPatience = 24 * time.Hour
