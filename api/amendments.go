@@ -108,6 +108,11 @@ func (s *server) decideAmendment(c *gin.Context, approve bool, update, event str
 // A caller retrying a decision or withdrawal it already made (its answer was
 // lost to a timeout or a crash) gets the amendment back instead of a
 // conflict: event is what the history records once the update has acted.
+// While the amendment is still open the update is sent again: Postgres may
+// hold a decision its workflow lost (the workflow task that took it failed
+// after the step had committed, and Temporal aborted the update), and the
+// workflow, asked again, takes it again (the store's step is idempotent)
+// or, if it has it, answers with what it did.
 // send delivers the update (deciding: a decision, under the four-eyes rule).
 func (s *server) updateAmendment(c *gin.Context, update string, from []string, event string, deciding bool,
 	send func(ctx context.Context, workflowID string) (flow.Outcome, error)) {
@@ -117,31 +122,31 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, e
 		s.fail(c, notFoundAs(err, "amendment %q does not exist", c.Param("id")))
 		return
 	}
-	// Once the update has been acted on, that is: an APPROVED amendment still
-	// in REVIEW is being applied, and the update below waits for it.
-	if !slices.Contains(from, am.Status) &&
-		slices.ContainsFunc(am.History, func(e domain.AmendmentEvent) bool { return e.Status == event && e.ActorID == p.ActorID }) {
-		s.answerAmendment(c, am)
+	retried := !slices.Contains(from, am.Status) &&
+		slices.ContainsFunc(am.History, func(e domain.AmendmentEvent) bool { return e.Status == event && e.ActorID == p.ActorID })
+	switch {
+	case retried && !slices.Contains(domain.OpenStatuses, am.Status):
+		s.answerAmendment(c, am) // done, and its workflow with it
 		return
-	}
-	if !slices.Contains(from, am.Status) {
+	case !retried && !slices.Contains(from, am.Status):
 		s.fail(c, domain.Errorf(domain.KindConflict, "", "amendment %s is %s; %s needs it to be %s", am.ID, am.Status, update, strings.Join(from, " or ")))
 		return
-	}
-	if deciding && am.SubmittedBy == p.ActorID {
+	case deciding && am.SubmittedBy == p.ActorID:
 		s.fail(c, domain.Errorf(domain.KindForbidden, "", "the submitter of an amendment cannot decide it (four-eyes rule)"))
 		return
 	}
 	out, err := send(c.Request.Context(), am.WorkflowID)
-	if err != nil {
-		var gone *serviceerror.NotFound
-		if errors.As(err, &gone) {
-			err = domain.Errorf(domain.KindConflict, "", "amendment %s is no longer open", am.ID)
-		}
+	var gone *serviceerror.NotFound
+	switch {
+	case errors.As(err, &gone) && !retried:
+		s.fail(c, domain.Errorf(domain.KindConflict, "", "amendment %s is no longer open", am.ID))
+		return
+	case err != nil && !errors.As(err, &gone):
 		s.fail(c, err)
 		return
 	}
-	// Read back what was committed: the workflow's copy may predate the invoice.
+	// Read back what was committed: the workflow's copy may predate the
+	// invoice, and a retry that found the workflow closed has none.
 	fresh, err := s.Store.Amendment(c.Request.Context(), scope(c), am.ID)
 	switch {
 	case err == nil:

@@ -61,6 +61,9 @@ type amendment struct {
 	withdraw *flow.Actor
 	decision *flow.Decision
 	approved bool
+	// reviewing holds while the workflow waits for a decision, whatever
+	// status a re-pricing read meanwhile (see decisionRefusal).
+	reviewing bool
 	// decisionErr refuses the decision just taken (its quote changed since
 	// the version its approver named); its Update answers with it.
 	decisionErr error
@@ -151,6 +154,8 @@ func (w *amendment) run(ctx workflow.Context) error {
 // expire after expiry, and acts on the outcome. It reports whether it was
 // approved.
 func (w *amendment) review(ctx workflow.Context, expiry time.Duration) (bool, error) {
+	w.reviewing = true
+	defer func() { w.reviewing = false }()
 	r := reviewClock{expiry: expiry, escalateAt: w.clock.Now(ctx).Add(expiry / 2)}
 	for {
 		decided, err := w.awaitReview(ctx, &r)

@@ -316,3 +316,27 @@ func timelineNoticed(t *testing.T) *testsuite.TestUpdateCallback {
 		OnComplete: func(_ any, err error) { assert.NoError(t, err) },
 	}
 }
+
+// A workflow waiting for a decision whose amendment a re-pricing read as
+// already accepted (Postgres holds an approval this workflow lost: the
+// workflow task that took it failed after the approval's step committed)
+// still takes the approval when the API sends it again, and applies the
+// change; the store's step returns the approval as it stands.
+func TestAWorkflowThatLostItsApprovalTakesItAgain(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(7*day, 0), nil)
+	env.OnActivity(acts.SyncAmendment, mock.Anything, mock.Anything).
+		Return(domain.Amendment{ID: "am-1", Status: domain.StatusPending, QuoteVersion: 1}, nil).Once()
+	env.RegisterDelayedCallback(func() { env.UpdateWorkflow(flow.UpdateTimelineChanged, "timeline-1", timelineNoticed(t)) }, time.Hour)
+	env.OnActivity(acts.ApproveAmendment, mock.Anything, mock.MatchedBy(func(in flow.ApproveInput) bool { return in.ActorID == approver.ID })).
+		Return(flow.Transitioned{Amendment: domain.Amendment{ID: "am-1", Status: domain.StatusPending, QuoteVersion: 1}}, nil).Once()
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Return(applied(), nil).Once()
+	var answer flow.Outcome
+	var rejected error
+	decide(t, env, flow.UpdateApprove, flow.Decision{Actor: approver}, 2*time.Hour, &answer, &rejected)
+
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+
+	require.NoError(t, rejected, "the approval sent again is taken")
+	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
+}

@@ -145,12 +145,16 @@ func (w *amendment) registerDecision(ctx workflow.Context, name string, approve 
 
 // decisionRefusal says why a decision cannot be taken now, or nil. The same
 // approver sending the same decision again is a retry: it waits for the
-// same outcome.
+// same outcome. A workflow still waiting for a decision takes one even
+// when its amendment reads as accepted: Postgres then holds a decision this
+// workflow lost (the workflow task that took it failed after the store's
+// step committed), which the API sends again and the store's step, taken
+// again, returns as it stands.
 func (w *amendment) decisionRefusal(d flow.Decision, approve bool) error {
 	if w.decision != nil && w.decision.Actor.ID == d.Actor.ID && w.approved == approve {
 		return nil
 	}
-	if w.status() != domain.StatusReview || w.decision != nil || w.withdraw != nil {
+	if (w.status() != domain.StatusReview && !w.reviewing) || w.decision != nil || w.withdraw != nil {
 		return temporal.NewApplicationError("only an amendment in REVIEW can be decided; this one is "+w.status(), string(domain.KindConflict))
 	}
 	if d.Actor.ID == w.in.ActorID {

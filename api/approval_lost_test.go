@@ -1,0 +1,48 @@
+package api_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
+	"github.com/contractd/contractd/internal/testkit"
+)
+
+// An approval Postgres holds but the amendment's workflow lost (the
+// workflow task that took it failed after the approval's step committed,
+// and Temporal aborted the Update: a probe approving three held changes on
+// one contract at once saw it) is not the end of the amendment. The
+// approver's retry, which the API used to answer from Postgres alone,
+// sends the decision again: the workflow, still waiting for one, takes it,
+// the store's step returns the approval as it stands, and the change is
+// applied.
+func TestAnApprovalItsWorkflowLostIsTakenAgainOnRetry(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	review := seats(ct["number"].(string), 8)
+	review["requireApproval"] = true
+	id := held(t, env, review)
+
+	// The approval's step, committed without its workflow knowing.
+	approver := approverActor(t, env, env.A)
+	_, _, err := env.Store.Approve(t.Context(), env.A.ID, id,
+		domain.AmendmentEvent{Status: flow.EventApproved, ActorID: approver, Source: "USER", At: env.Clock.Now()}, nil)
+	require.NoError(t, err)
+
+	retry := env.Do("POST", "/api/amendments/"+id+"/approve", env.A.ApproverKey, nil)
+	require.Equal(t, http.StatusOK, retry.Status, "%s", retry.Body)
+	am := followUntil(t, env, "/api/amendments/"+id, domain.StatusApplied)
+	assert.Equal(t, domain.StatusApplied, am["status"])
+	assert.EqualValues(t, 2, contractVersion(t, env, ct["id"].(string)), "the change applied, once")
+}
+
+// approverActor is the actor of tenant tn's approver key.
+func approverActor(t *testing.T, env *testkit.Env, tn testkit.Tenant) string {
+	var actor string
+	require.NoError(t, env.Store.DB().Get(&actor, `SELECT actor_id FROM api_keys WHERE tenant_id = $1 AND roles = '{approver}'`, tn.ID))
+	return actor
+}
