@@ -2,10 +2,12 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/contractd/contractd/internal/correlation"
 	"github.com/contractd/contractd/internal/domain"
@@ -135,6 +137,9 @@ func ruleFacts(in flow.OpenAmendmentInput, ct domain.Contract, q domain.Quote) r
 func (a *Amendments) ApplyAmendment(ctx context.Context, in flow.ApplyAmendmentInput) (flow.Applied, error) {
 	applied, err := a.store.ApplyAmendment(ctx, in.TenantID, in.AmendmentID, in.ActorID, in.Source, a.clock.now())
 	out := flow.Applied{Amendment: applied.Amendment, Contract: flow.SummaryOf(applied.Contract, applied.ContractVersion), Rebased: applied.Rebased}
+	if errors.Is(err, store.ErrNotYourTurn) {
+		return out, temporal.NewApplicationError(err.Error(), flow.NotYourTurn)
+	}
 	if err != nil {
 		return out, businessError(err)
 	}

@@ -122,8 +122,7 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, e
 		s.fail(c, notFoundAs(err, "amendment %q does not exist", c.Param("id")))
 		return
 	}
-	retried := !slices.Contains(from, am.Status) &&
-		slices.ContainsFunc(am.History, func(e domain.AmendmentEvent) bool { return e.Status == event && e.ActorID == p.ActorID })
+	retried := !slices.Contains(from, am.Status) && actedBy(am, event, p.ActorID)
 	switch {
 	case retried && !slices.Contains(domain.OpenStatuses, am.Status):
 		s.answerAmendment(c, am) // done, and its workflow with it
@@ -137,23 +136,28 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, e
 	}
 	out, err := send(c.Request.Context(), am.WorkflowID)
 	var gone *serviceerror.NotFound
-	switch {
-	case errors.As(err, &gone) && !retried:
-		s.fail(c, domain.Errorf(domain.KindConflict, "", "amendment %s is no longer open", am.ID))
-		return
-	case err != nil && !errors.As(err, &gone):
+	if err != nil && !errors.As(err, &gone) {
 		s.fail(c, err)
 		return
 	}
 	// Read back what was committed: the workflow's copy may predate the
-	// invoice, and a retry that found the workflow closed has none.
-	fresh, err := s.Store.Amendment(c.Request.Context(), scope(c), am.ID)
+	// invoice, and one that closed first (the same decision sent twice at
+	// once, the first one applied) has none.
+	fresh, readErr := s.Store.Amendment(c.Request.Context(), scope(c), am.ID)
 	switch {
-	case err == nil:
+	case readErr == nil && err != nil && !actedBy(fresh, event, p.ActorID):
+		s.fail(c, domain.Errorf(domain.KindConflict, "", "amendment %s is no longer open", am.ID))
+		return
+	case readErr == nil:
 		out.Amendment = &fresh
 	case out.Amendment == nil:
-		s.fail(c, err)
+		s.fail(c, readErr)
 		return
 	}
 	s.answerAmendment(c, *out.Amendment)
+}
+
+// actedBy reports whether am's history records event by actor.
+func actedBy(am domain.Amendment, event, actor string) bool {
+	return slices.ContainsFunc(am.History, func(e domain.AmendmentEvent) bool { return e.Status == event && e.ActorID == actor })
 }

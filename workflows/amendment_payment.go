@@ -16,7 +16,6 @@ import (
 // apply writes the change. A change paid up front (a crossgrade upgrade) is
 // authorised first, captured once applied, and voided if it cannot be applied.
 func (w *amendment) apply(ctx workflow.Context, by flow.Actor) error {
-	var a *activities.Amendments
 	var auth *payments.Authorisation
 	if amount := w.paymentAmount(); amount > 0 {
 		var err error
@@ -24,10 +23,7 @@ func (w *amendment) apply(ctx workflow.Context, by flow.Actor) error {
 			return w.fail(ctx, err)
 		}
 	}
-	var applied flow.Applied
-	err := workflow.ExecuteLocalActivity(ctx, a.ApplyAmendment, flow.ApplyAmendmentInput{
-		TenantID: w.in.TenantID, AmendmentID: w.in.AmendmentID, ActorID: by.ID, Source: by.Source,
-	}).Get(ctx, &applied)
+	applied, err := w.applyInTurn(ctx, by)
 	if err != nil {
 		gaveUp := permanentFailure(err) && w.endsOnPermanentFailure(ctx)
 		if businessKind(err) == "" && !gaveUp {

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -115,4 +116,52 @@ func (w *amendment) approve(ctx workflow.Context) (bool, error) {
 		return false, err
 	}
 	return true, w.notifyTimeline(ctx, got.Rebased)
+}
+
+// changeTurnWait marks the change that makes an apply refused for its turn
+// wait in the workflow for the timeline to change. Before it the apply was
+// retried as any failing step is: at first inside one workflow task, which
+// kept the task open for seconds and the Updates sent meanwhile (the notice
+// of the very change it waited for) unanswered.
+const changeTurnWait = "apply-waits-its-turn"
+
+// An apply waiting its turn waits for the timeline's notice for turnRecheck
+// before it tries again anyway, and twice as long each time after, up to
+// turnRecheckMax: the amendment before it applies in a moment, as a rule,
+// without re-pricing this one (so without a notice), but may wait for a
+// payment provider that is down.
+const (
+	turnRecheck    = time.Second
+	turnRecheckMax = 30 * time.Second
+)
+
+// applyInTurn applies the amendment once no amendment before it on its
+// contract's timeline is open. One that is refuses it (flow.NotYourTurn);
+// its workflow tells this one when its step re-prices this one (the
+// timeline-changed Update), and the apply is tried again then, or after a
+// while without a notice (see turnRecheck).
+func (w *amendment) applyInTurn(ctx workflow.Context, by flow.Actor) (flow.Applied, error) {
+	var a *activities.Amendments
+	actx := workflow.WithLocalActivityOptions(ctx, databaseStep([]string{flow.NotYourTurn}))
+	in := flow.ApplyAmendmentInput{TenantID: w.in.TenantID, AmendmentID: w.in.AmendmentID, ActorID: by.ID, Source: by.Source}
+	recheck := turnRecheck
+	for {
+		var applied flow.Applied
+		err := workflow.ExecuteLocalActivity(actx, a.ApplyAmendment, in).Get(ctx, &applied)
+		if !notYourTurn(err) || workflow.GetVersion(ctx, changeTurnWait, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			return applied, err
+		}
+		if _, err := workflow.AwaitWithTimeout(ctx, recheck, func() bool { return w.rebased }); err != nil {
+			return applied, err
+		}
+		// The step reads the amendment again, as any re-pricing left it.
+		w.rebased = false
+		recheck = min(2*recheck, turnRecheckMax)
+	}
+}
+
+// notYourTurn reports an apply refused until an amendment before it is done.
+func notYourTurn(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == flow.NotYourTurn
 }

@@ -340,3 +340,41 @@ func TestAWorkflowThatLostItsApprovalTakesItAgain(t *testing.T) {
 	require.NoError(t, rejected, "the approval sent again is taken")
 	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
 }
+
+// An apply refused until an amendment before it is done waits, out of any
+// workflow task, for the timeline's notice that it changed, and tries again
+// then; without a notice it tries again after turnRecheck, then twice as
+// long each time.
+func TestAnApplyWaitingItsTurnTriesAgainWhenTheTimelineChanges(t *testing.T) {
+	for name, notice := range map[string]time.Duration{"told after half a second": turnRecheck / 2, "never told": 0} {
+		t.Run(name, func(t *testing.T) {
+			env := amendmentEnv(t)
+			env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(opened(domain.StatusScheduled, time.Hour), nil)
+			var attempts []time.Time
+			env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Return(func(context.Context, flow.ApplyAmendmentInput) (flow.Applied, error) {
+				attempts = append(attempts, env.Now())
+				if len(attempts) == 1 || notice == 0 && len(attempts) < 4 {
+					return flow.Applied{}, temporal.NewApplicationError("apply amendment am-1 after am-0: not yet", flow.NotYourTurn)
+				}
+				return applied(), nil
+			})
+			if notice > 0 {
+				env.RegisterDelayedCallback(func() { env.UpdateWorkflow(flow.UpdateTimelineChanged, "timeline-1", timelineNoticed(t)) }, time.Hour+notice)
+			}
+
+			env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1"})
+
+			assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
+			waited := attempts[1].Sub(attempts[0])
+			if notice > 0 {
+				require.Len(t, attempts, 2)
+				assert.GreaterOrEqual(t, waited, notice, "tried again when told")
+				assert.Less(t, waited, turnRecheck)
+				return
+			}
+			require.Len(t, attempts, 4)
+			assert.GreaterOrEqual(t, waited, turnRecheck, "tried again after turnRecheck")
+			assert.GreaterOrEqual(t, attempts[3].Sub(attempts[2]), 4*turnRecheck, "then twice as long each time")
+		})
+	}
+}

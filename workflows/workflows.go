@@ -18,15 +18,22 @@ import (
 // errors and surface at once, and so do failures that can never succeed
 // (domain.KindInternal, classified by the worker).
 func withDatabaseStep(ctx workflow.Context) workflow.Context {
-	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+	return workflow.WithLocalActivityOptions(ctx, databaseStep(nil))
+}
+
+// databaseStep is withDatabaseStep's options, with errors of the types
+// named left to the workflow rather than retried.
+func databaseStep(notRetried []string) workflow.LocalActivityOptions {
+	return workflow.LocalActivityOptions{
 		StartToCloseTimeout:    30 * time.Second,
 		ScheduleToCloseTimeout: databaseStepPatience,
 		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    200 * time.Millisecond,
-			BackoffCoefficient: 2,
-			MaximumInterval:    30 * time.Second,
+			InitialInterval:        200 * time.Millisecond,
+			BackoffCoefficient:     2,
+			MaximumInterval:        30 * time.Second,
+			NonRetryableErrorTypes: notRetried,
 		},
-	})
+	}
 }
 
 // databaseStepPatience bounds a database step's retries in all. Unset, the

@@ -92,30 +92,6 @@ func (f *Client) AmendmentOutcome(ctx context.Context, workflowID, requestHash, 
 	return f.keepWaiting(ctx, waitCtx, workflowID, requestHash, actorID, out, err)
 }
 
-// Withdraw asks the amendment's workflow to withdraw it and returns the
-// amendment once withdrawn.
-func (f *Client) Withdraw(ctx context.Context, workflowID string, by Actor) (Outcome, error) {
-	return f.updateAmendment(ctx, workflowID, UpdateWithdraw, by.ID, by)
-}
-
-// Decide approves or rejects an amendment held in REVIEW and returns it once
-// the workflow has acted on the decision.
-func (f *Client) Decide(ctx context.Context, workflowID string, approve bool, d Decision) (Outcome, error) {
-	update := UpdateReject
-	if approve {
-		update = UpdateApprove
-	}
-	return f.updateAmendment(ctx, workflowID, update, d.Actor.ID, d)
-}
-
-func (f *Client) updateAmendment(ctx context.Context, workflowID, update, actorID string, arg any) (Outcome, error) {
-	ctx = f.sign(ctx, workflowID, update, actorID)
-	handle, err := f.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflowID, UpdateName: update, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	return outcomeOf(ctx, handle, err)
-}
-
 // sign signs the Update about to be sent with ctx, so that the workflow's
 // validator accepts it (see UpdateKey). The wall clock, not the business
 // clock: the workflow checks the expiry against Temporal's time.

@@ -57,6 +57,12 @@ const (
 	UpdateTimelineChanged = "timeline-changed"
 )
 
+// NotYourTurn is the type of the (retryable) error an apply fails with while
+// an amendment before it on its contract's timeline is still open; the
+// amendment's workflow waits for the timeline to change rather than
+// retrying at once (see workflows' applyInTurn).
+const NotYourTurn = "NotYourTurn"
+
 // WebhookWakeSignal tells a lane workflow (or a delivery workflow from
 // before lanes) that it may have deliveries due.
 const WebhookWakeSignal = "wake"

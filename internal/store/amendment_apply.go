@@ -84,16 +84,16 @@ func (s *Store) ApplyAmendment(ctx context.Context, tenantID, id, actor, source 
 	return out, err
 }
 
-// errNotYourTurn is returned, to be retried, by an apply whose amendment
+// ErrNotYourTurn is returned, to be tried again, by an apply whose amendment
 // comes after another accepted one that is still open: same-date changes
 // apply in the order they were accepted.
-var errNotYourTurn = errors.New("an amendment before it on the contract's timeline has not applied yet")
+var ErrNotYourTurn = errors.New("an amendment before it on the contract's timeline has not applied yet")
 
 // awaitTurn refuses, for now, to apply an amendment while one accepted
 // before it on the contract's timeline is still open.
 func awaitTurn(ctx context.Context, tx *sqlx.Tx, ct domain.Contract, am domain.Amendment) error {
 	if atTermEnd(ct, am.Quote) {
-		return fmt.Errorf("apply amendment %s after the end of contract %s's term: %w", am.ID, ct.Number, errNotYourTurn)
+		return fmt.Errorf("apply amendment %s after the end of contract %s's term: %w", am.ID, ct.Number, ErrNotYourTurn)
 	}
 	if am.Quote.BaseVersion == ct.Version {
 		return nil
@@ -107,7 +107,7 @@ func awaitTurn(ctx context.Context, tx *sqlx.Tx, ct domain.Contract, am domain.A
 			break
 		}
 		if p.InProjection() {
-			return fmt.Errorf("apply amendment %s after %s: %w", am.ID, p.ID, errNotYourTurn)
+			return fmt.Errorf("apply amendment %s after %s: %w", am.ID, p.ID, ErrNotYourTurn)
 		}
 	}
 	return nil // applyLocked refuses a quote priced on other terms

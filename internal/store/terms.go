@@ -86,7 +86,7 @@ func (s *Store) EndTerm(ctx context.Context, tenantID, contractID string, end do
 			case p.InProjection() && (p.Quote.EffectiveDate.Before(end) || p.Quote.CancelsContract):
 				// Changes before the end apply first, and so does a
 				// cancellation at the end, which ends the contract instead.
-				return fmt.Errorf("end the term of contract %s after amendment %s: %w", ct.Number, p.ID, errNotYourTurn)
+				return fmt.Errorf("end the term of contract %s after amendment %s: %w", ct.Number, p.ID, ErrNotYourTurn)
 			case p.InProjection() && p.Quote.Action == domain.Renewal:
 				out.Outcome = domain.TermRenewing
 				return nil

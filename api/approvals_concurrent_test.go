@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -38,6 +39,45 @@ func TestAnApprovalItsWorkflowLostIsTakenAgainOnRetry(t *testing.T) {
 	am := followUntil(t, env, "/api/amendments/"+id, domain.StatusApplied)
 	assert.Equal(t, domain.StatusApplied, am["status"])
 	assert.EqualValues(t, 2, contractVersion(t, env, ct["id"].(string)), "the change applied, once")
+}
+
+// Three changes held for approval on one contract, each approved five
+// times at once by its approver (a client retrying, or a double click):
+// every request is answered 200, and the three apply, in the order they
+// were accepted, each once. A probe saw this leave a change PENDING for
+// good (its apply gave up after 30 s of waiting its turn) or answered after
+// 30 to 40 s: five approvals of one change were five Updates in flight,
+// which kept out the notice that the change before it had moved.
+func TestConcurrentApprovalsOfHeldChangesOnOneContract(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	var ids []string
+	for _, n := range []int{8, 9, 10} {
+		review := seats(ct["number"].(string), n)
+		review["requireApproval"] = true
+		ids = append(ids, held(t, env, review))
+	}
+
+	statuses := make(chan int, 15)
+	var wg sync.WaitGroup
+	for range 5 {
+		for _, id := range ids {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				statuses <- env.Do("POST", "/api/amendments/"+id+"/approve", env.A.ApproverKey, map[string]any{"comment": "ok"}).Status
+			}()
+		}
+	}
+	wg.Wait()
+	close(statuses)
+	for status := range statuses {
+		assert.Equal(t, http.StatusOK, status)
+	}
+	for _, id := range ids {
+		followUntil(t, env, "/api/amendments/"+id, domain.StatusApplied)
+	}
+	assert.EqualValues(t, 4, contractVersion(t, env, ct["id"].(string)), "three changes, each applied once")
 }
 
 // approverActor is the actor of tenant tn's approver key.
