@@ -17,7 +17,7 @@ const changeContractTerms = "contract-terms"
 func ContractActionWorkflow(ctx workflow.Context, in flow.CreateContractsInput) (flow.ContractAction, error) {
 	var a *activities.Contracts
 	var out flow.ContractAction
-	if err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.CreateContracts, in).Get(ctx, &out); err != nil {
+	if err := workflow.ExecuteLocalActivity(withWaitedOnStep(ctx), a.CreateContracts, in).Get(ctx, &out); err != nil {
 		return out, err
 	}
 	if workflow.GetVersion(ctx, changeContractTerms, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
@@ -33,7 +33,7 @@ func ContractActionWorkflow(ctx workflow.Context, in flow.CreateContractsInput) 
 	watch := flow.TermsSweepInput{TenantID: in.TenantID, ContractIDs: ids, TestClockID: in.TestClockID}
 	for {
 		var page flow.TermsPage
-		if err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), t.WatchTerms, watch).Get(ctx, &page); err != nil || !page.More {
+		if err := workflow.ExecuteLocalActivity(withWaitedOnStep(ctx), t.WatchTerms, watch).Get(ctx, &page); err != nil || !page.More {
 			return out, err
 		}
 		watch.AfterRef = page.LastRef

@@ -13,6 +13,6 @@ import (
 func ScheduleChangeWorkflow(ctx workflow.Context, in flow.ScheduleChangeInput) (domain.ScheduleEvent, error) {
 	var a *activities.Schedules
 	var ev domain.ScheduleEvent
-	err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.ChangeSchedule, in).Get(ctx, &ev)
+	err := workflow.ExecuteLocalActivity(withWaitedOnStep(ctx), a.ChangeSchedule, in).Get(ctx, &ev)
 	return ev, err
 }

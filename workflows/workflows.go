@@ -21,6 +21,20 @@ func withDatabaseStep(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, databaseStep(nil))
 }
 
+// withWaitedOnStep is withDatabaseStep for a workflow its caller waits on
+// that leaves nothing half done when it gives up (a contract action, a
+// schedule change: each one transaction): its steps are retried for 30 s
+// in all, and then the caller is answered rather than kept waiting.
+func withWaitedOnStep(ctx workflow.Context) workflow.Context {
+	opts := databaseStep(nil)
+	opts.ScheduleToCloseTimeout = waitedOnStepPatience
+	return workflow.WithLocalActivityOptions(ctx, opts)
+}
+
+// waitedOnStepPatience is what the SDK made of every step's retries before
+// databaseStepPatience: its one attempt's timeout.
+const waitedOnStepPatience = 30 * time.Second
+
 // databaseStep is withDatabaseStep's options, with errors of the types
 // named left to the workflow rather than retried.
 func databaseStep(notRetried []string) workflow.LocalActivityOptions {
