@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/workflowservice/v1"
@@ -65,17 +66,11 @@ func TestATerminationPatchDoesNotWaitForContractsNamingIt(t *testing.T) {
 	db := env.Store.DB()
 
 	// A contract action that has inserted its contract on the second termination.
-	creation := db.MustBegin()
-	t.Cleanup(func() { _ = creation.Rollback() })
-	creation.MustExec(`SELECT 1 FROM contract_terminations WHERE id = $1 FOR KEY SHARE`, second)
-
-	patched := make(chan testkit.Response, 1)
-	go func() {
-		patched <- patchTermination(env, first, []map[string]any{
-			{"patchType": "update", "patchClientId": 1, "name": "First, renamed"},
-			{"patchType": "update", "patchClientId": 2, "identity": second, "name": "Second, renamed"},
-		})
-	}()
+	creation := holdTermination(t, env, second)
+	patched := patchInBackground(env, first, []map[string]any{
+		{"patchType": "update", "patchClientId": 1, "name": "First, renamed"},
+		{"patchType": "update", "patchClientId": 2, "identity": second, "name": "Second, renamed"},
+	})
 	var resp testkit.Response
 	require.Eventually(t, func() bool {
 		select {
@@ -127,19 +122,9 @@ func TestATerminationPatchAndAContractActionTakeTerminationsInOneOrder(t *testin
 			env := testkit.New(t)
 			ids := []int64{createTermination(t, env, "First"), createTermination(t, env, "Second")}
 			other := ids[1-tc.path]
-			db := env.Store.DB()
 
-			hold := db.MustBegin()
-			t.Cleanup(func() { _ = hold.Rollback() })
-			hold.MustExec(`SELECT 1 FROM contract_terminations WHERE id = $1 FOR KEY SHARE`, ids[tc.held])
-
-			patched := make(chan testkit.Response, 1)
-			go func() {
-				patched <- patchTermination(env, ids[tc.path], []map[string]any{
-					{"patchType": "delete", "patchClientId": 1},
-					{"patchType": "delete", "patchClientId": 2, "identity": other},
-				})
-			}()
+			hold := holdTermination(t, env, ids[tc.held])
+			patched := patchInBackground(env, ids[tc.path], deleteItAnd(other))
 			waitForLockWaits(t, env, 1)
 
 			created := make(chan error, 1)
@@ -184,16 +169,8 @@ func TestAContractActionWaitingForItsTerminationHoldsNoCounter(t *testing.T) {
 	// The action numbers' counter exists, committed, so that a lock on it shows.
 	db.MustExec(`INSERT INTO tenant_counters (tenant_id, name, value) VALUES ($1, 'CA', 0) ON CONFLICT (tenant_id, name) DO NOTHING`, env.A.ID)
 
-	hold := db.MustBegin()
-	t.Cleanup(func() { _ = hold.Rollback() })
-	hold.MustExec(`SELECT 1 FROM contract_terminations WHERE id = $1 FOR KEY SHARE`, second)
-	patched := make(chan testkit.Response, 1)
-	go func() {
-		patched <- patchTermination(env, first, []map[string]any{
-			{"patchType": "delete", "patchClientId": 1},
-			{"patchType": "delete", "patchClientId": 2, "identity": second},
-		})
-	}()
+	hold := holdTermination(t, env, second)
+	patched := patchInBackground(env, first, deleteItAnd(second))
 	waitForLockWaits(t, env, 1)
 	created := make(chan error, 1)
 	go func() { created <- createContractsOn(env, first) }()
@@ -210,6 +187,30 @@ func TestAContractActionWaitingForItsTerminationHoldsNoCounter(t *testing.T) {
 	var invalid *domain.Error
 	require.ErrorAs(t, <-created, &invalid, "the contract action")
 	assert.Equal(t, "contractTerminationId", invalid.Field)
+}
+
+// holdTermination holds termination id as a contract action that has
+// inserted a contract naming it does: its foreign key's share lock.
+func holdTermination(t *testing.T, env *testkit.Env, id int64) *sqlx.Tx {
+	hold := env.Store.DB().MustBegin()
+	t.Cleanup(func() { _ = hold.Rollback() })
+	hold.MustExec(`SELECT 1 FROM contract_terminations WHERE id = $1 FOR KEY SHARE`, id)
+	return hold
+}
+
+// patchInBackground sends a PATCH of termination id; its answer comes on the channel.
+func patchInBackground(env *testkit.Env, id int64, items []map[string]any) <-chan testkit.Response {
+	answered := make(chan testkit.Response, 1)
+	go func() { answered <- patchTermination(env, id, items) }()
+	return answered
+}
+
+// deleteItAnd is a PATCH's items deleting its path's termination, then other.
+func deleteItAnd(other int64) []map[string]any {
+	return []map[string]any{
+		{"patchType": "delete", "patchClientId": 1},
+		{"patchType": "delete", "patchClientId": 2, "identity": other},
+	}
 }
 
 // createContractsOn creates, as a contract action's activity does, one Team
