@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -58,8 +59,8 @@ func (s *server) withdrawAmendment(c *gin.Context) {
 	p := principal(c)
 	by := flow.Actor{ID: p.ActorID, Source: string(p.Source)}
 	s.updateAmendment(c, flow.UpdateWithdraw, []string{domain.StatusScheduled, domain.StatusReview}, domain.StatusWithdrawn, false,
-		func(ctx context.Context, workflowID string) (flow.Outcome, error) {
-			return s.Temporal.Withdraw(ctx, workflowID, by)
+		func(ctx context.Context, workflowID, seen string) (flow.Outcome, error) {
+			return s.Temporal.Withdraw(ctx, workflowID, seen, by)
 		})
 }
 
@@ -95,8 +96,8 @@ func (s *server) decideAmendment(c *gin.Context, approve bool, update, event str
 		d.QuoteVersion = req.QuoteVersion
 	}
 	s.updateAmendment(c, update, []string{domain.StatusReview}, event, true,
-		func(ctx context.Context, workflowID string) (flow.Outcome, error) {
-			return s.Temporal.Decide(ctx, workflowID, approve, d)
+		func(ctx context.Context, workflowID, seen string) (flow.Outcome, error) {
+			return s.Temporal.Decide(ctx, workflowID, seen, approve, d)
 		})
 }
 
@@ -113,9 +114,10 @@ func (s *server) decideAmendment(c *gin.Context, approve bool, update, event str
 // after the step had committed, and Temporal aborted the update), and the
 // workflow, asked again, takes it again (the store's step is idempotent)
 // or, if it has it, answers with what it did.
-// send delivers the update (deciding: a decision, under the four-eyes rule).
+// send delivers the update (deciding: a decision, under the four-eyes rule),
+// saying which state of the amendment it was sent on (see flow's Decide).
 func (s *server) updateAmendment(c *gin.Context, update string, from []string, event string, deciding bool,
-	send func(ctx context.Context, workflowID string) (flow.Outcome, error)) {
+	send func(ctx context.Context, workflowID, seen string) (flow.Outcome, error)) {
 	p := principal(c)
 	am, err := s.Store.Amendment(c.Request.Context(), scope(c), c.Param("id"))
 	if err != nil {
@@ -134,7 +136,15 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, e
 		s.fail(c, domain.Errorf(domain.KindForbidden, "", "the submitter of an amendment cannot decide it (four-eyes rule)"))
 		return
 	}
-	out, err := send(c.Request.Context(), am.WorkflowID)
+	// Bounded as a change's answer is: an approval of a due change waits
+	// for its apply, which may wait its turn behind another change.
+	waitCtx, cancel := context.WithTimeout(c.Request.Context(), s.AmendmentWait)
+	defer cancel()
+	out, err := send(waitCtx, am.WorkflowID, fmt.Sprintf("quote %d, history %d", am.QuoteVersion, len(am.History)))
+	if err != nil && waitCtx.Err() != nil && c.Request.Context().Err() == nil {
+		s.answerPendingUpdate(c, am.ID)
+		return
+	}
 	var gone *serviceerror.NotFound
 	if err != nil && !errors.As(err, &gone) {
 		s.fail(c, err)
@@ -155,6 +165,26 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, e
 		return
 	}
 	s.answerAmendment(c, *out.Amendment)
+}
+
+// answerPendingUpdate answers a decision or withdrawal whose workflow has
+// not acted on it within AmendmentWait: 202 with the amendment as it stands
+// and where to follow it. Sent again, the same request joins the same
+// Update (see flow's Decide).
+func (s *server) answerPendingUpdate(c *gin.Context, id string) {
+	am, err := s.Store.Amendment(c.Request.Context(), scope(c), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	view, err := s.amendmentView(c.Request.Context(), principal(c).TenantID, am)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Location", "/api/amendments/"+am.ID)
+	c.Header("Retry-After", "1")
+	c.JSON(http.StatusAccepted, view)
 }
 
 // actedBy reports whether am's history records event by actor.

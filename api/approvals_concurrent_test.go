@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -41,13 +42,14 @@ func TestAnApprovalItsWorkflowLostIsTakenAgainOnRetry(t *testing.T) {
 	assert.EqualValues(t, 2, contractVersion(t, env, ct["id"].(string)), "the change applied, once")
 }
 
-// Three changes held for approval on one contract, each approved five
+// Three changes held for approval on one contract, each approved ten
 // times at once by its approver (a client retrying, or a double click):
 // every request is answered 200, and the three apply, in the order they
 // were accepted, each once. A probe saw this leave a change PENDING for
 // good (its apply gave up after 30 s of waiting its turn) or answered after
-// 30 to 40 s: five approvals of one change were five Updates in flight,
-// which kept out the notice that the change before it had moved.
+// 30 to 40 s: ten approvals of one change were ten Updates in flight,
+// Temporal's limit, which kept out the notice that the change before it
+// had moved.
 func TestConcurrentApprovalsOfHeldChangesOnOneContract(t *testing.T) {
 	env := newAmendmentEnv(t)
 	ct := fiveSeats(env, nil)
@@ -58,9 +60,9 @@ func TestConcurrentApprovalsOfHeldChangesOnOneContract(t *testing.T) {
 		ids = append(ids, held(t, env, review))
 	}
 
-	statuses := make(chan int, 15)
+	statuses := make(chan int, 30)
 	var wg sync.WaitGroup
-	for range 5 {
+	for range 10 {
 		for _, id := range ids {
 			wg.Add(1)
 			go func() {
@@ -85,4 +87,28 @@ func approverActor(t *testing.T, env *testkit.Env, tn testkit.Tenant) string {
 	var actor string
 	require.NoError(t, env.Store.DB().Get(&actor, `SELECT actor_id FROM api_keys WHERE tenant_id = $1 AND roles = '{approver}'`, tn.ID))
 	return actor
+}
+
+// An approval whose workflow does not act on it within AMENDMENT_WAIT (no
+// worker here; in practice an apply waiting its turn behind another change)
+// is answered 202 with the amendment to follow, not held open; sent again
+// it joins the same Update, and once a worker runs the change applies once.
+func TestAnApprovalNotActedOnInTimeIsAnswered202(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	review := seats(ct["number"].(string), 8)
+	review["requireApproval"] = true
+	id := held(t, env, review)
+	impatient := env.WithAmendmentWait(300 * time.Millisecond)
+	env.StopWorker()
+
+	for range 2 {
+		resp := impatient.Do("POST", "/api/amendments/"+id+"/approve", env.A.ApproverKey, map[string]any{"comment": "ok"})
+		require.Equal(t, http.StatusAccepted, resp.Status, "%s", resp.Body)
+		assert.Equal(t, "/api/amendments/"+id, resp.Header.Get("Location"))
+		assert.Equal(t, domain.StatusReview, resp.JSON(t)["status"], "not acted on yet")
+	}
+	env.StartWorker()
+	followUntil(t, env, "/api/amendments/"+id, domain.StatusApplied)
+	assert.EqualValues(t, 2, contractVersion(t, env, ct["id"].(string)), "applied once")
 }

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -24,6 +25,15 @@ func (w *amendment) apply(ctx workflow.Context, by flow.Actor) error {
 		}
 	}
 	applied, err := w.applyInTurn(ctx, by)
+	if errors.Is(err, errWithdrawnInTurn) {
+		// Withdrawn while it waited its turn: nothing was applied.
+		if auth != nil {
+			if voidErr := w.void(ctx, auth); voidErr != nil {
+				return voidErr
+			}
+		}
+		return w.transition(ctx, domain.StatusWithdrawn, *w.withdraw, nil)
+	}
 	if err != nil {
 		gaveUp := permanentFailure(err) && w.endsOnPermanentFailure(ctx)
 		if businessKind(err) == "" && !gaveUp {

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -129,30 +130,45 @@ const changeTurnWait = "apply-waits-its-turn"
 // before it tries again anyway, and twice as long each time after, up to
 // turnRecheckMax: the amendment before it applies in a moment, as a rule,
 // without re-pricing this one (so without a notice), but may wait for a
-// payment provider that is down.
+// payment provider that is down. After turnPatience it gives up, failing
+// the amendment: each recheck is a timer in the history, which Temporal
+// bounds (a day of them is about 17,000 events of its 51,200).
 const (
 	turnRecheck    = time.Second
 	turnRecheckMax = 30 * time.Second
+	turnPatience   = 24 * time.Hour
 )
+
+// errWithdrawnInTurn ends a wait for the amendment's turn that a withdrawal
+// interrupted: the amendment, not applied, is withdrawn.
+var errWithdrawnInTurn = errors.New("withdrawn while it waited its turn")
 
 // applyInTurn applies the amendment once no amendment before it on its
 // contract's timeline is open. One that is refuses it (flow.NotYourTurn);
 // its workflow tells this one when its step re-prices this one (the
 // timeline-changed Update), and the apply is tried again then, or after a
-// while without a notice (see turnRecheck).
+// while without a notice (see turnRecheck). A withdrawal meanwhile ends the
+// wait (errWithdrawnInTurn); so does turnPatience, as a refusal that fails
+// the amendment.
 func (w *amendment) applyInTurn(ctx workflow.Context, by flow.Actor) (flow.Applied, error) {
 	var a *activities.Amendments
 	actx := workflow.WithLocalActivityOptions(ctx, databaseStep([]string{flow.NotYourTurn}))
 	in := flow.ApplyAmendmentInput{TenantID: w.in.TenantID, AmendmentID: w.in.AmendmentID, ActorID: by.ID, Source: by.Source}
-	recheck := turnRecheck
+	recheck, since := turnRecheck, workflow.Now(ctx)
 	for {
 		var applied flow.Applied
 		err := workflow.ExecuteLocalActivity(actx, a.ApplyAmendment, in).Get(ctx, &applied)
 		if !notYourTurn(err) || workflow.GetVersion(ctx, changeTurnWait, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 			return applied, err
 		}
-		if _, err := workflow.AwaitWithTimeout(ctx, recheck, func() bool { return w.rebased }); err != nil {
+		if workflow.Now(ctx).Sub(since) >= turnPatience {
+			return applied, faultError(domain.KindConflict, "", fmt.Sprintf("an amendment before it on the contract's timeline did not apply within %s", turnPatience))
+		}
+		if _, err := workflow.AwaitWithTimeout(ctx, recheck, func() bool { return w.rebased || w.withdraw != nil }); err != nil {
 			return applied, err
+		}
+		if w.withdraw != nil {
+			return applied, errWithdrawnInTurn
 		}
 		// The step reads the amendment again, as any re-pricing left it.
 		w.rebased = false

@@ -378,3 +378,49 @@ func TestAnApplyWaitingItsTurnTriesAgainWhenTheTimelineChanges(t *testing.T) {
 		})
 	}
 }
+
+// A withdrawal taken while the apply waits its turn ends the wait: the
+// amendment is withdrawn, not applied behind the withdrawer's back.
+func TestAWithdrawalWhileWaitingItsTurnWithdraws(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(opened(domain.StatusScheduled, time.Hour), nil)
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).
+		Return(flow.Applied{}, temporal.NewApplicationError("apply amendment am-1 after am-0: not yet", flow.NotYourTurn))
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool { return in.To == domain.StatusWithdrawn })).
+		Return(moved(domain.StatusWithdrawn), nil).Once()
+	withdrawer := flow.Actor{ID: "submitter-1", Source: "USER"}
+	var answer flow.Outcome
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(flow.UpdateWithdraw, "withdraw", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("withdrawal refused: %v", err) }, OnAccept: func() {},
+			OnComplete: func(v any, err error) { require.NoError(t, err); answer = v.(flow.Outcome) },
+		}, withdrawer)
+	}, time.Hour+10*time.Second)
+
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+
+	assert.Equal(t, domain.StatusWithdrawn, outcome(t, env).Amendment.Status)
+	require.NotNil(t, answer.Amendment)
+	assert.Equal(t, domain.StatusWithdrawn, answer.Amendment.Status, "the withdrawer is told it was withdrawn")
+}
+
+// An apply that waits its turn for longer than turnPatience gives up: the
+// amendment fails, with why, rather than waiting until Temporal ends its
+// history.
+func TestAnApplyWaitingItsTurnTooLongFails(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(opened(domain.StatusScheduled, time.Hour), nil)
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).
+		Return(flow.Applied{}, temporal.NewApplicationError("apply amendment am-1 after am-0: not yet", flow.NotYourTurn))
+	var note string
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool { return in.To == domain.StatusFailed })).
+		Run(func(args mock.Arguments) { note = *args.Get(1).(flow.TransitionInput).Note }).Return(moved(domain.StatusFailed), nil).Once()
+	start := env.Now()
+
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1"})
+
+	out := outcome(t, env)
+	assert.Equal(t, domain.StatusFailed, out.Amendment.Status)
+	assert.Contains(t, note, "did not apply within")
+	assert.GreaterOrEqual(t, env.Now().Sub(start), time.Hour+turnPatience)
+}

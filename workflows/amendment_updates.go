@@ -154,7 +154,8 @@ func (w *amendment) decisionRefusal(d flow.Decision, approve bool) error {
 	if w.decision != nil && w.decision.Actor.ID == d.Actor.ID && w.approved == approve {
 		return nil
 	}
-	if (w.status() != domain.StatusReview && !w.reviewing) || w.decision != nil || w.withdraw != nil {
+	lost := w.reviewing && slices.Contains([]string{domain.StatusPending, domain.StatusScheduled}, w.status())
+	if (w.status() != domain.StatusReview && !lost) || w.decision != nil || w.withdraw != nil {
 		return temporal.NewApplicationError("only an amendment in REVIEW can be decided; this one is "+w.status(), string(domain.KindConflict))
 	}
 	if d.Actor.ID == w.in.ActorID {

@@ -115,7 +115,7 @@ func billClock(ctx workflow.Context, in flow.TestClockInput, at time.Time) error
 // so a repeated deletion changes nothing.
 func TestClockDeleteWorkflow(ctx workflow.Context, in flow.ClockDeletion) error {
 	var c *activities.Clocks
-	if err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), c.DeleteClock, in).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteLocalActivity(withWaitedOnStep(ctx), c.DeleteClock, in).Get(ctx, nil); err != nil {
 		return err
 	}
 	clock := flow.TestClockInput{TenantID: in.TenantID, ClockID: in.ClockID}

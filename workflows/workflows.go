@@ -23,7 +23,8 @@ func withDatabaseStep(ctx workflow.Context) workflow.Context {
 
 // withWaitedOnStep is withDatabaseStep for a workflow its caller waits on
 // that leaves nothing half done when it gives up (a contract action, a
-// schedule change: each one transaction): its steps are retried for 30 s
+// schedule change, a test clock's deletion: each one transaction): its
+// steps are retried for 30 s
 // in all, and then the caller is answered rather than kept waiting.
 func withWaitedOnStep(ctx workflow.Context) workflow.Context {
 	opts := databaseStep(nil)
