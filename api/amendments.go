@@ -169,8 +169,9 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, e
 
 // answerPendingUpdate answers a decision or withdrawal whose workflow has
 // not acted on it within AmendmentWait: 202 with the amendment as it stands
-// and where to follow it. Sent again, the same request joins the same
-// Update (see flow's Decide).
+// and where to follow it. Sent again, the same request is the same Update
+// while the amendment has not changed (see flow's Decide), and the same
+// decision, waiting for the first one's outcome, once it has.
 func (s *server) answerPendingUpdate(c *gin.Context, id string) {
 	am, err := s.Store.Amendment(c.Request.Context(), scope(c), id)
 	if err != nil {
