@@ -26,12 +26,17 @@ func (s *server) getAmendment(c *gin.Context) {
 
 // answerAmendment answers 200 with am and its actors' names.
 func (s *server) answerAmendment(c *gin.Context, am domain.Amendment) {
+	s.answerAmendmentAs(c, http.StatusOK, am)
+}
+
+// answerAmendmentAs answers status with am and its actors' names.
+func (s *server) answerAmendmentAs(c *gin.Context, status int, am domain.Amendment) {
 	view, err := s.amendmentView(c.Request.Context(), principal(c).TenantID, am)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, view)
+	c.JSON(status, view)
 }
 
 func (s *server) listContractAmendments(c *gin.Context) {
@@ -124,7 +129,7 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, e
 		s.fail(c, notFoundAs(err, "amendment %q does not exist", c.Param("id")))
 		return
 	}
-	retried := !slices.Contains(from, am.Status) && actedBy(am, event, p.ActorID)
+	retried := !slices.Contains(from, am.Status) && am.ActedBy(event, p.ActorID)
 	switch {
 	case retried && !slices.Contains(domain.OpenStatuses, am.Status):
 		s.answerAmendment(c, am) // done, and its workflow with it
@@ -155,7 +160,7 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, e
 	// once, the first one applied) has none.
 	fresh, readErr := s.Store.Amendment(c.Request.Context(), scope(c), am.ID)
 	switch {
-	case readErr == nil && err != nil && !actedBy(fresh, event, p.ActorID):
+	case readErr == nil && err != nil && !fresh.ActedBy(event, p.ActorID):
 		s.fail(c, domain.Errorf(domain.KindConflict, "", "amendment %s is no longer open", am.ID))
 		return
 	case readErr == nil:
@@ -178,17 +183,7 @@ func (s *server) answerPendingUpdate(c *gin.Context, id string) {
 		s.fail(c, err)
 		return
 	}
-	view, err := s.amendmentView(c.Request.Context(), principal(c).TenantID, am)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	c.Header("Location", "/api/amendments/"+am.ID)
 	c.Header("Retry-After", "1")
-	c.JSON(http.StatusAccepted, view)
-}
-
-// actedBy reports whether am's history records event by actor.
-func actedBy(am domain.Amendment, event, actor string) bool {
-	return slices.ContainsFunc(am.History, func(e domain.AmendmentEvent) bool { return e.Status == event && e.ActorID == actor })
+	s.answerAmendmentAs(c, http.StatusAccepted, am)
 }

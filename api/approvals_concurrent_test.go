@@ -25,9 +25,7 @@ import (
 func TestAnApprovalItsWorkflowLostIsTakenAgainOnRetry(t *testing.T) {
 	env := newAmendmentEnv(t)
 	ct := fiveSeats(env, nil)
-	review := seats(ct["number"].(string), 8)
-	review["requireApproval"] = true
-	id := held(t, env, review)
+	id := heldSeats(t, env, ct, 8)
 
 	// The approval's step, committed without its workflow knowing.
 	approver := approverActor(t, env, env.A)
@@ -55,9 +53,7 @@ func TestConcurrentApprovalsOfHeldChangesOnOneContract(t *testing.T) {
 	ct := fiveSeats(env, nil)
 	var ids []string
 	for _, n := range []int{8, 9, 10} {
-		review := seats(ct["number"].(string), n)
-		review["requireApproval"] = true
-		ids = append(ids, held(t, env, review))
+		ids = append(ids, heldSeats(t, env, ct, n))
 	}
 
 	statuses := make(chan int, 30)
@@ -82,6 +78,15 @@ func TestConcurrentApprovalsOfHeldChangesOnOneContract(t *testing.T) {
 	assert.EqualValues(t, 4, contractVersion(t, env, ct["id"].(string)), "three changes, each applied once")
 }
 
+// heldSeats holds a change of contract ct to n seats for approval and
+// returns the amendment's id.
+func heldSeats(t *testing.T, env *testkit.Env, ct map[string]any, n int) string {
+	t.Helper()
+	review := seats(ct["number"].(string), n)
+	review["requireApproval"] = true
+	return held(t, env, review)
+}
+
 // approverActor is the actor of tenant tn's approver key.
 func approverActor(t *testing.T, env *testkit.Env, tn testkit.Tenant) string {
 	var actor string
@@ -96,9 +101,7 @@ func approverActor(t *testing.T, env *testkit.Env, tn testkit.Tenant) string {
 func TestAnApprovalNotActedOnInTimeIsAnswered202(t *testing.T) {
 	env := newAmendmentEnv(t)
 	ct := fiveSeats(env, nil)
-	review := seats(ct["number"].(string), 8)
-	review["requireApproval"] = true
-	id := held(t, env, review)
+	id := heldSeats(t, env, ct, 8)
 	impatient := env.WithAmendmentWait(300 * time.Millisecond)
 	env.StopWorker()
 

@@ -13,8 +13,8 @@ import (
 
 // withDatabaseStep runs short Postgres steps as local activities: they are
 // recorded in history like activities but skip a round trip through the task
-// queue. Infrastructure failures retry with backoff for as long as they last
-// (databaseStepPatience); business refusals are non-retryable application
+// queue. Infrastructure failures retry with backoff for up to
+// databaseStepPatience; business refusals are non-retryable application
 // errors and surface at once, and so do failures that can never succeed
 // (domain.KindInternal, classified by the worker).
 func withDatabaseStep(ctx workflow.Context) workflow.Context {
@@ -24,8 +24,8 @@ func withDatabaseStep(ctx workflow.Context) workflow.Context {
 // withWaitedOnStep is withDatabaseStep for a workflow its caller waits on
 // that leaves nothing half done when it gives up (a contract action, a
 // schedule change, a test clock's deletion: each one transaction): its
-// steps are retried for 30 s
-// in all, and then the caller is answered rather than kept waiting.
+// steps are retried for 30 s in all, and then the caller is answered
+// rather than kept waiting.
 func withWaitedOnStep(ctx workflow.Context) workflow.Context {
 	opts := databaseStep(nil)
 	opts.ScheduleToCloseTimeout = waitedOnStepPatience

@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Contract is a customer's contract as every surface shows it.
 type Contract struct {
@@ -120,6 +123,12 @@ type Amendment struct {
 	UpdatedOn       time.Time        `json:"updatedOn" db:"updated_at"`
 	History         []AmendmentEvent `json:"history" db:"-"`
 	Invoice         *Invoice         `json:"invoice,omitempty" db:"-"`
+}
+
+// ActedBy reports whether the amendment's history records status taken by
+// actor: a decision or withdrawal made once, asked for again.
+func (am Amendment) ActedBy(status, actor string) bool {
+	return slices.ContainsFunc(am.History, func(e AmendmentEvent) bool { return e.Status == status && e.ActorID == actor })
 }
 
 // MatchedRule names the approval rule that held an amendment for review.

@@ -128,9 +128,7 @@ func (s *Store) Approve(ctx context.Context, tenantID, id string, approval domai
 			// lost after this committed): this approver's approval is returned
 			// as it stands, and the first attempt's re-pricing may still wait
 			// to be told. Anyone else's is not theirs to answer with.
-			if !slices.ContainsFunc(am.History, func(e domain.AmendmentEvent) bool {
-				return e.Status == approval.Status && e.ActorID == approval.ActorID
-			}) {
+			if !am.ActedBy(approval.Status, approval.ActorID) {
 				return statusConflict(id, status)
 			}
 			rebased, err = rebasePending(ctx, tx, contractID)
