@@ -146,7 +146,7 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, e
 	waitCtx, cancel := context.WithTimeout(c.Request.Context(), s.AmendmentWait)
 	defer cancel()
 	out, err := send(waitCtx, am.WorkflowID, fmt.Sprintf("quote %d, history %d", am.QuoteVersion, len(am.History)))
-	if err != nil && waitCtx.Err() != nil && c.Request.Context().Err() == nil {
+	if errors.Is(err, flow.ErrAnswerPending) && c.Request.Context().Err() == nil {
 		s.answerPendingUpdate(c, am.ID)
 		return
 	}

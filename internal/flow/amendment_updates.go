@@ -48,7 +48,13 @@ func (f *Client) updateAmendment(ctx context.Context, workflowID, seen, update, 
 	handle, err := f.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		UpdateID: id, WorkflowID: workflowID, UpdateName: update, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
-	return outcomeOf(ctx, handle, err)
+	out, err := outcomeOf(ctx, handle, err)
+	if err != nil && waitCutShort(err) {
+		// ctx's deadline (the SDK ends its wait a little before it, with
+		// its own error): the workflow has not acted yet.
+		return out, fmt.Errorf("%s of %s: %w", update, workflowID, ErrAnswerPending)
+	}
+	return out, err
 }
 
 // sameRequestID names an Update by its name, argument and the state seen.
