@@ -76,7 +76,7 @@ func (s *Store) ApplyAmendment(ctx context.Context, tenantID, id, actor, source 
 		if out, err = applyLocked(ctx, tx, ct, rec, domain.AmendmentEvent{Status: domain.StatusApplied, ActorID: actor, Source: source, At: now}, &ann); err != nil {
 			return err
 		}
-		if out.Rebased, err = rebaseLocked(ctx, tx, tenantID, ct.ID, now, &ann); err != nil {
+		if out.Rebased, err = rebaseAfterApply(ctx, tx, tenantID, ct.ID, now, &ann); err != nil {
 			return err
 		}
 		return ann.append(ctx, tx)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -108,53 +109,109 @@ func refuseOnTimeline(ct domain.Contract, action domain.Action, timeline []domai
 
 // rebaseLocked prices every open amendment of the locked contract again
 // against the contract as it will be on its date, now that its terms or its
-// timeline changed. One whose quote changed records it (REPRICED, with the
-// quote before and after, and an amendment.repriced event); one that no
-// longer holds ends FAILED with the reason. Both are marked for their
-// workflow to read; ann gathers what each announces. It reports whether any
-// amendment of the contract waits for its workflow to read it, so that the
-// caller signals them.
-// Long: reads, re-prices and records in one pass so the lock covers it all.
+// timeline changed (see repriceTimeline). It reports whether any amendment
+// of the contract waits for its workflow to read it, so that the caller
+// signals them.
 func rebaseLocked(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, now time.Time, ann *announcements) (bool, error) {
-	timeline, err := loadTimeline(ctx, tx, contractID)
+	return rebaseAnd(ctx, tx, tenantID, contractID, now, ann, callNextInLine)
+}
+
+// rebaseAfterApply is rebaseLocked after an amendment applied: the first
+// accepted amendment left on the timeline, when its date has come, may be
+// waiting its turn behind the one that applied, and is told too (see
+// callNextInLine).
+func rebaseAfterApply(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, now time.Time, ann *announcements) (bool, error) {
+	return rebaseAnd(ctx, tx, tenantID, contractID, now, ann, callNextInLine)
+}
+
+// rebaseAnd is rebaseLocked, with then (when set) given the timeline as the
+// re-pricing left it, before the marks are looked for.
+func rebaseAnd(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, now time.Time, ann *announcements,
+	then func(context.Context, *sqlx.Tx, []domain.Pending, domain.Date) error) (bool, error) {
+	timeline, today, err := repriceTimeline(ctx, tx, tenantID, contractID, now, ann)
 	if err != nil || len(timeline) == 0 {
 		return false, err
 	}
+	if then != nil {
+		if err := then(ctx, tx, timeline, today); err != nil {
+			return false, err
+		}
+	}
+	return rebasePending(ctx, tx, contractID)
+}
+
+// repriceTimeline prices every open amendment of the locked contract again.
+// One whose quote changed records it (REPRICED, with the quote before and
+// after, and an amendment.repriced event); one that no longer holds ends
+// FAILED with the reason. Both are marked for their workflow to read; ann
+// gathers what each announces. It returns the timeline as it read it, with
+// each amendment's status and quote as the re-pricing left them, and the
+// contract's today.
+// Long: reads, re-prices and records in one pass so the lock covers it all.
+func repriceTimeline(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, now time.Time, ann *announcements) ([]domain.Pending, domain.Date, error) {
+	var today domain.Date
+	timeline, err := loadTimeline(ctx, tx, contractID)
+	if err != nil || len(timeline) == 0 {
+		return nil, today, err
+	}
 	ct, err := loadTerms(ctx, tx, tenantID, contractID, false)
 	if err != nil {
-		return false, err
+		return nil, today, err
 	}
 	now = ct.Now(now)
+	today = domain.DateOf(now)
 	cat, err := loadCatalog(ctx, tx, tenantID)
 	if err != nil {
-		return false, err
+		return nil, today, err
 	}
 	charges, err := contractTerminationCharges(ctx, tx, tenantID, ct)
 	if err != nil {
-		return false, err
+		return nil, today, err
 	}
 	facts := map[string]domain.CrossgradeFacts{}
 	for _, p := range timeline {
 		if p.Change != nil && p.Change.Crossgrade != nil {
 			if facts[p.ID], err = crossgradeFacts(ctx, tx, tenantID, contractID, *p.Change.Crossgrade); err != nil {
-				return false, err
+				return nil, today, err
 			}
 		}
 	}
-	results := domain.Rebase(&cat, ct, timeline, domain.DateOf(now), charges, func(p domain.Pending) domain.CrossgradeFacts { return facts[p.ID] })
+	results := domain.Rebase(&cat, ct, timeline, today, charges, func(p domain.Pending) domain.CrossgradeFacts { return facts[p.ID] })
 	for i, r := range results {
-		before := timeline[i]
+		before := &timeline[i]
 		switch {
 		case r.Err != nil:
-			err = failOnRebase(ctx, tx, tenantID, before, r.Err, now, ann)
+			err = failOnRebase(ctx, tx, tenantID, *before, r.Err, now, ann)
+			before.Status = domain.StatusFailed
 		case r.Changed:
-			err = reprice(ctx, tx, tenantID, before, r.Quote, now, ann)
+			err = reprice(ctx, tx, tenantID, *before, r.Quote, now, ann)
+			before.Quote = r.Quote
 		}
 		if err != nil {
-			return false, err
+			return nil, today, err
 		}
 	}
-	return rebasePending(ctx, tx, contractID)
+	return timeline, today, nil
+}
+
+// callNextInLine marks, for its workflow to be told, the first accepted
+// amendment of the timeline (as repriceTimeline left it) when its date has
+// come. Its apply may have been refused while the one that just applied was
+// before it (see awaitTurn), and the re-pricing marks it only when its quote
+// changed, which the apply of the change it was priced after does not do:
+// unmarked, its workflow would try again only after its next recheck,
+// seconds later. (An amendment that leaves the timeline otherwise changes
+// the next one's base version, and so re-prices it.) One that is not
+// waiting reads itself again, unchanged.
+func callNextInLine(ctx context.Context, tx *sqlx.Tx, timeline []domain.Pending, today domain.Date) error {
+	i := slices.IndexFunc(timeline, domain.Pending.InProjection)
+	if i < 0 || timeline[i].Quote.EffectiveDate.After(today) {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE amendments SET rebase_pending = true WHERE id = $1 AND NOT rebase_pending`, timeline[i].ID); err != nil {
+		return fmt.Errorf("mark amendment %s, next in line: %w", timeline[i].ID, err)
+	}
+	return nil
 }
 
 // reprice records an amendment's new quote, and gathers its announcement.

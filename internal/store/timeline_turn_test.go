@@ -1,0 +1,77 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/store"
+)
+
+// Two changes due today on one contract, accepted in turn: the second's
+// apply is refused while the first is open, and the first's apply, which
+// leaves the second's quote as it was, marks the second for its workflow
+// to be told, so that it tries again at once. Unmarked, its workflow would
+// try again only on its next recheck, up to 30 s later: a probe approving
+// three held changes on one contract at once saw the third applied 6 s
+// after its approval.
+func TestTheNextChangeInLineIsToldWhenTheOneBeforeItApplies(t *testing.T) {
+	ctx := context.Background()
+	st, id, sc := oneContract(t)
+	now := time.Now()
+	first, second := openSeatChange(t, st, sc, id, 8, now), openSeatChange(t, st, sc, id, 9, now)
+
+	_, err := st.ApplyAmendment(ctx, sc.TenantID, second.ID, tester, "API", now)
+	require.ErrorIs(t, err, store.ErrNotYourTurn)
+	applied, err := st.ApplyAmendment(ctx, sc.TenantID, first.ID, tester, "API", now)
+	require.NoError(t, err)
+	assert.True(t, applied.Rebased, "the first's apply has a workflow to tell")
+	assert.Equal(t, []string{second.WorkflowID}, toldOf(t, st, sc.TenantID, id))
+
+	again, err := st.ApplyAmendment(ctx, sc.TenantID, second.ID, tester, "API", now)
+	require.NoError(t, err)
+	assert.Equal(t, domain.StatusApplied, again.Amendment.Status)
+	assert.Equal(t, second.Quote.LinesAfter, again.Amendment.Quote.LinesAfter, "not re-priced on its way")
+	assert.Empty(t, toldOf(t, st, sc.TenantID, id), "applied, it has nothing left to read")
+}
+
+// tester is the actor of the changes and their applies.
+var tester = uuid.NewString()
+
+// openSeatChange records a change to n seats on contract id, due today and
+// accepted (PENDING), without applying it.
+func openSeatChange(t *testing.T, st *store.Store, sc store.Scope, id string, n int64, now time.Time) domain.Amendment {
+	t.Helper()
+	var change domain.Change
+	require.NoError(t, json.Unmarshal(fmt.Appendf(nil, `{"action": "QUANTITY_CHANGE", "contractId": %q, "payload": {"offerings": [
+		{"offeringId": "off_team", "products": [{"productId": "prod_seat", "quantity": %d}]}]}}`, id, n), &change))
+	amendmentID := uuid.NewString()
+	opened, err := st.OpenAmendment(context.Background(), store.NewAmendment{
+		ID: amendmentID, TenantID: sc.TenantID, ContractID: id, Action: change.Action, Request: []byte(`{}`),
+		WorkflowID: "amendment-" + amendmentID, ActorID: tester, Source: "API", Change: change,
+	}, now, func(b store.PlanBasis) (store.Plan, error) {
+		q, err := domain.PlanOnTimeline(domain.Preflight{Catalog: &b.Catalog, Contract: b.Contract, Change: change, Today: domain.DateOf(now)}, b.Timeline)
+		return store.Plan{Quote: q, Status: domain.StatusPending}, err
+	})
+	require.NoError(t, err)
+	require.Equal(t, domain.StatusPending, opened.Amendment.Status)
+	return opened.Amendment
+}
+
+// toldOf is the workflows TellRebased tells of the contract's amendments.
+func toldOf(t *testing.T, st *store.Store, tenantID, contractID string) []string {
+	t.Helper()
+	var told []string
+	require.NoError(t, st.TellRebased(context.Background(), tenantID, contractID, func(_ context.Context, workflowID string) (bool, error) {
+		told = append(told, workflowID)
+		return true, nil
+	}))
+	return told
+}
