@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -98,4 +99,56 @@ func TestAChangeAnsweredAfterTheBodyTimeoutIsAnswered(t *testing.T) {
 
 	assert.Equal(t, http.StatusOK, <-answered)
 	assert.EqualValues(t, 2, contractVersion(t, env, ct["id"].(string)))
+}
+
+// A client that asks to be told before it sends its body (`Expect:
+// 100-continue`, as curl does for a large one) and is refused before the
+// body is needed (no key here, on a surface whose refusal does not echo
+// the body) is answered at once, and the connection closed; one that is
+// let in is told to go on, and its change is made.
+// net/http answers without the body only when its request's body is still
+// its own reader: with the capped body on its request, the refusal waits
+// for a body the client was never asked for, until BodyReadTimeout passes
+// (the test's bound fails it first).
+func TestAClientWaitingToSendItsBodyIsAnsweredWithoutIt(t *testing.T) {
+	env := newAmendmentEnv(t)
+	patient := env.WithBodyReadTimeout(time.Minute)
+	ct := fiveSeats(env, nil)
+	body, err := json.Marshal(seats(ct["number"].(string), 10))
+	require.NoError(t, err)
+	ask := func(t *testing.T, path, auth string) (net.Conn, *bufio.Reader) {
+		conn, err := net.Dial("tcp", patient.HTTP.Listener.Addr().String())
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = conn.Close() })
+		_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: contractd\r\n%sContent-Type: application/json\r\n"+
+			"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n", path, auth, len(body))
+		require.NoError(t, err)
+		// The test's own bound, well inside the server's minute.
+		require.NoError(t, conn.SetReadDeadline(time.Now().Add(15*time.Second)))
+		return conn, bufio.NewReader(conn)
+	}
+
+	t.Run("refused", func(t *testing.T) {
+		_, r := ask(t, "/api/amendments/"+uuid.NewString()+"/approve", "")
+		resp, err := http.ReadResponse(r, nil)
+		require.NoError(t, err, "answered without the body")
+		defer resp.Body.Close()
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		assert.True(t, resp.Close, "the body it did not send is not waited for on the connection either")
+	})
+	t.Run("let in", func(t *testing.T) {
+		conn, r := ask(t, "/api/selfService/contract", "Authorization: Bearer "+env.A.SubmitterKey+"\r\n")
+		resp, err := http.ReadResponse(r, nil)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusContinue, resp.StatusCode)
+		_, err = conn.Write(body)
+		require.NoError(t, err)
+		resp, err = http.ReadResponse(r, nil)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		got, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "%s", got)
+	})
+	assert.EqualValues(t, 2, contractVersion(t, env, ct["id"].(string)), "the change let in, once")
 }

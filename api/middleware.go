@@ -95,7 +95,15 @@ func (s *server) limitBody(c *gin.Context) {
 		// Not every writer can (a test's recorder cannot); the body is then unbounded in time.
 		_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now().Add(s.BodyReadTimeout))
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes)
+	// The capped body goes on a copy of the request: net/http decides what
+	// to do with a body its handler left unread by its own request's body,
+	// which must stay its own reader. A client still waiting to be told to
+	// send it (`Expect: 100-continue`) then has its connection closed after
+	// the answer; with the body replaced, net/http would read on for a body
+	// the client was never asked for, until the deadline above.
+	r := c.Request.WithContext(c.Request.Context())
+	r.Body = http.MaxBytesReader(c.Writer, r.Body, MaxBodyBytes)
+	c.Request = r
 	c.Next()
 }
 
