@@ -64,7 +64,7 @@ func (a *Amendments) OpenAmendment(ctx context.Context, in flow.OpenAmendmentInp
 		plan := store.Plan{Quote: q, Status: domain.StatusScheduled}
 		if q.Immediate(today) {
 			plan.Status = domain.StatusPending
-			plan.ApplyNow = in.ApplyImmediately && (q.Crossgrade == nil || q.Crossgrade.PaymentAmount <= 0)
+			plan.ApplyNow = in.ApplyImmediately && q.UpFrontPayment() == 0
 		}
 		var matched *domain.MatchedRule
 		var expiry time.Duration
@@ -135,10 +135,13 @@ func ruleFacts(in flow.OpenAmendmentInput, ct domain.Contract, q domain.Quote) r
 
 // ApplyAmendment writes the change; applying twice changes nothing the second time.
 func (a *Amendments) ApplyAmendment(ctx context.Context, in flow.ApplyAmendmentInput) (flow.Applied, error) {
-	applied, err := a.store.ApplyAmendment(ctx, in.TenantID, in.AmendmentID, in.ActorID, in.Source, a.clock.now())
+	applied, err := a.store.ApplyAmendment(ctx, in.TenantID, in.AmendmentID, in.ActorID, in.Source, in.Authorised, a.clock.now())
 	out := flow.Applied{Amendment: applied.Amendment, Contract: flow.SummaryOf(applied.Contract, applied.ContractVersion), Rebased: applied.Rebased}
 	if errors.Is(err, store.ErrNotYourTurn) {
 		return out, temporal.NewApplicationError(err.Error(), flow.NotYourTurn)
+	}
+	if changed := (*store.PaymentChangedError)(nil); errors.As(err, &changed) {
+		return out, temporal.NewApplicationError(err.Error(), flow.PaymentChanged, changed.Due)
 	}
 	if err != nil {
 		return out, businessError(err)

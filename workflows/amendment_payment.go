@@ -14,23 +14,20 @@ import (
 	"github.com/contractd/contractd/internal/payments"
 )
 
+// changeRepricedPayment marks the change that authorises an up-front
+// payment again when the timeline re-priced it while its apply waited its
+// turn (see payAndApply). Before it such an apply captured the amount
+// authorised, whatever its invoice asked.
+const changeRepricedPayment = "authorise-repriced-payment"
+
 // apply writes the change. A change paid up front (a crossgrade upgrade) is
 // authorised first, captured once applied, and voided if it cannot be applied.
 func (w *amendment) apply(ctx workflow.Context, by flow.Actor) error {
-	var auth *payments.Authorisation
-	if amount := w.paymentAmount(); amount > 0 {
-		var err error
-		if auth, err = w.authorise(ctx, amount); err != nil {
-			return w.fail(ctx, err)
-		}
-	}
-	applied, err := w.applyInTurn(ctx, by)
+	applied, auth, err := w.payAndApply(ctx, by)
 	if errors.Is(err, errWithdrawnInTurn) {
 		// Withdrawn while it waited its turn: nothing was applied.
-		if auth != nil {
-			if voidErr := w.void(ctx, auth); voidErr != nil {
-				return voidErr
-			}
+		if err := w.release(ctx, auth); err != nil {
+			return err
 		}
 		return w.transition(ctx, domain.StatusWithdrawn, *w.withdraw, nil)
 	}
@@ -39,10 +36,8 @@ func (w *amendment) apply(ctx workflow.Context, by flow.Actor) error {
 		if businessKind(err) == "" && !gaveUp {
 			return err
 		}
-		if auth != nil {
-			if voidErr := w.void(ctx, auth); voidErr != nil {
-				return voidErr
-			}
+		if err := w.release(ctx, auth); err != nil {
+			return err
 		}
 		if gaveUp {
 			return err
@@ -67,20 +62,81 @@ func (w *amendment) apply(ctx workflow.Context, by flow.Actor) error {
 	return w.notifyTimeline(ctx, applied.Rebased)
 }
 
+// payAndApply authorises the amendment's up-front payment, if it has one,
+// and applies it in its turn, returning the authorisation it holds for it
+// (nil for none, and when the authorisation failed). An apply refused
+// because the timeline re-priced the payment while it waited
+// (flow.PaymentChanged) releases the authorisation, takes one for the
+// amount now due and applies again: the amount captured is the amount the
+// applied amendment's invoice asks.
+func (w *amendment) payAndApply(ctx workflow.Context, by flow.Actor) (flow.Applied, *heldPayment, error) {
+	amount := w.paymentAmount()
+	for round := 0; ; round++ {
+		var auth *heldPayment
+		if amount > 0 {
+			var err error
+			if auth, err = w.authorise(ctx, round, amount); err != nil {
+				return flow.Applied{}, nil, err
+			}
+		}
+		applied, err := w.applyInTurn(ctx, by, auth.amount())
+		due, changed := paymentChanged(err)
+		if !changed || workflow.GetVersion(ctx, changeRepricedPayment, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			return applied, auth, err
+		}
+		if err := w.release(ctx, auth); err != nil {
+			return applied, nil, err
+		}
+		amount = due
+	}
+}
+
+// paymentChanged reports an apply refused because its up-front payment is
+// now due, which it returns.
+func paymentChanged(err error) (int64, bool) {
+	var appErr *temporal.ApplicationError
+	var due int64
+	if !errors.As(err, &appErr) || appErr.Type() != flow.PaymentChanged || appErr.Details(&due) != nil {
+		return 0, false
+	}
+	return due, true
+}
+
 func (w *amendment) paymentAmount() int64 {
-	if w.out.Amendment == nil || w.out.Amendment.Quote.Crossgrade == nil {
+	if w.out.Amendment == nil {
 		return 0
 	}
-	return w.out.Amendment.Quote.Crossgrade.PaymentAmount
+	return w.out.Amendment.Quote.UpFrontPayment()
+}
+
+// heldPayment is an authorisation the amendment holds, and which of its
+// authorisations it is: the first is 0, and each amount the timeline
+// re-priced takes another (see payAndApply), with idempotency keys of its
+// own.
+type heldPayment struct {
+	payments.Authorisation
+	round int
+}
+
+// amount is what is held: 0 for no authorisation.
+func (h *heldPayment) amount() int64 {
+	if h == nil {
+		return 0
+	}
+	return h.Amount
 }
 
 // payment is how the up-front payment moves: a provider outage at the
 // authorisation is retried a few times (the caller waits for its answer);
 // capture and void retry until the provider answers, since the money must
 // end up in exactly one state.
-func (w *amendment) payment() payment {
+func (w *amendment) payment(round int) payment {
+	key := "amendment/" + w.in.AmendmentID
+	if round > 0 {
+		key += fmt.Sprintf("/repriced-%d", round)
+	}
 	return payment{
-		key: "amendment/" + w.in.AmendmentID,
+		key: key,
 		authoriseRetry: &temporal.RetryPolicy{
 			InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 5 * time.Second, MaximumAttempts: 4,
 		},
@@ -91,12 +147,12 @@ func (w *amendment) payment() payment {
 
 // authorise reserves the up-front payment. A provider outage is reported as
 // a payment system fault once its retries are spent; a decline at once.
-func (w *amendment) authorise(ctx workflow.Context, amount int64) (*payments.Authorisation, error) {
-	auth, err := w.payment().authorise(ctx, payments.AuthoriseRequest{
+func (w *amendment) authorise(ctx workflow.Context, round int, amount int64) (*heldPayment, error) {
+	auth, err := w.payment(round).authorise(ctx, payments.AuthoriseRequest{
 		PaymentMethod: w.contract.PaymentMethod, Amount: amount, Currency: w.contract.Currency,
 	})
 	if err == nil {
-		return &auth, w.recordPaymentEvent(ctx, flow.EventPaymentAuthorised, &auth, auth.ID)
+		return &heldPayment{Authorisation: auth, round: round}, w.recordPaymentEvent(ctx, flow.EventPaymentAuthorised, &auth, auth.ID)
 	}
 	if reason, ok := declined(err); ok {
 		return nil, faultError(domain.KindUnprocessable, domain.FaultPaymentAuthorisation, "the payment was declined: "+reason)
@@ -105,21 +161,24 @@ func (w *amendment) authorise(ctx workflow.Context, amount int64) (*payments.Aut
 }
 
 // capture takes the authorised payment and records it.
-func (w *amendment) capture(ctx workflow.Context, auth *payments.Authorisation) error {
-	capture, err := w.payment().capture(ctx, auth.ID, auth.Amount)
+func (w *amendment) capture(ctx workflow.Context, auth *heldPayment) error {
+	capture, err := w.payment(auth.round).capture(ctx, auth.ID, auth.Amount)
 	if err != nil {
 		return err
 	}
-	return w.recordPaymentEvent(ctx, flow.EventPaymentCaptured, auth, capture.ID)
+	return w.recordPaymentEvent(ctx, flow.EventPaymentCaptured, &auth.Authorisation, capture.ID)
 }
 
-// void releases the authorised payment and records it.
-func (w *amendment) void(ctx workflow.Context, auth *payments.Authorisation) error {
-	void, err := w.payment().void(ctx, auth.ID)
+// release voids the authorised payment, if there is one, and records it.
+func (w *amendment) release(ctx workflow.Context, auth *heldPayment) error {
+	if auth == nil {
+		return nil
+	}
+	void, err := w.payment(auth.round).void(ctx, auth.ID)
 	if err != nil {
 		return err
 	}
-	return w.recordPaymentEvent(ctx, flow.EventPaymentVoided, auth, void.ID)
+	return w.recordPaymentEvent(ctx, flow.EventPaymentVoided, &auth.Authorisation, void.ID)
 }
 
 // recordPaymentEvent records a payment step in the amendment's history; a

@@ -149,11 +149,13 @@ var errWithdrawnInTurn = errors.New("withdrawn while it waited its turn")
 // timeline-changed Update), and the apply is tried again then, or after a
 // while without a notice (see turnRecheck). A withdrawal meanwhile ends the
 // wait (errWithdrawnInTurn); so does turnPatience, as a refusal that fails
-// the amendment.
-func (w *amendment) applyInTurn(ctx workflow.Context, by flow.Actor) (flow.Applied, error) {
+// the amendment. authorised is the up-front payment held for it: an apply
+// that finds another amount due is refused too (flow.PaymentChanged, see
+// payAndApply).
+func (w *amendment) applyInTurn(ctx workflow.Context, by flow.Actor, authorised int64) (flow.Applied, error) {
 	var a *activities.Amendments
-	actx := workflow.WithLocalActivityOptions(ctx, databaseStep([]string{flow.NotYourTurn}))
-	in := flow.ApplyAmendmentInput{TenantID: w.in.TenantID, AmendmentID: w.in.AmendmentID, ActorID: by.ID, Source: by.Source}
+	actx := workflow.WithLocalActivityOptions(ctx, databaseStep([]string{flow.NotYourTurn, flow.PaymentChanged}))
+	in := flow.ApplyAmendmentInput{TenantID: w.in.TenantID, AmendmentID: w.in.AmendmentID, ActorID: by.ID, Source: by.Source, Authorised: authorised}
 	recheck, since := turnRecheck, workflow.Now(ctx)
 	for {
 		var applied flow.Applied

@@ -75,6 +75,16 @@ type FeeLine struct {
 // Immediate reports whether the change takes effect on the day it is made.
 func (q Quote) Immediate(today Date) bool { return !q.EffectiveDate.After(today) }
 
+// UpFrontPayment is what the change is paid up front, authorised before it
+// applies and captured once it has (a crossgrade upgrade's invoice); 0 for
+// a change paid otherwise.
+func (q Quote) UpFrontPayment() int64 {
+	if q.Crossgrade == nil {
+		return 0
+	}
+	return max(q.Crossgrade.PaymentAmount, 0)
+}
+
 // pricing is a change ready to be priced: the contract, its lines once the
 // change applies, when, over which period, and what else it settles.
 type pricing struct {

@@ -61,12 +61,14 @@ func SummaryOf(ct domain.Contract, version int64) ContractSummary {
 	return ContractSummary{ID: ct.ID, Version: version, Currency: ct.Currency, PaymentMethod: ct.PaymentMethod}
 }
 
-// ApplyAmendmentInput names the amendment to apply and who triggered it.
+// ApplyAmendmentInput names the amendment to apply and who triggered it,
+// and the up-front payment its workflow authorised for it (0 for none).
 type ApplyAmendmentInput struct {
 	TenantID    string
 	AmendmentID string
 	ActorID     string
 	Source      string
+	Authorised  int64
 }
 
 // Applied is an applied amendment and the contract it changed.

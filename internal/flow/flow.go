@@ -63,6 +63,13 @@ const (
 // retrying at once (see workflows' applyInTurn).
 const NotYourTurn = "NotYourTurn"
 
+// PaymentChanged is the type of the error an apply fails with when the
+// amendment's up-front payment is no longer the amount its workflow
+// authorised (the timeline re-priced it meanwhile); its detail is the
+// amount now due. Nothing was applied: the workflow authorises that
+// amount instead and applies again.
+const PaymentChanged = "PaymentChanged"
+
 // WebhookWakeSignal tells a lane workflow (or a delivery workflow from
 // before lanes) that it may have deliveries due.
 const WebhookWakeSignal = "wake"

@@ -30,9 +30,11 @@ type Applied struct {
 
 // ApplyAmendment writes the amendment's change in one transaction: a new
 // segment after the current one, the new lines, version + 1, the invoice for
-// any prorated amount, and the APPLIED status. Applying an applied amendment
-// again changes nothing and returns the same result.
-func (s *Store) ApplyAmendment(ctx context.Context, tenantID, id, actor, source string, now time.Time) (Applied, error) {
+// any prorated amount, and the APPLIED status. authorised is the up-front
+// payment the caller holds for it (0 for none): an amendment whose quote
+// asks another (see PaymentChangedError) is not applied. Applying an applied
+// amendment again changes nothing and returns the same result.
+func (s *Store) ApplyAmendment(ctx context.Context, tenantID, id, actor, source string, authorised int64, now time.Time) (Applied, error) {
 	// actor and source describe who triggered the apply (the submitter, an
 	// approver, or the scheduler); the contract records the submitter as its editor.
 	var out Applied
@@ -72,6 +74,9 @@ func (s *Store) ApplyAmendment(ctx context.Context, tenantID, id, actor, source 
 		if am, err = priceBilledPeriod(ctx, tx, tenantID, ct.Contract, am, now, &ann); err != nil {
 			return err
 		}
+		if due := am.Quote.UpFrontPayment(); due != authorised {
+			return &PaymentChangedError{ID: id, Due: due, Authorised: authorised}
+		}
 		rec := recordedAmendment{TenantID: tenantID, ID: id, Quote: am.Quote, SubmittedBy: am.SubmittedBy}
 		if out, err = applyLocked(ctx, tx, ct, rec, domain.AmendmentEvent{Status: domain.StatusApplied, ActorID: actor, Source: source, At: now}, &ann); err != nil {
 			return err
@@ -88,6 +93,20 @@ func (s *Store) ApplyAmendment(ctx context.Context, tenantID, id, actor, source 
 // comes after another accepted one that is still open: same-date changes
 // apply in the order they were accepted.
 var ErrNotYourTurn = errors.New("an amendment before it on the contract's timeline has not applied yet")
+
+// PaymentChangedError refuses to apply an amendment whose up-front payment
+// (Due) is not the one its caller authorised: its invoice would be settled
+// with another amount than it asks. Its timeline re-priced it after the
+// authorisation, while it waited its turn.
+type PaymentChangedError struct {
+	ID         string
+	Due        int64
+	Authorised int64
+}
+
+func (e *PaymentChangedError) Error() string {
+	return fmt.Sprintf("amendment %s is to be paid %d up front, not the %d authorised", e.ID, e.Due, e.Authorised)
+}
 
 // awaitTurn refuses, for now, to apply an amendment while one accepted
 // before it on the contract's timeline is still open.
@@ -342,7 +361,7 @@ func insertAmendmentInvoice(ctx context.Context, tx *sqlx.Tx, contractID string,
 		return nil, nil
 	}
 	p, tenantID, amendmentID := *am.Quote.InvoicePreview, am.TenantID, am.ID
-	paidUpFront := am.Quote.Crossgrade != nil && am.Quote.Crossgrade.PaymentAmount > 0
+	paidUpFront := am.Quote.UpFrontPayment() > 0
 	linesJSON, err := json.Marshal(p.Lines)
 	if err != nil {
 		return nil, fmt.Errorf("encode invoice lines: %w", err)

@@ -28,18 +28,41 @@ func TestTheNextChangeInLineIsToldWhenTheOneBeforeItApplies(t *testing.T) {
 	now := time.Now()
 	first, second := openSeatChange(t, st, sc, id, 8, now), openSeatChange(t, st, sc, id, 9, now)
 
-	_, err := st.ApplyAmendment(ctx, sc.TenantID, second.ID, tester, "API", now)
+	_, err := st.ApplyAmendment(ctx, sc.TenantID, second.ID, tester, "API", 0, now)
 	require.ErrorIs(t, err, store.ErrNotYourTurn)
-	applied, err := st.ApplyAmendment(ctx, sc.TenantID, first.ID, tester, "API", now)
+	applied, err := st.ApplyAmendment(ctx, sc.TenantID, first.ID, tester, "API", 0, now)
 	require.NoError(t, err)
 	assert.True(t, applied.Rebased, "the first's apply has a workflow to tell")
 	assert.Equal(t, []string{second.WorkflowID}, toldOf(t, st, sc.TenantID, id))
 
-	again, err := st.ApplyAmendment(ctx, sc.TenantID, second.ID, tester, "API", now)
+	again, err := st.ApplyAmendment(ctx, sc.TenantID, second.ID, tester, "API", 0, now)
 	require.NoError(t, err)
 	assert.Equal(t, domain.StatusApplied, again.Amendment.Status)
 	assert.Equal(t, second.Quote.LinesAfter, again.Amendment.Quote.LinesAfter, "not re-priced on its way")
 	assert.Empty(t, toldOf(t, st, sc.TenantID, id), "applied, it has nothing left to read")
+}
+
+// An apply whose caller holds another up-front payment than the
+// amendment's quote asks is refused, naming the amount due, and applies
+// nothing: its invoice would be settled with the wrong amount. (A seat
+// change is paid with the next bill, nothing up front.)
+func TestAnApplyHoldingAnotherPaymentThanItsQuoteAsksIsRefused(t *testing.T) {
+	ctx := context.Background()
+	st, id, sc := oneContract(t)
+	now := time.Now()
+	am := openSeatChange(t, st, sc, id, 8, now)
+
+	_, err := st.ApplyAmendment(ctx, sc.TenantID, am.ID, tester, "API", 5000, now)
+	var changed *store.PaymentChangedError
+	require.ErrorAs(t, err, &changed)
+	assert.Equal(t, store.PaymentChangedError{ID: am.ID, Due: 0, Authorised: 5000}, *changed)
+	ct, err := st.Contract(ctx, sc, id)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, ct.Version, "nothing applied")
+
+	applied, err := st.ApplyAmendment(ctx, sc.TenantID, am.ID, tester, "API", 0, now)
+	require.NoError(t, err)
+	assert.Equal(t, domain.StatusApplied, applied.Amendment.Status)
 }
 
 // tester is the actor of the changes and their applies.
