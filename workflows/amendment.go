@@ -152,13 +152,18 @@ func (w *amendment) run(ctx workflow.Context) error {
 
 // review waits for the amendment in REVIEW to be decided, withdrawn or
 // expire after expiry, and acts on the outcome. It reports whether it was
-// approved.
+// approved. An approval Postgres holds but the workflow lost is taken when
+// the workflow reads the amendment (see adoptCommittedApproval), at the
+// latest when the review would expire.
 func (w *amendment) review(ctx workflow.Context, expiry time.Duration) (bool, error) {
 	w.reviewing = true
 	defer func() { w.reviewing = false }()
 	r := reviewClock{expiry: expiry, escalateAt: w.clock.Now(ctx).Add(expiry / 2)}
 	for {
 		decided, err := w.awaitReview(ctx, &r)
+		if err == nil && !decided && !w.ended() {
+			decided, err = w.lookBeforeExpiring(ctx)
+		}
 		switch {
 		case err != nil || w.ended():
 			return false, err

@@ -173,6 +173,12 @@ func TestApplyThatCanNoLongerHappenIsRecordedFailed(t *testing.T) {
 	assert.Equal(t, "contract changed", out.ErrorMessage)
 }
 
+// stillInReview answers the workflow's look at its amendment before its
+// review expires: still in REVIEW, nobody approved it.
+func stillInReview(env *testsuite.TestWorkflowEnvironment) *testsuite.MockCallWrapper {
+	return env.OnActivity(acts.SyncAmendment, mock.Anything, mock.Anything).Return(domain.Amendment{ID: "am-1", Status: domain.StatusReview}, nil)
+}
+
 func held(expiry time.Duration, wait time.Duration) flow.OpenAmendmentResult {
 	r := opened(domain.StatusReview, wait)
 	r.ReviewExpiry = expiry
@@ -261,6 +267,7 @@ func TestSubmitterCannotDecideTheirOwnChange(t *testing.T) {
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(time.Hour, 0), nil)
 	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.Anything).Return(moved(domain.StatusExpired), nil)
+	stillInReview(env)
 	var answer flow.Outcome
 	var rejected error
 	decide(t, env, flow.UpdateApprove, flow.Decision{Actor: flow.Actor{ID: "submitter-1"}}, time.Minute, &answer, &rejected)
@@ -282,6 +289,7 @@ func TestUndecidedReviewEscalatesThenExpires(t *testing.T) {
 	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool {
 		return in.To == domain.StatusExpired
 	})).Run(func(mock.Arguments) { expiredAt = env.Now() }).Return(moved(domain.StatusExpired), nil)
+	stillInReview(env).Once()
 
 	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
 

@@ -60,7 +60,55 @@ func (w *amendment) sync(ctx workflow.Context) error {
 	if am.Status == domain.StatusFailed {
 		w.out.ErrorKind, w.out.ErrorMessage = domain.KindConflict, failureNote(am)
 	}
+	w.adoptCommittedApproval(ctx, am)
 	return w.publishStatus(ctx)
+}
+
+// changeAdoptApproval marks the change that makes a workflow waiting for a
+// decision take an approval Postgres holds for its amendment, which it
+// lost: the workflow task that took the approval failed after the
+// approval's step committed, and Temporal aborted the Update. Before it the
+// workflow learnt of it only if the approver sent it again; otherwise it
+// waited out the review and expired an amendment Postgres showed approved,
+// which meanwhile held up every later change of its contract.
+const changeAdoptApproval = "adopt-committed-approval"
+
+// adoptCommittedApproval takes, as the decision the workflow waits for, the
+// approval am shows when it is accepted (SCHEDULED or PENDING) while the
+// workflow still reviews it. The approval's step runs again for it, and
+// returns the approval as it stands (see store's Approve).
+func (w *amendment) adoptCommittedApproval(ctx workflow.Context, am domain.Amendment) {
+	accepted := am.Status == domain.StatusScheduled || am.Status == domain.StatusPending
+	if !w.reviewing || w.decision != nil || w.withdraw != nil || !accepted {
+		return
+	}
+	// The latest approval: the one that accepted it.
+	i := len(am.History) - 1
+	for i >= 0 && am.History[i].Status != flow.EventApproved {
+		i--
+	}
+	if i < 0 || workflow.GetVersion(ctx, changeAdoptApproval, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	approval := am.History[i]
+	w.decision = &flow.Decision{Actor: flow.Actor{ID: approval.ActorID, Source: approval.Source}}
+	if approval.Note != nil {
+		w.decision.Comment = *approval.Note
+	}
+	w.approved = true
+}
+
+// lookBeforeExpiring reads the amendment once more before its review
+// expires, and reports whether it holds an approval the workflow lost (see
+// adoptCommittedApproval).
+func (w *amendment) lookBeforeExpiring(ctx workflow.Context) (bool, error) {
+	if workflow.GetVersion(ctx, changeAdoptApproval, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return false, nil
+	}
+	if err := w.sync(ctx); err != nil {
+		return false, err
+	}
+	return w.decision != nil, nil
 }
 
 // failureNote is why the amendment failed, as its history says.

@@ -424,3 +424,53 @@ func TestAnApplyWaitingItsTurnTooLongFails(t *testing.T) {
 	assert.Contains(t, note, "did not apply within")
 	assert.GreaterOrEqual(t, env.Now().Sub(start), time.Hour+turnPatience)
 }
+
+// approvedInPostgres is the amendment as Postgres holds it after an
+// approval its workflow lost: accepted, with the approver's event.
+func approvedInPostgres() domain.Amendment {
+	comment := "ok"
+	return domain.Amendment{ID: "am-1", Status: domain.StatusPending, QuoteVersion: 1, History: []domain.AmendmentEvent{
+		{Status: domain.StatusPending, ActorID: "submitter-1"}, {Status: domain.StatusReview, ActorID: "submitter-1"},
+		{Status: flow.EventApproved, ActorID: approver.ID, Source: approver.Source, Note: &comment},
+	}}
+}
+
+// An approval Postgres holds but its workflow lost, and that nobody sends
+// again, is taken by the workflow when it would expire the review: it
+// reads the amendment first, finds it approved, takes that approval (its
+// step answers with it) and applies the change, instead of expiring an
+// amendment Postgres shows approved.
+func TestALostApprovalIsTakenWhenTheReviewWouldExpire(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(2*day, 0), nil)
+	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.Anything).Return(nil).Once() // the escalation
+	env.OnActivity(acts.SyncAmendment, mock.Anything, mock.Anything).Return(approvedInPostgres(), nil).Once()
+	env.OnActivity(acts.ApproveAmendment, mock.Anything, mock.MatchedBy(func(in flow.ApproveInput) bool {
+		return in.ActorID == approver.ID && in.Source == approver.Source && *in.Comment == "ok"
+	})).Return(flow.Transitioned{Amendment: approvedInPostgres()}, nil).Once()
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.MatchedBy(func(in flow.ApplyAmendmentInput) bool { return in.ActorID == approver.ID })).
+		Return(applied(), nil).Once()
+
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+
+	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
+	env.AssertNotCalled(t, "TransitionAmendment", mock.Anything, mock.Anything)
+}
+
+// It is taken at once when the workflow reads its amendment for another
+// reason: the contract's timeline changed, and the workflow was told.
+func TestALostApprovalIsTakenWhenTheWorkflowReadsItsAmendment(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(7*day, 0), nil)
+	env.OnActivity(acts.SyncAmendment, mock.Anything, mock.Anything).Return(approvedInPostgres(), nil).Once()
+	env.RegisterDelayedCallback(func() { env.UpdateWorkflow(flow.UpdateTimelineChanged, "timeline-1", timelineNoticed(t)) }, time.Hour)
+	env.OnActivity(acts.ApproveAmendment, mock.Anything, mock.Anything).Return(flow.Transitioned{Amendment: approvedInPostgres()}, nil).Once()
+	var appliedAt time.Time
+	start := env.Now()
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Run(func(mock.Arguments) { appliedAt = env.Now() }).Return(applied(), nil).Once()
+
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+
+	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
+	assert.Less(t, appliedAt.Sub(start), 2*time.Hour, "applied when told, not days later")
+}

@@ -25,6 +25,7 @@ func TestUnsignedDecisionIsRefusedByTheValidator(t *testing.T) {
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held, nil)
 	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.Anything).Return(domain.Amendment{ID: "am-1", Status: domain.StatusExpired}, nil)
 	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.Anything).Return(nil)
+	stillInReview(env)
 	var refusal error
 	env.RegisterDelayedCallback(func() {
 		env.UpdateWorkflow(flow.UpdateApprove, "forged", &testsuite.TestUpdateCallback{
