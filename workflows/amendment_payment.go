@@ -24,6 +24,17 @@ const changeRepricedPayment = "authorise-repriced-payment"
 // authorised first, captured once applied, and voided if it cannot be applied.
 func (w *amendment) apply(ctx workflow.Context, by flow.Actor) error {
 	applied, auth, err := w.payAndApply(ctx, by)
+	if unpaid := (*authorisationFailure)(nil); errors.As(err, &unpaid) {
+		// An authorisation held although its step failed (its event was not
+		// recorded, or it holds another amount than asked) is released;
+		// histories from before changeRepricedPayment did not.
+		if auth != nil && workflow.GetVersion(ctx, changeRepricedPayment, workflow.DefaultVersion, 1) == 1 {
+			if err := w.release(ctx, auth); err != nil {
+				return err
+			}
+		}
+		return w.fail(ctx, unpaid.err)
+	}
 	if errors.Is(err, errWithdrawnInTurn) {
 		// Withdrawn while it waited its turn: nothing was applied.
 		if err := w.release(ctx, auth); err != nil {
@@ -64,11 +75,13 @@ func (w *amendment) apply(ctx workflow.Context, by flow.Actor) error {
 
 // payAndApply authorises the amendment's up-front payment, if it has one,
 // and applies it in its turn, returning the authorisation it holds for it
-// (nil for none, and when the authorisation failed). An apply refused
-// because the timeline re-priced the payment while it waited
-// (flow.PaymentChanged) releases the authorisation, takes one for the
-// amount now due and applies again: the amount captured is the amount the
-// applied amendment's invoice asks.
+// (nil for none). An apply refused because the timeline re-priced the
+// payment while it waited (flow.PaymentChanged) releases the authorisation,
+// takes one for the amount now due and applies again: the amount captured
+// is the amount the applied amendment's invoice asks. A withdrawal taken
+// meanwhile ends it (errWithdrawnInTurn), and so does a payment that keeps
+// changing, after maxPaymentRounds authorisations. A failed authorisation
+// is an *authorisationFailure, with what it holds, if anything.
 func (w *amendment) payAndApply(ctx workflow.Context, by flow.Actor) (flow.Applied, *heldPayment, error) {
 	amount := w.paymentAmount()
 	for round := 0; ; round++ {
@@ -76,7 +89,7 @@ func (w *amendment) payAndApply(ctx workflow.Context, by flow.Actor) (flow.Appli
 		if amount > 0 {
 			var err error
 			if auth, err = w.authorise(ctx, round, amount); err != nil {
-				return flow.Applied{}, nil, err
+				return flow.Applied{}, auth, &authorisationFailure{err: err}
 			}
 		}
 		applied, err := w.applyInTurn(ctx, by, auth.amount())
@@ -87,9 +100,27 @@ func (w *amendment) payAndApply(ctx workflow.Context, by flow.Actor) (flow.Appli
 		if err := w.release(ctx, auth); err != nil {
 			return applied, nil, err
 		}
+		switch {
+		case w.withdraw != nil:
+			return applied, nil, errWithdrawnInTurn
+		case round+1 >= maxPaymentRounds:
+			return applied, nil, faultError(domain.KindConflict, domain.FaultPaymentSystem,
+				fmt.Sprintf("the up-front payment changed %d times while the amendment waited its turn", maxPaymentRounds))
+		}
 		amount = due
 	}
 }
+
+// maxPaymentRounds bounds the authorisations of one amendment: each
+// re-pricing of its payment while it waits its turn takes one more, and
+// each needs a change before it on the timeline to have moved.
+const maxPaymentRounds = 5
+
+// authorisationFailure is an up-front payment that could not be authorised.
+type authorisationFailure struct{ err error }
+
+func (f *authorisationFailure) Error() string { return f.err.Error() }
+func (f *authorisationFailure) Unwrap() error { return f.err }
 
 // paymentChanged reports an apply refused because its up-front payment is
 // now due, which it returns.
@@ -152,7 +183,16 @@ func (w *amendment) authorise(ctx workflow.Context, round int, amount int64) (*h
 		PaymentMethod: w.contract.PaymentMethod, Amount: amount, Currency: w.contract.Currency,
 	})
 	if err == nil {
-		return &heldPayment{Authorisation: auth, round: round}, w.recordPaymentEvent(ctx, flow.EventPaymentAuthorised, &auth, auth.ID)
+		held := &heldPayment{Authorisation: auth, round: round}
+		if err := w.recordPaymentEvent(ctx, flow.EventPaymentAuthorised, &auth, auth.ID); err != nil {
+			return held, err
+		}
+		if auth.Amount != amount && workflow.GetVersion(ctx, changeRepricedPayment, workflow.DefaultVersion, 1) == 1 {
+			// Capturing it would settle the invoice with another amount.
+			return held, faultError(domain.KindConflict, domain.FaultPaymentSystem,
+				fmt.Sprintf("the payment provider authorised %d, not the %d asked", auth.Amount, amount))
+		}
+		return held, nil
 	}
 	if reason, ok := declined(err); ok {
 		return nil, faultError(domain.KindUnprocessable, domain.FaultPaymentAuthorisation, "the payment was declined: "+reason)

@@ -1,11 +1,15 @@
 package workflows
 
 import (
+	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
 
 	"github.com/contractd/contractd/activities"
 	"github.com/contractd/contractd/internal/domain"
@@ -24,10 +28,7 @@ var provider *activities.Payments
 // amount was captured against an invoice asking another.
 func TestAPaymentRepricedWhileWaitingItsTurnIsAuthorisedAgain(t *testing.T) {
 	env := amendmentEnv(t)
-	first := opened(domain.StatusPending, 0)
-	first.Amendment.Quote.Crossgrade = &domain.CrossgradeQuote{Upgrade: true, PaymentAmount: 5000}
-	first.Contract.PaymentMethod, first.Contract.Currency = "pm_card", "USD"
-	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(first, nil)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(paidUpFront(domain.StatusPending, 0, 5000), nil)
 	authorise := func(key string, amount int64, auth string) {
 		env.OnActivity(provider.AuthorisePayment, mock.Anything, flow.AuthoriseInput{
 			IdempotencyKey: key, Request: payments.AuthoriseRequest{PaymentMethod: "pm_card", Amount: amount, Currency: "USD"},
@@ -56,4 +57,97 @@ func TestAPaymentRepricedWhileWaitingItsTurnIsAuthorisedAgain(t *testing.T) {
 
 	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
 	assert.Equal(t, []int64{7000}, settled, "the invoice is settled with the amount it asks, once")
+}
+
+// paidUpFront is an amendment opened with status, due after wait, to be
+// paid amount up front with the contract's card.
+func paidUpFront(status string, wait time.Duration, amount int64) flow.OpenAmendmentResult {
+	r := opened(status, wait)
+	r.Amendment.Quote.Crossgrade = &domain.CrossgradeQuote{Upgrade: true, PaymentAmount: amount}
+	r.Contract.PaymentMethod, r.Contract.Currency = "pm_card", "USD"
+	return r
+}
+
+// authorisesAsAsked is a provider that authorises what it is asked, and
+// voids what it is told to; it counts the authorisations.
+func authorisesAsAsked(env *testsuite.TestWorkflowEnvironment, authorised *int) {
+	env.OnActivity(provider.AuthorisePayment, mock.Anything, mock.Anything).Return(func(_ context.Context, in flow.AuthoriseInput) (payments.Authorisation, error) {
+		*authorised++
+		return payments.Authorisation{ID: in.IdempotencyKey, Amount: in.Request.Amount, Currency: "USD"}, nil
+	})
+	env.OnActivity(provider.VoidPayment, mock.Anything, mock.Anything).Return(payments.Void{ID: "void"}, nil)
+	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.Anything).Return(nil)
+}
+
+// repriced is an apply refused because the payment due is now due.
+func repriced(due int64) error {
+	return temporal.NewApplicationError(fmt.Sprintf("amendment am-1 is to be paid %d up front", due), flow.PaymentChanged, due)
+}
+
+// A withdrawal taken while the workflow releases the authorisation of a
+// re-priced payment ends the amendment there: WITHDRAWN, nothing
+// authorised again, nothing applied.
+func TestAWithdrawalWhileAPaymentIsAuthorisedAgainWithdraws(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(paidUpFront(domain.StatusScheduled, time.Hour, 5000), nil)
+	// The void takes a minute: the withdrawal comes meanwhile.
+	env.OnActivity(provider.VoidPayment, mock.Anything, mock.Anything).After(time.Minute).Return(payments.Void{ID: "void"}, nil).Once()
+	var authorisations int
+	authorisesAsAsked(env, &authorisations)
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Return(flow.Applied{}, repriced(7000)).Once()
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool { return in.To == domain.StatusWithdrawn })).
+		Return(moved(domain.StatusWithdrawn), nil).Once()
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(flow.UpdateWithdraw, "withdraw", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("withdrawal refused: %v", err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, flow.Actor{ID: "submitter-1", Source: "USER"})
+	}, time.Hour+30*time.Second)
+
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+
+	assert.Equal(t, domain.StatusWithdrawn, outcome(t, env).Amendment.Status)
+	assert.Equal(t, 1, authorisations, "not authorised again")
+}
+
+// A payment that keeps being re-priced is authorised at most
+// maxPaymentRounds times; then the amendment fails, with every
+// authorisation released.
+func TestAPaymentThatKeepsChangingFailsTheAmendment(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(paidUpFront(domain.StatusPending, 0, 5000), nil)
+	var authorisations, applies int
+	authorisesAsAsked(env, &authorisations)
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Return(func(context.Context, flow.ApplyAmendmentInput) (flow.Applied, error) {
+		applies++
+		return flow.Applied{}, repriced(int64(5000 + applies))
+	})
+	var note string
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool { return in.To == domain.StatusFailed })).
+		Run(func(args mock.Arguments) { note = *args.Get(1).(flow.TransitionInput).Note }).Return(moved(domain.StatusFailed), nil).Once()
+
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ApplyImmediately: true})
+
+	assert.Equal(t, domain.StatusFailed, outcome(t, env).Amendment.Status)
+	assert.Equal(t, maxPaymentRounds, authorisations)
+	assert.Contains(t, note, "changed 5 times")
+	env.AssertNumberOfCalls(t, "VoidPayment", maxPaymentRounds)
+}
+
+// A provider that authorises another amount than asked (a partial
+// authorisation) does not get that amount captured: the authorisation is
+// released and the amendment fails, unapplied.
+func TestAnAuthorisationOfAnotherAmountIsReleased(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(paidUpFront(domain.StatusPending, 0, 5000), nil)
+	env.OnActivity(provider.AuthorisePayment, mock.Anything, mock.Anything).Return(payments.Authorisation{ID: "auth-1", Amount: 4000, Currency: "USD"}, nil).Once()
+	env.OnActivity(provider.VoidPayment, mock.Anything, flow.VoidInput{IdempotencyKey: "amendment/am-1/void", AuthorisationID: "auth-1"}).
+		Return(payments.Void{ID: "void-1"}, nil).Once()
+	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool { return in.To == domain.StatusFailed })).
+		Return(moved(domain.StatusFailed), nil).Once()
+
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ApplyImmediately: true})
+
+	assert.Equal(t, domain.StatusFailed, outcome(t, env).Amendment.Status)
+	env.AssertNotCalled(t, "ApplyAmendment", mock.Anything, mock.Anything)
 }

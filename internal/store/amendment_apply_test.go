@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/store"
 )
 
@@ -27,6 +28,7 @@ func TestTheNextChangeInLineIsToldWhenTheOneBeforeItApplies(t *testing.T) {
 	st, id, sc := oneContract(t)
 	now := time.Now()
 	first, second := openSeatChange(t, st, sc, id, 8, now), openSeatChange(t, st, sc, id, 9, now)
+	assert.Empty(t, toldOf(t, st, sc.TenantID, id), "opening re-prices nothing, and tells no one")
 
 	_, err := st.ApplyAmendment(ctx, sc.TenantID, second.ID, tester, "API", 0, now)
 	require.ErrorIs(t, err, store.ErrNotYourTurn)
@@ -63,6 +65,37 @@ func TestAnApplyHoldingAnotherPaymentThanItsQuoteAsksIsRefused(t *testing.T) {
 	applied, err := st.ApplyAmendment(ctx, sc.TenantID, am.ID, tester, "API", 0, now)
 	require.NoError(t, err)
 	assert.Equal(t, domain.StatusApplied, applied.Amendment.Status)
+}
+
+// An amendment authorised twice (its payment priced again while it waited
+// its turn) records each payment step of each authorisation, once however
+// often the step is recorded; a decision is still recorded once.
+func TestEachAuthorisationsPaymentStepsAreRecordedOnce(t *testing.T) {
+	ctx := context.Background()
+	st, id, sc := oneContract(t)
+	am := openSeatChange(t, st, sc, id, 8, time.Now())
+	steps := []struct{ status, note string }{
+		{flow.EventPaymentAuthorised, "auth-1 5000 USD"}, {flow.EventPaymentVoided, "void-1 5000 USD"},
+		{flow.EventPaymentAuthorised, "auth-2 7000 USD"}, {flow.EventPaymentAuthorised, "auth-2 7000 USD"},
+		{flow.EventPaymentCaptured, "cap-2 7000 USD"}, {flow.EventPaymentCaptured, "cap-2 7000 USD"},
+		{flow.EventApproved, "first"}, {flow.EventApproved, "second"},
+	}
+	for _, step := range steps {
+		require.NoError(t, st.RecordEvent(ctx, sc.TenantID, am.ID, domain.AmendmentEvent{
+			Status: step.status, ActorID: "payments", Source: "SYSTEM", Note: &step.note, At: time.Now(),
+		}))
+	}
+
+	got, err := st.Amendment(ctx, sc, am.ID)
+	require.NoError(t, err)
+	var recorded []string
+	for _, e := range got.History[1:] { // after PENDING
+		recorded = append(recorded, e.Status+" "+*e.Note)
+	}
+	assert.Equal(t, []string{
+		"PAYMENT_AUTHORISED auth-1 5000 USD", "PAYMENT_VOIDED void-1 5000 USD", "PAYMENT_AUTHORISED auth-2 7000 USD",
+		"PAYMENT_CAPTURED cap-2 7000 USD", "APPROVED first",
+	}, recorded)
 }
 
 // tester is the actor of the changes and their applies.

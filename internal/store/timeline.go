@@ -113,7 +113,7 @@ func refuseOnTimeline(ct domain.Contract, action domain.Action, timeline []domai
 // of the contract waits for its workflow to read it, so that the caller
 // signals them.
 func rebaseLocked(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, now time.Time, ann *announcements) (bool, error) {
-	return rebaseAnd(ctx, tx, tenantID, contractID, now, ann, callNextInLine)
+	return rebaseAnd(ctx, tx, tenantID, contractID, now, ann, nil)
 }
 
 // rebaseAfterApply is rebaseLocked after an amendment applied: the first
