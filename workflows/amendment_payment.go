@@ -25,15 +25,7 @@ const changeRepricedPayment = "authorise-repriced-payment"
 func (w *amendment) apply(ctx workflow.Context, by flow.Actor) error {
 	applied, auth, err := w.payAndApply(ctx, by)
 	if unpaid := (*authorisationFailure)(nil); errors.As(err, &unpaid) {
-		// An authorisation held although its step failed (its event was not
-		// recorded, or it holds another amount than asked) is released;
-		// histories from before changeRepricedPayment did not.
-		if auth != nil && workflow.GetVersion(ctx, changeRepricedPayment, workflow.DefaultVersion, 1) == 1 {
-			if err := w.release(ctx, auth); err != nil {
-				return err
-			}
-		}
-		return w.fail(ctx, unpaid.err)
+		return w.unauthorised(ctx, auth, unpaid.err)
 	}
 	if errors.Is(err, errWithdrawnInTurn) {
 		// Withdrawn while it waited its turn: nothing was applied.
@@ -79,8 +71,10 @@ func (w *amendment) apply(ctx workflow.Context, by flow.Actor) error {
 // payment while it waited (flow.PaymentChanged) releases the authorisation,
 // takes one for the amount now due and applies again: the amount captured
 // is the amount the applied amendment's invoice asks. A withdrawal taken
-// meanwhile ends it (errWithdrawnInTurn), and so does a payment that keeps
-// changing, after maxPaymentRounds authorisations. A failed authorisation
+// while it authorises or releases ends it before the apply
+// (errWithdrawnInTurn), and a
+// payment that keeps changing fails it after maxPaymentRounds
+// authorisations. A failed authorisation
 // is an *authorisationFailure, with what it holds, if anything.
 func (w *amendment) payAndApply(ctx workflow.Context, by flow.Actor) (flow.Applied, *heldPayment, error) {
 	amount := w.paymentAmount()
@@ -92,6 +86,10 @@ func (w *amendment) payAndApply(ctx workflow.Context, by flow.Actor) (flow.Appli
 				return flow.Applied{}, auth, &authorisationFailure{err: err}
 			}
 		}
+		if w.withdraw != nil && workflow.GetVersion(ctx, changeRepricedPayment, workflow.DefaultVersion, 1) == 1 {
+			// Taken while it was authorised: nothing is applied.
+			return flow.Applied{}, auth, errWithdrawnInTurn
+		}
 		applied, err := w.applyInTurn(ctx, by, auth.amount())
 		due, changed := paymentChanged(err)
 		if !changed || workflow.GetVersion(ctx, changeRepricedPayment, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
@@ -100,10 +98,10 @@ func (w *amendment) payAndApply(ctx workflow.Context, by flow.Actor) (flow.Appli
 		if err := w.release(ctx, auth); err != nil {
 			return applied, nil, err
 		}
-		switch {
-		case w.withdraw != nil:
+		if w.withdraw != nil {
 			return applied, nil, errWithdrawnInTurn
-		case round+1 >= maxPaymentRounds:
+		}
+		if round+1 >= maxPaymentRounds {
 			return applied, nil, faultError(domain.KindConflict, domain.FaultPaymentSystem,
 				fmt.Sprintf("the up-front payment changed %d times while the amendment waited its turn", maxPaymentRounds))
 		}
@@ -121,6 +119,27 @@ type authorisationFailure struct{ err error }
 
 func (f *authorisationFailure) Error() string { return f.err.Error() }
 func (f *authorisationFailure) Unwrap() error { return f.err }
+
+// unauthorised ends an amendment whose up-front payment could not be
+// authorised: failed, as the refusal says. An authorisation held although
+// its step failed (its event was not recorded, or it holds another amount
+// than asked) is released, and a failure that is not a refusal (the
+// database) is handled as any step's (see apply): histories from before
+// changeRepricedPayment did neither.
+func (w *amendment) unauthorised(ctx workflow.Context, auth *heldPayment, err error) error {
+	if businessKind(err) == "" || auth != nil {
+		if workflow.GetVersion(ctx, changeRepricedPayment, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			return w.fail(ctx, err)
+		}
+	}
+	if err := w.release(ctx, auth); err != nil {
+		return err
+	}
+	if businessKind(err) == "" {
+		return err
+	}
+	return w.fail(ctx, err)
+}
 
 // paymentChanged reports an apply refused because its up-front payment is
 // now due, which it returns.

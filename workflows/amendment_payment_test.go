@@ -148,6 +148,36 @@ func TestAnAuthorisationOfAnotherAmountIsReleased(t *testing.T) {
 
 	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ApplyImmediately: true})
 
-	assert.Equal(t, domain.StatusFailed, outcome(t, env).Amendment.Status)
+	out := outcome(t, env)
+	assert.Equal(t, domain.StatusFailed, out.Amendment.Status)
+	assert.Equal(t, domain.FaultPaymentSystem, out.ErrorFault)
+	assert.Contains(t, out.ErrorMessage, "authorised 4000, not the 5000 asked")
 	env.AssertNotCalled(t, "ApplyAmendment", mock.Anything, mock.Anything)
+}
+
+// A withdrawal taken while the up-front payment is being authorised ends
+// the amendment before its apply: WITHDRAWN, the authorisation released,
+// nothing applied or captured.
+func TestAWithdrawalWhileThePaymentIsAuthorisedWithdraws(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(paidUpFront(domain.StatusScheduled, time.Hour, 5000), nil)
+	// The authorisation takes a minute: the withdrawal comes meanwhile.
+	env.OnActivity(provider.AuthorisePayment, mock.Anything, mock.Anything).After(time.Minute).
+		Return(payments.Authorisation{ID: "auth-1", Amount: 5000, Currency: "USD"}, nil).Once()
+	env.OnActivity(provider.VoidPayment, mock.Anything, flow.VoidInput{IdempotencyKey: "amendment/am-1/void", AuthorisationID: "auth-1"}).
+		Return(payments.Void{ID: "void-1"}, nil).Once()
+	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool { return in.To == domain.StatusWithdrawn })).
+		Return(moved(domain.StatusWithdrawn), nil).Once()
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(flow.UpdateWithdraw, "withdraw", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("withdrawal refused: %v", err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, flow.Actor{ID: "submitter-1", Source: "USER"})
+	}, time.Hour+30*time.Second)
+
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+
+	assert.Equal(t, domain.StatusWithdrawn, outcome(t, env).Amendment.Status)
+	env.AssertNotCalled(t, "ApplyAmendment", mock.Anything, mock.Anything)
+	env.AssertNotCalled(t, "CapturePayment", mock.Anything, mock.Anything)
 }

@@ -87,7 +87,8 @@ func (w *amendment) adoptCommittedApproval(ctx workflow.Context, am domain.Amend
 	for i >= 0 && am.History[i].Status != flow.EventApproved {
 		i--
 	}
-	if i < 0 || workflow.GetVersion(ctx, changeAdoptApproval, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if i < 0 || am.History[i].ActorID == w.in.ActorID || // four eyes, as when it was first taken
+		workflow.GetVersion(ctx, changeAdoptApproval, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return
 	}
 	approval := am.History[i]
@@ -95,7 +96,9 @@ func (w *amendment) adoptCommittedApproval(ctx workflow.Context, am domain.Amend
 	if approval.Note != nil {
 		w.decision.Comment = *approval.Note
 	}
-	w.approved = true
+	// An earlier decision's refusal is not this one's: the approver's
+	// request sent again waits for this one's outcome.
+	w.approved, w.decisionErr = true, nil
 }
 
 // lookBeforeExpiring reads the amendment once more before its review

@@ -145,16 +145,19 @@ func (w *amendment) registerDecision(ctx workflow.Context, name string, approve 
 
 // decisionRefusal says why a decision cannot be taken now, or nil. The same
 // approver sending the same decision again is a retry: it waits for the
-// same outcome. A workflow still waiting for a decision takes one even
-// when its amendment reads as accepted: Postgres then holds a decision this
-// workflow lost (the workflow task that took it failed after the store's
+// same outcome. A workflow still waiting for a decision takes an approval
+// even when its amendment reads as accepted: Postgres then holds an
+// approval this workflow lost (the workflow task that took it failed after the store's
 // step committed), which the API sends again and the store's step, taken
 // again, returns as it stands.
 func (w *amendment) decisionRefusal(d flow.Decision, approve bool) error {
 	if w.decision != nil && w.decision.Actor.ID == d.Actor.ID && w.approved == approve {
 		return nil
 	}
-	lost := w.reviewing && slices.Contains([]string{domain.StatusPending, domain.StatusScheduled}, w.status())
+	// Only an approval can have been lost so: Postgres accepts an amendment
+	// on its approval alone, and another approver's rejection would end
+	// one it holds approved.
+	lost := approve && w.reviewing && slices.Contains([]string{domain.StatusPending, domain.StatusScheduled}, w.status())
 	if (w.status() != domain.StatusReview && !lost) || w.decision != nil || w.withdraw != nil {
 		return temporal.NewApplicationError("only an amendment in REVIEW can be decided; this one is "+w.status(), string(domain.KindConflict))
 	}

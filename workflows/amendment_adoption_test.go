@@ -1,0 +1,129 @@
+package workflows
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
+)
+
+// An approval Postgres holds but its workflow lost: the workflow task that
+// took it failed after the approval's step committed, and Temporal aborted
+// the Update (see adoptCommittedApproval).
+
+// approvedInPostgres is the amendment as Postgres holds it after an
+// approval its workflow lost: accepted, with the approver's event.
+func approvedInPostgres() domain.Amendment {
+	comment := "ok"
+	return domain.Amendment{ID: "am-1", Status: domain.StatusPending, QuoteVersion: 1, History: []domain.AmendmentEvent{
+		{Status: domain.StatusPending, ActorID: "submitter-1"}, {Status: domain.StatusReview, ActorID: "submitter-1"},
+		{Status: flow.EventApproved, ActorID: approver.ID, Source: approver.Source, Note: &comment},
+	}}
+}
+
+// An approval Postgres holds but its workflow lost, and that nobody sends
+// again, is taken by the workflow when it would expire the review: it
+// reads the amendment first, finds it approved, takes that approval (its
+// step answers with it) and applies the change, instead of expiring an
+// amendment Postgres shows approved.
+func TestALostApprovalIsTakenWhenTheReviewWouldExpire(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(2*day, 0), nil)
+	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.Anything).Return(nil).Once() // the escalation
+	env.OnActivity(acts.SyncAmendment, mock.Anything, mock.Anything).Return(approvedInPostgres(), nil).Once()
+	env.OnActivity(acts.ApproveAmendment, mock.Anything, mock.MatchedBy(func(in flow.ApproveInput) bool {
+		return in.ActorID == approver.ID && in.Source == approver.Source && *in.Comment == "ok"
+	})).Return(flow.Transitioned{Amendment: approvedInPostgres()}, nil).Once()
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.MatchedBy(func(in flow.ApplyAmendmentInput) bool { return in.ActorID == approver.ID })).
+		Return(applied(), nil).Once()
+
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+
+	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
+	env.AssertNotCalled(t, "TransitionAmendment", mock.Anything, mock.Anything)
+}
+
+// It is taken at once when the workflow reads its amendment for another
+// reason: the contract's timeline changed, and the workflow was told.
+func TestALostApprovalIsTakenWhenTheWorkflowReadsItsAmendment(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(7*day, 0), nil)
+	env.OnActivity(acts.SyncAmendment, mock.Anything, mock.Anything).Return(approvedInPostgres(), nil).Once()
+	env.RegisterDelayedCallback(func() { env.UpdateWorkflow(flow.UpdateTimelineChanged, "timeline-1", timelineNoticed(t)) }, time.Hour)
+	env.OnActivity(acts.ApproveAmendment, mock.Anything, mock.Anything).Return(flow.Transitioned{Amendment: approvedInPostgres()}, nil).Once()
+	var appliedAt time.Time
+	start := env.Now()
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Run(func(mock.Arguments) { appliedAt = env.Now() }).Return(applied(), nil).Once()
+
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+
+	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
+	assert.Less(t, appliedAt.Sub(start), 2*time.Hour, "applied when told, not days later")
+}
+
+// An approver whose first approval was refused (the quote had changed) and
+// whose second was lost, then taken from Postgres by the workflow, gets
+// the amendment when they send it again, not the first one's refusal.
+func TestAnApprovalSentAgainAfterTheWorkflowTookItIsAnswered(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(7*day, 2*day), nil)
+	env.OnActivity(acts.ApproveAmendment, mock.Anything, mock.Anything).
+		Return(flow.Transitioned{}, temporal.NewNonRetryableApplicationError("amendment am-1 was re-priced since quote version 1", string(domain.KindConflict), nil)).Once()
+	accepted := approvedInPostgres()
+	accepted.Status = domain.StatusScheduled
+	env.OnActivity(acts.SyncAmendment, mock.Anything, mock.Anything).Return(accepted, nil).Once()
+	env.OnActivity(acts.ApproveAmendment, mock.Anything, mock.Anything).Return(flow.Transitioned{Amendment: accepted}, nil).Once()
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Return(applied(), nil).Once()
+	stale := int64(1)
+	var first, again error
+	sent := func(err *error) *testsuite.TestUpdateCallback {
+		return &testsuite.TestUpdateCallback{OnReject: func(e error) { *err = e }, OnAccept: func() {}, OnComplete: func(_ any, e error) { *err = e }}
+	}
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(flow.UpdateApprove, "first", sent(&first), flow.Decision{Actor: approver, QuoteVersion: &stale})
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() { env.UpdateWorkflow(flow.UpdateTimelineChanged, "timeline-1", timelineNoticed(t)) }, time.Hour)
+	env.RegisterDelayedCallback(func() { env.UpdateWorkflow(flow.UpdateApprove, "again", sent(&again), flow.Decision{Actor: approver}) }, 2*time.Hour)
+
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+
+	require.Error(t, first, "the stale approval is refused")
+	require.NoError(t, again, "the approval the workflow took is answered")
+	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
+}
+
+// Another approver's rejection of an amendment Postgres holds approved is
+// refused: only an approval can have been lost, and a rejection would end
+// an amendment that was accepted.
+func TestARejectionOfAnAcceptedAmendmentIsRefused(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(7*day, 0), nil)
+	env.OnActivity(acts.SyncAmendment, mock.Anything, mock.Anything).
+		Return(domain.Amendment{ID: "am-1", Status: domain.StatusPending, QuoteVersion: 1}, nil).Once()
+	env.RegisterDelayedCallback(func() { env.UpdateWorkflow(flow.UpdateTimelineChanged, "timeline-1", timelineNoticed(t)) }, time.Hour)
+	env.OnActivity(acts.ApproveAmendment, mock.Anything, mock.Anything).
+		Return(flow.Transitioned{Amendment: domain.Amendment{ID: "am-1", Status: domain.StatusPending, QuoteVersion: 1}}, nil).Once()
+	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Return(applied(), nil).Once()
+	var answer flow.Outcome
+	var rejected, refused error
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(flow.UpdateReject, "reject", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { refused = err }, OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, flow.Decision{Actor: flow.Actor{ID: "approver-2", Source: "USER"}})
+	}, 90*time.Minute)
+	decide(t, env, flow.UpdateApprove, flow.Decision{Actor: approver}, 2*time.Hour, &answer, &rejected)
+
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+
+	require.Error(t, refused, "the rejection is refused")
+	require.NoError(t, rejected, "the approval sent again is taken")
+	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
+	env.AssertNotCalled(t, "TransitionAmendment", mock.Anything, mock.Anything)
+}
