@@ -79,6 +79,18 @@ func authorisesAsAsked(env *testsuite.TestWorkflowEnvironment, authorised *int) 
 	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.Anything).Return(nil)
 }
 
+// withdrawnAt has the submitter withdraw the amendment at after, and
+// expects it recorded WITHDRAWN.
+func withdrawnAt(t *testing.T, env *testsuite.TestWorkflowEnvironment, after time.Duration) {
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool { return in.To == domain.StatusWithdrawn })).
+		Return(moved(domain.StatusWithdrawn), nil).Once()
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(flow.UpdateWithdraw, "withdraw", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("withdrawal refused: %v", err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, flow.Actor{ID: "submitter-1", Source: "USER"})
+	}, after)
+}
+
 // repriced is an apply refused because the payment due is now due.
 func repriced(due int64) error {
 	return temporal.NewApplicationError(fmt.Sprintf("amendment am-1 is to be paid %d up front", due), flow.PaymentChanged, due)
@@ -95,13 +107,7 @@ func TestAWithdrawalWhileAPaymentIsAuthorisedAgainWithdraws(t *testing.T) {
 	var authorisations int
 	authorisesAsAsked(env, &authorisations)
 	env.OnActivity(acts.ApplyAmendment, mock.Anything, mock.Anything).Return(flow.Applied{}, repriced(7000)).Once()
-	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool { return in.To == domain.StatusWithdrawn })).
-		Return(moved(domain.StatusWithdrawn), nil).Once()
-	env.RegisterDelayedCallback(func() {
-		env.UpdateWorkflow(flow.UpdateWithdraw, "withdraw", &testsuite.TestUpdateCallback{
-			OnReject: func(err error) { t.Errorf("withdrawal refused: %v", err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
-		}, flow.Actor{ID: "submitter-1", Source: "USER"})
-	}, time.Hour+30*time.Second)
+	withdrawnAt(t, env, time.Hour+30*time.Second)
 
 	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
 
@@ -167,13 +173,7 @@ func TestAWithdrawalWhileThePaymentIsAuthorisedWithdraws(t *testing.T) {
 	env.OnActivity(provider.VoidPayment, mock.Anything, flow.VoidInput{IdempotencyKey: "amendment/am-1/void", AuthorisationID: "auth-1"}).
 		Return(payments.Void{ID: "void-1"}, nil).Once()
 	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.Anything).Return(nil)
-	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool { return in.To == domain.StatusWithdrawn })).
-		Return(moved(domain.StatusWithdrawn), nil).Once()
-	env.RegisterDelayedCallback(func() {
-		env.UpdateWorkflow(flow.UpdateWithdraw, "withdraw", &testsuite.TestUpdateCallback{
-			OnReject: func(err error) { t.Errorf("withdrawal refused: %v", err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
-		}, flow.Actor{ID: "submitter-1", Source: "USER"})
-	}, time.Hour+30*time.Second)
+	withdrawnAt(t, env, time.Hour+30*time.Second)
 
 	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
 
