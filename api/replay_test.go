@@ -14,14 +14,16 @@ import (
 	"go.temporal.io/sdk/converter"
 	sdkworker "go.temporal.io/sdk/worker"
 
+	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/testkit"
 	"github.com/contractd/contractd/workflows"
 )
 
 // TestAmendmentHistoriesReplay replays real histories (an immediate change,
-// a scheduled change withdrawn while waiting, a held change approved, and a
-// crossgrade upgrade with its payment) against today's workflow code. With
+// a scheduled change withdrawn while waiting, a held change approved, one
+// left undecided until its review expired, and a crossgrade upgrade with
+// its payment) against today's workflow code. With
 // RECORD_HISTORY=1 it also records them in workflows/testdata, whose files
 // (of every version so far) the workflows package replays to catch
 // non-deterministic changes.
@@ -38,9 +40,14 @@ func TestAmendmentHistoriesReplay(t *testing.T) {
 	require.Equal(t, http.StatusOK, env.Do("POST", "/api/amendments/"+scheduledID+"/withdraw", env.A.SubmitterKey, nil).Status)
 
 	// Held for review, then approved; and a crossgrade upgrade paid up front.
-	putRules(t, env, map[string]any{"id": "big", "name": "Big seat increases", "when": `action == "QUANTITY_CHANGE" && quote.percentChange > 50.0`})
+	putRules(t, env,
+		map[string]any{"id": "huge", "name": "Huge seat increases", "when": `action == "QUANTITY_CHANGE" && quote.percentChange > 400.0`, "expiresAfter": "2s"},
+		map[string]any{"id": "big", "name": "Big seat increases", "when": `action == "QUANTITY_CHANGE" && quote.percentChange > 50.0`})
 	other := fiveSeats(env, nil)
 	reviewed := held(t, env, seats(other["id"].(string), 20))
+	// Held, and left undecided until its review expires.
+	expired := held(t, env, seats(fiveSeats(env, nil)["id"].(string), 30))
+	followUntil(t, env, "/api/amendments/"+expired, domain.StatusExpired)
 	require.Equal(t, http.StatusOK, env.Do("POST", "/api/amendments/"+reviewed+"/approve", env.A.ApproverKey, nil).Status)
 	upgrade := crossgrade(env, fiveSeats(env, nil), map[string]any{"salesItemCode": "BUSINESS-M"})
 	require.Equal(t, http.StatusOK, upgrade.Status, "%s", upgrade.Body)
@@ -50,6 +57,7 @@ func TestAmendmentHistoriesReplay(t *testing.T) {
 		"amendment_withdrawn": scheduledID,
 		"amendment_approved":  reviewed,
 		"crossgrade_upgrade":  upgrade.JSON(t)["amendment"].(map[string]any)["id"].(string),
+		"amendment_expired":   expired,
 	}
 	for file, id := range histories {
 		h := history(t, env, flow.AmendmentWorkflowID(id))
@@ -67,7 +75,7 @@ func TestAmendmentHistoriesReplay(t *testing.T) {
 // historyVersion names the recorded files of today's workflow logic. When a
 // change to it lands (behind workflow.GetVersion), bump it so the files of
 // the earlier logic stay and are still replayed.
-const historyVersion = "v4"
+const historyVersion = "v5"
 
 func history(t *testing.T, env *testkit.Env, workflowID string) *historypb.History {
 	h := &historypb.History{}
