@@ -72,10 +72,9 @@ func (w *amendment) apply(ctx workflow.Context, by flow.Actor) error {
 // takes one for the amount now due and applies again: the amount captured
 // is the amount the applied amendment's invoice asks. A withdrawal taken
 // while it authorises or releases ends it before the apply
-// (errWithdrawnInTurn), and a
-// payment that keeps changing fails it after maxPaymentRounds
-// authorisations. A failed authorisation
-// is an *authorisationFailure, with what it holds, if anything.
+// (errWithdrawnInTurn), and a payment that keeps changing fails it after
+// maxPaymentRounds authorisations. A failed authorisation is an
+// *authorisationFailure, returned with what it holds, if anything.
 func (w *amendment) payAndApply(ctx workflow.Context, by flow.Actor) (flow.Applied, *heldPayment, error) {
 	amount := w.paymentAmount()
 	for round := 0; ; round++ {
