@@ -95,11 +95,20 @@ func (w *amendment) withdrawalRefusal(by flow.Actor) error {
 		return nil
 	}
 	// A decision taken on a REVIEW amendment is being acted on: too late to withdraw.
-	deciding := w.decision != nil && w.status() == domain.StatusReview
-	if w.withdraw != nil || deciding || !slices.Contains([]string{domain.StatusScheduled, domain.StatusReview}, w.status()) {
-		return temporal.NewApplicationError("only a SCHEDULED or REVIEW amendment can be withdrawn; this one is "+w.status(), string(domain.KindConflict))
+	switch {
+	case w.withdraw != nil:
+		return conflict("the amendment is already being withdrawn by another request")
+	case w.decision != nil && w.status() == domain.StatusReview:
+		return conflict("a decision on the amendment is being acted on")
+	case !slices.Contains([]string{domain.StatusScheduled, domain.StatusReview}, w.status()):
+		return conflict("only a SCHEDULED or REVIEW amendment can be withdrawn; this one is " + w.status())
 	}
 	return nil
+}
+
+// conflict refuses an Update for the amendment's state, with why.
+func conflict(why string) error {
+	return temporal.NewApplicationError(why, string(domain.KindConflict))
 }
 
 // registerDecision accepts an approver's decision only while the amendment
@@ -158,8 +167,13 @@ func (w *amendment) decisionRefusal(d flow.Decision, approve bool) error {
 	// on its approval alone, and another approver's rejection would end
 	// one it holds approved.
 	lost := approve && w.reviewing && slices.Contains([]string{domain.StatusPending, domain.StatusScheduled}, w.status())
-	if (w.status() != domain.StatusReview && !lost) || w.decision != nil || w.withdraw != nil {
-		return temporal.NewApplicationError("only an amendment in REVIEW can be decided; this one is "+w.status(), string(domain.KindConflict))
+	switch {
+	case w.decision != nil:
+		return conflict("another decision on the amendment is being acted on")
+	case w.withdraw != nil:
+		return conflict("the amendment is being withdrawn")
+	case w.status() != domain.StatusReview && !lost:
+		return conflict("only an amendment in REVIEW can be decided; this one is " + w.status())
 	}
 	if d.Actor.ID == w.in.ActorID {
 		return temporal.NewApplicationError("the submitter of an amendment cannot decide it (four-eyes rule)", string(domain.KindForbidden))
