@@ -78,8 +78,7 @@ const changeAdoptApproval = "adopt-committed-approval"
 // workflow still reviews it. The approval's step runs again for it, and
 // returns the approval as it stands (see store's Approve).
 func (w *amendment) adoptCommittedApproval(ctx workflow.Context, am domain.Amendment) {
-	accepted := am.Status == domain.StatusScheduled || am.Status == domain.StatusPending
-	if !w.reviewing || w.decision != nil || w.withdraw != nil || !accepted {
+	if !w.reviewing || w.decision != nil || w.withdraw != nil || !domain.Accepted(am.Status) {
 		return
 	}
 	// The latest approval: the one that accepted it.

@@ -166,7 +166,7 @@ func (w *amendment) decisionRefusal(d flow.Decision, approve bool) error {
 	// Only an approval can have been lost so: Postgres accepts an amendment
 	// on its approval alone, and another approver's rejection would end
 	// one it holds approved.
-	lost := approve && w.reviewing && slices.Contains([]string{domain.StatusPending, domain.StatusScheduled}, w.status())
+	lost := approve && w.reviewing && domain.Accepted(w.status())
 	switch {
 	case w.decision != nil:
 		return conflict("another decision on the amendment is being acted on")

@@ -32,8 +32,13 @@ type Pending struct {
 }
 
 // InProjection reports whether the amendment is part of the contract's
-// future: accepted, whether due later (SCHEDULED) or today (PENDING).
-func (p Pending) InProjection() bool { return p.Status == StatusScheduled || p.Status == StatusPending }
+// future: accepted (see Accepted).
+func (p Pending) InProjection() bool { return Accepted(p.Status) }
+
+// Accepted reports whether an amendment in status is accepted onto its
+// contract's timeline, open still: due later (SCHEDULED) or today
+// (PENDING).
+func Accepted(status string) bool { return status == StatusScheduled || status == StatusPending }
 
 // SortTimeline orders pending amendments as they will apply: by date, then,
 // on a term's end, a cancellation at the end of the term before the
