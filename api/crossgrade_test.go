@@ -103,6 +103,20 @@ func TestCrossgradeDowngrades(t *testing.T) {
 	assert.Equal(t, "CREDIT", invoice["status"])
 }
 
+// A crossgrade is priced against the contract as it will be on its date,
+// so a refusal that holds only because of a change on its way says which.
+func TestACrossgradeRefusedOnTheTimelineNamesTheChangeAheadOfIt(t *testing.T) {
+	env := newAmendmentEnv(t)
+	business := fiveSeats(env, map[string]any{"planId": "off_business"})
+	first := crossgrade(env, business, map[string]any{"salesItemCode": "TEAM-M"})
+	require.Equal(t, http.StatusAccepted, first.Status, "%s", first.Body)
+	firstID := first.JSON(t)["amendment"].(map[string]any)["id"].(string)
+
+	second := crossgrade(env, business, map[string]any{"salesItemCode": "TEAM-M"})
+	requireFault(t, second, 400, 90018, "InvalidCrossgradePathFault")
+	assert.Contains(t, second.JSON(t)["detail"], "after the amendments ahead of this change on its timeline: "+firstID, "%s", second.Body)
+}
+
 func TestCrossgradeFaults(t *testing.T) {
 	env := newAmendmentEnv(t)
 	ct := fiveSeats(env, nil)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // MaxPendingPerContract bounds a contract's open amendments (PENDING,
@@ -86,6 +87,8 @@ type Projection struct {
 	// CancelledBy is the scheduled cancellation that ends the contract, if
 	// one applies by then.
 	CancelledBy string
+	// After are the accepted amendments the projection applied, in order.
+	After []string
 }
 
 // Project returns ct as it will be on `on`, after the scheduled amendments
@@ -107,6 +110,7 @@ func Project(ct Contract, timeline []Pending, on Date) Projection {
 func (pr *Projection) apply(p Pending) {
 	q := p.Quote
 	ct := &pr.Contract
+	pr.After = append(pr.After, p.ID)
 	ct.Lines, ct.RecurringAmount, ct.BillingPeriod = q.LinesAfter, q.RecurringAfter, q.BillingPeriod
 	ct.Version++
 	if q.Crossgrade != nil || q.Discount != nil {
@@ -142,7 +146,29 @@ func PlanOnTimeline(p Preflight, timeline []Pending) (Quote, error) {
 			"contract %s is cancelled by scheduled amendment %s before %s; withdraw it first", p.Contract.Number, pr.CancelledBy, date)
 	}
 	p.Contract = pr.Contract
-	return PlanChange(p)
+	q, err := PlanChange(p)
+	return q, pr.explain(err, date)
+}
+
+// explain adds to a refusal of a change planned against a contract that
+// other changes will have changed by date which changes those are: the
+// refusal may hold only because of them (a crossgrade to the item another
+// crossgrade on its way moves the contract to, a quantity change of an
+// offering a scheduled change removes), which the contract as it is now
+// does not show. Other errors are returned as they are.
+func (pr Projection) explain(err error, date Date) error {
+	de, ok := err.(*Error)
+	if !ok || len(pr.After) == 0 || de.Kind == KindInternal {
+		return err
+	}
+	const named = 3
+	ids := strings.Join(pr.After[max(0, len(pr.After)-named):], ", ")
+	if more := len(pr.After) - named; more > 0 {
+		ids = fmt.Sprintf("%d earlier and %s", more, ids)
+	}
+	out := *de
+	out.Message = fmt.Sprintf("%s (as the contract will be on %s, after the amendments ahead of this change on its timeline: %s)", de.Message, date, ids)
+	return &out
 }
 
 // dateOnTimeline is the date the change would take effect on, as far as it
@@ -241,7 +267,7 @@ func replan(cat *Catalog, pr Projection, p Pending, today Date, charges []Termin
 	}
 	q, err := replanOnDate(cat, pr.Contract, *p.Change, p.Quote.EffectiveDate, today, charges, facts(p))
 	if err != nil {
-		return Quote{}, err
+		return Quote{}, pr.explain(err, p.Quote.EffectiveDate)
 	}
 	q.ID, q.Status = p.Quote.ID, p.Quote.Status
 	return q, nil

@@ -228,3 +228,43 @@ func TestRebaseKeepsAChangeToTheNextBillCycleAsPriced(t *testing.T) {
 	assert.Empty(t, got[1].Quote.Proration)
 	assert.Equal(t, int64(8*1500+500), got[1].Quote.RecurringAfter)
 }
+
+func TestARefusalOnTheProjectionNamesTheChangesAheadOfIt(t *testing.T) {
+	ct := timelineContract()
+	tl := []Pending{pending(t, ct, nil, "remove-addon", StatusScheduled, 1, removeAddonOn("2026-04-01"))}
+	plan := func(ch Change, timeline []Pending) error {
+		_, err := PlanOnTimeline(Preflight{Catalog: timelineCatalog(), Contract: ct, Change: ch, Today: d(timelineToday)}, timeline)
+		return err
+	}
+
+	err := plan(quantity("addon", "backup", "4", "2026-05-01"), tl)
+	require.Error(t, err, "the add-on is gone by May")
+	assert.Equal(t, KindUnprocessable, KindOf(err))
+	assert.Contains(t, err.Error(), "as the contract will be on 2026-05-01, after the amendments ahead of this change on its timeline: remove-addon")
+
+	err = plan(quantity("addon", "backup", "4", "2026-03-20"), tl)
+	assert.NoError(t, err, "before the removal the add-on is there")
+	err = plan(quantity("addon", "nosuch", "4", "2026-03-20"), tl)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "ahead of this change", "a refusal on the contract as it is names no other change")
+
+	// Re-priced behind a removal accepted later but dated earlier, the
+	// quantity change fails saying why.
+	backups := pending(t, ct, nil, "backups", StatusScheduled, 2, quantity("addon", "backup", "4", "2026-05-01"))
+	got := Rebase(timelineCatalog(), ct, append(tl, backups), d(timelineToday), nil, func(Pending) CrossgradeFacts { return CrossgradeFacts{} })
+	require.Len(t, got, 2)
+	require.Error(t, got[1].Err)
+	assert.Contains(t, got[1].Err.Error(), "timeline: remove-addon")
+}
+
+func TestARefusalNamesAtMostThreeChangesAheadOfIt(t *testing.T) {
+	ct := timelineContract()
+	var tl []Pending
+	for i, on := range []string{"2026-04-01", "2026-05-01", "2026-06-01", "2026-07-01"} {
+		tl = append(tl, pending(t, ct, tl, "ramp-"+on, StatusScheduled, int64(i+1), seatsOn("2"+on[6:7], on)))
+	}
+	tl = append(tl, pending(t, ct, tl, "remove-addon", StatusScheduled, 5, removeAddonOn("2026-08-01")))
+	_, err := PlanOnTimeline(Preflight{Catalog: timelineCatalog(), Contract: ct, Change: quantity("addon", "backup", "4", "2026-09-01"), Today: d(timelineToday)}, tl)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "timeline: 2 earlier and ramp-2026-06-01, ramp-2026-07-01, remove-addon)")
+}
