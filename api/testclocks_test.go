@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -189,6 +190,35 @@ func TestClockContractsNameALiveClockOfASandbox(t *testing.T) {
 	require.Equal(t, http.StatusOK, env.Do("DELETE", "/api/test-clocks/"+clockID, sandbox.OperatorKey, nil).Status)
 	deleted := env.Do("POST", "/api/contract-actions", sandbox.SubmitterKey, on(sandbox, clockID))
 	assert.Equal(t, http.StatusUnprocessableEntity, deleted.Status, "a deleted clock: %s", deleted.Body)
+}
+
+// Contracts created on one clock at once stop at its limit: each creation
+// counts the clock's contracts under the clock's lock, so none counts
+// without the ones committed while it waited for that lock.
+func TestAClockCarriesNoMoreThanItsLimitWhenContractsArriveAtOnce(t *testing.T) {
+	env := newAmendmentEnv(t)
+	sandbox := env.NewSandboxTenant("SBX")
+	clockID := newClock(t, env, sandbox, "crowded", "2026-01-01T09:00:00Z")["id"].(string)
+	const sent = 110
+	statuses := make(chan int, sent)
+	var wg sync.WaitGroup
+	for range sent {
+		wg.Go(func() {
+			body := createBody("ACC-CROWD", teamItem(map[string]any{
+				"effectiveDate": "2026-01-01", "expirationDate": "2026-03-01", "quantities": map[string]int{"prod_seat": 2}, "paymentMethod": "pm_ok",
+			}))
+			body["testClockId"] = clockID
+			statuses <- env.Do("POST", "/api/contract-actions", sandbox.SubmitterKey, body).Status
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	assert.Equal(t, map[int]int{http.StatusOK: 100, http.StatusUnprocessableEntity: sent - 100}, count)
+	assert.EqualValues(t, 100, env.Do("GET", "/api/test-clocks/"+clockID, sandbox.OperatorKey, nil).JSON(t)["contracts"])
 }
 
 // TestClockAnswersMatchTheDocument sends the test clock requests the

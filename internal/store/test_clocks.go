@@ -96,8 +96,17 @@ func clockForNewContracts(ctx context.Context, tx *sqlx.Tx, tenantID, id string,
 		return time.Time{}, err
 	case c.Status == ClockDeleted:
 		return time.Time{}, domain.Errorf(domain.KindUnprocessable, "testClockId", "test clock %s is deleted", id)
-	case c.Contracts+n > MaxContractsPerClock:
-		return time.Time{}, domain.Errorf(domain.KindUnprocessable, "testClockId", "test clock %s carries %d contracts; a clock carries up to %d", id, c.Contracts, MaxContractsPerClock)
+	}
+	// Counted again now that the clock is locked: the count lockClock read
+	// came from its statement's snapshot, taken before it waited for the
+	// lock, so it missed the contracts of the creation that held the lock,
+	// and concurrent creations each passed the bound.
+	var carried int
+	if err := tx.GetContext(ctx, &carried, `SELECT count(*) FROM contracts WHERE test_clock_id = $1`, c.ID); err != nil {
+		return time.Time{}, fmt.Errorf("count test clock contracts: %w", err)
+	}
+	if carried+n > MaxContractsPerClock {
+		return time.Time{}, domain.Errorf(domain.KindUnprocessable, "testClockId", "test clock %s carries %d contracts; a clock carries up to %d", id, carried, MaxContractsPerClock)
 	}
 	return c.FrozenTime, nil
 }
