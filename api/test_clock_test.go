@@ -405,3 +405,32 @@ func TestChangeOnTheNextBillCycleIsBilledOnce(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
 	assert.EqualValues(t, 2*1500, resp.JSON(t)["quote"].(map[string]any)["prorationTotal"])
 }
+
+// A charge a change raises mid-period is collected by the next day's run,
+// as on the wall clock, not left to the next period's: a clock stops on a
+// day when a charge is due as it does when a period is.
+func TestAChargeMadeMidPeriodIsCollectedTheNextDay(t *testing.T) {
+	env := testkit.New(t)
+	sb := env.NewSandboxTenant("SB")
+	clockID := createTestClock(t, env, sb, clockStart)
+	grown := clockContract(t, env, sb, clockID, nil)
+	advance(t, env, sb, clockID, "2027-01-15T12:00:00Z")
+	awaitReady(t, env, sb, clockID)
+	resp := change(env, sb.SubmitterKey, seats(grown, 7))
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	require.Positive(t, resp.JSON(t)["quote"].(map[string]any)["prorationTotal"], "two seats for the rest of January")
+
+	advance(t, env, sb, clockID, "2027-01-20T12:00:00Z")
+	awaitReady(t, env, sb, clockID)
+	var charges []map[string]any
+	for _, raw := range clockInvoices(t, env, sb, grown)["items"].([]any) {
+		if inv := raw.(map[string]any); inv["kind"] == "AMENDMENT" {
+			charges = append(charges, inv)
+		}
+	}
+	require.Len(t, charges, 1)
+	assert.Equal(t, "PAID", charges[0]["status"], "%v", charges[0])
+	attempts, _ := charges[0]["attempts"].([]any)
+	require.Len(t, attempts, 1)
+	assert.Equal(t, "2027-01-16T00:30:00Z", attempts[0].(map[string]any)["at"], "collected by the run of the day after the change")
+}

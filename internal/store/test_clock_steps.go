@@ -134,15 +134,19 @@ func nextTermsSweep(ctx context.Context, tx *sqlx.Tx, clockID string, first doma
 }
 
 // nextBillingRun is the moment of the first billing run from the day
-// first on, and by the day last, that has a period of the clock's
-// contracts to bill: the earliest start of a period not yet billed, or
-// first when that has passed. Zero when there is none.
+// first on, and by the day last, that has something of the clock's
+// contracts to bill or collect: the earliest start of a period not yet
+// billed or due date of a charge not yet tried (see firstUntriedCharge),
+// or first when that has passed. Zero when there is none.
 func nextBillingRun(ctx context.Context, tx *sqlx.Tx, tenantID, clockID string, first, last domain.Date) (time.Time, error) {
 	contracts, _, err := billingContracts(ctx, tx, tenantID, &clockID, last, 0, MaxContractsPerClock)
 	if err != nil {
 		return time.Time{}, err
 	}
-	var day domain.Date
+	day, err := firstUntriedCharge(ctx, tx, clockID)
+	if err != nil {
+		return time.Time{}, err
+	}
 	for _, c := range contracts {
 		if c.ScheduleStatus != domain.ScheduleActive {
 			continue // billed nothing (see activities.InvoiceDuePeriods)
@@ -161,4 +165,30 @@ func nextBillingRun(ctx context.Context, tx *sqlx.Tx, tenantID, clockID string, 
 		return time.Time{}, nil
 	}
 	return day.Time().Add(billingRunTime), nil
+}
+
+// firstUntriedCharge is the due date of the earliest open invoice of the
+// clock's contracts that no collection has tried yet (zero for none): the
+// prorated charge of a change made mid-period, or one left on a contract
+// that has ended. On the wall clock the daily billing run collects these
+// the day they are due; a clock, which runs only the days something is due,
+// would otherwise leave them to the next period's start, or for ever once
+// the contract has no period left to bill. One a collection has tried is
+// its dunning's to retry, which has waits of its own. Only a charge a
+// billing run would collect counts (see InvoicesToCollect,
+// EndedContractCharges and activities' collectionPlan), so that one it
+// would pass over does not make the clock stop every day.
+func firstUntriedCharge(ctx context.Context, tx *sqlx.Tx, clockID string) (domain.Date, error) {
+	var due *domain.Date
+	if err := tx.GetContext(ctx, &due, `SELECT min(i.period_start) FROM invoices i JOIN contracts c ON c.id = i.contract_id
+		WHERE c.test_clock_id = $1 AND c.schedule_status = $2 AND i.status = $3 AND NOT i.paid_up_front AND i.amount_due > 0
+			AND (c.status = $4 OR i.kind = 'AMENDMENT')
+			AND NOT EXISTS (SELECT 1 FROM invoice_payment_attempts a WHERE a.invoice_id = i.id)`,
+		clockID, domain.ScheduleActive, domain.InvoiceOpen, domain.ContractActive); err != nil {
+		return domain.Date{}, fmt.Errorf("read the clock's first charge to collect: %w", err)
+	}
+	if due == nil {
+		return domain.Date{}, nil
+	}
+	return *due, nil
 }
