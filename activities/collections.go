@@ -155,6 +155,11 @@ func (a *Collections) charge(ctx context.Context, inv flow.InvoiceRef, attempt i
 // record stores the batch's attempts and returns their outcomes. An invoice
 // on a test clock whose first attempt did not end its collection is about
 // to be dunned, so the clock's advance is told to wait for its dunning.
+// An attempt a first try finds recorded already was another run's (two runs
+// as of different days collecting one invoice at once, the provider
+// answering both with the one charge): it is skipped here, so that the runs'
+// totals count it once and only that run starts its dunning. A retried try
+// may find its own crashed try's record, and keeps the outcome.
 func (a *Collections) record(ctx context.Context, in flow.CollectInvoicesInput, attempts []*store.InvoiceCollection) (flow.CollectedInvoices, error) {
 	out := flow.CollectedInvoices{Outcomes: make([]domain.CollectionOutcome, len(attempts))}
 	var batch []store.InvoiceCollection
@@ -171,7 +176,18 @@ func (a *Collections) record(ctx context.Context, in flow.CollectInvoicesInput, 
 			}
 		}
 	}
-	return out, a.store.RecordCollectionAttempts(ctx, in.TenantID, batch)
+	recorded, err := a.store.RecordCollectionAttempts(ctx, in.TenantID, batch)
+	if err != nil {
+		return flow.CollectedInvoices{}, err
+	}
+	if activity.GetInfo(ctx).Attempt == 1 {
+		for i, c := range attempts {
+			if c != nil && !recorded[c.InvoiceID] {
+				out.Outcomes[i] = domain.CollectionSkipped
+			}
+		}
+	}
+	return out, nil
 }
 
 // heartbeat tells Temporal the activity is alive until stop is called,

@@ -247,6 +247,7 @@ func TestBillingOverlappingRunsBillAndCaptureOnce(t *testing.T) {
 	}
 	assert.Equal(t, results[0], results[1], "a request for a date already running joins that run")
 	assert.Equal(t, 9, results[0].Invoiced+results[2].Invoiced)
+	assert.Equal(t, 9, results[0].Collected+results[2].Collected, "each collection is counted by one run: %+v, %+v", results[0], results[2])
 	assert.Equal(t, 9, env.CountRows("invoices"))
 	assert.Equal(t, 9, requireSettledOnce(t, env))
 	var unpaid int

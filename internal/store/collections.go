@@ -83,29 +83,34 @@ type InvoiceCollection struct {
 // invoice is paid; a failed one leaves it unpaid. A paid invoice stays paid.
 // Only the attempt's first recording moves the ledger or announces anything.
 func (s *Store) RecordCollectionAttempt(ctx context.Context, tenantID, invoiceID string, a CollectionAttempt) error {
-	return s.RecordCollectionAttempts(ctx, tenantID, []InvoiceCollection{{InvoiceID: invoiceID, CollectionAttempt: a}})
+	_, err := s.RecordCollectionAttempts(ctx, tenantID, []InvoiceCollection{{InvoiceID: invoiceID, CollectionAttempt: a}})
+	return err
 }
 
 // RecordCollectionAttempts records a batch of attempts as
 // RecordCollectionAttempt does each, in one transaction: a billing run's
-// page of collections commits once.
-func (s *Store) RecordCollectionAttempts(ctx context.Context, tenantID string, batch []InvoiceCollection) error {
+// page of collections commits once. It returns the invoices whose attempt
+// it recorded; the others' were recorded before.
+func (s *Store) RecordCollectionAttempts(ctx context.Context, tenantID string, batch []InvoiceCollection) (map[string]bool, error) {
 	seen := make(map[string]bool, len(batch))
 	for _, c := range batch {
 		if seen[c.InvoiceID] {
-			return fmt.Errorf("record collection attempts: invoice %s twice in one batch", c.InvoiceID)
+			return nil, fmt.Errorf("record collection attempts: invoice %s twice in one batch", c.InvoiceID)
 		}
 		seen[c.InvoiceID] = true
 	}
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+	var firsts map[string]bool
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		paid, err := settleCollectionAttempts(ctx, tx, tenantID, batch)
 		if err != nil {
 			return err
 		}
 		var recorded []InvoiceCollection
+		firsts = make(map[string]bool, len(paid))
 		for _, c := range batch {
 			if _, first := paid[c.InvoiceID]; first {
 				recorded = append(recorded, c)
+				firsts[c.InvoiceID] = true
 			}
 		}
 		events, err := collectionEvents(ctx, tx, tenantID, recorded, paid)
@@ -114,6 +119,7 @@ func (s *Store) RecordCollectionAttempts(ctx context.Context, tenantID string, b
 		}
 		return appendEvents(ctx, tx, events)
 	})
+	return firsts, err
 }
 
 // settleCollectionAttempts stores the attempts not stored yet and settles
