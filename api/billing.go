@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -56,9 +57,12 @@ func (s *server) runBilling(c *gin.Context) {
 // its progress. Its id is its asOf date: one run per tenant and date at a
 // time, the latest of them shown. Another tenant's runs are not looked at.
 func (s *server) getBillingRun(c *gin.Context) {
-	asOf, err := domain.ParseDate(c.Param("id"))
-	if err != nil {
-		s.fail(c, domain.Errorf(domain.KindInvalid, "id", "a billing run's id is its asOf date (YYYY-MM-DD)"))
+	// The id is spelt as runs name themselves: a date-time, or a date a
+	// run's asOf could not be, is no run's.
+	id := c.Param("id")
+	asOf, err := domain.ParseDate(id)
+	if _, strict := time.Parse(time.DateOnly, id); err != nil || strict != nil || checkDate("id", id) != nil {
+		s.fail(c, domain.Errorf(domain.KindInvalid, "id", "a billing run's id is its asOf date (YYYY-MM-DD, years %d to %d)", minDateYear, maxDateYear))
 		return
 	}
 	run, err := s.Temporal.BillingRun(c.Request.Context(), principal(c).TenantID, asOf)

@@ -90,6 +90,9 @@ func TestABillingRunIsItsTenantsAndItsIDADate(t *testing.T) {
 		{env.A.OperatorKey, "yesterday", http.StatusBadRequest},
 		{env.A.OperatorKey, strings.Repeat("9", 65), http.StatusBadRequest},
 		{env.A.OperatorKey, "2026-03-01%00", http.StatusBadRequest},
+		{env.A.OperatorKey, "0001-01-01", http.StatusBadRequest},
+		{env.A.OperatorKey, "9999-12-31", http.StatusBadRequest},
+		{env.A.OperatorKey, "2026-03-01T00:00:00Z", http.StatusBadRequest},
 	} {
 		resp := env.Do("GET", "/api/billing/runs/"+c.id, c.key, nil)
 		assert.Equal(t, c.status, resp.Status, "%s: %s", c.id, resp.Body)

@@ -275,7 +275,7 @@ var bodySchemas = []bodySchema{
 		"rules[].expiresAfter": noted(ident(16), "a duration from 1s to 90d, as \"72h\" or \"7d\" (checked by the rule compiler)"),
 	}),
 	body[webhookRequest]("webhooks: POST /api/webhooks", map[string]limit{
-		"url":         text(maxURL),
+		"url":         noted(text(maxURL), "https (http to loopback only with `WEBHOOK_ALLOW_INSECURE`), no credentials, a port from 1 to 65535 if any"),
 		"events":      list(50),
 		"events[]":    ident(maxID),
 		"description": text(maxWebhookDescription),

@@ -110,10 +110,12 @@ func TestClockAdvanceRefusals(t *testing.T) {
 	advance := "/api/test-clocks/" + clock["id"].(string) + "/advance"
 
 	for to, want := range map[string]int{
-		"2025-12-31T09:00:00Z": http.StatusUnprocessableEntity, // back in time
-		"2036-02-01T09:00:00Z": http.StatusUnprocessableEntity, // more than 10 years
-		"3000-01-01T00:00:00Z": http.StatusBadRequest,
-		"soon":                 http.StatusBadRequest,
+		"2025-12-31T09:00:00Z":        http.StatusUnprocessableEntity, // back in time
+		"2036-02-01T09:00:00Z":        http.StatusUnprocessableEntity, // more than 10 years
+		"2036-01-09T09:00:00Z":        http.StatusUnprocessableEntity, // 10 years and 8 days: within 3,660 days, not 10 years
+		"2036-01-01T09:00:00.000001Z": http.StatusUnprocessableEntity,
+		"3000-01-01T00:00:00Z":        http.StatusBadRequest,
+		"soon":                        http.StatusBadRequest,
 	} {
 		resp := env.Do("POST", advance, sandbox.OperatorKey, map[string]any{"to": to})
 		assert.Equal(t, want, resp.Status, "to %s: %s", to, resp.Body)
@@ -122,6 +124,10 @@ func TestClockAdvanceRefusals(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, env.Do("POST", advance, sandbox.SubmitterKey, map[string]any{"to": "2026-02-01T09:00:00Z"}).Status)
 	assert.Equal(t, http.StatusNotFound, env.Do("POST", "/api/test-clocks/"+uuid.NewString()+"/advance", sandbox.OperatorKey,
 		map[string]any{"to": "2026-02-01T09:00:00Z"}).Status)
+
+	back := env.Do("POST", advance, sandbox.OperatorKey, map[string]any{"to": "2026-01-01T08:59:59.5Z"})
+	require.Equal(t, http.StatusUnprocessableEntity, back.Status, "%s", back.Body)
+	assert.Contains(t, back.JSON(t)["message"], "2026-01-01T08:59:59.5Z is before its time, 2026-01-01T09:00:00Z", "the times as they are, not rounded to the second")
 
 	same := env.Do("POST", advance, sandbox.OperatorKey, map[string]any{"to": "2026-01-01T10:00:00+01:00"})
 	require.Equal(t, http.StatusOK, same.Status, "to the clock's own time: nothing to do: %s", same.Body)

@@ -388,7 +388,11 @@ func TestWebhookSecretRotationRedeliveryAndDeletion(t *testing.T) {
 	secret := rotated.JSON(t)["secret"].(string)
 	assert.NotEqual(t, hook["secret"], secret)
 	rcv.setSecret(secret)
-	first := deliveries(t, env, hook["id"].(string)).Items[0]
+	var first deliveryItem
+	require.Eventually(t, func() bool {
+		first = deliveries(t, env, hook["id"].(string)).Items[0]
+		return first.Status == "DELIVERED" // recorded a moment after the receiver answered
+	}, 30*time.Second, 50*time.Millisecond)
 	again := env.Do("POST", hookPath+"/deliveries/"+first.ID+"/redeliver", env.A.OperatorKey, nil)
 	require.Equal(t, http.StatusAccepted, again.Status, "%s", again.Body)
 	require.Eventually(t, func() bool {
@@ -409,6 +413,43 @@ func TestWebhookSecretRotationRedeliveryAndDeletion(t *testing.T) {
 	assert.Empty(t, env.Do("GET", "/api/webhooks", env.A.OperatorKey, nil).JSON(t)["items"])
 	assert.Equal(t, http.StatusNotFound, env.Do("GET", hookPath+"/deliveries", env.A.OperatorKey, nil).Status)
 	assert.Equal(t, http.StatusNotFound, env.Do("POST", hookPath+"/deliveries/"+first.ID+"/redeliver", env.A.OperatorKey, nil).Status)
+}
+
+// An event whose delivery is still to be sent is not queued again, however
+// many redeliveries arrive at once: the receiver would get it once more for
+// each.
+func TestAPendingDeliveryIsNotRedeliveredAgain(t *testing.T) {
+	env := testkit.New(t)
+	rcv := newReceiver(t)
+	rcv.setAnswer(http.StatusServiceUnavailable) // the delivery stays pending, retried
+	hook := subscribe(t, env, rcv, store.EventContractCreated)
+	hookPath := "/api/webhooks/" + hook["id"].(string)
+	env.CreateContract(nil)
+	var pending deliveryItem
+	require.Eventually(t, func() bool {
+		items := deliveries(t, env, hook["id"].(string)).Items
+		if len(items) == 0 {
+			return false
+		}
+		pending = items[0]
+		return len(pending.Attempts) > 0
+	}, 30*time.Second, 50*time.Millisecond)
+	require.Equal(t, "PENDING", pending.Status)
+
+	const sent = 8
+	statuses := make(chan int, sent)
+	var wg sync.WaitGroup
+	for range sent {
+		wg.Go(func() {
+			statuses <- env.Do("POST", hookPath+"/deliveries/"+pending.ID+"/redeliver", env.A.OperatorKey, nil).Status
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	for status := range statuses {
+		assert.Equal(t, http.StatusConflict, status)
+	}
+	assert.Len(t, deliveries(t, env, hook["id"].(string)).Items, 1, "nothing queued beside the pending delivery")
 }
 
 // Every event is written in the transaction of its change: a change that is

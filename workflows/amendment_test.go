@@ -151,7 +151,7 @@ func TestAStepFailingForMinutesIsRetriedUntilItPasses(t *testing.T) {
 func TestRefusedAmendmentEndsWithTheReason(t *testing.T) {
 	env := amendmentEnv(t)
 	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(flow.OpenAmendmentResult{},
-		temporal.NewNonRetryableApplicationError("contract CT-1 is cancelled by scheduled amendment am-0 before 2026-06-01; withdraw it first", string(domain.KindConflict), nil))
+		temporal.NewNonRetryableApplicationError("contract CT-1 is cancelled by scheduled amendment am-0 on or before 2026-06-01; withdraw it first", string(domain.KindConflict), nil))
 	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1"})
 	out := outcome(t, env)
 	assert.Nil(t, out.Amendment)

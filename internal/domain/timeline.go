@@ -143,7 +143,7 @@ func PlanOnTimeline(p Preflight, timeline []Pending) (Quote, error) {
 	pr := Project(p.Contract, before(timeline, date, termRank(p.Change.Action, &p.Change)), date)
 	if pr.CancelledBy != "" {
 		return Quote{}, Errorf(KindConflict, "effectiveDate",
-			"contract %s is cancelled by scheduled amendment %s before %s; withdraw it first", p.Contract.Number, pr.CancelledBy, date)
+			"contract %s is cancelled by scheduled amendment %s on or before %s; withdraw it first", p.Contract.Number, pr.CancelledBy, date)
 	}
 	p.Contract = pr.Contract
 	q, err := PlanChange(p)

@@ -28,8 +28,9 @@ const (
 	ClockDeleted   = "deleted"
 )
 
-// MaxClockAdvance bounds one advance: ten years.
-const MaxClockAdvance = 10 * 366 * 24 * time.Hour
+// MaxClockAdvanceYears bounds one advance, in calendar years from the
+// clock's time.
+const MaxClockAdvanceYears = 10
 
 // MaxContractsPerClock bounds the contracts one clock carries: an advance
 // reads all of them at each step.
@@ -172,7 +173,7 @@ func lockClock(ctx context.Context, tx *sqlx.Tx, tenantID, id string) (TestClock
 
 // StartAdvance records that the clock is advancing to `to` and returns it
 // with the number of its advance (which names the advance's workflow). A
-// clock moves forward only, by up to MaxClockAdvance, one advance at a
+// clock moves forward only, by up to MaxClockAdvanceYears, one advance at a
 // time; advancing to where it stands changes nothing (the clock is
 // returned ready).
 func (s *Store) StartAdvance(ctx context.Context, tenantID, id string, to time.Time) (TestClock, error) {
@@ -188,9 +189,10 @@ func (s *Store) StartAdvance(ctx context.Context, tenantID, id string, to time.T
 		case c.Status == ClockAdvancing:
 			return domain.Errorf(domain.KindConflict, "", "test clock %s is advancing to %s already; wait until it is ready", id, c.TargetTime.Format(time.RFC3339))
 		case to.Before(c.FrozenTime):
-			return domain.Errorf(domain.KindUnprocessable, "to", "a test clock never moves back: %s is before its time, %s", to.Format(time.RFC3339), c.FrozenTime.Format(time.RFC3339))
-		case to.Sub(c.FrozenTime) > MaxClockAdvance:
-			return domain.Errorf(domain.KindUnprocessable, "to", "one advance moves a test clock by up to 10 years; %s is further from its time, %s", to.Format(time.RFC3339), c.FrozenTime.Format(time.RFC3339))
+			return domain.Errorf(domain.KindUnprocessable, "to", "a test clock never moves back: %s is before its time, %s", to.Format(time.RFC3339Nano), c.FrozenTime.Format(time.RFC3339Nano))
+		case to.After(c.FrozenTime.AddDate(MaxClockAdvanceYears, 0, 0)):
+			return domain.Errorf(domain.KindUnprocessable, "to", "one advance moves a test clock by up to %d years; %s is further from its time, %s",
+				MaxClockAdvanceYears, to.Format(time.RFC3339Nano), c.FrozenTime.Format(time.RFC3339Nano))
 		case to.Equal(c.FrozenTime):
 			out = c
 			return nil

@@ -107,7 +107,9 @@ func (s *Store) webhookExists(ctx context.Context, tenantID, id string) error {
 
 // Redeliver queues one of a subscription's deliveries to be sent again, as a
 // new delivery of the same event in the same lane, due at once, and returns
-// it along with its lane. A disabled subscription sends nothing.
+// it along with its lane. A disabled subscription sends nothing, and an
+// event with a delivery still pending is not queued again (see
+// refuseWhilePending).
 func (s *Store) Redeliver(ctx context.Context, tenantID, subscriptionID, deliveryID string, now time.Time) (WebhookDelivery, WebhookLane, error) {
 	var d WebhookDelivery
 	q := WebhookLane{TenantID: tenantID, SubscriptionID: subscriptionID}
@@ -130,6 +132,9 @@ func (s *Store) Redeliver(ctx context.Context, tenantID, subscriptionID, deliver
 		if status != WebhookActive {
 			return domain.Errorf(domain.KindConflict, "", "webhook %s is %s; it sends nothing", subscriptionID, status)
 		}
+		if err := refuseWhilePending(ctx, tx, tenantID, subscriptionID, deliveryID); err != nil {
+			return err
+		}
 		id := uuid.NewString()
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO webhook_deliveries (id, tenant_id, subscription_id, event_id, event_seq, contract_id, lane, status, next_attempt_at, redelivery_of, created_at, updated_at)
@@ -148,4 +153,31 @@ func (s *Store) Redeliver(ctx context.Context, tenantID, subscriptionID, deliver
 	})
 	q.Lane = d.Lane
 	return d, q, err
+}
+
+// refuseWhilePending refuses a redelivery of an event that a delivery to
+// the subscription is still to send: the original, or an earlier
+// redelivery. Each redelivery of a delivery first locks it, so concurrent
+// ones queue; the pending ones are read after the lock, in a statement of
+// their own, so that each sees the redelivery the one before it committed.
+func refuseWhilePending(ctx context.Context, tx *sqlx.Tx, tenantID, subscriptionID, deliveryID string) error {
+	var eventID string
+	err := tx.GetContext(ctx, &eventID, `SELECT event_id FROM webhook_deliveries
+		WHERE tenant_id = $1 AND subscription_id = $2 AND id = $3 FOR UPDATE`, tenantID, subscriptionID, deliveryID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("lock delivery: %w", err)
+	}
+	var pending []string
+	if err := tx.SelectContext(ctx, &pending, `SELECT id FROM webhook_deliveries
+		WHERE tenant_id = $1 AND subscription_id = $2 AND event_id = $3 AND status = $4 ORDER BY created_at, id LIMIT 1`,
+		tenantID, subscriptionID, eventID, DeliveryPending); err != nil {
+		return fmt.Errorf("look up pending deliveries: %w", err)
+	}
+	if len(pending) > 0 {
+		return domain.Errorf(domain.KindConflict, "", "delivery %s of this event is still to be sent; redeliver once it is delivered or has failed", pending[0])
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -80,6 +81,12 @@ func (c Config) parseURL(raw string) (*url.URL, error) {
 	if u.User != nil {
 		// Subscriptions are listed with their URL; receivers authenticate us by signature.
 		return nil, errors.New("the URL must not carry credentials; verify the Webhook-Signature header instead")
+	}
+	if p := u.Port(); p != "" {
+		// url.Parse takes any digits: port 0 or 99999 would fail every delivery.
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("the URL's port %s is not a port (1 to 65535)", p)
+		}
 	}
 	switch {
 	case u.Scheme == "https":
