@@ -54,7 +54,18 @@ func (a *Billing) InvoiceDuePeriods(ctx context.Context, in flow.InvoicePageInpu
 		if err != nil {
 			return flow.InvoicePage{}, err
 		}
-		open = append(open, ended...)
+		// An expired contract still billed for its last periods is on a page
+		// too, and its charge listed there already: an invoice twice in one
+		// collection batch is refused, and the batch retried for ever.
+		listed := make(map[string]bool, len(open))
+		for _, inv := range open {
+			listed[inv.ID] = true
+		}
+		for _, inv := range ended {
+			if !listed[inv.ID] {
+				open = append(open, inv)
+			}
+		}
 	}
 	var refs flow.InvoiceRefs
 	for _, inv := range open {

@@ -157,9 +157,9 @@ func (a *Collections) charge(ctx context.Context, inv flow.InvoiceRef, attempt i
 // to be dunned, so the clock's advance is told to wait for its dunning.
 // An attempt a first try finds recorded already was another run's (two runs
 // as of different days collecting one invoice at once, the provider
-// answering both with the one charge): it is skipped here, so that the runs'
-// totals count it once and only that run starts its dunning. A retried try
-// may find its own crashed try's record, and keeps the outcome.
+// answering both with the one charge): it is marked repeated, for the run's
+// totals to count once (see flow.CollectedInvoices.Counted). A retried try
+// may find its own crashed try's record, and marks nothing.
 func (a *Collections) record(ctx context.Context, in flow.CollectInvoicesInput, attempts []*store.InvoiceCollection) (flow.CollectedInvoices, error) {
 	out := flow.CollectedInvoices{Outcomes: make([]domain.CollectionOutcome, len(attempts))}
 	var batch []store.InvoiceCollection
@@ -183,7 +183,10 @@ func (a *Collections) record(ctx context.Context, in flow.CollectInvoicesInput, 
 	if activity.GetInfo(ctx).Attempt == 1 {
 		for i, c := range attempts {
 			if c != nil && !recorded[c.InvoiceID] {
-				out.Outcomes[i] = domain.CollectionSkipped
+				if out.Repeated == nil {
+					out.Repeated = make([]bool, len(attempts))
+				}
+				out.Repeated[i] = true
 			}
 		}
 	}

@@ -177,3 +177,27 @@ func TestCatalogLimitsLeaveAnExpiredContractWithNothingToBill(t *testing.T) {
 	resp = putCatalogLimits(t, env, map[string]any{"maxQuantity": 10})
 	assert.Equal(t, http.StatusOK, resp.Status, "nothing is left to bill: %s", resp.Body)
 }
+
+// An expired contract whose last period is still to be billed is on a
+// run's page, and a charge left on it is also an ended contract's: the run
+// collects it once (listed twice, its batch was refused and retried for
+// ever, and the run never ended).
+func TestAnExpiredContractsChargeIsCollectedOnce(t *testing.T) {
+	env := testkit.New(t)
+	env.Clock.Set(day("2026-01-01"))
+	id := env.CreateContract(map[string]any{
+		"effectiveDate": "2026-01-01", "expirationDate": "2026-02-15", "quantities": map[string]int{"prod_seat": 2},
+	})["id"].(string)
+	assert.Equal(t, billingTotals{AsOf: "2026-01-01", Invoiced: 1, Collected: 1}, runBilling(t, env, "2026-01-01"))
+	env.Clock.Set(day("2026-01-20"))
+	resp := change(env, env.A.SubmitterKey, seats(id, 4))
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+
+	setTerms(t, env, id, `status = 'expired'`)
+	env.Clock.Set(day("2026-04-01"))
+	assert.Equal(t, billingTotals{AsOf: "2026-04-01", Invoiced: 1, Collected: 2}, runBilling(t, env, "2026-04-01"),
+		"the last period and the charge")
+	var open int
+	require.NoError(t, env.Store.DB().Get(&open, `SELECT count(*) FROM invoices WHERE contract_id = $1 AND status <> 'PAID'`, id))
+	assert.Zero(t, open)
+}

@@ -450,6 +450,35 @@ func TestAPendingDeliveryIsNotRedeliveredAgain(t *testing.T) {
 		assert.Equal(t, http.StatusConflict, status)
 	}
 	assert.Len(t, deliveries(t, env, hook["id"].(string)).Items, 1, "nothing queued beside the pending delivery")
+
+	// Given up (as after 72 hours of retries: set here, with no worker to
+	// send anything meanwhile), the delivery is redelivered; given up too,
+	// that redelivery and the original are redelivered at once, and the
+	// event is queued once whichever of its deliveries a request names.
+	env.StopWorker()
+	giveUp := func(id string) {
+		_, err := env.Store.DB().Exec(`UPDATE webhook_deliveries SET status = 'FAILED', next_attempt_at = NULL WHERE id = $1`, id)
+		require.NoError(t, err)
+	}
+	giveUp(pending.ID)
+	again := env.Do("POST", hookPath+"/deliveries/"+pending.ID+"/redeliver", env.A.OperatorKey, nil)
+	require.Equal(t, http.StatusAccepted, again.Status, "%s", again.Body)
+	giveUp(again.JSON(t)["id"].(string))
+	count := map[int]int{}
+	var mu sync.Mutex
+	for i := range sent {
+		named := []string{pending.ID, again.JSON(t)["id"].(string)}[i%2]
+		wg.Go(func() {
+			status := env.Do("POST", hookPath+"/deliveries/"+named+"/redeliver", env.A.OperatorKey, nil).Status
+			mu.Lock()
+			defer mu.Unlock()
+			count[status]++
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, map[int]int{http.StatusAccepted: 1, http.StatusConflict: sent - 1}, count)
+	assert.Len(t, deliveries(t, env, hook["id"].(string)).Items, 3)
+	env.StartWorker()
 }
 
 // Every event is written in the transaction of its change: a change that is

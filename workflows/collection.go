@@ -57,12 +57,12 @@ func billPages(ctx workflow.Context, in *flow.BillingRunInput, runID string) (fl
 		if err := dunning(ctx); err != nil {
 			return in.Totals, err
 		}
-		outcomes, err := collecting(ctx)
+		outcomes, counted, err := collecting(ctx)
 		if err != nil {
 			return in.Totals, err
 		}
 		dunning = dunningFor(ctx, toCollect, outcomes)
-		countPage(in, page, outcomes)
+		countPage(in, page, counted)
 		publishBillingProgress(ctx, *in)
 		if !page.More {
 			return in.Totals, dunning(ctx)
@@ -94,22 +94,22 @@ func invoiceNextPage(ctx workflow.Context, in flow.BillingRunInput, runID string
 
 // collectFirstAttempts starts the first collection of a page's invoices,
 // collectionBatch at a time, and returns how to wait for their outcomes, in
-// the invoices' order.
-func collectFirstAttempts(ctx workflow.Context, tenantID, clockID string, invoices []flow.InvoiceRef) func(workflow.Context) ([]domain.CollectionOutcome, error) {
+// the invoices' order: as they came out, and as the run counts them (see
+// flow.CollectedInvoices.Counted).
+func collectFirstAttempts(ctx workflow.Context, tenantID, clockID string, invoices []flow.InvoiceRef) func(workflow.Context) (outcomes, counted []domain.CollectionOutcome, err error) {
 	var batches []workflow.Future
 	for batch := range slices.Chunk(invoices, collectionBatch) {
 		batches = append(batches, collectBatch(ctx, tenantID, clockID, 0, batch))
 	}
-	return func(ctx workflow.Context) ([]domain.CollectionOutcome, error) {
-		outcomes := make([]domain.CollectionOutcome, 0, len(invoices))
+	return func(ctx workflow.Context) (outcomes, counted []domain.CollectionOutcome, err error) {
 		for _, f := range batches {
 			var out flow.CollectedInvoices
 			if err := f.Get(ctx, &out); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			outcomes = append(outcomes, out.Outcomes...)
+			outcomes, counted = append(outcomes, out.Outcomes...), append(counted, out.Counted()...)
 		}
-		return outcomes, nil
+		return outcomes, counted, nil
 	}
 }
 

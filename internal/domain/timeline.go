@@ -145,9 +145,10 @@ func PlanOnTimeline(p Preflight, timeline []Pending) (Quote, error) {
 		return Quote{}, Errorf(KindConflict, "effectiveDate",
 			"contract %s is cancelled by scheduled amendment %s on or before %s; withdraw it first", p.Contract.Number, pr.CancelledBy, date)
 	}
+	asIs := p
 	p.Contract = pr.Contract
 	q, err := PlanChange(p)
-	return q, pr.explain(err, date)
+	return q, pr.explain(err, date, func() error { _, err := PlanChange(asIs); return err })
 }
 
 // explain adds to a refusal of a change planned against a contract that
@@ -155,10 +156,15 @@ func PlanOnTimeline(p Preflight, timeline []Pending) (Quote, error) {
 // refusal may hold only because of them (a crossgrade to the item another
 // crossgrade on its way moves the contract to, a quantity change of an
 // offering a scheduled change removes), which the contract as it is now
-// does not show. Other errors are returned as they are.
-func (pr Projection) explain(err error, date Date) error {
+// does not show. asIs plans the change against the contract as it is now:
+// a refusal it gives too, word for word, is the change's own, and is
+// returned as it is, as are other errors.
+func (pr Projection) explain(err error, date Date, asIs func() error) error {
 	de, ok := err.(*Error)
 	if !ok || len(pr.After) == 0 || de.Kind == KindInternal {
+		return err
+	}
+	if own := asIs(); own != nil && own.Error() == err.Error() {
 		return err
 	}
 	const named = 3
@@ -241,7 +247,7 @@ func Rebase(cat *Catalog, ct Contract, timeline []Pending, today Date, charges [
 	pr := Projection{Contract: ct}
 	for _, p := range timeline {
 		r := Rebased{ID: p.ID}
-		r.Quote, r.Err = replan(cat, pr, p, today, charges, facts)
+		r.Quote, r.Err = replan(cat, ct, pr, p, today, charges, facts)
 		r.Changed = r.Err == nil && !sameQuote(r.Quote, p.Quote)
 		out = append(out, r)
 		if r.Err == nil && p.InProjection() {
@@ -253,8 +259,9 @@ func Rebase(cat *Catalog, ct Contract, timeline []Pending, today Date, charges [
 	return out
 }
 
-// replan prices p again against pr, on p's own date.
-func replan(cat *Catalog, pr Projection, p Pending, today Date, charges []TerminationCharge, facts func(Pending) CrossgradeFacts) (Quote, error) {
+// replan prices p again against pr, on p's own date; base is the contract
+// as it is now, which a refusal is compared with (see explain).
+func replan(cat *Catalog, base Contract, pr Projection, p Pending, today Date, charges []TerminationCharge, facts func(Pending) CrossgradeFacts) (Quote, error) {
 	if pr.CancelledBy != "" {
 		return Quote{}, Errorf(KindConflict, "effectiveDate", "contract %s is cancelled by scheduled amendment %s on or before %s",
 			pr.Contract.Number, pr.CancelledBy, p.Quote.EffectiveDate)
@@ -267,7 +274,10 @@ func replan(cat *Catalog, pr Projection, p Pending, today Date, charges []Termin
 	}
 	q, err := replanOnDate(cat, pr.Contract, *p.Change, p.Quote.EffectiveDate, today, charges, facts(p))
 	if err != nil {
-		return Quote{}, pr.explain(err, p.Quote.EffectiveDate)
+		return Quote{}, pr.explain(err, p.Quote.EffectiveDate, func() error {
+			_, err := replanOnDate(cat, base, *p.Change, p.Quote.EffectiveDate, today, charges, facts(p))
+			return err
+		})
 	}
 	q.ID, q.Status = p.Quote.ID, p.Quote.Status
 	return q, nil

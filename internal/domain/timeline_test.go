@@ -247,6 +247,9 @@ func TestARefusalOnTheProjectionNamesTheChangesAheadOfIt(t *testing.T) {
 	err = plan(quantity("addon", "nosuch", "4", "2026-03-20"), tl)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "ahead of this change", "a refusal on the contract as it is names no other change")
+	err = plan(quantity("team", "nosuch", "4", "2026-05-01"), tl)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "ahead of this change", "nor one the change gets whatever is ahead of it")
 
 	// Re-priced behind a removal accepted later but dated earlier, the
 	// quantity change fails saying why.

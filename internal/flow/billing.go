@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/contractd/contractd/internal/domain"
@@ -150,6 +151,26 @@ type CollectInvoicesInput struct {
 // in the order of its invoices.
 type CollectedInvoices struct {
 	Outcomes []domain.CollectionOutcome
+	// Repeated marks the attempts another run had recorded already (see
+	// Counted); empty when none was.
+	Repeated []bool `json:",omitempty"`
+}
+
+// Counted are the outcomes a run counts in its totals: an attempt another
+// run recorded first (two runs as of different days reaching one invoice,
+// the provider answering both with its one charge) is that run's, and
+// skipped here. Dunning goes by Outcomes: starting it twice starts it once.
+func (c CollectedInvoices) Counted() []domain.CollectionOutcome {
+	if len(c.Repeated) == 0 {
+		return c.Outcomes
+	}
+	out := slices.Clone(c.Outcomes)
+	for i, repeated := range c.Repeated {
+		if repeated {
+			out[i] = domain.CollectionSkipped
+		}
+	}
+	return out
 }
 
 // CollectionPlan is what a collection attempt takes; Collect is false when

@@ -28,7 +28,8 @@ type ClockStep struct {
 // (zero before its first), then moves the advancing clock to the earliest
 // moment by its target at which something is due: a workflow's wait, the
 // terms sweep of a day with a notice date not yet watched, or the billing
-// run of a day with a period not yet billed. A sweep is recorded done only
+// run of a day with a period not yet billed or a charge not yet tried (see
+// nextBillingRun). A sweep is recorded done only
 // when the advance says it finished it: called again after a crash, before
 // the advance learnt of the step, it returns the same step, since what was
 // due is due until it has happened. A day whose sweep time the clock

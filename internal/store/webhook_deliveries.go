@@ -157,23 +157,31 @@ func (s *Store) Redeliver(ctx context.Context, tenantID, subscriptionID, deliver
 
 // refuseWhilePending refuses a redelivery of an event that a delivery to
 // the subscription is still to send: the original, or an earlier
-// redelivery. Each redelivery of a delivery first locks it, so concurrent
-// ones queue; the pending ones are read after the lock, in a statement of
-// their own, so that each sees the redelivery the one before it committed.
+// redelivery. Every redelivery of the event, whichever of its deliveries it
+// names, first locks the event's original delivery, so concurrent ones
+// queue; the pending ones are read after the lock, in a statement of their
+// own, so that each sees the redelivery the one before it committed. The
+// status is written out, not a parameter, so that the kept prepared
+// statement's plan can use the queue's index.
 func refuseWhilePending(ctx context.Context, tx *sqlx.Tx, tenantID, subscriptionID, deliveryID string) error {
-	var eventID string
-	err := tx.GetContext(ctx, &eventID, `SELECT event_id FROM webhook_deliveries
-		WHERE tenant_id = $1 AND subscription_id = $2 AND id = $3 FOR UPDATE`, tenantID, subscriptionID, deliveryID)
+	var original struct {
+		ContractID string `db:"contract_id"`
+		EventSeq   int64  `db:"event_seq"`
+	}
+	err := tx.GetContext(ctx, &original, `SELECT o.contract_id, o.event_seq FROM webhook_deliveries d
+		JOIN webhook_deliveries o ON o.subscription_id = d.subscription_id AND o.event_id = d.event_id AND o.redelivery_of IS NULL
+		WHERE d.tenant_id = $1 AND d.subscription_id = $2 AND d.id = $3
+		FOR NO KEY UPDATE OF o`, tenantID, subscriptionID, deliveryID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
 	if err != nil {
-		return fmt.Errorf("lock delivery: %w", err)
+		return fmt.Errorf("lock the event's delivery: %w", err)
 	}
 	var pending []string
 	if err := tx.SelectContext(ctx, &pending, `SELECT id FROM webhook_deliveries
-		WHERE tenant_id = $1 AND subscription_id = $2 AND event_id = $3 AND status = $4 ORDER BY created_at, id LIMIT 1`,
-		tenantID, subscriptionID, eventID, DeliveryPending); err != nil {
+		WHERE tenant_id = $1 AND subscription_id = $2 AND contract_id = $3 AND event_seq = $4 AND status = 'PENDING'
+		ORDER BY created_at, id LIMIT 1`, tenantID, subscriptionID, original.ContractID, original.EventSeq); err != nil {
 		return fmt.Errorf("look up pending deliveries: %w", err)
 	}
 	if len(pending) > 0 {
