@@ -114,14 +114,14 @@ func (t *Terms) OpenRenewal(ctx context.Context, in flow.TermInput) (flow.Renewa
 	if out.Amendment == nil {
 		// Refused: the renewal does not hold (its prices are beyond the
 		// tenant's limits, say). The term ends as if it did not renew.
-		return flow.RenewalOpened{Reason: out.ErrorMessage}, nil
+		return flow.RenewalOpened{Reason: out.ErrorMessage, Refused: true}, nil
 	}
 	return flow.RenewalOpened{AmendmentID: id, Status: out.Amendment.Status}, nil
 }
 
 // EndTerm carries out the term's end (see store.EndTerm).
 func (t *Terms) EndTerm(ctx context.Context, in flow.TermInput) (flow.TermEnded, error) {
-	ended, err := t.store.EndTerm(ctx, in.TenantID, in.ContractID, in.End, t.clock.now())
+	ended, err := t.store.EndTerm(ctx, in.TenantID, in.ContractID, in.End, in.RenewalRefused, t.clock.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return flow.TermEnded{}, temporal.NewNonRetryableApplicationError(err.Error(), string(domain.KindNotFound), err)
 	}

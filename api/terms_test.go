@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -222,4 +223,30 @@ func TestEvergreenPastItsMinimumTermKeepsItsMode(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, resp.Status, "%s", resp.Body)
 	assert.Contains(t, resp.JSON(t)["errorMessage"], "evergreen past its minimum term")
 	assert.Equal(t, "active", contractRead(env, ct["id"].(string))()["status"])
+}
+
+// An auto-renewing contract whose renewal is refused (its uplifted prices
+// beyond the tenant's limits) expires at its term's end and says why, in
+// contract.expired, where it used to expire as if it did not auto-renew.
+func TestARefusedRenewalExpiresTheContractSayingWhy(t *testing.T) {
+	env := newAmendmentEnv(t)
+	// Eight seats at 1500 and a TB at 500 bill 12,500 a month; doubled, 25,000.
+	editCatalog(t, env, setLimits(1000, 20_000))
+	ct := fiveSeats(env, map[string]any{"effectiveDate": "2025-03-15", "expirationDate": "2026-03-15", "renewal": autoRenew(10_000),
+		"quantities": map[string]int{"prod_seat": 8}})
+	id := ct["id"].(string)
+	eventually(t, contractRead(env, id), func(c map[string]any) bool { return c["status"] == "expired" })
+
+	expired := contractEvents(t, env, "contract.expired", id)
+	require.Len(t, expired, 1)
+	var data struct {
+		ID             string `json:"id"`
+		Status         string `json:"status"`
+		ExpiredBecause string `json:"expiredBecause"`
+	}
+	require.NoError(t, json.Unmarshal(expired[0].Data, &data))
+	assert.Equal(t, id, data.ID, "the contract, as before")
+	assert.Equal(t, "expired", data.Status)
+	assert.Contains(t, data.ExpiredBecause, "its renewal was refused: ")
+	assert.Contains(t, data.ExpiredBecause, "beyond the limit of 20000", "%s", data.ExpiredBecause)
 }

@@ -59,12 +59,18 @@ func ContractTermWorkflow(ctx workflow.Context, in flow.TermInput) (flow.TermEnd
 	if err := clock.sleepUntil(ctx, at(in.End)); err != nil {
 		return flow.TermEnded{}, err
 	}
-	if _, err := openRenewal(ctx, in); err != nil {
+	last, err := openRenewal(ctx, in)
+	if err != nil {
 		return flow.TermEnded{}, err
+	}
+	end := in
+	if last.Refused {
+		// The contract expires saying why it did not renew.
+		end.RenewalRefused = last.Reason
 	}
 	var t *activities.Terms
 	var ended flow.TermEnded
-	if err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), t.EndTerm, in).Get(ctx, &ended); err != nil {
+	if err := workflow.ExecuteLocalActivity(withDatabaseStep(ctx), t.EndTerm, end).Get(ctx, &ended); err != nil {
 		return ended, err
 	}
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Contract: %s\nTerm ended: %s\nOutcome: %s", in.ContractID, in.End, ended.Outcome))

@@ -42,6 +42,9 @@ type TermInput struct {
 	// TestClockID is the contract's test clock, if it lives on one: then
 	// the waits are on that clock, and FoundAt is its time.
 	TestClockID string `json:",omitempty"`
+	// RenewalRefused is, for the term's end, why its renewal was refused
+	// when last opened: the contract expires saying so.
+	RenewalRefused string `json:",omitempty"`
 }
 
 // TermsSweepInput asks for the terms whose notice date has come by AsOf to
@@ -72,6 +75,9 @@ type RenewalOpened struct {
 	AmendmentID string `json:",omitempty"`
 	Status      string `json:",omitempty"`
 	Reason      string `json:",omitempty"`
+	// Refused says the renewal was refused when opened (its uplifted prices
+	// beyond the tenant's limits, say): Reason is the refusal.
+	Refused bool `json:",omitempty"`
 }
 
 // TermEnded is how a term's end went: EXPIRED, RENEWING (an accepted

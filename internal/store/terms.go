@@ -66,7 +66,7 @@ type TermEnd struct {
 // announced. A change accepted for a date before the end
 // that has not applied yet (the service was down) goes first: EndTerm then
 // returns an error to retry, like an apply whose turn has not come.
-func (s *Store) EndTerm(ctx context.Context, tenantID, contractID string, end domain.Date, now time.Time) (TermEnd, error) {
+func (s *Store) EndTerm(ctx context.Context, tenantID, contractID string, end domain.Date, renewalRefused string, now time.Time) (TermEnd, error) {
 	out := TermEnd{Outcome: domain.TermUnchanged}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		ct, err := lockContract(ctx, tx, tenantID, contractID)
@@ -94,6 +94,11 @@ func (s *Store) EndTerm(ctx context.Context, tenantID, contractID string, end do
 		}
 		out.Outcome = domain.TermExpired
 		note := fmt.Sprintf("contract %s expired at the end of its term on %s", ct.Number, end)
+		why := ""
+		if renewalRefused != "" {
+			why = "its renewal was refused: " + renewalRefused
+			note += "; " + why
+		}
 		var ann announcements
 		for _, p := range timeline {
 			if err := failOpen(ctx, tx, tenantID, p.ID, note, now, &ann); err != nil {
@@ -101,7 +106,7 @@ func (s *Store) EndTerm(ctx context.Context, tenantID, contractID string, end do
 			}
 		}
 		out.Rebased = len(timeline) > 0
-		if err := expireLocked(ctx, tx, tenantID, ct.Contract, now, &ann); err != nil {
+		if err := expireLocked(ctx, tx, tenantID, ct.Contract, why, now, &ann); err != nil {
 			return err
 		}
 		return ann.append(ctx, tx)
@@ -113,11 +118,27 @@ func (s *Store) EndTerm(ctx context.Context, tenantID, contractID string, end do
 // billing bills no period after the end, while the periods the term
 // covered are still billed and collected, dunning included, which a
 // Terminated schedule would stop; so the schedule's own status, which only
-// a DDCMS request changes, is left as it is. ann gathers contract.expired.
-func expireLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, ct domain.Contract, now time.Time, ann *announcements) error {
+// a DDCMS request changes, is left as it is. ann gathers contract.expired,
+// which says why, when there is more to say than that the term ended.
+func expireLocked(ctx context.Context, tx *sqlx.Tx, tenantID string, ct domain.Contract, why string, now time.Time, ann *announcements) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE contracts SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`,
 		tenantID, ct.ID, domain.ContractExpired, now); err != nil {
 		return fmt.Errorf("expire contract %s: %w", ct.Number, err)
 	}
-	return ann.contract(ctx, tx, tenantID, ct.ID, nil, EventContractExpired, now)
+	ev, err := contractEventOf(ctx, tx, tenantID, ct.ID, nil, EventContractExpired, now)
+	if err != nil {
+		return err
+	}
+	if loaded, ok := ev.Data.(domain.Contract); ok && why != "" {
+		ev.Data = expiredContract{Contract: loaded, ExpiredBecause: why}
+	}
+	ann.add(ev)
+	return nil
+}
+
+// expiredContract is contract.expired's data for a contract that expired
+// for a reason beyond its term's end: the contract, and why.
+type expiredContract struct {
+	domain.Contract
+	ExpiredBecause string `json:"expiredBecause"`
 }
