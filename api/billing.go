@@ -60,11 +60,12 @@ func (s *server) getBillingRun(c *gin.Context) {
 	// The id is spelt as runs name themselves: a date-time, or a date a
 	// run's asOf could not be, is no run's.
 	id := c.Param("id")
-	asOf, err := domain.ParseDate(id)
-	if _, strict := time.Parse(time.DateOnly, id); err != nil || strict != nil || checkDate("id", id) != nil {
+	day, err := time.Parse(time.DateOnly, id)
+	if err != nil || checkDate("id", id) != nil {
 		s.fail(c, domain.Errorf(domain.KindInvalid, "id", "a billing run's id is its asOf date (YYYY-MM-DD, years %d to %d)", minDateYear, maxDateYear))
 		return
 	}
+	asOf := domain.DateOf(day)
 	run, err := s.Temporal.BillingRun(c.Request.Context(), principal(c).TenantID, asOf)
 	if errors.Is(err, flow.ErrBillingRunNotFound) {
 		err = domain.Errorf(domain.KindNotFound, "", "billing run %s does not exist", asOf)
