@@ -1,7 +1,9 @@
 package api
 
 import (
+	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 
 	"github.com/gin-gonic/gin"
@@ -12,13 +14,20 @@ import (
 // returns the first that breaks one. authenticate refuses it with 400 in the
 // surface's format before any handler reads it: such a value never reaches
 // Postgres (which refuses NUL outright) nor a workflow.
+//
+// A query string that does not parse (a bad %-escape, a ";") is refused
+// whole: Go's parser drops the pair it cannot read and keeps the rest, so
+// "?preview=true%zz" would otherwise be a change made, not a preview.
 func requestProblem(c *gin.Context) error {
 	for _, p := range c.Params {
-		if err := checkValue("path segment "+p.Key, p.Value, paramLimits[p.Key], queryDefault); err != nil {
+		if err := checkValue("path segment "+p.Key, p.Value, paramLimits[p.Key], ident(maxID)); err != nil {
 			return err
 		}
 	}
-	query := c.Request.URL.Query()
+	query, err := url.ParseQuery(c.Request.URL.RawQuery)
+	if err != nil {
+		return fmt.Errorf("the query string is malformed: %w", err)
+	}
 	// In order, so the same request is refused for the same reason.
 	for _, name := range sortedKeys(query) {
 		if err := checkValue("query parameter", name, ident(maxID), queryDefault); err != nil {

@@ -282,3 +282,87 @@ func TestInputCatalogLimitsBelowWhatContractsHoldAreRefused(t *testing.T) {
 	totals := runBilling(t, env, env.Clock.Now().Format(time.DateOnly))
 	assert.Positive(t, totals.Invoiced, "the contract is still billed")
 }
+
+// A query string that does not parse is refused whole, in the surface's
+// format. Go's parser drops a pair with a bad %-escape or a ";" and keeps the
+// rest, so a hostile probe's "?preview=true%zz" made the change it asked a
+// quote for (and a crossgrade captured its payment), and a list filter
+// spelt so listed everything.
+func TestInputAMalformedQueryStringIsRefusedAndChangesNothing(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	id := ct["id"].(string)
+	for _, query := range []string{"?preview=true%zz", "?preview=true;x", "?preview=true&x=%"} {
+		path := "/api/selfService/contract" + query
+		requireRefused(t, path, env.Do("POST", path, env.A.SubmitterKey, seats(id, 6)), "query string is malformed")
+		path = crossgradePath(ct) + query
+		resp := env.Do("POST", path, env.A.SubmitterKey, map[string]any{"salesItemCode": "BUSINESS-M"})
+		requireFault(t, resp, http.StatusBadRequest, 90063, "UnableToCrossgradeFault")
+	}
+	path := "/api/contracts?status=canceled%zz"
+	requireRefused(t, path, env.Do("GET", path, env.A.SubmitterKey, nil), "query string is malformed")
+	path = schedulePath(env.A.Prefix, id, "restartSchedule") + "?comment=50%"
+	requireRefused(t, path, env.Do("POST", path, env.A.SubmitterKey, nil), "query string is malformed")
+
+	assert.Zero(t, env.CountRows("amendments"), "no amendment was opened")
+	got := env.Do("GET", "/api/contracts/"+id, env.A.SubmitterKey, nil).JSON(t)
+	assert.EqualValues(t, 1, got["version"], "the contract is as it was")
+}
+
+// Every path segment and query value is held to no control characters,
+// as the input limits say: an account number of a newline was looked up (a
+// 404 naming it), and a DDCMS comment kept a newline and a terminal escape.
+func TestInputControlCharactersInPathsAndQueriesAreRefused(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	for _, tc := range []struct{ method, path string }{
+		{"GET", "/api/accounts/%0a/balance"},
+		{"GET", "/api/accounts/" + strings.Repeat("x", 65) + "/balance"},
+		{"POST", schedulePath(env.A.Prefix, ct["id"].(string), "cancelSchedule") + "?comment=a%0Ab%1B%5B31m"},
+	} {
+		requireRefused(t, tc.path, env.Do(tc.method, tc.path, env.A.SubmitterKey, nil), "")
+	}
+	got := env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)
+	assert.Equal(t, "Active", got["paymentSchedule"].(map[string]any)["status"], "the schedule was not cancelled")
+}
+
+// A trace-id beyond its limits is refused, and neither echoed in the
+// answer's headers nor kept: a probe's 200,000-character one came back whole
+// in the response and filled the access log.
+func TestInputARefusedTraceIDIsNotEchoed(t *testing.T) {
+	env := newAmendmentEnv(t)
+	for _, trace := range []string{strings.Repeat("a", 200_000), "a\xffb", "a\tb"} {
+		resp := env.Do("GET", "/api/approvals", env.A.ApproverKey, nil, "trace-id", trace)
+		requireRefused(t, "/api/approvals", resp, "trace-id")
+		assert.Empty(t, resp.Header.Get("trace-id"), "%q", trace[:min(len(trace), 8)])
+	}
+	resp := env.Do("GET", "/api/approvals", env.A.ApproverKey, nil, "trace-id", "trace-ok")
+	assert.Equal(t, "trace-ok", resp.Header.Get("trace-id"), "a good one is echoed")
+}
+
+// A path a surface serves, asked with a method it does not take or one
+// below it that does not exist, is answered in that surface's format (with
+// Allow for the methods it takes): it was always the service's own JSON.
+func TestInputWrongMethodsAndPathsAnswerInTheSurfacesFormat(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	for _, tc := range []struct {
+		method, path string
+		status       int
+	}{
+		{"DELETE", schedulePath(env.A.Prefix, ct["id"].(string), "cancelSchedule"), http.StatusMethodNotAllowed},
+		{"GET", "/api/selfService/contract", http.StatusMethodNotAllowed},
+		{"GET", "/api/selfService/nothing", http.StatusNotFound},
+		{"DELETE", "/api/v5/Contract/Termination", http.StatusMethodNotAllowed},
+		{"GET", "/api/contracts/" + ct["id"].(string) + "/nothing", http.StatusNotFound},
+		{"PATCH", "/api/catalog", http.StatusMethodNotAllowed},
+	} {
+		resp := env.Do(tc.method, tc.path, env.A.OperatorKey, nil)
+		if assert.Equal(t, tc.status, resp.Status, "%s %s: %s", tc.method, tc.path, resp.Body) {
+			requireSurfaceError(t, tc.path, resp)
+		}
+		if tc.status == http.StatusMethodNotAllowed {
+			assert.NotEmpty(t, resp.Header.Get("Allow"), "%s %s", tc.method, tc.path)
+		}
+	}
+}

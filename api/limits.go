@@ -313,12 +313,13 @@ func prefixed(prefix string, tables ...map[string]limit) map[string]limit {
 
 // paramLimits bound the path segments routes name, by parameter name.
 var paramLimits = map[string]limit{
-	"id":           ident(maxID),
-	"contractId":   ident(maxID),
-	"customerId":   ident(maxID),
-	"contractRef":  pattern(19, `^[0-9]+$`, "digits"),
-	"deliveryId":   ident(maxID),
-	"clientPrefix": ident(32),
+	"id":            ident(maxID),
+	"accountNumber": ident(maxID),
+	"contractId":    ident(maxID),
+	"customerId":    ident(maxID),
+	"contractRef":   pattern(19, `^[0-9]+$`, "digits"),
+	"deliveryId":    ident(maxID),
+	"clientPrefix":  ident(32),
 }
 
 // queryLimits bound the query parameters the API reads; any other is still
@@ -334,10 +335,13 @@ var queryLimits = map[string]limit{
 	"after":             pattern(19, `^[0-9]+$`, "digits"),
 	"preview":           trueOrFalse,
 	"asOf":              noted(date, "today or later (GET /api/contracts/{id})"),
-	"comment":           text(maxComment),
+	"comment":           ident(maxComment),
 }
 
-var queryDefault = text(maxComment)
+// queryDefault holds a query parameter the API does not read: a query
+// string is a line of the request, and none of its values holds a control
+// character.
+var queryDefault = ident(maxComment)
 
 // trueOrFalse is a query parameter's flag: a client that spells it
 // otherwise (preview=1, or ?preview with no value) is told so, rather than

@@ -28,12 +28,18 @@ const (
 )
 
 // requestID names the request, echoes the caller's trace id, and puts both
-// in the request's context, from where they travel into workflows.
+// in the request's context, from where they travel into workflows and the
+// access log. A trace id beyond its input limits (too long, a control
+// character, not UTF-8) is neither echoed nor kept: authenticate refuses the
+// request with 400, and nothing of it reaches a response header or a log.
 func (s *server) requestID(c *gin.Context) {
 	id := uuid.NewString()
 	c.Set(requestIDKey, id)
 	c.Header("X-Request-Id", id)
 	trace := c.GetHeader(traceHeader)
+	if checkValue("header "+traceHeader, trace, headerLimits[traceHeader], queryDefault) != nil {
+		trace = ""
+	}
 	if trace != "" {
 		c.Header(traceHeader, trace)
 	}
@@ -63,7 +69,7 @@ func (s *server) accessLog(c *gin.Context) {
 	s.Logger.LogAttrs(c.Request.Context(), level, "http request",
 		slog.String("method", c.Request.Method), slog.String("route", c.FullPath()),
 		slog.Int("status", c.Writer.Status()), slog.Duration("latency", time.Since(start)),
-		slog.String("requestId", c.GetString(requestIDKey)), slog.String("traceId", c.GetHeader(traceHeader)))
+		slog.String("requestId", c.GetString(requestIDKey)), slog.String("traceId", correlation.From(c.Request.Context()).TraceID))
 }
 
 // recoverPanics turns a panic into a plain 500: never a stack trace in a response.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -22,6 +23,12 @@ import (
 // Long: it is longer than a function should be on purpose: it is the table, and
 // split up it would no longer show every route in one place.
 func (s *server) routes(r *gin.Engine) {
+	r.NoRoute(func(c *gin.Context) {
+		reject(c, surfaceAt(c.Request.URL.Path), http.StatusNotFound, "no such endpoint")
+	})
+	r.NoMethod(func(c *gin.Context) {
+		reject(c, surfaceAt(c.Request.URL.Path), http.StatusMethodNotAllowed, "method not allowed")
+	})
 	var (
 		gs = general{}
 		v5 = v5Surface{}
@@ -30,11 +37,11 @@ func (s *server) routes(r *gin.Engine) {
 		ss = selfServiceSurface{}
 
 		api   = r.Group("/api", s.authenticate(gs))
-		cust  = r.Group("/api/customers", s.authenticate(cg))
-		self  = r.Group("/api/selfService", s.authenticate(ss))
-		ddcms = r.Group("/api/v3/client/:clientPrefix/contract/:contractId",
+		cust  = r.Group(crossgradePrefix, s.authenticate(cg))
+		self  = r.Group(selfServicePrefix, s.authenticate(ss))
+		ddcms = r.Group(ddcmsPrefix+":clientPrefix/contract/:contractId",
 			s.recoverPanics(dd), guidRoute, s.authenticate(dd), requireRole(auth.RoleSubmitter, dd))
-		term = r.Group("/api/v5/Contract/Termination",
+		term = r.Group(v5Prefix,
 			trackingHeader, s.recoverPanics(v5), s.authenticate(v5), tenantWide(v5))
 
 		submitter = requireRole(auth.RoleSubmitter, gs)
@@ -116,4 +123,36 @@ func (s *server) routes(r *gin.Engine) {
 	slash(http.MethodPut, "/:id", v5Writer, s.putTermination)
 	slash(http.MethodPatch, "/:id", v5Writer, s.patchTermination)
 	slash(http.MethodDelete, "/:id", v5Writer, s.deleteTermination)
+}
+
+// Where the seeds' surfaces live: their routes, and the paths whose 404 and
+// 405 answer in their formats.
+const (
+	crossgradePrefix  = "/api/customers"
+	selfServicePrefix = "/api/selfService"
+	ddcmsPrefix       = "/api/v3/client/"
+	v5Prefix          = "/api/v5/Contract/Termination"
+)
+
+// surfaceAt is the surface whose routes path is among, for an answer no
+// route gives (no such endpoint, or not that method): a client of a seed's
+// surface reads its own format, however it got the path or method wrong.
+func surfaceAt(path string) surface {
+	switch {
+	case underPrefix(path, crossgradePrefix):
+		return crossgradeSurface{}
+	case underPrefix(path, selfServicePrefix):
+		return selfServiceSurface{}
+	case strings.HasPrefix(path, ddcmsPrefix):
+		return ddcmsSurface{}
+	case underPrefix(path, v5Prefix):
+		return v5Surface{}
+	}
+	return general{}
+}
+
+// underPrefix reports whether path is prefix or a path below it.
+func underPrefix(path, prefix string) bool {
+	rest, ok := strings.CutPrefix(path, prefix)
+	return ok && (rest == "" || rest[0] == '/')
 }

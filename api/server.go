@@ -94,8 +94,6 @@ func NewRouter(d Deps) http.Handler {
 	}
 	r.Use(observeHTTP(d.Metrics), s.recoverPanics(general{}), s.accessLog, s.limitBody)
 	r.HandleMethodNotAllowed = true
-	r.NoRoute(func(c *gin.Context) { reject(c, general{}, http.StatusNotFound, "no such endpoint") })
-	r.NoMethod(func(c *gin.Context) { reject(c, general{}, http.StatusMethodNotAllowed, "method not allowed") })
 	s.routes(r)
 	return r
 }
