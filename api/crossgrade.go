@@ -165,7 +165,7 @@ func (s *server) crossgrade(c *gin.Context) {
 		s.failAs(c, crossgradeSurface{}, err)
 		return
 	}
-	if c.Query("preview") == "true" { // held to true or false by requestProblem
+	if previewing(c) {
 		// The quote, priced on the contract as it will be on its date;
 		// nothing is stored, no payment is authorised, no workflow starts.
 		quote.Status = quotePreview

@@ -100,7 +100,7 @@ func (s *server) changeContract(c *gin.Context) {
 		s.failAs(c, selfServiceSurface{action: ch.Action}, err)
 		return
 	}
-	preview := c.Query("preview") == "true" // held to true or false by requestProblem
+	preview := previewing(c)
 	quote, err := domain.PlanOnTimeline(domain.Preflight{
 		Catalog: &basis.Catalog, Contract: ct, Change: ch, Today: domain.DateOf(ct.Now(s.Now())), Charges: charges,
 	}, basis.Timeline)
@@ -136,13 +136,19 @@ func (s *server) contractShown(c *gin.Context, id string) *contractDetails {
 	return contractDetailsOf(ct)
 }
 
+// previewing reports whether the request asks only for a quote (preview=true;
+// requestProblem holds the flag to true or false).
+func previewing(c *gin.Context) bool { return c.Query("preview") == "true" }
+
 // repeatedRequest answers a request repeated with the same Idempotency-Key
 // (hash identifies the request) with what the first one got, before the change is checked again: the
 // contract may have changed since, by that very amendment. It returns nil
 // when there is no earlier amendment to answer with.
 func (s *server) repeatedRequest(c *gin.Context, hash string) (*flow.Outcome, error) {
 	key := idempotencyKey(c)
-	if key == "" {
+	if key == "" || previewing(c) {
+		// A preview makes nothing, so it repeats nothing: it is priced as
+		// asked, whatever change its key made before.
 		return nil, nil
 	}
 	ctx := c.Request.Context()

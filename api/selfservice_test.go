@@ -288,6 +288,18 @@ func TestIdempotencyKeyReturnsTheFirstAnswer(t *testing.T) {
 	other := change(env, env.A.SubmitterKey, seats(ct["id"].(string), 8), "Idempotency-Key", "seat-7")
 	assert.Equal(t, http.StatusUnprocessableEntity, other.Status)
 	assert.Equal(t, 1, env.CountRows("amendments"))
+
+	// A preview makes nothing, so its key repeats nothing: it is a quote on
+	// the contract as it is now (a probe's preview with the key of a change
+	// made was answered with that change, APPLIED).
+	preview := env.Do("POST", "/api/selfService/contract?preview=true", env.A.SubmitterKey, seats(ct["id"].(string), 7), "Idempotency-Key", "seat-7")
+	require.Equal(t, http.StatusOK, preview.Status, "%s", preview.Body)
+	assert.Equal(t, "PREVIEW", preview.JSON(t)["quote"].(map[string]any)["status"])
+	assert.Equal(t, 1, env.CountRows("amendments"))
+	preview = env.Do("POST", crossgradePath(ct)+"?preview=true", env.A.SubmitterKey, map[string]any{"salesItemCode": "BUSINESS-M"}, "Idempotency-Key", "seat-7")
+	require.Equal(t, http.StatusOK, preview.Status, "%s", preview.Body)
+	assert.Equal(t, "PREVIEW", preview.JSON(t)["quote"].(map[string]any)["status"])
+	assert.Equal(t, 1, env.CountRows("amendments"))
 }
 
 // Parallel changes to one contract are serialised, none lost and none
