@@ -66,3 +66,28 @@ func TestKeyRotationAndRevocation(t *testing.T) {
 	requirePlain(t, scheduleCall(env, ddcms, submitter), http.StatusUnauthorized, "the API key is not valid")
 	assert.Equal(t, http.StatusOK, env.Do("GET", "/api/catalog", env.A.OperatorKey, nil).Status)
 }
+
+// A request presenting two different keys is refused: it was read by its
+// first Authorization header, where a proxy in front may read another. The
+// same key in both of the seeds' headers is one key.
+func TestARequestWithTwoDifferentKeysIsRefused(t *testing.T) {
+	env := testkit.New(t)
+	send := func(headers ...string) int {
+		req, err := http.NewRequest("GET", env.HTTP.URL+"/api/catalog", nil)
+		require.NoError(t, err)
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Add(headers[i], headers[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	a, b := env.A.SubmitterKey, env.B.SubmitterKey
+	assert.Equal(t, http.StatusUnauthorized, send("Authorization", "Bearer "+a, "Authorization", "Bearer "+b))
+	assert.Equal(t, http.StatusUnauthorized, send("Authorization", "Bearer "+a, "apiKey", b))
+	assert.Equal(t, http.StatusUnauthorized, send("apiKey", a, "apiKey", b))
+	assert.Equal(t, http.StatusOK, send("Authorization", "Bearer "+a, "apiKey", a))
+	assert.Equal(t, http.StatusOK, send("Authorization", "Bearer "+a, "Authorization", "Bearer "+a))
+	assert.Equal(t, http.StatusOK, send("Authorization", "Basic eDp5", "apiKey", b), "only a Bearer one is a key")
+}

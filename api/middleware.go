@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -150,13 +151,29 @@ func bodySize(c *gin.Context) (int64, error) {
 }
 
 // presentedKey reads the API key from `Authorization: Bearer` or `apiKey`.
-func presentedKey(r *http.Request) string {
-	if h := r.Header.Get("Authorization"); h != "" {
+// A request that presents two different keys (the header twice, or both
+// headers with other keys) is refused rather than read by its first: a proxy
+// in front may have read, logged or checked another one than the API does.
+func presentedKey(r *http.Request) (string, error) {
+	var keys []string
+	for _, h := range r.Header.Values("Authorization") {
 		if scheme, key, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
-			return strings.TrimSpace(key)
+			keys = append(keys, strings.TrimSpace(key))
 		}
 	}
-	return strings.TrimSpace(r.Header.Get("apiKey"))
+	for _, h := range r.Header.Values("apiKey") {
+		keys = append(keys, strings.TrimSpace(h))
+	}
+	keys = slices.DeleteFunc(keys, func(k string) bool { return k == "" })
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	switch len(keys) {
+	case 0:
+		return "", nil
+	case 1:
+		return keys[0], nil
+	}
+	return "", refusal("the request presents more than one API key; send one")
 }
 
 // authenticate resolves the caller from their key, or their signature: 401
@@ -227,7 +244,10 @@ func (s *server) caller(c *gin.Context) (auth.Principal, error) {
 	if id := c.GetHeader(keyIDHeader); id != "" {
 		return s.signedPrincipal(c, id)
 	}
-	key := presentedKey(c.Request)
+	key, err := presentedKey(c.Request)
+	if err != nil {
+		return auth.Principal{}, err
+	}
 	if key == "" {
 		return auth.Principal{}, refusal("an API key is required (Authorization: Bearer <key> or apiKey: <key>)")
 	}
