@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/contractd/contractd/internal/correlation"
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/store"
@@ -135,7 +136,7 @@ func (s *server) createContractAction(c *gin.Context) {
 
 	in := flow.CreateContractsInput{
 		ActionID: actionID, TenantID: p.TenantID, ActorID: p.ActorID, Source: string(p.Source),
-		TraceID: c.GetHeader(traceHeader), IdempotencyKey: key, RequestHash: hash,
+		TraceID: correlation.From(c.Request.Context()).TraceID, IdempotencyKey: key, RequestHash: hash,
 		AccountNumber: req.AccountNumber, ActionType: actionCreateContractWithPlan, Contracts: requested,
 		TestClockID: req.TestClockID,
 	}

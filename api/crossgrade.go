@@ -45,11 +45,14 @@ type faultBody struct {
 }
 
 // callerFaults are the refusals the seed's table has no row for: of the
-// caller's key, role, request size or pace. Their codes are this service's own,
-// 90000 + the HTTP status, so a client handles them like any other fault.
+// caller's key, role, path, method, request size or pace. Their codes are this
+// service's own, 90000 + the HTTP status, so a client handles them like any
+// other fault.
 var callerFaults = map[int]string{
 	http.StatusUnauthorized:          "AuthenticationFault",
 	http.StatusForbidden:             "AuthorisationFault",
+	http.StatusNotFound:              "NoSuchEndpointFault",
+	http.StatusMethodNotAllowed:      "MethodNotAllowedFault",
 	http.StatusRequestTimeout:        "RequestTimeoutFault",
 	http.StatusRequestEntityTooLarge: "RequestTooLargeFault",
 	http.StatusTooManyRequests:       "RateLimitFault",

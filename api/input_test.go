@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -318,12 +319,23 @@ func TestInputControlCharactersInPathsAndQueriesAreRefused(t *testing.T) {
 	for _, tc := range []struct{ method, path string }{
 		{"GET", "/api/accounts/%0a/balance"},
 		{"GET", "/api/accounts/" + strings.Repeat("x", 65) + "/balance"},
-		{"POST", schedulePath(env.A.Prefix, ct["id"].(string), "cancelSchedule") + "?comment=a%0Ab%1B%5B31m"},
+		{"POST", schedulePath(env.A.Prefix, ct["id"].(string), "restartSchedule") + "?comment=a%0Ab%1B%5B31m"},
+		{"POST", schedulePath(env.A.Prefix, ct["id"].(string), "cancelSchedule") + "?x=a%0Ab"},
 	} {
 		requireRefused(t, tc.path, env.Do(tc.method, tc.path, env.A.SubmitterKey, nil), "")
 	}
 	got := env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)
 	assert.Equal(t, "Active", got["paymentSchedule"].(map[string]any)["status"], "the schedule was not cancelled")
+	assert.Len(t, got["paymentSchedule"].(map[string]any)["history"], 1, "nor restarted")
+
+	// A comment's lines are its own: tabs and line breaks are kept.
+	resp := env.Do("POST", schedulePath(env.A.Prefix, ct["id"].(string), "cancelSchedule"), env.A.SubmitterKey, nil)
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	path := schedulePath(env.A.Prefix, ct["id"].(string), "restartSchedule") + "?comment=" + url.QueryEscape("moved abroad\n\tsee ticket 12\r\n")
+	resp = env.Do("POST", path, env.A.SubmitterKey, nil)
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	history := env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)["paymentSchedule"].(map[string]any)["history"].([]any)
+	assert.Equal(t, "moved abroad\n\tsee ticket 12\r\n", history[len(history)-1].(map[string]any)["comment"])
 }
 
 // A trace-id beyond its limits is refused, and neither echoed in the
@@ -356,10 +368,16 @@ func TestInputWrongMethodsAndPathsAnswerInTheSurfacesFormat(t *testing.T) {
 		{"DELETE", "/api/v5/Contract/Termination", http.StatusMethodNotAllowed},
 		{"GET", "/api/contracts/" + ct["id"].(string) + "/nothing", http.StatusNotFound},
 		{"PATCH", "/api/catalog", http.StatusMethodNotAllowed},
+		{"GET", crossgradePath(ct), http.StatusMethodNotAllowed},
+		{"GET", "/api/customers/nothing", http.StatusNotFound},
 	} {
 		resp := env.Do(tc.method, tc.path, env.A.OperatorKey, nil)
 		if assert.Equal(t, tc.status, resp.Status, "%s %s: %s", tc.method, tc.path, resp.Body) {
 			requireSurfaceError(t, tc.path, resp)
+		}
+		if strings.HasPrefix(tc.path, "/api/customers/") {
+			// Not the seed's SystemFailureFault, which tells a client to try again.
+			assert.EqualValues(t, 90000+tc.status, resp.JSON(t)["faultCode"], "%s %s: %s", tc.method, tc.path, resp.Body)
 		}
 		if tc.status == http.StatusMethodNotAllowed {
 			assert.NotEmpty(t, resp.Header.Get("Allow"), "%s %s", tc.method, tc.path)

@@ -64,7 +64,10 @@ type limit struct {
 	KeyLen   int   // map: characters of a key
 	Min, Max int64 // integer
 	Ident    bool  // text: no control characters
-	Format   *regexp.Regexp
+	// Lines: text with no control characters but tab and line breaks (a
+	// comment's lines), where Ident would refuse those too.
+	Lines  bool
+	Format *regexp.Regexp
 	// FormatName documents Format in the table and in refusals.
 	FormatName string
 	// Filled: an empty text is held to Format too, where elsewhere it
@@ -76,6 +79,7 @@ type limit struct {
 
 func text(n int) limit  { return limit{Kind: kindText, MaxLen: n} }
 func ident(n int) limit { return limit{Kind: kindText, MaxLen: n, Ident: true} }
+func lines(n int) limit { return limit{Kind: kindText, MaxLen: n, Lines: true} }
 func integer(min, max int64) limit {
 	return limit{Kind: kindInteger, Min: min, Max: max}
 }
@@ -288,7 +292,7 @@ var bodySchemas = []bodySchema{
 	body[clockAdvanceRequest]("test clocks: POST /api/test-clocks/{id}/advance", map[string]limit{
 		"to": noted(dateTime, "not before the clock's time, at most 10 years after it"),
 	}),
-	body[decisionRequest]("decisions: POST /api/amendments/{id}/approve, /reject", map[string]limit{"comment": text(maxComment), "quoteVersion": integer(1, maxQuoteVersion)}),
+	body[decisionRequest]("decisions: POST /api/amendments/{id}/approve, /reject", map[string]limit{"comment": lines(maxComment), "quoteVersion": integer(1, maxQuoteVersion)}),
 }
 
 // merge joins field tables into a new one.
@@ -335,7 +339,7 @@ var queryLimits = map[string]limit{
 	"after":             pattern(19, `^[0-9]+$`, "digits"),
 	"preview":           trueOrFalse,
 	"asOf":              noted(date, "today or later (GET /api/contracts/{id})"),
-	"comment":           ident(maxComment),
+	"comment":           lines(maxComment),
 }
 
 // queryDefault holds a query parameter the API does not read: a query

@@ -111,6 +111,8 @@ func (l limit) bounds() string {
 			s += "; " + l.FormatName
 		} else if l.Ident {
 			s += "; no control characters"
+		} else if l.Lines {
+			s += "; no control characters but tabs and line breaks"
 		}
 		return s
 	case kindInteger:

@@ -240,13 +240,19 @@ type refusal string
 func (r refusal) Error() string { return string(r) }
 
 // caller is the principal of a signed request's key id or of a presented key.
+// A request presents one credential: a signature, or a key (see
+// presentedKey).
 func (s *server) caller(c *gin.Context) (auth.Principal, error) {
-	if id := c.GetHeader(keyIDHeader); id != "" {
-		return s.signedPrincipal(c, id)
-	}
 	key, err := presentedKey(c.Request)
 	if err != nil {
 		return auth.Principal{}, err
+	}
+	if id := c.GetHeader(keyIDHeader); id != "" {
+		h := c.Request.Header
+		if key != "" || len(h.Values(keyIDHeader)) > 1 || len(h.Values(signatureHeader)) > 1 {
+			return auth.Principal{}, refusal("a signed request presents one " + keyIDHeader + " and one " + signatureHeader + ", and no API key")
+		}
+		return s.signedPrincipal(c, id)
 	}
 	if key == "" {
 		return auth.Principal{}, refusal("an API key is required (Authorization: Bearer <key> or apiKey: <key>)")

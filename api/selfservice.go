@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/contractd/contractd/internal/correlation"
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/store"
@@ -190,7 +191,7 @@ func (s *server) submitAmendment(c *gin.Context, ct domain.Contract, ch domain.C
 
 	in := flow.OpenAmendmentInput{
 		AmendmentID: amendmentID, WorkflowID: flow.AmendmentWorkflowID(amendmentID), TenantID: p.TenantID, ContractID: ct.ID, ActorID: p.ActorID,
-		Source: string(p.Source), TraceID: c.GetHeader(traceHeader), IdempotencyKey: key, RequestHash: hash,
+		Source: string(p.Source), TraceID: correlation.From(c.Request.Context()).TraceID, IdempotencyKey: key, RequestHash: hash,
 		Change: ch, Request: body,
 	}
 	// The summary is what an operator reads first in the Temporal UI's workflow list.

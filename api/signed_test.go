@@ -63,6 +63,10 @@ func TestKeySignedRequests(t *testing.T) {
 		"key in clear":   env.Do("GET", "/api/catalog", key, nil),
 		"not a signer":   env.Do("GET", "/api/catalog", "", nil, "X-Key-Id", "not-a-uuid", "X-Signature", "t=1,v1=00"),
 		"ddcms, changed": env.Do("POST", schedulePath(env.A.Prefix, ct["id"].(string), "cancelSchedule"), "", nil, "X-Key-Id", id, "X-Signature", sig),
+		// Signed, and presenting a key as well: a proxy in front may read
+		// the key, where the API read the signature.
+		"and a key": env.Do("GET", "/api/catalog", env.B.SubmitterKey, nil, "X-Key-Id", id,
+			"X-Signature", signature(key, "GET", "/api/catalog", time.Now(), "")),
 	}
 	for name, resp := range refused {
 		assert.Equal(t, http.StatusUnauthorized, resp.Status, "%s: %s", name, resp.Body)
