@@ -207,13 +207,19 @@ func checkBounded(path, s string, lim limit) error {
 	if lim.Ident && strings.IndexFunc(s, unicode.IsControl) >= 0 {
 		return fieldError(path, "must not contain control characters")
 	}
-	if lim.Lines && strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && !strings.ContainsRune("\t\n\r", r) }) >= 0 {
+	if lim.Lines && strings.IndexFunc(s, isControlInLines) >= 0 {
 		return fieldError(path, "must not contain control characters other than tabs and line breaks")
 	}
 	if lim.Format != nil && (s != "" || lim.Filled) && !lim.Format.MatchString(s) {
 		return fieldError(path, "must be "+lim.FormatName)
 	}
 	return nil
+}
+
+// isControlInLines is a control character other than those that lay out
+// lines of text: tab, line feed and carriage return.
+func isControlInLines(r rune) bool {
+	return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r'
 }
 
 func checkInteger(path string, n json.Number, lim limit) error {

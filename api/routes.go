@@ -39,7 +39,7 @@ func (s *server) routes(r *gin.Engine) {
 		api   = r.Group("/api", s.authenticate(gs))
 		cust  = r.Group(crossgradePrefix, s.authenticate(cg))
 		self  = r.Group(selfServicePrefix, s.authenticate(ss))
-		ddcms = r.Group(ddcmsPrefix+":clientPrefix/contract/:contractId",
+		ddcms = r.Group(ddcmsPrefix+"/:clientPrefix/contract/:contractId",
 			s.recoverPanics(dd), guidRoute, s.authenticate(dd), requireRole(auth.RoleSubmitter, dd))
 		term = r.Group(v5Prefix,
 			trackingHeader, s.recoverPanics(v5), s.authenticate(v5), tenantWide(v5))
@@ -130,7 +130,7 @@ func (s *server) routes(r *gin.Engine) {
 const (
 	crossgradePrefix  = "/api/customers"
 	selfServicePrefix = "/api/selfService"
-	ddcmsPrefix       = "/api/v3/client/"
+	ddcmsPrefix       = "/api/v3/client"
 	v5Prefix          = "/api/v5/Contract/Termination"
 )
 
@@ -143,7 +143,7 @@ func surfaceAt(path string) surface {
 		return crossgradeSurface{}
 	case underPrefix(path, selfServicePrefix):
 		return selfServiceSurface{}
-	case strings.HasPrefix(path, ddcmsPrefix):
+	case underPrefix(path, ddcmsPrefix):
 		return ddcmsSurface{}
 	case underPrefix(path, v5Prefix):
 		return v5Surface{}
