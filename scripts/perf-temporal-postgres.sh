@@ -12,6 +12,7 @@
 #   SCALE=0 scripts/perf-temporal-postgres.sh    # skip the 100,000-contract scale runs
 #   SCALE_OUT=1 scripts/perf-temporal-postgres.sh  # two APIs, one then two workers, one killed -9
 #   HOLD=1 scripts/perf-temporal-postgres.sh       # start the stack, print loadgen's command, wait for Ctrl-C
+#   PPROF=1 ...                                    # also serve Go's profiler: API on 18095, worker on 18096
 #
 # Every run starts from empty databases (temporal_perf, temporal_perf_visibility,
 # contracts_perf: dropped and recreated), so it can be run again and again; it
@@ -237,14 +238,22 @@ SERVER_SECONDS=$((SECONDS - T2))
 
 # ------------------------------------------------------------- contractd
 
+# pprof_addr NAME PORT: where the first API or worker serves Go's profiler
+# with PPROF=1 (empty, off, otherwise and for the second of each).
+pprof_addr() {
+	if [[ ${PPROF:-0} == 1 && $1 != *2 ]]; then
+		echo "127.0.0.1:$2"
+	fi
+}
+
 # start_worker NAME ADDR / start_api NAME ADDR: one contractd process, ready
 # when it returns; its pid is in $!.
 start_worker() {
-	start "$1" env "${APP_ENV[@]}" HTTP_ADDR="$2" "$BIN/contractd" worker
+	start "$1" env "${APP_ENV[@]}" HTTP_ADDR="$2" PPROF_ADDR="$(pprof_addr "$1" 18096)" "$BIN/contractd" worker
 	wait_until 120 "contractd $1" "$!" curl -fsS "http://$2/healthz"
 }
 start_api() {
-	start "$1" env "${APP_ENV[@]}" HTTP_ADDR="$2" "$BIN/contractd" api
+	start "$1" env "${APP_ENV[@]}" HTTP_ADDR="$2" PPROF_ADDR="$(pprof_addr "$1" 18095)" "$BIN/contractd" api
 	wait_until 120 "contractd $1" "$!" curl -fsS "http://$2/readyz"
 }
 
