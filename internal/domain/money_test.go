@@ -78,9 +78,9 @@ func TestDivRoundHalfUpCannotOverflow(t *testing.T) {
 
 func TestProrateAndBillingRefuseAmountsBeyondTheCeiling(t *testing.T) {
 	march := Period{Start: d("2026-03-01"), End: d("2026-04-01")}
-	_, err := defaults.Prorate("payload", math.MinInt64+1, march, d("2026-03-15"))
+	_, err := defaults.Prorate("payload", math.MinInt64+1, march, Period{Start: d("2026-03-15"), End: march.End})
 	assert.ErrorContains(t, err, "payload: amount")
-	got, err := defaults.Prorate("payload", DefaultMaxAmount, march, d("2026-03-15"))
+	got, err := defaults.Prorate("payload", DefaultMaxAmount, march, Period{Start: d("2026-03-15"), End: march.End})
 	require.NoError(t, err)
 	assert.EqualValues(t, 548_387_096_774_194, got, "10^15 × 17 / 31 computes without overflow")
 

@@ -34,11 +34,11 @@ func floorDiv(a, b int) int {
 	return q
 }
 
-// Prorate charges (or, when negative, credits) amount for the part of period
-// p from d to its end: amount × days(d, End) / days(Start, End), rounded half
-// away from zero to whole minor units, checked against the limits.
-func (l Limits) Prorate(field string, amount int64, p Period, d Date) (int64, error) {
-	return l.prorate(field, amount, int64(d.DaysUntil(p.End)), int64(p.Days()))
+// Prorate charges (or, when negative, credits) amount, the price of the
+// whole period p, for part of it: amount × days(part) / days(p), rounded
+// half away from zero to whole minor units, checked against the limits.
+func (l Limits) Prorate(field string, amount int64, p, part Period) (int64, error) {
+	return l.prorate(field, amount, int64(part.Days()), int64(p.Days()))
 }
 
 // runningShare prorates the steps of one change to a period's price so that
@@ -49,27 +49,26 @@ func (l Limits) Prorate(field string, amount int64, p Period, d Date) (int64, er
 // charged; this way changes in one period charge and credit exactly their
 // net change, and an upgrade and a downgrade back net to zero.
 type runningShare struct {
-	lim   Limits
-	field string
-	p     Period
-	d     Date
-	price int64 // the period's price so far
-	share int64 // its share from d to the period's end, rounded
+	lim     Limits
+	field   string
+	p, part Period
+	price   int64 // the period's price so far
+	share   int64 // its share for part, rounded
 }
 
-func newRunningShare(lim Limits, field string, p Period, d Date, price int64) (*runningShare, error) {
-	share, err := lim.Prorate(field, price, p, d)
-	return &runningShare{lim: lim, field: field, p: p, d: d, price: price, share: share}, err
+func newRunningShare(lim Limits, field string, p, part Period, price int64) (*runningShare, error) {
+	share, err := lim.Prorate(field, price, p, part)
+	return &runningShare{lim: lim, field: field, p: p, part: part, price: price, share: share}, err
 }
 
 // step changes the price by delta and returns the amount that charges (or,
-// when negative, credits) for the rest of the period.
+// when negative, credits) for the part of the period.
 func (r *runningShare) step(delta int64) (int64, error) {
 	price, err := r.lim.Add(r.field, r.price, delta)
 	if err != nil {
 		return 0, err
 	}
-	share, err := r.lim.Prorate(r.field, price, r.p, r.d)
+	share, err := r.lim.Prorate(r.field, price, r.p, r.part)
 	if err != nil {
 		return 0, err
 	}

@@ -40,3 +40,51 @@ func TestProrationOnTheFirstDayOfAStretch(t *testing.T) {
 		})
 	}
 }
+
+// A change is prorated up to where billing stops invoicing the stretch it
+// falls in: the contract's expiration, when that comes before the period's
+// end and the contract is not evergreen. Billing bills no day past it, and
+// a renewal bills its new term on its own at the lines it then has; an
+// evergreen contract bills on past its minimum term, so a change there is
+// prorated to the period's end.
+func TestProrationStopsWhereBillingStops(t *testing.T) {
+	lim := (&Catalog{}).MoneyLimits()
+	march := Period{Start: d("2027-03-01"), End: d("2027-04-01")}
+	year := Period{Start: d("2027-01-15"), End: d("2028-01-15")}
+	cases := []struct {
+		name                  string
+		mode                  string
+		period                Period
+		effective, expires    string
+		before, after, credit int64
+		until                 string // the invoice's end
+	}{
+		// 80000 a year, the term's six months billed 80000 × 181/365: a
+		// day's cancellation credits one day, not the rest of the year.
+		{"an expiring term ends inside an annual period", Expire, year, "2027-07-14", "2027-07-15", 80000, 0, -219, "2027-07-15"},
+		{"an expiring term ends inside a month", Expire, march, "2027-03-14", "2027-03-15", 8000, 0, -258, "2027-03-15"},
+		// The new term, from the 15th, is billed at the new lines.
+		{"a renewing term ends inside a month", AutoRenew, march, "2027-03-14", "2027-03-15", 3000, 6000, 97, "2027-03-15"},
+		{"an evergreen contract bills past its minimum term", Evergreen, march, "2027-03-14", "2027-03-15", 3000, 6000, 1742, "2027-04-01"},
+		{"a term ending with the period", Expire, march, "2027-03-14", "2027-04-01", 3100, 0, -1800, "2027-04-01"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ct := Contract{
+				Currency: "USD", EffectiveDate: d("2027-01-15"), TermStart: d("2027-01-15"), LastBilled: c.period.Start,
+				ExpirationDate: d(c.expires), Renewal: RenewalTerms{Mode: c.mode},
+				Lines: []Line{{OfferingID: "off", RecurringAmount: c.before}},
+			}
+			after := []Line{}
+			if c.after > 0 {
+				after = []Line{{OfferingID: "off", RecurringAmount: c.after}}
+			}
+			q, err := pricing{ct: ct, after: after, effective: d(c.effective), period: c.period, field: "lines"}.quote(lim)
+			require.NoError(t, err)
+			require.NotNil(t, q.InvoicePreview)
+			assert.Equal(t, c.credit, q.InvoicePreview.Total)
+			assert.Equal(t, c.until, q.InvoicePreview.Period.End.String())
+			assert.Equal(t, d(c.effective).DaysUntil(d(c.until)), q.Proration[0].Days)
+		})
+	}
+}

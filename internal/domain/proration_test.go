@@ -74,7 +74,7 @@ func TestProrate(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := Limits{}.OrDefaults().Prorate("amount", tc.amount, tc.p, d(tc.at))
+			got, err := Limits{}.OrDefaults().Prorate("amount", tc.amount, tc.p, Period{Start: d(tc.at), End: tc.p.End})
 			assert.NoError(t, err)
 			assert.Equal(t, tc.want, got)
 		})

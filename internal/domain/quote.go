@@ -142,7 +142,7 @@ func (pc pricing) quote(lim Limits) (Quote, error) {
 		}
 	}
 	if len(lines) > 0 {
-		preview := &InvoicePreview{Currency: ct.Currency, Period: Period{Start: pc.effective, End: pc.period.End}, Lines: lines}
+		preview := &InvoicePreview{Currency: ct.Currency, Period: pc.billedRest(), Lines: lines}
 		if preview.Total, err = sumInvoiceLines(lim, pc.field, lines); err != nil {
 			return Quote{}, err
 		}
@@ -159,12 +159,27 @@ func sumInvoiceLines(lim Limits, field string, lines []InvoiceLine) (int64, erro
 	return lim.Add(field, amounts...)
 }
 
+// billedRest is what is left from the change's date of the stretch billing
+// invoices it in: to the period's end, or to the contract's expiration when
+// that comes first and the contract is not evergreen. Billing stops there
+// (BillingTerms.periodEnd), and a renewal's new term is billed on its own
+// at the lines the contract then has, so prorating past it would charge or
+// credit days that are not billed at this price, or at all.
+func (pc pricing) billedRest() Period {
+	rest := Period{Start: pc.effective, End: pc.period.End}
+	if exp := pc.ct.ExpirationDate; pc.ct.Renewal.Mode != Evergreen && exp.Before(rest.End) && !exp.Before(rest.Start) {
+		rest.End = exp
+	}
+	return rest
+}
+
 // prorationLines charges or credits each offering's recurring change for the
-// rest of the period, in the order of the lines before then the new ones,
-// then the change in discount, from the price actually charged (the lines
-// less a discount in force): what is credited is what was charged.
+// rest of its billed stretch (billedRest), in the order of the lines before
+// then the new ones, then the change in discount, from the price actually
+// charged (the lines less a discount in force): what is credited is what
+// was charged.
 func (pc pricing) prorationLines(lim Limits) ([]ProrationLine, error) {
-	before, after, p, effective := pc.ct.Lines, pc.after, pc.period, pc.effective
+	before, after, p, effective, rest := pc.ct.Lines, pc.after, pc.period, pc.effective, pc.billedRest()
 	if pc.ct.StartsBilledStretch(p, effective) && pc.ct.LastBilled.Before(effective) {
 		// The change takes the whole stretch, which is not billed yet: its
 		// billing, in advance on its first day, bills it on the new lines.
@@ -179,7 +194,7 @@ func (pc pricing) prorationLines(lim Limits) ([]ProrationLine, error) {
 	if price, err = lim.Add(pc.field, price, was); err != nil {
 		return nil, err
 	}
-	share, err := newRunningShare(lim, pc.field, p, effective, price)
+	share, err := newRunningShare(lim, pc.field, p, rest, price)
 	if err != nil {
 		return nil, err
 	}
@@ -190,8 +205,8 @@ func (pc pricing) prorationLines(lim Limits) ([]ProrationLine, error) {
 			return err
 		}
 		out = append(out, ProrationLine{
-			OfferingID: offeringID, RecurringDelta: delta, Days: effective.DaysUntil(p.End), PeriodDays: p.Days(), Amount: amount,
-			Description: fmt.Sprintf("%s, %s to %s", what, effective, p.End.AddDays(-1)),
+			OfferingID: offeringID, RecurringDelta: delta, Days: rest.Days(), PeriodDays: p.Days(), Amount: amount,
+			Description: fmt.Sprintf("%s, %s to %s", what, effective, rest.End.AddDays(-1)),
 		})
 		return nil
 	}

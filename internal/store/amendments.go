@@ -307,6 +307,15 @@ func lockForOpening(ctx context.Context, tx *sqlx.Tx, tenantID, key, id string) 
 	if err != nil {
 		return openingLock{}, err
 	}
+	if ct.TestClockID != nil {
+		// The opening holds the clock for its workflow: its time is read
+		// again, shared, so that an advance cannot step past it meanwhile.
+		now, err := shareClock(ctx, tx, *ct.TestClockID)
+		if err != nil {
+			return openingLock{}, err
+		}
+		ct.ClockTime = &now
+	}
 	locked := openingLock{lockedContract: after.locked(ct), opened: after.Opened}
 	if locked.timeline, err = decodeTimeline(after.Timeline); err != nil {
 		return openingLock{}, err

@@ -60,10 +60,23 @@ func (s *Store) NextClockStep(ctx context.Context, tenantID, id string, finished
 			return fmt.Errorf("record the sweeps of test clock %s: %w", id, err)
 		}
 		target := *c.TargetTime
-		var wait sql.NullTime
-		if err := tx.GetContext(ctx, &wait, `SELECT min(due_at) FROM test_clock_waits WHERE clock_id = $1`, id); err != nil {
+		var waits struct {
+			Next sql.NullTime `db:"next"`
+			Busy bool         `db:"busy"`
+		}
+		if err := tx.GetContext(ctx, &waits, `SELECT min(due_at) AS next, coalesce(bool_or(due_at IS NULL), false) AS busy
+			FROM test_clock_waits WHERE clock_id = $1`, id); err != nil {
 			return fmt.Errorf("read test clock waits: %w", err)
 		}
+		if waits.Busy {
+			// A workflow started since the last step settled (an amendment
+			// opened meanwhile) is still on its way: the clock waits for
+			// it where it stands, as a step's wake does, so that what it
+			// waits for is due in a later step, not stepped past.
+			step = ClockStep{At: c.FrozenTime, Wake: true}
+			return nil
+		}
+		wait := waits.Next
 		sweepAt, err := nextTermsSweep(ctx, tx, id, firstSweepDay(swept.Terms, c.FrozenTime, termsSweepTime))
 		if err != nil {
 			return err

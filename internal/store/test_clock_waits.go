@@ -14,23 +14,40 @@ import (
 func (s *Store) RegisterClockWait(ctx context.Context, clockID, workflowID string, due time.Time) (time.Time, error) {
 	var now time.Time
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		// The clock's row is locked so that a step cannot move it between
-		// the read and the record.
-		if err := tx.GetContext(ctx, &now, `SELECT frozen_time FROM test_clocks WHERE id = $1 FOR SHARE`, clockID); err != nil {
-			return fmt.Errorf("read test clock: %w", err)
+		// Shared so that a step cannot move the clock between the read and
+		// the record.
+		var err error
+		if now, err = shareClock(ctx, tx, clockID); err != nil {
+			return err
 		}
 		var dueAt *time.Time
 		if now.Before(due) {
 			dueAt = &due
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO test_clock_waits (workflow_id, clock_id, due_at) VALUES ($1, $2, $3)
-			ON CONFLICT (workflow_id) DO UPDATE SET due_at = EXCLUDED.due_at`, workflowID, clockID, dueAt)
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO test_clock_waits (workflow_id, clock_id, due_at) VALUES ($1, $2, $3)
+			ON CONFLICT (workflow_id) DO UPDATE SET due_at = EXCLUDED.due_at`, workflowID, clockID, dueAt); err != nil {
 			return fmt.Errorf("record test clock wait: %w", err)
 		}
 		return nil
 	})
 	return now, err
+}
+
+// shareClock reads the clock's time under a share lock held until tx ends.
+// A step of the clock's advance locks it to move it (NextClockStep), so
+// whichever commits second sees what the first did: the step a hold tx
+// recorded for a new workflow (and waits for that workflow), or tx the
+// time the step moved to. Read without it, a step could move the clock past
+// a date tx had checked against the time before, and skip what tx started.
+// (Deleting a clock locks it, then its contracts; an opening locks its
+// contract, then shares the clock. Postgres ends such a deadlock by failing
+// one of the two, whose step is tried again.)
+func shareClock(ctx context.Context, q sqlx.QueryerContext, clockID string) (time.Time, error) {
+	var now time.Time
+	if err := sqlx.GetContext(ctx, q, &now, `SELECT frozen_time FROM test_clocks WHERE id = $1 FOR SHARE`, clockID); err != nil {
+		return now, fmt.Errorf("read test clock %s: %w", clockID, err)
+	}
+	return now, nil
 }
 
 // holdClock records that a workflow of the clock is starting: the clock's
