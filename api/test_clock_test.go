@@ -406,6 +406,39 @@ func TestChangeOnTheNextBillCycleIsBilledOnce(t *testing.T) {
 	assert.EqualValues(t, 2*1500, resp.JSON(t)["quote"].(map[string]any)["prorationTotal"])
 }
 
+// A monthly contract changed to annual billing on its next bill cycle is
+// billed, from that day, the rest of the year its cycles now count, to its
+// expiration: a stub of the annual cycle that started on its effective
+// date. (A probe saw the new period never invoiced: the cycle holding the
+// last monthly invoice counted as billed.)
+func TestAChangeToAnnualBillingBillsTheRestOfTheYear(t *testing.T) {
+	env := testkit.New(t)
+	sb := env.NewSandboxTenant("SB")
+	clockID := createTestClock(t, env, sb, clockStart)
+	id := clockContract(t, env, sb, clockID, nil)
+	resp := change(env, sb.SubmitterKey, map[string]any{
+		"action": "RATE_CHANGE", "contractId": id, "relativeEffectiveDate": "NEXT_BILL_CYCLE",
+		"payload": map[string]any{"offerings": []any{map[string]any{"offeringId": "off_team", "rateId": "rate_team_annual_usd"}}},
+	})
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	quote := resp.JSON(t)["quote"].(map[string]any)
+	require.Equal(t, "2027-02-10", quote["effectiveDate"])
+	annual := int64(quote["recurringAfter"].(float64))
+
+	advance(t, env, sb, clockID, "2027-02-10T12:00:00Z")
+	awaitReady(t, env, sb, clockID)
+	var got []string
+	for _, raw := range clockInvoices(t, env, sb, id)["items"].([]any) {
+		inv := raw.(map[string]any)
+		got = append(got, fmt.Sprintf("%s %s to %s: %.0f", inv["kind"], inv["periodStart"], inv["periodEnd"], inv["total"]))
+	}
+	days, year := int64(334), int64(365) // 10 February 2027 to 10 January 2028, of the cycle from 10 January
+	assert.ElementsMatch(t, []string{
+		"RECURRING 2027-01-10 to 2027-02-10: 8000",
+		fmt.Sprintf("RECURRING 2027-02-10 to 2028-01-10: %d", (2*annual*days+year)/(2*year)),
+	}, got)
+}
+
 // A charge a change raises mid-period is collected by the next day's run,
 // as on the wall clock, not left to the next period's: a clock stops on a
 // day when a charge is due as it does when a period is.

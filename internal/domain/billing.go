@@ -80,8 +80,9 @@ type BillingTerms struct {
 	// ResumesOn is when a restarted schedule resumes: periods starting
 	// earlier were missed while it was Terminated and are never billed.
 	ResumesOn Date
-	// LastBilled is the start of the latest period already invoiced.
-	LastBilled Date
+	// BilledThrough is the end of the latest period already invoiced: the
+	// contract is billed up to that day.
+	BilledThrough Date
 }
 
 // DuePeriod is a span to bill: Billed is the part of Cycle the contract
@@ -92,22 +93,26 @@ type DuePeriod struct {
 }
 
 // DuePeriods lists, oldest first, the periods starting on or before asOf that
-// are still to be billed: not before the effective or resume date, after the
-// last billed period, and, unless the contract is evergreen, before the
-// expiration date. asOf bounds the list even for an evergreen contract.
+// are still to be billed: not before the effective or resume date, from the
+// day the contract is billed through, and, unless the contract is
+// evergreen, before the expiration date. asOf bounds the list even for an
+// evergreen contract. A cycle billed only in part is due from that day on:
+// its first days were billed in another shape (a monthly contract that
+// changed to annual billing, a term that ended inside it and was then
+// extended), and the rest is a stub of the cycle as it is now.
 func (t BillingTerms) DuePeriods(asOf Date) []DuePeriod {
-	from := later(t.EffectiveDate, t.ResumesOn)
-	if !t.LastBilled.IsZero() {
-		from = later(from, t.LastBilled.AddDays(1))
-	}
+	from := later(later(t.EffectiveDate, t.ResumesOn), t.BilledThrough)
 	var due []DuePeriod
 	for start := t.EffectiveDate; t.covers(start) && !start.After(asOf); {
 		cycle := PeriodContaining(t.EffectiveDate, t.CycleDay, t.Period, start)
 		billed := Period{Start: start, End: t.periodEnd(start, cycle.End)}
-		if !start.Before(from) {
+		start = billed.End
+		if billed.Start.Before(t.BilledThrough) && billed.End.After(t.BilledThrough) {
+			billed.Start = t.BilledThrough
+		}
+		if !billed.Start.Before(from) && !billed.Start.After(asOf) {
 			due = append(due, DuePeriod{Billed: billed, Cycle: cycle})
 		}
-		start = billed.End
 	}
 	return due
 }

@@ -112,14 +112,14 @@ func TestDuePeriods(t *testing.T) {
 		{
 			name: "periods after the last billed one",
 			terms: BillingTerms{EffectiveDate: d("2026-01-01"), ExpirationDate: d("2027-01-01"), CycleDay: 1, Period: Monthly,
-				LastBilled: d("2026-02-01")},
+				BilledThrough: d("2026-03-01")},
 			asOf: "2026-04-01",
 			want: []wantPeriod{{"2026-03-01", "2026-03-31", 31, 31}, {"2026-04-01", "2026-04-30", 30, 30}},
 		},
 		{
 			name: "a restart resumes from the next due date",
 			terms: BillingTerms{EffectiveDate: d("2026-01-01"), ExpirationDate: d("2027-01-01"), CycleDay: 1, Period: Monthly,
-				LastBilled: d("2026-01-01"), ResumesOn: d("2026-04-15")},
+				BilledThrough: d("2026-02-01"), ResumesOn: d("2026-04-15")},
 			asOf: "2026-06-01",
 			want: []wantPeriod{{"2026-05-01", "2026-05-31", 31, 31}, {"2026-06-01", "2026-06-30", 30, 30}},
 		},
@@ -143,14 +143,14 @@ func TestDuePeriods(t *testing.T) {
 // by days; an evergreen contract goes on past its expiration date in whole
 // cycles, any other stops there.
 func TestDuePeriodsFollowTerms(t *testing.T) {
-	renewed := func(lastBilled, termStart string) BillingTerms {
+	renewed := func(billedThrough, termStart string) BillingTerms {
 		terms := monthly("2025-01-01", "2027-01-15", 1)
-		terms.LastBilled, terms.TermStart = d(lastBilled), d(termStart)
+		terms.BilledThrough, terms.TermStart = d(billedThrough), d(termStart)
 		return terms
 	}
 	evergreen := monthly("2026-01-01", "2026-02-15", 1)
 	evergreen.Evergreen = true
-	lateRenewal := renewed("2026-01-01", "2026-01-15")
+	lateRenewal := renewed("2026-01-15", "2026-01-15")
 	lateRenewal.ResumesOn = d("2026-01-20")
 	tests := []struct {
 		name    string
@@ -161,21 +161,21 @@ func TestDuePeriodsFollowTerms(t *testing.T) {
 	}{
 		{
 			name:    "a term start inside a cycle splits it",
-			terms:   renewed("2025-12-01", "2026-01-15"),
+			terms:   renewed("2026-01-01", "2026-01-15"),
 			asOf:    "2026-02-01",
 			want:    []wantPeriod{{"2026-01-01", "2026-01-14", 14, 31}, {"2026-01-15", "2026-01-31", 17, 31}, {"2026-02-01", "2026-02-28", 28, 28}},
 			charges: []int64{452, 548, 1000}, // 451.61 and 548.39
 		},
 		{
 			name:    "the stub before the term start, billed before the renewal, is not billed again",
-			terms:   renewed("2026-01-01", "2026-01-15"),
+			terms:   renewed("2026-01-15", "2026-01-15"),
 			asOf:    "2026-02-01",
 			want:    []wantPeriod{{"2026-01-15", "2026-01-31", 17, 31}, {"2026-02-01", "2026-02-28", 28, 28}},
 			charges: []int64{548, 1000},
 		},
 		{
 			name:    "a term start on a cycle's first day splits nothing",
-			terms:   renewed("2025-12-01", "2026-02-01"),
+			terms:   renewed("2026-01-01", "2026-02-01"),
 			asOf:    "2026-02-01",
 			want:    []wantPeriod{{"2026-01-01", "2026-01-31", 31, 31}, {"2026-02-01", "2026-02-28", 28, 28}},
 			charges: []int64{1000, 1000},
@@ -193,6 +193,24 @@ func TestDuePeriodsFollowTerms(t *testing.T) {
 			asOf:    "2026-04-30",
 			want:    []wantPeriod{{"2026-01-01", "2026-01-31", 31, 31}, {"2026-02-01", "2026-02-28", 28, 28}, {"2026-03-01", "2026-03-31", 31, 31}, {"2026-04-01", "2026-04-30", 30, 30}},
 			charges: []int64{1000, 1000, 1000, 1000},
+		},
+		{
+			// Billed monthly to 1 February, then changed to annual billing
+			// from there: the year's cycle from 1 January is due from 1
+			// February, to the expiration.
+			name:    "a cycle billed in part in another shape is due from where it was billed to",
+			terms:   BillingTerms{EffectiveDate: d("2026-01-01"), ExpirationDate: d("2027-01-01"), CycleDay: 1, Period: Annual, BilledThrough: d("2026-02-01")},
+			asOf:    "2026-02-01",
+			want:    []wantPeriod{{"2026-02-01", "2026-12-31", 334, 365}},
+			charges: []int64{915}, // 915.07
+		},
+		{
+			// Billed to its expiration on 15 March, then made evergreen.
+			name:    "a term extended after its last stub was billed bills the rest of that cycle",
+			terms:   BillingTerms{EffectiveDate: d("2026-01-01"), ExpirationDate: d("2026-03-15"), CycleDay: 1, Period: Monthly, Evergreen: true, BilledThrough: d("2026-03-15")},
+			asOf:    "2026-04-01",
+			want:    []wantPeriod{{"2026-03-15", "2026-03-31", 17, 31}, {"2026-04-01", "2026-04-30", 30, 30}},
+			charges: []int64{548, 1000},
 		},
 		{
 			name:    "a contract that is not evergreen stops at its expiration",

@@ -117,15 +117,16 @@ func billingContracts(ctx context.Context, q sqlx.QueryerContext, tenantID strin
 		CycleDay       int                  `db:"billing_cycle_day"`
 		Period         domain.BillingPeriod `db:"billing_period"`
 		ResumesOn      domain.Date          `db:"schedule_resumes_on"`
-		LastBilled     domain.Date          `db:"last_billed"`
+		BilledThrough  domain.Date          `db:"billed_through"`
 		Version        int64                `db:"version"`
 		State          string               `db:"state"`
 	}
 	err := sqlx.SelectContext(ctx, q, &rows, `
 		SELECT c.id, c.ref, c.status, c.currency, c.schedule_status, c.lines, c.effective_date, c.expiration_date,
 			c.term_start, c.renewal_mode, c.billing_cycle_day, c.billing_period, c.schedule_resumes_on, c.version,
-			`+billingState+` AS state, (SELECT max(i.period_start) FROM invoices i
-			 WHERE i.tenant_id = c.tenant_id AND i.contract_id = c.id AND i.kind = 'RECURRING') AS last_billed`+billableContracts+`
+			`+billingState+` AS state, (SELECT i.period_end FROM invoices i
+			 WHERE i.tenant_id = c.tenant_id AND i.contract_id = c.id AND i.kind = 'RECURRING'
+			 ORDER BY i.period_start DESC LIMIT 1) AS billed_through`+billableContracts+`
 			AND c.ref > $7
 		ORDER BY c.ref LIMIT $8`, append(billableArgs(tenantID, clockID, asOf), afterRef, limit+1)...)
 	if err != nil {
@@ -138,7 +139,7 @@ func billingContracts(ctx context.Context, q sqlx.QueryerContext, tenantID strin
 			ID: r.ID, Ref: r.Ref, Currency: r.Currency, ScheduleStatus: r.ScheduleStatus, Version: r.Version, State: r.State,
 			Terms: domain.BillingTerms{
 				EffectiveDate: r.EffectiveDate, ExpirationDate: r.ExpirationDate, CycleDay: r.CycleDay, Period: r.Period,
-				TermStart: r.TermStart, ResumesOn: r.ResumesOn, LastBilled: r.LastBilled,
+				TermStart: r.TermStart, ResumesOn: r.ResumesOn, BilledThrough: r.BilledThrough,
 				// An expired contract bills nothing past its end, whatever
 				// its terms said.
 				Evergreen: r.RenewalMode == domain.Evergreen && r.Status == domain.ContractActive,
