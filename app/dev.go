@@ -47,7 +47,7 @@ func RunDev(ctx context.Context, cfg config.Config) error {
 	}
 	// One registry: the API's /metrics shows the worker's metrics too.
 	reg := metrics.NewRegistry()
-	c, err := dialTemporal(hostPort, cfg.TemporalNamespace, cfg.GzipTemporal(cfg.TemporalAddress == ""), logger, reg, tracing.Provider)
+	c, err := dialTemporal(hostPort, cfg.TemporalNamespace, cfg.GzipTemporal(cfg.TemporalAddress == ""), embeddedToken(cfg), logger, reg, tracing.Provider)
 	if err != nil {
 		return err
 	}
@@ -124,6 +124,7 @@ func startEmbeddedTemporal(cfg config.Config) (*devtemporal.Server, error) {
 		FrontendPort:     cfg.TemporalDevPort,
 		UIPort:           cfg.TemporalUIPort,
 		UIWriteActions:   cfg.TemporalUIWriteActions,
+		WriteToken:       embeddedToken(cfg),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("embedded temporal: %w", err)
@@ -136,6 +137,10 @@ func startEmbeddedTemporal(cfg config.Config) (*devtemporal.Server, error) {
 // processes on one machine (the fault-injection suite restarts each of them
 // on its own).
 func RunTemporal(ctx context.Context, cfg config.Config) error {
+	// The key api and worker derive the server's write token from.
+	if err := cfg.EnsureUpdateKey(); err != nil {
+		return err
+	}
 	srv, err := startEmbeddedTemporal(cfg)
 	if err != nil {
 		return err

@@ -76,7 +76,7 @@ func connect(ctx context.Context, cfg config.Config, serviceName string) (svc *S
 		return nil, nil, err
 	}
 	reg := metrics.NewRegistry()
-	c, err := dialTemporal(temporalAddress(cfg), cfg.TemporalNamespace, cfg.GzipTemporal(false), logger, reg, tracing.Provider)
+	c, err := dialTemporal(temporalAddress(cfg), cfg.TemporalNamespace, cfg.GzipTemporal(false), embeddedToken(cfg), logger, reg, tracing.Provider)
 	if err != nil {
 		_ = s.Close()
 		flushTraces(tracing, logger)
@@ -152,8 +152,10 @@ func storeOptions(tracing trace.TracerProvider) []store.Option {
 }
 
 // dialTemporal connects a client whose SDK metrics, and those of workers
-// built on it, go to reg, and whose spans to tracing (nil is none).
-func dialTemporal(hostPort, namespace string, gzip bool, logger *slog.Logger, reg *prometheus.Registry, tracing trace.TracerProvider) (client.Client, error) {
+// built on it, go to reg, and whose spans to tracing (nil is none). A
+// token is presented as an API key, in clear on loopback: the embedded
+// server's (see embeddedToken).
+func dialTemporal(hostPort, namespace string, gzip bool, token string, logger *slog.Logger, reg *prometheus.Registry, tracing trace.TracerProvider) (client.Client, error) {
 	var compression client.GrpcCompression = &client.GrpcCompressionGzip{}
 	if !gzip {
 		compression = &client.GrpcCompressionNone{}
@@ -165,11 +167,26 @@ func dialTemporal(hostPort, namespace string, gzip bool, logger *slog.Logger, re
 	opts.HostPort, opts.Namespace = hostPort, namespace
 	opts.MetricsHandler = metrics.NewTemporalHandler(reg)
 	opts.ConnectionOptions = client.ConnectionOptions{GrpcCompression: compression}
+	if token != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(token)
+		opts.ConnectionOptions.TLSDisabled = true
+	}
 	c, err := client.Dial(opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", hostPort, err)
 	}
 	return c, nil
+}
+
+// embeddedToken is what a process presents to the embedded Temporal server
+// (TEMPORAL_ADDRESS unset) to write there, unless that server lets anyone
+// write (its UI's write actions on); nothing to an external Temporal, whose
+// operators set its own authorization.
+func embeddedToken(cfg config.Config) string {
+	if cfg.TemporalAddress != "" || cfg.TemporalUIWriteActions {
+		return ""
+	}
+	return cfg.EmbeddedTemporalToken()
 }
 
 func temporalAddress(cfg config.Config) string {

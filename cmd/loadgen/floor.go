@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/contractd/contractd/internal/config"
 	_ "github.com/contractd/contractd/internal/fastgzip" // as the service's requests, with -temporal-gzip
 )
 
@@ -64,11 +65,18 @@ func startFloor(ctx context.Context, o options) (*floor, error) {
 	if o.temporalGzip {
 		compression = &client.GrpcCompressionGzip{}
 	}
-	c, err := client.Dial(client.Options{
+	opts := client.Options{
 		HostPort: o.temporal, Namespace: o.namespace,
 		Logger:            sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
 		ConnectionOptions: client.ConnectionOptions{GrpcCompression: compression},
-	})
+	}
+	if token := embeddedTemporalToken(); token != "" {
+		// `dev`'s embedded Temporal lets only its token write (start the
+		// floor's workflows); another Temporal ignores it.
+		opts.Credentials = client.NewAPIKeyStaticCredentials(token)
+		opts.ConnectionOptions.TLSDisabled = true
+	}
+	c, err := client.Dial(opts)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
@@ -118,4 +126,19 @@ func (f *floor) run(ctx context.Context, o options, n int, rec *recorder) time.D
 	}
 	wg.Wait()
 	return time.Since(start)
+}
+
+// embeddedTemporalToken is the write token of `dev`'s embedded Temporal
+// (config.EmbeddedTemporalToken), from the update key of the environment
+// loadgen runs in (CONTRACTD_UPDATE_KEY, or the key in CONTRACTD_STATE_DIR,
+// ./.contractd by default), as `dev` reads it; "" without one.
+func embeddedTemporalToken() string {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return ""
+	}
+	if found, err := cfg.ReadUpdateKey(); !found || err != nil {
+		return ""
+	}
+	return cfg.EmbeddedTemporalToken()
 }

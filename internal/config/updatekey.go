@@ -1,7 +1,9 @@
 package config
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -23,14 +25,10 @@ const updateKeyFile = "update-key"
 // and its workers must share it: the same variable, or the same state
 // directory.
 func (c *Config) EnsureUpdateKey() error {
-	if len(c.UpdateKey) > 0 {
-		return nil
-	}
-	path := filepath.Join(c.StateDir, updateKeyFile)
-	if key, err := readUpdateKey(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
-		c.UpdateKey = key
+	if found, err := c.ReadUpdateKey(); found || err != nil {
 		return err
 	}
+	path := filepath.Join(c.StateDir, updateKeyFile)
 	if err := os.MkdirAll(c.StateDir, 0o700); err != nil {
 		return fmt.Errorf("state directory for the update key: %w", err)
 	}
@@ -72,4 +70,30 @@ func readUpdateKey(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s holds a key shorter than %d characters", path, MinUpdateKeyLength)
 	}
 	return []byte(key), nil
+}
+
+// ReadUpdateKey sets UpdateKey as EnsureUpdateKey does, but generates
+// none: it reports whether there is one, for a tool run beside the service
+// (loadgen's floor against `dev`).
+func (c *Config) ReadUpdateKey() (bool, error) {
+	if len(c.UpdateKey) > 0 {
+		return true, nil
+	}
+	key, err := readUpdateKey(filepath.Join(c.StateDir, updateKeyFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	c.UpdateKey = key
+	return err == nil, err
+}
+
+// EmbeddedTemporalToken is what `api`, `worker` and `dev` present to the
+// embedded Temporal server (`dev`, `contractd temporal`) to start, signal,
+// update or end workflows there; a caller without it (the Web UI, any other
+// process on the machine) may only read. It is derived from UpdateKey, so
+// processes that share that key share it; EnsureUpdateKey comes first.
+func (c Config) EmbeddedTemporalToken() string {
+	mac := hmac.New(sha256.New, c.UpdateKey)
+	mac.Write([]byte("contractd embedded temporal frontend"))
+	return hex.EncodeToString(mac.Sum(nil))
 }

@@ -7,9 +7,9 @@ import (
 )
 
 // derivedPortOffsets are the ports, from the frontend's, that the server's
-// services listen on: gRPC of history, matching and worker (+1..+3), and
-// the four services' membership (+10..+13).
-var derivedPortOffsets = []int{0, 1, 2, 3, 10, 11, 12, 13}
+// services listen on: gRPC of history, matching, worker and the internal
+// frontend (+1..+4), and the five services' membership (+10..+14).
+var derivedPortOffsets = []int{0, 1, 2, 3, 4, 10, 11, 12, 13, 14}
 
 // FreeFrontendPort finds, from port from on, a frontend port whose derived
 // ports are free too: for tests that start servers side by side.

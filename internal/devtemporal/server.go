@@ -46,6 +46,10 @@ type Options struct {
 	// workflows. Off, it is read-only: operators inspect, they do not act.
 	// (Updates a workflow did not get from the API are refused either way.)
 	UIWriteActions bool
+	// WriteToken, when set, is what a caller of the frontend must present
+	// (as an API key: "authorization: Bearer <token>") to do more than read
+	// (see writerClaims). Empty, anyone who reaches the port may write.
+	WriteToken string
 	// LogLevel of the server's own (zap) logger: "warn" keeps the dev console readable.
 	LogLevel string
 }
@@ -97,17 +101,10 @@ func Start(opts Options) (*Server, error) {
 		level = "warn"
 	}
 	logger := newStoppingLogger(log.NewZapLogger(log.BuildZapLogger(log.Config{Level: level, Format: "json"})))
-	authorizer, err := authorization.GetAuthorizerFromConfig(&cfg.Global.Authorization)
-	if err != nil {
-		return nil, fmt.Errorf("authorizer: %w", err)
-	}
-	claimMapper, err := authorization.GetClaimMapperFromConfig(&cfg.Global.Authorization, logger)
-	if err != nil {
-		return nil, fmt.Errorf("claim mapper: %w", err)
-	}
+	authorizer, claimMapper := frontendAuthorization(opts.WriteToken)
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(cfg),
-		temporal.ForServices(temporal.DefaultServices),
+		temporal.ForServices(temporal.Services),
 		temporal.WithLogger(logger),
 		temporal.WithAuthorizer(authorizer),
 		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
@@ -120,7 +117,7 @@ func Start(opts Options) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("start temporal server: %w", err)
 	}
-	s := &Server{temporal: srv, logger: logger, hostPort: cfg.PublicClient.HostPort}
+	s := &Server{temporal: srv, logger: logger, hostPort: fmt.Sprintf("%s:%d", loopback, opts.FrontendPort)}
 	if err := waitForPort(s.hostPort, 30*time.Second); err != nil {
 		_ = srv.Stop()
 		return nil, err
@@ -204,7 +201,10 @@ func serverConfig(opts Options, sqlCfg *config.SQL) (*config.Config, error) {
 	// the previous process's entries in the SQLite file to expire (about a
 	// minute and a half of "Not enough hosts to serve the request").
 	services := map[string]config.Service{}
-	for i, name := range []string{"frontend", "history", "matching", "worker"} {
+	// The internal frontend serves the server's own system workers
+	// (schedules, batch operations), which the server authorizes itself:
+	// the public frontend may then refuse writes to everyone else.
+	for i, name := range []string{"frontend", "history", "matching", "worker", "internal-frontend"} {
 		grpcPort := opts.FrontendPort
 		if name != "frontend" {
 			grpcPort = opts.FrontendPort + i
@@ -240,8 +240,8 @@ func serverConfig(opts Options, sqlCfg *config.SQL) (*config.Config, error) {
 			History:    config.HistoryArchivalNamespaceDefaults{State: "disabled"},
 			Visibility: config.VisibilityArchivalNamespaceDefaults{State: "disabled"},
 		}},
-		// The server's own system workers dial the frontend through this address.
-		PublicClient: config.PublicClient{HostPort: hostPort},
+		// PublicClient stays empty: the server's own system workers find the
+		// internal frontend through membership.
 	}, nil
 }
 
