@@ -19,22 +19,47 @@ const MaxURLLength = 2048
 // insecure mode, anything but a public unicast address.
 var ErrForbiddenAddress = errors.New("the address is not a public one")
 
+// globalUnicastV6 is the only block IANA allocates global unicast IPv6
+// addresses from. Outside it everything is special-purpose, reserved or
+// unassigned, among them forms a kernel or a gateway turns into an IPv4
+// address, private ones too: IPv4-compatible ::a.b.c.d, SIIT's
+// ::ffff:0:a.b.c.d, NAT64 64:ff9b::/96 and its local-use 64:ff9b:1::/48;
+// and discard-only 100::/64, site-local fec0::/10 and unique local fc00::/7.
+// Allowing this block rather than listing what lies outside it refuses the
+// forms nobody has thought of yet.
+var globalUnicastV6 = netip.MustParsePrefix("2000::/3")
+
 // notPublic are ranges that pass netip's global-unicast and private checks
-// but still lead inside a network.
+// (and lie in globalUnicastV6, for IPv6) but are not global: they lead
+// inside a network, to nobody, or to an IPv4 address they embed. From
+// IANA's special-purpose address registries.
 var notPublic = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),      // "this network"
-	netip.MustParsePrefix("100.64.0.0/10"),  // carrier-grade NAT, used for cloud metadata services
-	netip.MustParsePrefix("64:ff9b::/96"),   // NAT64, which maps onto any IPv4 address
-	netip.MustParsePrefix("64:ff9b:1::/48"), // local-use NAT64
-	netip.MustParsePrefix("2002::/16"),      // 6to4, which wraps any IPv4 address, private ones too
-	netip.MustParsePrefix("fec0::/10"),      // site-local, deprecated but still routed inside some networks
-	netip.MustParsePrefix("198.18.0.0/15"),  // benchmarking, used inside networks
-	netip.MustParsePrefix("240.0.0.0/4"),    // reserved
+	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
+	netip.MustParsePrefix("100.64.0.0/10"),   // carrier-grade NAT, used for cloud metadata services
+	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
+	netip.MustParsePrefix("192.0.2.0/24"),    // documentation (TEST-NET-1)
+	netip.MustParsePrefix("192.88.99.0/24"),  // 6to4 relay anycast, deprecated: relays unwrap any IPv4 address
+	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking, used inside networks
+	netip.MustParsePrefix("198.51.100.0/24"), // documentation (TEST-NET-2)
+	netip.MustParsePrefix("203.0.113.0/24"),  // documentation (TEST-NET-3)
+	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, and the limited broadcast 255.255.255.255
+	netip.MustParsePrefix("2001::/23"),       // IETF protocol assignments: Teredo 2001::/32 embeds any IPv4 address; benchmarking 2001:2::/48
+	netip.MustParsePrefix("2001:db8::/32"),   // documentation
+	netip.MustParsePrefix("2002::/16"),       // 6to4, which wraps any IPv4 address, private ones too
+	netip.MustParsePrefix("3fff::/20"),       // documentation
 }
 
 // public reports whether a receiver at ip may be reached outside insecure mode.
 func public(ip netip.Addr) bool {
+	if ip.Zone() != "" {
+		// A zone names one of our own interfaces, and a prefix never
+		// contains a zoned address: a receiver on the internet needs none.
+		return false
+	}
 	ip = ip.Unmap()
+	if ip.Is6() && !globalUnicastV6.Contains(ip) {
+		return false
+	}
 	if !ip.IsGlobalUnicast() || ip.IsPrivate() {
 		return false
 	}
@@ -56,13 +81,21 @@ func (c Config) CheckURL(ctx context.Context, raw string) error {
 		return err
 	}
 	host := u.Hostname()
+	// One answer whether the host does not resolve or resolves to an address
+	// that is not public, and never the address: anything more would tell a
+	// tenant's operator which names exist inside our network and where they lead.
+	refused := fmt.Errorf("the host %q must resolve to public addresses only", host)
+	if ip, err := netip.ParseAddr(host); err == nil && !public(ip) {
+		// Checked as written: the resolver drops an address's zone.
+		return refused
+	}
 	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 	if err != nil {
-		return fmt.Errorf("the host %q does not resolve", host)
+		return refused
 	}
 	for _, ip := range addrs {
 		if !public(ip) {
-			return fmt.Errorf("the host %q resolves to %s: %w", host, ip, ErrForbiddenAddress)
+			return refused
 		}
 	}
 	return nil

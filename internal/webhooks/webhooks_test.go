@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -78,6 +79,36 @@ func TestCheckURL(t *testing.T) {
 		{"https://198.18.0.1/hooks", secure, false},
 		{"https://240.0.0.1/hooks", secure, false},
 		{"https://224.0.0.1/hooks", secure, false},
+		{"https://255.255.255.255/hooks", secure, false},
+		{"https://[ff02::1]/hooks", secure, false},
+		{"https://[::]/hooks", secure, false},
+		{"https://[::1]/hooks", secure, false},
+		{"https://[::127.0.0.1]/hooks", secure, false}, // IPv4-compatible
+		{"https://[::5db8:d70e]/hooks", secure, false}, // IPv4-compatible, even of a public address
+		{"https://[::ffff:127.0.0.1]/hooks", secure, false},
+		{"https://[::ffff:7f00:1]/hooks", secure, false},                        // IPv4-mapped, written in hex
+		{"https://[0:0:0:0:0:ffff:7f00:1]/hooks", secure, false},                // IPv4-mapped, written in full
+		{"https://[::ffff:0:7f00:1]/hooks", secure, false},                      // SIIT's IPv4-translated 127.0.0.1
+		{"https://[::ffff:0:127.0.0.1]/hooks", secure, false},                   // the same, written dotted
+		{"https://[64:ff9b::7f00:1]/hooks", secure, false},                      // NAT64 of 127.0.0.1
+		{"https://[64:ff9b::5db8:d70e]/hooks", secure, false},                   // NAT64, even of a public address
+		{"https://[64:ff9b:1::a00:1]/hooks", secure, false},                     // local-use NAT64
+		{"https://[2001::1]/hooks", secure, false},                              // Teredo
+		{"https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hooks", secure, false}, // Teredo wrapping 127.0.0.1
+		{"https://[2001:2::1]/hooks", secure, false},                            // benchmarking
+		{"https://[100::1]/hooks", secure, false},                               // discard-only
+		{"https://[2001:db8::1]/hooks", secure, false},                          // documentation
+		{"https://[3fff::1]/hooks", secure, false},                              // documentation
+		{"https://[2002:7f00:1::1]/hooks", secure, false},                       // 6to4 wrapping 127.0.0.1
+		{"https://[fc00::1]/hooks", secure, false},
+		{"https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c%25eth0]/hooks", secure, false}, // a zone names an interface of ours
+		{"https://192.0.0.1/hooks", secure, false},                                       // IETF protocol assignments
+		{"https://192.0.2.1/hooks", secure, false},                                       // documentation
+		{"https://198.51.100.1/hooks", secure, false},                                    // documentation
+		{"https://203.0.113.1/hooks", secure, false},                                     // documentation
+		{"https://198.19.255.255/hooks", secure, false},
+		{"https://192.88.99.1/hooks", secure, false}, // 6to4 relay anycast
+		{"https://[::ffff:198.51.100.1]/hooks", secure, false},
 		{"https://user:pass@93.184.215.14/hooks", secure, false},
 		{"ftp://93.184.215.14/hooks", secure, false},
 		{"/hooks", secure, false},
@@ -91,6 +122,34 @@ func TestCheckURL(t *testing.T) {
 		} else {
 			assert.Error(t, err, "%s (insecure=%v)", c.url, c.config.AllowInsecure)
 		}
+	}
+}
+
+// The refusal names the host but neither what it resolves to nor whether it
+// resolves at all: a tenant's operator must not learn where names inside
+// our network lead.
+func TestCheckURLDoesNotTellWhereAHostLeads(t *testing.T) {
+	err := Config{}.CheckURL(context.Background(), "https://localhost/hooks")
+	require.Error(t, err)
+	assert.Equal(t, `the host "localhost" must resolve to public addresses only`, err.Error())
+	assert.NotContains(t, err.Error(), "127.0.0.1")
+	assert.NotContains(t, err.Error(), "::1")
+}
+
+// Connections are checked on the address as dialled, zone included, which
+// the URL check only sees as a literal: a zone is refused even on a public
+// address, and an IPv4-mapped address is judged as its IPv4 one.
+func TestPublicRefusesZonesAndUnmaps(t *testing.T) {
+	cases := map[string]bool{
+		"93.184.215.14":                               true,
+		"::ffff:93.184.215.14":                        true,
+		"::ffff:192.0.2.1":                            false,
+		"2606:2800:21f:cb07:6820:80da:af6b:8b2c":      true,
+		"2606:2800:21f:cb07:6820:80da:af6b:8b2c%eth0": false,
+		"fe80::1%eth0":                                false,
+	}
+	for addr, want := range cases {
+		assert.Equal(t, want, public(netip.MustParseAddr(addr)), addr)
 	}
 }
 
