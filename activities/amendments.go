@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -119,17 +120,13 @@ func (a *Amendments) crossgradeFacts(ctx context.Context, in flow.OpenAmendmentI
 }
 
 func ruleFacts(in flow.OpenAmendmentInput, ct domain.Contract, q domain.Quote) rules.Facts {
-	var percent float64
-	if q.RecurringBefore != 0 {
-		percent = float64(q.RecurringDelta) * 100 / float64(q.RecurringBefore)
-	}
 	return rules.Facts{
 		Action: string(in.Change.Action), Source: in.Source, Actor: in.ActorID,
 		Contract: rules.ContractFacts{
 			Status: ct.Status, Currency: ct.Currency, RecurringAmount: ct.RecurringAmount,
 			MonthsRemaining: int64(domain.MonthsRemaining(q.EffectiveDate, ct.ExpirationDate)),
 		},
-		Quote: rules.QuoteFacts{RecurringDelta: q.RecurringDelta, ProrationAmount: q.ProrationTotal, PercentChange: percent, Discount: discountPercent(q)},
+		Quote: rules.QuoteFacts{RecurringDelta: q.RecurringDelta, ProrationAmount: q.ProrationTotal, PercentChange: percentChange(q), Discount: discountPercent(q)},
 	}
 }
 
@@ -198,6 +195,22 @@ func (a *Amendments) SyncAmendment(ctx context.Context, in flow.AmendmentRef) (d
 // store.TellRebased).
 func (a *Amendments) NotifyTimeline(ctx context.Context, in flow.TimelineInput) error {
 	return a.store.TellRebased(ctx, in.TenantID, in.ContractID, a.temporal.TellTimelineChanged)
+}
+
+// percentChange is the quote's change of recurring amount in percent. A
+// rise from nothing is an unbounded one, +Inf (facts go to CEL in process,
+// never through JSON, and CEL's double compares infinity as any number):
+// counted as 0, a free contract turned into one of any price passed every
+// rule on percentChange while a rise from 1 to 2 was held. A fall to
+// nothing is -100, as for any other base.
+func percentChange(q domain.Quote) float64 {
+	if q.RecurringBefore == 0 {
+		if q.RecurringDelta > 0 {
+			return math.Inf(1)
+		}
+		return 0
+	}
+	return float64(q.RecurringDelta) * 100 / float64(q.RecurringBefore)
 }
 
 func discountPercent(q domain.Quote) int64 {

@@ -113,6 +113,34 @@ func TestHeldChangeIsApprovedAndApplied(t *testing.T) {
 	assert.Empty(t, env.Do("GET", "/api/approvals", env.A.ApproverKey, nil).JSON(t)["items"])
 }
 
+// A contract at no price that starts paying is the largest rise there is:
+// rules on percentChange see it as unbounded, not as no change at all.
+func TestRiseFromNothingIsHeldByAPercentRule(t *testing.T) {
+	env := newAmendmentEnv(t)
+	editCatalog(t, env, func(cat map[string]any) {
+		team := offering(cat, "off_team")
+		team["rates"] = append(team["rates"].([]any), map[string]any{
+			"id": "rate_team_free_usd", "currency": "USD", "billingPeriod": "MONTHLY",
+			"unitPrices": map[string]any{"prod_seat": 0, "prod_storage": 0},
+		})
+	})
+	putRules(t, env, map[string]any{"id": "big", "name": "Big increases", "when": `quote.percentChange > 50.0`})
+	ct := fiveSeats(env, map[string]any{"rateId": "rate_team_free_usd"})
+
+	resp := change(env, env.A.SubmitterKey, map[string]any{
+		"action": "RATE_CHANGE", "contractId": ct["id"],
+		"payload": map[string]any{"offerings": []any{map[string]any{"offeringId": "off_team", "rateId": "rate_team_monthly_usd"}}},
+	})
+	require.Equal(t, http.StatusAccepted, resp.Status, "%s", resp.Body)
+	body := resp.JSON(t)
+	assert.Equal(t, "REVIEW", body["status"])
+	quote := body["quote"].(map[string]any)
+	assert.EqualValues(t, 0, quote["recurringBefore"])
+	assert.EqualValues(t, 8000, quote["recurringAfter"])
+	am := env.Do("GET", "/api/amendments/"+quote["id"].(string), env.A.SubmitterKey, nil).JSON(t)
+	assert.Equal(t, "big", am["matchedRule"].(map[string]any)["id"])
+}
+
 func TestFourEyesRefusesTheSubmittersOwnDecision(t *testing.T) {
 	env := newAmendmentEnv(t)
 	putRules(t, env, cancellationsNeedApproval)
