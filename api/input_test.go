@@ -284,6 +284,59 @@ func TestInputCatalogLimitsBelowWhatContractsHoldAreRefused(t *testing.T) {
 	assert.Positive(t, totals.Invoiced, "the contract is still billed")
 }
 
+// A catalog may not change the billing period or the currency of a rate a
+// contract is on, as it may not drop it (hostile probe: the Team monthly
+// rate made ANNUAL was taken, and the contracts on it were then changed at
+// their monthly prices per year; made EUR, every change to them failed
+// 422). The refusal is a dropped rate's: 409 naming the rate, the field and
+// the contracts, nothing stored. Its prices may still change, as each
+// contract keeps its own.
+func TestInputCatalogKeepsTheTermsOfARateInUse(t *testing.T) {
+	env := newAmendmentEnv(t)
+	number := fiveSeats(env, nil)["number"].(string)
+	teamMonthly := func(cat map[string]any) map[string]any {
+		for _, r := range offering(cat, "off_team")["rates"].([]any) {
+			if rate := r.(map[string]any); rate["id"] == "rate_team_monthly_usd" {
+				return rate
+			}
+		}
+		panic("no rate_team_monthly_usd")
+	}
+	put := func(edit func(cat map[string]any)) testkit.Response {
+		cat := env.Do("GET", "/api/catalog", env.A.OperatorKey, nil).JSON(t)
+		edit(cat)
+		return env.Do("PUT", "/api/catalog", env.A.OperatorKey, cat)
+	}
+	dropped := func(cat map[string]any) {
+		teamMonthly(cat)["id"] = "rate_team_monthly_usd_2"
+		for _, si := range cat["salesItems"].([]any) {
+			if item := si.(map[string]any); item["rateId"] == "rate_team_monthly_usd" {
+				item["rateId"] = "rate_team_monthly_usd_2"
+			}
+		}
+	}
+	for _, tc := range []struct {
+		edit func(cat map[string]any)
+		says string
+	}{
+		{func(cat map[string]any) { teamMonthly(cat)["billingPeriod"] = "ANNUAL" },
+			`rate "rate_team_monthly_usd" of offering "off_team": its billingPeriod cannot change from MONTHLY to ANNUAL while it is used by 1 contract(s): ` + number},
+		{func(cat map[string]any) { teamMonthly(cat)["currency"] = "EUR" },
+			`rate "rate_team_monthly_usd" of offering "off_team": its currency cannot change from USD to EUR while it is used by 1 contract(s): ` + number},
+		{dropped, `rate "rate_team_monthly_usd" of offering "off_team" is used by 1 contract(s): ` + number},
+	} {
+		resp := put(tc.edit)
+		require.Equal(t, http.StatusConflict, resp.Status, "%s", resp.Body)
+		assert.Contains(t, requireSurfaceError(t, "/api/catalog", resp), tc.says)
+	}
+	rate := teamMonthly(env.Do("GET", "/api/catalog", env.A.OperatorKey, nil).JSON(t))
+	assert.Equal(t, "MONTHLY", rate["billingPeriod"], "nothing stored")
+	assert.Equal(t, "USD", rate["currency"], "nothing stored")
+
+	resp := put(func(cat map[string]any) { teamMonthly(cat)["unitPrices"].(map[string]any)["prod_seat"] = 1700 })
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+}
+
 // A query string that does not parse is refused whole, in the surface's
 // format. Go's parser drops a pair with a bad %-escape or a ";" and keeps the
 // rest, so a hostile probe's "?preview=true%zz" made the change it asked a

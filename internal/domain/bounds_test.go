@@ -46,3 +46,38 @@ func TestACatalogKeepsWhatIsInUse(t *testing.T) {
 	noItem := Catalog{Offerings: current.Offerings, PenaltyServices: current.PenaltyServices}
 	assert.ErrorContains(t, noItem.CheckKeeps(&current, usage), "sales item")
 }
+
+// An in-use rate keeps its billing period and currency: its contracts'
+// changes would otherwise be priced per another period at the unit prices
+// they locked, or refused for the currency (hostile probe). Its prices may
+// change, as each line keeps its own.
+func TestACatalogKeepsTheTermsOfARateInUse(t *testing.T) {
+	monthly := Rate{ID: "r", Currency: "USD", BillingPeriod: Monthly, UnitPrices: map[string]int64{"p": 100}}
+	with := func(r Rate) *Catalog { return &Catalog{Offerings: []Offering{{ID: "o", Rates: []Rate{r}}}} }
+	usage := CatalogUsage{Lines: []LineUsage{{OfferingID: "o", RateID: "r", Count: 1, Contracts: []string{"CT-1"},
+		Currencies: []string{"USD"}, BillingPeriods: []BillingPeriod{Monthly}}}}
+	current := with(monthly)
+
+	dearer := monthly
+	dearer.UnitPrices = map[string]int64{"p": 200}
+	assert.NoError(t, with(dearer).CheckKeeps(current, usage))
+	annual := monthly
+	annual.BillingPeriod = Annual
+	err := with(annual).CheckKeeps(current, usage)
+	assert.Equal(t, KindConflict, KindOf(err))
+	assert.ErrorContains(t, err, `rate "r" of offering "o": its billingPeriod cannot change from MONTHLY to ANNUAL while it is used by 1 contract(s): CT-1`)
+	euro := monthly
+	euro.Currency = "EUR"
+	err = with(euro).CheckKeeps(current, usage)
+	assert.Equal(t, KindConflict, KindOf(err))
+	assert.ErrorContains(t, err, `rate "r" of offering "o": its currency cannot change from USD to EUR while it is used by 1 contract(s): CT-1`)
+
+	// A catalog that changed the period before this was refused may stay,
+	// or be set back to the contracts' period, but not moved further.
+	changed := with(annual)
+	assert.NoError(t, changed.CheckKeeps(changed, usage))
+	assert.NoError(t, current.CheckKeeps(changed, usage))
+	quarterly := monthly
+	quarterly.BillingPeriod = Quarterly
+	assert.ErrorContains(t, with(quarterly).CheckKeeps(changed, usage), "its billingPeriod cannot change from MONTHLY to QUARTERLY")
+}

@@ -6,8 +6,9 @@ import (
 )
 
 // CatalogUsage is what of a catalog is in use: the offerings and rates on
-// active contracts' lines, and the penalty services early-termination
-// definitions name. A new catalog must keep all of it.
+// active contracts' lines (with those contracts' currencies and billing
+// periods), and the penalty services early-termination definitions name. A
+// new catalog must keep all of it.
 type CatalogUsage struct {
 	Lines           []LineUsage
 	PenaltyServices []PenaltyServiceUsage
@@ -24,11 +25,14 @@ type Extent struct {
 }
 
 // LineUsage is an offering at a rate on Count active contracts, the first of
-// which are named.
+// which are named, and the currencies and billing periods those contracts
+// are in (each once).
 type LineUsage struct {
 	OfferingID, RateID string
 	Count              int
 	Contracts          []string
+	Currencies         []string
+	BillingPeriods     []BillingPeriod
 }
 
 // PenaltyServiceUsage is a penalty service named by Count terminations.
@@ -41,7 +45,8 @@ type PenaltyServiceUsage struct {
 // CheckKeeps refuses a catalog replacing current that drops what is in use:
 // an offering or a rate an active contract is on, the sales item current
 // sells it with (a crossgrade starts from it), or a penalty service a
-// termination names. Every such item
+// termination names; or that changes such a rate's billing period or
+// currency. Every such item
 // is listed with the contracts or terminations that use it. Dropping them
 // would leave those contracts unable to change (every change is priced
 // against the catalog), so they are refused rather than kept as retired.
@@ -54,10 +59,12 @@ func (c *Catalog) CheckKeeps(current *Catalog, u CatalogUsage) error {
 			p.Addf("offering %q is used by %s", l.OfferingID, users)
 			continue
 		}
-		if _, ok := o.Rate(l.RateID); !ok {
+		r, ok := o.Rate(l.RateID)
+		if !ok {
 			p.Addf("rate %q of offering %q is used by %s", l.RateID, l.OfferingID, users)
 			continue
 		}
+		checkRateTerms(r, current.rate(l.OfferingID, l.RateID), l, users, &p)
 		_, sold := current.SalesItemFor(l.OfferingID, l.RateID)
 		if _, ok := c.SalesItemFor(l.OfferingID, l.RateID); !ok && sold {
 			p.Addf("the sales item for offering %q at rate %q is used by %s", l.OfferingID, l.RateID, users)
@@ -76,7 +83,60 @@ func (c *Catalog) CheckKeeps(current *Catalog, u CatalogUsage) error {
 	if len(p) == 0 {
 		return nil
 	}
-	return Errorf(KindConflict, "", "the catalog drops what is in use: %s", strings.Join(p, "; "))
+	return Errorf(KindConflict, "", "the catalog drops or changes what is in use: %s", strings.Join(p, "; "))
+}
+
+// checkRateTerms refuses to change the billing period or the currency of
+// rate r, which l's contracts are on: their changes would be priced per
+// the new period at unit prices locked for theirs, or refused for the
+// currency, while billing goes on in their own. Prices may change, since
+// each line keeps its own. was is the rate in the current catalog.
+func checkRateTerms(r, was *Rate, l LineUsage, users string, p *Problems) {
+	if !termKept(r.BillingPeriod, was.BillingPeriod, l.BillingPeriods) {
+		p.Addf("rate %q of offering %q: its billingPeriod cannot change from %s to %s while it is used by %s",
+			l.RateID, l.OfferingID, joinOr(l.BillingPeriods), r.BillingPeriod, users)
+	}
+	if !termKept(r.Currency, was.Currency, l.Currencies) {
+		p.Addf("rate %q of offering %q: its currency cannot change from %s to %s while it is used by %s",
+			l.RateID, l.OfferingID, joinOr(l.Currencies), r.Currency, users)
+	}
+}
+
+// termKept reports whether an in-use rate's billing period or currency may
+// be now: what the current catalog has (was) may stay, and what every
+// contract on the rate has (held) may be set, so that a catalog changed
+// before changes were refused can be set back.
+func termKept[T comparable](now, was T, held []T) bool {
+	if now == was {
+		return true
+	}
+	for _, h := range held {
+		if h != now {
+			return false
+		}
+	}
+	return true
+}
+
+// joinOr lists what the contracts on a rate hold as alternatives: "USD",
+// or "MONTHLY or ANNUAL" where a catalog changed before this was refused.
+func joinOr[T ~string](values []T) string {
+	s := make([]string, len(values))
+	for i, v := range values {
+		s[i] = string(v)
+	}
+	return strings.Join(s, " or ")
+}
+
+// rate is the catalog's rate of an offering, or a rate without a billing
+// period or a currency when it has none.
+func (c *Catalog) rate(offeringID, rateID string) *Rate {
+	if o, ok := c.Offering(offeringID); ok {
+		if r, ok := o.Rate(rateID); ok {
+			return r
+		}
+	}
+	return &Rate{}
 }
 
 // checkLimitsKeep refuses ceilings lowered below what a contract is still

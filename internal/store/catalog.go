@@ -14,9 +14,10 @@ import (
 )
 
 // PutCatalog replaces the tenant's catalog. It refuses (a conflict naming
-// them) a catalog that drops what is in use (domain.Catalog.CheckKeeps): an
-// offering, rate or sales item of an active contract, or a penalty service a
-// contract termination names, so a termination's penaltyServiceName never
+// them) a catalog that drops or changes what is in use
+// (domain.Catalog.CheckKeeps): an offering, rate or sales item of an active
+// contract, such a rate's billing period or currency, or a penalty service
+// a contract termination names, so a termination's penaltyServiceName never
 // silently becomes "". The catalog row is locked first, as termination
 // writers lock it, so no termination can take up a service while it is
 // being dropped. Contract creation does not take that lock: a contract

@@ -21,6 +21,8 @@ func catalogUsage(ctx context.Context, q sqlx.QueryerContext, tenantID string) (
 		RateID     string         `db:"rate_id"`
 		Count      int            `db:"contract_count"`
 		Contracts  pq.StringArray `db:"contracts"`
+		Currencies pq.StringArray `db:"currencies"`
+		Periods    pq.StringArray `db:"billing_periods"`
 	}
 	var terminations []struct {
 		PenaltyServiceID int64         `db:"penalty_service_id"`
@@ -36,7 +38,9 @@ func catalogUsage(ctx context.Context, q sqlx.QueryerContext, tenantID string) (
 	var usage domain.CatalogUsage
 	err := sqlx.SelectContext(ctx, q, &lines, `
 		SELECT l->>'offeringId' AS offering_id, l->>'rateId' AS rate_id, count(*) AS contract_count,
-			(array_agg(c.number ORDER BY c.ref))[1:`+fmt.Sprint(maxNamedUsers)+`] AS contracts
+			(array_agg(c.number ORDER BY c.ref))[1:`+fmt.Sprint(maxNamedUsers)+`] AS contracts,
+			array_agg(DISTINCT c.currency ORDER BY c.currency) AS currencies,
+			array_agg(DISTINCT c.billing_period ORDER BY c.billing_period) AS billing_periods
 		FROM contracts c CROSS JOIN LATERAL jsonb_array_elements(c.lines) l
 		WHERE c.tenant_id = $1 AND c.status = $2
 		GROUP BY 1, 2 ORDER BY 1, 2`, tenantID, domain.ContractActive)
@@ -58,7 +62,14 @@ func catalogUsage(ctx context.Context, q sqlx.QueryerContext, tenantID string) (
 	usage.Quantity = domain.Extent{Value: extents.Quantity, Contract: extents.QuantityContract}
 	usage.Amount = domain.Extent{Value: extents.Amount, Contract: extents.AmountContract}
 	for _, l := range lines {
-		usage.Lines = append(usage.Lines, domain.LineUsage{OfferingID: l.OfferingID, RateID: l.RateID, Count: l.Count, Contracts: l.Contracts})
+		periods := make([]domain.BillingPeriod, len(l.Periods))
+		for i, p := range l.Periods {
+			periods[i] = domain.BillingPeriod(p)
+		}
+		usage.Lines = append(usage.Lines, domain.LineUsage{
+			OfferingID: l.OfferingID, RateID: l.RateID, Count: l.Count, Contracts: l.Contracts,
+			Currencies: l.Currencies, BillingPeriods: periods,
+		})
 	}
 	for _, t := range terminations {
 		usage.PenaltyServices = append(usage.PenaltyServices, domain.PenaltyServiceUsage{ID: t.PenaltyServiceID, Count: t.Count, Terminations: t.Terminations})
