@@ -53,13 +53,20 @@ func TestUpdatesNotSentByTheAPIAreRefused(t *testing.T) {
 	// amendment only, and only until it expires.
 	wfID := flow.AmendmentWorkflowID(id)
 	now := time.Now()
-	signed := func(update, actor string, at time.Time) context.Context {
-		return flow.WithUpdateGrant(bg, testkit.UpdateKey.Grant(wfID, update, actor, at))
+	signed := func(update, actor string, arg any, at time.Time) context.Context {
+		return flow.WithUpdateGrant(bg, testkit.UpdateKey.Grant(wfID, update, actor, arg, at))
 	}
-	refused("another actor's signature", sendDirect(signed(flow.UpdateApprove, "someone-else", now), env, id, flow.UpdateApprove, approve))
-	refused("another update's signature", sendDirect(signed(flow.UpdateReject, mallory.ID, now), env, id, flow.UpdateApprove, approve))
-	refused("an expired signature", sendDirect(signed(flow.UpdateApprove, mallory.ID, now.Add(-flow.GrantTTL-time.Minute)), env, id, flow.UpdateApprove, approve))
-	forged := flow.UpdateKey("not the key the workers hold, but long enough").Grant(wfID, flow.UpdateApprove, mallory.ID, now)
+	refused("another actor's signature", sendDirect(signed(flow.UpdateApprove, "someone-else", approve, now), env, id, flow.UpdateApprove, approve))
+	refused("another update's signature", sendDirect(signed(flow.UpdateReject, mallory.ID, approve, now), env, id, flow.UpdateApprove, approve))
+	refused("an expired signature", sendDirect(signed(flow.UpdateApprove, mallory.ID, approve, now.Add(-flow.GrantTTL-time.Minute)), env, id, flow.UpdateApprove, approve))
+	// A probe read the signature of an approval the API had sent (refused
+	// for its stale quote version) from the history, and sent it again with
+	// another body: no quote version, another source and comment.
+	stale := int64(99)
+	sent := flow.Decision{Actor: mallory, Comment: "as sent", QuoteVersion: &stale}
+	replayed := flow.Decision{Actor: flow.Actor{ID: mallory.ID, Source: "CUSTOMER"}, Comment: "replayed"}
+	refused("a signature for another body", sendDirect(signed(flow.UpdateApprove, mallory.ID, sent, now), env, id, flow.UpdateApprove, replayed))
+	forged := flow.UpdateKey("not the key the workers hold, but long enough").Grant(wfID, flow.UpdateApprove, mallory.ID, approve, now)
 	refused("a signature with another key", sendDirect(flow.WithUpdateGrant(bg, forged), env, id, flow.UpdateApprove, approve))
 
 	got := env.Do("GET", "/api/amendments/"+id, env.A.SubmitterKey, nil).JSON(t)

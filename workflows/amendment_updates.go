@@ -29,7 +29,7 @@ func (w *amendment) registerHandlers(ctx workflow.Context) error {
 			return w.out, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, requestHash string) error {
-			if err := refuseUnsigned(ctx, w.check, flow.UpdateOutcome, ""); err != nil {
+			if err := refuseUnsigned(ctx, w.check, flow.UpdateOutcome, "", requestHash); err != nil {
 				return err
 			}
 			if requestHash != w.in.RequestHash {
@@ -52,7 +52,7 @@ func (w *amendment) registerHandlers(ctx workflow.Context) error {
 			return nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context) error {
-			return refuseUnsigned(ctx, w.check, flow.UpdateTimelineChanged, "")
+			return refuseUnsigned(ctx, w.check, flow.UpdateTimelineChanged, "", nil)
 		}}); err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func (w *amendment) registerHandlers(ctx workflow.Context) error {
 			return w.out, w.internalFailure()
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, by flow.Actor) error {
-			if err := refuseUnsigned(ctx, w.check, flow.UpdateWithdraw, by.ID); err != nil {
+			if err := refuseUnsigned(ctx, w.check, flow.UpdateWithdraw, by.ID, by); err != nil {
 				return err
 			}
 			if !w.opened() {
@@ -142,7 +142,7 @@ func (w *amendment) registerDecision(ctx workflow.Context, name string, approve 
 			return w.out, w.internalFailure()
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, d flow.Decision) error {
-			if err := refuseUnsigned(ctx, w.check, name, d.Actor.ID); err != nil {
+			if err := refuseUnsigned(ctx, w.check, name, d.Actor.ID, d); err != nil {
 				return err
 			}
 			if !w.opened() {

@@ -53,11 +53,11 @@ func (c *businessClock) listen(ctx workflow.Context) error {
 			}
 			return nil
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, _ flow.ClockAdvanced) error {
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, a flow.ClockAdvanced) error {
 			if c.id == "" {
 				return errors.New("this workflow's contract is not on a test clock")
 			}
-			return refuseUnsigned(ctx, check, flow.UpdateClockAdvanced, "")
+			return refuseUnsigned(ctx, check, flow.UpdateClockAdvanced, "", a)
 		}})
 }
 

@@ -23,7 +23,7 @@ const BatchedCollection = batchedCollection
 // for the tests of runs recorded before it.
 const DelayedDunning = delayedDunning
 
-func trustEveryUpdate(*flow.UpdateGrant, string, string, string, time.Time) error { return nil }
+func trustEveryUpdate(*flow.UpdateGrant, string, string, string, any, time.Time) error { return nil }
 
 // NewTestEnv builds a testsuite environment with a quiet logger (the SDK's
 // debug output would bury a failing test's own) and every activity

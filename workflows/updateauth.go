@@ -17,7 +17,7 @@ import (
 // workflows the key to check with.
 
 // updateCheck decides whether an Update came through the API.
-type updateCheck func(grant *flow.UpdateGrant, workflowID, update, actorID string, now time.Time) error
+type updateCheck func(grant *flow.UpdateGrant, workflowID, update, actorID string, arg any, now time.Time) error
 
 type checkContextKey struct{}
 
@@ -54,13 +54,14 @@ func senderCheck(ctx workflow.Context) updateCheck {
 }
 
 // refuseUnsigned is the validators' guard: nil when the Update in ctx (an
-// Update's context) was signed by the API for this workflow, update and
-// actor, else a refusal the API maps to 403.
-func refuseUnsigned(ctx workflow.Context, check updateCheck, update, actorID string) error {
+// Update's context) was signed by the API for this workflow, update, actor
+// and argument (arg as the validator got it; nil for none), else a refusal
+// the API maps to 403.
+func refuseUnsigned(ctx workflow.Context, check updateCheck, update, actorID string, arg any) error {
 	grant := flow.UpdateGrantOf(ctx)
 	err := errors.New("this worker has no key to check Updates with")
 	if check != nil {
-		err = check(grant, workflow.GetInfo(ctx).WorkflowExecution.ID, update, actorID, workflow.Now(ctx))
+		err = check(grant, workflow.GetInfo(ctx).WorkflowExecution.ID, update, actorID, arg, workflow.Now(ctx))
 	}
 	if err != nil {
 		return temporal.NewApplicationError("refused: only the API may send "+update+" ("+err.Error()+")", string(domain.KindForbidden))

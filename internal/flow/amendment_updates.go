@@ -44,7 +44,7 @@ func (f *Client) updateAmendment(ctx context.Context, workflowID, seen, update, 
 	if err != nil {
 		return Outcome{}, err
 	}
-	ctx = f.sign(ctx, workflowID, update, actorID)
+	ctx = f.sign(ctx, workflowID, update, actorID, arg)
 	handle, err := f.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		UpdateID: id, WorkflowID: workflowID, UpdateName: update, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})

@@ -36,7 +36,7 @@ func outcomeUpdate(requestHash string) client.UpdateWorkflowOptions {
 // askOutcome sends (or joins) the outcome Update of a running amendment
 // workflow and waits for its answer while ctx lasts.
 func (f *Client) askOutcome(ctx context.Context, workflowID, requestHash, actorID string) (Outcome, error) {
-	ctx = f.sign(ctx, workflowID, UpdateOutcome, actorID)
+	ctx = f.sign(ctx, workflowID, UpdateOutcome, actorID, requestHash)
 	opts := outcomeUpdate(requestHash)
 	opts.WorkflowID = workflowID
 	handle, err := f.c.UpdateWorkflow(ctx, opts)

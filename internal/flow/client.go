@@ -50,7 +50,7 @@ func (f *Client) StartAmendment(ctx context.Context, in OpenAmendmentInput, summ
 	start := f.c.NewWithStartWorkflowOperation(opts, AmendmentWorkflow, in)
 	waitCtx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	signed := f.sign(waitCtx, in.WorkflowID, UpdateOutcome, in.ActorID)
+	signed := f.sign(waitCtx, in.WorkflowID, UpdateOutcome, in.ActorID, in.RequestHash)
 	handle, err := f.c.UpdateWithStartWorkflow(signed, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions:          outcomeUpdate(in.RequestHash),
@@ -95,8 +95,8 @@ func (f *Client) AmendmentOutcome(ctx context.Context, workflowID, requestHash, 
 // sign signs the Update about to be sent with ctx, so that the workflow's
 // validator accepts it (see UpdateKey). The wall clock, not the business
 // clock: the workflow checks the expiry against Temporal's time.
-func (f *Client) sign(ctx context.Context, workflowID, update, actorID string) context.Context {
-	return WithUpdateGrant(ctx, f.key.Grant(workflowID, update, actorID, time.Now()))
+func (f *Client) sign(ctx context.Context, workflowID, update, actorID string, arg any) context.Context {
+	return WithUpdateGrant(ctx, f.key.Grant(workflowID, update, actorID, arg, time.Now()))
 }
 
 func outcomeOf(ctx context.Context, handle client.WorkflowUpdateHandle, err error) (Outcome, error) {
@@ -302,7 +302,7 @@ func (f *Client) EnsureBillingSchedule(ctx context.Context) error {
 // timeline changed it, and returns once the workflow has taken note. It
 // reports false when the workflow has ended.
 func (f *Client) TellTimelineChanged(ctx context.Context, workflowID string) (bool, error) {
-	_, err := f.c.UpdateWorkflow(f.sign(ctx, workflowID, UpdateTimelineChanged, ""), client.UpdateWorkflowOptions{
+	_, err := f.c.UpdateWorkflow(f.sign(ctx, workflowID, UpdateTimelineChanged, "", nil), client.UpdateWorkflowOptions{
 		WorkflowID: workflowID, UpdateName: UpdateTimelineChanged, WaitForStage: client.WorkflowUpdateStageAccepted,
 	})
 	if err == nil {

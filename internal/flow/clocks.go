@@ -119,8 +119,9 @@ func (f *Client) DeleteClock(ctx context.Context, in ClockDeletion) error {
 // time, and returns once the workflow has taken note. It reports false
 // when the workflow has closed.
 func (f *Client) TellClockAdvanced(ctx context.Context, workflowID string, at time.Time) (bool, error) {
-	_, err := f.c.UpdateWorkflow(f.sign(ctx, workflowID, UpdateClockAdvanced, ""), client.UpdateWorkflowOptions{
-		WorkflowID: workflowID, UpdateName: UpdateClockAdvanced, Args: []any{ClockAdvanced{Time: at}},
+	advanced := ClockAdvanced{Time: at}
+	_, err := f.c.UpdateWorkflow(f.sign(ctx, workflowID, UpdateClockAdvanced, "", advanced), client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: UpdateClockAdvanced, Args: []any{advanced},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"time"
@@ -19,9 +20,11 @@ import (
 // the workflow's validator refuses an Update whose signature is missing,
 // wrong or expired. The signature rides in the Update's header (see
 // GrantPropagator), covers the workflow (hence the amendment), the Update's
-// name, the actor and an expiry, and is checked against workflow.Now: one
-// read from a workflow's history is useless once GrantTTL has passed, and
-// useless for any other amendment, Update or actor at any time.
+// name, the actor, its argument and an expiry, and is checked against
+// workflow.Now: one read from a workflow's history is useless once GrantTTL
+// has passed, and useless for any other amendment, Update, actor or
+// argument at any time (a probe replayed an approval's signature, read
+// from history, with another decision's body).
 // Validators do not run on replay, so histories recorded before this replay
 // as they were. The workflows package holds the check (its interceptor).
 
@@ -39,23 +42,29 @@ type UpdateGrant struct {
 	MAC     []byte
 }
 
-// Grant signs an Update named update to workflowID on behalf of actorID.
-func (k UpdateKey) Grant(workflowID, update, actorID string, now time.Time) UpdateGrant {
+// Grant signs an Update named update to workflowID on behalf of actorID,
+// with arg its argument (nil for an Update without one).
+func (k UpdateKey) Grant(workflowID, update, actorID string, arg any, now time.Time) UpdateGrant {
 	expires := now.Add(GrantTTL).UTC()
-	return UpdateGrant{ActorID: actorID, Expires: expires, MAC: k.mac(workflowID, update, actorID, expires)}
+	return UpdateGrant{ActorID: actorID, Expires: expires, MAC: k.mac(workflowID, update, actorID, arg, expires)}
 }
 
-func (k UpdateKey) mac(workflowID, update, actorID string, expires time.Time) []byte {
-	// A JSON array keeps the fields apart whatever they contain.
-	msg, _ := json.Marshal([]string{workflowID, update, actorID, expires.UTC().Format(time.RFC3339Nano)})
+func (k UpdateKey) mac(workflowID, update, actorID string, arg any, expires time.Time) []byte {
+	// A JSON array keeps the fields apart whatever they contain. The
+	// argument is signed as its JSON, the encoding Temporal carries it in:
+	// the validator, given it decoded into the same type, encodes the same.
+	body, _ := json.Marshal(arg)
+	digest := sha256.Sum256(body)
+	msg, _ := json.Marshal([]string{workflowID, update, actorID, expires.UTC().Format(time.RFC3339Nano), hex.EncodeToString(digest[:])})
 	h := hmac.New(sha256.New, k)
 	h.Write(msg)
 	return h.Sum(nil)
 }
 
-// Verify says why grant does not authorise the Update, or nil. An empty
-// actorID accepts the grant's own actor (for Updates that name none).
-func (k UpdateKey) Verify(grant *UpdateGrant, workflowID, update, actorID string, now time.Time) error {
+// Verify says why grant does not authorise the Update with argument arg,
+// or nil. An empty actorID accepts the grant's own actor (for Updates that
+// name none).
+func (k UpdateKey) Verify(grant *UpdateGrant, workflowID, update, actorID string, arg any, now time.Time) error {
 	switch {
 	case len(k) == 0:
 		return errors.New("this worker has no key to check Updates with")
@@ -63,7 +72,7 @@ func (k UpdateKey) Verify(grant *UpdateGrant, workflowID, update, actorID string
 		return errors.New("the Update is not signed by the API")
 	case actorID != "" && grant.ActorID != actorID:
 		return errors.New("the Update's signature is for another actor")
-	case !hmac.Equal(grant.MAC, k.mac(workflowID, update, grant.ActorID, grant.Expires)):
+	case !hmac.Equal(grant.MAC, k.mac(workflowID, update, grant.ActorID, arg, grant.Expires)):
 		return errors.New("the Update's signature is not valid")
 	case !now.Before(grant.Expires):
 		return errors.New("the Update's signature has expired")
