@@ -35,7 +35,7 @@ func checkBody(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	sch := schemaFor(reflect.TypeOf(v))
-	w := walker{dec: dec, schema: sch.fields, spelling: sch.spelling}
+	w := walker{dec: dec, schema: sch.fields, spelling: sch.spelling, totals: map[string]int{}}
 	err := w.value("", 0)
 	if errors.Is(err, errNotJSON) {
 		return nil
@@ -51,6 +51,8 @@ type walker struct {
 	schema map[string]limit
 	// spelling is each field's path by its folded spelling (see foldedPath).
 	spelling map[string]string
+	// totals counts, by path, the items of the lists a limit's Total bounds.
+	totals map[string]int
 }
 
 func (w *walker) token() (json.Token, error) {
@@ -110,6 +112,11 @@ func (w *walker) list(path string, lim limit, depth int) error {
 		n++
 		if lim.Kind == kindList && n > lim.MaxLen {
 			return fieldError(path, fmt.Sprintf("must not list more than %d items", lim.MaxLen))
+		}
+		if lim.Kind == kindList && lim.Total > 0 {
+			if w.totals[path]++; w.totals[path] > lim.Total {
+				return fieldError(path, fmt.Sprintf("must not list more than %d items in all, across the request", lim.Total))
+			}
 		}
 		if err := w.value(path+"[]", depth+1); err != nil {
 			return err

@@ -19,6 +19,22 @@ import (
 
 const actionCreateContractWithPlan = "create-contract-with-plan"
 
+// maxActionContracts bounds the contracts one request creates, in all its
+// actions. Its workflow's result carries every contract it created, and
+// Temporal refuses a payload over 2 MiB (its default limit): past about
+// 1,050 contracts the workflow could not complete and retried for ever, its
+// contracts committed and its request unanswered. A contract on the demo's
+// Team offering (two products) is 1.9 kB of it, so 500 make 0.96 MB, under
+// half the limit. A contract on an offering with many products is larger
+// (25.8 kB with 100 products named in 64 characters): the store refuses,
+// whole, an action over its maxActionResponse, whatever its count.
+const maxActionContracts = 500
+
+// actionContracts bounds a request's items (api/limits.go), one contract each.
+var actionContracts = noted(totalled(list(100), maxActionContracts),
+	"one contract an item, all carried by the workflow's result, which Temporal caps (2 MiB by default; a contract on the demo's Team offering is 1.9 kB of it); "+
+		"contracts over 1.5 MiB as created (on an offering with many products) are refused too, whatever their count")
+
 type contractActionsRequest struct {
 	AccountNumber string `json:"accountNumber"`
 	// TestClockID puts the contracts on a test clock of a sandbox tenant:
@@ -140,10 +156,16 @@ func (s *server) createContractAction(c *gin.Context) {
 		AccountNumber: req.AccountNumber, ActionType: actionCreateContractWithPlan, Contracts: requested,
 		TestClockID: req.TestClockID,
 	}
-	action, err := s.Temporal.CreateContracts(c.Request.Context(), in,
-		fmt.Sprintf("create %d contract(s) for account %s", len(requested), req.AccountNumber))
+	action, done, err := s.Temporal.CreateContracts(c.Request.Context(), in,
+		fmt.Sprintf("create %d contract(s) for account %s", len(requested), req.AccountNumber), s.AmendmentWait)
 	if err != nil {
 		s.fail(c, err)
+		return
+	}
+	if !done {
+		s.Logger.Warn("contract action answered as pending: its workflow did not answer in time", "actionId", actionID,
+			"wait", s.AmendmentWait, "requestId", c.GetString(requestIDKey))
+		respondActionPending(c, in)
 		return
 	}
 	if action.RequestHash != hash {
@@ -152,6 +174,38 @@ func (s *server) createContractAction(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, toContractActionResponse(action, requested))
+}
+
+// contractActionPending is the status of an action whose workflow has not
+// answered within AmendmentWait: the seed's statuses are a contract's
+// (active, expired, canceled), and none of them says "still being made".
+const contractActionPending = "pending"
+
+// contractActionPendingResponse answers a request whose contracts are still
+// being made, and may yet be: the client is told how to get them without
+// making them twice.
+type contractActionPendingResponse struct {
+	ID         string `json:"id"`
+	ActionType string `json:"actionType"`
+	Status     string `json:"status"`
+	Message    string `json:"message"`
+	TraceID    string `json:"traceId,omitempty"`
+}
+
+// respondActionPending answers 202 for action in, whose workflow goes on.
+// With an Idempotency-Key a repeat joins it, and answers with its contracts
+// once they exist; without one a repeat would create them again.
+func respondActionPending(c *gin.Context, in flow.CreateContractsInput) {
+	msg := "the contracts are still being created: send the same request with the same Idempotency-Key to get them once they exist"
+	if in.IdempotencyKey == "" {
+		msg = "the contracts are still being created and may yet be: do not send the request again, which would create them twice; " +
+			"list the account's contracts (GET /api/contracts?accountNumber=…) to find them"
+	} else {
+		c.Header("Retry-After", "1")
+	}
+	c.JSON(http.StatusAccepted, contractActionPendingResponse{
+		ID: in.ActionID, ActionType: in.ActionType, Status: contractActionPending, Message: msg, TraceID: in.TraceID,
+	})
 }
 
 // checkRequestedContracts plans the requested contracts against the catalog

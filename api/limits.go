@@ -64,6 +64,9 @@ type limit struct {
 	KeyLen   int   // map: characters of a key
 	Min, Max int64 // integer
 	Ident    bool  // text: no control characters
+	// Total bounds a list inside another list: its items in all of them
+	// together (a request's contracts across its actions).
+	Total int
 	// Lines: text with no control characters but tab and line breaks (a
 	// comment's lines), where Ident would refuse those too.
 	Lines  bool
@@ -86,6 +89,7 @@ func integer(min, max int64) limit {
 func list(n int) limit                 { return limit{Kind: kindList, MaxLen: n} }
 func mapOf(n, keyLen int) limit        { return limit{Kind: kindMap, MaxLen: n, KeyLen: keyLen} }
 func noted(l limit, note string) limit { l.Note = note; return l }
+func totalled(l limit, n int) limit    { l.Total = n; return l }
 func pattern(n int, re, name string) limit {
 	return limit{Kind: kindText, MaxLen: n, Ident: true, Format: regexp.MustCompile(re), FormatName: name}
 }
@@ -156,7 +160,7 @@ var bodySchemas = []bodySchema{
 		"actions":                            list(100),
 		"actions[]":                          object,
 		"actions[].type":                     ident(maxID),
-		"actions[].createContractWithPlan":   list(100),
+		"actions[].createContractWithPlan":   actionContracts,
 		"actions[].createContractWithPlan[]": object,
 		"actions[].createContractWithPlan[].planId":                ident(maxID),
 		"actions[].createContractWithPlan[].effectiveDate":         noted(date, "from 5 years before today to 1 year after"),

@@ -122,6 +122,9 @@ func (l limit) bounds() string {
 	case kindDateTime:
 		return fmt.Sprintf("RFC 3339 date-time, years %d to %d", minDateYear, maxDateYear)
 	case kindList:
+		if l.Total > 0 {
+			return fmt.Sprintf("≤ %s items; ≤ %s in all, across the lists", thousands(int64(l.MaxLen)), thousands(int64(l.Total)))
+		}
 		return fmt.Sprintf("≤ %s items", thousands(int64(l.MaxLen)))
 	case kindMap:
 		return fmt.Sprintf("≤ %d entries, keys ≤ %d characters", l.MaxLen, l.KeyLen)

@@ -45,10 +45,11 @@ type Deps struct {
 	// at once.
 	BillingRunWait time.Duration
 	// AmendmentWait is how long a change request waits for its amendment
-	// workflow's answer before answering 202 with the amendment to follow.
-	// It bounds the start too, so it must leave time for that (app gives
-	// config.DefaultAmendmentWait when unset): a wait that ends before the
-	// start reaches Temporal is a 503.
+	// workflow's answer before answering 202 with the amendment to follow;
+	// a contract action waits as long for its workflow, then answers 202.
+	// A change's wait bounds its start too, so it must leave time for that
+	// (app gives config.DefaultAmendmentWait when unset): a wait that ends
+	// before the start reaches Temporal is a 503.
 	AmendmentWait time.Duration
 	// BodyReadTimeout is how long after its handling starts (the server's
 	// ReadHeaderTimeout bounds its headers) a request's body must have been

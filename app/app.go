@@ -64,7 +64,8 @@ type Service struct {
 	// totals; zero is config.DefaultBillingRunWait.
 	BillingRunWait time.Duration
 	// AmendmentWait is how long a change request waits for its amendment
-	// workflow's answer; zero is config.DefaultAmendmentWait.
+	// workflow's answer, and a contract action for its workflow's; zero is
+	// config.DefaultAmendmentWait.
 	AmendmentWait time.Duration
 	// BodyReadTimeout is how long after its headers a request's body must
 	// have been read; zero is config.DefaultBodyReadTimeout.

@@ -45,7 +45,8 @@ type Config struct {
 	// totals before answering 202 with a link to its progress.
 	BillingRunWait time.Duration
 	// AmendmentWait is how long a change request waits for its amendment
-	// workflow's answer before answering 202 with the amendment to follow.
+	// workflow's answer before answering 202 with the amendment to follow;
+	// a contract action waits as long for its workflow, then answers 202.
 	AmendmentWait time.Duration
 	// BodyReadTimeout is how long after its headers a request's body must
 	// have been read.

@@ -108,17 +108,24 @@ func outcomeOf(ctx context.Context, handle client.WorkflowUpdateHandle, err erro
 }
 
 // CreateContracts runs a contract-actions request's workflow, or joins the
-// one its action id already runs, and returns what it created.
-func (f *Client) CreateContracts(ctx context.Context, in CreateContractsInput, summary string) (ContractAction, error) {
-	var action ContractAction
-	err := f.execute(ctx, client.StartWorkflowOptions{
+// one its action id already runs, and returns what it created if the
+// workflow ends within wait; done is false when it is still running then.
+// Unbounded, a workflow that could not complete (its result over Temporal's
+// payload limit, its contracts committed) held the request until the
+// client gave up, with no answer to act on.
+func (f *Client) CreateContracts(ctx context.Context, in CreateContractsInput, summary string, wait time.Duration) (action ContractAction, done bool, err error) {
+	run, err := f.start(ctx, client.StartWorkflowOptions{
 		ID:                       ContractActionWorkflowID(in.TenantID, in.ActionID),
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
 		StaticSummary:            summary,
 		TypedSearchAttributes:    temporal.NewSearchAttributes(TenantIDKey.ValueSet(in.TenantID)),
-	}, ContractActionWorkflow, in, &action, "start contract action")
-	return action, err
+	}, ContractActionWorkflow, in, "start contract action")
+	if err != nil {
+		return action, false, err
+	}
+	done, err = getWithin(ctx, run, &action, wait)
+	return action, done, err
 }
 
 // ChangeSchedule runs a DDCMS schedule change's workflow to its end.
@@ -127,7 +134,7 @@ func (f *Client) ChangeSchedule(ctx context.Context, in ScheduleChangeInput) err
 		ID: ScheduleChangeWorkflowID(in.TenantID, in.ChangeID),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			TenantIDKey.ValueSet(in.TenantID), ContractIDKey.ValueSet(in.ContractID)),
-	}, ScheduleChangeWorkflow, in, nil, "")
+	}, ScheduleChangeWorkflow, in, "")
 }
 
 // RunBilling runs a tenant's billing as of a date, or joins the run for that
@@ -144,14 +151,21 @@ func (f *Client) RunBilling(ctx context.Context, in BillingRunInput, wait time.D
 	if err != nil {
 		return totals, false, fmt.Errorf("start billing run: %w", err)
 	}
+	done, err = getWithin(ctx, run, &totals, wait)
+	return totals, done, err
+}
+
+// getWithin waits at most wait for run's result into out; done is false,
+// with no error, when the wait ran out first: the workflow goes on without
+// the caller.
+func getWithin(ctx context.Context, run client.WorkflowRun, out any, wait time.Duration) (done bool, err error) {
 	waitCtx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	err = run.Get(waitCtx, &totals)
+	err = run.Get(waitCtx, out)
 	if err != nil && ctx.Err() == nil && waitEnded(waitCtx, err) {
-		// Waited long enough: the run goes on without the caller.
-		return totals, false, nil
+		return false, nil
 	}
-	return totals, err == nil, err
+	return err == nil, err
 }
 
 // waitEnded tells whether waiting for a result stopped because the wait ran
@@ -225,19 +239,25 @@ const billingQueryWait = 5 * time.Second
 // ErrBillingRunNotFound is BillingRun's answer for a run that does not exist.
 var ErrBillingRunNotFound = errors.New("no such billing run")
 
-// execute starts workflow on the task queue and waits for its result into
-// out (nil to discard it). A failure to start is wrapped with starting; the
+// execute starts workflow (see start) and waits for its end. The
 // workflow's own failure is returned as it is, for callers to classify.
-func (f *Client) execute(ctx context.Context, opts client.StartWorkflowOptions, workflow string, in, out any, starting string) error {
-	opts.TaskQueue = f.taskQueue
-	run, err := f.c.ExecuteWorkflow(ctx, opts, workflow, in)
+func (f *Client) execute(ctx context.Context, opts client.StartWorkflowOptions, workflow string, in any, starting string) error {
+	run, err := f.start(ctx, opts, workflow, in, starting)
 	if err != nil {
-		if starting != "" {
-			return fmt.Errorf("%s: %w", starting, err)
-		}
 		return err
 	}
-	return run.Get(ctx, out)
+	return run.Get(ctx, nil)
+}
+
+// start starts workflow on the task queue, or joins the run opts let it
+// join. A failure to start is wrapped with starting.
+func (f *Client) start(ctx context.Context, opts client.StartWorkflowOptions, workflow string, in any, starting string) (client.WorkflowRun, error) {
+	opts.TaskQueue = f.taskQueue
+	run, err := f.c.ExecuteWorkflow(ctx, opts, workflow, in)
+	if err != nil && starting != "" {
+		return nil, fmt.Errorf("%s: %w", starting, err)
+	}
+	return run, err
 }
 
 // EnsureWebhookDispatch starts the tenant's webhook dispatcher unless it runs.

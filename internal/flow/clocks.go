@@ -112,7 +112,7 @@ func (f *Client) DeleteClock(ctx context.Context, in ClockDeletion) error {
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		StaticSummary:            "Delete test clock " + in.ClockID,
 		TypedSearchAttributes:    temporal.NewSearchAttributes(TenantIDKey.ValueSet(in.TenantID)),
-	}, TestClockDeleteWorkflow, in, nil, "start deleting test clock "+in.ClockID)
+	}, TestClockDeleteWorkflow, in, "start deleting test clock "+in.ClockID)
 }
 
 // TellClockAdvanced tells a workflow waiting on its test clock the clock's

@@ -33,6 +33,15 @@ type ContractAction struct {
 	RequestHash    string            `json:"requestHash,omitempty"`
 }
 
+// maxActionResponse bounds an action's answer as stored, which is also its
+// workflow's result and its first step's: Temporal refuses a payload over
+// 2 MiB (its default limit), and a workflow whose result it refuses cannot
+// end but retries for ever, its contracts committed. A quarter of the limit
+// is left for the payload's framing. The API bounds how many contracts a
+// request asks for (500); this refuses, whole, the few that are each large
+// (on an offering with many products).
+const maxActionResponse = 3 << 19 // 1.5 MiB
+
 // NewContractAction is what a contract action writes.
 type NewContractAction struct {
 	ID             string
@@ -53,7 +62,8 @@ type NewContractAction struct {
 // CreateContracts writes the account (if new), one contract with its first
 // segment and payment schedule per plan, and the action record, in one
 // transaction. Running it again with the same action id returns the first
-// result and writes nothing.
+// result and writes nothing. An action over maxActionResponse is refused
+// (KindInvalid) and writes nothing either.
 func (s *Store) CreateContracts(ctx context.Context, in NewContractAction, now time.Time) (ContractAction, error) {
 	var out ContractAction
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -108,6 +118,11 @@ func (s *Store) CreateContracts(ctx context.Context, in NewContractAction, now t
 		resp, err := json.Marshal(out)
 		if err != nil {
 			return fmt.Errorf("encode contract action: %w", err)
+		}
+		if len(resp) > maxActionResponse {
+			return domain.Errorf(domain.KindInvalid, "actions",
+				"the %d contracts asked for are %d bytes as created, more than one request may create (%d): send them in smaller requests",
+				len(out.Contracts), len(resp), maxActionResponse)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE contract_actions SET response = $2 WHERE id = $1`, in.ID, resp); err != nil {
 			return fmt.Errorf("store contract action response: %w", err)
