@@ -254,7 +254,7 @@ func checkDate(path, s string) error {
 }
 
 func checkDateTime(path, s string) error {
-	t, err := time.Parse(time.RFC3339, s)
+	t, err := domain.ParseDateTime(s)
 	// The years bound the time in UTC, as it is stored: 1900-01-01T00:00:00+14:00 is in 1899.
 	switch year := t.UTC().Year(); {
 	case err != nil:

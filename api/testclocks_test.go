@@ -46,6 +46,8 @@ func TestClockCreationIsForSandboxOperators(t *testing.T) {
 		"a date only":       map[string]any{"name": "rehearsal", "frozenTime": "2026-01-01"},
 		"the year 3000":     map[string]any{"name": "rehearsal", "frozenTime": "3000-01-01T00:00:00Z"},
 		"the zero time":     map[string]any{"name": "rehearsal", "frozenTime": "0001-01-01T00:00:00Z"},
+		"a 24-hour offset":  map[string]any{"name": "rehearsal", "frozenTime": "2026-01-01T00:00:00+24:00"},
+		"60 minutes offset": map[string]any{"name": "rehearsal", "frozenTime": "2026-01-01T00:00:00-00:60"},
 		"an unknown field":  map[string]any{"name": "rehearsal", "frozenTime": "2026-01-01T09:00:00Z", "colour": "red"},
 	} {
 		resp := env.Do("POST", "/api/test-clocks", sandbox.OperatorKey, body)

@@ -32,10 +32,24 @@ func ParseDate(s string) (Date, error) {
 	if t, err := time.Parse(dateLayout, s); err == nil {
 		return DateOf(t), nil
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
+	if t, err := ParseDateTime(s); err == nil {
 		return DateOf(t), nil
 	}
 	return Date{}, fmt.Errorf("%q is not a date (want YYYY-MM-DD)", s)
+}
+
+// ParseDateTime parses an RFC 3339 date-time, refusing offsets RFC 3339
+// does not allow (hours past 23, minutes past 59), which Go's parser takes:
+// +24:00 and +00:60 read as a day and an hour.
+func ParseDateTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return t, err
+	}
+	if n := len(s); n >= 6 && (s[n-6] == '+' || s[n-6] == '-') && (s[n-5:n-3] > "23" || s[n-2:] > "59") {
+		return time.Time{}, fmt.Errorf("%q has an offset out of range (at most 23:59)", s)
+	}
+	return t, nil
 }
 
 // IsZero reports whether the date is unset.

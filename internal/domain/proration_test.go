@@ -86,3 +86,18 @@ func TestAddMonthsClamped(t *testing.T) {
 	assert.Equal(t, "2027-01-31", AddMonthsClamped(2026, time.December, 1, 31).String())
 	assert.Equal(t, "2025-12-15", AddMonthsClamped(2026, time.January, -1, 15).String())
 }
+
+// RFC 3339 allows offsets of at most 23:59; Go's parser takes +24:00 and
+// +00:60, which a probe sent as an effective date and a clock's time.
+func TestDateTimesRefuseOffsetsOutOfRange(t *testing.T) {
+	for _, s := range []string{"2026-03-01T10:00:00+24:00", "2026-03-01T10:00:00-00:60", "2026-03-01T10:00:00+99:99"} {
+		_, err := ParseDateTime(s)
+		assert.Error(t, err, s)
+		_, err = ParseDate(s)
+		assert.Error(t, err, s)
+	}
+	for _, s := range []string{"2026-03-01T10:00:00+23:59", "2026-03-01T10:00:00-12:00", "2026-03-01T10:00:00Z"} {
+		_, err := ParseDateTime(s)
+		assert.NoError(t, err, s)
+	}
+}

@@ -107,6 +107,11 @@ func (c Config) parseURL(raw string) (*url.URL, error) {
 	if len(raw) > MaxURLLength {
 		return nil, fmt.Errorf("the URL is longer than %d characters", MaxURLLength)
 	}
+	if i := strings.IndexFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f }); i >= 0 {
+		// url.Parse keeps a space in a query, which every delivery would
+		// then send in its request line, refused by the receiver for 72 h.
+		return nil, errors.New("the URL must not contain spaces or control characters; percent-encode them")
+	}
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Hostname() == "" {
 		return nil, errors.New("the URL must be an absolute https URL")

@@ -18,6 +18,9 @@ const (
 	Timeout = 10 * time.Second
 	// MaxStoredBody bounds what is read and kept of a receiver's answer.
 	MaxStoredBody = 1024
+	// maxResponseHeaderBytes bounds a receiver's answer's headers; more
+	// fails the attempt.
+	maxResponseHeaderBytes = 64 << 10
 )
 
 // Sender posts signed messages to receivers.
@@ -40,6 +43,10 @@ func NewSender(c Config) *Sender {
 			ForceAttemptHTTP2:   true,
 			MaxIdleConnsPerHost: 4,
 			IdleConnTimeout:     90 * time.Second,
+			// Only the status and a little of the body are kept: a receiver
+			// may not make an attempt read megabytes of headers (Go's
+			// default allows 10 MB).
+			MaxResponseHeaderBytes: maxResponseHeaderBytes,
 		},
 		// A redirect counts as a failed attempt: followed, it could lead anywhere.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

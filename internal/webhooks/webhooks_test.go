@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -61,6 +62,10 @@ func TestCheckURL(t *testing.T) {
 		{"https://93.184.215.14:65536/hooks", secure, false},
 		{"https://93.184.215.14:99999/hooks", secure, false},
 		{"http://127.0.0.1:0/hooks", insecure, false},
+		{"http://127.0.0.1:8080/ok?x=a b", insecure, false}, // every delivery's request line would break
+		{"http://127.0.0.1:8080/ok?x=a%20b", insecure, true},
+		{"http://127.0.0.1:8080/ok\t", insecure, false},
+		{"https://93.184.215.14/hooks\x7f", secure, false},
 		{"http://127.0.0.1:8080/hooks", secure, false},
 		{"https://127.0.0.1/hooks", secure, false},
 		{"https://localhost/hooks", secure, false},
@@ -226,4 +231,22 @@ func TestSendRefusesPrivateAddressesWhenConnecting(t *testing.T) {
 func TestStorableKeepsValidTextOnly(t *testing.T) {
 	assert.Equal(t, "a\uFFFDb", storable([]byte("a\xffb\x00")))
 	assert.Len(t, storable([]byte(strings.Repeat("x", 2*MaxStoredBody))), MaxStoredBody)
+}
+
+// A receiver cannot make an attempt read megabytes of headers (a probe's
+// answered with 9 MB, which Go's default of 10 MB accepted): past
+// maxResponseHeaderBytes the attempt fails.
+func TestSendBoundsTheAnswersHeaders(t *testing.T) {
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for i := range 4 {
+			w.Header().Set(fmt.Sprintf("X-Padding-%d", i), strings.Repeat("x", maxResponseHeaderBytes/2))
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer receiver.Close()
+	secret, err := NewSecret()
+	require.NoError(t, err)
+	resp, err := NewSender(Config{AllowInsecure: true}).Send(context.Background(), Message{URL: receiver.URL, Secret: secret, ID: "evt-1"})
+	require.Error(t, err)
+	assert.False(t, resp.Delivered())
 }
