@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/flow"
 )
@@ -139,6 +140,11 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, e
 		return
 	case deciding && am.SubmittedBy == p.ActorID:
 		s.fail(c, domain.Errorf(domain.KindForbidden, "", "the submitter of an amendment cannot decide it (four-eyes rule)"))
+		return
+	case update == flow.UpdateWithdraw && p.Source == auth.SourceCustomer && am.Source != string(auth.SourceCustomer):
+		// A customer undoes its own requests, not the business's: a probe's
+		// customer key withdrew a cancellation staff had scheduled.
+		s.fail(c, domain.Errorf(domain.KindForbidden, "", "a customer key withdraws only the changes its account submitted; amendment %s was submitted through %s", am.ID, am.Source))
 		return
 	}
 	// Bounded as a change's answer is: an approval of a due change waits

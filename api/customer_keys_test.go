@@ -127,6 +127,18 @@ func TestCustomerKeyWorksOnItsOwnAccountAndIsRecorded(t *testing.T) {
 	require.Equal(t, http.StatusOK, withdrawn.Status, "%s", withdrawn.Body)
 	assert.Equal(t, "WITHDRAWN", withdrawn.JSON(t)["status"])
 
+	// A change the business made on the customer's contract is the
+	// business's to withdraw, not the customer's (a probe's customer key
+	// withdrew a cancellation staff had scheduled).
+	staffs := change(env, env.A.SubmitterKey, review)
+	require.Equal(t, http.StatusAccepted, staffs.Status, "%s", staffs.Body)
+	staffsID := staffs.JSON(t)["quote"].(map[string]any)["id"].(string)
+	refused := env.Do("POST", "/api/amendments/"+staffsID+"/withdraw", key, nil)
+	assert.Equal(t, http.StatusForbidden, refused.Status, "%s", refused.Body)
+	assert.Equal(t, "REVIEW", env.Do("GET", "/api/amendments/"+staffsID, key, nil).JSON(t)["status"])
+	byStaff := env.Do("POST", "/api/amendments/"+staffsID+"/withdraw", env.A.SubmitterKey, nil)
+	require.Equal(t, http.StatusOK, byStaff.Status, "%s", byStaff.Body)
+
 	// Idempotency keys are the account's own: another account's crossgrade
 	// with the same key is neither answered to the customer nor in its way.
 	body := map[string]any{"salesItemCode": "BUSINESS-M"}
