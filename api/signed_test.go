@@ -50,6 +50,14 @@ func TestKeySignedRequests(t *testing.T) {
 	require.Equal(t, http.StatusOK, applied.Status, "%s", applied.Body)
 	amendment := env.Do("GET", "/api/amendments/"+applied.JSON(t)["quote"].(map[string]any)["id"].(string), env.A.SubmitterKey, nil)
 	assert.Equal(t, "HMAC", amendment.JSON(t)["source"])
+	// Sent again as it was, within the window: refused, and nothing made
+	// twice (a probe's one signed contract-actions request, sent three
+	// times, made three contracts).
+	amendments := env.CountRows("amendments")
+	again := send("POST", "/api/selfService/contract", body, sig)
+	assert.Equal(t, http.StatusUnauthorized, again.Status, "%s", again.Body)
+	assert.Contains(t, string(again.Body), "received already")
+	assert.Equal(t, amendments, env.CountRows("amendments"))
 
 	refused := map[string]testkit.Response{
 		"changed body":   send("POST", "/api/selfService/contract", body+" ", sig),

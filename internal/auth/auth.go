@@ -76,7 +76,8 @@ func SigningSecret(key string) []byte { return []byte(HashKey(key)) }
 
 // SignRequest is the hex HMAC-SHA256 a SourceHMAC key sends with a request:
 // over the method, the path with its query, the Unix timestamp and the body,
-// so none of them can be changed or the request replayed at another time.
+// so none of them can be changed; the API accepts a timestamp only near
+// its own time, and each signature once.
 func SignRequest(secret []byte, method, pathAndQuery string, timestamp int64, body []byte) string {
 	mac := hmac.New(sha256.New, secret)
 	fmt.Fprintf(mac, "%s\n%s\n%d\n", method, pathAndQuery, timestamp)
