@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -53,14 +54,19 @@ func (s *server) signedPrincipal(c *gin.Context, keyID string) (auth.Principal, 
 	if !hmac.Equal([]byte(sig), []byte(want)) {
 		return auth.Principal{}, refusal("the signature does not match the request")
 	}
-	// Once only: a request captured on its way cannot be sent again while
-	// its timestamp is within the window.
+	if c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead {
+		// A read changes nothing, and a client may poll one faster than
+		// its timestamp's second changes.
+		return p, nil
+	}
+	// A change once only: captured on its way, it cannot be sent again
+	// while its timestamp is within the window.
 	first, err := s.Store.UseSignature(c.Request.Context(), p.KeyID, want, time.Unix(ts, 0).Add(signatureWindow))
 	if err != nil {
 		return auth.Principal{}, err
 	}
 	if !first {
-		return auth.Principal{}, refusal("this signed request was received already; sign each request anew (a new timestamp)")
+		return auth.Principal{}, refusal("this signed request was received already; sign each change anew (a new timestamp)")
 	}
 	return p, nil
 }

@@ -1,4 +1,4 @@
--- A signed request is accepted once: each signature a signing key sends is
+-- A signed change (not a read) is accepted once: each signature a signing key sends is
 -- kept until its timestamp leaves the window the API accepts it in, and a
 -- request that repeats one is refused. Without this, a captured request
 -- could be sent again for five minutes (a probe made three contracts with
