@@ -41,12 +41,22 @@ func (s *server) answerAmendmentAs(c *gin.Context, status int, am domain.Amendme
 }
 
 func (s *server) listContractAmendments(c *gin.Context) {
-	ct, err := s.Store.Contract(c.Request.Context(), scope(c), c.Param("id"))
+	pageSize, err := pageSizeParam(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	after, err := decodeListCursor(c.Query("pageToken"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ct, err := s.Store.ContractTerms(c.Request.Context(), scope(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, notFoundAs(err, "contract %q does not exist", c.Param("id")))
 		return
 	}
-	items, err := s.Store.ContractAmendments(c.Request.Context(), principal(c).TenantID, ct.ID)
+	items, more, err := s.Store.ContractAmendments(c.Request.Context(), principal(c).TenantID, ct.ID, after, pageSize)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -56,7 +66,11 @@ func (s *server) listContractAmendments(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"items": nonNil(views)})
+	page := gin.H{"items": nonNil(views)}
+	if more {
+		page["nextPageToken"] = listCursorOf(items[len(items)-1].CreatedOn, items[len(items)-1].ID)
+	}
+	c.JSON(http.StatusOK, page)
 }
 
 // withdrawAmendment ends a SCHEDULED or REVIEW amendment; its workflow

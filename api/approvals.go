@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -97,10 +98,16 @@ func (s *server) listAmendmentsIn(c *gin.Context, status string) {
 	}))}
 	if more {
 		last := items[len(items)-1]
-		raw, _ := json.Marshal(listCursorToken{CreatedAt: last.CreatedOn, ID: last.ID})
-		page.NextPageToken = base64.RawURLEncoding.EncodeToString(raw)
+		page.NextPageToken = listCursorOf(last.CreatedOn, last.ID)
 	}
 	c.JSON(http.StatusOK, page)
+}
+
+// listCursorOf is the page token of an amendment list whose page ended at
+// the amendment id created at createdAt (see decodeListCursor).
+func listCursorOf(createdAt time.Time, id string) string {
+	raw, _ := json.Marshal(listCursorToken{CreatedAt: createdAt, ID: id})
+	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
 // decodeListCursor reads an amendment list's page token: nil for none. A

@@ -143,20 +143,32 @@ func (s *Store) AmendmentByIdempotencyKey(ctx context.Context, sc Scope, key str
 	return am, row.Hash, err
 }
 
-// ContractAmendments lists a contract's amendments, newest first.
-func (s *Store) ContractAmendments(ctx context.Context, tenantID, contractID string) ([]domain.Amendment, error) {
-	var rows []amendmentRow
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+amendmentColumns+` FROM amendments m JOIN contracts c ON c.id = m.contract_id
-		WHERE m.tenant_id = $1 AND m.contract_id = $2 ORDER BY m.created_at DESC, m.id`, tenantID, contractID); err != nil {
-		return nil, fmt.Errorf("list amendments: %w", err)
+// ContractAmendments lists a page of a contract's amendments, newest first,
+// before the one after names (nil for the first page), and whether more
+// follow: a contract changed thousands of times answered tens of megabytes
+// in one list.
+func (s *Store) ContractAmendments(ctx context.Context, tenantID, contractID string, after *ListCursor, pageSize int) ([]domain.Amendment, bool, error) {
+	query := `SELECT ` + amendmentColumns + ` FROM amendments m JOIN contracts c ON c.id = m.contract_id
+		WHERE m.tenant_id = $1 AND m.contract_id = $2`
+	args := []any{tenantID, contractID}
+	if after != nil {
+		query += ` AND (m.created_at, m.id) < ($3, $4)`
+		args = append(args, after.CreatedAt, after.ID)
 	}
+	args = append(args, pageSize+1)
+	query += fmt.Sprintf(` ORDER BY m.created_at DESC, m.id DESC LIMIT $%d`, len(args))
+	var rows []amendmentRow
+	if err := s.db.SelectContext(ctx, &rows, query, args...); err != nil {
+		return nil, false, fmt.Errorf("list amendments: %w", err)
+	}
+	rows, more := page(rows, pageSize)
 	out := make([]domain.Amendment, len(rows))
 	for i, r := range rows {
 		am, err := r.amendment()
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		out[i] = am
 	}
-	return out, nil
+	return out, more, nil
 }
