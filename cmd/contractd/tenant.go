@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -21,6 +23,9 @@ import (
 )
 
 var prefixPattern = regexp.MustCompile(`^[A-Z0-9]{2,16}$`)
+
+// maxAccountNumber is the longest account number the API takes.
+const maxAccountNumber = 64
 
 const tenantUsage = `usage:
   contractd tenant create --prefix P --name N [--sandbox] [--submitter-name S] [--approver-name A] [--operator-name O]
@@ -79,6 +84,9 @@ func parseTenantCreate(args []string) (store.Tenant, []store.NewKey, error) {
 	}
 	if !prefixPattern.MatchString(*prefix) || *name == "" {
 		return store.Tenant{}, nil, errors.New("--prefix (2-16 upper-case letters or digits) and --name are required")
+	}
+	if err := auth.CheckDisplayName(*name); err != nil {
+		return store.Tenant{}, nil, fmt.Errorf("--name: %w", err)
 	}
 	var keys []store.NewKey
 	for _, role := range auth.AllRoles {
@@ -176,6 +184,9 @@ func parseKeyCreate(args []string) (string, store.NewKey, error) {
 	case !customer:
 	case strings.TrimSpace(*account) == "":
 		return "", nk, errors.New("--customer needs the account number the key is for")
+	case len(*account) > maxAccountNumber || !utf8.ValidString(*account) || strings.IndexFunc(*account, unicode.IsControl) >= 0:
+		// Bounded as the API bounds one: a key for another would never match.
+		return "", nk, fmt.Errorf("--customer must be an account number: valid text of at most %d bytes, without control characters", maxAccountNumber)
 	case *signs:
 		return "", nk, errors.New("--customer and --hmac cannot be combined: a key has one source, and a customer key's is CUSTOMER")
 	case len(roles) != 1 || roles[0] != auth.RoleSubmitter:

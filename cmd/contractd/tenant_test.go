@@ -41,6 +41,9 @@ func TestKeyCreateFlags(t *testing.T) {
 		{[]string{"--prefix", "ACME", "--role", "submitter", "--role", "approver", "--customer", "ACC-42"}, "a customer key may only hold the submitter role"},
 		{[]string{"--prefix", "ACME", "--role", "submitter", "--customer", "ACC-42", "--hmac"}, "--customer and --hmac cannot be combined"},
 		{[]string{"--prefix", "ACME", "--role", "submitter", "--customer", " "}, "--customer needs the account number"},
+		// A key for an account number the API would never take could never act.
+		{[]string{"--prefix", "ACME", "--role", "submitter", "--customer", strings.Repeat("A", 65)}, "--customer must be an account number"},
+		{[]string{"--prefix", "ACME", "--role", "submitter", "--customer", "ACC\n42"}, "--customer must be an account number"},
 		{[]string{"--prefix", "ACME", "--customer", "ACC-42"}, "at least one --role"},
 		{[]string{"--prefix", "ACME", "--role", "approver", "--display-name", strings.Repeat("x", 101)}, "--display-name: the display name has 101 characters"},
 		{[]string{"--prefix", "ACME", "--role", "approver", "--display-name", "Ada\x00"}, "--display-name: the display name must not contain NUL"},
@@ -71,6 +74,10 @@ func TestTenantCreateNamesItsKeys(t *testing.T) {
 	for flag, value := range map[string]string{"--operator-name": strings.Repeat("é", 101), "--submitter-name": "a\x00b", "--approver-name": " "} {
 		_, _, err := parseTenantCreate([]string{"--prefix", "ACME", "--name", "Acme Ltd", flag, value})
 		assert.ErrorContains(t, err, flag+": the display name", "%q", value)
+	}
+	for _, name := range []string{strings.Repeat("x", 100_000), "Acme\x00"} {
+		_, _, err := parseTenantCreate([]string{"--prefix", "ACME", "--name", name})
+		assert.ErrorContains(t, err, "--name: the display name", "a tenant's name is bounded as a display name")
 	}
 }
 
