@@ -362,6 +362,27 @@ func TestDeletingAClockCancelsItsContracts(t *testing.T) {
 	assert.Equal(t, "deleted", readClock(t, env, sb, clockID)["status"], "the clock's record stays")
 }
 
+// A deletion that is not done within the wait (no worker polling) is
+// answered 202 with the clock as it stands, not held: a repeat joins the
+// same deletion and answers 200 once it is done.
+func TestADeletionNotDoneInTimeIsAccepted(t *testing.T) {
+	env := testkit.New(t)
+	sb := env.NewSandboxTenant("SB")
+	clockID := createTestClock(t, env, sb, clockStart)
+	impatient := env.WithAmendmentWait(300 * time.Millisecond)
+	env.StopWorker()
+	resp := impatient.Do("DELETE", "/api/test-clocks/"+clockID, sb.OperatorKey, nil)
+	require.Equal(t, http.StatusAccepted, resp.Status, "%s", resp.Body)
+	assert.Equal(t, "ready", resp.JSON(t)["status"], "nothing is deleted while no worker polls")
+
+	env.StartWorker()
+	require.Eventually(t, func() bool {
+		resp = impatient.Do("DELETE", "/api/test-clocks/"+clockID, sb.OperatorKey, nil)
+		return resp.Status == http.StatusOK
+	}, time.Minute, 100*time.Millisecond)
+	assert.Equal(t, "deleted", resp.JSON(t)["status"])
+}
+
 // A change on the next bill cycle takes the whole period, which is billed
 // on its first day: it prorates nothing, and the period is billed once, on
 // the new lines; a cancellation there credits nothing for a period never

@@ -195,7 +195,8 @@ func (s *server) deleteTestClock(c *gin.Context) {
 		return
 	}
 	id := clock.ID // as stored, which names its workflows, however the path spelt it
-	if err := s.Temporal.DeleteClock(ctx, flow.ClockDeletion{TenantID: p.TenantID, ClockID: id, ActorID: p.ActorID}); err != nil {
+	done, err := s.Temporal.DeleteClock(ctx, flow.ClockDeletion{TenantID: p.TenantID, ClockID: id, ActorID: p.ActorID}, s.AmendmentWait)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -203,7 +204,12 @@ func (s *server) deleteTestClock(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toTestClockView(clock))
+	status := http.StatusOK
+	if !done {
+		// Still under way: the clock as it stands; a repeat joins it.
+		status = http.StatusAccepted
+	}
+	c.JSON(status, toTestClockView(clock))
 }
 
 // liveTestClock is the tenant's clock that new contracts are to live on:

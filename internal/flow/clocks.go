@@ -104,15 +104,20 @@ func (f *Client) StartClockAdvance(ctx context.Context, in TestClockInput, n int
 	return nil
 }
 
-// DeleteClock runs a clock's deletion to its end; a repeat joins the one
-// under way.
-func (f *Client) DeleteClock(ctx context.Context, in ClockDeletion) error {
-	return f.execute(ctx, client.StartWorkflowOptions{
+// DeleteClock runs a clock's deletion, or joins the one under way, and
+// waits at most wait for its end; done is false when it goes on after that
+// (no worker polling, say), rather than holding the request.
+func (f *Client) DeleteClock(ctx context.Context, in ClockDeletion, wait time.Duration) (done bool, err error) {
+	run, err := f.start(ctx, client.StartWorkflowOptions{
 		ID:                       TestClockDeleteWorkflowID(in.TenantID, in.ClockID),
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		StaticSummary:            "Delete test clock " + in.ClockID,
 		TypedSearchAttributes:    temporal.NewSearchAttributes(TenantIDKey.ValueSet(in.TenantID)),
 	}, TestClockDeleteWorkflow, in, "start deleting test clock "+in.ClockID)
+	if err != nil {
+		return false, err
+	}
+	return getWithin(ctx, run, nil, wait)
 }
 
 // TellClockAdvanced tells a workflow waiting on its test clock the clock's
