@@ -41,12 +41,7 @@ func (s *server) answerAmendmentAs(c *gin.Context, status int, am domain.Amendme
 }
 
 func (s *server) listContractAmendments(c *gin.Context) {
-	pageSize, err := pageSizeParam(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	after, err := decodeListCursor(c.Query("pageToken"))
+	pageSize, after, err := amendmentPageParams(c)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -69,12 +69,7 @@ func (s *server) listAmendments(c *gin.Context) {
 }
 
 func (s *server) listAmendmentsIn(c *gin.Context, status string) {
-	pageSize, err := pageSizeParam(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	after, err := decodeListCursor(c.Query("pageToken"))
+	pageSize, after, err := amendmentPageParams(c)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -101,6 +96,16 @@ func (s *server) listAmendmentsIn(c *gin.Context, status string) {
 		page.NextPageToken = listCursorOf(last.CreatedOn, last.ID)
 	}
 	c.JSON(http.StatusOK, page)
+}
+
+// amendmentPageParams reads an amendment list's pageSize and pageToken.
+func amendmentPageParams(c *gin.Context) (int, *store.ListCursor, error) {
+	pageSize, err := pageSizeParam(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	after, err := decodeListCursor(c.Query("pageToken"))
+	return pageSize, after, err
 }
 
 // listCursorOf is the page token of an amendment list whose page ended at
