@@ -124,7 +124,7 @@ func startEmbeddedTemporal(cfg config.Config) (*devtemporal.Server, error) {
 		FrontendPort:     cfg.TemporalDevPort,
 		UIPort:           cfg.TemporalUIPort,
 		UIWriteActions:   cfg.TemporalUIWriteActions,
-		WriteToken:       embeddedToken(cfg),
+		WriteToken:       embeddedServerToken(cfg),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("embedded temporal: %w", err)

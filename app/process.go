@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -179,11 +181,26 @@ func dialTemporal(hostPort, namespace string, gzip bool, token string, logger *s
 }
 
 // embeddedToken is what a process presents to the embedded Temporal server
-// (TEMPORAL_ADDRESS unset) to write there, unless that server lets anyone
-// write (its UI's write actions on); nothing to an external Temporal, whose
-// operators set its own authorization.
+// (`dev`, `contractd temporal`) to write there: when it dials that server
+// (TEMPORAL_ADDRESS unset, or the loopback address of TEMPORAL_DEV_PORT),
+// unless the server lets anyone write (its UI's write actions on). Nothing
+// goes to an external Temporal, whose operators set its own authorization.
 func embeddedToken(cfg config.Config) string {
-	if cfg.TemporalAddress != "" || cfg.TemporalUIWriteActions {
+	if cfg.TemporalUIWriteActions {
+		return ""
+	}
+	switch host, port, _ := net.SplitHostPort(cfg.TemporalAddress); {
+	case cfg.TemporalAddress == "",
+		port == strconv.Itoa(cfg.TemporalDevPort) && (host == "localhost" || net.ParseIP(host).IsLoopback()):
+		return cfg.EmbeddedTemporalToken()
+	}
+	return ""
+}
+
+// embeddedServerToken is what the embedded server asks of writers: the
+// token, unless its UI's write actions let anyone write.
+func embeddedServerToken(cfg config.Config) string {
+	if cfg.TemporalUIWriteActions {
 		return ""
 	}
 	return cfg.EmbeddedTemporalToken()

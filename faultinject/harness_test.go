@@ -118,18 +118,21 @@ func newCluster(t *testing.T, env ...string) *cluster {
 	c.db, err = sqlx.Open("postgres", dbURL)
 	require.NoError(t, err)
 
-	// Temporal's frontend and the 13 ports after it (see TEMPORAL_DEV_PORT),
+	// Temporal's frontend and the 14 ports after it (see TEMPORAL_DEV_PORT),
 	// then the API's and the worker's.
-	temporalPort := freePorts(t, 16)
-	apiPort, workerPort := temporalPort+14, temporalPort+15
+	temporalPort := freePorts(t, 17)
+	apiPort, workerPort := temporalPort+15, temporalPort+16
 	common := []string{
 		"DATABASE_URL=" + dbURL,
 		"CONTRACTD_STATE_DIR=" + filepath.Join(dir, "state"),
+		// The embedded server's own address: api and worker present its
+		// write token there.
 		"TEMPORAL_ADDRESS=127.0.0.1:" + strconv.Itoa(temporalPort),
+		"TEMPORAL_DEV_PORT=" + strconv.Itoa(temporalPort),
 		"LOG_LEVEL=warn",
 	}
 	common = append(common, env...)
-	c.temporal = c.newProcess("temporal", []string{"TEMPORAL_DEV_PORT=" + strconv.Itoa(temporalPort), "TEMPORAL_UI_PORT=0"}, common)
+	c.temporal = c.newProcess("temporal", []string{"TEMPORAL_UI_PORT=0"}, common)
 	// The worker serves metrics and health too; a port of its own keeps it
 	// off anything else on the machine (such as a `contractd dev` on :8080).
 	c.worker = c.newProcess("worker", []string{"HTTP_ADDR=127.0.0.1:" + strconv.Itoa(workerPort)}, common)

@@ -24,7 +24,8 @@ import (
 
 var prefixPattern = regexp.MustCompile(`^[A-Z0-9]{2,16}$`)
 
-// maxAccountNumber is the longest account number the API takes.
+// maxAccountNumber is the longest account number the API takes, in
+// characters (api's maxID for identifiers).
 const maxAccountNumber = 64
 
 const tenantUsage = `usage:
@@ -184,9 +185,9 @@ func parseKeyCreate(args []string) (string, store.NewKey, error) {
 	case !customer:
 	case strings.TrimSpace(*account) == "":
 		return "", nk, errors.New("--customer needs the account number the key is for")
-	case len(*account) > maxAccountNumber || !utf8.ValidString(*account) || strings.IndexFunc(*account, unicode.IsControl) >= 0:
+	case !utf8.ValidString(*account) || utf8.RuneCountInString(*account) > maxAccountNumber || strings.IndexFunc(*account, unicode.IsControl) >= 0:
 		// Bounded as the API bounds one: a key for another would never match.
-		return "", nk, fmt.Errorf("--customer must be an account number: valid text of at most %d bytes, without control characters", maxAccountNumber)
+		return "", nk, fmt.Errorf("--customer must be an account number: valid text of at most %d characters, without control characters", maxAccountNumber)
 	case *signs:
 		return "", nk, errors.New("--customer and --hmac cannot be combined: a key has one source, and a customer key's is CUSTOMER")
 	case len(roles) != 1 || roles[0] != auth.RoleSubmitter:

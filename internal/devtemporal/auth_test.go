@@ -2,6 +2,7 @@ package devtemporal
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"strconv"
 	"testing"
@@ -56,6 +57,25 @@ func TestOnlyTheWriteTokenWritesToTheEmbeddedServer(t *testing.T) {
 		assert.ErrorAs(t, c.SignalWorkflow(ctx, "written", "", "any", nil), &denied, "%s signals nothing", name)
 		assert.ErrorAs(t, c.TerminateWorkflow(ctx, "written", "", "forged"), &denied, "%s terminates nothing", name)
 	}
+
+	// Nor around it: the internal frontend, which serves the server's own
+	// workers with every right, and the other services take only the
+	// server's internal certificate (a probe started a forged amendment
+	// through the internal frontend).
+	for _, offset := range []int{1, 2, 4} {
+		for name, tlsConfig := range map[string]*tls.Config{"plain": nil, "TLS without a certificate": {InsecureSkipVerify: true}} {
+			c, err := client.Dial(client.Options{HostPort: net.JoinHostPort(loopback, strconv.Itoa(port+offset)),
+				ConnectionOptions: client.ConnectionOptions{TLS: tlsConfig}})
+			if err == nil {
+				_, err = c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "around-the-frontend", TaskQueue: "nobody-polls"}, "AnyWorkflow")
+				c.Close()
+			}
+			assert.Error(t, err, "port +%d, %s", offset, name)
+		}
+	}
+	var notFound *serviceerror.NotFound
+	_, err = reader.DescribeWorkflowExecution(ctx, "around-the-frontend", "")
+	assert.ErrorAs(t, err, &notFound)
 
 	schedule, err := writer.ScheduleClient().Create(ctx, client.ScheduleOptions{
 		ID: "every-day", Spec: client.ScheduleSpec{}, TriggerImmediately: true,

@@ -126,13 +126,15 @@ func PlanCrossgrade(cat *Catalog, ct Contract, cg CrossgradeChange, today Date, 
 	upgrade := line.RecurringAmount > ct.Lines[idx].RecurringAmount
 	period := PeriodContaining(ct.EffectiveDate, ct.BillingCycleDay, ct.BillingPeriod, today)
 	lim := cat.MoneyLimits()
+	pc := pricing{ct: ct, action: Crossgrade, after: after, newPeriod: r.BillingPeriod, effective: effective, period: period, discount: discount, field: "salesItemCode"}
 	if discount != nil {
-		discount.SalesItemCode, discount.Until = to.Code, period.End
+		// For the days the change is prorated over: billing, which
+		// applies no discount, bills whatever comes after them.
+		discount.SalesItemCode, discount.Until = to.Code, pc.billedRest().End
 		if err := discount.priceOn(lim, "discountCode", line); err != nil {
 			return Quote{}, unableToCrossgrade(err)
 		}
 	}
-	pc := pricing{ct: ct, action: Crossgrade, after: after, newPeriod: r.BillingPeriod, effective: effective, period: period, discount: discount, field: "salesItemCode"}
 	q, err := pc.quote(lim)
 	if err != nil {
 		return Quote{}, unableToCrossgrade(err)

@@ -27,6 +27,13 @@ func PlanAmendment(cat *Catalog, ct Contract, ch Change, today Date, charges []T
 				"a change of billing period from %s to %s can only take effect at the start of a billing period (use relativeEffectiveDate %s)",
 				ct.BillingPeriod, newPeriod, NextBillCycle)
 		}
+		if newPeriod != ct.BillingPeriod && effective.Equal(period.Start) && !ct.LastBilled.Before(effective) {
+			// That period was billed in the old one: prorating lines priced
+			// per month against lines priced per year would mix units.
+			return Quote{}, Errorf(KindUnprocessable, "effectiveDate",
+				"the %s period starting %s is billed already; a change of billing period takes effect at the start of one not yet billed (use relativeEffectiveDate %s)",
+				ct.BillingPeriod, effective, NextBillCycle)
+		}
 	}
 	lim := cat.MoneyLimits()
 	pc := pricing{ct: ct, action: ch.Action, after: after, newPeriod: newPeriod, effective: effective, period: period, charges: charges, field: "payload"}

@@ -6,7 +6,7 @@ import (
 )
 
 // ProrationLine is the charge (positive) or credit (negative) for one
-// offering's change over the rest of the current period.
+// offering's change over the rest of its billed stretch (see billedRest).
 type ProrationLine struct {
 	OfferingID     string `json:"offeringId"`
 	Description    string `json:"description"`
@@ -101,8 +101,9 @@ type pricing struct {
 	field string
 }
 
-// quote prices the move to lines `after` on `effective`, prorated over
-// `period`: a credit or charge per changed line, the change in discount if
+// quote prices the move to lines `after` on `effective`, prorated over the
+// rest of its billed stretch of `period` (billedRest): a credit or charge
+// per changed line, the change in discount if
 // any, and on a cancellation the early-termination fee from charges. Every
 // sum is checked against lim.
 func (pc pricing) quote(lim Limits) (Quote, error) {
