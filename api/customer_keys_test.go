@@ -139,6 +139,15 @@ func TestCustomerKeyWorksOnItsOwnAccountAndIsRecorded(t *testing.T) {
 	byStaff := env.Do("POST", "/api/amendments/"+staffsID+"/withdraw", env.A.SubmitterKey, nil)
 	require.Equal(t, http.StatusOK, byStaff.Status, "%s", byStaff.Body)
 
+	// So with its payment schedule: the business's cancellation stands
+	// until the business restarts it; the customer restarts its own.
+	cancel, restart := schedulePath(env.A.Prefix, id, "cancelSchedule"), schedulePath(env.A.Prefix, id, "restartSchedule")
+	require.Equal(t, http.StatusOK, scheduleCall(env, cancel, env.A.SubmitterKey).Status)
+	assert.Equal(t, http.StatusForbidden, scheduleCall(env, restart, key).Status, "the business's cancellation")
+	require.Equal(t, http.StatusOK, scheduleCall(env, restart, env.A.SubmitterKey).Status)
+	require.Equal(t, http.StatusOK, scheduleCall(env, cancel, key).Status)
+	assert.Equal(t, http.StatusOK, scheduleCall(env, restart, key).Status, "its own cancellation")
+
 	// Idempotency keys are the account's own: another account's crossgrade
 	// with the same key is neither answered to the customer nor in its way.
 	body := map[string]any{"salesItemCode": "BUSINESS-M"}

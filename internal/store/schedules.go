@@ -9,6 +9,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/domain"
 )
 
@@ -63,6 +64,11 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (domain.S
 		if err != nil {
 			return err
 		}
+		if next == domain.ScheduleActive && ch.Source == string(auth.SourceCustomer) {
+			if err := restartableByCustomer(ctx, tx, ch.ContractID); err != nil {
+				return err
+			}
+		}
 		// A zero date stores NULL, which coalesce turns into "keep": only a
 		// restart moves the resume date.
 		var resumesOn domain.Date
@@ -84,4 +90,19 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (domain.S
 		return insertScheduleEvent(ctx, tx, ch.TenantID, ch.ContractID, ev)
 	})
 	return ev, err
+}
+
+// restartableByCustomer refuses a customer's restart of a schedule the
+// business cancelled (over a dispute, or for not paying, say): a customer
+// undoes its own requests, not the business's (a probe's customer key
+// turned staff's cancellation back on).
+func restartableByCustomer(ctx context.Context, tx *sqlx.Tx, contractID string) error {
+	var source string
+	if err := tx.GetContext(ctx, &source, `SELECT source FROM schedule_events WHERE contract_id = $1 ORDER BY id DESC LIMIT 1`, contractID); err != nil {
+		return fmt.Errorf("read who cancelled the schedule: %w", err)
+	}
+	if source != string(auth.SourceCustomer) {
+		return domain.Errorf(domain.KindForbidden, "", "The contract schedule was cancelled by the business; a customer key restarts only a schedule it cancelled.")
+	}
+	return nil
 }
