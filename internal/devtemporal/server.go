@@ -38,7 +38,7 @@ type Options struct {
 	Namespace        string
 	SearchAttributes map[string]enumspb.IndexedValueType
 	// FrontendPort is the gRPC port clients dial; the server's other
-	// services listen on FrontendPort+1..+3 and +10..+13.
+	// services listen on FrontendPort+1..+4 and +10..+14.
 	FrontendPort int
 	// UIPort serves the Temporal Web UI; 0 disables it.
 	UIPort int
