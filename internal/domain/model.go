@@ -45,6 +45,10 @@ type Contract struct {
 	// the first): whether a change on a period's first day finds that
 	// period billed already.
 	LastBilled Date `json:"-" db:"last_billed"`
+	// BilledThrough is the end of that period as invoiced (zero before the
+	// first): a change within it is prorated to there, whatever the
+	// contract's terms say since (see pricing.billedRest).
+	BilledThrough Date `json:"-" db:"billed_through"`
 }
 
 // StartsBilledStretch reports whether d is the first day of a stretch of

@@ -88,3 +88,40 @@ func TestProrationStopsWhereBillingStops(t *testing.T) {
 		})
 	}
 }
+
+// A change within the stretch invoiced last is prorated to where that
+// invoice ends, whatever the contract's terms say since: a contract that
+// became evergreen after its last stub was billed to its old expiration
+// is billed the rest of that cycle anew from there, and one that stopped
+// being evergreen after a whole cycle was billed paid for it all.
+func TestProrationFollowsWhatWasInvoicedWhenTheTermsChangedSince(t *testing.T) {
+	lim := (&Catalog{}).MoneyLimits()
+	june := Period{Start: d("2027-06-01"), End: d("2027-07-01")}
+	cases := []struct {
+		name          string
+		mode          string
+		expires       string
+		billedThrough string
+		credit        int64
+		until         string
+	}{
+		// Billed to 15 June as an expiring term, then made evergreen.
+		{"made evergreen after a stub was billed", Evergreen, "2027-06-15", "2027-06-15", -500, "2027-06-15"},
+		// Billed for all of June as evergreen, then set to expire on the 15th.
+		{"no longer evergreen after the whole cycle was billed", Expire, "2027-06-15", "2027-07-01", -2100, "2027-07-01"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ct := Contract{
+				Currency: "USD", EffectiveDate: d("2027-01-01"), TermStart: d("2027-01-01"),
+				LastBilled: june.Start, BilledThrough: d(c.billedThrough), ExpirationDate: d(c.expires), Renewal: RenewalTerms{Mode: c.mode},
+				Lines: []Line{{OfferingID: "off", RecurringAmount: 3000}},
+			}
+			q, err := pricing{ct: ct, after: []Line{}, effective: d("2027-06-10"), period: june, field: "lines"}.quote(lim)
+			require.NoError(t, err)
+			require.NotNil(t, q.InvoicePreview)
+			assert.Equal(t, c.credit, q.InvoicePreview.Total)
+			assert.Equal(t, c.until, q.InvoicePreview.Period.End.String())
+		})
+	}
+}

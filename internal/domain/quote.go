@@ -161,14 +161,22 @@ func sumInvoiceLines(lim Limits, field string, lines []InvoiceLine) (int64, erro
 }
 
 // billedRest is what is left from the change's date of the stretch billing
-// invoices it in: to the period's end, or to the contract's expiration when
-// that comes first and the contract is not evergreen. Billing stops there
-// (BillingTerms.periodEnd), and a renewal's new term is billed on its own
-// at the lines the contract then has, so prorating past it would charge or
-// credit days that are not billed at this price, or at all.
+// invoices it in. A stretch invoiced already ends where its invoice ends,
+// whatever the terms say since (a renewal mode changed after it was
+// billed). One to come ends at the period's end, or at the contract's
+// expiration when that comes first and the contract is not evergreen:
+// billing stops there (BillingTerms.periodEnd), and a renewal's new term is
+// billed on its own at the lines the contract then has. Prorating past
+// either would charge or credit days not billed at this price, or at all.
 func (pc pricing) billedRest() Period {
-	rest := Period{Start: pc.effective, End: pc.period.End}
-	if exp := pc.ct.ExpirationDate; pc.ct.Renewal.Mode != Evergreen && exp.Before(rest.End) && !exp.Before(rest.Start) {
+	ct, rest := pc.ct, Period{Start: pc.effective, End: pc.period.End}
+	if invoiced := !ct.LastBilled.IsZero() && !ct.LastBilled.After(rest.Start) && rest.Start.Before(ct.BilledThrough); invoiced {
+		if ct.BilledThrough.Before(rest.End) {
+			rest.End = ct.BilledThrough
+		}
+		return rest
+	}
+	if exp := ct.ExpirationDate; ct.Renewal.Mode != Evergreen && exp.Before(rest.End) && !exp.Before(rest.Start) {
 		rest.End = exp
 	}
 	return rest

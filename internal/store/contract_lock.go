@@ -105,6 +105,7 @@ func lockReading(ctx context.Context, tx *sqlx.Tx, tenantID, key string, after a
 // afterLockRow is what afterLock reads.
 type afterLockRow struct {
 	LastBilled     domain.Date  `db:"last_billed"`
+	BilledThrough  domain.Date  `db:"billed_through"`
 	CatalogVersion *string      `db:"catalog_version"`
 	SegmentID      *string      `db:"id"`
 	PlanID         *string      `db:"plan_id"`
@@ -113,7 +114,7 @@ type afterLockRow struct {
 
 // locked is the locked contract whose terms are ct, as r completes it.
 func (r afterLockRow) locked(ct domain.Contract) lockedContract {
-	ct.LastBilled = r.LastBilled
+	ct.LastBilled, ct.BilledThrough = r.LastBilled, r.BilledThrough
 	locked := lockedContract{Contract: ct, catalogVersion: r.CatalogVersion}
 	if r.SegmentID != nil {
 		locked.current = &segmentRef{ID: *r.SegmentID, PlanID: *r.PlanID, EffectiveDate: *r.EffectiveDate}
@@ -121,13 +122,14 @@ func (r afterLockRow) locked(ct domain.Contract) lockedContract {
 	return locked
 }
 
-// afterLock reads, in one statement, the start of a contract ($1)'s latest
-// billed period, the version of its tenant ($2)'s catalog and its current
+// afterLock reads, in one statement, the start and end of a contract
+// ($1)'s latest billed period, the version of its tenant ($2)'s catalog and its current
 // segment (NULLs for a contract without segments).
 const afterLock = `SELECT ` + afterLockColumns + afterLockFrom
 
 const (
 	afterLockColumns = `(SELECT max(period_start) FROM invoices WHERE contract_id = $1 AND kind = 'RECURRING') AS last_billed,
+		(SELECT period_end FROM invoices WHERE contract_id = $1 AND kind = 'RECURRING' ORDER BY period_start DESC LIMIT 1) AS billed_through,
 		(SELECT version FROM catalogs WHERE tenant_id = $2) AS catalog_version, tip.id, tip.plan_id, tip.effective_date`
 	afterLockFrom = `
 	FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT id, plan_id, effective_date FROM contract_segments

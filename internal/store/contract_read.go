@@ -15,15 +15,16 @@ import (
 )
 
 // contractColumns are what a contract read selects: the row, the time of
-// its test clock if it lives on one, and the start of its latest billed
-// period.
+// its test clock if it lives on one, and the start and end of its latest
+// billed period.
 const contractColumns = `c.id, c.number, c.ref, a.number AS account_number, c.account_id, c.status, c.effective_date,
 	c.expiration_date, c.currency, c.billing_period, c.billing_cycle_day, c.payment_method, c.viewing_card_number,
 	c.protected, c.contract_termination_id, c.discount, c.referrer, c.lines, c.schedule_status, c.schedule_in_arrears, c.version,
 	c.created_at, c.updated_at, c.created_by, c.updated_by, COALESCE(c.term_start, c.effective_date) AS term_start,
 	c.renewal_mode, c.renewal_term_months, c.renewal_uplift_bp, c.renewal_notice_days, c.test_clock_id,
 	(SELECT t.frozen_time FROM test_clocks t WHERE t.id = c.test_clock_id) AS clock_time,
-	(SELECT max(i.period_start) FROM invoices i WHERE i.contract_id = c.id AND i.kind = 'RECURRING') AS last_billed`
+	(SELECT max(i.period_start) FROM invoices i WHERE i.contract_id = c.id AND i.kind = 'RECURRING') AS last_billed,
+	(SELECT i.period_end FROM invoices i WHERE i.contract_id = c.id AND i.kind = 'RECURRING' ORDER BY i.period_start DESC LIMIT 1) AS billed_through`
 
 type contractRow struct {
 	domain.Contract
