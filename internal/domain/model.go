@@ -52,10 +52,12 @@ type Contract struct {
 }
 
 // StartsBilledStretch reports whether d is the first day of a stretch of
-// period p that billing invoices on its own: the period's first day, or a
-// term's start inside it (see BillingTerms.periodEnd).
+// period p that billing invoices on its own: the period's first day, a
+// term's start inside it (see BillingTerms.periodEnd), or the day billing
+// goes on from inside it (see BillingTerms.DuePeriods: a change to annual
+// billing on a monthly boundary, say, whose annual stub starts there).
 func (c Contract) StartsBilledStretch(p Period, d Date) bool {
-	return d.Equal(p.Start) || d.Equal(c.TermStart)
+	return d.Equal(p.Start) || d.Equal(c.TermStart) || d.Equal(c.BilledThrough)
 }
 
 // Now is the contract's business time: its test clock's time when it lives

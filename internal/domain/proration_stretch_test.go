@@ -17,22 +17,32 @@ func TestProrationOnTheFirstDayOfAStretch(t *testing.T) {
 	after := []Line{{OfferingID: "off", RecurringAmount: 24000}}
 	year := Period{Start: d("2026-01-15"), End: d("2027-01-15")} // an annual period, renewed mid-way on 15 July
 	cases := []struct {
-		name       string
-		effective  string
-		lastBilled string
-		prorated   bool
+		name          string
+		effective     string
+		lastBilled    string
+		prorated      bool
+		billedThrough string
 	}{
-		{"a period's first day, unbilled", "2026-01-15", "", false},
-		{"a period's first day, billed", "2026-01-15", "2026-01-15", true},
-		{"a term's start inside the period, unbilled", "2026-07-15", "2026-01-15", false},
-		{"a term's start inside the period, billed", "2026-07-15", "2026-07-15", true},
-		{"any other day", "2026-03-01", "2026-01-15", true},
+		{"a period's first day, unbilled", "2026-01-15", "", false, ""},
+		{"a period's first day, billed", "2026-01-15", "2026-01-15", true, ""},
+		{"a term's start inside the period, unbilled", "2026-07-15", "2026-01-15", false, ""},
+		{"a term's start inside the period, billed", "2026-07-15", "2026-07-15", true, ""},
+		{"any other day", "2026-03-01", "2026-01-15", true, ""},
+		// Billed monthly to 1 March, then annual from there: billing bills
+		// the year's stub from 1 March on the lines then in force, so a
+		// seat change that day (scheduled with the change of period, say)
+		// is not prorated too, until that stub is billed.
+		{"where billing goes on inside the period, unbilled", "2026-03-01", "2026-02-01", false, "2026-03-01"},
+		{"where billing goes on inside the period, billed", "2026-03-01", "2026-03-01", true, "2027-01-15"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ct := Contract{Lines: before, TermStart: d("2026-07-15")}
 			if c.lastBilled != "" {
 				ct.LastBilled = d(c.lastBilled)
+			}
+			if c.billedThrough != "" {
+				ct.BilledThrough = d(c.billedThrough)
 			}
 			lines, err := pricing{ct: ct, after: after, effective: d(c.effective), period: year, field: "lines"}.prorationLines(lim)
 			require.NoError(t, err)
