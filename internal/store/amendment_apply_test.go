@@ -105,9 +105,7 @@ var tester = uuid.NewString()
 // accepted (PENDING), without applying it.
 func openSeatChange(t *testing.T, st *store.Store, sc store.Scope, id string, n int64, now time.Time) domain.Amendment {
 	t.Helper()
-	var change domain.Change
-	require.NoError(t, json.Unmarshal(fmt.Appendf(nil, `{"action": "QUANTITY_CHANGE", "contractId": %q, "payload": {"offerings": [
-		{"offeringId": "off_team", "products": [{"productId": "prod_seat", "quantity": %d}]}]}}`, id, n), &change))
+	change := seatChange(t, id, n, domain.Date{})
 	amendmentID := uuid.NewString()
 	opened, err := st.OpenAmendment(context.Background(), store.NewAmendment{
 		ID: amendmentID, TenantID: sc.TenantID, ContractID: id, Action: change.Action, Request: []byte(`{}`),
@@ -119,6 +117,20 @@ func openSeatChange(t *testing.T, st *store.Store, sc store.Scope, id string, n 
 	require.NoError(t, err)
 	require.Equal(t, domain.StatusPending, opened.Amendment.Status)
 	return opened.Amendment
+}
+
+// seatChange is a change of contract id to n seats, on effective (today
+// when zero), as a client would send it.
+func seatChange(t *testing.T, id string, n int64, effective domain.Date) domain.Change {
+	t.Helper()
+	dated := ""
+	if !effective.IsZero() {
+		dated = fmt.Sprintf(`"effectiveDate": %q, `, effective)
+	}
+	var change domain.Change
+	require.NoError(t, json.Unmarshal(fmt.Appendf(nil, `{"action": "QUANTITY_CHANGE", "contractId": %q, %s"payload": {"offerings": [
+		{"offeringId": "off_team", "products": [{"productId": "prod_seat", "quantity": %d}]}]}}`, id, dated, n), &change))
+	return change
 }
 
 // toldOf is the workflows TellRebased tells of the contract's amendments.

@@ -2,8 +2,6 @@ package store_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"testing"
 	"time"
 
@@ -36,9 +34,7 @@ func TestAnAdvanceWaitsForAnAmendmentOpenedDuringIt(t *testing.T) {
 	amendmentID := uuid.NewString()
 	workflowID := "amendment-" + amendmentID
 	effective := domain.DateOf(start).AddDays(1)
-	var change domain.Change
-	require.NoError(t, json.Unmarshal(fmt.Appendf(nil, `{"action": "QUANTITY_CHANGE", "contractId": %q, "effectiveDate": %q, "payload": {"offerings": [
-		{"offeringId": "off_team", "products": [{"productId": "prod_seat", "quantity": 7}]}]}}`, contractID, effective), &change))
+	change := seatChange(t, contractID, 7, effective)
 	planning, proceed, opened := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	go func() {
 		_, err := st.OpenAmendment(ctx, store.NewAmendment{
