@@ -101,8 +101,15 @@ func (s *server) restartSchedule(c *gin.Context) {
 	s.changeSchedule(c, domain.RestartSchedule, comment, ddcmsRestarted)
 }
 
-// changeSchedule runs the change as a workflow and answers once it is made.
-// The request id names the change, which makes its activity idempotent.
+// changeSchedule runs the change as a workflow and answers once it is made,
+// or 202 with how to follow it when its workflow has not answered within
+// AmendmentWait (see respondSchedulePending). The change's id makes its
+// activity idempotent: the request's own id, or, with an Idempotency-Key,
+// one derived from the key and what the request asks, so that a repeat
+// joins the first's workflow and answers its outcome, rather than making a
+// second change that the first's would refuse ("already Terminated"). The
+// same key on another request (another contract, action or comment) is
+// another change, not that one's answer.
 func (s *server) changeSchedule(c *gin.Context, action domain.ScheduleAction, comment *string, success string) {
 	p := principal(c)
 	// Another client's prefix is answered like a missing contract, revealing nothing.
@@ -114,6 +121,16 @@ func (s *server) changeSchedule(c *gin.Context, action domain.ScheduleAction, co
 	// still hold it in a goroutine after the handler returns.
 	ctx := c.Request.Context()
 	contractID, changeID := c.GetString(contractGUIDKey), c.GetString(requestIDKey)
+	key := idempotencyKey(c)
+	if key != "" {
+		// A comment holds no NUL (queryLimits), so what two different
+		// requests ask never reads alike.
+		asked := "schedule-change\x00" + contractID + "\x00" + string(action)
+		if comment != nil {
+			asked += "\x00" + *comment
+		}
+		changeID = idempotentID(p.TenantID, asked, key)
+	}
 	// The activity finds the contract in the tenant under its lock; this
 	// also keeps a customer key to its own account's contracts. (The
 	// account a contract belongs to never changes.)
@@ -121,13 +138,38 @@ func (s *server) changeSchedule(c *gin.Context, action domain.ScheduleAction, co
 		s.failAs(c, ddcmsSurface{}, err)
 		return
 	}
-	err := s.Temporal.ChangeSchedule(ctx, flow.ScheduleChangeInput{
+	done, err := s.Temporal.ChangeSchedule(ctx, flow.ScheduleChangeInput{
 		ChangeID: changeID, TenantID: p.TenantID, ContractID: contractID, Action: action, Comment: comment,
 		ActorID: p.ActorID, Source: string(p.Source),
-	})
+	}, s.AmendmentWait)
 	if err != nil {
 		s.failAs(c, ddcmsSurface{}, err)
 		return
 	}
+	if !done {
+		s.Logger.Warn("schedule change answered as pending: its workflow did not answer in time", "changeId", changeID,
+			"wait", s.AmendmentWait, "requestId", c.GetString(requestIDKey))
+		respondSchedulePending(c, contractID, key != "")
+		return
+	}
 	c.String(http.StatusOK, success)
+}
+
+// respondSchedulePending answers 202 for a change whose workflow goes on, in
+// plain text like every DDCMS answer (the seed's table has no row for it):
+// the change is accepted and not made yet, and the contract, whose
+// paymentSchedule shows it once made, is in Location. With an
+// Idempotency-Key a repeat joins the change and answers its outcome; without
+// one a repeat would be a second change, refused once the first is made.
+func respondSchedulePending(c *gin.Context, contractID string, keyed bool) {
+	contract := "/api/contracts/" + contractID
+	c.Header("Location", contract)
+	msg := "The contract schedule change is still being made: do not send the request again, which would be a second change; " +
+		"read the contract's paymentSchedule at " + contract + " for its outcome."
+	if keyed {
+		msg = "The contract schedule change is still being made: send the same request with the same Idempotency-Key for its outcome, " +
+			"or read the contract's paymentSchedule at " + contract + "."
+		c.Header("Retry-After", "1")
+	}
+	c.String(http.StatusAccepted, msg)
 }

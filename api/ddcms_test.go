@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,11 +13,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
@@ -202,4 +205,50 @@ func postWithAPIKey(target, key string) (int, error) {
 	defer resp.Body.Close()
 	_, err = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode, err
+}
+
+// A schedule change whose workflow does not answer within AMENDMENT_WAIT
+// (no worker polls here: an overloaded worker, made certain) is answered 202
+// in plain text, as the OpenAPI document describes, with the contract to
+// follow in Location; unbounded, the request was held until the client gave
+// up. With an Idempotency-Key a repeat joins the same workflow and, once a
+// worker takes it, answers the seed's 200; without one the answer says not
+// to send it again. Each schedule is changed once, by one workflow.
+func TestAScheduleChangeNotAnsweredInTimeIsAcceptedAndMadeOnce(t *testing.T) {
+	_, router := openAPI(t)
+	env := testkit.New(t)
+	keyed, keyless := env.CreateContract(nil)["id"].(string), env.CreateContract(nil)["id"].(string)
+	impatient := env.WithAmendmentWait(300 * time.Millisecond)
+	documented := &conformance{t: t, env: impatient, router: router}
+	env.StopWorker()
+	cancel := schedulePath(env.A.Prefix, keyed, "cancelSchedule")
+
+	first := answered(t, impatient, "POST", cancel, env.A.SubmitterKey, nil, "Idempotency-Key", "cancel-1")
+	require.Equal(t, http.StatusAccepted, first.Status, "%s", first.Body)
+	again := documented.do("POST", cancel, env.A.SubmitterKey, nil, http.StatusAccepted, "Idempotency-Key", "cancel-1")
+	assert.Equal(t, string(first.Body), string(again.Body))
+	assert.Contains(t, string(again.Body), "same Idempotency-Key")
+	assert.True(t, strings.HasPrefix(again.Header.Get("Content-Type"), "text/plain"), again.Header.Get("Content-Type"))
+	assert.Equal(t, "/api/contracts/"+keyed, again.Header.Get("Location"))
+	assert.Equal(t, "1", again.Header.Get("Retry-After"))
+
+	unkeyed := documented.do("POST", schedulePath(env.A.Prefix, keyless, "cancelSchedule"), env.A.SubmitterKey, nil, http.StatusAccepted)
+	assert.Contains(t, string(unkeyed.Body), "do not send the request again")
+	assert.Equal(t, "/api/contracts/"+keyless, unkeyed.Header.Get("Location"))
+	assert.Empty(t, unkeyed.Header.Get("Retry-After"), "a repeat without a key would be a second change")
+	assert.Equal(t, "Active", scheduleOf(t, env, keyed)["status"], "nothing changes while no worker polls")
+
+	env.StartWorker()
+	var done testkit.Response
+	require.Eventually(t, func() bool {
+		done = impatient.Do("POST", cancel, env.A.SubmitterKey, nil, "Idempotency-Key", "cancel-1")
+		return done.Status != http.StatusAccepted
+	}, time.Minute, 100*time.Millisecond)
+	requirePlain(t, done, http.StatusOK, scheduleCancelled)
+	for _, id := range []string{keyed, keyless} {
+		require.Eventually(t, func() bool { return scheduleOf(t, env, id)["status"] == "Terminated" }, time.Minute, 100*time.Millisecond)
+		assert.Len(t, scheduleOf(t, env, id)["history"], 2, "cancelled once")
+		assert.Equal(t, []enumspb.WorkflowExecutionStatus{enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED},
+			ended(t, env, fmt.Sprintf("WorkflowType = 'ScheduleChangeWorkflow' AND ContractId = '%s'", id)), "one workflow")
+	}
 }

@@ -128,13 +128,24 @@ func (f *Client) CreateContracts(ctx context.Context, in CreateContractsInput, s
 	return action, done, err
 }
 
-// ChangeSchedule runs a DDCMS schedule change's workflow to its end.
-func (f *Client) ChangeSchedule(ctx context.Context, in ScheduleChangeInput) error {
-	return f.execute(ctx, client.StartWorkflowOptions{
-		ID: ScheduleChangeWorkflowID(in.TenantID, in.ChangeID),
+// ChangeSchedule runs a DDCMS schedule change's workflow, or joins the one
+// its change id already ran (running, or ended well: a failed one is run
+// again), and reports whether it ended within wait; done is false when it
+// is still running then. Unbounded, a change no worker took (an overloaded
+// one) held its request until the client gave up, told nothing. The
+// workflow's own failure is returned as it is, for the caller to classify.
+func (f *Client) ChangeSchedule(ctx context.Context, in ScheduleChangeInput, wait time.Duration) (done bool, err error) {
+	run, err := f.start(ctx, client.StartWorkflowOptions{
+		ID:                       ScheduleChangeWorkflowID(in.TenantID, in.ChangeID),
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			TenantIDKey.ValueSet(in.TenantID), ContractIDKey.ValueSet(in.ContractID)),
 	}, ScheduleChangeWorkflow, in, "")
+	if err != nil {
+		return false, err
+	}
+	return getWithin(ctx, run, nil, wait)
 }
 
 // RunBilling runs a tenant's billing as of a date, or joins the run for that
@@ -238,16 +249,6 @@ const billingQueryWait = 5 * time.Second
 
 // ErrBillingRunNotFound is BillingRun's answer for a run that does not exist.
 var ErrBillingRunNotFound = errors.New("no such billing run")
-
-// execute starts workflow (see start) and waits for its end. The
-// workflow's own failure is returned as it is, for callers to classify.
-func (f *Client) execute(ctx context.Context, opts client.StartWorkflowOptions, workflow string, in any, starting string) error {
-	run, err := f.start(ctx, opts, workflow, in, starting)
-	if err != nil {
-		return err
-	}
-	return run.Get(ctx, nil)
-}
 
 // start starts workflow on the task queue, or joins the run opts let it
 // join. A failure to start is wrapped with starting.

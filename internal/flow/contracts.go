@@ -42,7 +42,8 @@ type ContractAction struct {
 
 // ScheduleChangeInput is a DDCMS cancel or restart of a payment schedule.
 type ScheduleChangeInput struct {
-	// ChangeID is the request's id; it makes a retried change idempotent.
+	// ChangeID names the change: the request's id, or one derived from its
+	// Idempotency-Key. It makes a retried change idempotent.
 	ChangeID   string
 	TenantID   string
 	ContractID string

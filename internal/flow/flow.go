@@ -102,9 +102,10 @@ func ContractActionWorkflowID(tenantID, actionID string) string {
 	return "contract-action/" + tenantID + "/" + actionID
 }
 
-// ScheduleChangeWorkflowID is unique per request: concurrent cancels of one
+// ScheduleChangeWorkflowID is unique per change: concurrent cancels of one
 // contract are separate changes, serialised by the contract row's lock, not
-// one execution that would answer both alike.
+// one execution that would answer both alike. A request repeated with its
+// Idempotency-Key names the same change, so it joins the first's execution.
 func ScheduleChangeWorkflowID(tenantID, changeID string) string {
 	return "schedule-change/" + tenantID + "/" + changeID
 }
