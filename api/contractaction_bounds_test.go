@@ -66,14 +66,14 @@ func TestContractActionOverTheContractLimitIsRefusedAndCreatesNothing(t *testing
 }
 
 // bigOffering adds to the demo catalog an offering of 100 products, each
-// named in 64 characters: a contract on it is about 26 kB as created,
-// fourteen times one on Team.
-func bigOffering(t *testing.T, env *testkit.Env) {
+// named in 64 characters, 61 of them char: a contract on it is about 26 kB
+// as created, fourteen times one on Team.
+func bigOffering(t *testing.T, env *testkit.Env, char string) {
 	cat := demo.Catalog()
 	big := domain.Offering{ID: "off_big", Name: "Big"}
 	prices := map[string]int64{}
 	for i := range 100 {
-		id := fmt.Sprintf("%s%03d", strings.Repeat("p", 61), i)
+		id := fmt.Sprintf("%s%03d", strings.Repeat(char, 61), i)
 		cat.Products = append(cat.Products, domain.Product{ID: id, Name: "Product " + id})
 		big.Products = append(big.Products, domain.OfferingProduct{ProductID: id, MinQuantity: 1})
 		prices[id] = 100
@@ -90,7 +90,7 @@ func bigOffering(t *testing.T, env *testkit.Env) {
 func TestContractActionTooLargeToCreateIsRefusedAndCreatesNothing(t *testing.T) {
 	env := testkit.New(t)
 	const path = "/api/contract-actions"
-	bigOffering(t, env)
+	bigOffering(t, env, "p")
 	item := teamItem(map[string]any{"planId": "off_big"})
 
 	resp := env.Do("POST", path, env.A.SubmitterKey, actionsOf("ACC-BIG", repeatItem(item, 100)...), "Idempotency-Key", "big")

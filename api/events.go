@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -37,14 +38,17 @@ type eventView struct {
 func toEventView(e store.Event) eventView { return eventView(e) }
 
 // listEvents reads the tenant's events in order: `after` is the sequence of
-// the last event the caller has seen; `type` narrows to one event type.
+// the last event the caller has seen; `type` narrows to one event type. A
+// page ends at pageSize events or before the event that would take it past
+// maxEventPageBytes (eventPageFits), and says hasMore: the next page, after
+// its last event, starts with the first one left out.
 func (s *server) listEvents(c *gin.Context) {
 	pageSize, err := pageSizeParam(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	f := store.EventFilter{Type: store.CanonicalEventType(c.Query("type")), PageSize: pageSize}
+	f := store.EventFilter{Type: store.CanonicalEventType(c.Query("type")), PageSize: pageSize, Fits: eventPageFits()}
 	if raw := c.Query("after"); raw != "" {
 		if f.After, err = strconv.ParseInt(raw, 10, 64); err != nil || f.After < 0 {
 			s.fail(c, domain.Errorf(domain.KindInvalid, "after", "after must be the sequence of an event, a whole number"))
@@ -61,4 +65,24 @@ func (s *server) listEvents(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, eventPage{Items: nonNil(viewsOf(items, toEventView)), HasMore: more})
+}
+
+// eventPageFits tells whether each next event fits in a page that is to stay
+// within maxEventPageBytes as encoded (escapes included: a '<' is six bytes
+// sent, one stored). The first event always fits, whatever its size, so the
+// feed moves on past an event larger than a page.
+func eventPageFits() func(store.Event) (bool, error) {
+	// Each event adds itself and the comma before it, which the first has
+	// not.
+	const empty = len(`{"items":[],"hasMore":false}`) - 1
+	size := empty
+	return func(e store.Event) (bool, error) {
+		encoded, err := json.Marshal(toEventView(e))
+		if err != nil {
+			return false, fmt.Errorf("encode event %d: %w", e.Sequence, err)
+		}
+		first := size == empty
+		size += len(encoded) + 1
+		return first || size <= maxEventPageBytes, nil
+	}
 }

@@ -591,6 +591,44 @@ func TestEventsFeedPagesInOrder(t *testing.T) {
 	assert.Empty(t, env.Do("GET", "/api/events", env.B.OperatorKey, nil).JSON(t)["items"], "another tenant's events")
 }
 
+// An event carries its contract whole, so on a hostile catalog (product ids
+// of '<', six bytes each as JSON escapes them) a page of 500 events ran to
+// megabytes: 60 contracts made one page of 5.1 MB. A page stays within
+// 4 MiB as sent, the README's bound, and the pages, each read after the last
+// event of the one before, list every event once, in order.
+func TestEventPagesStayWithinTheirBytes(t *testing.T) {
+	env := testkit.New(t)
+	bigOffering(t, env, "<")
+	item := teamItem(map[string]any{"planId": "off_big"})
+	for i := range 4 { // 15 a request, within what one may create
+		resp := env.Do("POST", "/api/contract-actions", env.A.SubmitterKey, actionsOf("ACC-HOSTILE", repeatItem(item, 15)...),
+			"Idempotency-Key", fmt.Sprint("hostile-", i))
+		require.Equal(t, http.StatusOK, resp.Status, "%.500s", resp.Body)
+	}
+
+	const maxPage = 4 << 20
+	var sequences []int64
+	pages, after := 0, int64(0)
+	for more := true; more; pages++ {
+		resp := env.Do("GET", fmt.Sprintf("/api/events?after=%d&pageSize=500", after), env.A.OperatorKey, nil)
+		require.Equal(t, http.StatusOK, resp.Status, "%.500s", resp.Body)
+		assert.LessOrEqual(t, len(resp.Body), maxPage, "page %d", pages)
+		var page eventFeed
+		resp.Decode(t, &page)
+		require.NotEmpty(t, page.Items, "a page moves the feed on")
+		for _, e := range page.Items {
+			sequences = append(sequences, e.Sequence)
+		}
+		after, more = page.Items[len(page.Items)-1].Sequence, page.HasMore
+	}
+	assert.Greater(t, pages, 1, "the events are more than one page's bytes")
+	want := make([]int64, env.CountRows("outbox_events"))
+	for i := range want {
+		want[i] = int64(i + 1)
+	}
+	assert.Equal(t, want, sequences, "every event once, in order")
+}
+
 // A tenant has at most 25 subscriptions, each event being delivered to
 // every one on its own lanes (hostile probe: 200 subscriptions turned one
 // event into 200 deliveries). The 26th, even sent concurrently with others,
