@@ -23,9 +23,9 @@ func NewBilling(s *store.Store, now func() time.Time) *Billing {
 // InvoiceDuePeriods issues the invoices for the periods due by AsOf on one
 // page of the tenant's contracts and returns every open invoice of those
 // contracts: the new ones, the prorated charges amendments raised, and ones
-// an interrupted run left uncollected; the last page adds the charges left on
-// contracts that have ended. A contract whose schedule is Terminated is
-// billed nothing.
+// an interrupted run left uncollected; the last page adds the invoices left
+// open on contracts that have ended. A contract whose schedule is Terminated
+// is billed nothing.
 func (a *Billing) InvoiceDuePeriods(ctx context.Context, in flow.InvoicePageInput) (flow.InvoicePage, error) {
 	now, err := a.runTime(ctx, in.TestClockID)
 	if err != nil {
@@ -189,12 +189,12 @@ func linesInForce(history []store.SegmentLines, current []domain.Line, p domain.
 
 // PrepareCollection (the collections of runs and dunning recorded before
 // CollectInvoices batched them) decides whether an invoice is still to be collected, and
-// how much: its amount due (credits applied at issue are not collected). Not
-// once it is paid, nor while its schedule is Terminated, nor a recurring one
-// once the contract is cancelled (a dunning retry may come after a cancel):
-// an amendment's charge, such as an early-termination fee, is owed whatever
-// the contract's state, and so is an expired contract's recurring invoice,
-// which is for a period its term covered (billing stops at the term's end).
+// how much: its amount due (credits applied are not collected). Not once it
+// is paid, nor while its schedule is Terminated. Whatever the contract's
+// state: an invoice is for what the contract ran up while it ran (a period
+// it was billed for, an amendment's charge, an early-termination fee), so a
+// contract that has ended still owes it, less the credit its cancellation
+// set against it (a dunning retry may come after a cancel).
 func (a *Billing) PrepareCollection(ctx context.Context, inv flow.InvoiceRef) (flow.CollectionPlan, error) {
 	t, err := a.store.CollectionTarget(ctx, inv.TenantID, inv.InvoiceID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -211,8 +211,7 @@ func collectionPlan(t store.CollectionTarget) flow.CollectionPlan {
 	return flow.CollectionPlan{
 		// An amount due that is not positive has nothing to collect (only an
 		// invoice issued before amounts were checked can have a negative total).
-		Collect: t.InvoiceStatus != domain.InvoicePaid && t.AmountDue > 0 && t.ScheduleStatus == domain.ScheduleActive &&
-			(t.ContractStatus == domain.ContractActive || t.ContractStatus == domain.ContractExpired || t.Kind == store.InvoiceAmendment),
+		Collect:       t.InvoiceStatus != domain.InvoicePaid && t.AmountDue > 0 && t.ScheduleStatus == domain.ScheduleActive,
 		PaymentMethod: t.PaymentMethod, Amount: t.AmountDue, Currency: t.Currency,
 	}
 }

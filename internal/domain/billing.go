@@ -14,16 +14,20 @@ const (
 )
 
 // Apply decides the status a schedule moves to. Protected contracts refuse
-// every change made through the API; a contract no longer active (canceled,
-// expired) has nothing left to collect, so its schedule stays as it is;
-// otherwise only the opposite status can be left (cancel an Active schedule,
-// restart a Terminated one).
-func (a ScheduleAction) Apply(contractStatus, status string, protected bool) (string, error) {
+// every change made through the API. A contract no longer active (canceled,
+// expired) keeps its schedule as it is once it owes nothing; while it still
+// owes (an early-termination fee, a period it was billed for), its schedule
+// is what decides whether that is collected, so it can still be restarted
+// (a customer who cancelled the schedule before cancelling the contract
+// would otherwise never pay the fee) and cancelled again. Otherwise only the
+// opposite status can be left (cancel an Active schedule, restart a
+// Terminated one).
+func (a ScheduleAction) Apply(contractStatus, status string, protected, owed bool) (string, error) {
 	if protected {
 		return "", Errorf(KindForbidden, "", "the contract is protected and cannot be changed through the API")
 	}
-	if contractStatus != ContractActive {
-		return "", Errorf(KindInvalid, "", "The contract is %s; only an active contract's schedule can be cancelled or restarted.", contractStatus)
+	if contractStatus != ContractActive && !owed {
+		return "", Errorf(KindInvalid, "", "The contract is %s and owes nothing; only the schedule of an active contract, or of one with an amount still owed, can be cancelled or restarted.", contractStatus)
 	}
 	switch a {
 	case CancelSchedule:

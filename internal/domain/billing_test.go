@@ -283,24 +283,30 @@ func TestScheduleActionApply(t *testing.T) {
 		contract  string
 		status    string
 		protected bool
+		owed      bool
 		want      string
 		wantKind  Kind
 	}{
-		{CancelSchedule, ContractActive, ScheduleActive, false, ScheduleTerminated, ""},
-		{CancelSchedule, ContractActive, ScheduleTerminated, false, "", KindInvalid},
-		{RestartSchedule, ContractActive, ScheduleTerminated, false, ScheduleActive, ""},
-		{RestartSchedule, ContractActive, ScheduleActive, false, "", KindInvalid},
-		{CancelSchedule, ContractActive, ScheduleActive, true, "", KindForbidden},
-		{RestartSchedule, ContractActive, ScheduleTerminated, true, "", KindForbidden},
-		{CancelSchedule, ContractCancelled, ScheduleActive, false, "", KindInvalid},
-		{RestartSchedule, ContractExpired, ScheduleTerminated, false, "", KindInvalid},
-		{CancelSchedule, ContractCancelled, ScheduleActive, true, "", KindForbidden},
+		{CancelSchedule, ContractActive, ScheduleActive, false, false, ScheduleTerminated, ""},
+		{CancelSchedule, ContractActive, ScheduleTerminated, false, false, "", KindInvalid},
+		{RestartSchedule, ContractActive, ScheduleTerminated, false, false, ScheduleActive, ""},
+		{RestartSchedule, ContractActive, ScheduleActive, false, false, "", KindInvalid},
+		{CancelSchedule, ContractActive, ScheduleActive, true, false, "", KindForbidden},
+		{RestartSchedule, ContractActive, ScheduleTerminated, true, false, "", KindForbidden},
+		{CancelSchedule, ContractCancelled, ScheduleActive, false, false, "", KindInvalid},
+		{RestartSchedule, ContractExpired, ScheduleTerminated, false, false, "", KindInvalid},
+		{CancelSchedule, ContractCancelled, ScheduleActive, true, false, "", KindForbidden},
+		// An ended contract that still owes: its schedule decides whether that is collected.
+		{RestartSchedule, ContractCancelled, ScheduleTerminated, false, true, ScheduleActive, ""},
+		{CancelSchedule, ContractExpired, ScheduleActive, false, true, ScheduleTerminated, ""},
+		{RestartSchedule, ContractCancelled, ScheduleActive, false, true, "", KindInvalid},
+		{RestartSchedule, ContractCancelled, ScheduleTerminated, true, true, "", KindForbidden},
 	}
 	for _, tt := range tests {
-		got, err := tt.action.Apply(tt.contract, tt.status, tt.protected)
+		got, err := tt.action.Apply(tt.contract, tt.status, tt.protected, tt.owed)
 		if got != tt.want || KindOf(err) != tt.wantKind {
-			t.Errorf("%s on a %s contract's %s schedule (protected %v) = %q, %v; want %q, kind %q",
-				tt.action, tt.contract, tt.status, tt.protected, got, err, tt.want, tt.wantKind)
+			t.Errorf("%s on a %s contract's %s schedule (protected %v, owed %v) = %q, %v; want %q, kind %q",
+				tt.action, tt.contract, tt.status, tt.protected, tt.owed, got, err, tt.want, tt.wantKind)
 		}
 	}
 }

@@ -383,6 +383,3 @@ func insertAmendmentInvoice(ctx context.Context, tx *sqlx.Tx, contractID string,
 	}
 	return settleNewInvoice(ctx, tx, tenantID, inv, now)
 }
-
-// InvoiceAmendment is the kind of an invoice an amendment raised.
-const InvoiceAmendment = "AMENDMENT"

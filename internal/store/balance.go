@@ -25,8 +25,9 @@ type AccountBalance struct {
 // CurrencyBalance sums an account's position in one currency. Owed is the
 // amount due on its OPEN and UNPAID invoices; Credited what its active
 // contracts' credit notes still hold for their next invoices; RefundDue what
-// credit notes of contracts that have ended still hold: no invoice will
-// take it, so it is owed back to the customer.
+// credit notes of contracts that have ended still hold once set against
+// what those contracts owed (creditOutstanding): no invoice will take it, so
+// it is owed back to the customer.
 type CurrencyBalance struct {
 	Currency  string
 	Owed      int64

@@ -197,20 +197,22 @@ func (s *Store) InvoicesToCollect(ctx context.Context, tenantID string, contract
 	return out, nil
 }
 
-// EndedContractCharges lists the open amendment invoices, due by asOf, of
-// the tenant's contracts that are no longer active (a cancellation whose
-// early-termination fee exceeds its credit): billing pages over active
-// contracts only, so these are collected separately, once per run; of the
-// contracts on the test clock clockID, or on the wall clock when nil.
+// EndedContractCharges lists the open invoices, due by asOf, of the
+// tenant's contracts that are no longer active and whose schedule collects:
+// a period billed before the contract ended, an amendment's charge, an
+// early-termination fee larger than the cancellation's credit. The contract
+// still owes them, but billing pages over the contracts it bills, so these
+// are collected separately, once per run; of the contracts on the test
+// clock clockID, or on the wall clock when nil.
 func (s *Store) EndedContractCharges(ctx context.Context, tenantID string, clockID *string, asOf domain.Date) ([]OpenInvoice, error) {
 	var out []OpenInvoice
 	err := s.db.SelectContext(ctx, &out, `
 		SELECT i.id, i.contract_id, i.period_start FROM invoices i JOIN contracts c ON c.id = i.contract_id
-		WHERE i.tenant_id = $1 AND i.kind = 'AMENDMENT' AND i.status = $2 AND NOT i.paid_up_front AND i.period_start <= $3
+		WHERE i.tenant_id = $1 AND i.status = $2 AND NOT i.paid_up_front AND i.period_start <= $3
 			AND c.status <> $4 AND c.schedule_status = $5 AND c.test_clock_id IS NOT DISTINCT FROM $6::uuid
-		ORDER BY i.period_start, i.contract_id, i.id`, tenantID, domain.InvoiceOpen, asOf, domain.ContractActive, domain.ScheduleActive, clockID)
+		ORDER BY i.period_start, i.contract_id, i.kind DESC, i.id`, tenantID, domain.InvoiceOpen, asOf, domain.ContractActive, domain.ScheduleActive, clockID)
 	if err != nil {
-		return nil, fmt.Errorf("list open charges of ended contracts: %w", err)
+		return nil, fmt.Errorf("list open invoices of ended contracts: %w", err)
 	}
 	return out, nil
 }

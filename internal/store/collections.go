@@ -12,21 +12,20 @@ import (
 )
 
 // CollectionTarget is what a collection attempt needs to know of an invoice
-// and its contract.
+// and its contract. The contract's status is not among it: an ended
+// contract still owes its invoices.
 type CollectionTarget struct {
 	InvoiceID      string `db:"invoice_id"`
-	Kind           string `db:"kind"`
 	InvoiceStatus  string `db:"invoice_status"`
 	AmountDue      int64  `db:"amount_due"`
 	Currency       string `db:"currency"`
 	PaymentMethod  string `db:"payment_method"`
-	ContractStatus string `db:"contract_status"`
 	ScheduleStatus string `db:"schedule_status"`
 }
 
 const collectionTargets = `
-	SELECT i.id AS invoice_id, i.kind, i.status AS invoice_status, i.amount_due, i.currency,
-		c.payment_method, c.status AS contract_status, c.schedule_status
+	SELECT i.id AS invoice_id, i.status AS invoice_status, i.amount_due, i.currency,
+		c.payment_method, c.schedule_status
 	FROM invoices i JOIN contracts c ON c.id = i.contract_id
 	WHERE i.tenant_id = $1 AND i.id = ANY($2::uuid[])`
 
@@ -91,6 +90,16 @@ func (s *Store) RecordCollectionAttempt(ctx context.Context, tenantID, invoiceID
 // RecordCollectionAttempt does each, in one transaction: a billing run's
 // page of collections commits once. It returns the invoices whose attempt
 // it recorded; the others' were recorded before.
+//
+// An attempt may take more than is due by the time it is recorded: it was
+// planned at the amount due then, and credit was set against the invoice
+// while it was in flight (a cancellation's, see creditOutstanding). The
+// payment pays the invoice, and the excess goes back to the credit notes
+// it displaced (restoreCredit), which then go to the contract's other
+// outstanding invoices or are refunded, so the customer pays once. That
+// takes the contract's other invoices after the notes, against the order
+// creditOutstanding takes them in: should the two meet, Postgres ends one
+// as a deadlock, whole, and its activity tries it again.
 func (s *Store) RecordCollectionAttempts(ctx context.Context, tenantID string, batch []InvoiceCollection) (map[string]bool, error) {
 	seen := make(map[string]bool, len(batch))
 	for _, c := range batch {
@@ -101,32 +110,58 @@ func (s *Store) RecordCollectionAttempts(ctx context.Context, tenantID string, b
 	}
 	var firsts map[string]bool
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		paid, err := settleCollectionAttempts(ctx, tx, tenantID, batch)
+		settled, err := settleCollectionAttempts(ctx, tx, tenantID, batch)
 		if err != nil {
 			return err
 		}
 		var recorded []InvoiceCollection
-		firsts = make(map[string]bool, len(paid))
+		firsts = make(map[string]bool, len(settled))
 		for _, c := range batch {
-			if _, first := paid[c.InvoiceID]; first {
+			if _, first := settled[c.InvoiceID]; first {
 				recorded = append(recorded, c)
 				firsts[c.InvoiceID] = true
 			}
 		}
-		events, err := collectionEvents(ctx, tx, tenantID, recorded, paid)
+		events, err := collectionEvents(ctx, tx, tenantID, recorded, settled)
 		if err != nil {
 			return err
+		}
+		for _, c := range recorded {
+			inv := settled[c.InvoiceID]
+			if inv.Excess == 0 {
+				continue
+			}
+			restored, err := restoreCredit(ctx, tx, tenantID, c.InvoiceID, inv.Excess, c.At)
+			if err != nil {
+				return err
+			}
+			applied, err := creditOutstanding(ctx, tx, tenantID, inv.ContractID, inv.Currency, c.At)
+			if err != nil {
+				return err
+			}
+			events = append(append(events, restored...), applied...)
 		}
 		return appendEvents(ctx, tx, events)
 	})
 	return firsts, err
 }
 
+// settledAttempt is how recording an attempt settled its invoice.
+type settledAttempt struct {
+	ContractID string
+	Currency   string
+	// Paid says the attempt paid the invoice off.
+	Paid bool
+	// Excess is what the attempt took beyond what was then due.
+	Excess int64
+}
+
 // settleCollectionAttempts stores the attempts not stored yet and settles
-// their invoices, in one statement. It answers, for each attempt it stored,
-// whether that attempt paid its invoice off; an attempt it does not name was
-// recorded before and changes nothing.
-func settleCollectionAttempts(ctx context.Context, tx *sqlx.Tx, tenantID string, batch []InvoiceCollection) (map[string]bool, error) {
+// their invoices. It answers, for each attempt it stored, how it settled its
+// invoice; an attempt it does not name was recorded before and changes
+// nothing. The invoices are locked first, in id order (so two batches wait
+// for each other rather than deadlock), for what each had due before.
+func settleCollectionAttempts(ctx context.Context, tx *sqlx.Tx, tenantID string, batch []InvoiceCollection) (map[string]settledAttempt, error) {
 	n := len(batch)
 	invoices, attempts, outcomes := make([]string, n), make([]int64, n), make([]string, n)
 	reasons, payments, amounts, at := make([]*string, n), make([]*string, n), make([]*int64, n), make([]string, n)
@@ -134,13 +169,26 @@ func settleCollectionAttempts(ctx context.Context, tx *sqlx.Tx, tenantID string,
 		invoices[i], attempts[i], outcomes[i] = c.InvoiceID, int64(c.Attempt), string(c.Outcome)
 		reasons[i], payments[i], amounts[i], at[i] = c.Reason, c.PaymentID, c.Amount, c.At.Format(time.RFC3339Nano)
 	}
+	var before []struct {
+		ID         string `db:"id"`
+		ContractID string `db:"contract_id"`
+		Currency   string `db:"currency"`
+		Status     string `db:"status"`
+		AmountDue  int64  `db:"amount_due"`
+	}
+	if err := tx.SelectContext(ctx, &before, `
+		SELECT id, contract_id, currency, status, amount_due FROM invoices WHERE tenant_id = $1 AND id = ANY($2::uuid[])
+		ORDER BY id FOR UPDATE`, tenantID, pq.Array(invoices)); err != nil {
+		return nil, fmt.Errorf("lock the invoices collected: %w", err)
+	}
 	var rows []struct {
 		InvoiceID string  `db:"id"`
 		Status    *string `db:"status"`
 		Collected int64   `db:"collected"`
 	}
-	// Only a successful attempt takes anything off what is due; a paid
-	// invoice stays paid, and any other is paid once nothing is due.
+	// Only a successful attempt takes anything off what is due, never below
+	// nothing (the excess is credit's to give back); a paid invoice stays
+	// paid, and any other is paid once nothing is due.
 	if err := tx.SelectContext(ctx, &rows, `
 		WITH stored AS (
 			INSERT INTO invoice_payment_attempts (invoice_id, tenant_id, attempt, outcome, reason, payment_id, amount, at)
@@ -150,8 +198,8 @@ func settleCollectionAttempts(ctx context.Context, tx *sqlx.Tx, tenantID string,
 			ON CONFLICT (invoice_id, attempt) DO NOTHING
 			RETURNING invoice_id, CASE WHEN outcome = $9 THEN coalesce(amount, 0) ELSE 0 END AS collected
 		), settled AS (
-			UPDATE invoices i SET amount_due = i.amount_due - stored.collected,
-				status = CASE WHEN i.status = $10 THEN i.status WHEN i.amount_due - stored.collected = 0 THEN $10 ELSE $11 END
+			UPDATE invoices i SET amount_due = greatest(i.amount_due - stored.collected, 0),
+				status = CASE WHEN i.status = $10 THEN i.status WHEN i.amount_due - stored.collected <= 0 THEN $10 ELSE $11 END
 			FROM stored WHERE i.tenant_id = $1 AND i.id = stored.invoice_id
 			RETURNING i.id, i.status
 		)
@@ -161,20 +209,32 @@ func settleCollectionAttempts(ctx context.Context, tx *sqlx.Tx, tenantID string,
 		pq.Array(amounts), pq.Array(at), domain.CollectionSucceeded, domain.InvoicePaid, domain.InvoiceUnpaid); err != nil {
 		return nil, fmt.Errorf("record collection attempts: %w", err)
 	}
-	paid := make(map[string]bool, len(rows))
+	byID := make(map[string]int, len(before))
+	for i, b := range before {
+		byID[b.ID] = i
+	}
+	out := make(map[string]settledAttempt, len(rows))
 	for _, r := range rows {
-		if r.Status == nil {
+		i, ok := byID[r.InvoiceID]
+		if r.Status == nil || !ok {
 			return nil, fmt.Errorf("settle invoice %s: %w", r.InvoiceID, ErrNotFound)
 		}
-		paid[r.InvoiceID] = *r.Status == domain.InvoicePaid && r.Collected > 0
+		b := before[i]
+		out[r.InvoiceID] = settledAttempt{
+			ContractID: b.ContractID, Currency: b.Currency,
+			// Credit that covered the invoice while the attempt was in
+			// flight announced it paid already.
+			Paid:   b.Status != domain.InvoicePaid && *r.Status == domain.InvoicePaid && r.Collected > 0,
+			Excess: max(r.Collected-b.AmountDue, 0),
+		}
 	}
-	return paid, nil
+	return out, nil
 }
 
 // collectionEvents announce the attempts recorded, in order, each with its
 // payment event and, when it paid the invoice off, invoice.paid after it.
 // The invoices are read once, after every attempt has settled its own.
-func collectionEvents(ctx context.Context, tx *sqlx.Tx, tenantID string, recorded []InvoiceCollection, paid map[string]bool) ([]newEvent, error) {
+func collectionEvents(ctx context.Context, tx *sqlx.Tx, tenantID string, recorded []InvoiceCollection, settled map[string]settledAttempt) ([]newEvent, error) {
 	if len(recorded) == 0 {
 		return nil, nil
 	}
@@ -197,7 +257,7 @@ func collectionEvents(ctx context.Context, tx *sqlx.Tx, tenantID string, recorde
 			return nil, fmt.Errorf("invoice %s: %w", c.InvoiceID, ErrNotFound)
 		}
 		events = append(events, paymentEvent(tenantID, inv, c.CollectionAttempt))
-		if paid[c.InvoiceID] {
+		if settled[c.InvoiceID].Paid {
 			events = append(events, invoicePaid(tenantID, inv, c.At))
 		}
 	}

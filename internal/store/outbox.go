@@ -37,6 +37,9 @@ const (
 	EventInvoicePaid             = "invoice.paid"
 	EventCreditNoteCreated       = "credit_note.created"
 	EventCreditNoteApplied       = "credit_note.applied"
+	// EventCreditNoteRestored gives credit back to its note from an invoice
+	// a payment in flight paid after the credit was set against it.
+	EventCreditNoteRestored = "credit_note.restored"
 )
 
 // EventTypes lists every event type.
@@ -45,6 +48,7 @@ var EventTypes = []string{
 	EventAmendmentRejected, EventAmendmentExpired, EventAmendmentWithdrawn, EventAmendmentFailed, EventAmendmentRepriced,
 	EventContractCancelled, EventContractRenewalUpcoming, EventContractRenewed, EventContractExpired, EventScheduleCancelled, EventScheduleRestarted, EventInvoiceCreated,
 	EventPaymentCaptured, EventPaymentFailed, EventInvoicePaid, EventCreditNoteCreated, EventCreditNoteApplied,
+	EventCreditNoteRestored,
 }
 
 // eventAliases are former names of event types, spelt "cancelled" before

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/domain"
@@ -31,7 +32,9 @@ type ScheduleChange struct {
 // history. It locks the contract row first, so concurrent changes serialise:
 // of two identical ones, the second sees the status the first set. Only the
 // schedule changes; the contract's version and updated_at stay as they are.
-// A restart resumes billing from its own day on.
+// A restart resumes billing from its own day on. A contract that has ended
+// keeps a schedule while it owes anything: that schedule decides whether
+// the runs collect what is owed (domain.ScheduleAction.Apply).
 func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (domain.ScheduleEvent, error) {
 	var ev domain.ScheduleEvent
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -39,12 +42,17 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (domain.S
 			ContractStatus string `db:"status"`
 			Status         string `db:"schedule_status"`
 			Protected      bool   `db:"protected"`
+			// Whether the contract has an invoice the runs would collect.
+			Owed bool `db:"owed"`
 			// The contract's test clock's time, if it lives on one.
 			Clock *time.Time `db:"clock_time"`
 		}
 		err := tx.GetContext(ctx, &current, `
-			SELECT c.status, c.schedule_status, c.protected, (SELECT t.frozen_time FROM test_clocks t WHERE t.id = c.test_clock_id) AS clock_time
-			FROM contracts c WHERE c.tenant_id = $1 AND c.id = $2 FOR UPDATE OF c`, ch.TenantID, ch.ContractID)
+			SELECT c.status, c.schedule_status, c.protected,
+				EXISTS (SELECT 1 FROM invoices i WHERE i.contract_id = c.id AND i.status = ANY($3) AND i.amount_due > 0 AND NOT i.paid_up_front) AS owed,
+				(SELECT t.frozen_time FROM test_clocks t WHERE t.id = c.test_clock_id) AS clock_time
+			FROM contracts c WHERE c.tenant_id = $1 AND c.id = $2 FOR UPDATE OF c`,
+			ch.TenantID, ch.ContractID, pq.Array([]string{domain.InvoiceOpen, domain.InvoiceUnpaid}))
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -60,7 +68,7 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (domain.S
 			return fmt.Errorf("look up schedule change: %w", err)
 		}
 		ch.At = onClock(current.Clock, ch.At)
-		next, err := ch.Action.Apply(current.ContractStatus, current.Status, current.Protected)
+		next, err := ch.Action.Apply(current.ContractStatus, current.Status, current.Protected, current.Owed)
 		if err != nil {
 			return err
 		}
