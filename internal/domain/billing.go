@@ -27,7 +27,9 @@ func (a ScheduleAction) Apply(contractStatus, status string, protected, owed boo
 		return "", Errorf(KindForbidden, "", "the contract is protected and cannot be changed through the API")
 	}
 	if contractStatus != ContractActive && !owed {
-		return "", Errorf(KindInvalid, "", "The contract is %s and owes nothing; only the schedule of an active contract, or of one with an amount still owed, can be cancelled or restarted.", contractStatus)
+		// The seed's words (seed fidelity), though an ended contract that
+		// still owes is let through.
+		return "", Errorf(KindInvalid, "", "The contract is %s; only an active contract's schedule can be cancelled or restarted.", contractStatus)
 	}
 	switch a {
 	case CancelSchedule:
