@@ -165,6 +165,25 @@ var checks = []check{
 		JOIN contracts c ON c.id = x.contract_id
 		GROUP BY c.number, x.contract_id, x.period_start, x.first_before
 		HAVING -sum(x.total) > x.first_before + sum(x.lines)`},
+	// The settlement ledger (internal/store/settlement.go, collections.go):
+	// money is collected and credited exactly once, whatever moved credit
+	// between a contract's invoices.
+	{"invoice settled by what paid it", `
+		SELECT i.id || ' ' || i.kind || ': total ' || i.total || ', paid ' || p.paid || ', credited ' || a.credited || ', due ' || i.amount_due
+		FROM invoices i,
+			LATERAL (SELECT coalesce(sum(amount), 0) AS paid FROM invoice_payment_attempts
+				WHERE invoice_id = i.id AND outcome = 'COLLECTED') p,
+			LATERAL (SELECT coalesce(sum(amount), 0) AS credited FROM credit_note_applications WHERE invoice_id = i.id) a
+		WHERE i.total >= 0 AND i.total <> p.paid + a.credited + i.amount_due`},
+	{"credit note spent as applied", `
+		SELECT n.id || ': amount ' || n.amount || ', remaining ' || n.remaining || ', applied ' || coalesce(sum(a.amount), 0)
+		FROM credit_notes n LEFT JOIN credit_note_applications a ON a.credit_note_id = n.id
+		GROUP BY n.id HAVING coalesce(sum(a.amount), 0) <> n.amount - n.remaining OR n.remaining < 0 OR n.remaining > n.amount`},
+	{"each credit one credit note", `
+		SELECT i.id || ': credit ' || i.total || ', notes ' || coalesce(string_agg(n.amount::text, ','), 'none')
+		FROM invoices i LEFT JOIN credit_notes n ON n.invoice_id = i.id
+		WHERE i.total < 0
+		GROUP BY i.id HAVING count(n.id) <> 1 OR min(n.amount) <> -i.total`},
 }
 
 // Names lists every invariant Check checks, in order.

@@ -84,3 +84,44 @@ func TestCheckFindsABrokenTimeline(t *testing.T) {
 	_, err = db.Exec(`UPDATE amendments SET effective_date = '2026-04-01', quote_version = 1 WHERE id = $1`, seats)
 	require.NoError(t, err)
 }
+
+// The ledger's invariants: an invoice whose amount due no longer makes up
+// its total with what paid it, and a credit note whose remaining credit
+// disagrees with what it was applied to, are found.
+func TestCheckFindsAnUnbalancedLedger(t *testing.T) {
+	env := testkit.New(t)
+	env.Clock.Set(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	ct := env.CreateContract(map[string]any{"quantities": map[string]int{"prod_seat": 5}})
+	resp := env.Do("POST", "/api/billing/run", env.A.OperatorKey, map[string]any{"asOf": "2026-03-01"})
+	require.Equal(t, 200, resp.Status, "%s", resp.Body)
+	env.Clock.Set(time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC))
+	down := env.Do("POST", "/api/selfService/contract", env.A.SubmitterKey, map[string]any{
+		"action": "QUANTITY_CHANGE", "contractId": ct["id"],
+		"payload": map[string]any{"offerings": []any{map[string]any{"offeringId": "off_team",
+			"products": []any{map[string]any{"productId": "prod_seat", "quantity": 2}}}}}})
+	require.Equal(t, 200, down.Status, "%s", down.Body)
+	db := env.Store.DB()
+	check := func() []string {
+		t.Helper()
+		found, err := invariants.Check(t.Context(), db, nil, 0)
+		require.NoError(t, err)
+		var names []string
+		for _, v := range found {
+			names = append(names, v.Invariant)
+		}
+		return names
+	}
+	require.Empty(t, check())
+
+	_, err := db.Exec(`UPDATE invoices SET amount_due = amount_due + 1 WHERE id = (SELECT id FROM invoices WHERE contract_id = $1 AND kind = 'RECURRING' ORDER BY period_start DESC LIMIT 1)`, ct["id"])
+	require.NoError(t, err)
+	_, err = db.Exec(`UPDATE credit_notes SET remaining = remaining - 1 WHERE contract_id = $1`, ct["id"])
+	require.NoError(t, err)
+	assert.Equal(t, []string{"invoice settled by what paid it", "credit note spent as applied"}, check())
+
+	// Put it back, for testkit's own check after the test.
+	_, err = db.Exec(`UPDATE invoices SET amount_due = amount_due - 1 WHERE id = (SELECT id FROM invoices WHERE contract_id = $1 AND kind = 'RECURRING' ORDER BY period_start DESC LIMIT 1)`, ct["id"])
+	require.NoError(t, err)
+	_, err = db.Exec(`UPDATE credit_notes SET remaining = remaining + 1 WHERE contract_id = $1`, ct["id"])
+	require.NoError(t, err)
+}
