@@ -73,6 +73,8 @@ type amendment struct {
 	check   updateCheck // whether an Update came through the API
 	// clock is the contract's business clock: its waits are on it.
 	clock *businessClock
+	// counted is set once AmendmentsMetric has counted the amendment's end.
+	counted bool
 }
 
 func (w *amendment) status() string {
@@ -273,9 +275,12 @@ func (w *amendment) publishStatus(ctx workflow.Context) error {
 	details := "Status: " + w.status()
 	if am := w.out.Amendment; am != nil {
 		details = fmt.Sprintf("%s: %s\nContract: %s\nEffective: %s", am.Action, am.Status, am.ContractNumber, am.EffectiveDate)
-		if !slices.Contains(domain.OpenStatuses, am.Status) {
+		if !slices.Contains(domain.OpenStatuses, am.Status) && !w.counted {
 			// The workflow's metrics handler records nothing while replaying,
-			// so each amendment is counted once, however often it is replayed.
+			// so each amendment is counted once, however often it is replayed;
+			// and once however often it is published ended (a withdrawal the
+			// workflow read before taking it again, see adoptCommittedWithdrawal).
+			w.counted = true
 			workflow.GetMetricsHandler(ctx).
 				WithTags(map[string]string{"action": string(w.in.Change.Action), "outcome": am.Status}).
 				Counter(AmendmentsMetric).Inc(1)

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -126,4 +128,79 @@ func TestARejectionOfAnAcceptedAmendmentIsRefused(t *testing.T) {
 	require.NoError(t, rejected, "the approval sent again is taken")
 	assert.Equal(t, domain.StatusApplied, outcome(t, env).Amendment.Status)
 	env.AssertNotCalled(t, "TransitionAmendment", mock.Anything, mock.Anything)
+}
+
+// A withdrawal Postgres holds but its workflow lost, as an approval can be
+// (see adoptCommittedWithdrawal): a probe withdrawing ten amendments of one
+// contract at once, beside immediate changes to it, saw one in ten or so
+// answered 409 ("this one is WITHDRAWN") and its workflow left running
+// until the amendment's date.
+
+// withdrawer withdraws the amendments of these tests: its submitter.
+var withdrawer = flow.Actor{ID: "submitter-1", Source: "USER"}
+
+// withdrawnInPostgres is the amendment as Postgres holds it after a
+// withdrawal its workflow lost.
+func withdrawnInPostgres() domain.Amendment {
+	return domain.Amendment{ID: "am-1", Status: domain.StatusWithdrawn, QuoteVersion: 1, History: []domain.AmendmentEvent{
+		{Status: domain.StatusPending, ActorID: "submitter-1"}, {Status: domain.StatusScheduled, ActorID: "submitter-1"},
+		{Status: domain.StatusWithdrawn, ActorID: withdrawer.ID, Source: withdrawer.Source},
+	}}
+}
+
+// A workflow that reads its amendment withdrawn (told that the contract's
+// timeline changed) takes the withdrawal and ends, rather than waiting for
+// the amendment's date; the withdrawal's step, taken again, tells the
+// workflows of the amendments it re-priced, which the lost task did not.
+func TestALostWithdrawalEndsTheWorkflowWhenItReadsItsAmendment(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(opened(domain.StatusScheduled, 30*day), nil)
+	env.OnActivity(acts.SyncAmendment, mock.Anything, mock.Anything).Return(withdrawnInPostgres(), nil).Once()
+	env.RegisterDelayedCallback(func() { env.UpdateWorkflow(flow.UpdateTimelineChanged, "timeline-1", timelineNoticed(t)) }, time.Hour)
+	var withdrawnAt time.Time
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool {
+		return in.To == domain.StatusWithdrawn && in.ActorID == withdrawer.ID && in.Source == withdrawer.Source
+	})).Run(func(mock.Arguments) { withdrawnAt = env.Now() }).Return(flow.Transitioned{Amendment: withdrawnInPostgres(), Rebased: true}, nil).Once()
+	env.OnActivity(acts.NotifyTimeline, mock.Anything, mock.Anything).Return(nil).Once()
+	start := env.Now()
+
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+
+	assert.Equal(t, domain.StatusWithdrawn, outcome(t, env).Amendment.Status)
+	assert.Less(t, withdrawnAt.Sub(start), 2*time.Hour, "ended when it read the amendment, not on its date")
+	env.AssertNotCalled(t, "ApplyAmendment", mock.Anything, mock.Anything)
+	env.AssertExpectations(t)
+}
+
+// The withdrawer's Update, which Temporal aborted and the client sent
+// again, reaching the workflow after it read the amendment withdrawn, is
+// a retry: it is answered with the amendment withdrawn, not refused.
+func TestAWithdrawalSentAgainAfterTheWorkflowReadItIsAnswered(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(opened(domain.StatusScheduled, 30*day), nil)
+	env.OnActivity(acts.SyncAmendment, mock.Anything, mock.Anything).Return(withdrawnInPostgres(), nil).Once()
+	env.RegisterDelayedCallback(func() { env.UpdateWorkflow(flow.UpdateTimelineChanged, "timeline-1", timelineNoticed(t)) }, time.Hour)
+	// The step taken again fails for a while (Postgres away), so that the
+	// Update arrives while the workflow has read the amendment and not
+	// yet ended.
+	start := env.Now()
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.Anything).Return(func(context.Context, flow.TransitionInput) (flow.Transitioned, error) {
+		if env.Now().Sub(start) < time.Hour+10*time.Minute {
+			return flow.Transitioned{}, errors.New("connection reset by peer")
+		}
+		return flow.Transitioned{Amendment: withdrawnInPostgres()}, nil
+	})
+	var answer flow.Outcome
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(flow.UpdateWithdraw, "withdraw-again", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("withdrawal sent again refused: %v", err) }, OnAccept: func() {},
+			OnComplete: func(v any, err error) { require.NoError(t, err); answer = v.(flow.Outcome) },
+		}, withdrawer)
+	}, time.Hour+5*time.Minute)
+
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+
+	assert.Equal(t, domain.StatusWithdrawn, outcome(t, env).Amendment.Status)
+	require.NotNil(t, answer.Amendment, "the withdrawal sent again is answered")
+	assert.Equal(t, domain.StatusWithdrawn, answer.Amendment.Status)
 }

@@ -61,6 +61,7 @@ func (w *amendment) sync(ctx workflow.Context) error {
 		w.out.ErrorKind, w.out.ErrorMessage = domain.KindConflict, failureNote(am)
 	}
 	w.adoptCommittedApproval(ctx, am)
+	w.adoptCommittedWithdrawal(ctx, am)
 	return w.publishStatus(ctx)
 }
 
@@ -82,15 +83,11 @@ func (w *amendment) adoptCommittedApproval(ctx workflow.Context, am domain.Amend
 		return
 	}
 	// The latest approval: the one that accepted it.
-	i := len(am.History) - 1
-	for i >= 0 && am.History[i].Status != flow.EventApproved {
-		i--
-	}
-	if i < 0 || am.History[i].ActorID == w.in.ActorID || // four eyes, as when it was first taken
+	approval, ok := latestEvent(am, flow.EventApproved)
+	if !ok || approval.ActorID == w.in.ActorID || // four eyes, as when it was first taken
 		workflow.GetVersion(ctx, changeAdoptApproval, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return
 	}
-	approval := am.History[i]
 	w.decision = &flow.Decision{Actor: flow.Actor{ID: approval.ActorID, Source: approval.Source}}
 	if approval.Note != nil {
 		w.decision.Comment = *approval.Note
@@ -98,6 +95,43 @@ func (w *amendment) adoptCommittedApproval(ctx workflow.Context, am domain.Amend
 	// An earlier decision's refusal is not this one's: the approver's
 	// request sent again waits for this one's outcome.
 	w.approved, w.decisionErr = true, nil
+}
+
+// changeAdoptWithdrawal marks the change that makes a workflow take a
+// withdrawal Postgres holds for its amendment, which it lost as it can lose
+// an approval (see changeAdoptApproval): the workflow task that took the
+// withdrawal failed after its step committed, and Temporal aborted the
+// Update. Before it the workflow, replayed, read the amendment WITHDRAWN
+// when told its timeline changed, kept waiting for its date, and refused
+// the withdrawal's Update sent again (409, "this one is WITHDRAWN").
+const changeAdoptWithdrawal = "adopt-committed-withdrawal"
+
+// adoptCommittedWithdrawal takes, as the withdrawal the workflow waits for,
+// the one am shows when the workflow has none: only this workflow withdraws
+// its amendment, so it is one the workflow took and lost. Its withdrawer's
+// Update sent again is then a retry, answered with the amendment withdrawn,
+// and the withdrawal's step runs again: it returns the amendment as it
+// stands, and tells the workflows of the amendments it re-priced, which the
+// lost task never did (see store's Transition).
+func (w *amendment) adoptCommittedWithdrawal(ctx workflow.Context, am domain.Amendment) {
+	if w.withdraw != nil || am.Status != domain.StatusWithdrawn {
+		return
+	}
+	withdrawal, ok := latestEvent(am, domain.StatusWithdrawn)
+	if !ok || workflow.GetVersion(ctx, changeAdoptWithdrawal, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	w.withdraw = &flow.Actor{ID: withdrawal.ActorID, Source: withdrawal.Source}
+}
+
+// latestEvent is the last event of am's history that records status.
+func latestEvent(am domain.Amendment, status string) (domain.AmendmentEvent, bool) {
+	for i := len(am.History) - 1; i >= 0; i-- {
+		if am.History[i].Status == status {
+			return am.History[i], true
+		}
+	}
+	return domain.AmendmentEvent{}, false
 }
 
 // lookBeforeExpiring reads the amendment once more before its review
