@@ -128,7 +128,11 @@ func (s *server) decideAmendment(c *gin.Context, approve bool, update, event str
 // hold a decision its workflow lost (the workflow task that took it failed
 // after the step had committed, and Temporal aborted the update), and the
 // workflow, asked again, takes it again (the store's step is idempotent)
-// or, if it has it, answers with what it did.
+// or, if it has it, answers with what it did. A withdrawal is sent again
+// even once the amendment is WITHDRAWN, which is all its step leaves when
+// the workflow lost it: the workflow takes it from Postgres and ends (one
+// that has ended answers NotFound), and the caller is answered with the
+// amendment as Postgres holds it, whatever the workflow says.
 // send delivers the update (deciding: a decision, under the four-eyes rule),
 // saying which state of the amendment it was sent on (see flow's Decide).
 func (s *server) updateAmendment(c *gin.Context, update string, from []string, event string, deciding bool,
@@ -140,8 +144,9 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, e
 		return
 	}
 	retried := !slices.Contains(from, am.Status) && am.ActedBy(event, p.ActorID)
+	settled := retried && !slices.Contains(domain.OpenStatuses, am.Status)
 	switch {
-	case retried && !slices.Contains(domain.OpenStatuses, am.Status):
+	case settled && update != flow.UpdateWithdraw:
 		s.answerAmendment(c, am) // done, and its workflow with it
 		return
 	case !retried && !slices.Contains(from, am.Status):
@@ -161,6 +166,12 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, e
 	waitCtx, cancel := context.WithTimeout(c.Request.Context(), s.AmendmentWait)
 	defer cancel()
 	out, err := send(waitCtx, am.WorkflowID, fmt.Sprintf("quote %d, history %d", am.QuoteVersion, len(am.History)))
+	if settled {
+		// Sent so that a workflow that lost the withdrawal ends; one from
+		// before it could take it from Postgres refuses it as WITHDRAWN.
+		s.answerAmendment(c, am)
+		return
+	}
 	if errors.Is(err, flow.ErrAnswerPending) && c.Request.Context().Err() == nil {
 		s.answerPendingUpdate(c, am.ID)
 		return

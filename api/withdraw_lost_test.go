@@ -75,6 +75,21 @@ func TestAWithdrawalItsWorkflowLostAndReadEndsTheWorkflow(t *testing.T) {
 	assert.Equal(t, domain.StatusWithdrawn, again.JSON(t)["status"])
 }
 
+// Nothing tells the workflow: the withdrawer's retry, which the API used
+// to answer from Postgres alone, sends the withdrawal again, and the
+// workflow takes it and ends.
+func TestAWithdrawalItsWorkflowLostIsTakenAgainOnRetry(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, nil)
+	id := scheduledSeats(t, env, ct, 8, "2027-02-01")
+	withdrawnWithoutItsWorkflow(t, env, id)
+
+	again := env.Do("POST", "/api/amendments/"+id+"/withdraw", env.A.SubmitterKey, nil)
+	require.Equal(t, http.StatusOK, again.Status, "%s", again.Body)
+	assert.Equal(t, domain.StatusWithdrawn, again.JSON(t)["status"])
+	workflowEnds(t, env, id)
+}
+
 // The probe's race, as it ran it: ten scheduled changes of one contract
 // withdrawn at once, beside six immediate changes to it. Every withdrawal
 // is answered 200 and every withdrawn amendment's workflow ends (the
