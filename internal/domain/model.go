@@ -52,12 +52,35 @@ type Contract struct {
 }
 
 // StartsBilledStretch reports whether d is the first day of a stretch of
-// period p that billing invoices on its own: the period's first day, a
-// term's start inside it (see BillingTerms.periodEnd), or the day billing
+// period p that billing invoices on its own (see stretchStart).
+func (c Contract) StartsBilledStretch(p Period, d Date) bool {
+	return c.stretchStart(p, d).Equal(d)
+}
+
+// stretchStart is the first day of the stretch of period p that billing
+// invoices d in: the latest, on or before d, of the period's first day, a
+// term's start inside it (see BillingTerms.periodEnd) and the day billing
 // goes on from inside it (see BillingTerms.DuePeriods: a change to annual
 // billing on a monthly boundary, say, whose annual stub starts there).
-func (c Contract) StartsBilledStretch(p Period, d Date) bool {
-	return d.Equal(p.Start) || d.Equal(c.TermStart) || d.Equal(c.BilledThrough)
+func (c Contract) stretchStart(p Period, d Date) Date {
+	start := p.Start
+	for _, s := range []Date{c.TermStart, c.BilledThrough} {
+		if s.After(start) && !s.After(d) {
+			start = s
+		}
+	}
+	return start
+}
+
+// billsStretch reports whether billing, as the contract's schedule stands,
+// invoices the stretch of period p that d falls in once it is due: not
+// while the schedule is Terminated (a run bills nothing then, and a restart
+// resumes from its own day), nor, once restarted, a stretch starting before
+// the day it resumed on, which was missed and is never back-billed (see
+// BillingTerms.ResumesOn).
+func (c Contract) billsStretch(p Period, d Date) bool {
+	s := c.PaymentSchedule
+	return s.Status != ScheduleTerminated && !c.stretchStart(p, d).Before(s.ResumesOn)
 }
 
 // Now is the contract's business time: its test clock's time when it lives
@@ -96,6 +119,10 @@ type PaymentSchedule struct {
 	// InArrears is set when a collection's dunning ran out.
 	InArrears bool            `json:"inArrears"`
 	History   []ScheduleEvent `json:"history"`
+	// ResumesOn is the day the schedule last resumed from (a restart, or a
+	// renewal applied late; zero if it never did): periods starting before
+	// it were missed and are never billed (see BillingTerms.ResumesOn).
+	ResumesOn Date `json:"-"`
 }
 
 // ScheduleEvent records who changed a schedule's status, when and why.

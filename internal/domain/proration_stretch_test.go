@@ -135,3 +135,84 @@ func TestProrationFollowsWhatWasInvoicedWhenTheTermsChangedSince(t *testing.T) {
 		})
 	}
 }
+
+// A change is prorated only over what billing invoices: a stretch billing
+// will never invoice, because the contract's payment schedule is
+// Terminated or was restarted after the stretch began (a missed period is
+// never back-billed), is prorated over the part already invoiced, here
+// none. A cancellation then credits nothing for days never billed, and a
+// seat increase charges nothing for a period whose base was never billed;
+// an early-termination fee is still owed. Within an invoiced stretch, and
+// in one a restarted schedule bills, proration is as for any schedule.
+func TestProrationCoversOnlyWhatTheScheduleBills(t *testing.T) {
+	lim := (&Catalog{}).MoneyLimits()
+	feb := Period{Start: d("2026-02-01"), End: d("2026-03-01")} // 28 days
+	five := []Line{{OfferingID: "off", RecurringAmount: 8000}}
+	twenty := []Line{{OfferingID: "off", RecurringAmount: 30500}}
+	fee := []TerminationCharge{{ID: 7, StartMonth: 1, EndMonth: 36, Amount: 25000, Currency: "USD"}}
+	cases := []struct {
+		name        string
+		schedule    string
+		resumesOn   string
+		termStart   string
+		billed      string // the month invoiced last: "jan", "feb" or none
+		effective   string
+		after       []Line
+		charges     []TerminationCharge
+		proration   int64
+		invoiced    int64 // the invoice preview's total; 0 for none
+		invoiceDays int
+	}{
+		// Hostile probe A: January billed, schedule cancelled, contract
+		// cancelled on 10 February: February was never billed.
+		{"cancelled in a period a Terminated schedule left unbilled", ScheduleTerminated, "", "", "jan", "2026-02-10", []Line{}, nil, 0, 0, 0},
+		{"the fee is still owed", ScheduleTerminated, "", "", "jan", "2026-02-10", []Line{}, fee, 0, 25000, 0},
+		{"more seats while Terminated", ScheduleTerminated, "", "", "", "2026-02-10", twenty, nil, 0, 0, 0},
+		// Hostile probe B: restarted on 10 February, February missed.
+		{"more seats after a restart inside the period", ScheduleActive, "2026-02-10", "", "", "2026-02-10", twenty, nil, 0, 0, 0},
+		{"cancelled after a restart inside the period", ScheduleActive, "2026-02-10", "", "jan", "2026-02-20", []Line{}, nil, 0, 0, 0},
+		// What was invoiced before the schedule stopped is prorated as ever:
+		// 8000 × 19/28 of a billed February.
+		{"cancelled within the stretch invoiced before the cancel", ScheduleTerminated, "", "", "feb", "2026-02-10", []Line{}, nil, -5429, -5429, 19},
+		// A restart on the period's first day bills it; so does one before a
+		// term's start inside the period, from that start.
+		{"more seats after a restart on the period's first day", ScheduleActive, "2026-02-01", "", "jan", "2026-02-10", twenty, nil, 15267, 15267, 19},
+		{"more seats in a term that started after the restart", ScheduleActive, "2026-02-10", "2026-02-15", "jan", "2026-02-20", twenty, nil, 7233, 7233, 9},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ct := Contract{
+				Currency: "USD", EffectiveDate: d("2026-01-01"), TermStart: d("2026-01-01"), ExpirationDate: d("2027-01-01"),
+				Lines: five, PaymentSchedule: PaymentSchedule{Status: c.schedule},
+			}
+			switch c.billed {
+			case "jan":
+				ct.LastBilled, ct.BilledThrough = d("2026-01-01"), feb.Start
+			case "feb":
+				ct.LastBilled, ct.BilledThrough = feb.Start, feb.End
+			}
+			if c.resumesOn != "" {
+				ct.PaymentSchedule.ResumesOn = d(c.resumesOn)
+			}
+			if c.termStart != "" {
+				ct.TermStart = d(c.termStart)
+			}
+			q, err := pricing{ct: ct, after: c.after, effective: d(c.effective), period: feb, charges: c.charges, field: "lines"}.quote(lim)
+			require.NoError(t, err)
+			assert.Equal(t, c.proration, q.ProrationTotal)
+			if c.proration == 0 {
+				assert.Empty(t, q.Proration, "no proration line for days never billed")
+			} else {
+				require.Len(t, q.Proration, 1)
+				assert.Equal(t, c.invoiceDays, q.Proration[0].Days)
+			}
+			if c.invoiced == 0 {
+				assert.Nil(t, q.InvoicePreview, "nothing to invoice")
+				return
+			}
+			require.NotNil(t, q.InvoicePreview)
+			assert.Equal(t, c.invoiced, q.InvoicePreview.Total)
+			assert.Equal(t, c.invoiceDays, q.InvoicePreview.Period.Days())
+		})
+	}
+}

@@ -166,14 +166,22 @@ func sumInvoiceLines(lim Limits, field string, lines []InvoiceLine) (int64, erro
 // billed). One to come ends at the period's end, or at the contract's
 // expiration when that comes first and the contract is not evergreen:
 // billing stops there (BillingTerms.periodEnd), and a renewal's new term is
-// billed on its own at the lines the contract then has. Prorating past
-// either would charge or credit days not billed at this price, or at all.
+// billed on its own at the lines the contract then has. One that billing
+// will not invoice, as the contract's schedule stands (Terminated, or
+// restarted after the stretch began: see Contract.billsStretch), has
+// nothing left: none of it is invoiced, and a restart never back-bills it.
+// Prorating past any of these would charge or credit days not billed at
+// this price, or at all.
 func (pc pricing) billedRest() Period {
 	ct, rest := pc.ct, Period{Start: pc.effective, End: pc.period.End}
 	if invoiced := !ct.LastBilled.IsZero() && !ct.LastBilled.After(rest.Start) && rest.Start.Before(ct.BilledThrough); invoiced {
 		if ct.BilledThrough.Before(rest.End) {
 			rest.End = ct.BilledThrough
 		}
+		return rest
+	}
+	if !ct.billsStretch(pc.period, rest.Start) {
+		rest.End = rest.Start
 		return rest
 	}
 	if exp := ct.ExpirationDate; ct.Renewal.Mode != Evergreen && exp.Before(rest.End) && !exp.Before(rest.Start) {

@@ -14,12 +14,14 @@ import (
 	"github.com/contractd/contractd/internal/domain"
 )
 
-// contractColumns are what a contract read selects: the row, the time of
-// its test clock if it lives on one, and the start and end of its latest
-// billed period.
+// contractColumns are what a contract read selects: the row (with the day
+// its schedule resumed from, which pricing reads to know what billing will
+// invoice), the time of its test clock if it lives on one, and the start
+// and end of its latest billed period.
 const contractColumns = `c.id, c.number, c.ref, a.number AS account_number, c.account_id, c.status, c.effective_date,
 	c.expiration_date, c.currency, c.billing_period, c.billing_cycle_day, c.payment_method, c.viewing_card_number,
-	c.protected, c.contract_termination_id, c.discount, c.referrer, c.lines, c.schedule_status, c.schedule_in_arrears, c.version,
+	c.protected, c.contract_termination_id, c.discount, c.referrer, c.lines, c.schedule_status, c.schedule_in_arrears,
+	c.schedule_resumes_on, c.version,
 	c.created_at, c.updated_at, c.created_by, c.updated_by, COALESCE(c.term_start, c.effective_date) AS term_start,
 	c.renewal_mode, c.renewal_term_months, c.renewal_uplift_bp, c.renewal_notice_days, c.test_clock_id,
 	(SELECT t.frozen_time FROM test_clocks t WHERE t.id = c.test_clock_id) AS clock_time,
@@ -28,14 +30,15 @@ const contractColumns = `c.id, c.number, c.ref, a.number AS account_number, c.ac
 
 type contractRow struct {
 	domain.Contract
-	LinesJSON      []byte `db:"lines"`
-	DiscountJSON   []byte `db:"discount"`
-	ScheduleStatus string `db:"schedule_status"`
-	InArrears      bool   `db:"schedule_in_arrears"`
-	RenewalMode    string `db:"renewal_mode"`
-	TermMonths     int    `db:"renewal_term_months"`
-	UpliftBP       int    `db:"renewal_uplift_bp"`
-	NoticeDays     int    `db:"renewal_notice_days"`
+	LinesJSON      []byte      `db:"lines"`
+	DiscountJSON   []byte      `db:"discount"`
+	ScheduleStatus string      `db:"schedule_status"`
+	InArrears      bool        `db:"schedule_in_arrears"`
+	ResumesOn      domain.Date `db:"schedule_resumes_on"`
+	RenewalMode    string      `db:"renewal_mode"`
+	TermMonths     int         `db:"renewal_term_months"`
+	UpliftBP       int         `db:"renewal_uplift_bp"`
+	NoticeDays     int         `db:"renewal_notice_days"`
 }
 
 func (r contractRow) contract() (domain.Contract, error) {
@@ -51,7 +54,7 @@ func (r contractRow) contract() (domain.Contract, error) {
 	}
 	c.RecurringAmount = domain.DisplayedRecurringTotal(c.Lines)
 	c.Renewal = domain.RenewalTerms{Mode: r.RenewalMode, TermMonths: r.TermMonths, UpliftBasisPoints: r.UpliftBP, NoticeDays: r.NoticeDays}
-	c.PaymentSchedule.Status, c.PaymentSchedule.InArrears = r.ScheduleStatus, r.InArrears
+	c.PaymentSchedule.Status, c.PaymentSchedule.InArrears, c.PaymentSchedule.ResumesOn = r.ScheduleStatus, r.InArrears, r.ResumesOn
 	return c, nil
 }
 
