@@ -20,17 +20,19 @@ func NewSchedules(s *store.Store, now func() time.Time) *Schedules {
 }
 
 // ChangeSchedule cancels or restarts a contract's payment schedule and
-// records who did it, when, from where and why.
-func (a *Schedules) ChangeSchedule(ctx context.Context, in flow.ScheduleChangeInput) (domain.ScheduleEvent, error) {
-	ev, err := a.store.ChangeSchedule(ctx, store.ScheduleChange{
+// records who did it, when, from where and why, and whether the contract's
+// open amendments it re-priced are to be told.
+func (a *Schedules) ChangeSchedule(ctx context.Context, in flow.ScheduleChangeInput) (flow.ScheduleChanged, error) {
+	changed, err := a.store.ChangeSchedule(ctx, store.ScheduleChange{
 		ID: in.ChangeID, TenantID: in.TenantID, ContractID: in.ContractID, Action: in.Action, Comment: in.Comment,
 		ActorID: in.ActorID, Source: in.Source, At: a.clock.now(),
 	})
+	out := flow.ScheduleChanged{ScheduleEvent: changed.Event, Rebased: changed.Rebased}
 	if errors.Is(err, store.ErrNotFound) {
-		return ev, businessError(domain.Errorf(domain.KindNotFound, "contractId", "contract %s does not exist", in.ContractID))
+		return out, businessError(domain.Errorf(domain.KindNotFound, "contractId", "contract %s does not exist", in.ContractID))
 	}
 	if err != nil {
-		return ev, businessError(fmt.Errorf("%s schedule of contract %s: %w", in.Action, in.ContractID, err))
+		return out, businessError(fmt.Errorf("%s schedule of contract %s: %w", in.Action, in.ContractID, err))
 	}
-	return ev, nil
+	return out, nil
 }

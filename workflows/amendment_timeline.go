@@ -163,12 +163,18 @@ func (w *amendment) notifyTimeline(ctx workflow.Context, rebased bool) error {
 	if !rebased || workflow.GetVersion(ctx, changeTimeline, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return nil
 	}
+	return tellTimeline(ctx, w.in.TenantID, w.in.ContractID)
+}
+
+// tellTimeline tells the workflows of the contract's re-priced amendments
+// (activity NotifyTimeline), retried until it has.
+func tellTimeline(ctx workflow.Context, tenantID, contractID string) error {
 	var a *activities.Amendments
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: timelineNoticeTimeout,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	})
-	return workflow.ExecuteActivity(actx, a.NotifyTimeline, flow.TimelineInput{TenantID: w.in.TenantID, ContractID: w.in.ContractID}).Get(ctx, nil)
+	return workflow.ExecuteActivity(actx, a.NotifyTimeline, flow.TimelineInput{TenantID: tenantID, ContractID: contractID}).Get(ctx, nil)
 }
 
 // approve accepts the approved amendment onto its contract's timeline. It

@@ -52,3 +52,12 @@ type ScheduleChangeInput struct {
 	ActorID    string
 	Source     string
 }
+
+// ScheduleChanged is what a schedule change did: the event it recorded and,
+// as in Applied, whether it re-priced open amendments whose workflows are
+// then to be told. A result recorded before it reported that decodes as the
+// event alone, Rebased false.
+type ScheduleChanged struct {
+	domain.ScheduleEvent
+	Rebased bool `json:",omitempty"`
+}

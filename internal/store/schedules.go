@@ -28,15 +28,27 @@ type ScheduleChange struct {
 	At         time.Time
 }
 
+// ScheduleChanged is what a schedule change recorded.
+type ScheduleChanged struct {
+	Event domain.ScheduleEvent
+	// Rebased reports that open amendments of the contract were re-priced
+	// or failed, whose workflows are then to be told (see TellRebased).
+	Rebased bool
+}
+
 // ChangeSchedule applies a schedule action and records it in the schedule's
 // history. It locks the contract row first, so concurrent changes serialise:
 // of two identical ones, the second sees the status the first set. Only the
 // schedule changes; the contract's version and updated_at stay as they are.
 // A restart resumes billing from its own day on. A contract that has ended
 // keeps a schedule while it owes anything: that schedule decides whether
-// the runs collect what is owed (domain.ScheduleAction.Apply).
-func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (domain.ScheduleEvent, error) {
-	var ev domain.ScheduleEvent
+// the runs collect what is owed (domain.ScheduleAction.Apply). The schedule
+// decides what billing will invoice, and so what a change prorates
+// (domain's billedRest): the contract's open amendments are priced again,
+// as after any change to their contract.
+func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (ScheduleChanged, error) {
+	var out ScheduleChanged
+	ev := &out.Event
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var current struct {
 			ContractStatus string `db:"status"`
@@ -59,10 +71,12 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (domain.S
 		if err != nil {
 			return fmt.Errorf("lock contract: %w", err)
 		}
-		err = tx.GetContext(ctx, &ev, `
+		err = tx.GetContext(ctx, ev, `
 			SELECT status, comment, actor_id, source, at FROM schedule_events WHERE tenant_id = $1 AND change_id = $2`, ch.TenantID, ch.ID)
 		if err == nil {
-			return nil
+			// A retry: the first attempt's re-pricing may still wait to be told.
+			out.Rebased, err = rebasePending(ctx, tx, ch.ContractID)
+			return err
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("look up schedule change: %w", err)
@@ -88,16 +102,24 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (domain.S
 			WHERE tenant_id = $1 AND id = $2`, ch.TenantID, ch.ContractID, next, resumesOn); err != nil {
 			return fmt.Errorf("update schedule status: %w", err)
 		}
-		ev = domain.ScheduleEvent{Status: next, Comment: ch.Comment, ActorID: ch.ActorID, Source: ch.Source, At: ch.At}
+		var ann announcements
+		if out.Rebased, err = rebaseLocked(ctx, tx, ch.TenantID, ch.ContractID, ch.At, &ann); err != nil {
+			return err
+		}
+		*ev = domain.ScheduleEvent{Status: next, Comment: ch.Comment, ActorID: ch.ActorID, Source: ch.Source, At: ch.At}
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO schedule_events (tenant_id, contract_id, status, comment, actor_id, source, at, change_id)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			ch.TenantID, ch.ContractID, ev.Status, ev.Comment, ev.ActorID, ev.Source, ev.At, ch.ID); err != nil {
 			return fmt.Errorf("insert schedule event: %w", err)
 		}
-		return insertScheduleEvent(ctx, tx, ch.TenantID, ch.ContractID, ev)
+		// The schedule's event first, then the re-pricings it caused.
+		if err := insertScheduleEvent(ctx, tx, ch.TenantID, ch.ContractID, *ev); err != nil {
+			return err
+		}
+		return ann.append(ctx, tx)
 	})
-	return ev, err
+	return out, err
 }
 
 // restartableByCustomer refuses a customer's restart of a schedule the
