@@ -47,7 +47,7 @@ func RunDev(ctx context.Context, cfg config.Config) error {
 	}
 	// One registry: the API's /metrics shows the worker's metrics too.
 	reg := metrics.NewRegistry()
-	c, err := dialTemporal(hostPort, cfg.TemporalNamespace, cfg.GzipTemporal(cfg.TemporalAddress == ""), embeddedToken(cfg), logger, reg, tracing.Provider)
+	c, err := dialTemporal(ctx, hostPort, cfg.TemporalNamespace, cfg.GzipTemporal(cfg.TemporalAddress == ""), embeddedToken(cfg), logger, reg, tracing.Provider)
 	if err != nil {
 		return err
 	}

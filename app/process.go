@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 	"golang.org/x/time/rate"
@@ -78,7 +79,7 @@ func connect(ctx context.Context, cfg config.Config, serviceName string) (svc *S
 		return nil, nil, err
 	}
 	reg := metrics.NewRegistry()
-	c, err := dialTemporal(temporalAddress(cfg), cfg.TemporalNamespace, cfg.GzipTemporal(false), embeddedToken(cfg), logger, reg, tracing.Provider)
+	c, err := dialTemporal(ctx, temporalAddress(cfg), cfg.TemporalNamespace, cfg.GzipTemporal(false), embeddedToken(cfg), logger, reg, tracing.Provider)
 	if err != nil {
 		_ = s.Close()
 		flushTraces(tracing, logger)
@@ -157,7 +158,7 @@ func storeOptions(tracing trace.TracerProvider) []store.Option {
 // built on it, go to reg, and whose spans to tracing (nil is none). A
 // token is presented as an API key, in clear on loopback: the embedded
 // server's (see embeddedToken).
-func dialTemporal(hostPort, namespace string, gzip bool, token string, logger *slog.Logger, reg *prometheus.Registry, tracing trace.TracerProvider) (client.Client, error) {
+func dialTemporal(ctx context.Context, hostPort, namespace string, gzip bool, token string, logger *slog.Logger, reg *prometheus.Registry, tracing trace.TracerProvider) (client.Client, error) {
 	var compression client.GrpcCompression = &client.GrpcCompressionGzip{}
 	if !gzip {
 		compression = &client.GrpcCompressionNone{}
@@ -173,12 +174,38 @@ func dialTemporal(hostPort, namespace string, gzip bool, token string, logger *s
 		opts.Credentials = client.NewAPIKeyStaticCredentials(token)
 		opts.ConnectionOptions.TLSDisabled = true
 	}
-	c, err := client.Dial(opts)
-	if err != nil {
-		return nil, fmt.Errorf("connect to Temporal at %s: %w", hostPort, err)
+	for waited := time.Duration(0); ; waited += temporalDialRetry {
+		c, err := client.DialContext(ctx, opts)
+		if err == nil {
+			return c, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("connect to Temporal at %s: %w", hostPort, ctx.Err())
+		}
+		var unavailable *serviceerror.Unavailable
+		if !errors.As(err, &unavailable) || waited >= temporalDialPatience {
+			return nil, fmt.Errorf("connect to Temporal at %s: %w", hostPort, err)
+		}
+		if waited%temporalDialReport == 0 {
+			logger.Warn("Temporal is not ready; trying again", "temporal", hostPort, "waited", waited, "err", err)
+		}
+		select { // a stop ends the wait: the dial after it fails on ctx
+		case <-ctx.Done():
+		case <-time.After(temporalDialRetry):
+		}
 	}
-	return c, nil
 }
+
+// A Temporal frontend answers Unavailable ("Frontend is not healthy yet")
+// for a while after its port opens, and refuses connections before: a
+// process started beside it (compose, the fault suite, a rolling restart)
+// waits up to temporalDialPatience for it instead of exiting at once. Any
+// other refusal (a bad namespace, a wrong token) ends the start at once.
+const (
+	temporalDialPatience = time.Minute
+	temporalDialRetry    = 500 * time.Millisecond
+	temporalDialReport   = 10 * time.Second // how often the wait is logged
+)
 
 // embeddedToken is what a process presents to the embedded Temporal server
 // (`dev`, `contractd temporal`) to write there: when it dials that server
