@@ -52,7 +52,7 @@ func workflowEnds(t *testing.T, env *testkit.Env, id string) {
 	require.Eventually(t, func() bool {
 		d, err := env.Temporal.DescribeWorkflowExecution(t.Context(), flow.AmendmentWorkflowID(id), "")
 		return err == nil && d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
-	}, time.Minute, 100*time.Millisecond, "the workflow of withdrawn amendment %s still runs", id)
+	}, time.Minute, 100*time.Millisecond, "the workflow of ended amendment %s still runs", id)
 }
 
 // The workflow reads the amendment withdrawn (here told its timeline

@@ -154,9 +154,9 @@ func (w *amendment) run(ctx workflow.Context) error {
 
 // review waits for the amendment in REVIEW to be decided, withdrawn or
 // expire after expiry, and acts on the outcome. It reports whether it was
-// approved. An approval Postgres holds but the workflow lost is taken when
-// the workflow reads the amendment (see adoptCommittedApproval), at the
-// latest when the review would expire.
+// approved. A decision (an approval, a rejection) Postgres holds but the
+// workflow lost is taken when the workflow reads the amendment (see
+// adoptCommittedDecision), at the latest when the review would expire.
 func (w *amendment) review(ctx workflow.Context, expiry time.Duration) (bool, error) {
 	w.reviewing = true
 	defer func() { w.reviewing = false }()
@@ -278,8 +278,9 @@ func (w *amendment) publishStatus(ctx workflow.Context) error {
 		if !slices.Contains(domain.OpenStatuses, am.Status) && !w.counted {
 			// The workflow's metrics handler records nothing while replaying,
 			// so each amendment is counted once, however often it is replayed;
-			// and once however often it is published ended (a withdrawal the
-			// workflow read before taking it again, see adoptCommittedWithdrawal).
+			// and once however often it is published ended (a withdrawal or a
+			// rejection the workflow read before taking it again, see
+			// adoptCommittedWithdrawal and adoptCommittedDecision).
 			w.counted = true
 			workflow.GetMetricsHandler(ctx).
 				WithTags(map[string]string{"action": string(w.in.Change.Action), "outcome": am.Status}).

@@ -18,7 +18,7 @@ import (
 
 // An approval Postgres holds but its workflow lost: the workflow task that
 // took it failed after the approval's step committed, and Temporal aborted
-// the Update (see adoptCommittedApproval).
+// the Update (see adoptCommittedDecision).
 
 // approvedInPostgres is the amendment as Postgres holds it after an
 // approval its workflow lost: accepted, with the approver's event.
@@ -203,4 +203,84 @@ func TestAWithdrawalSentAgainAfterTheWorkflowReadItIsAnswered(t *testing.T) {
 	assert.Equal(t, domain.StatusWithdrawn, outcome(t, env).Amendment.Status)
 	require.NotNil(t, answer.Amendment, "the withdrawal sent again is answered")
 	assert.Equal(t, domain.StatusWithdrawn, answer.Amendment.Status)
+}
+
+// A rejection Postgres holds but its workflow lost, as an approval or a
+// withdrawal can be (see adoptCommittedDecision): the workflow read its
+// amendment REJECTED, refused the rejection sent again with 409 ("this one
+// is REJECTED") and waited until the review would expire.
+
+// rejectedInPostgres is the amendment as Postgres holds it after a
+// rejection its workflow lost.
+func rejectedInPostgres() domain.Amendment {
+	comment := "too many seats"
+	return domain.Amendment{ID: "am-1", Status: domain.StatusRejected, QuoteVersion: 1, History: []domain.AmendmentEvent{
+		{Status: domain.StatusPending, ActorID: "submitter-1"}, {Status: domain.StatusReview, ActorID: "submitter-1"},
+		{Status: domain.StatusRejected, ActorID: approver.ID, Source: approver.Source, Note: &comment},
+	}}
+}
+
+// A workflow that reads its amendment rejected (told that the contract's
+// timeline changed) takes the rejection as its approver's and ends, rather
+// than escalating the review and waiting for it to expire; the rejection's
+// step, taken again, tells the workflows of the amendments it re-priced.
+func TestALostRejectionEndsTheWorkflowWhenItReadsItsAmendment(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(7*day, 0), nil)
+	env.OnActivity(acts.SyncAmendment, mock.Anything, mock.Anything).Return(rejectedInPostgres(), nil).Once()
+	env.RegisterDelayedCallback(func() { env.UpdateWorkflow(flow.UpdateTimelineChanged, "timeline-1", timelineNoticed(t)) }, time.Hour)
+	var rejectedAt time.Time
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool {
+		return in.To == domain.StatusRejected && in.ActorID == approver.ID && in.Source == approver.Source && *in.Note == "too many seats"
+	})).Run(func(mock.Arguments) { rejectedAt = env.Now() }).Return(flow.Transitioned{Amendment: rejectedInPostgres(), Rebased: true}, nil).Once()
+	env.OnActivity(acts.NotifyTimeline, mock.Anything, mock.Anything).Return(nil).Once()
+	start := env.Now()
+
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+
+	assert.Equal(t, domain.StatusRejected, outcome(t, env).Amendment.Status)
+	assert.Less(t, rejectedAt.Sub(start), 2*time.Hour, "ended when it read the amendment, not when the review expired")
+	env.AssertNotCalled(t, "RecordAmendmentEvent", mock.Anything, mock.Anything) // no escalation
+	env.AssertNotCalled(t, "ApproveAmendment", mock.Anything, mock.Anything)
+}
+
+// The approver's rejection, which Temporal aborted and the client sent
+// again, reaching the workflow after it read the amendment rejected, is a
+// retry: it is answered with the amendment rejected, not refused. Another
+// approver's rejection is still refused.
+func TestARejectionSentAgainAfterTheWorkflowReadItIsAnswered(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(7*day, 0), nil)
+	env.OnActivity(acts.SyncAmendment, mock.Anything, mock.Anything).Return(rejectedInPostgres(), nil).Once()
+	env.RegisterDelayedCallback(func() { env.UpdateWorkflow(flow.UpdateTimelineChanged, "timeline-1", timelineNoticed(t)) }, time.Hour)
+	// The step taken again fails for a while (Postgres away), so that the
+	// Updates arrive while the workflow has read the amendment and not yet
+	// ended.
+	start := env.Now()
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.Anything).Return(func(context.Context, flow.TransitionInput) (flow.Transitioned, error) {
+		if env.Now().Sub(start) < time.Hour+10*time.Minute {
+			return flow.Transitioned{}, errors.New("connection reset by peer")
+		}
+		return flow.Transitioned{Amendment: rejectedInPostgres()}, nil
+	})
+	var answer flow.Outcome
+	var other error
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(flow.UpdateReject, "reject-again", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("rejection sent again refused: %v", err) }, OnAccept: func() {},
+			OnComplete: func(v any, err error) { require.NoError(t, err); answer = v.(flow.Outcome) },
+		}, flow.Decision{Actor: approver, Comment: "too many seats"})
+	}, time.Hour+5*time.Minute)
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(flow.UpdateReject, "another", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { other = err }, OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, flow.Decision{Actor: flow.Actor{ID: "approver-2", Source: "USER"}})
+	}, time.Hour+6*time.Minute)
+
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+
+	assert.Equal(t, domain.StatusRejected, outcome(t, env).Amendment.Status)
+	require.NotNil(t, answer.Amendment, "the rejection sent again is answered")
+	assert.Equal(t, domain.StatusRejected, answer.Amendment.Status)
+	require.Error(t, other, "another approver's rejection is refused")
 }

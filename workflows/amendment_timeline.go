@@ -60,7 +60,7 @@ func (w *amendment) sync(ctx workflow.Context) error {
 	if am.Status == domain.StatusFailed {
 		w.out.ErrorKind, w.out.ErrorMessage = domain.KindConflict, failureNote(am)
 	}
-	w.adoptCommittedApproval(ctx, am)
+	w.adoptCommittedDecision(ctx, am)
 	w.adoptCommittedWithdrawal(ctx, am)
 	return w.publishStatus(ctx)
 }
@@ -74,27 +74,48 @@ func (w *amendment) sync(ctx workflow.Context) error {
 // which meanwhile held up every later change of its contract.
 const changeAdoptApproval = "adopt-committed-approval"
 
-// adoptCommittedApproval takes, as the decision the workflow waits for, the
-// approval am shows when it is accepted (SCHEDULED or PENDING) while the
-// workflow still reviews it. The approval's step runs again for it, and
-// returns the approval as it stands (see store's Approve).
-func (w *amendment) adoptCommittedApproval(ctx workflow.Context, am domain.Amendment) {
-	if !w.reviewing || w.decision != nil || w.withdraw != nil || !domain.Accepted(am.Status) {
+// changeAdoptRejection marks the change that makes a workflow waiting for a
+// decision take a rejection Postgres holds for its amendment, which it lost
+// as it can lose an approval (see changeAdoptApproval). Before it the
+// workflow, replayed, read the amendment REJECTED when told its timeline
+// changed, refused the rejection's Update sent again (409, "this one is
+// REJECTED") and waited until the review would expire, escalating a
+// rejected amendment on the way.
+const changeAdoptRejection = "adopt-committed-rejection"
+
+// adoptCommittedDecision takes, as the decision the workflow waits for, the
+// one am shows while the workflow still reviews it: the approval when am is
+// accepted (SCHEDULED or PENDING), the rejection when it is REJECTED. Only
+// this workflow decides its amendment, so it is one the workflow took and
+// lost. Its approver's Update sent again is then a retry, answered with
+// what it did, and the decision's step runs again: it returns the amendment
+// as it stands, and tells the workflows of the amendments it re-priced,
+// which the lost task never did (see store's Approve and Transition).
+func (w *amendment) adoptCommittedDecision(ctx workflow.Context, am domain.Amendment) {
+	if !w.reviewing || w.decision != nil || w.withdraw != nil {
 		return
 	}
-	// The latest approval: the one that accepted it.
-	approval, ok := latestEvent(am, flow.EventApproved)
-	if !ok || approval.ActorID == w.in.ActorID || // four eyes, as when it was first taken
-		workflow.GetVersion(ctx, changeAdoptApproval, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	approve, event, change := true, flow.EventApproved, changeAdoptApproval
+	switch {
+	case domain.Accepted(am.Status):
+	case am.Status == domain.StatusRejected:
+		approve, event, change = false, domain.StatusRejected, changeAdoptRejection
+	default:
 		return
 	}
-	w.decision = &flow.Decision{Actor: flow.Actor{ID: approval.ActorID, Source: approval.Source}}
-	if approval.Note != nil {
-		w.decision.Comment = *approval.Note
+	// The latest such event: the one that decided it.
+	decided, ok := latestEvent(am, event)
+	if !ok || decided.ActorID == w.in.ActorID || // four eyes, as when it was first taken
+		workflow.GetVersion(ctx, change, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	w.decision = &flow.Decision{Actor: flow.Actor{ID: decided.ActorID, Source: decided.Source}}
+	if decided.Note != nil {
+		w.decision.Comment = *decided.Note
 	}
 	// An earlier decision's refusal is not this one's: the approver's
 	// request sent again waits for this one's outcome.
-	w.approved, w.decisionErr = true, nil
+	w.approved, w.decisionErr = approve, nil
 }
 
 // changeAdoptWithdrawal marks the change that makes a workflow take a
@@ -135,8 +156,8 @@ func latestEvent(am domain.Amendment, status string) (domain.AmendmentEvent, boo
 }
 
 // lookBeforeExpiring reads the amendment once more before its review
-// expires, and reports whether it holds an approval the workflow lost (see
-// adoptCommittedApproval).
+// expires, and reports whether it holds a decision the workflow lost (see
+// adoptCommittedDecision).
 func (w *amendment) lookBeforeExpiring(ctx workflow.Context) (bool, error) {
 	if workflow.GetVersion(ctx, changeAdoptApproval, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return false, nil

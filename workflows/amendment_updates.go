@@ -158,7 +158,9 @@ func (w *amendment) registerDecision(ctx workflow.Context, name string, approve 
 // even when its amendment reads as accepted: Postgres then holds an
 // approval this workflow lost (the workflow task that took it failed after the store's
 // step committed), which the API sends again and the store's step, taken
-// again, returns as it stands.
+// again, returns as it stands. A rejection it lost leaves the amendment
+// REJECTED, which the workflow takes as its decision once it reads it (see
+// adoptCommittedDecision): its approver's rejection sent again is a retry.
 func (w *amendment) decisionRefusal(d flow.Decision, approve bool) error {
 	if w.decision != nil && w.decision.Actor.ID == d.Actor.ID && w.approved == approve {
 		return nil
