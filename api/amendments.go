@@ -128,11 +128,14 @@ func (s *server) decideAmendment(c *gin.Context, approve bool, update, event str
 // hold a decision its workflow lost (the workflow task that took it failed
 // after the step had committed, and Temporal aborted the update), and the
 // workflow, asked again, takes it again (the store's step is idempotent)
-// or, if it has it, answers with what it did. A withdrawal is sent again
-// even once the amendment is WITHDRAWN, which is all its step leaves when
-// the workflow lost it: the workflow takes it from Postgres and ends (one
-// that has ended answers NotFound), and the caller is answered with the
-// amendment as Postgres holds it, whatever the workflow says.
+// or, if it has it, answers with what it did. A withdrawal or a rejection
+// is sent again even once the amendment is WITHDRAWN or REJECTED (its
+// status is then event), which is all its step leaves when the workflow
+// lost it: the workflow takes it from Postgres and ends (one that has ended
+// answers NotFound), and the caller is answered with the amendment as
+// Postgres holds it, whatever the workflow says. An approval's step leaves
+// the amendment open: once it has ended, its workflow has done with it, and
+// a retry is answered from Postgres alone.
 // send delivers the update (deciding: a decision, under the four-eyes rule),
 // saying which state of the amendment it was sent on (see flow's Decide).
 func (s *server) updateAmendment(c *gin.Context, update string, from []string, event string, deciding bool,
@@ -146,7 +149,7 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, e
 	retried := !slices.Contains(from, am.Status) && am.ActedBy(event, p.ActorID)
 	settled := retried && !slices.Contains(domain.OpenStatuses, am.Status)
 	switch {
-	case settled && update != flow.UpdateWithdraw:
+	case settled && am.Status != event:
 		s.answerAmendment(c, am) // done, and its workflow with it
 		return
 	case !retried && !slices.Contains(from, am.Status):
@@ -167,8 +170,9 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, e
 	defer cancel()
 	out, err := send(waitCtx, am.WorkflowID, fmt.Sprintf("quote %d, history %d", am.QuoteVersion, len(am.History)))
 	if settled {
-		// Sent so that a workflow that lost the withdrawal ends; one from
-		// before it could take it from Postgres refuses it as WITHDRAWN.
+		// Sent so that a workflow that lost the withdrawal or rejection
+		// ends; one from before it could take it from Postgres refuses it
+		// (this one is WITHDRAWN, or REJECTED).
 		s.answerAmendment(c, am)
 		return
 	}

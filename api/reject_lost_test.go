@@ -18,7 +18,8 @@ import (
 // Update and the client sent it again. The workflow, replayed, had read the
 // amendment REJECTED when told its contract's timeline changed, refused the
 // rejection sent again with 409 ("this one is REJECTED") and waited for the
-// review to expire.
+// review to expire; a retry once the amendment read REJECTED was answered
+// from Postgres alone, so the workflow never heard of it.
 
 // rejectedWithoutItsWorkflow commits amendment id's rejection by the
 // tenant's approver as the rejection's step does, its workflow not knowing.
@@ -48,4 +49,18 @@ func TestARejectionItsWorkflowLostAndReadEndsTheWorkflow(t *testing.T) {
 	again := env.Do("POST", "/api/amendments/"+id+"/reject", env.A.ApproverKey, map[string]any{"comment": "too many seats"})
 	require.Equal(t, http.StatusOK, again.Status, "%s", again.Body)
 	assert.Equal(t, domain.StatusRejected, again.JSON(t)["status"])
+}
+
+// Nothing tells the workflow: the approver's retry, which the API used to
+// answer from Postgres alone, sends the rejection again, and the workflow
+// takes it and ends.
+func TestARejectionItsWorkflowLostIsTakenAgainOnRetry(t *testing.T) {
+	env := newAmendmentEnv(t)
+	id := heldSeats(t, env, fiveSeats(env, nil), 8)
+	rejectedWithoutItsWorkflow(t, env, id)
+
+	again := env.Do("POST", "/api/amendments/"+id+"/reject", env.A.ApproverKey, map[string]any{"comment": "too many seats"})
+	require.Equal(t, http.StatusOK, again.Status, "%s", again.Body)
+	assert.Equal(t, domain.StatusRejected, again.JSON(t)["status"])
+	workflowEnds(t, env, id)
 }
