@@ -67,6 +67,15 @@ func (s *server) listEvents(c *gin.Context) {
 	c.JSON(http.StatusOK, eventPage{Items: nonNil(viewsOf(items, toEventView)), HasMore: more})
 }
 
+// maxEventPageBytes bounds an event feed page as it is sent, which its
+// count alone did not: an event carries its contract or amendment whole,
+// which a hostile catalog makes large (85 kB for a contract created on 100
+// products whose ids are mostly '<', six bytes each as sent), so a page of
+// 500 came to tens of megabytes or more, built in the API's memory and sent
+// at once. 4 MiB still holds a full page of 500 ordinary events (a contract
+// on the demo's Team offering is 1.9 kB).
+const maxEventPageBytes = 4 << 20
+
 // eventPageFits tells whether each next event fits in a page that is to stay
 // within maxEventPageBytes as encoded (escapes included: a '<' is six bytes
 // sent, one stored). The first event always fits, whatever its size, so the

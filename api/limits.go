@@ -39,15 +39,6 @@ const (
 	maxIdempotencyKey = 255
 )
 
-// maxEventPageBytes bounds an event feed page as it is sent, which its
-// count alone did not: an event carries its contract or amendment whole,
-// which a hostile catalog makes large (85 kB for a contract created on 100
-// products whose ids are mostly '<', six bytes each as sent), so a page of
-// 500 came to tens of megabytes or more, built in the API's memory and sent
-// at once. 4 MiB still holds a full page of 500 ordinary events (a contract
-// on the demo's Team offering is 1.9 kB).
-const maxEventPageBytes = 4 << 20
-
 // limitKind is what a field holds.
 type limitKind string
 
