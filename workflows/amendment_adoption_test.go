@@ -23,10 +23,19 @@ import (
 // approvedInPostgres is the amendment as Postgres holds it after an
 // approval its workflow lost: accepted, with the approver's event.
 func approvedInPostgres() domain.Amendment {
-	comment := "ok"
-	return domain.Amendment{ID: "am-1", Status: domain.StatusPending, QuoteVersion: 1, History: []domain.AmendmentEvent{
-		{Status: domain.StatusPending, ActorID: "submitter-1"}, {Status: domain.StatusReview, ActorID: "submitter-1"},
-		{Status: flow.EventApproved, ActorID: approver.ID, Source: approver.Source, Note: &comment},
+	return inPostgres(domain.StatusPending, domain.StatusReview, flow.EventApproved, approver, "ok")
+}
+
+// inPostgres is am-1 as Postgres holds it in status after a step its
+// workflow lost: opened in was, then the step's event by its actor, with
+// note unless it is empty.
+func inPostgres(status, was, event string, by flow.Actor, note string) domain.Amendment {
+	last := domain.AmendmentEvent{Status: event, ActorID: by.ID, Source: by.Source}
+	if note != "" {
+		last.Note = &note
+	}
+	return domain.Amendment{ID: "am-1", Status: status, QuoteVersion: 1, History: []domain.AmendmentEvent{
+		{Status: domain.StatusPending, ActorID: "submitter-1"}, {Status: was, ActorID: "submitter-1"}, last,
 	}}
 }
 
@@ -142,10 +151,7 @@ var withdrawer = flow.Actor{ID: "submitter-1", Source: "USER"}
 // withdrawnInPostgres is the amendment as Postgres holds it after a
 // withdrawal its workflow lost.
 func withdrawnInPostgres() domain.Amendment {
-	return domain.Amendment{ID: "am-1", Status: domain.StatusWithdrawn, QuoteVersion: 1, History: []domain.AmendmentEvent{
-		{Status: domain.StatusPending, ActorID: "submitter-1"}, {Status: domain.StatusScheduled, ActorID: "submitter-1"},
-		{Status: domain.StatusWithdrawn, ActorID: withdrawer.ID, Source: withdrawer.Source},
-	}}
+	return inPostgres(domain.StatusWithdrawn, domain.StatusScheduled, domain.StatusWithdrawn, withdrawer, "")
 }
 
 // A workflow that reads its amendment withdrawn (told that the contract's
@@ -213,11 +219,7 @@ func TestAWithdrawalSentAgainAfterTheWorkflowReadItIsAnswered(t *testing.T) {
 // rejectedInPostgres is the amendment as Postgres holds it after a
 // rejection its workflow lost.
 func rejectedInPostgres() domain.Amendment {
-	comment := "too many seats"
-	return domain.Amendment{ID: "am-1", Status: domain.StatusRejected, QuoteVersion: 1, History: []domain.AmendmentEvent{
-		{Status: domain.StatusPending, ActorID: "submitter-1"}, {Status: domain.StatusReview, ActorID: "submitter-1"},
-		{Status: domain.StatusRejected, ActorID: approver.ID, Source: approver.Source, Note: &comment},
-	}}
+	return inPostgres(domain.StatusRejected, domain.StatusReview, domain.StatusRejected, approver, "too many seats")
 }
 
 // A workflow that reads its amendment rejected (told that the contract's

@@ -5,8 +5,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
 	"github.com/contractd/contractd/internal/testkit"
 	"github.com/contractd/contractd/internal/testkit/invariants"
@@ -19,16 +21,7 @@ func TestCheckFindsBrokenInvariants(t *testing.T) {
 	env := testkit.New(t)
 	ct := env.CreateContract(map[string]any{"quantities": map[string]int{"prod_seat": 5}})
 	db := env.Store.DB()
-	check := func() []string {
-		t.Helper()
-		found, err := invariants.Check(t.Context(), db, env.Temporal, time.Second)
-		require.NoError(t, err)
-		var names []string
-		for _, v := range found {
-			names = append(names, v.Invariant)
-		}
-		return names
-	}
+	check := func() []string { return violated(t, db, env.Temporal) }
 	require.Empty(t, check())
 
 	authorisation := uuid.NewString()
@@ -65,16 +58,7 @@ func TestCheckFindsABrokenTimeline(t *testing.T) {
 		"payload": map[string]any{"offerings": []any{map[string]any{"offeringId": "off_team",
 			"products": []any{map[string]any{"productId": "prod_seat", "quantity": 6}}}}}})
 	db := env.Store.DB()
-	check := func() []string {
-		t.Helper()
-		found, err := invariants.Check(t.Context(), db, nil, 0)
-		require.NoError(t, err)
-		var names []string
-		for _, v := range found {
-			names = append(names, v.Invariant)
-		}
-		return names
-	}
+	check := func() []string { return violated(t, db, nil) }
 	require.Empty(t, check())
 
 	_, err := db.Exec(`UPDATE amendments SET effective_date = '2026-05-01', quote_version = 2 WHERE id = $1`, seats)
@@ -101,16 +85,7 @@ func TestCheckFindsAnUnbalancedLedger(t *testing.T) {
 			"products": []any{map[string]any{"productId": "prod_seat", "quantity": 2}}}}}})
 	require.Equal(t, 200, down.Status, "%s", down.Body)
 	db := env.Store.DB()
-	check := func() []string {
-		t.Helper()
-		found, err := invariants.Check(t.Context(), db, nil, 0)
-		require.NoError(t, err)
-		var names []string
-		for _, v := range found {
-			names = append(names, v.Invariant)
-		}
-		return names
-	}
+	check := func() []string { return violated(t, db, nil) }
 	require.Empty(t, check())
 
 	_, err := db.Exec(`UPDATE invoices SET amount_due = amount_due + 1 WHERE id = (SELECT id FROM invoices WHERE contract_id = $1 AND kind = 'RECURRING' ORDER BY period_start DESC LIMIT 1)`, ct["id"])
@@ -124,4 +99,17 @@ func TestCheckFindsAnUnbalancedLedger(t *testing.T) {
 	require.NoError(t, err)
 	_, err = db.Exec(`UPDATE credit_notes SET remaining = remaining + 1 WHERE contract_id = $1`, ct["id"])
 	require.NoError(t, err)
+}
+
+// violated names the invariants Check finds broken on db (with workflows,
+// asked too, given a second to catch up), in its order.
+func violated(t *testing.T, db *sqlx.DB, workflows client.Client) []string {
+	t.Helper()
+	found, err := invariants.Check(t.Context(), db, workflows, time.Second)
+	require.NoError(t, err)
+	var names []string
+	for _, v := range found {
+		names = append(names, v.Invariant)
+	}
+	return names
 }
