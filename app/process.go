@@ -174,7 +174,10 @@ func dialTemporal(ctx context.Context, hostPort, namespace string, gzip bool, to
 		opts.Credentials = client.NewAPIKeyStaticCredentials(token)
 		opts.ConnectionOptions.TLSDisabled = true
 	}
-	for waited := time.Duration(0); ; waited += temporalDialRetry {
+	// The patience is counted on the wall clock: a dial can itself take a
+	// while (a host that drops packets) before it fails.
+	start, reported := time.Now(), time.Time{}
+	for {
 		c, err := client.DialContext(ctx, opts)
 		if err == nil {
 			return c, nil
@@ -183,11 +186,12 @@ func dialTemporal(ctx context.Context, hostPort, namespace string, gzip bool, to
 			return nil, fmt.Errorf("connect to Temporal at %s: %w", hostPort, ctx.Err())
 		}
 		var unavailable *serviceerror.Unavailable
-		if !errors.As(err, &unavailable) || waited >= temporalDialPatience {
+		if !errors.As(err, &unavailable) || time.Since(start) >= temporalDialPatience {
 			return nil, fmt.Errorf("connect to Temporal at %s: %w", hostPort, err)
 		}
-		if waited%temporalDialReport == 0 {
-			logger.Warn("Temporal is not ready; trying again", "temporal", hostPort, "waited", waited, "err", err)
+		if time.Since(reported) >= temporalDialReport {
+			reported = time.Now()
+			logger.Warn("Temporal is not ready; trying again", "temporal", hostPort, "waited", time.Since(start).Round(time.Second), "err", err)
 		}
 		select { // a stop ends the wait: the dial after it fails on ctx
 		case <-ctx.Done():

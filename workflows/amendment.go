@@ -59,8 +59,11 @@ type amendment struct {
 	settled  bool                 // the synchronous answer is known
 	done     bool                 // the workflow reached a terminal state
 	withdraw *flow.Actor
-	decision *flow.Decision
-	approved bool
+	// withdrawalAdopted is set when withdraw is one the workflow lost and
+	// took again from Postgres (adoptCommittedWithdrawal).
+	withdrawalAdopted bool
+	decision          *flow.Decision
+	approved          bool
 	// reviewing holds while the workflow waits for a decision, whatever
 	// status a re-pricing read meanwhile (see decisionRefusal).
 	reviewing bool

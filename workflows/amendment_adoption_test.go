@@ -154,6 +154,26 @@ func withdrawnInPostgres() domain.Amendment {
 	return inPostgres(domain.StatusWithdrawn, domain.StatusScheduled, domain.StatusWithdrawn, withdrawer, "")
 }
 
+// A withdrawal of an amendment in review that its workflow lost, read when
+// the review would expire, ends the review withdrawn, its step taken again
+// (telling the amendments it re-priced), not expired.
+func TestALostWithdrawalIsTakenWhenTheReviewWouldExpire(t *testing.T) {
+	env := amendmentEnv(t)
+	env.OnActivity(acts.OpenAmendment, mock.Anything, mock.Anything).Return(held(2*day, 0), nil)
+	env.OnActivity(acts.RecordAmendmentEvent, mock.Anything, mock.Anything).Return(nil).Once() // the escalation
+	withdrawn := inPostgres(domain.StatusWithdrawn, domain.StatusReview, domain.StatusWithdrawn, withdrawer, "")
+	env.OnActivity(acts.SyncAmendment, mock.Anything, mock.Anything).Return(withdrawn, nil).Once()
+	env.OnActivity(acts.TransitionAmendment, mock.Anything, mock.MatchedBy(func(in flow.TransitionInput) bool {
+		return in.To == domain.StatusWithdrawn && in.ActorID == withdrawer.ID
+	})).Return(flow.Transitioned{Amendment: withdrawn, Rebased: true}, nil).Once()
+	env.OnActivity(acts.NotifyTimeline, mock.Anything, mock.Anything).Return(nil).Once()
+
+	env.ExecuteWorkflow(AmendmentWorkflow, flow.OpenAmendmentInput{AmendmentID: "am-1", ActorID: "submitter-1"})
+
+	assert.Equal(t, domain.StatusWithdrawn, outcome(t, env).Amendment.Status)
+	env.AssertExpectations(t)
+}
+
 // A workflow that reads its amendment withdrawn (told that the contract's
 // timeline changed) takes the withdrawal and ends, rather than waiting for
 // the amendment's date; the withdrawal's step, taken again, tells the

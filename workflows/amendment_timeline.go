@@ -142,7 +142,7 @@ func (w *amendment) adoptCommittedWithdrawal(ctx workflow.Context, am domain.Ame
 	if !ok || workflow.GetVersion(ctx, changeAdoptWithdrawal, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return
 	}
-	w.withdraw = &flow.Actor{ID: withdrawal.ActorID, Source: withdrawal.Source}
+	w.withdraw, w.withdrawalAdopted = &flow.Actor{ID: withdrawal.ActorID, Source: withdrawal.Source}, true
 }
 
 // latestEvent is the last event of am's history that records status.
@@ -156,8 +156,12 @@ func latestEvent(am domain.Amendment, status string) (domain.AmendmentEvent, boo
 }
 
 // lookBeforeExpiring reads the amendment once more before its review
-// expires, and reports whether it holds a decision the workflow lost (see
-// adoptCommittedDecision).
+// expires, and reports whether it holds a decision or a withdrawal the
+// workflow lost (see adoptCommittedDecision, adoptCommittedWithdrawal): a
+// withdrawal taken so ends the review as withdrawn, its step telling the
+// amendments it re-priced, not as expired. Only a withdrawal adopted counts
+// here: one that arrived meanwhile as an Update decided nothing in the
+// histories from before adoption.
 func (w *amendment) lookBeforeExpiring(ctx workflow.Context) (bool, error) {
 	if workflow.GetVersion(ctx, changeAdoptApproval, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return false, nil
@@ -165,7 +169,7 @@ func (w *amendment) lookBeforeExpiring(ctx workflow.Context) (bool, error) {
 	if err := w.sync(ctx); err != nil {
 		return false, err
 	}
-	return w.decision != nil, nil
+	return w.decision != nil || w.withdrawalAdopted, nil
 }
 
 // failureNote is why the amendment failed, as its history says.

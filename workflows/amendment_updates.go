@@ -165,9 +165,10 @@ func (w *amendment) decisionRefusal(d flow.Decision, approve bool) error {
 	if w.decision != nil && w.decision.Actor.ID == d.Actor.ID && w.approved == approve {
 		return nil
 	}
-	// Only an approval can have been lost so: Postgres accepts an amendment
-	// on its approval alone, and another approver's rejection would end
-	// one it holds approved.
+	// Only an approval is taken on an amendment read as accepted: Postgres
+	// accepts one on its approval alone, and another approver's rejection
+	// would end one it holds approved. (A lost rejection is taken when the
+	// workflow reads it, above.)
 	lost := approve && w.reviewing && domain.Accepted(w.status())
 	switch {
 	case w.decision != nil:

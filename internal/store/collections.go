@@ -97,9 +97,10 @@ func (s *Store) RecordCollectionAttempt(ctx context.Context, tenantID, invoiceID
 // payment pays the invoice, and the excess goes back to the credit notes
 // it displaced (restoreCredit), which then go to the contract's other
 // outstanding invoices or are refunded, so the customer pays once. That
-// takes the contract's other invoices after the notes, against the order
-// creditOutstanding takes them in: should the two meet, Postgres ends one
-// as a deadlock, whole, and its activity tries it again.
+// rare path takes the contract's other invoices after the notes, against
+// the order creditOutstanding takes them in (invoices by id, then notes):
+// should the two meet, Postgres ends one as a deadlock, whole, and its
+// activity tries it again.
 func (s *Store) RecordCollectionAttempts(ctx context.Context, tenantID string, batch []InvoiceCollection) (map[string]bool, error) {
 	seen := make(map[string]bool, len(batch))
 	for _, c := range batch {

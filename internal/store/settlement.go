@@ -1,8 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/contractd/contractd/internal/domain"
@@ -16,7 +19,8 @@ import (
 // outbox and delivered by webhooks.
 //
 // CreditNote is a credit (a negative amendment invoice: a downgrade or a
-// cancellation) waiting to be applied to the contract's next invoices.
+// cancellation): set at once against what its contract still owes, and
+// what is left against the contract's next invoices.
 type CreditNote struct {
 	ID         string    `json:"id" db:"id"`
 	ContractID string    `json:"contractId" db:"contract_id"`
@@ -149,7 +153,8 @@ func spendCredit(ctx context.Context, tx *sqlx.Tx, tenantID string, notes []Cred
 		}
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO credit_note_applications (credit_note_id, invoice_id, tenant_id, amount, applied_at) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (credit_note_id, invoice_id) DO UPDATE SET amount = credit_note_applications.amount + excluded.amount`,
+			ON CONFLICT (credit_note_id, invoice_id) DO UPDATE SET amount = credit_note_applications.amount + excluded.amount,
+				applied_at = excluded.applied_at`,
 			note.ID, invoiceID, tenantID, amount, now); err != nil {
 			return nil, 0, fmt.Errorf("apply credit note %s: %w", note.ID, err)
 		}
@@ -175,8 +180,10 @@ func creditEvent(tenantID, eventType string, note CreditNote, invoiceID string, 
 
 // outstandingInvoice is an invoice with an amount still to collect.
 type outstandingInvoice struct {
-	ID        string `db:"id"`
-	AmountDue int64  `db:"amount_due"`
+	ID          string    `db:"id"`
+	AmountDue   int64     `db:"amount_due"`
+	PeriodStart time.Time `db:"period_start"`
+	CreatedAt   time.Time `db:"created_at"`
 }
 
 // creditOutstanding sets the contract's credit in a currency against its
@@ -187,8 +194,10 @@ type outstandingInvoice struct {
 // dunning stops at its next retry. A crossgrade paid up front takes no
 // credit: its own authorisation pays it.
 //
-// The invoices are locked before the notes, the order a collection's
-// recording takes them in (RecordCollectionAttempts). A collection attempt
+// The invoices are locked in id order before the notes, as a collection's
+// recording locks its own (settleCollectionAttempts), so the two wait for
+// each other rather than deadlock; they take the credit oldest first. A
+// collection attempt
 // in flight for one of these invoices was planned at the amount due before
 // this credit: if it succeeds, its recording finds less due than it took
 // and gives the difference back to the notes (restoreCredit), so the
@@ -196,12 +205,15 @@ type outstandingInvoice struct {
 func creditOutstanding(ctx context.Context, tx *sqlx.Tx, tenantID, contractID, currency string, now time.Time) ([]newEvent, error) {
 	var invoices []outstandingInvoice
 	if err := tx.SelectContext(ctx, &invoices, `
-		SELECT id, amount_due FROM invoices
+		SELECT id, amount_due, period_start, created_at FROM invoices
 		WHERE tenant_id = $1 AND contract_id = $2 AND currency = $3 AND status = ANY($4) AND amount_due > 0 AND NOT paid_up_front
-		ORDER BY period_start, created_at, id FOR UPDATE`,
+		ORDER BY id FOR UPDATE`,
 		tenantID, contractID, currency, pq.Array([]string{domain.InvoiceOpen, domain.InvoiceUnpaid})); err != nil {
 		return nil, fmt.Errorf("lock the contract's outstanding invoices: %w", err)
 	}
+	slices.SortFunc(invoices, func(a, b outstandingInvoice) int {
+		return cmp.Or(a.PeriodStart.Compare(b.PeriodStart), a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+	})
 	if len(invoices) == 0 {
 		return nil, nil
 	}
