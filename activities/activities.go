@@ -65,7 +65,7 @@ func New(d Deps) Groups {
 		Schedules:   NewSchedules(d.Store, d.Now),
 		Billing:     NewBilling(d.Store, d.Now),
 		Collections: NewCollections(d.Store, d.Now, d.Payments),
-		Dunning:     NewDunning(d.Temporal),
+		Dunning:     NewDunning(d.Store, d.Temporal),
 		Payments:    NewPayments(d.Payments),
 		Webhooks:    NewWebhooks(d.Store, d.Webhooks, d.Temporal),
 		Terms:       NewTerms(d.Store, d.Now, d.Temporal),

@@ -20,14 +20,24 @@ func NewSchedules(s *store.Store, now func() time.Time) *Schedules {
 }
 
 // ChangeSchedule cancels or restarts a contract's payment schedule and
-// records who did it, when, from where and why, and whether the contract's
-// open amendments it re-priced are to be told.
+// records who did it, when, from where and why, whether the contract's
+// open amendments it re-priced are to be told, and which dunnings a restart
+// resumes: each unpaid invoice's, from its next attempt, on the restart's
+// day.
 func (a *Schedules) ChangeSchedule(ctx context.Context, in flow.ScheduleChangeInput) (flow.ScheduleChanged, error) {
 	changed, err := a.store.ChangeSchedule(ctx, store.ScheduleChange{
 		ID: in.ChangeID, TenantID: in.TenantID, ContractID: in.ContractID, Action: in.Action, Comment: in.Comment,
 		ActorID: in.ActorID, Source: in.Source, At: a.clock.now(),
 	})
 	out := flow.ScheduleChanged{ScheduleEvent: changed.Event, Rebased: changed.Rebased}
+	for _, inv := range changed.Unpaid {
+		out.Dunning = append(out.Dunning, flow.DunningInput{
+			InvoiceRef: flow.InvoiceRef{
+				TenantID: in.TenantID, ContractID: in.ContractID, InvoiceID: inv.ID, DueDate: inv.PeriodStart, TestClockID: changed.TestClockID,
+			},
+			Resume: &flow.DunningResume{Attempt: inv.NextAttempt, On: domain.DateOf(changed.Event.At)},
+		})
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return out, businessError(domain.Errorf(domain.KindNotFound, "contractId", "contract %s does not exist", in.ContractID))
 	}

@@ -25,9 +25,11 @@ type settledInvoice struct {
 	AmountDue   int64  `json:"amountDue"`
 	Status      string `json:"status"`
 	Attempts    []struct {
+		Attempt   int    `json:"attempt"`
 		Outcome   string `json:"outcome"`
 		PaymentID string `json:"paymentId"`
 		Amount    int64  `json:"amount"`
+		At        string `json:"at"`
 	} `json:"attempts"`
 	CreditsApplied []struct {
 		CreditNoteID string `json:"creditNoteId"`
@@ -51,7 +53,13 @@ type settledInvoices struct {
 
 func settledInvoicesOf(t *testing.T, env *testkit.Env, contractID string) settledInvoices {
 	t.Helper()
-	resp := env.Do("GET", "/api/contracts/"+contractID+"/invoices", env.A.SubmitterKey, nil)
+	return tenantInvoicesOf(t, env, env.A, contractID)
+}
+
+// tenantInvoicesOf is settledInvoicesOf for a contract of tn's.
+func tenantInvoicesOf(t *testing.T, env *testkit.Env, tn testkit.Tenant, contractID string) settledInvoices {
+	t.Helper()
+	resp := env.Do("GET", "/api/contracts/"+contractID+"/invoices", tn.SubmitterKey, nil)
 	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
 	var list settledInvoices
 	resp.Decode(t, &list)

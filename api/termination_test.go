@@ -88,7 +88,13 @@ func (b v5ErrorBody) errorText() string {
 
 func createTermination(t *testing.T, env *testkit.Env, name string) int64 {
 	t.Helper()
-	body := requireWrite(t, env.Do("POST", terminationsPath+"/", env.A.OperatorKey,
+	return createTerminationOf(t, env, env.A, name)
+}
+
+// createTerminationOf creates a termination of tn's and returns its id.
+func createTerminationOf(t *testing.T, env *testkit.Env, tn testkit.Tenant, name string) int64 {
+	t.Helper()
+	body := requireWrite(t, env.Do("POST", terminationsPath+"/", tn.OperatorKey,
 		map[string]any{"penaltyServiceId": 1, "name": name}), "create")
 	return body.Results.Items[0].Identity
 }
@@ -110,7 +116,12 @@ func patchBody(terminations []map[string]any, charges ...map[string]any) map[str
 }
 
 func patchTermination(env *testkit.Env, id int64, terminations []map[string]any, charges ...map[string]any) testkit.Response {
-	return env.Do("PATCH", terminationPath(id, ""), env.A.OperatorKey, patchBody(terminations, charges...))
+	return patchTerminationOf(env, env.A, id, terminations, charges...)
+}
+
+// patchTerminationOf patches a termination of tn's.
+func patchTerminationOf(env *testkit.Env, tn testkit.Tenant, id int64, terminations []map[string]any, charges ...map[string]any) testkit.Response {
+	return env.Do("PATCH", terminationPath(id, ""), tn.OperatorKey, patchBody(terminations, charges...))
 }
 
 // detail is a termination's Detail instance, as tenant A reads it.

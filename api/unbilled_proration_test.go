@@ -19,10 +19,15 @@ import (
 // testkit checks the database's invariants after each test.
 
 // yearOnClock is a monthly contract of 5 seats and 1 TB (8000 a month) for
-// 2026, on the clock, paid by pm_ok; it returns its id and account number.
-func yearOnClock(t *testing.T, env *testkit.Env, tn testkit.Tenant, clockID string) (string, string) {
+// 2026, on the clock, paid by pm_ok unless extra says otherwise (extra's
+// fields are the contract's); it returns its id and account number.
+func yearOnClock(t *testing.T, env *testkit.Env, tn testkit.Tenant, clockID string, extra map[string]any) (string, string) {
 	t.Helper()
-	id := clockContract(t, env, tn, clockID, map[string]any{"effectiveDate": "2026-01-01", "expirationDate": "2027-01-01", "paymentMethod": "pm_ok"})
+	item := map[string]any{"effectiveDate": "2026-01-01", "expirationDate": "2027-01-01", "paymentMethod": "pm_ok"}
+	for k, v := range extra {
+		item[k] = v
+	}
+	id := clockContract(t, env, tn, clockID, item)
 	got := env.Do("GET", "/api/contracts/"+id, tn.SubmitterKey, nil)
 	require.Equal(t, http.StatusOK, got.Status, "%s", got.Body)
 	ct := got.JSON(t)
@@ -34,10 +39,7 @@ func yearOnClock(t *testing.T, env *testkit.Env, tn testkit.Tenant, clockID stri
 // their totals, and whether it holds credit notes.
 func invoiceTotals(t *testing.T, env *testkit.Env, tn testkit.Tenant, contractID string) (map[string]int64, bool) {
 	t.Helper()
-	resp := env.Do("GET", "/api/contracts/"+contractID+"/invoices", tn.SubmitterKey, nil)
-	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
-	var list settledInvoices
-	resp.Decode(t, &list)
+	list := tenantInvoicesOf(t, env, tn, contractID)
 	out := map[string]int64{}
 	for _, inv := range list.Items {
 		out[inv.Kind+" "+inv.PeriodStart+" "+inv.Status] += inv.Total
@@ -83,8 +85,8 @@ func TestACancellationCreditsNothingOfAPeriodATerminatedScheduleNeverBilled(t *t
 	env := testkit.New(t)
 	sb := env.NewSandboxTenant("SB")
 	clockID := createTestClock(t, env, sb, "2026-01-01T12:00:00Z")
-	now, nowAccount := yearOnClock(t, env, sb, clockID)
-	dated, datedAccount := yearOnClock(t, env, sb, clockID)
+	now, nowAccount := yearOnClock(t, env, sb, clockID, nil)
+	dated, datedAccount := yearOnClock(t, env, sb, clockID, nil)
 	advance(t, env, sb, clockID, "2026-01-02T12:00:00Z")
 	awaitReady(t, env, sb, clockID)
 	for _, id := range []string{now, dated} {
@@ -138,7 +140,7 @@ func TestSeatsAddedInAPeriodARestartedScheduleMissedAreNotCharged(t *testing.T) 
 	env := testkit.New(t)
 	sb := env.NewSandboxTenant("SB")
 	clockID := createTestClock(t, env, sb, "2026-01-01T12:00:00Z")
-	id, account := yearOnClock(t, env, sb, clockID)
+	id, account := yearOnClock(t, env, sb, clockID, nil)
 	changeSchedule(t, env, sb, id, "cancelSchedule", scheduleCancelled)
 	advance(t, env, sb, clockID, "2026-02-10T12:00:00Z")
 	awaitReady(t, env, sb, clockID)

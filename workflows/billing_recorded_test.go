@@ -62,7 +62,7 @@ func TestDunningRetriesOnTheScheduleThenMarksArrearsBeforeBatching(t *testing.T)
 	}
 	env.OnActivity(billing.MarkInArrears, mock.Anything, inv).Return(nil).Once()
 
-	env.ExecuteWorkflow(workflows.DunningWorkflow, inv)
+	env.ExecuteWorkflow(workflows.DunningWorkflow, flow.DunningInput{InvoiceRef: inv})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	assert.Equal(t, []time.Time{
@@ -94,7 +94,7 @@ func TestDunningEndsWhenARetryIsCollectedBeforeBatching(t *testing.T) {
 		return r.Attempt == 2 && r.Outcome == domain.CollectionSucceeded && r.PaymentID == "cap-2"
 	})).Return(nil).Once()
 
-	env.ExecuteWorkflow(workflows.DunningWorkflow, inv)
+	env.ExecuteWorkflow(workflows.DunningWorkflow, flow.DunningInput{InvoiceRef: inv})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	assert.Len(t, auths.at, 2)
@@ -108,7 +108,7 @@ func TestDunningEndsWhenTheScheduleIsCancelledBeforeBatching(t *testing.T) {
 	inv := invoice("1")
 	env.OnActivity(billing.PrepareCollection, mock.Anything, inv).Return(flow.CollectionPlan{}, nil).Once()
 
-	env.ExecuteWorkflow(workflows.DunningWorkflow, inv)
+	env.ExecuteWorkflow(workflows.DunningWorkflow, flow.DunningInput{InvoiceRef: inv})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	env.AssertActivityNumberOfCalls(t, "AuthorisePayment", 0)
@@ -140,7 +140,7 @@ func TestBillingRunCountsOutcomesPagesAndDunsFailuresBeforeBatching(t *testing.T
 	env.OnActivity(pay.CapturePayment, mock.Anything, mock.Anything).Return(payments.Capture{ID: "cap-ok"}, nil).Once()
 	env.OnActivity(billing.RecordCollection, mock.Anything, withOutcome(0, domain.CollectionSucceeded)).Return(nil).Once()
 	env.OnActivity(billing.RecordCollection, mock.Anything, withOutcome(0, domain.CollectionDeclined)).Return(nil).Once()
-	env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, refused).Return(nil).Once()
+	env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, flow.DunningInput{InvoiceRef: refused}).Return(nil).Once()
 
 	assert.Equal(t, flow.BillingTotals{Invoiced: 3, Collected: 1, Declined: 1, Skipped: 2}, runBilling(t, env))
 }
@@ -160,7 +160,7 @@ func TestFailedCaptureVoidsTheAuthorisationAndDunsBeforeBatching(t *testing.T) {
 		IdempotencyKey: "invoice/invoice-1/attempt/0/void", AuthorisationID: "auth-1",
 	}).Return(payments.Void{ID: "void-1", AuthorisationID: "auth-1"}, nil).Once()
 	env.OnActivity(billing.RecordCollection, mock.Anything, withOutcome(0, domain.CollectionFailed)).Return(nil).Once()
-	env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, inv).Return(nil).Once()
+	env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, flow.DunningInput{InvoiceRef: inv}).Return(nil).Once()
 
 	assert.Equal(t, flow.BillingTotals{Invoiced: 1, Failed: 1}, runBilling(t, env))
 	env.AssertActivityNumberOfCalls(t, "CapturePayment", 6)

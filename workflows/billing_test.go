@@ -103,7 +103,7 @@ func TestDunningRetriesOnTheScheduleThenMarksArrears(t *testing.T) {
 	tried := collecting(env, always(domain.CollectionDeclined))
 	env.OnActivity(billing.MarkInArrears, mock.Anything, inv).Return(nil).Once()
 
-	env.ExecuteWorkflow(workflows.DunningWorkflow, inv)
+	env.ExecuteWorkflow(workflows.DunningWorkflow, flow.DunningInput{InvoiceRef: inv})
 	requireCompleted(t, env)
 	assert.Equal(t, []time.Time{
 		dueDate.AddDays(1).Time(), dueDate.AddDays(3).Time(), dueDate.AddDays(7).Time(),
@@ -125,7 +125,7 @@ func TestDunningEndsWhenARetryIsCollected(t *testing.T) {
 		return domain.CollectionSucceeded
 	})
 
-	env.ExecuteWorkflow(workflows.DunningWorkflow, invoice("1"))
+	env.ExecuteWorkflow(workflows.DunningWorkflow, flow.DunningInput{InvoiceRef: invoice("1")})
 	requireCompleted(t, env)
 	assert.Equal(t, []int{1, 2}, tried.attempts())
 	env.AssertActivityNumberOfCalls(t, "MarkInArrears", 0)
@@ -136,10 +136,94 @@ func TestDunningEndsWhenTheScheduleIsCancelled(t *testing.T) {
 	env.SetStartTime(dueDate.Time())
 	tried := collecting(env, always(domain.CollectionSkipped))
 
-	env.ExecuteWorkflow(workflows.DunningWorkflow, invoice("1"))
+	env.ExecuteWorkflow(workflows.DunningWorkflow, flow.DunningInput{InvoiceRef: invoice("1")})
 	requireCompleted(t, env)
 	assert.Equal(t, []int{1}, tried.attempts())
 	env.AssertActivityNumberOfCalls(t, "MarkInArrears", 0)
+}
+
+// resumed is the dunning of invoice 1 a restart resumes from attempt on
+// the day days after its due date.
+func resumed(attempt, days int) flow.DunningInput {
+	return flow.DunningInput{InvoiceRef: invoice("1"), Resume: &flow.DunningResume{Attempt: attempt, On: dueDate.AddDays(days)}}
+}
+
+// A restart resumes a dunning from its next attempt: a retry whose day has
+// passed at once and the rest at the plan's spacing from it, a retry whose
+// day is still to come on that day, and an invoice whose retries have all
+// been made once more, on the restart's day. Each ends in arrears.
+func TestAResumedDunningMakesTheRetriesLeftThenMarksArrears(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		in       flow.DunningInput
+		attempts []int
+		days     []int
+	}{
+		{"retries skipped", resumed(2, 9), []int{2, 3}, []int{9, 13}},
+		{"the next retry still to come", resumed(2, 2), []int{2, 3}, []int{3, 7}},
+		{"every retry made", resumed(4, 9), []int{4}, []int{9}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := billingEnv(t)
+			env.SetStartTime(dueDate.AddDays(c.days[0]).Time())
+			tried := collecting(env, always(domain.CollectionDeclined))
+			env.OnActivity(billing.MarkInArrears, mock.Anything, c.in.InvoiceRef).Return(nil).Once()
+
+			env.ExecuteWorkflow(workflows.DunningWorkflow, c.in)
+			requireCompleted(t, env)
+			assert.Equal(t, c.attempts, tried.attempts())
+			var at []time.Time
+			for _, d := range c.days {
+				at = append(at, dueDate.AddDays(d).Time())
+			}
+			assert.Equal(t, at, tried.at)
+		})
+	}
+}
+
+// A retry that finds nothing to collect ends the dunning, unless the
+// schedule was restarted meanwhile: the latest resume that names the
+// skipped attempt or a later one carries it on; one sent before the
+// attempts since were made (it names an earlier one) does not.
+func TestASkippedRetryTakesUpAResumeSentSinceAndIgnoresAnOlderOne(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		resume   flow.DunningResume
+		attempts []int
+		arrears  bool
+	}{
+		{"resumed", flow.DunningResume{Attempt: 2, On: dueDate.AddDays(5)}, []int{1, 2, 2, 3}, true},
+		{"an older resume", flow.DunningResume{Attempt: 1, On: dueDate}, []int{1, 2}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := billingEnv(t)
+			env.SetStartTime(dueDate.Time())
+			skips := 1
+			tried := collecting(env, func(_ flow.InvoiceRef, attempt int) domain.CollectionOutcome {
+				if attempt == 2 && skips > 0 {
+					skips--
+					return domain.CollectionSkipped
+				}
+				return domain.CollectionDeclined
+			})
+			if c.arrears {
+				env.OnActivity(billing.MarkInArrears, mock.Anything, invoice("1")).Return(nil).Once()
+			}
+			env.RegisterDelayedCallback(func() {
+				env.SignalWorkflow(flow.DunningResumeSignal, c.resume)
+			}, 2*24*time.Hour)
+
+			env.ExecuteWorkflow(workflows.DunningWorkflow, flow.DunningInput{InvoiceRef: invoice("1")})
+			requireCompleted(t, env)
+			assert.Equal(t, c.attempts, tried.attempts())
+			if c.arrears {
+				assert.Equal(t, []time.Time{dueDate.AddDays(1).Time(), dueDate.AddDays(3).Time(), dueDate.AddDays(5).Time(), dueDate.AddDays(9).Time()},
+					tried.at, "the skipped retry on the restart's day, the last four days after it")
+			} else {
+				env.AssertActivityNumberOfCalls(t, "MarkInArrears", 0)
+			}
+		})
+	}
 }
 
 // The pages here are answered in Collect, as a worker of a release before
@@ -267,9 +351,9 @@ func TestBillingRunDunsTestClockInvoicesAsChildren(t *testing.T) {
 		env.OnActivity(billing.InvoiceDuePeriods, mock.Anything, mock.Anything).
 			Return(flow.InvoicePage{Invoiced: 2, Collect: []flow.InvoiceRef{wall, clocked}}, nil).Once()
 		collecting(env, func(flow.InvoiceRef, int) domain.CollectionOutcome { return domain.CollectionDeclined })
-		env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, clocked).Return(nil).Once()
+		env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, flow.DunningInput{InvoiceRef: clocked}).Return(nil).Once()
 		if recorded {
-			env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, wall).Return(nil).Once()
+			env.OnWorkflow(workflows.DunningWorkflow, mock.Anything, flow.DunningInput{InvoiceRef: wall}).Return(nil).Once()
 		} else {
 			env.OnActivity(dunning.StartDunning, mock.Anything, flow.StartDunningInput{Invoices: []flow.InvoiceRef{wall}}).Return(nil).Once()
 		}

@@ -147,7 +147,7 @@ func TestDunningOnATestClockRetriesWhenTheClockGetsThere(t *testing.T) {
 		clock.advance(day(domain.DunningDays[i]))
 	})
 
-	env.ExecuteWorkflow(workflows.DunningWorkflow, inv)
+	env.ExecuteWorkflow(workflows.DunningWorkflow, flow.DunningInput{InvoiceRef: inv})
 
 	requireCompleted(t, env)
 	assert.Equal(t, []int{0, 1, 2}, before, "a retry waited for the clock, not for Temporal's time")
@@ -177,7 +177,7 @@ func TestClockUpdateBeforeTheDueMomentWaitsAndTheClockNeverMovesBack(t *testing.
 		}
 	})
 
-	env.ExecuteWorkflow(workflows.DunningWorkflow, inv)
+	env.ExecuteWorkflow(workflows.DunningWorkflow, flow.DunningInput{InvoiceRef: inv})
 
 	requireCompleted(t, env)
 	assert.Equal(t, []int{0, 0, 2}, before, "a minute short of the due moment woke nothing; day 3 brought two retries")
@@ -191,7 +191,7 @@ func TestDunningOnAClockAtTheDueMomentRetriesAtOnce(t *testing.T) {
 	env, clock, tried := dunningOnClock(t, day(1), authorised)
 	inv := clockedInvoice()
 
-	env.ExecuteWorkflow(workflows.DunningWorkflow, inv)
+	env.ExecuteWorkflow(workflows.DunningWorkflow, flow.DunningInput{InvoiceRef: inv})
 
 	requireCompleted(t, env)
 	assert.Equal(t, []int{1}, tried.number)
@@ -207,7 +207,7 @@ func TestDunningOnAClockPastEveryRetryDunsToArrearsAtOnce(t *testing.T) {
 	inv := clockedInvoice()
 	env.OnActivity(billing.MarkInArrears, mock.Anything, inv).Return(nil).Once()
 
-	env.ExecuteWorkflow(workflows.DunningWorkflow, inv)
+	env.ExecuteWorkflow(workflows.DunningWorkflow, flow.DunningInput{InvoiceRef: inv})
 
 	requireCompleted(t, env)
 	assert.Equal(t, []int{1, 2, 3}, tried.number)
@@ -233,7 +233,7 @@ func TestUnsignedClockAdvanceIsRefused(t *testing.T) {
 	}, time.Hour)
 	env.RegisterDelayedCallback(env.CancelWorkflow, month)
 
-	env.ExecuteWorkflow(workflows.DunningWorkflow, inv)
+	env.ExecuteWorkflow(workflows.DunningWorkflow, flow.DunningInput{InvoiceRef: inv})
 
 	require.True(t, env.IsWorkflowCompleted(), "cancelled while it waited")
 	require.Error(t, refusal)
@@ -262,7 +262,7 @@ func TestWallClockDunningRefusesAClockAdvance(t *testing.T) {
 		}, flow.ClockAdvanced{Time: start.Add(30 * 24 * time.Hour)})
 	}, time.Hour)
 
-	env.ExecuteWorkflow(workflows.DunningWorkflow, inv)
+	env.ExecuteWorkflow(workflows.DunningWorkflow, flow.DunningInput{InvoiceRef: inv})
 
 	requireCompleted(t, env)
 	require.Error(t, refusal)

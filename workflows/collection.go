@@ -159,11 +159,7 @@ func dunningFor(ctx workflow.Context, invoices []flow.InvoiceRef, outcomes []dom
 	var delayed workflow.Future
 	if len(wall) > 0 {
 		var a *activities.Dunning
-		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-			StartToCloseTimeout: time.Minute,
-			RetryPolicy:         untilDone(time.Second),
-		})
-		delayed = workflow.ExecuteActivity(actx, a.StartDunning, flow.StartDunningInput{Invoices: wall})
+		delayed = workflow.ExecuteActivity(startingDunning(ctx), a.StartDunning, flow.StartDunningInput{Invoices: wall})
 	}
 	return func(ctx workflow.Context) error {
 		err := allDunningStarted(ctx, children)
@@ -172,6 +168,15 @@ func dunningFor(ctx workflow.Context, invoices []flow.InvoiceRef, outcomes []dom
 		}
 		return err
 	}
+}
+
+// startingDunning is how an activity that starts dunning workflows runs:
+// retried until it has started them all, which is safe to repeat.
+func startingDunning(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         untilDone(time.Second),
+	})
 }
 
 // noDunning is the wait of a page with no dunning to start.

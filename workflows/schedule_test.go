@@ -37,3 +37,24 @@ func TestScheduleChangeTellsTheTimelineItRepriced(t *testing.T) {
 		}
 	}
 }
+
+// A restart resumes the dunning of the unpaid invoices its change listed,
+// in one activity.
+func TestAScheduleRestartResumesTheDunningItListed(t *testing.T) {
+	env := workflows.NewTestEnv(t)
+	var schedules *activities.Schedules
+	in := flow.ScheduleChangeInput{ChangeID: "change-1", TenantID: "tenant-1", ContractID: "contract-1", Action: domain.RestartSchedule}
+	ev := domain.ScheduleEvent{Status: domain.ScheduleActive, ActorID: "actor-1", Source: "USER"}
+	unpaid := []flow.DunningInput{{
+		InvoiceRef: flow.InvoiceRef{TenantID: "tenant-1", ContractID: "contract-1", InvoiceID: "invoice-1", DueDate: dueDate},
+		Resume:     &flow.DunningResume{Attempt: 2, On: dueDate.AddDays(9)},
+	}}
+	env.OnActivity(schedules.ChangeSchedule, mock.Anything, in).Return(flow.ScheduleChanged{ScheduleEvent: ev, Dunning: unpaid}, nil).Once()
+	env.OnActivity(dunning.ResumeDunning, mock.Anything, unpaid).Return(nil).Once()
+
+	env.ExecuteWorkflow(workflows.ScheduleChangeWorkflow, in)
+	require.NoError(t, env.GetWorkflowError())
+	var got domain.ScheduleEvent
+	require.NoError(t, env.GetWorkflowResult(&got))
+	assert.Equal(t, ev, got)
+}

@@ -60,4 +60,7 @@ type ScheduleChangeInput struct {
 type ScheduleChanged struct {
 	domain.ScheduleEvent
 	Rebased bool `json:",omitempty"`
+	// Dunning lists the dunnings a restart resumes: one for each unpaid
+	// invoice of the contract.
+	Dunning []DunningInput `json:",omitempty"`
 }

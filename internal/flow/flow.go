@@ -116,7 +116,9 @@ func BillingRunWorkflowID(tenantID string, asOf domain.Date) string {
 	return "billing-run/" + tenantID + "/" + asOf.String()
 }
 
-// DunningWorkflowID is per invoice: an invoice is dunned at most once.
+// DunningWorkflowID is per invoice: an invoice has one dunning at a time,
+// started by the run whose collection failed and, once it has closed,
+// again by each restart of its schedule that finds it unpaid.
 func DunningWorkflowID(inv InvoiceRef) string {
 	return "dunning/" + inv.TenantID + "/" + inv.InvoiceID
 }

@@ -34,6 +34,19 @@ type ScheduleChanged struct {
 	// Rebased reports that open amendments of the contract were re-priced
 	// or failed, whose workflows are then to be told (see TellRebased).
 	Rebased bool
+	// Unpaid lists, for a restart, the contract's unpaid invoices, whose
+	// dunning the restart resumes (see listUnpaid), and TestClockID
+	// the contract's test clock, if it lives on one.
+	Unpaid      []UnpaidInvoice
+	TestClockID string
+}
+
+// UnpaidInvoice is an invoice a collection has tried and not paid, with the
+// number of its next collection attempt.
+type UnpaidInvoice struct {
+	ID          string      `db:"id"`
+	PeriodStart domain.Date `db:"period_start"`
+	NextAttempt int         `db:"next_attempt"`
 }
 
 // ChangeSchedule applies a schedule action and records it in the schedule's
@@ -45,7 +58,10 @@ type ScheduleChanged struct {
 // the runs collect what is owed (domain.ScheduleAction.Apply). The schedule
 // decides what billing will invoice, and so what a change prorates
 // (domain's billedRest): the contract's open amendments are priced again,
-// as after any change to their contract.
+// as after any change to their contract. A restart also lists the
+// contract's unpaid invoices, whose dunning it resumes: billing runs
+// collect only open invoices, and a dunning whose retries came while the
+// schedule was Terminated skipped them and ended.
 func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (ScheduleChanged, error) {
 	var out ScheduleChanged
 	ev := &out.Event
@@ -56,11 +72,12 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (Schedule
 			Protected      bool   `db:"protected"`
 			// Whether the contract has an invoice the runs would collect.
 			Owed bool `db:"owed"`
-			// The contract's test clock's time, if it lives on one.
-			Clock *time.Time `db:"clock_time"`
+			// The contract's test clock and its time, if it lives on one.
+			ClockID *string    `db:"test_clock_id"`
+			Clock   *time.Time `db:"clock_time"`
 		}
 		err := tx.GetContext(ctx, &current, `
-			SELECT c.status, c.schedule_status, c.protected,
+			SELECT c.status, c.schedule_status, c.protected, c.test_clock_id,
 				EXISTS (SELECT 1 FROM invoices i WHERE i.contract_id = c.id AND i.status = ANY($3) AND i.amount_due > 0 AND NOT i.paid_up_front) AS owed,
 				(SELECT t.frozen_time FROM test_clocks t WHERE t.id = c.test_clock_id) AS clock_time
 			FROM contracts c WHERE c.tenant_id = $1 AND c.id = $2 FOR UPDATE OF c`,
@@ -71,12 +88,18 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (Schedule
 		if err != nil {
 			return fmt.Errorf("lock contract: %w", err)
 		}
+		if current.ClockID != nil {
+			out.TestClockID = *current.ClockID
+		}
 		err = tx.GetContext(ctx, ev, `
 			SELECT status, comment, actor_id, source, at FROM schedule_events WHERE tenant_id = $1 AND change_id = $2`, ch.TenantID, ch.ID)
 		if err == nil {
-			// A retry: the first attempt's re-pricing may still wait to be told.
-			out.Rebased, err = rebasePending(ctx, tx, ch.ContractID)
-			return err
+			// A retry: the first attempt's re-pricing may still wait to be
+			// told, and a restart's dunning to be resumed.
+			if out.Rebased, err = rebasePending(ctx, tx, ch.ContractID); err != nil {
+				return err
+			}
+			return out.listUnpaid(ctx, tx, ch.TenantID, ch.ContractID)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("look up schedule change: %w", err)
@@ -117,9 +140,33 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (Schedule
 		if err := insertScheduleEvent(ctx, tx, ch.TenantID, ch.ContractID, *ev); err != nil {
 			return err
 		}
-		return ann.append(ctx, tx)
+		if err := ann.append(ctx, tx); err != nil {
+			return err
+		}
+		return out.listUnpaid(ctx, tx, ch.TenantID, ch.ContractID)
 	})
 	return out, err
+}
+
+// listUnpaid lists, when the change restarted the schedule, the contract's
+// invoices that a collection tried and did not pay, oldest first, each with
+// the number of its next attempt: one after the last recorded, so that the
+// resumed dunning's attempts are keyed (and charged) as none before them.
+// The change's workflow records the list in its history, so the attempts a
+// restart resumes are numbered once however often the step that starts
+// them is retried.
+func (out *ScheduleChanged) listUnpaid(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string) error {
+	if out.Event.Status != domain.ScheduleActive {
+		return nil
+	}
+	if err := tx.SelectContext(ctx, &out.Unpaid, `
+		SELECT i.id, i.period_start, max(a.attempt) + 1 AS next_attempt
+		FROM invoices i JOIN invoice_payment_attempts a ON a.invoice_id = i.id
+		WHERE i.tenant_id = $1 AND i.contract_id = $2 AND i.status = $3 AND i.amount_due > 0 AND NOT i.paid_up_front
+		GROUP BY i.id, i.period_start ORDER BY i.period_start, i.id`, tenantID, contractID, domain.InvoiceUnpaid); err != nil {
+		return fmt.Errorf("list the unpaid invoices to dun: %w", err)
+	}
+	return nil
 }
 
 // restartableByCustomer refuses a customer's restart of a schedule the
