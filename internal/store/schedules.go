@@ -66,27 +66,9 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (Schedule
 	var out ScheduleChanged
 	ev := &out.Event
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var current struct {
-			ContractStatus string `db:"status"`
-			Status         string `db:"schedule_status"`
-			Protected      bool   `db:"protected"`
-			// Whether the contract has an invoice the runs would collect.
-			Owed bool `db:"owed"`
-			// The contract's test clock and its time, if it lives on one.
-			ClockID *string    `db:"test_clock_id"`
-			Clock   *time.Time `db:"clock_time"`
-		}
-		err := tx.GetContext(ctx, &current, `
-			SELECT c.status, c.schedule_status, c.protected, c.test_clock_id,
-				EXISTS (SELECT 1 FROM invoices i WHERE i.contract_id = c.id AND i.status = ANY($3) AND i.amount_due > 0 AND NOT i.paid_up_front) AS owed,
-				(SELECT t.frozen_time FROM test_clocks t WHERE t.id = c.test_clock_id) AS clock_time
-			FROM contracts c WHERE c.tenant_id = $1 AND c.id = $2 FOR UPDATE OF c`,
-			ch.TenantID, ch.ContractID, pq.Array([]string{domain.InvoiceOpen, domain.InvoiceUnpaid}))
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		current, err := lockScheduleState(ctx, tx, ch.TenantID, ch.ContractID)
 		if err != nil {
-			return fmt.Errorf("lock contract: %w", err)
+			return err
 		}
 		if current.ClockID != nil {
 			out.TestClockID = *current.ClockID
@@ -146,6 +128,36 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (Schedule
 		return out.listUnpaid(ctx, tx, ch.TenantID, ch.ContractID)
 	})
 	return out, err
+}
+
+// scheduleState is what decides a schedule change on a contract.
+type scheduleState struct {
+	ContractStatus string `db:"status"`
+	Status         string `db:"schedule_status"`
+	Protected      bool   `db:"protected"`
+	// Whether the contract has an invoice the runs would collect.
+	Owed bool `db:"owed"`
+	// The contract's test clock and its time, if it lives on one.
+	ClockID *string    `db:"test_clock_id"`
+	Clock   *time.Time `db:"clock_time"`
+}
+
+// lockScheduleState locks the contract's row and reads its schedule state.
+func lockScheduleState(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string) (scheduleState, error) {
+	var current scheduleState
+	err := tx.GetContext(ctx, &current, `
+		SELECT c.status, c.schedule_status, c.protected, c.test_clock_id,
+			EXISTS (SELECT 1 FROM invoices i WHERE i.contract_id = c.id AND i.status = ANY($3) AND i.amount_due > 0 AND NOT i.paid_up_front) AS owed,
+			(SELECT t.frozen_time FROM test_clocks t WHERE t.id = c.test_clock_id) AS clock_time
+		FROM contracts c WHERE c.tenant_id = $1 AND c.id = $2 FOR UPDATE OF c`,
+		tenantID, contractID, pq.Array([]string{domain.InvoiceOpen, domain.InvoiceUnpaid}))
+	if errors.Is(err, sql.ErrNoRows) {
+		return current, ErrNotFound
+	}
+	if err != nil {
+		return current, fmt.Errorf("lock contract: %w", err)
+	}
+	return current, nil
 }
 
 // listUnpaid lists, when the change restarted the schedule, the contract's
