@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/activity"
+
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/store"
@@ -27,7 +29,7 @@ func NewSchedules(s *store.Store, now func() time.Time) *Schedules {
 func (a *Schedules) ChangeSchedule(ctx context.Context, in flow.ScheduleChangeInput) (flow.ScheduleChanged, error) {
 	changed, err := a.store.ChangeSchedule(ctx, store.ScheduleChange{
 		ID: in.ChangeID, TenantID: in.TenantID, ContractID: in.ContractID, Action: in.Action, Comment: in.Comment,
-		ActorID: in.ActorID, Source: in.Source, At: a.clock.now(),
+		ActorID: in.ActorID, Source: in.Source, At: a.clock.now(), Workflow: activity.GetInfo(ctx).WorkflowExecution.ID,
 	})
 	out := flow.ScheduleChanged{ScheduleEvent: changed.Event, Rebased: changed.Rebased}
 	for _, inv := range changed.Unpaid {

@@ -6,9 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/internal/testkit"
 )
 
@@ -164,4 +167,32 @@ func TestARestartTriesAnInvoiceInArrearsOnceMore(t *testing.T) {
 	assert.Zero(t, owed)
 	assert.Equal(t, 1, requireSettledOnce(t, env), "one capture")
 	requireLedgerBalances(t, env)
+}
+
+// A restart that finds invoices to dun on a test clock holds the clock for
+// its own workflow in the transaction that restarts the schedule, until
+// that workflow has started their dunnings (which hold it in turn): an
+// advance stepping on meanwhile waits where it stands (a busy hold), rather
+// than moving days past their retries before they wait on it (a probe's
+// restart made during an advance had both retries made at once, at the
+// advance's end, and the schedule in arrears at once).
+func TestARestartHoldsItsClockForTheDunningsItResumes(t *testing.T) {
+	env := testkit.New(t)
+	sb := env.NewSandboxTenant("SB")
+	clockID := createTestClock(t, env, sb, "2026-01-01T00:00:00Z")
+	id, _ := yearOnClock(t, env, sb, clockID, map[string]any{"paymentMethod": "pm_declined"})
+	advanceTo(t, env, sb, clockID, "2026-01-02T02:00:00Z")
+	changeSchedule(t, env, sb, id, "cancelSchedule", scheduleCancelled)
+	advanceTo(t, env, sb, clockID, "2026-01-05T00:00:00Z")
+
+	// The restart's first step, as its workflow takes it.
+	restart := store.ScheduleChange{ID: uuid.NewString(), TenantID: sb.ID, ContractID: id, Action: domain.RestartSchedule,
+		ActorID: sb.SubmitterActor, Source: "USER", At: time.Now(), Workflow: "schedule-change/" + sb.ID + "/in-flight"}
+	changed, err := env.Store.ChangeSchedule(t.Context(), restart)
+	require.NoError(t, err)
+	require.Len(t, changed.Unpaid, 1, "January, to dun")
+	assert.Equal(t, "2026-01-05", changed.Event.At.UTC().Format(time.DateOnly), "restarted at the clock's time")
+	var busy []string
+	require.NoError(t, env.Store.DB().Select(&busy, `SELECT workflow_id FROM test_clock_waits WHERE clock_id = $1 AND due_at IS NULL`, clockID))
+	assert.Contains(t, busy, restart.Workflow, "the clock held for the restart's workflow with the restart")
 }

@@ -26,6 +26,10 @@ type ScheduleChange struct {
 	ActorID    string
 	Source     string
 	At         time.Time
+	// Workflow is the workflow making the change. A restart of a schedule
+	// on a test clock holds the clock for it in its own transaction (see
+	// listUnpaid), so that an advance waits for the dunnings it resumes.
+	Workflow string
 }
 
 // ScheduleChanged is what a schedule change recorded.
@@ -70,8 +74,17 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (Schedule
 		if err != nil {
 			return err
 		}
+		var clock *time.Time
 		if current.ClockID != nil {
+			// Read under a share lock, as an opening reads it: a step of
+			// the clock's advance either comes before the change, which
+			// then happens at its time, or sees the hold listUnpaid takes.
 			out.TestClockID = *current.ClockID
+			now, err := shareClock(ctx, tx, *current.ClockID)
+			if err != nil {
+				return err
+			}
+			clock = &now
 		}
 		err = tx.GetContext(ctx, ev, `
 			SELECT status, comment, actor_id, source, at FROM schedule_events WHERE tenant_id = $1 AND change_id = $2`, ch.TenantID, ch.ID)
@@ -81,12 +94,12 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (Schedule
 			if out.Rebased, err = rebasePending(ctx, tx, ch.ContractID); err != nil {
 				return err
 			}
-			return out.listUnpaid(ctx, tx, ch.TenantID, ch.ContractID)
+			return out.listUnpaid(ctx, tx, ch)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("look up schedule change: %w", err)
 		}
-		ch.At = onClock(current.Clock, ch.At)
+		ch.At = onClock(clock, ch.At)
 		next, err := ch.Action.Apply(current.ContractStatus, current.Status, current.Protected, current.Owed)
 		if err != nil {
 			return err
@@ -125,7 +138,7 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (Schedule
 		if err := ann.append(ctx, tx); err != nil {
 			return err
 		}
-		return out.listUnpaid(ctx, tx, ch.TenantID, ch.ContractID)
+		return out.listUnpaid(ctx, tx, ch)
 	})
 	return out, err
 }
@@ -137,9 +150,8 @@ type scheduleState struct {
 	Protected      bool   `db:"protected"`
 	// Whether the contract has an invoice the runs would collect.
 	Owed bool `db:"owed"`
-	// The contract's test clock and its time, if it lives on one.
-	ClockID *string    `db:"test_clock_id"`
-	Clock   *time.Time `db:"clock_time"`
+	// The contract's test clock, if it lives on one.
+	ClockID *string `db:"test_clock_id"`
 }
 
 // lockScheduleState locks the contract's row and reads its schedule state.
@@ -147,8 +159,7 @@ func lockScheduleState(ctx context.Context, tx *sqlx.Tx, tenantID, contractID st
 	var current scheduleState
 	err := tx.GetContext(ctx, &current, `
 		SELECT c.status, c.schedule_status, c.protected, c.test_clock_id,
-			EXISTS (SELECT 1 FROM invoices i WHERE i.contract_id = c.id AND i.status = ANY($3) AND i.amount_due > 0 AND NOT i.paid_up_front) AS owed,
-			(SELECT t.frozen_time FROM test_clocks t WHERE t.id = c.test_clock_id) AS clock_time
+			EXISTS (SELECT 1 FROM invoices i WHERE i.contract_id = c.id AND i.status = ANY($3) AND i.amount_due > 0 AND NOT i.paid_up_front) AS owed
 		FROM contracts c WHERE c.tenant_id = $1 AND c.id = $2 FOR UPDATE OF c`,
 		tenantID, contractID, pq.Array([]string{domain.InvoiceOpen, domain.InvoiceUnpaid}))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -166,8 +177,12 @@ func lockScheduleState(ctx context.Context, tx *sqlx.Tx, tenantID, contractID st
 // resumed dunning's attempts are keyed (and charged) as none before them.
 // The change's workflow records the list in its history, so the attempts a
 // restart resumes are numbered once however often the step that starts
-// them is retried.
-func (out *ScheduleChanged) listUnpaid(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string) error {
+// them is retried. On a test clock the change's workflow holds the clock
+// while there are any, until it has started their dunnings (which hold it
+// in turn): before, a restart made as an advance stepped on found the
+// clock moved days past its retries before their dunnings waited on it,
+// and both retries were made at once at the advance's end.
+func (out *ScheduleChanged) listUnpaid(ctx context.Context, tx *sqlx.Tx, ch ScheduleChange) error {
 	if out.Event.Status != domain.ScheduleActive {
 		return nil
 	}
@@ -175,10 +190,13 @@ func (out *ScheduleChanged) listUnpaid(ctx context.Context, tx *sqlx.Tx, tenantI
 		SELECT i.id, i.period_start, max(a.attempt) + 1 AS next_attempt
 		FROM invoices i JOIN invoice_payment_attempts a ON a.invoice_id = i.id
 		WHERE i.tenant_id = $1 AND i.contract_id = $2 AND i.status = $3 AND i.amount_due > 0 AND NOT i.paid_up_front
-		GROUP BY i.id, i.period_start ORDER BY i.period_start, i.id`, tenantID, contractID, domain.InvoiceUnpaid); err != nil {
+		GROUP BY i.id, i.period_start ORDER BY i.period_start, i.id`, ch.TenantID, ch.ContractID, domain.InvoiceUnpaid); err != nil {
 		return fmt.Errorf("list the unpaid invoices to dun: %w", err)
 	}
-	return nil
+	if len(out.Unpaid) == 0 || out.TestClockID == "" || ch.Workflow == "" {
+		return nil
+	}
+	return holdClock(ctx, tx, out.TestClockID, ch.Workflow)
 }
 
 // restartableByCustomer refuses a customer's restart of a schedule the
