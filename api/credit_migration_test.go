@@ -3,7 +3,6 @@ package api_test
 import (
 	"os"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,9 +17,7 @@ import (
 // by it, and the repair recorded.
 func TestMigration0024SetsCreditHeldAgainstWhatItsContractOwes(t *testing.T) {
 	env := testkit.New(t)
-	id, account := januaryContract(t, env, map[string]any{"paymentMethod": "pm_declined"})
-	require.Eventually(t, func() bool { return settledInvoicesOf(t, env, id).InArrears }, 30*time.Second, 200*time.Millisecond,
-		"January's dunning runs out")
+	id, account := unpaidJanuary(t, env)
 	env.Clock.Set(day("2026-01-15"))
 	applied(t, change(env, env.A.SubmitterKey, seats(id, 2)))
 	db := env.Store.DB()

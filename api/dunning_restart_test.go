@@ -45,6 +45,19 @@ func payWithPmOK(t *testing.T, env *testkit.Env, contractID string) {
 	require.NoError(t, err)
 }
 
+// declinedOnClock is a sandbox tenant's test clock from 2026-01-01 with
+// n year's contracts on it paying with pm_declined, and their accounts.
+func declinedOnClock(t *testing.T, env *testkit.Env, n int) (sb testkit.Tenant, clockID string, ids, accounts []string) {
+	t.Helper()
+	sb = env.NewSandboxTenant("SB")
+	clockID = createTestClock(t, env, sb, "2026-01-01T00:00:00Z")
+	for range n {
+		id, account := yearOnClock(t, env, sb, clockID, map[string]any{"paymentMethod": "pm_declined"})
+		ids, accounts = append(ids, id), append(accounts, account)
+	}
+	return sb, clockID, ids, accounts
+}
+
 // advanceTo advances the clock and waits until it is ready there.
 func advanceTo(t *testing.T, env *testkit.Env, tn testkit.Tenant, clockID, to string) {
 	t.Helper()
@@ -136,10 +149,8 @@ func TestARestartedScheduleDunsTheRetriesSkippedWhileItWasTerminated(t *testing.
 // card given meanwhile, nothing is owed.
 func TestARestartTriesAnInvoiceInArrearsOnceMore(t *testing.T) {
 	env := testkit.New(t)
-	sb := env.NewSandboxTenant("SB")
-	clockID := createTestClock(t, env, sb, "2026-01-01T00:00:00Z")
-	declined, _ := yearOnClock(t, env, sb, clockID, map[string]any{"paymentMethod": "pm_declined"})
-	paysOK, paysOKAccount := yearOnClock(t, env, sb, clockID, map[string]any{"paymentMethod": "pm_declined"})
+	sb, clockID, ids, accounts := declinedOnClock(t, env, 2)
+	declined, paysOK, paysOKAccount := ids[0], ids[1], accounts[1]
 	tried := []string{"0 DECLINED 2026-01-01T00:30:00Z", "1 DECLINED 2026-01-02T00:00:00Z",
 		"2 DECLINED 2026-01-04T00:00:00Z", "3 DECLINED 2026-01-08T00:00:00Z"}
 
@@ -178,9 +189,8 @@ func TestARestartTriesAnInvoiceInArrearsOnceMore(t *testing.T) {
 // advance's end, and the schedule in arrears at once).
 func TestARestartHoldsItsClockForTheDunningsItResumes(t *testing.T) {
 	env := testkit.New(t)
-	sb := env.NewSandboxTenant("SB")
-	clockID := createTestClock(t, env, sb, "2026-01-01T00:00:00Z")
-	id, _ := yearOnClock(t, env, sb, clockID, map[string]any{"paymentMethod": "pm_declined"})
+	sb, clockID, ids, _ := declinedOnClock(t, env, 1)
+	id := ids[0]
 	advanceTo(t, env, sb, clockID, "2026-01-02T02:00:00Z")
 	changeSchedule(t, env, sb, id, "cancelSchedule", scheduleCancelled)
 	advanceTo(t, env, sb, clockID, "2026-01-05T00:00:00Z")

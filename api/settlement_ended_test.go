@@ -32,6 +32,16 @@ func januaryContract(t *testing.T, env *testkit.Env, extra map[string]any) (id, 
 	return ct["id"].(string), ct["accountNumber"].(string)
 }
 
+// unpaidJanuary is januaryContract paying with pm_declined, once January's
+// dunning has run out: January UNPAID, 8000 due.
+func unpaidJanuary(t *testing.T, env *testkit.Env) (id, account string) {
+	t.Helper()
+	id, account = januaryContract(t, env, map[string]any{"paymentMethod": "pm_declined"})
+	require.Eventually(t, func() bool { return settledInvoicesOf(t, env, id).InArrears }, 30*time.Second, 200*time.Millisecond,
+		"January's dunning runs out")
+	return id, account
+}
+
 // usdBalance is an account's balance in USD: owed, credited, refundDue.
 func usdBalance(t *testing.T, env *testkit.Env, account string) [3]int64 {
 	t.Helper()
@@ -130,9 +140,7 @@ func TestACustomerCannotRestartTheBusinesssCancellationOfAnEndedContractsSchedul
 // is reported to refund while it is unpaid.
 func TestACancellationCreditIsSetAgainstTheUnpaidInvoiceBeforeAnyRefund(t *testing.T) {
 	env := testkit.New(t)
-	id, account := januaryContract(t, env, map[string]any{"paymentMethod": "pm_declined"})
-	require.Eventually(t, func() bool { return settledInvoicesOf(t, env, id).InArrears }, 30*time.Second, 200*time.Millisecond,
-		"January's dunning runs out")
+	id, account := unpaidJanuary(t, env)
 
 	env.Clock.Set(day("2026-01-15"))
 	applied(t, change(env, env.A.SubmitterKey, cancel(id)))
