@@ -239,7 +239,7 @@ func (a *Billing) RecordCollection(ctx context.Context, r flow.CollectionResult)
 
 // MarkInArrears flags the schedule of an invoice whose dunning ran out.
 func (a *Billing) MarkInArrears(ctx context.Context, inv flow.InvoiceRef) error {
-	return a.store.MarkScheduleInArrears(ctx, inv.TenantID, inv.ContractID)
+	return a.store.MarkScheduleInArrears(ctx, inv.TenantID, inv.ContractID, inv.InvoiceID)
 }
 
 // BillingTenants lists the tenants the daily billing runs for.

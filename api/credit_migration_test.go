@@ -46,3 +46,29 @@ func TestMigration0024SetsCreditHeldAgainstWhatItsContractOwes(t *testing.T) {
 	assert.Equal(t, 1, repairs)
 	requireLedgerBalances(t, env)
 }
+
+// Migration 0025 takes the arrears off a schedule that no longer owes what
+// its dunning ran out on, which the release before left in arrears for good
+// (here January paid by a restart's attempt; the state is set as it left
+// it), and leaves them on one that still owes.
+func TestMigration0025ClearsArrearsPaidOff(t *testing.T) {
+	env := testkit.New(t)
+	owes, _ := unpaidJanuary(t, env)
+	paid, _ := januaryContract(t, env, nil)
+	db := env.Store.DB()
+	_, err := db.Exec(`UPDATE contracts SET schedule_in_arrears = true WHERE id = $1`, paid)
+	require.NoError(t, err)
+
+	migration, err := os.ReadFile("../internal/store/migrations/0025_arrears_while_owing.sql")
+	require.NoError(t, err)
+	_, err = db.Exec(string(migration))
+	require.NoError(t, err)
+
+	assert.True(t, settledInvoicesOf(t, env, owes).InArrears, "January still unpaid")
+	assert.False(t, settledInvoicesOf(t, env, paid).InArrears)
+	var repaired []string
+	require.NoError(t, db.Select(&repaired, `SELECT subject FROM schema_repairs WHERE migration = 25`))
+	var number string
+	require.NoError(t, db.Get(&number, `SELECT number FROM contracts WHERE id = $1`, paid))
+	assert.Equal(t, []string{number}, repaired)
+}

@@ -146,7 +146,8 @@ func TestARestartedScheduleDunsTheRetriesSkippedWhileItWasTerminated(t *testing.
 // An invoice whose dunning ran out before its schedule was cancelled (in
 // arrears) gets one more attempt when the schedule is restarted, on the
 // restart's day, and no more: declined, it stays in arrears; paid by the
-// card given meanwhile, nothing is owed.
+// card given meanwhile, nothing is owed and the schedule is in arrears no
+// more.
 func TestARestartTriesAnInvoiceInArrearsOnceMore(t *testing.T) {
 	env := testkit.New(t)
 	sb, clockID, ids, accounts := declinedOnClock(t, env, 2)
@@ -174,6 +175,7 @@ func TestARestartTriesAnInvoiceInArrearsOnceMore(t *testing.T) {
 	january, attempts = januaryAttempts(t, env, sb, paysOK)
 	assert.Equal(t, append(tried, "4 COLLECTED 2026-01-09T00:00:00Z"), attempts)
 	assert.Equal(t, "PAID", january.Status)
+	assert.False(t, tenantInvoicesOf(t, env, sb, paysOK).InArrears, "what the dunning ran out on is paid")
 	_, owed := refundAndOwed(t, env, sb, paysOKAccount)
 	assert.Zero(t, owed)
 	assert.Equal(t, 1, requireSettledOnce(t, env), "one capture")

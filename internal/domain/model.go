@@ -116,7 +116,8 @@ type Segment struct {
 // PaymentSchedule is the contract's collection schedule and its history.
 type PaymentSchedule struct {
 	Status string `json:"status"`
-	// InArrears is set when a collection's dunning ran out.
+	// InArrears is set when a collection's dunning ran out, and cleared
+	// once none of the contract's invoices is unpaid.
 	InArrears bool            `json:"inArrears"`
 	History   []ScheduleEvent `json:"history"`
 	// ResumesOn is the day the schedule last resumed from (a restart, or a

@@ -239,11 +239,35 @@ func (s *Store) SettleUpFront(ctx context.Context, tenantID, amendmentID, paymen
 	})
 }
 
-// MarkScheduleInArrears flags a contract whose dunning ran out.
-func (s *Store) MarkScheduleInArrears(ctx context.Context, tenantID, contractID string) error {
+// MarkScheduleInArrears flags the schedule of a contract whose invoice's
+// dunning ran out, if that invoice is still unpaid: credit may have paid it
+// meanwhile, and a schedule is in arrears only while it owes (see
+// clearPaidArrears).
+func (s *Store) MarkScheduleInArrears(ctx context.Context, tenantID, contractID, invoiceID string) error {
 	if _, err := s.db.ExecContext(ctx, `
-		UPDATE contracts SET schedule_in_arrears = true WHERE tenant_id = $1 AND id = $2`, tenantID, contractID); err != nil {
+		UPDATE contracts SET schedule_in_arrears = true WHERE tenant_id = $1 AND id = $2
+			AND EXISTS (SELECT 1 FROM invoices i WHERE i.tenant_id = $1 AND i.id = $3 AND i.status = $4)`,
+		tenantID, contractID, invoiceID, domain.InvoiceUnpaid); err != nil {
 		return fmt.Errorf("mark schedule in arrears: %w", err)
+	}
+	return nil
+}
+
+// clearPaidArrears takes the arrears off those of the contracts whose
+// schedule is in arrears and that no longer have an unpaid invoice: what
+// the dunning ran out on has been paid (a resumed attempt, credit). It runs
+// in the transaction that paid it. A contract not in arrears is not
+// touched, nor locked.
+func clearPaidArrears(ctx context.Context, tx *sqlx.Tx, tenantID string, contractIDs []string) error {
+	if len(contractIDs) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE contracts c SET schedule_in_arrears = false
+		WHERE c.tenant_id = $1 AND c.id = ANY($2::uuid[]) AND c.schedule_in_arrears
+			AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.tenant_id = $1 AND i.contract_id = c.id AND i.status = $3)`,
+		tenantID, pq.Array(contractIDs), domain.InvoiceUnpaid); err != nil {
+		return fmt.Errorf("clear paid arrears: %w", err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -100,7 +101,10 @@ func (s *Store) RecordCollectionAttempt(ctx context.Context, tenantID, invoiceID
 // rare path takes the contract's other invoices after the notes, against
 // the order creditOutstanding takes them in (invoices by id, then notes):
 // should the two meet, Postgres ends one as a deadlock, whole, and its
-// activity tries it again.
+// activity tries it again. So does the rarer meeting of an attempt that
+// pays off a schedule in arrears, which then updates its contract
+// (clearPaidArrears), with a change holding that contract's lock that
+// wants the invoice.
 func (s *Store) RecordCollectionAttempts(ctx context.Context, tenantID string, batch []InvoiceCollection) (map[string]bool, error) {
 	seen := make(map[string]bool, len(batch))
 	for _, c := range batch {
@@ -127,6 +131,9 @@ func (s *Store) RecordCollectionAttempts(ctx context.Context, tenantID string, b
 		if err != nil {
 			return err
 		}
+		if err := clearPaidArrears(ctx, tx, tenantID, paidContracts(settled)); err != nil {
+			return err
+		}
 		for _, c := range recorded {
 			inv := settled[c.InvoiceID]
 			if inv.Excess == 0 {
@@ -145,6 +152,19 @@ func (s *Store) RecordCollectionAttempts(ctx context.Context, tenantID string, b
 		return appendEvents(ctx, tx, events)
 	})
 	return firsts, err
+}
+
+// paidContracts are the contracts of the invoices the attempts paid off,
+// in id order, each once.
+func paidContracts(settled map[string]settledAttempt) []string {
+	var ids []string
+	for _, a := range settled {
+		if a.Paid {
+			ids = append(ids, a.ContractID)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 // settledAttempt is how recording an attempt settled its invoice.

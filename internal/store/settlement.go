@@ -191,7 +191,8 @@ type outstandingInvoice struct {
 // first), before any of it is kept for later invoices or, on a contract that
 // has ended, reported as refundDue: a customer is not owed back money while
 // the same contract owes them. An invoice it covers in full is paid, so its
-// dunning stops at its next retry. A crossgrade paid up front takes no
+// dunning stops at its next retry, and a schedule in arrears that owes
+// nothing more is no longer (clearPaidArrears). A crossgrade paid up front takes no
 // credit: its own authorisation pays it.
 //
 // The invoices are locked in id order before the notes, as a collection's
@@ -222,6 +223,7 @@ func creditOutstanding(ctx context.Context, tx *sqlx.Tx, tenantID, contractID, c
 		return nil, err
 	}
 	var events []newEvent
+	paidOff := false
 	for _, inv := range invoices {
 		applied, covered, err := spendCredit(ctx, tx, tenantID, notes, inv.ID, inv.AmountDue, now)
 		if err != nil {
@@ -238,12 +240,16 @@ func creditOutstanding(ctx context.Context, tx *sqlx.Tx, tenantID, contractID, c
 			return nil, fmt.Errorf("set credit against invoice %s: %w", inv.ID, err)
 		}
 		if status == domain.InvoicePaid {
+			paidOff = true
 			paid, err := invoicePaidEvent(ctx, tx, tenantID, inv.ID, now)
 			if err != nil {
 				return nil, err
 			}
 			events = append(events, paid)
 		}
+	}
+	if paidOff {
+		return events, clearPaidArrears(ctx, tx, tenantID, []string{contractID})
 	}
 	return events, nil
 }

@@ -179,6 +179,12 @@ var checks = []check{
 		SELECT n.id || ': amount ' || n.amount || ', remaining ' || n.remaining || ', applied ' || coalesce(sum(a.amount), 0)
 		FROM credit_notes n LEFT JOIN credit_note_applications a ON a.credit_note_id = n.id
 		GROUP BY n.id HAVING coalesce(sum(a.amount), 0) <> n.amount - n.remaining OR n.remaining < 0 OR n.remaining > n.amount`},
+	// A schedule is in arrears while what its dunning ran out on is unpaid:
+	// paid off (a resumed attempt, credit), it is not.
+	{"in arrears only while owing", `
+		SELECT c.number || ': in arrears, nothing unpaid'
+		FROM contracts c
+		WHERE c.schedule_in_arrears AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.contract_id = c.id AND i.status = 'UNPAID')`},
 	{"each credit one credit note", `
 		SELECT i.id || ': credit ' || i.total || ', notes ' || coalesce(string_agg(n.amount::text, ','), 'none')
 		FROM invoices i LEFT JOIN credit_notes n ON n.invoice_id = i.id
