@@ -126,7 +126,8 @@ func ruleFacts(in flow.OpenAmendmentInput, ct domain.Contract, q domain.Quote) r
 			Status: ct.Status, Currency: ct.Currency, RecurringAmount: ct.RecurringAmount,
 			MonthsRemaining: int64(domain.MonthsRemaining(q.EffectiveDate, ct.ExpirationDate)),
 		},
-		Quote: rules.QuoteFacts{RecurringDelta: q.RecurringDelta, ProrationAmount: q.ProrationTotal, PercentChange: percentChange(q), Discount: discountPercent(q)},
+		Quote: rules.QuoteFacts{RecurringDelta: q.RecurringDelta, ProrationAmount: q.ProrationTotal, PercentChange: percentChange(q),
+			Discount: discountPercent(q), CancelsContract: q.CancelsContract},
 	}
 }
 

@@ -282,3 +282,28 @@ func TestRetriedDecisionAnswersWithTheOutcome(t *testing.T) {
 	require.Equal(t, http.StatusOK, again.Status, "%s", again.Body)
 	assert.Equal(t, "WITHDRAWN", again.JSON(t)["status"])
 }
+
+// Removing a contract's last offering cancels it (the seed says so), so a
+// rule on cancelsContract holds it as it holds a CANCELLATION: a probe
+// cancelled a contract at once this way while the README's rule, on the
+// action alone, held its CANCELLATION for review.
+func TestARuleOnCancellationsHoldsTheRemovalOfTheLastOffering(t *testing.T) {
+	env := newAmendmentEnv(t)
+	putRules(t, env, map[string]any{"id": "cancel", "name": "Cancellations", "when": `cancelsContract`})
+	ct := fiveSeats(env, nil)
+	id := ct["id"].(string)
+
+	removal := held(t, env, map[string]any{"action": "REMOVE_OFFERING", "contractId": id,
+		"payload": map[string]any{"offerings": []any{map[string]any{"offeringId": "off_team"}}}})
+	am := env.Do("GET", "/api/amendments/"+removal, env.A.SubmitterKey, nil).JSON(t)
+	assert.Equal(t, "cancel", am["matchedRule"].(map[string]any)["id"])
+	assert.Equal(t, true, am["quote"].(map[string]any)["cancelsContract"])
+	contract := env.Do("GET", "/api/contracts/"+id, env.A.SubmitterKey, nil).JSON(t)
+	assert.Equal(t, "active", contract["status"], "held, not applied")
+
+	rejected := env.Do("POST", "/api/amendments/"+removal+"/reject", env.A.ApproverKey, map[string]any{"comment": "no"})
+	require.Equal(t, http.StatusOK, rejected.Status, "%s", rejected.Body)
+	held(t, env, cancel(id))
+	// A change that leaves an offering is not a cancellation.
+	require.Equal(t, http.StatusOK, change(env, env.A.SubmitterKey, seats(id, 6)).Status)
+}

@@ -99,12 +99,15 @@ type ContractFacts struct {
 	MonthsRemaining int64
 }
 
-// QuoteFacts describe the priced change.
+// QuoteFacts describe the priced change. CancelsContract is true for every
+// change that ends the contract: a CANCELLATION, and a REMOVE_OFFERING of
+// its last offering, which the seed makes a cancellation too.
 type QuoteFacts struct {
 	RecurringDelta  int64
 	ProrationAmount int64
 	PercentChange   float64
 	Discount        int64
+	CancelsContract bool
 }
 
 func (f Facts) activation() map[string]any {
@@ -120,6 +123,7 @@ func (f Facts) activation() map[string]any {
 			"recurringDelta": f.Quote.RecurringDelta, "prorationAmount": f.Quote.ProrationAmount,
 			"percentChange": f.Quote.PercentChange, "discount": f.Quote.Discount,
 		},
+		"cancelsContract": f.Quote.CancelsContract,
 	}
 }
 
@@ -137,6 +141,9 @@ var env = sync.OnceValues(func() (*cel.Env, error) {
 		cel.Variable("action", cel.StringType),
 		cel.Variable("source", cel.StringType),
 		cel.Variable("actor", cel.StringType),
+		// A bool of its own, not in the quote's map: a rule that is just
+		// cancelsContract then compiles as the boolean it is.
+		cel.Variable("cancelsContract", cel.BoolType),
 		cel.Variable("contract", cel.MapType(cel.StringType, cel.DynType)),
 		cel.Variable("quote", cel.MapType(cel.StringType, cel.DynType)),
 	)

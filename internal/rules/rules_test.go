@@ -55,6 +55,17 @@ func TestMatchPicksTheFirstTrueRule(t *testing.T) {
 	assert.False(t, ok)
 }
 
+// cancelsContract sees every change that ends the contract, whatever
+// its action.
+func TestARuleSeesWhetherTheChangeCancelsTheContract(t *testing.T) {
+	set, err := Compile([]Rule{{ID: "cancel", When: `cancelsContract`}})
+	require.NoError(t, err)
+	_, _, ok := set.Match(Facts{Action: "REMOVE_OFFERING", Quote: QuoteFacts{CancelsContract: true}})
+	assert.True(t, ok)
+	_, _, ok = set.Match(Facts{Action: "REMOVE_OFFERING"})
+	assert.False(t, ok)
+}
+
 func TestRuleThatFailsAtRuntimeHoldsTheChange(t *testing.T) {
 	set, err := Compile([]Rule{{ID: "typo", When: `contract.colour == "red"`}})
 	require.NoError(t, err)
