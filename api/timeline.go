@@ -26,7 +26,8 @@ func (s *server) getContractTimeline(c *gin.Context) {
 }
 
 // getContractAsOf answers the contract as it will be on the date asOf names:
-// its terms after every scheduled amendment dated on or before it. Only the
+// its terms after every scheduled amendment dated on or before it, and
+// expired from its expiration date if its terms are EXPIRE. Only the
 // future is projected: a date before today is refused, since the contract's
 // past is in its segments and applied amendments, not in its pending ones.
 func (s *server) getContractAsOf(c *gin.Context, raw string) {
@@ -46,7 +47,7 @@ func (s *server) getContractAsOf(c *gin.Context, raw string) {
 			"asOf %s is before today (%s): only the contract's future is projected; its past is in its segments and amendments", on, today))
 		return
 	}
-	pr := domain.Project(tl.Contract, tl.Pending, on)
+	pr := domain.ProjectOn(tl.Contract, tl.Pending, on)
 	c.JSON(http.StatusOK, projectedContract{Contract: pr.Contract, AsOf: on, CancelledBy: pr.CancelledBy})
 }
 

@@ -80,6 +80,21 @@ func (t RenewalTerms) Validate(field string) error {
 // NoticeDate is when the renewal of a term ending on end opens.
 func (t RenewalTerms) NoticeDate(end Date) Date { return end.AddDays(-t.NoticeDays) }
 
+// ProjectOn is ct as it will be on `on`: Project, then the end of the
+// term carried out as EndTerm will carry it out. A contract that is to
+// EXPIRE is expired from its expiration date, the first day its term no
+// longer covers. An AUTO_RENEW one stays active: its terms are those of the
+// renewals accepted on its timeline by then (one not yet opened or still in
+// review is not projected, as no renewal's prices are known before it is
+// opened). An EVERGREEN one runs on until it is cancelled.
+func ProjectOn(ct Contract, timeline []Pending, on Date) Projection {
+	pr := Project(ct, timeline, on)
+	if c := &pr.Contract; c.Status == ContractActive && c.Renewal.Mode == Expire && !c.ExpirationDate.IsZero() && !on.Before(c.ExpirationDate) {
+		c.Status = ContractExpired
+	}
+	return pr
+}
+
 // Outcomes of a term's end: the contract expired; an accepted renewal
 // applies on the date; or nothing was left to do (the term had already
 // ended or been renewed, or the contract runs on: evergreen, or no longer
