@@ -46,8 +46,14 @@ func (s *server) putCatalog(c *gin.Context) {
 	c.JSON(http.StatusOK, normaliseCatalog(cat))
 }
 
-// normaliseCatalog shows absent lists as [] rather than null.
+// normaliseCatalog shows absent lists as [] rather than null, and the
+// default renewal terms with the numbers left out filled in, as contracts
+// get them: a catalog read and put back is then accepted as it was.
 func normaliseCatalog(c domain.Catalog) domain.Catalog {
+	if c.Renewal != nil {
+		terms := c.Renewal.WithDefaults()
+		c.Renewal = &terms
+	}
 	c.Products = nonNil(c.Products)
 	c.Offerings = nonNil(c.Offerings)
 	c.SalesItems = nonNil(c.SalesItems)

@@ -386,10 +386,12 @@ func thousands(n int64) string {
 	return s
 }
 
-// renewalTermsLimits bound a contract's renewal terms where a request gives them.
+// renewalTermsLimits bound a contract's renewal terms where a request gives
+// them. A number given is kept: 0, which stored terms hold for one left out
+// (domain.RenewalTerms.WithDefaults), is refused rather than replaced.
 var renewalTermsLimits = map[string]limit{
 	"mode":              noted(ident(32), "AUTO_RENEW, EXPIRE or EVERGREEN"),
-	"termMonths":        noted(integer(0, domain.MaxTermMonths), "0 or omitted: 12"),
+	"termMonths":        noted(integer(1, domain.MaxTermMonths), "omitted: 12"),
 	"upliftBasisPoints": noted(integer(-domain.MaxUpliftBasis, domain.MaxUpliftBasis), "350 = 3.5 %"),
-	"noticeDays":        noted(integer(0, domain.MaxNoticeDays), "0 or omitted: 30; only AUTO_RENEW gives notice"),
+	"noticeDays":        noted(integer(1, domain.MaxNoticeDays), "omitted: 30; only AUTO_RENEW gives notice"),
 }

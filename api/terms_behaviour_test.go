@@ -370,8 +370,8 @@ func TestRenewalTermsChangeThroughSelfService(t *testing.T) {
 	assert.Equal(t, "RENEWAL_TERMS_CHANGE", history[0].(map[string]any)["action"])
 	assert.Equal(t, "APPLIED", history[0].(map[string]any)["status"])
 
-	// Left out (0), the term's length is the default year.
-	short := change(env, env.A.SubmitterKey, termsChange(id, map[string]any{"mode": "EVERGREEN", "termMonths": 0}))
+	// Left out, the term's length is the default year.
+	short := change(env, env.A.SubmitterKey, termsChange(id, map[string]any{"mode": "EVERGREEN"}))
 	require.Equal(t, http.StatusOK, short.Status, "%s", short.Body)
 	got = contractRead(env, id)()
 	assert.Equal(t, map[string]any{"mode": "EVERGREEN", "termMonths": 12.0, "upliftBasisPoints": 0.0, "noticeDays": 30.0}, got["renewal"])
@@ -393,9 +393,11 @@ func TestRenewalTermsChangeThroughSelfService(t *testing.T) {
 		{"no terms", termsChange(id, nil), 400, "renewal is required for RENEWAL_TERMS_CHANGE"},
 		{"payload given", withPayload, 400, "payload must be null for RENEWAL_TERMS_CHANGE"},
 		{"terms on another action", onAnotherAction, 400, "renewal is only a field of RENEWAL_TERMS_CHANGE"},
-		{"term too long", termsChange(id, map[string]any{"mode": "AUTO_RENEW", "termMonths": 121}), 422, "renewal.termMonths must be a whole number from 0 to 120"},
+		{"term too long", termsChange(id, map[string]any{"mode": "AUTO_RENEW", "termMonths": 121}), 422, "renewal.termMonths must be a whole number from 1 to 120"},
 		{"uplift above 100 %", termsChange(id, map[string]any{"mode": "AUTO_RENEW", "upliftBasisPoints": 10001}), 422, "renewal.upliftBasisPoints must be a whole number from −10,000 to 10,000"},
-		{"notice too long", termsChange(id, map[string]any{"mode": "AUTO_RENEW", "noticeDays": 366}), 422, "renewal.noticeDays must be a whole number from 0 to 365"},
+		{"no months", termsChange(id, map[string]any{"mode": "AUTO_RENEW", "termMonths": 0}), 422, "renewal.termMonths must be a whole number from 1 to 120"},
+		{"no notice", termsChange(id, map[string]any{"mode": "AUTO_RENEW", "noticeDays": 0}), 422, "renewal.noticeDays must be a whole number from 1 to 365"},
+		{"notice too long", termsChange(id, map[string]any{"mode": "AUTO_RENEW", "noticeDays": 366}), 422, "renewal.noticeDays must be a whole number from 1 to 365"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -172,7 +172,10 @@ func TestTermsTenantDefaultComesFromTheCatalog(t *testing.T) {
 	own := fiveSeats(env, map[string]any{"renewal": map[string]any{"mode": "EVERGREEN"}})
 	assert.Equal(t, map[string]any{"mode": "EVERGREEN", "termMonths": 12.0, "upliftBasisPoints": 0.0, "noticeDays": 30.0}, own["renewal"])
 
-	for _, bad := range []domain.RenewalTerms{{Mode: "FOREVER"}, {Mode: domain.AutoRenew, TermMonths: 121}, {Mode: domain.AutoRenew, UpliftBasisPoints: -10001}} {
+	for _, bad := range []domain.RenewalTerms{
+		{Mode: "FOREVER", TermMonths: 12, NoticeDays: 30}, {Mode: domain.AutoRenew, TermMonths: 121, NoticeDays: 30},
+		{Mode: domain.AutoRenew, TermMonths: 12, UpliftBasisPoints: -10001, NoticeDays: 30},
+	} {
 		cat.Renewal = &bad
 		resp := env.Do("PUT", "/api/catalog", env.A.OperatorKey, cat)
 		assert.Equal(t, http.StatusBadRequest, resp.Status, "%+v: %s", bad, resp.Body)
@@ -249,4 +252,53 @@ func TestARefusedRenewalExpiresTheContractSayingWhy(t *testing.T) {
 	assert.Equal(t, "expired", data.Status)
 	assert.Contains(t, data.ExpiredBecause, "its renewal was refused: ")
 	assert.Contains(t, data.ExpiredBecause, "beyond the limit of 20000", "%s", data.ExpiredBecause)
+}
+
+// A number a client gives in renewal terms is kept or refused, never
+// replaced: a probe sent noticeDays 0 and termMonths 0, which the limits
+// accepted ("0 to 365", "0 to 120") and the defaults then turned into 30
+// and 12. Left out, they still take the defaults; a catalog read shows its
+// terms filled in, so one read and put back is accepted.
+func TestRenewalTermsKeepOrRefuseTheNumbersGiven(t *testing.T) {
+	env := newAmendmentEnv(t)
+	create := func(terms map[string]any) testkit.Response {
+		return env.Do("POST", "/api/contract-actions", env.A.SubmitterKey, map[string]any{
+			"accountNumber": "ACC-zero", "actions": []any{map[string]any{"type": "create-contract-with-plan", "createContractWithPlan": []any{map[string]any{
+				"planId": "off_team", "effectiveDate": "2026-01-01", "expirationDate": "2028-01-01", "currency": []string{"USD"},
+				"quantities": map[string]int{"prod_seat": 5}, "renewal": terms,
+			}}}},
+		})
+	}
+	for field, want := range map[string]string{"noticeDays": "from 1 to 365", "termMonths": "from 1 to 120"} {
+		resp := create(map[string]any{"mode": "AUTO_RENEW", field: 0})
+		assert.Equal(t, http.StatusBadRequest, resp.Status, "%s 0: %s", field, resp.Body)
+		assert.Contains(t, string(resp.Body), "renewal."+field+" must be a whole number "+want)
+	}
+	given := map[string]any{"mode": "AUTO_RENEW", "termMonths": 1.0, "upliftBasisPoints": 0.0, "noticeDays": 1.0}
+	resp := create(given)
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	assert.Equal(t, given, contractRead(env, resp.JSON(t)["contractId"].(string))()["renewal"], "the smallest numbers are kept")
+	resp = create(map[string]any{"mode": "AUTO_RENEW"})
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	assert.Equal(t, map[string]any{"mode": "AUTO_RENEW", "termMonths": 12.0, "upliftBasisPoints": 0.0, "noticeDays": 30.0},
+		contractRead(env, resp.JSON(t)["contractId"].(string))()["renewal"], "left out, the defaults")
+
+	cat := demo.Catalog()
+	cat.Renewal = &domain.RenewalTerms{Mode: domain.AutoRenew, NoticeDays: 0, TermMonths: 12}
+	refused := env.Do("PUT", "/api/catalog", env.A.OperatorKey, cat)
+	assert.Equal(t, http.StatusBadRequest, refused.Status, "%s", refused.Body)
+	assert.Contains(t, string(refused.Body), "renewal.noticeDays must be a whole number from 1 to 365")
+	var asMap map[string]any
+	raw, err := json.Marshal(demo.Catalog())
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &asMap))
+	asMap["renewal"] = map[string]any{"mode": "AUTO_RENEW"}
+	put := env.Do("PUT", "/api/catalog", env.A.OperatorKey, asMap)
+	require.Equal(t, http.StatusOK, put.Status, "%s", put.Body)
+	filled := map[string]any{"mode": "AUTO_RENEW", "termMonths": 12.0, "upliftBasisPoints": 0.0, "noticeDays": 30.0}
+	assert.Equal(t, filled, put.JSON(t)["renewal"])
+	read := env.Do("GET", "/api/catalog", env.A.OperatorKey, nil)
+	assert.Equal(t, filled, read.JSON(t)["renewal"])
+	back := env.Do("PUT", "/api/catalog", env.A.OperatorKey, json.RawMessage(read.Body))
+	assert.Equal(t, http.StatusOK, back.Status, "a catalog read is put back as it is: %s", back.Body)
 }

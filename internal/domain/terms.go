@@ -51,6 +51,9 @@ type RenewalTerms struct {
 var DefaultRenewalTerms = RenewalTerms{Mode: Expire, TermMonths: DefaultTermMonths, NoticeDays: DefaultNoticeDays}
 
 // WithDefaults fills the numbers a request left out (zero) from the defaults.
+// Zero means left out, as stored terms have always held it: a request that
+// gives termMonths or noticeDays gives 1 or more (the API refuses 0 when it
+// decodes it), so no number a client sends is replaced.
 func (t RenewalTerms) WithDefaults() RenewalTerms {
 	if t.TermMonths == 0 {
 		t.TermMonths = DefaultTermMonths
@@ -71,8 +74,8 @@ func (t RenewalTerms) Validate(field string) error {
 		return Errorf(KindInvalid, field+".termMonths", "%s.termMonths must be from 1 to %d", field, MaxTermMonths)
 	case t.UpliftBasisPoints < -MaxUpliftBasis || t.UpliftBasisPoints > MaxUpliftBasis:
 		return Errorf(KindInvalid, field+".upliftBasisPoints", "%s.upliftBasisPoints must be from %d to %d", field, -MaxUpliftBasis, MaxUpliftBasis)
-	case t.NoticeDays < 0 || t.NoticeDays > MaxNoticeDays:
-		return Errorf(KindInvalid, field+".noticeDays", "%s.noticeDays must be from 0 to %d", field, MaxNoticeDays)
+	case t.NoticeDays < 1 || t.NoticeDays > MaxNoticeDays:
+		return Errorf(KindInvalid, field+".noticeDays", "%s.noticeDays must be from 1 to %d", field, MaxNoticeDays)
 	}
 	return nil
 }

@@ -61,7 +61,7 @@ func TestRenewalTermsBounds(t *testing.T) {
 		ok, with(func(t *RenewalTerms) { t.Mode = Evergreen }),
 		with(func(t *RenewalTerms) { t.TermMonths = 1 }), with(func(t *RenewalTerms) { t.TermMonths = 120 }),
 		with(func(t *RenewalTerms) { t.UpliftBasisPoints = -10000 }), with(func(t *RenewalTerms) { t.UpliftBasisPoints = 10000 }),
-		with(func(t *RenewalTerms) { t.NoticeDays = 0 }), with(func(t *RenewalTerms) { t.NoticeDays = 365 }),
+		with(func(t *RenewalTerms) { t.NoticeDays = 1 }), with(func(t *RenewalTerms) { t.NoticeDays = 365 }),
 	}
 	for _, terms := range valid {
 		assert.NoError(t, terms.Validate("renewal"), "%+v", terms)
@@ -75,6 +75,7 @@ func TestRenewalTermsBounds(t *testing.T) {
 		{"renewal.termMonths", with(func(t *RenewalTerms) { t.TermMonths = 121 })},
 		{"renewal.upliftBasisPoints", with(func(t *RenewalTerms) { t.UpliftBasisPoints = -10001 })},
 		{"renewal.upliftBasisPoints", with(func(t *RenewalTerms) { t.UpliftBasisPoints = 10001 })},
+		{"renewal.noticeDays", with(func(t *RenewalTerms) { t.NoticeDays = 0 })},
 		{"renewal.noticeDays", with(func(t *RenewalTerms) { t.NoticeDays = -1 })},
 		{"renewal.noticeDays", with(func(t *RenewalTerms) { t.NoticeDays = 366 })},
 	}
