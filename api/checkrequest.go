@@ -15,6 +15,8 @@ import (
 // surface's format before any handler reads it: such a value never reaches
 // Postgres (which refuses NUL outright) nor a workflow.
 //
+// A parameter the API reads given more than once is refused too.
+//
 // A query string that does not parse (a bad %-escape, a ";") is refused
 // whole: Go's parser drops the pair it cannot read and keeps the rest, so
 // "?preview=true%zz" would otherwise be a change made, not a preview.
@@ -32,6 +34,12 @@ func requestProblem(c *gin.Context) error {
 	for _, name := range sortedKeys(query) {
 		if err := checkValue("query parameter", name, ident(maxID), queryDefault); err != nil {
 			return err
+		}
+		// A parameter the API reads takes one value: handlers read the
+		// first, so ?type=a&type=b would filter by a alone, and
+		// ?preview=false&preview=true make the change.
+		if _, read := queryLimits[name]; read && len(query[name]) > 1 {
+			return fmt.Errorf("query parameter %s is given %d times; give it once", name, len(query[name]))
 		}
 		for _, v := range query[name] {
 			if err := checkValue("query parameter "+name, v, queryLimits[name], queryDefault); err != nil {

@@ -38,8 +38,9 @@ type eventView struct {
 func toEventView(e store.Event) eventView { return eventView(e) }
 
 // listEvents reads the tenant's events in order: `after` is the sequence of
-// the last event the caller has seen; `type` narrows to one event type. A
-// page ends at pageSize events or before the event that would take it past
+// the last event the caller has seen; `type` narrows to one event type
+// (requestProblem refuses it given twice). A page ends at pageSize events
+// or before the event that would take it past
 // maxEventPageBytes (eventPageFits), and says hasMore: the next page, after
 // its last event, starts with the first one left out.
 func (s *server) listEvents(c *gin.Context) {
