@@ -61,7 +61,7 @@ func (s *server) getBillingRun(c *gin.Context) {
 	// run's asOf could not be, is no run's.
 	id := c.Param("id")
 	day, err := time.Parse(time.DateOnly, id)
-	if err != nil || checkDate("id", id) != nil {
+	if err != nil || checkDate("id", id, false) != nil {
 		s.fail(c, domain.Errorf(domain.KindInvalid, "id", "a billing run's id is its asOf date (YYYY-MM-DD, years %d to %d)", minDateYear, maxDateYear))
 		return
 	}

@@ -197,7 +197,7 @@ func checkString(path, s string, lim limit, known bool) error {
 	}
 	switch lim.Kind {
 	case kindDate:
-		return checkDate(path, s)
+		return checkDate(path, s, lim.Instant)
 	case kindDateTime:
 		return checkDateTime(path, s)
 	case kindText:
@@ -240,11 +240,21 @@ func checkInteger(path string, n json.Number, lim limit) error {
 	return nil
 }
 
-func checkDate(path, s string) error {
-	d, err := domain.ParseDate(s)
+// checkDate holds a date to YYYY-MM-DD (or, instant, to what
+// domain.ParseDate takes) and to the years a date may have. domain.Date
+// decodes a date-time too, as the one seed field typed so needs: any other
+// date field is refused here, in the words a malformed date has.
+func checkDate(path, s string, instant bool) error {
+	parse := domain.ParseCivilDate
+	if instant {
+		parse = domain.ParseDate
+	}
+	d, err := parse(s)
 	switch {
-	case err != nil:
+	case err != nil && instant:
 		return nil // the decoder names the field and the format
+	case err != nil:
+		return fieldError(path, err.Error())
 	case d.IsZero():
 		return fieldError(path, fmt.Sprintf("%s is the zero date, not a date; leave the field out to mean \"not given\"", s))
 	case d.Year() < minDateYear || d.Year() > maxDateYear:

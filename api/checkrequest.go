@@ -66,8 +66,8 @@ func checkValue(what, v string, lim, fallback limit) error {
 	case "":
 		lim = fallback
 	case kindDate:
-		// A date's form is its handler's to refuse; its years are bounded here.
-		return checkDate(what, v)
+		// A date is YYYY-MM-DD, within its years.
+		return checkDate(what, v, lim.Instant)
 	}
 	return checkBounded(what, v, lim)
 }

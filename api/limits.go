@@ -78,6 +78,8 @@ type limit struct {
 	Filled bool
 	// Note documents a bound checked after decoding, by the domain.
 	Note string
+	// Instant: a date that takes an RFC 3339 date-time too (its UTC day), as a seed types it.
+	Instant bool
 }
 
 func text(n int) limit  { return limit{Kind: kindText, MaxLen: n} }
@@ -97,6 +99,7 @@ func pattern(n int, re, name string) limit {
 var (
 	boolean  = limit{Kind: kindBool}
 	date     = limit{Kind: kindDate}
+	instant  = limit{Kind: kindDate, Instant: true}
 	dateTime = limit{Kind: kindDateTime}
 	// uuidText is an id the service issued as a UUID.
 	uuidText = pattern(36, `^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`, "a UUID")
@@ -180,7 +183,7 @@ var bodySchemas = []bodySchema{
 	body[domain.Change]("self-service: POST /api/selfService/contract", merge(map[string]limit{
 		"action":                                   ident(32),
 		"contractId":                               ident(maxID),
-		"effectiveDate":                            noted(date, "from today to before the contract's expiration"),
+		"effectiveDate":                            noted(instant, "from today to before the contract's expiration"),
 		"relativeEffectiveDate":                    ident(32),
 		"payload":                                  object,
 		"payload.offerings":                        list(100),

@@ -118,6 +118,9 @@ func (l limit) bounds() string {
 	case kindInteger:
 		return fmt.Sprintf("%s to %s", thousands(l.Min), thousands(l.Max))
 	case kindDate:
+		if l.Instant {
+			return fmt.Sprintf("YYYY-MM-DD, or an RFC 3339 date-time as its UTC day; years %d to %d", minDateYear, maxDateYear)
+		}
 		return fmt.Sprintf("YYYY-MM-DD, years %d to %d", minDateYear, maxDateYear)
 	case kindDateTime:
 		return fmt.Sprintf("RFC 3339 date-time, years %d to %d", minDateYear, maxDateYear)

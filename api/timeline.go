@@ -31,7 +31,7 @@ func (s *server) getContractTimeline(c *gin.Context) {
 // future is projected: a date before today is refused, since the contract's
 // past is in its segments and applied amendments, not in its pending ones.
 func (s *server) getContractAsOf(c *gin.Context, raw string) {
-	on, err := domain.ParseDate(raw)
+	on, err := domain.ParseCivilDate(raw)
 	if err != nil {
 		s.fail(c, domain.Errorf(domain.KindInvalid, "asOf", "asOf must be a date, YYYY-MM-DD"))
 		return

@@ -38,6 +38,16 @@ func ParseDate(s string) (Date, error) {
 	return Date{}, fmt.Errorf("%q is not a date (want YYYY-MM-DD)", s)
 }
 
+// ParseCivilDate accepts exactly "2006-01-02": the form of every date field
+// but the one a seed types as a date-time (see ParseDate).
+func ParseCivilDate(s string) (Date, error) {
+	t, err := time.Parse(dateLayout, s)
+	if err != nil {
+		return Date{}, fmt.Errorf("%q is not a date (want YYYY-MM-DD)", s)
+	}
+	return DateOf(t), nil
+}
+
 // ParseDateTime parses an RFC 3339 date-time, refusing offsets RFC 3339
 // does not allow (hours past 23, minutes past 59), which Go's parser takes:
 // +24:00 and +00:60 read as a day and an hour.
