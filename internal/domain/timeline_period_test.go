@@ -8,18 +8,25 @@ import (
 )
 
 // periodCatalog sells the team offering monthly ("m") and annually ("y", at
-// ten months' price), and a cheaper biz offering annually; either team item
-// may be crossgraded to biz.
+// ten months' price), and a biz offering: annually, cheaper; monthly, with
+// cheaper seats and dearer storage. Either team item may be crossgraded to
+// annual biz, the monthly one to monthly biz.
 func periodCatalog() *Catalog {
 	cat := benchCatalog()
 	cat.Offerings[0].Rates = append(cat.Offerings[0].Rates,
 		Rate{ID: "y", Currency: "USD", BillingPeriod: Annual, UnitPrices: map[string]int64{"seat": 15000, "tb": 5000}})
 	cat.Offerings = append(cat.Offerings, Offering{
 		ID: "biz", Products: []OfferingProduct{{ProductID: "seat", MinQuantity: 1}, {ProductID: "tb"}},
-		Rates: []Rate{{ID: "y", Currency: "USD", BillingPeriod: Annual, UnitPrices: map[string]int64{"seat": 10000, "tb": 5000}}},
+		Rates: []Rate{
+			{ID: "y", Currency: "USD", BillingPeriod: Annual, UnitPrices: map[string]int64{"seat": 10000, "tb": 5000}},
+			{ID: "m", Currency: "USD", BillingPeriod: Monthly, UnitPrices: map[string]int64{"seat": 1000, "tb": 3000}},
+		},
 	})
-	cat.SalesItems = []SalesItem{{Code: "TEAM-M", OfferingID: "team", RateID: "m"}, {Code: "TEAM-A", OfferingID: "team", RateID: "y"}, {Code: "BIZ-A", OfferingID: "biz", RateID: "y"}}
-	cat.CrossgradePaths = []CrossgradePath{{From: "TEAM-M", To: "BIZ-A"}, {From: "TEAM-A", To: "BIZ-A"}}
+	cat.SalesItems = []SalesItem{
+		{Code: "TEAM-M", OfferingID: "team", RateID: "m"}, {Code: "TEAM-A", OfferingID: "team", RateID: "y"},
+		{Code: "BIZ-A", OfferingID: "biz", RateID: "y"}, {Code: "BIZ-M", OfferingID: "biz", RateID: "m"},
+	}
+	cat.CrossgradePaths = []CrossgradePath{{From: "TEAM-M", To: "BIZ-A"}, {From: "TEAM-A", To: "BIZ-A"}, {From: "TEAM-M", To: "BIZ-M"}}
 	return cat
 }
 
@@ -131,4 +138,23 @@ func TestACrossgradeAtThePeriodEndIsPricedOnTheDateTheProjectionGivesIt(t *testi
 	require.Len(t, got, 3)
 	require.NoError(t, got[2].Err)
 	assert.False(t, got[2].Changed, "re-priced as it was first priced: %+v", got[2].Quote)
+}
+
+// A crossgrade that is a downgrade as the contract is now, waiting for the
+// end of the period, but an upgrade, to apply at once, as the changes ahead
+// of it leave the contract by then has no date that agrees with the
+// contract as it will be on it: it is refused, naming those changes.
+func TestACrossgradeWithNoDateOfItsOwnIsRefused(t *testing.T) {
+	cat := periodCatalog()
+	ct, today := periodContract(Monthly), "2026-12-06"
+	tl := []Pending{scheduleOn(t, ct, nil, today, "one-seat", seatsOn("1", "2027-01-06"))}
+	ch := Change{Action: Crossgrade, ContractID: "c", Crossgrade: &CrossgradeChange{SalesItemCode: "BIZ-M"}}
+
+	q, err := PlanOnTimeline(Preflight{Catalog: cat, Contract: ct, Change: ch, Today: d(today)}, nil)
+	require.NoError(t, err)
+	require.Equal(t, d("2027-01-06"), q.EffectiveDate, "5 seats and 1 TB cost 8000 a month on either: a downgrade")
+	_, err = PlanOnTimeline(Preflight{Catalog: cat, Contract: ct, Change: ch, Today: d(today)}, tl)
+	require.Error(t, err)
+	assert.Equal(t, KindConflict, KindOf(err))
+	assert.Contains(t, err.Error(), "after the amendments ahead of this change on its timeline: one-seat")
 }

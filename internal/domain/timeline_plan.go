@@ -43,8 +43,8 @@ func PlanOnTimeline(p Preflight, timeline []Pending) (Quote, error) {
 			}
 			// A crossgrade the projection turns from a downgrade into an
 			// upgrade: no date agrees with the contract as it will be then.
-			err = Errorf(KindConflict, "effectiveDate", "as contract %s will be on %s, the change would take effect on %s instead; it has no date of its own on the contract's timeline",
-				p.Contract.Number, date, q.EffectiveDate)
+			err = Errorf(KindConflict, "effectiveDate", "the change has no date on contract %s's timeline: as the contract will be on %s, the date it waits for, it would take effect before then",
+				p.Contract.Number, date)
 		}
 		if err != nil {
 			return Quote{}, pr.explain(err, date, func() error { _, err := PlanChange(p); return err })
