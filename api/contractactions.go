@@ -233,14 +233,28 @@ func (s *server) checkRequestedContracts(c *gin.Context, tenantID string, reques
 		}
 		_, err := s.Store.Termination(ctx, tenantID, *id)
 		if errors.Is(err, store.ErrNotFound) {
-			return domain.Errorf(domain.KindInvalid, requested[i].Field+".contractTerminationId",
-				"%s.contractTerminationId %d is not a contract termination of this tenant", requested[i].Field, *id)
+			return unknownTermination(requested[i], *id)
 		}
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// unknownTermination refuses a contract whose termination id is none of the
+// tenant's: the request's own, or, when it names none, its offering's
+// default from the catalog (one stored before the catalog's were checked,
+// see store.PutCatalog), which the refusal names rather than a field the
+// request never sent.
+func unknownTermination(r domain.RequestedContract, id int64) error {
+	if r.ContractTerminationID == nil {
+		return domain.Errorf(domain.KindInvalid, r.Field+".planId",
+			"%s.planId: offering %q defaults to contractTerminationId %d in the catalog, which is not a contract termination of this tenant; "+
+				"send a contractTerminationId, or have the catalog's offering name an existing one", r.Field, r.PlanID, id)
+	}
+	return domain.Errorf(domain.KindInvalid, r.Field+".contractTerminationId",
+		"%s.contractTerminationId %d is not a contract termination of this tenant", r.Field, id)
 }
 
 // toContractActionResponse answers for action a. requested is what the

@@ -9,11 +9,14 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/contractd/contractd/internal/domain"
 )
 
-// PutCatalog replaces the tenant's catalog. It refuses (a conflict naming
+// PutCatalog replaces the tenant's catalog. It refuses (400, listing each
+// offering) a catalog whose offerings default to a contract termination the
+// tenant does not have (checkCatalogTerminations), and (a conflict naming
 // them) a catalog that drops or changes what is in use
 // (domain.Catalog.CheckKeeps): an offering, rate or sales item of an active
 // contract, such a rate's billing period or currency, or a penalty service
@@ -31,6 +34,9 @@ func (s *Store) PutCatalog(ctx context.Context, tenantID, actorID string, c doma
 	}
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := lockCatalog(ctx, tx, tenantID); err != nil {
+			return err
+		}
+		if err := checkCatalogTerminations(ctx, tx, tenantID, &c); err != nil {
 			return err
 		}
 		current, err := loadCatalog(ctx, tx, tenantID)
@@ -59,6 +65,31 @@ func (s *Store) PutCatalog(ctx context.Context, tenantID, actorID string, c doma
 		return ann.append(ctx, tx)
 	})
 	return rebased, err
+}
+
+// checkCatalogTerminations refuses (400, listing each offering) a catalog
+// whose offerings default to a contract termination the tenant does not
+// have. The ones it has are locked (FOR KEY SHARE, in ascending id order as
+// termination writers lock them) until commit, so none is deleted before
+// the catalog naming it is stored; one deleted before is not found. A
+// deletion that waited for the catalog lock, or for these, detaches the
+// offerings of the catalog stored here (TerminationWriter.Delete).
+func checkCatalogTerminations(ctx context.Context, tx *sqlx.Tx, tenantID string, c *domain.Catalog) error {
+	ids := c.TerminationIDs()
+	if len(ids) == 0 {
+		return nil
+	}
+	var found []int64
+	if err := tx.SelectContext(ctx, &found, `
+		SELECT id FROM contract_terminations WHERE tenant_id = $1 AND id = ANY($2) ORDER BY id FOR KEY SHARE`,
+		tenantID, pq.Int64Array(ids)); err != nil {
+		return fmt.Errorf("lock the catalog's contract terminations: %w", err)
+	}
+	known := make(map[int64]bool, len(found))
+	for _, id := range found {
+		known[id] = true
+	}
+	return c.CheckTerminations(known)
 }
 
 func lockCatalog(ctx context.Context, tx *sqlx.Tx, tenantID string) error {

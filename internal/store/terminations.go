@@ -285,8 +285,19 @@ func (w *TerminationWriter) refuseIfUsed(ctx context.Context, id int64) error {
 // detachFromOfferings clears the termination as default of the tenant's
 // catalog offerings and returns their ids.
 func (w *TerminationWriter) detachFromOfferings(ctx context.Context, id int64) ([]string, error) {
-	// WriteTerminations locked the catalog, so no PutCatalog interleaves.
-	cat := w.catalog
+	// WriteTerminations locked the catalog, so no PutCatalog interleaves;
+	// but a tenant without a catalog had no row to lock, and a PutCatalog
+	// storing its first one, naming this termination, may have committed
+	// while Delete waited for its lock on the termination (checkCatalogTerminations):
+	// the catalog is locked and read again.
+	if err := lockCatalog(ctx, w.tx, w.tenantID); err != nil {
+		return nil, err
+	}
+	cat, err := loadCatalog(ctx, w.tx, w.tenantID)
+	if err != nil {
+		return nil, err
+	}
+	w.catalog = cat
 	var detached []string
 	for i := range cat.Offerings {
 		if o := &cat.Offerings[i]; o.ContractTerminationID != nil && *o.ContractTerminationID == id {
