@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -19,6 +18,7 @@ import (
 	"github.com/contractd/contractd/app"
 	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/config"
+	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/store"
 )
 
@@ -185,9 +185,10 @@ func parseKeyCreate(args []string) (string, store.NewKey, error) {
 	case !customer:
 	case strings.TrimSpace(*account) == "":
 		return "", nk, errors.New("--customer needs the account number the key is for")
-	case !utf8.ValidString(*account) || utf8.RuneCountInString(*account) > maxAccountNumber || strings.IndexFunc(*account, unicode.IsControl) >= 0:
+	case !utf8.ValidString(*account) || utf8.RuneCountInString(*account) > maxAccountNumber || domain.CheckIdentifier(*account) != nil:
 		// Bounded as the API bounds one: a key for another would never match.
-		return "", nk, fmt.Errorf("--customer must be an account number: valid text of at most %d characters, without control characters", maxAccountNumber)
+		return "", nk, fmt.Errorf("--customer must be an account number: valid text of at most %d characters, "+
+			"without white space at either end, control or format characters, or invisible separators", maxAccountNumber)
 	case *signs:
 		return "", nk, errors.New("--customer and --hmac cannot be combined: a key has one source, and a customer key's is CUSTOMER")
 	case len(roles) != 1 || roles[0] != auth.RoleSubmitter:

@@ -44,6 +44,9 @@ func TestKeyCreateFlags(t *testing.T) {
 		// A key for an account number the API would never take could never act.
 		{[]string{"--prefix", "ACME", "--role", "submitter", "--customer", strings.Repeat("A", 65)}, "--customer must be an account number"},
 		{[]string{"--prefix", "ACME", "--role", "submitter", "--customer", "ACC\n42"}, "--customer must be an account number"},
+		{[]string{"--prefix", "ACME", "--role", "submitter", "--customer", "ACC-42\u200b"}, "--customer must be an account number"},
+		{[]string{"--prefix", "ACME", "--role", "submitter", "--customer", "ACC\u202e-42"}, "--customer must be an account number"},
+		{[]string{"--prefix", "ACME", "--role", "submitter", "--customer", " ACC-42"}, "--customer must be an account number"},
 		{[]string{"--prefix", "ACME", "--customer", "ACC-42"}, "at least one --role"},
 		{[]string{"--prefix", "ACME", "--role", "approver", "--display-name", strings.Repeat("x", 101)}, "--display-name: the display name has 101 characters"},
 		{[]string{"--prefix", "ACME", "--role", "approver", "--display-name", "Ada\x00"}, "--display-name: the display name must not contain NUL"},

@@ -175,19 +175,3 @@ func (c *Catalog) TerminationIDs() []int64 {
 	slices.Sort(ids)
 	return ids
 }
-
-// CheckTerminations refuses a catalog an offering of which defaults to a
-// contract termination the tenant does not have (none, or another tenant's):
-// known holds those of TerminationIDs that are the tenant's. Every such
-// offering is listed, in the document's order; a contract created on it
-// without a termination of its own would otherwise be refused for a field
-// its request never sent.
-func (c *Catalog) CheckTerminations(known map[int64]bool) error {
-	var p Problems
-	for i, o := range c.Offerings {
-		if id := o.ContractTerminationID; id != nil && !known[*id] {
-			p.Addf("offerings[%d] (%s): contractTerminationId %d is not a contract termination of this tenant", i, o.ID, *id)
-		}
-	}
-	return p.Err()
-}

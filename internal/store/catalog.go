@@ -16,7 +16,8 @@ import (
 
 // PutCatalog replaces the tenant's catalog. It refuses (400, listing each
 // offering) a catalog whose offerings default to a contract termination the
-// tenant does not have (checkCatalogTerminations), and (a conflict naming
+// tenant does not have, or that defines a new id people could not read
+// or tell apart (domain.Catalog.CheckStored), and (a conflict naming
 // them) a catalog that drops or changes what is in use
 // (domain.Catalog.CheckKeeps): an offering, rate or sales item of an active
 // contract, such a rate's billing period or currency, or a penalty service
@@ -36,11 +37,15 @@ func (s *Store) PutCatalog(ctx context.Context, tenantID, actorID string, c doma
 		if err := lockCatalog(ctx, tx, tenantID); err != nil {
 			return err
 		}
-		if err := checkCatalogTerminations(ctx, tx, tenantID, &c); err != nil {
+		known, err := lockCatalogTerminations(ctx, tx, tenantID, &c)
+		if err != nil {
 			return err
 		}
 		current, err := loadCatalog(ctx, tx, tenantID)
 		if err != nil {
+			return err
+		}
+		if err := c.CheckStored(&current, known); err != nil {
 			return err
 		}
 		usage, err := catalogUsage(ctx, tx, tenantID)
@@ -67,29 +72,29 @@ func (s *Store) PutCatalog(ctx context.Context, tenantID, actorID string, c doma
 	return rebased, err
 }
 
-// checkCatalogTerminations refuses (400, listing each offering) a catalog
-// whose offerings default to a contract termination the tenant does not
-// have. The ones it has are locked (FOR KEY SHARE, in ascending id order as
-// termination writers lock them) until commit, so none is deleted before
+// lockCatalogTerminations returns which of the contract terminations the
+// catalog's offerings name are the tenant's (domain.Catalog.CheckStored
+// refuses the others), and locks them (FOR KEY SHARE, in ascending id order
+// as termination writers lock them) until commit, so none is deleted before
 // the catalog naming it is stored; one deleted before is not found. A
 // deletion that waited for the catalog lock, or for these, detaches the
 // offerings of the catalog stored here (TerminationWriter.Delete).
-func checkCatalogTerminations(ctx context.Context, tx *sqlx.Tx, tenantID string, c *domain.Catalog) error {
+func lockCatalogTerminations(ctx context.Context, tx *sqlx.Tx, tenantID string, c *domain.Catalog) (map[int64]bool, error) {
 	ids := c.TerminationIDs()
+	known := make(map[int64]bool, len(ids))
 	if len(ids) == 0 {
-		return nil
+		return known, nil
 	}
 	var found []int64
 	if err := tx.SelectContext(ctx, &found, `
 		SELECT id FROM contract_terminations WHERE tenant_id = $1 AND id = ANY($2) ORDER BY id FOR KEY SHARE`,
 		tenantID, pq.Int64Array(ids)); err != nil {
-		return fmt.Errorf("lock the catalog's contract terminations: %w", err)
+		return nil, fmt.Errorf("lock the catalog's contract terminations: %w", err)
 	}
-	known := make(map[int64]bool, len(found))
 	for _, id := range found {
 		known[id] = true
 	}
-	return c.CheckTerminations(known)
+	return known, nil
 }
 
 func lockCatalog(ctx context.Context, tx *sqlx.Tx, tenantID string) error {
