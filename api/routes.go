@@ -23,9 +23,7 @@ import (
 // Long: it is longer than a function should be on purpose: it is the table, and
 // split up it would no longer show every route in one place.
 func (s *server) routes(r *gin.Engine) {
-	r.NoRoute(func(c *gin.Context) {
-		reject(c, surfaceAt(c.Request.URL.Path), http.StatusNotFound, "no such endpoint")
-	})
+	r.NoRoute(notFound)
 	r.NoMethod(func(c *gin.Context) {
 		reject(c, surfaceAt(c.Request.URL.Path), http.StatusMethodNotAllowed, "method not allowed")
 	})
@@ -149,6 +147,20 @@ func surfaceAt(path string) surface {
 		return v5Surface{}
 	}
 	return general{}
+}
+
+// notFound answers a path no route has: in its surface's format, but for
+// the bare "/docs" and "/ui", which browsers are sent on to the pages at
+// "/docs/" and "/ui/" (gin's trailing-slash redirect, which did this, is
+// off). A path below those two is a file of an HTML page; one that does not
+// exist is the file server's plain 404.
+func notFound(c *gin.Context) {
+	switch p := c.Request.URL.Path; {
+	case (p == "/docs" || p+"/" == ui.Prefix) && (c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead):
+		c.Redirect(http.StatusMovedPermanently, p+"/")
+	default:
+		reject(c, surfaceAt(p), http.StatusNotFound, "no such endpoint")
+	}
 }
 
 // underPrefix reports whether path is prefix or a path below it.

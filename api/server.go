@@ -95,6 +95,13 @@ func NewRouter(d Deps) http.Handler {
 	}
 	r.Use(observeHTTP(d.Metrics), s.recoverPanics(general{}), s.accessLog, s.limitBody)
 	r.HandleMethodNotAllowed = true
+	// No path is answered with gin's HTML redirect to another spelling of
+	// it (a trailing slash added or taken away, or cleaned): a path no route
+	// has is a 404 in its surface's format (routes' NoRoute). The v5
+	// surface's paths are routed with and without the slash, and "/docs"
+	// and "/ui" redirect to their pages (notFound).
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
 	s.routes(r)
 	return r
 }

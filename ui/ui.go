@@ -44,7 +44,7 @@ func Handler() http.Handler {
 	})
 }
 
-// Register mounts Handler at Prefix on a Gin router; Gin itself redirects
+// Register mounts Handler at Prefix on a Gin router; the API redirects
 // "/ui" to "/ui/".
 func Register(r gin.IRoutes) {
 	h := gin.WrapH(Handler())
