@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/contractd/contractd/internal/auth"
+	"github.com/contractd/contractd/internal/testkit"
 )
 
 // A client that sends its headers and then only part of its body, as one
@@ -151,4 +153,61 @@ func TestAClientWaitingToSendItsBodyIsAnsweredWithoutIt(t *testing.T) {
 		assert.Equal(t, http.StatusOK, resp.StatusCode, "%s", got)
 	})
 	assert.EqualValues(t, 2, contractVersion(t, env, ct["id"].(string)), "the change let in, once")
+}
+
+// stalled sends a POST declaring a body of 200 bytes and sends none of it;
+// it returns the answer's status, Content-Type and body.
+func stalled(t *testing.T, slow *testkit.Env, path, key string) (int, string, string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", slow.HTTP.Listener.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: contractd\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: application/json\r\nContent-Length: 200\r\n\r\n", path, key)
+	require.NoError(t, err)
+	// The test's own bound: without the server's, no answer would come.
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(30*time.Second)))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err, "the server answers a body that never arrived")
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, resp.Header.Get("Content-Type"), string(got)
+}
+
+// A request's body is read, within BodyReadTimeout, before its route decides
+// or changes anything, whether its handler reads a body (crossgrade, which
+// looks its customer up first) or takes none (DDCMS): a probe's
+// restartSchedule declaring a body it never sent had the schedule restarted,
+// its answer held until the deadline, then 200; a crossgrade for an unknown
+// customer, a 404 after it. Both are now 408 in the surface's format, and
+// nothing is changed.
+func TestABodyThatNeverArrivesIs408BeforeAnythingIsDecided(t *testing.T) {
+	env := newAmendmentEnv(t)
+	slow := env.WithBodyReadTimeout(300 * time.Millisecond)
+	ct := fiveSeats(env, nil)
+	id := ct["id"].(string)
+	history := func() int { return len(scheduleOf(t, env, id)["history"].([]any)) }
+
+	status, kind, body := stalled(t, slow, schedulePath(env.A.Prefix, id, "cancelSchedule"), env.A.SubmitterKey)
+	assert.Equal(t, http.StatusRequestTimeout, status, "%s", body)
+	assert.True(t, strings.HasPrefix(kind, "text/plain"), kind)
+	assert.Equal(t, "Active", scheduleOf(t, env, id)["status"], "not cancelled")
+	assert.Equal(t, 1, history())
+
+	requirePlain(t, scheduleCall(env, schedulePath(env.A.Prefix, id, "cancelSchedule"), env.A.SubmitterKey), http.StatusOK, scheduleCancelled)
+	cancelled := scheduleOf(t, env, id)
+	status, kind, body = stalled(t, slow, schedulePath(env.A.Prefix, id, "restartSchedule"), env.A.SubmitterKey)
+	assert.Equal(t, http.StatusRequestTimeout, status, "%s", body)
+	assert.True(t, strings.HasPrefix(kind, "text/plain"), kind)
+	assert.Equal(t, cancelled, scheduleOf(t, env, id), "not restarted")
+
+	unknown := fmt.Sprintf("/api/customers/%s/contracts/%s/crossgrade", uuid.NewString(), formatRef(ct["ref"]))
+	status, _, body = stalled(t, slow, unknown, env.A.SubmitterKey)
+	assert.Equal(t, http.StatusRequestTimeout, status, "%s", body)
+	assert.Contains(t, body, `"faultCode":90408`)
+
+	status, _, body = stalled(t, slow, "/api/amendments/"+uuid.NewString()+"/withdraw", env.A.SubmitterKey)
+	assert.Equal(t, http.StatusRequestTimeout, status, "%s", body)
+	assert.EqualValues(t, 1, contractVersion(t, env, id), "nothing changed")
 }

@@ -41,6 +41,32 @@ func readBody(c *gin.Context) ([]byte, error) {
 	return body, nil
 }
 
+// bufferedBody is a request's body as read into memory ahead of its handler
+// (readAhead, bodySize, a signature's check), read again from there.
+type bufferedBody struct{ *bytes.Reader }
+
+func (bufferedBody) Close() error { return nil }
+
+func buffered(body []byte) io.ReadCloser { return bufferedBody{bytes.NewReader(body)} }
+
+// readAhead reads a request's whole body, within BodyReadTimeout and
+// MaxBodyBytes (limitBody), before its route's guards and handler decide
+// anything: a handler that takes no body (DDCMS) or checks its path first
+// (crossgrade's customer) would otherwise act, or answer, with a body still
+// to come, and a body that never came changed a schedule and held its answer
+// until the deadline. The handler then reads it from memory.
+func readAhead(c *gin.Context) error {
+	if _, done := c.Request.Body.(bufferedBody); done || c.Request.Body == nil || c.Request.Body == http.NoBody {
+		return nil
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	c.Request.Body = buffered(body)
+	return nil
+}
+
 // errBodyLate is a body that did not arrive within BodyReadTimeout (see
 // limitBody): 408.
 var errBodyLate = errors.New("the request body did not arrive in time")

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -146,7 +144,7 @@ func bodySize(c *gin.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	c.Request.Body = buffered(body)
 	return int64(len(body)), nil
 }
 
@@ -184,6 +182,9 @@ func presentedKey(r *http.Request) (string, error) {
 // its path first, or never reads its body, would not notice it otherwise.
 // For the same reason it holds path segments, query parameters and data
 // headers to their input limits (requestProblem): 400 in the surface's format.
+// Last, it reads the whole body (readAhead), so no route decides or changes
+// anything before its body is there: one that does not arrive within
+// BodyReadTimeout is a 408 in the surface's format.
 func (s *server) authenticate(sf surface) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if c.Request.ContentLength > MaxBodyBytes {
@@ -211,12 +212,7 @@ func (s *server) authenticate(sf surface) gin.HandlerFunc {
 		c.Set(principalKey, p)
 		size, err := bodySize(c)
 		if err != nil {
-			status, message, known := bodyReadProblem(err)
-			if !known {
-				status, message = http.StatusBadRequest, "could not read the request body"
-			}
-			reject(c, sf, status, message)
-			c.Abort()
+			rejectUnreadBody(c, sf, err)
 			return
 		}
 		// Limited here, right after the key is known, so that no
@@ -230,8 +226,24 @@ func (s *server) authenticate(sf surface) gin.HandlerFunc {
 			c.Abort()
 			return
 		}
+		// The body is all there before the route decides or changes anything.
+		if err := readAhead(c); err != nil {
+			rejectUnreadBody(c, sf, err)
+			return
+		}
 		c.Next()
 	}
+}
+
+// rejectUnreadBody refuses a request whose body could not be read: 408 (it
+// did not arrive within BodyReadTimeout), 413 or 400.
+func rejectUnreadBody(c *gin.Context, sf surface, err error) {
+	status, message, known := bodyReadProblem(err)
+	if !known {
+		status, message = http.StatusBadRequest, "could not read the request body"
+	}
+	reject(c, sf, status, message)
+	c.Abort()
 }
 
 // refusal is a credential refused with 401; its text is shown to the client.

@@ -1,11 +1,9 @@
 package api
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -49,7 +47,7 @@ func (s *server) signedPrincipal(c *gin.Context, keyID string) (auth.Principal, 
 	if err != nil {
 		return auth.Principal{}, err
 	}
-	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	c.Request.Body = buffered(body)
 	want := auth.SignRequest(secret, c.Request.Method, c.Request.URL.RequestURI(), ts, body)
 	if !hmac.Equal([]byte(sig), []byte(want)) {
 		return auth.Principal{}, refusal("the signature does not match the request")
