@@ -124,7 +124,7 @@ func (s *Service) activities() activities.Deps {
 // spans of its trace.
 func ClientOptions(logger *slog.Logger, tracing trace.TracerProvider) (client.Options, error) {
 	opts := client.Options{
-		Logger:             sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+		Logger:             sdklog.NewStructuredLogger(slog.New(canceledHeartbeatsQuiet{logger.Handler()}).With("component", "temporal-sdk")),
 		ContextPropagators: []workflow.ContextPropagator{correlation.Propagator{}, flow.GrantPropagator{}},
 	}
 	if tracing != nil {
