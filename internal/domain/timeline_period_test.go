@@ -81,8 +81,16 @@ func TestANextBillCycleChangeIsPricedOnTheDateTheProjectionGivesIt(t *testing.T)
 	assert.Equal(t, Monthly, q.BillingPeriod)
 	assert.Empty(t, q.Proration, "a change on the next bill cycle prorates nothing")
 
-	got := Rebase(periodCatalog(), ct, append(tl, back), d(today), nil, func(Pending) CrossgradeFacts { return CrossgradeFacts{} })
-	require.Len(t, got, 3)
+	requireRebasedAsPriced(t, periodCatalog(), ct, append(tl, back), today)
+}
+
+// requireRebasedAsPriced re-bases a timeline as its contract's workflow
+// would today and requires every change on it priced again as it was
+// first priced.
+func requireRebasedAsPriced(t *testing.T, cat *Catalog, ct Contract, tl []Pending, today string) {
+	t.Helper()
+	got := Rebase(cat, ct, tl, d(today), nil, func(Pending) CrossgradeFacts { return CrossgradeFacts{} })
+	require.Len(t, got, len(tl))
 	for _, r := range got {
 		require.NoError(t, r.Err, r.ID)
 		assert.False(t, r.Changed, "%s is re-priced as it was first priced: %+v", r.ID, r.Quote)
@@ -106,11 +114,7 @@ func TestANextBillCycleChangeIsNeverDatedBeforeTheCurrentPeriodEnds(t *testing.T
 	assert.Equal(t, int64(8000), q.RecurringBefore, "after the change to monthly billing of its date")
 	assert.Equal(t, int64(12500), q.RecurringAfter)
 	assert.Empty(t, q.Proration)
-	got := Rebase(periodCatalog(), ct, append(tl, seats), d(today), nil, func(Pending) CrossgradeFacts { return CrossgradeFacts{} })
-	for _, r := range got {
-		require.NoError(t, r.Err, r.ID)
-		assert.False(t, r.Changed, "%s is re-priced as it was first priced: %+v", r.ID, r.Quote)
-	}
+	requireRebasedAsPriced(t, periodCatalog(), ct, append(tl, seats), today)
 }
 
 // A crossgrade that changes the billing period waits for the end of the
@@ -134,10 +138,7 @@ func TestACrossgradeAtThePeriodEndIsPricedOnTheDateTheProjectionGivesIt(t *testi
 
 	q.ID, q.Status = "crossgrade", StatusScheduled
 	cg := Pending{ID: "crossgrade", Status: StatusScheduled, Seq: 3, Quote: q, QuoteVersion: 1, Change: &ch}
-	got := Rebase(cat, ct, append(tl, cg), d(today), nil, func(Pending) CrossgradeFacts { return CrossgradeFacts{} })
-	require.Len(t, got, 3)
-	require.NoError(t, got[2].Err)
-	assert.False(t, got[2].Changed, "re-priced as it was first priced: %+v", got[2].Quote)
+	requireRebasedAsPriced(t, cat, ct, append(tl, cg), today)
 }
 
 // A crossgrade that is a downgrade as the contract is now, waiting for the
