@@ -202,7 +202,9 @@ func crossgradeLine(cat *Catalog, ct Contract, cg CrossgradeChange, current Line
 	if r.BillingPeriod != ct.BillingPeriod || (!upgrade && !cg.DowngradeImmediately) {
 		effective = PeriodContaining(ct.EffectiveDate, ct.BillingCycleDay, ct.BillingPeriod, today).End
 	}
-	if !effective.Before(ct.ExpirationDate) {
+	// An evergreen contract runs on past its expiration date, the end of
+	// its minimum term, until it is cancelled.
+	if !effective.Before(ct.ExpirationDate) && ct.Renewal.Mode != Evergreen {
 		return unable("", "contract %s expires on %s, before the crossgrade could take effect", ct.Number, ct.ExpirationDate)
 	}
 	return line, effective, nil

@@ -17,6 +17,13 @@ func PlanAmendment(cat *Catalog, ct Contract, ch Change, today Date, charges []T
 	if err != nil {
 		return Quote{}, err
 	}
+	if len(after) == 0 && ch.Action != Cancellation && ch.RelativeEffectiveDate == EndOfTerm {
+		// At the end of the term only a CANCELLATION comes before the
+		// renewal and owes no fee; a removal would apply to the renewed term.
+		return Quote{}, Errorf(KindUnprocessable, "relativeEffectiveDate",
+			"removing the last offering of contract %s cancels it: to cancel at the end of its term send a %s with relativeEffectiveDate %s",
+			ct.Number, Cancellation, EndOfTerm)
+	}
 	newPeriod := ct.BillingPeriod
 	if len(after) > 0 {
 		if newPeriod, err = commonBillingPeriod(cat, after); err != nil {

@@ -179,6 +179,14 @@ func replan(cat *Catalog, base Contract, pr Projection, p Pending, today Date, c
 			return err
 		})
 	}
+	if q.CancelsContract && !p.Quote.CancelsContract {
+		// Approval rules judged it as a change that keeps the contract
+		// (cancelsContract false); it must not become a cancellation
+		// unjudged, nor owe an early-termination fee no one quoted.
+		return Quote{}, Errorf(KindConflict, "payload",
+			"amendment %s would now remove the last offering of contract %s, which cancels the contract; it was accepted as a change that keeps it: submit a %s instead",
+			p.ID, pr.Contract.Number, Cancellation)
+	}
 	q.ID, q.Status = p.Quote.ID, p.Quote.Status
 	return q, nil
 }

@@ -159,3 +159,16 @@ func TestACrossgradeWithNoDateOfItsOwnIsRefused(t *testing.T) {
 	assert.Equal(t, KindConflict, KindOf(err))
 	assert.Contains(t, err.Error(), "after the amendments ahead of this change on its timeline: one-seat")
 }
+
+// An evergreen contract runs on past its expiration date, the end of its
+// minimum term, so a crossgrade past that date takes effect as on any
+// other contract: a probe's were all refused as "expires before the
+// crossgrade could take effect".
+func TestACrossgradeOfAnEvergreenContractPastItsMinimumTerm(t *testing.T) {
+	ct := periodContract(Monthly)
+	ct.ExpirationDate, ct.Renewal = d("2027-03-06"), RenewalTerms{Mode: Evergreen}
+	ch := Change{Action: Crossgrade, ContractID: "c", Crossgrade: &CrossgradeChange{SalesItemCode: "BIZ-M"}}
+	q, err := PlanOnTimeline(Preflight{Catalog: periodCatalog(), Contract: ct, Change: ch, Today: d("2027-04-10")}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, d("2027-05-06"), q.EffectiveDate, "not an upgrade: at the end of the period")
+}
