@@ -211,11 +211,6 @@ func checkBounded(path, s string, lim limit) error {
 	if n := utf8.RuneCountInString(s); n > lim.MaxLen {
 		return fieldError(path, fmt.Sprintf("must not be longer than %d characters (it has %d)", lim.MaxLen, n))
 	}
-	if lim.Key {
-		if err := domain.CheckIdentifier(s); err != nil {
-			return fieldError(path, err.Error())
-		}
-	}
 	if lim.Ident && strings.IndexFunc(s, unicode.IsControl) >= 0 {
 		return fieldError(path, "must not contain control characters")
 	}

@@ -176,6 +176,14 @@ func (s *server) createContractAction(c *gin.Context) {
 	c.JSON(http.StatusOK, toContractActionResponse(action, requested))
 }
 
+// newAccountNumberNote documents the check a contract action's
+// accountNumber meets when it would create the account (store.CreateContracts,
+// domain.CheckIdentifier); one naming an existing account is taken as it is,
+// so an account created before the check stays reachable.
+const newAccountNumberNote = "a new account's number is also not blank, without white space at either end, " +
+	"and without control or format characters nor invisible separators (but for a zero width joiner or non-joiner " +
+	"between two letters, marks or symbols); an existing account's number is taken as it is"
+
 // contractActionPending is the status of an action whose workflow has not
 // answered within AmendmentWait: the seed's statuses are a contract's
 // (active, expired, canceled), and none of them says "still being made".

@@ -64,7 +64,6 @@ type limit struct {
 	KeyLen   int   // map: characters of a key
 	Min, Max int64 // integer
 	Ident    bool  // text: no control characters
-	Key      bool  // text: also domain.CheckIdentifier (an account number)
 	// Total bounds a list inside another list: its items in all of them
 	// together (a request's contracts across its actions).
 	Total int
@@ -86,7 +85,6 @@ type limit struct {
 func text(n int) limit  { return limit{Kind: kindText, MaxLen: n} }
 func ident(n int) limit { return limit{Kind: kindText, MaxLen: n, Ident: true} }
 func lines(n int) limit { return limit{Kind: kindText, MaxLen: n, Lines: true} }
-func key(n int) limit   { return limit{Kind: kindText, MaxLen: n, Ident: true, Key: true} }
 func integer(min, max int64) limit {
 	return limit{Kind: kindInteger, Min: min, Max: max}
 }
@@ -160,7 +158,7 @@ var patchHeaderLimits = map[string]limit{
 // bodySchemas lists every request body the API decodes.
 var bodySchemas = []bodySchema{
 	body[contractActionsRequest]("contract-actions: POST /api/contract-actions", merge(map[string]limit{
-		"accountNumber":                      key(maxID),
+		"accountNumber":                      noted(ident(maxID), newAccountNumberNote),
 		"testClockId":                        noted(uuidText, "a test clock of the (sandbox) tenant, not deleted; the contracts live on its time"),
 		"actions":                            list(100),
 		"actions[]":                          object,
@@ -327,7 +325,7 @@ func prefixed(prefix string, tables ...map[string]limit) map[string]limit {
 // paramLimits bound the path segments routes name, by parameter name.
 var paramLimits = map[string]limit{
 	"id":            ident(maxID),
-	"accountNumber": key(maxID),
+	"accountNumber": ident(maxID),
 	"contractId":    ident(maxID),
 	"customerId":    ident(maxID),
 	"contractRef":   pattern(19, `^[0-9]+$`, "digits"),
@@ -342,7 +340,7 @@ var queryLimits = map[string]limit{
 	"pageToken":         pattern(256, `^[A-Za-z0-9_-]+$`, "base64url"),
 	"pageNumber":        pattern(19, `^[0-9]+$`, "digits"),
 	"excludeTotalCount": ident(5),
-	"accountNumber":     key(maxID),
+	"accountNumber":     ident(maxID),
 	"status":            ident(32),
 	"type":              ident(maxID),
 	"after":             pattern(19, `^[0-9]+$`, "digits"),

@@ -109,8 +109,6 @@ func (l limit) bounds() string {
 		s := fmt.Sprintf("≤ %d characters", l.MaxLen)
 		if l.Format != nil {
 			s += "; " + l.FormatName
-		} else if l.Key {
-			s += "; not blank, no white space at either end, no control or format characters nor invisible separators"
 		} else if l.Ident {
 			s += "; no control characters"
 		} else if l.Lines {

@@ -25,3 +25,40 @@ func TestCheckIdentifierRefusesBlankAndInvisibleText(t *testing.T) {
 		assert.Error(t, CheckIdentifier(bad), "%q", bad)
 	}
 }
+
+// A trailing non-ASCII space is white space at the end, not a hidden character.
+func TestCheckIdentifierReportsTrailingSpaceAsWhiteSpace(t *testing.T) {
+	for _, s := range []string{"ACC-1\u3000", "ACC-1\u00a0", "\u3000ACC-1"} {
+		assert.EqualError(t, CheckIdentifier(s), "must not begin or end with white space", "%q", s)
+	}
+	assert.EqualError(t, CheckIdentifier("\u3000"), "must not be blank")
+}
+
+// A zero width joiner or non-joiner is text's own between two letters,
+// marks or symbols; anywhere else it only hides.
+func TestCheckIdentifierJoiners(t *testing.T) {
+	for _, ok := range []string{
+		"👩\u200d💻",     // emoji ZWJ sequence (woman technologist)
+		"شرکت\u200cما", // Persian with a zero width non-joiner
+		"क्\u200dष-1",  // Devanagari: a joiner after the virama (a mark)
+		"ACC-👩\u200d💻-1",
+	} {
+		assert.NoError(t, CheckIdentifier(ok), "%q", ok)
+	}
+	for _, bad := range []string{
+		"\u200dACC-1", "\u200cACC-1", // at the start
+		"ACC-1\u200d", "ACC\u200c", // at the end
+		"ACC-1\u200d2",     // between digits
+		"ACC\u200d-1",      // next to punctuation
+		"A\u200d B",        // next to a space
+		"A\u200d\u200dB",   // two joiners
+		"A\u200c\u200dB",   // a non-joiner and a joiner
+		"\u200d", "\u200c", // alone
+		"A\u200bB",   // a zero width space stays refused
+		"ACC\u202eB", // so does a right-to-left override
+		"A\ufeffB",   // and a byte-order mark
+	} {
+		assert.Error(t, CheckIdentifier(bad), "%q", bad)
+	}
+	assert.EqualError(t, CheckIdentifier("ACC-1\u200d2"), "may hold a zero width joiner or non-joiner only between two letters, marks or symbols")
+}

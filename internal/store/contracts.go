@@ -59,11 +59,12 @@ type NewContractAction struct {
 	TestClockID *string
 }
 
-// CreateContracts writes the account (if new), one contract with its first
-// segment and payment schedule per plan, and the action record, in one
-// transaction. Running it again with the same action id returns the first
-// result and writes nothing. An action over maxActionResponse is refused
-// (KindInvalid) and writes nothing either.
+// CreateContracts writes the account (if new, and its number visible text:
+// upsertAccount), one contract with its first segment and payment schedule
+// per plan, and the action record, in one transaction. Running it again
+// with the same action id returns the first result and writes nothing. An
+// action over maxActionResponse is refused (KindInvalid) and writes nothing
+// either.
 func (s *Store) CreateContracts(ctx context.Context, in NewContractAction, now time.Time) (ContractAction, error) {
 	var out ContractAction
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -181,9 +182,25 @@ func (s *Store) ContractActionByIdempotencyKey(ctx context.Context, tenantID, ke
 	return out, nil
 }
 
+// upsertAccount returns the id of the tenant's account number, creating it
+// if it is new. A new account's number must be visible text
+// (domain.CheckIdentifier; a KindInvalid error naming accountNumber
+// otherwise); an existing one is taken as it is.
 func upsertAccount(ctx context.Context, tx *sqlx.Tx, tenantID, number string, now time.Time) (string, error) {
 	var id string
-	err := tx.QueryRowxContext(ctx, `
+	err := tx.GetContext(ctx, &id, `SELECT id FROM accounts WHERE tenant_id = $1 AND number = $2`, tenantID, number)
+	switch {
+	case err == nil:
+		// An existing account is taken as it is, even one whose number
+		// was stored before domain.CheckIdentifier held.
+		return id, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return "", fmt.Errorf("look up account: %w", err)
+	}
+	if err := domain.CheckIdentifier(number); err != nil {
+		return "", domain.Errorf(domain.KindInvalid, "accountNumber", "accountNumber %q, a new account's, %v", number, err)
+	}
+	err = tx.QueryRowxContext(ctx, `
 		INSERT INTO accounts (id, tenant_id, number, created_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (tenant_id, number) DO UPDATE SET number = EXCLUDED.number
 		RETURNING id`, uuid.NewString(), tenantID, number, now).Scan(&id)
