@@ -6,7 +6,7 @@ import (
 	"unicode"
 )
 
-// InvisibleRune reports a character an identifier must not hold because it
+// invisibleRune reports a character an identifier must not hold because it
 // cannot be seen, or makes text show other than it is: a control (Cc) or
 // format (Cf) character (a zero-width space, a right-to-left override, a
 // byte-order mark), a line or paragraph separator (Zl, Zp), or a space other
@@ -14,7 +14,7 @@ import (
 // "ACC-1" and "ACC\u202e-1" shows reversed; people compare identifiers by
 // eye, in lists, logs and the approvers' inbox. CheckIdentifier lets a
 // joiner (joinerAt) through where it shapes text rather than hides in it.
-func InvisibleRune(r rune) bool {
+func invisibleRune(r rune) bool {
 	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) ||
 		(r > unicode.MaxASCII && unicode.Is(unicode.Zs, r))
 }
@@ -40,7 +40,7 @@ func joinerAt(rs []rune, i int) bool {
 // CheckIdentifier says why s, when given (not ""), cannot be an identifier
 // people name and compare (an account number, a catalog id), or nil: it
 // must not be blank, begin or end with white space, or hold an invisible
-// character (InvisibleRune) but for a joiner between letters, marks or
+// character (invisibleRune) but for a joiner between letters, marks or
 // symbols (joinerAt). Its length and encoding are its caller's to bound.
 func CheckIdentifier(s string) error {
 	switch {
@@ -61,7 +61,7 @@ func CheckIdentifier(s string) error {
 			}
 			continue
 		}
-		if InvisibleRune(r) {
+		if invisibleRune(r) {
 			return errors.New("must not contain control, format or invisible separator characters")
 		}
 	}
