@@ -141,7 +141,7 @@ func (s *server) createContractAction(c *gin.Context) {
 			c.JSON(http.StatusOK, toContractActionResponse(flow.ContractAction(earlier), requested))
 			return
 		case err == nil:
-			s.fail(c, errIdempotencyMismatch)
+			s.fail(c, domain.ErrIdempotencyKeyReused)
 			return
 		case !errors.Is(err, store.ErrNotFound):
 			s.fail(c, err)
@@ -170,7 +170,7 @@ func (s *server) createContractAction(c *gin.Context) {
 	}
 	if action.RequestHash != hash {
 		// A concurrent request with the same key but another body won the race.
-		s.fail(c, errIdempotencyMismatch)
+		s.fail(c, domain.ErrIdempotencyKeyReused)
 		return
 	}
 	c.JSON(http.StatusOK, toContractActionResponse(action, requested))

@@ -3,16 +3,11 @@ package api
 import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
-
-	"github.com/contractd/contractd/internal/domain"
 )
 
 // idempotencyHeader names the client's retry key: the same key and body
 // return the first answer; the same key with another body is refused.
 const idempotencyHeader = "Idempotency-Key"
-
-var errIdempotencyMismatch = domain.Errorf(domain.KindUnprocessable, idempotencyHeader,
-	"this Idempotency-Key was already used with a different request body")
 
 // idempotencyKey is the request's Idempotency-Key in the caller's namespace.
 // A customer key's keys are its account's own: were they the tenant's, an

@@ -160,7 +160,7 @@ func (s *server) repeatedRequest(c *gin.Context, hash string) (*flow.Outcome, er
 	case err != nil:
 		return nil, err
 	case earlierHash != hash:
-		return nil, errIdempotencyMismatch
+		return nil, domain.ErrIdempotencyKeyReused
 	case earlier.Status != domain.StatusPending:
 		return &flow.Outcome{Amendment: &earlier}, nil
 	}

@@ -33,7 +33,7 @@ func (w *amendment) registerHandlers(ctx workflow.Context) error {
 				return err
 			}
 			if requestHash != w.in.RequestHash {
-				return temporal.NewApplicationError("this Idempotency-Key was already used with a different request body", string(domain.KindUnprocessable))
+				return temporal.NewApplicationError(domain.ErrIdempotencyKeyReused.Message, string(domain.ErrIdempotencyKeyReused.Kind))
 			}
 			return nil
 		}})

@@ -38,6 +38,13 @@ func (e *Error) Error() string {
 	return e.Message
 }
 
+// ErrIdempotencyKeyReused refuses a request whose Idempotency-Key came
+// before with another body, wherever that is found: by the API reading the
+// first request's amendment, by the workflow's validator, or by the store
+// when a second request opens the amendment again.
+var ErrIdempotencyKeyReused = Errorf(KindUnprocessable, "Idempotency-Key",
+	"this Idempotency-Key was already used with a different request body")
+
 // Errorf builds an Error of kind for field.
 func Errorf(kind Kind, field, format string, args ...any) *Error {
 	return &Error{Kind: kind, Field: field, Message: fmt.Sprintf(format, args...)}

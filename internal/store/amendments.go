@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -109,6 +110,9 @@ func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, no
 	if locked.opened {
 		// Opened already (this is a retry): the first attempt's re-pricing
 		// may still wait to be told.
+		if err := refuseAnotherRequest(ctx, tx, in); err != nil {
+			return false, err
+		}
 		if out.Amendment, err = loadAmendment(ctx, tx, in.TenantID, in.ID); err != nil {
 			return false, err
 		}
@@ -145,6 +149,28 @@ func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, no
 	out.Amendment = recorded
 	ann.add(openedEvents(in.TenantID, out.Amendment, now)...)
 	return moved, nil
+}
+
+// refuseAnotherRequest refuses to open an amendment again for a request
+// other than the one that opened it. Two requests with one Idempotency-Key
+// and different bodies meet in one workflow id; when the first one's
+// workflow has ended before the second's Update-with-Start arrives, Temporal
+// starts the id again with the second's input, and its opening finds the
+// first one's amendment. Answering with it told the second request that its
+// change was made (a probe saw both told 200, with one change).
+func refuseAnotherRequest(ctx context.Context, tx *sqlx.Tx, in NewAmendment) error {
+	if in.RequestHash == "" {
+		return nil
+	}
+	var recorded sql.NullString
+	err := tx.GetContext(ctx, &recorded, `SELECT request_hash FROM amendments WHERE tenant_id = $1 AND id = $2`, in.TenantID, in.ID)
+	if err != nil {
+		return fmt.Errorf("read the request that opened amendment %s: %w", in.ID, err)
+	}
+	if recorded.String != "" && recorded.String != in.RequestHash {
+		return domain.ErrIdempotencyKeyReused
+	}
+	return nil
 }
 
 // event is a step of the new amendment's history taken by its submitter.
