@@ -60,3 +60,50 @@ func TestUnknownPathsAnswerInTheSurfacesFormatWithoutRedirects(t *testing.T) {
 		assert.Contains(t, post.Header().Get("Content-Type"), "application/json", page)
 	}
 }
+
+// A path no route has below a seed's API version answers in that seed's
+// format, not only below the prefix its routes share: a probe's
+// GET /api/v5/Contract/Nope was the service's general JSON error, where a
+// v5 client reads {trackingId, message} (and the X-Tracking-Id header).
+func TestUnknownPathsBelowASeedsVersionAnswerInItsFormat(t *testing.T) {
+	router := api.NewRouter(api.Deps{Logger: quiet})
+	do := func(method, path string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		router.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader("{}")))
+		return rec
+	}
+	for _, path := range []string{"/api/v5", "/api/v5/", "/api/v5/Contract", "/api/v5/Contract/Nope", "/api/v5/Contract/Termination/1/Nope"} {
+		rec := do("GET", path)
+		require.Equal(t, http.StatusNotFound, rec.Code, "%s: %s", path, rec.Body)
+		var body map[string]any
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), "%s: %s", path, rec.Body)
+		assert.NotContains(t, body, "code", "%s: %s", path, rec.Body)
+		assert.Equal(t, "no such endpoint", body["message"], path)
+		assert.NotEmpty(t, body["trackingId"], path)
+		assert.Equal(t, body["trackingId"], rec.Header().Get("X-Tracking-Id"), path)
+	}
+	// DDCMS answers in plain text.
+	for _, path := range []string{"/api/v3", "/api/v3/Nope", "/api/v3/client/DEMO/Nope", "/api/v3/client/DEMO/contract/0f8fad5b-d9cb-469f-a165-70867728950e/nope"} {
+		rec := do("POST", path)
+		require.Equal(t, http.StatusNotFound, rec.Code, "%s: %s", path, rec.Body)
+		assert.Contains(t, rec.Header().Get("Content-Type"), "text/plain", path)
+		assert.Equal(t, "no such endpoint", rec.Body.String(), path)
+	}
+	// Self-service and crossgrade: their refusals' JSON.
+	for _, tc := range []struct{ method, path, field string }{
+		{"POST", "/api/selfService", "errorMessage"},
+		{"POST", "/api/selfService/Nope", "errorMessage"},
+		{"GET", "/api/customers/nope", "faultCode"},
+		{"POST", "/api/customers/c/contracts/r/nope", "faultCode"},
+	} {
+		rec := do(tc.method, tc.path)
+		require.Equal(t, http.StatusNotFound, rec.Code, "%s: %s", tc.path, rec.Body)
+		var body map[string]any
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), "%s: %s", tc.path, rec.Body)
+		assert.Contains(t, body, tc.field, "%s: %s", tc.path, rec.Body)
+		assert.NotContains(t, body, "code", "%s: %s", tc.path, rec.Body)
+	}
+	// A version the service has no seed for is the service's own.
+	rec := do("GET", "/api/v4/Contract/Nope")
+	assert.Contains(t, rec.Body.String(), `"code"`)
+}

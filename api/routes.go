@@ -123,8 +123,7 @@ func (s *server) routes(r *gin.Engine) {
 	slash(http.MethodDelete, "/:id", v5Writer, s.deleteTermination)
 }
 
-// Where the seeds' surfaces live: their routes, and the paths whose 404 and
-// 405 answer in their formats.
+// Where the seeds' surfaces' routes live.
 const (
 	crossgradePrefix  = "/api/customers"
 	selfServicePrefix = "/api/selfService"
@@ -132,7 +131,16 @@ const (
 	v5Prefix          = "/api/v5/Contract/Termination"
 )
 
-// surfaceAt is the surface whose routes path is among, for an answer no
+// The paths whose 404 and 405 answer in a seed's format: each seed's whole
+// API version, not only the prefix its routes share, so a client of the v5
+// API that gets an entity wrong (/api/v5/Contract/Nope) still reads a v5
+// error, as does a DDCMS client below /api/v3.
+const (
+	ddcmsRoot = "/api/v3"
+	v5Root    = "/api/v5"
+)
+
+// surfaceAt is the surface whose API path is below, for an answer no
 // route gives (no such endpoint, or not that method): a client of a seed's
 // surface reads its own format, however it got the path or method wrong.
 func surfaceAt(path string) surface {
@@ -141,9 +149,9 @@ func surfaceAt(path string) surface {
 		return crossgradeSurface{}
 	case underPrefix(path, selfServicePrefix):
 		return selfServiceSurface{}
-	case underPrefix(path, ddcmsPrefix):
+	case underPrefix(path, ddcmsRoot):
 		return ddcmsSurface{}
-	case underPrefix(path, v5Prefix):
+	case underPrefix(path, v5Root):
 		return v5Surface{}
 	}
 	return general{}

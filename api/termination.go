@@ -42,7 +42,10 @@ type v5Error struct {
 // v5Surface renders every failure of the surface as a v5Error.
 type v5Surface struct{}
 
+// render sets X-Tracking-Id itself too: a path or method no route has
+// (NoRoute, NoMethod) is answered without the group's trackingHeader.
 func (v5Surface) render(c *gin.Context, f failure) {
+	c.Header("X-Tracking-Id", trackingID(c))
 	c.JSON(f.Status, v5Error{TrackingID: trackingID(c), Message: f.Message, Problems: f.Problems})
 }
 
