@@ -243,7 +243,9 @@ func checkInteger(path string, n json.Number, lim limit) error {
 // checkDate holds a date to YYYY-MM-DD (or, instant, to what
 // domain.ParseDate takes) and to the years a date may have. domain.Date
 // decodes a date-time too, as the one seed field typed so needs: any other
-// date field is refused here, in the words a malformed date has.
+// date field is refused here, in the words a malformed date has. A
+// malformed one is refused here too, naming its field, which the
+// decoder's error does not.
 func checkDate(path, s string, instant bool) error {
 	parse := domain.ParseCivilDate
 	if instant {
@@ -251,8 +253,6 @@ func checkDate(path, s string, instant bool) error {
 	}
 	d, err := parse(s)
 	switch {
-	case err != nil && instant:
-		return nil // the decoder names the field and the format
 	case err != nil:
 		return fieldError(path, err.Error())
 	case d.IsZero():

@@ -46,3 +46,18 @@ func TestInputADateIsYYYYMMDD(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.Status, "the self-service seed's date-time: %s", resp.Body)
 	assert.Equal(t, "2026-04-01", resp.JSON(t)["quote"].(map[string]any)["effectiveDate"])
 }
+
+// The self-service effectiveDate's refusal names the field and both forms
+// it takes: it said "want YYYY-MM-DD" alone, and a client whose date-time
+// was malformed was told to send a form its seed does not type.
+func TestInputASelfServiceEffectiveDateRefusalNamesBothForms(t *testing.T) {
+	env := newAmendmentEnv(t)
+	id := fiveSeats(env, nil)["id"].(string)
+	for _, date := range []string{"2026-4-1", "2026-04-01T00:00:00", "2026-04-01T00:00:00+24:00"} {
+		dated := seats(id, 6)
+		dated["effectiveDate"] = date
+		resp := env.Do("POST", "/api/selfService/contract?preview=true", env.A.SubmitterKey, dated)
+		assert.Equal(t, http.StatusBadRequest, resp.Status, "%s: %s", date, resp.Body)
+		assert.Contains(t, string(resp.Body), `effectiveDate \"`+date+`\" is not a date (want YYYY-MM-DD or an RFC 3339 date-time`, date)
+	}
+}

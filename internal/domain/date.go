@@ -35,7 +35,9 @@ func ParseDate(s string) (Date, error) {
 	if t, err := ParseDateTime(s); err == nil {
 		return DateOf(t), nil
 	}
-	return Date{}, fmt.Errorf("%q is not a date (want YYYY-MM-DD)", s)
+	// Both forms, as both are taken: a client whose date-time is malformed
+	// is not to be told to send a date alone.
+	return Date{}, fmt.Errorf("%q is not a date (want YYYY-MM-DD or an RFC 3339 date-time such as 2026-01-01T00:00:00Z)", s)
 }
 
 // ParseCivilDate accepts exactly "2006-01-02": the form of every date field

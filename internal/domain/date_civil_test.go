@@ -22,4 +22,6 @@ func TestParseCivilDateTakesOnlyYYYYMMDD(t *testing.T) {
 	instant, err := ParseDate("2026-12-07T00:00:00+14:00")
 	require.NoError(t, err)
 	assert.Equal(t, "2026-12-06", instant.String(), "ParseDate still takes the seed's date-time, as its UTC day")
+	_, err = ParseDate("2026-12-6")
+	assert.EqualError(t, err, `"2026-12-6" is not a date (want YYYY-MM-DD or an RFC 3339 date-time such as 2026-01-01T00:00:00Z)`, "ParseDate names both forms it takes")
 }
