@@ -107,3 +107,33 @@ func TestUnknownPathsBelowASeedsVersionAnswerInItsFormat(t *testing.T) {
 	rec := do("GET", "/api/v4/Contract/Nope")
 	assert.Contains(t, rec.Body.String(), `"code"`)
 }
+
+// HEAD answers as GET does, without a body, wherever GET serves the docs
+// and UI pages or sends a browser on to them: HEAD /docs/ was a 405,
+// though GET /docs/ is the page (and HEAD /ui/ was already answered).
+// Through a server, as a client sees it: net/http drops whatever body a
+// handler writes to a HEAD.
+func TestDocsAndUIPagesAnswerHEADAsGET(t *testing.T) {
+	srv := httptest.NewServer(api.NewRouter(api.Deps{Logger: quiet}))
+	t.Cleanup(srv.Close)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	do := func(method, path string) *http.Response {
+		req, err := http.NewRequest(method, srv.URL+path, nil)
+		require.NoError(t, err)
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = resp.Body.Close() })
+		return resp
+	}
+	for _, path := range []string{"/docs", "/docs/", "/docs/docs.js", "/docs/nothing.js", "/ui", "/ui/", "/ui/app.js"} {
+		get, head := do(http.MethodGet, path), do(http.MethodHead, path)
+		assert.Equal(t, get.StatusCode, head.StatusCode, path)
+		for _, h := range []string{"Content-Type", "Location", "Content-Security-Policy"} {
+			assert.Equal(t, get.Header.Get(h), head.Header.Get(h), "%s: %s", path, h)
+		}
+		if get.StatusCode == http.StatusOK {
+			// A redirect's body is net/http's note for a GET alone.
+			assert.Equal(t, get.ContentLength, head.ContentLength, "%s: the page's length", path)
+		}
+	}
+}

@@ -57,7 +57,9 @@ func (s *server) routes(r *gin.Engine) {
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", gin.WrapH(metrics.Handler(s.Metrics, s.Logger)))
 	r.GET("/openapi.json", serveOpenAPI)
-	r.GET("/docs/*file", gin.WrapH(docsHandler()))
+	docs := gin.WrapH(docsHandler())
+	r.GET("/docs/*file", docs)
+	r.HEAD("/docs/*file", docs) // as ui.Register: a page answers HEAD as GET
 	ui.Register(r)
 
 	// The service's own endpoints.
