@@ -12,6 +12,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/contractd/contractd/internal/auth"
+	"github.com/contractd/contractd/internal/domain"
 )
 
 // Tenant is a business using the service. Its JSON tags are what the
@@ -190,11 +191,16 @@ func (s *Store) HasCatalog(ctx context.Context, tenantID string) (bool, error) {
 	return exists, err
 }
 
-// AddKey stores one more key for a tenant (a rotation's new key) and returns
-// its id, by which it can later be revoked.
+// AddKey stores one more key for a tenant (a rotation's new key, or a
+// customer's) and returns its id, by which it can later be revoked. A
+// customer key's account number is checked as upsertAccount checks one
+// (checkKeyAccount).
 func (s *Store) AddKey(ctx context.Context, tenantID string, k NewKey) (string, error) {
 	var id string
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := checkKeyAccount(ctx, tx, tenantID, k.AccountNumber); err != nil {
+			return err
+		}
 		if err := insertKey(ctx, tx, tenantID, k); err != nil {
 			return err
 		}
@@ -204,6 +210,27 @@ func (s *Store) AddKey(ctx context.Context, tenantID string, k NewKey) (string, 
 		return nil
 	})
 	return id, err
+}
+
+// checkKeyAccount holds a customer key's account number, when no account
+// of the tenant has it yet, to domain.CheckIdentifier (a KindInvalid error
+// naming accountNumber otherwise): the key's first contract would create
+// the account, and upsertAccount would refuse it then. An existing account
+// is taken as it is, even one whose number was stored before the check
+// held, as upsertAccount takes it.
+func checkKeyAccount(ctx context.Context, tx *sqlx.Tx, tenantID, number string) error {
+	if number == "" {
+		return nil
+	}
+	var exists bool
+	err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM accounts WHERE tenant_id = $1 AND number = $2)`, tenantID, number)
+	if err != nil {
+		return fmt.Errorf("look up the key's account: %w", err)
+	}
+	if err := domain.CheckIdentifier(number); err != nil && !exists {
+		return domain.Errorf(domain.KindInvalid, "accountNumber", "accountNumber %q, a new account's, %v", number, err)
+	}
+	return nil
 }
 
 // RevokeKey revokes one of a tenant's active keys, named by its id or by the
