@@ -104,7 +104,7 @@ func amendmentPageParams(c *gin.Context) (int, *store.ListCursor, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	after, err := decodeListCursor(c.Query("pageToken"))
+	after, err := decodeListCursor(queryParam(c, "pageToken"))
 	return pageSize, after, err
 }
 

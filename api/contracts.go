@@ -22,7 +22,7 @@ const (
 // exactly like a missing one. With asOf it answers the contract as it will be
 // on that date (getContractAsOf).
 func (s *server) getContract(c *gin.Context) {
-	if asOf := c.Query("asOf"); asOf != "" {
+	if asOf := queryParam(c, "asOf"); asOf != "" {
 		s.getContractAsOf(c, asOf)
 		return
 	}
@@ -55,13 +55,13 @@ func (s *server) listContracts(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	after, err := decodePageToken(c.Query("pageToken"))
+	after, err := decodePageToken(queryParam(c, "pageToken"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	items, more, err := s.Store.Contracts(c.Request.Context(), scope(c), store.ContractFilter{
-		AccountNumber: c.Query("accountNumber"), Status: status, PageSize: pageSize, AfterRef: after,
+		AccountNumber: queryParam(c, "accountNumber"), Status: status, PageSize: pageSize, AfterRef: after,
 	})
 	if err != nil {
 		s.fail(c, err)
@@ -83,7 +83,7 @@ func (s *server) listContracts(c *gin.Context) {
 // (or none, when optional): a filter no item can match would answer an
 // empty list, and a client filtering on "ACTIVE" would think it has none.
 func statusParam(c *gin.Context, statuses []string, optional bool) (string, error) {
-	status := c.Query("status")
+	status := queryParam(c, "status")
 	if slices.Contains(statuses, status) || optional && status == "" {
 		return status, nil
 	}
@@ -96,7 +96,7 @@ func pageSizeParam(c *gin.Context) (int, error) {
 
 // pageSizeWithin reads pageSize, def when it is not given, up to most.
 func pageSizeWithin(c *gin.Context, def, most int) (int, error) {
-	raw := c.Query("pageSize")
+	raw := queryParam(c, "pageSize")
 	if raw == "" {
 		return def, nil
 	}

@@ -95,7 +95,7 @@ func (s *server) cancelSchedule(c *gin.Context) {
 func (s *server) restartSchedule(c *gin.Context) {
 	// Its length is bounded with every query parameter's (queryLimits).
 	var comment *string
-	if text := c.Query("comment"); text != "" {
+	if text := queryParam(c, "comment"); text != "" {
 		comment = &text
 	}
 	s.changeSchedule(c, domain.RestartSchedule, comment, ddcmsRestarted)

@@ -39,7 +39,7 @@ func toEventView(e store.Event) eventView { return eventView(e) }
 
 // listEvents reads the tenant's events in order: `after` is the sequence of
 // the last event the caller has seen; `type` narrows to one event type
-// (requestProblem refuses it given twice). A page ends at pageSize events
+// (its route refuses it given twice: reads). A page ends at pageSize events
 // or before the event that would take it past
 // maxEventPageBytes (eventPageFits), and says hasMore: the next page, after
 // its last event, starts with the first one left out.
@@ -49,8 +49,8 @@ func (s *server) listEvents(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	f := store.EventFilter{Type: store.CanonicalEventType(c.Query("type")), PageSize: pageSize, Fits: eventPageFits()}
-	if raw := c.Query("after"); raw != "" {
+	f := store.EventFilter{Type: store.CanonicalEventType(queryParam(c, "type")), PageSize: pageSize, Fits: eventPageFits()}
+	if raw := queryParam(c, "after"); raw != "" {
 		if f.After, err = strconv.ParseInt(raw, 10, 64); err != nil || f.After < 0 {
 			s.fail(c, domain.Errorf(domain.KindInvalid, "after", "after must be the sequence of an event, a whole number"))
 			return

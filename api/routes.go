@@ -14,7 +14,8 @@ import (
 // routes registers every route of the service, one a line: the table a
 // reader looks up a path in. Each API surface is a group carrying its
 // authentication and error format (its surface); a line adds the route's
-// own guards (role, tenant-wide) before its handler.
+// own guards (role, tenant-wide) and the query parameters it reads (reads)
+// before its handler.
 //
 // The v5 termination paths are also served with a trailing slash: the seed
 // writes them so and clients send either, and answering both spares them
@@ -46,6 +47,7 @@ func (s *server) routes(r *gin.Engine) {
 		approver  = requireRole(auth.RoleApprover, gs)
 		operator  = requireRole(auth.RoleOperator, gs)
 		v5Writer  = requireRole(auth.RoleOperator, v5)
+		v5Pages   = reads(v5, "pageNumber", "pageSize", "excludeTotalCount")
 		slash     = func(method, path string, h ...gin.HandlerFunc) {
 			term.Handle(method, path, h...)
 			term.Handle(method, path+"/", h...)
@@ -66,18 +68,18 @@ func (s *server) routes(r *gin.Engine) {
 	api.GET("/catalog", tenantWide(gs), s.getCatalog)
 	api.PUT("/catalog", operator, s.putCatalog)
 	api.POST("/contract-actions", submitter, s.createContractAction)
-	api.GET("/contracts", s.listContracts)
-	api.GET("/contracts/:id", s.getContract)
-	api.GET("/contracts/:id/amendments", s.listContractAmendments)
+	api.GET("/contracts", reads(gs, "status", "pageSize", "pageToken", "accountNumber"), s.listContracts)
+	api.GET("/contracts/:id", reads(gs, "asOf"), s.getContract)
+	api.GET("/contracts/:id/amendments", reads(gs, "pageSize", "pageToken"), s.listContractAmendments)
 	api.GET("/contracts/:id/timeline", s.getContractTimeline)
 	api.GET("/contracts/:id/invoices", s.listInvoices)
 	api.GET("/accounts/:accountNumber/balance", s.getAccountBalance)
-	api.GET("/amendments", s.listAmendments)
+	api.GET("/amendments", reads(gs, "status", "pageSize", "pageToken"), s.listAmendments)
 	api.GET("/amendments/:id", s.getAmendment)
 	api.POST("/amendments/:id/withdraw", submitter, s.withdrawAmendment)
 	api.POST("/amendments/:id/approve", approver, s.approveAmendment)
 	api.POST("/amendments/:id/reject", approver, s.rejectAmendment)
-	api.GET("/approvals", approver, s.listApprovals)
+	api.GET("/approvals", approver, reads(gs, "pageSize", "pageToken"), s.listApprovals)
 	api.GET("/approval-rules", operator, s.getApprovalRules)
 	api.PUT("/approval-rules", operator, s.putApprovalRules)
 	api.POST("/billing/run", operator, s.runBilling)
@@ -85,7 +87,7 @@ func (s *server) routes(r *gin.Engine) {
 
 	// Test clocks: a sandbox tenant's own time (testclocks.go).
 	api.POST("/test-clocks", operator, s.createTestClock)
-	api.GET("/test-clocks", tenantWide(gs), s.listTestClocks)
+	api.GET("/test-clocks", tenantWide(gs), reads(gs, "pageSize", "pageToken"), s.listTestClocks)
 	api.GET("/test-clocks/:id", tenantWide(gs), s.getTestClock)
 	api.POST("/test-clocks/:id/advance", operator, s.advanceTestClock)
 	api.DELETE("/test-clocks/:id", operator, s.deleteTestClock)
@@ -94,29 +96,29 @@ func (s *server) routes(r *gin.Engine) {
 	// data, stamped with the business clock like the catalog; its deliveries
 	// and their attempts record real HTTP traffic and keep the wall clock
 	// (activities/webhooks.go), and so does a redelivery, queued among them.
-	api.GET("/events", operator, s.listEvents)
+	api.GET("/events", operator, reads(gs, "type", "after", "pageSize"), s.listEvents)
 	api.POST("/webhooks", operator, s.createWebhook)
 	api.GET("/webhooks", operator, s.listWebhooks)
 	api.DELETE("/webhooks/:id", operator, s.deleteWebhook)
 	api.POST("/webhooks/:id/rotate-secret", operator, s.rotateWebhookSecret)
-	api.GET("/webhooks/:id/deliveries", operator, s.listWebhookDeliveries)
+	api.GET("/webhooks/:id/deliveries", operator, reads(gs, "pageSize", "pageToken"), s.listWebhookDeliveries)
 	api.POST("/webhooks/:id/deliveries/:deliveryId/redeliver", operator, s.redeliverWebhook)
 
 	// Crossgrade (seed: crossgrade-change-contract.txt).
-	cust.POST("/:customerId/contracts/:contractRef/crossgrade", requireRole(auth.RoleSubmitter, cg), s.crossgrade)
+	cust.POST("/:customerId/contracts/:contractRef/crossgrade", requireRole(auth.RoleSubmitter, cg), reads(cg, "preview"), s.crossgrade)
 
 	// Self-service (seed: selfservice-contract-management.txt).
-	self.POST("/contract", requireRole(auth.RoleSubmitter, ss), s.changeContract)
+	self.POST("/contract", requireRole(auth.RoleSubmitter, ss), reads(ss, "preview"), s.changeContract)
 
 	// DDCMS (seed: ddcms-cancel-restart-schedule.txt): a client's own
 	// systems do through it what its staff do in the DDCMS UI.
 	ddcms.POST("/cancelSchedule", s.cancelSchedule)
-	ddcms.POST("/restartSchedule", s.restartSchedule)
+	ddcms.POST("/restartSchedule", reads(dd, "comment"), s.restartSchedule)
 
 	// Contract/Termination v5 (seed: contract-termination-v5.txt).
 	slash(http.MethodGet, "", s.listTerminations)
-	slash(http.MethodGet, "/Paged", s.pagedTerminations(false))
-	slash(http.MethodGet, "/Paged/Detail", s.pagedTerminations(true))
+	slash(http.MethodGet, "/Paged", v5Pages, s.pagedTerminations(false))
+	slash(http.MethodGet, "/Paged/Detail", v5Pages, s.pagedTerminations(true))
 	slash(http.MethodGet, "/:id", s.getTermination(false))
 	slash(http.MethodGet, "/:id/Detail", s.getTermination(true))
 	slash(http.MethodPost, "", v5Writer, s.createTermination)

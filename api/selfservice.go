@@ -139,7 +139,7 @@ func (s *server) contractShown(c *gin.Context, id string) *contractDetails {
 
 // previewing reports whether the request asks only for a quote (preview=true;
 // requestProblem holds the flag to true or false).
-func previewing(c *gin.Context) bool { return c.Query("preview") == "true" }
+func previewing(c *gin.Context) bool { return queryParam(c, "preview") == "true" }
 
 // repeatedRequest answers a request repeated with the same Idempotency-Key
 // (hash identifies the request) with what the first one got, before the change is checked again: the

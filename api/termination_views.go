@@ -116,21 +116,21 @@ func (s *server) terminationViews(ctx context.Context, tenantID string, items []
 func paginationParams(c *gin.Context) (pagination, error) {
 	page := pagination{PageNumber: 1, PageSize: v5DefaultPageSize}
 	var p domain.Problems
-	if raw := c.Query("pageNumber"); raw != "" {
+	if raw := queryParam(c, "pageNumber"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if err != nil || n < 1 {
 			p.Addf("pageNumber %q must be a whole number of at least 1", raw)
 		}
 		page.PageNumber = n
 	}
-	if raw := c.Query("pageSize"); raw != "" {
+	if raw := queryParam(c, "pageSize"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if err != nil || n < 1 || n > maxPageSize {
 			p.Addf("pageSize %q must be a whole number from 1 to %d", raw, maxPageSize)
 		}
 		page.PageSize = n
 	}
-	if raw := c.Query("excludeTotalCount"); raw != "" {
+	if raw := queryParam(c, "excludeTotalCount"); raw != "" {
 		b, err := strconv.ParseBool(raw)
 		if err != nil {
 			p.Addf("excludeTotalCount %q must be true or false", raw)

@@ -95,7 +95,7 @@ func (s *server) listTestClocks(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	after, err := decodeIDPageToken(c.Query("pageToken"))
+	after, err := decodeIDPageToken(queryParam(c, "pageToken"))
 	if err != nil {
 		s.fail(c, err)
 		return

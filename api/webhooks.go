@@ -151,7 +151,7 @@ func (s *server) listWebhookDeliveries(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	before, err := decodePageToken(c.Query("pageToken"))
+	before, err := decodePageToken(queryParam(c, "pageToken"))
 	if err != nil {
 		s.fail(c, err)
 		return
