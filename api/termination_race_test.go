@@ -216,27 +216,19 @@ func deleteItAnd(other int64) []map[string]any {
 // createContractsOn creates, as a contract action's activity does, one Team
 // contract on each termination, in the order given.
 func createContractsOn(env *testkit.Env, terminations ...int64) error {
-	ctx := context.Background()
 	start, err := domain.ParseDate("2026-02-01")
 	if err != nil {
 		return err
 	}
-	cat, err := env.Store.Catalog(ctx, env.A.ID)
-	if err != nil {
-		return err
+	requested := make([]domain.RequestedContract, len(terminations))
+	for i, id := range terminations {
+		requested[i] = domain.RequestedContract{Field: fmt.Sprintf("items[%d]", i), NewContract: domain.NewContract{PlanID: "off_team",
+			ContractTerminationID: &id, EffectiveDate: start, ExpirationDate: start.AddDays(365), Currency: []string{"USD"}}}
 	}
 	in := store.NewContractAction{ID: uuid.NewString(), TenantID: env.A.ID, ActorID: env.A.SubmitterActor, Source: "USER",
-		AccountNumber: "ACC-ORDER", ActionType: "create-contract-with-plan"}
-	for i, id := range terminations {
-		p, err := domain.PlanContract(&cat, domain.NewContract{PlanID: "off_team", ContractTerminationID: &id,
-			EffectiveDate: start, ExpirationDate: start.AddDays(365), Currency: []string{"USD"}},
-			fmt.Sprintf("items[%d]", i))
-		if err != nil {
-			return err
-		}
-		in.Plans = append(in.Plans, p)
-	}
-	_, err = env.Store.CreateContracts(ctx, in, time.Now())
+		AccountNumber: "ACC-ORDER", ActionType: "create-contract-with-plan",
+		Plan: func(cat *domain.Catalog) ([]domain.ContractPlan, error) { return domain.PlanContracts(cat, requested) }}
+	_, err = env.Store.CreateContracts(context.Background(), in, time.Now())
 	return err
 }
 

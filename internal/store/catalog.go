@@ -22,18 +22,21 @@ import (
 // (domain.Catalog.CheckKeeps): an offering, rate or sales item of an active
 // contract, such a rate's billing period or currency, or a penalty service
 // a contract termination names, so a termination's penaltyServiceName never
-// silently becomes "". The catalog row is locked first, as termination
-// writers lock it, so no termination can take up a service while it is
-// being dropped. Contract creation does not take that lock: a contract
-// created on an item in the instant it is dropped is accepted, a window
-// left open because catalog replacements are rare operator actions. at is
-// the business time of the replacement, recorded as its updated_at.
+// silently becomes "". The catalog's advisory lock is taken exclusive
+// first, so the contracts' creations and changes under way commit before
+// what they use is read, and those that come after read the new catalog
+// (see catalog_lock.go); then the catalog row, as termination writers lock
+// it, so no termination can take up a service while it is being dropped.
+// at is the business time of the replacement, recorded as its updated_at.
 func (s *Store) PutCatalog(ctx context.Context, tenantID, actorID string, c domain.Catalog, at time.Time) (rebased bool, err error) {
 	doc, err := json.Marshal(c)
 	if err != nil {
 		return false, fmt.Errorf("encode catalog: %w", err)
 	}
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := lockCatalogAdvisory(ctx, tx, tenantID); err != nil {
+			return err
+		}
 		if err := lockCatalog(ctx, tx, tenantID); err != nil {
 			return err
 		}

@@ -10,13 +10,16 @@ import (
 	"github.com/contractd/contractd/internal/rules"
 )
 
-// A change takes its contract's lock first, then reads what it is planned
-// with in a statement of its own, which sees what the lock's previous
-// holder committed.
+// A change takes its tenant catalog's advisory lock shared and its
+// contract's lock first, in one statement, then reads what it is planned with in a
+// statement of its own, which sees what the locks' previous holders
+// committed: the contract's last change, and a catalog replacement.
 
 // lockedContract is a contract held for a change: its terms, the segment
 // the change supersedes (none for a contract without segments) and the
-// version of its tenant's catalog when the lock was taken (none without one).
+// version of its tenant's catalog when the lock was taken (none without
+// one), which stays the catalog's until the transaction ends: it holds the
+// catalog's advisory lock shared (see catalog_lock.go).
 type lockedContract struct {
 	domain.Contract
 	current        *segmentRef
@@ -30,12 +33,14 @@ type segmentRef struct {
 	EffectiveDate domain.Date
 }
 
-// lockContract locks a contract's row and reads what a change needs. The
-// current segment, the latest billed period and the catalog's version are
-// read by a statement of their own, after the lock is held: a statement that waited for the lock
-// still reads with the snapshot it started with, and would miss the segment
-// the previous holder wrote, or the invoice a billing run (which holds the
-// contract's share lock while it issues it) inserted.
+// lockContract locks a contract's row, and its tenant catalog's advisory
+// lock shared before it, and reads what a change needs. The current segment, the latest
+// billed period and the catalog's version are read by a statement of their
+// own, after the locks are held: a statement that waited for a lock still
+// reads with the snapshot it started with, and would miss the segment the
+// previous holder wrote, or the invoice a billing run (which holds the
+// contract's share lock while it issues it) inserted, or the catalog a
+// replacement stored.
 // The current segment is the chain's tip (its last position), never the one
 // created last: a change's time is taken before it waits for the lock, so
 // creation times need not follow the order changes were applied in.

@@ -161,11 +161,12 @@ func loadContract(ctx context.Context, q sqlx.QueryerContext, tenantID, key stri
 
 // loadTerms loads a contract without its segments and schedule history,
 // which grow with every change and which pricing does not read. lock holds
-// its row until the transaction ends.
+// its row until the transaction ends, and the tenant catalog's advisory
+// lock shared, taken before it in the same statement (see catalog_lock.go).
 func loadTerms(ctx context.Context, q sqlx.QueryerContext, tenantID, key string, lock bool) (domain.Contract, error) {
 	suffix := ""
 	if lock {
-		suffix = " FOR UPDATE OF c"
+		suffix = " AND " + sharingCatalogAdvisory + " FOR UPDATE OF c"
 	}
 	var row contractRow
 	if err := getContract(ctx, q, &row, contractColumns, tenantID, key, suffix); err != nil {

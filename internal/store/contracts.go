@@ -53,7 +53,10 @@ type NewContractAction struct {
 	RequestHash    string
 	AccountNumber  string
 	ActionType     string
-	Plans          []domain.ContractPlan
+	// Plan plans the contracts on the tenant's catalog (shared: see
+	// catalogCache), as the transaction that creates them reads it, holding
+	// the catalog's advisory lock shared (see catalog_lock.go).
+	Plan func(*domain.Catalog) ([]domain.ContractPlan, error)
 	// TestClockID puts the contracts on the tenant's test clock: they are
 	// created at its time and live on it.
 	TestClockID *string
@@ -61,27 +64,38 @@ type NewContractAction struct {
 
 // CreateContracts writes the account (if new, and its number visible text:
 // upsertAccount), one contract with its first segment and payment schedule
-// per plan, and the action record, in one transaction. Running it again
-// with the same action id returns the first result and writes nothing. An
-// action over maxActionResponse is refused (KindInvalid) and writes nothing
-// either.
+// per plan (in.Plan's, on the catalog), and the action record, in one
+// transaction. Running it again with the same action id returns the first
+// result and writes nothing. An action over maxActionResponse is refused
+// (KindInvalid) and writes nothing either.
 func (s *Store) CreateContracts(ctx context.Context, in NewContractAction, now time.Time) (ContractAction, error) {
 	var out ContractAction
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// The catalog's advisory lock is taken before any other, with the
+		// look-up, and the catalog read after it (see catalog_lock.go).
 		var stored []byte
-		err := tx.QueryRowxContext(ctx, `SELECT response FROM contract_actions WHERE id = $1`, in.ID).Scan(&stored)
-		if err == nil {
-			return json.Unmarshal(stored, &out)
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		err := tx.QueryRowxContext(ctx, `SELECT (SELECT response FROM contract_actions WHERE id = $2) WHERE `+sharingCatalogAdvisory,
+			in.TenantID, in.ID).Scan(&stored)
+		if err != nil {
 			return fmt.Errorf("look up contract action: %w", err)
 		}
+		if stored != nil {
+			return json.Unmarshal(stored, &out)
+		}
+		cat, err := s.catalogs.load(ctx, tx, in.TenantID)
+		if err != nil {
+			return err
+		}
+		plans, err := in.Plan(&cat)
+		if err != nil {
+			return err
+		}
 		if in.TestClockID != nil {
-			if now, err = clockForNewContracts(ctx, tx, in.TenantID, *in.TestClockID, len(in.Plans)); err != nil {
+			if now, err = clockForNewContracts(ctx, tx, in.TenantID, *in.TestClockID, len(plans)); err != nil {
 				return err
 			}
 		}
-		if err := lockNamedTerminations(ctx, tx, in.TenantID, in.Plans); err != nil {
+		if err := lockNamedTerminations(ctx, tx, in.TenantID, plans); err != nil {
 			return err
 		}
 		accountID, err := upsertAccount(ctx, tx, in.TenantID, in.AccountNumber, now)
@@ -109,7 +123,7 @@ func (s *Store) CreateContracts(ctx context.Context, in NewContractAction, now t
 			in.ID, in.TenantID, out.Number, accountID, in.ActionType, idemKey, in.RequestHash, in.TraceID, in.Source, now, in.ActorID); err != nil {
 			return fmt.Errorf("insert contract action: %w", err)
 		}
-		for _, p := range in.Plans {
+		for _, p := range plans {
 			c, err := insertContract(ctx, tx, in, accountID, p, now)
 			if err != nil {
 				return err
