@@ -44,11 +44,17 @@ func TestApprovalRulesAreValidated(t *testing.T) {
 		map[string]any{"id": "ok", "name": "fine", "when": `quote.recurringDelta > 10000`},
 		map[string]any{"id": "broken", "name": "syntax", "when": `action == `},
 		map[string]any{"id": "number", "name": "not a boolean", "when": `quote.recurringDelta * 2`},
+		// A typo held every change, the service's renewals too; a pattern
+		// like this one took a worker to gigabytes.
+		map[string]any{"id": "typo", "name": "no such key", "when": `quote.recurringdelta > 10000`},
+		map[string]any{"id": "regex", "name": "too large", "when": `actor.matches("(.?){1000}(.?){1000}")`},
 	}})
 	require.Equal(t, http.StatusBadRequest, bad.Status)
 	problems := strings.Join(toStrings(bad.JSON(t)["problems"]), "\n")
 	assert.Contains(t, problems, "rules[1] (broken): ERROR: when:1:")
 	assert.Contains(t, problems, "rules[2] (number): when must yield a boolean")
+	assert.Contains(t, problems, `rules[3] (typo): quote has no "recurringdelta"`)
+	assert.Contains(t, problems, "rules[4] (regex): matches() pattern is too large")
 	assert.Empty(t, env.Do("GET", "/api/approval-rules", env.A.OperatorKey, nil).JSON(t)["rules"], "nothing stored")
 
 	assert.Equal(t, http.StatusForbidden, env.Do("PUT", "/api/approval-rules", env.A.ApproverKey, map[string]any{"rules": []any{}}).Status)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/interpreter"
 
 	"github.com/contractd/contractd/internal/domain"
 )
@@ -150,8 +151,8 @@ var env = sync.OnceValues(func() (*cel.Env, error) {
 })
 
 // Compile checks every rule and reports every problem: a blank or duplicate
-// id, an expression that does not compile (with its position) or does not
-// yield a boolean, a bad expiry.
+// id, an expression that does not compile (with its position), does not
+// yield a boolean or breaks checkRule, a bad expiry.
 func Compile(rules []Rule) (*Set, error) { return compile(rules, false) }
 
 // CompileStored compiles rules already accepted, some perhaps before
@@ -195,11 +196,21 @@ func compile(rules []Rule, stored bool) (*Set, error) {
 			problems.Addf("%s: when must yield a boolean, not %s", label, ast.OutputType())
 			continue
 		}
-		prg, err := env.Program(ast, cel.CostLimit(costLimit))
-		if err != nil {
+		var prg cel.Program
+		switch err := checkRule(ast); {
+		case err != nil && !stored:
 			problems.Addf("%s: %v", label, err)
 			continue
+		case err == nil:
+			// A literal pattern is compiled here, once, not at each evaluation.
+			prg, err = env.Program(ast, cel.CostLimit(costLimit), cel.OptimizeRegex(interpreter.MatchesRegexOptimization))
+			if err != nil {
+				problems.Addf("%s: %v", label, err)
+				continue
+			}
 		}
+		// A stored rule that checkRule refuses has no program: it is not
+		// evaluated, and holds every change, as one that fails to evaluate.
 		set.programs = append(set.programs, prg)
 		set.expiries = append(set.expiries, expiry)
 	}
@@ -211,10 +222,14 @@ func compile(rules []Rule, stored bool) (*Set, error) {
 
 // Match returns the first rule that holds for the facts, with its expiry.
 // A rule that fails to evaluate (a missing field, a type mismatch, its cost
-// limit) counts as matching: when in doubt, a person looks.
+// limit), or a stored one that could not be evaluated safely, counts as
+// matching: when in doubt, a person looks.
 func (s *Set) Match(f Facts) (*Rule, time.Duration, bool) {
 	act := f.activation()
 	for i, prg := range s.programs {
+		if prg == nil {
+			return &s.rules[i], s.expiries[i], true
+		}
 		out, _, err := prg.Eval(act)
 		if err != nil {
 			return &s.rules[i], s.expiries[i], true
