@@ -113,6 +113,17 @@ func PlanCrossgrade(cat *Catalog, ct Contract, cg CrossgradeChange, today Date, 
 	if err != nil {
 		return Quote{}, err
 	}
+	after := slices.Clone(ct.Lines)
+	after[idx] = line
+	// The new item replaces the current item's line only: its offering on
+	// another line would be on the contract twice. Refused here, among the
+	// other 90063 refusals, not only by the quote's own check, which comes
+	// after the card and discount faults.
+	if id, twice := addedTwice(ct.Lines, after); twice {
+		return Quote{}, faultf(FaultUnableToCrossgrade, KindUnprocessable, "salesItemCode",
+			"offering %q is on contract %s already: the crossgrade from %s to %s replaces the %s line and would put the offering on the contract twice (remove its line first)",
+			id, ct.Number, from.Code, to.Code, from.Code)
+	}
 	card, err := viewingCard(cat, ct, cg, to, facts.CardInUse)
 	if err != nil {
 		return Quote{}, err
@@ -121,8 +132,6 @@ func PlanCrossgrade(cat *Catalog, ct Contract, cg CrossgradeChange, today Date, 
 	if err != nil {
 		return Quote{}, err
 	}
-	after := slices.Clone(ct.Lines)
-	after[idx] = line
 	upgrade := line.RecurringAmount > ct.Lines[idx].RecurringAmount
 	period := PeriodContaining(ct.EffectiveDate, ct.BillingCycleDay, ct.BillingPeriod, today)
 	lim := cat.MoneyLimits()

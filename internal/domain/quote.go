@@ -114,6 +114,9 @@ func (pc pricing) quote(lim Limits) (Quote, error) {
 		LinesBefore: ct.Lines, LinesAfter: pc.after, CancelsContract: len(pc.after) == 0, BaseVersion: ct.Version,
 		Discount: pc.discount,
 	}
+	if id, twice := addedTwice(ct.Lines, pc.after); twice {
+		return Quote{}, Errorf(KindUnprocessable, pc.field, "offering %q is on contract %s already: the change would put it on a second line", id, ct.Number)
+	}
 	var err error
 	if q.RecurringBefore, err = lim.RecurringTotal(pc.field, ct.Lines); err != nil {
 		return Quote{}, err
@@ -150,6 +153,31 @@ func (pc pricing) quote(lim Limits) (Quote, error) {
 		q.InvoicePreview = preview
 	}
 	return q, nil
+}
+
+// addedTwice finds an offering that after holds on more lines than before
+// and on more than one: a contract holds each offering on one line, since a
+// change names the line it changes by its offering and proration matches
+// lines by it, so a second line would be billed but never changed. Every
+// change is priced here, whichever path built its lines. A contract that
+// holds an offering twice already (stored before this check) may still
+// change that offering or remove one of its lines.
+func addedTwice(before, after []Line) (string, bool) {
+	count := func(lines []Line, offeringID string) int {
+		n := 0
+		for _, l := range lines {
+			if l.OfferingID == offeringID {
+				n++
+			}
+		}
+		return n
+	}
+	for _, l := range after {
+		if n := count(after, l.OfferingID); n > 1 && n > count(before, l.OfferingID) {
+			return l.OfferingID, true
+		}
+	}
+	return "", false
 }
 
 func sumInvoiceLines(lim Limits, field string, lines []InvoiceLine) (int64, error) {
