@@ -62,6 +62,12 @@ var checks = []check{
 		GROUP BY c.id
 		HAVING c.version <> 1 + count(a.id) OR count(DISTINCT a.base_version) <> count(a.id)
 			OR (count(a.id) > 0 AND (min(a.base_version) <> 1 OR max(a.base_version) <> count(a.id)))`},
+	// A change names the line it changes by its offering, so a second line
+	// of one would be billed but never changed (domain.addedTwice).
+	{"one line per offering", `
+		SELECT c.number || ': offering ' || (l ->> 'offeringId') || ' on ' || count(*) || ' lines'
+		FROM contracts c CROSS JOIN LATERAL jsonb_array_elements(c.lines) l
+		GROUP BY c.id, c.number, l ->> 'offeringId' HAVING count(*) > 1`},
 	// The contract timeline (internal/store/timeline.go): a contract holds
 	// many open amendments, in one order, and never two cancellations.
 	{"one open cancellation per contract", `

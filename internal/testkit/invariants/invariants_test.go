@@ -15,8 +15,9 @@ import (
 )
 
 // The checker finds what it claims to: a contract whose version no longer
-// counts its segments, an authorisation nobody settled and a schedule in
-// arrears that owes nothing, and nothing on a healthy database.
+// counts its segments, one holding an offering on two lines, an
+// authorisation nobody settled and a schedule in arrears that owes nothing,
+// and nothing on a healthy database.
 func TestCheckFindsBrokenInvariants(t *testing.T) {
 	env := testkit.New(t)
 	ct := env.CreateContract(map[string]any{"quantities": map[string]int{"prod_seat": 5}})
@@ -30,13 +31,13 @@ func TestCheckFindsBrokenInvariants(t *testing.T) {
 	_, err = db.Exec(`INSERT INTO sandbox_ledger (id, idempotency_key, operation, payment_method, amount, currency, approved)
 		VALUES ($1, 'test', 'AUTHORISE', 'pm_card_ok', 100, 'USD', true)`, authorisation)
 	require.NoError(t, err)
-	_, err = db.Exec(`UPDATE contracts SET schedule_in_arrears = true WHERE id = $1`, ct["id"])
+	_, err = db.Exec(`UPDATE contracts SET schedule_in_arrears = true, lines = lines || lines WHERE id = $1`, ct["id"])
 	require.NoError(t, err)
-	assert.Equal(t, []string{"version = segments", "versions applied without gaps", "authorisation settled exactly once",
-		"in arrears only while owing"}, check())
+	assert.Equal(t, []string{"version = segments", "versions applied without gaps", "one line per offering",
+		"authorisation settled exactly once", "in arrears only while owing"}, check())
 
 	// Put it back, for testkit's own check after the test.
-	_, err = db.Exec(`UPDATE contracts SET version = 1, schedule_in_arrears = false WHERE id = $1`, ct["id"])
+	_, err = db.Exec(`UPDATE contracts SET version = 1, schedule_in_arrears = false, lines = jsonb_build_array(lines -> 0) WHERE id = $1`, ct["id"])
 	require.NoError(t, err)
 	_, err = db.Exec(`DELETE FROM sandbox_ledger WHERE id = $1`, authorisation)
 	require.NoError(t, err)
