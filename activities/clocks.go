@@ -58,9 +58,12 @@ func (c *Clocks) NextClockStep(ctx context.Context, in flow.TestClockInput) (flo
 }
 
 // RegisterClockWait records what a workflow waits for on its clock and
-// returns the clock's time (see store.RegisterClockWait).
+// returns the clock's time (see store.RegisterClockWait). A deleted clock's
+// refusal is not retried: the clock never moves again, and the workflow
+// ends with the refusal rather than retry it for good.
 func (c *Clocks) RegisterClockWait(ctx context.Context, in flow.ClockWaitInput) (time.Time, error) {
-	return c.store.RegisterClockWait(ctx, in.ClockID, in.WorkflowID, in.Due)
+	now, err := c.store.RegisterClockWait(ctx, in.ClockID, in.WorkflowID, in.Due)
+	return now, businessError(err)
 }
 
 // WakeClock tells every workflow due by at on the clock the clock's time,

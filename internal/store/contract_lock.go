@@ -79,11 +79,11 @@ func lockForOpening(ctx context.Context, tx *sqlx.Tx, tenantID, key, id string) 
 	if ct.TestClockID != nil {
 		// The opening holds the clock for its workflow: its time is read
 		// again, shared, so that an advance cannot step past it meanwhile.
-		now, err := shareClock(ctx, tx, *ct.TestClockID)
+		clock, err := shareClock(ctx, tx, *ct.TestClockID)
 		if err != nil {
 			return openingLock{}, err
 		}
-		ct.ClockTime = &now
+		ct.ClockTime = &clock.Now
 	}
 	locked := openingLock{lockedContract: after.locked(ct), opened: after.Opened}
 	if locked.timeline, err = decodeTimeline(after.Timeline); err != nil {

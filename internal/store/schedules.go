@@ -43,6 +43,11 @@ type ScheduleChanged struct {
 	// the contract's test clock, if it lives on one.
 	Unpaid      []UnpaidInvoice
 	TestClockID string
+	// clockDeleted reports that the contract's test clock is deleted: a
+	// change is refused (refuseOnDeletedClock), and a retry of one made
+	// before lists no dunning to resume, which would wait on the clock
+	// for good.
+	clockDeleted bool
 }
 
 // UnpaidInvoice is an invoice a collection has tried and not paid, with the
@@ -79,12 +84,11 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (Schedule
 			// Read under a share lock, as an opening reads it: a step of
 			// the clock's advance either comes before the change, which
 			// then happens at its time, or sees the hold listUnpaid takes.
-			out.TestClockID = *current.ClockID
-			now, err := shareClock(ctx, tx, *current.ClockID)
+			shared, err := shareClock(ctx, tx, *current.ClockID)
 			if err != nil {
 				return err
 			}
-			clock = &now
+			out.TestClockID, out.clockDeleted, clock = *current.ClockID, shared.Deleted, &shared.Now
 		}
 		err = tx.GetContext(ctx, ev, `
 			SELECT status, comment, actor_id, source, at FROM schedule_events WHERE tenant_id = $1 AND change_id = $2`, ch.TenantID, ch.ID)
@@ -103,6 +107,9 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (Schedule
 		next, err := ch.Action.Apply(current.ContractStatus, current.Status, current.Protected, current.Owed)
 		if err != nil {
 			return err
+		}
+		if out.clockDeleted {
+			return refuseOnDeletedClock(*current.ClockID)
 		}
 		if next == domain.ScheduleActive && ch.Source == string(auth.SourceCustomer) {
 			if err := restartableByCustomer(ctx, tx, ch.ContractID); err != nil {
@@ -183,7 +190,7 @@ func lockScheduleState(ctx context.Context, tx *sqlx.Tx, tenantID, contractID st
 // clock moved days past its retries before their dunnings waited on it,
 // and both retries were made at once at the advance's end.
 func (out *ScheduleChanged) listUnpaid(ctx context.Context, tx *sqlx.Tx, ch ScheduleChange) error {
-	if out.Event.Status != domain.ScheduleActive {
+	if out.Event.Status != domain.ScheduleActive || out.clockDeleted {
 		return nil
 	}
 	if err := tx.SelectContext(ctx, &out.Unpaid, `
@@ -197,6 +204,20 @@ func (out *ScheduleChanged) listUnpaid(ctx context.Context, tx *sqlx.Tx, ch Sche
 		return nil
 	}
 	return holdClock(ctx, tx, out.TestClockID, ch.Workflow)
+}
+
+// refuseOnDeletedClock refuses a schedule change of a contract on a deleted
+// test clock. Deleting the clock cancelled the contract (and its schedule,
+// unless the contract had ended before) and stopped its workflows, and the
+// clock never moves again: no run would
+// ever collect on that schedule, so a restart would only resume dunnings
+// that wait on the clock for good (a probe's restart left one waiting years
+// ahead, the invoice owed for good), and a cancel would change a schedule
+// that decides nothing any more. The refusal is the seed's 400 with its
+// specific message, as for an ended contract that owes nothing.
+func refuseOnDeletedClock(clockID string) error {
+	return domain.Errorf(domain.KindInvalid, "",
+		"The contract is on test clock %s, which is deleted; the schedule of a contract on a deleted test clock can no longer be cancelled or restarted.", clockID)
 }
 
 // restartableByCustomer refuses a customer's restart of a schedule the

@@ -6,22 +6,36 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/contractd/contractd/internal/domain"
 )
 
 // RegisterClockWait records that workflowID waits until due on the clock,
 // and returns the clock's time. A wait already due (the clock stands at or
 // past it) is not recorded: the workflow goes on at once, and stays busy.
+//
+// A deleted clock takes no wait: it never moves again, so a workflow
+// waiting on it would wait for good (a probe's restarted schedule left a
+// dunning waiting years ahead on one). The deletion stops the workflows it
+// finds on the clock; one that comes to wait after it (started as the
+// clock was deleted) is refused here, its hold forgotten, and ends failed
+// with a conflict, as the deletion would have stopped it. The share
+// lock orders this against the deletion, which locks the clock to mark
+// it: a wait recorded first is among those the deletion stops.
 func (s *Store) RegisterClockWait(ctx context.Context, clockID, workflowID string, due time.Time) (time.Time, error) {
-	var now time.Time
+	var clock sharedClock
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		// Shared so that a step cannot move the clock between the read and
 		// the record.
 		var err error
-		if now, err = shareClock(ctx, tx, clockID); err != nil {
+		if clock, err = shareClock(ctx, tx, clockID); err != nil {
 			return err
 		}
+		if clock.Deleted {
+			return releaseClock(ctx, tx, workflowID)
+		}
 		var dueAt *time.Time
-		if now.Before(due) {
+		if clock.Now.Before(due) {
 			dueAt = &due
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO test_clock_waits (workflow_id, clock_id, due_at) VALUES ($1, $2, $3)
@@ -30,24 +44,35 @@ func (s *Store) RegisterClockWait(ctx context.Context, clockID, workflowID strin
 		}
 		return nil
 	})
-	return now, err
+	if err == nil && clock.Deleted {
+		err = domain.Errorf(domain.KindConflict, "", "test clock %s is deleted and never moves again: workflow %s cannot wait on it", clockID, workflowID)
+	}
+	return clock.Now, err
 }
 
-// shareClock reads the clock's time under a share lock held until tx ends.
+// sharedClock is a clock as shareClock reads it.
+type sharedClock struct {
+	Now     time.Time `db:"frozen_time"`
+	Deleted bool      `db:"deleted"`
+}
+
+// shareClock reads the clock's time, and whether it is deleted, under a
+// share lock held until tx ends.
 // A step of the clock's advance locks it to move it (NextClockStep), so
 // whichever commits second sees what the first did: the step a hold tx
 // recorded for a new workflow (and waits for that workflow), or tx the
 // time the step moved to. Read without it, a step could move the clock past
 // a date tx had checked against the time before, and skip what tx started.
+// A deletion locks it too, so tx sees the clock deleted or commits first.
 // (Deleting a clock locks it, then its contracts; an opening locks its
 // contract, then shares the clock. Postgres ends such a deadlock by failing
 // one of the two, whose step is tried again.)
-func shareClock(ctx context.Context, q sqlx.QueryerContext, clockID string) (time.Time, error) {
-	var now time.Time
-	if err := sqlx.GetContext(ctx, q, &now, `SELECT frozen_time FROM test_clocks WHERE id = $1 FOR SHARE`, clockID); err != nil {
-		return now, fmt.Errorf("read test clock %s: %w", clockID, err)
+func shareClock(ctx context.Context, q sqlx.QueryerContext, clockID string) (sharedClock, error) {
+	var c sharedClock
+	if err := sqlx.GetContext(ctx, q, &c, `SELECT frozen_time, status = '`+ClockDeleted+`' AS deleted FROM test_clocks WHERE id = $1 FOR SHARE`, clockID); err != nil {
+		return c, fmt.Errorf("read test clock %s: %w", clockID, err)
 	}
-	return now, nil
+	return c, nil
 }
 
 // holdClock records that a workflow of the clock is starting: the clock's
@@ -116,7 +141,11 @@ func (s *Store) ClockWorkflows(ctx context.Context, clockID string) ([]string, e
 
 // ReleaseClock forgets a workflow that has closed.
 func (s *Store) ReleaseClock(ctx context.Context, workflowID string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM test_clock_waits WHERE workflow_id = $1`, workflowID); err != nil {
+	return releaseClock(ctx, s.db, workflowID)
+}
+
+func releaseClock(ctx context.Context, q sqlx.ExecerContext, workflowID string) error {
+	if _, err := q.ExecContext(ctx, `DELETE FROM test_clock_waits WHERE workflow_id = $1`, workflowID); err != nil {
 		return fmt.Errorf("release test clock wait: %w", err)
 	}
 	return nil
