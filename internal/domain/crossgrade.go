@@ -124,6 +124,17 @@ func PlanCrossgrade(cat *Catalog, ct Contract, cg CrossgradeChange, today Date, 
 			"offering %q is on contract %s already: the crossgrade from %s to %s replaces the %s line and would put the offering on the contract twice (remove its line first)",
 			id, ct.Number, from.Code, to.Code, from.Code)
 	}
+	// The new item may change the billing period, but only of the line it
+	// replaces: billing charges every line's price once per the contract's
+	// period, so a line left on another would be billed wrong (a monthly
+	// Sports line on a contract gone annual, its monthly price once a
+	// year). As a self-service change that mixes periods is refused
+	// (commonBillingPeriod), so is this crossgrade, among the 90063s.
+	if l, period, mixed := otherPeriod(cat, after, r.BillingPeriod); mixed {
+		return Quote{}, faultf(FaultUnableToCrossgrade, KindUnprocessable, "salesItemCode",
+			"offering %q on contract %s bills %s, and every offering on a contract bills one period: the crossgrade from %s to %s would bill %s (remove the offerings billed %s first, or crossgrade to an item billed %s)",
+			l.OfferingID, ct.Number, period, from.Code, to.Code, r.BillingPeriod, period, period)
+	}
 	card, err := viewingCard(cat, ct, cg, to, facts.CardInUse)
 	if err != nil {
 		return Quote{}, err
@@ -217,6 +228,22 @@ func crossgradeLine(cat *Catalog, ct Contract, cg CrossgradeChange, current Line
 		return unable("", "contract %s expires on %s, before the crossgrade could take effect", ct.Number, ct.ExpirationDate)
 	}
 	return line, effective, nil
+}
+
+// otherPeriod finds a line of lines whose rate bills another period than
+// period. A line whose rate the catalog lacks (it keeps those of active
+// contracts) tells nothing, and is passed over.
+func otherPeriod(cat *Catalog, lines []Line, period BillingPeriod) (Line, BillingPeriod, bool) {
+	for _, l := range lines {
+		o, ok := cat.Offering(l.OfferingID)
+		if !ok {
+			continue
+		}
+		if r, ok := o.Rate(l.RateID); ok && r.BillingPeriod != period {
+			return l, r.BillingPeriod, true
+		}
+	}
+	return Line{}, "", false
 }
 
 // currentSalesItem is the sales item whose offering and rate the contract holds.

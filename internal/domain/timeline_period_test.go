@@ -53,7 +53,13 @@ func rateOnNextCycle(rate string) Change {
 // it as the next scheduled amendment.
 func scheduleOn(t *testing.T, ct Contract, tl []Pending, today, id string, ch Change) Pending {
 	t.Helper()
-	q, err := PlanOnTimeline(Preflight{Catalog: periodCatalog(), Contract: ct, Change: ch, Today: d(today)}, tl)
+	return scheduleIn(t, periodCatalog(), ct, tl, today, id, ch)
+}
+
+// scheduleIn is scheduleOn with another catalog than periodCatalog.
+func scheduleIn(t *testing.T, cat *Catalog, ct Contract, tl []Pending, today, id string, ch Change) Pending {
+	t.Helper()
+	q, err := PlanOnTimeline(Preflight{Catalog: cat, Contract: ct, Change: ch, Today: d(today)}, tl)
 	require.NoError(t, err, id)
 	q.ID, q.Status = id, StatusScheduled
 	return Pending{ID: id, Status: StatusScheduled, Seq: int64(len(tl) + 1), Quote: q, QuoteVersion: 1, Change: &ch}

@@ -68,6 +68,20 @@ var checks = []check{
 		SELECT c.number || ': offering ' || (l ->> 'offeringId') || ' on ' || count(*) || ' lines'
 		FROM contracts c CROSS JOIN LATERAL jsonb_array_elements(c.lines) l
 		GROUP BY c.id, c.number, l ->> 'offeringId' HAVING count(*) > 1`},
+	// Billing charges every line's price once per the contract's period, so
+	// a line on a rate of another period would be billed wrong
+	// (domain.otherPeriod). The catalog keeps the rates of active
+	// contracts' lines and their periods (domain.CheckKeeps): for those
+	// contracts, the tenant's catalog tells each line's period.
+	{"every line bills its contract's period", `
+		SELECT c.number || ': offering ' || (l ->> 'offeringId') || ' at rate ' || (l ->> 'rateId')
+			|| ' bills ' || (r ->> 'billingPeriod') || ', the contract ' || c.billing_period
+		FROM contracts c JOIN catalogs k ON k.tenant_id = c.tenant_id
+		CROSS JOIN LATERAL jsonb_array_elements(c.lines) l
+		CROSS JOIN LATERAL jsonb_array_elements(k.document -> 'offerings') o
+		CROSS JOIN LATERAL jsonb_array_elements(o -> 'rates') r
+		WHERE c.status = 'active' AND o ->> 'id' = l ->> 'offeringId' AND r ->> 'id' = l ->> 'rateId'
+			AND r ->> 'billingPeriod' <> c.billing_period`},
 	// The contract timeline (internal/store/timeline.go): a contract holds
 	// many open amendments, in one order, and never two cancellations.
 	{"one open cancellation per contract", `

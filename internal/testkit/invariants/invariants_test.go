@@ -16,8 +16,9 @@ import (
 
 // The checker finds what it claims to: a contract whose version no longer
 // counts its segments, one holding an offering on two lines, an
-// authorisation nobody settled and a schedule in arrears that owes nothing,
-// and nothing on a healthy database.
+// authorisation nobody settled, a schedule in arrears that owes nothing and
+// a line on another billing period than its contract's, and nothing on a
+// healthy database.
 func TestCheckFindsBrokenInvariants(t *testing.T) {
 	env := testkit.New(t)
 	ct := env.CreateContract(map[string]any{"quantities": map[string]int{"prod_seat": 5}})
@@ -40,6 +41,12 @@ func TestCheckFindsBrokenInvariants(t *testing.T) {
 	_, err = db.Exec(`UPDATE contracts SET version = 1, schedule_in_arrears = false, lines = jsonb_build_array(lines -> 0) WHERE id = $1`, ct["id"])
 	require.NoError(t, err)
 	_, err = db.Exec(`DELETE FROM sandbox_ledger WHERE id = $1`, authorisation)
+	require.NoError(t, err)
+
+	_, err = db.Exec(`UPDATE contracts SET billing_period = 'ANNUAL' WHERE id = $1`, ct["id"])
+	require.NoError(t, err)
+	assert.Equal(t, []string{"every line bills its contract's period"}, check())
+	_, err = db.Exec(`UPDATE contracts SET billing_period = 'MONTHLY' WHERE id = $1`, ct["id"])
 	require.NoError(t, err)
 }
 
