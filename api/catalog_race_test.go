@@ -38,11 +38,7 @@ func TestACatalogEditDroppingAnOfferingWaitsForAChangeAddingIt(t *testing.T) {
 	waitForLockWait(t, env, "tenant_counters")
 	requireContractLocked(t, env, id)
 
-	dropped := inBackground(func() testkit.Response {
-		return env.Do("PUT", "/api/catalog", env.A.OperatorKey, withoutExtra(withExtra))
-	})
-	awaitAnswerOrLockWaits(t, env, dropped, 2)
-	require.NoError(t, held.Rollback())
+	dropped := dropExtraWhileHeld(t, env, withExtra, held)
 
 	add, put := <-added, <-dropped
 	require.Equal(t, http.StatusOK, add.Status)
@@ -65,11 +61,7 @@ func TestACatalogEditDroppingAnOfferingWaitsForAContractCreatedOnIt(t *testing.T
 	})
 	waitForLockWait(t, env, "tenant_counters")
 
-	dropped := inBackground(func() testkit.Response {
-		return env.Do("PUT", "/api/catalog", env.A.OperatorKey, withoutExtra(withExtra))
-	})
-	awaitAnswerOrLockWaits(t, env, dropped, 2)
-	require.NoError(t, held.Rollback())
+	dropped := dropExtraWhileHeld(t, env, withExtra, held)
 
 	create, put := <-created, <-dropped
 	require.Equal(t, http.StatusOK, create.Status, "%s", create.Body)
@@ -96,11 +88,7 @@ func TestACatalogEditDroppingAnOfferingWaitsForAnAmendmentApplyingIt(t *testing.
 	waitForLockWait(t, env, "tenant_counters")
 	requireContractLocked(t, env, id)
 
-	dropped := inBackground(func() testkit.Response {
-		return env.Do("PUT", "/api/catalog", env.A.OperatorKey, withoutExtra(withExtra))
-	})
-	awaitAnswerOrLockWaits(t, env, dropped, 2)
-	require.NoError(t, held.Rollback())
+	dropped := dropExtraWhileHeld(t, env, withExtra, held)
 
 	put := <-dropped
 	require.Equal(t, http.StatusConflict, put.Status, "the edit came second")
@@ -184,6 +172,20 @@ func catalogOffers(t *testing.T, env *testkit.Env, offeringID string) bool {
 	t.Helper()
 	cat := env.Do("GET", "/api/catalog", env.A.OperatorKey, nil).JSON(t)
 	return slices.ContainsFunc(cat["offerings"].([]any), func(o any) bool { return o.(map[string]any)["id"] == offeringID })
+}
+
+// dropExtraWhileHeld sends the catalog edit dropping the extra offering while
+// held stops the write it races, waits until the edit has answered or
+// waits too, and then lets the write go on. The edit's answer comes on the
+// channel.
+func dropExtraWhileHeld(t *testing.T, env *testkit.Env, withExtra map[string]any, held *sql.Tx) chan testkit.Response {
+	t.Helper()
+	dropped := inBackground(func() testkit.Response {
+		return env.Do("PUT", "/api/catalog", env.A.OperatorKey, withoutExtra(withExtra))
+	})
+	awaitAnswerOrLockWaits(t, env, dropped, 2)
+	require.NoError(t, held.Rollback())
+	return dropped
 }
 
 // inBackground runs request in a goroutine; its answer comes on the channel.

@@ -17,13 +17,8 @@ import (
 // refused as a conflict, and the workflow's hold is forgotten with it.
 func TestADeletedClockTakesNoWait(t *testing.T) {
 	ctx := context.Background()
-	st, contractID, sc := oneContract(t)
-	start := time.Now().UTC().Truncate(time.Second)
-	clock, err := st.CreateTestClock(ctx, sc.TenantID, tester, "deleted", start, start)
-	require.NoError(t, err)
-	_, err = st.DB().ExecContext(ctx, `UPDATE contracts SET test_clock_id = $1 WHERE id = $2`, clock.ID, contractID)
-	require.NoError(t, err)
-	_, err = st.RegisterClockWait(ctx, clock.ID, "waiting", start.Add(time.Hour))
+	st, _, sc, clock, start := contractOnAClock(t, "deleted")
+	_, err := st.RegisterClockWait(ctx, clock.ID, "waiting", start.Add(time.Hour))
 	require.NoError(t, err, "a live clock takes a wait")
 
 	_, err = st.DeleteTestClock(ctx, sc.TenantID, clock.ID, tester, start)

@@ -22,13 +22,8 @@ import (
 // opening's hold was there, and jumped to the next billing run.
 func TestAnAdvanceWaitsForAnAmendmentOpenedDuringIt(t *testing.T) {
 	ctx := context.Background()
-	st, contractID, sc := oneContract(t)
-	start := time.Now().UTC().Truncate(time.Second)
-	clock, err := st.CreateTestClock(ctx, sc.TenantID, tester, "race", start, start)
-	require.NoError(t, err)
-	_, err = st.DB().ExecContext(ctx, `UPDATE contracts SET test_clock_id = $1 WHERE id = $2`, clock.ID, contractID)
-	require.NoError(t, err)
-	_, err = st.StartAdvance(ctx, sc.TenantID, clock.ID, start.Add(90*24*time.Hour))
+	st, contractID, sc, clock, start := contractOnAClock(t, "race")
+	_, err := st.StartAdvance(ctx, sc.TenantID, clock.ID, start.Add(90*24*time.Hour))
 	require.NoError(t, err)
 
 	amendmentID := uuid.NewString()
@@ -93,4 +88,17 @@ func waitForALockWait(t *testing.T, st *store.Store) {
 func normalised(step store.ClockStep) store.ClockStep {
 	step.At = step.At.UTC()
 	return step
+}
+
+// contractOnAClock is oneContract moved onto a new test clock, named name,
+// which stands at start.
+func contractOnAClock(t *testing.T, name string) (st *store.Store, contractID string, sc store.Scope, clock store.TestClock, start time.Time) {
+	t.Helper()
+	st, contractID, sc = oneContract(t)
+	start = time.Now().UTC().Truncate(time.Second)
+	clock, err := st.CreateTestClock(context.Background(), sc.TenantID, tester, name, start, start)
+	require.NoError(t, err)
+	_, err = st.DB().Exec(`UPDATE contracts SET test_clock_id = $1 WHERE id = $2`, clock.ID, contractID)
+	require.NoError(t, err)
+	return st, contractID, sc, clock, start
 }
