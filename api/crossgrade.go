@@ -163,9 +163,10 @@ func (s *server) crossgrade(c *gin.Context) {
 		s.respondCrossgrade(c, ct.ID, *earlier)
 		return
 	}
+	respond := func(out flow.Outcome) { s.respondCrossgrade(c, ct.ID, out) }
 	ch, quote, err := s.planCrossgrade(c, ct, req)
 	if err != nil {
-		s.failAs(c, crossgradeSurface{}, err)
+		s.failUnlessRaced(c, crossgradeSurface{}, hash, err, respond)
 		return
 	}
 	if previewing(c) {
@@ -177,10 +178,10 @@ func (s *server) crossgrade(c *gin.Context) {
 	}
 	out, err := s.submitAmendment(c, ct, ch, body, hash, quote)
 	if err != nil {
-		s.failAs(c, crossgradeSurface{}, err)
+		s.failUnlessRaced(c, crossgradeSurface{}, hash, err, respond)
 		return
 	}
-	s.respondCrossgrade(c, ct.ID, out)
+	respond(out)
 }
 
 // planCrossgrade prices the crossgrade req asks for. It joins the

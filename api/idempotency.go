@@ -1,8 +1,14 @@
 package api
 
 import (
+	"errors"
+
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
 )
 
 // idempotencyHeader names the client's retry key: the same key and body
@@ -28,4 +34,38 @@ func idempotencyKey(c *gin.Context) string {
 func idempotentID(tenantID, scope, key string) string {
 	ns := uuid.NewSHA1(uuid.NameSpaceOID, []byte(tenantID))
 	return uuid.NewSHA1(ns, []byte(scope+"\x00"+key)).String()
+}
+
+// failUnlessRaced answers refusal in sf's format, unless the request has an
+// Idempotency-Key and its change was made meanwhile by a copy sent at the
+// same moment: repeatedRequest found no earlier request with the key, but
+// the copy committed before this one was priced or reached its workflow.
+// The refusal then comes from that copy's change (the offering it added is
+// on the contract now, the discount it redeemed used up), or from a run of
+// the key's workflow another body started; and the client, told its change
+// failed, might make it again under a new key. respond answers with the
+// key's amendment instead, when this request's body made it; when another
+// body did, the refusal is that the key was used with another body.
+func (s *server) failUnlessRaced(c *gin.Context, sf surface, hash string, refusal error, respond func(flow.Outcome)) {
+	if idempotencyKey(c) != "" && !previewing(c) && businessRefusal(refusal) {
+		earlier, err := s.repeatedRequest(c, hash)
+		switch {
+		case earlier != nil:
+			respond(*earlier)
+			return
+		case errors.Is(err, domain.ErrIdempotencyKeyReused):
+			refusal = err
+		}
+	}
+	s.failAs(c, sf, refusal)
+}
+
+// businessRefusal recognises a refusal of the request by the domain, made
+// in the API or in a workflow, as opposed to a failure of the service.
+func businessRefusal(err error) bool {
+	var appErr *temporal.ApplicationError
+	if kind := domain.KindOf(err); kind != "" {
+		return kind != domain.KindInternal
+	}
+	return errors.As(err, &appErr) && kindStatus[domain.Kind(appErr.Type())] != 0
 }

@@ -103,3 +103,35 @@ func TestOneKeyWithTwoCrossgradesAtOnceMakesTheOneItAnswers(t *testing.T) {
 		require.Equal(t, 1, made, "round %d: %d and %d", round, answers[0].Status, answers[1].Status)
 	}
 }
+
+// Copies of one request sent at once with its Idempotency-Key are all told
+// its change, even a copy that found no earlier request with the key and
+// was then priced on the contract the first copy had just changed (the
+// offering it adds already on it). A probe saw such copies told 422 for a
+// change that was made.
+func TestCopiesOfOneRequestSentAtOnceAreAllToldItsChange(t *testing.T) {
+	env := newAmendmentEnv(t)
+	const rounds, copies = 12, 8
+	for round := range rounds {
+		id := fiveSeats(env, nil)["id"].(string)
+		body := map[string]any{"action": "ADD_OFFERING", "contractId": id, "payload": map[string]any{"offerings": []any{
+			map[string]any{"offeringId": "off_business", "products": []any{map[string]any{"productId": "prod_seat", "quantity": 5}}},
+		}}}
+		answers := make([]testkit.Response, copies)
+		var wg sync.WaitGroup
+		for i := range copies {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				answers[i] = change(env, env.A.SubmitterKey, body, "Idempotency-Key", fmt.Sprintf("add-%d", round))
+			}()
+		}
+		wg.Wait()
+		made := map[any]bool{}
+		for _, r := range answers {
+			require.Equal(t, http.StatusOK, r.Status, "round %d: %s", round, r.Body)
+			made[r.JSON(t)["quote"].(map[string]any)["id"]] = true
+		}
+		require.Len(t, made, 1, "round %d: one amendment", round)
+	}
+}

@@ -105,8 +105,9 @@ func (s *server) changeContract(c *gin.Context) {
 	quote, err := domain.PlanOnTimeline(domain.Preflight{
 		Catalog: &basis.Catalog, Contract: ct, Change: ch, Today: domain.DateOf(ct.Now(s.Now())), Charges: charges,
 	}, basis.Timeline)
+	respond := func(out flow.Outcome) { s.respondAmendment(c, ch.Action, out) }
 	if err != nil {
-		s.failAs(c, selfServiceSurface{action: ch.Action, contract: s.contractShown(c, ct.ID)}, err)
+		s.failUnlessRaced(c, selfServiceSurface{action: ch.Action, contract: s.contractShown(c, ct.ID)}, hash, err, respond)
 		return
 	}
 	if preview {
@@ -118,10 +119,10 @@ func (s *server) changeContract(c *gin.Context) {
 
 	out, err := s.submitAmendment(c, ct, ch, body, hash, quote)
 	if err != nil {
-		s.failAs(c, selfServiceSurface{action: ch.Action, contract: s.contractShown(c, ct.ID)}, err)
+		s.failUnlessRaced(c, selfServiceSurface{action: ch.Action, contract: s.contractShown(c, ct.ID)}, hash, err, respond)
 		return
 	}
-	s.respondAmendment(c, ch.Action, out)
+	respond(out)
 }
 
 // contractShown is the contract as a self-service answer shows it, with its
