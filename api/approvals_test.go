@@ -48,6 +48,8 @@ func TestApprovalRulesAreValidated(t *testing.T) {
 		// like this one took a worker to gigabytes.
 		map[string]any{"id": "typo", "name": "no such key", "when": `quote.recurringdelta > 10000`},
 		map[string]any{"id": "regex", "name": "too large", "when": `actor.matches("(.?){1000}(.?){1000}")`},
+		// The facts' maps hold any type, so only evaluating shows this one.
+		map[string]any{"id": "mismatch", "name": "number to string", "when": `contract.recurringAmount > "a"`},
 	}})
 	require.Equal(t, http.StatusBadRequest, bad.Status)
 	problems := strings.Join(toStrings(bad.JSON(t)["problems"]), "\n")
@@ -55,6 +57,7 @@ func TestApprovalRulesAreValidated(t *testing.T) {
 	assert.Contains(t, problems, "rules[2] (number): when must yield a boolean")
 	assert.Contains(t, problems, `rules[3] (typo): quote has no "recurringdelta"`)
 	assert.Contains(t, problems, "rules[4] (regex): matches() pattern is too large")
+	assert.Contains(t, problems, "rules[5] (mismatch): fails on a sample change: no such overload")
 	assert.Empty(t, env.Do("GET", "/api/approval-rules", env.A.OperatorKey, nil).JSON(t)["rules"], "nothing stored")
 
 	assert.Equal(t, http.StatusForbidden, env.Do("PUT", "/api/approval-rules", env.A.ApproverKey, map[string]any{"rules": []any{}}).Status)

@@ -103,8 +103,13 @@ func checkPattern(e celast.Expr) error {
 
 // patternSize estimates re's compiled size, its repeats multiplied out,
 // stopping once it passes limit (so a huge one costs no more than that).
+// A literal compiles to an instruction per rune, a character class to one
+// instruction however many ranges it has (\p{Lu} has hundreds).
 func patternSize(re *syntax.Regexp, limit int) int {
-	size := 1 + len(re.Rune)
+	size := 1
+	if re.Op == syntax.OpLiteral {
+		size += len(re.Rune)
+	}
 	for _, sub := range re.Sub {
 		if size > limit {
 			return size

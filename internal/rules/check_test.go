@@ -39,6 +39,9 @@ func TestARuleIsRefusedWhenItReadsAKeyTheFactsLackOrMatchesAnUnsafePattern(t *te
 		`matches(source, "^(USER|CUSTOMER)$")`,
 		`quote["percentChange"] > 50.0 && contract.monthsRemaining < 3`,
 		`has(quote.discount)`,
+		// A character class is one instruction, however many ranges it has.
+		`actor.matches("^\\p{Lu}{2}$")`,
+		`actor.matches("^[A-Z]{2}-\\pL{2}$")`,
 	} {
 		_, err := Compile([]Rule{{ID: "r", When: when}})
 		assert.NoError(t, err, when)

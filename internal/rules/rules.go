@@ -152,7 +152,8 @@ var env = sync.OnceValues(func() (*cel.Env, error) {
 
 // Compile checks every rule and reports every problem: a blank or duplicate
 // id, an expression that does not compile (with its position), does not
-// yield a boolean or breaks checkRule, a bad expiry.
+// yield a boolean, breaks checkRule or fails on a sample change, a bad
+// expiry.
 func Compile(rules []Rule) (*Set, error) { return compile(rules, false) }
 
 // CompileStored compiles rules already accepted, some perhaps before
@@ -196,21 +197,11 @@ func compile(rules []Rule, stored bool) (*Set, error) {
 			problems.Addf("%s: when must yield a boolean, not %s", label, ast.OutputType())
 			continue
 		}
-		var prg cel.Program
-		switch err := checkRule(ast); {
-		case err != nil && !stored:
+		prg, err := program(env, ast, stored)
+		if err != nil {
 			problems.Addf("%s: %v", label, err)
 			continue
-		case err == nil:
-			// A literal pattern is compiled here, once, not at each evaluation.
-			prg, err = env.Program(ast, cel.CostLimit(costLimit), cel.OptimizeRegex(interpreter.MatchesRegexOptimization))
-			if err != nil {
-				problems.Addf("%s: %v", label, err)
-				continue
-			}
 		}
-		// A stored rule that checkRule refuses has no program: it is not
-		// evaluated, and holds every change, as one that fails to evaluate.
 		set.programs = append(set.programs, prg)
 		set.expiries = append(set.expiries, expiry)
 	}
@@ -218,6 +209,26 @@ func compile(rules []Rule, stored bool) (*Set, error) {
 		return nil, err
 	}
 	return set, nil
+}
+
+// program builds a compiled rule's program. A rule being saved is refused
+// when it breaks checkRule or fails on a sample change (see samples). A
+// stored rule that breaks checkRule gets no program: it is not evaluated,
+// and holds every change, as one that fails to evaluate; stored rules are
+// not tried on samples, since refusing them would hold every change too.
+func program(env *cel.Env, ast *cel.Ast, stored bool) (cel.Program, error) {
+	if err := checkRule(ast); err != nil {
+		if stored {
+			return nil, nil
+		}
+		return nil, err
+	}
+	// A literal pattern is compiled here, once, not at each evaluation.
+	prg, err := env.Program(ast, cel.CostLimit(costLimit), cel.OptimizeRegex(interpreter.MatchesRegexOptimization))
+	if err != nil || stored {
+		return prg, err
+	}
+	return prg, trySamples(prg)
 }
 
 // Match returns the first rule that holds for the facts, with its expiry.
