@@ -156,13 +156,13 @@ func applyChange(cat *Catalog, ct Contract, ch Change) ([]Line, error) {
 			if err := onContract(); err != nil {
 				return nil, err
 			}
-			line, err := newLine(cat, ct, lines, item.NewOfferingID, item.Products, field+".newOfferingId", field)
+			line, err := newLine(cat, ct, lines, item.NewOfferingID, "", item.Products, field+".newOfferingId", field)
 			if err != nil {
 				return nil, err
 			}
 			lines[idx] = line
 		case AddOffering:
-			line, err := newLine(cat, ct, lines, item.OfferingID, item.Products, field+".offeringId", field)
+			line, err := newLine(cat, ct, lines, item.OfferingID, item.RateID, item.Products, field+".offeringId", field)
 			if err != nil {
 				return nil, err
 			}
@@ -206,9 +206,10 @@ func changeLine(cat *Catalog, ct Contract, l Line, item OfferingChangeItem, fiel
 	return PriceLine(cat, o, r, quantities, LinePrices(l, o, r), field+".products")
 }
 
-// newLine prices an offering joining the contract at the catalog's prices;
-// unlisted products get their default quantity.
-func newLine(cat *Catalog, ct Contract, lines []Line, offeringID string, products []RequestedProduct, idField, field string) (Line, error) {
+// newLine prices an offering joining the contract at the catalog's prices,
+// on rateID if given (see addedRate), else on rateFor's; unlisted products
+// get their default quantity.
+func newLine(cat *Catalog, ct Contract, lines []Line, offeringID, rateID string, products []RequestedProduct, idField, field string) (Line, error) {
 	o, ok := cat.Offering(offeringID)
 	if !ok {
 		return Line{}, Errorf(KindUnprocessable, idField, "%s %q is not an offering in the catalog", idField, offeringID)
@@ -216,8 +217,13 @@ func newLine(cat *Catalog, ct Contract, lines []Line, offeringID string, product
 	if slices.ContainsFunc(lines, func(l Line) bool { return l.OfferingID == offeringID }) {
 		return Line{}, Errorf(KindUnprocessable, idField, "%s %q is already on contract %s", idField, offeringID, ct.Number)
 	}
-	r := rateFor(o, ct.Currency, ct.BillingPeriod)
-	if r == nil {
+	var r *Rate
+	if rateID != "" {
+		var err error
+		if r, err = addedRate(o, ct, rateID, field+".rateId"); err != nil {
+			return Line{}, err
+		}
+	} else if r = rateFor(o, ct.Currency, ct.BillingPeriod); r == nil {
 		return Line{}, Errorf(KindUnprocessable, idField, "offering %q has no rate in %s", offeringID, ct.Currency)
 	}
 	quantities := map[string]int64{}
@@ -225,6 +231,28 @@ func newLine(cat *Catalog, ct Contract, lines []Line, offeringID string, product
 		quantities[p.ProductID] = p.Count()
 	}
 	return PriceLine(cat, o, r, quantities, CatalogPrices(), field+".products")
+}
+
+// addedRate is the rate an ADD_OFFERING asks for. It must be one of the
+// offering's, and bill the contract's currency and period: the added line
+// joins lines that stay on theirs, and every line of a contract bills one
+// period (see commonBillingPeriod). A probe's unknown rate, and its
+// quarterly rate on a monthly contract, were applied on the rate rateFor
+// picks instead, so the client got a rate it had not asked for, unwarned.
+func addedRate(o *Offering, ct Contract, rateID, field string) (*Rate, error) {
+	r, ok := o.Rate(rateID)
+	if !ok {
+		return nil, Errorf(KindUnprocessable, field, "%s %q is not a rate of offering %q", field, rateID, o.ID)
+	}
+	if r.Currency != ct.Currency {
+		return nil, Errorf(KindUnprocessable, field, "%s %q is in %s but contract %s is in %s", field, r.ID, r.Currency, ct.Number, ct.Currency)
+	}
+	if r.BillingPeriod != ct.BillingPeriod {
+		return nil, Errorf(KindUnprocessable, field,
+			"%s %q bills %s but contract %s bills %s, and every offering on a contract bills one period (add it on a rate billed %s)",
+			field, r.ID, r.BillingPeriod, ct.Number, ct.BillingPeriod, ct.BillingPeriod)
+	}
+	return r, nil
 }
 
 // rateFor prefers a rate in the contract's currency and billing period.
