@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"reflect"
 	"sort"
 )
 
@@ -41,8 +42,23 @@ type Catalog struct {
 	// Limits are the tenant's money ceilings; omitted, the defaults apply.
 	Limits *Limits `json:"limits,omitempty"`
 	// Renewal are the renewal terms of contracts created without any;
-	// omitted, DefaultRenewalTerms (EXPIRE).
+	// omitted, DefaultRenewalTerms (EXPIRE). Only a contract's creation
+	// reads them (DefaultRenewal), which PricesAlike relies on.
 	Renewal *RenewalTerms `json:"renewal,omitempty"`
+}
+
+// PricesAlike reports whether open amendments are priced alike under c and
+// other, so that replacing one by the other need not price them again:
+// whether the two differ at most in Renewal. A contract takes the default
+// renewal terms once, when it is created, and is priced on its own from
+// then on. Anything else may reach a quote (names, prices, bounds, paths,
+// codes, cards, ceilings), and is not told apart here: a catalog changed
+// anywhere else is priced again. A list that is null in one and empty in
+// the other counts as a difference, which only costs a re-pricing.
+func (c *Catalog) PricesAlike(other *Catalog) bool {
+	a, b := *c, *other
+	a.Renewal, b.Renewal = nil, nil
+	return reflect.DeepEqual(a, b)
 }
 
 // DefaultRenewal is the tenant's default renewal terms.

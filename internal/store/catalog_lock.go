@@ -20,7 +20,8 @@ import (
 // catalog in a statement after its lock: the new one. Without it, under
 // READ COMMITTED, a change priced on the catalog as it was could commit a
 // line whose offering a replacement, which could not see that line, had
-// just dropped, and both would succeed.
+// just dropped, and both would succeed. A "replacement" by the catalog
+// already stored drops nothing, and takes no lock (catalogUnchanged).
 //
 // An amendment opened on the catalog as it was and applied after a
 // replacement does not get past it either: the replacement, under the lock,

@@ -288,7 +288,7 @@ func (w *TerminationWriter) detachFromOfferings(ctx context.Context, id int64) (
 	// WriteTerminations locked the catalog, so no PutCatalog interleaves;
 	// but a tenant without a catalog had no row to lock, and a PutCatalog
 	// storing its first one, naming this termination, may have committed
-	// while Delete waited for its lock on the termination (lockCatalogTerminations):
+	// while Delete waited for its lock on the termination (catalogTerminations):
 	// the catalog is locked and read again.
 	if err := lockCatalog(ctx, w.tx, w.tenantID); err != nil {
 		return nil, err
