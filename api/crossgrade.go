@@ -2,7 +2,9 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -221,6 +223,13 @@ func (s *server) planCrossgrade(c *gin.Context, ct domain.Contract, req crossgra
 // crossgrade is made by then: a contract that cannot be read is left out of
 // the answer rather than failing it, as a client told 503 would repeat it.
 func (s *server) respondCrossgrade(c *gin.Context, contractID string, out flow.Outcome) {
+	if am := out.Amendment; slices.Contains(endedUnmade, am.Status) {
+		// A retry of one that ended without being made: a fault, as the
+		// first request was told, not 202 Accepted.
+		s.failAs(c, crossgradeSurface{}, &domain.Error{Kind: domain.KindUnprocessable, Fault: domain.FaultUnableToCrossgrade,
+			Message: fmt.Sprintf("crossgrade amendment %s is %s%s", am.ID, am.Status, lastNote(am))})
+		return
+	}
 	resp := crossgradeResponse{Amendment: out.Amendment}
 	if ct, err := s.Store.Contract(c.Request.Context(), scope(c), contractID); err == nil {
 		resp.Contract = &ct
@@ -232,4 +241,16 @@ func (s *server) respondCrossgrade(c *gin.Context, contractID string, out flow.O
 		status = http.StatusAccepted
 	}
 	c.JSON(status, resp)
+}
+
+// endedUnmade are the statuses of an amendment that ended without its
+// change being made.
+var endedUnmade = []string{domain.StatusFailed, domain.StatusRejected, domain.StatusExpired, domain.StatusWithdrawn}
+
+// lastNote is the note of the amendment's last step, as ": note", if any.
+func lastNote(am *domain.Amendment) string {
+	if n := len(am.History); n > 0 && am.History[n-1].Note != nil {
+		return ": " + *am.History[n-1].Note
+	}
+	return ""
 }

@@ -44,17 +44,20 @@ func idempotentID(tenantID, scope, key string) string {
 // on the contract now, the discount it redeemed used up), or from a run of
 // the key's workflow another body started; and the client, told its change
 // failed, might make it again under a new key. respond answers with the
-// key's amendment instead, when this request's body made it; when another
-// body did, the refusal is that the key was used with another body.
+// key's amendment instead, when this request's body made it and it did not
+// fail (a failed one is this request's own, refused for the reason the
+// refusal gives: a declined payment, say); when another body made it, the
+// refusal is that the key was used with another body. Anything else the
+// second look meets leaves the refusal as it is.
 func (s *server) failUnlessRaced(c *gin.Context, sf surface, hash string, refusal error, respond func(flow.Outcome)) {
 	if idempotencyKey(c) != "" && !previewing(c) && businessRefusal(refusal) {
 		earlier, err := s.repeatedRequest(c, hash)
 		switch {
-		case earlier != nil:
-			respond(*earlier)
-			return
 		case errors.Is(err, domain.ErrIdempotencyKeyReused):
 			refusal = err
+		case err == nil && earlier != nil && earlier.Amendment != nil && earlier.Amendment.Status != domain.StatusFailed:
+			respond(*earlier)
+			return
 		}
 	}
 	s.failAs(c, sf, refusal)

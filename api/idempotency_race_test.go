@@ -135,3 +135,18 @@ func TestCopiesOfOneRequestSentAtOnceAreAllToldItsChange(t *testing.T) {
 		require.Len(t, made, 1, "round %d: one amendment", round)
 	}
 }
+
+// A request with an Idempotency-Key whose own change fails after it was
+// opened (a declined payment) is told why, as one without a key is; its
+// retry is told that the crossgrade failed, not 202 Accepted with the FAILED
+// amendment.
+func TestAKeyedCrossgradeWhosePaymentIsDeclinedIsToldSo(t *testing.T) {
+	env := newAmendmentEnv(t)
+	declined := fiveSeats(env, map[string]any{"paymentMethod": "pm_declined"})
+	upgrade := map[string]any{"salesItemCode": "BUSINESS-M"}
+	first := crossgrade(env, declined, upgrade, "Idempotency-Key", "declined-upgrade")
+	requireFault(t, first, http.StatusBadRequest, 90045, "PaymentAuthorisationFault")
+	retry := crossgrade(env, declined, upgrade, "Idempotency-Key", "declined-upgrade")
+	requireFault(t, retry, http.StatusBadRequest, 90063, "UnableToCrossgradeFault")
+	assert.Contains(t, retry.JSON(t)["detail"], "is FAILED")
+}

@@ -35,20 +35,27 @@ const maxPatternSize = 2000
 // checkRule reports what a rule that compiled must not do: read a key the
 // facts do not have, or match a pattern that is not a string literal or is
 // too large (see maxPatternSize). A pattern is compiled once, with the rule
-// (cel.OptimizeRegex), which only a literal can be.
-func checkRule(a *cel.Ast) error {
+// (cel.OptimizeRegex), which only a literal can be. A stored rule (stored)
+// is held only to what makes it unsafe to evaluate, a literal pattern too
+// large or that does not parse: one reading an unknown key, or matching a
+// pattern the facts give (short strings), is evaluated as it was when it
+// was saved, holding only the changes it fails on.
+func checkRule(a *cel.Ast, stored bool) error {
 	var problem error
 	celast.PreOrderVisit(a.NativeRep().Expr(), celast.NewExprVisitor(func(e celast.Expr) {
 		if problem == nil {
-			problem = checkExpr(e)
+			problem = checkExpr(e, stored)
 		}
 	}))
 	return problem
 }
 
-func checkExpr(e celast.Expr) error {
+func checkExpr(e celast.Expr, stored bool) error {
 	switch e.Kind() {
 	case celast.SelectKind:
+		if stored {
+			return nil
+		}
 		sel := e.AsSelect()
 		return checkKey(sel.Operand(), sel.FieldName())
 	case celast.CallKind:
@@ -59,11 +66,13 @@ func checkExpr(e celast.Expr) error {
 		}
 		switch call.FunctionName() {
 		case operators.Index, operators.OptIndex:
-			if key, ok := stringLiteral(args[1]); ok {
+			if key, ok := stringLiteral(args[1]); ok && !stored {
 				return checkKey(args[0], key)
 			}
 		case overloads.Matches:
-			return checkPattern(args[len(args)-1])
+			if _, literal := stringLiteral(args[len(args)-1]); literal || !stored {
+				return checkPattern(args[len(args)-1])
+			}
 		}
 	}
 	return nil

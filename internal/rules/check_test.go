@@ -68,3 +68,23 @@ func TestTheKnownKeysAreTheFactsKeys(t *testing.T) {
 	assert.ElementsMatch(t, contractKeys, slices.Collect(maps.Keys(act["contract"].(map[string]any))))
 	assert.ElementsMatch(t, quoteKeys, slices.Collect(maps.Keys(act["quote"].(map[string]any))))
 }
+
+// A stored rule that reads an unknown key, or matches a pattern the facts
+// give, is evaluated as it was before these checks: it holds only the
+// changes it fails or holds on, not every change of the tenant.
+func TestAStoredRuleReadingAnUnknownKeyHoldsOnlyWhatItFailsOn(t *testing.T) {
+	set, err := CompileStored([]Rule{
+		{ID: "presence", When: `has(contract.colour)`},
+		{ID: "guarded", When: `action == "CANCELLATION" && quote.nosuch > 0`},
+		{ID: "dynamic", When: `actor.matches(source)`},
+	})
+	require.NoError(t, err)
+	_, _, held := set.Match(Facts{Action: "QUANTITY_CHANGE", Source: "USER", Actor: "ops-1"})
+	assert.False(t, held, "no rule holds a seat change")
+	r, _, held := set.Match(Facts{Action: "CANCELLATION", Source: "USER", Actor: "ops-1"})
+	require.True(t, held)
+	assert.Equal(t, "guarded", r.ID, "the guarded rule fails on a cancellation, and holds it")
+	r, _, held = set.Match(Facts{Action: "QUANTITY_CHANGE", Source: "USER", Actor: "USER"})
+	require.True(t, held)
+	assert.Equal(t, "dynamic", r.ID)
+}

@@ -213,11 +213,12 @@ func compile(rules []Rule, stored bool) (*Set, error) {
 
 // program builds a compiled rule's program. A rule being saved is refused
 // when it breaks checkRule or fails on a sample change (see samples). A
-// stored rule that breaks checkRule gets no program: it is not evaluated,
-// and holds every change, as one that fails to evaluate; stored rules are
+// stored rule that breaks checkRule (a literal pattern unsafe to compile)
+// gets no program: it is not evaluated, and holds every change, as one
+// that fails to evaluate; stored rules are
 // not tried on samples, since refusing them would hold every change too.
 func program(env *cel.Env, ast *cel.Ast, stored bool) (cel.Program, error) {
-	if err := checkRule(ast); err != nil {
+	if err := checkRule(ast, stored); err != nil {
 		if stored {
 			return nil, nil
 		}
