@@ -20,7 +20,10 @@ func TestStoredTimesFollowTheBusinessClock(t *testing.T) {
 	at := time.Date(2031, time.May, 17, 9, 30, 0, 0, time.UTC)
 	env.Clock.Set(at)
 
-	resp := env.Do("PUT", "/api/catalog", env.A.OperatorKey, demo.Catalog())
+	// A catalog that changes something: an unchanged one is not stored again.
+	cat := demo.Catalog()
+	cat.Offerings[0].Name += " (2031)"
+	resp := env.Do("PUT", "/api/catalog", env.A.OperatorKey, cat)
 	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
 	resp = env.Do("PUT", "/api/approval-rules", env.A.OperatorKey, map[string]any{"rules": []any{cancellationsNeedApproval}})
 	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
