@@ -143,3 +143,31 @@ func toldOf(t *testing.T, st *store.Store, tenantID, contractID string) []string
 	}))
 	return told
 }
+
+// A workflow that has read its amendment since the re-pricing that marked
+// it is not told again: of changes to one contract at once, each tells the
+// marks it listed, and the first to reach a workflow makes it read. Here,
+// telling either of two marked amendments makes both read theirs (as other
+// tellers would have), so the other is passed over.
+func TestAMarkClearedSinceItWasListedIsNotToldAgain(t *testing.T) {
+	ctx := context.Background()
+	st, id, sc := oneContract(t)
+	now := time.Now()
+	first := openSeatChange(t, st, sc, id, 8, now)
+	marked := []domain.Amendment{openSeatChange(t, st, sc, id, 9, now), openSeatChange(t, st, sc, id, 10, now)}
+	_, _, err := st.Transition(ctx, sc.TenantID, first.ID, []string{domain.StatusPending},
+		domain.AmendmentEvent{Status: domain.StatusWithdrawn, ActorID: tester, Source: "API", At: now})
+	require.NoError(t, err)
+	require.Len(t, toldOf(t, st, sc.TenantID, id), 2, "both are marked")
+
+	var told []string
+	require.NoError(t, st.TellRebased(ctx, sc.TenantID, id, func(_ context.Context, workflowID string) (bool, error) {
+		told = append(told, workflowID)
+		for _, am := range marked {
+			_, err := st.SyncAmendment(ctx, sc.TenantID, am.ID)
+			require.NoError(t, err)
+		}
+		return true, nil
+	}))
+	assert.Len(t, told, 1, "the second mark was cleared before its turn")
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -285,16 +286,34 @@ func rebasePending(ctx context.Context, q sqlx.QueryerContext, contractID string
 // Postgres marks, so a retry, or any later change, tells whoever an earlier
 // attempt missed. tell reports false for a workflow that has ended, whose
 // mark is then cleared: nothing is left to read it.
+//
+// Changes to one contract at once each tell, and list the same marks. So
+// that they do not all tell the same workflow first (Temporal aborts an
+// Update beyond the ten a workflow has in flight, and each is retried), each
+// goes through the list in its own order, and passes over a mark cleared
+// since it listed it: that workflow has read its amendment after the
+// re-pricing that marked it. A probe withdrawing 100 of a contract's 100
+// open amendments at once saw about 2,200 Updates aborted, and half its
+// withdrawals answered 202 after AMENDMENT_WAIT.
 func (s *Store) TellRebased(ctx context.Context, tenantID, contractID string, tell func(ctx context.Context, workflowID string) (bool, error)) error {
 	var ids []string
 	err := s.db.SelectContext(ctx, &ids, `SELECT workflow_id FROM amendments
-		WHERE tenant_id = $1 AND ($2 = '' OR contract_id::text = $2) AND rebase_pending ORDER BY id`, tenantID, contractID)
+		WHERE tenant_id = $1 AND ($2 = '' OR contract_id::text = $2) AND rebase_pending`, tenantID, contractID)
 	if err != nil {
 		return fmt.Errorf("list re-priced amendments: %w", err)
 	}
+	rand.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
 	// One workflow that cannot be told does not keep the others from it.
 	var failed []error
 	for _, id := range ids {
+		var marked bool
+		if err := s.db.GetContext(ctx, &marked, `SELECT rebase_pending FROM amendments WHERE tenant_id = $1 AND workflow_id = $2`, tenantID, id); err != nil {
+			failed = append(failed, fmt.Errorf("look at %s's mark: %w", id, err))
+			continue
+		}
+		if !marked {
+			continue
+		}
 		running, err := tell(ctx, id)
 		if err == nil && !running {
 			_, err = s.db.ExecContext(ctx, `UPDATE amendments SET rebase_pending = false WHERE tenant_id = $1 AND workflow_id = $2`, tenantID, id)
