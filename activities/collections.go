@@ -52,7 +52,8 @@ var chargeRetry = payments.ChargeRetry{
 
 // CollectInvoices makes collection attempt number in.Attempt on each
 // invoice to collect (see batchPlans) and records how each ended in one
-// transaction; an invoice not to collect is skipped. A
+// transaction, and when, on the invoices' clock; an invoice not to collect
+// is skipped. A
 // declined payment method or a provider that never answered is an outcome,
 // for dunning to retry; only what must be retried as a whole (the database,
 // a void that did not happen) is an error.
@@ -84,7 +85,9 @@ func (a *Collections) CollectInvoices(ctx context.Context, in flow.CollectInvoic
 	if err := g.Wait(); err != nil {
 		return flow.CollectedInvoices{}, err
 	}
-	return a.record(ctx, in, attempts)
+	out, err := a.record(ctx, in, attempts)
+	out.At = at
+	return out, err
 }
 
 // batchPlans are the charges the batch makes, by invoice id: those

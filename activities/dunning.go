@@ -27,9 +27,11 @@ func NewDunning(s *store.Store, temporal *flow.Client) *Dunning {
 const dunningStarts = 8
 
 // StartDunning starts the DunningWorkflow of each invoice, each delayed
-// until its first retry. The delay is from the wall clock, as the dunning's
-// own wait is (invoices on a test clock are dunned by child workflows
-// instead). Safe to repeat: a dunning already started is left as it is.
+// until its first retry: a day after its due date, or after the day its
+// dunning began if it was billed late (in.Began). The delay is from the
+// wall clock, as the dunning's own wait is (invoices on a test clock are
+// dunned by child workflows instead). Safe to repeat: a dunning already
+// started is left as it is.
 func (d *Dunning) StartDunning(ctx context.Context, in flow.StartDunningInput) error {
 	if d.temporal == nil {
 		return errNoTemporal
@@ -37,8 +39,8 @@ func (d *Dunning) StartDunning(ctx context.Context, in flow.StartDunningInput) e
 	now := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(dunningStarts)
-	for _, inv := range in.Invoices {
-		g.Go(func() error { return d.temporal.StartDunning(gctx, inv, now) })
+	for i := range in.Invoices {
+		g.Go(func() error { return d.temporal.StartDunning(gctx, in.Dunning(i), now) })
 	}
 	return g.Wait()
 }

@@ -25,7 +25,8 @@ func NewSchedules(s *store.Store, now func() time.Time) *Schedules {
 // records who did it, when, from where and why, whether the contract's
 // open amendments it re-priced are to be told, and which dunnings a restart
 // resumes: each unpaid invoice's, from its next attempt, on the restart's
-// day.
+// day, its plan counted from the day its dunning began if it was billed
+// late.
 func (a *Schedules) ChangeSchedule(ctx context.Context, in flow.ScheduleChangeInput) (flow.ScheduleChanged, error) {
 	changed, err := a.store.ChangeSchedule(ctx, store.ScheduleChange{
 		ID: in.ChangeID, TenantID: in.TenantID, ContractID: in.ContractID, Action: in.Action, Comment: in.Comment,
@@ -33,12 +34,11 @@ func (a *Schedules) ChangeSchedule(ctx context.Context, in flow.ScheduleChangeIn
 	})
 	out := flow.ScheduleChanged{ScheduleEvent: changed.Event, Rebased: changed.Rebased}
 	for _, inv := range changed.Unpaid {
-		out.Dunning = append(out.Dunning, flow.DunningInput{
-			InvoiceRef: flow.InvoiceRef{
-				TenantID: in.TenantID, ContractID: in.ContractID, InvoiceID: inv.ID, DueDate: inv.PeriodStart, TestClockID: changed.TestClockID,
-			},
-			Resume: &flow.DunningResume{Attempt: inv.NextAttempt, On: domain.DateOf(changed.Event.At)},
-		})
+		dunning := flow.DunningOf(flow.InvoiceRef{
+			TenantID: in.TenantID, ContractID: in.ContractID, InvoiceID: inv.ID, DueDate: inv.PeriodStart, TestClockID: changed.TestClockID,
+		}, inv.FirstTried)
+		dunning.Resume = &flow.DunningResume{Attempt: inv.NextAttempt, On: domain.DateOf(changed.Event.At)}
+		out.Dunning = append(out.Dunning, dunning)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return out, businessError(domain.Errorf(domain.KindNotFound, "contractId", "contract %s does not exist", in.ContractID))

@@ -203,6 +203,8 @@ func TestARestartHoldsItsClockForTheDunningsItResumes(t *testing.T) {
 	changed, err := env.Store.ChangeSchedule(t.Context(), restart)
 	require.NoError(t, err)
 	require.Len(t, changed.Unpaid, 1, "January, to dun")
+	assert.Equal(t, time.Date(2026, 1, 1, 0, 30, 0, 0, time.UTC), changed.Unpaid[0].FirstTried.UTC(),
+		"when its first collection was made, on the clock: its dunning's plan counts from that day if it was billed late")
 	assert.Equal(t, "2026-01-05", changed.Event.At.UTC().Format(time.DateOnly), "restarted at the clock's time")
 	var busy []string
 	require.NoError(t, env.Store.DB().Select(&busy, `SELECT workflow_id FROM test_clock_waits WHERE clock_id = $1 AND due_at IS NULL`, clockID))

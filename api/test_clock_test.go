@@ -169,8 +169,8 @@ func recurringPeriods(t *testing.T, invoices map[string]any) []string {
 // Seven months of two contracts, driven only by advances: a ramp of three
 // scheduled seat changes applies on its dates, a change held by a rule
 // escalates and expires after its 48 hours, every period is billed on its
-// day, a declined card is retried 1, 3 and 7 days after each due date and
-// ends in arrears, and the auto-renewing contract announces its renewal
+// day, a declined card is retried 1, 3 and 7 days after each due date (or
+// after the day it was billed, if later) and ends in arrears, and the auto-renewing contract announces its renewal
 // 30 days ahead and renews at the end of its term. The event feed carries
 // each event at the clock's time, in order; recordedAt is the wall time.
 func TestClockRehearsesMonthsOfAContract(t *testing.T) {
@@ -242,13 +242,14 @@ func TestClockRehearsesMonthsOfAContract(t *testing.T) {
 		retries = append(retries, parseTime(t, a["at"]).Format(time.DateOnly))
 	}
 	// Billed the day after its due date (the clock started past that
-	// day's run): the first retry, one day after the due date, is due at
-	// once; then 3 and 7 days after it.
-	assert.Equal(t, []string{"2027-01-11", "2027-01-11", "2027-01-13", "2027-01-17"}, retries)
+	// day's run): its dunning began that day, and its retries are 1, 3
+	// and 7 days after it, not the first at once with the billing.
+	assert.Equal(t, []string{"2027-01-11", "2027-01-12", "2027-01-14", "2027-01-18"}, retries)
 	requireInOrder(t, clockEvents(t, env, sb, declined), []string{
 		"2027-01-11T00:30:00Z invoice.created",
-		"2027-01-13T00:00:00Z payment.failed",
-		"2027-01-17T00:00:00Z payment.failed",
+		"2027-01-12T00:00:00Z payment.failed",
+		"2027-01-14T00:00:00Z payment.failed",
+		"2027-01-18T00:00:00Z payment.failed",
 		"2027-02-10T00:30:00Z invoice.created",
 		"2027-02-17T00:00:00Z payment.failed",
 	})

@@ -154,12 +154,13 @@ func collectOrDun(ctx workflow.Context, inv flow.InvoiceRef) (domain.CollectionO
 	if err != nil || outcome.EndsDunning() {
 		return outcome, err
 	}
-	return outcome, dunningStarted(ctx, startDunning(ctx, inv))
+	return outcome, dunningStarted(ctx, startDunning(ctx, flow.DunningInput{InvoiceRef: inv}))
 }
 
 // startDunning starts the dunning of an invoice whose first collection
 // failed.
-func startDunning(ctx workflow.Context, inv flow.InvoiceRef) workflow.ChildWorkflowFuture {
+func startDunning(ctx workflow.Context, in flow.DunningInput) workflow.ChildWorkflowFuture {
+	inv := in.InvoiceRef
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID: flow.DunningWorkflowID(inv),
 		// Dunning outlives the run by days.
@@ -167,7 +168,7 @@ func startDunning(ctx workflow.Context, inv flow.InvoiceRef) workflow.ChildWorkf
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(flow.TenantIDKey.ValueSet(inv.TenantID), flow.ContractIDKey.ValueSet(inv.ContractID)),
 	})
-	return workflow.ExecuteChildWorkflow(cctx, flow.DunningWorkflow, flow.DunningInput{InvoiceRef: inv})
+	return workflow.ExecuteChildWorkflow(cctx, flow.DunningWorkflow, in)
 }
 
 // dunningStarted waits until a dunning has started, or was already.
@@ -178,97 +179,6 @@ func dunningStarted(ctx workflow.Context, f workflow.ChildWorkflowFuture) error 
 		return nil
 	}
 	return err
-}
-
-// DunningWorkflow retries a failed collection domain.DunningDays after the
-// invoice's due date until a retry succeeds or the invoice no longer needs
-// collecting (paid, or the schedule was cancelled). When every retry fails,
-// the schedule is marked in arrears. A dunning a restart of the schedule
-// resumes (in.Resume) follows its own plan (dunningPlan); and a retry that
-// found nothing to collect takes up the latest resume it was sent, if one
-// names that attempt or a later one, rather than end: the schedule was
-// restarted as the retry read it Terminated.
-func DunningWorkflow(ctx workflow.Context, in flow.DunningInput) error {
-	clock := onTestClock(in.TestClockID, time.Time{})
-	if err := clock.listen(ctx); err != nil {
-		return err
-	}
-	resumes := workflow.GetSignalChannel(ctx, flow.DunningResumeSignal)
-	plan := dunningPlan(in.InvoiceRef, in.Resume)
-	for len(plan) > 0 {
-		retry := plan[0]
-		plan = plan[1:]
-		if err := clock.sleepUntil(ctx, retry.at); err != nil {
-			return err
-		}
-		outcome, err := collect(ctx, in.InvoiceRef, retry.attempt)
-		if err != nil {
-			return err
-		}
-		if outcome == domain.CollectionSkipped {
-			if resume := latestResume(resumes, retry.attempt); resume != nil {
-				plan = dunningPlan(in.InvoiceRef, resume)
-				continue
-			}
-		}
-		if outcome.EndsDunning() {
-			return nil
-		}
-	}
-	var a *activities.Billing
-	return workflow.ExecuteLocalActivity(withDatabaseStep(ctx), a.MarkInArrears, in.InvoiceRef).Get(ctx, nil)
-}
-
-// dunningRetry is an attempt a dunning makes and when.
-type dunningRetry struct {
-	attempt int
-	at      time.Time
-}
-
-// dunningPlan is when a dunning tries an invoice again: retry n
-// domain.DunningDays[n-1] days after its due date. A dunning that a restart
-// of the schedule resumes (resume) makes its retries from resume.Attempt
-// on, the first on the restart's day (or its own, if later) and each after
-// it as many days later as the plan spaces them: a retry skipped while the
-// schedule was Terminated is made at once, and the invoice goes to arrears
-// only once every retry has been tried. An invoice whose retries had all
-// been made (in arrears) gets one more attempt, on the restart's day: the
-// business restarts the schedule to collect what is owed.
-func dunningPlan(inv flow.InvoiceRef, resume *flow.DunningResume) []dunningRetry {
-	first, anchor := 1, inv.DueDate
-	if resume != nil {
-		first = resume.Attempt
-		if first > len(domain.DunningDays) {
-			return []dunningRetry{{attempt: first, at: resume.On.Time()}}
-		}
-		// The plan moves by however late its next retry now comes.
-		if due := inv.DueDate.AddDays(domain.DunningDays[first-1]); resume.On.After(due) {
-			anchor = resume.On.AddDays(-domain.DunningDays[first-1])
-		}
-	}
-	var plan []dunningRetry
-	for n := first; n <= len(domain.DunningDays); n++ {
-		plan = append(plan, dunningRetry{attempt: n, at: anchor.AddDays(domain.DunningDays[n-1]).Time()})
-	}
-	return plan
-}
-
-// latestResume is the latest resume the dunning was sent (flow.Client.
-// ResumeDunning) that names attempt, the one it skipped, or a later one;
-// nil when there is none. One that names an earlier attempt was sent before
-// the attempts since were made: resuming from it would charge an attempt
-// number again, under keys its recorded attempt used.
-func latestResume(resumes workflow.ReceiveChannel, attempt int) *flow.DunningResume {
-	var latest *flow.DunningResume
-	for {
-		var r flow.DunningResume
-		if !resumes.ReceiveAsync(&r) {
-			return latest
-		}
-		if r.Attempt >= attempt {
-			latest = &r
-		}
-	}
 }
 
 // collect makes collection attempt number attempt on an invoice and records

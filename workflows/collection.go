@@ -57,12 +57,12 @@ func billPages(ctx workflow.Context, in *flow.BillingRunInput, runID string) (fl
 		if err := dunning(ctx); err != nil {
 			return in.Totals, err
 		}
-		outcomes, counted, err := collecting(ctx)
+		first, err := collecting(ctx)
 		if err != nil {
 			return in.Totals, err
 		}
-		dunning = dunningFor(ctx, toCollect, outcomes)
-		countPage(in, page, counted)
+		dunning = dunningFor(ctx, toCollect, first)
+		countPage(in, page, first.counted)
 		publishBillingProgress(ctx, *in)
 		if !page.More {
 			return in.Totals, dunning(ctx)
@@ -92,24 +92,35 @@ func invoiceNextPage(ctx workflow.Context, in flow.BillingRunInput, runID string
 	return workflow.ExecuteActivity(actx, a.InvoiceDuePeriods, page)
 }
 
+// firstAttempts are how a page's first collections ended, in the order of
+// its invoices: as they came out, as the run counts them (see
+// flow.CollectedInvoices.Counted), and when each was made on the invoices'
+// clock (zero when a worker of a release before made it).
+type firstAttempts struct {
+	outcomes, counted []domain.CollectionOutcome
+	tried             []time.Time
+}
+
 // collectFirstAttempts starts the first collection of a page's invoices,
-// collectionBatch at a time, and returns how to wait for their outcomes, in
-// the invoices' order: as they came out, and as the run counts them (see
-// flow.CollectedInvoices.Counted).
-func collectFirstAttempts(ctx workflow.Context, tenantID, clockID string, invoices []flow.InvoiceRef) func(workflow.Context) (outcomes, counted []domain.CollectionOutcome, err error) {
+// collectionBatch at a time, and returns how to wait for them to end.
+func collectFirstAttempts(ctx workflow.Context, tenantID, clockID string, invoices []flow.InvoiceRef) func(workflow.Context) (firstAttempts, error) {
 	var batches []workflow.Future
 	for batch := range slices.Chunk(invoices, collectionBatch) {
 		batches = append(batches, collectBatch(ctx, tenantID, clockID, 0, batch))
 	}
-	return func(ctx workflow.Context) (outcomes, counted []domain.CollectionOutcome, err error) {
+	return func(ctx workflow.Context) (firstAttempts, error) {
+		var first firstAttempts
 		for _, f := range batches {
 			var out flow.CollectedInvoices
 			if err := f.Get(ctx, &out); err != nil {
-				return nil, nil, err
+				return firstAttempts{}, err
 			}
-			outcomes, counted = append(outcomes, out.Outcomes...), append(counted, out.Counted()...)
+			first.outcomes, first.counted = append(first.outcomes, out.Outcomes...), append(first.counted, out.Counted()...)
+			for range out.Outcomes {
+				first.tried = append(first.tried, out.At)
+			}
 		}
-		return outcomes, counted, nil
+		return first, nil
 	}
 }
 
@@ -133,33 +144,34 @@ func collectBatch(ctx workflow.Context, tenantID, clockID string, attempt int, i
 
 // dunningFor starts the dunning of each invoice whose first collection did
 // not end its collecting, and returns how to wait until every one has
-// started. Invoices on the wall clock are started by one StartDunning
-// activity; those on a test clock, whose dunning must register its wait on
-// the clock at once, and all of them in runs recorded before, as child
-// workflows.
-func dunningFor(ctx workflow.Context, invoices []flow.InvoiceRef, outcomes []domain.CollectionOutcome) func(workflow.Context) error {
-	var due []flow.InvoiceRef
+// started. An invoice billed late (first tried after its due date) begins
+// its dunning on the day it was tried (flow.DunningOf). Invoices on the
+// wall clock are started by one StartDunning activity; those on a test
+// clock, whose dunning must register its wait on the clock at once, and all
+// of them in runs recorded before, as child workflows.
+func dunningFor(ctx workflow.Context, invoices []flow.InvoiceRef, first firstAttempts) func(workflow.Context) error {
+	var due []flow.DunningInput
 	for i, inv := range invoices {
-		if !outcomes[i].EndsDunning() {
-			due = append(due, inv)
+		if !first.outcomes[i].EndsDunning() {
+			due = append(due, flow.DunningOf(inv, first.tried[i]))
 		}
 	}
 	if len(due) == 0 {
 		return noDunning
 	}
-	var wall []flow.InvoiceRef
+	var wall []flow.DunningInput
 	if workflow.GetVersion(ctx, delayedDunning, workflow.DefaultVersion, 1) == 1 {
-		wall = slices.DeleteFunc(slices.Clone(due), func(inv flow.InvoiceRef) bool { return inv.TestClockID != "" })
-		due = slices.DeleteFunc(due, func(inv flow.InvoiceRef) bool { return inv.TestClockID == "" })
+		wall = slices.DeleteFunc(slices.Clone(due), func(d flow.DunningInput) bool { return d.TestClockID != "" })
+		due = slices.DeleteFunc(due, func(d flow.DunningInput) bool { return d.TestClockID == "" })
 	}
 	var children []workflow.ChildWorkflowFuture
-	for _, inv := range due {
-		children = append(children, startDunning(ctx, inv))
+	for _, d := range due {
+		children = append(children, startDunning(ctx, d))
 	}
 	var delayed workflow.Future
 	if len(wall) > 0 {
 		var a *activities.Dunning
-		delayed = workflow.ExecuteActivity(startingDunning(ctx), a.StartDunning, flow.StartDunningInput{Invoices: wall})
+		delayed = workflow.ExecuteActivity(startingDunning(ctx), a.StartDunning, startDunningInput(wall))
 	}
 	return func(ctx workflow.Context) error {
 		err := allDunningStarted(ctx, children)
@@ -168,6 +180,24 @@ func dunningFor(ctx workflow.Context, invoices []flow.InvoiceRef, outcomes []dom
 		}
 		return err
 	}
+}
+
+// startDunningInput asks StartDunning to start the dunnings: the invoices,
+// and the day each one billed late began its dunning. A page collected on
+// its invoices' due dates lists no day, and asks as runs recorded before
+// did.
+func startDunningInput(dunning []flow.DunningInput) flow.StartDunningInput {
+	var in flow.StartDunningInput
+	for _, d := range dunning {
+		in.Invoices = append(in.Invoices, d.InvoiceRef)
+		if !d.Began.IsZero() {
+			if in.Began == nil {
+				in.Began = map[string]domain.Date{}
+			}
+			in.Began[d.InvoiceID] = d.Began
+		}
+	}
+	return in
 }
 
 // startingDunning is how an activity that starts dunning workflows runs:

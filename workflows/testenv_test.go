@@ -23,6 +23,10 @@ const BatchedCollection = batchedCollection
 // for the tests of runs recorded before it.
 const DelayedDunning = delayedDunning
 
+// LateDunning names the change that counts a late-billed invoice's retries
+// from the day its dunning began, for the tests of dunnings run before it.
+const LateDunning = lateDunning
+
 func trustEveryUpdate(*flow.UpdateGrant, string, string, string, any, time.Time) error { return nil }
 
 // NewTestEnv builds a testsuite environment with a quiet logger (the SDK's

@@ -62,7 +62,9 @@ func (o CollectionOutcome) EndsDunning() bool {
 }
 
 // DunningDays are the days after the due date on which a failed collection is
-// retried; when the last retry fails too, the schedule is in arrears.
+// retried, or after the day the first collection failed when that came
+// later (an invoice billed late); when the last retry fails too, the
+// schedule is in arrears.
 var DunningDays = []int{1, 3, 7}
 
 // BillingTerms decide when a contract's schedule collects. Periods are billed

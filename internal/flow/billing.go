@@ -154,6 +154,10 @@ type CollectedInvoices struct {
 	// Repeated marks the attempts another run had recorded already (see
 	// Counted); empty when none was.
 	Repeated []bool `json:",omitempty"`
+	// At is when the batch's attempts were made, on the invoices' clock:
+	// for a run's first attempts, when the dunning of those that failed
+	// began (DunningOf). Zero from a worker of a release before it.
+	At time.Time `json:",omitzero"`
 }
 
 // Counted are the outcomes a run counts in its totals: an attempt another

@@ -15,18 +15,55 @@ import (
 )
 
 // StartDunningInput names the invoices of a billing run's page whose first
-// collection failed, on the wall clock.
+// collection failed, on the wall clock, and Began the day each of those
+// billed late began its dunning (DunningInput.Began), by invoice id: an
+// invoice collected on its due date is not listed, nor is any in runs
+// recorded before.
 type StartDunningInput struct {
 	Invoices InvoiceRefs
+	Began    map[string]domain.Date `json:",omitempty"`
 }
 
-// DunningInput is a DunningWorkflow's input: the invoice and, for a dunning
-// a restart of its payment schedule resumes, where it picks up. A billing
-// run's dunning has no Resume, and encodes as the InvoiceRef alone, which
-// the histories recorded before hold.
+// Dunning is the DunningInput of invoice i.
+func (in StartDunningInput) Dunning(i int) DunningInput {
+	return DunningInput{InvoiceRef: in.Invoices[i], Began: in.Began[in.Invoices[i].InvoiceID]}
+}
+
+// DunningInput is a DunningWorkflow's input: the invoice, the day its
+// dunning began if that was after its due date, and, for a dunning a
+// restart of its payment schedule resumes, where it picks up. A billing
+// run's dunning of an invoice collected on time has neither, and encodes as
+// the InvoiceRef alone, which the histories recorded before hold.
 type DunningInput struct {
 	InvoiceRef
+	// Began is the day, on the contract's clock, the invoice's first
+	// collection was made and failed, when that was after its due date: an
+	// invoice billed late (a back-dated contract, the periods a run missed),
+	// whose retries are counted from that day rather than from a due date
+	// long past (see PlanStart). Unset for an invoice collected on its due
+	// date, and in dunnings started before.
+	Began  domain.Date    `json:",omitzero"`
 	Resume *DunningResume `json:",omitempty"`
+}
+
+// DunningOf is the dunning of an invoice whose first collection was made,
+// and failed, at tried on its contract's clock.
+func DunningOf(inv InvoiceRef, tried time.Time) DunningInput {
+	in := DunningInput{InvoiceRef: inv}
+	if began := domain.DateOf(tried); !tried.IsZero() && began.After(inv.DueDate) {
+		in.Began = began
+	}
+	return in
+}
+
+// PlanStart is the day a dunning's retries are counted from
+// (domain.DunningDays): the invoice's due date, or the day its dunning
+// began if that was later.
+func (in DunningInput) PlanStart() domain.Date {
+	if in.Began.After(in.DueDate) {
+		return in.Began
+	}
+	return in.DueDate
 }
 
 // DunningResume is where a restart of an invoice's payment schedule resumes
@@ -47,8 +84,8 @@ const DunningResumeSignal = "resume"
 
 // FirstDunningRetry is when an invoice's dunning first tries to collect it
 // again.
-func FirstDunningRetry(inv InvoiceRef) time.Time {
-	return inv.DueDate.AddDays(domain.DunningDays[0]).Time()
+func FirstDunningRetry(in DunningInput) time.Time {
+	return in.PlanStart().AddDays(domain.DunningDays[0]).Time()
 }
 
 // StartDunning starts the DunningWorkflow of an invoice whose first
@@ -56,16 +93,17 @@ func FirstDunningRetry(inv InvoiceRef) time.Time {
 // workflow of its own with nothing to do until then, which costs Temporal
 // one execution rather than a task now and a timer). A dunning already
 // started, or already ended, for the invoice is left as it is.
-func (f *Client) StartDunning(ctx context.Context, inv InvoiceRef, now time.Time) error {
+func (f *Client) StartDunning(ctx context.Context, in DunningInput, now time.Time) error {
+	inv := in.InvoiceRef
 	_, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       DunningWorkflowID(inv),
 		TaskQueue:                f.taskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		StartDelay:               max(FirstDunningRetry(inv).Sub(now), 0),
+		StartDelay:               max(FirstDunningRetry(in).Sub(now), 0),
 		StaticSummary:            "Dunning of invoice " + inv.InvoiceID,
 		TypedSearchAttributes:    temporal.NewSearchAttributes(TenantIDKey.ValueSet(inv.TenantID), ContractIDKey.ValueSet(inv.ContractID)),
-	}, DunningWorkflow, DunningInput{InvoiceRef: inv})
+	}, DunningWorkflow, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
 		return fmt.Errorf("start the dunning of invoice %s: %w", inv.InvoiceID, err)

@@ -51,11 +51,13 @@ type ScheduleChanged struct {
 }
 
 // UnpaidInvoice is an invoice a collection has tried and not paid, with the
-// number of its next collection attempt.
+// number of its next collection attempt and when its first was made, on
+// the contract's clock: when its dunning began.
 type UnpaidInvoice struct {
 	ID          string      `db:"id"`
 	PeriodStart domain.Date `db:"period_start"`
 	NextAttempt int         `db:"next_attempt"`
+	FirstTried  time.Time   `db:"first_tried"`
 }
 
 // ChangeSchedule applies a schedule action and records it in the schedule's
@@ -181,7 +183,9 @@ func lockScheduleState(ctx context.Context, tx *sqlx.Tx, tenantID, contractID st
 // listUnpaid lists, when the change restarted the schedule, the contract's
 // invoices that a collection tried and did not pay, oldest first, each with
 // the number of its next attempt: one after the last recorded, so that the
-// resumed dunning's attempts are keyed (and charged) as none before them.
+// resumed dunning's attempts are keyed (and charged) as none before them,
+// and when its first was made, from which the retries of an invoice billed
+// late are counted.
 // The change's workflow records the list in its history, so the attempts a
 // restart resumes are numbered once however often the step that starts
 // them is retried. On a test clock the change's workflow holds the clock
@@ -194,7 +198,7 @@ func (out *ScheduleChanged) listUnpaid(ctx context.Context, tx *sqlx.Tx, ch Sche
 		return nil
 	}
 	if err := tx.SelectContext(ctx, &out.Unpaid, `
-		SELECT i.id, i.period_start, max(a.attempt) + 1 AS next_attempt
+		SELECT i.id, i.period_start, max(a.attempt) + 1 AS next_attempt, min(a.at) AS first_tried
 		FROM invoices i JOIN invoice_payment_attempts a ON a.invoice_id = i.id
 		WHERE i.tenant_id = $1 AND i.contract_id = $2 AND i.status = $3 AND i.amount_due > 0 AND NOT i.paid_up_front
 		GROUP BY i.id, i.period_start ORDER BY i.period_start, i.id`, ch.TenantID, ch.ContractID, domain.InvoiceUnpaid); err != nil {
