@@ -228,7 +228,9 @@ func TestEarlierRemovalFailsALaterChange(t *testing.T) {
 }
 
 // An approver names the quote version they saw: a stale one is refused
-// and the amendment stays in review; the current one approves it.
+// (409) and the amendment stays in review; one the amendment never had is
+// refused as such (422), not as a re-pricing that did not happen; the
+// current one approves it.
 func TestApprovalNamesTheQuoteVersion(t *testing.T) {
 	env := newAmendmentEnv(t)
 	ct := fiveSeats(env, nil)
@@ -242,6 +244,11 @@ func TestApprovalNamesTheQuoteVersion(t *testing.T) {
 	stale := approve(env, id, map[string]any{"quoteVersion": 1})
 	require.Equal(t, http.StatusConflict, stale.Status, "%s", stale.Body)
 	assert.Contains(t, stale.JSON(t)["message"], "quote")
+	assert.Equal(t, "REVIEW", amendment(t, env, id)["status"])
+
+	bogus := approve(env, id, map[string]any{"quoteVersion": 7})
+	require.Equal(t, http.StatusUnprocessableEntity, bogus.Status, "%s", bogus.Body)
+	assert.Equal(t, "quoteVersion: amendment "+id+" has never had quote version 7; its quote is version 2", bogus.JSON(t)["message"])
 	assert.Equal(t, "REVIEW", amendment(t, env, id)["status"])
 
 	current := approve(env, id, map[string]any{"quoteVersion": 2})

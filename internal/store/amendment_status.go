@@ -105,12 +105,30 @@ func lockAmendment(ctx context.Context, tx *sqlx.Tx, tenantID, id string) (statu
 	return status, contractID, clock, nil
 }
 
+// checkQuoteVersion holds an approval that names a quote version (seen,
+// nil when it names none) to the amendment's current one: an earlier
+// version was re-priced since (409); a later one the amendment has never
+// had (422: versions only go up, so no approver saw it; a typo, or another
+// amendment's version).
+func checkQuoteVersion(am domain.Amendment, seen *int64) error {
+	switch {
+	case seen == nil || *seen == am.QuoteVersion:
+		return nil
+	case *seen > am.QuoteVersion:
+		return domain.Errorf(domain.KindUnprocessable, "quoteVersion", "amendment %s has never had quote version %d; its quote is version %d",
+			am.ID, *seen, am.QuoteVersion)
+	}
+	return domain.Errorf(domain.KindConflict, "quoteVersion", "amendment %s was re-priced since quote version %d; its quote is now version %d",
+		am.ID, *seen, am.QuoteVersion)
+}
+
 // Approve accepts an amendment held in REVIEW: it records the approval
 // (event APPROVED, with the approver's comment), gives the amendment its
 // place in the contract's order and makes it SCHEDULED (PENDING when due),
 // then prices the timeline again from the contract as it is, this amendment
 // included: one that no longer holds ends FAILED. A decision that names the quote version
-// its approver saw is refused when the quote has changed since. Approving
+// its approver saw is refused when the quote has changed since (a conflict),
+// or when the amendment never had that version (unprocessable). Approving
 // again returns the amendment as the first approval left it.
 // Long: one transaction, in the order the locks and checks must come.
 func (s *Store) Approve(ctx context.Context, tenantID, id string, approval domain.AmendmentEvent, quoteVersion *int64) (am domain.Amendment, rebased bool, err error) {
@@ -134,9 +152,8 @@ func (s *Store) Approve(ctx context.Context, tenantID, id string, approval domai
 			rebased, err = rebasePending(ctx, tx, contractID)
 			return err
 		}
-		if quoteVersion != nil && *quoteVersion != am.QuoteVersion {
-			return domain.Errorf(domain.KindConflict, "quoteVersion", "amendment %s was re-priced since quote version %d; its quote is now version %d",
-				id, *quoteVersion, am.QuoteVersion)
+		if err := checkQuoteVersion(am, quoteVersion); err != nil {
+			return err
 		}
 		seq, err := nextSeq(ctx, tx, contractID)
 		if err != nil {
