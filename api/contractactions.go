@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/correlation"
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/flow"
@@ -114,17 +115,11 @@ func (s *server) createContractAction(c *gin.Context) {
 	}
 	p := principal(c)
 	// Validate before starting anything, so a bad request leaves no rows and
-	// no workflow. The contracts' dates are checked against their business
-	// time: their test clock's, when they are to live on one.
-	today := domain.DateOf(s.Now())
-	if req.TestClockID != "" {
-		clock, err := s.liveTestClock(c, p.TenantID, req.TestClockID)
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		today = domain.DateOf(clock.FrozenTime)
-		req.TestClockID = clock.ID // as stored, however the request spelt it
+	// no workflow.
+	today, err := s.contractsToday(c, &req)
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
 	if err := s.checkRequestedContracts(c, p.TenantID, requested, today); err != nil {
 		s.fail(c, err)
@@ -174,6 +169,29 @@ func (s *server) createContractAction(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, toContractActionResponse(action, requested))
+}
+
+// contractsToday is the business date a request's contracts are checked
+// against: their test clock's, when they are to live on one (req then names
+// the clock as stored, however the request spelt it), else the service's. A
+// customer key puts no contract on a test clock, whether or not the clock
+// exists: a clock is the tenant's rehearsal, which the key may not read
+// either (tenantWide), and holds a limited number of contracts.
+func (s *server) contractsToday(c *gin.Context, req *contractActionsRequest) (domain.Date, error) {
+	if req.TestClockID == "" {
+		return domain.DateOf(s.Now()), nil
+	}
+	p := principal(c)
+	if p.Source == auth.SourceCustomer {
+		return domain.Date{}, domain.Errorf(domain.KindForbidden, "testClockId",
+			"a customer key acts only on its own account's contracts, and puts none on the tenant's test clocks")
+	}
+	clock, err := s.liveTestClock(c, p.TenantID, req.TestClockID)
+	if err != nil {
+		return domain.Date{}, err
+	}
+	req.TestClockID = clock.ID
+	return domain.DateOf(clock.FrozenTime), nil
 }
 
 // newAccountNumberNote documents the check a contract action's

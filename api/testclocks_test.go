@@ -183,6 +183,18 @@ func TestClockContractsNameALiveClockOfASandbox(t *testing.T) {
 		resp := env.Do("POST", "/api/contract-actions", tc.tn.SubmitterKey, on(tc.tn, tc.clock))
 		assert.Equal(t, tc.want, resp.Status, "%s: %s", name, resp.Body)
 	}
+	// A customer key of the sandbox, for this very account, puts no contract
+	// on a clock, known or not, as it may not read one: refused in the
+	// general format (a probe's filled the operator's clock).
+	customer := env.NewCustomerKey(sandbox, "ACC-CLOCK")
+	require.Equal(t, http.StatusForbidden, env.Do("GET", "/api/test-clocks/"+clockID, customer, nil).Status)
+	for _, id := range []string{clockID, uuid.NewString()} {
+		resp := env.Do("POST", "/api/contract-actions", customer, on(sandbox, id))
+		require.Equal(t, http.StatusForbidden, resp.Status, "%s", resp.Body)
+		assert.Equal(t, map[string]any{"code": "Forbidden",
+			"message": "testClockId: a customer key acts only on its own account's contracts, and puts none on the tenant's test clocks"}, resp.JSON(t))
+	}
+	assert.EqualValues(t, 0, env.Do("GET", "/api/test-clocks/"+clockID, sandbox.OperatorKey, nil).JSON(t)["contracts"])
 	wall := env.Do("POST", "/api/contract-actions", sandbox.SubmitterKey, on(sandbox, ""))
 	assert.Equal(t, http.StatusBadRequest, wall.Status, "the same dates on the wall clock are too far back: %s", wall.Body)
 
