@@ -127,7 +127,7 @@ var (
 // a term may be) are narrower and checked by the domain.
 const (
 	minDateYear = 1900
-	maxDateYear = 2999
+	maxDateYear = domain.MaxDateYear
 )
 
 // bodySchema is one request body type's fields and their limits.

@@ -49,8 +49,14 @@ func renewalOf(t *testing.T, env *testkit.Env, contractID string, statuses ...st
 // contractEvents are the feed's events of one type about one contract.
 func contractEvents(t *testing.T, env *testkit.Env, typ, contractID string) []webhookEvent {
 	t.Helper()
+	return tenantContractEvents(t, env, env.A, typ, contractID)
+}
+
+// tenantContractEvents are contractEvents of tn's contract.
+func tenantContractEvents(t *testing.T, env *testkit.Env, tn testkit.Tenant, typ, contractID string) []webhookEvent {
+	t.Helper()
 	var out []webhookEvent
-	for _, e := range events(t, env, "pageSize=500&type="+typ).Items {
+	for _, e := range tenantEvents(t, env, tn, "pageSize=500&type="+typ).Items {
 		if e.ContractID == contractID {
 			out = append(out, e)
 		}

@@ -149,7 +149,13 @@ type eventFeed struct {
 
 func events(t *testing.T, env *testkit.Env, query string) eventFeed {
 	t.Helper()
-	resp := env.Do("GET", "/api/events?"+query, env.A.OperatorKey, nil)
+	return tenantEvents(t, env, env.A, query)
+}
+
+// tenantEvents reads a page of tn's event feed.
+func tenantEvents(t *testing.T, env *testkit.Env, tn testkit.Tenant, query string) eventFeed {
+	t.Helper()
+	resp := env.Do("GET", "/api/events?"+query, tn.OperatorKey, nil)
 	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
 	var feed eventFeed
 	resp.Decode(t, &feed)

@@ -1,5 +1,22 @@
 package domain
 
+import "time"
+
+// MaxDateYear is the last year of the dates the service takes and makes:
+// the API refuses a date past it as input, and the service makes none past
+// it either, since no clock, projection (?asOf) or billing run reaches one
+// (see LastDate).
+const MaxDateYear = 2999
+
+// LastDate is the last date the service supports. A change the service
+// would date after it (the next bill cycle of an evergreen contract in
+// December 2999, say) is refused, and so is a renewal whose new term would
+// end after it: the contract expires at the end of its term instead, saying
+// why, rather than taking changes dated where they could never apply. A
+// contract's expiration date, given (the API's limits) or renewed, is never
+// after it, and nor is a change at the end of its term.
+var LastDate = NewDate(MaxDateYear, time.December, 31)
+
 // Date bounds of a new contract, documented in the README's input limits.
 // Without them a contract from 2000 to 9999 was accepted, and its first
 // billing run issued every period since 2000.

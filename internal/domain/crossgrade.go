@@ -227,6 +227,9 @@ func crossgradeLine(cat *Catalog, ct Contract, cg CrossgradeChange, current Line
 	if !effective.Before(ct.ExpirationDate) && ct.Renewal.Mode != Evergreen {
 		return unable("", "contract %s expires on %s, before the crossgrade could take effect", ct.Number, ct.ExpirationDate)
 	}
+	if effective.After(LastDate) {
+		return unable("", "the crossgrade would take effect on %s, after %s, the last date the service supports", effective, LastDate)
+	}
 	return line, effective, nil
 }
 

@@ -99,6 +99,12 @@ func effectiveDate(ct Contract, ch Change, today Date) (Date, Period, error) {
 		return Date{}, Period{}, Errorf(KindUnprocessable, "effectiveDate", "effectiveDate %s is not before contract %s expires on %s (use relativeEffectiveDate %s for a change at the end of its term)",
 			effective, ct.Number, ct.ExpirationDate, EndOfTerm)
 	}
+	if effective.After(LastDate) {
+		// The next bill cycle of an evergreen contract, which runs past its
+		// expiration date: no clock or projection reaches the date.
+		return Date{}, Period{}, Errorf(KindUnprocessable, "effectiveDate", "the change would take effect on %s, after %s, the last date the service supports",
+			effective, LastDate)
+	}
 	if period.End.IsZero() {
 		period = PeriodContaining(ct.EffectiveDate, ct.BillingCycleDay, ct.BillingPeriod, effective)
 	}

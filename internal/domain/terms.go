@@ -145,7 +145,8 @@ func NextTermEnd(start, end Date, months int) Date {
 // PlanRenewal prices the renewal of ct's term at its end, date: the same
 // lines at prices uplifted by the contract's terms, and a new term. It
 // charges nothing now: billing splits its periods at a term's start and
-// bills the new term at the new prices.
+// bills the new term at the new prices. A new term that would end after
+// LastDate is refused: the contract expires at its end, saying why.
 func PlanRenewal(cat *Catalog, ct Contract, date Date) (Quote, error) {
 	if ct.Status != ContractActive {
 		return Quote{}, Errorf(KindConflict, "contractId", "contract %s is %s and cannot renew", ct.Number, ct.Status)
@@ -155,6 +156,11 @@ func PlanRenewal(cat *Catalog, ct Contract, date Date) (Quote, error) {
 	}
 	if !date.Equal(ct.ExpirationDate) {
 		return Quote{}, Errorf(KindConflict, "effectiveDate", "contract %s's term ends on %s, not on %s", ct.Number, ct.ExpirationDate, date)
+	}
+	end := NextTermEnd(ct.EffectiveDate, date, ct.Renewal.TermMonths)
+	if end.After(LastDate) {
+		return Quote{}, Errorf(KindUnprocessable, "", "contract %s cannot renew for %d months: its new term would end on %s, after %s, the last date the service supports",
+			ct.Number, ct.Renewal.TermMonths, end, LastDate)
 	}
 	lim := cat.MoneyLimits()
 	after, err := UpliftLines(lim, PricedLines(cat, ct.Lines), ct.Renewal.UpliftBasisPoints, "lines")
@@ -169,7 +175,7 @@ func PlanRenewal(cat *Catalog, ct Contract, date Date) (Quote, error) {
 	if err != nil {
 		return Quote{}, err
 	}
-	q.Renewal = &RenewalQuote{TermStart: date, TermEnd: NextTermEnd(ct.EffectiveDate, date, ct.Renewal.TermMonths), UpliftBasisPoints: ct.Renewal.UpliftBasisPoints}
+	q.Renewal = &RenewalQuote{TermStart: date, TermEnd: end, UpliftBasisPoints: ct.Renewal.UpliftBasisPoints}
 	return q, nil
 }
 
