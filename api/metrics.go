@@ -53,3 +53,23 @@ func methodLabel(method string) string {
 	}
 	return "OTHER"
 }
+
+// The budgets a request may be refused 429 for, as rateLimited labels them.
+const (
+	budgetAPIKey       = "api_key"       // a key's requests (Deps.RateLimit)
+	budgetAuthFailures = "auth_failures" // an address's failed authentications (Deps.AuthFailureRate)
+)
+
+// newRateLimited counts the requests answered 429 by budget: the status
+// alone does not say whether a key was busy or an address kept failing to
+// authenticate. Both series exist from the start, at zero.
+func newRateLimited(reg prometheus.Registerer) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "contractd_http_rate_limited_total",
+		Help: "Requests answered 429, by the budget they were over: api_key (a key's requests) or auth_failures (an address's failed authentications).",
+	}, []string{"budget"})
+	reg.MustRegister(c)
+	c.WithLabelValues(budgetAPIKey)
+	c.WithLabelValues(budgetAuthFailures)
+	return c
+}

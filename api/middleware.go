@@ -68,7 +68,7 @@ func (s *server) accessLog(c *gin.Context) {
 	s.Logger.LogAttrs(c.Request.Context(), level, "http request",
 		slog.String("method", c.Request.Method), slog.String("route", c.FullPath()),
 		slog.Int("status", c.Writer.Status()), slog.Duration("latency", time.Since(start)),
-		slog.String("requestId", c.GetString(requestIDKey)), slog.String("traceId", correlation.From(c.Request.Context()).TraceID))
+		slog.String("client", c.ClientIP()), slog.String("requestId", c.GetString(requestIDKey)), slog.String("traceId", correlation.From(c.Request.Context()).TraceID))
 }
 
 // recoverPanics turns a panic into a plain 500: never a stack trace in a response.
@@ -176,7 +176,9 @@ func presentedKey(r *http.Request) (string, error) {
 
 // authenticate resolves the caller from their key, or their signature: 401
 // when missing, unknown or wrong, 429 when the key is over its rate, which
-// it charges by the body's size (bodySize). It is
+// it charges by the body's size (bodySize), and 429 before any of that when
+// the client's address has spent its budget of failed authentications
+// (authFailures). It is
 // every key-protected surface's entry, so it also refuses a declared body
 // over MaxBodyBytes with 413 in the surface's format: a handler that checks
 // its path first, or never reads its body, would not notice it otherwise.
@@ -192,7 +194,15 @@ func (s *server) authenticate(sf surface) gin.HandlerFunc {
 			c.Abort()
 			return
 		}
+		// Before the credential is looked up: an address whose failures
+		// spent its budget costs the database nothing.
+		a := attemptOf(c)
+		if !s.withinAuthBudget(c, a, sf) {
+			c.Abort()
+			return
+		}
 		p, err := s.caller(c)
+		s.settleAuth(a, err)
 		var refused refusal
 		status, message, unreadable := bodyReadProblem(err) // a signed request's body is read to check it
 		switch {

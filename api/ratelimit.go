@@ -11,27 +11,25 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// keyLimiters gives every API key a token bucket of its own, so one busy or
-// runaway client cannot starve the others.
+// keyLimiters gives every key a token bucket of its own: an API key's id
+// (its request budget, Deps.RateLimit), so one busy or runaway client cannot
+// starve the others, or a client's address (its budget of failed
+// authentications, Deps.AuthFailureRate; see authFailures).
 type keyLimiters struct {
 	limit rate.Limit
 	burst int
-	// idle is how long a bucket takes to refill completely. A bucket unused
-	// for that long is indistinguishable from a new one, so dropping it loses
-	// nothing and keeps memory bounded by the keys active recently.
+	// idle is how often full buckets are dropped: a full bucket is
+	// indistinguishable from a new one, so dropping it loses nothing and
+	// keeps memory bounded by the keys that took tokens within about the
+	// time a bucket takes to refill (burst/limit).
 	idle time.Duration
 
 	mu        sync.Mutex
-	byKey     map[string]*keyLimiter
+	byKey     map[string]*rate.Limiter
 	lastSweep time.Time
 }
 
-type keyLimiter struct {
-	limiter  *rate.Limiter
-	lastSeen time.Time
-}
-
-// newKeyLimiters allows limit requests a second per key with bursts of twice
+// newKeyLimiters allows limit tokens a second per key with bursts of twice
 // that; a limit of zero or less, or rate.Inf, turns limiting off (nil).
 func newKeyLimiters(limit rate.Limit) *keyLimiters {
 	if limit <= 0 || limit == rate.Inf {
@@ -42,7 +40,7 @@ func newKeyLimiters(limit rate.Limit) *keyLimiters {
 		limit: limit,
 		burst: burst,
 		idle:  time.Duration(float64(burst) / float64(limit) * float64(time.Second)),
-		byKey: map[string]*keyLimiter{},
+		byKey: map[string]*rate.Limiter{},
 	}
 }
 
@@ -61,20 +59,11 @@ func (l *keyLimiters) requestCost(size int64) int {
 }
 
 // allow takes n tokens from key's bucket; when there are not so many it says
-// how long until there will be.
+// how long until there will be, and takes none.
 func (l *keyLimiters) allow(key string, n int, now time.Time) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Sub(l.lastSweep) >= l.idle {
-		l.sweep(now)
-	}
-	k, ok := l.byKey[key]
-	if !ok {
-		k = &keyLimiter{limiter: rate.NewLimiter(l.limit, l.burst)}
-		l.byKey[key] = k
-	}
-	k.lastSeen = now
-	r := k.limiter.ReserveN(now, n)
+	r := l.bucket(key, now, true).ReserveN(now, n)
 	if wait := r.DelayFrom(now); wait > 0 {
 		// A refused request must not use up the token it was refused for.
 		r.CancelAt(now)
@@ -83,13 +72,51 @@ func (l *keyLimiters) allow(key string, n int, now time.Time) (bool, time.Durati
 	return true, 0
 }
 
-func (l *keyLimiters) sweep(now time.Time) {
-	for key, k := range l.byKey {
-		if now.Sub(k.lastSeen) >= l.idle {
-			delete(l.byKey, key)
-		}
+// available reports whether key's bucket holds a token, without taking it;
+// when it does not, it says how long until it will. A key without a bucket
+// has a full one.
+func (l *keyLimiters) available(key string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.bucket(key, now, false)
+	if b == nil {
+		return true, 0
 	}
-	l.lastSweep = now
+	tokens := b.TokensAt(now)
+	if tokens >= 1 {
+		return true, 0
+	}
+	return false, time.Duration((1 - tokens) / float64(l.limit) * float64(time.Second))
+}
+
+// spend takes a token from key's bucket even when it holds none: the bucket
+// then owes it, and refills that much later. A cost already incurred (a
+// failed authentication, checked against the database) is always charged.
+func (l *keyLimiters) spend(key string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.bucket(key, now, true).ReserveN(now, 1)
+}
+
+// bucket is key's bucket, made full when key has none and create is set
+// (nil otherwise). Full buckets are swept out every idle. The caller holds
+// l.mu, until it is done with the bucket: a sweep must not drop a bucket
+// that is about to lose a token.
+func (l *keyLimiters) bucket(key string, now time.Time, create bool) *rate.Limiter {
+	if now.Sub(l.lastSweep) >= l.idle {
+		for k, b := range l.byKey {
+			if b.TokensAt(now) >= float64(l.burst) {
+				delete(l.byKey, k)
+			}
+		}
+		l.lastSweep = now
+	}
+	b, ok := l.byKey[key]
+	if !ok && create {
+		b = rate.NewLimiter(l.limit, l.burst)
+		l.byKey[key] = b
+	}
+	return b
 }
 
 // withinRate reports whether the caller's key may make this request, whose
@@ -101,6 +128,7 @@ func (s *server) withinRate(c *gin.Context, keyID string, size int64, sf surface
 	}
 	ok, wait := s.limits.allow(keyID, s.limits.requestCost(size), time.Now())
 	if !ok {
+		s.rateLimited.WithLabelValues(budgetAPIKey).Inc()
 		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		reject(c, sf, http.StatusTooManyRequests, "too many requests with this API key; retry after the seconds in Retry-After")
 	}

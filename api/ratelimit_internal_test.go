@@ -1,9 +1,13 @@
 package api
 
 import (
+	"errors"
+	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
@@ -57,4 +61,108 @@ func TestRateLimitChargesABodyBySize(t *testing.T) {
 	}
 	// However low the rate, the largest body fits a full bucket.
 	assert.Equal(t, 2, newKeyLimiters(1).requestCost(MaxBodyBytes))
+}
+
+func TestAuthFailuresSpendOnlyRefusals(t *testing.T) {
+	f := newAuthFailures(5) // bursts of 10
+	now := time.Unix(1_800_000_000, 0)
+	guess := attempt{address: "192.0.2.1"}
+	for i := range 10 {
+		ok, _ := f.admit(guess, now)
+		require.True(t, ok, "failure %d of the burst", i+1)
+		f.settle(guess, refusal("the API key is not valid"), now)
+	}
+	ok, wait := f.admit(guess, now)
+	assert.False(t, ok)
+	assert.Equal(t, 200*time.Millisecond, wait)
+	ok, _ = f.admit(guess, now.Add(200*time.Millisecond))
+	assert.True(t, ok, "a token later, one more")
+
+	other := attempt{address: "192.0.2.2"}
+	for range 20 {
+		f.settle(other, nil, now)                              // authenticated
+		f.settle(other, errors.New("connection refused"), now) // the database did not answer
+	}
+	ok, _ = f.admit(other, now)
+	assert.True(t, ok, "neither a success nor the service's own failure spends anything")
+}
+
+// Failures that were all let through together are all charged: the bucket
+// owes what it did not have, and refills that much later.
+func TestAuthFailuresChargeConcurrentRefusalsBeyondTheBucket(t *testing.T) {
+	f := newAuthFailures(5)
+	now := time.Unix(1_800_000_000, 0)
+	a := attempt{address: "192.0.2.1"}
+	for range 12 {
+		f.settle(a, refusal("no"), now)
+	}
+	ok, wait := f.admit(a, now)
+	assert.False(t, ok)
+	assert.Equal(t, 600*time.Millisecond, wait)
+}
+
+func TestAuthFailuresLetARecentCredentialPastASpentAddress(t *testing.T) {
+	f := newAuthFailures(0.1) // a burst of one
+	now := time.Unix(1_800_000_000, 0)
+	known := attempt{address: "192.0.2.1", credential: [32]byte{1}, presents: true}
+	f.settle(known, nil, now)
+	f.settle(attempt{address: "192.0.2.1"}, refusal("no"), now)
+
+	ok, _ := f.admit(known, now)
+	assert.True(t, ok, "a credential that authenticated")
+	ok, _ = f.admit(attempt{address: "192.0.2.1", credential: [32]byte{2}, presents: true}, now)
+	assert.False(t, ok, "one that did not")
+	ok, _ = f.admit(attempt{address: "192.0.2.1"}, now)
+	assert.False(t, ok, "none")
+	later := now.Add(credentialMemory)
+	f.settle(attempt{address: "192.0.2.1"}, refusal("no"), later)
+	ok, _ = f.admit(known, later)
+	assert.False(t, ok, "remembered for credentialMemory only")
+
+	f.settle(known, nil, now)
+	f.settle(known, refusal("revoked"), now)
+	ok, _ = f.admit(known, now)
+	assert.False(t, ok, "forgotten once refused")
+}
+
+// Memory is bounded: an address's bucket goes once it is full again, a
+// credential once credentialMemory has passed.
+func TestAuthFailuresForgetIdleAddressesAndCredentials(t *testing.T) {
+	f := newAuthFailures(5)
+	start := time.Unix(1_800_000_000, 0)
+	for i := range 100 {
+		f.settle(attempt{address: "192.0.2." + strconv.Itoa(i)}, refusal("no"), start)
+		f.settle(attempt{credential: [32]byte{byte(i)}, presents: true}, nil, start)
+	}
+	require.Len(t, f.byAddress.byKey, 100)
+	require.Len(t, f.known, 100)
+	// Two seconds refill the buckets; the next failure sweeps them out.
+	f.settle(attempt{address: "198.51.100.1"}, refusal("no"), start.Add(2*time.Second))
+	assert.Len(t, f.byAddress.byKey, 1)
+	f.settle(attempt{credential: [32]byte{200}, presents: true}, nil, start.Add(credentialMemory))
+	assert.Len(t, f.known, 1)
+}
+
+func TestAuthFailuresZeroIsOff(t *testing.T) {
+	assert.Nil(t, newAuthFailures(0))
+	s := &server{}
+	assert.True(t, s.withinAuthBudget(nil, attempt{}, nil))
+	s.settleAuth(attempt{}, refusal("no"))
+}
+
+func TestClientAddressIsAnIPv6ClientsSlash64(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	for remote, want := range map[string]string{
+		"192.0.2.7:1234":              "192.0.2.7",
+		"[::ffff:192.0.2.7]:1234":     "192.0.2.7",
+		"[2001:db8:1:2:3:4:5:6]:1234": "2001:db8:1:2::/64",
+		"not an address":              "",
+	} {
+		c, engine := gin.CreateTestContext(httptest.NewRecorder())
+		trustProxies(engine, nil)
+		c.Request = httptest.NewRequest("GET", "/", nil)
+		c.Request.RemoteAddr = remote
+		c.Request.Header.Set("X-Forwarded-For", "198.51.100.1")
+		assert.Equal(t, want, clientAddress(c), remote)
+	}
 }

@@ -52,6 +52,9 @@ func TestRateLimitAnswers429PerKeyInEachSurfacesFormat(t *testing.T) {
 	// Each key has its own bucket: a fresh key of the same tenant goes through.
 	fresh := lim.Do("GET", "/api/catalog", env.A.OperatorKey, nil)
 	assert.Equal(t, http.StatusOK, fresh.Status, "%s", fresh.Body)
+	metrics := string(lim.Do("GET", "/metrics", "", nil).Body)
+	assert.Contains(t, metrics, `contractd_http_rate_limited_total{budget="api_key"} 5`)
+	assert.Contains(t, metrics, `contractd_http_rate_limited_total{budget="auth_failures"} 0`)
 }
 
 func TestRateLimitIsOffUnlessConfigured(t *testing.T) {

@@ -5,8 +5,10 @@
 package api
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -40,6 +42,17 @@ type Deps struct {
 	// of twice that, a large body counting as several (requestCost); over it
 	// a key gets 429. Zero turns limiting off.
 	RateLimit rate.Limit
+	// AuthFailureRate is the failed authentications (401s) a second each
+	// client address may cause, with bursts of twice that; while its
+	// budget is spent, an address's requests get 429 before their
+	// credential is looked up, except with one that authenticated lately
+	// (authFailures). Zero turns the budget off.
+	AuthFailureRate rate.Limit
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (the address failed authentications are counted against, logged and
+	// traced); from any other peer the header is ignored. None: the peer is
+	// the client.
+	TrustedProxies []netip.Prefix
 	// BillingRunWait is how long POST /api/billing/run waits for the run's
 	// totals before answering 202 with where to follow it; zero answers 202
 	// at once.
@@ -65,7 +78,10 @@ type Deps struct {
 
 type server struct {
 	Deps
-	limits *keyLimiters
+	limits       *keyLimiters
+	authFailures *authFailures
+	// rateLimited counts the 429s of each budget (budgetAPIKey, budgetAuthFailures).
+	rateLimited *prometheus.CounterVec
 }
 
 // MaxBodyBytes caps request bodies; larger ones get 413.
@@ -83,9 +99,13 @@ func NewRouter(d Deps) http.Handler {
 		d.Metrics = metrics.NewRegistry()
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &server{Deps: d, limits: newKeyLimiters(d.RateLimit)}
+	s := &server{
+		Deps: d, limits: newKeyLimiters(d.RateLimit), authFailures: newAuthFailures(d.AuthFailureRate),
+		rateLimited: newRateLimited(d.Metrics),
+	}
 	r := gin.New()
 	r.ContextWithFallback = true
+	trustProxies(r, d.TrustedProxies)
 	if d.Tracing != nil {
 		r.Use(otelgin.Middleware("contractd", otelgin.WithTracerProvider(d.Tracing), otelgin.WithPropagators(telemetry.Propagator)))
 	}
@@ -104,4 +124,22 @@ func NewRouter(d Deps) http.Handler {
 	r.RedirectFixedPath = false
 	s.routes(r)
 	return r
+}
+
+// trustProxies has gin take the client's address (ClientIP) from
+// X-Forwarded-For only when the peer is one of proxies, walking the header
+// from its right past the proxies' own addresses; gin's default trusts the
+// header from every peer, letting a client name any address it likes.
+// X-Real-IP is not read: a proxy that sets only it may pass a client's own
+// through.
+func trustProxies(r *gin.Engine, proxies []netip.Prefix) {
+	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
+	r.TrustedPlatform = ""
+	var cidrs []string
+	for _, p := range proxies {
+		cidrs = append(cidrs, p.String())
+	}
+	if err := r.SetTrustedProxies(cidrs); err != nil {
+		panic(fmt.Sprintf("api: trusted proxies %v: %v", cidrs, err)) // config.FromEnv checked them
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -60,6 +61,12 @@ type Service struct {
 	Metrics *prometheus.Registry
 	// RateLimit is each API key's requests a second; zero turns limiting off.
 	RateLimit rate.Limit
+	// AuthFailureRate is each client address's failed authentications a
+	// second (api.Deps.AuthFailureRate); zero turns the budget off.
+	AuthFailureRate rate.Limit
+	// TrustedProxies are the peers whose X-Forwarded-For names the client;
+	// none trusts no peer's.
+	TrustedProxies []netip.Prefix
 	// BillingRunWait is how long a billing run request waits for the run's
 	// totals; zero is config.DefaultBillingRunWait.
 	BillingRunWait time.Duration
@@ -82,6 +89,7 @@ func (s *Service) Router() http.Handler {
 	return api.NewRouter(api.Deps{
 		Store: s.Store, Temporal: s.flowClient(), Logger: s.Logger, Now: s.Now,
 		Webhooks: s.Webhooks, Metrics: s.Metrics, RateLimit: s.RateLimit,
+		AuthFailureRate: s.AuthFailureRate, TrustedProxies: s.TrustedProxies,
 		BillingRunWait:  orDefault(s.BillingRunWait, config.DefaultBillingRunWait),
 		AmendmentWait:   orDefault(s.AmendmentWait, config.DefaultAmendmentWait),
 		BodyReadTimeout: orDefault(s.BodyReadTimeout, config.DefaultBodyReadTimeout),

@@ -107,8 +107,9 @@ const traceFlushTimeout = 5 * time.Second
 func newService(cfg config.Config, s *store.Store, c client.Client, logger *slog.Logger, reg *prometheus.Registry, dev bool) *Service {
 	return &Service{
 		Store: s, Temporal: c, TaskQueue: cfg.TemporalTaskQueue, Logger: logger, Metrics: reg,
-		Webhooks:  webhooks.Config{AllowInsecure: cfg.AllowInsecureWebhooks(dev)},
-		RateLimit: rate.Limit(cfg.RateLimitPerSecond),
+		Webhooks:        webhooks.Config{AllowInsecure: cfg.AllowInsecureWebhooks(dev)},
+		RateLimit:       rate.Limit(cfg.RateLimitPerSecond),
+		AuthFailureRate: rate.Limit(cfg.AuthFailuresPerSecond), TrustedProxies: cfg.TrustedProxies,
 		UpdateKey: cfg.UpdateKey, BillingRunWait: cfg.BillingRunWait, AmendmentWait: cfg.AmendmentWait,
 		BodyReadTimeout: cfg.BodyReadTimeout,
 	}

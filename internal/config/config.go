@@ -5,6 +5,7 @@ package config
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"os"
 	"strconv"
 	"time"
@@ -29,6 +30,12 @@ type Config struct {
 	WorkflowCacheSize int
 	// RateLimitPerSecond is each API key's request budget; 0 turns limiting off.
 	RateLimitPerSecond float64
+	// AuthFailuresPerSecond is each client address's budget of failed
+	// authentications; 0 turns it off.
+	AuthFailuresPerSecond float64
+	// TrustedProxies are the peers whose X-Forwarded-For the API believes
+	// (TRUSTED_PROXIES); none by default.
+	TrustedProxies []netip.Prefix
 	// WebhookAllowInsecure is nil when unset: `dev` then allows http to
 	// loopback, `api` and `worker` do not.
 	WebhookAllowInsecure *bool
@@ -67,6 +74,7 @@ const (
 	DefaultStateDir          = "./.contractd"
 	DefaultLogLevel          = "info"
 	DefaultRateLimit         = 50
+	DefaultAuthFailures      = 5
 	DefaultWorkflowCacheSize = 2000
 	DefaultBillingRunWait    = 5 * time.Second
 	// MaxBillingRunWait keeps a held request well inside the operator
@@ -105,13 +113,14 @@ func FromEnv() (Config, error) {
 	if c.WorkflowCacheSize, err = envInt("WORKFLOW_CACHE_SIZE", DefaultWorkflowCacheSize, 1, math.MaxInt, positive); err != nil {
 		return c, err
 	}
-	c.RateLimitPerSecond = DefaultRateLimit
-	if v := env("RATE_LIMIT_PER_SECOND", ""); v != "" {
-		n, err := strconv.ParseFloat(v, 64)
-		if err != nil || n < 0 {
-			return c, fmt.Errorf("RATE_LIMIT_PER_SECOND must be a number ≥ 0, got %q", v)
-		}
-		c.RateLimitPerSecond = n
+	if c.RateLimitPerSecond, err = envRate("RATE_LIMIT_PER_SECOND", DefaultRateLimit); err != nil {
+		return c, err
+	}
+	if c.AuthFailuresPerSecond, err = envRate("AUTH_FAILURES_PER_SECOND", DefaultAuthFailures); err != nil {
+		return c, err
+	}
+	if c.TrustedProxies, err = trustedProxies(env("TRUSTED_PROXIES", "")); err != nil {
+		return c, err
 	}
 	if c.WebhookAllowInsecure, err = envBool("WEBHOOK_ALLOW_INSECURE"); err != nil {
 		return c, err
@@ -213,6 +222,19 @@ const (
 	// The embedded server's other services use the 13 ports after it.
 	devPort = "a port number up to 65522"
 )
+
+// envRate reads a rate a second: a number ≥ 0, def when unset.
+func envRate(name string, def float64) (float64, error) {
+	v := env(name, "")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseFloat(v, 64)
+	if err != nil || n < 0 || math.IsNaN(n) {
+		return 0, fmt.Errorf("%s must be a number ≥ 0, got %q", name, v)
+	}
+	return n, nil
+}
 
 // envWait reads a wait: a Go duration above 0 and at most max, def when unset.
 func envWait(name string, def, max time.Duration) (time.Duration, error) {

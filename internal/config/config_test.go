@@ -56,3 +56,67 @@ func TestWaitsArePositiveDurationsWithinTheirBound(t *testing.T) {
 		t.Setenv(w.name, "")
 	}
 }
+
+func TestRatesAreNumbersAtLeastZero(t *testing.T) {
+	rates := []struct {
+		name string
+		def  float64
+		read func(Config) float64
+	}{
+		{"RATE_LIMIT_PER_SECOND", 50, func(c Config) float64 { return c.RateLimitPerSecond }},
+		{"AUTH_FAILURES_PER_SECOND", 5, func(c Config) float64 { return c.AuthFailuresPerSecond }},
+	}
+	for _, r := range rates {
+		t.Setenv(r.name, "")
+		cfg, err := FromEnv()
+		require.NoError(t, err)
+		assert.Equal(t, r.def, r.read(cfg), r.name)
+		for v, want := range map[string]float64{"0": 0, "0.5": 0.5, "20": 20} {
+			t.Setenv(r.name, v)
+			cfg, err = FromEnv()
+			require.NoError(t, err)
+			assert.Equal(t, want, r.read(cfg), r.name)
+		}
+		for _, bad := range []string{"-1", "NaN", "five", "5/s"} {
+			t.Setenv(r.name, bad)
+			_, err = FromEnv()
+			assert.ErrorContains(t, err, r.name+" must be a number ≥ 0", bad)
+		}
+		t.Setenv(r.name, "")
+	}
+}
+
+func TestTrustedProxiesAreAddressesAndRanges(t *testing.T) {
+	t.Setenv("TRUSTED_PROXIES", "")
+	cfg, err := FromEnv()
+	require.NoError(t, err)
+	assert.Empty(t, cfg.TrustedProxies, "no proxy is trusted unless configured")
+
+	t.Setenv("TRUSTED_PROXIES", " 10.0.0.0/8, 192.0.2.7,2001:db8::/32 ,::ffff:198.51.100.0/120, 172.16.5.4/12")
+	cfg, err = FromEnv()
+	require.NoError(t, err)
+	var got []string
+	for _, p := range cfg.TrustedProxies {
+		got = append(got, p.String())
+	}
+	assert.Equal(t, []string{"10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32", "198.51.100.0/24", "172.16.0.0/12"}, got)
+
+	for bad, why := range map[string]string{
+		"10.0.0.0/33":            `"10.0.0.0/33" is not a CIDR range`,
+		"proxy.internal":         `"proxy.internal" is not an IP address`,
+		"10.0.0.1,,10.0.0.2":     `"" is not an IP address`,
+		"10.0.0.1;10.0.0.2":      `is not an IP address`,
+		"fe80::1%eth0":           `is not an IP address`,
+		"0.0.0.0/0":              `"0.0.0.0/0" would trust every client`,
+		"::/0":                   `would trust every client`,
+		"::ffff:10.0.0.0/90":     `mixes IPv4 and IPv6`,
+		"10.0.0.1, 300.0.0.1/24": `"300.0.0.1/24" is not a CIDR range`,
+	} {
+		t.Setenv("TRUSTED_PROXIES", bad)
+		_, err := FromEnv()
+		if assert.Error(t, err, bad) {
+			assert.Contains(t, err.Error(), "TRUSTED_PROXIES must be IP addresses or CIDR ranges", bad)
+			assert.Contains(t, err.Error(), why, bad)
+		}
+	}
+}

@@ -1,0 +1,158 @@
+package api
+
+import (
+	"crypto/sha256"
+	"errors"
+	"math"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/time/rate"
+)
+
+// authFailures is each client address's budget of failed authentications
+// (Deps.AuthFailureRate): a request refused with 401 (no key, an unknown or
+// revoked key, a bad signature) takes a token from its address's bucket;
+// one that authenticates takes none. While an address's bucket is empty,
+// its requests are answered 429 before their credential is looked up, so
+// guessing keys, or a client stuck on a revoked one, costs the database
+// nothing past the budget.
+//
+// The one exception keeps a client from being locked out by a noisy
+// neighbour at its address (behind the same NAT or proxy): a request
+// presenting a credential (a key, or a signing key's id) that authenticated
+// within credentialMemory is looked up as usual. Only a client holding a
+// valid credential gets one; should the credential then be refused (the key
+// was revoked, the signature is wrong) it is forgotten at once, so it buys
+// at most one lookup for each time it authenticated.
+type authFailures struct {
+	byAddress *keyLimiters
+
+	mu        sync.Mutex
+	known     map[[sha256.Size]byte]time.Time // a credential's digest: when it last authenticated
+	lastSweep time.Time
+}
+
+// credentialMemory is how long a credential that authenticated is let past
+// its address's spent budget. The memory holds only credentials that
+// authenticated, so an attacker cannot grow it.
+const credentialMemory = 15 * time.Minute
+
+// newAuthFailures allows limit failed authentications a second per address
+// with bursts of twice that; zero turns the budget off (nil).
+func newAuthFailures(limit rate.Limit) *authFailures {
+	l := newKeyLimiters(limit)
+	if l == nil {
+		return nil
+	}
+	return &authFailures{byAddress: l, known: map[[sha256.Size]byte]time.Time{}}
+}
+
+// attempt is what the budget knows of a request before its credential is
+// checked: where it comes from and what it presents.
+type attempt struct {
+	address    string
+	credential [sha256.Size]byte
+	presents   bool
+}
+
+// attemptOf is the request's attempt: its client's address (clientAddress)
+// and a digest of the credential it presents, if any (one key, or a signing
+// key's id). A request presenting two keys has none: it is refused anyway.
+func attemptOf(c *gin.Context) attempt {
+	a := attempt{address: clientAddress(c)}
+	if id := c.GetHeader(keyIDHeader); id != "" {
+		a.credential, a.presents = sha256.Sum256([]byte("id\x00"+id)), true
+	} else if key, err := presentedKey(c.Request); err == nil && key != "" {
+		a.credential, a.presents = sha256.Sum256([]byte("key\x00"+key)), true
+	}
+	return a
+}
+
+// clientAddress is the address a request's failures are counted against:
+// its client's IP address as gin's ClientIP has it (the peer's, or, from a
+// trusted proxy, the one the proxy forwards; see NewRouter), an IPv6
+// address's /64, which is what one subscriber is usually given.
+func clientAddress(c *gin.Context) string {
+	ip := c.ClientIP()
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	addr = addr.Unmap().WithZone("")
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.String()
+	}
+	return addr.String()
+}
+
+// admit reports whether a's credential may be checked now; when it may not,
+// it says how long until its address has a token again.
+func (f *authFailures) admit(a attempt, now time.Time) (bool, time.Duration) {
+	ok, wait := f.byAddress.available(a.address, now)
+	if ok || !a.presents {
+		return ok, wait
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	last, known := f.known[a.credential]
+	return known && now.Sub(last) < credentialMemory, wait
+}
+
+// settle records how a's check ended (err from server.caller): a refusal
+// takes a token from its address and forgets its credential, a success
+// remembers the credential. Any other error (the database did not answer)
+// is not the client's failure and counts for nothing.
+func (f *authFailures) settle(a attempt, err error, now time.Time) {
+	var refused refusal
+	switch {
+	case err == nil && a.presents:
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if now.Sub(f.lastSweep) >= credentialMemory {
+			for k, last := range f.known {
+				if now.Sub(last) >= credentialMemory {
+					delete(f.known, k)
+				}
+			}
+			f.lastSweep = now
+		}
+		f.known[a.credential] = now
+	case errors.As(err, &refused):
+		f.byAddress.spend(a.address, now)
+		if a.presents {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			delete(f.known, a.credential)
+		}
+	}
+}
+
+// withinAuthBudget reports whether a request (a) may have its credential
+// checked, having answered 429 with Retry-After (whole seconds, rounded up)
+// in the surface's format when its address's budget of failed
+// authentications is spent.
+func (s *server) withinAuthBudget(c *gin.Context, a attempt, sf surface) bool {
+	if s.authFailures == nil {
+		return true
+	}
+	ok, wait := s.authFailures.admit(a, time.Now())
+	if !ok {
+		s.rateLimited.WithLabelValues(budgetAuthFailures).Inc()
+		c.Header("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+		reject(c, sf, http.StatusTooManyRequests, "too many failed authentications from this address; retry after the seconds in Retry-After")
+	}
+	return ok
+}
+
+// settleAuth records how a request's authentication ended (see settle).
+func (s *server) settleAuth(a attempt, err error) {
+	if s.authFailures != nil {
+		s.authFailures.settle(a, err, time.Now())
+	}
+}
