@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 )
@@ -77,23 +79,86 @@ const readsKey = "queryReads"
 // parameters its handler reads, and refuses one of them given more than
 // once with 400 in the surface's format: a handler reads the first value,
 // so ?type=a&type=b would filter by a alone and ?preview=false&preview=true
-// make the change. A parameter the route does not read is ignored, repeated
-// or not, as on a route that reads none. requestProblem runs in the
-// group's middleware, before a route's own handlers, and bounds every
-// parameter's values on every route.
+// make the change. requestProblem runs in the group's middleware, before a
+// route's own handlers, and bounds every parameter's values on every route.
+//
+// On the general surface (strictQuery) it refuses with 400 too, before the
+// handler reads anything, a query parameter the route does not read, naming
+// it and those the route reads, and a filter given empty: a misspelt
+// filter (?state=REVIEW for ?status=REVIEW, ?acountNumber=) or an empty one
+// (?status=) was ignored, and the listing answered everything. Its routes
+// must declare, even reading none (reads(gs)): declaringGroup sees to it.
+// The seeds' surfaces ignore a parameter their route does not read,
+// repeated or not, as before: their documents say nothing of one, and
+// their clients send what the vendors' APIs took.
 func reads(sf surface, names ...string) gin.HandlerFunc {
+	_, strict := sf.(strictQuery)
 	return func(c *gin.Context) {
-		query := c.Request.URL.Query()
-		for _, name := range names {
-			if n := len(query[name]); n > 1 {
-				reject(c, sf, http.StatusBadRequest, fmt.Sprintf("query parameter %s is given %d times; give it once", name, n))
-				c.Abort()
-				return
-			}
+		if problem := queryProblem(c, names, strict); problem != "" {
+			reject(c, sf, http.StatusBadRequest, problem)
+			c.Abort()
+			return
 		}
 		c.Set(readsKey, names)
 		c.Next()
 	}
+}
+
+// strictQuery is a surface whose routes refuse a query parameter they do not
+// read, and an empty filter (reads): the general surface, the service's own.
+type strictQuery interface{ refusesUnreadQuery() }
+
+func (general) refusesUnreadQuery() {}
+
+// pagingParams only say how a listing is paged, never which items it
+// holds: on the general surface an empty one is taken as left out, where an
+// empty filter is refused. A client looping on pageToken = nextPageToken
+// sends ?pageToken= for its first page, and APIs in Google's style
+// (AIP-158, whose unset page token is the empty string) read that as the
+// first page; an unset size sent empty likewise means the default. Taken as
+// left out, each gets what it asked for and no item is lost or added, so
+// refusing them would break such clients for no one's safety.
+var pagingParams = []string{"pageToken", "pageSize"}
+
+// queryProblem is why the request's query string is refused on a route
+// reading names, "" when it is not: a parameter the route does not read
+// (strict surfaces only), then one given more than once, then an empty filter
+// (strict surfaces only).
+func queryProblem(c *gin.Context, names []string, strict bool) string {
+	query := c.Request.URL.Query()
+	if strict {
+		unread := slices.DeleteFunc(sortedKeys(query), func(n string) bool { return slices.Contains(names, n) })
+		if len(unread) > 0 {
+			return unreadMessage(c, unread, names)
+		}
+	}
+	for _, name := range names {
+		switch values := query[name]; {
+		case len(values) > 1:
+			return fmt.Sprintf("query parameter %s is given %d times; give it once", name, len(values))
+		case strict && len(values) == 1 && values[0] == "" && !slices.Contains(pagingParams, name):
+			return fmt.Sprintf("query parameter %s is empty: give a value or leave it out", name)
+		}
+	}
+	return ""
+}
+
+// unreadMessage names the query parameters a route does not read and those
+// it does.
+func unreadMessage(c *gin.Context, unread, names []string) string {
+	quoted := make([]string, len(unread))
+	for i, n := range unread {
+		quoted[i] = strconv.Quote(n)
+	}
+	what := "unknown query parameter "
+	if len(unread) > 1 {
+		what = "unknown query parameters "
+	}
+	known := "no query parameters"
+	if len(names) > 0 {
+		known = strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s%s: %s %s reads %s", what, strings.Join(quoted, ", "), c.Request.Method, c.FullPath(), known)
 }
 
 // queryParam is a query parameter's value, for a handler whose route
@@ -106,4 +171,35 @@ func queryParam(c *gin.Context, name string) string {
 		panic(fmt.Sprintf("%s %s reads query parameter %q without declaring it on its route (reads)", c.Request.Method, c.FullPath(), name))
 	}
 	return c.Query(name)
+}
+
+// declaringGroup registers routes that must each declare the query
+// parameters they read (reads): the general surface's, which refuse any
+// other. A route whose line has no reads would otherwise take every
+// parameter as the seeds' routes do; instead it answers every request 500
+// (declared), so a route added without one fails its first test, and
+// TestInputEveryGeneralRouteRefusesAQueryParameterItDoesNotRead sends
+// one to every route.
+type declaringGroup struct{ group *gin.RouterGroup }
+
+func (d declaringGroup) GET(path string, h ...gin.HandlerFunc)  { d.handle(http.MethodGet, path, h) }
+func (d declaringGroup) POST(path string, h ...gin.HandlerFunc) { d.handle(http.MethodPost, path, h) }
+func (d declaringGroup) PUT(path string, h ...gin.HandlerFunc)  { d.handle(http.MethodPut, path, h) }
+func (d declaringGroup) DELETE(path string, h ...gin.HandlerFunc) {
+	d.handle(http.MethodDelete, path, h)
+}
+
+// handle runs declared last before the route's own handler, after its
+// guards and its reads.
+func (d declaringGroup) handle(method, path string, h []gin.HandlerFunc) {
+	last := len(h) - 1
+	d.group.Handle(method, path, append(slices.Clone(h[:last]), declared, h[last])...)
+}
+
+// declared panics (a 500 through recoverPanics) on a route that did not
+// declare the query parameters it reads.
+func declared(c *gin.Context) {
+	if _, ok := c.Get(readsKey); !ok {
+		panic(fmt.Sprintf("%s %s does not declare the query parameters it reads: add reads(gs, ...) to its line of the route table, reads(gs) if it reads none", c.Request.Method, c.FullPath()))
+	}
 }

@@ -36,31 +36,8 @@ func TestInputARepeatedQueryParameterIsRefused(t *testing.T) {
 	assert.Zero(t, env.CountRows("amendments"), "no amendment was opened")
 	assert.EqualValues(t, 1, contractRead(env, id)()["version"], "the contract is as it was")
 
-	// Once each, and a parameter the API does not read, repeated, are as before.
+	// Once each is as before. A parameter a route does not read is refused
+	// on the general surface and ignored on a seed's, repeated or not
+	// (input_query_test.go).
 	assert.Equal(t, http.StatusOK, env.Do("GET", "/api/events?type=amendment.applied&after=0", env.A.OperatorKey, nil).Status)
-	assert.Equal(t, http.StatusOK, env.Do("GET", "/api/events?utm=a&utm=b", env.A.OperatorKey, nil).Status)
-}
-
-// A parameter is refused given twice only on a route that reads it: any
-// route refused ?status=a&status=b, GET /api/catalog and a DDCMS
-// cancelSchedule (whose seed takes no comment) among them, because some
-// other route reads that parameter. Elsewhere it is ignored, repeated or
-// not, as a parameter no route reads is.
-func TestInputARepeatedQueryParameterARouteDoesNotReadIsIgnored(t *testing.T) {
-	env := newAmendmentEnv(t)
-	id := fiveSeats(env, nil)["id"].(string)
-	for _, c := range []struct{ path, key string }{
-		{"/api/catalog?type=a&type=b&status=active&status=expired", env.A.OperatorKey},
-		{"/api/contracts/" + id + "?status=active&status=expired&preview=true&preview=false", env.A.SubmitterKey},
-		{"/api/events?asOf=2026-04-01&asOf=2027-04-01&pageToken=a&pageToken=b", env.A.OperatorKey},
-		{"/api/contracts/" + id + "/invoices?pageSize=1&pageSize=2", env.A.SubmitterKey},
-		{"/api/v5/Contract/Termination?pageSize=1&pageSize=2", env.A.OperatorKey},
-	} {
-		resp := env.Do("GET", c.path, c.key, nil)
-		assert.Equal(t, http.StatusOK, resp.Status, "%s: %s", c.path, resp.Body)
-	}
-	path := schedulePath(env.A.Prefix, id, "cancelSchedule") + "?comment=a&comment=b"
-	resp := env.Do("POST", path, env.A.SubmitterKey, nil)
-	assert.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
-	assert.Equal(t, "Terminated", scheduleOf(t, env, id)["status"])
 }

@@ -52,21 +52,37 @@ func TestLimitBodySizeOnEveryRouteThatTakesABody(t *testing.T) {
 	env := testkit.New(t)
 	key := env.NewTenantKey(env.A, auth.AllRoles...)
 	huge := `{"padding": "` + strings.Repeat("x", api.MaxBodyBytes) + `"}`
-	// Well-formed values, so a request gets as far as its route would let it.
-	params := map[string]string{
-		"id": uuid.NewString(), "contractId": uuid.NewString(), "customerId": uuid.NewString(),
-		"contractRef": "1", "deliveryId": uuid.NewString(), "clientPrefix": env.A.Prefix,
-	}
-	for _, route := range api.NewRouter(api.Deps{Logger: quiet}).(*gin.Engine).Routes() {
+	for _, route := range wellFormedRoutes(env) {
 		if route.Method == http.MethodGet || route.Method == http.MethodHead || route.Method == http.MethodDelete {
 			continue
 		}
-		path := pathParam.ReplaceAllStringFunc(route.Path, func(param string) string { return params[param[1:]] })
-		resp := env.Do(route.Method, path, key, huge)
+		resp := env.Do(route.Method, route.path, key, huge)
 		if assert.Equal(t, http.StatusRequestEntityTooLarge, resp.Status, "%s %s: %s", route.Method, route.Path, resp.Body) {
-			assert.Contains(t, requireSurfaceError(t, path, resp), "1 MiB")
+			assert.Contains(t, requireSurfaceError(t, route.path, resp), "1 MiB")
 		}
 	}
+}
+
+// routeTo is a route of the router and a path to it.
+type routeTo struct {
+	gin.RouteInfo
+	path string
+}
+
+// wellFormedRoutes is every route the router has, each with its path
+// parameters filled with well-formed values (tenant A's prefix for a
+// DDCMS client's), so a request gets as far as its route would let it.
+func wellFormedRoutes(env *testkit.Env) []routeTo {
+	params := map[string]string{
+		"id": uuid.NewString(), "contractId": uuid.NewString(), "customerId": uuid.NewString(),
+		"contractRef": "1", "deliveryId": uuid.NewString(), "clientPrefix": env.A.Prefix, "accountNumber": "ACC-1",
+	}
+	var out []routeTo
+	for _, route := range api.NewRouter(api.Deps{Logger: quiet}).(*gin.Engine).Routes() {
+		path := pathParam.ReplaceAllStringFunc(route.Path, func(param string) string { return params[param[1:]] })
+		out = append(out, routeTo{route, path})
+	}
+	return out
 }
 
 // sendChunked posts body without declaring its length (a reader of unknown

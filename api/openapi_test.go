@@ -173,6 +173,8 @@ func TestOpenAPIValidatesExampleRequests(t *testing.T) {
 		{name: "contract action without account", method: "POST", target: "/api/contract-actions",
 			body: `{"actions": [{"type": "create-contract-with-plan", "createContractWithPlan": []}]}`},
 		{name: "page size out of range", method: "GET", target: "/api/contracts?pageSize=0"},
+		{name: "an empty filter", method: "GET", target: "/api/contracts?accountNumber="},
+		{name: "an empty page token and size: the first page", method: "GET", target: "/api/contracts?pageToken=&pageSize=", valid: true},
 		{name: "amendments without a status", method: "GET", target: "/api/amendments"},
 
 		// Self-service.
@@ -337,6 +339,10 @@ func TestOpenAPIDescribesLiveAnswers(t *testing.T) {
 	c.do("GET", "/api/contracts?accountNumber=ACC-OPENAPI&pageSize=1", a.SubmitterKey, nil, http.StatusOK)
 	c.do("GET", "/api/contracts/CT-0000009999", a.SubmitterKey, nil, http.StatusNotFound)
 	c.refused("GET", "/api/contracts?pageSize=501", a.SubmitterKey, nil, http.StatusBadRequest)
+	c.refused("GET", "/api/contracts?accountNumber=", a.SubmitterKey, nil, http.StatusBadRequest)
+	c.do("GET", "/api/contracts?pageToken=&pageSize=", a.SubmitterKey, nil, http.StatusOK)
+	// A parameter no operation reads: the document, which cannot refuse it, says it is a 400.
+	c.do("GET", "/api/catalog?stauts=active", a.SubmitterKey, nil, http.StatusBadRequest)
 
 	// Self-service, amendments and approvals.
 	c.do("POST", "/api/selfService/contract?preview=true", a.SubmitterKey, seats(id, 6), http.StatusOK)

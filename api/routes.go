@@ -15,7 +15,8 @@ import (
 // reader looks up a path in. Each API surface is a group carrying its
 // authentication and error format (its surface); a line adds the route's
 // own guards (role, tenant-wide) and the query parameters it reads (reads)
-// before its handler.
+// before its handler. Every route of the general surface declares them,
+// reads(gs) when it reads none (declaringGroup), and refuses any other.
 //
 // The v5 termination paths are also served with a trailing slash: the seed
 // writes them so and clients send either, and answering both spares them
@@ -35,7 +36,7 @@ func (s *server) routes(r *gin.Engine) {
 		cg = crossgradeSurface{}
 		ss = selfServiceSurface{}
 
-		api   = r.Group("/api", s.authenticate(gs))
+		api   = declaringGroup{r.Group("/api", s.authenticate(gs))}
 		cust  = r.Group(crossgradePrefix, s.authenticate(cg))
 		self  = r.Group(selfServicePrefix, s.authenticate(ss))
 		ddcms = r.Group(ddcmsPrefix+"/:clientPrefix/contract/:contractId",
@@ -65,44 +66,44 @@ func (s *server) routes(r *gin.Engine) {
 	ui.Register(r)
 
 	// The service's own endpoints.
-	api.GET("/catalog", tenantWide(gs), s.getCatalog)
-	api.PUT("/catalog", operator, s.putCatalog)
-	api.POST("/contract-actions", submitter, s.createContractAction)
+	api.GET("/catalog", tenantWide(gs), reads(gs), s.getCatalog)
+	api.PUT("/catalog", operator, reads(gs), s.putCatalog)
+	api.POST("/contract-actions", submitter, reads(gs), s.createContractAction)
 	api.GET("/contracts", reads(gs, "status", "pageSize", "pageToken", "accountNumber"), s.listContracts)
 	api.GET("/contracts/:id", reads(gs, "asOf"), s.getContract)
 	api.GET("/contracts/:id/amendments", reads(gs, "pageSize", "pageToken"), s.listContractAmendments)
-	api.GET("/contracts/:id/timeline", s.getContractTimeline)
-	api.GET("/contracts/:id/invoices", s.listInvoices)
-	api.GET("/accounts/:accountNumber/balance", s.getAccountBalance)
+	api.GET("/contracts/:id/timeline", reads(gs), s.getContractTimeline)
+	api.GET("/contracts/:id/invoices", reads(gs), s.listInvoices)
+	api.GET("/accounts/:accountNumber/balance", reads(gs), s.getAccountBalance)
 	api.GET("/amendments", reads(gs, "status", "pageSize", "pageToken"), s.listAmendments)
-	api.GET("/amendments/:id", s.getAmendment)
-	api.POST("/amendments/:id/withdraw", submitter, s.withdrawAmendment)
-	api.POST("/amendments/:id/approve", approver, s.approveAmendment)
-	api.POST("/amendments/:id/reject", approver, s.rejectAmendment)
+	api.GET("/amendments/:id", reads(gs), s.getAmendment)
+	api.POST("/amendments/:id/withdraw", submitter, reads(gs), s.withdrawAmendment)
+	api.POST("/amendments/:id/approve", approver, reads(gs), s.approveAmendment)
+	api.POST("/amendments/:id/reject", approver, reads(gs), s.rejectAmendment)
 	api.GET("/approvals", approver, reads(gs, "pageSize", "pageToken"), s.listApprovals)
-	api.GET("/approval-rules", operator, s.getApprovalRules)
-	api.PUT("/approval-rules", operator, s.putApprovalRules)
-	api.POST("/billing/run", operator, s.runBilling)
-	api.GET("/billing/runs/:id", operator, s.getBillingRun)
+	api.GET("/approval-rules", operator, reads(gs), s.getApprovalRules)
+	api.PUT("/approval-rules", operator, reads(gs), s.putApprovalRules)
+	api.POST("/billing/run", operator, reads(gs), s.runBilling)
+	api.GET("/billing/runs/:id", operator, reads(gs), s.getBillingRun)
 
 	// Test clocks: a sandbox tenant's own time (testclocks.go).
-	api.POST("/test-clocks", operator, s.createTestClock)
+	api.POST("/test-clocks", operator, reads(gs), s.createTestClock)
 	api.GET("/test-clocks", tenantWide(gs), reads(gs, "pageSize", "pageToken"), s.listTestClocks)
-	api.GET("/test-clocks/:id", tenantWide(gs), s.getTestClock)
-	api.POST("/test-clocks/:id/advance", operator, s.advanceTestClock)
-	api.DELETE("/test-clocks/:id", operator, s.deleteTestClock)
+	api.GET("/test-clocks/:id", tenantWide(gs), reads(gs), s.getTestClock)
+	api.POST("/test-clocks/:id/advance", operator, reads(gs), s.advanceTestClock)
+	api.DELETE("/test-clocks/:id", operator, reads(gs), s.deleteTestClock)
 
 	// The event feed and webhook subscriptions. A subscription is reference
 	// data, stamped with the business clock like the catalog; its deliveries
 	// and their attempts record real HTTP traffic and keep the wall clock
 	// (activities/webhooks.go), and so does a redelivery, queued among them.
 	api.GET("/events", operator, reads(gs, "type", "after", "pageSize"), s.listEvents)
-	api.POST("/webhooks", operator, s.createWebhook)
-	api.GET("/webhooks", operator, s.listWebhooks)
-	api.DELETE("/webhooks/:id", operator, s.deleteWebhook)
-	api.POST("/webhooks/:id/rotate-secret", operator, s.rotateWebhookSecret)
+	api.POST("/webhooks", operator, reads(gs), s.createWebhook)
+	api.GET("/webhooks", operator, reads(gs), s.listWebhooks)
+	api.DELETE("/webhooks/:id", operator, reads(gs), s.deleteWebhook)
+	api.POST("/webhooks/:id/rotate-secret", operator, reads(gs), s.rotateWebhookSecret)
 	api.GET("/webhooks/:id/deliveries", operator, reads(gs, "pageSize", "pageToken"), s.listWebhookDeliveries)
-	api.POST("/webhooks/:id/deliveries/:deliveryId/redeliver", operator, s.redeliverWebhook)
+	api.POST("/webhooks/:id/deliveries/:deliveryId/redeliver", operator, reads(gs), s.redeliverWebhook)
 
 	// Crossgrade (seed: crossgrade-change-contract.txt).
 	cust.POST("/:customerId/contracts/:contractRef/crossgrade", requireRole(auth.RoleSubmitter, cg), reads(cg, "preview"), s.crossgrade)

@@ -98,6 +98,15 @@ func loadSample(ctx context.Context, databaseURL, prefix string) (*sample, error
 			return nil, fmt.Errorf("sample: %w", err)
 		}
 	}
+	if len(s.accounts) == 0 {
+		// A 1 % sample of a tenant's few hundred accounts is often none,
+		// and list-account would send ?accountNumber= (a 400, and before
+		// that every contract rather than one account's); so few are read
+		// whole.
+		if err := db.SelectContext(ctx, &s.accounts, `SELECT number FROM accounts WHERE tenant_id = $1 ORDER BY random() LIMIT $2`, tenantID, sampleSize); err != nil {
+			return nil, fmt.Errorf("sample accounts: %w", err)
+		}
+	}
 	var review []struct {
 		CreatedAt time.Time `db:"created_at"`
 		ID        string    `db:"id"`

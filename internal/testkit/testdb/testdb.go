@@ -49,8 +49,17 @@ func Empty(t testing.TB) string {
 // applied; the store is closed and the database dropped when the test ends.
 func Migrated(t testing.TB, opts ...store.Option) *store.Store {
 	t.Helper()
+	s, _ := MigratedURL(t, opts...)
+	return s
+}
+
+// MigratedURL is Migrated, with the database's URL as well, for a test of
+// a command that opens the database itself.
+func MigratedURL(t testing.TB, opts ...store.Option) (*store.Store, string) {
+	t.Helper()
 	ctx := context.Background()
-	s, err := store.Open(ctx, Empty(t), opts...)
+	url := Empty(t)
+	s, err := store.Open(ctx, url, opts...)
 	if err != nil {
 		t.Fatalf("open the test database: %v", err)
 	}
@@ -58,5 +67,5 @@ func Migrated(t testing.TB, opts ...store.Option) *store.Store {
 	if _, err := s.Migrate(ctx); err != nil {
 		t.Fatalf("migrate the test database: %v", err)
 	}
-	return s
+	return s, url
 }
