@@ -40,6 +40,12 @@ func TestHealthAndReadinessNeedNoKey(t *testing.T) {
 	ready := env.Do("GET", "/readyz", "", nil)
 	require.Equal(t, http.StatusOK, ready.Status, "%s", ready.Body)
 	assert.Equal(t, "ready", ready.JSON(t)["status"])
+	// A load balancer probing with HEAD gets the same answer without the
+	// body; it was a 405.
+	head := env.Do("HEAD", "/readyz", "", nil)
+	assert.Equal(t, http.StatusOK, head.Status)
+	assert.Equal(t, ready.Header.Get("Content-Type"), head.Header.Get("Content-Type"))
+	assert.Empty(t, head.Body)
 }
 
 func TestAuthentication(t *testing.T) {

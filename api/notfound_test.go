@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -109,11 +110,13 @@ func TestUnknownPathsBelowASeedsVersionAnswerInItsFormat(t *testing.T) {
 }
 
 // HEAD answers as GET does, without a body, wherever GET serves the docs
-// and UI pages or sends a browser on to them: HEAD /docs/ was a 405,
-// though GET /docs/ is the page (and HEAD /ui/ was already answered).
+// and UI pages or sends a browser on to them, and on the liveness probe
+// and the API document: HEAD /docs/ was a 405, though GET /docs/ is the
+// page (and HEAD /ui/ was already answered), and so were HEAD /healthz and
+// /openapi.json, which load balancers probe with (/readyz: foundation_test).
 // Through a server, as a client sees it: net/http drops whatever body a
 // handler writes to a HEAD.
-func TestDocsAndUIPagesAnswerHEADAsGET(t *testing.T) {
+func TestProbesDocsAndUIPagesAnswerHEADAsGET(t *testing.T) {
 	srv := httptest.NewServer(api.NewRouter(api.Deps{Logger: quiet}))
 	t.Cleanup(srv.Close)
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -125,9 +128,12 @@ func TestDocsAndUIPagesAnswerHEADAsGET(t *testing.T) {
 		t.Cleanup(func() { _ = resp.Body.Close() })
 		return resp
 	}
-	for _, path := range []string{"/docs", "/docs/", "/docs/docs.js", "/docs/nothing.js", "/ui", "/ui/", "/ui/app.js"} {
+	for _, path := range []string{"/healthz", "/openapi.json", "/docs", "/docs/", "/docs/docs.js", "/docs/nothing.js", "/ui", "/ui/", "/ui/app.js"} {
 		get, head := do(http.MethodGet, path), do(http.MethodHead, path)
 		assert.Equal(t, get.StatusCode, head.StatusCode, path)
+		body, err := io.ReadAll(head.Body)
+		require.NoError(t, err)
+		assert.Empty(t, body, "%s: a HEAD has no body", path)
 		for _, h := range []string{"Content-Type", "Location", "Content-Security-Policy"} {
 			assert.Equal(t, get.Header.Get(h), head.Header.Get(h), "%s: %s", path, h)
 		}

@@ -321,6 +321,9 @@ func TestOpenAPIDescribesLiveAnswers(t *testing.T) {
 	c.do("GET", "/readyz", "", nil, http.StatusOK)
 	c.do("GET", "/metrics", "", nil, http.StatusOK)
 	c.do("GET", "/docs/docs.js", "", nil, http.StatusOK)
+	for _, path := range []string{"/healthz", "/readyz", "/openapi.json", "/docs/docs.js"} {
+		c.do("HEAD", path, "", nil, http.StatusOK)
+	}
 
 	// Catalog and contracts.
 	c.do("GET", "/api/catalog", a.SubmitterKey, nil, http.StatusOK)

@@ -53,16 +53,22 @@ func (s *server) routes(r *gin.Engine) {
 			term.Handle(method, path, h...)
 			term.Handle(method, path+"/", h...)
 		}
+		// andHead answers HEAD as GET: net/http sends a HEAD's answer
+		// without the body its handler writes.
+		andHead = func(path string, h gin.HandlerFunc) {
+			r.GET(path, h)
+			r.HEAD(path, h)
+		}
 	)
 
-	// Public: probes, metrics, the API document, the UI.
-	r.GET("/healthz", s.healthz)
-	r.GET("/readyz", s.readyz)
+	// Public: probes, metrics, the API document, the UI. The probes, the
+	// document and its page answer HEAD as GET, as the UI's pages do
+	// (ui.Register): load balancers probe with HEAD.
+	andHead("/healthz", s.healthz)
+	andHead("/readyz", s.readyz)
 	r.GET("/metrics", gin.WrapH(metrics.Handler(s.Metrics, s.Logger)))
-	r.GET("/openapi.json", serveOpenAPI)
-	docs := gin.WrapH(docsHandler())
-	r.GET("/docs/*file", docs)
-	r.HEAD("/docs/*file", docs) // as ui.Register: a page answers HEAD as GET
+	andHead("/openapi.json", serveOpenAPI)
+	andHead("/docs/*file", gin.WrapH(docsHandler()))
 	ui.Register(r)
 
 	// The service's own endpoints.
