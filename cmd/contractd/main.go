@@ -25,7 +25,8 @@ commands:
   tenant create --prefix P --name N    create a tenant and print its three keys as JSON
   tenant key create --prefix P --role R [--role R2] [--hmac]
                                        add a key (a new actor) to a tenant and print it
-  tenant key revoke --prefix P --key K revoke a key (by the key or its id); it gets 401 at once
+  tenant key revoke --prefix P --key K revoke a key (by the key or its id); it gets 401 at once; the
+                                       last operator key only with --allow-last-operator
 
 operator commands (talk to the API at $CONTRACTD_URL with the key in $CONTRACTD_API_KEY):
   amendments list [--status REVIEW]    list amendments in a status, oldest first

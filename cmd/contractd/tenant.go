@@ -32,7 +32,7 @@ const tenantUsage = `usage:
   contractd tenant create --prefix P --name N [--sandbox] [--submitter-name S] [--approver-name A] [--operator-name O]
   contractd tenant key create --prefix P --role R [--role R2 ...] [--hmac] [--display-name D]
   contractd tenant key create --prefix P --role submitter --customer ACCOUNT [--display-name D]
-  contractd tenant key revoke --prefix P --key K   (K: the key itself or its keyId)`
+  contractd tenant key revoke --prefix P --key K [--allow-last-operator]   (K: the key itself or its keyId)`
 
 func runTenant(ctx context.Context, cfg config.Config, args []string) error {
 	switch {
@@ -204,11 +204,14 @@ func parseKeyCreate(args []string) (string, store.NewKey, error) {
 }
 
 // revokeKey revokes a key at once: keys are checked against the database on
-// every request, never cached.
+// every request, never cached. It refuses the tenant's last active key
+// with the operator role, which would lock the tenant out of everything
+// that needs the role, unless --allow-last-operator says to.
 func revokeKey(ctx context.Context, cfg config.Config, args []string) error {
 	fs := flag.NewFlagSet("tenant key revoke", flag.ContinueOnError)
 	prefix := fs.String("prefix", "", "the tenant's prefix")
 	key := fs.String("key", "", "the key to revoke, or its keyId")
+	allowLast := fs.Bool("allow-last-operator", false, "revoke the key even if it is the tenant's last active key with the operator role")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -224,9 +227,19 @@ func revokeKey(ctx context.Context, cfg config.Config, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = s.RevokeKey(ctx, t.ID, *key, time.Now())
-	if errors.Is(err, store.ErrNotFound) {
+	revoke := s.RevokeKey
+	if *allowLast {
+		revoke = s.RevokeKeyAllowingLastOperator
+	}
+	err = revoke(ctx, t.ID, *key, time.Now())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("tenant %s has no active key %q", t.Prefix, *key)
+	case errors.Is(err, store.ErrLastOperatorKey):
+		return fmt.Errorf("not revoked: the key is tenant %s's last active key with the operator role, without which nobody can "+
+			"change its catalog, approval rules or webhooks or run its billing; issue another first "+
+			"(contractd tenant key create --prefix %s --role operator), or pass --allow-last-operator to revoke it anyway",
+			t.Prefix, t.Prefix)
 	}
 	if err != nil {
 		return fmt.Errorf("revoke key: %w", err)

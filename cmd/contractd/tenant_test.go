@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
@@ -133,4 +135,89 @@ func TestKeyCreateTakesAnExistingAccountAsItIs(t *testing.T) {
 		}
 		assert.Zero(t, keysFor(account), "%q", account)
 	}
+}
+
+// revokeEnv is a migrated database with tenant ACME, whose keys hold roles
+// (one key each), and the config the tenant commands open it with.
+func revokeEnv(t *testing.T, roles ...[]auth.Role) (*store.Store, config.Config, []string) {
+	t.Helper()
+	s, url := testdb.MigratedURL(t)
+	var keys []string
+	var nks []store.NewKey
+	for _, r := range roles {
+		k, err := auth.NewKey("ACME")
+		require.NoError(t, err)
+		keys = append(keys, k)
+		nks = append(nks, store.NewKey{Key: k, ActorID: uuid.NewString(), Roles: r})
+	}
+	_, err := s.CreateTenant(context.Background(), store.Tenant{Prefix: "ACME", Name: "Acme Ltd"}, nks)
+	require.NoError(t, err)
+	return s, config.Config{DatabaseURL: url}, keys
+}
+
+// active reports whether key still authenticates.
+func active(t *testing.T, s *store.Store, key string) bool {
+	t.Helper()
+	_, err := s.Principal(context.Background(), key)
+	if errors.Is(err, store.ErrNotFound) {
+		return false
+	}
+	require.NoError(t, err)
+	return true
+}
+
+// Revoking the tenant's last active key with the operator role locked it
+// out of its catalog, approval rules, webhooks and billing until an
+// administrator issued another: it is refused, naming the way out, unless
+// --allow-last-operator is given. A key with other roles too counts as an
+// operator key; other keys are revoked as before.
+func TestKeyRevokeKeepsTheLastOperatorKey(t *testing.T) {
+	ctx := context.Background()
+	s, cfg, keys := revokeEnv(t, []auth.Role{auth.RoleOperator}, []auth.Role{auth.RoleSubmitter, auth.RoleOperator}, []auth.Role{auth.RoleSubmitter})
+	operator, both, submitter := keys[0], keys[1], keys[2]
+	revoke := func(key string, flags ...string) error {
+		return revokeKey(ctx, cfg, append([]string{"--prefix", "ACME", "--key", key}, flags...))
+	}
+
+	require.NoError(t, revoke(submitter))
+	require.NoError(t, revoke(operator), "another operator key is left")
+	err := revoke(both)
+	require.ErrorContains(t, err, "not revoked: the key is tenant ACME's last active key with the operator role")
+	assert.ErrorContains(t, err, "contractd tenant key create --prefix ACME --role operator")
+	assert.ErrorContains(t, err, "--allow-last-operator")
+	assert.True(t, active(t, s, both), "the refused revocation revoked nothing")
+
+	require.NoError(t, revoke(both, "--allow-last-operator"))
+	assert.False(t, active(t, s, both))
+}
+
+// Two revocations of a tenant's last two operator keys, at once, cannot
+// both pass: each would have counted the other's key as left. The first
+// holds the tenant's row until it commits, and the second, waiting for it,
+// then counts no other and is refused.
+func TestKeyRevokesOfTheLastTwoOperatorKeysCannotBothPass(t *testing.T) {
+	ctx := context.Background()
+	s, cfg, keys := revokeEnv(t, []auth.Role{auth.RoleOperator}, []auth.Role{auth.RoleOperator})
+	var tenantID string
+	require.NoError(t, s.DB().Get(&tenantID, `SELECT id FROM tenants WHERE prefix = 'ACME'`))
+
+	// The first, as the store makes it, left uncommitted.
+	first, err := s.DB().BeginTxx(ctx, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = first.Rollback() })
+	first.MustExec(`SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE`, tenantID)
+	first.MustExec(`UPDATE api_keys SET revoked_at = now() WHERE key_hash = $1`, auth.HashKey(keys[0]))
+
+	second := make(chan error, 1)
+	go func() { second <- revokeKey(ctx, cfg, []string{"--prefix", "ACME", "--key", keys[1]}) }()
+	require.Eventually(t, func() bool {
+		var waiting int
+		require.NoError(t, s.DB().Get(&waiting, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))
+		return waiting > 0
+	}, 10*time.Second, 20*time.Millisecond, "the second revocation waits for the first")
+	require.NoError(t, first.Commit())
+
+	assert.ErrorContains(t, <-second, "last active key with the operator role")
+	assert.False(t, active(t, s, keys[0]))
+	assert.True(t, active(t, s, keys[1]), "the tenant keeps an operator key")
 }

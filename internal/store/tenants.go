@@ -233,25 +233,69 @@ func checkKeyAccount(ctx context.Context, tx *sqlx.Tx, tenantID, number string) 
 	return nil
 }
 
-// RevokeKey revokes one of a tenant's active keys, named by its id or by the
-// key itself; it is ErrNotFound when the tenant has no such active key.
-// Principal reads every request afresh, so the key stops working at once.
-func (s *Store) RevokeKey(ctx context.Context, tenantID, idOrKey string, now time.Time) error {
-	res, err := s.db.ExecContext(ctx, `
+// ErrLastOperatorKey is RevokeKey's refusal to revoke the tenant's last
+// active key holding the operator role: without one, nobody could change
+// its catalog, approval rules or webhooks, run its billing, or write its
+// early-termination penalties, until an administrator issued a new key.
+var ErrLastOperatorKey = errors.New("the tenant's last active key with the operator role")
+
+// The SQL of a revocation. The tenant's row serialises its revocations, so
+// two that would each leave the other's key as the last operator key
+// cannot both pass; NO KEY UPDATE leaves the key share locks of the
+// tenant's other inserts free. The count is a statement of its own, whose
+// snapshot is taken once the lock is held and which sees the revocation
+// before it.
+const (
+	lockTenantKeys = `SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE`
+	revokeKey      = `
 		UPDATE api_keys SET revoked_at = $3
-		WHERE tenant_id = $1 AND (id::text = $2 OR key_hash = $4) AND revoked_at IS NULL`,
-		tenantID, idOrKey, now, auth.HashKey(idOrKey))
-	if err != nil {
-		return fmt.Errorf("revoke api key: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("revoke api key: %w", err)
-	}
-	if n == 0 {
-		return ErrNotFound
-	}
-	return nil
+		WHERE tenant_id = $1 AND (id::text = $2 OR key_hash = $4) AND revoked_at IS NULL
+		RETURNING $5 = ANY(roles)`
+	activeKeysWithRole = `SELECT count(*) FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NULL AND $2 = ANY(roles)`
+)
+
+// RevokeKey revokes one of a tenant's active keys, named by its id or by the
+// key itself; it is ErrNotFound when the tenant has no such active key, and
+// ErrLastOperatorKey, revoking nothing, when it is the tenant's last active
+// key holding the operator role (RevokeKeyAllowingLastOperator revokes that
+// too). Principal reads every request afresh, so the key stops working at
+// once.
+func (s *Store) RevokeKey(ctx context.Context, tenantID, idOrKey string, now time.Time) error {
+	return s.revokeKey(ctx, tenantID, idOrKey, now, false)
+}
+
+// RevokeKeyAllowingLastOperator is RevokeKey, revoking the tenant's last
+// operator key as any other: the tenant is then locked out of what needs
+// the role until a new operator key is issued.
+func (s *Store) RevokeKeyAllowingLastOperator(ctx context.Context, tenantID, idOrKey string, now time.Time) error {
+	return s.revokeKey(ctx, tenantID, idOrKey, now, true)
+}
+
+func (s *Store) revokeKey(ctx context.Context, tenantID, idOrKey string, now time.Time, allowLastOperator bool) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, lockTenantKeys, tenantID); err != nil {
+			return fmt.Errorf("lock the tenant: %w", err)
+		}
+		var operator bool
+		err := tx.GetContext(ctx, &operator, revokeKey, tenantID, idOrKey, now, auth.HashKey(idOrKey), string(auth.RoleOperator))
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("revoke api key: %w", err)
+		}
+		if !operator || allowLastOperator {
+			return nil
+		}
+		var left int
+		if err := tx.GetContext(ctx, &left, activeKeysWithRole, tenantID, string(auth.RoleOperator)); err != nil {
+			return fmt.Errorf("count operator keys: %w", err)
+		}
+		if left == 0 {
+			return ErrLastOperatorKey // rolls the revocation back
+		}
+		return nil
+	})
 }
 
 // ActorNames maps the tenant's actors among ids to their display names, in
