@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"math"
@@ -25,15 +26,18 @@ import (
 // The one exception keeps a client from being locked out by a noisy
 // neighbour at its address (behind the same NAT or proxy): a request
 // presenting a credential (a key, or a signing key's id) that authenticated
-// within credentialMemory is looked up as usual. Only a client holding a
-// valid credential gets one; should the credential then be refused (the key
-// was revoked, the signature is wrong) it is forgotten at once, so it buys
-// at most one lookup for each time it authenticated.
+// within credentialMemory from the same address is looked up as usual. Only
+// a client holding a valid credential gets one; should the credential then
+// be refused from that address (the key was revoked, the signature is
+// wrong) it is forgotten there at once, so it buys at most one lookup for
+// each time it authenticated. It is remembered by address: a signing key's
+// id travels in the clear, and a stranger elsewhere refused with it must
+// not make its holder wait (a probe locked a signed client out that way).
 type authFailures struct {
 	byAddress *keyLimiters
 
 	mu        sync.Mutex
-	known     map[[sha256.Size]byte]time.Time // a credential's digest: when it last authenticated
+	known     map[[sha256.Size]byte]time.Time // a credential's and its address's digest: when it last authenticated from there
 	lastSweep time.Time
 }
 
@@ -53,7 +57,7 @@ func newAuthFailures(limit rate.Limit) *authFailures {
 }
 
 // attempt is what the budget knows of a request before its credential is
-// checked: where it comes from and what it presents.
+// checked: where it comes from and what it presents there.
 type attempt struct {
 	address    string
 	credential [sha256.Size]byte
@@ -62,13 +66,14 @@ type attempt struct {
 
 // attemptOf is the request's attempt: its client's address (clientAddress)
 // and a digest of the credential it presents, if any (one key, or a signing
-// key's id). A request presenting two keys has none: it is refused anyway.
+// key's id), with that address. A request presenting two keys has none: it
+// is refused anyway.
 func attemptOf(c *gin.Context) attempt {
 	a := attempt{address: clientAddress(c)}
 	if id := c.GetHeader(keyIDHeader); id != "" {
-		a.credential, a.presents = sha256.Sum256([]byte("id\x00"+id)), true
+		a.credential, a.presents = sha256.Sum256([]byte("id\x00"+id+"\x00"+a.address)), true
 	} else if key, err := presentedKey(c.Request); err == nil && key != "" {
-		a.credential, a.presents = sha256.Sum256([]byte("key\x00"+key)), true
+		a.credential, a.presents = sha256.Sum256([]byte("key\x00"+key+"\x00"+a.address)), true
 	}
 	return a
 }
@@ -105,12 +110,17 @@ func (f *authFailures) admit(a attempt, now time.Time) (bool, time.Duration) {
 }
 
 // settle records how a's check ended (err from server.caller): a refusal
-// takes a token from its address and forgets its credential, a success
-// remembers the credential. Any other error (the database did not answer)
-// is not the client's failure and counts for nothing.
-func (f *authFailures) settle(a attempt, err error, now time.Time) {
+// takes a token from its address and forgets its credential there, a
+// success remembers the credential there. A check its client hung up on
+// (gone) is charged like a refusal: it cost a lookup, and the client that
+// left learns nothing, so it must not be a way round the budget. Any other
+// error (the database did not answer) is not the client's failure and
+// counts for nothing.
+func (f *authFailures) settle(a attempt, err error, gone bool, now time.Time) {
 	var refused refusal
 	switch {
+	case err != nil && gone:
+		f.byAddress.spend(a.address, now)
 	case err == nil && a.presents:
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -151,8 +161,13 @@ func (s *server) withinAuthBudget(c *gin.Context, a attempt, sf surface) bool {
 }
 
 // settleAuth records how a request's authentication ended (see settle).
-func (s *server) settleAuth(a attempt, err error) {
+func (s *server) settleAuth(c *gin.Context, a attempt, err error) {
 	if s.authFailures != nil {
-		s.authFailures.settle(a, err, time.Now())
+		s.authFailures.settle(a, err, clientGone(c), time.Now())
 	}
+}
+
+// clientGone reports whether the request's client hung up.
+func clientGone(c *gin.Context) bool {
+	return errors.Is(c.Request.Context().Err(), context.Canceled)
 }

@@ -92,7 +92,7 @@ func (s *server) classify(c *gin.Context, err error) failure {
 	case errors.As(err, &appErr) && kindStatus[domain.Kind(appErr.Type())] != 0:
 		// A business refusal raised inside a workflow's activity.
 		return failure{Status: kindStatus[domain.Kind(appErr.Type())], Kind: domain.Kind(appErr.Type()), Message: appErr.Message()}
-	case errors.Is(c.Request.Context().Err(), context.Canceled):
+	case clientGone(c):
 		// The client hung up, and the error (whatever form the SDK or the
 		// driver gave it) followed from that. Nobody reads this answer, but
 		// the access log and metrics should not count it as a server error.

@@ -202,7 +202,7 @@ func (s *server) authenticate(sf surface) gin.HandlerFunc {
 			return
 		}
 		p, err := s.caller(c)
-		s.settleAuth(a, err)
+		s.settleAuth(c, a, err)
 		var refused refusal
 		status, message, unreadable := bodyReadProblem(err) // a signed request's body is read to check it
 		switch {
@@ -210,6 +210,10 @@ func (s *server) authenticate(sf surface) gin.HandlerFunc {
 			reject(c, sf, http.StatusUnauthorized, refused.Error())
 		case unreadable:
 			reject(c, sf, status, message)
+		case err != nil && clientGone(c):
+			// Nobody reads this answer; the log and metrics must not count
+			// it as the service's failure.
+			reject(c, sf, statusClientClosedRequest, "the client closed the request")
 		case err != nil:
 			s.Logger.Error("authenticate", "err", err)
 			c.Header("Retry-After", "5")
