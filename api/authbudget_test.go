@@ -1,13 +1,11 @@
 package api_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,7 +26,7 @@ import (
 // long, so a 429 after the first failure is the budget's, however slowly
 // the test runs. Its peers in proxies may name the client in
 // X-Forwarded-For. The access log goes to log.
-func budgetEnv(t *testing.T, st *store.Store, log *syncBuffer, proxies ...string) *testkit.Env {
+func budgetEnv(t *testing.T, st *store.Store, log *testkit.LogBuffer, proxies ...string) *testkit.Env {
 	t.Helper()
 	var trusted []netip.Prefix
 	for _, p := range proxies {
@@ -177,7 +175,7 @@ func TestASigningKeyThatAuthenticatedLatelyGetsPastItsAddressesSpentBudget(t *te
 func TestForwardedForNamesTheClientOnlyFromATrustedProxy(t *testing.T) {
 	st := testdb.Migrated(t)
 	for _, proxies := range [][]string{nil, {"10.0.0.0/8", "::1/128"}} {
-		var log syncBuffer
+		var log testkit.LogBuffer
 		env := budgetEnv(t, st, &log, proxies...)
 		require.Equal(t, http.StatusUnauthorized, env.Do("GET", "/api/catalog", badKey, nil, "X-Forwarded-For", "198.51.100.1").Status)
 		assert.Equal(t, http.StatusTooManyRequests, env.Do("GET", "/api/catalog", badKey, nil, "X-Forwarded-For", "198.51.100.2").Status,
@@ -187,7 +185,7 @@ func TestForwardedForNamesTheClientOnlyFromATrustedProxy(t *testing.T) {
 		assert.NotContains(t, log.String(), "198.51.100.")
 	}
 
-	var log syncBuffer
+	var log testkit.LogBuffer
 	env := budgetEnv(t, st, &log, "127.0.0.1/32")
 	require.Equal(t, http.StatusUnauthorized, env.Do("GET", "/api/catalog", badKey, nil, from("198.51.100.1")...).Status)
 	assert.Contains(t, log.String(), `"client":"198.51.100.1"`)
@@ -205,22 +203,4 @@ func TestForwardedForNamesTheClientOnlyFromATrustedProxy(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, env.Do("GET", "/api/catalog", badKey, nil, from("2001:db8::1")...).Status)
 	assert.Equal(t, http.StatusTooManyRequests, env.Do("GET", "/api/catalog", badKey, nil, from("2001:db8::2")...).Status)
 	assert.Equal(t, http.StatusUnauthorized, env.Do("GET", "/api/catalog", badKey, nil, from("2001:db8:0:1::1")...).Status)
-}
-
-// syncBuffer is a log the server writes while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

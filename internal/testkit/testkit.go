@@ -45,30 +45,36 @@ var (
 
 // workerLogs records what workflows and activities log (JSON, one record a
 // line), so a test can check what an operator would read.
-var workerLogs = &syncBuffer{}
+var workerLogs = &LogBuffer{}
 
 var workerLogger = slog.New(slog.NewJSONHandler(workerLogs, nil))
 
-type syncBuffer struct {
+// LogBuffer is a log a server writes while a test reads it.
+type LogBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *LogBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
+// String is what was written so far.
+func (b *LogBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // apiLogger keeps what the test's API logs at warning and above, and shows
 // it only when the test fails: an answer of 500 names its cause there.
 func apiLogger(t *testing.T) *slog.Logger {
-	logs := &syncBuffer{}
+	logs := &LogBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
-			logs.mu.Lock()
-			defer logs.mu.Unlock()
-			t.Logf("the API logged (warnings and errors):\n%s", logs.buf.String())
+			t.Logf("the API logged (warnings and errors):\n%s", logs.String())
 		}
 	})
 	return slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -76,10 +82,8 @@ func apiLogger(t *testing.T) *slog.Logger {
 
 // WorkerLogLines returns the log records workflows and activities wrote that contain substr.
 func WorkerLogLines(substr string) []string {
-	workerLogs.mu.Lock()
-	defer workerLogs.mu.Unlock()
 	var out []string
-	for _, line := range strings.Split(workerLogs.buf.String(), "\n") {
+	for _, line := range strings.Split(workerLogs.String(), "\n") {
 		if strings.Contains(line, substr) {
 			out = append(out, line)
 		}
