@@ -42,9 +42,15 @@ type authFailures struct {
 }
 
 // credentialMemory is how long a credential that authenticated is let past
-// its address's spent budget. The memory holds only credentials that
-// authenticated, so an attacker cannot grow it.
+// its address's spent budget.
 const credentialMemory = 15 * time.Minute
+
+// maxKnown bounds the credentials remembered (about 100 bytes each): only
+// credentials that authenticated are, but one key used from many addresses
+// (an IPv6 client has many /64s) is remembered once for each. Past the
+// bound a credential is not remembered, and waits with the rest when its
+// address's budget is spent, until a sweep makes room.
+const maxKnown = 100_000
 
 // newAuthFailures allows limit failed authentications a second per address
 // with bursts of twice that; zero turns the budget off (nil).
@@ -111,15 +117,16 @@ func (f *authFailures) admit(a attempt, now time.Time) (bool, time.Duration) {
 
 // settle records how a's check ended (err from server.caller): a refusal
 // takes a token from its address and forgets its credential there, a
-// success remembers the credential there. A check its client hung up on
-// (gone) is charged like a refusal: it cost a lookup, and the client that
-// left learns nothing, so it must not be a way round the budget. Any other
-// error (the database did not answer) is not the client's failure and
-// counts for nothing.
-func (f *authFailures) settle(a attempt, err error, gone bool, now time.Time) {
+// success remembers the credential there. A check the client's own doing
+// ended otherwise (clientsFault: it hung up, or a signed request's body,
+// read after its key was looked up, was malformed, too large or late) is
+// charged like a refusal: it cost a lookup, so it must not be a way round
+// the budget. Any other error (the database did not answer) is not the
+// client's failure and counts for nothing.
+func (f *authFailures) settle(a attempt, err error, clientsFault bool, now time.Time) {
 	var refused refusal
 	switch {
-	case err != nil && gone:
+	case err != nil && clientsFault && !errors.As(err, &refused):
 		f.byAddress.spend(a.address, now)
 	case err == nil && a.presents:
 		f.mu.Lock()
@@ -132,7 +139,9 @@ func (f *authFailures) settle(a attempt, err error, gone bool, now time.Time) {
 			}
 			f.lastSweep = now
 		}
-		f.known[a.credential] = now
+		if len(f.known) < maxKnown {
+			f.known[a.credential] = now
+		}
 	case errors.As(err, &refused):
 		f.byAddress.spend(a.address, now)
 		if a.presents {
@@ -163,7 +172,8 @@ func (s *server) withinAuthBudget(c *gin.Context, a attempt, sf surface) bool {
 // settleAuth records how a request's authentication ended (see settle).
 func (s *server) settleAuth(c *gin.Context, a attempt, err error) {
 	if s.authFailures != nil {
-		s.authFailures.settle(a, err, clientGone(c), time.Now())
+		_, _, unreadable := bodyReadProblem(err)
+		s.authFailures.settle(a, err, unreadable || clientGone(c), time.Now())
 	}
 }
 

@@ -1,11 +1,13 @@
 package api_test
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,6 +169,33 @@ func TestASigningKeyThatAuthenticatedLatelyGetsPastItsAddressesSpentBudget(t *te
 	assert.Equal(t, http.StatusUnauthorized, signed("not the key").Status)
 	assert.Equal(t, http.StatusTooManyRequests, signed("not the key").Status)
 	assert.Equal(t, http.StatusTooManyRequests, signed(key).Status, "the id was forgotten")
+}
+
+// A signed request's key is looked up before its body is read: one whose
+// body then cannot be read (here too large, sent without a length) cost a
+// lookup, and is charged to its address like a refusal. Uncharged, anyone
+// knowing a signing key's id (sent in the clear) could have had the
+// database look it up without end.
+func TestASignedRequestWhoseBodyCannotBeReadSpendsTheBudget(t *testing.T) {
+	st := testdb.Migrated(t)
+	tenantID, _ := budgetTenant(t, st)
+	key, err := auth.NewKey("AB")
+	require.NoError(t, err)
+	id, err := st.AddKey(t.Context(), tenantID, store.NewKey{Key: key, ActorID: uuid.NewString(), Roles: []auth.Role{auth.RoleSubmitter}, Source: auth.SourceHMAC})
+	require.NoError(t, err)
+	env := budgetEnv(t, st, nil, "127.0.0.1/32")
+
+	body := io.MultiReader(strings.NewReader("{"), strings.NewReader(strings.Repeat(" ", api.MaxBodyBytes))) // no length: sent chunked
+	req, err := http.NewRequestWithContext(t.Context(), "POST", env.HTTP.URL+"/api/contract-actions", body)
+	require.NoError(t, err)
+	req.Header.Set("X-Forwarded-For", "198.51.100.30")
+	req.Header.Set("X-Key-Id", id)
+	req.Header.Set("X-Signature", signature(key, "POST", "/api/contract-actions", time.Now(), "{"))
+	resp, err := env.HTTP.Client().Do(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+	assert.Equal(t, http.StatusTooManyRequests, env.Do("GET", "/api/catalog", badKey, nil, from("198.51.100.30")...).Status)
 }
 
 // Only a configured proxy may name the client in X-Forwarded-For: from any

@@ -95,6 +95,24 @@ func TestAuthFailuresSpendOnlyRefusals(t *testing.T) {
 	}
 	ok, _ = f.admit(left, now)
 	assert.False(t, ok, "a lookup its client left is charged")
+
+	// A remembered credential refused as its client hangs up is forgotten
+	// all the same.
+	known := attempt{address: "192.0.2.4", credential: [32]byte{4}, presents: true}
+	f.settle(known, nil, false, now)
+	f.settle(known, refusal("revoked"), true, now)
+	assert.NotContains(t, f.known, known.credential)
+}
+
+// Only so many credentials are remembered: one key used from many
+// addresses is remembered once for each.
+func TestAuthFailuresRememberABoundedNumberOfCredentials(t *testing.T) {
+	f := newAuthFailures(5)
+	now := time.Unix(1_800_000_000, 0)
+	for i := range maxKnown + 10 {
+		f.settle(attempt{address: strconv.Itoa(i), credential: [32]byte{byte(i), byte(i >> 8), byte(i >> 16)}, presents: true}, nil, false, now)
+	}
+	assert.Len(t, f.known, maxKnown)
 }
 
 // Failures that were all let through together are all charged: the bucket

@@ -18,7 +18,9 @@ import (
 // a dunning started since has Began, so no recorded history takes the new
 // path; the version keeps the rule that every command change is gated, and
 // a dunning that a worker of the release before ran (which ignores Began)
-// replays as it ran.
+// replays as it ran. Not the other way round: a worker of the release
+// before cannot replay a late dunning this one ran (README, "Payment
+// schedules and billing").
 const lateDunning = "late-dunning"
 
 // DunningWorkflow retries a failed collection domain.DunningDays after the
