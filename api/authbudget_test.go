@@ -57,6 +57,18 @@ func budgetTenant(t *testing.T, st *store.Store) (tenantID, key string) {
 	return tn.ID, key
 }
 
+// budgetSigningKey stores a tenant (budgetTenant) with a submitter's
+// signing key, and returns the key and its id.
+func budgetSigningKey(t *testing.T, st *store.Store) (key, id string) {
+	t.Helper()
+	tenantID, _ := budgetTenant(t, st)
+	key, err := auth.NewKey("AB")
+	require.NoError(t, err)
+	id, err = st.AddKey(t.Context(), tenantID, store.NewKey{Key: key, ActorID: uuid.NewString(), Roles: []auth.Role{auth.RoleSubmitter}, Source: auth.SourceHMAC})
+	require.NoError(t, err)
+	return key, id
+}
+
 // from is the header a trusted proxy names the client with.
 func from(address string) []string { return []string{"X-Forwarded-For", address} }
 
@@ -147,11 +159,7 @@ func TestAKeyThatAuthenticatedLatelyGetsPastItsAddressesSpentBudget(t *testing.T
 // client out behind a noisy address with one such request.
 func TestASigningKeyThatAuthenticatedLatelyGetsPastItsAddressesSpentBudget(t *testing.T) {
 	st := testdb.Migrated(t)
-	tenantID, _ := budgetTenant(t, st)
-	key, err := auth.NewKey("AB")
-	require.NoError(t, err)
-	id, err := st.AddKey(t.Context(), tenantID, store.NewKey{Key: key, ActorID: uuid.NewString(), Roles: []auth.Role{auth.RoleSubmitter}, Source: auth.SourceHMAC})
-	require.NoError(t, err)
+	key, id := budgetSigningKey(t, st)
 	env := budgetEnv(t, st, nil, "127.0.0.1/32")
 	shared := from("203.0.113.20")
 	signed := func(signer string) testkit.Response {
@@ -178,11 +186,7 @@ func TestASigningKeyThatAuthenticatedLatelyGetsPastItsAddressesSpentBudget(t *te
 // database look it up without end.
 func TestASignedRequestWhoseBodyCannotBeReadSpendsTheBudget(t *testing.T) {
 	st := testdb.Migrated(t)
-	tenantID, _ := budgetTenant(t, st)
-	key, err := auth.NewKey("AB")
-	require.NoError(t, err)
-	id, err := st.AddKey(t.Context(), tenantID, store.NewKey{Key: key, ActorID: uuid.NewString(), Roles: []auth.Role{auth.RoleSubmitter}, Source: auth.SourceHMAC})
-	require.NoError(t, err)
+	key, id := budgetSigningKey(t, st)
 	env := budgetEnv(t, st, nil, "127.0.0.1/32")
 
 	body := io.MultiReader(strings.NewReader("{"), strings.NewReader(strings.Repeat(" ", api.MaxBodyBytes))) // no length: sent chunked

@@ -143,12 +143,20 @@ func queryProblem(c *gin.Context, names []string, strict bool) string {
 	return ""
 }
 
-// unreadMessage names the query parameters a route does not read and those
-// it does.
+// unreadNamed is how many of the query parameters a route does not read
+// its refusal names: a query string of a MiB could hold thousands, and the
+// answer would echo them all.
+const unreadNamed = 5
+
+// unreadMessage names the query parameters a route does not read (the
+// first unreadNamed of them) and those it does.
 func unreadMessage(c *gin.Context, unread, names []string) string {
-	quoted := make([]string, len(unread))
-	for i, n := range unread {
-		quoted[i] = strconv.Quote(n)
+	quoted := make([]string, 0, unreadNamed+1)
+	for _, n := range unread[:min(len(unread), unreadNamed)] {
+		quoted = append(quoted, strconv.Quote(n))
+	}
+	if more := len(unread) - unreadNamed; more > 0 {
+		quoted = append(quoted, fmt.Sprintf("and %d more", more))
 	}
 	what := "unknown query parameter "
 	if len(unread) > 1 {

@@ -69,6 +69,7 @@ func TestInputAMisspeltOrEmptyFilterIsRefused(t *testing.T) {
 		{"/api/contracts?acountNumber=" + ct["accountNumber"].(string), sub,
 			`unknown query parameter "acountNumber": GET /api/contracts reads status, pageSize, pageToken, accountNumber`},
 		{"/api/contracts?status=active&Status=active&b=1", sub, `unknown query parameters "Status", "b": GET /api/contracts reads`},
+		{"/api/contracts?a=1&b=1&c=1&d=1&e=1&f=1&g=1", sub, `unknown query parameters "a", "b", "c", "d", "e", and 2 more: GET /api/contracts reads`},
 		{"/api/catalog?utm=a&utm=b", sub, `unknown query parameter "utm": GET /api/catalog reads no query parameters`},
 		{"/api/contracts/" + id + "/timeline?asof=2026-04-01", sub, `unknown query parameter "asof": GET /api/contracts/:id/timeline reads no query parameters`},
 		{"/api/events?types=contract.created", op, `unknown query parameter "types": GET /api/events reads type, after, pageSize`},
