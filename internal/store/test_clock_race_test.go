@@ -91,11 +91,15 @@ func normalised(step store.ClockStep) store.ClockStep {
 }
 
 // contractOnAClock is oneContract moved onto a new test clock, named name,
-// which stands at start.
+// which stands at start: noon UTC today, so that no sweep or billing run
+// (each at its time after midnight) falls between start and the next
+// midnight, whatever the time the test runs at. Started at the wall clock,
+// a run between midnight and the billing run's time stepped to the run
+// before the day a test expected.
 func contractOnAClock(t *testing.T, name string) (st *store.Store, contractID string, sc store.Scope, clock store.TestClock, start time.Time) {
 	t.Helper()
 	st, contractID, sc = oneContract(t)
-	start = time.Now().UTC().Truncate(time.Second)
+	start = time.Now().UTC().Truncate(24 * time.Hour).Add(12 * time.Hour)
 	clock, err := st.CreateTestClock(context.Background(), sc.TenantID, tester, name, start, start)
 	require.NoError(t, err)
 	_, err = st.DB().Exec(`UPDATE contracts SET test_clock_id = $1 WHERE id = $2`, clock.ID, contractID)
