@@ -13,6 +13,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/time/rate"
+
+	"github.com/contractd/contractd/internal/auth"
 )
 
 // authFailures is each client address's budget of failed authentications
@@ -21,7 +23,9 @@ import (
 // one that authenticates takes none. While an address's bucket is empty,
 // its requests are answered 429 before their credential is looked up, so
 // guessing keys, or a client stuck on a revoked one, costs the database
-// nothing past the budget.
+// nothing past the budget. A check is charged once it has failed, so the
+// checks under way from an address are held to the tokens it has left
+// (admit): failures arriving together cost no more lookups than that.
 //
 // The one exception keeps a client from being locked out by a noisy
 // neighbour at its address (behind the same NAT or proxy): a request
@@ -68,6 +72,9 @@ type attempt struct {
 	address    string
 	credential [sha256.Size]byte
 	presents   bool
+	// claimed is set once admit let its check start as one its address
+	// will be charged for if it fails (keyLimiters.claim): settle releases it.
+	claimed bool
 }
 
 // attemptOf is the request's attempt: its client's address (clientAddress)
@@ -102,17 +109,62 @@ func clientAddress(c *gin.Context) string {
 	return addr.String()
 }
 
-// admit reports whether a's credential may be checked now; when it may not,
-// it says how long until its address has a token again.
-func (f *authFailures) admit(a attempt, now time.Time) (bool, time.Duration) {
-	ok, wait := f.byAddress.available(a.address, now)
-	if ok || !a.presents {
-		return ok, wait
+// checkWait is the longest a request waits for its address's checks under
+// way (see admit); a check takes milliseconds, unless the database is slow
+// or a signed request's body is.
+const checkWait = time.Second
+
+// admit reports whether a's credential may be checked now, and when it may
+// not, how long until its address has a token again. A remembered
+// credential may. Any other may while the checks of its address's
+// credentials under way, should all of them fail, would leave a token in
+// its budget; failures arriving together are so checked no more at once
+// than the tokens left, and the rest are refused once they are spent.
+// Meanwhile it waits for one of those checks to end, and looks again: a
+// new key's first requests sent together (a load generator's clients
+// starting) wait for its first check, which remembers it, rather than
+// being refused. It waits checkWait at most (then it is refused, for that
+// long), or until ctx ends (its client hung up: ctx's error). It looks
+// first at now, and again as much later as it waited.
+func (f *authFailures) admit(ctx context.Context, a *attempt, now time.Time) (bool, time.Duration, error) {
+	ok, ended, wait := f.try(a, now)
+	if ended == nil {
+		return ok, wait, nil
 	}
+	start := time.Now()
+	timeout := time.NewTimer(checkWait)
+	defer timeout.Stop()
+	for ended != nil {
+		select {
+		case <-ended:
+		case <-timeout.C:
+			return false, checkWait, nil
+		case <-ctx.Done():
+			return false, 0, ctx.Err()
+		}
+		ok, ended, wait = f.try(a, now.Add(time.Since(start)))
+	}
+	return ok, wait, nil
+}
+
+// try is one look of admit's: whether a's credential may be checked now,
+// or what to wait for, a check of its address ending (ended), or when
+// refused, a token (wait).
+func (f *authFailures) try(a *attempt, now time.Time) (ok bool, ended <-chan struct{}, wait time.Duration) {
+	if a.presents && f.remembered(a.credential, now) {
+		return true, nil, 0
+	}
+	a.claimed, ended, wait = f.byAddress.claim(a.address, now)
+	return a.claimed, ended, wait
+}
+
+// remembered reports whether credential (with its address) authenticated
+// within credentialMemory.
+func (f *authFailures) remembered(credential [sha256.Size]byte, now time.Time) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	last, known := f.known[a.credential]
-	return known && now.Sub(last) < credentialMemory, wait
+	last, known := f.known[credential]
+	return known && now.Sub(last) < credentialMemory
 }
 
 // settle records how a's check ended (err from server.caller): a refusal
@@ -122,51 +174,80 @@ func (f *authFailures) admit(a attempt, now time.Time) (bool, time.Duration) {
 // read after its key was looked up, was malformed, too large or late) is
 // charged like a refusal: it cost a lookup, so it must not be a way round
 // the budget. Any other error (the database did not answer) is not the
-// client's failure and counts for nothing.
+// client's failure and counts for nothing. A check admit claimed is
+// released, after the credential is remembered: the requests waiting for
+// it then find it so.
 func (f *authFailures) settle(a attempt, err error, clientsFault bool, now time.Time) {
 	var refused refusal
+	isRefused := errors.As(err, &refused)
 	switch {
-	case err != nil && clientsFault && !errors.As(err, &refused):
-		f.byAddress.spend(a.address, now)
 	case err == nil && a.presents:
+		f.remember(a.credential, now)
+	case isRefused && a.presents:
 		f.mu.Lock()
-		defer f.mu.Unlock()
-		if now.Sub(f.lastSweep) >= credentialMemory {
-			for k, last := range f.known {
-				if now.Sub(last) >= credentialMemory {
-					delete(f.known, k)
-				}
-			}
-			f.lastSweep = now
-		}
-		if len(f.known) < maxKnown {
-			f.known[a.credential] = now
-		}
-	case errors.As(err, &refused):
+		delete(f.known, a.credential)
+		f.mu.Unlock()
+	}
+	failed := isRefused || (err != nil && clientsFault)
+	switch {
+	case a.claimed:
+		f.byAddress.release(a.address, failed, now)
+	case failed:
 		f.byAddress.spend(a.address, now)
-		if a.presents {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			delete(f.known, a.credential)
+	}
+}
+
+// remember records that credential (with its address) authenticated now,
+// unless maxKnown are remembered; every credentialMemory, it forgets those
+// that have not since.
+func (f *authFailures) remember(credential [sha256.Size]byte, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if now.Sub(f.lastSweep) >= credentialMemory {
+		for k, last := range f.known {
+			if now.Sub(last) >= credentialMemory {
+				delete(f.known, k)
+			}
 		}
+		f.lastSweep = now
+	}
+	if len(f.known) < maxKnown {
+		f.known[credential] = now
 	}
 }
 
 // withinAuthBudget reports whether a request (a) may have its credential
 // checked, having answered 429 with Retry-After (whole seconds, rounded up)
 // in the surface's format when its address's budget of failed
-// authentications is spent.
-func (s *server) withinAuthBudget(c *gin.Context, a attempt, sf surface) bool {
+// authentications is spent, or its wait for the address's checks under way
+// ran out (admit); one whose client hung up while it waited is answered
+// 499, and costs nothing: nothing was looked up.
+func (s *server) withinAuthBudget(c *gin.Context, a *attempt, sf surface) bool {
 	if s.authFailures == nil {
 		return true
 	}
-	ok, wait := s.authFailures.admit(a, time.Now())
-	if !ok {
+	ok, wait, err := s.authFailures.admit(c.Request.Context(), a, time.Now())
+	switch {
+	case err != nil:
+		reject(c, sf, statusClientClosedRequest, "the client closed the request")
+	case !ok:
 		s.rateLimited.WithLabelValues(budgetAuthFailures).Inc()
 		c.Header("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
 		reject(c, sf, http.StatusTooManyRequests, "too many failed authentications from this address; retry after the seconds in Retry-After")
 	}
 	return ok
+}
+
+// errCheckUnfinished is how a check that panicked is settled: for nothing,
+// releasing what admit claimed for it.
+var errCheckUnfinished = errors.New("the credential's check did not finish")
+
+// checkCredential is the request's caller (server.caller), its check
+// settled (settleAuth) however it ends.
+func (s *server) checkCredential(c *gin.Context, a attempt) (p auth.Principal, err error) {
+	err = errCheckUnfinished
+	defer func() { s.settleAuth(c, a, err) }()
+	return s.caller(c)
 }
 
 // settleAuth records how a request's authentication ended (see settle).

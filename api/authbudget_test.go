@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
 
 	"github.com/contractd/contractd/api"
 	"github.com/contractd/contractd/internal/auth"
@@ -30,6 +31,13 @@ import (
 // X-Forwarded-For. The access log goes to log.
 func budgetEnv(t *testing.T, st *store.Store, log *testkit.LogBuffer, proxies ...string) *testkit.Env {
 	t.Helper()
+	return budgetEnvAt(t, st, log, 0.1, proxies...)
+}
+
+// budgetEnvAt is budgetEnv with a budget of limit failed authentications a
+// second per address, in bursts of twice that.
+func budgetEnvAt(t *testing.T, st *store.Store, log *testkit.LogBuffer, limit rate.Limit, proxies ...string) *testkit.Env {
+	t.Helper()
 	var trusted []netip.Prefix
 	for _, p := range proxies {
 		trusted = append(trusted, netip.MustParsePrefix(p))
@@ -38,7 +46,7 @@ func budgetEnv(t *testing.T, st *store.Store, log *testkit.LogBuffer, proxies ..
 	if log != nil {
 		logger = slog.New(slog.NewJSONHandler(log, nil))
 	}
-	srv := httptest.NewServer(api.NewRouter(api.Deps{Store: st, Logger: logger, AuthFailureRate: 0.1, TrustedProxies: trusted}))
+	srv := httptest.NewServer(api.NewRouter(api.Deps{Store: st, Logger: logger, AuthFailureRate: limit, TrustedProxies: trusted}))
 	t.Cleanup(srv.Close)
 	return &testkit.Env{T: t, HTTP: srv, Store: st}
 }

@@ -197,12 +197,11 @@ func (s *server) authenticate(sf surface) gin.HandlerFunc {
 		// Before the credential is looked up: an address whose failures
 		// spent its budget costs the database nothing.
 		a := attemptOf(c)
-		if !s.withinAuthBudget(c, a, sf) {
+		if !s.withinAuthBudget(c, &a, sf) {
 			c.Abort()
 			return
 		}
-		p, err := s.caller(c)
-		s.settleAuth(c, a, err)
+		p, err := s.checkCredential(c, a)
 		var refused refusal
 		status, message, unreadable := bodyReadProblem(err) // a signed request's body is read to check it
 		switch {

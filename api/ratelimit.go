@@ -26,7 +26,17 @@ type keyLimiters struct {
 
 	mu        sync.Mutex
 	byKey     map[string]*rate.Limiter
+	checks    map[string]*checks // an address's checks under way (claim); none where none are
 	lastSweep time.Time
+}
+
+// checks are an address's credential checks under way that its bucket
+// will be charged for if they fail (claim), and what a request waiting for
+// one of them to end waits on: ended is closed, and made anew, as each
+// ends.
+type checks struct {
+	n     int
+	ended chan struct{}
 }
 
 // newKeyLimiters allows limit tokens a second per key with bursts of twice
@@ -37,10 +47,11 @@ func newKeyLimiters(limit rate.Limit) *keyLimiters {
 	}
 	burst := max(1, int(math.Ceil(2*float64(limit))))
 	return &keyLimiters{
-		limit: limit,
-		burst: burst,
-		idle:  time.Duration(float64(burst) / float64(limit) * float64(time.Second)),
-		byKey: map[string]*rate.Limiter{},
+		limit:  limit,
+		burst:  burst,
+		idle:   time.Duration(float64(burst) / float64(limit) * float64(time.Second)),
+		byKey:  map[string]*rate.Limiter{},
+		checks: map[string]*checks{},
 	}
 }
 
@@ -72,21 +83,52 @@ func (l *keyLimiters) allow(key string, n int, now time.Time) (bool, time.Durati
 	return true, 0
 }
 
-// available reports whether key's bucket holds a token, without taking it;
-// when it does not, it says how long until it will. A key without a bucket
-// has a full one.
-func (l *keyLimiters) available(key string, now time.Time) (bool, time.Duration) {
+// claim lets a check of a credential from address key start (claimed)
+// while the checks already under way, should all of them fail, would
+// leave a token in its bucket; the check must then end with release. When
+// it may not start and checks are under way, ended is closed as one of
+// them ends; when none are, the bucket is spent and wait says how long
+// until it holds a token. A key without a bucket has a full one.
+func (l *keyLimiters) claim(key string, now time.Time) (claimed bool, ended <-chan struct{}, wait time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b := l.bucket(key, now, false)
-	if b == nil {
-		return true, 0
+	tokens := float64(l.burst)
+	if b := l.bucket(key, now, false); b != nil {
+		tokens = b.TokensAt(now)
 	}
-	tokens := b.TokensAt(now)
-	if tokens >= 1 {
-		return true, 0
+	c := l.checks[key]
+	switch {
+	case c == nil && tokens >= 1:
+		l.checks[key] = &checks{n: 1}
+		return true, nil, 0
+	case c == nil:
+		return false, nil, time.Duration((1 - tokens) / float64(l.limit) * float64(time.Second))
+	case tokens-float64(c.n) >= 1:
+		c.n++
+		return true, nil, 0
 	}
-	return false, time.Duration((1 - tokens) / float64(l.limit) * float64(time.Second))
+	if c.ended == nil {
+		c.ended = make(chan struct{})
+	}
+	return false, c.ended, 0
+}
+
+// release ends a check claim let start, taking a token from key's bucket
+// when it failed (as spend), and wakes the requests waiting for it.
+func (l *keyLimiters) release(key string, failed bool, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if failed {
+		l.bucket(key, now, true).ReserveN(now, 1)
+	}
+	c := l.checks[key]
+	if c.ended != nil {
+		close(c.ended)
+		c.ended = nil
+	}
+	if c.n--; c.n == 0 {
+		delete(l.checks, key)
+	}
 }
 
 // spend takes a token from key's bucket even when it holds none: the bucket

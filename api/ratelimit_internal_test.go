@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http/httptest"
 	"strconv"
@@ -63,19 +64,27 @@ func TestRateLimitChargesABodyBySize(t *testing.T) {
 	assert.Equal(t, 2, newKeyLimiters(1).requestCost(MaxBodyBytes))
 }
 
+// admitNow is f.admit for a test whose request has nothing to wait for.
+func admitNow(t *testing.T, f *authFailures, a *attempt, now time.Time) (bool, time.Duration) {
+	t.Helper()
+	ok, wait, err := f.admit(t.Context(), a, now)
+	require.NoError(t, err)
+	return ok, wait
+}
+
 func TestAuthFailuresSpendOnlyRefusals(t *testing.T) {
 	f := newAuthFailures(5) // bursts of 10
 	now := time.Unix(1_800_000_000, 0)
 	guess := attempt{address: "192.0.2.1"}
 	for i := range 10 {
-		ok, _ := f.admit(guess, now)
+		ok, _ := admitNow(t, f, &guess, now)
 		require.True(t, ok, "failure %d of the burst", i+1)
 		f.settle(guess, refusal("the API key is not valid"), false, now)
 	}
-	ok, wait := f.admit(guess, now)
+	ok, wait := admitNow(t, f, &guess, now)
 	assert.False(t, ok)
 	assert.Equal(t, 200*time.Millisecond, wait)
-	ok, _ = f.admit(guess, now.Add(200*time.Millisecond))
+	ok, _ = admitNow(t, f, &guess, now.Add(200*time.Millisecond))
 	assert.True(t, ok, "a token later, one more")
 
 	other := attempt{address: "192.0.2.2"}
@@ -83,7 +92,7 @@ func TestAuthFailuresSpendOnlyRefusals(t *testing.T) {
 		f.settle(other, nil, false, now)                              // authenticated
 		f.settle(other, errors.New("connection refused"), false, now) // the database did not answer
 	}
-	ok, _ = f.admit(other, now)
+	ok, _ = admitNow(t, f, &other, now)
 	assert.True(t, ok, "neither a success nor the service's own failure spends anything")
 
 	// A client that hangs up while its key is looked up made the lookup
@@ -93,7 +102,7 @@ func TestAuthFailuresSpendOnlyRefusals(t *testing.T) {
 	for range 10 {
 		f.settle(left, errors.New("context canceled"), true, now)
 	}
-	ok, _ = f.admit(left, now)
+	ok, _ = admitNow(t, f, &left, now)
 	assert.False(t, ok, "a lookup its client left is charged")
 
 	// A remembered credential refused as its client hangs up is forgotten
@@ -102,6 +111,70 @@ func TestAuthFailuresSpendOnlyRefusals(t *testing.T) {
 	f.settle(known, nil, false, now)
 	f.settle(known, refusal("revoked"), true, now)
 	assert.NotContains(t, f.known, known.credential)
+}
+
+// An address's checks under way are as many at most as the tokens its
+// bucket would have left should they all fail; a request past them waits
+// for one to end, and nothing is kept of them once they have.
+func TestAuthFailuresCheckNoMoreAtOnceThanTheBudgetHasLeft(t *testing.T) {
+	f := newAuthFailures(5) // bursts of 10
+	now := time.Unix(1_800_000_000, 0)
+	under := make([]attempt, 10)
+	for i := range under {
+		under[i] = attempt{address: "192.0.2.1"}
+		ok, _ := admitNow(t, f, &under[i], now)
+		require.True(t, ok, "check %d of the burst", i+1)
+	}
+	next := attempt{address: "192.0.2.1"}
+	ok, ended, _ := f.try(&next, now)
+	require.False(t, ok)
+	require.NotNil(t, ended, "it waits for one under way")
+
+	f.settle(under[0], refusal("no"), false, now)
+	<-ended
+	ok, ended, _ = f.try(&next, now)
+	require.False(t, ok, "nine tokens left, nine checks under way")
+	f.settle(under[1], nil, false, now) // authenticated: it spends nothing
+	<-ended
+	ok, _, _ = f.try(&next, now)
+	require.True(t, ok)
+
+	for _, a := range append(under[2:], next) {
+		f.settle(a, refusal("no"), false, now)
+	}
+	assert.Empty(t, f.byAddress.checks)
+	ok, wait := admitNow(t, f, &attempt{address: "192.0.2.1"}, now)
+	assert.False(t, ok)
+	assert.Equal(t, 200*time.Millisecond, wait)
+}
+
+// A request waiting for its address's check finds its credential
+// remembered once that check succeeds (a new key's first requests, sent
+// together); one whose client hangs up stops waiting.
+func TestAuthFailuresWaitForTheChecksUnderWay(t *testing.T) {
+	f := newAuthFailures(0.1) // a burst of one
+	now := time.Unix(1_800_000_000, 0)
+	key := func() attempt { return attempt{address: "192.0.2.1", credential: [32]byte{1}, presents: true} }
+	first := key()
+	ok, _ := admitNow(t, f, &first, now)
+	require.True(t, ok)
+
+	ctx, hangUp := context.WithCancel(t.Context())
+	hangUp()
+	gone := key()
+	_, _, err := f.admit(ctx, &gone, now)
+	assert.ErrorIs(t, err, context.Canceled)
+
+	second := key()
+	admitted := make(chan bool)
+	go func() {
+		ok, _, _ := f.admit(t.Context(), &second, now)
+		admitted <- ok
+	}()
+	f.settle(first, nil, false, now)
+	assert.True(t, <-admitted)
+	assert.False(t, second.claimed, "checked as a remembered credential")
+	assert.Empty(t, f.byAddress.checks)
 }
 
 // Only so many credentials are remembered: one key used from many
@@ -124,7 +197,7 @@ func TestAuthFailuresChargeConcurrentRefusalsBeyondTheBucket(t *testing.T) {
 	for range 12 {
 		f.settle(a, refusal("no"), false, now)
 	}
-	ok, wait := f.admit(a, now)
+	ok, wait := admitNow(t, f, &a, now)
 	assert.False(t, ok)
 	assert.Equal(t, 600*time.Millisecond, wait)
 }
@@ -136,20 +209,20 @@ func TestAuthFailuresLetARecentCredentialPastASpentAddress(t *testing.T) {
 	f.settle(known, nil, false, now)
 	f.settle(attempt{address: "192.0.2.1"}, refusal("no"), false, now)
 
-	ok, _ := f.admit(known, now)
+	ok, _ := admitNow(t, f, &known, now)
 	assert.True(t, ok, "a credential that authenticated")
-	ok, _ = f.admit(attempt{address: "192.0.2.1", credential: [32]byte{2}, presents: true}, now)
+	ok, _ = admitNow(t, f, &attempt{address: "192.0.2.1", credential: [32]byte{2}, presents: true}, now)
 	assert.False(t, ok, "one that did not")
-	ok, _ = f.admit(attempt{address: "192.0.2.1"}, now)
+	ok, _ = admitNow(t, f, &attempt{address: "192.0.2.1"}, now)
 	assert.False(t, ok, "none")
 	later := now.Add(credentialMemory)
 	f.settle(attempt{address: "192.0.2.1"}, refusal("no"), false, later)
-	ok, _ = f.admit(known, later)
+	ok, _ = admitNow(t, f, &known, later)
 	assert.False(t, ok, "remembered for credentialMemory only")
 
 	f.settle(known, nil, false, now)
 	f.settle(known, refusal("revoked"), false, now)
-	ok, _ = f.admit(known, now)
+	ok, _ = admitNow(t, f, &known, now)
 	assert.False(t, ok, "forgotten once refused")
 }
 
@@ -174,7 +247,7 @@ func TestAuthFailuresForgetIdleAddressesAndCredentials(t *testing.T) {
 func TestAuthFailuresZeroIsOff(t *testing.T) {
 	assert.Nil(t, newAuthFailures(0))
 	s := &server{}
-	assert.True(t, s.withinAuthBudget(nil, attempt{}, nil))
+	assert.True(t, s.withinAuthBudget(nil, &attempt{}, nil))
 	s.settleAuth(nil, attempt{}, refusal("no"))
 }
 
