@@ -21,11 +21,7 @@ import (
 // clock advance could take them.
 func TestARenewalPastTheLastDateExpiresTheContract(t *testing.T) {
 	env := testkit.New(t)
-	sb := env.NewSandboxTenant("SB")
-	clockID := createTestClock(t, env, sb, "2999-11-20T12:00:00Z")
-	// Its renewal's notice date, 2999-11-01, has passed: it opens at once.
-	id := clockContract(t, env, sb, clockID, map[string]any{"effectiveDate": "2999-11-01", "expirationDate": "2999-12-01",
-		"renewal": map[string]any{"mode": "AUTO_RENEW", "termMonths": 120, "upliftBasisPoints": 0, "noticeDays": 30}})
+	sb, clockID, id := renewingPastTheLastDate(t, env)
 
 	advance(t, env, sb, clockID, "2999-12-01T12:00:00Z")
 	awaitReady(t, env, sb, clockID)
@@ -68,4 +64,44 @@ func TestNoChangeIsDatedPastTheLastDate(t *testing.T) {
 	requireFault(t, downgrade, http.StatusBadRequest, 90063, "UnableToCrossgradeFault")
 	assert.Contains(t, downgrade.JSON(t)["detail"], "the crossgrade would take effect on 3000-01-01, after 2999-12-31")
 	assert.Empty(t, idsOf(t, env.Do("GET", "/api/contracts/"+id+"/amendments", sb.SubmitterKey, nil)), "nothing recorded")
+}
+
+// Such a contract takes no change at the end of its term but a
+// cancellation: any other change there applies to the renewed term, which
+// will not start, and was accepted only to fail at the expiry. A
+// cancellation comes before the renewal and ends the contract on that day.
+func TestAChangeForARenewalPastTheLastDateIsRefused(t *testing.T) {
+	env := testkit.New(t)
+	sb, clockID, id := renewingPastTheLastDate(t, env)
+	number := env.Do("GET", "/api/contracts/"+id, sb.SubmitterKey, nil).JSON(t)["number"].(string)
+
+	eot := seats(id, 7)
+	eot["relativeEffectiveDate"] = "END_OF_TERM"
+	resp := change(env, sb.SubmitterKey, eot)
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status, "%s", resp.Body)
+	assert.Equal(t, "relativeEffectiveDate: contract "+number+" cannot renew for 120 months: its new term would end on 3009-12-01, after 2999-12-31, "+
+		"the last date the service supports, so it expires at the end of its term on 2999-12-01: only a cancellation can take effect then", resp.JSON(t)["errorMessage"])
+
+	cancel := change(env, sb.SubmitterKey, map[string]any{"action": "CANCELLATION", "contractId": id, "relativeEffectiveDate": "END_OF_TERM", "payload": nil})
+	require.Equal(t, http.StatusOK, cancel.Status, "%s", cancel.Body)
+	assert.Equal(t, "2999-12-01", cancel.JSON(t)["quote"].(map[string]any)["effectiveDate"])
+	advance(t, env, sb, clockID, "2999-12-01T12:00:00Z")
+	awaitReady(t, env, sb, clockID)
+	assert.Equal(t, "canceled", env.Do("GET", "/api/contracts/"+id, sb.SubmitterKey, nil).JSON(t)["status"])
+	for _, am := range env.Do("GET", "/api/contracts/"+id+"/amendments", sb.SubmitterKey, nil).JSON(t)["items"].([]any) {
+		assert.NotEqual(t, "QUANTITY_CHANGE", am.(map[string]any)["action"], "the refused change left nothing")
+	}
+}
+
+// renewingPastTheLastDate creates, on a sandbox tenant's clock standing at
+// 2999-11-20, a contract whose term ends on 2999-12-01 and auto-renews for
+// 120 months, past the last date. Its renewal's notice date, 2999-11-01,
+// has passed: it opens (and is refused) at once.
+func renewingPastTheLastDate(t *testing.T, env *testkit.Env) (sb testkit.Tenant, clockID, contractID string) {
+	t.Helper()
+	sb = env.NewSandboxTenant("SB")
+	clockID = createTestClock(t, env, sb, "2999-11-20T12:00:00Z")
+	contractID = clockContract(t, env, sb, clockID, map[string]any{"effectiveDate": "2999-11-01", "expirationDate": "2999-12-01",
+		"renewal": map[string]any{"mode": "AUTO_RENEW", "termMonths": 120, "upliftBasisPoints": 0, "noticeDays": 30}})
+	return sb, clockID, contractID
 }

@@ -68,6 +68,9 @@ func effectiveDate(ct Contract, ch Change, today Date) (Date, Period, error) {
 	switch {
 	case ch.RelativeEffectiveDate == EndOfTerm:
 		effective, err := endOfTerm(ct, ch, today)
+		if err == nil {
+			err = renewsForEndOfTerm(ct, ch, effective)
+		}
 		switch {
 		case err != nil:
 			return Date{}, Period{}, err

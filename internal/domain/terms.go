@@ -142,6 +142,41 @@ func NextTermEnd(start, end Date, months int) Date {
 	return AddMonthsClamped(end.Year(), end.Month(), months, day)
 }
 
+// renewedTermEnd is the end of the term that ct's renewal on date, the end
+// of its term, would start; one after LastDate is refused.
+func renewedTermEnd(ct Contract, date Date) (Date, error) {
+	end := NextTermEnd(ct.EffectiveDate, date, ct.Renewal.TermMonths)
+	if end.After(LastDate) {
+		return Date{}, Errorf(KindUnprocessable, "", "contract %s cannot renew for %d months: its new term would end on %s, after %s, the last date the service supports",
+			ct.Number, ct.Renewal.TermMonths, end, LastDate)
+	}
+	return end, nil
+}
+
+// renewsForEndOfTerm refuses a change at the end of ct's term, end, that
+// could only apply to a renewed term that will never start. Any change at
+// the end of the term but a cancellation comes after the renewal and
+// applies to the renewed term (termRank); when ct auto-renews but its new
+// term would end after LastDate, PlanRenewal refuses the renewal every time
+// it is tried, the contract expires on end, and the change, accepted, would
+// only fail then. So it is refused now, as on an EXPIRE contract
+// (endOfTerm). A CANCELLATION at the end of the term is still taken: it
+// comes before the renewal and ends the contract on end whether or not it
+// could have renewed. ct is the contract as it will be on end, so terms
+// changed on the timeline before then count (re-basing fails the change if
+// a later terms change makes the renewal impossible), and a projection that
+// already renews on end (its term starting there) has nothing to refuse.
+func renewsForEndOfTerm(ct Contract, ch Change, end Date) error {
+	if ch.Action == Cancellation || ct.Renewal.Mode != AutoRenew || !end.Equal(ct.ExpirationDate) {
+		return nil
+	}
+	if _, err := renewedTermEnd(ct, end); err != nil {
+		return Errorf(KindUnprocessable, "relativeEffectiveDate", "%s, so it expires at the end of its term on %s: only a cancellation can take effect then",
+			err.(*Error).Message, end)
+	}
+	return nil
+}
+
 // PlanRenewal prices the renewal of ct's term at its end, date: the same
 // lines at prices uplifted by the contract's terms, and a new term. It
 // charges nothing now: billing splits its periods at a term's start and
@@ -157,10 +192,9 @@ func PlanRenewal(cat *Catalog, ct Contract, date Date) (Quote, error) {
 	if !date.Equal(ct.ExpirationDate) {
 		return Quote{}, Errorf(KindConflict, "effectiveDate", "contract %s's term ends on %s, not on %s", ct.Number, ct.ExpirationDate, date)
 	}
-	end := NextTermEnd(ct.EffectiveDate, date, ct.Renewal.TermMonths)
-	if end.After(LastDate) {
-		return Quote{}, Errorf(KindUnprocessable, "", "contract %s cannot renew for %d months: its new term would end on %s, after %s, the last date the service supports",
-			ct.Number, ct.Renewal.TermMonths, end, LastDate)
+	end, err := renewedTermEnd(ct, date)
+	if err != nil {
+		return Quote{}, err
 	}
 	lim := cat.MoneyLimits()
 	after, err := UpliftLines(lim, PricedLines(cat, ct.Lines), ct.Renewal.UpliftBasisPoints, "lines")

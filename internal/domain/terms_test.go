@@ -302,3 +302,31 @@ func TestRenewalsKeepTheLeapDayAnchor(t *testing.T) {
 	}
 	assert.Equal(t, []string{"2026-02-28", "2027-02-28", "2028-02-29", "2029-02-28"}, ends)
 }
+
+// A change at the end of a term whose renewal would end after LastDate
+// applies to a term that never starts: refused, but for a cancellation.
+// The terms that count are those the timeline gives the contract by then.
+func TestEndOfTermNeedsARenewalBeforeTheLastDate(t *testing.T) {
+	ct := termsContract()
+	ct.ExpirationDate = d("2999-01-01")
+	seats := endOfTermChange(seatsOn("10", timelineToday))
+	_, err := planTerms(ct, nil, seats)
+	require.Equal(t, KindUnprocessable, KindOf(err), "renewed to 3000-01-01: %v", err)
+	assert.Contains(t, err.Error(), "its new term would end on 3000-01-01, after 2999-12-31")
+	_, err = planTerms(ct, nil, endOfTermChange(cancellationOn(timelineToday)))
+	assert.NoError(t, err, "a cancellation comes before the renewal")
+
+	shorter := RenewalTerms{Mode: AutoRenew, TermMonths: 11, NoticeDays: 30}
+	tl := []Pending{pending(t, ct, nil, "terms", StatusScheduled, 1, termsChangeOn("2026-06-01", shorter))}
+	_, err = planTerms(ct, tl, seats)
+	assert.NoError(t, err, "renewed to 2999-12-01 on the terms it will have")
+
+	ct.Renewal = shorter
+	tl = []Pending{pending(t, ct, nil, "seats", StatusScheduled, 1, seats)}
+	tl = append(tl, pending(t, ct, tl, "terms", StatusScheduled, 2, termsChangeOn("2026-06-01", termsContract().Renewal)))
+	SortTimeline(tl)
+	rebased := rebaseTerms(ct, tl)
+	require.Len(t, rebased, 2)
+	assert.NoError(t, rebased[0].Err)
+	assert.Equal(t, KindUnprocessable, KindOf(rebased[1].Err), "a longer term fails the change: %v", rebased[1].Err)
+}
