@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/contractd/contractd/internal/domain"
 )
 
@@ -86,7 +88,8 @@ type scheduleEventView struct {
 }
 
 // contractViews names the actors of cts with one lookup for all of them.
-func (s *server) contractViews(ctx context.Context, tenantID string, cts []domain.Contract) ([]contractView, error) {
+// Each is shown as the caller is shown it (shownTo).
+func (s *server) contractViews(c *gin.Context, cts []domain.Contract) ([]contractView, error) {
 	var ids []string
 	for _, ct := range cts {
 		ids = append(ids, ct.CreatedBy, ct.UpdatedBy)
@@ -97,11 +100,12 @@ func (s *server) contractViews(ctx context.Context, tenantID string, cts []domai
 			ids = append(ids, e.ActorID)
 		}
 	}
-	names, err := s.Store.ActorNames(ctx, tenantID, ids)
+	names, err := s.Store.ActorNames(c.Request.Context(), principal(c).TenantID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("name contract actors: %w", err)
 	}
 	return viewsOf(cts, func(ct domain.Contract) contractView {
+		ct = shownTo(c, ct)
 		return contractView{
 			Contract: ct, CreatedByName: names[ct.CreatedBy], UpdatedByName: names[ct.UpdatedBy],
 			Segments: viewsOf(ct.Segments, func(seg domain.Segment) segmentView {

@@ -133,7 +133,7 @@ func (s *server) createContractAction(c *gin.Context) {
 		earlier, err := s.Store.ContractActionByIdempotencyKey(c.Request.Context(), p.TenantID, key)
 		switch {
 		case err == nil && earlier.RequestHash == hash:
-			c.JSON(http.StatusOK, toContractActionResponse(flow.ContractAction(earlier), requested))
+			c.JSON(http.StatusOK, toContractActionResponse(c, flow.ContractAction(earlier), requested))
 			return
 		case err == nil:
 			s.fail(c, domain.ErrIdempotencyKeyReused)
@@ -168,7 +168,7 @@ func (s *server) createContractAction(c *gin.Context) {
 		s.fail(c, domain.ErrIdempotencyKeyReused)
 		return
 	}
-	c.JSON(http.StatusOK, toContractActionResponse(action, requested))
+	c.JSON(http.StatusOK, toContractActionResponse(c, action, requested))
 }
 
 // contractsToday is the business date a request's contracts are checked
@@ -285,15 +285,16 @@ func unknownTermination(r domain.RequestedContract, id int64) error {
 
 // toContractActionResponse answers for action a. requested is what the
 // request asked for: a repeated request (same Idempotency-Key) has the same
-// body, so the same items, as the first.
-func toContractActionResponse(a flow.ContractAction, requested []domain.RequestedContract) contractActionResponse {
+// body, so the same items, as the first. Its contracts are shown as the
+// caller is shown them (shownTo).
+func toContractActionResponse(c *gin.Context, a flow.ContractAction, requested []domain.RequestedContract) contractActionResponse {
 	resp := contractActionResponse{
 		ContractActionNumber: a.Number, Number: a.Number, ActionType: a.ActionType,
 		AccountID: a.AccountID, TraceID: a.TraceID, ID: a.ID, CreatedOn: a.CreatedOn, UpdatedOn: a.CreatedOn,
 		CreatedBy: a.CreatedBy, UpdatedBy: a.CreatedBy, ContractSegmentIDs: []string{},
 	}
 	for _, ct := range a.Contracts {
-		resp.Contracts = append(resp.Contracts, contractInfoOf(ct))
+		resp.Contracts = append(resp.Contracts, contractInfoOf(shownTo(c, ct)))
 		for _, seg := range ct.Segments {
 			resp.ContractSegmentIDs = append(resp.ContractSegmentIDs, seg.ID)
 		}

@@ -31,7 +31,7 @@ func (s *server) getContract(c *gin.Context) {
 		s.fail(c, notFoundAs(err, "contract %q does not exist", c.Param("id")))
 		return
 	}
-	views, err := s.contractViews(c.Request.Context(), principal(c).TenantID, []domain.Contract{ct})
+	views, err := s.contractViews(c, []domain.Contract{ct})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -67,7 +67,7 @@ func (s *server) listContracts(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	views, err := s.contractViews(c.Request.Context(), principal(c).TenantID, items)
+	views, err := s.contractViews(c, items)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -3,8 +3,25 @@ package api
 import (
 	"time"
 
+	"github.com/gin-gonic/gin"
+
+	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/domain"
 )
+
+// shownTo is ct as the caller is shown it. A customer key is not shown the
+// test clock staff put its contract on (testClockId): test clocks are the
+// tenant's rehearsal tool for its staff and integrators, which a customer
+// key may neither read (tenantWide) nor put a contract on, and their ids
+// are the tenant's. Staff keys see it. Every answer that shows a contract
+// (its reads, a projection, the self-service, crossgrade and
+// contract-action answers) shows it through here.
+func shownTo(c *gin.Context, ct domain.Contract) domain.Contract {
+	if principal(c).Source == auth.SourceCustomer {
+		ct.TestClockID = nil
+	}
+	return ct
+}
 
 // contractInfo is a contract as the contract-actions seed's contractInfo
 // shows it. Self-service answers show their contract in the same shape (with

@@ -175,7 +175,8 @@ func (s *server) crossgrade(c *gin.Context) {
 		// The quote, priced on the contract as it will be on its date;
 		// nothing is stored, no payment is authorised, no workflow starts.
 		quote.Status = quotePreview
-		c.JSON(http.StatusOK, crossgradeResponse{Contract: &ct, Quote: &quote})
+		shown := shownTo(c, ct)
+		c.JSON(http.StatusOK, crossgradeResponse{Contract: &shown, Quote: &quote})
 		return
 	}
 	out, err := s.submitAmendment(c, ct, ch, body, hash, quote)
@@ -232,6 +233,7 @@ func (s *server) respondCrossgrade(c *gin.Context, contractID string, out flow.O
 	}
 	resp := crossgradeResponse{Amendment: out.Amendment}
 	if ct, err := s.Store.Contract(c.Request.Context(), scope(c), contractID); err == nil {
+		ct = shownTo(c, ct)
 		resp.Contract = &ct
 	} else {
 		s.Logger.Warn("read contract for an answer", "contractId", contractID, "err", err, "requestId", c.GetString(requestIDKey))

@@ -25,7 +25,7 @@ import (
 // keeps no wait.
 func TestAScheduleOnADeletedClockIsNeitherRestartedNorCancelled(t *testing.T) {
 	env := testkit.New(t)
-	sb, clockID, ids, _ := declinedOnClock(t, env, 2)
+	sb, clockID, ids, accounts := declinedOnClock(t, env, 2)
 	// restarted: cancelled by the deletion, with its schedule. cancelled:
 	// cancelled before it, owing January, its schedule left Active.
 	restarted, cancelled := ids[0], ids[1]
@@ -45,6 +45,10 @@ func TestAScheduleOnADeletedClockIsNeitherRestartedNorCancelled(t *testing.T) {
 		"the schedule of a contract on a deleted test clock can no longer be cancelled or restarted."
 	requirePlain(t, scheduleCall(env, schedulePath(sb.Prefix, restarted, "restartSchedule"), sb.SubmitterKey), http.StatusBadRequest, refusal)
 	requirePlain(t, scheduleCall(env, schedulePath(sb.Prefix, cancelled, "cancelSchedule"), sb.SubmitterKey), http.StatusBadRequest, refusal)
+	// A customer key is not shown the tenant's test clock ids.
+	customer := env.NewCustomerKey(sb, accounts[0])
+	requirePlain(t, scheduleCall(env, schedulePath(sb.Prefix, restarted, "restartSchedule"), customer), http.StatusBadRequest,
+		"The contract is on a test clock, which is deleted; the schedule of a contract on a deleted test clock can no longer be cancelled or restarted.")
 	assert.Equal(t, "Terminated", scheduleStatus(t, env, sb, restarted), "not restarted")
 	assert.Equal(t, "Active", scheduleStatus(t, env, sb, cancelled), "not cancelled")
 

@@ -135,7 +135,7 @@ func (s *server) contractShown(c *gin.Context, id string) *contractDetails {
 		s.Logger.Warn("read contract for an answer", "contractId", id, "err", err, "requestId", c.GetString(requestIDKey))
 		return nil
 	}
-	return contractDetailsOf(ct)
+	return contractDetailsOf(shownTo(c, ct))
 }
 
 // previewing reports whether the request asks only for a quote (preview=true;

@@ -48,7 +48,7 @@ func (s *server) getContractAsOf(c *gin.Context, raw string) {
 		return
 	}
 	pr := domain.ProjectOn(tl.Contract, tl.Pending, on)
-	c.JSON(http.StatusOK, projectedContract{Contract: pr.Contract, AsOf: on, CancelledBy: pr.CancelledBy})
+	c.JSON(http.StatusOK, projectedContract{Contract: shownTo(c, pr.Contract), AsOf: on, CancelledBy: pr.CancelledBy})
 }
 
 // phaseTerms is the contract as it will be once p applies, after the

@@ -111,7 +111,7 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (Schedule
 			return err
 		}
 		if out.clockDeleted {
-			return refuseOnDeletedClock(*current.ClockID)
+			return refuseOnDeletedClock(*current.ClockID, ch.Source)
 		}
 		if next == domain.ScheduleActive && ch.Source == string(auth.SourceCustomer) {
 			if err := restartableByCustomer(ctx, tx, ch.ContractID); err != nil {
@@ -218,10 +218,16 @@ func (out *ScheduleChanged) listUnpaid(ctx context.Context, tx *sqlx.Tx, ch Sche
 // that wait on the clock for good (a probe's restart left one waiting years
 // ahead, the invoice owed for good), and a cancel would change a schedule
 // that decides nothing any more. The refusal is the seed's 400 with its
-// specific message, as for an ended contract that owes nothing.
-func refuseOnDeletedClock(clockID string) error {
+// specific message, as for an ended contract that owes nothing. It names
+// the clock to staff; a customer key (source) is not shown the tenant's
+// test clock ids (a contract read leaves its testClockId out for it too).
+func refuseOnDeletedClock(clockID, source string) error {
+	clock := "test clock " + clockID
+	if source == string(auth.SourceCustomer) {
+		clock = "a test clock"
+	}
 	return domain.Errorf(domain.KindInvalid, "",
-		"The contract is on test clock %s, which is deleted; the schedule of a contract on a deleted test clock can no longer be cancelled or restarted.", clockID)
+		"The contract is on %s, which is deleted; the schedule of a contract on a deleted test clock can no longer be cancelled or restarted.", clock)
 }
 
 // restartableByCustomer refuses a customer's restart of a schedule the
