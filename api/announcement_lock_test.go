@@ -133,11 +133,17 @@ func annualRateNextCycle(contractID string) map[string]any {
 
 // raiseAnnualSeatPrice lists a Team seat on the annual rate at 17000.
 func raiseAnnualSeatPrice(cat map[string]any) {
+	teamAnnualRate(cat)["unitPrices"].(map[string]any)["prod_seat"] = 17000
+}
+
+// teamAnnualRate is the Team offering's annual USD rate in cat.
+func teamAnnualRate(cat map[string]any) map[string]any {
 	for _, r := range offering(cat, "off_team")["rates"].([]any) {
 		if rate := r.(map[string]any); rate["id"] == "rate_team_annual_usd" {
-			rate["unitPrices"].(map[string]any)["prod_seat"] = 17000
+			return rate
 		}
 	}
+	panic("no rate_team_annual_usd")
 }
 
 // waitForLockWait waits until a statement containing text waits for a lock.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"math"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -66,6 +68,7 @@ func (s *server) classify(c *gin.Context, err error) failure {
 		tooBig  *http.MaxBytesError
 		badBody *bodyError
 		retry   *retryError
+		busy    *store.BusyError
 	)
 	switch {
 	case errors.As(err, &tooBig):
@@ -78,6 +81,12 @@ func (s *server) classify(c *gin.Context, err error) failure {
 		s.Logger.Warn("request half done; the client is to retry it", "err", retry.cause, "requestId", c.GetString(requestIDKey))
 		c.Header("Retry-After", "5")
 		return failure{Status: http.StatusServiceUnavailable, Message: retry.msg}
+	case errors.As(err, &busy):
+		// A write that gave up waiting for a lock held by others, and
+		// changed nothing: sent again once they are done, it goes through.
+		s.Logger.Warn("request gave up waiting for a lock", "err", err, "requestId", c.GetString(requestIDKey), "route", c.FullPath())
+		c.Header("Retry-After", strconv.Itoa(max(1, int(math.Ceil(busy.Waited.Seconds())))))
+		return failure{Status: http.StatusServiceUnavailable, Message: busy.Error()}
 	case isInternal(err):
 		// A failure that can never succeed; its cause may quote SQL, so it
 		// is logged, never shown.

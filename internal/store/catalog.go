@@ -40,13 +40,7 @@ func (s *Store) PutCatalog(ctx context.Context, tenantID, actorID string, c doma
 		return false, err
 	}
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := lockCatalogAdvisory(ctx, tx, tenantID); err != nil {
-			return err
-		}
-		if err := lockCatalog(ctx, tx, tenantID); err != nil {
-			return err
-		}
-		known, err := catalogTerminations(ctx, tx, tenantID, &c, true)
+		known, err := lockForReplacement(ctx, tx, tenantID, &c)
 		if err != nil {
 			return err
 		}
@@ -74,7 +68,34 @@ func (s *Store) PutCatalog(ctx context.Context, tenantID, actorID string, c doma
 		}
 		return ann.append(ctx, tx)
 	})
-	return rebased, err
+	return rebased, busyAs(err, "the tenant's catalog", catalogLockWait)
+}
+
+// lockForReplacement takes, in tx, the locks a replacement of the tenant's
+// catalog by c holds until it commits: the catalog's advisory lock
+// exclusive, the catalog's row, and the contract terminations c names,
+// each waited for at most catalogLockWait (a longer wait ends the
+// transaction; PutCatalog answers it as busy). It returns which of those
+// terminations are the tenant's.
+func lockForReplacement(ctx context.Context, tx *sqlx.Tx, tenantID string, c *domain.Catalog) (map[int64]bool, error) {
+	if err := setLockTimeout(ctx, tx, catalogLockWait); err != nil {
+		return nil, err
+	}
+	if err := lockCatalogAdvisory(ctx, tx, tenantID); err != nil {
+		return nil, err
+	}
+	if err := lockCatalog(ctx, tx, tenantID); err != nil {
+		return nil, err
+	}
+	known, err := catalogTerminations(ctx, tx, tenantID, c, true)
+	if err != nil {
+		return nil, err
+	}
+	// The contracts whose amendments it then re-prices are locked by
+	// writes that hold no catalog lock (an approval, a withdrawal, a
+	// schedule change), one short transaction each: those waits are left
+	// unbounded, as everywhere else, so that no re-pricing is thrown away.
+	return known, setLockTimeout(ctx, tx, 0)
 }
 
 // catalogUnchanged reports whether the stored document of the tenant's

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -43,6 +44,17 @@ import (
 // holding no other lock, it closes no cycle: a replacement goes on to lock
 // the contracts whose amendments it re-prices, and a change waiting for
 // the advisory lock holds none of them.
+
+// catalogLockWait is the longest a catalog replacement waits for each of
+// its locks (lockForReplacement). The changes that share the advisory lock
+// hold it for one short transaction each, so a replacement normally has it
+// in milliseconds; one that waits longer is behind a transaction held open
+// (a stuck or very slow change, a termination write, an operator's session),
+// and would otherwise wait without bound, its request and connection held,
+// while every change of the tenant sent meanwhile queues behind it. After
+// this long it gives up and is answered busy, to be sent again (503 with
+// Retry-After): nothing was stored.
+const catalogLockWait = 5 * time.Second
 
 // catalogLockClass is the first key of a tenant's advisory lock, naming
 // what it guards; the second is the tenant's id, hashed (two tenants whose

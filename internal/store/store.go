@@ -117,6 +117,39 @@ func EnsureDatabase(ctx context.Context, databaseURL string) error {
 // ErrNotFound is returned when a tenant-scoped lookup finds nothing.
 var ErrNotFound = errors.New("not found")
 
+// BusyError is a write that gave up waiting for a lock other transactions
+// held longer than it waits (Postgres's lock_timeout, SQLSTATE 55P03
+// lock_not_available): its transaction was rolled back, nothing was
+// written, and the same request later goes through once they are done.
+type BusyError struct {
+	// What names what was locked; Waited is how long the write waited.
+	What   string
+	Waited time.Duration
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("%s is busy: other writes held it for more than %s; nothing was changed, retry later", e.What, e.Waited)
+}
+
+// setLockTimeout bounds each lock wait of the rest of tx to wait; 0 lifts
+// the bound. A wait that runs out ends tx with SQLSTATE 55P03 (see busyAs).
+func setLockTimeout(ctx context.Context, tx *sqlx.Tx, wait time.Duration) error {
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('lock_timeout', $1, true)`, fmt.Sprintf("%dms", wait.Milliseconds())); err != nil {
+		return fmt.Errorf("set lock_timeout: %w", err)
+	}
+	return nil
+}
+
+// busyAs is err, or a BusyError naming what when err is a lock wait that
+// ran out after waited.
+func busyAs(err error, what string, waited time.Duration) error {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "55P03" {
+		return &BusyError{What: what, Waited: waited}
+	}
+	return err
+}
+
 // isUniqueViolation reports a duplicate key (SQLSTATE 23505), optionally on a
 // specific constraint.
 func isUniqueViolation(err error, constraint string) bool {
