@@ -6,12 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/contractd/contractd/api"
 	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/store"
 	"github.com/contractd/contractd/internal/testkit"
@@ -231,7 +229,7 @@ func TestRoutesRefuseCustomerKeysAnotherAccountsObjects(t *testing.T) {
 	a.bodies["POST /api/contract-actions"] = createBody(theirAccount, teamItem(nil))
 	bodySwaps := [][2]string{{theirNumber, missingLike(theirNumber)}, {theirAccount, "ACC-NO-SUCH-ACCOUNT"}}
 
-	for _, route := range api.NewRouter(api.Deps{Logger: quiet}).(*gin.Engine).Routes() {
+	for _, route := range allRoutes() {
 		if publicPaths[route.Path] {
 			continue
 		}

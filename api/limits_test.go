@@ -78,7 +78,7 @@ func wellFormedRoutes(env *testkit.Env) []routeTo {
 		"contractRef": "1", "deliveryId": uuid.NewString(), "clientPrefix": env.A.Prefix, "accountNumber": "ACC-1",
 	}
 	var out []routeTo
-	for _, route := range api.NewRouter(api.Deps{Logger: quiet}).(*gin.Engine).Routes() {
+	for _, route := range allRoutes() {
 		path := pathParam.ReplaceAllStringFunc(route.Path, func(param string) string { return params[param[1:]] })
 		out = append(out, routeTo{route, path})
 	}

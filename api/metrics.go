@@ -38,7 +38,7 @@ func observeHTTP(reg prometheus.Registerer) gin.HandlerFunc {
 		if route == "" {
 			route = unmatchedRoute
 		}
-		labels := []string{methodLabel(c.Request.Method), route, strconv.Itoa(c.Writer.Status())}
+		labels := []string{methodLabel(sentMethod(c)), route, strconv.Itoa(c.Writer.Status())}
 		requests.WithLabelValues(labels...).Inc()
 		duration.WithLabelValues(labels...).Observe(time.Since(start).Seconds())
 	}

@@ -66,7 +66,7 @@ func (s *server) accessLog(c *gin.Context) {
 		level = slog.LevelError
 	}
 	s.Logger.LogAttrs(c.Request.Context(), level, "http request",
-		slog.String("method", c.Request.Method), slog.String("route", c.FullPath()),
+		slog.String("method", sentMethod(c)), slog.String("route", c.FullPath()),
 		slog.Int("status", c.Writer.Status()), slog.Duration("latency", time.Since(start)),
 		slog.String("client", c.ClientIP()), slog.String("requestId", c.GetString(requestIDKey)), slog.String("traceId", correlation.From(c.Request.Context()).TraceID))
 }

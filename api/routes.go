@@ -53,22 +53,15 @@ func (s *server) routes(r *gin.Engine) {
 			term.Handle(method, path, h...)
 			term.Handle(method, path+"/", h...)
 		}
-		// andHead answers HEAD as GET: net/http sends a HEAD's answer
-		// without the body its handler writes.
-		andHead = func(path string, h gin.HandlerFunc) {
-			r.GET(path, h)
-			r.HEAD(path, h)
-		}
 	)
 
-	// Public: probes, metrics, the API document, the UI. The probes, the
-	// document and its page answer HEAD as GET, as the UI's pages do
-	// (ui.Register): load balancers probe with HEAD.
-	andHead("/healthz", s.healthz)
-	andHead("/readyz", s.readyz)
+	// Public: probes, metrics, the API document, the UI. Every GET answers
+	// HEAD too (headAsGet): load balancers probe with it.
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", gin.WrapH(metrics.Handler(s.Metrics, s.Logger)))
-	andHead("/openapi.json", serveOpenAPI)
-	andHead("/docs/*file", gin.WrapH(docsHandler()))
+	r.GET("/openapi.json", serveOpenAPI)
+	r.GET("/docs/*file", gin.WrapH(docsHandler()))
 	ui.Register(r)
 
 	// The service's own endpoints.
@@ -175,7 +168,7 @@ func surfaceAt(path string) surface {
 // exist is the file server's plain 404.
 func notFound(c *gin.Context) {
 	switch p := c.Request.URL.Path; {
-	case (p == "/docs" || p+"/" == ui.Prefix) && (c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead):
+	case (p == "/docs" || p+"/" == ui.Prefix) && c.Request.Method == http.MethodGet: // HEAD too (headAsGet)
 		c.Redirect(http.StatusMovedPermanently, p+"/")
 	default:
 		reject(c, surfaceAt(p), http.StatusNotFound, "no such endpoint")

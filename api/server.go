@@ -123,7 +123,7 @@ func NewRouter(d Deps) http.Handler {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	s.routes(r)
-	return r
+	return headAsGet{r}
 }
 
 // trustProxies has gin take the client's address (ClientIP) from

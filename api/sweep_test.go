@@ -12,11 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/contractd/contractd/api"
 	"github.com/contractd/contractd/internal/demo"
 	"github.com/contractd/contractd/internal/testkit"
 )
@@ -90,7 +88,7 @@ func TestInputSweep(t *testing.T) {
 	}
 	bodies := sweepBodies(ct)
 
-	routes := api.NewRouter(api.Deps{Logger: quiet}).(*gin.Engine).Routes()
+	routes := allRoutes()
 	sort.Slice(routes, func(i, j int) bool { return routes[i].Method+routes[i].Path < routes[j].Method+routes[j].Path })
 	for _, r := range routes {
 		if publicPaths[r.Path] {

@@ -45,9 +45,7 @@ func Handler() http.Handler {
 }
 
 // Register mounts Handler at Prefix on a Gin router; the API redirects
-// "/ui" to "/ui/".
+// "/ui" to "/ui/", and answers HEAD as GET on every route.
 func Register(r gin.IRoutes) {
-	h := gin.WrapH(Handler())
-	r.GET(Prefix+"*file", h)
-	r.HEAD(Prefix+"*file", h)
+	r.GET(Prefix+"*file", gin.WrapH(Handler()))
 }
