@@ -235,8 +235,10 @@ func respondActionPending(c *gin.Context, in flow.CreateContractsInput) {
 }
 
 // checkRequestedContracts plans the requested contracts against the catalog
-// and checks their dates, from today on, and the terminations they name. A termination
-// deleted after this check is refused by the database (migration 0014).
+// and checks their dates, from today on, the renewals they would take at
+// once to reach today (domain.CheckCatchUp), and the terminations they name.
+// A termination deleted after this check is refused by the database
+// (migration 0014).
 func (s *server) checkRequestedContracts(c *gin.Context, tenantID string, requested []domain.RequestedContract, today domain.Date) error {
 	ctx := c.Request.Context()
 	cat, err := s.Store.Catalog(ctx, tenantID)
@@ -251,6 +253,9 @@ func (s *server) checkRequestedContracts(c *gin.Context, tenantID string, reques
 		if err := domain.CheckContractDates(r.NewContract, r.Field, today); err != nil {
 			return err
 		}
+	}
+	if err := domain.CheckCatchUp(requested, plans, today); err != nil {
+		return err
 	}
 	for i, plan := range plans {
 		id := plan.ContractTerminationID

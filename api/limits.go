@@ -167,7 +167,7 @@ var bodySchemas = []bodySchema{
 		"actions[].createContractWithPlan[]": object,
 		"actions[].createContractWithPlan[].planId":                ident(maxID),
 		"actions[].createContractWithPlan[].effectiveDate":         noted(date, "from 5 years before today to 1 year after"),
-		"actions[].createContractWithPlan[].expirationDate":        noted(date, "after effectiveDate, a term of at most 10 years"),
+		"actions[].createContractWithPlan[].expirationDate":        noted(date, fmt.Sprintf("after effectiveDate, a term of at most 10 years; on AUTO_RENEW terms, at most %d renewals at once to reach today, %d in all a request (422 beyond)", domain.MaxCatchUpRenewals, domain.MaxCatchUpRenewalsPerRequest)),
 		"actions[].createContractWithPlan[].currency":              list(10),
 		"actions[].createContractWithPlan[].currency[]":            currency,
 		"actions[].createContractWithPlan[].rateId":                ident(maxID),

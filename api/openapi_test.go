@@ -340,6 +340,9 @@ func TestOpenAPIDescribesLiveAnswers(t *testing.T) {
 	})), http.StatusOK, "Idempotency-Key", "openapi-1", "trace-id", "conformance").JSON(t)
 	c.do("POST", "/api/contract-actions", a.SubmitterKey, createBody("ACC-OPENAPI", teamItem(nil)), http.StatusUnprocessableEntity,
 		"Idempotency-Key", "openapi-1")
+	c.do("POST", "/api/contract-actions", a.SubmitterKey, createBody("ACC-OPENAPI", teamItem(map[string]any{
+		"effectiveDate": "2021-03-16", "expirationDate": "2021-03-17", "renewal": monthlyRenewal(),
+	})), http.StatusUnprocessableEntity)
 	c.refused("POST", "/api/contract-actions", a.SubmitterKey, `{"accountNumber": "ACC-OPENAPI", "colour": "red"}`, http.StatusBadRequest)
 	id := created["contractId"].(string)
 	ct := c.do("GET", "/api/contracts/"+id, a.SubmitterKey, nil, http.StatusOK).JSON(t)
