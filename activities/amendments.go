@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/correlation"
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/flow"
@@ -53,7 +54,11 @@ func (a *Amendments) OpenAmendment(ctx context.Context, in flow.OpenAmendmentInp
 		ct := b.Contract
 		now := ct.Now(wall) // a test clock's time, for a contract on one
 		today := domain.DateOf(now)
-		pf := domain.Preflight{Catalog: &b.Catalog, Contract: ct, Change: in.Change, Today: today, Charges: b.Charges, Facts: facts}
+		// A customer's change is held to the business's terms here too, under
+		// the contract's lock: the timeline may have changed since the API
+		// checked it.
+		pf := domain.Preflight{Catalog: &b.Catalog, Contract: ct, Change: in.Change, Today: today, Charges: b.Charges, Facts: facts,
+			Customer: in.Source == string(auth.SourceCustomer)}
 		q, err := domain.PlanOnTimeline(pf, b.Timeline)
 		if err != nil {
 			return store.Plan{}, err

@@ -249,6 +249,11 @@ func (s *server) checkRequestedContracts(c *gin.Context, tenantID string, reques
 	if err != nil {
 		return err
 	}
+	if principal(c).Source == auth.SourceCustomer {
+		if err := domain.CustomerContracts(&cat, requested); err != nil {
+			return err
+		}
+	}
 	for _, r := range requested {
 		if err := domain.CheckContractDates(r.NewContract, r.Field, today); err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/correlation"
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/flow"
@@ -104,6 +105,7 @@ func (s *server) changeContract(c *gin.Context) {
 	preview := previewing(c)
 	quote, err := domain.PlanOnTimeline(domain.Preflight{
 		Catalog: &basis.Catalog, Contract: ct, Change: ch, Today: domain.DateOf(ct.Now(s.Now())), Charges: charges,
+		Customer: p.Source == auth.SourceCustomer,
 	}, basis.Timeline)
 	respond := func(out flow.Outcome) { s.respondAmendment(c, ch.Action, out) }
 	if err != nil {

@@ -16,6 +16,9 @@ type Preflight struct {
 	// Facts is what a crossgrade's validation needs beyond the contract and
 	// the catalog.
 	Facts CrossgradeFacts
+	// Customer is set when a customer key makes the change: it may not
+	// change the business's renewal terms (customerTerms).
+	Customer bool
 }
 
 // PlanChange validates a self-service change or a crossgrade against the
@@ -28,7 +31,7 @@ func PlanChange(p Preflight) (Quote, error) {
 	case Renewal:
 		return PlanRenewal(p.Catalog, p.Contract, p.Change.EffectiveDate)
 	case RenewalTermsChange:
-		return PlanTermsChange(p.Catalog, p.Contract, p.Change, p.Today)
+		return PlanTermsChange(p.Catalog, p.Contract, p.Change, p.Today, p.Customer)
 	}
 	return PlanAmendment(p.Catalog, p.Contract, p.Change, p.Today, p.Charges)
 }

@@ -223,8 +223,10 @@ func termEndPeriod(ct Contract, date Date) Period {
 }
 
 // PlanTermsChange prices a RENEWAL_TERMS_CHANGE: the lines stay, the terms
-// change from its date.
-func PlanTermsChange(cat *Catalog, ct Contract, ch Change, today Date) (Quote, error) {
+// change from its date. ct is the contract as it will be on that date, so a
+// customer's change (customer) is held to the terms it will have then
+// (customerTerms).
+func PlanTermsChange(cat *Catalog, ct Contract, ch Change, today Date, customer bool) (Quote, error) {
 	effective, period, err := changeableOn(ct, ch, today)
 	if err != nil {
 		return Quote{}, err
@@ -235,6 +237,11 @@ func PlanTermsChange(cat *Catalog, ct Contract, ch Change, today Date) (Quote, e
 		// renew or expire at, only a cancellation.
 		return Quote{}, Errorf(KindUnprocessable, "renewal.mode",
 			"contract %s is evergreen past its minimum term (%s): it runs until it is cancelled, and its renewal mode can no longer change", ct.Number, ct.ExpirationDate)
+	}
+	if customer {
+		if err := customerTerms(ct.Renewal.WithDefaults(), terms, "renewal", fmt.Sprintf("contract %s, on %s,", ct.Number, effective)); err != nil {
+			return Quote{}, err
+		}
 	}
 	lim := cat.MoneyLimits()
 	pc := pricing{ct: ct, action: ch.Action, after: ct.Lines, newPeriod: ct.BillingPeriod, effective: effective, period: period, field: "renewal", discount: ct.Discount}
