@@ -76,7 +76,7 @@ func (a *Amendments) OpenAmendment(ctx context.Context, in flow.OpenAmendmentInp
 		var expiry time.Duration
 		if in.Change.RequireApproval {
 			matched, expiry = &requestedApproval, rules.DefaultExpiry
-		} else if r, exp, ok := ruleSet.Match(ruleFacts(in, ct, q)); ok {
+		} else if r, exp, ok := ruleSet.Match(ruleFacts(in, ct, q, domain.TermsBefore(ct, b.Timeline, in.Change, q.EffectiveDate))); ok {
 			matched, expiry = &domain.MatchedRule{ID: r.ID, Name: r.Name}, exp
 		}
 		if matched != nil {
@@ -124,7 +124,13 @@ func (a *Amendments) crossgradeFacts(ctx context.Context, in flow.OpenAmendmentI
 	return a.store.CrossgradeFacts(ctx, in.TenantID, in.ContractID, *in.Change.Crossgrade)
 }
 
-func ruleFacts(in flow.OpenAmendmentInput, ct domain.Contract, q domain.Quote) rules.Facts {
+// ruleFacts are what the approval rules see of in's change, priced q, on
+// contract ct; was are the renewal terms ct will have just before it.
+func ruleFacts(in flow.OpenAmendmentInput, ct domain.Contract, q domain.Quote, was domain.RenewalTerms) rules.Facts {
+	uplift := was.UpliftBasisPoints
+	if q.Terms != nil {
+		uplift = q.Terms.UpliftBasisPoints
+	}
 	return rules.Facts{
 		Action: string(in.Change.Action), Source: in.Source, Actor: in.ActorID,
 		Contract: rules.ContractFacts{
@@ -132,7 +138,8 @@ func ruleFacts(in flow.OpenAmendmentInput, ct domain.Contract, q domain.Quote) r
 			MonthsRemaining: int64(domain.MonthsRemaining(q.EffectiveDate, ct.ExpirationDate)),
 		},
 		Quote: rules.QuoteFacts{RecurringDelta: q.RecurringDelta, ProrationAmount: q.ProrationTotal, PercentChange: percentChange(q),
-			Discount: discountPercent(q), CancelsContract: q.CancelsContract},
+			Discount: discountPercent(q), CancelsContract: q.CancelsContract,
+			UpliftBasisPoints: int64(uplift), UpliftDelta: int64(uplift - was.UpliftBasisPoints)},
 	}
 }
 

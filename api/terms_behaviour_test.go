@@ -417,6 +417,44 @@ func TestRenewalTermsChangeThroughSelfService(t *testing.T) {
 	assert.EqualValues(t, 3, contractRead(env, id)()["version"], "nothing refused was applied")
 }
 
+// Approval rules see a renewal terms change's uplift, which no amount of its
+// quote shows: quote.upliftBasisPoints once it applies, quote.upliftDelta
+// against the terms the contract will have on the change's date. A cut in
+// July below the business's June raise is held, though it is above today's
+// uplift; a rise, and a change of no terms, are not.
+func TestApprovalRulesSeeARenewalUpliftChange(t *testing.T) {
+	env := newAmendmentEnv(t)
+	putRules(t, env, map[string]any{"id": "uplift-cut", "name": "Renewal uplift cut", "when": `quote.upliftDelta < 0 || action == "RENEWAL_TERMS_CHANGE" && quote.upliftBasisPoints < 0`})
+	id := fiveSeats(env, map[string]any{"renewal": autoRenew(350)})["id"].(string)
+	dated := func(upliftBP int, date string) map[string]any {
+		body := termsChange(id, autoRenew(upliftBP))
+		body["effectiveDate"] = date
+		return body
+	}
+	for _, c := range []struct {
+		name   string
+		body   map[string]any
+		status string
+	}{
+		{"a raise from June", dated(500, "2026-06-01"), "SCHEDULED"},
+		{"a cut from July, below June's", dated(400, "2026-07-01"), "REVIEW"},
+		{"a rise today", termsChange(id, autoRenew(400)), "SUCCESS"},
+		{"seats today", seats(id, 6), "SUCCESS"},
+	} {
+		resp := change(env, env.A.SubmitterKey, c.body)
+		require.Contains(t, []int{http.StatusOK, http.StatusAccepted}, resp.Status, "%s: %s", c.name, resp.Body)
+		body := resp.JSON(t)
+		status := body["status"]
+		if status == "SUCCESS" && c.status == "SCHEDULED" {
+			status = body["quote"].(map[string]any)["status"]
+		}
+		assert.Equal(t, c.status, status, c.name)
+	}
+	held := change(env, env.A.SubmitterKey, termsChange(id, autoRenew(-100)))
+	require.Equal(t, http.StatusAccepted, held.Status, "a renewal discount is held: %s", held.Body)
+	assert.Equal(t, "REVIEW", held.JSON(t)["status"])
+}
+
 // An evergreen contract runs on past the end of its minimum term: it does
 // not expire, takes changes dated after it, and a cancellation then owes
 // no early-termination fee.

@@ -142,6 +142,14 @@ func before(timeline []Pending, date Date, rank int) []Pending {
 	return out
 }
 
+// TermsBefore is the renewal terms ct will have on date, just before ch
+// takes effect then: after every accepted amendment of timeline (sorted by
+// SortTimeline) that ch comes after, as PlanOnTimeline projects it. Approval
+// rules see a terms change's uplift against them.
+func TermsBefore(ct Contract, timeline []Pending, ch Change, date Date) RenewalTerms {
+	return Project(ct, before(timeline, date, termRank(ch.Action, &ch)), date).Contract.Renewal
+}
+
 // dateOnly is a change that only moves the date: a cancellation, which any
 // active contract accepts, dated as ch is.
 func dateOnly(ch Change) Change {

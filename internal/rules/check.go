@@ -21,7 +21,7 @@ import (
 // expired).
 var (
 	contractKeys = []string{"status", "currency", "recurringAmount", "monthsRemaining"}
-	quoteKeys    = []string{"recurringDelta", "prorationAmount", "percentChange", "discount"}
+	quoteKeys    = []string{"recurringDelta", "prorationAmount", "percentChange", "discount", "upliftBasisPoints", "upliftDelta"}
 )
 
 // maxPatternSize bounds a matches() pattern's size once its repeats are

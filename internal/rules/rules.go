@@ -103,12 +103,17 @@ type ContractFacts struct {
 // QuoteFacts describe the priced change. CancelsContract is true for every
 // change that ends the contract: a CANCELLATION, and a REMOVE_OFFERING of
 // its last offering, which the seed makes a cancellation too.
+// UpliftBasisPoints is the renewal uplift the contract has once the change
+// applies, and UpliftDelta what the change moves it by: only a
+// RENEWAL_TERMS_CHANGE moves it, and no amount of its quote shows that.
 type QuoteFacts struct {
-	RecurringDelta  int64
-	ProrationAmount int64
-	PercentChange   float64
-	Discount        int64
-	CancelsContract bool
+	RecurringDelta    int64
+	ProrationAmount   int64
+	PercentChange     float64
+	Discount          int64
+	CancelsContract   bool
+	UpliftBasisPoints int64
+	UpliftDelta       int64
 }
 
 func (f Facts) activation() map[string]any {
@@ -123,6 +128,7 @@ func (f Facts) activation() map[string]any {
 		"quote": map[string]any{
 			"recurringDelta": f.Quote.RecurringDelta, "prorationAmount": f.Quote.ProrationAmount,
 			"percentChange": f.Quote.PercentChange, "discount": f.Quote.Discount,
+			"upliftBasisPoints": f.Quote.UpliftBasisPoints, "upliftDelta": f.Quote.UpliftDelta,
 		},
 		"cancelsContract": f.Quote.CancelsContract,
 	}

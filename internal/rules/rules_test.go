@@ -66,6 +66,23 @@ func TestARuleSeesWhetherTheChangeCancelsTheContract(t *testing.T) {
 	assert.False(t, ok)
 }
 
+// A renewal terms change moves no amount: a rule sees its uplift instead.
+func TestARuleSeesTheRenewalUplift(t *testing.T) {
+	set, err := Compile([]Rule{{ID: "cut", When: `quote.upliftDelta < 0 || quote.upliftBasisPoints < 0`}})
+	require.NoError(t, err)
+	for _, c := range []struct {
+		quote QuoteFacts
+		held  bool
+	}{
+		{QuoteFacts{UpliftBasisPoints: 300, UpliftDelta: -50}, true},
+		{QuoteFacts{UpliftBasisPoints: -100, UpliftDelta: 0}, true},
+		{QuoteFacts{UpliftBasisPoints: 350, UpliftDelta: 50}, false},
+	} {
+		_, _, held := set.Match(Facts{Action: string(domain.RenewalTermsChange), Quote: c.quote})
+		assert.Equal(t, c.held, held, "%+v", c.quote)
+	}
+}
+
 func TestRuleThatFailsAtRuntimeHoldsTheChange(t *testing.T) {
 	set, err := Compile([]Rule{{ID: "ratio", When: `contract.recurringAmount / quote.discount > 10`}})
 	require.NoError(t, err)

@@ -24,19 +24,20 @@ var samples = []Facts{
 	sample(domain.RateChange, "USER", rise),
 	sample(domain.OfferingChange, "CUSTOMER", rise),
 	sample(domain.AddOffering, "HMAC", rise),
-	sample(domain.RemoveOffering, "CUSTOMER", QuoteFacts{RecurringDelta: -2000, ProrationAmount: -1000, PercentChange: -20.0, Discount: 10}),
-	sample(domain.Cancellation, "CUSTOMER", QuoteFacts{RecurringDelta: -10000, ProrationAmount: -5000, PercentChange: -100.0, Discount: 10, CancelsContract: true}),
+	sample(domain.RemoveOffering, "CUSTOMER", QuoteFacts{RecurringDelta: -2000, ProrationAmount: -1000, PercentChange: -20.0, Discount: 10, UpliftBasisPoints: 350, UpliftDelta: 50}),
+	sample(domain.Cancellation, "CUSTOMER", QuoteFacts{RecurringDelta: -10000, ProrationAmount: -5000, PercentChange: -100.0, Discount: 10, CancelsContract: true,
+		UpliftBasisPoints: 350, UpliftDelta: 50}),
 	sample(domain.Crossgrade, "USER", rise),
 	sample(domain.RenewalTermsChange, "USER", rise),
 	{
 		Action: string(domain.Renewal), Source: domain.SystemSource, Actor: domain.SystemActorID,
-		Contract: sampleContract, Quote: QuoteFacts{RecurringDelta: 300, ProrationAmount: 300, PercentChange: 3.0, Discount: 10},
+		Contract: sampleContract, Quote: QuoteFacts{RecurringDelta: 300, ProrationAmount: 300, PercentChange: 3.0, Discount: 10, UpliftBasisPoints: 300, UpliftDelta: 50},
 	},
 }
 
 var (
 	sampleContract = ContractFacts{Status: domain.ContractActive, Currency: "USD", RecurringAmount: 10000, MonthsRemaining: 12}
-	rise           = QuoteFacts{RecurringDelta: 1000, ProrationAmount: 500, PercentChange: 10.0, Discount: 10}
+	rise           = QuoteFacts{RecurringDelta: 1000, ProrationAmount: 500, PercentChange: 10.0, Discount: 10, UpliftBasisPoints: 350, UpliftDelta: 50}
 )
 
 func sample(action domain.Action, source string, q QuoteFacts) Facts {
