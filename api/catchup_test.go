@@ -38,27 +38,29 @@ func requireCatchUpRefused(t *testing.T, resp testkit.Response, says ...string) 
 }
 
 // The probe's shape, today 2026-03-15: each contract would renew 60 times.
-// It is refused whole, from a customer key as from a submitter's, and
-// nothing is created; so is a contract that takes 1-month terms from the
-// tenant's catalog.
+// It is refused whole, and nothing is created; so is a contract that takes
+// 1-month terms from the tenant's catalog, from a customer key as from a
+// submitter's. (A customer key sets no renewal numbers of its own, so the
+// probe's terms are refused it first, 403: see customer_terms_test.go.)
 func TestABackDatedContractThatWouldRenewTooOftenIsRefused(t *testing.T) {
 	env := newAmendmentEnv(t)
 	const path = "/api/contract-actions"
+	customer := env.NewCustomerKey(env.A, "ACC-PROBE")
 	probe := teamItem(map[string]any{"effectiveDate": "2021-03-16", "expirationDate": "2021-03-17", "renewal": monthlyRenewal()})
 	body := actionsOf("ACC-PROBE", repeatItem(probe, 20)...)
-	for _, key := range []string{env.A.SubmitterKey, env.NewCustomerKey(env.A, "ACC-PROBE")} {
-		resp := env.Do("POST", path, key, body)
-		requireCatchUpRefused(t, resp,
-			"actions[0].createContractWithPlan[0].expirationDate 2021-03-17, with effectiveDate 2021-03-16 and renewal.termMonths 1, "+
-				"would renew the contract 60 times at once to reach today (2026-03-15), more than the 12 a new contract may",
-			"a contract being imported should be given the term it is in now: its current term's start as effectiveDate and its end as expirationDate")
-	}
+	requireCatchUpRefused(t, env.Do("POST", path, env.A.SubmitterKey, body),
+		"actions[0].createContractWithPlan[0].expirationDate 2021-03-17, with effectiveDate 2021-03-16 and renewal.termMonths 1, "+
+			"would renew the contract 60 times at once to reach today (2026-03-15), more than the 12 a new contract may",
+		"a contract being imported should be given the term it is in now: its current term's start as effectiveDate and its end as expirationDate")
+	requireForbiddenTerm(t, path, env.Do("POST", path, customer, body), "renewal.noticeDays")
 
 	cat := demo.Catalog()
 	cat.Renewal = &domain.RenewalTerms{Mode: domain.AutoRenew, TermMonths: 1, NoticeDays: 1}
 	require.Equal(t, http.StatusOK, env.Do("PUT", "/api/catalog", env.A.OperatorKey, cat).Status)
-	resp := env.Do("POST", path, env.A.SubmitterKey, createBody("ACC-PROBE", teamItem(map[string]any{"effectiveDate": "2021-03-16", "expirationDate": "2021-03-17"})))
-	requireCatchUpRefused(t, resp, "renewal.termMonths 1 (the tenant's default renewal terms, from its catalog), would renew the contract 60 times")
+	for _, key := range []string{env.A.SubmitterKey, customer} {
+		resp := env.Do("POST", path, key, createBody("ACC-PROBE", teamItem(map[string]any{"effectiveDate": "2021-03-16", "expirationDate": "2021-03-17"})))
+		requireCatchUpRefused(t, resp, "renewal.termMonths 1 (the tenant's default renewal terms, from its catalog), would renew the contract 60 times")
+	}
 
 	assert.Zero(t, env.CountRows("contracts"), "no contract was created")
 	assert.Zero(t, env.CountRows("contract_actions"), "no action was recorded")
