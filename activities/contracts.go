@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/store"
@@ -28,7 +29,14 @@ func (a *Contracts) CreateContracts(ctx context.Context, in flow.CreateContracts
 		IdempotencyKey: in.IdempotencyKey, RequestHash: in.RequestHash, AccountNumber: in.AccountNumber,
 		ActionType: in.ActionType, TestClockID: optional(in.TestClockID),
 		Plan: func(cat *domain.Catalog) ([]domain.ContractPlan, error) {
-			return domain.PlanContracts(cat, in.Contracts)
+			plans, err := domain.PlanContracts(cat, in.Contracts)
+			if err == nil && in.Source == string(auth.SourceCustomer) {
+				// A customer's contracts are held to the business's terms
+				// here too, on the catalog stored with them: the tenant's
+				// default renewal may have changed since the API checked.
+				err = domain.CustomerContracts(cat, in.Contracts)
+			}
+			return plans, err
 		},
 	}, a.clock.now())
 	out := flow.ContractAction(action)

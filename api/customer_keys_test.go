@@ -19,7 +19,7 @@ import (
 // and returns it as GET /api/contracts/{id} shows it.
 func customerContract(t *testing.T, env *testkit.Env, key, account string) map[string]any {
 	t.Helper()
-	item := teamItem(map[string]any{"effectiveDate": "2026-01-01", "expirationDate": "2028-01-01", "quantities": map[string]int{"prod_seat": 5}})
+	item := teamItem(map[string]any{"effectiveDate": "2026-01-01", "expirationDate": "2027-01-01", "quantities": map[string]int{"prod_seat": 5}})
 	resp := env.Do("POST", "/api/contract-actions", key, createBody(account, item))
 	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
 	got := env.Do("GET", "/api/contracts/"+resp.JSON(t)["contractId"].(string), key, nil)

@@ -4,11 +4,15 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/contractd/contractd/internal/demo"
 	"github.com/contractd/contractd/internal/domain"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/testkit"
 )
 
@@ -143,4 +147,103 @@ func TestCustomerKeyCreatesContractsOnTheBusinesssTerms(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
 		assert.Equal(t, c.want, contractRead(env, resp.JSON(t)["contractId"].(string))()["renewal"])
 	}
+}
+
+// A protected contract refuses every change through the API, the
+// business's own: created protected by a customer key, its contract was
+// beyond the business's price changes, cancellation and payment schedule.
+// A customer key may not set the flag (nothing is created); false, or left
+// out, is its ordinary contract; a staff key still protects a contract.
+func TestCustomerKeyCannotCreateAProtectedContract(t *testing.T) {
+	env := newAmendmentEnv(t)
+	const account, path = "ACC-CUST-PROTECTED", "/api/contract-actions"
+	customer := env.NewCustomerKey(env.A, account)
+	create := func(key string, protected bool) testkit.Response {
+		return env.Do("POST", path, key, createBody(account, teamItem(map[string]any{"protected": protected})))
+	}
+
+	msg := requireForbiddenTerm(t, path, create(customer, true), "actions[0].createContractWithPlan[0].protected")
+	assert.Contains(t, msg, "the business's own included")
+	assert.Zero(t, env.CountRows("contracts"), "nothing refused was created")
+	assert.Zero(t, env.CountRows("contract_actions"))
+
+	for key, protected := range map[string]bool{customer: false, env.A.SubmitterKey: true} {
+		resp := create(key, protected)
+		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+		assert.Equal(t, protected, contractRead(env, resp.JSON(t)["contractId"].(string))()["protected"])
+	}
+}
+
+// A contract's first term runs at the catalog's prices, with no renewal
+// uplift: a probe's customer key created one for ten years, as a 120-month
+// termMonths would have held its prices. A customer key's first term is no
+// longer than the tenant's default termMonths, counted as a renewal counts
+// a term (month ends clamp); shorter is its own choice. Refused, nothing is
+// created. A staff key still sets any term.
+func TestCustomerKeyCreatesNoTermLongerThanTheBusinesss(t *testing.T) {
+	env := newAmendmentEnv(t)
+	const account, path = "ACC-CUST-TERM", "/api/contract-actions"
+	const field = "actions[0].createContractWithPlan[0].expirationDate"
+	customer := env.NewCustomerKey(env.A, account)
+	create := func(key, effective, expiration string) testkit.Response {
+		return env.Do("POST", path, key, createBody(account, teamItem(map[string]any{"effectiveDate": effective, "expirationDate": expiration})))
+	}
+
+	// The tenant set no renewal terms: its contracts have the service's, 12 months.
+	msg := requireForbiddenTerm(t, path, create(customer, "2026-04-01", "2036-04-01"), field)
+	assert.Contains(t, msg, "termMonths 12, so a term from 2026-04-01 ends on 2027-04-01 at the latest")
+	requireForbiddenTerm(t, path, create(customer, "2026-04-01", "2027-04-02"), field)
+
+	cat := demo.Catalog()
+	cat.Renewal = &domain.RenewalTerms{Mode: domain.AutoRenew, TermMonths: 6, UpliftBasisPoints: 200, NoticeDays: 30}
+	put := env.Do("PUT", "/api/catalog", env.A.OperatorKey, cat)
+	require.Equal(t, http.StatusOK, put.Status, "%s", put.Body)
+	msg = requireForbiddenTerm(t, path, create(customer, "2026-08-31", "2027-03-01"), field)
+	assert.Contains(t, msg, "ends on 2027-02-28 at the latest")
+	requireForbiddenTerm(t, path, create(customer, "2026-04-01", "2027-04-01"), field)
+	assert.Zero(t, env.CountRows("contracts"), "nothing refused was created")
+	assert.Zero(t, env.CountRows("contract_actions"))
+
+	for _, c := range []struct{ key, effective, expiration string }{
+		{customer, "2026-08-31", "2027-02-28"},
+		{customer, "2026-04-01", "2026-07-01"},
+		{env.A.SubmitterKey, "2026-04-01", "2036-04-01"},
+	} {
+		resp := create(c.key, c.effective, c.expiration)
+		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+		assert.Equal(t, c.expiration, contractRead(env, resp.JSON(t)["contractId"].(string))()["expirationDate"])
+	}
+}
+
+// The workflow that creates a customer's contracts holds them to the
+// business's terms again, on the catalog it stores them with: the tenant's
+// default may have changed since the API checked them. Here a two-year term
+// the API would have passed under 24-month defaults reaches the workflow
+// once the tenant's are the service's 12 months: refused, nothing created.
+func TestCustomerContractsAreCheckedAgainWhenCreated(t *testing.T) {
+	env := newAmendmentEnv(t)
+	const account = "ACC-CUST-LATE"
+	p, err := env.Store.Principal(t.Context(), env.NewCustomerKey(env.A, account))
+	require.NoError(t, err)
+	date := func(s string) domain.Date {
+		d, err := domain.ParseCivilDate(s)
+		require.NoError(t, err)
+		return d
+	}
+	in := flow.CreateContractsInput{
+		ActionID: uuid.NewString(), TenantID: p.TenantID, ActorID: p.ActorID, Source: string(p.Source),
+		RequestHash: "checked-earlier", AccountNumber: account, ActionType: "create-contract-with-plan",
+		Contracts: []domain.RequestedContract{{Field: "actions[0].createContractWithPlan[0]", NewContract: domain.NewContract{
+			PlanID: "off_team", EffectiveDate: date("2026-04-01"), ExpirationDate: date("2028-04-01"), Currency: []string{"USD"},
+		}}},
+	}
+	run, err := env.Temporal.ExecuteWorkflow(t.Context(), client.StartWorkflowOptions{
+		ID: flow.ContractActionWorkflowID(in.TenantID, in.ActionID), TaskQueue: env.TaskQueue,
+	}, flow.ContractActionWorkflow, in)
+	require.NoError(t, err)
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, run.Get(t.Context(), nil), &appErr)
+	assert.Equal(t, string(domain.KindForbidden), appErr.Type())
+	assert.Contains(t, appErr.Message(), "expirationDate: a customer key cannot make it 2028-04-01")
+	assert.Zero(t, env.CountRows("contracts"), "nothing refused was created")
 }

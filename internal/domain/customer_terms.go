@@ -45,29 +45,77 @@ func customerTerms(set, asked RenewalTerms, field, whose string) *Error {
 }
 
 // CustomerContracts refuses a contract a customer key asks to create on
-// terms other than the business's. Its renewal terms, when it gives any,
+// terms other than the business's; requested are planned (PlanContracts),
+// so their offerings exist. Its renewal terms, when it gives any,
 // must be the tenant's default but for the mode (see customerTerms): left
 // out, the contract takes that default, as for any key, so a customer
 // wanting it to expire (or renew) at its end gives the default's numbers
-// with its mode, or changes the mode once the contract exists. Its
-// contractTerminationId, when it gives one, must be its offering's, the
-// early-termination fee the business set for it: another of the tenant's
-// terminations may owe less, or nothing. The rest of a new contract is
-// priced from the catalog, as for any key.
+// with its mode, or changes the mode once the contract exists. Its first
+// term is no longer than the default's (customerFirstTerm), and it is not
+// protected (customerProtected). Its contractTerminationId, when it gives
+// one, must be its offering's, the early-termination fee the business set
+// for it: another of the tenant's terminations may owe less, or nothing.
+// The rest of a new contract is priced from the catalog, as for any key:
+// the catalog has no offering or rate kept from customers, so a customer
+// key may take any of them, as a staff key may.
 func CustomerContracts(c *Catalog, requested []RequestedContract) error {
 	set := c.DefaultRenewal()
 	for _, r := range requested {
+		if r.Protected {
+			return customerProtected(r)
+		}
 		if r.Renewal != nil {
 			if err := customerTerms(set, r.Renewal.WithDefaults(), r.Field+".renewal", "the tenant's default renewal"); err != nil {
 				err.Message += "; leave renewal out for the tenant's default, or give its numbers with the mode chosen"
 				return err
 			}
 		}
+		if err := customerFirstTerm(set, r); err != nil {
+			return err
+		}
 		if err := customerTermination(c, r); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// customerProtected refuses a protected contract: one that refuses every
+// change through the API, the business's own (a price change, a
+// cancellation by its staff, a cancellation of its payment schedule). A
+// customer could otherwise make its contract immune to the business. Only
+// its creation sets the flag, so a customer key cannot otherwise change it.
+func customerProtected(r RequestedContract) error {
+	return Errorf(KindForbidden, r.Field+".protected",
+		"%s.protected: a customer key cannot make it true: a protected contract refuses every change through the API, the business's own included, "+
+			"so whether a contract is protected is set by the business; leave it out", r.Field)
+}
+
+// customerFirstTerm refuses a first term longer than the business's: a
+// contract a customer key creates ends (expirationDate) no later than the
+// default renewal's termMonths after its effectiveDate, the term its
+// renewal terms have (customerTerms holds them to the default), counted as
+// a renewal counts a term (NextTermEnd: from January 31st, 1 month ends on
+// February 28th). The first term runs at the catalog's prices with no
+// uplift, so a ten-year one held them for ten years, as a 120-month
+// termMonths did; and it is how long the customer is committed. That holds
+// whatever the default's mode: under EXPIRE the term is the whole contract
+// at those prices, under AUTO_RENEW the first uplift comes at its end, and
+// under EVERGREEN it is the minimum term. A tenant that set no renewal
+// terms has the service's (EXPIRE, 12 months), which its contracts show,
+// so 12 months; one that sells longer terms to its customers sets its
+// catalog's renewal termMonths. A shorter first term is the customer's to
+// choose, as a shorter contract is. Staff keys set any dates (the bounds of
+// CheckContractDates).
+func customerFirstTerm(set RenewalTerms, r RequestedContract) error {
+	latest := NextTermEnd(r.EffectiveDate, r.EffectiveDate, set.TermMonths)
+	if !r.ExpirationDate.After(latest) {
+		return nil
+	}
+	return Errorf(KindForbidden, r.Field+".expirationDate",
+		"%s.expirationDate: a customer key cannot make it %s where the tenant's default renewal has termMonths %d, so a term from %s ends on %s at the latest: "+
+			"a contract's term, the time it runs at the catalog's prices, is set by the business; give an expirationDate on or before %s",
+		r.Field, r.ExpirationDate, set.TermMonths, r.EffectiveDate, latest, latest)
 }
 
 // customerTermination refuses a contractTerminationId other than the
