@@ -98,6 +98,7 @@ func TestALateBilledInvoiceIsRetriedFromTheDayItWasDeclined(t *testing.T) {
 // schedule is not in arrears.
 func TestALateBilledInvoiceOnTheWallClockWaitsADayForItsFirstRetry(t *testing.T) {
 	env := testkit.New(t)
+	clearOfMidnight(t, time.Minute)
 	now := env.Clock.Now().UTC()
 	today := domain.DateOf(now)
 	effective := domain.DateOf(now.AddDate(0, -3, 0))
@@ -133,4 +134,18 @@ func TestALateBilledInvoiceOnTheWallClockWaitsADayForItsFirstRetry(t *testing.T)
 		assert.Len(t, inv.Attempts, 1, "%s: no retry before its day", inv.PeriodStart)
 	}
 	assert.False(t, list.InArrears)
+}
+
+// clearOfMidnight returns once the wall clock is more than margin before the
+// next midnight UTC, waiting until just past it if need be. The first
+// retries of invoices billed on the wall clock are due at that midnight: a
+// run made in the day's last seconds saw them made while the test still
+// counted the first collections.
+func clearOfMidnight(t *testing.T, margin time.Duration) {
+	t.Helper()
+	now := time.Now().UTC()
+	if left := now.Truncate(24 * time.Hour).Add(24 * time.Hour).Sub(now); left < margin {
+		t.Logf("waiting %s, until midnight UTC has passed", left.Round(time.Millisecond))
+		time.Sleep(left + time.Second)
+	}
 }
