@@ -280,9 +280,11 @@ func TestRetriedDecisionAnswersWithTheOutcome(t *testing.T) {
 	assert.Equal(t, http.StatusConflict, env.Do("POST", path, otherApprover, nil).Status)
 	assert.Equal(t, http.StatusConflict, env.Do("POST", "/api/amendments/"+id+"/reject", env.A.ApproverKey, nil).Status)
 
-	// The same holds for a withdrawal.
+	// The same holds for a withdrawal. A month after the business date, not
+	// the wall clock's: from December 2027 a month after that was past the
+	// contract's expiration, and the change was refused.
 	future := seats(fiveSeats(env, nil)["id"].(string), 8)
-	future["effectiveDate"] = time.Now().UTC().AddDate(0, 1, 0).Format(time.DateOnly)
+	future["effectiveDate"] = today.AddDate(0, 1, 0).Format(time.DateOnly)
 	scheduled := change(env, env.A.SubmitterKey, future)
 	require.Equal(t, http.StatusOK, scheduled.Status, "%s", scheduled.Body)
 	withdraw := "/api/amendments/" + scheduled.JSON(t)["quote"].(map[string]any)["id"].(string) + "/withdraw"
