@@ -247,7 +247,10 @@ func TestTenantIsolation(t *testing.T) {
 }
 
 func TestListContractsPagesAndFilters(t *testing.T) {
-	env := testkit.New(t)
+	// On the business date, inside teamItem's term: on the wall clock's, from
+	// 2027-02-01 its contracts were expired as soon as they were made, and
+	// the active ones listed were one, not four.
+	env := newAmendmentEnv(t)
 	for i := 0; i < 3; i++ {
 		resp := env.Do("POST", "/api/contract-actions", env.A.SubmitterKey, createBody("ACC-LIST", teamItem(nil)))
 		require.Equal(t, http.StatusOK, resp.Status)
