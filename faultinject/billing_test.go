@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -17,11 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
-	temporalclient "go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/contractd/contractd/internal/bulk"
-	"github.com/contractd/contractd/internal/config"
 	"github.com/contractd/contractd/internal/demo"
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/flow"
@@ -262,9 +258,7 @@ func (c *cluster) checkBilling(t *testing.T, ids []string, declinedPercent int, 
 			AND NOT EXISTS (SELECT 1 FROM sandbox_ledger l WHERE l.operation = 'CAPTURE' AND l.idempotency_key LIKE 'invoice/' || i.id || '/%')`,
 		contracts, payments.MethodDeclined, domain.InvoiceUnpaid))
 	assert.Len(t, unpaid, declined, "declined invoices UNPAID with all of it due and nothing captured")
-	temporal, err := temporalclient.Dial(temporalclient.Options{HostPort: c.temporalAddr, Namespace: config.DefaultTemporalNamespace,
-		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
-	require.NoError(t, err)
+	temporal := c.temporalClient(t)
 	defer temporal.Close()
 	var notDunning []string
 	for _, inv := range unpaid {

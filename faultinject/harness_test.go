@@ -16,6 +16,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -33,8 +35,12 @@ import (
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq"
 	"github.com/stretchr/testify/require"
+	temporalclient "go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/contractd/contractd/internal/config"
 	"github.com/contractd/contractd/internal/demo"
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/store"
 )
 
@@ -143,7 +149,47 @@ func newCluster(t *testing.T, env ...string) *cluster {
 	require.NoError(t, c.startTemporal())
 	c.worker.start()
 	require.NoError(t, c.startAPI())
+	c.pauseDailySchedules(t)
 	return c
+}
+
+// pauseDailySchedules pauses the Schedules the worker creates as it starts:
+// the terms sweep at 00:05 UTC and the billing run at 00:30. A test running
+// at that time had the day's run bill and collect its contracts while the
+// scenario ran, and found captures and invoices it never made. Paused, they
+// stay so: a restarted worker keeps a Schedule that exists, and a restarted
+// Temporal server keeps its state.
+func (c *cluster) pauseDailySchedules(t *testing.T) {
+	t.Helper()
+	temporal := c.temporalClient(t)
+	defer temporal.Close()
+	for _, id := range []string{flow.TermsScheduleID, flow.BillingScheduleID} {
+		schedule := temporal.ScheduleClient().GetHandle(context.Background(), id)
+		// The worker may not have made it yet: the API's readiness does not
+		// wait for the worker.
+		var err error
+		paused := waitFor("paused schedule "+id, time.Minute, func() bool {
+			err = schedule.Pause(context.Background(), temporalclient.SchedulePauseOptions{Note: "fault injection"})
+			return err == nil
+		})
+		require.NoError(t, paused, "%v", err)
+	}
+}
+
+// temporalClient dials the cluster's Temporal server with the write token
+// its processes present (see app.embeddedToken); the caller closes it.
+func (c *cluster) temporalClient(t *testing.T) temporalclient.Client {
+	t.Helper()
+	cfg := config.Config{StateDir: filepath.Join(c.dir, "state")}
+	found, err := cfg.ReadUpdateKey()
+	require.NoError(t, err)
+	require.True(t, found, "no update key in %s", cfg.StateDir)
+	temporal, err := temporalclient.Dial(temporalclient.Options{HostPort: c.temporalAddr, Namespace: config.DefaultTemporalNamespace,
+		Credentials:       temporalclient.NewAPIKeyStaticCredentials(cfg.EmbeddedTemporalToken()),
+		ConnectionOptions: temporalclient.ConnectionOptions{TLSDisabled: true},
+		Logger:            sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+	require.NoError(t, err)
+	return temporal
 }
 
 // startTemporal starts the Temporal server and waits for its frontend.

@@ -4,17 +4,12 @@ package faultinject
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	temporalclient "go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 
-	"github.com/contractd/contractd/internal/config"
 	"github.com/contractd/contractd/internal/testkit/invariants"
 )
 
@@ -72,9 +67,7 @@ type expectation struct {
 // and later if a worker died with the capture.
 func (c *cluster) checkInvariants(t *testing.T, want expectation) {
 	t.Helper()
-	temporal, err := temporalclient.Dial(temporalclient.Options{HostPort: c.temporalAddr, Namespace: config.DefaultTemporalNamespace,
-		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
-	require.NoError(t, err)
+	temporal := c.temporalClient(t)
 	defer temporal.Close()
 	invariants.Require(t, c.db, temporal, time.Minute)
 
