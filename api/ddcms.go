@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/domain"
 	"github.com/contractd/contractd/internal/flow"
 )
@@ -22,17 +23,30 @@ const (
 	ddcmsUnexpected = "An unexpected error occurred while processing the request."
 )
 
+// ddcmsStaffOnly refuses a customer key both routes (staffOnly): the payment
+// schedule is the business's, and a Terminated schedule collects nothing, so
+// a customer that cancelled it would use the contract for free. A customer
+// that wants to stop paying cancels the contract, which prices its
+// early-termination fee.
+const ddcmsStaffOnly = "a customer key cannot cancel or restart a contract's payment schedule, which is the business's; " +
+	"to stop paying, cancel the contract"
+
 // ddcmsSurface answers in plain text, as the seed's every answer is.
 type ddcmsSurface struct{}
 
 // render answers a refusal by middleware with its own text, marking a 403
-// as the key's (it lacks the role), not the contract's. A handler's error
-// is answered as the seed lists them: a bad request with its specific
-// message, everything else with the seed's fixed texts.
+// as the key's (it lacks the role, or is a customer's: staffOnly), not the
+// contract's. A handler's error is answered as the seed lists them: a bad
+// request with its specific message, everything else with the seed's fixed
+// texts.
 func (ddcmsSurface) render(c *gin.Context, f failure) {
 	if f.Err == nil {
 		if f.Status == http.StatusForbidden {
-			c.Header(forbiddenReasonHeader, "role")
+			reason := "role"
+			if principal(c).Source == auth.SourceCustomer {
+				reason = "customer"
+			}
+			c.Header(forbiddenReasonHeader, reason)
 		}
 		c.String(f.Status, f.Message)
 		return
@@ -50,9 +64,10 @@ func (ddcmsSurface) render(c *gin.Context, f failure) {
 	}
 }
 
-// forbiddenReasonHeader tells the two 403s apart: "protected" is the seed's
+// forbiddenReasonHeader tells the 403s apart: "protected" is the seed's
 // (the contract cannot be used in the API, whoever asks), "role" is a key
-// without the submitter role (another key may succeed).
+// without the submitter role and "customer" a customer key (a staff key
+// with the role may succeed).
 const forbiddenReasonHeader = "X-Forbidden-Reason"
 
 // guidRoute is the seed's {contractId:Guid} route constraint: a contract id
@@ -132,8 +147,8 @@ func (s *server) changeSchedule(c *gin.Context, action domain.ScheduleAction, co
 		changeID = idempotentID(p.TenantID, asked, key)
 	}
 	// The activity finds the contract in the tenant under its lock; this
-	// also keeps a customer key to its own account's contracts. (The
-	// account a contract belongs to never changes.)
+	// answers a missing one at once. (A customer key never gets here:
+	// staffOnly refused it before anything was looked up.)
 	if _, err := s.Store.ContractTerms(ctx, scope(c), contractID); err != nil {
 		s.failAs(c, ddcmsSurface{}, err)
 		return

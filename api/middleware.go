@@ -310,9 +310,17 @@ func requireRole(role auth.Role, sf surface) gin.HandlerFunc {
 // and operators need no such guard, since a customer key is only ever a
 // submitter.
 func tenantWide(sf surface) gin.HandlerFunc {
+	return staffOnly(sf, "a customer key acts only on its own account's contracts")
+}
+
+// staffOnly refuses a customer key with 403 and message before anything is
+// looked up, so the refusal reveals nothing about what the request names:
+// the route is the business's staff's alone (tenantWide, the DDCMS payment
+// schedule).
+func staffOnly(sf surface, message string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if principal(c).Source == auth.SourceCustomer {
-			reject(c, sf, http.StatusForbidden, "a customer key acts only on its own account's contracts")
+			reject(c, sf, http.StatusForbidden, message)
 			c.Abort()
 			return
 		}

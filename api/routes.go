@@ -40,7 +40,7 @@ func (s *server) routes(r *gin.Engine) {
 		cust  = r.Group(crossgradePrefix, s.authenticate(cg))
 		self  = r.Group(selfServicePrefix, s.authenticate(ss))
 		ddcms = r.Group(ddcmsPrefix+"/:clientPrefix/contract/:contractId",
-			s.recoverPanics(dd), guidRoute, s.authenticate(dd), requireRole(auth.RoleSubmitter, dd))
+			s.recoverPanics(dd), guidRoute, s.authenticate(dd), requireRole(auth.RoleSubmitter, dd), staffOnly(dd, ddcmsStaffOnly))
 		term = r.Group(v5Prefix,
 			trackingHeader, s.recoverPanics(v5), s.authenticate(v5), tenantWide(v5))
 
@@ -111,7 +111,8 @@ func (s *server) routes(r *gin.Engine) {
 	self.POST("/contract", requireRole(auth.RoleSubmitter, ss), reads(ss, "preview"), s.changeContract)
 
 	// DDCMS (seed: ddcms-cancel-restart-schedule.txt): a client's own
-	// systems do through it what its staff do in the DDCMS UI.
+	// systems do through it what its staff do in the DDCMS UI. The payment
+	// schedule is the business's: a customer key is refused (staffOnly).
 	ddcms.POST("/cancelSchedule", s.cancelSchedule)
 	ddcms.POST("/restartSchedule", reads(dd, "comment"), s.restartSchedule)
 

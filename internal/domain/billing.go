@@ -18,10 +18,11 @@ const (
 // expired) keeps its schedule as it is once it owes nothing; while it still
 // owes (an early-termination fee, a period it was billed for), its schedule
 // is what decides whether that is collected, so it can still be restarted
-// (a customer who cancelled the schedule before cancelling the contract
-// would otherwise never pay the fee) and cancelled again. Otherwise only the
-// opposite status can be left (cancel an Active schedule, restart a
-// Terminated one).
+// (the fee of a contract cancelled while the business had its schedule
+// cancelled would otherwise never be collected) and cancelled again.
+// Otherwise only the opposite status can be left (cancel an Active
+// schedule, restart a Terminated one). Only staff keys change a schedule:
+// the API refuses a customer key.
 func (a ScheduleAction) Apply(contractStatus, status string, protected, owed bool) (string, error) {
 	if protected {
 		return "", Errorf(KindForbidden, "", "the contract is protected and cannot be changed through the API")

@@ -10,7 +10,6 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
-	"github.com/contractd/contractd/internal/auth"
 	"github.com/contractd/contractd/internal/domain"
 )
 
@@ -111,12 +110,7 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (Schedule
 			return err
 		}
 		if out.clockDeleted {
-			return refuseOnDeletedClock(*current.ClockID, ch.Source)
-		}
-		if next == domain.ScheduleActive && ch.Source == string(auth.SourceCustomer) {
-			if err := restartableByCustomer(ctx, tx, ch.ContractID); err != nil {
-				return err
-			}
+			return refuseOnDeletedClock(*current.ClockID)
 		}
 		// A zero date stores NULL, which coalesce turns into "keep": only a
 		// restart moves the resume date.
@@ -213,34 +207,14 @@ func (out *ScheduleChanged) listUnpaid(ctx context.Context, tx *sqlx.Tx, ch Sche
 // refuseOnDeletedClock refuses a schedule change of a contract on a deleted
 // test clock. Deleting the clock cancelled the contract (and its schedule,
 // unless the contract had ended before) and stopped its workflows, and the
-// clock never moves again: no run would
-// ever collect on that schedule, so a restart would only resume dunnings
-// that wait on the clock for good (a probe's restart left one waiting years
+// clock never moves again: no run would ever collect on that schedule, so a
+// restart would only resume dunnings that wait on the clock for good (a probe's restart left one waiting years
 // ahead, the invoice owed for good), and a cancel would change a schedule
 // that decides nothing any more. The refusal is the seed's 400 with its
 // specific message, as for an ended contract that owes nothing. It names
-// the clock to staff; a customer key (source) is not shown the tenant's
-// test clock ids (a contract read leaves its testClockId out for it too).
-func refuseOnDeletedClock(clockID, source string) error {
-	clock := "test clock " + clockID
-	if source == string(auth.SourceCustomer) {
-		clock = "a test clock"
-	}
+// the clock: only staff keys change a schedule (a customer key is refused
+// before the contract is looked up), and staff see the tenant's clocks.
+func refuseOnDeletedClock(clockID string) error {
 	return domain.Errorf(domain.KindInvalid, "",
-		"The contract is on %s, which is deleted; the schedule of a contract on a deleted test clock can no longer be cancelled or restarted.", clock)
-}
-
-// restartableByCustomer refuses a customer's restart of a schedule the
-// business cancelled (over a dispute, or for not paying, say): a customer
-// undoes its own requests, not the business's (a probe's customer key
-// turned staff's cancellation back on).
-func restartableByCustomer(ctx context.Context, tx *sqlx.Tx, contractID string) error {
-	var source string
-	if err := tx.GetContext(ctx, &source, `SELECT source FROM schedule_events WHERE contract_id = $1 ORDER BY id DESC LIMIT 1`, contractID); err != nil {
-		return fmt.Errorf("read who cancelled the schedule: %w", err)
-	}
-	if source != string(auth.SourceCustomer) {
-		return domain.Errorf(domain.KindForbidden, "", "The contract schedule was cancelled by the business; a customer key restarts only a schedule it cancelled.")
-	}
-	return nil
+		"The contract is on test clock %s, which is deleted; the schedule of a contract on a deleted test clock can no longer be cancelled or restarted.", clockID)
 }
