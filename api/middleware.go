@@ -48,13 +48,19 @@ func (s *server) requestID(c *gin.Context) {
 
 // annotateSpan records the request's ids on its span: an operator holding
 // the request id from a log line or the caller's trace-id finds the trace.
+// A HEAD served as GET (headAsGet) is named and marked as the HEAD it was.
 func annotateSpan(c *gin.Context) {
 	ids := correlation.From(c.Request.Context())
 	attrs := []attribute.KeyValue{attribute.String("contractd.request_id", ids.RequestID)}
 	if ids.TraceID != "" {
 		attrs = append(attrs, attribute.String("contractd.trace_id", ids.TraceID))
 	}
-	trace.SpanFromContext(c.Request.Context()).SetAttributes(attrs...)
+	span := trace.SpanFromContext(c.Request.Context())
+	if sent := sentMethod(c); sent != c.Request.Method {
+		span.SetName(sent + " " + c.FullPath())
+		attrs = append(attrs, attribute.String("http.request.method", sent)) // semconv's key, as otelgin sets it
+	}
+	span.SetAttributes(attrs...)
 	c.Next()
 }
 

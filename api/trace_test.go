@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -80,6 +81,20 @@ func TestTraceContinuesTheCallersTraceparent(t *testing.T) {
 		}
 	}
 	require.Positive(t, statements, "the request's statements are in the caller's trace")
+}
+
+// A HEAD, served as the GET it stands for, is traced as the HEAD it was.
+func TestTraceNamesAHEADAsSent(t *testing.T) {
+	env, spans := tracedEnv(t)
+	resp := env.Do("HEAD", "/api/contracts", env.A.SubmitterKey, nil)
+	require.Equal(t, http.StatusOK, resp.Status)
+	request, _ := requestTrace(spans.GetSpans(), "HEAD /api/contracts")
+	require.True(t, request.SpanContext.IsValid(), "a server span named HEAD /api/contracts")
+	for _, a := range request.Attributes {
+		if a.Key == "http.request.method" {
+			assert.Equal(t, "HEAD", a.Value.AsString())
+		}
+	}
 }
 
 // requestTrace finds the server span named name and every span of its trace.

@@ -94,8 +94,8 @@ func lockForReplacement(ctx context.Context, tx *sqlx.Tx, tenantID string, c *do
 	// The contracts whose amendments it then re-prices are locked by
 	// writes that hold no catalog lock (an approval, a withdrawal, a
 	// schedule change), one short transaction each: those waits are left
-	// unbounded, as everywhere else, so that no re-pricing is thrown away.
-	return known, setLockTimeout(ctx, tx, 0)
+	// as everywhere else, so that no re-pricing is thrown away.
+	return known, restoreLockTimeout(ctx, tx)
 }
 
 // catalogUnchanged reports whether the stored document of the tenant's

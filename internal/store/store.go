@@ -131,11 +131,21 @@ func (e *BusyError) Error() string {
 	return fmt.Sprintf("%s is busy: other writes held it for more than %s; nothing was changed, retry later", e.What, e.Waited)
 }
 
-// setLockTimeout bounds each lock wait of the rest of tx to wait; 0 lifts
-// the bound. A wait that runs out ends tx with SQLSTATE 55P03 (see busyAs).
+// setLockTimeout bounds each lock wait of the rest of tx to wait. A wait
+// that runs out ends tx with SQLSTATE 55P03 (see busyAs).
 func setLockTimeout(ctx context.Context, tx *sqlx.Tx, wait time.Duration) error {
 	if _, err := tx.ExecContext(ctx, `SELECT set_config('lock_timeout', $1, true)`, fmt.Sprintf("%dms", wait.Milliseconds())); err != nil {
 		return fmt.Errorf("set lock_timeout: %w", err)
+	}
+	return nil
+}
+
+// restoreLockTimeout gives the rest of tx the connection's own lock_timeout
+// back (the server's, the database's or the role's, as an operator set it):
+// setting it to 0 would have lifted a bound the operator chose.
+func restoreLockTimeout(ctx context.Context, tx *sqlx.Tx) error {
+	if _, err := tx.ExecContext(ctx, `SET LOCAL lock_timeout TO DEFAULT`); err != nil {
+		return fmt.Errorf("restore lock_timeout: %w", err)
 	}
 	return nil
 }
