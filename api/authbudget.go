@@ -120,7 +120,8 @@ const checkWait = time.Second
 // credentials under way, should all of them fail, would leave a token in
 // its budget; failures arriving together are so checked no more at once
 // than the tokens left, and the rest are refused once they are spent.
-// Meanwhile it waits for one of those checks to end, and looks again: a
+// Meanwhile it waits for one of those checks to end, or for its budget to
+// refill past them, and looks again: a
 // new key's first requests sent together (a load generator's clients
 // starting) wait for its first check, which remembers it, rather than
 // being refused. It waits checkWait at most (then it is refused, for that
@@ -134,9 +135,17 @@ func (f *authFailures) admit(ctx context.Context, a *attempt, now time.Time) (bo
 	start := time.Now()
 	timeout := time.NewTimer(checkWait)
 	defer timeout.Stop()
+	refill := time.NewTimer(0)
+	defer refill.Stop()
 	for ended != nil {
+		var refilled <-chan time.Time
+		if wait > 0 {
+			refill.Reset(wait)
+			refilled = refill.C
+		}
 		select {
 		case <-ended:
+		case <-refilled:
 		case <-timeout.C:
 			return false, checkWait, nil
 		case <-ctx.Done():

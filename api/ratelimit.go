@@ -87,8 +87,10 @@ func (l *keyLimiters) allow(key string, n int, now time.Time) (bool, time.Durati
 // while the checks already under way, should all of them fail, would
 // leave a token in its bucket; the check must then end with release. When
 // it may not start and checks are under way, ended is closed as one of
-// them ends; when none are, the bucket is spent and wait says how long
-// until it holds a token. A key without a bucket has a full one.
+// them ends, and wait says how long until the bucket has refilled enough
+// for one more (none when it cannot: the checks under way are a burst);
+// when none are, the bucket is spent and wait says how long until it holds
+// a token. A key without a bucket has a full one.
 func (l *keyLimiters) claim(key string, now time.Time) (claimed bool, ended <-chan struct{}, wait time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -110,7 +112,10 @@ func (l *keyLimiters) claim(key string, now time.Time) (claimed bool, ended <-ch
 	if c.ended == nil {
 		c.ended = make(chan struct{})
 	}
-	return false, c.ended, 0
+	if n := float64(c.n); n+1 <= float64(l.burst) {
+		wait = time.Duration((n + 1 - tokens) / float64(l.limit) * float64(time.Second))
+	}
+	return false, c.ended, wait
 }
 
 // release ends a check claim let start, taking a token from key's bucket

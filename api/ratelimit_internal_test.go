@@ -148,6 +148,30 @@ func TestAuthFailuresCheckNoMoreAtOnceThanTheBudgetHasLeft(t *testing.T) {
 	assert.Equal(t, 200*time.Millisecond, wait)
 }
 
+// A request waiting behind its address's checks under way goes ahead once
+// the budget has refilled past them, though none has ended: waking only
+// as one ended, it was refused when they were slow (a signed request's
+// body) however full the bucket had grown meanwhile.
+func TestAuthFailuresWaitForTheBudgetToRefillPastTheChecks(t *testing.T) {
+	f := newAuthFailures(5) // bursts of 10, a token each 200ms
+	now := time.Unix(1_800_000_000, 0)
+	for range 5 {
+		f.byAddress.spend("192.0.2.1", now)
+	}
+	for i := range 5 {
+		ok, _ := admitNow(t, f, &attempt{address: "192.0.2.1"}, now)
+		require.True(t, ok, "check %d of the five tokens left", i+1)
+	}
+	next := attempt{address: "192.0.2.1"}
+	ok, ended, wait := f.try(&next, now)
+	require.False(t, ok)
+	require.NotNil(t, ended)
+	assert.Equal(t, 200*time.Millisecond, wait, "a sixth token")
+	ok, _, err := f.admit(t.Context(), &next, now)
+	require.NoError(t, err)
+	assert.True(t, ok, "admitted as the token came, no check having ended")
+}
+
 // A request waiting for its address's check finds its credential
 // remembered once that check succeeds (a new key's first requests, sent
 // together); one whose client hangs up stops waiting.
