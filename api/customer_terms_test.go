@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
@@ -246,4 +247,63 @@ func TestCustomerContractsAreCheckedAgainWhenCreated(t *testing.T) {
 	assert.Equal(t, string(domain.KindForbidden), appErr.Type())
 	assert.Contains(t, appErr.Message(), "expirationDate: a customer key cannot make it 2028-04-01")
 	assert.Zero(t, env.CountRows("contracts"), "nothing refused was created")
+}
+
+// A customer key's terms change is mode-only: the numbers are the
+// contract's on the change's date however often it is planned again. A
+// customer opts out (EXPIRE) from tomorrow on the numbers the contract has
+// when it asks; the business then raises the uplift today. The opt-out,
+// re-based after the raise, keeps it: it had put the uplift the contract
+// had when asked back on its date. The clock is moved to 20 seconds before
+// midnight, so that tomorrow comes within seconds of real time.
+func TestCustomerKeysOptOutKeepsAnUpliftTheBusinessRaisesBeforeIt(t *testing.T) {
+	env := newAmendmentEnv(t)
+	ct := fiveSeats(env, map[string]any{"renewal": autoRenew(350)})
+	id := ct["id"].(string)
+	customer := env.NewCustomerKey(env.A, ct["accountNumber"].(string))
+	env.Clock.Set(time.Date(2026, 3, 15, 23, 59, 40, 0, time.UTC))
+
+	optOut := termsChange(id, map[string]any{"mode": "EXPIRE", "termMonths": 12, "upliftBasisPoints": 350, "noticeDays": 30})
+	optOut["effectiveDate"] = "2026-03-16"
+	resp := change(env, customer, optOut)
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	customers := resp.JSON(t)["quote"].(map[string]any)
+	require.Equal(t, "SCHEDULED", customers["status"])
+	raise := change(env, env.A.SubmitterKey, termsChange(id, autoRenew(500)))
+	require.Equal(t, http.StatusOK, raise.Status, "%s", raise.Body)
+	require.Equal(t, "APPLIED", raise.JSON(t)["quote"].(map[string]any)["status"])
+	assert.Equal(t, renewalRead("AUTO_RENEW", 12, 500, 30), contractRead(env, id)()["renewal"])
+
+	require.Eventually(t, func() bool { return amendment(t, env, customers["id"].(string))["status"] == "APPLIED" }, 60*time.Second, 200*time.Millisecond)
+	assert.Equal(t, renewalRead("EXPIRE", 12, 500, 30), contractRead(env, id)()["renewal"], "the customer's mode, the business's uplift")
+}
+
+// A customer key gives the mode alone: the numbers it leaves out are the
+// contract's, not the defaults (12, 0 and 30), which its change would have
+// had to repeat. A request may not say it is mode-only itself.
+func TestCustomerKeyChangesTheModeAlone(t *testing.T) {
+	env := newAmendmentEnv(t)
+	terms := map[string]any{"mode": "AUTO_RENEW", "termMonths": 24, "upliftBasisPoints": 350, "noticeDays": 60}
+	ct := fiveSeats(env, map[string]any{"renewal": terms})
+	id := ct["id"].(string)
+	customer := env.NewCustomerKey(env.A, ct["accountNumber"].(string))
+
+	preview := env.Do("POST", "/api/selfService/contract?preview=true", customer, termsChange(id, map[string]any{"mode": "EXPIRE"}))
+	require.Equal(t, http.StatusOK, preview.Status, "%s", preview.Body)
+	optOut := change(env, customer, termsChange(id, map[string]any{"mode": "EXPIRE"}))
+	require.Equal(t, http.StatusOK, optOut.Status, "%s", optOut.Body)
+	assert.Equal(t, "APPLIED", optOut.JSON(t)["quote"].(map[string]any)["status"])
+	assert.Equal(t, renewalRead("EXPIRE", 24, 350, 60), contractRead(env, id)()["renewal"])
+
+	msg := requireForbiddenTerm(t, "/api/selfService/contract", change(env, customer, termsChange(id, map[string]any{"mode": "AUTO_RENEW", "upliftBasisPoints": 0})), "renewal.upliftBasisPoints")
+	assert.Contains(t, msg, "has 350")
+	back := change(env, customer, termsChange(id, map[string]any{"mode": "AUTO_RENEW", "noticeDays": 60}))
+	require.Equal(t, http.StatusOK, back.Status, "%s", back.Body)
+	assert.Equal(t, renewalRead("AUTO_RENEW", 24, 350, 60), contractRead(env, id)()["renewal"])
+
+	claimed := termsChange(id, map[string]any{"mode": "EXPIRE", "upliftBasisPoints": 0})
+	claimed["modeOnly"] = true
+	resp := change(env, env.A.SubmitterKey, claimed)
+	assert.Equal(t, http.StatusBadRequest, resp.Status, "%s", resp.Body)
+	assert.Equal(t, renewalRead("AUTO_RENEW", 24, 350, 60), contractRead(env, id)()["renewal"])
 }

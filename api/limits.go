@@ -197,6 +197,7 @@ var bodySchemas = []bodySchema{
 		"payload.offerings[].products[].quantity":  quantity,
 		"requireApproval":                          boolean,
 		"crossgrade":                               refused,
+		"modeOnly":                                 refused,
 		"renewal":                                  noted(object, "RENEWAL_TERMS_CHANGE only"),
 	}, prefixed("renewal.", renewalTermsLimits))),
 	body[crossgradeRequest]("crossgrade: POST /api/customers/{customerId}/contracts/{contractRef}/crossgrade", map[string]limit{
@@ -333,8 +334,7 @@ var paramLimits = map[string]limit{
 	"clientPrefix":  ident(32),
 }
 
-// queryLimits bound the query parameters the API reads; any other is still
-// held to queryDefault.
+// queryLimits bound the query parameters the API reads; any other is held to queryDefault.
 var queryLimits = map[string]limit{
 	"pageSize":          pattern(4, `^[0-9]+$`, "digits"),
 	"pageToken":         pattern(256, `^[A-Za-z0-9_-]+$`, "base64url"),

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -88,6 +89,17 @@ func (s *server) changeContract(c *gin.Context) {
 		return
 	}
 	p := principal(c)
+	var asked *domain.TermsAsked
+	if p.Source == auth.SourceCustomer && ch.Action == domain.RenewalTermsChange {
+		// A customer key decides the mode alone: the numbers stay the
+		// contract's on the change's date, as re-basing finds them, and
+		// the ones it gave are only checked against them.
+		ch.ModeOnly = true
+		if asked, err = termsAsked(body); err != nil {
+			s.failAs(c, selfServiceSurface{action: ch.Action}, err)
+			return
+		}
+	}
 	basis, err := s.Store.ContractChangeBasis(c.Request.Context(), scope(c), ch.ContractID)
 	if err != nil {
 		s.failAs(c, selfServiceSurface{action: ch.Action}, notFoundAs(err, "contract %q does not exist", ch.ContractID))
@@ -105,7 +117,7 @@ func (s *server) changeContract(c *gin.Context) {
 	preview := previewing(c)
 	quote, err := domain.PlanOnTimeline(domain.Preflight{
 		Catalog: &basis.Catalog, Contract: ct, Change: ch, Today: domain.DateOf(ct.Now(s.Now())), Charges: charges,
-		Customer: p.Source == auth.SourceCustomer,
+		Customer: p.Source == auth.SourceCustomer, Asked: asked,
 	}, basis.Timeline)
 	respond := func(out flow.Outcome) { s.respondAmendment(c, ch.Action, out) }
 	if err != nil {
@@ -271,4 +283,19 @@ func (s *server) respondAmendment(c *gin.Context, action domain.Action, out flow
 		resp.ErrorMessage = fmt.Sprintf("amendment %s is %s", am.ID, am.Status)
 		c.JSON(http.StatusConflict, resp)
 	}
+}
+
+// termsAsked reads the numbers a terms change's body gave, nil where it
+// left them out (decoded already, so it decodes).
+func termsAsked(body []byte) (*domain.TermsAsked, error) {
+	var req struct {
+		Renewal *domain.TermsAsked `json:"renewal"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, fmt.Errorf("read renewal terms: %w", err)
+	}
+	if req.Renewal == nil {
+		return &domain.TermsAsked{}, nil
+	}
+	return req.Renewal, nil
 }

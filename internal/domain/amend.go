@@ -67,6 +67,12 @@ type Change struct {
 	Crossgrade *CrossgradeChange `json:"crossgrade,omitempty"`
 	// Renewal are the new terms of a RENEWAL_TERMS_CHANGE.
 	Renewal *RenewalTerms `json:"renewal,omitempty"`
+	// ModeOnly is set by the API on a customer key's RENEWAL_TERMS_CHANGE:
+	// only Renewal.Mode is the requester's, and the numbers are the
+	// contract's on the change's date, taken again each time the change is
+	// planned (see PlanTermsChange). A change recorded without it keeps the
+	// numbers it gave. Never a field of a request.
+	ModeOnly bool `json:"modeOnly,omitempty"`
 }
 
 // SelfServiceActions are the actions a client may ask for on the
@@ -83,6 +89,9 @@ func (c Change) Validate() error {
 	}
 	if c.Crossgrade != nil {
 		return Errorf(KindInvalid, "crossgrade", "crossgrade is not a field of a self-service request")
+	}
+	if c.ModeOnly {
+		return Errorf(KindInvalid, "modeOnly", "modeOnly is not a field of a self-service request")
 	}
 	if c.RelativeEffectiveDate != "" && c.RelativeEffectiveDate != NextBillCycle && c.RelativeEffectiveDate != EndOfTerm {
 		return Errorf(KindInvalid, "relativeEffectiveDate", "relativeEffectiveDate must be %s or %s", NextBillCycle, EndOfTerm)

@@ -44,6 +44,33 @@ func customerTerms(set, asked RenewalTerms, field, whose string) *Error {
 	return nil
 }
 
+// TermsAsked are the numbers a customer key's terms change gave, nil where
+// it left them out. Its change is mode-only (Change.ModeOnly): the numbers
+// are the contract's whatever it gives, so one it gives that differs from
+// them is refused, to tell it so, and one left out is the contract's.
+type TermsAsked struct {
+	TermMonths        *int `json:"termMonths"`
+	UpliftBasisPoints *int `json:"upliftBasisPoints"`
+	NoticeDays        *int `json:"noticeDays"`
+}
+
+// over is terms with the numbers a gave in place of its own; a nil a
+// (not known) gave none.
+func (a *TermsAsked) over(terms RenewalTerms) RenewalTerms {
+	if a == nil {
+		return terms
+	}
+	for _, f := range []struct {
+		asked *int
+		to    *int
+	}{{a.TermMonths, &terms.TermMonths}, {a.UpliftBasisPoints, &terms.UpliftBasisPoints}, {a.NoticeDays, &terms.NoticeDays}} {
+		if f.asked != nil {
+			*f.to = *f.asked
+		}
+	}
+	return terms
+}
+
 // CustomerContracts refuses a contract a customer key asks to create on
 // terms other than the business's; requested are planned (PlanContracts),
 // so their offerings exist. Its renewal terms, when it gives any,

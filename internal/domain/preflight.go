@@ -19,6 +19,11 @@ type Preflight struct {
 	// Customer is set when a customer key makes the change: it may not
 	// change the business's renewal terms (customerTerms).
 	Customer bool
+	// Asked are the numbers a customer key's terms change gave, where the
+	// request is at hand (the API); nil where it is not (the amendment's
+	// activity), where a mode-only change's numbers are the contract's and
+	// only its mode is checked.
+	Asked *TermsAsked
 }
 
 // PlanChange validates a self-service change or a crossgrade against the
@@ -31,7 +36,7 @@ func PlanChange(p Preflight) (Quote, error) {
 	case Renewal:
 		return PlanRenewal(p.Catalog, p.Contract, p.Change.EffectiveDate)
 	case RenewalTermsChange:
-		return PlanTermsChange(p.Catalog, p.Contract, p.Change, p.Today, p.Customer)
+		return PlanTermsChange(p.Catalog, p.Contract, p.Change, p.Today, p.Customer, p.Asked)
 	}
 	return PlanAmendment(p.Catalog, p.Contract, p.Change, p.Today, p.Charges)
 }

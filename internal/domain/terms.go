@@ -223,15 +223,26 @@ func termEndPeriod(ct Contract, date Date) Period {
 }
 
 // PlanTermsChange prices a RENEWAL_TERMS_CHANGE: the lines stay, the terms
-// change from its date. ct is the contract as it will be on that date, so a
-// customer's change (customer) is held to the terms it will have then
-// (customerTerms).
-func PlanTermsChange(cat *Catalog, ct Contract, ch Change, today Date, customer bool) (Quote, error) {
+// change from its date. ct is the contract as it will be on that date. A
+// mode-only change (a customer key's, ch.ModeOnly) takes its mode from the
+// request and termMonths, upliftBasisPoints and noticeDays from ct, so
+// planned again (re-basing) after the business changes them before its
+// date, it keeps the business's numbers rather than putting back the ones
+// the contract had when it was asked. A customer's change (customer) is held
+// to the terms the contract will have then (customerTerms): of a mode-only
+// one, the numbers the request gave (asked, when known) and the mode; of one
+// recorded before changes were mode-only, all its terms, as then.
+func PlanTermsChange(cat *Catalog, ct Contract, ch Change, today Date, customer bool, asked *TermsAsked) (Quote, error) {
 	effective, period, err := changeableOn(ct, ch, today)
 	if err != nil {
 		return Quote{}, err
 	}
+	set := ct.Renewal.WithDefaults()
 	terms := ch.Renewal.WithDefaults()
+	if ch.ModeOnly {
+		terms = set
+		terms.Mode = ch.Renewal.Mode
+	}
 	if ct.Renewal.Mode == Evergreen && terms.Mode != Evergreen && !effective.Before(ct.ExpirationDate) {
 		// Its term ended on the expiration date: there is no end left to
 		// renew or expire at, only a cancellation.
@@ -239,7 +250,14 @@ func PlanTermsChange(cat *Catalog, ct Contract, ch Change, today Date, customer 
 			"contract %s is evergreen past its minimum term (%s): it runs until it is cancelled, and its renewal mode can no longer change", ct.Number, ct.ExpirationDate)
 	}
 	if customer {
-		if err := customerTerms(ct.Renewal.WithDefaults(), terms, "renewal", fmt.Sprintf("contract %s, on %s,", ct.Number, effective)); err != nil {
+		want := terms
+		if ch.ModeOnly {
+			want = asked.over(terms)
+		}
+		if err := customerTerms(set, want, "renewal", fmt.Sprintf("contract %s, on %s,", ct.Number, effective)); err != nil {
+			if ch.ModeOnly {
+				err.Message += "; leave termMonths, upliftBasisPoints and noticeDays out and they stay the contract's"
+			}
 			return Quote{}, err
 		}
 	}
