@@ -114,6 +114,11 @@ func (s *server) createContractAction(c *gin.Context) {
 		return
 	}
 	p := principal(c)
+	hash := requestHash(body)
+	key := idempotencyKey(c)
+	if s.repeatedAction(c, key, hash, requested) {
+		return
+	}
 	// Validate before starting anything, so a bad request leaves no rows and
 	// no workflow.
 	today, err := s.contractsToday(c, &req)
@@ -125,23 +130,8 @@ func (s *server) createContractAction(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-
-	hash := requestHash(body)
-	key := idempotencyKey(c)
 	actionID := uuid.NewString()
 	if key != "" {
-		earlier, err := s.Store.ContractActionByIdempotencyKey(c.Request.Context(), p.TenantID, key)
-		switch {
-		case err == nil && earlier.RequestHash == hash:
-			c.JSON(http.StatusOK, toContractActionResponse(c, flow.ContractAction(earlier), requested))
-			return
-		case err == nil:
-			s.fail(c, domain.ErrIdempotencyKeyReused)
-			return
-		case !errors.Is(err, store.ErrNotFound):
-			s.fail(c, err)
-			return
-		}
 		actionID = idempotentID(p.TenantID, "contract-action", key)
 	}
 
@@ -169,6 +159,33 @@ func (s *server) createContractAction(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, toContractActionResponse(c, action, requested))
+}
+
+// repeatedAction answers a request repeated with the same Idempotency-Key
+// (key, in the caller's namespace; hash identifies the body) with what the
+// first one got, and reports whether it answered. It looks before the
+// request's contracts are checked: those checks depend on the day (their
+// dates, the renewals they would catch up), a test clock's time and the
+// tenant's default terms, all of which may have moved since the first was
+// taken, and a client retrying a request that succeeded must get its
+// contracts, not a refusal it would read as "not created" and send anew
+// under another key.
+func (s *server) repeatedAction(c *gin.Context, key, hash string, requested []domain.RequestedContract) bool {
+	if key == "" {
+		return false
+	}
+	earlier, err := s.Store.ContractActionByIdempotencyKey(c.Request.Context(), principal(c).TenantID, key)
+	switch {
+	case err == nil && earlier.RequestHash == hash:
+		c.JSON(http.StatusOK, toContractActionResponse(c, flow.ContractAction(earlier), requested))
+	case err == nil:
+		s.fail(c, domain.ErrIdempotencyKeyReused)
+	case !errors.Is(err, store.ErrNotFound):
+		s.fail(c, err)
+	default:
+		return false
+	}
+	return true
 }
 
 // contractsToday is the business date a request's contracts are checked
