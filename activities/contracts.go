@@ -34,6 +34,9 @@ func (a *Contracts) CreateContracts(ctx context.Context, in flow.CreateContracts
 				// A customer's contracts are held to the business's terms
 				// here too, on the catalog stored with them: the tenant's
 				// default renewal may have changed since the API checked.
+				// PlanContracts gave a mode-only renewal that catalog's
+				// numbers (the ones the request gave travel with it:
+				// RequestedContract.RenewalAsked).
 				err = domain.CustomerContracts(cat, in.Contracts)
 			}
 			return plans, err

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -105,6 +106,10 @@ func (s *server) createContractAction(c *gin.Context) {
 		return
 	}
 	requested, err := req.validate()
+	p := principal(c)
+	if err == nil && p.Source == auth.SourceCustomer {
+		err = renewalsAsked(body, requested)
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -113,7 +118,6 @@ func (s *server) createContractAction(c *gin.Context) {
 		s.fail(c, domain.Errorf(domain.KindForbidden, "accountNumber", "a customer key creates contracts only for its own account"))
 		return
 	}
-	p := principal(c)
 	hash := requestHash(body)
 	key := idempotencyKey(c)
 	if s.repeatedAction(c, key, hash, requested) {
@@ -186,6 +190,34 @@ func (s *server) repeatedAction(c *gin.Context, key, hash string, requested []do
 		return false
 	}
 	return true
+}
+
+// renewalsAsked records on a customer key's requested contracts the numbers
+// each one's renewal gave (domain.RequestedContract.RenewalAsked), read from
+// the request's body (decoded already, so it decodes), whose items validate
+// flattened in this order: its renewal is mode-only, as its terms change
+// is, the numbers left out the tenant's default renewal's, not the
+// service's. A staff key's keep WithDefaults' (README, "Which numbers a
+// request may give").
+func renewalsAsked(body []byte, requested []domain.RequestedContract) error {
+	var req struct {
+		Actions []struct {
+			CreateContractWithPlan []struct {
+				Renewal *domain.TermsAsked `json:"renewal"`
+			} `json:"createContractWithPlan"`
+		} `json:"actions"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return fmt.Errorf("read renewal terms: %w", err)
+	}
+	i := 0
+	for _, a := range req.Actions {
+		for _, item := range a.CreateContractWithPlan {
+			requested[i].RenewalAsked = item.Renewal
+			i++
+		}
+	}
+	return nil
 }
 
 // contractsToday is the business date a request's contracts are checked

@@ -125,13 +125,13 @@ func TestCustomerKeyCreatesContractsOnTheBusinesssTerms(t *testing.T) {
 	termination := createTermination(t, env, "Mild exit")
 	requireForbiddenTerm(t, path, create(customer, map[string]any{"contractTerminationId": termination}), field+"contractTerminationId")
 
-	// The tenant renews at +2 % for two years: a customer choosing the mode
-	// alone would otherwise get the defaults' 0 uplift.
+	// The tenant renews at +2 % for two years: a customer may not give
+	// its contract the service's 0 uplift instead.
 	cat := demo.Catalog()
 	cat.Renewal = &domain.RenewalTerms{Mode: domain.AutoRenew, TermMonths: 24, UpliftBasisPoints: 200, NoticeDays: 60}
 	put := env.Do("PUT", "/api/catalog", env.A.OperatorKey, cat)
 	require.Equal(t, http.StatusOK, put.Status, "%s", put.Body)
-	msg := requireForbiddenTerm(t, path, create(customer, renewal(map[string]any{"mode": "EXPIRE"})), field+"renewal.upliftBasisPoints")
+	msg := requireForbiddenTerm(t, path, create(customer, renewal(map[string]any{"mode": "EXPIRE", "upliftBasisPoints": 0})), field+"renewal.upliftBasisPoints")
 	assert.Contains(t, msg, "the tenant's default renewal has 200")
 	assert.Zero(t, env.CountRows("contracts"), "nothing refused was created")
 

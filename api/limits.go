@@ -179,7 +179,7 @@ var bodySchemas = []bodySchema{
 		"actions[].createContractWithPlan[].protected":             boolean,
 		"actions[].createContractWithPlan[].contractTerminationId": dbID,
 		"actions[].createContractWithPlan[].renewal":               noted(object, "omitted: the tenant's default (catalog renewal), else EXPIRE"),
-	}, prefixed("actions[].createContractWithPlan[].renewal.", renewalTermsLimits))),
+	}, prefixed("actions[].createContractWithPlan[].renewal.", contractRenewalLimits))),
 	body[domain.Change]("self-service: POST /api/selfService/contract", merge(map[string]limit{
 		"action":                                   ident(32),
 		"contractId":                               ident(maxID),
@@ -199,7 +199,7 @@ var bodySchemas = []bodySchema{
 		"crossgrade":                               refused,
 		"modeOnly":                                 refused,
 		"renewal":                                  noted(object, "RENEWAL_TERMS_CHANGE only"),
-	}, prefixed("renewal.", renewalTermsLimits))),
+	}, prefixed("renewal.", contractRenewalLimits))),
 	body[crossgradeRequest]("crossgrade: POST /api/customers/{customerId}/contracts/{contractRef}/crossgrade", map[string]limit{
 		"salesItemCode":        ident(maxID),
 		"referrer":             text(maxName), // the domain's own limit (50) is a 90063 in the seed's fault order
@@ -387,14 +387,4 @@ func thousands(n int64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
-}
-
-// renewalTermsLimits bound a contract's renewal terms where a request gives
-// them. A number given is kept: 0, which stored terms hold for one left out
-// (domain.RenewalTerms.WithDefaults), is refused rather than replaced.
-var renewalTermsLimits = map[string]limit{
-	"mode":              noted(ident(32), "AUTO_RENEW, EXPIRE or EVERGREEN"),
-	"termMonths":        noted(integer(1, domain.MaxTermMonths), "omitted: 12"),
-	"upliftBasisPoints": noted(integer(-domain.MaxUpliftBasis, domain.MaxUpliftBasis), "350 = 3.5 %"),
-	"noticeDays":        noted(integer(1, domain.MaxNoticeDays), "omitted: 30; only AUTO_RENEW gives notice"),
 }

@@ -54,7 +54,7 @@ func CheckCatchUp(requested []RequestedContract, plans []ContractPlan, today Dat
 		if n > MaxCatchUpRenewals {
 			r := requested[i]
 			from := ""
-			if r.Renewal == nil {
+			if r.termMonthsDefault() {
 				from = " (the tenant's default renewal terms, from its catalog)"
 			}
 			return Errorf(KindUnprocessable, r.Field+".expirationDate",

@@ -66,6 +66,10 @@ func TestCatchUpIsBoundedPerContractAndPerRequest(t *testing.T) {
 		err.Error())
 	err = CheckCatchUp(requested(plans, false), plans, today)
 	assert.ErrorContains(t, err, "renewal.termMonths 1 (the tenant's default renewal terms, from its catalog), would renew the contract 60 times")
+	// A customer key's renewal giving the mode alone has the default's termMonths too.
+	modeOnly := requested(plans, true)
+	modeOnly[1].RenewalAsked = &TermsAsked{}
+	assert.ErrorContains(t, CheckCatchUp(modeOnly, plans, today), "renewal.termMonths 1 (the tenant's default renewal terms, from its catalog), would renew")
 
 	// Eight at the bound are 96 renewals; a ninth makes 108.
 	plans = make([]ContractPlan, 8, 9)

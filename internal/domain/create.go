@@ -35,8 +35,9 @@ type ContractPlan struct {
 const DefaultPaymentMethod = "pm_ok"
 
 // PlanContract validates a requested contract against the catalog and prices
-// it. field is the request path of the item, used in error messages.
-func PlanContract(c *Catalog, nc NewContract, field string) (ContractPlan, error) {
+// it; r.Field, the request path of the item, names it in error messages.
+func PlanContract(c *Catalog, r RequestedContract) (ContractPlan, error) {
+	nc, field := r.NewContract, r.Field
 	if nc.PlanID == "" {
 		return ContractPlan{}, Errorf(KindInvalid, field+".planId", "%s.planId is required", field)
 	}
@@ -91,9 +92,8 @@ func PlanContract(c *Catalog, nc NewContract, field string) (ContractPlan, error
 			return ContractPlan{}, Errorf(KindInvalid, field+".viewingCardNumber", "%s.viewingCardNumber %q is for %s, not %s", field, n, c.ViewingCards[idx].Currency, currency)
 		}
 	}
-	terms := c.DefaultRenewal()
+	terms := r.terms(c.DefaultRenewal())
 	if nc.Renewal != nil {
-		terms = nc.Renewal.WithDefaults()
 		if err := terms.Validate(field + ".renewal"); err != nil {
 			return ContractPlan{}, err
 		}
@@ -110,13 +110,48 @@ func PlanContract(c *Catalog, nc NewContract, field string) (ContractPlan, error
 type RequestedContract struct {
 	Field string `json:"field"`
 	NewContract
+	// RenewalAsked are the numbers of the renewal a customer key's contract
+	// gives, nil where it left them out, recorded by the API from the
+	// request's body: its renewal is mode-only in effect, as the key's terms
+	// change is (Change.ModeOnly), so the contract takes the tenant's
+	// default renewal's numbers with its mode (terms) and the numbers it gave
+	// are only checked against them (CustomerContracts). It travels with the
+	// request to the workflow's activity, which plans and checks the
+	// contracts again without the body, on the catalog it stores them with.
+	// Nil for a staff key's contract, whose numbers left out are the
+	// service's (WithDefaults: README, "Which numbers a request may give"),
+	// for one that gives no renewal, and for a customer's requested before
+	// it existed (a history from then), checked as then. Never a field of a
+	// request, which decodes a NewContract.
+	RenewalAsked *TermsAsked `json:"renewalAsked,omitempty"`
+}
+
+// terms are the renewal terms r is created with, def the tenant's default
+// renewal: def when r gives none; def's numbers with r's mode when its
+// renewal is mode-only (RenewalAsked); else r's own, its numbers left out
+// the service's.
+func (r RequestedContract) terms(def RenewalTerms) RenewalTerms {
+	switch {
+	case r.Renewal == nil:
+		return def
+	case r.RenewalAsked != nil:
+		def.Mode = r.Renewal.Mode
+		return def
+	}
+	return r.Renewal.WithDefaults()
+}
+
+// termMonthsDefault reports whether r's termMonths is the tenant's default
+// renewal's: r gives no renewal, or a mode-only one without it.
+func (r RequestedContract) termMonthsDefault() bool {
+	return r.Renewal == nil || (r.RenewalAsked != nil && r.RenewalAsked.TermMonths == nil)
 }
 
 // PlanContracts plans every requested contract, stopping at the first invalid one.
 func PlanContracts(c *Catalog, requested []RequestedContract) ([]ContractPlan, error) {
 	plans := make([]ContractPlan, 0, len(requested))
 	for _, r := range requested {
-		p, err := PlanContract(c, r.NewContract, r.Field)
+		p, err := PlanContract(c, r)
 		if err != nil {
 			return nil, err
 		}

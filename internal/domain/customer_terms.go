@@ -20,10 +20,12 @@ import "fmt"
 // a rule most tenants do not have.
 
 // customerTerms refuses renewal terms a customer key asks for, asked, that
-// change the business's, set (both filled by WithDefaults): the terms the
-// contract has on the change's date or, for a contract the key creates, the
-// tenant's default. field is the terms' request path; whose names set for a
-// message ("contract CT-…, on 2026-03-01,").
+// change the business's, set: the terms the contract has on the change's
+// date or, for a contract the key creates, the tenant's default. Both are
+// whole: the numbers asked left out are set's for a mode-only request
+// (TermsAsked.over), the service's (WithDefaults) for one recorded before.
+// field is the terms' request path; whose names set for a message
+// ("contract CT-…, on 2026-03-01,").
 func customerTerms(set, asked RenewalTerms, field, whose string) *Error {
 	refuse := func(name string, was, is any) *Error {
 		return Errorf(KindForbidden, field+"."+name,
@@ -44,10 +46,12 @@ func customerTerms(set, asked RenewalTerms, field, whose string) *Error {
 	return nil
 }
 
-// TermsAsked are the numbers a customer key's terms change gave, nil where
-// it left them out. Its change is mode-only (Change.ModeOnly): the numbers
-// are the contract's whatever it gives, so one it gives that differs from
-// them is refused, to tell it so, and one left out is the contract's.
+// TermsAsked are the renewal numbers a customer key's request gave, nil
+// where it left them out: of its terms change, or of a contract it creates
+// (RequestedContract.RenewalAsked). Either is mode-only: the numbers are
+// the business's whatever it gives (the contract's on the change's date, or
+// the tenant's default renewal's), so one it gives that differs from them
+// is refused, to tell it so, and one left out is the business's.
 type TermsAsked struct {
 	TermMonths        *int `json:"termMonths"`
 	UpliftBasisPoints *int `json:"upliftBasisPoints"`
@@ -73,13 +77,15 @@ func (a *TermsAsked) over(terms RenewalTerms) RenewalTerms {
 
 // CustomerContracts refuses a contract a customer key asks to create on
 // terms other than the business's; requested are planned (PlanContracts),
-// so their offerings exist. Its renewal terms, when it gives any,
-// must be the tenant's default but for the mode (see customerTerms): left
-// out, the contract takes that default, as for any key, so a customer
-// wanting it to expire (or renew) at its end gives the default's numbers
-// with its mode, or changes the mode once the contract exists. Its first
-// term is no longer than the default's (customerFirstTerm), and it is not
-// protected (customerProtected). Its contractTerminationId, when it gives
+// so their offerings exist. Its renewal terms, when it gives any, are the
+// tenant's default but for the mode (see customerTerms), as its terms
+// change keeps the contract's: a renewal the API recorded as mode-only
+// (RenewalAsked) takes the default's numbers, those it leaves out included,
+// and one it gives other than the default's is refused; one recorded before
+// (RenewalAsked nil) is held to the numbers it gave, left out the service's
+// 12, 0 and 30, as then. Left out, the contract takes that default, as for
+// any key. Its first term is no longer than the default's
+// (customerFirstTerm), and it is not protected (customerProtected). Its contractTerminationId, when it gives
 // one, must be its offering's, the early-termination fee the business set
 // for it: another of the tenant's terminations may owe less, or nothing.
 // The rest of a new contract is priced from the catalog, as for any key:
@@ -91,9 +97,14 @@ func CustomerContracts(c *Catalog, requested []RequestedContract) error {
 		if r.Protected {
 			return customerProtected(r)
 		}
+		terms := r.terms(set)
 		if r.Renewal != nil {
-			if err := customerTerms(set, r.Renewal.WithDefaults(), r.Field+".renewal", "the tenant's default renewal"); err != nil {
-				err.Message += "; leave renewal out for the tenant's default, or give its numbers with the mode chosen"
+			if err := customerTerms(set, r.RenewalAsked.over(terms), r.Field+".renewal", "the tenant's default renewal"); err != nil {
+				way := "give its numbers with the mode chosen"
+				if r.RenewalAsked != nil {
+					way = "give the mode alone: termMonths, upliftBasisPoints and noticeDays left out are the default's"
+				}
+				err.Message += "; leave renewal out for the tenant's default, or " + way
 				return err
 			}
 		}

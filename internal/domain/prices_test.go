@@ -50,8 +50,8 @@ func lineOf(t *testing.T, lines []Line, offering string) Line {
 
 func TestANewContractLocksTheCatalogPrices(t *testing.T) {
 	cat := pricesCatalog()
-	plan, err := PlanContract(cat, NewContract{PlanID: "team", EffectiveDate: d("2026-01-01"), ExpirationDate: d("2027-01-01"),
-		Currency: []string{"USD"}, Quantities: map[string]int64{"seat": 3}}, "contracts[0]")
+	plan, err := PlanContract(cat, RequestedContract{Field: "contracts[0]", NewContract: NewContract{PlanID: "team", EffectiveDate: d("2026-01-01"), ExpirationDate: d("2027-01-01"),
+		Currency: []string{"USD"}, Quantities: map[string]int64{"seat": 3}}})
 	require.NoError(t, err)
 	assert.Equal(t, []ProductQuantity{{ProductID: "seat", Quantity: 3, UnitPrice: unitPrice(1500)}, {ProductID: "tb", Quantity: 1, UnitPrice: unitPrice(500)}}, plan.Line.Products)
 	assert.EqualValues(t, 5000, plan.Line.RecurringAmount)
@@ -214,8 +214,8 @@ func TestLinesWithTheSamePricesAreEqual(t *testing.T) {
 // The README's example: a renewal's uplift survives the next change.
 func TestAnUpliftSurvivesTheNextChange(t *testing.T) {
 	cat := pricesCatalog()
-	plan, err := PlanContract(cat, NewContract{PlanID: "team", EffectiveDate: d("2026-01-01"), ExpirationDate: d("2027-01-01"),
-		Currency: []string{"USD"}, Quantities: map[string]int64{"seat": 5}}, "contracts[0]")
+	plan, err := PlanContract(cat, RequestedContract{Field: "contracts[0]", NewContract: NewContract{PlanID: "team", EffectiveDate: d("2026-01-01"), ExpirationDate: d("2027-01-01"),
+		Currency: []string{"USD"}, Quantities: map[string]int64{"seat": 5}}})
 	require.NoError(t, err)
 	renewed, err := UpliftLines(cat.MoneyLimits(), []Line{plan.Line}, 350, "lines")
 	require.NoError(t, err)
