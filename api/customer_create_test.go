@@ -111,3 +111,48 @@ func TestCustomerContractsGivingTheModeAloneTakeTheDefaultTheyAreStoredWith(t *t
 	assert.Contains(t, appErr.Message(), "renewal.upliftBasisPoints: a customer key cannot make it 0 where the tenant's default renewal has 300")
 	assert.Equal(t, 1, env.CountRows("contracts"), "nothing refused was created")
 }
+
+// An evergreen contract's expirationDate ends its minimum term, past which
+// it owes no early-termination fee: a customer key had created one ending
+// a day after it started, so a day was all it was committed to. A
+// customer's evergreen contract has the business's minimum term, the
+// default's termMonths (the bound it already had from above), and the
+// refusal says which date to send. A contract the customer makes expire or
+// renew may still be shorter, and a staff key sets any dates.
+func TestCustomerKeysEvergreenContractHasTheBusinesssMinimumTerm(t *testing.T) {
+	env := newAmendmentEnv(t)
+	const account, path = "ACC-CUST-EVERGREEN", "/api/contract-actions"
+	const field = "actions[0].createContractWithPlan[0].expirationDate"
+	customer := env.NewCustomerKey(env.A, account)
+	setDefaultRenewal(t, env, domain.RenewalTerms{Mode: domain.Evergreen, TermMonths: 12, UpliftBasisPoints: 300, NoticeDays: 30})
+	create := func(key, expiration string, renewal map[string]any) testkit.Response {
+		item := map[string]any{"effectiveDate": "2026-04-01", "expirationDate": expiration}
+		if renewal != nil {
+			item["renewal"] = renewal
+		}
+		return env.Do("POST", path, key, createBody(account, teamItem(item)))
+	}
+
+	msg := requireForbiddenTerm(t, path, create(customer, "2026-04-02", nil), field)
+	assert.Contains(t, msg, "cannot make it 2026-04-02 on an EVERGREEN contract where the tenant's default renewal has termMonths 12, so its minimum term from 2026-04-01 ends on 2027-04-01")
+	assert.Contains(t, msg, "give expirationDate 2027-04-01")
+	requireForbiddenTerm(t, path, create(customer, "2027-03-31", map[string]any{"mode": "EVERGREEN"}), field)
+	assert.Zero(t, env.CountRows("contracts"), "nothing refused was created")
+
+	for _, c := range []struct {
+		key, expiration string
+		renewal         map[string]any
+		mode            string
+	}{
+		{customer, "2027-04-01", nil, "EVERGREEN"},
+		{customer, "2027-04-01", map[string]any{"mode": "EVERGREEN"}, "EVERGREEN"},
+		{customer, "2026-10-01", map[string]any{"mode": "EXPIRE"}, "EXPIRE"},
+		{env.A.SubmitterKey, "2026-04-02", nil, "EVERGREEN"},
+	} {
+		resp := create(c.key, c.expiration, c.renewal)
+		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+		got := contractRead(env, resp.JSON(t)["contractId"].(string))()
+		assert.Equal(t, c.expiration, got["expirationDate"])
+		assert.Equal(t, c.mode, got["renewal"].(map[string]any)["mode"])
+	}
+}

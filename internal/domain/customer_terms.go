@@ -84,8 +84,9 @@ func (a *TermsAsked) over(terms RenewalTerms) RenewalTerms {
 // and one it gives other than the default's is refused; one recorded before
 // (RenewalAsked nil) is held to the numbers it gave, left out the service's
 // 12, 0 and 30, as then. Left out, the contract takes that default, as for
-// any key. Its first term is no longer than the default's
-// (customerFirstTerm), and it is not protected (customerProtected). Its contractTerminationId, when it gives
+// any key. Its first term is no longer than the default's, and an
+// evergreen contract's is the default's (customerFirstTerm); it is not
+// protected (customerProtected). Its contractTerminationId, when it gives
 // one, must be its offering's, the early-termination fee the business set
 // for it: another of the tenant's terminations may owe less, or nothing.
 // The rest of a new contract is priced from the catalog, as for any key:
@@ -108,7 +109,7 @@ func CustomerContracts(c *Catalog, requested []RequestedContract) error {
 				return err
 			}
 		}
-		if err := customerFirstTerm(set, r); err != nil {
+		if err := customerFirstTerm(set, terms.Mode, r); err != nil {
 			return err
 		}
 		if err := customerTermination(c, r); err != nil {
@@ -129,31 +130,42 @@ func customerProtected(r RequestedContract) error {
 			"so whether a contract is protected is set by the business; leave it out", r.Field)
 }
 
-// customerFirstTerm refuses a first term longer than the business's: a
-// contract a customer key creates ends (expirationDate) no later than the
-// default renewal's termMonths after its effectiveDate, the term its
-// renewal terms have (customerTerms holds them to the default), counted as
-// a renewal counts a term (NextTermEnd: from January 31st, 1 month ends on
-// February 28th). The first term runs at the catalog's prices with no
-// uplift, so a ten-year one held them for ten years, as a 120-month
-// termMonths did; and it is how long the customer is committed. That holds
-// whatever the default's mode: under EXPIRE the term is the whole contract
-// at those prices, under AUTO_RENEW the first uplift comes at its end, and
-// under EVERGREEN it is the minimum term. A tenant that set no renewal
-// terms has the service's (EXPIRE, 12 months), which its contracts show,
-// so 12 months; one that sells longer terms to its customers sets its
-// catalog's renewal termMonths. A shorter first term is the customer's to
-// choose, as a shorter contract is. Staff keys set any dates (the bounds of
-// CheckContractDates).
-func customerFirstTerm(set RenewalTerms, r RequestedContract) error {
-	latest := NextTermEnd(r.EffectiveDate, r.EffectiveDate, set.TermMonths)
-	if !r.ExpirationDate.After(latest) {
-		return nil
+// customerFirstTerm refuses a first term longer than the business's and,
+// on a contract whose terms' mode is EVERGREEN, one shorter. A contract a customer key creates ends
+// (expirationDate) no later than the default renewal's termMonths after its
+// effectiveDate, the term its renewal terms have (customerTerms holds them
+// to the default), counted as a renewal counts a term (NextTermEnd: from
+// January 31st, 1 month ends on February 28th). The first term runs at the
+// catalog's prices with no uplift, so a ten-year one held them for ten
+// years, as a 120-month termMonths did; and it is how long the customer is
+// committed. That holds whatever the default's mode: under EXPIRE the term
+// is the whole contract at those prices, under AUTO_RENEW the first uplift
+// comes at its end. A tenant that set no renewal terms has the service's
+// (EXPIRE, 12 months), which its contracts show, so 12 months; one that
+// sells longer terms to its customers sets its catalog's renewal
+// termMonths. A shorter first term is the customer's to choose, as a
+// shorter contract is, on a contract that ends or renews then; an
+// evergreen contract's is its minimum term, past which it rolls on and
+// owes no early-termination fee, so a shorter one, a day, was the whole
+// commitment of a contract the business sells for termMonths: it is that
+// term exactly, as the business offers it. Staff keys set any dates (the
+// bounds of CheckContractDates).
+func customerFirstTerm(set RenewalTerms, mode string, r RequestedContract) error {
+	end := NextTermEnd(r.EffectiveDate, r.EffectiveDate, set.TermMonths)
+	switch {
+	case r.ExpirationDate.After(end):
+		return Errorf(KindForbidden, r.Field+".expirationDate",
+			"%s.expirationDate: a customer key cannot make it %s where the tenant's default renewal has termMonths %d, so a term from %s ends on %s at the latest: "+
+				"a contract's term, the time it runs at the catalog's prices, is set by the business; give an expirationDate on or before %s",
+			r.Field, r.ExpirationDate, set.TermMonths, r.EffectiveDate, end, end)
+	case mode == Evergreen && r.ExpirationDate.Before(end):
+		return Errorf(KindForbidden, r.Field+".expirationDate",
+			"%s.expirationDate: a customer key cannot make it %s on an %s contract where the tenant's default renewal has termMonths %d, so its minimum term from %s ends on %s: "+
+				"an evergreen contract's expirationDate ends its minimum term, past which it owes no early-termination fee, and that term is set by the business; "+
+				"give expirationDate %s",
+			r.Field, r.ExpirationDate, Evergreen, set.TermMonths, r.EffectiveDate, end, end)
 	}
-	return Errorf(KindForbidden, r.Field+".expirationDate",
-		"%s.expirationDate: a customer key cannot make it %s where the tenant's default renewal has termMonths %d, so a term from %s ends on %s at the latest: "+
-			"a contract's term, the time it runs at the catalog's prices, is set by the business; give an expirationDate on or before %s",
-		r.Field, r.ExpirationDate, set.TermMonths, r.EffectiveDate, latest, latest)
+	return nil
 }
 
 // customerTermination refuses a contractTerminationId other than the

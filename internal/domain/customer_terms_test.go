@@ -70,3 +70,35 @@ func TestACustomersContractTakesTheDefaultsNumbersWithItsMode(t *testing.T) {
 	msg = requireForbidden(t, CustomerContracts(cat, []RequestedContract{before}), "renewal.upliftBasisPoints")
 	assert.Contains(t, msg, "or give its numbers with the mode chosen")
 }
+
+// Under EVERGREEN terms a contract's expirationDate ends its minimum term,
+// past which it owes no early-termination fee: a customer key's evergreen
+// contract has the business's, the default's termMonths from its
+// effectiveDate counted as a renewal counts a term, neither shorter (a day
+// had been its whole commitment) nor longer. One that expires or renews
+// there may be shorter, as under any default.
+func TestACustomersEvergreenContractHasTheBusinesssMinimumTerm(t *testing.T) {
+	cat := customerCatalog(Evergreen)
+	cat.Renewal.TermMonths = 1
+	evergreen := &RenewalTerms{Mode: Evergreen}
+	for _, r := range []RequestedContract{
+		customerContract("2026-04-01", "2026-04-02", nil, nil),
+		customerContract("2026-04-01", "2026-04-30", evergreen, &TermsAsked{}),
+		customerContract("2026-01-31", "2026-02-27", nil, nil),
+	} {
+		msg := requireForbidden(t, CustomerContracts(cat, []RequestedContract{r}), "expirationDate")
+		end := NextTermEnd(r.EffectiveDate, r.EffectiveDate, 1)
+		assert.Contains(t, msg, "on an EVERGREEN contract where the tenant's default renewal has termMonths 1")
+		assert.Contains(t, msg, "set by the business; give expirationDate "+end.String())
+	}
+	for _, r := range []RequestedContract{
+		customerContract("2026-04-01", "2026-05-01", nil, nil),
+		customerContract("2026-01-31", "2026-02-28", evergreen, &TermsAsked{}),
+		customerContract("2026-04-01", "2026-04-02", &RenewalTerms{Mode: Expire}, &TermsAsked{}),
+		customerContract("2026-04-01", "2026-04-02", &RenewalTerms{Mode: AutoRenew}, &TermsAsked{}),
+	} {
+		assert.NoError(t, CustomerContracts(cat, []RequestedContract{r}), "%s to %s", r.EffectiveDate, r.ExpirationDate)
+	}
+	msg := requireForbidden(t, CustomerContracts(cat, []RequestedContract{customerContract("2026-04-01", "2026-05-02", nil, nil)}), "expirationDate")
+	assert.Contains(t, msg, "ends on 2026-05-01 at the latest")
+}
