@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,8 +109,6 @@ func TestTrustedProxiesAreAddressesAndRanges(t *testing.T) {
 		"10.0.0.1,,10.0.0.2":     `"" is not an IP address`,
 		"10.0.0.1;10.0.0.2":      `is not an IP address`,
 		"fe80::1%eth0":           `is not an IP address`,
-		"0.0.0.0/0":              `"0.0.0.0/0" would trust every client`,
-		"::/0":                   `would trust every client`,
 		"::ffff:10.0.0.0/90":     `mixes IPv4 and IPv6`,
 		"10.0.0.1, 300.0.0.1/24": `"300.0.0.1/24" is not a CIDR range`,
 	} {
@@ -119,4 +119,48 @@ func TestTrustedProxiesAreAddressesAndRanges(t *testing.T) {
 			assert.Contains(t, err.Error(), why, bad)
 		}
 	}
+}
+
+// A range wider than a proxy tier (IPv4 /8, IPv6 /28) stops the start: a
+// client anywhere in it could name its own address in X-Forwarded-For, and
+// escape its address's budget of failed authentications. Ranges that
+// overlap or adjoin are held to the bound together: split in two halves,
+// every address had been trusted.
+func TestTrustedProxiesAreNoWiderThanAProxyTier(t *testing.T) {
+	for _, fine := range []string{
+		"10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,127.0.0.0/8", // the private ranges, loopback
+		"2600:9000::/28,2a06:98c0::/29,2400:cb00::/32,fd12:3456:789a::/48",  // CDNs' ranges, a ULA site
+		"10.0.0.0/9,10.128.0.0/9,10.1.0.0/16",                               // halves of a /8, and a range within
+		"10.0.0.0/8,12.0.0.0/8",                                             // apart
+		"255.0.0.0/8,::/28",                                                 // the last of IPv4, the first of IPv6
+	} {
+		t.Setenv("TRUSTED_PROXIES", fine)
+		_, err := FromEnv()
+		assert.NoError(t, err, fine)
+	}
+	for bad, why := range map[string]string{
+		"0.0.0.0/0":                         `anywhere in "0.0.0.0/0" could`,
+		"::/0":                              `anywhere in "::/0" could`,
+		"10.0.0.1,0.0.0.0/1":                `anywhere in "0.0.0.0/1" could`,
+		"::ffff:0.0.0.0/103":                `anywhere in "::ffff:0.0.0.0/103" could`,
+		"2600::/27":                         `anywhere in "2600::/27" could`,
+		"0.0.0.0/1,128.0.0.0/1":             `anywhere in "0.0.0.0/1" to "128.0.0.0/1" (2 ranges that overlap or adjoin, 0.0.0.0 to 255.255.255.255) could`,
+		"11.0.0.0/8, 10.0.0.0/8":            `"10.0.0.0/8" to "11.0.0.0/8" (2 ranges that overlap or adjoin, 10.0.0.0 to 11.255.255.255)`,
+		"10.0.0.0/8,10.1.0.0/16,11.0.0.0/9": `"10.0.0.0/8" to "11.0.0.0/9" (2 ranges that overlap or adjoin, 10.0.0.0 to 11.127.255.255)`,
+		"::/1,8000::/1":                     `"::/1" to "8000::/1"`,
+	} {
+		t.Setenv("TRUSTED_PROXIES", bad)
+		_, err := FromEnv()
+		if assert.Error(t, err, bad) {
+			assert.Contains(t, err.Error(), "TRUSTED_PROXIES must name proxies, in ranges no wider than /8 for IPv4 and /28 for IPv6", bad)
+			assert.Contains(t, err.Error(), why, bad)
+		}
+	}
+	var all []string
+	for i := range 256 {
+		all = append(all, fmt.Sprintf("%d.0.0.0/8", i))
+	}
+	t.Setenv("TRUSTED_PROXIES", strings.Join(all, ","))
+	_, err := FromEnv()
+	assert.ErrorContains(t, err, `"0.0.0.0/8" to "255.0.0.0/8" (256 ranges that overlap or adjoin, 0.0.0.0 to 255.255.255.255)`)
 }
