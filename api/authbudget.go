@@ -75,6 +75,9 @@ type attempt struct {
 	// claimed is set once admit let its check start as one its address
 	// will be charged for if it fails (keyLimiters.claim): settle releases it.
 	claimed bool
+	// ticket is its place in its address's queue while admit waits for a
+	// place among the address's checks (keyLimiters.claim).
+	ticket uint64
 }
 
 // attemptOf is the request's attempt: its client's address (clientAddress)
@@ -121,17 +124,19 @@ const checkWait = time.Second
 // its budget; failures arriving together are so checked no more at once
 // than the tokens left, and the rest are refused once they are spent.
 // Meanwhile it waits for one of those checks to end, or for its budget to
-// refill past them, and looks again: a
-// new key's first requests sent together (a load generator's clients
-// starting) wait for its first check, which remembers it, rather than
-// being refused. It waits checkWait at most (then it is refused, for that
-// long), or until ctx ends (its client hung up: ctx's error). It looks
-// first at now, and again as much later as it waited.
+// refill past them, and looks again; the requests waiting take the places
+// that come free in the order they came (keyLimiters.claim). A new key's
+// first requests sent together (a load generator's clients starting) wait
+// for its first check, which remembers it, rather than being refused. It
+// waits checkWait at most (then it is refused, for that long, and leaves
+// its place in the queue), or until ctx ends (its client hung up: ctx's
+// error). It looks first at now, and again as much later as it waited.
 func (f *authFailures) admit(ctx context.Context, a *attempt, now time.Time) (bool, time.Duration, error) {
 	ok, ended, wait := f.try(a, now)
 	if ended == nil {
 		return ok, wait, nil
 	}
+	defer f.byAddress.withdraw(a.address, &a.ticket)
 	start := time.Now()
 	timeout := time.NewTimer(checkWait)
 	defer timeout.Stop()
@@ -161,9 +166,10 @@ func (f *authFailures) admit(ctx context.Context, a *attempt, now time.Time) (bo
 // refused, a token (wait).
 func (f *authFailures) try(a *attempt, now time.Time) (ok bool, ended <-chan struct{}, wait time.Duration) {
 	if a.presents && f.remembered(a.credential, now) {
+		f.byAddress.withdraw(a.address, &a.ticket)
 		return true, nil, 0
 	}
-	a.claimed, ended, wait = f.byAddress.claim(a.address, now)
+	a.claimed, ended, wait = f.byAddress.claim(a.address, &a.ticket, now)
 	return a.claimed, ended, wait
 }
 

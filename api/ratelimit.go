@@ -3,6 +3,7 @@ package api
 import (
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -24,18 +25,21 @@ type keyLimiters struct {
 	// time a bucket takes to refill (burst/limit).
 	idle time.Duration
 
-	mu        sync.Mutex
-	byKey     map[string]*rate.Limiter
-	checks    map[string]*checks // an address's checks under way (claim); none where none are
-	lastSweep time.Time
+	mu         sync.Mutex
+	byKey      map[string]*rate.Limiter
+	checks     map[string]*checks // an address's checks under way and requests waiting (claim); none where none are
+	lastSweep  time.Time
+	lastTicket uint64
 }
 
 // checks are an address's credential checks under way that its bucket
-// will be charged for if they fail (claim), and what a request waiting for
-// one of them to end waits on: ended is closed, and made anew, as each
-// ends.
+// will be charged for if they fail (claim), the requests waiting for a
+// place among them, by ticket in the order they first asked, and what
+// those wait on: ended is closed, and made anew, as a check ends or the
+// first in the queue leaves it.
 type checks struct {
 	n     int
+	queue []uint64
 	ended chan struct{}
 }
 
@@ -85,37 +89,63 @@ func (l *keyLimiters) allow(key string, n int, now time.Time) (bool, time.Durati
 
 // claim lets a check of a credential from address key start (claimed)
 // while the checks already under way, should all of them fail, would
-// leave a token in its bucket; the check must then end with release. When
-// it may not start and checks are under way, ended is closed as one of
-// them ends, and wait says how long until the bucket has refilled enough
-// for one more (none when it cannot: the checks under way are a burst);
-// when none are, the bucket is spent and wait says how long until it holds
-// a token. A key without a bucket has a full one.
-func (l *keyLimiters) claim(key string, now time.Time) (claimed bool, ended <-chan struct{}, wait time.Duration) {
+// leave a token in its bucket, and no request that asked before it is
+// still waiting; the check must then end with release. Places go in
+// turn: a request that may not start yet is given a ticket, its place in
+// the address's queue, and must come back with it to claim again or to
+// withdraw. Woken together and raced by newcomers, a request could lose
+// every time and be refused at the end of its wait though places had come
+// free during it. A waiting request waits for ended to be closed (a check
+// ends, or the first in the queue leaves it); the first also for wait,
+// how long until the bucket has refilled enough for one more (none when
+// it cannot: the checks under way are a burst). When no check is under
+// way and the bucket is spent, the request is refused (and leaves the
+// queue), wait saying how long until the bucket holds a token.
+func (l *keyLimiters) claim(key string, ticket *uint64, now time.Time) (claimed bool, ended <-chan struct{}, wait time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	tokens := float64(l.burst)
-	if b := l.bucket(key, now, false); b != nil {
-		tokens = b.TokensAt(now)
-	}
+	tokens := l.tokens(key, now)
 	c := l.checks[key]
+	if c == nil {
+		c = &checks{}
+		l.checks[key] = c
+	}
+	first := len(c.queue) == 0 || c.queue[0] == *ticket
 	switch {
-	case c == nil && tokens >= 1:
-		l.checks[key] = &checks{n: 1}
-		return true, nil, 0
-	case c == nil:
-		return false, nil, time.Duration((1 - tokens) / float64(l.limit) * float64(time.Second))
-	case tokens-float64(c.n) >= 1:
+	case first && tokens-float64(c.n) >= 1:
 		c.n++
+		l.leaveQueue(key, c, ticket)
 		return true, nil, 0
+	case c.n == 0 && tokens < 1:
+		l.leaveQueue(key, c, ticket)
+		return false, nil, l.untilTokens(1 - tokens)
+	}
+	if *ticket == 0 {
+		l.lastTicket++
+		*ticket = l.lastTicket
+		c.queue = append(c.queue, *ticket)
 	}
 	if c.ended == nil {
 		c.ended = make(chan struct{})
 	}
-	if n := float64(c.n); n+1 <= float64(l.burst) {
-		wait = time.Duration((n + 1 - tokens) / float64(l.limit) * float64(time.Second))
+	if n := float64(c.n); first && n+1 <= float64(l.burst) {
+		wait = l.untilTokens(n + 1 - tokens)
 	}
 	return false, c.ended, wait
+}
+
+// tokens is what key's bucket holds; the caller holds l.mu. A key without
+// a bucket has a full one.
+func (l *keyLimiters) tokens(key string, now time.Time) float64 {
+	if b := l.bucket(key, now, false); b != nil {
+		return b.TokensAt(now)
+	}
+	return float64(l.burst)
+}
+
+// untilTokens is how long a bucket takes to refill n tokens.
+func (l *keyLimiters) untilTokens(n float64) time.Duration {
+	return time.Duration(n / float64(l.limit) * float64(time.Second))
 }
 
 // release ends a check claim let start, taking a token from key's bucket
@@ -127,12 +157,49 @@ func (l *keyLimiters) release(key string, failed bool, now time.Time) {
 		l.bucket(key, now, true).ReserveN(now, 1)
 	}
 	c := l.checks[key]
+	c.n--
+	c.wake()
+	l.dropIdle(key, c)
+}
+
+// withdraw takes a request that stopped waiting (its wait ran out, its
+// client hung up, its credential is now remembered) out of key's queue;
+// a request not in it (ticket 0) is left be.
+func (l *keyLimiters) withdraw(key string, ticket *uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c := l.checks[key]; c != nil {
+		l.leaveQueue(key, c, ticket)
+	}
+}
+
+// leaveQueue takes ticket out of c, key's queue, if it is there, waking
+// the rest when it was the first: the next may then go. The caller holds
+// l.mu.
+func (l *keyLimiters) leaveQueue(key string, c *checks, ticket *uint64) {
+	if i := slices.Index(c.queue, *ticket); *ticket != 0 && i >= 0 {
+		c.queue = slices.Delete(c.queue, i, i+1)
+		if i == 0 {
+			c.wake()
+		}
+	}
+	*ticket = 0
+	l.dropIdle(key, c)
+}
+
+// dropIdle forgets key's checks when none is under way and none waits.
+// The caller holds l.mu.
+func (l *keyLimiters) dropIdle(key string, c *checks) {
+	if c.n == 0 && len(c.queue) == 0 {
+		delete(l.checks, key)
+	}
+}
+
+// wake wakes the requests waiting on c.
+func (c *checks) wake() {
 	if c.ended != nil {
 		close(c.ended)
 		c.ended = nil
-	}
-	if c.n--; c.n == 0 {
-		delete(l.checks, key)
 	}
 }
 

@@ -201,6 +201,41 @@ func TestAuthFailuresWaitForTheChecksUnderWay(t *testing.T) {
 	assert.Empty(t, f.byAddress.checks)
 }
 
+// The places among an address's checks go in turn: a request waiting for
+// one takes the first that comes free, and one arriving after it waits
+// behind it, though the place is free as it arrives. Woken together, and
+// raced by newcomers, a waiting request could lose every time and be
+// refused at the end of its wait though places had come free during it.
+// A request that stopped waiting (its client hung up) holds up nobody.
+func TestAuthFailuresHandPlacesToTheRequestsWaitingInTurn(t *testing.T) {
+	f := newAuthFailures(0.1) // a burst of one: one place
+	now := time.Unix(1_800_000_000, 0)
+	key := func() attempt { return attempt{address: "192.0.2.1"} }
+	first, gone, waiting, late := key(), key(), key(), key()
+	ok, _ := admitNow(t, f, &first, now)
+	require.True(t, ok)
+	ctx, hangUp := context.WithCancel(t.Context())
+	hangUp()
+	_, _, err := f.admit(ctx, &gone, now)
+	require.ErrorIs(t, err, context.Canceled)
+	ok, ended, _ := f.try(&waiting, now)
+	require.False(t, ok)
+
+	f.settle(first, nil, false, now) // authenticated: the place is free, the token still there
+	<-ended
+	ok, lateEnded, _ := f.try(&late, now)
+	require.False(t, ok, "a request arriving after the one waiting goes after it")
+	ok, _, _ = f.try(&waiting, now)
+	require.True(t, ok, "the request waiting takes the place that came free")
+
+	f.settle(waiting, nil, false, now)
+	<-lateEnded
+	ok, _, _ = f.try(&late, now)
+	assert.True(t, ok, "then the next")
+	f.settle(late, nil, false, now)
+	assert.Empty(t, f.byAddress.checks)
+}
+
 // Only so many credentials are remembered: one key used from many
 // addresses is remembered once for each.
 func TestAuthFailuresRememberABoundedNumberOfCredentials(t *testing.T) {
