@@ -78,6 +78,11 @@ type attempt struct {
 	// ticket is its place in its address's queue while admit waits for a
 	// place among the address's checks (keyLimiters.claim).
 	ticket uint64
+	// signed is set for a request presenting a signing key's id; body is
+	// then its body, which its signature covers, read before its check
+	// (readSignedBody).
+	signed bool
+	body   []byte
 }
 
 // attemptOf is the request's attempt: its client's address (clientAddress)
@@ -87,7 +92,7 @@ type attempt struct {
 func attemptOf(c *gin.Context) attempt {
 	a := attempt{address: clientAddress(c)}
 	if id := c.GetHeader(keyIDHeader); id != "" {
-		a.credential, a.presents = sha256.Sum256([]byte("id\x00"+id+"\x00"+a.address)), true
+		a.credential, a.presents, a.signed = sha256.Sum256([]byte("id\x00"+id+"\x00"+a.address)), true, true
 	} else if key, err := presentedKey(c.Request); err == nil && key != "" {
 		a.credential, a.presents = sha256.Sum256([]byte("key\x00"+key+"\x00"+a.address)), true
 	}
@@ -173,6 +178,17 @@ func (f *authFailures) try(a *attempt, now time.Time) (ok bool, ended <-chan str
 	return a.claimed, ended, wait
 }
 
+// ready reports whether a's credential could be checked now as far as its
+// address's budget goes, the checks under way aside: the credential is
+// remembered or the budget holds a token. When not, wait says how long
+// until it will.
+func (f *authFailures) ready(a attempt, now time.Time) (ok bool, wait time.Duration) {
+	if a.presents && f.remembered(a.credential, now) {
+		return true, 0
+	}
+	return f.byAddress.hasToken(a.address, now)
+}
+
 // remembered reports whether credential (with its address) authenticated
 // within credentialMemory.
 func (f *authFailures) remembered(credential [sha256.Size]byte, now time.Time) bool {
@@ -185,10 +201,10 @@ func (f *authFailures) remembered(credential [sha256.Size]byte, now time.Time) b
 // settle records how a's check ended (err from server.caller): a refusal
 // takes a token from its address and forgets its credential there, a
 // success remembers the credential there. A check the client's own doing
-// ended otherwise (clientsFault: it hung up, or a signed request's body,
-// read after its key was looked up, was malformed, too large or late) is
-// charged like a refusal: it cost a lookup, so it must not be a way round
-// the budget. Any other error (the database did not answer) is not the
+// ended otherwise (clientsFault: it hung up) is charged like a refusal: it
+// cost a lookup, so it must not be a way round the budget; so is a signed
+// request whose body could not be read before its check (see
+// readSignedBody). Any other error (the database did not answer) is not the
 // client's failure and counts for nothing. A check admit claimed is
 // released, after the credential is remembered: the requests waiting for
 // it then find it so.
@@ -236,8 +252,12 @@ func (f *authFailures) remember(credential [sha256.Size]byte, now time.Time) {
 // in the surface's format when its address's budget of failed
 // authentications is spent, or its wait for the address's checks under way
 // ran out (admit); one whose client hung up while it waited is answered
-// 499, and costs nothing: nothing was looked up.
+// 499, and costs nothing: nothing was looked up. A signed request's body
+// is read first (readSignedBody).
 func (s *server) withinAuthBudget(c *gin.Context, a *attempt, sf surface) bool {
+	if a.signed && !s.readSignedBody(c, a, sf) {
+		return false
+	}
 	if s.authFailures == nil {
 		return true
 	}
@@ -246,11 +266,47 @@ func (s *server) withinAuthBudget(c *gin.Context, a *attempt, sf surface) bool {
 	case err != nil:
 		reject(c, sf, statusClientClosedRequest, "the client closed the request")
 	case !ok:
-		s.rateLimited.WithLabelValues(budgetAuthFailures).Inc()
-		c.Header("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
-		reject(c, sf, http.StatusTooManyRequests, "too many failed authentications from this address; retry after the seconds in Retry-After")
+		s.refuseForFailures(c, sf, wait)
 	}
 	return ok
+}
+
+// readSignedBody reads a signed request's body into a, and for its
+// handler, before its credential is looked up: its place among its
+// address's checks (admit) is then held for the lookup, not for as long
+// as the body takes to come (up to BodyReadTimeout). Read after the
+// lookup, within the place, slow bodies sent with a signing key's id
+// (which travels in the clear) kept the places busy, and the address's
+// other clients (one NAT) waited a second for them and were refused. An
+// address whose budget is spent is refused first (ready), without the
+// body. A body that cannot be read (too large, late, malformed) is
+// answered as readAhead's are (rejectUnreadBody) and charged to the
+// address like a refusal: a signed request without its body is one that
+// failed to authenticate, and uncharged, it would keep the service
+// reading bodies for an address without end.
+func (s *server) readSignedBody(c *gin.Context, a *attempt, sf surface) bool {
+	if s.authFailures != nil {
+		if ok, wait := s.authFailures.ready(*a, time.Now()); !ok {
+			s.refuseForFailures(c, sf, wait)
+			return false
+		}
+	}
+	body, err := readBody(c)
+	if err != nil {
+		s.settleAuth(c, *a, err)
+		rejectUnreadBody(c, sf, err)
+		return false
+	}
+	a.body, c.Request.Body = body, buffered(body)
+	return true
+}
+
+// refuseForFailures answers 429: the request's address has spent its
+// budget of failed authentications, for wait.
+func (s *server) refuseForFailures(c *gin.Context, sf surface, wait time.Duration) {
+	s.rateLimited.WithLabelValues(budgetAuthFailures).Inc()
+	c.Header("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+	reject(c, sf, http.StatusTooManyRequests, "too many failed authentications from this address; retry after the seconds in Retry-After")
 }
 
 // errCheckUnfinished is how a check that panicked is settled: for nothing,
@@ -262,7 +318,7 @@ var errCheckUnfinished = errors.New("the credential's check did not finish")
 func (s *server) checkCredential(c *gin.Context, a attempt) (p auth.Principal, err error) {
 	err = errCheckUnfinished
 	defer func() { s.settleAuth(c, a, err) }()
-	return s.caller(c)
+	return s.caller(c, a.body)
 }
 
 // settleAuth records how a request's authentication ended (see settle).

@@ -70,6 +70,13 @@ func budgetTenant(t *testing.T, st *store.Store) (tenantID, key string) {
 func budgetSigningKey(t *testing.T, st *store.Store) (key, id string) {
 	t.Helper()
 	tenantID, _ := budgetTenant(t, st)
+	return addSigningKey(t, st, tenantID)
+}
+
+// addSigningKey stores a submitter's signing key for tenantID (of prefix
+// AB), and returns the key and its id.
+func addSigningKey(t *testing.T, st *store.Store, tenantID string) (key, id string) {
+	t.Helper()
 	key, err := auth.NewKey("AB")
 	require.NoError(t, err)
 	id, err = st.AddKey(t.Context(), tenantID, store.NewKey{Key: key, ActorID: uuid.NewString(), Roles: []auth.Role{auth.RoleSubmitter}, Source: auth.SourceHMAC})
@@ -187,11 +194,12 @@ func TestASigningKeyThatAuthenticatedLatelyGetsPastItsAddressesSpentBudget(t *te
 	assert.Equal(t, http.StatusTooManyRequests, signed(key).Status, "the id was forgotten")
 }
 
-// A signed request's key is looked up before its body is read: one whose
-// body then cannot be read (here too large, sent without a length) cost a
-// lookup, and is charged to its address like a refusal. Uncharged, anyone
-// knowing a signing key's id (sent in the clear) could have had the
-// database look it up without end.
+// A signed request whose body cannot be read (here too large, sent
+// without a length) failed to authenticate, and is charged to its address
+// like a refusal. Uncharged, anyone knowing a signing key's id (sent in
+// the clear) could have had its key looked up without end when the body
+// was read after the lookup, and now could have the service read bodies
+// for an address whose budget is spent.
 func TestASignedRequestWhoseBodyCannotBeReadSpendsTheBudget(t *testing.T) {
 	st := testdb.Migrated(t)
 	key, id := budgetSigningKey(t, st)

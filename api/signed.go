@@ -26,9 +26,9 @@ const (
 	signatureWindow = 5 * time.Minute
 )
 
-// signedPrincipal verifies a signed request and returns its caller. The body
-// is read to check it and put back for the handler.
-func (s *server) signedPrincipal(c *gin.Context, keyID string) (auth.Principal, error) {
+// signedPrincipal verifies a signed request, whose body was read before its
+// check (readSignedBody), and returns its caller.
+func (s *server) signedPrincipal(c *gin.Context, keyID string, body []byte) (auth.Principal, error) {
 	p, secret, err := s.Store.SigningKey(c.Request.Context(), keyID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && p.Source != auth.SourceHMAC) {
 		return auth.Principal{}, refusal("the key id is not a valid signing key")
@@ -43,11 +43,6 @@ func (s *server) signedPrincipal(c *gin.Context, keyID string) (auth.Principal, 
 	if age := time.Since(time.Unix(ts, 0)); age > signatureWindow || age < -signatureWindow {
 		return auth.Principal{}, refusal(fmt.Sprintf("the signature's timestamp is more than %v from now", signatureWindow))
 	}
-	body, err := readBody(c)
-	if err != nil {
-		return auth.Principal{}, err
-	}
-	c.Request.Body = buffered(body)
 	want := auth.SignRequest(secret, sentMethod(c), c.Request.URL.RequestURI(), ts, body)
 	if !hmac.Equal([]byte(sig), []byte(want)) {
 		return auth.Principal{}, refusal("the signature does not match the request")

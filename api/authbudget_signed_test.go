@@ -1,0 +1,55 @@
+package api_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contractd/contractd/internal/testkit/testdb"
+)
+
+// A signed request's body is read before its key is looked up: one whose
+// body is slow to come holds no place among its address's lookups, and
+// another client at the address (one NAT) with a key not remembered there
+// is looked up meanwhile. Read within the place, a slow body held it (for
+// up to BODY_READ_TIMEOUT), and the other client, after waiting a second
+// for it, was refused 429.
+func TestASignedRequestsSlowBodyHoldsUpNoLookupFromItsAddress(t *testing.T) {
+	st := testdb.Migrated(t)
+	tenantID, apiKey := budgetTenant(t, st)
+	key, id := addSigningKey(t, st, tenantID)
+	env := budgetEnv(t, st, nil, "127.0.0.1/32") // one lookup at a time from an address
+	const path, body, address = "/api/contract-actions", "{}", "192.0.2.90"
+
+	conn, err := net.Dial("tcp", env.HTTP.Listener.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	require.NoError(t, conn.SetDeadline(time.Now().Add(30*time.Second))) // the test's own bound
+	_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: contractd\r\nX-Forwarded-For: %s\r\n"+
+		"X-Key-Id: %s\r\nX-Signature: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"+
+		"Expect: 100-continue\r\n\r\n", path, address, id, signature(key, "POST", path, time.Now(), body), len(body))
+	require.NoError(t, err)
+	answers := bufio.NewReader(conn)
+	// Asked for as the service starts reading it: the body is being read.
+	proceed, err := http.ReadResponse(answers, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusContinue, proceed.StatusCode)
+
+	other := env.Do("GET", "/api/catalog", apiKey, nil, from(address)...)
+	assert.Equal(t, http.StatusOK, other.Status, "looked up while the signed body is on its way: %s", other.Body)
+
+	_, err = io.WriteString(conn, body)
+	require.NoError(t, err)
+	signed, err := http.ReadResponse(answers, nil)
+	require.NoError(t, err)
+	got, err := io.ReadAll(signed.Body)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusBadRequest, signed.StatusCode, "authenticated, its body then checked: %s", got)
+}
