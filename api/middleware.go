@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -287,7 +288,10 @@ func (s *server) caller(c *gin.Context, body []byte) (auth.Principal, error) {
 	if key == "" {
 		return auth.Principal{}, refusal("an API key is required (Authorization: Bearer <key> or apiKey: <key>)")
 	}
-	p, err := s.Store.Principal(c.Request.Context(), key)
+	p, _, err := s.lookups.lookup(c.Request.Context(), "key\x00"+key, func(ctx context.Context) (auth.Principal, []byte, error) {
+		p, err := s.Store.Principal(ctx, key)
+		return p, nil, err
+	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return auth.Principal{}, refusal("the API key is not valid")

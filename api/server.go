@@ -80,6 +80,7 @@ type server struct {
 	Deps
 	limits       *keyLimiters
 	authFailures *authFailures
+	lookups      *sharedLookups
 	// rateLimited counts the 429s of each budget (budgetAPIKey, budgetAuthFailures).
 	rateLimited *prometheus.CounterVec
 }
@@ -101,7 +102,7 @@ func NewRouter(d Deps) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	s := &server{
 		Deps: d, limits: newKeyLimiters(d.RateLimit), authFailures: newAuthFailures(d.AuthFailureRate),
-		rateLimited: newRateLimited(d.Metrics),
+		lookups: newSharedLookups(), rateLimited: newRateLimited(d.Metrics),
 	}
 	r := gin.New()
 	r.ContextWithFallback = true

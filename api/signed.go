@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/hmac"
 	"errors"
 	"fmt"
@@ -29,7 +30,9 @@ const (
 // signedPrincipal verifies a signed request, whose body was read before its
 // check (readSignedBody), and returns its caller.
 func (s *server) signedPrincipal(c *gin.Context, keyID string, body []byte) (auth.Principal, error) {
-	p, secret, err := s.Store.SigningKey(c.Request.Context(), keyID)
+	p, secret, err := s.lookups.lookup(c.Request.Context(), "id\x00"+keyID, func(ctx context.Context) (auth.Principal, []byte, error) {
+		return s.Store.SigningKey(ctx, keyID)
+	})
 	if errors.Is(err, store.ErrNotFound) || (err == nil && p.Source != auth.SourceHMAC) {
 		return auth.Principal{}, refusal("the key id is not a valid signing key")
 	}
