@@ -61,7 +61,7 @@ func scheduleOf(t *testing.T, env *testkit.Env, contractID string) map[string]an
 }
 
 func TestScheduleCancelAndRestart(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	ct := env.CreateContract(nil)
 	id := ct["id"].(string)
 
@@ -101,7 +101,7 @@ func TestScheduleCancelAndRestart(t *testing.T) {
 }
 
 func TestScheduleErrorResponses(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	id := env.CreateContract(nil)["id"].(string)
 	protected := env.CreateContract(map[string]any{"protected": true})["id"].(string)
 	cancel := func(prefix, contractID string) string { return schedulePath(prefix, contractID, "cancelSchedule") }
@@ -216,7 +216,7 @@ func postWithAPIKey(target, key string) (int, error) {
 // to send it again. Each schedule is changed once, by one workflow.
 func TestAScheduleChangeNotAnsweredInTimeIsAcceptedAndMadeOnce(t *testing.T) {
 	_, router := openAPI(t)
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	keyed, keyless := env.CreateContract(nil)["id"].(string), env.CreateContract(nil)["id"].(string)
 	impatient := env.WithAmendmentWait(300 * time.Millisecond)
 	documented := &conformance{t: t, env: impatient, router: router}

@@ -15,12 +15,12 @@ import (
 )
 
 // Tests run on a fixed business date: 2026-03-15, in a 31-day March.
-var today = time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC)
+var today = testkit.BusinessDate
 
+// newAmendmentEnv is an environment on the business date, where the
+// contracts CreateContract makes are active whatever the wall clock's date.
 func newAmendmentEnv(t *testing.T) *testkit.Env {
-	env := testkit.New(t)
-	env.Clock.Set(today)
-	return env
+	return testkit.NewOnBusinessDate(t)
 }
 
 // fiveSeats is a monthly Team contract from 2026-01-01: 5 seats × 1500 + 1 TB × 500 = 8000 a month.

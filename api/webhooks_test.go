@@ -278,7 +278,7 @@ func TestWebhookEventsAreSignedAndArriveInOrderPerContract(t *testing.T) {
 // with backoff and holds the contract's later events back, so when the
 // receiver is up again every event arrives, once, in order per contract.
 func TestWebhookReceiverDownThenUpGetsEveryEventInOrder(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	rcv := newReceiver(t)
 	rcv.setAnswer(http.StatusServiceUnavailable)
 	hook := subscribe(t, env, rcv, store.EventContractCreated, store.EventScheduleCancelled, store.EventScheduleRestarted)
@@ -574,7 +574,7 @@ func TestWebhookEventsComeOnlyWithTheirChange(t *testing.T) {
 }
 
 func TestEventsFeedPagesInOrder(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	for range 3 {
 		env.CreateContract(nil)
 	}

@@ -30,7 +30,7 @@ func holdChange(t *testing.T, env *testkit.Env) string {
 // An approver reading `show` and `approve` gets a summary a person can read
 // at a glance, not the ~150 lines of the API's answer; --json gives that.
 func TestShowAndApprovePrintASummaryOrJSON(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	id := holdChange(t, env)
 	t.Setenv("CONTRACTD_URL", env.HTTP.URL)
 	t.Setenv("CONTRACTD_API_KEY", env.A.ApproverKey)

@@ -367,7 +367,9 @@ func (e *Env) CountRows(table string) int {
 }
 
 // CreateContract creates a contract for tenant A through the HTTP API and
-// returns the contract as GET /api/contracts/{id} shows it.
+// returns the contract as GET /api/contracts/{id} shows it. Its term is
+// 2026-01-01 to 2028-01-01 unless item says otherwise: a test that needs it
+// active runs on BusinessDate (NewOnBusinessDate), not the wall clock's date.
 func (e *Env) CreateContract(item map[string]any) map[string]any {
 	e.T.Helper()
 	base := map[string]any{"planId": "off_team", "effectiveDate": "2026-01-01", "expirationDate": "2028-01-01", "currency": []string{"USD"}}

@@ -20,7 +20,7 @@ import (
 // a line on another billing period than its contract's, and nothing on a
 // healthy database.
 func TestCheckFindsBrokenInvariants(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	ct := env.CreateContract(map[string]any{"quantities": map[string]int{"prod_seat": 5}})
 	db := env.Store.DB()
 	check := func() []string { return violated(t, db, env.Temporal) }
