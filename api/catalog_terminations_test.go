@@ -18,7 +18,7 @@ import (
 // had been stored, and every contract created on the offering without a
 // termination of its own was then refused for a field its request never sent.
 func TestCatalogRefusesAnOfferingsUnknownTermination(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	own := createTermination(t, env, "Own")
 	require.Equal(t, http.StatusOK, env.Do("PUT", "/api/catalog", env.B.OperatorKey, demo.Catalog()).Status)
 	theirs := createTerminationOf(t, env, env.B, "Tenant B's")
@@ -48,7 +48,7 @@ func TestCatalogRefusesAnOfferingsUnknownTermination(t *testing.T) {
 // termination of its own is refused naming the offering, not a field the
 // request never sent.
 func TestContractOnAnOfferingWithAMissingTerminationNamesTheOffering(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	env.Store.DB().MustExec(`UPDATE catalogs SET document = jsonb_set(document, '{offerings,0,contractTerminationId}', '999')
 		WHERE tenant_id = $1`, env.A.ID)
 	resp := env.Do("POST", "/api/contract-actions", env.A.SubmitterKey, createBody("ACC-LEGACY", teamItem(nil)))

@@ -46,7 +46,7 @@ func repeatItem(item map[string]any, n int) []map[string]any {
 }
 
 func TestContractActionOverTheContractLimitIsRefusedAndCreatesNothing(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	const path = "/api/contract-actions"
 	env.CreateContract(nil)
 	contracts, actions := env.CountRows("contracts"), env.CountRows("contract_actions")
@@ -88,7 +88,7 @@ func bigOffering(t *testing.T, env *testkit.Env, char string) {
 // be more than a workflow's result may carry: the action is refused whole,
 // its transaction undone, and its workflow ends.
 func TestContractActionTooLargeToCreateIsRefusedAndCreatesNothing(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	const path = "/api/contract-actions"
 	bigOffering(t, env, "p")
 	item := teamItem(map[string]any{"planId": "off_big"})
@@ -112,7 +112,7 @@ func TestContractActionTooLargeToCreateIsRefusedAndCreatesNothing(t *testing.T) 
 // again. Each is made once.
 func TestAContractActionNotAnsweredInTimeIsAcceptedAndMadeOnce(t *testing.T) {
 	_, router := openAPI(t)
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	const path = "/api/contract-actions"
 	impatient := env.WithAmendmentWait(300 * time.Millisecond)
 	documented := &conformance{t: t, env: impatient, router: router}

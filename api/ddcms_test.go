@@ -146,7 +146,7 @@ func (unencodable) ToPayloads(...any) (*commonpb.Payloads, error) {
 // A client that cannot encode the workflow's input fails in a way no caller
 // can fix: the seed's 500, with nothing internal leaked.
 func TestScheduleUnexpectedErrorIs500(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	id := env.CreateContract(nil)["id"].(string)
 	srv, _ := testkit.Temporal(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -170,7 +170,7 @@ func TestScheduleUnexpectedErrorIs500(t *testing.T) {
 }
 
 func TestScheduleConcurrentCancelsSerialise(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	id := env.CreateContract(nil)["id"].(string)
 	target := env.HTTP.URL + schedulePath(env.A.Prefix, id, "cancelSchedule")
 

@@ -127,7 +127,7 @@ func TestCatalogValidationReportsEveryProblemAndStoresNothing(t *testing.T) {
 }
 
 func TestCreateContractResponseShape(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	resp := env.Do("POST", "/api/contract-actions", env.A.SubmitterKey,
 		createBody("ACC-0000000001", teamItem(map[string]any{"quantities": map[string]int{"prod_seat": 4}})), "trace-id", "trace-123")
 	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
@@ -229,7 +229,7 @@ func TestCreateContractRefusalsWriteNothing(t *testing.T) {
 }
 
 func TestTenantIsolation(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	c := env.CreateContract(nil)
 	missing := env.Do("GET", "/api/contracts/CT-0000009999", env.B.SubmitterKey, nil)
 	require.Equal(t, http.StatusNotFound, missing.Status)
@@ -287,7 +287,7 @@ func TestListContractsPagesAndFilters(t *testing.T) {
 }
 
 func TestContractActionIdempotencyKey(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	body := createBody("ACC-IDEM", teamItem(nil))
 	first := env.Do("POST", "/api/contract-actions", env.A.SubmitterKey, body, "Idempotency-Key", "k-1")
 	require.Equal(t, http.StatusOK, first.Status, "%s", first.Body)

@@ -33,7 +33,7 @@ var badAccountNumbers = []string{
 // (GET /api/contracts?accountNumber=, /api/accounts/{accountNumber}) keeps
 // the older bounds only: there is no such account, so nothing is found.
 func TestAccountNumbersMustBeVisibleText(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	for _, number := range badAccountNumbers {
 		resp := env.Do("POST", "/api/contract-actions", env.A.SubmitterKey, createBody(number, teamItem(nil)))
 		requireRefused(t, "/api/contract-actions "+number, resp, "accountNumber")
@@ -59,7 +59,7 @@ func TestAccountNumbersMustBeVisibleText(t *testing.T) {
 // reachable: it is listed, its balance read, and a contract action for it
 // creates contracts. Only a new account's number is held to the check.
 func TestAccountNumberOfAnExistingAccountIsTakenAsItIs(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	resp := env.Do("POST", "/api/contract-actions", env.A.SubmitterKey, createBody("ACC-LEGACY-1", teamItem(nil)))
 	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
 	// As an older release stored it: a zero width non-joiner between digits.

@@ -38,7 +38,7 @@ func contractActionSample(planID string) string {
 }
 
 func TestSeedContractActions(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 
 	// As published, the sample's plan is a UUID no fresh tenant has.
 	unknown := env.Do("POST", "/api/contract-actions", env.A.SubmitterKey, contractActionSample("16ad814a-dd1b-41c8-9b4b-4e8551170fee"))

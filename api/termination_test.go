@@ -441,7 +441,7 @@ func TestTerminationPaging(t *testing.T) {
 }
 
 func TestTerminationDelete(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	used := createTermination(t, env, "Used")
 	first := env.CreateContract(map[string]any{"contractTerminationId": used})
 	second := env.CreateContract(map[string]any{"contractTerminationId": used})

@@ -339,7 +339,7 @@ func contractCreatedID(t *testing.T, env *testkit.Env, contractID string) string
 }
 
 func TestWebhookAnsweredGoneIsDisabled(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	gone, ok := newReceiver(t), newReceiver(t)
 	gone.setAnswer(http.StatusGone)
 	goneHook := subscribe(t, env, gone, store.EventContractCreated)
@@ -370,7 +370,7 @@ func TestWebhookAnsweredGoneIsDisabled(t *testing.T) {
 }
 
 func TestWebhookSecretRotationRedeliveryAndDeletion(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	rcv := newReceiver(t)
 	for _, bad := range []map[string]any{
 		{"url": "http://93.184.215.14/hooks", "events": []string{"contract.created"}},
@@ -425,7 +425,7 @@ func TestWebhookSecretRotationRedeliveryAndDeletion(t *testing.T) {
 // many redeliveries arrive at once: the receiver would get it once more for
 // each.
 func TestAPendingDeliveryIsNotRedeliveredAgain(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	rcv := newReceiver(t)
 	rcv.setAnswer(http.StatusServiceUnavailable) // the delivery stays pending, retried
 	hook := subscribe(t, env, rcv, store.EventContractCreated)
@@ -603,7 +603,7 @@ func TestEventsFeedPagesInOrder(t *testing.T) {
 // 4 MiB as sent, the README's bound, and the pages, each read after the last
 // event of the one before, list every event once, in order.
 func TestEventPagesStayWithinTheirBytes(t *testing.T) {
-	env := testkit.New(t)
+	env := testkit.NewOnBusinessDate(t)
 	bigOffering(t, env, "<")
 	item := teamItem(map[string]any{"planId": "off_big"})
 	for i := range 4 { // 15 a request, within what one may create

@@ -55,8 +55,7 @@ func TestCheckFindsBrokenInvariants(t *testing.T) {
 // nobody recorded, are found; the database's constraints keep the others
 // (one order, one open cancellation) from being broken at all.
 func TestCheckFindsABrokenTimeline(t *testing.T) {
-	env := testkit.New(t)
-	env.Clock.Set(time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC))
+	env := testkit.NewOnBusinessDate(t)
 	ct := env.CreateContract(map[string]any{"quantities": map[string]int{"prod_seat": 5}})
 	submit := func(body map[string]any) string {
 		t.Helper()
