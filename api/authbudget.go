@@ -78,11 +78,6 @@ type attempt struct {
 	// ticket is its place in its address's queue while admit waits for a
 	// place among the address's checks (keyLimiters.claim).
 	ticket uint64
-	// signed is set for a request presenting a signing key's id; body is
-	// then its body, which its signature covers, read before its check
-	// (readSignedBody).
-	signed bool
-	body   []byte
 }
 
 // attemptOf is the request's attempt: its client's address (clientAddress)
@@ -92,7 +87,7 @@ type attempt struct {
 func attemptOf(c *gin.Context) attempt {
 	a := attempt{address: clientAddress(c)}
 	if id := c.GetHeader(keyIDHeader); id != "" {
-		a.credential, a.presents, a.signed = sha256.Sum256([]byte("id\x00"+id+"\x00"+a.address)), true, true
+		a.credential, a.presents = sha256.Sum256([]byte("id\x00"+id+"\x00"+a.address)), true
 	} else if key, err := presentedKey(c.Request); err == nil && key != "" {
 		a.credential, a.presents = sha256.Sum256([]byte("key\x00"+key+"\x00"+a.address)), true
 	}
@@ -119,7 +114,7 @@ func clientAddress(c *gin.Context) string {
 
 // checkWait is the longest a request waits for its address's checks under
 // way (see admit); a check takes milliseconds, unless the database is slow
-// or a signed request's body is.
+// (a signed request's body is read after its place is given up: lookedUp).
 const checkWait = time.Second
 
 // admit reports whether a's credential may be checked now, and when it may
@@ -178,17 +173,6 @@ func (f *authFailures) try(a *attempt, now time.Time) (ok bool, ended <-chan str
 	return a.claimed, ended, wait
 }
 
-// ready reports whether a's credential could be checked now as far as its
-// address's budget goes, the checks under way aside: the credential is
-// remembered or the budget holds a token. When not, wait says how long
-// until it will.
-func (f *authFailures) ready(a attempt, now time.Time) (ok bool, wait time.Duration) {
-	if a.presents && f.remembered(a.credential, now) {
-		return true, 0
-	}
-	return f.byAddress.hasToken(a.address, now)
-}
-
 // remembered reports whether credential (with its address) authenticated
 // within credentialMemory.
 func (f *authFailures) remembered(credential [sha256.Size]byte, now time.Time) bool {
@@ -201,13 +185,14 @@ func (f *authFailures) remembered(credential [sha256.Size]byte, now time.Time) b
 // settle records how a's check ended (err from server.caller): a refusal
 // takes a token from its address and forgets its credential there, a
 // success remembers the credential there. A check the client's own doing
-// ended otherwise (clientsFault: it hung up) is charged like a refusal: it
-// cost a lookup, so it must not be a way round the budget; so is a signed
-// request whose body could not be read before its check (see
-// readSignedBody). Any other error (the database did not answer) is not the
+// ended otherwise (clientsFault: it hung up, or a signed request's body,
+// read after its key was looked up, was malformed, too large or late) is
+// charged like a refusal: it cost a lookup, so it must not be a way round
+// the budget. Any other error (the database did not answer) is not the
 // client's failure and counts for nothing. A check admit claimed is
 // released, after the credential is remembered: the requests waiting for
-// it then find it so.
+// it then find it so; one released earlier (lookedUp) is charged with
+// spend.
 func (f *authFailures) settle(a attempt, err error, clientsFault bool, now time.Time) {
 	var refused refusal
 	isRefused := errors.As(err, &refused)
@@ -252,12 +237,8 @@ func (f *authFailures) remember(credential [sha256.Size]byte, now time.Time) {
 // in the surface's format when its address's budget of failed
 // authentications is spent, or its wait for the address's checks under way
 // ran out (admit); one whose client hung up while it waited is answered
-// 499, and costs nothing: nothing was looked up. A signed request's body
-// is read first (readSignedBody).
+// 499, and costs nothing: nothing was looked up.
 func (s *server) withinAuthBudget(c *gin.Context, a *attempt, sf surface) bool {
-	if a.signed && !s.readSignedBody(c, a, sf) {
-		return false
-	}
 	if s.authFailures == nil {
 		return true
 	}
@@ -269,36 +250,6 @@ func (s *server) withinAuthBudget(c *gin.Context, a *attempt, sf surface) bool {
 		s.refuseForFailures(c, sf, wait)
 	}
 	return ok
-}
-
-// readSignedBody reads a signed request's body into a, and for its
-// handler, before its credential is looked up: its place among its
-// address's checks (admit) is then held for the lookup, not for as long
-// as the body takes to come (up to BodyReadTimeout). Read after the
-// lookup, within the place, slow bodies sent with a signing key's id
-// (which travels in the clear) kept the places busy, and the address's
-// other clients (one NAT) waited a second for them and were refused. An
-// address whose budget is spent is refused first (ready), without the
-// body. A body that cannot be read (too large, late, malformed) is
-// answered as readAhead's are (rejectUnreadBody) and charged to the
-// address like a refusal: a signed request without its body is one that
-// failed to authenticate, and uncharged, it would keep the service
-// reading bodies for an address without end.
-func (s *server) readSignedBody(c *gin.Context, a *attempt, sf surface) bool {
-	if s.authFailures != nil {
-		if ok, wait := s.authFailures.ready(*a, time.Now()); !ok {
-			s.refuseForFailures(c, sf, wait)
-			return false
-		}
-	}
-	body, err := readBody(c)
-	if err != nil {
-		s.settleAuth(c, *a, err)
-		rejectUnreadBody(c, sf, err)
-		return false
-	}
-	a.body, c.Request.Body = body, buffered(body)
-	return true
 }
 
 // refuseForFailures answers 429: the request's address has spent its
@@ -314,11 +265,33 @@ func (s *server) refuseForFailures(c *gin.Context, sf surface, wait time.Duratio
 var errCheckUnfinished = errors.New("the credential's check did not finish")
 
 // checkCredential is the request's caller (server.caller), its check
-// settled (settleAuth) however it ends.
+// settled (settleAuth) however it ends. A signed request's place among its
+// address's checks is given up once its key is found (lookedUp), before
+// its body is read.
 func (s *server) checkCredential(c *gin.Context, a attempt) (p auth.Principal, err error) {
 	err = errCheckUnfinished
 	defer func() { s.settleAuth(c, a, err) }()
-	return s.caller(c, a.body)
+	return s.caller(c, func() {
+		if s.authFailures != nil {
+			s.authFailures.lookedUp(&a, time.Now())
+		}
+	})
+}
+
+// lookedUp gives up the place admit claimed for a's check once its
+// credential was found, uncharged, while the check goes on: a signed
+// request's body is read only then, so that a key id that does not exist
+// (made up, revoked) is refused without it, and a slow body (up to
+// BodyReadTimeout) holds no place its address's other clients (one NAT)
+// would wait a second for and be refused. Should the check then fail (the
+// body cannot be read, the signature does not match, the request is a
+// replay), settle charges it with spend: the bucket may owe tokens, and
+// the address is refused for longer.
+func (f *authFailures) lookedUp(a *attempt, now time.Time) {
+	if a.claimed {
+		f.byAddress.release(a.address, false, now)
+		a.claimed = false
+	}
 }
 
 // settleAuth records how a request's authentication ended (see settle).

@@ -9,14 +9,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/contractd/contractd/internal/testkit/testdb"
 )
 
-// A signed request's body is read before its key is looked up: one whose
-// body is slow to come holds no place among its address's lookups, and
+// A signed request's body is read once its key is found, after its place
+// among its address's lookups is given up: one whose body is slow to come
+// holds no place, and
 // another client at the address (one NAT) with a key not remembered there
 // is looked up meanwhile. Read within the place, a slow body held it (for
 // up to BODY_READ_TIMEOUT), and the other client, after waiting a second
@@ -52,4 +54,35 @@ func TestASignedRequestsSlowBodyHoldsUpNoLookupFromItsAddress(t *testing.T) {
 	got, err := io.ReadAll(signed.Body)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusBadRequest, signed.StatusCode, "authenticated, its body then checked: %s", got)
+}
+
+// A signed request's body is read only once its key id is found: one
+// naming a key id that does not exist is answered 401 without it, and
+// charged to its address. Read first, every made-up id had its body (up to
+// MaxBodyBytes) read and buffered before it was refused, as many at once
+// as an address opened slow connections. The request asks to send its
+// body (Expect: 100-continue) and never does: the service answers 401
+// rather than asking for it (100 Continue) and waiting.
+func TestASignedRequestWithAnUnknownKeyIDIsRefusedWithoutItsBody(t *testing.T) {
+	st := testdb.Migrated(t)
+	env := budgetEnv(t, st, nil, "127.0.0.1/32") // one failure spends the address's budget
+	const path, body, address = "/api/contract-actions", "{}", "192.0.2.91"
+
+	conn, err := net.Dial("tcp", env.HTTP.Listener.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	require.NoError(t, conn.SetDeadline(time.Now().Add(30*time.Second))) // the test's own bound
+	_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: contractd\r\nX-Forwarded-For: %s\r\n"+
+		"X-Key-Id: %s\r\nX-Signature: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"+
+		"Expect: 100-continue\r\n\r\n", path, address, uuid.NewString(), signature("no key", "POST", path, time.Now(), body), len(body))
+	require.NoError(t, err)
+	answer, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnauthorized, answer.StatusCode, "refused without asking for the body")
+	got, err := io.ReadAll(answer.Body)
+	require.NoError(t, err)
+	assert.Contains(t, string(got), "the key id is not a valid signing key")
+
+	assert.Equal(t, http.StatusTooManyRequests, env.Do("GET", "/api/catalog", badKey, nil, from(address)...).Status,
+		"the refusal was charged to the address")
 }

@@ -197,9 +197,7 @@ func TestASigningKeyThatAuthenticatedLatelyGetsPastItsAddressesSpentBudget(t *te
 // A signed request whose body cannot be read (here too large, sent
 // without a length) failed to authenticate, and is charged to its address
 // like a refusal. Uncharged, anyone knowing a signing key's id (sent in
-// the clear) could have had its key looked up without end when the body
-// was read after the lookup, and now could have the service read bodies
-// for an address whose budget is spent.
+// the clear) could have its key looked up, and bodies read, without end.
 func TestASignedRequestWhoseBodyCannotBeReadSpendsTheBudget(t *testing.T) {
 	st := testdb.Migrated(t)
 	key, id := budgetSigningKey(t, st)

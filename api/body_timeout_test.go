@@ -35,7 +35,7 @@ func TestABodyThatDoesNotArriveInTimeIsAnswered408(t *testing.T) {
 	half := len(body) / 2
 	bearer := "Authorization: Bearer " + env.A.SubmitterKey
 	keyID, key := signingKey(t, env, auth.RoleSubmitter)
-	// A signed request's body is read to check its signature, before anything else.
+	// A signed request's body is read to check its signature once its key is found, before anything else.
 	signed := fmt.Sprintf("X-Key-Id: %s\r\nX-Signature: %s", keyID, signature(key, "POST", selfService, time.Now(), string(body)))
 	declared, chunked := fmt.Sprintf("Content-Length: %d", len(body)), "Transfer-Encoding: chunked"
 	firstHalf, firstChunk := string(body[:half]), fmt.Sprintf("%x\r\n%s\r\n", half, body[:half])

@@ -194,7 +194,7 @@ func presentedKey(r *http.Request) (string, error) {
 // Last, it reads the whole body (readAhead), so no route decides or changes
 // anything before its body is there: one that does not arrive within
 // BodyReadTimeout is a 408 in the surface's format. A signed request's body
-// is read first, before its key is looked up (readSignedBody).
+// is read once its key is found, to check its signature (signedPrincipal).
 func (s *server) authenticate(sf surface) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if c.Request.ContentLength > MaxBodyBytes {
@@ -211,9 +211,12 @@ func (s *server) authenticate(sf surface) gin.HandlerFunc {
 		}
 		p, err := s.checkCredential(c, a)
 		var refused refusal
+		status, message, unreadable := bodyReadProblem(err) // a signed request's body is read to check it
 		switch {
 		case errors.As(err, &refused):
 			reject(c, sf, http.StatusUnauthorized, refused.Error())
+		case unreadable:
+			reject(c, sf, status, message)
 		case err != nil && clientGone(c):
 			// Nobody reads this answer; the log and metrics must not count
 			// it as the service's failure.
@@ -269,11 +272,11 @@ type refusal string
 
 func (r refusal) Error() string { return string(r) }
 
-// caller is the principal of a signed request's key id, its body (read
-// before its check) checked against its signature, or of a presented key.
-// A request presents one credential: a signature, or a key (see
+// caller is the principal of a signed request's key id, lookedUp called
+// once its key is found (signedPrincipal), or of a presented key. A
+// request presents one credential: a signature, or a key (see
 // presentedKey).
-func (s *server) caller(c *gin.Context, body []byte) (auth.Principal, error) {
+func (s *server) caller(c *gin.Context, lookedUp func()) (auth.Principal, error) {
 	key, err := presentedKey(c.Request)
 	if err != nil {
 		return auth.Principal{}, err
@@ -283,7 +286,7 @@ func (s *server) caller(c *gin.Context, body []byte) (auth.Principal, error) {
 		if key != "" || len(h.Values(keyIDHeader)) > 1 || len(h.Values(signatureHeader)) > 1 {
 			return auth.Principal{}, refusal("a signed request presents one " + keyIDHeader + " and one " + signatureHeader + ", and no API key")
 		}
-		return s.signedPrincipal(c, id, body)
+		return s.signedPrincipal(c, id, lookedUp)
 	}
 	if key == "" {
 		return auth.Principal{}, refusal("an API key is required (Authorization: Bearer <key> or apiKey: <key>)")

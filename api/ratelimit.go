@@ -143,17 +143,6 @@ func (l *keyLimiters) tokens(key string, now time.Time) float64 {
 	return float64(l.burst)
 }
 
-// hasToken reports whether key's bucket holds a token, and when not, how
-// long until it will.
-func (l *keyLimiters) hasToken(key string, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if tokens := l.tokens(key, now); tokens < 1 {
-		return false, l.untilTokens(1 - tokens)
-	}
-	return true, 0
-}
-
 // untilTokens is how long a bucket takes to refill n tokens.
 func (l *keyLimiters) untilTokens(n float64) time.Duration {
 	return time.Duration(n / float64(l.limit) * float64(time.Second))

@@ -27,9 +27,12 @@ const (
 	signatureWindow = 5 * time.Minute
 )
 
-// signedPrincipal verifies a signed request, whose body was read before its
-// check (readSignedBody), and returns its caller.
-func (s *server) signedPrincipal(c *gin.Context, keyID string, body []byte) (auth.Principal, error) {
+// signedPrincipal verifies a signed request and returns its caller. Its
+// body is read (bounded by MaxBodyBytes and BodyReadTimeout) to check it,
+// and put back for the handler, only once its key is found and its
+// signature's form and timestamp hold, and after lookedUp: a made-up key
+// id costs no body read or buffered.
+func (s *server) signedPrincipal(c *gin.Context, keyID string, lookedUp func()) (auth.Principal, error) {
 	p, secret, err := s.lookups.lookup(c.Request.Context(), "id\x00"+keyID, func(ctx context.Context) (auth.Principal, []byte, error) {
 		return s.Store.SigningKey(ctx, keyID)
 	})
@@ -46,6 +49,12 @@ func (s *server) signedPrincipal(c *gin.Context, keyID string, body []byte) (aut
 	if age := time.Since(time.Unix(ts, 0)); age > signatureWindow || age < -signatureWindow {
 		return auth.Principal{}, refusal(fmt.Sprintf("the signature's timestamp is more than %v from now", signatureWindow))
 	}
+	lookedUp()
+	body, err := readBody(c)
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	c.Request.Body = buffered(body)
 	want := auth.SignRequest(secret, sentMethod(c), c.Request.URL.RequestURI(), ts, body)
 	if !hmac.Equal([]byte(sig), []byte(want)) {
 		return auth.Principal{}, refusal("the signature does not match the request")
