@@ -30,15 +30,7 @@ func TestASignedRequestsSlowBodyHoldsUpNoLookupFromItsAddress(t *testing.T) {
 	env := budgetEnv(t, st, nil, "127.0.0.1/32") // one lookup at a time from an address
 	const path, body, address = "/api/contract-actions", "{}", "192.0.2.90"
 
-	conn, err := net.Dial("tcp", env.HTTP.Listener.Addr().String())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	require.NoError(t, conn.SetDeadline(time.Now().Add(30*time.Second))) // the test's own bound
-	_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: contractd\r\nX-Forwarded-For: %s\r\n"+
-		"X-Key-Id: %s\r\nX-Signature: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"+
-		"Expect: 100-continue\r\n\r\n", path, address, id, signature(key, "POST", path, time.Now(), body), len(body))
-	require.NoError(t, err)
-	answers := bufio.NewReader(conn)
+	conn, answers := signedHeadersAlone(t, env.HTTP.Listener.Addr().String(), path, address, id, signature(key, "POST", path, time.Now(), body), len(body))
 	// Asked for as the service starts reading it: the body is being read.
 	proceed, err := http.ReadResponse(answers, nil)
 	require.NoError(t, err)
@@ -68,15 +60,8 @@ func TestASignedRequestWithAnUnknownKeyIDIsRefusedWithoutItsBody(t *testing.T) {
 	env := budgetEnv(t, st, nil, "127.0.0.1/32") // one failure spends the address's budget
 	const path, body, address = "/api/contract-actions", "{}", "192.0.2.91"
 
-	conn, err := net.Dial("tcp", env.HTTP.Listener.Addr().String())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	require.NoError(t, conn.SetDeadline(time.Now().Add(30*time.Second))) // the test's own bound
-	_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: contractd\r\nX-Forwarded-For: %s\r\n"+
-		"X-Key-Id: %s\r\nX-Signature: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"+
-		"Expect: 100-continue\r\n\r\n", path, address, uuid.NewString(), signature("no key", "POST", path, time.Now(), body), len(body))
-	require.NoError(t, err)
-	answer, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	_, answers := signedHeadersAlone(t, env.HTTP.Listener.Addr().String(), path, address, uuid.NewString(), signature("no key", "POST", path, time.Now(), body), len(body))
+	answer, err := http.ReadResponse(answers, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnauthorized, answer.StatusCode, "refused without asking for the body")
 	got, err := io.ReadAll(answer.Body)
@@ -85,4 +70,21 @@ func TestASignedRequestWithAnUnknownKeyIDIsRefusedWithoutItsBody(t *testing.T) {
 
 	assert.Equal(t, http.StatusTooManyRequests, env.Do("GET", "/api/catalog", badKey, nil, from(address)...).Status,
 		"the refusal was charged to the address")
+}
+
+// signedHeadersAlone sends a signed POST's headers from address (through
+// the trusted proxy), asking to send its body of length bytes
+// (Expect: 100-continue) and not sending it, and returns the connection, to
+// send the body on, and the reader of its answers.
+func signedHeadersAlone(t *testing.T, server, path, address, keyID, sig string, length int) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("tcp", server)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	require.NoError(t, conn.SetDeadline(time.Now().Add(30*time.Second))) // the test's own bound
+	_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: contractd\r\nX-Forwarded-For: %s\r\n"+
+		"X-Key-Id: %s\r\nX-Signature: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"+
+		"Expect: 100-continue\r\n\r\n", path, address, keyID, sig, length)
+	require.NoError(t, err)
+	return conn, bufio.NewReader(conn)
 }
