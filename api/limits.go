@@ -159,7 +159,7 @@ var patchHeaderLimits = map[string]limit{
 var bodySchemas = []bodySchema{
 	body[contractActionsRequest]("contract-actions: POST /api/contract-actions", merge(map[string]limit{
 		"accountNumber":                      noted(ident(maxID), newAccountNumberNote),
-		"testClockId":                        noted(uuidText, "a test clock of the (sandbox) tenant, not deleted; the contracts live on its time"),
+		"testClockId":                        noted(uuidText, "a test clock of the (sandbox) tenant, not deleted, carrying fewer than 100 contracts; the contracts live on its time (on one advancing, within the rest of its advance's work)"),
 		"actions":                            list(100),
 		"actions[]":                          object,
 		"actions[].type":                     ident(maxID),
@@ -298,7 +298,7 @@ var bodySchemas = []bodySchema{
 		"frozenTime": noted(dateTime, "the clock's time to start with"),
 	}),
 	body[clockAdvanceRequest]("test clocks: POST /api/test-clocks/{id}/advance", map[string]limit{
-		"to": noted(dateTime, "not before the clock's time, at most 10 years after it"),
+		"to": noted(dateTime, fmt.Sprintf("not before the clock's time, at most 10 years after it, and as far as %d items of work for its contracts (422 beyond, with furthestTo)", domain.MaxClockAdvanceWork)),
 	}),
 	body[decisionRequest]("decisions: POST /api/amendments/{id}/approve, /reject", map[string]limit{"comment": lines(maxComment), "quoteVersion": integer(1, maxQuoteVersion)}),
 }

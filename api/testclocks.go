@@ -167,7 +167,7 @@ func (s *server) advanceTestClock(c *gin.Context) {
 	id = clock.ID // as stored, which names its workflows, however the path spelt it
 	if clock.Status != store.ClockAdvancing || !clock.TargetTime.Equal(to) {
 		if clock, err = s.Store.StartAdvance(ctx, p.TenantID, id, to); err != nil {
-			s.fail(c, notFoundAs(err, "test clock %q does not exist", id))
+			s.failAs(c, clockAdvanceSurface{}, notFoundAs(err, "test clock %q does not exist", id))
 			return
 		}
 		if clock.Status == store.ClockReady {
@@ -181,6 +181,39 @@ func (s *server) advanceTestClock(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusAccepted, toTestClockView(clock))
+}
+
+// clockAdvanceRefusal is an advance refused for its work (see
+// domain.CheckClockAdvance) in the general format, with what a client needs
+// to go on: how far the clock may go in one advance, and the work counted.
+type clockAdvanceRefusal struct {
+	generalBody
+	FurthestTo time.Time       `json:"furthestTo"`
+	Work       advanceWorkView `json:"work"`
+	MaxWork    int             `json:"maxWork"`
+}
+
+type advanceWorkView struct {
+	domain.AdvanceWork
+	Total int `json:"total"`
+}
+
+// clockAdvanceSurface is the general format, and clockAdvanceRefusal for
+// an advance refused for its work.
+type clockAdvanceSurface struct{}
+
+func (clockAdvanceSurface) render(c *gin.Context, f failure) {
+	var much *domain.TooMuchWork
+	if !errors.As(f.Err, &much) {
+		general{}.render(c, f)
+		return
+	}
+	c.JSON(f.Status, clockAdvanceRefusal{
+		generalBody: generalBody{Code: codeFor(f.Status), Message: f.Message},
+		FurthestTo:  much.Work.Furthest,
+		Work:        advanceWorkView{AdvanceWork: much.Work.Work, Total: much.Work.Work.Total()},
+		MaxWork:     domain.MaxClockAdvanceWork,
+	})
 }
 
 // deleteTestClock deletes a clock through its deletion workflow (it

@@ -144,11 +144,25 @@ func (s *Store) openLocked(ctx context.Context, tx *sqlx.Tx, in NewAmendment, no
 		rec := recordedAmendment{TenantID: in.TenantID, ID: in.ID, Quote: quote, SubmittedBy: in.ActorID, inserted: &recorded}
 		applied, err := applyLocked(ctx, tx, ct, rec, in.event(domain.StatusApplied, now), ann)
 		out.Amendment, out.ContractVersion = applied.Amendment, applied.ContractVersion
-		return moved, err
+		if err != nil {
+			return moved, err
+		}
+		return moved, refuseChangeOverAdvance(ctx, tx, in, ct.Contract)
 	}
 	out.Amendment = recorded
 	ann.add(openedEvents(in.TenantID, out.Amendment, now)...)
-	return moved, nil
+	return moved, refuseChangeOverAdvance(ctx, tx, in, ct.Contract)
+}
+
+// refuseChangeOverAdvance refuses a client's change of a contract on a
+// test clock, just recorded (or applied) in tx, that would take the rest of
+// an advance under way past its work (see refuseOverAdvance). A renewal is
+// part of that work, counted with its term's end.
+func refuseChangeOverAdvance(ctx context.Context, tx *sqlx.Tx, in NewAmendment, ct domain.Contract) error {
+	if ct.TestClockID == nil || in.Action == domain.Renewal {
+		return nil
+	}
+	return refuseOverAdvance(ctx, tx, in.TenantID, *ct.TestClockID, domain.KindUnprocessable, "", "this change")
 }
 
 // refuseAnotherRequest refuses to open an amendment again for a request

@@ -32,6 +32,12 @@ type BillingContract struct {
 const billingState = `row(c.version, c.status, c.currency, c.schedule_status, c.schedule_resumes_on, c.effective_date,
 	c.expiration_date, c.term_start, c.renewal_mode, c.billing_cycle_day, c.billing_period)::text`
 
+// billedThrough is, for the contract c, the end of its latest period
+// invoiced: it is billed up to that day (domain.BillingTerms.BilledThrough).
+const billedThrough = `(SELECT i.period_end FROM invoices i
+	WHERE i.tenant_id = c.tenant_id AND i.contract_id = c.id AND i.kind = 'RECURRING'
+	ORDER BY i.period_start DESC LIMIT 1)`
+
 // SegmentLines are the lines a contract carried from a date on: one of its
 // segments that took effect.
 type SegmentLines struct {
@@ -124,9 +130,7 @@ func billingContracts(ctx context.Context, q sqlx.QueryerContext, tenantID strin
 	err := sqlx.SelectContext(ctx, q, &rows, `
 		SELECT c.id, c.ref, c.status, c.currency, c.schedule_status, c.lines, c.effective_date, c.expiration_date,
 			c.term_start, c.renewal_mode, c.billing_cycle_day, c.billing_period, c.schedule_resumes_on, c.version,
-			`+billingState+` AS state, (SELECT i.period_end FROM invoices i
-			 WHERE i.tenant_id = c.tenant_id AND i.contract_id = c.id AND i.kind = 'RECURRING'
-			 ORDER BY i.period_start DESC LIMIT 1) AS billed_through`+billableContracts+`
+			`+billingState+` AS state, `+billedThrough+` AS billed_through`+billableContracts+`
 			AND c.ref > $7
 		ORDER BY c.ref LIMIT $8`, append(billableArgs(tenantID, clockID, asOf), afterRef, limit+1)...)
 	if err != nil {

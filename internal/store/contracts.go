@@ -130,21 +130,37 @@ func (s *Store) CreateContracts(ctx context.Context, in NewContractAction, now t
 			}
 			out.Contracts = append(out.Contracts, c)
 		}
-		resp, err := json.Marshal(out)
-		if err != nil {
-			return fmt.Errorf("encode contract action: %w", err)
+		if in.TestClockID != nil {
+			// On a clock that is advancing, they live through the rest of
+			// its advance.
+			if err := refuseOverAdvance(ctx, tx, in.TenantID, asStored(*in.TestClockID), domain.KindUnprocessable, "testClockId", "these contracts"); err != nil {
+				return err
+			}
 		}
-		if len(resp) > maxActionResponse {
-			return domain.Errorf(domain.KindInvalid, "actions",
-				"the %d contracts asked for are %d bytes as created, more than one request may create (%d): send them in smaller requests",
-				len(out.Contracts), len(resp), maxActionResponse)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE contract_actions SET response = $2 WHERE id = $1`, in.ID, resp); err != nil {
-			return fmt.Errorf("store contract action response: %w", err)
+		if err := storeActionResponse(ctx, tx, out); err != nil {
+			return err
 		}
 		return insertContractsCreated(ctx, tx, in.TenantID, out.Contracts, now)
 	})
 	return out, err
+}
+
+// storeActionResponse stores the action's answer, the contracts it
+// created, with its record; an answer over maxActionResponse is refused.
+func storeActionResponse(ctx context.Context, tx *sqlx.Tx, out ContractAction) error {
+	resp, err := json.Marshal(out)
+	if err != nil {
+		return fmt.Errorf("encode contract action: %w", err)
+	}
+	if len(resp) > maxActionResponse {
+		return domain.Errorf(domain.KindInvalid, "actions",
+			"the %d contracts asked for are %d bytes as created, more than one request may create (%d): send them in smaller requests",
+			len(out.Contracts), len(resp), maxActionResponse)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE contract_actions SET response = $2 WHERE id = $1`, out.ID, resp); err != nil {
+		return fmt.Errorf("store contract action response: %w", err)
+	}
+	return nil
 }
 
 // lockNamedTerminations takes, in ascending id order, the share lock that

@@ -123,6 +123,12 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (Schedule
 			WHERE tenant_id = $1 AND id = $2`, ch.TenantID, ch.ContractID, next, resumesOn); err != nil {
 			return fmt.Errorf("update schedule status: %w", err)
 		}
+		if current.ClockID != nil && next == domain.ScheduleActive {
+			// Billing again, it adds to the work of an advance under way.
+			if err := refuseOverAdvance(ctx, tx, ch.TenantID, *current.ClockID, domain.KindInvalid, "", "this restart"); err != nil {
+				return err
+			}
+		}
 		var ann announcements
 		if out.Rebased, err = rebaseLocked(ctx, tx, ch.TenantID, ch.ContractID, ch.At, &ann); err != nil {
 			return err

@@ -173,9 +173,11 @@ func lockClock(ctx context.Context, tx *sqlx.Tx, tenantID, id string) (TestClock
 
 // StartAdvance records that the clock is advancing to `to` and returns it
 // with the number of its advance (which names the advance's workflow). A
-// clock moves forward only, by up to MaxClockAdvanceYears, one advance at a
-// time; advancing to where it stands changes nothing (the clock is
-// returned ready).
+// clock moves forward only, by up to MaxClockAdvanceYears and as far as
+// domain.MaxClockAdvanceWork lets it (a *domain.TooMuchWork otherwise, which
+// says how far), one advance at a time; advancing to where it stands
+// changes nothing (the clock is returned ready). The work is counted under
+// the clock's lock, which a contract created on it takes too.
 func (s *Store) StartAdvance(ctx context.Context, tenantID, id string, to time.Time) (TestClock, error) {
 	id, to = asStored(id), to.UTC().Truncate(time.Microsecond)
 	var out TestClock
@@ -196,6 +198,13 @@ func (s *Store) StartAdvance(ctx context.Context, tenantID, id string, to time.T
 		case to.Equal(c.FrozenTime):
 			out = c
 			return nil
+		}
+		contracts, err := clockContracts(ctx, tx, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if err := domain.CheckClockAdvance(id, contracts, c.FrozenTime, to); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE test_clocks SET status = 'advancing', target_time = $2, advances = advances + 1 WHERE id = $1`, id, to); err != nil {
 			return fmt.Errorf("start advancing test clock: %w", err)
