@@ -46,12 +46,21 @@ func holdKeyLookups(t *testing.T, url string) (blocked func() int, release func(
 	t.Helper()
 	db, err := sql.Open("postgres", url)
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	return holdTable(t, db, "api_keys", "ACCESS EXCLUSIVE")
+}
+
+// holdTable locks table in mode in db until release (at the latest when
+// the test ends); blocked counts the statements of db's database waiting
+// for a lock, this one or another.
+func holdTable(t *testing.T, db *sql.DB, table, mode string) (blocked func() int, release func()) {
+	t.Helper()
 	tx, err := db.BeginTx(t.Context(), nil)
 	require.NoError(t, err)
-	_, err = tx.Exec("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE")
+	_, err = tx.Exec("LOCK TABLE " + table + " IN " + mode + " MODE")
 	require.NoError(t, err)
 	release = func() { _ = tx.Rollback() }
-	t.Cleanup(func() { release(); _ = db.Close() })
+	t.Cleanup(release)
 	return func() int {
 		var n int
 		// Outside the transaction, which would see its first look at the activity again.

@@ -185,12 +185,14 @@ func (s *server) advanceTestClock(c *gin.Context) {
 
 // clockAdvanceRefusal is an advance refused for its work (see
 // domain.CheckClockAdvance) in the general format, with what a client needs
-// to go on: how far the clock may go in one advance, and the work counted.
+// to go on: how far the clock may go in one advance, the work counted, and
+// the work of the tenant's other advances under way, which share maxWork.
 type clockAdvanceRefusal struct {
 	generalBody
-	FurthestTo time.Time       `json:"furthestTo"`
-	Work       advanceWorkView `json:"work"`
-	MaxWork    int             `json:"maxWork"`
+	FurthestTo   time.Time       `json:"furthestTo"`
+	Work         advanceWorkView `json:"work"`
+	MaxWork      int             `json:"maxWork"`
+	WorkUnderWay int             `json:"workUnderWay"`
 }
 
 type advanceWorkView struct {
@@ -209,10 +211,11 @@ func (clockAdvanceSurface) render(c *gin.Context, f failure) {
 		return
 	}
 	c.JSON(f.Status, clockAdvanceRefusal{
-		generalBody: generalBody{Code: codeFor(f.Status), Message: f.Message},
-		FurthestTo:  much.Work.Furthest,
-		Work:        advanceWorkView{AdvanceWork: much.Work.Work, Total: much.Work.Work.Total()},
-		MaxWork:     domain.MaxClockAdvanceWork,
+		generalBody:  generalBody{Code: codeFor(f.Status), Message: f.Message},
+		FurthestTo:   much.Work.Furthest,
+		Work:         advanceWorkView{AdvanceWork: much.Work.Work, Total: much.Work.Work.Total()},
+		MaxWork:      domain.MaxClockAdvanceWork,
+		WorkUnderWay: much.Work.UnderWay,
 	})
 }
 

@@ -92,15 +92,20 @@ type ClockWork struct {
 	To time.Time
 	// Work is all of it.
 	Work AdvanceWork
-	// Furthest is how far the clock may go within MaxClockAdvanceWork: the
-	// end of the last day before the one that would take the work past it,
-	// or To when none does. The first day with work is always within,
-	// whatever it holds, so that a clock can always move: each of its
-	// items was held to its own bounds when it was made.
+	// Furthest is how far the clock may go within MaxClockAdvanceWork, less
+	// UnderWay: the end of the last day before the one that would take the
+	// work past it, or To when none does. With nothing else under way the
+	// first day with work is always within, whatever it holds, so that a
+	// clock can always move: each of its items was held to its own bounds
+	// when it was made.
 	Furthest time.Time
+	// UnderWay is the work of the tenant's other advances under way, which
+	// share MaxClockAdvanceWork with this one.
+	UnderWay int
 }
 
-// Within reports whether the advance is within MaxClockAdvanceWork.
+// Within reports whether the advance is within MaxClockAdvanceWork, with
+// the tenant's other advances under way.
 func (w ClockWork) Within() bool { return !w.To.After(w.Furthest) }
 
 // CountClockWork counts the work an advance of a clock standing at `from`
@@ -110,11 +115,19 @@ func (w ClockWork) Within() bool { return !w.To.After(w.Furthest) }
 // day has happened, or happens the next. Dunning retries, which depend on
 // how collections go, are not counted.
 func CountClockWork(contracts []ClockContract, from, to time.Time) ClockWork {
+	return countClockWork(contracts, from, to, 0)
+}
+
+// countClockWork is CountClockWork beside underWay, the work of the
+// tenant's other advances under way.
+func countClockWork(contracts []ClockContract, from, to time.Time, underWay int) ClockWork {
 	w := workDays{after: DateOf(from), last: DateOf(to), by: map[Date]AdvanceWork{}}
 	for _, c := range contracts {
 		c.count(&w)
 	}
-	return w.within(MaxClockAdvanceWork, to)
+	out := w.within(MaxClockAdvanceWork-underWay, underWay == 0, to)
+	out.UnderWay = underWay
+	return out
 }
 
 // workDays is the work of an advance by day, each in (after, last].
@@ -129,8 +142,9 @@ func (w *workDays) add(day Date, item AdvanceWork) {
 	}
 }
 
-// within sums the work and finds how far it stays within budget.
-func (w *workDays) within(budget int, to time.Time) ClockWork {
+// within sums the work and finds how far it stays within budget; with
+// firstFree, the first day with work is within whatever it holds.
+func (w *workDays) within(budget int, firstFree bool, to time.Time) ClockWork {
 	days := make([]Date, 0, len(w.by))
 	for d := range w.by {
 		days = append(days, d)
@@ -143,7 +157,7 @@ func (w *workDays) within(budget int, to time.Time) ClockWork {
 		if !capped && out.Work.Total() > budget {
 			capped = true
 			allowed := d.AddDays(-1)
-			if i == 0 {
+			if i == 0 && firstFree {
 				allowed = d
 			}
 			// The end of that day, to the microsecond the store keeps.
@@ -242,47 +256,4 @@ func countDue(w *workDays, t BillingTerms) {
 	for _, p := range t.DuePeriods(w.last) {
 		w.add(later(p.Billed.Start, w.after.AddDays(1)), AdvanceWork{Periods: 1})
 	}
-}
-
-// TooMuchWork refuses an advance of a test clock whose work is over
-// MaxClockAdvanceWork, or what would take the rest of one under way over
-// it; Work is the work as counted, and how far the clock may go.
-type TooMuchWork struct {
-	Err  *Error
-	Work ClockWork
-}
-
-func (e *TooMuchWork) Error() string { return e.Err.Error() }
-func (e *TooMuchWork) Unwrap() error { return e.Err }
-
-// CheckClockAdvance refuses (to, 422) an advance of the test clock clockID,
-// standing at from, to `to` that would carry out more work for its
-// contracts than MaxClockAdvanceWork, saying how far it may go instead.
-func CheckClockAdvance(clockID string, contracts []ClockContract, from, to time.Time) error {
-	w := CountClockWork(contracts, from, to)
-	if w.Within() {
-		return nil
-	}
-	return &TooMuchWork{Work: w, Err: Errorf(KindUnprocessable, "to",
-		"to %s: advancing test clock %s there from %s would carry out %s, more than the %d one advance may; "+
-			"it may go as far as %s (the end of %s) in one advance, and on from there in the next",
-		to.Format(time.RFC3339Nano), clockID, from.Format(time.RFC3339Nano), w.Work, MaxClockAdvanceWork,
-		w.Furthest.Format(time.RFC3339Nano), DateOf(w.Furthest))}
-}
-
-// CheckAdvanceUnderWay refuses (kind, field) what would add to the work of
-// an advance under way (what: new contracts on the clock, a change of one
-// of its contracts, a restart of one's payment schedule) taking the rest of
-// it, from the clock's time (from) to its target (to), past
-// MaxClockAdvanceWork: contracts holds it already. kind is how the
-// caller's surface refuses it (a 422, or the DDCMS seed's 400).
-func CheckAdvanceUnderWay(kind Kind, field, what, clockID string, contracts []ClockContract, from, to time.Time) error {
-	w := CountClockWork(contracts, from, to)
-	if w.Within() {
-		return nil
-	}
-	return &TooMuchWork{Work: w, Err: Errorf(kind, field,
-		"test clock %s is advancing to %s: with %s, the rest of its advance, from %s, would carry out %s, more than the %d one advance may; "+
-			"send it again once the clock is ready",
-		clockID, to.Format(time.RFC3339Nano), what, from.Format(time.RFC3339Nano), w.Work, MaxClockAdvanceWork)}
 }

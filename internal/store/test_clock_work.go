@@ -99,8 +99,10 @@ func clockChanges(ctx context.Context, q sqlx.QueryerContext, tenantID, clockID 
 // refuseOverAdvance refuses what tx has just written to the clock's
 // contracts (kind, field and what as domain.CheckAdvanceUnderWay says)
 // when the clock is advancing and the rest of its advance, with it, would
-// carry out more than domain.MaxClockAdvanceWork. tx holds the clock,
-// locked or shared, so no step moves it meanwhile.
+// carry out more than domain.MaxClockAdvanceWork less the work of the
+// tenant's other advances under way; what it lets through raises the
+// advance's hold of the tenant's budget. tx holds the clock, locked or
+// shared, so no step moves it meanwhile.
 func refuseOverAdvance(ctx context.Context, tx *sqlx.Tx, tenantID, clockID string, kind domain.Kind, field, what string) error {
 	var c struct {
 		Status     string     `db:"status"`
@@ -117,5 +119,13 @@ func refuseOverAdvance(ctx context.Context, tx *sqlx.Tx, tenantID, clockID strin
 	if err != nil {
 		return err
 	}
-	return domain.CheckAdvanceUnderWay(kind, field, what, clockID, contracts, c.FrozenTime, *c.TargetTime)
+	underWay, err := workUnderWay(ctx, tx, tenantID, clockID)
+	if err != nil {
+		return err
+	}
+	w, err := domain.CheckAdvanceUnderWay(kind, field, what, clockID, contracts, c.FrozenTime, *c.TargetTime, underWay)
+	if err != nil {
+		return err
+	}
+	return holdWork(ctx, tx, tenantID, clockID, w.Work.Total(), true)
 }

@@ -177,7 +177,9 @@ func lockClock(ctx context.Context, tx *sqlx.Tx, tenantID, id string) (TestClock
 // domain.MaxClockAdvanceWork lets it (a *domain.TooMuchWork otherwise, which
 // says how far), one advance at a time; advancing to where it stands
 // changes nothing (the clock is returned ready). The work is counted under
-// the clock's lock, which a contract created on it takes too.
+// the clock's lock, which a contract created on it takes too, and held of
+// the tenant's budget, which its other advances under way share
+// (test_clock_budget.go).
 func (s *Store) StartAdvance(ctx context.Context, tenantID, id string, to time.Time) (TestClock, error) {
 	id, to = asStored(id), to.UTC().Truncate(time.Microsecond)
 	var out TestClock
@@ -203,7 +205,15 @@ func (s *Store) StartAdvance(ctx context.Context, tenantID, id string, to time.T
 		if err != nil {
 			return err
 		}
-		if err := domain.CheckClockAdvance(id, contracts, c.FrozenTime, to); err != nil {
+		underWay, err := workUnderWay(ctx, tx, tenantID, id)
+		if err != nil {
+			return err
+		}
+		w, err := domain.CheckClockAdvance(id, contracts, c.FrozenTime, to, underWay)
+		if err != nil {
+			return err
+		}
+		if err := holdWork(ctx, tx, tenantID, id, w.Work.Total(), false); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE test_clocks SET status = 'advancing', target_time = $2, advances = advances + 1 WHERE id = $1`, id, to); err != nil {

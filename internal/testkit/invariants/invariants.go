@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+
+	"github.com/contractd/contractd/internal/domain"
 )
 
 // Violation is one thing the database holds that must never be.
@@ -125,6 +128,15 @@ var checks = []check{
 		FROM contracts c JOIN test_clocks t ON t.id = c.test_clock_id
 		WHERE t.status = 'deleted' AND (c.status = 'active'
 			OR EXISTS (SELECT 1 FROM amendments a WHERE a.contract_id = c.id AND a.status IN ('PENDING', 'REVIEW', 'SCHEDULED')))`},
+	// A tenant's advances under way share the work one advance may carry
+	// out (internal/store/test_clock_budget.go): their holds come to it at
+	// most, or one holds work alone (its first day, free when it started
+	// with none other under way).
+	{"a tenant's advances under way within the work one may carry out", `
+		SELECT w.tenant_id || ': ' || sum(w.work) || ' held by ' || count(*) || ' advances'
+		FROM clock_advance_work w JOIN test_clocks t ON t.id = w.clock_id AND t.status = 'advancing'
+		WHERE w.work > 0
+		GROUP BY w.tenant_id HAVING sum(w.work) > ` + strconv.Itoa(domain.MaxClockAdvanceWork) + ` AND count(*) > 1`},
 	{"each re-pricing recorded", `
 		SELECT a.id || ': quote version ' || a.quote_version || ', ' || count(e.id) || ' REPRICED events'
 		FROM amendments a LEFT JOIN amendment_events e ON e.amendment_id = a.id AND e.status = 'REPRICED'

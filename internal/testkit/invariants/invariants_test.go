@@ -123,3 +123,33 @@ func violated(t *testing.T, db *sqlx.DB, workflows client.Client) []string {
 	}
 	return names
 }
+
+// Two advances of one tenant under way holding more work than one advance
+// may carry out between them break the shared budget; one alone holding it
+// (its first day, free when it started alone) does not.
+func TestCheckFindsATenantsAdvancesHoldingTooMuch(t *testing.T) {
+	env := testkit.New(t)
+	sb := env.NewSandboxTenant("SB")
+	db := env.Store.DB()
+	check := func() []string { return violated(t, db, nil) }
+	clocks := make([]string, 2)
+	for i := range clocks {
+		c, err := env.Store.CreateTestClock(t.Context(), sb.ID, uuid.NewString(), "clock", time.Date(2027, 1, 10, 12, 0, 0, 0, time.UTC), time.Now())
+		require.NoError(t, err)
+		clocks[i] = c.ID
+		_, err = db.Exec(`UPDATE test_clocks SET status = 'advancing', target_time = frozen_time + interval '1 year' WHERE id = $1`, c.ID)
+		require.NoError(t, err)
+		_, err = db.Exec(`INSERT INTO clock_advance_work (clock_id, tenant_id, work) VALUES ($1, $2, 700)`, c.ID, sb.ID)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, []string{"a tenant's advances under way within the work one may carry out"}, check())
+
+	_, err := db.Exec(`UPDATE clock_advance_work SET work = 1300 WHERE clock_id = $1`, clocks[0])
+	require.NoError(t, err)
+	_, err = db.Exec(`UPDATE clock_advance_work SET work = 0 WHERE clock_id = $1`, clocks[1])
+	require.NoError(t, err)
+	assert.Empty(t, check(), "one holds it alone")
+	// Put them back, for testkit's own check after the test.
+	_, err = db.Exec(`UPDATE test_clocks SET status = 'ready', target_time = NULL`)
+	require.NoError(t, err)
+}

@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// A tenant's advances under way share domain.MaxClockAdvanceWork (see
+// internal/domain/clock_work_refusals.go). Each advance holds, in
+// clock_advance_work, the work counted when it started, raised when
+// something added to it later counts more; a row counts while its clock
+// is advancing, so an advance that ends, or a clock deleted, gives its
+// work back without a write. The rest of an advance shrinks as it goes,
+// but its hold does not: the bound is held from the start, not estimated
+// as steps go by.
+//
+// Who holds what is read and written under the tenant's clock-work
+// advisory lock, taken after the clock's own row lock (or share lock),
+// so that two advances started at once, each within the budget alone,
+// cannot both take the last of it. Under it a transaction locks no other
+// row a holder of the lock could be waiting for: the sum reads rows
+// without locking them, and the hold written is the clock's own, whose
+// row in clock_advance_work only a holder of the lock writes (a clock's
+// share lock, which a change of one of its contracts takes, would not
+// let it write test_clocks itself: two such changes at once would
+// deadlock). The lock is taken in a statement before the sum, whose
+// snapshot, taken after the wait, sees the holds committed meanwhile.
+
+// clockWorkLockClass is the first key of a tenant's clock-work advisory
+// lock; the second is the tenant's id, hashed, as catalogLockKeys.
+const clockWorkLockClass = 0x636c6f63 // "cloc"
+
+var clockWorkLockKeys = fmt.Sprintf(`%d, hashtext($1::uuid::text)`, clockWorkLockClass)
+
+// workUnderWay takes the tenant's clock-work lock and returns the work held
+// by its advances under way but clockID's.
+func workUnderWay(ctx context.Context, tx *sqlx.Tx, tenantID, clockID string) (int, error) {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(`+clockWorkLockKeys+`)`, tenantID); err != nil {
+		return 0, fmt.Errorf("lock the test clocks' work of tenant %s: %w", tenantID, err)
+	}
+	var n int
+	err := tx.GetContext(ctx, &n, `SELECT COALESCE(sum(w.work), 0) FROM clock_advance_work w
+		JOIN test_clocks c ON c.id = w.clock_id AND c.status = 'advancing'
+		WHERE w.tenant_id = $1 AND w.clock_id <> $2`, tenantID, clockID)
+	if err != nil {
+		return 0, fmt.Errorf("sum the work of tenant %s's advances under way: %w", tenantID, err)
+	}
+	return n, nil
+}
+
+// holdWork records work as clockID's hold, under the lock workUnderWay
+// took: the hold of an advance starting (replacing a past one's), or,
+// raised is set, a larger hold of one under way (never a smaller).
+func holdWork(ctx context.Context, tx *sqlx.Tx, tenantID, clockID string, work int, raised bool) error {
+	set := `EXCLUDED.work`
+	if raised {
+		set = `GREATEST(clock_advance_work.work, EXCLUDED.work)`
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO clock_advance_work (clock_id, tenant_id, work) VALUES ($1, $2, $3)
+		ON CONFLICT (clock_id) DO UPDATE SET work = `+set, clockID, tenantID, work)
+	if err != nil {
+		return fmt.Errorf("hold the work of test clock %s's advance: %w", clockID, err)
+	}
+	return nil
+}
