@@ -29,11 +29,11 @@ func TestMain(m *testing.M) {
 }
 
 // A TRUSTED_PROXIES the service cannot read, or too wide to be a proxy
-// tier, stops `api` (and every other command) before it does anything,
-// saying what is wrong: started anyway, it would trust some other set of
-// peers than the operator meant.
+// tier (alone, or in all: five /8s apart), stops `api` (and every other
+// command) before it does anything, saying what is wrong: started anyway,
+// it would trust some other set of peers than the operator meant.
 func TestABadTrustedProxiesStopsTheStart(t *testing.T) {
-	for _, bad := range []string{"10.0.0.0/33", "proxy.internal", "0.0.0.0/0", "0.0.0.0/1"} {
+	for _, bad := range []string{"10.0.0.0/33", "proxy.internal", "0.0.0.0/0", "0.0.0.0/1", "1.0.0.0/8,3.0.0.0/8,5.0.0.0/8,7.0.0.0/8,9.0.0.0/8"} {
 		cmd := exec.Command(os.Args[0], "--", "api")
 		// Were the value accepted, the start would fail on the database
 		// instead, at once, and say so.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -163,4 +164,52 @@ func TestTrustedProxiesAreNoWiderThanAProxyTier(t *testing.T) {
 	t.Setenv("TRUSTED_PROXIES", strings.Join(all, ","))
 	_, err := FromEnv()
 	assert.ErrorContains(t, err, `"0.0.0.0/8" to "255.0.0.0/8" (256 ranges that overlap or adjoin, 0.0.0.0 to 255.255.255.255)`)
+}
+
+// Ranges apart, each within a proxy tier's width, are held to a bound in
+// all, per family: four of the widest range (2^26 IPv4 addresses, 2^102
+// IPv6), counting a range within another once. Without it, 64 /8s apart
+// trusted a quarter of IPv4 to name its own address in X-Forwarded-For. A
+// real list, the private ranges and loopback with a CDN's whole published
+// lists (testdata/cdn-proxies.txt), is within it.
+func TestTrustedProxiesAreNoMoreInAllThanFourOfTheWidest(t *testing.T) {
+	cdn, err := os.ReadFile("testdata/cdn-proxies.txt")
+	require.NoError(t, err)
+	var cdnProxies []string
+	for line := range strings.Lines(string(cdn)) {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			cdnProxies = append(cdnProxies, line)
+		}
+	}
+	for _, fine := range []string{
+		"10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,127.0.0.0/8,100.64.0.0/10,::1,fd12:3456:789a::/48," + strings.Join(cdnProxies, ","),
+		"1.0.0.0/8,3.0.0.0/8,5.0.0.0/8,7.0.0.0/8",                                                  // four /8s: the bound
+		"1.0.0.0/8,1.2.3.0/24,3.0.0.0/8,5.0.0.0/8,7.0.0.0/8,7.7.7.7",                               // what is within a range counted once
+		"1.0.0.0/8,3.0.0.0/8,5.0.0.0/8,7.0.0.0/8,2600::/28,2600:20::/28,2600:40::/28,2600:60::/28", // each family on its own
+	} {
+		t.Setenv("TRUSTED_PROXIES", fine)
+		_, err := FromEnv()
+		assert.NoError(t, err, fine)
+	}
+	var apart []string
+	for i := range 64 {
+		apart = append(apart, fmt.Sprintf("%d.0.0.0/8", 2*i+1))
+	}
+	const (
+		ipv4InAll = "no more than 67108864 IPv4 addresses in all (4 ranges of /8): a client anywhere in "
+		ipv6InAll = "no more than 5070602400912917605986812821504 IPv6 addresses in all (4 ranges of /28): a client anywhere in "
+	)
+	for _, bad := range []struct{ value, why string }{
+		{strings.Join(apart, ","), ipv4InAll + `"` + strings.Join(apart, ",") + `" (64 ranges, 1073741824 addresses) could name its own address in X-Forwarded-For`},
+		{"1.0.0.0/8,3.0.0.0/8,5.0.0.0/8,7.0.0.0/8,9.0.0.0/8", ipv4InAll + `"1.0.0.0/8,3.0.0.0/8,5.0.0.0/8,7.0.0.0/8,9.0.0.0/8" (5 ranges, 83886080 addresses) could`},
+		// one address past the bound; what is within a range left out
+		{"7.0.0.0/8, 1.0.0.0/8,3.0.0.0/8,5.0.0.0/8,1.2.3.4, 192.0.2.7", ipv4InAll + `"1.0.0.0/8,3.0.0.0/8,5.0.0.0/8,7.0.0.0/8,192.0.2.7" (5 ranges, 67108865 addresses) could`},
+		{"2600::/28,2600:20::/28,2600:40::/28,2600:60::/28,2600:80::/28,2600:80::1", ipv6InAll + `"2600::/28,2600:20::/28,2600:40::/28,2600:60::/28,2600:80::/28" (5 ranges, 6338253001141147007483516026880 addresses) could`},
+		// the real list with two /8s more
+		{"10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,127.0.0.0/8,100.64.0.0/10,1.0.0.0/8,3.0.0.0/8," + strings.Join(cdnProxies, ","), ipv4InAll + `"1.0.0.0/8,3.0.0.0/8,`},
+	} {
+		t.Setenv("TRUSTED_PROXIES", bad.value)
+		_, err := FromEnv()
+		assert.ErrorContains(t, err, "TRUSTED_PROXIES must name proxies, "+bad.why, bad.value)
+	}
 }

@@ -21,12 +21,26 @@ const (
 	widestIPv6Proxies = 28
 )
 
+// Ranges apart from one another are held to a bound in all, per family:
+// as many addresses as this many of a proxy tier's widest range (four /8s,
+// 2^26 IPv4 addresses; four /28s, 2^102 IPv6). Within the width of a tier,
+// 64 IPv4 /8s apart (1.0.0.0/8,3.0.0.0/8,...) had trusted a quarter of
+// the Internet. Four, not two: a real list is often the private ranges and
+// loopback many frameworks trust by default (10.0.0.0/8, 172.16.0.0/12,
+// 192.168.0.0/16, 127.0.0.0/8: already over two /8s), with 100.64.0.0/10
+// and a CDN's whole list (CloudFront's 200-odd IPv4 ranges, about 4.2
+// million addresses; Cloudflare's 15, about 1.5 million), about 45 million
+// addresses in all; for IPv6, CloudFront's /28 with Cloudflare's /29 and
+// /32s are nearly two /28s. Four /8s are a 64th of IPv4.
+const widestRangesInAll = 4
+
 // trustedProxies reads TRUSTED_PROXIES: IP addresses and CIDR ranges
 // (10.0.0.0/8, 2001:db8::/32), separated by commas. A mistake stops the
 // start rather than trust some other set of peers, and so does a range
 // wider than a proxy tier (see widestIPv4Proxies), whether written as one
 // (0.0.0.0/0, 0.0.0.0/1) or as ranges that overlap or adjoin
-// (0.0.0.0/1,128.0.0.0/1): those are held to the bound together.
+// (0.0.0.0/1,128.0.0.0/1): those are held to the bound together. So does
+// a list covering more addresses in all than widestRangesInAll such ranges.
 func trustedProxies(v string) ([]netip.Prefix, error) {
 	if strings.TrimSpace(v) == "" {
 		return nil, nil
@@ -77,8 +91,25 @@ func proxyPrefix(item string) (netip.Prefix, error) {
 
 // tooWide refuses proxies (as written in items) that cover, alone or with
 // the ranges they overlap or adjoin, more addresses than the widest range
-// of a proxy tier.
+// of a proxy tier, or in all more than widestRangesInAll such ranges.
 func tooWide(proxies []netip.Prefix, items []string) error {
+	runs := spans(proxies, items)
+	for _, r := range runs {
+		if err := r.check(); err != nil {
+			return err
+		}
+	}
+	for _, is6 := range []bool{false, true} {
+		if err := tooManyInAll(runs, is6); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// spans are proxies (as written in items) as runs of ranges that overlap
+// or adjoin, in order of address, IPv4 first.
+func spans(proxies []netip.Prefix, items []string) []span {
 	order := make([]int, len(proxies))
 	for i := range order {
 		order[i] = i
@@ -87,22 +118,20 @@ func tooWide(proxies []netip.Prefix, items []string) error {
 	slices.SortFunc(order, func(i, j int) int {
 		return cmp.Or(proxies[i].Addr().Compare(proxies[j].Addr()), cmp.Compare(proxies[i].Bits(), proxies[j].Bits()))
 	})
-	var r span
+	var runs []span
 	for _, i := range order {
 		p := proxies[i]
+		n := len(runs)
 		switch last := lastAddr(p); {
-		case r.items == nil || (p.Addr().Compare(r.last) > 0 && p.Addr() != r.last.Next()):
-			if err := r.check(); err != nil {
-				return err
-			}
-			r = span{first: p.Addr(), last: last, size: big.NewInt(0)}
-			r.add(p, items[i])
-		case last.Compare(r.last) > 0: // adjoins: prefixes that overlap nest
-			r.last = last
-			r.add(p, items[i])
+		case n == 0 || (p.Addr().Compare(runs[n-1].last) > 0 && p.Addr() != runs[n-1].last.Next()):
+			runs = append(runs, span{first: p.Addr(), last: last, size: big.NewInt(0)})
+			runs[n].add(p, items[i])
+		case last.Compare(runs[n-1].last) > 0: // adjoins: prefixes that overlap nest
+			runs[n-1].last = last
+			runs[n-1].add(p, items[i])
 		} // else within a range already counted
 	}
-	return r.check()
+	return runs
 }
 
 // span is a run of trusted ranges that overlap or adjoin: from first to
@@ -120,14 +149,7 @@ func (r *span) add(p netip.Prefix, item string) {
 
 // check refuses r when it is wider than a proxy tier's widest range.
 func (r *span) check() error {
-	if r.items == nil {
-		return nil
-	}
-	widest := widestIPv4Proxies
-	if r.first.Is6() {
-		widest = widestIPv6Proxies
-	}
-	if r.size.Cmp(new(big.Int).Lsh(big.NewInt(1), uint(r.first.BitLen()-widest))) <= 0 {
+	if r.size.Cmp(widestRange(r.first.Is6())) <= 0 {
 		return nil
 	}
 	where := fmt.Sprintf("%q", r.items[0])
@@ -136,6 +158,41 @@ func (r *span) check() error {
 	}
 	return fmt.Errorf("TRUSTED_PROXIES must name proxies, in ranges no wider than /%d for IPv4 and /%d for IPv6, together where they overlap or adjoin: a client anywhere in %s could name its own address in X-Forwarded-For",
 		widestIPv4Proxies, widestIPv6Proxies, where)
+}
+
+// tooManyInAll refuses the runs of one family (IPv6 if is6) when they
+// cover more addresses in all than widestRangesInAll of a tier's widest
+// range, naming the ranges counted (those within another left out).
+func tooManyInAll(runs []span, is6 bool) error {
+	var (
+		total = big.NewInt(0)
+		items []string
+	)
+	for _, r := range runs {
+		if r.first.Is6() == is6 {
+			total.Add(total, r.size)
+			items = append(items, r.items...)
+		}
+	}
+	most := new(big.Int).Mul(big.NewInt(widestRangesInAll), widestRange(is6))
+	if total.Cmp(most) <= 0 {
+		return nil
+	}
+	family, widest := "IPv4", widestIPv4Proxies
+	if is6 {
+		family, widest = "IPv6", widestIPv6Proxies
+	}
+	return fmt.Errorf("TRUSTED_PROXIES must name proxies, no more than %s %s addresses in all (%d ranges of /%d): a client anywhere in %q (%d ranges, %s addresses) could name its own address in X-Forwarded-For",
+		most, family, widestRangesInAll, widest, strings.Join(items, ","), len(items), total)
+}
+
+// widestRange is how many addresses a proxy tier's widest range holds:
+// a /8 of IPv4, a /28 of IPv6 if is6.
+func widestRange(is6 bool) *big.Int {
+	if is6 {
+		return new(big.Int).Lsh(big.NewInt(1), 128-widestIPv6Proxies)
+	}
+	return new(big.Int).Lsh(big.NewInt(1), 32-widestIPv4Proxies)
 }
 
 // lastAddr is the last address of p, a masked prefix.
