@@ -188,8 +188,9 @@ func (f *authFailures) remembered(credential [sha256.Size]byte, now time.Time) b
 // ended otherwise (clientsFault: it hung up, or a signed request's body,
 // read after its key was looked up, was malformed, too large or late) is
 // charged like a refusal: it cost a lookup, so it must not be a way round
-// the budget. Any other error (the database did not answer) is not the
-// client's failure and counts for nothing. A check admit claimed is
+// the budget. Any other error (the database did not answer, a signed
+// body found no place to be read: signedBodies) is not a failure to
+// authenticate and counts for nothing. A check admit claimed is
 // released, after the credential is remembered: the requests waiting for
 // it then find it so; one released earlier (lookedUp) is charged with
 // spend.

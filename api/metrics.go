@@ -58,18 +58,21 @@ func methodLabel(method string) string {
 const (
 	budgetAPIKey       = "api_key"       // a key's requests (Deps.RateLimit)
 	budgetAuthFailures = "auth_failures" // an address's failed authentications (Deps.AuthFailureRate)
+	budgetSignedBodies = "signed_bodies" // an address's signed bodies read at once (MaxSignedBodiesPerAddress)
 )
 
 // newRateLimited counts the requests answered 429 by budget: the status
-// alone does not say whether a key was busy or an address kept failing to
-// authenticate. Both series exist from the start, at zero.
+// alone does not say whether a key was busy, an address kept failing to
+// authenticate, or it sent too many signed bodies at once. Every series
+// exists from the start, at zero.
 func newRateLimited(reg prometheus.Registerer) *prometheus.CounterVec {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "contractd_http_rate_limited_total",
-		Help: "Requests answered 429, by the budget they were over: api_key (a key's requests) or auth_failures (an address's failed authentications).",
+		Help: "Requests answered 429, by the budget they were over: api_key (a key's requests), auth_failures (an address's failed authentications) or signed_bodies (an address's signed request bodies being read at once).",
 	}, []string{"budget"})
 	reg.MustRegister(c)
 	c.WithLabelValues(budgetAPIKey)
 	c.WithLabelValues(budgetAuthFailures)
+	c.WithLabelValues(budgetSignedBodies)
 	return c
 }

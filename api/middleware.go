@@ -194,7 +194,9 @@ func presentedKey(r *http.Request) (string, error) {
 // Last, it reads the whole body (readAhead), so no route decides or changes
 // anything before its body is there: one that does not arrive within
 // BodyReadTimeout is a 408 in the surface's format. A signed request's body
-// is read once its key is found, to check its signature (signedPrincipal).
+// is read once its key is found, to check its signature (signedPrincipal),
+// when it finds a place among the signed bodies being read: 429, or 503
+// for all addresses, when it finds none in time (signedBodies).
 func (s *server) authenticate(sf surface) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if c.Request.ContentLength > MaxBodyBytes {
@@ -210,13 +212,18 @@ func (s *server) authenticate(sf surface) gin.HandlerFunc {
 			return
 		}
 		p, err := s.checkCredential(c, a)
-		var refused refusal
+		var (
+			refused refusal
+			busy    *bodiesBusy
+		)
 		status, message, unreadable := bodyReadProblem(err) // a signed request's body is read to check it
 		switch {
 		case errors.As(err, &refused):
 			reject(c, sf, http.StatusUnauthorized, refused.Error())
 		case unreadable:
 			reject(c, sf, status, message)
+		case errors.As(err, &busy):
+			s.refuseBusyBodies(c, sf, busy)
 		case err != nil && clientGone(c):
 			// Nobody reads this answer; the log and metrics must not count
 			// it as the service's failure.

@@ -81,7 +81,8 @@ type server struct {
 	limits       *keyLimiters
 	authFailures *authFailures
 	lookups      *sharedLookups
-	// rateLimited counts the 429s of each budget (budgetAPIKey, budgetAuthFailures).
+	signedBodies *signedBodies
+	// rateLimited counts the 429s of each budget (budgetAPIKey, budgetAuthFailures, budgetSignedBodies).
 	rateLimited *prometheus.CounterVec
 }
 
@@ -101,8 +102,12 @@ func NewRouter(d Deps) http.Handler {
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s := &server{
-		Deps: d, limits: newKeyLimiters(d.RateLimit), authFailures: newAuthFailures(d.AuthFailureRate),
-		lookups: newSharedLookups(), rateLimited: newRateLimited(d.Metrics),
+		Deps:         d,
+		limits:       newKeyLimiters(d.RateLimit),
+		authFailures: newAuthFailures(d.AuthFailureRate),
+		lookups:      newSharedLookups(),
+		signedBodies: newSignedBodies(MaxSignedBodiesPerAddress, MaxUnverifiedSignedBytes, signedBodyWait),
+		rateLimited:  newRateLimited(d.Metrics),
 	}
 	r := gin.New()
 	r.ContextWithFallback = true

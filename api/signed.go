@@ -28,10 +28,11 @@ const (
 )
 
 // signedPrincipal verifies a signed request and returns its caller. Its
-// body is read (bounded by MaxBodyBytes and BodyReadTimeout) to check it,
-// and put back for the handler, only once its key is found and its
-// signature's form and timestamp hold, and after lookedUp: a made-up key
-// id costs no body read or buffered.
+// body is read (bounded by MaxBodyBytes and BodyReadTimeout, and by the
+// signed bodies being read at once: readSigned) to check it, and put back
+// for the handler, only once its key is found and its signature's form and
+// timestamp hold, and after lookedUp: a made-up key id costs no body read
+// or buffered.
 func (s *server) signedPrincipal(c *gin.Context, keyID string, lookedUp func()) (auth.Principal, error) {
 	p, secret, err := s.lookups.lookup(c.Request.Context(), "id\x00"+keyID, func(ctx context.Context) (auth.Principal, []byte, error) {
 		return s.Store.SigningKey(ctx, keyID)
@@ -50,14 +51,9 @@ func (s *server) signedPrincipal(c *gin.Context, keyID string, lookedUp func()) 
 		return auth.Principal{}, refusal(fmt.Sprintf("the signature's timestamp is more than %v from now", signatureWindow))
 	}
 	lookedUp()
-	body, err := readBody(c)
+	want, err := s.readSigned(c, secret, ts, sig)
 	if err != nil {
 		return auth.Principal{}, err
-	}
-	c.Request.Body = buffered(body)
-	want := auth.SignRequest(secret, sentMethod(c), c.Request.URL.RequestURI(), ts, body)
-	if !hmac.Equal([]byte(sig), []byte(want)) {
-		return auth.Principal{}, refusal("the signature does not match the request")
 	}
 	if c.Request.Method == http.MethodGet { // HEAD too (headAsGet)
 		// A read changes nothing, and a client may poll one faster than
@@ -76,6 +72,31 @@ func (s *server) signedPrincipal(c *gin.Context, keyID string, lookedUp func()) 
 		return auth.Principal{}, refusal("this signed request was received already; sign each change anew (a new timestamp)")
 	}
 	return p, nil
+}
+
+// readSigned reads a signed request's body, and puts it back for the
+// handler, and checks the request's signature (sig, of time ts) over it,
+// returning the signature it should have (want). A body is read in a place
+// among the signed bodies being read (signedBodies), given back once its
+// signature is checked, matching or not.
+func (s *server) readSigned(c *gin.Context, secret []byte, ts int64, sig string) (want string, err error) {
+	if size := signedBodySize(c.Request); size > 0 {
+		release, err := s.signedBodies.take(c.Request.Context(), clientAddress(c), size)
+		if err != nil {
+			return "", err
+		}
+		defer release()
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return "", err
+	}
+	c.Request.Body = buffered(body)
+	want = auth.SignRequest(secret, sentMethod(c), c.Request.URL.RequestURI(), ts, body)
+	if !hmac.Equal([]byte(sig), []byte(want)) {
+		return "", refusal("the signature does not match the request")
+	}
+	return want, nil
 }
 
 func parseSignature(h string) (int64, string, bool) {
