@@ -79,6 +79,20 @@ func (s *server) withdrawAmendment(c *gin.Context) {
 		})
 }
 
+// refuseWithdrawalOnAdvancingClock refuses (409) to withdraw a SCHEDULED
+// amendment of a contract whose test clock is advancing: the advance's work
+// was counted with it (a cancellation ends its contract's work there, a
+// change of terms or billing period moves it), and withdrawn it could give
+// the advance more than the work it was allowed (domain.MaxClockAdvanceWork).
+func (s *server) refuseWithdrawalOnAdvancingClock(ctx context.Context, tenantID string, am domain.Amendment) error {
+	clockID, err := s.Store.AdvancingClockOf(ctx, tenantID, am.ContractID)
+	if err != nil || clockID == "" {
+		return err
+	}
+	return domain.Errorf(domain.KindConflict, "", "amendment %s is part of the work counted for the advance of test clock %s, which its contract is on: "+
+		"withdraw it once the clock is ready", am.ID, clockID)
+}
+
 type decisionRequest struct {
 	Comment string `json:"comment"`
 	// QuoteVersion is the quote version the approver saw: the approval is
@@ -163,6 +177,12 @@ func (s *server) updateAmendment(c *gin.Context, update string, from []string, e
 		// customer key withdrew a cancellation staff had scheduled.
 		s.fail(c, domain.Errorf(domain.KindForbidden, "", "a customer key withdraws only the changes its account submitted; amendment %s was submitted through %s", am.ID, am.Source))
 		return
+	}
+	if update == flow.UpdateWithdraw && am.Status == domain.StatusScheduled {
+		if err := s.refuseWithdrawalOnAdvancingClock(c.Request.Context(), scope(c).TenantID, am); err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	// Bounded as a change's answer is: an approval of a due change waits
 	// for its apply, which may wait its turn behind another change.

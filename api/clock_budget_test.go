@@ -41,7 +41,7 @@ func TestATenantsAdvancesUnderWayShareTheirWork(t *testing.T) {
 	assert.LessOrEqual(t, work, 1200.0)
 	assert.Equal(t, work, refused["workUnderWay"], "A holds the work of the same four contracts over the same years")
 	assert.EqualValues(t, 1200, refused["maxWork"])
-	assert.Contains(t, refused["message"], "this tenant's advances may carry out at once (its other advances under way carry ")
+	assert.Contains(t, refused["message"], "this tenant's advances may carry out at once (its other advances under way, the clocks advancing in GET /api/test-clocks, carry ")
 	assert.Contains(t, refused["message"], "now, and further once they end")
 	assert.Equal(t, "ready", readClock(t, env, sb, clockB)["status"], "nothing recorded")
 	tooFar := c.do("POST", pathB, sb.OperatorKey, map[string]any{"to": "2037-01-10T12:00:00Z"}, http.StatusUnprocessableEntity).JSON(t)
@@ -96,4 +96,28 @@ func TestAdvancesStartedAtOnceDoNotBothTakeTheLastOfTheWork(t *testing.T) {
 	}
 	assert.Equal(t, 1, started)
 	assert.Equal(t, 1, refused)
+}
+
+// An accepted cancellation ends its contract's work in the count of an
+// advance: withdrawn while the clock advances, it would give the advance
+// years of renewals and periods it was not counted for. The withdrawal is
+// refused (409) until the clock is ready.
+func TestAnAcceptedChangeIsNotWithdrawnWhileItsClockAdvances(t *testing.T) {
+	env := testkit.New(t)
+	sb := env.NewSandboxTenant("SB")
+	clockID := createTestClock(t, env, sb, clockStart)
+	id := clockContract(t, env, sb, clockID, map[string]any{"renewal": monthlyRenewal()})
+	cancel := change(env, sb.SubmitterKey, map[string]any{"action": "CANCELLATION", "contractId": id, "effectiveDate": "2027-01-11", "payload": nil})
+	require.Equal(t, http.StatusOK, cancel.Status, "%s", cancel.Body)
+	amendmentID := cancel.JSON(t)["quote"].(map[string]any)["id"].(string)
+	_, err := env.Store.StartAdvance(t.Context(), sb.ID, clockID, time.Date(2036, 1, 10, 12, 0, 0, 0, time.UTC))
+	require.NoError(t, err, "within its work: the contract ends the next day")
+
+	refused := env.Do("POST", "/api/amendments/"+amendmentID+"/withdraw", sb.SubmitterKey, nil)
+	require.Equal(t, http.StatusConflict, refused.Status, "%s", refused.Body)
+	assert.Equal(t, "amendment "+amendmentID+" is part of the work counted for the advance of test clock "+clockID+
+		", which its contract is on: withdraw it once the clock is ready", refused.JSON(t)["message"])
+	got := env.Do("GET", "/api/amendments/"+amendmentID, sb.SubmitterKey, nil).JSON(t)
+	assert.Equal(t, "SCHEDULED", got["status"], "not withdrawn")
+	require.Equal(t, http.StatusOK, env.Do("DELETE", "/api/test-clocks/"+clockID, sb.OperatorKey, nil).Status)
 }

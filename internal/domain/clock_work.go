@@ -48,8 +48,9 @@ type ClockContract struct {
 type ClockChange struct {
 	Date Date
 	// Accepted is SCHEDULED or PENDING. One still in REVIEW may be approved
-	// while the clock advances: its terms and billing period are counted as
-	// if it were, but not its cancellation, which would count less.
+	// or rejected while the clock advances: its contract counts as either,
+	// whichever is more (countMost), and its cancellation never, which
+	// would count less.
 	Accepted bool
 	Cancels  bool
 	// Terms are the renewal terms a RENEWAL_TERMS_CHANGE sets, from the
@@ -123,7 +124,7 @@ func CountClockWork(contracts []ClockContract, from, to time.Time) ClockWork {
 func countClockWork(contracts []ClockContract, from, to time.Time, underWay int) ClockWork {
 	w := workDays{after: DateOf(from), last: DateOf(to), by: map[Date]AdvanceWork{}}
 	for _, c := range contracts {
-		c.count(&w)
+		c.countMost(&w)
 	}
 	out := w.within(MaxClockAdvanceWork-underWay, underWay == 0, to)
 	out.UnderWay = underWay
@@ -165,6 +166,41 @@ func (w *workDays) within(budget int, firstFree bool, to time.Time) ClockWork {
 		}
 	}
 	return out
+}
+
+// countMost adds the contract's work with its changes in review counted as
+// approved or, if that is more, as rejected: one rejected, withdrawn or
+// expired while the clock advances (a change to annual billing, to longer
+// terms) must not give the advance more than it was counted for.
+func (c ClockContract) countMost(w *workDays) {
+	accepted := slices.DeleteFunc(slices.Clone(c.Changes), func(ch ClockChange) bool { return !ch.Accepted })
+	if len(accepted) == len(c.Changes) {
+		c.count(w)
+		return
+	}
+	approved, rejected := w.empty(), w.empty()
+	c.count(&approved)
+	c.Changes = accepted
+	c.count(&rejected)
+	most := approved
+	if rejected.total() > approved.total() {
+		most = rejected
+	}
+	for day, item := range most.by {
+		w.by[day] = w.by[day].plus(item)
+	}
+}
+
+func (w *workDays) empty() workDays {
+	return workDays{after: w.after, last: w.last, by: map[Date]AdvanceWork{}}
+}
+
+func (w *workDays) total() int {
+	n := 0
+	for _, item := range w.by {
+		n += item.Total()
+	}
+	return n
 }
 
 // count adds the contract's work: its amendments, its terms' ends and

@@ -63,10 +63,13 @@ func CheckAdvanceUnderWay(kind Kind, field, what, clockID string, contracts []Cl
 	if w.Within() {
 		return w, nil
 	}
+	again := "once the clock is ready"
+	if underWay > 0 {
+		again += ", or the others have ended"
+	}
 	return w, &TooMuchWork{Work: w, Err: Errorf(kind, field,
-		"test clock %s is advancing to %s: with %s, the rest of its advance, from %s, would carry out %s, more than %s; "+
-			"send it again once the clock is ready",
-		clockID, to.Format(time.RFC3339Nano), what, from.Format(time.RFC3339Nano), w.Work, budgetLeft(underWay))}
+		"test clock %s is advancing to %s: with %s, the rest of its advance, from %s, would carry out %s, more than %s; send it again %s",
+		clockID, to.Format(time.RFC3339Nano), what, from.Format(time.RFC3339Nano), w.Work, budgetLeft(underWay), again)}
 }
 
 // budgetLeft says what an advance may carry out beside underWay.
@@ -74,6 +77,6 @@ func budgetLeft(underWay int) string {
 	if underWay == 0 {
 		return fmt.Sprintf("the %d one advance may", MaxClockAdvanceWork)
 	}
-	return fmt.Sprintf("the %d left of the %d this tenant's advances may carry out at once (its other advances under way carry %d)",
-		max(MaxClockAdvanceWork-underWay, 0), MaxClockAdvanceWork, underWay)
+	return fmt.Sprintf("the %d left of the %d this tenant's advances may carry out at once (its other advances under way, "+
+		"the clocks advancing in GET /api/test-clocks, carry %d)", max(MaxClockAdvanceWork-underWay, 0), MaxClockAdvanceWork, underWay)
 }

@@ -22,7 +22,7 @@ func TestATenantsAdvancesUnderWayShareTheBudget(t *testing.T) {
 	assert.Equal(t, KindConflict, KindOf(err))
 	assert.Equal(t, "to 2027-01-18T12:00:00Z: advancing test clock c2 there from 2027-01-10T12:00:00Z would carry out 900 in all: "+
 		"0 term ends (a renewal or an expiry each), 800 days of renewal notice (a try to open the renewal each), 100 billing periods and 0 amendments, "+
-		"more than the 700 left of the 1200 this tenant's advances may carry out at once (its other advances under way carry 500); "+
+		"more than the 700 left of the 1200 this tenant's advances may carry out at once (its other advances under way, the clocks advancing in GET /api/test-clocks, carry 500); "+
 		"it may go as far as 2027-01-16T23:59:59.999999Z (the end of 2027-01-16) now, and further once they end", err.Error())
 	assert.Equal(t, at("2027-01-16T23:59:59.999999Z"), w.Furthest)
 	assert.Equal(t, 500, w.UnderWay)
@@ -53,7 +53,7 @@ func TestAFirstDayIsNotFreeBesideOtherAdvances(t *testing.T) {
 	_, err = CheckClockAdvance("c3", nil, clockNoon, at("2037-01-10T12:00:00Z"), 1300)
 	require.NoError(t, err, "no work")
 	_, err = CheckClockAdvance("c2", full, clockNoon, at("2027-01-11T12:00:00Z"), 1300)
-	assert.ErrorContains(t, err, "more than the 0 left of the 1200 this tenant's advances may carry out at once (its other advances under way carry 1300)")
+	assert.ErrorContains(t, err, "more than the 0 left of the 1200 this tenant's advances may carry out at once (its other advances under way, the clocks advancing in GET /api/test-clocks, carry 1300)")
 }
 
 // What adds to an advance under way is held to what the tenant's other
@@ -68,5 +68,5 @@ func TestWhatAddsToAnAdvanceIsHeldBesideTheOthers(t *testing.T) {
 	assert.Equal(t, KindUnprocessable, KindOf(err))
 	assert.ErrorContains(t, err, "would carry out 900 in all: 0 term ends (a renewal or an expiry each), 800 days of renewal notice (a try to open the renewal each), "+
 		"100 billing periods and 0 amendments, more than the 899 left of the 1200 this tenant's advances may carry out at once "+
-		"(its other advances under way carry 301); send it again once the clock is ready")
+		"(its other advances under way, the clocks advancing in GET /api/test-clocks, carry 301); send it again once the clock is ready, or the others have ended")
 }

@@ -84,8 +84,8 @@ func TestClockWorkOfTermsThatDoNotRenew(t *testing.T) {
 // Open amendments count as they will apply: a cancellation ends the work of
 // its contract on its date, once accepted; a change of renewal terms
 // applies from the end of the term after its date, one of billing period
-// from its date, accepted or not yet (an approval may come while the clock
-// advances).
+// from its date; one in review counts as approved or as rejected, whichever
+// is more work (either may come while the clock advances).
 func TestClockWorkFollowsTheOpenAmendments(t *testing.T) {
 	to := at("2028-01-10T12:00:00Z")
 	yearly := RenewalTerms{Mode: Expire, TermMonths: 12}
@@ -98,7 +98,7 @@ func TestClockWorkFollowsTheOpenAmendments(t *testing.T) {
 		CountClockWork([]ClockContract{onTheClock("2027-02-10", noticeTerms(1, 1), cancel)}, clockNoon, to).Work, "in review, it may be rejected")
 
 	monthly := noticeTerms(1, 1)
-	toMonthly := ClockChange{Date: d("2027-03-01"), Terms: &monthly, Period: Monthly}
+	toMonthly := ClockChange{Date: d("2027-03-01"), Accepted: true, Terms: &monthly, Period: Monthly}
 	assert.Equal(t, AdvanceWork{TermEnds: 1 + 6, NoticeDays: 1 + 6, Periods: 13, Amendments: 1},
 		CountClockWork([]ClockContract{onTheClock("2027-07-10", yearly, toMonthly)}, clockNoon, to).Work,
 		"expiring on 2027-07-10 would end its work there; renewing monthly from then, it goes on")
@@ -107,10 +107,19 @@ func TestClockWorkFollowsTheOpenAmendments(t *testing.T) {
 	assert.Equal(t, AdvanceWork{TermEnds: 1, Periods: 6, Amendments: 1},
 		CountClockWork([]ClockContract{onTheClock("2027-07-10", yearly, atTheEnd)}, clockNoon, to).Work, "dated on the end, it is for the term after")
 
-	toAnnual := ClockChange{Date: d("2027-04-10"), Period: Annual}
+	toAnnual := ClockChange{Date: d("2027-04-10"), Accepted: true, Period: Annual}
+	evergreen := RenewalTerms{Mode: Evergreen}
 	assert.Equal(t, AdvanceWork{Periods: 3 + 2, Amendments: 1},
-		CountClockWork([]ClockContract{onTheClock("2027-07-10", RenewalTerms{Mode: Evergreen}, toAnnual)}, clockNoon, to).Work,
+		CountClockWork([]ClockContract{onTheClock("2027-07-10", evergreen, toAnnual)}, clockNoon, to).Work,
 		"billed monthly to 2027-04-10, then the rest of the year and the next")
+
+	// In review, a change that would lessen the work may be rejected: the
+	// contract counts as without it. One that would add to it counts.
+	toAnnual.Accepted, toMonthly.Accepted = false, false
+	assert.Equal(t, AdvanceWork{Periods: 13},
+		CountClockWork([]ClockContract{onTheClock("2027-07-10", evergreen, toAnnual)}, clockNoon, to).Work, "billed monthly")
+	assert.Equal(t, AdvanceWork{TermEnds: 1 + 6, NoticeDays: 1 + 6, Periods: 13, Amendments: 1},
+		CountClockWork([]ClockContract{onTheClock("2027-07-10", yearly, toMonthly)}, clockNoon, to).Work, "as approved")
 }
 
 // The worst an operator could ask for before the bound: a clock's 100

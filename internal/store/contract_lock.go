@@ -83,6 +83,12 @@ func lockForOpening(ctx context.Context, tx *sqlx.Tx, tenantID, key, id string) 
 		if err != nil {
 			return openingLock{}, err
 		}
+		if clock.Advancing {
+			// Before anything is written (test_clock_budget.go).
+			if err := lockClockWork(ctx, tx, tenantID); err != nil {
+				return openingLock{}, err
+			}
+		}
 		ct.ClockTime = &clock.Now
 	}
 	locked := openingLock{lockedContract: after.locked(ct), opened: after.Opened}

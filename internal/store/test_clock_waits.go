@@ -52,12 +52,13 @@ func (s *Store) RegisterClockWait(ctx context.Context, clockID, workflowID strin
 
 // sharedClock is a clock as shareClock reads it.
 type sharedClock struct {
-	Now     time.Time `db:"frozen_time"`
-	Deleted bool      `db:"deleted"`
+	Now       time.Time `db:"frozen_time"`
+	Deleted   bool      `db:"deleted"`
+	Advancing bool      `db:"advancing"`
 }
 
-// shareClock reads the clock's time, and whether it is deleted, under a
-// share lock held until tx ends.
+// shareClock reads the clock's time, and whether it is deleted or
+// advancing, under a share lock held until tx ends.
 // A step of the clock's advance locks it to move it (NextClockStep), so
 // whichever commits second sees what the first did: the step a hold tx
 // recorded for a new workflow (and waits for that workflow), or tx the
@@ -69,7 +70,8 @@ type sharedClock struct {
 // one of the two, whose step is tried again.)
 func shareClock(ctx context.Context, q sqlx.QueryerContext, clockID string) (sharedClock, error) {
 	var c sharedClock
-	if err := sqlx.GetContext(ctx, q, &c, `SELECT frozen_time, status = '`+ClockDeleted+`' AS deleted FROM test_clocks WHERE id = $1 FOR SHARE`, clockID); err != nil {
+	if err := sqlx.GetContext(ctx, q, &c, `SELECT frozen_time, status = '`+ClockDeleted+`' AS deleted,
+		status = '`+ClockAdvancing+`' AS advancing FROM test_clocks WHERE id = $1 FOR SHARE`, clockID); err != nil {
 		return c, fmt.Errorf("read test clock %s: %w", clockID, err)
 	}
 	return c, nil

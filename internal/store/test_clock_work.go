@@ -115,11 +115,13 @@ func refuseOverAdvance(ctx context.Context, tx *sqlx.Tx, tenantID, clockID strin
 	if c.Status != ClockAdvancing || c.TargetTime == nil {
 		return nil
 	}
-	contracts, err := clockContracts(ctx, tx, tenantID, clockID)
+	// The lock first: what another change of the clock's contracts writes
+	// is then committed, and counted below, before this one is.
+	underWay, err := workUnderWay(ctx, tx, tenantID, clockID)
 	if err != nil {
 		return err
 	}
-	underWay, err := workUnderWay(ctx, tx, tenantID, clockID)
+	contracts, err := clockContracts(ctx, tx, tenantID, clockID)
 	if err != nil {
 		return err
 	}
