@@ -298,7 +298,7 @@ var bodySchemas = []bodySchema{
 		"frozenTime": noted(dateTime, "the clock's time to start with"),
 	}),
 	body[clockAdvanceRequest]("test clocks: POST /api/test-clocks/{id}/advance", map[string]limit{
-		"to": noted(dateTime, fmt.Sprintf("not before the clock's time, at most 10 years after it, and as far as %d items of work for its contracts (422 beyond, with furthestTo)", domain.MaxClockAdvanceWork)),
+		"to": noted(dateTime, fmt.Sprintf("not before the clock's time, at most 10 years after it, and as far as %d items of work for its contracts (422 beyond, with furthestTo), shared with the tenant's other advances under way (409 when they leave too little)", domain.MaxClockAdvanceWork)),
 	}),
 	body[decisionRequest]("decisions: POST /api/amendments/{id}/approve, /reject", map[string]limit{"comment": lines(maxComment), "quoteVersion": integer(1, maxQuoteVersion)}),
 }
