@@ -41,7 +41,7 @@ func TestATenantsAdvancesUnderWayShareTheirWork(t *testing.T) {
 	assert.LessOrEqual(t, work, 1200.0)
 	assert.Equal(t, work, refused["workUnderWay"], "A holds the work of the same four contracts over the same years")
 	assert.EqualValues(t, 1200, refused["maxWork"])
-	assert.Contains(t, refused["message"], "this tenant's advances may carry out at once (its other advances under way, the clocks advancing in GET /api/test-clocks, carry ")
+	assert.Contains(t, refused["message"], "this tenant's advances may carry out at once (its other advances under way, of test clocks "+clockA+", carry ")
 	assert.Contains(t, refused["message"], "now, and further once they end")
 	assert.Equal(t, "ready", readClock(t, env, sb, clockB)["status"], "nothing recorded")
 	tooFar := c.do("POST", pathB, sb.OperatorKey, map[string]any{"to": "2037-01-10T12:00:00Z"}, http.StatusUnprocessableEntity).JSON(t)

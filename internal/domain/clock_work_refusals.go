@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -27,11 +28,12 @@ func (e *TooMuchWork) Unwrap() error { return e.Err }
 
 // CheckClockAdvance refuses an advance of the test clock clockID, standing
 // at from, to `to` that would carry out more work for its contracts than
-// MaxClockAdvanceWork, less underWay, the work of the tenant's other
-// advances under way; it says how far the clock may go instead. Over the
+// MaxClockAdvanceWork, less the work of the tenant's other advances under
+// way (others); it says how far the clock may go instead. Over the
 // bound alone it is 422; within it alone, the others' work is what stops
 // it, and it is 409: it may go once they end. It returns the work counted.
-func CheckClockAdvance(clockID string, contracts []ClockContract, from, to time.Time, underWay int) (ClockWork, error) {
+func CheckClockAdvance(clockID string, contracts []ClockContract, from, to time.Time, others WorkUnderWay) (ClockWork, error) {
+	underWay := others.Work
 	w := countClockWork(contracts, from, to, underWay)
 	if w.Within() {
 		return w, nil
@@ -46,7 +48,7 @@ func CheckClockAdvance(clockID string, contracts []ClockContract, from, to time.
 	}
 	return w, &TooMuchWork{Work: w, Err: Errorf(kind, "to",
 		"to %s: advancing test clock %s there from %s would carry out %s, more than %s; it may go as far as %s (the end of %s) %s",
-		to.Format(time.RFC3339Nano), clockID, from.Format(time.RFC3339Nano), w.Work, budgetLeft(underWay),
+		to.Format(time.RFC3339Nano), clockID, from.Format(time.RFC3339Nano), w.Work, others.budgetLeft(),
 		w.Furthest.Format(time.RFC3339Nano), DateOf(w.Furthest), further)}
 }
 
@@ -54,29 +56,44 @@ func CheckClockAdvance(clockID string, contracts []ClockContract, from, to time.
 // an advance under way (what: new contracts on the clock, a change of one
 // of its contracts, a restart of one's payment schedule) taking the rest of
 // it, from the clock's time (from) to its target (to), past
-// MaxClockAdvanceWork less underWay, the work of the tenant's other
-// advances under way: contracts holds it already. kind is how the caller's
+// MaxClockAdvanceWork less the work of the tenant's other advances under
+// way (others): contracts holds it already. kind is how the caller's
 // surface refuses it (a 422, or the DDCMS seed's 400). It returns the work
 // counted.
-func CheckAdvanceUnderWay(kind Kind, field, what, clockID string, contracts []ClockContract, from, to time.Time, underWay int) (ClockWork, error) {
-	w := countClockWork(contracts, from, to, underWay)
+func CheckAdvanceUnderWay(kind Kind, field, what, clockID string, contracts []ClockContract, from, to time.Time, others WorkUnderWay) (ClockWork, error) {
+	w := countClockWork(contracts, from, to, others.Work)
 	if w.Within() {
 		return w, nil
 	}
 	again := "once the clock is ready"
-	if underWay > 0 {
+	if others.Work > 0 {
 		again += ", or the others have ended"
 	}
 	return w, &TooMuchWork{Work: w, Err: Errorf(kind, field,
 		"test clock %s is advancing to %s: with %s, the rest of its advance, from %s, would carry out %s, more than %s; send it again %s",
-		clockID, to.Format(time.RFC3339Nano), what, from.Format(time.RFC3339Nano), w.Work, budgetLeft(underWay), again)}
+		clockID, to.Format(time.RFC3339Nano), what, from.Format(time.RFC3339Nano), w.Work, others.budgetLeft(), again)}
 }
 
-// budgetLeft says what an advance may carry out beside underWay.
-func budgetLeft(underWay int) string {
-	if underWay == 0 {
+// WorkUnderWay is the work held by a tenant's other advances under way, and
+// the clocks holding it, the most first.
+type WorkUnderWay struct {
+	Work   int
+	Clocks []string
+}
+
+// clocksNamed is how many of the clocks holding work a refusal names: an
+// operator finds the one stuck, or the one to wait for, among the first.
+const clocksNamed = 3
+
+// budgetLeft says what an advance may carry out beside the others.
+func (o WorkUnderWay) budgetLeft() string {
+	if o.Work == 0 {
 		return fmt.Sprintf("the %d one advance may", MaxClockAdvanceWork)
 	}
+	named := strings.Join(o.Clocks[:min(len(o.Clocks), clocksNamed)], ", ")
+	if more := len(o.Clocks) - clocksNamed; more > 0 {
+		named += fmt.Sprintf(" and %d more", more)
+	}
 	return fmt.Sprintf("the %d left of the %d this tenant's advances may carry out at once (its other advances under way, "+
-		"the clocks advancing in GET /api/test-clocks, carry %d)", max(MaxClockAdvanceWork-underWay, 0), MaxClockAdvanceWork, underWay)
+		"of test clocks %s, carry %d)", max(MaxClockAdvanceWork-o.Work, 0), MaxClockAdvanceWork, named, o.Work)
 }

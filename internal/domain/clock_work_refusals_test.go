@@ -16,13 +16,13 @@ import (
 func TestATenantsAdvancesUnderWayShareTheBudget(t *testing.T) {
 	full := contractsOf(100, onTheClock("2027-02-10", noticeTerms(1, 30)))
 
-	_, err := CheckClockAdvance("c2", full, clockNoon, at("2027-01-18T12:00:00Z"), 0)
+	_, err := CheckClockAdvance("c2", full, clockNoon, at("2027-01-18T12:00:00Z"), WorkUnderWay{})
 	require.NoError(t, err, "900 items alone")
-	w, err := CheckClockAdvance("c2", full, clockNoon, at("2027-01-18T12:00:00Z"), 500)
+	w, err := CheckClockAdvance("c2", full, clockNoon, at("2027-01-18T12:00:00Z"), others(500))
 	assert.Equal(t, KindConflict, KindOf(err))
 	assert.Equal(t, "to 2027-01-18T12:00:00Z: advancing test clock c2 there from 2027-01-10T12:00:00Z would carry out 900 in all: "+
 		"0 term ends (a renewal or an expiry each), 800 days of renewal notice (a try to open the renewal each), 100 billing periods and 0 amendments, "+
-		"more than the 700 left of the 1200 this tenant's advances may carry out at once (its other advances under way, the clocks advancing in GET /api/test-clocks, carry 500); "+
+		"more than the 700 left of the 1200 this tenant's advances may carry out at once (its other advances under way, of test clocks c9, carry 500); "+
 		"it may go as far as 2027-01-16T23:59:59.999999Z (the end of 2027-01-16) now, and further once they end", err.Error())
 	assert.Equal(t, at("2027-01-16T23:59:59.999999Z"), w.Furthest)
 	assert.Equal(t, 500, w.UnderWay)
@@ -30,11 +30,11 @@ func TestATenantsAdvancesUnderWayShareTheBudget(t *testing.T) {
 	require.ErrorAs(t, err, &refused)
 	assert.Equal(t, w, refused.Work)
 
-	w, err = CheckClockAdvance("c2", full, clockNoon, w.Furthest, 500)
+	w, err = CheckClockAdvance("c2", full, clockNoon, w.Furthest, others(500))
 	require.NoError(t, err, "as far as it was told")
 	assert.Equal(t, 700, w.Work.Total(), "the work it holds")
 
-	_, err = CheckClockAdvance("c2", full, clockNoon, at("2037-01-10T12:00:00Z"), 500)
+	_, err = CheckClockAdvance("c2", full, clockNoon, at("2037-01-10T12:00:00Z"), others(500))
 	assert.Equal(t, KindUnprocessable, KindOf(err), "too much alone")
 }
 
@@ -44,16 +44,16 @@ func TestATenantsAdvancesUnderWayShareTheBudget(t *testing.T) {
 // alone was over it), a clock with nothing due may still move.
 func TestAFirstDayIsNotFreeBesideOtherAdvances(t *testing.T) {
 	full := contractsOf(100, onTheClock("2027-02-10", noticeTerms(1, 30)))
-	w, err := CheckClockAdvance("c2", full, clockNoon, at("2027-01-11T12:00:00Z"), 1150)
+	w, err := CheckClockAdvance("c2", full, clockNoon, at("2027-01-11T12:00:00Z"), others(1150))
 	assert.Equal(t, KindConflict, KindOf(err))
 	assert.Equal(t, at("2027-01-10T23:59:59.999999Z"), w.Furthest)
-	_, err = CheckClockAdvance("c2", full, clockNoon, at("2027-01-10T20:00:00Z"), 1150)
+	_, err = CheckClockAdvance("c2", full, clockNoon, at("2027-01-10T20:00:00Z"), others(1150))
 	require.NoError(t, err, "within its own day")
 
-	_, err = CheckClockAdvance("c3", nil, clockNoon, at("2037-01-10T12:00:00Z"), 1300)
+	_, err = CheckClockAdvance("c3", nil, clockNoon, at("2037-01-10T12:00:00Z"), others(1300))
 	require.NoError(t, err, "no work")
-	_, err = CheckClockAdvance("c2", full, clockNoon, at("2027-01-11T12:00:00Z"), 1300)
-	assert.ErrorContains(t, err, "more than the 0 left of the 1200 this tenant's advances may carry out at once (its other advances under way, the clocks advancing in GET /api/test-clocks, carry 1300)")
+	_, err = CheckClockAdvance("c2", full, clockNoon, at("2027-01-11T12:00:00Z"), others(1300))
+	assert.ErrorContains(t, err, "more than the 0 left of the 1200 this tenant's advances may carry out at once (its other advances under way, of test clocks c9, carry 1300)")
 }
 
 // What adds to an advance under way is held to what the tenant's other
@@ -61,12 +61,25 @@ func TestAFirstDayIsNotFreeBesideOtherAdvances(t *testing.T) {
 func TestWhatAddsToAnAdvanceIsHeldBesideTheOthers(t *testing.T) {
 	full := contractsOf(100, onTheClock("2027-02-10", noticeTerms(1, 30)))
 	to := at("2027-01-18T12:00:00Z")
-	w, err := CheckAdvanceUnderWay(KindUnprocessable, "testClockId", "these contracts", "c2", full, clockNoon, to, 300)
+	w, err := CheckAdvanceUnderWay(KindUnprocessable, "testClockId", "these contracts", "c2", full, clockNoon, to, others(300))
 	require.NoError(t, err)
 	assert.Equal(t, 900, w.Work.Total())
-	_, err = CheckAdvanceUnderWay(KindUnprocessable, "testClockId", "these contracts", "c2", full, clockNoon, to, 301)
+	_, err = CheckAdvanceUnderWay(KindUnprocessable, "testClockId", "these contracts", "c2", full, clockNoon, to, others(301))
 	assert.Equal(t, KindUnprocessable, KindOf(err))
 	assert.ErrorContains(t, err, "would carry out 900 in all: 0 term ends (a renewal or an expiry each), 800 days of renewal notice (a try to open the renewal each), "+
 		"100 billing periods and 0 amendments, more than the 899 left of the 1200 this tenant's advances may carry out at once "+
-		"(its other advances under way, the clocks advancing in GET /api/test-clocks, carry 301); send it again once the clock is ready, or the others have ended")
+		"(its other advances under way, of test clocks c9, carry 301); send it again once the clock is ready, or the others have ended")
+}
+
+// others is the work n held by one other advance, of clock c9.
+func others(n int) WorkUnderWay { return WorkUnderWay{Work: n, Clocks: []string{"c9"}} }
+
+// A refusal names the clocks holding the others' work, the most first, the
+// first three of them.
+func TestARefusalNamesTheClocksHoldingTheOthersWork(t *testing.T) {
+	full := contractsOf(100, onTheClock("2027-02-10", noticeTerms(1, 30)))
+	held := WorkUnderWay{Work: 1000, Clocks: []string{"c5", "c6", "c7", "c8", "c9"}}
+	_, err := CheckClockAdvance("c2", full, clockNoon, at("2027-01-18T12:00:00Z"), held)
+	assert.ErrorContains(t, err, "more than the 200 left of the 1200 this tenant's advances may carry out at once "+
+		"(its other advances under way, of test clocks c5, c6, c7 and 2 more, carry 1000)")
 }

@@ -141,7 +141,7 @@ func TestTheWorstAdvanceIsRefusedSayingHowFarItMayGo(t *testing.T) {
 	next := CountClockWork(contractsOf(100, billed), w.Furthest, at("2037-01-10T12:00:00Z"))
 	assert.Equal(t, at("2027-02-02T23:59:59.999999Z"), next.Furthest, "the next advance goes on from there")
 
-	_, err := CheckClockAdvance("c1", full, clockNoon, at("2037-01-10T12:00:00Z"), 0)
+	_, err := CheckClockAdvance("c1", full, clockNoon, at("2037-01-10T12:00:00Z"), WorkUnderWay{})
 	require.Error(t, err)
 	assert.Equal(t, KindUnprocessable, KindOf(err))
 	var refused *TooMuchWork
@@ -152,7 +152,7 @@ func TestTheWorstAdvanceIsRefusedSayingHowFarItMayGo(t *testing.T) {
 		"12000 term ends (a renewal or an expiry each), 358300 days of renewal notice (a try to open the renewal each), 12100 billing periods and 0 amendments, "+
 		"more than the 1200 one advance may; it may go as far as 2027-01-21T23:59:59.999999Z (the end of 2027-01-21) in one advance, and on from there in the next",
 		err.Error())
-	_, err = CheckClockAdvance("c1", full, clockNoon, w.Furthest, 0)
+	_, err = CheckClockAdvance("c1", full, clockNoon, w.Furthest, WorkUnderWay{})
 	require.NoError(t, err)
 }
 
@@ -174,10 +174,10 @@ func TestTheFirstDayWithWorkIsAlwaysWithin(t *testing.T) {
 	assert.False(t, w.Within())
 	assert.Equal(t, at("2027-01-20T23:59:59.999999Z"), w.Furthest)
 
-	_, err := CheckAdvanceUnderWay(KindUnprocessable, "testClockId", "these contracts", "c1", full, clockNoon, at("2027-02-12T12:00:00Z"), 0)
+	_, err := CheckAdvanceUnderWay(KindUnprocessable, "testClockId", "these contracts", "c1", full, clockNoon, at("2027-02-12T12:00:00Z"), WorkUnderWay{})
 	assert.Equal(t, KindUnprocessable, KindOf(err))
 	assert.ErrorContains(t, err, "test clock c1 is advancing to 2027-02-12T12:00:00Z: with these contracts, the rest of its advance, from 2027-01-10T12:00:00Z, "+
 		"would carry out 1400 in all")
-	_, err = CheckAdvanceUnderWay(KindUnprocessable, "testClockId", "these contracts", "c1", full, clockNoon, at("2027-01-20T12:00:00Z"), 0)
+	_, err = CheckAdvanceUnderWay(KindUnprocessable, "testClockId", "these contracts", "c1", full, clockNoon, at("2027-01-20T12:00:00Z"), WorkUnderWay{})
 	assert.NoError(t, err)
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/contractd/contractd/internal/domain"
 )
 
 // A tenant's advances under way share domain.MaxClockAdvanceWork (see
@@ -52,19 +54,28 @@ func lockClockWork(ctx context.Context, tx *sqlx.Tx, tenantID string) error {
 }
 
 // workUnderWay takes the tenant's clock-work lock and returns the work held
-// by its advances under way but clockID's.
-func workUnderWay(ctx context.Context, tx *sqlx.Tx, tenantID, clockID string) (int, error) {
+// by its advances under way but clockID's, and their clocks, the most
+// first.
+func workUnderWay(ctx context.Context, tx *sqlx.Tx, tenantID, clockID string) (domain.WorkUnderWay, error) {
+	var out domain.WorkUnderWay
 	if err := lockClockWork(ctx, tx, tenantID); err != nil {
-		return 0, err
+		return out, err
 	}
-	var n int
-	err := tx.GetContext(ctx, &n, `SELECT COALESCE(sum(w.work), 0) FROM clock_advance_work w
+	var holds []struct {
+		ClockID string `db:"clock_id"`
+		Work    int    `db:"work"`
+	}
+	err := tx.SelectContext(ctx, &holds, `SELECT w.clock_id, w.work FROM clock_advance_work w
 		JOIN test_clocks c ON c.id = w.clock_id AND c.status = 'advancing'
-		WHERE w.tenant_id = $1 AND w.clock_id <> $2`, tenantID, clockID)
+		WHERE w.tenant_id = $1 AND w.clock_id <> $2 AND w.work > 0 ORDER BY w.work DESC, w.clock_id`, tenantID, clockID)
 	if err != nil {
-		return 0, fmt.Errorf("sum the work of tenant %s's advances under way: %w", tenantID, err)
+		return out, fmt.Errorf("read the work of tenant %s's advances under way: %w", tenantID, err)
 	}
-	return n, nil
+	for _, h := range holds {
+		out.Work += h.Work
+		out.Clocks = append(out.Clocks, h.ClockID)
+	}
+	return out, nil
 }
 
 // holdWork records work as clockID's hold, under the lock workUnderWay
