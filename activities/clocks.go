@@ -53,7 +53,7 @@ func (c *Clocks) NextClockStep(ctx context.Context, in flow.TestClockInput) (flo
 	if in.Finished != nil {
 		finished = store.ClockStep(*in.Finished)
 	}
-	step, err := c.store.NextClockStep(ctx, in.TenantID, in.ClockID, finished)
+	step, err := c.store.NextClockStep(ctx, in.TenantID, in.ClockID, in.Advance, finished)
 	return flow.ClockStep(step), err
 }
 

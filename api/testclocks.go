@@ -132,11 +132,23 @@ func decodeIDPageToken(tok string) (string, error) {
 }
 
 // getTestClock shows one of the tenant's clocks, deleted ones included.
+// An advancing clock's workflow is started again if it is not running, so
+// that reading the clock until it is ready, as an integrator does, finishes
+// an advance whose start was lost (the API stopped between recording it and
+// starting its workflow, or Temporal was unreachable then): left alone, the
+// clock would stay advancing and hold its work of the tenant's budget.
 func (s *server) getTestClock(c *gin.Context) {
-	clock, err := s.Store.TestClock(c.Request.Context(), principal(c).TenantID, c.Param("id"))
+	ctx, tenantID := c.Request.Context(), principal(c).TenantID
+	clock, err := s.Store.TestClock(ctx, tenantID, c.Param("id"))
 	if err != nil {
 		s.fail(c, notFoundAs(err, "test clock %q does not exist", c.Param("id")))
 		return
+	}
+	if clock.Status == store.ClockAdvancing && clock.TargetTime != nil {
+		// Joins the advance's workflow while it runs (see StartClockAdvance).
+		if err := s.Temporal.StartClockAdvance(ctx, flow.TestClockInput{TenantID: tenantID, ClockID: clock.ID}, clock.Advances, *clock.TargetTime); err != nil {
+			s.Logger.WarnContext(ctx, "could not make sure an advancing test clock's workflow runs", "clock", clock.ID, "error", err)
+		}
 	}
 	c.JSON(http.StatusOK, toTestClockView(clock))
 }
@@ -146,7 +158,8 @@ func (s *server) getTestClock(c *gin.Context) {
 // the clock advancing (GET it until it is ready), or 200 when the clock
 // stands at `to` already. Repeating an advance under way to the same
 // target starts its workflow again, which joins the running one: so a
-// request that failed to start it (503) is retried by repeating it.
+// request that failed to start it (503) is retried by repeating it, or by
+// reading the clock (getTestClock).
 func (s *server) advanceTestClock(c *gin.Context) {
 	var req clockAdvanceRequest
 	if err := decodeBody(c, &req); err != nil {
@@ -177,7 +190,7 @@ func (s *server) advanceTestClock(c *gin.Context) {
 	}
 	if err := s.Temporal.StartClockAdvance(ctx, flow.TestClockInput{TenantID: p.TenantID, ClockID: id}, clock.Advances, to); err != nil {
 		s.fail(c, &retryError{cause: err, msg: "test clock " + id + " is advancing to " + to.Format(time.RFC3339) +
-			", but its advance could not be started; repeat this request to start it"})
+			", but its advance could not be started; repeat this request, or read the clock, to start it"})
 		return
 	}
 	c.JSON(http.StatusAccepted, toTestClockView(clock))

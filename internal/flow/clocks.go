@@ -35,12 +35,14 @@ type ClockAdvanced struct {
 	Time time.Time
 }
 
-// TestClockInput names a tenant's test clock. For an advance, Finished is
-// the last step it carried out (none before its first; a continued run
-// starts with its predecessor's).
+// TestClockInput names a tenant's test clock. For an advance, Advance is
+// which of the clock's advances it carries out (zero in histories from
+// before it was said: any), and Finished the last step it carried out
+// (none before its first; a continued run starts with its predecessor's).
 type TestClockInput struct {
 	TenantID string
 	ClockID  string
+	Advance  int        `json:",omitempty"`
 	Finished *ClockStep `json:",omitempty"`
 }
 
@@ -89,8 +91,12 @@ func ClockBillingRunWorkflowID(tenantID, clockID string, asOf time.Time) string 
 	return "billing-run/" + tenantID + "/test-clock/" + clockID + "/" + asOf.UTC().Format(time.DateOnly)
 }
 
-// StartClockAdvance starts the n-th advance of a clock; a repeat joins it.
+// StartClockAdvance starts the n-th advance of a clock; a repeat joins it
+// while it runs. Started again once it has closed, it carries on where the
+// closed run left off if the clock is still on that advance, and otherwise
+// ends at once (see store.NextClockStep).
 func (f *Client) StartClockAdvance(ctx context.Context, in TestClockInput, n int, to time.Time) error {
+	in.Advance = n
 	_, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       TestClockAdvanceWorkflowID(in.TenantID, in.ClockID, n),
 		TaskQueue:                f.taskQueue,

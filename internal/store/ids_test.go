@@ -29,7 +29,7 @@ func TestTheStoreTakesAnySpellingOfAnID(t *testing.T) {
 	advancing, err := st.StartAdvance(ctx, tenant.ID, urn, now.Add(time.Hour))
 	require.NoError(t, err)
 	assert.Equal(t, store.ClockAdvancing, advancing.Status)
-	step, err := st.NextClockStep(ctx, tenant.ID, urn, store.ClockStep{})
+	step, err := st.NextClockStep(ctx, tenant.ID, urn, 0, store.ClockStep{})
 	require.NoError(t, err)
 	assert.False(t, step.At.IsZero())
 	deleted, err := st.DeleteTestClock(ctx, tenant.ID, urn, actor, now)

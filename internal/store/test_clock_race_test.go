@@ -46,7 +46,7 @@ func TestAnAdvanceWaitsForAnAmendmentOpenedDuringIt(t *testing.T) {
 	<-planning
 	stepped := make(chan store.ClockStep, 1)
 	go func() {
-		step, err := st.NextClockStep(ctx, sc.TenantID, clock.ID, store.ClockStep{})
+		step, err := st.NextClockStep(ctx, sc.TenantID, clock.ID, 0, store.ClockStep{})
 		assert.NoError(t, err)
 		stepped <- step
 	}()
@@ -64,7 +64,7 @@ func TestAnAdvanceWaitsForAnAmendmentOpenedDuringIt(t *testing.T) {
 	due := effective.Time()
 	_, err = st.RegisterClockWait(ctx, clock.ID, workflowID, due)
 	require.NoError(t, err)
-	step, err = st.NextClockStep(ctx, sc.TenantID, clock.ID, step)
+	step, err = st.NextClockStep(ctx, sc.TenantID, clock.ID, 0, step)
 	require.NoError(t, err)
 	assert.True(t, step.At.Equal(due) && step.Wake, "stepped to the amendment's date: %+v", step)
 }

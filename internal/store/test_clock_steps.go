@@ -35,9 +35,11 @@ type ClockStep struct {
 // due is due until it has happened. A day whose sweep time the clock
 // passed with nothing due is not swept afterwards: what became due later
 // (a contract created at the clock's time) waits for the next day's, as on
-// the wall clock.
+// the wall clock. An advance other than the clock's (a workflow of an
+// advance over, started again) is done at once, recording nothing: the
+// clock's own advance is its workflow's to carry out; advance 0 is any.
 // Long: one transaction that reads every kind of due moment.
-func (s *Store) NextClockStep(ctx context.Context, tenantID, id string, finished ClockStep) (ClockStep, error) {
+func (s *Store) NextClockStep(ctx context.Context, tenantID, id string, advance int, finished ClockStep) (ClockStep, error) {
 	id = asStored(id)
 	var step ClockStep
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -45,7 +47,7 @@ func (s *Store) NextClockStep(ctx context.Context, tenantID, id string, finished
 		if err != nil {
 			return err
 		}
-		if c.Status != ClockAdvancing {
+		if c.Status != ClockAdvancing || advance != 0 && advance != c.Advances {
 			step = ClockStep{At: c.FrozenTime, Done: true}
 			return nil
 		}

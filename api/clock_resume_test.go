@@ -1,0 +1,40 @@
+package api_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contractd/contractd/internal/testkit"
+)
+
+// An advance recorded whose workflow was never started (the API stopped
+// between the two, or Temporal was unreachable and the client did not
+// repeat the request) left the clock advancing for good, holding its work
+// of the tenant's budget. Reading the clock, as an integrator does until it
+// is ready, now starts the advance's workflow, which carries it out.
+func TestReadingAClockWhoseAdvanceWasNotStartedFinishesIt(t *testing.T) {
+	env := testkit.New(t)
+	sb := env.NewSandboxTenant("SB")
+	clockID := createTestClock(t, env, sb, clockStart)
+	contractID := clockContract(t, env, sb, clockID, nil)
+	_, err := env.Store.StartAdvance(t.Context(), sb.ID, clockID, time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+
+	var clock map[string]any
+	require.Eventually(t, func() bool {
+		clock = readClock(t, env, sb, clockID)
+		return clock["status"] == "ready"
+	}, time.Minute, 100*time.Millisecond, "the advance was not carried out")
+	assert.Equal(t, "2027-03-01T12:00:00Z", clock["frozenTime"])
+	periods := recurringPeriods(t, clockInvoices(t, env, sb, contractID))
+	assert.Equal(t, []string{"2027-01-10", "2027-02-10"}, periods, "billed on the way, once each")
+
+	// Read again once ready, nothing starts: the clock stays where it is.
+	again := env.Do("GET", "/api/test-clocks/"+clockID, sb.OperatorKey, nil)
+	require.Equal(t, http.StatusOK, again.Status)
+	assert.Equal(t, "ready", again.JSON(t)["status"])
+}
