@@ -13,7 +13,7 @@ import (
 )
 
 // A tenant's advances under way share the 1,200 items of work: a sandbox
-// tenant may have any number of clocks, and each advancing by 1,200 at
+// tenant may have up to 100 clocks, and each advancing by 1,200 at
 // once would have held the worker as many times as long. Clock A's advance
 // (its workflow not started, so it stays advancing for the test) holds the
 // work of its two contracts' six years, raised when two more contracts are

@@ -7,9 +7,9 @@ import (
 )
 
 // The tenant's advances share the budget. MaxClockAdvanceWork bounds what
-// one advance holds the worker for; a sandbox tenant may have any number of
-// clocks, and bounded per advance alone, advancing many at once would have
-// held the worker for as many times as long. So the advances of a tenant
+// one advance holds the worker for; a sandbox tenant may have up to 100
+// clocks (store.MaxClocksPerTenant), and bounded per advance alone, advancing
+// many at once would have held the worker for as many times as long. So the advances of a tenant
 // under way at one time carry out at most MaxClockAdvanceWork together:
 // each holds the work counted when it started (or more, once something was
 // added to it) until it ends, and an advance that would take the tenant

@@ -146,6 +146,9 @@ func (s *Store) WriteTerminations(ctx context.Context, by TerminationWrite, fn f
 		if err := fn(ctx, w); err != nil {
 			return err
 		}
+		if err := w.checkRoom(ctx); err != nil {
+			return err
+		}
 		return w.checkOverlaps(ctx)
 	})
 }
@@ -165,6 +168,9 @@ type TerminationWriter struct {
 	// overlaps before commit; checking the final set, not each step, lets one
 	// patch move bands past each other.
 	chargesChanged map[int64]bool
+	// created counts the terminations the write created: one that created
+	// any is held to MaxTerminationsPerTenant before commit (checkRoom).
+	created int
 }
 
 // Catalog is the tenant's catalog, locked for the transaction: what the
@@ -214,7 +220,37 @@ func (w *TerminationWriter) Create(ctx context.Context, t domain.Termination) (d
 	if err != nil {
 		return t, fmt.Errorf("insert contract termination: %w", err)
 	}
+	w.created++
 	return t, nil
+}
+
+// MaxTerminationsPerTenant bounds a tenant's terminations: the seed's list
+// (GET /api/v5/Contract/Termination) answers every one of them in one page,
+// and each holds up to 1,201 period charges (their month ranges, 0 to
+// 1,200, may not overlap). A catalog's 1,000 offerings may each name a
+// termination of its own.
+const MaxTerminationsPerTenant = 1000
+
+// checkRoom refuses a write that created a termination and leaves the
+// tenant with more than MaxTerminationsPerTenant (a patch may delete one
+// and create another at the bound). A tenant's termination writes take
+// turns under its catalog's row lock (WriteTerminations; a termination is
+// only created on a catalog's penalty service, so the row exists), and the
+// count is a statement of its own, whose snapshot is taken under the lock:
+// two creations at once cannot both take the last place. A write creating
+// none (an edit, a deletion) passes, even above the bound.
+func (w *TerminationWriter) checkRoom(ctx context.Context) error {
+	if w.created == 0 {
+		return nil
+	}
+	var held int
+	if err := w.tx.GetContext(ctx, &held, `SELECT count(*) FROM contract_terminations WHERE tenant_id = $1`, w.tenantID); err != nil {
+		return fmt.Errorf("count contract terminations: %w", err)
+	}
+	if held > MaxTerminationsPerTenant {
+		return domain.Errorf(domain.KindConflict, "", "a tenant has at most %d contract terminations; delete one (DELETE /api/v5/Contract/Termination/{id}) to create another", MaxTerminationsPerTenant)
+	}
+	return nil
 }
 
 // Update replaces a termination's fields.

@@ -36,6 +36,13 @@ const MaxClockAdvanceYears = 10
 // reads all of them at each step.
 const MaxContractsPerClock = 100
 
+// MaxClocksPerTenant bounds a tenant's clocks that are not deleted (a
+// deleted one never moves again, and nothing waits on it). The workflows of
+// a clock's contracts wait on it, open, until it is advanced past what
+// they wait for or deleted: bounded, a sandbox's rehearsals hold at most
+// 100 clocks of MaxContractsPerClock contracts, and their list a few pages.
+const MaxClocksPerTenant = 100
+
 // The wall clock's daily Schedules run the terms sweep at 00:05 and the
 // billing run at 00:30 UTC; a test clock runs them at the same times of
 // its own days.
@@ -64,25 +71,53 @@ const testClockColumns = `c.id, c.tenant_id, c.name, c.frozen_time, c.status, c.
 	(SELECT count(*) FROM contracts k WHERE k.test_clock_id = c.id) AS contracts`
 
 // CreateTestClock stores a new clock of a sandbox tenant, frozen at frozen.
+// A tenant has at most MaxClocksPerTenant clocks that are not deleted.
 func (s *Store) CreateTestClock(ctx context.Context, tenantID, actorID, name string, frozen, now time.Time) (TestClock, error) {
-	var sandbox bool
-	if err := s.db.GetContext(ctx, &sandbox, `SELECT sandbox FROM tenants WHERE id = $1`, tenantID); err != nil {
-		return TestClock{}, fmt.Errorf("look up tenant: %w", err)
-	}
-	if !sandbox {
-		return TestClock{}, domain.Errorf(domain.KindForbidden, "", "test clocks are for sandbox tenants only; this tenant is not one")
-	}
 	id := uuid.NewString()
 	frozen = frozen.UTC().Truncate(time.Microsecond)
-	// The day the clock starts on has had the sweeps that ran before its
-	// time of day.
-	if _, err := s.db.ExecContext(ctx, `
-		INSERT INTO test_clocks (id, tenant_id, name, frozen_time, status, terms_swept_through, billed_through, created_at, created_by)
-		VALUES ($1, $2, $3, $4, 'ready', $5, $6, $7, $8)`,
-		id, tenantID, name, frozen, domain.DateOf(frozen.Add(-termsSweepTime)), domain.DateOf(frozen.Add(-billingRunTime)), now, actorID); err != nil {
-		return TestClock{}, fmt.Errorf("insert test clock: %w", err)
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := roomForAClock(ctx, tx, tenantID); err != nil {
+			return err
+		}
+		// The day the clock starts on has had the sweeps that ran before its
+		// time of day.
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO test_clocks (id, tenant_id, name, frozen_time, status, terms_swept_through, billed_through, created_at, created_by)
+			VALUES ($1, $2, $3, $4, 'ready', $5, $6, $7, $8)`,
+			id, tenantID, name, frozen, domain.DateOf(frozen.Add(-termsSweepTime)), domain.DateOf(frozen.Add(-billingRunTime)), now, actorID); err != nil {
+			return fmt.Errorf("insert test clock: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return TestClock{}, err
 	}
 	return s.TestClock(ctx, tenantID, id)
+}
+
+// roomForAClock refuses a new clock to a tenant that is not a sandbox
+// (403), or that has MaxClocksPerTenant clocks not deleted (409). The
+// tenant's row, locked until tx ends, serialises its clocks' creations
+// (as CreateWebhook's), so two at once cannot both take the last place:
+// the count is a statement of its own, whose snapshot is taken once the
+// lock is held. NO KEY UPDATE leaves the key share locks of the tenant's
+// other inserts free.
+func roomForAClock(ctx context.Context, tx *sqlx.Tx, tenantID string) error {
+	var sandbox bool
+	if err := tx.GetContext(ctx, &sandbox, `SELECT sandbox FROM tenants WHERE id = $1 FOR NO KEY UPDATE`, tenantID); err != nil {
+		return fmt.Errorf("look up tenant: %w", err)
+	}
+	if !sandbox {
+		return domain.Errorf(domain.KindForbidden, "", "test clocks are for sandbox tenants only; this tenant is not one")
+	}
+	var held int
+	if err := tx.GetContext(ctx, &held, `SELECT count(*) FROM test_clocks WHERE tenant_id = $1 AND status <> 'deleted'`, tenantID); err != nil {
+		return fmt.Errorf("count test clocks: %w", err)
+	}
+	if held >= MaxClocksPerTenant {
+		return domain.Errorf(domain.KindConflict, "", "a tenant has at most %d test clocks that are not deleted; delete one (DELETE /api/test-clocks/{id}) to create another", MaxClocksPerTenant)
+	}
+	return nil
 }
 
 // clockForNewContracts locks the tenant's clock for n new contracts and
