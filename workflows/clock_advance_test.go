@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/contractd/contractd/internal/domain"
@@ -108,4 +109,27 @@ func TestClockDeletionCancelsThenStops(t *testing.T) {
 	env.ExecuteWorkflow(workflows.TestClockDeleteWorkflow, in)
 	requireCompleted(t, env)
 	assert.Equal(t, []string{"delete", "stop"}, calls)
+}
+
+// An advance that continues as new (its history grown long) continues the
+// same advance: the next run carries the advance's number, so that it
+// steps the clock's advance of that number and no other, and the step
+// carried out, so that its sweeps are recorded done.
+func TestAnAdvanceContinuedAsNewKeepsItsNumber(t *testing.T) {
+	env := workflows.NewTestEnv(t)
+	env.RegisterWorkflow(workflows.TestClockAdvanceWorkflow)
+	env.SetContinueAsNewSuggested(true)
+	in := flow.TestClockInput{TenantID: "tenant-1", ClockID: clockID, Advance: 3}
+	step := flow.ClockStep{At: time.Date(2031, 3, 2, 0, 0, 0, 0, time.UTC), Wake: true}
+	env.OnActivity(clocks.NextClockStep, mock.Anything, in).Return(step, nil).Once()
+	env.OnActivity(clocks.WakeClock, mock.Anything, mock.Anything, step.At).Return(nil).Once()
+
+	env.ExecuteWorkflow(workflows.TestClockAdvanceWorkflow, in)
+
+	require.True(t, env.IsWorkflowCompleted())
+	var next *workflow.ContinueAsNewError
+	require.ErrorAs(t, env.GetWorkflowError(), &next)
+	var continued flow.TestClockInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(next.Input, &continued))
+	assert.Equal(t, flow.TestClockInput{TenantID: in.TenantID, ClockID: clockID, Advance: 3, Finished: &step}, continued)
 }
