@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -37,4 +38,37 @@ func TestReadingAClockWhoseAdvanceWasNotStartedFinishesIt(t *testing.T) {
 	again := env.Do("GET", "/api/test-clocks/"+clockID, sb.OperatorKey, nil)
 	require.Equal(t, http.StatusOK, again.Status)
 	assert.Equal(t, "ready", again.JSON(t)["status"])
+}
+
+// Reading an advancing clock while Temporal does not answer (overloaded,
+// or its address dropping packets) answers the clock as it stands within
+// a couple of seconds: the read tries to start the advance's workflow only
+// that long, not for the Temporal client's own timeouts (5 s for a client
+// yet to connect, as here, 10 s a call), so that a client polling the clock
+// is not held by an outage. A read of a clock that is not advancing does
+// not ask Temporal at all.
+func TestReadingAnAdvancingClockIsNotHeldByATemporalThatDoesNotAnswer(t *testing.T) {
+	env := testkit.New(t)
+	sb := env.NewSandboxTenant("SB")
+	clockID := createTestClock(t, env, sb, clockStart)
+	_, err := env.Store.StartAdvance(t.Context(), sb.ID, clockID, time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+	silent, err := net.Listen("tcp", "127.0.0.1:0") // takes connections, answers nothing
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = silent.Close() })
+	go func() {
+		for {
+			conn, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { _ = conn.Close() })
+		}
+	}()
+
+	began := time.Now()
+	resp, body := withTemporalAt(t, env, silent.Addr().String(), "GET", "/api/test-clocks/"+clockID, sb.SubmitterKey, "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	assert.Contains(t, string(body), `"status":"advancing"`)
+	assert.Less(t, time.Since(began), 4*time.Second, "the read waited for Temporal")
 }

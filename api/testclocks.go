@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -145,12 +146,27 @@ func (s *server) getTestClock(c *gin.Context) {
 		return
 	}
 	if clock.Status == store.ClockAdvancing && clock.TargetTime != nil {
-		// Joins the advance's workflow while it runs (see StartClockAdvance).
-		if err := s.Temporal.StartClockAdvance(ctx, flow.TestClockInput{TenantID: tenantID, ClockID: clock.ID}, clock.Advances, *clock.TargetTime); err != nil {
-			s.Logger.WarnContext(ctx, "could not make sure an advancing test clock's workflow runs", "clock", clock.ID, "error", err)
-		}
+		s.resumeClockAdvance(ctx, tenantID, clock)
 	}
 	c.JSON(http.StatusOK, toTestClockView(clock))
+}
+
+// clockResumeWait bounds a read's try at starting its clock's advance: a
+// Temporal that does not answer (overloaded, or its address dropping
+// packets) would otherwise hold each read for the client's own timeouts
+// (10 s a call), and a client polling the clock with it. A start given up
+// on is tried again by the next read, which joins one Temporal made all
+// the same.
+const clockResumeWait = 2 * time.Second
+
+// resumeClockAdvance starts the advancing clock's workflow, or joins it
+// while it runs (see flow.Client.StartClockAdvance).
+func (s *server) resumeClockAdvance(ctx context.Context, tenantID string, clock store.TestClock) {
+	ctx, cancel := context.WithTimeout(ctx, clockResumeWait)
+	defer cancel()
+	if err := s.Temporal.StartClockAdvance(ctx, flow.TestClockInput{TenantID: tenantID, ClockID: clock.ID}, clock.Advances, *clock.TargetTime); err != nil {
+		s.Logger.WarnContext(ctx, "could not make sure an advancing test clock's workflow runs", "clock", clock.ID, "error", err)
+	}
 }
 
 // advanceTestClock moves a clock forward to `to`: the store records the
