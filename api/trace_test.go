@@ -17,7 +17,7 @@ import (
 )
 
 // tracedEnv boots the service traced into an in-memory exporter.
-func tracedEnv(t *testing.T) (*testkit.Env, *tracetest.InMemoryExporter) {
+func tracedEnv(t testing.TB) (*testkit.Env, *tracetest.InMemoryExporter) {
 	spans := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
 	env := testkit.New(t, testkit.WithTracing(tp))

@@ -14,7 +14,7 @@ import (
 var BusinessDate = time.Date(2026, time.March, 15, 10, 0, 0, 0, time.UTC)
 
 // NewOnBusinessDate is New with the test's clock at BusinessDate.
-func NewOnBusinessDate(t *testing.T, opts ...Option) *Env {
+func NewOnBusinessDate(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 	e := New(t, opts...)
 	e.Clock.Set(BusinessDate)

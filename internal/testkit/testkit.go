@@ -70,7 +70,7 @@ func (b *LogBuffer) String() string {
 
 // apiLogger keeps what the test's API logs at warning and above, and shows
 // it only when the test fails: an answer of 500 names its cause there.
-func apiLogger(t *testing.T) *slog.Logger {
+func apiLogger(t testing.TB) *slog.Logger {
 	logs := &LogBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -149,7 +149,7 @@ type Tenant struct {
 
 // Env is one test's running service.
 type Env struct {
-	T         *testing.T
+	T         testing.TB
 	Store     *store.Store
 	Temporal  client.Client
 	TaskQueue string
@@ -167,7 +167,7 @@ type Env struct {
 
 // New boots a fresh environment with two tenants, A (with the demo catalog)
 // and B (with none).
-func New(t *testing.T, opts ...Option) *Env {
+func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 	ctx := context.Background()
 	var o options

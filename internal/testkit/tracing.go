@@ -26,7 +26,7 @@ func WithTracing(tp trace.TracerProvider) Option {
 
 // temporalClientFor is the shared client, or with tracing one of its own on
 // the shared connection, closed when the test ends.
-func temporalClientFor(t *testing.T, tracing trace.TracerProvider) client.Client {
+func temporalClientFor(t testing.TB, tracing trace.TracerProvider) client.Client {
 	server, shared := Temporal(t)
 	if tracing == nil {
 		return shared
