@@ -68,7 +68,7 @@ func TestClocksCreatedAtOnceDoNotBothTakeTheLastPlace(t *testing.T) {
 	for i := range statuses {
 		wg.Go(func() { statuses[i] = env.Do("POST", "/api/test-clocks", sb.OperatorKey, body).Status })
 	}
-	require.Eventually(t, func() bool { return blocked() == len(statuses) }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return blocked() >= len(statuses) }, 10*time.Second, 10*time.Millisecond)
 	release()
 	wg.Wait()
 	assert.ElementsMatch(t, []int{http.StatusCreated, http.StatusConflict}, statuses)

@@ -8,7 +8,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 
+	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/testkit"
 )
 
@@ -33,11 +35,33 @@ func TestReadingAClockWhoseAdvanceWasNotStartedFinishesIt(t *testing.T) {
 	assert.Equal(t, "2027-03-01T12:00:00Z", clock["frozenTime"])
 	periods := recurringPeriods(t, clockInvoices(t, env, sb, contractID))
 	assert.Equal(t, []string{"2027-01-10", "2027-02-10"}, periods, "billed on the way, once each")
+}
 
-	// Read again once ready, nothing starts: the clock stays where it is.
-	again := env.Do("GET", "/api/test-clocks/"+clockID, sb.OperatorKey, nil)
-	require.Equal(t, http.StatusOK, again.Status)
-	assert.Equal(t, "ready", again.JSON(t)["status"])
+// A read starts an advance's workflow only if it was never started: one
+// that ran and closed (failed, or terminated from the Temporal UI) is not
+// run again at every poll of its clock; repeating the advance's request
+// runs it again.
+func TestReadingAClockDoesNotRestartAnAdvanceThatClosed(t *testing.T) {
+	env := testkit.New(t)
+	sb := env.NewSandboxTenant("SB")
+	clockID := createTestClock(t, env, sb, clockStart)
+	env.StopWorker() // the run the read starts stays open, going nowhere
+	clock, err := env.Store.StartAdvance(t.Context(), sb.ID, clockID, time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+	workflowID := flow.TestClockAdvanceWorkflowID(sb.ID, clockID, clock.Advances)
+	assert.Equal(t, "advancing", readClock(t, env, sb, clockID)["status"])
+	status := func() enumspb.WorkflowExecutionStatus {
+		desc, err := env.Temporal.DescribeWorkflowExecution(t.Context(), workflowID, "")
+		require.NoError(t, err, "the read started the advance's workflow")
+		return desc.GetWorkflowExecutionInfo().GetStatus()
+	}
+	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, status())
+	require.NoError(t, env.Temporal.TerminateWorkflow(t.Context(), workflowID, "", "stopped by an operator"))
+
+	assert.Equal(t, "advancing", readClock(t, env, sb, clockID)["status"])
+	assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED, status(), "the read started no new run")
+	advance(t, env, sb, clockID, "2027-03-01T12:00:00Z")
+	assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, status(), "the repeated request did")
 }
 
 // Reading an advancing clock while Temporal does not answer (overloaded,
@@ -45,8 +69,7 @@ func TestReadingAClockWhoseAdvanceWasNotStartedFinishesIt(t *testing.T) {
 // a couple of seconds: the read tries to start the advance's workflow only
 // that long, not for the Temporal client's own timeouts (5 s for a client
 // yet to connect, as here, 10 s a call), so that a client polling the clock
-// is not held by an outage. A read of a clock that is not advancing does
-// not ask Temporal at all.
+// is not held by an outage.
 func TestReadingAnAdvancingClockIsNotHeldByATemporalThatDoesNotAnswer(t *testing.T) {
 	env := testkit.New(t)
 	sb := env.NewSandboxTenant("SB")

@@ -37,7 +37,7 @@ func BenchmarkAnImmediateChangesSteps(b *testing.B) {
 	}
 	n := 0
 	changeSeats := func() {
-		n++ // seats 6 to 10 and back: invoices and credits in turn
+		n++ // seats 6 to 10 and back to 6: four invoices, then a credit
 		if resp := change(env, env.A.SubmitterKey, seats(numbers[n%len(numbers)], 6+n/len(numbers)%5)); resp.Status != http.StatusOK {
 			b.Fatalf("change: %d %s", resp.Status, resp.Body)
 		}

@@ -133,9 +133,9 @@ func decodeIDPageToken(tok string) (string, error) {
 }
 
 // getTestClock shows one of the tenant's clocks, deleted ones included.
-// An advancing clock's workflow is started again if it is not running, so
-// that reading the clock until it is ready, as an integrator does, finishes
-// an advance whose start was lost (the API stopped between recording it and
+// An advancing clock's workflow is started if it never was, so that
+// reading the clock until it is ready, as an integrator does, finishes an
+// advance whose start was lost (the API stopped between recording it and
 // starting its workflow, or Temporal was unreachable then): left alone, the
 // clock would stay advancing and hold its work of the tenant's budget.
 func (s *server) getTestClock(c *gin.Context) {
@@ -159,12 +159,12 @@ func (s *server) getTestClock(c *gin.Context) {
 // the same.
 const clockResumeWait = 2 * time.Second
 
-// resumeClockAdvance starts the advancing clock's workflow, or joins it
-// while it runs (see flow.Client.StartClockAdvance).
+// resumeClockAdvance starts the advancing clock's workflow if it was never
+// started, or joins it while it runs (see flow.Client.ResumeClockAdvance).
 func (s *server) resumeClockAdvance(ctx context.Context, tenantID string, clock store.TestClock) {
 	ctx, cancel := context.WithTimeout(ctx, clockResumeWait)
 	defer cancel()
-	if err := s.Temporal.StartClockAdvance(ctx, flow.TestClockInput{TenantID: tenantID, ClockID: clock.ID}, clock.Advances, *clock.TargetTime); err != nil {
+	if err := s.Temporal.ResumeClockAdvance(ctx, flow.TestClockInput{TenantID: tenantID, ClockID: clock.ID}, clock.Advances, *clock.TargetTime); err != nil {
 		s.Logger.WarnContext(ctx, "could not make sure an advancing test clock's workflow runs", "clock", clock.ID, "error", err)
 	}
 }

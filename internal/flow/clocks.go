@@ -92,15 +92,35 @@ func ClockBillingRunWorkflowID(tenantID, clockID string, asOf time.Time) string 
 }
 
 // StartClockAdvance starts the n-th advance of a clock; a repeat joins it
-// while it runs. Started again once it has closed, it carries on where the
-// closed run left off if the clock is still on that advance, and otherwise
-// ends at once (see store.NextClockStep).
+// while it runs. Started again once it has closed (failed, or terminated
+// from the Temporal UI), it carries on where the closed run left off if the
+// clock is still on that advance, and otherwise ends at once (see
+// store.NextClockStep).
 func (f *Client) StartClockAdvance(ctx context.Context, in TestClockInput, n int, to time.Time) error {
+	return f.startClockAdvance(ctx, in, n, to, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
+}
+
+// ResumeClockAdvance starts the n-th advance of a clock only if it was
+// never started, and joins it while it runs: a read of the clock carries
+// out an advance whose start was lost, but does not run again, at every
+// poll, one that failed or that an operator stopped (repeating the advance
+// request does).
+func (f *Client) ResumeClockAdvance(ctx context.Context, in TestClockInput, n int, to time.Time) error {
+	err := f.startClockAdvance(ctx, in, n, to, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+	var closed *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &closed) {
+		return nil
+	}
+	return err
+}
+
+func (f *Client) startClockAdvance(ctx context.Context, in TestClockInput, n int, to time.Time, reuse enumspb.WorkflowIdReusePolicy) error {
 	in.Advance = n
 	_, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       TestClockAdvanceWorkflowID(in.TenantID, in.ClockID, n),
 		TaskQueue:                f.taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    reuse,
 		StaticSummary:            "Advance test clock " + in.ClockID + " to " + to.UTC().Format(time.RFC3339),
 		TypedSearchAttributes:    temporal.NewSearchAttributes(TenantIDKey.ValueSet(in.TenantID)),
 	}, TestClockAdvanceWorkflow, in)
