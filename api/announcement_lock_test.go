@@ -147,6 +147,10 @@ func teamAnnualRate(cat map[string]any) map[string]any {
 }
 
 // waitForLockWait waits until a statement containing text waits for a lock.
+// The statement comes after a request's way through Temporal and the
+// worker, which a CI machine busy with the race detector and other
+// packages' tests has taken more than 10 s over; a wait that never comes
+// still fails the test.
 func waitForLockWait(t *testing.T, env *testkit.Env, text string) {
 	t.Helper()
 	require.Eventually(t, func() bool {
@@ -154,5 +158,5 @@ func waitForLockWait(t *testing.T, env *testkit.Env, text string) {
 		err := env.Store.DB().Get(&waiting, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
 			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%' || $1 || '%')`, text)
 		return err == nil && waiting
-	}, 10*time.Second, 20*time.Millisecond)
+	}, 45*time.Second, 20*time.Millisecond, "no statement containing %q waits for a lock", text)
 }
