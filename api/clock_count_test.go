@@ -15,10 +15,6 @@ import (
 	"github.com/contractd/contractd/internal/testkit"
 )
 
-// A sandbox tenant has at most store.MaxClocksPerTenant test clocks that
-// are not deleted (100): the next is 409, naming the bound and what to do;
-// a deleted clock frees its place; another tenant has its own.
-
 // fillClocks gives tn clocks, through the store, until it has n not deleted.
 func fillClocks(t *testing.T, env *testkit.Env, tn testkit.Tenant, n int) {
 	t.Helper()
@@ -29,6 +25,9 @@ func fillClocks(t *testing.T, env *testkit.Env, tn testkit.Tenant, n int) {
 	}
 }
 
+// A sandbox tenant has at most store.MaxClocksPerTenant test clocks that
+// are not deleted (100): the next is 409, naming the bound and what to do;
+// a deleted clock frees its place; another tenant has its own.
 func TestATenantHasAtMostItsBoundOfTestClocks(t *testing.T) {
 	_, router := openAPI(t)
 	env := testkit.New(t)

@@ -79,13 +79,17 @@ func TestReadingAnAdvancingClockIsNotHeldByATemporalThatDoesNotAnswer(t *testing
 	silent, err := net.Listen("tcp", "127.0.0.1:0") // takes connections, answers nothing
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = silent.Close() })
-	go func() {
+	go func() { // its connections are kept open until the listener closes
+		var conns []net.Conn
 		for {
 			conn, err := silent.Accept()
 			if err != nil {
+				for _, c := range conns {
+					_ = c.Close()
+				}
 				return
 			}
-			t.Cleanup(func() { _ = conn.Close() })
+			conns = append(conns, conn)
 		}
 	}()
 
