@@ -22,6 +22,8 @@ import (
 //     starting the workflow and handing its task to the worker);
 //   - open: the local activity that records and applies the change, and
 //     sql, the part of it spent in its statements (BEGIN and COMMIT too);
+//   - statements: how many statements it runs, BEGIN and COMMIT not counted
+//     (the changes alternate between a charge and a credit);
 //   - after: from the Update's answer to the request's end (the answer's
 //     contract read and encoded);
 //   - total: the request.
@@ -58,6 +60,7 @@ func BenchmarkAnImmediateChangesSteps(b *testing.B) {
 	for _, name := range []string{"before", "temporal", "open", "sql", "after", "total"} {
 		b.ReportMetric(median(steps[name]), name+"-ms")
 	}
+	b.ReportMetric(mean(steps["statements"]), "statements")
 }
 
 // changeSteps is each step's time, in ms, in each traced change request
@@ -72,6 +75,7 @@ func changeSteps(spans tracetest.SpanStubs) map[string][]float64 {
 	for _, spans := range byTrace {
 		var request, update, handle, open *tracetest.SpanStub
 		var sql time.Duration
+		statements := 0
 		for i, s := range spans {
 			switch {
 			case s.Name == "POST /api/selfService/contract" && s.SpanKind == trace.SpanKindServer:
@@ -92,6 +96,9 @@ func changeSteps(spans tracetest.SpanStubs) map[string][]float64 {
 			if within && (hasAttributeKey(s, "db.query.text") || strings.HasPrefix(s.Name, "sql.conn.begin_tx") || s.Name == "sql.tx.commit") {
 				sql += s.EndTime.Sub(s.StartTime)
 			}
+			if within && hasAttributeKey(s, "db.query.text") {
+				statements++
+			}
 		}
 		steps["before"] = append(steps["before"], ms(update.StartTime.Sub(request.StartTime)))
 		steps["temporal"] = append(steps["temporal"], ms(handle.StartTime.Sub(update.StartTime)))
@@ -99,8 +106,17 @@ func changeSteps(spans tracetest.SpanStubs) map[string][]float64 {
 		steps["sql"] = append(steps["sql"], ms(sql))
 		steps["after"] = append(steps["after"], ms(request.EndTime.Sub(update.EndTime)))
 		steps["total"] = append(steps["total"], ms(request.EndTime.Sub(request.StartTime)))
+		steps["statements"] = append(steps["statements"], float64(statements))
 	}
 	return steps
+}
+
+func mean(xs []float64) float64 {
+	sum := 0.0
+	for _, x := range xs {
+		sum += x
+	}
+	return sum / float64(len(xs))
 }
 
 func median(xs []float64) float64 {

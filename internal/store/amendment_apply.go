@@ -192,15 +192,9 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 	// writeAmendedContract counts the version up by one, under the lock.
 	out.Contract, out.ContractVersion = ct.Contract, ct.Version+1
 	if announcesOnlyItself(am) && len(*ann) == 0 {
-		// Its events are known before the write, and go with it (see
-		// announcedAmendment): nothing since its insert has changed the row,
-		// and nothing the transaction announces comes before them.
-		out.Amendment = *am.inserted
-		announced, err := appliedEvents(ctx, tx, tenantID, out.Amendment, now)
-		if err != nil {
-			return out, err
-		}
-		return out, writeAmendedContract(ctx, tx, ct, am, announced, now)
+		var err error
+		out.Amendment, err = applyOpened(ctx, tx, ct, am, now, ann)
+		return out, err
 	}
 	if err := writeAmendedContract(ctx, tx, ct, am, nil, now); err != nil {
 		return out, err
@@ -210,23 +204,29 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 			return out, err
 		}
 	}
-	settled, err := insertAmendmentInvoice(ctx, tx, ct.ID, am, now)
+	inv, err := planAmendmentInvoice(ctx, tx, ct.ID, am, now)
 	if err != nil {
 		return out, err
 	}
-	if am.inserted == nil {
+	settled, err := inv.record(ctx, tx, now, nil)
+	if err != nil {
+		return out, err
+	}
+	if am.inserted != nil {
+		// Nothing since its insert has changed the row or added to it but
+		// its invoice, known before it was written.
+		out.Amendment = *am.inserted
+		out.Amendment.Invoice = inv.invoice()
+	} else {
 		if err := markApplied(ctx, tx, tenantID, id, now); err != nil {
 			return out, err
 		}
 		if err := insertEvents(ctx, tx, id, applied); err != nil {
 			return out, err
 		}
-	}
-	if am.inserted != nil && q.InvoicePreview == nil {
-		// Nothing since its insert has changed the row or added to it.
-		out.Amendment = *am.inserted
-	} else if out.Amendment, err = loadAmendment(ctx, tx, tenantID, id); err != nil {
-		return out, err
+		if out.Amendment, err = loadAmendment(ctx, tx, tenantID, id); err != nil {
+			return out, err
+		}
 	}
 	announced, err := appliedEvents(ctx, tx, tenantID, out.Amendment, now)
 	if err != nil {
@@ -237,14 +237,51 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 	return out, nil
 }
 
+// applyOpened applies an amendment opened by the same transaction that
+// announcesOnlyItself, with nothing announced before it, and returns it as
+// applied. Its events are known before its writes, and go with the last of
+// them (see announcedAmendment): the contract's, or its invoice's when
+// that writes nothing but its row; otherwise they are gathered in ann,
+// before its settlement's.
+func applyOpened(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recordedAmendment, now time.Time, ann *announcements) (domain.Amendment, error) {
+	applied := *am.inserted
+	if am.Quote.InvoicePreview == nil {
+		announced, err := appliedEvents(ctx, tx, am.TenantID, applied, now)
+		if err != nil {
+			return applied, err
+		}
+		return applied, writeAmendedContract(ctx, tx, ct, am, announced, now)
+	}
+	if err := writeAmendedContract(ctx, tx, ct, am, nil, now); err != nil {
+		return applied, err
+	}
+	inv, err := planAmendmentInvoice(ctx, tx, ct.ID, am, now)
+	if err != nil {
+		return applied, err
+	}
+	applied.Invoice = inv.invoice()
+	announced, err := appliedEvents(ctx, tx, am.TenantID, applied, now)
+	if err != nil {
+		return applied, err
+	}
+	if inv.writesOnlyItself() {
+		_, err := inv.record(ctx, tx, now, announced)
+		return applied, err
+	}
+	settled, err := inv.record(ctx, tx, now, nil)
+	ann.add(announced...)
+	ann.add(settled...)
+	return applied, err
+}
+
 // announcesOnlyItself reports whether am, opened and applied by one
-// transaction, is announced by its own event alone, with nothing for
-// applyLocked to read or lock after its write: it raises no invoice,
-// redeems no discount and changes neither its contract's status nor its
-// term (see appliedEvents).
+// transaction, is announced by its own events alone (its status, and its
+// invoice if it raises one), known before its writes: it redeems no
+// discount and changes neither its contract's status nor its term (see
+// appliedEvents).
 func announcesOnlyItself(am recordedAmendment) bool {
 	q := am.Quote
-	return am.inserted != nil && q.InvoicePreview == nil && contractEvent(q) == "" && (q.Crossgrade == nil || q.Crossgrade.Discount == nil)
+	return am.inserted != nil && contractEvent(q) == "" && (q.Crossgrade == nil || q.Crossgrade.Discount == nil)
 }
 
 // markApplied marks an open amendment APPLIED. Only an open amendment is
@@ -351,35 +388,4 @@ func writeCrossgradeTerms(ctx context.Context, tx *sqlx.Tx, tenantID string, ct 
 		return fmt.Errorf("record crossgrade terms: %w", err)
 	}
 	return nil
-}
-
-// insertAmendmentInvoice records the invoice an amendment raised, if any,
-// and settles it (see settleNewInvoice), unless a crossgrade pays it up
-// front: its capture settles it. It returns the settlement's events.
-func insertAmendmentInvoice(ctx context.Context, tx *sqlx.Tx, contractID string, am recordedAmendment, now time.Time) ([]newEvent, error) {
-	if am.Quote.InvoicePreview == nil {
-		return nil, nil
-	}
-	p, tenantID, amendmentID := *am.Quote.InvoicePreview, am.TenantID, am.ID
-	paidUpFront := am.Quote.UpFrontPayment() > 0
-	linesJSON, err := json.Marshal(p.Lines)
-	if err != nil {
-		return nil, fmt.Errorf("encode invoice lines: %w", err)
-	}
-	status, due := domain.InvoiceOpen, max(p.Total, 0)
-	if p.Total < 0 {
-		status = domain.InvoiceCredit
-	}
-	inv := settledInvoice{ID: uuid.NewString(), ContractID: contractID, Currency: p.Currency, Total: p.Total}
-	_, err = tx.ExecContext(ctx, `
-		INSERT INTO invoices (id, tenant_id, contract_id, amendment_id, kind, period_start, period_end, currency, lines, total, amount_due, status, paid_up_front, created_at)
-		VALUES ($1, $2, $3, $4, 'AMENDMENT', $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		inv.ID, tenantID, contractID, amendmentID, p.Period.Start, p.Period.End, p.Currency, linesJSON, p.Total, due, status, paidUpFront, now)
-	if err != nil {
-		return nil, fmt.Errorf("insert amendment invoice: %w", err)
-	}
-	if paidUpFront {
-		return nil, nil
-	}
-	return settleNewInvoice(ctx, tx, tenantID, inv, now)
 }

@@ -106,23 +106,47 @@ func getAmendment(ctx context.Context, q sqlx.QueryerContext, query string, args
 	return am, nil
 }
 
-func loadInvoices(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]domain.Invoice, error) {
-	var rows []struct {
-		domain.Invoice
-		LinesJSON []byte `db:"lines"`
+// invoiceColumns are what invoiceRow reads of an invoice.
+const invoiceColumns = `id, contract_id, amendment_id, kind, period_start, period_end, currency, lines, total, amount_due, status, created_at`
+
+// invoiceRow is an invoice as invoiceColumns read it.
+type invoiceRow struct {
+	domain.Invoice
+	LinesJSON []byte `db:"lines"`
+}
+
+func (r invoiceRow) invoice() (domain.Invoice, error) {
+	inv := r.Invoice
+	if err := json.Unmarshal(r.LinesJSON, &inv.Lines); err != nil {
+		return inv, fmt.Errorf("decode invoice lines: %w", err)
 	}
-	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT id, contract_id, amendment_id, kind, period_start, period_end, currency, lines, total, amount_due, status, created_at
+	return inv, nil
+}
+
+func loadInvoices(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]domain.Invoice, error) {
+	var rows []invoiceRow
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT `+invoiceColumns+`
 		FROM invoices WHERE `+where+` ORDER BY created_at, id`, args...); err != nil {
 		return nil, fmt.Errorf("load invoices: %w", err)
 	}
 	out := make([]domain.Invoice, len(rows))
 	for i, r := range rows {
-		out[i] = r.Invoice
-		if err := json.Unmarshal(r.LinesJSON, &out[i].Lines); err != nil {
-			return nil, fmt.Errorf("decode invoice lines: %w", err)
+		var err error
+		if out[i], err = r.invoice(); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// updateInvoice runs an UPDATE of one invoice returning invoiceColumns,
+// and returns the invoice as it left it.
+func updateInvoice(ctx context.Context, tx *sqlx.Tx, query string, args ...any) (domain.Invoice, error) {
+	var row invoiceRow
+	if err := tx.GetContext(ctx, &row, query+` RETURNING `+invoiceColumns, args...); err != nil {
+		return domain.Invoice{}, err
+	}
+	return row.invoice()
 }
 
 // AmendmentByIdempotencyKey finds the amendment an earlier request with the

@@ -81,15 +81,15 @@ func settleNewInvoice(ctx context.Context, tx *sqlx.Tx, tenantID string, inv set
 	if due == 0 {
 		status = domain.InvoicePaid
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE invoices SET amount_due = $3, status = $4 WHERE tenant_id = $1 AND id = $2`,
-		tenantID, inv.ID, due, status); err != nil {
+	settled, err := updateInvoice(ctx, tx, `UPDATE invoices SET amount_due = $3, status = $4 WHERE tenant_id = $1 AND id = $2`,
+		tenantID, inv.ID, due, status)
+	if err != nil {
 		return nil, fmt.Errorf("set invoice's amount due: %w", err)
 	}
 	if status != domain.InvoicePaid {
 		return events, nil
 	}
-	paid, err := invoicePaidEvent(ctx, tx, tenantID, inv.ID, now)
-	return append(events, paid), err
+	return append(events, invoicePaid(tenantID, settled, now)), nil
 }
 
 func issueCreditNote(ctx context.Context, tx *sqlx.Tx, tenantID string, inv settledInvoice, now time.Time) ([]newEvent, error) {
@@ -151,15 +151,15 @@ func spendCredit(ctx context.Context, tx *sqlx.Tx, tenantID string, notes []Cred
 		if amount == 0 {
 			continue
 		}
+		// The application and what it takes from the note, in one statement.
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO credit_note_applications (credit_note_id, invoice_id, tenant_id, amount, applied_at) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (credit_note_id, invoice_id) DO UPDATE SET amount = credit_note_applications.amount + excluded.amount,
-				applied_at = excluded.applied_at`,
+			WITH application AS (
+				INSERT INTO credit_note_applications (credit_note_id, invoice_id, tenant_id, amount, applied_at) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (credit_note_id, invoice_id) DO UPDATE SET amount = credit_note_applications.amount + excluded.amount,
+					applied_at = excluded.applied_at)
+			UPDATE credit_notes SET remaining = remaining - $4 WHERE id = $1`,
 			note.ID, invoiceID, tenantID, amount, now); err != nil {
 			return nil, 0, fmt.Errorf("apply credit note %s: %w", note.ID, err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE credit_notes SET remaining = remaining - $2 WHERE id = $1`, note.ID, amount); err != nil {
-			return nil, 0, fmt.Errorf("spend credit note %s: %w", note.ID, err)
 		}
 		note.Remaining -= amount
 		applied += amount
@@ -233,19 +233,15 @@ func creditOutstanding(ctx context.Context, tx *sqlx.Tx, tenantID, contractID, c
 			break // no credit left
 		}
 		events = append(events, applied...)
-		var status string
-		if err := tx.GetContext(ctx, &status, `
+		credited, err := updateInvoice(ctx, tx, `
 			UPDATE invoices SET amount_due = amount_due - $3, status = CASE WHEN amount_due = $3 THEN $4 ELSE status END
-			WHERE tenant_id = $1 AND id = $2 RETURNING status`, tenantID, inv.ID, covered, domain.InvoicePaid); err != nil {
+			WHERE tenant_id = $1 AND id = $2`, tenantID, inv.ID, covered, domain.InvoicePaid)
+		if err != nil {
 			return nil, fmt.Errorf("set credit against invoice %s: %w", inv.ID, err)
 		}
-		if status == domain.InvoicePaid {
+		if credited.Status == domain.InvoicePaid {
 			paidOff = true
-			paid, err := invoicePaidEvent(ctx, tx, tenantID, inv.ID, now)
-			if err != nil {
-				return nil, err
-			}
-			events = append(events, paid)
+			events = append(events, invoicePaid(tenantID, credited, now))
 		}
 	}
 	if paidOff {
@@ -300,18 +296,6 @@ func restoreCredit(ctx context.Context, tx *sqlx.Tx, tenantID, invoiceID string,
 		return nil, fmt.Errorf("invoice %s was paid %d beyond its total and the credit applied to it", invoiceID, excess)
 	}
 	return events, nil
-}
-
-// invoicePaidEvent announces an invoice that has nothing left to collect.
-func invoicePaidEvent(ctx context.Context, tx *sqlx.Tx, tenantID, invoiceID string, now time.Time) (newEvent, error) {
-	invoices, err := loadInvoices(ctx, tx, `tenant_id = $1 AND id = $2`, tenantID, invoiceID)
-	if err != nil {
-		return newEvent{}, err
-	}
-	if len(invoices) == 0 {
-		return newEvent{}, ErrNotFound
-	}
-	return invoicePaid(tenantID, invoices[0], now), nil
 }
 
 // invoicePaid is invoice.paid for inv as it is once paid.
