@@ -191,10 +191,17 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 	}
 	// writeAmendedContract counts the version up by one, under the lock.
 	out.Contract, out.ContractVersion = ct.Contract, ct.Version+1
-	if announcesOnlyItself(am) && len(*ann) == 0 {
-		var err error
-		out.Amendment, err = applyOpened(ctx, tx, ct, am, now, ann)
-		return out, err
+	// Announced alone, its events are known before its writes and go with
+	// the last of them (see announcedAmendment): the contract's, or its
+	// invoice's when that writes nothing but its row.
+	alone := announcesOnlyItself(am) && len(*ann) == 0
+	if alone && q.InvoicePreview == nil {
+		out.Amendment = *am.inserted
+		announced, err := appliedEvents(ctx, tx, tenantID, out.Amendment, now)
+		if err != nil {
+			return out, err
+		}
+		return out, writeAmendedContract(ctx, tx, ct, am, announced, now)
 	}
 	if err := writeAmendedContract(ctx, tx, ct, am, nil, now); err != nil {
 		return out, err
@@ -208,16 +215,25 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 	if err != nil {
 		return out, err
 	}
+	if am.inserted != nil {
+		// Nothing since its insert has changed the row or added to it but
+		// its invoice, known before it is written.
+		out.Amendment = *am.inserted
+		out.Amendment.Invoice = inv.invoice()
+	}
+	if alone && inv.writesOnlyItself() {
+		announced, err := appliedEvents(ctx, tx, tenantID, out.Amendment, now)
+		if err != nil {
+			return out, err
+		}
+		_, err = inv.record(ctx, tx, now, announced)
+		return out, err
+	}
 	settled, err := inv.record(ctx, tx, now, nil)
 	if err != nil {
 		return out, err
 	}
-	if am.inserted != nil {
-		// Nothing since its insert has changed the row or added to it but
-		// its invoice, known before it was written.
-		out.Amendment = *am.inserted
-		out.Amendment.Invoice = inv.invoice()
-	} else {
+	if am.inserted == nil {
 		if err := markApplied(ctx, tx, tenantID, id, now); err != nil {
 			return out, err
 		}
@@ -235,43 +251,6 @@ func applyLocked(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recorde
 	ann.add(announced...)
 	ann.add(settled...)
 	return out, nil
-}
-
-// applyOpened applies an amendment opened by the same transaction that
-// announcesOnlyItself, with nothing announced before it, and returns it as
-// applied. Its events are known before its writes, and go with the last of
-// them (see announcedAmendment): the contract's, or its invoice's when
-// that writes nothing but its row; otherwise they are gathered in ann,
-// before its settlement's.
-func applyOpened(ctx context.Context, tx *sqlx.Tx, ct lockedContract, am recordedAmendment, now time.Time, ann *announcements) (domain.Amendment, error) {
-	applied := *am.inserted
-	if am.Quote.InvoicePreview == nil {
-		announced, err := appliedEvents(ctx, tx, am.TenantID, applied, now)
-		if err != nil {
-			return applied, err
-		}
-		return applied, writeAmendedContract(ctx, tx, ct, am, announced, now)
-	}
-	if err := writeAmendedContract(ctx, tx, ct, am, nil, now); err != nil {
-		return applied, err
-	}
-	inv, err := planAmendmentInvoice(ctx, tx, ct.ID, am, now)
-	if err != nil {
-		return applied, err
-	}
-	applied.Invoice = inv.invoice()
-	announced, err := appliedEvents(ctx, tx, am.TenantID, applied, now)
-	if err != nil {
-		return applied, err
-	}
-	if inv.writesOnlyItself() {
-		_, err := inv.record(ctx, tx, now, announced)
-		return applied, err
-	}
-	settled, err := inv.record(ctx, tx, now, nil)
-	ann.add(announced...)
-	ann.add(settled...)
-	return applied, err
 }
 
 // announcesOnlyItself reports whether am, opened and applied by one

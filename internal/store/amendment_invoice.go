@@ -146,8 +146,7 @@ func (inv *amendmentInvoice) record(ctx context.Context, tx *sqlx.Tx, now time.T
 		}
 		query, args = recordAnnouncedInvoice, append(args, appended...)
 	case inv.issuesCreditNote():
-		note = CreditNote{ID: uuid.NewString(), ContractID: inv.ContractID, InvoiceID: inv.ID, Currency: inv.Currency,
-			Amount: -inv.Total, Remaining: -inv.Total, CreatedOn: now}
+		note = creditNoteFor(settledInvoice{ID: inv.ID, ContractID: inv.ContractID, Currency: inv.Currency, Total: inv.Total}, now)
 		query, args = recordCredit, append(args, note.ID, note.Amount)
 	}
 	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
@@ -157,9 +156,8 @@ func (inv *amendmentInvoice) record(ctx context.Context, tx *sqlx.Tx, now time.T
 		return nil, nil
 	}
 	if inv.issuesCreditNote() {
-		created := newEvent{TenantID: inv.tenantID, Type: EventCreditNoteCreated, ContractID: inv.ContractID, At: now, Data: note}
 		applied, err := creditOutstanding(ctx, tx, inv.tenantID, inv.ContractID, inv.Currency, now)
-		return append([]newEvent{created}, applied...), err
+		return append([]newEvent{creditNoteCreated(inv.tenantID, note)}, applied...), err
 	}
 	spent, _, err := spendCredit(ctx, tx, inv.tenantID, inv.notes, inv.ID, inv.Total-inv.AmountDue, now)
 	if err != nil {

@@ -92,18 +92,29 @@ func settleNewInvoice(ctx context.Context, tx *sqlx.Tx, tenantID string, inv set
 	return append(events, invoicePaid(tenantID, settled, now)), nil
 }
 
-func issueCreditNote(ctx context.Context, tx *sqlx.Tx, tenantID string, inv settledInvoice, now time.Time) ([]newEvent, error) {
-	note := CreditNote{
+// creditNoteFor is the credit note a credit (an invoice of a negative
+// total) issues, all of it yet to spend.
+func creditNoteFor(inv settledInvoice, now time.Time) CreditNote {
+	return CreditNote{
 		ID: uuid.NewString(), ContractID: inv.ContractID, InvoiceID: inv.ID, Currency: inv.Currency,
 		Amount: -inv.Total, Remaining: -inv.Total, CreatedOn: now,
 	}
+}
+
+// creditNoteCreated announces a credit note issued.
+func creditNoteCreated(tenantID string, note CreditNote) newEvent {
+	return newEvent{TenantID: tenantID, Type: EventCreditNoteCreated, ContractID: note.ContractID, At: note.CreatedOn, Data: note}
+}
+
+func issueCreditNote(ctx context.Context, tx *sqlx.Tx, tenantID string, inv settledInvoice, now time.Time) ([]newEvent, error) {
+	note := creditNoteFor(inv, now)
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO credit_notes (id, tenant_id, contract_id, invoice_id, currency, amount, remaining, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $6, $7)`,
 		note.ID, tenantID, note.ContractID, note.InvoiceID, note.Currency, note.Amount, now); err != nil {
 		return nil, fmt.Errorf("issue credit note: %w", err)
 	}
-	return []newEvent{{TenantID: tenantID, Type: EventCreditNoteCreated, ContractID: inv.ContractID, At: now, Data: note}}, nil
+	return []newEvent{creditNoteCreated(tenantID, note)}, nil
 }
 
 // applyCredits applies the contract's credit notes in the invoice's currency
