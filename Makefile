@@ -13,7 +13,7 @@ tour:
 
 # The test command CI runs (.ci/run).
 test:
-	go test -race -timeout 30m ./...
+	go test -race -timeout 45m ./...
 
 build:
 	go build -o contractd ./cmd/contractd
