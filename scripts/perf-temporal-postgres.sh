@@ -13,6 +13,7 @@
 #   SCALE_OUT=1 scripts/perf-temporal-postgres.sh  # two APIs, one then two workers, one killed -9
 #   HOLD=1 scripts/perf-temporal-postgres.sh       # start the stack, print loadgen's command, wait for Ctrl-C
 #   PPROF=1 ...                                    # also serve Go's profiler: API on 18095, worker on 18096
+#   ROUNDS=12 ...                                  # the floor comparisons in 12 rounds of the same size, not 6
 #
 # Every run starts from empty databases (temporal_perf, temporal_perf_visibility,
 # contracts_perf: dropped and recreated), so it can be run again and again; it
@@ -64,6 +65,10 @@ TENANT_PREFIX=PERF
 SCALE=${SCALE:-1}
 SCALE_OUT=${SCALE_OUT:-0}
 HOLD=${HOLD:-0}
+# ROUNDS: how many rounds the floor comparisons alternate in. Each round keeps
+# its size (50 changes at one client, about 167 at 20), so more rounds take
+# longer and give a median less moved by one slow round.
+ROUNDS=${ROUNDS:-6}
 API2_ADDR=127.0.0.1:18081
 WORKER2_ADDR=127.0.0.1:18091
 
@@ -79,6 +84,7 @@ die() {
 	log "ERROR: $*"
 	exit 1
 }
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a whole number of rounds, 1 or more: $ROUNDS"
 
 for cmd in go psql curl jq; do
 	command -v "$cmd" >/dev/null || die "$cmd is required"
@@ -464,8 +470,8 @@ if [[ $HOLD == 1 ]]; then
 	done
 fi
 
-measure immediate-c1 -concurrency 1 -requests 300 -mix immediate=1 -floor
-measure immediate-c20 -concurrency 20 -requests 1000 -contracts 40 -mix immediate=1 -floor
+measure immediate-c1 -concurrency 1 -requests $((ROUNDS * 50)) -mix immediate=1 -floor -rounds "$ROUNDS"
+measure immediate-c20 -concurrency 20 -requests $((ROUNDS * 1000 / 6)) -contracts 40 -mix immediate=1 -floor -rounds "$ROUNDS"
 measure preview-review -concurrency 1 -requests 300 -mix preview=1,review=1
 if [[ $SCALE == 1 ]]; then
 	# scale: 100,000 contracts seeded into Postgres, then changes left waiting, then reads
@@ -498,7 +504,7 @@ echo
 echo "Temporal $("$BIN/temporal-server" --version | awk '{print $NF}') (standalone, Postgres persistence + visibility, 4 history shards), contractd api and worker as separate processes; $(nproc) CPUs."
 echo "State at the end: $CONTRACTS contracts, amendments waiting: $WAITING; Temporal workflows: $WORKFLOWS."
 echo
-echo "Each \"vs floor\" is the median of the run's rounds' own ratios (six rounds, the service and the floor alternating)."
+echo "Each \"vs floor\" is the median of the run's rounds' own ratios ($ROUNDS rounds, the service and the floor alternating)."
 echo
 echo "| kind | clients | req/s | p50 ms | p95 ms | p99 ms | vs floor |"
 echo "|---|---|---|---|---|---|---|"
