@@ -87,6 +87,13 @@ type scheduleEventView struct {
 	ActorName string `json:"actorName,omitempty"`
 }
 
+// segmentViewsOf shows segs with their actors' names.
+func segmentViewsOf(segs []domain.Segment, names map[string]string) []segmentView {
+	return viewsOf(segs, func(seg domain.Segment) segmentView {
+		return segmentView{Segment: seg, CreatedByName: names[seg.CreatedBy], UpdatedByName: names[seg.UpdatedBy]}
+	})
+}
+
 // contractViews names the actors of cts with one lookup for all of them.
 // Each is shown as the caller is shown it (shownTo).
 func (s *server) contractViews(c *gin.Context, cts []domain.Contract) ([]contractView, error) {
@@ -108,9 +115,7 @@ func (s *server) contractViews(c *gin.Context, cts []domain.Contract) ([]contrac
 		ct = shownTo(c, ct)
 		return contractView{
 			Contract: ct, CreatedByName: names[ct.CreatedBy], UpdatedByName: names[ct.UpdatedBy],
-			Segments: viewsOf(ct.Segments, func(seg domain.Segment) segmentView {
-				return segmentView{Segment: seg, CreatedByName: names[seg.CreatedBy], UpdatedByName: names[seg.UpdatedBy]}
-			}),
+			Segments: segmentViewsOf(ct.Segments, names),
 			PaymentSchedule: paymentScheduleView{PaymentSchedule: ct.PaymentSchedule,
 				History: viewsOf(ct.PaymentSchedule.History, func(e domain.ScheduleEvent) scheduleEventView {
 					return scheduleEventView{ScheduleEvent: e, ActorName: names[e.ActorID]}

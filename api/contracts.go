@@ -50,12 +50,7 @@ func (s *server) listContracts(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	pageSize, err := pageSizeParam(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	after, err := decodePageToken(queryParam(c, "pageToken"))
+	pageSize, after, err := positionPage(c)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -108,6 +103,17 @@ func pageSizeWithin(c *gin.Context, def, most int) (int, error) {
 }
 
 // Page tokens are opaque to clients: the last position seen, base64-encoded.
+// positionPage reads the page size and the position a page starts after
+// (0 for the first page) of a list paged by position (encodePageToken).
+func positionPage(c *gin.Context) (int, int64, error) {
+	pageSize, err := pageSizeParam(c)
+	if err != nil {
+		return 0, 0, err
+	}
+	pos, err := decodePageToken(queryParam(c, "pageToken"))
+	return pageSize, pos, err
+}
+
 func encodePageToken(pos int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(pos, 10)))
 }

@@ -36,11 +36,15 @@ type contractInfo struct {
 	Status           string           `json:"status"`
 	Currency         []string         `json:"currency"`
 	ContractSegments []domain.Segment `json:"contractSegments"`
-	ID               string           `json:"id"`
-	CreatedOn        time.Time        `json:"createdOn"`
-	UpdatedOn        time.Time        `json:"updatedOn"`
-	CreatedBy        string           `json:"createdBy"`
-	UpdatedBy        string           `json:"updatedBy"`
+	// ContractSegmentCount counts all the contract's segments, of which
+	// ContractSegments are the newest (GET /api/contracts/{id}/segments
+	// lists them all).
+	ContractSegmentCount int64     `json:"contractSegmentCount"`
+	ID                   string    `json:"id"`
+	CreatedOn            time.Time `json:"createdOn"`
+	UpdatedOn            time.Time `json:"updatedOn"`
+	CreatedBy            string    `json:"createdBy"`
+	UpdatedBy            string    `json:"updatedBy"`
 	// TestClockID is the test clock the contract lives on, if any.
 	TestClockID *string `json:"testClockId,omitempty"`
 }
@@ -49,7 +53,8 @@ func contractInfoOf(ct domain.Contract) contractInfo {
 	return contractInfo{
 		AccountNumber: ct.AccountNumber, ContractNumber: ct.Number, Ref: ct.Ref, EffectiveDate: ct.EffectiveDate,
 		ExpirationDate: ct.ExpirationDate, Status: ct.Status, Currency: []string{ct.Currency}, ContractSegments: nonNil(ct.Segments),
-		ID: ct.ID, CreatedOn: ct.CreatedOn, UpdatedOn: ct.UpdatedOn, CreatedBy: ct.CreatedBy, UpdatedBy: ct.UpdatedBy,
+		ContractSegmentCount: ct.SegmentCount, ID: ct.ID, CreatedOn: ct.CreatedOn, UpdatedOn: ct.UpdatedOn,
+		CreatedBy: ct.CreatedBy, UpdatedBy: ct.UpdatedBy,
 		TestClockID: ct.TestClockID,
 	}
 }

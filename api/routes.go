@@ -71,6 +71,7 @@ func (s *server) routes(r *gin.Engine) {
 	api.GET("/contracts", reads(gs, "status", "pageSize", "pageToken", "accountNumber"), s.listContracts)
 	api.GET("/contracts/:id", reads(gs, "asOf"), s.getContract)
 	api.GET("/contracts/:id/amendments", reads(gs, "pageSize", "pageToken"), s.listContractAmendments)
+	api.GET("/contracts/:id/segments", reads(gs, "pageSize", "pageToken"), s.listContractSegments)
 	api.GET("/contracts/:id/timeline", reads(gs), s.getContractTimeline)
 	api.GET("/contracts/:id/invoices", reads(gs), s.listInvoices)
 	api.GET("/accounts/:accountNumber/balance", reads(gs), s.getAccountBalance)

@@ -90,12 +90,14 @@ func TestSeedSelfServiceFidelity(t *testing.T) {
 		contract := resp.JSON(t)["contract"].(map[string]any)
 		for key, value := range info {
 			require.Contains(t, contract, key)
-			if key != "contractSegments" && key != "updatedOn" && key != "updatedBy" {
+			if key != "contractSegments" && key != "contractSegmentCount" && key != "updatedOn" && key != "updatedBy" {
 				assert.Equal(t, value, contract[key], key)
 			}
 		}
 		assert.Equal(t, []any{"USD"}, contract["currency"])
 		assert.Len(t, contract["contractSegments"], 2)
+		assert.EqualValues(t, 1, info["contractSegmentCount"], "as created")
+		assert.EqualValues(t, 2, contract["contractSegmentCount"], "once changed")
 	})
 }
 

@@ -1,12 +1,15 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/contractd/contractd/internal/testkit"
 )
 
 // Finding 4 of issue 17: concurrent immediate changes to one contract each
@@ -34,9 +37,11 @@ func TestConcurrentImmediateChangesKeepOneLinearChain(t *testing.T) {
 	}
 	require.Positive(t, applied)
 
-	got := env.Do("GET", "/api/contracts/"+ct["id"].(string), env.A.SubmitterKey, nil).JSON(t)
+	id := ct["id"].(string)
+	got := env.Do("GET", "/api/contracts/"+id, env.A.SubmitterKey, nil).JSON(t)
 	assert.EqualValues(t, 1+applied, got["version"])
-	segments := got["segments"].([]any)
+	assert.EqualValues(t, 1+applied, got["segmentCount"])
+	segments := allSegments(t, env, id, 7)
 	require.Len(t, segments, 1+applied)
 	current := 0
 	for i, s := range segments {
@@ -55,5 +60,35 @@ func TestConcurrentImmediateChangesKeepOneLinearChain(t *testing.T) {
 	last := segments[len(segments)-1].(map[string]any)
 	assert.Equal(t, "active", last["status"])
 	assert.Equal(t, got["lines"], last["lines"], "the current segment holds the contract's lines")
+	// The contract shows the chain's newest segments, as its pages list them.
+	shown := min(len(segments), 20)
+	assert.Equal(t, segmentIDs(segments[len(segments)-shown:]), segmentIDs(got["segments"].([]any)))
 	// testkit's cleanup then checks every invariant, the database's view of the chain included.
+}
+
+// allSegments reads a contract's chain through GET /api/contracts/{id}/segments,
+// pageSize segments a page.
+func allSegments(t *testing.T, env *testkit.Env, id string, pageSize int) []any {
+	t.Helper()
+	var chain []any
+	for token := ""; ; {
+		page := env.Do("GET", fmt.Sprintf("/api/contracts/%s/segments?pageSize=%d&pageToken=%s", id, pageSize, token),
+			env.A.SubmitterKey, nil).JSON(t)
+		items := page["items"].([]any)
+		chain = append(chain, items...)
+		next, more := page["nextPageToken"].(string)
+		if !more {
+			return chain
+		}
+		require.Len(t, items, pageSize, "a page followed by another is full")
+		token = next
+	}
+}
+
+func segmentIDs(segments []any) []any {
+	ids := make([]any, len(segments))
+	for i, s := range segments {
+		ids[i] = s.(map[string]any)["id"]
+	}
+	return ids
 }

@@ -146,12 +146,7 @@ type deliveryPage struct {
 // listWebhookDeliveries shows a subscription's deliveries, newest first,
 // with every attempt's status code, latency and the start of the answer.
 func (s *server) listWebhookDeliveries(c *gin.Context) {
-	pageSize, err := pageSizeParam(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	before, err := decodePageToken(queryParam(c, "pageToken"))
+	pageSize, before, err := positionPage(c)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -136,7 +136,10 @@ steps() {
   step "dates relative to today" "TODAY=" 'sh:[[ ($TODAY == "$(date -u +%F)" || $TODAY == "$(utc_date_ago 60)") && $EXPIRES > $TODAY ]]'
   step "create a contract starting today" "/api/contract-actions" 200 \
     'jq:.status == "active" and .contractId == env.CONTRACT and .contractInfo.effectiveDate == env.TODAY'
-  step "read it by uuid" '/api/contracts/$CONTRACT -H' 200 'jq:.id == env.CONTRACT and .status == "active"'
+  step "read it by uuid" '/api/contracts/$CONTRACT -H' 200 \
+    'jq:.id == env.CONTRACT and .status == "active" and .segmentCount == 1 and (.segments | length) == 1'
+  step "its segments, a page at a time" '/api/contracts/$CONTRACT/segments' 200 \
+    'jq:(.items | length) == 1 and .items[0].previousContractSegmentId == null and (has("nextPageToken") | not)'
   step "list the account's active contracts" "/api/contracts?accountNumber=" 200 'jq:.items | length >= 1'
   # Amendments
   step "change the seats now: applied" '"QUANTITY_CHANGE"' 200 \

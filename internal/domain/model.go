@@ -26,11 +26,14 @@ type Contract struct {
 	Referrer              *string          `json:"referrer,omitempty" db:"referrer"`
 	// Renewal says what happens on ExpirationDate; TermStart is the first
 	// day of the current term (EffectiveDate until the first renewal).
-	Renewal         RenewalTerms    `json:"renewal" db:"-"`
-	TermStart       Date            `json:"termStart" db:"term_start"`
-	Lines           []Line          `json:"lines" db:"-"`
-	RecurringAmount int64           `json:"recurringAmount" db:"-"`
+	Renewal         RenewalTerms `json:"renewal" db:"-"`
+	TermStart       Date         `json:"termStart" db:"term_start"`
+	Lines           []Line       `json:"lines" db:"-"`
+	RecurringAmount int64        `json:"recurringAmount" db:"-"`
+	// Segments are the contract's newest segments as a read shows them
+	// (see store.SegmentsShown), in chain order; SegmentCount counts all.
 	Segments        []Segment       `json:"segments" db:"-"`
+	SegmentCount    int64           `json:"segmentCount" db:"segment_count"`
 	PaymentSchedule PaymentSchedule `json:"paymentSchedule" db:"-"`
 	Version         int64           `json:"version" db:"version"`
 	CreatedOn       time.Time       `json:"createdOn" db:"created_at"`

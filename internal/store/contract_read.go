@@ -69,12 +69,11 @@ func contractKeyClause(key string) (string, any) {
 	return "c.number = $2", strings.ToUpper(key)
 }
 
-// Contract loads one of the scope's contracts, with segments and schedule
-// history. key is the uuid, the CT- number or the numeric ref. The
-// segments come in part from what the process holds (segmentCache): callers
-// must not modify their lines, currency or predecessor's id.
+// Contract loads one of the scope's contracts, with its newest segments
+// (SegmentsShown; SegmentCount says how many it has) and its schedule
+// history. key is the uuid, the CT- number or the numeric ref.
 func (s *Store) Contract(ctx context.Context, sc Scope, key string) (domain.Contract, error) {
-	return sc.visible(s.segments.loadContract(ctx, s.db, sc.TenantID, key))
+	return sc.visible(loadContract(ctx, s.db, sc.TenantID, key))
 }
 
 // ContractTerms loads one of the scope's contracts without its segments and
@@ -119,31 +118,44 @@ func (s *Store) ContractChangeBasis(ctx context.Context, sc Scope, key string) (
 	return b, err
 }
 
-// contractHistory reads a contract's segments after position $3 and its
-// schedule history as JSON arrays spelt as domain.Segment and
+// SegmentsShown is how many of a contract's segments a read of the
+// contract holds: the newest, in chain order. Every applied change adds a
+// segment, and every answer to a change shows its contract, so a contract
+// changed a thousand times would otherwise answer each change with a
+// thousand segments; its whole chain is read a page at a time
+// (ContractSegments).
+const SegmentsShown = 20
+
+// segmentObject spells segment s of contract c (on account a) as
+// domain.Segment encodes it.
+const segmentObject = `json_build_object('id', s.id, 'previousContractSegmentId', s.previous_segment_id,
+	'accountNumber', a.number, 'contractNumber', c.number, 'effectiveDate', s.effective_date,
+	'expirationDate', s.expiration_date, 'currency', json_build_array(s.currency), 'planId', s.plan_id,
+	'billingCycleDay', s.billing_cycle_day, 'billingCycleType', s.billing_cycle_type, 'status', s.status,
+	'lines', s.lines, 'createdOn', s.created_at, 'updatedOn', s.updated_at, 'createdBy', s.created_by,
+	'updatedBy', s.updated_by)`
+
+// contractHistory reads a contract's newest $3 segments, how many it has
+// (a segment's position is one past its predecessor's, from 1) and its
+// schedule history, the lists as JSON arrays spelt as domain.Segment and
 // domain.ScheduleEvent encode, so that a contract loads in one statement.
 const contractHistory = `,
-	COALESCE((SELECT json_agg(json_build_object('id', s.id, 'previousContractSegmentId', s.previous_segment_id,
-			'accountNumber', a.number, 'contractNumber', c.number, 'effectiveDate', s.effective_date,
-			'expirationDate', s.expiration_date, 'currency', json_build_array(s.currency), 'planId', s.plan_id,
-			'billingCycleDay', s.billing_cycle_day, 'billingCycleType', s.billing_cycle_type, 'status', s.status,
-			'lines', s.lines, 'createdOn', s.created_at, 'updatedOn', s.updated_at, 'createdBy', s.created_by,
-			'updatedBy', s.updated_by) ORDER BY s.position)
-		FROM contract_segments s WHERE s.contract_id = c.id AND s.position > $3), '[]') AS segments,
+	COALESCE((SELECT json_agg(` + segmentObject + ` ORDER BY s.position)
+		FROM (SELECT * FROM contract_segments n WHERE n.contract_id = c.id ORDER BY n.position DESC LIMIT $3) s), '[]') AS segments,
+	COALESCE((SELECT max(n.position) FROM contract_segments n WHERE n.contract_id = c.id), 0) AS segment_count,
 	COALESCE((SELECT json_agg(json_build_object('status', e.status, 'comment', e.comment, 'actorId', e.actor_id,
 			'source', e.source, 'at', e.at) ORDER BY e.id)
 		FROM schedule_events e WHERE e.contract_id = c.id), '[]') AS schedule_history`
 
 // loadContract loads a contract as reads show it, with its schedule history
-// and its segments at positions after skip (all of them when skip is 0), in
-// one statement.
-func loadContract(ctx context.Context, q sqlx.QueryerContext, tenantID, key string, skip int) (domain.Contract, error) {
+// and its newest SegmentsShown segments, in one statement.
+func loadContract(ctx context.Context, q sqlx.QueryerContext, tenantID, key string) (domain.Contract, error) {
 	var row struct {
 		contractRow
 		SegmentsJSON []byte `db:"segments"`
 		HistoryJSON  []byte `db:"schedule_history"`
 	}
-	if err := getContract(ctx, q, &row, contractColumns+contractHistory, tenantID, key, "", skip); err != nil {
+	if err := getContract(ctx, q, &row, contractColumns+contractHistory, tenantID, key, "", SegmentsShown); err != nil {
 		return domain.Contract{}, err
 	}
 	c, err := row.contract()
@@ -157,6 +169,36 @@ func loadContract(ctx context.Context, q sqlx.QueryerContext, tenantID, key stri
 		return c, fmt.Errorf("decode schedule history: %w", err)
 	}
 	return c, nil
+}
+
+// ContractSegments lists up to pageSize of the segments of one of the
+// scope's contracts (key as for Contract) in chain order, from the one
+// after position after (0: from the first). It returns the page, the
+// position of its last segment and whether more follow.
+func (s *Store) ContractSegments(ctx context.Context, sc Scope, key string, after int64, pageSize int) ([]domain.Segment, int64, bool, error) {
+	ct, err := s.ContractTerms(ctx, sc, key)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	var rows []struct {
+		Position int64  `db:"position"`
+		Segment  []byte `db:"segment"`
+	}
+	err = s.db.SelectContext(ctx, &rows, `SELECT s.position, `+segmentObject+` AS segment
+		FROM contract_segments s JOIN contracts c ON c.id = s.contract_id JOIN accounts a ON a.id = c.account_id
+		WHERE s.contract_id = $1 AND s.position > $2 ORDER BY s.position LIMIT $3`, ct.ID, after, pageSize+1)
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("list segments of contract %s: %w", ct.ID, err)
+	}
+	rows, more := page(rows, pageSize)
+	segs := make([]domain.Segment, len(rows))
+	for i, r := range rows {
+		if err := json.Unmarshal(r.Segment, &segs[i]); err != nil {
+			return nil, 0, false, fmt.Errorf("decode segment: %w", err)
+		}
+		after = r.Position
+	}
+	return segs, after, more, nil
 }
 
 // loadTerms loads a contract without its segments and schedule history,

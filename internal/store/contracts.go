@@ -293,7 +293,7 @@ func insertContract(ctx context.Context, tx *sqlx.Tx, in NewContractAction, acco
 	if err := insertSegment(ctx, tx, in.TenantID, c.ID, seg, "", nil); err != nil {
 		return c, err
 	}
-	c.Segments = []domain.Segment{seg}
+	c.Segments, c.SegmentCount = []domain.Segment{seg}, 1
 	ev := domain.ScheduleEvent{Status: domain.ScheduleActive, ActorID: in.ActorID, Source: in.Source, At: now}
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO schedule_events (tenant_id, contract_id, status, actor_id, source, at) VALUES ($1, $2, $3, $4, $5, $6)`,

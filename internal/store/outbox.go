@@ -287,9 +287,10 @@ func contractEvent(q domain.Quote) string {
 }
 
 // contractEventOf announces a change of the contract's status or term,
-// showing the contract as reads do, history and all.
+// showing the contract as reads do: its schedule history, its newest
+// segments and how many it has.
 func contractEventOf(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, amendmentID *string, typ string, now time.Time) (newEvent, error) {
-	ct, err := loadContract(ctx, tx, tenantID, contractID, 0)
+	ct, err := loadContract(ctx, tx, tenantID, contractID)
 	if err != nil {
 		return newEvent{}, err
 	}

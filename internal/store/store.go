@@ -23,7 +23,6 @@ import (
 type Store struct {
 	db       *sqlx.DB
 	catalogs *catalogCache
-	segments *segmentCache
 }
 
 // Option changes how Open connects.
@@ -71,7 +70,7 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 		_ = db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &Store{db: db, catalogs: &catalogCache{}, segments: &segmentCache{}}, nil
+	return &Store{db: db, catalogs: &catalogCache{}}, nil
 }
 
 // DB exposes the pool for health checks and tests.

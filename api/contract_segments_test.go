@@ -1,0 +1,44 @@
+package api_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A contract changed more times than a read shows segments: the change's
+// answer and GET /api/contracts/{id} show its newest 20 and count them all,
+// and its segments, listed a page at a time, are the whole chain. A page size
+// or token the service did not issue is a 400; another tenant's contract a 404.
+func TestAContractChangedManyTimesShowsItsNewestSegments(t *testing.T) {
+	env := newAmendmentEnv(t)
+	id := fiveSeats(env, nil)["id"].(string)
+	var answer map[string]any
+	for i := range 21 {
+		resp := change(env, env.A.SubmitterKey, seats(id, 6+i))
+		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+		answer = resp.JSON(t)["contract"].(map[string]any)
+	}
+	chain := allSegments(t, env, id, 500)
+	require.Len(t, chain, 22, "the first segment and one a change")
+	newest := segmentIDs(chain[2:])
+
+	assert.EqualValues(t, 22, answer["contractSegmentCount"])
+	assert.Equal(t, newest, segmentIDs(answer["contractSegments"].([]any)), "the change's answer")
+	got := env.Do("GET", "/api/contracts/"+id, env.A.SubmitterKey, nil).JSON(t)
+	assert.EqualValues(t, 22, got["segmentCount"])
+	assert.Equal(t, newest, segmentIDs(got["segments"].([]any)), "the contract read")
+	assert.Equal(t, chain, allSegments(t, env, id, 5), "five a page: the same chain")
+	for _, seg := range chain {
+		assert.NotEmpty(t, seg.(map[string]any)["createdByName"], "each segment names who made it")
+	}
+
+	path := "/api/contracts/" + id + "/segments"
+	for _, query := range []string{"?pageSize=0", "?pageSize=501", "?pageSize=x", "?pageToken=bm9wZQ", "?pageToken=%00", "?after=1"} {
+		assert.Equal(t, http.StatusBadRequest, env.Do("GET", path+query, env.A.SubmitterKey, nil).Status, query)
+	}
+	assert.Equal(t, http.StatusNotFound, env.Do("GET", path, env.B.OperatorKey, nil).Status, "another tenant's")
+	assert.Equal(t, http.StatusNotFound, env.Do("GET", "/api/contracts/CT-9999999999/segments", env.A.SubmitterKey, nil).Status)
+}
