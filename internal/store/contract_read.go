@@ -71,9 +71,11 @@ func contractKeyClause(key string) (string, any) {
 
 // Contract loads one of the scope's contracts, with its newest segments
 // (SegmentsShown; SegmentCount says how many it has) and its schedule
-// history. key is the uuid, the CT- number or the numeric ref.
+// history. key is the uuid, the CT- number or the numeric ref. The
+// segments come in part from what the process holds (segmentCache): callers
+// must not modify their lines, currency or predecessor's id.
 func (s *Store) Contract(ctx context.Context, sc Scope, key string) (domain.Contract, error) {
-	return sc.visible(loadContract(ctx, s.db, sc.TenantID, key))
+	return sc.visible(s.segments.loadContract(ctx, s.db, sc.TenantID, key))
 }
 
 // ContractTerms loads one of the scope's contracts without its segments and
@@ -135,27 +137,29 @@ const segmentObject = `json_build_object('id', s.id, 'previousContractSegmentId'
 	'lines', s.lines, 'createdOn', s.created_at, 'updatedOn', s.updated_at, 'createdBy', s.created_by,
 	'updatedBy', s.updated_by)`
 
-// contractHistory reads a contract's newest $3 segments, how many it has
+// contractHistory reads a contract's newest $4 segments after position $3, how many it has
 // (a segment's position is one past its predecessor's, from 1) and its
 // schedule history, the lists as JSON arrays spelt as domain.Segment and
 // domain.ScheduleEvent encode, so that a contract loads in one statement.
 const contractHistory = `,
 	COALESCE((SELECT json_agg(` + segmentObject + ` ORDER BY s.position)
-		FROM (SELECT * FROM contract_segments n WHERE n.contract_id = c.id ORDER BY n.position DESC LIMIT $3) s), '[]') AS segments,
+		FROM (SELECT * FROM contract_segments n WHERE n.contract_id = c.id AND n.position > $3
+			ORDER BY n.position DESC LIMIT $4) s), '[]') AS segments,
 	COALESCE((SELECT max(n.position) FROM contract_segments n WHERE n.contract_id = c.id), 0) AS segment_count,
 	COALESCE((SELECT json_agg(json_build_object('status', e.status, 'comment', e.comment, 'actorId', e.actor_id,
 			'source', e.source, 'at', e.at) ORDER BY e.id)
 		FROM schedule_events e WHERE e.contract_id = c.id), '[]') AS schedule_history`
 
 // loadContract loads a contract as reads show it, with its schedule history
-// and its newest SegmentsShown segments, in one statement.
-func loadContract(ctx context.Context, q sqlx.QueryerContext, tenantID, key string) (domain.Contract, error) {
+// and its newest SegmentsShown segments at positions after after (0: of all
+// its segments), in one statement.
+func loadContract(ctx context.Context, q sqlx.QueryerContext, tenantID, key string, after int64) (domain.Contract, error) {
 	var row struct {
 		contractRow
 		SegmentsJSON []byte `db:"segments"`
 		HistoryJSON  []byte `db:"schedule_history"`
 	}
-	if err := getContract(ctx, q, &row, contractColumns+contractHistory, tenantID, key, "", SegmentsShown); err != nil {
+	if err := getContract(ctx, q, &row, contractColumns+contractHistory, tenantID, key, "", after, SegmentsShown); err != nil {
 		return domain.Contract{}, err
 	}
 	c, err := row.contract()

@@ -2,9 +2,11 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/lib/pq"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -57,19 +59,77 @@ func TestAContractShowsItsNewestSegmentsAndListsThemAll(t *testing.T) {
 	assert.ErrorIs(t, err, store.ErrNotFound)
 }
 
-// A settled segment (one with a successor) cannot change; the current one can.
-func TestASettledSegmentCannotChange(t *testing.T) {
+// A contract read while its settled segments are held is the contract read
+// afresh, however its chain grows: a segment at a time past what a read
+// shows, and by more than a read shows at once. A settled segment cannot
+// change, which is what makes holding them right; the current one can.
+func TestAContractReadsAsAfreshWithItsSettledSegmentsHeld(t *testing.T) {
 	ctx := context.Background()
 	st, id, sc := oneContract(t)
-	for range 4 {
-		require.NoError(t, store.AddSegment(ctx, st, sc.TenantID, id, time.Now()))
+	sameAsAfresh := func(n int) {
+		t.Helper()
+		got, err := st.Contract(ctx, sc, id)
+		require.NoError(t, err)
+		afresh, err := store.HoldingNothing(st).Contract(ctx, sc, id)
+		require.NoError(t, err)
+		require.Len(t, afresh.Segments, min(n, store.SegmentsShown))
+		assert.EqualValues(t, n, afresh.SegmentCount)
+		assert.Equal(t, afresh, got, "after segment %d", n)
 	}
-	_, err := st.DB().Exec(`UPDATE contract_segments SET status = 'active' WHERE contract_id = $1 AND position = 4`, id)
+	n := 1
+	for ; n < store.SegmentsShown+3; n++ {
+		require.NoError(t, store.AddSegment(ctx, st, sc.TenantID, id, time.Now()))
+		sameAsAfresh(n + 1)
+	}
+	assert.Equal(t, store.SegmentsShown-1, store.HeldSegments(st, id), "no more held than a read shows")
+	for range store.SegmentsShown + 2 {
+		require.NoError(t, store.AddSegment(ctx, st, sc.TenantID, id, time.Now()))
+		n++
+	}
+	sameAsAfresh(n)
+
+	_, err := st.DB().Exec(`UPDATE contract_segments SET status = 'active' WHERE contract_id = $1 AND position = $2`, id, n-1)
 	var pqErr *pq.Error
 	require.ErrorAs(t, err, &pqErr, "a settled segment changed")
 	assert.Equal(t, pq.ErrorCode("23000"), pqErr.Code)
-	_, err = st.DB().Exec(`UPDATE contract_segments SET updated_at = now() WHERE contract_id = $1 AND position = 5`, id)
+	_, err = st.DB().Exec(`UPDATE contract_segments SET updated_at = now() WHERE contract_id = $1 AND position = $2`, id, n)
 	assert.NoError(t, err, "the current segment has no successor: it may change")
+}
+
+// Segments held are not sent again: a read shows them as held when the
+// stored chain goes on from them. Held ones that lead elsewhere (a database
+// restored to an earlier point, say) are not used: the contract is read
+// afresh, and held as read. Held or not, another tenant's read finds nothing.
+func TestSegmentsHeldAreUsedOnlyWhereTheStoredChainGoesOn(t *testing.T) {
+	ctx := context.Background()
+	st, id, sc := oneContract(t)
+	for range 3 {
+		require.NoError(t, store.AddSegment(ctx, st, sc.TenantID, id, time.Now()))
+	}
+	whole, err := store.HoldingNothing(st).Contract(ctx, sc, id)
+	require.NoError(t, err)
+	// marked are the first n stored segments, told apart by their editor.
+	marked := func(n int) []domain.Segment {
+		segments := slices.Clone(append(whole.Segments, whole.Segments...)[:n])
+		for i := range segments {
+			segments[i].UpdatedBy = "held"
+		}
+		return segments
+	}
+
+	store.HoldSegments(st, id, marked(2), whole.Segments[2].ID)
+	got, err := st.Contract(ctx, sc, id)
+	require.NoError(t, err)
+	assert.Equal(t, marked(2), got.Segments[:2], "held, so not read again")
+	assert.Equal(t, whole.Segments[2:], got.Segments[2:])
+
+	for name, held := range map[string]int{"followed by another segment": 2, "longer than the stored chain": 6} {
+		store.HoldSegments(st, id, marked(held), uuid.NewString())
+		got, err := st.Contract(ctx, sc, id)
+		require.NoError(t, err)
+		assert.Equal(t, whole, got, name)
+		assert.Equal(t, len(whole.Segments)-1, store.HeldSegments(st, id), "%s: held again as read afresh", name)
+	}
 }
 
 // oneContract is a store with the demo tenant and one contract of it, with

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,7 +23,7 @@ func AppendEvents(ctx context.Context, s *Store, events []TestEvent) error {
 // created at at, as an applied change would, version and all.
 func AddSegment(ctx context.Context, s *Store, tenantID, contractID string, at time.Time) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		ct, err := loadContract(ctx, tx, tenantID, contractID)
+		ct, err := loadContract(ctx, tx, tenantID, contractID, 0)
 		if err != nil {
 			return err
 		}
@@ -36,4 +37,22 @@ func AddSegment(ctx context.Context, s *Store, tenantID, contractID string, at t
 		return insertSegment(ctx, tx, tenantID, contractID, seg, domain.SegmentSuperseded,
 			&amendedTerms{Lines: lines, Status: ct.Status, BillingPeriod: string(ct.BillingPeriod)})
 	})
+}
+
+// HoldSegments makes s hold segments as a contract's settled ones, at
+// positions from 1 and followed by the segment next, whatever is stored.
+func HoldSegments(s *Store, contractID string, segments []domain.Segment, next string) {
+	s.segments.forget(contractID)
+	s.segments.keep(contractID, append(slices.Clone(segments), domain.Segment{ID: next}), int64(len(segments)+1))
+}
+
+// HeldSegments is how many of the contract's segments s holds.
+func HeldSegments(s *Store, contractID string) int {
+	return len(s.segments.get(contractID).segments)
+}
+
+// HoldingNothing is a store on s's database that holds nothing decoded yet:
+// its first read of a contract reads it whole.
+func HoldingNothing(s *Store) *Store {
+	return &Store{db: s.db, catalogs: &catalogCache{}, segments: &segmentCache{}}
 }

@@ -290,7 +290,7 @@ func contractEvent(q domain.Quote) string {
 // showing the contract as reads do: its schedule history, its newest
 // segments and how many it has.
 func contractEventOf(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, amendmentID *string, typ string, now time.Time) (newEvent, error) {
-	ct, err := loadContract(ctx, tx, tenantID, contractID)
+	ct, err := loadContract(ctx, tx, tenantID, contractID, 0)
 	if err != nil {
 		return newEvent{}, err
 	}

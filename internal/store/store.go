@@ -23,6 +23,7 @@ import (
 type Store struct {
 	db       *sqlx.DB
 	catalogs *catalogCache
+	segments *segmentCache
 }
 
 // Option changes how Open connects.
@@ -70,7 +71,7 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 		_ = db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &Store{db: db, catalogs: &catalogCache{}}, nil
+	return &Store{db: db, catalogs: &catalogCache{}, segments: &segmentCache{}}, nil
 }
 
 // DB exposes the pool for health checks and tests.
