@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"net/http"
 	"testing"
 
@@ -31,11 +32,21 @@ func TestAContractChangedManyTimesShowsItsNewestSegments(t *testing.T) {
 	assert.EqualValues(t, 22, got["segmentCount"])
 	assert.Equal(t, newest, segmentIDs(got["segments"].([]any)), "the contract read")
 	assert.Equal(t, chain, allSegments(t, env, id, 5), "five a page: the same chain")
+	assert.Equal(t, chain, allSegments(t, env, id, 11), "two full pages, the second the last")
+	counted := map[any]any{}
+	for _, item := range env.Do("GET", "/api/contracts?pageSize=500", env.A.SubmitterKey, nil).JSON(t)["items"].([]any) {
+		counted[item.(map[string]any)["id"]] = item.(map[string]any)["segmentCount"]
+	}
+	assert.EqualValues(t, 22, counted[id], "a listed contract counts its segments too")
 	for _, seg := range chain {
 		assert.NotEmpty(t, seg.(map[string]any)["createdByName"], "each segment names who made it")
 	}
 
 	path := "/api/contracts/" + id + "/segments"
+	// A position past the chain (past a 32-bit one too) is an empty last page.
+	past := env.Do("GET", path+"?pageToken="+base64.RawURLEncoding.EncodeToString([]byte("3000000000")), env.A.SubmitterKey, nil)
+	require.Equal(t, http.StatusOK, past.Status, "%s", past.Body)
+	assert.JSONEq(t, `{"items": []}`, string(past.Body))
 	for _, query := range []string{"?pageSize=0", "?pageSize=501", "?pageSize=x", "?pageToken=bm9wZQ", "?pageToken=%00", "?after=1"} {
 		assert.Equal(t, http.StatusBadRequest, env.Do("GET", path+query, env.A.SubmitterKey, nil).Status, query)
 	}

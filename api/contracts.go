@@ -102,8 +102,7 @@ func pageSizeWithin(c *gin.Context, def, most int) (int, error) {
 	return n, nil
 }
 
-// Page tokens are opaque to clients: the last position seen, base64-encoded.
-// positionPage reads the page size and the position a page starts after
+// positionPage reads the page size and the position a page goes on from
 // (0 for the first page) of a list paged by position (encodePageToken).
 func positionPage(c *gin.Context) (int, int64, error) {
 	pageSize, err := pageSizeParam(c)
@@ -114,6 +113,7 @@ func positionPage(c *gin.Context) (int, int64, error) {
 	return pageSize, pos, err
 }
 
+// Page tokens are opaque to clients: the last position seen, base64-encoded.
 func encodePageToken(pos int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(pos, 10)))
 }

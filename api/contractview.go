@@ -49,11 +49,14 @@ type contractInfo struct {
 	TestClockID *string `json:"testClockId,omitempty"`
 }
 
+// contractInfoOf shows ct in the seed's contractInfo shape. A contract
+// action's answer stored before segments were counted (its contracts as
+// created, each with all its segments) is counted by its segments.
 func contractInfoOf(ct domain.Contract) contractInfo {
 	return contractInfo{
 		AccountNumber: ct.AccountNumber, ContractNumber: ct.Number, Ref: ct.Ref, EffectiveDate: ct.EffectiveDate,
 		ExpirationDate: ct.ExpirationDate, Status: ct.Status, Currency: []string{ct.Currency}, ContractSegments: nonNil(ct.Segments),
-		ContractSegmentCount: ct.SegmentCount, ID: ct.ID, CreatedOn: ct.CreatedOn, UpdatedOn: ct.UpdatedOn,
+		ContractSegmentCount: max(ct.SegmentCount, int64(len(ct.Segments))), ID: ct.ID, CreatedOn: ct.CreatedOn, UpdatedOn: ct.UpdatedOn,
 		CreatedBy: ct.CreatedBy, UpdatedBy: ct.UpdatedBy,
 		TestClockID: ct.TestClockID,
 	}

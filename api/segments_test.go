@@ -78,6 +78,7 @@ func allSegments(t *testing.T, env *testkit.Env, id string, pageSize int) []any 
 		chain = append(chain, items...)
 		next, more := page["nextPageToken"].(string)
 		if !more {
+			require.NotEmpty(t, items, "a last page holds the last segment")
 			return chain
 		}
 		require.Len(t, items, pageSize, "a page followed by another is full")

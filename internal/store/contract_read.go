@@ -137,15 +137,20 @@ const segmentObject = `json_build_object('id', s.id, 'previousContractSegmentId'
 	'lines', s.lines, 'createdOn', s.created_at, 'updatedOn', s.updated_at, 'createdBy', s.created_by,
 	'updatedBy', s.updated_by)`
 
-// contractHistory reads a contract's newest $4 segments after position $3, how many it has
-// (a segment's position is one past its predecessor's, from 1) and its
-// schedule history, the lists as JSON arrays spelt as domain.Segment and
-// domain.ScheduleEvent encode, so that a contract loads in one statement.
+// segmentCount counts contract c's segments: a segment's position is one
+// past its predecessor's, from 1, and the newest is found on the index of
+// positions.
+const segmentCount = `COALESCE((SELECT max(n.position) FROM contract_segments n WHERE n.contract_id = c.id), 0) AS segment_count`
+
+// contractHistory reads a contract's newest $4 segments after position $3,
+// how many it has and its schedule history, the lists as JSON arrays spelt
+// as domain.Segment and domain.ScheduleEvent encode, so that a contract
+// loads in one statement.
 const contractHistory = `,
 	COALESCE((SELECT json_agg(` + segmentObject + ` ORDER BY s.position)
 		FROM (SELECT * FROM contract_segments n WHERE n.contract_id = c.id AND n.position > $3
 			ORDER BY n.position DESC LIMIT $4) s), '[]') AS segments,
-	COALESCE((SELECT max(n.position) FROM contract_segments n WHERE n.contract_id = c.id), 0) AS segment_count,
+	` + segmentCount + `,
 	COALESCE((SELECT json_agg(json_build_object('status', e.status, 'comment', e.comment, 'actorId', e.actor_id,
 			'source', e.source, 'at', e.at) ORDER BY e.id)
 		FROM schedule_events e WHERE e.contract_id = c.id), '[]') AS schedule_history`
@@ -190,7 +195,7 @@ func (s *Store) ContractSegments(ctx context.Context, sc Scope, key string, afte
 	}
 	err = s.db.SelectContext(ctx, &rows, `SELECT s.position, `+segmentObject+` AS segment
 		FROM contract_segments s JOIN contracts c ON c.id = s.contract_id JOIN accounts a ON a.id = c.account_id
-		WHERE s.contract_id = $1 AND s.position > $2 ORDER BY s.position LIMIT $3`, ct.ID, after, pageSize+1)
+		WHERE s.contract_id = $1 AND s.position > $2::bigint ORDER BY s.position LIMIT $3`, ct.ID, after, pageSize+1)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("list segments of contract %s: %w", ct.ID, err)
 	}
@@ -258,7 +263,7 @@ type ContractFilter struct {
 // Contracts lists the scope's contracts in ref order, one page at a time.
 // It returns the page and whether more follow.
 func (s *Store) Contracts(ctx context.Context, sc Scope, f ContractFilter) ([]domain.Contract, bool, error) {
-	query, args := sc.filter(`SELECT `+contractColumns+` FROM `+contractsAndAccounts+`
+	query, args := sc.filter(`SELECT `+contractColumns+`, `+segmentCount+` FROM `+contractsAndAccounts+`
 		WHERE c.tenant_id = $1 AND c.ref > $2`, []any{sc.TenantID, f.AfterRef})
 	if f.AccountNumber != "" {
 		args = append(args, f.AccountNumber)

@@ -132,6 +132,41 @@ func TestSegmentsHeldAreUsedOnlyWhereTheStoredChainGoesOn(t *testing.T) {
 	}
 }
 
+// Held segments are shown for as long as a read shows them: when k more
+// segments have followed them, a read shows the newest of the held ones and
+// the k+1 it asked Postgres for, twenty in all; once more than a read shows
+// have followed them, none, and the contract is as read afresh.
+func TestHeldSegmentsAreShownWhileAReadShowsThem(t *testing.T) {
+	ctx := context.Background()
+	for _, k := range []int{5, store.SegmentsShown - 1, store.SegmentsShown} {
+		st, id, sc := oneContract(t)
+		for range store.SegmentsShown - 1 {
+			require.NoError(t, store.AddSegment(ctx, st, sc.TenantID, id, time.Now()))
+		}
+		first, err := store.HoldingNothing(st).Contract(ctx, sc, id)
+		require.NoError(t, err)
+		require.Len(t, first.Segments, store.SegmentsShown, "the whole chain")
+		// The settled ones, at positions from 1, told apart by their editor.
+		held := slices.Clone(first.Segments[:store.SegmentsShown-1])
+		for i := range held {
+			held[i].UpdatedBy = "held"
+		}
+		store.HoldSegments(st, id, held, first.Segments[store.SegmentsShown-1].ID)
+		for range k {
+			require.NoError(t, store.AddSegment(ctx, st, sc.TenantID, id, time.Now()))
+		}
+
+		got, err := st.Contract(ctx, sc, id)
+		require.NoError(t, err)
+		afresh, err := store.HoldingNothing(st).Contract(ctx, sc, id)
+		require.NoError(t, err)
+		require.Len(t, got.Segments, store.SegmentsShown, "k = %d", k)
+		shown := max(len(held)-k, 0)
+		assert.Equal(t, held[len(held)-shown:], got.Segments[:shown], "k = %d: the newest held, not read again", k)
+		assert.Equal(t, afresh.Segments[shown:], got.Segments[shown:], "k = %d: the rest as read", k)
+	}
+}
+
 // oneContract is a store with the demo tenant and one contract of it, with
 // its first segment.
 func oneContract(t *testing.T) (*store.Store, string, store.Scope) {

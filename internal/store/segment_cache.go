@@ -138,6 +138,8 @@ func (c *segmentCache) loadContract(ctx context.Context, q sqlx.QueryerContext, 
 	case err != nil:
 		return ct, err
 	case len(held.segments) == 0:
+	case ct.SegmentCount-held.through > SegmentsShown:
+		// So many followed them that none held is shown: ct is as read afresh.
 	case len(ct.Segments) > 0 && ct.Segments[0].ID == held.next:
 		ct.Segments = held.followedBy(ct)
 	default:
