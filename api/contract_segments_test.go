@@ -53,3 +53,26 @@ func TestAContractChangedManyTimesShowsItsNewestSegments(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, env.Do("GET", path, env.B.OperatorKey, nil).Status, "another tenant's")
 	assert.Equal(t, http.StatusNotFound, env.Do("GET", "/api/contracts/CT-9999999999/segments", env.A.SubmitterKey, nil).Status)
 }
+
+// A contract action repeated with its Idempotency-Key answers with its
+// contracts as they were created; one stored before segments were counted
+// is counted by its segments, not shown with none.
+func TestARepeatedContractActionStoredWithoutACountCountsItsSegment(t *testing.T) {
+	env := newAmendmentEnv(t)
+	body := createBody("ACC-0000000078", teamItem(nil))
+	first := env.Do("POST", "/api/contract-actions", env.A.SubmitterKey, body, "Idempotency-Key", "counted-1")
+	require.Equal(t, http.StatusOK, first.Status, "%s", first.Body)
+	assert.EqualValues(t, 1, first.JSON(t)["contractInfo"].(map[string]any)["contractSegmentCount"])
+	stripped, err := env.Store.DB().Exec(`UPDATE contract_actions SET response = response #- '{contracts,0,segmentCount}'
+		WHERE response #> '{contracts,0,segmentCount}' IS NOT NULL`)
+	require.NoError(t, err)
+	n, err := stripped.RowsAffected()
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n, "the stored answer counted its contract's segment")
+
+	again := env.Do("POST", "/api/contract-actions", env.A.SubmitterKey, body, "Idempotency-Key", "counted-1")
+	require.Equal(t, http.StatusOK, again.Status, "%s", again.Body)
+	info := again.JSON(t)["contractInfo"].(map[string]any)
+	assert.Equal(t, first.JSON(t)["contractId"], again.JSON(t)["contractId"], "the same contract")
+	assert.EqualValues(t, 1, info["contractSegmentCount"])
+}

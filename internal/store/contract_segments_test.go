@@ -125,8 +125,9 @@ func TestSegmentsHeldAreUsedOnlyWhereTheStoredChainGoesOn(t *testing.T) {
 
 	for name, held := range map[string]int{"followed by another segment": 2, "longer than the stored chain": 6} {
 		store.HoldSegments(st, id, marked(held), uuid.NewString())
-		got, err := st.Contract(ctx, sc, id)
+		got, statements, err := store.ReadContractCounting(ctx, st, sc.TenantID, id)
 		require.NoError(t, err)
+		assert.Equal(t, 2, statements, "%s: read again", name)
 		assert.Equal(t, whole, got, name)
 		assert.Equal(t, len(whole.Segments)-1, store.HeldSegments(st, id), "%s: held again as read afresh", name)
 	}
@@ -135,10 +136,11 @@ func TestSegmentsHeldAreUsedOnlyWhereTheStoredChainGoesOn(t *testing.T) {
 // Held segments are shown for as long as a read shows them: when k more
 // segments have followed them, a read shows the newest of the held ones and
 // the k+1 it asked Postgres for, twenty in all; once more than a read shows
-// have followed them, none, and the contract is as read afresh.
+// have followed them, none, and the contract is as read afresh. Either way
+// the read is one statement.
 func TestHeldSegmentsAreShownWhileAReadShowsThem(t *testing.T) {
 	ctx := context.Background()
-	for _, k := range []int{5, store.SegmentsShown - 1, store.SegmentsShown} {
+	for _, k := range []int{5, store.SegmentsShown - 1, store.SegmentsShown, store.SegmentsShown + 5} {
 		st, id, sc := oneContract(t)
 		for range store.SegmentsShown - 1 {
 			require.NoError(t, store.AddSegment(ctx, st, sc.TenantID, id, time.Now()))
@@ -156,8 +158,9 @@ func TestHeldSegmentsAreShownWhileAReadShowsThem(t *testing.T) {
 			require.NoError(t, store.AddSegment(ctx, st, sc.TenantID, id, time.Now()))
 		}
 
-		got, err := st.Contract(ctx, sc, id)
+		got, statements, err := store.ReadContractCounting(ctx, st, sc.TenantID, id)
 		require.NoError(t, err)
+		assert.Equal(t, 1, statements, "k = %d", k)
 		afresh, err := store.HoldingNothing(st).Contract(ctx, sc, id)
 		require.NoError(t, err)
 		require.Len(t, got.Segments, store.SegmentsShown, "k = %d", k)

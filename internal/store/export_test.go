@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"slices"
 	"time"
@@ -55,4 +56,32 @@ func HeldSegments(s *Store, contractID string) int {
 // its first read of a contract reads it whole.
 func HoldingNothing(s *Store) *Store {
 	return &Store{db: s.db, catalogs: &catalogCache{}, segments: &segmentCache{}}
+}
+
+// ReadContractCounting reads one of the tenant's contracts as Contract does
+// and says how many statements the read sent.
+func ReadContractCounting(ctx context.Context, s *Store, tenantID, id string) (domain.Contract, int, error) {
+	q := &countingQueryer{QueryerContext: s.db}
+	ct, err := s.segments.loadContract(ctx, q, tenantID, id)
+	return ct, q.n, err
+}
+
+type countingQueryer struct {
+	sqlx.QueryerContext
+	n int
+}
+
+func (q *countingQueryer) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	q.n++
+	return q.QueryerContext.QueryContext(ctx, query, args...)
+}
+
+func (q *countingQueryer) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	q.n++
+	return q.QueryerContext.QueryxContext(ctx, query, args...)
+}
+
+func (q *countingQueryer) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
+	q.n++
+	return q.QueryerContext.QueryRowxContext(ctx, query, args...)
 }

@@ -124,10 +124,11 @@ func (c *segmentCache) forget(contractID string) {
 
 // loadContract is the package's loadContract through the cache: for a
 // contract named by its uuid whose settled segments are held, Postgres sends
-// only those after them. The first of those must be the one that followed
-// them when they were read: a database restored to an earlier point, say,
-// may have settled them otherwise, and more than a read shows may have
-// followed them. The contract is then read whole.
+// only the newest of those after them. When as many as a read shows have
+// followed them, those are the contract as read afresh. Otherwise the first
+// must be the one that followed them when they were read: a database
+// restored to an earlier point, say, may have settled them otherwise, and
+// the contract is then read again from its newest segment.
 func (c *segmentCache) loadContract(ctx context.Context, q sqlx.QueryerContext, tenantID, key string) (domain.Contract, error) {
 	var held settledSegments
 	if id, ok := canonicalID(key); ok {
@@ -138,7 +139,7 @@ func (c *segmentCache) loadContract(ctx context.Context, q sqlx.QueryerContext, 
 	case err != nil:
 		return ct, err
 	case len(held.segments) == 0:
-	case ct.SegmentCount-held.through > SegmentsShown:
+	case ct.SegmentCount-held.through >= SegmentsShown:
 		// So many followed them that none held is shown: ct is as read afresh.
 	case len(ct.Segments) > 0 && ct.Segments[0].ID == held.next:
 		ct.Segments = held.followedBy(ct)
