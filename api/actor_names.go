@@ -94,6 +94,13 @@ func segmentViewsOf(segs []domain.Segment, names map[string]string) []segmentVie
 	})
 }
 
+// scheduleEventViewsOf shows events with their actors' names.
+func scheduleEventViewsOf(events []domain.ScheduleEvent, names map[string]string) []scheduleEventView {
+	return viewsOf(events, func(e domain.ScheduleEvent) scheduleEventView {
+		return scheduleEventView{ScheduleEvent: e, ActorName: names[e.ActorID]}
+	})
+}
+
 // contractViews names the actors of cts with one lookup for all of them.
 // Each is shown as the caller is shown it (shownTo).
 func (s *server) contractViews(c *gin.Context, cts []domain.Contract) ([]contractView, error) {
@@ -117,9 +124,7 @@ func (s *server) contractViews(c *gin.Context, cts []domain.Contract) ([]contrac
 			Contract: ct, CreatedByName: names[ct.CreatedBy], UpdatedByName: names[ct.UpdatedBy],
 			Segments: segmentViewsOf(ct.Segments, names),
 			PaymentSchedule: paymentScheduleView{PaymentSchedule: ct.PaymentSchedule,
-				History: viewsOf(ct.PaymentSchedule.History, func(e domain.ScheduleEvent) scheduleEventView {
-					return scheduleEventView{ScheduleEvent: e, ActorName: names[e.ActorID]}
-				})},
+				History: scheduleEventViewsOf(ct.PaymentSchedule.History, names)},
 		}
 	}), nil
 }

@@ -172,6 +172,7 @@ var customerReachable = map[string]bool{
 	"GET /api/contracts/:id/amendments":                                 true,
 	"GET /api/contracts/:id/timeline":                                   true,
 	"GET /api/contracts/:id/segments":                                   true,
+	"GET /api/contracts/:id/schedule-history":                           true,
 	"GET /api/contracts/:id/invoices":                                   true,
 	"GET /api/accounts/:accountNumber/balance":                          true,
 	"GET /api/amendments/:id":                                           true,

@@ -170,6 +170,7 @@ func TestOpenAPIValidatesExampleRequests(t *testing.T) {
 		{name: "quote version 0", method: "POST", target: "/api/amendments/5d6c1f0e-8a43-4c1e-9a57-0e4f3c2b1a90/approve", body: `{"quoteVersion": 0}`},
 		{name: "contract timeline", method: "GET", target: "/api/contracts/CT-0000000001/timeline", valid: true},
 		{name: "contract segments", method: "GET", target: "/api/contracts/CT-0000000001/segments?pageSize=20", valid: true},
+		{name: "contract schedule history", method: "GET", target: "/api/contracts/CT-0000000001/schedule-history?pageSize=20", valid: true},
 		{name: "contract as of a date", method: "GET", target: "/api/contracts/CT-0000000001?asOf=2026-04-01", valid: true},
 		{name: "contract as of a year out of bounds", method: "GET", target: "/api/contracts/CT-0000000001?asOf=3000-01-01"},
 		{name: "crossgrade preview", method: "POST", target: customer + "?preview=true", body: `{"salesItemCode": "TEAM-M"}`, valid: true},
@@ -372,6 +373,7 @@ func TestOpenAPIDescribesLiveAnswers(t *testing.T) {
 	c.do("POST", "/api/selfService/contract", a.SubmitterKey, seats(id, 8), http.StatusOK)
 	c.do("GET", "/api/contracts/"+id+"/timeline", a.SubmitterKey, nil, http.StatusOK)
 	c.do("GET", "/api/contracts/"+id+"/segments?pageSize=1", a.SubmitterKey, nil, http.StatusOK)
+	c.do("GET", "/api/contracts/"+id+"/schedule-history?pageSize=1", a.SubmitterKey, nil, http.StatusOK)
 	c.do("GET", "/api/contracts/"+id+"?asOf=2026-04-01", a.SubmitterKey, nil, http.StatusOK)
 	c.do("GET", "/api/contracts/"+id+"?asOf=2026-03-14", a.SubmitterKey, nil, http.StatusBadRequest)
 	c.do("POST", "/api/selfService/contract", a.SubmitterKey, map[string]any{

@@ -72,6 +72,7 @@ func (s *server) routes(r *gin.Engine) {
 	api.GET("/contracts/:id", reads(gs, "asOf"), s.getContract)
 	api.GET("/contracts/:id/amendments", reads(gs, "pageSize", "pageToken"), s.listContractAmendments)
 	api.GET("/contracts/:id/segments", reads(gs, "pageSize", "pageToken"), s.listContractSegments)
+	api.GET("/contracts/:id/schedule-history", reads(gs, "pageSize", "pageToken"), s.listContractScheduleHistory)
 	api.GET("/contracts/:id/timeline", reads(gs), s.getContractTimeline)
 	api.GET("/contracts/:id/invoices", reads(gs), s.listInvoices)
 	api.GET("/accounts/:accountNumber/balance", reads(gs), s.getAccountBalance)

@@ -70,16 +70,22 @@ func TestConcurrentImmediateChangesKeepOneLinearChain(t *testing.T) {
 // pageSize segments a page.
 func allSegments(t *testing.T, env *testkit.Env, id string, pageSize int) []any {
 	t.Helper()
-	var chain []any
+	return allItems(t, env, "/api/contracts/"+id+"/segments", pageSize)
+}
+
+// allItems reads every item of one of a contract's lists (segments,
+// schedule history) at path, pageSize items a page.
+func allItems(t *testing.T, env *testkit.Env, path string, pageSize int) []any {
+	t.Helper()
+	var all []any
 	for token := ""; ; {
-		page := env.Do("GET", fmt.Sprintf("/api/contracts/%s/segments?pageSize=%d&pageToken=%s", id, pageSize, token),
-			env.A.SubmitterKey, nil).JSON(t)
+		page := env.Do("GET", fmt.Sprintf("%s?pageSize=%d&pageToken=%s", path, pageSize, token), env.A.SubmitterKey, nil).JSON(t)
 		items := page["items"].([]any)
-		chain = append(chain, items...)
+		all = append(all, items...)
 		next, more := page["nextPageToken"].(string)
 		if !more {
-			require.NotEmpty(t, items, "a last page holds the last segment")
-			return chain
+			require.NotEmpty(t, items, "a last page holds the last item")
+			return all
 		}
 		require.Len(t, items, pageSize, "a page followed by another is full")
 		token = next

@@ -180,6 +180,8 @@ steps() {
   # Payment schedules and billing
   step "cancel the payment schedule" "/cancelSchedule" 200 'sh:grep -q "cancelled successfully" "$OUT"'
   step "restart it" "/restartSchedule" 200 'sh:grep -q "restarted successfully" "$OUT"'
+  step "the schedule's history: created, cancelled, restarted" '/schedule-history' 200 \
+    'jq:[.items[].status] == ["Active", "Terminated", "Active"] and .items[2].comment == "customer paid" and (has("nextPageToken") | not)'
   step "bill what is due today" "/api/billing/run" 200 'jq:.asOf == env.TODAY and .failed == 0'
   # The answer is the date's latest run: the daily Schedule's (00:30 UTC), or
   # another operator's, may have started one since, which ends in a moment.

@@ -121,8 +121,12 @@ type PaymentSchedule struct {
 	Status string `json:"status"`
 	// InArrears is set when a collection's dunning ran out, and cleared
 	// once none of the contract's invoices is unpaid.
-	InArrears bool            `json:"inArrears"`
-	History   []ScheduleEvent `json:"history"`
+	InArrears bool `json:"inArrears"`
+	// History is the schedule's newest events, oldest first, as a read of
+	// the contract holds them (store.ScheduleHistoryShown); HistoryCount
+	// counts them all.
+	History      []ScheduleEvent `json:"history"`
+	HistoryCount int64           `json:"historyCount"`
 	// ResumesOn is the day the schedule last resumed from (a restart, or a
 	// renewal applied late; zero if it never did): periods starting before
 	// it were missed and are never billed (see BillingTerms.ResumesOn).

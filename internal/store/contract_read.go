@@ -35,6 +35,7 @@ type contractRow struct {
 	ScheduleStatus string      `db:"schedule_status"`
 	InArrears      bool        `db:"schedule_in_arrears"`
 	ResumesOn      domain.Date `db:"schedule_resumes_on"`
+	HistoryCount   int64       `db:"schedule_history_count"`
 	RenewalMode    string      `db:"renewal_mode"`
 	TermMonths     int         `db:"renewal_term_months"`
 	UpliftBP       int         `db:"renewal_uplift_bp"`
@@ -55,6 +56,7 @@ func (r contractRow) contract() (domain.Contract, error) {
 	c.RecurringAmount = domain.DisplayedRecurringTotal(c.Lines)
 	c.Renewal = domain.RenewalTerms{Mode: r.RenewalMode, TermMonths: r.TermMonths, UpliftBasisPoints: r.UpliftBP, NoticeDays: r.NoticeDays}
 	c.PaymentSchedule.Status, c.PaymentSchedule.InArrears, c.PaymentSchedule.ResumesOn = r.ScheduleStatus, r.InArrears, r.ResumesOn
+	c.PaymentSchedule.HistoryCount = r.HistoryCount
 	return c, nil
 }
 
@@ -142,29 +144,46 @@ const segmentObject = `json_build_object('id', s.id, 'previousContractSegmentId'
 // positions.
 const segmentCount = `COALESCE((SELECT max(n.position) FROM contract_segments n WHERE n.contract_id = c.id), 0) AS segment_count`
 
+// ScheduleHistoryShown is how many of a contract's schedule events a read
+// of the contract holds: the newest, oldest first. Every cancel and restart
+// of its schedule adds one, so a schedule stopped and started a thousand
+// times would otherwise show a thousand events in every answer that shows
+// its contract; ContractScheduleHistory lists them all a page at a time.
+const ScheduleHistoryShown = 20
+
+// scheduleEventObject spells schedule event e as domain.ScheduleEvent
+// encodes it.
+const scheduleEventObject = `json_build_object('status', e.status, 'comment', e.comment, 'actorId', e.actor_id,
+	'source', e.source, 'at', e.at)`
+
 // contractHistory reads a contract's newest $4 segments after position $3,
-// how many it has and its schedule history, the lists as JSON arrays spelt
-// as domain.Segment and domain.ScheduleEvent encode, so that a contract
-// loads in one statement.
+// how many it has, its newest $5 schedule events and how many it has, the
+// lists as JSON arrays spelt as domain.Segment and domain.ScheduleEvent
+// encode, so that a contract loads in one statement.
 const contractHistory = `,
 	COALESCE((SELECT json_agg(` + segmentObject + ` ORDER BY s.position)
 		FROM (SELECT * FROM contract_segments n WHERE n.contract_id = c.id AND n.position > $3
 			ORDER BY n.position DESC LIMIT $4) s), '[]') AS segments,
 	` + segmentCount + `,
-	COALESCE((SELECT json_agg(json_build_object('status', e.status, 'comment', e.comment, 'actorId', e.actor_id,
-			'source', e.source, 'at', e.at) ORDER BY e.id)
-		FROM schedule_events e WHERE e.contract_id = c.id), '[]') AS schedule_history`
+	COALESCE((SELECT json_agg(` + scheduleEventObject + ` ORDER BY e.id)
+		FROM (SELECT * FROM schedule_events n WHERE n.contract_id = c.id ORDER BY n.id DESC LIMIT $5) e), '[]') AS schedule_history,
+	` + scheduleHistoryCount
 
-// loadContract loads a contract as reads show it, with its schedule history
-// and its newest SegmentsShown segments at positions after after (0: of all
-// its segments), in one statement.
+// scheduleHistoryCount counts contract c's schedule events.
+const scheduleHistoryCount = `(SELECT count(*) FROM schedule_events n WHERE n.contract_id = c.id) AS schedule_history_count`
+
+// loadContract loads a contract as reads show it, with its newest
+// ScheduleHistoryShown schedule events and its newest SegmentsShown
+// segments at positions after after (0: of all its segments), in one
+// statement.
 func loadContract(ctx context.Context, q sqlx.QueryerContext, tenantID, key string, after int64) (domain.Contract, error) {
 	var row struct {
 		contractRow
 		SegmentsJSON []byte `db:"segments"`
 		HistoryJSON  []byte `db:"schedule_history"`
 	}
-	if err := getContract(ctx, q, &row, contractColumns+contractHistory, tenantID, key, "", after, SegmentsShown); err != nil {
+	err := getContract(ctx, q, &row, contractColumns+contractHistory, tenantID, key, "", after, SegmentsShown, ScheduleHistoryShown)
+	if err != nil {
 		return domain.Contract{}, err
 	}
 	c, err := row.contract()
@@ -185,29 +204,46 @@ func loadContract(ctx context.Context, q sqlx.QueryerContext, tenantID, key stri
 // after position after (0: from the first). It returns the page, the
 // position of its last segment and whether more follow.
 func (s *Store) ContractSegments(ctx context.Context, sc Scope, key string, after int64, pageSize int) ([]domain.Segment, int64, bool, error) {
+	return contractPage[domain.Segment](ctx, s, sc, key, "segments", `SELECT s.position, `+segmentObject+` AS item
+		FROM contract_segments s JOIN contracts c ON c.id = s.contract_id JOIN accounts a ON a.id = c.account_id
+		WHERE s.contract_id = $1 AND s.position > $2::bigint ORDER BY s.position LIMIT $3`, after, pageSize)
+}
+
+// ContractScheduleHistory lists up to pageSize of the schedule events of
+// one of the scope's contracts (key as for Contract), oldest first, from
+// the one after position after (an event's id; 0: from the first). It
+// returns the page, the position of its last event and whether more follow.
+func (s *Store) ContractScheduleHistory(ctx context.Context, sc Scope, key string, after int64, pageSize int) ([]domain.ScheduleEvent, int64, bool, error) {
+	return contractPage[domain.ScheduleEvent](ctx, s, sc, key, "schedule events", `SELECT e.id AS position, `+scheduleEventObject+` AS item
+		FROM schedule_events e WHERE e.contract_id = $1 AND e.id > $2::bigint ORDER BY e.id LIMIT $3`, after, pageSize)
+}
+
+// contractPage reads a page of a list of one of the scope's contracts: up
+// to pageSize items after position after, as query selects them (a
+// position and the item as JSON, for contract $1 after position $2, at most
+// $3 of them). It returns the page, the position of its last item and
+// whether more follow.
+func contractPage[T any](ctx context.Context, s *Store, sc Scope, key, what, query string, after int64, pageSize int) ([]T, int64, bool, error) {
 	ct, err := s.ContractTerms(ctx, sc, key)
 	if err != nil {
 		return nil, 0, false, err
 	}
 	var rows []struct {
 		Position int64  `db:"position"`
-		Segment  []byte `db:"segment"`
+		Item     []byte `db:"item"`
 	}
-	err = s.db.SelectContext(ctx, &rows, `SELECT s.position, `+segmentObject+` AS segment
-		FROM contract_segments s JOIN contracts c ON c.id = s.contract_id JOIN accounts a ON a.id = c.account_id
-		WHERE s.contract_id = $1 AND s.position > $2::bigint ORDER BY s.position LIMIT $3`, ct.ID, after, pageSize+1)
-	if err != nil {
-		return nil, 0, false, fmt.Errorf("list segments of contract %s: %w", ct.ID, err)
+	if err := s.db.SelectContext(ctx, &rows, query, ct.ID, after, pageSize+1); err != nil {
+		return nil, 0, false, fmt.Errorf("list %s of contract %s: %w", what, ct.ID, err)
 	}
 	rows, more := page(rows, pageSize)
-	segs := make([]domain.Segment, len(rows))
+	items := make([]T, len(rows))
 	for i, r := range rows {
-		if err := json.Unmarshal(r.Segment, &segs[i]); err != nil {
-			return nil, 0, false, fmt.Errorf("decode segment: %w", err)
+		if err := json.Unmarshal(r.Item, &items[i]); err != nil {
+			return nil, 0, false, fmt.Errorf("decode %s: %w", what, err)
 		}
 		after = r.Position
 	}
-	return segs, after, more, nil
+	return items, after, more, nil
 }
 
 // loadTerms loads a contract without its segments and schedule history,
@@ -263,7 +299,7 @@ type ContractFilter struct {
 // Contracts lists the scope's contracts in ref order, one page at a time.
 // It returns the page and whether more follow.
 func (s *Store) Contracts(ctx context.Context, sc Scope, f ContractFilter) ([]domain.Contract, bool, error) {
-	query, args := sc.filter(`SELECT `+contractColumns+`, `+segmentCount+` FROM `+contractsAndAccounts+`
+	query, args := sc.filter(`SELECT `+contractColumns+`, `+segmentCount+`, `+scheduleHistoryCount+` FROM `+contractsAndAccounts+`
 		WHERE c.tenant_id = $1 AND c.ref > $2`, []any{sc.TenantID, f.AfterRef})
 	if f.AccountNumber != "" {
 		args = append(args, f.AccountNumber)

@@ -300,7 +300,7 @@ func insertContract(ctx context.Context, tx *sqlx.Tx, in NewContractAction, acco
 		in.TenantID, c.ID, ev.Status, ev.ActorID, ev.Source, ev.At); err != nil {
 		return c, fmt.Errorf("insert schedule event: %w", err)
 	}
-	c.PaymentSchedule = domain.PaymentSchedule{Status: domain.ScheduleActive, History: []domain.ScheduleEvent{ev}}
+	c.PaymentSchedule = domain.PaymentSchedule{Status: domain.ScheduleActive, History: []domain.ScheduleEvent{ev}, HistoryCount: 1}
 	return c, nil
 }
 
