@@ -17,6 +17,9 @@ import (
 // issue is a 400; another tenant's contract a 404.
 func TestAScheduleStoppedAndStartedManyTimesShowsItsNewestEvents(t *testing.T) {
 	env := newAmendmentEnv(t)
+	// Another contract's events come first: an event's id is not its place.
+	other := fiveSeats(env, nil)["id"].(string)
+	requirePlain(t, scheduleCall(env, schedulePath(env.A.Prefix, other, "cancelSchedule"), env.A.SubmitterKey), http.StatusOK, scheduleCancelled)
 	id := fiveSeats(env, nil)["id"].(string)
 	for i := range 22 {
 		path, said := schedulePath(env.A.Prefix, id, "cancelSchedule"), scheduleCancelled
@@ -48,6 +51,10 @@ func TestAScheduleStoppedAndStartedManyTimesShowsItsNewestEvents(t *testing.T) {
 	assert.Len(t, shown["history"], 20, "the change's answer")
 	assert.Equal(t, history, allItems(t, env, path, 5), "five a page: the same history")
 	assert.Equal(t, history, allItems(t, env, path, 23), "one full page, the last")
+	first := env.Do("GET", path+"?pageSize=5", env.A.SubmitterKey, nil).JSON(t)
+	token, err := base64.RawURLEncoding.DecodeString(first["nextPageToken"].(string))
+	require.NoError(t, err)
+	assert.Equal(t, "5", string(token), "a token names a place in the history, not an event's id, which counts every tenant's events")
 	for _, item := range env.Do("GET", "/api/contracts?pageSize=500", env.A.SubmitterKey, nil).JSON(t)["items"].([]any) {
 		if item.(map[string]any)["id"] == id {
 			assert.EqualValues(t, 23, item.(map[string]any)["paymentSchedule"].(map[string]any)["historyCount"], "a listed contract counts them too")

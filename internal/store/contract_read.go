@@ -211,11 +211,15 @@ func (s *Store) ContractSegments(ctx context.Context, sc Scope, key string, afte
 
 // ContractScheduleHistory lists up to pageSize of the schedule events of
 // one of the scope's contracts (key as for Contract), oldest first, from
-// the one after position after (an event's id; 0: from the first). It
-// returns the page, the position of its last event and whether more follow.
+// the one after position after (an event's place in the contract's
+// history, from 1; 0: from the first). It returns the page, the position of
+// its last event and whether more follow. A position is not the event's id:
+// ids come from one sequence for every tenant, and a page token showing one
+// would let a client count what other tenants do.
 func (s *Store) ContractScheduleHistory(ctx context.Context, sc Scope, key string, after int64, pageSize int) ([]domain.ScheduleEvent, int64, bool, error) {
-	return contractPage[domain.ScheduleEvent](ctx, s, sc, key, "schedule events", `SELECT e.id AS position, `+scheduleEventObject+` AS item
-		FROM schedule_events e WHERE e.contract_id = $1 AND e.id > $2::bigint ORDER BY e.id LIMIT $3`, after, pageSize)
+	return contractPage[domain.ScheduleEvent](ctx, s, sc, key, "schedule events", `SELECT row_number() OVER (ORDER BY e.id) AS position,
+		`+scheduleEventObject+` AS item
+		FROM schedule_events e WHERE e.contract_id = $1 ORDER BY e.id OFFSET $2::bigint LIMIT $3`, after, pageSize)
 }
 
 // contractPage reads a page of a list of one of the scope's contracts: up
