@@ -186,8 +186,10 @@ func TestScheduleConcurrentCancelsSerialise(t *testing.T) {
 	sort.Ints(statuses)
 	assert.Equal(t, []int{http.StatusOK, http.StatusBadRequest}, statuses)
 
-	history := scheduleOf(t, env, id)["history"].([]any)
+	schedule := scheduleOf(t, env, id)
+	history := schedule["history"].([]any)
 	require.Len(t, history, 2)
+	assert.EqualValues(t, 2, schedule["historyCount"], "one cancel made")
 	assert.Equal(t, "Terminated", history[1].(map[string]any)["status"])
 }
 
