@@ -132,8 +132,8 @@ func contractBatch(ctx context.Context, db *sqlx.DB, tenantID, batch string, n, 
 				billing_cycle_day, 'monthly', 'active', lines, created_at, created_at, $4, $4, 1
 			FROM created
 		), events AS (
-			INSERT INTO schedule_events (tenant_id, contract_id, status, actor_id, source, at)
-			SELECT $1, id, 'Active', $4, 'USER', created_at FROM created
+			INSERT INTO schedule_events (tenant_id, contract_id, status, actor_id, source, at, position)
+			SELECT $1, id, 'Active', $4, 'USER', created_at, 1 FROM created
 		)
 		SELECT id FROM created`,
 		tenantID, batch, actionID, actor, n, last-int64(n), Lines, AccountSize,

@@ -165,12 +165,13 @@ const contractHistory = `,
 		FROM (SELECT * FROM contract_segments n WHERE n.contract_id = c.id AND n.position > $3
 			ORDER BY n.position DESC LIMIT $4) s), '[]') AS segments,
 	` + segmentCount + `,
-	COALESCE((SELECT json_agg(` + scheduleEventObject + ` ORDER BY e.id)
-		FROM (SELECT * FROM schedule_events n WHERE n.contract_id = c.id ORDER BY n.id DESC LIMIT $5) e), '[]') AS schedule_history,
+	COALESCE((SELECT json_agg(` + scheduleEventObject + ` ORDER BY e.position)
+		FROM (SELECT * FROM schedule_events n WHERE n.contract_id = c.id ORDER BY n.position DESC LIMIT $5) e), '[]') AS schedule_history,
 	` + scheduleHistoryCount
 
-// scheduleHistoryCount counts contract c's schedule events.
-const scheduleHistoryCount = `(SELECT count(*) FROM schedule_events n WHERE n.contract_id = c.id) AS schedule_history_count`
+// scheduleHistoryCount counts contract c's schedule events: as a
+// segment's, an event's position is one past the one before it, from 1.
+const scheduleHistoryCount = `COALESCE((SELECT max(n.position) FROM schedule_events n WHERE n.contract_id = c.id), 0) AS schedule_history_count`
 
 // loadContract loads a contract as reads show it, with its newest
 // ScheduleHistoryShown schedule events and its newest SegmentsShown
@@ -217,9 +218,8 @@ func (s *Store) ContractSegments(ctx context.Context, sc Scope, key string, afte
 // ids come from one sequence for every tenant, and a page token showing one
 // would let a client count what other tenants do.
 func (s *Store) ContractScheduleHistory(ctx context.Context, sc Scope, key string, after int64, pageSize int) ([]domain.ScheduleEvent, int64, bool, error) {
-	return contractPage[domain.ScheduleEvent](ctx, s, sc, key, "schedule events", `SELECT row_number() OVER (ORDER BY e.id) AS position,
-		`+scheduleEventObject+` AS item
-		FROM schedule_events e WHERE e.contract_id = $1 ORDER BY e.id OFFSET $2::bigint LIMIT $3`, after, pageSize)
+	return contractPage[domain.ScheduleEvent](ctx, s, sc, key, "schedule events", `SELECT e.position, `+scheduleEventObject+` AS item
+		FROM schedule_events e WHERE e.contract_id = $1 AND e.position > $2::bigint ORDER BY e.position LIMIT $3`, after, pageSize)
 }
 
 // contractPage reads a page of a list of one of the scope's contracts: up

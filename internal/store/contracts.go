@@ -295,10 +295,8 @@ func insertContract(ctx context.Context, tx *sqlx.Tx, in NewContractAction, acco
 	}
 	c.Segments, c.SegmentCount = []domain.Segment{seg}, 1
 	ev := domain.ScheduleEvent{Status: domain.ScheduleActive, ActorID: in.ActorID, Source: in.Source, At: now}
-	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO schedule_events (tenant_id, contract_id, status, actor_id, source, at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		in.TenantID, c.ID, ev.Status, ev.ActorID, ev.Source, ev.At); err != nil {
-		return c, fmt.Errorf("insert schedule event: %w", err)
+	if err := recordScheduleEvent(ctx, tx, in.TenantID, c.ID, ev, nil); err != nil {
+		return c, err
 	}
 	c.PaymentSchedule = domain.PaymentSchedule{Status: domain.ScheduleActive, History: []domain.ScheduleEvent{ev}, HistoryCount: 1}
 	return c, nil

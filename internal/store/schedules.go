@@ -134,11 +134,8 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (Schedule
 			return err
 		}
 		*ev = domain.ScheduleEvent{Status: next, Comment: ch.Comment, ActorID: ch.ActorID, Source: ch.Source, At: ch.At}
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO schedule_events (tenant_id, contract_id, status, comment, actor_id, source, at, change_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			ch.TenantID, ch.ContractID, ev.Status, ev.Comment, ev.ActorID, ev.Source, ev.At, ch.ID); err != nil {
-			return fmt.Errorf("insert schedule event: %w", err)
+		if err := recordScheduleEvent(ctx, tx, ch.TenantID, ch.ContractID, *ev, &ch.ID); err != nil {
+			return err
 		}
 		// The schedule's event first, then the re-pricings it caused.
 		if err := insertScheduleEvent(ctx, tx, ch.TenantID, ch.ContractID, *ev); err != nil {
@@ -223,4 +220,21 @@ func (out *ScheduleChanged) listUnpaid(ctx context.Context, tx *sqlx.Tx, ch Sche
 func refuseOnDeletedClock(clockID string) error {
 	return domain.Errorf(domain.KindInvalid, "",
 		"The contract is on test clock %s, which is deleted; the schedule of a contract on a deleted test clock can no longer be cancelled or restarted.", clockID)
+}
+
+// recordScheduleEvent writes ev as the newest event of the contract's
+// schedule history, at the place one past the newest (the first at 1), with
+// the change that made it (changeID, or nil for one no schedule change made).
+// The caller holds the contract's lock, as every writer of its schedule does:
+// two events are never written at one place (and the unique key would
+// refuse the second if they were).
+func recordScheduleEvent(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, ev domain.ScheduleEvent, changeID *string) error {
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO schedule_events (tenant_id, contract_id, status, comment, actor_id, source, at, change_id, position)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+			COALESCE((SELECT max(n.position) FROM schedule_events n WHERE n.contract_id = $2), 0) + 1)`,
+		tenantID, contractID, ev.Status, ev.Comment, ev.ActorID, ev.Source, ev.At, changeID); err != nil {
+		return fmt.Errorf("insert schedule event: %w", err)
+	}
+	return nil
 }

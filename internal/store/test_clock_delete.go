@@ -82,9 +82,8 @@ func cancelOnDeletedClock(ctx context.Context, tx *sqlx.Tx, tenantID, contractID
 	}
 	note := clockDeletedNote
 	ev := domain.ScheduleEvent{Status: domain.ScheduleTerminated, Comment: &note, ActorID: actorID, Source: "API", At: at}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schedule_events (tenant_id, contract_id, status, comment, actor_id, source, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		tenantID, contractID, ev.Status, ev.Comment, ev.ActorID, ev.Source, ev.At); err != nil {
-		return fmt.Errorf("insert schedule event: %w", err)
+	if err := recordScheduleEvent(ctx, tx, tenantID, contractID, ev, nil); err != nil {
+		return err
 	}
 	return ann.contract(ctx, tx, tenantID, contractID, nil, EventContractCancelled, at)
 }

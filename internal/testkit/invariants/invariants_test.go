@@ -17,8 +17,9 @@ import (
 // The checker finds what it claims to: a contract whose version no longer
 // counts its segments, one holding an offering on two lines, an
 // authorisation nobody settled, a schedule in arrears that owes nothing and
-// a line on another billing period than its contract's, and nothing on a
-// healthy database.
+// a line on another billing period than its contract's, a schedule whose
+// history skips a place or ends in another status than its own, and nothing
+// on a healthy database.
 func TestCheckFindsBrokenInvariants(t *testing.T) {
 	env := testkit.NewOnBusinessDate(t)
 	ct := env.CreateContract(map[string]any{"quantities": map[string]int{"prod_seat": 5}})
@@ -41,6 +42,19 @@ func TestCheckFindsBrokenInvariants(t *testing.T) {
 	_, err = db.Exec(`UPDATE contracts SET version = 1, schedule_in_arrears = false, lines = jsonb_build_array(lines -> 0) WHERE id = $1`, ct["id"])
 	require.NoError(t, err)
 	_, err = db.Exec(`DELETE FROM sandbox_ledger WHERE id = $1`, authorisation)
+	require.NoError(t, err)
+
+	// A schedule whose status changed with no event, and a history with a
+	// place missing.
+	_, err = db.Exec(`UPDATE contracts SET schedule_status = 'Terminated' WHERE id = $1`, ct["id"])
+	require.NoError(t, err)
+	assert.Equal(t, []string{"schedule history without gaps, ending in the schedule's status"}, check())
+	_, err = db.Exec(`UPDATE contracts SET schedule_status = 'Active' WHERE id = $1`, ct["id"])
+	require.NoError(t, err)
+	_, err = db.Exec(`UPDATE schedule_events SET position = 2 WHERE contract_id = $1`, ct["id"])
+	require.NoError(t, err)
+	assert.Equal(t, []string{"schedule history without gaps, ending in the schedule's status"}, check())
+	_, err = db.Exec(`UPDATE schedule_events SET position = 1 WHERE contract_id = $1`, ct["id"])
 	require.NoError(t, err)
 
 	_, err = db.Exec(`UPDATE contracts SET billing_period = 'ANNUAL' WHERE id = $1`, ct["id"])
