@@ -39,8 +39,9 @@ func TestReadingAClockWhoseAdvanceWasNotStartedFinishesIt(t *testing.T) {
 
 // A read starts an advance's workflow only if it was never started: one
 // that ran and closed (failed, or terminated from the Temporal UI) is not
-// run again at every poll of its clock; repeating the advance's request
-// runs it again.
+// run again at every poll of its clock, which shows the advance stopped
+// (an integrator polling until ready would otherwise poll for good);
+// repeating the advance's request runs it again.
 func TestReadingAClockDoesNotRestartAnAdvanceThatClosed(t *testing.T) {
 	env := testkit.New(t)
 	sb := env.NewSandboxTenant("SB")
@@ -58,10 +59,26 @@ func TestReadingAClockDoesNotRestartAnAdvanceThatClosed(t *testing.T) {
 	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, status())
 	require.NoError(t, env.Temporal.TerminateWorkflow(t.Context(), workflowID, "", "stopped by an operator"))
 
-	assert.Equal(t, "advancing", readClock(t, env, sb, clockID)["status"])
+	stopped := readClock(t, env, sb, clockID)
 	assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED, status(), "the read started no new run")
+	assert.Equal(t, "stopped", stopped["status"])
+	assert.Equal(t, "2027-03-01T12:00:00Z", stopped["targetTime"], "where it was going")
+	assert.Equal(t, clockStart, stopped["frozenTime"], "where it stopped")
+	assert.Contains(t, stopped["message"], "Repeat the advance (POST /api/test-clocks/"+clockID+"/advance with the same to)")
+	list := env.Do("GET", "/api/test-clocks", sb.SubmitterKey, nil)
+	require.Equal(t, http.StatusOK, list.Status, "%s", list.Body)
+	listed := list.JSON(t)["items"].([]any)
+	require.Len(t, listed, 1)
+	assert.Equal(t, "advancing", listed[0].(map[string]any)["status"], "the list does not ask Temporal: it shows the stored status")
+	elsewhere := env.Do("POST", "/api/test-clocks/"+clockID+"/advance", sb.OperatorKey, map[string]any{"to": "2027-02-01T12:00:00Z"})
+	assert.Equal(t, http.StatusConflict, elsewhere.Status, "%s", elsewhere.Body)
+	assert.Contains(t, string(elsewhere.Body), "a read that shows it stopped: repeat that advance, or delete the clock")
+
 	advance(t, env, sb, clockID, "2027-03-01T12:00:00Z")
 	assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, status(), "the repeated request did")
+	again := readClock(t, env, sb, clockID)
+	assert.Equal(t, "advancing", again["status"])
+	assert.NotContains(t, again, "message")
 }
 
 // Reading an advancing clock while Temporal does not answer (overloaded,

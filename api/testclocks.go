@@ -43,10 +43,12 @@ type testClockView struct {
 	FrozenTime time.Time  `json:"frozenTime"`
 	Status     string     `json:"status"`
 	TargetTime *time.Time `json:"targetTime,omitempty"`
-	Contracts  int        `json:"contracts"`
-	CreatedOn  time.Time  `json:"createdOn"`
-	CreatedBy  string     `json:"createdBy"`
-	DeletedOn  *time.Time `json:"deletedOn,omitempty"`
+	// Message says, for a clock whose advance stopped, why and what to do.
+	Message   string     `json:"message,omitempty"`
+	Contracts int        `json:"contracts"`
+	CreatedOn time.Time  `json:"createdOn"`
+	CreatedBy string     `json:"createdBy"`
+	DeletedOn *time.Time `json:"deletedOn,omitempty"`
 }
 
 func toTestClockView(c store.TestClock) testClockView {
@@ -145,11 +147,19 @@ func (s *server) getTestClock(c *gin.Context) {
 		s.fail(c, notFoundAs(err, "test clock %q does not exist", c.Param("id")))
 		return
 	}
+	view := toTestClockView(clock)
 	if clock.Status == store.ClockAdvancing && clock.TargetTime != nil {
-		s.resumeClockAdvance(ctx, tenantID, clock)
+		view = s.resumeClockAdvance(ctx, tenantID, clock)
 	}
-	c.JSON(http.StatusOK, toTestClockView(clock))
+	c.JSON(http.StatusOK, view)
 }
+
+// clockStopped is the status a read shows of a clock whose advance's
+// workflow closed before the clock reached its target (it failed, or an
+// operator terminated it): the clock stays advancing, holding the advance's
+// work, until the advance is repeated or the clock deleted, and an
+// integrator polling it until it is ready would otherwise poll for good.
+const clockStopped = "stopped"
 
 // clockResumeWait bounds a read's try at starting its clock's advance: a
 // Temporal that does not answer (overloaded, or its address dropping
@@ -160,13 +170,33 @@ func (s *server) getTestClock(c *gin.Context) {
 const clockResumeWait = 2 * time.Second
 
 // resumeClockAdvance starts the advancing clock's workflow if it was never
-// started, or joins it while it runs (see flow.Client.ResumeClockAdvance).
-func (s *server) resumeClockAdvance(ctx context.Context, tenantID string, clock store.TestClock) {
-	ctx, cancel := context.WithTimeout(ctx, clockResumeWait)
+// started, or joins it while it runs (see flow.Client.ResumeClockAdvance),
+// and returns the clock's view: stopped when that workflow has closed and
+// the clock, read again, is still on the same advance (it did not finish
+// it in the moment between).
+func (s *server) resumeClockAdvance(ctx context.Context, tenantID string, clock store.TestClock) testClockView {
+	resumeCtx, cancel := context.WithTimeout(ctx, clockResumeWait)
 	defer cancel()
-	if err := s.Temporal.ResumeClockAdvance(ctx, flow.TestClockInput{TenantID: tenantID, ClockID: clock.ID}, clock.Advances, *clock.TargetTime); err != nil {
+	closed, err := s.Temporal.ResumeClockAdvance(resumeCtx, flow.TestClockInput{TenantID: tenantID, ClockID: clock.ID}, clock.Advances, *clock.TargetTime)
+	if err != nil {
 		s.Logger.WarnContext(ctx, "could not make sure an advancing test clock's workflow runs", "clock", clock.ID, "error", err)
 	}
+	if !closed {
+		return toTestClockView(clock)
+	}
+	again, err := s.Store.TestClock(ctx, tenantID, clock.ID)
+	if err != nil {
+		s.Logger.WarnContext(ctx, "could not read a test clock again", "clock", clock.ID, "error", err)
+		return toTestClockView(clock)
+	}
+	view := toTestClockView(again)
+	if again.Status == store.ClockAdvancing && again.Advances == clock.Advances {
+		view.Status = clockStopped
+		view.Message = "the advance to " + again.TargetTime.Format(time.RFC3339Nano) + " stopped at frozenTime, before the clock got there: " +
+			"its workflow closed (it failed, or an operator terminated it). Repeat the advance (POST /api/test-clocks/" + again.ID +
+			"/advance with the same to) to carry it on from there, or delete the clock"
+	}
+	return view
 }
 
 // advanceTestClock moves a clock forward to `to`: the store records the

@@ -104,14 +104,16 @@ func (f *Client) StartClockAdvance(ctx context.Context, in TestClockInput, n int
 // never started, and joins it while it runs: a read of the clock carries
 // out an advance whose start was lost, but does not run again, at every
 // poll, one that failed or that an operator stopped (repeating the advance
-// request does).
-func (f *Client) ResumeClockAdvance(ctx context.Context, in TestClockInput, n int, to time.Time) error {
-	err := f.startClockAdvance(ctx, in, n, to, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
-	var closed *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &closed) {
-		return nil
+// request does). It reports closed when the advance's workflow ran and
+// closed: it stopped, unless it finished the advance since the clock was
+// read.
+func (f *Client) ResumeClockAdvance(ctx context.Context, in TestClockInput, n int, to time.Time) (closed bool, err error) {
+	err = f.startClockAdvance(ctx, in, n, to, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+	var ran *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &ran) {
+		return true, nil
 	}
-	return err
+	return false, err
 }
 
 func (f *Client) startClockAdvance(ctx context.Context, in TestClockInput, n int, to time.Time, reuse enumspb.WorkflowIdReusePolicy) error {
@@ -121,8 +123,11 @@ func (f *Client) startClockAdvance(ctx context.Context, in TestClockInput, n int
 		TaskQueue:                f.taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    reuse,
-		StaticSummary:            "Advance test clock " + in.ClockID + " to " + to.UTC().Format(time.RFC3339),
-		TypedSearchAttributes:    temporal.NewSearchAttributes(TenantIDKey.ValueSet(in.TenantID)),
+		// A run that closed and reuse refuses to follow is an error
+		// (ResumeClockAdvance tells it), not that closed run handed back.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		StaticSummary:                            "Advance test clock " + in.ClockID + " to " + to.UTC().Format(time.RFC3339),
+		TypedSearchAttributes:                    temporal.NewSearchAttributes(TenantIDKey.ValueSet(in.TenantID)),
 	}, TestClockAdvanceWorkflow, in)
 	if err != nil {
 		return fmt.Errorf("start advancing test clock %s: %w", in.ClockID, err)

@@ -226,7 +226,7 @@ func (s *Store) StartAdvance(ctx context.Context, tenantID, id string, to time.T
 		case c.Status == ClockDeleted:
 			return domain.Errorf(domain.KindConflict, "", "test clock %s is deleted", id)
 		case c.Status == ClockAdvancing:
-			return domain.Errorf(domain.KindConflict, "", "test clock %s is advancing to %s already; wait until it is ready", id, c.TargetTime.Format(time.RFC3339))
+			return domain.Errorf(domain.KindConflict, "", "test clock %s is advancing to %s already; wait until it is ready (a read that shows it stopped: repeat that advance, or delete the clock)", id, c.TargetTime.Format(time.RFC3339))
 		case to.Before(c.FrozenTime):
 			return domain.Errorf(domain.KindUnprocessable, "to", "a test clock never moves back: %s is before its time, %s", to.Format(time.RFC3339Nano), c.FrozenTime.Format(time.RFC3339Nano))
 		case to.After(c.FrozenTime.AddDate(MaxClockAdvanceYears, 0, 0)):
