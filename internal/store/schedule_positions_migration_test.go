@@ -14,9 +14,10 @@ import (
 )
 
 // Schedule events written before migration 0028 take their places in their
-// contracts' histories in the order they were written, each contract's from
-// 1 whatever the others' events between them, and a second event at one
-// place is refused.
+// contracts' histories in the order they were written (not the order of
+// the times they carry), each contract's from 1 whatever the others' events
+// between them; a second event at one place, and one with no place, are
+// refused.
 func TestSchedulePositionsMigrationNumbersEachHistory(t *testing.T) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, testdb.Empty(t))
@@ -31,7 +32,7 @@ func TestSchedulePositionsMigrationNumbersEachHistory(t *testing.T) {
 	}
 	for i, ev := range written {
 		s.exec(`INSERT INTO schedule_events (tenant_id, contract_id, status, actor_id, source, at) VALUES ($1, $2, $3, $4, 'API', $5)`,
-			s.tenantID, ev.contract, ev.status, uuid.NewString(), s.at.Add(time.Duration(i)*time.Minute))
+			s.tenantID, ev.contract, ev.status, uuid.NewString(), s.at.Add(-time.Duration(i)*time.Minute))
 	}
 
 	_, err = st.Migrate(ctx)
@@ -47,4 +48,7 @@ func TestSchedulePositionsMigrationNumbersEachHistory(t *testing.T) {
 	_, err = db.Exec(`INSERT INTO schedule_events (tenant_id, contract_id, status, actor_id, source, at, position) VALUES ($1, $2, 'Active', $3, 'API', $4, 2)`,
 		s.tenantID, second, uuid.NewString(), s.at)
 	assert.ErrorContains(t, err, "schedule_events_one_per_position")
+	_, err = db.Exec(`INSERT INTO schedule_events (tenant_id, contract_id, status, actor_id, source, at) VALUES ($1, $2, 'Active', $3, 'API', $4)`,
+		s.tenantID, second, uuid.NewString(), s.at)
+	assert.ErrorContains(t, err, `null value in column "position"`)
 }

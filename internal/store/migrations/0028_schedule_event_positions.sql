@@ -10,6 +10,17 @@
 -- creation, a schedule change, its test clock's deletion), one past the
 -- newest; the unique key refuses a second event at one place should that
 -- ever not hold, rather than fork the history.
+--
+-- The migration holds the table while it rewrites every row (one
+-- transaction): on the million-contract database (about a million events)
+-- reads and schedule changes wait for it. A process from before it inserts
+-- events without a position, which NOT NULL refuses: stop the old api and
+-- worker before migrating, as for 0009.
+
+-- Events are listed and found by position from here on; ids follow the
+-- same order. Dropped first, so the rewrite below does not maintain it.
+DROP INDEX schedule_events_by_contract;
+
 ALTER TABLE schedule_events ADD COLUMN position bigint;
 
 UPDATE schedule_events e SET position = o.position
@@ -19,6 +30,3 @@ WHERE e.id = o.id;
 ALTER TABLE schedule_events ALTER COLUMN position SET NOT NULL,
     ADD CONSTRAINT schedule_events_position_from_one CHECK (position >= 1),
     ADD CONSTRAINT schedule_events_one_per_position UNIQUE (contract_id, position);
-
--- Events are listed and found by position now; ids follow the same order.
-DROP INDEX schedule_events_by_contract;

@@ -54,7 +54,21 @@ func TestCheckFindsBrokenInvariants(t *testing.T) {
 	_, err = db.Exec(`UPDATE schedule_events SET position = 2 WHERE contract_id = $1`, ct["id"])
 	require.NoError(t, err)
 	assert.Equal(t, []string{"schedule history without gaps, ending in the schedule's status"}, check())
+	// The newest is the one at the last place, whatever the ids say: an
+	// event written later at the first place changes nothing.
+	_, err = db.Exec(`INSERT INTO schedule_events (tenant_id, contract_id, status, actor_id, source, at, position)
+		SELECT tenant_id, contract_id, 'Terminated', actor_id, source, at, 1 FROM schedule_events WHERE contract_id = $1`, ct["id"])
+	require.NoError(t, err)
+	assert.Empty(t, check())
+	_, err = db.Exec(`DELETE FROM schedule_events WHERE contract_id = $1 AND position = 1`, ct["id"])
+	require.NoError(t, err)
 	_, err = db.Exec(`UPDATE schedule_events SET position = 1 WHERE contract_id = $1`, ct["id"])
+	require.NoError(t, err)
+	// A contract with no history at all.
+	var saved string
+	require.NoError(t, db.Get(&saved, `DELETE FROM schedule_events e WHERE contract_id = $1 RETURNING row_to_json(e)`, ct["id"]))
+	assert.Equal(t, []string{"schedule history without gaps, ending in the schedule's status"}, check())
+	_, err = db.Exec(`INSERT INTO schedule_events SELECT * FROM json_populate_record(NULL::schedule_events, $1)`, saved)
 	require.NoError(t, err)
 
 	_, err = db.Exec(`UPDATE contracts SET billing_period = 'ANNUAL' WHERE id = $1`, ct["id"])
