@@ -45,6 +45,17 @@ func migrateBefore(t *testing.T, db *sqlx.DB, version int) {
 	}
 }
 
+// storeBefore opens a store on a new database that holds the migrations
+// numbered below version, with a seed writing to it.
+func storeBefore(t *testing.T, version int) (*store.Store, *seed) {
+	t.Helper()
+	st, err := store.Open(context.Background(), testdb.Empty(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	migrateBefore(t, st.DB(), version)
+	return st, newSeed(t, st.DB())
+}
+
 // seed writes rows as the service before migration 0009 could.
 type seed struct {
 	t        *testing.T
@@ -116,13 +127,8 @@ func lines(seats, amount int64) string { return fmt.Sprintf(seatLines, seats, am
 // refuses a fork, a second current segment and a negative amount.
 func TestIntegrityMigrationRepairsForkedChains(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, testdb.Empty(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
+	st, sd := storeBefore(t, 9)
 	db := st.DB()
-	migrateBefore(t, db, 9)
-
-	sd := newSeed(t, db)
 	// What finding 4 left: three changes all superseding the first segment,
 	// all three still active. The last created carries the contract's lines.
 	forked := sd.contract("CT-FORKED", 4, lines(8, 12500))
@@ -138,7 +144,7 @@ func TestIntegrityMigrationRepairsForkedChains(t *testing.T) {
 	negative := sd.contract("CT-NEGATIVE", 1, lines(6148914691236518, -9223372036854775521))
 	sd.segment(negative, nil, "active", 6, "2026-01-01", lines(6148914691236518, -9223372036854775521))
 
-	_, err = st.Migrate(ctx)
+	_, err := st.Migrate(ctx)
 	require.NoError(t, err)
 
 	got := segmentsOf(t, db, forked)

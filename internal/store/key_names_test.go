@@ -20,20 +20,15 @@ import (
 // readable name.
 func TestKeyDisplayNameMigrationNamesExistingKeys(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, testdb.Empty(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
+	st, sd := storeBefore(t, 16)
 	db := st.DB()
-	migrateBefore(t, db, 16)
-
-	sd := newSeed(t, db)
 	staff, customer := uuid.NewString(), uuid.NewString()
 	sd.exec(`INSERT INTO api_keys (id, tenant_id, key_hash, actor_id, roles) VALUES ($1, $2, 'h1', $3, '{submitter,approver}')`,
 		uuid.NewString(), sd.tenantID, staff)
 	sd.exec(`INSERT INTO api_keys (id, tenant_id, key_hash, actor_id, roles, source, account_number)
 		VALUES ($1, $2, 'h2', $3, '{submitter}', 'CUSTOMER', 'ACC-7')`, uuid.NewString(), sd.tenantID, customer)
 
-	_, err = st.Migrate(ctx)
+	_, err := st.Migrate(ctx)
 	require.NoError(t, err)
 
 	names, err := st.ActorNames(ctx, sd.tenantID, []string{staff, customer, "system"})

@@ -8,9 +8,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/contractd/contractd/internal/store"
-	"github.com/contractd/contractd/internal/testkit/testdb"
 )
 
 // Schedule events written before migration 0028 take their places in their
@@ -20,12 +17,8 @@ import (
 // refused.
 func TestSchedulePositionsMigrationNumbersEachHistory(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, testdb.Empty(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
+	st, s := storeBefore(t, 28)
 	db := st.DB()
-	migrateBefore(t, db, 28)
-	s := newSeed(t, db)
 	first, second := s.contract("CT-1", 1, `[]`), s.contract("CT-2", 1, `[]`)
 	written := []struct{ contract, status string }{
 		{first, "Active"}, {second, "Active"}, {first, "Terminated"}, {first, "Active"}, {second, "Terminated"},
@@ -35,7 +28,7 @@ func TestSchedulePositionsMigrationNumbersEachHistory(t *testing.T) {
 			s.tenantID, ev.contract, ev.status, uuid.NewString(), s.at.Add(-time.Duration(i)*time.Minute))
 	}
 
-	_, err = st.Migrate(ctx)
+	_, err := st.Migrate(ctx)
 	require.NoError(t, err)
 
 	history := func(contract string) []string {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/contractd/contractd/internal/flow"
 	"github.com/contractd/contractd/internal/store"
-	"github.com/contractd/contractd/internal/testkit/testdb"
 )
 
 // Deliveries written before lanes take their contract's lane; a pending one
@@ -18,12 +17,8 @@ import (
 // have), a settled one waits for nothing.
 func TestWebhookLanesMigrationPlacesExistingDeliveries(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, testdb.Empty(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
+	st, s := storeBefore(t, 19)
 	db := st.DB()
-	migrateBefore(t, db, 19)
-	s := newSeed(t, db)
 	hook, contract := uuid.NewString(), uuid.NewString()
 	s.exec(`INSERT INTO webhook_subscriptions (id, tenant_id, url, event_types, description, secret, status, after_seq, created_at, created_by, updated_at)
 		VALUES ($1, $2, 'https://example.com', '{invoice.created}', '', 'whsec_x', 'ACTIVE', 0, $3, $4, $3)`, hook, s.tenantID, s.at, uuid.NewString())
@@ -37,7 +32,7 @@ func TestWebhookLanesMigrationPlacesExistingDeliveries(t *testing.T) {
 		deliveries[status] = delivery
 	}
 
-	_, err = st.Migrate(ctx)
+	_, err := st.Migrate(ctx)
 	require.NoError(t, err)
 
 	var rows []struct {
