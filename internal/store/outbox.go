@@ -297,7 +297,10 @@ func contractEventOf(ctx context.Context, tx *sqlx.Tx, tenantID, contractID stri
 	return newEvent{TenantID: tenantID, Type: typ, ContractID: contractID, AmendmentID: amendmentID, At: now, Data: ct}, nil
 }
 
-func insertScheduleEvent(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, ev domain.ScheduleEvent) error {
+// announceScheduleEvent appends to the outbox the schedule.canceled or
+// schedule.restarted event of ev, which recordScheduleEvent wrote to the
+// contract's schedule history.
+func announceScheduleEvent(ctx context.Context, tx *sqlx.Tx, tenantID, contractID string, ev domain.ScheduleEvent) error {
 	typ := EventScheduleRestarted
 	if ev.Status == domain.ScheduleTerminated {
 		typ = EventScheduleCancelled

@@ -138,7 +138,7 @@ func (s *Store) ChangeSchedule(ctx context.Context, ch ScheduleChange) (Schedule
 			return err
 		}
 		// The schedule's event first, then the re-pricings it caused.
-		if err := insertScheduleEvent(ctx, tx, ch.TenantID, ch.ContractID, *ev); err != nil {
+		if err := announceScheduleEvent(ctx, tx, ch.TenantID, ch.ContractID, *ev); err != nil {
 			return err
 		}
 		if err := ann.append(ctx, tx); err != nil {

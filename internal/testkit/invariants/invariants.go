@@ -62,13 +62,12 @@ var checks = []check{
 	// Every change of a schedule's status writes its event under the
 	// contract's lock (store.recordScheduleEvent), the first at its creation.
 	{"schedule history without gaps, ending in the schedule's status", `
-		SELECT c.number || ': ' || count(e.id) || ' schedule events, the newest at position '
-			|| coalesce(max(e.position)::text, 'none') || ' ' || coalesce((array_agg(e.status ORDER BY e.position DESC))[1], '')
-			|| ', the schedule ' || c.schedule_status
-		FROM contracts c LEFT JOIN schedule_events e ON e.contract_id = c.id
-		GROUP BY c.id
-		HAVING count(e.id) = 0 OR max(e.position) <> count(e.id)
-			OR (array_agg(e.status ORDER BY e.position DESC))[1] <> c.schedule_status`},
+		SELECT number || ': ' || events || ' schedule events, the newest at position ' || coalesce(last::text, 'none')
+			|| ' ' || coalesce(newest, '') || ', the schedule ' || schedule_status
+		FROM (SELECT c.number, c.schedule_status, count(e.id) AS events, max(e.position) AS last,
+				(array_agg(e.status ORDER BY e.position DESC))[1] AS newest
+			FROM contracts c LEFT JOIN schedule_events e ON e.contract_id = c.id GROUP BY c.id) h
+		WHERE events = 0 OR last <> events OR newest <> schedule_status`},
 	{"versions applied without gaps", `
 		SELECT c.number || ' version ' || c.version || ', applied on ' || coalesce(string_agg(a.base_version::text, ',' ORDER BY a.base_version), 'nothing')
 		FROM contracts c LEFT JOIN amendments a ON a.contract_id = c.id AND a.status = 'APPLIED'
