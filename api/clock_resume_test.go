@@ -3,6 +3,7 @@ package api_test
 import (
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,7 +70,9 @@ func TestReadingAClockDoesNotRestartAnAdvanceThatClosed(t *testing.T) {
 	require.Equal(t, http.StatusOK, list.Status, "%s", list.Body)
 	listed := list.JSON(t)["items"].([]any)
 	require.Len(t, listed, 1)
-	assert.Equal(t, "advancing", listed[0].(map[string]any)["status"], "the list does not ask Temporal: it shows the stored status")
+	assert.Equal(t, "stopped", listed[0].(map[string]any)["status"], "the list shows the clock as a read of it does")
+	assert.Equal(t, stopped["message"], listed[0].(map[string]any)["message"])
+	assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED, status(), "the list started no new run")
 	elsewhere := env.Do("POST", "/api/test-clocks/"+clockID+"/advance", sb.OperatorKey, map[string]any{"to": "2027-02-01T12:00:00Z"})
 	assert.Equal(t, http.StatusConflict, elsewhere.Status, "%s", elsewhere.Body)
 	assert.Contains(t, string(elsewhere.Body), "a read that shows it stopped: repeat that advance, or delete the clock")
@@ -86,13 +89,18 @@ func TestReadingAClockDoesNotRestartAnAdvanceThatClosed(t *testing.T) {
 // a couple of seconds: the read tries to start the advance's workflow only
 // that long, not for the Temporal client's own timeouts (5 s for a client
 // yet to connect, as here, 10 s a call), so that a client polling the clock
-// is not held by an outage.
+// is not held by an outage. Nor is a list of more advancing clocks than it
+// asks about at once: it asks about them all within the same couple of
+// seconds.
 func TestReadingAnAdvancingClockIsNotHeldByATemporalThatDoesNotAnswer(t *testing.T) {
 	env := testkit.New(t)
 	sb := env.NewSandboxTenant("SB")
-	clockID := createTestClock(t, env, sb, clockStart)
-	_, err := env.Store.StartAdvance(t.Context(), sb.ID, clockID, time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC))
-	require.NoError(t, err)
+	var clockID string
+	for range 12 {
+		clockID = createTestClock(t, env, sb, clockStart)
+		_, err := env.Store.StartAdvance(t.Context(), sb.ID, clockID, time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC))
+		require.NoError(t, err)
+	}
 	silent, err := net.Listen("tcp", "127.0.0.1:0") // takes connections, answers nothing
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = silent.Close() })
@@ -115,4 +123,10 @@ func TestReadingAnAdvancingClockIsNotHeldByATemporalThatDoesNotAnswer(t *testing
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
 	assert.Contains(t, string(body), `"status":"advancing"`)
 	assert.Less(t, time.Since(began), 4*time.Second, "the read waited for Temporal")
+
+	began = time.Now()
+	resp, body = withTemporalAt(t, env, silent.Addr().String(), "GET", "/api/test-clocks?pageSize=100", sb.SubmitterKey, "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	assert.Equal(t, 12, strings.Count(string(body), `"status":"advancing"`), "%s", body)
+	assert.Less(t, time.Since(began), 4*time.Second, "the list waited for Temporal clock by clock")
 }

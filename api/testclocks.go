@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -108,7 +109,7 @@ func (s *server) listTestClocks(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := testClockList{Items: nonNil(viewsOf(items, toTestClockView))}
+	out := testClockList{Items: nonNil(s.clockViews(c.Request.Context(), principal(c).TenantID, items))}
 	if more {
 		out.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(items[len(items)-1].ID))
 	}
@@ -147,11 +148,42 @@ func (s *server) getTestClock(c *gin.Context) {
 		s.fail(c, notFoundAs(err, "test clock %q does not exist", c.Param("id")))
 		return
 	}
-	view := toTestClockView(clock)
-	if clock.Status == store.ClockAdvancing && clock.TargetTime != nil {
-		view = s.resumeClockAdvance(ctx, tenantID, clock)
+	c.JSON(http.StatusOK, s.clockViews(ctx, tenantID, []store.TestClock{clock})[0])
+}
+
+// clockResumes bounds the advances a read of a page of clocks asks
+// Temporal about at once.
+const clockResumes = 8
+
+// clockViews shows clocks as the API does: each advancing one as
+// resumeClockAdvance finds it, so that a list shows a stopped advance as
+// a read of the clock alone does. The page's advances are asked about
+// together, clockResumes at a time, all within one clockResumeWait: a
+// clock whose turn has not come by then shows its stored status, and the
+// next read asks again.
+func (s *server) clockViews(ctx context.Context, tenantID string, clocks []store.TestClock) []testClockView {
+	deadline := time.Now().Add(clockResumeWait)
+	turns := make(chan struct{}, clockResumes)
+	var wg sync.WaitGroup
+	views := make([]testClockView, len(clocks))
+	for i, clock := range clocks {
+		views[i] = toTestClockView(clock)
+		if clock.Status != store.ClockAdvancing || clock.TargetTime == nil {
+			continue
+		}
+		wg.Go(func() {
+			select {
+			case turns <- struct{}{}:
+				defer func() { <-turns }()
+				if time.Now().Before(deadline) {
+					views[i] = s.resumeClockAdvance(ctx, deadline, tenantID, clock)
+				}
+			case <-time.After(time.Until(deadline)):
+			}
+		})
 	}
-	c.JSON(http.StatusOK, view)
+	wg.Wait()
+	return views
 }
 
 // clockStopped is the status a read shows of a clock whose advance's
@@ -171,11 +203,11 @@ const clockResumeWait = 2 * time.Second
 
 // resumeClockAdvance starts the advancing clock's workflow if it was never
 // started, or joins it while it runs (see flow.Client.ResumeClockAdvance),
-// and returns the clock's view: stopped when that workflow has closed and
-// the clock, read again, is still on the same advance (it did not finish
-// it in the moment between).
-func (s *server) resumeClockAdvance(ctx context.Context, tenantID string, clock store.TestClock) testClockView {
-	resumeCtx, cancel := context.WithTimeout(ctx, clockResumeWait)
+// asking Temporal until deadline at most, and returns the clock's view:
+// stopped when that workflow has closed and the clock, read again, is
+// still on the same advance (it did not finish it in the moment between).
+func (s *server) resumeClockAdvance(ctx context.Context, deadline time.Time, tenantID string, clock store.TestClock) testClockView {
+	resumeCtx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	closed, err := s.Temporal.ResumeClockAdvance(resumeCtx, flow.TestClockInput{TenantID: tenantID, ClockID: clock.ID}, clock.Advances, *clock.TargetTime)
 	if err != nil {
