@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // Sandbox payment method tokens; the contract's paymentMethod picks one.
@@ -121,6 +123,11 @@ func (s *Sandbox) follow(ctx context.Context, key, op, parentID string, amount i
 		return entry{}, rejected("%q is not a payment id", parentID)
 	}
 	parentID = parsed.String() // Postgres refuses some spellings uuid.Parse takes
+	if op != opRefund {
+		if settled, ok, err := s.settle(ctx, key, op, parentID, amount); err != nil || ok {
+			return settled, err
+		}
+	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return entry{}, fmt.Errorf("begin: %w", err)
@@ -168,6 +175,34 @@ func (s *Sandbox) follow(ctx context.Context, key, op, parentID string, amount i
 		return entry{}, fmt.Errorf("commit: %w", err)
 	}
 	return stored, nil
+}
+
+// settle makes the first call of a capture or void that its authorisation
+// takes in one statement, where follow makes five round trips: the
+// settlement is inserted only if the authorisation is approved, its
+// payment method simulates no outage, and a capture's amount is 1 to the
+// authorised amount; and only if the authorisation is not settled yet and
+// the key unused, which the ledger's unique indexes (one settlement an
+// authorisation, one entry a key) hold against whatever runs beside it.
+// ok is false when it inserted nothing: follow then answers, under the
+// authorisation's lock, with the key's entry or why the call is refused.
+func (s *Sandbox) settle(ctx context.Context, key, op, parentID string, amount int64) (stored entry, ok bool, err error) {
+	err = s.db.GetContext(ctx, &stored, `
+		INSERT INTO sandbox_ledger (id, idempotency_key, operation, parent_id, payment_method, amount, currency, approved)
+		SELECT $1, $2, $3::text, p.id, p.payment_method, CASE WHEN $3::text = $4 THEN p.amount ELSE $5::bigint END, p.currency, true
+		FROM sandbox_ledger p
+		WHERE p.id = $6 AND p.operation = $7 AND p.approved AND p.payment_method <> ALL ($8)
+			AND ($3::text = $4 OR $5::bigint BETWEEN 1 AND p.amount)
+		ON CONFLICT DO NOTHING
+		RETURNING `+entryColumns,
+		uuid.NewString(), key, op, opVoid, amount, parentID, opAuthorise, outageMethods)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return entry{}, false, nil
+	case err != nil:
+		return entry{}, false, fmt.Errorf("settle payment %s: %w", parentID, err)
+	}
+	return stored, true, nil
 }
 
 // record writes an operation on no parent (an authorisation) under an
@@ -254,10 +289,14 @@ func (stored entry) replays(key string, e entry) error {
 	return nil
 }
 
+// outageMethods are the payment methods whose calls may fail with an
+// outage.
+var outageMethods = pq.StringArray{MethodUnavailable, MethodFlaky}
+
 // simulatesOutage says whether calls paying with method may fail with an
 // outage.
 func simulatesOutage(method string) bool {
-	return method == MethodUnavailable || method == MethodFlaky
+	return slices.Contains(outageMethods, method)
 }
 
 // simulateOutage fails the calls the payment method makes fail: always for

@@ -3,6 +3,7 @@ package payments_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -200,4 +201,17 @@ func TestSandboxConcurrentRetriesOfOneCallShareItsResult(t *testing.T) {
 	}
 	assert.Equal(t, 1, sb.entries(t, "AUTHORISE"))
 	assert.Equal(t, 1, sb.entries(t, "CAPTURE"))
+}
+
+// BenchmarkSandboxCharge measures a charge as a billing run makes it: an
+// authorisation and its capture, each under a key of its own.
+func BenchmarkSandboxCharge(b *testing.B) {
+	ctx, sb := b.Context(), payments.NewSandbox(testdb.Migrated(b).DB())
+	for i := 0; b.Loop(); i++ {
+		key := "bench/" + strconv.Itoa(i)
+		auth, err := sb.Authorise(ctx, key+"/auth", usd(payments.MethodOK, 1000))
+		require.NoError(b, err)
+		_, err = sb.Capture(ctx, key+"/capture", auth.ID, 1000)
+		require.NoError(b, err)
+	}
 }
