@@ -175,10 +175,11 @@ func (s *server) clockViews(ctx context.Context, tenantID string, clocks []store
 			select {
 			case turns <- struct{}{}:
 				defer func() { <-turns }()
-				if time.Now().Before(deadline) {
+				if ctx.Err() == nil && time.Now().Before(deadline) {
 					views[i] = s.resumeClockAdvance(ctx, deadline, tenantID, clock)
 				}
 			case <-time.After(time.Until(deadline)):
+			case <-ctx.Done(): // the client went away
 			}
 		})
 	}

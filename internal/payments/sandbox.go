@@ -110,7 +110,9 @@ func (s *Sandbox) Refund(ctx context.Context, key, captureID string, amount int6
 
 // follow records an operation on an earlier entry (the capture or void of an
 // authorisation, a void releasing all of it; the refund of a capture) under
-// an idempotency key, in one transaction: the parent is locked first, and
+// an idempotency key. A capture or void is first tried in one statement
+// (settle); a refund, and a settlement that statement did not make, in one
+// transaction: the parent is locked first, and
 // only then are what earlier operations took from it and what the key
 // already holds read, so concurrent settlements of one payment serialise and
 // a call that waited sees what the one before it wrote (a statement that
@@ -186,6 +188,12 @@ func (s *Sandbox) follow(ctx context.Context, key, op, parentID string, amount i
 // authorisation, one entry a key) hold against whatever runs beside it.
 // ok is false when it inserted nothing: follow then answers, under the
 // authorisation's lock, with the key's entry or why the call is refused.
+// settle takes no lock on the authorisation but the key share its foreign
+// key does. That is safe because follow inserts a settlement only of a
+// payment method settle leaves alone (one that simulates outages): of any
+// other, settle inserted nothing only because a committed entry holds the
+// key or settles the authorisation, or the call does not fit it, and
+// follow answers with that entry or refuses.
 func (s *Sandbox) settle(ctx context.Context, key, op, parentID string, amount int64) (stored entry, ok bool, err error) {
 	err = s.db.GetContext(ctx, &stored, `
 		INSERT INTO sandbox_ledger (id, idempotency_key, operation, parent_id, payment_method, amount, currency, approved)

@@ -78,6 +78,44 @@ func TestSandboxAuthoriseCaptureRefundAreIdempotent(t *testing.T) {
 	assert.Equal(t, 2, sb.entries(t, "REFUND"))
 }
 
+// A capture's first call is made in one statement when the authorisation
+// takes it; every call it does not fit is refused as before, and a key
+// already used answers only the request it was used for.
+func TestSandboxCaptureTakesWhatTheAuthorisationHolds(t *testing.T) {
+	ctx, sb := context.Background(), newSandbox(t)
+	auth, err := sb.Authorise(ctx, "p/auth", usd(payments.MethodOK, 1000))
+	require.NoError(t, err)
+	for _, amount := range []int64{0, -1, 1001} {
+		_, err = sb.Capture(ctx, "p/capture-"+strconv.FormatInt(amount, 10), auth.ID, amount)
+		requireCode(t, err, payments.CodeRejected)
+	}
+	_, err = sb.Capture(ctx, "p/auth", auth.ID, 300)
+	requireCode(t, err, payments.CodeRejected) // the authorisation's own key
+	assert.Zero(t, sb.entries(t, "CAPTURE"))
+
+	partial, err := sb.Capture(ctx, "p/capture", auth.ID, 300)
+	require.NoError(t, err)
+	assert.EqualValues(t, 300, partial.Amount)
+	assert.Equal(t, auth.ID, partial.AuthorisationID)
+	_, err = sb.Capture(ctx, "p/capture", auth.ID, 700)
+	requireCode(t, err, payments.CodeRejected) // the key, for another amount
+	_, err = sb.Void(ctx, "p/capture", auth.ID)
+	requireCode(t, err, payments.CodeRejected) // the key, for another operation
+	_, err = sb.Capture(ctx, "p/capture-rest", auth.ID, 700)
+	requireCode(t, err, payments.CodeRejected) // settled once: the rest is released
+	assert.Equal(t, 1, sb.entries(t, "CAPTURE"))
+	assert.Zero(t, sb.entries(t, "VOID"))
+
+	declined, err := sb.Authorise(ctx, "p/declined", usd(payments.MethodDeclined, 1000))
+	requireCode(t, err, payments.CodeDeclined)
+	assert.Empty(t, declined.ID)
+	var declinedID string
+	require.NoError(t, sb.store.DB().Get(&declinedID, `SELECT id FROM sandbox_ledger WHERE idempotency_key = 'p/declined'`))
+	_, err = sb.Capture(ctx, "p/capture-declined", declinedID, 1000)
+	requireCode(t, err, payments.CodeRejected)
+	assert.Equal(t, 1, sb.entries(t, "CAPTURE"))
+}
+
 func TestSandboxVoidReleasesAnAuthorisation(t *testing.T) {
 	ctx, sb := context.Background(), newSandbox(t)
 	auth, err := sb.Authorise(ctx, "v/auth", usd(payments.MethodOK, 500))
