@@ -38,6 +38,9 @@ func RunDev(ctx context.Context, cfg config.Config) error {
 	hostPort, uiAddr := cfg.TemporalAddress, ""
 	var embedded *devtemporal.Server
 	if hostPort == "" {
+		if err := claimTemporalStateFor(ctx, cfg, s); err != nil {
+			return err
+		}
 		srv, err := startEmbeddedTemporal(cfg)
 		if err != nil {
 			return err
@@ -116,9 +119,22 @@ func orNone(s string) string {
 	return s
 }
 
+// embeddedStateDir is where the embedded Temporal server keeps its file.
+func embeddedStateDir(cfg config.Config) string { return filepath.Join(cfg.StateDir, "temporal") }
+
+// claimTemporalStateFor pairs the embedded server's state with s's
+// database, or refuses it (claimTemporalState).
+func claimTemporalStateFor(ctx context.Context, cfg config.Config, s *store.Store) error {
+	databaseID, err := s.DatabaseID(ctx)
+	if err != nil {
+		return err
+	}
+	return claimTemporalState(embeddedStateDir(cfg), databaseID)
+}
+
 func startEmbeddedTemporal(cfg config.Config) (*devtemporal.Server, error) {
 	srv, err := devtemporal.Start(devtemporal.Options{
-		StateDir:         filepath.Join(cfg.StateDir, "temporal"),
+		StateDir:         embeddedStateDir(cfg),
 		Namespace:        cfg.TemporalNamespace,
 		SearchAttributes: flow.SearchAttributes,
 		FrontendPort:     cfg.TemporalDevPort,

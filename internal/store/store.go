@@ -77,6 +77,16 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 // DB exposes the pool for health checks and tests.
 func (s *Store) DB() *sqlx.DB { return s.db }
 
+// DatabaseID is the name this database was given when its schema was made
+// (migration 0029): a database dropped and made again has another.
+func (s *Store) DatabaseID(ctx context.Context) (string, error) {
+	var id string
+	if err := s.db.GetContext(ctx, &id, `SELECT id FROM database_identity`); err != nil {
+		return "", fmt.Errorf("read the database's identity: %w", err)
+	}
+	return id, nil
+}
+
 // Close releases the pool.
 func (s *Store) Close() error { return s.db.Close() }
 
